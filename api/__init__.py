@@ -1,0 +1,1 @@
+"""HTTP API, persistence (PostGIS) and command line of PSQ Secteurs."""

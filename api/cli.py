@@ -1,0 +1,205 @@
+"""The ``psq`` command line: database, territory import, listing, serving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api.cluster import ClusterError
+from api.config import Settings
+from api.db import make_engine, make_session_factory, migrate
+from api.repositories.csp import list_csps
+from api.services import database_url, import_layer, local_cluster, prepare_database
+from geo.errors import PsqError
+from geo.territory import read_communes
+
+app = typer.Typer(
+    help="PSQ Secteurs : secteurs de proximité et cartographie des problématiques.",
+    no_args_is_help=True,
+)
+db_app = typer.Typer(
+    help="Base PostGIS locale (utilisée quand DATABASE_URL n'est pas défini).", no_args_is_help=True
+)
+csp_app = typer.Typer(help="Circonscriptions de sécurité publique.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(csp_app, name="csp")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]Erreur :[/] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Crée (au premier lancement) et démarre la base locale sous var/postgres."""
+    try:
+        url = local_cluster(_settings()).start()
+    except ClusterError as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"Base locale démarrée : {url}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Arrête la base locale."""
+    try:
+        stopped = local_cluster(_settings()).stop()
+    except ClusterError as exc:
+        raise fail(str(exc)) from exc
+    console.print("Base locale arrêtée." if stopped else "La base locale n'était pas démarrée.")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Indique si la base locale existe et si elle tourne."""
+    status = local_cluster(_settings()).status()
+    if not status.initialised:
+        console.print(f"Base locale absente ({status.data_dir}) : « psq db start » la crée.")
+        raise typer.Exit(code=3)
+    state = f"démarrée (pid {status.pid}, port {status.port})" if status.running else "arrêtée"
+    console.print(f"Base locale {state} — {status.data_dir}")
+    if not status.running:
+        raise typer.Exit(code=3)
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Affiche l'URL de la base utilisée (DATABASE_URL, sinon la base locale, démarrée)."""
+    try:
+        console.print(database_url(_settings()), highlight=False, soft_wrap=True)
+    except ClusterError as exc:
+        raise fail(str(exc)) from exc
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Applique les migrations du schéma."""
+    try:
+        migrate(database_url(_settings()))
+    except ClusterError as exc:
+        raise fail(str(exc)) from exc
+    console.print("Schéma à jour.")
+
+
+@app.command("import-territory")
+def import_territory_command(
+    path: Annotated[
+        Path, typer.Argument(help="Fichier des communes (GeoJSON, GeoPackage, Shapefile zippé…)")
+    ],
+    csp_name: Annotated[
+        str, typer.Option("--csp-name", help="Nom de la CSP à créer ou mettre à jour")
+    ],
+    communes: Annotated[
+        str | None,
+        typer.Option(
+            help="Codes INSEE des communes de la CSP, séparés par des virgules (défaut : toutes)"
+        ),
+    ] = None,
+    csp_code: Annotated[
+        str | None, typer.Option(help="Code court de la CSP (défaut : dérivé du nom)")
+    ] = None,
+) -> None:
+    """Importe les communes d'un fichier et définit une CSP, en une seule transaction."""
+    settings = _settings()
+    codes = [c.strip().upper() for c in communes.split(",") if c.strip()] if communes else None
+    try:
+        url = database_url(settings)
+        migrate(url)
+        with console.status(f"Lecture et validation de {path.name}…"):
+            layer = read_communes(path)
+        engine = make_engine(url)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("Import des communes", total=len(layer.communes))
+            report = import_layer(
+                factory=make_session_factory(engine),
+                layer=layer,
+                csp_name=csp_name,
+                csp_code=csp_code,
+                commune_codes=codes,
+                progress=lambda n: progress.advance(task, n),
+            )
+        engine.dispose()
+    except (PsqError, ClusterError) as exc:
+        raise fail(str(exc)) from exc
+    verb = "créée" if report.csp_created else "mise à jour"
+    console.print(
+        f"{report.communes_inserted} commune(s) ajoutée(s), "
+        f"{report.communes_updated} mise(s) à jour (projection d'origine {layer.source_crs}). "
+        f"CSP « {report.csp_name} » (id {report.csp_id}) {verb} "
+        f"avec {report.csp_commune_count} commune(s)."
+    )
+    if report.repaired:
+        console.print(
+            f"[yellow]Géométries invalides réparées[/] : {', '.join(report.repaired)}",
+            highlight=False,
+        )
+
+
+@csp_app.command("list")
+def csp_list() -> None:
+    """Liste les CSP de la base."""
+    try:
+        engine = make_engine(database_url(_settings()))
+    except ClusterError as exc:
+        raise fail(str(exc)) from exc
+    with make_session_factory(engine)() as session:
+        csps = list_csps(session=session)
+    engine.dispose()
+    if not csps.count:
+        console.print("Aucune CSP : « psq import-territory FICHIER --csp-name NOM » en crée une.")
+        return
+    table = Table("id", "code", "nom", "communes", "population", "superficie (km²)")
+    for c in csps.data:
+        population = "—" if c.population is None else f"{c.population:,}".replace(",", " ")
+        table.add_row(
+            str(c.id), c.code, c.name, str(c.commune_count), population, f"{c.area_km2:.1f}"
+        )
+    console.print(table)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Adresse d'écoute (défaut 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (défaut 8000)")] = None,
+    demo: Annotated[
+        bool, typer.Option(help="Charger le territoire de démonstration si la base est vide")
+    ] = True,
+) -> None:
+    """Prépare la base (migrations, territoire de démonstration) puis sert l'application."""
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = _settings()
+    try:
+        with console.status("Préparation de la base PostGIS…"):
+            url = prepare_database(settings, demo=demo)
+    except (PsqError, ClusterError) as exc:
+        raise fail(str(exc)) from exc
+    settings = settings.model_copy(update={"database_url": url})
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(f"PSQ Secteurs : http://{bind_host}:{bind_port}/  (Ctrl+C pour arrêter)")
+    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+
+
+if __name__ == "__main__":
+    app()

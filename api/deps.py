@@ -1,0 +1,75 @@
+"""FastAPI dependencies, exposed as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from api.config import Settings
+from api.errors import invalid_query_parameter
+from api.schemas import BBox
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.session_factory() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def parse_bbox(
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="minlon,minlat,maxlon,maxlat in WGS84 degrees",
+            examples=["6.80,47.60,6.90,47.68"],
+        ),
+    ] = None,
+) -> BBox | None:
+    if bbox is None:
+        return None
+    parts = bbox.split(",")
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        raise invalid_query_parameter(
+            "bbox", bbox, f"bbox must be four comma-separated numbers, got {bbox!r}"
+        ) from None
+    if len(values) != 4:
+        raise invalid_query_parameter(
+            "bbox",
+            bbox,
+            f"bbox must have 4 numbers (minlon,minlat,maxlon,maxlat), got {len(values)}",
+        )
+    min_x, min_y, max_x, max_y = values
+    if not (
+        -180 <= min_x <= 180 and -180 <= max_x <= 180 and -90 <= min_y <= 90 and -90 <= max_y <= 90
+    ):
+        raise invalid_query_parameter(
+            "bbox", bbox, f"bbox {bbox!r} is outside longitudes [-180, 180] / latitudes [-90, 90]"
+        )
+    if min_x > max_x or min_y > max_y:
+        raise invalid_query_parameter(
+            "bbox", bbox, f"bbox {bbox!r} has its minimum above its maximum"
+        )
+    return (min_x, min_y, max_x, max_y)
+
+
+BBoxDep = Annotated[BBox | None, Depends(parse_bbox)]

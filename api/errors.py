@@ -1,0 +1,44 @@
+"""Map domain errors to HTTP responses, once for the whole app.
+
+Every error body is JSON. Domain errors give ``{"detail": message, "type": class}``;
+bad query parameters give FastAPI's own 422 shape, ``{"detail": [{"loc", "msg", …}]}``,
+so that the parameter is named the same way whichever check failed.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from geo.errors import InvalidInputError, NotFoundError, PsqError
+
+STATUS_BY_ERROR: dict[type[PsqError], int] = {
+    NotFoundError: 404,
+    InvalidInputError: 422,
+}
+
+
+def invalid_query_parameter(name: str, value: str, message: str) -> RequestValidationError:
+    """A 422 naming a query parameter, in FastAPI's validation error format."""
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("query", name), "msg": message, "input": value}]
+    )
+
+
+def status_for(exc: PsqError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 400
+
+
+async def _psq_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PsqError)
+    return JSONResponse(
+        status_code=status_for(exc), content={"detail": str(exc), "type": type(exc).__name__}
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(PsqError, _psq_error_handler)

@@ -1,0 +1,113 @@
+"""Domain exceptions of PSQ Secteurs.
+
+Every message names the bad value so that a user can fix the input without reading code.
+The API maps these classes to HTTP status codes once, in ``api/errors.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+
+def _preview(values: Iterable[object], limit: int = 10) -> str:
+    """Comma-separated list of the first ``limit`` values, with a count of the rest."""
+    items = [str(v) for v in values]
+    shown = ", ".join(items[:limit])
+    if len(items) > limit:
+        shown += f" … (+{len(items) - limit})"
+    return shown
+
+
+class PsqError(Exception):
+    """Base class of every error this project raises on purpose."""
+
+
+class NotFoundError(PsqError):
+    """A requested object does not exist."""
+
+
+class InvalidInputError(PsqError):
+    """Input data or parameters that cannot be used as given."""
+
+
+class LayerError(InvalidInputError):
+    """A vector file that cannot be imported."""
+
+    def __init__(self, source: str, message: str) -> None:
+        self.source = source
+        super().__init__(f"{source}: {message}")
+
+
+class UnreadableLayerError(LayerError):
+    """GDAL could not open or read the file."""
+
+
+class EmptyLayerError(LayerError):
+    """The file holds no feature."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(source, "the file holds no feature")
+
+
+class MissingCRSError(LayerError):
+    """The file declares no coordinate reference system."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(
+            source,
+            "the file declares no coordinate reference system (CRS); "
+            "add one (e.g. a .prj file for a Shapefile) so that it can be reprojected to EPSG:4326",
+        )
+
+
+class MissingColumnsError(LayerError):
+    """A required attribute column is absent."""
+
+    def __init__(
+        self, source: str, missing: Mapping[str, tuple[str, ...]], found: list[str]
+    ) -> None:
+        self.missing = missing
+        self.found = found
+        wanted = "; ".join(f"{role}: one of {', '.join(names)}" for role, names in missing.items())
+        super().__init__(
+            source,
+            f"missing column(s) — expected {wanted}; "
+            f"found columns: {_preview(found, 30) or 'none'}",
+        )
+
+
+class InvalidValuesError(LayerError):
+    """Attribute values that are missing, malformed or duplicated."""
+
+    def __init__(self, source: str, column: str, problem: str, values: Iterable[object]) -> None:
+        self.column = column
+        self.values = list(values)
+        super().__init__(source, f"column '{column}': {problem}: {_preview(self.values)}")
+
+
+class GeometryTypeError(LayerError):
+    """Geometries of a type the layer does not accept."""
+
+    def __init__(self, source: str, expected: str, offenders: dict[str, str]) -> None:
+        self.offenders = offenders
+        listed = _preview(f"{code} ({kind})" for code, kind in offenders.items())
+        super().__init__(source, f"expected {expected} geometries, got: {listed}")
+
+
+class CoordinatesOutOfRangeError(LayerError):
+    """Coordinates that cannot be longitudes/latitudes after reprojection."""
+
+    def __init__(self, source: str, bounds: tuple[float, float, float, float], crs: str) -> None:
+        super().__init__(
+            source,
+            f"coordinates {tuple(round(b, 3) for b in bounds)} are outside the valid range of "
+            f"longitudes/latitudes once read as {crs}; is the declared CRS the right one?",
+        )
+
+
+class UnknownCommunesError(InvalidInputError):
+    """Commune codes that are not in the territory."""
+
+    def __init__(self, codes: Iterable[str]) -> None:
+        self.codes = sorted(codes)
+        super().__init__(f"unknown commune code(s): {_preview(self.codes)}")

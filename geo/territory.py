@@ -1,0 +1,239 @@
+"""Read and validate the commune layer of a territory.
+
+A territory is a set of communes (INSEE code, name, population, polygon). Any vector
+file that GDAL reads is accepted (GeoJSON, GeoPackage, zipped Shapefile, …) through
+pyogrio. The attribute columns are recognised under their usual French names:
+
+============ =====================================================================
+role         accepted column names (case-insensitive, first match wins)
+============ =====================================================================
+code         code_insee, insee_com, insee, codgeo, code_commune, com, code
+name         nom, nom_commune, nom_com, libelle, lib_com, name
+population   population, pmun, ptot, pop
+============ =====================================================================
+
+``population`` is optional. Geometries are reprojected to EPSG:4326, invalid polygons
+are repaired with :func:`shapely.make_valid` (the repaired codes are reported) and every
+geometry is returned as a MultiPolygon.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+
+from geo.crs import WGS84
+from geo.errors import (
+    CoordinatesOutOfRangeError,
+    EmptyLayerError,
+    GeometryTypeError,
+    InvalidValuesError,
+    MissingColumnsError,
+    MissingCRSError,
+    UnreadableLayerError,
+)
+
+CODE_COLUMNS = ("code_insee", "insee_com", "insee", "codgeo", "code_commune", "com", "code")
+NAME_COLUMNS = ("nom", "nom_commune", "nom_com", "libelle", "lib_com", "name")
+POPULATION_COLUMNS = ("population", "pmun", "ptot", "pop")
+
+# INSEE commune code: five digits, or 2A/2B and three digits for Corsica.
+INSEE_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
+
+
+@dataclass(frozen=True)
+class CommuneLayer:
+    """A validated commune layer.
+
+    Attributes
+    ----------
+    communes
+        GeoDataFrame with columns ``code``, ``name``, ``population`` (nullable integer)
+        and ``geometry`` (MultiPolygon, EPSG:4326), one row per commune.
+    repaired
+        Codes of the communes whose polygon was invalid and has been repaired.
+    source_crs
+        The CRS the file was declared in, as ``AUTHORITY:CODE`` when known.
+    """
+
+    communes: gpd.GeoDataFrame
+    source_crs: str
+    repaired: tuple[str, ...] = field(default=())
+
+    @property
+    def codes(self) -> list[str]:
+        return [str(c) for c in self.communes["code"]]
+
+
+def read_vector(path: str | PathLike[str]) -> gpd.GeoDataFrame:
+    """Read any vector file that GDAL can open, including a zipped Shapefile.
+
+    Raises
+    ------
+    UnreadableLayerError
+        When the file does not exist or GDAL cannot read it.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise UnreadableLayerError(str(path), "no such file")
+    source = f"/vsizip/{p}" if p.suffix.lower() == ".zip" else str(p)
+    try:
+        return pyogrio.read_dataframe(source)
+    except Exception as exc:  # pyogrio raises several GDAL error classes
+        raise UnreadableLayerError(str(path), f"GDAL cannot read it ({exc})") from exc
+
+
+def read_communes(path: str | PathLike[str]) -> CommuneLayer:
+    """Read a commune file and validate it with :func:`prepare_communes`."""
+    return prepare_communes(read_vector(path), source=Path(path).name)
+
+
+def _find_column(columns: list[str], candidates: tuple[str, ...]) -> str | None:
+    by_lower = {c.lower(): c for c in columns}
+    for name in candidates:
+        if name in by_lower:
+            return by_lower[name]
+    return None
+
+
+def _normalise_codes(values: pd.Series) -> pd.Series:
+    """INSEE codes as strings; integer columns get their lost leading zero back."""
+    if pd.api.types.is_integer_dtype(values) or pd.api.types.is_float_dtype(values):
+        return values.map(lambda v: None if pd.isna(v) else f"{int(v):05d}")
+    return values.map(lambda v: None if pd.isna(v) else str(v).strip().upper())
+
+
+def _polygonal(geom: shapely.Geometry) -> MultiPolygon:
+    """The polygonal part of a (repaired) geometry, as a MultiPolygon."""
+    if isinstance(geom, MultiPolygon):
+        return geom
+    if isinstance(geom, Polygon):
+        return MultiPolygon([geom])
+    parts = [
+        p
+        for g in getattr(geom, "geoms", [])
+        for p in (g.geoms if isinstance(g, MultiPolygon) else [g])
+        if isinstance(p, Polygon) and not p.is_empty
+    ]
+    return MultiPolygon(parts)
+
+
+def prepare_communes(gdf: gpd.GeoDataFrame, *, source: str = "layer") -> CommuneLayer:
+    """Validate a commune GeoDataFrame and bring it to the project's shape.
+
+    Parameters
+    ----------
+    gdf
+        Communes as read from a file, in any CRS.
+    source
+        Name of the input, used in error messages.
+
+    Returns
+    -------
+    CommuneLayer
+
+    Raises
+    ------
+    EmptyLayerError, MissingCRSError, MissingColumnsError, InvalidValuesError,
+    GeometryTypeError, CoordinatesOutOfRangeError
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> raw = gpd.GeoDataFrame(
+    ...     {"INSEE_COM": ["90010"], "NOM": ["Belfort"], "POPULATION": [45912]},
+    ...     geometry=[box(6.8, 47.6, 6.9, 47.7)], crs=4326)
+    >>> layer = prepare_communes(raw)
+    >>> list(layer.communes.columns), layer.communes.geometry.iloc[0].geom_type
+    (['code', 'name', 'population', 'geometry'], 'MultiPolygon')
+    """
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise TypeError(f"expected a GeoDataFrame, got {type(gdf)}")
+    if len(gdf) == 0:
+        raise EmptyLayerError(source)
+    if gdf.crs is None:
+        raise MissingCRSError(source)
+
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    code_col = _find_column(columns, CODE_COLUMNS)
+    name_col = _find_column(columns, NAME_COLUMNS)
+    missing = {
+        role: names
+        for role, names, col in (("code", CODE_COLUMNS, code_col), ("name", NAME_COLUMNS, name_col))
+        if col is None
+    }
+    if missing or code_col is None or name_col is None:
+        raise MissingColumnsError(source, missing, columns)
+    pop_col = _find_column(columns, POPULATION_COLUMNS)
+
+    codes = _normalise_codes(gdf[code_col])
+    bad = [
+        f"row {i + 1}: {v!r}" for i, v in enumerate(codes) if v is None or not INSEE_CODE.match(v)
+    ]
+    if bad:
+        raise InvalidValuesError(
+            source, code_col, "not an INSEE commune code (5 characters, e.g. 90010 or 2A004)", bad
+        )
+    duplicated = sorted(set(codes[codes.duplicated()]))
+    if duplicated:
+        raise InvalidValuesError(source, code_col, "duplicate codes", duplicated)
+
+    names = gdf[name_col].map(lambda v: None if pd.isna(v) else str(v).strip())
+    unnamed = [code for code, name in zip(codes, names, strict=True) if not name]
+    if unnamed:
+        raise InvalidValuesError(source, name_col, "empty name for code(s)", unnamed)
+
+    if pop_col is None:
+        population = pd.Series(pd.NA, index=gdf.index, dtype="Int64")
+    else:
+        numeric = pd.to_numeric(gdf[pop_col], errors="coerce")
+        wrong = [
+            f"{code}: {raw!r}"
+            for code, raw, num in zip(codes, gdf[pop_col], numeric, strict=True)
+            if (pd.notna(raw) and pd.isna(num)) or (pd.notna(num) and num < 0)
+        ]
+        if wrong:
+            raise InvalidValuesError(source, pop_col, "not a non-negative number", wrong)
+        population = numeric.round().astype("Int64")
+
+    geoms = gdf.geometry
+    wrong_type = {
+        code: ("empty" if g is None or g.is_empty else g.geom_type)
+        for code, g in zip(codes, geoms, strict=True)
+        if g is None or g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon")
+    }
+    if wrong_type:
+        raise GeometryTypeError(source, "Polygon or MultiPolygon", wrong_type)
+
+    out = gpd.GeoDataFrame(
+        {"code": codes.to_numpy(), "name": names.to_numpy(), "population": population.to_numpy()},
+        geometry=geoms.to_numpy(),
+        crs=gdf.crs,
+    ).to_crs(WGS84)
+
+    bounds = tuple(float(b) for b in out.total_bounds)
+    if not (-180 <= bounds[0] <= bounds[2] <= 180 and -90 <= bounds[1] <= bounds[3] <= 90):
+        raise CoordinatesOutOfRangeError(source, bounds, gdf.crs.to_string())  # type: ignore[arg-type]
+
+    invalid = ~out.geometry.is_valid
+    repaired = tuple(out.loc[invalid, "code"])
+    if repaired:
+        fixed = [_polygonal(shapely.make_valid(g)) for g in out.geometry[invalid]]
+        emptied = [c for c, g in zip(repaired, fixed, strict=True) if g.is_empty]
+        if emptied:
+            raise GeometryTypeError(source, "repairable polygon", dict.fromkeys(emptied, "no area"))
+        out.loc[invalid, "geometry"] = fixed
+    out["geometry"] = [_polygonal(g) for g in out.geometry]
+
+    authority = gdf.crs.to_authority()
+    source_crs = ":".join(authority) if authority else gdf.crs.to_string()
+    return CommuneLayer(communes=out, source_crs=source_crs, repaired=repaired)

@@ -1,0 +1,145 @@
+"""Shared fixtures: a real throwaway PostGIS cluster, the app, a live server, Chromium.
+
+The cluster is started once per test session in a temporary directory and destroyed at
+the end. ``TEST_DATABASE_URL`` points the suite at an existing PostGIS database instead:
+it must be disposable, since every test empties the tables it used.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.cluster import LocalCluster, free_port
+from api.config import PROJECT_ROOT, Settings
+from api.db import make_engine, make_session_factory, migrate
+from api.main import create_app
+from api.services import load_demo
+
+DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+TABLES = ("csp_commune", "csp", "commune")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    if url := os.environ.get("TEST_DATABASE_URL"):
+        migrate(url)
+        yield url
+        return
+    base = Path(tempfile.mkdtemp(prefix="psq-test-"))
+    base.chmod(0o755)  # the server runs as the postgres user when the tests run as root
+    cluster = LocalCluster(base / "pg", port=free_port(), database="test", durable=False)
+    try:
+        url = cluster.start()
+        migrate(url)
+        yield url
+    finally:
+        cluster.destroy()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """A session factory on an empty database; the tables are emptied after the test."""
+    _truncate(engine)
+    yield make_session_factory(engine)
+    _truncate(engine)
+
+
+def _truncate(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def session(factory: sessionmaker[Session]) -> Iterator[Session]:
+    with factory() as session:
+        yield session
+
+
+@pytest.fixture
+def demo(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The database holding the shipped demo territory (Territoire de Belfort)."""
+    load_demo(factory=factory, demo_dir=DEMO_DIR)
+    return factory
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, var_dir=tmp_path / "var", demo_dir=DEMO_DIR)
+
+
+@pytest.fixture
+def client(settings: Settings, factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    del factory  # requested for its clean database
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def live_server(settings: Settings, demo: sessionmaker[Session]) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port, with the demo territory."""
+    del demo
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("PSQ_CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Directory for screenshots and other files worth keeping after the run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
