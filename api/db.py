@@ -29,6 +29,18 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+def include_object(
+    obj: object,  # noqa: ARG001
+    name: str | None,  # noqa: ARG001
+    type_: str,
+    reflected: bool,
+    compare_to: object | None,
+) -> bool:
+    """Alembic filter: tables of the database that no model declares (PostGIS' own
+    ``spatial_ref_sys``, ``topology``…) are not ours to compare or drop."""
+    return not (type_ == "table" and reflected and compare_to is None)
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))

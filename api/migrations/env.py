@@ -3,15 +3,11 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from api.db import include_object
 from api.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ARG001
-    # PostGIS' own tables (spatial_ref_sys, topology…) are not ours.
-    return not (type_ == "table" and reflected and compare_to is None)
 
 
 def run_migrations_online() -> None:
