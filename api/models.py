@@ -6,18 +6,24 @@ Geometry columns are named ``geom`` and stored in EPSG:4326.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Table,
+    UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -70,3 +76,117 @@ class Csp(Base):
     communes: Mapped[list[Commune]] = relationship(secondary=csp_commune, back_populates="csps")
 
     __table_args__ = (Index("ix_csp_geom", "geom", postgresql_using="gist"),)
+
+
+class Layer(Base):
+    """An imported territorial or sociological layer (see :mod:`geo.layers`)."""
+
+    __tablename__ = "layer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(500), comment="file name it was imported from")
+    source_crs: Mapped[str] = mapped_column(String(100))
+    feature_count: Mapped[int] = mapped_column(Integer)
+    warnings: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
+    extent: Mapped[WKBElement | None] = mapped_column(
+        Geometry("POLYGON", srid=4326, spatial_index=False), comment="where a grid is authoritative"
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class LayerFeature(Base):
+    """One feature of a layer; kind-specific columns are null where they do not apply."""
+
+    __tablename__ = "layer_feature"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    layer_id: Mapped[int] = mapped_column(ForeignKey("layer.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(300))
+    category: Mapped[str | None] = mapped_column(
+        String(100), comment="barrier class, point type or zone type"
+    )
+    bridge: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    tunnel: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    values: Mapped[dict[str, float]] = mapped_column(
+        JSONB, server_default="{}", comment="extensive variables of a population grid"
+    )
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=False
+    )
+
+    __table_args__ = (Index("ix_layer_feature_geom", "geom", postgresql_using="gist"),)
+
+
+class CommuneQpv(Base):
+    """A QPV known only by the communes it spans (no outline available)."""
+
+    __tablename__ = "commune_qpv"
+
+    commune_code: Mapped[str] = mapped_column(
+        ForeignKey("commune.code", ondelete="CASCADE"), primary_key=True
+    )
+    qpv_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    qpv_name: Mapped[str] = mapped_column(String(300))
+
+
+class Grid(Base):
+    """The units of a CSP at one H3 resolution, with the parameters that built them."""
+
+    __tablename__ = "grid"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id", ondelete="CASCADE"))
+    resolution: Mapped[int] = mapped_column(Integer)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    cell_count: Mapped[int] = mapped_column(Integer)
+    component_count: Mapped[int] = mapped_column(Integer)
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("csp_id", "resolution", name="uq_grid_csp_resolution"),)
+
+
+class Cell(Base):
+    """An H3 cell clipped to its CSP, with its attributes (see :mod:`geo.grid`)."""
+
+    __tablename__ = "cell"
+
+    grid_id: Mapped[int] = mapped_column(
+        ForeignKey("grid.id", ondelete="CASCADE"), primary_key=True
+    )
+    h3: Mapped[str] = mapped_column(String(16), primary_key=True)
+    commune_code: Mapped[str | None] = mapped_column(String(5))
+    clipped: Mapped[bool] = mapped_column(Boolean)
+    area_m2: Mapped[float] = mapped_column(Float)
+    population: Mapped[float] = mapped_column(Float)
+    households: Mapped[float] = mapped_column(Float)
+    poor_households: Mapped[float] = mapped_column(Float)
+    social_housing: Mapped[float] = mapped_column(Float)
+    workload: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(20), comment="grid, commune, grid+commune, none")
+    component: Mapped[int] = mapped_column(Integer)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False
+    )
+
+    __table_args__ = (Index("ix_cell_geom", "geom", postgresql_using="gist"),)
+
+
+class CellEdge(Base):
+    """A pair of cells sharing an edge; ``blocked`` when a barrier cuts it with no crossing."""
+
+    __tablename__ = "cell_edge"
+
+    grid_id: Mapped[int] = mapped_column(
+        ForeignKey("grid.id", ondelete="CASCADE"), primary_key=True
+    )
+    a: Mapped[str] = mapped_column(String(16), primary_key=True)
+    b: Mapped[str] = mapped_column(String(16), primary_key=True)
+    shared_m: Mapped[float] = mapped_column(Float)
+    barrier: Mapped[str | None] = mapped_column(String(100))
+    blocked: Mapped[bool] = mapped_column(Boolean)

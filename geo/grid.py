@@ -1,0 +1,374 @@
+"""H3 tessellation of a territory, cell attributes and the barrier-aware adjacency graph.
+
+The atomic units of sector design are H3 cells *clipped to the territory*: a cell wholly
+inside keeps its hexagon, a border cell keeps only its part inside, so that the union of
+the cells IS the territory (no gap, no overlap) and islands or multipolygons are covered
+too (every cell that overlaps the territory is taken, not only those whose centre lies in
+it). Cells are built in WGS84 from the H3 vertices, which neighbouring cells share, so the
+hexagons tile the plane exactly; areas and lengths are measured in the metric CRS of
+:func:`geo.crs.metric_crs`.
+
+Attributes come by *areal interpolation* (Goodchild & Lam 1980): an extensive variable
+``v`` of a source polygon ``s`` contributes ``v(s) · area(s ∩ c) / area(s)`` to cell ``c``,
+so the sum over the cells equals the sum over the sources' parts inside the territory.
+Ratios (poverty rate…) are computed after aggregation, never interpolated.
+
+Where the population grid does not cover part of the territory (outside its extent), the
+commune's remaining population — its population légale minus what the grid puts inside
+the commune, never below zero — is spread over that uncovered part by area; the cell's
+``source`` column says which of ``grid``, ``commune`` or ``grid+commune`` fed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from geo.crs import WGS84, metric_crs
+from geo.errors import InvalidInputError
+
+DEFAULT_RESOLUTION = 9
+EXTENSIVE_VARIABLES = ("population", "households", "poor_households", "social_housing")
+
+#: Default workload weights: one unit per inhabitant, plus extra weight for poor
+#: households and social housing, where GPO problems concentrate. Planners override them.
+DEFAULT_WORKLOAD_WEIGHTS: Mapping[str, float] = {
+    "population": 1.0,
+    "poor_households": 2.0,
+    "social_housing": 0.5,
+}
+
+
+def _as_polygonal(geom: BaseGeometry) -> MultiPolygon:
+    if isinstance(geom, MultiPolygon):
+        return geom
+    if isinstance(geom, Polygon):
+        return MultiPolygon([geom])
+    parts = [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon | MultiPolygon)]
+    polys = [p for g in parts for p in (g.geoms if isinstance(g, MultiPolygon) else [g])]
+    return MultiPolygon(polys)
+
+
+def cell_polygon(cell: str) -> Polygon:
+    """The H3 cell as a WGS84 polygon (lon, lat)."""
+    return Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)])
+
+
+def tessellate(territory: BaseGeometry, resolution: int = DEFAULT_RESOLUTION) -> gpd.GeoDataFrame:
+    """Cover ``territory`` (WGS84) with H3 cells clipped to it.
+
+    Parameters
+    ----------
+    territory
+        Polygon or MultiPolygon in EPSG:4326.
+    resolution
+        H3 resolution, 0 to 15 (9: about 0.1 km² per cell; 10: about 0.015 km²).
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns ``h3`` (str), ``clipped`` (bool: a border cell cut by the territory's
+        outline), ``geometry`` (MultiPolygon, EPSG:4326), sorted by ``h3``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> square = box(6.84, 47.63, 6.86, 47.65)
+    >>> cells = tessellate(square, 9)
+    >>> round(cells.union_all().symmetric_difference(square).area / square.area, 9)
+    0.0
+    """
+    if not 0 <= resolution <= 15:
+        raise InvalidInputError(f"resolution: H3 resolutions are 0 to 15, got {resolution}")
+    area = _as_polygonal(territory)
+    if area.is_empty:
+        raise InvalidInputError("territory: the territory has no area")
+    ids = sorted(
+        h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(area), resolution, contain="overlap")
+    )
+    hexagons = np.array([cell_polygon(c) for c in ids], dtype=object)
+    shapely.prepare(area)
+    inside = shapely.contains_properly(area, hexagons)
+    geoms = hexagons.copy()
+    border = ~inside
+    geoms[border] = shapely.intersection(hexagons[border], area)
+    cells = gpd.GeoDataFrame(
+        {"h3": ids, "clipped": border}, geometry=[_as_polygonal(g) for g in geoms], crs=WGS84
+    )
+    keep = shapely.area(cells.geometry.to_numpy()) > 0  # drops empty slivers
+    return cells.loc[keep].reset_index(drop=True)
+
+
+def _overlaps(
+    cells: gpd.GeoDataFrame, sources: gpd.GeoDataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index pairs (cell, source) that overlap and the area of each overlap (same CRS)."""
+    cell_idx, source_idx = sources.sindex.query(cells.geometry, predicate="intersects")
+    pieces = shapely.intersection(
+        cells.geometry.to_numpy()[cell_idx], sources.geometry.to_numpy()[source_idx]
+    )
+    areas = shapely.area(pieces)
+    keep = areas > 0
+    return cell_idx[keep], source_idx[keep], areas[keep]
+
+
+def assign_communes(cells: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.Series:
+    """Code of the commune that holds most of each cell's area (``communes`` has ``code``)."""
+    crs = metric_crs(cells)
+    c_idx, s_idx, areas = _overlaps(cells.to_crs(crs), communes.to_crs(crs))
+    pairs = pd.DataFrame({"cell": c_idx, "code": communes["code"].to_numpy()[s_idx], "a": areas})
+    best = pairs.sort_values("a").drop_duplicates("cell", keep="last").set_index("cell")["code"]
+    return best.reindex(range(len(cells))).set_axis(cells.index)
+
+
+def interpolate(
+    cells: gpd.GeoDataFrame, sources: gpd.GeoDataFrame, columns: Sequence[str]
+) -> pd.DataFrame:
+    """Area-weighted sums of extensive ``columns`` of ``sources`` over ``cells``.
+
+    Each source value is split in proportion to the share of the source's area that lies
+    in each cell; a source half outside the cells gives them half of its value.
+    """
+    crs = metric_crs(cells)
+    src = sources.to_crs(crs)
+    c_idx, s_idx, areas = _overlaps(cells.to_crs(crs), src)
+    share = areas / src.geometry.area.to_numpy()[s_idx]
+    out = pd.DataFrame(0.0, index=range(len(cells)), columns=list(columns))
+    for col in columns:
+        values = src[col].to_numpy(dtype=float)[s_idx] * share
+        out[col] = np.bincount(c_idx, weights=values, minlength=len(cells))
+    return out.set_axis(cells.index)
+
+
+@dataclass(frozen=True)
+class PopulationGrid:
+    """A statistical grid (e.g. INSEE Filosofi 200 m) and the extent it covers.
+
+    ``squares`` holds the extensive columns of :data:`EXTENSIVE_VARIABLES` that it has.
+    ``extent`` is where the grid is authoritative: outside it, population comes from the
+    communes. For a grid that lists only inhabited squares, it is the extract's frame,
+    not the union of the squares.
+    """
+
+    squares: gpd.GeoDataFrame
+    extent: BaseGeometry
+
+
+def cell_attributes(
+    cells: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    grid: PopulationGrid | None = None,
+) -> gpd.GeoDataFrame:
+    """Add ``commune``, ``area_m2``, the extensive variables and ``source`` to the cells.
+
+    ``communes`` needs ``code`` and ``population`` (may be missing: then 0). Variables the
+    grid lacks are 0 where the grid is the source; only population falls back to
+    communes outside the grid's extent.
+    """
+    crs = metric_crs(cells)
+    out = cells.copy()
+    out["commune"] = assign_communes(cells, communes)
+    out["area_m2"] = cells.to_crs(crs).geometry.area
+    for col in EXTENSIVE_VARIABLES:
+        out[col] = 0.0
+    from_grid = np.zeros(len(cells), dtype=bool)
+
+    com = communes.to_crs(crs).reset_index(drop=True)
+    com_pop = pd.to_numeric(com["population"], errors="coerce").fillna(0).to_numpy(float)
+    remaining = com_pop.copy()
+    uncovered = com.geometry.to_numpy()
+    if grid is not None and len(grid.squares):
+        present = [c for c in EXTENSIVE_VARIABLES if c in grid.squares.columns]
+        values = interpolate(cells, grid.squares, present)
+        out[present] = values.to_numpy()
+        from_grid = values.sum(axis=1).to_numpy() > 0
+        # Population the grid already puts inside each commune.
+        in_commune = interpolate(com, grid.squares, ["population"])["population"].to_numpy()
+        remaining = np.maximum(com_pop - in_commune, 0.0)
+        extent = gpd.GeoSeries([grid.extent], crs=grid.squares.crs).to_crs(crs).iloc[0]
+        uncovered = shapely.difference(uncovered, extent)
+
+    spread = gpd.GeoDataFrame({"population": remaining}, geometry=uncovered, crs=crs)
+    spread = spread.loc[shapely.area(spread.geometry.to_numpy()) > 0]
+    from_commune = np.zeros(len(cells), dtype=bool)
+    if len(spread):
+        fallback = interpolate(cells, spread, ["population"])["population"].to_numpy()
+        out["population"] = out["population"].to_numpy() + fallback
+        from_commune = fallback > 0
+    out["source"] = np.select(
+        [from_grid & from_commune, from_grid, from_commune],
+        ["grid+commune", "grid", "commune"],
+        default="none",
+    )
+    return out
+
+
+def workload(
+    cells: pd.DataFrame, weights: Mapping[str, float] = DEFAULT_WORKLOAD_WEIGHTS
+) -> pd.Series:
+    """Workload of each cell: ``Σ weights[v] · cells[v]`` over the weighted variables.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> w = workload(pd.DataFrame({"population": [100.0], "poor_households": [10.0]}),
+    ...              {"population": 1.0, "poor_households": 2.0})
+    >>> float(w.iloc[0])
+    120.0
+    """
+    unknown = sorted(set(weights) - set(cells.columns))
+    if unknown:
+        raise InvalidInputError(
+            f"workload weights: unknown variable(s) {', '.join(unknown)}; "
+            f"available: {', '.join(map(str, cells.columns))}"
+        )
+    total = pd.Series(0.0, index=cells.index)
+    for name, weight in weights.items():
+        total += float(weight) * pd.to_numeric(cells[name], errors="coerce").fillna(0.0)
+    return total
+
+
+# -- adjacency ----------------------------------------------------------------------------
+
+#: Barrier classes that cut adjacency (see :mod:`geo.layers` for the class vocabulary).
+DEFAULT_BARRIER_CLASSES = frozenset({"motorway", "trunk", "railway", "river", "canal"})
+#: Distance (m) from a shared edge within which a crossing makes the barrier passable.
+DEFAULT_CROSSING_DISTANCE = 100.0
+_MIN_SHARED_LENGTH = 0.01  # m: touching at a point is not sharing an edge
+
+
+@dataclass(frozen=True)
+class Adjacency:
+    """The unit graph.
+
+    ``edges`` has one row per pair of units that share an edge: ``a``, ``b`` (positions
+    in the units table, ``a < b``), ``shared_m`` (length of the shared edge), ``barrier``
+    (class of a barrier crossing the edge, or ``None``) and ``blocked`` (a barrier with no
+    crossing nearby: not a neighbour). ``component`` gives each unit's connected
+    component in the graph of unblocked edges, largest component first.
+    """
+
+    edges: pd.DataFrame
+    component: np.ndarray
+
+    @property
+    def n_components(self) -> int:
+        return int(self.component.max()) + 1 if len(self.component) else 0
+
+    def neighbours(self) -> pd.DataFrame:
+        return self.edges.loc[~self.edges["blocked"]]
+
+
+def _candidate_pairs(units: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (a < b) of units whose outlines touch or intersect."""
+    left, right = units.sindex.query(units.geometry, predicate="intersects")
+    keep = left < right
+    return left[keep], right[keep]
+
+
+def adjacency(
+    units: gpd.GeoDataFrame,
+    barriers: gpd.GeoDataFrame | None = None,
+    *,
+    barrier_classes: frozenset[str] = DEFAULT_BARRIER_CLASSES,
+    crossing_distance: float = DEFAULT_CROSSING_DISTANCE,
+) -> Adjacency:
+    """Barrier-aware adjacency of units (cells or blocks).
+
+    Two units are neighbours when they share an edge, unless a barrier line of one of
+    ``barrier_classes`` crosses that edge and no crossing lies within
+    ``crossing_distance`` metres of it. ``barriers`` has columns ``class`` and the
+    booleans ``bridge`` and ``tunnel``. A barrier segment on a bridge or in a tunnel does
+    not cut the surface; a crossing is a point where any other line of the layer (a road,
+    or a railway over a river) crosses a barrier line.
+    """
+    crs = metric_crs(units)
+    metric = units.to_crs(crs).reset_index(drop=True)
+    a, b = _candidate_pairs(metric)
+    boundaries = shapely.boundary(metric.geometry.to_numpy())
+    shared = shapely.intersection(boundaries[a], boundaries[b])
+    length = shapely.length(shared)
+    keep = length > _MIN_SHARED_LENGTH
+    a, b, shared, length = a[keep], b[keep], shared[keep], length[keep]
+    barrier = np.full(len(a), None, dtype=object)
+    blocked = np.zeros(len(a), dtype=bool)
+
+    if barriers is not None and len(barriers) and len(a):
+        lines = barriers.to_crs(crs).reset_index(drop=True)
+        passable = lines["bridge"].fillna(False).astype(bool) | lines["tunnel"].fillna(
+            False
+        ).astype(bool)
+        is_barrier = lines["class"].isin(barrier_classes) & ~passable
+        cutting = lines.loc[is_barrier]
+        if len(cutting):
+            points, point_class = _crossing_points(cutting, lines.loc[~is_barrier])
+            edge_idx, line_idx = cutting.sindex.query(shared, predicate="intersects")
+            crossed = pd.DataFrame(
+                {"edge": edge_idx, "class": cutting["class"].to_numpy()[line_idx]}
+            ).drop_duplicates()
+            for cls, group in crossed.groupby("class", sort=True):
+                edges_c = group["edge"].to_numpy()
+                bridged = np.zeros(len(edges_c), dtype=bool)
+                same = points[point_class == cls]
+                if len(same):
+                    hit, _ = shapely.STRtree(same).query(
+                        shared[edges_c], predicate="dwithin", distance=crossing_distance
+                    )
+                    bridged[np.unique(hit)] = True
+                blocked_c = edges_c[~bridged]
+                blocked[blocked_c] = True
+                barrier[blocked_c] = cls
+                open_c = edges_c[bridged]
+                barrier[open_c] = np.where(barrier[open_c] == None, cls, barrier[open_c])  # noqa: E711
+
+    edges = pd.DataFrame(
+        {"a": a, "b": b, "shared_m": length, "barrier": barrier, "blocked": blocked}
+    )
+    return Adjacency(edges=edges, component=_components(len(units), edges))
+
+
+def _crossing_points(
+    cutting: gpd.GeoDataFrame, others: gpd.GeoDataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points where another line crosses a barrier line (a bridge, a tunnel, a road over
+    or under a motorway, a level crossing), with the class of the barrier crossed."""
+    empty = (np.array([], dtype=object), np.array([], dtype=object))
+    if not len(others):
+        return empty
+    o_idx, c_idx = cutting.sindex.query(others.geometry, predicate="intersects")
+    if not len(o_idx):
+        return empty
+    hits = shapely.intersection(
+        others.geometry.to_numpy()[o_idx], cutting.geometry.to_numpy()[c_idx]
+    )
+    parts, owner = shapely.get_parts(hits, return_index=True)
+    points = shapely.point_on_surface(parts) if len(parts) else parts
+    classes = cutting["class"].to_numpy()[c_idx][owner]
+    keep = ~shapely.is_empty(points)
+    return points[keep], classes[keep]
+
+
+def _components(n: int, edges: pd.DataFrame) -> np.ndarray:
+    """Connected components over unblocked edges, numbered by decreasing size."""
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    open_edges = edges.loc[~edges["blocked"]]
+    graph = coo_matrix(
+        (np.ones(len(open_edges)), (open_edges["a"].to_numpy(), open_edges["b"].to_numpy())),
+        shape=(n, n),
+    )
+    _, labels = connected_components(graph, directed=False)
+    order = np.argsort(-np.bincount(labels), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[labels]

@@ -1,0 +1,326 @@
+"""Territorial and sociological layers: read, validate, reproject.
+
+Four kinds of layer, each with a documented column mapping (column names are matched
+case-insensitively; every other column is kept as an attribute):
+
+``population_grid``
+    Polygons of a statistical grid such as INSEE Filosofi 200 m squares. Extensive
+    variables: ``population`` ← ind | population | pop; ``households`` ← men;
+    ``poor_households`` ← men_pauv; ``social_housing`` ← log_soc. Squares must not
+    overlap. The grid's *extent* (where it is authoritative; outside, population comes
+    from the communes) is the bounding box of the squares in the file's own CRS.
+``zones``
+    Polygons with a ``code`` ← code | code_qp | code_iris | iris | id and a ``name`` ←
+    nom | name | lib_qp | nom_iris | libelle (QPV, IRIS, quartiers…).
+``barriers``
+    Lines with a ``class``, from a ``class`` column or OSM-style tags: ``highway``
+    (motorway, trunk, primary…; ``*_link`` ramps keep their own class), ``railway``
+    (rail, light_rail, subway → ``railway``; tram → ``tram``), ``waterway`` (river,
+    canal, stream…), or an IDFM ``mode`` (RER, TRAIN, TER, NAVETTE → ``railway``,
+    TRAMWAY → ``tram``); or one class for the whole file (``default_class``). Booleans
+    ``bridge`` and ``tunnel`` from columns of those names (yes, true, 1, viaduct…).
+``points``
+    Points with a ``type`` ← type | nature | categorie | amenity | kind (commissariat,
+    bureau de police, école, gare, mairie…), and an optional ``name``.
+
+Every layer is checked against the territory it is imported for: a layer that does not
+intersect it is refused, and so is one whose coordinates only fit once latitude and
+longitude are swapped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
+
+from geo.crs import WGS84
+from geo.errors import (
+    CoordinatesOutOfRangeError,
+    EmptyLayerError,
+    GeometryTypeError,
+    InvalidValuesError,
+    LayerError,
+    MissingColumnsError,
+    MissingCRSError,
+)
+
+
+class LayerKind(StrEnum):
+    POPULATION_GRID = "population_grid"
+    ZONES = "zones"
+    BARRIERS = "barriers"
+    POINTS = "points"
+
+
+GRID_VARIABLES: dict[str, tuple[str, ...]] = {
+    "population": ("ind", "population", "pop"),
+    "households": ("men",),
+    "poor_households": ("men_pauv",),
+    "social_housing": ("log_soc",),
+}
+ZONE_CODE = ("code", "code_qp", "code_iris", "iris", "id")
+ZONE_NAME = ("nom", "name", "lib_qp", "nom_iris", "libelle")
+POINT_TYPE = ("type", "nature", "categorie", "amenity", "kind")
+POINT_NAME = ("nom", "name", "libelle")
+BARRIER_TAGS = ("class", "highway", "railway", "waterway", "mode")
+
+_EXPECTED_GEOMETRY = {
+    LayerKind.POPULATION_GRID: ("Polygon", "MultiPolygon"),
+    LayerKind.ZONES: ("Polygon", "MultiPolygon"),
+    LayerKind.BARRIERS: ("LineString", "MultiLineString"),
+    LayerKind.POINTS: ("Point", "MultiPoint"),
+}
+_RAIL = {"rail", "light_rail", "subway", "narrow_gauge", "monorail", "funicular"}
+_IDFM_MODE = {
+    "RER": "railway",
+    "TRAIN": "railway",
+    "TER": "railway",
+    "NAVETTE": "railway",
+    "TRAMWAY": "tram",
+    "METRO": "railway",
+}
+_TRUE = {"yes", "true", "1", "viaduct", "aqueduct", "building_passage", "covered", "culvert", "t"}
+# Relative overlap area above which two grid squares are said to overlap (rounding noise below).
+_GRID_OVERLAP_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A validated layer in EPSG:4326.
+
+    ``features`` has the kind's standard columns (see the module docstring), an
+    ``attributes`` column (dict of the other columns) and ``geometry``.
+    """
+
+    kind: LayerKind
+    features: gpd.GeoDataFrame
+    source_crs: str
+    extent: BaseGeometry | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+
+def _find(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
+    lower = {c.lower(): c for c in columns}
+    return next((lower[c] for c in candidates if c in lower), None)
+
+
+def _flag(value: object) -> bool:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return False
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    return str(value).strip().lower() in _TRUE
+
+
+def _json_safe(value: object) -> Any:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    try:
+        json.dumps(value)
+    except TypeError:
+        return str(value)
+    return value
+
+
+def _attributes(gdf: gpd.GeoDataFrame, used: set[str]) -> list[dict[str, Any]]:
+    rest = [c for c in gdf.columns if c not in used and c != gdf.geometry.name]
+    return [
+        {c: _json_safe(v) for c, v in zip(rest, row, strict=True)}
+        for row in gdf[rest].itertuples(index=False, name=None)
+    ]
+
+
+def barrier_class(row: pd.Series, columns: dict[str, str]) -> str | None:
+    """Class of one barrier feature from the tag columns found (see module docstring)."""
+    for tag in BARRIER_TAGS:
+        col = columns.get(tag)
+        if col is None:
+            continue
+        value = row[col]
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+            continue
+        text = str(value).strip()
+        if tag == "railway":
+            return "railway" if text.lower() in _RAIL else text.lower()
+        if tag == "mode":
+            return _IDFM_MODE.get(text.upper(), text.lower())
+        return text.lower()
+    return None
+
+
+def _check_geometry(gdf: gpd.GeoDataFrame, kind: LayerKind, source: str) -> None:
+    expected = _EXPECTED_GEOMETRY[kind]
+    offenders = {
+        f"feature {i + 1}": ("empty" if g is None or g.is_empty else g.geom_type)
+        for i, g in enumerate(gdf.geometry)
+        if g is None or g.is_empty or g.geom_type not in expected
+    }
+    if offenders:
+        hint = " (barriers are lines: roads, railways, rivers)" if kind == "barriers" else ""
+        raise GeometryTypeError(source, " or ".join(expected) + hint, offenders)
+
+
+def _check_territory(gdf: gpd.GeoDataFrame, territory: BaseGeometry, source: str) -> None:
+    """Refuse a layer that misses the territory, naming swapped coordinates if that fits."""
+    shapely.prepare(territory)
+    hits = shapely.intersects(territory, gdf.geometry.to_numpy())
+    if hits.any():
+        return
+    swapped = shapely.transform(gdf.geometry.to_numpy(), lambda xy: xy[:, ::-1])
+    if shapely.intersects(territory, swapped).any():
+        raise LayerError(
+            source,
+            "no feature falls in the territory, but they do once latitude and longitude are "
+            "swapped: the file has its coordinates in (latitude, longitude) order; "
+            "write them as (longitude, latitude)",
+        )
+    b = tuple(round(float(v), 4) for v in gdf.total_bounds)
+    t = tuple(round(float(v), 4) for v in territory.bounds)
+    raise LayerError(
+        source,
+        f"no feature intersects the territory (layer bounds {b}, territory bounds {t}); "
+        "check the file and its declared CRS",
+    )
+
+
+def _grid_overlaps(squares: gpd.GeoDataFrame) -> list[str]:
+    left, right = squares.sindex.query(squares.geometry, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if not len(left):
+        return []
+    geoms = squares.geometry.to_numpy()
+    inter = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    smallest = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
+    bad = inter > _GRID_OVERLAP_TOLERANCE * smallest
+    return [f"features {a + 1} and {b + 1}" for a, b in zip(left[bad], right[bad], strict=True)]
+
+
+def prepare_layer(
+    gdf: gpd.GeoDataFrame,
+    kind: LayerKind | str,
+    *,
+    territory: BaseGeometry,
+    source: str = "layer",
+    default_class: str | None = None,
+) -> Layer:
+    """Validate a layer of ``kind`` for a territory (WGS84) and bring it to EPSG:4326.
+
+    Raises
+    ------
+    EmptyLayerError, MissingCRSError, MissingColumnsError, GeometryTypeError,
+    CoordinatesOutOfRangeError, InvalidValuesError, LayerError
+    """
+    try:
+        kind = LayerKind(kind)
+    except ValueError:
+        raise LayerError(
+            source, f"unknown layer kind {kind!r}; expected one of {', '.join(LayerKind)}"
+        ) from None
+    if len(gdf) == 0:
+        raise EmptyLayerError(source)
+    if gdf.crs is None:
+        raise MissingCRSError(source)
+    _check_geometry(gdf, kind, source)
+    native = gdf
+    gdf = gdf.to_crs(WGS84)
+    bounds = tuple(float(b) for b in gdf.total_bounds)
+    if not (-180 <= bounds[0] <= bounds[2] <= 180 and -90 <= bounds[1] <= bounds[3] <= 90):
+        raise CoordinatesOutOfRangeError(source, bounds, native.crs.to_string())
+    _check_territory(gdf, territory, source)
+
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    warnings: list[str] = []
+    extent: BaseGeometry | None = None
+    out = gpd.GeoDataFrame(geometry=gdf.geometry.to_numpy(), crs=WGS84)
+    used: set[str] = set()
+
+    if kind is LayerKind.POPULATION_GRID:
+        found = {var: _find(columns, names) for var, names in GRID_VARIABLES.items()}
+        if found["population"] is None:
+            raise MissingColumnsError(source, {"population": GRID_VARIABLES["population"]}, columns)
+        for var, col in found.items():
+            if col is None:
+                warnings.append(f"no {var} column ({', '.join(GRID_VARIABLES[var])})")
+                continue
+            values = pd.to_numeric(gdf[col], errors="coerce")
+            bad = [
+                f"feature {i + 1}: {gdf[col].iloc[i]!r}"
+                for i in np.flatnonzero((values.isna() & gdf[col].notna()) | (values < 0))
+            ]
+            if bad:
+                raise InvalidValuesError(source, col, "not a non-negative number", bad)
+            out[var] = values.fillna(0.0).to_numpy()
+            used.add(col)
+        overlaps = _grid_overlaps(native.reset_index(drop=True))
+        if overlaps:
+            raise LayerError(source, f"grid squares overlap: {', '.join(overlaps[:10])}")
+        extent = gpd.GeoSeries([box(*native.total_bounds)], crs=native.crs).to_crs(WGS84).iloc[0]
+    elif kind is LayerKind.ZONES:
+        code_col, name_col = _find(columns, ZONE_CODE), _find(columns, ZONE_NAME)
+        if code_col is None:
+            raise MissingColumnsError(source, {"code": ZONE_CODE}, columns)
+        codes = gdf[code_col].astype("string").str.strip()
+        dup = sorted(set(codes[codes.duplicated()].dropna()))
+        if dup:
+            raise InvalidValuesError(source, code_col, "duplicate codes", dup)
+        out["code"] = codes.to_numpy()
+        out["name"] = gdf[name_col].astype("string").to_numpy() if name_col else None
+        used |= {code_col, name_col} - {None}  # type: ignore[arg-type]
+    elif kind is LayerKind.BARRIERS:
+        tags = {t: c for t in BARRIER_TAGS if (c := _find(columns, (t,))) is not None}
+        classes = [barrier_class(row, tags) or default_class for _, row in gdf.iterrows()]
+        if not tags and default_class is None:
+            raise MissingColumnsError(
+                source, {"class": (*BARRIER_TAGS, "or give a class for the whole file")}, columns
+            )
+        missing = [f"feature {i + 1}" for i, c in enumerate(classes) if c is None]
+        if missing:
+            raise InvalidValuesError(
+                source, "/".join(tags.values()), "no barrier class for", missing
+            )
+        out["class"] = classes
+        for flag in ("bridge", "tunnel"):
+            col = _find(columns, (flag,))
+            out[flag] = gdf[col].map(_flag).to_numpy() if col else False
+            if col:
+                used.add(col)
+        used |= set(tags.values())
+    else:
+        type_col, name_col = _find(columns, POINT_TYPE), _find(columns, POINT_NAME)
+        if type_col is None and default_class is None:
+            raise MissingColumnsError(source, {"type": POINT_TYPE}, columns)
+        out["type"] = (
+            gdf[type_col].astype("string").str.strip().str.lower().to_numpy()
+            if type_col
+            else default_class
+        )
+        out["name"] = gdf[name_col].astype("string").to_numpy() if name_col else None
+        used |= {type_col, name_col} - {None}  # type: ignore[arg-type]
+
+    out["attributes"] = _attributes(gdf, used)
+    inside = shapely.intersects(territory, out.geometry.to_numpy())
+    if not inside.all():
+        warnings.append(f"{int((~inside).sum())} of {len(out)} features lie outside the territory")
+    authority = native.crs.to_authority()
+    return Layer(
+        kind=kind,
+        features=out,
+        source_crs=":".join(authority) if authority else native.crs.to_string(),
+        extent=extent,
+        warnings=tuple(warnings),
+    )
