@@ -14,8 +14,17 @@ from api.cluster import ClusterError
 from api.config import Settings
 from api.db import make_engine, make_session_factory, migrate
 from api.repositories.csp import list_csps
-from api.services import database_url, import_layer, local_cluster, prepare_database
+from api.services import (
+    build_csp_grid,
+    database_url,
+    import_layer,
+    import_layer_file,
+    import_qpv_list,
+    local_cluster,
+    prepare_database,
+)
 from geo.errors import PsqError
+from geo.layers import LayerKind
 from geo.territory import read_communes
 
 app = typer.Typer(
@@ -26,6 +35,8 @@ db_app = typer.Typer(
     help="Base PostGIS locale (utilisée quand DATABASE_URL n'est pas défini).", no_args_is_help=True
 )
 csp_app = typer.Typer(help="Circonscriptions de sécurité publique.", no_args_is_help=True)
+grid_app = typer.Typer(help="Grilles H3 des CSP.", no_args_is_help=True)
+app.add_typer(grid_app, name="grid")
 app.add_typer(db_app, name="db")
 app.add_typer(csp_app, name="csp")
 
@@ -152,6 +163,121 @@ def import_territory_command(
             f"[yellow]Géométries invalides réparées[/] : {', '.join(report.repaired)}",
             highlight=False,
         )
+
+
+def _csp_id(factory_url: str, csp: str) -> int:
+    """A CSP given by id, code or name."""
+    from sqlalchemy import or_, select
+
+    from api.models import Csp
+
+    engine = make_engine(factory_url)
+    try:
+        with make_session_factory(engine)() as session:
+            ident = int(csp) if csp.isdigit() else -1
+            found = session.scalar(
+                select(Csp.id).where(or_(Csp.id == ident, Csp.code == csp, Csp.name == csp))
+            )
+    finally:
+        engine.dispose()
+    if found is None:
+        raise fail(f"CSP inconnue : {csp!r} (voir « psq csp list »)")
+    return int(found)
+
+
+@app.command("import-layer")
+def import_layer_command(
+    path: Annotated[
+        Path, typer.Argument(help="Fichier vectoriel (GeoJSON, GeoPackage, Shapefile zippé…)")
+    ],
+    kind: Annotated[LayerKind, typer.Option(help="Nature de la couche")],
+    name: Annotated[str, typer.Option(help="Nom de la couche (unique)")],
+    default_class: Annotated[
+        str | None,
+        typer.Option("--class", help="Classe (barrières) ou type (points) de tous les objets"),
+    ] = None,
+) -> None:
+    """Importe une couche territoriale ou sociologique, contrôlée sur le territoire."""
+    try:
+        url = database_url(_settings())
+        migrate(url)
+        engine = make_engine(url)
+        with console.status(f"Import de {path.name}…"):
+            row = import_layer_file(
+                factory=make_session_factory(engine),
+                path=path,
+                kind=kind,
+                name=name,
+                default_class=default_class,
+            )
+        engine.dispose()
+    except (PsqError, ClusterError) as exc:
+        raise fail(str(exc)) from exc
+    console.print(
+        f"Couche « {row.name} » (id {row.id}, {row.kind}) : {row.feature_count} objet(s)."
+    )
+    for warning in row.warnings:
+        console.print(f"[yellow]Attention[/] : {warning}", highlight=False)
+
+
+@app.command("import-qpv-list")
+def import_qpv_list_command(
+    path: Annotated[Path, typer.Argument(help="CSV code_qp, lib_qp, insee_com")],
+) -> None:
+    """Enregistre une liste de QPV par commune (sans contours)."""
+    try:
+        engine = make_engine(database_url(_settings()))
+        count = import_qpv_list(factory=make_session_factory(engine), path=path)
+        engine.dispose()
+    except (PsqError, ClusterError, OSError) as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"{count} couple(s) commune-QPV enregistré(s) (niveau communal, sans contours).")
+
+
+@grid_app.command("build")
+def grid_build(
+    csp: Annotated[str, typer.Option(help="CSP : id, code ou nom")],
+    res: Annotated[
+        int, typer.Option(min=0, max=15, help="Résolution H3 (9 ≈ 0,1 km² ; 10 ≈ 0,015 km²)")
+    ] = 9,
+    weight: Annotated[
+        list[str] | None,
+        typer.Option(help="Poids de charge VARIABLE=POIDS, répétable (ex. population=1)"),
+    ] = None,
+    crossing_distance: Annotated[
+        float, typer.Option(help="Distance (m) d'un franchissement")
+    ] = 100.0,
+) -> None:
+    """Construit la grille H3 d'une CSP : cellules, attributs, adjacence avec barrières."""
+    weights: dict[str, float] | None = None
+    if weight:
+        weights = {}
+        for item in weight:
+            key, _, value = item.partition("=")
+            try:
+                weights[key.strip()] = float(value)
+            except ValueError:
+                raise fail(f"--weight attend VARIABLE=NOMBRE, reçu {item!r}") from None
+    try:
+        url = database_url(_settings())
+        migrate(url)
+        csp_id = _csp_id(url, csp)
+        engine = make_engine(url)
+        with console.status(f"Construction de la grille H3 (résolution {res})…"):
+            grid = build_csp_grid(
+                factory=make_session_factory(engine),
+                csp_id=csp_id,
+                resolution=res,
+                weights=weights,
+                crossing_distance_m=crossing_distance,
+            )
+        engine.dispose()
+    except (PsqError, ClusterError) as exc:
+        raise fail(str(exc)) from exc
+    console.print(
+        f"Grille {grid.resolution} : {grid.cell_count} cellules, {grid.component_count} "
+        f"composante(s) connexe(s), {grid.blocked_edge_count} arête(s) coupée(s) par une barrière."
+    )
 
 
 @csp_app.command("list")

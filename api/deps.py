@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
 from api.errors import invalid_query_parameter
@@ -29,6 +29,13 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_session_factory(request: Request) -> sessionmaker[Session]:
+    """For use cases that own their transaction (imports, builds)."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    return factory
+
+
+SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]

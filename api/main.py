@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from api.config import Settings
 from api.db import make_engine, make_session_factory
 from api.errors import install_error_handlers
-from api.routes import communes, csp, health
+from api.routes import communes, csp, grid, health, layers
 from web.pages import mount_pages
 
 
@@ -40,7 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api")
-    for module in (health, communes, csp):
+    for module in (health, communes, csp, layers, grid):
         api.include_router(module.router)
     app.include_router(api)
 

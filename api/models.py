@@ -93,9 +93,7 @@ class Layer(Base):
     extent: Mapped[WKBElement | None] = mapped_column(
         Geometry("POLYGON", srid=4326, spatial_index=False), comment="where a grid is authoritative"
     )
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class LayerFeature(Base):

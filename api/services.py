@@ -15,9 +15,15 @@ from api.cluster import LocalCluster
 from api.config import Settings
 from api.db import make_engine, make_session_factory, migrate, transaction
 from api.models import Csp
+from api.models import Layer as LayerRow
+from api.repositories.grid import build_grid
+from api.repositories.layers import create_layer, replace_qpv_list, territory
 from api.repositories.territory import ImportReport, import_territory
+from api.schemas import GridPublic
 from geo.errors import InvalidInputError
-from geo.territory import CommuneLayer, read_communes
+from geo.grid import DEFAULT_CROSSING_DISTANCE
+from geo.layers import prepare_layer
+from geo.territory import CommuneLayer, read_communes, read_vector
 
 
 def local_cluster(settings: Settings) -> LocalCluster:
@@ -50,6 +56,62 @@ def import_layer(
         )
 
 
+def import_layer_file(
+    *,
+    factory: sessionmaker[Session],
+    path: Path,
+    kind: str,
+    name: str,
+    source: str | None = None,
+    default_class: str | None = None,
+) -> LayerRow:
+    """Read, validate (against the communes in the database) and store a layer, all or nothing."""
+    gdf = read_vector(path)
+    label = source or path.name
+    with transaction(factory) as session:
+        layer = prepare_layer(
+            gdf,
+            kind,
+            territory=territory(session=session),
+            source=label,
+            default_class=default_class,
+        )
+        return create_layer(session=session, name=name, source=label, layer=layer)
+
+
+def import_qpv_list(*, factory: sessionmaker[Session], path: Path) -> int:
+    """Record a QPV list per commune (CSV: code_qp, lib_qp, insee_com), all or nothing."""
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        expected = {"code_qp", "lib_qp", "insee_com"}
+        if reader.fieldnames is None or not expected <= set(reader.fieldnames):
+            raise InvalidInputError(
+                f"{path.name}: expected columns {', '.join(sorted(expected))}, "
+                f"found {', '.join(reader.fieldnames or [])}"
+            )
+        rows = [(r["insee_com"].strip(), r["code_qp"].strip(), r["lib_qp"].strip()) for r in reader]
+    with transaction(factory) as session:
+        return replace_qpv_list(session=session, rows=rows)
+
+
+def build_csp_grid(
+    *,
+    factory: sessionmaker[Session],
+    csp_id: int,
+    resolution: int,
+    weights: dict[str, float] | None = None,
+    crossing_distance_m: float = DEFAULT_CROSSING_DISTANCE,
+) -> GridPublic:
+    with transaction(factory) as session:
+        return build_grid(
+            session=session,
+            csp_id=csp_id,
+            resolution=resolution,
+            weights=weights,
+            crossing_distance_m=crossing_distance_m,
+        )
+
+
 def read_codes_csv(path: Path) -> list[str]:
     """The ``code_insee`` column of a CSV file."""
     with path.open(newline="", encoding="utf-8") as f:
@@ -69,9 +131,19 @@ class DemoCsp:
 
 
 @dataclass(frozen=True)
+class DemoLayer:
+    name: str
+    kind: str
+    path: Path
+
+
+@dataclass(frozen=True)
 class DemoTerritory:
     communes: Path
     csps: list[DemoCsp]
+    layers: list[DemoLayer]
+    qpv_list: Path | None
+    grid_resolution: int
 
 
 def read_demo_manifest(demo_dir: Path) -> DemoTerritory:
@@ -87,6 +159,12 @@ def read_demo_manifest(demo_dir: Path) -> DemoTerritory:
             )
             for c in data["csp"]
         ],
+        layers=[
+            DemoLayer(name=lay["name"], kind=lay["kind"], path=demo_dir / lay["file"])
+            for lay in data.get("layer", [])
+        ],
+        qpv_list=demo_dir / data["qpv_list"] if "qpv_list" in data else None,
+        grid_resolution=int(data.get("grid_resolution", 9)),
     )
 
 
@@ -100,11 +178,11 @@ def load_demo(
 ) -> list[ImportReport]:
     """Import the demo territory described by ``demo_dir/demo.toml``."""
     demo = read_demo_manifest(demo_dir)
-    layer = read_communes(demo.communes)
-    return [
+    communes = read_communes(demo.communes)
+    reports = [
         import_layer(
             factory=factory,
-            layer=layer,
+            layer=communes,
             csp_name=csp.name,
             csp_code=csp.code,
             commune_codes=csp.commune_codes,
@@ -112,6 +190,13 @@ def load_demo(
         )
         for csp in demo.csps
     ]
+    for layer in demo.layers:
+        import_layer_file(factory=factory, path=layer.path, kind=layer.kind, name=layer.name)
+    if demo.qpv_list is not None:
+        import_qpv_list(factory=factory, path=demo.qpv_list)
+    for report in reports:
+        build_csp_grid(factory=factory, csp_id=report.csp_id, resolution=demo.grid_resolution)
+    return reports
 
 
 def prepare_database(settings: Settings, *, demo: bool = True) -> str:

@@ -93,11 +93,19 @@ def tessellate(territory: BaseGeometry, resolution: int = DEFAULT_RESOLUTION) ->
     area = _as_polygonal(territory)
     if area.is_empty:
         raise InvalidInputError("territory: the territory has no area")
-    ids = sorted(
+    found = set(
         h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(area), resolution, contain="overlap")
     )
-    hexagons = np.array([cell_polygon(c) for c in ids], dtype=object)
     shapely.prepare(area)
+    hexagons_of = {c: cell_polygon(c) for c in found}
+    # H3 decides overlap on the sphere; our cells are planar polygons between the same
+    # vertices. Along the outline the two can disagree, so the ring around every border
+    # cell is tested too.
+    border_ids = [c for c, g in hexagons_of.items() if not area.contains_properly(g)]
+    for c in {n for b in border_ids for n in h3.grid_disk(b, 1)} - found:
+        hexagons_of[c] = cell_polygon(c)
+    ids = sorted(hexagons_of)
+    hexagons = np.array([hexagons_of[c] for c in ids], dtype=object)
     inside = shapely.contains_properly(area, hexagons)
     geoms = hexagons.copy()
     border = ~inside

@@ -238,7 +238,8 @@ def prepare_layer(
     _check_geometry(gdf, kind, source)
     native = gdf
     gdf = gdf.to_crs(WGS84)
-    bounds = tuple(float(b) for b in gdf.total_bounds)
+    min_x, min_y, max_x, max_y = (float(b) for b in gdf.total_bounds)
+    bounds = (min_x, min_y, max_x, max_y)
     if not (-180 <= bounds[0] <= bounds[2] <= 180 and -90 <= bounds[1] <= bounds[3] <= 90):
         raise CoordinatesOutOfRangeError(source, bounds, native.crs.to_string())
     _check_territory(gdf, territory, source)

@@ -29,7 +29,17 @@ from api.services import load_demo
 
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-TABLES = ("cell_edge", "cell", "grid", "layer_feature", "layer", "commune_qpv", "csp_commune", "csp", "commune")
+TABLES = (
+    "cell_edge",
+    "cell",
+    "grid",
+    "layer_feature",
+    "layer",
+    "commune_qpv",
+    "csp_commune",
+    "csp",
+    "commune",
+)
 
 
 @pytest.fixture(scope="session")

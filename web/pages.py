@@ -20,6 +20,11 @@ def home(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "home.html", {"page": "home"})
 
 
+@router.get("/carte", response_class=HTMLResponse)
+def grid_map(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "grid_map.html", {"page": "carte"})
+
+
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> HTMLResponse:
     """Swagger UI served from the vendored copy (FastAPI's default loads it from a CDN)."""

@@ -1,0 +1,220 @@
+"""H3 grids of a CSP: build (cells, attributes, adjacency) and read back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import geopandas as gpd
+import shapely
+from geoalchemy2 import WKBElement
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from api.models import Cell, CellEdge, Commune, Csp, Grid, csp_commune
+from api.repositories.communes import GEOJSON_DECIMALS
+from api.repositories.csp import require_csp
+from api.repositories.layers import barrier_lines, latest_population_grid
+from api.schemas import (
+    CellProperties,
+    Feature,
+    FeatureCollection,
+    Geometry,
+    GridPublic,
+    GridsPublic,
+)
+from geo.errors import NotFoundError
+from geo.grid import (
+    DEFAULT_BARRIER_CLASSES,
+    DEFAULT_CROSSING_DISTANCE,
+    DEFAULT_WORKLOAD_WEIGHTS,
+    PopulationGrid,
+    adjacency,
+    cell_attributes,
+    tessellate,
+    workload,
+)
+
+
+def _csp_communes(session: Session, csp_id: int) -> gpd.GeoDataFrame:
+    rows = session.execute(
+        select(Commune.code, Commune.population, func.ST_AsBinary(Commune.geom))
+        .join(csp_commune, csp_commune.c.commune_code == Commune.code)
+        .where(csp_commune.c.csp_id == csp_id)
+        .order_by(Commune.code)
+    ).all()
+    return gpd.GeoDataFrame(
+        {"code": [r[0] for r in rows], "population": [r[1] for r in rows]},
+        geometry=shapely.from_wkb([bytes(r[2]) for r in rows]),
+        crs=4326,
+    )
+
+
+def build_grid(
+    *,
+    session: Session,
+    csp_id: int,
+    resolution: int,
+    weights: Mapping[str, float] | None = None,
+    crossing_distance_m: float = DEFAULT_CROSSING_DISTANCE,
+) -> GridPublic:
+    """Tessellate the CSP, interpolate attributes, compute adjacency; replace any grid of
+    the same resolution. The caller owns the transaction."""
+    require_csp(session=session, csp_id=csp_id)
+    weights = dict(weights or DEFAULT_WORKLOAD_WEIGHTS)
+    outline = shapely.from_wkb(
+        bytes(session.scalars(select(func.ST_AsBinary(Csp.geom)).where(Csp.id == csp_id)).one())
+    )
+    communes = _csp_communes(session, csp_id)
+    source = latest_population_grid(session=session, csp_id=csp_id)
+    lines = barrier_lines(session=session, csp_id=csp_id, margin_m=crossing_distance_m)
+
+    cells = tessellate(outline, resolution)
+    pop_grid = PopulationGrid(source.squares, source.extent) if source else None
+    cells = cell_attributes(cells, communes, pop_grid)
+    cells["workload"] = workload(cells, weights)
+    graph = adjacency(cells, lines if len(lines) else None, crossing_distance=crossing_distance_m)
+    cells["component"] = graph.component
+
+    session.execute(delete(Grid).where(Grid.csp_id == csp_id, Grid.resolution == resolution))
+    parameters = {
+        "weights": weights,
+        "crossing_distance_m": crossing_distance_m,
+        "barrier_classes": sorted(DEFAULT_BARRIER_CLASSES),
+        "population_grid_layer_id": source.layer_id if source else None,
+        "barrier_line_count": len(lines),
+    }
+    grid = Grid(
+        csp_id=csp_id,
+        resolution=resolution,
+        parameters=parameters,
+        cell_count=len(cells),
+        component_count=graph.n_components,
+    )
+    session.add(grid)
+    session.flush()
+    wkb = shapely.to_wkb(cells.geometry.to_numpy())
+    columns = [
+        "h3",
+        "commune",
+        "clipped",
+        "area_m2",
+        "population",
+        "households",
+        "poor_households",
+        "social_housing",
+        "workload",
+        "source",
+        "component",
+    ]
+    session.execute(
+        insert(Cell),
+        [
+            {
+                "grid_id": grid.id,
+                "h3": h3,
+                "commune_code": commune,
+                "clipped": bool(clipped),
+                "area_m2": float(area),
+                "population": float(pop),
+                "households": float(hh),
+                "poor_households": float(poor),
+                "social_housing": float(soc),
+                "workload": float(load),
+                "source": src,
+                "component": int(comp),
+                "geom": WKBElement(g, srid=4326),
+            }
+            for (h3, commune, clipped, area, pop, hh, poor, soc, load, src, comp), g in zip(
+                cells[columns].itertuples(index=False, name=None), wkb, strict=True
+            )
+        ],
+    )
+    ids = cells["h3"].to_numpy()
+    edges = graph.edges
+    if len(edges):
+        session.execute(
+            insert(CellEdge),
+            [
+                {
+                    "grid_id": grid.id,
+                    "a": ids[a],
+                    "b": ids[b],
+                    "shared_m": float(m),
+                    "barrier": barrier,
+                    "blocked": bool(blocked),
+                }
+                for a, b, m, barrier, blocked in edges[
+                    ["a", "b", "shared_m", "barrier", "blocked"]
+                ].itertuples(index=False, name=None)
+            ],
+        )
+    session.flush()
+    return _public(session, grid)
+
+
+def _public(session: Session, grid: Grid) -> GridPublic:
+    blocked = session.scalar(
+        select(func.count()).where(CellEdge.grid_id == grid.id, CellEdge.blocked)
+    )
+    session.refresh(grid)
+    return GridPublic(
+        id=grid.id,
+        csp_id=grid.csp_id,
+        resolution=grid.resolution,
+        cell_count=grid.cell_count,
+        component_count=grid.component_count,
+        blocked_edge_count=int(blocked or 0),
+        parameters=grid.parameters,
+        built_at=grid.built_at,
+    )
+
+
+def list_grids(*, session: Session, csp_id: int) -> GridsPublic:
+    require_csp(session=session, csp_id=csp_id)
+    grids = session.scalars(select(Grid).where(Grid.csp_id == csp_id).order_by(Grid.resolution))
+    data = [_public(session, g) for g in grids]
+    return GridsPublic(data=data, count=len(data))
+
+
+def grid_cells(
+    *, session: Session, csp_id: int, resolution: int
+) -> FeatureCollection[CellProperties]:
+    require_csp(session=session, csp_id=csp_id)
+    grid_id = session.scalar(
+        select(Grid.id).where(Grid.csp_id == csp_id, Grid.resolution == resolution)
+    )
+    if grid_id is None:
+        raise NotFoundError(
+            f"no grid at resolution {resolution} for CSP {csp_id}: build it first "
+            f"(psq grid build, or POST /api/csp/{csp_id}/grids)"
+        )
+    rows = session.execute(
+        select(Cell, func.ST_AsGeoJSON(Cell.geom, GEOJSON_DECIMALS))
+        .where(Cell.grid_id == grid_id)
+        .order_by(Cell.h3)
+    ).all()
+    features = [
+        Feature[CellProperties](
+            id=c.h3,
+            geometry=Geometry.model_validate(json.loads(geojson)),
+            properties=CellProperties(
+                h3=c.h3,
+                commune=c.commune_code,
+                clipped=c.clipped,
+                area_m2=round(c.area_m2, 1),
+                population=round(c.population, 2),
+                households=round(c.households, 2),
+                poor_households=round(c.poor_households, 2),
+                social_housing=round(c.social_housing, 2),
+                poverty_rate=round(c.poor_households / c.households, 4)
+                if c.households > 0
+                else None,
+                workload=round(c.workload, 2),
+                source=c.source,
+                component=c.component,
+            ),
+        )
+        for c, geojson in rows
+    ]
+    return FeatureCollection[CellProperties](features=features)

@@ -1,0 +1,47 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import SessionDep, SessionFactoryDep
+from api.repositories.grid import grid_cells, list_grids
+from api.schemas import (
+    CellProperties,
+    ErrorPublic,
+    FeatureCollection,
+    GridCreate,
+    GridPublic,
+    GridsPublic,
+)
+from api.services import build_csp_grid
+
+router = APIRouter(prefix="/csp/{csp_id}", tags=["grille H3"])
+
+
+@router.get("/grids", responses={404: {"model": ErrorPublic}})
+def read_grids(csp_id: int, session: SessionDep) -> GridsPublic:
+    """The H3 grids built for the CSP, one per resolution."""
+    return list_grids(session=session, csp_id=csp_id)
+
+
+@router.post(
+    "/grids", status_code=201, responses={404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
+)
+def create_grid(csp_id: int, grid_in: GridCreate, factory: SessionFactoryDep) -> GridPublic:
+    """Build (or rebuild) the CSP's grid at a resolution: cells, attributes, adjacency."""
+    return build_csp_grid(
+        factory=factory,
+        csp_id=csp_id,
+        resolution=grid_in.resolution,
+        weights=grid_in.weights,
+        crossing_distance_m=grid_in.crossing_distance_m,
+    )
+
+
+@router.get("/cells", responses={404: {"model": ErrorPublic}})
+def read_cells(
+    csp_id: int,
+    session: SessionDep,
+    res: Annotated[int, Query(ge=0, le=15, description="H3 resolution of the grid")] = 9,
+) -> FeatureCollection[CellProperties]:
+    """The CSP's cells at a resolution, with their attributes, as GeoJSON."""
+    return grid_cells(session=session, csp_id=csp_id, resolution=res)

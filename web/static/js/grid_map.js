@@ -1,0 +1,184 @@
+// Grid and layers page: a choropleth of any cell attribute, layers to toggle, no tiles.
+import { fmt, getJSON } from "./api.js";
+
+const RAMP = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
+const CATEGORY_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"];
+const SOURCE_LABELS = { grid: "Carreaux Filosofi", commune: "Population communale répartie", "grid+commune": "Les deux", none: "Aucune (inhabité)" };
+const BARRIER_COLOURS = { motorway: "#c0392b", trunk: "#e67e22", railway: "#2c3e50", river: "#2980b9", canal: "#2980b9", tram: "#8e44ad" };
+const KIND_LABELS = { population_grid: "Grille de population", zones: "Zones", barriers: "Barrières", points: "Équipements" };
+
+const $ = (id) => document.getElementById(id);
+const statusBox = $("map-status");
+const setStatus = (text, isError = false) => {
+  statusBox.textContent = text;
+  statusBox.hidden = !text;
+  statusBox.classList.toggle("error", isError);
+};
+
+const map = L.map("map", { zoomSnap: 0.25, attributionControl: false });
+map.setView([46.6, 2.4], 6);
+L.control.scale({ imperial: false }).addTo(map);
+const legend = L.control({ position: "bottomright" });
+legend.onAdd = () => L.DomUtil.create("div", "legend");
+legend.addTo(map);
+
+let cellLayer = null;
+let outlineLayer = null;
+const overlays = new Map();
+let cells = null;
+
+function value(p, attr) {
+  if (attr === "density") return p.area_m2 > 0 ? (p.population / p.area_m2) * 1e6 : 0;
+  return p[attr];
+}
+
+function format(attr, v) {
+  if (v == null) return "—";
+  if (attr === "poverty_rate") return `${fmt.dec1.format(v * 100)} %`;
+  if (attr === "source") return SOURCE_LABELS[v] ?? v;
+  return fmt.dec1.format(v);
+}
+
+function quantileBreaks(values) {
+  const sorted = values.filter((v) => v != null && v > 0).sort((a, b) => a - b);
+  if (!sorted.length) return [];
+  return [0.2, 0.4, 0.6, 0.8].map((q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
+}
+
+function drawCells() {
+  if (!cells) return;
+  const attr = $("attr-select").value;
+  const label = $("attr-select").selectedOptions[0].textContent;
+  const categorical = attr === "source" || attr === "component";
+  let colour;
+  let legendRows;
+  if (categorical) {
+    const cats = [...new Set(cells.features.map((f) => value(f.properties, attr)))].sort();
+    const colourOf = new Map(cats.map((c, i) => [c, CATEGORY_COLOURS[i % CATEGORY_COLOURS.length]]));
+    colour = (v) => colourOf.get(v);
+    legendRows = cats.map((c) => [colourOf.get(c), attr === "component" ? `Composante ${c}` : format(attr, c)]);
+  } else {
+    const breaks = quantileBreaks(cells.features.map((f) => value(f.properties, attr)));
+    colour = (v) => {
+      if (v == null || v <= 0) return "#f2f2f2";
+      const i = breaks.findIndex((b) => v <= b);
+      return RAMP[i === -1 ? RAMP.length - 1 : i];
+    };
+    const bounds = [0, ...breaks];
+    legendRows = [["#f2f2f2", "0 ou inconnu"], ...RAMP.slice(0, breaks.length + 1).map((c, i) =>
+      [c, i < breaks.length ? `≤ ${format(attr, breaks[i])}` : `> ${format(attr, bounds[bounds.length - 1])}`])];
+  }
+  cellLayer?.remove();
+  cellLayer = L.geoJSON(cells, {
+    style: (f) => ({ color: "#999", weight: 0.3, fillColor: colour(value(f.properties, attr)), fillOpacity: 0.85, className: "cell" }),
+    onEachFeature: (f, layer) => {
+      const p = f.properties;
+      layer.bindTooltip(() =>
+        `<strong>${label}</strong> : ${format(attr, value(p, attr))}<br>Population : ${fmt.dec1.format(p.population)}` +
+        `<br>Commune : ${p.commune ?? "—"}<br><small>${p.h3}</small>`, { sticky: true });
+    },
+  }).addTo(map);
+  cellLayer.bringToBack();
+  legend.getContainer().innerHTML = `<h3>${label}</h3>` +
+    legendRows.map(([c, t]) => `<div><i style="background:${c}"></i>${t}</div>`).join("") +
+    `<div><i class="outline"></i>Limite de la CSP</div>`;
+}
+
+function layerStyle(kind) {
+  if (kind === "barriers") return (f) => ({ color: BARRIER_COLOURS[f.properties.category] ?? "#7f8c8d", weight: 2.5, dashArray: f.properties.bridge || f.properties.tunnel ? "4 4" : null });
+  if (kind === "population_grid") return () => ({ color: "#555", weight: 0.6, fill: false });
+  return () => ({ color: "#16a085", weight: 1.5, fillOpacity: 0.1 });
+}
+
+async function toggleLayer(layer, on) {
+  if (!on) { overlays.get(layer.id)?.remove(); return; }
+  if (!overlays.has(layer.id)) {
+    const csp = outlineLayer.getBounds();
+    const bbox = [csp.getWest(), csp.getSouth(), csp.getEast(), csp.getNorth()].map((v) => v.toFixed(5)).join(",");
+    const data = await getJSON(`/api/layers/${layer.id}/features?bbox=${bbox}`);
+    overlays.set(layer.id, L.geoJSON(data, {
+      style: layerStyle(layer.kind),
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 5, color: "#16a085", fillOpacity: 0.9 }),
+      onEachFeature: (f, l) => l.bindTooltip(f.properties.name ?? f.properties.category ?? f.properties.code ?? layer.name),
+    }));
+  }
+  overlays.get(layer.id).addTo(map);
+}
+
+async function loadGrid(csp, res) {
+  setStatus("Chargement des cellules…");
+  cells = await getJSON(`/api/csp/${csp.id}/cells?res=${res}`);
+  drawCells();
+  setStatus("");
+}
+
+async function showCsp(csp) {
+  setStatus("Chargement…");
+  const [outline, grids, layers] = await Promise.all([
+    getJSON(`/api/csp/${csp.id}`), getJSON(`/api/csp/${csp.id}/grids`), getJSON(`/api/csp/${csp.id}/layers`),
+  ]);
+  outlineLayer?.remove();
+  outlineLayer = L.geoJSON(outline, { style: { color: "#1d3557", weight: 3, fill: false, interactive: false, className: "csp-outline" } }).addTo(map);
+  map.fitBounds(outlineLayer.getBounds(), { padding: [20, 20] });
+  overlays.forEach((l) => l.remove());
+  overlays.clear();
+
+  const list = $("layer-list");
+  list.replaceChildren(...layers.data.map((layer) => {
+    const row = document.createElement("label");
+    row.className = "layer-row";
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.dataset.layerId = layer.id;
+    box.addEventListener("change", () => toggleLayer(layer, box.checked).catch((e) => setStatus(`Erreur : ${e.message}`, true)));
+    row.append(box, ` ${layer.name} `);
+    const meta = document.createElement("small");
+    meta.textContent = `(${KIND_LABELS[layer.kind] ?? layer.kind}, ${fmt.int.format(layer.features_in_csp)} objets)`;
+    row.append(meta);
+    return row;
+  }));
+  if (!layers.data.length) list.textContent = "Aucune couche importée pour cette CSP (psq import-layer).";
+  const qpv = Object.entries(layers.qpv_by_commune);
+  $("qpv-note").textContent = qpv.length
+    ? `QPV : contours non publiés, connus seulement au niveau communal — ${qpv.map(([c, names]) => `${c} : ${names.length}`).join(", ")}.`
+    : "";
+
+  const select = $("res-select");
+  if (!grids.count) {
+    select.replaceChildren(new Option("aucune grille", ""));
+    $("grid-summary").textContent = "Aucune grille : « psq grid build --csp … --res 9 ».";
+    cellLayer?.remove();
+    setStatus("");
+    return;
+  }
+  select.replaceChildren(...grids.data.map((g) => new Option(`Résolution ${g.resolution} — ${fmt.int.format(g.cell_count)} cellules`, g.resolution)));
+  const describe = () => {
+    const g = grids.data.find((x) => String(x.resolution) === select.value);
+    $("grid-summary").textContent = `${fmt.int.format(g.cell_count)} cellules ; ${g.component_count} composante(s) connexe(s) ; ` +
+      `${fmt.int.format(g.blocked_edge_count)} contiguïté(s) coupée(s) par une barrière.`;
+  };
+  select.onchange = () => { describe(); loadGrid(csp, select.value).catch((e) => setStatus(`Erreur : ${e.message}`, true)); };
+  describe();
+  await loadGrid(csp, select.value);
+  document.body.dataset.ready = "true";
+}
+
+async function main() {
+  try {
+    const csps = await getJSON("/api/csp");
+    if (!csps.count) { setStatus("Aucune circonscription importée.", true); return; }
+    const wanted = Number(new URLSearchParams(location.search).get("csp"));
+    const current = csps.data.find((c) => c.id === wanted) ?? csps.data[0];
+    $("csp-select").replaceChildren(...csps.data.map((c) => new Option(c.name, c.id, false, c.id === current.id)));
+    $("csp-select").addEventListener("change", (e) => {
+      const chosen = csps.data.find((c) => c.id === Number(e.target.value));
+      showCsp(chosen).catch((err) => setStatus(`Erreur : ${err.message}`, true));
+    });
+    $("attr-select").addEventListener("change", drawCells);
+    await showCsp(current);
+  } catch (e) {
+    setStatus(`Impossible de charger la carte : ${e.message}`, true);
+  }
+}
+
+main();
