@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import shutil
 import socket
@@ -70,12 +71,20 @@ def _port_in_use(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _pid_is_postgres(pid: int) -> bool:
+def _pid_is_postmaster_of(pid: int, data_dir: Path) -> bool:
+    """True when ``pid`` is a postgres server started on ``data_dir`` (not just any
+    postgres: after a reboot a stale pid file may name another cluster's server)."""
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return b"postgres" in cmdline
+    if not args or not args[0].endswith(b"postgres"):
+        return False
+    wanted = data_dir.resolve()
+    return any(
+        flag == b"-D" and Path(os.fsdecode(value)).resolve() == wanted
+        for flag, value in itertools.pairwise(args)
+    )
 
 
 @dataclass(frozen=True)
@@ -223,7 +232,7 @@ class LocalCluster:
             pid = int(pid_file.read_text().splitlines()[0])
         except (OSError, ValueError, IndexError):
             return False
-        if _pid_is_postgres(pid):
+        if _pid_is_postmaster_of(pid, self.data_dir):
             return False
         pid_file.unlink(missing_ok=True)
         return True
@@ -239,7 +248,7 @@ class LocalCluster:
             pid = int((self.data_dir / "postmaster.pid").read_text().splitlines()[0])
         except (OSError, ValueError, IndexError):
             return None
-        return pid if _pid_is_postgres(pid) else None
+        return pid if _pid_is_postmaster_of(pid, self.data_dir) else None
 
     def start(self) -> str:
         """Create if needed, start unless running, ensure the database; return its URL."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,6 +36,8 @@ def get_session_factory(request: Request) -> sessionmaker[Session]:
 
 
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
+#: A database id (PostgreSQL ``integer``): larger values cannot exist, so they are a 422.
+DbId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Identifier")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]

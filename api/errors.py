@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from geo.errors import InvalidInputError, NotFoundError, PsqError
 
@@ -40,5 +41,16 @@ async def _psq_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        status_code=503,
+        content={
+            "detail": f"database unavailable: {exc.__class__.__name__}",
+            "type": "DatabaseUnavailable",
+        },
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PsqError, _psq_error_handler)
+    app.add_exception_handler(OperationalError, _database_unavailable)

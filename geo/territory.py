@@ -45,8 +45,10 @@ CODE_COLUMNS = ("code_insee", "insee_com", "insee", "codgeo", "code_commune", "c
 NAME_COLUMNS = ("nom", "nom_commune", "nom_com", "libelle", "lib_com", "name")
 POPULATION_COLUMNS = ("population", "pmun", "ptot", "pop")
 
+MAX_NAME = 200
+MAX_POPULATION = 100_000_000  # far above any commune; also rejects inf
 # INSEE commune code: five digits, or 2A/2B and three digits for Corsica.
-INSEE_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
+INSEE_CODE = re.compile(r"^(?:[0-9]{5}|2[AB][0-9]{3})$")
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,9 @@ def prepare_communes(gdf: gpd.GeoDataFrame, *, source: str = "layer") -> Commune
     unnamed = [code for code, name in zip(codes, names, strict=True) if not name]
     if unnamed:
         raise InvalidValuesError(source, name_col, "empty name for code(s)", unnamed)
+    too_long = [code for code, name in zip(codes, names, strict=True) if len(name) > MAX_NAME]
+    if too_long:
+        raise InvalidValuesError(source, name_col, f"name over {MAX_NAME} characters", too_long)
 
     if pop_col is None:
         population = pd.Series(pd.NA, index=gdf.index, dtype="Int64")
@@ -199,10 +204,13 @@ def prepare_communes(gdf: gpd.GeoDataFrame, *, source: str = "layer") -> Commune
         wrong = [
             f"{code}: {raw!r}"
             for code, raw, num in zip(codes, gdf[pop_col], numeric, strict=True)
-            if (pd.notna(raw) and pd.isna(num)) or (pd.notna(num) and num < 0)
+            if (pd.notna(raw) and pd.isna(num))
+            or (pd.notna(num) and not 0 <= num <= MAX_POPULATION)
         ]
         if wrong:
-            raise InvalidValuesError(source, pop_col, "not a non-negative number", wrong)
+            raise InvalidValuesError(
+                source, pop_col, f"not a number between 0 and {MAX_POPULATION}", wrong
+            )
         population = numeric.round().astype("Int64")
 
     geoms = gdf.geometry
@@ -215,8 +223,8 @@ def prepare_communes(gdf: gpd.GeoDataFrame, *, source: str = "layer") -> Commune
         raise GeometryTypeError(source, "Polygon or MultiPolygon", wrong_type)
 
     out = gpd.GeoDataFrame(
-        {"code": codes.to_numpy(), "name": names.to_numpy(), "population": population.to_numpy()},
-        geometry=geoms.to_numpy(),
+        {"code": codes.to_numpy(), "name": names.to_numpy(), "population": population.array},
+        geometry=shapely.force_2d(geoms.to_numpy()),  # 3D files (BD TOPO…) lose their Z
         crs=gdf.crs,
     ).to_crs(WGS84)
 

@@ -44,8 +44,11 @@ ensure_python_env() {
 # PostgreSQL server binaries and PostGIS, from Debian's packages.
 ensure_postgis() {
   local initdb version
-  initdb=$(ls -1d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1)
+  initdb=$(ls -1d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
   if [ -z "$initdb" ]; then
+    # Server binaries only: no system-wide cluster is created (the app owns its own).
+    as_root mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
     apt_install postgresql postgresql-postgis
     return
   fi

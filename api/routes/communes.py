@@ -14,7 +14,9 @@ router = APIRouter(prefix="/communes", tags=["communes"])
 def read_communes(
     session: SessionDep,
     bbox: BBoxDep,
-    csp: Annotated[int | None, Query(description="Only the communes of this CSP id")] = None,
+    csp: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Only the communes of this CSP id")
+    ] = None,
 ) -> FeatureCollection[CommuneProperties]:
     """Communes as a GeoJSON FeatureCollection, filtered by CSP and/or bounding box."""
     if csp is not None:

@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from api.deps import SessionDep
+from api.deps import DbId, SessionDep
 from api.repositories.csp import get_csp, list_csps
 from api.schemas import CspProperties, CspsPublic, ErrorPublic, FeatureCollection
 
@@ -14,6 +14,6 @@ def read_csps(session: SessionDep) -> CspsPublic:
 
 
 @router.get("/{csp_id}", responses={404: {"model": ErrorPublic}})
-def read_csp(csp_id: int, session: SessionDep) -> FeatureCollection[CspProperties]:
+def read_csp(csp_id: DbId, session: SessionDep) -> FeatureCollection[CspProperties]:
     """One CSP's outline (union of its communes) as a GeoJSON FeatureCollection."""
     return get_csp(session=session, csp_id=csp_id)

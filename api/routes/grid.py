@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import SessionDep, SessionFactoryDep
+from api.deps import DbId, SessionDep, SessionFactoryDep
 from api.repositories.grid import grid_cells, list_grids
 from api.schemas import (
     CellProperties,
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/csp/{csp_id}", tags=["grille H3"])
 
 
 @router.get("/grids", responses={404: {"model": ErrorPublic}})
-def read_grids(csp_id: int, session: SessionDep) -> GridsPublic:
+def read_grids(csp_id: DbId, session: SessionDep) -> GridsPublic:
     """The H3 grids built for the CSP, one per resolution."""
     return list_grids(session=session, csp_id=csp_id)
 
@@ -26,7 +26,7 @@ def read_grids(csp_id: int, session: SessionDep) -> GridsPublic:
 @router.post(
     "/grids", status_code=201, responses={404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
 )
-def create_grid(csp_id: int, grid_in: GridCreate, factory: SessionFactoryDep) -> GridPublic:
+def create_grid(csp_id: DbId, grid_in: GridCreate, factory: SessionFactoryDep) -> GridPublic:
     """Build (or rebuild) the CSP's grid at a resolution: cells, attributes, adjacency."""
     return build_csp_grid(
         factory=factory,
@@ -39,7 +39,7 @@ def create_grid(csp_id: int, grid_in: GridCreate, factory: SessionFactoryDep) ->
 
 @router.get("/cells", responses={404: {"model": ErrorPublic}})
 def read_cells(
-    csp_id: int,
+    csp_id: DbId,
     session: SessionDep,
     res: Annotated[int, Query(ge=0, le=15, description="H3 resolution of the grid")] = 9,
 ) -> FeatureCollection[CellProperties]:

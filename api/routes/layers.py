@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 from sqlalchemy import select
 
-from api.deps import BBoxDep, SessionDep, SessionFactoryDep
+from api.deps import BBoxDep, DbId, SessionDep, SessionFactoryDep
 from api.models import CommuneQpv, csp_commune
 from api.repositories.csp import require_csp
 from api.repositories.layers import layer_features, layer_public, list_layers
@@ -23,7 +23,7 @@ router = APIRouter(tags=["couches"])
 
 
 @router.get("/csp/{csp_id}/layers", responses={404: {"model": ErrorPublic}})
-def read_csp_layers(csp_id: int, session: SessionDep) -> LayersPublic:
+def read_csp_layers(csp_id: DbId, session: SessionDep) -> LayersPublic:
     """Layers with features in the CSP, and the QPVs known only at commune level."""
     require_csp(session=session, csp_id=csp_id)
     layers = list_layers(session=session, csp_id=csp_id)
@@ -41,7 +41,7 @@ def read_csp_layers(csp_id: int, session: SessionDep) -> LayersPublic:
 
 @router.get("/layers/{layer_id}/features", responses={404: {"model": ErrorPublic}})
 def read_layer_features(
-    layer_id: int, session: SessionDep, bbox: BBoxDep
+    layer_id: DbId, session: SessionDep, bbox: BBoxDep
 ) -> FeatureCollection[LayerFeatureProperties]:
     """A layer's features as GeoJSON, optionally within a WGS84 bounding box."""
     return layer_features(session=session, layer_id=layer_id, bbox=bbox)

@@ -70,3 +70,26 @@ def test_stale_pid_file_is_handled(cluster: LocalCluster) -> None:
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_pid_file_naming_another_clusters_server_is_stale(cluster: LocalCluster) -> None:
+    """After a reboot the pid may belong to another postgres: never take it for ours."""
+    base = Path(tempfile.mkdtemp(prefix="psq-other-"))
+    base.chmod(0o755)
+    other = LocalCluster(base / "pg", port=free_port(), database="other", durable=False)
+    try:
+        other_url = other.start()
+        url = cluster.start()
+        cluster.stop()
+        pid_file = cluster.data_dir / "postmaster.pid"
+        other_pid = other.status().pid
+        pid_file.write_text(f"{other_pid}\n{cluster.data_dir}\n")
+        if os.geteuid() == 0:
+            shutil.chown(pid_file, "postgres", "postgres")
+        assert not cluster.status().running
+        assert cluster.stop() is False  # and the other server is left alone
+        assert other.status().running and _postgis(other_url)
+        assert cluster.start() == url
+    finally:
+        other.destroy()
+        shutil.rmtree(base, ignore_errors=True)

@@ -108,3 +108,21 @@ def test_openapi_documents_the_routes(client: TestClient) -> None:
     )
     assert "WGS84" in bbox["description"]
     assert "404" in spec["paths"]["/api/csp/{csp_id}"]["get"]["responses"]
+
+
+@pytest.mark.parametrize("path", ["/api/csp/99999999999", "/api/communes?csp=99999999999999"])
+def test_ids_beyond_the_database_range_are_422(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 422
+
+
+def test_database_outage_is_503_json(settings) -> None:  # type: ignore[no-untyped-def]
+    from api.cluster import free_port
+    from api.main import create_app
+
+    down = settings.model_copy(
+        update={"database_url": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"}
+    )
+    with TestClient(create_app(down)) as client:
+        response = client.get("/api/health")
+    assert response.status_code == 503
+    assert response.json()["type"] == "DatabaseUnavailable"

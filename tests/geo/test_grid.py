@@ -117,7 +117,7 @@ def test_random_polygons_are_partitioned(points: list[tuple[float, float]], res:
 def test_interpolation_preserves_totals(
     belfort: tuple[gpd.GeoDataFrame, shapely.Geometry], filosofi: PopulationGrid
 ) -> None:
-    communes, csp = belfort
+    _, csp = belfort
     cells = tessellate(csp, 9)
     got = interpolate(cells, filosofi.squares, ["population", "poor_households"])
     # Expected: each square's value times the share of its area inside the CSP.
@@ -161,7 +161,7 @@ def test_workload_weights() -> None:
 
     cells = pd.DataFrame({"population": [10.0, 0.0], "social_housing": [1.0, 4.0]})
     assert workload(cells, {"population": 1, "social_housing": 2}).tolist() == [12.0, 8.0]
-    with pytest.raises(InvalidInputError, match="unknown variable.*crime"):
+    with pytest.raises(InvalidInputError, match=r"unknown variable.*crime"):
         workload(cells, {"crime": 1})
 
 

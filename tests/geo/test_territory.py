@@ -167,3 +167,25 @@ def test_unreadable_files(tmp_path: Path) -> None:
     garbage.write_text("{ this is not json")
     with pytest.raises(UnreadableLayerError, match="GDAL cannot read it"):
         read_communes(garbage)
+
+
+def test_3d_polygons_lose_their_z() -> None:
+    from shapely import force_3d
+
+    gdf = small(code_insee=["90010"], nom=["Belfort"])
+    gdf["geometry"] = force_3d(gdf.geometry.to_numpy())
+    assert not prepare_communes(gdf).communes.geometry.has_z.any()
+
+
+@pytest.mark.parametrize("bad", [float("inf"), 3e9])
+def test_absurd_population_is_refused(bad: float) -> None:
+    gdf = small(code_insee=["90010"], nom=["Belfort"], population=[bad])
+    with pytest.raises(InvalidValuesError, match="between 0 and"):
+        prepare_communes(gdf)
+
+
+def test_non_ascii_digits_and_long_names_are_refused() -> None:
+    with pytest.raises(InvalidValuesError, match="INSEE"):
+        prepare_communes(small(code_insee=["٩٠٠٠١"], nom=["X"]))
+    with pytest.raises(InvalidValuesError, match="over 200 characters"):
+        prepare_communes(small(code_insee=["90010"], nom=["x" * 201]))

@@ -12,6 +12,11 @@ export async function getJSON(path) {
   return response.json();
 }
 
+// Text from the data (commune names…) goes into HTML popups: escape it.
+export function esc(value) {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 export const fmt = {
   int: new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 0 }),
   dec1: new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 1 }),

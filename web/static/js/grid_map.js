@@ -1,5 +1,5 @@
 // Grid and layers page: a choropleth of any cell attribute, layers to toggle, no tiles.
-import { fmt, getJSON } from "./api.js";
+import { esc, fmt, getJSON } from "./api.js";
 
 const RAMP = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
 const CATEGORY_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"];
@@ -75,7 +75,7 @@ function drawCells() {
       const p = f.properties;
       layer.bindTooltip(() =>
         `<strong>${label}</strong> : ${format(attr, value(p, attr))}<br>Population : ${fmt.dec1.format(p.population)}` +
-        `<br>Commune : ${p.commune ?? "—"}<br><small>${p.h3}</small>`, { sticky: true });
+        `<br>Commune : ${esc(p.commune ?? "—")}<br><small>${esc(p.h3)}</small>`, { sticky: true });
     },
   }).addTo(map);
   cellLayer.bringToBack();
@@ -99,7 +99,7 @@ async function toggleLayer(layer, on) {
     overlays.set(layer.id, L.geoJSON(data, {
       style: layerStyle(layer.kind),
       pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 5, color: "#16a085", fillOpacity: 0.9 }),
-      onEachFeature: (f, l) => l.bindTooltip(f.properties.name ?? f.properties.category ?? f.properties.code ?? layer.name),
+      onEachFeature: (f, l) => l.bindTooltip(esc(f.properties.name ?? f.properties.category ?? f.properties.code ?? layer.name)),
     }));
   }
   overlays.get(layer.id).addTo(map);

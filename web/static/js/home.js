@@ -1,5 +1,5 @@
 // Home page: the territory's communes, the chosen CSP's outline and a legend, without tiles.
-import { fmt, getJSON } from "./api.js";
+import { esc, fmt, getJSON } from "./api.js";
 
 const STYLE = {
   member: { color: "#ffffff", weight: 1, fillColor: "#9ec5e2", fillOpacity: 0.9, className: "commune commune-csp" },
@@ -38,8 +38,8 @@ const layersByCode = new Map();
 
 function popupHtml(p, cspName) {
   const pop = p.population == null ? "inconnue" : `${fmt.int.format(p.population)} hab.`;
-  const inCsp = cspName ? `<br>CSP : ${cspName}` : "<br>Hors de la CSP affichée";
-  return `<strong>${p.name}</strong><br>Code INSEE : ${p.code}<br>Population : ${pop}${inCsp}`;
+  const inCsp = cspName ? `<br>CSP : ${esc(cspName)}` : "<br>Hors de la CSP affichée";
+  return `<strong>${esc(p.name)}</strong><br>Code INSEE : ${esc(p.code)}<br>Population : ${pop}${inCsp}`;
 }
 
 async function show(csp) {
@@ -59,9 +59,9 @@ async function show(csp) {
       layersByCode.set(f.properties.code, layer);
       layer.bindPopup(popupHtml(f.properties, member ? csp.name : null));
       if (member) {
-        layer.bindTooltip(f.properties.name, { permanent: true, direction: "center", className: "commune-label" });
+        layer.bindTooltip(esc(f.properties.name), { permanent: true, direction: "center", className: "commune-label" });
       } else {
-        layer.bindTooltip(f.properties.name, { sticky: true });
+        layer.bindTooltip(esc(f.properties.name), { sticky: true });
       }
     },
   }).addTo(map);
