@@ -54,3 +54,28 @@ def test_api_docs_are_served_offline(browser, live_server: str) -> None:  # type
     hosts = {urlsplit(u).netloc for u in requested if not u.startswith("data:")}
     assert hosts == {urlsplit(live_server).netloc}, requested
     page.close()
+
+
+def test_grid_map_page(browser, live_server: str, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(live_server + "/carte")
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    cells = page.locator("path.cell")
+    assert cells.count() > 600  # the demo CSP's res-9 cells
+    assert "Charge de travail" in page.locator(".legend").inner_text()
+    # Switch the choropleth to the population's origin: a categorical legend.
+    page.select_option("#attr-select", "source")
+    assert "Carreaux Filosofi" in page.locator(".legend").inner_text()
+    # Toggle the Filosofi layer on.
+    page.locator("#layer-list input").first.check()
+    page.wait_for_function("document.querySelectorAll('path').length > 1200")
+    assert "niveau communal" in page.locator("#qpv-note").inner_text()
+    page.screenshot(path=str(artifacts / "grid_map.png"))
+    hosts = {urlsplit(u).netloc for u in requested if not u.startswith("data:")}
+    assert hosts == {urlsplit(live_server).netloc}
+    assert errors == []
+    page.close()
