@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -9,10 +11,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.cluster import ClusterError
 from api.config import Settings
 from api.db import make_engine, make_session_factory, migrate
+from api.models import Csp
 from api.repositories.csp import list_csps
 from api.services import (
     build_csp_grid,
@@ -51,6 +56,18 @@ def fail(message: str) -> typer.Exit:
 
 def _settings() -> Settings:
     return Settings()
+
+
+@contextmanager
+def _database() -> Iterator[sessionmaker[Session]]:
+    """A session factory on the configured database, migrated; the engine is disposed after."""
+    url = database_url(_settings())
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
 
 
 @db_app.command("start")
@@ -124,31 +141,29 @@ def import_territory_command(
     ] = None,
 ) -> None:
     """Importe les communes d'un fichier et définit une CSP, en une seule transaction."""
-    settings = _settings()
     codes = [c.strip().upper() for c in communes.split(",") if c.strip()] if communes else None
     try:
-        url = database_url(settings)
-        migrate(url)
         with console.status(f"Lecture et validation de {path.name}…"):
             layer = read_communes(path)
-        engine = make_engine(url)
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
+        with (
+            _database() as factory,
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress,
+        ):
             task = progress.add_task("Import des communes", total=len(layer.communes))
             report = import_layer(
-                factory=make_session_factory(engine),
+                factory=factory,
                 layer=layer,
                 csp_name=csp_name,
                 csp_code=csp_code,
                 commune_codes=codes,
                 progress=lambda n: progress.advance(task, n),
             )
-        engine.dispose()
     except (PsqError, ClusterError) as exc:
         raise fail(str(exc)) from exc
     verb = "créée" if report.csp_created else "mise à jour"
@@ -165,21 +180,13 @@ def import_territory_command(
         )
 
 
-def _csp_id(factory_url: str, csp: str) -> int:
+def _csp_id(factory: sessionmaker[Session], csp: str) -> int:
     """A CSP given by id, code or name."""
-    from sqlalchemy import or_, select
-
-    from api.models import Csp
-
-    engine = make_engine(factory_url)
-    try:
-        with make_session_factory(engine)() as session:
-            ident = int(csp) if csp.isdigit() else -1
-            found = session.scalar(
-                select(Csp.id).where(or_(Csp.id == ident, Csp.code == csp, Csp.name == csp))
-            )
-    finally:
-        engine.dispose()
+    with factory() as session:
+        ident = int(csp) if csp.isdigit() and len(csp) < 10 else -1
+        found = session.scalar(
+            select(Csp.id).where(or_(Csp.id == ident, Csp.code == csp, Csp.name == csp))
+        )
     if found is None:
         raise fail(f"CSP inconnue : {csp!r} (voir « psq csp list »)")
     return int(found)
@@ -199,18 +206,14 @@ def import_layer_command(
 ) -> None:
     """Importe une couche territoriale ou sociologique, contrôlée sur le territoire."""
     try:
-        url = database_url(_settings())
-        migrate(url)
-        engine = make_engine(url)
-        with console.status(f"Import de {path.name}…"):
+        with _database() as factory, console.status(f"Import de {path.name}…"):
             row = import_layer_file(
-                factory=make_session_factory(engine),
+                factory=factory,
                 path=path,
                 kind=kind,
                 name=name,
                 default_class=default_class,
             )
-        engine.dispose()
     except (PsqError, ClusterError) as exc:
         raise fail(str(exc)) from exc
     console.print(
@@ -226,9 +229,8 @@ def import_qpv_list_command(
 ) -> None:
     """Enregistre une liste de QPV par commune (sans contours)."""
     try:
-        engine = make_engine(database_url(_settings()))
-        count = import_qpv_list(factory=make_session_factory(engine), path=path)
-        engine.dispose()
+        with _database() as factory:
+            count = import_qpv_list(factory=factory, path=path)
     except (PsqError, ClusterError, OSError) as exc:
         raise fail(str(exc)) from exc
     console.print(f"{count} couple(s) commune-QPV enregistré(s) (niveau communal, sans contours).")
@@ -259,19 +261,16 @@ def grid_build(
             except ValueError:
                 raise fail(f"--weight attend VARIABLE=NOMBRE, reçu {item!r}") from None
     try:
-        url = database_url(_settings())
-        migrate(url)
-        csp_id = _csp_id(url, csp)
-        engine = make_engine(url)
-        with console.status(f"Construction de la grille H3 (résolution {res})…"):
-            grid = build_csp_grid(
-                factory=make_session_factory(engine),
-                csp_id=csp_id,
-                resolution=res,
-                weights=weights,
-                crossing_distance_m=crossing_distance,
-            )
-        engine.dispose()
+        with _database() as factory:
+            csp_id = _csp_id(factory, csp)
+            with console.status(f"Construction de la grille H3 (résolution {res})…"):
+                grid = build_csp_grid(
+                    factory=factory,
+                    csp_id=csp_id,
+                    resolution=res,
+                    weights=weights,
+                    crossing_distance_m=crossing_distance,
+                )
     except (PsqError, ClusterError) as exc:
         raise fail(str(exc)) from exc
     console.print(
