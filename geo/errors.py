@@ -111,3 +111,7 @@ class UnknownCommunesError(InvalidInputError):
     def __init__(self, codes: Iterable[str]) -> None:
         self.codes = sorted(codes)
         super().__init__(f"unknown commune code(s): {_preview(self.codes)}")
+
+
+class InfeasibleDesignError(InvalidInputError):
+    """Sector-design constraints that no partition can satisfy (says which and why)."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -23,12 +21,7 @@ from geo.grid import (
     workload,
 )
 from geo.layers import prepare_layer
-from geo.territory import read_communes
-
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "data" / "boundaries"
-FIXTURES = ROOT / "tests" / "fixtures"
-BELFORT_CSP = [line.split(",")[0] for line in (DEMO / "csp_belfort.csv").read_text().split()[1:]]
+from tests.geo.conftest import BELFORT_CSP, FIXTURES
 
 
 def metric_area(geoms: gpd.GeoSeries) -> float:
@@ -48,21 +41,6 @@ def assert_partition(cells: gpd.GeoDataFrame, territory: shapely.Geometry) -> No
     assert abs(metric_area(gpd.GeoSeries([union], crs=WGS84)) - c_area) / t_area < 1e-6
     assert cells["h3"].is_unique
     assert cells.geometry.is_valid.all()
-
-
-@pytest.fixture(scope="module")
-def belfort() -> tuple[gpd.GeoDataFrame, shapely.Geometry]:
-    communes = read_communes(DEMO / "communes_90.geojson").communes
-    members = communes[communes["code"].isin(BELFORT_CSP)].reset_index(drop=True)
-    return members, members.union_all()
-
-
-@pytest.fixture(scope="module")
-def filosofi(belfort: tuple[gpd.GeoDataFrame, shapely.Geometry]) -> PopulationGrid:
-    raw = gpd.read_file(DEMO / "filosofi2019_carreaux200m_belfort.geojson")
-    layer = prepare_layer(raw, "population_grid", territory=belfort[1], source="filosofi")
-    assert layer.extent is not None
-    return PopulationGrid(layer.features, layer.extent)
 
 
 @pytest.mark.parametrize("res", [9, 10])

@@ -1,0 +1,221 @@
+"""Metrics of a sector plan; every figure a planner sees, with its formula.
+
+Notation: sector ``s`` has workload ``L_s`` (sum of its units' workloads), area ``A_s``
+and perimeter ``P_s`` (measured in the metric CRS of :func:`geo.crs.metric_crs`); ``k``
+sectors; ``L̄ = Σ L_s / k``.
+
+* **Workload deviation** of a sector: ``d_s = (L_s - L̄) / L̄``; the plan's balance is
+  ``max_s |d_s|``.
+* **Polsby-Popper** (Polsby & Popper 1991): ``PP_s = 4π A_s / P_s²``, 1 for a disc, near
+  0 for a thin or ragged shape; the plan reports each and their mean.
+* **Convex-hull ratio**: ``A_s / area(convex hull of s)``, 1 for a convex sector.
+* **Contiguity**: the number of connected pieces of each sector in the unit graph (open
+  edges and island links); a valid plan has 1 everywhere.
+* **Barrier edges inside sectors**: adjacency edges crossed by a barrier (motorway,
+  railway, river… even where a bridge makes it passable) whose two units are in the same
+  sector, by barrier class; each is a place where the sector straddles the barrier.
+* **Communes split**: communes whose units lie in more than one sector, with the number
+  of sectors each is split into.
+* **Cut edges**: adjacency edges between units of different sectors, and their total
+  length in metres (the length of internal sector boundaries).
+* **Mean distance to the centre**: for each sector, the workload-weighted mean distance
+  from its units' centroids to its seed unit's centroid when it has a seed (a police
+  station), else to the sector's workload-weighted centroid; and the plan's mean of those.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from geo.crs import metric_crs
+
+if TYPE_CHECKING:
+    from geo.plan import SectorPlan
+
+
+@dataclass(frozen=True)
+class SectorMetrics:
+    sector: int
+    name: str
+    workload: float
+    deviation: float
+    area_km2: float
+    polsby_popper: float
+    hull_ratio: float
+    components: int
+    unit_count: int
+    mean_distance_m: float
+
+
+@dataclass(frozen=True)
+class PlanMetrics:
+    k: int
+    total_workload: float
+    mean_workload: float
+    max_deviation: float
+    mean_polsby_popper: float
+    mean_hull_ratio: float
+    contiguous: bool
+    barrier_edges_inside: int
+    barrier_edges_by_class: dict[str, int]
+    communes_split: int
+    split_communes: dict[str, int]
+    cut_edges: int
+    cut_length_m: float
+    mean_distance_m: float
+    sectors: tuple[SectorMetrics, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (floats rounded for display, sectors as a list)."""
+        out = asdict(self)
+        out["sectors"] = [asdict(s) for s in self.sectors]
+        return _rounded(out)
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def deviations(workloads: np.ndarray) -> np.ndarray:
+    """``(L_s - L̄) / L̄`` per sector (0 when the total workload is 0).
+
+    Examples
+    --------
+    >>> deviations(np.array([90.0, 110.0])).tolist()
+    [-0.1, 0.1]
+    """
+    mean = workloads.mean() if len(workloads) else 0.0
+    if mean <= 0:
+        return np.zeros_like(workloads, dtype=float)
+    return (workloads - mean) / mean
+
+
+def polsby_popper(area: np.ndarray, perimeter: np.ndarray) -> np.ndarray:
+    """``4π A / P²``.
+
+    Examples
+    --------
+    >>> round(float(polsby_popper(np.array([1.0]), np.array([4.0]))[0]), 4)  # a square
+    0.7854
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(perimeter > 0, 4 * np.pi * area / perimeter**2, 0.0)
+
+
+def components_per_sector(plan: SectorPlan) -> np.ndarray:
+    """Connected pieces of each sector in the graph of open edges and island links."""
+    e = plan.graph.open_edges
+    a, b = e["a"].to_numpy(int), e["b"].to_numpy(int)
+    inside = plan.assignment[a] == plan.assignment[b]
+    n = plan.graph.n
+    graph = coo_matrix((np.ones(int(inside.sum())), (a[inside], b[inside])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    pieces = pd.DataFrame({"s": plan.assignment, "c": labels}).drop_duplicates()
+    return np.bincount(pieces["s"].to_numpy(), minlength=plan.k)
+
+
+def split_communes(plan: SectorPlan) -> dict[str, int]:
+    """Communes whose units lie in more than one sector → number of sectors."""
+    pairs = pd.DataFrame(
+        {"commune": plan.graph.units["commune"], "sector": plan.assignment}
+    ).dropna()
+    counts = pairs.drop_duplicates().groupby("commune")["sector"].nunique()
+    return {str(c): int(n) for c, n in counts[counts > 1].sort_index().items()}
+
+
+def _centres(plan: SectorPlan) -> np.ndarray:
+    """Each sector's centre: its seed unit's centroid, else its workload-weighted centroid
+    (area-weighted when the sector has no workload)."""
+    xy = plan.graph.centroids
+    weight = plan.graph.workload
+    area = plan.graph.metric.geometry.area.to_numpy()
+    centres = np.zeros((plan.k, 2))
+    seeds = plan.seeds if plan.seeds is not None else np.full(plan.k, -1)
+    for s in range(plan.k):
+        members = plan.assignment == s
+        if seeds[s] >= 0:
+            centres[s] = xy[seeds[s]]
+            continue
+        w = weight[members] if weight[members].sum() > 0 else area[members]
+        centres[s] = np.average(xy[members], axis=0, weights=w)
+    return centres
+
+
+def score(plan: SectorPlan) -> PlanMetrics:
+    """All metrics of ``plan`` (see the module docstring for the formulas)."""
+    graph = plan.graph
+    sectors = plan.sectors
+    metric = sectors.to_crs(metric_crs(sectors))
+    geoms = metric.geometry.to_numpy()
+    area = shapely.area(geoms)
+    perimeter = shapely.length(geoms)
+    pp = polsby_popper(area, perimeter)
+    hull = shapely.area(shapely.convex_hull(geoms))
+    hull_ratio = np.where(hull > 0, area / np.where(hull > 0, hull, 1), 0.0)
+    loads = plan.workloads
+    dev = deviations(loads)
+    pieces = components_per_sector(plan)
+
+    centres = _centres(plan)
+    dist = np.linalg.norm(graph.centroids - centres[plan.assignment], axis=1)
+    weight = graph.workload
+    mean_dist = np.zeros(plan.k)
+    for s in range(plan.k):
+        members = plan.assignment == s
+        w = weight[members]
+        mean_dist[s] = np.average(dist[members], weights=w) if w.sum() > 0 else dist[members].mean()
+
+    edges = graph.edges
+    a, b = edges["a"].to_numpy(int), edges["b"].to_numpy(int)
+    same = plan.assignment[a] == plan.assignment[b]
+    crossed = edges["barrier"].notna().to_numpy() & same
+    by_class = edges.loc[crossed, "barrier"].value_counts().sort_index()
+    open_cut = ~same & ~edges["blocked"].to_numpy()
+    split = split_communes(plan)
+    units = np.bincount(plan.assignment, minlength=plan.k)
+
+    per_sector = tuple(
+        SectorMetrics(
+            sector=s,
+            name=plan.names[s],
+            workload=float(loads[s]),
+            deviation=float(dev[s]),
+            area_km2=float(area[s] / 1e6),
+            polsby_popper=float(pp[s]),
+            hull_ratio=float(hull_ratio[s]),
+            components=int(pieces[s]),
+            unit_count=int(units[s]),
+            mean_distance_m=float(mean_dist[s]),
+        )
+        for s in range(plan.k)
+    )
+    return PlanMetrics(
+        k=plan.k,
+        total_workload=float(loads.sum()),
+        mean_workload=float(loads.mean()) if plan.k else 0.0,
+        max_deviation=float(np.abs(dev).max()) if plan.k else 0.0,
+        mean_polsby_popper=float(pp.mean()) if plan.k else 0.0,
+        mean_hull_ratio=float(hull_ratio.mean()) if plan.k else 0.0,
+        contiguous=bool((pieces == 1).all()),
+        barrier_edges_inside=int(crossed.sum()),
+        barrier_edges_by_class={str(c): int(n) for c, n in by_class.items()},
+        communes_split=len(split),
+        split_communes=split,
+        cut_edges=int(open_cut.sum()),
+        cut_length_m=float(edges.loc[open_cut, "shared_m"].sum()),
+        mean_distance_m=float(mean_dist.mean()) if plan.k else 0.0,
+        sectors=per_sector,
+    )

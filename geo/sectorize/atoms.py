@@ -1,0 +1,185 @@
+"""Atoms: groups of units that sector design must keep together.
+
+A commune under the population threshold is never split, nor a zone that must stay
+whole (a QPV outline), nor an island too small to hold a sector: their units are fused
+into one *atom*, and the search works on the graph of atoms. A commune made of several
+disconnected pieces yields one atom per piece (it cannot be kept whole contiguously),
+and :attr:`Atoms.notes` says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from geo.plan import UnitGraph
+
+
+@dataclass(frozen=True)
+class Atoms:
+    """``of[i]`` is the atom of unit ``i``; atoms are numbered ``0 … n-1``.
+
+    ``weight``, ``xy`` (workload-weighted centroid, metres) and ``label`` (the commune or
+    zone that made the atom whole, or ``None`` for a single free unit) per atom; the atom
+    graph as adjacency lists ``adj`` with cut costs ``cost`` aligned to them.
+    """
+
+    of: np.ndarray
+    weight: np.ndarray
+    xy: np.ndarray
+    label: list[str | None]
+    adj: list[list[int]]
+    cost: list[list[float]]
+    notes: tuple[str, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.weight)
+
+
+@dataclass(frozen=True)
+class CutCosts:
+    """Weights of the cost of cutting an edge of shared length ``len`` metres:
+    ``len · (compactness + cohesion·[same commune] - barrier·[barrier on the edge])``, at
+    least ``0.05·len``. Cutting along a barrier is cheap, through a commune dear."""
+
+    compactness: float = 1.0
+    commune_cohesion: float = 1.0
+    barrier: float = 0.5
+
+    def of_edges(self, graph: UnitGraph) -> np.ndarray:
+        e = graph.open_edges
+        communes = graph.units["commune"].to_numpy()
+        a, b = e["a"].to_numpy(int), e["b"].to_numpy(int)
+        same = (communes[a] == communes[b]) & pd.notna(communes[a])
+        length = e["shared_m"].to_numpy(float)
+        factor = (
+            self.compactness
+            + self.commune_cohesion * same
+            - self.barrier * e["barrier"].notna().to_numpy()
+        )
+        return length * np.maximum(factor, 0.05)
+
+
+def build_atoms(
+    graph: UnitGraph,
+    *,
+    whole_communes: set[str],
+    costs: CutCosts,
+    island_limit: float,
+) -> Atoms:
+    """Fuse units into atoms.
+
+    Units are fused along open edges when they share a commune of ``whole_communes`` or
+    a non-null ``zone``; a minor component (island, enclave) whose workload is at most
+    ``island_limit`` is fused with the atom of its nearest mainland unit.
+    """
+    n = graph.n
+    e = graph.edges.loc[~graph.edges["blocked"]]
+    a, b = e["a"].to_numpy(int), e["b"].to_numpy(int)
+    communes = graph.units["commune"].to_numpy()
+    fuse = np.isin(communes[a], list(whole_communes)) & (communes[a] == communes[b])
+    if "zone" in graph.units.columns:
+        zones = graph.units["zone"].to_numpy()
+        fuse |= pd.notna(zones[a]) & (zones[a] == zones[b])
+    fa, fb = list(a[fuse]), list(b[fuse])
+
+    notes: list[str] = []
+    component = connected_components(_matrix(n, a, b), directed=False)[1]
+    for link in graph.links.itertuples():
+        island = np.flatnonzero(component == component[int(link.a)])
+        load = float(graph.workload[island].sum())
+        names = sorted({str(c) for c in communes[island] if pd.notna(c)})
+        where = f"commune(s) {', '.join(names)}" if names else "no commune"
+        if load <= island_limit:
+            fa += [int(link.a)] * (len(island) + 1)
+            fb += [*island.tolist(), int(link.b)]
+            notes.append(
+                f"island of {len(island)} unit(s) ({where}, workload {load:.0f}) joins the "
+                f"sector of its nearest mainland unit {graph.units['unit'].iloc[int(link.b)]}, "
+                f"{link.distance_m:.0f} m away"
+            )
+        else:
+            notes.append(
+                f"separate part of {len(island)} unit(s) ({where}, workload {load:.0f}) is "
+                f"linked to its nearest mainland unit "
+                f"{graph.units['unit'].iloc[int(link.b)]}, {link.distance_m:.0f} m away"
+            )
+    _, of = connected_components(
+        _matrix(n, np.array(fa, dtype=int), np.array(fb, dtype=int)), directed=False
+    )
+
+    pieces = (
+        pd.DataFrame({"commune": communes, "atom": of})
+        .loc[lambda d: d["commune"].isin(whole_communes)]
+        .groupby("commune")["atom"]
+        .nunique()
+    )
+    for commune, count in pieces[pieces > 1].items():
+        notes.append(
+            f"commune {commune} is in {count} disconnected pieces: each piece is kept whole"
+        )
+
+    weight = np.bincount(of, weights=graph.workload, minlength=of.max() + 1)
+    area = graph.metric.geometry.area.to_numpy()
+    w = graph.workload + 1e-9 * area  # workload-weighted; area breaks ties of empty units
+    xy = np.column_stack(
+        [
+            np.bincount(of, weights=w * graph.centroids[:, i]) / np.bincount(of, weights=w)
+            for i in (0, 1)
+        ]
+    )
+    sizes = np.bincount(of)
+    label: list[str | None] = [None] * len(weight)
+    zone = graph.units["zone"].to_numpy() if "zone" in graph.units.columns else None
+    for unit, atom in enumerate(of):
+        if sizes[atom] > 1 and label[atom] is None:
+            label[atom] = (
+                str(zone[unit])
+                if zone is not None and pd.notna(zone[unit])
+                else str(communes[unit])
+            )
+
+    adj, cost = _atom_adjacency(graph, of, costs.of_edges(graph), len(weight))
+    return Atoms(of=of, weight=weight, xy=xy, label=label, adj=adj, cost=cost, notes=tuple(notes))
+
+
+def _matrix(n: int, a: np.ndarray, b: np.ndarray) -> coo_matrix:
+    return coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+
+
+def _atom_adjacency(
+    graph: UnitGraph, of: np.ndarray, edge_cost: np.ndarray, n_atoms: int
+) -> tuple[list[list[int]], list[list[float]]]:
+    e = graph.open_edges
+    a, b = of[e["a"].to_numpy(int)], of[e["b"].to_numpy(int)]
+    keep = a != b
+    pairs = pd.DataFrame(
+        {
+            "x": np.r_[a[keep], b[keep]],
+            "y": np.r_[b[keep], a[keep]],
+            "c": np.r_[edge_cost[keep], edge_cost[keep]],
+        }
+    )
+    summed = pairs.groupby(["x", "y"], sort=True)["c"].sum().reset_index()
+    adj: list[list[int]] = [[] for _ in range(n_atoms)]
+    cost: list[list[float]] = [[] for _ in range(n_atoms)]
+    for x, y, c in summed.itertuples(index=False, name=None):
+        adj[int(x)].append(int(y))
+        cost[int(x)].append(float(c))
+    return adj, cost
+
+
+def small_communes(graph: UnitGraph, threshold: float, population: Mapping[str, float]) -> set[str]:
+    """Communes of the graph whose population is under ``threshold`` (all of them for an
+    infinite threshold; a commune of unknown population is never taken as small)."""
+    present = set(graph.units["commune"].dropna().astype(str))
+    if math.isinf(threshold):
+        return present
+    return {c for c in present if c in population and population[c] < threshold}
