@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
 from api.errors import invalid_query_parameter
+from api.jobs import JobRunner
 from api.schemas import BBox
 
 
@@ -35,6 +36,12 @@ def get_session_factory(request: Request) -> sessionmaker[Session]:
     return factory
 
 
+def get_job_runner(request: Request) -> JobRunner:
+    runner: JobRunner = request.app.state.job_runner
+    return runner
+
+
+JobRunnerDep = Annotated[JobRunner, Depends(get_job_runner)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 #: A database id (PostgreSQL ``integer``): larger values cannot exist, so they are a 422.
 DbId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Identifier")]

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy.exc import OperationalError
 
 from api.config import Settings
-from api.db import make_engine, make_session_factory
+from api.db import make_engine, make_session_factory, transaction
 from api.errors import install_error_handlers
-from api.routes import communes, csp, grid, health, layers
+from api.jobs import JobRunner
+from api.repositories.jobs import fail_interrupted_jobs
+from api.routes import communes, csp, grid, health, layers, plans
 from web.pages import mount_pages
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -22,10 +28,18 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(url)
         app.state.engine = engine
-        app.state.session_factory = make_session_factory(engine)
+        factory = make_session_factory(engine)
+        app.state.session_factory = factory
+        try:
+            with transaction(factory) as session:
+                fail_interrupted_jobs(session=session)
+        except OperationalError:  # the app starts anyway and answers 503 until it is back
+            log.warning("database unavailable at start-up")
+        app.state.job_runner = JobRunner(factory)
         try:
             yield
         finally:
+            app.state.job_runner.shutdown()
             engine.dispose()
 
     app = FastAPI(
@@ -40,7 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api")
-    for module in (health, communes, csp, layers, grid):
+    for module in (health, communes, csp, layers, grid, plans):
         api.include_router(module.router)
     app.include_router(api)
 

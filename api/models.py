@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -188,3 +189,87 @@ class CellEdge(Base):
     shared_m: Mapped[float] = mapped_column(Float)
     barrier: Mapped[str | None] = mapped_column(String(100))
     blocked: Mapped[bool] = mapped_column(Boolean)
+
+
+class Plan(Base):
+    """A versioned sector plan of a CSP: which sector each cell of its grid belongs to.
+
+    ``status`` is ``draft``, ``adopted`` or ``archived``; at most one adopted plan per
+    CSP (a partial unique index). ``origin`` says who made it: ``engine`` (a proposal),
+    ``communes`` (the whole-communes baseline) or ``import`` (an existing sector layer).
+    ``version`` increases on every change (optimistic concurrency of edits).
+    """
+
+    __tablename__ = "plan"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id", ondelete="CASCADE"), index=True)
+    resolution: Mapped[int] = mapped_column(Integer, comment="H3 resolution of its cells")
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), server_default="draft")
+    origin: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(String(2000))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    notes: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
+    violations: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index(
+            "uq_plan_adopted_per_csp",
+            "csp_id",
+            unique=True,
+            postgresql_where=text("status = 'adopted'"),
+        ),
+    )
+
+
+class PlanSector(Base):
+    """A sector of a plan: its dissolved outline, workload and metrics."""
+
+    __tablename__ = "plan_sector"
+
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True
+    )
+    sector: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    workload: Mapped[float] = mapped_column(Float)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False
+    )
+
+    __table_args__ = (Index("ix_plan_sector_geom", "geom", postgresql_using="gist"),)
+
+
+class PlanCell(Base):
+    """The sector of one cell in a plan."""
+
+    __tablename__ = "plan_cell"
+
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True
+    )
+    h3: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sector: Mapped[int] = mapped_column(Integer)
+
+
+class Job(Base):
+    """A long computation run in the background (a sector proposal), polled by clients."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), server_default="queued")
+    progress: Mapped[float] = mapped_column(Float, server_default="0")
+    stage: Mapped[str | None] = mapped_column(String(100))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id", ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(String(4000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

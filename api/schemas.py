@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from geo.layers import LayerKind
 
@@ -155,3 +155,126 @@ class CellProperties(BaseModel):
     workload: float
     source: str = Field(description="grid, commune, grid+commune or none")
     component: int = Field(description="connected component of the unit graph, 0 = largest")
+
+
+# -- plans and jobs -----------------------------------------------------------------------
+PlanStatus = Literal["draft", "adopted", "archived"]
+PlanOrigin = Literal["engine", "communes", "import"]
+JobStatus = Literal["queued", "running", "done", "failed"]
+WEIGHTS_DESCRIPTION = (
+    "Workload weights by cell variable (population, households, poor_households, "
+    "social_housing); default: those the grid was built with"
+)
+
+
+class PlanCreate(BaseModel):
+    """Parameters of an automatic proposal. Give ``k`` or ``target_workload``."""
+
+    method: Literal["engine", "communes"] = Field(
+        default="engine",
+        description="engine: balanced sectors that may split large communes; "
+        "communes: the whole-communes baseline",
+    )
+    k: int | None = Field(default=None, ge=1, le=5000, description="Number of sectors")
+    target_workload: float | None = Field(
+        default=None, gt=0, description="Workload per sector (sets k = total / target)"
+    )
+    tolerance: float = Field(
+        default=0.05, ge=0, le=0.5, description="Allowed deviation from the mean workload"
+    )
+    resolution: int = Field(default=9, ge=0, le=15, description="H3 resolution of the grid")
+    seed: int = Field(
+        default=0, ge=0, le=2**32 - 1, description="Random seed (same seed, same plan)"
+    )
+    weights: dict[str, float] | None = Field(default=None, description=WEIGHTS_DESCRIPTION)
+    whole_commune_population: float = Field(
+        default=10_000, ge=0, description="Communes with fewer inhabitants are never split"
+    )
+    seeds: list[tuple[float, float]] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Fixed seeds as [lon, lat] (e.g. commissariats): sector i contains seed i",
+    )
+    seed_point_types: list[str] = Field(
+        default_factory=list,
+        description="Also seed one sector at each point of the CSP's point layers whose type is "
+        "one of these (e.g. commissariat, bureau de police)",
+    )
+    locked: dict[str, int] = Field(
+        default_factory=dict, description="H3 cell id -> sector index kept as given"
+    )
+    name: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _k_or_target(self) -> PlanCreate:
+        if (self.k is None) == (self.target_workload is None):
+            raise ValueError("give either k (number of sectors) or target_workload")
+        for lon, lat in self.seeds:
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise ValueError(f"seeds: [{lon}, {lat}] is not a WGS84 [lon, lat] position")
+        return self
+
+
+class ViolationPublic(BaseModel):
+    constraint: str = Field(description="balance, contiguity, whole_commune…")
+    sector: int | None
+    value: float | None
+    limit: float | None
+    message: str
+
+
+class PlanSummary(BaseModel):
+    id: int
+    csp_id: int
+    name: str
+    status: PlanStatus
+    origin: PlanOrigin
+    resolution: int
+    version: int
+    comment: str | None
+    created_at: datetime
+    parameters: dict[str, Any]
+    k: int
+    max_deviation: float | None = Field(description="max |workload - mean| / mean")
+    mean_polsby_popper: float | None
+    communes_split: int | None
+    violation_count: int
+
+
+class PlansPublic(BaseModel):
+    data: list[PlanSummary]
+    count: int
+
+
+class SectorProperties(BaseModel):
+    sector: int
+    name: str
+    workload: float
+    metrics: dict[str, Any]
+
+
+class PlanPublic(PlanSummary):
+    metrics: dict[str, Any] = Field(description="All metrics of geo.metrics, per plan and sector")
+    notes: list[str] = Field(description="What the engine did that a planner must know")
+    violations: list[ViolationPublic]
+    sectors: FeatureCollection[SectorProperties]
+
+
+class PlanCellProperties(BaseModel):
+    h3: str
+    sector: int
+    commune: str | None
+    workload: float
+
+
+class JobPublic(BaseModel):
+    id: int
+    kind: str
+    csp_id: int
+    status: JobStatus
+    progress: float = Field(ge=0, le=1)
+    stage: str | None
+    plan_id: int | None = Field(description="The plan made, once status is done")
+    error: str | None = Field(description="Why the job failed")
+    created_at: datetime
+    finished_at: datetime | None

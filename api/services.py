@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,11 +20,15 @@ from api.models import Csp
 from api.models import Layer as LayerRow
 from api.repositories.grid import build_grid
 from api.repositories.layers import create_layer, replace_qpv_list, territory
+from api.repositories.plans import load_unit_graph, save_plan, seed_points
 from api.repositories.territory import ImportReport, import_territory
-from api.schemas import GridPublic
+from api.schemas import GridPublic, PlanCreate
 from geo.errors import InvalidInputError
 from geo.grid import DEFAULT_CROSSING_DISTANCE
 from geo.layers import prepare_layer
+from geo.plan import SectorPlan, plan_from_polygons
+from geo.sectorize import RegionGrowth, Sectorizer, WholeCommunes
+from geo.sectorize.base import Progress, no_progress
 from geo.territory import CommuneLayer, read_communes, read_vector
 
 
@@ -110,6 +116,86 @@ def build_csp_grid(
             weights=weights,
             crossing_distance_m=crossing_distance_m,
         )
+
+
+def make_sectorizer(plan_in: PlanCreate, seeds: list[str]) -> Sectorizer:
+    """The algorithm and its parameters for a proposal request."""
+    if plan_in.method == "communes":
+        return WholeCommunes(
+            plan_in.k, target_workload=plan_in.target_workload, tolerance=plan_in.tolerance
+        )
+    return RegionGrowth(
+        plan_in.k,
+        target_workload=plan_in.target_workload,
+        tolerance=plan_in.tolerance,
+        whole_commune_population=plan_in.whole_commune_population,
+        seeds=seeds,
+        locked=plan_in.locked,
+    )
+
+
+def propose_plan(
+    *,
+    factory: sessionmaker[Session],
+    csp_id: int,
+    plan_in: PlanCreate,
+    progress: Progress = no_progress,
+) -> tuple[int, SectorPlan]:
+    """Run a proposal on the CSP's grid and store it as a draft; returns its id."""
+    with factory() as session:
+        graph = load_unit_graph(
+            session=session, csp_id=csp_id, resolution=plan_in.resolution, weights=plan_in.weights
+        )
+        points = [
+            *plan_in.seeds,
+            *seed_points(session=session, csp_id=csp_id, types=plan_in.seed_point_types),
+        ]
+    seeds = graph.locate(points)
+    plan = make_sectorizer(plan_in, seeds).solve(
+        graph, rng=np.random.default_rng(plan_in.seed), progress=progress
+    )
+    label = "Découpage par communes entières" if plan_in.method == "communes" else "Proposition"
+    with transaction(factory) as session:
+        row = save_plan(
+            session=session,
+            csp_id=csp_id,
+            resolution=plan_in.resolution,
+            plan=plan,
+            name=plan_in.name or f"{label} — {plan.k} secteurs",
+            origin="communes" if plan_in.method == "communes" else "engine",
+            parameters=plan_in.model_dump(mode="json", exclude={"name"}) | {"seed_units": seeds},
+        )
+        return row.id, plan
+
+
+def score_sector_layer(
+    *,
+    factory: sessionmaker[Session],
+    csp_id: int,
+    sectors: gpd.GeoDataFrame,
+    resolution: int,
+    name: str,
+    source: str,
+    save: bool = True,
+) -> tuple[int | None, SectorPlan]:
+    """Turn an existing sector layer into a plan on the CSP's cells, score it, and store it
+    (as a draft of origin ``import``) unless ``save`` is false."""
+    with factory() as session:
+        graph = load_unit_graph(session=session, csp_id=csp_id, resolution=resolution)
+    plan = plan_from_polygons(graph, sectors)
+    if not save:
+        return None, plan
+    with transaction(factory) as session:
+        row = save_plan(
+            session=session,
+            csp_id=csp_id,
+            resolution=resolution,
+            plan=plan,
+            name=name,
+            origin="import",
+            parameters={"source": source},
+        )
+        return row.id, plan
 
 
 def read_codes_csv(path: Path) -> list[str]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -219,3 +220,12 @@ def score(plan: SectorPlan) -> PlanMetrics:
         mean_distance_m=float(mean_dist.mean()) if plan.k else 0.0,
         sectors=per_sector,
     )
+
+
+def sector_layer(plan: SectorPlan) -> gpd.GeoDataFrame:
+    """The plan's sector polygons with every per-sector metric as a column (EPSG:4326):
+    what an export or a stored plan holds, one feature per sector."""
+    table = pd.DataFrame([asdict(s) for s in plan.metrics.sectors]).drop(
+        columns=["name", "workload"]
+    )
+    return plan.sectors.merge(table, on="sector", how="left")

@@ -14,6 +14,7 @@ sectors) into a plan on the same units, so that it is scored like any proposal.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -124,6 +125,27 @@ class UnitGraph:
         and a ``workload`` column; ``options`` go to :func:`geo.grid.adjacency`."""
         units = cells.rename(columns={"h3": "unit"})
         return cls.build(units, adjacency(units, barriers, **options))
+
+    def locate(self, points: Sequence[tuple[float, float]]) -> list[str]:
+        """Ids of the units holding each ``(lon, lat)`` point (WGS84).
+
+        Raises :class:`~geo.errors.InvalidInputError` naming the first point outside
+        every unit (outside the territory, or latitude and longitude swapped).
+        """
+        if not points:
+            return []
+        geoms = shapely.points(np.asarray(points, dtype=float))
+        units = self.units.to_crs(4326)
+        p_idx, u_idx = units.sindex.query(geoms, predicate="intersects")
+        found = dict(zip(p_idx.tolist(), u_idx.tolist(), strict=True))
+        missing = [points[i] for i in range(len(points)) if i not in found]
+        if missing:
+            lon, lat = missing[0]
+            raise InvalidInputError(
+                f"point [{lon}, {lat}] (lon, lat) lies outside the territory"
+                + (f" ({len(missing)} points in all)" if len(missing) > 1 else "")
+            )
+        return [str(units["unit"].iloc[found[i]]) for i in range(len(points))]
 
     @property
     def n(self) -> int:

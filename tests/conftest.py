@@ -30,6 +30,10 @@ from api.services import load_demo
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 TABLES = (
+    "job",
+    "plan_cell",
+    "plan_sector",
+    "plan",
     "cell_edge",
     "cell",
     "grid",

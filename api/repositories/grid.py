@@ -177,9 +177,8 @@ def list_grids(*, session: Session, csp_id: int) -> GridsPublic:
     return GridsPublic(data=data, count=len(data))
 
 
-def grid_cells(
-    *, session: Session, csp_id: int, resolution: int
-) -> FeatureCollection[CellProperties]:
+def require_grid(*, session: Session, csp_id: int, resolution: int) -> int:
+    """Id of the CSP's grid at ``resolution``; a clear 404 when it was not built."""
     require_csp(session=session, csp_id=csp_id)
     grid_id = session.scalar(
         select(Grid.id).where(Grid.csp_id == csp_id, Grid.resolution == resolution)
@@ -189,6 +188,13 @@ def grid_cells(
             f"no grid at resolution {resolution} for CSP {csp_id}: build it first "
             f"(psq grid build, or POST /api/csp/{csp_id}/grids)"
         )
+    return grid_id
+
+
+def grid_cells(
+    *, session: Session, csp_id: int, resolution: int
+) -> FeatureCollection[CellProperties]:
+    grid_id = require_grid(session=session, csp_id=csp_id, resolution=resolution)
     rows = session.execute(
         select(Cell, func.ST_AsGeoJSON(Cell.geom, GEOJSON_DECIMALS))
         .where(Cell.grid_id == grid_id)

@@ -1,5 +1,3 @@
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -17,6 +15,7 @@ from api.schemas import (
     LayersPublic,
 )
 from api.services import import_layer_file
+from api.uploads import uploaded_file
 from geo.layers import LayerKind
 
 router = APIRouter(tags=["couches"])
@@ -56,10 +55,7 @@ def create_layer(
     default_class: Annotated[str | None, Form(description="class/type for every feature")] = None,
 ) -> LayerPublic:
     """Import a layer of a declared kind; validated against the territory, all or nothing."""
-    suffix = Path(file.filename or "layer").suffix or ".geojson"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(file.file.read())
+    with uploaded_file(file) as path:
         row = import_layer_file(
             factory=factory,
             path=path,

@@ -17,7 +17,17 @@ from geo.sectorize.growth import DEFAULT_TOLERANCE, RegionGrowth
 class WholeCommunes(RegionGrowth):
     """Group whole communes into ``k`` sectors (see the module docstring)."""
 
-    def __init__(self, k: int, *, tolerance: float = DEFAULT_TOLERANCE) -> None:
+    def __init__(
+        self,
+        k: int | None = None,
+        *,
+        target_workload: float | None = None,
+        tolerance: float = DEFAULT_TOLERANCE,
+    ) -> None:
         super().__init__(
-            k, tolerance=tolerance, whole_commune_population=math.inf, oversized="report"
+            k,
+            target_workload=target_workload,
+            tolerance=tolerance,
+            whole_commune_population=math.inf,
+            oversized="report",
         )

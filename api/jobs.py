@@ -1,0 +1,63 @@
+"""Run long computations (sector proposals) in a worker thread; progress goes to the
+``job`` table, which clients poll (``GET /api/jobs/{id}``)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.db import transaction
+from api.repositories.jobs import fail_job, finish_job, set_progress
+from api.schemas import PlanCreate
+from api.services import propose_plan
+from geo.errors import PsqError
+
+log = logging.getLogger(__name__)
+
+_PROGRESS_INTERVAL_S = 0.25  # at most four progress writes a second
+
+
+class JobRunner:
+    """A small pool of worker threads owned by the app (one per app, closed with it)."""
+
+    def __init__(self, factory: sessionmaker[Session], workers: int = 1) -> None:
+        self._factory = factory
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="psq-job")
+
+    def submit_proposal(self, *, job_id: int, csp_id: int, plan_in: PlanCreate) -> Future[None]:
+        return self._pool.submit(self._run_proposal, job_id, csp_id, plan_in)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run_proposal(self, job_id: int, csp_id: int, plan_in: PlanCreate) -> None:
+        last = 0.0
+
+        def progress(fraction: float, stage: str) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= _PROGRESS_INTERVAL_S:
+                last = now
+                with transaction(self._factory) as session:
+                    set_progress(session=session, job_id=job_id, progress=fraction, stage=stage)
+
+        try:
+            progress(0.0, "loading")
+            plan_id, _ = propose_plan(
+                factory=self._factory, csp_id=csp_id, plan_in=plan_in, progress=progress
+            )
+        except PsqError as exc:
+            with transaction(self._factory) as session:
+                fail_job(session=session, job_id=job_id, error=str(exc))
+        except Exception as exc:  # a bug: record it, so that the job does not hang
+            log.exception("job %s failed", job_id)
+            with transaction(self._factory) as session:
+                fail_job(
+                    session=session, job_id=job_id, error=f"internal error: {type(exc).__name__}"
+                )
+        else:
+            with transaction(self._factory) as session:
+                finish_job(session=session, job_id=job_id, plan_id=plan_id)

@@ -1,0 +1,58 @@
+"""Background jobs: created by a request, updated by their worker, polled by clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from api.models import Job
+from api.schemas import JobPublic
+from geo.errors import NotFoundError
+
+
+def create_job(*, session: Session, kind: str, csp_id: int, parameters: dict[str, Any]) -> Job:
+    job = Job(kind=kind, csp_id=csp_id, parameters=parameters, status="queued", progress=0.0)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(*, session: Session, job_id: int) -> JobPublic:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFoundError(f"no job with id {job_id}")
+    return JobPublic.model_validate(job, from_attributes=True)
+
+
+def set_progress(*, session: Session, job_id: int, progress: float, stage: str) -> None:
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(status="running", progress=round(min(max(progress, 0.0), 1.0), 4), stage=stage)
+    )
+
+
+def finish_job(*, session: Session, job_id: int, plan_id: int) -> None:
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(status="done", progress=1.0, stage="done", plan_id=plan_id, finished_at=func.now())
+    )
+
+
+def fail_job(*, session: Session, job_id: int, error: str) -> None:
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(status="failed", error=error[:4000], finished_at=func.now())
+    )
+
+
+def fail_interrupted_jobs(*, session: Session) -> int:
+    """Jobs left queued or running by a stopped server can never finish: mark them failed."""
+    ids = session.scalars(select(Job.id).where(Job.status.in_(["queued", "running"]))).all()
+    for job_id in ids:
+        fail_job(session=session, job_id=job_id, error="interrupted: the server stopped")
+    return len(ids)

@@ -1,0 +1,328 @@
+"""Sector plans: the unit graph of a CSP's grid, storing plans, reading them back, adopting."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from geoalchemy2 import WKBElement
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from api.models import Cell, CellEdge, Csp, Grid, Layer, LayerFeature, Plan, PlanCell, PlanSector
+from api.repositories.communes import GEOJSON_DECIMALS
+from api.repositories.csp import require_csp
+from api.repositories.grid import require_grid
+from api.schemas import (
+    Feature,
+    FeatureCollection,
+    Geometry,
+    PlanCellProperties,
+    PlanCreate,
+    PlanPublic,
+    PlansPublic,
+    PlanSummary,
+    SectorProperties,
+    ViolationPublic,
+)
+from geo.errors import InfeasibleDesignError, InvalidInputError, NotFoundError
+from geo.grid import Adjacency, workload
+from geo.layers import LayerKind
+from geo.metrics import sector_layer
+from geo.plan import SectorPlan, UnitGraph
+
+_CELL_VARIABLES = ("population", "households", "poor_households", "social_housing")
+
+
+def load_unit_graph(
+    *,
+    session: Session,
+    csp_id: int,
+    resolution: int,
+    weights: Mapping[str, float] | None = None,
+) -> UnitGraph:
+    """The CSP's cells and stored adjacency as a :class:`geo.plan.UnitGraph`; the workload
+    is recomputed from the cells' variables when ``weights`` are given."""
+    grid_id = require_grid(session=session, csp_id=csp_id, resolution=resolution)
+    rows = session.execute(
+        select(
+            Cell.h3,
+            Cell.commune_code,
+            Cell.population,
+            Cell.households,
+            Cell.poor_households,
+            Cell.social_housing,
+            Cell.workload,
+            Cell.component,
+            func.ST_AsBinary(Cell.geom),
+        )
+        .where(Cell.grid_id == grid_id)
+        .order_by(Cell.h3)
+    ).all()
+    columns = ["unit", "commune", *_CELL_VARIABLES, "workload", "component"]
+    table = pd.DataFrame([r[:-1] for r in rows], columns=columns)
+    units = gpd.GeoDataFrame(
+        table, geometry=shapely.from_wkb([bytes(r[-1]) for r in rows]), crs=4326
+    )
+    if weights is not None:
+        units["workload"] = workload(units, weights)
+    position = pd.Series(np.arange(len(units)), index=units["unit"])
+    edges = pd.DataFrame(
+        session.execute(
+            select(CellEdge.a, CellEdge.b, CellEdge.shared_m, CellEdge.barrier, CellEdge.blocked)
+            .where(CellEdge.grid_id == grid_id)
+            .order_by(CellEdge.a, CellEdge.b)
+        ).all(),
+        columns=["a", "b", "shared_m", "barrier", "blocked"],
+    )
+    edges["a"] = position.reindex(edges["a"]).to_numpy()
+    edges["b"] = position.reindex(edges["b"]).to_numpy()
+    edges["blocked"] = edges["blocked"].astype(bool)
+    graph = Adjacency(edges=edges, component=units["component"].to_numpy(dtype=int))
+    return UnitGraph.build(units.drop(columns="component"), graph)
+
+
+def seed_points(
+    *, session: Session, csp_id: int, types: Sequence[str]
+) -> list[tuple[float, float]]:
+    """Positions (lon, lat) of the point-layer features of these types inside the CSP,
+    ordered by layer then feature (so that sector numbers are stable)."""
+    if not types:
+        return []
+    outline = select(Csp.geom).where(Csp.id == csp_id).scalar_subquery()
+    rows = session.execute(
+        select(func.ST_X(LayerFeature.geom), func.ST_Y(LayerFeature.geom))
+        .join(Layer, Layer.id == LayerFeature.layer_id)
+        .where(
+            Layer.kind == LayerKind.POINTS.value,
+            func.lower(LayerFeature.category).in_([t.lower() for t in types]),
+            func.ST_Intersects(LayerFeature.geom, outline),
+        )
+        .order_by(Layer.id, LayerFeature.id)
+    ).all()
+    return [(float(x), float(y)) for x, y in rows]
+
+
+def _multipolygon(geom: shapely.Geometry) -> shapely.Geometry:
+    if geom.geom_type == "Polygon":
+        return shapely.MultiPolygon([geom])
+    if geom.geom_type == "MultiPolygon":
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.MultiPolygon(
+        [q for p in parts for q in (p.geoms if p.geom_type == "MultiPolygon" else [p])]
+    )
+
+
+def save_plan(
+    *,
+    session: Session,
+    csp_id: int,
+    resolution: int,
+    plan: SectorPlan,
+    name: str,
+    origin: str,
+    parameters: Mapping[str, Any],
+    comment: str | None = None,
+) -> Plan:
+    """Store a plan as a new draft with its sectors, cells and metrics."""
+    metrics = plan.metrics.as_dict()
+    row = Plan(
+        csp_id=csp_id,
+        resolution=resolution,
+        name=name,
+        status="draft",
+        origin=origin,
+        comment=comment,
+        parameters=dict(parameters),
+        metrics=metrics,
+        notes=list(plan.notes),
+        violations=[v.as_dict() for v in plan.violations],
+    )
+    session.add(row)
+    session.flush()
+    layer = sector_layer(plan)
+    session.execute(
+        insert(PlanSector),
+        [
+            {
+                "plan_id": row.id,
+                "sector": int(s.sector),
+                "name": s.name,
+                "workload": float(s.workload),
+                "metrics": sector,
+                "geom": WKBElement(shapely.to_wkb(_multipolygon(s.geometry)), srid=4326),
+            }
+            for s, sector in zip(layer.itertuples(), metrics["sectors"], strict=True)
+        ],
+    )
+    session.execute(
+        insert(PlanCell),
+        [
+            {"plan_id": row.id, "h3": unit, "sector": int(sector)}
+            for unit, sector in zip(plan.graph.units["unit"], plan.assignment.tolist(), strict=True)
+        ],
+    )
+    session.flush()
+    return row
+
+
+def require_plan(*, session: Session, plan_id: int) -> Plan:
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFoundError(f"no plan with id {plan_id}")
+    return plan
+
+
+def _summary(plan: Plan) -> dict[str, Any]:
+    m = plan.metrics or {}
+    return {
+        "id": plan.id,
+        "csp_id": plan.csp_id,
+        "name": plan.name,
+        "status": plan.status,
+        "origin": plan.origin,
+        "resolution": plan.resolution,
+        "version": plan.version,
+        "comment": plan.comment,
+        "created_at": plan.created_at,
+        "parameters": plan.parameters,
+        "k": int(m.get("k", 0)),
+        "max_deviation": m.get("max_deviation"),
+        "mean_polsby_popper": m.get("mean_polsby_popper"),
+        "communes_split": m.get("communes_split"),
+        "violation_count": len(plan.violations or []),
+    }
+
+
+def list_plans(*, session: Session, csp_id: int) -> PlansPublic:
+    """The CSP's plans: the adopted one first, then drafts, then archived, newest first."""
+    require_csp(session=session, csp_id=csp_id)
+    rank = {"adopted": 0, "draft": 1, "archived": 2}
+    plans = session.scalars(select(Plan).where(Plan.csp_id == csp_id)).all()
+    ordered = sorted(plans, key=lambda p: (rank.get(p.status, 3), -p.id))
+    data = [PlanSummary(**_summary(p)) for p in ordered]
+    return PlansPublic(data=data, count=len(data))
+
+
+def get_plan(*, session: Session, plan_id: int) -> PlanPublic:
+    """A plan with its sectors as GeoJSON, its metrics, notes and violations."""
+    plan = require_plan(session=session, plan_id=plan_id)
+    rows = session.execute(
+        select(PlanSector, func.ST_AsGeoJSON(PlanSector.geom, GEOJSON_DECIMALS))
+        .where(PlanSector.plan_id == plan_id)
+        .order_by(PlanSector.sector)
+    ).all()
+    sectors = FeatureCollection[SectorProperties](
+        features=[
+            Feature[SectorProperties](
+                id=s.sector,
+                geometry=Geometry.model_validate(json.loads(geojson)),
+                properties=SectorProperties(
+                    sector=s.sector, name=s.name, workload=round(s.workload, 2), metrics=s.metrics
+                ),
+            )
+            for s, geojson in rows
+        ]
+    )
+    return PlanPublic(
+        **_summary(plan),
+        metrics=plan.metrics,
+        notes=plan.notes,
+        violations=[ViolationPublic(**v) for v in plan.violations],
+        sectors=sectors,
+    )
+
+
+def plan_cells(*, session: Session, plan_id: int) -> FeatureCollection[PlanCellProperties]:
+    """The plan's cells with their sector, as GeoJSON."""
+    plan = require_plan(session=session, plan_id=plan_id)
+    grid_id = require_grid(session=session, csp_id=plan.csp_id, resolution=plan.resolution)
+    rows = session.execute(
+        select(
+            PlanCell.h3,
+            PlanCell.sector,
+            Cell.commune_code,
+            Cell.workload,
+            func.ST_AsGeoJSON(Cell.geom, GEOJSON_DECIMALS),
+        )
+        .join(Cell, (Cell.h3 == PlanCell.h3) & (Cell.grid_id == grid_id))
+        .where(PlanCell.plan_id == plan_id)
+        .order_by(PlanCell.h3)
+    ).all()
+    return FeatureCollection[PlanCellProperties](
+        features=[
+            Feature[PlanCellProperties](
+                id=h3,
+                geometry=Geometry.model_validate(json.loads(geojson)),
+                properties=PlanCellProperties(
+                    h3=h3, sector=sector, commune=commune, workload=round(load, 2)
+                ),
+            )
+            for h3, sector, commune, load, geojson in rows
+        ]
+    )
+
+
+def adopt_plan(*, session: Session, plan_id: int) -> PlanSummary:
+    """Adopt a plan; the CSP's previously adopted plan is archived. The caller commits."""
+    plan = require_plan(session=session, plan_id=plan_id)
+    if plan.status != "adopted":
+        session.execute(
+            update(Plan)
+            .where(Plan.csp_id == plan.csp_id, Plan.status == "adopted")
+            .values(status="archived", version=Plan.version + 1)
+        )
+        session.flush()  # the partial unique index allows one adopted plan per CSP
+        plan.status = "adopted"
+        plan.version += 1
+        session.flush()
+    session.refresh(plan)
+    return PlanSummary(**_summary(plan))
+
+
+def check_proposal(*, session: Session, csp_id: int, plan_in: PlanCreate) -> None:
+    """What can be checked before a proposal runs, so that the request fails at once with
+    a clear 4xx: the grid exists, k fits the cells, locked cells and seeds are the CSP's.
+    What only the engine can tell (communes too heavy to stay whole…) fails the job."""
+    grid_id = require_grid(session=session, csp_id=csp_id, resolution=plan_in.resolution)
+    cells = session.scalar(select(Grid.cell_count).where(Grid.id == grid_id)) or 0
+    if plan_in.k is not None and plan_in.k > cells:
+        raise InfeasibleDesignError(
+            f"k: {plan_in.k} sectors is more than the {cells} cells of the grid "
+            f"(resolution {plan_in.resolution})"
+        )
+    if plan_in.k is not None and len(plan_in.seeds) > plan_in.k:
+        raise InfeasibleDesignError(f"seeds: {len(plan_in.seeds)} seeds for k = {plan_in.k}")
+    if plan_in.locked:
+        known = set(
+            session.scalars(
+                select(Cell.h3).where(Cell.grid_id == grid_id, Cell.h3.in_(list(plan_in.locked)))
+            )
+        )
+        unknown = sorted(set(plan_in.locked) - known)
+        if unknown:
+            raise InvalidInputError(
+                f"locked: cell(s) {', '.join(unknown[:10])} are not cells of CSP {csp_id} "
+                f"at resolution {plan_in.resolution}"
+            )
+        k = plan_in.k
+        bad = {h: s for h, s in plan_in.locked.items() if s < 0 or (k is not None and s >= k)}
+        if bad:
+            h, s = next(iter(bad.items()))
+            raise InvalidInputError(f"locked: cell {h} is locked to sector {s}, not in 0 … {k}")
+    outline = select(Csp.geom).where(Csp.id == csp_id).scalar_subquery()
+    for lon, lat in plan_in.seeds:
+        inside = session.scalar(
+            select(func.ST_Intersects(outline, func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)))
+        )
+        if not inside:
+            raise InvalidInputError(
+                f"seeds: [{lon}, {lat}] (lon, lat) is outside CSP {csp_id}"
+                + (" — latitude and longitude swapped?" if -90 <= lon <= 90 else "")
+            )

@@ -1,0 +1,200 @@
+"""Sector plans through the API: proposals as jobs, plans, cells, adoption, import."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+
+@pytest.fixture
+def csp_id(client: TestClient, demo: sessionmaker[Session]) -> int:
+    del demo
+    return int(client.get("/api/csp").json()["data"][0]["id"])
+
+
+def run_job(client: TestClient, csp_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Start a proposal and poll its job until it ends."""
+    response = client.post(f"/api/csp/{csp_id}/plans", json=body)
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert job["status"] in {"queued", "running", "done"}
+    deadline = time.monotonic() + 120
+    while job["status"] in {"queued", "running"}:
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+        job = client.get(f"/api/jobs/{job['id']}").json()
+    return job
+
+
+def propose(client: TestClient, csp_id: int, **body: Any) -> dict[str, Any]:
+    job = run_job(client, csp_id, body)
+    assert job["status"] == "done", job
+    assert job["progress"] == 1.0
+    plan = client.get(f"/api/plans/{job['plan_id']}")
+    assert plan.status_code == 200
+    return plan.json()
+
+
+def test_proposal_is_a_valid_partition(client: TestClient, csp_id: int, engine: Engine) -> None:
+    plan = propose(client, csp_id, k=4, seed=1)
+    assert plan["status"] == "draft" and plan["origin"] == "engine" and plan["k"] == 4
+    assert plan["violations"] == []
+    metrics = plan["metrics"]
+    assert metrics["max_deviation"] <= 0.05 and metrics["contiguous"]
+    assert set(metrics["split_communes"]) == {"90010"}  # only Belfort is split
+    assert len(plan["sectors"]["features"]) == 4
+    # Independent check in PostGIS: the sectors cover the CSP, with no overlap.
+    with engine.connect() as conn:
+        union, total, csp = conn.execute(
+            text(
+                "SELECT ST_Area(ST_Union(s.geom)::geography), SUM(ST_Area(s.geom::geography)), "
+                "ST_Area(c.geom::geography) FROM plan_sector s, csp c "
+                "WHERE s.plan_id = :p AND c.id = :c GROUP BY c.geom"
+            ),
+            {"p": plan["id"], "c": csp_id},
+        ).one()
+    assert abs(union - csp) / csp < 1e-4
+    assert abs(total - union) / union < 1e-6
+
+    cells = client.get(f"/api/plans/{plan['id']}/cells").json()["features"]
+    grid = client.get(f"/api/csp/{csp_id}/grids").json()["data"][0]
+    assert len(cells) == grid["cell_count"]
+    assert {c["properties"]["sector"] for c in cells} == {0, 1, 2, 3}
+
+
+def test_same_seed_same_plan(client: TestClient, csp_id: int) -> None:
+    first = client.get(f"/api/plans/{propose(client, csp_id, k=3, seed=5)['id']}/cells").json()
+    again = client.get(f"/api/plans/{propose(client, csp_id, k=3, seed=5)['id']}/cells").json()
+    assert [f["properties"]["sector"] for f in first["features"]] == [
+        f["properties"]["sector"] for f in again["features"]
+    ]
+
+
+def test_seed_points_head_their_sectors(client: TestClient, csp_id: int) -> None:
+    station = [6.8628, 47.6379]  # central Belfort
+    plan = propose(client, csp_id, k=4, seeds=[station])
+    assert plan["parameters"]["seed_units"]
+    cells = client.get(f"/api/plans/{plan['id']}/cells").json()["features"]
+    seed = plan["parameters"]["seed_units"][0]
+    assert next(c for c in cells if c["id"] == seed)["properties"]["sector"] == 0
+
+
+def test_whole_communes_baseline_lists_its_violations(client: TestClient, csp_id: int) -> None:
+    plan = propose(client, csp_id, k=4, method="communes")
+    assert plan["origin"] == "communes"
+    assert plan["metrics"]["communes_split"] == 0
+    assert any(v["constraint"] == "balance" for v in plan["violations"])
+
+
+def test_engine_infeasibility_fails_the_job_with_the_reason(
+    client: TestClient, csp_id: int
+) -> None:
+    job = run_job(client, csp_id, {"k": 4, "whole_commune_population": 10_000_000})
+    assert job["status"] == "failed"
+    assert "cannot be kept whole" in job["error"] and "90010" in job["error"]
+    assert job["plan_id"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        ({"k": 100_000}, 422, "k"),
+        ({"k": 700}, 422, "more than the 661 cells"),
+        ({}, 422, "either k"),
+        ({"k": 3, "target_workload": 1000}, 422, "either k"),
+        ({"k": 3, "tolerance": 2}, 422, "tolerance"),
+        ({"k": 3, "resolution": 10}, 404, "no grid at resolution 10"),
+        ({"k": 3, "seeds": [[2.35, 48.85]]}, 422, "[2.35, 48.85]"),
+        ({"k": 3, "seeds": [[47.64, 6.86]]}, 422, "swapped"),
+        ({"k": 3, "seeds": [[200, 0]]}, 422, "not a WGS84"),
+        ({"k": 3, "locked": {"89abc": 0}}, 422, "89abc"),
+        ({"k": 3, "weights": {"crime": 1}}, None, None),
+    ],
+)
+def test_bad_requests_are_refused_naming_the_value(
+    client: TestClient, csp_id: int, body: dict[str, Any], status: int | None, needle: str | None
+) -> None:
+    if status is None:  # only the job can tell: it fails, naming the variable
+        job = run_job(client, csp_id, body)
+        assert job["status"] == "failed" and "crime" in job["error"]
+        return
+    response = client.post(f"/api/csp/{csp_id}/plans", json=body)
+    assert response.status_code == status, response.text
+    assert needle in json.dumps(response.json())
+
+
+def test_unknown_ids_are_404(client: TestClient, csp_id: int) -> None:
+    assert client.post("/api/csp/999/plans", json={"k": 2}).status_code == 404
+    assert client.get("/api/plans/999").json()["type"] == "NotFoundError"
+    assert client.get("/api/plans/999/cells").status_code == 404
+    assert client.post("/api/plans/999/adopt").status_code == 404
+    assert client.get("/api/jobs/999").status_code == 404
+    assert client.get(f"/api/csp/{csp_id}/plans").json() == {"data": [], "count": 0}
+
+
+def test_one_adopted_plan_per_csp(client: TestClient, csp_id: int, engine: Engine) -> None:
+    first = propose(client, csp_id, k=3)
+    second = propose(client, csp_id, k=5)
+    assert client.post(f"/api/plans/{first['id']}/adopt").json()["status"] == "adopted"
+    adopted = client.post(f"/api/plans/{second['id']}/adopt").json()
+    assert adopted["status"] == "adopted" and adopted["version"] == 2
+    assert client.get(f"/api/plans/{first['id']}").json()["status"] == "archived"
+    listing = client.get(f"/api/csp/{csp_id}/plans").json()
+    assert [p["status"] for p in listing["data"]] == ["adopted", "archived"]
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM plan WHERE status = 'adopted'")) == 1
+
+
+def test_existing_sector_layer_is_imported_and_scored(client: TestClient, csp_id: int) -> None:
+    proposal = propose(client, csp_id, k=4, seed=2)
+    layer = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": f["geometry"], "properties": {"nom": f"S{f['id']}"}}
+            for f in proposal["sectors"]["features"]
+        ],
+    }
+    response = client.post(
+        f"/api/csp/{csp_id}/plans/import",
+        data={"name": "Secteurs actuels"},
+        files={"file": ("secteurs.geojson", json.dumps(layer), "application/geo+json")},
+    )
+    assert response.status_code == 201, response.text
+    imported = response.json()
+    assert imported["origin"] == "import" and imported["name"] == "Secteurs actuels"
+    assert [f["properties"]["name"] for f in imported["sectors"]["features"]] == [
+        "S0",
+        "S1",
+        "S2",
+        "S3",
+    ]
+    # The same polygons give the same cells, hence the same metrics.
+    assert imported["metrics"]["max_deviation"] == pytest.approx(
+        proposal["metrics"]["max_deviation"], abs=1e-4
+    )
+
+
+def test_import_of_points_is_refused(client: TestClient, csp_id: int) -> None:
+    layer = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [6.86, 47.64]},
+                "properties": {},
+            }
+        ],
+    }
+    response = client.post(
+        f"/api/csp/{csp_id}/plans/import",
+        data={"name": "x"},
+        files={"file": ("points.geojson", json.dumps(layer), "application/geo+json")},
+    )
+    assert response.status_code == 422
+    assert "must be polygons" in response.json()["detail"]
