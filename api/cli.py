@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -19,6 +21,7 @@ from api.config import Settings
 from api.db import make_engine, make_session_factory, migrate
 from api.models import Csp
 from api.repositories.csp import list_csps
+from api.schemas import PlanCreate
 from api.services import (
     build_csp_grid,
     database_url,
@@ -27,10 +30,16 @@ from api.services import (
     import_qpv_list,
     local_cluster,
     prepare_database,
+    propose_plan,
+    score_sector_layer,
 )
 from geo.errors import PsqError
 from geo.layers import LayerKind
-from geo.territory import read_communes
+from geo.metrics import sector_layer
+from geo.plan import SectorPlan
+from geo.territory import read_communes, read_vector
+
+VECTOR_DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG"}
 
 app = typer.Typer(
     help="PSQ Secteurs : secteurs de proximité et cartographie des problématiques.",
@@ -236,30 +245,39 @@ def import_qpv_list_command(
     console.print(f"{count} couple(s) commune-QPV enregistré(s) (niveau communal, sans contours).")
 
 
+WeightOption = Annotated[
+    list[str] | None,
+    typer.Option(help="Poids de charge VARIABLE=POIDS, répétable (ex. population=1)"),
+]
+
+
+def _weights(items: list[str] | None) -> dict[str, float] | None:
+    """``--weight VARIABLE=NUMBER`` options as a dict (None when none is given)."""
+    if not items:
+        return None
+    weights = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        try:
+            weights[key.strip()] = float(value)
+        except ValueError:
+            raise fail(f"--weight attend VARIABLE=NOMBRE, reçu {item!r}") from None
+    return weights
+
+
 @grid_app.command("build")
 def grid_build(
     csp: Annotated[str, typer.Option(help="CSP : id, code ou nom")],
     res: Annotated[
         int, typer.Option(min=0, max=15, help="Résolution H3 (9 ≈ 0,1 km² ; 10 ≈ 0,015 km²)")
     ] = 9,
-    weight: Annotated[
-        list[str] | None,
-        typer.Option(help="Poids de charge VARIABLE=POIDS, répétable (ex. population=1)"),
-    ] = None,
+    weight: WeightOption = None,
     crossing_distance: Annotated[
         float, typer.Option(help="Distance (m) d'un franchissement")
     ] = 100.0,
 ) -> None:
     """Construit la grille H3 d'une CSP : cellules, attributs, adjacence avec barrières."""
-    weights: dict[str, float] | None = None
-    if weight:
-        weights = {}
-        for item in weight:
-            key, _, value = item.partition("=")
-            try:
-                weights[key.strip()] = float(value)
-            except ValueError:
-                raise fail(f"--weight attend VARIABLE=NOMBRE, reçu {item!r}") from None
+    weights = _weights(weight)
     try:
         with _database() as factory:
             csp_id = _csp_id(factory, csp)
@@ -277,6 +295,156 @@ def grid_build(
         f"Grille {grid.resolution} : {grid.cell_count} cellules, {grid.component_count} "
         f"composante(s) connexe(s), {grid.blocked_edge_count} arête(s) coupée(s) par une barrière."
     )
+
+
+def _check_out(out: Path | None) -> None:
+    if out is not None and out.suffix.lower() not in VECTOR_DRIVERS:
+        raise fail(
+            f"--out : extension {out.suffix or '(aucune)'} non reconnue "
+            f"({', '.join(VECTOR_DRIVERS)})"
+        )
+
+
+def _write_plan(plan: SectorPlan, out: Path | None, metrics_json: Path | None) -> None:
+    """The sectors (one feature each, with workload and metrics) and the metrics file."""
+    if out is not None:
+        out.unlink(missing_ok=True)
+        sector_layer(plan).to_file(out, driver=VECTOR_DRIVERS[out.suffix.lower()])
+        console.print(f"Secteurs écrits dans {out}")
+    if metrics_json is not None:
+        report = {
+            **plan.metrics.as_dict(),
+            "notes": list(plan.notes),
+            "violations": [v.as_dict() for v in plan.violations],
+        }
+        metrics_json.write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
+        console.print(f"Indicateurs écrits dans {metrics_json}")
+
+
+def _percent(value: float, sign: bool = False) -> str:
+    """French percentage: ``+4,9 %``."""
+    text = f"{value * 100:{'+' if sign else ''}.1f}".replace(".", ",")
+    return f"{text} %"
+
+
+def _print_plan(plan: SectorPlan) -> None:
+    m = plan.metrics
+    table = Table(title=f"{plan.k} secteurs")
+    for column in ("Secteur", "Charge", "Écart", "Polsby-Popper", "Unités"):
+        table.add_column(column, justify="left" if column == "Secteur" else "right")
+    for s in m.sectors:
+        table.add_row(
+            s.name,
+            f"{s.workload:,.0f}".replace(",", " "),
+            _percent(s.deviation, sign=True),
+            f"{s.polsby_popper:.2f}".replace(".", ","),
+            str(s.unit_count),
+        )
+    console.print(table)
+    split = ", ".join(f"{c} ({n})" for c, n in m.split_communes.items()) or "aucune"
+    compactness = f"{m.mean_polsby_popper:.2f}".replace(".", ",")
+    console.print(
+        f"Écart maximal {_percent(m.max_deviation)} · Polsby-Popper moyen {compactness} · "
+        f"contigu : {'oui' if m.contiguous else 'non'} · communes coupées : {split} · "
+        f"arêtes franchissant une barrière : {m.barrier_edges_inside}"
+    )
+    for note in plan.notes:
+        console.print(f"[cyan]Note[/] : {note}", highlight=False)
+    for violation in plan.violations:
+        console.print(
+            f"[bold yellow]Contrainte non respectée[/] : {violation.message}", highlight=False
+        )
+
+
+@app.command("sectorize")
+def sectorize(
+    csp: Annotated[str, typer.Option(help="CSP : id, code ou nom")],
+    k: Annotated[int | None, typer.Option(min=1, help="Nombre de secteurs")] = None,
+    target_workload: Annotated[
+        float | None, typer.Option(min=0, help="Charge visée par secteur (au lieu de --k)")
+    ] = None,
+    tolerance: Annotated[
+        float, typer.Option(min=0, max=0.5, help="Écart de charge admis (0.05 = ±5 %)")
+    ] = 0.05,
+    seed: Annotated[int, typer.Option(min=0, help="Graine aléatoire (même graine, même plan)")] = 0,
+    res: Annotated[int, typer.Option(min=0, max=15, help="Résolution H3 de la grille")] = 9,
+    method: Annotated[
+        str, typer.Option(help="engine (proposition) ou communes (communes entières)")
+    ] = "engine",
+    whole_commune_population: Annotated[
+        float, typer.Option(help="Communes de moins d'habitants jamais coupées")
+    ] = 10_000,
+    weight: WeightOption = None,
+    out: Annotated[Path | None, typer.Option(help="Fichier des secteurs (.geojson, .gpkg)")] = None,
+    metrics_json: Annotated[Path | None, typer.Option(help="Fichier JSON des indicateurs")] = None,
+) -> None:
+    """Propose des secteurs équilibrés, contigus et compacts (enregistrés en brouillon)."""
+    _check_out(out)
+    try:
+        plan_in = PlanCreate(
+            method=method,
+            k=k,
+            target_workload=target_workload,
+            tolerance=tolerance,
+            seed=seed,
+            resolution=res,
+            weights=_weights(weight),
+            whole_commune_population=whole_commune_population,
+        )
+    except ValidationError as exc:
+        raise fail("; ".join(e["msg"] for e in exc.errors())) from exc
+    try:
+        with _database() as factory:
+            csp_id = _csp_id(factory, csp)
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+            ) as bar:
+                task = bar.add_task("Sectorisation", total=1.0)
+
+                def progress(fraction: float, stage: str) -> None:
+                    bar.update(task, completed=fraction, description=f"Sectorisation ({stage})")
+
+                plan_id, plan = propose_plan(
+                    factory=factory, csp_id=csp_id, plan_in=plan_in, progress=progress
+                )
+    except (PsqError, ClusterError) as exc:
+        raise fail(str(exc)) from exc
+    _print_plan(plan)
+    _write_plan(plan, out, metrics_json)
+    console.print(f"Plan enregistré en brouillon (id {plan_id}).")
+
+
+@app.command("score")
+def score(
+    csp: Annotated[str, typer.Option(help="CSP : id, code ou nom")],
+    plan_file: Annotated[
+        Path, typer.Option("--plan", help="Couche de secteurs existante (polygones)")
+    ],
+    metrics_json: Annotated[Path | None, typer.Option(help="Fichier JSON des indicateurs")] = None,
+    res: Annotated[int, typer.Option(min=0, max=15, help="Résolution H3 de la grille")] = 9,
+    save: Annotated[bool, typer.Option(help="Enregistrer le plan importé en brouillon")] = False,
+    name: Annotated[str | None, typer.Option(help="Nom du plan enregistré")] = None,
+) -> None:
+    """Évalue une couche de secteurs existante avec les mêmes indicateurs que les propositions."""
+    try:
+        sectors = read_vector(plan_file)
+        with _database() as factory:
+            csp_id = _csp_id(factory, csp)
+            plan_id, plan = score_sector_layer(
+                factory=factory,
+                csp_id=csp_id,
+                sectors=sectors,
+                resolution=res,
+                name=name or plan_file.stem,
+                source=plan_file.name,
+                save=save,
+            )
+    except (PsqError, ClusterError) as exc:
+        raise fail(str(exc)) from exc
+    _print_plan(plan)
+    _write_plan(plan, None, metrics_json)
+    if plan_id is not None:
+        console.print(f"Plan enregistré en brouillon (id {plan_id}).")
 
 
 @csp_app.command("list")
