@@ -12,6 +12,8 @@ case-insensitively; every other column is kept as an attribute):
 ``zones``
     Polygons with a ``code`` ← code | code_qp | code_iris | iris | id and a ``name`` ←
     nom | name | lib_qp | nom_iris | libelle (QPV, IRIS, quartiers…).
+    A zone is a QPV (quartier prioritaire, never split by sector design) when its code
+    is a QPV code (``QP…`` before 2024, ``QN…`` since, see :data:`QPV_CODE`).
 ``barriers``
     Lines with a ``class``, from a ``class`` column or OSM-style tags: ``highway``
     (motorway, trunk, primary…; ``*_link`` ramps keep their own class), ``railway``
@@ -68,6 +70,8 @@ GRID_VARIABLES: dict[str, tuple[str, ...]] = {
     "poor_households": ("men_pauv",),
     "social_housing": ("log_soc",),
 }
+#: QPV codes: ``QP`` + 6 digits (2015 list), ``QN`` + digits and a letter (2024 list).
+QPV_CODE = r"^Q[NP][0-9]"
 ZONE_CODE = ("code", "code_qp", "code_iris", "iris", "id")
 ZONE_NAME = ("nom", "name", "lib_qp", "nom_iris", "libelle")
 POINT_TYPE = ("type", "nature", "categorie", "amenity", "kind")

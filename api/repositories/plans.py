@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 from geoalchemy2 import WKBElement
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from api.models import Cell, CellEdge, Csp, Grid, Layer, LayerFeature, Plan, PlanCell, PlanSector
@@ -32,7 +33,7 @@ from api.schemas import (
 )
 from geo.errors import InfeasibleDesignError, InvalidInputError, NotFoundError
 from geo.grid import Adjacency, workload
-from geo.layers import LayerKind
+from geo.layers import QPV_CODE, LayerKind
 from geo.metrics import sector_layer
 from geo.plan import SectorPlan, UnitGraph
 
@@ -71,6 +72,7 @@ def load_unit_graph(
     )
     if weights is not None:
         units["workload"] = workload(units, weights)
+    units["zone"] = units["unit"].map(_qpv_of_cells(session, grid_id))
     position = pd.Series(np.arange(len(units)), index=units["unit"])
     edges = pd.DataFrame(
         session.execute(
@@ -85,6 +87,26 @@ def load_unit_graph(
     edges["blocked"] = edges["blocked"].astype(bool)
     graph = Adjacency(edges=edges, component=units["component"].to_numpy(dtype=int))
     return UnitGraph.build(units.drop(columns="component"), graph)
+
+
+def _qpv_of_cells(session: Session, grid_id: int) -> dict[str, str]:
+    """Cell → code of the QPV outline (a ``zones`` feature with a QPV code) holding more
+    than half of the cell's area; such cells are never split by sector design."""
+    shared = func.ST_Area(func.ST_Intersection(Cell.geom, LayerFeature.geom))
+    rows = session.execute(
+        select(Cell.h3, LayerFeature.code)
+        .ext(distinct_on(Cell.h3))
+        .join(LayerFeature, func.ST_Intersects(Cell.geom, LayerFeature.geom))
+        .join(Layer, Layer.id == LayerFeature.layer_id)
+        .where(
+            Cell.grid_id == grid_id,
+            Layer.kind == LayerKind.ZONES.value,
+            LayerFeature.code.op("~")(QPV_CODE),
+            shared > 0.5 * func.ST_Area(Cell.geom),
+        )
+        .order_by(Cell.h3, shared.desc())
+    ).all()
+    return {h3: code for h3, code in rows}
 
 
 def seed_points(
