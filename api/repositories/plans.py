@@ -106,7 +106,7 @@ def _qpv_of_cells(session: Session, grid_id: int) -> dict[str, str]:
         )
         .order_by(Cell.h3, shared.desc())
     ).all()
-    return {h3: code for h3, code in rows}
+    return {h3: str(code) for h3, code in rows}
 
 
 def seed_points(
