@@ -38,8 +38,8 @@ UNIT_COLUMNS = ("unit", "commune", "workload")
 @dataclass(frozen=True)
 class Violation:
     """A constraint the plan does not meet: ``constraint`` is a stable code (``balance``,
-    ``contiguity``, ``whole_commune``, ``seed``, ``lock``), ``sector`` the sector concerned
-    (or ``None``), ``message`` a sentence that names the values."""
+    ``contiguity``, ``whole_commune``), ``sector`` the sector concerned (or ``None``),
+    ``message`` a sentence for the planner (in French) that names the values."""
 
     constraint: str
     message: str
@@ -215,7 +215,8 @@ class SectorPlan:
     ``assignment[i]`` is the sector (``0 … k-1``) of unit ``i``; ``seeds[s]`` the unit
     position of sector ``s``'s seed (a police station…) or -1; ``notes`` say what the
     solver did that a planner must know (islands joined, communes split…); ``violations``
-    list every constraint the plan does not meet. Polygons and metrics are cached.
+    list every constraint the plan does not meet. Notes are shown to planners as they are,
+    in French. Polygons and metrics are cached.
     """
 
     graph: UnitGraph
@@ -349,12 +350,13 @@ def plan_from_polygons(
         near_u, near_s = polys.sindex.nearest(units.iloc[orphan], return_all=False)
         assignment[orphan[near_u]] = near_s
         notes.append(
-            f"{len(orphan)} unit(s) outside every sector polygon joined the nearest sector"
+            f"{len(orphan)} unité(s) hors de tout polygone de secteur rattachée(s) au secteur "
+            "le plus proche"
         )
     used = np.unique(assignment)
     if len(used) < len(names):
         dropped = [names[i] for i in range(len(names)) if i not in set(used.tolist())]
-        notes.append(f"sector(s) holding no unit dropped: {', '.join(dropped)}")
+        notes.append(f"secteur(s) sans aucune unité écarté(s) : {', '.join(dropped)}")
     remap = np.full(len(names), -1, dtype=int)
     remap[used] = np.arange(len(used))
     return SectorPlan(

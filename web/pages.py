@@ -25,6 +25,11 @@ def grid_map(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "grid_map.html", {"page": "carte"})
 
 
+@router.get("/secteurs", response_class=HTMLResponse)
+def plans(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "plans.html", {"page": "secteurs"})
+
+
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> HTMLResponse:
     """Swagger UI served from the vendored copy (FastAPI's default loads it from a CDN)."""

@@ -4,7 +4,7 @@ A commune under the population threshold is never split, nor a zone that must st
 whole (a QPV outline), nor an island too small to hold a sector: their units are fused
 into one *atom*, and the search works on the graph of atoms. A commune made of several
 disconnected pieces yields one atom per piece (it cannot be kept whole contiguously),
-and :attr:`Atoms.notes` says so.
+and :attr:`Atoms.notes` says so. Notes are shown to planners as they are: in French.
 """
 
 from __future__ import annotations
@@ -96,20 +96,20 @@ def build_atoms(
         island = np.flatnonzero(component == component[int(link.a)])
         load = float(graph.workload[island].sum())
         names = sorted({str(c) for c in communes[island] if pd.notna(c)})
-        where = f"commune(s) {', '.join(names)}" if names else "no commune"
+        where = f"commune(s) {', '.join(names)}" if names else "hors commune"
         if load <= island_limit:
             fa += [int(link.a)] * (len(island) + 1)
             fb += [*island.tolist(), int(link.b)]
             notes.append(
-                f"island of {len(island)} unit(s) ({where}, workload {load:.0f}) joins the "
-                f"sector of its nearest mainland unit {graph.units['unit'].iloc[int(link.b)]}, "
-                f"{link.distance_m:.0f} m away"
+                f"île de {len(island)} unité(s) ({where}, charge {load:.0f}) rattachée au "
+                f"secteur de l'unité continentale la plus proche, "
+                f"{graph.units['unit'].iloc[int(link.b)]}, à {link.distance_m:.0f} m"
             )
         else:
             notes.append(
-                f"separate part of {len(island)} unit(s) ({where}, workload {load:.0f}) is "
-                f"linked to its nearest mainland unit "
-                f"{graph.units['unit'].iloc[int(link.b)]}, {link.distance_m:.0f} m away"
+                f"partie séparée de {len(island)} unité(s) ({where}, charge {load:.0f}) reliée "
+                f"à l'unité continentale la plus proche, "
+                f"{graph.units['unit'].iloc[int(link.b)]}, à {link.distance_m:.0f} m"
             )
     _, of = connected_components(
         _matrix(n, np.array(fa, dtype=int), np.array(fb, dtype=int)), directed=False
@@ -123,7 +123,7 @@ def build_atoms(
     )
     for commune, count in pieces[pieces > 1].items():
         notes.append(
-            f"commune {commune} is in {count} disconnected pieces: each piece is kept whole"
+            f"la commune {commune} est en {count} morceaux disjoints : chacun reste entier"
         )
 
     weight = np.bincount(of, weights=graph.workload, minlength=of.max() + 1)

@@ -258,8 +258,8 @@ def _violations(plan: SectorPlan, tolerance: float, whole: set[str]) -> list[Vio
             out.append(
                 Violation(
                     "balance",
-                    f"{plan.names[s]}: workload {plan.workloads[s]:.0f} is {d:+.1%} from the "
-                    f"mean, outside ±{tolerance:.0%}",
+                    f"{plan.names[s]} : charge {plan.workloads[s]:.0f}, à {d:+.1%} de la "
+                    f"moyenne, hors de la tolérance de ±{tolerance:.0%}",
                     sector=s,
                     value=float(d),
                     limit=tolerance,
@@ -270,7 +270,7 @@ def _violations(plan: SectorPlan, tolerance: float, whole: set[str]) -> list[Vio
             out.append(
                 Violation(
                     "contiguity",
-                    f"{plan.names[s]} is in {pieces} pieces",
+                    f"{plan.names[s]} est en {pieces} morceaux",
                     sector=s,
                     value=float(pieces),
                     limit=1.0,
@@ -281,8 +281,8 @@ def _violations(plan: SectorPlan, tolerance: float, whole: set[str]) -> list[Vio
             out.append(
                 Violation(
                     "whole_commune",
-                    f"commune {commune}, under the whole-commune threshold, is split into "
-                    f"{n} sectors (its units are not connected)",
+                    f"la commune {commune}, sous le seuil de population, est coupée en {n} "
+                    "secteurs (ses unités ne se touchent pas)",
                     value=float(n),
                     limit=1.0,
                 )

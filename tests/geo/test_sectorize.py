@@ -176,7 +176,7 @@ def test_island_joins_nearest_mainland_sector() -> None:
     assert graph.links[["a", "b"]].values.tolist() == [[6, 5]]
     plan = RegionGrowth(2, tolerance=0.5).solve(graph, rng=np.random.default_rng(0))
     assert plan.assignment[6] == plan.assignment[5]
-    assert any("island of 1 unit" in note for note in plan.notes)
+    assert any("île de 1 unité" in note for note in plan.notes)
     assert (components_per_sector(plan) == 1).all()
 
 
@@ -224,7 +224,7 @@ def test_hand_drawn_layer_with_a_gap_is_scored_and_says_so() -> None:
     layer = gpd.GeoDataFrame({"name": ["A", "B"]}, geometry=[west, east], crs=4326)
     plan = plan_from_polygons(graph, layer)
     assert plan.k == 2
-    assert any("outside every sector polygon" in n for n in plan.notes)
+    assert any("hors de tout polygone" in n for n in plan.notes)
 
 
 def test_sector_layer_of_points_is_refused() -> None:

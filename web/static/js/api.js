@@ -1,11 +1,25 @@
 // Small client of the PSQ Secteurs JSON API. Errors carry the server's message.
 export async function getJSON(path) {
-  const response = await fetch(path, { headers: { Accept: "application/json" } });
+  return checked(await fetch(path, { headers: { Accept: "application/json" } }));
+}
+
+export async function postJSON(path, body) {
+  const init = { method: "POST", headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  return checked(await fetch(path, init));
+}
+
+async function checked(response) {
   if (!response.ok) {
     let detail = response.statusText;
     try {
       const body = await response.json();
-      detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+      detail = typeof body.detail === "string"
+        ? body.detail
+        : body.detail.map((d) => `${d.loc.slice(1).join(".")} : ${d.msg}`).join(" ; ");
     } catch { /* not JSON */ }
     throw new Error(`${response.status} — ${detail}`);
   }
@@ -20,4 +34,6 @@ export function esc(value) {
 export const fmt = {
   int: new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 0 }),
   dec1: new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 1 }),
+  dec2: new Intl.NumberFormat("fr-FR", { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+  pct1: new Intl.NumberFormat("fr-FR", { style: "percent", maximumFractionDigits: 1, signDisplay: "exceptZero" }),
 };
