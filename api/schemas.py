@@ -203,6 +203,18 @@ class PlanCreate(BaseModel):
     locked: dict[str, int] = Field(
         default_factory=dict, description="H3 cell id -> sector index kept as given"
     )
+    compactness: float = Field(
+        default=1.0, ge=0, le=10, description="Weight of short sector boundaries"
+    )
+    commune_cohesion: float = Field(
+        default=1.0, ge=0, le=10, description="Extra weight of a boundary that cuts a commune"
+    )
+    barrier_preference: float = Field(
+        default=0.5,
+        ge=0,
+        le=10,
+        description="Discount of a boundary along a barrier (sectors then straddle fewer barriers)",
+    )
     name: str | None = Field(default=None, max_length=200)
 
     @model_validator(mode="after")

@@ -27,7 +27,7 @@ from geo.errors import InvalidInputError
 from geo.grid import DEFAULT_CROSSING_DISTANCE
 from geo.layers import prepare_layer
 from geo.plan import SectorPlan, plan_from_polygons
-from geo.sectorize import RegionGrowth, Sectorizer, WholeCommunes
+from geo.sectorize import CutCosts, RegionGrowth, Sectorizer, WholeCommunes
 from geo.sectorize.base import Progress, no_progress
 from geo.territory import CommuneLayer, read_communes, read_vector
 
@@ -131,6 +131,11 @@ def make_sectorizer(plan_in: PlanCreate, seeds: list[str]) -> Sectorizer:
         whole_commune_population=plan_in.whole_commune_population,
         seeds=seeds,
         locked=plan_in.locked,
+        costs=CutCosts(
+            compactness=plan_in.compactness,
+            commune_cohesion=plan_in.commune_cohesion,
+            barrier=plan_in.barrier_preference,
+        ),
     )
 
 

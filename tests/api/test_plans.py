@@ -236,3 +236,44 @@ def test_qpv_outlines_are_never_split(client: TestClient, csp_id: int) -> None:
     # Kept whole, a QPV heavier than a sector makes the request infeasible, naming it.
     job = run_job(client, csp_id, {"k": 30, "whole_commune_population": 0})
     assert job["status"] == "failed" and "QN09099Z" in job["error"]
+
+
+def test_police_stations_of_a_point_layer_seed_the_sectors(client: TestClient, csp_id: int) -> None:
+    stations = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"type": "commissariat", "nom": "Commissariat central"},
+                "geometry": {"type": "Point", "coordinates": [6.8590, 47.6395]},
+            },
+            {
+                "type": "Feature",
+                "properties": {"type": "bureau de police", "nom": "Bureau des Résidences"},
+                "geometry": {"type": "Point", "coordinates": [6.8480, 47.6290]},
+            },
+            {
+                "type": "Feature",
+                "properties": {"type": "école", "nom": "Une école"},
+                "geometry": {"type": "Point", "coordinates": [6.8700, 47.6450]},
+            },
+        ],
+    }
+    response = client.post(
+        "/api/layers",
+        data={"kind": "points", "name": "Police"},
+        files={"file": ("police.geojson", json.dumps(stations), "application/geo+json")},
+    )
+    assert response.status_code == 201, response.text
+    plan = propose(
+        client, csp_id, k=4, seed_point_types=["Commissariat", "bureau de police"], seed=1
+    )
+    seeds = plan["parameters"]["seed_units"]
+    assert len(seeds) == 2  # the school is not a seed
+    sector_of = {
+        c["id"]: c["properties"]["sector"]
+        for c in client.get(f"/api/plans/{plan['id']}/cells").json()["features"]
+    }
+    assert [sector_of[s] for s in seeds] == [0, 1]
+    # Distances are measured to the seed where there is one.
+    assert plan["metrics"]["sectors"][0]["mean_distance_m"] > 0
