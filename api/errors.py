@@ -7,7 +7,10 @@ so that the parameter is named the same way whichever check failed.
 
 from __future__ import annotations
 
+import math
+
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
@@ -51,6 +54,26 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
     )
 
 
+def _json_safe(value: object) -> object:
+    """Validation errors echo the input: a non-finite number (``Infinity`` is accepted by
+    the JSON parser) is not valid JSON, so it is returned as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(
+        status_code=422, content={"detail": _json_safe(jsonable_encoder(exc.errors()))}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(PsqError, _psq_error_handler)
     app.add_exception_handler(OperationalError, _database_unavailable)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from geo.layers import LayerKind
 
@@ -169,6 +169,8 @@ WEIGHTS_DESCRIPTION = (
 
 class PlanCreate(BaseModel):
     """Parameters of an automatic proposal. Give ``k`` or ``target_workload``."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     method: Literal["engine", "communes"] = Field(
         default="engine",

@@ -60,13 +60,19 @@ def main() -> None:
     cx, cy = 990_000, 6_735_000
     side = 31_623
     squares = [
-        box(cx - side / 2 + i * side / 10, cy - side / 2 + j * side / 10,
-            cx - side / 2 + (i + 1) * side / 10, cy - side / 2 + (j + 1) * side / 10)
-        for i in range(10) for j in range(10)
+        box(
+            cx - side / 2 + i * side / 10,
+            cy - side / 2 + j * side / 10,
+            cx - side / 2 + (i + 1) * side / 10,
+            cy - side / 2 + (j + 1) * side / 10,
+        )
+        for i in range(10)
+        for j in range(10)
     ]
     synth = gpd.GeoDataFrame(
         {"code": [f"{k:05d}" for k in range(100)], "population": [1000] * 100},
-        geometry=squares, crs=2154,
+        geometry=squares,
+        crs=2154,
     ).to_crs(4326)
     synth_territory = synth.union_all()
 

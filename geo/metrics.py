@@ -25,6 +25,7 @@ sectors; ``L̄ = Σ L_s / k``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from geo.crs import metric_crs
+from geo.plan import Violation
 
 if TYPE_CHECKING:
     from geo.plan import SectorPlan
@@ -153,6 +155,47 @@ def _centres(plan: SectorPlan) -> np.ndarray:
         w = weight[members] if weight[members].sum() > 0 else area[members]
         centres[s] = np.average(xy[members], axis=0, weights=w)
     return centres
+
+
+def violations(plan: SectorPlan, tolerance: float, whole: Collection[str] = ()) -> list[Violation]:
+    """The constraints ``plan`` misses: balance beyond ``tolerance``, sectors in several
+    pieces, and communes of ``whole`` (never to be split) that are split."""
+    out = []
+    for s, d in enumerate(deviations(plan.workloads)):
+        if abs(d) > tolerance + 1e-9:
+            out.append(
+                Violation(
+                    "balance",
+                    f"{plan.names[s]} : charge {plan.workloads[s]:.0f}, à {d:+.1%} de la "
+                    f"moyenne, hors de la tolérance de ±{tolerance:.1%}",
+                    sector=s,
+                    value=float(d),
+                    limit=tolerance,
+                )
+            )
+    for s, pieces in enumerate(components_per_sector(plan)):
+        if pieces > 1:
+            out.append(
+                Violation(
+                    "contiguity",
+                    f"{plan.names[s]} est en {pieces} morceaux",
+                    sector=s,
+                    value=float(pieces),
+                    limit=1.0,
+                )
+            )
+    for commune, n in split_communes(plan).items():
+        if commune in whole:
+            out.append(
+                Violation(
+                    "whole_commune",
+                    f"la commune {commune}, sous le seuil de population, est coupée en {n} "
+                    "secteurs (ses unités ne se touchent pas)",
+                    value=float(n),
+                    limit=1.0,
+                )
+            )
+    return out
 
 
 def score(plan: SectorPlan) -> PlanMetrics:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from geo.metrics import PlanMetrics
 
 UNIT_COLUMNS = ("unit", "commune", "workload")
+MAX_SECTOR_NAME = 200
 
 
 @dataclass(frozen=True)
@@ -298,22 +299,27 @@ class SectorPlan:
 
 
 def plan_from_polygons(
-    graph: UnitGraph, sectors: gpd.GeoDataFrame, *, name_column: str | None = None
+    graph: UnitGraph,
+    sectors: gpd.GeoDataFrame,
+    *,
+    name_column: str | None = None,
+    tolerance: float = 0.05,
 ) -> SectorPlan:
     """Turn a sector layer (polygons) into a plan on ``graph``'s units.
 
     Each unit goes to the sector polygon that holds most of its area. A unit no polygon
     touches goes to the nearest sector, and the plan's notes list those units, so that a
     hand-drawn layer with gaps is scored, not refused. Sector names come from
-    ``name_column`` (else ``nom``, ``name``, ``secteur``, ``code`` if present).
+    ``name_column`` (else ``nom``, ``name``, ``secteur``, ``code`` if present). The plan
+    lists the constraints it misses (balance beyond ``tolerance``, sectors in pieces).
     """
     if sectors.crs is None:
         raise InvalidInputError("sector layer: no CRS declared")
-    if not len(sectors):
-        raise InvalidInputError("sector layer: the file has no feature")
-    sectors = sectors.loc[~sectors.geometry.is_empty & sectors.geometry.notna()].reset_index(
+    sectors = sectors.loc[sectors.geometry.notna() & ~sectors.geometry.is_empty].reset_index(
         drop=True
     )
+    if not len(sectors):
+        raise InvalidInputError("sector layer: the file has no feature with a geometry")
     kinds = set(sectors.geometry.geom_type)
     if not kinds <= {"Polygon", "MultiPolygon"}:
         raise InvalidInputError(
@@ -327,7 +333,7 @@ def plan_from_polygons(
             f"sector layer: no column {name_column!r}; found {', '.join(sectors.columns)}"
         )
     names = (
-        [str(v) for v in sectors[column]]
+        [str(v)[:MAX_SECTOR_NAME] for v in sectors[column]]
         if column
         else [f"Secteur {i + 1}" for i in range(len(sectors))]
     )
@@ -342,6 +348,10 @@ def plan_from_polygons(
         .sort_values(["u", "a"], ascending=[True, False])
         .drop_duplicates("u")
     )
+    if not len(best):
+        raise InvalidInputError(
+            "sector layer: no sector polygon overlaps the territory (wrong CRS declared?)"
+        )
     assignment = np.full(graph.n, -1, dtype=int)
     assignment[best["u"].to_numpy()] = best["s"].to_numpy()
     notes: list[str] = []
@@ -359,12 +369,16 @@ def plan_from_polygons(
         notes.append(f"secteur(s) sans aucune unité écarté(s) : {', '.join(dropped)}")
     remap = np.full(len(names), -1, dtype=int)
     remap[used] = np.arange(len(used))
-    return SectorPlan(
+    plan = SectorPlan(
         graph=graph,
         assignment=remap[assignment],
         names=tuple(names[i] for i in used),
         notes=tuple(notes),
     )
+    from geo.metrics import violations  # metrics needs this module: import at call time
+
+    found = violations(plan, tolerance)
+    return plan.with_assignment(plan.assignment, violations=tuple(found))
 
 
 def sector_names(k: int) -> tuple[str, ...]:

@@ -294,6 +294,10 @@ def plan_cells(*, session: Session, plan_id: int) -> FeatureCollection[PlanCellP
 def adopt_plan(*, session: Session, plan_id: int) -> PlanSummary:
     """Adopt a plan; the CSP's previously adopted plan is archived. The caller commits."""
     plan = require_plan(session=session, plan_id=plan_id)
+    # One adoption at a time per CSP: concurrent ones wait here instead of colliding on
+    # the unique index of adopted plans.
+    session.execute(select(Csp.id).where(Csp.id == plan.csp_id).with_for_update())
+    session.refresh(plan)
     if plan.status != "adopted":
         session.execute(
             update(Plan)
@@ -337,7 +341,9 @@ def check_proposal(*, session: Session, csp_id: int, plan_in: PlanCreate) -> Non
         bad = {h: s for h, s in plan_in.locked.items() if s < 0 or (k is not None and s >= k)}
         if bad:
             h, s = next(iter(bad.items()))
-            raise InvalidInputError(f"locked: cell {h} is locked to sector {s}, not in 0 … {k}")
+            raise InvalidInputError(
+                f"locked: cell {h} is locked to sector {s}, not in 0 … {(k or 1) - 1}"
+            )
     outline = select(Csp.geom).where(Csp.id == csp_id).scalar_subquery()
     for lon, lat in plan_in.seeds:
         inside = session.scalar(

@@ -48,8 +48,8 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InfeasibleDesignError, InvalidInputError
-from geo.metrics import components_per_sector, deviations, split_communes
-from geo.plan import SectorPlan, UnitGraph, Violation, sector_names
+from geo.metrics import violations
+from geo.plan import SectorPlan, UnitGraph, sector_names
 from geo.sectorize.atoms import Atoms, CutCosts, build_atoms, small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
 
@@ -226,7 +226,7 @@ class RegionGrowth(Sectorizer):
             raise InfeasibleDesignError(
                 f"cannot be kept whole within the tolerance: {names}; the band is "
                 f"{target * (1 - self.tolerance):.0f} … {upper:.0f} per sector "
-                f"(±{self.tolerance:.0%}): lower the whole-commune threshold, k or raise "
+                f"(±{self.tolerance:.1%}): lower the whole-commune threshold, k or raise "
                 "the tolerance"
             )
         fixed, seed_units = self._fixed(graph, atoms, k)
@@ -246,48 +246,9 @@ class RegionGrowth(Sectorizer):
             seeds=seed_units,
             notes=atoms.notes,
         )
-        violations = _violations(plan, self.tolerance, whole)
+        found = violations(plan, self.tolerance, whole)
         progress(1.0, "done")
-        return plan.with_assignment(plan.assignment, violations=tuple(violations))
-
-
-def _violations(plan: SectorPlan, tolerance: float, whole: set[str]) -> list[Violation]:
-    out = []
-    for s, d in enumerate(deviations(plan.workloads)):
-        if abs(d) > tolerance + 1e-9:
-            out.append(
-                Violation(
-                    "balance",
-                    f"{plan.names[s]} : charge {plan.workloads[s]:.0f}, à {d:+.1%} de la "
-                    f"moyenne, hors de la tolérance de ±{tolerance:.0%}",
-                    sector=s,
-                    value=float(d),
-                    limit=tolerance,
-                )
-            )
-    for s, pieces in enumerate(components_per_sector(plan)):
-        if pieces > 1:
-            out.append(
-                Violation(
-                    "contiguity",
-                    f"{plan.names[s]} est en {pieces} morceaux",
-                    sector=s,
-                    value=float(pieces),
-                    limit=1.0,
-                )
-            )
-    for commune, n in split_communes(plan).items():
-        if commune in whole:
-            out.append(
-                Violation(
-                    "whole_commune",
-                    f"la commune {commune}, sous le seuil de population, est coupée en {n} "
-                    "secteurs (ses unités ne se touchent pas)",
-                    value=float(n),
-                    limit=1.0,
-                )
-            )
-    return out
+        return plan.with_assignment(plan.assignment, violations=tuple(found))
 
 
 def _check_locks_connectable(atoms: Atoms, fixed: np.ndarray, k: int) -> None:
@@ -347,7 +308,12 @@ def _seed_atoms(atoms: Atoms, k: int, fixed: np.ndarray, rng: np.random.Generato
     free = np.flatnonzero(fixed == -1)
     for s in free_sectors:
         order = free[np.argsort(((xy[free] - centres[s]) ** 2).sum(-1), kind="stable")]
-        atom = next(int(a) for a in order if int(a) not in taken)
+        atom = next((int(a) for a in order if int(a) not in taken), -1)
+        if atom < 0:
+            raise InfeasibleDesignError(
+                f"locked: only {len(free)} free group(s) of units are left for "
+                f"{len(free_sectors)} sector(s) that have no locked unit; lock fewer units"
+            )
         seeds[s] = atom
         taken.add(atom)
     return seeds

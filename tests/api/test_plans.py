@@ -114,6 +114,7 @@ def test_engine_infeasibility_fails_the_job_with_the_reason(
         ({"k": 3, "seeds": [[47.64, 6.86]]}, 422, "swapped"),
         ({"k": 3, "seeds": [[200, 0]]}, 422, "not a WGS84"),
         ({"k": 3, "locked": {"89abc": 0}}, 422, "89abc"),
+        ({"k": 3, "whole_commune_population": float("inf")}, 422, "whole_commune_population"),
         ({"k": 3, "weights": {"crime": 1}}, None, None),
     ],
 )
@@ -124,7 +125,10 @@ def test_bad_requests_are_refused_naming_the_value(
         job = run_job(client, csp_id, body)
         assert job["status"] == "failed" and "crime" in job["error"]
         return
-    response = client.post(f"/api/csp/{csp_id}/plans", json=body)
+    payload = json.dumps(body)  # Python writes inf as Infinity, which Starlette accepts
+    response = client.post(
+        f"/api/csp/{csp_id}/plans", content=payload, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == status, response.text
     assert needle in json.dumps(response.json())
 

@@ -231,3 +231,24 @@ def test_sector_layer_of_points_is_refused() -> None:
     layer = gpd.GeoDataFrame(geometry=[shapely.Point(6.8, 47.6)], crs=4326)
     with pytest.raises(InvalidInputError, match="must be polygons"):
         plan_from_polygons(square_grid(2, 2), layer)
+
+
+def test_locks_leaving_too_few_free_units() -> None:
+    locked = {"0-0": 0, "1-0": 0, "0-1": 0}
+    with pytest.raises(InfeasibleDesignError, match="free group"):
+        RegionGrowth(3, locked=locked).solve(square_grid(2, 2), rng=np.random.default_rng(0))
+
+
+def test_hand_drawn_layer_lists_its_violations() -> None:
+    graph = square_grid(6, 4)
+    west = box(6.8, 47.6, 6.8 + 1 * STEP, 47.6 + 4 * STEP)
+    east = box(6.8 + 1 * STEP, 47.6, 6.8 + 6 * STEP, 47.6 + 4 * STEP)
+    layer = gpd.GeoDataFrame({"nom": ["A", "B"]}, geometry=[west, east], crs=4326)
+    plan = plan_from_polygons(graph, layer)
+    assert {v.constraint for v in plan.violations} == {"balance"}
+
+
+def test_sector_layer_elsewhere_is_refused() -> None:
+    layer = gpd.GeoDataFrame(geometry=[box(2.3, 48.8, 2.4, 48.9)], crs=4326)
+    with pytest.raises(InvalidInputError, match="no sector polygon overlaps"):
+        plan_from_polygons(square_grid(2, 2), layer)
