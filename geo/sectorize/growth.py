@@ -82,6 +82,8 @@ class RegionGrowth(Sectorizer):
         Weights of the cut cost (compactness, commune cohesion, barriers).
     steps
         Annealing steps; default ``40 x`` the number of atoms.
+    restarts
+        New seeds are drawn up to this many times when the balance phase misses the band.
     oversized
         ``"error"``: an atom heavier than the band's upper bound makes the request
         infeasible; ``"report"``: the plan is made and lists the violation (the
@@ -101,6 +103,7 @@ class RegionGrowth(Sectorizer):
         costs: CutCosts | None = None,
         steps: int | None = None,
         oversized: Literal["error", "report"] = "error",
+        restarts: int = 3,
     ) -> None:
         if (k is None) == (target_workload is None):
             raise InvalidInputError("give either k (number of sectors) or target_workload")
@@ -120,6 +123,7 @@ class RegionGrowth(Sectorizer):
         self.costs = costs or CutCosts()
         self.steps = steps
         self.oversized = oversized
+        self.restarts = restarts
 
     # -- set-up --------------------------------------------------------------------------
 
@@ -231,10 +235,14 @@ class RegionGrowth(Sectorizer):
             )
         fixed, seed_units = self._fixed(graph, atoms, k)
         progress(0.1, "seeds")
-        search = _Search(atoms, k, self.tolerance, fixed, rng)
-        search.grow(_seed_atoms(atoms, k, fixed, rng))
-        progress(0.3, "balance")
-        search.balance()
+        # Seeds can be unlucky (a small commune hemmed in by another sector's seed): when
+        # the balanced band is missed, the growth restarts from new seeds, a few times.
+        for attempt in range(self.restarts + 1):
+            search = _Search(atoms, k, self.tolerance, fixed, rng)
+            search.grow(_seed_atoms(atoms, k, fixed, rng))
+            search.balance()
+            if search.in_band() or attempt == self.restarts:
+                break
         progress(0.5, "shape")
         search.anneal(self.steps or 40 * atoms.n, lambda f, stage: progress(0.5 + 0.45 * f, stage))
         search.descend()
@@ -525,6 +533,9 @@ class _Search:
             gap = self._total_gap()
             if gap == 0 or not self._kick(gap):
                 return
+
+    def in_band(self) -> bool:
+        return self._total_gap() == 0
 
     def _total_gap(self) -> float:
         return sum(_band_gap(load, self.lo, self.hi) for load in self.load)
