@@ -37,3 +37,18 @@ export const fmt = {
   dec2: new Intl.NumberFormat("fr-FR", { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
   pct1: new Intl.NumberFormat("fr-FR", { style: "percent", maximumFractionDigits: 1, signDisplay: "exceptZero" }),
 };
+
+// Fill a <select> with the CSPs (the one named by ?csp= in the URL chosen first) and call
+// show(csp) now and on every change. Returns false when there is no CSP yet.
+export async function bindCspSelect(select, show, onError) {
+  const csps = await getJSON("/api/csp");
+  if (!csps.count) return false;
+  const wanted = Number(new URLSearchParams(location.search).get("csp"));
+  const current = csps.data.find((c) => c.id === wanted) ?? csps.data[0];
+  select.replaceChildren(...csps.data.map((c) => new Option(c.name, c.id, false, c.id === current.id)));
+  select.addEventListener("change", (e) => {
+    show(csps.data.find((c) => c.id === Number(e.target.value))).catch(onError);
+  });
+  await show(current);
+  return true;
+}

@@ -1,5 +1,5 @@
 // Grid and layers page: a choropleth of any cell attribute, layers to toggle, no tiles.
-import { esc, fmt, getJSON } from "./api.js";
+import { bindCspSelect, esc, fmt, getJSON } from "./api.js";
 
 const RAMP = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
 const CATEGORY_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"];
@@ -165,17 +165,11 @@ async function showCsp(csp) {
 
 async function main() {
   try {
-    const csps = await getJSON("/api/csp");
-    if (!csps.count) { setStatus("Aucune circonscription importée.", true); return; }
-    const wanted = Number(new URLSearchParams(location.search).get("csp"));
-    const current = csps.data.find((c) => c.id === wanted) ?? csps.data[0];
-    $("csp-select").replaceChildren(...csps.data.map((c) => new Option(c.name, c.id, false, c.id === current.id)));
-    $("csp-select").addEventListener("change", (e) => {
-      const chosen = csps.data.find((c) => c.id === Number(e.target.value));
-      showCsp(chosen).catch((err) => setStatus(`Erreur : ${err.message}`, true));
-    });
     $("attr-select").addEventListener("change", drawCells);
-    await showCsp(current);
+    const onError = (e) => setStatus(`Erreur : ${e.message}`, true);
+    if (!(await bindCspSelect($("csp-select"), showCsp, onError))) {
+      setStatus("Aucune circonscription importée.", true);
+    }
   } catch (e) {
     setStatus(`Impossible de charger la carte : ${e.message}`, true);
   }

@@ -1,6 +1,6 @@
 // Sector plans page: list a CSP's plans, launch a proposal and follow its job,
 // show a plan's sectors on the map (no tiles) with their metrics, adopt a plan.
-import { esc, fmt, getJSON, postJSON } from "./api.js";
+import { bindCspSelect, esc, fmt, getJSON, postJSON } from "./api.js";
 
 const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
   "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#17becf"];
@@ -31,14 +31,6 @@ let communeLayer = null;
 let sectorLayer = null;
 let selectedPlan = null;
 
-function violationText(v, names) {
-  const name = v.sector != null ? names[v.sector] : "";
-  if (v.constraint === "balance") return `${name} : charge à ${pct(v.value)} de la moyenne, hors de la tolérance de ±${fmt.dec1.format(v.limit * 100)} %.`;
-  if (v.constraint === "contiguity") return `${name} : en ${v.value} morceaux (non contigu).`;
-  if (v.constraint === "whole_commune") return `Une commune sous le seuil est coupée en ${v.value} secteurs (ses cellules ne se touchent pas).`;
-  return v.message;
-}
-
 function devBar(deviation, tolerance) {
   const scale = Math.max(0.25, tolerance * 3, Math.abs(deviation) * 1.1);
   const x = (d) => 50 + (d / scale) * 50;
@@ -68,7 +60,6 @@ async function showPlan(planId) {
 
   const m = plan.metrics;
   const tolerance = plan.parameters.tolerance ?? 0.05;
-  const names = plan.sectors.features.map((f) => f.properties.name);
   $("plan-title").textContent = `${plan.name} (${STATUS_LABELS[plan.status]})`;
   $("adopt").disabled = plan.status === "adopted";
   $("adopt").textContent = plan.status === "adopted" ? "Plan adopté" : "Adopter ce plan";
@@ -82,7 +73,7 @@ async function showPlan(planId) {
     `<td>${fmt.int.format(s.workload)}</td><td>${devBar(s.deviation, tolerance)}</td>` +
     `<td>${fmt.dec2.format(s.polsby_popper)}</td><td>${fmt.int.format(s.unit_count)}</td></tr>`).join("");
   $("plan-notes").innerHTML = [
-    ...plan.violations.map((v) => `<li class="violation">Contrainte non respectée — ${esc(violationText(v, names))}</li>`),
+    ...plan.violations.map((v) => `<li class="violation">Contrainte non respectée — ${esc(v.message)}</li>`),
     ...plan.notes.map((n) => `<li>${esc(n)}</li>`),
   ].join("");
   $("plan-detail").hidden = false;
@@ -184,14 +175,6 @@ async function showCsp(chosen) {
 
 async function main() {
   try {
-    const csps = await getJSON("/api/csp");
-    if (!csps.count) { setStatus("Aucune circonscription importée.", true); return; }
-    const wanted = Number(new URLSearchParams(location.search).get("csp"));
-    const current = csps.data.find((c) => c.id === wanted) ?? csps.data[0];
-    $("csp-select").replaceChildren(...csps.data.map((c) => new Option(c.name, c.id, false, c.id === current.id)));
-    $("csp-select").addEventListener("change", (e) => {
-      showCsp(csps.data.find((c) => c.id === Number(e.target.value))).catch((err) => setStatus(`Erreur : ${err.message}`, true));
-    });
     $("propose-form").addEventListener("submit", propose);
     $("adopt").addEventListener("click", async () => {
       try {
@@ -199,7 +182,10 @@ async function main() {
         await loadPlans(selectedPlan.id);
       } catch (e) { setStatus(`Erreur : ${e.message}`, true); }
     });
-    await showCsp(current);
+    const onError = (e) => setStatus(`Erreur : ${e.message}`, true);
+    if (!(await bindCspSelect($("csp-select"), showCsp, onError))) {
+      setStatus("Aucune circonscription importée.", true);
+    }
   } catch (e) {
     setStatus(`Impossible de charger la page : ${e.message}`, true);
   }
