@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -234,12 +235,13 @@ class RegionGrowth(Sectorizer):
                 "the tolerance"
             )
         fixed, seed_units = self._fixed(graph, atoms, k)
+        anchors = {s: int(atoms.of[u]) for s, u in enumerate(seed_units) if u >= 0}
         progress(0.1, "seeds")
         # Seeds can be unlucky (a small commune hemmed in by another sector's seed): when
         # the balanced band is missed, the growth restarts from new seeds, a few times.
         for attempt in range(self.restarts + 1):
             search = _Search(atoms, k, self.tolerance, fixed, rng)
-            search.grow(_seed_atoms(atoms, k, fixed, rng))
+            search.grow(_seed_atoms(atoms, k, fixed, rng, anchors))
             search.balance()
             if search.in_band() or attempt == self.restarts:
                 break
@@ -284,11 +286,18 @@ def _check_locks_connectable(atoms: Atoms, fixed: np.ndarray, k: int) -> None:
             )
 
 
-def _seed_atoms(atoms: Atoms, k: int, fixed: np.ndarray, rng: np.random.Generator) -> list[int]:
+def _seed_atoms(
+    atoms: Atoms,
+    k: int,
+    fixed: np.ndarray,
+    rng: np.random.Generator,
+    anchors: Mapping[int, int] | None = None,
+) -> list[int]:
     """One atom per sector: a fixed atom where the sector has one, else the free atom
     nearest a centre of a workload-weighted k-means with the fixed centres pinned."""
     xy, w = atoms.xy, atoms.weight + 1e-9 * (atoms.weight.sum() + 1)
     pinned = {s: int(np.flatnonzero(fixed == s)[0]) for s in range(k) if (fixed == s).any()}
+    pinned.update(anchors or {})  # a sector's seed (its police station) is its centre
     centres = np.zeros((k, 2))
     for s, atom in pinned.items():
         centres[s] = xy[atom]
@@ -364,6 +373,8 @@ class _Search:
             if s >= 0:
                 self.sector[atom] = -1
                 self._take(atom, s)
+        for s, atom in enumerate(seeds):
+            self._join_locks(s, atom)
         centre = [xy[a] for a in seeds]
 
         def push(s: int, atom: int) -> None:
@@ -399,6 +410,26 @@ class _Search:
                 "reached from any sector"
             )
         self._init_boundary()
+
+    def _join_locks(self, s: int, seed: int) -> None:
+        """Claim for sector ``s`` a shortest path of free atoms from its seed to each of
+        its other locked atoms, so that growth cannot wall a locked atom off."""
+        targets = {a for a, f in enumerate(self.fixed) if f == s and a != seed}
+        if not targets:
+            return
+        parent = {seed: seed}
+        queue = deque([seed])
+        while queue and targets - parent.keys():
+            x = queue.popleft()
+            for y in self.adj[x]:
+                if y not in parent and self.sector[y] in (-1, s):
+                    parent[y] = x
+                    queue.append(y)
+        for target in targets & parent.keys():
+            x = parent[target]
+            while x != seed and self.sector[x] < 0:
+                self._take(x, s)
+                x = parent[x]
 
     def _take(self, atom: int, s: int) -> None:
         self.sector[atom] = s

@@ -252,3 +252,16 @@ def test_sector_layer_elsewhere_is_refused() -> None:
     layer = gpd.GeoDataFrame(geometry=[box(2.3, 48.8, 2.4, 48.9)], crs=4326)
     with pytest.raises(InvalidInputError, match="no sector polygon overlaps"):
         plan_from_polygons(square_grid(2, 2), layer)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_distant_locks_are_joined_to_their_sector(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    plan = RegionGrowth(2, locked={"0-0": 0, "7-7": 0}).solve(square_grid(8, 8), rng=rng)
+    assert (components_per_sector(plan) == 1).all() and not plan.violations
+    plan = RegionGrowth(3, seeds=["0-0"], locked={"7-7": 0}).solve(
+        square_grid(8, 8), rng=np.random.default_rng(seed)
+    )
+    table = plan.unit_table().set_index("unit")["sector"]
+    assert table["0-0"] == 0 and table["7-7"] == 0
+    assert (components_per_sector(plan) == 1).all()
