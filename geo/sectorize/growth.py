@@ -573,22 +573,7 @@ class _Search:
 
     def _kick(self, gap: float, tries: int = 8) -> bool:
         worst = max(range(self.k), key=lambda s: _band_gap(self.load[s], self.lo, self.hi))
-        if self.load[worst] > self.hi:
-            pairs = [
-                (x, b)
-                for x in self.boundary[worst]
-                if self.fixed[x] < 0
-                for b in {self.sector[y] for y in self.adj[x]} - {worst}
-            ]
-        else:
-            pairs = list(
-                {
-                    (y, worst)
-                    for x in self.boundary[worst]
-                    for y in self.adj[x]
-                    if self.sector[y] != worst and self.fixed[y] < 0
-                }
-            )
+        pairs = self._transfers(worst, shed=self.load[worst] > self.hi)
         # Largest atoms first: they are the ones greedy moves cannot place.
         pairs.sort(key=lambda p: (-self.w[p[0]], self._cut_delta(p[0], self.sector[p[0]], p[1])))
         saved = (list(self.sector), list(self.load), list(self.size))
@@ -615,27 +600,31 @@ class _Search:
             if not out or not any(self._rebalance(s, t2) for s in out):
                 return
 
-    def _rebalance(self, s: int, t2: float) -> bool:
-        """Apply the cheapest variance-reducing move that takes weight out of (heavy
-        ``s``) or into (light ``s``) the sector; False if there is none."""
-        heavy = self.load[s] > self.target
-        candidates: list[tuple[float, int, int]] = []
-        if heavy:
-            pairs = [
+    def _transfers(self, s: int, *, shed: bool) -> list[tuple[int, int]]:
+        """Single-atom moves (atom, target sector) that take weight out of sector ``s``
+        (``shed``) or bring weight into it; fixed atoms never move."""
+        if shed:
+            return [
                 (x, b)
                 for x in self.boundary[s]
                 if self.fixed[x] < 0
                 for b in {self.sector[y] for y in self.adj[x]} - {s}
             ]
-        else:
-            pairs = list(
-                {
-                    (y, s)
-                    for x in self.boundary[s]
-                    for y in self.adj[x]
-                    if self.sector[y] != s and self.fixed[y] < 0
-                }
-            )
+        return sorted(
+            {
+                (y, s)
+                for x in self.boundary[s]
+                for y in self.adj[x]
+                if self.sector[y] != s and self.fixed[y] < 0
+            }
+        )
+
+    def _rebalance(self, s: int, t2: float) -> bool:
+        """Apply the cheapest variance-reducing move that takes weight out of (heavy
+        ``s``) or into (light ``s``) the sector; False if there is none."""
+        heavy = self.load[s] > self.target
+        candidates: list[tuple[float, int, int]] = []
+        pairs = self._transfers(s, shed=heavy)
         for x, b in pairs:
             a = self.sector[x]
             w = self.w[x]
