@@ -33,13 +33,12 @@ from api.services import (
     propose_plan,
     score_sector_layer,
 )
-from geo.errors import PsqError
+from geo.errors import InvalidInputError, PsqError
+from geo.export import FORMATS, format_for_path, write_layer
 from geo.layers import LayerKind
 from geo.metrics import sector_layer
 from geo.plan import SectorPlan
 from geo.territory import read_communes, read_vector
-
-VECTOR_DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG"}
 
 app = typer.Typer(
     help="PSQ Secteurs : secteurs de proximité et cartographie des problématiques.",
@@ -298,18 +297,22 @@ def grid_build(
 
 
 def _check_out(out: Path | None) -> None:
-    if out is not None and out.suffix.lower() not in VECTOR_DRIVERS:
+    if out is None:
+        return
+    try:
+        format_for_path(out)
+    except InvalidInputError:
+        known = ", ".join(f.suffix for f in FORMATS.values())
         raise fail(
-            f"--out : extension {out.suffix or '(aucune)'} non reconnue "
-            f"({', '.join(VECTOR_DRIVERS)})"
-        )
+            f"--out : extension {out.suffix or '(aucune)'} non reconnue ({known} pour un "
+            "Shapefile zippé)"
+        ) from None
 
 
 def _write_plan(plan: SectorPlan, out: Path | None, metrics_json: Path | None) -> None:
     """The sectors (one feature each, with workload and metrics) and the metrics file."""
     if out is not None:
-        out.unlink(missing_ok=True)
-        sector_layer(plan).to_file(out, driver=VECTOR_DRIVERS[out.suffix.lower()])
+        write_layer(sector_layer(plan), out, format_for_path(out))
         console.print(f"Secteurs écrits dans {out}")
     if metrics_json is not None:
         report = {

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
+from api.editors import EditorCache
 from api.errors import invalid_query_parameter
 from api.jobs import JobRunner
 from api.schemas import BBox
@@ -41,6 +42,12 @@ def get_job_runner(request: Request) -> JobRunner:
     return runner
 
 
+def get_editor_cache(request: Request) -> EditorCache:
+    cache: EditorCache = request.app.state.editor_cache
+    return cache
+
+
+EditorCacheDep = Annotated[EditorCache, Depends(get_editor_cache)]
 JobRunnerDep = Annotated[JobRunner, Depends(get_job_runner)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 #: A database id (PostgreSQL ``integer``): larger values cannot exist, so they are a 422.

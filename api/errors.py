@@ -15,11 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
-from geo.errors import InvalidInputError, NotFoundError, PsqError
+from geo.errors import ConflictError, InvalidInputError, NotFoundError, PsqError
 
 STATUS_BY_ERROR: dict[type[PsqError], int] = {
     NotFoundError: 404,
     InvalidInputError: 422,
+    ConflictError: 409,
 }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.config import Settings
 from api.db import make_engine, make_session_factory, transaction
+from api.editors import EditorCache
 from api.errors import install_error_handlers
 from api.jobs import JobRunner
 from api.repositories.jobs import fail_interrupted_jobs
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.editor_cache = EditorCache()
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api")

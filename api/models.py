@@ -194,10 +194,12 @@ class CellEdge(Base):
 class Plan(Base):
     """A versioned sector plan of a CSP: which sector each cell of its grid belongs to.
 
-    ``status`` is ``draft``, ``adopted`` or ``archived``; at most one adopted plan per
-    CSP (a partial unique index). ``origin`` says who made it: ``engine`` (a proposal),
-    ``communes`` (the whole-communes baseline) or ``import`` (an existing sector layer).
-    ``version`` increases on every change (optimistic concurrency of edits).
+    ``status`` is ``draft``, ``adopted``, ``archived`` or ``editing`` (a working copy of
+    ``parent_id`` being edited by hand; at most one per parent); at most one adopted plan
+    per CSP (a partial unique index). ``origin`` says who made it: ``engine`` (a
+    proposal), ``communes`` (the whole-communes baseline), ``import`` (an existing sector
+    layer) or ``edit`` (hand edits of its parent). ``version`` increases on every change
+    (optimistic concurrency of edits); ``locked_sectors`` cannot be edited.
     """
 
     __tablename__ = "plan"
@@ -210,6 +212,11 @@ class Plan(Base):
     origin: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(String(2000))
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan.id", ondelete="SET NULL"),
+        comment="The plan this one was derived from by hand edits",
+    )
+    locked_sectors: Mapped[list[int]] = mapped_column(JSONB, server_default="[]")
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     metrics: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     notes: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
@@ -222,6 +229,12 @@ class Plan(Base):
             "csp_id",
             unique=True,
             postgresql_where=text("status = 'adopted'"),
+        ),
+        Index(
+            "uq_plan_editing_per_parent",
+            "parent_id",
+            unique=True,
+            postgresql_where=text("status = 'editing'"),
         ),
     )
 
@@ -238,6 +251,7 @@ class PlanSector(Base):
     name: Mapped[str] = mapped_column(String(200))
     workload: Mapped[float] = mapped_column(Float)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    seed_h3: Mapped[str | None] = mapped_column(String(16), comment="Its seed unit, if any")
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False
     )

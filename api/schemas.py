@@ -158,8 +158,8 @@ class CellProperties(BaseModel):
 
 
 # -- plans and jobs -----------------------------------------------------------------------
-PlanStatus = Literal["draft", "adopted", "archived"]
-PlanOrigin = Literal["engine", "communes", "import"]
+PlanStatus = Literal["draft", "adopted", "archived", "editing"]
+PlanOrigin = Literal["engine", "communes", "import", "edit"]
 JobStatus = Literal["queued", "running", "done", "failed"]
 WEIGHTS_DESCRIPTION = (
     "Workload weights by cell variable (population, households, poor_households, "
@@ -244,7 +244,9 @@ class PlanSummary(BaseModel):
     status: PlanStatus
     origin: PlanOrigin
     resolution: int
-    version: int
+    version: int = Field(description="Increases on every change; send it back with edits")
+    parent_id: int | None = Field(description="The plan this one was derived from by hand")
+    locked_sectors: list[int]
     comment: str | None
     created_at: datetime
     parameters: dict[str, Any]
@@ -272,6 +274,71 @@ class PlanPublic(PlanSummary):
     notes: list[str] = Field(description="What the engine did that a planner must know")
     violations: list[ViolationPublic]
     sectors: FeatureCollection[SectorProperties]
+
+
+class PlanEdit(BaseModel):
+    """Move cells to other sectors, in a working copy at ``version``."""
+
+    version: int = Field(description="The version the edit was made on (else 409)")
+    assignments: dict[str, int] = Field(
+        min_length=1,
+        max_length=100_000,
+        description="H3 cell id -> its new sector index",
+    )
+
+
+class PlanLocks(BaseModel):
+    """Sectors that edits and re-optimisation must leave as they are."""
+
+    version: int
+    sectors: list[int] = Field(max_length=5000)
+
+
+class PlanVersion(BaseModel):
+    """Only the version: for actions on a working copy that take no other input."""
+
+    version: int
+
+
+class PlanSave(BaseModel):
+    """Save a working copy as a new version (a draft) with a comment."""
+
+    version: int
+    comment: str = Field(min_length=1, max_length=2000, description="What changed and why")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class EditorState(BaseModel):
+    """A working copy's figures after the last change."""
+
+    version: int
+    locked_sectors: list[int]
+    metrics: dict[str, Any]
+    violations: list[ViolationPublic]
+    detached: list[str] = Field(description="Cells cut off from the main piece of their sector")
+
+
+class PlanEditResult(EditorState):
+    moved: dict[str, int] = Field(description="Cells moved by the edit -> their new sector")
+    previous: dict[str, int] = Field(description="Their sector before: the edit that undoes it")
+    sectors: list[int] = Field(description="Sectors that changed")
+
+
+class ComparedCellProperties(BaseModel):
+    h3: str
+    sector: int = Field(description="Its sector in the plan")
+    other_sector: int = Field(description="Its sector in the other plan")
+    workload: float
+
+
+class PlanComparison(BaseModel):
+    plan: PlanPublic
+    other: PlanPublic
+    changed_count: int
+    changed_workload: float
+    cells: FeatureCollection[ComparedCellProperties] = Field(
+        description="The cells whose sector differs"
+    )
 
 
 class PlanCellProperties(BaseModel):

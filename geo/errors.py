@@ -26,6 +26,10 @@ class NotFoundError(PsqError):
     """A requested object does not exist."""
 
 
+class ConflictError(PsqError):
+    """The resource changed since the client read it (optimistic concurrency)."""
+
+
 class InvalidInputError(PsqError):
     """Input data or parameters that cannot be used as given."""
 

@@ -25,7 +25,7 @@ sectors; ``L̄ = Σ L_s / k``.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -139,52 +139,75 @@ def split_communes(plan: SectorPlan) -> dict[str, int]:
     return {str(c): int(n) for c, n in counts[counts > 1].sort_index().items()}
 
 
-def _centres(plan: SectorPlan) -> np.ndarray:
-    """Each sector's centre: its seed unit's centroid, else its workload-weighted centroid
-    (area-weighted when the sector has no workload)."""
-    xy = plan.graph.centroids
-    weight = plan.graph.workload
-    area = plan.graph.metric.geometry.area.to_numpy()
-    centres = np.zeros((plan.k, 2))
-    seeds = plan.seeds if plan.seeds is not None else np.full(plan.k, -1)
-    for s in range(plan.k):
-        members = plan.assignment == s
-        if seeds[s] >= 0:
-            centres[s] = xy[seeds[s]]
-            continue
-        w = weight[members] if weight[members].sum() > 0 else area[members]
-        centres[s] = np.average(xy[members], axis=0, weights=w)
-    return centres
+def sector_centre(
+    xy: np.ndarray, weight: np.ndarray, area: np.ndarray, members: np.ndarray, seed: int
+) -> np.ndarray:
+    """A sector's centre: its seed unit's centroid when the seed is one of its
+    ``members``, else its workload-weighted centroid (area-weighted without workload)."""
+    if seed >= 0 and members[seed]:
+        return xy[seed]
+    w = weight[members] if weight[members].sum() > 0 else area[members]
+    return np.average(xy[members], axis=0, weights=w)
+
+
+def mean_distance(
+    xy: np.ndarray, weight: np.ndarray, members: np.ndarray, centre: np.ndarray
+) -> float:
+    """Workload-weighted mean distance from the ``members``' centroids to ``centre``."""
+    dist = np.linalg.norm(xy[members] - centre, axis=1)
+    w = weight[members]
+    return float(np.average(dist, weights=w) if w.sum() > 0 else dist.mean())
 
 
 def violations(plan: SectorPlan, tolerance: float, whole: Collection[str] = ()) -> list[Violation]:
     """The constraints ``plan`` misses: balance beyond ``tolerance``, sectors in several
     pieces, and communes of ``whole`` (never to be split) that are split."""
+    return constraint_violations(
+        names=plan.names,
+        workloads=plan.workloads,
+        pieces=components_per_sector(plan),
+        split=split_communes(plan),
+        tolerance=tolerance,
+        whole=whole,
+    )
+
+
+def constraint_violations(
+    *,
+    names: Sequence[str],
+    workloads: np.ndarray,
+    pieces: np.ndarray,
+    split: Mapping[str, int],
+    tolerance: float,
+    whole: Collection[str] = (),
+) -> list[Violation]:
+    """:func:`violations` from figures already computed (workloads, pieces per sector,
+    split communes), as an editor keeps them."""
     out = []
-    for s, d in enumerate(deviations(plan.workloads)):
+    for s, d in enumerate(deviations(workloads)):
         if abs(d) > tolerance + 1e-9:
             out.append(
                 Violation(
                     "balance",
-                    f"{plan.names[s]} : charge {plan.workloads[s]:.0f}, à {d:+.1%} de la "
+                    f"{names[s]} : charge {workloads[s]:.0f}, à {d:+.1%} de la "
                     f"moyenne, hors de la tolérance de ±{tolerance:.1%}",
                     sector=s,
                     value=float(d),
                     limit=tolerance,
                 )
             )
-    for s, pieces in enumerate(components_per_sector(plan)):
-        if pieces > 1:
+    for s, n_pieces in enumerate(pieces):
+        if n_pieces > 1:
             out.append(
                 Violation(
                     "contiguity",
-                    f"{plan.names[s]} est en {pieces} morceaux",
+                    f"{names[s]} est en {n_pieces} morceaux",
                     sector=s,
-                    value=float(pieces),
+                    value=float(n_pieces),
                     limit=1.0,
                 )
             )
-    for commune, n in split_communes(plan).items():
+    for commune, n in split.items():
         if commune in whole:
             out.append(
                 Violation(
@@ -201,26 +224,15 @@ def violations(plan: SectorPlan, tolerance: float, whole: Collection[str] = ()) 
 def score(plan: SectorPlan) -> PlanMetrics:
     """All metrics of ``plan`` (see the module docstring for the formulas)."""
     graph = plan.graph
-    sectors = plan.sectors
-    metric = sectors.to_crs(metric_crs(sectors))
+    metric = plan.sectors.to_crs(metric_crs(plan.sectors))
     geoms = metric.geometry.to_numpy()
-    area = shapely.area(geoms)
-    perimeter = shapely.length(geoms)
-    pp = polsby_popper(area, perimeter)
-    hull = shapely.area(shapely.convex_hull(geoms))
-    hull_ratio = np.where(hull > 0, area / np.where(hull > 0, hull, 1), 0.0)
-    loads = plan.workloads
-    dev = deviations(loads)
-    pieces = components_per_sector(plan)
-
-    centres = _centres(plan)
-    dist = np.linalg.norm(graph.centroids - centres[plan.assignment], axis=1)
-    weight = graph.workload
+    xy, weight = graph.centroids, graph.workload
+    unit_area = graph.metric.geometry.area.to_numpy()
     mean_dist = np.zeros(plan.k)
     for s in range(plan.k):
         members = plan.assignment == s
-        w = weight[members]
-        mean_dist[s] = np.average(dist[members], weights=w) if w.sum() > 0 else dist[members].mean()
+        centre = sector_centre(xy, weight, unit_area, members, int(plan.seed_units[s]))
+        mean_dist[s] = mean_distance(xy, weight, members, centre)
 
     edges = graph.edges
     a, b = edges["a"].to_numpy(int), edges["b"].to_numpy(int)
@@ -228,39 +240,74 @@ def score(plan: SectorPlan) -> PlanMetrics:
     crossed = edges["barrier"].notna().to_numpy() & same
     by_class = edges.loc[crossed, "barrier"].value_counts().sort_index()
     open_cut = ~same & ~edges["blocked"].to_numpy()
-    split = split_communes(plan)
-    units = np.bincount(plan.assignment, minlength=plan.k)
+    return assemble_metrics(
+        names=plan.names,
+        workloads=plan.workloads,
+        area=shapely.area(geoms),
+        perimeter=shapely.length(geoms),
+        hull_area=shapely.area(shapely.convex_hull(geoms)),
+        pieces=components_per_sector(plan),
+        unit_count=np.bincount(plan.assignment, minlength=plan.k),
+        mean_distance_m=mean_dist,
+        barrier_edges_by_class={str(c): int(n) for c, n in by_class.items()},
+        split=split_communes(plan),
+        cut_edges=int(open_cut.sum()),
+        cut_length_m=float(edges.loc[open_cut, "shared_m"].sum()),
+    )
 
+
+def assemble_metrics(
+    *,
+    names: Sequence[str],
+    workloads: np.ndarray,
+    area: np.ndarray,
+    perimeter: np.ndarray,
+    hull_area: np.ndarray,
+    pieces: np.ndarray,
+    unit_count: np.ndarray,
+    mean_distance_m: np.ndarray,
+    barrier_edges_by_class: Mapping[str, int],
+    split: Mapping[str, int],
+    cut_edges: int,
+    cut_length_m: float,
+) -> PlanMetrics:
+    """:class:`PlanMetrics` from per-sector figures (arrays of length ``k``) and plan-wide
+    counts, whether measured on dissolved polygons (:func:`score`) or kept up to date
+    edit by edit (:class:`geo.editing.PlanEditor`)."""
+    k = len(names)
+    pp = polsby_popper(area, perimeter)
+    hull_ratio = np.where(hull_area > 0, area / np.where(hull_area > 0, hull_area, 1), 0.0)
+    dev = deviations(workloads)
     per_sector = tuple(
         SectorMetrics(
             sector=s,
-            name=plan.names[s],
-            workload=float(loads[s]),
+            name=names[s],
+            workload=float(workloads[s]),
             deviation=float(dev[s]),
             area_km2=float(area[s] / 1e6),
             polsby_popper=float(pp[s]),
             hull_ratio=float(hull_ratio[s]),
             components=int(pieces[s]),
-            unit_count=int(units[s]),
-            mean_distance_m=float(mean_dist[s]),
+            unit_count=int(unit_count[s]),
+            mean_distance_m=float(mean_distance_m[s]),
         )
-        for s in range(plan.k)
+        for s in range(k)
     )
     return PlanMetrics(
-        k=plan.k,
-        total_workload=float(loads.sum()),
-        mean_workload=float(loads.mean()) if plan.k else 0.0,
-        max_deviation=float(np.abs(dev).max()) if plan.k else 0.0,
-        mean_polsby_popper=float(pp.mean()) if plan.k else 0.0,
-        mean_hull_ratio=float(hull_ratio.mean()) if plan.k else 0.0,
-        contiguous=bool((pieces == 1).all()),
-        barrier_edges_inside=int(crossed.sum()),
-        barrier_edges_by_class={str(c): int(n) for c, n in by_class.items()},
+        k=k,
+        total_workload=float(workloads.sum()),
+        mean_workload=float(workloads.mean()) if k else 0.0,
+        max_deviation=float(np.abs(dev).max()) if k else 0.0,
+        mean_polsby_popper=float(pp.mean()) if k else 0.0,
+        mean_hull_ratio=float(hull_ratio.mean()) if k else 0.0,
+        contiguous=bool((np.asarray(pieces) == 1).all()),
+        barrier_edges_inside=int(sum(barrier_edges_by_class.values())),
+        barrier_edges_by_class=dict(sorted(barrier_edges_by_class.items())),
         communes_split=len(split),
-        split_communes=split,
-        cut_edges=int(open_cut.sum()),
-        cut_length_m=float(edges.loc[open_cut, "shared_m"].sum()),
-        mean_distance_m=float(mean_dist.mean()) if plan.k else 0.0,
+        split_communes=dict(sorted(split.items())),
+        cut_edges=cut_edges,
+        cut_length_m=cut_length_m,
+        mean_distance_m=float(mean_distance_m.mean()) if k else 0.0,
         sectors=per_sector,
     )
 

@@ -192,6 +192,15 @@ class UnitGraph:
         return m.tocsr()
 
 
+def dissolve(units: np.ndarray) -> shapely.Geometry:
+    """The union of units that tile a region (a sector): a fast coverage union, or a
+    full union where the tiling is not clean."""
+    merged = shapely.coverage_union_all(units)
+    if not merged.is_valid:
+        merged = shapely.make_valid(shapely.union_all(units))
+    return merged
+
+
 def _island_links(units: gpd.GeoDataFrame, component: np.ndarray) -> pd.DataFrame:
     """For every component but the largest (0), its nearest pair of units to component 0."""
     rows: list[tuple[int, int, float]] = []
@@ -252,6 +261,12 @@ class SectorPlan:
     def k(self) -> int:
         return len(self.names)
 
+    @property
+    def seed_units(self) -> np.ndarray:
+        """The seed unit position of each sector, -1 for none."""
+        assert self.seeds is not None  # set by __post_init__
+        return self.seeds
+
     def with_assignment(self, assignment: np.ndarray, **changes: Any) -> SectorPlan:
         """A new plan on the same graph (metrics recomputed lazily)."""
         return replace(self, assignment=assignment, **changes)
@@ -269,13 +284,7 @@ class SectorPlan:
         no overlap, and the sectors' union is the territory.
         """
         geoms = self.graph.units.geometry.to_numpy()
-        polygons = []
-        for s in range(self.k):
-            members = geoms[self.assignment == s]
-            merged = shapely.coverage_union_all(members)
-            if not merged.is_valid:  # coverage union assumes a clean tiling
-                merged = shapely.make_valid(shapely.union_all(members))
-            polygons.append(merged)
+        polygons = [dissolve(geoms[self.assignment == s]) for s in range(self.k)]
         return gpd.GeoDataFrame(
             {
                 "sector": np.arange(self.k),

@@ -130,7 +130,7 @@ def seed_points(
     return [(float(x), float(y)) for x, y in rows]
 
 
-def _multipolygon(geom: shapely.Geometry) -> shapely.Geometry:
+def multipolygon(geom: shapely.Geometry) -> shapely.Geometry:
     if geom.geom_type == "Polygon":
         return shapely.MultiPolygon([geom])
     if geom.geom_type == "MultiPolygon":
@@ -169,6 +169,7 @@ def save_plan(
     session.add(row)
     session.flush()
     layer = sector_layer(plan)
+    units = plan.graph.units["unit"].tolist()
     session.execute(
         insert(PlanSector),
         [
@@ -178,20 +179,59 @@ def save_plan(
                 "name": s.name,
                 "workload": float(s.workload),
                 "metrics": sector,
-                "geom": WKBElement(shapely.to_wkb(_multipolygon(s.geometry)), srid=4326),
+                "seed_h3": units[seed] if seed >= 0 else None,
+                "geom": WKBElement(shapely.to_wkb(multipolygon(s.geometry)), srid=4326),
             }
-            for s, sector in zip(layer.itertuples(), metrics["sectors"], strict=True)
+            for s, sector, seed in zip(
+                layer.itertuples(), metrics["sectors"], plan.seed_units.tolist(), strict=True
+            )
         ],
     )
     session.execute(
         insert(PlanCell),
         [
             {"plan_id": row.id, "h3": unit, "sector": int(sector)}
-            for unit, sector in zip(plan.graph.units["unit"], plan.assignment.tolist(), strict=True)
+            for unit, sector in zip(units, plan.assignment.tolist(), strict=True)
         ],
     )
     session.flush()
     return row
+
+
+def load_sector_plan(*, session: Session, plan: Plan) -> SectorPlan:
+    """A stored plan as a :class:`SectorPlan` on the CSP's current grid, with the workload
+    weights it was made with."""
+    graph = load_unit_graph(
+        session=session,
+        csp_id=plan.csp_id,
+        resolution=plan.resolution,
+        weights=(plan.parameters or {}).get("weights"),
+    )
+    stored = dict(
+        session.execute(
+            select(PlanCell.h3, PlanCell.sector).where(PlanCell.plan_id == plan.id)
+        ).all()
+    )
+    units = graph.units["unit"]
+    missing = units[~units.isin(stored.keys())]
+    if len(missing):
+        raise InvalidInputError(
+            f"plan {plan.id} has no sector for {len(missing)} cell(s) of the current grid "
+            f"(e.g. {missing.iloc[0]}): the grid was rebuilt after the plan was made"
+        )
+    sectors = session.execute(
+        select(PlanSector.name, PlanSector.seed_h3)
+        .where(PlanSector.plan_id == plan.id)
+        .order_by(PlanSector.sector)
+    ).all()
+    position = {u: i for i, u in enumerate(units)}
+    return SectorPlan(
+        graph=graph,
+        assignment=np.array([stored[u] for u in units], dtype=int),
+        names=tuple(name for name, _ in sectors),
+        seeds=np.array([position.get(seed, -1) if seed else -1 for _, seed in sectors]),
+        notes=tuple(plan.notes or ()),
+    )
 
 
 def require_plan(*, session: Session, plan_id: int) -> Plan:
@@ -201,7 +241,7 @@ def require_plan(*, session: Session, plan_id: int) -> Plan:
     return plan
 
 
-def _summary(plan: Plan) -> dict[str, Any]:
+def plan_summary(plan: Plan) -> dict[str, Any]:
     m = plan.metrics or {}
     return {
         "id": plan.id,
@@ -211,6 +251,8 @@ def _summary(plan: Plan) -> dict[str, Any]:
         "origin": plan.origin,
         "resolution": plan.resolution,
         "version": plan.version,
+        "parent_id": plan.parent_id,
+        "locked_sectors": plan.locked_sectors or [],
         "comment": plan.comment,
         "created_at": plan.created_at,
         "parameters": plan.parameters,
@@ -223,12 +265,13 @@ def _summary(plan: Plan) -> dict[str, Any]:
 
 
 def list_plans(*, session: Session, csp_id: int) -> PlansPublic:
-    """The CSP's plans: the adopted one first, then drafts, then archived, newest first."""
+    """The CSP's plans: the adopted one first, then working copies, drafts, archived,
+    newest first."""
     require_csp(session=session, csp_id=csp_id)
-    rank = {"adopted": 0, "draft": 1, "archived": 2}
+    rank = {"adopted": 0, "editing": 1, "draft": 2, "archived": 3}
     plans = session.scalars(select(Plan).where(Plan.csp_id == csp_id)).all()
     ordered = sorted(plans, key=lambda p: (rank.get(p.status, 3), -p.id))
-    data = [PlanSummary(**_summary(p)) for p in ordered]
+    data = [PlanSummary(**plan_summary(p)) for p in ordered]
     return PlansPublic(data=data, count=len(data))
 
 
@@ -253,12 +296,40 @@ def get_plan(*, session: Session, plan_id: int) -> PlanPublic:
         ]
     )
     return PlanPublic(
-        **_summary(plan),
+        **plan_summary(plan),
         metrics=plan.metrics,
         notes=plan.notes,
         violations=[ViolationPublic(**v) for v in plan.violations],
         sectors=sectors,
     )
+
+
+def plan_sector_layer(*, session: Session, plan_id: int) -> tuple[Plan, gpd.GeoDataFrame]:
+    """The plan and its stored sectors, one feature each with its figures (EPSG:4326):
+    what exports hold."""
+    plan = require_plan(session=session, plan_id=plan_id)
+    rows = session.execute(
+        select(PlanSector, func.ST_AsBinary(PlanSector.geom))
+        .where(PlanSector.plan_id == plan_id)
+        .order_by(PlanSector.sector)
+    ).all()
+    table = pd.DataFrame(
+        [
+            {
+                "sector": s.sector,
+                "name": s.name,
+                "workload": round(s.workload, 2),
+                **{
+                    k: v
+                    for k, v in (s.metrics or {}).items()
+                    if k not in ("sector", "name", "workload")
+                },
+            }
+            for s, _ in rows
+        ]
+    )
+    geoms = shapely.from_wkb([bytes(wkb) for _, wkb in rows])
+    return plan, gpd.GeoDataFrame(table, geometry=geoms, crs=4326)
 
 
 def plan_cells(*, session: Session, plan_id: int) -> FeatureCollection[PlanCellProperties]:
@@ -298,6 +369,10 @@ def adopt_plan(*, session: Session, plan_id: int) -> PlanSummary:
     # the unique index of adopted plans.
     session.execute(select(Csp.id).where(Csp.id == plan.csp_id).with_for_update())
     session.refresh(plan)
+    if plan.status == "editing":
+        raise InvalidInputError(
+            f"plan {plan_id} is a working copy being edited; save it as a version first"
+        )
     if plan.status != "adopted":
         session.execute(
             update(Plan)
@@ -309,7 +384,7 @@ def adopt_plan(*, session: Session, plan_id: int) -> PlanSummary:
         plan.version += 1
         session.flush()
     session.refresh(plan)
-    return PlanSummary(**_summary(plan))
+    return PlanSummary(**plan_summary(plan))
 
 
 def check_proposal(*, session: Session, csp_id: int, plan_in: PlanCreate) -> None:

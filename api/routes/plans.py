@@ -1,9 +1,20 @@
-from typing import Annotated, Any
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from api.db import transaction
-from api.deps import DbId, JobRunnerDep, SessionDep, SessionFactoryDep
+from api.deps import DbId, EditorCacheDep, JobRunnerDep, SessionDep, SessionFactoryDep
+from api.repositories.editing import (
+    compare_plans,
+    delete_plan,
+    edit_plan,
+    read_editor,
+    save_version,
+    set_locks,
+    start_editing,
+)
 from api.repositories.jobs import create_job, get_job
 from api.repositories.plans import (
     adopt_plan,
@@ -11,24 +22,34 @@ from api.repositories.plans import (
     get_plan,
     list_plans,
     plan_cells,
+    plan_sector_layer,
+    plan_summary,
 )
 from api.schemas import (
+    EditorState,
     ErrorPublic,
     FeatureCollection,
     JobPublic,
     PlanCellProperties,
+    PlanComparison,
     PlanCreate,
+    PlanEdit,
+    PlanEditResult,
+    PlanLocks,
     PlanPublic,
+    PlanSave,
     PlansPublic,
     PlanSummary,
 )
 from api.services import score_sector_layer
 from api.uploads import uploaded_file
+from geo.export import FORMATS, write_layer
 from geo.territory import read_vector
 
 router = APIRouter(tags=["plans de sectorisation"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorPublic}}
 INVALID: dict[int | str, dict[str, Any]] = {**NOT_FOUND, 422: {"model": ErrorPublic}}
+EDITING: dict[int | str, dict[str, Any]] = {**INVALID, 409: {"model": ErrorPublic}}
 
 
 @router.post("/csp/{csp_id}/plans", status_code=202, responses=INVALID)
@@ -101,3 +122,101 @@ def adopt(plan_id: DbId, factory: SessionFactoryDep) -> PlanSummary:
 def read_job(job_id: DbId, session: SessionDep) -> JobPublic:
     """A background job: status, progress and, when done, the plan it made."""
     return get_job(session=session, job_id=job_id)
+
+
+# --- editing by hand -------------------------------------------------------------------
+
+
+@router.post("/plans/{plan_id}/edit", responses=NOT_FOUND)
+def edit(plan_id: DbId, factory: SessionFactoryDep) -> PlanSummary:
+    """The working copy of a plan, to edit by hand: the existing one (shared by everyone
+    editing this plan) or a new copy. Adopted and archived plans stay as they are."""
+    with transaction(factory) as session:
+        return PlanSummary(**plan_summary(start_editing(session=session, plan_id=plan_id)))
+
+
+@router.get("/plans/{plan_id}/editor", responses=INVALID)
+def read_editor_state(plan_id: DbId, session: SessionDep, cache: EditorCacheDep) -> EditorState:
+    """A working copy's live figures: metrics, violations and cells cut off from their
+    sector's main piece."""
+    return read_editor(session=session, cache=cache, plan_id=plan_id)
+
+
+@router.post("/plans/{plan_id}/edits", responses=EDITING)
+def apply_edit(
+    plan_id: DbId, body: PlanEdit, factory: SessionFactoryDep, cache: EditorCacheDep
+) -> PlanEditResult:
+    """Move cells to other sectors. All or nothing: an unknown cell or sector, a locked
+    sector or a sector left empty gives a 422; an out-of-date ``version`` a 409."""
+    with transaction(factory) as session:
+        result, editor = edit_plan(session=session, cache=cache, plan_id=plan_id, edit=body)
+    cache.put(plan_id, result.version, editor)
+    return result
+
+
+@router.put("/plans/{plan_id}/locks", responses=EDITING)
+def put_locks(
+    plan_id: DbId, body: PlanLocks, factory: SessionFactoryDep, cache: EditorCacheDep
+) -> EditorState:
+    """Lock exactly these sectors: edits and re-optimisation leave them as they are."""
+    with transaction(factory) as session:
+        state, editor = set_locks(session=session, cache=cache, plan_id=plan_id, locks=body)
+    cache.put(plan_id, state.version, editor)
+    return state
+
+
+@router.post("/plans/{plan_id}/save", responses=EDITING)
+def save(
+    plan_id: DbId, body: PlanSave, factory: SessionFactoryDep, cache: EditorCacheDep
+) -> PlanSummary:
+    """Save a working copy as a new version (a draft) with a comment."""
+    with transaction(factory) as session:
+        plan = save_version(session=session, cache=cache, plan_id=plan_id, save=body)
+        return PlanSummary(**plan_summary(plan))
+
+
+@router.delete("/plans/{plan_id}", status_code=204, responses=INVALID)
+def delete(plan_id: DbId, factory: SessionFactoryDep, cache: EditorCacheDep) -> None:
+    """Delete a draft, an archived plan, or a working copy (discarding its edits)."""
+    with transaction(factory) as session:
+        delete_plan(session=session, cache=cache, plan_id=plan_id)
+
+
+@router.get("/plans/{plan_id}/compare", responses=INVALID)
+def compare(
+    plan_id: DbId,
+    session: SessionDep,
+    other: Annotated[int, Query(alias="with", ge=1, description="The other plan's id")],
+) -> PlanComparison:
+    """Two plans of the same CSP and grid side by side, and the cells that changed sector."""
+    return compare_plans(session=session, plan_id=plan_id, other_id=other)
+
+
+@router.get(
+    "/plans/{plan_id}/export",
+    responses={
+        **INVALID,
+        200: {"content": {f.media_type: {} for f in FORMATS.values()}},
+    },
+    response_class=Response,
+)
+def export(
+    plan_id: DbId,
+    session: SessionDep,
+    format: Annotated[Literal["geojson", "gpkg", "shp"], Query()] = "geojson",
+    crs: Annotated[int, Query(description="EPSG code: 4326 (WGS84) or 2154 (Lambert-93)")] = 4326,
+) -> Response:
+    """The plan's sectors with their figures as GeoJSON, GeoPackage or zipped Shapefile,
+    in EPSG:4326 (WGS84) or EPSG:2154 (Lambert-93)."""
+    plan, layer = plan_sector_layer(session=session, plan_id=plan_id)
+    fmt = FORMATS[format]
+    stem = f"secteurs_plan{plan.id}_v{plan.version}_epsg{crs}"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{stem}{fmt.suffix}"
+        write_layer(layer, path, fmt, crs)
+        content = path.read_bytes()
+    return Response(
+        content,
+        media_type=fmt.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{path.name}"'},
+    )

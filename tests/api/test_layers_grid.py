@@ -9,17 +9,10 @@ import geopandas as gpd
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import DEMO_DIR
 
 FILOSOFI = DEMO_DIR / "filosofi2019_carreaux200m_belfort.geojson"
-
-
-@pytest.fixture
-def csp_id(client: TestClient, demo: sessionmaker[Session]) -> int:
-    del demo
-    return int(client.get("/api/csp").json()["data"][0]["id"])
 
 
 def test_demo_has_its_grid_and_layers(client: TestClient, csp_id: int) -> None:

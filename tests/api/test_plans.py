@@ -3,42 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session, sessionmaker
 
-
-@pytest.fixture
-def csp_id(client: TestClient, demo: sessionmaker[Session]) -> int:
-    del demo
-    return int(client.get("/api/csp").json()["data"][0]["id"])
-
-
-def run_job(client: TestClient, csp_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    """Start a proposal and poll its job until it ends."""
-    response = client.post(f"/api/csp/{csp_id}/plans", json=body)
-    assert response.status_code == 202, response.text
-    job = response.json()
-    assert job["status"] in {"queued", "running", "done", "failed"}
-    deadline = time.monotonic() + 120
-    while job["status"] in {"queued", "running"}:
-        assert time.monotonic() < deadline, job
-        time.sleep(0.1)
-        job = client.get(f"/api/jobs/{job['id']}").json()
-    return job
-
-
-def propose(client: TestClient, csp_id: int, **body: Any) -> dict[str, Any]:
-    job = run_job(client, csp_id, body)
-    assert job["status"] == "done", job["error"]
-    assert job["progress"] == 1.0
-    plan = client.get(f"/api/plans/{job['plan_id']}")
-    assert plan.status_code == 200
-    return plan.json()
+from tests.api.plan_jobs import propose, run_job
 
 
 def test_proposal_is_a_valid_partition(client: TestClient, csp_id: int, engine: Engine) -> None:

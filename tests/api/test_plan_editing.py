@@ -1,0 +1,254 @@
+"""Editing plans by hand through the API: working copies, edits and their validation,
+optimistic concurrency, locks, saving a version, comparing, adopting, exporting."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections import defaultdict
+from typing import Any
+
+import geopandas as gpd
+import h3
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from tests.api.plan_jobs import propose
+
+
+@pytest.fixture
+def plan(client: TestClient, csp_id: int) -> dict[str, Any]:
+    return propose(client, csp_id, k=4, seed=1)
+
+
+def working_copy(client: TestClient, plan_id: int) -> dict[str, Any]:
+    response = client.post(f"/api/plans/{plan_id}/edit")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def sectors_of(client: TestClient, plan_id: int) -> dict[str, int]:
+    cells = client.get(f"/api/plans/{plan_id}/cells").json()["features"]
+    return {c["properties"]["h3"]: c["properties"]["sector"] for c in cells}
+
+
+def border_cells(sectors: dict[str, int], n: int) -> tuple[list[str], int, int]:
+    """``n`` cells of a sector that touch another sector (H3 neighbours), on the longest
+    border between two sectors: the cells, their sector and the other one."""
+    borders: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for cell, s in sorted(sectors.items()):
+        others = {sectors[nb] for nb in h3.grid_ring(cell, 1) if sectors.get(nb, s) != s}
+        for t in sorted(others):
+            borders[s, t].append(cell)
+    (source, target), cells = max(borders.items(), key=lambda item: len(item[1]))
+    assert len(cells) >= n
+    return cells[:n], source, target
+
+
+def edit(client: TestClient, plan_id: int, version: int, assignments: dict[str, int]) -> Any:
+    return client.post(
+        f"/api/plans/{plan_id}/edits", json={"version": version, "assignments": assignments}
+    )
+
+
+def test_edit_undo_save_compare_adopt(
+    client: TestClient, plan: dict[str, Any], engine: Engine, csp_id: int
+) -> None:
+    copy = working_copy(client, plan["id"])
+    assert copy["status"] == "editing" and copy["parent_id"] == plan["id"]
+    assert working_copy(client, plan["id"])["id"] == copy["id"]  # shared, not a second copy
+    state = client.get(f"/api/plans/{copy['id']}/editor").json()
+    assert state["metrics"]["max_deviation"] == pytest.approx(plan["metrics"]["max_deviation"])
+    assert state["detached"] == []
+
+    before = sectors_of(client, copy["id"])
+    moved, source, target = border_cells(before, 3)
+    response = edit(client, copy["id"], copy["version"], dict.fromkeys(moved, target))
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["version"] == copy["version"] + 1
+    assert result["moved"] == dict.fromkeys(moved, target)
+    assert result["previous"] == dict.fromkeys(moved, source)
+    assert result["sectors"] == sorted([source, target])
+
+    # The figures are those of the stored cells, recomputed independently.
+    after = sectors_of(client, copy["id"])
+    assert {c for c in after if after[c] != before[c]} == set(moved)
+    cells = client.get(f"/api/plans/{copy['id']}/cells").json()["features"]
+    loads: dict[int, float] = defaultdict(float)
+    for c in cells:
+        loads[c["properties"]["sector"]] += c["properties"]["workload"]
+    for sector in result["metrics"]["sectors"]:
+        assert sector["workload"] == pytest.approx(loads[sector["sector"]], abs=0.05)
+    # …and the stored outline of each sector follows its cells: they still tile the CSP.
+    with engine.connect() as conn:
+        union, total, csp, area0 = conn.execute(
+            text(
+                "SELECT ST_Area(ST_Union(s.geom)::geography), SUM(ST_Area(s.geom::geography)), "
+                "ST_Area(c.geom::geography), "
+                "SUM(ST_Area(s.geom::geography)) FILTER (WHERE s.sector = :s) "
+                "FROM plan_sector s, csp c WHERE s.plan_id = :p AND c.id = :c GROUP BY c.geom"
+            ),
+            {"p": copy["id"], "c": csp_id, "s": source},
+        ).one()
+    assert abs(union - csp) / csp < 1e-4 and abs(total - union) / union < 1e-6
+    assert result["metrics"]["sectors"][source]["area_km2"] == pytest.approx(area0 / 1e6, rel=5e-3)
+
+    # Undo is the edit of the previous sectors; redo the edit again.
+    undo = edit(client, copy["id"], result["version"], result["previous"]).json()
+    assert undo["metrics"]["max_deviation"] == pytest.approx(plan["metrics"]["max_deviation"])
+    assert sectors_of(client, copy["id"]) == before
+    redo = edit(client, copy["id"], undo["version"], result["moved"]).json()
+    assert redo["metrics"] == result["metrics"]
+
+    saved = client.post(
+        f"/api/plans/{copy['id']}/save",
+        json={"version": redo["version"], "comment": "Trois cellules rattachées à un voisin"},
+    )
+    assert saved.status_code == 200, saved.text
+    version = saved.json()
+    assert version["status"] == "draft" and version["name"] == f"{plan['name']} — v2"
+    assert version["comment"] == "Trois cellules rattachées à un voisin"
+    detail = client.get(f"/api/plans/{version['id']}").json()
+    assert any("3 unité(s) changée(s)" in note for note in detail["notes"])
+    assert sectors_of(client, version["id"]) == after
+    assert sectors_of(client, plan["id"]) == before  # the parent is untouched
+
+    comparison = client.get(f"/api/plans/{version['id']}/compare", params={"with": plan["id"]})
+    assert comparison.status_code == 200
+    body = comparison.json()
+    assert body["changed_count"] == 3
+    assert {f["properties"]["h3"] for f in body["cells"]["features"]} == set(moved)
+    assert all(f["properties"]["other_sector"] == source for f in body["cells"]["features"])
+    assert body["plan"]["metrics"] == result["metrics"]
+
+    assert client.post(f"/api/plans/{plan['id']}/adopt").json()["status"] == "adopted"
+    assert client.post(f"/api/plans/{version['id']}/adopt").json()["status"] == "adopted"
+    assert client.get(f"/api/plans/{plan['id']}").json()["status"] == "archived"
+
+
+def test_edit_validation(client: TestClient, plan: dict[str, Any]) -> None:
+    copy = working_copy(client, plan["id"])
+    sectors = sectors_of(client, copy["id"])
+    (cell,), source, target = border_cells(sectors, 1)
+    other = next(s for s in range(4) if s not in (source, target))
+    version = copy["version"]
+
+    def rejected(assignments: dict[str, int], status: int, *words: str) -> None:
+        response = edit(client, copy["id"], version, assignments)
+        assert response.status_code == status, response.text
+        detail = response.json()["detail"]
+        for word in words:
+            assert word in detail
+
+    rejected({"8a1fb46622dffff": 1}, 422, "8a1fb46622dffff")
+    rejected({cell: 9}, 422, "9", "does not exist")
+    rejected({c: target for c, s in sectors.items() if s == other}, 422, "without any unit")
+    # A draft, an adopted or archived plan is never edited in place.
+    response = edit(client, plan["id"], plan["version"], {cell: target})
+    assert response.status_code == 422 and "working copy" in response.json()["detail"]
+    assert edit(client, 999_999, 1, {cell: target}).status_code == 404
+    assert (
+        client.post(
+            f"/api/plans/{copy['id']}/edits", json={"version": version, "assignments": {}}
+        ).status_code
+        == 422
+    )
+
+    locks = client.put(
+        f"/api/plans/{copy['id']}/locks", json={"version": version, "sectors": [target]}
+    )
+    assert locks.status_code == 200 and locks.json()["locked_sectors"] == [target]
+    version = locks.json()["version"]
+    rejected({cell: target}, 422, "locked")
+    bad_lock = client.put(
+        f"/api/plans/{copy['id']}/locks", json={"version": version, "sectors": [7]}
+    )
+    assert bad_lock.status_code == 422 and "7" in bad_lock.json()["detail"]
+    # Nothing was written by any rejected edit.
+    assert sectors_of(client, copy["id"]) == sectors
+    assert client.get(f"/api/plans/{copy['id']}").json()["version"] == version
+    # A working copy must be saved before it is adopted.
+    assert client.post(f"/api/plans/{copy['id']}/adopt").status_code == 422
+
+
+def test_stale_version_is_a_conflict(client: TestClient, plan: dict[str, Any]) -> None:
+    """Two planners on the same working copy: the second edit, made on the version both
+    read, is refused with a 409 and loses nothing of the first."""
+    copy = working_copy(client, plan["id"])
+    sectors = sectors_of(client, copy["id"])
+    (first, second), source, target = border_cells(sectors, 2)
+    assert edit(client, copy["id"], copy["version"], {first: target}).status_code == 200
+    response = edit(client, copy["id"], copy["version"], {second: target})
+    assert response.status_code == 409
+    assert f"not {copy['version']}" in response.json()["detail"]
+    now = sectors_of(client, copy["id"])
+    assert now[first] == target and now[second] == source
+
+
+def test_detached_cells_are_reported(client: TestClient, plan: dict[str, Any]) -> None:
+    copy = working_copy(client, plan["id"])
+    sectors = sectors_of(client, copy["id"])
+    # A cell of sector 1 deep inside it (two rings of sector 1 around it) given to
+    # sector 0: it is cut off from the rest of sector 0, and sector 1 stays in one piece.
+    inner = next(
+        c
+        for c, s in sorted(sectors.items())
+        if s == 1 and all(sectors.get(nb) == 1 for nb in h3.grid_disk(c, 2))
+    )
+    result = edit(client, copy["id"], copy["version"], {inner: 0}).json()
+    assert result["detached"] == [inner]
+    assert not result["metrics"]["contiguous"]
+    assert any(v["constraint"] == "contiguity" for v in result["violations"])
+
+
+def test_discarding_a_working_copy(client: TestClient, plan: dict[str, Any]) -> None:
+    copy = working_copy(client, plan["id"])
+    assert client.delete(f"/api/plans/{copy['id']}").status_code == 204
+    assert client.get(f"/api/plans/{copy['id']}").status_code == 404
+    assert client.get(f"/api/plans/{plan['id']}").status_code == 200
+    client.post(f"/api/plans/{plan['id']}/adopt")
+    refused = client.delete(f"/api/plans/{plan['id']}")
+    assert refused.status_code == 422 and "adopted" in refused.json()["detail"]
+
+
+def test_compare_with_an_unknown_plan(client: TestClient, plan: dict[str, Any]) -> None:
+    response = client.get(f"/api/plans/{plan['id']}/compare", params={"with": 999_999})
+    assert response.status_code == 404 and "999999" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("crs", [4326, 2154])
+def test_exports(client: TestClient, plan: dict[str, Any], crs: int, tmp_path: Any) -> None:
+    for fmt in ("geojson", "gpkg", "shp"):
+        response = client.get(f"/api/plans/{plan['id']}/export", params={"format": fmt, "crs": crs})
+        assert response.status_code == 200, response.text
+        name = response.headers["content-disposition"].split('filename="')[1].rstrip('"')
+        path = tmp_path / name
+        path.write_bytes(response.content)
+        if fmt == "shp":
+            with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+                assert {n.rsplit(".", 1)[1] for n in archive.namelist()} >= {
+                    "shp",
+                    "shx",
+                    "dbf",
+                    "prj",
+                    "cpg",
+                }
+            layer = gpd.read_file(f"zip://{path}")
+        else:
+            layer = gpd.read_file(path)
+        assert layer.crs is not None and layer.crs.to_epsg() == crs
+        assert len(layer) == 4 and sorted(layer["sector"]) == [0, 1, 2, 3]
+        assert "Secteur 1" in set(layer["name"])
+        area = layer.to_crs(2154).area.sum() / 1e6
+        assert area == pytest.approx(
+            sum(s["area_km2"] for s in plan["metrics"]["sectors"]), rel=1e-3
+        )
+        if fmt == "geojson":
+            assert json.loads(response.content)["type"] == "FeatureCollection"
+    bad = client.get(f"/api/plans/{plan['id']}/export", params={"format": "kml"})
+    assert bad.status_code == 422
+    bad = client.get(f"/api/plans/{plan['id']}/export", params={"crs": 3857})
+    assert bad.status_code == 422
