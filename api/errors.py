@@ -15,12 +15,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
-from geo.errors import ConflictError, InvalidInputError, NotFoundError, PsqError
+from geo.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PsqError,
+    UnavailableError,
+)
 
 STATUS_BY_ERROR: dict[type[PsqError], int] = {
     NotFoundError: 404,
     InvalidInputError: 422,
     ConflictError: 409,
+    UnavailableError: 503,
 }
 
 

@@ -1,19 +1,19 @@
-"""Run long computations (sector proposals) in a worker thread; progress goes to the
-``job`` table, which clients poll (``GET /api/jobs/{id}``)."""
+"""Run long computations (sector proposals, re-optimisations) in a worker thread;
+progress goes to the ``job`` table, which clients poll (``GET /api/jobs/{id}``)."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import transaction
 from api.repositories.jobs import fail_job, finish_job, set_progress
-from api.schemas import PlanCreate
-from api.services import propose_plan
 from geo.errors import PsqError
+from geo.sectorize.base import Progress
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +27,15 @@ class JobRunner:
         self._factory = factory
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="psq-job")
 
-    def submit_proposal(self, *, job_id: int, csp_id: int, plan_in: PlanCreate) -> Future[None]:
-        return self._pool.submit(self._run_proposal, job_id, csp_id, plan_in)
+    def submit(self, *, job_id: int, work: Callable[[Progress], int]) -> Future[None]:
+        """Run ``work(progress)`` for the job; it returns the id of the plan it made or
+        changed. Domain errors fail the job with their message."""
+        return self._pool.submit(self._run, job_id, work)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _run_proposal(self, job_id: int, csp_id: int, plan_in: PlanCreate) -> None:
+    def _run(self, job_id: int, work: Callable[[Progress], int]) -> None:
         last = 0.0
 
         def progress(fraction: float, stage: str) -> None:
@@ -46,9 +48,7 @@ class JobRunner:
 
         try:
             progress(0.0, "loading")
-            plan_id, _ = propose_plan(
-                factory=self._factory, csp_id=csp_id, plan_in=plan_in, progress=progress
-            )
+            plan_id = work(progress)
         except PsqError as exc:
             with transaction(self._factory) as session:
                 fail_job(session=session, job_id=job_id, error=str(exc))

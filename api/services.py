@@ -16,13 +16,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.cluster import LocalCluster
 from api.config import Settings
 from api.db import make_engine, make_session_factory, migrate, transaction
+from api.editors import EditorCache
 from api.models import Csp
 from api.models import Layer as LayerRow
+from api.repositories.editing import edit_plan, require_working_copy
 from api.repositories.grid import build_grid
 from api.repositories.layers import create_layer, replace_qpv_list, territory
-from api.repositories.plans import load_unit_graph, save_plan, seed_points
+from api.repositories.plans import load_sector_plan, load_unit_graph, save_plan, seed_points
 from api.repositories.territory import ImportReport, import_territory
-from api.schemas import GridPublic, PlanCreate
+from api.schemas import GridPublic, PlanCreate, PlanEdit
+from geo.editing import reoptimise
 from geo.errors import InvalidInputError
 from geo.grid import DEFAULT_CROSSING_DISTANCE
 from geo.layers import prepare_layer
@@ -171,6 +174,45 @@ def propose_plan(
             parameters=plan_in.model_dump(mode="json", exclude={"name"}) | {"seed_units": seeds},
         )
         return row.id, plan
+
+
+def reoptimise_plan(
+    *,
+    factory: sessionmaker[Session],
+    plan_id: int,
+    version: int,
+    progress: Progress = no_progress,
+) -> int:
+    """Redraw the unlocked sectors of a working copy with the engine and the parameters
+    of the plan it came from, and store the result as one edit (a new version)."""
+    with factory() as session:
+        row = require_working_copy(session=session, plan_id=plan_id, version=version)
+        plan = load_sector_plan(session=session, plan=row)
+        locked = list(row.locked_sectors or [])
+        known = PlanCreate.model_fields
+        params = {k: v for k, v in (row.parameters or {}).items() if k in known}
+        seed = int(params.get("seed", 0))
+    base = PlanCreate(**{**params, "method": "engine", "k": 1, "target_workload": None})
+
+    def make(k: int, seeds: list[str]) -> Sectorizer:
+        return make_sectorizer(base.model_copy(update={"k": k, "locked": {}}), seeds)
+
+    redrawn = reoptimise(plan, locked, make, rng=np.random.default_rng(seed), progress=progress)
+    units = plan.graph.units["unit"].astype(str).tolist()
+    moves = {
+        units[i]: int(s)
+        for i, s in enumerate(redrawn.assignment.tolist())
+        if s != plan.assignment[i]
+    }
+    if moves:
+        with transaction(factory) as session:
+            edit_plan(
+                session=session,
+                cache=EditorCache(size=1),  # the app's cache sees the new version and reloads
+                plan_id=plan_id,
+                edit=PlanEdit(version=version, assignments=moves),
+            )
+    return plan_id
 
 
 def score_sector_layer(

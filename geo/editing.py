@@ -21,7 +21,7 @@ The figures equal :func:`geo.metrics.score` of the same assignment (the tests ch
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +39,7 @@ from geo.metrics import (
     sector_centre,
 )
 from geo.plan import SectorPlan, Violation, dissolve
+from geo.sectorize.base import Progress, Sectorizer, no_progress
 
 
 @dataclass(frozen=True)
@@ -298,3 +299,47 @@ class PlanEditor:
             seeds=self.seeds,
             violations=tuple(self.violations()),
         )
+
+
+def reoptimise(
+    plan: SectorPlan,
+    locked: Collection[int],
+    make_sectorizer: Callable[[int, list[str]], Sectorizer],
+    *,
+    rng: np.random.Generator,
+    progress: Progress = no_progress,
+) -> SectorPlan:
+    """Redraw the unlocked sectors of ``plan`` over the units they hold, leaving the
+    locked sectors exactly as they are.
+
+    ``make_sectorizer(k, seeds)`` builds the algorithm for the ``k`` unlocked sectors;
+    ``seeds[i]`` (a unit id) is the current centre unit of the i-th unlocked sector, so
+    that each sector keeps its number and roughly its place. The unlocked sectors are
+    balanced among themselves (the units they share are all they can exchange).
+    """
+    locked_set = {int(s) for s in locked}
+    free_sectors = [s for s in range(plan.k) if s not in locked_set]
+    if not free_sectors:
+        raise InvalidInputError("locked: every sector is locked; unlock some to re-optimise")
+    free = np.flatnonzero(~np.isin(plan.assignment, list(locked_set)))
+    graph = plan.graph.subgraph(free)
+    ids = graph.units["unit"].astype(str).to_numpy()
+    seeds = [str(ids[_centre_unit(plan, s, free)]) for s in free_sectors]
+    redrawn = make_sectorizer(len(free_sectors), seeds).solve(graph, rng=rng, progress=progress)
+    assignment = plan.assignment.copy()
+    assignment[free] = np.asarray(free_sectors)[redrawn.assignment]
+    notes = (
+        *plan.notes,
+        f"Secteurs non verrouillés ré-optimisés ({len(free_sectors)} sur {plan.k}).",
+    )
+    return plan.with_assignment(assignment, notes=notes, violations=())
+
+
+def _centre_unit(plan: SectorPlan, sector: int, free: np.ndarray) -> int:
+    """Position in ``free`` of the sector's unit nearest its workload-weighted centre."""
+    members = plan.assignment[free] == sector
+    xy = plan.graph.centroids[free]
+    weight = plan.graph.workload[free][members]
+    centre = np.average(xy[members], axis=0, weights=weight if weight.sum() > 0 else None)
+    candidates = np.flatnonzero(members)
+    return int(candidates[np.argmin(np.linalg.norm(xy[candidates] - centre, axis=1))])

@@ -30,6 +30,10 @@ class ConflictError(PsqError):
     """The resource changed since the client read it (optimistic concurrency)."""
 
 
+class UnavailableError(PsqError):
+    """A tool the request needs is not installed here (e.g. Chromium to print a PDF)."""
+
+
 class InvalidInputError(PsqError):
     """Input data or parameters that cannot be used as given."""
 

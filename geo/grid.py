@@ -342,7 +342,7 @@ def adjacency(
     edges = pd.DataFrame(
         {"a": a, "b": b, "shared_m": length, "barrier": barrier, "blocked": blocked}
     )
-    return Adjacency(edges=edges, component=_components(len(units), edges))
+    return Adjacency(edges=edges, component=components(len(units), edges))
 
 
 def _crossing_points(
@@ -366,7 +366,7 @@ def _crossing_points(
     return points[keep], classes[keep]
 
 
-def _components(n: int, edges: pd.DataFrame) -> np.ndarray:
+def components(n: int, edges: pd.DataFrame) -> np.ndarray:
     """Connected components over unblocked edges, numbered by decreasing size."""
     if n == 0:
         return np.zeros(0, dtype=int)

@@ -27,7 +27,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 
 from geo.crs import metric_crs
 from geo.errors import InvalidInputError
-from geo.grid import Adjacency, adjacency
+from geo.grid import Adjacency, adjacency, components
 
 if TYPE_CHECKING:
     from geo.metrics import PlanMetrics
@@ -151,6 +151,20 @@ class UnitGraph:
     @property
     def n(self) -> int:
         return len(self.units)
+
+    def subgraph(self, positions: np.ndarray) -> UnitGraph:
+        """The graph of these units only (positions, in order), its islands relinked."""
+        positions = np.asarray(positions, dtype=int)
+        new = np.full(self.n, -1)
+        new[positions] = np.arange(len(positions))
+        e = self.edges
+        keep = (new[e["a"].to_numpy(int)] >= 0) & (new[e["b"].to_numpy(int)] >= 0)
+        edges = e.loc[keep].copy()
+        edges["a"] = new[edges["a"].to_numpy(int)]
+        edges["b"] = new[edges["b"].to_numpy(int)]
+        edges = edges.reset_index(drop=True)
+        units = self.units.iloc[positions].reset_index(drop=True)
+        return UnitGraph.build(units, Adjacency(edges, components(len(units), edges)))
 
     @cached_property
     def workload(self) -> np.ndarray:

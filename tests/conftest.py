@@ -26,6 +26,7 @@ from api.config import PROJECT_ROOT, Settings
 from api.db import make_engine, make_session_factory, migrate
 from api.main import create_app
 from api.services import load_demo
+from web.printing import CHROMIUM_ARGS, chromium_path
 
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -129,25 +130,13 @@ def live_server(settings: Settings, demo: sessionmaker[Session]) -> Iterator[str
     thread.join(timeout=10)
 
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
 @pytest.fixture(scope="session")
 def browser():  # type: ignore[no-untyped-def]
     """Debian's Chromium driven by Playwright (no browser download)."""
     from playwright.sync_api import sync_playwright
 
-    executable = os.environ.get("PSQ_CHROMIUM", "/usr/bin/chromium")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

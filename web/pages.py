@@ -1,18 +1,54 @@
-"""Server-rendered pages. Their data comes from the JSON API, fetched by the page."""
+"""Server-rendered pages. Their data comes from the JSON API, fetched by the page; the
+printable A4 sheets are rendered here from the repositories (no script, no tiles)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from fastapi import APIRouter, FastAPI, Request
+import geopandas as gpd
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from api.deps import DbId, SessionDep
+from api.repositories.communes import list_communes
+from api.repositories.csp import get_csp
+from api.repositories.plans import get_plan, plan_sector_layer
+from web.printing import print_html, sector_map_svg, today_fr
 
 WEB_DIR = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 router = APIRouter(include_in_schema=False)
+
+# The colours and labels of web/static/js/sectors.js, for the pages rendered here.
+SECTOR_COLOURS = [
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+    "#1f77b4",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#17becf",
+]
+STATUS_LABELS = {
+    "adopted": "adopté",
+    "draft": "brouillon",
+    "archived": "archivé",
+    "editing": "en cours de modification",
+}
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -28,6 +64,62 @@ def grid_map(request: Request) -> HTMLResponse:
 @router.get("/secteurs", response_class=HTMLResponse)
 def plans(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "plans.html", {"page": "secteurs"})
+
+
+@router.get("/secteurs/edition", response_class=HTMLResponse)
+def plan_editor(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "plan_editor.html", {"page": "secteurs"})
+
+
+def _plan_sheet(session: Session, plan_id: int) -> str:
+    """The A4 sheet of a plan: map, legend, figures and notes, as a self-contained page."""
+    plan = get_plan(session=session, plan_id=plan_id)
+    _, sectors = plan_sector_layer(session=session, plan_id=plan_id)
+    communes = gpd.GeoDataFrame.from_features(
+        list_communes(session=session, csp_id=plan.csp_id).model_dump()["features"], crs=4326
+    )
+    csp = get_csp(session=session, csp_id=plan.csp_id).features[0].properties
+    colours = [SECTOR_COLOURS[s % len(SECTOR_COLOURS)] for s in range(plan.k)]
+    metrics = plan.metrics
+    split = metrics.get("split_communes") or {}
+    return templates.get_template("plan_sheet.html").render(
+        plan=plan,
+        m=metrics,
+        csp_name=csp.name,
+        status_label=STATUS_LABELS[plan.status],
+        tolerance=float(plan.parameters.get("tolerance", 0.05)),
+        svg=sector_map_svg(sectors, communes, colours),
+        colours=colours,
+        violations=plan.violations,
+        notes=plan.notes,
+        split_text=", ".join(f"{c} ({n} secteurs)" for c, n in split.items()) or "aucune",
+        today=today_fr(),
+        pct=_pct,
+        num=lambda v: f"{v:,.0f}".replace(",", "\u202f"),
+    )
+
+
+def _pct(value: float, sign: bool = False) -> str:
+    """French percentage: ``4,9 %``, or ``+4,9 %`` with ``sign``."""
+    text = f"{value * 100:+.1f}" if sign else f"{abs(value) * 100:.1f}"
+    return text.replace(".", ",") + "\u202f%"
+
+
+@router.get("/secteurs/{plan_id}/impression", response_class=HTMLResponse)
+def plan_sheet(plan_id: DbId, session: SessionDep) -> HTMLResponse:
+    """The plan on one A4 page, to print from the browser."""
+    return HTMLResponse(_plan_sheet(session, plan_id))
+
+
+@router.get("/secteurs/{plan_id}/impression.{fmt}")
+def plan_sheet_file(plan_id: DbId, fmt: Literal["pdf", "png"], session: SessionDep) -> Response:
+    """The A4 sheet printed by Chromium as PDF or PNG."""
+    content = print_html(_plan_sheet(session, plan_id), fmt)
+    return Response(
+        content,
+        media_type="application/pdf" if fmt == "pdf" else "image/png",
+        headers={"Content-Disposition": f'attachment; filename="plan{plan_id}_A4.{fmt}"'},
+    )
 
 
 @router.get("/docs", response_class=HTMLResponse)

@@ -96,7 +96,7 @@ def start_editing(*, session: Session, plan_id: int) -> Plan:
     return copy
 
 
-def _working_copy(*, session: Session, plan_id: int, version: int) -> Plan:
+def require_working_copy(*, session: Session, plan_id: int, version: int) -> Plan:
     """The working copy, locked for this transaction, if it is still at ``version``."""
     plan = session.scalar(select(Plan).where(Plan.id == plan_id).with_for_update())
     if plan is None:
@@ -168,7 +168,7 @@ def edit_plan(
 ) -> tuple[PlanEditResult, PlanEditor]:
     """Move cells to other sectors in a working copy; returns the new figures and the
     editor, to be put back in the cache once the caller has committed."""
-    plan = _working_copy(session=session, plan_id=plan_id, version=edit.version)
+    plan = require_working_copy(session=session, plan_id=plan_id, version=edit.version)
     editor = open_editor(session=session, cache=cache, plan=plan)
     positions = editor.positions(list(edit.assignments))
     done = editor.apply(dict(zip(positions, edit.assignments.values(), strict=True)))
@@ -216,7 +216,7 @@ def set_locks(
     *, session: Session, cache: EditorCache, plan_id: int, locks: PlanLocks
 ) -> tuple[EditorState, PlanEditor]:
     """Lock exactly these sectors of a working copy."""
-    plan = _working_copy(session=session, plan_id=plan_id, version=locks.version)
+    plan = require_working_copy(session=session, plan_id=plan_id, version=locks.version)
     editor = open_editor(session=session, cache=cache, plan=plan)
     editor.set_locked(locks.sectors)
     plan.locked_sectors = sorted(editor.locked)
@@ -228,7 +228,7 @@ def set_locks(
 def save_version(*, session: Session, cache: EditorCache, plan_id: int, save: PlanSave) -> Plan:
     """A working copy becomes a new version: a draft with its comment and a note of how
     many cells changed sector since its parent. The caller commits."""
-    plan = _working_copy(session=session, plan_id=plan_id, version=save.version)
+    plan = require_working_copy(session=session, plan_id=plan_id, version=save.version)
     cache.drop(plan_id)
     notes = list(plan.notes or [])
     parent = session.get(Plan, plan.parent_id) if plan.parent_id is not None else None

@@ -11,6 +11,7 @@ from api.repositories.editing import (
     delete_plan,
     edit_plan,
     read_editor,
+    require_working_copy,
     save_version,
     set_locks,
     start_editing,
@@ -40,8 +41,9 @@ from api.schemas import (
     PlanSave,
     PlansPublic,
     PlanSummary,
+    PlanVersion,
 )
-from api.services import score_sector_layer
+from api.services import propose_plan, reoptimise_plan, score_sector_layer
 from api.uploads import uploaded_file
 from geo.export import FORMATS, write_layer
 from geo.territory import read_vector
@@ -65,7 +67,12 @@ def create_plan(
             csp_id=csp_id,
             parameters=plan_in.model_dump(mode="json"),
         ).id
-    runner.submit_proposal(job_id=job_id, csp_id=csp_id, plan_in=plan_in)
+    runner.submit(
+        job_id=job_id,
+        work=lambda progress: propose_plan(
+            factory=factory, csp_id=csp_id, plan_in=plan_in, progress=progress
+        )[0],
+    )
     with factory() as session:
         return get_job(session=session, job_id=job_id)
 
@@ -173,6 +180,30 @@ def save(
     with transaction(factory) as session:
         plan = save_version(session=session, cache=cache, plan_id=plan_id, save=body)
         return PlanSummary(**plan_summary(plan))
+
+
+@router.post("/plans/{plan_id}/reoptimise", status_code=202, responses=EDITING)
+def reoptimise(
+    plan_id: DbId, body: PlanVersion, factory: SessionFactoryDep, runner: JobRunnerDep
+) -> JobPublic:
+    """Redraw the unlocked sectors of a working copy (a job, as proposals are); the locked
+    sectors stay exactly as they are. The result is an edit: a new version."""
+    with transaction(factory) as session:
+        plan = require_working_copy(session=session, plan_id=plan_id, version=body.version)
+        job_id = create_job(
+            session=session,
+            kind="reoptimise",
+            csp_id=plan.csp_id,
+            parameters={"plan_id": plan_id, "version": body.version},
+        ).id
+    runner.submit(
+        job_id=job_id,
+        work=lambda progress: reoptimise_plan(
+            factory=factory, plan_id=plan_id, version=body.version, progress=progress
+        ),
+    )
+    with factory() as session:
+        return get_job(session=session, job_id=job_id)
 
 
 @router.delete("/plans/{plan_id}", status_code=204, responses=INVALID)

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.api.plan_jobs import propose
+from tests.api.plan_jobs import propose, wait_for_job
 
 
 @pytest.fixture
@@ -252,3 +252,33 @@ def test_exports(client: TestClient, plan: dict[str, Any], crs: int, tmp_path: A
     assert bad.status_code == 422
     bad = client.get(f"/api/plans/{plan['id']}/export", params={"crs": 3857})
     assert bad.status_code == 422
+
+
+def test_reoptimise_keeps_locked_sectors(client: TestClient, plan: dict[str, Any]) -> None:
+    copy = working_copy(client, plan["id"])
+    before = sectors_of(client, copy["id"])
+    # Unbalance the plan by hand, lock one sector, then re-optimise the others.
+    moved, source, target = border_cells(before, 6)
+    version = edit(client, copy["id"], copy["version"], dict.fromkeys(moved, target)).json()[
+        "version"
+    ]
+    locked = next(s for s in range(4) if s not in (source, target))
+    version = client.put(
+        f"/api/plans/{copy['id']}/locks", json={"version": version, "sectors": [locked]}
+    ).json()["version"]
+    response = client.post(f"/api/plans/{copy['id']}/reoptimise", json={"version": version})
+    assert response.status_code == 202, response.text
+    job = wait_for_job(client, response.json())
+    assert job["status"] == "done", job["error"]
+    after = sectors_of(client, copy["id"])
+    assert {c for c, s in after.items() if s == locked} == {
+        c for c, s in before.items() if s == locked
+    }
+    state = client.get(f"/api/plans/{copy['id']}/editor").json()
+    assert state["version"] > version and state["metrics"]["contiguous"]
+    free = [s for s in state["metrics"]["sectors"] if s["sector"] != locked]
+    loads = [s["workload"] for s in free]
+    assert (max(loads) - min(loads)) / (sum(loads) / len(loads)) <= 0.1 + 1e-6
+    # A stale version is refused at once.
+    stale = client.post(f"/api/plans/{copy['id']}/reoptimise", json={"version": version})
+    assert stale.status_code == 409

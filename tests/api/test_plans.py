@@ -101,7 +101,7 @@ def test_bad_requests_are_refused_naming_the_value(
         f"/api/csp/{csp_id}/plans", content=payload, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == status, response.text
-    assert needle in json.dumps(response.json())
+    assert needle is not None and needle in json.dumps(response.json())
 
 
 def test_unknown_ids_are_404(client: TestClient, csp_id: int) -> None:

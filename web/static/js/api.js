@@ -3,14 +3,16 @@ export async function getJSON(path) {
   return checked(await fetch(path, { headers: { Accept: "application/json" } }));
 }
 
-export async function postJSON(path, body) {
-  const init = { method: "POST", headers: { Accept: "application/json" } };
+export async function sendJSON(method, path, body) {
+  const init = { method, headers: { Accept: "application/json" } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
   return checked(await fetch(path, init));
 }
+
+export const postJSON = (path, body) => sendJSON("POST", path, body);
 
 async function checked(response) {
   if (!response.ok) {
@@ -21,9 +23,11 @@ async function checked(response) {
         ? body.detail
         : body.detail.map((d) => `${d.loc.slice(1).join(".")} : ${d.msg}`).join(" ; ");
     } catch { /* not JSON */ }
-    throw new Error(`${response.status} — ${detail}`);
+    const error = new Error(`${response.status} — ${detail}`);
+    error.status = response.status;
+    throw error;
   }
-  return response.json();
+  return response.status === 204 ? null : response.json();
 }
 
 // Text from the data (commune names…) goes into HTML popups: escape it.

@@ -1,11 +1,8 @@
 // Sector plans page: list a CSP's plans, launch a proposal and follow its job,
 // show a plan's sectors on the map (no tiles) with their metrics, adopt a plan.
-import { bindCspSelect, esc, fmt, getJSON, postJSON } from "./api.js";
+import { bindCspSelect, esc, fmt, getJSON, postJSON, sendJSON } from "./api.js";
+import { ORIGIN_LABELS, STATUS_LABELS, colour, devBar, drawTerritory, metricsSummary, pct, violationItems } from "./sectors.js";
 
-const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
-  "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#17becf"];
-const STATUS_LABELS = { adopted: "Adopté", draft: "Brouillon", archived: "Archivé" };
-const ORIGIN_LABELS = { engine: "proposition", communes: "communes entières", import: "importé" };
 const STAGE_LABELS = {
   loading: "Chargement de la grille", atoms: "Regroupement des petites communes", seeds: "Choix des germes",
   balance: "Équilibrage des charges", shape: "Amélioration de la compacité", done: "Terminé",
@@ -18,26 +15,17 @@ const setStatus = (text, isError = false) => {
   statusBox.hidden = !text;
   statusBox.classList.toggle("error", isError);
 };
-const colour = (sector) => PALETTE[sector % PALETTE.length];
-const pct = (v) => (v == null ? "—" : fmt.pct1.format(v));
 
 const map = L.map("map", { zoomSnap: 0.25, attributionControl: false });
 map.setView([46.6, 2.4], 6);
 L.control.scale({ imperial: false }).addTo(map);
 
 let csp = null;
-let outlineLayer = null;
-let communeLayer = null;
+let territory = null;
 let sectorLayer = null;
+let changedLayer = null;
 let selectedPlan = null;
-
-function devBar(deviation, tolerance) {
-  const scale = Math.max(0.25, tolerance * 3, Math.abs(deviation) * 1.1);
-  const x = (d) => 50 + (d / scale) * 50;
-  const out = Math.abs(deviation) > tolerance + 1e-9;
-  return `<span class="devbar" aria-hidden="true"><span class="band" style="left:${x(-tolerance)}%;right:${100 - x(tolerance)}%"></span>` +
-    `<span class="mark${out ? " out" : ""}" style="left:calc(${Math.min(100, Math.max(0, x(deviation)))}% - 1px)"></span></span>${pct(deviation)}`;
-}
+let plans = [];
 
 async function showPlan(planId) {
   setStatus("Chargement du plan…");
@@ -55,42 +43,99 @@ async function showPlan(planId) {
         `<br>Surface : ${fmt.dec1.format(p.metrics.area_km2)} km²`);
     },
   }).addTo(map);
-  communeLayer?.bringToFront();
-  outlineLayer?.bringToFront();
+  changedLayer?.remove();
+  changedLayer = null;
+  $("comparison").hidden = true;
+  territory?.bringToFront();
 
   const m = plan.metrics;
   const tolerance = plan.parameters.tolerance ?? 0.05;
   $("plan-title").textContent = `${plan.name} (${STATUS_LABELS[plan.status]})`;
-  $("adopt").disabled = plan.status === "adopted";
+  $("adopt").disabled = plan.status === "adopted" || plan.status === "editing";
   $("adopt").textContent = plan.status === "adopted" ? "Plan adopté" : "Adopter ce plan";
-  const split = Object.entries(m.split_communes ?? {}).map(([c, n]) => `${c} (${n} secteurs)`).join(", ") || "aucune";
-  $("plan-summary").textContent = `${m.k} secteurs · écart maximal ${pct(m.max_deviation).replace("+", "")} ` +
-    `(tolérance ±${fmt.dec1.format(tolerance * 100)} %) · compacité moyenne ${fmt.dec2.format(m.mean_polsby_popper)} · ` +
-    `${m.contiguous ? "tous contigus" : "secteur(s) non contigu(s)"} · communes coupées : ${split} · ` +
-    `contiguïtés traversant une barrière : ${m.barrier_edges_inside}`;
+  $("edit").textContent = plan.status === "editing" ? "Reprendre la modification" : "Modifier sur la carte";
+  $("delete").hidden = plan.status === "adopted";
+  $("plan-comment").textContent = plan.comment ? `Commentaire : ${plan.comment}` : "";
+  $("plan-summary").textContent = metricsSummary(m, tolerance);
   $("sector-table").tBodies[0].innerHTML = m.sectors.map((s) =>
     `<tr data-sector="${s.sector}"><td><span class="swatch" style="background:${colour(s.sector)}"></span>${esc(s.name)}</td>` +
     `<td>${fmt.int.format(s.workload)}</td><td>${devBar(s.deviation, tolerance)}</td>` +
     `<td>${fmt.dec2.format(s.polsby_popper)}</td><td>${fmt.int.format(s.unit_count)}</td></tr>`).join("");
-  $("plan-notes").innerHTML = [
-    ...plan.violations.map((v) => `<li class="violation">Contrainte non respectée — ${esc(v.message)}</li>`),
-    ...plan.notes.map((n) => `<li>${esc(n)}</li>`),
-  ].join("");
+  $("plan-notes").innerHTML = violationItems(plan.violations, plan.notes);
+  const others = plans.filter((p) => p.id !== plan.id && p.resolution === plan.resolution);
+  $("compare-with").replaceChildren(...others.map((p) => new Option(`${p.name} (${STATUS_LABELS[p.status].toLowerCase()})`, p.id, false, p.id === plan.parent_id)));
+  $("compare").disabled = !others.length;
+  updateExportLinks();
+  $("print").href = `/secteurs/${plan.id}/impression`;
+  $("print-pdf").href = `/secteurs/${plan.id}/impression.pdf`;
+  $("print-png").href = `/secteurs/${plan.id}/impression.png`;
   $("plan-detail").hidden = false;
   map.invalidateSize();
   map.fitBounds(sectorLayer.getBounds(), { padding: [10, 10] });
   setStatus("");
   document.body.dataset.plan = String(plan.id);
+  history.replaceState(null, "", `/secteurs?csp=${csp.id}&plan=${plan.id}`);
+}
+
+function updateExportLinks() {
+  if (!selectedPlan) return;
+  $("export").href = `/api/plans/${selectedPlan.id}/export?format=${$("export-format").value}&crs=${$("export-crs").value}`;
+}
+
+// Changed cells on the map (hatched outline) and both plans' figures side by side.
+async function compare() {
+  const otherId = Number($("compare-with").value);
+  const result = await getJSON(`/api/plans/${selectedPlan.id}/compare?with=${otherId}`);
+  changedLayer?.remove();
+  changedLayer = L.geoJSON(result.cells, {
+    style: { color: "#c0392b", weight: 2, fillColor: "#c0392b", fillOpacity: 0.35, className: "changed-cell" },
+    onEachFeature: (f, layer) => layer.bindTooltip(
+      `Cellule ${f.properties.h3} : ${esc(result.plan.metrics.sectors[f.properties.sector].name)} ici, ` +
+      `${esc(result.other.metrics.sectors[f.properties.other_sector].name)} dans l'autre plan`),
+  }).addTo(map);
+  const a = result.plan.metrics;
+  const b = result.other.metrics;
+  const rows = [
+    ["Secteurs", a.k, b.k, fmt.int],
+    ["Écart maximal", a.max_deviation, b.max_deviation, { format: (v) => pct(v).replace("+", "") }],
+    ["Compacité moyenne", a.mean_polsby_popper, b.mean_polsby_popper, fmt.dec2],
+    ["Communes coupées", a.communes_split, b.communes_split, fmt.int],
+    ["Barrières traversées", a.barrier_edges_inside, b.barrier_edges_inside, fmt.int],
+    ["Longueur des limites (km)", a.cut_length_m / 1000, b.cut_length_m / 1000, fmt.dec1],
+    ["Distance moyenne au centre (m)", a.mean_distance_m, b.mean_distance_m, fmt.int],
+    ["Secteurs contigus", a.contiguous ? "oui" : "non", b.contiguous ? "oui" : "non", { format: (v) => v }],
+  ];
+  $("comparison-title").textContent = `${fmt.int.format(result.changed_count)} cellule(s) changent de secteur ` +
+    `(charge ${fmt.int.format(result.changed_workload)}), en rouge sur la carte`;
+  $("cmp-a").textContent = result.plan.name;
+  $("cmp-b").textContent = result.other.name;
+  $("comparison-table").tBodies[0].innerHTML = rows.map(([label, x, y, f]) =>
+    `<tr><th scope="row">${label}</th><td>${f.format(x)}</td><td>${f.format(y)}</td></tr>`).join("");
+  $("comparison").hidden = false;
+}
+
+async function startEditing() {
+  const copy = await postJSON(`/api/plans/${selectedPlan.id}/edit`);
+  location.href = `/secteurs/edition?plan=${copy.id}`;
+}
+
+async function deletePlan() {
+  const what = selectedPlan.status === "editing" ? "cette copie de travail et ses modifications" : `le plan « ${selectedPlan.name} »`;
+  if (!confirm(`Supprimer ${what} ?`)) return;
+  await sendJSON("DELETE", `/api/plans/${selectedPlan.id}`);
+  await loadPlans();
 }
 
 async function loadPlans(selectId) {
-  const plans = await getJSON(`/api/csp/${csp.id}/plans`);
+  plans = (await getJSON(`/api/csp/${csp.id}/plans`)).data;
   const list = $("plan-list");
-  if (!plans.count) {
+  if (!plans.length) {
     list.innerHTML = `<li class="hint">Aucun plan : lancez une proposition.</li>`;
+    sectorLayer?.remove();
+    $("plan-detail").hidden = true;
     return;
   }
-  list.replaceChildren(...plans.data.map((p) => {
+  list.replaceChildren(...plans.map((p) => {
     const item = document.createElement("li");
     const button = document.createElement("button");
     button.type = "button";
@@ -105,7 +150,7 @@ async function loadPlans(selectId) {
     item.append(button);
     return item;
   }));
-  const chosen = selectId ?? plans.data[0].id;
+  const chosen = plans.some((p) => p.id === selectId) ? selectId : plans[0].id;
   await showPlan(chosen);
 }
 
@@ -155,20 +200,15 @@ async function showCsp(chosen) {
   const [outline, grids, communes] = await Promise.all([
     getJSON(`/api/csp/${csp.id}`), getJSON(`/api/csp/${csp.id}/grids`), getJSON(`/api/communes?csp=${csp.id}`),
   ]);
-  communeLayer?.remove();
-  communeLayer = L.geoJSON(communes, {
-    style: { color: "#333", weight: 1, dashArray: "4 3", fill: false, interactive: false, className: "commune-line" },
-    onEachFeature: (f, layer) => layer.bindTooltip(esc(f.properties.name), { permanent: false }),
-  }).addTo(map);
-  outlineLayer?.remove();
-  outlineLayer = L.geoJSON(outline, { style: { color: "#1d3557", weight: 3, fill: false, interactive: false, className: "csp-outline" } }).addTo(map);
-  map.fitBounds(outlineLayer.getBounds(), { padding: [20, 20] });
+  territory?.remove();
+  territory = drawTerritory(map, outline, communes);
+  map.fitBounds(territory.outlineLayer.getBounds(), { padding: [20, 20] });
   sectorLayer?.remove();
   $("plan-detail").hidden = true;
   $("resolution").replaceChildren(...grids.data.map((g) => new Option(`Résolution ${g.resolution} — ${fmt.int.format(g.cell_count)} cellules`, g.resolution)));
   $("propose").disabled = !grids.count;
   if (!grids.count) $("form-error").textContent = "Aucune grille pour cette CSP : construisez-la d'abord (psq grid build).";
-  await loadPlans();
+  await loadPlans(Number(new URLSearchParams(location.search).get("plan")) || undefined);
   setStatus("");
   document.body.dataset.ready = "true";
 }
@@ -183,6 +223,11 @@ async function main() {
       } catch (e) { setStatus(`Erreur : ${e.message}`, true); }
     });
     const onError = (e) => setStatus(`Erreur : ${e.message}`, true);
+    $("edit").addEventListener("click", () => startEditing().catch(onError));
+    $("compare").addEventListener("click", () => compare().catch(onError));
+    $("delete").addEventListener("click", () => deletePlan().catch(onError));
+    $("export-format").addEventListener("change", updateExportLinks);
+    $("export-crs").addEventListener("change", updateExportLinks);
     if (!(await bindCspSelect($("csp-select"), showCsp, onError))) {
       setStatus("Aucune circonscription importée.", true);
     }

@@ -1,0 +1,152 @@
+"""Printable A4 sheets: a plan's sector map (inline SVG, drawn from our data: no tiles, no
+script) with its legend and metrics, as HTML, and as PDF or PNG printed by Debian's
+Chromium through Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from markupsafe import Markup, escape
+
+from geo.crs import LAMBERT93
+from geo.errors import UnavailableError
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+A4_CSS_PX = (794, 1123)  # 210 x 297 mm at 96 px per inch
+
+
+def chromium_path() -> str:
+    """The Chromium binary: ``$PSQ_CHROMIUM``, else Debian's ``/usr/bin/chromium``."""
+    return os.environ.get("PSQ_CHROMIUM", "/usr/bin/chromium")
+
+
+def _ring_path(coords: np.ndarray, x0: float, y1: float, scale: float) -> str:
+    xs = (coords[:, 0] - x0) * scale
+    ys = (y1 - coords[:, 1]) * scale
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+    return f"M{points}Z"
+
+
+def _path(geom: shapely.Geometry, x0: float, y1: float, scale: float) -> str:
+    """SVG path data of a (multi)polygon or (multi)line, holes included."""
+    parts: list[str] = []
+    for part in shapely.get_parts(geom):
+        if part.geom_type == "Polygon":
+            rings: Iterable[shapely.Geometry] = [part.exterior, *part.interiors]
+            parts.extend(_ring_path(np.asarray(r.coords), x0, y1, scale) for r in rings)
+        elif part.geom_type in ("LineString", "LinearRing"):
+            parts.append(_ring_path(np.asarray(part.coords), x0, y1, scale).rstrip("Z"))
+    return " ".join(parts)
+
+
+def sector_map_svg(
+    sectors: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    colours: list[str],
+    width: float = 700,
+    height: float = 640,
+) -> Markup:
+    """The sectors (filled, labelled) and commune lines (dashed) in Lambert-93, fitted in
+    ``width`` by ``height`` pixels, with a scale bar."""
+    sectors = sectors.to_crs(LAMBERT93)
+    communes = communes.to_crs(LAMBERT93)
+    x0, y0, x1, y1 = sectors.total_bounds
+    margin = 0.03 * max(x1 - x0, y1 - y0)
+    x0, y0, x1, y1 = x0 - margin, y0 - margin, x1 + margin, y1 + margin
+    scale = min(width / (x1 - x0), height / (y1 - y0))
+    w, h = (x1 - x0) * scale, (y1 - y0) * scale
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0f} {h:.0f}" '
+        f'width="{w:.0f}" height="{h:.0f}" role="img" aria-label="Carte des secteurs">'
+    ]
+    for row in sectors.itertuples():
+        out.append(
+            f'<path d="{_path(row.geometry, x0, y1, scale)}" fill="{colours[int(row.sector)]}" '
+            'fill-opacity="0.55" fill-rule="evenodd" stroke="#222" stroke-width="1.2"/>'
+        )
+    for geom in communes.geometry.boundary:
+        out.append(
+            f'<path d="{_path(geom, x0, y1, scale)}" fill="none" stroke="#333" '
+            'stroke-width="0.6" stroke-dasharray="3 2"/>'
+        )
+    for row in sectors.itertuples():
+        point = row.geometry.representative_point()
+        x, y = (point.x - x0) * scale, (y1 - point.y) * scale
+        out.append(
+            f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" class="label">'
+            f"{escape(row.name)}</text>"
+        )
+    # A scale bar of a round length about a fifth of the map's width.
+    metres = (x1 - x0) / 5
+    bar = 10 ** np.floor(np.log10(metres))
+    bar *= 5 if metres / bar >= 5 else 2 if metres / bar >= 2 else 1
+    bar_px = bar * scale
+    label = f"{bar / 1000:g} km" if bar >= 1000 else f"{bar:g} m"
+    out.append(
+        f'<g transform="translate(12,{h - 14:.0f})"><rect width="{bar_px:.1f}" height="5" '
+        f'fill="#222"/><text x="{bar_px + 6:.1f}" y="6" class="scale">{label}</text></g>'
+    )
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def _launch():  # type: ignore[no-untyped-def]
+    executable = chromium_path()
+    if shutil.which(executable) is None and not os.path.exists(executable):
+        raise UnavailableError(
+            f"Chromium ({executable}) is not installed on this server: print the sheet from "
+            "the browser (Ctrl+P) instead"
+        )
+    from playwright.sync_api import sync_playwright
+
+    return sync_playwright(), executable
+
+
+def print_html(html: str, fmt: str) -> bytes:
+    """Print an A4 page: ``pdf`` (vector, A4 portrait) or ``png`` (A4 at twice the scale)."""
+    manager, executable = _launch()
+    with manager as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(
+                viewport={"width": A4_CSS_PX[0], "height": A4_CSS_PX[1]}, device_scale_factor=2
+            )
+            page.set_content(html, wait_until="load")
+            if fmt == "pdf":
+                return page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+            return page.screenshot(full_page=True, type="png")
+        finally:
+            browser.close()
+
+
+def today_fr() -> str:
+    months = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ]
+    d = date.today()
+    return f"{d.day} {months[d.month - 1]} {d.year}"

@@ -1,0 +1,314 @@
+// Plan editor: paint H3 cells into a target sector (click or drag), lock sectors, undo and
+// redo, re-optimise the unlocked sectors, save the working copy as a new version.
+// Every edit is sent to the server, which checks it and answers with the new metrics.
+import { esc, fmt, getJSON, postJSON, sendJSON } from "./api.js";
+import { STATUS_LABELS, colour, devBar, drawTerritory, pct, violationItems } from "./sectors.js";
+
+const $ = (id) => document.getElementById(id);
+const planId = Number(new URLSearchParams(location.search).get("plan"));
+const statusBox = $("map-status");
+const setStatus = (text, isError = false) => {
+  statusBox.textContent = text;
+  statusBox.hidden = !text;
+  statusBox.classList.toggle("error", isError);
+};
+const showError = (text) => { $("editor-error").textContent = text; };
+
+const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, preferCanvas: true });
+map.setView([46.6, 2.4], 6);
+L.control.scale({ imperial: false }).addTo(map);
+
+let plan = null;          // the working copy (GET /api/plans/{id})
+let state = null;         // its live figures (version, metrics, violations, detached…)
+let target = 0;           // the sector the brush paints into
+let tool = "brush";
+const cells = new Map();  // h3 -> { layer, sector }
+const undoStack = [];
+const redoStack = [];
+let pending = new Map();  // the stroke being painted: h3 -> target sector
+let painting = false;
+let queue = Promise.resolve();  // edits are sent one after the other
+let detachedShown = new Set();
+
+const locked = (sector) => state.locked_sectors.includes(sector);
+
+function cellStyle(h3) {
+  const cell = cells.get(h3);
+  const sector = pending.get(h3) ?? cell.sector;
+  const detached = detachedShown.has(h3);
+  return {
+    fillColor: colour(sector),
+    fillOpacity: locked(sector) ? 0.25 : (pending.has(h3) ? 0.9 : 0.6),
+    color: detached ? "#c0392b" : "#ffffff",
+    weight: detached ? 3 : 0.4,
+    opacity: detached ? 1 : 0.6,
+  };
+}
+
+function restyle(h3s) {
+  for (const h3 of h3s) cells.get(h3)?.layer.setStyle(cellStyle(h3));
+}
+
+function renderState() {
+  const m = state.metrics;
+  const tolerance = plan.parameters.tolerance ?? 0.05;
+  $("editor-sectors").tBodies[0].innerHTML = m.sectors.map((s) => {
+    const isLocked = locked(s.sector);
+    return `<tr data-sector="${s.sector}" class="${isLocked ? "locked" : ""}">` +
+      `<td><input type="radio" name="target" value="${s.sector}" id="target-${s.sector}" ${s.sector === target ? "checked" : ""} ${isLocked ? "disabled" : ""}` +
+      ` aria-label="Peindre dans ${esc(s.name)}"></td>` +
+      `<td><label for="target-${s.sector}"><span class="swatch" style="background:${colour(s.sector)}"></span>${esc(s.name)}</label>` +
+      `<small>${fmt.int.format(s.workload)} · ${fmt.int.format(s.unit_count)} cellules${s.components > 1 ? ` · <strong class="error-text">${s.components} morceaux</strong>` : ""}</small></td>` +
+      `<td>${devBar(s.deviation, tolerance)}</td>` +
+      `<td><button type="button" class="lock" data-sector="${s.sector}" aria-pressed="${isLocked}" title="${isLocked ? "Déverrouiller" : "Verrouiller"} ${esc(s.name)}">${isLocked ? "🔒" : "🔓"}</button></td></tr>`;
+  }).join("");
+  const split = Object.keys(m.split_communes ?? {}).length;
+  const pieces = m.sectors.filter((s) => s.components > 1).length;
+  const stats = [
+    ["Écart maximal", `${pct(m.max_deviation).replace("+", "")} (±${fmt.dec1.format(tolerance * 100)} %)`, m.max_deviation > tolerance + 1e-9],
+    ["Compacité moyenne", fmt.dec2.format(m.mean_polsby_popper), false],
+    ["Communes coupées", fmt.int.format(split), false],
+    ["Barrières traversées", fmt.int.format(m.barrier_edges_inside), false],
+    ["Secteurs discontinus", fmt.int.format(pieces), pieces > 0],
+    ["Version", fmt.int.format(state.version), false],
+  ];
+  $("editor-metrics").innerHTML = stats.map(([label, value, bad]) =>
+    `<div${bad ? ' class="bad"' : ""}><dt>${label}</dt><dd>${value}</dd></div>`).join("");
+  $("editor-violations").innerHTML = violationItems(state.violations);
+  const before = detachedShown;
+  detachedShown = new Set(state.detached);
+  restyle(new Set([...before, ...detachedShown]));
+  $("undo").disabled = !undoStack.length;
+  $("redo").disabled = !redoStack.length;
+  document.body.dataset.version = String(state.version);
+}
+
+// Send one edit (cells -> sectors); kind says which history stack it belongs to.
+function sendEdit(assignments, kind) {
+  queue = queue.then(async () => {
+    $("save-state").textContent = "Enregistrement…";
+    try {
+      const result = await postJSON(`/api/plans/${planId}/edits`, { version: state.version, assignments });
+      for (const [h3, sector] of Object.entries(result.moved)) cells.get(h3).sector = sector;
+      const touched = Object.keys(assignments);
+      for (const h3 of touched) pending.delete(h3);
+      state = result;
+      if (Object.keys(result.moved).length) {
+        const entry = { moved: result.moved, previous: result.previous };
+        if (kind === "undo") redoStack.push(entry);
+        else {
+          undoStack.push(entry);
+          if (kind === "edit") redoStack.length = 0;
+        }
+      }
+      restyle(touched);
+      renderState();
+      showError("");
+      $("save-state").textContent = `Modifications enregistrées dans la copie de travail (version ${state.version}).`;
+    } catch (e) {
+      const touched = Object.keys(assignments);
+      for (const h3 of touched) pending.delete(h3);
+      restyle(touched);
+      $("save-state").textContent = "";
+      showError(e.status === 409
+        ? "Cette copie de travail a été modifiée par quelqu'un d'autre entre-temps : rechargez la page pour repartir de sa dernière version."
+        : `Modification refusée : ${e.message}`);
+      if (kind === "undo" || kind === "redo") renderState();
+    }
+  });
+  return queue;
+}
+
+function paint(h3) {
+  const cell = cells.get(h3);
+  if (!cell || pending.has(h3) || cell.sector === target) return;
+  if (locked(cell.sector)) {
+    showError(`Ce secteur est verrouillé : déverrouillez-le pour en retirer des cellules.`);
+    return;
+  }
+  pending.set(h3, target);
+  restyle([h3]);
+}
+
+function endStroke() {
+  if (!painting) return;
+  painting = false;
+  if (!pending.size) return;
+  const assignments = Object.fromEntries(pending);
+  sendEdit(assignments, "edit");
+}
+
+function setTool(name) {
+  tool = name;
+  $("tool-brush").setAttribute("aria-pressed", String(name === "brush"));
+  $("tool-pan").setAttribute("aria-pressed", String(name === "pan"));
+  if (name === "brush") map.dragging.disable(); else map.dragging.enable();
+  $("map").classList.toggle("brush", name === "brush");
+}
+
+function undo() {
+  const entry = undoStack.pop();
+  if (entry) sendEdit(entry.previous, "undo");
+  renderState();
+}
+
+function redo() {
+  const entry = redoStack.pop();
+  if (entry) sendEdit(entry.moved, "redo");
+  renderState();
+}
+
+async function setLock(sector, on) {
+  const sectors = new Set(state.locked_sectors);
+  if (on) sectors.add(sector); else sectors.delete(sector);
+  try {
+    const result = await sendJSON("PUT", `/api/plans/${planId}/locks`, { version: state.version, sectors: [...sectors] });
+    state = result;
+    if (locked(target)) target = state.metrics.sectors.find((s) => !locked(s.sector))?.sector ?? target;
+    restyle(cells.keys());
+    renderState();
+  } catch (e) {
+    showError(e.status === 409 ? "Copie modifiée par quelqu'un d'autre : rechargez la page." : `Verrou refusé : ${e.message}`);
+  }
+}
+
+async function loadCells() {
+  const features = await getJSON(`/api/plans/${planId}/cells`);
+  cells.clear();
+  L.geoJSON(features, {
+    renderer: L.canvas({ padding: 0.5, tolerance: 0 }),
+    style: () => ({}),
+    onEachFeature: (f, layer) => {
+      const h3 = f.properties.h3;
+      cells.set(h3, { layer, sector: f.properties.sector });
+      layer.on("mousedown", (e) => {
+        if (tool !== "brush") return;
+        L.DomEvent.preventDefault(e.originalEvent);
+        painting = true;
+        paint(h3);
+      });
+      layer.on("mouseover", () => { if (painting) paint(h3); });
+      layer.bindTooltip(() => {
+        const cell = cells.get(h3);
+        const sector = state.metrics.sectors[cell.sector];
+        return `${esc(sector.name)}<br><small>Cellule ${h3} · charge ${fmt.dec1.format(f.properties.workload)} · commune ${esc(f.properties.commune ?? "—")}</small>`;
+      }, { sticky: true });
+    },
+  }).addTo(cellLayerGroup);
+  restyle(cells.keys());
+}
+
+const cellLayerGroup = L.layerGroup().addTo(map);
+let territory = null;
+
+async function reoptimise() {
+  $("reoptimise").disabled = true;
+  $("job").hidden = false;
+  try {
+    await queue;
+    let job = await postJSON(`/api/plans/${planId}/reoptimise`, { version: state.version });
+    while (job.status === "queued" || job.status === "running") {
+      $("job-progress").value = job.progress;
+      $("job-stage").textContent = `Ré-optimisation… ${Math.round(job.progress * 100)} %`;
+      await new Promise((r) => setTimeout(r, 300));
+      job = await getJSON(`/api/jobs/${job.id}`);
+    }
+    if (job.status === "failed") throw new Error(job.error);
+    $("job-stage").textContent = "Secteurs non verrouillés ré-optimisés.";
+    cellLayerGroup.clearLayers();
+    undoStack.length = 0;
+    redoStack.length = 0;
+    await loadCells();
+    state = await getJSON(`/api/plans/${planId}/editor`);
+    renderState();
+  } catch (e) {
+    $("job-stage").textContent = "";
+    showError(`Ré-optimisation impossible : ${e.message}`);
+  } finally {
+    $("reoptimise").disabled = false;
+  }
+}
+
+async function save(event) {
+  event.preventDefault();
+  await queue;
+  const form = new FormData($("save-form"));
+  try {
+    const saved = await postJSON(`/api/plans/${planId}/save`, {
+      version: state.version, comment: String(form.get("comment")), name: String(form.get("name") || "") || null,
+    });
+    location.href = `/secteurs?csp=${plan.csp_id}&plan=${saved.id}`;
+  } catch (e) {
+    showError(`Enregistrement impossible : ${e.message}`);
+  }
+}
+
+async function discard() {
+  if (!confirm("Abandonner toutes les modifications de cette copie de travail ?")) return;
+  try {
+    await queue;
+    await sendJSON("DELETE", `/api/plans/${planId}`);
+    location.href = `/secteurs?csp=${plan.csp_id}${plan.parent_id ? `&plan=${plan.parent_id}` : ""}`;
+  } catch (e) {
+    showError(`Abandon impossible : ${e.message}`);
+  }
+}
+
+function bindControls() {
+  $("tool-brush").addEventListener("click", () => setTool("brush"));
+  $("tool-pan").addEventListener("click", () => setTool("pan"));
+  $("undo").addEventListener("click", undo);
+  $("redo").addEventListener("click", redo);
+  $("reoptimise").addEventListener("click", reoptimise);
+  $("save-form").addEventListener("submit", save);
+  $("discard").addEventListener("click", discard);
+  document.addEventListener("mouseup", endStroke);
+  map.on("mouseout", endStroke);
+  document.addEventListener("keydown", (e) => {
+    if (!(e.ctrlKey || e.metaKey) || e.target.matches("input, textarea")) return;
+    if (e.key === "z" && !e.shiftKey) { e.preventDefault(); undo(); }
+    if (e.key === "y" || (e.key === "z" && e.shiftKey)) { e.preventDefault(); redo(); }
+  });
+  $("editor-sectors").addEventListener("change", (e) => {
+    if (e.target.name === "target") target = Number(e.target.value);
+  });
+  $("editor-sectors").addEventListener("click", (e) => {
+    const button = e.target.closest("button.lock");
+    if (button) setLock(Number(button.dataset.sector), button.getAttribute("aria-pressed") !== "true");
+  });
+}
+
+async function main() {
+  try {
+    if (!planId) throw new Error("aucun plan indiqué (paramètre ?plan=)");
+    plan = await getJSON(`/api/plans/${planId}`);
+    $("back").href = `/secteurs?csp=${plan.csp_id}&plan=${plan.parent_id ?? plan.id}`;
+    if (plan.status !== "editing") {
+      setStatus(`Ce plan est « ${STATUS_LABELS[plan.status]} » : on ne modifie qu'une copie de travail (bouton « Modifier » de la page Secteurs).`, true);
+      return;
+    }
+    $("plan-title").textContent = plan.name;
+    const parent = plan.parent_id ? await getJSON(`/api/plans/${plan.parent_id}`).catch(() => null) : null;
+    $("plan-origin").textContent = parent
+      ? `Copie de travail de « ${parent.name} » (${STATUS_LABELS[parent.status].toLowerCase()}), qui reste inchangé.`
+      : "Copie de travail.";
+    const [outline, communes] = await Promise.all([
+      getJSON(`/api/csp/${plan.csp_id}`), getJSON(`/api/communes?csp=${plan.csp_id}`),
+    ]);
+    state = await getJSON(`/api/plans/${planId}/editor`);
+    target = state.metrics.sectors.find((s) => !locked(s.sector))?.sector ?? 0;
+    await loadCells();
+    territory = drawTerritory(map, outline, communes);
+    map.fitBounds(territory.outlineLayer.getBounds(), { padding: [10, 10] });
+    bindControls();
+    setTool("brush");
+    renderState();
+    setStatus("");
+    window.psqEditor = { map, cells };  // a handle for the browser tests
+    document.body.dataset.ready = "true";
+  } catch (e) {
+    setStatus(`Impossible de charger l'éditeur : ${e.message}`, true);
+  }
+}
+
+main();

@@ -1,0 +1,52 @@
+// What the sector pages share: sector colours, plan labels, deviation bars, the CSP's
+// outline and commune lines drawn on a map without tiles.
+import { esc, fmt } from "./api.js";
+
+const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
+  "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#17becf"];
+export const STATUS_LABELS = { adopted: "Adopté", draft: "Brouillon", archived: "Archivé", editing: "En cours de modification" };
+export const ORIGIN_LABELS = { engine: "proposition", communes: "communes entières", import: "importé", edit: "modifié à la main" };
+
+export const colour = (sector) => PALETTE[sector % PALETTE.length];
+export const pct = (v) => (v == null ? "—" : fmt.pct1.format(v));
+
+// A bar from -scale to +scale with the tolerance band in green and the sector's mark.
+export function devBar(deviation, tolerance) {
+  const scale = Math.max(0.25, tolerance * 3, Math.abs(deviation) * 1.1);
+  const x = (d) => 50 + (d / scale) * 50;
+  const out = Math.abs(deviation) > tolerance + 1e-9;
+  return `<span class="devbar" aria-hidden="true"><span class="band" style="left:${x(-tolerance)}%;right:${100 - x(tolerance)}%"></span>` +
+    `<span class="mark${out ? " out" : ""}" style="left:calc(${Math.min(100, Math.max(0, x(deviation)))}% - 1px)"></span></span>${pct(deviation)}`;
+}
+
+// One line summing a plan's metrics up, in French.
+export function metricsSummary(m, tolerance) {
+  const split = Object.entries(m.split_communes ?? {}).map(([c, n]) => `${c} (${n} secteurs)`).join(", ") || "aucune";
+  return `${m.k} secteurs · écart maximal ${pct(m.max_deviation).replace("+", "")} ` +
+    `(tolérance ±${fmt.dec1.format(tolerance * 100)} %) · compacité moyenne ${fmt.dec2.format(m.mean_polsby_popper)} · ` +
+    `${m.contiguous ? "tous contigus" : "secteur(s) non contigu(s)"} · communes coupées : ${split} · ` +
+    `contiguïtés traversant une barrière : ${m.barrier_edges_inside}`;
+}
+
+// The CSP outline and its commune lines, drawn from our data (no tiles needed).
+// SVG, never canvas: lines that do not catch the mouse, so cells under them can be painted.
+export function drawTerritory(map, outline, communes) {
+  const renderer = L.svg();
+  const communeLayer = L.geoJSON(communes, {
+    renderer, interactive: false,
+    style: { color: "#333", weight: 1, dashArray: "4 3", fill: false, className: "commune-line" },
+  }).addTo(map);
+  const outlineLayer = L.geoJSON(outline, {
+    renderer, interactive: false,
+    style: { color: "#1d3557", weight: 3, fill: false, className: "csp-outline" },
+  }).addTo(map);
+  return { communeLayer, outlineLayer, remove() { communeLayer.remove(); outlineLayer.remove(); },
+    bringToFront() { communeLayer.bringToFront(); outlineLayer.bringToFront(); } };
+}
+
+export function violationItems(violations, notes = []) {
+  return [
+    ...violations.map((v) => `<li class="violation">Contrainte non respectée — ${esc(v.message)}</li>`),
+    ...notes.map((n) => `<li>${esc(n)}</li>`),
+  ].join("");
+}
