@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.api.plan_jobs import propose, wait_for_job
+from tests.plan_helpers import border_cells, propose, wait_for_job
 
 
 @pytest.fixture
@@ -32,19 +32,6 @@ def working_copy(client: TestClient, plan_id: int) -> dict[str, Any]:
 def sectors_of(client: TestClient, plan_id: int) -> dict[str, int]:
     cells = client.get(f"/api/plans/{plan_id}/cells").json()["features"]
     return {c["properties"]["h3"]: c["properties"]["sector"] for c in cells}
-
-
-def border_cells(sectors: dict[str, int], n: int) -> tuple[list[str], int, int]:
-    """``n`` cells of a sector that touch another sector (H3 neighbours), on the longest
-    border between two sectors: the cells, their sector and the other one."""
-    borders: dict[tuple[int, int], list[str]] = defaultdict(list)
-    for cell, s in sorted(sectors.items()):
-        others = {sectors[nb] for nb in h3.grid_ring(cell, 1) if sectors.get(nb, s) != s}
-        for t in sorted(others):
-            borders[s, t].append(cell)
-    (source, target), cells = max(borders.items(), key=lambda item: len(item[1]))
-    assert len(cells) >= n
-    return cells[:n], source, target
 
 
 def edit(client: TestClient, plan_id: int, version: int, assignments: dict[str, int]) -> Any:

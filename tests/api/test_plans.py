@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.api.plan_jobs import propose, run_job
+from tests.plan_helpers import propose, run_job
 
 
 def test_proposal_is_a_valid_partition(client: TestClient, csp_id: int, engine: Engine) -> None:

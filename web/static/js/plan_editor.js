@@ -60,7 +60,7 @@ function renderState() {
       `<td><label for="target-${s.sector}"><span class="swatch" style="background:${colour(s.sector)}"></span>${esc(s.name)}</label>` +
       `<small>${fmt.int.format(s.workload)} · ${fmt.int.format(s.unit_count)} cellules${s.components > 1 ? ` · <strong class="error-text">${s.components} morceaux</strong>` : ""}</small></td>` +
       `<td>${devBar(s.deviation, tolerance)}</td>` +
-      `<td><button type="button" class="lock" data-sector="${s.sector}" aria-pressed="${isLocked}" title="${isLocked ? "Déverrouiller" : "Verrouiller"} ${esc(s.name)}">${isLocked ? "🔒" : "🔓"}</button></td></tr>`;
+      `<td><button type="button" class="lock" data-sector="${s.sector}" aria-pressed="${isLocked}" title="${isLocked ? "Déverrouiller" : "Verrouiller"} ${esc(s.name)}">${isLocked ? "Verrouillé" : "Libre"}</button></td></tr>`;
   }).join("");
   const split = Object.keys(m.split_communes ?? {}).length;
   const pieces = m.sectors.filter((s) => s.components > 1).length;
@@ -83,41 +83,56 @@ function renderState() {
   document.body.dataset.version = String(state.version);
 }
 
-// Send one edit (cells -> sectors); kind says which history stack it belongs to.
-function sendEdit(assignments, kind) {
-  queue = queue.then(async () => {
+// Send one edit (cells -> sectors), after the edits already sent; resolves to the
+// server's result, or null when the edit was refused (the map is then put back).
+function sendEdit(assignments) {
+  const done = queue.then(async () => {
     $("save-state").textContent = "Enregistrement…";
+    const touched = Object.keys(assignments);
     try {
       const result = await postJSON(`/api/plans/${planId}/edits`, { version: state.version, assignments });
       for (const [h3, sector] of Object.entries(result.moved)) cells.get(h3).sector = sector;
-      const touched = Object.keys(assignments);
-      for (const h3 of touched) pending.delete(h3);
       state = result;
-      if (Object.keys(result.moved).length) {
-        const entry = { moved: result.moved, previous: result.previous };
-        if (kind === "undo") redoStack.push(entry);
-        else {
-          undoStack.push(entry);
-          if (kind === "edit") redoStack.length = 0;
-        }
-      }
-      restyle(touched);
-      renderState();
       showError("");
       $("save-state").textContent = `Modifications enregistrées dans la copie de travail (version ${state.version}).`;
+      return result;
     } catch (e) {
-      const touched = Object.keys(assignments);
-      for (const h3 of touched) pending.delete(h3);
-      restyle(touched);
       $("save-state").textContent = "";
       showError(e.status === 409
         ? "Cette copie de travail a été modifiée par quelqu'un d'autre entre-temps : rechargez la page pour repartir de sa dernière version."
         : `Modification refusée : ${e.message}`);
-      if (kind === "undo" || kind === "redo") renderState();
+      return null;
+    } finally {
+      for (const h3 of touched) pending.delete(h3);
+      restyle(touched);
     }
   });
-  return queue;
+  queue = done;
+  return done;
 }
+
+async function edit(assignments) {
+  const result = await sendEdit(assignments);
+  if (result && Object.keys(result.moved).length) {
+    undoStack.push({ moved: result.moved, previous: result.previous });
+    redoStack.length = 0;
+  }
+  renderState();
+}
+
+// Undo sends an edit's previous sectors, redo the edit again; each moves the edit from
+// one history stack to the other once the server has accepted it.
+async function replay(from, to, field) {
+  const entry = from.pop();
+  if (!entry) return;
+  renderState();
+  const result = await sendEdit(entry[field]);
+  (result ? to : from).push(entry);
+  renderState();
+}
+
+const undo = () => replay(undoStack, redoStack, "previous");
+const redo = () => replay(redoStack, undoStack, "moved");
 
 function paint(h3) {
   const cell = cells.get(h3);
@@ -133,9 +148,9 @@ function paint(h3) {
 function endStroke() {
   if (!painting) return;
   painting = false;
+  lastPoint = null;
   if (!pending.size) return;
-  const assignments = Object.fromEntries(pending);
-  sendEdit(assignments, "edit");
+  edit(Object.fromEntries(pending));
 }
 
 function setTool(name) {
@@ -144,18 +159,6 @@ function setTool(name) {
   $("tool-pan").setAttribute("aria-pressed", String(name === "pan"));
   if (name === "brush") map.dragging.disable(); else map.dragging.enable();
   $("map").classList.toggle("brush", name === "brush");
-}
-
-function undo() {
-  const entry = undoStack.pop();
-  if (entry) sendEdit(entry.previous, "undo");
-  renderState();
-}
-
-function redo() {
-  const entry = redoStack.pop();
-  if (entry) sendEdit(entry.moved, "redo");
-  renderState();
 }
 
 async function setLock(sector, on) {
@@ -172,22 +175,57 @@ async function setLock(sector, on) {
   }
 }
 
+// Hit-testing our own cells (not Leaflet's hover events, which are throttled): a fast
+// drag still paints every cell under the pointer's path.
+const cellIndex = [];  // { h3, bounds, rings }
+
+function insideRing(x, y, ring) {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = [ring[i].lng, ring[i].lat];
+    const [xj, yj] = [ring[j].lng, ring[j].lat];
+    if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+function cellAt(latlng) {
+  for (const cell of cellIndex) {
+    if (!cell.bounds.contains(latlng)) continue;
+    // a polygon's rings: outer then holes; a point inside an odd number of them is inside
+    for (const polygon of cell.rings) {
+      const hits = polygon.filter((ring) => insideRing(latlng.lng, latlng.lat, ring)).length;
+      if (hits % 2 === 1) return cell.h3;
+    }
+  }
+  return null;
+}
+
+let lastPoint = null;
+
+function paintAlong(point) {
+  const from = lastPoint ?? point;
+  const steps = Math.max(1, Math.ceil(from.distanceTo(point) / 4));
+  for (let i = 1; i <= steps; i++) {
+    const h3 = cellAt(map.containerPointToLatLng(from.add(point.subtract(from).multiplyBy(i / steps))));
+    if (h3) paint(h3);
+  }
+  lastPoint = point;
+}
+
 async function loadCells() {
   const features = await getJSON(`/api/plans/${planId}/cells`);
   cells.clear();
+  cellIndex.length = 0;
   L.geoJSON(features, {
     renderer: L.canvas({ padding: 0.5, tolerance: 0 }),
     style: () => ({}),
     onEachFeature: (f, layer) => {
       const h3 = f.properties.h3;
       cells.set(h3, { layer, sector: f.properties.sector });
-      layer.on("mousedown", (e) => {
-        if (tool !== "brush") return;
-        L.DomEvent.preventDefault(e.originalEvent);
-        painting = true;
-        paint(h3);
-      });
-      layer.on("mouseover", () => { if (painting) paint(h3); });
+      const latlngs = layer.getLatLngs();
+      const polygons = Array.isArray(latlngs[0][0]) ? latlngs : [latlngs];  // multi or single
+      cellIndex.push({ h3, bounds: layer.getBounds(), rings: polygons });
       layer.bindTooltip(() => {
         const cell = cells.get(h3);
         const sector = state.metrics.sectors[cell.sector];
@@ -262,10 +300,19 @@ function bindControls() {
   $("reoptimise").addEventListener("click", reoptimise);
   $("save-form").addEventListener("submit", save);
   $("discard").addEventListener("click", discard);
+  map.on("mousedown", (e) => {
+    if (tool !== "brush" || e.originalEvent.button !== 0) return;
+    painting = true;
+    lastPoint = null;
+    paintAlong(e.containerPoint);
+  });
+  map.on("mousemove", (e) => { if (painting) paintAlong(e.containerPoint); });
   document.addEventListener("mouseup", endStroke);
-  map.on("mouseout", endStroke);
+  // not map.on("mouseout"): layers' mouseout events bubble to the map at every cell
+  map.getContainer().addEventListener("mouseleave", endStroke);
   document.addEventListener("keydown", (e) => {
-    if (!(e.ctrlKey || e.metaKey) || e.target.matches("input, textarea")) return;
+    // leave Ctrl+Z to text fields (the comment…), not to radio buttons
+    if (!(e.ctrlKey || e.metaKey) || e.target.matches("textarea, input:not([type=radio])")) return;
     if (e.key === "z" && !e.shiftKey) { e.preventDefault(); undo(); }
     if (e.key === "y" || (e.key === "z" && e.shiftKey)) { e.preventDefault(); redo(); }
   });
