@@ -36,7 +36,7 @@ from api.services import (
 from geo.errors import InvalidInputError, PsqError
 from geo.export import FORMATS, format_for_path, write_layer
 from geo.layers import LayerKind
-from geo.metrics import sector_layer
+from geo.metrics import french_percent, sector_layer
 from geo.plan import SectorPlan
 from geo.territory import read_communes, read_vector
 
@@ -324,12 +324,6 @@ def _write_plan(plan: SectorPlan, out: Path | None, metrics_json: Path | None) -
         console.print(f"Indicateurs écrits dans {metrics_json}")
 
 
-def _percent(value: float, sign: bool = False) -> str:
-    """French percentage: ``+4,9 %``."""
-    text = f"{value * 100:{'+' if sign else ''}.1f}".replace(".", ",")
-    return f"{text} %"
-
-
 def _print_plan(plan: SectorPlan) -> None:
     m = plan.metrics
     table = Table(title=f"{plan.k} secteurs")
@@ -339,7 +333,7 @@ def _print_plan(plan: SectorPlan) -> None:
         table.add_row(
             s.name,
             f"{s.workload:,.0f}".replace(",", " "),
-            _percent(s.deviation, sign=True),
+            french_percent(s.deviation, sign=True),
             f"{s.polsby_popper:.2f}".replace(".", ","),
             str(s.unit_count),
         )
@@ -347,7 +341,7 @@ def _print_plan(plan: SectorPlan) -> None:
     split = ", ".join(f"{c} ({n})" for c, n in m.split_communes.items()) or "aucune"
     compactness = f"{m.mean_polsby_popper:.2f}".replace(".", ",")
     console.print(
-        f"Écart maximal {_percent(m.max_deviation)} · Polsby-Popper moyen {compactness} · "
+        f"Écart maximal {french_percent(m.max_deviation)} · Polsby-Popper moyen {compactness} · "
         f"contigu : {'oui' if m.contiguous else 'non'} · communes coupées : {split} · "
         f"arêtes franchissant une barrière : {m.barrier_edges_inside}"
     )

@@ -172,6 +172,26 @@ def violations(plan: SectorPlan, tolerance: float, whole: Collection[str] = ()) 
     )
 
 
+def french_number(value: float, decimals: int = 0) -> str:
+    """``12 345,6``: French digit grouping (narrow no-break space) and decimal comma.
+
+    >>> french_number(18743.2)
+    '18\u202f743'
+    """
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def french_percent(value: float, sign: bool = False) -> str:
+    """``+4,9 %`` (with ``sign``) or ``4,9 %``, as French typography writes them.
+
+    >>> french_percent(-0.094, sign=True)
+    '-9,4\u202f%'
+    """
+    text = f"{value * 100:{'+' if sign else ''}.1f}".replace(".", ",")
+    return f"{text}\u202f%"
+
+
 def constraint_violations(
     *,
     names: Sequence[str],
@@ -189,8 +209,9 @@ def constraint_violations(
             out.append(
                 Violation(
                     "balance",
-                    f"{names[s]} : charge {workloads[s]:.0f}, à {d:+.1%} de la "
-                    f"moyenne, hors de la tolérance de ±{tolerance:.1%}",
+                    f"{names[s]} : charge {french_number(workloads[s])}, à "
+                    f"{french_percent(d, sign=True)} de la moyenne, hors de la tolérance de "
+                    f"±{french_percent(tolerance)}",
                     sector=s,
                     value=float(d),
                     limit=tolerance,

@@ -18,6 +18,7 @@ from api.deps import DbId, SessionDep
 from api.repositories.communes import list_communes
 from api.repositories.csp import get_csp
 from api.repositories.plans import get_plan, plan_sector_layer
+from geo.metrics import french_number, french_percent
 from web.printing import print_html, sector_map_svg, today_fr
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -94,15 +95,9 @@ def _plan_sheet(session: Session, plan_id: int) -> str:
         notes=plan.notes,
         split_text=", ".join(f"{c} ({n} secteurs)" for c, n in split.items()) or "aucune",
         today=today_fr(),
-        pct=_pct,
-        num=lambda v: f"{v:,.0f}".replace(",", "\u202f"),
+        pct=french_percent,
+        num=french_number,
     )
-
-
-def _pct(value: float, sign: bool = False) -> str:
-    """French percentage: ``4,9 %``, or ``+4,9 %`` with ``sign``."""
-    text = f"{value * 100:+.1f}" if sign else f"{abs(value) * 100:.1f}"
-    return text.replace(".", ",") + "\u202f%"
 
 
 @router.get("/secteurs/{plan_id}/impression", response_class=HTMLResponse)

@@ -91,8 +91,12 @@ function sendEdit(assignments) {
     const touched = Object.keys(assignments);
     try {
       const result = await postJSON(`/api/plans/${planId}/edits`, { version: state.version, assignments });
-      for (const [h3, sector] of Object.entries(result.moved)) cells.get(h3).sector = sector;
       state = result;
+      for (const [h3, sector] of Object.entries(result.moved)) {
+        const cell = cells.get(h3);
+        cell.sector = sector;
+        if (cell.layer.isTooltipOpen()) cell.layer.setTooltipContent(cell.tooltip());
+      }
       showError("");
       $("save-state").textContent = `Modifications enregistrées dans la copie de travail (version ${state.version}).`;
       return result;
@@ -226,11 +230,10 @@ async function loadCells() {
       const latlngs = layer.getLatLngs();
       const polygons = Array.isArray(latlngs[0][0]) ? latlngs : [latlngs];  // multi or single
       cellIndex.push({ h3, bounds: layer.getBounds(), rings: polygons });
-      layer.bindTooltip(() => {
-        const cell = cells.get(h3);
-        const sector = state.metrics.sectors[cell.sector];
-        return `${esc(sector.name)}<br><small>Cellule ${h3} · charge ${fmt.dec1.format(f.properties.workload)} · commune ${esc(f.properties.commune ?? "—")}</small>`;
-      }, { sticky: true });
+      const tooltip = () => `${esc(state.metrics.sectors[cells.get(h3).sector].name)}<br><small>Cellule ${h3} · ` +
+        `charge ${fmt.dec1.format(f.properties.workload)} · commune ${esc(f.properties.commune ?? "—")}</small>`;
+      cells.get(h3).tooltip = tooltip;
+      layer.bindTooltip(tooltip, { sticky: true });
     },
   }).addTo(cellLayerGroup);
   restyle(cells.keys());
