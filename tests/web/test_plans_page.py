@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import geopandas as gpd
 import pytest
+from shapely.geometry import box
 
 pytestmark = pytest.mark.browser
 
@@ -51,5 +53,53 @@ def test_propose_show_and_adopt_a_plan(browser, live_server: str, artifacts: Pat
 
     hosts = {urlsplit(u).netloc for u in requested if not u.startswith("data:")}
     assert hosts == {urlsplit(live_server).netloc}, requested
+    assert errors == []
+    page.close()
+
+
+def test_import_existing_sectors_and_propose_with_weights(  # type: ignore[no-untyped-def]
+    browser, live_server: str, tmp_path: Path
+) -> None:
+    """Today's sectors (here: the CSP cut in two by a meridian) are uploaded and scored
+    beside a proposal made with other workload weights."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(live_server + "/secteurs")
+    page.wait_for_selector("body[data-ready=true]", timeout=15_000)
+    assert page.input_value("#w-poor") == "2"  # the grid's weights are the defaults
+    assert page.locator("#station-seeds").is_disabled()  # no point layer in the demo
+
+    csp_id = page.request.get(f"{live_server}/api/csp").json()["data"][0]["id"]
+    outline = gpd.GeoDataFrame.from_features(
+        page.request.get(f"{live_server}/api/csp/{csp_id}").json(), crs=4326
+    ).union_all()
+    x0, y0, x1, y1 = outline.bounds
+    middle = (x0 + x1) / 2
+    halves = [box(x0 - 1, y0 - 1, middle, y1 + 1), box(middle, y0 - 1, x1 + 1, y1 + 1)]
+    layer = gpd.GeoDataFrame(
+        {"nom": ["Ouest", "Est"]}, geometry=[outline.intersection(h) for h in halves], crs=4326
+    )
+    path = tmp_path / "secteurs_actuels.geojson"
+    layer.to_file(path)
+
+    page.set_input_files("#import-file", str(path))
+    page.fill("#import-name", "Secteurs actuels")
+    page.click("#import")
+    page.wait_for_function(
+        "document.querySelector('#plan-title').textContent.includes('Secteurs actuels')"
+    )
+    assert page.locator("#sector-table tbody tr").count() == 2
+    assert "importé" in page.locator("#plan-list").inner_text()
+
+    page.fill("#k", "2")
+    page.fill("#w-poor", "0")
+    page.click("#propose")
+    page.wait_for_function(
+        "document.querySelectorAll('#plan-list li').length === 2", timeout=60_000
+    )
+    plans = page.request.get(f"{live_server}/api/csp/{csp_id}/plans").json()["data"]
+    proposal = next(p for p in plans if p["origin"] == "engine")
+    assert proposal["parameters"]["weights"]["poor_households"] == 0
     assert errors == []
     page.close()

@@ -14,6 +14,11 @@ export async function sendJSON(method, path, body) {
 
 export const postJSON = (path, body) => sendJSON("POST", path, body);
 
+// A multipart form (file uploads); the answer is JSON.
+export async function postForm(path, form) {
+  return checked(await fetch(path, { method: "POST", headers: { Accept: "application/json" }, body: form }));
+}
+
 async function checked(response) {
   if (!response.ok) {
     let detail = response.statusText;

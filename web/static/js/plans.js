@@ -1,6 +1,6 @@
 // Sector plans page: list a CSP's plans, launch a proposal and follow its job,
 // show a plan's sectors on the map (no tiles) with their metrics, adopt a plan.
-import { bindCspSelect, esc, fmt, getJSON, postJSON, sendJSON } from "./api.js";
+import { bindCspSelect, esc, fmt, getJSON, postForm, postJSON, sendJSON } from "./api.js";
 import { ORIGIN_LABELS, STATUS_LABELS, colour, devBar, drawTerritory, metricsSummary, pct, violationItems } from "./sectors.js";
 
 const STAGE_LABELS = {
@@ -9,6 +9,7 @@ const STAGE_LABELS = {
 };
 
 const $ = (id) => document.getElementById(id);
+const STATION_TYPES = ["commissariat", "bureau de police", "hôtel de police"];
 const statusBox = $("map-status");
 const setStatus = (text, isError = false) => {
   statusBox.textContent = text;
@@ -181,6 +182,8 @@ async function propose(event) {
     method: form.get("method"),
     resolution: Number(form.get("resolution")),
     seed: Number(form.get("seed")),
+    weights: Object.fromEntries(["population", "poor_households", "social_housing"].map((v) => [v, Number(form.get(v))])),
+    seed_point_types: form.get("station_seeds") ? STATION_TYPES : [],
   };
   $("propose").disabled = true;
   try {
@@ -194,12 +197,38 @@ async function propose(event) {
   }
 }
 
+async function importPlan(event) {
+  event.preventDefault();
+  $("import-error").textContent = "";
+  const form = new FormData($("import-form"));
+  form.set("resolution", $("resolution").value);
+  $("import").disabled = true;
+  try {
+    const plan = await postForm(`/api/csp/${csp.id}/plans/import`, form);
+    await loadPlans(plan.id);
+  } catch (e) {
+    $("import-error").textContent = `Import impossible : ${e.message}`;
+  } finally {
+    $("import").disabled = false;
+  }
+}
+
 async function showCsp(chosen) {
   csp = chosen;
   setStatus("Chargement…");
-  const [outline, grids, communes] = await Promise.all([
+  const [outline, grids, communes, layers] = await Promise.all([
     getJSON(`/api/csp/${csp.id}`), getJSON(`/api/csp/${csp.id}/grids`), getJSON(`/api/communes?csp=${csp.id}`),
+    getJSON(`/api/csp/${csp.id}/layers`),
   ]);
+  // The grid's workload weights are the defaults of a new proposal.
+  const weights = grids.data[0]?.parameters?.weights ?? {};
+  $("w-population").value = weights.population ?? 1;
+  $("w-poor").value = weights.poor_households ?? 0;
+  $("w-social").value = weights.social_housing ?? 0;
+  const hasPoints = layers.data.some((l) => l.kind === "points" && l.features_in_csp > 0);
+  $("station-seeds").disabled = !hasPoints;
+  $("station-seeds").checked = false;
+  $("station-hint").textContent = hasPoints ? "" : "(aucune couche de points importée pour cette CSP)";
   territory?.remove();
   territory = drawTerritory(map, outline, communes);
   map.fitBounds(territory.outlineLayer.getBounds(), { padding: [20, 20] });
@@ -216,6 +245,7 @@ async function showCsp(chosen) {
 async function main() {
   try {
     $("propose-form").addEventListener("submit", propose);
+    $("import-form").addEventListener("submit", importPlan);
     $("adopt").addEventListener("click", async () => {
       try {
         await postJSON(`/api/plans/${selectedPlan.id}/adopt`);
