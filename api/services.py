@@ -204,14 +204,17 @@ def reoptimise_plan(
         for i, s in enumerate(redrawn.assignment.tolist())
         if s != plan.assignment[i]
     }
-    if moves:
-        with transaction(factory) as session:
+    with transaction(factory) as session:
+        if moves:
             edit_plan(
                 session=session,
                 cache=EditorCache(size=1),  # the app's cache sees the new version and reloads
                 plan_id=plan_id,
                 edit=PlanEdit(version=version, assignments=moves),
             )
+        now = version + 1 if moves else version
+        stored = require_working_copy(session=session, plan_id=plan_id, version=now)
+        stored.notes = [*(stored.notes or []), redrawn.notes[-1]]
     return plan_id
 
 

@@ -313,9 +313,10 @@ def reoptimise(
     locked sectors exactly as they are.
 
     ``make_sectorizer(k, seeds)`` builds the algorithm for the ``k`` unlocked sectors;
-    ``seeds[i]`` (a unit id) is the current centre unit of the i-th unlocked sector, so
-    that each sector keeps its number and roughly its place. The unlocked sectors are
-    balanced among themselves (the units they share are all they can exchange).
+    ``seeds[i]`` (a unit id) is the seed of the i-th unlocked sector (its police station,
+    else its current centre unit), so that each sector keeps its number and its place.
+    The unlocked sectors are balanced among themselves (the units they share are all
+    they can exchange).
     """
     locked_set = {int(s) for s in locked}
     free_sectors = [s for s in range(plan.k) if s not in locked_set]
@@ -324,7 +325,7 @@ def reoptimise(
     free = np.flatnonzero(~np.isin(plan.assignment, list(locked_set)))
     graph = plan.graph.subgraph(free)
     ids = graph.units["unit"].astype(str).to_numpy()
-    seeds = [str(ids[_centre_unit(plan, s, free)]) for s in free_sectors]
+    seeds = [str(ids[_seed_position(plan, s, free)]) for s in free_sectors]
     redrawn = make_sectorizer(len(free_sectors), seeds).solve(graph, rng=rng, progress=progress)
     assignment = plan.assignment.copy()
     assignment[free] = np.asarray(free_sectors)[redrawn.assignment]
@@ -335,8 +336,12 @@ def reoptimise(
     return plan.with_assignment(assignment, notes=notes, violations=())
 
 
-def _centre_unit(plan: SectorPlan, sector: int, free: np.ndarray) -> int:
-    """Position in ``free`` of the sector's unit nearest its workload-weighted centre."""
+def _seed_position(plan: SectorPlan, sector: int, free: np.ndarray) -> int:
+    """Position in ``free`` of the sector's seed: its own seed unit (a police station…)
+    while it still lies in the sector, else its unit nearest its workload-weighted centre."""
+    seed = int(plan.seed_units[sector])
+    if seed >= 0 and plan.assignment[seed] == sector:
+        return int(np.searchsorted(free, seed))
     members = plan.assignment[free] == sector
     xy = plan.graph.centroids[free]
     weight = plan.graph.workload[free][members]

@@ -40,7 +40,7 @@ from api.schemas import (
     ViolationPublic,
 )
 from geo.editing import PlanEditor
-from geo.errors import ConflictError, InvalidInputError
+from geo.errors import ConflictError, InvalidInputError, NotFoundError
 from geo.plan import SectorPlan
 from geo.sectorize.atoms import small_communes
 
@@ -100,8 +100,7 @@ def require_working_copy(*, session: Session, plan_id: int, version: int) -> Pla
     """The working copy, locked for this transaction, if it is still at ``version``."""
     plan = session.scalar(select(Plan).where(Plan.id == plan_id).with_for_update())
     if plan is None:
-        require_plan(session=session, plan_id=plan_id)  # raises the 404
-        raise AssertionError
+        raise NotFoundError(f"no plan with id {plan_id}")
     if plan.status != "editing":
         raise InvalidInputError(
             f"plan {plan_id} is {plan.status}, not a working copy: edit a working copy of it "
@@ -170,8 +169,12 @@ def edit_plan(
     editor, to be put back in the cache once the caller has committed."""
     plan = require_working_copy(session=session, plan_id=plan_id, version=edit.version)
     editor = open_editor(session=session, cache=cache, plan=plan)
-    positions = editor.positions(list(edit.assignments))
-    done = editor.apply(dict(zip(positions, edit.assignments.values(), strict=True)))
+    try:
+        positions = editor.positions(list(edit.assignments))
+        done = editor.apply(dict(zip(positions, edit.assignments.values(), strict=True)))
+    except InvalidInputError:
+        cache.put(plan.id, plan.version, editor)  # a refused edit changes nothing
+        raise
     units = editor.graph.units["unit"].to_numpy()
     moved = {str(units[p]): int(editor.assignment[p]) for p in done.previous}
     if moved:

@@ -45,6 +45,7 @@ from api.schemas import (
 )
 from api.services import propose_plan, reoptimise_plan, score_sector_layer
 from api.uploads import uploaded_file
+from geo.errors import InvalidInputError
 from geo.export import FORMATS, write_layer
 from geo.territory import read_vector
 
@@ -190,6 +191,10 @@ def reoptimise(
     sectors stay exactly as they are. The result is an edit: a new version."""
     with transaction(factory) as session:
         plan = require_working_copy(session=session, plan_id=plan_id, version=body.version)
+        if len(plan.locked_sectors or []) >= int((plan.metrics or {}).get("k", 0)):
+            raise InvalidInputError(
+                f"locked: every sector of plan {plan_id} is locked; unlock some to re-optimise"
+            )
         job_id = create_job(
             session=session,
             kind="reoptimise",
@@ -217,7 +222,9 @@ def delete(plan_id: DbId, factory: SessionFactoryDep, cache: EditorCacheDep) -> 
 def compare(
     plan_id: DbId,
     session: SessionDep,
-    other: Annotated[int, Query(alias="with", ge=1, description="The other plan's id")],
+    other: Annotated[
+        int, Query(alias="with", ge=1, le=2**31 - 1, description="The other plan's id")
+    ],
 ) -> PlanComparison:
     """Two plans of the same CSP and grid side by side, and the cells that changed sector."""
     return compare_plans(session=session, plan_id=plan_id, other_id=other)
@@ -234,20 +241,20 @@ def compare(
 def export(
     plan_id: DbId,
     session: SessionDep,
-    format: Annotated[Literal["geojson", "gpkg", "shp"], Query()] = "geojson",
+    fmt: Annotated[Literal["geojson", "gpkg", "shp"], Query(alias="format")] = "geojson",
     crs: Annotated[int, Query(description="EPSG code: 4326 (WGS84) or 2154 (Lambert-93)")] = 4326,
 ) -> Response:
     """The plan's sectors with their figures as GeoJSON, GeoPackage or zipped Shapefile,
     in EPSG:4326 (WGS84) or EPSG:2154 (Lambert-93)."""
     plan, layer = plan_sector_layer(session=session, plan_id=plan_id)
-    fmt = FORMATS[format]
+    vector = FORMATS[fmt]
     stem = f"secteurs_plan{plan.id}_v{plan.version}_epsg{crs}"
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{stem}{fmt.suffix}"
-        write_layer(layer, path, fmt, crs)
+        path = Path(tmp) / f"{stem}{vector.suffix}"
+        write_layer(layer, path, vector, crs)
         content = path.read_bytes()
     return Response(
         content,
-        media_type=fmt.media_type,
+        media_type=vector.media_type,
         headers={"Content-Disposition": f'attachment; filename="{path.name}"'},
     )

@@ -263,9 +263,38 @@ def test_reoptimise_keeps_locked_sectors(client: TestClient, plan: dict[str, Any
     }
     state = client.get(f"/api/plans/{copy['id']}/editor").json()
     assert state["version"] > version and state["metrics"]["contiguous"]
+    notes = client.get(f"/api/plans/{copy['id']}").json()["notes"]
+    assert "Secteurs non verrouillés ré-optimisés (3 sur 4)." in notes
     free = [s for s in state["metrics"]["sectors"] if s["sector"] != locked]
     loads = [s["workload"] for s in free]
     assert (max(loads) - min(loads)) / (sum(loads) / len(loads)) <= 0.1 + 1e-6
     # A stale version is refused at once.
     stale = client.post(f"/api/plans/{copy['id']}/reoptimise", json={"version": version})
     assert stale.status_code == 409
+
+
+def test_reoptimise_refuses_when_every_sector_is_locked(
+    client: TestClient, plan: dict[str, Any]
+) -> None:
+    copy = working_copy(client, plan["id"])
+    locks = client.put(
+        f"/api/plans/{copy['id']}/locks",
+        json={"version": copy["version"], "sectors": [0, 1, 2, 3]},
+    ).json()
+    response = client.post(
+        f"/api/plans/{copy['id']}/reoptimise", json={"version": locks["version"]}
+    )
+    assert response.status_code == 422 and "every sector" in response.json()["detail"]
+
+
+def test_compare_with_an_id_out_of_range(client: TestClient, plan: dict[str, Any]) -> None:
+    response = client.get(f"/api/plans/{plan['id']}/compare", params={"with": 2**31})
+    assert response.status_code == 422
+
+
+def test_compare_needs_the_same_grid(client: TestClient, plan: dict[str, Any], csp_id: int) -> None:
+    assert client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 8}).status_code == 201
+    other = propose(client, csp_id, k=2, resolution=8)
+    response = client.get(f"/api/plans/{plan['id']}/compare", params={"with": other["id"]})
+    assert response.status_code == 422
+    assert "resolution 8" in response.json()["detail"]
