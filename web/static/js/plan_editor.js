@@ -25,8 +25,11 @@ let tool = "brush";
 const cells = new Map();  // h3 -> { layer, sector }
 const undoStack = [];
 const redoStack = [];
-let pending = new Map();  // the stroke being painted: h3 -> target sector
+let stroke = new Map();   // the stroke being painted: h3 -> target sector
+const pending = new Map();  // cells painted but not yet confirmed (shown in their new sector)
 let painting = false;
+let inFlight = 0;         // edits sent and not answered yet
+let frozen = false;       // while a re-optimisation runs
 let queue = Promise.resolve();  // edits are sent one after the other
 let detachedShown = new Set();
 
@@ -60,7 +63,7 @@ function renderState() {
       `<td><label for="target-${s.sector}"><span class="swatch" style="background:${colour(s.sector)}"></span>${esc(s.name)}</label>` +
       `<small>${fmt.int.format(s.workload)} · ${fmt.int.format(s.unit_count)} cellules${s.components > 1 ? ` · <strong class="error-text">${s.components} morceaux</strong>` : ""}</small></td>` +
       `<td>${devBar(s.deviation, tolerance)}</td>` +
-      `<td><button type="button" class="lock" data-sector="${s.sector}" aria-pressed="${isLocked}" title="${isLocked ? "Déverrouiller" : "Verrouiller"} ${esc(s.name)}">${isLocked ? "Verrouillé" : "Libre"}</button></td></tr>`;
+      `<td><button type="button" class="lock" data-sector="${s.sector}" aria-pressed="${isLocked}" aria-label="${isLocked ? "Déverrouiller" : "Verrouiller"} ${esc(s.name)}" title="${isLocked ? "Déverrouiller" : "Verrouiller"} ${esc(s.name)}">${isLocked ? "Verrouillé" : "Libre"}</button></td></tr>`;
   }).join("");
   const split = Object.keys(m.split_communes ?? {}).length;
   const pieces = m.sectors.filter((s) => s.components > 1).length;
@@ -78,14 +81,31 @@ function renderState() {
   const before = detachedShown;
   detachedShown = new Set(state.detached);
   restyle(new Set([...before, ...detachedShown]));
-  $("undo").disabled = !undoStack.length;
-  $("redo").disabled = !redoStack.length;
+  renderButtons();
   document.body.dataset.version = String(state.version);
+}
+
+function renderButtons() {
+  $("undo").disabled = !undoStack.length || inFlight > 0 || frozen;
+  $("redo").disabled = !redoStack.length || inFlight > 0 || frozen;
+  for (const button of document.querySelectorAll("button.lock")) button.disabled = frozen;
+}
+
+// The server's reasons, in French, for the refusals a planner can meet.
+function refusal(error) {
+  if (error.status === 409) {
+    return "Cette copie de travail a été modifiée par quelqu'un d'autre entre-temps : rechargez la page pour repartir de sa dernière version.";
+  }
+  if (/is locked/.test(error.message)) return "Modification refusée : un des secteurs concernés est verrouillé.";
+  if (/without any unit/.test(error.message)) return "Modification refusée : un secteur se retrouverait sans aucune cellule.";
+  return `Modification refusée par le serveur (${error.message}).`;
 }
 
 // Send one edit (cells -> sectors), after the edits already sent; resolves to the
 // server's result, or null when the edit was refused (the map is then put back).
 function sendEdit(assignments) {
+  inFlight += 1;
+  renderButtons();
   const done = queue.then(async () => {
     $("save-state").textContent = "Enregistrement…";
     const touched = Object.keys(assignments);
@@ -102,13 +122,14 @@ function sendEdit(assignments) {
       return result;
     } catch (e) {
       $("save-state").textContent = "";
-      showError(e.status === 409
-        ? "Cette copie de travail a été modifiée par quelqu'un d'autre entre-temps : rechargez la page pour repartir de sa dernière version."
-        : `Modification refusée : ${e.message}`);
+      showError(refusal(e));
       return null;
     } finally {
-      for (const h3 of touched) pending.delete(h3);
+      // a later stroke may have painted the same cell again: keep showing that one
+      for (const h3 of touched) if (pending.get(h3) === assignments[h3]) pending.delete(h3);
       restyle(touched);
+      inFlight -= 1;
+      renderButtons();
     }
   });
   queue = done;
@@ -127,6 +148,7 @@ async function edit(assignments) {
 // Undo sends an edit's previous sectors, redo the edit again; each moves the edit from
 // one history stack to the other once the server has accepted it.
 async function replay(from, to, field) {
+  if (inFlight || frozen) return;  // the history must not interleave with edits in flight
   const entry = from.pop();
   if (!entry) return;
   renderState();
@@ -140,11 +162,12 @@ const redo = () => replay(redoStack, undoStack, "moved");
 
 function paint(h3) {
   const cell = cells.get(h3);
-  if (!cell || pending.has(h3) || cell.sector === target) return;
+  if (!cell || frozen || stroke.has(h3) || (pending.get(h3) ?? cell.sector) === target) return;
   if (locked(cell.sector)) {
-    showError(`Ce secteur est verrouillé : déverrouillez-le pour en retirer des cellules.`);
+    showError("Ce secteur est verrouillé : déverrouillez-le pour en retirer des cellules.");
     return;
   }
+  stroke.set(h3, target);
   pending.set(h3, target);
   restyle([h3]);
 }
@@ -153,8 +176,10 @@ function endStroke() {
   if (!painting) return;
   painting = false;
   lastPoint = null;
-  if (!pending.size) return;
-  edit(Object.fromEntries(pending));
+  if (!stroke.size) return;
+  const assignments = Object.fromEntries(stroke);
+  stroke = new Map();
+  edit(assignments);
 }
 
 function setTool(name) {
@@ -166,6 +191,7 @@ function setTool(name) {
 }
 
 async function setLock(sector, on) {
+  await queue;  // after the edits in flight, on the version they make
   const sectors = new Set(state.locked_sectors);
   if (on) sectors.add(sector); else sectors.delete(sector);
   try {
@@ -175,7 +201,7 @@ async function setLock(sector, on) {
     restyle(cells.keys());
     renderState();
   } catch (e) {
-    showError(e.status === 409 ? "Copie modifiée par quelqu'un d'autre : rechargez la page." : `Verrou refusé : ${e.message}`);
+    showError(e.status === 409 ? refusal(e) : `Verrou refusé par le serveur (${e.message}).`);
   }
 }
 
@@ -245,6 +271,8 @@ let territory = null;
 async function reoptimise() {
   $("reoptimise").disabled = true;
   $("job").hidden = false;
+  frozen = true;  // no painting, locking or undo while the engine redraws the sectors
+  renderButtons();
   try {
     await queue;
     let job = await postJSON(`/api/plans/${planId}/reoptimise`, { version: state.version });
@@ -266,6 +294,8 @@ async function reoptimise() {
     $("job-stage").textContent = "";
     showError(`Ré-optimisation impossible : ${e.message}`);
   } finally {
+    frozen = false;
+    renderButtons();
     $("reoptimise").disabled = false;
   }
 }
@@ -316,8 +346,9 @@ function bindControls() {
   document.addEventListener("keydown", (e) => {
     // leave Ctrl+Z to text fields (the comment…), not to radio buttons
     if (!(e.ctrlKey || e.metaKey) || e.target.matches("textarea, input:not([type=radio])")) return;
-    if (e.key === "z" && !e.shiftKey) { e.preventDefault(); undo(); }
-    if (e.key === "y" || (e.key === "z" && e.shiftKey)) { e.preventDefault(); redo(); }
+    const key = e.key.toLowerCase();  // Shift and Caps Lock give "Z"
+    if (key === "z" && !e.shiftKey) { e.preventDefault(); undo(); }
+    if (key === "y" || (key === "z" && e.shiftKey)) { e.preventDefault(); redo(); }
   });
   $("editor-sectors").addEventListener("change", (e) => {
     if (e.target.name === "target") target = Number(e.target.value);

@@ -115,6 +115,31 @@ async function compare() {
   $("comparison").hidden = false;
 }
 
+// Files come through fetch, so that a refusal (no Chromium to print, a bad parameter…)
+// is shown on the page instead of being saved as a file.
+async function download(event) {
+  event.preventDefault();
+  const link = event.currentTarget;
+  setStatus("Préparation du fichier…");
+  try {
+    const response = await fetch(link.href);
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({ detail: response.statusText }));
+      throw new Error(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
+    }
+    const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "")?.[1] ?? "export";
+    const url = URL.createObjectURL(await response.blob());
+    const save = Object.assign(document.createElement("a"), { href: url, download: name });
+    document.body.append(save);
+    save.click();
+    save.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    setStatus("");
+  } catch (e) {
+    setStatus(`Téléchargement impossible : ${e.message}`, true);
+  }
+}
+
 async function startEditing() {
   const copy = await postJSON(`/api/plans/${selectedPlan.id}/edit`);
   location.href = `/secteurs/edition?plan=${copy.id}`;
@@ -230,6 +255,8 @@ async function showCsp(chosen) {
   $("station-seeds").checked = false;
   $("station-hint").textContent = hasPoints ? "" : "(aucune couche de points importée pour cette CSP)";
   territory?.remove();
+  changedLayer?.remove();
+  changedLayer = null;
   territory = drawTerritory(map, outline, communes);
   map.fitBounds(territory.outlineLayer.getBounds(), { padding: [20, 20] });
   sectorLayer?.remove();
@@ -257,6 +284,7 @@ async function main() {
     $("compare").addEventListener("click", () => compare().catch(onError));
     $("delete").addEventListener("click", () => deletePlan().catch(onError));
     $("export-format").addEventListener("change", updateExportLinks);
+    for (const id of ["export", "print-pdf", "print-png"]) $(id).addEventListener("click", download);
     $("export-crs").addEventListener("change", updateExportLinks);
     if (!(await bindCspSelect($("csp-select"), showCsp, onError))) {
       setStatus("Aucune circonscription importée.", true);
