@@ -25,7 +25,7 @@ WEB_DIR = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 router = APIRouter(include_in_schema=False)
 
-# The colours and labels of web/static/js/sectors.js, for the pages rendered here.
+# Sector colours, for every page (the scripts read them from base.html) and the A4 sheet.
 SECTOR_COLOURS = [
     "#4e79a7",
     "#f28e2b",
@@ -44,6 +44,7 @@ SECTOR_COLOURS = [
     "#8c564b",
     "#17becf",
 ]
+templates.env.globals["sector_colours"] = SECTOR_COLOURS  # read by sectors.js from base.html
 STATUS_LABELS = {
     "adopted": "adopté",
     "draft": "brouillon",

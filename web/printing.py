@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterable
 from datetime import date
 
@@ -26,7 +27,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-A4_CSS_PX = (794, 1123)  # 210 x 297 mm at 96 px per inch
+A4_CSS_PX = (794, 1123)
+PRINT_TIMEOUT_MS = 30_000
+# One Chromium at a time per process: each takes ~150 MB and a core while it prints.
+_printing = threading.Lock()  # 210 x 297 mm at 96 px per inch
 
 
 def chromium_path() -> str:
@@ -119,13 +123,13 @@ def _launch():  # type: ignore[no-untyped-def]
 def print_html(html: str, fmt: str) -> bytes:
     """Print an A4 page: ``pdf`` (vector, A4 portrait) or ``png`` (A4 at twice the scale)."""
     manager, executable = _launch()
-    with manager as p:
+    with _printing, manager as p:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(
                 viewport={"width": A4_CSS_PX[0], "height": A4_CSS_PX[1]}, device_scale_factor=2
             )
-            page.set_content(html, wait_until="load")
+            page.set_content(html, wait_until="load", timeout=PRINT_TIMEOUT_MS)
             if fmt == "pdf":
                 return page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
             return page.screenshot(full_page=True, type="png")

@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session, aliased
 from api.editors import EditorCache
 from api.models import Cell, Plan, PlanCell, PlanSector
 from api.repositories.communes import GEOJSON_DECIMALS
-from api.repositories.grid import require_grid
 from api.repositories.plans import (
     get_plan,
     load_sector_plan,
     multipolygon,
     require_plan,
+    require_plan_grid,
 )
 from api.schemas import (
     ComparedCellProperties,
@@ -53,6 +53,7 @@ def start_editing(*, session: Session, plan_id: int) -> Plan:
     plan = require_plan(session=session, plan_id=plan_id)
     if plan.status == "editing":
         return plan
+    require_plan_grid(session=session, plan=plan)
     # Two planners starting at once must end up on the same working copy.
     session.execute(select(Plan.id).where(Plan.id == plan_id).with_for_update())
     existing = session.scalar(
@@ -278,7 +279,8 @@ def compare_plans(*, session: Session, plan_id: int, other_id: int) -> PlanCompa
             f"be compared with plan {plan_id} (CSP {plan.csp_id}, resolution "
             f"{plan.resolution}): compare plans of the same CSP and grid"
         )
-    grid_id = require_grid(session=session, csp_id=plan.csp_id, resolution=plan.resolution)
+    grid_id = require_plan_grid(session=session, plan=plan)
+    require_plan_grid(session=session, plan=other)
     changed = _changed_cells(plan_id, other_id).subquery()
     rows = session.execute(
         select(
@@ -310,10 +312,20 @@ def compare_plans(*, session: Session, plan_id: int, other_id: int) -> PlanCompa
     )
 
 
-def delete_plan(*, session: Session, cache: EditorCache, plan_id: int) -> None:
+def delete_plan(
+    *, session: Session, cache: EditorCache, plan_id: int, version: int | None = None
+) -> None:
     """Delete a draft, an archived plan or a working copy (discarding its edits); the
-    adopted plan cannot be deleted."""
-    plan = require_plan(session=session, plan_id=plan_id)
+    adopted plan cannot be deleted. With ``version``, only if the plan is still at it
+    (a working copy someone else has just changed is not thrown away)."""
+    plan = session.scalar(select(Plan).where(Plan.id == plan_id).with_for_update())
+    if plan is None:
+        raise NotFoundError(f"no plan with id {plan_id}")
+    if version is not None and version != plan.version:
+        raise ConflictError(
+            f"version: plan {plan_id} is at version {plan.version}, not {version}; someone "
+            "else changed it meanwhile: reload it before deleting it"
+        )
     if plan.status == "adopted":
         raise InvalidInputError(
             f"plan {plan_id} is the adopted plan of its CSP: adopt another plan before deleting it"

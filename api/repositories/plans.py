@@ -234,6 +234,29 @@ def load_sector_plan(*, session: Session, plan: Plan) -> SectorPlan:
     )
 
 
+def require_plan_grid(*, session: Session, plan: Plan) -> int:
+    """The id of the grid the plan's cells belong to; raises when the CSP's grid was
+    rebuilt since the plan was made (its cells are no longer the grid's)."""
+    grid_id = require_grid(session=session, csp_id=plan.csp_id, resolution=plan.resolution)
+    plan_count = session.scalar(
+        select(func.count()).select_from(PlanCell).where(PlanCell.plan_id == plan.id)
+    )
+    matched = session.scalar(
+        select(func.count())
+        .select_from(PlanCell)
+        .join(Cell, (Cell.h3 == PlanCell.h3) & (Cell.grid_id == grid_id))
+        .where(PlanCell.plan_id == plan.id)
+    )
+    cells = session.scalar(select(Grid.cell_count).where(Grid.id == grid_id))
+    if not plan_count == matched == cells:
+        raise InvalidInputError(
+            f"plan {plan.id} was made on an earlier grid of CSP {plan.csp_id} (resolution "
+            f"{plan.resolution}): {matched} of its {plan_count} cells are in the current grid "
+            f"of {cells} cells; make a new proposal or import it again"
+        )
+    return grid_id
+
+
 def require_plan(*, session: Session, plan_id: int) -> Plan:
     plan = session.get(Plan, plan_id)
     if plan is None:

@@ -211,11 +211,18 @@ def reoptimise(
         return get_job(session=session, job_id=job_id)
 
 
-@router.delete("/plans/{plan_id}", status_code=204, responses=INVALID)
-def delete(plan_id: DbId, factory: SessionFactoryDep, cache: EditorCacheDep) -> None:
+@router.delete("/plans/{plan_id}", status_code=204, responses=EDITING)
+def delete(
+    plan_id: DbId,
+    factory: SessionFactoryDep,
+    cache: EditorCacheDep,
+    version: Annotated[
+        int | None, Query(description="Delete only if the plan is at this version (else 409)")
+    ] = None,
+) -> None:
     """Delete a draft, an archived plan, or a working copy (discarding its edits)."""
     with transaction(factory) as session:
-        delete_plan(session=session, cache=cache, plan_id=plan_id)
+        delete_plan(session=session, cache=cache, plan_id=plan_id, version=version)
 
 
 @router.get("/plans/{plan_id}/compare", responses=INVALID)

@@ -298,3 +298,33 @@ def test_compare_needs_the_same_grid(client: TestClient, plan: dict[str, Any], c
     response = client.get(f"/api/plans/{plan['id']}/compare", params={"with": other["id"]})
     assert response.status_code == 422
     assert "resolution 8" in response.json()["detail"]
+
+
+def test_a_plan_of_another_grid_is_not_edited(
+    client: TestClient, plan: dict[str, Any], engine: Engine
+) -> None:
+    """A plan whose cells are no longer those of the CSP's grid (the grid was rebuilt on
+    other communes) cannot be edited or compared: 422, and no working copy is made."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "DELETE FROM plan_cell WHERE plan_id = :p "
+                "AND h3 = (SELECT MIN(h3) FROM plan_cell WHERE plan_id = :p)"
+            ),
+            {"p": plan["id"]},
+        )
+    response = client.post(f"/api/plans/{plan['id']}/edit")
+    assert response.status_code == 422 and "earlier grid" in response.json()["detail"]
+    assert client.get(f"/api/csp/{plan['csp_id']}/plans").json()["count"] == 1
+
+
+def test_delete_checks_the_version(client: TestClient, plan: dict[str, Any]) -> None:
+    copy = working_copy(client, plan["id"])
+    sectors = sectors_of(client, copy["id"])
+    (cell,), _, target = border_cells(sectors, 1)
+    assert edit(client, copy["id"], copy["version"], {cell: target}).status_code == 200
+    stale = client.delete(f"/api/plans/{copy['id']}", params={"version": copy["version"]})
+    assert stale.status_code == 409
+    assert client.get(f"/api/plans/{copy['id']}").status_code == 200
+    current = client.get(f"/api/plans/{copy['id']}").json()["version"]
+    assert client.delete(f"/api/plans/{copy['id']}", params={"version": current}).status_code == 204

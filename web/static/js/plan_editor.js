@@ -318,7 +318,7 @@ async function discard() {
   if (!confirm("Abandonner toutes les modifications de cette copie de travail ?")) return;
   try {
     await queue;
-    await sendJSON("DELETE", `/api/plans/${planId}`);
+    await sendJSON("DELETE", `/api/plans/${planId}?version=${state.version}`);
     location.href = `/secteurs?csp=${plan.csp_id}${plan.parent_id ? `&plan=${plan.parent_id}` : ""}`;
   } catch (e) {
     showError(`Abandon impossible : ${e.message}`);

@@ -148,7 +148,7 @@ async function startEditing() {
 async function deletePlan() {
   const what = selectedPlan.status === "editing" ? "cette copie de travail et ses modifications" : `le plan « ${selectedPlan.name} »`;
   if (!confirm(`Supprimer ${what} ?`)) return;
-  await sendJSON("DELETE", `/api/plans/${selectedPlan.id}`);
+  await sendJSON("DELETE", `/api/plans/${selectedPlan.id}?version=${selectedPlan.version}`);
   await loadPlans();
 }
 

@@ -2,8 +2,8 @@
 // outline and commune lines drawn on a map without tiles.
 import { esc, fmt } from "./api.js";
 
-const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
-  "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#17becf"];
+// The palette is the server's (web/pages.py), so the A4 sheet and the pages agree.
+const PALETTE = document.querySelector("meta[name=psq-sector-colours]").content.split(" ");
 export const STATUS_LABELS = { adopted: "Adopté", draft: "Brouillon", archived: "Archivé", editing: "En cours de modification" };
 export const ORIGIN_LABELS = { engine: "proposition", communes: "communes entières", import: "importé", edit: "modifié à la main" };
 
