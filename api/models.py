@@ -5,7 +5,7 @@ Geometry columns are named ``geom`` and stored in EPSG:4326.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -287,3 +288,156 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(String(4000))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Partner(Base):
+    """A partner of the CSP's GPOs (a mayor's office, a social landlord…)."""
+
+    __tablename__ = "partner"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id", ondelete="CASCADE"), index=True)
+    organisation: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(40), comment="a code of geo.problems.PARTNER_TYPES")
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact: Mapped[str | None] = mapped_column(String(200), comment="e-mail or telephone")
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class Gpo(Base):
+    """A groupe de partenariat opérationnel: one per sector of the adopted plan
+    (``kind = 'sector'``), or thematic across several sectors."""
+
+    __tablename__ = "gpo"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), comment="sector or thematic")
+    name: Mapped[str] = mapped_column(String(200))
+    sector: Mapped[int | None] = mapped_column(Integer, comment="sector index (sector GPOs)")
+    sectors: Mapped[list[int]] = mapped_column(
+        JSONB, server_default="[]", comment="sectors spanned (thematic GPOs)"
+    )
+    theme: Mapped[str | None] = mapped_column(String(40))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    chief_name: Mapped[str | None] = mapped_column(String(200))
+    chief_grade: Mapped[str | None] = mapped_column(String(100))
+    chief_contact: Mapped[str | None] = mapped_column(String(200))
+    cadence_days: Mapped[int] = mapped_column(Integer, server_default="15")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index(
+            "uq_gpo_sector_per_csp",
+            "csp_id",
+            "sector",
+            unique=True,
+            postgresql_where=text("kind = 'sector'"),
+        ),
+    )
+
+
+gpo_partner = Table(
+    "gpo_partner",
+    Base.metadata,
+    Column("gpo_id", ForeignKey("gpo.id", ondelete="CASCADE"), primary_key=True),
+    Column("partner_id", ForeignKey("partner.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Meeting(Base):
+    """A GPO meeting: date, attendees, notes and decisions."""
+
+    __tablename__ = "meeting"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gpo_id: Mapped[int] = mapped_column(ForeignKey("gpo.id", ondelete="CASCADE"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    attendees: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
+    notes: Mapped[str | None] = mapped_column(String(10_000))
+    decisions: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class Problem(Base):
+    """A located problem raised in a GPO. ``anchor`` is the point of ``geom`` nearest its
+    centroid (the point itself for a point): it places the problem in a sector."""
+
+    __tablename__ = "problem"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(String(10_000))
+    address: Mapped[str | None] = mapped_column(String(300))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id", ondelete="SET NULL"))
+    reported_on: Mapped[date] = mapped_column(Date)
+    priority: Mapped[str] = mapped_column(String(16), server_default="normale")
+    status: Mapped[str] = mapped_column(String(20), server_default="signale")
+    status_on: Mapped[date] = mapped_column(Date, comment="date of the last status change")
+    sector: Mapped[int | None] = mapped_column(Integer, comment="in the adopted plan")
+    gpo_id: Mapped[int | None] = mapped_column(ForeignKey("gpo.id", ondelete="SET NULL"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=False
+    )
+    anchor: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=False), nullable=False
+    )
+
+    __table_args__ = (
+        Index("ix_problem_anchor", "anchor", postgresql_using="gist"),
+        Index("ix_problem_csp_reported", "csp_id", "reported_on"),
+        Index("ix_problem_csp_sector", "csp_id", "sector"),
+    )
+
+
+class ProblemEvent(Base):
+    """A dated step of a problem's life cycle."""
+
+    __tablename__ = "problem_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(
+        ForeignKey("problem.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20))
+    on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(2000))
+
+
+class Action(Base):
+    """An action decided by the GPO for a problem, led by one partner."""
+
+    __tablename__ = "action"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(
+        ForeignKey("problem.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(40))
+    lead_partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partner.id", ondelete="SET NULL")
+    )
+    start_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), server_default="prevue")
+    note: Mapped[str | None] = mapped_column(String(2000))
+
+
+class Evaluation(Base):
+    """The evaluation of a problem's actions: outcome and indicators."""
+
+    __tablename__ = "evaluation"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(
+        ForeignKey("problem.id", ondelete="CASCADE"), index=True
+    )
+    evaluated_on: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(16))
+    indicators: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    note: Mapped[str | None] = mapped_column(String(2000))

@@ -5,12 +5,24 @@ GeoJSON follows RFC 7946: coordinates in WGS84 longitude/latitude.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from geo.layers import LayerKind
+from geo.problems import (
+    ACTION_STATUSES,
+    ACTION_TYPES,
+    CADENCES_DAYS,
+    CATEGORIES,
+    OUTCOMES,
+    PARTNER_TYPES,
+    PRIORITIES,
+    STATUSES,
+    THEMES,
+)
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -359,3 +371,282 @@ class JobPublic(BaseModel):
     error: str | None = Field(description="Why the job failed")
     created_at: datetime
     finished_at: datetime | None
+
+
+# -- problems, GPOs, partners, meetings ---------------------------------------------------
+def _code(kind: str, value: str | None, allowed: Mapping[str, str]) -> str | None:
+    if value is not None and value not in allowed:
+        raise ValueError(f"unknown {kind} {value!r}; expected one of {', '.join(allowed)}")
+    return value
+
+
+class ProblemCreate(BaseModel):
+    """A problem raised in a GPO. Place it with ``geometry`` (GeoJSON point, line or
+    polygon, WGS84) or with ``lon``/``lat``."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    category: str = Field(description="A code of geo.problems.CATEGORIES")
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    geometry: Geometry | None = None
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    address: str | None = Field(default=None, max_length=300)
+    partner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    reported_on: date = Field(default_factory=date.today)
+    priority: str = "normale"
+
+    @field_validator("category")
+    @classmethod
+    def _category(cls, v: str) -> str:
+        return str(_code("category", v, CATEGORIES))
+
+    @field_validator("priority")
+    @classmethod
+    def _priority(cls, v: str) -> str:
+        return str(_code("priority", v, PRIORITIES))
+
+    @field_validator("reported_on")
+    @classmethod
+    def _not_future(cls, v: date) -> date:
+        if v > date.today():
+            raise ValueError(f"{v} is in the future")
+        return v
+
+    @model_validator(mode="after")
+    def _placed(self) -> ProblemCreate:
+        if self.geometry is None and (self.lon is None or self.lat is None):
+            raise ValueError("give a geometry, or lon and lat")
+        return self
+
+
+class ProblemTransition(BaseModel):
+    status: str = Field(description="The next step (geo.problems.TRANSITIONS)")
+    on: date = Field(default_factory=date.today)
+    note: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, v: str) -> str:
+        return str(_code("status", v, STATUSES))
+
+
+class ActionCreate(BaseModel):
+    type: str = Field(description="A code of geo.problems.ACTION_TYPES")
+    lead_partner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    start_on: date = Field(default_factory=date.today)
+    due_on: date | None = None
+    status: str = "prevue"
+    note: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, v: str) -> str:
+        return str(_code("type", v, ACTION_TYPES))
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, v: str) -> str:
+        return str(_code("status", v, ACTION_STATUSES))
+
+    @model_validator(mode="after")
+    def _dates(self) -> ActionCreate:
+        if self.due_on is not None and self.due_on < self.start_on:
+            raise ValueError(f"due_on {self.due_on} is before start_on {self.start_on}")
+        return self
+
+
+class ActionUpdate(BaseModel):
+    status: str | None = None
+    due_on: date | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, v: str | None) -> str | None:
+        return _code("status", v, ACTION_STATUSES)
+
+
+class EvaluationCreate(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    evaluated_on: date = Field(default_factory=date.today)
+    outcome: str = Field(description="positif, partiel or sans_effet")
+    indicators: dict[str, float] = Field(
+        default_factory=dict, description="e.g. signalements_avant, signalements_apres"
+    )
+    note: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("outcome")
+    @classmethod
+    def _outcome(cls, v: str) -> str:
+        return str(_code("outcome", v, OUTCOMES))
+
+
+class ProblemEventPublic(BaseModel):
+    status: str
+    on: date
+    note: str | None
+
+
+class ActionPublic(BaseModel):
+    id: int
+    type: str
+    type_label: str
+    lead_partner_id: int | None
+    lead_partner: str | None
+    start_on: date
+    due_on: date | None
+    status: str
+    overdue: bool = Field(description="Due date passed and the action not finished")
+    note: str | None
+
+
+class EvaluationPublic(BaseModel):
+    id: int
+    evaluated_on: date
+    outcome: str
+    indicators: dict[str, float]
+    note: str | None
+
+
+class ProblemProperties(BaseModel):
+    id: int
+    category: str
+    category_label: str
+    title: str
+    address: str | None
+    reported_on: date
+    priority: str
+    status: str
+    status_label: str
+    status_on: date
+    sector: int | None = Field(description="Sector of the adopted plan holding the problem")
+    gpo_id: int | None
+    synthetic: bool = Field(description="Generated for the demonstration, not a real record")
+
+
+class ProblemPublic(ProblemProperties):
+    description: str | None
+    partner_id: int | None
+    partner: str | None
+    geometry: Geometry
+    events: list[ProblemEventPublic]
+    actions: list[ActionPublic]
+    evaluations: list[EvaluationPublic]
+
+
+class PartnerCreate(BaseModel):
+    organisation: str = Field(min_length=1, max_length=200)
+    type: str = Field(description="A code of geo.problems.PARTNER_TYPES")
+    contact_name: str | None = Field(default=None, max_length=200)
+    contact: str | None = Field(default=None, max_length=200)
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, v: str) -> str:
+        return str(_code("type", v, PARTNER_TYPES))
+
+
+class PartnerPublic(PartnerCreate):
+    id: int
+    csp_id: int
+    type_label: str
+    synthetic: bool
+
+
+class PartnersPublic(BaseModel):
+    data: list[PartnerPublic]
+    count: int
+
+
+class GpoCreate(BaseModel):
+    """A thematic GPO (sector GPOs are made when a plan is adopted)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    theme: str
+    sectors: list[int] = Field(default_factory=list, description="Sectors it spans")
+    cadence_days: int = Field(default=30, description="15 or 30")
+    chief_name: str | None = Field(default=None, max_length=200)
+    chief_grade: str | None = Field(default=None, max_length=100)
+    chief_contact: str | None = Field(default=None, max_length=200)
+    partner_ids: list[int] = Field(default_factory=list)
+
+    @field_validator("theme")
+    @classmethod
+    def _theme(cls, v: str) -> str:
+        return str(_code("theme", v, THEMES))
+
+    @field_validator("cadence_days")
+    @classmethod
+    def _cadence(cls, v: int) -> int:
+        if v not in CADENCES_DAYS:
+            raise ValueError(f"{v} is not a GPO cadence (15 or 30 days)")
+        return v
+
+
+class GpoUpdate(BaseModel):
+    chief_name: str | None = Field(default=None, max_length=200)
+    chief_grade: str | None = Field(default=None, max_length=100)
+    chief_contact: str | None = Field(default=None, max_length=200)
+    cadence_days: int | None = None
+    partner_ids: list[int] | None = None
+
+    @field_validator("cadence_days")
+    @classmethod
+    def _cadence(cls, v: int | None) -> int | None:
+        if v is not None and v not in CADENCES_DAYS:
+            raise ValueError(f"{v} is not a GPO cadence (15 or 30 days)")
+        return v
+
+
+class GpoPublic(BaseModel):
+    id: int
+    csp_id: int
+    kind: Literal["sector", "thematic"]
+    name: str
+    sector: int | None
+    sectors: list[int]
+    theme: str | None
+    plan_id: int | None
+    active: bool
+    chief_name: str | None
+    chief_grade: str | None
+    chief_contact: str | None
+    cadence_days: int
+    partner_ids: list[int]
+    last_meeting_on: date | None
+    next_meeting_due: date = Field(description="Last meeting (or creation) + cadence")
+    overdue: bool = Field(description="No meeting within the cadence")
+    open_problems: int
+
+
+class GposPublic(BaseModel):
+    data: list[GpoPublic]
+    count: int
+
+
+class MeetingCreate(BaseModel):
+    held_on: date
+    attendees: list[str] = Field(default_factory=list, max_length=200)
+    notes: str | None = Field(default=None, max_length=10_000)
+    decisions: list[str] = Field(default_factory=list, max_length=200)
+
+    @field_validator("held_on")
+    @classmethod
+    def _not_future(cls, v: date) -> date:
+        if v > date.today():
+            raise ValueError(f"{v} is in the future")
+        return v
+
+
+class MeetingPublic(MeetingCreate):
+    id: int
+    gpo_id: int
+    synthetic: bool
+
+
+class MeetingsPublic(BaseModel):
+    data: list[MeetingPublic]
+    count: int

@@ -31,6 +31,14 @@ from web.printing import CHROMIUM_ARGS, chromium_path
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 TABLES = (
+    "evaluation",
+    "action",
+    "problem_event",
+    "problem",
+    "meeting",
+    "gpo_partner",
+    "gpo",
+    "partner",
     "job",
     "plan_cell",
     "plan_sector",

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 from api.models import Cell, CellEdge, Csp, Grid, Layer, LayerFeature, Plan, PlanCell, PlanSector
 from api.repositories.communes import GEOJSON_DECIMALS
 from api.repositories.csp import require_csp
+from api.repositories.gpos import sync_sector_gpos
 from api.repositories.grid import require_grid
+from api.repositories.problems import assign_to_sectors
 from api.schemas import (
     Feature,
     FeatureCollection,
@@ -386,7 +388,8 @@ def plan_cells(*, session: Session, plan_id: int) -> FeatureCollection[PlanCellP
 
 
 def adopt_plan(*, session: Session, plan_id: int) -> PlanSummary:
-    """Adopt a plan; the CSP's previously adopted plan is archived. The caller commits."""
+    """Adopt a plan; the CSP's previously adopted plan is archived, the GPOs follow the new
+    sectors and the problems are placed in them. The caller commits."""
     plan = require_plan(session=session, plan_id=plan_id)
     # One adoption at a time per CSP: concurrent ones wait here instead of colliding on
     # the unique index of adopted plans.
@@ -406,6 +409,9 @@ def adopt_plan(*, session: Session, plan_id: int) -> PlanSummary:
         plan.status = "adopted"
         plan.version += 1
         session.flush()
+        # Its sectors' GPOs, and every problem of the CSP placed in its sectors.
+        sync_sector_gpos(session=session, csp_id=plan.csp_id, plan_id=plan.id)
+        assign_to_sectors(session, plan.csp_id)
     session.refresh(plan)
     return PlanSummary(**plan_summary(plan))
 

@@ -4,9 +4,9 @@ from fastapi import APIRouter, Query
 
 from api.deps import DbId, SessionDep, SessionFactoryDep
 from api.repositories.grid import grid_cells, list_grids
+from api.routes.responses import INVALID, NOT_FOUND
 from api.schemas import (
     CellProperties,
-    ErrorPublic,
     FeatureCollection,
     GridCreate,
     GridPublic,
@@ -17,15 +17,13 @@ from api.services import build_csp_grid
 router = APIRouter(prefix="/csp/{csp_id}", tags=["grille H3"])
 
 
-@router.get("/grids", responses={404: {"model": ErrorPublic}})
+@router.get("/grids", responses=NOT_FOUND)
 def read_grids(csp_id: DbId, session: SessionDep) -> GridsPublic:
     """The H3 grids built for the CSP, one per resolution."""
     return list_grids(session=session, csp_id=csp_id)
 
 
-@router.post(
-    "/grids", status_code=201, responses={404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
-)
+@router.post("/grids", status_code=201, responses=INVALID)
 def create_grid(csp_id: DbId, grid_in: GridCreate, factory: SessionFactoryDep) -> GridPublic:
     """Build (or rebuild) the CSP's grid at a resolution: cells, attributes, adjacency."""
     return build_csp_grid(
@@ -37,7 +35,7 @@ def create_grid(csp_id: DbId, grid_in: GridCreate, factory: SessionFactoryDep) -
     )
 
 
-@router.get("/cells", responses={404: {"model": ErrorPublic}})
+@router.get("/cells", responses=NOT_FOUND)
 def read_cells(
     csp_id: DbId,
     session: SessionDep,

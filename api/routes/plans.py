@@ -1,6 +1,6 @@
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
@@ -26,9 +26,9 @@ from api.repositories.plans import (
     plan_sector_layer,
     plan_summary,
 )
+from api.routes.responses import CONFLICT, INVALID, NOT_FOUND
 from api.schemas import (
     EditorState,
-    ErrorPublic,
     FeatureCollection,
     JobPublic,
     PlanCellProperties,
@@ -50,9 +50,6 @@ from geo.export import FORMATS, write_layer
 from geo.territory import read_vector
 
 router = APIRouter(tags=["plans de sectorisation"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorPublic}}
-INVALID: dict[int | str, dict[str, Any]] = {**NOT_FOUND, 422: {"model": ErrorPublic}}
-EDITING: dict[int | str, dict[str, Any]] = {**INVALID, 409: {"model": ErrorPublic}}
 
 
 @router.post("/csp/{csp_id}/plans", status_code=202, responses=INVALID)
@@ -150,7 +147,7 @@ def read_editor_state(plan_id: DbId, session: SessionDep, cache: EditorCacheDep)
     return read_editor(session=session, cache=cache, plan_id=plan_id)
 
 
-@router.post("/plans/{plan_id}/edits", responses=EDITING)
+@router.post("/plans/{plan_id}/edits", responses=CONFLICT)
 def apply_edit(
     plan_id: DbId, body: PlanEdit, factory: SessionFactoryDep, cache: EditorCacheDep
 ) -> PlanEditResult:
@@ -162,7 +159,7 @@ def apply_edit(
     return result
 
 
-@router.put("/plans/{plan_id}/locks", responses=EDITING)
+@router.put("/plans/{plan_id}/locks", responses=CONFLICT)
 def put_locks(
     plan_id: DbId, body: PlanLocks, factory: SessionFactoryDep, cache: EditorCacheDep
 ) -> EditorState:
@@ -173,7 +170,7 @@ def put_locks(
     return state
 
 
-@router.post("/plans/{plan_id}/save", responses=EDITING)
+@router.post("/plans/{plan_id}/save", responses=CONFLICT)
 def save(
     plan_id: DbId, body: PlanSave, factory: SessionFactoryDep, cache: EditorCacheDep
 ) -> PlanSummary:
@@ -183,7 +180,7 @@ def save(
         return PlanSummary(**plan_summary(plan))
 
 
-@router.post("/plans/{plan_id}/reoptimise", status_code=202, responses=EDITING)
+@router.post("/plans/{plan_id}/reoptimise", status_code=202, responses=CONFLICT)
 def reoptimise(
     plan_id: DbId, body: PlanVersion, factory: SessionFactoryDep, runner: JobRunnerDep
 ) -> JobPublic:
@@ -211,7 +208,7 @@ def reoptimise(
         return get_job(session=session, job_id=job_id)
 
 
-@router.delete("/plans/{plan_id}", status_code=204, responses=EDITING)
+@router.delete("/plans/{plan_id}", status_code=204, responses=CONFLICT)
 def delete(
     plan_id: DbId,
     factory: SessionFactoryDep,

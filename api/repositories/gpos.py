@@ -1,0 +1,223 @@
+"""GPOs (one per sector of the adopted plan, and thematic ones), their partners and
+meetings, with cadence tracking."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from api.models import Gpo, Meeting, Partner, PlanSector, Problem, gpo_partner
+from api.repositories.csp import require_csp
+from api.schemas import (
+    GpoCreate,
+    GpoPublic,
+    GposPublic,
+    GpoUpdate,
+    MeetingCreate,
+    MeetingPublic,
+    MeetingsPublic,
+    PartnerCreate,
+    PartnerPublic,
+    PartnersPublic,
+)
+from geo.errors import InvalidInputError, NotFoundError
+from geo.problems import OPEN_STATUSES, PARTNER_TYPES
+
+
+def sync_sector_gpos(*, session: Session, csp_id: int, plan_id: int) -> None:
+    """One active sector GPO per sector of the plan just adopted (kept, renamed and
+    reactivated when it already exists, so its chief, partners and meetings stay);
+    sector GPOs beyond the plan's sectors are deactivated. The caller commits."""
+    sectors = session.execute(
+        select(PlanSector.sector, PlanSector.name).where(PlanSector.plan_id == plan_id)
+    ).all()
+    existing = {
+        g.sector: g
+        for g in session.scalars(select(Gpo).where(Gpo.csp_id == csp_id, Gpo.kind == "sector"))
+    }
+    for sector, name in sectors:
+        gpo = existing.pop(sector, None)
+        if gpo is None:
+            gpo = Gpo(csp_id=csp_id, kind="sector", sector=sector, cadence_days=15)
+            session.add(gpo)
+        gpo.name = f"GPO {name}"
+        gpo.plan_id = plan_id
+        gpo.active = True
+    for gpo in existing.values():
+        gpo.active = False
+    session.flush()
+
+
+def require_gpo(*, session: Session, gpo_id: int) -> Gpo:
+    gpo = session.get(Gpo, gpo_id)
+    if gpo is None:
+        raise NotFoundError(f"no GPO with id {gpo_id}")
+    return gpo
+
+
+def _public(session: Session, gpo: Gpo, today: date) -> GpoPublic:
+    last = session.scalar(select(func.max(Meeting.held_on)).where(Meeting.gpo_id == gpo.id))
+    since = last or gpo.created_at.date()
+    due = since + timedelta(days=gpo.cadence_days)
+    partners = session.scalars(
+        select(gpo_partner.c.partner_id).where(gpo_partner.c.gpo_id == gpo.id)
+    ).all()
+    if gpo.kind == "sector":
+        scope: Any = Problem.gpo_id == gpo.id
+    else:
+        scope = (Problem.csp_id == gpo.csp_id) & Problem.sector.in_(gpo.sectors or [])
+    open_count = session.scalar(
+        select(func.count()).where(scope, Problem.status.in_(OPEN_STATUSES))
+    )
+    return GpoPublic(
+        id=gpo.id,
+        csp_id=gpo.csp_id,
+        kind=gpo.kind,
+        name=gpo.name,
+        sector=gpo.sector,
+        sectors=[gpo.sector] if gpo.kind == "sector" and gpo.sector is not None else gpo.sectors,
+        theme=gpo.theme,
+        plan_id=gpo.plan_id,
+        active=gpo.active,
+        chief_name=gpo.chief_name,
+        chief_grade=gpo.chief_grade,
+        chief_contact=gpo.chief_contact,
+        cadence_days=gpo.cadence_days,
+        partner_ids=sorted(partners),
+        last_meeting_on=last,
+        next_meeting_due=due,
+        overdue=gpo.active and due < today,
+        open_problems=int(open_count or 0),
+    )
+
+
+def list_gpos(*, session: Session, csp_id: int, active: bool = True) -> GposPublic:
+    """The CSP's GPOs, sector ones by sector then thematic ones, with their cadence."""
+    require_csp(session=session, csp_id=csp_id)
+    stmt = select(Gpo).where(Gpo.csp_id == csp_id)
+    if active:
+        stmt = stmt.where(Gpo.active)
+    gpos = session.scalars(stmt.order_by(Gpo.kind, Gpo.sector, Gpo.id)).all()
+    today = date.today()
+    data = [_public(session, g, today) for g in gpos]
+    return GposPublic(data=data, count=len(data))
+
+
+def get_gpo(*, session: Session, gpo_id: int) -> GpoPublic:
+    return _public(session, require_gpo(session=session, gpo_id=gpo_id), date.today())
+
+
+def _set_partners(session: Session, gpo: Gpo, partner_ids: list[int]) -> None:
+    known = set(
+        session.scalars(
+            select(Partner.id).where(Partner.csp_id == gpo.csp_id, Partner.id.in_(partner_ids))
+        )
+    )
+    unknown = sorted(set(partner_ids) - known)
+    if unknown:
+        raise InvalidInputError(
+            f"partner_ids: no partner with id {', '.join(map(str, unknown))} in CSP {gpo.csp_id}"
+        )
+    session.execute(delete(gpo_partner).where(gpo_partner.c.gpo_id == gpo.id))
+    if known:
+        session.execute(
+            insert(gpo_partner), [{"gpo_id": gpo.id, "partner_id": p} for p in sorted(known)]
+        )
+
+
+def create_thematic_gpo(*, session: Session, csp_id: int, gpo_in: GpoCreate) -> int:
+    require_csp(session=session, csp_id=csp_id)
+    sectors = set(
+        session.scalars(
+            select(Gpo.sector).where(Gpo.csp_id == csp_id, Gpo.kind == "sector", Gpo.active)
+        )
+    )
+    unknown = sorted(set(gpo_in.sectors) - sectors)
+    if unknown:
+        raise InvalidInputError(
+            f"sectors: {', '.join(map(str, unknown))} are not sectors of the adopted plan of "
+            f"CSP {csp_id}" + ("" if sectors else " (no plan is adopted)")
+        )
+    gpo = Gpo(
+        csp_id=csp_id,
+        kind="thematic",
+        **gpo_in.model_dump(exclude={"partner_ids", "sectors"}),
+        sectors=sorted(set(gpo_in.sectors)),
+    )
+    session.add(gpo)
+    session.flush()
+    _set_partners(session, gpo, gpo_in.partner_ids)
+    return gpo.id
+
+
+def update_gpo(*, session: Session, gpo_id: int, gpo_in: GpoUpdate) -> None:
+    gpo = require_gpo(session=session, gpo_id=gpo_id)
+    changes = gpo_in.model_dump(exclude_unset=True)
+    partner_ids = changes.pop("partner_ids", None)
+    for key, value in changes.items():
+        if key == "cadence_days" and value is None:
+            continue
+        setattr(gpo, key, value)
+    if partner_ids is not None:
+        _set_partners(session, gpo, partner_ids)
+    session.flush()
+
+
+def _partner_public(p: Partner) -> PartnerPublic:
+    return PartnerPublic(
+        id=p.id,
+        csp_id=p.csp_id,
+        organisation=p.organisation,
+        type=p.type,
+        type_label=PARTNER_TYPES.get(p.type, p.type),
+        contact_name=p.contact_name,
+        contact=p.contact,
+        synthetic=p.synthetic,
+    )
+
+
+def create_partner(*, session: Session, csp_id: int, partner_in: PartnerCreate) -> PartnerPublic:
+    require_csp(session=session, csp_id=csp_id)
+    partner = Partner(csp_id=csp_id, **partner_in.model_dump())
+    session.add(partner)
+    session.flush()
+    return _partner_public(partner)
+
+
+def list_partners(*, session: Session, csp_id: int) -> PartnersPublic:
+    require_csp(session=session, csp_id=csp_id)
+    partners = session.scalars(
+        select(Partner).where(Partner.csp_id == csp_id).order_by(Partner.organisation)
+    ).all()
+    return PartnersPublic(data=[_partner_public(p) for p in partners], count=len(partners))
+
+
+def _meeting_public(m: Meeting) -> MeetingPublic:
+    return MeetingPublic(
+        id=m.id,
+        gpo_id=m.gpo_id,
+        held_on=m.held_on,
+        attendees=m.attendees,
+        notes=m.notes,
+        decisions=m.decisions,
+        synthetic=m.synthetic,
+    )
+
+
+def add_meeting(*, session: Session, gpo_id: int, meeting_in: MeetingCreate) -> MeetingPublic:
+    require_gpo(session=session, gpo_id=gpo_id)
+    meeting = Meeting(gpo_id=gpo_id, **meeting_in.model_dump())
+    session.add(meeting)
+    session.flush()
+    return _meeting_public(meeting)
+
+
+def list_meetings(*, session: Session, gpo_id: int) -> MeetingsPublic:
+    require_gpo(session=session, gpo_id=gpo_id)
+    meetings = session.scalars(
+        select(Meeting).where(Meeting.gpo_id == gpo_id).order_by(Meeting.held_on.desc())
+    ).all()
+    return MeetingsPublic(data=[_meeting_public(m) for m in meetings], count=len(meetings))

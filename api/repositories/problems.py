@@ -1,0 +1,367 @@
+"""Problems raised in GPOs: creation (placed in the CSP, its sector and GPO derived from
+the adopted plan), reading, the dated life cycle, actions and evaluations, and the bulk
+(re)assignment of problems to sectors."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import shapely
+from geoalchemy2 import WKBElement
+from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy.orm import Session
+
+from api.models import Action, Csp, Evaluation, Partner, Plan, Problem, ProblemEvent
+from api.repositories.communes import GEOJSON_DECIMALS
+from api.repositories.csp import require_csp
+from api.schemas import (
+    ActionCreate,
+    ActionPublic,
+    ActionUpdate,
+    EvaluationCreate,
+    EvaluationPublic,
+    Feature,
+    FeatureCollection,
+    Geometry,
+    ProblemCreate,
+    ProblemEventPublic,
+    ProblemProperties,
+    ProblemPublic,
+    ProblemTransition,
+)
+from geo.errors import InvalidInputError, NotFoundError
+from geo.problems import ACTION_TYPES, CATEGORIES, CLOSED_STATUSES, STATUSES, check_transition
+
+
+def anchor_of(geom: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The point of a geometry nearest its centroid: the point itself, a point of a line,
+    a polygon's centroid when inside it. It places the problem in a sector."""
+    return func.ST_ClosestPoint(geom, func.ST_Centroid(geom))
+
+
+def _geometry(problem_in: ProblemCreate) -> shapely.Geometry:
+    """The problem's geometry from the request: checked, in WGS84 ranges, valid."""
+    if problem_in.geometry is None:
+        assert problem_in.lon is not None and problem_in.lat is not None
+        return shapely.Point(problem_in.lon, problem_in.lat)
+    try:
+        geom = shapely.geometry.shape(problem_in.geometry.model_dump())
+    except (ValueError, TypeError, AttributeError, IndexError) as exc:
+        raise InvalidInputError(f"geometry: not a GeoJSON geometry ({exc})") from None
+    if geom.geom_type not in ("Point", "LineString", "Polygon", "MultiLineString", "MultiPolygon"):
+        raise InvalidInputError(f"geometry: {geom.geom_type} is not a point, line or polygon")
+    if geom.is_empty:
+        raise InvalidInputError("geometry: empty")
+    x0, y0, x1, y1 = geom.bounds
+    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        raise InvalidInputError(
+            f"geometry: coordinates {tuple(round(b, 5) for b in geom.bounds)} are not WGS84 "
+            "longitudes/latitudes"
+        )
+    if not geom.is_valid:
+        reason = shapely.is_valid_reason(geom)
+        raise InvalidInputError(f"geometry: invalid {geom.geom_type} ({reason})")
+    return geom
+
+
+def _check_inside(session: Session, csp_id: int, geom: shapely.Geometry) -> None:
+    """Refuse a problem whose anchor lies outside the CSP, saying when swapping latitude
+    and longitude would put it inside."""
+    anchor = shapely.shortest_line(geom, geom.centroid).coords[0]
+    outline = select(Csp.geom).where(Csp.id == csp_id).scalar_subquery()
+
+    def inside(x: float, y: float) -> bool:
+        point = func.ST_SetSRID(func.ST_MakePoint(x, y), 4326)
+        return bool(session.scalar(select(func.ST_Covers(outline, point))))
+
+    x, y = anchor
+    if inside(x, y):
+        return
+    hint = " — latitude and longitude swapped?" if inside(y, x) else ""
+    raise InvalidInputError(
+        f"geometry: [{x:.6f}, {y:.6f}] (lon, lat) lies outside CSP {csp_id}{hint}"
+    )
+
+
+def _check_partner(session: Session, csp_id: int, partner_id: int | None, field: str) -> None:
+    if partner_id is None:
+        return
+    partner = session.get(Partner, partner_id)
+    if partner is None or partner.csp_id != csp_id:
+        raise InvalidInputError(f"{field}: no partner with id {partner_id} in CSP {csp_id}")
+
+
+def adopted_plan_id(session: Session, csp_id: int) -> int | None:
+    return session.scalar(select(Plan.id).where(Plan.csp_id == csp_id, Plan.status == "adopted"))
+
+
+def assign_to_sectors(session: Session, csp_id: int, problem_ids: list[int] | None = None) -> int:
+    """Set the sector and GPO of the CSP's problems (all, or these) from the adopted plan
+    (none without one): the sector whose outline covers the problem's anchor. The
+    sectors are cut into small pieces first so that each test is cheap. Returns the
+    number of problems updated."""
+    plan_id = adopted_plan_id(session, csp_id)
+    where = "p.csp_id = :csp" + (" AND p.id = ANY(:ids)" if problem_ids is not None else "")
+    params: dict[str, Any] = {"csp": csp_id, "plan": plan_id, "ids": problem_ids}
+    if plan_id is None:
+        result = session.execute(
+            text(f"UPDATE problem p SET sector = NULL, gpo_id = NULL WHERE {where}"), params
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+    session.execute(
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS sector_piece (sector int, geom geometry) "
+            "ON COMMIT DROP"
+        )
+    )
+    session.execute(text("TRUNCATE sector_piece"))
+    session.execute(
+        text(
+            "INSERT INTO sector_piece SELECT sector, ST_Subdivide(geom, 64) FROM plan_sector "
+            "WHERE plan_id = :plan"
+        ),
+        params,
+    )
+    session.execute(text("CREATE INDEX ON sector_piece USING gist (geom)"))
+    session.execute(text("ANALYZE sector_piece"))
+    result = session.execute(
+        text(
+            "UPDATE problem p SET sector = s.sector, gpo_id = g.id "
+            "FROM (SELECT p.id, (SELECT sp.sector FROM sector_piece sp "
+            "       WHERE ST_Covers(sp.geom, p.anchor) LIMIT 1) AS sector "
+            f"      FROM problem p WHERE {where}) s "
+            "LEFT JOIN gpo g ON g.csp_id = :csp AND g.kind = 'sector' AND g.sector = s.sector "
+            "WHERE p.id = s.id"
+        ),
+        params,
+    )
+    session.execute(text("DROP TABLE IF EXISTS sector_piece"))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def create_problem(*, session: Session, csp_id: int, problem_in: ProblemCreate) -> int:
+    """Record a problem (status signalé) in the CSP; the caller commits."""
+    require_csp(session=session, csp_id=csp_id)
+    geom = _geometry(problem_in)
+    _check_inside(session, csp_id, geom)
+    _check_partner(session, csp_id, problem_in.partner_id, "partner_id")
+    wkb = WKBElement(shapely.to_wkb(geom), srid=4326)
+    problem = Problem(
+        csp_id=csp_id,
+        category=problem_in.category,
+        title=problem_in.title,
+        description=problem_in.description,
+        address=problem_in.address,
+        partner_id=problem_in.partner_id,
+        reported_on=problem_in.reported_on,
+        priority=problem_in.priority,
+        status="signale",
+        status_on=problem_in.reported_on,
+        geom=wkb,
+        anchor=anchor_of(func.ST_GeomFromWKB(wkb.data, 4326)),
+    )
+    session.add(problem)
+    session.flush()
+    session.add(ProblemEvent(problem_id=problem.id, status="signale", on=problem.reported_on))
+    assign_to_sectors(session, csp_id, [problem.id])
+    return problem.id
+
+
+def require_problem(*, session: Session, problem_id: int, lock: bool = False) -> Problem:
+    stmt = select(Problem).where(Problem.id == problem_id)
+    problem = session.scalar(stmt.with_for_update() if lock else stmt)
+    if problem is None:
+        raise NotFoundError(f"no problem with id {problem_id}")
+    return problem
+
+
+def _properties(p: Problem) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "category": p.category,
+        "category_label": CATEGORIES.get(p.category, p.category),
+        "title": p.title,
+        "address": p.address,
+        "reported_on": p.reported_on,
+        "priority": p.priority,
+        "status": p.status,
+        "status_label": STATUSES.get(p.status, p.status),
+        "status_on": p.status_on,
+        "sector": p.sector,
+        "gpo_id": p.gpo_id,
+        "synthetic": p.synthetic,
+    }
+
+
+def list_problems(
+    *,
+    session: Session,
+    csp_id: int,
+    status: list[str] | None = None,
+    category: list[str] | None = None,
+    sector: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = 5000,
+) -> FeatureCollection[ProblemProperties]:
+    """The CSP's problems as GeoJSON, newest first, filtered."""
+    require_csp(session=session, csp_id=csp_id)
+    stmt = select(Problem, func.ST_AsGeoJSON(Problem.geom, GEOJSON_DECIMALS)).where(
+        Problem.csp_id == csp_id
+    )
+    if status:
+        stmt = stmt.where(Problem.status.in_(status))
+    if category:
+        stmt = stmt.where(Problem.category.in_(category))
+    if sector is not None:
+        stmt = stmt.where(Problem.sector == sector)
+    if since is not None:
+        stmt = stmt.where(Problem.reported_on >= since)
+    if until is not None:
+        stmt = stmt.where(Problem.reported_on <= until)
+    rows = session.execute(
+        stmt.order_by(Problem.reported_on.desc(), Problem.id.desc()).limit(limit)
+    )
+    return FeatureCollection[ProblemProperties](
+        features=[
+            Feature[ProblemProperties](
+                id=p.id,
+                geometry=Geometry.model_validate(json.loads(geojson)),
+                properties=ProblemProperties(**_properties(p)),
+            )
+            for p, geojson in rows
+        ]
+    )
+
+
+def get_problem(*, session: Session, problem_id: int) -> ProblemPublic:
+    """A problem with its geometry, dated steps, actions and evaluations."""
+    problem = require_problem(session=session, problem_id=problem_id)
+    geojson = session.scalar(
+        select(func.ST_AsGeoJSON(Problem.geom, GEOJSON_DECIMALS)).where(Problem.id == problem_id)
+    )
+    names = dict(
+        session.execute(
+            select(Partner.id, Partner.organisation).where(Partner.csp_id == problem.csp_id)
+        ).all()
+    )
+    events = session.scalars(
+        select(ProblemEvent)
+        .where(ProblemEvent.problem_id == problem_id)
+        .order_by(ProblemEvent.on, ProblemEvent.id)
+    ).all()
+    actions = session.scalars(
+        select(Action).where(Action.problem_id == problem_id).order_by(Action.start_on, Action.id)
+    ).all()
+    evaluations = session.scalars(
+        select(Evaluation)
+        .where(Evaluation.problem_id == problem_id)
+        .order_by(Evaluation.evaluated_on)
+    ).all()
+    return ProblemPublic(
+        **_properties(problem),
+        description=problem.description,
+        partner_id=problem.partner_id,
+        partner=names.get(problem.partner_id) if problem.partner_id else None,
+        geometry=Geometry.model_validate(json.loads(str(geojson))),
+        events=[ProblemEventPublic(status=e.status, on=e.on, note=e.note) for e in events],
+        actions=[action_public(a, names) for a in actions],
+        evaluations=[
+            EvaluationPublic(
+                id=e.id,
+                evaluated_on=e.evaluated_on,
+                outcome=e.outcome,
+                indicators=e.indicators,
+                note=e.note,
+            )
+            for e in evaluations
+        ],
+    )
+
+
+def action_public(a: Action, partner_names: dict[int, str]) -> ActionPublic:
+    return ActionPublic(
+        id=a.id,
+        type=a.type,
+        type_label=ACTION_TYPES.get(a.type, a.type),
+        lead_partner_id=a.lead_partner_id,
+        lead_partner=partner_names.get(a.lead_partner_id) if a.lead_partner_id else None,
+        start_on=a.start_on,
+        due_on=a.due_on,
+        status=a.status,
+        overdue=a.due_on is not None
+        and a.due_on < date.today()
+        and a.status in ("prevue", "en_cours"),
+        note=a.note,
+    )
+
+
+def _check_date(problem: Problem, on: date, field: str) -> None:
+    if on > date.today():
+        raise InvalidInputError(f"{field}: {on} is in the future")
+    if on < problem.status_on:
+        raise InvalidInputError(
+            f"{field}: {on} is before the problem's last step ({problem.status} on "
+            f"{problem.status_on})"
+        )
+
+
+def transition_problem(*, session: Session, problem_id: int, step: ProblemTransition) -> None:
+    """Move a problem to its next step of the life cycle, dated; the caller commits."""
+    problem = require_problem(session=session, problem_id=problem_id, lock=True)
+    evaluated = bool(
+        session.scalar(select(func.count()).where(Evaluation.problem_id == problem_id))
+    )
+    check_transition(problem.status, step.status, evaluated=evaluated)
+    _check_date(problem, step.on, "on")
+    problem.status = step.status
+    problem.status_on = step.on
+    session.add(ProblemEvent(problem_id=problem_id, status=step.status, on=step.on, note=step.note))
+    session.flush()
+
+
+def add_action(*, session: Session, problem_id: int, action_in: ActionCreate) -> int:
+    problem = require_problem(session=session, problem_id=problem_id, lock=True)
+    if problem.status in CLOSED_STATUSES:
+        raise InvalidInputError(f"problem {problem_id} is {problem.status}: no new action")
+    _check_partner(session, problem.csp_id, action_in.lead_partner_id, "lead_partner_id")
+    if action_in.start_on < problem.reported_on:
+        raise InvalidInputError(
+            f"start_on: {action_in.start_on} is before the problem was reported "
+            f"({problem.reported_on})"
+        )
+    action = Action(problem_id=problem_id, **action_in.model_dump())
+    session.add(action)
+    session.flush()
+    return action.id
+
+
+def update_action(*, session: Session, action_id: int, action_in: ActionUpdate) -> Action:
+    action = session.get(Action, action_id)
+    if action is None:
+        raise NotFoundError(f"no action with id {action_id}")
+    changes = action_in.model_dump(exclude_unset=True)
+    due = changes.get("due_on", action.due_on)
+    if due is not None and due < action.start_on:
+        raise InvalidInputError(f"due_on: {due} is before start_on {action.start_on}")
+    for key, value in changes.items():
+        setattr(action, key, value)
+    session.flush()
+    return action
+
+
+def add_evaluation(*, session: Session, problem_id: int, evaluation_in: EvaluationCreate) -> int:
+    """Record the evaluation of a problem's actions (it must have some)."""
+    problem = require_problem(session=session, problem_id=problem_id, lock=True)
+    actions = session.scalar(select(func.count()).where(Action.problem_id == problem_id))
+    if not actions:
+        raise InvalidInputError(
+            f"problem {problem_id} has no action to evaluate: record its actions first"
+        )
+    _check_date(problem, evaluation_in.evaluated_on, "evaluated_on")
+    evaluation = Evaluation(problem_id=problem_id, **evaluation_in.model_dump())
+    session.add(evaluation)
+    session.flush()
+    return evaluation.id

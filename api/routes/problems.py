@@ -1,0 +1,114 @@
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.db import transaction
+from api.deps import DbId, SessionDep, SessionFactoryDep
+from api.repositories.problems import (
+    action_public,
+    add_action,
+    add_evaluation,
+    create_problem,
+    get_problem,
+    list_problems,
+    transition_problem,
+    update_action,
+)
+from api.routes.responses import INVALID
+from api.schemas import (
+    ActionCreate,
+    ActionPublic,
+    ActionUpdate,
+    EvaluationCreate,
+    FeatureCollection,
+    ProblemCreate,
+    ProblemProperties,
+    ProblemPublic,
+    ProblemTransition,
+)
+
+router = APIRouter(tags=["problématiques"])
+
+
+@router.post("/csp/{csp_id}/problems", status_code=201, responses=INVALID)
+def create(csp_id: DbId, body: ProblemCreate, factory: SessionFactoryDep) -> ProblemPublic:
+    """Record a problem (status signalé). Its sector and GPO come from the adopted plan; a
+    problem outside the CSP is refused."""
+    with transaction(factory) as session:
+        problem_id = create_problem(session=session, csp_id=csp_id, problem_in=body)
+    with factory() as session:
+        return get_problem(session=session, problem_id=problem_id)
+
+
+@router.get("/csp/{csp_id}/problems", responses=INVALID)
+def read_problems(
+    csp_id: DbId,
+    session: SessionDep,
+    status: Annotated[list[str] | None, Query(description="Status codes")] = None,
+    category: Annotated[list[str] | None, Query(description="Category codes")] = None,
+    sector: Annotated[int | None, Query(ge=0, le=5000)] = None,
+    since: Annotated[date | None, Query(alias="from", description="Reported on or after")] = None,
+    until: Annotated[date | None, Query(alias="to", description="Reported on or before")] = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 5000,
+) -> FeatureCollection[ProblemProperties]:
+    """The CSP's problems as GeoJSON (newest first), filtered; synthetic ones are flagged."""
+    return list_problems(
+        session=session,
+        csp_id=csp_id,
+        status=status,
+        category=category,
+        sector=sector,
+        since=since,
+        until=until,
+        limit=limit,
+    )
+
+
+@router.get("/problems/{problem_id}", responses=INVALID)
+def read_problem(problem_id: DbId, session: SessionDep) -> ProblemPublic:
+    """A problem with its dated steps, actions and evaluations."""
+    return get_problem(session=session, problem_id=problem_id)
+
+
+@router.post("/problems/{problem_id}/transitions", responses=INVALID)
+def transition(
+    problem_id: DbId, body: ProblemTransition, factory: SessionFactoryDep
+) -> ProblemPublic:
+    """Move the problem to its next step (signalé → analysé → actions en cours → évalué →
+    résolu, or clos sans suite); illegal steps are refused (no résolu without an
+    evaluation)."""
+    with transaction(factory) as session:
+        transition_problem(session=session, problem_id=problem_id, step=body)
+    with factory() as session:
+        return get_problem(session=session, problem_id=problem_id)
+
+
+@router.post("/problems/{problem_id}/actions", status_code=201, responses=INVALID)
+def create_action(
+    problem_id: DbId, body: ActionCreate, factory: SessionFactoryDep
+) -> ProblemPublic:
+    """An action decided by the GPO for this problem, led by one partner."""
+    with transaction(factory) as session:
+        add_action(session=session, problem_id=problem_id, action_in=body)
+    with factory() as session:
+        return get_problem(session=session, problem_id=problem_id)
+
+
+@router.patch("/actions/{action_id}", responses=INVALID)
+def patch_action(action_id: DbId, body: ActionUpdate, factory: SessionFactoryDep) -> ActionPublic:
+    """Change an action's status, due date or note."""
+    with transaction(factory) as session:
+        action = update_action(session=session, action_id=action_id, action_in=body)
+        return action_public(action, {})
+
+
+@router.post("/problems/{problem_id}/evaluations", status_code=201, responses=INVALID)
+def create_evaluation(
+    problem_id: DbId, body: EvaluationCreate, factory: SessionFactoryDep
+) -> ProblemPublic:
+    """The evaluation of the problem's actions (outcome, indicators)."""
+    with transaction(factory) as session:
+        add_evaluation(session=session, problem_id=problem_id, evaluation_in=body)
+    with factory() as session:
+        return get_problem(session=session, problem_id=problem_id)

@@ -1,0 +1,11 @@
+"""The error responses routes document in OpenAPI (bodies are :class:`ErrorPublic`)."""
+
+from typing import Any
+
+from api.schemas import ErrorPublic
+
+Responses = dict[int | str, dict[str, Any]]
+
+NOT_FOUND: Responses = {404: {"model": ErrorPublic}}
+INVALID: Responses = {**NOT_FOUND, 422: {"model": ErrorPublic}}
+CONFLICT: Responses = {**INVALID, 409: {"model": ErrorPublic}}

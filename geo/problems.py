@@ -1,0 +1,131 @@
+"""The problem-solving method of the GPO: categories of problems, the life cycle of a
+problem and its legal transitions, actions, evaluations and partners (from the ministry's
+PSQ documents). Codes are stable identifiers stored in the database; labels are French,
+shown as they are.
+
+Life cycle (each step dated)::
+
+    signale -> analyse -> actions_en_cours -> evalue -> resolu
+       |          |              |              |   \\-> actions_en_cours (new actions)
+       +----------+--------------+--------------+-----> clos_sans_suite
+
+A problem is *resolved* only after an evaluation of its actions has been recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from geo.errors import InvalidInputError
+
+CATEGORIES: Mapping[str, str] = {
+    "stupefiants": "Trafic de stupéfiants / économie souterraine",
+    "rassemblements": "Rassemblements (halls, squares)",
+    "nuisances": "Nuisances et incivilités",
+    "rodeos": "Rodéos / deux-roues motorisés",
+    "alcoolisation": "Alcoolisation sur la voie publique",
+    "stationnement": "Stationnement anarchique / sécurité routière",
+    "scolaire": "Violences et harcèlement scolaire",
+    "cambriolages": "Cambriolages",
+    "campements": "Campements illicites",
+    "transports": "Transports (incivilités, fraude, agressions)",
+    "autre": "Autre",
+}
+
+STATUSES: Mapping[str, str] = {
+    "signale": "Signalé",
+    "analyse": "Analysé",
+    "actions_en_cours": "Actions en cours",
+    "evalue": "Évalué",
+    "resolu": "Résolu",
+    "clos_sans_suite": "Clos sans suite",
+}
+OPEN_STATUSES = frozenset({"signale", "analyse", "actions_en_cours", "evalue"})
+CLOSED_STATUSES = frozenset({"resolu", "clos_sans_suite"})
+
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "signale": frozenset({"analyse", "clos_sans_suite"}),
+    "analyse": frozenset({"actions_en_cours", "clos_sans_suite"}),
+    "actions_en_cours": frozenset({"evalue", "clos_sans_suite"}),
+    "evalue": frozenset({"resolu", "actions_en_cours", "clos_sans_suite"}),
+    "resolu": frozenset(),
+    "clos_sans_suite": frozenset(),
+}
+
+PRIORITIES: Mapping[str, str] = {"basse": "Basse", "normale": "Normale", "haute": "Haute"}
+
+ACTION_TYPES: Mapping[str, str] = {
+    "patrouilles": "Densification des patrouilles",
+    "parties_communes": "Contrôle des parties communes et caves",
+    "arrete_municipal": "Arrêté municipal / application renforcée de la réglementation",
+    "enquete": "Enquête judiciaire ciblée",
+    "permanence": "Permanence en mairie",
+    "vehicules": "Enlèvement de véhicules ventouses ou épaves",
+    "encombrants": "Enlèvement d'encombrants",
+    "neutralisation": "Neutralisation d'accès",
+    "videoprotection": "Vidéoprotection",
+    "suivi_social": "Suivi social ou éducatif",
+    "prevention": "Prévention",
+    "autre": "Autre",
+}
+ACTION_STATUSES: Mapping[str, str] = {
+    "prevue": "Prévue",
+    "en_cours": "En cours",
+    "terminee": "Terminée",
+    "abandonnee": "Abandonnée",
+}
+OUTCOMES: Mapping[str, str] = {
+    "positif": "Effet positif",
+    "partiel": "Effet partiel",
+    "sans_effet": "Sans effet",
+}
+
+PARTNER_TYPES: Mapping[str, str] = {
+    "mairie": "Maire et services municipaux",
+    "police_municipale": "Police municipale",
+    "education_nationale": "Éducation nationale",
+    "bailleur_social": "Bailleur social",
+    "transporteur": "Transporteur",
+    "renseignement_territorial": "Renseignement territorial",
+    "surete_departementale": "Sûreté départementale",
+    "delegue_cohesion": "Délégué cohésion police-population",
+    "protection_enfance": "Protection de l'enfance",
+    "association": "Association",
+    "commercant": "Commerçants",
+    "habitants": "Représentants des habitants",
+    "autre": "Autre",
+}
+
+THEMES: Mapping[str, str] = {
+    "transports": "Transports",
+    "mineurs_non_accompagnes": "Mineurs non accompagnés",
+    "voie_publique": "Occupation de la voie publique",
+    "autre": "Autre thème",
+}
+
+CADENCES_DAYS = (15, 30)  # every 15 days, or monthly at most
+
+
+def check_code(kind: str, value: str, allowed: Mapping[str, str]) -> str:
+    """``value`` if it is one of the codes of ``allowed``; else an error naming it."""
+    if value not in allowed:
+        raise InvalidInputError(
+            f"{kind}: unknown value {value!r}; expected one of {', '.join(allowed)}"
+        )
+    return value
+
+
+def check_transition(current: str, new: str, *, evaluated: bool) -> None:
+    """Raise unless a problem may go from ``current`` to ``new``; ``evaluated`` says
+    whether an evaluation of its actions has been recorded."""
+    check_code("status", new, STATUSES)
+    if new not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (the problem is closed)"
+        raise InvalidInputError(
+            f"status: a problem cannot go from {current} to {new}; allowed: {allowed}"
+        )
+    if new in ("evalue", "resolu") and not evaluated:
+        raise InvalidInputError(
+            f"status: {new} needs an evaluation of the actions first "
+            "(POST /api/problems/{id}/evaluations)"
+        )

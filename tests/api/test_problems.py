@@ -1,0 +1,193 @@
+"""Problems, their life cycle, GPOs and partners through the API, on real PostGIS."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import shapely
+import shapely.geometry
+from fastapi.testclient import TestClient
+
+from tests.plan_helpers import propose
+
+BELFORT = (6.8628, 47.6379)  # central Belfort, inside the demo CSP
+
+
+def new_problem(client: TestClient, csp_id: int, **body: Any) -> Any:
+    payload = {"category": "rassemblements", "title": "Rassemblement dans un hall"}
+    payload.update(body)
+    if "geometry" not in payload and "lon" not in payload:
+        payload["lon"], payload["lat"] = BELFORT
+    return client.post(f"/api/csp/{csp_id}/problems", json=payload)
+
+
+def test_create_and_place_a_problem(client: TestClient, csp_id: int) -> None:
+    response = new_problem(client, csp_id, address="2 rue de la Paix")
+    assert response.status_code == 201, response.text
+    problem = response.json()
+    assert problem["status"] == "signale" and problem["status_label"] == "Signalé"
+    assert problem["sector"] is None and problem["gpo_id"] is None  # no adopted plan yet
+    assert [e["status"] for e in problem["events"]] == ["signale"]
+    assert problem["synthetic"] is False
+
+    plan = propose(client, csp_id, k=3, seed=0)
+    client.post(f"/api/plans/{plan['id']}/adopt")
+    gpos = client.get(f"/api/csp/{csp_id}/gpos").json()
+    assert gpos["count"] == 3 and {g["sector"] for g in gpos["data"]} == {0, 1, 2}
+    placed = client.get(f"/api/problems/{problem['id']}").json()
+    assert placed["sector"] in {0, 1, 2}
+    gpo = next(g for g in gpos["data"] if g["sector"] == placed["sector"])
+    assert placed["gpo_id"] == gpo["id"]
+    # the sector is the one whose outline holds the point
+    sector = plan["sectors"]["features"][placed["sector"]]
+    assert shapely.geometry.shape(sector["geometry"]).covers(shapely.Point(*BELFORT))
+    # a new problem is placed at once; lines and polygons too
+    line = new_problem(
+        client,
+        csp_id,
+        category="rodeos",
+        title="Rodéos",
+        geometry={"type": "LineString", "coordinates": [[6.860, 47.637], [6.864, 47.638]]},
+    ).json()
+    assert line["sector"] is not None and line["geometry"]["type"] == "LineString"
+
+    # adopting another plan moves the GPOs and the problems with it
+    other = propose(client, csp_id, k=2, seed=0)
+    client.post(f"/api/plans/{other['id']}/adopt")
+    gpos = client.get(f"/api/csp/{csp_id}/gpos").json()
+    assert {g["sector"] for g in gpos["data"]} == {0, 1}
+    assert client.get(f"/api/problems/{problem['id']}").json()["sector"] in {0, 1}
+    assert client.get(f"/api/csp/{csp_id}/problems", params={"sector": 2}).json()["features"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"lon": 47.6379, "lat": 6.8628}, "swapped"),
+        ({"lon": 2.35, "lat": 48.85}, "outside"),
+        ({"lon": 6.86, "lat": 147.6}, "lat"),
+        ({"category": "vol_de_pommes"}, "category"),
+        ({"priority": "urgente"}, "priority"),
+        ({"reported_on": str(date.today() + timedelta(days=3))}, "future"),
+        ({"title": ""}, "title"),
+        (
+            {
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [[6.86, 47.63], [6.87, 47.64], [6.87, 47.63], [6.86, 47.64], [6.86, 47.63]]
+                    ],
+                }
+            },
+            "invalid",
+        ),
+        ({"geometry": {"type": "Point", "coordinates": [6.86]}}, "geometry"),
+        ({"partner_id": 999}, "partner_id"),
+    ],
+)
+def test_bad_problems_are_refused(
+    client: TestClient, csp_id: int, body: dict[str, Any], needle: str
+) -> None:
+    response = new_problem(client, csp_id, **body)
+    assert response.status_code == 422, response.text
+    assert needle in str(response.json()["detail"])
+    assert client.get(f"/api/csp/{csp_id}/problems").json()["features"] == []
+
+
+def test_life_cycle(client: TestClient, csp_id: int) -> None:
+    reported = date.today() - timedelta(days=60)
+    problem = new_problem(client, csp_id, reported_on=str(reported)).json()
+    pid = problem["id"]
+
+    def step(status: str, on: date) -> Any:
+        return client.post(
+            f"/api/problems/{pid}/transitions", json={"status": status, "on": str(on)}
+        )
+
+    refused = step("resolu", reported)
+    assert refused.status_code == 422 and "signale to resolu" in refused.json()["detail"]
+    assert step("analyse", reported - timedelta(days=1)).status_code == 422  # before the report
+    assert step("analyse", reported + timedelta(days=5)).status_code == 200
+    assert step("actions_en_cours", reported + timedelta(days=10)).status_code == 200
+    partner = client.post(
+        f"/api/csp/{csp_id}/partners",
+        json={"organisation": "Territoire Habitat", "type": "bailleur_social"},
+    ).json()
+    action = client.post(
+        f"/api/problems/{pid}/actions",
+        json={
+            "type": "parties_communes",
+            "lead_partner_id": partner["id"],
+            "start_on": str(reported + timedelta(days=10)),
+            "due_on": str(reported + timedelta(days=40)),
+        },
+    )
+    assert action.status_code == 201, action.text
+    act = action.json()["actions"][0]
+    assert act["lead_partner"] == "Territoire Habitat" and act["overdue"]  # due date passed
+    no_eval = step("evalue", reported + timedelta(days=50))
+    assert no_eval.status_code == 422 and "evaluation" in no_eval.json()["detail"]
+    evaluation = client.post(
+        f"/api/problems/{pid}/evaluations",
+        json={
+            "evaluated_on": str(reported + timedelta(days=50)),
+            "outcome": "positif",
+            "indicators": {"signalements_avant": 8, "signalements_apres": 1},
+        },
+    )
+    assert evaluation.status_code == 201
+    assert step("evalue", reported + timedelta(days=50)).status_code == 200
+    done = step("resolu", reported + timedelta(days=55))
+    assert done.status_code == 200
+    body = done.json()
+    assert body["status"] == "resolu"
+    assert [e["status"] for e in body["events"]] == [
+        "signale",
+        "analyse",
+        "actions_en_cours",
+        "evalue",
+        "resolu",
+    ]
+    assert step("analyse", date.today()).status_code == 422  # closed
+    patched = client.patch(f"/api/actions/{act['id']}", json={"status": "terminee"})
+    assert patched.status_code == 200 and patched.json()["status"] == "terminee"
+    bad = client.patch(f"/api/actions/{act['id']}", json={"status": "finie"})
+    assert bad.status_code == 422 and "finie" in str(bad.json()["detail"])
+
+
+def test_gpo_cadence_partners_and_thematic(client: TestClient, csp_id: int) -> None:
+    plan = propose(client, csp_id, k=2, seed=0)
+    client.post(f"/api/plans/{plan['id']}/adopt")
+    gpo = client.get(f"/api/csp/{csp_id}/gpos").json()["data"][0]
+    assert gpo["kind"] == "sector" and gpo["cadence_days"] == 15 and not gpo["overdue"]
+    held = date.today() - timedelta(days=20)
+    meeting = client.post(
+        f"/api/gpos/{gpo['id']}/meetings",
+        json={"held_on": str(held), "attendees": ["Mairie"], "decisions": ["Patrouilles"]},
+    )
+    assert meeting.status_code == 201
+    gpo = client.get(f"/api/gpos/{gpo['id']}").json()
+    assert gpo["last_meeting_on"] == str(held) and gpo["overdue"]  # 20 days > 15
+    monthly = client.patch(f"/api/gpos/{gpo['id']}", json={"cadence_days": 30})
+    assert monthly.status_code == 200 and not monthly.json()["overdue"]
+    assert client.patch(f"/api/gpos/{gpo['id']}", json={"cadence_days": 45}).status_code == 422
+    chief = client.patch(
+        f"/api/gpos/{gpo['id']}",
+        json={"chief_name": "Martin", "chief_grade": "Capitaine", "partner_ids": [999]},
+    )
+    assert chief.status_code == 422 and "999" in chief.json()["detail"]
+
+    thematic = client.post(
+        f"/api/csp/{csp_id}/gpos",
+        json={"name": "GPO transports", "theme": "transports", "sectors": [0, 1]},
+    )
+    assert thematic.status_code == 201 and thematic.json()["sectors"] == [0, 1]
+    unknown = client.post(
+        f"/api/csp/{csp_id}/gpos",
+        json={"name": "GPO MNA", "theme": "mineurs_non_accompagnes", "sectors": [5]},
+    )
+    assert unknown.status_code == 422 and "5" in unknown.json()["detail"]
+    bad_theme = client.post(f"/api/csp/{csp_id}/gpos", json={"name": "X", "theme": "foot"})
+    assert bad_theme.status_code == 422
