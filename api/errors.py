@@ -22,6 +22,7 @@ from geo.errors import (
     PsqError,
     UnavailableError,
 )
+from geo.problem_files import RowErrorsError
 
 STATUS_BY_ERROR: dict[type[PsqError], int] = {
     NotFoundError: 404,
@@ -47,9 +48,10 @@ def status_for(exc: PsqError) -> int:
 
 async def _psq_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PsqError)
-    return JSONResponse(
-        status_code=status_for(exc), content={"detail": str(exc), "type": type(exc).__name__}
-    )
+    content: dict[str, object] = {"detail": str(exc), "type": type(exc).__name__}
+    if isinstance(exc, RowErrorsError):
+        content["errors"] = [e.as_dict() for e in exc.errors]
+    return JSONResponse(status_code=status_for(exc), content=content)
 
 
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:

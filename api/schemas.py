@@ -91,9 +91,18 @@ CspGeoJSON = FeatureCollection[CspProperties]
 
 
 # -- errors -------------------------------------------------------------------------------
+class RowErrorPublic(BaseModel):
+    row: int = Field(description="Data row (CSV line 2 is row 1) or feature number")
+    column: str
+    reason: str
+
+
 class ErrorPublic(BaseModel):
     detail: str = Field(description="What is wrong, naming the bad value")
     type: str = Field(description="Error class", examples=["NotFoundError"])
+    errors: list[RowErrorPublic] | None = Field(
+        default=None, description="File imports: every bad row (at most 200)"
+    )
 
 
 # -- layers -------------------------------------------------------------------------------
@@ -419,6 +428,10 @@ class ProblemCreate(BaseModel):
         if self.geometry is None and (self.lon is None or self.lat is None):
             raise ValueError("give a geometry, or lon and lat")
         return self
+
+
+class ProblemImportPublic(BaseModel):
+    imported: int
 
 
 class ProblemTransition(BaseModel):

@@ -6,6 +6,7 @@ import csv
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,21 +18,25 @@ from api.cluster import LocalCluster
 from api.config import Settings
 from api.db import make_engine, make_session_factory, migrate, transaction
 from api.editors import EditorCache
-from api.models import Csp
+from api.models import Csp, Grid, Partner
 from api.models import Layer as LayerRow
 from api.repositories.editing import edit_plan, require_working_copy
 from api.repositories.grid import build_grid
 from api.repositories.layers import create_layer, replace_qpv_list, territory
 from api.repositories.plans import load_sector_plan, load_unit_graph, save_plan, seed_points
+from api.repositories.problems import csp_outline, insert_problems
 from api.repositories.territory import ImportReport, import_territory
 from api.schemas import GridPublic, PlanCreate, PlanEdit
 from geo.editing import reoptimise
-from geo.errors import InvalidInputError
+from geo.errors import InvalidInputError, NotFoundError
 from geo.grid import DEFAULT_CROSSING_DISTANCE
 from geo.layers import prepare_layer
 from geo.plan import SectorPlan, plan_from_polygons
+from geo.problem_files import check_inside, read_problem_file
+from geo.problems import PARTNER_TYPES
 from geo.sectorize import CutCosts, RegionGrowth, Sectorizer, WholeCommunes
 from geo.sectorize.base import Progress, no_progress
+from geo.synth import generate
 from geo.territory import CommuneLayer, read_communes, read_vector
 
 
@@ -280,6 +285,8 @@ class DemoTerritory:
     layers: list[DemoLayer]
     qpv_list: Path | None
     grid_resolution: int
+    synthetic_problem_years: float = 0.0
+    synthetic_seed: int = 0
 
 
 def read_demo_manifest(demo_dir: Path) -> DemoTerritory:
@@ -301,6 +308,8 @@ def read_demo_manifest(demo_dir: Path) -> DemoTerritory:
         ],
         qpv_list=demo_dir / data["qpv_list"] if "qpv_list" in data else None,
         grid_resolution=int(data.get("grid_resolution", 9)),
+        synthetic_problem_years=float(data.get("synthetic_problem_years", 0)),
+        synthetic_seed=int(data.get("synthetic_seed", 0)),
     )
 
 
@@ -332,6 +341,15 @@ def load_demo(
         import_qpv_list(factory=factory, path=demo.qpv_list)
     for report in reports:
         build_csp_grid(factory=factory, csp_id=report.csp_id, resolution=demo.grid_resolution)
+        if demo.synthetic_problem_years > 0:
+            end = date.today()
+            load_synthetic_problems(
+                factory=factory,
+                csp_id=report.csp_id,
+                start=end - timedelta(days=round(365.25 * demo.synthetic_problem_years)),
+                end=end,
+                seed=demo.synthetic_seed,
+            )
     return reports
 
 
@@ -347,3 +365,57 @@ def prepare_database(settings: Settings, *, demo: bool = True) -> str:
         finally:
             engine.dispose()
     return url
+
+
+def load_synthetic_problems(
+    *,
+    factory: sessionmaker[Session],
+    csp_id: int,
+    start: date,
+    end: date,
+    seed: int = 0,
+    count: int | None = None,
+) -> int:
+    """Generate synthetic problems for the CSP (:mod:`geo.synth`, on its finest-known
+    grid's cells) and store them, flagged synthetic, with synthetic reporting partners."""
+    with factory() as session:
+        resolution = session.scalar(
+            select(Grid.resolution).where(Grid.csp_id == csp_id).order_by(Grid.resolution)
+        )
+        if resolution is None:
+            raise NotFoundError(f"CSP {csp_id} has no grid: build one first (psq grid build)")
+        units = load_unit_graph(session=session, csp_id=csp_id, resolution=resolution).units
+    synthetic = generate(units, start=start, end=end, rng=np.random.default_rng(seed), count=count)
+    with transaction(factory) as session:
+        partner_ids = {}
+        for kind in sorted(set(synthetic.problems["reporter_type"])):
+            partner = Partner(
+                csp_id=csp_id,
+                organisation=f"{PARTNER_TYPES[kind]} (fictif)",
+                type=kind,
+                synthetic=True,
+            )
+            session.add(partner)
+            session.flush()
+            partner_ids[kind] = partner.id
+        return insert_problems(
+            session=session,
+            csp_id=csp_id,
+            problems=synthetic.problems,
+            synthetic=True,
+            events=synthetic.events,
+            actions=synthetic.actions,
+            evaluations=synthetic.evaluations,
+            partner_ids=partner_ids,
+        )
+
+
+def import_problem_file(
+    *, factory: sessionmaker[Session], csp_id: int, path: Path, filename: str | None = None
+) -> int:
+    """Import problems from a CSV or GeoJSON file, all or nothing: every bad row is named
+    (:class:`geo.problem_files.RowErrorsError`) and nothing is written."""
+    frame = read_problem_file(path, filename)
+    with transaction(factory) as session:
+        check_inside(frame, csp_outline(session, csp_id), f"CSP {csp_id}")
+        return insert_problems(session=session, csp_id=csp_id, problems=frame, synthetic=False)

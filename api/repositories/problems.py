@@ -5,9 +5,13 @@ the adopted plan), reading, the dated life cycle, actions and evaluations, and t
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
 from geoalchemy2 import WKBElement
 from sqlalchemy import ColumnElement, func, select, text
@@ -32,6 +36,7 @@ from api.schemas import (
     ProblemTransition,
 )
 from geo.errors import InvalidInputError, NotFoundError
+from geo.problem_files import anchors
 from geo.problems import ACTION_TYPES, CATEGORIES, CLOSED_STATUSES, STATUSES, check_transition
 
 
@@ -365,3 +370,117 @@ def add_evaluation(*, session: Session, problem_id: int, evaluation_in: Evaluati
     session.add(evaluation)
     session.flush()
     return evaluation.id
+
+
+def _reserve_ids(session: Session, table: str, n: int) -> int:
+    """The first of ``n`` consecutive ids reserved in ``table``'s sequence."""
+    if n == 0:
+        return 0
+    session.execute(text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+    last = session.scalar(
+        text(
+            "SELECT setval(pg_get_serial_sequence(:t, 'id'), "
+            "nextval(pg_get_serial_sequence(:t, 'id')) + :n - 1)"
+        ),
+        {"t": table, "n": n},
+    )
+    return int(last) - n + 1
+
+
+def _copy(session: Session, table: str, columns: list[str], rows: Any) -> None:
+    """COPY rows into a table through the session's connection (same transaction)."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def insert_problems(
+    *,
+    session: Session,
+    csp_id: int,
+    problems: gpd.GeoDataFrame,
+    synthetic: bool,
+    events: pd.DataFrame | None = None,
+    actions: pd.DataFrame | None = None,
+    evaluations: pd.DataFrame | None = None,
+    partner_ids: Mapping[str, int] | None = None,
+) -> int:
+    """Insert checked problems (EPSG:4326; ``category``, ``title``, ``reported_on``,
+    ``priority``, optional ``description``, ``address``, ``status``, ``reporter_type``)
+    with COPY, in the caller's transaction, then place them in sectors. ``events``,
+    ``actions`` and ``evaluations`` refer to problems by row position (see
+    :mod:`geo.synth`); without ``events`` each problem gets its "signalé" step."""
+    n = len(problems)
+    if n == 0:
+        return 0
+    first = _reserve_ids(session, "problem", n)
+    ids = np.arange(first, first + n)
+    if events is None:
+        events = pd.DataFrame(
+            {"problem": np.arange(n), "status": "signale", "on": problems["reported_on"]}
+        )
+    geoms = problems.geometry.to_numpy()
+    ewkb = lambda g: shapely.to_wkb(shapely.set_srid(g, 4326), hex=True, include_srid=True)  # noqa: E731
+    optional = lambda column: (  # noqa: E731
+        problems[column].replace("", None).to_numpy() if column in problems else None
+    )
+    reporter = optional("reporter_type")
+    table = pd.DataFrame(
+        {
+            "id": ids,
+            "csp_id": csp_id,
+            "category": problems["category"].to_numpy(),
+            "title": problems["title"].to_numpy(),
+            "description": optional("description"),
+            "address": optional("address"),
+            "partner_id": (
+                None if reporter is None else [(partner_ids or {}).get(r) for r in reporter]
+            ),
+            "reported_on": problems["reported_on"].to_numpy(),
+            "priority": problems["priority"].to_numpy(),
+            "status": problems["status"].to_numpy() if "status" in problems else "signale",
+            "status_on": events.groupby("problem")["on"].max().reindex(np.arange(n)).to_numpy(),
+            "synthetic": synthetic,
+            "geom": ewkb(geoms),
+            "anchor": ewkb(anchors(geoms)),
+        }
+    ).astype(object)
+    table = table.where(table.notna(), None)
+    _copy(session, "problem", list(table.columns), table.itertuples(index=False, name=None))
+    steps = pd.DataFrame(
+        {"problem_id": ids[events["problem"]], "status": events["status"], '"on"': events["on"]}
+    )
+    _copy(session, "problem_event", list(steps.columns), steps.itertuples(index=False, name=None))
+    if actions is not None and len(actions):
+        rows = actions.assign(problem=ids[actions["problem"]]).rename(
+            columns={"problem": "problem_id"}
+        )[["problem_id", "type", "start_on", "due_on", "status"]]
+        _copy(session, "action", list(rows.columns), rows.itertuples(index=False, name=None))
+    if evaluations is not None and len(evaluations):
+        indicators = [
+            json.dumps({"signalements_avant": int(b), "signalements_apres": int(a)})
+            for b, a in zip(evaluations["before"], evaluations["after"], strict=True)
+        ]
+        rows = pd.DataFrame(
+            {
+                "problem_id": ids[evaluations["problem"]],
+                "evaluated_on": evaluations["evaluated_on"],
+                "outcome": evaluations["outcome"],
+                "indicators": indicators,
+            }
+        )
+        _copy(session, "evaluation", list(rows.columns), rows.itertuples(index=False, name=None))
+    assign_to_sectors(session, csp_id, None)
+    return n
+
+
+def csp_outline(session: Session, csp_id: int) -> shapely.Geometry:
+    wkb = session.scalar(select(func.ST_AsBinary(Csp.geom)).where(Csp.id == csp_id))
+    if wkb is None:
+        raise NotFoundError(f"no CSP with id {csp_id}")
+    return shapely.from_wkb(bytes(wkb))

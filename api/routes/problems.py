@@ -1,7 +1,7 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, UploadFile
 
 from api.db import transaction
 from api.deps import DbId, SessionDep, SessionFactoryDep
@@ -23,10 +23,13 @@ from api.schemas import (
     EvaluationCreate,
     FeatureCollection,
     ProblemCreate,
+    ProblemImportPublic,
     ProblemProperties,
     ProblemPublic,
     ProblemTransition,
 )
+from api.services import import_problem_file
+from api.uploads import uploaded_file
 
 router = APIRouter(tags=["problématiques"])
 
@@ -39,6 +42,21 @@ def create(csp_id: DbId, body: ProblemCreate, factory: SessionFactoryDep) -> Pro
         problem_id = create_problem(session=session, csp_id=csp_id, problem_in=body)
     with factory() as session:
         return get_problem(session=session, problem_id=problem_id)
+
+
+@router.post("/csp/{csp_id}/problems/import", status_code=201, responses=INVALID)
+def import_problems(
+    csp_id: DbId,
+    factory: SessionFactoryDep,
+    file: Annotated[UploadFile, File(description="CSV (lon/lat or wkt columns) or GeoJSON")],
+) -> ProblemImportPublic:
+    """Import problems from a file, all or nothing: a 422 lists every bad row (row,
+    column, reason) and nothing is written."""
+    with uploaded_file(file) as path:
+        count = import_problem_file(
+            factory=factory, csp_id=csp_id, path=path, filename=file.filename
+        )
+    return ProblemImportPublic(imported=count)
 
 
 @router.get("/csp/{csp_id}/problems", responses=INVALID)

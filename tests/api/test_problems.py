@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any
 
@@ -9,7 +10,9 @@ import pytest
 import shapely
 import shapely.geometry
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
 
+from geo.problems import STATUSES
 from tests.plan_helpers import propose
 
 BELFORT = (6.8628, 47.6379)  # central Belfort, inside the demo CSP
@@ -90,10 +93,11 @@ def test_create_and_place_a_problem(client: TestClient, csp_id: int) -> None:
 def test_bad_problems_are_refused(
     client: TestClient, csp_id: int, body: dict[str, Any], needle: str
 ) -> None:
+    before = len(client.get(f"/api/csp/{csp_id}/problems").json()["features"])
     response = new_problem(client, csp_id, **body)
     assert response.status_code == 422, response.text
     assert needle in str(response.json()["detail"])
-    assert client.get(f"/api/csp/{csp_id}/problems").json()["features"] == []
+    assert len(client.get(f"/api/csp/{csp_id}/problems").json()["features"]) == before
 
 
 def test_life_cycle(client: TestClient, csp_id: int) -> None:
@@ -191,3 +195,96 @@ def test_gpo_cadence_partners_and_thematic(client: TestClient, csp_id: int) -> N
     assert unknown.status_code == 422 and "5" in unknown.json()["detail"]
     bad_theme = client.post(f"/api/csp/{csp_id}/gpos", json={"name": "X", "theme": "foot"})
     assert bad_theme.status_code == 422
+
+
+def test_demo_has_synthetic_problems(client: TestClient, csp_id: int, engine: Engine) -> None:
+    problems = client.get(f"/api/csp/{csp_id}/problems", params={"limit": 100_000}).json()
+    features = problems["features"]
+    assert 200 < len(features) < 1000  # two years at about 3 per 1 000 inhabitants a year
+    assert all(f["properties"]["synthetic"] for f in features)
+    assert {f["properties"]["status"] for f in features} <= set(STATUSES)
+    assert {f["geometry"]["type"] for f in features} == {"Point", "LineString", "Polygon"}
+    with engine.connect() as conn:
+        outside, events, closed_without_evaluation = conn.execute(
+            text(
+                "SELECT "
+                "(SELECT count(*) FROM problem p, csp c WHERE c.id = p.csp_id "
+                " AND NOT ST_Covers(c.geom, p.anchor)), "
+                "(SELECT count(*) FROM problem_event), "
+                "(SELECT count(*) FROM problem p WHERE p.status = 'resolu' AND NOT EXISTS "
+                " (SELECT 1 FROM evaluation e WHERE e.problem_id = p.id))"
+            )
+        ).one()
+    assert outside == 0 and events > len(features) and closed_without_evaluation == 0
+    detail = client.get(f"/api/problems/{features[-1]['id']}").json()
+    assert detail["description"].startswith("Problématique synthétique")
+
+
+CSV_GOOD = """category;title;reported_on;lon;lat;wkt;address
+stupefiants;Point de deal;2025-03-02;6.8628;47.6379;;1 rue A
+rodeos;Rodéos;2025-04-10;;;LINESTRING (6.860 47.637, 6.864 47.638);
+nuisances;Tapage;2025-05-01;6,8601;47,6402;;
+"""
+
+CSV_BAD = """category,title,reported_on,lon,lat
+stupefiants,Point de deal,2025-03-02,6.8628,47.6379
+vol_de_pommes,Vol,2025-03-02,6.8628,47.6379
+nuisances,Tapage,2025-03-02,47.6379,6.8628
+nuisances,Tapage,02/03/2025,6.8628,47.6379
+nuisances,,2025-03-02,6.8628,47.6379
+"""
+
+
+def test_bulk_import_is_all_or_nothing(client: TestClient, csp_id: int) -> None:
+    def count() -> int:
+        return len(
+            client.get(f"/api/csp/{csp_id}/problems", params={"limit": 100_000}).json()["features"]
+        )
+
+    before = count()
+    bad = client.post(
+        f"/api/csp/{csp_id}/problems/import", files={"file": ("bad.csv", CSV_BAD.encode())}
+    )
+    assert bad.status_code == 422, bad.text
+    errors = {(e["row"], e["column"]) for e in bad.json()["errors"]}
+    assert errors == {(2, "category"), (4, "reported_on"), (5, "title")}
+    assert count() == before
+    # rows that parse but lie outside the CSP are named too (swapped coordinates)
+    swapped = CSV_BAD.splitlines()[0] + "\n" + CSV_BAD.splitlines()[3] + "\n"
+    outside = client.post(
+        f"/api/csp/{csp_id}/problems/import", files={"file": ("swapped.csv", swapped.encode())}
+    )
+    assert outside.status_code == 422
+    assert "swapped" in outside.json()["errors"][0]["reason"]
+
+    good = client.post(
+        f"/api/csp/{csp_id}/problems/import", files={"file": ("ok.csv", CSV_GOOD.encode())}
+    )
+    assert good.status_code == 201, good.text
+    assert good.json() == {"imported": 3} and count() == before + 3
+    mine = client.get(
+        f"/api/csp/{csp_id}/problems", params={"from": "2025-03-02", "to": "2025-05-01"}
+    ).json()["features"]
+    real = [f for f in mine if not f["properties"]["synthetic"]]
+    assert sorted(f["geometry"]["type"] for f in real) == ["LineString", "Point", "Point"]
+
+    geojson = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [6.85, 47.64]},
+                "properties": {
+                    "category": "cambriolages",
+                    "title": "Série",
+                    "reported_on": "2025-01-05",
+                },
+            }
+        ],
+    }
+    response = client.post(
+        f"/api/csp/{csp_id}/problems/import",
+        files={"file": ("p.geojson", json.dumps(geojson).encode())},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json() == {"imported": 1}
