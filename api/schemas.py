@@ -430,6 +430,20 @@ class ProblemCreate(BaseModel):
         return self
 
 
+class TaxonomyPublic(BaseModel):
+    """Codes and French labels of the problem-solving method (geo.problems)."""
+
+    categories: dict[str, str]
+    statuses: dict[str, str]
+    transitions: dict[str, list[str]]
+    priorities: dict[str, str]
+    action_types: dict[str, str]
+    action_statuses: dict[str, str]
+    outcomes: dict[str, str]
+    partner_types: dict[str, str]
+    themes: dict[str, str]
+
+
 class ProblemImportPublic(BaseModel):
     imported: int
 
@@ -526,6 +540,7 @@ class EvaluationPublic(BaseModel):
 
 class ProblemProperties(BaseModel):
     id: int
+    csp_id: int
     category: str
     category_label: str
     title: str

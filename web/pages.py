@@ -68,6 +68,11 @@ def plans(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "plans.html", {"page": "secteurs"})
 
 
+@router.get("/problematiques", response_class=HTMLResponse)
+def problems(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "problems.html", {"page": "problematiques"})
+
+
 @router.get("/secteurs/edition", response_class=HTMLResponse)
 def plan_editor(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "plan_editor.html", {"page": "secteurs"})

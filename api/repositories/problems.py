@@ -185,6 +185,7 @@ def require_problem(*, session: Session, problem_id: int, lock: bool = False) ->
 def _properties(p: Problem) -> dict[str, Any]:
     return {
         "id": p.id,
+        "csp_id": p.csp_id,
         "category": p.category,
         "category_label": CATEGORIES.get(p.category, p.category),
         "title": p.title,

@@ -27,11 +27,40 @@ from api.schemas import (
     ProblemProperties,
     ProblemPublic,
     ProblemTransition,
+    TaxonomyPublic,
 )
 from api.services import import_problem_file
 from api.uploads import uploaded_file
+from geo.problems import (
+    ACTION_STATUSES,
+    ACTION_TYPES,
+    CATEGORIES,
+    OUTCOMES,
+    PARTNER_TYPES,
+    PRIORITIES,
+    STATUSES,
+    THEMES,
+    TRANSITIONS,
+)
 
 router = APIRouter(tags=["problématiques"])
+
+
+@router.get("/taxonomy")
+def read_taxonomy() -> TaxonomyPublic:
+    """Codes and French labels: categories, statuses and their legal transitions,
+    priorities, action types and statuses, evaluation outcomes, partner types, themes."""
+    return TaxonomyPublic(
+        categories=dict(CATEGORIES),
+        statuses=dict(STATUSES),
+        transitions={k: sorted(v) for k, v in TRANSITIONS.items()},
+        priorities=dict(PRIORITIES),
+        action_types=dict(ACTION_TYPES),
+        action_statuses=dict(ACTION_STATUSES),
+        outcomes=dict(OUTCOMES),
+        partner_types=dict(PARTNER_TYPES),
+        themes=dict(THEMES),
+    )
 
 
 @router.post("/csp/{csp_id}/problems", status_code=201, responses=INVALID)

@@ -111,7 +111,7 @@ def test_paint_undo_redo_save_adopt_export(  # type: ignore[no-untyped-def]
 
     page.click("#adopt")
     page.wait_for_selector("#plan-list .badge.adopted")
-    assert "Adopté" in page.locator("#plan-title").inner_text()
+    page.wait_for_function("document.querySelector('#plan-title').textContent.includes('Adopté')")
 
     page.select_option("#export-format", "gpkg")
     page.select_option("#export-crs", "2154")

@@ -1,0 +1,68 @@
+"""The problems page in real headless Chromium: place a problem on the map, submit the
+French form, see it on the map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import shapely
+import shapely.geometry
+
+pytestmark = pytest.mark.browser
+
+
+def test_place_a_problem_and_see_it(browser, live_server: str, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    page.goto(live_server + "/problematiques")
+    page.wait_for_selector("body[data-ready=true]", timeout=15_000)
+    shown = int(page.locator("body").get_attribute("data-problems"))
+    assert shown > 0 and page.locator("path.problem").count() == shown
+    assert page.locator("#synthetic-banner").is_visible()  # the demo's problems are synthetic
+    assert "fictive" in page.locator("#problem-count").inner_text()
+
+    page.fill("#title", "Rassemblement dans le hall du n° 12")
+    page.click("#submit-problem")
+    assert "Placez d'abord" in page.locator("#form-error").inner_text()
+
+    box = page.locator("#map").bounding_box()
+    page.click("[data-shape=Point]")
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.select_option("#category", "rassemblements")
+    page.select_option("#priority", "haute")
+    page.click("#submit-problem")
+    page.wait_for_selector("body[data-created]")
+    assert "enregistrée" in page.locator("#form-ok").inner_text()
+    page.wait_for_function(f"Number(document.body.dataset.problems) === {shown + 1}")
+    created = page.locator("body").get_attribute("data-created")
+    problem = page.request.get(f"{live_server}/api/problems/{created}").json()
+    assert problem["title"] == "Rassemblement dans le hall du n° 12"
+    assert problem["priority"] == "haute" and problem["synthetic"] is False
+    csp = page.request.get(f"{live_server}/api/csp/{problem['csp_id']}").json()
+    outline = shapely.geometry.shape(csp["features"][0]["geometry"])
+    assert outline.covers(shapely.geometry.shape(problem["geometry"]))
+
+    # A street drawn as a line.
+    page.click("[data-shape=LineString]")
+    for dx in (-40, 40):
+        page.mouse.click(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + 30)
+    page.fill("#title", "Rodéos rue des Lilas")
+    page.select_option("#category", "rodeos")
+    page.click("#submit-problem")
+    page.wait_for_function(f"document.body.dataset.created !== '{created}'")
+    line = page.request.get(
+        f"{live_server}/api/problems/{page.locator('body').get_attribute('data-created')}"
+    ).json()
+    assert line["geometry"]["type"] == "LineString"
+    page.screenshot(path=str(artifacts / "problems.png"))
+
+    hosts = {urlsplit(u).netloc for u in requested if not u.startswith("data:")}
+    assert hosts == {urlsplit(live_server).netloc}, requested
+    assert errors == []
+    page.close()

@@ -1,0 +1,184 @@
+// Problems page: the CSP's problems on the map (coloured by category, synthetic ones
+// labelled), and a form to record a new one placed by clicking (a point) or drawing (a
+// street as a line, a place as a polygon) on the map.
+import { bindCspSelect, esc, getJSON, postJSON } from "./api.js";
+import { drawTerritory } from "./sectors.js";
+
+const $ = (id) => document.getElementById(id);
+const statusBox = $("map-status");
+const setStatus = (text, isError = false) => {
+  statusBox.textContent = text;
+  statusBox.hidden = !text;
+  statusBox.classList.toggle("error", isError);
+};
+const CATEGORY_COLOURS = {
+  stupefiants: "#b2182b", rassemblements: "#ef8a62", nuisances: "#8073ac", rodeos: "#e08214",
+  alcoolisation: "#7f3b08", stationnement: "#4393c3", scolaire: "#1b7837", cambriolages: "#2d004b",
+  campements: "#8c510a", transports: "#01665e", autre: "#777777",
+};
+const OPEN = ["signale", "analyse", "actions_en_cours", "evalue"];
+
+const map = L.map("map", { zoomSnap: 0.25, attributionControl: false });
+map.setView([46.6, 2.4], 6);
+L.control.scale({ imperial: false }).addTo(map);
+
+function addLegend(categories) {
+  const legend = L.control({ position: "bottomright" });
+  legend.onAdd = () => {
+    const div = L.DomUtil.create("div", "legend");
+    div.innerHTML = "<h3>Catégories</h3>" + Object.entries(categories).map(([code, label]) =>
+      `<div><i style="background:${CATEGORY_COLOURS[code] ?? "#777"}"></i>${esc(label)}</div>`).join("");
+    return div;
+  };
+  legend.addTo(map);
+}
+
+let csp = null;
+let taxonomy = null;
+let territory = null;
+let problemLayer = null;
+let shape = "";  // "" to consult the map (problems clickable), else the shape being drawn
+let vertices = [];
+const sketch = L.layerGroup().addTo(map);
+
+function drawSketch() {
+  sketch.clearLayers();
+  const style = { color: "#d00", weight: 3 };
+  if (shape === "Point" && vertices.length) L.circleMarker(vertices[0], { ...style, radius: 8 }).addTo(sketch);
+  if (shape === "LineString" && vertices.length) L.polyline(vertices, style).addTo(sketch);
+  if (shape === "Polygon" && vertices.length) L.polygon(vertices, { ...style, fillOpacity: 0.2 }).addTo(sketch);
+  for (const v of vertices) L.circleMarker(v, { radius: 3, color: "#d00" }).addTo(sketch);
+  if (!shape) {
+    $("draw-hint").textContent = "Choisissez la forme (point, rue ou lieu) puis cliquez sur la carte pour placer la problématique.";
+    return;
+  }
+  const needed = { Point: 1, LineString: 2, Polygon: 3 }[shape];
+  $("draw-hint").textContent = vertices.length >= needed
+    ? "Tracé prêt. Complétez le formulaire puis enregistrez (ou continuez à cliquer pour ajouter des sommets)."
+    : { Point: "Cliquez sur la carte pour placer la problématique.",
+        LineString: `Cliquez les points de la rue (${vertices.length}/2 au moins).`,
+        Polygon: `Cliquez les sommets du lieu (${vertices.length}/3 au moins).` }[shape];
+}
+
+function geometry() {
+  if (!shape) return null;
+  const xy = vertices.map((v) => [v.lng, v.lat]);
+  if (shape === "Point") return xy.length ? { type: "Point", coordinates: xy[0] } : null;
+  if (shape === "LineString") return xy.length >= 2 ? { type: "LineString", coordinates: xy } : null;
+  return xy.length >= 3 ? { type: "Polygon", coordinates: [[...xy, xy[0]]] } : null;
+}
+
+function setShape(name) {
+  shape = name;
+  vertices = [];
+  document.querySelectorAll("[data-shape]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.shape === name)));
+  // while drawing, the problems must not catch the clicks (nor open their popups)
+  map.closePopup();
+  problemLayer?.eachLayer((layer) => {
+    layer.options.interactive = !name;
+    layer.getElement?.()?.classList.toggle("leaflet-interactive", !name);
+  });
+  drawSketch();
+}
+
+function popup(p) {
+  const synthetic = p.synthetic ? ' <span class="badge warn">fictive</span>' : "";
+  return `<strong>${esc(p.title)}</strong>${synthetic}<br>${esc(p.category_label)}<br>` +
+    `Statut : ${esc(p.status_label)} (depuis le ${new Date(p.status_on).toLocaleDateString("fr-FR")})<br>` +
+    `Signalée le ${new Date(p.reported_on).toLocaleDateString("fr-FR")} · priorité ${esc(p.priority)}` +
+    (p.sector == null ? "<br>Aucun plan adopté : secteur non déterminé" : `<br>Secteur n° ${p.sector + 1}`);
+}
+
+async function loadProblems() {
+  const params = new URLSearchParams({ limit: "20000" });
+  if ($("filter-status").value === "open") OPEN.forEach((s) => params.append("status", s));
+  const problems = await getJSON(`/api/csp/${csp.id}/problems?${params}`);
+  problemLayer?.remove();
+  problemLayer = L.geoJSON(problems, {
+    interactive: !shape,
+    pointToLayer: (f, latlng) => L.circleMarker(latlng, { interactive: !shape, radius: 6 }),
+    // `style` applies to every vector, the point markers included
+    style: (f) => {
+      const colour = CATEGORY_COLOURS[f.properties.category] ?? "#777";
+      return f.geometry.type === "Point"
+        ? { color: "#fff", weight: 1.5, fillColor: colour, fillOpacity: 0.9, className: "problem" }
+        : { color: colour, weight: 4, fillColor: colour, fillOpacity: 0.35, className: "problem" };
+    },
+    onEachFeature: (f, layer) => layer.bindPopup(popup(f.properties)),
+  }).addTo(map);
+  const synthetic = problems.features.filter((f) => f.properties.synthetic).length;
+  $("synthetic-banner").hidden = synthetic === 0;
+  $("problem-count").textContent = `${problems.features.length} problématique(s) affichée(s)` +
+    (synthetic ? `, dont ${synthetic} fictive(s)` : "");
+  document.body.dataset.problems = String(problems.features.length);
+}
+
+async function submit(event) {
+  event.preventDefault();
+  $("form-error").textContent = "";
+  $("form-ok").textContent = "";
+  const geom = geometry();
+  if (!geom) {
+    $("form-error").textContent = "Placez d'abord la problématique sur la carte.";
+    return;
+  }
+  const form = new FormData($("problem-form"));
+  const body = {
+    category: form.get("category"), title: form.get("title"), description: form.get("description") || null,
+    address: form.get("address") || null, reported_on: form.get("reported_on"), priority: form.get("priority"),
+    partner_id: form.get("partner_id") ? Number(form.get("partner_id")) : null, geometry: geom,
+  };
+  try {
+    const problem = await postJSON(`/api/csp/${csp.id}/problems`, body);
+    $("form-ok").textContent = `Problématique n° ${problem.id} enregistrée` +
+      (problem.sector == null ? " (aucun plan adopté : secteur à déterminer)." : ` dans le secteur n° ${problem.sector + 1}.`);
+    $("problem-form").reset();
+    $("reported_on").value = new Date().toISOString().slice(0, 10);
+    setShape("");
+    await loadProblems();
+    document.body.dataset.created = String(problem.id);
+  } catch (e) {
+    $("form-error").textContent = `Enregistrement refusé : ${e.message}`;
+  }
+}
+
+async function showCsp(chosen) {
+  csp = chosen;
+  setStatus("Chargement…");
+  const [outline, communes, partners] = await Promise.all([
+    getJSON(`/api/csp/${csp.id}`), getJSON(`/api/communes?csp=${csp.id}`), getJSON(`/api/csp/${csp.id}/partners`),
+  ]);
+  territory?.remove();
+  territory = drawTerritory(map, outline, communes);
+  map.fitBounds(territory.outlineLayer.getBounds(), { padding: [20, 20] });
+  $("partner").replaceChildren(new Option("—", ""), ...partners.data.map((p) => new Option(p.organisation, p.id)));
+  await loadProblems();
+  setStatus("");
+  document.body.dataset.ready = "true";
+}
+
+async function main() {
+  try {
+    taxonomy = await getJSON("/api/taxonomy");
+    $("category").replaceChildren(...Object.entries(taxonomy.categories).map(([code, label]) => new Option(label, code)));
+    $("priority").replaceChildren(...Object.entries(taxonomy.priorities).map(([code, label]) => new Option(label, code, false, code === "normale")));
+    addLegend(taxonomy.categories);
+    $("reported_on").value = new Date().toISOString().slice(0, 10);
+    $("reported_on").max = $("reported_on").value;
+    document.querySelectorAll("[data-shape]").forEach((b) => b.addEventListener("click", () => setShape(b.dataset.shape)));
+    $("draw-clear").addEventListener("click", () => { vertices = []; drawSketch(); });
+    map.on("click", (e) => {
+      if (!shape) return;
+      vertices = shape === "Point" ? [e.latlng] : [...vertices, e.latlng];
+      drawSketch();
+    });
+    $("problem-form").addEventListener("submit", submit);
+    const onError = (e) => setStatus(`Erreur : ${e.message}`, true);
+    $("filter-status").addEventListener("change", () => loadProblems().catch(onError));
+    if (!(await bindCspSelect($("csp-select"), showCsp, onError))) setStatus("Aucune circonscription importée.", true);
+  } catch (e) {
+    setStatus(`Impossible de charger la page : ${e.message}`, true);
+  }
+}
+
+main();
