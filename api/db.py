@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, text
@@ -56,3 +57,15 @@ def migrate(url: str) -> None:
 def postgis_version(engine: Engine) -> str:
     with engine.connect() as conn:
         return str(conn.execute(text("SELECT postgis_lib_version()")).scalar_one())
+
+
+def copy_frame(session: Session, table: str, frame: pd.DataFrame) -> None:
+    """COPY a DataFrame's rows into the table's columns of the same names, through the
+    session's connection and in its transaction: the fast path of bulk imports
+    (geometries as hex EWKB, nulls as None)."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in frame.itertuples(index=False, name=None):
+            copy.write_row(row)

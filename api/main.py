@@ -15,7 +15,17 @@ from api.editors import EditorCache
 from api.errors import install_error_handlers
 from api.jobs import JobRunner
 from api.repositories.jobs import fail_interrupted_jobs
-from api.routes import communes, csp, gpos, grid, health, layers, plans, problems
+from api.routes import (
+    addresses,
+    communes,
+    csp,
+    gpos,
+    grid,
+    health,
+    layers,
+    plans,
+    problems,
+)
 from web.pages import mount_pages
 
 log = logging.getLogger(__name__)
@@ -56,7 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api")
-    for module in (health, communes, csp, layers, grid, plans, problems, gpos):
+    for module in (health, communes, csp, layers, grid, plans, problems, gpos, addresses):
         api.include_router(module.router)
     app.include_router(api)
 

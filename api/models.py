@@ -441,3 +441,21 @@ class Evaluation(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     indicators: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     note: Mapped[str | None] = mapped_column(String(2000))
+
+
+class Address(Base):
+    """An address of the local table the offline geocoder searches (BAN format)."""
+
+    __tablename__ = "address"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20))
+    street: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(String(5))
+    citycode: Mapped[str] = mapped_column(String(5), index=True)
+    city: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(300))
+    search: Mapped[str] = mapped_column(String(400), comment="normalised street and commune")
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=False), nullable=False
+    )

@@ -444,8 +444,21 @@ class TaxonomyPublic(BaseModel):
     themes: dict[str, str]
 
 
-class ProblemImportPublic(BaseModel):
+class ImportCountPublic(BaseModel):
     imported: int
+
+
+class GeocodeResultPublic(BaseModel):
+    label: str
+    lon: float
+    lat: float
+    score: float = Field(ge=0, le=1)
+    citycode: str
+
+
+class GeocodeResultsPublic(BaseModel):
+    data: list[GeocodeResultPublic]
+    count: int
 
 
 class ProblemTransition(BaseModel):

@@ -31,6 +31,7 @@ from web.printing import CHROMIUM_ARGS, chromium_path
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 TABLES = (
+    "address",
     "evaluation",
     "action",
     "problem_event",

@@ -17,6 +17,7 @@ from geoalchemy2 import WKBElement
 from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
+from api.db import copy_frame
 from api.models import Action, Csp, Evaluation, Partner, Plan, Problem, ProblemEvent
 from api.repositories.communes import GEOJSON_DECIMALS
 from api.repositories.csp import require_csp
@@ -388,18 +389,6 @@ def _reserve_ids(session: Session, table: str, n: int) -> int:
     return int(last) - n + 1
 
 
-def _copy(session: Session, table: str, columns: list[str], rows: Any) -> None:
-    """COPY rows into a table through the session's connection (same transaction)."""
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
-
-
 def insert_problems(
     *,
     session: Session,
@@ -452,16 +441,16 @@ def insert_problems(
         }
     ).astype(object)
     table = table.where(table.notna(), None)
-    _copy(session, "problem", list(table.columns), table.itertuples(index=False, name=None))
+    copy_frame(session, "problem", table)
     steps = pd.DataFrame(
-        {"problem_id": ids[events["problem"]], "status": events["status"], '"on"': events["on"]}
+        {"problem_id": ids[events["problem"]], "status": events["status"], "on": events["on"]}
     )
-    _copy(session, "problem_event", list(steps.columns), steps.itertuples(index=False, name=None))
+    copy_frame(session, "problem_event", steps)
     if actions is not None and len(actions):
         rows = actions.assign(problem=ids[actions["problem"]]).rename(
             columns={"problem": "problem_id"}
         )[["problem_id", "type", "start_on", "due_on", "status"]]
-        _copy(session, "action", list(rows.columns), rows.itertuples(index=False, name=None))
+        copy_frame(session, "action", rows)
     if evaluations is not None and len(evaluations):
         indicators = [
             json.dumps({"signalements_avant": int(b), "signalements_apres": int(a)})
@@ -475,7 +464,7 @@ def insert_problems(
                 "indicators": indicators,
             }
         )
-        _copy(session, "evaluation", list(rows.columns), rows.itertuples(index=False, name=None))
+        copy_frame(session, "evaluation", rows)
     assign_to_sectors(session, csp_id, None)
     return n
 

@@ -22,8 +22,8 @@ from api.schemas import (
     ActionUpdate,
     EvaluationCreate,
     FeatureCollection,
+    ImportCountPublic,
     ProblemCreate,
-    ProblemImportPublic,
     ProblemProperties,
     ProblemPublic,
     ProblemTransition,
@@ -78,14 +78,14 @@ def import_problems(
     csp_id: DbId,
     factory: SessionFactoryDep,
     file: Annotated[UploadFile, File(description="CSV (lon/lat or wkt columns) or GeoJSON")],
-) -> ProblemImportPublic:
+) -> ImportCountPublic:
     """Import problems from a file, all or nothing: a 422 lists every bad row (row,
     column, reason) and nothing is written."""
     with uploaded_file(file) as path:
         count = import_problem_file(
             factory=factory, csp_id=csp_id, path=path, filename=file.filename
         )
-    return ProblemImportPublic(imported=count)
+    return ImportCountPublic(imported=count)
 
 
 @router.get("/csp/{csp_id}/problems", responses=INVALID)

@@ -66,3 +66,30 @@ def test_place_a_problem_and_see_it(browser, live_server: str, artifacts: Path) 
     assert hosts == {urlsplit(live_server).netloc}, requested
     assert errors == []
     page.close()
+
+
+def test_place_a_problem_from_an_address(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    sample = Path(__file__).resolve().parents[1] / "fixtures" / "ban_sample_belfort.csv"
+    imported = page.request.post(
+        f"{live_server}/api/addresses/import",
+        multipart={
+            "file": {"name": sample.name, "mimeType": "text/csv", "buffer": sample.read_bytes()}
+        },
+    )
+    assert imported.ok
+    page.goto(live_server + "/problematiques")
+    page.wait_for_selector("body[data-ready=true]", timeout=15_000)
+    page.fill("#geocode-q", "3 place d'armes belfort")
+    page.click("#geocode")
+    page.locator("#geocode-results button", has_text="3 Place d'Armes").click()
+    assert page.input_value("#address") == "3 Place d'Armes 90000 Belfort"
+    page.fill("#title", "Alcoolisation place d'Armes")
+    page.select_option("#category", "alcoolisation")
+    page.click("#submit-problem")
+    page.wait_for_selector("body[data-created]")
+    created = page.locator("body").get_attribute("data-created")
+    problem = page.request.get(f"{live_server}/api/problems/{created}").json()
+    assert problem["geometry"] == {"type": "Point", "coordinates": [6.864, 47.6378]}
+    assert problem["address"] == "3 Place d'Armes 90000 Belfort"
+    page.close()

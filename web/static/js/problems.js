@@ -142,6 +142,34 @@ async function submit(event) {
   }
 }
 
+// Addresses from the local address table (BAN format): a click places a point there.
+async function searchAddress(event) {
+  event.preventDefault();
+  const list = $("geocode-results");
+  const q = String(new FormData($("geocode-form")).get("q") ?? "");
+  const found = await getJSON(`/api/geocode?${new URLSearchParams({ q, csp: csp.id, limit: 5 })}`);
+  if (!found.count) {
+    list.innerHTML = '<li class="hint">Aucune adresse trouvée dans la table d\'adresses de la CSP (importez un extrait de la Base Adresse Nationale).</li>';
+    return;
+  }
+  list.replaceChildren(...found.data.map((r) => {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = r.label;
+    button.addEventListener("click", () => {
+      setShape("Point");
+      vertices = [L.latLng(r.lat, r.lon)];
+      drawSketch();
+      $("address").value = r.label;
+      map.setView(vertices[0], Math.max(map.getZoom(), 16));
+      list.replaceChildren();
+    });
+    item.append(button);
+    return item;
+  }));
+}
+
 async function showCsp(chosen) {
   csp = chosen;
   setStatus("Chargement…");
@@ -173,6 +201,9 @@ async function main() {
       drawSketch();
     });
     $("problem-form").addEventListener("submit", submit);
+    $("geocode-form").addEventListener("submit", (e) => searchAddress(e).catch((err) => {
+      $("geocode-results").innerHTML = `<li class="error-text">Recherche impossible : ${esc(err.message)}</li>`;
+    }));
     const onError = (e) => setStatus(`Erreur : ${e.message}`, true);
     $("filter-status").addEventListener("change", () => loadProblems().catch(onError));
     if (!(await bindCspSelect($("csp-select"), showCsp, onError))) setStatus("Aucune circonscription importée.", true);

@@ -1,0 +1,75 @@
+"""The local address table and the offline geocoder that searches it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import shapely
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from api.db import copy_frame
+from api.models import Address, csp_commune
+from geo.geocoding import GeocodeResult, normalize, parse_query, score
+
+MAX_CANDIDATES = 500
+
+
+def import_addresses(*, session: Session, table: pd.DataFrame) -> int:
+    """Store addresses (see :func:`geo.geocoding.read_ban_csv`), replacing those of the
+    same communes; the caller commits (all or nothing)."""
+    session.execute(delete(Address).where(Address.citycode.in_(sorted(set(table["citycode"])))))
+    points = shapely.points(table[["lon", "lat"]].to_numpy())
+    rows = table.drop(columns=["lon", "lat"]).assign(
+        geom=shapely.to_wkb(shapely.set_srid(points, 4326), hex=True, include_srid=True)
+    )
+    copy_frame(session, "address", rows)
+    return len(rows)
+
+
+class PostgisGeocoder:
+    """:class:`geo.geocoding.Geocoder` on the address table, optionally limited to the
+    communes of one CSP."""
+
+    def __init__(self, session: Session, csp_id: int | None = None) -> None:
+        self.session = session
+        self.csp_id = csp_id
+
+    def search(self, query: str, limit: int = 5) -> list[GeocodeResult]:
+        parsed = parse_query(query)
+        if not parsed.words:
+            return []
+        stmt = select(
+            Address.label,
+            Address.street,
+            Address.city,
+            Address.number,
+            Address.postcode,
+            Address.citycode,
+            Address.search,
+            func.ST_X(Address.geom),
+            func.ST_Y(Address.geom),
+        )
+        # every word typed but the commune's must be in the street: look for the
+        # longest word, rank the rest in Python
+        stmt = stmt.where(Address.search.contains(max(parsed.words, key=len)))
+        if parsed.postcode:
+            stmt = stmt.where(Address.postcode == parsed.postcode)
+        if self.csp_id is not None:
+            stmt = stmt.where(
+                Address.citycode.in_(
+                    select(csp_commune.c.commune_code).where(csp_commune.c.csp_id == self.csp_id)
+                )
+            )
+        rows = self.session.execute(stmt.limit(MAX_CANDIDATES)).all()
+        results = [
+            GeocodeResult(
+                label=label,
+                lon=float(x),
+                lat=float(y),
+                score=score(parsed, normalize(street), normalize(city), number, postcode),
+                citycode=citycode,
+            )
+            for label, street, city, number, postcode, citycode, _search, x, y in rows
+        ]
+        results.sort(key=lambda r: (-r.score, r.label))
+        return results[:limit]

@@ -1,0 +1,151 @@
+"""Geocoding an address typed by a user into a position, behind one interface.
+
+:class:`Geocoder` is what the app calls. The offline implementation searches a local
+address table in the format of the Base Adresse Nationale (BAN) CSV export
+(``numero``, ``rep``, ``nom_voie``, ``code_postal``, ``code_insee``, ``nom_commune``,
+``lon``, ``lat``; ``;``-separated): the query and the addresses are normalised (case,
+accents, common abbreviations), candidates must contain every word of the street, and
+they are ranked by :func:`score` (street words, house number, commune or postcode).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+from geo.errors import InvalidInputError
+
+BAN_COLUMNS = ("numero", "nom_voie", "code_postal", "code_insee", "nom_commune", "lon", "lat")
+ABBREVIATIONS = {
+    "av": "avenue",
+    "ave": "avenue",
+    "bd": "boulevard",
+    "bld": "boulevard",
+    "r": "rue",
+    "pl": "place",
+    "fg": "faubourg",
+    "fbg": "faubourg",
+    "che": "chemin",
+    "imp": "impasse",
+    "rte": "route",
+    "sq": "square",
+    "st": "saint",
+    "ste": "sainte",
+    "all": "allee",
+    "crs": "cours",
+    "qu": "quai",
+}
+STOP_WORDS = frozenset(
+    {"de", "du", "des", "la", "le", "les", "l", "d", "a", "au", "aux", "et", "bis", "ter"}
+)
+
+
+@dataclass(frozen=True)
+class GeocodeResult:
+    label: str
+    lon: float
+    lat: float
+    score: float  # 0 … 1
+    citycode: str
+
+
+class Geocoder(Protocol):
+    def search(self, query: str, limit: int = 5) -> list[GeocodeResult]: ...
+
+
+def normalize(text: str) -> str:
+    """Lower case, no accents, no punctuation, abbreviations expanded.
+
+    >>> normalize("12 Bd  Anatole-France, 90000 Belfort")
+    '12 boulevard anatole france 90000 belfort'
+    """
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    words = re.findall(r"[a-z0-9]+", text)
+    return " ".join(ABBREVIATIONS.get(w, w) for w in words)
+
+
+@dataclass(frozen=True)
+class Query:
+    number: str | None
+    words: tuple[str, ...]  # significant words (street, commune), no number nor postcode
+    postcode: str | None
+
+
+def parse_query(text: str) -> Query:
+    """The house number, the significant words and the postcode of a typed address.
+
+    >>> parse_query("12 bis rue de la Paix 90000 Belfort")
+    Query(number='12', words=('rue', 'paix', 'belfort'), postcode='90000')
+    """
+    words = normalize(text).split()
+    postcode = next((w for w in words if re.fullmatch(r"\d{5}", w)), None)
+    number = next((w for w in words if re.fullmatch(r"\d{1,4}", w)), None)
+    rest = tuple(w for w in words if w not in (postcode, number) and w not in STOP_WORDS)
+    return Query(number=number, words=rest, postcode=postcode)
+
+
+def score(query: Query, street: str, city: str, number: str, postcode: str) -> float:
+    """How well an address (normalised ``street`` and ``city``) answers a query, 0 to 1:
+
+    * 0.4 times the share of the query's street words (those that are not the commune's
+      name) found in the street name;
+    * 0.3 times the share of the street name's significant words the query has (a query
+      "rue de Belfort" prefers the rue de Belfort to a rue of Belfort);
+    * 0.2 if the house number is the one asked;
+    * 0.1 if the postcode or the commune named is the address's.
+    """
+    city_words = set(city.split())
+    street_words = {w for w in street.split() if w not in STOP_WORDS}
+    asked = [w for w in query.words if w not in city_words]
+    recall = sum(w in street_words for w in asked) / len(asked) if asked else 0.0
+    precision = len(street_words & set(query.words)) / len(street_words) if street_words else 0.0
+    same_number = 1.0 if query.number is not None and query.number == number else 0.0
+    named_city = bool(city_words) and city_words <= set(query.words)
+    place = 1.0 if query.postcode == postcode or named_city else 0.0
+    return round(0.4 * recall + 0.3 * precision + 0.2 * same_number + 0.1 * place, 4)
+
+
+def read_ban_csv(path: Path) -> pd.DataFrame:
+    """A BAN-format address CSV as a table (``number``, ``street``, ``postcode``,
+    ``citycode``, ``city``, ``label``, ``search``, ``lon``, ``lat``); raises naming the
+    missing columns or the first bad row."""
+    table = pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False)
+    missing = [c for c in BAN_COLUMNS if c not in table.columns]
+    if missing:
+        raise InvalidInputError(
+            f"{path.name}: missing BAN column(s) {', '.join(missing)}; found "
+            f"{', '.join(table.columns)}"
+        )
+    lon = pd.to_numeric(table["lon"], errors="coerce")
+    lat = pd.to_numeric(table["lat"], errors="coerce")
+    bad = lon.isna() | lat.isna() | ~lon.between(-180, 180) | ~lat.between(-90, 90)
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise InvalidInputError(
+            f"{path.name}: row {row + 1}: lon/lat {table['lon'].iloc[row]!r}, "
+            f"{table['lat'].iloc[row]!r} are not WGS84 coordinates"
+        )
+    rep = table["rep"] if "rep" in table.columns else ""
+    number = (table["numero"].str.strip() + " " + rep).str.strip()
+    label = (
+        number + " " + table["nom_voie"].str.strip() + " " + table["code_postal"].str.strip()
+        + " " + table["nom_commune"].str.strip()
+    ).str.replace(r"\s+", " ", regex=True).str.strip()  # fmt: skip
+    return pd.DataFrame(
+        {
+            "number": table["numero"].str.strip(),
+            "street": table["nom_voie"].str.strip(),
+            "postcode": table["code_postal"].str.strip(),
+            "citycode": table["code_insee"].str.strip(),
+            "city": table["nom_commune"].str.strip(),
+            "label": label,
+            "search": (table["nom_voie"] + " " + table["nom_commune"]).map(normalize),
+            "lon": lon,
+            "lat": lat,
+        }
+    )

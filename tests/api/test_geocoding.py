@@ -1,0 +1,70 @@
+"""The offline geocoder on a BAN-format address sample, through the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from geo.geocoding import normalize, parse_query, score
+
+SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "ban_sample_belfort.csv"
+
+
+def test_normalize_and_score() -> None:
+    assert normalize("Faubourg  de   FRANCE") == "faubourg de france"
+    assert normalize("r. de la République") == "rue de la republique"
+    query = parse_query("12 fbg de France Belfort")
+    assert query.number == "12" and query.words == ("faubourg", "france", "belfort")
+    exact = score(query, "faubourg de france belfort", "belfort", "12", "90000")
+    other_number = score(query, "faubourg de france belfort", "belfort", "1", "90000")
+    other_street = score(query, "boulevard carnot belfort", "belfort", "12", "90000")
+    assert exact == 1.0 and exact > other_number > other_street
+
+
+@pytest.fixture
+def addresses(client: TestClient, csp_id: int) -> None:
+    del csp_id  # the demo territory
+    response = client.post(
+        "/api/addresses/import", files={"file": (SAMPLE.name, SAMPLE.read_bytes())}
+    )
+    assert response.status_code == 201 and response.json() == {"imported": 9}
+
+
+@pytest.mark.usefixtures("addresses")
+def test_geocode(client: TestClient, csp_id: int) -> None:
+    found = client.get("/api/geocode", params={"q": "12 Fbg de France, Belfort"}).json()
+    best = found["data"][0]
+    assert best["label"] == "12 Faubourg de France 90000 Belfort"
+    assert (best["lon"], best["lat"]) == (6.8612, 47.6371) and best["score"] == 1.0
+    # Two communes have a rue de la République: the commune decides.
+    valdoie = client.get("/api/geocode", params={"q": "2 rue de la république valdoie"}).json()
+    assert valdoie["data"][0]["citycode"] == "90099"
+    belfort = client.get("/api/geocode", params={"q": "5 rue de la republique 90000"}).json()
+    assert belfort["data"][0]["citycode"] == "90010" and belfort["count"] == 1
+    assert client.get("/api/geocode", params={"q": "rue inconnue"}).json()["count"] == 0
+    # Limited to a CSP: all the sample's communes are in the demo CSP.
+    in_csp = client.get("/api/geocode", params={"q": "rue de belfort", "csp": csp_id}).json()
+    assert in_csp["data"][0]["label"] == "7 Rue de Belfort 90000 Offemont"
+    assert client.get("/api/geocode", params={"q": "x"}).status_code == 422
+    # Importing again replaces the communes' addresses instead of duplicating them.
+    again = client.post("/api/addresses/import", files={"file": (SAMPLE.name, SAMPLE.read_bytes())})
+    assert again.status_code == 201
+    assert client.get("/api/geocode", params={"q": "boulevard carnot"}).json()["count"] == 2
+
+
+def test_bad_address_file(client: TestClient, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "numero;nom_voie;code_postal;code_insee;nom_commune;lon;lat\n"
+        "1;Rue A;90000;90010;Belfort;abc;47.6\n"
+    )
+    response = client.post("/api/addresses/import", files={"file": ("bad.csv", bad.read_bytes())})
+    assert response.status_code == 422 and "row 1" in response.json()["detail"]
+    missing = tmp_path / "missing.csv"
+    missing.write_text("numero;voie\n1;Rue A\n")
+    response = client.post(
+        "/api/addresses/import", files={"file": ("missing.csv", missing.read_bytes())}
+    )
+    assert response.status_code == 422 and "nom_voie" in response.json()["detail"]
