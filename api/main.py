@@ -25,6 +25,7 @@ from api.routes import (
     layers,
     plans,
     problems,
+    reports,
 )
 from web.pages import mount_pages
 
@@ -66,7 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api")
-    for module in (health, communes, csp, layers, grid, plans, problems, gpos, addresses):
+    for module in (health, communes, csp, layers, grid, plans, problems, gpos, addresses, reports):
         api.include_router(module.router)
     app.include_router(api)
 

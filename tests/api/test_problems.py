@@ -288,3 +288,50 @@ def test_bulk_import_is_all_or_nothing(client: TestClient, csp_id: int) -> None:
     )
     assert response.status_code == 201, response.text
     assert response.json() == {"imported": 1}
+
+
+def test_activity_report(client: TestClient, csp_id: int) -> None:
+    """Figures recomputed here from the problems' own histories."""
+    start, end = date.today() - timedelta(days=365), date.today()
+    report = client.get("/api/reports", params={"csp": csp_id, "from": str(start), "to": str(end)})
+    assert report.status_code == 200, report.text
+    body = report.json()
+    features = client.get(f"/api/csp/{csp_id}/problems", params={"limit": 100_000}).json()[
+        "features"
+    ]
+    opened = [
+        f for f in features if start <= date.fromisoformat(f["properties"]["reported_on"]) <= end
+    ]
+    assert body["problems_opened"] == len(opened)
+    resolved_days = []
+    for f in features:
+        if f["properties"]["status"] != "resolu":
+            continue
+        on = date.fromisoformat(f["properties"]["status_on"])
+        if start <= on <= end:
+            resolved_days.append((on - date.fromisoformat(f["properties"]["reported_on"])).days)
+    assert body["problems_resolved"] == len(resolved_days) > 0
+    resolved_days.sort()
+    n = len(resolved_days)
+    median = (resolved_days[(n - 1) // 2] + resolved_days[n // 2]) / 2
+    assert body["median_days_to_resolution"] == pytest.approx(median)
+    assert sum(c["opened"] for c in body["by_category"]) == body["problems_opened"]
+    assert body["meetings_held"] == 0 and body["sectors"] == 0  # no plan adopted yet
+
+    csv = client.get(
+        "/api/reports",
+        params={"csp": csp_id, "from": str(start), "to": str(end), "format": "csv"},
+    )
+    assert csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.splitlines()
+    assert lines[0].startswith("categorie;libelle;ouvertes")
+    assert lines[-1].startswith(f"total;Toutes catégories;{len(opened)};{n};")
+
+    everywhere = client.get("/api/reports", params={"from": str(start), "to": str(end)}).json()
+    assert everywhere["problems_opened"] == body["problems_opened"]  # one CSP in the demo
+    assert client.get("/api/reports", params={"sector": 1}).status_code == 422
+    assert (
+        client.get("/api/reports", params={"from": "2025-05-01", "to": "2025-01-01"}).status_code
+        == 422
+    )
+    assert client.get("/api/reports", params={"csp": 999}).status_code == 404
