@@ -718,4 +718,5 @@ class ReportPublic(BaseModel):
     problems_closed_without_action: int
     open_at_end: int = Field(description="Problems reported by the end and not closed then")
     median_days_to_resolution: float | None
+    synthetic_problems: int = Field(description="Problems of the area that are synthetic")
     by_category: list[CategoryReport]

@@ -73,6 +73,11 @@ def problems(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "problems.html", {"page": "problematiques"})
 
 
+@router.get("/bilans", response_class=HTMLResponse)
+def reports(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "reports.html", {"page": "bilans"})
+
+
 @router.get("/secteurs/edition", response_class=HTMLResponse)
 def plan_editor(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "plan_editor.html", {"page": "secteurs"})

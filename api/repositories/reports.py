@@ -82,11 +82,12 @@ def activity_report(
             "       AND m.held_on BETWEEN :a AND :b), "
             "  (SELECT count(*) FROM plan_sector s JOIN plan pl ON pl.id = s.plan_id "
             "     WHERE pl.status = 'adopted' AND (CAST(:csp AS int) IS NULL OR pl.csp_id = :csp) "
-            "       AND (CAST(:sector AS int) IS NULL OR s.sector = :sector))"
+            "       AND (CAST(:sector AS int) IS NULL OR s.sector = :sector)), "
+            "  (SELECT count(*) FROM area WHERE synthetic)"
         ),
         params,
     ).one()
-    opened, resolved, median, dropped, open_at_end, meetings, sectors = totals
+    opened, resolved, median, dropped, open_at_end, meetings, sectors, synthetic = totals
     return ReportPublic(
         csp_id=csp_id,
         csp_name=csp.name if csp is not None else None,
@@ -100,6 +101,7 @@ def activity_report(
         problems_closed_without_action=int(dropped),
         open_at_end=int(open_at_end),
         median_days_to_resolution=None if median is None else float(median),
+        synthetic_problems=int(synthetic),
         by_category=[
             CategoryReport(
                 category=category,

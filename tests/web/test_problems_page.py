@@ -93,3 +93,21 @@ def test_place_a_problem_from_an_address(browser, live_server: str) -> None:  # 
     assert problem["geometry"] == {"type": "Point", "coordinates": [6.864, 47.6378]}
     assert problem["address"] == "3 Place d'Armes 90000 Belfort"
     page.close()
+
+
+def test_report_page(browser, live_server: str, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(live_server + "/bilans")
+    page.wait_for_selector("body[data-ready=true]", timeout=15_000)
+    report = page.request.get(f"{live_server}/api/reports").json()
+    figures = page.locator("#report-figures").inner_text()
+    assert "Problématiques ouvertes" in figures and str(report["problems_opened"]) in figures
+    assert page.locator("#report-table tbody tr").count() == len(report["by_category"])
+    with page.expect_download() as download:
+        page.click("#report-csv")
+    assert Path(download.value.path()).read_text(encoding="utf-8").startswith("categorie;")
+    page.screenshot(path=str(artifacts / "reports.png"))
+    assert errors == []
+    page.close()

@@ -1,0 +1,65 @@
+// Activity report page: figures of the GPOs for a period and an area (all CSPs, one
+// CSP or one sector), by category, with a CSV download.
+import { esc, fmt, getJSON } from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+const days = (v) => (v == null ? "—" : `${fmt.dec1.format(v)} j`);
+
+function params() {
+  const p = new URLSearchParams({ from: $("report-from").value, to: $("report-to").value });
+  if ($("report-csp").value) p.set("csp", $("report-csp").value);
+  if ($("report-sector").value) p.set("sector", $("report-sector").value);
+  return p;
+}
+
+async function loadSectors() {
+  const csp = $("report-csp").value;
+  const options = [new Option("Tous les secteurs", "")];
+  if (csp) {
+    const gpos = await getJSON(`/api/csp/${csp}/gpos`);
+    for (const g of gpos.data.filter((g) => g.kind === "sector")) options.push(new Option(g.name.replace(/^GPO /, ""), g.sector));
+  }
+  $("report-sector").replaceChildren(...options);
+  $("report-sector").disabled = options.length === 1;
+}
+
+async function show(event) {
+  event?.preventDefault();
+  $("report-error").textContent = "";
+  try {
+    const r = await getJSON(`/api/reports?${params()}`);
+    $("report-synthetic").hidden = r.synthetic_problems === 0;
+    $("report-csv").href = `/api/reports?${params()}&format=csv`;
+    const figures = [
+      ["Réunions de GPO tenues", fmt.int.format(r.meetings_held)],
+      ["Problématiques ouvertes", fmt.int.format(r.problems_opened)],
+      ["Problématiques résolues", fmt.int.format(r.problems_resolved)],
+      ["Closes sans suite", fmt.int.format(r.problems_closed_without_action)],
+      ["En cours à la fin", fmt.int.format(r.open_at_end)],
+      ["Délai médian de résolution", days(r.median_days_to_resolution)],
+      ...(r.sectors ? [["Résolues par secteur", fmt.dec1.format(r.problems_resolved / r.sectors)]] : []),
+    ];
+    $("report-figures").innerHTML = figures.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join("");
+    $("report-table").tBodies[0].innerHTML = r.by_category.map((c) =>
+      `<tr><th scope="row">${esc(c.label)}</th><td>${fmt.int.format(c.opened)}</td><td>${fmt.int.format(c.resolved)}</td><td>${days(c.median_days_to_resolution)}</td></tr>`).join("") ||
+      '<tr><td colspan="4" class="hint">Aucune problématique sur la période.</td></tr>';
+    document.body.dataset.ready = "true";
+  } catch (e) {
+    $("report-error").textContent = `Bilan impossible : ${e.message}`;
+  }
+}
+
+async function main() {
+  const today = new Date();
+  const yearAgo = new Date(today.getTime() - 365 * 86400e3);
+  $("report-to").value = today.toISOString().slice(0, 10);
+  $("report-from").value = yearAgo.toISOString().slice(0, 10);
+  const csps = await getJSON("/api/csp");
+  $("report-csp").append(...csps.data.map((c) => new Option(c.name, c.id)));
+  $("report-csp").addEventListener("change", () => loadSectors().then(show));
+  $("report-form").addEventListener("submit", show);
+  await loadSectors();
+  await show();
+}
+
+main().catch((e) => { $("report-error").textContent = `Impossible de charger la page : ${e.message}`; });
