@@ -391,7 +391,9 @@ class Problem(Base):
     __table_args__ = (
         Index("ix_problem_anchor", "anchor", postgresql_using="gist"),
         Index("ix_problem_csp_reported", "csp_id", "reported_on"),
-        Index("ix_problem_csp_sector", "csp_id", "sector"),
+        # Half-empty pages and no index on sector/gpo_id: re-assigning problems after a
+        # plan change updates them in place (heap-only tuples, no index to maintain).
+        {"postgresql_with": {"fillfactor": "50"}},
     )
 
 

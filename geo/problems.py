@@ -14,7 +14,10 @@ A problem is *resolved* only after an evaluation of its actions has been recorde
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import shapely
 
 from geo.errors import InvalidInputError
 
@@ -129,3 +132,28 @@ def check_transition(current: str, new: str, *, evaluated: bool) -> None:
             f"status: {new} needs an evaluation of the actions first "
             "(POST /api/problems/{id}/evaluations)"
         )
+
+
+def place(
+    points: np.ndarray, sectors: Sequence[tuple[int, shapely.Geometry]], tolerance: float
+) -> np.ndarray:
+    """The sector of each point (shape (n, 2), same CRS as the sectors): the sector
+    whose outline holds it (boundary included), else the nearest sector within
+    ``tolerance`` (a point on the territory's border), else -1."""
+    x, y = points[:, 0], points[:, 1]
+    found = np.full(len(points), -1, dtype=int)
+    for sector, outline in sectors:
+        todo = found < 0
+        if not todo.any():
+            break
+        shapely.prepare(outline)
+        hit = shapely.intersects_xy(outline, x[todo], y[todo])
+        found[np.flatnonzero(todo)[hit]] = sector
+    missing = np.flatnonzero(found < 0)
+    if len(missing) and len(sectors):
+        tree = shapely.STRtree([outline for _, outline in sectors])
+        at, nearest = tree.query_nearest(
+            shapely.points(points[missing]), max_distance=tolerance, all_matches=False
+        )
+        found[missing[at]] = np.array([sectors[i][0] for i in nearest], dtype=int)
+    return found

@@ -190,10 +190,12 @@ def generate(
     rng: np.random.Generator,
     model: SynthModel | None = None,
     count: int | None = None,
+    life_cycles: bool = True,
 ) -> SyntheticProblems:
     """Synthetic problems over the units ``cells`` (polygons with ``population`` and,
     when known, ``households``, ``poor_households``, ``social_housing``) reported between
-    ``start`` and ``end``; ``count`` overrides the volume given by the model's rate."""
+    ``start`` and ``end``; ``count`` overrides the volume given by the model's rate.
+    Without ``life_cycles`` every problem is just reported (fast: for benchmarks)."""
     model = model or SynthModel()
     if end <= start:
         raise InvalidInputError(f"period: end {end} is not after start {start}")
@@ -269,6 +271,11 @@ def generate(
         geometry=geometry,
         crs=crs,
     ).to_crs(4326)
+    if not life_cycles:
+        problems["status"] = "signale"
+        events = pd.DataFrame({"problem": np.arange(n), "status": "signale", "on": reported})
+        empty = pd.DataFrame()
+        return SyntheticProblems(problems, events, empty, empty)
     status, events, actions, evaluations = _life_cycles(reported, category, end, rng)
     problems["status"] = status
     return SyntheticProblems(problems, events, actions, evaluations)

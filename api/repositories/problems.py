@@ -17,8 +17,18 @@ from geoalchemy2 import WKBElement
 from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
-from api.db import copy_frame
-from api.models import Action, Csp, Evaluation, Partner, Plan, Problem, ProblemEvent
+from api.db import copy_frame, read_query
+from api.models import (
+    Action,
+    Csp,
+    Evaluation,
+    Gpo,
+    Partner,
+    Plan,
+    PlanSector,
+    Problem,
+    ProblemEvent,
+)
 from api.repositories.communes import GEOJSON_DECIMALS
 from api.repositories.csp import require_csp
 from api.schemas import (
@@ -37,8 +47,15 @@ from api.schemas import (
     ProblemTransition,
 )
 from geo.errors import InvalidInputError, NotFoundError
-from geo.problem_files import anchors
-from geo.problems import ACTION_TYPES, CATEGORIES, CLOSED_STATUSES, STATUSES, check_transition
+from geo.problem_files import BORDER_TOLERANCE_DEG, anchors
+from geo.problems import (
+    ACTION_TYPES,
+    CATEGORIES,
+    CLOSED_STATUSES,
+    STATUSES,
+    check_transition,
+    place,
+)
 
 
 def anchor_of(geom: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -80,7 +97,7 @@ def _check_inside(session: Session, csp_id: int, geom: shapely.Geometry) -> None
 
     def inside(x: float, y: float) -> bool:
         point = func.ST_SetSRID(func.ST_MakePoint(x, y), 4326)
-        return bool(session.scalar(select(func.ST_Covers(outline, point))))
+        return bool(session.scalar(select(func.ST_DWithin(outline, point, BORDER_TOLERANCE_DEG))))
 
     x, y = anchor
     if inside(x, y):
@@ -103,48 +120,91 @@ def adopted_plan_id(session: Session, csp_id: int) -> int | None:
     return session.scalar(select(Plan.id).where(Plan.csp_id == csp_id, Plan.status == "adopted"))
 
 
-def assign_to_sectors(session: Session, csp_id: int, problem_ids: list[int] | None = None) -> int:
-    """Set the sector and GPO of the CSP's problems (all, or these) from the adopted plan
-    (none without one): the sector whose outline covers the problem's anchor. The
-    sectors are cut into small pieces first so that each test is cheap. Returns the
-    number of problems updated."""
+def sector_outlines(session: Session, csp_id: int) -> tuple[list[tuple[int, Any]], dict[int, int]]:
+    """The adopted plan's sector outlines (sector, shapely geometry) and the id of each
+    sector's GPO; empty without an adopted plan."""
     plan_id = adopted_plan_id(session, csp_id)
-    where = "p.csp_id = :csp" + (" AND p.id = ANY(:ids)" if problem_ids is not None else "")
-    params: dict[str, Any] = {"csp": csp_id, "plan": plan_id, "ids": problem_ids}
     if plan_id is None:
-        result = session.execute(
-            text(f"UPDATE problem p SET sector = NULL, gpo_id = NULL WHERE {where}"), params
+        return [], {}
+    rows = session.execute(
+        select(PlanSector.sector, func.ST_AsBinary(PlanSector.geom)).where(
+            PlanSector.plan_id == plan_id
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+    ).all()
+    gpos = session.execute(
+        select(Gpo.sector, Gpo.id).where(Gpo.csp_id == csp_id, Gpo.kind == "sector")
+    ).all()
+    return (
+        [(int(s), shapely.from_wkb(bytes(wkb))) for s, wkb in rows],
+        {int(s): int(g) for s, g in gpos if s is not None},
+    )
+
+
+def _placement(
+    session: Session, csp_id: int, anchors_xy: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sector (-1: none) and GPO id (-1: none) of each anchor, from the adopted plan
+    (see :func:`geo.problems.place`)."""
+    outlines, gpo_of = sector_outlines(session, csp_id)
+    sector = place(anchors_xy, outlines, BORDER_TOLERANCE_DEG)
+    gpo = np.array([gpo_of.get(int(s), -1) for s in sector], dtype=int) if len(sector) else sector
+    return sector, gpo
+
+
+def _last_step_dates(events: pd.DataFrame, reported: np.ndarray) -> np.ndarray:
+    """The date of each problem's last step (its report when that is its only step)."""
+    if len(events) == len(reported) and (events["status"] == "signale").all():
+        return reported
+    last = pd.to_datetime(events["on"]).groupby(events["problem"].to_numpy()).max()
+    return last.reindex(np.arange(len(reported))).dt.date.to_numpy()
+
+
+def _nullable(ids: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Integer ids with -1 as missing, as a nullable column (NULL in the database)."""
+    column = pd.array(ids, dtype="Int64")
+    column[ids < 0] = pd.NA
+    return column
+
+
+def assign_to_sectors(session: Session, csp_id: int, ids: tuple[int, int] | None = None) -> int:
+    """Set the sector and GPO of the CSP's problems (all, or those whose id is in the
+    range ``ids``) from the adopted plan: the sector whose outline holds the problem's
+    anchor (:func:`geo.problems.place`), none without a plan. Only the problems whose
+    sector or GPO changes are written. Returns their number."""
+    scope = f"csp_id = {int(csp_id)}"
+    if ids is not None:
+        scope += f" AND id BETWEEN {int(ids[0])} AND {int(ids[1])}"
+    current = read_query(
+        session,
+        "SELECT id, ST_X(anchor) AS x, ST_Y(anchor) AS y, "
+        f"COALESCE(sector, -1) AS sector, COALESCE(gpo_id, -1) AS gpo FROM problem WHERE {scope}",
+    )
+    if not len(current):
+        return 0
+    sector, gpo = _placement(session, csp_id, current[["x", "y"]].to_numpy())
+    changed = (sector != current["sector"].to_numpy()) | (gpo != current["gpo"].to_numpy())
+    if not changed.any():
+        return 0
+    updates = pd.DataFrame(
+        {
+            "id": current["id"].to_numpy()[changed],
+            "sector": _nullable(sector[changed]),
+            "gpo_id": _nullable(gpo[changed]),
+        }
+    )
+    session.execute(text("DROP TABLE IF EXISTS placement"))
+    session.execute(
+        text("CREATE TEMP TABLE placement (id bigint, sector int, gpo_id int) ON COMMIT DROP")
+    )
+    copy_frame(session, "placement", updates)
     session.execute(
         text(
-            "CREATE TEMP TABLE IF NOT EXISTS sector_piece (sector int, geom geometry) "
-            "ON COMMIT DROP"
+            "UPDATE problem p SET sector = pl.sector, gpo_id = pl.gpo_id FROM placement pl "
+            "WHERE p.id = pl.id"
         )
     )
-    session.execute(text("TRUNCATE sector_piece"))
-    session.execute(
-        text(
-            "INSERT INTO sector_piece SELECT sector, ST_Subdivide(geom, 64) FROM plan_sector "
-            "WHERE plan_id = :plan"
-        ),
-        params,
-    )
-    session.execute(text("CREATE INDEX ON sector_piece USING gist (geom)"))
-    session.execute(text("ANALYZE sector_piece"))
-    result = session.execute(
-        text(
-            "UPDATE problem p SET sector = s.sector, gpo_id = g.id "
-            "FROM (SELECT p.id, (SELECT sp.sector FROM sector_piece sp "
-            "       WHERE ST_Covers(sp.geom, p.anchor) LIMIT 1) AS sector "
-            f"      FROM problem p WHERE {where}) s "
-            "LEFT JOIN gpo g ON g.csp_id = :csp AND g.kind = 'sector' AND g.sector = s.sector "
-            "WHERE p.id = s.id"
-        ),
-        params,
-    )
-    session.execute(text("DROP TABLE IF EXISTS sector_piece"))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    session.execute(text("DROP TABLE placement"))
+    return int(changed.sum())
 
 
 def create_problem(*, session: Session, csp_id: int, problem_in: ProblemCreate) -> int:
@@ -171,7 +231,7 @@ def create_problem(*, session: Session, csp_id: int, problem_in: ProblemCreate) 
     session.add(problem)
     session.flush()
     session.add(ProblemEvent(problem_id=problem.id, status="signale", on=problem.reported_on))
-    assign_to_sectors(session, csp_id, [problem.id])
+    assign_to_sectors(session, csp_id, (problem.id, problem.id))
     return problem.id
 
 
@@ -415,6 +475,8 @@ def insert_problems(
             {"problem": np.arange(n), "status": "signale", "on": problems["reported_on"]}
         )
     geoms = problems.geometry.to_numpy()
+    anchor_points = anchors(geoms)
+    sector, gpo = _placement(session, csp_id, shapely.get_coordinates(anchor_points))
     ewkb = lambda g: shapely.to_wkb(shapely.set_srid(g, 4326), hex=True, include_srid=True)  # noqa: E731
     optional = lambda column: (  # noqa: E731
         problems[column].replace("", None).to_numpy() if column in problems else None
@@ -428,19 +490,21 @@ def insert_problems(
             "title": problems["title"].to_numpy(),
             "description": optional("description"),
             "address": optional("address"),
-            "partner_id": (
-                None if reporter is None else [(partner_ids or {}).get(r) for r in reporter]
+            "partner_id": pd.array(
+                [None] * n if reporter is None else [(partner_ids or {}).get(r) for r in reporter],
+                dtype="Int64",
             ),
             "reported_on": problems["reported_on"].to_numpy(),
             "priority": problems["priority"].to_numpy(),
             "status": problems["status"].to_numpy() if "status" in problems else "signale",
-            "status_on": events.groupby("problem")["on"].max().reindex(np.arange(n)).to_numpy(),
+            "status_on": _last_step_dates(events, problems["reported_on"].to_numpy()),
             "synthetic": synthetic,
             "geom": ewkb(geoms),
-            "anchor": ewkb(anchors(geoms)),
+            "anchor": ewkb(anchor_points),
+            "sector": _nullable(sector),
+            "gpo_id": _nullable(gpo),
         }
-    ).astype(object)
-    table = table.where(table.notna(), None)
+    )
     copy_frame(session, "problem", table)
     steps = pd.DataFrame(
         {"problem_id": ids[events["problem"]], "status": events["status"], "on": events["on"]}
@@ -465,7 +529,6 @@ def insert_problems(
             }
         )
         copy_frame(session, "evaluation", rows)
-    assign_to_sectors(session, csp_id, None)
     return n
 
 

@@ -1,0 +1,185 @@
+"""Benchmark: bulk import of 1 000 000 problems into PostGIS, and their re-assignment to
+sectors after a plan change.
+
+Run: .venv/bin/python -m bench.problems_bench [--count 1000000]
+
+A throwaway PostGIS cluster holds the demo territory (Belfort CSP). One million synthetic
+problems (:mod:`geo.synth`, life cycles off) are written to a CSV file (lon/lat columns),
+then imported as a user's file is: read, every row checked, every position checked inside
+the CSP, COPY into ``problem`` and ``problem_event``, placed in the sectors of the adopted
+plan. Targets: import under 60 s; re-assignment of all problems after another plan is
+adopted under 10 s.
+
+Baselines, same run: the bare COPY of the same rows (no reading nor checking), and the
+re-assignment as one plain ``UPDATE … FROM plan_sector WHERE ST_Covers(sector, point)``
+on the sectors' whole outlines (ours cuts them into small pieces first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import text
+
+from api.cluster import LocalCluster, free_port
+from api.db import copy_frame, make_engine, make_session_factory, migrate, transaction
+from api.repositories.plans import adopt_plan, load_unit_graph
+from api.repositories.problems import assign_to_sectors
+from api.schemas import PlanCreate
+from api.services import import_problem_file, load_demo, propose_plan
+from geo.synth import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "boundaries"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=1_000_000)
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="psq-bench-"))
+    base.chmod(0o755)
+    cluster = LocalCluster(base / "pg", port=free_port(), database="bench", durable=False)
+    try:
+        url = cluster.start()
+        migrate(url)
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+        load_demo(factory=factory, demo_dir=DEMO)
+        csp_id = 1
+        plans = [
+            propose_plan(factory=factory, csp_id=csp_id, plan_in=PlanCreate(k=k, seed=0))[0]
+            for k in (8, 6)
+        ]
+        with transaction(factory) as session:
+            adopt_plan(session=session, plan_id=plans[0])
+            cells = load_unit_graph(session=session, csp_id=csp_id, resolution=9).units
+
+        end = date.today()
+        start = time.perf_counter()
+        synthetic = generate(
+            cells,
+            start=end - timedelta(days=730),
+            end=end,
+            rng=np.random.default_rng(0),
+            count=args.count,
+            life_cycles=False,
+        )
+        problems = synthetic.problems
+        anchors = shapely.get_coordinates(
+            shapely.get_point(
+                shapely.shortest_line(problems.geometry.values, problems.geometry.centroid.values),
+                0,
+            )
+        )
+        table = pd.DataFrame(
+            {
+                "category": problems["category"],
+                "title": problems["title"],
+                "reported_on": problems["reported_on"].astype(str),
+                "lon": anchors[:, 0].round(6),
+                "lat": anchors[:, 1].round(6),
+                "priority": problems["priority"],
+            }
+        )
+        path = base / "problems.csv"
+        table.to_csv(path, index=False)
+        print(
+            f"{len(table):,} problems generated and written in {time.perf_counter() - start:.1f} s "
+            f"({path.stat().st_size / 1e6:.0f} MB CSV)"
+        )
+
+        start = time.perf_counter()
+        imported = import_problem_file(factory=factory, csp_id=csp_id, path=path)
+        ours_import = time.perf_counter() - start
+        assert imported == len(table)
+
+        with factory() as session:
+            placed = session.scalar(
+                text("SELECT count(*) FROM problem WHERE sector IS NOT NULL AND NOT synthetic")
+            )
+        print(f"placed in a sector: {placed:,} of {imported:,}")
+
+        # baseline: the bare COPY of the same rows into a copy of the table
+        points = shapely.points(anchors)
+        ewkb = shapely.to_wkb(shapely.set_srid(points, 4326), hex=True, include_srid=True)
+        raw = pd.DataFrame(
+            {
+                "csp_id": csp_id,
+                "category": table["category"],
+                "title": table["title"],
+                "reported_on": table["reported_on"],
+                "priority": table["priority"],
+                "status": "signale",
+                "status_on": table["reported_on"],
+                "geom": ewkb,
+                "anchor": ewkb,
+            }
+        ).astype(object)
+        with transaction(factory) as session:
+            session.execute(text("CREATE TABLE problem_copy (LIKE problem INCLUDING DEFAULTS)"))
+            session.execute(
+                text(
+                    "ALTER TABLE problem_copy ALTER COLUMN id "
+                    "SET DEFAULT nextval(pg_get_serial_sequence('problem', 'id'))"
+                )
+            )
+        start = time.perf_counter()
+        with transaction(factory) as session:
+            copy_frame(session, "problem_copy", raw)
+        bare_copy = time.perf_counter() - start
+
+        # re-assignment after another plan is adopted
+        start = time.perf_counter()
+        with transaction(factory) as session:
+            adopt_plan(session=session, plan_id=plans[1])
+        ours_assign = time.perf_counter() - start
+        start = time.perf_counter()
+        with transaction(factory) as session:
+            session.execute(
+                text(
+                    "UPDATE problem p SET sector = s.sector FROM plan_sector s "
+                    "WHERE s.plan_id = :plan AND ST_Covers(s.geom, p.anchor)"
+                ),
+                {"plan": plans[1]},
+            )
+        plain_assign = time.perf_counter() - start
+        with factory() as session:
+            counts = session.execute(
+                text("SELECT sector, count(*) FROM problem GROUP BY sector ORDER BY sector")
+            ).all()
+        print("problems per sector after the change:", dict(counts))
+        # our function again, timed alone (the adoption above also syncs GPOs)
+        start = time.perf_counter()
+        with transaction(factory) as session:
+            assign_to_sectors(session, csp_id)
+        ours_assign_only = time.perf_counter() - start
+        engine.dispose()
+    finally:
+        cluster.destroy()
+        shutil.rmtree(base, ignore_errors=True)
+
+    n = f"{imported:,}"
+    print(
+        f"import of {n} problems from CSV (read, check, COPY, place): {ours_import:6.1f} s  "
+        f"target < 60 s -> {'PASS' if ours_import < 60 else 'FAIL'}"
+    )
+    print(f"  baseline: bare COPY of the same rows, no checks:             {bare_copy:6.1f} s")
+    print(
+        f"re-assignment of all problems, adoption of another plan:     {ours_assign:6.1f} s  "
+        f"target < 10 s -> {'PASS' if ours_assign < 10 else 'FAIL'}"
+    )
+    print(f"  of which the assignment alone (subdivided sectors):        {ours_assign_only:6.1f} s")
+    print(f"  baseline: one UPDATE with ST_Covers on whole sectors:      {plain_assign:6.1f} s")
+
+
+if __name__ == "__main__":
+    main()
