@@ -377,8 +377,6 @@ class Problem(Base):
     priority: Mapped[str] = mapped_column(String(16), server_default="normale")
     status: Mapped[str] = mapped_column(String(20), server_default="signale")
     status_on: Mapped[date] = mapped_column(Date, comment="date of the last status change")
-    sector: Mapped[int | None] = mapped_column(Integer, comment="in the adopted plan")
-    gpo_id: Mapped[int | None] = mapped_column(ForeignKey("gpo.id", ondelete="SET NULL"))
     synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     geom: Mapped[WKBElement] = mapped_column(
@@ -391,10 +389,23 @@ class Problem(Base):
     __table_args__ = (
         Index("ix_problem_anchor", "anchor", postgresql_using="gist"),
         Index("ix_problem_csp_reported", "csp_id", "reported_on"),
-        # Half-empty pages and no index on sector/gpo_id: re-assigning problems after a
-        # plan change updates them in place (heap-only tuples, no index to maintain).
-        {"postgresql_with": {"fillfactor": "50"}},
     )
+
+
+class ProblemPlace(Base):
+    """The sector and GPO of a problem in its CSP's adopted plan (no row: not placed).
+    Kept apart from ``problem`` so that a plan change rewrites narrow rows only, and
+    without foreign keys, which would cost two key checks per row of a million-row
+    placement: a trigger deletes a problem's placement with it (migration 0008)."""
+
+    __tablename__ = "problem_place"
+
+    problem_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(Integer)
+    sector: Mapped[int] = mapped_column(Integer)
+    gpo_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_problem_place_csp_sector", "csp_id", "sector"),)
 
 
 class ProblemEvent(Base):

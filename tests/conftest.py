@@ -35,6 +35,7 @@ TABLES = (
     "evaluation",
     "action",
     "problem_event",
+    "problem_place",
     "problem",
     "meeting",
     "gpo_partner",

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from api.models import Gpo, Meeting, Partner, PlanSector, Problem, gpo_partner
+from api.models import Gpo, Meeting, Partner, PlanSector, Problem, ProblemPlace, gpo_partner
 from api.repositories.csp import require_csp
 from api.schemas import (
     GpoCreate,
@@ -66,11 +66,14 @@ def _public(session: Session, gpo: Gpo, today: date) -> GpoPublic:
         select(gpo_partner.c.partner_id).where(gpo_partner.c.gpo_id == gpo.id)
     ).all()
     if gpo.kind == "sector":
-        scope: Any = Problem.gpo_id == gpo.id
+        scope: Any = ProblemPlace.gpo_id == gpo.id
     else:
-        scope = (Problem.csp_id == gpo.csp_id) & Problem.sector.in_(gpo.sectors or [])
+        scope = (ProblemPlace.csp_id == gpo.csp_id) & ProblemPlace.sector.in_(gpo.sectors or [])
     open_count = session.scalar(
-        select(func.count()).where(scope, Problem.status.in_(OPEN_STATUSES))
+        select(func.count())
+        .select_from(ProblemPlace)
+        .join(Problem, Problem.id == ProblemPlace.problem_id)
+        .where(scope, Problem.status.in_(OPEN_STATUSES))
     )
     return GpoPublic(
         id=gpo.id,

@@ -28,6 +28,7 @@ from api.models import (
     PlanSector,
     Problem,
     ProblemEvent,
+    ProblemPlace,
 )
 from api.repositories.communes import GEOJSON_DECIMALS
 from api.repositories.csp import require_csp
@@ -166,18 +167,34 @@ def _nullable(ids: np.ndarray) -> pd.api.extensions.ExtensionArray:
     return column
 
 
+def _places(
+    problem_ids: np.ndarray, csp_id: int, sector: np.ndarray, gpo: np.ndarray
+) -> pd.DataFrame:
+    """``problem_place`` rows of the placed problems (sector >= 0)."""
+    placed = sector >= 0
+    return pd.DataFrame(
+        {
+            "problem_id": problem_ids[placed],
+            "csp_id": csp_id,
+            "sector": sector[placed],
+            "gpo_id": _nullable(gpo[placed]),
+        }
+    )
+
+
 def assign_to_sectors(session: Session, csp_id: int, ids: tuple[int, int] | None = None) -> int:
-    """Set the sector and GPO of the CSP's problems (all, or those whose id is in the
-    range ``ids``) from the adopted plan: the sector whose outline holds the problem's
-    anchor (:func:`geo.problems.place`), none without a plan. Only the problems whose
-    sector or GPO changes are written. Returns their number."""
-    scope = f"csp_id = {int(csp_id)}"
+    """Place the CSP's problems (all, or those whose id is in the range ``ids``) in the
+    sectors of the adopted plan: the sector whose outline holds the problem's anchor
+    (:func:`geo.problems.place`) and its GPO; none without a plan. Only the placements
+    that change are rewritten. Returns their number."""
+    scope = f"p.csp_id = {int(csp_id)}"
     if ids is not None:
-        scope += f" AND id BETWEEN {int(ids[0])} AND {int(ids[1])}"
+        scope += f" AND p.id BETWEEN {int(ids[0])} AND {int(ids[1])}"
     current = read_query(
         session,
-        "SELECT id, ST_X(anchor) AS x, ST_Y(anchor) AS y, "
-        f"COALESCE(sector, -1) AS sector, COALESCE(gpo_id, -1) AS gpo FROM problem WHERE {scope}",
+        "SELECT p.id, ST_X(p.anchor) AS x, ST_Y(p.anchor) AS y, "
+        "COALESCE(pp.sector, -1) AS sector, COALESCE(pp.gpo_id, -1) AS gpo "
+        f"FROM problem p LEFT JOIN problem_place pp ON pp.problem_id = p.id WHERE {scope}",
     )
     if not len(current):
         return 0
@@ -185,25 +202,17 @@ def assign_to_sectors(session: Session, csp_id: int, ids: tuple[int, int] | None
     changed = (sector != current["sector"].to_numpy()) | (gpo != current["gpo"].to_numpy())
     if not changed.any():
         return 0
-    updates = pd.DataFrame(
-        {
-            "id": current["id"].to_numpy()[changed],
-            "sector": _nullable(sector[changed]),
-            "gpo_id": _nullable(gpo[changed]),
-        }
+    problem_ids = current["id"].to_numpy()
+    session.execute(text("DROP TABLE IF EXISTS moved"))
+    session.execute(text("CREATE TEMP TABLE moved (id bigint PRIMARY KEY) ON COMMIT DROP"))
+    copy_frame(session, "moved", pd.DataFrame({"id": problem_ids[changed]}))
+    session.execute(text("DELETE FROM problem_place pp USING moved m WHERE pp.problem_id = m.id"))
+    session.execute(text("DROP TABLE moved"))
+    copy_frame(
+        session,
+        "problem_place",
+        _places(problem_ids[changed], csp_id, sector[changed], gpo[changed]),
     )
-    session.execute(text("DROP TABLE IF EXISTS placement"))
-    session.execute(
-        text("CREATE TEMP TABLE placement (id bigint, sector int, gpo_id int) ON COMMIT DROP")
-    )
-    copy_frame(session, "placement", updates)
-    session.execute(
-        text(
-            "UPDATE problem p SET sector = pl.sector, gpo_id = pl.gpo_id FROM placement pl "
-            "WHERE p.id = pl.id"
-        )
-    )
-    session.execute(text("DROP TABLE placement"))
     return int(changed.sum())
 
 
@@ -243,7 +252,7 @@ def require_problem(*, session: Session, problem_id: int, lock: bool = False) ->
     return problem
 
 
-def _properties(p: Problem) -> dict[str, Any]:
+def _properties(p: Problem, place: ProblemPlace | None) -> dict[str, Any]:
     return {
         "id": p.id,
         "csp_id": p.csp_id,
@@ -256,8 +265,8 @@ def _properties(p: Problem) -> dict[str, Any]:
         "status": p.status,
         "status_label": STATUSES.get(p.status, p.status),
         "status_on": p.status_on,
-        "sector": p.sector,
-        "gpo_id": p.gpo_id,
+        "sector": place.sector if place is not None else None,
+        "gpo_id": place.gpo_id if place is not None else None,
         "synthetic": p.synthetic,
     }
 
@@ -275,15 +284,17 @@ def list_problems(
 ) -> FeatureCollection[ProblemProperties]:
     """The CSP's problems as GeoJSON, newest first, filtered."""
     require_csp(session=session, csp_id=csp_id)
-    stmt = select(Problem, func.ST_AsGeoJSON(Problem.geom, GEOJSON_DECIMALS)).where(
-        Problem.csp_id == csp_id
+    stmt = (
+        select(Problem, ProblemPlace, func.ST_AsGeoJSON(Problem.geom, GEOJSON_DECIMALS))
+        .outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id)
+        .where(Problem.csp_id == csp_id)
     )
     if status:
         stmt = stmt.where(Problem.status.in_(status))
     if category:
         stmt = stmt.where(Problem.category.in_(category))
     if sector is not None:
-        stmt = stmt.where(Problem.sector == sector)
+        stmt = stmt.where(ProblemPlace.sector == sector)
     if since is not None:
         stmt = stmt.where(Problem.reported_on >= since)
     if until is not None:
@@ -296,9 +307,9 @@ def list_problems(
             Feature[ProblemProperties](
                 id=p.id,
                 geometry=Geometry.model_validate(json.loads(geojson)),
-                properties=ProblemProperties(**_properties(p)),
+                properties=ProblemProperties(**_properties(p, place)),
             )
-            for p, geojson in rows
+            for p, place, geojson in rows
         ]
     )
 
@@ -328,7 +339,7 @@ def get_problem(*, session: Session, problem_id: int) -> ProblemPublic:
         .order_by(Evaluation.evaluated_on)
     ).all()
     return ProblemPublic(
-        **_properties(problem),
+        **_properties(problem, session.get(ProblemPlace, problem_id)),
         description=problem.description,
         partner_id=problem.partner_id,
         partner=names.get(problem.partner_id) if problem.partner_id else None,
@@ -501,11 +512,10 @@ def insert_problems(
             "synthetic": synthetic,
             "geom": ewkb(geoms),
             "anchor": ewkb(anchor_points),
-            "sector": _nullable(sector),
-            "gpo_id": _nullable(gpo),
         }
     )
     copy_frame(session, "problem", table)
+    copy_frame(session, "problem_place", _places(ids, csp_id, sector, gpo))
     steps = pd.DataFrame(
         {"problem_id": ids[events["problem"]], "status": events["status"], "on": events["on"]}
     )

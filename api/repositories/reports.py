@@ -16,9 +16,9 @@ from geo.errors import InvalidInputError, NotFoundError
 from geo.problems import CATEGORIES
 
 _PROBLEMS_IN_AREA = """
-    SELECT p.* FROM problem p
+    SELECT p.* FROM problem p LEFT JOIN problem_place pp ON pp.problem_id = p.id
     WHERE (CAST(:csp AS int) IS NULL OR p.csp_id = :csp)
-      AND (CAST(:sector AS int) IS NULL OR p.sector = :sector)
+      AND (CAST(:sector AS int) IS NULL OR pp.sector = :sector)
 """
 
 

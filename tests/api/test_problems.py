@@ -335,3 +335,16 @@ def test_activity_report(client: TestClient, csp_id: int) -> None:
         == 422
     )
     assert client.get("/api/reports", params={"csp": 999}).status_code == 404
+
+
+def test_a_deleted_problem_loses_its_placement(
+    client: TestClient, csp_id: int, engine: Engine
+) -> None:
+    plan = propose(client, csp_id, k=2, seed=0)
+    client.post(f"/api/plans/{plan['id']}/adopt")
+    with engine.begin() as conn:
+        placed = conn.execute(text("SELECT count(*) FROM problem_place")).scalar_one()
+        problems = conn.execute(text("SELECT count(*) FROM problem")).scalar_one()
+        assert placed == problems > 0
+        conn.execute(text("DELETE FROM problem WHERE id IN (SELECT id FROM problem LIMIT 5)"))
+        assert conn.execute(text("SELECT count(*) FROM problem_place")).scalar_one() == placed - 5
