@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.cluster import ClusterError
 from api.config import Settings
-from api.db import make_engine, make_session_factory, migrate
+from api.db import make_engine, make_session_factory, migrate, transaction
 from api.models import Csp
+from api.repositories.addresses import import_addresses
 from api.repositories.csp import list_csps
 from api.schemas import PlanCreate
 from api.services import (
@@ -27,7 +29,9 @@ from api.services import (
     database_url,
     import_layer,
     import_layer_file,
+    import_problem_file,
     import_qpv_list,
+    load_synthetic_problems,
     local_cluster,
     prepare_database,
     propose_plan,
@@ -35,9 +39,11 @@ from api.services import (
 )
 from geo.errors import InvalidInputError, PsqError
 from geo.export import FORMATS, format_for_path, write_layer
+from geo.geocoding import read_ban_csv
 from geo.layers import LayerKind
 from geo.metrics import french_percent, sector_layer
 from geo.plan import SectorPlan
+from geo.problem_files import RowErrorsError
 from geo.territory import read_communes, read_vector
 
 app = typer.Typer(
@@ -242,6 +248,64 @@ def import_qpv_list_command(
     except (PsqError, ClusterError, OSError) as exc:
         raise fail(str(exc)) from exc
     console.print(f"{count} couple(s) commune-QPV enregistré(s) (niveau communal, sans contours).")
+
+
+@app.command("import-problems")
+def import_problems_command(
+    path: Annotated[Path, typer.Argument(help="CSV (colonnes lon/lat ou wkt) ou GeoJSON")],
+    csp: Annotated[str, typer.Option(help="CSP : id, code ou nom")],
+) -> None:
+    """Importe des problématiques, tout ou rien : chaque ligne fautive est signalée."""
+    try:
+        with _database() as factory:
+            count = import_problem_file(factory=factory, csp_id=_csp_id(factory, csp), path=path)
+    except RowErrorsError as exc:
+        for error in exc.errors:
+            err.print(f"ligne {error.row}, {error.column} : {error.reason}", highlight=False)
+        raise fail(f"{len(exc.errors)} ligne(s) fautive(s) : rien n'a été importé") from exc
+    except (PsqError, ClusterError, OSError) as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"{count} problématique(s) importée(s).")
+
+
+@app.command("synth-problems")
+def synth_problems_command(
+    csp: Annotated[str, typer.Option(help="CSP : id, code ou nom")],
+    years: Annotated[float, typer.Option(min=0.1, max=20, help="Durée, jusqu'à aujourd'hui")] = 2,
+    seed: Annotated[int, typer.Option(min=0, help="Graine aléatoire")] = 0,
+    count: Annotated[
+        int | None, typer.Option(min=1, help="Nombre (défaut : selon la population)")
+    ] = None,
+) -> None:
+    """Génère des problématiques SYNTHÉTIQUES (marquées comme telles) pour une CSP."""
+    end = date.today()
+    try:
+        with _database() as factory:
+            made = load_synthetic_problems(
+                factory=factory,
+                csp_id=_csp_id(factory, csp),
+                start=end - timedelta(days=round(365.25 * years)),
+                end=end,
+                seed=seed,
+                count=count,
+            )
+    except (PsqError, ClusterError, OSError) as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"{made} problématique(s) synthétique(s) générée(s) ({years:g} an(s)).")
+
+
+@app.command("import-addresses")
+def import_addresses_command(
+    path: Annotated[Path, typer.Argument(help="Extrait de la Base Adresse Nationale (CSV)")],
+) -> None:
+    """Charge la table d'adresses du géocodeur hors ligne (format BAN)."""
+    try:
+        table = read_ban_csv(path)
+        with _database() as factory, transaction(factory) as session:
+            count = import_addresses(session=session, table=table)
+    except (PsqError, ClusterError, OSError) as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"{count} adresse(s) chargée(s).")
 
 
 WeightOption = Annotated[
