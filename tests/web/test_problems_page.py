@@ -48,6 +48,42 @@ def test_place_a_problem_and_see_it(browser, live_server: str, artifacts: Path) 
     outline = shapely.geometry.shape(csp["features"][0]["geometry"])
     assert outline.covers(shapely.geometry.shape(problem["geometry"]))
 
+    # The chef de secteur follows it up: steps, an action, its evaluation.
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector(f"body[data-detail='{created}']")
+    assert "Signalé le" in page.locator("#detail-events").inner_text()
+    for step in ("analyse", "actions_en_cours"):
+        page.click(f"#detail-steps [data-step={step}]")
+        page.wait_for_selector(f"#detail-steps [data-step]:not([data-step={step}])")
+    page.select_option("#action-type", "parties_communes")
+    page.click("#action-form button")
+    page.wait_for_function(
+        "document.querySelector('#detail-actions').textContent.includes('parties communes')"
+    )
+    page.fill("#evaluation-before", "8")
+    page.fill("#evaluation-after", "1")
+    page.click("#evaluation-form button")
+    page.wait_for_function(
+        "document.querySelector('#detail-evaluations').textContent.includes('positif')"
+    )
+    page.click("#detail-steps [data-step=evalue]")
+    page.wait_for_selector("#detail-steps [data-step=resolu]")
+    page.click("#detail-steps [data-step=resolu]")
+    page.wait_for_function("document.querySelector('#detail-meta').textContent.includes('Résolu')")
+    followed = page.request.get(f"{live_server}/api/problems/{created}").json()
+    assert [e["status"] for e in followed["events"]] == [
+        "signale",
+        "analyse",
+        "actions_en_cours",
+        "evalue",
+        "resolu",
+    ]
+    assert followed["evaluations"][0]["indicators"] == {
+        "signalements_avant": 8.0,
+        "signalements_apres": 1.0,
+    }
+    page.screenshot(path=str(artifacts / "problem_follow_up.png"))
+
     # A street drawn as a line.
     page.click("[data-shape=LineString]")
     for dx in (-40, 40):

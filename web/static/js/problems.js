@@ -104,13 +104,63 @@ async function loadProblems() {
         ? { color: "#fff", weight: 1.5, fillColor: colour, fillOpacity: 0.9, className: "problem" }
         : { color: colour, weight: 4, fillColor: colour, fillOpacity: 0.35, className: "problem" };
     },
-    onEachFeature: (f, layer) => layer.bindPopup(popup(f.properties)),
+    onEachFeature: (f, layer) => {
+      layer.bindPopup(popup(f.properties));
+      layer.on("click", () => showDetail(f.properties.id).catch((e) => setStatus(`Erreur : ${e.message}`, true)));
+    },
   }).addTo(map);
   const synthetic = problems.features.filter((f) => f.properties.synthetic).length;
   $("synthetic-banner").hidden = synthetic === 0;
   $("problem-count").textContent = `${problems.features.length} problématique(s) affichée(s)` +
     (synthetic ? `, dont ${synthetic} fictive(s)` : "");
   document.body.dataset.problems = String(problems.features.length);
+}
+
+// The selected problem: its dated steps, the next steps it may take, its actions and
+// evaluations, with forms to record them.
+let detail = null;
+const day = (iso) => new Date(iso).toLocaleDateString("fr-FR");
+
+async function showDetail(id) {
+  detail = await getJSON(`/api/problems/${id}`);
+  const p = detail;
+  $("detail-title").textContent = p.title + (p.synthetic ? " (fictive)" : "");
+  $("detail-meta").textContent = `${p.category_label} · priorité ${p.priority} · statut : ${p.status_label}` +
+    (p.sector == null ? "" : ` · secteur n° ${p.sector + 1}`) + (p.address ? ` · ${p.address}` : "");
+  $("detail-events").innerHTML = p.events.map((e) =>
+    `<li>${esc(taxonomy.statuses[e.status])} le ${day(e.on)}${e.note ? ` — ${esc(e.note)}` : ""}</li>`).join("");
+  $("detail-steps").replaceChildren(...taxonomy.transitions[p.status].map((next) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = `→ ${taxonomy.statuses[next]}`;
+    button.dataset.step = next;
+    button.addEventListener("click", () => record(`/api/problems/${p.id}/transitions`, { status: next }));
+    return button;
+  }));
+  $("detail-actions").innerHTML = p.actions.map((a) =>
+    `<li${a.overdue ? ' class="violation"' : ""}>${esc(a.type_label)} — ${esc(a.lead_partner ?? "sans pilote")} · ` +
+    `depuis le ${day(a.start_on)}${a.due_on ? ` · échéance ${day(a.due_on)}` : ""} · ${esc(taxonomy.action_statuses[a.status])}` +
+    `${a.overdue ? " (en retard)" : ""}</li>`).join("") || '<li class="hint">Aucune action.</li>';
+  $("detail-evaluations").innerHTML = p.evaluations.map((e) =>
+    `<li>${day(e.evaluated_on)} : ${esc(taxonomy.outcomes[e.outcome])}` +
+    Object.entries(e.indicators).map(([k, v]) => ` · ${esc(k.replace(/_/g, " "))} ${v}`).join("") + "</li>").join("") ||
+    '<li class="hint">Pas encore évaluée.</li>';
+  const closed = taxonomy.transitions[p.status].length === 0;
+  $("action-form").hidden = closed;
+  $("evaluation-form").hidden = closed || !p.actions.length;
+  $("detail-error").textContent = "";
+  $("problem-detail").hidden = false;
+  document.body.dataset.detail = String(p.id);
+}
+
+async function record(path, body) {
+  try {
+    await postJSON(path, body);
+    await showDetail(detail.id);
+    await loadProblems();
+  } catch (e) {
+    $("detail-error").textContent = `Refusé : ${e.message}`;
+  }
 }
 
 async function submit(event) {
@@ -180,6 +230,7 @@ async function showCsp(chosen) {
   territory = drawTerritory(map, outline, communes);
   map.fitBounds(territory.outlineLayer.getBounds(), { padding: [20, 20] });
   $("partner").replaceChildren(new Option("—", ""), ...partners.data.map((p) => new Option(p.organisation, p.id)));
+  $("action-partner").replaceChildren(new Option("—", ""), ...partners.data.map((p) => new Option(p.organisation, p.id)));
   await loadProblems();
   setStatus("");
   document.body.dataset.ready = "true";
@@ -201,6 +252,24 @@ async function main() {
       drawSketch();
     });
     $("problem-form").addEventListener("submit", submit);
+    $("action-type").replaceChildren(...Object.entries(taxonomy.action_types).map(([code, label]) => new Option(label, code)));
+    $("evaluation-outcome").replaceChildren(...Object.entries(taxonomy.outcomes).map(([code, label]) => new Option(label, code)));
+    $("action-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const form = new FormData($("action-form"));
+      record(`/api/problems/${detail.id}/actions`, {
+        type: form.get("type"), lead_partner_id: form.get("lead_partner_id") ? Number(form.get("lead_partner_id")) : null,
+        due_on: form.get("due_on") || null,
+      });
+    });
+    $("evaluation-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const form = new FormData($("evaluation-form"));
+      record(`/api/problems/${detail.id}/evaluations`, {
+        outcome: form.get("outcome"),
+        indicators: { signalements_avant: Number(form.get("before")), signalements_apres: Number(form.get("after")) },
+      });
+    });
     $("geocode-form").addEventListener("submit", (e) => searchAddress(e).catch((err) => {
       $("geocode-results").innerHTML = `<li class="error-text">Recherche impossible : ${esc(err.message)}</li>`;
     }));
