@@ -203,11 +203,17 @@ def assign_to_sectors(session: Session, csp_id: int, ids: tuple[int, int] | None
     if not changed.any():
         return 0
     problem_ids = current["id"].to_numpy()
-    session.execute(text("DROP TABLE IF EXISTS moved"))
-    session.execute(text("CREATE TEMP TABLE moved (id bigint PRIMARY KEY) ON COMMIT DROP"))
-    copy_frame(session, "moved", pd.DataFrame({"id": problem_ids[changed]}))
-    session.execute(text("DELETE FROM problem_place pp USING moved m WHERE pp.problem_id = m.id"))
-    session.execute(text("DROP TABLE moved"))
+    if ids is None and changed.mean() > 0.5:  # a new plan: rewrite the CSP's placements
+        session.execute(text(f"DELETE FROM problem_place WHERE csp_id = {int(csp_id)}"))
+        changed[:] = True
+    else:
+        session.execute(text("DROP TABLE IF EXISTS moved"))
+        session.execute(text("CREATE TEMP TABLE moved (id bigint PRIMARY KEY) ON COMMIT DROP"))
+        copy_frame(session, "moved", pd.DataFrame({"id": problem_ids[changed]}))
+        session.execute(
+            text("DELETE FROM problem_place pp USING moved m WHERE pp.problem_id = m.id")
+        )
+        session.execute(text("DROP TABLE moved"))
     copy_frame(
         session,
         "problem_place",
@@ -489,6 +495,10 @@ def insert_problems(
     anchor_points = anchors(geoms)
     sector, gpo = _placement(session, csp_id, shapely.get_coordinates(anchor_points))
     ewkb = lambda g: shapely.to_wkb(shapely.set_srid(g, 4326), hex=True, include_srid=True)  # noqa: E731
+    geom_hex = ewkb(geoms)
+    anchor_hex = geom_hex.copy()  # a point is its own anchor
+    shaped = shapely.get_type_id(geoms) != 0
+    anchor_hex[shaped] = ewkb(anchor_points[shaped])
     optional = lambda column: (  # noqa: E731
         problems[column].replace("", None).to_numpy() if column in problems else None
     )
@@ -510,8 +520,8 @@ def insert_problems(
             "status": problems["status"].to_numpy() if "status" in problems else "signale",
             "status_on": _last_step_dates(events, problems["reported_on"].to_numpy()),
             "synthetic": synthetic,
-            "geom": ewkb(geoms),
-            "anchor": ewkb(anchor_points),
+            "geom": geom_hex,
+            "anchor": anchor_hex,
         }
     )
     copy_frame(session, "problem", table)
