@@ -1,0 +1,378 @@
+"""Where problems concentrate: kernel density, H3 counts, Getis-Ord Gi* hot and cold
+spots, comparison of two periods, and how well a hotspot map anticipated a later period.
+
+Every distance is in metres in the territory's projected CRS (:func:`geo.crs.metric_crs`:
+Lambert-93 in metropolitan France, the UTM zone overseas); positions come in and go out
+in WGS84.
+
+Kernel density (:func:`kde`)
+    Quartic (biweight) kernel, the usual choice in crime mapping:
+    ``K(d) = 3 / (π h²) · (1 - d²/h²)²`` for ``d < h``, 0 beyond. The surface is computed
+    on a square grid: the problems are counted per grid cell, then the counts are
+    convolved with the kernel sampled on the same grid and scaled so that its samples sum
+    to one. Hence the surface's mass (Σ density x cell area) equals the number of
+    problems exactly, and a point's position is rounded to its cell's centre (cell side
+    ``h / 5`` by default, so at most a tenth of the bandwidth off). Density is in problems
+    per km².
+
+Bandwidth (:func:`silverman_bandwidth`)
+    The spatial variant of Silverman's rule of thumb, robust to outliers:
+    ``h = 0.9 · min(SD, √(1 / ln 2) · Dm) · n^(-1/5)``, where ``SD`` is the standard
+    distance of the points (√(var x + var y)) and ``Dm`` the median distance to their
+    mean centre. It is floored at 50 m (a GPO report's position is rarely finer, and a
+    single place would otherwise give h = 0). A caller may pass its own ``h``.
+
+Hot and cold spots (:func:`getis_ord`)
+    Counts per H3 cell over every cell covering the study area, zero counts included;
+    each cell's neighbourhood is the cell and its ring of six (``star`` Gi*, binary
+    weights). z-scores come from esda's ``G_Local``; p-values are two-sided normal
+    p-values of z. Because hundreds of cells are tested at once, significance uses the
+    Benjamini-Hochberg false-discovery-rate threshold (``esda.fdr``) at 90, 95 and 99 %
+    confidence; ``level`` is +3/+2/+1 for a hot spot at 99/95/90 %, -3/-2/-1 for a cold
+    spot, 0 otherwise.
+
+Period comparison (:func:`compare_periods`)
+    A cell is *hot* when Gi* finds a hot spot at 90 % or more. Rates are counts per day of
+    each period, so periods of unequal length compare. Classes: *new* (hot now, not
+    before), *intensifying* (hot in both, rate up by at least 25 %), *diminishing* (hot
+    before, and now not hot or its rate down by at least 25 %), *persistent* (hot in both
+    otherwise).
+
+Prediction indices (:func:`prediction_indices`)
+    For a hotspot map drawn from one period and the problems of a later one:
+    ``PAI = hit rate / area share`` (Chainey, Tompson & Uhlig 2008), where the hit rate is
+    the share of the later problems inside the hotspot cells and the area share the
+    hotspot cells' share of the study area; ``PEI = hits / best possible hits`` (Hunt
+    2016), the best being the later problems in the same number of the most-hit cells
+    (H3 cells of one resolution have nearly equal areas, within 1 % over a CSP).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from scipy.signal import fftconvolve
+from scipy.stats import norm
+
+from geo.crs import WGS84, metric_crs
+from geo.errors import InvalidInputError
+
+MIN_BANDWIDTH_M = 50.0
+CELL_PER_BANDWIDTH = 5  # kernel grid cells per bandwidth (cell side h / 5)
+MIN_KDE_CELL_M, MAX_KDE_CELL_M = 10.0, 250.0
+DEFAULT_H3_RES = 9
+CONFIDENCE_LEVELS = ((3, 0.01), (2, 0.05), (1, 0.10))  # level, false-discovery rate
+LEVEL_LABELS: Mapping[int, str] = {
+    3: "Point chaud (99 %)",
+    2: "Point chaud (95 %)",
+    1: "Point chaud (90 %)",
+    0: "Non significatif",
+    -1: "Point froid (90 %)",
+    -2: "Point froid (95 %)",
+    -3: "Point froid (99 %)",
+}
+TREND_CHANGE = 1.25  # a rate up (down) by this factor intensifies (diminishes)
+TRENDS: Mapping[str, str] = {
+    "new": "Nouveau",
+    "intensifying": "En hausse",
+    "persistent": "Persistant",
+    "diminishing": "En baisse",
+}
+
+
+def _metric_xy(lon: np.ndarray, lat: np.ndarray, crs: CRS) -> np.ndarray:
+    points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=WGS84).to_crs(crs)
+    return shapely.get_coordinates(points.values)
+
+
+def metric_crs_of(area: shapely.Geometry) -> CRS:
+    """The projected CRS in metres for a study area given in WGS84."""
+    return metric_crs(gpd.GeoDataFrame(geometry=[area], crs=WGS84))
+
+
+def silverman_bandwidth(xy: np.ndarray) -> float:
+    """The robust spatial Silverman bandwidth in metres of points ``xy`` (n x 2, metres),
+    floored at :data:`MIN_BANDWIDTH_M`.
+
+    >>> round(silverman_bandwidth(np.array([[0, 0], [1000, 0], [0, 1000], [1000, 1000]])))
+    542
+    """
+    xy = np.asarray(xy, dtype=float)
+    if len(xy) == 0:
+        raise InvalidInputError("no problem to estimate a bandwidth from")
+    centre = xy.mean(axis=0)
+    standard_distance = math.sqrt(float(xy.var(axis=0).sum()))
+    median_distance = float(np.median(np.hypot(*(xy - centre).T)))
+    spread = min(standard_distance, math.sqrt(1 / math.log(2)) * median_distance)
+    return max(MIN_BANDWIDTH_M, 0.9 * spread * len(xy) ** -0.2)
+
+
+@dataclass(frozen=True)
+class DensitySurface:
+    """A kernel density surface on a square grid in ``crs``: ``density[row, col]`` is in
+    problems per km² over the cell whose lower-left corner is
+    ``(x0 + col · cell_size, y0 + row · cell_size)``."""
+
+    density: np.ndarray
+    x0: float
+    y0: float
+    cell_size: float
+    bandwidth: float
+    crs: CRS
+    count: float
+
+    @property
+    def mass(self) -> float:
+        """Σ density x cell area: the number (or total weight) of problems."""
+        return float(self.density.sum() * (self.cell_size / 1000) ** 2)
+
+    def to_frame(self, *, min_share: float = 0.01) -> gpd.GeoDataFrame:
+        """The grid cells whose density is at least ``min_share`` of the peak, as squares
+        in WGS84 with their ``density`` (problems per km²) and ``share`` of the peak."""
+        peak = float(self.density.max()) if self.density.size else 0.0
+        if peak <= 0:
+            return gpd.GeoDataFrame({"density": [], "share": []}, geometry=[], crs=WGS84)
+        rows, cols = np.nonzero(self.density >= peak * min_share)
+        x = self.x0 + cols * self.cell_size
+        y = self.y0 + rows * self.cell_size
+        squares = shapely.box(x, y, x + self.cell_size, y + self.cell_size)
+        density = self.density[rows, cols]
+        frame = gpd.GeoDataFrame(
+            {"density": density, "share": density / peak}, geometry=squares, crs=self.crs
+        )
+        return frame.to_crs(WGS84)
+
+    def bands(self, *, classes: int = 6, min_share: float = 0.05) -> gpd.GeoDataFrame:
+        """The surface in ``classes`` bands of equal width between ``min_share`` of the
+        peak and the peak (the usual heat-map ramp), as rectangles in WGS84: the runs of
+        grid cells of one band along each grid row (far fewer than cells, and valid and
+        non-overlapping by construction), with ``share`` (the band's lower bound, as a
+        fraction of the peak) and ``density`` (the same, in problems per km²)."""
+        peak = float(self.density.max()) if self.density.size else 0.0
+        if peak <= 0:
+            return gpd.GeoDataFrame({"share": [], "density": []}, geometry=[], crs=WGS84)
+        edges = np.linspace(min_share, 1.0, classes + 1)
+        band = np.digitize(self.density / peak, edges[1:-1])  # 0 … classes - 1
+        band[self.density < peak * min_share] = -1
+        rows, width = band.shape[0], band.shape[1] + 1
+        flat = np.hstack([band, np.full((rows, 1), -2)]).ravel()  # a row never runs on
+        starts = np.flatnonzero(np.diff(flat, prepend=-3) != 0)
+        lengths = np.diff(starts, append=flat.size)
+        kept = flat[starts] >= 0
+        starts, lengths = starts[kept], lengths[kept]
+        x = self.x0 + (starts % width) * self.cell_size
+        y = self.y0 + (starts // width) * self.cell_size
+        runs = shapely.box(x, y, x + lengths * self.cell_size, y + self.cell_size)
+        share = edges[flat[starts]]
+        frame = gpd.GeoDataFrame(
+            {"share": share, "density": share * peak}, geometry=runs, crs=self.crs
+        )
+        return frame.to_crs(WGS84)
+
+
+def kde(
+    xy: np.ndarray,
+    *,
+    crs: CRS,
+    bandwidth: float | None = None,
+    cell_size: float | None = None,
+    weights: np.ndarray | None = None,
+) -> DensitySurface:
+    """The quartic kernel density surface of points ``xy`` (n x 2, metres in ``crs``).
+
+    ``bandwidth`` defaults to :func:`silverman_bandwidth`, ``cell_size`` to a fifth of it
+    (between 10 and 250 m). The grid covers the points' extent plus one bandwidth, so no
+    mass is lost at its edges."""
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    if len(xy) == 0:
+        raise InvalidInputError("no problem to compute a density from")
+    h = silverman_bandwidth(xy) if bandwidth is None else float(bandwidth)
+    if not math.isfinite(h) or h <= 0:
+        raise InvalidInputError(f"bandwidth must be a positive number of metres, got {bandwidth}")
+    size = cell_size or min(max(h / CELL_PER_BANDWIDTH, MIN_KDE_CELL_M), MAX_KDE_CELL_M)
+    if size <= 0:
+        raise InvalidInputError(f"cell_size must be positive, got {cell_size}")
+    reach = math.ceil(h / size)
+    x0 = math.floor(xy[:, 0].min() / size) * size - reach * size
+    y0 = math.floor(xy[:, 1].min() / size) * size - reach * size
+    cols = np.floor((xy[:, 0] - x0) / size).astype(int)
+    rows = np.floor((xy[:, 1] - y0) / size).astype(int)
+    shape = (rows.max() + reach + 1, cols.max() + reach + 1)
+    counts = np.zeros(shape)
+    np.add.at(counts, (rows, cols), 1.0 if weights is None else np.asarray(weights, float))
+    offsets = np.arange(-reach, reach + 1) * size
+    d2 = (offsets[:, None] ** 2 + offsets[None, :] ** 2) / h**2
+    kernel = np.where(d2 < 1, (1 - d2) ** 2, 0.0)
+    kernel /= kernel.sum()
+    smoothed = fftconvolve(counts, kernel, mode="same")
+    smoothed[smoothed < smoothed.max() * 1e-12] = 0.0  # the FFT's rounding noise
+    return DensitySurface(
+        density=smoothed / (size / 1000) ** 2,
+        x0=x0,
+        y0=y0,
+        cell_size=size,
+        bandwidth=h,
+        crs=crs,
+        count=float(counts.sum()),
+    )
+
+
+def study_cells(area: shapely.Geometry, res: int = DEFAULT_H3_RES) -> list[str]:
+    """Every H3 cell of resolution ``res`` that overlaps ``area`` (WGS84), sorted."""
+    if not 0 <= res <= 15:
+        raise InvalidInputError(f"H3 resolution must be between 0 and 15, got {res}")
+    shape = h3.geo_to_h3shape(area)
+    return sorted(h3.h3shape_to_cells_experimental(shape, res, contain="overlap"))
+
+
+def h3_counts(
+    lon: np.ndarray, lat: np.ndarray, cells: Iterable[str], res: int = DEFAULT_H3_RES
+) -> pd.Series:
+    """Number of points in each of ``cells`` (zeros kept); points in no listed cell are
+    ignored."""
+    index = pd.Index(list(cells), name="h3")
+    found = pd.Series(
+        [h3.latlng_to_cell(y, x, res) for x, y in zip(lon, lat, strict=True)], dtype=object
+    )
+    return found.value_counts().reindex(index, fill_value=0).astype(int).rename("count")
+
+
+def _neighbours(cells: pd.Index) -> dict[str, list[str]]:
+    known = set(cells)
+    return {c: [n for n in h3.grid_disk(c, 1) if n != c and n in known] for c in cells}
+
+
+def getis_ord(counts: pd.Series) -> pd.DataFrame:
+    """Gi* of ``counts`` (indexed by H3 cell, zeros included): a frame indexed like it
+    with ``count``, ``z``, ``p`` (two-sided) and ``level`` (-3 … +3, FDR-corrected)."""
+    try:
+        import libpysal
+        from esda import G_Local, fdr
+    except ImportError as exc:  # pragma: no cover - declared dependencies
+        raise ImportError("hotspots need esda and libpysal: pip install esda libpysal") from exc
+    frame = pd.DataFrame({"count": counts.astype(int)})
+    frame["z"] = 0.0
+    frame["p"] = 1.0
+    frame["level"] = 0
+    if len(frame) < 3 or counts.nunique() < 2:
+        return frame  # no variation: nothing stands out
+    weights = libpysal.weights.W(_neighbours(counts.index), silence_warnings=True)
+    y = counts.reindex(weights.id_order).to_numpy(dtype=float)
+    gi = G_Local(y, weights, transform="B", star=1.0, permutations=0)
+    z = pd.Series(np.asarray(gi.Zs, dtype=float), index=weights.id_order).reindex(frame.index)
+    frame["z"] = z.fillna(0.0)
+    frame["p"] = 2 * norm.sf(frame["z"].abs())
+    for level, rate in reversed(CONFIDENCE_LEVELS):  # 90 % first, overwritten by 95, 99
+        threshold = fdr(frame["p"].to_numpy(), rate)
+        significant = frame["p"] <= threshold
+        frame.loc[significant, "level"] = level * np.sign(frame.loc[significant, "z"]).astype(int)
+    return frame
+
+
+def compare_periods(
+    before: pd.DataFrame, after: pd.DataFrame, *, days_before: int, days_after: int
+) -> pd.Series:
+    """The trend of each cell hot in either period (frames from :func:`getis_ord` over the
+    same cells): ``new``, ``intensifying``, ``persistent`` or ``diminishing``; cells hot
+    in neither are left out."""
+    if days_before <= 0 or days_after <= 0:
+        raise InvalidInputError("both periods must last at least one day")
+    hot_before = before["level"].reindex(after.index, fill_value=0) > 0
+    hot_after = after["level"] > 0
+    rate_before = before["count"].reindex(after.index, fill_value=0) / days_before
+    rate_after = after["count"] / days_after
+    trend = pd.Series(pd.NA, index=after.index, dtype=object, name="trend")
+    both = hot_before & hot_after
+    trend[hot_after & ~hot_before] = "new"
+    trend[both] = "persistent"
+    trend[both & (rate_after >= rate_before * TREND_CHANGE)] = "intensifying"
+    trend[hot_before & ~hot_after] = "diminishing"
+    trend[both & (rate_after * TREND_CHANGE <= rate_before)] = "diminishing"
+    return trend.dropna()
+
+
+@dataclass(frozen=True)
+class PredictionIndices:
+    problems: int  # problems of the later period in the study area
+    hits: int  # of which inside the hotspot cells
+    best_hits: int  # in the same number of the most-hit cells
+    hotspot_cells: int
+    area_share: float
+    hit_rate: float
+    pai: float | None  # None when there is no hotspot or no later problem
+    pei: float | None
+
+
+def prediction_indices(hotspots: Iterable[str], later: pd.Series) -> PredictionIndices:
+    """PAI and PEI of the hotspot cells ``hotspots`` against ``later`` counts (indexed by
+    every H3 cell of the study area, zeros included)."""
+    chosen = later.index.intersection(pd.Index(list(hotspots)))
+    areas = pd.Series([h3.cell_area(c, unit="m^2") for c in later.index], index=later.index)
+    total = int(later.sum())
+    hits = int(later[chosen].sum())
+    best = int(later.sort_values(ascending=False).iloc[: len(chosen)].sum())
+    area_share = float(areas[chosen].sum() / areas.sum()) if len(areas) else 0.0
+    hit_rate = hits / total if total else 0.0
+    return PredictionIndices(
+        problems=total,
+        hits=hits,
+        best_hits=best,
+        hotspot_cells=len(chosen),
+        area_share=area_share,
+        hit_rate=hit_rate,
+        pai=hit_rate / area_share if total and area_share > 0 else None,
+        pei=hits / best if best else None,
+    )
+
+
+def cells_frame(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """H3 cells of ``frame``'s index as hexagons in WGS84, with ``frame``'s columns."""
+    polygons = [
+        shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in frame.index
+    ]
+    out = gpd.GeoDataFrame(frame.reset_index(), geometry=polygons, crs=WGS84)
+    return out.rename(columns={"index": "h3"})
+
+
+def period_days(start: date, end: date) -> int:
+    """Days in the period from ``start`` to ``end``, both included."""
+    return (end - start).days + 1
+
+
+@dataclass(frozen=True)
+class AreaHotspots:
+    """The analysis of one study area: Gi* per H3 cell and the density surface (None
+    when the area holds no problem)."""
+
+    cells: pd.DataFrame
+    surface: DensitySurface | None
+    res: int
+
+
+def analyse_area(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    area: shapely.Geometry,
+    *,
+    res: int = DEFAULT_H3_RES,
+    bandwidth: float | None = None,
+) -> AreaHotspots:
+    """H3 counts, Gi* and the kernel density of the problems at ``lon``/``lat`` in the
+    study ``area`` (WGS84)."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    cells = study_cells(area, res)
+    gi = getis_ord(h3_counts(lon, lat, cells, res))
+    surface = None
+    if len(lon):
+        crs = metric_crs_of(area)
+        surface = kde(_metric_xy(lon, lat, crs), crs=crs, bandwidth=bandwidth)
+    return AreaHotspots(cells=gi, surface=surface, res=res)
