@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy import Engine
@@ -13,6 +13,7 @@ from api.config import Settings
 from api.editors import EditorCache
 from api.errors import invalid_query_parameter
 from api.jobs import JobRunner
+from api.map_cache import MapCache
 from api.schemas import BBox
 
 
@@ -47,6 +48,12 @@ def get_editor_cache(request: Request) -> EditorCache:
     return cache
 
 
+def get_map_cache(request: Request) -> MapCache[Any]:
+    cache: MapCache[Any] = request.app.state.map_cache
+    return cache
+
+
+MapCacheDep = Annotated[MapCache[Any], Depends(get_map_cache)]
 EditorCacheDep = Annotated[EditorCache, Depends(get_editor_cache)]
 JobRunnerDep = Annotated[JobRunner, Depends(get_job_runner)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]

@@ -14,6 +14,7 @@ from api.db import make_engine, make_session_factory, transaction
 from api.editors import EditorCache
 from api.errors import install_error_handlers
 from api.jobs import JobRunner
+from api.map_cache import MapCache
 from api.repositories.jobs import fail_interrupted_jobs
 from api.routes import (
     addresses,
@@ -22,6 +23,7 @@ from api.routes import (
     gpos,
     grid,
     health,
+    hotspots,
     layers,
     plans,
     problems,
@@ -64,10 +66,12 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.editor_cache = EditorCache()
+    app.state.map_cache = MapCache()
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api")
-    for module in (health, communes, csp, layers, grid, plans, problems, gpos, addresses, reports):
+    routers = (health, communes, csp, layers, grid, plans, problems, gpos, hotspots, addresses)
+    for module in (*routers, reports):
         api.include_router(module.router)
     app.include_router(api)
 

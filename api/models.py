@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     String,
@@ -406,6 +407,16 @@ class ProblemPlace(Base):
     gpo_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_problem_place_csp_sector", "csp_id", "sector"),)
+
+
+class ProblemChange(Base):
+    """One row per statement that wrote ``problem`` or ``problem_place`` (statement
+    triggers, migration 0009): ``max(id)`` versions the cached hotspot maps."""
+
+    __tablename__ = "problem_change"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class ProblemEvent(Base):

@@ -18,12 +18,18 @@ from api.cluster import LocalCluster
 from api.config import Settings
 from api.db import make_engine, make_session_factory, migrate, transaction
 from api.editors import EditorCache
-from api.models import Csp, Grid, Partner
+from api.models import Csp, Gpo, Grid, Meeting, Partner
 from api.models import Layer as LayerRow
 from api.repositories.editing import edit_plan, require_working_copy
 from api.repositories.grid import build_grid
 from api.repositories.layers import create_layer, replace_qpv_list, territory
-from api.repositories.plans import load_sector_plan, load_unit_graph, save_plan, seed_points
+from api.repositories.plans import (
+    adopt_plan,
+    load_sector_plan,
+    load_unit_graph,
+    save_plan,
+    seed_points,
+)
 from api.repositories.problems import csp_outline, insert_problems
 from api.repositories.territory import ImportReport, import_territory
 from api.schemas import GridPublic, PlanCreate, PlanEdit
@@ -36,7 +42,7 @@ from geo.problem_files import check_inside, read_problem_file
 from geo.problems import PARTNER_TYPES
 from geo.sectorize import CutCosts, RegionGrowth, Sectorizer, WholeCommunes
 from geo.sectorize.base import Progress, no_progress
-from geo.synth import generate
+from geo.synth import generate, meetings
 from geo.territory import CommuneLayer, read_communes, read_vector
 
 
@@ -269,6 +275,7 @@ class DemoCsp:
     name: str
     code: str
     commune_codes: list[str]
+    sectors: int | None = None  # a proposal of this many sectors is adopted
 
 
 @dataclass(frozen=True)
@@ -299,6 +306,7 @@ def read_demo_manifest(demo_dir: Path) -> DemoTerritory:
                 name=c["name"],
                 code=c["code"],
                 commune_codes=read_codes_csv(demo_dir / c["communes"]),
+                sectors=int(c["sectors"]) if "sectors" in c else None,
             )
             for c in data["csp"]
         ],
@@ -319,9 +327,15 @@ def has_territory(engine: Engine) -> bool:
 
 
 def load_demo(
-    *, factory: sessionmaker[Session], demo_dir: Path, progress: Callable[[int], None] | None = None
+    *,
+    factory: sessionmaker[Session],
+    demo_dir: Path,
+    progress: Callable[[int], None] | None = None,
+    adopt: bool = True,
 ) -> list[ImportReport]:
-    """Import the demo territory described by ``demo_dir/demo.toml``."""
+    """Import the demo territory described by ``demo_dir/demo.toml``: communes, layers,
+    grids, synthetic problems and, when ``adopt``, an adopted sector plan per CSP whose
+    GPOs get synthetic meetings."""
     demo = read_demo_manifest(demo_dir)
     communes = read_communes(demo.communes)
     reports = [
@@ -339,17 +353,31 @@ def load_demo(
         import_layer_file(factory=factory, path=layer.path, kind=layer.kind, name=layer.name)
     if demo.qpv_list is not None:
         import_qpv_list(factory=factory, path=demo.qpv_list)
-    for report in reports:
+    end = date.today()
+    start = end - timedelta(days=round(365.25 * demo.synthetic_problem_years))
+    for csp, report in zip(demo.csps, reports, strict=True):
         build_csp_grid(factory=factory, csp_id=report.csp_id, resolution=demo.grid_resolution)
         if demo.synthetic_problem_years > 0:
-            end = date.today()
             load_synthetic_problems(
                 factory=factory,
                 csp_id=report.csp_id,
-                start=end - timedelta(days=round(365.25 * demo.synthetic_problem_years)),
+                start=start,
                 end=end,
                 seed=demo.synthetic_seed,
             )
+        if adopt and csp.sectors:
+            plan_in = PlanCreate(k=csp.sectors, resolution=demo.grid_resolution, seed=0)
+            plan_id, _ = propose_plan(factory=factory, csp_id=report.csp_id, plan_in=plan_in)
+            with transaction(factory) as session:
+                adopt_plan(session=session, plan_id=plan_id)
+            if demo.synthetic_problem_years > 0:
+                load_synthetic_meetings(
+                    factory=factory,
+                    csp_id=report.csp_id,
+                    start=start,
+                    end=end,
+                    seed=demo.synthetic_seed,
+                )
     return reports
 
 
@@ -408,6 +436,31 @@ def load_synthetic_problems(
             evaluations=synthetic.evaluations,
             partner_ids=partner_ids,
         )
+
+
+def load_synthetic_meetings(
+    *, factory: sessionmaker[Session], csp_id: int, start: date, end: date, seed: int = 0
+) -> int:
+    """Synthetic meetings (:func:`geo.synth.meetings`) for every active GPO of the CSP,
+    flagged synthetic; returns their number."""
+    rng = np.random.default_rng(seed)
+    with transaction(factory) as session:
+        gpos = session.scalars(
+            select(Gpo).where(Gpo.csp_id == csp_id, Gpo.active).order_by(Gpo.id)
+        ).all()
+        rows = [
+            Meeting(
+                gpo_id=gpo.id,
+                held_on=day,
+                attendees=[PARTNER_TYPES[t] for t in attendees],
+                notes="Réunion fictive (données synthétiques de démonstration).",
+                synthetic=True,
+            )
+            for gpo in gpos
+            for day, attendees in meetings(start, end, gpo.cadence_days, rng)
+        ]
+        session.add_all(rows)
+        return len(rows)
 
 
 def import_problem_file(

@@ -103,7 +103,16 @@ def session(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def demo(factory: sessionmaker[Session]) -> sessionmaker[Session]:
-    """The database holding the shipped demo territory (Territoire de Belfort)."""
+    """The database holding the shipped demo territory (Territoire de Belfort), without
+    its adopted plan: the tests of plans and problems adopt their own."""
+    load_demo(factory=factory, demo_dir=DEMO_DIR, adopt=False)
+    return factory
+
+
+@pytest.fixture
+def demo_adopted(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The demo territory as shipped: an adopted sector plan, GPOs with synthetic meetings,
+    two years of synthetic problems."""
     load_demo(factory=factory, demo_dir=DEMO_DIR)
     return factory
 

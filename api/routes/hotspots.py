@@ -1,0 +1,181 @@
+"""The cartographie des problématiques of a CSP or of one GPO's sectors: hot spots (Gi*),
+heat (kernel density), comparison of two periods, monthly trend, open problems."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy.orm import Session
+
+from api.deps import DbId, MapCacheDep, SessionDep
+from api.map_cache import MapCache
+from api.repositories.hotspots import (
+    AreaMaps,
+    ProblemFilter,
+    StudyArea,
+    area_maps,
+    comparison,
+    monthly_trend,
+    open_problems,
+    problem_revision,
+    study_area,
+)
+from api.routes.responses import INVALID
+from api.schemas import (
+    HeatPublic,
+    HotspotComparisonPublic,
+    HotspotsPublic,
+    MonthlyTrendPublic,
+    OpenProblemsPublic,
+)
+from geo.hotspots import DEFAULT_H3_RES
+
+router = APIRouter(tags=["cartographie"])
+GEOJSON = "application/geo+json"
+
+GpoParam = Annotated[
+    int | None, Query(ge=1, le=2**31 - 1, description="A GPO of the CSP (default: the CSP)")
+]
+ResParam = Annotated[int, Query(ge=5, le=11, description="H3 resolution of the cells")]
+BandwidthParam = Annotated[
+    float | None,
+    Query(gt=0, le=20_000, description="Kernel bandwidth in metres (default: Silverman's rule)"),
+]
+CategoryParam = Annotated[list[str] | None, Query(description="Category codes (default: all)")]
+StatusParam = Annotated[list[str] | None, Query(description="Status codes (default: all)")]
+
+
+def problem_filter(
+    date_from: Annotated[
+        date | None, Query(alias="from", description="Default: a year ago")
+    ] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="Default: today")] = None,
+    category: CategoryParam = None,
+    status: StatusParam = None,
+) -> ProblemFilter:
+    """Problems reported in the period (both days included) of the given codes."""
+    return ProblemFilter.checked(date_from, date_to, category, status)
+
+
+FilterDep = Annotated[ProblemFilter, Depends(problem_filter)]
+
+
+def _maps(
+    session: Session,
+    cache: MapCache[AreaMaps],
+    area: StudyArea,
+    where: ProblemFilter,
+    res: int,
+    bandwidth: float | None,
+) -> AreaMaps:
+    revision = problem_revision(session)
+    return cache.get_or_compute(
+        ("maps", area.key, where, res, bandwidth),
+        revision,
+        lambda: area_maps(
+            session=session, area=area, where=where, res=res, bandwidth=bandwidth, revision=revision
+        ),
+    )
+
+
+@router.get(
+    "/csp/{csp_id}/hotspots",
+    response_model=HotspotsPublic,
+    responses={**INVALID, 200: {"content": {GEOJSON: {}}}},
+)
+def read_hotspots(
+    csp_id: DbId,
+    session: SessionDep,
+    cache: MapCacheDep,
+    where: FilterDep,
+    gpo: GpoParam = None,
+    res: ResParam = DEFAULT_H3_RES,
+    bandwidth: BandwidthParam = None,
+) -> Response:
+    """Problems per H3 cell with their Getis-Ord Gi* z-score, p-value and FDR-corrected
+    significance level; cached until problems change."""
+    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
+    maps = _maps(session, cache, area, where, res, bandwidth)
+    return Response(maps.hotspots_json, media_type=GEOJSON)
+
+
+@router.get(
+    "/csp/{csp_id}/heat",
+    response_model=HeatPublic,
+    responses={**INVALID, 200: {"content": {GEOJSON: {}}}},
+)
+def read_heat(
+    csp_id: DbId,
+    session: SessionDep,
+    cache: MapCacheDep,
+    where: FilterDep,
+    gpo: GpoParam = None,
+    res: ResParam = DEFAULT_H3_RES,
+    bandwidth: BandwidthParam = None,
+) -> Response:
+    """The quartic kernel density of the problems as bands of equal width (problems per
+    km²); cached until problems change."""
+    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
+    maps = _maps(session, cache, area, where, res, bandwidth)
+    return Response(maps.heat_json, media_type=GEOJSON)
+
+
+@router.get("/csp/{csp_id}/hotspots/comparison", responses=INVALID)
+def read_comparison(
+    csp_id: DbId,
+    session: SessionDep,
+    cache: MapCacheDep,
+    gpo: GpoParam = None,
+    before_from: Annotated[date | None, Query(description="Default: 180 days before 'to'")] = None,
+    before_to: Annotated[date | None, Query(description="Default: the day before 'from'")] = None,
+    date_from: Annotated[date | None, Query(alias="from", description="Default: 90 days")] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="Default: today")] = None,
+    category: CategoryParam = None,
+    status: StatusParam = None,
+    res: ResParam = DEFAULT_H3_RES,
+) -> HotspotComparisonPublic:
+    """Hot spots that are new, intensifying, persistent or diminishing from the first
+    period to the second, and the PAI / PEI of the first period's hot spots against the
+    second period's problems."""
+    date_to = date_to or date.today()
+    after = ProblemFilter.checked(date_from, date_to, category, status, default_days=90)
+    before_to = before_to or after.since - timedelta(days=1)
+    length = (after.until - after.since).days
+    before = ProblemFilter.checked(
+        before_from or before_to - timedelta(days=length), before_to, category, status
+    )
+    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
+    maps_before = _maps(session, cache, area, before, res, None)
+    maps_after = _maps(session, cache, area, after, res, None)
+    features, prediction = comparison(maps_before, maps_after)
+    return HotspotComparisonPublic.model_validate(
+        {
+            "features": features,
+            "before": maps_before.meta,
+            "after": maps_after.meta,
+            "prediction": prediction,
+        }
+    )
+
+
+@router.get("/csp/{csp_id}/trend", responses=INVALID)
+def read_trend(
+    csp_id: DbId, session: SessionDep, where: FilterDep, gpo: GpoParam = None
+) -> MonthlyTrendPublic:
+    """Problems reported each month of the period, by category."""
+    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
+    return monthly_trend(session=session, area=area, where=where)
+
+
+@router.get("/csp/{csp_id}/open-problems", responses=INVALID)
+def read_open_problems(
+    csp_id: DbId,
+    session: SessionDep,
+    gpo: GpoParam = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> OpenProblemsPublic:
+    """Open problems of the area, highest priority and oldest first, with their actions."""
+    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
+    return open_problems(session=session, area=area, limit=limit)
