@@ -19,32 +19,26 @@ from api.repositories.communes import list_communes
 from api.repositories.csp import get_csp
 from api.repositories.plans import get_plan, plan_sector_layer
 from geo.metrics import french_number, french_percent
+from web.palette import (
+    CATEGORY_COLOURS,
+    HEAT_COLOURS,
+    HOTSPOT_COLOURS,
+    SECTOR_COLOURS,
+    TREND_COLOURS,
+)
 from web.printing import print_html, sector_map_svg, today_fr
 
 WEB_DIR = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 router = APIRouter(include_in_schema=False)
 
-# Sector colours, for every page (the scripts read them from base.html) and the A4 sheet.
-SECTOR_COLOURS = [
-    "#4e79a7",
-    "#f28e2b",
-    "#e15759",
-    "#76b7b2",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#bab0ac",
-    "#1f77b4",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#17becf",
-]
 templates.env.globals["sector_colours"] = SECTOR_COLOURS  # read by sectors.js from base.html
+templates.env.globals["palette"] = {
+    "categories": CATEGORY_COLOURS,
+    "hotspots": HOTSPOT_COLOURS,
+    "heat": HEAT_COLOURS,
+    "trends": TREND_COLOURS,
+}
 STATUS_LABELS = {
     "adopted": "adopté",
     "draft": "brouillon",

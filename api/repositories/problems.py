@@ -283,7 +283,7 @@ def list_problems(
     csp_id: int,
     status: list[str] | None = None,
     category: list[str] | None = None,
-    sector: int | None = None,
+    sector: list[int] | None = None,
     since: date | None = None,
     until: date | None = None,
     limit: int = 5000,
@@ -299,8 +299,8 @@ def list_problems(
         stmt = stmt.where(Problem.status.in_(status))
     if category:
         stmt = stmt.where(Problem.category.in_(category))
-    if sector is not None:
-        stmt = stmt.where(ProblemPlace.sector == sector)
+    if sector:
+        stmt = stmt.where(ProblemPlace.sector.in_(sector))
     if since is not None:
         stmt = stmt.where(Problem.reported_on >= since)
     if until is not None:

@@ -94,7 +94,7 @@ def read_problems(
     session: SessionDep,
     status: Annotated[list[str] | None, Query(description="Status codes")] = None,
     category: Annotated[list[str] | None, Query(description="Category codes")] = None,
-    sector: Annotated[int | None, Query(ge=0, le=5000)] = None,
+    sector: Annotated[list[int] | None, Query(description="Sector indexes")] = None,
     since: Annotated[date | None, Query(alias="from", description="Reported on or after")] = None,
     until: Annotated[date | None, Query(alias="to", description="Reported on or before")] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 5000,

@@ -2,7 +2,7 @@
 // labelled), and a form to record a new one placed by clicking (a point) or drawing (a
 // street as a line, a place as a polygon) on the map.
 import { bindCspSelect, esc, getJSON, postJSON } from "./api.js";
-import { drawTerritory } from "./sectors.js";
+import { CATEGORY_COLOURS, drawTerritory } from "./sectors.js";
 
 const $ = (id) => document.getElementById(id);
 const statusBox = $("map-status");
@@ -10,11 +10,6 @@ const setStatus = (text, isError = false) => {
   statusBox.textContent = text;
   statusBox.hidden = !text;
   statusBox.classList.toggle("error", isError);
-};
-const CATEGORY_COLOURS = {
-  stupefiants: "#b2182b", rassemblements: "#ef8a62", nuisances: "#8073ac", rodeos: "#e08214",
-  alcoolisation: "#7f3b08", stationnement: "#4393c3", scolaire: "#1b7837", cambriolages: "#2d004b",
-  campements: "#8c510a", transports: "#01665e", autre: "#777777",
 };
 const OPEN = ["signale", "analyse", "actions_en_cours", "evalue"];
 

@@ -4,6 +4,9 @@ import { esc, fmt } from "./api.js";
 
 // The palette is the server's (web/pages.py), so the A4 sheet and the pages agree.
 const PALETTE = document.querySelector("meta[name=psq-sector-colours]").content.split(" ");
+// Category, hotspot, heat and trend colours, also the server's (web/palette.py).
+export const PALETTE_OF = JSON.parse(document.querySelector("meta[name=psq-palette]").content);
+export const CATEGORY_COLOURS = PALETTE_OF.categories;
 export const STATUS_LABELS = { adopted: "Adopté", draft: "Brouillon", archived: "Archivé", editing: "En cours de modification" };
 export const ORIGIN_LABELS = { engine: "proposition", communes: "communes entières", import: "importé", edit: "modifié à la main" };
 

@@ -1,0 +1,348 @@
+// Cartographie des problématiques: for a CSP or one GPO's sectors, over a period, the
+// problems (clustered markers coloured by category), the heat (kernel density bands), the
+// problems per H3 cell, the Gi* hot and cold spots, how hot spots evolved, a monthly trend
+// by category and the open problems with their actions. Everything is computed by the
+// API; the map needs no tiles.
+import { bindCspSelect, esc, fmt, getJSON } from "./api.js";
+import { CATEGORY_COLOURS, PALETTE_OF } from "./sectors.js";
+
+const $ = (id) => document.getElementById(id);
+const statusBox = $("map-status");
+const setStatus = (text, isError = false) => {
+  statusBox.textContent = text;
+  statusBox.hidden = !text;
+  statusBox.classList.toggle("error", isError);
+};
+const showError = (e) => {
+  $("error").textContent = `Erreur : ${e.message}`;
+  setStatus("");
+};
+const day = (iso) => new Date(iso).toLocaleDateString("fr-FR");
+const isoDay = (d) => d.toISOString().slice(0, 10);
+const MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."];
+const LEVELS = [3, 2, 1, -1, -2, -3];
+const LEVEL_LABELS = {
+  3: "Point chaud, confiance 99 %", 2: "Point chaud, 95 %", 1: "Point chaud, 90 %",
+  "-1": "Point froid, 90 %", "-2": "Point froid, 95 %", "-3": "Point froid, 99 %",
+};
+const TREND_LABELS = { new: "Nouveau", intensifying: "En hausse", persistent: "Persistant", diminishing: "En baisse" };
+const COUNT_COLOURS = ["#edf8fb", "#b3cde3", "#8c96c6", "#8856a7", "#810f7c"];
+
+const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, preferCanvas: false });
+map.setView([46.6, 2.4], 6);
+L.control.scale({ imperial: false }).addTo(map);
+const canvas = L.canvas({ padding: 0.2 });
+const overlays = {
+  markers: L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 45 }),
+  heat: L.layerGroup(),
+  cells: L.layerGroup(),
+  hotspots: L.layerGroup(),
+  trend: L.layerGroup(),
+};
+const sectorLayer = L.layerGroup().addTo(map);
+L.control.layers(null, {
+  "Problématiques (regroupées)": overlays.markers,
+  "Chaleur (densité de noyau)": overlays.heat,
+  "Nombre par cellule H3": overlays.cells,
+  "Points chauds et froids (Gi*)": overlays.hotspots,
+  "Évolution des points chauds": overlays.trend,
+}, { collapsed: false, position: "topright" }).addTo(map);
+for (const name of ["heat", "hotspots", "markers"]) overlays[name].addTo(map);
+
+const legend = L.control({ position: "bottomright" });
+legend.onAdd = () => L.DomUtil.create("div", "legend cartography-legend");
+legend.addTo(map);
+
+let csp = null;
+let taxonomy = null;
+let gpos = [];
+let plan = null;
+
+function checkboxes(box, entries, name) {
+  box.append(...entries.map(([code, label]) => {
+    const row = document.createElement("label");
+    row.className = "check";
+    row.innerHTML = `<input type="checkbox" name="${name}" value="${esc(code)}" checked> ${esc(label)}`;
+    return row;
+  }));
+}
+
+function chosen(name) {
+  const boxes = [...document.querySelectorAll(`input[name=${name}]`)];
+  const on = boxes.filter((b) => b.checked).map((b) => b.value);
+  return on.length === boxes.length ? [] : on;  // all: no filter
+}
+
+function selectedGpo() {
+  const id = Number($("gpo-select").value);
+  return gpos.find((g) => g.id === id) ?? null;
+}
+
+function query(extra = {}) {
+  const params = new URLSearchParams({ from: $("date-from").value, to: $("date-to").value });
+  const gpo = selectedGpo();
+  if (gpo) params.set("gpo", gpo.id);
+  chosen("category").forEach((c) => params.append("category", c));
+  chosen("status").forEach((s) => params.append("status", s));
+  for (const [k, v] of Object.entries(extra)) params.set(k, v);
+  return params;
+}
+
+async function showCsp(next) {
+  csp = next;
+  $("error").textContent = "";
+  const [gpoList, plans] = await Promise.all([
+    getJSON(`/api/csp/${csp.id}/gpos`),
+    getJSON(`/api/csp/${csp.id}/plans`),
+  ]);
+  gpos = gpoList.data.filter((g) => g.active);
+  const adopted = plans.data.find((p) => p.status === "adopted");
+  plan = adopted ? await getJSON(`/api/plans/${adopted.id}`) : null;
+  const wanted = Number(new URLSearchParams(location.search).get("gpo"));
+  $("gpo-select").replaceChildren(
+    new Option(`CSP ${csp.name} entière`, ""),
+    ...gpos.map((g) => new Option(g.name + (g.kind === "thematic" ? " (thématique)" : ""), g.id, false, g.id === wanted)),
+  );
+  if (!plan) $("error").textContent = "Aucun plan de secteurs adopté : seule la carte de la CSP entière est disponible.";
+  await refresh();
+}
+
+function drawSectors(gpo) {
+  sectorLayer.clearLayers();
+  if (!plan) return null;
+  const inside = gpo ? new Set(gpo.sector == null ? gpo.sectors : [gpo.sector]) : null;
+  let focus = null;
+  L.geoJSON(plan.sectors, {
+    interactive: false,
+    style: (f) => {
+      const mine = !inside || inside.has(f.properties.sector);
+      return mine
+        ? { color: "#1d3557", weight: 3, fill: false, className: "sector-focus" }
+        : { color: "#8d99ae", weight: 1, dashArray: "4 3", fillColor: "#adb5bd", fillOpacity: 0.25, className: "sector-faded" };
+    },
+    onEachFeature: (f, layer) => {
+      const mine = !inside || inside.has(f.properties.sector);
+      layer.bindTooltip(esc(f.properties.name), { permanent: true, direction: "center", className: mine ? "sector-label" : "sector-label faded" });
+      if (mine) focus = focus ? focus.extend(layer.getBounds()) : L.latLngBounds(layer.getBounds().getSouthWest(), layer.getBounds().getNorthEast());
+    },
+  }).addTo(sectorLayer);
+  return focus;
+}
+
+function drawHeat(heat) {
+  overlays.heat.clearLayers();
+  const shares = [...new Set(heat.features.map((f) => f.properties.share))].sort((a, b) => a - b);
+  L.geoJSON(heat, {
+    renderer: canvas, interactive: false,
+    style: (f) => ({ stroke: false, fillColor: PALETTE_OF.heat[shares.indexOf(f.properties.share)] ?? "#bd0026", fillOpacity: 0.6 }),
+  }).addTo(overlays.heat);
+  return heat.features.length
+    ? shares.map((s, i) => ({ colour: PALETTE_OF.heat[i], density: heat.features.find((f) => f.properties.share === s).properties.density }))
+    : [];
+}
+
+function countBreaks(counts) {
+  const sorted = counts.filter((c) => c > 0).sort((a, b) => a - b);
+  if (!sorted.length) return [];
+  const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+  return [...new Set([1, q(0.5), q(0.75), q(0.9), q(0.97)])].sort((a, b) => a - b);
+}
+
+function drawCells(hotspots) {
+  overlays.cells.clearLayers();
+  overlays.hotspots.clearLayers();
+  const breaks = countBreaks(hotspots.features.map((f) => f.properties.count));
+  const classOf = (n) => breaks.filter((b) => n >= b).length - 1;
+  L.geoJSON(hotspots, {
+    filter: (f) => f.properties.count > 0,
+    style: (f) => ({ color: "#555", weight: 0.4, fillColor: COUNT_COLOURS[classOf(f.properties.count)], fillOpacity: 0.7, className: "count-cell" }),
+    onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.count} problématique(s)`),
+  }).addTo(overlays.cells);
+  L.geoJSON(hotspots, {
+    filter: (f) => f.properties.level !== 0,
+    style: (f) => ({ color: f.properties.level > 0 ? "#67000d" : "#08306b", weight: 1, fillColor: PALETTE_OF.hotspots[f.properties.level], fillOpacity: 0.7, className: "gi-cell" }),
+    onEachFeature: (f, layer) => layer.bindTooltip(
+      `${esc(f.properties.label)}<br>${f.properties.count} problématique(s) · z = ${fmt.dec2.format(f.properties.z)} · p = ${f.properties.p.toPrecision(2)}`),
+  }).addTo(overlays.hotspots);
+  return breaks;
+}
+
+function markerPopup(p) {
+  return `<strong>${esc(p.title)}</strong>${p.synthetic ? ' <span class="badge warn">fictive</span>' : ""}<br>` +
+    `${esc(p.category_label)}<br>Statut : ${esc(p.status_label)} (depuis le ${day(p.status_on)})<br>` +
+    `Signalée le ${day(p.reported_on)} · priorité ${esc(p.priority)}` +
+    `<br><a href="/problematiques?csp=${csp.id}&problem=${p.id}">Fiche de la problématique</a>`;
+}
+
+function drawMarkers(problems) {
+  overlays.markers.clearLayers();
+  const markers = problems.features.map((f) => {
+    const centre = f.geometry.type === "Point"
+      ? L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0])
+      : L.geoJSON(f).getBounds().getCenter();
+    const colour = CATEGORY_COLOURS[f.properties.category] ?? "#777";
+    const marker = L.circleMarker(centre, { radius: 6, color: "#fff", weight: 1.5, fillColor: colour, fillOpacity: 0.95, className: "problem" });
+    return marker.bindPopup(markerPopup(f.properties));
+  });
+  overlays.markers.addLayers(markers);
+}
+
+function drawTrendCells(comparison) {
+  overlays.trend.clearLayers();
+  L.geoJSON(comparison, {
+    style: (f) => ({ color: PALETTE_OF.trends[f.properties.trend], weight: 2.5, fillColor: PALETTE_OF.trends[f.properties.trend], fillOpacity: 0.35, className: "trend-cell" }),
+    onEachFeature: (f, layer) => layer.bindTooltip(
+      `${esc(f.properties.label)} : ${f.properties.count_before} → ${f.properties.count_after} problématique(s)`),
+  }).addTo(overlays.trend);
+}
+
+function drawLegend(categories, heatBands, breaks) {
+  const div = document.querySelector(".cartography-legend");
+  const cats = Object.entries(taxonomy.categories).filter(([code]) => categories.has(code));
+  div.innerHTML =
+    "<h3>Catégories</h3>" + cats.map(([code, label]) => `<div><i style="background:${CATEGORY_COLOURS[code]}"></i>${esc(label)}</div>`).join("") +
+    "<h3>Gi* (taux de fausses découvertes corrigé)</h3>" + LEVELS.map((l) => `<div><i style="background:${PALETTE_OF.hotspots[l]}"></i>${LEVEL_LABELS[l]}</div>`).join("") +
+    (heatBands.length ? "<h3>Chaleur (problématiques/km² et plus)</h3>" + heatBands.map((b) => `<div><i style="background:${b.colour}"></i>${fmt.int.format(b.density)}</div>`).join("") : "") +
+    (breaks.length ? "<h3>Nombre par cellule</h3>" + breaks.map((b, i) => `<div><i style="background:${COUNT_COLOURS[i]}"></i>${b} et plus</div>`).join("") : "") +
+    "<h3>Évolution</h3>" + Object.entries(TREND_LABELS).map(([k, v]) => `<div><i style="background:${PALETTE_OF.trends[k]}"></i>${v}</div>`).join("");
+}
+
+function keyFigures(meta) {
+  const period = `du ${day(meta.date_from)} au ${day(meta.date_to)}`;
+  $("key-figures").innerHTML = [
+    [fmt.int.format(meta.problems), `problématiques ${period}`],
+    [fmt.int.format(meta.hot_cells), "cellules en point chaud"],
+    [fmt.int.format(meta.cold_cells), "cellules en point froid"],
+    [meta.bandwidth_m == null ? "—" : `${fmt.int.format(meta.bandwidth_m)} m`, "rayon du noyau (règle de Silverman)"],
+  ].map(([v, l]) => `<div><strong>${v}</strong><span>${l}</span></div>`).join("");
+  $("synthetic-banner").hidden = meta.synthetic_problems === 0;
+}
+
+function comparisonText(c) {
+  const counts = Object.fromEntries(Object.keys(TREND_LABELS).map((k) => [k, 0]));
+  c.features.forEach((f) => { counts[f.properties.trend] += 1; });
+  const p = c.prediction;
+  const periods = `Du ${day(c.after.date_from)} au ${day(c.after.date_to)}, comparé au ${day(c.before.date_from)} – ${day(c.before.date_to)}.`;
+  const pai = p.pai == null
+    ? "Aucun point chaud dans la période précédente : l'indice de prédiction n'est pas calculable."
+    : `Les ${p.hotspot_cells} cellules chaudes de la période précédente (${fmt.dec1.format(p.area_share * 100)} % de la surface) ` +
+      `ont concentré ${fmt.dec1.format(p.hit_rate * 100)} % des ${p.problems} problématiques récentes : ` +
+      `PAI ${fmt.dec2.format(p.pai)} (1 = hasard), PEI ${fmt.dec2.format(p.pei ?? 0)} (1 = le meilleur possible sur la même surface).`;
+  $("comparison-text").textContent = `${periods} ${pai}`;
+  $("comparison-counts").innerHTML = Object.entries(TREND_LABELS).map(([k, v]) =>
+    `<li><i class="dot" style="background:${PALETTE_OF.trends[k]}"></i>${v} : ${counts[k]} cellule(s)</li>`).join("");
+}
+
+function trendChart(trend) {
+  const width = 360, height = 170, left = 28, bottom = 28, top = 8;
+  const totals = trend.months.map((_, i) => trend.series.reduce((s, x) => s + x.counts[i], 0));
+  const max = Math.max(1, ...totals);
+  const step = (width - left) / Math.max(1, trend.months.length);
+  const y = (v) => top + (height - top - bottom) * (1 - v / max);
+  let bars = "";
+  trend.months.forEach((m, i) => {
+    let base = 0;
+    for (const s of trend.series) {
+      const n = s.counts[i];
+      if (!n) continue;
+      bars += `<rect x="${(left + i * step + 1).toFixed(1)}" y="${y(base + n).toFixed(1)}" width="${(step - 2).toFixed(1)}" ` +
+        `height="${(y(base) - y(base + n)).toFixed(1)}" fill="${CATEGORY_COLOURS[s.category]}"><title>${esc(s.label)} — ${MONTHS[Number(m.slice(5)) - 1]} ${m.slice(0, 4)} : ${n}</title></rect>`;
+      base += n;
+    }
+  });
+  const labels = trend.months.map((m, i) => (i % Math.ceil(trend.months.length / 8) === 0
+    ? `<text x="${(left + i * step + step / 2).toFixed(1)}" y="${height - 12}" text-anchor="middle">${MONTHS[Number(m.slice(5)) - 1]}</text>` : "")).join("");
+  const axis = `<text x="${left - 4}" y="${y(max) + 4}" text-anchor="end">${max}</text><text x="${left - 4}" y="${y(0)}" text-anchor="end">0</text>` +
+    `<line x1="${left}" x2="${width}" y1="${y(0)}" y2="${y(0)}" stroke="#999"/>`;
+  $("trend-chart").innerHTML = `<svg viewBox="0 0 ${width} ${height}" width="100%">${bars}${labels}${axis}</svg>` +
+    `<p class="hint">${trend.months.length ? `Total : ${totals.reduce((a, b) => a + b, 0)} problématique(s) sur ${trend.months.length} mois.` : ""}</p>`;
+}
+
+function openProblems(list) {
+  $("open-count").textContent = String(list.count);
+  $("open-problems").innerHTML = list.data.slice(0, 100).map((p) => {
+    const actions = p.actions.map((a) =>
+      `<li class="${a.overdue ? "overdue" : ""}">${esc(a.type_label)}${a.lead_partner ? ` — ${esc(a.lead_partner)}` : ""}` +
+      `${a.due_on ? ` · échéance ${day(a.due_on)}` : ""}${a.overdue ? " <strong>(en retard)</strong>" : ""}</li>`).join("");
+    return `<li><span class="swatch" style="background:${CATEGORY_COLOURS[p.category]}"></span>` +
+      `<strong>${esc(p.title)}</strong>${p.synthetic ? ' <span class="badge warn">fictive</span>' : ""}` +
+      `${p.priority === "haute" ? ' <span class="badge urgent">priorité haute</span>' : ""}<br>` +
+      `<small>${esc(p.category_label)} · ${esc(p.status_label)} depuis le ${day(p.status_on)} · signalée le ${day(p.reported_on)}</small>` +
+      (actions ? `<ul>${actions}</ul>` : "<br><small>Aucune action décidée.</small>") + "</li>";
+  }).join("") + (list.count > 100 ? `<li class="hint">… et ${list.count - 100} autre(s).</li>` : "");
+}
+
+function packLinks(gpo) {
+  $("pack-links").hidden = false;
+  $("pack-pdf").hidden = !gpo;
+  $("pack-html").hidden = !gpo;
+  if (gpo) {
+    $("pack-pdf").href = `/gpo/${gpo.id}/reunion.pdf`;
+    $("pack-html").href = `/gpo/${gpo.id}/reunion`;
+  }
+  $("folium-map").href = `/cartographie/carte.html?${query({ csp: csp.id })}`;
+}
+
+async function refresh() {
+  $("error").textContent = plan ? "" : $("error").textContent;
+  document.body.dataset.ready = "0";
+  setStatus("Calcul de la cartographie…");
+  const gpo = selectedGpo();
+  const params = query();
+  const url = new URL(location.href);
+  url.search = new URLSearchParams({ csp: csp.id, ...(gpo ? { gpo: gpo.id } : {}) }).toString();
+  history.replaceState(null, "", url);
+  const problemParams = new URLSearchParams(params);
+  problemParams.delete("gpo");
+  problemParams.set("limit", "100000");
+  if (gpo) (gpo.sector == null ? gpo.sectors : [gpo.sector]).forEach((s) => problemParams.append("sector", s));
+  const comparisonParams = new URLSearchParams(params);
+  ["from", "to"].forEach((k) => comparisonParams.delete(k));
+  comparisonParams.set("to", $("date-to").value);
+  const base = `/api/csp/${csp.id}`;
+  const [hotspots, heat, problems, trend, open, comparison] = await Promise.all([
+    getJSON(`${base}/hotspots?${params}`),
+    getJSON(`${base}/heat?${params}`),
+    getJSON(`${base}/problems?${problemParams}`),
+    getJSON(`${base}/trend?${params}`),
+    getJSON(`${base}/open-problems${gpo ? `?gpo=${gpo.id}` : ""}`),
+    getJSON(`${base}/hotspots/comparison?${comparisonParams}`),
+  ]);
+  const focus = drawSectors(gpo);
+  const heatBands = drawHeat(heat);
+  const breaks = drawCells(hotspots);
+  drawMarkers(problems);
+  drawTrendCells(comparison);
+  drawLegend(new Set(problems.features.map((f) => f.properties.category)), heatBands, breaks);
+  keyFigures(hotspots.meta);
+  comparisonText(comparison);
+  trendChart(trend);
+  openProblems(open);
+  packLinks(gpo);
+  const bounds = focus ?? L.geoJSON(hotspots).getBounds();
+  if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
+  setStatus("");
+  Object.assign(document.body.dataset, {
+    ready: "1", problems: String(problems.features.length), hotCells: String(hotspots.meta.hot_cells),
+    heatBands: String(heat.features.length),
+  });
+}
+
+async function main() {
+  taxonomy = await getJSON("/api/taxonomy");
+  checkboxes($("category-checks"), Object.entries(taxonomy.categories), "category");
+  checkboxes($("status-checks"), Object.entries(taxonomy.statuses), "status");
+  const search = new URLSearchParams(location.search);
+  const to = new Date();
+  $("date-to").value = search.get("to") ?? isoDay(to);
+  $("date-from").value = search.get("from") ?? isoDay(new Date(to.getTime() - 364 * 864e5));
+  $("filters").addEventListener("submit", (e) => {
+    e.preventDefault();
+    refresh().catch(showError);
+  });
+  $("gpo-select").addEventListener("change", () => refresh().catch(showError));
+  const found = await bindCspSelect($("csp-select"), showCsp, showError);
+  if (!found) setStatus("Aucun territoire importé.", true);
+}
+
+main().catch(showError);
