@@ -15,7 +15,9 @@ count as external. Not fetched, hence left alone: ``<a href>`` and ``<area href>
 user may follow), XML namespaces, and URLs in popup or tooltip text.
 
 Tiles cannot load offline: build maps with ``folium.Map(tiles=None)``; a tile layer with a
-remote URL template is refused like any other external asset.
+remote URL template is refused like any other external asset. Without a tile layer the map has no
+maximum zoom, which the MarkerCluster plugin needs: give the map its own (``maxZoom=18``, passed
+through to Leaflet).
 """
 
 from __future__ import annotations
