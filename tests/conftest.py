@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -129,10 +130,9 @@ def client(settings: Settings, factory: sessionmaker[Session]) -> Iterator[TestC
         yield client
 
 
-@pytest.fixture
-def live_server(settings: Settings, demo: sessionmaker[Session]) -> Iterator[str]:
-    """The app served by uvicorn on a free loopback port, with the demo territory."""
-    del demo
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port, in a thread: its base URL."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
@@ -147,6 +147,22 @@ def live_server(settings: Settings, demo: sessionmaker[Session]) -> Iterator[str
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(settings: Settings, demo: sessionmaker[Session]) -> Iterator[str]:
+    """The app on loopback with the demo territory (no adopted plan)."""
+    del demo
+    with serving(settings) as url:
+        yield url
+
+
+@pytest.fixture
+def live_demo(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[str]:
+    """The app on loopback with the demo as shipped (adopted plan, GPOs, meetings)."""
+    del demo_adopted
+    with serving(settings) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,10 @@ printable A4 sheets are rendered here from the repositories (no script, no tiles
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import geopandas as gpd
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -17,8 +17,11 @@ from sqlalchemy.orm import Session
 from api.deps import DbId, SessionDep
 from api.repositories.communes import list_communes
 from api.repositories.csp import get_csp
+from api.repositories.hotspots import ProblemFilter
 from api.repositories.plans import get_plan, plan_sector_layer
+from api.routes.hotspots import problem_filter
 from geo.metrics import french_number, french_percent
+from web.cartography import folium_problem_map, meeting_pack, pack_context
 from web.palette import (
     CATEGORY_COLOURS,
     HEAT_COLOURS,
@@ -70,6 +73,44 @@ def problems(request: Request) -> HTMLResponse:
 @router.get("/bilans", response_class=HTMLResponse)
 def reports(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "reports.html", {"page": "bilans"})
+
+
+@router.get("/cartographie", response_class=HTMLResponse)
+def cartography(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "cartography.html", {"page": "cartographie"})
+
+
+@router.get("/cartographie/carte.html", response_class=HTMLResponse)
+def cartography_folium(
+    csp: Annotated[int, Query(ge=1, le=2**31 - 1)],
+    session: SessionDep,
+    where: Annotated[ProblemFilter, Depends(problem_filter)],
+    gpo: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> HTMLResponse:
+    """The area's problem map as a self-contained folium page (served assets only)."""
+    return HTMLResponse(folium_problem_map(session, csp, gpo, where))
+
+
+def _meeting_pack(session: Session, gpo_id: int) -> str:
+    pack = meeting_pack(session, gpo_id)
+    return templates.get_template("meeting_pack.html").render(pack_context(pack))
+
+
+@router.get("/gpo/{gpo_id}/reunion", response_class=HTMLResponse)
+def meeting_pack_page(gpo_id: DbId, session: SessionDep) -> HTMLResponse:
+    """The GPO's meeting pack on A4, to print from the browser."""
+    return HTMLResponse(_meeting_pack(session, gpo_id))
+
+
+@router.get("/gpo/{gpo_id}/reunion.{fmt}")
+def meeting_pack_file(gpo_id: DbId, fmt: Literal["pdf", "png"], session: SessionDep) -> Response:
+    """The meeting pack printed by Chromium as PDF or PNG."""
+    content = print_html(_meeting_pack(session, gpo_id), fmt)
+    return Response(
+        content,
+        media_type="application/pdf" if fmt == "pdf" else "image/png",
+        headers={"Content-Disposition": f'attachment; filename="gpo{gpo_id}_reunion.{fmt}"'},
+    )
 
 
 @router.get("/secteurs/edition", response_class=HTMLResponse)

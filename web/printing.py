@@ -8,6 +8,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 
 import geopandas as gpd
@@ -57,6 +58,80 @@ def _path(geom: shapely.Geometry, x0: float, y1: float, scale: float) -> str:
     return " ".join(parts)
 
 
+@dataclass(frozen=True)
+class SvgLayer:
+    """A layer of :func:`map_svg`: ``frame``'s geometries drawn with ``style`` (SVG
+    presentation attributes); a ``fill`` or ``stroke`` column overrides them per row, a
+    ``label`` column writes text at each geometry, and points are circles of ``radius``."""
+
+    frame: gpd.GeoDataFrame
+    style: dict[str, str] = field(default_factory=dict)
+    radius: float = 3.0
+
+
+def _attributes(style: dict[str, str], row: dict[str, object]) -> str:
+    merged = {**style, **{k: str(row[k]) for k in ("fill", "stroke") if row.get(k)}}
+    return " ".join(f'{k.replace("_", "-")}="{escape(v)}"' for k, v in merged.items())
+
+
+def map_svg(
+    layers: list[SvgLayer],
+    extent: shapely.Geometry,
+    *,
+    width: float = 700,
+    height: float = 640,
+    label: str = "Carte",
+) -> Markup:
+    """The layers, bottom first, in Lambert-93, framed on ``extent`` (WGS84) in ``width``
+    by ``height`` pixels, with a scale bar."""
+    frame_l93 = gpd.GeoSeries([extent], crs=4326).to_crs(LAMBERT93)
+    x0, y0, x1, y1 = frame_l93.total_bounds
+    margin = 0.03 * max(x1 - x0, y1 - y0)
+    x0, y0, x1, y1 = x0 - margin, y0 - margin, x1 + margin, y1 + margin
+    scale = min(width / (x1 - x0), height / (y1 - y0))
+    w, h = (x1 - x0) * scale, (y1 - y0) * scale
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0f} {h:.0f}" '
+        f'width="{w:.0f}" height="{h:.0f}" role="img" aria-label="{escape(label)}">'
+        f'<clipPath id="frame"><rect width="{w:.0f}" height="{h:.0f}"/></clipPath>'
+        '<g clip-path="url(#frame)">'
+    ]
+    labels: list[str] = []
+    for layer in layers:
+        frame = layer.frame.to_crs(LAMBERT93)
+        records = frame.drop(columns="geometry").to_dict("records")
+        for row, geom in zip(records, frame.geometry, strict=True):
+            if geom is None or geom.is_empty:
+                continue
+            attributes = _attributes(layer.style, row)
+            if geom.geom_type == "Point":
+                x, y = (geom.x - x0) * scale, (y1 - geom.y) * scale
+                out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{layer.radius}" {attributes}/>')
+            else:
+                out.append(f'<path d="{_path(geom, x0, y1, scale)}" {attributes}/>')
+            if row.get("label"):
+                point = geom.representative_point()
+                x, y = (point.x - x0) * scale, (y1 - point.y) * scale
+                labels.append(
+                    f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" class="label">'
+                    f"{escape(str(row['label']))}</text>"
+                )
+    out.append("</g>")
+    out.extend(labels)
+    # A scale bar of a round length about a fifth of the map's width.
+    metres = (x1 - x0) / 5
+    bar = 10 ** np.floor(np.log10(metres))
+    bar *= 5 if metres / bar >= 5 else 2 if metres / bar >= 2 else 1
+    bar_px = bar * scale
+    text = f"{bar / 1000:g} km" if bar >= 1000 else f"{bar:g} m"
+    out.append(
+        f'<g transform="translate(12,{h - 14:.0f})"><rect width="{bar_px:.1f}" height="5" '
+        f'fill="#222"/><text x="{bar_px + 6:.1f}" y="6" class="scale">{text}</text></g>'
+    )
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
 def sector_map_svg(
     sectors: gpd.GeoDataFrame,
     communes: gpd.GeoDataFrame,
@@ -64,48 +139,37 @@ def sector_map_svg(
     width: float = 700,
     height: float = 640,
 ) -> Markup:
-    """The sectors (filled, labelled) and commune lines (dashed) in Lambert-93, fitted in
-    ``width`` by ``height`` pixels, with a scale bar."""
-    sectors = sectors.to_crs(LAMBERT93)
-    communes = communes.to_crs(LAMBERT93)
-    x0, y0, x1, y1 = sectors.total_bounds
-    margin = 0.03 * max(x1 - x0, y1 - y0)
-    x0, y0, x1, y1 = x0 - margin, y0 - margin, x1 + margin, y1 + margin
-    scale = min(width / (x1 - x0), height / (y1 - y0))
-    w, h = (x1 - x0) * scale, (y1 - y0) * scale
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0f} {h:.0f}" '
-        f'width="{w:.0f}" height="{h:.0f}" role="img" aria-label="Carte des secteurs">'
-    ]
-    for row in sectors.itertuples():
-        out.append(
-            f'<path d="{_path(row.geometry, x0, y1, scale)}" fill="{colours[int(row.sector)]}" '
-            'fill-opacity="0.55" fill-rule="evenodd" stroke="#222" stroke-width="1.2"/>'
-        )
-    for geom in communes.geometry.boundary:
-        out.append(
-            f'<path d="{_path(geom, x0, y1, scale)}" fill="none" stroke="#333" '
-            'stroke-width="0.6" stroke-dasharray="3 2"/>'
-        )
-    for row in sectors.itertuples():
-        point = row.geometry.representative_point()
-        x, y = (point.x - x0) * scale, (y1 - point.y) * scale
-        out.append(
-            f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" class="label">'
-            f"{escape(row.name)}</text>"
-        )
-    # A scale bar of a round length about a fifth of the map's width.
-    metres = (x1 - x0) / 5
-    bar = 10 ** np.floor(np.log10(metres))
-    bar *= 5 if metres / bar >= 5 else 2 if metres / bar >= 2 else 1
-    bar_px = bar * scale
-    label = f"{bar / 1000:g} km" if bar >= 1000 else f"{bar:g} m"
-    out.append(
-        f'<g transform="translate(12,{h - 14:.0f})"><rect width="{bar_px:.1f}" height="5" '
-        f'fill="#222"/><text x="{bar_px + 6:.1f}" y="6" class="scale">{label}</text></g>'
+    """The sectors (filled, labelled) and commune lines (dashed), with a scale bar."""
+    filled = sectors.assign(
+        fill=[colours[int(s)] for s in sectors["sector"]], label=sectors["name"]
+    )[["fill", "label", "geometry"]]
+    lines = gpd.GeoDataFrame(geometry=communes.geometry.boundary, crs=communes.crs)
+    return map_svg(
+        [
+            SvgLayer(
+                filled,
+                {
+                    "fill_opacity": "0.55",
+                    "fill_rule": "evenodd",
+                    "stroke": "#222",
+                    "stroke_width": "1.2",
+                },
+            ),
+            SvgLayer(
+                lines,
+                {
+                    "fill": "none",
+                    "stroke": "#333",
+                    "stroke_width": "0.6",
+                    "stroke_dasharray": "3 2",
+                },
+            ),
+        ],
+        shapely.union_all(sectors.to_crs(4326).geometry.values),
+        width=width,
+        height=height,
+        label="Carte des secteurs",
     )
-    out.append("</svg>")
-    return Markup("".join(out))
 
 
 def _launch():  # type: ignore[no-untyped-def]

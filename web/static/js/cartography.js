@@ -28,7 +28,8 @@ const LEVEL_LABELS = {
 const TREND_LABELS = { new: "Nouveau", intensifying: "En hausse", persistent: "Persistant", diminishing: "En baisse" };
 const COUNT_COLOURS = ["#edf8fb", "#b3cde3", "#8c96c6", "#8856a7", "#810f7c"];
 
-const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, preferCanvas: false });
+// No tile layer sets a maximum zoom, which the marker clusters need.
+const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, maxZoom: 19 });
 map.setView([46.6, 2.4], 6);
 L.control.scale({ imperial: false }).addTo(map);
 const canvas = L.canvas({ padding: 0.2 });
@@ -196,16 +197,24 @@ function drawTrendCells(comparison) {
   }).addTo(overlays.trend);
 }
 
-function drawLegend(categories, heatBands, breaks) {
+// The legend shows the sections of the layers on the map, and follows the layer switches.
+let legendState = null;
+function drawLegend(categories = legendState?.categories, heatBands = legendState?.heatBands, breaks = legendState?.breaks) {
+  legendState = { categories, heatBands, breaks };
+  const on = (name) => map.hasLayer(overlays[name]);
   const div = document.querySelector(".cartography-legend");
   const cats = Object.entries(taxonomy.categories).filter(([code]) => categories.has(code));
-  div.innerHTML =
-    "<h3>Catégories</h3>" + cats.map(([code, label]) => `<div><i style="background:${CATEGORY_COLOURS[code]}"></i>${esc(label)}</div>`).join("") +
-    "<h3>Gi* (taux de fausses découvertes corrigé)</h3>" + LEVELS.map((l) => `<div><i style="background:${PALETTE_OF.hotspots[l]}"></i>${LEVEL_LABELS[l]}</div>`).join("") +
-    (heatBands.length ? "<h3>Chaleur (problématiques/km² et plus)</h3>" + heatBands.map((b) => `<div><i style="background:${b.colour}"></i>${fmt.int.format(b.density)}</div>`).join("") : "") +
-    (breaks.length ? "<h3>Nombre par cellule</h3>" + breaks.map((b, i) => `<div><i style="background:${COUNT_COLOURS[i]}"></i>${b} et plus</div>`).join("") : "") +
-    "<h3>Évolution</h3>" + Object.entries(TREND_LABELS).map(([k, v]) => `<div><i style="background:${PALETTE_OF.trends[k]}"></i>${v}</div>`).join("");
+  const section = (title, rows) => `<section><h3>${title}</h3>${rows.join("")}</section>`;
+  const row = (colour, label) => `<div><i style="background:${colour}"></i>${label}</div>`;
+  div.innerHTML = [
+    on("markers") && cats.length ? section("Catégories", cats.map(([code, label]) => row(CATEGORY_COLOURS[code], esc(label)))) : "",
+    on("hotspots") ? section("Gi* (fausses découvertes corrigées)", LEVELS.map((l) => row(PALETTE_OF.hotspots[l], LEVEL_LABELS[l]))) : "",
+    on("heat") && heatBands.length ? section("Chaleur (problématiques/km²)", heatBands.map((b) => row(b.colour, `${fmt.int.format(b.density)} et plus`))) : "",
+    on("cells") && breaks.length ? section("Nombre par cellule", breaks.map((b, i) => row(COUNT_COLOURS[i], `${b} et plus`))) : "",
+    on("trend") ? section("Évolution des points chauds", Object.entries(TREND_LABELS).map(([k, v]) => row(PALETTE_OF.trends[k], v))) : "",
+  ].join("");
 }
+map.on("overlayadd overlayremove", () => legendState && drawLegend());
 
 function keyFigures(meta) {
   const period = `du ${day(meta.date_from)} au ${day(meta.date_to)}`;

@@ -1,0 +1,110 @@
+"""The cartographie des problématiques in real headless Chromium, offline: a GPO's heat
+layer, hot spots and clustered markers, the trend chart and open problems; the meeting
+pack as an A4 PDF naming the sector; the folium map served with local assets only."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from pypdf import PdfReader
+
+pytestmark = pytest.mark.browser
+READY_OR_ERROR = (
+    "document.body.dataset.ready === '1' || document.getElementById('error').textContent"
+)
+
+
+def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-untyped-def]
+    browser, live_demo: str, artifacts: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1440, "height": 950})
+    hosts: set[str] = set()
+    page.on("request", lambda r: hosts.add(urlsplit(r.url).netloc))
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    gpos = page.request.get(f"{live_demo}/api/csp/1/gpos").json()["data"]
+    gpo = max(gpos, key=lambda g: g["open_problems"])
+    page.goto(f"{live_demo}/cartographie?csp=1&gpo={gpo['id']}")
+    page.wait_for_function(READY_OR_ERROR, timeout=30_000)
+    assert not page.locator("#error").inner_text(), (page.locator("#error").inner_text(), errors)
+    assert page.locator("#gpo-select").input_value() == str(gpo["id"])
+    # Heat bands and Gi* cells drawn; markers clustered (clusters or single markers).
+    assert int(page.locator("body").get_attribute("data-heat-bands")) > 0
+    assert page.locator("canvas").count() >= 1  # the heat bands are drawn on a canvas
+    assert int(page.locator("body").get_attribute("data-hot-cells")) > 0
+    assert page.locator("path.gi-cell").count() > 0
+    shown = int(page.locator("body").get_attribute("data-problems"))
+    assert shown > 0
+    clusters = page.locator(".marker-cluster").count()
+    singles = page.locator("path.problem").count()
+    assert clusters > 0 and singles < shown  # grouped, not one marker each
+    # The sector in focus, its neighbours faded.
+    assert page.locator("path.sector-focus").count() == 1
+    assert page.locator("path.sector-faded").count() == len(gpos) - 1
+    # Legend, synthetic banner, figures, trend chart and open problems, in French.
+    legend = page.locator(".cartography-legend").inner_text()
+    assert "Point chaud, confiance 99 %" in legend and "Chaleur" in legend
+    assert page.locator("#synthetic-banner").is_visible()
+    assert "fictives" in page.locator("#synthetic-banner").inner_text()
+    assert page.locator("#trend-chart rect").count() > 0
+    assert int(page.locator("#open-count").inner_text()) == gpo["open_problems"]
+    assert "PAI" in page.locator("#comparison-text").inner_text()
+    page.screenshot(path=str(artifacts / "cartography_gpo.png"))
+
+    # Filter on one category: the map follows.
+    page.click("summary")
+    for box in page.locator("input[name=category]").all():
+        if box.get_attribute("value") != "stupefiants":
+            box.uncheck()
+    page.click("#apply")
+    page.wait_for_function(
+        f"document.body.dataset.ready === '1' && Number(document.body.dataset.problems) < {shown}"
+    )
+    # Whole CSP.
+    page.select_option("#gpo-select", "")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.locator("path.sector-faded").count() == 0
+    assert page.locator("#pack-pdf").is_hidden()  # a meeting pack is a GPO's
+
+    assert hosts == {urlsplit(live_demo).netloc}, hosts  # nothing from outside
+    assert not failed and not errors, (failed, errors)
+
+
+def test_meeting_pack_is_an_a4_pdf_naming_the_sector(browser, live_demo: str) -> None:  # type: ignore[no-untyped-def]
+    gpos = browser.new_page().request.get(f"{live_demo}/api/csp/1/gpos").json()["data"]
+    gpo = gpos[0]
+    html = browser.new_page().request.get(f"{live_demo}/gpo/{gpo['id']}/reunion").text()
+    assert gpo["name"] in html and "prochaine réunion" in html and "fictives" in html
+    response = browser.new_page().request.get(f"{live_demo}/gpo/{gpo['id']}/reunion.pdf")
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    pdf = response.body()
+    assert pdf.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(pdf))
+    for sheet in reader.pages:  # A4 portrait: 210 x 297 mm = 595 x 842 pt
+        assert (
+            abs(float(sheet.mediabox.width) - 595) < 2
+            and abs(float(sheet.mediabox.height) - 842) < 2
+        )
+    text = "".join(sheet.extract_text() for sheet in reader.pages)
+    assert gpo["name"] in text
+
+
+def test_folium_map_loads_only_local_assets(browser, live_demo: str, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    hosts: set[str] = set()
+    page.on("request", lambda r: hosts.add(urlsplit(r.url).netloc))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    gpo = page.request.get(f"{live_demo}/api/csp/1/gpos").json()["data"][0]
+    page.goto(f"{live_demo}/cartographie/carte.html?csp=1&gpo={gpo['id']}")
+    page.wait_for_selector(".leaflet-interactive", timeout=15_000)
+    assert page.locator(".marker-cluster, path.leaflet-interactive").count() > 0
+    assert "données fictives" in page.content()
+    page.screenshot(path=str(artifacts / "cartography_folium.png"))
+    assert hosts == {urlsplit(live_demo).netloc} and not errors, (hosts, errors)

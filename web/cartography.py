@@ -1,0 +1,306 @@
+"""Server-rendered problem maps: the GPO meeting pack (A4, inline SVG, printed by Chromium)
+and the shareable folium map of an area (every asset served from web/static/vendor)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+import shapely.geometry
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.models import Problem, ProblemPlace
+from api.repositories.gpos import get_gpo
+from api.repositories.hotspots import (
+    AreaMaps,
+    ProblemFilter,
+    StudyArea,
+    area_maps,
+    comparison,
+    open_problems,
+    problem_points,
+    problem_revision,
+    study_area,
+)
+from api.repositories.plans import plan_sector_layer
+from api.repositories.problems import adopted_plan_id
+from api.schemas import GpoPublic, OpenProblemPublic, PredictionPublic
+from geo.hotspots import DEFAULT_H3_RES, LEVEL_LABELS, TRENDS, cells_frame
+from geo.problems import CATEGORIES
+from web.folium_maps import import_folium, render_map
+from web.palette import CATEGORY_COLOURS, HEAT_COLOURS, HOTSPOT_COLOURS, TREND_COLOURS
+from web.printing import SvgLayer, map_svg
+
+RECENT_DAYS = 90  # the pack's hot spots: the last 90 days against the 90 before
+PACK_OPEN_PROBLEMS = 25
+FOLIUM_MAX_MARKERS = 5000
+
+
+def french_date(d: date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+@dataclass(frozen=True)
+class PackProblem:
+    title: str
+    category: str
+    category_label: str
+    on: date
+    synthetic: bool
+
+
+def _problems_since(
+    session: Session, area: StudyArea, since: date, *, resolved: bool
+) -> list[PackProblem]:
+    """Problems reported after ``since`` (or resolved after it) in the area."""
+    stmt = (
+        select(Problem)
+        .join(ProblemPlace, ProblemPlace.problem_id == Problem.id)
+        .where(Problem.csp_id == area.csp_id)
+    )
+    if area.sectors is not None:
+        stmt = stmt.where(ProblemPlace.sector.in_(area.sectors))
+    if resolved:
+        stmt = stmt.where(Problem.status == "resolu", Problem.status_on > since)
+        stmt = stmt.order_by(Problem.status_on.desc())
+    else:
+        stmt = stmt.where(Problem.reported_on > since).order_by(Problem.reported_on.desc())
+    return [
+        PackProblem(
+            title=p.title,
+            category=p.category,
+            category_label=CATEGORIES.get(p.category, p.category),
+            on=p.status_on if resolved else p.reported_on,
+            synthetic=p.synthetic,
+        )
+        for p in session.scalars(stmt)
+    ]
+
+
+@dataclass(frozen=True)
+class MeetingPack:
+    gpo: GpoPublic
+    area: StudyArea
+    today: date
+    last_meeting: date | None
+    since: date
+    recent: AreaMaps
+    trend_counts: dict[str, int]
+    prediction: PredictionPublic
+    opened: list[PackProblem]
+    resolved: list[PackProblem]
+    open_list: list[OpenProblemPublic]
+    open_count: int
+    svg: Markup
+    synthetic: bool
+
+
+def _pack_map(session: Session, area: StudyArea, recent: AreaMaps, trend: list[Any]) -> Markup:
+    """The GPO's sectors (neighbours faded), the recent Gi* hot spots, the cells whose hot
+    spot is new or intensifying, and the open problems."""
+    plan_id = adopted_plan_id(session, area.csp_id)
+    assert plan_id is not None  # a GPO's study area exists only in an adopted plan
+    _, sectors = plan_sector_layer(session=session, plan_id=plan_id)
+    mine = sectors["sector"].isin(area.sectors or [])
+    faded = sectors[~mine].assign(label=sectors["name"])[["label", "geometry"]]
+    outline = sectors[mine].assign(label=sectors["name"])[["label", "geometry"]]
+    cells = recent.analysis.cells
+    hot = cells[cells["level"] != 0]
+    hot_cells = cells_frame(hot.assign(fill=[HOTSPOT_COLOURS[int(v)] for v in hot["level"]]))
+    changed = [f for f in trend if f["properties"]["trend"] in ("new", "intensifying")]
+    changed_cells = gpd.GeoDataFrame(
+        {"stroke": [TREND_COLOURS[f["properties"]["trend"]] for f in changed]},
+        geometry=[shapely.geometry.shape(f["geometry"]) for f in changed],
+        crs=4326,
+    )
+    points = problem_points(
+        session=session,
+        area=area,
+        where=ProblemFilter.checked(
+            None, None, statuses=["signale", "analyse", "actions_en_cours", "evalue"]
+        ),
+    )
+    open_points = gpd.GeoDataFrame(
+        {"fill": [CATEGORY_COLOURS.get(c, "#777") for c in points["category"]]},
+        geometry=gpd.points_from_xy(points["lon"], points["lat"]),
+        crs=4326,
+    )
+    return map_svg(
+        [
+            SvgLayer(faded, {"fill": "#e9ecef", "stroke": "#adb5bd", "stroke_width": "0.8"}),
+            SvgLayer(hot_cells, {"fill_opacity": "0.75", "stroke": "#fff", "stroke_width": "0.3"}),
+            SvgLayer(changed_cells, {"fill": "none", "stroke_width": "2.2"}),
+            SvgLayer(outline, {"fill": "none", "stroke": "#1d3557", "stroke_width": "2.5"}),
+            SvgLayer(open_points, {"stroke": "#fff", "stroke_width": "0.8"}, radius=3.5),
+        ],
+        area.outline,
+        width=700,
+        height=520,
+        label=f"Carte du {area.name}",
+    )
+
+
+def meeting_pack(session: Session, gpo_id: int, today: date | None = None) -> MeetingPack:
+    """What the next meeting of the GPO needs: its map, what changed since the last
+    meeting, the open problems and their actions, the problems resolved, the next date."""
+    today = today or date.today()
+    gpo = get_gpo(session=session, gpo_id=gpo_id)
+    area = study_area(session=session, csp_id=gpo.csp_id, gpo_id=gpo_id)
+    last = gpo.last_meeting_on
+    since = last or today - timedelta(days=gpo.cadence_days)
+    revision = problem_revision(session)
+    recent_filter = ProblemFilter.checked(today - timedelta(days=RECENT_DAYS - 1), today)
+    earlier_filter = ProblemFilter.checked(
+        today - timedelta(days=2 * RECENT_DAYS - 1), today - timedelta(days=RECENT_DAYS)
+    )
+    maps = {
+        name: area_maps(
+            session=session,
+            area=area,
+            where=where,
+            res=DEFAULT_H3_RES,
+            bandwidth=None,
+            revision=revision,
+        )
+        for name, where in (("recent", recent_filter), ("earlier", earlier_filter))
+    }
+    trend, prediction = comparison(maps["earlier"], maps["recent"])
+    counts = dict.fromkeys(TRENDS, 0)
+    for f in trend:
+        counts[f["properties"]["trend"]] += 1
+    listing = open_problems(session=session, area=area, limit=PACK_OPEN_PROBLEMS)
+    opened = _problems_since(session, area, since, resolved=False)
+    resolved = _problems_since(session, area, since, resolved=True)
+    return MeetingPack(
+        gpo=gpo,
+        area=area,
+        today=today,
+        last_meeting=last,
+        since=since,
+        recent=maps["recent"],
+        trend_counts=counts,
+        prediction=prediction,
+        opened=opened,
+        resolved=resolved,
+        open_list=listing.data,
+        open_count=listing.count,
+        svg=_pack_map(session, area, maps["recent"], trend),
+        synthetic=maps["recent"].meta.synthetic_problems > 0
+        or any(p.synthetic for p in [*opened, *resolved])
+        or any(p.synthetic for p in listing.data),
+    )
+
+
+def pack_context(pack: MeetingPack) -> dict[str, Any]:
+    """The template's variables, labels and legend included."""
+    by_category = pd.Series([p.category for p in pack.opened], dtype=object).value_counts()
+    return {
+        "pack": pack,
+        "date": french_date,
+        "level_labels": LEVEL_LABELS,
+        "hotspot_colours": HOTSPOT_COLOURS,
+        "trend_colours": TREND_COLOURS,
+        "trend_labels": TRENDS,
+        "category_colours": CATEGORY_COLOURS,
+        "opened_by_category": [
+            (CATEGORIES.get(code, code), CATEGORY_COLOURS.get(code, "#777"), int(n))
+            for code, n in by_category.items()
+        ],
+        "categories_on_map": sorted(
+            {(p.category_label, CATEGORY_COLOURS.get(p.category, "#777")) for p in pack.open_list}
+        ),
+    }
+
+
+def folium_problem_map(
+    session: Session, csp_id: int, gpo_id: int | None, where: ProblemFilter
+) -> str:
+    """A self-contained folium page of the area: sectors, heat bands, Gi* cells and the
+    problems (the most recent :data:`FOLIUM_MAX_MARKERS`) clustered, with a legend."""
+    folium = import_folium()
+    from branca.colormap import StepColormap
+
+    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+    maps = area_maps(
+        session=session,
+        area=area,
+        where=where,
+        res=DEFAULT_H3_RES,
+        bandwidth=None,
+        revision=problem_revision(session),
+    )
+    minx, miny, maxx, maxy = area.outline.bounds
+    m = folium.Map(tiles=None, maxZoom=18, control_scale=True)
+    title = (
+        f"<div style='position:fixed;top:8px;left:50px;z-index:1000;background:#fff;"
+        f"padding:4px 10px;border-radius:4px;font:14px sans-serif'><b>{area.name}</b> — "
+        f"problématiques du {french_date(where.since)} au {french_date(where.until)}"
+        + (" — <b>données fictives</b> (démonstration)" if maps.meta.synthetic_problems else "")
+        + "</div>"
+    )
+    m.get_root().html.add_child(folium.Element(title))
+    folium.GeoJson(
+        json.loads(gpd.GeoSeries([area.outline], crs=4326).to_json()),
+        name="Périmètre",
+        style_function=lambda _: {"color": "#1d3557", "weight": 3, "fill": False},
+    ).add_to(m)
+    heat = json.loads(maps.heat_json)
+    shares = sorted({f["properties"]["share"] for f in heat["features"]})
+    folium.GeoJson(
+        heat,
+        name="Chaleur (densité de noyau)",
+        style_function=lambda f: {
+            "stroke": False,
+            "fillColor": HEAT_COLOURS[shares.index(f["properties"]["share"])],
+            "fillOpacity": 0.6,
+        },
+    ).add_to(m)
+    cells = json.loads(maps.hotspots_json)
+    cells["features"] = [f for f in cells["features"] if f["properties"]["level"] != 0]
+    if cells["features"]:
+        folium.GeoJson(
+            cells,
+            name="Points chauds et froids (Gi*)",
+            style_function=lambda f: {
+                "color": "#333",
+                "weight": 0.6,
+                "fillColor": HOTSPOT_COLOURS[f["properties"]["level"]],
+                "fillOpacity": 0.7,
+            },
+            tooltip=folium.GeoJsonTooltip(
+                ["label", "count", "z"], aliases=["Gi*", "Problématiques", "z"]
+            ),
+        ).add_to(m)
+    points = problem_points(session=session, area=area, where=where)
+    points = points.sort_values("reported_on", ascending=False).head(FOLIUM_MAX_MARKERS)
+    cluster = folium.plugins.MarkerCluster(name="Problématiques").add_to(m)
+    for row in points.itertuples():
+        label = CATEGORIES.get(row.category, row.category)
+        folium.CircleMarker(
+            (row.lat, row.lon),
+            radius=6,
+            color="#fff",
+            weight=1,
+            fill=True,
+            fill_color=CATEGORY_COLOURS.get(row.category, "#777"),
+            fill_opacity=0.95,
+            tooltip=f"{label} — {row.reported_on}" + (" (fictive)" if row.synthetic else ""),
+        ).add_to(cluster)
+    levels = [-3, -2, -1, 1, 2, 3]
+    StepColormap(
+        [HOTSPOT_COLOURS[v] for v in levels],
+        index=[-3.5, -2.5, -1.5, 0, 1.5, 2.5, 3.5],
+        vmin=-3.5,
+        vmax=3.5,
+        caption="Gi* : points froids (99, 95, 90 %) à chauds (90, 95, 99 %)",
+    ).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    folium.FitBounds([[miny, minx], [maxy, maxx]]).add_to(m)
+    return render_map(m)
