@@ -29,9 +29,9 @@ from api.repositories.territory import ImportReport, import_territory
 from api.schemas import GridPublic, PlanCreate, PlanEdit
 from geo.editing import reoptimise
 from geo.errors import InvalidInputError, NotFoundError
-from geo.grid import DEFAULT_CROSSING_DISTANCE
+from geo.grid import DEFAULT_CROSSING_DISTANCE, PROBLEMS
 from geo.layers import prepare_layer
-from geo.plan import SectorPlan, plan_from_polygons
+from geo.plan import SectorPlan, UnitGraph, plan_from_polygons
 from geo.problem_files import check_inside, read_problem_file
 from geo.problems import PARTNER_TYPES
 from geo.sectorize import CutCosts, RegionGrowth, Sectorizer, WholeCommunes
@@ -176,9 +176,18 @@ def propose_plan(
             plan=plan,
             name=plan_in.name or f"{label} — {plan.k} secteurs",
             origin="communes" if plan_in.method == "communes" else "engine",
-            parameters=plan_in.model_dump(mode="json", exclude={"name"}) | {"seed_units": seeds},
+            parameters=plan_in.model_dump(mode="json", exclude={"name"})
+            | {"seed_units": seeds}
+            | _problems_counted(graph),
         )
         return row.id, plan
+
+
+def _problems_counted(graph: UnitGraph) -> dict[str, int]:
+    """How many recorded problems a proposal weighted (they change after it), if any."""
+    if PROBLEMS not in graph.units:
+        return {}
+    return {"problems_counted": int(graph.units[PROBLEMS].sum())}
 
 
 def reoptimise_plan(

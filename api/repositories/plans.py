@@ -19,7 +19,7 @@ from api.models import Cell, CellEdge, Csp, Grid, Layer, LayerFeature, Plan, Pla
 from api.repositories.communes import GEOJSON_DECIMALS
 from api.repositories.csp import require_csp
 from api.repositories.gpos import sync_sector_gpos
-from api.repositories.grid import require_grid
+from api.repositories.grid import problem_counts, require_grid
 from api.repositories.problems import assign_to_sectors
 from api.schemas import (
     Feature,
@@ -34,7 +34,7 @@ from api.schemas import (
     ViolationPublic,
 )
 from geo.errors import InfeasibleDesignError, InvalidInputError, NotFoundError
-from geo.grid import Adjacency, workload
+from geo.grid import PROBLEMS, WORKLOAD_VARIABLES, Adjacency, workload
 from geo.layers import QPV_CODE, LayerKind
 from geo.metrics import sector_layer
 from geo.plan import SectorPlan, UnitGraph
@@ -50,7 +50,14 @@ def load_unit_graph(
     weights: Mapping[str, float] | None = None,
 ) -> UnitGraph:
     """The CSP's cells and stored adjacency as a :class:`geo.plan.UnitGraph`; the workload
-    is recomputed from the cells' variables when ``weights`` are given."""
+    is recomputed from the cells' variables when ``weights`` are given. When they name
+    ``problems``, the units get a ``problems`` column: the CSP's recorded problems per
+    cell, counted now (see :func:`api.repositories.grid.problem_counts`)."""
+    if weights is not None and (unknown := sorted(set(weights) - set(WORKLOAD_VARIABLES))):
+        raise InvalidInputError(
+            f"weights: unknown variable(s) {', '.join(unknown)}; "
+            f"available: {', '.join(WORKLOAD_VARIABLES)}"
+        )
     grid_id = require_grid(session=session, csp_id=csp_id, resolution=resolution)
     rows = session.execute(
         select(
@@ -72,6 +79,9 @@ def load_unit_graph(
     units = gpd.GeoDataFrame(
         table, geometry=shapely.from_wkb([bytes(r[-1]) for r in rows]), crs=4326
     )
+    if weights is not None and PROBLEMS in weights:
+        counts = problem_counts(session=session, csp_id=csp_id, grid_id=grid_id)[PROBLEMS]
+        units[PROBLEMS] = units["unit"].map(counts).fillna(0).to_numpy(dtype=float)
     if weights is not None:
         units["workload"] = workload(units, weights)
     units["zone"] = units["unit"].map(_qpv_of_cells(session, grid_id))

@@ -39,6 +39,26 @@ function format(attr, v) {
   return fmt.dec1.format(v);
 }
 
+// Synthetic problems are counted like real ones: say so wherever the count is shown.
+function problemsLabel(total, synthetic) {
+  if (!synthetic) return "Problèmes enregistrés";
+  if (synthetic === total) return "Problèmes enregistrés (fictifs)";
+  return `Problèmes enregistrés (dont ${fmt.int.format(synthetic)} fictifs)`;
+}
+
+function labelProblems() {
+  const sum = (key) => cells.features.reduce((n, f) => n + f.properties[key], 0);
+  const total = sum("problems");
+  const option = $("attr-select").querySelector('option[value="problems"]');
+  option.textContent = problemsLabel(total, sum("synthetic_problems"));
+  option.title = `${fmt.int.format(total)} problématique(s) de la CSP, chacune comptée dans la cellule de son point d'ancrage`;
+}
+
+function tooltipExtra(attr, p) {
+  if (attr !== "problems" || !p.synthetic_problems) return "";
+  return p.synthetic_problems === p.problems ? " (fictifs)" : ` (dont ${fmt.int.format(p.synthetic_problems)} fictifs)`;
+}
+
 function quantileBreaks(values) {
   const sorted = values.filter((v) => v != null && v > 0).sort((a, b) => a - b);
   if (!sorted.length) return [];
@@ -74,7 +94,7 @@ function drawCells() {
     onEachFeature: (f, layer) => {
       const p = f.properties;
       layer.bindTooltip(() =>
-        `<strong>${label}</strong> : ${format(attr, value(p, attr))}<br>Population : ${fmt.dec1.format(p.population)}` +
+        `<strong>${label}</strong> : ${format(attr, value(p, attr))}${tooltipExtra(attr, p)}<br>Population : ${fmt.dec1.format(p.population)}` +
         `<br>Commune : ${esc(p.commune ?? "—")}<br><small>${esc(p.h3)}</small>`, { sticky: true });
     },
   }).addTo(map);
@@ -108,6 +128,7 @@ async function toggleLayer(layer, on) {
 async function loadGrid(csp, res) {
   setStatus("Chargement des cellules…");
   cells = await getJSON(`/api/csp/${csp.id}/cells?res=${res}`);
+  labelProblems();
   drawCells();
   setStatus("");
 }
