@@ -78,10 +78,13 @@ def import_layer_file(
     name: str,
     source: str | None = None,
     default_class: str | None = None,
+    crs: str | None = None,
 ) -> LayerRow:
-    """Read, validate (against the communes in the database) and store a layer, all or nothing."""
+    """Read, validate (against the communes in the database) and store a layer, all or
+    nothing; ``crs`` is the CRS of its coordinates when the file's own is missing or wrong."""
     gdf = read_vector(path)
     label = source or path.name
+    default_class = (default_class or "").strip() or None  # an empty form field is no class
     with transaction(factory) as session:
         layer = prepare_layer(
             gdf,
@@ -89,6 +92,7 @@ def import_layer_file(
             territory=territory(session=session),
             source=label,
             default_class=default_class,
+            crs=crs,
         )
         return create_layer(session=session, name=name, source=label, layer=layer)
 

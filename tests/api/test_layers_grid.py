@@ -185,3 +185,37 @@ def test_unknown_kind_and_duplicate_name(client: TestClient, csp_id: int, engine
     again = _upload(client, FILOSOFI, "population_grid", name)
     assert again.status_code == 422 and "already exists" in again.json()["detail"]
     assert _layer_count(engine) == before
+
+
+def test_declared_crs(client: TestClient, csp_id: int, engine: Engine, tmp_path: Path) -> None:
+    """A GeoJSON in Lambert-93 without a ``crs`` member is read as WGS84: refused, unless
+    the importer declares its CRS, which the layer then records with a warning."""
+    del csp_id
+    path = tmp_path / "zones_l93.geojson"
+    zones = gpd.GeoDataFrame(
+        {"code": ["Z1"], "nom": ["Centre"]},
+        geometry=gpd.GeoSeries.from_wkt(
+            ["POLYGON ((6.85 47.63, 6.87 47.63, 6.87 47.65, 6.85 47.63))"]
+        ),
+        crs=4326,
+    ).to_crs(2154)
+    data = json.loads(zones.to_json())
+    data.pop("crs", None)
+    path.write_text(json.dumps(data))
+    before = _layer_count(engine)
+
+    undeclared = _upload(client, path, "zones", "Zones L93")
+    assert undeclared.status_code == 422 and "declared CRS" in undeclared.json()["detail"]
+    unknown = _upload(client, path, "zones", "Zones L93", crs="EPSG:99999")
+    assert unknown.status_code == 422 and "'EPSG:99999'" in unknown.json()["detail"]
+    assert _layer_count(engine) == before
+
+    declared = _upload(client, path, "zones", "Zones L93", crs="EPSG:2154")
+    assert declared.status_code == 201, declared.text
+    layer = declared.json()
+    assert layer["source_crs"] == "EPSG:2154"
+    assert any("declared CRS EPSG:2154 used instead of" in w for w in layer["warnings"])
+    [feature] = client.get(f"/api/layers/{layer['id']}/features").json()["features"]
+    x0, y0 = feature["geometry"]["coordinates"][0][0]
+    assert (x0, y0) == pytest.approx((6.85, 47.63), abs=1e-5)
+
