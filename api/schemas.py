@@ -182,6 +182,16 @@ class CellProperties(BaseModel):
     component: int = Field(description="connected component of the unit graph, 0 = largest")
 
 
+class EdgeProperties(BaseModel):
+    """A pair of neighbouring cells and the boundary they share."""
+
+    a: str = Field(description="H3 id of one cell (a < b)")
+    b: str = Field(description="H3 id of the other cell")
+    shared_m: float = Field(description="length of the shared boundary, metres")
+    barrier: str | None = Field(description="class of the barrier crossing it (motorway…)")
+    blocked: bool = Field(description="the barrier has no crossing nearby: not neighbours")
+
+
 # -- plans and jobs -----------------------------------------------------------------------
 PlanStatus = Literal["draft", "adopted", "archived", "editing"]
 PlanOrigin = Literal["engine", "communes", "import", "edit"]

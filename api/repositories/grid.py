@@ -11,7 +11,7 @@ import shapely
 from geoalchemy2 import WKBElement
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects.postgresql import distinct_on
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from api.models import Cell, CellEdge, Commune, Csp, Grid, Problem, csp_commune
 from api.repositories.communes import GEOJSON_DECIMALS
@@ -19,6 +19,7 @@ from api.repositories.csp import require_csp
 from api.repositories.layers import barrier_lines, latest_population_grid
 from api.schemas import (
     CellProperties,
+    EdgeProperties,
     Feature,
     FeatureCollection,
     Geometry,
@@ -274,3 +275,43 @@ def grid_cells(
         for c, geojson in rows
     ]
     return FeatureCollection[CellProperties](features=features)
+
+
+def grid_edges(
+    *, session: Session, csp_id: int, resolution: int, blocked: bool | None = None
+) -> FeatureCollection[EdgeProperties]:
+    """The pairs of neighbouring cells of the CSP's grid (only the blocked ones, or only
+    the open ones, when ``blocked`` says so), each drawn as the boundary the two cells
+    share: the line part of the intersection of their outlines, computed by PostGIS."""
+    grid_id = require_grid(session=session, csp_id=csp_id, resolution=resolution)
+    one, other = aliased(Cell), aliased(Cell)
+    shared = func.ST_CollectionExtract(
+        func.ST_Intersection(func.ST_Boundary(one.geom), func.ST_Boundary(other.geom)), 2
+    )
+    stmt = (
+        select(
+            CellEdge.a,
+            CellEdge.b,
+            CellEdge.shared_m,
+            CellEdge.barrier,
+            CellEdge.blocked,
+            func.ST_AsGeoJSON(shared, GEOJSON_DECIMALS),
+        )
+        .join(one, (one.grid_id == CellEdge.grid_id) & (one.h3 == CellEdge.a))
+        .join(other, (other.grid_id == CellEdge.grid_id) & (other.h3 == CellEdge.b))
+        .where(CellEdge.grid_id == grid_id)
+        .order_by(CellEdge.a, CellEdge.b)
+    )
+    if blocked is not None:
+        stmt = stmt.where(CellEdge.blocked.is_(blocked))
+    features = [
+        Feature[EdgeProperties](
+            id=f"{a}-{b}",
+            geometry=Geometry.model_validate(json.loads(geojson)),
+            properties=EdgeProperties(
+                a=a, b=b, shared_m=round(shared_m, 2), barrier=barrier, blocked=is_blocked
+            ),
+        )
+        for a, b, shared_m, barrier, is_blocked, geojson in session.execute(stmt)
+    ]
+    return FeatureCollection[EdgeProperties](features=features)
