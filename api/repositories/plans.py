@@ -368,7 +368,8 @@ def plan_sector_layer(*, session: Session, plan_id: int) -> tuple[Plan, gpd.GeoD
 
 
 def plan_cells(*, session: Session, plan_id: int) -> FeatureCollection[PlanCellProperties]:
-    """The plan's cells with their sector, as GeoJSON."""
+    """The plan's cells with their sector and their workload under the plan's weights
+    (recorded problems counted now), as GeoJSON."""
     plan = require_plan(session=session, plan_id=plan_id)
     grid_id = require_grid(session=session, csp_id=plan.csp_id, resolution=plan.resolution)
     rows = session.execute(
@@ -377,22 +378,36 @@ def plan_cells(*, session: Session, plan_id: int) -> FeatureCollection[PlanCellP
             PlanCell.sector,
             Cell.commune_code,
             Cell.workload,
+            *(getattr(Cell, v) for v in _CELL_VARIABLES),
             func.ST_AsGeoJSON(Cell.geom, GEOJSON_DECIMALS),
         )
         .join(Cell, (Cell.h3 == PlanCell.h3) & (Cell.grid_id == grid_id))
         .where(PlanCell.plan_id == plan_id)
         .order_by(PlanCell.h3)
     ).all()
+    table = pd.DataFrame(
+        [r[:-1] for r in rows], columns=["h3", "sector", "commune", "workload", *_CELL_VARIABLES]
+    )
+    weights = (plan.parameters or {}).get("weights")
+    if weights:
+        if PROBLEMS in weights:
+            counts = problem_counts(session=session, csp_id=plan.csp_id, grid_id=grid_id)
+            table[PROBLEMS] = table["h3"].map(counts[PROBLEMS]).fillna(0).to_numpy(dtype=float)
+        table["workload"] = workload(table, weights)
     return FeatureCollection[PlanCellProperties](
         features=[
             Feature[PlanCellProperties](
                 id=h3,
-                geometry=Geometry.model_validate(json.loads(geojson)),
+                geometry=Geometry.model_validate(json.loads(row[-1])),
                 properties=PlanCellProperties(
                     h3=h3, sector=sector, commune=commune, workload=round(load, 2)
                 ),
             )
-            for h3, sector, commune, load, geojson in rows
+            for (h3, sector, commune, load), row in zip(
+                table[["h3", "sector", "commune", "workload"]].itertuples(index=False),
+                rows,
+                strict=True,
+            )
         ]
     )
 

@@ -120,6 +120,11 @@ def test_a_proposal_weights_the_recorded_problems(client: TestClient, csp_id: in
     # The sector holding the most problems gets more workload than its population alone.
     plans = client.get(f"/api/plans/{weighted['id']}/cells").json()["features"]
     sector_of = {f["properties"]["h3"]: f["properties"]["sector"] for f in plans}
+    # Each cell's workload is the plan's: its population and its problems.
+    population_of = {c["id"]: c["properties"]["population"] for c in cells}
+    assert {f["id"]: f["properties"]["workload"] for f in plans} == pytest.approx(
+        {h3: population_of[h3] + 200 * counts.get(h3, 0) for h3 in population_of}, abs=0.02
+    )
     per_sector = [0] * 3
     for h3, k in counts.items():
         per_sector[sector_of[h3]] += k
