@@ -213,8 +213,8 @@ def problem_counts(*, session: Session, csp_id: int, grid_id: int) -> pd.DataFra
     cell of lowest H3 id. Columns ``problems`` and ``synthetic_problems`` (how many of
     them are synthetic), indexed by ``h3``; cells without problems are absent.
 
-    Counted in PostGIS at every call (problems keep being recorded): 2.7 s for 686 000
-    problems on the demo CSP's 661 cells, a few milliseconds for the demo's hundreds.
+    Counted in PostGIS at every call (problems keep being recorded): 20 ms for the demo's
+    few hundred problems, 3 to 4 s for 687 000 on the demo CSP's 661 cells.
     """
     hits = (
         select(Problem.id, Problem.synthetic, Cell.h3)
