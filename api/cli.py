@@ -217,6 +217,13 @@ def import_layer_command(
         str | None,
         typer.Option("--class", help="Classe (barrières) ou type (points) de tous les objets"),
     ] = None,
+    crs: Annotated[
+        str | None,
+        typer.Option(
+            help="Système de coordonnées du fichier (ex. EPSG:2154), s'il n'en déclare pas "
+            "ou en déclare un faux : il remplace celui du fichier"
+        ),
+    ] = None,
 ) -> None:
     """Importe une couche territoriale ou sociologique, contrôlée sur le territoire."""
     try:
@@ -227,6 +234,7 @@ def import_layer_command(
                 kind=kind,
                 name=name,
                 default_class=default_class,
+                crs=crs,
             )
     except (PsqError, ClusterError) as exc:
         raise fail(str(exc)) from exc

@@ -173,9 +173,23 @@ class CellProperties(BaseModel):
     poor_households: float
     social_housing: float
     poverty_rate: float | None = Field(description="poor households / households, when known")
-    workload: float
+    workload: float = Field(description="workload with the weights the grid was built with")
+    problems: int = Field(
+        description="recorded problems of the CSP whose anchor lies in the cell (counted now)"
+    )
+    synthetic_problems: int = Field(description="how many of those problems are synthetic")
     source: str = Field(description="grid, commune, grid+commune or none")
     component: int = Field(description="connected component of the unit graph, 0 = largest")
+
+
+class EdgeProperties(BaseModel):
+    """A pair of neighbouring cells and the boundary they share."""
+
+    a: str = Field(description="H3 id of one cell (a < b)")
+    b: str = Field(description="H3 id of the other cell")
+    shared_m: float = Field(description="length of the shared boundary, metres")
+    barrier: str | None = Field(description="class of the barrier crossing it (motorway…)")
+    blocked: bool = Field(description="the barrier has no crossing nearby: not neighbours")
 
 
 # -- plans and jobs -----------------------------------------------------------------------
@@ -184,7 +198,9 @@ PlanOrigin = Literal["engine", "communes", "import", "edit"]
 JobStatus = Literal["queued", "running", "done", "failed"]
 WEIGHTS_DESCRIPTION = (
     "Workload weights by cell variable (population, households, poor_households, "
-    "social_housing); default: those the grid was built with"
+    "social_housing, problems: the CSP's recorded problems whose anchor lies in the cell, "
+    "synthetic ones included, counted when the proposal runs); default: those the grid was "
+    "built with (problems weigh 0 unless given)"
 )
 
 

@@ -35,9 +35,9 @@ from api.repositories.territory import ImportReport, import_territory
 from api.schemas import GridPublic, PlanCreate, PlanEdit
 from geo.editing import reoptimise
 from geo.errors import InvalidInputError, NotFoundError
-from geo.grid import DEFAULT_CROSSING_DISTANCE
+from geo.grid import DEFAULT_CROSSING_DISTANCE, PROBLEMS
 from geo.layers import prepare_layer
-from geo.plan import SectorPlan, plan_from_polygons
+from geo.plan import SectorPlan, UnitGraph, plan_from_polygons
 from geo.problem_files import check_inside, read_problem_file
 from geo.problems import PARTNER_TYPES
 from geo.sectorize import CutCosts, RegionGrowth, Sectorizer, WholeCommunes
@@ -84,10 +84,13 @@ def import_layer_file(
     name: str,
     source: str | None = None,
     default_class: str | None = None,
+    crs: str | None = None,
 ) -> LayerRow:
-    """Read, validate (against the communes in the database) and store a layer, all or nothing."""
+    """Read, validate (against the communes in the database) and store a layer, all or
+    nothing; ``crs`` is the CRS of its coordinates when the file's own is missing or wrong."""
     gdf = read_vector(path)
     label = source or path.name
+    default_class = (default_class or "").strip() or None  # an empty form field is no class
     with transaction(factory) as session:
         layer = prepare_layer(
             gdf,
@@ -95,6 +98,7 @@ def import_layer_file(
             territory=territory(session=session),
             source=label,
             default_class=default_class,
+            crs=crs,
         )
         return create_layer(session=session, name=name, source=label, layer=layer)
 
@@ -182,9 +186,18 @@ def propose_plan(
             plan=plan,
             name=plan_in.name or f"{label} — {plan.k} secteurs",
             origin="communes" if plan_in.method == "communes" else "engine",
-            parameters=plan_in.model_dump(mode="json", exclude={"name"}) | {"seed_units": seeds},
+            parameters=plan_in.model_dump(mode="json", exclude={"name"})
+            | {"seed_units": seeds}
+            | _problems_counted(graph),
         )
         return row.id, plan
+
+
+def _problems_counted(graph: UnitGraph) -> dict[str, int]:
+    """How many recorded problems a proposal weighted (they change after it), if any."""
+    if PROBLEMS not in graph.units:
+        return {}
+    return {"problems_counted": int(graph.units[PROBLEMS].sum())}
 
 
 def reoptimise_plan(

@@ -17,6 +17,24 @@ Where the population grid does not cover part of the territory (outside its exte
 commune's remaining population — its population légale minus what the grid puts inside
 the commune, never below zero — is spread over that uncovered part by area; the cell's
 ``source`` column says which of ``grid``, ``commune`` or ``grid+commune`` fed it.
+
+Workload
+--------
+The workload of a cell is a weighted sum of its variables (:func:`workload`), with
+weights chosen by the planner. The variables are those of :data:`WORKLOAD_VARIABLES`:
+
+``population``, ``households``, ``poor_households``, ``social_housing``
+    Interpolated from the population grid as above, stored with the grid.
+``problems``
+    The number of recorded problems of the CSP whose *anchor* (the point itself, or the
+    point of a street or place nearest its centroid, see :mod:`geo.problems`) lies in the
+    cell; a problem on the boundary of several cells counts once. It is not stored with
+    the grid: problems keep being recorded, so the API counts them from PostGIS each time
+    cells are read for a proposal, a plan's editor or the map. Synthetic (demo) problems
+    count like real ones and are labelled as such wherever the count is shown.
+
+Default weights (:data:`DEFAULT_WORKLOAD_WEIGHTS`): 1 per inhabitant, 2 per poor
+household, 0.5 per social dwelling, 0 per problem.
 """
 
 from __future__ import annotations
@@ -39,9 +57,14 @@ from geo.errors import InvalidInputError
 
 DEFAULT_RESOLUTION = 9
 EXTENSIVE_VARIABLES = ("population", "households", "poor_households", "social_housing")
+#: Recorded problems whose anchor lies in the cell: counted when cells are read, not stored.
+PROBLEMS = "problems"
+#: Every variable a workload weight may name.
+WORKLOAD_VARIABLES = (*EXTENSIVE_VARIABLES, PROBLEMS)
 
 #: Default workload weights: one unit per inhabitant, plus extra weight for poor
-#: households and social housing, where GPO problems concentrate. Planners override them.
+#: households and social housing, where GPO problems concentrate. Recorded problems weigh
+#: nothing unless the planner says so. Planners override them.
 DEFAULT_WORKLOAD_WEIGHTS: Mapping[str, float] = {
     "population": 1.0,
     "poor_households": 2.0,

@@ -28,6 +28,11 @@ case-insensitively; every other column is kept as an attribute):
 Every layer is checked against the territory it is imported for: a layer that does not
 intersect it is refused, and so is one whose coordinates only fit once latitude and
 longitude are swapped.
+
+The CRS of the coordinates is the one the file declares, unless the importer declares one
+(``crs``, e.g. ``EPSG:2154``): it then applies to a file that declares none (a Shapefile
+without ``.prj``) and replaces a file's own declaration (a GeoJSON without a ``crs``
+member is read as WGS84 whatever its coordinates), which the layer's warnings record.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
@@ -214,6 +221,23 @@ def _grid_overlaps(squares: gpd.GeoDataFrame) -> list[str]:
     return [f"features {a + 1} and {b + 1}" for a, b in zip(left[bad], right[bad], strict=True)]
 
 
+def _declared_crs(crs: str, source: str) -> CRS:
+    text = crs.strip()
+    try:
+        return CRS.from_user_input(f"EPSG:{text}" if text.isdigit() else text)
+    except CRSError:
+        raise LayerError(
+            source,
+            f"declared CRS {crs!r} is not a coordinate reference system PROJ knows; "
+            "give an EPSG code such as EPSG:2154 (Lambert-93) or EPSG:4326 (WGS84)",
+        ) from None
+
+
+def _crs_name(crs: CRS) -> str:
+    authority = crs.to_authority()
+    return ":".join(authority) if authority else crs.to_string()
+
+
 def prepare_layer(
     gdf: gpd.GeoDataFrame,
     kind: LayerKind | str,
@@ -221,13 +245,27 @@ def prepare_layer(
     territory: BaseGeometry,
     source: str = "layer",
     default_class: str | None = None,
+    crs: str | None = None,
 ) -> Layer:
     """Validate a layer of ``kind`` for a territory (WGS84) and bring it to EPSG:4326.
+
+    ``crs`` is the CRS of the coordinates as the importer declares it (``EPSG:2154``, or
+    ``2154``); it overrides the file's own declaration (see the module docstring).
 
     Raises
     ------
     EmptyLayerError, MissingCRSError, MissingColumnsError, GeometryTypeError,
     CoordinatesOutOfRangeError, InvalidValuesError, LayerError
+
+    Examples
+    --------
+    >>> from shapely.geometry import LineString, box
+    >>> lines = gpd.GeoDataFrame({"highway": ["motorway"]},
+    ...                          geometry=[LineString([(990000, 6738000), (992000, 6740000)])])
+    >>> layer = prepare_layer(lines, "barriers", territory=box(6.8, 47.6, 6.9, 47.7),
+    ...                       crs="EPSG:2154")
+    >>> layer.source_crs, layer.features["class"].tolist()
+    ('EPSG:2154', ['motorway'])
     """
     try:
         kind = LayerKind(kind)
@@ -237,6 +275,15 @@ def prepare_layer(
         ) from None
     if len(gdf) == 0:
         raise EmptyLayerError(source)
+    warnings: list[str] = []
+    if crs is not None and crs.strip():
+        declared = _declared_crs(crs, source)
+        if gdf.crs is not None and not gdf.crs.equals(declared, ignore_axis_order=True):
+            warnings.append(
+                f"declared CRS {_crs_name(declared)} used instead of the file's "
+                f"{_crs_name(gdf.crs)}"
+            )
+        gdf = gdf.set_crs(declared, allow_override=True)
     if gdf.crs is None:
         raise MissingCRSError(source)
     _check_geometry(gdf, kind, source)
@@ -249,7 +296,6 @@ def prepare_layer(
     _check_territory(gdf, territory, source)
 
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    warnings: list[str] = []
     extent: BaseGeometry | None = None
     out = gpd.GeoDataFrame(geometry=gdf.geometry.to_numpy(), crs=WGS84)
     used: set[str] = set()
@@ -321,11 +367,10 @@ def prepare_layer(
     inside = shapely.intersects(territory, out.geometry.to_numpy())
     if not inside.all():
         warnings.append(f"{int((~inside).sum())} of {len(out)} features lie outside the territory")
-    authority = native.crs.to_authority()
     return Layer(
         kind=kind,
         features=out,
-        source_crs=":".join(authority) if authority else native.crs.to_string(),
+        source_crs=_crs_name(native.crs),
         extent=extent,
         warnings=tuple(warnings),
     )

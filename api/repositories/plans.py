@@ -19,7 +19,7 @@ from api.models import Cell, CellEdge, Csp, Grid, Layer, LayerFeature, Plan, Pla
 from api.repositories.communes import GEOJSON_DECIMALS
 from api.repositories.csp import require_csp
 from api.repositories.gpos import sync_sector_gpos
-from api.repositories.grid import require_grid
+from api.repositories.grid import problem_counts, require_grid
 from api.repositories.problems import assign_to_sectors
 from api.schemas import (
     Feature,
@@ -34,7 +34,7 @@ from api.schemas import (
     ViolationPublic,
 )
 from geo.errors import InfeasibleDesignError, InvalidInputError, NotFoundError
-from geo.grid import Adjacency, workload
+from geo.grid import PROBLEMS, WORKLOAD_VARIABLES, Adjacency, workload
 from geo.layers import QPV_CODE, LayerKind
 from geo.metrics import sector_layer
 from geo.plan import SectorPlan, UnitGraph
@@ -50,7 +50,14 @@ def load_unit_graph(
     weights: Mapping[str, float] | None = None,
 ) -> UnitGraph:
     """The CSP's cells and stored adjacency as a :class:`geo.plan.UnitGraph`; the workload
-    is recomputed from the cells' variables when ``weights`` are given."""
+    is recomputed from the cells' variables when ``weights`` are given. When they name
+    ``problems``, the units get a ``problems`` column: the CSP's recorded problems per
+    cell, counted now (see :func:`api.repositories.grid.problem_counts`)."""
+    if weights is not None and (unknown := sorted(set(weights) - set(WORKLOAD_VARIABLES))):
+        raise InvalidInputError(
+            f"weights: unknown variable(s) {', '.join(unknown)}; "
+            f"available: {', '.join(WORKLOAD_VARIABLES)}"
+        )
     grid_id = require_grid(session=session, csp_id=csp_id, resolution=resolution)
     rows = session.execute(
         select(
@@ -72,6 +79,9 @@ def load_unit_graph(
     units = gpd.GeoDataFrame(
         table, geometry=shapely.from_wkb([bytes(r[-1]) for r in rows]), crs=4326
     )
+    if weights is not None and PROBLEMS in weights:
+        counts = problem_counts(session=session, csp_id=csp_id, grid_id=grid_id)[PROBLEMS]
+        units[PROBLEMS] = units["unit"].map(counts).fillna(0).to_numpy(dtype=float)
     if weights is not None:
         units["workload"] = workload(units, weights)
     units["zone"] = units["unit"].map(_qpv_of_cells(session, grid_id))
@@ -358,7 +368,8 @@ def plan_sector_layer(*, session: Session, plan_id: int) -> tuple[Plan, gpd.GeoD
 
 
 def plan_cells(*, session: Session, plan_id: int) -> FeatureCollection[PlanCellProperties]:
-    """The plan's cells with their sector, as GeoJSON."""
+    """The plan's cells with their sector and their workload under the plan's weights
+    (recorded problems counted now), as GeoJSON."""
     plan = require_plan(session=session, plan_id=plan_id)
     grid_id = require_grid(session=session, csp_id=plan.csp_id, resolution=plan.resolution)
     rows = session.execute(
@@ -367,22 +378,36 @@ def plan_cells(*, session: Session, plan_id: int) -> FeatureCollection[PlanCellP
             PlanCell.sector,
             Cell.commune_code,
             Cell.workload,
+            *(getattr(Cell, v) for v in _CELL_VARIABLES),
             func.ST_AsGeoJSON(Cell.geom, GEOJSON_DECIMALS),
         )
         .join(Cell, (Cell.h3 == PlanCell.h3) & (Cell.grid_id == grid_id))
         .where(PlanCell.plan_id == plan_id)
         .order_by(PlanCell.h3)
     ).all()
+    table = pd.DataFrame(
+        [r[:-1] for r in rows], columns=["h3", "sector", "commune", "workload", *_CELL_VARIABLES]
+    )
+    weights = (plan.parameters or {}).get("weights")
+    if weights:
+        if PROBLEMS in weights:
+            counts = problem_counts(session=session, csp_id=plan.csp_id, grid_id=grid_id)
+            table[PROBLEMS] = table["h3"].map(counts[PROBLEMS]).fillna(0).to_numpy(dtype=float)
+        table["workload"] = workload(table, weights)
     return FeatureCollection[PlanCellProperties](
         features=[
             Feature[PlanCellProperties](
                 id=h3,
-                geometry=Geometry.model_validate(json.loads(geojson)),
+                geometry=Geometry.model_validate(json.loads(row[-1])),
                 properties=PlanCellProperties(
                     h3=h3, sector=sector, commune=commune, workload=round(load, 2)
                 ),
             )
-            for h3, sector, commune, load, geojson in rows
+            for (h3, sector, commune, load), row in zip(
+                table[["h3", "sector", "commune", "workload"]].itertuples(index=False),
+                rows,
+                strict=True,
+            )
         ]
     )
 

@@ -3,10 +3,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import DbId, SessionDep, SessionFactoryDep
-from api.repositories.grid import grid_cells, list_grids
+from api.repositories.grid import grid_cells, grid_edges, list_grids
 from api.routes.responses import INVALID, NOT_FOUND
 from api.schemas import (
     CellProperties,
+    EdgeProperties,
     FeatureCollection,
     GridCreate,
     GridPublic,
@@ -43,3 +44,17 @@ def read_cells(
 ) -> FeatureCollection[CellProperties]:
     """The CSP's cells at a resolution, with their attributes, as GeoJSON."""
     return grid_cells(session=session, csp_id=csp_id, resolution=res)
+
+
+@router.get("/edges", responses=NOT_FOUND)
+def read_edges(
+    csp_id: DbId,
+    session: SessionDep,
+    res: Annotated[int, Query(ge=0, le=15, description="H3 resolution of the grid")] = 9,
+    blocked: Annotated[
+        bool | None,
+        Query(description="true: only edges a barrier blocks; false: only open ones; omitted: all"),
+    ] = None,
+) -> FeatureCollection[EdgeProperties]:
+    """Boundaries shared by neighbouring cells, with the barrier crossing them, as GeoJSON."""
+    return grid_edges(session=session, csp_id=csp_id, resolution=res, blocked=blocked)

@@ -53,6 +53,14 @@ def create_layer(
     kind: Annotated[LayerKind, Form()],
     name: Annotated[str, Form(min_length=1, max_length=200)],
     default_class: Annotated[str | None, Form(description="class/type for every feature")] = None,
+    crs: Annotated[
+        str | None,
+        Form(
+            max_length=100,
+            description="CRS of the coordinates (e.g. EPSG:2154), when the file declares none "
+            "or a wrong one; it replaces the file's declaration",
+        ),
+    ] = None,
 ) -> LayerPublic:
     """Import a layer of a declared kind; validated against the territory, all or nothing."""
     with uploaded_file(file) as path:
@@ -63,5 +71,6 @@ def create_layer(
             name=name,
             source=file.filename or path.name,
             default_class=default_class,
+            crs=crs,
         )
     return layer_public(row)

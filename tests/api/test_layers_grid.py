@@ -185,3 +185,85 @@ def test_unknown_kind_and_duplicate_name(client: TestClient, csp_id: int, engine
     again = _upload(client, FILOSOFI, "population_grid", name)
     assert again.status_code == 422 and "already exists" in again.json()["detail"]
     assert _layer_count(engine) == before
+
+
+def test_declared_crs(client: TestClient, csp_id: int, engine: Engine, tmp_path: Path) -> None:
+    """A GeoJSON in Lambert-93 without a ``crs`` member is read as WGS84: refused, unless
+    the importer declares its CRS, which the layer then records with a warning."""
+    del csp_id
+    path = tmp_path / "zones_l93.geojson"
+    zones = gpd.GeoDataFrame(
+        {"code": ["Z1"], "nom": ["Centre"]},
+        geometry=gpd.GeoSeries.from_wkt(
+            ["POLYGON ((6.85 47.63, 6.87 47.63, 6.87 47.65, 6.85 47.63))"]
+        ),
+        crs=4326,
+    ).to_crs(2154)
+    data = json.loads(zones.to_json())
+    data.pop("crs", None)
+    path.write_text(json.dumps(data))
+    before = _layer_count(engine)
+
+    undeclared = _upload(client, path, "zones", "Zones L93")
+    assert undeclared.status_code == 422 and "declared CRS" in undeclared.json()["detail"]
+    unknown = _upload(client, path, "zones", "Zones L93", crs="EPSG:99999")
+    assert unknown.status_code == 422 and "'EPSG:99999'" in unknown.json()["detail"]
+    assert _layer_count(engine) == before
+
+    declared = _upload(client, path, "zones", "Zones L93", crs="EPSG:2154")
+    assert declared.status_code == 201, declared.text
+    layer = declared.json()
+    assert layer["source_crs"] == "EPSG:2154"
+    assert any("declared CRS EPSG:2154 used instead of" in w for w in layer["warnings"])
+    [feature] = client.get(f"/api/layers/{layer['id']}/features").json()["features"]
+    x0, y0 = feature["geometry"]["coordinates"][0][0]
+    assert (x0, y0) == pytest.approx((6.85, 47.63), abs=1e-5)
+
+
+def test_edges_endpoint_draws_the_table(
+    client: TestClient, csp_id: int, engine: Engine, tmp_path: Path
+) -> None:
+    """The blocked edges are those of ``cell_edge``, each drawn as the boundary its two
+    cells share (as long as the stored length)."""
+    path = tmp_path / "a36.geojson"
+    gpd.GeoDataFrame(
+        {"highway": ["motorway", "motorway"], "railway": [None, None]},
+        geometry=gpd.GeoSeries.from_wkt(
+            ["LINESTRING (6.80 47.62, 6.90 47.66)", "LINESTRING (6.84 47.60, 6.87 47.70)"]
+        ),
+        crs=4326,
+    ).to_file(path)
+    assert _upload(client, path, "barriers", "A36").status_code == 201
+    grid = client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 9}).json()
+    assert grid["blocked_edge_count"] > 20
+
+    with engine.connect() as conn:
+        table = {
+            (a, b): (barrier, blocked, shared_m)
+            for a, b, barrier, blocked, shared_m in conn.execute(
+                text("SELECT a, b, barrier, blocked, shared_m FROM cell_edge WHERE grid_id = :g"),
+                {"g": grid["id"]},
+            )
+        }
+    blocked = client.get(f"/api/csp/{csp_id}/edges", params={"res": 9, "blocked": "true"})
+    assert blocked.status_code == 200, blocked.text
+    features = blocked.json()["features"]
+    got = {(f["properties"]["a"], f["properties"]["b"]): f for f in features}
+    assert set(got) == {pair for pair, (_, is_blocked, _) in table.items() if is_blocked}
+    assert len(features) == grid["blocked_edge_count"]
+    for pair, feature in got.items():
+        barrier, _, shared_m = table[pair]
+        assert feature["properties"]["barrier"] == barrier == "motorway"
+        assert feature["properties"]["shared_m"] == pytest.approx(shared_m, abs=0.01)
+        assert feature["properties"]["blocked"] is True
+        assert feature["geometry"]["type"] in {"LineString", "MultiLineString"}
+    lines = gpd.GeoDataFrame.from_features(features, crs=4326).to_crs(2154)
+    stored = [table[pair][2] for pair in got]
+    assert lines.length.to_numpy() == pytest.approx(stored, rel=1e-3, abs=0.5)
+
+    open_ = client.get(f"/api/csp/{csp_id}/edges", params={"res": 9, "blocked": "false"})
+    everything = client.get(f"/api/csp/{csp_id}/edges", params={"res": 9}).json()["features"]
+    assert len(open_.json()["features"]) + len(features) == len(everything) == len(table)
+    assert client.get(f"/api/csp/{csp_id}/edges", params={"res": 11}).status_code == 404
+    bad = client.get(f"/api/csp/{csp_id}/edges", params={"blocked": "maybe"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "blocked"]

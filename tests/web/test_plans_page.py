@@ -68,6 +68,8 @@ def test_import_existing_sectors_and_propose_with_weights(  # type: ignore[no-un
     page.goto(live_server + "/secteurs")
     page.wait_for_selector("body[data-ready=true]", timeout=15_000)
     assert page.input_value("#w-poor") == "2"  # the grid's weights are the defaults
+    assert page.input_value("#w-problems") == "0"  # recorded problems weigh nothing by default
+    assert "fictives" in page.locator("#w-problems-help").inner_text()
     assert page.locator("#station-seeds").is_disabled()  # no point layer in the demo
 
     csp_id = page.request.get(f"{live_server}/api/csp").json()["data"][0]["id"]
@@ -94,6 +96,7 @@ def test_import_existing_sectors_and_propose_with_weights(  # type: ignore[no-un
 
     page.fill("#k", "2")
     page.fill("#w-poor", "0")
+    page.fill("#w-problems", "50")
     page.click("#propose")
     page.wait_for_function(
         "document.querySelectorAll('#plan-list li').length === 2", timeout=60_000
@@ -101,5 +104,7 @@ def test_import_existing_sectors_and_propose_with_weights(  # type: ignore[no-un
     plans = page.request.get(f"{live_server}/api/csp/{csp_id}/plans").json()["data"]
     proposal = next(p for p in plans if p["origin"] == "engine")
     assert proposal["parameters"]["weights"]["poor_households"] == 0
+    assert proposal["parameters"]["weights"]["problems"] == 50
+    assert proposal["parameters"]["problems_counted"] > 100  # the demo's synthetic problems
     assert errors == []
     page.close()

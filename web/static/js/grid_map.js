@@ -1,10 +1,13 @@
-// Grid and layers page: a choropleth of any cell attribute, layers to toggle, no tiles.
-import { bindCspSelect, esc, fmt, getJSON } from "./api.js";
+// Grid and layers page: a choropleth of any cell attribute, layers to toggle and to upload,
+// the cell boundaries a barrier blocks; no tiles.
+import { bindCspSelect, esc, fmt, getJSON, postForm } from "./api.js";
 
 const RAMP = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
 const CATEGORY_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"];
 const SOURCE_LABELS = { grid: "Carreaux Filosofi", commune: "Population communale répartie", "grid+commune": "Les deux", none: "Aucune (inhabité)" };
-const BARRIER_COLOURS = { motorway: "#c0392b", trunk: "#e67e22", railway: "#2c3e50", river: "#2980b9", canal: "#2980b9", tram: "#8e44ad" };
+const BARRIER_COLOURS = { motorway: "#c0392b", trunk: "#e67e22", railway: "#2c3e50", river: "#2980b9", canal: "#17a2b8", tram: "#8e44ad" };
+const BARRIER_LABELS = { motorway: "Autoroute", trunk: "Voie express", railway: "Voie ferrée", river: "Rivière", canal: "Canal", tram: "Tramway" };
+const barrierColour = (cls) => BARRIER_COLOURS[cls] ?? "#7f8c8d";
 const KIND_LABELS = { population_grid: "Grille de population", zones: "Zones", barriers: "Barrières", points: "Équipements" };
 
 const $ = (id) => document.getElementById(id);
@@ -24,8 +27,12 @@ legend.addTo(map);
 
 let cellLayer = null;
 let outlineLayer = null;
+let edgeLayer = null;
 const overlays = new Map();
 let cells = null;
+let edges = null;
+let current = null; // { csp, res }
+let cellLegend = "";
 
 function value(p, attr) {
   if (attr === "density") return p.area_m2 > 0 ? (p.population / p.area_m2) * 1e6 : 0;
@@ -37,6 +44,26 @@ function format(attr, v) {
   if (attr === "poverty_rate") return `${fmt.dec1.format(v * 100)} %`;
   if (attr === "source") return SOURCE_LABELS[v] ?? v;
   return fmt.dec1.format(v);
+}
+
+// Synthetic problems are counted like real ones: say so wherever the count is shown.
+function problemsLabel(total, synthetic) {
+  if (!synthetic) return "Problèmes enregistrés";
+  if (synthetic === total) return "Problèmes enregistrés (fictifs)";
+  return `Problèmes enregistrés (dont ${fmt.int.format(synthetic)} fictifs)`;
+}
+
+function labelProblems() {
+  const sum = (key) => cells.features.reduce((n, f) => n + f.properties[key], 0);
+  const total = sum("problems");
+  const option = $("attr-select").querySelector('option[value="problems"]');
+  option.textContent = problemsLabel(total, sum("synthetic_problems"));
+  option.title = `${fmt.int.format(total)} problématique(s) de la CSP, chacune comptée dans la cellule de son point d'ancrage`;
+}
+
+function tooltipExtra(attr, p) {
+  if (attr !== "problems" || !p.synthetic_problems) return "";
+  return p.synthetic_problems === p.problems ? " (fictifs)" : ` (dont ${fmt.int.format(p.synthetic_problems)} fictifs)`;
 }
 
 function quantileBreaks(values) {
@@ -74,14 +101,48 @@ function drawCells() {
     onEachFeature: (f, layer) => {
       const p = f.properties;
       layer.bindTooltip(() =>
-        `<strong>${label}</strong> : ${format(attr, value(p, attr))}<br>Population : ${fmt.dec1.format(p.population)}` +
+        `<strong>${label}</strong> : ${format(attr, value(p, attr))}${tooltipExtra(attr, p)}<br>Population : ${fmt.dec1.format(p.population)}` +
         `<br>Commune : ${esc(p.commune ?? "—")}<br><small>${esc(p.h3)}</small>`, { sticky: true });
     },
   }).addTo(map);
   cellLayer.bringToBack();
-  legend.getContainer().innerHTML = `<h3>${label}</h3>` +
+  cellLegend = `<h3>${label}</h3>` +
     legendRows.map(([c, t]) => `<div><i style="background:${c}"></i>${t}</div>`).join("") +
     `<div><i class="outline"></i>Limite de la CSP</div>`;
+  renderLegend();
+}
+
+function renderLegend() {
+  let html = cellLegend;
+  if (edgeLayer && map.hasLayer(edgeLayer) && edges.features.length) {
+    const classes = [...new Set(edges.features.map((f) => f.properties.barrier))].sort();
+    html += "<h3>Limites bloquées par une barrière</h3>" + classes.map((c) =>
+      `<div class="edge-key"><i class="line" style="background:${barrierColour(c)}"></i>${esc(BARRIER_LABELS[c] ?? c)}</div>`).join("");
+  }
+  legend.getContainer().innerHTML = html;
+}
+
+// The boundaries shared by neighbouring cells that a barrier cuts (no crossing near).
+async function showEdges(on) {
+  edgeLayer?.remove();
+  edgeLayer = null;
+  $("edges-summary").textContent = "";
+  if (on && current) {
+    const { csp, res } = current;
+    const data = await getJSON(`/api/csp/${csp.id}/edges?res=${res}&blocked=true`);
+    if (current?.csp !== csp || current?.res !== res || !$("edges-toggle").checked) return;
+    edges = data;
+    edgeLayer = L.geoJSON(edges, {
+      style: (f) => ({ color: barrierColour(f.properties.barrier), weight: 4, opacity: 0.95, lineCap: "butt", className: "blocked-edge" }),
+      onEachFeature: (f, l) => l.bindTooltip(
+        `Limite bloquée : ${esc(BARRIER_LABELS[f.properties.barrier] ?? f.properties.barrier)} sans franchissement proche` +
+        `<br>${fmt.dec1.format(f.properties.shared_m)} m<br><small>${esc(f.properties.a)} | ${esc(f.properties.b)}</small>`, { sticky: true }),
+    }).addTo(map);
+    $("edges-summary").textContent = edges.features.length
+      ? `${fmt.int.format(edges.features.length)} limite(s) entre cellules voisines coupée(s) par une barrière.`
+      : "Aucune limite bloquée : pas de barrière sans franchissement dans cette grille.";
+  }
+  renderLegend();
 }
 
 function layerStyle(kind) {
@@ -107,9 +168,69 @@ async function toggleLayer(layer, on) {
 
 async function loadGrid(csp, res) {
   setStatus("Chargement des cellules…");
+  current = { csp, res };
   cells = await getJSON(`/api/csp/${csp.id}/cells?res=${res}`);
+  labelProblems();
   drawCells();
+  await showEdges($("edges-toggle").checked);
   setStatus("");
+}
+
+function renderLayers(layers) {
+  const list = $("layer-list");
+  list.replaceChildren(...layers.data.map((layer) => {
+    const row = document.createElement("label");
+    row.className = "layer-row";
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.dataset.layerId = layer.id;
+    box.checked = overlays.has(layer.id) && map.hasLayer(overlays.get(layer.id));
+    box.addEventListener("change", () => toggleLayer(layer, box.checked).catch((e) => setStatus(`Erreur : ${e.message}`, true)));
+    row.append(box, ` ${layer.name} `);
+    const meta = document.createElement("small");
+    meta.textContent = `(${KIND_LABELS[layer.kind] ?? layer.kind}, ${fmt.int.format(layer.features_in_csp)} objets)`;
+    row.append(meta);
+    return row;
+  }));
+  if (!layers.data.length) list.textContent = "Aucune couche importée pour cette CSP (formulaire ci-dessous ou psq import-layer).";
+  const qpv = Object.entries(layers.qpv_by_commune);
+  $("qpv-note").textContent = qpv.length
+    ? `QPV : contours non publiés, connus seulement au niveau communal — ${qpv.map(([c, names]) => `${c} : ${names.length}`).join(", ")}.`
+    : "";
+}
+
+// Upload a layer (POST /api/layers); on success it joins the toggles, shown at once.
+async function uploadLayer(event) {
+  event.preventDefault();
+  $("layer-error").textContent = "";
+  $("layer-result").replaceChildren();
+  const form = new FormData($("layer-form"));
+  for (const key of ["crs", "default_class"]) {
+    const v = String(form.get(key) ?? "").trim();
+    if (v) form.set(key, v); else form.delete(key);
+  }
+  $("layer-submit").disabled = true;
+  try {
+    const created = await postForm("/api/layers", form);
+    const layers = await getJSON(`/api/csp/${current.csp.id}/layers`);
+    renderLayers(layers);
+    const layer = layers.data.find((l) => l.id === created.id);
+    const lines = [`Couche « ${created.name} » importée (${KIND_LABELS[created.kind] ?? created.kind}, ${created.source_crs}) : ` +
+      `${fmt.int.format(created.feature_count)} objet(s), dont ${fmt.int.format(layer?.features_in_csp ?? 0)} dans la CSP.`];
+    if (!layer) lines.push("Aucun objet dans cette CSP : la couche n'apparaît pas dans sa liste.");
+    if (created.kind === "barriers") lines.push("La contiguïté des cellules n'en tiendra compte qu'une fois la grille reconstruite (psq grid build).");
+    lines.push(...created.warnings.map((w) => `Attention : ${w}`));
+    $("layer-result").replaceChildren(...lines.map((t) => Object.assign(document.createElement("p"), { textContent: t })));
+    $("layer-form").reset();
+    if (layer) {
+      $("layer-list").querySelector(`input[data-layer-id="${layer.id}"]`).checked = true;
+      await toggleLayer(layer, true);
+    }
+  } catch (e) {
+    $("layer-error").textContent = `Import refusé : ${e.message}`;
+  } finally {
+    $("layer-submit").disabled = false;
+  }
 }
 
 async function showCsp(csp) {
@@ -122,33 +243,20 @@ async function showCsp(csp) {
   map.fitBounds(outlineLayer.getBounds(), { padding: [20, 20] });
   overlays.forEach((l) => l.remove());
   overlays.clear();
-
-  const list = $("layer-list");
-  list.replaceChildren(...layers.data.map((layer) => {
-    const row = document.createElement("label");
-    row.className = "layer-row";
-    const box = document.createElement("input");
-    box.type = "checkbox";
-    box.dataset.layerId = layer.id;
-    box.addEventListener("change", () => toggleLayer(layer, box.checked).catch((e) => setStatus(`Erreur : ${e.message}`, true)));
-    row.append(box, ` ${layer.name} `);
-    const meta = document.createElement("small");
-    meta.textContent = `(${KIND_LABELS[layer.kind] ?? layer.kind}, ${fmt.int.format(layer.features_in_csp)} objets)`;
-    row.append(meta);
-    return row;
-  }));
-  if (!layers.data.length) list.textContent = "Aucune couche importée pour cette CSP (psq import-layer).";
-  const qpv = Object.entries(layers.qpv_by_commune);
-  $("qpv-note").textContent = qpv.length
-    ? `QPV : contours non publiés, connus seulement au niveau communal — ${qpv.map(([c, names]) => `${c} : ${names.length}`).join(", ")}.`
-    : "";
+  current = { csp, res: null };
+  renderLayers(layers);
 
   const select = $("res-select");
+  $("edges-toggle").disabled = !grids.count;
   if (!grids.count) {
     select.replaceChildren(new Option("aucune grille", ""));
     $("grid-summary").textContent = "Aucune grille : « psq grid build --csp … --res 9 ».";
     cellLayer?.remove();
+    cells = null;
+    cellLegend = "";
+    await showEdges(false);
     setStatus("");
+    document.body.dataset.ready = "true";
     return;
   }
   select.replaceChildren(...grids.data.map((g) => new Option(`Résolution ${g.resolution} — ${fmt.int.format(g.cell_count)} cellules`, g.resolution)));
@@ -166,6 +274,8 @@ async function showCsp(csp) {
 async function main() {
   try {
     $("attr-select").addEventListener("change", drawCells);
+    $("edges-toggle").addEventListener("change", (e) => showEdges(e.target.checked).catch((err) => setStatus(`Erreur : ${err.message}`, true)));
+    $("layer-form").addEventListener("submit", uploadLayer);
     const onError = (e) => setStatus(`Erreur : ${e.message}`, true);
     if (!(await bindCspSelect($("csp-select"), showCsp, onError))) {
       setStatus("Aucune circonscription importée.", true);

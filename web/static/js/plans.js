@@ -207,7 +207,7 @@ async function propose(event) {
     method: form.get("method"),
     resolution: Number(form.get("resolution")),
     seed: Number(form.get("seed")),
-    weights: Object.fromEntries(["population", "poor_households", "social_housing"].map((v) => [v, Number(form.get(v))])),
+    weights: Object.fromEntries(["population", "poor_households", "social_housing", "problems"].map((v) => [v, Number(form.get(v))])),
     seed_point_types: form.get("station_seeds") ? STATION_TYPES : [],
   };
   $("propose").disabled = true;
@@ -250,6 +250,7 @@ async function showCsp(chosen) {
   $("w-population").value = weights.population ?? 1;
   $("w-poor").value = weights.poor_households ?? 0;
   $("w-social").value = weights.social_housing ?? 0;
+  $("w-problems").value = weights.problems ?? 0;
   const hasPoints = layers.data.some((l) => l.kind === "points" && l.features_in_csp > 0);
   $("station-seeds").disabled = !hasPoints;
   $("station-seeds").checked = false;
