@@ -1,7 +1,8 @@
-"""Computed problem maps kept in memory: a hotspot analysis of 100 000 problems costs a
-few hundred milliseconds, serving it again costs nothing. An entry holds while the
-problem change log (migration 0009) has not moved, so any write to problems or their
-placements, by any process, invalidates every entry at its next read."""
+"""Computed problem maps and lists kept in memory: a hotspot analysis or the open problems
+of a sector cost tens to hundreds of milliseconds, serving them again costs nothing. An
+entry holds while the problem change log (migration 0009) has not moved, so any write to
+problems, their placements, steps, actions or evaluations, by any process, invalidates
+every entry at its next read."""
 
 from __future__ import annotations
 

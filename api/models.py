@@ -410,8 +410,8 @@ class ProblemPlace(Base):
 
 
 class ProblemChange(Base):
-    """One row per statement that wrote ``problem`` or ``problem_place`` (statement
-    triggers, migration 0009): ``max(id)`` versions the cached hotspot maps."""
+    """One row per statement that wrote a problem, its placement, steps, actions or
+    evaluations (statement triggers, migration 0009): ``max(id)`` versions what is cached."""
 
     __tablename__ = "problem_change"
 

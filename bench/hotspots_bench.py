@@ -123,6 +123,17 @@ def analysis(factory: sessionmaker[Session]) -> int:
         lambda: G_Local(y, weights, transform="B", star=1.0, permutations=999, seed=0), 1
     )
     print(f"  baseline: esda G_Local with 999 permutations (its default): {esda_ms:9.1f} ms")
+    with factory() as session:
+        csp = study_area(session=session, csp_id=1)
+        two_years = ProblemFilter.checked(None, None, default_days=731)
+        every = problem_points(session=session, area=csp, where=two_years)
+    lon, lat = every["lon"].to_numpy(), every["lat"].to_numpy()
+    analyse_area(lon, lat, csp.outline)
+    median, worst = timed(lambda: analyse_area(lon, lat, csp.outline), 5)
+    print(
+        f"the whole CSP, all {len(every):,} problems of two years:  median {median:7.1f} ms, "
+        f"max {worst:7.1f} ms"
+    )
     return int(area.gpo_id or 0)
 
 
@@ -183,7 +194,7 @@ def endpoints(url: str, gpo: int, requests: int) -> None:
             "heat (KDE bands)": f"/api/csp/1/heat?gpo={gpo}&{period}",
             "comparison (trends, PAI/PEI)": f"/api/csp/1/hotspots/comparison?gpo={gpo}",
             "monthly trend": f"/api/csp/1/trend?gpo={gpo}&{period}",
-            "open problems + actions": f"/api/csp/1/open-problems?gpo={gpo}",
+            "open problems + actions": f"/api/csp/1/open-problems?limit=100&gpo={gpo}",
         }
         print(f"\nendpoints, {requests} requests each, 4 concurrent clients (ab), loopback:")
         print(f"  {'endpoint':32} {'cold':>9} {'p50':>7} {'p95':>7} {'p99':>7}")

@@ -151,7 +151,7 @@ class ProblemFilter:
 
 def problem_revision(session: Session) -> int:
     """The position of the problem change log (migration 0009): changes with any write to
-    problems or their placements, visible at commit."""
+    problems, their placements, steps, actions or evaluations, visible at commit."""
     return int(session.scalar(select(func.coalesce(func.max(ProblemChange.id), 0))) or 0)
 
 

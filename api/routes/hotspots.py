@@ -3,10 +3,12 @@ heat (kernel density), comparison of two periods, monthly trend, open problems."
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.deps import DbId, MapCacheDep, SessionDep
@@ -122,7 +124,21 @@ def read_heat(
     return Response(maps.heat_json, media_type=GEOJSON)
 
 
-@router.get("/csp/{csp_id}/hotspots/comparison", responses=INVALID)
+def _cached_json(
+    session: Session, cache: MapCache[bytes], key: Hashable, compute: Callable[[], BaseModel]
+) -> Response:
+    """``compute()``'s JSON, cached until problems change."""
+    body = cache.get_or_compute(
+        key, problem_revision(session), lambda: compute().model_dump_json().encode()
+    )
+    return Response(body, media_type="application/json")
+
+
+@router.get(
+    "/csp/{csp_id}/hotspots/comparison",
+    response_model=HotspotComparisonPublic,
+    responses=INVALID,
+)
 def read_comparison(
     csp_id: DbId,
     session: SessionDep,
@@ -135,10 +151,10 @@ def read_comparison(
     category: CategoryParam = None,
     status: StatusParam = None,
     res: ResParam = DEFAULT_H3_RES,
-) -> HotspotComparisonPublic:
+) -> Response:
     """Hot spots that are new, intensifying, persistent or diminishing from the first
     period to the second, and the PAI / PEI of the first period's hot spots against the
-    second period's problems."""
+    second period's problems; cached until problems change."""
     date_to = date_to or date.today()
     after = ProblemFilter.checked(date_from, date_to, category, status, default_days=90)
     before_to = before_to or after.since - timedelta(days=1)
@@ -147,35 +163,51 @@ def read_comparison(
         before_from or before_to - timedelta(days=length), before_to, category, status
     )
     area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
-    maps_before = _maps(session, cache, area, before, res, None)
-    maps_after = _maps(session, cache, area, after, res, None)
-    features, prediction = comparison(maps_before, maps_after)
-    return HotspotComparisonPublic.model_validate(
-        {
-            "features": features,
-            "before": maps_before.meta,
-            "after": maps_after.meta,
-            "prediction": prediction,
-        }
+
+    def compute() -> HotspotComparisonPublic:
+        maps_before = _maps(session, cache, area, before, res, None)
+        maps_after = _maps(session, cache, area, after, res, None)
+        features, prediction = comparison(maps_before, maps_after)
+        return HotspotComparisonPublic.model_validate(
+            {
+                "features": features,
+                "before": maps_before.meta,
+                "after": maps_after.meta,
+                "prediction": prediction,
+            }
+        )
+
+    return _cached_json(session, cache, ("comparison", area.key, before, after, res), compute)
+
+
+@router.get("/csp/{csp_id}/trend", response_model=MonthlyTrendPublic, responses=INVALID)
+def read_trend(
+    csp_id: DbId, session: SessionDep, cache: MapCacheDep, where: FilterDep, gpo: GpoParam = None
+) -> Response:
+    """Problems reported each month of the period, by category."""
+    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
+    return _cached_json(
+        session,
+        cache,
+        ("trend", area.key, where),
+        lambda: monthly_trend(session=session, area=area, where=where),
     )
 
 
-@router.get("/csp/{csp_id}/trend", responses=INVALID)
-def read_trend(
-    csp_id: DbId, session: SessionDep, where: FilterDep, gpo: GpoParam = None
-) -> MonthlyTrendPublic:
-    """Problems reported each month of the period, by category."""
-    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
-    return monthly_trend(session=session, area=area, where=where)
-
-
-@router.get("/csp/{csp_id}/open-problems", responses=INVALID)
+@router.get("/csp/{csp_id}/open-problems", response_model=OpenProblemsPublic, responses=INVALID)
 def read_open_problems(
     csp_id: DbId,
     session: SessionDep,
+    cache: MapCacheDep,
     gpo: GpoParam = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-) -> OpenProblemsPublic:
-    """Open problems of the area, highest priority and oldest first, with their actions."""
+) -> Response:
+    """Open problems of the area, highest priority and oldest first, with their actions
+    (``count`` is all of them, ``data`` the first ``limit``)."""
     area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
-    return open_problems(session=session, area=area, limit=limit)
+    return _cached_json(
+        session,
+        cache,
+        ("open", area.key, limit),
+        lambda: open_problems(session=session, area=area, limit=limit),
+    )

@@ -1,6 +1,7 @@
-"""A change log of problems and their placements, so computed maps can be cached.
+"""A change log of problems, their placements, steps, actions and evaluations, so that
+computed maps and lists can be cached.
 
-Every statement that writes ``problem`` or ``problem_place`` adds one row to
+Every statement that writes one of :data:`TABLES` adds one row to
 ``problem_change`` (statement triggers: a million-row import adds one row). A reader keys
 its cache on ``max(id)``: the row becomes visible with the data it announces, at commit,
 and concurrent writers never wait on each other (inserts, not updates of a counter).
@@ -19,6 +20,7 @@ branch_labels = None
 depends_on = None
 
 EVENTS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
+TABLES = ("problem", "problem_place", "problem_event", "action", "evaluation")
 
 
 def upgrade() -> None:
@@ -31,7 +33,7 @@ def upgrade() -> None:
         "CREATE FUNCTION problem_changed() RETURNS trigger LANGUAGE plpgsql AS $$ "
         "BEGIN INSERT INTO problem_change DEFAULT VALUES; RETURN NULL; END $$"
     )
-    for table in ("problem", "problem_place"):
+    for table in TABLES:
         op.execute(
             f"CREATE TRIGGER {table}_changed AFTER {' OR '.join(EVENTS)} ON {table} "
             "FOR EACH STATEMENT EXECUTE FUNCTION problem_changed()"
@@ -39,7 +41,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("problem", "problem_place"):
+    for table in TABLES:
         op.execute(f"DROP TRIGGER {table}_changed ON {table}")
     op.execute("DROP FUNCTION problem_changed()")
     op.drop_table("problem_change")

@@ -314,7 +314,7 @@ async function refresh() {
     getJSON(`${base}/heat?${params}`),
     getJSON(`${base}/problems?${problemParams}`),
     getJSON(`${base}/trend?${params}`),
-    getJSON(`${base}/open-problems${gpo ? `?gpo=${gpo.id}` : ""}`),
+    getJSON(`${base}/open-problems?limit=100${gpo ? `&gpo=${gpo.id}` : ""}`),
     getJSON(`${base}/hotspots/comparison?${comparisonParams}`),
   ]);
   const focus = drawSectors(gpo);
