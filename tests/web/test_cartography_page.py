@@ -71,6 +71,11 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     page.wait_for_selector("body[data-ready='1']")
     assert page.locator("path.sector-faded").count() == 0
     assert page.locator("#pack-pdf").is_hidden()  # a meeting pack is a GPO's
+    # A marker's popup links to the problem's record on the problems page.
+    first = page.request.get(f"{live_demo}/api/csp/1/open-problems?limit=1").json()["data"][0]
+    page.goto(f"{live_demo}/problematiques?csp=1&problem={first['id']}")
+    page.wait_for_selector(f"body[data-detail='{first['id']}']", timeout=15_000)
+    assert first["title"] in page.locator("#detail-title").inner_text()
 
     assert hosts == {urlsplit(live_demo).netloc}, hosts  # nothing from outside
     assert not failed and not errors, (failed, errors)

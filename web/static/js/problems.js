@@ -228,6 +228,9 @@ async function showCsp(chosen) {
   $("action-partner").replaceChildren(new Option("—", ""), ...partners.data.map((p) => new Option(p.organisation, p.id)));
   await loadProblems();
   setStatus("");
+  // ?problem=ID (a link from the cartography page): open that problem's record.
+  const asked = Number(new URLSearchParams(location.search).get("problem"));
+  if (asked) await showDetail(asked);
   document.body.dataset.ready = "true";
 }
 
