@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
@@ -14,6 +15,7 @@ from api.editors import EditorCache
 from api.errors import invalid_query_parameter
 from api.jobs import JobRunner
 from api.map_cache import MapCache
+from api.repositories.hotspots import ProblemFilter
 from api.schemas import BBox
 
 
@@ -62,6 +64,23 @@ DbId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Identifier")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+CategoryParam = Annotated[list[str] | None, Query(description="Category codes (default: all)")]
+StatusParam = Annotated[list[str] | None, Query(description="Status codes (default: all)")]
+
+
+def problem_filter(
+    date_from: Annotated[date | None, Query(alias="from", description="Default: 1 year")] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="Default: today")] = None,
+    category: CategoryParam = None,
+    status: StatusParam = None,
+) -> ProblemFilter:
+    """Problems reported in the period (both days included) of the given codes."""
+    return ProblemFilter.checked(date_from, date_to, category, status)
+
+
+ProblemFilterDep = Annotated[ProblemFilter, Depends(problem_filter)]
 
 
 def parse_bbox(

@@ -1,8 +1,8 @@
 """Computed problem maps and lists kept in memory: a hotspot analysis or the open problems
 of a sector cost tens to hundreds of milliseconds, serving them again costs nothing. An
-entry holds while the problem change log (migration 0009) has not moved, so any write to
-problems, their placements, steps, actions or evaluations, by any process, invalidates
-every entry at its next read."""
+entry holds while the problems' revision (migration 0009) has not moved, so any committed
+write to problems, their placements, steps, actions, evaluations, GPOs or partners, by any
+process, invalidates every entry at its next read."""
 
 from __future__ import annotations
 
@@ -16,25 +16,44 @@ T = TypeVar("T")
 
 class MapCache(Generic[T]):
     """At most ``size`` values, least recently used out first, each valid for the
-    revision it was computed at."""
+    revision it was computed at. Concurrent requests for the same missing entry compute
+    it once: the others wait for it (a page asks for several answers of one analysis at
+    the same time)."""
 
     def __init__(self, size: int = 64) -> None:
         self._size = size
         self._items: OrderedDict[Hashable, tuple[int, T]] = OrderedDict()
         self._lock = threading.Lock()
+        self._computing: dict[tuple[Hashable, int], threading.Lock] = {}
 
-    def get_or_compute(self, key: Hashable, revision: int, compute: Callable[[], T]) -> T:
+    def _get(self, key: Hashable, revision: int) -> tuple[bool, T | None]:
         with self._lock:
             item = self._items.get(key)
             if item is not None and item[0] == revision:
                 self._items.move_to_end(key)
-                return item[1]
-        value = compute()  # outside the lock: other maps are served meanwhile
+                return True, item[1]
+        return False, None
+
+    def get_or_compute(self, key: Hashable, revision: int, compute: Callable[[], T]) -> T:
+        found, value = self._get(key, revision)
+        if found:
+            return value  # type: ignore[return-value]
         with self._lock:
-            self._items[key] = (revision, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            computing = self._computing.setdefault((key, revision), threading.Lock())
+        with computing:  # one computation per key and revision; the others wait here
+            found, value = self._get(key, revision)
+            if found:
+                return value  # type: ignore[return-value]
+            try:
+                value = compute()
+                with self._lock:
+                    self._items[key] = (revision, value)
+                    self._items.move_to_end(key)
+                    while len(self._items) > self._size:
+                        self._items.popitem(last=False)
+            finally:
+                with self._lock:
+                    self._computing.pop((key, revision), None)
         return value
 
     def __len__(self) -> int:

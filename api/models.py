@@ -20,6 +20,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     UniqueConstraint,
@@ -409,14 +410,23 @@ class ProblemPlace(Base):
     __table_args__ = (Index("ix_problem_place_csp_sector", "csp_id", "sector"),)
 
 
+class ProblemRevision(Base):
+    """One row: ``n`` rises with every committed transaction that wrote problems, their
+    placements, steps, actions, evaluations, GPOs or partners (migration 0009); what is
+    cached about problems is keyed on it."""
+
+    __tablename__ = "problem_revision"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
 class ProblemChange(Base):
-    """One row per statement that wrote a problem, its placement, steps, actions or
-    evaluations (statement triggers, migration 0009): ``max(id)`` versions what is cached."""
+    """A write not yet committed (a row per statement, deleted at commit; migration 0009)."""
 
     __tablename__ = "problem_change"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class ProblemEvent(Base):

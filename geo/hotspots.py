@@ -12,8 +12,8 @@ Kernel density (:func:`kde`)
     convolved with the kernel sampled on the same grid and scaled so that its samples sum
     to one. Hence the surface's mass (Σ density x cell area) equals the number of
     problems exactly, and a point's position is rounded to its cell's centre (cell side
-    ``h / 5`` by default, so at most a tenth of the bandwidth off). Density is in problems
-    per km².
+    ``h / 5`` by default, between 10 and 250 m: a point moves by at most half a cell along
+    each axis, 0.14 h). Density is in problems per km².
 
 Bandwidth (:func:`silverman_bandwidth`)
     The spatial variant of Silverman's rule of thumb, robust to outliers:
@@ -32,10 +32,11 @@ Hot and cold spots (:func:`getis_ord`)
     spot, 0 otherwise.
 
 Period comparison (:func:`compare_periods`)
-    A cell is *hot* when Gi* finds a hot spot at 90 % or more. Rates are counts per day of
-    each period, so periods of unequal length compare. Classes: *new* (hot now, not
-    before), *intensifying* (hot in both, rate up by at least 25 %), *diminishing* (hot
-    before, and now not hot or its rate down by at least 25 %), *persistent* (hot in both
+    A cell is *hot* when Gi* finds a hot spot at 90 % or more. Rates are the problems per
+    day of the cell and its six neighbours (the neighbourhood Gi* judged), so periods of
+    unequal length compare. Classes: *new* (hot now, not before), *intensifying* (hot in
+    both, rate multiplied by 1.25 or more), *diminishing* (hot before, and now not hot or
+    its rate divided by 1.25 or more, i.e. down by 20 %), *persistent* (hot in both
     otherwise).
 
 Prediction indices (:func:`prediction_indices`)
@@ -70,6 +71,7 @@ MIN_BANDWIDTH_M = 50.0
 CELL_PER_BANDWIDTH = 5  # kernel grid cells per bandwidth (cell side h / 5)
 MIN_KDE_CELL_M, MAX_KDE_CELL_M = 10.0, 250.0
 DEFAULT_H3_RES = 9
+MAX_STUDY_CELLS = 100_000  # Gi* over more cells than this is refused (choose a coarser res)
 CONFIDENCE_LEVELS = ((3, 0.01), (2, 0.05), (1, 0.10))  # level, false-discovery rate
 LEVEL_LABELS: Mapping[int, str] = {
     3: "Point chaud (99 %)",
@@ -136,31 +138,18 @@ class DensitySurface:
         """Σ density x cell area: the number (or total weight) of problems."""
         return float(self.density.sum() * (self.cell_size / 1000) ** 2)
 
-    def to_frame(self, *, min_share: float = 0.01) -> gpd.GeoDataFrame:
-        """The grid cells whose density is at least ``min_share`` of the peak, as squares
-        in WGS84 with their ``density`` (problems per km²) and ``share`` of the peak."""
-        peak = float(self.density.max()) if self.density.size else 0.0
-        if peak <= 0:
-            return gpd.GeoDataFrame({"density": [], "share": []}, geometry=[], crs=WGS84)
-        rows, cols = np.nonzero(self.density >= peak * min_share)
-        x = self.x0 + cols * self.cell_size
-        y = self.y0 + rows * self.cell_size
-        squares = shapely.box(x, y, x + self.cell_size, y + self.cell_size)
-        density = self.density[rows, cols]
-        frame = gpd.GeoDataFrame(
-            {"density": density, "share": density / peak}, geometry=squares, crs=self.crs
-        )
-        return frame.to_crs(WGS84)
-
     def bands(self, *, classes: int = 6, min_share: float = 0.05) -> gpd.GeoDataFrame:
         """The surface in ``classes`` bands of equal width between ``min_share`` of the
         peak and the peak (the usual heat-map ramp), as rectangles in WGS84: the runs of
         grid cells of one band along each grid row (far fewer than cells, and valid and
-        non-overlapping by construction), with ``share`` (the band's lower bound, as a
-        fraction of the peak) and ``density`` (the same, in problems per km²)."""
+        non-overlapping by construction), with ``band`` (0 for the faintest), ``share``
+        (the band's lower bound, as a fraction of the peak) and ``density`` (the same, in
+        problems per km²)."""
         peak = float(self.density.max()) if self.density.size else 0.0
         if peak <= 0:
-            return gpd.GeoDataFrame({"share": [], "density": []}, geometry=[], crs=WGS84)
+            return gpd.GeoDataFrame(
+                {"band": [], "share": [], "density": []}, geometry=[], crs=WGS84
+            )
         edges = np.linspace(min_share, 1.0, classes + 1)
         band = np.digitize(self.density / peak, edges[1:-1])  # 0 … classes - 1
         band[self.density < peak * min_share] = -1
@@ -173,9 +162,12 @@ class DensitySurface:
         x = self.x0 + (starts % width) * self.cell_size
         y = self.y0 + (starts // width) * self.cell_size
         runs = shapely.box(x, y, x + lengths * self.cell_size, y + self.cell_size)
-        share = edges[flat[starts]]
+        band_of_run = flat[starts]
+        share = edges[band_of_run]
         frame = gpd.GeoDataFrame(
-            {"share": share, "density": share * peak}, geometry=runs, crs=self.crs
+            {"band": band_of_run, "share": share, "density": share * peak},
+            geometry=runs,
+            crs=self.crs,
         )
         return frame.to_crs(WGS84)
 
@@ -199,9 +191,9 @@ def kde(
     h = silverman_bandwidth(xy) if bandwidth is None else float(bandwidth)
     if not math.isfinite(h) or h <= 0:
         raise InvalidInputError(f"bandwidth must be a positive number of metres, got {bandwidth}")
+    if cell_size is not None and not cell_size > 0:
+        raise InvalidInputError(f"cell_size must be a positive number of metres, got {cell_size}")
     size = cell_size or min(max(h / CELL_PER_BANDWIDTH, MIN_KDE_CELL_M), MAX_KDE_CELL_M)
-    if size <= 0:
-        raise InvalidInputError(f"cell_size must be positive, got {cell_size}")
     reach = math.ceil(h / size)
     x0 = math.floor(xy[:, 0].min() / size) * size - reach * size
     y0 = math.floor(xy[:, 1].min() / size) * size - reach * size
@@ -231,8 +223,21 @@ def study_cells(area: shapely.Geometry, res: int = DEFAULT_H3_RES) -> list[str]:
     """Every H3 cell of resolution ``res`` that overlaps ``area`` (WGS84), sorted."""
     if not 0 <= res <= 15:
         raise InvalidInputError(f"H3 resolution must be between 0 and 15, got {res}")
+    if area.is_empty:
+        raise InvalidInputError("the study area is empty")
+    expected = h3.cell_area(h3.latlng_to_cell(area.centroid.y, area.centroid.x, res), "km^2")
+    if area_km2(area) / expected > MAX_STUDY_CELLS:
+        raise InvalidInputError(
+            f"res: resolution {res} would cut the area into more than {MAX_STUDY_CELLS} cells; "
+            "choose a coarser one"
+        )
     shape = h3.geo_to_h3shape(area)
     return sorted(h3.h3shape_to_cells_experimental(shape, res, contain="overlap"))
+
+
+def area_km2(area: shapely.Geometry) -> float:
+    """The area in km² of a WGS84 geometry, in its projected CRS."""
+    return float(gpd.GeoSeries([area], crs=WGS84).to_crs(metric_crs_of(area)).area.iloc[0]) / 1e6
 
 
 def h3_counts(
@@ -280,6 +285,14 @@ def getis_ord(counts: pd.Series) -> pd.DataFrame:
     return frame
 
 
+def _neighbourhood_sums(counts: pd.Series) -> pd.Series:
+    known = counts.to_dict()
+    return pd.Series(
+        [sum(known.get(n, 0) for n in h3.grid_disk(c, 1)) for c in counts.index],
+        index=counts.index,
+    )
+
+
 def compare_periods(
     before: pd.DataFrame, after: pd.DataFrame, *, days_before: int, days_after: int
 ) -> pd.Series:
@@ -290,15 +303,18 @@ def compare_periods(
         raise InvalidInputError("both periods must last at least one day")
     hot_before = before["level"].reindex(after.index, fill_value=0) > 0
     hot_after = after["level"] > 0
-    rate_before = before["count"].reindex(after.index, fill_value=0) / days_before
-    rate_after = after["count"] / days_after
+    counts_before = before["count"].reindex(after.index, fill_value=0)
+    rate_before = _neighbourhood_sums(counts_before) / days_before
+    rate_after = _neighbourhood_sums(after["count"]) / days_after
     trend = pd.Series(pd.NA, index=after.index, dtype=object, name="trend")
     both = hot_before & hot_after
+    up = (rate_after >= rate_before * TREND_CHANGE) & (rate_after > 0)
+    down = (rate_after * TREND_CHANGE <= rate_before) & (rate_before > 0)
     trend[hot_after & ~hot_before] = "new"
     trend[both] = "persistent"
-    trend[both & (rate_after >= rate_before * TREND_CHANGE)] = "intensifying"
+    trend[both & up] = "intensifying"
     trend[hot_before & ~hot_after] = "diminishing"
-    trend[both & (rate_after * TREND_CHANGE <= rate_before)] = "diminishing"
+    trend[both & down] = "diminishing"
     return trend.dropna()
 
 

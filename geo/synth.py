@@ -387,5 +387,6 @@ def meetings(
         if rng.random() >= 1 / 8:
             guests = rng.choice(MEETING_GUESTS, size=int(rng.integers(2, 5)), replace=False)
             held.append((day, [*MEETING_ATTENDEES, *(str(g) for g in guests)]))
-        day += timedelta(days=cadence_days + int(rng.integers(-3, 4)))
+        jitter = int(rng.integers(-3, 4))
+        day += timedelta(days=max(1, cadence_days + jitter))
     return held

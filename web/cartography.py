@@ -12,27 +12,28 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 import shapely.geometry
-from markupsafe import Markup
-from sqlalchemy import select
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
-from api.models import Problem, ProblemPlace
 from api.repositories.gpos import get_gpo
 from api.repositories.hotspots import (
     AreaMaps,
+    PackProblem,
     ProblemFilter,
     StudyArea,
     area_maps,
     comparison,
+    open_problem_points,
     open_problems,
     problem_points,
     problem_revision,
+    problems_since,
     study_area,
 )
 from api.repositories.plans import plan_sector_layer
 from api.repositories.problems import adopted_plan_id
 from api.schemas import GpoPublic, OpenProblemPublic, PredictionPublic
-from geo.hotspots import DEFAULT_H3_RES, LEVEL_LABELS, TRENDS, cells_frame
+from geo.hotspots import DEFAULT_H3_RES, LEVEL_LABELS, TRENDS, cells_frame, metric_crs_of
 from geo.problems import CATEGORIES
 from web.folium_maps import import_folium, render_map
 from web.palette import CATEGORY_COLOURS, HEAT_COLOURS, HOTSPOT_COLOURS, TREND_COLOURS
@@ -48,43 +49,6 @@ def french_date(d: date) -> str:
 
 
 @dataclass(frozen=True)
-class PackProblem:
-    title: str
-    category: str
-    category_label: str
-    on: date
-    synthetic: bool
-
-
-def _problems_since(
-    session: Session, area: StudyArea, since: date, *, resolved: bool
-) -> list[PackProblem]:
-    """Problems reported after ``since`` (or resolved after it) in the area."""
-    stmt = (
-        select(Problem)
-        .join(ProblemPlace, ProblemPlace.problem_id == Problem.id)
-        .where(Problem.csp_id == area.csp_id)
-    )
-    if area.sectors is not None:
-        stmt = stmt.where(ProblemPlace.sector.in_(area.sectors))
-    if resolved:
-        stmt = stmt.where(Problem.status == "resolu", Problem.status_on > since)
-        stmt = stmt.order_by(Problem.status_on.desc())
-    else:
-        stmt = stmt.where(Problem.reported_on > since).order_by(Problem.reported_on.desc())
-    return [
-        PackProblem(
-            title=p.title,
-            category=p.category,
-            category_label=CATEGORIES.get(p.category, p.category),
-            on=p.status_on if resolved else p.reported_on,
-            synthetic=p.synthetic,
-        )
-        for p in session.scalars(stmt)
-    ]
-
-
-@dataclass(frozen=True)
 class MeetingPack:
     gpo: GpoPublic
     area: StudyArea
@@ -96,22 +60,27 @@ class MeetingPack:
     prediction: PredictionPublic
     opened: list[PackProblem]
     resolved: list[PackProblem]
+    crs_name: str
+    categories_on_map: list[tuple[str, str]]
     open_list: list[OpenProblemPublic]
     open_count: int
     svg: Markup
     synthetic: bool
 
 
-def _pack_map(session: Session, area: StudyArea, recent: AreaMaps, trend: list[Any]) -> Markup:
+def _pack_map(
+    session: Session, area: StudyArea, recent: AreaMaps, trend: list[Any]
+) -> tuple[Markup, list[tuple[str, str]]]:
     """The GPO's sectors (neighbours faded), the recent Gi* hot spots, the cells whose hot
-    spot is new or intensifying, and the open problems."""
+    spot is new or intensifying, and every open problem; with the categories drawn (label,
+    colour)."""
     plan_id = adopted_plan_id(session, area.csp_id)
     assert plan_id is not None  # a GPO's study area exists only in an adopted plan
     _, sectors = plan_sector_layer(session=session, plan_id=plan_id)
     mine = sectors["sector"].isin(area.sectors or [])
     faded = sectors[~mine].assign(label=sectors["name"])[["label", "geometry"]]
     outline = sectors[mine].assign(label=sectors["name"])[["label", "geometry"]]
-    cells = recent.analysis.cells
+    cells = recent.cells
     hot = cells[cells["level"] != 0]
     hot_cells = cells_frame(hot.assign(fill=[HOTSPOT_COLOURS[int(v)] for v in hot["level"]]))
     changed = [f for f in trend if f["properties"]["trend"] in ("new", "intensifying")]
@@ -120,19 +89,13 @@ def _pack_map(session: Session, area: StudyArea, recent: AreaMaps, trend: list[A
         geometry=[shapely.geometry.shape(f["geometry"]) for f in changed],
         crs=4326,
     )
-    points = problem_points(
-        session=session,
-        area=area,
-        where=ProblemFilter.checked(
-            None, None, statuses=["signale", "analyse", "actions_en_cours", "evalue"]
-        ),
-    )
+    points = open_problem_points(session=session, area=area)
     open_points = gpd.GeoDataFrame(
         {"fill": [CATEGORY_COLOURS.get(c, "#777") for c in points["category"]]},
         geometry=gpd.points_from_xy(points["lon"], points["lat"]),
         crs=4326,
     )
-    return map_svg(
+    svg = map_svg(
         [
             SvgLayer(faded, {"fill": "#e9ecef", "stroke": "#adb5bd", "stroke_width": "0.8"}),
             SvgLayer(hot_cells, {"fill_opacity": "0.75", "stroke": "#fff", "stroke_width": "0.3"}),
@@ -145,6 +108,8 @@ def _pack_map(session: Session, area: StudyArea, recent: AreaMaps, trend: list[A
         height=520,
         label=f"Carte du {area.name}",
     )
+    drawn = sorted(set(points["category"]))
+    return svg, [(CATEGORIES.get(c, c), CATEGORY_COLOURS.get(c, "#777")) for c in drawn]
 
 
 def meeting_pack(session: Session, gpo_id: int, today: date | None = None) -> MeetingPack:
@@ -155,7 +120,7 @@ def meeting_pack(session: Session, gpo_id: int, today: date | None = None) -> Me
     area = study_area(session=session, csp_id=gpo.csp_id, gpo_id=gpo_id)
     last = gpo.last_meeting_on
     since = last or today - timedelta(days=gpo.cadence_days)
-    revision = problem_revision(session)
+    revision = problem_revision(session=session)
     recent_filter = ProblemFilter.checked(today - timedelta(days=RECENT_DAYS - 1), today)
     earlier_filter = ProblemFilter.checked(
         today - timedelta(days=2 * RECENT_DAYS - 1), today - timedelta(days=RECENT_DAYS)
@@ -176,8 +141,9 @@ def meeting_pack(session: Session, gpo_id: int, today: date | None = None) -> Me
     for f in trend:
         counts[f["properties"]["trend"]] += 1
     listing = open_problems(session=session, area=area, limit=PACK_OPEN_PROBLEMS)
-    opened = _problems_since(session, area, since, resolved=False)
-    resolved = _problems_since(session, area, since, resolved=True)
+    opened = problems_since(session=session, area=area, since=since, resolved=False)
+    resolved = problems_since(session=session, area=area, since=since, resolved=True)
+    svg, categories_on_map = _pack_map(session, area, maps["recent"], trend)
     return MeetingPack(
         gpo=gpo,
         area=area,
@@ -191,7 +157,9 @@ def meeting_pack(session: Session, gpo_id: int, today: date | None = None) -> Me
         resolved=resolved,
         open_list=listing.data,
         open_count=listing.count,
-        svg=_pack_map(session, area, maps["recent"], trend),
+        svg=svg,
+        crs_name=metric_crs_of(area.outline).name,
+        categories_on_map=categories_on_map,
         synthetic=maps["recent"].meta.synthetic_problems > 0
         or any(p.synthetic for p in [*opened, *resolved])
         or any(p.synthetic for p in listing.data),
@@ -213,9 +181,6 @@ def pack_context(pack: MeetingPack) -> dict[str, Any]:
             (CATEGORIES.get(code, code), CATEGORY_COLOURS.get(code, "#777"), int(n))
             for code, n in by_category.items()
         ],
-        "categories_on_map": sorted(
-            {(p.category_label, CATEGORY_COLOURS.get(p.category, "#777")) for p in pack.open_list}
-        ),
     }
 
 
@@ -234,13 +199,13 @@ def folium_problem_map(
         where=where,
         res=DEFAULT_H3_RES,
         bandwidth=None,
-        revision=problem_revision(session),
+        revision=problem_revision(session=session),
     )
     minx, miny, maxx, maxy = area.outline.bounds
     m = folium.Map(tiles=None, maxZoom=18, control_scale=True)
     title = (
         f"<div style='position:fixed;top:8px;left:50px;z-index:1000;background:#fff;"
-        f"padding:4px 10px;border-radius:4px;font:14px sans-serif'><b>{area.name}</b> — "
+        f"padding:4px 10px;border-radius:4px;font:14px sans-serif'><b>{escape(area.name)}</b> — "
         f"problématiques du {french_date(where.since)} au {french_date(where.until)}"
         + (" — <b>données fictives</b> (démonstration)" if maps.meta.synthetic_problems else "")
         + "</div>"
@@ -252,13 +217,12 @@ def folium_problem_map(
         style_function=lambda _: {"color": "#1d3557", "weight": 3, "fill": False},
     ).add_to(m)
     heat = json.loads(maps.heat_json)
-    shares = sorted({f["properties"]["share"] for f in heat["features"]})
     folium.GeoJson(
         heat,
         name="Chaleur (densité de noyau)",
         style_function=lambda f: {
             "stroke": False,
-            "fillColor": HEAT_COLOURS[shares.index(f["properties"]["share"])],
+            "fillColor": HEAT_COLOURS[f["properties"]["band"]],
             "fillOpacity": 0.6,
         },
     ).add_to(m)
@@ -291,7 +255,8 @@ def folium_problem_map(
             fill=True,
             fill_color=CATEGORY_COLOURS.get(row.category, "#777"),
             fill_opacity=0.95,
-            tooltip=f"{label} — {row.reported_on}" + (" (fictive)" if row.synthetic else ""),
+            tooltip=f"{label} — signalée le {french_date(date.fromisoformat(str(row.reported_on)))}"
+            + (" (fictive)" if row.synthetic else ""),
         ).add_to(cluster)
     levels = [-3, -2, -1, 1, 2, 3]
     StepColormap(

@@ -7,19 +7,17 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import geopandas as gpd
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from api.deps import DbId, SessionDep
+from api.deps import DbId, ProblemFilterDep, SessionDep
 from api.repositories.communes import list_communes
 from api.repositories.csp import get_csp
-from api.repositories.hotspots import ProblemFilter
 from api.repositories.plans import get_plan, plan_sector_layer
-from api.routes.hotspots import problem_filter
 from geo.metrics import french_number, french_percent
 from web.cartography import folium_problem_map, meeting_pack, pack_context
 from web.palette import (
@@ -84,7 +82,7 @@ def cartography(request: Request) -> HTMLResponse:
 def cartography_folium(
     csp: Annotated[int, Query(ge=1, le=2**31 - 1)],
     session: SessionDep,
-    where: Annotated[ProblemFilter, Depends(problem_filter)],
+    where: ProblemFilterDep,
     gpo: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
     """The area's problem map as a self-contained folium page (served assets only)."""

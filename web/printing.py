@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from markupsafe import Markup, escape
 
-from geo.crs import LAMBERT93
+from geo.crs import metric_crs
 from geo.errors import UnavailableError
 
 CHROMIUM_ARGS = [
@@ -82,10 +82,11 @@ def map_svg(
     height: float = 640,
     label: str = "Carte",
 ) -> Markup:
-    """The layers, bottom first, in Lambert-93, framed on ``extent`` (WGS84) in ``width``
-    by ``height`` pixels, with a scale bar."""
-    frame_l93 = gpd.GeoSeries([extent], crs=4326).to_crs(LAMBERT93)
-    x0, y0, x1, y1 = frame_l93.total_bounds
+    """The layers, bottom first, framed on ``extent`` (WGS84) in ``width`` by ``height``
+    pixels, with a scale bar, in the territory's projected CRS (:func:`geo.crs.metric_crs`:
+    Lambert-93 in metropolitan France, the UTM zone overseas)."""
+    crs = metric_crs(gpd.GeoDataFrame(geometry=[extent], crs=4326))
+    x0, y0, x1, y1 = gpd.GeoSeries([extent], crs=4326).to_crs(crs).total_bounds
     margin = 0.03 * max(x1 - x0, y1 - y0)
     x0, y0, x1, y1 = x0 - margin, y0 - margin, x1 + margin, y1 + margin
     scale = min(width / (x1 - x0), height / (y1 - y0))
@@ -98,7 +99,7 @@ def map_svg(
     ]
     labels: list[str] = []
     for layer in layers:
-        frame = layer.frame.to_crs(LAMBERT93)
+        frame = layer.frame.to_crs(crs)
         records = frame.drop(columns="geometry").to_dict("records")
         for row, geom in zip(records, frame.geometry, strict=True):
             if geom is None or geom.is_empty:

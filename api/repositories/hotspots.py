@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from api.db import read_query
-from api.models import Action, Csp, Gpo, Partner, PlanSector, Problem, ProblemChange, ProblemPlace
+from api.models import Action, Csp, Gpo, Partner, PlanSector, Problem, ProblemPlace, ProblemRevision
 from api.repositories.csp import require_csp
 from api.repositories.problems import action_public, adopted_plan_id
 from api.schemas import (
@@ -32,7 +32,6 @@ from geo.errors import InvalidInputError, NotFoundError
 from geo.hotspots import (
     LEVEL_LABELS,
     TRENDS,
-    AreaHotspots,
     analyse_area,
     cells_frame,
     compare_periods,
@@ -79,15 +78,21 @@ def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> S
     plan_id = adopted_plan_id(session, csp_id)
     if plan_id is None or not sectors:
         raise InvalidInputError(f"gpo: GPO {gpo_id} has no sector in an adopted plan")
-    wkbs = session.scalars(
-        select(func.ST_AsBinary(PlanSector.geom)).where(
+    rows = session.execute(
+        select(PlanSector.sector, func.ST_AsBinary(PlanSector.geom)).where(
             PlanSector.plan_id == plan_id, PlanSector.sector.in_(sectors)
         )
     ).all()
+    missing = sorted(set(sectors) - {int(s) for s, _ in rows})
+    if missing:
+        raise InvalidInputError(
+            f"gpo: GPO {gpo_id} spans sectors that the adopted plan does not have: "
+            f"{', '.join(str(m) for m in missing)}; update its sectors"
+        )
     return StudyArea(
         csp_id=csp_id,
         name=gpo.name,
-        outline=shapely.union_all([shapely.from_wkb(w) for w in wkbs]),
+        outline=shapely.union_all([shapely.from_wkb(w) for _, w in rows]),
         gpo_id=gpo_id,
         sectors=tuple(sorted(int(s) for s in sectors)),
     )
@@ -112,15 +117,19 @@ class ProblemFilter:
         statuses: list[str] | None = None,
         *,
         default_days: int = 365,
+        names: tuple[str, str] = ("from", "to"),
     ) -> ProblemFilter:
-        """A filter with its codes and period checked (422 naming the bad value); the
-        period defaults to the ``default_days`` up to today."""
+        """A filter with its codes and period checked (422 naming the bad value and its
+        parameter, ``names``); the period defaults to the ``default_days`` up to today."""
         until = until or date.today()
-        since = since or until - timedelta(days=default_days - 1)
+        if since is None:
+            since = _days_before(until, default_days - 1, names[1])
         if since > until:
-            raise InvalidInputError(f"from: {since} is after to: {until}")
+            raise InvalidInputError(f"{names[0]}: {since} is after {names[1]}: {until}")
         if period_days(since, until) > MAX_PERIOD_DAYS:
-            raise InvalidInputError(f"from: the period may last at most {MAX_PERIOD_DAYS} days")
+            raise InvalidInputError(
+                f"{names[0]}: the period may last at most {MAX_PERIOD_DAYS} days"
+            )
         return cls(
             since=since,
             until=until,
@@ -129,9 +138,6 @@ class ProblemFilter:
             ),
             statuses=tuple(sorted(check_code("status", s, STATUSES) for s in statuses or [])),
         )
-
-    def shifted(self, since: date, until: date) -> ProblemFilter:
-        return ProblemFilter(since, until, self.categories, self.statuses)
 
     def where(self, area: StudyArea) -> str:
         """SQL conditions on ``problem p`` and ``problem_place pp`` (codes and dates are
@@ -142,17 +148,50 @@ class ProblemFilter:
         ]
         if area.sectors is not None:
             parts.append(f"pp.sector IN ({', '.join(str(int(s)) for s in area.sectors)})")
-        if self.categories:
-            parts.append(f"p.category IN ({', '.join(repr(c) for c in self.categories)})")
-        if self.statuses:
-            parts.append(f"p.status IN ({', '.join(repr(s) for s in self.statuses)})")
+        # The codes are checked against the taxonomy (letters and underscores only).
+        for column, codes in (("category", self.categories), ("status", self.statuses)):
+            if codes:
+                listed = ", ".join("'" + code + "'" for code in codes)
+                parts.append(f"p.{column} IN ({listed})")
         return " AND ".join(parts)
 
 
-def problem_revision(session: Session) -> int:
-    """The position of the problem change log (migration 0009): changes with any write to
-    problems, their placements, steps, actions or evaluations, visible at commit."""
-    return int(session.scalar(select(func.coalesce(func.max(ProblemChange.id), 0))) or 0)
+def _days_before(day: date, days: int, name: str) -> date:
+    try:
+        return day - timedelta(days=days)
+    except OverflowError:
+        raise InvalidInputError(f"{name}: {day} is too early") from None
+
+
+def comparison_filters(
+    *,
+    since: date | None,
+    until: date | None,
+    before_since: date | None,
+    before_until: date | None,
+    categories: list[str] | None,
+    statuses: list[str] | None,
+) -> tuple[ProblemFilter, ProblemFilter]:
+    """The two periods of a comparison: the second defaults to the 90 days up to today,
+    the first to the period of the same length just before it; they may not overlap."""
+    after = ProblemFilter.checked(since, until, categories, statuses, default_days=90)
+    before_until = before_until or _days_before(after.since, 1, "from")
+    if before_since is None:
+        before_since = _days_before(before_until, (after.until - after.since).days, "before_to")
+    before = ProblemFilter.checked(
+        before_since, before_until, categories, statuses, names=("before_from", "before_to")
+    )
+    if before.until >= after.since:
+        raise InvalidInputError(
+            f"before_to: {before.until} is not before from: {after.since} (the periods overlap)"
+        )
+    return before, after
+
+
+def problem_revision(*, session: Session) -> int:
+    """The revision of the problems (migration 0009): rises with every committed write to
+    problems, their placements, steps, actions, evaluations, GPOs or partners."""
+    return int(session.scalar(select(ProblemRevision.n).where(ProblemRevision.id == 1)) or 0)
 
 
 def problem_points(*, session: Session, area: StudyArea, where: ProblemFilter) -> pd.DataFrame:
@@ -181,6 +220,50 @@ def problem_points(*, session: Session, area: StudyArea, where: ProblemFilter) -
     return frame
 
 
+def open_problem_points(*, session: Session, area: StudyArea) -> pd.DataFrame:
+    """The anchors and categories of the area's open problems, whatever their date."""
+    every = ProblemFilter(date.min, date.max, statuses=tuple(sorted(OPEN_STATUSES)))
+    return problem_points(session=session, area=area, where=every)
+
+
+@dataclass(frozen=True)
+class PackProblem:
+    title: str
+    category: str
+    category_label: str
+    on: date
+    synthetic: bool
+
+
+def problems_since(
+    *, session: Session, area: StudyArea, since: date, resolved: bool
+) -> list[PackProblem]:
+    """The area's problems reported on or after ``since`` (or resolved on or after it),
+    newest first."""
+    stmt = (
+        select(Problem)
+        .join(ProblemPlace, ProblemPlace.problem_id == Problem.id)
+        .where(Problem.csp_id == area.csp_id)
+    )
+    if area.sectors is not None:
+        stmt = stmt.where(ProblemPlace.sector.in_(area.sectors))
+    if resolved:
+        stmt = stmt.where(Problem.status == "resolu", Problem.status_on >= since)
+        stmt = stmt.order_by(Problem.status_on.desc())
+    else:
+        stmt = stmt.where(Problem.reported_on >= since).order_by(Problem.reported_on.desc())
+    return [
+        PackProblem(
+            title=p.title,
+            category=p.category,
+            category_label=CATEGORIES.get(p.category, p.category),
+            on=p.status_on if resolved else p.reported_on,
+            synthetic=p.synthetic,
+        )
+        for p in session.scalars(stmt)
+    ]
+
+
 def _round(geom: shapely.Geometry) -> shapely.Geometry:
     return shapely.set_precision(geom, 10**-COORDINATE_DECIMALS)
 
@@ -201,10 +284,11 @@ def _features(frame: gpd.GeoDataFrame, columns: list[str], id_column: str | None
 
 @dataclass(frozen=True)
 class AreaMaps:
-    """A study area's hotspot analysis over one period, with its answers serialised once
-    (they are cached and served as they are)."""
+    """A study area's hotspot analysis over one period: its Gi* cells (every cell of the
+    area, see :func:`geo.hotspots.getis_ord`) and its answers serialised once (they are
+    cached and served as they are; the density grid itself is not kept)."""
 
-    analysis: AreaHotspots
+    cells: pd.DataFrame
     meta: HotspotMeta
     hotspots_json: bytes
     heat_json: bytes
@@ -260,13 +344,14 @@ def area_maps(
     if len(bands):
         bands["share"] = bands["share"].round(3)
         bands["density"] = bands["density"].round(1)
+        bands["band"] = bands["band"].astype(int)
     heat = {
         "type": "FeatureCollection",
-        "features": _features(bands, ["share", "density"], None) if len(bands) else [],
+        "features": _features(bands, ["band", "share", "density"], None) if len(bands) else [],
         "meta": meta_json,
     }
     return AreaMaps(
-        analysis=analysis,
+        cells=cells,
         meta=meta,
         hotspots_json=json.dumps(hotspots, separators=(",", ":")).encode(),
         heat_json=json.dumps(heat, separators=(",", ":")).encode(),
@@ -277,7 +362,7 @@ def comparison(before: AreaMaps, after: AreaMaps) -> tuple[list[Any], Prediction
     """Cells whose hot-spot status changed or lasted between two periods (GeoJSON
     features), and how well the first period's hot spots anticipated the second's
     problems."""
-    a, b = before.analysis.cells, after.analysis.cells
+    a, b = before.cells, after.cells
     trend = compare_periods(
         a,
         b,

@@ -4,14 +4,21 @@ heat (kernel density), comparison of two periods, monthly trend, open problems."
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from api.deps import DbId, MapCacheDep, SessionDep
+from api.deps import (
+    CategoryParam,
+    DbId,
+    MapCacheDep,
+    ProblemFilterDep,
+    SessionDep,
+    StatusParam,
+)
 from api.map_cache import MapCache
 from api.repositories.hotspots import (
     AreaMaps,
@@ -19,6 +26,7 @@ from api.repositories.hotspots import (
     StudyArea,
     area_maps,
     comparison,
+    comparison_filters,
     monthly_trend,
     open_problems,
     problem_revision,
@@ -32,7 +40,7 @@ from api.schemas import (
     MonthlyTrendPublic,
     OpenProblemsPublic,
 )
-from geo.hotspots import DEFAULT_H3_RES
+from geo.hotspots import DEFAULT_H3_RES, MIN_BANDWIDTH_M
 
 router = APIRouter(tags=["cartographie"])
 GEOJSON = "application/geo+json"
@@ -43,25 +51,12 @@ GpoParam = Annotated[
 ResParam = Annotated[int, Query(ge=5, le=11, description="H3 resolution of the cells")]
 BandwidthParam = Annotated[
     float | None,
-    Query(gt=0, le=20_000, description="Kernel bandwidth in metres (default: Silverman's rule)"),
+    Query(
+        ge=MIN_BANDWIDTH_M,
+        le=20_000,
+        description="Kernel bandwidth in metres (default: Silverman's rule)",
+    ),
 ]
-CategoryParam = Annotated[list[str] | None, Query(description="Category codes (default: all)")]
-StatusParam = Annotated[list[str] | None, Query(description="Status codes (default: all)")]
-
-
-def problem_filter(
-    date_from: Annotated[
-        date | None, Query(alias="from", description="Default: a year ago")
-    ] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Default: today")] = None,
-    category: CategoryParam = None,
-    status: StatusParam = None,
-) -> ProblemFilter:
-    """Problems reported in the period (both days included) of the given codes."""
-    return ProblemFilter.checked(date_from, date_to, category, status)
-
-
-FilterDep = Annotated[ProblemFilter, Depends(problem_filter)]
 
 
 def _maps(
@@ -72,7 +67,7 @@ def _maps(
     res: int,
     bandwidth: float | None,
 ) -> AreaMaps:
-    revision = problem_revision(session)
+    revision = problem_revision(session=session)
     return cache.get_or_compute(
         ("maps", area.key, where, res, bandwidth),
         revision,
@@ -91,7 +86,7 @@ def read_hotspots(
     csp_id: DbId,
     session: SessionDep,
     cache: MapCacheDep,
-    where: FilterDep,
+    where: ProblemFilterDep,
     gpo: GpoParam = None,
     res: ResParam = DEFAULT_H3_RES,
     bandwidth: BandwidthParam = None,
@@ -112,7 +107,7 @@ def read_heat(
     csp_id: DbId,
     session: SessionDep,
     cache: MapCacheDep,
-    where: FilterDep,
+    where: ProblemFilterDep,
     gpo: GpoParam = None,
     res: ResParam = DEFAULT_H3_RES,
     bandwidth: BandwidthParam = None,
@@ -129,7 +124,7 @@ def _cached_json(
 ) -> Response:
     """``compute()``'s JSON, cached until problems change."""
     body = cache.get_or_compute(
-        key, problem_revision(session), lambda: compute().model_dump_json().encode()
+        key, problem_revision(session=session), lambda: compute().model_dump_json().encode()
     )
     return Response(body, media_type="application/json")
 
@@ -144,7 +139,9 @@ def read_comparison(
     session: SessionDep,
     cache: MapCacheDep,
     gpo: GpoParam = None,
-    before_from: Annotated[date | None, Query(description="Default: 180 days before 'to'")] = None,
+    before_from: Annotated[
+        date | None, Query(description="Default: a period as long as the second, before it")
+    ] = None,
     before_to: Annotated[date | None, Query(description="Default: the day before 'from'")] = None,
     date_from: Annotated[date | None, Query(alias="from", description="Default: 90 days")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="Default: today")] = None,
@@ -155,12 +152,13 @@ def read_comparison(
     """Hot spots that are new, intensifying, persistent or diminishing from the first
     period to the second, and the PAI / PEI of the first period's hot spots against the
     second period's problems; cached until problems change."""
-    date_to = date_to or date.today()
-    after = ProblemFilter.checked(date_from, date_to, category, status, default_days=90)
-    before_to = before_to or after.since - timedelta(days=1)
-    length = (after.until - after.since).days
-    before = ProblemFilter.checked(
-        before_from or before_to - timedelta(days=length), before_to, category, status
+    before, after = comparison_filters(
+        since=date_from,
+        until=date_to,
+        before_since=before_from,
+        before_until=before_to,
+        categories=category,
+        statuses=status,
     )
     area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
 
@@ -182,7 +180,11 @@ def read_comparison(
 
 @router.get("/csp/{csp_id}/trend", response_model=MonthlyTrendPublic, responses=INVALID)
 def read_trend(
-    csp_id: DbId, session: SessionDep, cache: MapCacheDep, where: FilterDep, gpo: GpoParam = None
+    csp_id: DbId,
+    session: SessionDep,
+    cache: MapCacheDep,
+    where: ProblemFilterDep,
+    gpo: GpoParam = None,
 ) -> Response:
     """Problems reported each month of the period, by category."""
     area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
@@ -208,6 +210,6 @@ def read_open_problems(
     return _cached_json(
         session,
         cache,
-        ("open", area.key, limit),
+        ("open", area.key, limit, date.today()),  # "overdue" changes at midnight
         lambda: open_problems(session=session, area=area, limit=limit),
     )

@@ -236,6 +236,8 @@ def test_trend_and_open_problems(
         ({"gpo": 999_999}, 404, "999999"),
         ({"res": 14}, 422, "res"),
         ({"bandwidth": -5}, 422, "bandwidth"),
+        ({"bandwidth": 10}, 422, "bandwidth"),  # under the 50 m floor
+        ({"to": "0001-01-01"}, 422, "0001-01-01"),
     ],
 )
 def test_bad_requests_name_the_value(
@@ -254,3 +256,38 @@ def test_a_gpo_left_out_of_the_plan_has_no_map(client: TestClient, csp_id: int) 
     response = client.get(f"/api/csp/{csp_id}/hotspots", params={"gpo": gone["id"]})
     assert response.status_code == 422 and f"GPO {gone['id']} is inactive" in response.text
     assert client.get("/api/csp/999/hotspots").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ({"before_from": "2026-03-01", "before_to": "2026-02-01"}, "before_from: 2026-03-01"),
+        ({"before_to": "2026-10-01", "from": "2026-09-01", "to": "2026-10-15"}, "overlap"),
+        ({"from": "0001-01-01", "to": "0001-01-05"}, "from: 0001-01-01 is too early"),
+    ],
+)
+def test_comparison_periods_are_checked(
+    client: TestClient, csp_id: int, params: dict[str, Any], needle: str
+) -> None:
+    response = client.get(f"/api/csp/{csp_id}/hotspots/comparison", params=params)
+    assert response.status_code == 422, response.text
+    assert needle in response.json()["detail"]
+
+
+def test_a_thematic_gpo_beyond_the_plan_is_refused_by_name(client: TestClient, csp_id: int) -> None:
+    created = client.post(
+        f"/api/csp/{csp_id}/gpos",
+        json={"name": "GPO <b>transports</b>", "theme": "transports", "sectors": [1, 4, 5]},
+    )
+    assert created.status_code == 201, created.text
+    thematic = created.json()
+    body = client.get(f"/api/csp/{csp_id}/hotspots", params={"gpo": thematic["id"]}).json()
+    assert body["meta"]["area"] == "GPO <b>transports</b>" and body["meta"]["problems"] > 0
+    # The shareable map escapes the name (no markup from a GPO's name reaches the page).
+    page = client.get("/cartographie/carte.html", params={"csp": csp_id, "gpo": thematic["id"]})
+    assert page.status_code == 200 and "GPO &lt;b&gt;transports&lt;/b&gt;" in page.text
+    smaller = propose(client, csp_id, k=3, seed=0)
+    assert client.post(f"/api/plans/{smaller['id']}/adopt").status_code == 200
+    response = client.get(f"/api/csp/{csp_id}/hotspots", params={"gpo": thematic["id"]})
+    assert response.status_code == 422
+    assert "does not have: 4, 5" in response.json()["detail"]

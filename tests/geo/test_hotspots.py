@@ -116,20 +116,30 @@ def test_study_cells_cover_the_area() -> None:
 
 
 def test_period_comparison_classes() -> None:
-    cells = ["a", "b", "c", "d", "e"]
-    before = pd.DataFrame({"count": [10, 10, 10, 10, 0], "level": [2, 2, 2, 2, 0]}, index=cells)
-    after = pd.DataFrame({"count": [10, 20, 5, 3, 9], "level": [2, 3, 1, 0, 2]}, index=cells)
+    # Six cells far apart: each neighbourhood holds its cell's problems only.
+    cells = [h3.latlng_to_cell(47.0 + i / 10, 6.8, 9) for i in range(6)]
+    a, b, c, d, e, f = cells
+    before = pd.DataFrame(
+        {"count": [10, 10, 10, 10, 0, 0], "level": [2, 2, 2, 2, 0, 1]}, index=cells
+    )
+    after = pd.DataFrame({"count": [10, 20, 8, 3, 9, 0], "level": [2, 3, 1, 0, 2, 1]}, index=cells)
     trend = compare_periods(before, after, days_before=30, days_after=30)
     assert trend.to_dict() == {
-        "a": "persistent",
-        "b": "intensifying",
-        "c": "diminishing",
-        "d": "diminishing",
-        "e": "new",
+        a: "persistent",
+        b: "intensifying",  # x 2
+        c: "diminishing",  # 10 -> 8: divided by 1.25
+        d: "diminishing",  # no longer hot
+        e: "new",
+        f: "persistent",  # hot in both through its neighbours, none in the cell itself
     }
     # Rates are per day: the same count over twice the days is a halving.
     longer = compare_periods(before, before, days_before=30, days_after=60)
-    assert set(longer) == {"diminishing"}
+    assert longer[[a, b, c, d]].eq("diminishing").all() and longer[f] == "persistent"
+    # Rates are over the neighbourhood Gi* judged: a cell's neighbour counts.
+    ring = sorted(h3.grid_ring(a, 1))
+    near = pd.DataFrame({"count": [0, 12], "level": [2, 0]}, index=[a, ring[0]])
+    was = pd.DataFrame({"count": [0, 4], "level": [2, 0]}, index=[a, ring[0]])
+    assert compare_periods(was, near, days_before=10, days_after=10)[a] == "intensifying"
 
 
 def test_pai_and_pei_on_a_known_layout() -> None:

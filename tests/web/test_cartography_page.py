@@ -49,7 +49,7 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     assert page.locator("path.sector-faded").count() == len(gpos) - 1
     # Legend, synthetic banner, figures, trend chart and open problems, in French.
     legend = page.locator(".cartography-legend").inner_text()
-    assert "Point chaud, confiance 99 %" in legend and "Chaleur" in legend
+    assert "Point chaud (99 %)" in legend and "Chaleur" in legend
     assert page.locator("#synthetic-banner").is_visible()
     assert "fictives" in page.locator("#synthetic-banner").inner_text()
     assert page.locator("#trend-chart rect").count() > 0
@@ -81,7 +81,9 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     assert not failed and not errors, (failed, errors)
 
 
-def test_meeting_pack_is_an_a4_pdf_naming_the_sector(browser, live_demo: str) -> None:  # type: ignore[no-untyped-def]
+def test_meeting_pack_is_an_a4_pdf_naming_the_sector(  # type: ignore[no-untyped-def]
+    browser, live_demo: str, artifacts: Path
+) -> None:
     gpos = browser.new_page().request.get(f"{live_demo}/api/csp/1/gpos").json()["data"]
     gpo = gpos[0]
     html = browser.new_page().request.get(f"{live_demo}/gpo/{gpo['id']}/reunion").text()
@@ -98,6 +100,9 @@ def test_meeting_pack_is_an_a4_pdf_naming_the_sector(browser, live_demo: str) ->
         )
     text = "".join(sheet.extract_text() for sheet in reader.pages)
     assert gpo["name"] in text
+    png = browser.new_page().request.get(f"{live_demo}/gpo/{gpo['id']}/reunion.png")
+    assert png.status == 200 and png.body().startswith(b"\x89PNG")
+    (artifacts / "meeting_pack.png").write_bytes(png.body())
 
 
 def test_folium_map_loads_only_local_assets(browser, live_demo: str, artifacts: Path) -> None:  # type: ignore[no-untyped-def]

@@ -17,13 +17,14 @@ const showError = (e) => {
   $("error").textContent = `Erreur : ${e.message}`;
   setStatus("");
 };
-const day = (iso) => new Date(iso).toLocaleDateString("fr-FR");
-const isoDay = (d) => d.toISOString().slice(0, 10);
+// Dates travel as YYYY-MM-DD: shown as such whatever the browser's time zone.
+const day = (iso) => new Date(`${iso}T00:00:00Z`).toLocaleDateString("fr-FR", { timeZone: "UTC" });
+const isoDay = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 const MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."];
 const LEVELS = [3, 2, 1, -1, -2, -3];
 const LEVEL_LABELS = {
-  3: "Point chaud, confiance 99 %", 2: "Point chaud, 95 %", 1: "Point chaud, 90 %",
-  "-1": "Point froid, 90 %", "-2": "Point froid, 95 %", "-3": "Point froid, 99 %",
+  3: "Point chaud (99 %)", 2: "Point chaud (95 %)", 1: "Point chaud (90 %)",
+  "-1": "Point froid (90 %)", "-2": "Point froid (95 %)", "-3": "Point froid (99 %)",
 };
 const TREND_LABELS = { new: "Nouveau", intensifying: "En hausse", persistent: "Persistant", diminishing: "En baisse" };
 const COUNT_COLOURS = ["#edf8fb", "#b3cde3", "#8c96c6", "#8856a7", "#810f7c"];
@@ -71,6 +72,7 @@ function checkboxes(box, entries, name) {
 function chosen(name) {
   const boxes = [...document.querySelectorAll(`input[name=${name}]`)];
   const on = boxes.filter((b) => b.checked).map((b) => b.value);
+  if (!on.length) throw new Error(`cochez au moins ${name === "category" ? "une catégorie" : "un statut"}.`);
   return on.length === boxes.length ? [] : on;  // all: no filter
 }
 
@@ -132,14 +134,12 @@ function drawSectors(gpo) {
 
 function drawHeat(heat) {
   overlays.heat.clearLayers();
-  const shares = [...new Set(heat.features.map((f) => f.properties.share))].sort((a, b) => a - b);
   L.geoJSON(heat, {
     renderer: canvas, interactive: false,
-    style: (f) => ({ stroke: false, fillColor: PALETTE_OF.heat[shares.indexOf(f.properties.share)] ?? "#bd0026", fillOpacity: 0.6 }),
+    style: (f) => ({ stroke: false, fillColor: PALETTE_OF.heat[f.properties.band], fillOpacity: 0.6 }),
   }).addTo(overlays.heat);
-  return heat.features.length
-    ? shares.map((s, i) => ({ colour: PALETTE_OF.heat[i], density: heat.features.find((f) => f.properties.share === s).properties.density }))
-    : [];
+  const bands = new Map(heat.features.map((f) => [f.properties.band, f.properties.density]));
+  return [...bands.entries()].sort((a, b) => a[0] - b[0]).map(([band, density]) => ({ colour: PALETTE_OF.heat[band], density }));
 }
 
 function countBreaks(counts) {
@@ -208,7 +208,7 @@ function drawLegend(categories = legendState?.categories, heatBands = legendStat
   const row = (colour, label) => `<div><i style="background:${colour}"></i>${label}</div>`;
   div.innerHTML = [
     on("markers") && cats.length ? section("Catégories", cats.map(([code, label]) => row(CATEGORY_COLOURS[code], esc(label)))) : "",
-    on("hotspots") ? section("Gi* (fausses découvertes corrigées)", LEVELS.map((l) => row(PALETTE_OF.hotspots[l], LEVEL_LABELS[l]))) : "",
+    on("hotspots") ? section("Gi* (seuils corrigés du taux de fausses découvertes)", LEVELS.map((l) => row(PALETTE_OF.hotspots[l], LEVEL_LABELS[l]))) : "",
     on("heat") && heatBands.length ? section("Chaleur (problématiques/km²)", heatBands.map((b) => row(b.colour, `${fmt.int.format(b.density)} et plus`))) : "",
     on("cells") && breaks.length ? section("Nombre par cellule", breaks.map((b, i) => row(COUNT_COLOURS[i], `${b} et plus`))) : "",
     on("trend") ? section("Évolution des points chauds", Object.entries(TREND_LABELS).map(([k, v]) => row(PALETTE_OF.trends[k], v))) : "",
@@ -231,7 +231,7 @@ function comparisonText(c) {
   const counts = Object.fromEntries(Object.keys(TREND_LABELS).map((k) => [k, 0]));
   c.features.forEach((f) => { counts[f.properties.trend] += 1; });
   const p = c.prediction;
-  const periods = `Du ${day(c.after.date_from)} au ${day(c.after.date_to)}, comparé au ${day(c.before.date_from)} – ${day(c.before.date_to)}.`;
+  const periods = `Du ${day(c.after.date_from)} au ${day(c.after.date_to)}, comparé à la période du ${day(c.before.date_from)} au ${day(c.before.date_to)}.`;
   const pai = p.pai == null
     ? "Aucun point chaud dans la période précédente : l'indice de prédiction n'est pas calculable."
     : `Les ${p.hotspot_cells} cellules chaudes de la période précédente (${fmt.dec1.format(p.area_share * 100)} % de la surface) ` +
@@ -259,11 +259,22 @@ function trendChart(trend) {
       base += n;
     }
   });
-  const labels = trend.months.map((m, i) => (i % Math.ceil(trend.months.length / 8) === 0
-    ? `<text x="${(left + i * step + step / 2).toFixed(1)}" y="${height - 12}" text-anchor="middle">${MONTHS[Number(m.slice(5)) - 1]}</text>` : "")).join("");
+  const every = Math.ceil(trend.months.length / 8);
+  const labels = trend.months.map((m, i) => (i % every === 0
+    ? `<text x="${(left + i * step + step / 2).toFixed(1)}" y="${height - 14}" text-anchor="middle">${MONTHS[Number(m.slice(5)) - 1]}</text>` +
+      (i === 0 || m.endsWith("-01") || (i > 0 && trend.months[i - every]?.slice(0, 4) !== m.slice(0, 4))
+        ? `<text x="${(left + i * step + step / 2).toFixed(1)}" y="${height - 2}" text-anchor="middle">${m.slice(0, 4)}</text>` : "")
+    : "")).join("");
   const axis = `<text x="${left - 4}" y="${y(max) + 4}" text-anchor="end">${max}</text><text x="${left - 4}" y="${y(0)}" text-anchor="end">0</text>` +
     `<line x1="${left}" x2="${width}" y1="${y(0)}" y2="${y(0)}" stroke="#999"/>`;
-  $("trend-chart").innerHTML = `<svg viewBox="0 0 ${width} ${height}" width="100%">${bars}${labels}${axis}</svg>` +
+  // A legend, and the same figures as text for those who cannot see the chart.
+  const legend = trend.series.map((s) => `<span><i class="dot" style="background:${CATEGORY_COLOURS[s.category]}"></i>${esc(s.label)} (${s.counts.reduce((a, b) => a + b, 0)})</span>`).join("");
+  const table = `<table class="visually-hidden"><caption>Problématiques signalées par mois</caption><thead><tr><th>Mois</th>` +
+    trend.series.map((s) => `<th>${esc(s.label)}</th>`).join("") + "</tr></thead><tbody>" +
+    trend.months.map((m, i) => `<tr><th>${MONTHS[Number(m.slice(5)) - 1]} ${m.slice(0, 4)}</th>${trend.series.map((s) => `<td>${s.counts[i]}</td>`).join("")}</tr>`).join("") +
+    "</tbody></table>";
+  $("trend-chart").innerHTML = `<svg viewBox="0 0 ${width} ${height}" width="100%" aria-hidden="true">${bars}${labels}${axis}</svg>` +
+    `<div class="trend-legend">${legend}</div>${table}` +
     `<p class="hint">${trend.months.length ? `Total : ${totals.reduce((a, b) => a + b, 0)} problématique(s) sur ${trend.months.length} mois.` : ""}</p>`;
 }
 
@@ -292,7 +303,9 @@ function packLinks(gpo) {
   $("folium-map").href = `/cartographie/carte.html?${query({ csp: csp.id })}`;
 }
 
+let refreshes = 0;  // only the latest refresh draws (the user may change GPO meanwhile)
 async function refresh() {
+  const mine = ++refreshes;
   $("error").textContent = plan ? "" : $("error").textContent;
   document.body.dataset.ready = "0";
   setStatus("Calcul de la cartographie…");
@@ -317,6 +330,7 @@ async function refresh() {
     getJSON(`${base}/open-problems?limit=100${gpo ? `&gpo=${gpo.id}` : ""}`),
     getJSON(`${base}/hotspots/comparison?${comparisonParams}`),
   ]);
+  if (mine !== refreshes) return;
   const focus = drawSectors(gpo);
   const heatBands = drawHeat(heat);
   const breaks = drawCells(hotspots);
