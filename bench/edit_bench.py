@@ -17,29 +17,22 @@ Baseline, same edits, same run: the metrics recomputed from scratch after each e
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 from fastapi.testclient import TestClient
 
-from api.cluster import LocalCluster, free_port
 from api.config import Settings
-from api.db import make_engine, make_session_factory, migrate
 from api.main import create_app
 from api.models import Plan
 from api.repositories.plans import load_sector_plan
 from api.schemas import PlanCreate
 from api.services import build_csp_grid, import_layer, import_layer_file, propose_plan
+from bench.common import DEMO, throwaway_database
 from geo.editing import PlanEditor
 from geo.metrics import score
 from geo.territory import read_communes
-
-ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "data" / "boundaries"
 
 
 def strokes(
@@ -75,14 +68,7 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=200)
     args = parser.parse_args()
 
-    base = Path(tempfile.mkdtemp(prefix="psq-bench-"))
-    base.chmod(0o755)
-    cluster = LocalCluster(base / "pg", port=free_port(), database="bench", durable=False)
-    try:
-        url = cluster.start()
-        migrate(url)
-        engine = make_engine(url)
-        factory = make_session_factory(engine)
+    with throwaway_database() as (url, factory, base):
         report = import_layer(
             factory=factory,
             layer=read_communes(DEMO / "communes_90.geojson"),
@@ -138,10 +124,6 @@ def main() -> None:
             start = time.perf_counter()
             score(plan.with_assignment(assignment.copy()))
             full.append(time.perf_counter() - start)
-        engine.dispose()
-    finally:
-        cluster.destroy()
-        shutil.rmtree(base, ignore_errors=True)
 
     print(f"server, one edit + metrics (HTTP in process, PostGIS write): {summary(server)}")
     print(f"geo only, incremental metrics (PlanEditor):                  {summary(incremental)}")

@@ -37,12 +37,13 @@ import httpx
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.cluster import LocalCluster, free_port
-from api.db import make_engine, make_session_factory, migrate, transaction
+from api.cluster import free_port
+from api.db import transaction
 from api.repositories.hotspots import ProblemFilter, problem_points, study_area
 from api.repositories.plans import adopt_plan
 from api.schemas import PlanCreate
 from api.services import load_demo, load_synthetic_problems, propose_plan
+from bench.common import DEMO, ROOT, throwaway_database
 from geo.hotspots import (
     analyse_area,
     h3_counts,
@@ -52,8 +53,6 @@ from geo.hotspots import (
     study_cells,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "data" / "boundaries"
 SECTORS = 6
 
 
@@ -223,14 +222,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="psq-bench-"))
-    base.chmod(0o755)
-    cluster = LocalCluster(base / "pg", port=free_port(), database="bench", durable=False)
-    try:
-        url = cluster.start()
-        migrate(url)
-        engine = make_engine(url)
-        factory = make_session_factory(engine)
+    with throwaway_database() as (url, factory, _):
         start = time.perf_counter()
         prepare(factory, args.count)
         print(
@@ -238,11 +230,7 @@ def main() -> None:
             f"{SECTORS} sectors adopted ({time.perf_counter() - start:.0f} s to prepare)"
         )
         gpo = analysis(factory)
-        engine.dispose()
         endpoints(url, gpo, args.requests)
-    finally:
-        cluster.destroy()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -19,41 +19,28 @@ outlines, then rewrites the changed placements with COPY).
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import text
 
-from api.cluster import LocalCluster, free_port
-from api.db import copy_frame, make_engine, make_session_factory, migrate, transaction
+from api.db import copy_frame, transaction
 from api.repositories.plans import adopt_plan, load_unit_graph
 from api.repositories.problems import assign_to_sectors
 from api.schemas import PlanCreate
 from api.services import import_problem_file, load_demo, propose_plan
+from bench.common import DEMO, throwaway_database
 from geo.synth import generate
-
-ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "data" / "boundaries"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=1_000_000)
     args = parser.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="psq-bench-"))
-    base.chmod(0o755)
-    cluster = LocalCluster(base / "pg", port=free_port(), database="bench", durable=False)
-    try:
-        url = cluster.start()
-        migrate(url)
-        engine = make_engine(url)
-        factory = make_session_factory(engine)
+    with throwaway_database() as (_, factory, base):
         load_demo(factory=factory, demo_dir=DEMO)
         csp_id = 1
         plans = [
@@ -167,10 +154,6 @@ def main() -> None:
         with transaction(factory) as session:
             assign_to_sectors(session, csp_id)
         ours_assign_only = time.perf_counter() - start
-        engine.dispose()
-    finally:
-        cluster.destroy()
-        shutil.rmtree(base, ignore_errors=True)
 
     n = f"{imported:,}"
     print(

@@ -103,12 +103,7 @@ def meeting_pack_page(gpo_id: DbId, session: SessionDep) -> HTMLResponse:
 @router.get("/gpo/{gpo_id}/reunion.{fmt}")
 def meeting_pack_file(gpo_id: DbId, fmt: Literal["pdf", "png"], session: SessionDep) -> Response:
     """The meeting pack printed by Chromium as PDF or PNG."""
-    content = print_html(_meeting_pack(session, gpo_id), fmt)
-    return Response(
-        content,
-        media_type="application/pdf" if fmt == "pdf" else "image/png",
-        headers={"Content-Disposition": f'attachment; filename="gpo{gpo_id}_reunion.{fmt}"'},
-    )
+    return _printed(_meeting_pack(session, gpo_id), fmt, f"gpo{gpo_id}_reunion")
 
 
 @router.get("/secteurs/edition", response_class=HTMLResponse)
@@ -153,11 +148,15 @@ def plan_sheet(plan_id: DbId, session: SessionDep) -> HTMLResponse:
 @router.get("/secteurs/{plan_id}/impression.{fmt}")
 def plan_sheet_file(plan_id: DbId, fmt: Literal["pdf", "png"], session: SessionDep) -> Response:
     """The A4 sheet printed by Chromium as PDF or PNG."""
-    content = print_html(_plan_sheet(session, plan_id), fmt)
+    return _printed(_plan_sheet(session, plan_id), fmt, f"plan{plan_id}_A4")
+
+
+def _printed(html: str, fmt: Literal["pdf", "png"], stem: str) -> Response:
+    """An A4 page printed by Chromium, as a download named ``stem.fmt``."""
     return Response(
-        content,
+        print_html(html, fmt),
         media_type="application/pdf" if fmt == "pdf" else "image/png",
-        headers={"Content-Disposition": f'attachment; filename="plan{plan_id}_A4.{fmt}"'},
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
     )
 
 

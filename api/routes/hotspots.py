@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -77,12 +77,7 @@ def _maps(
     )
 
 
-@router.get(
-    "/csp/{csp_id}/hotspots",
-    response_model=HotspotsPublic,
-    responses={**INVALID, 200: {"content": {GEOJSON: {}}}},
-)
-def read_hotspots(
+def requested_maps(
     csp_id: DbId,
     session: SessionDep,
     cache: MapCacheDep,
@@ -90,11 +85,23 @@ def read_hotspots(
     gpo: GpoParam = None,
     res: ResParam = DEFAULT_H3_RES,
     bandwidth: BandwidthParam = None,
-) -> Response:
+) -> AreaMaps:
+    """The maps a request asks for: of the CSP or one of its GPOs, for the filters."""
+    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
+    return _maps(session, cache, area, where, res, bandwidth)
+
+
+MapsDep = Annotated[AreaMaps, Depends(requested_maps)]
+
+
+@router.get(
+    "/csp/{csp_id}/hotspots",
+    response_model=HotspotsPublic,
+    responses={**INVALID, 200: {"content": {GEOJSON: {}}}},
+)
+def read_hotspots(maps: MapsDep) -> Response:
     """Problems per H3 cell with their Getis-Ord Gi* z-score, p-value and FDR-corrected
     significance level; cached until problems change."""
-    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
-    maps = _maps(session, cache, area, where, res, bandwidth)
     return Response(maps.hotspots_json, media_type=GEOJSON)
 
 
@@ -103,19 +110,9 @@ def read_hotspots(
     response_model=HeatPublic,
     responses={**INVALID, 200: {"content": {GEOJSON: {}}}},
 )
-def read_heat(
-    csp_id: DbId,
-    session: SessionDep,
-    cache: MapCacheDep,
-    where: ProblemFilterDep,
-    gpo: GpoParam = None,
-    res: ResParam = DEFAULT_H3_RES,
-    bandwidth: BandwidthParam = None,
-) -> Response:
+def read_heat(maps: MapsDep) -> Response:
     """The quartic kernel density of the problems as bands of equal width (problems per
     km²); cached until problems change."""
-    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
-    maps = _maps(session, cache, area, where, res, bandwidth)
     return Response(maps.heat_json, media_type=GEOJSON)
 
 
