@@ -131,7 +131,6 @@ class DensitySurface:
     cell_size: float
     bandwidth: float
     crs: CRS
-    count: float
 
     @property
     def mass(self) -> float:
@@ -215,7 +214,6 @@ def kde(
         cell_size=size,
         bandwidth=h,
         crs=crs,
-        count=float(counts.sum()),
     )
 
 

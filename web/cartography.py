@@ -15,31 +15,31 @@ import shapely.geometry
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
+from api.map_cache import MapCache
 from api.repositories.gpos import get_gpo
 from api.repositories.hotspots import (
     AreaMaps,
     PackProblem,
     ProblemFilter,
     StudyArea,
-    area_maps,
+    cached_area_maps,
     comparison,
+    comparison_filters,
     open_problem_points,
     open_problems,
     problem_points,
-    problem_revision,
     problems_since,
     study_area,
 )
 from api.repositories.plans import plan_sector_layer
 from api.repositories.problems import adopted_plan_id
 from api.schemas import GpoPublic, OpenProblemPublic, PredictionPublic
-from geo.hotspots import DEFAULT_H3_RES, LEVEL_LABELS, TRENDS, cells_frame, metric_crs_of
+from geo.hotspots import LEVEL_LABELS, TRENDS, cells_frame, metric_crs_of
 from geo.problems import CATEGORIES
 from web.folium_maps import import_folium, render_map
 from web.palette import CATEGORY_COLOURS, HEAT_COLOURS, HOTSPOT_COLOURS, TREND_COLOURS
 from web.printing import SvgLayer, map_svg
 
-RECENT_DAYS = 90  # the pack's hot spots: the last 90 days against the 90 before
 PACK_OPEN_PROBLEMS = 25
 FOLIUM_MAX_MARKERS = 5000
 
@@ -112,7 +112,9 @@ def _pack_map(
     return svg, [(CATEGORIES.get(c, c), CATEGORY_COLOURS.get(c, "#777")) for c in drawn]
 
 
-def meeting_pack(session: Session, gpo_id: int, today: date | None = None) -> MeetingPack:
+def meeting_pack(
+    session: Session, cache: MapCache[Any], gpo_id: int, today: date | None = None
+) -> MeetingPack:
     """What the next meeting of the GPO needs: its map, what changed since the last
     meeting, the open problems and their actions, the problems resolved, the next date."""
     today = today or date.today()
@@ -120,20 +122,17 @@ def meeting_pack(session: Session, gpo_id: int, today: date | None = None) -> Me
     area = study_area(session=session, csp_id=gpo.csp_id, gpo_id=gpo_id)
     last = gpo.last_meeting_on
     since = last or today - timedelta(days=gpo.cadence_days)
-    revision = problem_revision(session=session)
-    recent_filter = ProblemFilter.checked(today - timedelta(days=RECENT_DAYS - 1), today)
-    earlier_filter = ProblemFilter.checked(
-        today - timedelta(days=2 * RECENT_DAYS - 1), today - timedelta(days=RECENT_DAYS)
+    # The last 90 days (the default second period of a comparison) and the 90 before.
+    earlier_filter, recent_filter = comparison_filters(
+        since=None,
+        until=today,
+        before_since=None,
+        before_until=None,
+        categories=None,
+        statuses=None,
     )
     maps = {
-        name: area_maps(
-            session=session,
-            area=area,
-            where=where,
-            res=DEFAULT_H3_RES,
-            bandwidth=None,
-            revision=revision,
-        )
+        name: cached_area_maps(session=session, cache=cache, area=area, where=where)
         for name, where in (("recent", recent_filter), ("earlier", earlier_filter))
     }
     trend, prediction = comparison(maps["earlier"], maps["recent"])
@@ -185,7 +184,7 @@ def pack_context(pack: MeetingPack) -> dict[str, Any]:
 
 
 def folium_problem_map(
-    session: Session, csp_id: int, gpo_id: int | None, where: ProblemFilter
+    session: Session, cache: MapCache[Any], csp_id: int, gpo_id: int | None, where: ProblemFilter
 ) -> str:
     """A self-contained folium page of the area: sectors, heat bands, Gi* cells and the
     problems (the most recent :data:`FOLIUM_MAX_MARKERS`) clustered, with a legend."""
@@ -193,14 +192,7 @@ def folium_problem_map(
     from branca.colormap import StepColormap
 
     area = study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
-    maps = area_maps(
-        session=session,
-        area=area,
-        where=where,
-        res=DEFAULT_H3_RES,
-        bandwidth=None,
-        revision=problem_revision(session=session),
-    )
+    maps = cached_area_maps(session=session, cache=cache, area=area, where=where)
     minx, miny, maxx, maxy = area.outline.bounds
     m = folium.Map(tiles=None, maxZoom=18, control_scale=True)
     title = (

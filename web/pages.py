@@ -4,7 +4,7 @@ printable A4 sheets are rendered here from the repositories (no script, no tiles
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import geopandas as gpd
 from fastapi import APIRouter, FastAPI, Query, Request, Response
@@ -14,10 +14,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from api.deps import DbId, ProblemFilterDep, SessionDep
+from api.deps import DbId, MapCacheDep, ProblemFilterDep, SessionDep
+from api.map_cache import MapCache
 from api.repositories.communes import list_communes
 from api.repositories.csp import get_csp
 from api.repositories.plans import get_plan, plan_sector_layer
+from geo.hotspots import LEVEL_LABELS, TRENDS
 from geo.metrics import french_number, french_percent
 from web.cartography import folium_problem_map, meeting_pack, pack_context
 from web.palette import (
@@ -39,6 +41,8 @@ templates.env.globals["palette"] = {
     "hotspots": HOTSPOT_COLOURS,
     "heat": HEAT_COLOURS,
     "trends": TREND_COLOURS,
+    "level_labels": LEVEL_LABELS,  # the French labels of geo.hotspots, for the legends
+    "trend_labels": TRENDS,
 }
 STATUS_LABELS = {
     "adopted": "adopté",
@@ -82,28 +86,31 @@ def cartography(request: Request) -> HTMLResponse:
 def cartography_folium(
     csp: Annotated[int, Query(ge=1, le=2**31 - 1)],
     session: SessionDep,
+    cache: MapCacheDep,
     where: ProblemFilterDep,
     gpo: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
     """The area's problem map as a self-contained folium page (served assets only)."""
-    return HTMLResponse(folium_problem_map(session, csp, gpo, where))
+    return HTMLResponse(folium_problem_map(session, cache, csp, gpo, where))
 
 
-def _meeting_pack(session: Session, gpo_id: int) -> str:
-    pack = meeting_pack(session, gpo_id)
+def _meeting_pack(session: Session, cache: MapCache[Any], gpo_id: int) -> str:
+    pack = meeting_pack(session, cache, gpo_id)
     return templates.get_template("meeting_pack.html").render(pack_context(pack))
 
 
 @router.get("/gpo/{gpo_id}/reunion", response_class=HTMLResponse)
-def meeting_pack_page(gpo_id: DbId, session: SessionDep) -> HTMLResponse:
+def meeting_pack_page(gpo_id: DbId, session: SessionDep, cache: MapCacheDep) -> HTMLResponse:
     """The GPO's meeting pack on A4, to print from the browser."""
-    return HTMLResponse(_meeting_pack(session, gpo_id))
+    return HTMLResponse(_meeting_pack(session, cache, gpo_id))
 
 
 @router.get("/gpo/{gpo_id}/reunion.{fmt}")
-def meeting_pack_file(gpo_id: DbId, fmt: Literal["pdf", "png"], session: SessionDep) -> Response:
+def meeting_pack_file(
+    gpo_id: DbId, fmt: Literal["pdf", "png"], session: SessionDep, cache: MapCacheDep
+) -> Response:
     """The meeting pack printed by Chromium as PDF or PNG."""
-    return _printed(_meeting_pack(session, gpo_id), fmt, f"gpo{gpo_id}_reunion")
+    return _printed(_meeting_pack(session, cache, gpo_id), fmt, f"gpo{gpo_id}_reunion")
 
 
 @router.get("/secteurs/edition", response_class=HTMLResponse)

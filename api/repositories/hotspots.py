@@ -17,6 +17,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from api.db import read_query
+from api.map_cache import MapCache
 from api.models import Action, Csp, Gpo, Partner, PlanSector, Problem, ProblemPlace, ProblemRevision
 from api.repositories.csp import require_csp
 from api.repositories.problems import action_public, adopted_plan_id
@@ -30,6 +31,7 @@ from api.schemas import (
 )
 from geo.errors import InvalidInputError, NotFoundError
 from geo.hotspots import (
+    DEFAULT_H3_RES,
     LEVEL_LABELS,
     TRENDS,
     analyse_area,
@@ -63,12 +65,14 @@ class StudyArea:
 def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> StudyArea:
     """The CSP, or the sectors of GPO ``gpo_id`` (which must belong to the CSP, be active,
     and have sectors in the adopted plan)."""
-    require_csp(session=session, csp_id=csp_id)
     if gpo_id is None:
-        csp = session.get(Csp, csp_id)
-        assert csp is not None
-        wkb = session.scalar(select(func.ST_AsBinary(Csp.geom)).where(Csp.id == csp_id))
-        return StudyArea(csp_id=csp_id, name=f"CSP {csp.name}", outline=shapely.from_wkb(wkb))
+        row = session.execute(
+            select(Csp.name, func.ST_AsBinary(Csp.geom)).where(Csp.id == csp_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no CSP with id {csp_id}")
+        return StudyArea(csp_id=csp_id, name=f"CSP {row[0]}", outline=shapely.from_wkb(row[1]))
+    require_csp(session=session, csp_id=csp_id)
     gpo = session.get(Gpo, gpo_id)
     if gpo is None or gpo.csp_id != csp_id:
         raise NotFoundError(f"no GPO with id {gpo_id} in CSP {csp_id}")
@@ -356,6 +360,28 @@ def area_maps(
         hotspots_json=json.dumps(hotspots, separators=(",", ":")).encode(),
         heat_json=json.dumps(heat, separators=(",", ":")).encode(),
     )
+
+
+def cached_area_maps(
+    *,
+    session: Session,
+    cache: MapCache[Any],
+    area: StudyArea,
+    where: ProblemFilter,
+    res: int = DEFAULT_H3_RES,
+    bandwidth: float | None = None,
+) -> AreaMaps:
+    """:func:`area_maps`, computed once per revision of the problems (see
+    :mod:`api.map_cache`)."""
+    revision = problem_revision(session=session)
+    maps: AreaMaps = cache.get_or_compute(
+        ("maps", area.key, where, res, bandwidth),
+        revision,
+        lambda: area_maps(
+            session=session, area=area, where=where, res=res, bandwidth=bandwidth, revision=revision
+        ),
+    )
+    return maps
 
 
 def comparison(before: AreaMaps, after: AreaMaps) -> tuple[list[Any], PredictionPublic]:

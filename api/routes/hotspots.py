@@ -22,9 +22,7 @@ from api.deps import (
 from api.map_cache import MapCache
 from api.repositories.hotspots import (
     AreaMaps,
-    ProblemFilter,
-    StudyArea,
-    area_maps,
+    cached_area_maps,
     comparison,
     comparison_filters,
     monthly_trend,
@@ -59,24 +57,6 @@ BandwidthParam = Annotated[
 ]
 
 
-def _maps(
-    session: Session,
-    cache: MapCache[AreaMaps],
-    area: StudyArea,
-    where: ProblemFilter,
-    res: int,
-    bandwidth: float | None,
-) -> AreaMaps:
-    revision = problem_revision(session=session)
-    return cache.get_or_compute(
-        ("maps", area.key, where, res, bandwidth),
-        revision,
-        lambda: area_maps(
-            session=session, area=area, where=where, res=res, bandwidth=bandwidth, revision=revision
-        ),
-    )
-
-
 def requested_maps(
     csp_id: DbId,
     session: SessionDep,
@@ -88,7 +68,9 @@ def requested_maps(
 ) -> AreaMaps:
     """The maps a request asks for: of the CSP or one of its GPOs, for the filters."""
     area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
-    return _maps(session, cache, area, where, res, bandwidth)
+    return cached_area_maps(
+        session=session, cache=cache, area=area, where=where, res=res, bandwidth=bandwidth
+    )
 
 
 MapsDep = Annotated[AreaMaps, Depends(requested_maps)]
@@ -160,8 +142,10 @@ def read_comparison(
     area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
 
     def compute() -> HotspotComparisonPublic:
-        maps_before = _maps(session, cache, area, before, res, None)
-        maps_after = _maps(session, cache, area, after, res, None)
+        maps_before = cached_area_maps(
+            session=session, cache=cache, area=area, where=before, res=res
+        )
+        maps_after = cached_area_maps(session=session, cache=cache, area=area, where=after, res=res)
         features, prediction = comparison(maps_before, maps_after)
         return HotspotComparisonPublic.model_validate(
             {

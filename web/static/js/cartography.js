@@ -22,11 +22,8 @@ const day = (iso) => new Date(`${iso}T00:00:00Z`).toLocaleDateString("fr-FR", { 
 const isoDay = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 const MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."];
 const LEVELS = [3, 2, 1, -1, -2, -3];
-const LEVEL_LABELS = {
-  3: "Point chaud (99 %)", 2: "Point chaud (95 %)", 1: "Point chaud (90 %)",
-  "-1": "Point froid (90 %)", "-2": "Point froid (95 %)", "-3": "Point froid (99 %)",
-};
-const TREND_LABELS = { new: "Nouveau", intensifying: "En hausse", persistent: "Persistant", diminishing: "En baisse" };
+const LEVEL_LABELS = PALETTE_OF.level_labels;  // geo.hotspots' labels, from the server
+const TREND_LABELS = PALETTE_OF.trend_labels;
 const COUNT_COLOURS = ["#edf8fb", "#b3cde3", "#8c96c6", "#8856a7", "#810f7c"];
 
 // No tile layer sets a maximum zoom, which the marker clusters need.
