@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from geo.errors import (
     ConflictError,
+    DuplicateRequestError,
     InvalidInputError,
     NotFoundError,
     PsqError,
@@ -51,6 +52,8 @@ async def _psq_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     content: dict[str, object] = {"detail": str(exc), "type": type(exc).__name__}
     if isinstance(exc, RowErrorsError):
         content["errors"] = [e.as_dict() for e in exc.errors]
+    if isinstance(exc, DuplicateRequestError):
+        content.update(exc.payload)
     return JSONResponse(status_code=status_for(exc), content=content)
 
 

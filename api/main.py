@@ -18,6 +18,7 @@ from api.map_cache import MapCache
 from api.repositories.jobs import fail_interrupted_jobs
 from api.routes import (
     addresses,
+    audits,
     communes,
     csp,
     gpos,
@@ -70,7 +71,19 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api")
-    routers = (health, communes, csp, layers, grid, plans, problems, gpos, hotspots, addresses)
+    routers = (
+        health,
+        communes,
+        csp,
+        layers,
+        grid,
+        plans,
+        problems,
+        gpos,
+        hotspots,
+        addresses,
+        audits,
+    )
     for module in (*routers, reports):
         api.include_router(module.router)
     app.include_router(api)

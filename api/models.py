@@ -20,6 +20,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Table,
@@ -492,4 +493,99 @@ class Address(Base):
     search: Mapped[str] = mapped_column(String(400), comment="normalised street and commune")
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("POINT", srid=4326, spatial_index=False), nullable=False
+    )
+
+
+class Referent(Base):
+    """A référent or correspondant sûreté who carries out the CSP's safety studies."""
+
+    __tablename__ = "referent"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), comment="referent or correspondant")
+    grade: Mapped[str | None] = mapped_column(String(100))
+    contact: Mapped[str | None] = mapped_column(String(200), comment="e-mail or telephone")
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class AuditRequest(Base):
+    """A commune's request for a safety study (étude de sûreté) at a site: a point or a
+    polygon (``geom``) and its ``anchor`` (the point of the site nearest its centroid).
+    Its life cycle is :mod:`geo.audits`; ``status_on`` dates the last step."""
+
+    __tablename__ = "audit_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id", ondelete="CASCADE"))
+    commune_code: Mapped[str] = mapped_column(
+        ForeignKey("commune.code", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40), comment="a code of geo.audits.KINDS")
+    site_name: Mapped[str | None] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(String(300))
+    need: Mapped[str] = mapped_column(String(5000))
+    desired_from: Mapped[date | None] = mapped_column(Date)
+    desired_to: Mapped[date | None] = mapped_column(Date)
+    contact_name: Mapped[str] = mapped_column(String(200))
+    contact_role: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    requested_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(30), server_default="demandee")
+    status_on: Mapped[date] = mapped_column(Date)
+    referent_id: Mapped[int | None] = mapped_column(ForeignKey("referent.id", ondelete="SET NULL"))
+    planned_on: Mapped[date | None] = mapped_column(Date)
+    refusal_reason: Mapped[str | None] = mapped_column(String(2000))
+    recommendations: Mapped[str | None] = mapped_column(String(20000))
+    duplicate_of: Mapped[int | None] = mapped_column(
+        ForeignKey("audit_request.id", ondelete="SET NULL"),
+        comment="An open request for the same site, filed before (the commune confirmed)",
+    )
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=False
+    )
+    anchor: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=False), nullable=False
+    )
+
+    __table_args__ = (
+        Index("ix_audit_request_csp_status", "csp_id", "status"),
+        Index("ix_audit_request_anchor", "anchor", postgresql_using="gist"),
+    )
+
+
+class AuditEvent(Base):
+    """A dated step of a safety-study request."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_request.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(30))
+    on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(2000))
+    planned_on: Mapped[date | None] = mapped_column(Date)
+    referent_id: Mapped[int | None] = mapped_column(ForeignKey("referent.id", ondelete="SET NULL"))
+
+
+class AuditDocument(Base):
+    """The recommendations handed over for a request, as a file."""
+
+    __tablename__ = "audit_document"
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_request.id", ondelete="CASCADE"), primary_key=True
+    )
+    filename: Mapped[str] = mapped_column(String(300))
+    media_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
     )

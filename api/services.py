@@ -11,15 +11,31 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.cluster import LocalCluster
 from api.config import Settings
 from api.db import make_engine, make_session_factory, migrate, transaction
 from api.editors import EditorCache
-from api.models import Csp, Gpo, Grid, Meeting, Partner
+from api.models import (
+    AuditRequest,
+    Commune,
+    Csp,
+    Gpo,
+    Grid,
+    Meeting,
+    Partner,
+    Problem,
+    Referent,
+    csp_commune,
+)
 from api.models import Layer as LayerRow
+from api.repositories.audits import (
+    create_audit_request,
+    create_referent,
+    transition_audit_request,
+)
 from api.repositories.editing import edit_plan, require_working_copy
 from api.repositories.grid import build_grid
 from api.repositories.layers import create_layer, replace_qpv_list, territory
@@ -32,7 +48,14 @@ from api.repositories.plans import (
 )
 from api.repositories.problems import csp_outline, insert_problems
 from api.repositories.territory import ImportReport, import_territory
-from api.schemas import GridPublic, PlanCreate, PlanEdit
+from api.schemas import (
+    AuditRequestCreate,
+    AuditTransition,
+    GridPublic,
+    PlanCreate,
+    PlanEdit,
+    ReferentCreate,
+)
 from geo.editing import reoptimise
 from geo.errors import InvalidInputError, NotFoundError
 from geo.grid import DEFAULT_CROSSING_DISTANCE, PROBLEMS
@@ -42,7 +65,7 @@ from geo.problem_files import check_inside, read_problem_file
 from geo.problems import PARTNER_TYPES
 from geo.sectorize import CutCosts, RegionGrowth, Sectorizer, WholeCommunes
 from geo.sectorize.base import Progress, no_progress
-from geo.synth import generate, meetings
+from geo.synth import AUDIT_NEEDS, SYNTHETIC_REFERENTS, audit_requests, generate, meetings
 from geo.territory import CommuneLayer, read_communes, read_vector
 
 
@@ -384,6 +407,9 @@ def load_demo(
             with transaction(factory) as session:
                 adopt_plan(session=session, plan_id=plan_id)
             if demo.synthetic_problem_years > 0:
+                load_synthetic_audits(
+                    factory=factory, csp_id=report.csp_id, end=end, seed=demo.synthetic_seed
+                )
                 load_synthetic_meetings(
                     factory=factory,
                     csp_id=report.csp_id,
@@ -474,6 +500,89 @@ def load_synthetic_meetings(
         ]
         session.add_all(rows)
         return len(rows)
+
+
+def load_synthetic_audits(
+    *, factory: sessionmaker[Session], csp_id: int, end: date, seed: int = 0, count: int = 12
+) -> int:
+    """Synthetic référents and safety-study requests (:func:`geo.synth.audit_requests`)
+    for the CSP, filed and moved through their steps by the same checks as real ones,
+    flagged synthetic; returns the number of requests."""
+    with factory() as session:
+        rows = session.execute(
+            select(Commune.code, Commune.population, func.ST_AsBinary(Commune.geom))
+            .join(csp_commune, csp_commune.c.commune_code == Commune.code)
+            .where(csp_commune.c.csp_id == csp_id)
+            .order_by(Commune.code)
+        ).all()
+    communes = gpd.GeoDataFrame(
+        {"code": [r[0] for r in rows], "population": [r[1] for r in rows]},
+        geometry=gpd.GeoSeries.from_wkb([bytes(r[2]) for r in rows], crs=4326),
+    )
+    with factory() as session:
+        problems = np.array(
+            session.execute(
+                select(func.ST_X(Problem.anchor), func.ST_Y(Problem.anchor)).where(
+                    Problem.csp_id == csp_id, Problem.reported_on > end - timedelta(days=365)
+                )
+            ).all(),
+            dtype=float,
+        ).reshape(-1, 2)
+    requests = audit_requests(
+        communes, end=end, rng=np.random.default_rng(seed), count=count, attractors=problems
+    )
+    with transaction(factory) as session:
+        referent_ids = [
+            create_referent(
+                session=session,
+                csp_id=csp_id,
+                referent_in=ReferentCreate(name=name, role=role, grade=grade),
+            )
+            for name, role, grade in SYNTHETIC_REFERENTS
+        ]
+        session.execute(
+            update(Referent).where(Referent.id.in_(referent_ids)).values(synthetic=True)
+        )
+        filed = []
+        for k, r in enumerate(requests):
+            request_id = create_audit_request(
+                session=session,
+                request_in=AuditRequestCreate(
+                    commune_code=r.commune_code,
+                    kind=r.kind,
+                    site={"type": "Point", "coordinates": [r.lon, r.lat]},
+                    site_name=f"Site fictif n° {k + 1}",
+                    need=AUDIT_NEEDS[r.kind],
+                    contact_name="Contact fictif en mairie",
+                    contact_email=f"securite@mairie-{r.commune_code}.example",
+                    confirm_duplicate=True,
+                ),
+                requested_on=r.requested_on,
+            )
+            filed.append(request_id)
+            for status, on, planned_on in r.steps:
+                transition_audit_request(
+                    session=session,
+                    request_id=request_id,
+                    step=AuditTransition(
+                        status=status,
+                        on=on,
+                        planned_on=planned_on,
+                        referent_id=referent_ids[k % len(referent_ids)]
+                        if status == "planifiee"
+                        else None,
+                        reason="Demande hors du champ des études de sûreté (fictif)."
+                        if status == "refusee"
+                        else None,
+                        recommendations="Préconisations fictives remises en mairie."
+                        if status == "preconisations_remises"
+                        else None,
+                    ),
+                )
+        session.execute(
+            update(AuditRequest).where(AuditRequest.csp_id == csp_id).values(synthetic=True)
+        )
+    return len(requests)
 
 
 def import_problem_file(

@@ -38,6 +38,14 @@ class InvalidInputError(PsqError):
     """Input data or parameters that cannot be used as given."""
 
 
+class InvalidValueError(InvalidInputError, ValueError):
+    """A parameter or value outside its domain (a negative weight, a date in the future…).
+
+    Also a :class:`ValueError`, so that callers used to NumPy's and the standard library's
+    conventions catch it as one.
+    """
+
+
 class LayerError(InvalidInputError):
     """A vector file that cannot be imported."""
 
@@ -123,3 +131,15 @@ class UnknownCommunesError(InvalidInputError):
 
 class InfeasibleDesignError(InvalidInputError):
     """Sector-design constraints that no partition can satisfy (says which and why)."""
+
+
+class DuplicateRequestError(ConflictError):
+    """An open safety-study request already exists for the same site."""
+
+    def __init__(self, existing_id: int, message: str) -> None:
+        self.existing_id = existing_id
+        super().__init__(message)
+
+    @property
+    def payload(self) -> dict[str, object]:
+        return {"existing_id": self.existing_id}

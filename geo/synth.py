@@ -32,6 +32,14 @@ shares are parameters of :class:`SynthModel`, defaults below):
 * **Meetings** (:func:`meetings`). A GPO meets every ``cadence`` days, a few days early or
   late, and one meeting in eight is skipped; the mayor's office, the municipal police and
   two to four other partner types attend.
+* **Safety-study requests** (:func:`audit_requests`). Communes draw requests in proportion
+  to their population; 60 % of sites lie within 50 m of one of the commune's problems
+  (``attractors``: communes ask where trouble is), the others within 300 m of the
+  commune's point on surface (where town halls, schools and squares are); kinds are drawn
+  from :data:`AUDIT_KIND_MIX`. A
+  request is filed 5 to 300 days before the end and moves on by 10 to 60 days per step
+  (accepted, planned 2 to 8 weeks ahead, carried out, recommendations handed over 2 to 6
+  weeks later) as far as the end allows; one in ten is refused after its first step.
 """
 
 from __future__ import annotations
@@ -390,3 +398,118 @@ def meetings(
         jitter = int(rng.integers(-3, 4))
         day += timedelta(days=max(1, cadence_days + jitter))
     return held
+
+
+AUDIT_KIND_MIX: dict[str, float] = {
+    "videoprotection": 0.40,
+    "espace_public": 0.20,
+    "batiment_communal": 0.15,
+    "etablissement_scolaire": 0.15,
+    "evenement": 0.10,
+}
+AUDIT_NEEDS: dict[str, str] = {
+    "videoprotection": "Projet d'implantation de caméras de vidéoprotection sur la voie "
+    "publique : rassemblements et dégradations signalés par les riverains.",
+    "espace_public": "Sécurisation d'une place et de ses abords : occupation nocturne, "
+    "consommation d'alcool, sentiment d'insécurité des habitants.",
+    "batiment_communal": "Diagnostic de sûreté de la mairie et des ateliers municipaux "
+    "après plusieurs intrusions.",
+    "etablissement_scolaire": "Sécurisation des accès d'un groupe scolaire (plan "
+    "particulier de mise en sûreté).",
+    "evenement": "Fête de la commune : périmètre, accès des secours, dispositif de "
+    "sécurité à définir.",
+}
+#: Fictitious référents sûreté of the demo (no real person).
+SYNTHETIC_REFERENTS: tuple[tuple[str, str, str], ...] = (
+    ("Cne Claire Morel (fictive)", "referent", "Capitaine"),
+    ("Maj. Julien Roche (fictif)", "referent", "Major"),
+    ("Bcp Sonia Perrin (fictive)", "correspondant", "Brigadier-chef"),
+)
+
+
+@dataclass(frozen=True)
+class SyntheticRequest:
+    commune_code: str
+    kind: str
+    lon: float
+    lat: float
+    requested_on: date
+    #: the steps after ``demandee``: (status, date, planned date or None)
+    steps: list[tuple[str, date, date | None]]
+
+
+def audit_requests(
+    communes: gpd.GeoDataFrame,
+    *,
+    end: date,
+    rng: np.random.Generator,
+    count: int = 12,
+    attractors: np.ndarray | None = None,
+) -> list[SyntheticRequest]:
+    """Synthetic safety-study requests of ``communes`` (columns ``code``, ``population``,
+    WGS84 polygons) filed before ``end``, near ``attractors`` (lon/lat of problems) for
+    most of them (see the module docstring)."""
+    if count < 0:
+        raise InvalidInputError(f"count must be at least 0, got {count}")
+    if not len(communes) or count == 0:
+        return []
+    crs = metric_crs(communes)
+    metric = communes.to_crs(crs)
+    weight = communes["population"].fillna(0).to_numpy(dtype=float) + 1.0
+    picks = rng.choice(len(communes), size=count, p=weight / weight.sum())
+    kinds = list(AUDIT_KIND_MIX)
+    mix = np.array([AUDIT_KIND_MIX[k] for k in kinds])
+    near = np.empty((0, 2))
+    if attractors is not None and len(attractors):
+        near = np.column_stack(
+            gpd.GeoSeries(shapely.points(attractors), crs=4326).to_crs(crs).get_coordinates().T
+        )
+    sites = []
+    for i in picks:
+        outline = metric.geometry.iloc[i]
+        inner = outline.buffer(-30)
+        centre = shapely.point_on_surface(outline)
+        radius = 300.0
+        if len(near) and rng.random() < 0.6:
+            mine = near[shapely.contains_xy(inner, near[:, 0], near[:, 1])]
+            if len(mine):
+                centre = shapely.Point(mine[rng.integers(len(mine))])
+                radius = 50.0
+        site = centre
+        for _ in range(50):
+            r, a = radius * math.sqrt(rng.random()), 2 * math.pi * rng.random()
+            candidate = shapely.Point(centre.x + r * math.cos(a), centre.y + r * math.sin(a))
+            if inner.contains(candidate):
+                site = candidate
+                break
+        sites.append(site)
+    lonlat = gpd.GeoSeries(sites, crs=crs).to_crs(4326)
+    requests = []
+    for i, point in zip(picks, lonlat, strict=True):
+        requested = end - timedelta(days=int(rng.integers(5, 301)))
+        steps: list[tuple[str, date, date | None]] = []
+        day = requested
+        for status in ("acceptee", "planifiee", "realisee", "preconisations_remises"):
+            day += timedelta(days=int(rng.integers(10, 61)))
+            if status == "realisee" and steps[-1][2] is not None:
+                day = max(day, steps[-1][2])  # carried out on or after its planned date
+            if day > end:
+                break
+            if len(steps) == 1 and rng.random() < 0.1:
+                steps.append(("refusee", day, None))
+                break
+            planned = (
+                day + timedelta(days=int(rng.integers(14, 57))) if status == "planifiee" else None
+            )
+            steps.append((status, day, planned))
+        requests.append(
+            SyntheticRequest(
+                commune_code=str(communes["code"].iloc[i]),
+                kind=str(rng.choice(kinds, p=mix)),
+                lon=round(point.x, 6),
+                lat=round(point.y, 6),
+                requested_on=requested,
+                steps=steps,
+            )
+        )
+    return requests

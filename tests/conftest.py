@@ -32,6 +32,10 @@ from web.printing import CHROMIUM_ARGS, chromium_path
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 TABLES = (
+    "audit_document",
+    "audit_event",
+    "audit_request",
+    "referent",
     "address",
     "evaluation",
     "action",

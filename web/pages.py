@@ -23,7 +23,9 @@ from geo.hotspots import LEVEL_LABELS, TRENDS
 from geo.metrics import french_number, french_percent
 from web.cartography import folium_problem_map, meeting_pack, pack_context
 from web.palette import (
+    AUDIT_STATUS_COLOURS,
     CATEGORY_COLOURS,
+    COVERAGE_COLOURS,
     HEAT_COLOURS,
     HOTSPOT_COLOURS,
     SECTOR_COLOURS,
@@ -43,6 +45,8 @@ templates.env.globals["palette"] = {
     "trends": TREND_COLOURS,
     "level_labels": LEVEL_LABELS,  # the French labels of geo.hotspots, for the legends
     "trend_labels": TRENDS,
+    "audit_statuses": AUDIT_STATUS_COLOURS,
+    "coverage": COVERAGE_COLOURS,
 }
 STATUS_LABELS = {
     "adopted": "adopté",
@@ -80,6 +84,16 @@ def reports(request: Request) -> HTMLResponse:
 @router.get("/cartographie", response_class=HTMLResponse)
 def cartography(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "cartography.html", {"page": "cartographie"})
+
+
+@router.get("/commune", response_class=HTMLResponse)
+def commune(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "commune.html", {"page": "commune"})
+
+
+@router.get("/etudes", response_class=HTMLResponse)
+def audits(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "audits.html", {"page": "etudes"})
 
 
 @router.get("/cartographie/carte.html", response_class=HTMLResponse)

@@ -54,3 +54,14 @@ TREND_COLOURS = {
     "persistent": "#7b3294",
     "diminishing": "#2c7bb6",
 }
+# Steps of a safety-study request (geo.audits.STATUSES).
+AUDIT_STATUS_COLOURS = {
+    "demandee": "#6c757d",
+    "acceptee": "#1f77b4",
+    "planifiee": "#e08214",
+    "realisee": "#6a3d9a",
+    "preconisations_remises": "#1e7b34",
+    "refusee": "#a61c1c",
+}
+# Sites suggested by the coverage (camera) analysis, and the fixed ones.
+COVERAGE_COLOURS = {"suggested": "#6a1b9a", "fixed": "#555555", "requested": "#e08214"}

@@ -1,7 +1,8 @@
 """The *cartographie des problématiques* of a study area — a GPO's sectors in the adopted
-plan, or a whole CSP: hotspot cells, heat bands, period comparison, monthly trend, open
-problems with their actions. The figures come from :mod:`geo.hotspots`; this module
-selects the problems and shapes the answers."""
+plan, a whole CSP, or one commune (aggregates only, for the commune's own page): hotspot
+cells, heat bands, period comparison, monthly trend, open problems with their actions.
+The figures come from :mod:`geo.hotspots`; this module selects the problems and shapes
+the answers."""
 
 from __future__ import annotations
 
@@ -18,7 +19,18 @@ from sqlalchemy.orm import Session
 
 from api.db import read_query
 from api.map_cache import MapCache
-from api.models import Action, Csp, Gpo, Partner, PlanSector, Problem, ProblemPlace, ProblemRevision
+from api.models import (
+    Action,
+    Commune,
+    Csp,
+    Gpo,
+    Partner,
+    PlanSector,
+    Problem,
+    ProblemPlace,
+    ProblemRevision,
+    csp_commune,
+)
 from api.repositories.csp import require_csp
 from api.repositories.problems import action_public, adopted_plan_id
 from api.schemas import (
@@ -48,18 +60,19 @@ MAX_PERIOD_DAYS = 3660
 
 @dataclass(frozen=True)
 class StudyArea:
-    """Where a map is drawn: the sectors of a GPO in the adopted plan, or a whole CSP
-    (``sectors`` None)."""
+    """Where a map is drawn: the sectors of a GPO in the adopted plan, a whole CSP
+    (``sectors`` None), or one commune of a CSP (``commune_code``: its problems only)."""
 
     csp_id: int
     name: str
     outline: shapely.Geometry
     gpo_id: int | None = None
     sectors: tuple[int, ...] | None = None
+    commune_code: str | None = None
 
     @property
-    def key(self) -> tuple[int, int | None, tuple[int, ...] | None]:
-        return (self.csp_id, self.gpo_id, self.sectors)
+    def key(self) -> tuple[int, int | None, tuple[int, ...] | None, str | None]:
+        return (self.csp_id, self.gpo_id, self.sectors, self.commune_code)
 
 
 def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> StudyArea:
@@ -99,6 +112,29 @@ def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> S
         outline=shapely.union_all([shapely.from_wkb(w) for _, w in rows]),
         gpo_id=gpo_id,
         sectors=tuple(sorted(int(s) for s in sectors)),
+    )
+
+
+def commune_area(*, session: Session, commune_code: str, field: str = "commune_code") -> StudyArea:
+    """A commune of a CSP as a study area (422 naming ``field`` when unknown or in no
+    CSP). A commune in several CSPs is studied in the first one."""
+    row = session.execute(
+        select(
+            Commune.code,
+            Commune.name,
+            func.ST_AsBinary(Commune.geom),
+            select(func.min(csp_commune.c.csp_id))
+            .where(csp_commune.c.commune_code == Commune.code)
+            .scalar_subquery(),
+        ).where(Commune.code == commune_code)
+    ).first()
+    if row is None:
+        raise InvalidInputError(f"{field}: unknown commune {commune_code!r}")
+    code, name, wkb, csp_id = row
+    if csp_id is None:
+        raise InvalidInputError(f"{field}: commune {code} ({name}) is in no CSP")
+    return StudyArea(
+        csp_id=int(csp_id), name=name, outline=shapely.from_wkb(wkb), commune_code=code
     )
 
 
@@ -152,6 +188,11 @@ class ProblemFilter:
         ]
         if area.sectors is not None:
             parts.append(f"pp.sector IN ({', '.join(str(int(s)) for s in area.sectors)})")
+        if area.commune_code is not None:
+            code = area.commune_code.replace("'", "''")
+            parts.append(
+                f"ST_Intersects(p.anchor, (SELECT c.geom FROM commune c WHERE c.code = '{code}'))"
+            )
         # The codes are checked against the taxonomy (letters and underscores only).
         for column, codes in (("category", self.categories), ("status", self.statuses)):
             if codes:
@@ -327,6 +368,7 @@ def area_maps(
         area=area.name,
         csp_id=area.csp_id,
         gpo_id=area.gpo_id,
+        commune_code=area.commune_code,
         date_from=where.since,
         date_to=where.until,
         problems=len(points),
@@ -362,6 +404,33 @@ def area_maps(
     )
 
 
+#: A commune's pages show no count below this (one or two problems could single a record
+#: out); such cells say only that they hold a few.
+MIN_COMMUNE_COUNT = 3
+
+
+def commune_cells(maps: AreaMaps) -> dict[str, Any]:
+    """A commune's map for its own pages: its cells with problems or a significant Gi*,
+    counts under :data:`MIN_COMMUNE_COUNT` masked, and no z-score or p-value."""
+    cells = maps.cells
+    shown = cells[(cells["count"] > 0) | (cells["level"] != 0)]
+    few = (shown["count"] > 0) & (shown["count"] < MIN_COMMUNE_COUNT)
+    frame = pd.DataFrame(
+        {
+            "count": shown["count"].astype(object).where(~few, None),
+            "few": few,
+            "level": shown["level"],
+            "label": shown["level"].map(LEVEL_LABELS),
+        },
+        index=shown.index,
+    )
+    return {
+        "type": "FeatureCollection",
+        "features": _features(cells_frame(frame), ["h3", "count", "few", "level", "label"], "h3"),
+        "meta": maps.meta.model_dump(mode="json"),
+    }
+
+
 def cached_area_maps(
     *,
     session: Session,
@@ -384,17 +453,22 @@ def cached_area_maps(
     return maps
 
 
+def cell_trends(before: AreaMaps, after: AreaMaps) -> pd.Series:
+    """The hot-spot trend of each cell hot in either period (indexed by H3 cell)."""
+    return compare_periods(
+        before.cells,
+        after.cells,
+        days_before=period_days(before.meta.date_from, before.meta.date_to),
+        days_after=period_days(after.meta.date_from, after.meta.date_to),
+    )
+
+
 def comparison(before: AreaMaps, after: AreaMaps) -> tuple[list[Any], PredictionPublic]:
     """Cells whose hot-spot status changed or lasted between two periods (GeoJSON
     features), and how well the first period's hot spots anticipated the second's
     problems."""
     a, b = before.cells, after.cells
-    trend = compare_periods(
-        a,
-        b,
-        days_before=period_days(before.meta.date_from, before.meta.date_to),
-        days_after=period_days(after.meta.date_from, after.meta.date_to),
-    )
+    trend = cell_trends(before, after)
     frame = pd.DataFrame(
         {
             "trend": trend,

@@ -48,6 +48,7 @@ from api.schemas import (
     ProblemTransition,
 )
 from geo.errors import InvalidInputError, NotFoundError
+from geo.geometry import checked_geometry
 from geo.problem_files import BORDER_TOLERANCE_DEG, anchors
 from geo.problems import (
     ACTION_TYPES,
@@ -56,6 +57,10 @@ from geo.problems import (
     STATUSES,
     check_transition,
     place,
+)
+
+PROBLEM_GEOMETRIES = frozenset(
+    {"Point", "LineString", "Polygon", "MultiLineString", "MultiPolygon"}
 )
 
 
@@ -70,24 +75,7 @@ def _geometry(problem_in: ProblemCreate) -> shapely.Geometry:
     if problem_in.geometry is None:
         assert problem_in.lon is not None and problem_in.lat is not None
         return shapely.Point(problem_in.lon, problem_in.lat)
-    try:
-        geom = shapely.geometry.shape(problem_in.geometry.model_dump())
-    except (ValueError, TypeError, AttributeError, IndexError) as exc:
-        raise InvalidInputError(f"geometry: not a GeoJSON geometry ({exc})") from None
-    if geom.geom_type not in ("Point", "LineString", "Polygon", "MultiLineString", "MultiPolygon"):
-        raise InvalidInputError(f"geometry: {geom.geom_type} is not a point, line or polygon")
-    if geom.is_empty:
-        raise InvalidInputError("geometry: empty")
-    x0, y0, x1, y1 = geom.bounds
-    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        raise InvalidInputError(
-            f"geometry: coordinates {tuple(round(b, 5) for b in geom.bounds)} are not WGS84 "
-            "longitudes/latitudes"
-        )
-    if not geom.is_valid:
-        reason = shapely.is_valid_reason(geom)
-        raise InvalidInputError(f"geometry: invalid {geom.geom_type} ({reason})")
-    return geom
+    return checked_geometry(problem_in.geometry.model_dump(), "geometry", PROBLEM_GEOMETRIES)
 
 
 def _check_inside(session: Session, csp_id: int, geom: shapely.Geometry) -> None:

@@ -1,13 +1,40 @@
-from typing import Annotated
+"""Communes, and what a commune's own page may show: its problems aggregated per H3
+cell with their hot spots (never a problem record), and where cameras would cover the
+most of them."""
 
-from fastapi import APIRouter, Query
+from typing import Annotated, Literal
 
-from api.deps import BBoxDep, SessionDep
+from fastapi import APIRouter, Path, Query
+
+from api.deps import BBoxDep, MapCacheDep, SessionDep
 from api.repositories.communes import list_communes
+from api.repositories.coverage import coverage_suggestion
 from api.repositories.csp import require_csp
-from api.schemas import CommuneProperties, ErrorPublic, FeatureCollection
+from api.repositories.hotspots import (
+    ProblemFilter,
+    cached_area_maps,
+    commune_area,
+    commune_cells,
+)
+from api.routes.responses import INVALID
+from api.schemas import (
+    COMMUNE_CODE,
+    CommuneCellsPublic,
+    CommuneProperties,
+    CoverageSuggestionPublic,
+    ErrorPublic,
+    FeatureCollection,
+)
+from geo.coverage import DEFAULT_RADIUS_M
 
 router = APIRouter(prefix="/communes", tags=["communes"])
+CommuneCode = Annotated[str, Path(pattern=COMMUNE_CODE, description="INSEE code")]
+
+
+def COMMUNE_PERIOD() -> ProblemFilter:
+    """What a commune sees: every problem of the last 12 months (no narrower filter that
+    could single a record out)."""
+    return ProblemFilter.checked(None, None)
 
 
 @router.get("", responses={404: {"model": ErrorPublic}})
@@ -22,3 +49,43 @@ def read_communes(
     if csp is not None:
         require_csp(session=session, csp_id=csp)
     return list_communes(session=session, csp_id=csp, bbox=bbox)
+
+
+@router.get("/{code}/hotspots", responses=INVALID)
+def read_commune_hotspots(
+    code: CommuneCode, session: SessionDep, cache: MapCacheDep
+) -> CommuneCellsPublic:
+    """The commune's problems of the last 12 months per H3 cell (res 9) with their Gi* hot
+    spots, computed over the commune alone: counts only, those under 3 masked."""
+    area = commune_area(session=session, commune_code=code, field="code")
+    maps = cached_area_maps(session=session, cache=cache, area=area, where=COMMUNE_PERIOD())
+    return CommuneCellsPublic.model_validate(commune_cells(maps))
+
+
+@router.get("/{code}/coverage", responses=INVALID)
+def read_coverage(
+    code: CommuneCode,
+    session: SessionDep,
+    cache: MapCacheDep,
+    p: Annotated[int, Query(ge=1, le=50, description="How many sites to suggest")] = 5,
+    radius: Annotated[
+        float, Query(ge=50, le=500, description="Coverage radius of a site in metres")
+    ] = DEFAULT_RADIUS_M,
+    method: Annotated[
+        Literal["auto", "exact", "greedy"],
+        Query(description="exact (HiGHS), greedy, or auto (exact unless too large)"),
+    ] = "auto",
+) -> CoverageSuggestionPublic:
+    """Where ``p`` more cameras would cover the most of the commune's problems of the last
+    12 months (weighted by category and recency; maximal covering location), existing
+    cameras and studied video-protection sites fixed; the commune's waiting requests for
+    cameras or public spaces scored beside. Counts under 3 are masked."""
+    return coverage_suggestion(
+        session=session,
+        cache=cache,
+        commune_code=code,
+        p=p,
+        radius_m=radius,
+        where=COMMUNE_PERIOD(),
+        method=method,
+    )

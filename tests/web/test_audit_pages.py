@@ -1,0 +1,151 @@
+"""The commune's page and the référents' queue in real headless Chromium, offline: a
+request filed by a point clicked on the map, the duplicate flagged then confirmed, the
+camera suggestion drawn with its coverage circles; the queue sorted and a request
+accepted from its detail panel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import shapely
+from sqlalchemy import Engine, text
+
+pytestmark = pytest.mark.browser
+BELFORT = "90010"
+READY_OR_ERROR = (
+    "document.body.dataset.ready === '1' || document.getElementById('error').textContent"
+)
+
+
+def watch(page):  # type: ignore[no-untyped-def]
+    """Hosts asked, failed requests and page errors of ``page``."""
+    seen: dict[str, list[str]] = {"hosts": [], "failed": [], "errors": []}
+    page.on("request", lambda r: seen["hosts"].append(urlsplit(r.url).netloc))
+    page.on("requestfailed", lambda r: seen["failed"].append(r.url))
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    return seen
+
+
+def test_a_commune_files_a_request_and_asks_where_cameras_go(  # type: ignore[no-untyped-def]
+    browser, live_demo: str, artifacts: Path, engine: Engine
+) -> None:
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    seen = watch(page)
+    page.goto(f"{live_demo}/commune?code={BELFORT}")
+    page.wait_for_function(READY_OR_ERROR, timeout=30_000)
+    assert not page.locator("#error").inner_text(), seen["errors"]
+    assert page.locator("#commune-select").input_value() == BELFORT
+    assert page.locator("#synthetic-banner").is_visible()
+    assert page.locator("path.leaflet-interactive").count() > 10  # the H3 cells
+    before = int(page.locator("body").get_attribute("data-requests"))
+
+    # Place the site by clicking the middle of the map, fill the form, send it.
+    page.click("#draw-point")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.select_option("#kind", "videoprotection")
+    page.fill("#site-name", "Parvis de test")
+    page.fill("#need", "Regroupements nocturnes, dégradations : étude de vidéoprotection.")
+    page.fill("#contact-name", "M. Test")
+    page.fill("#contact-email", "test@mairie.example")
+    page.click("#submit-request")
+    page.wait_for_function(f"Number(document.body.dataset.requests) === {before + 1}")
+    assert "envoyée" in page.locator("#request-result").inner_text()
+    assert "Parvis de test" in page.locator("#requests").inner_text()
+    with engine.connect() as conn:
+        site, inside = conn.execute(
+            text(
+                "SELECT ST_AsText(r.geom), ST_Intersects(r.geom, c.geom) FROM audit_request r "
+                "JOIN commune c ON c.code = r.commune_code WHERE r.site_name = 'Parvis de test'"
+            )
+        ).one()
+    assert inside and shapely.from_wkt(site).geom_type == "Point"
+
+    # The same point again: flagged, then filed on confirmation.
+    page.click("#draw-point")
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.fill("#need", "Même site, nouvelle demande.")
+    page.fill("#contact-name", "M. Test")
+    page.fill("#contact-email", "test@mairie.example")
+    page.click("#submit-request")
+    page.wait_for_selector("#duplicate-box:not([hidden])")
+    assert "déjà en cours" in page.locator("#duplicate-text").inner_text()
+    page.click("#confirm-duplicate")
+    page.wait_for_function(f"Number(document.body.dataset.requests) === {before + 2}")
+
+    # Where would 3 cameras cover the most problems?
+    page.fill("#cameras", "3")
+    page.click("#coverage-run")
+    page.wait_for_function(
+        "document.body.dataset.coverage === '1' || document.getElementById('error').textContent",
+        timeout=30_000,
+    )
+    assert not page.locator("#error").inner_text()
+    assert page.locator("path.coverage-circle").count() == 3
+    assert page.locator("#coverage-table tbody tr").count() == 3
+    text_shown = page.locator("#coverage-text").inner_text()
+    assert "optimum exact" in text_shown and "fictifs" in text_shown
+    assert "Vos sites demandés" in page.locator("#requested-scores").inner_text()
+    page.screenshot(path=str(artifacts / "commune.png"))
+
+    assert set(seen["hosts"]) == {urlsplit(live_demo).netloc}, seen["hosts"]
+    assert not seen["failed"] and not seen["errors"], seen
+
+
+def test_the_referents_queue_sorts_and_moves_a_request(  # type: ignore[no-untyped-def]
+    browser, live_demo: str, artifacts: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1440, "height": 950})
+    seen = watch(page)
+    page.goto(f"{live_demo}/etudes?csp=1")
+    page.wait_for_function(READY_OR_ERROR, timeout=30_000)
+    assert not page.locator("#error").inner_text(), seen["errors"]
+    rows = page.locator("#queue tbody tr")
+    assert rows.count() > 0
+    assert page.locator("#referents tbody tr").count() == 3  # the demo's fictitious référents
+    evidence = [
+        int(r.split("\n")[0])
+        for r in page.locator("#queue tbody td:nth-child(5)").all_inner_texts()
+    ]
+    assert evidence == sorted(evidence, reverse=True)  # most evidence first
+    page.select_option("#order", "waiting")
+    page.wait_for_selector("body[data-ready='1']")
+    waits = [
+        int(t.split(" j")[0].replace("\u202f", ""))
+        for t in page.locator("#queue tbody td:nth-child(4)").all_inner_texts()
+    ]
+    assert waits == sorted(waits, reverse=True)
+
+    # Accept a request from its detail panel.
+    queue = page.request.get(f"{live_demo}/api/audits?csp=1&status=demandee").json()["data"]
+    if not queue:  # the seeded demo may have none waiting: file one
+        filed = page.request.post(
+            f"{live_demo}/api/audits",
+            data={
+                "commune_code": BELFORT,
+                "kind": "espace_public",
+                "site": {"type": "Point", "coordinates": [6.8640, 47.6378]},
+                "need": "Square occupé la nuit.",
+                "contact_name": "Mme Test",
+                "contact_phone": "03 84 00 00 00",
+                "confirm_duplicate": True,
+            },
+        )
+        assert filed.status == 201, filed.text()
+        queue = [filed.json()]
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+    request_id = queue[0]["id"]
+    page.click(f"#queue tbody tr[data-id='{request_id}']")
+    page.locator(".step-form[data-status='acceptee'] button").click()
+    page.wait_for_function(
+        f"document.querySelector(\"#queue tbody tr[data-id='{request_id}']\")"
+        "?.innerText.includes('Acceptée')"
+    )
+    assert page.locator(".step-form[data-status='planifiee']").count() == 1
+    assert page.request.get(f"{live_demo}/api/audits/{request_id}").json()["status"] == "acceptee"
+    page.screenshot(path=str(artifacts / "audit_queue.png"))
+    assert set(seen["hosts"]) == {urlsplit(live_demo).netloc}, seen["hosts"]
+    assert not seen["failed"] and not seen["errors"], seen

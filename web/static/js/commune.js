@@ -1,0 +1,308 @@
+// Espace commune: a commune files safety-study requests (site drawn on the map or found
+// by its address), follows them, sees its problems aggregated per H3 cell with their hot
+// spots (never a problem record), and asks where p cameras would cover the most problems.
+import { esc, fmt, getJSON, postJSON } from "./api.js";
+import { PALETTE_OF } from "./sectors.js";
+
+const $ = (id) => document.getElementById(id);
+const STATUS_COLOURS = PALETTE_OF.audit_statuses;
+const SITE_COLOURS = PALETTE_OF.coverage;
+const HOT = PALETTE_OF.hotspots;
+const COUNT_COLOURS = ["#f7f4f9", "#d4b9da", "#c994c7", "#df65b0", "#dd1c77", "#980043"];
+const day = (iso) => (iso ? new Date(`${iso}T00:00:00Z`).toLocaleDateString("fr-FR", { timeZone: "UTC" }) : "—");
+const pct = (v) => `${fmt.dec1.format(100 * v)} %`;
+// Counts of 1 or 2 are masked by the server (they could single a record out).
+const count = (n) => (n == null ? "1 ou 2" : fmt.int.format(n));
+const statusBox = $("map-status");
+const setStatus = (text) => { statusBox.textContent = text; statusBox.hidden = !text; };
+const showError = (e) => { $("error").textContent = `Erreur : ${e.message}`; setStatus(""); };
+
+const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, maxZoom: 19 });
+map.setView([46.6, 2.4], 6);
+L.control.scale({ imperial: false }).addTo(map);
+new ResizeObserver(() => map.invalidateSize()).observe($("map"));
+const layers = {
+  cells: L.layerGroup().addTo(map),
+  outline: L.layerGroup().addTo(map),
+  requests: L.layerGroup().addTo(map),
+  coverage: L.layerGroup().addTo(map),
+  drawing: L.layerGroup().addTo(map),
+};
+L.control.layers(null, {
+  "Problèmes par maille (12 mois)": layers.cells,
+  "Vos demandes": layers.requests,
+  "Emplacements proposés": layers.coverage,
+}, { collapsed: false, position: "topright" }).addTo(map);
+const legend = L.control({ position: "bottomright" });
+legend.onAdd = () => L.DomUtil.create("div", "legend");
+legend.addTo(map);
+
+let taxonomy = null;
+let communes = [];
+let commune = null;
+let site = null;          // the GeoJSON geometry of the site being requested
+let drawMode = null;      // "point", "polygon" or null
+let vertices = [];
+let pendingBody = null;   // a request refused as a duplicate, kept to confirm it
+
+// -- the commune ----------------------------------------------------------------------
+async function init() {
+  const [tax, collection] = await Promise.all([getJSON("/api/audits/taxonomy"), getJSON("/api/communes")]);
+  taxonomy = tax;
+  $("kind").replaceChildren(...Object.entries(tax.kinds).map(([code, label]) => new Option(label, code)));
+  communes = collection.features.filter((f) => f.properties.csp_ids.length)
+    .sort((a, b) => a.properties.name.localeCompare(b.properties.name, "fr"));
+  if (!communes.length) { $("error").textContent = "Aucune commune rattachée à une CSP : importez un territoire."; return; }
+  const wanted = new URLSearchParams(location.search).get("code");
+  const biggest = communes.reduce((a, b) => ((b.properties.population ?? 0) > (a.properties.population ?? 0) ? b : a));
+  const first = communes.find((c) => c.properties.code === wanted) ?? biggest;
+  $("commune-select").replaceChildren(...communes.map((c) => new Option(`${c.properties.name} (${c.properties.code})`, c.properties.code, false, c === first)));
+  $("commune-select").addEventListener("change", (e) => show(e.target.value).catch(showError));
+  await show(first.properties.code);
+}
+
+async function show(code) {
+  document.body.dataset.ready = "0";
+  commune = communes.find((c) => c.properties.code === code);
+  history.replaceState(null, "", `?code=${code}`);
+  $("error").textContent = "";
+  clearSite();
+  layers.outline.clearLayers();
+  layers.coverage.clearLayers();
+  $("coverage-table").hidden = true;
+  $("coverage-text").textContent = "";
+  $("requested-scores").replaceChildren();
+  const outline = L.geoJSON(commune, { interactive: false, style: { color: "#1d3557", weight: 3, fill: false } }).addTo(layers.outline);
+  map.fitBounds(outline.getBounds(), { padding: [20, 20] });
+  setStatus("Calcul des problèmes par maille…");
+  await Promise.all([showCells(), showRequests()]);
+  setStatus("");
+  document.body.dataset.ready = "1";
+}
+
+async function showCells() {
+  const cells = await getJSON(`/api/communes/${commune.properties.code}/hotspots`);
+  const meta = cells.meta;
+  layers.cells.clearLayers();
+  const max = Math.max(3, ...cells.features.map((f) => f.properties.count ?? 0));
+  const colour = (n) => COUNT_COLOURS[Math.min(COUNT_COLOURS.length - 1, Math.ceil((n / max) * (COUNT_COLOURS.length - 1)))];
+  L.geoJSON(cells, {
+    style: (f) => ({
+      color: f.properties.level > 0 ? HOT[f.properties.level] : "#999",
+      weight: f.properties.level > 0 ? 2.5 : 0.4,
+      fillColor: colour(f.properties.count ?? 1), fillOpacity: 0.65,
+    }),
+    onEachFeature: (f, layer) => layer.bindTooltip(
+      `${count(f.properties.count)} problème(s) sur 12 mois${f.properties.level > 0 ? ` — ${esc(f.properties.label)}` : ""}`),
+  }).addTo(layers.cells);
+  $("synthetic-banner").hidden = meta.synthetic_problems === 0;
+  $("key-figures").querySelector(".problems").innerHTML =
+    `<strong>${fmt.int.format(meta.problems)}</strong><span>problèmes sur 12 mois</span>`;
+  $("key-figures").querySelector(".hot").innerHTML =
+    `<strong>${fmt.int.format(meta.hot_cells)}</strong><span>mailles en point chaud</span>`;
+  legend.getContainer().innerHTML =
+    `<strong>Problèmes par maille H3</strong><br>` +
+    [0, 0.25, 0.5, 0.75, 1].map((q) => `<span class="swatch" style="background:${colour(q * max)}"></span>${fmt.int.format(Math.round(q * max))}`).join("<br>") +
+    `<br><span class="swatch" style="background:#fff;border:2.5px solid ${HOT[3]}"></span>point chaud (Gi*)` +
+    `<br><span class="swatch" style="background:${SITE_COLOURS.suggested};border-radius:50%"></span>emplacement proposé` +
+    `<br><span class="swatch" style="background:${SITE_COLOURS.fixed};border-radius:50%"></span>caméra existante / site étudié`;
+}
+
+// -- the requests ---------------------------------------------------------------------
+async function showRequests() {
+  const answer = await getJSON(`/api/audits?commune=${commune.properties.code}`);
+  layers.requests.clearLayers();
+  $("request-count").textContent = answer.count;
+  document.body.dataset.requests = answer.count;
+  const open = answer.data.filter((r) => taxonomy.open_statuses.includes(r.status)).length;
+  $("key-figures").querySelector(".requests").innerHTML =
+    `<strong>${fmt.int.format(open)}</strong><span>demande(s) en cours</span>`;
+  $("requests").innerHTML = answer.data.slice().reverse().map((r) => {
+    const steps = r.events.map((e) => `<li>${day(e.on)} — ${esc(e.status_label)}${e.planned_on ? ` (étude le ${day(e.planned_on)}${e.referent ? `, ${esc(e.referent)}` : ""})` : ""}${e.note ? ` : ${esc(e.note)}` : ""}</li>`).join("");
+    return `<li data-id="${r.id}"><strong>${esc(r.site_name || r.kind_label)}</strong> ` +
+      `<span class="status-badge" style="background:${STATUS_COLOURS[r.status]}">${esc(r.status_label)}</span><br>` +
+      `<span class="hint">n° ${r.id} · ${esc(r.kind_label)} · demandée le ${day(r.requested_on)}</span>` +
+      (r.refusal_reason ? `<br>Motif : ${esc(r.refusal_reason)}` : "") +
+      (r.recommendations ? `<br>Préconisations : ${esc(r.recommendations)}` : "") +
+      (r.document ? `<br><a href="/api/audits/${r.id}/document">Télécharger les préconisations</a>` : "") +
+      `<details><summary>Historique</summary><ul>${steps}</ul></details></li>`;
+  }).join("") || "<li class=\"hint\">Aucune demande pour l'instant.</li>";
+  L.geoJSON({ type: "FeatureCollection", features: answer.data.map((r) => ({ type: "Feature", geometry: r.geometry, properties: r })) }, {
+    pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 8, weight: 2, color: "#fff", fillColor: STATUS_COLOURS[f.properties.status], fillOpacity: 1 }),
+    style: (f) => ({ color: STATUS_COLOURS[f.properties.status], weight: 2, fillOpacity: 0.15 }),
+    onEachFeature: (f, layer) => layer.bindTooltip(`Demande n° ${f.properties.id} — ${esc(f.properties.site_name || f.properties.kind_label)} (${esc(f.properties.status_label)})`),
+  }).addTo(layers.requests);
+}
+
+// -- drawing the site -----------------------------------------------------------------
+function setMode(mode) {
+  drawMode = mode;
+  $("draw-point").setAttribute("aria-pressed", mode === "point");
+  $("draw-polygon").setAttribute("aria-pressed", mode === "polygon");
+  $("draw-finish").hidden = mode !== "polygon";
+  map.getContainer().style.cursor = mode ? "crosshair" : "";
+  $("site-hint").textContent = mode === "point" ? "Cliquez sur la carte à l'emplacement du site."
+    : mode === "polygon" ? "Cliquez les sommets du périmètre, puis « Terminer le périmètre »."
+    : site ? "Site placé. Vous pouvez le déplacer en recommençant." : "Cliquez « Placer un point » puis sur la carte, ou cherchez une adresse.";
+}
+
+function clearSite() {
+  site = null; vertices = [];
+  layers.drawing.clearLayers();
+  setMode(null);
+}
+
+function placePoint(latlng, label) {
+  layers.drawing.clearLayers();
+  site = { type: "Point", coordinates: [Number(latlng.lng.toFixed(6)), Number(latlng.lat.toFixed(6))] };
+  L.marker(latlng, { title: label || "Site demandé" }).addTo(layers.drawing);
+  setMode(null);
+}
+
+map.on("click", (e) => {
+  if (drawMode === "point") placePoint(e.latlng);
+  else if (drawMode === "polygon") {
+    vertices.push(e.latlng);
+    layers.drawing.clearLayers();
+    L.polygon(vertices, { color: SITE_COLOURS.requested, weight: 2 }).addTo(layers.drawing);
+    vertices.forEach((v) => L.circleMarker(v, { radius: 4, color: SITE_COLOURS.requested }).addTo(layers.drawing));
+  }
+});
+$("draw-point").addEventListener("click", () => { clearSite(); setMode("point"); });
+$("draw-polygon").addEventListener("click", () => { clearSite(); setMode("polygon"); });
+$("draw-clear").addEventListener("click", clearSite);
+$("draw-centre").addEventListener("click", () => placePoint(map.getCenter()));
+$("draw-finish").addEventListener("click", () => {
+  if (vertices.length < 3) { $("site-hint").textContent = "Un périmètre a au moins trois sommets."; return; }
+  const ring = vertices.map((v) => [Number(v.lng.toFixed(6)), Number(v.lat.toFixed(6))]);
+  site = { type: "Polygon", coordinates: [[...ring, ring[0]]] };
+  setMode(null);
+});
+
+async function searchAddress() {
+  const q = $("address").value.trim();
+  if (q.length < 2) return;
+  const found = await getJSON(`/api/geocode?${new URLSearchParams({ q, limit: 20 })}`);
+  const here = found.data.filter((r) => r.citycode === commune.properties.code).slice(0, 5);
+  $("address-results").innerHTML = here.length
+    ? here.map((r, i) => `<li><button type="button" data-i="${i}">${esc(r.label)}</button></li>`).join("")
+    : `<li class="hint">Aucune adresse trouvée dans la commune : placez le site sur la carte.</li>`;
+  $("address-results").querySelectorAll("button").forEach((b) => b.addEventListener("click", () => {
+    const r = here[Number(b.dataset.i)];
+    $("address").value = r.label;
+    placePoint(L.latLng(r.lat, r.lon), r.label);
+    map.setView([r.lat, r.lon], Math.max(map.getZoom(), 16));
+    $("address-results").replaceChildren();
+  }));
+}
+$("address-search").addEventListener("click", () => searchAddress().catch(showError));
+$("address").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); searchAddress().catch(showError); } });
+
+// -- filing ---------------------------------------------------------------------------
+function formBody() {
+  const value = (id) => $(id).value.trim() || null;
+  return {
+    commune_code: commune.properties.code,
+    kind: $("kind").value,
+    site,
+    address: value("address"),
+    site_name: value("site-name"),
+    need: $("need").value.trim(),
+    desired_from: value("desired-from"),
+    desired_to: value("desired-to"),
+    contact_name: $("contact-name").value.trim(),
+    contact_role: value("contact-role"),
+    contact_email: value("contact-email"),
+    contact_phone: value("contact-phone"),
+  };
+}
+
+function missing(body) {
+  if (!body.site && !body.address) return "placez le site sur la carte (point ou périmètre) ou indiquez son adresse.";
+  if (!body.need) return "expliquez le besoin.";
+  if (!body.contact_name) return "indiquez le nom du contact.";
+  if (!body.contact_email && !body.contact_phone) return "indiquez un courriel ou un téléphone.";
+  return null;
+}
+
+async function file(body) {
+  $("request-result").textContent = "";
+  $("duplicate-box").hidden = true;
+  $("submit-request").disabled = true;
+  try {
+    const r = await postJSON("/api/audits", body);
+    $("request-result").textContent = `Demande n° ${r.id} envoyée le ${day(r.requested_on)} : statut « ${r.status_label} ».`;
+    $("request-form").reset();
+    clearSite();
+    await showRequests();
+  } catch (e) {
+    if (e.status === 409) {
+      pendingBody = body;
+      $("duplicate-text").textContent = `Une demande est déjà en cours pour ce site : ${e.message.replace(/^409 — site: /, "")}.`;
+      $("duplicate-box").hidden = false;
+    } else {
+      $("request-result").textContent = "";
+      $("error").textContent = `Demande non envoyée : ${e.message}`;
+    }
+  } finally {
+    $("submit-request").disabled = false;
+  }
+}
+
+$("request-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  $("error").textContent = "";
+  const body = formBody();
+  const why = missing(body);
+  if (why) { $("error").textContent = `Demande incomplète : ${why}`; return; }
+  file(body);
+});
+$("confirm-duplicate").addEventListener("click", () => { if (pendingBody) file({ ...pendingBody, confirm_duplicate: true }); });
+
+// -- where cameras would cover the most problems -------------------------------------
+$("coverage-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  suggest().catch(showError);
+});
+
+async function suggest() {
+  document.body.dataset.coverage = "0";
+  const p = Number($("cameras").value);
+  const radius = Number($("radius").value);
+  setStatus("Recherche des meilleurs emplacements…");
+  const s = await getJSON(`/api/communes/${commune.properties.code}/coverage?${new URLSearchParams({ p, radius })}`);
+  setStatus("");
+  layers.coverage.clearLayers();
+  for (const f of s.fixed) {
+    L.circle([f.lat, f.lon], { radius: s.radius_m, color: SITE_COLOURS.fixed, weight: 1, fillOpacity: 0.12, dashArray: "4 3" })
+      .bindTooltip(`${esc(f.label)} (déjà en place)`).addTo(layers.coverage);
+  }
+  for (const site of s.sites) {
+    L.circle([site.lat, site.lon], { radius: s.radius_m, color: SITE_COLOURS.suggested, weight: 2, fillOpacity: 0.12, className: "coverage-circle" })
+      .bindTooltip(`Emplacement ${site.rank} : ${count(site.problems)} problème(s) de plus, ${pct(site.gain_share)} du poids`).addTo(layers.coverage);
+    L.marker([site.lat, site.lon], { icon: L.divIcon({ className: "site-rank", html: String(site.rank), iconSize: [22, 22] }), interactive: false }).addTo(layers.coverage);
+  }
+  const method = s.method === "exact"
+    ? (s.optimal ? "optimum exact (programme linéaire en nombres entiers, HiGHS)" : `meilleure solution trouvée, à moins de ${pct(s.gap)} de l'optimum`)
+    : `méthode gloutonne, à moins de ${pct(s.gap)} de l'optimum (borne prouvée)`;
+  const where = s.candidate_kind === "intersection" ? "aux carrefours du réseau de rues" : "aux centres de mailles H3 d'environ 75 m";
+  $("coverage-text").innerHTML =
+    `Sur ${fmt.int.format(s.problems)} problèmes des 12 derniers mois${s.synthetic_problems ? " (fictifs)" : ""}, pondérés par catégorie et ancienneté, ` +
+    `${s.sites.length} caméra(s) ${where} couvriraient <strong>${pct(s.covered_share - s.fixed_share)}</strong> des problèmes pondérés` +
+    (s.fixed.length ? `, en plus des ${pct(s.fixed_share)} déjà couverts par ${s.fixed.length} site(s) existant(s)` : "") +
+    `, soit <strong>${pct(s.covered_share)}</strong> au total (${fmt.int.format(s.problems_covered)} problèmes à moins de ${fmt.int.format(s.radius_m)} m). ` +
+    `Calcul : ${method}, parmi ${fmt.int.format(s.candidates)} emplacements possibles.`;
+  if (s.sites.length < p) {
+    $("coverage-text").innerHTML += ` Seuls ${s.sites.length} emplacement(s) ajoutent des problèmes couverts : les autres n'en couvriraient aucun de plus.`;
+  }
+  const body = $("coverage-table").querySelector("tbody");
+  body.innerHTML = s.sites.map((site) => `<tr><td>${site.rank}</td><td>${count(site.problems)}</td><td>${pct(site.gain_share)}</td><td>${pct(site.cumulative_share)}</td></tr>`).join("");
+  $("coverage-table").hidden = !s.sites.length;
+  $("requested-scores").innerHTML = s.requested.length
+    ? `<li><strong>Vos sites demandés</strong> couvrent ensemble ${pct(s.requested_share)} :</li>` +
+      s.requested.map((r) => `<li>Demande n° ${r.request_id} (${esc(taxonomy.kinds[r.kind])}) : ${pct(r.share)} seule, ${count(r.problems)} problème(s)</li>`).join("")
+    : "";
+  document.body.dataset.coverage = "1";
+}
+
+init().catch(showError);
