@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from pydantic import ValidationError
@@ -23,7 +23,7 @@ from api.db import make_engine, make_session_factory, migrate, transaction
 from api.models import Csp
 from api.repositories.addresses import import_addresses
 from api.repositories.csp import list_csps
-from api.schemas import PlanCreate
+from api.schemas import PlanCreate, Units
 from api.services import (
     build_csp_grid,
     database_url,
@@ -336,34 +336,54 @@ def _weights(items: list[str] | None) -> dict[str, float] | None:
     return weights
 
 
+UnitsOption = Annotated[
+    str,
+    typer.Option(
+        help="Unités : h3 (cellules H3 découpées par la CSP) ou blocks (îlots découpés par "
+        "les rues, il faut une couche de barrières/routes)"
+    ),
+]
+
+
+def _units(units: str) -> Units:
+    if units not in ("h3", "blocks"):
+        raise fail(f"--units attend h3 ou blocks, reçu {units!r}")
+    return cast(Units, units)
+
+
 @grid_app.command("build")
 def grid_build(
     csp: Annotated[str, typer.Option(help="CSP : id, code ou nom")],
     res: Annotated[
         int, typer.Option(min=0, max=15, help="Résolution H3 (9 ≈ 0,1 km² ; 10 ≈ 0,015 km²)")
     ] = 9,
+    units: UnitsOption = "h3",
     weight: WeightOption = None,
     crossing_distance: Annotated[
         float, typer.Option(help="Distance (m) d'un franchissement")
     ] = 100.0,
 ) -> None:
-    """Construit la grille H3 d'une CSP : cellules, attributs, adjacence avec barrières."""
+    """Construit la grille d'une CSP (cellules H3 ou îlots) : unités, attributs, adjacence."""
     weights = _weights(weight)
+    kind = _units(units)
+    label = "des îlots" if kind == "blocks" else "de la grille H3"
     try:
         with _database() as factory:
             csp_id = _csp_id(factory, csp)
-            with console.status(f"Construction de la grille H3 (résolution {res})…"):
+            with console.status(f"Construction {label} (résolution {res})…"):
                 grid = build_csp_grid(
                     factory=factory,
                     csp_id=csp_id,
                     resolution=res,
+                    units=kind,
                     weights=weights,
                     crossing_distance_m=crossing_distance,
                 )
     except (PsqError, ClusterError) as exc:
         raise fail(str(exc)) from exc
+    noun = "îlots" if grid.units == "blocks" else "cellules"
     console.print(
-        f"Grille {grid.resolution} : {grid.cell_count} cellules, {grid.component_count} "
+        f"Grille {grid.resolution} : {grid.cell_count} {noun}, {grid.component_count} "
         f"composante(s) connexe(s), {grid.blocked_edge_count} arête(s) coupée(s) par une barrière."
     )
 
@@ -437,6 +457,7 @@ def sectorize(
     ] = 0.05,
     seed: Annotated[int, typer.Option(min=0, help="Graine aléatoire (même graine, même plan)")] = 0,
     res: Annotated[int, typer.Option(min=0, max=15, help="Résolution H3 de la grille")] = 9,
+    units: UnitsOption = "h3",
     method: Annotated[
         str, typer.Option(help="engine (proposition) ou communes (communes entières)")
     ] = "engine",
@@ -457,6 +478,7 @@ def sectorize(
             tolerance=tolerance,
             seed=seed,
             resolution=res,
+            units=_units(units),
             weights=_weights(weight),
             whole_commune_population=whole_commune_population,
         )
@@ -491,6 +513,7 @@ def score(
     ],
     metrics_json: Annotated[Path | None, typer.Option(help="Fichier JSON des indicateurs")] = None,
     res: Annotated[int, typer.Option(min=0, max=15, help="Résolution H3 de la grille")] = 9,
+    units: UnitsOption = "h3",
     save: Annotated[bool, typer.Option(help="Enregistrer le plan importé en brouillon")] = False,
     name: Annotated[str | None, typer.Option(help="Nom du plan enregistré")] = None,
 ) -> None:
@@ -504,6 +527,7 @@ def score(
                 csp_id=csp_id,
                 sectors=sectors,
                 resolution=res,
+                units=_units(units),
                 name=name or plan_file.stem,
                 source=plan_file.name,
                 save=save,

@@ -138,24 +138,40 @@ class CommuneQpv(Base):
     qpv_name: Mapped[str] = mapped_column(String(300))
 
 
+#: The kinds of unit a grid is made of: H3 cells clipped to the CSP, or street blocks.
+UNIT_KINDS = ("h3", "blocks")
+_UNITS_COMMENT = "h3: H3 cells clipped to the CSP; blocks: street blocks"
+
+
 class Grid(Base):
-    """The units of a CSP at one H3 resolution, with the parameters that built them."""
+    """The units of a CSP at one H3 resolution, with the parameters that built them.
+
+    ``units`` says what they are: ``h3`` (H3 cells clipped to the CSP, :mod:`geo.grid`)
+    or ``blocks`` (street blocks cut by the road/barrier lines and bounded in size by the
+    H3 cells of ``resolution``, :mod:`geo.blocks`). One grid per (CSP, units, resolution).
+    """
 
     __tablename__ = "grid"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id", ondelete="CASCADE"))
     resolution: Mapped[int] = mapped_column(Integer)
+    units: Mapped[str] = mapped_column(String(8), server_default="h3", comment=_UNITS_COMMENT)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     cell_count: Mapped[int] = mapped_column(Integer)
     component_count: Mapped[int] = mapped_column(Integer)
     built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    __table_args__ = (UniqueConstraint("csp_id", "resolution", name="uq_grid_csp_resolution"),)
+    __table_args__ = (
+        UniqueConstraint("csp_id", "units", "resolution", name="uq_grid_csp_units_resolution"),
+    )
 
 
 class Cell(Base):
-    """An H3 cell clipped to its CSP, with its attributes (see :mod:`geo.grid`)."""
+    """A unit of a grid with its attributes (see :mod:`geo.grid`): an H3 cell clipped to
+    its CSP, or a street block (:mod:`geo.blocks`) when the grid's ``units`` is
+    ``blocks``. The column ``h3`` holds the unit's id: the H3 index of a cell, or a
+    block id (``b000123``) for a block. ``clipped``: the unit touches the CSP's outline."""
 
     __tablename__ = "cell"
 
@@ -203,7 +219,8 @@ class Plan(Base):
     per CSP (a partial unique index). ``origin`` says who made it: ``engine`` (a
     proposal), ``communes`` (the whole-communes baseline), ``import`` (an existing sector
     layer) or ``edit`` (hand edits of its parent). ``version`` increases on every change
-    (optimistic concurrency of edits); ``locked_sectors`` cannot be edited.
+    (optimistic concurrency of edits); ``locked_sectors`` cannot be edited. Its cells are
+    the units of the CSP's grid of the same ``units`` and ``resolution``.
     """
 
     __tablename__ = "plan"
@@ -211,6 +228,7 @@ class Plan(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id", ondelete="CASCADE"), index=True)
     resolution: Mapped[int] = mapped_column(Integer, comment="H3 resolution of its cells")
+    units: Mapped[str] = mapped_column(String(8), server_default="h3", comment=_UNITS_COMMENT)
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), server_default="draft")
     origin: Mapped[str] = mapped_column(String(16))
@@ -264,7 +282,7 @@ class PlanSector(Base):
 
 
 class PlanCell(Base):
-    """The sector of one cell in a plan."""
+    """The sector of one unit in a plan (``h3``: an H3 index or a block id)."""
 
     __tablename__ = "plan_cell"
 

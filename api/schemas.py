@@ -142,8 +142,17 @@ class LayerFeatureProperties(BaseModel):
 
 
 # -- grid ---------------------------------------------------------------------------------
+#: What a grid's units are: H3 cells clipped to the CSP, or street blocks (geo.blocks).
+Units = Literal["h3", "blocks"]
+UNITS_DESCRIPTION = (
+    "h3: H3 cells clipped to the CSP; blocks: street blocks cut by the CSP's road/barrier "
+    "layer, no larger than about two H3 cells of the resolution"
+)
+
+
 class GridCreate(BaseModel):
     resolution: int = Field(default=9, ge=0, le=15, description="H3 resolution")
+    units: Units = Field(default="h3", description=UNITS_DESCRIPTION)
     weights: dict[str, float] | None = Field(
         default=None,
         description="Workload weights by variable (population, households, poor_households, "
@@ -156,6 +165,7 @@ class GridPublic(BaseModel):
     id: int
     csp_id: int
     resolution: int
+    units: Units
     cell_count: int
     component_count: int
     blocked_edge_count: int
@@ -227,6 +237,7 @@ class PlanCreate(BaseModel):
         default=0.05, ge=0, le=0.5, description="Allowed deviation from the mean workload"
     )
     resolution: int = Field(default=9, ge=0, le=15, description="H3 resolution of the grid")
+    units: Units = Field(default="h3", description="The grid's units: " + UNITS_DESCRIPTION)
     seed: int = Field(
         default=0, ge=0, le=2**32 - 1, description="Random seed (same seed, same plan)"
     )
@@ -245,7 +256,7 @@ class PlanCreate(BaseModel):
         "one of these (e.g. commissariat, bureau de police)",
     )
     locked: dict[str, int] = Field(
-        default_factory=dict, description="H3 cell id -> sector index kept as given"
+        default_factory=dict, description="Unit id (H3 cell or block) -> sector index kept as given"
     )
     compactness: float = Field(
         default=1.0, ge=0, le=10, description="Weight of short sector boundaries"
@@ -286,6 +297,7 @@ class PlanSummary(BaseModel):
     status: PlanStatus
     origin: PlanOrigin
     resolution: int
+    units: Units
     version: int = Field(description="Increases on every change; send it back with edits")
     parent_id: int | None = Field(description="The plan this one was derived from by hand")
     locked_sectors: list[int]

@@ -55,6 +55,7 @@ from api.schemas import (
     PlanCreate,
     PlanEdit,
     ReferentCreate,
+    Units,
 )
 from geo.editing import reoptimise
 from geo.errors import InvalidInputError, NotFoundError
@@ -146,6 +147,7 @@ def build_csp_grid(
     factory: sessionmaker[Session],
     csp_id: int,
     resolution: int,
+    units: Units = "h3",
     weights: dict[str, float] | None = None,
     crossing_distance_m: float = DEFAULT_CROSSING_DISTANCE,
 ) -> GridPublic:
@@ -154,6 +156,7 @@ def build_csp_grid(
             session=session,
             csp_id=csp_id,
             resolution=resolution,
+            units=units,
             weights=weights,
             crossing_distance_m=crossing_distance_m,
         )
@@ -190,7 +193,11 @@ def propose_plan(
     """Run a proposal on the CSP's grid and store it as a draft; returns its id."""
     with factory() as session:
         graph = load_unit_graph(
-            session=session, csp_id=csp_id, resolution=plan_in.resolution, weights=plan_in.weights
+            session=session,
+            csp_id=csp_id,
+            resolution=plan_in.resolution,
+            units=plan_in.units,
+            weights=plan_in.weights,
         )
         points = [
             *plan_in.seeds,
@@ -206,6 +213,7 @@ def propose_plan(
             session=session,
             csp_id=csp_id,
             resolution=plan_in.resolution,
+            units=plan_in.units,
             plan=plan,
             name=plan_in.name or f"{label} — {plan.k} secteurs",
             origin="communes" if plan_in.method == "communes" else "engine",
@@ -274,11 +282,12 @@ def score_sector_layer(
     name: str,
     source: str,
     save: bool = True,
+    units: Units = "h3",
 ) -> tuple[int | None, SectorPlan]:
     """Turn an existing sector layer into a plan on the CSP's cells, score it, and store it
     (as a draft of origin ``import``) unless ``save`` is false."""
     with factory() as session:
-        graph = load_unit_graph(session=session, csp_id=csp_id, resolution=resolution)
+        graph = load_unit_graph(session=session, csp_id=csp_id, resolution=resolution, units=units)
     plan = plan_from_polygons(graph, sectors)
     if not save:
         return None, plan
@@ -287,6 +296,7 @@ def score_sector_layer(
             session=session,
             csp_id=csp_id,
             resolution=resolution,
+            units=units,
             plan=plan,
             name=name,
             origin="import",
@@ -447,7 +457,9 @@ def load_synthetic_problems(
     grid's cells) and store them, flagged synthetic, with synthetic reporting partners."""
     with factory() as session:
         resolution = session.scalar(
-            select(Grid.resolution).where(Grid.csp_id == csp_id).order_by(Grid.resolution)
+            select(Grid.resolution)
+            .where(Grid.csp_id == csp_id, Grid.units == "h3")
+            .order_by(Grid.resolution)
         )
         if resolution is None:
             raise NotFoundError(f"CSP {csp_id} has no grid: build one first (psq grid build)")

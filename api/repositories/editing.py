@@ -64,6 +64,7 @@ def start_editing(*, session: Session, plan_id: int) -> Plan:
     copy = Plan(
         csp_id=plan.csp_id,
         resolution=plan.resolution,
+        units=plan.units,
         name=(plan.name[: 200 - len(_WORKING_SUFFIX)] + _WORKING_SUFFIX),
         status="editing",
         origin="edit",
@@ -273,11 +274,16 @@ def compare_plans(*, session: Session, plan_id: int, other_id: int) -> PlanCompa
     sector differs."""
     plan = require_plan(session=session, plan_id=plan_id)
     other = require_plan(session=session, plan_id=other_id)
-    if (plan.csp_id, plan.resolution) != (other.csp_id, other.resolution):
+    if (plan.csp_id, plan.units, plan.resolution) != (
+        other.csp_id,
+        other.units,
+        other.resolution,
+    ):
         raise InvalidInputError(
-            f"with: plan {other_id} (CSP {other.csp_id}, resolution {other.resolution}) cannot "
-            f"be compared with plan {plan_id} (CSP {plan.csp_id}, resolution "
-            f"{plan.resolution}): compare plans of the same CSP and grid"
+            f"with: plan {other_id} (CSP {other.csp_id}, units {other.units}, resolution "
+            f"{other.resolution}) cannot be compared with plan {plan_id} (CSP {plan.csp_id}, "
+            f"units {plan.units}, resolution {plan.resolution}): compare plans of the same "
+            f"CSP and grid"
         )
     grid_id = require_plan_grid(session=session, plan=plan)
     require_plan_grid(session=session, plan=other)

@@ -1,9 +1,15 @@
-"""H3 grids of a CSP: build (cells, attributes, adjacency) and read back; problems per cell."""
+"""Grids of a CSP: build (units, attributes, adjacency) and read back; problems per unit.
+
+A grid's units are H3 cells clipped to the CSP (``units="h3"``, :func:`geo.grid.tessellate`)
+or street blocks (``units="blocks"``, :func:`geo.blocks.street_blocks`, which needs a
+road/barrier layer over the CSP); everything after the tessellation is the same.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import cast
 
 import geopandas as gpd
 import pandas as pd
@@ -25,7 +31,9 @@ from api.schemas import (
     Geometry,
     GridPublic,
     GridsPublic,
+    Units,
 )
+from geo.blocks import DEFAULT_MIN_AREA_M2, DEFAULT_SPLIT_FACTOR, cutting_lines, street_blocks
 from geo.errors import InvalidInputError, NotFoundError
 from geo.grid import (
     DEFAULT_BARRIER_CLASSES,
@@ -60,11 +68,13 @@ def build_grid(
     session: Session,
     csp_id: int,
     resolution: int,
+    units: Units = "h3",
     weights: Mapping[str, float] | None = None,
     crossing_distance_m: float = DEFAULT_CROSSING_DISTANCE,
 ) -> GridPublic:
-    """Tessellate the CSP, interpolate attributes, compute adjacency; replace any grid of
-    the same resolution. The caller owns the transaction."""
+    """Tessellate the CSP into H3 cells or street blocks (``units``), interpolate
+    attributes, compute adjacency; replace any grid of the same units and resolution.
+    The caller owns the transaction."""
     require_csp(session=session, csp_id=csp_id)
     weights = dict(weights or DEFAULT_WORKLOAD_WEIGHTS)
     if PROBLEMS in weights:
@@ -85,24 +95,50 @@ def build_grid(
     source = latest_population_grid(session=session, csp_id=csp_id)
     lines = barrier_lines(session=session, csp_id=csp_id, margin_m=crossing_distance_m)
 
-    cells = tessellate(outline, resolution)
+    extra: dict[str, object] = {}
+    if units == "blocks":
+        cutting = cutting_lines(lines)
+        inside = shapely.intersects(outline, cutting.geometry.to_numpy()).sum()
+        if not inside:
+            raise InvalidInputError(
+                f"units: street blocks need a road/barrier layer (kind barriers) with lines "
+                f"inside CSP {csp_id}, and it has none; import one (psq import-layer … --kind "
+                f"barriers, POST /api/layers) or build H3 cells (units h3)"
+            )
+        cells = street_blocks(outline, lines, resolution=resolution)
+        extra = {
+            "min_area_m2": DEFAULT_MIN_AREA_M2,
+            "split_factor": DEFAULT_SPLIT_FACTOR,
+            "cutting_line_count": int(inside),
+        }
+    elif units == "h3":
+        cells = tessellate(outline, resolution)
+    else:
+        raise InvalidInputError(f"units: expected h3 or blocks, got {units!r}")
     pop_grid = PopulationGrid(source.squares, source.extent) if source else None
     cells = cell_attributes(cells, communes, pop_grid)
     cells["workload"] = workload(cells, weights)
     graph = adjacency(cells, lines if len(lines) else None, crossing_distance=crossing_distance_m)
     cells["component"] = graph.component
 
-    session.execute(delete(Grid).where(Grid.csp_id == csp_id, Grid.resolution == resolution))
+    session.execute(
+        delete(Grid).where(
+            Grid.csp_id == csp_id, Grid.units == units, Grid.resolution == resolution
+        )
+    )
     parameters = {
+        "units": units,
         "weights": weights,
         "crossing_distance_m": crossing_distance_m,
         "barrier_classes": sorted(DEFAULT_BARRIER_CLASSES),
         "population_grid_layer_id": source.layer_id if source else None,
         "barrier_line_count": len(lines),
+        **extra,
     }
     grid = Grid(
         csp_id=csp_id,
         resolution=resolution,
+        units=units,
         parameters=parameters,
         cell_count=len(cells),
         component_count=graph.n_components,
@@ -178,6 +214,7 @@ def _public(session: Session, grid: Grid) -> GridPublic:
         id=grid.id,
         csp_id=grid.csp_id,
         resolution=grid.resolution,
+        units=cast(Units, grid.units),
         cell_count=grid.cell_count,
         component_count=grid.component_count,
         blocked_edge_count=int(blocked or 0),
@@ -188,21 +225,34 @@ def _public(session: Session, grid: Grid) -> GridPublic:
 
 def list_grids(*, session: Session, csp_id: int) -> GridsPublic:
     require_csp(session=session, csp_id=csp_id)
-    grids = session.scalars(select(Grid).where(Grid.csp_id == csp_id).order_by(Grid.resolution))
+    grids = session.scalars(
+        select(Grid)
+        .where(Grid.csp_id == csp_id)
+        .order_by(Grid.units == "blocks", Grid.resolution)  # H3 grids first
+    )
     data = [_public(session, g) for g in grids]
     return GridsPublic(data=data, count=len(data))
 
 
-def require_grid(*, session: Session, csp_id: int, resolution: int) -> int:
-    """Id of the CSP's grid at ``resolution``; a clear 404 when it was not built."""
+def require_grid(*, session: Session, csp_id: int, resolution: int, units: str = "h3") -> int:
+    """Id of the CSP's grid of ``units`` at ``resolution``; a clear 404 when it was not
+    built."""
     require_csp(session=session, csp_id=csp_id)
     grid_id = session.scalar(
-        select(Grid.id).where(Grid.csp_id == csp_id, Grid.resolution == resolution)
+        select(Grid.id).where(
+            Grid.csp_id == csp_id, Grid.units == units, Grid.resolution == resolution
+        )
     )
     if grid_id is None:
+        if units == "h3":
+            raise NotFoundError(
+                f"no grid at resolution {resolution} for CSP {csp_id}: build it first "
+                f"(psq grid build, or POST /api/csp/{csp_id}/grids)"
+            )
         raise NotFoundError(
-            f"no grid at resolution {resolution} for CSP {csp_id}: build it first "
-            f"(psq grid build, or POST /api/csp/{csp_id}/grids)"
+            f"no street-block grid (units {units}) at resolution {resolution} for CSP "
+            f"{csp_id}: build it first (psq grid build --units blocks, or POST "
+            f"/api/csp/{csp_id}/grids with units blocks)"
         )
     return grid_id
 
@@ -210,8 +260,9 @@ def require_grid(*, session: Session, csp_id: int, resolution: int) -> int:
 def problem_counts(*, session: Session, csp_id: int, grid_id: int) -> pd.DataFrame:
     """Recorded problems of the CSP per cell of a grid, by the cell that covers each
     problem's anchor; an anchor on the boundary of several cells counts once, in the
-    cell of lowest H3 id. Columns ``problems`` and ``synthetic_problems`` (how many of
-    them are synthetic), indexed by ``h3``; cells without problems are absent.
+    cell of lowest id (H3 index or block id). Columns ``problems`` and
+    ``synthetic_problems`` (how many of them are synthetic), indexed by ``h3``; cells
+    without problems are absent.
 
     Counted in PostGIS at every call (problems keep being recorded): 20 ms for the demo's
     few hundred problems, 3 to 4 s for 687 000 on the demo CSP's 661 cells.
@@ -238,9 +289,9 @@ def problem_counts(*, session: Session, csp_id: int, grid_id: int) -> pd.DataFra
 
 
 def grid_cells(
-    *, session: Session, csp_id: int, resolution: int
+    *, session: Session, csp_id: int, resolution: int, units: str = "h3"
 ) -> FeatureCollection[CellProperties]:
-    grid_id = require_grid(session=session, csp_id=csp_id, resolution=resolution)
+    grid_id = require_grid(session=session, csp_id=csp_id, resolution=resolution, units=units)
     counts = problem_counts(session=session, csp_id=csp_id, grid_id=grid_id)
     problems = counts["problems"].to_dict()
     synthetic = counts["synthetic_problems"].to_dict()
@@ -278,12 +329,17 @@ def grid_cells(
 
 
 def grid_edges(
-    *, session: Session, csp_id: int, resolution: int, blocked: bool | None = None
+    *,
+    session: Session,
+    csp_id: int,
+    resolution: int,
+    units: str = "h3",
+    blocked: bool | None = None,
 ) -> FeatureCollection[EdgeProperties]:
     """The pairs of neighbouring cells of the CSP's grid (only the blocked ones, or only
     the open ones, when ``blocked`` says so), each drawn as the boundary the two cells
     share: the line part of the intersection of their outlines, computed by PostGIS."""
-    grid_id = require_grid(session=session, csp_id=csp_id, resolution=resolution)
+    grid_id = require_grid(session=session, csp_id=csp_id, resolution=resolution, units=units)
     one, other = aliased(Cell), aliased(Cell)
     shared = func.ST_CollectionExtract(
         func.ST_Intersection(func.ST_Boundary(one.geom), func.ST_Boundary(other.geom)), 2

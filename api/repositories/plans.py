@@ -47,9 +47,11 @@ def load_unit_graph(
     session: Session,
     csp_id: int,
     resolution: int,
+    units: str = "h3",
     weights: Mapping[str, float] | None = None,
 ) -> UnitGraph:
-    """The CSP's cells and stored adjacency as a :class:`geo.plan.UnitGraph`; the workload
+    """The CSP's cells (or blocks: ``units``) and stored adjacency as a
+    :class:`geo.plan.UnitGraph`; the workload
     is recomputed from the cells' variables when ``weights`` are given. When they name
     ``problems``, the units get a ``problems`` column: the CSP's recorded problems per
     cell, counted now (see :func:`api.repositories.grid.problem_counts`)."""
@@ -58,7 +60,7 @@ def load_unit_graph(
             f"weights: unknown variable(s) {', '.join(unknown)}; "
             f"available: {', '.join(WORKLOAD_VARIABLES)}"
         )
-    grid_id = require_grid(session=session, csp_id=csp_id, resolution=resolution)
+    grid_id = require_grid(session=session, csp_id=csp_id, resolution=resolution, units=units)
     rows = session.execute(
         select(
             Cell.h3,
@@ -76,16 +78,16 @@ def load_unit_graph(
     ).all()
     columns = ["unit", "commune", *_CELL_VARIABLES, "workload", "component"]
     table = pd.DataFrame([r[:-1] for r in rows], columns=columns)
-    units = gpd.GeoDataFrame(
+    frame = gpd.GeoDataFrame(
         table, geometry=shapely.from_wkb([bytes(r[-1]) for r in rows]), crs=4326
     )
     if weights is not None and PROBLEMS in weights:
         counts = problem_counts(session=session, csp_id=csp_id, grid_id=grid_id)[PROBLEMS]
-        units[PROBLEMS] = units["unit"].map(counts).fillna(0).to_numpy(dtype=float)
+        frame[PROBLEMS] = frame["unit"].map(counts).fillna(0).to_numpy(dtype=float)
     if weights is not None:
-        units["workload"] = workload(units, weights)
-    units["zone"] = units["unit"].map(_qpv_of_cells(session, grid_id))
-    position = pd.Series(np.arange(len(units)), index=units["unit"])
+        frame["workload"] = workload(frame, weights)
+    frame["zone"] = frame["unit"].map(_qpv_of_cells(session, grid_id))
+    position = pd.Series(np.arange(len(frame)), index=frame["unit"])
     edges = pd.DataFrame(
         session.execute(
             select(CellEdge.a, CellEdge.b, CellEdge.shared_m, CellEdge.barrier, CellEdge.blocked)
@@ -97,8 +99,8 @@ def load_unit_graph(
     edges["a"] = position.reindex(edges["a"]).to_numpy()
     edges["b"] = position.reindex(edges["b"]).to_numpy()
     edges["blocked"] = edges["blocked"].astype(bool)
-    graph = Adjacency(edges=edges, component=units["component"].to_numpy(dtype=int))
-    return UnitGraph.build(units.drop(columns="component"), graph)
+    graph = Adjacency(edges=edges, component=frame["component"].to_numpy(dtype=int))
+    return UnitGraph.build(frame.drop(columns="component"), graph)
 
 
 def _qpv_of_cells(session: Session, grid_id: int) -> dict[str, str]:
@@ -163,12 +165,14 @@ def save_plan(
     origin: str,
     parameters: Mapping[str, Any],
     comment: str | None = None,
+    units: str = "h3",
 ) -> Plan:
     """Store a plan as a new draft with its sectors, cells and metrics."""
     metrics = plan.metrics.as_dict()
     row = Plan(
         csp_id=csp_id,
         resolution=resolution,
+        units=units,
         name=name,
         status="draft",
         origin=origin,
@@ -217,6 +221,7 @@ def load_sector_plan(*, session: Session, plan: Plan) -> SectorPlan:
         session=session,
         csp_id=plan.csp_id,
         resolution=plan.resolution,
+        units=plan.units,
         weights=(plan.parameters or {}).get("weights"),
     )
     stored = dict(
@@ -249,7 +254,9 @@ def load_sector_plan(*, session: Session, plan: Plan) -> SectorPlan:
 def require_plan_grid(*, session: Session, plan: Plan) -> int:
     """The id of the grid the plan's cells belong to; raises when the CSP's grid was
     rebuilt since the plan was made (its cells are no longer the grid's)."""
-    grid_id = require_grid(session=session, csp_id=plan.csp_id, resolution=plan.resolution)
+    grid_id = require_grid(
+        session=session, csp_id=plan.csp_id, resolution=plan.resolution, units=plan.units
+    )
     plan_count = session.scalar(
         select(func.count()).select_from(PlanCell).where(PlanCell.plan_id == plan.id)
     )
@@ -262,9 +269,10 @@ def require_plan_grid(*, session: Session, plan: Plan) -> int:
     cells = session.scalar(select(Grid.cell_count).where(Grid.id == grid_id))
     if not plan_count == matched == cells:
         raise InvalidInputError(
-            f"plan {plan.id} was made on an earlier grid of CSP {plan.csp_id} (resolution "
-            f"{plan.resolution}): {matched} of its {plan_count} cells are in the current grid "
-            f"of {cells} cells; make a new proposal or import it again"
+            f"plan {plan.id} was made on an earlier grid of CSP {plan.csp_id} (units "
+            f"{plan.units}, resolution {plan.resolution}): {matched} of its {plan_count} "
+            f"cells are in the current grid of {cells} cells; make a new proposal or import "
+            f"it again"
         )
     return grid_id
 
@@ -285,6 +293,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "status": plan.status,
         "origin": plan.origin,
         "resolution": plan.resolution,
+        "units": plan.units,
         "version": plan.version,
         "parent_id": plan.parent_id,
         "locked_sectors": plan.locked_sectors or [],
@@ -371,7 +380,9 @@ def plan_cells(*, session: Session, plan_id: int) -> FeatureCollection[PlanCellP
     """The plan's cells with their sector and their workload under the plan's weights
     (recorded problems counted now), as GeoJSON."""
     plan = require_plan(session=session, plan_id=plan_id)
-    grid_id = require_grid(session=session, csp_id=plan.csp_id, resolution=plan.resolution)
+    grid_id = require_grid(
+        session=session, csp_id=plan.csp_id, resolution=plan.resolution, units=plan.units
+    )
     rows = session.execute(
         select(
             PlanCell.h3,
@@ -445,12 +456,14 @@ def check_proposal(*, session: Session, csp_id: int, plan_in: PlanCreate) -> Non
     """What can be checked before a proposal runs, so that the request fails at once with
     a clear 4xx: the grid exists, k fits the cells, locked cells and seeds are the CSP's.
     What only the engine can tell (communes too heavy to stay whole…) fails the job."""
-    grid_id = require_grid(session=session, csp_id=csp_id, resolution=plan_in.resolution)
+    grid_id = require_grid(
+        session=session, csp_id=csp_id, resolution=plan_in.resolution, units=plan_in.units
+    )
     cells = session.scalar(select(Grid.cell_count).where(Grid.id == grid_id)) or 0
     if plan_in.k is not None and plan_in.k > cells:
         raise InfeasibleDesignError(
             f"k: {plan_in.k} sectors is more than the {cells} cells of the grid "
-            f"(resolution {plan_in.resolution})"
+            f"(units {plan_in.units}, resolution {plan_in.resolution})"
         )
     if plan_in.k is not None and len(plan_in.seeds) > plan_in.k:
         raise InfeasibleDesignError(f"seeds: {len(plan_in.seeds)} seeds for k = {plan_in.k}")
@@ -464,7 +477,7 @@ def check_proposal(*, session: Session, csp_id: int, plan_in: PlanCreate) -> Non
         if unknown:
             raise InvalidInputError(
                 f"locked: cell(s) {', '.join(unknown[:10])} are not cells of CSP {csp_id} "
-                f"at resolution {plan_in.resolution}"
+                f"at resolution {plan_in.resolution} (units {plan_in.units})"
             )
         k = plan_in.k
         bad = {h: s for h, s in plan_in.locked.items() if s < 0 or (k is not None and s >= k)}

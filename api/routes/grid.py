@@ -12,25 +12,31 @@ from api.schemas import (
     GridCreate,
     GridPublic,
     GridsPublic,
+    Units,
 )
 from api.services import build_csp_grid
 
 router = APIRouter(prefix="/csp/{csp_id}", tags=["grille H3"])
 
+UnitsParam = Annotated[
+    Units, Query(description="h3: H3 cells clipped to the CSP; blocks: street blocks")
+]
+
 
 @router.get("/grids", responses=NOT_FOUND)
 def read_grids(csp_id: DbId, session: SessionDep) -> GridsPublic:
-    """The H3 grids built for the CSP, one per resolution."""
+    """The grids built for the CSP, one per units (H3 cells, street blocks) and resolution."""
     return list_grids(session=session, csp_id=csp_id)
 
 
 @router.post("/grids", status_code=201, responses=INVALID)
 def create_grid(csp_id: DbId, grid_in: GridCreate, factory: SessionFactoryDep) -> GridPublic:
-    """Build (or rebuild) the CSP's grid at a resolution: cells, attributes, adjacency."""
+    """Build (or rebuild) the CSP's grid of H3 cells or street blocks at a resolution."""
     return build_csp_grid(
         factory=factory,
         csp_id=csp_id,
         resolution=grid_in.resolution,
+        units=grid_in.units,
         weights=grid_in.weights,
         crossing_distance_m=grid_in.crossing_distance_m,
     )
@@ -41,9 +47,10 @@ def read_cells(
     csp_id: DbId,
     session: SessionDep,
     res: Annotated[int, Query(ge=0, le=15, description="H3 resolution of the grid")] = 9,
+    units: UnitsParam = "h3",
 ) -> FeatureCollection[CellProperties]:
-    """The CSP's cells at a resolution, with their attributes, as GeoJSON."""
-    return grid_cells(session=session, csp_id=csp_id, resolution=res)
+    """The CSP's cells (or blocks) at a resolution, with their attributes, as GeoJSON."""
+    return grid_cells(session=session, csp_id=csp_id, resolution=res, units=units)
 
 
 @router.get("/edges", responses=NOT_FOUND)
@@ -51,10 +58,11 @@ def read_edges(
     csp_id: DbId,
     session: SessionDep,
     res: Annotated[int, Query(ge=0, le=15, description="H3 resolution of the grid")] = 9,
+    units: UnitsParam = "h3",
     blocked: Annotated[
         bool | None,
         Query(description="true: only edges a barrier blocks; false: only open ones; omitted: all"),
     ] = None,
 ) -> FeatureCollection[EdgeProperties]:
     """Boundaries shared by neighbouring cells, with the barrier crossing them, as GeoJSON."""
-    return grid_edges(session=session, csp_id=csp_id, resolution=res, blocked=blocked)
+    return grid_edges(session=session, csp_id=csp_id, resolution=res, units=units, blocked=blocked)

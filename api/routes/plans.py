@@ -42,6 +42,7 @@ from api.schemas import (
     PlansPublic,
     PlanSummary,
     PlanVersion,
+    Units,
 )
 from api.services import propose_plan, reoptimise_plan, score_sector_layer
 from api.uploads import uploaded_file
@@ -88,6 +89,7 @@ def import_plan(
     file: Annotated[UploadFile, File(description="Sector polygons: GeoJSON, GeoPackage…")],
     name: Annotated[str, Form(min_length=1, max_length=200)],
     resolution: Annotated[int, Form(ge=0, le=15)] = 9,
+    units: Annotated[Units, Form(description="h3 (H3 cells) or blocks (street blocks)")] = "h3",
 ) -> PlanPublic:
     """Import an existing sector layer (e.g. today's sectors) and score it as a draft."""
     with uploaded_file(file) as path:
@@ -96,6 +98,7 @@ def import_plan(
             csp_id=csp_id,
             sectors=read_vector(path),
             resolution=resolution,
+            units=units,
             name=name,
             source=file.filename or path.name,
         )

@@ -162,3 +162,61 @@ def test_blocked_edges_toggle(  # type: ignore[no-untyped-def]
     assert "Limites bloquées" not in page.locator(".legend").inner_text()
     assert _offline(requested, live_server) and errors == []
     page.close()
+
+
+def test_units_selector_shows_street_blocks(  # type: ignore[no-untyped-def]
+    browser, live_server: str, tmp_path: Path, artifacts: Path
+) -> None:
+    """With a street-block grid built, « Unités » switches the choropleth between the H3
+    cells and the blocks; without one, the selector is hidden."""
+    page, requested, errors = _open(browser, live_server)
+    assert page.locator("#units-field").is_hidden()
+    csp_id = page.request.get(f"{live_server}/api/csp").json()["data"][0]["id"]
+    path = tmp_path / "rues.geojson"
+    gpd.GeoDataFrame(
+        {"highway": ["primary", "residential", "residential"]},
+        geometry=gpd.GeoSeries.from_wkt(
+            [
+                "LINESTRING (6.80 47.62, 6.90 47.66)",
+                "LINESTRING (6.84 47.60, 6.87 47.70)",
+                "LINESTRING (6.82 47.65, 6.90 47.63)",
+            ]
+        ),
+        crs=4326,
+    ).to_file(path)
+    uploaded = page.request.post(
+        f"{live_server}/api/layers",
+        multipart={
+            "file": {
+                "name": path.name,
+                "mimeType": "application/geo+json",
+                "buffer": path.read_bytes(),
+            },
+            "kind": "barriers",
+            "name": "Rues",
+        },
+    )
+    assert uploaded.ok, uploaded.text()
+    built = page.request.post(
+        f"{live_server}/api/csp/{csp_id}/grids", data={"resolution": 9, "units": "blocks"}
+    )
+    assert built.ok, built.text()
+    blocks = built.json()["cell_count"]
+
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    assert page.locator("#units-field").is_visible()
+    cells = page.locator("path.cell").count()
+    page.select_option("#units-select", "blocks")
+    page.wait_for_function(f"document.querySelectorAll('path.cell').length === {blocks}")
+    assert blocks != cells
+    assert "îlots" in page.locator("#grid-summary").inner_text()
+    assert "îlots" in page.locator("#res-select").inner_text()
+    assert "rues" in page.locator("#res-help").inner_text()
+    page.select_option("#attr-select", "population")
+    assert "Population" in page.locator(".legend").inner_text()
+    page.screenshot(path=str(artifacts / "grid_map_blocks.png"))
+    page.select_option("#units-select", "h3")
+    page.wait_for_function(f"document.querySelectorAll('path.cell').length === {cells}")
+    assert _offline(requested, live_server) and errors == []
+    page.close()

@@ -31,7 +31,13 @@ let edgeLayer = null;
 const overlays = new Map();
 let cells = null;
 let edges = null;
-let current = null; // { csp, res }
+let current = null; // { csp, res, units }
+const UNIT_HELP = {
+  h3: "Unités élémentaires du découpage : hexagones H3 découpés au contour de la CSP.",
+  blocks: "Unités élémentaires du découpage : îlots délimités par les rues, voies ferrées et cours d'eau " +
+    "(hors ponts et tunnels), redécoupés par les hexagones H3 quand ils dépassent deux cellules.",
+};
+const unitNoun = (units) => (units === "blocks" ? "îlots" : "cellules");
 let cellLegend = "";
 
 function value(p, attr) {
@@ -102,7 +108,7 @@ function drawCells() {
       const p = f.properties;
       layer.bindTooltip(() =>
         `<strong>${label}</strong> : ${format(attr, value(p, attr))}${tooltipExtra(attr, p)}<br>Population : ${fmt.dec1.format(p.population)}` +
-        `<br>Commune : ${esc(p.commune ?? "—")}<br><small>${esc(p.h3)}</small>`, { sticky: true });
+        `<br>Commune : ${esc(p.commune ?? "—")}<br><small>${current?.units === "blocks" ? "Îlot " : ""}${esc(p.h3)}</small>`, { sticky: true });
     },
   }).addTo(map);
   cellLayer.bringToBack();
@@ -128,9 +134,9 @@ async function showEdges(on) {
   edgeLayer = null;
   $("edges-summary").textContent = "";
   if (on && current) {
-    const { csp, res } = current;
-    const data = await getJSON(`/api/csp/${csp.id}/edges?res=${res}&blocked=true`);
-    if (current?.csp !== csp || current?.res !== res || !$("edges-toggle").checked) return;
+    const { csp, res, units } = current;
+    const data = await getJSON(`/api/csp/${csp.id}/edges?res=${res}&units=${units}&blocked=true`);
+    if (current?.csp !== csp || current?.res !== res || current?.units !== units || !$("edges-toggle").checked) return;
     edges = data;
     edgeLayer = L.geoJSON(edges, {
       style: (f) => ({ color: barrierColour(f.properties.barrier), weight: 4, opacity: 0.95, lineCap: "butt", className: "blocked-edge" }),
@@ -139,7 +145,7 @@ async function showEdges(on) {
         `<br>${fmt.dec1.format(f.properties.shared_m)} m<br><small>${esc(f.properties.a)} | ${esc(f.properties.b)}</small>`, { sticky: true }),
     }).addTo(map);
     $("edges-summary").textContent = edges.features.length
-      ? `${fmt.int.format(edges.features.length)} limite(s) entre cellules voisines coupée(s) par une barrière.`
+      ? `${fmt.int.format(edges.features.length)} limite(s) entre ${units === "blocks" ? "îlots voisins" : "cellules voisines"} coupée(s) par une barrière.`
       : "Aucune limite bloquée : pas de barrière sans franchissement dans cette grille.";
   }
   renderLegend();
@@ -166,10 +172,10 @@ async function toggleLayer(layer, on) {
   overlays.get(layer.id).addTo(map);
 }
 
-async function loadGrid(csp, res) {
-  setStatus("Chargement des cellules…");
-  current = { csp, res };
-  cells = await getJSON(`/api/csp/${csp.id}/cells?res=${res}`);
+async function loadGrid(csp, res, units) {
+  setStatus(`Chargement des ${unitNoun(units)}…`);
+  current = { csp, res, units };
+  cells = await getJSON(`/api/csp/${csp.id}/cells?res=${res}&units=${units}`);
   labelProblems();
   drawCells();
   await showEdges($("edges-toggle").checked);
@@ -243,10 +249,16 @@ async function showCsp(csp) {
   map.fitBounds(outlineLayer.getBounds(), { padding: [20, 20] });
   overlays.forEach((l) => l.remove());
   overlays.clear();
-  current = { csp, res: null };
+  current = { csp, res: null, units: "h3" };
   renderLayers(layers);
 
   const select = $("res-select");
+  const unitsSelect = $("units-select");
+  // The units selector appears once a street-block grid exists (psq grid build --units blocks).
+  const kinds = new Set(grids.data.map((g) => g.units));
+  $("units-field").hidden = !kinds.has("blocks");
+  for (const option of unitsSelect.options) option.disabled = !kinds.has(option.value);
+  if (!kinds.has(unitsSelect.value)) unitsSelect.value = kinds.has("h3") ? "h3" : "blocks";
   $("edges-toggle").disabled = !grids.count;
   if (!grids.count) {
     select.replaceChildren(new Option("aucune grille", ""));
@@ -259,15 +271,23 @@ async function showCsp(csp) {
     document.body.dataset.ready = "true";
     return;
   }
-  select.replaceChildren(...grids.data.map((g) => new Option(`Résolution ${g.resolution} — ${fmt.int.format(g.cell_count)} cellules`, g.resolution)));
+  const fillResolutions = () => {
+    const units = unitsSelect.value;
+    select.replaceChildren(...grids.data.filter((g) => g.units === units).map((g) =>
+      new Option(`Résolution ${g.resolution} — ${fmt.int.format(g.cell_count)} ${unitNoun(units)}`, g.resolution)));
+    $("res-help").textContent = UNIT_HELP[units];
+  };
   const describe = () => {
-    const g = grids.data.find((x) => String(x.resolution) === select.value);
-    $("grid-summary").textContent = `${fmt.int.format(g.cell_count)} cellules ; ${g.component_count} composante(s) connexe(s) ; ` +
+    const g = grids.data.find((x) => x.units === unitsSelect.value && String(x.resolution) === select.value);
+    $("grid-summary").textContent = `${fmt.int.format(g.cell_count)} ${unitNoun(g.units)} ; ${g.component_count} composante(s) connexe(s) ; ` +
       `${fmt.int.format(g.blocked_edge_count)} contiguïté(s) coupée(s) par une barrière.`;
   };
-  select.onchange = () => { describe(); loadGrid(csp, select.value).catch((e) => setStatus(`Erreur : ${e.message}`, true)); };
+  const reload = () => { describe(); loadGrid(csp, select.value, unitsSelect.value).catch((e) => setStatus(`Erreur : ${e.message}`, true)); };
+  select.onchange = reload;
+  unitsSelect.onchange = () => { fillResolutions(); reload(); };
+  fillResolutions();
   describe();
-  await loadGrid(csp, select.value);
+  await loadGrid(csp, select.value, unitsSelect.value);
   document.body.dataset.ready = "true";
 }
 

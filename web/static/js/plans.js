@@ -63,7 +63,7 @@ async function showPlan(planId) {
     `<td>${fmt.int.format(s.workload)}</td><td>${devBar(s.deviation, tolerance)}</td>` +
     `<td>${fmt.dec2.format(s.polsby_popper)}</td><td>${fmt.int.format(s.unit_count)}</td></tr>`).join("");
   $("plan-notes").innerHTML = violationItems(plan.violations, plan.notes);
-  const others = plans.filter((p) => p.id !== plan.id && p.resolution === plan.resolution);
+  const others = plans.filter((p) => p.id !== plan.id && p.resolution === plan.resolution && p.units === plan.units);
   $("compare-with").replaceChildren(...others.map((p) => new Option(`${p.name} (${STATUS_LABELS[p.status].toLowerCase()})`, p.id, false, p.id === plan.parent_id)));
   $("compare").disabled = !others.length;
   updateExportLinks();
@@ -197,6 +197,15 @@ async function followJob(job) {
   return job.plan_id;
 }
 
+// The grid select's values are "units:resolution" (H3 cells or street blocks).
+const gridOf = (value) => {
+  const [units, resolution] = String(value).split(":");
+  return { units, resolution: Number(resolution) };
+};
+const gridLabel = (g) => g.units === "blocks"
+  ? `Îlots (rues), résolution ${g.resolution} — ${fmt.int.format(g.cell_count)} îlots`
+  : `Résolution ${g.resolution} — ${fmt.int.format(g.cell_count)} cellules`;
+
 async function propose(event) {
   event.preventDefault();
   $("form-error").textContent = "";
@@ -205,7 +214,7 @@ async function propose(event) {
     k: Number(form.get("k")),
     tolerance: Number(form.get("tolerance")) / 100,
     method: form.get("method"),
-    resolution: Number(form.get("resolution")),
+    ...gridOf(form.get("resolution")),
     seed: Number(form.get("seed")),
     weights: Object.fromEntries(["population", "poor_households", "social_housing", "problems"].map((v) => [v, Number(form.get(v))])),
     seed_point_types: form.get("station_seeds") ? STATION_TYPES : [],
@@ -226,7 +235,9 @@ async function importPlan(event) {
   event.preventDefault();
   $("import-error").textContent = "";
   const form = new FormData($("import-form"));
-  form.set("resolution", $("resolution").value);
+  const grid = gridOf($("resolution").value);
+  form.set("resolution", String(grid.resolution));
+  form.set("units", grid.units);
   $("import").disabled = true;
   try {
     const plan = await postForm(`/api/csp/${csp.id}/plans/import`, form);
@@ -262,7 +273,7 @@ async function showCsp(chosen) {
   map.fitBounds(territory.outlineLayer.getBounds(), { padding: [20, 20] });
   sectorLayer?.remove();
   $("plan-detail").hidden = true;
-  $("resolution").replaceChildren(...grids.data.map((g) => new Option(`Résolution ${g.resolution} — ${fmt.int.format(g.cell_count)} cellules`, g.resolution)));
+  $("resolution").replaceChildren(...grids.data.map((g) => new Option(gridLabel(g), `${g.units}:${g.resolution}`)));
   $("propose").disabled = !grids.count;
   if (!grids.count) $("form-error").textContent = "Aucune grille pour cette CSP : construisez-la d'abord (psq grid build).";
   await loadPlans(Number(new URLSearchParams(location.search).get("plan")) || undefined);
