@@ -38,6 +38,14 @@ class InvalidInputError(PsqError):
     """Input data or parameters that cannot be used as given."""
 
 
+class InvalidValueError(InvalidInputError, ValueError):
+    """A parameter or value outside its domain (a negative weight, a date in the future…).
+
+    Also a :class:`ValueError`, so that callers used to NumPy's and the standard library's
+    conventions catch it as one.
+    """
+
+
 class LayerError(InvalidInputError):
     """A vector file that cannot be imported."""
 
