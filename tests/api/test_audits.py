@@ -109,7 +109,7 @@ def test_a_request_goes_through_its_life_cycle(
     )
     assert bad_type.status_code == 422 and "application/x-msdownload" in detail(bad_type)
     pdf = b"%PDF-1.4 preconisations"
-    name = "Préconisations – sûreté’œ.pdf"
+    name = "Préconisations \u2013 sûreté\u2019œ.pdf"  # en dash, apostrophe, ligature
     uploaded = client.post(
         f"/api/audits/{r['id']}/document", files={"file": (name, pdf, "application/pdf")}
     )
@@ -278,9 +278,7 @@ def test_the_queue_shows_the_evidence_and_sorts(
     old = client.post("/api/audits", json=request_body(site=point(*quiet))).json()
     with engine.begin() as conn:  # filed 60 days ago
         conn.execute(
-            text(
-                "UPDATE audit_request SET requested_on = :day, status_on = :day WHERE id = :id"
-            ),
+            text("UPDATE audit_request SET requested_on = :day, status_on = :day WHERE id = :id"),
             {"day": TODAY - timedelta(days=60), "id": old["id"]},
         )
     hot = client.post("/api/audits", json=request_body(site=point(*busy))).json()
