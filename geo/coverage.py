@@ -527,7 +527,9 @@ def _weights(weights: object, n: int) -> np.ndarray:
     bad = ~np.isfinite(array) | (array < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InvalidValueError(f"weights[{i}] must be a finite number >= 0, got {array[i]!r}")
+        raise InvalidValueError(
+            f"weights[{i}] must be a finite number >= 0, got {float(array[i])!r}"
+        )
     return array
 
 
