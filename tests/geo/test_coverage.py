@@ -21,6 +21,7 @@ from geo.coverage import (
     CoverageSolution,
     MaximalCovering,
     ReducedInstance,
+    _lagrangian_bound,
     _lazy_greedy,
     _solve_mip,
     candidate_sites,
@@ -171,6 +172,18 @@ def test_exact_equals_brute_force_and_greedy_is_bounded() -> None:
         assert greedy.covered_weight - greedy.fixed_weight >= (1 - 1 / math.e) * residual - 1e-9
 
 
+def test_lagrangian_bound_is_an_upper_bound() -> None:
+    rng = np.random.default_rng(13)
+    for _ in range(20):
+        demand, weights, sites = random_instance(rng, int(rng.integers(5, 30)), 8)
+        instance = reduce_instance(coverage_matrix(demand, sites, 100), weights)
+        for p in (0, 1, 2, 3, 9):
+            best = brute_force(instance.matrix.toarray(), instance.weights, p)
+            greedy = _lazy_greedy(instance.matrix.tocsc(), instance.weights, p)
+            bound = _lagrangian_bound(instance.matrix, instance.weights, p, greedy.gains.sum())
+            assert best - 1e-9 <= bound <= instance.weights.sum() + 1e-9
+
+
 def test_greedy_bound_and_time_limited_exact_on_a_larger_instance() -> None:
     rng = np.random.default_rng(3)
     demand = np.concatenate(
@@ -184,6 +197,7 @@ def test_greedy_bound_and_time_limited_exact_on_a_larger_instance() -> None:
     assert exact.optimal
     assert greedy.covered_weight <= exact.covered_weight + 1e-9
     assert greedy.upper_bound >= exact.covered_weight - 1e-9
+    assert greedy.gap < 0.1  # the Lagrangian bound: the submodular one alone is ~20 % off
     assert exact.upper_bound >= exact.covered_weight
     # "auto" goes greedy above the size limit.
     assert MaximalCovering(10, exact_max_pairs=0).solve(demand, weights, sites).method == "greedy"
