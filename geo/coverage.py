@@ -59,8 +59,14 @@ Greedy solution
     lazily (CELF, Minoux 1978; Leskovec et al. 2007): marginal gains only decrease, so a
     site's stale gain is an upper bound and only the top of a heap is re-evaluated. For
     any set ``S``, ``OPT ≤ f(S) + Σ(the p largest marginal gains with respect to S)``
-    (submodularity; Minoux 1978, Leskovec et al. 2007); the greedy reports the smallest
-    such bound over its successive sets, hence a proven gap too.
+    (submodularity; Minoux 1978, Leskovec et al. 2007). The greedy reports the smaller of
+    the smallest such bound over its successive sets and a Lagrangian bound: relaxing the
+    covering rows with multipliers ``λ >= 0`` gives
+    ``OPT ≤ Σ_i max(0, w_i - λ_i) + Σ(the p largest Σ_{i ∈ N_j} λ_i)`` (Galvão & ReVelle
+    1996), minimised over ``λ`` by a few hundred subgradient steps (Held, Wolfe & Crowder
+    1974), each a sparse product. The submodular bound is often 20 % above the greedy's
+    value; the Lagrangian one brings the proven gap to a few per cent (the benchmark
+    reports both), for a tenth of a second.
 
 References
 ----------
@@ -75,6 +81,12 @@ Minoux, M. (1978). Accelerated greedy algorithms for maximizing submodular set f
 
 Leskovec, J., Krause, A., Guestrin, C., Faloutsos, C., VanBriesen, J. & Glance, N. (2007).
 Cost-effective outbreak detection in networks. *KDD '07*, 420-429.
+
+Held, M., Wolfe, P. & Crowder, H. P. (1974). Validation of subgradient optimization.
+*Mathematical Programming* 6, 62-88.
+
+Galvão, R. D. & ReVelle, C. (1996). A Lagrangean heuristic for the maximal covering
+location problem. *European Journal of Operational Research* 88(1), 114-123.
 
 Huangfu, Q. & Hall, J. A. J. (2018). Parallelizing the dual revised simplex method.
 *Mathematical Programming Computation* 10, 119-142.
@@ -527,7 +539,9 @@ def _weights(weights: object, n: int) -> np.ndarray:
     bad = ~np.isfinite(array) | (array < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InvalidValueError(f"weights[{i}] must be a finite number >= 0, got {array[i]!r}")
+        raise InvalidValueError(
+            f"weights[{i}] must be a finite number >= 0, got {float(array[i])!r}"
+        )
     return array
 
 
@@ -796,6 +810,56 @@ def _lazy_greedy(
     )
 
 
+def _lagrangian_bound(
+    matrix: sparse.csr_matrix,
+    weights: np.ndarray,
+    p: int,
+    lower: float,
+    *,
+    iterations: int = 200,
+    tolerance: float = 1e-4,
+) -> float:
+    """Upper bound on the best covered weight of ``p`` columns: the Lagrangian relaxation
+    of the covering rows (Galvão & ReVelle 1996), minimised by subgradient steps.
+
+    For multipliers ``λ >= 0``,
+    ``L(λ) = Σ_i max(0, w_i - λ_i) + (sum of the p largest Σ_{i ∈ N_j} λ_i)`` bounds the
+    optimum; steps follow Polyak's rule towards the known value ``lower`` (Held, Wolfe &
+    Crowder 1974), with the step factor halved when ten steps bring no improvement. Stops
+    when the gap to ``lower`` is within ``tolerance`` or after ``iterations`` steps.
+    """
+    k, m = matrix.shape
+    if p == 0 or k == 0:
+        return lower if k else 0.0
+    if p >= m:
+        return float(weights.sum())
+    rows = matrix.astype(float)
+    columns = rows.T.tocsr()
+    multipliers = weights / np.diff(rows.indptr)
+    best, factor, stale = math.inf, 2.0, 0
+    for _ in range(iterations):
+        reduced_cost = np.asarray(columns @ multipliers).reshape(-1)
+        top = np.argpartition(reduced_cost, m - p)[m - p :]
+        value = float(np.maximum(0.0, weights - multipliers).sum() + reduced_cost[top].sum())
+        if value < best - 1e-12 * value:
+            best, stale = value, 0
+        else:
+            stale += 1
+            if stale >= 10:
+                factor, stale = factor / 2, 0
+        if best - lower <= tolerance * best or factor < 1e-3:
+            break
+        x = np.zeros(m)
+        x[top] = 1.0
+        direction = np.asarray(rows @ x).reshape(-1) - (multipliers < weights)
+        norm = float(direction @ direction)
+        if norm == 0:
+            break
+        step = factor * max(value - lower, 0.0) / norm
+        multipliers = np.clip(multipliers - step * direction, 0.0, weights)
+    return min(best, float(weights.sum()))
+
+
 def _solve_mip(
     instance: ReducedInstance,
     p: int,
@@ -962,13 +1026,21 @@ class MaximalCovering:
         instance = reduce_instance(matrix, np.where(by_fixed, 0.0, w))
         columns = instance.matrix.tocsc()
         greedy = _lazy_greedy(columns, instance.weights, self.p)
+        greedy_value = float(greedy.gains.sum())
+        bound = greedy.bound
+        if (bound - greedy_value) > self.mip_gap * bound:
+            bound = min(
+                bound,
+                _lagrangian_bound(
+                    instance.matrix, instance.weights, self.p, greedy_value, tolerance=self.mip_gap
+                ),
+            )
         nonzeros = instance.matrix.nnz
         exact = self.method == "exact" or (
             self.method == "auto" and nonzeros <= self.exact_max_pairs
         )
-        picked, bound = greedy.order, greedy.bound
-        greedy_value = float(greedy.gains.sum())
-        if exact and (greedy.bound - greedy_value) > self.mip_gap * greedy.bound:
+        picked = greedy.order
+        if exact and (bound - greedy_value) > self.mip_gap * bound:
             found, mip_bound = _solve_mip(
                 instance, self.p, greedy.order, time_limit=self.time_limit, mip_gap=self.mip_gap
             )
@@ -976,7 +1048,7 @@ class MaximalCovering:
             if value >= greedy_value:
                 picked = found
             bound = min(bound, mip_bound)
-        # Greedy order of the chosen sites, against the original (unmerged) demand.
+        # The chosen sites in greedy order; their gains on the original demand points.
         ordered = _lazy_greedy(columns[:, picked], instance.weights, len(picked))
         chosen = instance.sites[picked[ordered.order]]
         covered = by_fixed.copy()
@@ -988,8 +1060,8 @@ class MaximalCovering:
             covered[rows] = True
         covered_weight = float(w[covered].sum())
         total = float(w.sum())
-        upper = fixed_weight + bound
-        upper = min(max(upper, covered_weight), fixed_weight + float(instance.weights.sum()))
+        # Never above everything coverable, never below what is covered (rounding).
+        upper = fixed_weight + min(bound, float(instance.weights.sum()))
         upper = max(upper, covered_weight)
         gap = max(0.0, upper - covered_weight) / max(upper, 1e-12)
         return CoverageSolution(
