@@ -88,6 +88,7 @@ def test_a_commune_files_a_request_and_asks_where_cameras_go(  # type: ignore[no
     text_shown = page.locator("#coverage-text").inner_text()
     assert "optimum exact" in text_shown and "fictifs" in text_shown
     assert "Vos sites demandés" in page.locator("#requested-scores").inner_text()
+    assert page.locator("path.requested-circle").count() >= 1  # its requested sites, scored
     page.screenshot(path=str(artifacts / "commune.png"))
 
     assert set(seen["hosts"]) == {urlsplit(live_demo).netloc}, seen["hosts"]

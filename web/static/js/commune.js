@@ -105,6 +105,7 @@ async function showCells() {
     [0, 0.25, 0.5, 0.75, 1].map((q) => `<span class="swatch" style="background:${colour(q * max)}"></span>${fmt.int.format(Math.round(q * max))}`).join("<br>") +
     `<br><span class="swatch" style="background:#fff;border:2.5px solid ${HOT[3]}"></span>point chaud (Gi*)` +
     `<br><span class="swatch" style="background:${SITE_COLOURS.suggested};border-radius:50%"></span>emplacement proposé` +
+    `<br><span class="swatch" style="background:${SITE_COLOURS.requested};border-radius:50%"></span>site demandé (portée)` +
     `<br><span class="swatch" style="background:${SITE_COLOURS.fixed};border-radius:50%"></span>caméra existante / site étudié`;
 }
 
@@ -276,6 +277,10 @@ async function suggest() {
   for (const f of s.fixed) {
     L.circle([f.lat, f.lon], { radius: s.radius_m, color: SITE_COLOURS.fixed, weight: 1, fillOpacity: 0.12, dashArray: "4 3" })
       .bindTooltip(`${esc(f.label)} (déjà en place)`).addTo(layers.coverage);
+  }
+  for (const r of s.requested) {
+    L.circle([r.lat, r.lon], { radius: s.radius_m, color: SITE_COLOURS.requested, weight: 2, fillOpacity: 0.08, dashArray: "6 4", className: "requested-circle" })
+      .bindTooltip(`Votre demande n° ${r.request_id} : ${pct(r.share)} du poids à elle seule`).addTo(layers.coverage);
   }
   for (const site of s.sites) {
     L.circle([site.lat, site.lon], { radius: s.radius_m, color: SITE_COLOURS.suggested, weight: 2, fillOpacity: 0.12, className: "coverage-circle" })
