@@ -239,9 +239,8 @@ def test_a_polygon_site_and_an_address(client: TestClient, csp_id: int) -> None:
     assert unknown.status_code == 422 and detail(unknown).startswith("address:")
 
 
-def _busiest_and_quietest(engine: Engine, since: date) -> tuple[tuple[float, float], ...]:
-    """The H3 res-10 cell centres of Belfort with the most and the fewest problems within
-    200 m over the period."""
+def _belfort_anchors(engine: Engine, since: date) -> np.ndarray:
+    """lon/lat of the anchors of Belfort's problems reported since ``since``."""
     with engine.connect() as conn:
         xy = np.array(
             conn.execute(
@@ -253,6 +252,14 @@ def _busiest_and_quietest(engine: Engine, since: date) -> tuple[tuple[float, flo
                 {"since": since},
             ).all()
         )
+    return xy
+
+
+def _busiest_and_quietest(engine: Engine, since: date) -> tuple[tuple[float, float], ...]:
+    """The H3 res-10 cell centres of Belfort with the most and the fewest problems within
+    200 m over the period."""
+    xy = _belfort_anchors(engine, since)
+    with engine.connect() as conn:
         outline = shapely.from_wkb(
             conn.execute(
                 text("SELECT ST_AsBinary(geom) FROM commune WHERE code = '90010'")
@@ -346,17 +353,7 @@ def _brute_force_covered(
     engine: Engine, sites: list[tuple[float, float]], radius: float, since: date
 ) -> int:
     """Problems of Belfort within ``radius`` metres (Lambert-93) of any site."""
-    with engine.connect() as conn:
-        xy = np.array(
-            conn.execute(
-                text(
-                    "SELECT ST_X(p.anchor), ST_Y(p.anchor) FROM problem p JOIN commune c "
-                    "ON c.code = '90010' AND ST_Intersects(c.geom, p.anchor) "
-                    "WHERE p.reported_on >= :since"
-                ),
-                {"since": since},
-            ).all()
-        )
+    xy = _belfort_anchors(engine, since)
     to_l93 = Transformer.from_crs(4326, 2154, always_xy=True)
     px, py = to_l93.transform(xy[:, 0], xy[:, 1])
     covered = np.zeros(len(xy), dtype=bool)
