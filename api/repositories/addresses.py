@@ -28,11 +28,14 @@ def import_addresses(*, session: Session, table: pd.DataFrame) -> int:
 
 class PostgisGeocoder:
     """:class:`geo.geocoding.Geocoder` on the address table, optionally limited to the
-    communes of one CSP."""
+    communes of one CSP or to one commune (``citycode``)."""
 
-    def __init__(self, session: Session, csp_id: int | None = None) -> None:
+    def __init__(
+        self, session: Session, csp_id: int | None = None, citycode: str | None = None
+    ) -> None:
         self.session = session
         self.csp_id = csp_id
+        self.citycode = citycode
 
     def search(self, query: str, limit: int = 5) -> list[GeocodeResult]:
         parsed = parse_query(query)
@@ -54,6 +57,8 @@ class PostgisGeocoder:
         stmt = stmt.where(Address.search.contains(max(parsed.words, key=len)))
         if parsed.postcode:
             stmt = stmt.where(Address.postcode == parsed.postcode)
+        if self.citycode is not None:
+            stmt = stmt.where(Address.citycode == self.citycode)
         if self.csp_id is not None:
             stmt = stmt.where(
                 Address.citycode.in_(

@@ -84,11 +84,8 @@ def _site(session: Session, request_in: AuditRequestCreate) -> shapely.Geometry:
     found among the commune's addresses."""
     if request_in.site is None:
         assert request_in.address is not None
-        found = [
-            r
-            for r in PostgisGeocoder(session).search(request_in.address, limit=20)
-            if r.citycode == request_in.commune_code
-        ]
+        geocoder = PostgisGeocoder(session, citycode=request_in.commune_code)
+        found = geocoder.search(request_in.address, limit=1)
         if not found:
             raise InvalidInputError(
                 f"address: no address matching {request_in.address!r} in commune "

@@ -198,21 +198,21 @@ def _suggest(
             )
         )
     request_xy = project([r[3] for r in requested], [r[4] for r in requested])
-    request_cover = coverage_matrix(demand, request_xy, radius_m).tocsc()
-    scored = []
-    for k, (rid, kind, status, lon, lat) in enumerate(requested):
-        column = request_cover[:, k].toarray().ravel() > 0
-        scored.append(
-            RequestedSiteScorePublic(
-                request_id=rid,
-                kind=kind,
-                status=status,
-                lon=lon,
-                lat=lat,
-                share=share(float(weights[column].sum())),
-                problems=shown_count(int(column.sum())),
-            )
+    request_cover = coverage_matrix(demand, request_xy, radius_m)
+    alone_weight = np.asarray(request_cover.T.astype(float) @ weights).ravel()
+    alone_count = np.asarray(request_cover.sum(axis=0)).ravel()
+    scored = [
+        RequestedSiteScorePublic(
+            request_id=rid,
+            kind=kind,
+            status=status,
+            lon=lon,
+            lat=lat,
+            share=share(float(alone_weight[k])),
+            problems=shown_count(int(alone_count[k])),
         )
+        for k, (rid, kind, status, lon, lat) in enumerate(requested)
+    ]
     together = np.asarray(request_cover.sum(axis=1)).ravel() > 0
     return CoverageSuggestionPublic(
         commune_code=area.commune_code or "",
@@ -235,6 +235,6 @@ def _suggest(
         candidates=len(candidates),
         candidate_kind=candidate_kind,
         requested=scored,
-        requested_share=share(float(weights[together].sum())) if len(demand) else 0.0,
+        requested_share=share(float(weights[together].sum())),
         seconds=round(float(solution.seconds), 3),
     )
