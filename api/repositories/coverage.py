@@ -115,7 +115,9 @@ def coverage_suggestion(
     once per revision of the problems, of the layers and of the commune's requests."""
     area = commune_area(session=session, commune_code=commune_code)
     fixed = fixed_sites(session=session, area=area)
-    requested = site_anchors(session=session, commune_code=commune_code, statuses=WAITING_STATUSES)
+    requested = site_anchors(
+        session=session, commune_code=commune_code, statuses=WAITING_STATUSES, kinds=SCORED_KINDS
+    )
     key = (
         "coverage",
         area.key,

@@ -368,6 +368,8 @@ def test_the_camera_suggestion_covers_what_it_says(
 ) -> None:
     del csp_id
     requested = client.post("/api/audits", json=request_body()).json()
+    school = request_body(kind="etablissement_scolaire", site=point(*GARE))
+    assert client.post("/api/audits", json=school).status_code == 201  # not a camera site
     answer = client.get(f"/api/communes/{BELFORT}/coverage", params={"p": 4, "radius": 120})
     assert answer.status_code == 200, answer.text
     s = answer.json()
