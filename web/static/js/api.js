@@ -40,6 +40,12 @@ export function esc(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+// Dates travel as YYYY-MM-DD: shown in French as such whatever the browser's time zone;
+// "—" when there is none.
+export const day = (iso) => (iso ? new Date(`${iso}T00:00:00Z`).toLocaleDateString("fr-FR", { timeZone: "UTC" }) : "—");
+// A local date (default: today) as YYYY-MM-DD.
+export const isoDay = (d = new Date()) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+
 export const fmt = {
   int: new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 0 }),
   dec1: new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 1 }),

@@ -2,14 +2,12 @@
 // the problems give for its site (problems within 200 m over 12 months by category, Gi*
 // hot spot, trend), sortable by evidence or waiting time; each request moves through its
 // steps here; the référents' workload below.
-import { bindCspSelect, esc, fmt, getJSON, postForm, postJSON } from "./api.js";
+import { bindCspSelect, day, esc, fmt, getJSON, isoDay, postForm, postJSON } from "./api.js";
 import { CATEGORY_COLOURS, PALETTE_OF } from "./sectors.js";
 
 const $ = (id) => document.getElementById(id);
 const STATUS_COLOURS = PALETTE_OF.audit_statuses;
 const HOT = PALETTE_OF.hotspots;
-const day = (iso) => (iso ? new Date(`${iso}T00:00:00Z`).toLocaleDateString("fr-FR", { timeZone: "UTC" }) : "—");
-const isoToday = () => { const d = new Date(); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`; };
 const showError = (e) => { $("error").textContent = `Erreur : ${e.message}`; };
 
 const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, maxZoom: 19 });
@@ -105,7 +103,7 @@ const STEP_LABELS = {
 };
 
 function stepForm(r, status) {
-  const today = isoToday();
+  const today = isoDay();
   const fields = {
     planifiee: `<label for="f-planned">Date de l'étude</label><input id="f-planned" type="date" required value="${r.planned_on ?? today}">
       <label for="f-referent">Référent</label><select id="f-referent">${referents.filter((x) => x.active).map((x) => `<option value="${x.id}" ${x.id === r.referent_id ? "selected" : ""}>${esc(x.name)} (${x.planned} planifiée(s))</option>`).join("")}</select>`,

@@ -3,7 +3,7 @@
 // problems per H3 cell, the Gi* hot and cold spots, how hot spots evolved, a monthly trend
 // by category and the open problems with their actions. Everything is computed by the
 // API; the map needs no tiles.
-import { bindCspSelect, esc, fmt, getJSON } from "./api.js";
+import { bindCspSelect, day, esc, fmt, getJSON, isoDay } from "./api.js";
 import { CATEGORY_COLOURS, PALETTE_OF } from "./sectors.js";
 
 const $ = (id) => document.getElementById(id);
@@ -17,9 +17,6 @@ const showError = (e) => {
   $("error").textContent = `Erreur : ${e.message}`;
   setStatus("");
 };
-// Dates travel as YYYY-MM-DD: shown as such whatever the browser's time zone.
-const day = (iso) => new Date(`${iso}T00:00:00Z`).toLocaleDateString("fr-FR", { timeZone: "UTC" });
-const isoDay = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 const MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."];
 const LEVELS = [3, 2, 1, -1, -2, -3];
 const LEVEL_LABELS = PALETTE_OF.level_labels;  // geo.hotspots' labels, from the server

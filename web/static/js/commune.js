@@ -1,7 +1,7 @@
 // Espace commune: a commune files safety-study requests (site drawn on the map or found
 // by its address), follows them, sees its problems aggregated per H3 cell with their hot
 // spots (never a problem record), and asks where p cameras would cover the most problems.
-import { esc, fmt, getJSON, postJSON } from "./api.js";
+import { day, esc, fmt, getJSON, postJSON } from "./api.js";
 import { PALETTE_OF } from "./sectors.js";
 
 const $ = (id) => document.getElementById(id);
@@ -9,7 +9,6 @@ const STATUS_COLOURS = PALETTE_OF.audit_statuses;
 const SITE_COLOURS = PALETTE_OF.coverage;
 const HOT = PALETTE_OF.hotspots;
 const COUNT_COLOURS = ["#f7f4f9", "#d4b9da", "#c994c7", "#df65b0", "#dd1c77", "#980043"];
-const day = (iso) => (iso ? new Date(`${iso}T00:00:00Z`).toLocaleDateString("fr-FR", { timeZone: "UTC" }) : "—");
 const pct = (v) => `${fmt.dec1.format(100 * v)} %`;
 // Counts of 1 or 2 are masked by the server (they could single a record out).
 const count = (n) => (n == null ? "1 ou 2" : fmt.int.format(n));

@@ -1,7 +1,7 @@
 // Problems page: the CSP's problems on the map (coloured by category, synthetic ones
 // labelled), and a form to record a new one placed by clicking (a point) or drawing (a
 // street as a line, a place as a polygon) on the map.
-import { bindCspSelect, esc, getJSON, postJSON } from "./api.js";
+import { bindCspSelect, day, esc, getJSON, postJSON } from "./api.js";
 import { CATEGORY_COLOURS, drawTerritory } from "./sectors.js";
 
 const $ = (id) => document.getElementById(id);
@@ -79,8 +79,8 @@ function setShape(name) {
 function popup(p) {
   const synthetic = p.synthetic ? ' <span class="badge warn">fictive</span>' : "";
   return `<strong>${esc(p.title)}</strong>${synthetic}<br>${esc(p.category_label)}<br>` +
-    `Statut : ${esc(p.status_label)} (depuis le ${new Date(p.status_on).toLocaleDateString("fr-FR")})<br>` +
-    `Signalée le ${new Date(p.reported_on).toLocaleDateString("fr-FR")} · priorité ${esc(p.priority)}` +
+    `Statut : ${esc(p.status_label)} (depuis le ${day(p.status_on)})<br>` +
+    `Signalée le ${day(p.reported_on)} · priorité ${esc(p.priority)}` +
     (p.sector == null ? "<br>Aucun plan adopté : secteur non déterminé" : `<br>Secteur n° ${p.sector + 1}`);
 }
 
@@ -114,7 +114,6 @@ async function loadProblems() {
 // The selected problem: its dated steps, the next steps it may take, its actions and
 // evaluations, with forms to record them.
 let detail = null;
-const day = (iso) => new Date(iso).toLocaleDateString("fr-FR");
 
 async function showDetail(id) {
   detail = await getJSON(`/api/problems/${id}`);
