@@ -6,7 +6,7 @@ from api.db import transaction
 from api.deps import SessionDep, SessionFactoryDep
 from api.repositories.addresses import PostgisGeocoder, import_addresses
 from api.routes.responses import INVALID
-from api.schemas import GeocodeResultPublic, GeocodeResultsPublic, ImportCountPublic
+from api.schemas import COMMUNE_CODE, GeocodeResultPublic, GeocodeResultsPublic, ImportCountPublic
 from api.uploads import uploaded_file
 from geo.geocoding import read_ban_csv
 
@@ -31,10 +31,14 @@ def geocode(
     session: SessionDep,
     q: Annotated[str, Query(min_length=2, max_length=300, description="An address")],
     csp: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only in this CSP")] = None,
+    commune: Annotated[
+        str | None,
+        Query(pattern=COMMUNE_CODE, description="Only in this commune (INSEE code)"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> GeocodeResultsPublic:
     """Positions for a typed address, best first, from the local address table."""
-    results = PostgisGeocoder(session, csp).search(q, limit)
+    results = PostgisGeocoder(session, csp, commune).search(q, limit)
     return GeocodeResultsPublic(
         data=[GeocodeResultPublic(**r.__dict__) for r in results], count=len(results)
     )
