@@ -1,69 +1,28 @@
-"""FastAPI dependencies, exposed as ``Annotated`` aliases."""
+"""FastAPI dependencies, exposed as ``Annotated`` aliases: the context that routes hand to
+the services, and the parameters several routes parse the same way."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
-from api.config import Settings
-from api.editors import EditorCache
 from api.errors import invalid_query_parameter
-from api.jobs import JobRunner
-from api.map_cache import MapCache
-from api.repositories.hotspots import ProblemFilter
 from api.schemas import BBox
+from api.services.context import Context
+from geo.study import ProblemFilter
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def get_context(request: Request) -> Context:
+    """The app's :class:`~api.services.context.Context`: what every service call takes."""
+    ctx: Context = request.app.state.context
+    return ctx
 
 
-def get_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.session_factory() as session:
-        yield session
-
-
-def get_session_factory(request: Request) -> sessionmaker[Session]:
-    """For use cases that own their transaction (imports, builds)."""
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    return factory
-
-
-def get_job_runner(request: Request) -> JobRunner:
-    runner: JobRunner = request.app.state.job_runner
-    return runner
-
-
-def get_editor_cache(request: Request) -> EditorCache:
-    cache: EditorCache = request.app.state.editor_cache
-    return cache
-
-
-def get_map_cache(request: Request) -> MapCache[Any]:
-    cache: MapCache[Any] = request.app.state.map_cache
-    return cache
-
-
-MapCacheDep = Annotated[MapCache[Any], Depends(get_map_cache)]
-EditorCacheDep = Annotated[EditorCache, Depends(get_editor_cache)]
-JobRunnerDep = Annotated[JobRunner, Depends(get_job_runner)]
-SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
+ContextDep = Annotated[Context, Depends(get_context)]
 #: A database id (PostgreSQL ``integer``): larger values cannot exist, so they are a 422.
 DbId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Identifier")]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-EngineDep = Annotated[Engine, Depends(get_engine)]
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 CategoryParam = Annotated[list[str] | None, Query(description="Category codes (default: all)")]

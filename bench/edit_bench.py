@@ -24,15 +24,17 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from api.config import Settings
-from api.main import create_app
 from api.models import Plan
-from api.repositories.plans import load_sector_plan
 from api.schemas import PlanCreate
-from api.services import build_csp_grid, import_layer, import_layer_file, propose_plan
+from api.services.context import Context
+from api.services.grid import build_grid
+from api.services.plans import load_sector_plan, propose_plan
+from api.services.territory import import_layer_file, import_territory
 from bench.common import DEMO, throwaway_database
 from geo.editing import PlanEditor
 from geo.metrics import score
 from geo.territory import read_communes
+from psq.app import create_app
 
 
 def strokes(
@@ -69,30 +71,29 @@ def main() -> None:
     args = parser.parse_args()
 
     with throwaway_database() as (url, factory, base):
-        report = import_layer(
-            factory=factory,
+        ctx = Context(factory)
+        report = import_territory(
+            ctx,
             layer=read_communes(DEMO / "communes_90.geojson"),
             csp_name="Territoire de Belfort",
             csp_code="tb",
             commune_codes=None,
         )
         import_layer_file(
-            factory=factory,
+            ctx,
             path=DEMO / "filosofi2019_carreaux200m_belfort.geojson",
             kind="population_grid",
             name="Filosofi",
         )
-        grid = build_csp_grid(factory=factory, csp_id=report.csp_id, resolution=9)
-        plan_id, _ = propose_plan(
-            factory=factory, csp_id=report.csp_id, plan_in=PlanCreate(k=12, seed=0)
-        )
+        grid = build_grid(ctx, csp_id=report.csp_id, resolution=9)
+        plan_id, _ = propose_plan(ctx, csp_id=report.csp_id, plan_in=PlanCreate(k=12, seed=0))
         print(f"{grid.cell_count} cells, 12 sectors (plan {plan_id})")
 
         settings = Settings(database_url=url, var_dir=base / "var", demo_dir=DEMO)
         with TestClient(create_app(settings)) as client:
             copy = client.post(f"/api/plans/{plan_id}/edit").json()
             with factory() as session:
-                plan = load_sector_plan(session=session, plan=session.get(Plan, copy["id"]))
+                plan = load_sector_plan(session, session.get(Plan, copy["id"]))
             units = plan.graph.units["unit"].to_numpy()
             a = plan.graph.edges["a"].to_numpy(int)
             b = plan.graph.edges["b"].to_numpy(int)

@@ -38,11 +38,11 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.cluster import free_port
-from api.db import transaction
-from api.repositories.hotspots import ProblemFilter, problem_points, study_area
-from api.repositories.plans import adopt_plan
+from api.repositories.problem_maps import problem_points, study_area
 from api.schemas import PlanCreate
-from api.services import load_demo, load_synthetic_problems, propose_plan
+from api.services.context import Context
+from api.services.demo import load_demo, load_synthetic_problems
+from api.services.plans import adopt_plan, propose_plan
 from bench.common import DEMO, ROOT, throwaway_database
 from geo.hotspots import (
     analyse_area,
@@ -52,6 +52,7 @@ from geo.hotspots import (
     metric_xy,
     study_cells,
 )
+from geo.study import ProblemFilter
 
 SECTORS = 6
 
@@ -68,14 +69,14 @@ def timed(fn, runs: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
 
 def prepare(factory: sessionmaker[Session], count: int) -> int:
     """The demo CSP with ``count`` synthetic problems and an adopted plan; its id."""
-    load_demo(factory=factory, demo_dir=DEMO, adopt=False)
+    ctx = Context(factory)
+    load_demo(ctx, demo_dir=DEMO, adopt=False)
     end = date.today()
     load_synthetic_problems(
-        factory=factory, csp_id=1, start=end - timedelta(days=730), end=end, seed=1, count=count
+        ctx, csp_id=1, start=end - timedelta(days=730), end=end, seed=1, count=count
     )
-    plan_id, _ = propose_plan(factory=factory, csp_id=1, plan_in=PlanCreate(k=SECTORS, seed=0))
-    with transaction(factory) as session:
-        adopt_plan(session=session, plan_id=plan_id)
+    plan_id, _ = propose_plan(ctx, csp_id=1, plan_in=PlanCreate(k=SECTORS, seed=0))
+    adopt_plan(ctx, plan_id)
     return 1
 
 
@@ -167,7 +168,7 @@ def endpoints(url: str, gpo: int, requests: int) -> None:
     env = {**os.environ, "DATABASE_URL": url}
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--no-demo"],
+        [sys.executable, "-m", "psq.cli", "serve", "--port", str(port), "--no-demo"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

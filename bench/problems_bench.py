@@ -28,10 +28,12 @@ import shapely
 from sqlalchemy import text
 
 from api.db import copy_frame, transaction
-from api.repositories.plans import adopt_plan, load_unit_graph
 from api.repositories.problems import assign_to_sectors
 from api.schemas import PlanCreate
-from api.services import import_problem_file, load_demo, propose_plan
+from api.services.context import Context
+from api.services.demo import load_demo
+from api.services.plans import adopt_plan, load_unit_graph, propose_plan
+from api.services.problems import import_problem_file
 from bench.common import DEMO, throwaway_database
 from geo.synth import generate
 
@@ -41,15 +43,15 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1_000_000)
     args = parser.parse_args()
     with throwaway_database() as (_, factory, base):
-        load_demo(factory=factory, demo_dir=DEMO)
+        ctx = Context(factory)
+        load_demo(ctx, demo_dir=DEMO)
         csp_id = 1
         plans = [
-            propose_plan(factory=factory, csp_id=csp_id, plan_in=PlanCreate(k=k, seed=0))[0]
-            for k in (8, 6)
+            propose_plan(ctx, csp_id=csp_id, plan_in=PlanCreate(k=k, seed=0))[0] for k in (8, 6)
         ]
-        with transaction(factory) as session:
-            adopt_plan(session=session, plan_id=plans[0])
-            cells = load_unit_graph(session=session, csp_id=csp_id, resolution=9).units
+        adopt_plan(ctx, plans[0])
+        with ctx.read() as session:
+            cells = load_unit_graph(session, csp_id=csp_id, resolution=9).units
 
         end = date.today()
         start = time.perf_counter()
@@ -86,7 +88,7 @@ def main() -> None:
         )
 
         start = time.perf_counter()
-        imported = import_problem_file(factory=factory, csp_id=csp_id, path=path)
+        imported = import_problem_file(ctx, csp_id, path=path)
         ours_import = time.perf_counter() - start
         assert imported == len(table)
 
@@ -130,8 +132,7 @@ def main() -> None:
 
         # re-assignment after another plan is adopted
         start = time.perf_counter()
-        with transaction(factory) as session:
-            adopt_plan(session=session, plan_id=plans[1])
+        adopt_plan(ctx, plans[1])
         ours_assign = time.perf_counter() - start
         start = time.perf_counter()
         with transaction(factory) as session:

@@ -301,6 +301,20 @@ class PlanEditor:
         )
 
 
+def unlocked_sectors(k: int, locked: Collection[int]) -> list[int]:
+    """The sectors of a ``k``-sector plan that re-optimisation may redraw; refuses a plan
+    whose every sector is locked.
+
+    >>> unlocked_sectors(3, [1])
+    [0, 2]
+    """
+    locked_set = {int(s) for s in locked}
+    free = [s for s in range(k) if s not in locked_set]
+    if not free:
+        raise InvalidInputError("locked: every sector is locked; unlock some to re-optimise")
+    return free
+
+
 def reoptimise(
     plan: SectorPlan,
     locked: Collection[int],
@@ -318,10 +332,8 @@ def reoptimise(
     The unlocked sectors are balanced among themselves (the units they share are all
     they can exchange).
     """
+    free_sectors = unlocked_sectors(plan.k, locked)
     locked_set = {int(s) for s in locked}
-    free_sectors = [s for s in range(plan.k) if s not in locked_set]
-    if not free_sectors:
-        raise InvalidInputError("locked: every sector is locked; unlock some to re-optimise")
     free = np.flatnonzero(~np.isin(plan.assignment, list(locked_set)))
     graph = plan.graph.subgraph(free)
     ids = graph.units["unit"].astype(str).to_numpy()

@@ -9,8 +9,8 @@ ensure_postgis
 ensure_chromium
 cd "$PROJECT_ROOT"
 say "ruff"
-"$VENV/bin/ruff" check geo api web tests notebooks bench
-"$VENV/bin/ruff" format --check geo api web tests notebooks bench
+"$VENV/bin/ruff" check geo api web psq tests notebooks bench
+"$VENV/bin/ruff" format --check geo api web psq tests notebooks bench
 say "mypy"
 "$VENV/bin/mypy"
 say "pytest"

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.cluster import LocalCluster, free_port
 from api.config import PROJECT_ROOT, Settings
 from api.db import make_engine, make_session_factory, migrate
-from api.main import create_app
-from api.services import load_demo
+from api.services.context import Context
+from api.services.demo import load_demo
+from psq.app import create_app
 from web.printing import CHROMIUM_ARGS, chromium_path
 
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
@@ -110,7 +111,7 @@ def session(factory: sessionmaker[Session]) -> Iterator[Session]:
 def demo(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     """The database holding the shipped demo territory (Territoire de Belfort), without
     its adopted plan: the tests of plans and problems adopt their own."""
-    load_demo(factory=factory, demo_dir=DEMO_DIR, adopt=False)
+    load_demo(Context(factory), demo_dir=DEMO_DIR, adopt=False)
     return factory
 
 
@@ -118,7 +119,7 @@ def demo(factory: sessionmaker[Session]) -> sessionmaker[Session]:
 def demo_adopted(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     """The demo territory as shipped: an adopted sector plan, GPOs with synthetic meetings,
     two years of synthetic problems."""
-    load_demo(factory=factory, demo_dir=DEMO_DIR)
+    load_demo(Context(factory), demo_dir=DEMO_DIR)
     return factory
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import geopandas as gpd
@@ -13,34 +13,17 @@ import pandas as pd
 import shapely
 import shapely.geometry
 from markupsafe import Markup, escape
-from sqlalchemy.orm import Session
 
-from api.map_cache import MapCache
-from api.repositories.gpos import get_gpo
-from api.repositories.hotspots import (
-    AreaMaps,
-    PackProblem,
-    ProblemFilter,
-    StudyArea,
-    cached_area_maps,
-    comparison,
-    comparison_filters,
-    open_problem_points,
-    open_problems,
-    problem_points,
-    problems_since,
-    study_area,
-)
-from api.repositories.plans import plan_sector_layer
-from api.repositories.problems import adopted_plan_id
-from api.schemas import GpoPublic, OpenProblemPublic, PredictionPublic
+from api.services import cartography
+from api.services.cartography import MeetingPackData
+from api.services.context import Context
 from geo.hotspots import LEVEL_LABELS, TRENDS, cells_frame, metric_crs_of
 from geo.problems import CATEGORIES
+from geo.study import ProblemFilter
 from web.folium_maps import import_folium, render_map
 from web.palette import CATEGORY_COLOURS, HEAT_COLOURS, HOTSPOT_COLOURS, TREND_COLOURS
 from web.printing import SvgLayer, map_svg
 
-PACK_OPEN_PROBLEMS = 25
 FOLIUM_MAX_MARKERS = 5000
 
 
@@ -50,46 +33,35 @@ def french_date(d: date) -> str:
 
 @dataclass(frozen=True)
 class MeetingPack:
-    gpo: GpoPublic
-    area: StudyArea
-    today: date
-    last_meeting: date | None
-    since: date
-    recent: AreaMaps
-    trend_counts: dict[str, int]
-    prediction: PredictionPublic
-    opened: list[PackProblem]
-    resolved: list[PackProblem]
+    """A GPO's meeting pack as printed: :class:`MeetingPackData` with its map drawn."""
+
+    data: MeetingPackData
+    svg: Markup
     crs_name: str
     categories_on_map: list[tuple[str, str]]
-    open_list: list[OpenProblemPublic]
-    open_count: int
-    svg: Markup
-    synthetic: bool
+
+    def __getattr__(self, name: str) -> Any:  # the template reads the data's fields too
+        return getattr(self.data, name)
 
 
-def _pack_map(
-    session: Session, area: StudyArea, recent: AreaMaps, trend: list[Any]
-) -> tuple[Markup, list[tuple[str, str]]]:
+def _pack_map(pack: MeetingPackData) -> tuple[Markup, list[tuple[str, str]]]:
     """The GPO's sectors (neighbours faded), the recent Gi* hot spots, the cells whose hot
     spot is new or intensifying, and every open problem; with the categories drawn (label,
     colour)."""
-    plan_id = adopted_plan_id(session, area.csp_id)
-    assert plan_id is not None  # a GPO's study area exists only in an adopted plan
-    _, sectors = plan_sector_layer(session=session, plan_id=plan_id)
+    area, sectors = pack.area, pack.sectors
     mine = sectors["sector"].isin(area.sectors or [])
     faded = sectors[~mine].assign(label=sectors["name"])[["label", "geometry"]]
     outline = sectors[mine].assign(label=sectors["name"])[["label", "geometry"]]
-    cells = recent.cells
+    cells = pack.recent.cells
     hot = cells[cells["level"] != 0]
     hot_cells = cells_frame(hot.assign(fill=[HOTSPOT_COLOURS[int(v)] for v in hot["level"]]))
-    changed = [f for f in trend if f["properties"]["trend"] in ("new", "intensifying")]
+    changed = [f for f in pack.trend if f["properties"]["trend"] in ("new", "intensifying")]
     changed_cells = gpd.GeoDataFrame(
         {"stroke": [TREND_COLOURS[f["properties"]["trend"]] for f in changed]},
         geometry=[shapely.geometry.shape(f["geometry"]) for f in changed],
         crs=4326,
     )
-    points = open_problem_points(session=session, area=area)
+    points = pack.open_points
     open_points = gpd.GeoDataFrame(
         {"fill": [CATEGORY_COLOURS.get(c, "#777") for c in points["category"]]},
         geometry=gpd.points_from_xy(points["lon"], points["lat"]),
@@ -112,56 +84,15 @@ def _pack_map(
     return svg, [(CATEGORIES.get(c, c), CATEGORY_COLOURS.get(c, "#777")) for c in drawn]
 
 
-def meeting_pack(
-    session: Session, cache: MapCache[Any], gpo_id: int, today: date | None = None
-) -> MeetingPack:
-    """What the next meeting of the GPO needs: its map, what changed since the last
-    meeting, the open problems and their actions, the problems resolved, the next date."""
-    today = today or date.today()
-    gpo = get_gpo(session=session, gpo_id=gpo_id)
-    area = study_area(session=session, csp_id=gpo.csp_id, gpo_id=gpo_id)
-    last = gpo.last_meeting_on
-    since = last or today - timedelta(days=gpo.cadence_days)
-    # The last 90 days (the default second period of a comparison) and the 90 before.
-    earlier_filter, recent_filter = comparison_filters(
-        since=None,
-        until=today,
-        before_since=None,
-        before_until=None,
-        categories=None,
-        statuses=None,
-    )
-    maps = {
-        name: cached_area_maps(session=session, cache=cache, area=area, where=where)
-        for name, where in (("recent", recent_filter), ("earlier", earlier_filter))
-    }
-    trend, prediction = comparison(maps["earlier"], maps["recent"])
-    counts = dict.fromkeys(TRENDS, 0)
-    for f in trend:
-        counts[f["properties"]["trend"]] += 1
-    listing = open_problems(session=session, area=area, limit=PACK_OPEN_PROBLEMS)
-    opened = problems_since(session=session, area=area, since=since, resolved=False)
-    resolved = problems_since(session=session, area=area, since=since, resolved=True)
-    svg, categories_on_map = _pack_map(session, area, maps["recent"], trend)
+def meeting_pack(ctx: Context, gpo_id: int, today: date | None = None) -> MeetingPack:
+    """The GPO's meeting pack (:func:`api.services.cartography.meeting_pack`) with its map."""
+    data = cartography.meeting_pack(ctx, gpo_id, today)
+    svg, categories_on_map = _pack_map(data)
     return MeetingPack(
-        gpo=gpo,
-        area=area,
-        today=today,
-        last_meeting=last,
-        since=since,
-        recent=maps["recent"],
-        trend_counts=counts,
-        prediction=prediction,
-        opened=opened,
-        resolved=resolved,
-        open_list=listing.data,
-        open_count=listing.count,
+        data=data,
         svg=svg,
-        crs_name=metric_crs_of(area.outline).name,
+        crs_name=metric_crs_of(data.area.outline).name,
         categories_on_map=categories_on_map,
-        synthetic=maps["recent"].meta.synthetic_problems > 0
-        or any(p.synthetic for p in [*opened, *resolved])
-        or any(p.synthetic for p in listing.data),
     )
 
 
@@ -183,16 +114,16 @@ def pack_context(pack: MeetingPack) -> dict[str, Any]:
     }
 
 
-def folium_problem_map(
-    session: Session, cache: MapCache[Any], csp_id: int, gpo_id: int | None, where: ProblemFilter
-) -> str:
+def folium_problem_map(ctx: Context, csp_id: int, gpo_id: int | None, where: ProblemFilter) -> str:
     """A self-contained folium page of the area: sectors, heat bands, Gi* cells and the
     problems (the most recent :data:`FOLIUM_MAX_MARKERS`) clustered, with a legend."""
     folium = import_folium()
     from branca.colormap import StepColormap
 
-    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
-    maps = cached_area_maps(session=session, cache=cache, area=area, where=where)
+    picture = cartography.area_picture(
+        ctx, csp_id, gpo_id=gpo_id, where=where, limit=FOLIUM_MAX_MARKERS
+    )
+    area, maps = picture.area, picture.maps
     minx, miny, maxx, maxy = area.outline.bounds
     m = folium.Map(tiles=None, maxZoom=18, control_scale=True)
     title = (
@@ -234,8 +165,7 @@ def folium_problem_map(
                 ["label", "count", "z"], aliases=["Gi*", "Problématiques", "z"]
             ),
         ).add_to(m)
-    points = problem_points(session=session, area=area, where=where)
-    points = points.sort_values("reported_on", ascending=False).head(FOLIUM_MAX_MARKERS)
+    points = picture.points
     cluster = folium.plugins.MarkerCluster(name="Problématiques").add_to(m)
     for row in points.itertuples():
         label = CATEGORIES.get(row.category, row.category)

@@ -1,10 +1,10 @@
 """Server-rendered pages. Their data comes from the JSON API, fetched by the page; the
-printable A4 sheets are rendered here from the repositories (no script, no tiles)."""
+printable A4 sheets are rendered here from the services (no script, no tiles)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import geopandas as gpd
 from fastapi import APIRouter, FastAPI, Query, Request, Response
@@ -12,13 +12,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.orm import Session
 
-from api.deps import DbId, MapCacheDep, ProblemFilterDep, SessionDep
-from api.map_cache import MapCache
-from api.repositories.communes import list_communes
-from api.repositories.csp import get_csp
-from api.repositories.plans import get_plan, plan_sector_layer
+from api.deps import ContextDep, DbId, ProblemFilterDep
+from api.services import plans as plan_service
+from api.services import territory
+from api.services.context import Context
 from geo.hotspots import LEVEL_LABELS, TRENDS
 from geo.metrics import french_number, french_percent
 from web.cartography import folium_problem_map, meeting_pack, pack_context
@@ -99,32 +97,29 @@ def audits(request: Request) -> HTMLResponse:
 @router.get("/cartographie/carte.html", response_class=HTMLResponse)
 def cartography_folium(
     csp: Annotated[int, Query(ge=1, le=2**31 - 1)],
-    session: SessionDep,
-    cache: MapCacheDep,
+    ctx: ContextDep,
     where: ProblemFilterDep,
     gpo: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
     """The area's problem map as a self-contained folium page (served assets only)."""
-    return HTMLResponse(folium_problem_map(session, cache, csp, gpo, where))
+    return HTMLResponse(folium_problem_map(ctx, csp, gpo, where))
 
 
-def _meeting_pack(session: Session, cache: MapCache[Any], gpo_id: int) -> str:
-    pack = meeting_pack(session, cache, gpo_id)
+def _meeting_pack(ctx: Context, gpo_id: int) -> str:
+    pack = meeting_pack(ctx, gpo_id)
     return templates.get_template("meeting_pack.html").render(pack_context(pack))
 
 
 @router.get("/gpo/{gpo_id}/reunion", response_class=HTMLResponse)
-def meeting_pack_page(gpo_id: DbId, session: SessionDep, cache: MapCacheDep) -> HTMLResponse:
+def meeting_pack_page(gpo_id: DbId, ctx: ContextDep) -> HTMLResponse:
     """The GPO's meeting pack on A4, to print from the browser."""
-    return HTMLResponse(_meeting_pack(session, cache, gpo_id))
+    return HTMLResponse(_meeting_pack(ctx, gpo_id))
 
 
 @router.get("/gpo/{gpo_id}/reunion.{fmt}")
-def meeting_pack_file(
-    gpo_id: DbId, fmt: Literal["pdf", "png"], session: SessionDep, cache: MapCacheDep
-) -> Response:
+def meeting_pack_file(gpo_id: DbId, fmt: Literal["pdf", "png"], ctx: ContextDep) -> Response:
     """The meeting pack printed by Chromium as PDF or PNG."""
-    return _printed(_meeting_pack(session, cache, gpo_id), fmt, f"gpo{gpo_id}_reunion")
+    return _printed(_meeting_pack(ctx, gpo_id), fmt, f"gpo{gpo_id}_reunion")
 
 
 @router.get("/secteurs/edition", response_class=HTMLResponse)
@@ -132,14 +127,14 @@ def plan_editor(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "plan_editor.html", {"page": "secteurs"})
 
 
-def _plan_sheet(session: Session, plan_id: int) -> str:
+def _plan_sheet(ctx: Context, plan_id: int) -> str:
     """The A4 sheet of a plan: map, legend, figures and notes, as a self-contained page."""
-    plan = get_plan(session=session, plan_id=plan_id)
-    _, sectors = plan_sector_layer(session=session, plan_id=plan_id)
+    plan = plan_service.get_plan(ctx, plan_id)
+    _, sectors = plan_service.plan_sector_layer(ctx, plan_id)
     communes = gpd.GeoDataFrame.from_features(
-        list_communes(session=session, csp_id=plan.csp_id).model_dump()["features"], crs=4326
+        territory.list_communes(ctx, csp_id=plan.csp_id).model_dump()["features"], crs=4326
     )
-    csp = get_csp(session=session, csp_id=plan.csp_id).features[0].properties
+    csp = territory.get_csp(ctx, plan.csp_id).features[0].properties
     colours = [SECTOR_COLOURS[s % len(SECTOR_COLOURS)] for s in range(plan.k)]
     metrics = plan.metrics
     split = metrics.get("split_communes") or {}
@@ -161,15 +156,15 @@ def _plan_sheet(session: Session, plan_id: int) -> str:
 
 
 @router.get("/secteurs/{plan_id}/impression", response_class=HTMLResponse)
-def plan_sheet(plan_id: DbId, session: SessionDep) -> HTMLResponse:
+def plan_sheet(plan_id: DbId, ctx: ContextDep) -> HTMLResponse:
     """The plan on one A4 page, to print from the browser."""
-    return HTMLResponse(_plan_sheet(session, plan_id))
+    return HTMLResponse(_plan_sheet(ctx, plan_id))
 
 
 @router.get("/secteurs/{plan_id}/impression.{fmt}")
-def plan_sheet_file(plan_id: DbId, fmt: Literal["pdf", "png"], session: SessionDep) -> Response:
+def plan_sheet_file(plan_id: DbId, fmt: Literal["pdf", "png"], ctx: ContextDep) -> Response:
     """The A4 sheet printed by Chromium as PDF or PNG."""
-    return _printed(_plan_sheet(session, plan_id), fmt, f"plan{plan_id}_A4")
+    return _printed(_plan_sheet(ctx, plan_id), fmt, f"plan{plan_id}_A4")
 
 
 def _printed(html: str, fmt: Literal["pdf", "png"], stem: str) -> Response:

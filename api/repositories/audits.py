@@ -1,7 +1,6 @@
-"""Safety-study requests (études de sûreté) of communes: filing (the site checked inside
-the commune, a second open request for the same site flagged), the dated life cycle of
-:mod:`geo.audits`, the recommendations handed over, the référents and their workload, and
-the evidence the problems give for each site (the référents' queue)."""
+"""Safety-study requests (études de sûreté) as stored: the requests with their steps,
+documents and référents, the open request near a site, the référents' workload, and the
+problems counted around each site (see :mod:`api.services.audits` for the use cases)."""
 
 from __future__ import annotations
 
@@ -9,93 +8,34 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any, Literal
 
-import h3
 import shapely
 from geoalchemy2 import WKBElement
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from api.db import read_query
-from api.map_cache import MapCache
-from api.models import AuditDocument, AuditEvent, AuditRequest, Commune, Referent
-from api.repositories.addresses import PostgisGeocoder
-from api.repositories.communes import GEOJSON_DECIMALS
-from api.repositories.csp import require_csp
-from api.repositories.hotspots import (
-    ProblemFilter,
-    cached_area_maps,
-    cell_trends,
-    commune_area,
-    comparison_filters,
-    study_area,
-)
-from api.repositories.problems import anchor_of
+from api.models import AuditDocument, AuditEvent, AuditRequest, Commune, Csp, Referent
+from api.repositories.base import GEOJSON_DECIMALS, anchor_of, require
 from api.schemas import (
     AuditEventPublic,
-    AuditEvidencePublic,
     AuditRequestCreate,
     AuditRequestPublic,
-    AuditTransition,
     Geometry,
-    HotspotMeta,
     ReferentCreate,
     ReferentPublic,
 )
-from geo.audits import (
-    CLOSED_STATUSES,
-    EVIDENCE_RADIUS_M,
-    KINDS,
-    OPEN_STATUSES,
-    REFERENT_ROLES,
-    SAME_SITE_M,
-    STATUSES,
-    check_transition,
-)
-from geo.errors import DuplicateRequestError, InvalidInputError, NotFoundError
-from geo.geometry import checked_geometry
-from geo.hotspots import DEFAULT_H3_RES, LEVEL_LABELS, TRENDS
-from geo.problems import check_code
+from geo.audits import CLOSED_STATUSES, KINDS, OPEN_STATUSES, REFERENT_ROLES, SAME_SITE_M, STATUSES
+from geo.errors import NotFoundError
+from geo.study import ProblemFilter
 
 #: Tolerance (metres) of the check that a site lies in its commune (digitising, simplified
 #: commune outlines).
 COMMUNE_TOLERANCE_M = 25.0
-MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
-DOCUMENT_TYPES = frozenset(
-    {
-        "application/pdf",
-        "application/vnd.oasis.opendocument.text",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "image/png",
-        "image/jpeg",
-        "text/plain",
-    }
-)
-QueueOrder = Literal["evidence", "waiting", "requested"]
-SITE_GEOMETRIES = frozenset({"Point", "Polygon", "MultiPolygon"})
-#: A study is planned at most this far ahead.
-MAX_PLANNING_DAYS = 730
 
 
-# -- filing -----------------------------------------------------------------------------
-def _site(session: Session, request_in: AuditRequestCreate) -> shapely.Geometry:
-    """The site from the request: its drawn point or polygon, checked, or its address
-    found among the commune's addresses."""
-    if request_in.site is None:
-        assert request_in.address is not None
-        geocoder = PostgisGeocoder(session, citycode=request_in.commune_code)
-        found = geocoder.search(request_in.address, limit=1)
-        if not found:
-            raise InvalidInputError(
-                f"address: no address matching {request_in.address!r} in commune "
-                f"{request_in.commune_code}; place the site on the map instead"
-            )
-        return shapely.Point(found[0].lon, found[0].lat)
-    return checked_geometry(request_in.site.model_dump(), "site", SITE_GEOMETRIES)
-
-
-def _inside(session: Session, code: str, geom: shapely.Geometry) -> bool:
+def inside_commune(session: Session, code: str, geom: shapely.Geometry) -> bool:
+    """Whether the site lies in the commune, within :data:`COMMUNE_TOLERANCE_M`."""
     outline = select(Commune.geom).where(Commune.code == code).scalar_subquery()
     site = func.ST_GeomFromWKB(shapely.to_wkb(geom), 4326)
     covered = func.ST_CoveredBy(site, outline) | func.ST_CoveredBy(
@@ -104,20 +44,7 @@ def _inside(session: Session, code: str, geom: shapely.Geometry) -> bool:
     return bool(session.scalar(select(covered)))
 
 
-def _check_in_commune(session: Session, code: str, name: str, geom: shapely.Geometry) -> None:
-    """Refuse a site that is not inside its commune (within a few metres), saying when
-    swapping latitude and longitude would put it inside."""
-    if _inside(session, code, geom):
-        return
-    swapped = shapely.transform(geom, lambda xy: xy[:, ::-1])
-    hint = " — latitude and longitude swapped?" if _inside(session, code, swapped) else ""
-    x, y = shapely.point_on_surface(geom).coords[0]
-    raise InvalidInputError(
-        f"site: [{x:.6f}, {y:.6f}] (lon, lat) lies outside commune {code} ({name}){hint}"
-    )
-
-
-def _same_site(session: Session, code: str, geom: shapely.Geometry) -> AuditRequest | None:
+def open_request_near(session: Session, code: str, geom: shapely.Geometry) -> AuditRequest | None:
     """The oldest open request of the commune whose site is within SAME_SITE_M."""
     site = func.Geography(func.ST_GeomFromWKB(shapely.to_wkb(geom), 4326))
     return session.scalar(
@@ -132,30 +59,19 @@ def _same_site(session: Session, code: str, geom: shapely.Geometry) -> AuditRequ
     )
 
 
-def create_audit_request(
-    *, session: Session, request_in: AuditRequestCreate, requested_on: date | None = None
+def insert_request(
+    *,
+    session: Session,
+    request_in: AuditRequestCreate,
+    csp_id: int,
+    geom: shapely.Geometry,
+    requested_on: date,
+    duplicate_of: int | None,
 ) -> int:
-    """File a request (status demandée) today, or on ``requested_on`` (synthetic
-    histories); the caller commits. A second open request for the same site is refused
-    with a 409 naming the first one, unless ``confirm_duplicate``: then it is filed and
-    marked as a duplicate of it."""
-    area = commune_area(session=session, commune_code=request_in.commune_code)
-    geom = _site(session, request_in)
-    _check_in_commune(session, area.commune_code or "", area.name, geom)
-    requested_on = requested_on or date.today()
-    # one filing at a time per commune, so that two quick submissions see each other
-    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(request_in.commune_code))))
-    existing = _same_site(session, request_in.commune_code, geom)
-    if existing is not None and not request_in.confirm_duplicate:
-        raise DuplicateRequestError(
-            existing.id,
-            f"site: request {existing.id} for this site is already open "
-            f"({STATUSES[existing.status].lower()} since {existing.status_on}); "
-            "send confirm_duplicate=true to file another one",
-        )
+    """Store a request (status demandée) and its first step."""
     wkb = WKBElement(shapely.to_wkb(geom), srid=4326)
     request = AuditRequest(
-        csp_id=area.csp_id,
+        csp_id=csp_id,
         commune_code=request_in.commune_code,
         kind=request_in.kind,
         site_name=request_in.site_name,
@@ -170,7 +86,7 @@ def create_audit_request(
         requested_on=requested_on,
         status="demandee",
         status_on=requested_on,
-        duplicate_of=existing.id if existing is not None else None,
+        duplicate_of=duplicate_of,
         geom=wkb,
         anchor=anchor_of(func.ST_GeomFromWKB(wkb.data, 4326)),
     )
@@ -181,13 +97,8 @@ def create_audit_request(
     return request.id
 
 
-# -- reading ----------------------------------------------------------------------------
 def require_audit_request(*, session: Session, request_id: int, lock: bool = False) -> AuditRequest:
-    stmt = select(AuditRequest).where(AuditRequest.id == request_id)
-    request = session.scalar(stmt.with_for_update() if lock else stmt)
-    if request is None:
-        raise NotFoundError(f"no safety-study request with id {request_id}")
-    return request
+    return require(session, AuditRequest, request_id, lock=lock)
 
 
 def _waiting_days(request: AuditRequest, today: date) -> int:
@@ -281,124 +192,27 @@ def get_audit_request(*, session: Session, request_id: int) -> AuditRequestPubli
     return _publics(session, select(AuditRequest).where(AuditRequest.id == request_id))[0]
 
 
-def list_audit_requests(
+def select_requests(
     *,
     session: Session,
     csp_id: int | None = None,
     commune_code: str | None = None,
     statuses: Sequence[str] = (),
 ) -> list[AuditRequestPublic]:
-    """Requests of a CSP and/or a commune, of the given statuses (all when empty), oldest
-    first."""
+    """Requests of a CSP and/or a commune, of the given (checked) statuses (all when
+    empty), oldest first."""
     stmt = select(AuditRequest).order_by(AuditRequest.requested_on, AuditRequest.id)
     if csp_id is not None:
-        require_csp(session=session, csp_id=csp_id)
         stmt = stmt.where(AuditRequest.csp_id == csp_id)
     if commune_code is not None:
-        commune_area(session=session, commune_code=commune_code, field="commune")
         stmt = stmt.where(AuditRequest.commune_code == commune_code)
     if statuses:
-        stmt = stmt.where(
-            AuditRequest.status.in_([check_code("status", s, STATUSES) for s in statuses])
-        )
+        stmt = stmt.where(AuditRequest.status.in_(list(statuses)))
     return _publics(session, stmt)
 
 
-# -- the life cycle ---------------------------------------------------------------------
-def _check_referent(session: Session, csp_id: int, referent_id: int | None) -> None:
-    if referent_id is None:
-        return
-    referent = session.get(Referent, referent_id)
-    if referent is None or referent.csp_id != csp_id:
-        raise InvalidInputError(f"referent_id: no référent with id {referent_id} in CSP {csp_id}")
-    if not referent.active:
-        raise InvalidInputError(f"referent_id: référent {referent_id} is no longer active")
-
-
-def transition_audit_request(*, session: Session, request_id: int, step: AuditTransition) -> None:
-    """Move a request to its next step, dated; the caller commits."""
-    request = require_audit_request(session=session, request_id=request_id, lock=True)
-    has_document = session.get(AuditDocument, request_id) is not None
-    check_transition(
-        request.status,
-        step.status,
-        planned_on=step.planned_on,
-        referent_id=step.referent_id,
-        reason=step.reason,
-        recommendations=step.recommendations,
-        has_document=has_document,
-    )
-    if step.on > date.today():
-        raise InvalidInputError(f"on: {step.on} is in the future")
-    if step.on < request.status_on:
-        raise InvalidInputError(
-            f"on: {step.on} is before the request's last step ({request.status} on "
-            f"{request.status_on})"
-        )
-    if step.status == "planifiee":
-        assert step.planned_on is not None
-        _check_referent(session, request.csp_id, step.referent_id)
-        if step.planned_on < request.requested_on:
-            raise InvalidInputError(
-                f"planned_on: {step.planned_on} is before the request ({request.requested_on})"
-            )
-        if step.planned_on > step.on + timedelta(days=MAX_PLANNING_DAYS):
-            raise InvalidInputError(
-                f"planned_on: {step.planned_on} is more than {MAX_PLANNING_DAYS} days ahead"
-            )
-        request.planned_on = step.planned_on
-        request.referent_id = step.referent_id
-    if step.status == "realisee" and request.planned_on and step.on < request.planned_on:
-        raise InvalidInputError(
-            f"on: {step.on} is before the planned date of the study ({request.planned_on})"
-        )
-    if step.status == "refusee":
-        request.refusal_reason = step.reason
-        request.referent_id = None  # the history keeps who had planned it, and when
-        request.planned_on = None
-    if step.status == "preconisations_remises" and step.recommendations:
-        request.recommendations = step.recommendations
-    request.status = step.status
-    request.status_on = step.on
-    session.add(
-        AuditEvent(
-            request_id=request_id,
-            status=step.status,
-            on=step.on,
-            note=step.note or (step.reason if step.status == "refusee" else None),
-            planned_on=step.planned_on if step.status == "planifiee" else None,
-            referent_id=step.referent_id if step.status == "planifiee" else None,
-        )
-    )
-    session.flush()
-
-
-def attach_document(
-    *, session: Session, request_id: int, filename: str, media_type: str, content: bytes
-) -> None:
-    """Store (or replace) the recommendations' file of a study carried out."""
-    request = require_audit_request(session=session, request_id=request_id, lock=True)
-    if request.status not in ("realisee", "preconisations_remises"):
-        raise InvalidInputError(
-            f"file: request {request_id} is {request.status}; a document is handed over "
-            "once the study is carried out (realisee)"
-        )
-    if media_type not in DOCUMENT_TYPES:
-        raise InvalidInputError(
-            f"file: type {media_type!r} is not accepted; send PDF, ODT, DOCX, PNG, JPEG or text"
-        )
-    if not content:
-        raise InvalidInputError(f"file: {filename!r} is empty")
-    if len(content) > MAX_DOCUMENT_BYTES:
-        raise InvalidInputError(
-            f"file: {filename!r} is {len(content)} bytes; at most {MAX_DOCUMENT_BYTES}"
-        )
-    document = session.get(AuditDocument, request_id) or AuditDocument(request_id=request_id)
-    document.filename = filename[:300]
-    document.media_type = media_type
-    document.content = content
-    session.add(document)
-    session.flush()
+def document(*, session: Session, request_id: int) -> AuditDocument | None:
+    return session.get(AuditDocument, request_id)
 
 
 def get_document(*, session: Session, request_id: int) -> AuditDocument:
@@ -408,9 +222,8 @@ def get_document(*, session: Session, request_id: int) -> AuditDocument:
     return document
 
 
-# -- référents --------------------------------------------------------------------------
 def create_referent(*, session: Session, csp_id: int, referent_in: ReferentCreate) -> int:
-    require_csp(session=session, csp_id=csp_id)
+    require(session, Csp, csp_id)
     referent = Referent(csp_id=csp_id, **referent_in.model_dump())
     session.add(referent)
     session.flush()
@@ -420,7 +233,7 @@ def create_referent(*, session: Session, csp_id: int, referent_in: ReferentCreat
 def list_referents(*, session: Session, csp_id: int) -> list[ReferentPublic]:
     """The CSP's référents with their workload: studies planned (and the next one),
     carried out awaiting recommendations, and recommendations handed over in 12 months."""
-    require_csp(session=session, csp_id=csp_id)
+    require(session, Csp, csp_id)
     year_ago = date.today() - timedelta(days=365)
     status = AuditRequest.status
     load = {
@@ -465,8 +278,7 @@ def list_referents(*, session: Session, csp_id: int) -> list[ReferentPublic]:
     return publics
 
 
-# -- evidence ---------------------------------------------------------------------------
-def _counts_near(
+def counts_near(
     session: Session, ids: Sequence[int], where: ProblemFilter, radius_m: float
 ) -> dict[int, dict[str, int]]:
     """Problems of the period within ``radius_m`` of each request's site, by category.
@@ -490,77 +302,16 @@ def _counts_near(
     return counts
 
 
-def add_evidence(
-    *,
-    session: Session,
-    cache: MapCache[Any],
-    csp_id: int,
-    requests: list[AuditRequestPublic],
-    radius_m: float = EVIDENCE_RADIUS_M,
-) -> HotspotMeta:
-    """Fill each request's evidence: problems within ``radius_m`` of its site over the last
-    12 months by category, the Gi* level of its H3 cell over those months (the CSP's
-    map), and the cell's hot-spot trend (last 90 days against the 90 before). Returns what
-    the 12-month map was computed from."""
-    year = ProblemFilter.checked(None, None)
-    area = study_area(session=session, csp_id=csp_id)
-    maps = cached_area_maps(session=session, cache=cache, area=area, where=year)
-    if not requests:
-        return maps.meta
-    before, after = comparison_filters(
-        since=None,
-        until=None,
-        before_since=None,
-        before_until=None,
-        categories=None,
-        statuses=None,
-    )
-    trends = cell_trends(
-        cached_area_maps(session=session, cache=cache, area=area, where=before),
-        cached_area_maps(session=session, cache=cache, area=area, where=after),
-    )
-    counts = _counts_near(session, [r.id for r in requests], year, radius_m)
-    levels = maps.cells["level"]
-    anchors = {
+def request_anchors(*, session: Session, ids: Sequence[int]) -> dict[int, tuple[float, float]]:
+    """(lat, lon) of the anchor of each request's site."""
+    return {
         int(rid): (float(lat), float(lon))
         for rid, lat, lon in session.execute(
             select(
                 AuditRequest.id, func.ST_Y(AuditRequest.anchor), func.ST_X(AuditRequest.anchor)
-            ).where(AuditRequest.id.in_([r.id for r in requests]))
+            ).where(AuditRequest.id.in_(list(ids)))
         )
     }
-    for r in requests:
-        cell = h3.latlng_to_cell(*anchors[r.id], DEFAULT_H3_RES)
-        level = int(levels.get(cell, 0))
-        trend = trends.get(cell)
-        by_category = counts.get(r.id, {})
-        r.evidence = AuditEvidencePublic(
-            radius_m=radius_m,
-            problems=sum(by_category.values()),
-            by_category=dict(sorted(by_category.items(), key=lambda kv: -kv[1])),
-            hotspot_level=level,
-            hotspot_label=LEVEL_LABELS[level],
-            trend=None if trend is None else str(trend),
-            trend_label=None if trend is None else TRENDS[str(trend)],
-        )
-    return maps.meta
-
-
-def order_queue(requests: list[AuditRequestPublic], order: QueueOrder) -> None:
-    """Sort in place: most evidence first (then hot spots, then longest wait), longest
-    wait first, or by request date."""
-    if order == "evidence":
-        requests.sort(
-            key=lambda r: (
-                -(r.evidence.problems if r.evidence else 0),
-                -(r.evidence.hotspot_level if r.evidence else 0),
-                -r.waiting_days,
-            )
-        )
-    elif order == "waiting":
-        requests.sort(key=lambda r: (-r.waiting_days, r.id))
-    else:
-        requests.sort(key=lambda r: (r.requested_on, r.id))
 
 
 def site_anchors(
@@ -580,3 +331,13 @@ def site_anchors(
         (int(i), k, s, float(x), float(y))
         for i, k, s, x, y in session.execute(stmt.order_by(AuditRequest.id))
     ]
+
+
+def mark_synthetic(*, session: Session, csp_id: int, referent_ids: Sequence[int]) -> None:
+    """Flag these référents and every request of the CSP as synthetic (demo data)."""
+    session.execute(
+        update(Referent).where(Referent.id.in_(list(referent_ids))).values(synthetic=True)
+    )
+    session.execute(
+        update(AuditRequest).where(AuditRequest.csp_id == csp_id).values(synthetic=True)
+    )

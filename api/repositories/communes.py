@@ -8,9 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.models import Commune, csp_commune
+from api.repositories.base import GEOJSON_DECIMALS
 from api.schemas import BBox, CommuneProperties, Feature, FeatureCollection, Geometry
-
-GEOJSON_DECIMALS = 6  # about 0.1 m
 
 
 def list_communes(

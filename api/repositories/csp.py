@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import RowMapping, func, select
+import shapely
+from sqlalchemy import RowMapping, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.models import Commune, Csp, csp_commune
-from api.repositories.communes import GEOJSON_DECIMALS
+from api.repositories.base import GEOJSON_DECIMALS, read_geometry, require
 from api.schemas import CspProperties, CspPublic, CspsPublic, Feature, FeatureCollection, Geometry
 from geo.errors import NotFoundError
 
@@ -81,7 +82,20 @@ def get_csp(*, session: Session, csp_id: int) -> FeatureCollection[CspProperties
     return FeatureCollection[CspProperties](features=[feature], bbox=summary.bbox)
 
 
-def require_csp(*, session: Session, csp_id: int) -> None:
-    """Raise :class:`NotFoundError` unless the CSP exists."""
-    if session.get(Csp, csp_id) is None:
-        raise NotFoundError(f"no CSP with id {csp_id}")
+def find_csp_id(*, session: Session, name_or_code: str) -> int | None:
+    """The id of the CSP with this id, code or name."""
+    ident = int(name_or_code) if name_or_code.isdigit() and len(name_or_code) < 10 else -1
+    found = session.scalar(
+        select(Csp.id).where(
+            or_(Csp.id == ident, Csp.code == name_or_code, Csp.name == name_or_code)
+        )
+    )
+    return None if found is None else int(found)
+
+
+def csp_outline(*, session: Session, csp_id: int) -> shapely.Geometry:
+    """The CSP's outline (the union of its communes); :class:`NotFoundError` if unknown."""
+    require(session, Csp, csp_id)
+    outline = read_geometry(session, select(func.ST_AsBinary(Csp.geom)).where(Csp.id == csp_id))
+    assert outline is not None
+    return outline

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from api.models import Gpo, Meeting, Partner, PlanSector, Problem, ProblemPlace, gpo_partner
-from api.repositories.csp import require_csp
+from api.models import Csp, Gpo, Meeting, Partner, PlanSector, Problem, ProblemPlace, gpo_partner
+from api.repositories.base import require
 from api.schemas import (
     GpoCreate,
     GpoPublic,
@@ -23,7 +23,7 @@ from api.schemas import (
     PartnerPublic,
     PartnersPublic,
 )
-from geo.errors import InvalidInputError, NotFoundError
+from geo.errors import InvalidInputError
 from geo.problems import OPEN_STATUSES, PARTNER_TYPES
 
 
@@ -52,10 +52,7 @@ def sync_sector_gpos(*, session: Session, csp_id: int, plan_id: int) -> None:
 
 
 def require_gpo(*, session: Session, gpo_id: int) -> Gpo:
-    gpo = session.get(Gpo, gpo_id)
-    if gpo is None:
-        raise NotFoundError(f"no GPO with id {gpo_id}")
-    return gpo
+    return require(session, Gpo, gpo_id)
 
 
 def _public(session: Session, gpo: Gpo, today: date) -> GpoPublic:
@@ -99,7 +96,7 @@ def _public(session: Session, gpo: Gpo, today: date) -> GpoPublic:
 
 def list_gpos(*, session: Session, csp_id: int, active: bool = True) -> GposPublic:
     """The CSP's GPOs, sector ones by sector then thematic ones, with their cadence."""
-    require_csp(session=session, csp_id=csp_id)
+    require(session, Csp, csp_id)
     stmt = select(Gpo).where(Gpo.csp_id == csp_id)
     if active:
         stmt = stmt.where(Gpo.active)
@@ -132,7 +129,7 @@ def _set_partners(session: Session, gpo: Gpo, partner_ids: list[int]) -> None:
 
 
 def create_thematic_gpo(*, session: Session, csp_id: int, gpo_in: GpoCreate) -> int:
-    require_csp(session=session, csp_id=csp_id)
+    require(session, Csp, csp_id)
     sectors = set(
         session.scalars(
             select(Gpo.sector).where(Gpo.csp_id == csp_id, Gpo.kind == "sector", Gpo.active)
@@ -183,7 +180,7 @@ def _partner_public(p: Partner) -> PartnerPublic:
 
 
 def create_partner(*, session: Session, csp_id: int, partner_in: PartnerCreate) -> PartnerPublic:
-    require_csp(session=session, csp_id=csp_id)
+    require(session, Csp, csp_id)
     partner = Partner(csp_id=csp_id, **partner_in.model_dump())
     session.add(partner)
     session.flush()
@@ -191,7 +188,7 @@ def create_partner(*, session: Session, csp_id: int, partner_in: PartnerCreate) 
 
 
 def list_partners(*, session: Session, csp_id: int) -> PartnersPublic:
-    require_csp(session=session, csp_id=csp_id)
+    require(session, Csp, csp_id)
     partners = session.scalars(
         select(Partner).where(Partner.csp_id == csp_id).order_by(Partner.organisation)
     ).all()
@@ -224,3 +221,28 @@ def list_meetings(*, session: Session, gpo_id: int) -> MeetingsPublic:
         select(Meeting).where(Meeting.gpo_id == gpo_id).order_by(Meeting.held_on.desc())
     ).all()
     return MeetingsPublic(data=[_meeting_public(m) for m in meetings], count=len(meetings))
+
+
+def active_gpos(*, session: Session, csp_id: int) -> list[Gpo]:
+    return list(
+        session.scalars(select(Gpo).where(Gpo.csp_id == csp_id, Gpo.active).order_by(Gpo.id))
+    )
+
+
+def insert_synthetic_partner(*, session: Session, csp_id: int, organisation: str, kind: str) -> int:
+    """A partner flagged synthetic (demo data); returns its id."""
+    partner = Partner(csp_id=csp_id, organisation=organisation, type=kind, synthetic=True)
+    session.add(partner)
+    session.flush()
+    return partner.id
+
+
+def insert_synthetic_meetings(
+    *, session: Session, meetings: list[tuple[int, date, list[str]]], notes: str
+) -> int:
+    """Meetings (GPO id, day, attendees) flagged synthetic (demo data); returns how many."""
+    session.add_all(
+        Meeting(gpo_id=g, held_on=day, attendees=who, notes=notes, synthetic=True)
+        for g, day, who in meetings
+    )
+    return len(meetings)

@@ -1,15 +1,10 @@
-"""Grids of a CSP: build (units, attributes, adjacency) and read back; problems per unit.
-
-A grid's units are H3 cells clipped to the CSP (``units="h3"``, :func:`geo.grid.tessellate`)
-or street blocks (``units="blocks"``, :func:`geo.blocks.street_blocks`, which needs a
-road/barrier layer over the CSP); everything after the tessellation is the same.
-"""
+"""Grids of a CSP as stored: their cells (H3 cells or street blocks) with their attributes,
+the adjacency between them, and the problems counted per cell."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import cast
+from typing import Any, cast
 
 import geopandas as gpd
 import pandas as pd
@@ -20,9 +15,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, aliased
 
 from api.models import Cell, CellEdge, Commune, Csp, Grid, Problem, csp_commune
-from api.repositories.communes import GEOJSON_DECIMALS
-from api.repositories.csp import require_csp
-from api.repositories.layers import barrier_lines, latest_population_grid
+from api.repositories.base import GEOJSON_DECIMALS, read_geoframe, require
 from api.schemas import (
     CellProperties,
     EdgeProperties,
@@ -33,108 +26,54 @@ from api.schemas import (
     GridsPublic,
     Units,
 )
-from geo.blocks import DEFAULT_MIN_AREA_M2, DEFAULT_SPLIT_FACTOR, cutting_lines, street_blocks
-from geo.errors import InvalidInputError, NotFoundError
-from geo.grid import (
-    DEFAULT_BARRIER_CLASSES,
-    DEFAULT_CROSSING_DISTANCE,
-    DEFAULT_WORKLOAD_WEIGHTS,
-    EXTENSIVE_VARIABLES,
-    PROBLEMS,
-    PopulationGrid,
-    adjacency,
-    cell_attributes,
-    tessellate,
-    workload,
-)
+from geo.errors import NotFoundError
+from geo.grid import Adjacency
 
 
-def _csp_communes(session: Session, csp_id: int) -> gpd.GeoDataFrame:
-    rows = session.execute(
+def csp_communes(*, session: Session, csp_id: int) -> gpd.GeoDataFrame:
+    """The CSP's communes (``code``, ``population``), by code."""
+    return read_geoframe(
+        session,
         select(Commune.code, Commune.population, func.ST_AsBinary(Commune.geom))
         .join(csp_commune, csp_commune.c.commune_code == Commune.code)
         .where(csp_commune.c.csp_id == csp_id)
-        .order_by(Commune.code)
-    ).all()
-    return gpd.GeoDataFrame(
-        {"code": [r[0] for r in rows], "population": [r[1] for r in rows]},
-        geometry=shapely.from_wkb([bytes(r[2]) for r in rows]),
-        crs=4326,
+        .order_by(Commune.code),
+        ["code", "population"],
     )
 
 
-def build_grid(
+_CELL_COLUMNS = (
+    "h3",
+    "commune",
+    "clipped",
+    "area_m2",
+    "population",
+    "households",
+    "poor_households",
+    "social_housing",
+    "workload",
+    "source",
+    "component",
+)
+
+
+def store_grid(
     *,
     session: Session,
     csp_id: int,
     resolution: int,
-    units: Units = "h3",
-    weights: Mapping[str, float] | None = None,
-    crossing_distance_m: float = DEFAULT_CROSSING_DISTANCE,
+    units: str,
+    parameters: dict[str, Any],
+    cells: gpd.GeoDataFrame,
+    graph: Adjacency,
 ) -> GridPublic:
-    """Tessellate the CSP into H3 cells or street blocks (``units``), interpolate
-    attributes, compute adjacency; replace any grid of the same units and resolution.
-    The caller owns the transaction."""
-    require_csp(session=session, csp_id=csp_id)
-    weights = dict(weights or DEFAULT_WORKLOAD_WEIGHTS)
-    if PROBLEMS in weights:
-        raise InvalidInputError(
-            "weights: problems are counted each time cells are read, not stored with the "
-            "grid; weight them in a proposal instead (POST /api/csp/{id}/plans, "
-            "psq sectorize --weight problems=…)"
-        )
-    if unknown := sorted(set(weights) - set(EXTENSIVE_VARIABLES)):
-        raise InvalidInputError(
-            f"weights: unknown variable(s) {', '.join(unknown)}; "
-            f"available: {', '.join(EXTENSIVE_VARIABLES)}"
-        )
-    outline = shapely.from_wkb(
-        bytes(session.scalars(select(func.ST_AsBinary(Csp.geom)).where(Csp.id == csp_id)).one())
-    )
-    communes = _csp_communes(session, csp_id)
-    source = latest_population_grid(session=session, csp_id=csp_id)
-    lines = barrier_lines(session=session, csp_id=csp_id, margin_m=crossing_distance_m)
-
-    extra: dict[str, object] = {}
-    if units == "blocks":
-        cutting = cutting_lines(lines)
-        inside = shapely.intersects(outline, cutting.geometry.to_numpy()).sum()
-        if not inside:
-            raise InvalidInputError(
-                f"units: street blocks need a road/barrier layer (kind barriers) with lines "
-                f"inside CSP {csp_id}, and it has none; import one (psq import-layer … --kind "
-                f"barriers, POST /api/layers) or build H3 cells (units h3)"
-            )
-        cells = street_blocks(outline, lines, resolution=resolution)
-        extra = {
-            "min_area_m2": DEFAULT_MIN_AREA_M2,
-            "split_factor": DEFAULT_SPLIT_FACTOR,
-            "cutting_line_count": int(inside),
-        }
-    elif units == "h3":
-        cells = tessellate(outline, resolution)
-    else:
-        raise InvalidInputError(f"units: expected h3 or blocks, got {units!r}")
-    pop_grid = PopulationGrid(source.squares, source.extent) if source else None
-    cells = cell_attributes(cells, communes, pop_grid)
-    cells["workload"] = workload(cells, weights)
-    graph = adjacency(cells, lines if len(lines) else None, crossing_distance=crossing_distance_m)
-    cells["component"] = graph.component
-
+    """Store a grid's cells (columns :data:`_CELL_COLUMNS`) and adjacency, replacing any
+    grid of the CSP with the same units and resolution."""
     session.execute(
         delete(Grid).where(
             Grid.csp_id == csp_id, Grid.units == units, Grid.resolution == resolution
         )
     )
-    parameters = {
-        "units": units,
-        "weights": weights,
-        "crossing_distance_m": crossing_distance_m,
-        "barrier_classes": sorted(DEFAULT_BARRIER_CLASSES),
-        "population_grid_layer_id": source.layer_id if source else None,
-        "barrier_line_count": len(lines),
-        **extra,
-    }
     grid = Grid(
         csp_id=csp_id,
         resolution=resolution,
@@ -146,19 +85,6 @@ def build_grid(
     session.add(grid)
     session.flush()
     wkb = shapely.to_wkb(cells.geometry.to_numpy())
-    columns = [
-        "h3",
-        "commune",
-        "clipped",
-        "area_m2",
-        "population",
-        "households",
-        "poor_households",
-        "social_housing",
-        "workload",
-        "source",
-        "component",
-    ]
     session.execute(
         insert(Cell),
         [
@@ -178,7 +104,7 @@ def build_grid(
                 "geom": WKBElement(g, srid=4326),
             }
             for (h3, commune, clipped, area, pop, hh, poor, soc, load, src, comp), g in zip(
-                cells[columns].itertuples(index=False, name=None), wkb, strict=True
+                cells[list(_CELL_COLUMNS)].itertuples(index=False, name=None), wkb, strict=True
             )
         ],
     )
@@ -224,7 +150,7 @@ def _public(session: Session, grid: Grid) -> GridPublic:
 
 
 def list_grids(*, session: Session, csp_id: int) -> GridsPublic:
-    require_csp(session=session, csp_id=csp_id)
+    require(session, Csp, csp_id)
     grids = session.scalars(
         select(Grid)
         .where(Grid.csp_id == csp_id)
@@ -237,7 +163,7 @@ def list_grids(*, session: Session, csp_id: int) -> GridsPublic:
 def require_grid(*, session: Session, csp_id: int, resolution: int, units: str = "h3") -> int:
     """Id of the CSP's grid of ``units`` at ``resolution``; a clear 404 when it was not
     built."""
-    require_csp(session=session, csp_id=csp_id)
+    require(session, Csp, csp_id)
     grid_id = session.scalar(
         select(Grid.id).where(
             Grid.csp_id == csp_id, Grid.units == units, Grid.resolution == resolution
@@ -371,3 +297,15 @@ def grid_edges(
         for a, b, shared_m, barrier, is_blocked, geojson in session.execute(stmt)
     ]
     return FeatureCollection[EdgeProperties](features=features)
+
+
+def finest_h3_resolution(*, session: Session, csp_id: int) -> int:
+    """The resolution of the CSP's H3 grid with the largest cells (the smallest number)."""
+    resolution = session.scalar(
+        select(Grid.resolution)
+        .where(Grid.csp_id == csp_id, Grid.units == "h3")
+        .order_by(Grid.resolution)
+    )
+    if resolution is None:
+        raise NotFoundError(f"CSP {csp_id} has no grid: build one first (psq grid build)")
+    return int(resolution)

@@ -8,8 +8,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from api.models import Job
+from api.repositories.base import require
 from api.schemas import JobPublic
-from geo.errors import NotFoundError
 
 
 def create_job(*, session: Session, kind: str, csp_id: int, parameters: dict[str, Any]) -> Job:
@@ -20,9 +20,7 @@ def create_job(*, session: Session, kind: str, csp_id: int, parameters: dict[str
 
 
 def get_job(*, session: Session, job_id: int) -> JobPublic:
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFoundError(f"no job with id {job_id}")
+    job = require(session, Job, job_id)
     return JobPublic.model_validate(job, from_attributes=True)
 
 

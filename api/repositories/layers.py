@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +16,8 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from api.models import Commune, CommuneQpv, Csp, Layer, LayerFeature
-from api.repositories.communes import GEOJSON_DECIMALS
+from api.models import Commune, CommuneQpv, Csp, Layer, LayerFeature, csp_commune
+from api.repositories.base import GEOJSON_DECIMALS, read_geoframe, require
 from api.schemas import (
     BBox,
     Feature,
@@ -125,8 +126,7 @@ def layer_public(layer: Layer, *, features_in_csp: int | None = None) -> LayerPu
 def layer_features(
     *, session: Session, layer_id: int, bbox: BBox | None = None
 ) -> FeatureCollection[LayerFeatureProperties]:
-    if session.get(Layer, layer_id) is None:
-        raise NotFoundError(f"no layer with id {layer_id}")
+    require(session, Layer, layer_id)
     stmt = (
         select(
             LayerFeature.id,
@@ -199,7 +199,8 @@ def latest_population_grid(*, session: Session, csp_id: int) -> GridSource | Non
 def barrier_lines(*, session: Session, csp_id: int, margin_m: float) -> gpd.GeoDataFrame:
     """Barrier-layer lines within ``margin_m`` of the CSP (crossings just outside count)."""
     csp_geom = select(Csp.geom).where(Csp.id == csp_id).scalar_subquery()
-    rows = session.execute(
+    return read_geoframe(
+        session,
         select(
             LayerFeature.category,
             LayerFeature.bridge,
@@ -210,16 +211,8 @@ def barrier_lines(*, session: Session, csp_id: int, margin_m: float) -> gpd.GeoD
         .where(Layer.kind == LayerKind.BARRIERS.value)
         .where(
             func.ST_DWithin(func.Geography(LayerFeature.geom), func.Geography(csp_geom), margin_m)
-        )
-    ).all()
-    return gpd.GeoDataFrame(
-        {
-            "class": [r[0] for r in rows],
-            "bridge": [r[1] for r in rows],
-            "tunnel": [r[2] for r in rows],
-        },
-        geometry=shapely.from_wkb([bytes(r[3]) for r in rows]) if rows else [],
-        crs=4326,
+        ),
+        ["class", "bridge", "tunnel"],
     )
 
 
@@ -236,3 +229,45 @@ def replace_qpv_list(*, session: Session, rows: list[tuple[str, str, str]]) -> i
         [{"commune_code": c, "qpv_code": q, "qpv_name": n} for (c, q), n in unique.items()],
     )
     return len(unique)
+
+
+def qpv_by_commune(*, session: Session, csp_id: int) -> dict[str, list[str]]:
+    """The names of the QPVs of each commune of the CSP, from the QPV lists."""
+    qpv: dict[str, list[str]] = {}
+    rows = session.execute(
+        select(CommuneQpv.commune_code, CommuneQpv.qpv_name)
+        .join(csp_commune, csp_commune.c.commune_code == CommuneQpv.commune_code)
+        .where(csp_commune.c.csp_id == csp_id)
+        .order_by(CommuneQpv.commune_code, CommuneQpv.qpv_name)
+    )
+    for code, name in rows:
+        qpv.setdefault(code, []).append(name)
+    return qpv
+
+
+def camera_points(
+    *, session: Session, outline: BaseGeometry, camera_words: Sequence[str]
+) -> list[tuple[float, float, str]]:
+    """(lon, lat, label) of the points-layer features inside ``outline`` whose type names
+    a camera (one of ``camera_words``, lower-case)."""
+    inside = func.ST_GeomFromWKB(outline.wkb, 4326)
+    is_camera = func.lower(func.coalesce(LayerFeature.category, "")).op("~")("|".join(camera_words))
+    rows = session.execute(
+        select(
+            func.ST_X(LayerFeature.geom),
+            func.ST_Y(LayerFeature.geom),
+            func.coalesce(LayerFeature.name, LayerFeature.category),
+        )
+        .join(Layer, Layer.id == LayerFeature.layer_id)
+        .where(Layer.kind == LayerKind.POINTS.value, is_camera)
+        .where(func.ST_Intersects(LayerFeature.geom, inside))
+        .order_by(LayerFeature.id)
+    ).all()
+    return [(float(x), float(y), str(label)) for x, y, label in rows]
+
+
+def layers_signature(*, session: Session) -> tuple[int, int]:
+    """How many layers there are and the newest id: it changes when a layer is added or
+    removed."""
+    count, last = session.execute(select(func.count(), func.max(Layer.id))).one()
+    return int(count), int(last or 0)

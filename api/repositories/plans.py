@@ -1,4 +1,5 @@
-"""Sector plans: the unit graph of a CSP's grid, storing plans, reading them back, adopting."""
+"""Sector plans as stored: the units and adjacency of a CSP's grid as the engine reads
+them, plans with their sectors and cells, their summaries, adoption."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 from geoalchemy2 import WKBElement
@@ -16,78 +16,48 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from api.models import Cell, CellEdge, Csp, Grid, Layer, LayerFeature, Plan, PlanCell, PlanSector
-from api.repositories.communes import GEOJSON_DECIMALS
-from api.repositories.csp import require_csp
-from api.repositories.gpos import sync_sector_gpos
-from api.repositories.grid import problem_counts, require_grid
-from api.repositories.problems import assign_to_sectors
+from api.repositories.base import (
+    GEOJSON_DECIMALS,
+    geoframe,
+    multipolygon,
+    read_geoframe,
+    require,
+)
 from api.schemas import (
     Feature,
     FeatureCollection,
     Geometry,
-    PlanCellProperties,
-    PlanCreate,
     PlanPublic,
     PlansPublic,
     PlanSummary,
     SectorProperties,
     ViolationPublic,
 )
-from geo.errors import InfeasibleDesignError, InvalidInputError, NotFoundError
-from geo.grid import PROBLEMS, WORKLOAD_VARIABLES, Adjacency, workload
+from geo.errors import InvalidInputError
 from geo.layers import QPV_CODE, LayerKind
-from geo.metrics import sector_layer
-from geo.plan import SectorPlan, UnitGraph
+from geo.plan import SectorPlan
 
-_CELL_VARIABLES = ("population", "households", "poor_households", "social_housing")
+CELL_VARIABLES = ("population", "households", "poor_households", "social_housing")
 
 
-def load_unit_graph(
-    *,
-    session: Session,
-    csp_id: int,
-    resolution: int,
-    units: str = "h3",
-    weights: Mapping[str, float] | None = None,
-) -> UnitGraph:
-    """The CSP's cells (or blocks: ``units``) and stored adjacency as a
-    :class:`geo.plan.UnitGraph`; the workload
-    is recomputed from the cells' variables when ``weights`` are given. When they name
-    ``problems``, the units get a ``problems`` column: the CSP's recorded problems per
-    cell, counted now (see :func:`api.repositories.grid.problem_counts`)."""
-    if weights is not None and (unknown := sorted(set(weights) - set(WORKLOAD_VARIABLES))):
-        raise InvalidInputError(
-            f"weights: unknown variable(s) {', '.join(unknown)}; "
-            f"available: {', '.join(WORKLOAD_VARIABLES)}"
-        )
-    grid_id = require_grid(session=session, csp_id=csp_id, resolution=resolution, units=units)
-    rows = session.execute(
+def unit_rows(*, session: Session, grid_id: int) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The grid's units (``unit``, ``commune``, the cell variables, ``workload``,
+    ``component``, by unit id) and their stored adjacency (``a``, ``b`` unit ids,
+    ``shared_m``, ``barrier``, ``blocked``)."""
+    units = read_geoframe(
+        session,
         select(
             Cell.h3,
             Cell.commune_code,
-            Cell.population,
-            Cell.households,
-            Cell.poor_households,
-            Cell.social_housing,
+            *(getattr(Cell, v) for v in CELL_VARIABLES),
             Cell.workload,
             Cell.component,
             func.ST_AsBinary(Cell.geom),
         )
         .where(Cell.grid_id == grid_id)
-        .order_by(Cell.h3)
-    ).all()
-    columns = ["unit", "commune", *_CELL_VARIABLES, "workload", "component"]
-    table = pd.DataFrame([r[:-1] for r in rows], columns=columns)
-    frame = gpd.GeoDataFrame(
-        table, geometry=shapely.from_wkb([bytes(r[-1]) for r in rows]), crs=4326
+        .order_by(Cell.h3),
+        ["unit", "commune", *CELL_VARIABLES, "workload", "component"],
     )
-    if weights is not None and PROBLEMS in weights:
-        counts = problem_counts(session=session, csp_id=csp_id, grid_id=grid_id)[PROBLEMS]
-        frame[PROBLEMS] = frame["unit"].map(counts).fillna(0).to_numpy(dtype=float)
-    if weights is not None:
-        frame["workload"] = workload(frame, weights)
-    frame["zone"] = frame["unit"].map(_qpv_of_cells(session, grid_id))
-    position = pd.Series(np.arange(len(frame)), index=frame["unit"])
     edges = pd.DataFrame(
         session.execute(
             select(CellEdge.a, CellEdge.b, CellEdge.shared_m, CellEdge.barrier, CellEdge.blocked)
@@ -96,14 +66,10 @@ def load_unit_graph(
         ).all(),
         columns=["a", "b", "shared_m", "barrier", "blocked"],
     )
-    edges["a"] = position.reindex(edges["a"]).to_numpy()
-    edges["b"] = position.reindex(edges["b"]).to_numpy()
-    edges["blocked"] = edges["blocked"].astype(bool)
-    graph = Adjacency(edges=edges, component=frame["component"].to_numpy(dtype=int))
-    return UnitGraph.build(frame.drop(columns="component"), graph)
+    return units, edges
 
 
-def _qpv_of_cells(session: Session, grid_id: int) -> dict[str, str]:
+def qpv_of_cells(*, session: Session, grid_id: int) -> dict[str, str]:
     """Cell → code of the QPV outline (a ``zones`` feature with a QPV code) holding more
     than half of the cell's area; such cells are never split by sector design."""
     shared = func.ST_Area(func.ST_Intersection(Cell.geom, LayerFeature.geom))
@@ -144,30 +110,21 @@ def seed_points(
     return [(float(x), float(y)) for x, y in rows]
 
 
-def multipolygon(geom: shapely.Geometry) -> shapely.Geometry:
-    if geom.geom_type == "Polygon":
-        return shapely.MultiPolygon([geom])
-    if geom.geom_type == "MultiPolygon":
-        return geom
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.MultiPolygon(
-        [q for p in parts for q in (p.geoms if p.geom_type == "MultiPolygon" else [p])]
-    )
-
-
-def save_plan(
+def store_plan(
     *,
     session: Session,
     csp_id: int,
     resolution: int,
     plan: SectorPlan,
+    layer: gpd.GeoDataFrame,
     name: str,
     origin: str,
     parameters: Mapping[str, Any],
     comment: str | None = None,
     units: str = "h3",
 ) -> Plan:
-    """Store a plan as a new draft with its sectors, cells and metrics."""
+    """Store a plan as a new draft with its sectors (``layer``: one polygon per sector,
+    :func:`geo.metrics.sector_layer`), cells and metrics."""
     metrics = plan.metrics.as_dict()
     row = Plan(
         csp_id=csp_id,
@@ -184,7 +141,6 @@ def save_plan(
     )
     session.add(row)
     session.flush()
-    layer = sector_layer(plan)
     units = plan.graph.units["unit"].tolist()
     session.execute(
         insert(PlanSector),
@@ -214,74 +170,41 @@ def save_plan(
     return row
 
 
-def load_sector_plan(*, session: Session, plan: Plan) -> SectorPlan:
-    """A stored plan as a :class:`SectorPlan` on the CSP's current grid, with the workload
-    weights it was made with."""
-    graph = load_unit_graph(
-        session=session,
-        csp_id=plan.csp_id,
-        resolution=plan.resolution,
-        units=plan.units,
-        weights=(plan.parameters or {}).get("weights"),
-    )
-    stored = dict(
+def stored_assignment(
+    *, session: Session, plan_id: int
+) -> tuple[dict[str, int], list[tuple[str, str | None]]]:
+    """A stored plan's sector of each unit, and (name, seed unit) of each sector in order."""
+    cells = dict(
         session.execute(
-            select(PlanCell.h3, PlanCell.sector).where(PlanCell.plan_id == plan.id)
+            select(PlanCell.h3, PlanCell.sector).where(PlanCell.plan_id == plan_id)
         ).all()
     )
-    units = graph.units["unit"]
-    missing = units[~units.isin(stored.keys())]
-    if len(missing):
-        raise InvalidInputError(
-            f"plan {plan.id} has no sector for {len(missing)} cell(s) of the current grid "
-            f"(e.g. {missing.iloc[0]}): the grid was rebuilt after the plan was made"
-        )
     sectors = session.execute(
         select(PlanSector.name, PlanSector.seed_h3)
-        .where(PlanSector.plan_id == plan.id)
+        .where(PlanSector.plan_id == plan_id)
         .order_by(PlanSector.sector)
     ).all()
-    position = {u: i for i, u in enumerate(units)}
-    return SectorPlan(
-        graph=graph,
-        assignment=np.array([stored[u] for u in units], dtype=int),
-        names=tuple(name for name, _ in sectors),
-        seeds=np.array([position.get(seed, -1) if seed else -1 for _, seed in sectors]),
-        notes=tuple(plan.notes or ()),
-    )
+    return cells, [(name, seed) for name, seed in sectors]
 
 
-def require_plan_grid(*, session: Session, plan: Plan) -> int:
-    """The id of the grid the plan's cells belong to; raises when the CSP's grid was
-    rebuilt since the plan was made (its cells are no longer the grid's)."""
-    grid_id = require_grid(
-        session=session, csp_id=plan.csp_id, resolution=plan.resolution, units=plan.units
-    )
+def cell_match(*, session: Session, plan_id: int, grid_id: int) -> tuple[int, int, int]:
+    """How many cells the plan has, how many of them are cells of the grid, and how many
+    cells the grid has."""
     plan_count = session.scalar(
-        select(func.count()).select_from(PlanCell).where(PlanCell.plan_id == plan.id)
+        select(func.count()).select_from(PlanCell).where(PlanCell.plan_id == plan_id)
     )
     matched = session.scalar(
         select(func.count())
         .select_from(PlanCell)
         .join(Cell, (Cell.h3 == PlanCell.h3) & (Cell.grid_id == grid_id))
-        .where(PlanCell.plan_id == plan.id)
+        .where(PlanCell.plan_id == plan_id)
     )
     cells = session.scalar(select(Grid.cell_count).where(Grid.id == grid_id))
-    if not plan_count == matched == cells:
-        raise InvalidInputError(
-            f"plan {plan.id} was made on an earlier grid of CSP {plan.csp_id} (units "
-            f"{plan.units}, resolution {plan.resolution}): {matched} of its {plan_count} "
-            f"cells are in the current grid of {cells} cells; make a new proposal or import "
-            f"it again"
-        )
-    return grid_id
+    return int(plan_count or 0), int(matched or 0), int(cells or 0)
 
 
-def require_plan(*, session: Session, plan_id: int) -> Plan:
-    plan = session.get(Plan, plan_id)
-    if plan is None:
-        raise NotFoundError(f"no plan with id {plan_id}")
-    return plan
+def require_plan(*, session: Session, plan_id: int, lock: bool = False) -> Plan:
+    return require(session, Plan, plan_id, lock=lock)
 
 
 def plan_summary(plan: Plan) -> dict[str, Any]:
@@ -311,7 +234,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
 def list_plans(*, session: Session, csp_id: int) -> PlansPublic:
     """The CSP's plans: the adopted one first, then working copies, drafts, archived,
     newest first."""
-    require_csp(session=session, csp_id=csp_id)
+    require(session, Csp, csp_id)
     rank = {"adopted": 0, "editing": 1, "draft": 2, "archived": 3}
     plans = session.scalars(select(Plan).where(Plan.csp_id == csp_id)).all()
     ordered = sorted(plans, key=lambda p: (rank.get(p.status, 3), -p.id))
@@ -372,60 +295,33 @@ def plan_sector_layer(*, session: Session, plan_id: int) -> tuple[Plan, gpd.GeoD
             for s, _ in rows
         ]
     )
-    geoms = shapely.from_wkb([bytes(wkb) for _, wkb in rows])
-    return plan, gpd.GeoDataFrame(table, geometry=geoms, crs=4326)
+    return plan, geoframe(table, [wkb for _, wkb in rows])
 
 
-def plan_cells(*, session: Session, plan_id: int) -> FeatureCollection[PlanCellProperties]:
-    """The plan's cells with their sector and their workload under the plan's weights
-    (recorded problems counted now), as GeoJSON."""
-    plan = require_plan(session=session, plan_id=plan_id)
-    grid_id = require_grid(
-        session=session, csp_id=plan.csp_id, resolution=plan.resolution, units=plan.units
-    )
+def plan_cell_rows(*, session: Session, plan_id: int, grid_id: int) -> pd.DataFrame:
+    """The plan's cells (``h3``, ``sector``, ``commune``, ``workload``, the cell
+    variables, and ``geojson``: the cell's outline) on the grid, by cell id."""
     rows = session.execute(
         select(
             PlanCell.h3,
             PlanCell.sector,
             Cell.commune_code,
             Cell.workload,
-            *(getattr(Cell, v) for v in _CELL_VARIABLES),
+            *(getattr(Cell, v) for v in CELL_VARIABLES),
             func.ST_AsGeoJSON(Cell.geom, GEOJSON_DECIMALS),
         )
         .join(Cell, (Cell.h3 == PlanCell.h3) & (Cell.grid_id == grid_id))
         .where(PlanCell.plan_id == plan_id)
         .order_by(PlanCell.h3)
     ).all()
-    table = pd.DataFrame(
-        [r[:-1] for r in rows], columns=["h3", "sector", "commune", "workload", *_CELL_VARIABLES]
-    )
-    weights = (plan.parameters or {}).get("weights")
-    if weights:
-        if PROBLEMS in weights:
-            counts = problem_counts(session=session, csp_id=plan.csp_id, grid_id=grid_id)
-            table[PROBLEMS] = table["h3"].map(counts[PROBLEMS]).fillna(0).to_numpy(dtype=float)
-        table["workload"] = workload(table, weights)
-    return FeatureCollection[PlanCellProperties](
-        features=[
-            Feature[PlanCellProperties](
-                id=h3,
-                geometry=Geometry.model_validate(json.loads(row[-1])),
-                properties=PlanCellProperties(
-                    h3=h3, sector=sector, commune=commune, workload=round(load, 2)
-                ),
-            )
-            for (h3, sector, commune, load), row in zip(
-                table[["h3", "sector", "commune", "workload"]].itertuples(index=False),
-                rows,
-                strict=True,
-            )
-        ]
+    return pd.DataFrame(
+        rows, columns=["h3", "sector", "commune", "workload", *CELL_VARIABLES, "geojson"]
     )
 
 
-def adopt_plan(*, session: Session, plan_id: int) -> PlanSummary:
-    """Adopt a plan; the CSP's previously adopted plan is archived, the GPOs follow the new
-    sectors and the problems are placed in them. The caller commits."""
+def set_adopted(*, session: Session, plan_id: int) -> Plan | None:
+    """Adopt the plan, archiving the CSP's adopted one; returns the plan when its status
+    changed, None when it was adopted already. Adoptions of a CSP wait for one another."""
     plan = require_plan(session=session, plan_id=plan_id)
     # One adoption at a time per CSP: concurrent ones wait here instead of colliding on
     # the unique index of adopted plans.
@@ -435,64 +331,36 @@ def adopt_plan(*, session: Session, plan_id: int) -> PlanSummary:
         raise InvalidInputError(
             f"plan {plan_id} is a working copy being edited; save it as a version first"
         )
-    if plan.status != "adopted":
-        session.execute(
-            update(Plan)
-            .where(Plan.csp_id == plan.csp_id, Plan.status == "adopted")
-            .values(status="archived", version=Plan.version + 1)
-        )
-        session.flush()  # the partial unique index allows one adopted plan per CSP
-        plan.status = "adopted"
-        plan.version += 1
-        session.flush()
-        # Its sectors' GPOs, and every problem of the CSP placed in its sectors.
-        sync_sector_gpos(session=session, csp_id=plan.csp_id, plan_id=plan.id)
-        assign_to_sectors(session, plan.csp_id)
-    session.refresh(plan)
-    return PlanSummary(**plan_summary(plan))
-
-
-def check_proposal(*, session: Session, csp_id: int, plan_in: PlanCreate) -> None:
-    """What can be checked before a proposal runs, so that the request fails at once with
-    a clear 4xx: the grid exists, k fits the cells, locked cells and seeds are the CSP's.
-    What only the engine can tell (communes too heavy to stay whole…) fails the job."""
-    grid_id = require_grid(
-        session=session, csp_id=csp_id, resolution=plan_in.resolution, units=plan_in.units
+    if plan.status == "adopted":
+        return None
+    session.execute(
+        update(Plan)
+        .where(Plan.csp_id == plan.csp_id, Plan.status == "adopted")
+        .values(status="archived", version=Plan.version + 1)
     )
-    cells = session.scalar(select(Grid.cell_count).where(Grid.id == grid_id)) or 0
-    if plan_in.k is not None and plan_in.k > cells:
-        raise InfeasibleDesignError(
-            f"k: {plan_in.k} sectors is more than the {cells} cells of the grid "
-            f"(units {plan_in.units}, resolution {plan_in.resolution})"
-        )
-    if plan_in.k is not None and len(plan_in.seeds) > plan_in.k:
-        raise InfeasibleDesignError(f"seeds: {len(plan_in.seeds)} seeds for k = {plan_in.k}")
-    if plan_in.locked:
-        known = set(
-            session.scalars(
-                select(Cell.h3).where(Cell.grid_id == grid_id, Cell.h3.in_(list(plan_in.locked)))
-            )
-        )
-        unknown = sorted(set(plan_in.locked) - known)
-        if unknown:
-            raise InvalidInputError(
-                f"locked: cell(s) {', '.join(unknown[:10])} are not cells of CSP {csp_id} "
-                f"at resolution {plan_in.resolution} (units {plan_in.units})"
-            )
-        k = plan_in.k
-        bad = {h: s for h, s in plan_in.locked.items() if s < 0 or (k is not None and s >= k)}
-        if bad:
-            h, s = next(iter(bad.items()))
-            raise InvalidInputError(
-                f"locked: cell {h} is locked to sector {s}, not in 0 … {(k or 1) - 1}"
-            )
+    session.flush()  # the partial unique index allows one adopted plan per CSP
+    plan.status = "adopted"
+    plan.version += 1
+    session.flush()
+    return plan
+
+
+def grid_cell_count(*, session: Session, grid_id: int) -> int:
+    return int(session.scalar(select(Grid.cell_count).where(Grid.id == grid_id)) or 0)
+
+
+def known_cells(*, session: Session, grid_id: int, cells: Sequence[str]) -> set[str]:
+    """Those of ``cells`` that are units of the grid."""
+    return set(
+        session.scalars(select(Cell.h3).where(Cell.grid_id == grid_id, Cell.h3.in_(list(cells))))
+    )
+
+
+def csp_covers(*, session: Session, csp_id: int, lon: float, lat: float) -> bool:
+    """Whether the CSP's outline holds the point (lon, lat)."""
     outline = select(Csp.geom).where(Csp.id == csp_id).scalar_subquery()
-    for lon, lat in plan_in.seeds:
-        inside = session.scalar(
+    return bool(
+        session.scalar(
             select(func.ST_Intersects(outline, func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)))
         )
-        if not inside:
-            raise InvalidInputError(
-                f"seeds: [{lon}, {lat}] (lon, lat) is outside CSP {csp_id}"
-                + (" — latitude and longitude swapped?" if -90 <= lon <= 90 else "")
-            )
+    )

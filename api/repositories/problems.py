@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from geoalchemy2 import WKBElement
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import Session
 
 from api.db import copy_frame, read_query
@@ -24,14 +24,12 @@ from api.models import (
     Evaluation,
     Gpo,
     Partner,
-    Plan,
     PlanSector,
     Problem,
     ProblemEvent,
     ProblemPlace,
 )
-from api.repositories.communes import GEOJSON_DECIMALS
-from api.repositories.csp import require_csp
+from api.repositories.base import GEOJSON_DECIMALS, adopted_plan_id, anchor_of, require
 from api.schemas import (
     ActionCreate,
     ActionPublic,
@@ -41,33 +39,31 @@ from api.schemas import (
     Feature,
     FeatureCollection,
     Geometry,
+    OpenProblemPublic,
+    OpenProblemsPublic,
     ProblemCreate,
     ProblemEventPublic,
     ProblemProperties,
     ProblemPublic,
     ProblemTransition,
 )
-from geo.errors import InvalidInputError, NotFoundError
+from geo.errors import InvalidInputError
 from geo.geometry import checked_geometry
 from geo.problem_files import BORDER_TOLERANCE_DEG, anchors
 from geo.problems import (
     ACTION_TYPES,
     CATEGORIES,
     CLOSED_STATUSES,
+    OPEN_STATUSES,
     STATUSES,
     check_transition,
     place,
 )
+from geo.study import StudyArea
 
 PROBLEM_GEOMETRIES = frozenset(
     {"Point", "LineString", "Polygon", "MultiLineString", "MultiPolygon"}
 )
-
-
-def anchor_of(geom: ColumnElement[Any]) -> ColumnElement[Any]:
-    """The point of a geometry nearest its centroid: the point itself, a point of a line,
-    a polygon's centroid when inside it. It places the problem in a sector."""
-    return func.ST_ClosestPoint(geom, func.ST_Centroid(geom))
 
 
 def _geometry(problem_in: ProblemCreate) -> shapely.Geometry:
@@ -103,10 +99,6 @@ def _check_partner(session: Session, csp_id: int, partner_id: int | None, field:
     partner = session.get(Partner, partner_id)
     if partner is None or partner.csp_id != csp_id:
         raise InvalidInputError(f"{field}: no partner with id {partner_id} in CSP {csp_id}")
-
-
-def adopted_plan_id(session: Session, csp_id: int) -> int | None:
-    return session.scalar(select(Plan.id).where(Plan.csp_id == csp_id, Plan.status == "adopted"))
 
 
 def sector_outlines(session: Session, csp_id: int) -> tuple[list[tuple[int, Any]], dict[int, int]]:
@@ -212,7 +204,7 @@ def assign_to_sectors(session: Session, csp_id: int, ids: tuple[int, int] | None
 
 def create_problem(*, session: Session, csp_id: int, problem_in: ProblemCreate) -> int:
     """Record a problem (status signalé) in the CSP; the caller commits."""
-    require_csp(session=session, csp_id=csp_id)
+    require(session, Csp, csp_id)
     geom = _geometry(problem_in)
     _check_inside(session, csp_id, geom)
     _check_partner(session, csp_id, problem_in.partner_id, "partner_id")
@@ -239,11 +231,7 @@ def create_problem(*, session: Session, csp_id: int, problem_in: ProblemCreate) 
 
 
 def require_problem(*, session: Session, problem_id: int, lock: bool = False) -> Problem:
-    stmt = select(Problem).where(Problem.id == problem_id)
-    problem = session.scalar(stmt.with_for_update() if lock else stmt)
-    if problem is None:
-        raise NotFoundError(f"no problem with id {problem_id}")
-    return problem
+    return require(session, Problem, problem_id, lock=lock)
 
 
 def _properties(p: Problem, place: ProblemPlace | None) -> dict[str, Any]:
@@ -277,7 +265,7 @@ def list_problems(
     limit: int = 5000,
 ) -> FeatureCollection[ProblemProperties]:
     """The CSP's problems as GeoJSON, newest first, filtered."""
-    require_csp(session=session, csp_id=csp_id)
+    require(session, Csp, csp_id)
     stmt = (
         select(Problem, ProblemPlace, func.ST_AsGeoJSON(Problem.geom, GEOJSON_DECIMALS))
         .outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id)
@@ -411,9 +399,7 @@ def add_action(*, session: Session, problem_id: int, action_in: ActionCreate) ->
 
 
 def update_action(*, session: Session, action_id: int, action_in: ActionUpdate) -> Action:
-    action = session.get(Action, action_id)
-    if action is None:
-        raise NotFoundError(f"no action with id {action_id}")
+    action = require(session, Action, action_id)
     changes = action_in.model_dump(exclude_unset=True)
     due = changes.get("due_on", action.due_on)
     if due is not None and due < action.start_on:
@@ -540,8 +526,62 @@ def insert_problems(
     return n
 
 
-def csp_outline(session: Session, csp_id: int) -> shapely.Geometry:
-    wkb = session.scalar(select(func.ST_AsBinary(Csp.geom)).where(Csp.id == csp_id))
-    if wkb is None:
-        raise NotFoundError(f"no CSP with id {csp_id}")
-    return shapely.from_wkb(bytes(wkb))
+def open_problems(*, session: Session, area: StudyArea, limit: int = 500) -> OpenProblemsPublic:
+    """The area's open problems (any date), highest priority and oldest first, with their
+    actions."""
+    stmt = (
+        select(Problem, ProblemPlace.sector)
+        .outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id)
+        .where(Problem.csp_id == area.csp_id, Problem.status.in_(OPEN_STATUSES))
+    )
+    if area.sectors is not None:
+        stmt = stmt.where(ProblemPlace.sector.in_(area.sectors))
+    count = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    urgency = case({"haute": 0, "normale": 1}, value=Problem.priority, else_=2)
+    rows = session.execute(
+        stmt.order_by(urgency, Problem.reported_on, Problem.id).limit(limit)
+    ).all()
+    ids = [p.id for p, _ in rows]
+    actions: dict[int, list[Action]] = {}
+    for action in session.scalars(
+        select(Action).where(Action.problem_id.in_(ids)).order_by(Action.start_on, Action.id)
+    ):
+        actions.setdefault(action.problem_id, []).append(action)
+    partner_names = dict(
+        session.execute(
+            select(Partner.id, Partner.organisation).where(Partner.csp_id == area.csp_id)
+        ).all()
+    )
+    return OpenProblemsPublic(
+        data=[
+            OpenProblemPublic(
+                id=p.id,
+                title=p.title,
+                category=p.category,
+                category_label=CATEGORIES.get(p.category, p.category),
+                status=p.status,
+                status_label=STATUSES.get(p.status, p.status),
+                priority=p.priority,
+                reported_on=p.reported_on,
+                status_on=p.status_on,
+                address=p.address,
+                sector=sector,
+                synthetic=p.synthetic,
+                actions=[action_public(a, partner_names) for a in actions.get(p.id, [])],
+            )
+            for p, sector in rows
+        ],
+        count=count,
+    )
+
+
+def anchors_since(*, session: Session, csp_id: int, after: date) -> np.ndarray:
+    """(lon, lat) of the anchors of the CSP's problems reported after ``after``."""
+    return np.array(
+        session.execute(
+            select(func.ST_X(Problem.anchor), func.ST_Y(Problem.anchor)).where(
+                Problem.csp_id == csp_id, Problem.reported_on > after
+            )
+        ).all(),
+        dtype=float,
+    ).reshape(-1, 2)

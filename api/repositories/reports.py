@@ -11,8 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.models import Csp
+from api.repositories.base import require
 from api.schemas import CategoryReport, ReportPublic
-from geo.errors import InvalidInputError, NotFoundError
+from geo.errors import InvalidInputError
 from geo.problems import CATEGORIES
 
 _PROBLEMS_IN_AREA = """
@@ -36,9 +37,7 @@ def activity_report(
         raise InvalidInputError(f"to: {date_to} is before from {date_from}")
     if sector is not None and csp_id is None:
         raise InvalidInputError("sector: give the csp of the sector too")
-    csp = session.get(Csp, csp_id) if csp_id is not None else None
-    if csp_id is not None and csp is None:
-        raise NotFoundError(f"no CSP with id {csp_id}")
+    csp = require(session, Csp, csp_id) if csp_id is not None else None
     params: dict[str, Any] = {"csp": csp_id, "sector": sector, "a": date_from, "b": date_to}
     rows = session.execute(
         text(
@@ -113,18 +112,3 @@ def activity_report(
             for category, n_open, n_resolved, days in rows
         ],
     )
-
-
-def report_csv(report: ReportPublic) -> str:
-    """The report as CSV (``;``, French headers): one row per category, then the total."""
-    lines = ["categorie;libelle;ouvertes;resolues;delai_median_resolution_jours"]
-    fmt = lambda v: "" if v is None else f"{v:g}".replace(".", ",")  # noqa: E731
-    for c in report.by_category:
-        lines.append(
-            f"{c.category};{c.label};{c.opened};{c.resolved};{fmt(c.median_days_to_resolution)}"
-        )
-    lines.append(
-        f"total;Toutes catégories;{report.problems_opened};{report.problems_resolved};"
-        f"{fmt(report.median_days_to_resolution)}"
-    )
-    return "\n".join(lines) + "\n"

@@ -1,1 +1,42 @@
-"""HTTP routes, one module per resource."""
+"""HTTP routes of the JSON API, one module per resource. A route parses its request,
+calls one service with the context, and returns what the service returns."""
+
+from fastapi import APIRouter
+
+from api.routes import (
+    addresses,
+    audits,
+    communes,
+    csp,
+    gpos,
+    grid,
+    health,
+    hotspots,
+    layers,
+    plans,
+    problems,
+    reports,
+)
+
+RESOURCES = (
+    health,
+    communes,
+    csp,
+    layers,
+    grid,
+    plans,
+    problems,
+    gpos,
+    hotspots,
+    addresses,
+    audits,
+    reports,
+)
+
+
+def api_router() -> APIRouter:
+    """Every route of the JSON API under ``/api``."""
+    router = APIRouter(prefix="/api")
+    for module in RESOURCES:
+        router.include_router(module.router)
+    return router

@@ -2,33 +2,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
 
-from api.db import transaction
-from api.deps import SessionDep, SessionFactoryDep
-from api.repositories.addresses import PostgisGeocoder, import_addresses
+from api.deps import ContextDep
 from api.routes.responses import INVALID
-from api.schemas import COMMUNE_CODE, GeocodeResultPublic, GeocodeResultsPublic, ImportCountPublic
+from api.schemas import COMMUNE_CODE, GeocodeResultsPublic, ImportCountPublic
+from api.services import addresses
 from api.uploads import uploaded_file
-from geo.geocoding import read_ban_csv
 
 router = APIRouter(tags=["adresses"])
 
 
 @router.post("/addresses/import", status_code=201, responses=INVALID)
 def import_address_file(
-    factory: SessionFactoryDep,
+    ctx: ContextDep,
     file: Annotated[UploadFile, File(description="Addresses in the BAN CSV format")],
 ) -> ImportCountPublic:
     """Load the offline geocoder's address table from a BAN-format CSV (all or nothing;
     the addresses of the same communes are replaced)."""
     with uploaded_file(file, "addresses.csv") as path:
-        table = read_ban_csv(path)
-    with transaction(factory) as session:
-        return ImportCountPublic(imported=import_addresses(session=session, table=table))
+        return ImportCountPublic(imported=addresses.import_addresses(ctx, path=path))
 
 
 @router.get("/geocode", responses=INVALID)
 def geocode(
-    session: SessionDep,
+    ctx: ContextDep,
     q: Annotated[str, Query(min_length=2, max_length=300, description="An address")],
     csp: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only in this CSP")] = None,
     commune: Annotated[
@@ -38,7 +34,4 @@ def geocode(
     limit: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> GeocodeResultsPublic:
     """Positions for a typed address, best first, from the local address table."""
-    results = PostgisGeocoder(session, csp, commune).search(q, limit)
-    return GeocodeResultsPublic(
-        data=[GeocodeResultPublic(**r.__dict__) for r in results], count=len(results)
-    )
+    return addresses.geocode(ctx, q, csp_id=csp, commune=commune, limit=limit)

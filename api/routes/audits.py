@@ -8,22 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
 
-from api.db import transaction
-from api.deps import DbId, MapCacheDep, SessionDep, SessionFactoryDep
-from api.repositories.audits import (
-    MAX_DOCUMENT_BYTES,
-    QueueOrder,
-    add_evidence,
-    attach_document,
-    create_audit_request,
-    create_referent,
-    get_audit_request,
-    get_document,
-    list_audit_requests,
-    list_referents,
-    order_queue,
-    transition_audit_request,
-)
+from api.deps import ContextDep, DbId
 from api.routes.responses import CONFLICT, INVALID, NOT_FOUND
 from api.schemas import (
     COMMUNE_CODE,
@@ -36,6 +21,8 @@ from api.schemas import (
     ReferentPublic,
     ReferentsPublic,
 )
+from api.services import audits
+from api.services.audits import MAX_DOCUMENT_BYTES, QueueOrder
 from geo.audits import (
     EVIDENCE_RADIUS_M,
     KINDS,
@@ -44,7 +31,6 @@ from geo.audits import (
     STATUSES,
     TRANSITIONS,
 )
-from geo.errors import InvalidInputError
 
 router = APIRouter(tags=["études de sûreté"])
 
@@ -63,20 +49,16 @@ def read_audit_taxonomy() -> AuditTaxonomyPublic:
 
 
 @router.post("/audits", status_code=201, responses=CONFLICT)
-def file_request(body: AuditRequestCreate, factory: SessionFactoryDep) -> AuditRequestPublic:
+def file_request(body: AuditRequestCreate, ctx: ContextDep) -> AuditRequestPublic:
     """File a commune's request (status demandée). A site outside the commune is a 422; an
     open request for the same site is a 409 naming it (``existing_id``) unless
     ``confirm_duplicate``."""
-    with transaction(factory) as session:
-        request_id = create_audit_request(session=session, request_in=body)
-    with factory() as session:
-        return get_audit_request(session=session, request_id=request_id)
+    return audits.file_request(ctx, body)
 
 
 @router.get("/audits", responses=INVALID)
 def read_requests(
-    session: SessionDep,
-    cache: MapCacheDep,
+    ctx: ContextDep,
     csp: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Of this CSP")] = None,
     commune: Annotated[
         str | None, Query(pattern=COMMUNE_CODE, description="Of this commune (INSEE code)")
@@ -95,68 +77,50 @@ def read_requests(
     """Requests of a CSP (the référents' queue) or of a commune, with their steps; with
     ``evidence``, the problems within ``radius`` of each site over 12 months by category,
     the Gi* level and hot-spot trend of its cell."""
-    if evidence and csp is None:
-        raise InvalidInputError("evidence: give the CSP (csp=) whose problems are the evidence")
-    requests = list_audit_requests(
-        session=session, csp_id=csp, commune_code=commune, statuses=status or ()
-    )
-    meta = (
-        add_evidence(session=session, cache=cache, csp_id=csp, requests=requests, radius_m=radius)
-        if evidence and csp is not None
-        else None
-    )
-    order_queue(requests, order)
-    return AuditRequestsPublic(
-        data=requests,
-        count=len(requests),
-        date_from=meta.date_from if meta else None,
-        date_to=meta.date_to if meta else None,
-        synthetic_problems=meta.synthetic_problems if meta else None,
+    return audits.list_requests(
+        ctx,
+        csp_id=csp,
+        commune_code=commune,
+        statuses=status or (),
+        evidence=evidence,
+        order=order,
+        radius_m=radius,
     )
 
 
 @router.get("/audits/{request_id}", responses=NOT_FOUND)
-def read_request(request_id: DbId, session: SessionDep) -> AuditRequestPublic:
+def read_request(request_id: DbId, ctx: ContextDep) -> AuditRequestPublic:
     """One request with its dated steps."""
-    return get_audit_request(session=session, request_id=request_id)
+    return audits.get_request(ctx, request_id)
 
 
 @router.post("/audits/{request_id}/transitions", responses=INVALID)
-def move_request(
-    request_id: DbId, body: AuditTransition, factory: SessionFactoryDep
-) -> AuditRequestPublic:
+def move_request(request_id: DbId, body: AuditTransition, ctx: ContextDep) -> AuditRequestPublic:
     """The next step of a request, dated: acceptée, planifiée (date and référent),
     réalisée, préconisations remises (notes or a document), or refusée (with the reason)."""
-    with transaction(factory) as session:
-        transition_audit_request(session=session, request_id=request_id, step=body)
-    with factory() as session:
-        return get_audit_request(session=session, request_id=request_id)
+    return audits.move_request(ctx, request_id, body)
 
 
 @router.post("/audits/{request_id}/document", responses=INVALID)
 def upload_document(
     request_id: DbId,
-    factory: SessionFactoryDep,
+    ctx: ContextDep,
     file: Annotated[UploadFile, File(description="The recommendations (PDF, ODT, DOCX…)")],
 ) -> AuditRequestPublic:
     """Attach (or replace) the recommendations' document of a study carried out."""
-    content = file.file.read(MAX_DOCUMENT_BYTES + 1)
-    with transaction(factory) as session:
-        attach_document(
-            session=session,
-            request_id=request_id,
-            filename=file.filename or "preconisations",
-            media_type=file.content_type or "application/octet-stream",
-            content=content,
-        )
-    with factory() as session:
-        return get_audit_request(session=session, request_id=request_id)
+    return audits.attach_document(
+        ctx,
+        request_id,
+        filename=file.filename or "preconisations",
+        media_type=file.content_type or "application/octet-stream",
+        content=file.file.read(MAX_DOCUMENT_BYTES + 1),
+    )
 
 
 @router.get("/audits/{request_id}/document", responses=NOT_FOUND)
-def download_document(request_id: DbId, session: SessionDep) -> Response:
+def download_document(request_id: DbId, ctx: ContextDep) -> Response:
     """The recommendations' document, as uploaded."""
-    document = get_document(session=session, request_id=request_id)
+    document = audits.get_document(ctx, request_id)
     name = " ".join(document.filename.split())  # no line breaks in a header
     fallback = name.encode("ascii", "replace").decode().replace('"', "").replace("?", "_")
     return Response(
@@ -172,18 +136,12 @@ def download_document(request_id: DbId, session: SessionDep) -> Response:
 
 
 @router.get("/csp/{csp_id}/referents", responses=NOT_FOUND)
-def read_referents(csp_id: DbId, session: SessionDep) -> ReferentsPublic:
+def read_referents(csp_id: DbId, ctx: ContextDep) -> ReferentsPublic:
     """The CSP's référents and correspondants sûreté with their workload."""
-    data = list_referents(session=session, csp_id=csp_id)
-    return ReferentsPublic(data=data, count=len(data))
+    return audits.list_referents(ctx, csp_id)
 
 
 @router.post("/csp/{csp_id}/referents", status_code=201, responses=INVALID)
-def add_referent(csp_id: DbId, body: ReferentCreate, factory: SessionFactoryDep) -> ReferentPublic:
+def add_referent(csp_id: DbId, body: ReferentCreate, ctx: ContextDep) -> ReferentPublic:
     """Record a référent or correspondant sûreté of the CSP."""
-    with transaction(factory) as session:
-        referent_id = create_referent(session=session, csp_id=csp_id, referent_in=body)
-    with factory() as session:
-        return next(
-            r for r in list_referents(session=session, csp_id=csp_id) if r.id == referent_id
-        )
+    return audits.add_referent(ctx, csp_id, body)

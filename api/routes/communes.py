@@ -6,16 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import BBoxDep, MapCacheDep, SessionDep
-from api.repositories.communes import list_communes
-from api.repositories.coverage import coverage_suggestion
-from api.repositories.csp import require_csp
-from api.repositories.hotspots import (
-    ProblemFilter,
-    cached_area_maps,
-    commune_area,
-    commune_cells,
-)
+from api.deps import BBoxDep, ContextDep
 from api.routes.responses import INVALID
 from api.schemas import (
     COMMUNE_CODE,
@@ -25,48 +16,36 @@ from api.schemas import (
     ErrorPublic,
     FeatureCollection,
 )
+from api.services import cartography, coverage, territory
 from geo.coverage import DEFAULT_RADIUS_M
 
 router = APIRouter(prefix="/communes", tags=["communes"])
 CommuneCode = Annotated[str, Path(pattern=COMMUNE_CODE, description="INSEE code")]
 
 
-def COMMUNE_PERIOD() -> ProblemFilter:
-    """What a commune sees: every problem of the last 12 months (no narrower filter that
-    could single a record out)."""
-    return ProblemFilter.checked(None, None)
-
-
 @router.get("", responses={404: {"model": ErrorPublic}})
 def read_communes(
-    session: SessionDep,
+    ctx: ContextDep,
     bbox: BBoxDep,
     csp: Annotated[
         int | None, Query(ge=1, le=2**31 - 1, description="Only the communes of this CSP id")
     ] = None,
 ) -> FeatureCollection[CommuneProperties]:
     """Communes as a GeoJSON FeatureCollection, filtered by CSP and/or bounding box."""
-    if csp is not None:
-        require_csp(session=session, csp_id=csp)
-    return list_communes(session=session, csp_id=csp, bbox=bbox)
+    return territory.list_communes(ctx, csp_id=csp, bbox=bbox)
 
 
 @router.get("/{code}/hotspots", responses=INVALID)
-def read_commune_hotspots(
-    code: CommuneCode, session: SessionDep, cache: MapCacheDep
-) -> CommuneCellsPublic:
+def read_commune_hotspots(code: CommuneCode, ctx: ContextDep) -> CommuneCellsPublic:
     """The commune's problems of the last 12 months per H3 cell (res 9) with their Gi* hot
     spots, computed over the commune alone: counts only, those under 3 masked."""
-    area = commune_area(session=session, commune_code=code, field="code")
-    maps = cached_area_maps(session=session, cache=cache, area=area, where=COMMUNE_PERIOD())
-    return CommuneCellsPublic.model_validate(commune_cells(maps))
+    return cartography.commune_hotspots(ctx, code)
 
 
 @router.get("/{code}/coverage", responses=INVALID)
 def read_coverage(
     code: CommuneCode,
-    session: SessionDep,
-    cache: MapCacheDep,
+    ctx: ContextDep,
     p: Annotated[int, Query(ge=1, le=50, description="How many sites to suggest")] = 5,
     radius: Annotated[
         float, Query(ge=50, le=500, description="Coverage radius of a site in metres")
@@ -80,12 +59,6 @@ def read_coverage(
     12 months (weighted by category and recency; maximal covering location), existing
     cameras and studied video-protection sites fixed; the commune's waiting requests for
     cameras or public spaces scored beside. Counts under 3 are masked."""
-    return coverage_suggestion(
-        session=session,
-        cache=cache,
-        commune_code=code,
-        p=p,
-        radius_m=radius,
-        where=COMMUNE_PERIOD(),
-        method=method,
+    return coverage.coverage_suggestion(
+        ctx, code, p=p, radius_m=radius, where=cartography.commune_period(), method=method
     )

@@ -1,17 +1,6 @@
 from fastapi import APIRouter
 
-from api.db import transaction
-from api.deps import DbId, SessionDep, SessionFactoryDep
-from api.repositories.gpos import (
-    add_meeting,
-    create_partner,
-    create_thematic_gpo,
-    get_gpo,
-    list_gpos,
-    list_meetings,
-    list_partners,
-    update_gpo,
-)
+from api.deps import ContextDep, DbId
 from api.routes.responses import INVALID
 from api.schemas import (
     GpoCreate,
@@ -25,59 +14,52 @@ from api.schemas import (
     PartnerPublic,
     PartnersPublic,
 )
+from api.services import gpos
 
 router = APIRouter(tags=["GPO"])
 
 
 @router.get("/csp/{csp_id}/gpos", responses=INVALID)
-def read_gpos(csp_id: DbId, session: SessionDep) -> GposPublic:
+def read_gpos(csp_id: DbId, ctx: ContextDep) -> GposPublic:
     """The CSP's active GPOs (one per sector of the adopted plan, and thematic ones), with
     their last meeting, next due date and whether they are overdue."""
-    return list_gpos(session=session, csp_id=csp_id)
+    return gpos.list_gpos(ctx, csp_id)
 
 
 @router.post("/csp/{csp_id}/gpos", status_code=201, responses=INVALID)
-def create_gpo(csp_id: DbId, body: GpoCreate, factory: SessionFactoryDep) -> GpoPublic:
+def create_gpo(csp_id: DbId, body: GpoCreate, ctx: ContextDep) -> GpoPublic:
     """A thematic GPO (transports, mineurs non accompagnés…) spanning several sectors."""
-    with transaction(factory) as session:
-        gpo_id = create_thematic_gpo(session=session, csp_id=csp_id, gpo_in=body)
-    with factory() as session:
-        return get_gpo(session=session, gpo_id=gpo_id)
+    return gpos.create_thematic_gpo(ctx, csp_id, body)
 
 
 @router.get("/gpos/{gpo_id}", responses=INVALID)
-def read_gpo(gpo_id: DbId, session: SessionDep) -> GpoPublic:
-    return get_gpo(session=session, gpo_id=gpo_id)
+def read_gpo(gpo_id: DbId, ctx: ContextDep) -> GpoPublic:
+    return gpos.get_gpo(ctx, gpo_id)
 
 
 @router.patch("/gpos/{gpo_id}", responses=INVALID)
-def patch_gpo(gpo_id: DbId, body: GpoUpdate, factory: SessionFactoryDep) -> GpoPublic:
+def patch_gpo(gpo_id: DbId, body: GpoUpdate, ctx: ContextDep) -> GpoPublic:
     """Its chef de secteur (name, grade, contact), cadence and partners."""
-    with transaction(factory) as session:
-        update_gpo(session=session, gpo_id=gpo_id, gpo_in=body)
-    with factory() as session:
-        return get_gpo(session=session, gpo_id=gpo_id)
+    return gpos.update_gpo(ctx, gpo_id, body)
 
 
 @router.get("/gpos/{gpo_id}/meetings", responses=INVALID)
-def read_meetings(gpo_id: DbId, session: SessionDep) -> MeetingsPublic:
-    return list_meetings(session=session, gpo_id=gpo_id)
+def read_meetings(gpo_id: DbId, ctx: ContextDep) -> MeetingsPublic:
+    return gpos.list_meetings(ctx, gpo_id)
 
 
 @router.post("/gpos/{gpo_id}/meetings", status_code=201, responses=INVALID)
-def create_meeting(gpo_id: DbId, body: MeetingCreate, factory: SessionFactoryDep) -> MeetingPublic:
+def create_meeting(gpo_id: DbId, body: MeetingCreate, ctx: ContextDep) -> MeetingPublic:
     """A meeting held: date, attendees, notes, decisions."""
-    with transaction(factory) as session:
-        return add_meeting(session=session, gpo_id=gpo_id, meeting_in=body)
+    return gpos.add_meeting(ctx, gpo_id, body)
 
 
 @router.get("/csp/{csp_id}/partners", responses=INVALID)
-def read_partners(csp_id: DbId, session: SessionDep) -> PartnersPublic:
-    return list_partners(session=session, csp_id=csp_id)
+def read_partners(csp_id: DbId, ctx: ContextDep) -> PartnersPublic:
+    return gpos.list_partners(ctx, csp_id)
 
 
 @router.post("/csp/{csp_id}/partners", status_code=201, responses=INVALID)
-def create(csp_id: DbId, body: PartnerCreate, factory: SessionFactoryDep) -> PartnerPublic:
+def create(csp_id: DbId, body: PartnerCreate, ctx: ContextDep) -> PartnerPublic:
     """A partner of the CSP's GPOs (type from the PSQ list)."""
-    with transaction(factory) as session:
-        return create_partner(session=session, csp_id=csp_id, partner_in=body)
+    return gpos.create_partner(ctx, csp_id, body)

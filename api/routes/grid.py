@@ -2,8 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import DbId, SessionDep, SessionFactoryDep
-from api.repositories.grid import grid_cells, grid_edges, list_grids
+from api.deps import ContextDep, DbId
 from api.routes.responses import INVALID, NOT_FOUND
 from api.schemas import (
     CellProperties,
@@ -14,26 +13,26 @@ from api.schemas import (
     GridsPublic,
     Units,
 )
-from api.services import build_csp_grid
+from api.services import grid
 
 router = APIRouter(prefix="/csp/{csp_id}", tags=["grille H3"])
-
 UnitsParam = Annotated[
     Units, Query(description="h3: H3 cells clipped to the CSP; blocks: street blocks")
 ]
+ResolutionParam = Annotated[int, Query(ge=0, le=15, description="H3 resolution of the grid")]
 
 
 @router.get("/grids", responses=NOT_FOUND)
-def read_grids(csp_id: DbId, session: SessionDep) -> GridsPublic:
+def read_grids(csp_id: DbId, ctx: ContextDep) -> GridsPublic:
     """The grids built for the CSP, one per units (H3 cells, street blocks) and resolution."""
-    return list_grids(session=session, csp_id=csp_id)
+    return grid.list_grids(ctx, csp_id)
 
 
 @router.post("/grids", status_code=201, responses=INVALID)
-def create_grid(csp_id: DbId, grid_in: GridCreate, factory: SessionFactoryDep) -> GridPublic:
+def create_grid(csp_id: DbId, grid_in: GridCreate, ctx: ContextDep) -> GridPublic:
     """Build (or rebuild) the CSP's grid of H3 cells or street blocks at a resolution."""
-    return build_csp_grid(
-        factory=factory,
+    return grid.build_grid(
+        ctx,
         csp_id=csp_id,
         resolution=grid_in.resolution,
         units=grid_in.units,
@@ -44,20 +43,17 @@ def create_grid(csp_id: DbId, grid_in: GridCreate, factory: SessionFactoryDep) -
 
 @router.get("/cells", responses=NOT_FOUND)
 def read_cells(
-    csp_id: DbId,
-    session: SessionDep,
-    res: Annotated[int, Query(ge=0, le=15, description="H3 resolution of the grid")] = 9,
-    units: UnitsParam = "h3",
+    csp_id: DbId, ctx: ContextDep, res: ResolutionParam = 9, units: UnitsParam = "h3"
 ) -> FeatureCollection[CellProperties]:
     """The CSP's cells (or blocks) at a resolution, with their attributes, as GeoJSON."""
-    return grid_cells(session=session, csp_id=csp_id, resolution=res, units=units)
+    return grid.grid_cells(ctx, csp_id, resolution=res, units=units)
 
 
 @router.get("/edges", responses=NOT_FOUND)
 def read_edges(
     csp_id: DbId,
-    session: SessionDep,
-    res: Annotated[int, Query(ge=0, le=15, description="H3 resolution of the grid")] = 9,
+    ctx: ContextDep,
+    res: ResolutionParam = 9,
     units: UnitsParam = "h3",
     blocked: Annotated[
         bool | None,
@@ -65,4 +61,4 @@ def read_edges(
     ] = None,
 ) -> FeatureCollection[EdgeProperties]:
     """Boundaries shared by neighbouring cells, with the barrier crossing them, as GeoJSON."""
-    return grid_edges(session=session, csp_id=csp_id, resolution=res, units=units, blocked=blocked)
+    return grid.grid_edges(ctx, csp_id, resolution=res, units=units, blocked=blocked)

@@ -1,13 +1,13 @@
 from fastapi import APIRouter
 
-from api.db import postgis_version
-from api.deps import EngineDep
+from api.deps import ContextDep
 from api.schemas import HealthPublic
+from api.services import database
 
 router = APIRouter(tags=["santé"])
 
 
 @router.get("/health")
-def health(engine: EngineDep) -> HealthPublic:
+def health(ctx: ContextDep) -> HealthPublic:
     """Liveness and database check: answers only when PostGIS is reachable."""
-    return HealthPublic(status="ok", database="ok", postgis=postgis_version(engine))
+    return HealthPublic(status="ok", database="ok", postgis=database.postgis_version(ctx))

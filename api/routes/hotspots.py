@@ -3,33 +3,12 @@ heat (kernel density), comparison of two periods, monthly trend, open problems."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
-from api.deps import (
-    CategoryParam,
-    DbId,
-    MapCacheDep,
-    ProblemFilterDep,
-    SessionDep,
-    StatusParam,
-)
-from api.map_cache import MapCache
-from api.repositories.hotspots import (
-    AreaMaps,
-    cached_area_maps,
-    comparison,
-    comparison_filters,
-    monthly_trend,
-    open_problems,
-    problem_revision,
-    study_area,
-)
+from api.deps import CategoryParam, ContextDep, DbId, ProblemFilterDep, StatusParam
 from api.routes.responses import INVALID
 from api.schemas import (
     HeatPublic,
@@ -38,7 +17,10 @@ from api.schemas import (
     MonthlyTrendPublic,
     OpenProblemsPublic,
 )
+from api.services import cartography
+from api.services.cartography import AreaMaps
 from geo.hotspots import DEFAULT_H3_RES, MIN_BANDWIDTH_M
+from geo.study import comparison_filters
 
 router = APIRouter(tags=["cartographie"])
 GEOJSON = "application/geo+json"
@@ -59,18 +41,14 @@ BandwidthParam = Annotated[
 
 def requested_maps(
     csp_id: DbId,
-    session: SessionDep,
-    cache: MapCacheDep,
+    ctx: ContextDep,
     where: ProblemFilterDep,
     gpo: GpoParam = None,
     res: ResParam = DEFAULT_H3_RES,
     bandwidth: BandwidthParam = None,
 ) -> AreaMaps:
     """The maps a request asks for: of the CSP or one of its GPOs, for the filters."""
-    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
-    return cached_area_maps(
-        session=session, cache=cache, area=area, where=where, res=res, bandwidth=bandwidth
-    )
+    return cartography.area_maps(ctx, csp_id, gpo_id=gpo, where=where, res=res, bandwidth=bandwidth)
 
 
 MapsDep = Annotated[AreaMaps, Depends(requested_maps)]
@@ -98,16 +76,6 @@ def read_heat(maps: MapsDep) -> Response:
     return Response(maps.heat_json, media_type=GEOJSON)
 
 
-def _cached_json(
-    session: Session, cache: MapCache[bytes], key: Hashable, compute: Callable[[], BaseModel]
-) -> Response:
-    """``compute()``'s JSON, cached until problems change."""
-    body = cache.get_or_compute(
-        key, problem_revision(session=session), lambda: compute().model_dump_json().encode()
-    )
-    return Response(body, media_type="application/json")
-
-
 @router.get(
     "/csp/{csp_id}/hotspots/comparison",
     response_model=HotspotComparisonPublic,
@@ -115,8 +83,7 @@ def _cached_json(
 )
 def read_comparison(
     csp_id: DbId,
-    session: SessionDep,
-    cache: MapCacheDep,
+    ctx: ContextDep,
     gpo: GpoParam = None,
     before_from: Annotated[
         date | None, Query(description="Default: a period as long as the second, before it")
@@ -139,58 +106,27 @@ def read_comparison(
         categories=category,
         statuses=status,
     )
-    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
-
-    def compute() -> HotspotComparisonPublic:
-        maps_before = cached_area_maps(
-            session=session, cache=cache, area=area, where=before, res=res
-        )
-        maps_after = cached_area_maps(session=session, cache=cache, area=area, where=after, res=res)
-        features, prediction = comparison(maps_before, maps_after)
-        return HotspotComparisonPublic.model_validate(
-            {
-                "features": features,
-                "before": maps_before.meta,
-                "after": maps_after.meta,
-                "prediction": prediction,
-            }
-        )
-
-    return _cached_json(session, cache, ("comparison", area.key, before, after, res), compute)
+    body = cartography.comparison_json(ctx, csp_id, gpo_id=gpo, before=before, after=after, res=res)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/csp/{csp_id}/trend", response_model=MonthlyTrendPublic, responses=INVALID)
 def read_trend(
-    csp_id: DbId,
-    session: SessionDep,
-    cache: MapCacheDep,
-    where: ProblemFilterDep,
-    gpo: GpoParam = None,
+    csp_id: DbId, ctx: ContextDep, where: ProblemFilterDep, gpo: GpoParam = None
 ) -> Response:
     """Problems reported each month of the period, by category."""
-    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
-    return _cached_json(
-        session,
-        cache,
-        ("trend", area.key, where),
-        lambda: monthly_trend(session=session, area=area, where=where),
-    )
+    body = cartography.trend_json(ctx, csp_id, gpo_id=gpo, where=where)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/csp/{csp_id}/open-problems", response_model=OpenProblemsPublic, responses=INVALID)
 def read_open_problems(
     csp_id: DbId,
-    session: SessionDep,
-    cache: MapCacheDep,
+    ctx: ContextDep,
     gpo: GpoParam = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> Response:
     """Open problems of the area, highest priority and oldest first, with their actions
     (``count`` is all of them, ``data`` the first ``limit``)."""
-    area = study_area(session=session, csp_id=csp_id, gpo_id=gpo)
-    return _cached_json(
-        session,
-        cache,
-        ("open", area.key, limit, date.today()),  # "overdue" changes at midnight
-        lambda: open_problems(session=session, area=area, limit=limit),
-    )
+    body = cartography.open_problems_json(ctx, csp_id, gpo_id=gpo, limit=limit)
+    return Response(body, media_type="application/json")

@@ -1,12 +1,8 @@
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
-from sqlalchemy import select
 
-from api.deps import BBoxDep, DbId, SessionDep, SessionFactoryDep
-from api.models import CommuneQpv, csp_commune
-from api.repositories.csp import require_csp
-from api.repositories.layers import layer_features, layer_public, list_layers
+from api.deps import BBoxDep, ContextDep, DbId
 from api.schemas import (
     ErrorPublic,
     FeatureCollection,
@@ -14,7 +10,7 @@ from api.schemas import (
     LayerPublic,
     LayersPublic,
 )
-from api.services import import_layer_file
+from api.services import territory
 from api.uploads import uploaded_file
 from geo.layers import LayerKind
 
@@ -22,33 +18,22 @@ router = APIRouter(tags=["couches"])
 
 
 @router.get("/csp/{csp_id}/layers", responses={404: {"model": ErrorPublic}})
-def read_csp_layers(csp_id: DbId, session: SessionDep) -> LayersPublic:
+def read_csp_layers(csp_id: DbId, ctx: ContextDep) -> LayersPublic:
     """Layers with features in the CSP, and the QPVs known only at commune level."""
-    require_csp(session=session, csp_id=csp_id)
-    layers = list_layers(session=session, csp_id=csp_id)
-    qpv: dict[str, list[str]] = {}
-    rows = session.execute(
-        select(CommuneQpv.commune_code, CommuneQpv.qpv_name)
-        .join(csp_commune, csp_commune.c.commune_code == CommuneQpv.commune_code)
-        .where(csp_commune.c.csp_id == csp_id)
-        .order_by(CommuneQpv.commune_code, CommuneQpv.qpv_name)
-    )
-    for code, name in rows:
-        qpv.setdefault(code, []).append(name)
-    return LayersPublic(data=layers, count=len(layers), qpv_by_commune=qpv)
+    return territory.list_csp_layers(ctx, csp_id)
 
 
 @router.get("/layers/{layer_id}/features", responses={404: {"model": ErrorPublic}})
 def read_layer_features(
-    layer_id: DbId, session: SessionDep, bbox: BBoxDep
+    layer_id: DbId, ctx: ContextDep, bbox: BBoxDep
 ) -> FeatureCollection[LayerFeatureProperties]:
     """A layer's features as GeoJSON, optionally within a WGS84 bounding box."""
-    return layer_features(session=session, layer_id=layer_id, bbox=bbox)
+    return territory.layer_features(ctx, layer_id, bbox=bbox)
 
 
 @router.post("/layers", status_code=201, responses={422: {"model": ErrorPublic}})
 def create_layer(
-    factory: SessionFactoryDep,
+    ctx: ContextDep,
     file: Annotated[UploadFile, File(description="GeoJSON, GeoPackage, zipped Shapefile…")],
     kind: Annotated[LayerKind, Form()],
     name: Annotated[str, Form(min_length=1, max_length=200)],
@@ -64,8 +49,8 @@ def create_layer(
 ) -> LayerPublic:
     """Import a layer of a declared kind; validated against the territory, all or nothing."""
     with uploaded_file(file) as path:
-        row = import_layer_file(
-            factory=factory,
+        return territory.import_layer_file(
+            ctx,
             path=path,
             kind=kind,
             name=name,
@@ -73,4 +58,3 @@ def create_layer(
             default_class=default_class,
             crs=crs,
         )
-    return layer_public(row)

@@ -3,18 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
 
-from api.db import transaction
-from api.deps import DbId, SessionDep, SessionFactoryDep
-from api.repositories.problems import (
-    action_public,
-    add_action,
-    add_evaluation,
-    create_problem,
-    get_problem,
-    list_problems,
-    transition_problem,
-    update_action,
-)
+from api.deps import ContextDep, DbId
 from api.routes.responses import INVALID
 from api.schemas import (
     ActionCreate,
@@ -29,7 +18,7 @@ from api.schemas import (
     ProblemTransition,
     TaxonomyPublic,
 )
-from api.services import import_problem_file
+from api.services import problems
 from api.uploads import uploaded_file
 from geo.problems import (
     ACTION_STATUSES,
@@ -64,34 +53,29 @@ def read_taxonomy() -> TaxonomyPublic:
 
 
 @router.post("/csp/{csp_id}/problems", status_code=201, responses=INVALID)
-def create(csp_id: DbId, body: ProblemCreate, factory: SessionFactoryDep) -> ProblemPublic:
+def create(csp_id: DbId, body: ProblemCreate, ctx: ContextDep) -> ProblemPublic:
     """Record a problem (status signalé). Its sector and GPO come from the adopted plan; a
     problem outside the CSP is refused."""
-    with transaction(factory) as session:
-        problem_id = create_problem(session=session, csp_id=csp_id, problem_in=body)
-    with factory() as session:
-        return get_problem(session=session, problem_id=problem_id)
+    return problems.create_problem(ctx, csp_id, body)
 
 
 @router.post("/csp/{csp_id}/problems/import", status_code=201, responses=INVALID)
 def import_problems(
     csp_id: DbId,
-    factory: SessionFactoryDep,
+    ctx: ContextDep,
     file: Annotated[UploadFile, File(description="CSV (lon/lat or wkt columns) or GeoJSON")],
 ) -> ImportCountPublic:
     """Import problems from a file, all or nothing: a 422 lists every bad row (row,
     column, reason) and nothing is written."""
     with uploaded_file(file) as path:
-        count = import_problem_file(
-            factory=factory, csp_id=csp_id, path=path, filename=file.filename
-        )
+        count = problems.import_problem_file(ctx, csp_id, path=path, filename=file.filename)
     return ImportCountPublic(imported=count)
 
 
 @router.get("/csp/{csp_id}/problems", responses=INVALID)
 def read_problems(
     csp_id: DbId,
-    session: SessionDep,
+    ctx: ContextDep,
     status: Annotated[list[str] | None, Query(description="Status codes")] = None,
     category: Annotated[list[str] | None, Query(description="Category codes")] = None,
     sector: Annotated[list[int] | None, Query(description="Sector indexes")] = None,
@@ -100,9 +84,9 @@ def read_problems(
     limit: Annotated[int, Query(ge=1, le=100_000)] = 5000,
 ) -> FeatureCollection[ProblemProperties]:
     """The CSP's problems as GeoJSON (newest first), filtered; synthetic ones are flagged."""
-    return list_problems(
-        session=session,
-        csp_id=csp_id,
+    return problems.list_problems(
+        ctx,
+        csp_id,
         status=status,
         category=category,
         sector=sector,
@@ -113,49 +97,32 @@ def read_problems(
 
 
 @router.get("/problems/{problem_id}", responses=INVALID)
-def read_problem(problem_id: DbId, session: SessionDep) -> ProblemPublic:
+def read_problem(problem_id: DbId, ctx: ContextDep) -> ProblemPublic:
     """A problem with its dated steps, actions and evaluations."""
-    return get_problem(session=session, problem_id=problem_id)
+    return problems.get_problem(ctx, problem_id)
 
 
 @router.post("/problems/{problem_id}/transitions", responses=INVALID)
-def transition(
-    problem_id: DbId, body: ProblemTransition, factory: SessionFactoryDep
-) -> ProblemPublic:
+def transition(problem_id: DbId, body: ProblemTransition, ctx: ContextDep) -> ProblemPublic:
     """Move the problem to its next step (signalé → analysé → actions en cours → évalué →
     résolu, or clos sans suite); illegal steps are refused (no résolu without an
     evaluation)."""
-    with transaction(factory) as session:
-        transition_problem(session=session, problem_id=problem_id, step=body)
-    with factory() as session:
-        return get_problem(session=session, problem_id=problem_id)
+    return problems.transition_problem(ctx, problem_id, body)
 
 
 @router.post("/problems/{problem_id}/actions", status_code=201, responses=INVALID)
-def create_action(
-    problem_id: DbId, body: ActionCreate, factory: SessionFactoryDep
-) -> ProblemPublic:
+def create_action(problem_id: DbId, body: ActionCreate, ctx: ContextDep) -> ProblemPublic:
     """An action decided by the GPO for this problem, led by one partner."""
-    with transaction(factory) as session:
-        add_action(session=session, problem_id=problem_id, action_in=body)
-    with factory() as session:
-        return get_problem(session=session, problem_id=problem_id)
+    return problems.add_action(ctx, problem_id, body)
 
 
 @router.patch("/actions/{action_id}", responses=INVALID)
-def patch_action(action_id: DbId, body: ActionUpdate, factory: SessionFactoryDep) -> ActionPublic:
+def patch_action(action_id: DbId, body: ActionUpdate, ctx: ContextDep) -> ActionPublic:
     """Change an action's status, due date or note."""
-    with transaction(factory) as session:
-        action = update_action(session=session, action_id=action_id, action_in=body)
-        return action_public(action, {})
+    return problems.update_action(ctx, action_id, body)
 
 
 @router.post("/problems/{problem_id}/evaluations", status_code=201, responses=INVALID)
-def create_evaluation(
-    problem_id: DbId, body: EvaluationCreate, factory: SessionFactoryDep
-) -> ProblemPublic:
+def create_evaluation(problem_id: DbId, body: EvaluationCreate, ctx: ContextDep) -> ProblemPublic:
     """The evaluation of the problem's actions (outcome, indicators)."""
-    with transaction(factory) as session:
-        add_evaluation(session=session, problem_id=problem_id, evaluation_in=body)
-    with factory() as session:
-        return get_problem(session=session, problem_id=problem_id)
+    return problems.add_evaluation(ctx, problem_id, body)

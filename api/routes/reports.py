@@ -1,12 +1,12 @@
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import SessionDep
-from api.repositories.reports import activity_report, report_csv
+from api.deps import ContextDep
 from api.routes.responses import INVALID
 from api.schemas import ReportPublic
+from api.services import reports
 
 router = APIRouter(tags=["rapports"])
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["rapports"])
     response_model=ReportPublic,
 )
 def read_report(
-    session: SessionDep,
+    ctx: ContextDep,
     csp: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Default: all")] = None,
     sector: Annotated[int | None, Query(ge=0, le=5000, description="A sector of the CSP")] = None,
     date_from: Annotated[
@@ -28,22 +28,15 @@ def read_report(
 ) -> ReportPublic | Response:
     """Meetings held, problems opened and resolved, median time to resolution, by
     category, for all CSPs, one CSP or one sector, over a period (days included)."""
-    end = date_to or date.today()
-    report = activity_report(
-        session=session,
-        date_from=date_from or end - timedelta(days=365),
-        date_to=end,
-        csp_id=csp,
-        sector=sector,
+    report = reports.activity_report(
+        ctx, csp_id=csp, sector=sector, date_from=date_from, date_to=date_to
     )
     if fmt == "csv":
-        area = f"csp{csp}" if csp is not None else "toutes"
-        if sector is not None:
-            area += f"_secteur{sector + 1}"
-        name = f"rapport_{area}_{report.date_from}_{report.date_to}.csv"
         return Response(
-            report_csv(report),
+            reports.report_csv(report),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="{reports.report_file_name(report)}"'
+            },
         )
     return report

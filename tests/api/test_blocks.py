@@ -11,9 +11,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from api.cli import app
-from api.services import import_layer, import_layer_file
+from api.services.context import Context
+from api.services.territory import import_layer_file, import_territory
 from geo.territory import read_communes
+from psq.cli import app
 from tests.plan_helpers import propose
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -22,8 +23,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 @pytest.fixture
 def massy(factory: sessionmaker[Session]) -> int:
     """A CSP « Massy » (commune 91377 among its neighbours), without any layer."""
-    report = import_layer(
-        factory=factory,
+    report = import_territory(
+        Context(factory),
         layer=read_communes(FIXTURES / "communes_massy.geojson"),
         csp_name="Massy",
         csp_code="MASSY",
@@ -35,7 +36,7 @@ def massy(factory: sessionmaker[Session]) -> int:
 @pytest.fixture
 def massy_roads(factory: sessionmaker[Session], massy: int) -> int:
     import_layer_file(
-        factory=factory,
+        Context(factory),
         path=FIXTURES / "roads_osm_massy.geojson",
         kind="barriers",
         name="Routes OSM",

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from api.cli import app as cli
+from psq.cli import app as cli
 
 
 @pytest.fixture

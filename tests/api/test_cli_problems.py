@@ -9,7 +9,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from api.cli import app as cli
+from psq.cli import app as cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

@@ -130,7 +130,7 @@ def test_maps_are_cached_until_problems_change(
     client: TestClient, csp_id: int, gpo: dict[str, Any]
 ) -> None:
     url = f"/api/csp/{csp_id}/hotspots"
-    cache = client.app.state.map_cache  # type: ignore[attr-defined]
+    cache = client.app.state.context.maps  # type: ignore[attr-defined]
     first = client.get(url, params={"gpo": gpo["id"]})
     entries = len(cache)
     again = client.get(url, params={"gpo": gpo["id"]})

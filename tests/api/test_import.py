@@ -13,10 +13,12 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from api.cli import app as cli
-from api.services import import_layer, read_demo_manifest
+from api.services.context import Context
+from api.services.demo import read_demo_manifest
+from api.services.territory import import_territory
 from geo.errors import PsqError, UnknownCommunesError
 from geo.territory import prepare_communes, read_communes
+from psq.cli import app as cli
 from tests.conftest import DEMO_DIR
 
 DEMO_FILE = DEMO_DIR / "communes_90.geojson"
@@ -62,8 +64,8 @@ def test_demo_import(engine: Engine) -> None:
 
 def test_importing_twice_does_not_duplicate(demo: sessionmaker[Session], engine: Engine) -> None:
     before = snapshot(engine)
-    report = import_layer(
-        factory=demo,
+    report = import_territory(
+        Context(demo),
         layer=read_communes(DEMO_FILE),
         csp_name=BELFORT.name,
         csp_code=BELFORT.code,
@@ -78,7 +80,9 @@ def test_importing_twice_does_not_duplicate(demo: sessionmaker[Session], engine:
 def test_csp_defaults_to_every_commune_of_the_file(
     factory: sessionmaker[Session], engine: Engine
 ) -> None:
-    report = import_layer(factory=factory, layer=read_communes(DEMO_FILE), csp_name="Tout le 90")
+    report = import_territory(
+        Context(factory), layer=read_communes(DEMO_FILE), csp_name="Tout le 90"
+    )
     assert report.csp_code == "tout-le-90"
     assert report.csp_commune_count == 101
     assert counts(engine) == {"commune": 101, "csp": 1, "csp_commune": 101}
@@ -101,8 +105,8 @@ def test_changing_a_commune_refreshes_every_csp_outline(
     gdf.loc[gdf["code"] == "90010", "geometry"] = gpd.GeoSeries(
         [Point(6.86, 47.64).buffer(0.001)], crs=4326
     ).values
-    import_layer(
-        factory=demo, layer=prepare_communes(gdf), csp_name="Autre", commune_codes=["90001"]
+    import_territory(
+        Context(demo), layer=prepare_communes(gdf), csp_name="Autre", commune_codes=["90001"]
     )
     assert belfort_area() == pytest.approx(before - 17.2e6, rel=0.02)
 
@@ -111,8 +115,8 @@ def test_unknown_commune_codes_write_nothing(
     factory: sessionmaker[Session], engine: Engine
 ) -> None:
     with pytest.raises(UnknownCommunesError, match="99999"):
-        import_layer(
-            factory=factory,
+        import_territory(
+            Context(factory),
             layer=read_communes(DEMO_FILE),
             csp_name="Belfort",
             commune_codes=["90010", "99999"],
@@ -203,7 +207,7 @@ def test_failure_half_way_rolls_back(demo: sessionmaker[Session], engine: Engine
     layer = read_communes(DEMO_FILE)
     layer.communes["name"] = layer.communes["name"] + " (modifiée)"
     with pytest.raises(PsqError):
-        import_layer(factory=demo, layer=layer, csp_name="Belfort", commune_codes=["00000"])
+        import_territory(Context(demo), layer=layer, csp_name="Belfort", commune_codes=["00000"])
     assert snapshot(engine) == before
 
 

@@ -117,7 +117,7 @@ def test_ids_beyond_the_database_range_are_422(client: TestClient, path: str) ->
 
 def test_database_outage_is_503_json(settings) -> None:  # type: ignore[no-untyped-def]
     from api.cluster import free_port
-    from api.main import create_app
+    from psq.app import create_app
 
     down = settings.model_copy(
         update={"database_url": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"}

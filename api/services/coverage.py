@@ -14,27 +14,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.map_cache import MapCache
-from api.models import Layer, LayerFeature
-from api.repositories.audits import site_anchors
-from api.repositories.hotspots import (
-    MIN_COMMUNE_COUNT,
-    ProblemFilter,
-    StudyArea,
-    commune_area,
-    problem_points,
-    problem_revision,
-)
-from api.repositories.layers import barrier_lines
+from api.repositories import audits, layers, problem_maps
 from api.schemas import (
     CoverageSitePublic,
     CoverageSuggestionPublic,
     FixedSitePublic,
     RequestedSiteScorePublic,
 )
+from api.services.cartography import MIN_COMMUNE_COUNT
+from api.services.context import Context
 from geo.coverage import (
     MaximalCovering,
     candidate_sites,
@@ -42,7 +32,7 @@ from geo.coverage import (
     problem_weights,
 )
 from geo.crs import metric_crs
-from geo.layers import LayerKind
+from geo.study import ProblemFilter, StudyArea
 
 #: Words that mark a point of a ``points`` layer as a camera (its type, lower-cased).
 CAMERA_WORDS = ("camera", "caméra", "video", "vidéo", "surveillance")
@@ -68,44 +58,26 @@ class FixedSite:
     label: str
 
 
-def fixed_sites(*, session: Session, area: StudyArea) -> list[FixedSite]:
+def fixed_sites(session: Session, area: StudyArea) -> list[FixedSite]:
     """Existing cameras (points layers whose type names one) in the commune, and the sites
     of its video-protection studies carried out."""
-    outline = func.ST_GeomFromWKB(area.outline.wkb, 4326)
-    is_camera = func.lower(func.coalesce(LayerFeature.category, "")).op("~")("|".join(CAMERA_WORDS))
-    cameras = session.execute(
-        select(
-            func.ST_X(LayerFeature.geom),
-            func.ST_Y(LayerFeature.geom),
-            func.coalesce(LayerFeature.name, LayerFeature.category),
-        )
-        .join(Layer, Layer.id == LayerFeature.layer_id)
-        .where(Layer.kind == LayerKind.POINTS.value, is_camera)
-        .where(func.ST_Intersects(LayerFeature.geom, outline))
-        .order_by(LayerFeature.id)
-    ).all()
-    studied = site_anchors(
+    cameras = layers.camera_points(session=session, outline=area.outline, camera_words=CAMERA_WORDS)
+    studied = audits.site_anchors(
         session=session,
         commune_code=area.commune_code or "",
         statuses=STUDIED_STATUSES,
         kinds=("videoprotection",),
     )
-    return [FixedSite(float(x), float(y), "camera", str(label)) for x, y, label in cameras] + [
+    return [FixedSite(x, y, "camera", label) for x, y, label in cameras] + [
         FixedSite(lon, lat, "audit", f"Étude de vidéoprotection n° {rid}")
         for rid, _kind, _status, lon, lat in studied
     ]
 
 
-def _layers_signature(session: Session) -> tuple[int, int]:
-    count, last = session.execute(select(func.count(), func.max(Layer.id))).one()
-    return int(count), int(last or 0)
-
-
 def coverage_suggestion(
-    *,
-    session: Session,
-    cache: MapCache[Any],
+    ctx: Context,
     commune_code: str,
+    *,
     p: int,
     radius_m: float,
     where: ProblemFilter,
@@ -113,28 +85,32 @@ def coverage_suggestion(
 ) -> CoverageSuggestionPublic:
     """The best ``p`` more sites for the commune's problems passing ``where``, computed
     once per revision of the problems, of the layers and of the commune's requests."""
-    area = commune_area(session=session, commune_code=commune_code)
-    fixed = fixed_sites(session=session, area=area)
-    requested = site_anchors(
-        session=session, commune_code=commune_code, statuses=WAITING_STATUSES, kinds=SCORED_KINDS
-    )
-    key = (
-        "coverage",
-        area.key,
-        where,
-        p,
-        radius_m,
-        method,
-        tuple(fixed),
-        tuple(requested),
-        _layers_signature(session),
-    )
-    result: CoverageSuggestionPublic = cache.get_or_compute(
-        key,
-        problem_revision(session=session),
-        lambda: _suggest(session, area, fixed, requested, p, radius_m, where, method),
-    )
-    return result
+    with ctx.read() as session:
+        area = problem_maps.commune_area(session=session, commune_code=commune_code)
+        fixed = fixed_sites(session, area)
+        requested = audits.site_anchors(
+            session=session,
+            commune_code=commune_code,
+            statuses=WAITING_STATUSES,
+            kinds=SCORED_KINDS,
+        )
+        key = (
+            "coverage",
+            area.key,
+            where,
+            p,
+            radius_m,
+            method,
+            tuple(fixed),
+            tuple(requested),
+            layers.layers_signature(session=session),
+        )
+        result: CoverageSuggestionPublic = ctx.maps.get_or_compute(
+            key,
+            problem_maps.problem_revision(session=session),
+            lambda: _suggest(session, area, fixed, requested, p, radius_m, where, method),
+        )
+        return result
 
 
 def _suggest(
@@ -147,7 +123,7 @@ def _suggest(
     where: ProblemFilter,
     method: Method,
 ) -> CoverageSuggestionPublic:
-    points = problem_points(session=session, area=area, where=where)
+    points = problem_maps.problem_points(session=session, area=area, where=where)
     crs = metric_crs(gpd.GeoDataFrame(geometry=[area.outline], crs=4326))
     to_metric = Transformer.from_crs(4326, crs, always_xy=True)
 
@@ -155,7 +131,7 @@ def _suggest(
         x, y = to_metric.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
         return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)]).reshape(-1, 2)
 
-    roads = barrier_lines(session=session, csp_id=area.csp_id, margin_m=0)
+    roads = layers.barrier_lines(session=session, csp_id=area.csp_id, margin_m=0)
     candidates = candidate_sites(area.outline, roads if len(roads) else None)
     candidate_kind = str(candidates["kind"].iloc[0]) if len(candidates) else "h3"
     demand = project(points["lon"], points["lat"])

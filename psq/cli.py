@@ -14,32 +14,16 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, sessionmaker
 
 from api.cluster import ClusterError
 from api.config import Settings
-from api.db import make_engine, make_session_factory, migrate, transaction
-from api.models import Csp
-from api.repositories.addresses import import_addresses
-from api.repositories.csp import list_csps
+from api.db import migrate
 from api.schemas import PlanCreate, Units
-from api.services import (
-    build_csp_grid,
-    database_url,
-    import_layer,
-    import_layer_file,
-    import_problem_file,
-    import_qpv_list,
-    load_synthetic_problems,
-    local_cluster,
-    prepare_database,
-    propose_plan,
-    score_sector_layer,
-)
+from api.services import addresses, demo, grid, plans, problems, territory
+from api.services.context import Context
+from api.services.database import database_url, local_cluster, prepare_database
 from geo.errors import InvalidInputError, PsqError
 from geo.export import FORMATS, format_for_path, write_layer
-from geo.geocoding import read_ban_csv
 from geo.layers import LayerKind
 from geo.metrics import french_percent, sector_layer
 from geo.plan import SectorPlan
@@ -73,34 +57,44 @@ def _settings() -> Settings:
 
 
 @contextmanager
-def _database() -> Iterator[sessionmaker[Session]]:
-    """A session factory on the configured database, migrated; the engine is disposed after."""
+def reported_errors() -> Iterator[None]:
+    """Turn what a command can run into (bad input, a file that cannot be read, the
+    database cluster) into a French message on stderr and exit code 2."""
+    try:
+        yield
+    except RowErrorsError as exc:
+        for error in exc.errors:
+            err.print(f"ligne {error.row}, {error.column} : {error.reason}", highlight=False)
+        raise fail(f"{len(exc.errors)} ligne(s) fautive(s) : rien n'a été importé") from exc
+    except (PsqError, ClusterError, OSError) as exc:
+        raise fail(str(exc)) from exc
+
+
+@contextmanager
+def _database() -> Iterator[Context]:
+    """A context on the configured database, migrated; its connections closed after."""
     url = database_url(_settings())
     migrate(url)
-    engine = make_engine(url)
+    ctx = Context.for_url(url)
     try:
-        yield make_session_factory(engine)
+        yield ctx
     finally:
-        engine.dispose()
+        ctx.close()
 
 
 @db_app.command("start")
 def db_start() -> None:
     """Crée (au premier lancement) et démarre la base locale sous var/postgres."""
-    try:
+    with reported_errors():
         url = local_cluster(_settings()).start()
-    except ClusterError as exc:
-        raise fail(str(exc)) from exc
     console.print(f"Base locale démarrée : {url}")
 
 
 @db_app.command("stop")
 def db_stop() -> None:
     """Arrête la base locale."""
-    try:
+    with reported_errors():
         stopped = local_cluster(_settings()).stop()
-    except ClusterError as exc:
-        raise fail(str(exc)) from exc
     console.print("Base locale arrêtée." if stopped else "La base locale n'était pas démarrée.")
 
 
@@ -120,19 +114,15 @@ def db_status() -> None:
 @db_app.command("url")
 def db_url() -> None:
     """Affiche l'URL de la base utilisée (DATABASE_URL, sinon la base locale, démarrée)."""
-    try:
+    with reported_errors():
         console.print(database_url(_settings()), highlight=False, soft_wrap=True)
-    except ClusterError as exc:
-        raise fail(str(exc)) from exc
 
 
 @db_app.command("migrate")
 def db_migrate() -> None:
     """Applique les migrations du schéma."""
-    try:
+    with reported_errors():
         migrate(database_url(_settings()))
-    except ClusterError as exc:
-        raise fail(str(exc)) from exc
     console.print("Schéma à jour.")
 
 
@@ -156,11 +146,11 @@ def import_territory_command(
 ) -> None:
     """Importe les communes d'un fichier et définit une CSP, en une seule transaction."""
     codes = [c.strip().upper() for c in communes.split(",") if c.strip()] if communes else None
-    try:
+    with reported_errors():
         with console.status(f"Lecture et validation de {path.name}…"):
             layer = read_communes(path)
         with (
-            _database() as factory,
+            _database() as ctx,
             Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -170,16 +160,14 @@ def import_territory_command(
             ) as progress,
         ):
             task = progress.add_task("Import des communes", total=len(layer.communes))
-            report = import_layer(
-                factory=factory,
+            report = territory.import_territory(
+                ctx,
                 layer=layer,
                 csp_name=csp_name,
                 csp_code=csp_code,
                 commune_codes=codes,
                 progress=lambda n: progress.advance(task, n),
             )
-    except (PsqError, ClusterError) as exc:
-        raise fail(str(exc)) from exc
     verb = "créée" if report.csp_created else "mise à jour"
     console.print(
         f"{report.communes_inserted} commune(s) ajoutée(s), "
@@ -194,16 +182,12 @@ def import_territory_command(
         )
 
 
-def _csp_id(factory: sessionmaker[Session], csp: str) -> int:
+def _csp_id(ctx: Context, csp: str) -> int:
     """A CSP given by id, code or name."""
-    with factory() as session:
-        ident = int(csp) if csp.isdigit() and len(csp) < 10 else -1
-        found = session.scalar(
-            select(Csp.id).where(or_(Csp.id == ident, Csp.code == csp, Csp.name == csp))
-        )
+    found = territory.find_csp_id(ctx, csp)
     if found is None:
         raise fail(f"CSP inconnue : {csp!r} (voir « psq csp list »)")
-    return int(found)
+    return found
 
 
 @app.command("import-layer")
@@ -226,18 +210,15 @@ def import_layer_command(
     ] = None,
 ) -> None:
     """Importe une couche territoriale ou sociologique, contrôlée sur le territoire."""
-    try:
-        with _database() as factory, console.status(f"Import de {path.name}…"):
-            row = import_layer_file(
-                factory=factory,
-                path=path,
-                kind=kind,
-                name=name,
-                default_class=default_class,
-                crs=crs,
-            )
-    except (PsqError, ClusterError) as exc:
-        raise fail(str(exc)) from exc
+    with reported_errors(), _database() as ctx, console.status(f"Import de {path.name}…"):
+        row = territory.import_layer_file(
+            ctx,
+            path=path,
+            kind=kind,
+            name=name,
+            default_class=default_class,
+            crs=crs,
+        )
     console.print(
         f"Couche « {row.name} » (id {row.id}, {row.kind}) : {row.feature_count} objet(s)."
     )
@@ -250,11 +231,8 @@ def import_qpv_list_command(
     path: Annotated[Path, typer.Argument(help="CSV code_qp, lib_qp, insee_com")],
 ) -> None:
     """Enregistre une liste de QPV par commune (sans contours)."""
-    try:
-        with _database() as factory:
-            count = import_qpv_list(factory=factory, path=path)
-    except (PsqError, ClusterError, OSError) as exc:
-        raise fail(str(exc)) from exc
+    with reported_errors(), _database() as ctx:
+        count = territory.import_qpv_list(ctx, path=path)
     console.print(f"{count} couple(s) commune-QPV enregistré(s) (niveau communal, sans contours).")
 
 
@@ -264,15 +242,8 @@ def import_problems_command(
     csp: Annotated[str, typer.Option(help="CSP : id, code ou nom")],
 ) -> None:
     """Importe des problématiques, tout ou rien : chaque ligne fautive est signalée."""
-    try:
-        with _database() as factory:
-            count = import_problem_file(factory=factory, csp_id=_csp_id(factory, csp), path=path)
-    except RowErrorsError as exc:
-        for error in exc.errors:
-            err.print(f"ligne {error.row}, {error.column} : {error.reason}", highlight=False)
-        raise fail(f"{len(exc.errors)} ligne(s) fautive(s) : rien n'a été importé") from exc
-    except (PsqError, ClusterError, OSError) as exc:
-        raise fail(str(exc)) from exc
+    with reported_errors(), _database() as ctx:
+        count = problems.import_problem_file(ctx, _csp_id(ctx, csp), path=path)
     console.print(f"{count} problématique(s) importée(s).")
 
 
@@ -287,18 +258,15 @@ def synth_problems_command(
 ) -> None:
     """Génère des problématiques SYNTHÉTIQUES (marquées comme telles) pour une CSP."""
     end = date.today()
-    try:
-        with _database() as factory:
-            made = load_synthetic_problems(
-                factory=factory,
-                csp_id=_csp_id(factory, csp),
-                start=end - timedelta(days=round(365.25 * years)),
-                end=end,
-                seed=seed,
-                count=count,
-            )
-    except (PsqError, ClusterError, OSError) as exc:
-        raise fail(str(exc)) from exc
+    with reported_errors(), _database() as ctx:
+        made = demo.load_synthetic_problems(
+            ctx,
+            csp_id=_csp_id(ctx, csp),
+            start=end - timedelta(days=round(365.25 * years)),
+            end=end,
+            seed=seed,
+            count=count,
+        )
     console.print(f"{made} problématique(s) synthétique(s) générée(s) ({years:g} an(s)).")
 
 
@@ -307,12 +275,8 @@ def import_addresses_command(
     path: Annotated[Path, typer.Argument(help="Extrait de la Base Adresse Nationale (CSV)")],
 ) -> None:
     """Charge la table d'adresses du géocodeur hors ligne (format BAN)."""
-    try:
-        table = read_ban_csv(path)
-        with _database() as factory, transaction(factory) as session:
-            count = import_addresses(session=session, table=table)
-    except (PsqError, ClusterError, OSError) as exc:
-        raise fail(str(exc)) from exc
+    with reported_errors(), _database() as ctx:
+        count = addresses.import_addresses(ctx, path=path)
     console.print(f"{count} adresse(s) chargée(s).")
 
 
@@ -367,24 +331,22 @@ def grid_build(
     weights = _weights(weight)
     kind = _units(units)
     label = "des îlots" if kind == "blocks" else "de la grille H3"
-    try:
-        with _database() as factory:
-            csp_id = _csp_id(factory, csp)
-            with console.status(f"Construction {label} (résolution {res})…"):
-                grid = build_csp_grid(
-                    factory=factory,
-                    csp_id=csp_id,
-                    resolution=res,
-                    units=kind,
-                    weights=weights,
-                    crossing_distance_m=crossing_distance,
-                )
-    except (PsqError, ClusterError) as exc:
-        raise fail(str(exc)) from exc
-    noun = "îlots" if grid.units == "blocks" else "cellules"
+    with reported_errors(), _database() as ctx:
+        csp_id = _csp_id(ctx, csp)
+        with console.status(f"Construction {label} (résolution {res})…"):
+            built = grid.build_grid(
+                ctx,
+                csp_id=csp_id,
+                resolution=res,
+                units=kind,
+                weights=weights,
+                crossing_distance_m=crossing_distance,
+            )
+    noun = "îlots" if built.units == "blocks" else "cellules"
     console.print(
-        f"Grille {grid.resolution} : {grid.cell_count} {noun}, {grid.component_count} "
-        f"composante(s) connexe(s), {grid.blocked_edge_count} arête(s) coupée(s) par une barrière."
+        f"Grille {built.resolution} : {built.cell_count} {noun}, {built.component_count} "
+        f"composante(s) connexe(s), {built.blocked_edge_count} arête(s) coupée(s) par une "
+        "barrière."
     )
 
 
@@ -484,22 +446,19 @@ def sectorize(
         )
     except ValidationError as exc:
         raise fail("; ".join(e["msg"] for e in exc.errors())) from exc
-    try:
-        with _database() as factory:
-            csp_id = _csp_id(factory, csp)
-            with Progress(
-                TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
-            ) as bar:
-                task = bar.add_task("Sectorisation", total=1.0)
+    with reported_errors(), _database() as ctx:
+        csp_id = _csp_id(ctx, csp)
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+        ) as bar:
+            task = bar.add_task("Sectorisation", total=1.0)
 
-                def progress(fraction: float, stage: str) -> None:
-                    bar.update(task, completed=fraction, description=f"Sectorisation ({stage})")
+            def progress(fraction: float, stage: str) -> None:
+                bar.update(task, completed=fraction, description=f"Sectorisation ({stage})")
 
-                plan_id, plan = propose_plan(
-                    factory=factory, csp_id=csp_id, plan_in=plan_in, progress=progress
-                )
-    except (PsqError, ClusterError) as exc:
-        raise fail(str(exc)) from exc
+            plan_id, plan = plans.propose_plan(
+                ctx, csp_id=csp_id, plan_in=plan_in, progress=progress
+            )
     _print_plan(plan)
     _write_plan(plan, out, metrics_json)
     console.print(f"Plan enregistré en brouillon (id {plan_id}).")
@@ -518,12 +477,12 @@ def score(
     name: Annotated[str | None, typer.Option(help="Nom du plan enregistré")] = None,
 ) -> None:
     """Évalue une couche de secteurs existante avec les mêmes indicateurs que les propositions."""
-    try:
+    with reported_errors():
         sectors = read_vector(plan_file)
-        with _database() as factory:
-            csp_id = _csp_id(factory, csp)
-            plan_id, plan = score_sector_layer(
-                factory=factory,
+        with _database() as ctx:
+            csp_id = _csp_id(ctx, csp)
+            plan_id, plan = plans.score_sector_layer(
+                ctx,
                 csp_id=csp_id,
                 sectors=sectors,
                 resolution=res,
@@ -532,8 +491,6 @@ def score(
                 source=plan_file.name,
                 save=save,
             )
-    except (PsqError, ClusterError) as exc:
-        raise fail(str(exc)) from exc
     _print_plan(plan)
     _write_plan(plan, None, metrics_json)
     if plan_id is not None:
@@ -543,13 +500,12 @@ def score(
 @csp_app.command("list")
 def csp_list() -> None:
     """Liste les CSP de la base."""
+    with reported_errors():
+        ctx = Context.for_url(database_url(_settings()))
     try:
-        engine = make_engine(database_url(_settings()))
-    except ClusterError as exc:
-        raise fail(str(exc)) from exc
-    with make_session_factory(engine)() as session:
-        csps = list_csps(session=session)
-    engine.dispose()
+        csps = territory.list_csps(ctx)
+    finally:
+        ctx.close()
     if not csps.count:
         console.print("Aucune CSP : « psq import-territory FICHIER --csp-name NOM » en crée une.")
         return
@@ -573,14 +529,11 @@ def serve(
     """Prépare la base (migrations, territoire de démonstration) puis sert l'application."""
     import uvicorn
 
-    from api.main import create_app
+    from psq.app import create_app
 
     settings = _settings()
-    try:
-        with console.status("Préparation de la base PostGIS…"):
-            url = prepare_database(settings, demo=demo)
-    except (PsqError, ClusterError) as exc:
-        raise fail(str(exc)) from exc
+    with reported_errors(), console.status("Préparation de la base PostGIS…"):
+        url = prepare_database(settings, demo=demo)
     settings = settings.model_copy(update={"database_url": url})
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"PSQ Secteurs : http://{bind_host}:{bind_port}/  (Ctrl+C pour arrêter)")

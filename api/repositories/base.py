@@ -1,0 +1,104 @@
+"""What every repository shares: the GeoJSON precision, the lookup of a row by id, and the
+decoding of query rows whose last column is a geometry (WKB) into a GeoDataFrame.
+
+This module is not a repository: it holds no query of its own, and repositories import it
+(they never import one another)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from api.models import (
+    Action,
+    AuditRequest,
+    Csp,
+    Gpo,
+    Job,
+    Layer,
+    Partner,
+    Plan,
+    Problem,
+    Referent,
+)
+from geo.errors import NotFoundError
+
+#: Decimals of the coordinates in GeoJSON answers: about 0.1 m.
+GEOJSON_DECIMALS = 6
+
+M = TypeVar("M")
+
+#: How a "not found" message names each kind of row.
+NAMES: dict[type[Any], str] = {
+    Action: "action",
+    AuditRequest: "safety-study request",
+    Csp: "CSP",
+    Gpo: "GPO",
+    Job: "job",
+    Layer: "layer",
+    Partner: "partner",
+    Plan: "plan",
+    Problem: "problem",
+    Referent: "référent",
+}
+
+
+def require(session: Session, model: type[M], row_id: int, *, lock: bool = False) -> M:
+    """The row of ``model`` with this id (locked for update when ``lock``), or
+    :class:`NotFoundError` naming it."""
+    row = session.get(model, row_id, with_for_update=lock)
+    if row is None:
+        raise NotFoundError(f"no {NAMES.get(model, model.__name__.lower())} with id {row_id}")
+    return row
+
+
+def geoframe(table: pd.DataFrame, wkbs: Sequence[Any], crs: int = 4326) -> gpd.GeoDataFrame:
+    """``table`` with the geometries decoded from ``wkbs`` (one per row, as PostGIS'
+    ``ST_AsBinary`` returns them)."""
+    geometry = shapely.from_wkb([bytes(w) for w in wkbs]) if len(wkbs) else []
+    return gpd.GeoDataFrame(table, geometry=geometry, crs=crs)
+
+
+def read_geoframe(
+    session: Session, stmt: Select[Any], columns: Sequence[str], crs: int = 4326
+) -> gpd.GeoDataFrame:
+    """The rows of ``stmt``, whose last column is ``ST_AsBinary`` of a geometry, as a
+    GeoDataFrame with these ``columns`` (one per column before the geometry)."""
+    rows = session.execute(stmt).all()
+    table = pd.DataFrame([tuple(r[:-1]) for r in rows], columns=list(columns))
+    return geoframe(table, [r[-1] for r in rows], crs)
+
+
+def read_geometry(session: Session, stmt: Select[Any]) -> shapely.Geometry | None:
+    """The one geometry (``ST_AsBinary``) that ``stmt`` selects, or None without a row."""
+    wkb = session.scalar(stmt)
+    return None if wkb is None else shapely.from_wkb(bytes(wkb))
+
+
+def multipolygon(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of ``geom`` as one MultiPolygon (what sector columns store)."""
+    if geom.geom_type == "Polygon":
+        return shapely.MultiPolygon([geom])
+    if geom.geom_type == "MultiPolygon":
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.MultiPolygon(
+        [q for p in parts for q in (p.geoms if p.geom_type == "MultiPolygon" else [p])]
+    )
+
+
+def adopted_plan_id(session: Session, csp_id: int) -> int | None:
+    """The id of the CSP's adopted plan, if any (the plan its GPOs and problems follow)."""
+    return session.scalar(select(Plan.id).where(Plan.csp_id == csp_id, Plan.status == "adopted"))
+
+
+def anchor_of(geom: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The point of a geometry nearest its centroid: the point itself, a point of a line,
+    a polygon's centroid when inside it. It places the problem in a sector."""
+    return func.ST_ClosestPoint(geom, func.ST_Centroid(geom))

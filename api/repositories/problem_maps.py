@@ -1,0 +1,203 @@
+"""The problems as the maps read them: the study areas (a GPO's sectors in the adopted
+plan, a CSP, a commune), the anchors of the problems passing a filter, their counts per
+month, the problems opened or resolved since a day, and the revision that says when any
+of it changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import shapely
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.db import read_query
+from api.models import (
+    Commune,
+    Csp,
+    Gpo,
+    PlanSector,
+    Problem,
+    ProblemPlace,
+    ProblemRevision,
+    csp_commune,
+)
+from api.repositories.base import adopted_plan_id, require
+from geo.errors import InvalidInputError, NotFoundError
+from geo.problems import CATEGORIES, OPEN_STATUSES
+from geo.study import ProblemFilter, StudyArea
+
+
+def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> StudyArea:
+    """The CSP, or the sectors of GPO ``gpo_id`` (which must belong to the CSP, be active,
+    and have sectors in the adopted plan)."""
+    if gpo_id is None:
+        row = session.execute(
+            select(Csp.name, func.ST_AsBinary(Csp.geom)).where(Csp.id == csp_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no CSP with id {csp_id}")
+        return StudyArea(csp_id=csp_id, name=f"CSP {row[0]}", outline=shapely.from_wkb(row[1]))
+    require(session, Csp, csp_id)
+    gpo = session.get(Gpo, gpo_id)
+    if gpo is None or gpo.csp_id != csp_id:
+        raise NotFoundError(f"no GPO with id {gpo_id} in CSP {csp_id}")
+    if not gpo.active:
+        raise InvalidInputError(f"gpo: GPO {gpo_id} is inactive (its sector left the plan)")
+    sectors = tuple(gpo.sectors) if gpo.sector is None else (gpo.sector,)
+    plan_id = adopted_plan_id(session, csp_id)
+    if plan_id is None or not sectors:
+        raise InvalidInputError(f"gpo: GPO {gpo_id} has no sector in an adopted plan")
+    rows = session.execute(
+        select(PlanSector.sector, func.ST_AsBinary(PlanSector.geom)).where(
+            PlanSector.plan_id == plan_id, PlanSector.sector.in_(sectors)
+        )
+    ).all()
+    missing = sorted(set(sectors) - {int(s) for s, _ in rows})
+    if missing:
+        raise InvalidInputError(
+            f"gpo: GPO {gpo_id} spans sectors that the adopted plan does not have: "
+            f"{', '.join(str(m) for m in missing)}; update its sectors"
+        )
+    return StudyArea(
+        csp_id=csp_id,
+        name=gpo.name,
+        outline=shapely.union_all([shapely.from_wkb(w) for _, w in rows]),
+        gpo_id=gpo_id,
+        sectors=tuple(sorted(int(s) for s in sectors)),
+    )
+
+
+def commune_area(*, session: Session, commune_code: str, field: str = "commune_code") -> StudyArea:
+    """A commune of a CSP as a study area (422 naming ``field`` when unknown or in no
+    CSP). A commune in several CSPs is studied in the first one."""
+    row = session.execute(
+        select(
+            Commune.code,
+            Commune.name,
+            func.ST_AsBinary(Commune.geom),
+            select(func.min(csp_commune.c.csp_id))
+            .where(csp_commune.c.commune_code == Commune.code)
+            .scalar_subquery(),
+        ).where(Commune.code == commune_code)
+    ).first()
+    if row is None:
+        raise InvalidInputError(f"{field}: unknown commune {commune_code!r}")
+    code, name, wkb, csp_id = row
+    if csp_id is None:
+        raise InvalidInputError(f"{field}: commune {code} ({name}) is in no CSP")
+    return StudyArea(
+        csp_id=int(csp_id), name=name, outline=shapely.from_wkb(wkb), commune_code=code
+    )
+
+
+def conditions(where: ProblemFilter, area: StudyArea) -> str:
+    """SQL conditions on ``problem p`` and ``problem_place pp`` selecting the area's
+    problems that pass the filter (codes and dates are checked values, safe to inline)."""
+    parts = [
+        f"p.csp_id = {int(area.csp_id)}",
+        f"p.reported_on BETWEEN '{where.since.isoformat()}' AND '{where.until.isoformat()}'",
+    ]
+    if area.sectors is not None:
+        parts.append(f"pp.sector IN ({', '.join(str(int(s)) for s in area.sectors)})")
+    if area.commune_code is not None:
+        code = area.commune_code.replace("'", "''")
+        parts.append(
+            f"ST_Intersects(p.anchor, (SELECT c.geom FROM commune c WHERE c.code = '{code}'))"
+        )
+    # The codes are checked against the taxonomy (letters and underscores only).
+    for column, codes in (("category", where.categories), ("status", where.statuses)):
+        if codes:
+            listed = ", ".join("'" + code + "'" for code in codes)
+            parts.append(f"p.{column} IN ({listed})")
+    return " AND ".join(parts)
+
+
+def problem_revision(*, session: Session) -> int:
+    """The revision of the problems (migration 0009): rises with every committed write to
+    problems, their placements, steps, actions, evaluations, GPOs or partners."""
+    return int(session.scalar(select(ProblemRevision.n).where(ProblemRevision.id == 1)) or 0)
+
+
+def problem_points(*, session: Session, area: StudyArea, where: ProblemFilter) -> pd.DataFrame:
+    """The anchors (``lon``, ``lat``) of the area's problems that pass the filter, with
+    ``category``, ``status``, ``reported_on`` and ``synthetic``."""
+    join = "JOIN" if area.sectors is not None else "LEFT JOIN"
+    frame = read_query(
+        session,
+        "SELECT p.id, ST_X(p.anchor) AS lon, ST_Y(p.anchor) AS lat, p.category, p.status, "
+        "p.reported_on, p.synthetic FROM problem p "
+        f"{join} problem_place pp ON pp.problem_id = p.id WHERE {conditions(where, area)}",
+    )
+    if frame.empty:
+        return pd.DataFrame(
+            {
+                "id": pd.Series(dtype=int),
+                "lon": pd.Series(dtype=float),
+                "lat": pd.Series(dtype=float),
+                "category": pd.Series(dtype=object),
+                "status": pd.Series(dtype=object),
+                "reported_on": pd.Series(dtype=object),
+                "synthetic": pd.Series(dtype=bool),
+            }
+        )
+    frame["synthetic"] = frame["synthetic"].astype(str).str.lower().isin(("t", "true"))
+    return frame
+
+
+def open_problem_points(*, session: Session, area: StudyArea) -> pd.DataFrame:
+    """The anchors and categories of the area's open problems, whatever their date."""
+    every = ProblemFilter(date.min, date.max, statuses=tuple(sorted(OPEN_STATUSES)))
+    return problem_points(session=session, area=area, where=every)
+
+
+@dataclass(frozen=True)
+class PackProblem:
+    title: str
+    category: str
+    category_label: str
+    on: date
+    synthetic: bool
+
+
+def problems_since(
+    *, session: Session, area: StudyArea, since: date, resolved: bool
+) -> list[PackProblem]:
+    """The area's problems reported on or after ``since`` (or resolved on or after it),
+    newest first."""
+    stmt = (
+        select(Problem)
+        .join(ProblemPlace, ProblemPlace.problem_id == Problem.id)
+        .where(Problem.csp_id == area.csp_id)
+    )
+    if area.sectors is not None:
+        stmt = stmt.where(ProblemPlace.sector.in_(area.sectors))
+    if resolved:
+        stmt = stmt.where(Problem.status == "resolu", Problem.status_on >= since)
+        stmt = stmt.order_by(Problem.status_on.desc())
+    else:
+        stmt = stmt.where(Problem.reported_on >= since).order_by(Problem.reported_on.desc())
+    return [
+        PackProblem(
+            title=p.title,
+            category=p.category,
+            category_label=CATEGORIES.get(p.category, p.category),
+            on=p.status_on if resolved else p.reported_on,
+            synthetic=p.synthetic,
+        )
+        for p in session.scalars(stmt)
+    ]
+
+
+def monthly_counts(*, session: Session, area: StudyArea, where: ProblemFilter) -> pd.DataFrame:
+    """Problems of the area passing the filter per month (``YYYY-MM``) and category:
+    columns ``month``, ``category``, ``n``."""
+    join = "JOIN" if area.sectors is not None else "LEFT JOIN"
+    return read_query(
+        session,
+        "SELECT to_char(p.reported_on, 'YYYY-MM') AS month, p.category, count(*) AS n "
+        f"FROM problem p {join} problem_place pp ON pp.problem_id = p.id "
+        f"WHERE {conditions(where, area)} GROUP BY 1, 2",
+    )

@@ -1,0 +1,376 @@
+"""Safety studies (études de sûreté): communes file requests (the site checked inside the
+commune, a second open request for the same site flagged), the dated life cycle of
+:mod:`geo.audits`, the recommendations handed over, the référents and their workload, and
+the référents' queue with the evidence the problems give for each site."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any, Literal
+
+import h3
+import shapely
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.map_cache import MapCache
+from api.models import AuditDocument, AuditEvent, Csp, Referent
+from api.repositories import audits as repo
+from api.repositories import problem_maps
+from api.repositories.addresses import PostgisGeocoder
+from api.repositories.base import require
+from api.schemas import (
+    AuditEvidencePublic,
+    AuditRequestCreate,
+    AuditRequestPublic,
+    AuditRequestsPublic,
+    AuditTransition,
+    HotspotMeta,
+    ReferentCreate,
+    ReferentPublic,
+    ReferentsPublic,
+)
+from api.services.cartography import cached_area_maps, cell_trends
+from api.services.context import Context
+from geo.audits import EVIDENCE_RADIUS_M, STATUSES, check_transition
+from geo.errors import DuplicateRequestError, InvalidInputError
+from geo.geometry import checked_geometry
+from geo.hotspots import DEFAULT_H3_RES, LEVEL_LABELS, TRENDS
+from geo.problems import check_code
+from geo.study import ProblemFilter, comparison_filters
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+DOCUMENT_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "image/png",
+        "image/jpeg",
+        "text/plain",
+    }
+)
+QueueOrder = Literal["evidence", "waiting", "requested"]
+SITE_GEOMETRIES = frozenset({"Point", "Polygon", "MultiPolygon"})
+#: A study is planned at most this far ahead.
+MAX_PLANNING_DAYS = 730
+
+
+# -- filing -----------------------------------------------------------------------------
+def _site(session: Session, request_in: AuditRequestCreate) -> shapely.Geometry:
+    """The site from the request: its drawn point or polygon, checked, or its address
+    found among the commune's addresses."""
+    if request_in.site is None:
+        assert request_in.address is not None
+        geocoder = PostgisGeocoder(session, citycode=request_in.commune_code)
+        found = geocoder.search(request_in.address, limit=1)
+        if not found:
+            raise InvalidInputError(
+                f"address: no address matching {request_in.address!r} in commune "
+                f"{request_in.commune_code}; place the site on the map instead"
+            )
+        return shapely.Point(found[0].lon, found[0].lat)
+    return checked_geometry(request_in.site.model_dump(), "site", SITE_GEOMETRIES)
+
+
+def _check_in_commune(session: Session, code: str, name: str, geom: shapely.Geometry) -> None:
+    """Refuse a site that is not inside its commune (within a few metres), saying when
+    swapping latitude and longitude would put it inside."""
+    if repo.inside_commune(session, code, geom):
+        return
+    swapped = shapely.transform(geom, lambda xy: xy[:, ::-1])
+    hint = (
+        " — latitude and longitude swapped?" if repo.inside_commune(session, code, swapped) else ""
+    )
+    x, y = shapely.point_on_surface(geom).coords[0]
+    raise InvalidInputError(
+        f"site: [{x:.6f}, {y:.6f}] (lon, lat) lies outside commune {code} ({name}){hint}"
+    )
+
+
+def create_audit_request(
+    session: Session, *, request_in: AuditRequestCreate, requested_on: date | None = None
+) -> int:
+    """File a request (status demandée) today, or on ``requested_on`` (synthetic
+    histories), in the caller's transaction. A second open request for the same site is
+    refused with a 409 naming the first one, unless ``confirm_duplicate``: then it is
+    filed and marked as a duplicate of it."""
+    area = problem_maps.commune_area(session=session, commune_code=request_in.commune_code)
+    geom = _site(session, request_in)
+    _check_in_commune(session, area.commune_code or "", area.name, geom)
+    requested_on = requested_on or date.today()
+    # one filing at a time per commune, so that two quick submissions see each other
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(request_in.commune_code))))
+    existing = repo.open_request_near(session, request_in.commune_code, geom)
+    if existing is not None and not request_in.confirm_duplicate:
+        raise DuplicateRequestError(
+            existing.id,
+            f"site: request {existing.id} for this site is already open "
+            f"({STATUSES[existing.status].lower()} since {existing.status_on}); "
+            "send confirm_duplicate=true to file another one",
+        )
+    return repo.insert_request(
+        session=session,
+        request_in=request_in,
+        csp_id=area.csp_id,
+        geom=geom,
+        requested_on=requested_on,
+        duplicate_of=existing.id if existing is not None else None,
+    )
+
+
+def file_request(ctx: Context, request_in: AuditRequestCreate) -> AuditRequestPublic:
+    """File a commune's request (see :func:`create_audit_request`)."""
+    with ctx.write() as session:
+        request_id = create_audit_request(session, request_in=request_in)
+        return repo.get_audit_request(session=session, request_id=request_id)
+
+
+# -- reading ----------------------------------------------------------------------------
+def get_request(ctx: Context, request_id: int) -> AuditRequestPublic:
+    with ctx.read() as session:
+        return repo.get_audit_request(session=session, request_id=request_id)
+
+
+def list_requests(
+    ctx: Context,
+    *,
+    csp_id: int | None = None,
+    commune_code: str | None = None,
+    statuses: Sequence[str] = (),
+    evidence: bool = False,
+    order: QueueOrder = "requested",
+    radius_m: float = EVIDENCE_RADIUS_M,
+) -> AuditRequestsPublic:
+    """Requests of a CSP (the référents' queue) or of a commune, with their steps; with
+    ``evidence``, the problems within ``radius_m`` of each site (see :func:`add_evidence`)."""
+    if evidence and csp_id is None:
+        raise InvalidInputError("evidence: give the CSP (csp=) whose problems are the evidence")
+    with ctx.read() as session:
+        if csp_id is not None:
+            require(session, Csp, csp_id)
+        if commune_code is not None:
+            problem_maps.commune_area(session=session, commune_code=commune_code, field="commune")
+        requests = repo.select_requests(
+            session=session,
+            csp_id=csp_id,
+            commune_code=commune_code,
+            statuses=[check_code("status", s, STATUSES) for s in statuses],
+        )
+        meta = (
+            add_evidence(session, ctx.maps, csp_id=csp_id, requests=requests, radius_m=radius_m)
+            if evidence and csp_id is not None
+            else None
+        )
+    order_queue(requests, order)
+    return AuditRequestsPublic(
+        data=requests,
+        count=len(requests),
+        date_from=meta.date_from if meta else None,
+        date_to=meta.date_to if meta else None,
+        synthetic_problems=meta.synthetic_problems if meta else None,
+    )
+
+
+# -- the life cycle ---------------------------------------------------------------------
+def _check_referent(session: Session, csp_id: int, referent_id: int | None) -> None:
+    if referent_id is None:
+        return
+    referent = session.get(Referent, referent_id)
+    if referent is None or referent.csp_id != csp_id:
+        raise InvalidInputError(f"referent_id: no référent with id {referent_id} in CSP {csp_id}")
+    if not referent.active:
+        raise InvalidInputError(f"referent_id: référent {referent_id} is no longer active")
+
+
+def transition_audit_request(session: Session, *, request_id: int, step: AuditTransition) -> None:
+    """Move a request to its next step, dated; the caller commits."""
+    request = repo.require_audit_request(session=session, request_id=request_id, lock=True)
+    has_document = repo.document(session=session, request_id=request_id) is not None
+    check_transition(
+        request.status,
+        step.status,
+        planned_on=step.planned_on,
+        referent_id=step.referent_id,
+        reason=step.reason,
+        recommendations=step.recommendations,
+        has_document=has_document,
+    )
+    if step.on > date.today():
+        raise InvalidInputError(f"on: {step.on} is in the future")
+    if step.on < request.status_on:
+        raise InvalidInputError(
+            f"on: {step.on} is before the request's last step ({request.status} on "
+            f"{request.status_on})"
+        )
+    if step.status == "planifiee":
+        assert step.planned_on is not None
+        _check_referent(session, request.csp_id, step.referent_id)
+        if step.planned_on < request.requested_on:
+            raise InvalidInputError(
+                f"planned_on: {step.planned_on} is before the request ({request.requested_on})"
+            )
+        if step.planned_on > step.on + timedelta(days=MAX_PLANNING_DAYS):
+            raise InvalidInputError(
+                f"planned_on: {step.planned_on} is more than {MAX_PLANNING_DAYS} days ahead"
+            )
+        request.planned_on = step.planned_on
+        request.referent_id = step.referent_id
+    if step.status == "realisee" and request.planned_on and step.on < request.planned_on:
+        raise InvalidInputError(
+            f"on: {step.on} is before the planned date of the study ({request.planned_on})"
+        )
+    if step.status == "refusee":
+        request.refusal_reason = step.reason
+        request.referent_id = None  # the history keeps who had planned it, and when
+        request.planned_on = None
+    if step.status == "preconisations_remises" and step.recommendations:
+        request.recommendations = step.recommendations
+    request.status = step.status
+    request.status_on = step.on
+    session.add(
+        AuditEvent(
+            request_id=request_id,
+            status=step.status,
+            on=step.on,
+            note=step.note or (step.reason if step.status == "refusee" else None),
+            planned_on=step.planned_on if step.status == "planifiee" else None,
+            referent_id=step.referent_id if step.status == "planifiee" else None,
+        )
+    )
+    session.flush()
+
+
+def move_request(ctx: Context, request_id: int, step: AuditTransition) -> AuditRequestPublic:
+    """The next step of a request, dated."""
+    with ctx.write() as session:
+        transition_audit_request(session, request_id=request_id, step=step)
+        return repo.get_audit_request(session=session, request_id=request_id)
+
+
+def attach_document(
+    ctx: Context, request_id: int, *, filename: str, media_type: str, content: bytes
+) -> AuditRequestPublic:
+    """Store (or replace) the recommendations' file of a study carried out."""
+    with ctx.write() as session:
+        _store_document(session, request_id, filename, media_type, content)
+        return repo.get_audit_request(session=session, request_id=request_id)
+
+
+def _store_document(
+    session: Session, request_id: int, filename: str, media_type: str, content: bytes
+) -> None:
+    request = repo.require_audit_request(session=session, request_id=request_id, lock=True)
+    if request.status not in ("realisee", "preconisations_remises"):
+        raise InvalidInputError(
+            f"file: request {request_id} is {request.status}; a document is handed over "
+            "once the study is carried out (realisee)"
+        )
+    if media_type not in DOCUMENT_TYPES:
+        raise InvalidInputError(
+            f"file: type {media_type!r} is not accepted; send PDF, ODT, DOCX, PNG, JPEG or text"
+        )
+    if not content:
+        raise InvalidInputError(f"file: {filename!r} is empty")
+    if len(content) > MAX_DOCUMENT_BYTES:
+        raise InvalidInputError(
+            f"file: {filename!r} is {len(content)} bytes; at most {MAX_DOCUMENT_BYTES}"
+        )
+    document = repo.document(session=session, request_id=request_id) or AuditDocument(
+        request_id=request_id
+    )
+    document.filename = filename[:300]
+    document.media_type = media_type
+    document.content = content
+    session.add(document)
+    session.flush()
+
+
+def get_document(ctx: Context, request_id: int) -> AuditDocument:
+    """The recommendations' document of a request, as uploaded."""
+    with ctx.read() as session:
+        return repo.get_document(session=session, request_id=request_id)
+
+
+# -- référents --------------------------------------------------------------------------
+def list_referents(ctx: Context, csp_id: int) -> ReferentsPublic:
+    """The CSP's référents and correspondants sûreté with their workload."""
+    with ctx.read() as session:
+        data = repo.list_referents(session=session, csp_id=csp_id)
+    return ReferentsPublic(data=data, count=len(data))
+
+
+def add_referent(ctx: Context, csp_id: int, referent_in: ReferentCreate) -> ReferentPublic:
+    with ctx.write() as session:
+        referent_id = repo.create_referent(session=session, csp_id=csp_id, referent_in=referent_in)
+        return next(
+            r for r in repo.list_referents(session=session, csp_id=csp_id) if r.id == referent_id
+        )
+
+
+# -- evidence ---------------------------------------------------------------------------
+def add_evidence(
+    session: Session,
+    cache: MapCache[Any],
+    *,
+    csp_id: int,
+    requests: list[AuditRequestPublic],
+    radius_m: float = EVIDENCE_RADIUS_M,
+) -> HotspotMeta:
+    """Fill each request's evidence: problems within ``radius_m`` of its site over the last
+    12 months by category, the Gi* level of its H3 cell over those months (the CSP's
+    map), and the cell's hot-spot trend (last 90 days against the 90 before). Returns what
+    the 12-month map was computed from."""
+    year = ProblemFilter.checked(None, None)
+    area = problem_maps.study_area(session=session, csp_id=csp_id)
+    maps = cached_area_maps(session, cache, area=area, where=year)
+    if not requests:
+        return maps.meta
+    before, after = comparison_filters(
+        since=None,
+        until=None,
+        before_since=None,
+        before_until=None,
+        categories=None,
+        statuses=None,
+    )
+    trends = cell_trends(
+        cached_area_maps(session, cache, area=area, where=before),
+        cached_area_maps(session, cache, area=area, where=after),
+    )
+    counts = repo.counts_near(session, [r.id for r in requests], year, radius_m)
+    levels = maps.cells["level"]
+    anchors = repo.request_anchors(session=session, ids=[r.id for r in requests])
+    for r in requests:
+        cell = h3.latlng_to_cell(*anchors[r.id], DEFAULT_H3_RES)
+        level = int(levels.get(cell, 0))
+        trend = trends.get(cell)
+        by_category = counts.get(r.id, {})
+        r.evidence = AuditEvidencePublic(
+            radius_m=radius_m,
+            problems=sum(by_category.values()),
+            by_category=dict(sorted(by_category.items(), key=lambda kv: -kv[1])),
+            hotspot_level=level,
+            hotspot_label=LEVEL_LABELS[level],
+            trend=None if trend is None else str(trend),
+            trend_label=None if trend is None else TRENDS[str(trend)],
+        )
+    return maps.meta
+
+
+def order_queue(requests: list[AuditRequestPublic], order: QueueOrder) -> None:
+    """Sort in place: most evidence first (then hot spots, then longest wait), longest
+    wait first, or by request date."""
+    if order == "evidence":
+        requests.sort(
+            key=lambda r: (
+                -(r.evidence.problems if r.evidence else 0),
+                -(r.evidence.hotspot_level if r.evidence else 0),
+                -r.waiting_days,
+            )
+        )
+    elif order == "waiting":
+        requests.sort(key=lambda r: (-r.waiting_days, r.id))
+    else:
+        requests.sort(key=lambda r: (r.requested_on, r.id))

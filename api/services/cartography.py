@@ -1,0 +1,461 @@
+"""The *cartographie des problématiques* of a study area — a GPO's sectors in the adopted
+plan, a whole CSP, or one commune (aggregates only, for the commune's own page): hot-spot
+cells, heat bands, period comparison, monthly trend, open problems with their actions,
+and what a GPO's meeting pack gathers. The figures come from :mod:`geo.hotspots`; the
+answers are computed once per revision of the problems and kept in the context's map
+cache."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from api.map_cache import MapCache
+from api.repositories import gpos, plans, problem_maps, problems
+from api.repositories.base import adopted_plan_id
+from api.repositories.problem_maps import PackProblem
+from api.schemas import (
+    CommuneCellsPublic,
+    GpoPublic,
+    HotspotComparisonPublic,
+    HotspotMeta,
+    MonthlyTrendPublic,
+    OpenProblemPublic,
+    PredictionPublic,
+    TrendSeries,
+)
+from api.services.context import Context
+from geo.hotspots import (
+    DEFAULT_H3_RES,
+    LEVEL_LABELS,
+    TRENDS,
+    analyse_area,
+    cells_frame,
+    compare_periods,
+    period_days,
+    prediction_indices,
+)
+from geo.problems import CATEGORIES
+from geo.study import ProblemFilter, StudyArea, comparison_filters
+
+COORDINATE_DECIMALS = 6  # about 0.1 m
+
+
+#: How many open problems a meeting pack lists.
+PACK_OPEN_PROBLEMS = 25
+
+
+def _round(geom: shapely.Geometry) -> shapely.Geometry:
+    return shapely.set_precision(geom, 10**-COORDINATE_DECIMALS)
+
+
+def _features(frame: gpd.GeoDataFrame, columns: list[str], id_column: str | None) -> list[Any]:
+    geometries = shapely.to_geojson(_round(frame.geometry.values))
+    records = frame[columns].to_dict("records")
+    return [
+        {
+            "type": "Feature",
+            "id": record[id_column] if id_column else i,
+            "geometry": json.loads(geometry),
+            "properties": record,
+        }
+        for i, (geometry, record) in enumerate(zip(geometries, records, strict=True))
+    ]
+
+
+@dataclass(frozen=True)
+class AreaMaps:
+    """A study area's hotspot analysis over one period: its Gi* cells (every cell of the
+    area, see :func:`geo.hotspots.getis_ord`) and its answers serialised once (they are
+    cached and served as they are; the density grid itself is not kept)."""
+
+    cells: pd.DataFrame
+    meta: HotspotMeta
+    hotspots_json: bytes
+    heat_json: bytes
+
+
+def _area_maps(
+    session: Session,
+    *,
+    area: StudyArea,
+    where: ProblemFilter,
+    res: int,
+    bandwidth: float | None,
+    revision: int,
+) -> AreaMaps:
+    """Gi* cells and heat bands of the area's problems passing the filter."""
+    points = problem_maps.problem_points(session=session, area=area, where=where)
+    analysis = analyse_area(
+        points["lon"].to_numpy(),
+        points["lat"].to_numpy(),
+        area.outline,
+        res=res,
+        bandwidth=bandwidth,
+    )
+    cells = analysis.cells
+    shown = cells[(cells["count"] > 0) | (cells["level"] != 0)].copy()
+    shown["label"] = shown["level"].map(LEVEL_LABELS)
+    shown["z"] = shown["z"].round(3)
+    shown["p"] = shown["p"].round(5)
+    hexagons = cells_frame(shown)
+    surface = analysis.surface
+    meta = HotspotMeta(
+        area=area.name,
+        csp_id=area.csp_id,
+        gpo_id=area.gpo_id,
+        commune_code=area.commune_code,
+        date_from=where.since,
+        date_to=where.until,
+        problems=len(points),
+        synthetic_problems=int(points["synthetic"].sum()),
+        res=res,
+        bandwidth_m=round(surface.bandwidth, 1) if surface else None,
+        kde_cell_m=round(surface.cell_size, 1) if surface else None,
+        hot_cells=int((cells["level"] > 0).sum()),
+        cold_cells=int((cells["level"] < 0).sum()),
+        revision=revision,
+    )
+    meta_json = meta.model_dump(mode="json")
+    hotspots = {
+        "type": "FeatureCollection",
+        "features": _features(hexagons, ["h3", "count", "z", "p", "level", "label"], "h3"),
+        "meta": meta_json,
+    }
+    bands = surface.bands() if surface else gpd.GeoDataFrame(geometry=[], crs=4326)
+    if len(bands):
+        bands["share"] = bands["share"].round(3)
+        bands["density"] = bands["density"].round(1)
+        bands["band"] = bands["band"].astype(int)
+    heat = {
+        "type": "FeatureCollection",
+        "features": _features(bands, ["band", "share", "density"], None) if len(bands) else [],
+        "meta": meta_json,
+    }
+    return AreaMaps(
+        cells=cells,
+        meta=meta,
+        hotspots_json=json.dumps(hotspots, separators=(",", ":")).encode(),
+        heat_json=json.dumps(heat, separators=(",", ":")).encode(),
+    )
+
+
+#: A commune's pages show no count below this (one or two problems could single a record
+#: out); such cells say only that they hold a few.
+MIN_COMMUNE_COUNT = 3
+
+
+def commune_cells(maps: AreaMaps) -> dict[str, Any]:
+    """A commune's map for its own pages: its cells with problems or a significant Gi*,
+    counts under :data:`MIN_COMMUNE_COUNT` masked, and no z-score or p-value."""
+    cells = maps.cells
+    shown = cells[(cells["count"] > 0) | (cells["level"] != 0)]
+    few = (shown["count"] > 0) & (shown["count"] < MIN_COMMUNE_COUNT)
+    frame = pd.DataFrame(
+        {
+            "count": shown["count"].astype(object).where(~few, None),
+            "few": few,
+            "level": shown["level"],
+            "label": shown["level"].map(LEVEL_LABELS),
+        },
+        index=shown.index,
+    )
+    return {
+        "type": "FeatureCollection",
+        "features": _features(cells_frame(frame), ["h3", "count", "few", "level", "label"], "h3"),
+        "meta": maps.meta.model_dump(mode="json"),
+    }
+
+
+def cached_area_maps(
+    session: Session,
+    cache: MapCache[Any],
+    *,
+    area: StudyArea,
+    where: ProblemFilter,
+    res: int = DEFAULT_H3_RES,
+    bandwidth: float | None = None,
+) -> AreaMaps:
+    """The area's maps for the filter, computed once per revision of the problems (see
+    :mod:`api.map_cache`)."""
+    revision = problem_maps.problem_revision(session=session)
+    maps: AreaMaps = cache.get_or_compute(
+        ("maps", area.key, where, res, bandwidth),
+        revision,
+        lambda: _area_maps(
+            session, area=area, where=where, res=res, bandwidth=bandwidth, revision=revision
+        ),
+    )
+    return maps
+
+
+def cell_trends(before: AreaMaps, after: AreaMaps) -> pd.Series:
+    """The hot-spot trend of each cell hot in either period (indexed by H3 cell)."""
+    return compare_periods(
+        before.cells,
+        after.cells,
+        days_before=period_days(before.meta.date_from, before.meta.date_to),
+        days_after=period_days(after.meta.date_from, after.meta.date_to),
+    )
+
+
+def comparison(before: AreaMaps, after: AreaMaps) -> tuple[list[Any], PredictionPublic]:
+    """Cells whose hot-spot status changed or lasted between two periods (GeoJSON
+    features), and how well the first period's hot spots anticipated the second's
+    problems."""
+    a, b = before.cells, after.cells
+    trend = cell_trends(before, after)
+    frame = pd.DataFrame(
+        {
+            "trend": trend,
+            "label": trend.map(TRENDS),
+            "count_before": a["count"].reindex(trend.index, fill_value=0).astype(int),
+            "count_after": b["count"].reindex(trend.index).astype(int),
+        }
+    )
+    features = _features(
+        cells_frame(frame), ["h3", "trend", "label", "count_before", "count_after"], "h3"
+    )
+    hot_before = a.index[a["level"] > 0]
+    indices = prediction_indices(hot_before, b["count"])
+    return features, PredictionPublic(**indices.__dict__)
+
+
+def monthly_trend(session: Session, *, area: StudyArea, where: ProblemFilter) -> MonthlyTrendPublic:
+    """Problems reported each month of the period, by category (every month listed)."""
+    counts = problem_maps.monthly_counts(session=session, area=area, where=where)
+    months = pd.period_range(where.since, where.until, freq="M").strftime("%Y-%m").tolist()
+    table = (
+        counts.pivot_table(index="category", columns="month", values="n", aggfunc="sum")
+        .reindex(columns=months)
+        .fillna(0)
+        .astype(int)
+        if len(counts)
+        else pd.DataFrame(columns=months)
+    )
+    series = [
+        TrendSeries(category=code, label=label, counts=table.loc[code].tolist())
+        for code, label in CATEGORIES.items()
+        if code in table.index
+    ]
+    return MonthlyTrendPublic(months=months, series=series)
+
+
+# -- what the API serves ----------------------------------------------------------------
+def study_area(ctx: Context, csp_id: int, gpo_id: int | None = None) -> StudyArea:
+    """The CSP, or the sectors of one of its GPOs in the adopted plan."""
+    with ctx.read() as session:
+        return problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+
+
+def area_maps(
+    ctx: Context,
+    csp_id: int,
+    *,
+    gpo_id: int | None = None,
+    where: ProblemFilter,
+    res: int = DEFAULT_H3_RES,
+    bandwidth: float | None = None,
+) -> AreaMaps:
+    """Gi* cells and heat bands of the CSP's (or GPO's) problems passing the filter."""
+    with ctx.read() as session:
+        area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+        return cached_area_maps(
+            session, ctx.maps, area=area, where=where, res=res, bandwidth=bandwidth
+        )
+
+
+def _cached_json(
+    session: Session, cache: MapCache[Any], key: Hashable, compute: Callable[[], BaseModel]
+) -> bytes:
+    """``compute()``'s JSON, computed once per revision of the problems."""
+    body: bytes = cache.get_or_compute(
+        key,
+        problem_maps.problem_revision(session=session),
+        lambda: compute().model_dump_json().encode(),
+    )
+    return body
+
+
+def comparison_json(
+    ctx: Context,
+    csp_id: int,
+    *,
+    gpo_id: int | None,
+    before: ProblemFilter,
+    after: ProblemFilter,
+    res: int = DEFAULT_H3_RES,
+) -> bytes:
+    """Hot spots that are new, intensifying, persistent or diminishing from the first
+    period to the second, and the PAI / PEI of the first period's hot spots against the
+    second period's problems (:class:`HotspotComparisonPublic` as JSON)."""
+    with ctx.read() as session:
+        area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+
+        def compute() -> HotspotComparisonPublic:
+            maps_before = cached_area_maps(session, ctx.maps, area=area, where=before, res=res)
+            maps_after = cached_area_maps(session, ctx.maps, area=area, where=after, res=res)
+            features, prediction = comparison(maps_before, maps_after)
+            return HotspotComparisonPublic.model_validate(
+                {
+                    "features": features,
+                    "before": maps_before.meta,
+                    "after": maps_after.meta,
+                    "prediction": prediction,
+                }
+            )
+
+        return _cached_json(
+            session, ctx.maps, ("comparison", area.key, before, after, res), compute
+        )
+
+
+def trend_json(ctx: Context, csp_id: int, *, gpo_id: int | None, where: ProblemFilter) -> bytes:
+    """:func:`monthly_trend` of the CSP or GPO as JSON."""
+    with ctx.read() as session:
+        area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+        return _cached_json(
+            session,
+            ctx.maps,
+            ("trend", area.key, where),
+            lambda: monthly_trend(session, area=area, where=where),
+        )
+
+
+def open_problems_json(ctx: Context, csp_id: int, *, gpo_id: int | None, limit: int) -> bytes:
+    """The open problems of the CSP or GPO, highest priority and oldest first, with their
+    actions (:class:`OpenProblemsPublic` as JSON)."""
+    with ctx.read() as session:
+        area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+        return _cached_json(
+            session,
+            ctx.maps,
+            ("open", area.key, limit, date.today()),  # "overdue" changes at midnight
+            lambda: problems.open_problems(session=session, area=area, limit=limit),
+        )
+
+
+def commune_period() -> ProblemFilter:
+    """What a commune sees: every problem of the last 12 months (no narrower filter that
+    could single a record out)."""
+    return ProblemFilter.checked(None, None)
+
+
+def commune_hotspots(ctx: Context, code: str) -> CommuneCellsPublic:
+    """The commune's problems of the last 12 months per H3 cell with their Gi* hot spots,
+    computed over the commune alone: counts only, small ones masked."""
+    with ctx.read() as session:
+        area = problem_maps.commune_area(session=session, commune_code=code, field="code")
+        maps = cached_area_maps(session, ctx.maps, area=area, where=commune_period())
+    return CommuneCellsPublic.model_validate(commune_cells(maps))
+
+
+# -- server-rendered maps ---------------------------------------------------------------
+@dataclass(frozen=True)
+class AreaPicture:
+    """An area's maps for a filter and its problems' anchors (the newest first)."""
+
+    area: StudyArea
+    maps: AreaMaps
+    points: pd.DataFrame
+
+
+def area_picture(
+    ctx: Context, csp_id: int, *, gpo_id: int | None, where: ProblemFilter, limit: int
+) -> AreaPicture:
+    """What a shareable map of the area draws: its maps and its ``limit`` newest problems."""
+    with ctx.read() as session:
+        area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+        maps = cached_area_maps(session, ctx.maps, area=area, where=where)
+        points = problem_maps.problem_points(session=session, area=area, where=where)
+    points = points.sort_values("reported_on", ascending=False).head(limit)
+    return AreaPicture(area=area, maps=maps, points=points)
+
+
+@dataclass(frozen=True)
+class MeetingPackData:
+    """What the next meeting of a GPO needs (see :func:`meeting_pack`)."""
+
+    gpo: GpoPublic
+    area: StudyArea
+    today: date
+    last_meeting: date | None
+    since: date
+    recent: AreaMaps
+    trend: list[Any]
+    trend_counts: dict[str, int]
+    prediction: PredictionPublic
+    opened: list[PackProblem]
+    resolved: list[PackProblem]
+    open_list: list[OpenProblemPublic]
+    open_count: int
+    sectors: gpd.GeoDataFrame
+    open_points: pd.DataFrame
+    synthetic: bool
+
+
+def meeting_pack(ctx: Context, gpo_id: int, today: date | None = None) -> MeetingPackData:
+    """What the next meeting of the GPO needs: its sectors and the plan's, the recent hot
+    spots and how they changed, what was opened and resolved since the last meeting, the
+    open problems and their actions."""
+    today = today or date.today()
+    with ctx.read() as session:
+        gpo = gpos.get_gpo(session=session, gpo_id=gpo_id)
+        area = problem_maps.study_area(session=session, csp_id=gpo.csp_id, gpo_id=gpo_id)
+        last = gpo.last_meeting_on
+        since = last or today - timedelta(days=gpo.cadence_days)
+        # The last 90 days (the default second period of a comparison) and the 90 before.
+        earlier_filter, recent_filter = comparison_filters(
+            since=None,
+            until=today,
+            before_since=None,
+            before_until=None,
+            categories=None,
+            statuses=None,
+        )
+        recent = cached_area_maps(session, ctx.maps, area=area, where=recent_filter)
+        earlier = cached_area_maps(session, ctx.maps, area=area, where=earlier_filter)
+        trend, prediction = comparison(earlier, recent)
+        counts = dict.fromkeys(TRENDS, 0)
+        for f in trend:
+            counts[f["properties"]["trend"]] += 1
+        listing = problems.open_problems(session=session, area=area, limit=PACK_OPEN_PROBLEMS)
+        opened = problem_maps.problems_since(
+            session=session, area=area, since=since, resolved=False
+        )
+        resolved = problem_maps.problems_since(
+            session=session, area=area, since=since, resolved=True
+        )
+        plan_id = adopted_plan_id(session, area.csp_id)
+        assert plan_id is not None  # a GPO's study area exists only in an adopted plan
+        _, sectors = plans.plan_sector_layer(session=session, plan_id=plan_id)
+        open_points = problem_maps.open_problem_points(session=session, area=area)
+    return MeetingPackData(
+        gpo=gpo,
+        area=area,
+        today=today,
+        last_meeting=last,
+        since=since,
+        recent=recent,
+        trend=trend,
+        trend_counts=counts,
+        prediction=prediction,
+        opened=opened,
+        resolved=resolved,
+        open_list=listing.data,
+        open_count=listing.count,
+        sectors=sectors,
+        open_points=open_points,
+        synthetic=recent.meta.synthetic_problems > 0
+        or any(p.synthetic for p in [*opened, *resolved])
+        or any(p.synthetic for p in listing.data),
+    )

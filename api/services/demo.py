@@ -1,0 +1,263 @@
+"""The demo territory (``data/boundaries/demo.toml``): its communes and CSPs, layers, QPV
+list and grids, and, flagged synthetic, problems, an adopted sector plan per CSP whose
+GPOs get meetings, référents and safety-study requests (:mod:`geo.synth`)."""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from api.repositories import audits as audit_rows
+from api.repositories import gpos, grid, problems
+from api.repositories.territory import ImportReport
+from api.schemas import AuditRequestCreate, AuditTransition, PlanCreate, ReferentCreate
+from api.services.audits import create_audit_request, transition_audit_request
+from api.services.context import Context
+from api.services.grid import build_grid
+from api.services.plans import adopt_plan, load_unit_graph, propose_plan
+from api.services.territory import import_layer_file, import_qpv_list, import_territory
+from geo.errors import InvalidInputError
+from geo.problems import PARTNER_TYPES
+from geo.synth import AUDIT_NEEDS, SYNTHETIC_REFERENTS, audit_requests, generate, meetings
+from geo.territory import read_communes
+
+
+def read_codes_csv(path: Path) -> list[str]:
+    """The ``code_insee`` column of a CSV file."""
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        if reader.fieldnames is None or "code_insee" not in reader.fieldnames:
+            raise InvalidInputError(
+                f"{path.name}: expected a 'code_insee' column, found {reader.fieldnames}"
+            )
+        return [row["code_insee"].strip() for row in reader if row["code_insee"].strip()]
+
+
+@dataclass(frozen=True)
+class DemoCsp:
+    name: str
+    code: str
+    commune_codes: list[str]
+    sectors: int | None = None  # a proposal of this many sectors is adopted
+
+
+@dataclass(frozen=True)
+class DemoLayer:
+    name: str
+    kind: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class DemoTerritory:
+    communes: Path
+    csps: list[DemoCsp]
+    layers: list[DemoLayer]
+    qpv_list: Path | None
+    grid_resolution: int
+    synthetic_problem_years: float = 0.0
+    synthetic_seed: int = 0
+
+
+def read_demo_manifest(demo_dir: Path) -> DemoTerritory:
+    manifest = demo_dir / "demo.toml"
+    data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    return DemoTerritory(
+        communes=demo_dir / data["communes"],
+        csps=[
+            DemoCsp(
+                name=c["name"],
+                code=c["code"],
+                commune_codes=read_codes_csv(demo_dir / c["communes"]),
+                sectors=int(c["sectors"]) if "sectors" in c else None,
+            )
+            for c in data["csp"]
+        ],
+        layers=[
+            DemoLayer(name=lay["name"], kind=lay["kind"], path=demo_dir / lay["file"])
+            for lay in data.get("layer", [])
+        ],
+        qpv_list=demo_dir / data["qpv_list"] if "qpv_list" in data else None,
+        grid_resolution=int(data.get("grid_resolution", 9)),
+        synthetic_problem_years=float(data.get("synthetic_problem_years", 0)),
+        synthetic_seed=int(data.get("synthetic_seed", 0)),
+    )
+
+
+def load_demo(
+    ctx: Context,
+    *,
+    demo_dir: Path,
+    progress: Callable[[int], None] | None = None,
+    adopt: bool = True,
+) -> list[ImportReport]:
+    """Import the demo territory described by ``demo_dir/demo.toml``: communes, layers,
+    grids, synthetic problems and, when ``adopt``, an adopted sector plan per CSP whose
+    GPOs get synthetic meetings."""
+    demo = read_demo_manifest(demo_dir)
+    communes = read_communes(demo.communes)
+    reports = [
+        import_territory(
+            ctx,
+            layer=communes,
+            csp_name=csp.name,
+            csp_code=csp.code,
+            commune_codes=csp.commune_codes,
+            progress=progress,
+        )
+        for csp in demo.csps
+    ]
+    for layer in demo.layers:
+        import_layer_file(ctx, path=layer.path, kind=layer.kind, name=layer.name)
+    if demo.qpv_list is not None:
+        import_qpv_list(ctx, path=demo.qpv_list)
+    end = date.today()
+    start = end - timedelta(days=round(365.25 * demo.synthetic_problem_years))
+    for csp, report in zip(demo.csps, reports, strict=True):
+        build_grid(ctx, csp_id=report.csp_id, resolution=demo.grid_resolution)
+        if demo.synthetic_problem_years > 0:
+            load_synthetic_problems(
+                ctx,
+                csp_id=report.csp_id,
+                start=start,
+                end=end,
+                seed=demo.synthetic_seed,
+            )
+        if adopt and csp.sectors:
+            plan_in = PlanCreate(k=csp.sectors, resolution=demo.grid_resolution, seed=0)
+            plan_id, _ = propose_plan(ctx, csp_id=report.csp_id, plan_in=plan_in)
+            adopt_plan(ctx, plan_id)
+            if demo.synthetic_problem_years > 0:
+                load_synthetic_audits(ctx, csp_id=report.csp_id, end=end, seed=demo.synthetic_seed)
+                load_synthetic_meetings(
+                    ctx,
+                    csp_id=report.csp_id,
+                    start=start,
+                    end=end,
+                    seed=demo.synthetic_seed,
+                )
+    return reports
+
+
+def load_synthetic_problems(
+    ctx: Context,
+    *,
+    csp_id: int,
+    start: date,
+    end: date,
+    seed: int = 0,
+    count: int | None = None,
+) -> int:
+    """Generate synthetic problems for the CSP (:mod:`geo.synth`, on its finest-known
+    grid's cells) and store them, flagged synthetic, with synthetic reporting partners."""
+    with ctx.read() as session:
+        resolution = grid.finest_h3_resolution(session=session, csp_id=csp_id)
+        units = load_unit_graph(session, csp_id=csp_id, resolution=resolution).units
+    synthetic = generate(units, start=start, end=end, rng=np.random.default_rng(seed), count=count)
+    with ctx.write() as session:
+        partner_ids = {
+            kind: gpos.insert_synthetic_partner(
+                session=session,
+                csp_id=csp_id,
+                organisation=f"{PARTNER_TYPES[kind]} (fictif)",
+                kind=kind,
+            )
+            for kind in sorted(set(synthetic.problems["reporter_type"]))
+        }
+        return problems.insert_problems(
+            session=session,
+            csp_id=csp_id,
+            problems=synthetic.problems,
+            synthetic=True,
+            events=synthetic.events,
+            actions=synthetic.actions,
+            evaluations=synthetic.evaluations,
+            partner_ids=partner_ids,
+        )
+
+
+def load_synthetic_meetings(
+    ctx: Context, *, csp_id: int, start: date, end: date, seed: int = 0
+) -> int:
+    """Synthetic meetings (:func:`geo.synth.meetings`) for every active GPO of the CSP,
+    flagged synthetic; returns their number."""
+    rng = np.random.default_rng(seed)
+    with ctx.write() as session:
+        return gpos.insert_synthetic_meetings(
+            session=session,
+            meetings=[
+                (gpo.id, day, [PARTNER_TYPES[t] for t in attendees])
+                for gpo in gpos.active_gpos(session=session, csp_id=csp_id)
+                for day, attendees in meetings(start, end, gpo.cadence_days, rng)
+            ],
+            notes="Réunion fictive (données synthétiques de démonstration).",
+        )
+
+
+def load_synthetic_audits(
+    ctx: Context, *, csp_id: int, end: date, seed: int = 0, count: int = 12
+) -> int:
+    """Synthetic référents and safety-study requests (:func:`geo.synth.audit_requests`)
+    for the CSP, filed and moved through their steps by the same checks as real ones,
+    flagged synthetic; returns the number of requests."""
+    with ctx.read() as session:
+        communes = grid.csp_communes(session=session, csp_id=csp_id)
+        recent = problems.anchors_since(
+            session=session, csp_id=csp_id, after=end - timedelta(days=365)
+        )
+    requests = audit_requests(
+        communes, end=end, rng=np.random.default_rng(seed), count=count, attractors=recent
+    )
+    with ctx.write() as session:
+        referent_ids = [
+            audit_rows.create_referent(
+                session=session,
+                csp_id=csp_id,
+                referent_in=ReferentCreate(name=name, role=role, grade=grade),
+            )
+            for name, role, grade in SYNTHETIC_REFERENTS
+        ]
+        filed = []
+        for k, r in enumerate(requests):
+            request_id = create_audit_request(
+                session,
+                request_in=AuditRequestCreate(
+                    commune_code=r.commune_code,
+                    kind=r.kind,
+                    site={"type": "Point", "coordinates": [r.lon, r.lat]},
+                    site_name=f"Site fictif n° {k + 1}",
+                    need=AUDIT_NEEDS[r.kind],
+                    contact_name="Contact fictif en mairie",
+                    contact_email=f"securite@mairie-{r.commune_code}.example",
+                    confirm_duplicate=True,
+                ),
+                requested_on=r.requested_on,
+            )
+            filed.append(request_id)
+            for status, on, planned_on in r.steps:
+                transition_audit_request(
+                    session,
+                    request_id=request_id,
+                    step=AuditTransition(
+                        status=status,
+                        on=on,
+                        planned_on=planned_on,
+                        referent_id=referent_ids[k % len(referent_ids)]
+                        if status == "planifiee"
+                        else None,
+                        reason="Demande hors du champ des études de sûreté (fictif)."
+                        if status == "refusee"
+                        else None,
+                        recommendations="Préconisations fictives remises en mairie."
+                        if status == "preconisations_remises"
+                        else None,
+                    ),
+                )
+        audit_rows.mark_synthetic(session=session, csp_id=csp_id, referent_ids=referent_ids)
+    return len(requests)

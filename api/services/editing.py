@@ -1,0 +1,286 @@
+"""Editing plans by hand: working copies, edits under optimistic concurrency (a change for
+an older version is a 409 and changes nothing), locked sectors, re-optimising the unlocked
+sectors, saving a working copy as a version, comparing and deleting plans.
+
+The editor of a working copy (:class:`geo.editing.PlanEditor`) is kept in the context's
+:class:`~api.editors.EditorCache` between edits: taken out while an edit uses it, put back
+once the edit is committed, so that a failed edit never leaves a half-applied editor."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from api.editors import EditorCache
+from api.models import Plan
+from api.repositories import editing, jobs, plans
+from api.schemas import (
+    ComparedCellProperties,
+    EditorState,
+    Feature,
+    FeatureCollection,
+    Geometry,
+    JobPublic,
+    PlanComparison,
+    PlanCreate,
+    PlanEdit,
+    PlanEditResult,
+    PlanLocks,
+    PlanSave,
+    PlanSummary,
+    ViolationPublic,
+)
+from api.services.context import Context
+from api.services.plans import get_job, load_sector_plan, make_sectorizer, require_plan_grid
+from geo.editing import PlanEditor, reoptimise, unlocked_sectors
+from geo.errors import InvalidInputError
+from geo.plan import SectorPlan
+from geo.sectorize import Sectorizer
+from geo.sectorize.atoms import small_communes
+from geo.sectorize.base import Progress, no_progress
+
+
+def _summary(plan: Plan) -> PlanSummary:
+    return PlanSummary(**plans.plan_summary(plan))
+
+
+def start_editing(ctx: Context, plan_id: int) -> PlanSummary:
+    """The working copy of a plan, to edit by hand: the plan itself if it is one, the
+    existing working copy (shared by everyone editing the plan) or a new copy."""
+    with ctx.write() as session:
+        plan = plans.require_plan(session=session, plan_id=plan_id)
+        if plan.status != "editing":
+            require_plan_grid(session, plan)
+            plan = editing.working_copy_of(session=session, plan=plan)
+        return _summary(plan)
+
+
+def _whole_communes(plan: Plan, editor_plan: SectorPlan) -> set[str]:
+    """Communes the plan's parameters say must stay whole (engine proposals)."""
+    params = plan.parameters or {}
+    threshold = params.get("whole_commune_population")
+    if params.get("method", "engine") != "engine" or threshold is None:
+        return set()
+    units = editor_plan.graph.units
+    population = units.groupby("commune")["population"].sum() if "population" in units else {}
+    return small_communes(editor_plan.graph, float(threshold), dict(population))
+
+
+def _open_editor(session: Session, cache: EditorCache, plan: Plan) -> PlanEditor:
+    """The editor of a working copy at its stored version (from the cache, else loaded);
+    taken out of the cache: put it back once the change is committed."""
+    editor = cache.take(plan.id, plan.version)
+    if editor is None:
+        sector_plan = load_sector_plan(session, plan)
+        editor = PlanEditor(
+            sector_plan,
+            locked=plan.locked_sectors or [],
+            tolerance=float((plan.parameters or {}).get("tolerance", 0.05)),
+            whole=_whole_communes(plan, sector_plan),
+        )
+    return editor
+
+
+def _state(editor: PlanEditor, plan: Plan) -> EditorState:
+    units = editor.graph.units["unit"].to_numpy()
+    return EditorState(
+        version=plan.version,
+        locked_sectors=sorted(editor.locked),
+        metrics=editor.metrics().as_dict(),
+        violations=[ViolationPublic(**v.as_dict()) for v in editor.violations()],
+        detached=[str(units[i]) for i in editor.detached()],
+    )
+
+
+def read_editor(ctx: Context, plan_id: int) -> EditorState:
+    """A working copy's live figures: metrics, violations and cells cut off from their
+    sector's main piece."""
+    with ctx.read() as session:
+        plan = plans.require_plan(session=session, plan_id=plan_id)
+        if plan.status != "editing":
+            raise InvalidInputError(f"plan {plan_id} is {plan.status}, not a working copy")
+        editor = _open_editor(session, ctx.editors, plan)
+        state = _state(editor, plan)
+    ctx.editors.put(plan.id, plan.version, editor)
+    return state
+
+
+def _edit(
+    session: Session, cache: EditorCache, plan_id: int, edit: PlanEdit
+) -> tuple[PlanEditResult, PlanEditor]:
+    """Move cells in a working copy, in the caller's transaction; returns the new figures
+    and the editor, to be put back in the cache once committed."""
+    plan = editing.require_working_copy(session=session, plan_id=plan_id, version=edit.version)
+    editor = _open_editor(session, cache, plan)
+    try:
+        positions = editor.positions(list(edit.assignments))
+        done = editor.apply(dict(zip(positions, edit.assignments.values(), strict=True)))
+    except InvalidInputError:
+        cache.put(plan.id, plan.version, editor)  # a refused edit changes nothing
+        raise
+    units = editor.graph.units["unit"].to_numpy()
+    moved = {str(units[p]): int(editor.assignment[p]) for p in done.previous}
+    if moved:
+        editing.store_moves(session=session, plan_id=plan.id, moved=moved)
+        metrics = editor.metrics().as_dict()
+        editing.store_sectors(
+            session=session,
+            plan_id=plan.id,
+            sectors={
+                s: (editor.workloads[s], metrics["sectors"][s], editor.sector_polygon(s))
+                for s in done.sectors
+            },
+        )
+        plan.metrics = metrics
+        plan.violations = [v.as_dict() for v in editor.violations()]
+        plan.version += 1
+        session.flush()
+    state = _state(editor, plan)
+    result = PlanEditResult(
+        **state.model_dump(),
+        moved=moved,
+        previous={str(units[p]): s for p, s in done.previous.items()},
+        sectors=list(done.sectors),
+    )
+    return result, editor
+
+
+def edit_plan(ctx: Context, plan_id: int, edit: PlanEdit) -> PlanEditResult:
+    """Move cells to other sectors, all or nothing: an unknown cell or sector, a locked
+    sector or a sector left empty is a 422; an out-of-date ``version`` a 409."""
+    with ctx.write() as session:
+        result, editor = _edit(session, ctx.editors, plan_id, edit)
+    ctx.editors.put(plan_id, result.version, editor)
+    return result
+
+
+def set_locks(ctx: Context, plan_id: int, locks: PlanLocks) -> EditorState:
+    """Lock exactly these sectors of a working copy."""
+    with ctx.write() as session:
+        plan = editing.require_working_copy(session=session, plan_id=plan_id, version=locks.version)
+        editor = _open_editor(session, ctx.editors, plan)
+        editor.set_locked(locks.sectors)
+        plan.locked_sectors = sorted(editor.locked)
+        plan.version += 1
+        session.flush()
+        state = _state(editor, plan)
+    ctx.editors.put(plan_id, state.version, editor)
+    return state
+
+
+def save_version(ctx: Context, plan_id: int, save: PlanSave) -> PlanSummary:
+    """Save a working copy as a new version (a draft) with a comment."""
+    with ctx.write() as session:
+        plan = editing.require_working_copy(session=session, plan_id=plan_id, version=save.version)
+        ctx.editors.drop(plan_id)
+        plan = editing.save_version(
+            session=session, plan=plan, name=save.name, comment=save.comment
+        )
+        return _summary(plan)
+
+
+def delete_plan(ctx: Context, plan_id: int, *, version: int | None = None) -> None:
+    """Delete a draft, an archived plan or a working copy (discarding its edits)."""
+    with ctx.write() as session:
+        editing.delete_plan(session=session, plan_id=plan_id, version=version)
+        ctx.editors.drop(plan_id)
+
+
+def compare_plans(ctx: Context, plan_id: int, other_id: int) -> PlanComparison:
+    """Two plans of the same CSP and grid: both with their metrics, and the cells whose
+    sector differs."""
+    with ctx.read() as session:
+        plan = plans.require_plan(session=session, plan_id=plan_id)
+        other = plans.require_plan(session=session, plan_id=other_id)
+        if (plan.csp_id, plan.units, plan.resolution) != (
+            other.csp_id,
+            other.units,
+            other.resolution,
+        ):
+            raise InvalidInputError(
+                f"with: plan {other_id} (CSP {other.csp_id}, units {other.units}, resolution "
+                f"{other.resolution}) cannot be compared with plan {plan_id} (CSP "
+                f"{plan.csp_id}, units {plan.units}, resolution {plan.resolution}): compare "
+                f"plans of the same CSP and grid"
+            )
+        grid_id = require_plan_grid(session, plan)
+        require_plan_grid(session, other)
+        rows = editing.changed_cells(
+            session=session, plan_id=plan_id, other_id=other_id, grid_id=grid_id
+        )
+        features = [
+            Feature[ComparedCellProperties](
+                id=h3,
+                geometry=Geometry.model_validate(json.loads(geojson)),
+                properties=ComparedCellProperties(
+                    h3=h3, sector=sector, other_sector=other_sector, workload=round(load, 2)
+                ),
+            )
+            for h3, sector, other_sector, load, geojson in rows.itertuples(index=False)
+        ]
+        return PlanComparison(
+            plan=plans.get_plan(session=session, plan_id=plan_id),
+            other=plans.get_plan(session=session, plan_id=other_id),
+            changed_count=len(features),
+            changed_workload=round(sum(f.properties.workload for f in features), 2),
+            cells=FeatureCollection[ComparedCellProperties](features=features),
+        )
+
+
+# -- re-optimising the unlocked sectors -------------------------------------------------
+def reoptimise_plan(
+    ctx: Context, *, plan_id: int, version: int, progress: Progress = no_progress
+) -> int:
+    """Redraw the unlocked sectors of a working copy with the engine and the parameters
+    of the plan it came from, and store the result as one edit (a new version)."""
+    with ctx.read() as session:
+        row = editing.require_working_copy(session=session, plan_id=plan_id, version=version)
+        plan = load_sector_plan(session, row)
+        locked = list(row.locked_sectors or [])
+        known = PlanCreate.model_fields
+        params = {k: v for k, v in (row.parameters or {}).items() if k in known}
+        seed = int(params.get("seed", 0))
+    base = PlanCreate(**{**params, "method": "engine", "k": 1, "target_workload": None})
+
+    def make(k: int, seeds: list[str]) -> Sectorizer:
+        return make_sectorizer(base.model_copy(update={"k": k, "locked": {}}), seeds)
+
+    redrawn = reoptimise(plan, locked, make, rng=np.random.default_rng(seed), progress=progress)
+    units = plan.graph.units["unit"].astype(str).tolist()
+    moves = {
+        units[i]: int(s)
+        for i, s in enumerate(redrawn.assignment.tolist())
+        if s != plan.assignment[i]
+    }
+    with ctx.write() as session:
+        if moves:
+            # a throwaway cache: the app's sees the new version and reloads
+            _edit(
+                session, EditorCache(size=1), plan_id, PlanEdit(version=version, assignments=moves)
+            )
+        now = version + 1 if moves else version
+        stored = editing.require_working_copy(session=session, plan_id=plan_id, version=now)
+        stored.notes = [*(stored.notes or []), redrawn.notes[-1]]
+    return plan_id
+
+
+def start_reoptimise(ctx: Context, plan_id: int, *, version: int) -> JobPublic:
+    """Check that a working copy can be re-optimised, then run it as a job."""
+    with ctx.write() as session:
+        plan = editing.require_working_copy(session=session, plan_id=plan_id, version=version)
+        unlocked_sectors(int((plan.metrics or {}).get("k", 0)), plan.locked_sectors or [])
+        job_id = jobs.create_job(
+            session=session,
+            kind="reoptimise",
+            csp_id=plan.csp_id,
+            parameters={"plan_id": plan_id, "version": version},
+        ).id
+    ctx.job_runner().submit(
+        job_id=job_id,
+        work=lambda progress: reoptimise_plan(
+            ctx, plan_id=plan_id, version=version, progress=progress
+        ),
+    )
+    return get_job(ctx, job_id)

@@ -1,0 +1,138 @@
+"""The grid of a CSP: its units (H3 cells clipped to the CSP, :func:`geo.grid.tessellate`,
+or street blocks cut by its roads, :func:`geo.blocks.street_blocks`, which need a
+road/barrier layer over the CSP), their attributes by areal interpolation, their workload
+and the barrier-aware adjacency; everything after the tessellation is the same."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import shapely
+
+from api.repositories import csp, layers
+from api.repositories import grid as grids
+from api.schemas import (
+    CellProperties,
+    EdgeProperties,
+    FeatureCollection,
+    GridPublic,
+    GridsPublic,
+    Units,
+)
+from api.services.context import Context
+from geo.blocks import DEFAULT_MIN_AREA_M2, DEFAULT_SPLIT_FACTOR, cutting_lines, street_blocks
+from geo.errors import InvalidInputError
+from geo.grid import (
+    DEFAULT_BARRIER_CLASSES,
+    DEFAULT_CROSSING_DISTANCE,
+    DEFAULT_WORKLOAD_WEIGHTS,
+    EXTENSIVE_VARIABLES,
+    PROBLEMS,
+    PopulationGrid,
+    adjacency,
+    cell_attributes,
+    tessellate,
+    workload,
+)
+
+
+def _check_weights(weights: Mapping[str, float]) -> None:
+    if PROBLEMS in weights:
+        raise InvalidInputError(
+            "weights: problems are counted each time cells are read, not stored with the "
+            "grid; weight them in a proposal instead (POST /api/csp/{id}/plans, "
+            "psq sectorize --weight problems=…)"
+        )
+    if unknown := sorted(set(weights) - set(EXTENSIVE_VARIABLES)):
+        raise InvalidInputError(
+            f"weights: unknown variable(s) {', '.join(unknown)}; "
+            f"available: {', '.join(EXTENSIVE_VARIABLES)}"
+        )
+
+
+def build_grid(
+    ctx: Context,
+    *,
+    csp_id: int,
+    resolution: int,
+    units: Units = "h3",
+    weights: Mapping[str, float] | None = None,
+    crossing_distance_m: float = DEFAULT_CROSSING_DISTANCE,
+) -> GridPublic:
+    """Tessellate the CSP into H3 cells or street blocks (``units``), interpolate
+    attributes, compute adjacency; replace any grid of the same units and resolution, in
+    one transaction."""
+    weights = dict(weights or DEFAULT_WORKLOAD_WEIGHTS)
+    with ctx.write() as session:
+        outline = csp.csp_outline(session=session, csp_id=csp_id)
+        _check_weights(weights)
+        communes = grids.csp_communes(session=session, csp_id=csp_id)
+        source = layers.latest_population_grid(session=session, csp_id=csp_id)
+        lines = layers.barrier_lines(session=session, csp_id=csp_id, margin_m=crossing_distance_m)
+
+        extra: dict[str, object] = {}
+        if units == "blocks":
+            cutting = cutting_lines(lines)
+            inside = shapely.intersects(outline, cutting.geometry.to_numpy()).sum()
+            if not inside:
+                raise InvalidInputError(
+                    f"units: street blocks need a road/barrier layer (kind barriers) with lines "
+                    f"inside CSP {csp_id}, and it has none; import one (psq import-layer … "
+                    f"--kind barriers, POST /api/layers) or build H3 cells (units h3)"
+                )
+            cells = street_blocks(outline, lines, resolution=resolution)
+            extra = {
+                "min_area_m2": DEFAULT_MIN_AREA_M2,
+                "split_factor": DEFAULT_SPLIT_FACTOR,
+                "cutting_line_count": int(inside),
+            }
+        elif units == "h3":
+            cells = tessellate(outline, resolution)
+        else:
+            raise InvalidInputError(f"units: expected h3 or blocks, got {units!r}")
+        pop_grid = PopulationGrid(source.squares, source.extent) if source else None
+        cells = cell_attributes(cells, communes, pop_grid)
+        cells["workload"] = workload(cells, weights)
+        graph = adjacency(
+            cells, lines if len(lines) else None, crossing_distance=crossing_distance_m
+        )
+        cells["component"] = graph.component
+        parameters = {
+            "units": units,
+            "weights": weights,
+            "crossing_distance_m": crossing_distance_m,
+            "barrier_classes": sorted(DEFAULT_BARRIER_CLASSES),
+            "population_grid_layer_id": source.layer_id if source else None,
+            "barrier_line_count": len(lines),
+            **extra,
+        }
+        return grids.store_grid(
+            session=session,
+            csp_id=csp_id,
+            resolution=resolution,
+            units=units,
+            parameters=parameters,
+            cells=cells,
+            graph=graph,
+        )
+
+
+def list_grids(ctx: Context, csp_id: int) -> GridsPublic:
+    with ctx.read() as session:
+        return grids.list_grids(session=session, csp_id=csp_id)
+
+
+def grid_cells(
+    ctx: Context, csp_id: int, *, resolution: int, units: str = "h3"
+) -> FeatureCollection[CellProperties]:
+    with ctx.read() as session:
+        return grids.grid_cells(session=session, csp_id=csp_id, resolution=resolution, units=units)
+
+
+def grid_edges(
+    ctx: Context, csp_id: int, *, resolution: int, units: str = "h3", blocked: bool | None = None
+) -> FeatureCollection[EdgeProperties]:
+    with ctx.read() as session:
+        return grids.grid_edges(
+            session=session, csp_id=csp_id, resolution=resolution, units=units, blocked=blocked
+        )

@@ -1,0 +1,23 @@
+"""Background jobs seen from the app: those a stopped app left running are failed at start."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import OperationalError
+
+from api.repositories import jobs
+from api.services.context import Context
+
+log = logging.getLogger(__name__)
+
+
+def fail_interrupted(ctx: Context) -> int:
+    """Fail the jobs that were queued or running when the app stopped; returns how many.
+    The app starts anyway when the database is down, and answers 503 until it is back."""
+    try:
+        with ctx.write() as session:
+            return jobs.fail_interrupted_jobs(session=session)
+    except OperationalError:
+        log.warning("database unavailable at start-up")
+        return 0

@@ -1,0 +1,406 @@
+"""Sector plans: proposals by the engine (jobs), imports of existing sector layers, reading
+them, exports, adoption (the GPOs and the problems follow the adopted sectors)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from api.models import Plan
+from api.repositories import gpos, jobs, plans, problems
+from api.repositories import grid as grids
+from api.schemas import (
+    Feature,
+    FeatureCollection,
+    Geometry,
+    JobPublic,
+    PlanCellProperties,
+    PlanCreate,
+    PlanPublic,
+    PlansPublic,
+    PlanSummary,
+    Units,
+)
+from api.services.context import Context
+from geo.errors import InfeasibleDesignError, InvalidInputError
+from geo.export import FORMATS, write_layer
+from geo.grid import PROBLEMS, WORKLOAD_VARIABLES, Adjacency, workload
+from geo.metrics import sector_layer
+from geo.plan import SectorPlan, UnitGraph, plan_from_polygons
+from geo.sectorize import CutCosts, RegionGrowth, Sectorizer, WholeCommunes
+from geo.sectorize.base import Progress, no_progress
+
+
+# -- the engine's inputs ----------------------------------------------------------------
+def load_unit_graph(
+    session: Session,
+    *,
+    csp_id: int,
+    resolution: int,
+    units: str = "h3",
+    weights: Mapping[str, float] | None = None,
+) -> UnitGraph:
+    """The CSP's cells (or blocks: ``units``) and stored adjacency as a
+    :class:`geo.plan.UnitGraph`; the workload is recomputed from the cells' variables
+    when ``weights`` are given. When they name ``problems``, the units get a ``problems``
+    column: the CSP's recorded problems per cell, counted now (see
+    :func:`api.repositories.grid.problem_counts`)."""
+    if weights is not None and (unknown := sorted(set(weights) - set(WORKLOAD_VARIABLES))):
+        raise InvalidInputError(
+            f"weights: unknown variable(s) {', '.join(unknown)}; "
+            f"available: {', '.join(WORKLOAD_VARIABLES)}"
+        )
+    grid_id = grids.require_grid(session=session, csp_id=csp_id, resolution=resolution, units=units)
+    frame, edges = plans.unit_rows(session=session, grid_id=grid_id)
+    if weights is not None and PROBLEMS in weights:
+        counts = grids.problem_counts(session=session, csp_id=csp_id, grid_id=grid_id)[PROBLEMS]
+        frame[PROBLEMS] = frame["unit"].map(counts).fillna(0).to_numpy(dtype=float)
+    if weights is not None:
+        frame["workload"] = workload(frame, weights)
+    frame["zone"] = frame["unit"].map(plans.qpv_of_cells(session=session, grid_id=grid_id))
+    position = pd.Series(np.arange(len(frame)), index=frame["unit"])
+    edges["a"] = position.reindex(edges["a"]).to_numpy()
+    edges["b"] = position.reindex(edges["b"]).to_numpy()
+    edges["blocked"] = edges["blocked"].astype(bool)
+    graph = Adjacency(edges=edges, component=frame["component"].to_numpy(dtype=int))
+    return UnitGraph.build(frame.drop(columns="component"), graph)
+
+
+def require_plan_grid(session: Session, plan: Plan) -> int:
+    """The id of the grid the plan's cells belong to; raises when the CSP's grid was
+    rebuilt since the plan was made (its cells are no longer the grid's)."""
+    grid_id = grids.require_grid(
+        session=session, csp_id=plan.csp_id, resolution=plan.resolution, units=plan.units
+    )
+    plan_count, matched, cells = plans.cell_match(session=session, plan_id=plan.id, grid_id=grid_id)
+    if not plan_count == matched == cells:
+        raise InvalidInputError(
+            f"plan {plan.id} was made on an earlier grid of CSP {plan.csp_id} (units "
+            f"{plan.units}, resolution {plan.resolution}): {matched} of its {plan_count} "
+            f"cells are in the current grid of {cells} cells; make a new proposal or import "
+            f"it again"
+        )
+    return grid_id
+
+
+def load_sector_plan(session: Session, plan: Plan) -> SectorPlan:
+    """A stored plan as a :class:`SectorPlan` on the CSP's current grid, with the workload
+    weights it was made with."""
+    graph = load_unit_graph(
+        session,
+        csp_id=plan.csp_id,
+        resolution=plan.resolution,
+        units=plan.units,
+        weights=(plan.parameters or {}).get("weights"),
+    )
+    stored, sectors = plans.stored_assignment(session=session, plan_id=plan.id)
+    units = graph.units["unit"]
+    missing = units[~units.isin(stored.keys())]
+    if len(missing):
+        raise InvalidInputError(
+            f"plan {plan.id} has no sector for {len(missing)} cell(s) of the current grid "
+            f"(e.g. {missing.iloc[0]}): the grid was rebuilt after the plan was made"
+        )
+    position = {u: i for i, u in enumerate(units)}
+    return SectorPlan(
+        graph=graph,
+        assignment=np.array([stored[u] for u in units], dtype=int),
+        names=tuple(name for name, _ in sectors),
+        seeds=np.array([position.get(seed, -1) if seed else -1 for _, seed in sectors]),
+        notes=tuple(plan.notes or ()),
+    )
+
+
+def store_plan(
+    session: Session,
+    *,
+    csp_id: int,
+    resolution: int,
+    units: str,
+    plan: SectorPlan,
+    name: str,
+    origin: str,
+    parameters: Mapping[str, Any],
+    comment: str | None = None,
+) -> Plan:
+    """Store a plan as a new draft with its sectors' outlines and figures."""
+    return plans.store_plan(
+        session=session,
+        csp_id=csp_id,
+        resolution=resolution,
+        units=units,
+        plan=plan,
+        layer=sector_layer(plan),
+        name=name,
+        origin=origin,
+        parameters=parameters,
+        comment=comment,
+    )
+
+
+# -- proposals --------------------------------------------------------------------------
+def check_proposal(session: Session, *, csp_id: int, plan_in: PlanCreate) -> None:
+    """What can be checked before a proposal runs, so that it fails at once with a clear
+    4xx: the grid exists, k fits the cells, locked cells and seeds are the CSP's. What
+    only the engine can tell (communes too heavy to stay whole…) fails the job."""
+    grid_id = grids.require_grid(
+        session=session, csp_id=csp_id, resolution=plan_in.resolution, units=plan_in.units
+    )
+    cells = plans.grid_cell_count(session=session, grid_id=grid_id)
+    if plan_in.k is not None and plan_in.k > cells:
+        raise InfeasibleDesignError(
+            f"k: {plan_in.k} sectors is more than the {cells} cells of the grid "
+            f"(units {plan_in.units}, resolution {plan_in.resolution})"
+        )
+    if plan_in.k is not None and len(plan_in.seeds) > plan_in.k:
+        raise InfeasibleDesignError(f"seeds: {len(plan_in.seeds)} seeds for k = {plan_in.k}")
+    if plan_in.locked:
+        known = plans.known_cells(session=session, grid_id=grid_id, cells=list(plan_in.locked))
+        unknown = sorted(set(plan_in.locked) - known)
+        if unknown:
+            raise InvalidInputError(
+                f"locked: cell(s) {', '.join(unknown[:10])} are not cells of CSP {csp_id} "
+                f"at resolution {plan_in.resolution} (units {plan_in.units})"
+            )
+        k = plan_in.k
+        bad = {h: s for h, s in plan_in.locked.items() if s < 0 or (k is not None and s >= k)}
+        if bad:
+            h, s = next(iter(bad.items()))
+            raise InvalidInputError(
+                f"locked: cell {h} is locked to sector {s}, not in 0 … {(k or 1) - 1}"
+            )
+    for lon, lat in plan_in.seeds:
+        if not plans.csp_covers(session=session, csp_id=csp_id, lon=lon, lat=lat):
+            raise InvalidInputError(
+                f"seeds: [{lon}, {lat}] (lon, lat) is outside CSP {csp_id}"
+                + (" — latitude and longitude swapped?" if -90 <= lon <= 90 else "")
+            )
+
+
+def make_sectorizer(plan_in: PlanCreate, seeds: list[str]) -> Sectorizer:
+    """The algorithm and its parameters for a proposal request."""
+    if plan_in.method == "communes":
+        return WholeCommunes(
+            plan_in.k, target_workload=plan_in.target_workload, tolerance=plan_in.tolerance
+        )
+    return RegionGrowth(
+        plan_in.k,
+        target_workload=plan_in.target_workload,
+        tolerance=plan_in.tolerance,
+        whole_commune_population=plan_in.whole_commune_population,
+        seeds=seeds,
+        locked=plan_in.locked,
+        costs=CutCosts(
+            compactness=plan_in.compactness,
+            commune_cohesion=plan_in.commune_cohesion,
+            barrier=plan_in.barrier_preference,
+        ),
+    )
+
+
+def propose_plan(
+    ctx: Context, *, csp_id: int, plan_in: PlanCreate, progress: Progress = no_progress
+) -> tuple[int, SectorPlan]:
+    """Check the request, run the proposal on the CSP's grid and store it as a draft;
+    returns its id and the plan."""
+    with ctx.read() as session:
+        check_proposal(session, csp_id=csp_id, plan_in=plan_in)
+        graph = load_unit_graph(
+            session,
+            csp_id=csp_id,
+            resolution=plan_in.resolution,
+            units=plan_in.units,
+            weights=plan_in.weights,
+        )
+        points = [
+            *plan_in.seeds,
+            *plans.seed_points(session=session, csp_id=csp_id, types=plan_in.seed_point_types),
+        ]
+    seeds = graph.locate(points)
+    plan = make_sectorizer(plan_in, seeds).solve(
+        graph, rng=np.random.default_rng(plan_in.seed), progress=progress
+    )
+    label = "Découpage par communes entières" if plan_in.method == "communes" else "Proposition"
+    with ctx.write() as session:
+        row = store_plan(
+            session,
+            csp_id=csp_id,
+            resolution=plan_in.resolution,
+            units=plan_in.units,
+            plan=plan,
+            name=plan_in.name or f"{label} — {plan.k} secteurs",
+            origin="communes" if plan_in.method == "communes" else "engine",
+            parameters=plan_in.model_dump(mode="json", exclude={"name"})
+            | {"seed_units": seeds}
+            | _problems_counted(graph),
+        )
+        return row.id, plan
+
+
+def _problems_counted(graph: UnitGraph) -> dict[str, int]:
+    """How many recorded problems a proposal weighted (they change after it), if any."""
+    if PROBLEMS not in graph.units:
+        return {}
+    return {"problems_counted": int(graph.units[PROBLEMS].sum())}
+
+
+def start_proposal(ctx: Context, *, csp_id: int, plan_in: PlanCreate) -> JobPublic:
+    """Check a proposal request at once, then run it as a job; returns the job to poll."""
+    with ctx.write() as session:
+        check_proposal(session, csp_id=csp_id, plan_in=plan_in)
+        job_id = jobs.create_job(
+            session=session,
+            kind="sectorize",
+            csp_id=csp_id,
+            parameters=plan_in.model_dump(mode="json"),
+        ).id
+    ctx.job_runner().submit(
+        job_id=job_id,
+        work=lambda progress: propose_plan(ctx, csp_id=csp_id, plan_in=plan_in, progress=progress)[
+            0
+        ],
+    )
+    return get_job(ctx, job_id)
+
+
+def get_job(ctx: Context, job_id: int) -> JobPublic:
+    with ctx.read() as session:
+        return jobs.get_job(session=session, job_id=job_id)
+
+
+def score_sector_layer(
+    ctx: Context,
+    *,
+    csp_id: int,
+    sectors: gpd.GeoDataFrame,
+    resolution: int,
+    name: str,
+    source: str,
+    save: bool = True,
+    units: Units = "h3",
+) -> tuple[int | None, SectorPlan]:
+    """Turn an existing sector layer into a plan on the CSP's cells, score it, and store it
+    (as a draft of origin ``import``) unless ``save`` is false."""
+    with ctx.read() as session:
+        graph = load_unit_graph(session, csp_id=csp_id, resolution=resolution, units=units)
+    plan = plan_from_polygons(graph, sectors)
+    if not save:
+        return None, plan
+    with ctx.write() as session:
+        row = store_plan(
+            session,
+            csp_id=csp_id,
+            resolution=resolution,
+            units=units,
+            plan=plan,
+            name=name,
+            origin="import",
+            parameters={"source": source},
+        )
+        return row.id, plan
+
+
+def import_plan(
+    ctx: Context,
+    *,
+    csp_id: int,
+    sectors: gpd.GeoDataFrame,
+    resolution: int,
+    units: Units,
+    name: str,
+    source: str,
+) -> PlanPublic:
+    """Import an existing sector layer, scored, as a draft."""
+    plan_id, _ = score_sector_layer(
+        ctx,
+        csp_id=csp_id,
+        sectors=sectors,
+        resolution=resolution,
+        units=units,
+        name=name,
+        source=source,
+    )
+    assert plan_id is not None
+    return get_plan(ctx, plan_id)
+
+
+# -- reading ----------------------------------------------------------------------------
+def list_plans(ctx: Context, csp_id: int) -> PlansPublic:
+    with ctx.read() as session:
+        return plans.list_plans(session=session, csp_id=csp_id)
+
+
+def get_plan(ctx: Context, plan_id: int) -> PlanPublic:
+    with ctx.read() as session:
+        return plans.get_plan(session=session, plan_id=plan_id)
+
+
+def plan_sector_layer(ctx: Context, plan_id: int) -> tuple[Plan, gpd.GeoDataFrame]:
+    """The plan and its sectors with their figures (EPSG:4326): what exports hold."""
+    with ctx.read() as session:
+        return plans.plan_sector_layer(session=session, plan_id=plan_id)
+
+
+def plan_cells(ctx: Context, plan_id: int) -> FeatureCollection[PlanCellProperties]:
+    """The plan's cells with their sector and their workload under the plan's weights
+    (recorded problems counted now), as GeoJSON."""
+    with ctx.read() as session:
+        plan = plans.require_plan(session=session, plan_id=plan_id)
+        grid_id = grids.require_grid(
+            session=session, csp_id=plan.csp_id, resolution=plan.resolution, units=plan.units
+        )
+        table = plans.plan_cell_rows(session=session, plan_id=plan_id, grid_id=grid_id)
+        weights = (plan.parameters or {}).get("weights")
+        if weights:
+            if PROBLEMS in weights:
+                counts = grids.problem_counts(session=session, csp_id=plan.csp_id, grid_id=grid_id)
+                table[PROBLEMS] = table["h3"].map(counts[PROBLEMS]).fillna(0).to_numpy(dtype=float)
+            table["workload"] = workload(table, weights)
+    return FeatureCollection[PlanCellProperties](
+        features=[
+            Feature[PlanCellProperties](
+                id=h3,
+                geometry=Geometry.model_validate(json.loads(geojson)),
+                properties=PlanCellProperties(
+                    h3=h3, sector=sector, commune=commune, workload=round(load, 2)
+                ),
+            )
+            for h3, sector, commune, load, geojson in table[
+                ["h3", "sector", "commune", "workload", "geojson"]
+            ].itertuples(index=False)
+        ]
+    )
+
+
+def export_plan(ctx: Context, plan_id: int, *, fmt: str, crs: int) -> tuple[bytes, str, str]:
+    """The plan's sectors with their figures as a file (GeoJSON, GeoPackage or zipped
+    Shapefile) in EPSG:4326 or 2154: its content, file name and media type."""
+    plan, layer = plan_sector_layer(ctx, plan_id)
+    vector = FORMATS[fmt]
+    stem = f"secteurs_plan{plan.id}_v{plan.version}_epsg{crs}"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{stem}{vector.suffix}"
+        write_layer(layer, path, vector, crs)
+        return path.read_bytes(), path.name, vector.media_type
+
+
+# -- adoption ---------------------------------------------------------------------------
+def adopt_plan(ctx: Context, plan_id: int) -> PlanSummary:
+    """Adopt a plan: the CSP's previously adopted plan is archived, the GPOs follow the
+    new sectors and every problem of the CSP is placed in them; one transaction."""
+    with ctx.write() as session:
+        adopted = plans.set_adopted(session=session, plan_id=plan_id)
+        if adopted is not None:
+            gpos.sync_sector_gpos(session=session, csp_id=adopted.csp_id, plan_id=adopted.id)
+            problems.assign_to_sectors(session, adopted.csp_id)
+        plan = plans.require_plan(session=session, plan_id=plan_id)
+        session.refresh(plan)
+        return PlanSummary(**plans.plan_summary(plan))

@@ -1,0 +1,53 @@
+"""Activity reports of the GPOs: meetings held, problems opened and resolved, median time
+to resolution, by category, for all CSPs, one CSP or one sector, over a period."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from api.repositories import reports as repo
+from api.schemas import ReportPublic
+from api.services.context import Context
+
+
+def activity_report(
+    ctx: Context,
+    *,
+    csp_id: int | None = None,
+    sector: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> ReportPublic:
+    """The report of an area and a period (days included; default: the year up to today)."""
+    end = date_to or date.today()
+    with ctx.read() as session:
+        return repo.activity_report(
+            session=session,
+            date_from=date_from or end - timedelta(days=365),
+            date_to=end,
+            csp_id=csp_id,
+            sector=sector,
+        )
+
+
+def report_file_name(report: ReportPublic) -> str:
+    """The CSV download's name: the area and the period."""
+    area = f"csp{report.csp_id}" if report.csp_id is not None else "toutes"
+    if report.sector is not None:
+        area += f"_secteur{report.sector + 1}"
+    return f"rapport_{area}_{report.date_from}_{report.date_to}.csv"
+
+
+def report_csv(report: ReportPublic) -> str:
+    """The report as CSV (``;``, French headers): one row per category, then the total."""
+    lines = ["categorie;libelle;ouvertes;resolues;delai_median_resolution_jours"]
+    fmt = lambda v: "" if v is None else f"{v:g}".replace(".", ",")  # noqa: E731
+    for c in report.by_category:
+        lines.append(
+            f"{c.category};{c.label};{c.opened};{c.resolved};{fmt(c.median_days_to_resolution)}"
+        )
+    lines.append(
+        f"total;Toutes catégories;{report.problems_opened};{report.problems_resolved};"
+        f"{fmt(report.median_days_to_resolution)}"
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,110 @@
+"""What a problem map is drawn over: a study area (a GPO's sectors, a whole CSP, or one
+commune) and a filter of the problems (period, categories, statuses), checked once for
+every entry point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import shapely
+
+from geo.errors import InvalidInputError
+from geo.hotspots import period_days
+from geo.problems import CATEGORIES, STATUSES, check_code
+
+#: The longest period a map may cover.
+MAX_PERIOD_DAYS = 3660
+
+
+@dataclass(frozen=True)
+class StudyArea:
+    """Where a map is drawn: the sectors of a GPO in the adopted plan, a whole CSP
+    (``sectors`` None), or one commune of a CSP (``commune_code``: its problems only)."""
+
+    csp_id: int
+    name: str
+    outline: shapely.Geometry
+    gpo_id: int | None = None
+    sectors: tuple[int, ...] | None = None
+    commune_code: str | None = None
+
+    @property
+    def key(self) -> tuple[int, int | None, tuple[int, ...] | None, str | None]:
+        return (self.csp_id, self.gpo_id, self.sectors, self.commune_code)
+
+
+@dataclass(frozen=True)
+class ProblemFilter:
+    """Problems reported from ``since`` to ``until`` (both included), of the given
+    categories and statuses (empty: all)."""
+
+    since: date
+    until: date
+    categories: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+
+    @classmethod
+    def checked(
+        cls,
+        since: date | None,
+        until: date | None,
+        categories: list[str] | None = None,
+        statuses: list[str] | None = None,
+        *,
+        default_days: int = 365,
+        names: tuple[str, str] = ("from", "to"),
+    ) -> ProblemFilter:
+        """A filter with its codes and period checked (an error naming the bad value and
+        its parameter, ``names``); the period defaults to the ``default_days`` up to
+        today."""
+        until = until or date.today()
+        if since is None:
+            since = days_before(until, default_days - 1, names[1])
+        if since > until:
+            raise InvalidInputError(f"{names[0]}: {since} is after {names[1]}: {until}")
+        if period_days(since, until) > MAX_PERIOD_DAYS:
+            raise InvalidInputError(
+                f"{names[0]}: the period may last at most {MAX_PERIOD_DAYS} days"
+            )
+        return cls(
+            since=since,
+            until=until,
+            categories=tuple(
+                sorted(check_code("category", c, CATEGORIES) for c in categories or [])
+            ),
+            statuses=tuple(sorted(check_code("status", s, STATUSES) for s in statuses or [])),
+        )
+
+
+def days_before(day: date, days: int, name: str) -> date:
+    """``day`` minus ``days``; an error naming the parameter ``name`` before year 1."""
+    try:
+        return day - timedelta(days=days)
+    except OverflowError:
+        raise InvalidInputError(f"{name}: {day} is too early") from None
+
+
+def comparison_filters(
+    *,
+    since: date | None,
+    until: date | None,
+    before_since: date | None,
+    before_until: date | None,
+    categories: list[str] | None,
+    statuses: list[str] | None,
+) -> tuple[ProblemFilter, ProblemFilter]:
+    """The two periods of a comparison: the second defaults to the 90 days up to today,
+    the first to the period of the same length just before it; they may not overlap."""
+    after = ProblemFilter.checked(since, until, categories, statuses, default_days=90)
+    before_until = before_until or days_before(after.since, 1, "from")
+    if before_since is None:
+        before_since = days_before(before_until, (after.until - after.since).days, "before_to")
+    before = ProblemFilter.checked(
+        before_since, before_until, categories, statuses, names=("before_from", "before_to")
+    )
+    if before.until >= after.since:
+        raise InvalidInputError(
+            f"before_to: {before.until} is not before from: {after.since} (the periods overlap)"
+        )
+    return before, after

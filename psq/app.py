@@ -1,0 +1,49 @@
+"""The FastAPI application: the JSON API (:mod:`api.routes`) and the pages (:mod:`web`),
+sharing one :class:`~api.services.context.Context` for the app's lifetime."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.config import Settings
+from api.errors import install_error_handlers
+from api.routes import api_router
+from api.services import jobs
+from api.services.context import Context
+from web.pages import mount_pages
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app for these settings; the engine lives as long as the app runs."""
+    url = settings.require_database_url()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = Context.for_url(url)
+        app.state.context = ctx
+        jobs.fail_interrupted(ctx)
+        ctx.job_runner()
+        try:
+            yield
+        finally:
+            ctx.close()
+
+    app = FastAPI(
+        title="PSQ Secteurs",
+        summary="Secteurs de proximité, cartographie des problématiques et études de sûreté",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,  # served by web.pages from the vendored Swagger UI
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(api_router())
+    mount_pages(app)
+    return app
