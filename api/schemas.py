@@ -7,9 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from geo.audits import KINDS as AUDIT_KINDS
 from geo.audits import REFERENT_ROLES
@@ -52,6 +59,51 @@ class FeatureCollection(BaseModel, Generic[P]):
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[Feature[P]]
     bbox: BBox | None = Field(default=None, description="minlon, minlat, maxlon, maxlat")
+
+
+# -- codes --------------------------------------------------------------------------------
+def taxonomy_code(codes: Mapping[str, str], what: str) -> AfterValidator:
+    """The check of a string field against a taxonomy (code -> French label): use it as
+    ``Annotated[str, taxonomy_code(CATEGORIES, "category")]``. An unknown code is a 422
+    naming the code and the known ones."""
+
+    def check(value: str) -> str:
+        if value not in codes:
+            raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(codes)}")
+        return value
+
+    return AfterValidator(check)
+
+
+CategoryCode = Annotated[str, taxonomy_code(CATEGORIES, "category")]
+PriorityCode = Annotated[str, taxonomy_code(PRIORITIES, "priority")]
+StatusCode = Annotated[str, taxonomy_code(STATUSES, "status")]
+ActionTypeCode = Annotated[str, taxonomy_code(ACTION_TYPES, "type")]
+ActionStatusCode = Annotated[str, taxonomy_code(ACTION_STATUSES, "status")]
+OutcomeCode = Annotated[str, taxonomy_code(OUTCOMES, "outcome")]
+PartnerTypeCode = Annotated[str, taxonomy_code(PARTNER_TYPES, "type")]
+ThemeCode = Annotated[str, taxonomy_code(THEMES, "theme")]
+AuditKindCode = Annotated[str, taxonomy_code(AUDIT_KINDS, "kind")]
+AuditStatusCode = Annotated[str, taxonomy_code(AUDIT_STATUSES, "status")]
+ReferentRoleCode = Annotated[str, taxonomy_code(REFERENT_ROLES, "role")]
+
+
+def _not_future(value: date) -> date:
+    if value > date.today():
+        raise ValueError(f"{value} is in the future")
+    return value
+
+
+def _cadence(value: int) -> int:
+    if value not in CADENCES_DAYS:
+        raise ValueError(f"{value} is not a GPO cadence (15 or 30 days)")
+    return value
+
+
+#: A date that is today or before.
+NotFutureDate = Annotated[date, AfterValidator(_not_future)]
+#: Days between two meetings of a GPO (geo.problems.CADENCES_DAYS).
+CadenceDays = Annotated[int, AfterValidator(_cadence)]
 
 
 # -- health -------------------------------------------------------------------------------
@@ -416,19 +468,13 @@ class JobPublic(BaseModel):
 
 
 # -- problems, GPOs, partners, meetings ---------------------------------------------------
-def _code(kind: str, value: str | None, allowed: Mapping[str, str]) -> str | None:
-    if value is not None and value not in allowed:
-        raise ValueError(f"unknown {kind} {value!r}; expected one of {', '.join(allowed)}")
-    return value
-
-
 class ProblemCreate(BaseModel):
     """A problem raised in a GPO. Place it with ``geometry`` (GeoJSON point, line or
     polygon, WGS84) or with ``lon``/``lat``."""
 
     model_config = ConfigDict(allow_inf_nan=False)
 
-    category: str = Field(description="A code of geo.problems.CATEGORIES")
+    category: CategoryCode = Field(description="A code of geo.problems.CATEGORIES")
     title: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
     geometry: Geometry | None = None
@@ -436,25 +482,8 @@ class ProblemCreate(BaseModel):
     lat: float | None = Field(default=None, ge=-90, le=90)
     address: str | None = Field(default=None, max_length=300)
     partner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    reported_on: date = Field(default_factory=date.today)
-    priority: str = "normale"
-
-    @field_validator("category")
-    @classmethod
-    def _category(cls, v: str) -> str:
-        return str(_code("category", v, CATEGORIES))
-
-    @field_validator("priority")
-    @classmethod
-    def _priority(cls, v: str) -> str:
-        return str(_code("priority", v, PRIORITIES))
-
-    @field_validator("reported_on")
-    @classmethod
-    def _not_future(cls, v: date) -> date:
-        if v > date.today():
-            raise ValueError(f"{v} is in the future")
-        return v
+    reported_on: NotFutureDate = Field(default_factory=date.today)
+    priority: PriorityCode = "normale"
 
     @model_validator(mode="after")
     def _placed(self) -> ProblemCreate:
@@ -495,33 +524,18 @@ class GeocodeResultsPublic(BaseModel):
 
 
 class ProblemTransition(BaseModel):
-    status: str = Field(description="The next step (geo.problems.TRANSITIONS)")
+    status: StatusCode = Field(description="The next step (geo.problems.TRANSITIONS)")
     on: date = Field(default_factory=date.today)
     note: str | None = Field(default=None, max_length=2000)
 
-    @field_validator("status")
-    @classmethod
-    def _status(cls, v: str) -> str:
-        return str(_code("status", v, STATUSES))
-
 
 class ActionCreate(BaseModel):
-    type: str = Field(description="A code of geo.problems.ACTION_TYPES")
+    type: ActionTypeCode = Field(description="A code of geo.problems.ACTION_TYPES")
     lead_partner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     start_on: date = Field(default_factory=date.today)
     due_on: date | None = None
-    status: str = "prevue"
+    status: ActionStatusCode = "prevue"
     note: str | None = Field(default=None, max_length=2000)
-
-    @field_validator("type")
-    @classmethod
-    def _type(cls, v: str) -> str:
-        return str(_code("type", v, ACTION_TYPES))
-
-    @field_validator("status")
-    @classmethod
-    def _status(cls, v: str) -> str:
-        return str(_code("status", v, ACTION_STATUSES))
 
     @model_validator(mode="after")
     def _dates(self) -> ActionCreate:
@@ -531,30 +545,20 @@ class ActionCreate(BaseModel):
 
 
 class ActionUpdate(BaseModel):
-    status: str | None = None
+    status: ActionStatusCode | None = None
     due_on: date | None = None
     note: str | None = Field(default=None, max_length=2000)
-
-    @field_validator("status")
-    @classmethod
-    def _status(cls, v: str | None) -> str | None:
-        return _code("status", v, ACTION_STATUSES)
 
 
 class EvaluationCreate(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)
 
     evaluated_on: date = Field(default_factory=date.today)
-    outcome: str = Field(description="positif, partiel or sans_effet")
+    outcome: OutcomeCode = Field(description="positif, partiel or sans_effet")
     indicators: dict[str, float] = Field(
         default_factory=dict, description="e.g. signalements_avant, signalements_apres"
     )
     note: str | None = Field(default=None, max_length=2000)
-
-    @field_validator("outcome")
-    @classmethod
-    def _outcome(cls, v: str) -> str:
-        return str(_code("outcome", v, OUTCOMES))
 
 
 class ProblemEventPublic(BaseModel):
@@ -613,14 +617,9 @@ class ProblemPublic(ProblemProperties):
 
 class PartnerCreate(BaseModel):
     organisation: str = Field(min_length=1, max_length=200)
-    type: str = Field(description="A code of geo.problems.PARTNER_TYPES")
+    type: PartnerTypeCode = Field(description="A code of geo.problems.PARTNER_TYPES")
     contact_name: str | None = Field(default=None, max_length=200)
     contact: str | None = Field(default=None, max_length=200)
-
-    @field_validator("type")
-    @classmethod
-    def _type(cls, v: str) -> str:
-        return str(_code("type", v, PARTNER_TYPES))
 
 
 class PartnerPublic(PartnerCreate):
@@ -639,40 +638,21 @@ class GpoCreate(BaseModel):
     """A thematic GPO (sector GPOs are made when a plan is adopted)."""
 
     name: str = Field(min_length=1, max_length=200)
-    theme: str
+    theme: ThemeCode
     sectors: list[int] = Field(default_factory=list, description="Sectors it spans")
-    cadence_days: int = Field(default=30, description="15 or 30")
+    cadence_days: CadenceDays = Field(default=30, description="15 or 30")
     chief_name: str | None = Field(default=None, max_length=200)
     chief_grade: str | None = Field(default=None, max_length=100)
     chief_contact: str | None = Field(default=None, max_length=200)
     partner_ids: list[int] = Field(default_factory=list)
-
-    @field_validator("theme")
-    @classmethod
-    def _theme(cls, v: str) -> str:
-        return str(_code("theme", v, THEMES))
-
-    @field_validator("cadence_days")
-    @classmethod
-    def _cadence(cls, v: int) -> int:
-        if v not in CADENCES_DAYS:
-            raise ValueError(f"{v} is not a GPO cadence (15 or 30 days)")
-        return v
 
 
 class GpoUpdate(BaseModel):
     chief_name: str | None = Field(default=None, max_length=200)
     chief_grade: str | None = Field(default=None, max_length=100)
     chief_contact: str | None = Field(default=None, max_length=200)
-    cadence_days: int | None = None
+    cadence_days: CadenceDays | None = None
     partner_ids: list[int] | None = None
-
-    @field_validator("cadence_days")
-    @classmethod
-    def _cadence(cls, v: int | None) -> int | None:
-        if v is not None and v not in CADENCES_DAYS:
-            raise ValueError(f"{v} is not a GPO cadence (15 or 30 days)")
-        return v
 
 
 class GpoPublic(BaseModel):
@@ -702,17 +682,10 @@ class GposPublic(BaseModel):
 
 
 class MeetingCreate(BaseModel):
-    held_on: date
+    held_on: NotFutureDate
     attendees: list[str] = Field(default_factory=list, max_length=200)
     notes: str | None = Field(default=None, max_length=10_000)
     decisions: list[str] = Field(default_factory=list, max_length=200)
-
-    @field_validator("held_on")
-    @classmethod
-    def _not_future(cls, v: date) -> date:
-        if v > date.today():
-            raise ValueError(f"{v} is in the future")
-        return v
 
 
 class MeetingPublic(MeetingCreate):
@@ -877,14 +850,9 @@ class OpenProblemsPublic(BaseModel):
 # -- safety studies (études de sûreté) ------------------------------------------------------
 class ReferentCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    role: str = Field(default="referent", description="referent or correspondant")
+    role: ReferentRoleCode = Field(default="referent", description="referent or correspondant")
     grade: str | None = Field(default=None, max_length=100)
     contact: str | None = Field(default=None, max_length=200)
-
-    @field_validator("role")
-    @classmethod
-    def _role(cls, v: str) -> str:
-        return str(_code("role", v, REFERENT_ROLES))
 
 
 class ReferentPublic(ReferentCreate):
@@ -922,7 +890,7 @@ class AuditRequestCreate(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)
 
     commune_code: str = Field(pattern=COMMUNE_CODE, description="INSEE code")
-    kind: str = Field(description="A code of geo.audits.KINDS")
+    kind: AuditKindCode = Field(description="A code of geo.audits.KINDS")
     site: Geometry | None = None
     site_name: str | None = Field(default=None, max_length=300)
     address: str | None = Field(default=None, max_length=300)
@@ -937,11 +905,6 @@ class AuditRequestCreate(BaseModel):
         default=False,
         description="File it although an open request for the same site exists (409 otherwise)",
     )
-
-    @field_validator("kind")
-    @classmethod
-    def _kind(cls, v: str) -> str:
-        return str(_code("kind", v, AUDIT_KINDS))
 
     @field_validator("contact_email")
     @classmethod
@@ -968,18 +931,13 @@ class AuditRequestCreate(BaseModel):
 class AuditTransition(BaseModel):
     """The next step of a request, dated (default today)."""
 
-    status: str = Field(description="A code of geo.audits.STATUSES")
+    status: AuditStatusCode = Field(description="A code of geo.audits.STATUSES")
     on: date = Field(default_factory=date.today)
     note: str | None = Field(default=None, max_length=2000)
     planned_on: date | None = Field(default=None, description="planifiee: the study's date")
     referent_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     reason: str | None = Field(default=None, max_length=2000, description="refusee: why")
     recommendations: str | None = Field(default=None, max_length=20000)
-
-    @field_validator("status")
-    @classmethod
-    def _status(cls, v: str) -> str:
-        return str(_code("status", v, AUDIT_STATUSES))
 
 
 class AuditEventPublic(BaseModel):
