@@ -35,6 +35,7 @@ from geo.problems import (
 )
 
 P = TypeVar("P", bound=BaseModel)
+T = TypeVar("T")
 
 BBox = tuple[float, float, float, float]
 #: An INSEE commune code (Corsica's start 2A or 2B).
@@ -59,6 +60,13 @@ class FeatureCollection(BaseModel, Generic[P]):
     type: Literal["FeatureCollection"] = "FeatureCollection"
     features: list[Feature[P]]
     bbox: BBox | None = Field(default=None, description="minlon, minlat, maxlon, maxlat")
+
+
+class Page(BaseModel, Generic[T]):
+    """A list response: ``data`` and how many items it holds (``Page[CspPublic]``)."""
+
+    data: list[T]
+    count: int
 
 
 # -- codes --------------------------------------------------------------------------------
@@ -135,9 +143,7 @@ class CspPublic(BaseModel):
     bbox: BBox
 
 
-class CspsPublic(BaseModel):
-    data: list[CspPublic]
-    count: int
+CspsPublic = Page[CspPublic]
 
 
 class CspProperties(CspPublic):
@@ -175,9 +181,7 @@ class LayerPublic(BaseModel):
     created_at: datetime
 
 
-class LayersPublic(BaseModel):
-    data: list[LayerPublic]
-    count: int
+class LayersPublic(Page[LayerPublic]):
     qpv_by_commune: dict[str, list[str]] = Field(
         default_factory=dict,
         description="QPVs known only at commune level (no outline): commune code -> QPV names",
@@ -225,9 +229,7 @@ class GridPublic(BaseModel):
     built_at: datetime
 
 
-class GridsPublic(BaseModel):
-    data: list[GridPublic]
-    count: int
+GridsPublic = Page[GridPublic]
 
 
 class CellProperties(BaseModel):
@@ -363,9 +365,7 @@ class PlanSummary(BaseModel):
     violation_count: int
 
 
-class PlansPublic(BaseModel):
-    data: list[PlanSummary]
-    count: int
+PlansPublic = Page[PlanSummary]
 
 
 class SectorProperties(BaseModel):
@@ -518,9 +518,7 @@ class GeocodeResultPublic(BaseModel):
     citycode: str
 
 
-class GeocodeResultsPublic(BaseModel):
-    data: list[GeocodeResultPublic]
-    count: int
+GeocodeResultsPublic = Page[GeocodeResultPublic]
 
 
 class ProblemTransition(BaseModel):
@@ -629,9 +627,7 @@ class PartnerPublic(PartnerCreate):
     synthetic: bool
 
 
-class PartnersPublic(BaseModel):
-    data: list[PartnerPublic]
-    count: int
+PartnersPublic = Page[PartnerPublic]
 
 
 class GpoCreate(BaseModel):
@@ -676,9 +672,7 @@ class GpoPublic(BaseModel):
     open_problems: int
 
 
-class GposPublic(BaseModel):
-    data: list[GpoPublic]
-    count: int
+GposPublic = Page[GpoPublic]
 
 
 class MeetingCreate(BaseModel):
@@ -694,9 +688,7 @@ class MeetingPublic(MeetingCreate):
     synthetic: bool
 
 
-class MeetingsPublic(BaseModel):
-    data: list[MeetingPublic]
-    count: int
+MeetingsPublic = Page[MeetingPublic]
 
 
 class CategoryReport(BaseModel):
@@ -842,9 +834,7 @@ class OpenProblemPublic(BaseModel):
     actions: list[ActionPublic]
 
 
-class OpenProblemsPublic(BaseModel):
-    data: list[OpenProblemPublic]
-    count: int
+OpenProblemsPublic = Page[OpenProblemPublic]
 
 
 # -- safety studies (études de sûreté) ------------------------------------------------------
@@ -867,9 +857,7 @@ class ReferentPublic(ReferentCreate):
     done_12_months: int = Field(description="Recommendations handed over in 12 months")
 
 
-class ReferentsPublic(BaseModel):
-    data: list[ReferentPublic]
-    count: int
+ReferentsPublic = Page[ReferentPublic]
 
 
 class AuditTaxonomyPublic(BaseModel):
@@ -995,9 +983,7 @@ class AuditRequestPublic(BaseModel):
     evidence: AuditEvidencePublic | None = None
 
 
-class AuditRequestsPublic(BaseModel):
-    data: list[AuditRequestPublic]
-    count: int
+class AuditRequestsPublic(Page[AuditRequestPublic]):
     date_from: date | None = Field(description="Start of the evidence period (with evidence)")
     date_to: date | None
     synthetic_problems: int | None = Field(
