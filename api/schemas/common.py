@@ -1,0 +1,133 @@
+"""Building blocks shared by the resources: GeoJSON, list pages, errors, taxonomy codes.
+
+GeoJSON follows RFC 7946: coordinates in WGS84 longitude/latitude.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from geo.audits import KINDS as AUDIT_KINDS
+from geo.audits import REFERENT_ROLES
+from geo.audits import STATUSES as AUDIT_STATUSES
+from geo.problems import (
+    ACTION_STATUSES,
+    ACTION_TYPES,
+    CADENCES_DAYS,
+    CATEGORIES,
+    OUTCOMES,
+    PARTNER_TYPES,
+    PRIORITIES,
+    STATUSES,
+    THEMES,
+)
+
+P = TypeVar("P", bound=BaseModel)
+T = TypeVar("T")
+
+BBox = tuple[float, float, float, float]
+#: An INSEE commune code (Corsica's start 2A or 2B).
+COMMUNE_CODE = r"^[0-9][0-9AB][0-9]{3}$"
+
+
+class Geometry(BaseModel):
+    """A GeoJSON geometry object."""
+
+    type: str = Field(examples=["MultiPolygon"])
+    coordinates: list[Any]
+
+
+class Feature(BaseModel, Generic[P]):
+    type: Literal["Feature"] = "Feature"
+    id: str | int
+    geometry: Geometry
+    properties: P
+
+
+class FeatureCollection(BaseModel, Generic[P]):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[Feature[P]]
+    bbox: BBox | None = Field(default=None, description="minlon, minlat, maxlon, maxlat")
+
+
+class Page(BaseModel, Generic[T]):
+    """A list response: ``data`` and how many items it holds (``Page[CspPublic]``)."""
+
+    data: list[T]
+    count: int
+
+
+# -- codes --------------------------------------------------------------------------------
+def taxonomy_code(codes: Mapping[str, str], what: str) -> AfterValidator:
+    """The check of a string field against a taxonomy (code -> French label): use it as
+    ``Annotated[str, taxonomy_code(CATEGORIES, "category")]``. An unknown code is a 422
+    naming the code and the known ones."""
+
+    def check(value: str) -> str:
+        if value not in codes:
+            raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(codes)}")
+        return value
+
+    return AfterValidator(check)
+
+
+CategoryCode = Annotated[str, taxonomy_code(CATEGORIES, "category")]
+PriorityCode = Annotated[str, taxonomy_code(PRIORITIES, "priority")]
+StatusCode = Annotated[str, taxonomy_code(STATUSES, "status")]
+ActionTypeCode = Annotated[str, taxonomy_code(ACTION_TYPES, "type")]
+ActionStatusCode = Annotated[str, taxonomy_code(ACTION_STATUSES, "status")]
+OutcomeCode = Annotated[str, taxonomy_code(OUTCOMES, "outcome")]
+PartnerTypeCode = Annotated[str, taxonomy_code(PARTNER_TYPES, "type")]
+ThemeCode = Annotated[str, taxonomy_code(THEMES, "theme")]
+AuditKindCode = Annotated[str, taxonomy_code(AUDIT_KINDS, "kind")]
+AuditStatusCode = Annotated[str, taxonomy_code(AUDIT_STATUSES, "status")]
+ReferentRoleCode = Annotated[str, taxonomy_code(REFERENT_ROLES, "role")]
+
+
+def _not_future(value: date) -> date:
+    if value > date.today():
+        raise ValueError(f"{value} is in the future")
+    return value
+
+
+def _cadence(value: int) -> int:
+    if value not in CADENCES_DAYS:
+        raise ValueError(f"{value} is not a GPO cadence (15 or 30 days)")
+    return value
+
+
+#: A date that is today or before.
+NotFutureDate = Annotated[date, AfterValidator(_not_future)]
+#: Days between two meetings of a GPO (geo.problems.CADENCES_DAYS).
+CadenceDays = Annotated[int, AfterValidator(_cadence)]
+
+
+# -- errors -------------------------------------------------------------------------------
+class RowErrorPublic(BaseModel):
+    row: int = Field(description="Data row (CSV line 2 is row 1) or feature number")
+    column: str
+    reason: str
+
+
+class ErrorPublic(BaseModel):
+    detail: str = Field(description="What is wrong, naming the bad value")
+    type: str = Field(description="Error class", examples=["NotFoundError"])
+    errors: list[RowErrorPublic] | None = Field(
+        default=None, description="File imports: every bad row (at most 200)"
+    )
+
+
+# -- health -------------------------------------------------------------------------------
+class HealthPublic(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
+    postgis: str = Field(description="PostGIS library version of the database")
+
+
+# -- imports ------------------------------------------------------------------------------
+class ImportCountPublic(BaseModel):
+    imported: int

@@ -1,0 +1,91 @@
+"""GPOs (groupes de partenariat opérationnel), their partners and meetings."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import CadenceDays, NotFutureDate, Page, PartnerTypeCode, ThemeCode
+
+
+# -- partners -----------------------------------------------------------------------------
+class PartnerCreate(BaseModel):
+    organisation: str = Field(min_length=1, max_length=200)
+    type: PartnerTypeCode = Field(description="A code of geo.problems.PARTNER_TYPES")
+    contact_name: str | None = Field(default=None, max_length=200)
+    contact: str | None = Field(default=None, max_length=200)
+
+
+class PartnerPublic(PartnerCreate):
+    id: int
+    csp_id: int
+    type_label: str
+    synthetic: bool
+
+
+PartnersPublic = Page[PartnerPublic]
+
+
+# -- GPOs ---------------------------------------------------------------------------------
+class GpoCreate(BaseModel):
+    """A thematic GPO (sector GPOs are made when a plan is adopted)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    theme: ThemeCode
+    sectors: list[int] = Field(default_factory=list, description="Sectors it spans")
+    cadence_days: CadenceDays = Field(default=30, description="15 or 30")
+    chief_name: str | None = Field(default=None, max_length=200)
+    chief_grade: str | None = Field(default=None, max_length=100)
+    chief_contact: str | None = Field(default=None, max_length=200)
+    partner_ids: list[int] = Field(default_factory=list)
+
+
+class GpoUpdate(BaseModel):
+    chief_name: str | None = Field(default=None, max_length=200)
+    chief_grade: str | None = Field(default=None, max_length=100)
+    chief_contact: str | None = Field(default=None, max_length=200)
+    cadence_days: CadenceDays | None = None
+    partner_ids: list[int] | None = None
+
+
+class GpoPublic(BaseModel):
+    id: int
+    csp_id: int
+    kind: Literal["sector", "thematic"]
+    name: str
+    sector: int | None
+    sectors: list[int]
+    theme: str | None
+    plan_id: int | None
+    active: bool
+    chief_name: str | None
+    chief_grade: str | None
+    chief_contact: str | None
+    cadence_days: int
+    partner_ids: list[int]
+    last_meeting_on: date | None
+    next_meeting_due: date = Field(description="Last meeting (or creation) + cadence")
+    overdue: bool = Field(description="No meeting within the cadence")
+    open_problems: int
+
+
+GposPublic = Page[GpoPublic]
+
+
+# -- meetings -----------------------------------------------------------------------------
+class MeetingCreate(BaseModel):
+    held_on: NotFutureDate
+    attendees: list[str] = Field(default_factory=list, max_length=200)
+    notes: str | None = Field(default=None, max_length=10_000)
+    decisions: list[str] = Field(default_factory=list, max_length=200)
+
+
+class MeetingPublic(MeetingCreate):
+    id: int
+    gpo_id: int
+    synthetic: bool
+
+
+MeetingsPublic = Page[MeetingPublic]

@@ -1,0 +1,218 @@
+"""Sector plans: automatic proposals, editing of working copies, comparison, and jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.schemas.common import FeatureCollection, Page
+from api.schemas.grid import UNITS_DESCRIPTION, Units
+
+PlanStatus = Literal["draft", "adopted", "archived", "editing"]
+PlanOrigin = Literal["engine", "communes", "import", "edit"]
+JobStatus = Literal["queued", "running", "done", "failed"]
+WEIGHTS_DESCRIPTION = (
+    "Workload weights by cell variable (population, households, poor_households, "
+    "social_housing, problems: the CSP's recorded problems whose anchor lies in the cell, "
+    "synthetic ones included, counted when the proposal runs); default: those the grid was "
+    "built with (problems weigh 0 unless given)"
+)
+
+
+class PlanCreate(BaseModel):
+    """Parameters of an automatic proposal. Give ``k`` or ``target_workload``."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    method: Literal["engine", "communes"] = Field(
+        default="engine",
+        description="engine: balanced sectors that may split large communes; "
+        "communes: the whole-communes baseline",
+    )
+    k: int | None = Field(default=None, ge=1, le=5000, description="Number of sectors")
+    target_workload: float | None = Field(
+        default=None, gt=0, description="Workload per sector (sets k = total / target)"
+    )
+    tolerance: float = Field(
+        default=0.05, ge=0, le=0.5, description="Allowed deviation from the mean workload"
+    )
+    resolution: int = Field(default=9, ge=0, le=15, description="H3 resolution of the grid")
+    units: Units = Field(default="h3", description="The grid's units: " + UNITS_DESCRIPTION)
+    seed: int = Field(
+        default=0, ge=0, le=2**32 - 1, description="Random seed (same seed, same plan)"
+    )
+    weights: dict[str, float] | None = Field(default=None, description=WEIGHTS_DESCRIPTION)
+    whole_commune_population: float = Field(
+        default=10_000, ge=0, description="Communes with fewer inhabitants are never split"
+    )
+    seeds: list[tuple[float, float]] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Fixed seeds as [lon, lat] (e.g. commissariats): sector i contains seed i",
+    )
+    seed_point_types: list[str] = Field(
+        default_factory=list,
+        description="Also seed one sector at each point of the CSP's point layers whose type is "
+        "one of these (e.g. commissariat, bureau de police)",
+    )
+    locked: dict[str, int] = Field(
+        default_factory=dict, description="Unit id (H3 cell or block) -> sector index kept as given"
+    )
+    compactness: float = Field(
+        default=1.0, ge=0, le=10, description="Weight of short sector boundaries"
+    )
+    commune_cohesion: float = Field(
+        default=1.0, ge=0, le=10, description="Extra weight of a boundary that cuts a commune"
+    )
+    barrier_preference: float = Field(
+        default=0.5,
+        ge=0,
+        le=10,
+        description="Discount of a boundary along a barrier (sectors then straddle fewer barriers)",
+    )
+    name: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _k_or_target(self) -> PlanCreate:
+        if (self.k is None) == (self.target_workload is None):
+            raise ValueError("give either k (number of sectors) or target_workload")
+        for lon, lat in self.seeds:
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise ValueError(f"seeds: [{lon}, {lat}] is not a WGS84 [lon, lat] position")
+        return self
+
+
+class ViolationPublic(BaseModel):
+    constraint: str = Field(description="balance, contiguity, whole_commune…")
+    sector: int | None
+    value: float | None
+    limit: float | None
+    message: str
+
+
+class PlanSummary(BaseModel):
+    id: int
+    csp_id: int
+    name: str
+    status: PlanStatus
+    origin: PlanOrigin
+    resolution: int
+    units: Units
+    version: int = Field(description="Increases on every change; send it back with edits")
+    parent_id: int | None = Field(description="The plan this one was derived from by hand")
+    locked_sectors: list[int]
+    comment: str | None
+    created_at: datetime
+    parameters: dict[str, Any]
+    k: int
+    max_deviation: float | None = Field(description="max |workload - mean| / mean")
+    mean_polsby_popper: float | None
+    communes_split: int | None
+    violation_count: int
+
+
+PlansPublic = Page[PlanSummary]
+
+
+class SectorProperties(BaseModel):
+    sector: int
+    name: str
+    workload: float
+    metrics: dict[str, Any]
+
+
+class PlanPublic(PlanSummary):
+    metrics: dict[str, Any] = Field(description="All metrics of geo.metrics, per plan and sector")
+    notes: list[str] = Field(description="What the engine did that a planner must know")
+    violations: list[ViolationPublic]
+    sectors: FeatureCollection[SectorProperties]
+
+
+# -- editing ------------------------------------------------------------------------------
+class PlanEdit(BaseModel):
+    """Move cells to other sectors, in a working copy at ``version``."""
+
+    version: int = Field(description="The version the edit was made on (else 409)")
+    assignments: dict[str, int] = Field(
+        min_length=1,
+        max_length=100_000,
+        description="H3 cell id -> its new sector index",
+    )
+
+
+class PlanLocks(BaseModel):
+    """Sectors that edits and re-optimisation must leave as they are."""
+
+    version: int
+    sectors: list[int] = Field(max_length=5000)
+
+
+class PlanVersion(BaseModel):
+    """Only the version: for actions on a working copy that take no other input."""
+
+    version: int
+
+
+class PlanSave(BaseModel):
+    """Save a working copy as a new version (a draft) with a comment."""
+
+    version: int
+    comment: str = Field(min_length=1, max_length=2000, description="What changed and why")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class EditorState(BaseModel):
+    """A working copy's figures after the last change."""
+
+    version: int
+    locked_sectors: list[int]
+    metrics: dict[str, Any]
+    violations: list[ViolationPublic]
+    detached: list[str] = Field(description="Cells cut off from the main piece of their sector")
+
+
+class PlanEditResult(EditorState):
+    moved: dict[str, int] = Field(description="Cells moved by the edit -> their new sector")
+    previous: dict[str, int] = Field(description="Their sector before: the edit that undoes it")
+    sectors: list[int] = Field(description="Sectors that changed")
+
+
+# -- comparison ---------------------------------------------------------------------------
+class ComparedCellProperties(BaseModel):
+    h3: str
+    sector: int = Field(description="Its sector in the plan")
+    other_sector: int = Field(description="Its sector in the other plan")
+    workload: float
+
+
+class PlanComparison(BaseModel):
+    plan: PlanPublic
+    other: PlanPublic
+    changed_count: int
+    changed_workload: float
+    cells: FeatureCollection[ComparedCellProperties] = Field(
+        description="The cells whose sector differs"
+    )
+
+
+class PlanCellProperties(BaseModel):
+    h3: str
+    sector: int
+    commune: str | None
+    workload: float
+
+
+# -- jobs ---------------------------------------------------------------------------------
+class JobPublic(BaseModel):
+    id: int
+    kind: str
+    csp_id: int
+    status: JobStatus
+    progress: float = Field(ge=0, le=1)
+    stage: str | None
+    plan_id: int | None = Field(description="The plan made, once status is done")
+    error: str | None = Field(description="Why the job failed")
+    created_at: datetime
+    finished_at: datetime | None

@@ -1,0 +1,148 @@
+"""Problems (problématiques) of the problem-solving method: their steps, actions and evaluations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.schemas.common import (
+    ActionStatusCode,
+    ActionTypeCode,
+    CategoryCode,
+    Geometry,
+    NotFutureDate,
+    OutcomeCode,
+    PriorityCode,
+    StatusCode,
+)
+
+
+class ProblemCreate(BaseModel):
+    """A problem raised in a GPO. Place it with ``geometry`` (GeoJSON point, line or
+    polygon, WGS84) or with ``lon``/``lat``."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    category: CategoryCode = Field(description="A code of geo.problems.CATEGORIES")
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    geometry: Geometry | None = None
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    address: str | None = Field(default=None, max_length=300)
+    partner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    reported_on: NotFutureDate = Field(default_factory=date.today)
+    priority: PriorityCode = "normale"
+
+    @model_validator(mode="after")
+    def _placed(self) -> ProblemCreate:
+        if self.geometry is None and (self.lon is None or self.lat is None):
+            raise ValueError("give a geometry, or lon and lat")
+        return self
+
+
+class TaxonomyPublic(BaseModel):
+    """Codes and French labels of the problem-solving method (geo.problems)."""
+
+    categories: dict[str, str]
+    statuses: dict[str, str]
+    transitions: dict[str, list[str]]
+    priorities: dict[str, str]
+    action_types: dict[str, str]
+    action_statuses: dict[str, str]
+    outcomes: dict[str, str]
+    partner_types: dict[str, str]
+    themes: dict[str, str]
+
+
+class ProblemTransition(BaseModel):
+    status: StatusCode = Field(description="The next step (geo.problems.TRANSITIONS)")
+    on: date = Field(default_factory=date.today)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ActionCreate(BaseModel):
+    type: ActionTypeCode = Field(description="A code of geo.problems.ACTION_TYPES")
+    lead_partner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    start_on: date = Field(default_factory=date.today)
+    due_on: date | None = None
+    status: ActionStatusCode = "prevue"
+    note: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _dates(self) -> ActionCreate:
+        if self.due_on is not None and self.due_on < self.start_on:
+            raise ValueError(f"due_on {self.due_on} is before start_on {self.start_on}")
+        return self
+
+
+class ActionUpdate(BaseModel):
+    status: ActionStatusCode | None = None
+    due_on: date | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class EvaluationCreate(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    evaluated_on: date = Field(default_factory=date.today)
+    outcome: OutcomeCode = Field(description="positif, partiel or sans_effet")
+    indicators: dict[str, float] = Field(
+        default_factory=dict, description="e.g. signalements_avant, signalements_apres"
+    )
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ProblemEventPublic(BaseModel):
+    status: str
+    on: date
+    note: str | None
+
+
+class ActionPublic(BaseModel):
+    id: int
+    type: str
+    type_label: str
+    lead_partner_id: int | None
+    lead_partner: str | None
+    start_on: date
+    due_on: date | None
+    status: str
+    overdue: bool = Field(description="Due date passed and the action not finished")
+    note: str | None
+
+
+class EvaluationPublic(BaseModel):
+    id: int
+    evaluated_on: date
+    outcome: str
+    indicators: dict[str, float]
+    note: str | None
+
+
+class ProblemProperties(BaseModel):
+    id: int
+    csp_id: int
+    category: str
+    category_label: str
+    title: str
+    address: str | None
+    reported_on: date
+    priority: str
+    status: str
+    status_label: str
+    status_on: date
+    sector: int | None = Field(description="Sector of the adopted plan holding the problem")
+    gpo_id: int | None
+    synthetic: bool = Field(description="Generated for the demonstration, not a real record")
+
+
+class ProblemPublic(ProblemProperties):
+    description: str | None
+    partner_id: int | None
+    partner: str | None
+    geometry: Geometry
+    events: list[ProblemEventPublic]
+    actions: list[ActionPublic]
+    evaluations: list[EvaluationPublic]
