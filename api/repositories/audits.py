@@ -97,10 +97,6 @@ def insert_request(
     return request.id
 
 
-def require_audit_request(*, session: Session, request_id: int, lock: bool = False) -> AuditRequest:
-    return require(session, AuditRequest, request_id, lock=lock)
-
-
 def _waiting_days(request: AuditRequest, today: date) -> int:
     end = request.status_on if request.status in CLOSED_STATUSES else today
     return max(0, (end - request.requested_on).days)
@@ -188,7 +184,7 @@ def _publics(session: Session, stmt: Select[AuditRequest]) -> list[AuditRequestP
 
 
 def get_audit_request(*, session: Session, request_id: int) -> AuditRequestPublic:
-    require_audit_request(session=session, request_id=request_id)
+    require(session, AuditRequest, request_id)
     return _publics(session, select(AuditRequest).where(AuditRequest.id == request_id))[0]
 
 

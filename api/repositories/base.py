@@ -24,6 +24,7 @@ from api.models import (
     Layer,
     Partner,
     Plan,
+    PlanSector,
     Problem,
     Referent,
 )
@@ -102,3 +103,15 @@ def anchor_of(geom: ColumnElement[Any]) -> ColumnElement[Any]:
     """The point of a geometry nearest its centroid: the point itself, a point of a line,
     a polygon's centroid when inside it. It places the problem in a sector."""
     return func.ST_ClosestPoint(geom, func.ST_Centroid(geom))
+
+
+def plan_sector_outlines(
+    session: Session, plan_id: int, sectors: Sequence[int] | None = None
+) -> gpd.GeoDataFrame:
+    """The outlines of a plan's sectors (all, or these), with their ``sector`` index."""
+    stmt = select(PlanSector.sector, func.ST_AsBinary(PlanSector.geom)).where(
+        PlanSector.plan_id == plan_id
+    )
+    if sectors is not None:
+        stmt = stmt.where(PlanSector.sector.in_(list(sectors)))
+    return read_geoframe(session, stmt, ["sector"])

@@ -51,10 +51,6 @@ def sync_sector_gpos(*, session: Session, csp_id: int, plan_id: int) -> None:
     session.flush()
 
 
-def require_gpo(*, session: Session, gpo_id: int) -> Gpo:
-    return require(session, Gpo, gpo_id)
-
-
 def _public(session: Session, gpo: Gpo, today: date) -> GpoPublic:
     last = session.scalar(select(func.max(Meeting.held_on)).where(Meeting.gpo_id == gpo.id))
     since = last or gpo.created_at.date()
@@ -107,7 +103,7 @@ def list_gpos(*, session: Session, csp_id: int, active: bool = True) -> GposPubl
 
 
 def get_gpo(*, session: Session, gpo_id: int) -> GpoPublic:
-    return _public(session, require_gpo(session=session, gpo_id=gpo_id), date.today())
+    return _public(session, require(session, Gpo, gpo_id), date.today())
 
 
 def _set_partners(session: Session, gpo: Gpo, partner_ids: list[int]) -> None:
@@ -154,7 +150,7 @@ def create_thematic_gpo(*, session: Session, csp_id: int, gpo_in: GpoCreate) -> 
 
 
 def update_gpo(*, session: Session, gpo_id: int, gpo_in: GpoUpdate) -> None:
-    gpo = require_gpo(session=session, gpo_id=gpo_id)
+    gpo = require(session, Gpo, gpo_id)
     changes = gpo_in.model_dump(exclude_unset=True)
     partner_ids = changes.pop("partner_ids", None)
     for key, value in changes.items():
@@ -208,7 +204,7 @@ def _meeting_public(m: Meeting) -> MeetingPublic:
 
 
 def add_meeting(*, session: Session, gpo_id: int, meeting_in: MeetingCreate) -> MeetingPublic:
-    require_gpo(session=session, gpo_id=gpo_id)
+    require(session, Gpo, gpo_id)
     meeting = Meeting(gpo_id=gpo_id, **meeting_in.model_dump())
     session.add(meeting)
     session.flush()
@@ -216,7 +212,7 @@ def add_meeting(*, session: Session, gpo_id: int, meeting_in: MeetingCreate) -> 
 
 
 def list_meetings(*, session: Session, gpo_id: int) -> MeetingsPublic:
-    require_gpo(session=session, gpo_id=gpo_id)
+    require(session, Gpo, gpo_id)
     meetings = session.scalars(
         select(Meeting).where(Meeting.gpo_id == gpo_id).order_by(Meeting.held_on.desc())
     ).all()

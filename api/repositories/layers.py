@@ -17,7 +17,13 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from api.models import Commune, CommuneQpv, Csp, Layer, LayerFeature, csp_commune
-from api.repositories.base import GEOJSON_DECIMALS, read_geoframe, require
+from api.repositories.base import (
+    GEOJSON_DECIMALS,
+    geoframe,
+    read_geoframe,
+    read_geometry,
+    require,
+)
 from api.schemas import (
     BBox,
     Feature,
@@ -33,10 +39,10 @@ from geo.layers import LayerKind
 
 def territory(*, session: Session) -> BaseGeometry:
     """Union of every commune in the database: what layers are checked against."""
-    wkb = session.scalar(select(func.ST_AsBinary(func.ST_Union(Commune.geom))))
-    if wkb is None:
+    union = read_geometry(session, select(func.ST_AsBinary(func.ST_Union(Commune.geom))))
+    if union is None:
         raise InvalidInputError("no territory yet: import communes first (psq import-territory)")
-    return shapely.from_wkb(bytes(wkb))
+    return union
 
 
 def _wkb(geoms: Any) -> list[WKBElement]:
@@ -188,11 +194,7 @@ def latest_population_grid(*, session: Session, csp_id: int) -> GridSource | Non
             LayerFeature.layer_id == layer.id, func.ST_Intersects(LayerFeature.geom, csp_geom)
         )
     ).all()
-    squares = gpd.GeoDataFrame(
-        pd.DataFrame([v for v, _ in rows]).fillna(0.0),
-        geometry=shapely.from_wkb([bytes(g) for _, g in rows]),
-        crs=4326,
-    )
+    squares = geoframe(pd.DataFrame([v for v, _ in rows]).fillna(0.0), [g for _, g in rows])
     return GridSource(squares=squares, extent=to_shape(layer.extent), layer_id=layer.id)
 
 

@@ -203,10 +203,6 @@ def cell_match(*, session: Session, plan_id: int, grid_id: int) -> tuple[int, in
     return int(plan_count or 0), int(matched or 0), int(cells or 0)
 
 
-def require_plan(*, session: Session, plan_id: int, lock: bool = False) -> Plan:
-    return require(session, Plan, plan_id, lock=lock)
-
-
 def plan_summary(plan: Plan) -> dict[str, Any]:
     m = plan.metrics or {}
     return {
@@ -244,7 +240,7 @@ def list_plans(*, session: Session, csp_id: int) -> PlansPublic:
 
 def get_plan(*, session: Session, plan_id: int) -> PlanPublic:
     """A plan with its sectors as GeoJSON, its metrics, notes and violations."""
-    plan = require_plan(session=session, plan_id=plan_id)
+    plan = require(session, Plan, plan_id)
     rows = session.execute(
         select(PlanSector, func.ST_AsGeoJSON(PlanSector.geom, GEOJSON_DECIMALS))
         .where(PlanSector.plan_id == plan_id)
@@ -274,7 +270,7 @@ def get_plan(*, session: Session, plan_id: int) -> PlanPublic:
 def plan_sector_layer(*, session: Session, plan_id: int) -> tuple[Plan, gpd.GeoDataFrame]:
     """The plan and its stored sectors, one feature each with its figures (EPSG:4326):
     what exports hold."""
-    plan = require_plan(session=session, plan_id=plan_id)
+    plan = require(session, Plan, plan_id)
     rows = session.execute(
         select(PlanSector, func.ST_AsBinary(PlanSector.geom))
         .where(PlanSector.plan_id == plan_id)
@@ -322,7 +318,7 @@ def plan_cell_rows(*, session: Session, plan_id: int, grid_id: int) -> pd.DataFr
 def set_adopted(*, session: Session, plan_id: int) -> Plan | None:
     """Adopt the plan, archiving the CSP's adopted one; returns the plan when its status
     changed, None when it was adopted already. Adoptions of a CSP wait for one another."""
-    plan = require_plan(session=session, plan_id=plan_id)
+    plan = require(session, Plan, plan_id)
     # One adoption at a time per CSP: concurrent ones wait here instead of colliding on
     # the unique index of adopted plans.
     session.execute(select(Csp.id).where(Csp.id == plan.csp_id).with_for_update())

@@ -18,13 +18,12 @@ from api.models import (
     Commune,
     Csp,
     Gpo,
-    PlanSector,
     Problem,
     ProblemPlace,
     ProblemRevision,
     csp_commune,
 )
-from api.repositories.base import adopted_plan_id, require
+from api.repositories.base import adopted_plan_id, plan_sector_outlines, read_geometry, require
 from geo.errors import InvalidInputError, NotFoundError
 from geo.problems import CATEGORIES, OPEN_STATUSES
 from geo.study import ProblemFilter, StudyArea
@@ -34,12 +33,9 @@ def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> S
     """The CSP, or the sectors of GPO ``gpo_id`` (which must belong to the CSP, be active,
     and have sectors in the adopted plan)."""
     if gpo_id is None:
-        row = session.execute(
-            select(Csp.name, func.ST_AsBinary(Csp.geom)).where(Csp.id == csp_id)
-        ).first()
-        if row is None:
-            raise NotFoundError(f"no CSP with id {csp_id}")
-        return StudyArea(csp_id=csp_id, name=f"CSP {row[0]}", outline=shapely.from_wkb(row[1]))
+        csp = require(session, Csp, csp_id)
+        outline = read_geometry(session, select(func.ST_AsBinary(Csp.geom)).where(Csp.id == csp_id))
+        return StudyArea(csp_id=csp_id, name=f"CSP {csp.name}", outline=outline)
     require(session, Csp, csp_id)
     gpo = session.get(Gpo, gpo_id)
     if gpo is None or gpo.csp_id != csp_id:
@@ -50,12 +46,8 @@ def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> S
     plan_id = adopted_plan_id(session, csp_id)
     if plan_id is None or not sectors:
         raise InvalidInputError(f"gpo: GPO {gpo_id} has no sector in an adopted plan")
-    rows = session.execute(
-        select(PlanSector.sector, func.ST_AsBinary(PlanSector.geom)).where(
-            PlanSector.plan_id == plan_id, PlanSector.sector.in_(sectors)
-        )
-    ).all()
-    missing = sorted(set(sectors) - {int(s) for s, _ in rows})
+    outlines = plan_sector_outlines(session, plan_id, sectors)
+    missing = sorted(set(sectors) - {int(s) for s in outlines["sector"]})
     if missing:
         raise InvalidInputError(
             f"gpo: GPO {gpo_id} spans sectors that the adopted plan does not have: "
@@ -64,7 +56,7 @@ def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> S
     return StudyArea(
         csp_id=csp_id,
         name=gpo.name,
-        outline=shapely.union_all([shapely.from_wkb(w) for _, w in rows]),
+        outline=shapely.union_all(outlines.geometry.to_numpy()),
         gpo_id=gpo_id,
         sectors=tuple(sorted(int(s) for s in sectors)),
     )
@@ -89,7 +81,7 @@ def commune_area(*, session: Session, commune_code: str, field: str = "commune_c
     if csp_id is None:
         raise InvalidInputError(f"{field}: commune {code} ({name}) is in no CSP")
     return StudyArea(
-        csp_id=int(csp_id), name=name, outline=shapely.from_wkb(wkb), commune_code=code
+        csp_id=int(csp_id), name=name, outline=shapely.from_wkb(bytes(wkb)), commune_code=code
     )
 
 

@@ -24,12 +24,17 @@ from api.models import (
     Evaluation,
     Gpo,
     Partner,
-    PlanSector,
     Problem,
     ProblemEvent,
     ProblemPlace,
 )
-from api.repositories.base import GEOJSON_DECIMALS, adopted_plan_id, anchor_of, require
+from api.repositories.base import (
+    GEOJSON_DECIMALS,
+    adopted_plan_id,
+    anchor_of,
+    plan_sector_outlines,
+    require,
+)
 from api.schemas import (
     ActionCreate,
     ActionPublic,
@@ -107,16 +112,12 @@ def sector_outlines(session: Session, csp_id: int) -> tuple[list[tuple[int, Any]
     plan_id = adopted_plan_id(session, csp_id)
     if plan_id is None:
         return [], {}
-    rows = session.execute(
-        select(PlanSector.sector, func.ST_AsBinary(PlanSector.geom)).where(
-            PlanSector.plan_id == plan_id
-        )
-    ).all()
+    outlines = plan_sector_outlines(session, plan_id)
     gpos = session.execute(
         select(Gpo.sector, Gpo.id).where(Gpo.csp_id == csp_id, Gpo.kind == "sector")
     ).all()
     return (
-        [(int(s), shapely.from_wkb(bytes(wkb))) for s, wkb in rows],
+        [(int(s), g) for s, g in zip(outlines["sector"], outlines.geometry, strict=True)],
         {int(s): int(g) for s, g in gpos if s is not None},
     )
 
@@ -230,10 +231,6 @@ def create_problem(*, session: Session, csp_id: int, problem_in: ProblemCreate) 
     return problem.id
 
 
-def require_problem(*, session: Session, problem_id: int, lock: bool = False) -> Problem:
-    return require(session, Problem, problem_id, lock=lock)
-
-
 def _properties(p: Problem, place: ProblemPlace | None) -> dict[str, Any]:
     return {
         "id": p.id,
@@ -298,7 +295,7 @@ def list_problems(
 
 def get_problem(*, session: Session, problem_id: int) -> ProblemPublic:
     """A problem with its geometry, dated steps, actions and evaluations."""
-    problem = require_problem(session=session, problem_id=problem_id)
+    problem = require(session, Problem, problem_id)
     geojson = session.scalar(
         select(func.ST_AsGeoJSON(Problem.geom, GEOJSON_DECIMALS)).where(Problem.id == problem_id)
     )
@@ -370,7 +367,7 @@ def _check_date(problem: Problem, on: date, field: str) -> None:
 
 def transition_problem(*, session: Session, problem_id: int, step: ProblemTransition) -> None:
     """Move a problem to its next step of the life cycle, dated; the caller commits."""
-    problem = require_problem(session=session, problem_id=problem_id, lock=True)
+    problem = require(session, Problem, problem_id, lock=True)
     evaluated = bool(
         session.scalar(select(func.count()).where(Evaluation.problem_id == problem_id))
     )
@@ -383,7 +380,7 @@ def transition_problem(*, session: Session, problem_id: int, step: ProblemTransi
 
 
 def add_action(*, session: Session, problem_id: int, action_in: ActionCreate) -> int:
-    problem = require_problem(session=session, problem_id=problem_id, lock=True)
+    problem = require(session, Problem, problem_id, lock=True)
     if problem.status in CLOSED_STATUSES:
         raise InvalidInputError(f"problem {problem_id} is {problem.status}: no new action")
     _check_partner(session, problem.csp_id, action_in.lead_partner_id, "lead_partner_id")
@@ -412,7 +409,7 @@ def update_action(*, session: Session, action_id: int, action_in: ActionUpdate) 
 
 def add_evaluation(*, session: Session, problem_id: int, evaluation_in: EvaluationCreate) -> int:
     """Record the evaluation of a problem's actions (it must have some)."""
-    problem = require_problem(session=session, problem_id=problem_id, lock=True)
+    problem = require(session, Problem, problem_id, lock=True)
     actions = session.scalar(select(func.count()).where(Action.problem_id == problem_id))
     if not actions:
         raise InvalidInputError(

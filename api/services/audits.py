@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.map_cache import MapCache
-from api.models import AuditDocument, AuditEvent, Csp, Referent
+from api.models import AuditDocument, AuditEvent, AuditRequest, Csp, Referent
 from api.repositories import audits as repo
 from api.repositories import problem_maps
 from api.repositories.addresses import PostgisGeocoder
@@ -186,7 +186,7 @@ def _check_referent(session: Session, csp_id: int, referent_id: int | None) -> N
 
 def transition_audit_request(session: Session, *, request_id: int, step: AuditTransition) -> None:
     """Move a request to its next step, dated; the caller commits."""
-    request = repo.require_audit_request(session=session, request_id=request_id, lock=True)
+    request = require(session, AuditRequest, request_id, lock=True)
     has_document = repo.document(session=session, request_id=request_id) is not None
     check_transition(
         request.status,
@@ -261,7 +261,7 @@ def attach_document(
 def _store_document(
     session: Session, request_id: int, filename: str, media_type: str, content: bytes
 ) -> None:
-    request = repo.require_audit_request(session=session, request_id=request_id, lock=True)
+    request = require(session, AuditRequest, request_id, lock=True)
     if request.status not in ("realisee", "preconisations_remises"):
         raise InvalidInputError(
             f"file: request {request_id} is {request.status}; a document is handed over "

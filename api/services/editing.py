@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from api.editors import EditorCache
 from api.models import Plan
 from api.repositories import editing, jobs, plans
+from api.repositories.base import require
 from api.schemas import (
     ComparedCellProperties,
     EditorState,
@@ -50,7 +51,7 @@ def start_editing(ctx: Context, plan_id: int) -> PlanSummary:
     """The working copy of a plan, to edit by hand: the plan itself if it is one, the
     existing working copy (shared by everyone editing the plan) or a new copy."""
     with ctx.write() as session:
-        plan = plans.require_plan(session=session, plan_id=plan_id)
+        plan = require(session, Plan, plan_id)
         if plan.status != "editing":
             require_plan_grid(session, plan)
             plan = editing.working_copy_of(session=session, plan=plan)
@@ -98,7 +99,7 @@ def read_editor(ctx: Context, plan_id: int) -> EditorState:
     """A working copy's live figures: metrics, violations and cells cut off from their
     sector's main piece."""
     with ctx.read() as session:
-        plan = plans.require_plan(session=session, plan_id=plan_id)
+        plan = require(session, Plan, plan_id)
         if plan.status != "editing":
             raise InvalidInputError(f"plan {plan_id} is {plan.status}, not a working copy")
         editor = _open_editor(session, ctx.editors, plan)
@@ -192,8 +193,8 @@ def compare_plans(ctx: Context, plan_id: int, other_id: int) -> PlanComparison:
     """Two plans of the same CSP and grid: both with their metrics, and the cells whose
     sector differs."""
     with ctx.read() as session:
-        plan = plans.require_plan(session=session, plan_id=plan_id)
-        other = plans.require_plan(session=session, plan_id=other_id)
+        plan = require(session, Plan, plan_id)
+        other = require(session, Plan, other_id)
         if (plan.csp_id, plan.units, plan.resolution) != (
             other.csp_id,
             other.units,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from api.models import Plan
 from api.repositories import gpos, jobs, plans, problems
 from api.repositories import grid as grids
+from api.repositories.base import require
 from api.schemas import (
     Feature,
     FeatureCollection,
@@ -353,7 +354,7 @@ def plan_cells(ctx: Context, plan_id: int) -> FeatureCollection[PlanCellProperti
     """The plan's cells with their sector and their workload under the plan's weights
     (recorded problems counted now), as GeoJSON."""
     with ctx.read() as session:
-        plan = plans.require_plan(session=session, plan_id=plan_id)
+        plan = require(session, Plan, plan_id)
         grid_id = grids.require_grid(
             session=session, csp_id=plan.csp_id, resolution=plan.resolution, units=plan.units
         )
@@ -401,6 +402,6 @@ def adopt_plan(ctx: Context, plan_id: int) -> PlanSummary:
         if adopted is not None:
             gpos.sync_sector_gpos(session=session, csp_id=adopted.csp_id, plan_id=adopted.id)
             problems.assign_to_sectors(session, adopted.csp_id)
-        plan = plans.require_plan(session=session, plan_id=plan_id)
+        plan = require(session, Plan, plan_id)
         session.refresh(plan)
         return PlanSummary(**plans.plan_summary(plan))
