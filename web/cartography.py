@@ -4,7 +4,7 @@ and the shareable folium map of an area (every asset served from web/static/vend
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -32,16 +32,12 @@ def french_date(d: date) -> str:
 
 
 @dataclass(frozen=True)
-class MeetingPack:
-    """A GPO's meeting pack as printed: :class:`MeetingPackData` with its map drawn."""
+class MeetingPack(MeetingPackData):
+    """A GPO's meeting pack as printed: its data with the map drawn."""
 
-    data: MeetingPackData
     svg: Markup
     crs_name: str
     categories_on_map: list[tuple[str, str]]
-
-    def __getattr__(self, name: str) -> Any:  # the template reads the data's fields too
-        return getattr(self.data, name)
 
 
 def _pack_map(pack: MeetingPackData) -> tuple[Markup, list[tuple[str, str]]]:
@@ -89,7 +85,7 @@ def meeting_pack(ctx: Context, gpo_id: int, today: date | None = None) -> Meetin
     data = cartography.meeting_pack(ctx, gpo_id, today)
     svg, categories_on_map = _pack_map(data)
     return MeetingPack(
-        data=data,
+        **{f.name: getattr(data, f.name) for f in fields(data)},
         svg=svg,
         crs_name=metric_crs_of(data.area.outline).name,
         categories_on_map=categories_on_map,
