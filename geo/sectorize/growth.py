@@ -50,9 +50,10 @@ import pandas as pd
 
 from geo.errors import InfeasibleDesignError, InvalidInputError
 from geo.metrics import violations
-from geo.plan import SectorPlan, UnitGraph, sector_names
+from geo.plan import SectorPlan, sector_names
 from geo.sectorize.atoms import Atoms, CutCosts, build_atoms, small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
+from geo.unit_graph import UnitGraph
 
 #: Communes below this population are never split (the PSQ doctrine groups small
 #: communes and splits large cities).
