@@ -54,7 +54,7 @@ from geo.audits import (
     check_transition,
 )
 from geo.errors import DuplicateRequestError, InvalidInputError, NotFoundError
-from geo.geometry import checked_geometry
+from geo.geometry import check_inside_territory, checked_geometry
 from geo.hotspots import DEFAULT_H3_RES, LEVEL_LABELS, TRENDS
 from geo.problems import check_code
 
@@ -95,25 +95,16 @@ def _site(session: Session, request_in: AuditRequestCreate) -> shapely.Geometry:
     return checked_geometry(request_in.site.model_dump(), "site", SITE_GEOMETRIES)
 
 
-def _inside(session: Session, code: str, geom: shapely.Geometry) -> bool:
-    outline = select(Commune.geom).where(Commune.code == code).scalar_subquery()
-    site = func.ST_GeomFromWKB(shapely.to_wkb(geom), 4326)
-    covered = func.ST_CoveredBy(site, outline) | func.ST_CoveredBy(
-        func.Geography(site), func.ST_Buffer(func.Geography(outline), COMMUNE_TOLERANCE_M)
-    )
-    return bool(session.scalar(select(covered)))
-
-
 def _check_in_commune(session: Session, code: str, name: str, geom: shapely.Geometry) -> None:
     """Refuse a site that is not inside its commune (within a few metres), saying when
     swapping latitude and longitude would put it inside."""
-    if _inside(session, code, geom):
-        return
-    swapped = shapely.transform(geom, lambda xy: xy[:, ::-1])
-    hint = " — latitude and longitude swapped?" if _inside(session, code, swapped) else ""
-    x, y = shapely.point_on_surface(geom).coords[0]
-    raise InvalidInputError(
-        f"site: [{x:.6f}, {y:.6f}] (lon, lat) lies outside commune {code} ({name}){hint}"
+    wkb = session.scalar(select(func.ST_AsBinary(Commune.geom)).where(Commune.code == code))
+    check_inside_territory(
+        geom,
+        shapely.from_wkb(bytes(wkb)) if wkb is not None else shapely.Polygon(),
+        field="site",
+        territory_name=f"commune {code} ({name})",
+        tolerance_m=COMMUNE_TOLERANCE_M,
     )
 
 

@@ -20,7 +20,7 @@ from api.repositories.communes import GEOJSON_DECIMALS
 from api.repositories.csp import require_csp
 from api.repositories.gpos import sync_sector_gpos
 from api.repositories.grid import problem_counts, require_grid
-from api.repositories.problems import assign_to_sectors
+from api.repositories.problems import assign_to_sectors, csp_outline
 from api.schemas import (
     Feature,
     FeatureCollection,
@@ -34,6 +34,7 @@ from api.schemas import (
     ViolationPublic,
 )
 from geo.errors import InfeasibleDesignError, InvalidInputError, NotFoundError
+from geo.geometry import check_inside_territory
 from geo.grid import PROBLEMS, WORKLOAD_VARIABLES, Adjacency, workload
 from geo.layers import QPV_CODE, LayerKind
 from geo.metrics import sector_layer
@@ -486,13 +487,9 @@ def check_proposal(*, session: Session, csp_id: int, plan_in: PlanCreate) -> Non
             raise InvalidInputError(
                 f"locked: cell {h} is locked to sector {s}, not in 0 … {(k or 1) - 1}"
             )
-    outline = select(Csp.geom).where(Csp.id == csp_id).scalar_subquery()
-    for lon, lat in plan_in.seeds:
-        inside = session.scalar(
-            select(func.ST_Intersects(outline, func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)))
-        )
-        if not inside:
-            raise InvalidInputError(
-                f"seeds: [{lon}, {lat}] (lon, lat) is outside CSP {csp_id}"
-                + (" — latitude and longitude swapped?" if -90 <= lon <= 90 else "")
+    if plan_in.seeds:
+        outline = csp_outline(session, csp_id)
+        for lon, lat in plan_in.seeds:
+            check_inside_territory(
+                shapely.Point(lon, lat), outline, field="seeds", territory_name=f"CSP {csp_id}"
             )

@@ -48,8 +48,8 @@ from api.schemas import (
     ProblemTransition,
 )
 from geo.errors import InvalidInputError, NotFoundError
-from geo.geometry import checked_geometry
-from geo.problem_files import BORDER_TOLERANCE_DEG, anchors
+from geo.geometry import anchor, anchors, check_inside_territory, checked_geometry
+from geo.problem_files import BORDER_TOLERANCE_DEG
 from geo.problems import (
     ACTION_TYPES,
     CATEGORIES,
@@ -66,7 +66,9 @@ PROBLEM_GEOMETRIES = frozenset(
 
 def anchor_of(geom: ColumnElement[Any]) -> ColumnElement[Any]:
     """The point of a geometry nearest its centroid: the point itself, a point of a line,
-    a polygon's centroid when inside it. It places the problem in a sector."""
+    a polygon's centroid when inside it. It places the problem in a sector. The SQL form
+    of :func:`geo.geometry.anchors`, which defines the anchor (the same points; a test
+    compares them)."""
     return func.ST_ClosestPoint(geom, func.ST_Centroid(geom))
 
 
@@ -81,19 +83,12 @@ def _geometry(problem_in: ProblemCreate) -> shapely.Geometry:
 def _check_inside(session: Session, csp_id: int, geom: shapely.Geometry) -> None:
     """Refuse a problem whose anchor lies outside the CSP, saying when swapping latitude
     and longitude would put it inside."""
-    anchor = shapely.shortest_line(geom, geom.centroid).coords[0]
-    outline = select(Csp.geom).where(Csp.id == csp_id).scalar_subquery()
-
-    def inside(x: float, y: float) -> bool:
-        point = func.ST_SetSRID(func.ST_MakePoint(x, y), 4326)
-        return bool(session.scalar(select(func.ST_DWithin(outline, point, BORDER_TOLERANCE_DEG))))
-
-    x, y = anchor
-    if inside(x, y):
-        return
-    hint = " — latitude and longitude swapped?" if inside(y, x) else ""
-    raise InvalidInputError(
-        f"geometry: [{x:.6f}, {y:.6f}] (lon, lat) lies outside CSP {csp_id}{hint}"
+    check_inside_territory(
+        anchor(geom),
+        csp_outline(session, csp_id),
+        field="geometry",
+        territory_name=f"CSP {csp_id}",
+        tolerance_deg=BORDER_TOLERANCE_DEG,
     )
 
 
