@@ -131,7 +131,7 @@ def outside_territory(
     """
     if tolerance_deg < 0 or tolerance_m < 0 or (tolerance_deg > 0 and tolerance_m > 0):
         raise InvalidValueError(
-            f"give one tolerance >= 0, in degrees or in metres, not both "
+            "give one tolerance >= 0, in degrees or in metres, not both "
             f"(got {tolerance_deg!r} degrees and {tolerance_m!r} metres)"
         )
     geoms = np.asarray(geoms, dtype=object)
