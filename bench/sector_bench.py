@@ -6,13 +6,14 @@ Run: .venv/bin/python -m bench.sector_bench            (full run, writes bench/R
 Optional dependencies (the ``bench`` extra): gerrychain, spopt (and through them
 networkx, libpysal).
 
-Cases: the Belfort CSP at H3 res 9 and 10 (as in ``tests/geo/conftest.py``), and a
-synthetic territory of about 5 000 res-9 units (:func:`synthetic_graph`: 30 Voronoi
-communes, gaussian towns over a rural floor, a river and a motorway with a few crossings,
-and one small island 600 m offshore). For each case and k = 4, 8, 12, every method works
-on the SAME :class:`~geo.plan.UnitGraph` (units, workloads, open edges + island links),
-with the same tolerance (±5 %), and its output becomes a :class:`~geo.plan.SectorPlan`
-scored by the same :mod:`geo.metrics`:
+Cases (:mod:`bench.sector_cases`): the Belfort CSP at H3 res 9 and 10 (as in
+``tests/geo/conftest.py``), and a synthetic territory of about 5 000 res-9 units
+(:func:`~bench.sector_cases.synthetic_graph`: 30 Voronoi communes, gaussian towns over a
+rural floor, a river and a motorway with a few crossings, and one small island 600 m
+offshore). For each case and k = 4, 8, 12, every method (:mod:`bench.sector_methods`)
+works on the SAME :class:`~geo.plan.UnitGraph` (units, workloads, open edges + island
+links), with the same tolerance (±5 %), and its output becomes a
+:class:`~geo.plan.SectorPlan` scored by the same :mod:`geo.metrics`:
 
 * **ours**: :class:`geo.sectorize.RegionGrowth` (``k``, ``tolerance``).
 * **GerryChain**: ``recursive_tree_part`` seed plan, then ReCom steps (``recom`` with the
@@ -40,50 +41,41 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
-import multiprocessing as mp
 import os
 import platform
-import random
 import sys
 import time
-import traceback
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from importlib import metadata
-from multiprocessing.connection import Connection
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
-import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from shapely.geometry import LineString, MultiPolygon, box
 
-from geo.crs import LAMBERT93, WGS84
-from geo.errors import InfeasibleDesignError
-from geo.grid import PopulationGrid, assign_communes, cell_attributes, tessellate, workload
-from geo.layers import prepare_layer
+from bench.sector_cases import ISLAND, belfort_graph, synthetic_graph
+from bench.sector_methods import (
+    GC_ATTEMPTS,
+    RECOM_STEPS,
+    RUNNERS,
+    Outcome,
+    edge_list,
+    gerrychain,
+    ours,
+    relabel,
+    run_capped,
+)
 from geo.plan import SectorPlan, UnitGraph
-from geo.sectorize import RegionGrowth, WholeCommunes
-from geo.territory import read_communes
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "data" / "boundaries"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 
 KS = (4, 8, 12)
 TOLERANCE = 0.05
 SEED = 0
 TIME_CAP = 60.0
-RECOM_STEPS = 100
-#: Spanning trees GerryChain draws before giving up one bipartition (its default is
-#: 100 000, about 200 s on Belfort res 9): on failure the seed plan restarts, the ReCom
-#: step picks another pair of districts.
-GC_ATTEMPTS = 2_000
 
 #: spopt methods are slow (quadratic or worse in the number of units), and their runtime
 #: moves with k in one direction: Skater makes k - 1 cuts, each scanning every tree edge
@@ -94,171 +86,10 @@ GC_ATTEMPTS = 2_000
 SLOWER_WITH_K = {"Skater": True, "RegionKMeans": False, "MaxP": False}
 METHODS = ("ours", "GerryChain", "Skater", "RegionKMeans", "MaxP", "whole communes")
 TARGET_CASE = "synthetic ~5 000"
-ISLAND = "99099"  # commune code of the synthetic island
 TARGET_K = 8
 
 
-# -- territories ------------------------------------------------------------------------
-
-
-def belfort_graph(resolution: int) -> UnitGraph:
-    """The Belfort CSP's H3 cells with default workloads (as in ``tests/geo/conftest.py``)."""
-    codes = [line.split(",")[0] for line in (DEMO / "csp_belfort.csv").read_text().split()[1:]]
-    communes = read_communes(DEMO / "communes_90.geojson").communes
-    members = communes[communes["code"].isin(codes)].reset_index(drop=True)
-    csp = members.union_all()
-    raw = gpd.read_file(DEMO / "filosofi2019_carreaux200m_belfort.geojson")
-    layer = prepare_layer(raw, "population_grid", territory=csp, source="filosofi")
-    assert layer.extent is not None
-    grid = PopulationGrid(layer.features, layer.extent)
-    cells = cell_attributes(tessellate(csp, resolution), members, grid)
-    cells["workload"] = workload(cells)
-    return UnitGraph.from_cells(cells)
-
-
-@dataclass(frozen=True)
-class Town:
-    """A gaussian population cluster: centre as fractions of the square's side."""
-
-    fx: float
-    fy: float
-    peak: float  # inhabitants per km² at the centre
-    sigma_m: float
-
-
-TOWNS = (
-    Town(0.45, 0.55, 4_000, 1_800),  # the city
-    Town(0.20, 0.22, 2_500, 1_000),
-    Town(0.80, 0.30, 2_500, 1_000),
-    Town(0.15, 0.80, 800, 500),
-    Town(0.70, 0.85, 800, 500),
-    Town(0.50, 0.12, 800, 500),
-    Town(0.90, 0.62, 800, 500),
-)
-RURAL_DENSITY = 25.0  # inhabitants per km²
-
-
-@dataclass(frozen=True)
-class Synthetic:
-    """A synthetic territory in EPSG:4326: communes (``code``, ``population``), the
-    territory (mainland square + island), barrier lines (``class``, ``bridge``, ``tunnel``)
-    and the island alone."""
-
-    communes: gpd.GeoDataFrame
-    territory: shapely.Geometry
-    barriers: gpd.GeoDataFrame
-    island: shapely.Geometry
-
-
-def synthetic_territory(
-    seed: int = 7,
-    side_m: float = 22_500.0,
-    n_communes: int = 30,
-    origin: tuple[float, float] = (380_000.0, 6_560_000.0),
-) -> Synthetic:
-    """A square of ``side_m`` (Lambert-93, near the Atlantic coast) cut into
-    ``n_communes`` Voronoi communes (one around each town, the rest random), with a
-    1.2 x 0.8 km island 600 m off its eastern shore, a meandering river crossed by 7
-    bridges and a motorway crossed by 5 roads."""
-    rng = np.random.default_rng(seed)
-    x0, y0 = origin
-    square = box(x0, y0, x0 + side_m, y0 + side_m)
-    island = box(
-        x0 + side_m + 600, y0 + 0.45 * side_m, x0 + side_m + 1_800, y0 + 0.45 * side_m + 800
-    )
-    towns = np.array([(x0 + t.fx * side_m, y0 + t.fy * side_m) for t in TOWNS])
-    others = rng.uniform((x0, y0), (x0 + side_m, y0 + side_m), size=(n_communes - len(TOWNS), 2))
-    seeds = shapely.multipoints(np.vstack([towns, others]))
-    cells = shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=square.buffer(side_m)))
-    polygons = [c.intersection(square) for c in cells]
-    polygons = [p for p in polygons if p.area > 0]
-    codes = [f"99{i + 1:03d}" for i in range(len(polygons))]
-    communes = gpd.GeoDataFrame(
-        {"code": [*codes, ISLAND]},
-        geometry=[MultiPolygon([p]) for p in polygons] + [MultiPolygon([island])],
-        crs=LAMBERT93,
-    )
-
-    # Barriers: a river meandering west-east, a motorway south-north; the crossings are
-    # short road segments across them (bridges are where roads cross the river).
-    xs = np.linspace(x0 - 200, x0 + side_m + 200, 400)
-    river = LineString(
-        np.column_stack(
-            [xs, y0 + 0.40 * side_m + 1_500 * np.sin(2 * np.pi * (xs - x0) / (side_m / 1.5))]
-        )
-    )
-    motorway = LineString([(x0 + 0.10 * side_m, y0 - 200), (x0 + 0.75 * side_m, y0 + side_m + 200)])
-    roads = []
-    for i in range(1, 8):  # bridges over the river
-        x = x0 + i * side_m / 8
-        y = y0 + 0.40 * side_m + 1_500 * np.sin(2 * np.pi * (x - x0) / (side_m / 1.5))
-        roads.append(LineString([(x, y - 300), (x, y + 300)]))
-    for f in (0.1, 0.3, 0.5, 0.7, 0.9):  # roads over or under the motorway
-        p = motorway.interpolate(f, normalized=True)
-        roads.append(LineString([(p.x - 300, p.y), (p.x + 300, p.y)]))
-    lines = [river, motorway, *roads]
-    barriers = gpd.GeoDataFrame(
-        {
-            "class": ["river", "motorway"] + ["primary"] * len(roads),
-            "bridge": False,
-            "tunnel": False,
-        },
-        geometry=lines,
-        crs=LAMBERT93,
-    )
-    territory = shapely.union(square, island)
-    wgs = gpd.GeoSeries([territory, island], crs=LAMBERT93).to_crs(WGS84)
-    return Synthetic(
-        communes=communes.to_crs(WGS84),
-        territory=wgs.iloc[0],
-        barriers=barriers.to_crs(WGS84),
-        island=wgs.iloc[1],
-    )
-
-
-def _density(
-    x: np.ndarray, y: np.ndarray, origin: tuple[float, float], side_m: float
-) -> np.ndarray:
-    """Inhabitants per km² at metric points: the rural floor plus the gaussian towns."""
-    d = np.full(len(x), RURAL_DENSITY)
-    for t in TOWNS:
-        cx, cy = origin[0] + t.fx * side_m, origin[1] + t.fy * side_m
-        d += t.peak * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * t.sigma_m**2))
-    return d
-
-
-def synthetic_graph(
-    resolution: int = 9,
-    seed: int = 7,
-    side_m: float = 22_500.0,
-    origin: tuple[float, float] = (380_000.0, 6_560_000.0),
-) -> tuple[UnitGraph, Synthetic]:
-    """The synthetic territory's H3 cells, with ``commune``, ``population`` (density at
-    the cell's centroid x its area, times lognormal noise) and ``workload`` (= population),
-    and the barrier-aware graph (the island is a second component, linked)."""
-    synth = synthetic_territory(seed=seed, side_m=side_m, origin=origin)
-    cells = tessellate(synth.territory, resolution)
-    cells["commune"] = assign_communes(cells, synth.communes)
-    metric = cells.geometry.to_crs(LAMBERT93)
-    xy = shapely.get_coordinates(metric.centroid.to_numpy())
-    area_km2 = metric.area.to_numpy() / 1e6
-    noise = np.random.default_rng(seed + 1).lognormal(0.0, 0.3, len(cells))
-    cells["population"] = _density(xy[:, 0], xy[:, 1], origin, side_m) * area_km2 * noise
-    cells["workload"] = workload(cells, {"population": 1.0})
-    return UnitGraph.from_cells(cells, synth.barriers), synth
-
-
-# -- running a method under a time cap ---------------------------------------------------
-
-
-@dataclass
-class Outcome:
-    """What a method returns: a sector label per unit, and what to say about the run."""
-
-    labels: np.ndarray
-    notes: tuple[str, ...] = ()
-    info: str = ""
-    seed_labels: np.ndarray | None = None  # GerryChain's seed plan, before ReCom
+# -- running the methods ------------------------------------------------------------------
 
 
 @dataclass
@@ -271,235 +102,6 @@ class Result:
     status: str = "ok"  # ok, timeout, error, n/a
     info: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _child(conn: Connection, fn: Callable[[], Outcome]) -> None:
-    warnings.simplefilter("ignore")
-    start = time.perf_counter()
-    try:
-        out = fn()
-        conn.send(("ok", out, time.perf_counter() - start))
-    except InfeasibleDesignError as exc:
-        conn.send(("n/a", str(exc), time.perf_counter() - start))
-    except Exception as exc:
-        detail = traceback.format_exception_only(exc)[-1].strip()
-        conn.send(("error", detail, time.perf_counter() - start))
-    finally:
-        conn.close()
-
-
-def run_capped(fn: Callable[[], Outcome], cap: float) -> tuple[str, Outcome | str | None, float]:
-    """Run ``fn`` in a forked child; kill it after ``cap`` seconds.
-
-    Returns ``(status, outcome or message, seconds)``; status is ``ok``, ``n/a`` (an
-    infeasible request), ``error`` or ``timeout``.
-    """
-    ctx = mp.get_context("fork")
-    receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(sender, fn), daemon=True)
-    # Frozen objects are never scanned by the child's garbage collector, so that it does
-    # not touch (and copy) the parent's whole heap on its first full collection.
-    gc.collect()
-    gc.freeze()
-    start = time.perf_counter()
-    proc.start()
-    gc.unfreeze()
-    sender.close()
-    try:
-        if receiver.poll(cap):
-            status, payload, seconds = receiver.recv()
-        else:
-            status, payload, seconds = "timeout", None, time.perf_counter() - start
-    except EOFError:
-        status, payload = "error", f"child died (exit code {proc.exitcode})"
-        seconds = time.perf_counter() - start
-    finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join()
-        receiver.close()
-    return status, payload, seconds
-
-
-def relabel(labels: np.ndarray) -> np.ndarray:
-    """Sector indices ``0 … k-1`` in order of first label value."""
-    return np.unique(np.asarray(labels), return_inverse=True)[1].astype(int)
-
-
-# -- the methods -------------------------------------------------------------------------
-
-
-def ours(graph: UnitGraph, k: int, tolerance: float, seed: int) -> Outcome:
-    plan = RegionGrowth(k, tolerance=tolerance).solve(graph, rng=np.random.default_rng(seed))
-    info = f"{len(plan.violations)} violation(s)" if plan.violations else ""
-    return Outcome(plan.assignment, notes=plan.notes, info=info)
-
-
-def whole_communes(graph: UnitGraph, k: int, tolerance: float, seed: int) -> Outcome:
-    plan = WholeCommunes(k, tolerance=tolerance).solve(graph, rng=np.random.default_rng(seed))
-    return Outcome(plan.assignment, notes=plan.notes)
-
-
-def edge_list(graph: UnitGraph, *, links: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Endpoints of the unit graph's open edges, with or without the island links."""
-    e = graph.open_edges if links else graph.edges.loc[~graph.edges["blocked"]]
-    return e["a"].to_numpy(int), e["b"].to_numpy(int)
-
-
-def gerrychain(
-    graph: UnitGraph,
-    k: int,
-    tolerance: float,
-    seed: int,
-    *,
-    steps: int = RECOM_STEPS,
-    links: bool = True,
-) -> Outcome:
-    """``recursive_tree_part`` seed plan (restarted when a bipartition fails), then
-    ``steps`` accepted ReCom steps with the same ε; the last state is kept. The warnings
-    GerryChain emits are counted in ``info``."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        out = _gerrychain(graph, k, tolerance, seed, steps=steps, links=links)
-    kinds = sorted({w.category.__name__ for w in caught})
-    out.info += f"; {len(caught)} warning(s): {', '.join(kinds)}" if caught else "; no warning"
-    return out
-
-
-def _gerrychain(
-    graph: UnitGraph, k: int, tolerance: float, seed: int, *, steps: int, links: bool
-) -> Outcome:
-    import networkx as nx
-    from gerrychain import Graph, MarkovChain, Partition
-    from gerrychain.accept import always_accept
-    from gerrychain.constraints import within_percent_of_ideal_population
-    from gerrychain.partition.initial_partition_generators import recursive_tree_part
-    from gerrychain.proposals import recom
-    from gerrychain.proposals.tree_proposals import MetagraphError
-    from gerrychain.tree import bipartition_tree
-    from gerrychain.tree.bipartition_tree import PopulationBalanceError
-    from gerrychain.updaters import Tally
-
-    nxg: nx.Graph = nx.Graph()
-    nxg.add_nodes_from((i, {"workload": float(w), "idx": i}) for i, w in enumerate(graph.workload))
-    a, b = edge_list(graph, links=links)
-    nxg.add_edges_from(zip(a.tolist(), b.tolist(), strict=True))
-    gc_graph = Graph.from_networkx(nxg)
-    target = float(graph.workload.sum()) / k
-    rng = random.Random(seed)
-
-    seed_split = partial(bipartition_tree, max_attempts=GC_ATTEMPTS)
-    restarts = 0
-    while True:
-        try:
-            assignment = recursive_tree_part(
-                gc_graph, list(range(k)), target, "workload", tolerance,
-                bipartition_tree_fn=seed_split, rng=rng,
-            )  # fmt: skip
-            break
-        except (RuntimeError, PopulationBalanceError):
-            restarts += 1
-
-    partition = Partition(
-        gc_graph, assignment, updaters={"workload": Tally("workload", alias="workload")}
-    )
-    proposal = partial(
-        recom,
-        pop_col="workload",
-        pop_target=target,
-        epsilon=tolerance,
-        bipartition_tree_fn=partial(
-            bipartition_tree, max_attempts=GC_ATTEMPTS, allow_pair_reselection=True
-        ),
-    )
-    chain = MarkovChain(
-        proposal,
-        [within_percent_of_ideal_population(partition, tolerance, "workload")],
-        always_accept,
-        partition,
-        total_steps=steps + 1,  # the first state is the seed plan
-        rng=rng,
-    )
-    state, done, stuck = partition, -1, ""
-    try:
-        for step in chain:
-            state, done = step, done + 1
-    except MetagraphError:
-        stuck = ", then stuck (no district pair could be split)"
-    labels = np.empty(graph.n, dtype=int)
-    for node, part in state.assignment.items():
-        labels[state.graph.node_data(node)["idx"]] = part
-    info = f"{done} ReCom steps{stuck}"
-    if restarts:
-        info = f"seed plan restarted {restarts}x; {info}"
-    seed_plan = np.array([assignment[i] for i in range(graph.n)], dtype=int)
-    return Outcome(labels, info=info, seed_labels=seed_plan)
-
-
-def _spopt_inputs(graph: UnitGraph) -> tuple[gpd.GeoDataFrame, object]:
-    """Units with centroid coordinates (km) and workload, and a libpysal ``W`` over the
-    unit graph's open edges and island links."""
-    from libpysal.weights import W
-
-    a, b = edge_list(graph)
-    neighbours: dict[int, list[int]] = {i: [] for i in range(graph.n)}
-    for x, y in zip(np.r_[a, b].tolist(), np.r_[b, a].tolist(), strict=True):
-        neighbours[x].append(y)
-    w = W({i: sorted(set(v)) for i, v in neighbours.items()}, silence_warnings=True)
-    xy = graph.centroids / 1000.0
-    gdf = gpd.GeoDataFrame(
-        {"x": xy[:, 0], "y": xy[:, 1], "workload": graph.workload},
-        geometry=graph.metric.geometry.to_numpy(),
-        crs=graph.metric.crs,
-    )
-    return gdf, w
-
-
-def _checked(labels: np.ndarray) -> np.ndarray:
-    labels = np.asarray(labels)
-    if (labels < 0).any():
-        raise RuntimeError(f"{int((labels < 0).sum())} unit(s) left without a region")
-    return labels
-
-
-def skater(graph: UnitGraph, k: int, _tolerance: float, _seed: int) -> Outcome:
-    from spopt.region import Skater
-
-    gdf, w = _spopt_inputs(graph)
-    model = Skater(gdf, w, ["x", "y"], n_clusters=k, islands="increase")
-    model.solve()
-    return Outcome(_checked(model.labels_))
-
-
-def region_kmeans(graph: UnitGraph, k: int, _tolerance: float, seed: int) -> Outcome:
-    from spopt.region import RegionKMeansHeuristic
-
-    gdf, w = _spopt_inputs(graph)
-    model = RegionKMeansHeuristic(gdf[["x", "y"]].to_numpy(), k, w, seed=seed)
-    model.solve()
-    return Outcome(_checked(model.labels_))
-
-
-def maxp(graph: UnitGraph, k: int, tolerance: float, seed: int) -> Outcome:
-    from spopt.region import MaxPHeuristic
-
-    gdf, w = _spopt_inputs(graph)
-    threshold = float(graph.workload.sum()) / k * (1 - tolerance)
-    np.random.seed(seed)  # MaxP draws from numpy's global generator
-    model = MaxPHeuristic(gdf, w, ["x", "y"], "workload", threshold, top_n=2)
-    model.solve()
-    return Outcome(_checked(model.labels_), info=f"{model.p} regions")
-
-
-Method = Callable[[UnitGraph, int, float, int], Outcome]
-RUNNERS: dict[str, Method] = {
-    "ours": ours,
-    "GerryChain": gerrychain,
-    "Skater": skater,
-    "RegionKMeans": region_kmeans,
-    "MaxP": maxp,
-    "whole communes": whole_communes,
-}
 
 
 def run(case: str, graph: UnitGraph, k: int, method: str, *, cap: float, seed: int) -> Result:

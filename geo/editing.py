@@ -38,8 +38,10 @@ from geo.metrics import (
     mean_distance,
     sector_centre,
 )
-from geo.plan import SectorPlan, Violation, dissolve
+from geo.plan import SectorPlan
 from geo.sectorize.base import Progress, Sectorizer, no_progress
+from geo.unit_graph import dissolve
+from geo.violations import Violation
 
 
 @dataclass(frozen=True)

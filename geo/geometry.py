@@ -1,16 +1,30 @@
-"""GeoJSON geometries received from users, checked once for every resource that takes
-one (problems, safety-study sites)."""
+"""Geometries received from users (problems, safety-study sites, seeds), the same rules
+for every resource that takes one:
+
+* :func:`checked_geometry`: a GeoJSON geometry checked once (type, emptiness, WGS84
+  ranges, validity);
+* :func:`anchors` (:func:`anchor` for one geometry): the point that stands for a
+  geometry, which places a problem in a sector or a grid cell;
+* :func:`outside_territory` (:func:`check_inside_territory` for one geometry): the
+  geometries that do not lie inside a territory (a CSP, a commune), each named with a hint
+  when latitude and longitude look swapped.
+
+Geometries and territories are in WGS84 (EPSG:4326).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from typing import Any
 
+import geopandas as gpd
+import numpy as np
 import shapely
 import shapely.geometry
 from shapely.errors import GEOSException
 
-from geo.errors import InvalidInputError
+from geo.crs import WGS84, metric_crs
+from geo.errors import InvalidInputError, InvalidValueError
 
 
 def checked_geometry(
@@ -50,3 +64,150 @@ longitudes/latitudes
             f"{field}: invalid {geom.geom_type} ({shapely.is_valid_reason(geom)})"
         )
     return geom
+
+
+def anchors(geoms: np.ndarray) -> np.ndarray:
+    """The anchor of each geometry: the point that stands for it. A point is its own
+    anchor; a line or a polygon has its point nearest its centroid (a polygon's centroid
+    when the centroid lies inside it, else a point of its boundary).
+
+    It places a problem in a sector (:func:`geo.problems.place`) and in a grid cell, and
+    a safety-study site on the map. This is the definition: the ``anchor`` columns that
+    the database stores hold the same points.
+
+    Examples
+    --------
+    >>> from shapely.geometry import LineString, Point, Polygon
+    >>> ring = [(0, 0), (3, 0), (3, 3), (2, 3), (2, 1), (1, 1), (1, 3), (0, 3)]  # a U
+    >>> anchors(np.array([Point(1, 2), LineString([(0, 0), (2, 0)]), Polygon(ring)])).tolist()
+    [<POINT (1 2)>, <POINT (1 0)>, <POINT (1.5 1)>]
+    """
+    out = np.array(geoms, dtype=object, copy=True)
+    shaped = shapely.get_type_id(out) != 0
+    if shaped.any():
+        lines = shapely.shortest_line(out[shaped], shapely.centroid(out[shaped]))
+        out[shaped] = shapely.get_point(lines, 0)
+    return out
+
+
+def anchor(geom: shapely.Geometry) -> shapely.Point:
+    """The anchor of one geometry (see :func:`anchors`).
+
+    >>> anchor(shapely.box(6.85, 47.63, 6.87, 47.65))
+    <POINT (6.86 47.64)>
+    """
+    return anchors(np.array([geom], dtype=object))[0]
+
+
+def outside_territory(
+    geoms: np.ndarray,
+    territory: shapely.Geometry,
+    *,
+    territory_name: str,
+    tolerance_deg: float = 0.0,
+    tolerance_m: float = 0.0,
+) -> dict[int, str]:
+    """The geometries of ``geoms`` that do not lie inside ``territory`` (WGS84), by
+    position, each with the sentence that says so: ``[lon, lat] (lon, lat) lies outside
+    <territory_name>``, the position being the geometry's point on surface, followed by
+    `` — latitude and longitude swapped?`` when swapping them would put it inside.
+
+    A geometry lies inside when the territory covers it (its boundary included), or when
+    it lies within a tolerance of it: ``tolerance_deg`` degrees (a point within that
+    distance, in degrees, of the territory), or ``tolerance_m`` metres (measured in the
+    territory's metric CRS, :func:`geo.crs.metric_crs`); a line or polygon must then lie
+    in the territory grown by the tolerance. Give at most one of them.
+
+    Examples
+    --------
+    >>> square = shapely.box(6.8, 47.6, 6.9, 47.7)
+    >>> points = shapely.points([(6.85, 47.65), (6.90001, 47.65), (47.65, 6.85)])
+    >>> outside_territory(points, square, territory_name="CSP 1", tolerance_deg=1e-5)
+    {2: '[47.65, 6.85] (lon, lat) lies outside CSP 1 — latitude and longitude swapped?'}
+    >>> list(outside_territory(points, square, territory_name="CSP 1"))
+    [1, 2]
+    >>> list(outside_territory(points, square, territory_name="CSP 1", tolerance_m=1.0))
+    [2]
+    """
+    if tolerance_deg < 0 or tolerance_m < 0 or (tolerance_deg > 0 and tolerance_m > 0):
+        raise InvalidValueError(
+            "give one tolerance >= 0, in degrees or in metres, not both "
+            f"(got {tolerance_deg!r} degrees and {tolerance_m!r} metres)"
+        )
+    geoms = np.asarray(geoms, dtype=object)
+    inside = _inside(geoms, territory, tolerance_deg, tolerance_m)
+    outside = np.flatnonzero(~inside)
+    if not len(outside):
+        return {}
+    swapped = shapely.transform(geoms[outside], lambda xy: xy[:, ::-1])
+    would_fit = _inside(swapped, territory, tolerance_deg, tolerance_m)
+    where = shapely.get_coordinates(shapely.point_on_surface(geoms[outside]))
+    return {
+        int(i): f"[{round(float(x), 6)}, {round(float(y), 6)}] (lon, lat) lies outside "
+        f"{territory_name}" + (" — latitude and longitude swapped?" if fits else "")
+        for i, (x, y), fits in zip(outside, where, would_fit, strict=True)
+    }
+
+
+def check_inside_territory(
+    geom: shapely.Geometry,
+    territory: shapely.Geometry,
+    *,
+    field: str,
+    territory_name: str,
+    tolerance_deg: float = 0.0,
+    tolerance_m: float = 0.0,
+) -> None:
+    """Raise :class:`~geo.errors.InvalidInputError` naming ``field`` unless ``geom`` lies
+    inside ``territory`` (see :func:`outside_territory` for the rule and the tolerances).
+
+    Examples
+    --------
+    >>> square = shapely.box(6.8, 47.6, 6.9, 47.7)
+    >>> check_inside_territory(shapely.Point(6.85, 47.65), square, field="seeds",
+    ...                        territory_name="CSP 1")
+    >>> check_inside_territory(shapely.Point(2.35, 48.85), square, field="seeds",
+    ...                        territory_name="CSP 1")
+    Traceback (most recent call last):
+    ...
+    geo.errors.InvalidInputError: seeds: [2.35, 48.85] (lon, lat) lies outside CSP 1
+    """
+    outside = outside_territory(
+        np.array([geom], dtype=object),
+        territory,
+        territory_name=territory_name,
+        tolerance_deg=tolerance_deg,
+        tolerance_m=tolerance_m,
+    )
+    if outside:
+        raise InvalidInputError(f"{field}: {outside[0]}")
+
+
+def _inside(
+    geoms: np.ndarray, territory: shapely.Geometry, tolerance_deg: float, tolerance_m: float
+) -> np.ndarray:
+    """Whether ``territory`` covers each geometry, or holds it within the tolerance."""
+    shapely.prepare(territory)
+    inside = shapely.covers(territory, geoms)
+    rest = np.flatnonzero(~inside)
+    if not len(rest) or not (tolerance_deg > 0 or tolerance_m > 0):
+        return inside
+    if tolerance_deg > 0:
+        inside[rest] = _within(geoms[rest], territory, tolerance_deg)
+        return inside
+    crs = metric_crs(gpd.GeoDataFrame(geometry=[territory], crs=WGS84))
+    metric_territory = gpd.GeoSeries([territory], crs=WGS84).to_crs(crs).iloc[0]
+    metric = gpd.GeoSeries(geoms[rest], crs=WGS84).to_crs(crs).to_numpy()
+    inside[rest] = _within(metric, metric_territory, tolerance_m)
+    return inside
+
+
+def _within(geoms: np.ndarray, territory: shapely.Geometry, distance: float) -> np.ndarray:
+    """Whether each geometry lies in ``territory`` grown by ``distance`` (same units): a
+    point at most ``distance`` away, a line or polygon inside the buffer."""
+    points = shapely.get_type_id(geoms) == 0
+    out = np.zeros(len(geoms), dtype=bool)
+    out[points] = shapely.dwithin(territory, geoms[points], distance)
+    if (~points).any():
+        out[~points] = shapely.covered_by(geoms[~points], shapely.buffer(territory, distance))
+    return out

@@ -27,11 +27,12 @@ weights chosen by the planner. The variables are those of :data:`WORKLOAD_VARIAB
     Interpolated from the population grid as above, stored with the grid.
 ``problems``
     The number of recorded problems of the CSP whose *anchor* (the point itself, or the
-    point of a street or place nearest its centroid, see :mod:`geo.problems`) lies in the
-    cell; a problem on the boundary of several cells counts once. It is not stored with
-    the grid: problems keep being recorded, so the API counts them from PostGIS each time
-    cells are read for a proposal, a plan's editor or the map. Synthetic (demo) problems
-    count like real ones and are labelled as such wherever the count is shown.
+    point of a street or place nearest its centroid, see :func:`geo.geometry.anchors`)
+    lies in the cell; a problem on the boundary of several cells counts once. It is not
+    stored with the grid: problems keep being recorded, so the API counts them from
+    PostGIS each time cells are read for a proposal, a plan's editor or the map.
+    Synthetic (demo) problems count like real ones and are labelled as such wherever the
+    count is shown.
 
 Default weights (:data:`DEFAULT_WORKLOAD_WEIGHTS`): 1 per inhabitant, 2 per poor
 household, 0.5 per social dwelling, 0 per problem.

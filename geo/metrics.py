@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -37,10 +37,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from geo.crs import metric_crs
-from geo.plan import Violation
-
-if TYPE_CHECKING:
-    from geo.plan import SectorPlan
+from geo.unit_graph import UnitGraph
+from geo.violations import Violation
 
 
 @dataclass(frozen=True)
@@ -82,6 +80,34 @@ class PlanMetrics:
         return _rounded(out)
 
 
+class Partition(Protocol):
+    """A sector plan as the metrics read it; :class:`geo.plan.SectorPlan` is one.
+
+    ``assignment`` gives the sector ``0 … k-1`` of every unit of ``graph``;
+    ``workloads`` the workload per sector; ``sectors`` one dissolved polygon per sector
+    (EPSG:4326); ``seed_units`` each sector's seed unit position (-1: none); ``metrics``
+    the plan's :func:`score`, cached. (A plan scores itself with this module, so the type
+    is stated here by its shape rather than imported from :mod:`geo.plan`.)
+    """
+
+    @property
+    def graph(self) -> UnitGraph: ...
+    @property
+    def assignment(self) -> np.ndarray: ...
+    @property
+    def names(self) -> tuple[str, ...]: ...
+    @property
+    def k(self) -> int: ...
+    @property
+    def workloads(self) -> np.ndarray: ...
+    @property
+    def sectors(self) -> gpd.GeoDataFrame: ...
+    @property
+    def seed_units(self) -> np.ndarray: ...
+    @property
+    def metrics(self) -> PlanMetrics: ...
+
+
 def _rounded(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 4)
@@ -118,7 +144,7 @@ def polsby_popper(area: np.ndarray, perimeter: np.ndarray) -> np.ndarray:
         return np.where(perimeter > 0, 4 * np.pi * area / perimeter**2, 0.0)
 
 
-def components_per_sector(plan: SectorPlan) -> np.ndarray:
+def components_per_sector(plan: Partition) -> np.ndarray:
     """Connected pieces of each sector in the graph of open edges and island links."""
     e = plan.graph.open_edges
     a, b = e["a"].to_numpy(int), e["b"].to_numpy(int)
@@ -130,7 +156,7 @@ def components_per_sector(plan: SectorPlan) -> np.ndarray:
     return np.bincount(pieces["s"].to_numpy(), minlength=plan.k)
 
 
-def split_communes(plan: SectorPlan) -> dict[str, int]:
+def split_communes(plan: Partition) -> dict[str, int]:
     """Communes whose units lie in more than one sector → number of sectors."""
     pairs = pd.DataFrame(
         {"commune": plan.graph.units["commune"], "sector": plan.assignment}
@@ -159,7 +185,7 @@ def mean_distance(
     return float(np.average(dist, weights=w) if w.sum() > 0 else dist.mean())
 
 
-def violations(plan: SectorPlan, tolerance: float, whole: Collection[str] = ()) -> list[Violation]:
+def violations(plan: Partition, tolerance: float, whole: Collection[str] = ()) -> list[Violation]:
     """The constraints ``plan`` misses: balance beyond ``tolerance``, sectors in several
     pieces, and communes of ``whole`` (never to be split) that are split."""
     return constraint_violations(
@@ -242,7 +268,7 @@ def constraint_violations(
     return out
 
 
-def score(plan: SectorPlan) -> PlanMetrics:
+def score(plan: Partition) -> PlanMetrics:
     """All metrics of ``plan`` (see the module docstring for the formulas)."""
     graph = plan.graph
     metric = plan.sectors.to_crs(metric_crs(plan.sectors))
@@ -333,7 +359,7 @@ def assemble_metrics(
     )
 
 
-def sector_layer(plan: SectorPlan) -> gpd.GeoDataFrame:
+def sector_layer(plan: Partition) -> gpd.GeoDataFrame:
     """The plan's sector polygons with every per-sector metric as a column (EPSG:4326):
     what an export or a stored plan holds, one feature per sector."""
     table = pd.DataFrame([asdict(s) for s in plan.metrics.sectors]).drop(

@@ -1,235 +1,44 @@
-"""Sector plans: a unit graph and an assignment of every unit to one sector.
+"""Sector plans: an assignment of every unit of a unit graph to one sector.
 
-A :class:`UnitGraph` holds the atomic units of a CSP (H3 cells clipped to it, see
-:mod:`geo.grid`) with their workload and commune, and the barrier-aware adjacency between
-them. Units that the adjacency leaves unconnected to the mainland (islands, enclaves cut
-off by a barrier with no crossing) are joined to their nearest mainland unit by an
-*island link*, so that every sector can be contiguous; the links are listed, never hidden.
-
-A :class:`SectorPlan` is immutable: the graph, ``assignment`` (unit → sector index
-``0 … k-1``) and the sectors' names. Its sector polygons and metrics are computed once
-and cached. :func:`plan_from_polygons` turns an existing sector layer (e.g. hand-drawn
+A :class:`SectorPlan` is immutable: the :class:`~geo.unit_graph.UnitGraph` (units and
+their adjacency), ``assignment`` (unit → sector index ``0 … k-1``) and the sectors'
+names. Its sector polygons and metrics (:func:`geo.metrics.score`) are computed once and
+cached. :func:`plan_from_polygons` turns an existing sector layer (e.g. hand-drawn
 sectors) into a plan on the same units, so that it is scored like any proposal.
+
+:class:`~geo.unit_graph.UnitGraph`, :class:`~geo.violations.Violation` and
+:func:`~geo.unit_graph.dissolve` are importable from here too, as the things a plan is
+made of.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import coo_matrix, csr_matrix
 
 from geo.crs import metric_crs
 from geo.errors import InvalidInputError
-from geo.grid import Adjacency, adjacency, components
+from geo.metrics import PlanMetrics, score, violations
+from geo.unit_graph import UnitGraph, dissolve
+from geo.violations import Violation
 
-if TYPE_CHECKING:
-    from geo.metrics import PlanMetrics
+__all__ = [
+    "MAX_SECTOR_NAME",
+    "SectorPlan",
+    "UnitGraph",
+    "Violation",
+    "dissolve",
+    "plan_from_polygons",
+    "sector_names",
+]
 
-UNIT_COLUMNS = ("unit", "commune", "workload")
 MAX_SECTOR_NAME = 200
-
-
-@dataclass(frozen=True)
-class Violation:
-    """A constraint the plan does not meet: ``constraint`` is a stable code (``balance``,
-    ``contiguity``, ``whole_commune``), ``sector`` the sector concerned (or ``None``),
-    ``message`` a sentence for the planner (in French) that names the values."""
-
-    constraint: str
-    message: str
-    sector: int | None = None
-    value: float | None = None
-    limit: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "constraint": self.constraint,
-            "sector": self.sector,
-            "value": self.value,
-            "limit": self.limit,
-            "message": self.message,
-        }
-
-
-@dataclass(frozen=True, eq=False)
-class UnitGraph:
-    """Units and their adjacency, ready for sector design.
-
-    Parameters
-    ----------
-    units
-        GeoDataFrame with ``unit`` (str id), ``commune`` (INSEE code), ``workload``
-        (float ≥ 0) and polygon geometries that tile the territory; optional ``zone``
-        (code of a zone that must not be split, e.g. a QPV outline, or null).
-    edges
-        The adjacency edges of :class:`geo.grid.Adjacency` (positions in ``units``).
-    links
-        Island links ``a``, ``b`` (positions), ``distance_m``: a unit of a minor
-        component and its nearest unit of the largest component.
-    """
-
-    units: gpd.GeoDataFrame
-    edges: pd.DataFrame
-    links: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame({"a": [], "b": [], "distance_m": []})
-    )
-
-    @classmethod
-    def build(cls, units: gpd.GeoDataFrame, adjacency: Adjacency) -> UnitGraph:
-        """Check the units, and link every minor component to the mainland.
-
-        Examples
-        --------
-        >>> import geopandas as gpd
-        >>> from shapely.geometry import box
-        >>> from geo.grid import adjacency
-        >>> boxes = [box(6.80, 47.6, 6.81, 47.61), box(6.81, 47.6, 6.82, 47.61),
-        ...          box(6.85, 47.6, 6.86, 47.61)]
-        >>> units = gpd.GeoDataFrame({"unit": ["a", "b", "c"], "commune": "90010",
-        ...                           "workload": 1.0}, geometry=boxes, crs=4326)
-        >>> graph = UnitGraph.build(units, adjacency(units))
-        >>> graph.links[["a", "b"]].values.tolist()
-        [[2, 1]]
-        """
-        missing = [c for c in UNIT_COLUMNS if c not in units.columns]
-        if missing:
-            raise InvalidInputError(
-                f"units: missing column(s) {', '.join(missing)}; "
-                f"found {', '.join(map(str, units.columns))}"
-            )
-        units = units.reset_index(drop=True)
-        if units["unit"].duplicated().any():
-            dup = units.loc[units["unit"].duplicated(), "unit"].head(5).tolist()
-            raise InvalidInputError(f"units: duplicate unit ids {dup}")
-        load = pd.to_numeric(units["workload"], errors="coerce")
-        if load.isna().any() or (load < 0).any() or not np.isfinite(load).all():
-            bad = units.loc[load.isna() | (load < 0) | ~np.isfinite(load), "unit"].head(5)
-            raise InvalidInputError(
-                f"units: workload must be a finite number ≥ 0; bad units {bad.tolist()}"
-            )
-        units["workload"] = load.astype(float)
-        links = _island_links(units, adjacency.component)
-        return cls(units=units, edges=adjacency.edges.reset_index(drop=True), links=links)
-
-    @classmethod
-    def from_cells(
-        cls, cells: gpd.GeoDataFrame, barriers: gpd.GeoDataFrame | None = None, **options: Any
-    ) -> UnitGraph:
-        """The graph of H3 cells with the attributes of :func:`geo.grid.cell_attributes`
-        and a ``workload`` column; ``options`` go to :func:`geo.grid.adjacency`."""
-        units = cells.rename(columns={"h3": "unit"})
-        return cls.build(units, adjacency(units, barriers, **options))
-
-    def locate(self, points: Sequence[tuple[float, float]]) -> list[str]:
-        """Ids of the units holding each ``(lon, lat)`` point (WGS84).
-
-        Raises :class:`~geo.errors.InvalidInputError` naming the first point outside
-        every unit (outside the territory, or latitude and longitude swapped).
-        """
-        if not points:
-            return []
-        geoms = shapely.points(np.asarray(points, dtype=float))
-        units = self.units.to_crs(4326)
-        p_idx, u_idx = units.sindex.query(geoms, predicate="intersects")
-        found = dict(zip(p_idx.tolist(), u_idx.tolist(), strict=True))
-        missing = [points[i] for i in range(len(points)) if i not in found]
-        if missing:
-            lon, lat = missing[0]
-            raise InvalidInputError(
-                f"point [{lon}, {lat}] (lon, lat) lies outside the territory"
-                + (f" ({len(missing)} points in all)" if len(missing) > 1 else "")
-            )
-        return [str(units["unit"].iloc[found[i]]) for i in range(len(points))]
-
-    @property
-    def n(self) -> int:
-        return len(self.units)
-
-    def subgraph(self, positions: np.ndarray) -> UnitGraph:
-        """The graph of these units only (positions, in order), its islands relinked."""
-        positions = np.asarray(positions, dtype=int)
-        new = np.full(self.n, -1)
-        new[positions] = np.arange(len(positions))
-        e = self.edges
-        keep = (new[e["a"].to_numpy(int)] >= 0) & (new[e["b"].to_numpy(int)] >= 0)
-        edges = e.loc[keep].copy()
-        edges["a"] = new[edges["a"].to_numpy(int)]
-        edges["b"] = new[edges["b"].to_numpy(int)]
-        edges = edges.reset_index(drop=True)
-        units = self.units.iloc[positions].reset_index(drop=True)
-        return UnitGraph.build(units, Adjacency(edges, components(len(units), edges)))
-
-    @cached_property
-    def workload(self) -> np.ndarray:
-        return self.units["workload"].to_numpy(dtype=float)
-
-    @cached_property
-    def metric(self) -> gpd.GeoDataFrame:
-        """The units in the metric CRS of :func:`geo.crs.metric_crs`."""
-        return self.units.to_crs(metric_crs(self.units))
-
-    @cached_property
-    def centroids(self) -> np.ndarray:
-        """Unit centroids in metres, shape (n, 2)."""
-        return shapely.get_coordinates(self.metric.geometry.centroid.to_numpy())
-
-    @cached_property
-    def open_edges(self) -> pd.DataFrame:
-        """Edges units can be neighbours through: unblocked edges plus island links,
-        with ``shared_m`` (0 for links) and ``barrier``."""
-        open_ = self.edges.loc[~self.edges["blocked"], ["a", "b", "shared_m", "barrier"]]
-        links = pd.DataFrame(
-            {
-                "a": self.links["a"].astype(int),
-                "b": self.links["b"].astype(int),
-                "shared_m": 0.0,
-                "barrier": None,
-            }
-        )
-        if not len(links):
-            return open_.reset_index(drop=True)
-        return pd.concat([open_, links], ignore_index=True)
-
-    @cached_property
-    def csr(self) -> csr_matrix:
-        """Symmetric adjacency matrix over :attr:`open_edges`."""
-        e = self.open_edges
-        a, b = e["a"].to_numpy(int), e["b"].to_numpy(int)
-        m = coo_matrix((np.ones(2 * len(e)), (np.r_[a, b], np.r_[b, a])), shape=(self.n, self.n))
-        return m.tocsr()
-
-
-def dissolve(units: np.ndarray) -> shapely.Geometry:
-    """The union of units that tile a region (a sector): a fast coverage union, or a
-    full union where the tiling is not clean."""
-    merged = shapely.coverage_union_all(units)
-    if not merged.is_valid:
-        merged = shapely.make_valid(shapely.union_all(units))
-    return merged
-
-
-def _island_links(units: gpd.GeoDataFrame, component: np.ndarray) -> pd.DataFrame:
-    """For every component but the largest (0), its nearest pair of units to component 0."""
-    rows: list[tuple[int, int, float]] = []
-    if len(component) and component.max() > 0:
-        metric = units.geometry.to_crs(metric_crs(units)).to_numpy()
-        main = np.flatnonzero(component == 0)
-        tree = shapely.STRtree(metric[main])
-        for comp in range(1, int(component.max()) + 1):
-            members = np.flatnonzero(component == comp)
-            (src, dst), dist = tree.query_nearest(
-                metric[members], return_distance=True, all_matches=False
-            )
-            best = int(np.argmin(dist))
-            rows.append((int(members[src[best]]), int(main[dst[best]]), float(dist[best])))
-    return pd.DataFrame(rows, columns=["a", "b", "distance_m"])
 
 
 @dataclass(frozen=True, eq=False)
@@ -312,8 +121,6 @@ class SectorPlan:
 
     @cached_property
     def metrics(self) -> PlanMetrics:
-        from geo.metrics import score
-
         return score(self)
 
     def unit_table(self) -> pd.DataFrame:
@@ -398,8 +205,6 @@ def plan_from_polygons(
         names=tuple(names[i] for i in used),
         notes=tuple(notes),
     )
-    from geo.metrics import violations  # metrics needs this module: import at call time
-
     found = violations(plan, tolerance)
     return plan.with_assignment(plan.assignment, violations=tuple(found))
 

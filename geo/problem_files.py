@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import InvalidInputError
+from geo.geometry import anchors, outside_territory
 from geo.problems import CATEGORIES, PRIORITIES
 
 REQUIRED = ("category", "title", "reported_on")
@@ -220,39 +221,20 @@ def _geometry_errors(rows: np.ndarray, geoms: np.ndarray) -> list[RowError]:
     return errors
 
 
-def anchors(geoms: np.ndarray) -> np.ndarray:
-    """For each geometry, its point nearest its centroid (see ``problem.anchor``): the
-    point itself for a point."""
-    out = np.array(geoms, dtype=object, copy=True)
-    shaped = shapely.get_type_id(out) != 0
-    if shaped.any():
-        lines = shapely.shortest_line(out[shaped], shapely.centroid(out[shaped]))
-        out[shaped] = shapely.get_point(lines, 0)
-    return out
-
-
 BORDER_TOLERANCE_DEG = 1e-5  # about 1 m: positions rounded to 5-6 decimals stay in
 
 
 def check_inside(frame: gpd.GeoDataFrame, territory: shapely.Geometry, name: str) -> None:
-    """Raise naming every row whose anchor lies outside ``territory`` (by more than
-    :data:`BORDER_TOLERANCE_DEG`)."""
-    points = anchors(frame.geometry.to_numpy())
-    shapely.prepare(territory)
-    inside = shapely.covers(territory, points)
-    inside[~inside] = shapely.dwithin(territory, points[~inside], BORDER_TOLERANCE_DEG)
-    if inside.all():
-        return
-    xy = shapely.get_coordinates(points)
-    swapped = shapely.covers(territory, shapely.points(xy[:, ::-1]))
-    errors = [
-        RowError(
-            int(row),
-            "geometry",
-            f"[{x:.5f}, {y:.5f}] is outside {name}"
-            + (" (latitude and longitude swapped?)" if s else ""),
-        )
-        for row, (x, y), ok, s in zip(frame["row"], xy, inside, swapped, strict=True)
-        if not ok
-    ]
-    raise RowErrorsError(errors, len(frame))
+    """Raise naming every row whose anchor (:func:`geo.geometry.anchors`) lies outside
+    ``territory`` (by more than :data:`BORDER_TOLERANCE_DEG`; the rule and the reason of
+    :func:`geo.geometry.outside_territory`)."""
+    outside = outside_territory(
+        anchors(frame.geometry.to_numpy()),
+        territory,
+        territory_name=name,
+        tolerance_deg=BORDER_TOLERANCE_DEG,
+    )
+    if outside:
+        rows = frame["row"].to_numpy()
+        errors = [RowError(int(rows[i]), "geometry", reason) for i, reason in outside.items()]
+        raise RowErrorsError(errors, len(frame))

@@ -29,20 +29,6 @@ from geo.audits import CLOSED_STATUSES, KINDS, OPEN_STATUSES, REFERENT_ROLES, SA
 from geo.errors import NotFoundError
 from geo.study import ProblemFilter
 
-#: Tolerance (metres) of the check that a site lies in its commune (digitising, simplified
-#: commune outlines).
-COMMUNE_TOLERANCE_M = 25.0
-
-
-def inside_commune(session: Session, code: str, geom: shapely.Geometry) -> bool:
-    """Whether the site lies in the commune, within :data:`COMMUNE_TOLERANCE_M`."""
-    outline = select(Commune.geom).where(Commune.code == code).scalar_subquery()
-    site = func.ST_GeomFromWKB(shapely.to_wkb(geom), 4326)
-    covered = func.ST_CoveredBy(site, outline) | func.ST_CoveredBy(
-        func.Geography(site), func.ST_Buffer(func.Geography(outline), COMMUNE_TOLERANCE_M)
-    )
-    return bool(session.scalar(select(covered)))
-
 
 def open_request_near(session: Session, code: str, geom: shapely.Geometry) -> AuditRequest | None:
     """The oldest open request of the commune whose site is within SAME_SITE_M."""

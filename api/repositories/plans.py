@@ -350,13 +350,3 @@ def known_cells(*, session: Session, grid_id: int, cells: Sequence[str]) -> set[
     return set(
         session.scalars(select(Cell.h3).where(Cell.grid_id == grid_id, Cell.h3.in_(list(cells))))
     )
-
-
-def csp_covers(*, session: Session, csp_id: int, lon: float, lat: float) -> bool:
-    """Whether the CSP's outline holds the point (lon, lat)."""
-    outline = select(Csp.geom).where(Csp.id == csp_id).scalar_subquery()
-    return bool(
-        session.scalar(
-            select(func.ST_Intersects(outline, func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)))
-        )
-    )

@@ -53,8 +53,8 @@ from api.schemas import (
     ProblemTransition,
 )
 from geo.errors import InvalidInputError
-from geo.geometry import checked_geometry
-from geo.problem_files import BORDER_TOLERANCE_DEG, anchors
+from geo.geometry import anchors
+from geo.problem_files import BORDER_TOLERANCE_DEG
 from geo.problems import (
     ACTION_TYPES,
     CATEGORIES,
@@ -65,37 +65,6 @@ from geo.problems import (
     place,
 )
 from geo.study import StudyArea
-
-PROBLEM_GEOMETRIES = frozenset(
-    {"Point", "LineString", "Polygon", "MultiLineString", "MultiPolygon"}
-)
-
-
-def _geometry(problem_in: ProblemCreate) -> shapely.Geometry:
-    """The problem's geometry from the request: checked, in WGS84 ranges, valid."""
-    if problem_in.geometry is None:
-        assert problem_in.lon is not None and problem_in.lat is not None
-        return shapely.Point(problem_in.lon, problem_in.lat)
-    return checked_geometry(problem_in.geometry.model_dump(), "geometry", PROBLEM_GEOMETRIES)
-
-
-def _check_inside(session: Session, csp_id: int, geom: shapely.Geometry) -> None:
-    """Refuse a problem whose anchor lies outside the CSP, saying when swapping latitude
-    and longitude would put it inside."""
-    anchor = shapely.shortest_line(geom, geom.centroid).coords[0]
-    outline = select(Csp.geom).where(Csp.id == csp_id).scalar_subquery()
-
-    def inside(x: float, y: float) -> bool:
-        point = func.ST_SetSRID(func.ST_MakePoint(x, y), 4326)
-        return bool(session.scalar(select(func.ST_DWithin(outline, point, BORDER_TOLERANCE_DEG))))
-
-    x, y = anchor
-    if inside(x, y):
-        return
-    hint = " — latitude and longitude swapped?" if inside(y, x) else ""
-    raise InvalidInputError(
-        f"geometry: [{x:.6f}, {y:.6f}] (lon, lat) lies outside CSP {csp_id}{hint}"
-    )
 
 
 def _check_partner(session: Session, csp_id: int, partner_id: int | None, field: str) -> None:
@@ -203,11 +172,11 @@ def assign_to_sectors(session: Session, csp_id: int, ids: tuple[int, int] | None
     return int(changed.sum())
 
 
-def create_problem(*, session: Session, csp_id: int, problem_in: ProblemCreate) -> int:
-    """Record a problem (status signalé) in the CSP; the caller commits."""
-    require(session, Csp, csp_id)
-    geom = _geometry(problem_in)
-    _check_inside(session, csp_id, geom)
+def create_problem(
+    *, session: Session, csp_id: int, problem_in: ProblemCreate, geom: shapely.Geometry
+) -> int:
+    """Record a problem (status signalé) in the CSP at ``geom`` (checked by the caller);
+    the caller commits."""
     _check_partner(session, csp_id, problem_in.partner_id, "partner_id")
     wkb = WKBElement(shapely.to_wkb(geom), srid=4326)
     problem = Problem(

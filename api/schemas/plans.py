@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.common import FeatureCollection, Page
 from api.schemas.grid import UNITS_DESCRIPTION, Units
+from geo.sectorize.design import DesignParameters
 
 PlanStatus = Literal["draft", "adopted", "archived", "editing"]
 PlanOrigin = Literal["engine", "communes", "import", "edit"]
@@ -82,6 +83,10 @@ class PlanCreate(BaseModel):
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 raise ValueError(f"seeds: [{lon}, {lat}] is not a WGS84 [lon, lat] position")
         return self
+
+    def design(self) -> DesignParameters:
+        """The domain's design parameters (everything but the plan's ``name``)."""
+        return DesignParameters.from_dict(self.model_dump(mode="json", exclude={"name"}))
 
 
 class ViolationPublic(BaseModel):

@@ -35,7 +35,7 @@ from api.services.cartography import cached_area_maps, cell_trends
 from api.services.context import Context
 from geo.audits import EVIDENCE_RADIUS_M, STATUSES, check_transition
 from geo.errors import DuplicateRequestError, InvalidInputError
-from geo.geometry import checked_geometry
+from geo.geometry import check_inside_territory, checked_geometry
 from geo.hotspots import DEFAULT_H3_RES, LEVEL_LABELS, TRENDS
 from geo.problems import check_code
 from geo.study import ProblemFilter, comparison_filters
@@ -53,6 +53,9 @@ DOCUMENT_TYPES = frozenset(
 )
 QueueOrder = Literal["evidence", "waiting", "requested"]
 SITE_GEOMETRIES = frozenset({"Point", "Polygon", "MultiPolygon"})
+#: Tolerance (metres) of the check that a site lies in its commune (digitising, simplified
+#: commune outlines).
+COMMUNE_TOLERANCE_M = 25.0
 #: A study is planned at most this far ahead.
 MAX_PLANNING_DAYS = 730
 
@@ -74,21 +77,6 @@ def _site(session: Session, request_in: AuditRequestCreate) -> shapely.Geometry:
     return checked_geometry(request_in.site.model_dump(), "site", SITE_GEOMETRIES)
 
 
-def _check_in_commune(session: Session, code: str, name: str, geom: shapely.Geometry) -> None:
-    """Refuse a site that is not inside its commune (within a few metres), saying when
-    swapping latitude and longitude would put it inside."""
-    if repo.inside_commune(session, code, geom):
-        return
-    swapped = shapely.transform(geom, lambda xy: xy[:, ::-1])
-    hint = (
-        " — latitude and longitude swapped?" if repo.inside_commune(session, code, swapped) else ""
-    )
-    x, y = shapely.point_on_surface(geom).coords[0]
-    raise InvalidInputError(
-        f"site: [{x:.6f}, {y:.6f}] (lon, lat) lies outside commune {code} ({name}){hint}"
-    )
-
-
 def create_audit_request(
     session: Session, *, request_in: AuditRequestCreate, requested_on: date | None = None
 ) -> int:
@@ -98,7 +86,13 @@ def create_audit_request(
     filed and marked as a duplicate of it."""
     area = problem_maps.commune_area(session=session, commune_code=request_in.commune_code)
     geom = _site(session, request_in)
-    _check_in_commune(session, area.commune_code or "", area.name, geom)
+    check_inside_territory(
+        geom,
+        area.outline,
+        field="site",
+        territory_name=f"commune {area.commune_code} ({area.name})",
+        tolerance_m=COMMUNE_TOLERANCE_M,
+    )
     requested_on = requested_on or date.today()
     # one filing at a time per commune, so that two quick submissions see each other
     session.execute(select(func.pg_advisory_xact_lock(func.hashtext(request_in.commune_code))))

@@ -9,8 +9,8 @@ once the edit is committed, so that a failed edit never leaves a half-applied ed
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
-import numpy as np
 from sqlalchemy.orm import Session
 
 from api.editors import EditorCache
@@ -25,7 +25,6 @@ from api.schemas import (
     Geometry,
     JobPublic,
     PlanComparison,
-    PlanCreate,
     PlanEdit,
     PlanEditResult,
     PlanLocks,
@@ -34,11 +33,11 @@ from api.schemas import (
     ViolationPublic,
 )
 from api.services.context import Context
-from api.services.plans import get_job, load_sector_plan, make_sectorizer, require_plan_grid
+from api.services.plans import get_job, load_sector_plan, require_plan_grid
 from geo.editing import PlanEditor, reoptimise, unlocked_sectors
 from geo.errors import InvalidInputError
 from geo.plan import SectorPlan
-from geo.sectorize import Sectorizer
+from geo.sectorize import DesignParameters, Sectorizer, make_sectorizer
 from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, no_progress
 
@@ -240,15 +239,13 @@ def reoptimise_plan(
         row = editing.require_working_copy(session=session, plan_id=plan_id, version=version)
         plan = load_sector_plan(session, row)
         locked = list(row.locked_sectors or [])
-        known = PlanCreate.model_fields
-        params = {k: v for k, v in (row.parameters or {}).items() if k in known}
-        seed = int(params.get("seed", 0))
-    base = PlanCreate(**{**params, "method": "engine", "k": 1, "target_workload": None})
+        design = DesignParameters.from_dict(row.parameters or {})
+    base = replace(design, method="engine", target_workload=None, locked={})
 
     def make(k: int, seeds: list[str]) -> Sectorizer:
-        return make_sectorizer(base.model_copy(update={"k": k, "locked": {}}), seeds)
+        return make_sectorizer(replace(base, k=k), seeds)
 
-    redrawn = reoptimise(plan, locked, make, rng=np.random.default_rng(seed), progress=progress)
+    redrawn = reoptimise(plan, locked, make, rng=base.rng(), progress=progress)
     units = plan.graph.units["unit"].astype(str).tolist()
     moves = {
         units[i]: int(s)

@@ -12,10 +12,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from sqlalchemy.orm import Session
 
 from api.models import Plan
-from api.repositories import gpos, jobs, plans, problems
+from api.repositories import csp, gpos, jobs, plans, problems
 from api.repositories import grid as grids
 from api.repositories.base import require
 from api.schemas import (
@@ -33,10 +34,11 @@ from api.schemas import (
 from api.services.context import Context
 from geo.errors import InfeasibleDesignError, InvalidInputError
 from geo.export import FORMATS, write_layer
+from geo.geometry import check_inside_territory
 from geo.grid import PROBLEMS, WORKLOAD_VARIABLES, Adjacency, workload
 from geo.metrics import sector_layer
 from geo.plan import SectorPlan, UnitGraph, plan_from_polygons
-from geo.sectorize import CutCosts, RegionGrowth, Sectorizer, WholeCommunes
+from geo.sectorize import DesignParameters, make_sectorizer
 from geo.sectorize.base import Progress, no_progress
 
 
@@ -148,7 +150,7 @@ def store_plan(
 
 
 # -- proposals --------------------------------------------------------------------------
-def check_proposal(session: Session, *, csp_id: int, plan_in: PlanCreate) -> None:
+def check_proposal(session: Session, *, csp_id: int, plan_in: DesignParameters) -> None:
     """What can be checked before a proposal runs, so that it fails at once with a clear
     4xx: the grid exists, k fits the cells, locked cells and seeds are the CSP's. What
     only the engine can tell (communes too heavy to stay whole…) fails the job."""
@@ -178,70 +180,46 @@ def check_proposal(session: Session, *, csp_id: int, plan_in: PlanCreate) -> Non
             raise InvalidInputError(
                 f"locked: cell {h} is locked to sector {s}, not in 0 … {(k or 1) - 1}"
             )
-    for lon, lat in plan_in.seeds:
-        if not plans.csp_covers(session=session, csp_id=csp_id, lon=lon, lat=lat):
-            raise InvalidInputError(
-                f"seeds: [{lon}, {lat}] (lon, lat) is outside CSP {csp_id}"
-                + (" — latitude and longitude swapped?" if -90 <= lon <= 90 else "")
+    if plan_in.seeds:
+        outline = csp.csp_outline(session=session, csp_id=csp_id)
+        for lon, lat in plan_in.seeds:
+            check_inside_territory(
+                shapely.Point(lon, lat), outline, field="seeds", territory_name=f"CSP {csp_id}"
             )
-
-
-def make_sectorizer(plan_in: PlanCreate, seeds: list[str]) -> Sectorizer:
-    """The algorithm and its parameters for a proposal request."""
-    if plan_in.method == "communes":
-        return WholeCommunes(
-            plan_in.k, target_workload=plan_in.target_workload, tolerance=plan_in.tolerance
-        )
-    return RegionGrowth(
-        plan_in.k,
-        target_workload=plan_in.target_workload,
-        tolerance=plan_in.tolerance,
-        whole_commune_population=plan_in.whole_commune_population,
-        seeds=seeds,
-        locked=plan_in.locked,
-        costs=CutCosts(
-            compactness=plan_in.compactness,
-            commune_cohesion=plan_in.commune_cohesion,
-            barrier=plan_in.barrier_preference,
-        ),
-    )
 
 
 def propose_plan(
     ctx: Context, *, csp_id: int, plan_in: PlanCreate, progress: Progress = no_progress
 ) -> tuple[int, SectorPlan]:
-    """Check the request, run the proposal on the CSP's grid and store it as a draft;
-    returns its id and the plan."""
+    """Check the request, run the proposal on the CSP's grid and store it as a draft (its
+    parameters with it); returns its id and the plan."""
+    params = plan_in.design()
     with ctx.read() as session:
-        check_proposal(session, csp_id=csp_id, plan_in=plan_in)
+        check_proposal(session, csp_id=csp_id, plan_in=params)
         graph = load_unit_graph(
             session,
             csp_id=csp_id,
-            resolution=plan_in.resolution,
-            units=plan_in.units,
-            weights=plan_in.weights,
+            resolution=params.resolution,
+            units=params.units,
+            weights=params.weights,
         )
         points = [
-            *plan_in.seeds,
-            *plans.seed_points(session=session, csp_id=csp_id, types=plan_in.seed_point_types),
+            *params.seeds,
+            *plans.seed_points(session=session, csp_id=csp_id, types=params.seed_point_types),
         ]
     seeds = graph.locate(points)
-    plan = make_sectorizer(plan_in, seeds).solve(
-        graph, rng=np.random.default_rng(plan_in.seed), progress=progress
-    )
-    label = "Découpage par communes entières" if plan_in.method == "communes" else "Proposition"
+    plan = make_sectorizer(params, seeds).solve(graph, rng=params.rng(), progress=progress)
+    label = "Découpage par communes entières" if params.method == "communes" else "Proposition"
     with ctx.write() as session:
         row = store_plan(
             session,
             csp_id=csp_id,
-            resolution=plan_in.resolution,
-            units=plan_in.units,
+            resolution=params.resolution,
+            units=params.units,
             plan=plan,
             name=plan_in.name or f"{label} — {plan.k} secteurs",
-            origin="communes" if plan_in.method == "communes" else "engine",
-            parameters=plan_in.model_dump(mode="json", exclude={"name"})
-            | {"seed_units": seeds}
-            | _problems_counted(graph),
+            origin="communes" if params.method == "communes" else "engine",
+            parameters=params.to_dict() | {"seed_units": seeds} | _problems_counted(graph),
         )
         return row.id, plan
 
@@ -256,7 +234,7 @@ def _problems_counted(graph: UnitGraph) -> dict[str, int]:
 def start_proposal(ctx: Context, *, csp_id: int, plan_in: PlanCreate) -> JobPublic:
     """Check a proposal request at once, then run it as a job; returns the job to poll."""
     with ctx.write() as session:
-        check_proposal(session, csp_id=csp_id, plan_in=plan_in)
+        check_proposal(session, csp_id=csp_id, plan_in=plan_in.design())
         job_id = jobs.create_job(
             session=session,
             kind="sectorize",

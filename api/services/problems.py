@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import shapely
+
 from api.repositories import csp
 from api.repositories import problems as repo
 from api.schemas import (
@@ -21,13 +23,38 @@ from api.schemas import (
     ProblemTransition,
 )
 from api.services.context import Context
-from geo.problem_files import check_inside, read_problem_file
+from geo.geometry import anchor, check_inside_territory, checked_geometry
+from geo.problem_files import BORDER_TOLERANCE_DEG, check_inside, read_problem_file
+
+PROBLEM_GEOMETRIES = frozenset(
+    {"Point", "LineString", "Polygon", "MultiLineString", "MultiPolygon"}
+)
+
+
+def _geometry(problem_in: ProblemCreate) -> shapely.Geometry:
+    """The problem's geometry from the request: checked, in WGS84 ranges, valid."""
+    if problem_in.geometry is None:
+        assert problem_in.lon is not None and problem_in.lat is not None
+        return shapely.Point(problem_in.lon, problem_in.lat)
+    return checked_geometry(problem_in.geometry.model_dump(), "geometry", PROBLEM_GEOMETRIES)
 
 
 def create_problem(ctx: Context, csp_id: int, problem_in: ProblemCreate) -> ProblemPublic:
-    """Record a problem (status signalé); a problem outside the CSP is refused."""
+    """Record a problem (status signalé); a problem whose anchor lies outside the CSP is
+    refused, saying when swapping latitude and longitude would put it inside."""
     with ctx.write() as session:
-        problem_id = repo.create_problem(session=session, csp_id=csp_id, problem_in=problem_in)
+        outline = csp.csp_outline(session=session, csp_id=csp_id)
+        geom = _geometry(problem_in)
+        check_inside_territory(
+            anchor(geom),
+            outline,
+            field="geometry",
+            territory_name=f"CSP {csp_id}",
+            tolerance_deg=BORDER_TOLERANCE_DEG,
+        )
+        problem_id = repo.create_problem(
+            session=session, csp_id=csp_id, problem_in=problem_in, geom=geom
+        )
         return repo.get_problem(session=session, problem_id=problem_id)
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geo.plan import UnitGraph
+from geo.unit_graph import UnitGraph
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from geo.plan import SectorPlan, UnitGraph
+from geo.plan import SectorPlan
+from geo.unit_graph import UnitGraph
 
 #: ``progress(fraction, stage)``: ``fraction`` in [0, 1], ``stage`` a short English label.
 Progress = Callable[[float, str], None]

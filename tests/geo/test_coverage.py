@@ -21,9 +21,6 @@ from geo.coverage import (
     CoverageSolution,
     MaximalCovering,
     ReducedInstance,
-    _lagrangian_bound,
-    _lazy_greedy,
-    _solve_mip,
     candidate_sites,
     cell_centres,
     coverage_matrix,
@@ -32,6 +29,8 @@ from geo.coverage import (
     site_scores,
     street_intersections,
 )
+from geo.coverage.exact import solve_mip
+from geo.coverage.greedy import lagrangian_bound, lazy_greedy
 from geo.errors import InvalidInputError
 from geo.problems import CATEGORIES
 from tests.geo.conftest import FIXTURES
@@ -179,8 +178,8 @@ def test_lagrangian_bound_is_an_upper_bound() -> None:
         instance = reduce_instance(coverage_matrix(demand, sites, 100), weights)
         for p in (0, 1, 2, 3, 9):
             best = brute_force(instance.matrix.toarray(), instance.weights, p)
-            greedy = _lazy_greedy(instance.matrix.tocsc(), instance.weights, p)
-            bound = _lagrangian_bound(instance.matrix, instance.weights, p, greedy.gains.sum())
+            greedy = lazy_greedy(instance.matrix.tocsc(), instance.weights, p)
+            bound = lagrangian_bound(instance.matrix, instance.weights, p, greedy.gains.sum())
             assert best - 1e-9 <= bound <= instance.weights.sum() + 1e-9
 
 
@@ -223,8 +222,8 @@ def test_reductions_keep_the_optimum() -> None:
                 reference
             )
             for instance in (full, reduced):
-                start = _lazy_greedy(instance.matrix.tocsc(), instance.weights, p).order
-                chosen, bound = _solve_mip(instance, p, start, time_limit=5, mip_gap=0)
+                start = lazy_greedy(instance.matrix.tocsc(), instance.weights, p).order
+                chosen, bound = solve_mip(instance, p, start, time_limit=5, mip_gap=0)
                 value = instance.weights[instance.matrix[:, chosen].getnnz(axis=1) > 0].sum()
                 assert value == pytest.approx(reference)
                 assert bound >= reference - 1e-6

@@ -1,0 +1,383 @@
+"""Phases 2 to 4 of :mod:`geo.sectorize.growth` on the atom graph: growth from the seeds,
+balance, then shape (simulated annealing and a final descent).
+
+A :class:`SectorSearch` is the mutable state of one run: the sector of each atom, the
+sectors' loads and sizes, and the boundary bookkeeping that lets a move be tested and
+applied locally. A move never empties a sector, never moves a fixed atom and never
+disconnects the sector it leaves.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+
+import numpy as np
+
+from geo.errors import InfeasibleDesignError
+from geo.sectorize.atoms import Atoms
+from geo.sectorize.base import Progress
+
+
+class SectorSearch:
+    """Mutable state of one run: sector of each atom, loads, boundary bookkeeping."""
+
+    def __init__(
+        self,
+        atoms: Atoms,
+        k: int,
+        tolerance: float,
+        fixed: np.ndarray,
+        rng: np.random.Generator,
+    ) -> None:
+        self.atoms = atoms
+        self.adj = atoms.adj
+        self.cost = atoms.cost
+        self.w = atoms.weight.tolist()
+        self.k = k
+        self.rng = rng
+        self.fixed = fixed.tolist()
+        self.sector = list(self.fixed)
+        self.target = float(atoms.weight.sum()) / k
+        self.tolerance = tolerance
+        self.lo = self.target * (1 - tolerance)
+        self.hi = self.target * (1 + tolerance)
+        self.load = [0.0] * k
+        self.size = [0] * k
+
+    # growth ------------------------------------------------------------------------
+
+    def grow(self, seeds: list[int]) -> None:
+        xy = self.atoms.xy
+        heaps: list[list[tuple[float, int]]] = [[] for _ in range(self.k)]
+        for s, atom in enumerate(seeds):
+            self.sector[atom] = s
+        for atom, s in enumerate(self.sector):
+            if s >= 0:
+                self.sector[atom] = -1
+                self._take(atom, s)
+        for s, atom in enumerate(seeds):
+            self._join_locks(s, atom)
+        centre = [xy[a] for a in seeds]
+
+        def push(s: int, atom: int) -> None:
+            for y in self.adj[atom]:
+                if self.sector[y] < 0:
+                    d = float(((xy[y] - centre[s]) ** 2).sum())
+                    heapq.heappush(heaps[s], (d, y))
+
+        for atom, s in enumerate(self.sector):
+            if s >= 0:
+                push(s, atom)
+        # A sector does not take an atom that would lift it over the band while another
+        # sector may still take it; what is left joins its lightest neighbouring sector.
+        active = set(range(self.k))
+        while active:
+            s = min(active, key=lambda x: (self.load[x], x))
+            heap = heaps[s]
+            while heap and (
+                self.sector[heap[0][1]] >= 0 or self.load[s] + self.w[heap[0][1]] > self.hi
+            ):
+                heapq.heappop(heap)
+            if not heap:
+                active.discard(s)
+                continue
+            _, atom = heapq.heappop(heap)
+            self._take(atom, s)
+            push(s, atom)
+        self._assign_leftovers()
+        orphans = [a for a, s in enumerate(self.sector) if s < 0]
+        if orphans:  # only when the atom graph is disconnected (not after island links)
+            raise InfeasibleDesignError(
+                f"the territory is disconnected: {len(orphans)} group(s) of units cannot be "
+                "reached from any sector"
+            )
+        self._init_boundary()
+
+    def _join_locks(self, s: int, seed: int) -> None:
+        """Claim for sector ``s`` a shortest path of free atoms from its seed to each of
+        its other locked atoms, so that growth cannot wall a locked atom off."""
+        targets = {a for a, f in enumerate(self.fixed) if f == s and a != seed}
+        if not targets:
+            return
+        parent = {seed: seed}
+        queue = deque([seed])
+        while queue and targets - parent.keys():
+            x = queue.popleft()
+            for y in self.adj[x]:
+                if y not in parent and self.sector[y] in (-1, s):
+                    parent[y] = x
+                    queue.append(y)
+        for target in targets & parent.keys():
+            x = parent[target]
+            while x != seed and self.sector[x] < 0:
+                self._take(x, s)
+                x = parent[x]
+
+    def _take(self, atom: int, s: int) -> None:
+        self.sector[atom] = s
+        self.load[s] += self.w[atom]
+        self.size[s] += 1
+
+    def _assign_leftovers(self) -> None:
+        """Give each atom growth left free to its lightest neighbouring sector."""
+        free = {a for a, s in enumerate(self.sector) if s < 0}
+        while free:
+            ready = sorted(
+                (min(self.load[self.sector[y]] for y in self.adj[a] if self.sector[y] >= 0), a)
+                for a in free
+                if any(self.sector[y] >= 0 for y in self.adj[a])
+            )
+            if not ready:
+                return
+            for _, a in ready:
+                around = {self.sector[y] for y in self.adj[a] if self.sector[y] >= 0}
+                if around:
+                    self._take(a, min(around, key=lambda t: (self.load[t], t)))
+                    free.discard(a)
+
+    def _init_boundary(self) -> None:
+        self.external = [0] * self.atoms.n
+        self.listed = [-1] * self.atoms.n  # the sector whose boundary set holds the atom
+        self.boundary: list[set[int]] = [set() for _ in range(self.k)]
+        self.movable: list[int] = []
+        self.movable_pos: dict[int, int] = {}
+        for x in range(self.atoms.n):
+            self._refresh(x)
+
+    def _refresh(self, x: int) -> None:
+        s = self.sector[x]
+        ext = sum(1 for y in self.adj[x] if self.sector[y] != s)
+        self.external[x] = ext
+        listed = self.listed[x]
+        if listed >= 0 and (listed != s or not ext):
+            self.boundary[listed].discard(x)
+            self.listed[x] = -1
+        if ext:
+            self.boundary[s].add(x)
+            self.listed[x] = s
+        if ext and self.fixed[x] < 0:
+            if x not in self.movable_pos:
+                self.movable_pos[x] = len(self.movable)
+                self.movable.append(x)
+        elif x in self.movable_pos:
+            i = self.movable_pos.pop(x)
+            last = self.movable.pop()
+            if last != x:
+                self.movable[i] = last
+                self.movable_pos[last] = i
+
+    # moves -------------------------------------------------------------------------
+
+    def _cut_delta(self, x: int, a: int, b: int) -> float:
+        """Change of total cut cost when atom ``x`` moves from sector ``a`` to ``b``."""
+        delta = 0.0
+        sector = self.sector
+        for y, c in zip(self.adj[x], self.cost[x], strict=True):
+            sy = sector[y]
+            if sy == a:
+                delta += c
+            elif sy == b:
+                delta -= c
+        return delta
+
+    def _keeps_connected(self, x: int, a: int) -> bool:
+        """Does sector ``a`` stay connected without atom ``x``?"""
+        if self.size[a] <= 1:
+            return False
+        sector = self.sector
+        around = [y for y in self.adj[x] if sector[y] == a]
+        if len(around) <= 1:
+            return bool(around)
+        targets = set(around)
+        seen = {around[0]}
+        stack = [around[0]]
+        while stack:  # first among the neighbours of x only
+            y = stack.pop()
+            for z in self.adj[y]:
+                if z in targets and z not in seen:
+                    seen.add(z)
+                    stack.append(z)
+        if len(seen) == len(targets):
+            return True
+        missing = len(targets) - len(seen)
+        stack = list(seen)
+        while stack:  # then through the whole sector
+            y = stack.pop()
+            for z in self.adj[y]:
+                if z != x and z not in seen and sector[z] == a:
+                    seen.add(z)
+                    stack.append(z)
+                    if z in targets:
+                        missing -= 1
+                        if missing == 0:
+                            return True
+        return False
+
+    def _move(self, x: int, b: int) -> None:
+        a = self.sector[x]
+        self.sector[x] = b
+        self.load[a] -= self.w[x]
+        self.load[b] += self.w[x]
+        self.size[a] -= 1
+        self.size[b] += 1
+        self._refresh(x)
+        for y in self.adj[x]:
+            self._refresh(y)
+
+    def _in_band(self, s: int, load: float) -> bool:
+        """Is ``load`` acceptable for sector ``s``: in the band, or no further from it
+        than the sector's current load?"""
+        if self.lo <= load <= self.hi:
+            return True
+        return _band_gap(load, self.lo, self.hi) <= _band_gap(self.load[s], self.lo, self.hi)
+
+    # phases ------------------------------------------------------------------------
+
+    def balance(self, kicks: int = 12) -> None:
+        """Move atoms out of heavy and into light sectors until all are in the band.
+
+        Greedy moves that lower the variance of the loads come first. When they stall
+        with a sector still out of the band (a large atom no neighbour has room for),
+        a *kick* moves such an atom anyway and lets the greedy moves pass the excess
+        along; the kick is kept only if the total distance to the band went down.
+        """
+        self._greedy_balance()
+        for _ in range(kicks):
+            gap = self._total_gap()
+            if gap == 0 or not self._kick(gap):
+                return
+
+    def in_band(self) -> bool:
+        return self._total_gap() == 0
+
+    def _total_gap(self) -> float:
+        return sum(_band_gap(load, self.lo, self.hi) for load in self.load)
+
+    def _kick(self, gap: float, tries: int = 8) -> bool:
+        worst = max(range(self.k), key=lambda s: _band_gap(self.load[s], self.lo, self.hi))
+        pairs = self._transfers(worst, shed=self.load[worst] > self.hi)
+        # Largest atoms first: they are the ones greedy moves cannot place.
+        pairs.sort(key=lambda p: (-self.w[p[0]], self._cut_delta(p[0], self.sector[p[0]], p[1])))
+        saved = (list(self.sector), list(self.load), list(self.size))
+        for x, b in pairs[:tries]:
+            if not self._keeps_connected(x, self.sector[x]):
+                continue
+            self._move(x, b)
+            self._greedy_balance()
+            if self._total_gap() < gap - 1e-9:
+                return True
+            self.sector, self.load, self.size = (list(v) for v in saved)
+            self._init_boundary()
+        return False
+
+    def _greedy_balance(self) -> None:
+        inner = self.tolerance * 0.9
+        lo, hi = self.target * (1 - inner), self.target * (1 + inner)
+        t2 = self.target**2 or 1.0
+        for _ in range(20 * self.atoms.n + 100):
+            out = sorted(
+                (s for s in range(self.k) if not lo <= self.load[s] <= hi),
+                key=lambda s: -abs(self.load[s] - self.target),
+            )
+            if not out or not any(self._rebalance(s, t2) for s in out):
+                return
+
+    def _transfers(self, s: int, *, shed: bool) -> list[tuple[int, int]]:
+        """Single-atom moves (atom, target sector) that take weight out of sector ``s``
+        (``shed``) or bring weight into it; fixed atoms never move."""
+        if shed:
+            return [
+                (x, b)
+                for x in self.boundary[s]
+                if self.fixed[x] < 0
+                for b in {self.sector[y] for y in self.adj[x]} - {s}
+            ]
+        return sorted(
+            {
+                (y, s)
+                for x in self.boundary[s]
+                for y in self.adj[x]
+                if self.sector[y] != s and self.fixed[y] < 0
+            }
+        )
+
+    def _rebalance(self, s: int, t2: float) -> bool:
+        """Apply the cheapest variance-reducing move that takes weight out of (heavy
+        ``s``) or into (light ``s``) the sector; False if there is none."""
+        heavy = self.load[s] > self.target
+        candidates: list[tuple[float, int, int]] = []
+        pairs = self._transfers(s, shed=heavy)
+        for x, b in pairs:
+            a = self.sector[x]
+            w = self.w[x]
+            gain = -(2 * w * (self.load[b] - self.load[a]) + 2 * w * w) / t2
+            if gain <= 1e-12:
+                continue
+            candidates.append((self._cut_delta(x, a, b) / gain, x, b))
+        candidates.sort()
+        for _, x, b in candidates:
+            if self._keeps_connected(x, self.sector[x]):
+                self._move(x, b)
+                return True
+        return False
+
+    def anneal(self, steps: int, report: Progress | None = None) -> None:
+        """Simulated annealing on the cut cost, moves restricted to the band."""
+        costs = [c for row in self.cost for c in row]
+        if not costs or not self.movable or self.k < 2:
+            return
+        scale = float(np.median(costs))
+        temp, final = 0.5 * scale, 0.01 * scale
+        cooling = (final / temp) ** (1 / max(steps, 1))
+        accept = self.rng.random(steps)
+        picks = self.rng.random(steps)
+        targets = self.rng.random(steps)
+        every = max(steps // 20, 1)
+        for i in range(steps):
+            if report is not None and i % every == 0:
+                report(i / steps, "shape")
+            temp *= cooling
+            if not self.movable:
+                break
+            x = self.movable[int(picks[i] * len(self.movable))]
+            a = self.sector[x]
+            others = [self.sector[y] for y in self.adj[x] if self.sector[y] != a]
+            b = others[int(targets[i] * len(others))]
+            w = self.w[x]
+            if not (self._in_band(a, self.load[a] - w) and self._in_band(b, self.load[b] + w)):
+                continue
+            delta = self._cut_delta(x, a, b)
+            if delta > 0 and accept[i] >= math.exp(-delta / temp):
+                continue
+            if self._keeps_connected(x, a):
+                self._move(x, b)
+
+    def descend(self) -> None:
+        """Take improving moves until none is left (bounded passes)."""
+        for _ in range(50):
+            improved = False
+            for x in list(self.movable):
+                a = self.sector[x]
+                if self.fixed[x] >= 0 or not self.external[x]:
+                    continue
+                w = self.w[x]
+                best, best_b = -1e-9, -1
+                for b in {self.sector[y] for y in self.adj[x]} - {a}:
+                    if not (
+                        self._in_band(a, self.load[a] - w) and self._in_band(b, self.load[b] + w)
+                    ):
+                        continue
+                    delta = self._cut_delta(x, a, b)
+                    if delta < best:
+                        best, best_b = delta, b
+                if best_b >= 0 and self._keeps_connected(x, a):
+                    self._move(x, best_b)
+                    improved = True
+            if not improved:
+                return
+
+
+def _band_gap(load: float, lo: float, hi: float) -> float:
+    return max(lo - load, load - hi, 0.0)
