@@ -2,7 +2,7 @@
 // redo, re-optimise the unlocked sectors, save the working copy as a new version.
 // Every edit is sent to the server, which checks it and answers with the new metrics.
 import { esc, fmt, getJSON, postJSON, sendJSON } from "./api.js";
-import { STATUS_LABELS, colour, devBar, drawTerritory, pct, violationItems } from "./sectors.js";
+import { PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, pct, violationItems } from "./sectors.js";
 
 const $ = (id) => document.getElementById(id);
 const planId = Number(new URLSearchParams(location.search).get("plan"));
@@ -371,7 +371,7 @@ async function main() {
     $("plan-title").textContent = plan.name;
     const parent = plan.parent_id ? await getJSON(`/api/plans/${plan.parent_id}`).catch(() => null) : null;
     $("plan-origin").textContent = parent
-      ? `Copie de travail de « ${parent.name} » (${STATUS_LABELS[parent.status].toLowerCase()}), qui reste inchangé.`
+      ? `Copie de travail de « ${parent.name} » (${PLAN_STATUSES[parent.status]}), qui reste inchangé.`
       : "Copie de travail.";
     const [outline, communes] = await Promise.all([
       getJSON(`/api/csp/${plan.csp_id}`), getJSON(`/api/communes?csp=${plan.csp_id}`),

@@ -1,7 +1,7 @@
 // Sector plans page: list a CSP's plans, launch a proposal and follow its job,
 // show a plan's sectors on the map (no tiles) with their metrics, adopt a plan.
 import { bindCspSelect, esc, fmt, getJSON, postForm, postJSON, sendJSON } from "./api.js";
-import { ORIGIN_LABELS, STATUS_LABELS, colour, devBar, drawTerritory, metricsSummary, pct, violationItems } from "./sectors.js";
+import { ORIGIN_LABELS, PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, metricsSummary, pct, violationItems } from "./sectors.js";
 
 const STAGE_LABELS = {
   loading: "Chargement de la grille", atoms: "Regroupement des petites communes", seeds: "Choix des germes",
@@ -64,7 +64,7 @@ async function showPlan(planId) {
     `<td>${fmt.dec2.format(s.polsby_popper)}</td><td>${fmt.int.format(s.unit_count)}</td></tr>`).join("");
   $("plan-notes").innerHTML = violationItems(plan.violations, plan.notes);
   const others = plans.filter((p) => p.id !== plan.id && p.resolution === plan.resolution && p.units === plan.units);
-  $("compare-with").replaceChildren(...others.map((p) => new Option(`${p.name} (${STATUS_LABELS[p.status].toLowerCase()})`, p.id, false, p.id === plan.parent_id)));
+  $("compare-with").replaceChildren(...others.map((p) => new Option(`${p.name} (${PLAN_STATUSES[p.status]})`, p.id, false, p.id === plan.parent_id)));
   $("compare").disabled = !others.length;
   updateExportLinks();
   $("print").href = `/secteurs/${plan.id}/impression`;

@@ -2,12 +2,14 @@
 // outline and commune lines drawn on a map without tiles.
 import { esc, fmt } from "./api.js";
 
-// The palette is the server's (web/pages.py), so the A4 sheet and the pages agree.
-const PALETTE = document.querySelector("meta[name=psq-sector-colours]").content.split(" ");
-// Category, hotspot, heat and trend colours, also the server's (web/palette.py).
+// Sector, category, hotspot, heat and trend colours and the plan statuses are the server's
+// (web/palette.py, web/pages.py), so the A4 sheet and the pages agree.
 export const PALETTE_OF = JSON.parse(document.querySelector("meta[name=psq-palette]").content);
+const PALETTE = PALETTE_OF.sectors;
 export const CATEGORY_COLOURS = PALETTE_OF.categories;
-export const STATUS_LABELS = { adopted: "Adopté", draft: "Brouillon", archived: "Archivé", editing: "En cours de modification" };
+// PLAN_STATUSES: "adopté"…; STATUS_LABELS: "Adopté"…
+export const PLAN_STATUSES = PALETTE_OF.plan_statuses;
+export const STATUS_LABELS = Object.fromEntries(Object.entries(PLAN_STATUSES).map(([k, v]) => [k, v.charAt(0).toUpperCase() + v.slice(1)]));
 export const ORIGIN_LABELS = { engine: "proposition", communes: "communes entières", import: "importé", edit: "modifié à la main" };
 
 export const colour = (sector) => PALETTE[sector % PALETTE.length];
