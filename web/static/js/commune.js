@@ -2,24 +2,17 @@
 // by its address), follows them, sees its problems aggregated per H3 cell with their hot
 // spots (never a problem record), and asks where p cameras would cover the most problems.
 import { day, esc, fmt, getJSON, postJSON } from "./api.js";
-import { PALETTE_OF } from "./sectors.js";
+import { $, PALETTE, addLegend, createMap, setStatus, showError, showOutline } from "./ui.js";
 
-const $ = (id) => document.getElementById(id);
-const STATUS_COLOURS = PALETTE_OF.audit_statuses;
-const SITE_COLOURS = PALETTE_OF.coverage;
-const HOT = PALETTE_OF.hotspots;
+const STATUS_COLOURS = PALETTE.audit_statuses;
+const SITE_COLOURS = PALETTE.coverage;
+const HOT = PALETTE.hotspots;
 const COUNT_COLOURS = ["#f7f4f9", "#d4b9da", "#c994c7", "#df65b0", "#dd1c77", "#980043"];
 const pct = (v) => `${fmt.dec1.format(100 * v)} %`;
 // Counts of 1 or 2 are masked by the server (they could single a record out).
 const count = (n) => (n == null ? "1 ou 2" : fmt.int.format(n));
-const statusBox = $("map-status");
-const setStatus = (text) => { statusBox.textContent = text; statusBox.hidden = !text; };
-const showError = (e) => { $("error").textContent = `Erreur : ${e.message}`; setStatus(""); };
 
-const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, maxZoom: 19 });
-map.setView([46.6, 2.4], 6);
-L.control.scale({ imperial: false }).addTo(map);
-new ResizeObserver(() => map.invalidateSize()).observe($("map"));
+const map = createMap({ maxZoom: 19 }, { followResize: true });
 const layers = {
   cells: L.layerGroup().addTo(map),
   outline: L.layerGroup().addTo(map),
@@ -32,9 +25,7 @@ L.control.layers(null, {
   "Vos demandes": layers.requests,
   "Emplacements proposés": layers.coverage,
 }, { collapsed: false, position: "topright" }).addTo(map);
-const legend = L.control({ position: "bottomright" });
-legend.onAdd = () => L.DomUtil.create("div", "legend");
-legend.addTo(map);
+const legend = addLegend(map);
 
 let taxonomy = null;
 let communes = [];
@@ -71,8 +62,7 @@ async function show(code) {
   $("coverage-table").hidden = true;
   $("coverage-text").textContent = "";
   $("requested-scores").replaceChildren();
-  const outline = L.geoJSON(commune, { interactive: false, style: { color: "#1d3557", weight: 3, fill: false } }).addTo(layers.outline);
-  map.fitBounds(outline.getBounds(), { padding: [20, 20] });
+  showOutline(map, commune, { into: layers.outline });
   setStatus("Calcul des problèmes par maille…");
   await Promise.all([showCells(), showRequests()]);
   setStatus("");

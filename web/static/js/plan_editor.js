@@ -3,20 +3,13 @@
 // Every edit is sent to the server, which checks it and answers with the new metrics.
 import { esc, fmt, getJSON, postJSON, sendJSON } from "./api.js";
 import { PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, pct, violationItems } from "./sectors.js";
+import { $, createMap, setStatus } from "./ui.js";
 
-const $ = (id) => document.getElementById(id);
 const planId = Number(new URLSearchParams(location.search).get("plan"));
-const statusBox = $("map-status");
-const setStatus = (text, isError = false) => {
-  statusBox.textContent = text;
-  statusBox.hidden = !text;
-  statusBox.classList.toggle("error", isError);
-};
+// The editor's refusals and failures, in their own line.
 const showError = (text) => { $("editor-error").textContent = text; };
 
-const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, preferCanvas: true });
-map.setView([46.6, 2.4], 6);
-L.control.scale({ imperial: false }).addTo(map);
+const map = createMap({ preferCanvas: true });
 
 let plan = null;          // the working copy (GET /api/plans/{id})
 let state = null;         // its live figures (version, metrics, violations, detached…)
@@ -266,7 +259,6 @@ async function loadCells() {
 }
 
 const cellLayerGroup = L.layerGroup().addTo(map);
-let territory = null;
 
 async function reoptimise() {
   $("reoptimise").disabled = true;
@@ -379,8 +371,7 @@ async function main() {
     state = await getJSON(`/api/plans/${planId}/editor`);
     target = state.metrics.sectors.find((s) => !locked(s.sector))?.sector ?? 0;
     await loadCells();
-    territory = drawTerritory(map, outline, communes);
-    map.fitBounds(territory.outlineLayer.getBounds(), { padding: [10, 10] });
+    drawTerritory(map, outline, communes, { padding: [10, 10] });
     bindControls();
     setTool("brush");
     renderState();

@@ -2,24 +2,16 @@
 // show a plan's sectors on the map (no tiles) with their metrics, adopt a plan.
 import { bindCspSelect, esc, fmt, getJSON, postForm, postJSON, sendJSON } from "./api.js";
 import { ORIGIN_LABELS, PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, metricsSummary, pct, violationItems } from "./sectors.js";
+import { $, createMap, setStatus, statusError } from "./ui.js";
 
 const STAGE_LABELS = {
   loading: "Chargement de la grille", atoms: "Regroupement des petites communes", seeds: "Choix des germes",
   balance: "Équilibrage des charges", shape: "Amélioration de la compacité", done: "Terminé",
 };
 
-const $ = (id) => document.getElementById(id);
 const STATION_TYPES = ["commissariat", "bureau de police", "hôtel de police"];
-const statusBox = $("map-status");
-const setStatus = (text, isError = false) => {
-  statusBox.textContent = text;
-  statusBox.hidden = !text;
-  statusBox.classList.toggle("error", isError);
-};
 
-const map = L.map("map", { zoomSnap: 0.25, attributionControl: false });
-map.setView([46.6, 2.4], 6);
-L.control.scale({ imperial: false }).addTo(map);
+const map = createMap();
 
 let csp = null;
 let territory = null;
@@ -172,7 +164,7 @@ async function loadPlans(selectId) {
       `<small>${ORIGIN_LABELS[p.origin]} · ${p.k} secteurs · écart max ${pct(p.max_deviation).replace("+", "")} · ` +
       `compacité ${p.mean_polsby_popper == null ? "—" : fmt.dec2.format(p.mean_polsby_popper)} · ` +
       `${new Date(p.created_at).toLocaleString("fr-FR", { dateStyle: "short", timeStyle: "short" })}</small>`;
-    button.addEventListener("click", () => showPlan(p.id).catch((e) => setStatus(`Erreur : ${e.message}`, true)));
+    button.addEventListener("click", () => showPlan(p.id).catch(statusError));
     item.append(button);
     return item;
   }));
@@ -270,7 +262,6 @@ async function showCsp(chosen) {
   changedLayer?.remove();
   changedLayer = null;
   territory = drawTerritory(map, outline, communes);
-  map.fitBounds(territory.outlineLayer.getBounds(), { padding: [20, 20] });
   sectorLayer?.remove();
   $("plan-detail").hidden = true;
   $("resolution").replaceChildren(...grids.data.map((g) => new Option(gridLabel(g), `${g.units}:${g.resolution}`)));
@@ -289,16 +280,15 @@ async function main() {
       try {
         await postJSON(`/api/plans/${selectedPlan.id}/adopt`);
         await loadPlans(selectedPlan.id);
-      } catch (e) { setStatus(`Erreur : ${e.message}`, true); }
+      } catch (e) { statusError(e); }
     });
-    const onError = (e) => setStatus(`Erreur : ${e.message}`, true);
-    $("edit").addEventListener("click", () => startEditing().catch(onError));
-    $("compare").addEventListener("click", () => compare().catch(onError));
-    $("delete").addEventListener("click", () => deletePlan().catch(onError));
+    $("edit").addEventListener("click", () => startEditing().catch(statusError));
+    $("compare").addEventListener("click", () => compare().catch(statusError));
+    $("delete").addEventListener("click", () => deletePlan().catch(statusError));
     $("export-format").addEventListener("change", updateExportLinks);
     for (const id of ["export", "print-pdf", "print-png"]) $(id).addEventListener("click", download);
     $("export-crs").addEventListener("change", updateExportLinks);
-    if (!(await bindCspSelect($("csp-select"), showCsp, onError))) {
+    if (!(await bindCspSelect($("csp-select"), showCsp, statusError))) {
       setStatus("Aucune circonscription importée.", true);
     }
   } catch (e) {

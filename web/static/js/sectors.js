@@ -1,18 +1,16 @@
 // What the sector pages share: sector colours, plan labels, deviation bars, the CSP's
 // outline and commune lines drawn on a map without tiles.
 import { esc, fmt } from "./api.js";
+import { PALETTE, capitalise, showOutline } from "./ui.js";
 
-// Sector, category, hotspot, heat and trend colours and the plan statuses are the server's
-// (web/palette.py, web/pages.py), so the A4 sheet and the pages agree.
-export const PALETTE_OF = JSON.parse(document.querySelector("meta[name=psq-palette]").content);
-const PALETTE = PALETTE_OF.sectors;
-export const CATEGORY_COLOURS = PALETTE_OF.categories;
-// PLAN_STATUSES: "adopté"…; STATUS_LABELS: "Adopté"…
-export const PLAN_STATUSES = PALETTE_OF.plan_statuses;
-export const STATUS_LABELS = Object.fromEntries(Object.entries(PLAN_STATUSES).map(([k, v]) => [k, v.charAt(0).toUpperCase() + v.slice(1)]));
+// The sector colours and the plan statuses are the server's (web/palette.py, web/pages.py),
+// so the A4 sheet and the pages agree. PLAN_STATUSES: "adopté"…; STATUS_LABELS: "Adopté"…
+const SECTOR_COLOURS = PALETTE.sectors;
+export const PLAN_STATUSES = PALETTE.plan_statuses;
+export const STATUS_LABELS = Object.fromEntries(Object.entries(PLAN_STATUSES).map(([k, v]) => [k, capitalise(v)]));
 export const ORIGIN_LABELS = { engine: "proposition", communes: "communes entières", import: "importé", edit: "modifié à la main" };
 
-export const colour = (sector) => PALETTE[sector % PALETTE.length];
+export const colour = (sector) => SECTOR_COLOURS[sector % SECTOR_COLOURS.length];
 export const pct = (v) => (v == null ? "—" : fmt.pct1.format(v));
 
 // A bar from -scale to +scale with the tolerance band in green and the sector's mark.
@@ -33,18 +31,16 @@ export function metricsSummary(m, tolerance) {
     `contiguïtés traversant une barrière : ${m.barrier_edges_inside}`;
 }
 
-// The CSP outline and its commune lines, drawn from our data (no tiles needed).
-// SVG, never canvas: lines that do not catch the mouse, so cells under them can be painted.
-export function drawTerritory(map, outline, communes) {
+// The CSP outline and its commune lines, drawn from our data (no tiles needed), the map
+// fitted to the outline. SVG, never canvas: lines that do not catch the mouse, so cells
+// under them can be painted.
+export function drawTerritory(map, outline, communes, { padding = [20, 20] } = {}) {
   const renderer = L.svg();
   const communeLayer = L.geoJSON(communes, {
     renderer, interactive: false,
     style: { color: "#333", weight: 1, dashArray: "4 3", fill: false, className: "commune-line" },
   }).addTo(map);
-  const outlineLayer = L.geoJSON(outline, {
-    renderer, interactive: false,
-    style: { color: "#1d3557", weight: 3, fill: false, className: "csp-outline" },
-  }).addTo(map);
+  const outlineLayer = showOutline(map, outline, { renderer, padding, style: { className: "csp-outline" } });
   return { communeLayer, outlineLayer, remove() { communeLayer.remove(); outlineLayer.remove(); },
     bringToFront() { communeLayer.bringToFront(); outlineLayer.bringToFront(); } };
 }

@@ -1,0 +1,63 @@
+// What every page script shares: the DOM helper, the status box over the map, error
+// display, the base map (no tiles), its legend box, the CSP outline, the server's palette
+// and labels.
+
+export const $ = (id) => document.getElementById(id);
+
+// Colours and labels are the server's (web/palette.py, web/pages.py), handed over by
+// base.html, so that the printed sheets and the pages agree.
+export const PALETTE = JSON.parse(document.querySelector("meta[name=psq-palette]").content);
+export const CATEGORY_COLOURS = PALETTE.categories;
+export const categoryColour = (code) => CATEGORY_COLOURS[code] ?? "#777";
+// "adopté" → "Adopté"
+export const capitalise = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+
+// The status box over the map (#map-status): hidden when empty, red for an error.
+export function setStatus(text, isError = false) {
+  const box = $("map-status");
+  box.textContent = text;
+  box.hidden = !text;
+  box.classList.toggle("error", isError);
+}
+
+// An error in the status box.
+export const statusError = (e) => setStatus(`Erreur : ${e.message}`, true);
+
+// An error in the page's #error line; the status box, if any, is emptied.
+export function showError(e) {
+  $("error").textContent = `Erreur : ${e.message}`;
+  if ($("map-status")) setStatus("");
+}
+
+// The page's map in #map: no tiles, France in view until the data come, a metric scale.
+// `options` go to L.map; followResize redraws the map when its box changes size.
+export function createMap(options = {}, { followResize = false } = {}) {
+  const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, ...options });
+  map.setView([46.6, 2.4], 6);
+  L.control.scale({ imperial: false }).addTo(map);
+  if (followResize) new ResizeObserver(() => map.invalidateSize()).observe($("map"));
+  return map;
+}
+
+// A legend box at the bottom right of the map; fill it through legend.getContainer().
+export function addLegend(map, className = "legend") {
+  const legend = L.control({ position: "bottomright" });
+  legend.onAdd = () => L.DomUtil.create("div", className);
+  return legend.addTo(map);
+}
+
+// One row of a legend: a swatch and its (HTML) label.
+export const legendRow = (colour, label) => `<div><i style="background:${colour}"></i>${label}</div>`;
+export const LEGEND_OUTLINE = `<div><i class="outline"></i>Limite de la CSP</div>`;
+
+export const OUTLINE_STYLE = { color: "#1d3557", weight: 3, fill: false };
+
+// An outline (the CSP's, a commune's) drawn on `into` (the map, or one of its layer groups)
+// and the map fitted to it. `style` adds to OUTLINE_STYLE; `renderer` is Leaflet's.
+export function showOutline(map, outline, { into = map, style = {}, padding = [20, 20], renderer } = {}) {
+  const options = { interactive: false, style: { ...OUTLINE_STYLE, ...style } };
+  if (renderer) options.renderer = renderer;
+  const layer = L.geoJSON(outline, options).addTo(into);
+  map.fitBounds(layer.getBounds(), { padding });
+  return layer;
+}
