@@ -3,7 +3,7 @@
 // problems per H3 cell, the Gi* hot and cold spots, how hot spots evolved, a monthly trend
 // by category and the open problems with their actions. Everything is computed by the
 // API; the map needs no tiles.
-import { bindCspSelect, day, esc, fmt, getJSON, isoDay } from "./api.js";
+import { bindCspSelect, day, esc, fmt, getJSON, isoDay, percent } from "./api.js";
 import { $, CATEGORY_COLOURS, OUTLINE_STYLE, PALETTE, addLegend, categoryColour, createMap, legendRow, setStatus, showError } from "./ui.js";
 
 const MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."];
@@ -212,8 +212,8 @@ function comparisonText(c) {
   const periods = `Du ${day(c.after.date_from)} au ${day(c.after.date_to)}, comparé à la période du ${day(c.before.date_from)} au ${day(c.before.date_to)}.`;
   const pai = p.pai == null
     ? "Aucun point chaud dans la période précédente : l'indice de prédiction n'est pas calculable."
-    : `Les ${p.hotspot_cells} cellules chaudes de la période précédente (${fmt.dec1.format(p.area_share * 100)} % de la surface) ` +
-      `ont concentré ${fmt.dec1.format(p.hit_rate * 100)} % des ${p.problems} problématiques récentes : ` +
+    : `Les ${p.hotspot_cells} cellules chaudes de la période précédente (${percent(p.area_share)} de la surface) ` +
+      `ont concentré ${percent(p.hit_rate)} des ${p.problems} problématiques récentes : ` +
       `PAI ${fmt.dec2.format(p.pai)} (1 = hasard), PEI ${fmt.dec2.format(p.pei ?? 0)} (1 = le meilleur possible sur la même surface).`;
   $("comparison-text").textContent = `${periods} ${pai}`;
   $("comparison-counts").innerHTML = Object.entries(TREND_LABELS).map(([k, v]) =>

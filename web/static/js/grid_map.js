@@ -1,6 +1,6 @@
 // Grid and layers page: a choropleth of any cell attribute, layers to toggle and to upload,
 // the cell boundaries a barrier blocks; no tiles.
-import { bindCspSelect, esc, fmt, getJSON, postForm } from "./api.js";
+import { bindCspSelect, esc, fmt, getJSON, percent, postForm } from "./api.js";
 import { $, LEGEND_OUTLINE, addLegend, createMap, legendRow, setStatus, showOutline, statusError } from "./ui.js";
 
 const RAMP = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
@@ -36,7 +36,7 @@ function value(p, attr) {
 
 function format(attr, v) {
   if (v == null) return "—";
-  if (attr === "poverty_rate") return `${fmt.dec1.format(v * 100)} %`;
+  if (attr === "poverty_rate") return percent(v);
   if (attr === "source") return SOURCE_LABELS[v] ?? v;
   return fmt.dec1.format(v);
 }

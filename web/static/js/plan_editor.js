@@ -1,8 +1,8 @@
 // Plan editor: paint H3 cells into a target sector (click or drag), lock sectors, undo and
 // redo, re-optimise the unlocked sectors, save the working copy as a new version.
 // Every edit is sent to the server, which checks it and answers with the new metrics.
-import { esc, fmt, getJSON, postJSON, sendJSON } from "./api.js";
-import { PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, pct, violationItems } from "./sectors.js";
+import { esc, fmt, followJob, getJSON, percent, postJSON, sendJSON } from "./api.js";
+import { PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, unsignedPct, violationItems } from "./sectors.js";
 import { $, createMap, setStatus } from "./ui.js";
 
 const planId = Number(new URLSearchParams(location.search).get("plan"));
@@ -61,7 +61,7 @@ function renderState() {
   const split = Object.keys(m.split_communes ?? {}).length;
   const pieces = m.sectors.filter((s) => s.components > 1).length;
   const stats = [
-    ["Écart maximal", `${pct(m.max_deviation).replace("+", "")} (±${fmt.dec1.format(tolerance * 100)} %)`, m.max_deviation > tolerance + 1e-9],
+    ["Écart maximal", `${unsignedPct(m.max_deviation)} (±${percent(tolerance)})`, m.max_deviation > tolerance + 1e-9],
     ["Compacité moyenne", fmt.dec2.format(m.mean_polsby_popper), false],
     ["Communes coupées", fmt.int.format(split), false],
     ["Barrières traversées", fmt.int.format(m.barrier_edges_inside), false],
@@ -267,13 +267,10 @@ async function reoptimise() {
   renderButtons();
   try {
     await queue;
-    let job = await postJSON(`/api/plans/${planId}/reoptimise`, { version: state.version });
-    while (job.status === "queued" || job.status === "running") {
-      $("job-progress").value = job.progress;
-      $("job-stage").textContent = `Ré-optimisation… ${Math.round(job.progress * 100)} %`;
-      await new Promise((r) => setTimeout(r, 300));
-      job = await getJSON(`/api/jobs/${job.id}`);
-    }
+    const job = await followJob(await postJSON(`/api/plans/${planId}/reoptimise`, { version: state.version }), (j) => {
+      $("job-progress").value = j.progress;
+      $("job-stage").textContent = `Ré-optimisation… ${Math.round(j.progress * 100)} %`;
+    });
     if (job.status === "failed") throw new Error(job.error);
     $("job-stage").textContent = "Secteurs non verrouillés ré-optimisés.";
     cellLayerGroup.clearLayers();

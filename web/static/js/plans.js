@@ -1,7 +1,7 @@
 // Sector plans page: list a CSP's plans, launch a proposal and follow its job,
 // show a plan's sectors on the map (no tiles) with their metrics, adopt a plan.
-import { bindCspSelect, esc, fmt, getJSON, postForm, postJSON, sendJSON } from "./api.js";
-import { ORIGIN_LABELS, PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, metricsSummary, pct, violationItems } from "./sectors.js";
+import { bindCspSelect, esc, fmt, followJob, getJSON, postForm, postJSON, sendJSON } from "./api.js";
+import { ORIGIN_LABELS, PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, metricsSummary, pct, unsignedPct, violationItems } from "./sectors.js";
 import { $, createMap, setStatus, statusError } from "./ui.js";
 
 const STAGE_LABELS = {
@@ -90,7 +90,7 @@ async function compare() {
   const b = result.other.metrics;
   const rows = [
     ["Secteurs", a.k, b.k, fmt.int],
-    ["Écart maximal", a.max_deviation, b.max_deviation, { format: (v) => pct(v).replace("+", "") }],
+    ["Écart maximal", a.max_deviation, b.max_deviation, { format: unsignedPct }],
     ["Compacité moyenne", a.mean_polsby_popper, b.mean_polsby_popper, fmt.dec2],
     ["Communes coupées", a.communes_split, b.communes_split, fmt.int],
     ["Barrières traversées", a.barrier_edges_inside, b.barrier_edges_inside, fmt.int],
@@ -161,7 +161,7 @@ async function loadPlans(selectId) {
     button.setAttribute("aria-pressed", "false");
     const warn = p.violation_count ? `<span class="badge warn">${p.violation_count} contrainte(s) non respectée(s)</span>` : "";
     button.innerHTML = `<span class="badge ${p.status}">${STATUS_LABELS[p.status]}</span>${warn}<strong>${esc(p.name)}</strong>` +
-      `<small>${ORIGIN_LABELS[p.origin]} · ${p.k} secteurs · écart max ${pct(p.max_deviation).replace("+", "")} · ` +
+      `<small>${ORIGIN_LABELS[p.origin]} · ${p.k} secteurs · écart max ${unsignedPct(p.max_deviation)} · ` +
       `compacité ${p.mean_polsby_popper == null ? "—" : fmt.dec2.format(p.mean_polsby_popper)} · ` +
       `${new Date(p.created_at).toLocaleString("fr-FR", { dateStyle: "short", timeStyle: "short" })}</small>`;
     button.addEventListener("click", () => showPlan(p.id).catch(statusError));
@@ -172,14 +172,12 @@ async function loadPlans(selectId) {
   await showPlan(chosen);
 }
 
-async function followJob(job) {
+async function followProposal(job) {
   $("job").hidden = false;
-  while (job.status === "queued" || job.status === "running") {
-    $("job-progress").value = job.progress;
-    $("job-stage").textContent = `${STAGE_LABELS[job.stage] ?? "En attente"}… ${Math.round(job.progress * 100)} %`;
-    await new Promise((r) => setTimeout(r, 300));
-    job = await getJSON(`/api/jobs/${job.id}`);
-  }
+  job = await followJob(job, (j) => {
+    $("job-progress").value = j.progress;
+    $("job-stage").textContent = `${STAGE_LABELS[j.stage] ?? "En attente"}… ${Math.round(j.progress * 100)} %`;
+  });
   $("job-progress").value = job.progress;
   if (job.status === "failed") {
     $("job-stage").textContent = "Échec de la proposition";
@@ -214,7 +212,7 @@ async function propose(event) {
   $("propose").disabled = true;
   try {
     const job = await postJSON(`/api/csp/${csp.id}/plans`, body);
-    const planId = await followJob(job);
+    const planId = await followProposal(job);
     await loadPlans(planId);
   } catch (e) {
     $("form-error").textContent = `Proposition impossible : ${e.message}`;

@@ -1,6 +1,6 @@
 // What the sector pages share: sector colours, plan labels, deviation bars, the CSP's
 // outline and commune lines drawn on a map without tiles.
-import { esc, fmt } from "./api.js";
+import { esc, fmt, percent } from "./api.js";
 import { PALETTE, capitalise, showOutline } from "./ui.js";
 
 // The sector colours and the plan statuses are the server's (web/palette.py, web/pages.py),
@@ -12,6 +12,8 @@ export const ORIGIN_LABELS = { engine: "proposition", communes: "communes entiè
 
 export const colour = (sector) => SECTOR_COLOURS[sector % SECTOR_COLOURS.length];
 export const pct = (v) => (v == null ? "—" : fmt.pct1.format(v));
+// A deviation without its sign (the largest one, said "écart maximal").
+export const unsignedPct = (v) => pct(v).replace("+", "");
 
 // A bar from -scale to +scale with the tolerance band in green and the sector's mark.
 export function devBar(deviation, tolerance) {
@@ -25,8 +27,8 @@ export function devBar(deviation, tolerance) {
 // One line summing a plan's metrics up, in French.
 export function metricsSummary(m, tolerance) {
   const split = Object.entries(m.split_communes ?? {}).map(([c, n]) => `${c} (${n} secteurs)`).join(", ") || "aucune";
-  return `${m.k} secteurs · écart maximal ${pct(m.max_deviation).replace("+", "")} ` +
-    `(tolérance ±${fmt.dec1.format(tolerance * 100)} %) · compacité moyenne ${fmt.dec2.format(m.mean_polsby_popper)} · ` +
+  return `${m.k} secteurs · écart maximal ${unsignedPct(m.max_deviation)} ` +
+    `(tolérance ±${percent(tolerance)}) · compacité moyenne ${fmt.dec2.format(m.mean_polsby_popper)} · ` +
     `${m.contiguous ? "tous contigus" : "secteur(s) non contigu(s)"} · communes coupées : ${split} · ` +
     `contiguïtés traversant une barrière : ${m.barrier_edges_inside}`;
 }
