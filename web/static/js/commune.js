@@ -2,7 +2,7 @@
 // by its address), follows them, sees its problems aggregated per H3 cell with their hot
 // spots (never a problem record), and asks where p cameras would cover the most problems.
 import { day, esc, fmt, getJSON, percent, postJSON } from "./api.js";
-import { $, PALETTE, addLegend, createMap, setStatus, showError, showOutline } from "./ui.js";
+import { $, PALETTE, addLegend, createMap, searchAddress, setStatus, showError, showOutline } from "./ui.js";
 
 const STATUS_COLOURS = PALETTE.audit_statuses;
 const SITE_COLOURS = PALETTE.coverage;
@@ -168,24 +168,19 @@ $("draw-finish").addEventListener("click", () => {
   setMode(null);
 });
 
-async function searchAddress() {
-  const q = $("address").value.trim();
-  if (q.length < 2) return;
-  const found = await getJSON(`/api/geocode?${new URLSearchParams({ q, limit: 20 })}`);
-  const here = found.data.filter((r) => r.citycode === commune.properties.code).slice(0, 5);
-  $("address-results").innerHTML = here.length
-    ? here.map((r, i) => `<li><button type="button" data-i="${i}">${esc(r.label)}</button></li>`).join("")
-    : `<li class="hint">Aucune adresse trouvée dans la commune : placez le site sur la carte.</li>`;
-  $("address-results").querySelectorAll("button").forEach((b) => b.addEventListener("click", () => {
-    const r = here[Number(b.dataset.i)];
-    $("address").value = r.label;
-    placePoint(L.latLng(r.lat, r.lon), r.label);
-    map.setView([r.lat, r.lon], Math.max(map.getZoom(), 16));
-    $("address-results").replaceChildren();
-  }));
+// The commune's addresses (the server filters them by INSEE code): a click places the site there.
+async function findAddress() {
+  await searchAddress($("address").value, {
+    scope: { commune: commune.properties.code },
+    list: $("address-results"),
+    empty: "Aucune adresse trouvée dans la commune : placez le site sur la carte.",
+    fill: $("address"),
+    map,
+    onPick: (r, latlng) => placePoint(latlng, r.label),
+  });
 }
-$("address-search").addEventListener("click", () => searchAddress().catch(showError));
-$("address").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); searchAddress().catch(showError); } });
+$("address-search").addEventListener("click", () => findAddress().catch(showError));
+$("address").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); findAddress().catch(showError); } });
 
 // -- filing ---------------------------------------------------------------------------
 function formBody() {

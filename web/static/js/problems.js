@@ -3,7 +3,7 @@
 // street as a line, a place as a polygon) on the map.
 import { bindCspSelect, day, esc, getJSON, postJSON } from "./api.js";
 import { drawTerritory } from "./sectors.js";
-import { $, addLegend, categoryColour, createMap, legendRow, setStatus, statusError } from "./ui.js";
+import { $, addLegend, categoryColour, createMap, legendRow, searchAddress, setStatus, statusError } from "./ui.js";
 
 const OPEN = ["signale", "analyse", "actions_en_cours", "evalue"];
 
@@ -167,32 +167,21 @@ async function submit(event) {
   }
 }
 
-// Addresses from the local address table (BAN format): a click places a point there.
-async function searchAddress(event) {
+// Addresses of the CSP from the local address table (BAN format): a click places a point there.
+async function findAddress(event) {
   event.preventDefault();
-  const list = $("geocode-results");
-  const q = String(new FormData($("geocode-form")).get("q") ?? "");
-  const found = await getJSON(`/api/geocode?${new URLSearchParams({ q, csp: csp.id, limit: 5 })}`);
-  if (!found.count) {
-    list.innerHTML = '<li class="hint">Aucune adresse trouvée dans la table d\'adresses de la CSP (importez un extrait de la Base Adresse Nationale).</li>';
-    return;
-  }
-  list.replaceChildren(...found.data.map((r) => {
-    const item = document.createElement("li");
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = r.label;
-    button.addEventListener("click", () => {
+  return searchAddress(String(new FormData($("geocode-form")).get("q") ?? ""), {
+    scope: { csp: csp.id },
+    list: $("geocode-results"),
+    empty: "Aucune adresse trouvée dans la table d'adresses de la CSP (importez un extrait de la Base Adresse Nationale).",
+    fill: $("address"),
+    map,
+    onPick: (_, latlng) => {
       setShape("Point");
-      vertices = [L.latLng(r.lat, r.lon)];
+      vertices = [latlng];
       drawSketch();
-      $("address").value = r.label;
-      map.setView(vertices[0], Math.max(map.getZoom(), 16));
-      list.replaceChildren();
-    });
-    item.append(button);
-    return item;
-  }));
+    },
+  });
 }
 
 async function showCsp(chosen) {
@@ -248,7 +237,7 @@ async function main() {
         indicators: { signalements_avant: Number(form.get("before")), signalements_apres: Number(form.get("after")) },
       });
     });
-    $("geocode-form").addEventListener("submit", (e) => searchAddress(e).catch((err) => {
+    $("geocode-form").addEventListener("submit", (e) => findAddress(e).catch((err) => {
       $("geocode-results").innerHTML = `<li class="error-text">Recherche impossible : ${esc(err.message)}</li>`;
     }));
     $("filter-status").addEventListener("change", () => loadProblems().catch(statusError));

@@ -1,6 +1,7 @@
 // What every page script shares: the DOM helper, the status box over the map, error
 // display, the base map (no tiles), its legend box, the CSP outline, the server's palette
-// and labels.
+// and labels, and the address search.
+import { esc, getJSON } from "./api.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -60,4 +61,34 @@ export function showOutline(map, outline, { into = map, style = {}, padding = [2
   const layer = L.geoJSON(outline, options).addTo(into);
   map.fitBounds(layer.getBounds(), { padding });
   return layer;
+}
+
+// The address search over the local address table (GET /api/geocode), the server keeping
+// the addresses of `scope` ({ csp: id } or { commune: INSEE code }). The five best are
+// listed in `list` as buttons ("empty" says why there is none); picking one hands it to
+// onPick(result, latlng), writes its label into `fill`, centres `map` on it (zoom 16 at
+// least) and empties the list. A query shorter than two characters is not sent.
+export async function searchAddress(q, { scope, list, empty, fill, map, onPick }) {
+  const query = q.trim();
+  if (query.length < 2) return;
+  const found = await getJSON(`/api/geocode?${new URLSearchParams({ q: query, ...scope, limit: 5 })}`);
+  if (!found.count) {
+    list.innerHTML = `<li class="hint">${esc(empty)}</li>`;
+    return;
+  }
+  list.replaceChildren(...found.data.map((r) => {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = r.label;
+    button.addEventListener("click", () => {
+      const latlng = L.latLng(r.lat, r.lon);
+      onPick(r, latlng);
+      fill.value = r.label;
+      map.setView(latlng, Math.max(map.getZoom(), 16));
+      list.replaceChildren();
+    });
+    item.append(button);
+    return item;
+  }));
 }
