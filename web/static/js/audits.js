@@ -3,7 +3,7 @@
 // hot spot, trend), sortable by evidence or waiting time; each request moves through its
 // steps here; the référents' workload below.
 import { bindCspSelect, day, esc, fmt, getJSON, isoDay, postForm, postJSON } from "./api.js";
-import { $, CATEGORY_COLOURS, PALETTE, createMap, showError, showOutline } from "./ui.js";
+import { $, CATEGORY_COLOURS, PALETTE, createMap, labelOptions, showError, showOutline } from "./ui.js";
 
 const STATUS_COLOURS = PALETTE.audit_statuses;
 const HOT = PALETTE.hotspots;
@@ -167,7 +167,7 @@ async function init() {
   const [tax, problemTax] = await Promise.all([getJSON("/api/audits/taxonomy"), getJSON("/api/taxonomy")]);
   taxonomy = tax;
   categories = problemTax.categories;
-  $("referent-role").replaceChildren(...Object.entries(tax.referent_roles).map(([c, l]) => new Option(l, c)));
+  $("referent-role").replaceChildren(...labelOptions(tax.referent_roles));
   if (!(await bindCspSelect($("csp-select"), showCsp, showError))) $("error").textContent = "Aucune CSP : importez un territoire.";
 }
 

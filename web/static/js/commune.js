@@ -2,7 +2,7 @@
 // by its address), follows them, sees its problems aggregated per H3 cell with their hot
 // spots (never a problem record), and asks where p cameras would cover the most problems.
 import { day, esc, fmt, getJSON, percent, postJSON } from "./api.js";
-import { $, PALETTE, addLegend, createMap, searchAddress, setStatus, showError, showOutline } from "./ui.js";
+import { $, PALETTE, addLegend, createMap, labelOptions, searchAddress, setStatus, showError, showOutline } from "./ui.js";
 
 const STATUS_COLOURS = PALETTE.audit_statuses;
 const SITE_COLOURS = PALETTE.coverage;
@@ -38,7 +38,7 @@ let pendingBody = null;   // a request refused as a duplicate, kept to confirm i
 async function init() {
   const [tax, collection] = await Promise.all([getJSON("/api/audits/taxonomy"), getJSON("/api/communes")]);
   taxonomy = tax;
-  $("kind").replaceChildren(...Object.entries(tax.kinds).map(([code, label]) => new Option(label, code)));
+  $("kind").replaceChildren(...labelOptions(tax.kinds));
   communes = collection.features.filter((f) => f.properties.csp_ids.length)
     .sort((a, b) => a.properties.name.localeCompare(b.properties.name, "fr"));
   if (!communes.length) { $("error").textContent = "Aucune commune rattachée à une CSP : importez un territoire."; return; }

@@ -3,7 +3,7 @@
 // street as a line, a place as a polygon) on the map.
 import { bindCspSelect, day, esc, getJSON, postJSON } from "./api.js";
 import { drawTerritory } from "./sectors.js";
-import { $, addLegend, categoryColour, createMap, legendRow, searchAddress, setStatus, statusError } from "./ui.js";
+import { $, addLegend, categoryColour, createMap, labelOptions, legendRow, searchAddress, setStatus, statusError } from "./ui.js";
 
 const OPEN = ["signale", "analyse", "actions_en_cours", "evalue"];
 
@@ -205,8 +205,8 @@ async function showCsp(chosen) {
 async function main() {
   try {
     taxonomy = await getJSON("/api/taxonomy");
-    $("category").replaceChildren(...Object.entries(taxonomy.categories).map(([code, label]) => new Option(label, code)));
-    $("priority").replaceChildren(...Object.entries(taxonomy.priorities).map(([code, label]) => new Option(label, code, false, code === "normale")));
+    $("category").replaceChildren(...labelOptions(taxonomy.categories));
+    $("priority").replaceChildren(...labelOptions(taxonomy.priorities, "normale"));
     addLegend(map).getContainer().innerHTML = "<h3>Catégories</h3>" + Object.entries(taxonomy.categories)
       .map(([code, label]) => legendRow(categoryColour(code), esc(label))).join("");
     $("reported_on").value = new Date().toISOString().slice(0, 10);
@@ -219,8 +219,8 @@ async function main() {
       drawSketch();
     });
     $("problem-form").addEventListener("submit", submit);
-    $("action-type").replaceChildren(...Object.entries(taxonomy.action_types).map(([code, label]) => new Option(label, code)));
-    $("evaluation-outcome").replaceChildren(...Object.entries(taxonomy.outcomes).map(([code, label]) => new Option(label, code)));
+    $("action-type").replaceChildren(...labelOptions(taxonomy.action_types));
+    $("evaluation-outcome").replaceChildren(...labelOptions(taxonomy.outcomes));
     $("action-form").addEventListener("submit", (e) => {
       e.preventDefault();
       const form = new FormData($("action-form"));

@@ -13,6 +13,10 @@ export const categoryColour = (code) => CATEGORY_COLOURS[code] ?? "#777";
 // "adopté" → "Adopté"
 export const capitalise = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 
+// The options of a <select> from a table of labels ({ code: label }), `selected` chosen.
+export const labelOptions = (labels, selected) =>
+  Object.entries(labels).map(([code, label]) => new Option(label, code, false, code === selected));
+
 // The status box over the map (#map-status): hidden when empty, red for an error.
 export function setStatus(text, isError = false) {
   const box = $("map-status");
