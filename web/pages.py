@@ -35,8 +35,17 @@ WEB_DIR = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 router = APIRouter(include_in_schema=False)
 
-templates.env.globals["sector_colours"] = SECTOR_COLOURS  # read by sectors.js from base.html
+# The French labels of a plan's statuses: the printed sheet's and, through the palette
+# below, the pages' (sectors.js).
+STATUS_LABELS = {
+    "adopted": "adopté",
+    "draft": "brouillon",
+    "archived": "archivé",
+    "editing": "en cours de modification",
+}
+# Colours and labels read by the page scripts from a meta tag of base.html.
 templates.env.globals["palette"] = {
+    "sectors": SECTOR_COLOURS,
     "categories": CATEGORY_COLOURS,
     "hotspots": HOTSPOT_COLOURS,
     "heat": HEAT_COLOURS,
@@ -45,12 +54,7 @@ templates.env.globals["palette"] = {
     "trend_labels": TRENDS,
     "audit_statuses": AUDIT_STATUS_COLOURS,
     "coverage": COVERAGE_COLOURS,
-}
-STATUS_LABELS = {
-    "adopted": "adopté",
-    "draft": "brouillon",
-    "archived": "archivé",
-    "editing": "en cours de modification",
+    "plan_statuses": STATUS_LABELS,
 }
 
 

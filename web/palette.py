@@ -1,4 +1,4 @@
-"""Colours shared by the pages (read by their scripts from meta tags of base.html) and the
+"""Colours shared by the pages (read by their scripts from a meta tag of base.html) and the
 printed sheets, so that a map on paper and on screen agree."""
 
 from __future__ import annotations

@@ -95,6 +95,48 @@ def test_a_commune_files_a_request_and_asks_where_cameras_go(  # type: ignore[no
     assert not seen["failed"] and not seen["errors"], seen
 
 
+def test_a_commune_places_its_site_at_one_of_its_own_addresses(  # type: ignore[no-untyped-def]
+    browser, live_server: str
+) -> None:
+    sample = Path(__file__).resolve().parents[1] / "fixtures" / "ban_sample_belfort.csv"
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    seen = watch(page)
+    imported = page.request.post(
+        f"{live_server}/api/addresses/import",
+        multipart={
+            "file": {"name": sample.name, "mimeType": "text/csv", "buffer": sample.read_bytes()}
+        },
+    )
+    assert imported.ok
+    geocoded: list[str] = []
+    page.on("request", lambda r: "/api/geocode" in r.url and geocoded.append(r.url))
+    page.goto(f"{live_server}/commune?code={BELFORT}")
+    page.wait_for_function(READY_OR_ERROR, timeout=30_000)
+    assert not page.locator("#error").inner_text(), seen["errors"]
+
+    # Valdoie has a "Rue de la République" too: the server keeps Belfort's only.
+    page.fill("#address", "rue de la république")
+    page.press("#address", "Enter")
+    page.locator("#address-results button").first.wait_for()
+    assert page.locator("#address-results button").all_inner_texts() == [
+        "5 Rue de la République 90000 Belfort"
+    ]
+    assert f"commune={BELFORT}" in geocoded[-1]
+    page.locator("#address-results button").click()
+    assert page.input_value("#address") == "5 Rue de la République 90000 Belfort"
+    assert page.locator("#address-results li").count() == 0
+    assert page.locator(".leaflet-marker-icon").count() == 1
+    assert "Site placé" in page.locator("#site-hint").inner_text()
+
+    # An address of another commune: none in this one, said so.
+    page.fill("#address", "7 rue de belfort offemont")
+    page.click("#address-search")
+    page.locator("#address-results li.hint").wait_for()
+    assert "Aucune adresse trouvée dans la commune" in page.locator("#address-results").inner_text()
+    assert not seen["failed"] and not seen["errors"], seen
+    page.close()
+
+
 def test_the_referents_queue_sorts_and_moves_a_request(  # type: ignore[no-untyped-def]
     browser, live_demo: str, artifacts: Path
 ) -> None:

@@ -48,6 +48,8 @@ def test_propose_show_and_adopt_a_plan(browser, live_server: str, artifacts: Pat
     )
     page.click("#adopt")
     page.wait_for_selector("#plan-list .badge.adopted")
+    # the list is redrawn before the plan is shown again: wait for the plan too
+    page.wait_for_function("document.querySelector('#plan-title').textContent.includes('(Adopté)')")
     assert page.locator("#adopt").is_disabled()
     page.screenshot(path=str(artifacts / "plans.png"))
 

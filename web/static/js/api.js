@@ -52,6 +52,8 @@ export const fmt = {
   dec2: new Intl.NumberFormat("fr-FR", { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
   pct1: new Intl.NumberFormat("fr-FR", { style: "percent", maximumFractionDigits: 1, signDisplay: "exceptZero" }),
 };
+// A share as a French percentage with one decimal: 0.1234 → "12,3 %".
+export const percent = (v) => `${fmt.dec1.format(100 * v)} %`;
 
 // Fill a <select> with the CSPs (the one named by ?csp= in the URL chosen first) and call
 // show(csp) now and on every change. Returns false when there is no CSP yet.
@@ -66,4 +68,15 @@ export async function bindCspSelect(select, show, onError) {
   });
   await show(current);
   return true;
+}
+
+// Follow a background job (GET /api/jobs/{id}) until it ends, calling onProgress(job)
+// every 300 ms meanwhile; resolves to the ended job (done or failed).
+export async function followJob(job, onProgress) {
+  while (job.status === "queued" || job.status === "running") {
+    onProgress(job);
+    await new Promise((r) => setTimeout(r, 300));
+    job = await getJSON(`/api/jobs/${job.id}`);
+  }
+  return job;
 }

@@ -3,17 +3,12 @@
 // hot spot, trend), sortable by evidence or waiting time; each request moves through its
 // steps here; the référents' workload below.
 import { bindCspSelect, day, esc, fmt, getJSON, isoDay, postForm, postJSON } from "./api.js";
-import { CATEGORY_COLOURS, PALETTE_OF } from "./sectors.js";
+import { $, CATEGORY_COLOURS, PALETTE, createMap, labelOptions, showError, showOutline } from "./ui.js";
 
-const $ = (id) => document.getElementById(id);
-const STATUS_COLOURS = PALETTE_OF.audit_statuses;
-const HOT = PALETTE_OF.hotspots;
-const showError = (e) => { $("error").textContent = `Erreur : ${e.message}`; };
+const STATUS_COLOURS = PALETTE.audit_statuses;
+const HOT = PALETTE.hotspots;
 
-const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, maxZoom: 19 });
-map.setView([46.6, 2.4], 6);
-L.control.scale({ imperial: false }).addTo(map);
-new ResizeObserver(() => map.invalidateSize()).observe($("map"));
+const map = createMap({ maxZoom: 19 }, { followResize: true });
 const outlineLayer = L.layerGroup().addTo(map);
 const siteLayer = L.layerGroup().addTo(map);
 
@@ -27,8 +22,7 @@ let selected = null;
 async function showCsp(next) {
   csp = next;
   outlineLayer.clearLayers();
-  const outline = L.geoJSON(await getJSON(`/api/csp/${csp.id}`), { interactive: false, style: { color: "#1d3557", weight: 2, fill: false } }).addTo(outlineLayer);
-  map.fitBounds(outline.getBounds());
+  showOutline(map, await getJSON(`/api/csp/${csp.id}`), { into: outlineLayer, style: { weight: 2 }, padding: [0, 0] });
   await refresh();
 }
 
@@ -173,7 +167,7 @@ async function init() {
   const [tax, problemTax] = await Promise.all([getJSON("/api/audits/taxonomy"), getJSON("/api/taxonomy")]);
   taxonomy = tax;
   categories = problemTax.categories;
-  $("referent-role").replaceChildren(...Object.entries(tax.referent_roles).map(([c, l]) => new Option(l, c)));
+  $("referent-role").replaceChildren(...labelOptions(tax.referent_roles));
   if (!(await bindCspSelect($("csp-select"), showCsp, showError))) $("error").textContent = "Aucune CSP : importez un territoire.";
 }
 

@@ -3,30 +3,17 @@
 // problems per H3 cell, the Gi* hot and cold spots, how hot spots evolved, a monthly trend
 // by category and the open problems with their actions. Everything is computed by the
 // API; the map needs no tiles.
-import { bindCspSelect, day, esc, fmt, getJSON, isoDay } from "./api.js";
-import { CATEGORY_COLOURS, PALETTE_OF } from "./sectors.js";
+import { bindCspSelect, day, esc, fmt, getJSON, isoDay, percent } from "./api.js";
+import { $, CATEGORY_COLOURS, OUTLINE_STYLE, PALETTE, addLegend, categoryColour, createMap, legendRow, setStatus, showError } from "./ui.js";
 
-const $ = (id) => document.getElementById(id);
-const statusBox = $("map-status");
-const setStatus = (text, isError = false) => {
-  statusBox.textContent = text;
-  statusBox.hidden = !text;
-  statusBox.classList.toggle("error", isError);
-};
-const showError = (e) => {
-  $("error").textContent = `Erreur : ${e.message}`;
-  setStatus("");
-};
 const MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."];
 const LEVELS = [3, 2, 1, -1, -2, -3];
-const LEVEL_LABELS = PALETTE_OF.level_labels;  // geo.hotspots' labels, from the server
-const TREND_LABELS = PALETTE_OF.trend_labels;
+const LEVEL_LABELS = PALETTE.level_labels;  // geo.hotspots' labels, from the server
+const TREND_LABELS = PALETTE.trend_labels;
 const COUNT_COLOURS = ["#edf8fb", "#b3cde3", "#8c96c6", "#8856a7", "#810f7c"];
 
 // No tile layer sets a maximum zoom, which the marker clusters need.
-const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, maxZoom: 19 });
-map.setView([46.6, 2.4], 6);
-L.control.scale({ imperial: false }).addTo(map);
+const map = createMap({ maxZoom: 19 });
 const canvas = L.canvas({ padding: 0.2 });
 const overlays = {
   markers: L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 45 }),
@@ -45,9 +32,7 @@ L.control.layers(null, {
 }, { collapsed: false, position: "topright" }).addTo(map);
 for (const name of ["heat", "hotspots", "markers"]) overlays[name].addTo(map);
 
-const legend = L.control({ position: "bottomright" });
-legend.onAdd = () => L.DomUtil.create("div", "legend cartography-legend");
-legend.addTo(map);
+const legend = addLegend(map, "legend cartography-legend");
 
 let csp = null;
 let taxonomy = null;
@@ -114,7 +99,7 @@ function drawSectors(gpo) {
     style: (f) => {
       const mine = !inside || inside.has(f.properties.sector);
       return mine
-        ? { color: "#1d3557", weight: 3, fill: false, className: "sector-focus" }
+        ? { ...OUTLINE_STYLE, className: "sector-focus" }
         : { color: "#8d99ae", weight: 1, dashArray: "4 3", fillColor: "#adb5bd", fillOpacity: 0.25, className: "sector-faded" };
     },
     onEachFeature: (f, layer) => {
@@ -130,10 +115,10 @@ function drawHeat(heat) {
   overlays.heat.clearLayers();
   L.geoJSON(heat, {
     renderer: canvas, interactive: false,
-    style: (f) => ({ stroke: false, fillColor: PALETTE_OF.heat[f.properties.band], fillOpacity: 0.6 }),
+    style: (f) => ({ stroke: false, fillColor: PALETTE.heat[f.properties.band], fillOpacity: 0.6 }),
   }).addTo(overlays.heat);
   const bands = new Map(heat.features.map((f) => [f.properties.band, f.properties.density]));
-  return [...bands.entries()].sort((a, b) => a[0] - b[0]).map(([band, density]) => ({ colour: PALETTE_OF.heat[band], density }));
+  return [...bands.entries()].sort((a, b) => a[0] - b[0]).map(([band, density]) => ({ colour: PALETTE.heat[band], density }));
 }
 
 function countBreaks(counts) {
@@ -155,7 +140,7 @@ function drawCells(hotspots) {
   }).addTo(overlays.cells);
   L.geoJSON(hotspots, {
     filter: (f) => f.properties.level !== 0,
-    style: (f) => ({ color: f.properties.level > 0 ? "#67000d" : "#08306b", weight: 1, fillColor: PALETTE_OF.hotspots[f.properties.level], fillOpacity: 0.7, className: "gi-cell" }),
+    style: (f) => ({ color: f.properties.level > 0 ? "#67000d" : "#08306b", weight: 1, fillColor: PALETTE.hotspots[f.properties.level], fillOpacity: 0.7, className: "gi-cell" }),
     onEachFeature: (f, layer) => layer.bindTooltip(
       `${esc(f.properties.label)}<br>${f.properties.count} problématique(s) · z = ${fmt.dec2.format(f.properties.z)} · p = ${f.properties.p.toPrecision(2)}`),
   }).addTo(overlays.hotspots);
@@ -175,7 +160,7 @@ function drawMarkers(problems) {
     const centre = f.geometry.type === "Point"
       ? L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0])
       : L.geoJSON(f).getBounds().getCenter();
-    const colour = CATEGORY_COLOURS[f.properties.category] ?? "#777";
+    const colour = categoryColour(f.properties.category);
     const marker = L.circleMarker(centre, { radius: 6, color: "#fff", weight: 1.5, fillColor: colour, fillOpacity: 0.95, className: "problem" });
     return marker.bindPopup(markerPopup(f.properties));
   });
@@ -185,7 +170,7 @@ function drawMarkers(problems) {
 function drawTrendCells(comparison) {
   overlays.trend.clearLayers();
   L.geoJSON(comparison, {
-    style: (f) => ({ color: PALETTE_OF.trends[f.properties.trend], weight: 2.5, fillColor: PALETTE_OF.trends[f.properties.trend], fillOpacity: 0.35, className: "trend-cell" }),
+    style: (f) => ({ color: PALETTE.trends[f.properties.trend], weight: 2.5, fillColor: PALETTE.trends[f.properties.trend], fillOpacity: 0.35, className: "trend-cell" }),
     onEachFeature: (f, layer) => layer.bindTooltip(
       `${esc(f.properties.label)} : ${f.properties.count_before} → ${f.properties.count_after} problématique(s)`),
   }).addTo(overlays.trend);
@@ -196,16 +181,15 @@ let legendState = null;
 function drawLegend(categories = legendState?.categories, heatBands = legendState?.heatBands, breaks = legendState?.breaks) {
   legendState = { categories, heatBands, breaks };
   const on = (name) => map.hasLayer(overlays[name]);
-  const div = document.querySelector(".cartography-legend");
+  const div = legend.getContainer();
   const cats = Object.entries(taxonomy.categories).filter(([code]) => categories.has(code));
   const section = (title, rows) => `<section><h3>${title}</h3>${rows.join("")}</section>`;
-  const row = (colour, label) => `<div><i style="background:${colour}"></i>${label}</div>`;
   div.innerHTML = [
-    on("markers") && cats.length ? section("Catégories", cats.map(([code, label]) => row(CATEGORY_COLOURS[code], esc(label)))) : "",
-    on("hotspots") ? section("Gi* (seuils corrigés du taux de fausses découvertes)", LEVELS.map((l) => row(PALETTE_OF.hotspots[l], LEVEL_LABELS[l]))) : "",
-    on("heat") && heatBands.length ? section("Chaleur (problématiques/km²)", heatBands.map((b) => row(b.colour, `${fmt.int.format(b.density)} et plus`))) : "",
-    on("cells") && breaks.length ? section("Nombre par cellule", breaks.map((b, i) => row(COUNT_COLOURS[i], `${b} et plus`))) : "",
-    on("trend") ? section("Évolution des points chauds", Object.entries(TREND_LABELS).map(([k, v]) => row(PALETTE_OF.trends[k], v))) : "",
+    on("markers") && cats.length ? section("Catégories", cats.map(([code, label]) => legendRow(CATEGORY_COLOURS[code], esc(label)))) : "",
+    on("hotspots") ? section("Gi* (seuils corrigés du taux de fausses découvertes)", LEVELS.map((l) => legendRow(PALETTE.hotspots[l], LEVEL_LABELS[l]))) : "",
+    on("heat") && heatBands.length ? section("Chaleur (problématiques/km²)", heatBands.map((b) => legendRow(b.colour, `${fmt.int.format(b.density)} et plus`))) : "",
+    on("cells") && breaks.length ? section("Nombre par cellule", breaks.map((b, i) => legendRow(COUNT_COLOURS[i], `${b} et plus`))) : "",
+    on("trend") ? section("Évolution des points chauds", Object.entries(TREND_LABELS).map(([k, v]) => legendRow(PALETTE.trends[k], v))) : "",
   ].join("");
 }
 map.on("overlayadd overlayremove", () => legendState && drawLegend());
@@ -228,12 +212,12 @@ function comparisonText(c) {
   const periods = `Du ${day(c.after.date_from)} au ${day(c.after.date_to)}, comparé à la période du ${day(c.before.date_from)} au ${day(c.before.date_to)}.`;
   const pai = p.pai == null
     ? "Aucun point chaud dans la période précédente : l'indice de prédiction n'est pas calculable."
-    : `Les ${p.hotspot_cells} cellules chaudes de la période précédente (${fmt.dec1.format(p.area_share * 100)} % de la surface) ` +
-      `ont concentré ${fmt.dec1.format(p.hit_rate * 100)} % des ${p.problems} problématiques récentes : ` +
+    : `Les ${p.hotspot_cells} cellules chaudes de la période précédente (${percent(p.area_share)} de la surface) ` +
+      `ont concentré ${percent(p.hit_rate)} des ${p.problems} problématiques récentes : ` +
       `PAI ${fmt.dec2.format(p.pai)} (1 = hasard), PEI ${fmt.dec2.format(p.pei ?? 0)} (1 = le meilleur possible sur la même surface).`;
   $("comparison-text").textContent = `${periods} ${pai}`;
   $("comparison-counts").innerHTML = Object.entries(TREND_LABELS).map(([k, v]) =>
-    `<li><i class="dot" style="background:${PALETTE_OF.trends[k]}"></i>${v} : ${counts[k]} cellule(s)</li>`).join("");
+    `<li><i class="dot" style="background:${PALETTE.trends[k]}"></i>${v} : ${counts[k]} cellule(s)</li>`).join("");
 }
 
 function trendChart(trend) {
@@ -262,13 +246,13 @@ function trendChart(trend) {
   const axis = `<text x="${left - 4}" y="${y(max) + 4}" text-anchor="end">${max}</text><text x="${left - 4}" y="${y(0)}" text-anchor="end">0</text>` +
     `<line x1="${left}" x2="${width}" y1="${y(0)}" y2="${y(0)}" stroke="#999"/>`;
   // A legend, and the same figures as text for those who cannot see the chart.
-  const legend = trend.series.map((s) => `<span><i class="dot" style="background:${CATEGORY_COLOURS[s.category]}"></i>${esc(s.label)} (${s.counts.reduce((a, b) => a + b, 0)})</span>`).join("");
+  const key = trend.series.map((s) => `<span><i class="dot" style="background:${CATEGORY_COLOURS[s.category]}"></i>${esc(s.label)} (${s.counts.reduce((a, b) => a + b, 0)})</span>`).join("");
   const table = `<table class="visually-hidden"><caption>Problématiques signalées par mois</caption><thead><tr><th>Mois</th>` +
     trend.series.map((s) => `<th>${esc(s.label)}</th>`).join("") + "</tr></thead><tbody>" +
     trend.months.map((m, i) => `<tr><th>${MONTHS[Number(m.slice(5)) - 1]} ${m.slice(0, 4)}</th>${trend.series.map((s) => `<td>${s.counts[i]}</td>`).join("")}</tr>`).join("") +
     "</tbody></table>";
   $("trend-chart").innerHTML = `<svg viewBox="0 0 ${width} ${height}" width="100%" aria-hidden="true">${bars}${labels}${axis}</svg>` +
-    `<div class="trend-legend">${legend}</div>${table}` +
+    `<div class="trend-legend">${key}</div>${table}` +
     `<p class="hint">${trend.months.length ? `Total : ${totals.reduce((a, b) => a + b, 0)} problématique(s) sur ${trend.months.length} mois.` : ""}</p>`;
 }
 

@@ -1,25 +1,17 @@
 // Espace commune: a commune files safety-study requests (site drawn on the map or found
 // by its address), follows them, sees its problems aggregated per H3 cell with their hot
 // spots (never a problem record), and asks where p cameras would cover the most problems.
-import { day, esc, fmt, getJSON, postJSON } from "./api.js";
-import { PALETTE_OF } from "./sectors.js";
+import { day, esc, fmt, getJSON, percent, postJSON } from "./api.js";
+import { $, PALETTE, addLegend, createMap, labelOptions, searchAddress, setStatus, showError, showOutline } from "./ui.js";
 
-const $ = (id) => document.getElementById(id);
-const STATUS_COLOURS = PALETTE_OF.audit_statuses;
-const SITE_COLOURS = PALETTE_OF.coverage;
-const HOT = PALETTE_OF.hotspots;
+const STATUS_COLOURS = PALETTE.audit_statuses;
+const SITE_COLOURS = PALETTE.coverage;
+const HOT = PALETTE.hotspots;
 const COUNT_COLOURS = ["#f7f4f9", "#d4b9da", "#c994c7", "#df65b0", "#dd1c77", "#980043"];
-const pct = (v) => `${fmt.dec1.format(100 * v)} %`;
 // Counts of 1 or 2 are masked by the server (they could single a record out).
 const count = (n) => (n == null ? "1 ou 2" : fmt.int.format(n));
-const statusBox = $("map-status");
-const setStatus = (text) => { statusBox.textContent = text; statusBox.hidden = !text; };
-const showError = (e) => { $("error").textContent = `Erreur : ${e.message}`; setStatus(""); };
 
-const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, maxZoom: 19 });
-map.setView([46.6, 2.4], 6);
-L.control.scale({ imperial: false }).addTo(map);
-new ResizeObserver(() => map.invalidateSize()).observe($("map"));
+const map = createMap({ maxZoom: 19 }, { followResize: true });
 const layers = {
   cells: L.layerGroup().addTo(map),
   outline: L.layerGroup().addTo(map),
@@ -32,9 +24,7 @@ L.control.layers(null, {
   "Vos demandes": layers.requests,
   "Emplacements proposés": layers.coverage,
 }, { collapsed: false, position: "topright" }).addTo(map);
-const legend = L.control({ position: "bottomright" });
-legend.onAdd = () => L.DomUtil.create("div", "legend");
-legend.addTo(map);
+const legend = addLegend(map);
 
 let taxonomy = null;
 let communes = [];
@@ -48,7 +38,7 @@ let pendingBody = null;   // a request refused as a duplicate, kept to confirm i
 async function init() {
   const [tax, collection] = await Promise.all([getJSON("/api/audits/taxonomy"), getJSON("/api/communes")]);
   taxonomy = tax;
-  $("kind").replaceChildren(...Object.entries(tax.kinds).map(([code, label]) => new Option(label, code)));
+  $("kind").replaceChildren(...labelOptions(tax.kinds));
   communes = collection.features.filter((f) => f.properties.csp_ids.length)
     .sort((a, b) => a.properties.name.localeCompare(b.properties.name, "fr"));
   if (!communes.length) { $("error").textContent = "Aucune commune rattachée à une CSP : importez un territoire."; return; }
@@ -71,8 +61,7 @@ async function show(code) {
   $("coverage-table").hidden = true;
   $("coverage-text").textContent = "";
   $("requested-scores").replaceChildren();
-  const outline = L.geoJSON(commune, { interactive: false, style: { color: "#1d3557", weight: 3, fill: false } }).addTo(layers.outline);
-  map.fitBounds(outline.getBounds(), { padding: [20, 20] });
+  showOutline(map, commune, { into: layers.outline });
   setStatus("Calcul des problèmes par maille…");
   await Promise.all([showCells(), showRequests()]);
   setStatus("");
@@ -179,24 +168,19 @@ $("draw-finish").addEventListener("click", () => {
   setMode(null);
 });
 
-async function searchAddress() {
-  const q = $("address").value.trim();
-  if (q.length < 2) return;
-  const found = await getJSON(`/api/geocode?${new URLSearchParams({ q, limit: 20 })}`);
-  const here = found.data.filter((r) => r.citycode === commune.properties.code).slice(0, 5);
-  $("address-results").innerHTML = here.length
-    ? here.map((r, i) => `<li><button type="button" data-i="${i}">${esc(r.label)}</button></li>`).join("")
-    : `<li class="hint">Aucune adresse trouvée dans la commune : placez le site sur la carte.</li>`;
-  $("address-results").querySelectorAll("button").forEach((b) => b.addEventListener("click", () => {
-    const r = here[Number(b.dataset.i)];
-    $("address").value = r.label;
-    placePoint(L.latLng(r.lat, r.lon), r.label);
-    map.setView([r.lat, r.lon], Math.max(map.getZoom(), 16));
-    $("address-results").replaceChildren();
-  }));
+// The commune's addresses (the server filters them by INSEE code): a click places the site there.
+async function findAddress() {
+  await searchAddress($("address").value, {
+    scope: { commune: commune.properties.code },
+    list: $("address-results"),
+    empty: "Aucune adresse trouvée dans la commune : placez le site sur la carte.",
+    fill: $("address"),
+    map,
+    onPick: (r, latlng) => placePoint(latlng, r.label),
+  });
 }
-$("address-search").addEventListener("click", () => searchAddress().catch(showError));
-$("address").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); searchAddress().catch(showError); } });
+$("address-search").addEventListener("click", () => findAddress().catch(showError));
+$("address").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); findAddress().catch(showError); } });
 
 // -- filing ---------------------------------------------------------------------------
 function formBody() {
@@ -279,32 +263,32 @@ async function suggest() {
   }
   for (const r of s.requested) {
     L.circle([r.lat, r.lon], { radius: s.radius_m, color: SITE_COLOURS.requested, weight: 2, fillOpacity: 0.08, dashArray: "6 4", className: "requested-circle" })
-      .bindTooltip(`Votre demande n° ${r.request_id} : ${pct(r.share)} du poids à elle seule`).addTo(layers.coverage);
+      .bindTooltip(`Votre demande n° ${r.request_id} : ${percent(r.share)} du poids à elle seule`).addTo(layers.coverage);
   }
   for (const site of s.sites) {
     L.circle([site.lat, site.lon], { radius: s.radius_m, color: SITE_COLOURS.suggested, weight: 2, fillOpacity: 0.12, className: "coverage-circle" })
-      .bindTooltip(`Emplacement ${site.rank} : ${count(site.problems)} problème(s) de plus, ${pct(site.gain_share)} du poids`).addTo(layers.coverage);
+      .bindTooltip(`Emplacement ${site.rank} : ${count(site.problems)} problème(s) de plus, ${percent(site.gain_share)} du poids`).addTo(layers.coverage);
     L.marker([site.lat, site.lon], { icon: L.divIcon({ className: "site-rank", html: String(site.rank), iconSize: [22, 22] }), interactive: false }).addTo(layers.coverage);
   }
   const method = s.method === "exact"
-    ? (s.optimal ? "optimum exact (programme linéaire en nombres entiers, HiGHS)" : `meilleure solution trouvée, à moins de ${pct(s.gap)} de l'optimum`)
-    : `méthode gloutonne, à moins de ${pct(s.gap)} de l'optimum (borne prouvée)`;
+    ? (s.optimal ? "optimum exact (programme linéaire en nombres entiers, HiGHS)" : `meilleure solution trouvée, à moins de ${percent(s.gap)} de l'optimum`)
+    : `méthode gloutonne, à moins de ${percent(s.gap)} de l'optimum (borne prouvée)`;
   const where = s.candidate_kind === "intersection" ? "aux carrefours du réseau de rues" : "aux centres de mailles H3 d'environ 75 m";
   $("coverage-text").innerHTML =
     `Sur ${fmt.int.format(s.problems)} problèmes des 12 derniers mois${s.synthetic_problems ? " (fictifs)" : ""}, pondérés par catégorie et ancienneté, ` +
-    `${s.sites.length} caméra(s) ${where} couvriraient <strong>${pct(s.covered_share - s.fixed_share)}</strong> des problèmes pondérés` +
-    (s.fixed.length ? `, en plus des ${pct(s.fixed_share)} déjà couverts par ${s.fixed.length} site(s) existant(s)` : "") +
-    `, soit <strong>${pct(s.covered_share)}</strong> au total (${fmt.int.format(s.problems_covered)} problèmes à moins de ${fmt.int.format(s.radius_m)} m). ` +
+    `${s.sites.length} caméra(s) ${where} couvriraient <strong>${percent(s.covered_share - s.fixed_share)}</strong> des problèmes pondérés` +
+    (s.fixed.length ? `, en plus des ${percent(s.fixed_share)} déjà couverts par ${s.fixed.length} site(s) existant(s)` : "") +
+    `, soit <strong>${percent(s.covered_share)}</strong> au total (${fmt.int.format(s.problems_covered)} problèmes à moins de ${fmt.int.format(s.radius_m)} m). ` +
     `Calcul : ${method}, parmi ${fmt.int.format(s.candidates)} emplacements possibles.`;
   if (s.sites.length < p) {
     $("coverage-text").innerHTML += ` Seuls ${s.sites.length} emplacement(s) ajoutent des problèmes couverts : les autres n'en couvriraient aucun de plus.`;
   }
   const body = $("coverage-table").querySelector("tbody");
-  body.innerHTML = s.sites.map((site) => `<tr><td>${site.rank}</td><td>${count(site.problems)}</td><td>${pct(site.gain_share)}</td><td>${pct(site.cumulative_share)}</td></tr>`).join("");
+  body.innerHTML = s.sites.map((site) => `<tr><td>${site.rank}</td><td>${count(site.problems)}</td><td>${percent(site.gain_share)}</td><td>${percent(site.cumulative_share)}</td></tr>`).join("");
   $("coverage-table").hidden = !s.sites.length;
   $("requested-scores").innerHTML = s.requested.length
-    ? `<li><strong>Vos sites demandés</strong> couvrent ensemble ${pct(s.requested_share)} :</li>` +
-      s.requested.map((r) => `<li>Demande n° ${r.request_id} (${esc(taxonomy.kinds[r.kind])}) : ${pct(r.share)} seule, ${count(r.problems)} problème(s)</li>`).join("")
+    ? `<li><strong>Vos sites demandés</strong> couvrent ensemble ${percent(s.requested_share)} :</li>` +
+      s.requested.map((r) => `<li>Demande n° ${r.request_id} (${esc(taxonomy.kinds[r.kind])}) : ${percent(r.share)} seule, ${count(r.problems)} problème(s)</li>`).join("")
     : "";
   document.body.dataset.coverage = "1";
 }

@@ -1,29 +1,18 @@
 // Grid and layers page: a choropleth of any cell attribute, layers to toggle and to upload,
 // the cell boundaries a barrier blocks; no tiles.
-import { bindCspSelect, esc, fmt, getJSON, postForm } from "./api.js";
+import { bindCspSelect, esc, fmt, getJSON, percent, postForm } from "./api.js";
+import { $, LEGEND_OUTLINE, addLegend, createMap, legendRow, setStatus, showOutline, statusError } from "./ui.js";
 
 const RAMP = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
-const CATEGORY_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"];
+const CLASS_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"];
 const SOURCE_LABELS = { grid: "Carreaux Filosofi", commune: "Population communale répartie", "grid+commune": "Les deux", none: "Aucune (inhabité)" };
 const BARRIER_COLOURS = { motorway: "#c0392b", trunk: "#e67e22", railway: "#2c3e50", river: "#2980b9", canal: "#17a2b8", tram: "#8e44ad" };
 const BARRIER_LABELS = { motorway: "Autoroute", trunk: "Voie express", railway: "Voie ferrée", river: "Rivière", canal: "Canal", tram: "Tramway" };
 const barrierColour = (cls) => BARRIER_COLOURS[cls] ?? "#7f8c8d";
 const KIND_LABELS = { population_grid: "Grille de population", zones: "Zones", barriers: "Barrières", points: "Équipements" };
 
-const $ = (id) => document.getElementById(id);
-const statusBox = $("map-status");
-const setStatus = (text, isError = false) => {
-  statusBox.textContent = text;
-  statusBox.hidden = !text;
-  statusBox.classList.toggle("error", isError);
-};
-
-const map = L.map("map", { zoomSnap: 0.25, attributionControl: false });
-map.setView([46.6, 2.4], 6);
-L.control.scale({ imperial: false }).addTo(map);
-const legend = L.control({ position: "bottomright" });
-legend.onAdd = () => L.DomUtil.create("div", "legend");
-legend.addTo(map);
+const map = createMap();
+const legend = addLegend(map);
 
 let cellLayer = null;
 let outlineLayer = null;
@@ -47,7 +36,7 @@ function value(p, attr) {
 
 function format(attr, v) {
   if (v == null) return "—";
-  if (attr === "poverty_rate") return `${fmt.dec1.format(v * 100)} %`;
+  if (attr === "poverty_rate") return percent(v);
   if (attr === "source") return SOURCE_LABELS[v] ?? v;
   return fmt.dec1.format(v);
 }
@@ -87,7 +76,7 @@ function drawCells() {
   let legendRows;
   if (categorical) {
     const cats = [...new Set(cells.features.map((f) => value(f.properties, attr)))].sort();
-    const colourOf = new Map(cats.map((c, i) => [c, CATEGORY_COLOURS[i % CATEGORY_COLOURS.length]]));
+    const colourOf = new Map(cats.map((c, i) => [c, CLASS_COLOURS[i % CLASS_COLOURS.length]]));
     colour = (v) => colourOf.get(v);
     legendRows = cats.map((c) => [colourOf.get(c), attr === "component" ? `Composante ${c}` : format(attr, c)]);
   } else {
@@ -113,8 +102,7 @@ function drawCells() {
   }).addTo(map);
   cellLayer.bringToBack();
   cellLegend = `<h3>${label}</h3>` +
-    legendRows.map(([c, t]) => `<div><i style="background:${c}"></i>${t}</div>`).join("") +
-    `<div><i class="outline"></i>Limite de la CSP</div>`;
+    legendRows.map(([c, t]) => legendRow(c, t)).join("") + LEGEND_OUTLINE;
   renderLegend();
 }
 
@@ -191,7 +179,7 @@ function renderLayers(layers) {
     box.type = "checkbox";
     box.dataset.layerId = layer.id;
     box.checked = overlays.has(layer.id) && map.hasLayer(overlays.get(layer.id));
-    box.addEventListener("change", () => toggleLayer(layer, box.checked).catch((e) => setStatus(`Erreur : ${e.message}`, true)));
+    box.addEventListener("change", () => toggleLayer(layer, box.checked).catch(statusError));
     row.append(box, ` ${layer.name} `);
     const meta = document.createElement("small");
     meta.textContent = `(${KIND_LABELS[layer.kind] ?? layer.kind}, ${fmt.int.format(layer.features_in_csp)} objets)`;
@@ -245,8 +233,7 @@ async function showCsp(csp) {
     getJSON(`/api/csp/${csp.id}`), getJSON(`/api/csp/${csp.id}/grids`), getJSON(`/api/csp/${csp.id}/layers`),
   ]);
   outlineLayer?.remove();
-  outlineLayer = L.geoJSON(outline, { style: { color: "#1d3557", weight: 3, fill: false, interactive: false, className: "csp-outline" } }).addTo(map);
-  map.fitBounds(outlineLayer.getBounds(), { padding: [20, 20] });
+  outlineLayer = showOutline(map, outline, { style: { className: "csp-outline" } });
   overlays.forEach((l) => l.remove());
   overlays.clear();
   current = { csp, res: null, units: "h3" };
@@ -282,7 +269,7 @@ async function showCsp(csp) {
     $("grid-summary").textContent = `${fmt.int.format(g.cell_count)} ${unitNoun(g.units)} ; ${g.component_count} composante(s) connexe(s) ; ` +
       `${fmt.int.format(g.blocked_edge_count)} contiguïté(s) coupée(s) par une barrière.`;
   };
-  const reload = () => { describe(); loadGrid(csp, select.value, unitsSelect.value).catch((e) => setStatus(`Erreur : ${e.message}`, true)); };
+  const reload = () => { describe(); loadGrid(csp, select.value, unitsSelect.value).catch(statusError); };
   select.onchange = reload;
   unitsSelect.onchange = () => { fillResolutions(); reload(); };
   fillResolutions();
@@ -294,10 +281,9 @@ async function showCsp(csp) {
 async function main() {
   try {
     $("attr-select").addEventListener("change", drawCells);
-    $("edges-toggle").addEventListener("change", (e) => showEdges(e.target.checked).catch((err) => setStatus(`Erreur : ${err.message}`, true)));
+    $("edges-toggle").addEventListener("change", (e) => showEdges(e.target.checked).catch(statusError));
     $("layer-form").addEventListener("submit", uploadLayer);
-    const onError = (e) => setStatus(`Erreur : ${e.message}`, true);
-    if (!(await bindCspSelect($("csp-select"), showCsp, onError))) {
+    if (!(await bindCspSelect($("csp-select"), showCsp, statusError))) {
       setStatus("Aucune circonscription importée.", true);
     }
   } catch (e) {

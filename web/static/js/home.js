@@ -1,37 +1,19 @@
 // Home page: the territory's communes, the chosen CSP's outline and a legend, without tiles.
-import { esc, fmt, getJSON } from "./api.js";
+import { bindCspSelect, esc, fmt, getJSON } from "./api.js";
+import { $, LEGEND_OUTLINE, addLegend, createMap, legendRow, setStatus, showOutline, statusError } from "./ui.js";
 
 const STYLE = {
   member: { color: "#ffffff", weight: 1, fillColor: "#9ec5e2", fillOpacity: 0.9, className: "commune commune-csp" },
   other: { color: "#ffffff", weight: 1, fillColor: "#d9d9d4", fillOpacity: 1, className: "commune" },
-  outline: { color: "#1d3557", weight: 3, fill: false, interactive: false, className: "csp-outline" },
 };
 
-const statusBox = document.getElementById("map-status");
-const select = document.getElementById("csp-select");
-const list = document.getElementById("commune-list");
+const list = $("commune-list");
 
-function setStatus(text, isError = false) {
-  statusBox.textContent = text;
-  statusBox.hidden = !text;
-  statusBox.classList.toggle("error", isError);
-}
+const map = createMap();
+addLegend(map).getContainer().innerHTML = "<h3>Légende</h3>" + LEGEND_OUTLINE +
+  legendRow(STYLE.member.fillColor, "Commune de la CSP") + legendRow(STYLE.other.fillColor, "Autre commune du territoire");
 
-const map = L.map("map", { zoomSnap: 0.25, preferCanvas: false, attributionControl: false });
-map.setView([46.6, 2.4], 6);
-L.control.scale({ imperial: false }).addTo(map);
-
-const legend = L.control({ position: "bottomright" });
-legend.onAdd = () => {
-  const div = L.DomUtil.create("div", "legend");
-  div.innerHTML = `<h3>Légende</h3>
-    <div><i class="outline"></i>Limite de la CSP</div>
-    <div><i style="background:${STYLE.member.fillColor}"></i>Commune de la CSP</div>
-    <div><i style="background:${STYLE.other.fillColor}"></i>Autre commune du territoire</div>`;
-  return div;
-};
-legend.addTo(map);
-
+let shown = null;  // the CSP on the map
 let communeLayer = null;
 let outlineLayer = null;
 const layersByCode = new Map();
@@ -43,6 +25,8 @@ function popupHtml(p, cspName) {
 }
 
 async function show(csp) {
+  if (shown) history.replaceState(null, "", `?csp=${csp.id}`);  // a CSP chosen in the list
+  shown = csp;
   setStatus("Chargement de la carte…");
   const [communes, outline] = await Promise.all([
     getJSON("/api/communes"),
@@ -65,12 +49,12 @@ async function show(csp) {
       }
     },
   }).addTo(map);
-  outlineLayer = L.geoJSON(outline, { style: STYLE.outline }).addTo(map);
+  outlineLayer = showOutline(map, outline, { style: { className: "csp-outline" } });
 
   const p = outline.features[0].properties;
-  document.getElementById("stat-communes").textContent = fmt.int.format(p.commune_count);
-  document.getElementById("stat-population").textContent = p.population == null ? "—" : fmt.int.format(p.population);
-  document.getElementById("stat-area").textContent = `${fmt.dec1.format(p.area_km2)} km²`;
+  $("stat-communes").textContent = fmt.int.format(p.commune_count);
+  $("stat-population").textContent = p.population == null ? "—" : fmt.int.format(p.population);
+  $("stat-area").textContent = `${fmt.dec1.format(p.area_km2)} km²`;
 
   const members = communes.features
     .filter((f) => f.properties.csp_ids.includes(csp.id))
@@ -87,27 +71,15 @@ async function show(csp) {
     return li;
   }));
 
-  map.fitBounds(outlineLayer.getBounds(), { padding: [20, 20] });
   setStatus("");
   document.body.dataset.ready = "true";
 }
 
 async function main() {
   try {
-    const csps = await getJSON("/api/csp");
-    if (csps.count === 0) {
+    if (!(await bindCspSelect($("csp-select"), show, statusError))) {
       setStatus("Aucune circonscription importée : lancez « psq import-territory FICHIER --csp-name NOM ».", true);
-      return;
     }
-    const wanted = Number(new URLSearchParams(location.search).get("csp"));
-    const current = csps.data.find((c) => c.id === wanted) ?? csps.data[0];
-    select.replaceChildren(...csps.data.map((c) => new Option(c.name, c.id, false, c.id === current.id)));
-    select.addEventListener("change", () => {
-      const chosen = csps.data.find((c) => c.id === Number(select.value));
-      history.replaceState(null, "", `?csp=${chosen.id}`);
-      show(chosen).catch((e) => setStatus(`Erreur : ${e.message}`, true));
-    });
-    await show(current);
   } catch (e) {
     setStatus(`Impossible de charger la carte : ${e.message}`, true);
   }

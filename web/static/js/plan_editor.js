@@ -1,22 +1,15 @@
 // Plan editor: paint H3 cells into a target sector (click or drag), lock sectors, undo and
 // redo, re-optimise the unlocked sectors, save the working copy as a new version.
 // Every edit is sent to the server, which checks it and answers with the new metrics.
-import { esc, fmt, getJSON, postJSON, sendJSON } from "./api.js";
-import { STATUS_LABELS, colour, devBar, drawTerritory, pct, violationItems } from "./sectors.js";
+import { esc, fmt, followJob, getJSON, percent, postJSON, sendJSON } from "./api.js";
+import { PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, unsignedPct, violationItems } from "./sectors.js";
+import { $, createMap, setStatus } from "./ui.js";
 
-const $ = (id) => document.getElementById(id);
 const planId = Number(new URLSearchParams(location.search).get("plan"));
-const statusBox = $("map-status");
-const setStatus = (text, isError = false) => {
-  statusBox.textContent = text;
-  statusBox.hidden = !text;
-  statusBox.classList.toggle("error", isError);
-};
+// The editor's refusals and failures, in their own line.
 const showError = (text) => { $("editor-error").textContent = text; };
 
-const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, preferCanvas: true });
-map.setView([46.6, 2.4], 6);
-L.control.scale({ imperial: false }).addTo(map);
+const map = createMap({ preferCanvas: true });
 
 let plan = null;          // the working copy (GET /api/plans/{id})
 let state = null;         // its live figures (version, metrics, violations, detached…)
@@ -68,7 +61,7 @@ function renderState() {
   const split = Object.keys(m.split_communes ?? {}).length;
   const pieces = m.sectors.filter((s) => s.components > 1).length;
   const stats = [
-    ["Écart maximal", `${pct(m.max_deviation).replace("+", "")} (±${fmt.dec1.format(tolerance * 100)} %)`, m.max_deviation > tolerance + 1e-9],
+    ["Écart maximal", `${unsignedPct(m.max_deviation)} (±${percent(tolerance)})`, m.max_deviation > tolerance + 1e-9],
     ["Compacité moyenne", fmt.dec2.format(m.mean_polsby_popper), false],
     ["Communes coupées", fmt.int.format(split), false],
     ["Barrières traversées", fmt.int.format(m.barrier_edges_inside), false],
@@ -266,7 +259,6 @@ async function loadCells() {
 }
 
 const cellLayerGroup = L.layerGroup().addTo(map);
-let territory = null;
 
 async function reoptimise() {
   $("reoptimise").disabled = true;
@@ -275,13 +267,10 @@ async function reoptimise() {
   renderButtons();
   try {
     await queue;
-    let job = await postJSON(`/api/plans/${planId}/reoptimise`, { version: state.version });
-    while (job.status === "queued" || job.status === "running") {
-      $("job-progress").value = job.progress;
-      $("job-stage").textContent = `Ré-optimisation… ${Math.round(job.progress * 100)} %`;
-      await new Promise((r) => setTimeout(r, 300));
-      job = await getJSON(`/api/jobs/${job.id}`);
-    }
+    const job = await followJob(await postJSON(`/api/plans/${planId}/reoptimise`, { version: state.version }), (j) => {
+      $("job-progress").value = j.progress;
+      $("job-stage").textContent = `Ré-optimisation… ${Math.round(j.progress * 100)} %`;
+    });
     if (job.status === "failed") throw new Error(job.error);
     $("job-stage").textContent = "Secteurs non verrouillés ré-optimisés.";
     cellLayerGroup.clearLayers();
@@ -371,7 +360,7 @@ async function main() {
     $("plan-title").textContent = plan.name;
     const parent = plan.parent_id ? await getJSON(`/api/plans/${plan.parent_id}`).catch(() => null) : null;
     $("plan-origin").textContent = parent
-      ? `Copie de travail de « ${parent.name} » (${STATUS_LABELS[parent.status].toLowerCase()}), qui reste inchangé.`
+      ? `Copie de travail de « ${parent.name} » (${PLAN_STATUSES[parent.status]}), qui reste inchangé.`
       : "Copie de travail.";
     const [outline, communes] = await Promise.all([
       getJSON(`/api/csp/${plan.csp_id}`), getJSON(`/api/communes?csp=${plan.csp_id}`),
@@ -379,8 +368,7 @@ async function main() {
     state = await getJSON(`/api/plans/${planId}/editor`);
     target = state.metrics.sectors.find((s) => !locked(s.sector))?.sector ?? 0;
     await loadCells();
-    territory = drawTerritory(map, outline, communes);
-    map.fitBounds(territory.outlineLayer.getBounds(), { padding: [10, 10] });
+    drawTerritory(map, outline, communes, { padding: [10, 10] });
     bindControls();
     setTool("brush");
     renderState();

@@ -1,25 +1,17 @@
 // Sector plans page: list a CSP's plans, launch a proposal and follow its job,
 // show a plan's sectors on the map (no tiles) with their metrics, adopt a plan.
-import { bindCspSelect, esc, fmt, getJSON, postForm, postJSON, sendJSON } from "./api.js";
-import { ORIGIN_LABELS, STATUS_LABELS, colour, devBar, drawTerritory, metricsSummary, pct, violationItems } from "./sectors.js";
+import { bindCspSelect, esc, fmt, followJob, getJSON, postForm, postJSON, sendJSON } from "./api.js";
+import { ORIGIN_LABELS, PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, metricsSummary, pct, unsignedPct, violationItems } from "./sectors.js";
+import { $, createMap, setStatus, statusError } from "./ui.js";
 
 const STAGE_LABELS = {
   loading: "Chargement de la grille", atoms: "Regroupement des petites communes", seeds: "Choix des germes",
   balance: "Équilibrage des charges", shape: "Amélioration de la compacité", done: "Terminé",
 };
 
-const $ = (id) => document.getElementById(id);
 const STATION_TYPES = ["commissariat", "bureau de police", "hôtel de police"];
-const statusBox = $("map-status");
-const setStatus = (text, isError = false) => {
-  statusBox.textContent = text;
-  statusBox.hidden = !text;
-  statusBox.classList.toggle("error", isError);
-};
 
-const map = L.map("map", { zoomSnap: 0.25, attributionControl: false });
-map.setView([46.6, 2.4], 6);
-L.control.scale({ imperial: false }).addTo(map);
+const map = createMap();
 
 let csp = null;
 let territory = null;
@@ -64,7 +56,7 @@ async function showPlan(planId) {
     `<td>${fmt.dec2.format(s.polsby_popper)}</td><td>${fmt.int.format(s.unit_count)}</td></tr>`).join("");
   $("plan-notes").innerHTML = violationItems(plan.violations, plan.notes);
   const others = plans.filter((p) => p.id !== plan.id && p.resolution === plan.resolution && p.units === plan.units);
-  $("compare-with").replaceChildren(...others.map((p) => new Option(`${p.name} (${STATUS_LABELS[p.status].toLowerCase()})`, p.id, false, p.id === plan.parent_id)));
+  $("compare-with").replaceChildren(...others.map((p) => new Option(`${p.name} (${PLAN_STATUSES[p.status]})`, p.id, false, p.id === plan.parent_id)));
   $("compare").disabled = !others.length;
   updateExportLinks();
   $("print").href = `/secteurs/${plan.id}/impression`;
@@ -98,7 +90,7 @@ async function compare() {
   const b = result.other.metrics;
   const rows = [
     ["Secteurs", a.k, b.k, fmt.int],
-    ["Écart maximal", a.max_deviation, b.max_deviation, { format: (v) => pct(v).replace("+", "") }],
+    ["Écart maximal", a.max_deviation, b.max_deviation, { format: unsignedPct }],
     ["Compacité moyenne", a.mean_polsby_popper, b.mean_polsby_popper, fmt.dec2],
     ["Communes coupées", a.communes_split, b.communes_split, fmt.int],
     ["Barrières traversées", a.barrier_edges_inside, b.barrier_edges_inside, fmt.int],
@@ -169,10 +161,10 @@ async function loadPlans(selectId) {
     button.setAttribute("aria-pressed", "false");
     const warn = p.violation_count ? `<span class="badge warn">${p.violation_count} contrainte(s) non respectée(s)</span>` : "";
     button.innerHTML = `<span class="badge ${p.status}">${STATUS_LABELS[p.status]}</span>${warn}<strong>${esc(p.name)}</strong>` +
-      `<small>${ORIGIN_LABELS[p.origin]} · ${p.k} secteurs · écart max ${pct(p.max_deviation).replace("+", "")} · ` +
+      `<small>${ORIGIN_LABELS[p.origin]} · ${p.k} secteurs · écart max ${unsignedPct(p.max_deviation)} · ` +
       `compacité ${p.mean_polsby_popper == null ? "—" : fmt.dec2.format(p.mean_polsby_popper)} · ` +
       `${new Date(p.created_at).toLocaleString("fr-FR", { dateStyle: "short", timeStyle: "short" })}</small>`;
-    button.addEventListener("click", () => showPlan(p.id).catch((e) => setStatus(`Erreur : ${e.message}`, true)));
+    button.addEventListener("click", () => showPlan(p.id).catch(statusError));
     item.append(button);
     return item;
   }));
@@ -180,14 +172,12 @@ async function loadPlans(selectId) {
   await showPlan(chosen);
 }
 
-async function followJob(job) {
+async function followProposal(job) {
   $("job").hidden = false;
-  while (job.status === "queued" || job.status === "running") {
-    $("job-progress").value = job.progress;
-    $("job-stage").textContent = `${STAGE_LABELS[job.stage] ?? "En attente"}… ${Math.round(job.progress * 100)} %`;
-    await new Promise((r) => setTimeout(r, 300));
-    job = await getJSON(`/api/jobs/${job.id}`);
-  }
+  job = await followJob(job, (j) => {
+    $("job-progress").value = j.progress;
+    $("job-stage").textContent = `${STAGE_LABELS[j.stage] ?? "En attente"}… ${Math.round(j.progress * 100)} %`;
+  });
   $("job-progress").value = job.progress;
   if (job.status === "failed") {
     $("job-stage").textContent = "Échec de la proposition";
@@ -222,7 +212,7 @@ async function propose(event) {
   $("propose").disabled = true;
   try {
     const job = await postJSON(`/api/csp/${csp.id}/plans`, body);
-    const planId = await followJob(job);
+    const planId = await followProposal(job);
     await loadPlans(planId);
   } catch (e) {
     $("form-error").textContent = `Proposition impossible : ${e.message}`;
@@ -270,7 +260,6 @@ async function showCsp(chosen) {
   changedLayer?.remove();
   changedLayer = null;
   territory = drawTerritory(map, outline, communes);
-  map.fitBounds(territory.outlineLayer.getBounds(), { padding: [20, 20] });
   sectorLayer?.remove();
   $("plan-detail").hidden = true;
   $("resolution").replaceChildren(...grids.data.map((g) => new Option(gridLabel(g), `${g.units}:${g.resolution}`)));
@@ -289,16 +278,15 @@ async function main() {
       try {
         await postJSON(`/api/plans/${selectedPlan.id}/adopt`);
         await loadPlans(selectedPlan.id);
-      } catch (e) { setStatus(`Erreur : ${e.message}`, true); }
+      } catch (e) { statusError(e); }
     });
-    const onError = (e) => setStatus(`Erreur : ${e.message}`, true);
-    $("edit").addEventListener("click", () => startEditing().catch(onError));
-    $("compare").addEventListener("click", () => compare().catch(onError));
-    $("delete").addEventListener("click", () => deletePlan().catch(onError));
+    $("edit").addEventListener("click", () => startEditing().catch(statusError));
+    $("compare").addEventListener("click", () => compare().catch(statusError));
+    $("delete").addEventListener("click", () => deletePlan().catch(statusError));
     $("export-format").addEventListener("change", updateExportLinks);
     for (const id of ["export", "print-pdf", "print-png"]) $(id).addEventListener("click", download);
     $("export-crs").addEventListener("change", updateExportLinks);
-    if (!(await bindCspSelect($("csp-select"), showCsp, onError))) {
+    if (!(await bindCspSelect($("csp-select"), showCsp, statusError))) {
       setStatus("Aucune circonscription importée.", true);
     }
   } catch (e) {

@@ -2,31 +2,12 @@
 // labelled), and a form to record a new one placed by clicking (a point) or drawing (a
 // street as a line, a place as a polygon) on the map.
 import { bindCspSelect, day, esc, getJSON, postJSON } from "./api.js";
-import { CATEGORY_COLOURS, drawTerritory } from "./sectors.js";
+import { drawTerritory } from "./sectors.js";
+import { $, addLegend, categoryColour, createMap, labelOptions, legendRow, searchAddress, setStatus, statusError } from "./ui.js";
 
-const $ = (id) => document.getElementById(id);
-const statusBox = $("map-status");
-const setStatus = (text, isError = false) => {
-  statusBox.textContent = text;
-  statusBox.hidden = !text;
-  statusBox.classList.toggle("error", isError);
-};
 const OPEN = ["signale", "analyse", "actions_en_cours", "evalue"];
 
-const map = L.map("map", { zoomSnap: 0.25, attributionControl: false });
-map.setView([46.6, 2.4], 6);
-L.control.scale({ imperial: false }).addTo(map);
-
-function addLegend(categories) {
-  const legend = L.control({ position: "bottomright" });
-  legend.onAdd = () => {
-    const div = L.DomUtil.create("div", "legend");
-    div.innerHTML = "<h3>Catégories</h3>" + Object.entries(categories).map(([code, label]) =>
-      `<div><i style="background:${CATEGORY_COLOURS[code] ?? "#777"}"></i>${esc(label)}</div>`).join("");
-    return div;
-  };
-  legend.addTo(map);
-}
+const map = createMap();
 
 let csp = null;
 let taxonomy = null;
@@ -94,14 +75,14 @@ async function loadProblems() {
     pointToLayer: (f, latlng) => L.circleMarker(latlng, { interactive: !shape, radius: 6 }),
     // `style` applies to every vector, the point markers included
     style: (f) => {
-      const colour = CATEGORY_COLOURS[f.properties.category] ?? "#777";
+      const colour = categoryColour(f.properties.category);
       return f.geometry.type === "Point"
         ? { color: "#fff", weight: 1.5, fillColor: colour, fillOpacity: 0.9, className: "problem" }
         : { color: colour, weight: 4, fillColor: colour, fillOpacity: 0.35, className: "problem" };
     },
     onEachFeature: (f, layer) => {
       layer.bindPopup(popup(f.properties));
-      layer.on("click", () => showDetail(f.properties.id).catch((e) => setStatus(`Erreur : ${e.message}`, true)));
+      layer.on("click", () => showDetail(f.properties.id).catch(statusError));
     },
   }).addTo(map);
   const synthetic = problems.features.filter((f) => f.properties.synthetic).length;
@@ -186,32 +167,21 @@ async function submit(event) {
   }
 }
 
-// Addresses from the local address table (BAN format): a click places a point there.
-async function searchAddress(event) {
+// Addresses of the CSP from the local address table (BAN format): a click places a point there.
+async function findAddress(event) {
   event.preventDefault();
-  const list = $("geocode-results");
-  const q = String(new FormData($("geocode-form")).get("q") ?? "");
-  const found = await getJSON(`/api/geocode?${new URLSearchParams({ q, csp: csp.id, limit: 5 })}`);
-  if (!found.count) {
-    list.innerHTML = '<li class="hint">Aucune adresse trouvée dans la table d\'adresses de la CSP (importez un extrait de la Base Adresse Nationale).</li>';
-    return;
-  }
-  list.replaceChildren(...found.data.map((r) => {
-    const item = document.createElement("li");
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = r.label;
-    button.addEventListener("click", () => {
+  return searchAddress(String(new FormData($("geocode-form")).get("q") ?? ""), {
+    scope: { csp: csp.id },
+    list: $("geocode-results"),
+    empty: "Aucune adresse trouvée dans la table d'adresses de la CSP (importez un extrait de la Base Adresse Nationale).",
+    fill: $("address"),
+    map,
+    onPick: (_, latlng) => {
       setShape("Point");
-      vertices = [L.latLng(r.lat, r.lon)];
+      vertices = [latlng];
       drawSketch();
-      $("address").value = r.label;
-      map.setView(vertices[0], Math.max(map.getZoom(), 16));
-      list.replaceChildren();
-    });
-    item.append(button);
-    return item;
-  }));
+    },
+  });
 }
 
 async function showCsp(chosen) {
@@ -222,7 +192,6 @@ async function showCsp(chosen) {
   ]);
   territory?.remove();
   territory = drawTerritory(map, outline, communes);
-  map.fitBounds(territory.outlineLayer.getBounds(), { padding: [20, 20] });
   $("partner").replaceChildren(new Option("—", ""), ...partners.data.map((p) => new Option(p.organisation, p.id)));
   $("action-partner").replaceChildren(new Option("—", ""), ...partners.data.map((p) => new Option(p.organisation, p.id)));
   await loadProblems();
@@ -236,9 +205,10 @@ async function showCsp(chosen) {
 async function main() {
   try {
     taxonomy = await getJSON("/api/taxonomy");
-    $("category").replaceChildren(...Object.entries(taxonomy.categories).map(([code, label]) => new Option(label, code)));
-    $("priority").replaceChildren(...Object.entries(taxonomy.priorities).map(([code, label]) => new Option(label, code, false, code === "normale")));
-    addLegend(taxonomy.categories);
+    $("category").replaceChildren(...labelOptions(taxonomy.categories));
+    $("priority").replaceChildren(...labelOptions(taxonomy.priorities, "normale"));
+    addLegend(map).getContainer().innerHTML = "<h3>Catégories</h3>" + Object.entries(taxonomy.categories)
+      .map(([code, label]) => legendRow(categoryColour(code), esc(label))).join("");
     $("reported_on").value = new Date().toISOString().slice(0, 10);
     $("reported_on").max = $("reported_on").value;
     document.querySelectorAll("[data-shape]").forEach((b) => b.addEventListener("click", () => setShape(b.dataset.shape)));
@@ -249,8 +219,8 @@ async function main() {
       drawSketch();
     });
     $("problem-form").addEventListener("submit", submit);
-    $("action-type").replaceChildren(...Object.entries(taxonomy.action_types).map(([code, label]) => new Option(label, code)));
-    $("evaluation-outcome").replaceChildren(...Object.entries(taxonomy.outcomes).map(([code, label]) => new Option(label, code)));
+    $("action-type").replaceChildren(...labelOptions(taxonomy.action_types));
+    $("evaluation-outcome").replaceChildren(...labelOptions(taxonomy.outcomes));
     $("action-form").addEventListener("submit", (e) => {
       e.preventDefault();
       const form = new FormData($("action-form"));
@@ -267,12 +237,11 @@ async function main() {
         indicators: { signalements_avant: Number(form.get("before")), signalements_apres: Number(form.get("after")) },
       });
     });
-    $("geocode-form").addEventListener("submit", (e) => searchAddress(e).catch((err) => {
+    $("geocode-form").addEventListener("submit", (e) => findAddress(e).catch((err) => {
       $("geocode-results").innerHTML = `<li class="error-text">Recherche impossible : ${esc(err.message)}</li>`;
     }));
-    const onError = (e) => setStatus(`Erreur : ${e.message}`, true);
-    $("filter-status").addEventListener("change", () => loadProblems().catch(onError));
-    if (!(await bindCspSelect($("csp-select"), showCsp, onError))) setStatus("Aucune circonscription importée.", true);
+    $("filter-status").addEventListener("change", () => loadProblems().catch(statusError));
+    if (!(await bindCspSelect($("csp-select"), showCsp, statusError))) setStatus("Aucune circonscription importée.", true);
   } catch (e) {
     setStatus(`Impossible de charger la page : ${e.message}`, true);
   }

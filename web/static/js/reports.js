@@ -1,8 +1,8 @@
 // Activity report page: figures of the GPOs for a period and an area (all CSPs, one
 // CSP or one sector), by category, with a CSV download.
 import { esc, fmt, getJSON } from "./api.js";
+import { $ } from "./ui.js";
 
-const $ = (id) => document.getElementById(id);
 const days = (v) => (v == null ? "—" : `${fmt.dec1.format(v)} j`);
 
 function params() {

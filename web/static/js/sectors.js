@@ -1,17 +1,19 @@
 // What the sector pages share: sector colours, plan labels, deviation bars, the CSP's
 // outline and commune lines drawn on a map without tiles.
-import { esc, fmt } from "./api.js";
+import { esc, fmt, percent } from "./api.js";
+import { PALETTE, capitalise, showOutline } from "./ui.js";
 
-// The palette is the server's (web/pages.py), so the A4 sheet and the pages agree.
-const PALETTE = document.querySelector("meta[name=psq-sector-colours]").content.split(" ");
-// Category, hotspot, heat and trend colours, also the server's (web/palette.py).
-export const PALETTE_OF = JSON.parse(document.querySelector("meta[name=psq-palette]").content);
-export const CATEGORY_COLOURS = PALETTE_OF.categories;
-export const STATUS_LABELS = { adopted: "Adopté", draft: "Brouillon", archived: "Archivé", editing: "En cours de modification" };
+// The sector colours and the plan statuses are the server's (web/palette.py, web/pages.py),
+// so the A4 sheet and the pages agree. PLAN_STATUSES: "adopté"…; STATUS_LABELS: "Adopté"…
+const SECTOR_COLOURS = PALETTE.sectors;
+export const PLAN_STATUSES = PALETTE.plan_statuses;
+export const STATUS_LABELS = Object.fromEntries(Object.entries(PLAN_STATUSES).map(([k, v]) => [k, capitalise(v)]));
 export const ORIGIN_LABELS = { engine: "proposition", communes: "communes entières", import: "importé", edit: "modifié à la main" };
 
-export const colour = (sector) => PALETTE[sector % PALETTE.length];
+export const colour = (sector) => SECTOR_COLOURS[sector % SECTOR_COLOURS.length];
 export const pct = (v) => (v == null ? "—" : fmt.pct1.format(v));
+// A deviation without its sign (the largest one, said "écart maximal").
+export const unsignedPct = (v) => pct(v).replace("+", "");
 
 // A bar from -scale to +scale with the tolerance band in green and the sector's mark.
 export function devBar(deviation, tolerance) {
@@ -25,24 +27,22 @@ export function devBar(deviation, tolerance) {
 // One line summing a plan's metrics up, in French.
 export function metricsSummary(m, tolerance) {
   const split = Object.entries(m.split_communes ?? {}).map(([c, n]) => `${c} (${n} secteurs)`).join(", ") || "aucune";
-  return `${m.k} secteurs · écart maximal ${pct(m.max_deviation).replace("+", "")} ` +
-    `(tolérance ±${fmt.dec1.format(tolerance * 100)} %) · compacité moyenne ${fmt.dec2.format(m.mean_polsby_popper)} · ` +
+  return `${m.k} secteurs · écart maximal ${unsignedPct(m.max_deviation)} ` +
+    `(tolérance ±${percent(tolerance)}) · compacité moyenne ${fmt.dec2.format(m.mean_polsby_popper)} · ` +
     `${m.contiguous ? "tous contigus" : "secteur(s) non contigu(s)"} · communes coupées : ${split} · ` +
     `contiguïtés traversant une barrière : ${m.barrier_edges_inside}`;
 }
 
-// The CSP outline and its commune lines, drawn from our data (no tiles needed).
-// SVG, never canvas: lines that do not catch the mouse, so cells under them can be painted.
-export function drawTerritory(map, outline, communes) {
+// The CSP outline and its commune lines, drawn from our data (no tiles needed), the map
+// fitted to the outline. SVG, never canvas: lines that do not catch the mouse, so cells
+// under them can be painted.
+export function drawTerritory(map, outline, communes, { padding = [20, 20] } = {}) {
   const renderer = L.svg();
   const communeLayer = L.geoJSON(communes, {
     renderer, interactive: false,
     style: { color: "#333", weight: 1, dashArray: "4 3", fill: false, className: "commune-line" },
   }).addTo(map);
-  const outlineLayer = L.geoJSON(outline, {
-    renderer, interactive: false,
-    style: { color: "#1d3557", weight: 3, fill: false, className: "csp-outline" },
-  }).addTo(map);
+  const outlineLayer = showOutline(map, outline, { renderer, padding, style: { className: "csp-outline" } });
   return { communeLayer, outlineLayer, remove() { communeLayer.remove(); outlineLayer.remove(); },
     bringToFront() { communeLayer.bringToFront(); outlineLayer.bringToFront(); } };
 }
