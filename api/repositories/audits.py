@@ -10,13 +10,12 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 import shapely
-from geoalchemy2 import WKBElement
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from api.db import read_query
 from api.models import AuditDocument, AuditEvent, AuditRequest, Commune, Csp, Referent
-from api.repositories.base import GEOJSON_DECIMALS, anchor_of, require
+from api.repositories.base import GEOJSON_DECIMALS, require, wkb_element
 from api.schemas import (
     AuditEventPublic,
     AuditRequestCreate,
@@ -27,6 +26,7 @@ from api.schemas import (
 )
 from geo.audits import CLOSED_STATUSES, KINDS, OPEN_STATUSES, REFERENT_ROLES, SAME_SITE_M, STATUSES
 from geo.errors import NotFoundError
+from geo.geometry import anchor
 from geo.study import ProblemFilter
 
 
@@ -54,8 +54,8 @@ def insert_request(
     requested_on: date,
     duplicate_of: int | None,
 ) -> int:
-    """Store a request (status demandée) and its first step."""
-    wkb = WKBElement(shapely.to_wkb(geom), srid=4326)
+    """Store a request (status demandée) and its first step; its site is ``geom`` and
+    the point that stands for it :func:`geo.geometry.anchor` of it."""
     request = AuditRequest(
         csp_id=csp_id,
         commune_code=request_in.commune_code,
@@ -73,8 +73,8 @@ def insert_request(
         status="demandee",
         status_on=requested_on,
         duplicate_of=duplicate_of,
-        geom=wkb,
-        anchor=anchor_of(func.ST_GeomFromWKB(wkb.data, 4326)),
+        geom=wkb_element(geom),
+        anchor=wkb_element(anchor(geom)),
     )
     session.add(request)
     session.flush()

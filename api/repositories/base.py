@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import ColumnElement, Select, func, select
+from geoalchemy2 import WKBElement
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from api.models import (
@@ -99,10 +100,9 @@ def adopted_plan_id(session: Session, csp_id: int) -> int | None:
     return session.scalar(select(Plan.id).where(Plan.csp_id == csp_id, Plan.status == "adopted"))
 
 
-def anchor_of(geom: ColumnElement[Any]) -> ColumnElement[Any]:
-    """The point of a geometry nearest its centroid: the point itself, a point of a line,
-    a polygon's centroid when inside it. It places the problem in a sector."""
-    return func.ST_ClosestPoint(geom, func.ST_Centroid(geom))
+def wkb_element(geom: shapely.Geometry) -> WKBElement:
+    """A shapely geometry as a WGS84 column value."""
+    return WKBElement(shapely.to_wkb(geom), srid=4326)
 
 
 def plan_sector_outlines(

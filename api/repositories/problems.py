@@ -13,7 +13,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from geoalchemy2 import WKBElement
 from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import Session
 
@@ -31,9 +30,9 @@ from api.models import (
 from api.repositories.base import (
     GEOJSON_DECIMALS,
     adopted_plan_id,
-    anchor_of,
     plan_sector_outlines,
     require,
+    wkb_element,
 )
 from api.schemas import (
     ActionCreate,
@@ -173,12 +172,16 @@ def assign_to_sectors(session: Session, csp_id: int, ids: tuple[int, int] | None
 
 
 def create_problem(
-    *, session: Session, csp_id: int, problem_in: ProblemCreate, geom: shapely.Geometry
+    *,
+    session: Session,
+    csp_id: int,
+    problem_in: ProblemCreate,
+    geom: shapely.Geometry,
+    anchor: shapely.Point,
 ) -> int:
-    """Record a problem (status signalé) in the CSP at ``geom`` (checked by the caller);
-    the caller commits."""
+    """Record a problem (status signalé) in the CSP at ``geom`` with its ``anchor``
+    (:func:`geo.geometry.anchor`), both checked by the caller; the caller commits."""
     _check_partner(session, csp_id, problem_in.partner_id, "partner_id")
-    wkb = WKBElement(shapely.to_wkb(geom), srid=4326)
     problem = Problem(
         csp_id=csp_id,
         category=problem_in.category,
@@ -190,8 +193,8 @@ def create_problem(
         priority=problem_in.priority,
         status="signale",
         status_on=problem_in.reported_on,
-        geom=wkb,
-        anchor=anchor_of(func.ST_GeomFromWKB(wkb.data, 4326)),
+        geom=wkb_element(geom),
+        anchor=wkb_element(anchor),
     )
     session.add(problem)
     session.flush()

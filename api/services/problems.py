@@ -45,15 +45,16 @@ def create_problem(ctx: Context, csp_id: int, problem_in: ProblemCreate) -> Prob
     with ctx.write() as session:
         outline = csp.csp_outline(session=session, csp_id=csp_id)
         geom = _geometry(problem_in)
+        point = anchor(geom)
         check_inside_territory(
-            anchor(geom),
+            point,
             outline,
             field="geometry",
             territory_name=f"CSP {csp_id}",
             tolerance_deg=BORDER_TOLERANCE_DEG,
         )
         problem_id = repo.create_problem(
-            session=session, csp_id=csp_id, problem_in=problem_in, geom=geom
+            session=session, csp_id=csp_id, problem_in=problem_in, geom=geom, anchor=point
         )
         return repo.get_problem(session=session, problem_id=problem_id)
 
