@@ -108,3 +108,16 @@ def comparison_filters(
             f"before_to: {before.until} is not before from: {after.since} (the periods overlap)"
         )
     return before, after
+
+
+def recent_periods(until: date | None = None) -> tuple[ProblemFilter, ProblemFilter]:
+    """The 90 days up to ``until`` (default: today) and the 90 before, every problem: the
+    default comparison (hot-spot trends of the queue, the meeting pack)."""
+    return comparison_filters(
+        since=None,
+        until=until,
+        before_since=None,
+        before_until=None,
+        categories=None,
+        statuses=None,
+    )

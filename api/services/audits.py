@@ -38,7 +38,7 @@ from geo.errors import DuplicateRequestError, InvalidInputError
 from geo.geometry import check_inside_territory, checked_geometry
 from geo.hotspots import DEFAULT_H3_RES, LEVEL_LABELS, TRENDS
 from geo.problems import check_code
-from geo.study import ProblemFilter, comparison_filters
+from geo.study import ProblemFilter, recent_periods
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 DOCUMENT_TYPES = frozenset(
@@ -321,14 +321,7 @@ def add_evidence(
     maps = cached_area_maps(session, cache, area=area, where=year)
     if not requests:
         return maps.meta
-    before, after = comparison_filters(
-        since=None,
-        until=None,
-        before_since=None,
-        before_until=None,
-        categories=None,
-        statuses=None,
-    )
+    before, after = recent_periods()
     trends = cell_trends(
         cached_area_maps(session, cache, area=area, where=before),
         cached_area_maps(session, cache, area=area, where=after),

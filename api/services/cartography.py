@@ -45,7 +45,7 @@ from geo.hotspots import (
     prediction_indices,
 )
 from geo.problems import CATEGORIES
-from geo.study import ProblemFilter, StudyArea, comparison_filters
+from geo.study import ProblemFilter, StudyArea, recent_periods
 
 COORDINATE_DECIMALS = 6  # about 0.1 m
 
@@ -414,14 +414,7 @@ def meeting_pack(ctx: Context, gpo_id: int, today: date | None = None) -> Meetin
         last = gpo.last_meeting_on
         since = last or today - timedelta(days=gpo.cadence_days)
         # The last 90 days (the default second period of a comparison) and the 90 before.
-        earlier_filter, recent_filter = comparison_filters(
-            since=None,
-            until=today,
-            before_since=None,
-            before_until=None,
-            categories=None,
-            statuses=None,
-        )
+        earlier_filter, recent_filter = recent_periods(today)
         recent = cached_area_maps(session, ctx.maps, area=area, where=recent_filter)
         earlier = cached_area_maps(session, ctx.maps, area=area, where=earlier_filter)
         trend, prediction = comparison(earlier, recent)
