@@ -223,7 +223,6 @@ def load_synthetic_audits(
             )
             for name, role, grade in SYNTHETIC_REFERENTS
         ]
-        filed = []
         for k, r in enumerate(requests):
             request_id = create_audit_request(
                 session,
@@ -239,7 +238,6 @@ def load_synthetic_audits(
                 ),
                 requested_on=r.requested_on,
             )
-            filed.append(request_id)
             for status, on, planned_on in r.steps:
                 transition_audit_request(
                     session,
