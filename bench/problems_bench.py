@@ -28,10 +28,10 @@ import shapely
 from sqlalchemy import text
 
 from api.db import copy_frame, transaction
-from api.repositories.problems import assign_to_sectors
 from api.schemas import PlanCreate
 from api.services.context import Context
 from api.services.demo import load_demo
+from api.services.placement import assign_to_sectors
 from api.services.plans import adopt_plan, load_unit_graph, propose_plan
 from api.services.problems import import_problem_file
 from bench.common import DEMO, throwaway_database

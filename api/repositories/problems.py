@@ -52,8 +52,6 @@ from api.schemas import (
     ProblemTransition,
 )
 from geo.errors import InvalidInputError
-from geo.geometry import anchors
-from geo.problem_files import BORDER_TOLERANCE_DEG
 from geo.problems import (
     ACTION_TYPES,
     CATEGORIES,
@@ -61,7 +59,6 @@ from geo.problems import (
     OPEN_STATUSES,
     STATUSES,
     check_transition,
-    place,
 )
 from geo.study import StudyArea
 
@@ -88,17 +85,6 @@ def sector_outlines(session: Session, csp_id: int) -> tuple[list[tuple[int, Any]
         [(int(s), g) for s, g in zip(outlines["sector"], outlines.geometry, strict=True)],
         {int(s): int(g) for s, g in gpos if s is not None},
     )
-
-
-def _placement(
-    session: Session, csp_id: int, anchors_xy: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sector (-1: none) and GPO id (-1: none) of each anchor, from the adopted plan
-    (see :func:`geo.problems.place`)."""
-    outlines, gpo_of = sector_outlines(session, csp_id)
-    sector = place(anchors_xy, outlines, BORDER_TOLERANCE_DEG)
-    gpo = np.array([gpo_of.get(int(s), -1) for s in sector], dtype=int) if len(sector) else sector
-    return sector, gpo
 
 
 def _last_step_dates(events: pd.DataFrame, reported: np.ndarray) -> np.ndarray:
@@ -131,44 +117,44 @@ def _places(
     )
 
 
-def assign_to_sectors(session: Session, csp_id: int, ids: tuple[int, int] | None = None) -> int:
-    """Place the CSP's problems (all, or those whose id is in the range ``ids``) in the
-    sectors of the adopted plan: the sector whose outline holds the problem's anchor
-    (:func:`geo.problems.place`) and its GPO; none without a plan. Only the placements
-    that change are rewritten. Returns their number."""
+def current_placements(
+    *, session: Session, csp_id: int, ids: tuple[int, int] | None = None
+) -> pd.DataFrame:
+    """The CSP's problems (all, or those whose id is in the range ``ids``): ``id``, their
+    anchor (``x``, ``y``) and where they are placed now (``sector``, ``gpo``; -1: none)."""
     scope = f"p.csp_id = {int(csp_id)}"
     if ids is not None:
         scope += f" AND p.id BETWEEN {int(ids[0])} AND {int(ids[1])}"
-    current = read_query(
+    return read_query(
         session,
         "SELECT p.id, ST_X(p.anchor) AS x, ST_Y(p.anchor) AS y, "
         "COALESCE(pp.sector, -1) AS sector, COALESCE(pp.gpo_id, -1) AS gpo "
         f"FROM problem p LEFT JOIN problem_place pp ON pp.problem_id = p.id WHERE {scope}",
     )
-    if not len(current):
-        return 0
-    sector, gpo = _placement(session, csp_id, current[["x", "y"]].to_numpy())
-    changed = (sector != current["sector"].to_numpy()) | (gpo != current["gpo"].to_numpy())
-    if not changed.any():
-        return 0
-    problem_ids = current["id"].to_numpy()
-    if ids is None and changed.mean() > 0.5:  # a new plan: rewrite the CSP's placements
+
+
+def replace_placements(
+    *,
+    session: Session,
+    csp_id: int,
+    problem_ids: np.ndarray,
+    sector: np.ndarray,
+    gpo: np.ndarray,
+    whole_csp: bool,
+) -> None:
+    """Rewrite the placement of these problems (sector -1: none; gpo -1: none); with
+    ``whole_csp``, every placement of the CSP is dropped first (a new plan)."""
+    if whole_csp:
         session.execute(text(f"DELETE FROM problem_place WHERE csp_id = {int(csp_id)}"))
-        changed[:] = True
     else:
         session.execute(text("DROP TABLE IF EXISTS moved"))
         session.execute(text("CREATE TEMP TABLE moved (id bigint PRIMARY KEY) ON COMMIT DROP"))
-        copy_frame(session, "moved", pd.DataFrame({"id": problem_ids[changed]}))
+        copy_frame(session, "moved", pd.DataFrame({"id": problem_ids}))
         session.execute(
             text("DELETE FROM problem_place pp USING moved m WHERE pp.problem_id = m.id")
         )
         session.execute(text("DROP TABLE moved"))
-    copy_frame(
-        session,
-        "problem_place",
-        _places(problem_ids[changed], csp_id, sector[changed], gpo[changed]),
-    )
-    return int(changed.sum())
+    copy_frame(session, "problem_place", _places(problem_ids, csp_id, sector, gpo))
 
 
 def create_problem(
@@ -199,7 +185,7 @@ def create_problem(
     session.add(problem)
     session.flush()
     session.add(ProblemEvent(problem_id=problem.id, status="signale", on=problem.reported_on))
-    assign_to_sectors(session, csp_id, (problem.id, problem.id))
+    session.flush()
     return problem.id
 
 
@@ -414,6 +400,9 @@ def insert_problems(
     session: Session,
     csp_id: int,
     problems: gpd.GeoDataFrame,
+    anchor_points: np.ndarray,
+    sector: np.ndarray,
+    gpo: np.ndarray,
     synthetic: bool,
     events: pd.DataFrame | None = None,
     actions: pd.DataFrame | None = None,
@@ -422,7 +411,8 @@ def insert_problems(
 ) -> int:
     """Insert checked problems (EPSG:4326; ``category``, ``title``, ``reported_on``,
     ``priority``, optional ``description``, ``address``, ``status``, ``reporter_type``)
-    with COPY, in the caller's transaction, then place them in sectors. ``events``,
+    with COPY, in the caller's transaction, with their anchors (:func:`geo.geometry.anchors`)
+    and their placement (``sector`` and ``gpo``, -1: none), one per row. ``events``,
     ``actions`` and ``evaluations`` refer to problems by row position (see
     :mod:`geo.synth`); without ``events`` each problem gets its "signalé" step."""
     n = len(problems)
@@ -435,8 +425,6 @@ def insert_problems(
             {"problem": np.arange(n), "status": "signale", "on": problems["reported_on"]}
         )
     geoms = problems.geometry.to_numpy()
-    anchor_points = anchors(geoms)
-    sector, gpo = _placement(session, csp_id, shapely.get_coordinates(anchor_points))
     ewkb = lambda g: shapely.to_wkb(shapely.set_srid(g, 4326), hex=True, include_srid=True)  # noqa: E731
     geom_hex = ewkb(geoms)
     anchor_hex = geom_hex.copy()  # a point is its own anchor

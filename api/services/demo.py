@@ -20,6 +20,7 @@ from api.schemas import AuditRequestCreate, AuditTransition, PlanCreate, Referen
 from api.services.audits import create_audit_request, transition_audit_request
 from api.services.context import Context
 from api.services.grid import build_grid
+from api.services.placement import insert_placed
 from api.services.plans import adopt_plan, load_unit_graph, propose_plan
 from api.services.territory import import_layer_file, import_qpv_list, import_territory
 from geo.errors import InvalidInputError
@@ -170,10 +171,10 @@ def load_synthetic_problems(
             )
             for kind in sorted(set(synthetic.problems["reporter_type"]))
         }
-        return problems.insert_problems(
-            session=session,
+        return insert_placed(
+            session,
             csp_id=csp_id,
-            problems=synthetic.problems,
+            frame=synthetic.problems,
             synthetic=True,
             events=synthetic.events,
             actions=synthetic.actions,

@@ -16,7 +16,7 @@ import shapely
 from sqlalchemy.orm import Session
 
 from api.models import Plan
-from api.repositories import csp, gpos, jobs, plans, problems
+from api.repositories import csp, gpos, jobs, plans
 from api.repositories import grid as grids
 from api.repositories.base import require
 from api.schemas import (
@@ -32,6 +32,7 @@ from api.schemas import (
     Units,
 )
 from api.services.context import Context
+from api.services.placement import assign_to_sectors
 from geo.errors import InfeasibleDesignError, InvalidInputError
 from geo.export import FORMATS, write_layer
 from geo.geometry import check_inside_territory
@@ -379,7 +380,7 @@ def adopt_plan(ctx: Context, plan_id: int) -> PlanSummary:
         adopted = plans.set_adopted(session=session, plan_id=plan_id)
         if adopted is not None:
             gpos.sync_sector_gpos(session=session, csp_id=adopted.csp_id, plan_id=adopted.id)
-            problems.assign_to_sectors(session, adopted.csp_id)
+            assign_to_sectors(session, adopted.csp_id)
         plan = require(session, Plan, plan_id)
         session.refresh(plan)
         return PlanSummary(**plans.plan_summary(plan))

@@ -23,6 +23,7 @@ from api.schemas import (
     ProblemTransition,
 )
 from api.services.context import Context
+from api.services.placement import assign_to_sectors, insert_placed
 from geo.geometry import anchor, check_inside_territory, checked_geometry
 from geo.problem_files import BORDER_TOLERANCE_DEG, check_inside, read_problem_file
 
@@ -56,6 +57,7 @@ def create_problem(ctx: Context, csp_id: int, problem_in: ProblemCreate) -> Prob
         problem_id = repo.create_problem(
             session=session, csp_id=csp_id, problem_in=problem_in, geom=geom, anchor=point
         )
+        assign_to_sectors(session, csp_id, (problem_id, problem_id))
         return repo.get_problem(session=session, problem_id=problem_id)
 
 
@@ -67,7 +69,7 @@ def import_problem_file(
     frame = read_problem_file(path, filename)
     with ctx.write() as session:
         check_inside(frame, csp.csp_outline(session=session, csp_id=csp_id), f"CSP {csp_id}")
-        return repo.insert_problems(session=session, csp_id=csp_id, problems=frame, synthetic=False)
+        return insert_placed(session, csp_id=csp_id, frame=frame, synthetic=False)
 
 
 def list_problems(
