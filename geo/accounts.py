@@ -112,21 +112,21 @@ def check_bindings(role: str, *, gpos: list[int], communes: list[str], csps: lis
     >>> check_bindings("chef", gpos=[], communes=[], csps=[])
     Traceback (most recent call last):
     ...
-    geo.errors.InvalidInputError: gpo: a Chef de secteur account needs at least one GPO
+    geo.errors.InvalidInputError: gpo: role chef (Chef de secteur) needs at least one GPO
     """
     check_role(role)
     needed = BINDING_OF_ROLE[role]
     given = {"gpo": gpos, "commune": communes, "csp": csps}
     for kind, values in given.items():
         if values and kind != needed:
+            bound = "nothing" if needed is None else f"a {BINDINGS[needed]}"
             raise InvalidInputError(
-                f"{kind}: a {ROLES[role]} account is bound to "
-                f"{'nothing' if needed is None else 'a ' + BINDINGS[needed]}, not to a "
-                f"{BINDINGS[kind]}"
+                f"{kind}: role {role} ({ROLES[role]}) is bound to {bound}, "
+                f"not to a {BINDINGS[kind]}"
             )
     if needed is not None and not given[needed]:
         raise InvalidInputError(
-            f"{needed}: a {ROLES[role]} account needs at least one {BINDINGS[needed]}"
+            f"{needed}: role {role} ({ROLES[role]}) needs at least one {BINDINGS[needed]}"
         )
 
 

@@ -125,7 +125,7 @@ def test_the_password_is_asked_twice_without_echo(
         (["x@police.example", "--role", "chef", "--gpo", "7"], "gpo: unknown GPO id(s): 7"),
         (["x@police.example", "--role", "commune", "--commune", "75056"], "commune: unknown"),
         (["x@police.example", "--role", "referent", "--csp", "Paris"], "csp : CSP inconnue"),
-        (["x@police.example", "--role", "chef"], "gpo: a Chef de secteur account needs"),
+        (["x@police.example", "--role", "chef"], "gpo: role chef (Chef de secteur) needs"),
         (["x@police.example", "--role", "boss"], "role: unknown role 'boss'"),
         (["not-an-address", "--role", "admin"], "email: 'not-an-address'"),
     ],
