@@ -18,9 +18,11 @@ from sqlalchemy.exc import OperationalError
 from geo.errors import (
     ConflictError,
     DuplicateRequestError,
+    InvalidCredentialsError,
     InvalidInputError,
     NotFoundError,
     PsqError,
+    TooManyAttemptsError,
     UnavailableError,
 )
 from geo.problem_files import RowErrorsError
@@ -30,6 +32,8 @@ STATUS_BY_ERROR: dict[type[PsqError], int] = {
     InvalidInputError: 422,
     ConflictError: 409,
     UnavailableError: 503,
+    InvalidCredentialsError: 401,
+    TooManyAttemptsError: 429,
 }
 
 

@@ -12,6 +12,7 @@ from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -24,12 +25,15 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     UniqueConstraint,
     func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from geo.accounts import ROLES
 
 
 class Base(DeclarativeBase):
@@ -607,3 +611,118 @@ class AuditDocument(Base):
     uploaded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+# -- accounts (migration 0012) ------------------------------------------------------------
+class Account(Base):
+    """A person who signs in: a lower-case e-mail, a role of ``geo.accounts.ROLES``, an
+    Argon2id password hash, and the GPOs, communes or CSPs the role is bound to."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), comment="lower-case")
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), comment="a code of geo.accounts.ROLES")
+    password_hash: Mapped[str] = mapped_column(String(200), comment="Argon2id")
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("email", name="uq_account_email"),
+        CheckConstraint("email = lower(email)", name="ck_account_email_lower"),
+        CheckConstraint(
+            "role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="ck_account_role"
+        ),
+    )
+
+
+account_gpo = Table(
+    "account_gpo",
+    Base.metadata,
+    Column("account_id", ForeignKey("account.id", ondelete="CASCADE"), primary_key=True),
+    Column("gpo_id", ForeignKey("gpo.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_account_gpo_gpo_id", "gpo_id"),
+)
+account_commune = Table(
+    "account_commune",
+    Base.metadata,
+    Column("account_id", ForeignKey("account.id", ondelete="CASCADE"), primary_key=True),
+    Column("commune_code", ForeignKey("commune.code", ondelete="CASCADE"), primary_key=True),
+    Index("ix_account_commune_commune_code", "commune_code"),
+)
+account_csp = Table(
+    "account_csp",
+    Base.metadata,
+    Column("account_id", ForeignKey("account.id", ondelete="CASCADE"), primary_key=True),
+    Column("csp_id", ForeignKey("csp.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_account_csp_csp_id", "csp_id"),
+)
+
+
+class ApiToken(Base):
+    """A personal access token: only the SHA-256 of the token is kept."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(
+        String(64), comment="hex SHA-256 of the token (never the token)"
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_api_token_token_hash"),)
+
+
+class LoginAttempt(Base):
+    """A sign-in attempt, kept to throttle failures per e-mail and per address."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    email: Mapped[str] = mapped_column(String(254), comment="as typed, normalised")
+    address: Mapped[str | None] = mapped_column(String(100), comment="the client's IP address")
+    outcome: Mapped[str] = mapped_column(String(10))
+
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IN ('success', 'failure', 'throttled')", name="ck_login_attempt_outcome"
+        ),
+        Index("ix_login_attempt_email_at", "email", "at"),
+        Index("ix_login_attempt_address_at", "address", "at"),
+    )
+
+
+class AuditLogEntry(Base):
+    """One line of the append-only audit trail (UPDATE, DELETE and TRUNCATE are refused
+    by triggers). No foreign key: the trail outlives the accounts it names."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
+    actor: Mapped[str] = mapped_column(Text, comment="account:<id>, cli:<system user> or anonymous")
+    actor_account_id: Mapped[int | None] = mapped_column(
+        Integer, index=True, comment="no foreign key"
+    )
+    address: Mapped[str | None] = mapped_column(String(100), comment="the client's IP address")
+    action: Mapped[str] = mapped_column(Text)
+    entity: Mapped[str] = mapped_column(Text)
+    entity_id: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONB, comment="{field: [before, after]}"
+    )
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)

@@ -143,3 +143,23 @@ class DuplicateRequestError(ConflictError):
     @property
     def payload(self) -> dict[str, object]:
         return {"existing_id": self.existing_id}
+
+
+class InvalidCredentialsError(PsqError):
+    """A sign-in refused: the same answer for an unknown e-mail, a wrong password and a
+    disabled account, so that it tells nobody which accounts exist."""
+
+    def __init__(self, message: str = "Adresse électronique ou mot de passe incorrect.") -> None:
+        super().__init__(message)
+
+
+class TooManyAttemptsError(InvalidCredentialsError):
+    """Sign-ins refused for a while after too many failures for an account or from an
+    address (the password is not even checked)."""
+
+    def __init__(self, minutes: int) -> None:
+        self.minutes = minutes
+        super().__init__(
+            "Trop de tentatives de connexion échouées : réessayez dans "
+            f"{minutes} minute{'s' if minutes > 1 else ''}."
+        )

@@ -3,32 +3,30 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, cast
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cluster import ClusterError
-from api.config import Settings
 from api.db import migrate
 from api.schemas import PlanCreate, Units
 from api.services import addresses, demo, grid, plans, problems, territory
 from api.services.context import Context
 from api.services.database import database_url, local_cluster, prepare_database
-from geo.errors import InvalidInputError, PsqError
+from geo.errors import InvalidInputError
 from geo.export import FORMATS, format_for_path, write_layer
 from geo.layers import LayerKind
 from geo.metrics import french_percent, sector_layer
 from geo.plan import SectorPlan
-from geo.problem_files import RowErrorsError
 from geo.territory import read_communes, read_vector
+from psq.cli_common import console, fail, reported_errors
+from psq.cli_common import database as _database
+from psq.cli_common import settings as _settings
+from psq.cli_users import users_app
 
 app = typer.Typer(
     help="PSQ Secteurs : secteurs de proximité et cartographie des problématiques.",
@@ -42,44 +40,7 @@ grid_app = typer.Typer(help="Grilles H3 des CSP.", no_args_is_help=True)
 app.add_typer(grid_app, name="grid")
 app.add_typer(db_app, name="db")
 app.add_typer(csp_app, name="csp")
-
-console = Console()
-err = Console(stderr=True)
-
-
-def fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]Erreur :[/] {message}", highlight=False)
-    return typer.Exit(code=2)
-
-
-def _settings() -> Settings:
-    return Settings()
-
-
-@contextmanager
-def reported_errors() -> Iterator[None]:
-    """Turn what a command can run into (bad input, a file that cannot be read, the
-    database cluster) into a French message on stderr and exit code 2."""
-    try:
-        yield
-    except RowErrorsError as exc:
-        for error in exc.errors:
-            err.print(f"ligne {error.row}, {error.column} : {error.reason}", highlight=False)
-        raise fail(f"{len(exc.errors)} ligne(s) fautive(s) : rien n'a été importé") from exc
-    except (PsqError, ClusterError, OSError) as exc:
-        raise fail(str(exc)) from exc
-
-
-@contextmanager
-def _database() -> Iterator[Context]:
-    """A context on the configured database, migrated; its connections closed after."""
-    url = database_url(_settings())
-    migrate(url)
-    ctx = Context.for_url(url)
-    try:
-        yield ctx
-    finally:
-        ctx.close()
+app.add_typer(users_app, name="users")
 
 
 @db_app.command("start")

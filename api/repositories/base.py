@@ -17,7 +17,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from api.models import (
+    Account,
     Action,
+    ApiToken,
     AuditRequest,
     Csp,
     Gpo,
@@ -38,7 +40,9 @@ M = TypeVar("M")
 
 #: How a "not found" message names each kind of row.
 NAMES: dict[type[Any], str] = {
+    Account: "account",
     Action: "action",
+    ApiToken: "access token",
     AuditRequest: "safety-study request",
     Csp: "CSP",
     Gpo: "GPO",

@@ -3,11 +3,22 @@
 One module per resource: ``common`` (GeoJSON, the list ``Page``, errors, taxonomy codes),
 ``territory`` (communes, CSPs, layers), ``grid``, ``plans`` (plans, editing, comparison, jobs),
 ``problems``, ``gpos`` (GPOs, partners, meetings), ``hotspots``, ``audits``, ``coverage``,
-``addresses`` and ``reports``. Every name is re-exported here: ``from api.schemas import X``.
+``addresses``, ``reports`` and ``accounts`` (accounts, access tokens, the audit trail). Every
+name is re-exported here: ``from api.schemas import X``.
 
 GeoJSON follows RFC 7946: coordinates in WGS84 longitude/latitude.
 """
 
+from api.schemas.accounts import (
+    AccountCreate,
+    AccountPublic,
+    AccountsPublic,
+    AuditEntriesPublic,
+    AuditEntryPublic,
+    NewTokenPublic,
+    TokenPublic,
+    TokensPublic,
+)
 from api.schemas.addresses import (
     GeocodeResultPublic,
     GeocodeResultsPublic,
@@ -148,11 +159,16 @@ __all__ = [
     "COMMUNE_CODE",
     "UNITS_DESCRIPTION",
     "WEIGHTS_DESCRIPTION",
+    "AccountCreate",
+    "AccountPublic",
+    "AccountsPublic",
     "ActionCreate",
     "ActionPublic",
     "ActionStatusCode",
     "ActionTypeCode",
     "ActionUpdate",
+    "AuditEntriesPublic",
+    "AuditEntryPublic",
     "AuditEventPublic",
     "AuditEvidencePublic",
     "AuditKindCode",
@@ -213,6 +229,7 @@ __all__ = [
     "MeetingPublic",
     "MeetingsPublic",
     "MonthlyTrendPublic",
+    "NewTokenPublic",
     "NotFutureDate",
     "OpenProblemPublic",
     "OpenProblemsPublic",
@@ -253,6 +270,8 @@ __all__ = [
     "StatusCode",
     "TaxonomyPublic",
     "ThemeCode",
+    "TokenPublic",
+    "TokensPublic",
     "TrendCellProperties",
     "TrendSeries",
     "Units",

@@ -1,0 +1,234 @@
+"""Accounts and their bindings (GPOs, communes, CSPs), personal access tokens, and the
+sign-in attempts that throttling counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from api.models import (
+    Account,
+    ApiToken,
+    Commune,
+    Csp,
+    Gpo,
+    LoginAttempt,
+    account_commune,
+    account_csp,
+    account_gpo,
+)
+from api.repositories.base import require
+from api.schemas import AccountPublic, AccountsPublic, TokenPublic, TokensPublic
+from geo.accounts import ROLES
+from geo.errors import InvalidInputError, NotFoundError
+
+
+# -- accounts -----------------------------------------------------------------------------
+def account_by_email(session: Session, email: str, *, lock: bool = False) -> Account | None:
+    """The account with this (normalised) e-mail, or None."""
+    query = select(Account).where(Account.email == email)
+    return session.scalar(query.with_for_update() if lock else query)
+
+
+def find_account(session: Session, account: int | str, *, lock: bool = False) -> Account:
+    """The account with this id or (normalised) e-mail, or :class:`NotFoundError`."""
+    if isinstance(account, int):
+        return require(session, Account, account, lock=lock)
+    found = account_by_email(session, account, lock=lock)
+    if found is None:
+        raise NotFoundError(f"no account with e-mail {account!r}")
+    return found
+
+
+def lock_email(session: Session, email: str) -> None:
+    """Serialise, until the transaction ends, what is done for one e-mail address (its
+    creation, its sign-ins)."""
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext("account:" + email))))
+
+
+def insert_account(
+    session: Session, *, email: str, name: str, role: str, password_hash: str
+) -> Account:
+    account = Account(email=email, name=name, role=role, password_hash=password_hash)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def _unknown(wanted: Iterable[object], found: Iterable[object]) -> list[str]:
+    return sorted(str(v) for v in set(wanted) - set(found))
+
+
+def bind_account(
+    session: Session,
+    *,
+    account_id: int,
+    gpo_ids: list[int],
+    commune_codes: list[str],
+    csp_ids: list[int],
+) -> None:
+    """Bind the account to these GPOs, communes and CSPs, which must exist
+    (:class:`InvalidInputError` naming ``gpo``, ``commune`` or ``csp`` otherwise)."""
+    checks = (
+        ("gpo", "GPO id", Gpo.id, gpo_ids, account_gpo, "gpo_id"),
+        ("commune", "commune code", Commune.code, commune_codes, account_commune, "commune_code"),
+        ("csp", "CSP id", Csp.id, csp_ids, account_csp, "csp_id"),
+    )
+    for field, what, column, values, table, key in checks:
+        if not values:
+            continue
+        found = session.scalars(select(column).where(column.in_(values))).all()
+        if missing := _unknown(values, found):
+            raise InvalidInputError(f"{field}: unknown {what}(s): {', '.join(missing)}")
+        session.execute(
+            insert(table), [{"account_id": account_id, key: value} for value in set(values)]
+        )
+
+
+def _bindings(
+    session: Session, account_ids: list[int]
+) -> dict[int, tuple[list[int], list[str], list[int]]]:
+    found: dict[int, tuple[list[int], list[str], list[int]]] = {
+        i: ([], [], []) for i in account_ids
+    }
+    tables = ((account_gpo, "gpo_id"), (account_commune, "commune_code"), (account_csp, "csp_id"))
+    for position, (table, key) in enumerate(tables):
+        rows = session.execute(
+            select(table.c.account_id, table.c[key])
+            .where(table.c.account_id.in_(account_ids))
+            .order_by(table.c.account_id, table.c[key])
+        )
+        for account_id, value in rows:
+            found[account_id][position].append(value)
+    return found
+
+
+def _public(account: Account, bindings: tuple[list[int], list[str], list[int]]) -> AccountPublic:
+    gpo_ids, commune_codes, csp_ids = bindings
+    return AccountPublic(
+        id=account.id,
+        email=account.email,
+        name=account.name,
+        role=account.role,
+        role_label=ROLES[account.role],
+        active=account.active,
+        created_at=account.created_at,
+        last_login_at=account.last_login_at,
+        gpo_ids=gpo_ids,
+        commune_codes=commune_codes,
+        csp_ids=csp_ids,
+    )
+
+
+def get_account(session: Session, account_id: int) -> AccountPublic:
+    account = require(session, Account, account_id)
+    session.refresh(account)  # server-side defaults and values set with now()
+    return _public(account, _bindings(session, [account_id])[account_id])
+
+
+def list_accounts(session: Session) -> AccountsPublic:
+    """Every account with its bindings, by e-mail."""
+    accounts = session.scalars(select(Account).order_by(Account.email)).all()
+    bindings = _bindings(session, [a.id for a in accounts])
+    data = [_public(a, bindings[a.id]) for a in accounts]
+    return AccountsPublic(data=data, count=len(data))
+
+
+# -- sign-in attempts ---------------------------------------------------------------------
+def add_login_attempt(session: Session, *, email: str, address: str | None, outcome: str) -> None:
+    session.add(LoginAttempt(email=email, address=address, outcome=outcome))
+    session.flush()
+
+
+def recent_failures(
+    session: Session, *, email: str, address: str | None, window: timedelta
+) -> tuple[int, int]:
+    """The failed sign-ins within ``window``: for this e-mail since its last success, and
+    from this address (0 when it is unknown)."""
+    since = func.now() - window
+    last_success = (
+        select(func.max(LoginAttempt.at))
+        .where(LoginAttempt.email == email, LoginAttempt.outcome == "success")
+        .scalar_subquery()
+    )
+    for_email = session.scalar(
+        select(func.count()).where(
+            LoginAttempt.email == email,
+            LoginAttempt.outcome == "failure",
+            LoginAttempt.at > since,
+            or_(last_success.is_(None), LoginAttempt.at > last_success),
+        )
+    )
+    from_address = 0
+    if address is not None:
+        from_address = (
+            session.scalar(
+                select(func.count()).where(
+                    LoginAttempt.address == address,
+                    LoginAttempt.outcome == "failure",
+                    LoginAttempt.at > since,
+                )
+            )
+            or 0
+        )
+    return for_email or 0, from_address
+
+
+# -- personal access tokens ---------------------------------------------------------------
+def _token_public(token: ApiToken) -> TokenPublic:
+    return TokenPublic.model_validate(token, from_attributes=True)
+
+
+def insert_token(
+    session: Session,
+    *,
+    account_id: int,
+    name: str,
+    token_hash: str,
+    expires_at: datetime | None,
+) -> TokenPublic:
+    token = ApiToken(account_id=account_id, name=name, token_hash=token_hash, expires_at=expires_at)
+    session.add(token)
+    session.flush()
+    session.refresh(token)
+    return _token_public(token)
+
+
+def list_tokens(session: Session, account_id: int) -> TokensPublic:
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.account_id == account_id).order_by(ApiToken.id)
+    ).all()
+    return TokensPublic(data=[_token_public(t) for t in tokens], count=len(tokens))
+
+
+def revoke_token(session: Session, token_id: int) -> tuple[TokenPublic, bool]:
+    """The token, revoked now unless it already was; and whether it was revoked now."""
+    token = require(session, ApiToken, token_id, lock=True)
+    revoked_now = token.revoked_at is None
+    if revoked_now:
+        token.revoked_at = session.scalar(select(func.now()))
+        session.flush()
+    return _token_public(token), revoked_now
+
+
+def use_token(session: Session, token_hash: str) -> int | None:
+    """The id of the active account whose unexpired, unrevoked token has this hash,
+    marking the token used now; or None."""
+    token = session.scalar(
+        select(ApiToken)
+        .join(Account, Account.id == ApiToken.account_id)
+        .where(
+            ApiToken.token_hash == token_hash,
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > func.now()),
+            Account.active.is_(True),
+        )
+    )
+    if token is None:
+        return None
+    token.last_used_at = session.scalar(select(func.now()))
+    session.flush()
+    return token.account_id

@@ -1,0 +1,79 @@
+"""Accounts, their personal access tokens, and the lines of the audit trail.
+
+An account's role, e-mail, password and bindings are checked by the service
+(:mod:`api.services.accounts`, with :mod:`geo.accounts`), so that the API and the CLI
+refuse the same input with the same message naming the field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import Page
+
+
+class AccountCreate(BaseModel):
+    email: str
+    name: str | None = Field(default=None, description="shown name (default: the e-mail)")
+    role: str = Field(description="a code of geo.accounts.ROLES")
+    password: str = Field(repr=False)
+    gpo_ids: list[int] = Field(default_factory=list, description="chef, partenaire")
+    commune_codes: list[str] = Field(default_factory=list, description="commune (INSEE codes)")
+    csp_ids: list[int] = Field(default_factory=list, description="planificateur, referent")
+
+
+class AccountPublic(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+    role_label: str
+    active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+    gpo_ids: list[int]
+    commune_codes: list[str]
+    csp_ids: list[int]
+
+
+AccountsPublic = Page[AccountPublic]
+
+
+class TokenPublic(BaseModel):
+    """A personal access token as listed: never the token itself."""
+
+    id: int
+    account_id: int
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+TokensPublic = Page[TokenPublic]
+
+
+class NewTokenPublic(TokenPublic):
+    """A token just created: ``token`` is shown this once and stored only as a hash."""
+
+    token: str = Field(repr=False)
+
+
+class AuditEntryPublic(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    actor_account_id: int | None
+    address: str | None
+    action: str
+    entity: str
+    entity_id: str | None
+    changes: dict[str, Any] | None
+    detail: dict[str, Any] | None
+
+
+AuditEntriesPublic = Page[AuditEntryPublic]

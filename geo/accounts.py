@@ -1,0 +1,186 @@
+"""Accounts: the roles people sign in with, what each role is bound to, and the rules of
+e-mail addresses, passwords and sign-in throttling. The audit trail names who acted
+(:class:`Actor`) and what changed (:func:`changes_between`).
+
+Role codes are stable identifiers stored in the database; labels are French, shown as
+they are. A person may hold several bindings of the kind their role needs:
+
+- ``admin`` (the DDSP) sees and changes everything: no binding;
+- ``planificateur`` and ``referent`` work for one or more CSPs;
+- ``chef`` and ``partenaire`` belong to one or more GPOs;
+- ``commune`` speaks for one or more communes (INSEE codes).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from geo.errors import InvalidInputError
+
+ROLES: Mapping[str, str] = {
+    "admin": "Direction (DDSP)",
+    "planificateur": "État-major (planification)",
+    "chef": "Chef de secteur",
+    "partenaire": "Partenaire du GPO",
+    "commune": "Commune",
+    "referent": "Référent sûreté",
+}
+
+#: The binding each role needs (at least one), or None: ``gpo``, ``commune`` or ``csp``.
+BINDING_OF_ROLE: Mapping[str, str | None] = {
+    "admin": None,
+    "planificateur": "csp",
+    "chef": "gpo",
+    "partenaire": "gpo",
+    "commune": "commune",
+    "referent": "csp",
+}
+BINDINGS: Mapping[str, str] = {"gpo": "GPO", "commune": "commune", "csp": "CSP"}
+
+PASSWORD_MIN_LENGTH = 12
+#: Long enough for any passphrase, short enough that hashing it costs nothing unusual.
+PASSWORD_MAX_LENGTH = 256
+EMAIL_MAX_LENGTH = 254
+
+#: Sign-ins are refused after this many failures within :data:`THROTTLE_WINDOW`, for one
+#: e-mail address (known or not) or from one network address.
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+THROTTLE_WINDOW = timedelta(minutes=15)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+def check_role(role: str) -> str:
+    """The role code, or :class:`InvalidInputError` naming the known ones.
+
+    >>> check_role("chef")
+    'chef'
+    """
+    if role not in ROLES:
+        raise InvalidInputError(f"role: unknown role {role!r} (known: {', '.join(ROLES)})")
+    return role
+
+
+def normalize_email(email: str) -> str:
+    """The address as stored and compared: trimmed and lower-case.
+
+    >>> normalize_email("  Jean.Dupont@Interieur.Gouv.FR ")
+    'jean.dupont@interieur.gouv.fr'
+    """
+    return email.strip().lower()
+
+
+def check_email(email: str) -> str:
+    """The normalised address, or :class:`InvalidInputError` naming ``email``.
+
+    >>> check_email("Chef.Nord@Police.fr")
+    'chef.nord@police.fr'
+    """
+    normalized = normalize_email(email)
+    if len(normalized) > EMAIL_MAX_LENGTH:
+        raise InvalidInputError(f"email: longer than {EMAIL_MAX_LENGTH} characters")
+    if not _EMAIL.match(normalized):
+        raise InvalidInputError(f"email: {email.strip()!r} is not an e-mail address")
+    return normalized
+
+
+def check_password(password: str) -> str:
+    """The password if the policy accepts it, else :class:`InvalidInputError` naming
+    ``password`` (never echoing it)."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise InvalidInputError(
+            f"password: at least {PASSWORD_MIN_LENGTH} characters are needed, got {len(password)}"
+        )
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise InvalidInputError(f"password: at most {PASSWORD_MAX_LENGTH} characters")
+    if not password.strip():
+        raise InvalidInputError("password: only spaces")
+    return password
+
+
+def check_bindings(role: str, *, gpos: list[int], communes: list[str], csps: list[int]) -> None:
+    """The bindings fit the role: at least one of the kind it needs, none of another
+    kind. Raises :class:`InvalidInputError` naming the field (``gpo``, ``commune``,
+    ``csp``).
+
+    >>> check_bindings("commune", gpos=[], communes=["90010"], csps=[])
+    >>> check_bindings("chef", gpos=[], communes=[], csps=[])
+    Traceback (most recent call last):
+    ...
+    geo.errors.InvalidInputError: gpo: role chef (Chef de secteur) needs at least one GPO
+    """
+    check_role(role)
+    needed = BINDING_OF_ROLE[role]
+    given = {"gpo": gpos, "commune": communes, "csp": csps}
+    for kind, values in given.items():
+        if values and kind != needed:
+            bound = "nothing" if needed is None else f"a {BINDINGS[needed]}"
+            raise InvalidInputError(
+                f"{kind}: role {role} ({ROLES[role]}) is bound to {bound}, "
+                f"not to a {BINDINGS[kind]}"
+            )
+    if needed is not None and not given[needed]:
+        raise InvalidInputError(
+            f"{needed}: role {role} ({ROLES[role]}) needs at least one {BINDINGS[needed]}"
+        )
+
+
+def throttle_minutes(failures_for_account: int, failures_from_address: int) -> int | None:
+    """Whether a sign-in is refused unchecked: the minutes to wait (the window), or None.
+
+    >>> throttle_minutes(4, 19) is None
+    True
+    >>> throttle_minutes(5, 0)
+    15
+    """
+    if (
+        failures_for_account >= MAX_FAILURES_PER_ACCOUNT
+        or failures_from_address >= MAX_FAILURES_PER_ADDRESS
+    ):
+        return int(THROTTLE_WINDOW.total_seconds() // 60)
+    return None
+
+
+# -- the audit trail ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Actor:
+    """Who acted, as the audit trail names them: ``account:<id>``, ``cli:<system user>``
+    or ``anonymous``.
+
+    >>> Actor.cli("jdupont").name, Actor.account(7).name, Actor.anonymous().name
+    ('cli:jdupont', 'account:7', 'anonymous')
+    """
+
+    name: str
+    account_id: int | None = None
+
+    @classmethod
+    def account(cls, account_id: int) -> Actor:
+        return cls(f"account:{account_id}", account_id)
+
+    @classmethod
+    def cli(cls, system_user: str) -> Actor:
+        return cls(f"cli:{system_user}")
+
+    @classmethod
+    def anonymous(cls) -> Actor:
+        return cls("anonymous")
+
+
+def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [before, after]}`` for the fields whose value differs (a field missing
+    on one side counts as None).
+
+    >>> changes_between({"role": "chef", "active": True}, {"role": "chef", "active": False})
+    {'active': [True, False]}
+    """
+    return {
+        key: [before.get(key), after.get(key)]
+        for key in dict.fromkeys([*before, *after])
+        if before.get(key) != after.get(key)
+    }
