@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -53,6 +53,11 @@ def alembic_config(url: str) -> Config:
 def migrate(url: str) -> None:
     """Bring the database schema to the newest revision."""
     command.upgrade(alembic_config(url), "head")
+
+
+def postgis_version(session: Session) -> str:
+    """The PostGIS library's version (answers only when the database is reachable)."""
+    return str(session.scalar(text("SELECT postgis_lib_version()")))
 
 
 def copy_frame(session: Session, table: str, frame: pd.DataFrame, chunk: int = 200_000) -> None:

@@ -303,17 +303,22 @@ class PlanEditor:
         )
 
 
-def unlocked_sectors(k: int, locked: Collection[int]) -> list[int]:
+def unlocked_sectors(k: int, locked: Collection[int], plan: str = "") -> list[int]:
     """The sectors of a ``k``-sector plan that re-optimisation may redraw; refuses a plan
-    whose every sector is locked.
+    whose every sector is locked (``plan`` names it in the message).
 
     >>> unlocked_sectors(3, [1])
     [0, 2]
+    >>> unlocked_sectors(2, [0, 1], "plan 7")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    geo.errors.InvalidInputError: locked: every sector of plan 7 is locked; ...
     """
     locked_set = {int(s) for s in locked}
     free = [s for s in range(k) if s not in locked_set]
     if not free:
-        raise InvalidInputError("locked: every sector is locked; unlock some to re-optimise")
+        of = f" of {plan}" if plan else ""
+        raise InvalidInputError(f"locked: every sector{of} is locked; unlock some to re-optimise")
     return free
 
 

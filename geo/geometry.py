@@ -26,6 +26,10 @@ from shapely.errors import GEOSException
 from geo.crs import WGS84, metric_crs
 from geo.errors import InvalidInputError, InvalidValueError
 
+#: How far (degrees, about 1 m) a position may lie outside its territory and still count
+#: as inside: positions rounded to 5 or 6 decimals stay in.
+BORDER_TOLERANCE_DEG = 1e-5
+
 
 def checked_geometry(
     geojson: Mapping[str, Any], field: str, allowed: Collection[str]

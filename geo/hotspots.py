@@ -53,7 +53,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 
 import geopandas as gpd
 import h3
@@ -357,11 +356,6 @@ def cells_frame(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     ]
     out = gpd.GeoDataFrame(frame.reset_index(), geometry=polygons, crs=WGS84)
     return out.rename(columns={"index": "h3"})
-
-
-def period_days(start: date, end: date) -> int:
-    """Days in the period from ``start`` to ``end``, both included."""
-    return (end - start).days + 1
 
 
 @dataclass(frozen=True)

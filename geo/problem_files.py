@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import InvalidInputError
-from geo.geometry import anchors, outside_territory
+from geo.geometry import BORDER_TOLERANCE_DEG, anchors, outside_territory
 from geo.problems import CATEGORIES, PRIORITIES
 
 REQUIRED = ("category", "title", "reported_on")
@@ -219,9 +219,6 @@ def _geometry_errors(rows: np.ndarray, geoms: np.ndarray) -> list[RowError]:
         for i in np.flatnonzero(invalid)
     ]
     return errors
-
-
-BORDER_TOLERANCE_DEG = 1e-5  # about 1 m: positions rounded to 5-6 decimals stay in
 
 
 def check_inside(frame: gpd.GeoDataFrame, territory: shapely.Geometry, name: str) -> None:

@@ -10,11 +10,15 @@ from datetime import date, timedelta
 import shapely
 
 from geo.errors import InvalidInputError
-from geo.hotspots import period_days
 from geo.problems import CATEGORIES, STATUSES, check_code
 
 #: The longest period a map may cover.
 MAX_PERIOD_DAYS = 3660
+
+
+def period_days(start: date, end: date) -> int:
+    """Days in the period from ``start`` to ``end``, both included."""
+    return (end - start).days + 1
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,6 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,  # served by web.pages from the vendored Swagger UI
         redoc_url=None,
     )
-    app.state.settings = settings
     install_error_handlers(app)
     app.include_router(api_router())
     mount_pages(app)

@@ -19,6 +19,7 @@ from api.services.context import Context
 from api.services.database import database_url, local_cluster, prepare_database
 from geo.errors import InvalidInputError
 from geo.export import FORMATS, format_for_path, write_layer
+from geo.geocoding import read_ban_csv
 from geo.layers import LayerKind
 from geo.metrics import french_percent, sector_layer
 from geo.plan import SectorPlan
@@ -236,8 +237,10 @@ def import_addresses_command(
     path: Annotated[Path, typer.Argument(help="Extrait de la Base Adresse Nationale (CSV)")],
 ) -> None:
     """Charge la table d'adresses du géocodeur hors ligne (format BAN)."""
-    with reported_errors(), _database() as ctx:
-        count = addresses.import_addresses(ctx, path=path)
+    with reported_errors():
+        table = read_ban_csv(path)  # a bad file is refused before the database is touched
+        with _database() as ctx:
+            count = addresses.import_addresses(ctx, table=table)
     console.print(f"{count} adresse(s) chargée(s).")
 
 

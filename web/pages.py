@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-import geopandas as gpd
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -15,7 +14,6 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import ContextDep, DbId, ProblemFilterDep
 from api.services import plans as plan_service
-from api.services import territory
 from api.services.context import Context
 from geo.hotspots import LEVEL_LABELS, TRENDS
 from geo.metrics import french_number, french_percent
@@ -133,22 +131,18 @@ def plan_editor(request: Request) -> HTMLResponse:
 
 def _plan_sheet(ctx: Context, plan_id: int) -> str:
     """The A4 sheet of a plan: map, legend, figures and notes, as a self-contained page."""
-    plan = plan_service.get_plan(ctx, plan_id)
-    _, sectors = plan_service.plan_sector_layer(ctx, plan_id)
-    communes = gpd.GeoDataFrame.from_features(
-        territory.list_communes(ctx, csp_id=plan.csp_id).model_dump()["features"], crs=4326
-    )
-    csp = territory.get_csp(ctx, plan.csp_id).features[0].properties
+    sheet = plan_service.plan_sheet(ctx, plan_id)
+    plan = sheet.plan
     colours = [SECTOR_COLOURS[s % len(SECTOR_COLOURS)] for s in range(plan.k)]
     metrics = plan.metrics
     split = metrics.get("split_communes") or {}
     return templates.get_template("plan_sheet.html").render(
         plan=plan,
         m=metrics,
-        csp_name=csp.name,
+        csp_name=sheet.csp_name,
         status_label=STATUS_LABELS[plan.status],
         tolerance=float(plan.parameters.get("tolerance", 0.05)),
-        svg=sector_map_svg(sectors, communes, colours),
+        svg=sector_map_svg(sheet.sectors, sheet.communes, colours),
         colours=colours,
         violations=plan.violations,
         notes=plan.notes,

@@ -20,13 +20,13 @@ from api.schemas import (
     AuditEventPublic,
     AuditRequestCreate,
     AuditRequestPublic,
+    AuditTransition,
     Geometry,
     ReferentCreate,
     ReferentPublic,
 )
 from geo.audits import CLOSED_STATUSES, KINDS, OPEN_STATUSES, REFERENT_ROLES, SAME_SITE_M, STATUSES
 from geo.errors import NotFoundError
-from geo.geometry import anchor
 from geo.study import ProblemFilter
 
 
@@ -51,11 +51,12 @@ def insert_request(
     request_in: AuditRequestCreate,
     csp_id: int,
     geom: shapely.Geometry,
+    anchor: shapely.Point,
     requested_on: date,
     duplicate_of: int | None,
 ) -> int:
     """Store a request (status demandée) and its first step; its site is ``geom`` and
-    the point that stands for it :func:`geo.geometry.anchor` of it."""
+    ``anchor`` the point that stands for it (:func:`geo.geometry.anchor`)."""
     request = AuditRequest(
         csp_id=csp_id,
         commune_code=request_in.commune_code,
@@ -74,13 +75,62 @@ def insert_request(
         status_on=requested_on,
         duplicate_of=duplicate_of,
         geom=wkb_element(geom),
-        anchor=wkb_element(anchor(geom)),
+        anchor=wkb_element(anchor),
     )
     session.add(request)
     session.flush()
     session.add(AuditEvent(request_id=request.id, status="demandee", on=request.requested_on))
     session.flush()
     return request.id
+
+
+def lock_filings(*, session: Session, commune_code: str) -> None:
+    """Wait for the other filings of the commune in progress (until this transaction
+    ends), so that two quick submissions see each other."""
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(commune_code))))
+
+
+def store_step(*, session: Session, request: AuditRequest, step: AuditTransition) -> None:
+    """Move a request (locked) to a checked step: its status, the fields the step sets,
+    and the dated event that records it."""
+    if step.status == "planifiee":
+        request.planned_on = step.planned_on
+        request.referent_id = step.referent_id
+    if step.status == "refusee":
+        request.refusal_reason = step.reason
+        request.referent_id = None  # the history keeps who had planned it, and when
+        request.planned_on = None
+    if step.status == "preconisations_remises" and step.recommendations:
+        request.recommendations = step.recommendations
+    request.status = step.status
+    request.status_on = step.on
+    session.add(
+        AuditEvent(
+            request_id=request.id,
+            status=step.status,
+            on=step.on,
+            note=step.note or (step.reason if step.status == "refusee" else None),
+            planned_on=step.planned_on if step.status == "planifiee" else None,
+            referent_id=step.referent_id if step.status == "planifiee" else None,
+        )
+    )
+    session.flush()
+
+
+def store_document(
+    *, session: Session, request_id: int, filename: str, media_type: str, content: bytes
+) -> None:
+    """Store (or replace) a request's document."""
+    document = session.get(AuditDocument, request_id) or AuditDocument(request_id=request_id)
+    document.filename = filename
+    document.media_type = media_type
+    document.content = content
+    session.add(document)
+    session.flush()
+
+
+def find_referent(*, session: Session, referent_id: int) -> Referent | None:
+    return session.get(Referent, referent_id)
 
 
 def _waiting_days(request: AuditRequest, today: date) -> int:

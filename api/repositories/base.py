@@ -1,8 +1,9 @@
-"""What every repository shares: the GeoJSON precision, the lookup of a row by id, and the
-decoding of query rows whose last column is a geometry (WKB) into a GeoDataFrame.
+"""What every repository shares: the GeoJSON precision, the lookup of a row by id, the
+decoding of query rows whose last column is a geometry (WKB) into a GeoDataFrame, and the
+two reads of the adopted plan that several aggregates need (its id, its sectors'
+outlines).
 
-This module is not a repository: it holds no query of its own, and repositories import it
-(they never import one another)."""
+Repositories import this module and never one another."""
 
 from __future__ import annotations
 

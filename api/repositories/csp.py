@@ -99,3 +99,8 @@ def csp_outline(*, session: Session, csp_id: int) -> shapely.Geometry:
     outline = read_geometry(session, select(func.ST_AsBinary(Csp.geom)).where(Csp.id == csp_id))
     assert outline is not None
     return outline
+
+
+def any_csp(*, session: Session) -> bool:
+    """Whether the database holds a CSP (an empty one gets the demo)."""
+    return session.scalar(select(Csp.id).limit(1)) is not None

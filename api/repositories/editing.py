@@ -114,6 +114,28 @@ def store_sectors(
         )
 
 
+def store_figures(
+    *, session: Session, plan: Plan, metrics: dict[str, Any], violations: list[dict[str, Any]]
+) -> None:
+    """Store a working copy's new metrics and violations after an edit; raise its version."""
+    plan.metrics = metrics
+    plan.violations = violations
+    plan.version += 1
+    session.flush()
+
+
+def store_locks(*, session: Session, plan: Plan, sectors: list[int]) -> None:
+    """Lock exactly these sectors of a working copy; raise its version."""
+    plan.locked_sectors = sectors
+    plan.version += 1
+    session.flush()
+
+
+def add_note(*, session: Session, plan: Plan, note: str) -> None:
+    plan.notes = [*(plan.notes or []), note]
+    session.flush()
+
+
 def save_version(*, session: Session, plan: Plan, name: str | None, comment: str | None) -> Plan:
     """A working copy becomes a new version: a draft with its comment and a note of how
     many cells changed sector since its parent. The caller commits."""

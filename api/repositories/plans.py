@@ -227,6 +227,17 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
     }
 
 
+def summary(*, session: Session, plan_id: int) -> PlanSummary:
+    """A plan's summary as stored now (read again from the database)."""
+    plan = require(session, Plan, plan_id)
+    session.refresh(plan)
+    return summary_of(plan)
+
+
+def summary_of(plan: Plan) -> PlanSummary:
+    return PlanSummary(**plan_summary(plan))
+
+
 def list_plans(*, session: Session, csp_id: int) -> PlansPublic:
     """The CSP's plans: the adopted one first, then working copies, drafts, archived,
     newest first."""
@@ -234,7 +245,7 @@ def list_plans(*, session: Session, csp_id: int) -> PlansPublic:
     rank = {"adopted": 0, "editing": 1, "draft": 2, "archived": 3}
     plans = session.scalars(select(Plan).where(Plan.csp_id == csp_id)).all()
     ordered = sorted(plans, key=lambda p: (rank.get(p.status, 3), -p.id))
-    data = [PlanSummary(**plan_summary(p)) for p in ordered]
+    data = [summary_of(p) for p in ordered]
     return PlansPublic(data=data, count=len(data))
 
 

@@ -1,6 +1,7 @@
-"""Problems raised in GPOs: creation (placed in the CSP, its sector and GPO derived from
-the adopted plan), reading, the dated life cycle, actions and evaluations, and the bulk
-(re)assignment of problems to sectors."""
+"""Problems raised in GPOs as stored: one recorded or many copied in (with their anchors
+and placements, computed by :mod:`api.services.placement`), reading them, their dated
+life cycle, actions and evaluations, the open problems of an area, and the placements
+read and rewritten in bulk."""
 
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from api.models import Csp
 from api.repositories.base import require
 from api.schemas import CategoryReport, ReportPublic
-from geo.errors import InvalidInputError
 from geo.problems import CATEGORIES
 
 _PROBLEMS_IN_AREA = """
@@ -33,10 +32,6 @@ def activity_report(
 ) -> ReportPublic:
     """The report of an area (every CSP, one CSP, or one of its sectors) and a period
     (both days included). A problem counts as resolved on the day of its "résolu" step."""
-    if date_to < date_from:
-        raise InvalidInputError(f"to: {date_to} is before from {date_from}")
-    if sector is not None and csp_id is None:
-        raise InvalidInputError("sector: give the csp of the sector too")
     csp = require(session, Csp, csp_id) if csp_id is not None else None
     params: dict[str, Any] = {"csp": csp_id, "sector": sector, "a": date_from, "b": date_to}
     rows = session.execute(

@@ -7,6 +7,7 @@ from api.routes.responses import INVALID
 from api.schemas import COMMUNE_CODE, GeocodeResultsPublic, ImportCountPublic
 from api.services import addresses
 from api.uploads import uploaded_file
+from geo.geocoding import read_ban_csv
 
 router = APIRouter(tags=["adresses"])
 
@@ -19,7 +20,8 @@ def import_address_file(
     """Load the offline geocoder's address table from a BAN-format CSV (all or nothing;
     the addresses of the same communes are replaced)."""
     with uploaded_file(file, "addresses.csv") as path:
-        return ImportCountPublic(imported=addresses.import_addresses(ctx, path=path))
+        table = read_ban_csv(path)
+    return ImportCountPublic(imported=addresses.import_addresses(ctx, table=table))
 
 
 @router.get("/geocode", responses=INVALID)

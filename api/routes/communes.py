@@ -59,6 +59,4 @@ def read_coverage(
     12 months (weighted by category and recency; maximal covering location), existing
     cameras and studied video-protection sites fixed; the commune's waiting requests for
     cameras or public spaces scored beside. Counts under 3 are masked."""
-    return coverage.coverage_suggestion(
-        ctx, code, p=p, radius_m=radius, where=cartography.commune_period(), method=method
-    )
+    return coverage.coverage_suggestion(ctx, code, p=p, radius_m=radius, method=method)

@@ -21,7 +21,7 @@ from api.schemas import (
     PlanVersion,
     Units,
 )
-from api.services import editing, plans
+from api.services import editing, jobs, plans
 from api.uploads import uploaded_file
 from geo.export import FORMATS
 from geo.territory import read_vector
@@ -84,7 +84,7 @@ def adopt(plan_id: DbId, ctx: ContextDep) -> PlanSummary:
 @router.get("/jobs/{job_id}", tags=["tâches"], responses=NOT_FOUND)
 def read_job(job_id: DbId, ctx: ContextDep) -> JobPublic:
     """A background job: status, progress and, when done, the plan it made."""
-    return plans.get_job(ctx, job_id)
+    return jobs.get_job(ctx, job_id)
 
 
 # --- editing by hand -------------------------------------------------------------------

@@ -32,11 +32,10 @@ def read_report(
         ctx, csp_id=csp, sector=sector, date_from=date_from, date_to=date_to
     )
     if fmt == "csv":
+        content, name = reports.report_csv(report)
         return Response(
-            reports.report_csv(report),
+            content,
             media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="{reports.report_file_name(report)}"'
-            },
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
     return report

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import pandas as pd
 
 from api.repositories import addresses as repo
 from api.schemas import GeocodeResultPublic, GeocodeResultsPublic
 from api.services.context import Context
-from geo.geocoding import read_ban_csv
 
 
-def import_addresses(ctx: Context, *, path: Path) -> int:
-    """Load addresses from a BAN-format CSV, all or nothing; the addresses of the same
-    communes are replaced."""
-    table = read_ban_csv(path)
+def import_addresses(ctx: Context, *, table: pd.DataFrame) -> int:
+    """Load addresses read from a BAN-format CSV (:func:`geo.geocoding.read_ban_csv`), all
+    or nothing; the addresses of the same communes are replaced."""
     with ctx.write() as session:
         return repo.import_addresses(session=session, table=table)
 

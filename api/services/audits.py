@@ -11,11 +11,10 @@ from typing import Any, Literal
 
 import h3
 import shapely
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.map_cache import MapCache
-from api.models import AuditDocument, AuditEvent, AuditRequest, Csp, Referent
+from api.models import AuditDocument, AuditRequest, Csp
 from api.repositories import audits as repo
 from api.repositories import problem_maps
 from api.repositories.addresses import PostgisGeocoder
@@ -35,7 +34,7 @@ from api.services.cartography import cached_area_maps, cell_trends
 from api.services.context import Context
 from geo.audits import EVIDENCE_RADIUS_M, STATUSES, check_transition
 from geo.errors import DuplicateRequestError, InvalidInputError
-from geo.geometry import check_inside_territory, checked_geometry
+from geo.geometry import anchor, check_inside_territory, checked_geometry
 from geo.hotspots import DEFAULT_H3_RES, LEVEL_LABELS, TRENDS
 from geo.problems import check_code
 from geo.study import ProblemFilter, recent_periods
@@ -95,7 +94,7 @@ def create_audit_request(
     )
     requested_on = requested_on or date.today()
     # one filing at a time per commune, so that two quick submissions see each other
-    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(request_in.commune_code))))
+    repo.lock_filings(session=session, commune_code=request_in.commune_code)
     existing = repo.open_request_near(session, request_in.commune_code, geom)
     if existing is not None and not request_in.confirm_duplicate:
         raise DuplicateRequestError(
@@ -109,6 +108,7 @@ def create_audit_request(
         request_in=request_in,
         csp_id=area.csp_id,
         geom=geom,
+        anchor=anchor(geom),
         requested_on=requested_on,
         duplicate_of=existing.id if existing is not None else None,
     )
@@ -171,7 +171,7 @@ def list_requests(
 def _check_referent(session: Session, csp_id: int, referent_id: int | None) -> None:
     if referent_id is None:
         return
-    referent = session.get(Referent, referent_id)
+    referent = repo.find_referent(session=session, referent_id=referent_id)
     if referent is None or referent.csp_id != csp_id:
         raise InvalidInputError(f"referent_id: no référent with id {referent_id} in CSP {csp_id}")
     if not referent.active:
@@ -209,31 +209,11 @@ def transition_audit_request(session: Session, *, request_id: int, step: AuditTr
             raise InvalidInputError(
                 f"planned_on: {step.planned_on} is more than {MAX_PLANNING_DAYS} days ahead"
             )
-        request.planned_on = step.planned_on
-        request.referent_id = step.referent_id
     if step.status == "realisee" and request.planned_on and step.on < request.planned_on:
         raise InvalidInputError(
             f"on: {step.on} is before the planned date of the study ({request.planned_on})"
         )
-    if step.status == "refusee":
-        request.refusal_reason = step.reason
-        request.referent_id = None  # the history keeps who had planned it, and when
-        request.planned_on = None
-    if step.status == "preconisations_remises" and step.recommendations:
-        request.recommendations = step.recommendations
-    request.status = step.status
-    request.status_on = step.on
-    session.add(
-        AuditEvent(
-            request_id=request_id,
-            status=step.status,
-            on=step.on,
-            note=step.note or (step.reason if step.status == "refusee" else None),
-            planned_on=step.planned_on if step.status == "planifiee" else None,
-            referent_id=step.referent_id if step.status == "planifiee" else None,
-        )
-    )
-    session.flush()
+    repo.store_step(session=session, request=request, step=step)
 
 
 def move_request(ctx: Context, request_id: int, step: AuditTransition) -> AuditRequestPublic:
@@ -271,14 +251,13 @@ def _store_document(
         raise InvalidInputError(
             f"file: {filename!r} is {len(content)} bytes; at most {MAX_DOCUMENT_BYTES}"
         )
-    document = repo.document(session=session, request_id=request_id) or AuditDocument(
-        request_id=request_id
+    repo.store_document(
+        session=session,
+        request_id=request_id,
+        filename=filename[:300],
+        media_type=media_type,
+        content=content,
     )
-    document.filename = filename[:300]
-    document.media_type = media_type
-    document.content = content
-    session.add(document)
-    session.flush()
 
 
 def get_document(ctx: Context, request_id: int) -> AuditDocument:

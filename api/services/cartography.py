@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.map_cache import MapCache
 from api.repositories import gpos, plans, problem_maps, problems
-from api.repositories.base import adopted_plan_id
+from api.repositories.base import GEOJSON_DECIMALS, adopted_plan_id
 from api.repositories.problem_maps import PackProblem
 from api.schemas import (
     CommuneCellsPublic,
@@ -41,21 +41,17 @@ from geo.hotspots import (
     analyse_area,
     cells_frame,
     compare_periods,
-    period_days,
     prediction_indices,
 )
 from geo.problems import CATEGORIES
-from geo.study import ProblemFilter, StudyArea, recent_periods
-
-COORDINATE_DECIMALS = 6  # about 0.1 m
-
+from geo.study import ProblemFilter, StudyArea, period_days, recent_periods
 
 #: How many open problems a meeting pack lists.
 PACK_OPEN_PROBLEMS = 25
 
 
 def _round(geom: shapely.Geometry) -> shapely.Geometry:
-    return shapely.set_precision(geom, 10**-COORDINATE_DECIMALS)
+    return shapely.set_precision(geom, 10**-GEOJSON_DECIMALS)
 
 
 def _features(frame: gpd.GeoDataFrame, columns: list[str], id_column: str | None) -> list[Any]:
@@ -251,12 +247,6 @@ def monthly_trend(session: Session, *, area: StudyArea, where: ProblemFilter) ->
 
 
 # -- what the API serves ----------------------------------------------------------------
-def study_area(ctx: Context, csp_id: int, gpo_id: int | None = None) -> StudyArea:
-    """The CSP, or the sectors of one of its GPOs in the adopted plan."""
-    with ctx.read() as session:
-        return problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
-
-
 def area_maps(
     ctx: Context,
     csp_id: int,

@@ -23,7 +23,7 @@ from api.schemas import (
     FixedSitePublic,
     RequestedSiteScorePublic,
 )
-from api.services.cartography import MIN_COMMUNE_COUNT
+from api.services.cartography import MIN_COMMUNE_COUNT, commune_period
 from api.services.context import Context
 from geo.coverage import (
     MaximalCovering,
@@ -80,11 +80,13 @@ def coverage_suggestion(
     *,
     p: int,
     radius_m: float,
-    where: ProblemFilter,
+    where: ProblemFilter | None = None,
     method: Method = "auto",
 ) -> CoverageSuggestionPublic:
-    """The best ``p`` more sites for the commune's problems passing ``where``, computed
+    """The best ``p`` more sites for the commune's problems passing ``where`` (default:
+    what a commune sees, :func:`~api.services.cartography.commune_period`), computed
     once per revision of the problems, of the layers and of the commune's requests."""
+    where = where or commune_period()
     with ctx.read() as session:
         area = problem_maps.commune_area(session=session, commune_code=commune_code)
         fixed = fixed_sites(session, area)

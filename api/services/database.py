@@ -3,12 +3,11 @@ demo territory loaded into an empty database."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, text
-
+from api import db
 from api.cluster import LocalCluster
 from api.config import Settings
-from api.db import make_engine, migrate
-from api.models import Csp
+from api.db import migrate
+from api.repositories import csp
 from api.services.context import Context
 from api.services.demo import load_demo
 
@@ -24,7 +23,7 @@ def database_url(settings: Settings) -> str:
 
 def has_territory(ctx: Context) -> bool:
     with ctx.read() as session:
-        return bool(session.scalar(select(func.count()).select_from(Csp)))
+        return csp.any_csp(session=session)
 
 
 def prepare_database(settings: Settings, *, demo: bool = True) -> str:
@@ -32,17 +31,16 @@ def prepare_database(settings: Settings, *, demo: bool = True) -> str:
     url = database_url(settings)
     migrate(url)
     if demo:
-        engine = make_engine(url)
+        ctx = Context.for_url(url)
         try:
-            ctx = Context.for_engine(engine)
             if not has_territory(ctx):
                 load_demo(ctx, demo_dir=settings.demo_dir)
         finally:
-            engine.dispose()
+            ctx.close()
     return url
 
 
 def postgis_version(ctx: Context) -> str:
     """The PostGIS library's version: answers only when the database is reachable."""
     with ctx.read() as session:
-        return str(session.scalar(text("SELECT postgis_lib_version()")))
+        return db.postgis_version(session)

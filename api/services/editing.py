@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from api.editors import EditorCache
 from api.models import Plan
-from api.repositories import editing, jobs, plans
+from api.repositories import editing as repo
+from api.repositories import jobs, plans
 from api.repositories.base import require
 from api.schemas import (
     ComparedCellProperties,
@@ -33,17 +34,14 @@ from api.schemas import (
     ViolationPublic,
 )
 from api.services.context import Context
-from api.services.plans import get_job, load_sector_plan, require_plan_grid
+from api.services.jobs import get_job
+from api.services.plans import load_sector_plan, require_plan_grid
 from geo.editing import PlanEditor, reoptimise, unlocked_sectors
 from geo.errors import InvalidInputError
 from geo.plan import SectorPlan
 from geo.sectorize import DesignParameters, Sectorizer, make_sectorizer
 from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, no_progress
-
-
-def _summary(plan: Plan) -> PlanSummary:
-    return PlanSummary(**plans.plan_summary(plan))
 
 
 def start_editing(ctx: Context, plan_id: int) -> PlanSummary:
@@ -53,8 +51,8 @@ def start_editing(ctx: Context, plan_id: int) -> PlanSummary:
         plan = require(session, Plan, plan_id)
         if plan.status != "editing":
             require_plan_grid(session, plan)
-            plan = editing.working_copy_of(session=session, plan=plan)
-        return _summary(plan)
+            plan = repo.working_copy_of(session=session, plan=plan)
+        return plans.summary_of(plan)
 
 
 def _whole_communes(plan: Plan, editor_plan: SectorPlan) -> set[str]:
@@ -112,7 +110,7 @@ def _edit(
 ) -> tuple[PlanEditResult, PlanEditor]:
     """Move cells in a working copy, in the caller's transaction; returns the new figures
     and the editor, to be put back in the cache once committed."""
-    plan = editing.require_working_copy(session=session, plan_id=plan_id, version=edit.version)
+    plan = repo.require_working_copy(session=session, plan_id=plan_id, version=edit.version)
     editor = _open_editor(session, cache, plan)
     try:
         positions = editor.positions(list(edit.assignments))
@@ -123,9 +121,9 @@ def _edit(
     units = editor.graph.units["unit"].to_numpy()
     moved = {str(units[p]): int(editor.assignment[p]) for p in done.previous}
     if moved:
-        editing.store_moves(session=session, plan_id=plan.id, moved=moved)
+        repo.store_moves(session=session, plan_id=plan.id, moved=moved)
         metrics = editor.metrics().as_dict()
-        editing.store_sectors(
+        repo.store_sectors(
             session=session,
             plan_id=plan.id,
             sectors={
@@ -133,10 +131,12 @@ def _edit(
                 for s in done.sectors
             },
         )
-        plan.metrics = metrics
-        plan.violations = [v.as_dict() for v in editor.violations()]
-        plan.version += 1
-        session.flush()
+        repo.store_figures(
+            session=session,
+            plan=plan,
+            metrics=metrics,
+            violations=[v.as_dict() for v in editor.violations()],
+        )
     state = _state(editor, plan)
     result = PlanEditResult(
         **state.model_dump(),
@@ -159,12 +159,10 @@ def edit_plan(ctx: Context, plan_id: int, edit: PlanEdit) -> PlanEditResult:
 def set_locks(ctx: Context, plan_id: int, locks: PlanLocks) -> EditorState:
     """Lock exactly these sectors of a working copy."""
     with ctx.write() as session:
-        plan = editing.require_working_copy(session=session, plan_id=plan_id, version=locks.version)
+        plan = repo.require_working_copy(session=session, plan_id=plan_id, version=locks.version)
         editor = _open_editor(session, ctx.editors, plan)
         editor.set_locked(locks.sectors)
-        plan.locked_sectors = sorted(editor.locked)
-        plan.version += 1
-        session.flush()
+        repo.store_locks(session=session, plan=plan, sectors=sorted(editor.locked))
         state = _state(editor, plan)
     ctx.editors.put(plan_id, state.version, editor)
     return state
@@ -173,18 +171,16 @@ def set_locks(ctx: Context, plan_id: int, locks: PlanLocks) -> EditorState:
 def save_version(ctx: Context, plan_id: int, save: PlanSave) -> PlanSummary:
     """Save a working copy as a new version (a draft) with a comment."""
     with ctx.write() as session:
-        plan = editing.require_working_copy(session=session, plan_id=plan_id, version=save.version)
+        plan = repo.require_working_copy(session=session, plan_id=plan_id, version=save.version)
         ctx.editors.drop(plan_id)
-        plan = editing.save_version(
-            session=session, plan=plan, name=save.name, comment=save.comment
-        )
-        return _summary(plan)
+        plan = repo.save_version(session=session, plan=plan, name=save.name, comment=save.comment)
+        return plans.summary_of(plan)
 
 
 def delete_plan(ctx: Context, plan_id: int, *, version: int | None = None) -> None:
     """Delete a draft, an archived plan or a working copy (discarding its edits)."""
     with ctx.write() as session:
-        editing.delete_plan(session=session, plan_id=plan_id, version=version)
+        repo.delete_plan(session=session, plan_id=plan_id, version=version)
         ctx.editors.drop(plan_id)
 
 
@@ -207,7 +203,7 @@ def compare_plans(ctx: Context, plan_id: int, other_id: int) -> PlanComparison:
             )
         grid_id = require_plan_grid(session, plan)
         require_plan_grid(session, other)
-        rows = editing.changed_cells(
+        rows = repo.changed_cells(
             session=session, plan_id=plan_id, other_id=other_id, grid_id=grid_id
         )
         features = [
@@ -236,7 +232,7 @@ def reoptimise_plan(
     """Redraw the unlocked sectors of a working copy with the engine and the parameters
     of the plan it came from, and store the result as one edit (a new version)."""
     with ctx.read() as session:
-        row = editing.require_working_copy(session=session, plan_id=plan_id, version=version)
+        row = repo.require_working_copy(session=session, plan_id=plan_id, version=version)
         plan = load_sector_plan(session, row)
         locked = list(row.locked_sectors or [])
         design = DesignParameters.from_dict(row.parameters or {})
@@ -259,16 +255,18 @@ def reoptimise_plan(
                 session, EditorCache(size=1), plan_id, PlanEdit(version=version, assignments=moves)
             )
         now = version + 1 if moves else version
-        stored = editing.require_working_copy(session=session, plan_id=plan_id, version=now)
-        stored.notes = [*(stored.notes or []), redrawn.notes[-1]]
+        stored = repo.require_working_copy(session=session, plan_id=plan_id, version=now)
+        repo.add_note(session=session, plan=stored, note=redrawn.notes[-1])
     return plan_id
 
 
 def start_reoptimise(ctx: Context, plan_id: int, *, version: int) -> JobPublic:
     """Check that a working copy can be re-optimised, then run it as a job."""
     with ctx.write() as session:
-        plan = editing.require_working_copy(session=session, plan_id=plan_id, version=version)
-        unlocked_sectors(int((plan.metrics or {}).get("k", 0)), plan.locked_sectors or [])
+        plan = repo.require_working_copy(session=session, plan_id=plan_id, version=version)
+        unlocked_sectors(
+            int((plan.metrics or {}).get("k", 0)), plan.locked_sectors or [], f"plan {plan_id}"
+        )
         job_id = jobs.create_job(
             session=session,
             kind="reoptimise",

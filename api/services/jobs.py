@@ -1,4 +1,5 @@
-"""Background jobs seen from the app: those a stopped app left running are failed at start."""
+"""Background jobs (proposals, re-optimisations) seen from the app: their state, and
+those a stopped app left running, failed at start."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from sqlalchemy.exc import OperationalError
 
 from api.repositories import jobs
+from api.schemas import JobPublic
 from api.services.context import Context
 
 log = logging.getLogger(__name__)
@@ -21,3 +23,8 @@ def fail_interrupted(ctx: Context) -> int:
     except OperationalError:
         log.warning("database unavailable at start-up")
         return 0
+
+
+def get_job(ctx: Context, job_id: int) -> JobPublic:
+    with ctx.read() as session:
+        return jobs.get_job(session=session, job_id=job_id)

@@ -12,8 +12,7 @@ import shapely
 from sqlalchemy.orm import Session
 
 from api.repositories import problems
-from geo.geometry import anchors
-from geo.problem_files import BORDER_TOLERANCE_DEG
+from geo.geometry import BORDER_TOLERANCE_DEG, anchors
 from geo.problems import place
 
 

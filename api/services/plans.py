@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import shapely
 from sqlalchemy.orm import Session
 
 from api.models import Plan
-from api.repositories import csp, gpos, jobs, plans
+from api.repositories import communes, csp, gpos, jobs, plans
 from api.repositories import grid as grids
 from api.repositories.base import require
 from api.schemas import (
@@ -31,6 +32,7 @@ from api.schemas import (
     PlanSummary,
     Units,
 )
+from api.services import jobs as jobs_service
 from api.services.context import Context
 from api.services.placement import assign_to_sectors
 from geo.errors import InfeasibleDesignError, InvalidInputError
@@ -64,11 +66,8 @@ def load_unit_graph(
         )
     grid_id = grids.require_grid(session=session, csp_id=csp_id, resolution=resolution, units=units)
     frame, edges = plans.unit_rows(session=session, grid_id=grid_id)
-    if weights is not None and PROBLEMS in weights:
-        counts = grids.problem_counts(session=session, csp_id=csp_id, grid_id=grid_id)[PROBLEMS]
-        frame[PROBLEMS] = frame["unit"].map(counts).fillna(0).to_numpy(dtype=float)
     if weights is not None:
-        frame["workload"] = workload(frame, weights)
+        _reweigh(session, frame, "unit", csp_id=csp_id, grid_id=grid_id, weights=weights)
     frame["zone"] = frame["unit"].map(plans.qpv_of_cells(session=session, grid_id=grid_id))
     position = pd.Series(np.arange(len(frame)), index=frame["unit"])
     edges["a"] = position.reindex(edges["a"]).to_numpy()
@@ -76,6 +75,24 @@ def load_unit_graph(
     edges["blocked"] = edges["blocked"].astype(bool)
     graph = Adjacency(edges=edges, component=frame["component"].to_numpy(dtype=int))
     return UnitGraph.build(frame.drop(columns="component"), graph)
+
+
+def _reweigh(
+    session: Session,
+    frame: pd.DataFrame,
+    unit_column: str,
+    *,
+    csp_id: int,
+    grid_id: int,
+    weights: Mapping[str, float],
+) -> None:
+    """Recompute the ``workload`` of the grid's units in ``frame`` under ``weights``;
+    when they name ``problems``, the units get a ``problems`` column first: the CSP's
+    recorded problems per unit, counted now."""
+    if PROBLEMS in weights:
+        counts = grids.problem_counts(session=session, csp_id=csp_id, grid_id=grid_id)[PROBLEMS]
+        frame[PROBLEMS] = frame[unit_column].map(counts).fillna(0).to_numpy(dtype=float)
+    frame["workload"] = workload(frame, weights)
 
 
 def require_plan_grid(session: Session, plan: Plan) -> int:
@@ -151,39 +168,39 @@ def store_plan(
 
 
 # -- proposals --------------------------------------------------------------------------
-def check_proposal(session: Session, *, csp_id: int, plan_in: DesignParameters) -> None:
+def check_proposal(session: Session, *, csp_id: int, params: DesignParameters) -> None:
     """What can be checked before a proposal runs, so that it fails at once with a clear
     4xx: the grid exists, k fits the cells, locked cells and seeds are the CSP's. What
     only the engine can tell (communes too heavy to stay whole…) fails the job."""
     grid_id = grids.require_grid(
-        session=session, csp_id=csp_id, resolution=plan_in.resolution, units=plan_in.units
+        session=session, csp_id=csp_id, resolution=params.resolution, units=params.units
     )
     cells = plans.grid_cell_count(session=session, grid_id=grid_id)
-    if plan_in.k is not None and plan_in.k > cells:
+    if params.k is not None and params.k > cells:
         raise InfeasibleDesignError(
-            f"k: {plan_in.k} sectors is more than the {cells} cells of the grid "
-            f"(units {plan_in.units}, resolution {plan_in.resolution})"
+            f"k: {params.k} sectors is more than the {cells} cells of the grid "
+            f"(units {params.units}, resolution {params.resolution})"
         )
-    if plan_in.k is not None and len(plan_in.seeds) > plan_in.k:
-        raise InfeasibleDesignError(f"seeds: {len(plan_in.seeds)} seeds for k = {plan_in.k}")
-    if plan_in.locked:
-        known = plans.known_cells(session=session, grid_id=grid_id, cells=list(plan_in.locked))
-        unknown = sorted(set(plan_in.locked) - known)
+    if params.k is not None and len(params.seeds) > params.k:
+        raise InfeasibleDesignError(f"seeds: {len(params.seeds)} seeds for k = {params.k}")
+    if params.locked:
+        known = plans.known_cells(session=session, grid_id=grid_id, cells=list(params.locked))
+        unknown = sorted(set(params.locked) - known)
         if unknown:
             raise InvalidInputError(
                 f"locked: cell(s) {', '.join(unknown[:10])} are not cells of CSP {csp_id} "
-                f"at resolution {plan_in.resolution} (units {plan_in.units})"
+                f"at resolution {params.resolution} (units {params.units})"
             )
-        k = plan_in.k
-        bad = {h: s for h, s in plan_in.locked.items() if s < 0 or (k is not None and s >= k)}
+        k = params.k
+        bad = {h: s for h, s in params.locked.items() if s < 0 or (k is not None and s >= k)}
         if bad:
             h, s = next(iter(bad.items()))
             raise InvalidInputError(
                 f"locked: cell {h} is locked to sector {s}, not in 0 … {(k or 1) - 1}"
             )
-    if plan_in.seeds:
+    if params.seeds:
         outline = csp.csp_outline(session=session, csp_id=csp_id)
-        for lon, lat in plan_in.seeds:
+        for lon, lat in params.seeds:
             check_inside_territory(
                 shapely.Point(lon, lat), outline, field="seeds", territory_name=f"CSP {csp_id}"
             )
@@ -196,7 +213,7 @@ def propose_plan(
     parameters with it); returns its id and the plan."""
     params = plan_in.design()
     with ctx.read() as session:
-        check_proposal(session, csp_id=csp_id, plan_in=params)
+        check_proposal(session, csp_id=csp_id, params=params)
         graph = load_unit_graph(
             session,
             csp_id=csp_id,
@@ -235,7 +252,7 @@ def _problems_counted(graph: UnitGraph) -> dict[str, int]:
 def start_proposal(ctx: Context, *, csp_id: int, plan_in: PlanCreate) -> JobPublic:
     """Check a proposal request at once, then run it as a job; returns the job to poll."""
     with ctx.write() as session:
-        check_proposal(session, csp_id=csp_id, plan_in=plan_in.design())
+        check_proposal(session, csp_id=csp_id, params=plan_in.design())
         job_id = jobs.create_job(
             session=session,
             kind="sectorize",
@@ -248,12 +265,7 @@ def start_proposal(ctx: Context, *, csp_id: int, plan_in: PlanCreate) -> JobPubl
             0
         ],
     )
-    return get_job(ctx, job_id)
-
-
-def get_job(ctx: Context, job_id: int) -> JobPublic:
-    with ctx.read() as session:
-        return jobs.get_job(session=session, job_id=job_id)
+    return jobs_service.get_job(ctx, job_id)
 
 
 def score_sector_layer(
@@ -323,10 +335,29 @@ def get_plan(ctx: Context, plan_id: int) -> PlanPublic:
         return plans.get_plan(session=session, plan_id=plan_id)
 
 
-def plan_sector_layer(ctx: Context, plan_id: int) -> tuple[Plan, gpd.GeoDataFrame]:
-    """The plan and its sectors with their figures (EPSG:4326): what exports hold."""
+@dataclass(frozen=True)
+class PlanSheet:
+    """What a plan's printed A4 sheet shows: the plan, its sectors with their figures,
+    the CSP's communes and the CSP's name (read together, in one session)."""
+
+    plan: PlanPublic
+    sectors: gpd.GeoDataFrame
+    communes: gpd.GeoDataFrame
+    csp_name: str
+
+
+def plan_sheet(ctx: Context, plan_id: int) -> PlanSheet:
     with ctx.read() as session:
-        return plans.plan_sector_layer(session=session, plan_id=plan_id)
+        plan = plans.get_plan(session=session, plan_id=plan_id)
+        _, sectors = plans.plan_sector_layer(session=session, plan_id=plan_id)
+        features = communes.list_communes(session=session, csp_id=plan.csp_id)
+        outline = csp.get_csp(session=session, csp_id=plan.csp_id)
+    return PlanSheet(
+        plan=plan,
+        sectors=sectors,
+        communes=gpd.GeoDataFrame.from_features(features.model_dump()["features"], crs=4326),
+        csp_name=outline.features[0].properties.name,
+    )
 
 
 def plan_cells(ctx: Context, plan_id: int) -> FeatureCollection[PlanCellProperties]:
@@ -340,10 +371,7 @@ def plan_cells(ctx: Context, plan_id: int) -> FeatureCollection[PlanCellProperti
         table = plans.plan_cell_rows(session=session, plan_id=plan_id, grid_id=grid_id)
         weights = (plan.parameters or {}).get("weights")
         if weights:
-            if PROBLEMS in weights:
-                counts = grids.problem_counts(session=session, csp_id=plan.csp_id, grid_id=grid_id)
-                table[PROBLEMS] = table["h3"].map(counts[PROBLEMS]).fillna(0).to_numpy(dtype=float)
-            table["workload"] = workload(table, weights)
+            _reweigh(session, table, "h3", csp_id=plan.csp_id, grid_id=grid_id, weights=weights)
     return FeatureCollection[PlanCellProperties](
         features=[
             Feature[PlanCellProperties](
@@ -363,7 +391,8 @@ def plan_cells(ctx: Context, plan_id: int) -> FeatureCollection[PlanCellProperti
 def export_plan(ctx: Context, plan_id: int, *, fmt: str, crs: int) -> tuple[bytes, str, str]:
     """The plan's sectors with their figures as a file (GeoJSON, GeoPackage or zipped
     Shapefile) in EPSG:4326 or 2154: its content, file name and media type."""
-    plan, layer = plan_sector_layer(ctx, plan_id)
+    with ctx.read() as session:
+        plan, layer = plans.plan_sector_layer(session=session, plan_id=plan_id)
     vector = FORMATS[fmt]
     stem = f"secteurs_plan{plan.id}_v{plan.version}_epsg{crs}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -381,6 +410,4 @@ def adopt_plan(ctx: Context, plan_id: int) -> PlanSummary:
         if adopted is not None:
             gpos.sync_sector_gpos(session=session, csp_id=adopted.csp_id, plan_id=adopted.id)
             assign_to_sectors(session, adopted.csp_id)
-        plan = require(session, Plan, plan_id)
-        session.refresh(plan)
-        return PlanSummary(**plans.plan_summary(plan))
+        return plans.summary(session=session, plan_id=plan_id)

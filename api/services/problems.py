@@ -24,8 +24,8 @@ from api.schemas import (
 )
 from api.services.context import Context
 from api.services.placement import assign_to_sectors, insert_placed
-from geo.geometry import anchor, check_inside_territory, checked_geometry
-from geo.problem_files import BORDER_TOLERANCE_DEG, check_inside, read_problem_file
+from geo.geometry import BORDER_TOLERANCE_DEG, anchor, check_inside_territory, checked_geometry
+from geo.problem_files import check_inside, read_problem_file
 
 PROBLEM_GEOMETRIES = frozenset(
     {"Point", "LineString", "Polygon", "MultiLineString", "MultiPolygon"}

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from api.repositories import reports as repo
 from api.schemas import ReportPublic
 from api.services.context import Context
+from geo.errors import InvalidInputError
 
 
 def activity_report(
@@ -20,26 +21,28 @@ def activity_report(
 ) -> ReportPublic:
     """The report of an area and a period (days included; default: the year up to today)."""
     end = date_to or date.today()
+    start = date_from or end - timedelta(days=365)
+    if end < start:
+        raise InvalidInputError(f"to: {end} is before from {start}")
+    if sector is not None and csp_id is None:
+        raise InvalidInputError("sector: give the csp of the sector too")
     with ctx.read() as session:
         return repo.activity_report(
             session=session,
-            date_from=date_from or end - timedelta(days=365),
+            date_from=start,
             date_to=end,
             csp_id=csp_id,
             sector=sector,
         )
 
 
-def report_file_name(report: ReportPublic) -> str:
-    """The CSV download's name: the area and the period."""
+def report_csv(report: ReportPublic) -> tuple[str, str]:
+    """The report as CSV (``;``, French headers: one row per category, then the total),
+    and the download's name (the area and the period)."""
     area = f"csp{report.csp_id}" if report.csp_id is not None else "toutes"
     if report.sector is not None:
         area += f"_secteur{report.sector + 1}"
-    return f"rapport_{area}_{report.date_from}_{report.date_to}.csv"
-
-
-def report_csv(report: ReportPublic) -> str:
-    """The report as CSV (``;``, French headers): one row per category, then the total."""
+    name = f"rapport_{area}_{report.date_from}_{report.date_to}.csv"
     lines = ["categorie;libelle;ouvertes;resolues;delai_median_resolution_jours"]
     fmt = lambda v: "" if v is None else f"{v:g}".replace(".", ",")  # noqa: E731
     for c in report.by_category:
@@ -50,4 +53,4 @@ def report_csv(report: ReportPublic) -> str:
         f"total;Toutes catégories;{report.problems_opened};{report.problems_resolved};"
         f"{fmt(report.median_days_to_resolution)}"
     )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", name

@@ -284,7 +284,10 @@ def test_reoptimise_refuses_when_every_sector_is_locked(
     response = client.post(
         f"/api/plans/{copy['id']}/reoptimise", json={"version": locks["version"]}
     )
-    assert response.status_code == 422 and "every sector" in response.json()["detail"]
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        f"locked: every sector of plan {copy['id']} is locked; unlock some to re-optimise"
+    )
 
 
 def test_compare_with_an_id_out_of_range(client: TestClient, plan: dict[str, Any]) -> None:

@@ -10,8 +10,14 @@ import shapely
 
 from geo.crs import LAMBERT93, WGS84
 from geo.errors import InvalidInputError, InvalidValueError
-from geo.geometry import anchor, anchors, check_inside_territory, outside_territory
-from geo.problem_files import BORDER_TOLERANCE_DEG, RowErrorsError, check_inside
+from geo.geometry import (
+    BORDER_TOLERANCE_DEG,
+    anchor,
+    anchors,
+    check_inside_territory,
+    outside_territory,
+)
+from geo.problem_files import RowErrorsError, check_inside
 
 SQUARE = shapely.box(6.8, 47.6, 6.9, 47.7)
 SWAP_HINT = " — latitude and longitude swapped?"
