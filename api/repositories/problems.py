@@ -38,7 +38,6 @@ from api.repositories.base import (
 from api.schemas import (
     ActionCreate,
     ActionPublic,
-    ActionUpdate,
     EvaluationCreate,
     EvaluationPublic,
     Feature,
@@ -52,24 +51,17 @@ from api.schemas import (
     ProblemPublic,
     ProblemTransition,
 )
-from geo.errors import InvalidInputError
 from geo.problems import (
     ACTION_TYPES,
     CATEGORIES,
-    CLOSED_STATUSES,
     OPEN_STATUSES,
     STATUSES,
-    check_transition,
 )
 from geo.study import StudyArea
 
 
-def _check_partner(session: Session, csp_id: int, partner_id: int | None, field: str) -> None:
-    if partner_id is None:
-        return
-    partner = session.get(Partner, partner_id)
-    if partner is None or partner.csp_id != csp_id:
-        raise InvalidInputError(f"{field}: no partner with id {partner_id} in CSP {csp_id}")
+def find_partner(*, session: Session, partner_id: int) -> Partner | None:
+    return session.get(Partner, partner_id)
 
 
 def sector_outlines(session: Session, csp_id: int) -> tuple[list[tuple[int, Any]], dict[int, int]]:
@@ -168,7 +160,6 @@ def create_problem(
 ) -> int:
     """Record a problem (status signalé) in the CSP at ``geom`` with its ``anchor``
     (:func:`geo.geometry.anchor`), both checked by the caller; the caller commits."""
-    _check_partner(session, csp_id, problem_in.partner_id, "partner_id")
     problem = Problem(
         csp_id=csp_id,
         category=problem_in.category,
@@ -314,67 +305,37 @@ def action_public(a: Action, partner_names: dict[int, str]) -> ActionPublic:
     )
 
 
-def _check_date(problem: Problem, on: date, field: str) -> None:
-    if on > date.today():
-        raise InvalidInputError(f"{field}: {on} is in the future")
-    if on < problem.status_on:
-        raise InvalidInputError(
-            f"{field}: {on} is before the problem's last step ({problem.status} on "
-            f"{problem.status_on})"
-        )
+def count_evaluations(*, session: Session, problem_id: int) -> int:
+    return int(session.scalar(select(func.count()).where(Evaluation.problem_id == problem_id)) or 0)
 
 
-def transition_problem(*, session: Session, problem_id: int, step: ProblemTransition) -> None:
-    """Move a problem to its next step of the life cycle, dated; the caller commits."""
-    problem = require(session, Problem, problem_id, lock=True)
-    evaluated = bool(
-        session.scalar(select(func.count()).where(Evaluation.problem_id == problem_id))
-    )
-    check_transition(problem.status, step.status, evaluated=evaluated)
-    _check_date(problem, step.on, "on")
+def count_actions(*, session: Session, problem_id: int) -> int:
+    return int(session.scalar(select(func.count()).where(Action.problem_id == problem_id)) or 0)
+
+
+def store_step(*, session: Session, problem: Problem, step: ProblemTransition) -> None:
+    """Move a problem (locked) to a checked step and record it, dated."""
     problem.status = step.status
     problem.status_on = step.on
-    session.add(ProblemEvent(problem_id=problem_id, status=step.status, on=step.on, note=step.note))
+    session.add(ProblemEvent(problem_id=problem.id, status=step.status, on=step.on, note=step.note))
     session.flush()
 
 
-def add_action(*, session: Session, problem_id: int, action_in: ActionCreate) -> int:
-    problem = require(session, Problem, problem_id, lock=True)
-    if problem.status in CLOSED_STATUSES:
-        raise InvalidInputError(f"problem {problem_id} is {problem.status}: no new action")
-    _check_partner(session, problem.csp_id, action_in.lead_partner_id, "lead_partner_id")
-    if action_in.start_on < problem.reported_on:
-        raise InvalidInputError(
-            f"start_on: {action_in.start_on} is before the problem was reported "
-            f"({problem.reported_on})"
-        )
+def insert_action(*, session: Session, problem_id: int, action_in: ActionCreate) -> int:
     action = Action(problem_id=problem_id, **action_in.model_dump())
     session.add(action)
     session.flush()
     return action.id
 
 
-def update_action(*, session: Session, action_id: int, action_in: ActionUpdate) -> Action:
-    action = require(session, Action, action_id)
-    changes = action_in.model_dump(exclude_unset=True)
-    due = changes.get("due_on", action.due_on)
-    if due is not None and due < action.start_on:
-        raise InvalidInputError(f"due_on: {due} is before start_on {action.start_on}")
+def store_action(*, session: Session, action: Action, changes: dict[str, Any]) -> Action:
     for key, value in changes.items():
         setattr(action, key, value)
     session.flush()
     return action
 
 
-def add_evaluation(*, session: Session, problem_id: int, evaluation_in: EvaluationCreate) -> int:
-    """Record the evaluation of a problem's actions (it must have some)."""
-    problem = require(session, Problem, problem_id, lock=True)
-    actions = session.scalar(select(func.count()).where(Action.problem_id == problem_id))
-    if not actions:
-        raise InvalidInputError(
-            f"problem {problem_id} has no action to evaluate: record its actions first"
-        )
-    _check_date(problem, evaluation_in.evaluated_on, "evaluated_on")
+def insert_evaluation(*, session: Session, problem_id: int, evaluation_in: EvaluationCreate) -> int:
     evaluation = Evaluation(problem_id=problem_id, **evaluation_in.model_dump())
     session.add(evaluation)
     session.flush()

@@ -8,9 +8,12 @@ from datetime import date
 from pathlib import Path
 
 import shapely
+from sqlalchemy.orm import Session
 
+from api.models import Action, Problem
 from api.repositories import csp
 from api.repositories import problems as repo
+from api.repositories.base import require
 from api.schemas import (
     ActionCreate,
     ActionPublic,
@@ -24,8 +27,10 @@ from api.schemas import (
 )
 from api.services.context import Context
 from api.services.placement import assign_to_sectors, insert_placed
+from geo.errors import InvalidInputError
 from geo.geometry import BORDER_TOLERANCE_DEG, anchor, check_inside_territory, checked_geometry
 from geo.problem_files import check_inside, read_problem_file
+from geo.problems import CLOSED_STATUSES, check_transition
 
 PROBLEM_GEOMETRIES = frozenset(
     {"Point", "LineString", "Polygon", "MultiLineString", "MultiPolygon"}
@@ -38,6 +43,25 @@ def _geometry(problem_in: ProblemCreate) -> shapely.Geometry:
         assert problem_in.lon is not None and problem_in.lat is not None
         return shapely.Point(problem_in.lon, problem_in.lat)
     return checked_geometry(problem_in.geometry.model_dump(), "geometry", PROBLEM_GEOMETRIES)
+
+
+def _check_partner(session: Session, csp_id: int, partner_id: int | None, field: str) -> None:
+    if partner_id is None:
+        return
+    partner = repo.find_partner(session=session, partner_id=partner_id)
+    if partner is None or partner.csp_id != csp_id:
+        raise InvalidInputError(f"{field}: no partner with id {partner_id} in CSP {csp_id}")
+
+
+def _check_date(problem: Problem, on: date, field: str) -> None:
+    """A step's date: not in the future, not before the problem's last step."""
+    if on > date.today():
+        raise InvalidInputError(f"{field}: {on} is in the future")
+    if on < problem.status_on:
+        raise InvalidInputError(
+            f"{field}: {on} is before the problem's last step ({problem.status} on "
+            f"{problem.status_on})"
+        )
 
 
 def create_problem(ctx: Context, csp_id: int, problem_in: ProblemCreate) -> ProblemPublic:
@@ -54,6 +78,7 @@ def create_problem(ctx: Context, csp_id: int, problem_in: ProblemCreate) -> Prob
             territory_name=f"CSP {csp_id}",
             tolerance_deg=BORDER_TOLERANCE_DEG,
         )
+        _check_partner(session, csp_id, problem_in.partner_id, "partner_id")
         problem_id = repo.create_problem(
             session=session, csp_id=csp_id, problem_in=problem_in, geom=geom, anchor=point
         )
@@ -104,26 +129,50 @@ def get_problem(ctx: Context, problem_id: int) -> ProblemPublic:
 def transition_problem(ctx: Context, problem_id: int, step: ProblemTransition) -> ProblemPublic:
     """Move the problem to its next step of the life cycle, dated."""
     with ctx.write() as session:
-        repo.transition_problem(session=session, problem_id=problem_id, step=step)
+        problem = require(session, Problem, problem_id, lock=True)
+        evaluated = repo.count_evaluations(session=session, problem_id=problem_id) > 0
+        check_transition(problem.status, step.status, evaluated=evaluated)
+        _check_date(problem, step.on, "on")
+        repo.store_step(session=session, problem=problem, step=step)
         return repo.get_problem(session=session, problem_id=problem_id)
 
 
 def add_action(ctx: Context, problem_id: int, action_in: ActionCreate) -> ProblemPublic:
     """An action decided by the GPO for the problem, led by one partner."""
     with ctx.write() as session:
-        repo.add_action(session=session, problem_id=problem_id, action_in=action_in)
+        problem = require(session, Problem, problem_id, lock=True)
+        if problem.status in CLOSED_STATUSES:
+            raise InvalidInputError(f"problem {problem_id} is {problem.status}: no new action")
+        _check_partner(session, problem.csp_id, action_in.lead_partner_id, "lead_partner_id")
+        if action_in.start_on < problem.reported_on:
+            raise InvalidInputError(
+                f"start_on: {action_in.start_on} is before the problem was reported "
+                f"({problem.reported_on})"
+            )
+        repo.insert_action(session=session, problem_id=problem_id, action_in=action_in)
         return repo.get_problem(session=session, problem_id=problem_id)
 
 
 def update_action(ctx: Context, action_id: int, action_in: ActionUpdate) -> ActionPublic:
     """Change an action's status, due date or note."""
     with ctx.write() as session:
-        action = repo.update_action(session=session, action_id=action_id, action_in=action_in)
+        action = require(session, Action, action_id)
+        changes = action_in.model_dump(exclude_unset=True)
+        due = changes.get("due_on", action.due_on)
+        if due is not None and due < action.start_on:
+            raise InvalidInputError(f"due_on: {due} is before start_on {action.start_on}")
+        action = repo.store_action(session=session, action=action, changes=changes)
         return repo.action_public(action, {})
 
 
 def add_evaluation(ctx: Context, problem_id: int, evaluation_in: EvaluationCreate) -> ProblemPublic:
     """The evaluation of the problem's actions (outcome, indicators)."""
     with ctx.write() as session:
-        repo.add_evaluation(session=session, problem_id=problem_id, evaluation_in=evaluation_in)
+        problem = require(session, Problem, problem_id, lock=True)
+        if not repo.count_actions(session=session, problem_id=problem_id):
+            raise InvalidInputError(
+                f"problem {problem_id} has no action to evaluate: record its actions first"
+            )
+        _check_date(problem, evaluation_in.evaluated_on, "evaluated_on")
+        repo.insert_evaluation(session=session, problem_id=problem_id, evaluation_in=evaluation_in)
         return repo.get_problem(session=session, problem_id=problem_id)
