@@ -6,6 +6,7 @@ the référents' queue with the evidence the problems give for each site."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -14,7 +15,7 @@ import shapely
 from sqlalchemy.orm import Session
 
 from api.map_cache import MapCache
-from api.models import AuditDocument, AuditRequest, Csp
+from api.models import AuditRequest, Csp
 from api.repositories import audits as repo
 from api.repositories import problem_maps
 from api.repositories.addresses import PostgisGeocoder
@@ -260,10 +261,20 @@ def _store_document(
     )
 
 
-def get_document(ctx: Context, request_id: int) -> AuditDocument:
+@dataclass(frozen=True)
+class Document:
+    """A file as it was uploaded."""
+
+    filename: str
+    media_type: str
+    content: bytes
+
+
+def get_document(ctx: Context, request_id: int) -> Document:
     """The recommendations' document of a request, as uploaded."""
     with ctx.read() as session:
-        return repo.get_document(session=session, request_id=request_id)
+        row = repo.get_document(session=session, request_id=request_id)
+        return Document(filename=row.filename, media_type=row.media_type, content=row.content)
 
 
 # -- référents --------------------------------------------------------------------------
