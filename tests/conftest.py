@@ -33,6 +33,7 @@ from web.printing import CHROMIUM_ARGS, chromium_path
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 TABLES = (
+    "web_session",
     "login_attempt",
     "api_token",
     "account_gpo",
