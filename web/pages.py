@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from api.deps import ContextDep, DbId, ProblemFilterDep
+from api.security import CSP_INLINE_SCRIPTS
 from api.services import plans as plan_service
 from api.services import territory
 from api.services.context import Context
@@ -105,8 +106,12 @@ def cartography_folium(
     where: ProblemFilterDep,
     gpo: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
-    """The area's problem map as a self-contained folium page (served assets only)."""
-    return HTMLResponse(folium_problem_map(ctx, csp, gpo, where))
+    """The area's problem map as a self-contained folium page (served assets only). Folium
+    writes its map as inline scripts: the page has the policy that allows them."""
+    return HTMLResponse(
+        folium_problem_map(ctx, csp, gpo, where),
+        headers={"Content-Security-Policy": CSP_INLINE_SCRIPTS},
+    )
 
 
 def _meeting_pack(ctx: Context, gpo_id: int) -> str:
@@ -182,9 +187,10 @@ def _printed(html: str, fmt: Literal["pdf", "png"], stem: str) -> Response:
 
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> HTMLResponse:
-    """Swagger UI served from the vendored copy (FastAPI's default loads it from a CDN)."""
+    """Swagger UI served from the vendored copy (FastAPI's default loads it from a CDN),
+    started by an inline script: the page has the policy that allows it."""
     static = request.app.url_path_for("static", path="vendor/swagger-ui")
-    return get_swagger_ui_html(
+    page = get_swagger_ui_html(
         openapi_url=request.app.openapi_url,
         title="PSQ Secteurs — API",
         swagger_js_url=f"{static}/swagger-ui-bundle.js",
@@ -192,6 +198,8 @@ def api_docs(request: Request) -> HTMLResponse:
         swagger_favicon_url=f"{static}/favicon-32x32.png",
         swagger_ui_parameters={"validatorUrl": None, "defaultModelsExpandDepth": 0},
     )
+    page.headers["Content-Security-Policy"] = CSP_INLINE_SCRIPTS
+    return page
 
 
 def mount_pages(app: FastAPI) -> None:
