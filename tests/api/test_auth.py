@@ -337,3 +337,28 @@ def test_cors_stays_closed(client: TestClient) -> None:
         headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
     )
     assert "access-control-allow-origin" not in preflight.headers
+
+
+# -- the pages' side ----------------------------------------------------------------------
+@pytest.mark.usefixtures("account")
+def test_navigation_and_the_sign_out_form(client: TestClient, engine: Engine) -> None:
+    home = client.get("/").text
+    assert 'href="/connexion"' in home and "Se connecter" in home and "Mon compte" not in home
+    assert client.get("/compte", follow_redirects=False).headers["location"] == (
+        "/connexion?next=/compte"
+    )
+    csrf = sign_in(client)
+    home = client.get("/").text
+    assert "Direction 90" in home and "Direction (DDSP)" in home and "Se déconnecter" in home
+    assert f'name="csrf_token" value="{csrf}"' in home
+    assert client.get("/compte").status_code == 200
+    # the sign-out form: its csrf_token field is checked like the header
+    assert client.post("/deconnexion", follow_redirects=False).status_code == 403
+    bad = client.post("/deconnexion", data={"csrf_token": "x"}, follow_redirects=False)
+    assert bad.status_code == 403
+    out = client.post("/deconnexion", data={"csrf_token": csrf}, follow_redirects=False)
+    assert (out.status_code, out.headers["location"]) == (303, "/connexion")
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT revoked_at IS NOT NULL FROM web_session"))
+    assert SESSION_COOKIE not in client.cookies
+    assert "Se connecter" in client.get("/connexion").text
