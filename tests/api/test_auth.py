@@ -152,6 +152,19 @@ def test_cookie_sign_in(client: TestClient, account: Any) -> None:
 
 
 @pytest.mark.usefixtures("account")
+@pytest.mark.usefixtures("account")
+def test_a_cross_site_form_cannot_sign_anyone_in(client: TestClient) -> None:
+    """Login CSRF: a form of another site can only send form or text bodies, and the
+    sign-in takes JSON only."""
+    body = f'{{"email": "{EMAIL}", "password": "{PASSWORD}"}}'
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        response = client.post(
+            "/api/auth/login", content=body, headers={"Content-Type": content_type}
+        )
+        assert response.status_code == 422
+    assert SESSION_COOKIE not in client.cookies
+
+
 def test_cookies_are_secure_over_https(client: TestClient) -> None:
     response = client.post(
         "https://testserver/api/auth/login", json={"email": EMAIL, "password": PASSWORD}
