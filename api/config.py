@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from geo.accounts import SessionPolicy
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,6 +32,16 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     demo_dir: Path = PROJECT_ROOT / "data" / "boundaries"
+    #: A web session ends after this many minutes without a request (``PSQ_SESSION_IDLE_MINUTES``)…
+    session_idle_minutes: int = Field(default=30, ge=1)
+    #: …and this many hours after the sign-in, whatever its use (``PSQ_SESSION_LIFETIME_HOURS``).
+    session_lifetime_hours: int = Field(default=12, ge=1)
+
+    def session_policy(self) -> SessionPolicy:
+        return SessionPolicy(
+            idle=timedelta(minutes=self.session_idle_minutes),
+            lifetime=timedelta(hours=self.session_lifetime_hours),
+        )
 
     def require_database_url(self) -> str:
         if not self.database_url:

@@ -1,17 +1,35 @@
 """FastAPI dependencies, exposed as ``Annotated`` aliases: the context that routes hand to
-the services, and the parameters several routes parse the same way."""
+the services, the caller (:data:`CallerDep`), the CSRF check of cookie-authenticated
+writes (:func:`check_csrf`), the session cookies, and the parameters several routes parse
+the same way."""
 
 from __future__ import annotations
 
+import hmac
 from datetime import date
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request, Response
 
 from api.errors import invalid_query_parameter
 from api.schemas import BBox
+from api.services import sessions
 from api.services.context import Context
+from geo.accounts import Caller
+from geo.errors import AuthenticationRequiredError, CsrfRejectedError
+from geo.passwords import csrf_token
 from geo.study import ProblemFilter
+
+#: The web session cookie (HttpOnly) and the CSRF token cookie that page scripts read.
+SESSION_COOKIE = "psq_session"
+CSRF_COOKIE = "psq_csrf"
+#: Where a cookie-authenticated write carries the CSRF token: this header (what
+#: web/static/js/api.js sends), or this field of a form (the pages' plain forms).
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def get_context(request: Request) -> Context:
@@ -21,6 +39,106 @@ def get_context(request: Request) -> Context:
 
 
 ContextDep = Annotated[Context, Depends(get_context)]
+
+
+# -- the caller ---------------------------------------------------------------------------
+def client_address(request: Request) -> str | None:
+    """The client's IP address, as the audit trail and the throttling record it."""
+    return request.client.host if request.client else None
+
+
+def bearer_of(request: Request) -> str | None:
+    """The value of an ``Authorization: Bearer …`` header, or None."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def current_caller(request: Request) -> Caller | None:
+    """Who sends the request (:func:`api.services.sessions.resolve_caller`: the bearer
+    token first, else the session cookie), or None for an anonymous caller. Resolved once
+    per request (the pages' navigation bar and the route share it)."""
+    if not hasattr(request.state, "caller"):
+        request.state.caller = sessions.resolve_caller(
+            get_context(request),
+            bearer=bearer_of(request),
+            cookie=request.cookies.get(SESSION_COOKIE),
+        )
+    caller: Caller | None = request.state.caller
+    return caller
+
+
+#: The caller or None: routes that everyone may call but that answer differently.
+CallerDep = Annotated[Caller | None, Depends(current_caller)]
+
+
+def signed_in_caller(caller: CallerDep) -> Caller:
+    """The caller, or 401 (:class:`AuthenticationRequiredError`) when anonymous."""
+    if caller is None:
+        raise AuthenticationRequiredError()
+    return caller
+
+
+#: The caller, who must be signed in (401 otherwise).
+SignedInDep = Annotated[Caller, Depends(signed_in_caller)]
+
+
+# -- CSRF ---------------------------------------------------------------------------------
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse (403, :class:`CsrfRejectedError`) a write (POST, PUT, PATCH, DELETE…) that
+    carries the session cookie, unless it carries the session's CSRF token (the
+    ``X-CSRF-Token`` header or a ``csrf_token`` form field) and, when the browser says
+    where it comes from (``Origin``, else ``Referer``), comes from this site.
+
+    Installed on every route by the app. Requests without the cookie (anonymous callers,
+    scripts) and those with an ``Authorization: Bearer`` header (which browsers never
+    add on their own) are not concerned."""
+    if request.method in SAFE_METHODS or bearer_of(request) is not None:
+        return
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        return
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if source is not None and _origin(source) != _origin(str(request.base_url)):
+        raise CsrfRejectedError(
+            "Requête refusée : elle ne provient pas d'une page de l'application."
+        )
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(_FORMS):
+        field = (await request.form()).get(CSRF_FIELD)
+        sent = field if isinstance(field, str) else None
+    if not sent or not hmac.compare_digest(sent, csrf_token(session_id)):
+        raise CsrfRejectedError(
+            "Requête refusée : jeton anti-CSRF absent ou invalide. Rechargez la page et réessayez."
+        )
+
+
+# -- the session cookies ------------------------------------------------------------------
+def set_session_cookies(
+    response: Response, request: Request, opened: sessions.OpenedSession
+) -> None:
+    """The session cookie (HttpOnly) and its CSRF token (readable by the page scripts):
+    SameSite=Lax, Path=/, Secure over https. They last as long as the browser runs; the
+    server ends the session sooner (idle, absolute expiry, sign-out)."""
+    secure = request.url.scheme == "https"
+    response.set_cookie(
+        SESSION_COOKIE, opened.session_id, httponly=True, samesite="lax", secure=secure, path="/"
+    )
+    response.set_cookie(
+        CSRF_COOKIE, opened.csrf_token, httponly=False, samesite="lax", secure=secure, path="/"
+    )
+
+
+def clear_session_cookies(response: Response, request: Request) -> None:
+    secure = request.url.scheme == "https"
+    for name, httponly in ((SESSION_COOKIE, True), (CSRF_COOKIE, False)):
+        response.delete_cookie(name, path="/", secure=secure, httponly=httponly, samesite="lax")
+
+
 #: A database id (PostgreSQL ``integer``): larger values cannot exist, so they are a 422.
 DbId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Identifier")]
 

@@ -16,8 +16,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from geo.errors import (
+    AuthenticationRequiredError,
     ConflictError,
     DuplicateRequestError,
+    ForbiddenError,
     InvalidCredentialsError,
     InvalidInputError,
     NotFoundError,
@@ -34,6 +36,8 @@ STATUS_BY_ERROR: dict[type[PsqError], int] = {
     UnavailableError: 503,
     InvalidCredentialsError: 401,
     TooManyAttemptsError: 429,
+    AuthenticationRequiredError: 401,
+    ForbiddenError: 403,
 }
 
 
@@ -58,7 +62,10 @@ async def _psq_error_handler(_request: Request, exc: Exception) -> JSONResponse:
         content["errors"] = [e.as_dict() for e in exc.errors]
     if isinstance(exc, DuplicateRequestError):
         content.update(exc.payload)
-    return JSONResponse(status_code=status_for(exc), content=content)
+    status = status_for(exc)
+    # RFC 6750: a 401 names the scheme to authenticate with.
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(status_code=status, content=content, headers=headers)
 
 
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:

@@ -702,6 +702,31 @@ class LoginAttempt(Base):
     )
 
 
+class WebSession(Base):
+    """A web session (the ``psq_session`` cookie, or a bearer token of
+    ``POST /api/auth/token``): only the SHA-256 of its id is kept."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    session_hash: Mapped[str] = mapped_column(
+        String(64), comment="hex SHA-256 of the session id (never the id)"
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), comment="absolute")
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str | None] = mapped_column(String(100), comment="the client's IP address")
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+    __table_args__ = (UniqueConstraint("session_hash", name="uq_web_session_session_hash"),)
+
+
 class AuditLogEntry(Base):
     """One line of the append-only audit trail (UPDATE, DELETE and TRUNCATE are refused
     by triggers). No foreign key: the trail outlives the accounts it names."""

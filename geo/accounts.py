@@ -52,6 +52,11 @@ MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 THROTTLE_WINDOW = timedelta(minutes=15)
 
+#: A web session ends after this long without a request (idle expiry)…
+SESSION_IDLE = timedelta(minutes=30)
+#: …and this long after it was opened, whatever its use (absolute expiry).
+SESSION_LIFETIME = timedelta(hours=12)
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
 
@@ -144,6 +149,52 @@ def throttle_minutes(failures_for_account: int, failures_from_address: int) -> i
     ):
         return int(THROTTLE_WINDOW.total_seconds() // 60)
     return None
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """How long a web session lives: ``idle`` without a request, ``lifetime`` in all.
+
+    >>> SessionPolicy().lifetime.total_seconds()
+    43200.0
+    """
+
+    idle: timedelta = SESSION_IDLE
+    lifetime: timedelta = SESSION_LIFETIME
+
+    def __post_init__(self) -> None:
+        if self.idle <= timedelta(0) or self.lifetime <= timedelta(0):
+            raise InvalidInputError("session: idle and absolute expiry must be positive")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sends a request, once their session or token is resolved: the account and
+    what its role is bound to. ``via`` says how: ``cookie`` (the web session cookie,
+    whose writes need the CSRF proof), ``session`` (a session id as bearer token, from
+    ``POST /api/auth/token``) or ``token`` (a personal access token).
+
+    >>> c = Caller(7, "a@b.fr", "A", "chef", gpo_ids=(3,), via="cookie")
+    >>> c.role_label, c.actor.name
+    ('Chef de secteur', 'account:7')
+    """
+
+    account_id: int
+    email: str
+    name: str
+    role: str
+    gpo_ids: tuple[int, ...] = ()
+    commune_codes: tuple[str, ...] = ()
+    csp_ids: tuple[int, ...] = ()
+    via: str = "cookie"
+
+    @property
+    def role_label(self) -> str:
+        return ROLES[self.role]
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.account(self.account_id)
 
 
 # -- the audit trail ----------------------------------------------------------------------

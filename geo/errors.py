@@ -163,3 +163,20 @@ class TooManyAttemptsError(InvalidCredentialsError):
             "Trop de tentatives de connexion échouées : réessayez dans "
             f"{minutes} minute{'s' if minutes > 1 else ''}."
         )
+
+
+class AuthenticationRequiredError(PsqError):
+    """The request needs a signed-in caller (a session or a bearer token) and has none
+    valid: no credentials, an expired or revoked session, an unknown token."""
+
+    def __init__(self, message: str = "Connexion requise : identifiez-vous.") -> None:
+        super().__init__(message)
+
+
+class ForbiddenError(PsqError):
+    """The caller is known but may not do this."""
+
+
+class CsrfRejectedError(ForbiddenError):
+    """A write authenticated by the session cookie without the proof that it comes from
+    one of the app's own pages (the ``X-CSRF-Token`` header, a same-origin ``Origin``)."""

@@ -64,3 +64,26 @@ def token_hash(token: str) -> str:
     64
     """
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+#: Web session ids start with this (not :data:`TOKEN_PREFIX`: ``psqs_`` ≠ ``psq_…``), so
+#: that a bearer value says whether it is a session or a personal access token.
+SESSION_PREFIX = "psqs_"
+
+
+def new_session_id() -> str:
+    """A new web session id: the prefix and 32 random bytes, URL-safe. Stored as its
+    :func:`token_hash`, like a token."""
+    return SESSION_PREFIX + secrets.token_urlsafe(32)
+
+
+def csrf_token(session_id: str) -> str:
+    """The CSRF token of a web session: derived from its id (so bound to it, with nothing
+    stored), and telling nothing of the id nor of its stored hash.
+
+    >>> csrf_token("psqs_a") == csrf_token("psqs_a") != csrf_token("psqs_b")
+    True
+    >>> csrf_token("psqs_a") != token_hash("psqs_a")
+    True
+    """
+    return hashlib.sha256(b"psq-csrf:" + session_id.encode()).hexdigest()

@@ -1,5 +1,7 @@
 """The FastAPI application: the JSON API (:mod:`api.routes`) and the pages (:mod:`web`),
-sharing one :class:`~api.services.context.Context` for the app's lifetime."""
+sharing one :class:`~api.services.context.Context` for the app's lifetime, with the
+security headers on every response and the CSRF check on every route. CORS stays
+closed: no CORS middleware, so browsers keep other sites from reading the answers."""
 
 from __future__ import annotations
 
@@ -7,11 +9,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api.config import Settings
+from api.deps import check_csrf
 from api.errors import install_error_handlers
 from api.routes import api_router
+from api.security import SecurityHeaders
 from api.services import jobs
 from api.services.context import Context
 from web.pages import mount_pages
@@ -26,6 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = Context.for_url(url)
+        ctx.sessions = settings.session_policy()
         app.state.context = ctx
         jobs.fail_interrupted(ctx)
         ctx.job_runner()
@@ -41,7 +46,11 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served by web.pages from the vendored Swagger UI
         redoc_url=None,
+        # A write carrying the session cookie needs its CSRF token (api.deps.check_csrf).
+        dependencies=[Depends(check_csrf)],
     )
+    # nosniff, Referrer-Policy, X-Frame-Options and the Content-Security-Policy.
+    app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     app.include_router(api_router())
     mount_pages(app)

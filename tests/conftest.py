@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -33,6 +34,7 @@ from web.printing import CHROMIUM_ARGS, chromium_path
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 TABLES = (
+    "web_session",
     "login_attempt",
     "api_token",
     "account_gpo",
@@ -181,8 +183,48 @@ def live_demo(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterat
         yield url
 
 
+#: The Content-Security-Policy violations the pages of the current test reported.
+CSP_VIOLATIONS: list[str] = []
+
+
+def _wait_for_function(page: Any, expression: str, *, timeout: float = 30_000, **_: Any) -> Any:
+    """``page.wait_for_function`` polled from outside the page: Playwright's own evaluates
+    the string inside the page, which the app's CSP forbids (no ``'unsafe-eval'``), while
+    ``page.evaluate`` goes through the DevTools protocol, which the CSP does not govern."""
+    deadline = time.monotonic() + timeout / 1000
+    while not (value := page.evaluate(expression)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"wait_for_function: {expression!r} still false")
+        page.wait_for_timeout(50)
+    return value
+
+
+class CheckedBrowser:
+    """The browser, whose pages record CSP violations (checked after each test) and
+    wait for functions without ``eval`` in the page (:func:`_wait_for_function`)."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+    def new_page(self, **kwargs: Any) -> Any:
+        page = self._browser.new_page(**kwargs)
+        page.on(
+            "console",
+            lambda m: (
+                CSP_VIOLATIONS.append(f"{page.url}: {m.text}")
+                if "Content Security Policy" in m.text
+                else None
+            ),
+        )
+        page.wait_for_function = lambda expression, **kw: _wait_for_function(page, expression, **kw)
+        return page
+
+
 @pytest.fixture(scope="session")
-def browser():  # type: ignore[no-untyped-def]
+def chromium():  # type: ignore[no-untyped-def]
     """Debian's Chromium driven by Playwright (no browser download)."""
     from playwright.sync_api import sync_playwright
 
@@ -190,6 +232,14 @@ def browser():  # type: ignore[no-untyped-def]
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def browser(chromium: Any) -> Iterator[CheckedBrowser]:
+    """Chromium for one test, which fails if a page broke the Content-Security-Policy."""
+    CSP_VIOLATIONS.clear()
+    yield CheckedBrowser(chromium)
+    assert CSP_VIOLATIONS == [], "Content-Security-Policy violations"
 
 
 @pytest.fixture

@@ -1,22 +1,38 @@
 """Server-rendered pages. Their data comes from the JSON API, fetched by the page; the
-printable A4 sheets are rendered here from the services (no script, no tiles)."""
+printable A4 sheets are rendered here from the services (no script, no tiles).
+
+Every page built on ``base.html`` knows its caller (:func:`_caller_context`): the
+navigation bar shows « Se connecter », or the caller's name and role with « Mon compte »
+and « Se déconnecter ». The pages are not restricted yet."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from api.deps import ContextDep, DbId, ProblemFilterDep
+from api.deps import (
+    SESSION_COOKIE,
+    CallerDep,
+    ContextDep,
+    DbId,
+    ProblemFilterDep,
+    clear_session_cookies,
+    client_address,
+    current_caller,
+)
+from api.security import CSP_INLINE_SCRIPTS
 from api.services import plans as plan_service
+from api.services import sessions
 from api.services.context import Context
 from geo.hotspots import LEVEL_LABELS, TRENDS
 from geo.metrics import french_number, french_percent
+from geo.passwords import csrf_token
 from web.cartography import folium_problem_map, meeting_pack, pack_context
 from web.palette import (
     AUDIT_STATUS_COLOURS,
@@ -30,7 +46,20 @@ from web.palette import (
 from web.printing import print_html, sector_map_svg, today_fr
 
 WEB_DIR = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=WEB_DIR / "templates")
+
+
+def _caller_context(request: Request) -> dict[str, Any]:
+    """What ``base.html`` shows of the caller: who they are (or None), and the CSRF token
+    of their session for the sign-out form."""
+    caller = current_caller(request)
+    session_id = request.cookies.get(SESSION_COOKIE)
+    return {
+        "caller": caller,
+        "csrf_token": csrf_token(session_id) if caller is not None and session_id else "",
+    }
+
+
+templates = Jinja2Templates(directory=WEB_DIR / "templates", context_processors=[_caller_context])
 router = APIRouter(include_in_schema=False)
 
 # The French labels of a plan's statuses: the printed sheet's and, through the palette
@@ -96,6 +125,34 @@ def audits(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "audits.html", {"page": "etudes"})
 
 
+@router.get("/connexion", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    """The sign-in form; web/static/js/login.js posts it to ``/api/auth/login`` and goes
+    on to ``?next=`` when it is a path of this site, else to the home page."""
+    return templates.TemplateResponse(request, "login.html", {"page": "connexion"})
+
+
+@router.post("/deconnexion")
+def logout_page(request: Request, ctx: ContextDep) -> RedirectResponse:
+    """The sign-out form of the navigation bar (its ``csrf_token`` field is checked like
+    every cookie-authenticated write): the session ends, the cookies go, back to the
+    sign-in page."""
+    response = RedirectResponse("/connexion", status_code=303)
+    if session_id := request.cookies.get(SESSION_COOKIE):
+        sessions.close_session(ctx, session_id, address=client_address(request))
+    clear_session_cookies(response, request)
+    return response
+
+
+@router.get("/compte", response_class=HTMLResponse, response_model=None)
+def account_page(request: Request, caller: CallerDep) -> HTMLResponse | RedirectResponse:
+    """The caller's account and personal access tokens (web/static/js/account.js); an
+    anonymous visitor is sent to the sign-in page first."""
+    if caller is None:
+        return RedirectResponse("/connexion?next=/compte", status_code=303)
+    return templates.TemplateResponse(request, "account.html", {"page": "compte"})
+
+
 @router.get("/cartographie/carte.html", response_class=HTMLResponse)
 def cartography_folium(
     csp: Annotated[int, Query(ge=1, le=2**31 - 1)],
@@ -103,8 +160,12 @@ def cartography_folium(
     where: ProblemFilterDep,
     gpo: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
-    """The area's problem map as a self-contained folium page (served assets only)."""
-    return HTMLResponse(folium_problem_map(ctx, csp, gpo, where))
+    """The area's problem map as a self-contained folium page (served assets only). Folium
+    writes its map as inline scripts: the page has the policy that allows them."""
+    return HTMLResponse(
+        folium_problem_map(ctx, csp, gpo, where),
+        headers={"Content-Security-Policy": CSP_INLINE_SCRIPTS},
+    )
 
 
 def _meeting_pack(ctx: Context, gpo_id: int) -> str:
@@ -176,9 +237,10 @@ def _printed(html: str, fmt: Literal["pdf", "png"], stem: str) -> Response:
 
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> HTMLResponse:
-    """Swagger UI served from the vendored copy (FastAPI's default loads it from a CDN)."""
+    """Swagger UI served from the vendored copy (FastAPI's default loads it from a CDN),
+    started by an inline script: the page has the policy that allows it."""
     static = request.app.url_path_for("static", path="vendor/swagger-ui")
-    return get_swagger_ui_html(
+    page = get_swagger_ui_html(
         openapi_url=request.app.openapi_url,
         title="PSQ Secteurs — API",
         swagger_js_url=f"{static}/swagger-ui-bundle.js",
@@ -186,6 +248,8 @@ def api_docs(request: Request) -> HTMLResponse:
         swagger_favicon_url=f"{static}/favicon-32x32.png",
         swagger_ui_parameters={"validatorUrl": None, "defaultModelsExpandDepth": 0},
     )
+    page.headers["Content-Security-Policy"] = CSP_INLINE_SCRIPTS
+    return page
 
 
 def mount_pages(app: FastAPI) -> None:

@@ -204,9 +204,14 @@ def list_tokens(session: Session, account_id: int) -> TokensPublic:
     return TokensPublic(data=[_token_public(t) for t in tokens], count=len(tokens))
 
 
-def revoke_token(session: Session, token_id: int) -> tuple[TokenPublic, bool]:
-    """The token, revoked now unless it already was; and whether it was revoked now."""
+def revoke_token(
+    session: Session, token_id: int, *, account_id: int | None = None
+) -> tuple[TokenPublic, bool]:
+    """The token, revoked now unless it already was; and whether it was revoked now.
+    With ``account_id``, a token of another account is :class:`NotFoundError` as well."""
     token = require(session, ApiToken, token_id, lock=True)
+    if account_id is not None and token.account_id != account_id:
+        raise NotFoundError(f"no access token with id {token_id}")
     revoked_now = token.revoked_at is None
     if revoked_now:
         token.revoked_at = session.scalar(select(func.now()))

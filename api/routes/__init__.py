@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from api.routes import (
     addresses,
     audits,
+    auth,
     communes,
     csp,
     gpos,
@@ -31,6 +32,7 @@ RESOURCES = (
     addresses,
     audits,
     reports,
+    auth,
 )
 
 

@@ -10,12 +10,16 @@ GeoJSON follows RFC 7946: coordinates in WGS84 longitude/latitude.
 """
 
 from api.schemas.accounts import (
+    AccessTokenPublic,
     AccountCreate,
     AccountPublic,
     AccountsPublic,
     AuditEntriesPublic,
     AuditEntryPublic,
+    LoginIn,
+    MePublic,
     NewTokenPublic,
+    TokenCreate,
     TokenPublic,
     TokensPublic,
 )
@@ -159,6 +163,7 @@ __all__ = [
     "COMMUNE_CODE",
     "UNITS_DESCRIPTION",
     "WEIGHTS_DESCRIPTION",
+    "AccessTokenPublic",
     "AccountCreate",
     "AccountPublic",
     "AccountsPublic",
@@ -225,6 +230,8 @@ __all__ = [
     "LayerFeatureProperties",
     "LayerPublic",
     "LayersPublic",
+    "LoginIn",
+    "MePublic",
     "MeetingCreate",
     "MeetingPublic",
     "MeetingsPublic",
@@ -270,6 +277,7 @@ __all__ = [
     "StatusCode",
     "TaxonomyPublic",
     "ThemeCode",
+    "TokenCreate",
     "TokenPublic",
     "TokensPublic",
     "TrendCellProperties",

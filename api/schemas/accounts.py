@@ -63,6 +63,45 @@ class NewTokenPublic(TokenPublic):
     token: str = Field(repr=False)
 
 
+class TokenCreate(BaseModel):
+    """A personal access token to create for the caller."""
+
+    name: str = Field(description="what the token is for (1 to 100 characters)")
+    expires_at: datetime | None = Field(default=None, description="with its time zone")
+
+
+class LoginIn(BaseModel):
+    """A sign-in from the page /connexion (the session goes in a cookie)."""
+
+    email: str
+    password: str = Field(repr=False)
+
+
+class AccessTokenPublic(BaseModel):
+    """The answer of ``POST /api/auth/token`` (OAuth2 password flow): a session id to send
+    as ``Authorization: Bearer``, valid ``expires_in`` seconds at most (and ended sooner
+    by the idle expiry or ``POST /api/auth/logout``)."""
+
+    access_token: str = Field(repr=False)
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class MePublic(BaseModel):
+    """The caller: their account, role and bindings, and how they are signed in
+    (``cookie``, ``session``: a bearer session id, ``token``: a personal access token)."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    role_label: str
+    gpo_ids: list[int]
+    commune_codes: list[str]
+    csp_ids: list[int]
+    via: str
+
+
 class AuditEntryPublic(BaseModel):
     id: int
     at: datetime

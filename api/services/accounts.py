@@ -309,11 +309,18 @@ def list_tokens(ctx: Context, account: AccountRef) -> TokensPublic:
 
 
 def revoke_token(
-    ctx: Context, token_id: int, *, actor: Actor, address: str | None = None
+    ctx: Context,
+    token_id: int,
+    *,
+    actor: Actor,
+    address: str | None = None,
+    owner: int | None = None,
 ) -> TokenPublic:
-    """Revoke a token for good (revoking it again changes nothing)."""
+    """Revoke a token for good (revoking it again changes nothing). With ``owner`` (an
+    account id), only a token of that account: another's is :class:`NotFoundError`, so
+    that nobody learns which ids exist."""
     with ctx.write() as session:
-        token, revoked_now = repo.revoke_token(session, token_id)
+        token, revoked_now = repo.revoke_token(session, token_id, account_id=owner)
         if revoked_now:
             record(
                 session,

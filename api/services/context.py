@@ -14,6 +14,7 @@ from api.db import make_engine, make_session_factory, transaction
 from api.editors import EditorCache
 from api.jobs import JobRunner
 from api.map_cache import MapCache
+from geo.accounts import SessionPolicy
 
 
 @dataclass
@@ -25,6 +26,8 @@ class Context:
     editors: EditorCache = field(default_factory=EditorCache)
     maps: MapCache[Any] = field(default_factory=MapCache)
     jobs: JobRunner | None = None
+    #: How long web sessions live (the app's settings; the defaults elsewhere).
+    sessions: SessionPolicy = field(default_factory=SessionPolicy)
 
     @classmethod
     def for_engine(cls, engine: Engine) -> Context:

@@ -1,10 +1,17 @@
 // Small client of the PSQ Secteurs JSON API. Errors carry the server's message.
+// Writes carry the CSRF token of the session (the psq_csrf cookie) as X-CSRF-Token: the
+// server refuses a write made with the session cookie without it.
+export function csrfHeaders() {
+  const match = document.cookie.match(/(?:^|;\s*)psq_csrf=([^;]*)/);
+  return match ? { "X-CSRF-Token": decodeURIComponent(match[1]) } : {};
+}
+
 export async function getJSON(path) {
   return checked(await fetch(path, { headers: { Accept: "application/json" } }));
 }
 
 export async function sendJSON(method, path, body) {
-  const init = { method, headers: { Accept: "application/json" } };
+  const init = { method, headers: { Accept: "application/json", ...csrfHeaders() } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -16,7 +23,7 @@ export const postJSON = (path, body) => sendJSON("POST", path, body);
 
 // A multipart form (file uploads); the answer is JSON.
 export async function postForm(path, form) {
-  return checked(await fetch(path, { method: "POST", headers: { Accept: "application/json" }, body: form }));
+  return checked(await fetch(path, { method: "POST", headers: { Accept: "application/json", ...csrfHeaders() }, body: form }));
 }
 
 async function checked(response) {
@@ -30,6 +37,7 @@ async function checked(response) {
     } catch { /* not JSON */ }
     const error = new Error(`${response.status} — ${detail}`);
     error.status = response.status;
+    error.detail = detail;
     throw error;
   }
   return response.status === 204 ? null : response.json();

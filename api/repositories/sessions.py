@@ -1,0 +1,69 @@
+"""Web sessions: their rows, found by the SHA-256 of their id, valid only while neither
+idle, expired, revoked nor of a disabled account."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from api.models import Account, WebSession
+
+
+def insert_session(
+    session: Session,
+    *,
+    session_hash: str,
+    account_id: int,
+    lifetime: timedelta,
+    address: str | None,
+    user_agent: str | None,
+) -> WebSession:
+    """A new session, expiring ``lifetime`` from now (the database's clock)."""
+    row = WebSession(
+        session_hash=session_hash,
+        account_id=account_id,
+        expires_at=func.now() + lifetime,
+        address=address,
+        user_agent=user_agent,
+    )
+    session.add(row)
+    session.flush()
+    session.refresh(row)
+    return row
+
+
+def use_session(session: Session, session_hash: str, *, idle: timedelta) -> int | None:
+    """The account id of the live session with this hash, its ``last_seen_at`` set to
+    now; or None when it is unknown, revoked, past its absolute expiry, idle for
+    ``idle`` or longer, or its account is disabled."""
+    account_id = session.scalar(
+        update(WebSession)
+        .where(
+            WebSession.session_hash == session_hash,
+            WebSession.revoked_at.is_(None),
+            WebSession.expires_at > func.now(),
+            WebSession.last_seen_at > func.now() - idle,
+            WebSession.account_id == Account.id,
+            Account.active.is_(True),
+        )
+        .values(last_seen_at=func.now())
+        .returning(WebSession.account_id)
+    )
+    return account_id
+
+
+def revoke_session(session: Session, session_hash: str) -> WebSession | None:
+    """Revoke the session with this hash now, unless it already was: the row revoked
+    now, or None (unknown or already revoked)."""
+    row = session.scalar(
+        select(WebSession)
+        .where(WebSession.session_hash == session_hash, WebSession.revoked_at.is_(None))
+        .with_for_update()
+    )
+    if row is None:
+        return None
+    row.revoked_at = session.scalar(select(func.now()))
+    session.flush()
+    return row

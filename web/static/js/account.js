@@ -1,0 +1,79 @@
+// Account page: who the caller is (/api/me) and their personal access tokens
+// (/api/me/tokens): create one with a name (shown once), revoke one.
+import { esc, getJSON, postJSON, sendJSON } from "./api.js";
+import { $ } from "./ui.js";
+
+const when = (iso) => (iso ? new Date(iso).toLocaleString("fr-FR", { dateStyle: "short", timeStyle: "short" }) : "—");
+
+function bindings(me) {
+  const parts = [];
+  if (me.csp_ids.length) parts.push(`CSP n° ${me.csp_ids.join(", ")}`);
+  if (me.gpo_ids.length) parts.push(`GPO n° ${me.gpo_ids.join(", ")}`);
+  if (me.commune_codes.length) parts.push(`Commune(s) ${me.commune_codes.join(", ")}`);
+  return parts.join(" ; ") || "Aucun : accès à tout le département";
+}
+
+function state(token) {
+  if (token.revoked_at) return `Révoqué le ${when(token.revoked_at)}`;
+  if (token.expires_at && new Date(token.expires_at) <= new Date()) return `Expiré le ${when(token.expires_at)}`;
+  return token.expires_at ? `Actif jusqu'au ${when(token.expires_at)}` : "Actif";
+}
+
+async function showTokens() {
+  const tokens = await getJSON("/api/me/tokens");
+  const rows = tokens.data.map((t) => {
+    const tr = document.createElement("tr");
+    tr.dataset.id = t.id;
+    const active = !t.revoked_at && !(t.expires_at && new Date(t.expires_at) <= new Date());
+    tr.innerHTML = `<td>${esc(t.name)}</td><td>${when(t.created_at)}</td><td>${when(t.last_used_at)}</td>`
+      + `<td class="token-state">${esc(state(t))}</td><td>${active ? '<button type="button" class="revoke">Révoquer</button>' : ""}</td>`;
+    tr.querySelector(".revoke")?.addEventListener("click", () => revoke(t).catch(showError));
+    return tr;
+  });
+  if (!rows.length) {
+    const tr = document.createElement("tr");
+    tr.innerHTML = '<td colspan="5">Aucun jeton.</td>';
+    rows.push(tr);
+  }
+  $("token-table").querySelector("tbody").replaceChildren(...rows);
+}
+
+async function revoke(token) {
+  if (!confirm(`Révoquer le jeton « ${token.name} » ? Les scripts qui l'utilisent n'auront plus accès.`)) return;
+  await sendJSON("DELETE", `/api/me/tokens/${token.id}`);
+  await showTokens();
+}
+
+const showError = (e) => { $("token-error").textContent = `Erreur : ${e.detail ?? e.message}`; };
+
+$("token-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("token-error").textContent = "";
+  const name = $("token-name").value.trim();
+  if (!name) {
+    $("token-error").textContent = "Donnez un nom au jeton (à quoi il sert).";
+    return;
+  }
+  try {
+    const created = await postJSON("/api/me/tokens", { name });
+    $("token-value").textContent = created.token;
+    $("token-new").hidden = false;
+    $("token-name").value = "";
+    await showTokens();
+  } catch (e) {
+    showError(e);
+  }
+});
+
+try {
+  const me = await getJSON("/api/me");
+  $("me-name").textContent = me.name;
+  $("me-email").textContent = me.email;
+  $("me-role").textContent = me.role_label;
+  $("me-bindings").textContent = bindings(me);
+  await showTokens();
+} catch (e) {
+  showError(e);
+} finally {
+  document.body.dataset.ready = "true";
+}
