@@ -165,6 +165,7 @@ def test_a_cross_site_form_cannot_sign_anyone_in(client: TestClient) -> None:
     assert SESSION_COOKIE not in client.cookies
 
 
+@pytest.mark.usefixtures("account")
 def test_cookies_are_secure_over_https(client: TestClient) -> None:
     response = client.post(
         "https://testserver/api/auth/login", json={"email": EMAIL, "password": PASSWORD}
