@@ -16,7 +16,7 @@ from api.errors import invalid_query_parameter
 from api.schemas import BBox
 from api.services import sessions
 from api.services.context import Context
-from geo.accounts import Caller
+from geo.accounts import Actor, Caller
 from geo.errors import AuthenticationRequiredError, CsrfRejectedError
 from geo.passwords import csrf_token
 from geo.study import ProblemFilter
@@ -32,10 +32,19 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def get_context(request: Request) -> Context:
-    """The app's :class:`~api.services.context.Context`: what every service call takes."""
+def app_context(request: Request) -> Context:
+    """The app's own :class:`~api.services.context.Context` (acting as nobody)."""
     ctx: Context = request.app.state.context
     return ctx
+
+
+def get_context(request: Request) -> Context:
+    """What every service call takes: the app's context acting as the caller
+    (``account:<id>`` when signed in, else ``anonymous``) from the client's address, so
+    that the services record who wrote what in the audit trail."""
+    caller = current_caller(request)
+    actor = caller.actor if caller is not None else Actor.anonymous()
+    return app_context(request).acting(actor, client_address(request))
 
 
 ContextDep = Annotated[Context, Depends(get_context)]
@@ -59,7 +68,7 @@ def current_caller(request: Request) -> Caller | None:
     per request (the pages' navigation bar and the route share it)."""
     if not hasattr(request.state, "caller"):
         request.state.caller = sessions.resolve_caller(
-            get_context(request),
+            app_context(request),
             bearer=bearer_of(request),
             cookie=request.cookies.get(SESSION_COOKIE),
         )

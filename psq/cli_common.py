@@ -3,6 +3,8 @@ and the context on the configured database."""
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,6 +16,7 @@ from api.config import Settings
 from api.db import migrate
 from api.services.context import Context
 from api.services.database import database_url
+from geo.accounts import Actor
 from geo.errors import PsqError
 from geo.problem_files import RowErrorsError
 
@@ -44,13 +47,23 @@ def reported_errors() -> Iterator[None]:
         raise fail(str(exc)) from exc
 
 
+def cli_actor() -> Actor:
+    """The local system user running the command: ``cli:<user>`` in the audit trail."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
+        user = f"uid {os.getuid()}"
+    return Actor.cli(user)
+
+
 @contextmanager
 def database() -> Iterator[Context]:
-    """A context on the configured database, migrated; its connections closed after."""
+    """A context on the configured database, migrated, acting as the system user who runs
+    the command (:func:`cli_actor`); its connections closed after."""
     url = database_url(settings())
     migrate(url)
     ctx = Context.for_url(url)
     try:
-        yield ctx
+        yield ctx.acting(cli_actor())
     finally:
         ctx.close()

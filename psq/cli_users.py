@@ -5,7 +5,6 @@ from the ``PSQ_PASSWORD`` environment variable, or is asked twice without echo."
 
 from __future__ import annotations
 
-import getpass
 import os
 from typing import Annotated
 
@@ -16,7 +15,7 @@ from api.schemas import AccountCreate
 from api.services import accounts, territory
 from api.services.context import Context
 from geo.accounts import ROLES, Actor
-from psq.cli_common import console, database, fail, reported_errors
+from psq.cli_common import cli_actor, console, database, fail, reported_errors
 
 users_app = typer.Typer(help="Comptes des utilisateurs.", no_args_is_help=True)
 
@@ -25,11 +24,7 @@ PASSWORD_VARIABLE = "PSQ_PASSWORD"
 
 def _actor() -> Actor:
     """The local system user running the command."""
-    try:
-        user = getpass.getuser()
-    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
-        user = f"uid {os.getuid()}"
-    return Actor.cli(user)
+    return cli_actor()
 
 
 def _password() -> str:

@@ -1,10 +1,11 @@
-"""The context every use case runs in: the database, the caches and the job runner."""
+"""The context every use case runs in: the database, the caches, the job runner, and who
+acts (the audit trail's actor and address)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Engine
@@ -14,13 +15,17 @@ from api.db import make_engine, make_session_factory, transaction
 from api.editors import EditorCache
 from api.jobs import JobRunner
 from api.map_cache import MapCache
-from geo.accounts import SessionPolicy
+from geo.accounts import Actor, SessionPolicy
 
 
 @dataclass
 class Context:
     """What a service needs besides its arguments. The app makes one for its lifetime;
-    the CLI, the demo loader and the tests make their own (:meth:`for_engine`)."""
+    the CLI, the demo loader and the tests make their own (:meth:`for_engine`).
+
+    ``actor`` and ``address`` say who acts and from where: every write records them in
+    the audit trail. :meth:`acting` gives the same context (same factory, caches and job
+    runner) for another actor: the app's dependency does it for each request."""
 
     factory: sessionmaker[Session]
     editors: EditorCache = field(default_factory=EditorCache)
@@ -28,6 +33,11 @@ class Context:
     jobs: JobRunner | None = None
     #: How long web sessions live (the app's settings; the defaults elsewhere).
     sessions: SessionPolicy = field(default_factory=SessionPolicy)
+    #: Who acts (the audit trail's actor) and their client address, if any.
+    actor: Actor = field(default_factory=Actor.anonymous)
+    address: str | None = None
+    #: The context this one acts for (:meth:`acting`): it owns the job runner.
+    _root: Context | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def for_engine(cls, engine: Engine) -> Context:
@@ -36,6 +46,11 @@ class Context:
     @classmethod
     def for_url(cls, url: str) -> Context:
         return cls.for_engine(make_engine(url))
+
+    def acting(self, actor: Actor, address: str | None = None) -> Context:
+        """This context acting as ``actor`` from ``address``: a cheap copy sharing the
+        session factory, the caches and the job runner."""
+        return replace(self, actor=actor, address=address, _root=self._root or self)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -50,13 +65,19 @@ class Context:
             yield session
 
     def job_runner(self) -> JobRunner:
-        """The pool that runs long computations (proposals, re-optimisations)."""
+        """The pool that runs long computations (proposals, re-optimisations), shared by
+        every context acting for the same root."""
+        if self._root is not None:
+            return self._root.job_runner()
         if self.jobs is None:
             self.jobs = JobRunner(self.factory)
         return self.jobs
 
     def close(self) -> None:
-        """Wait for the running jobs, then release the database connections."""
+        """Wait for the running jobs, then release the database connections (the root
+        context's: a context made by :meth:`acting` leaves them to it)."""
+        if self._root is not None:
+            return
         if self.jobs is not None:
             self.jobs.shutdown()
         engine = self.factory.kw.get("bind")
