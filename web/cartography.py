@@ -80,9 +80,12 @@ def _pack_map(pack: MeetingPackData) -> tuple[Markup, list[tuple[str, str]]]:
     return svg, [(CATEGORIES.get(c, c), CATEGORY_COLOURS.get(c, "#777")) for c in drawn]
 
 
-def meeting_pack(ctx: Context, gpo_id: int, today: date | None = None) -> MeetingPack:
-    """The GPO's meeting pack (:func:`api.services.cartography.meeting_pack`) with its map."""
-    data = cartography.meeting_pack(ctx, gpo_id, today)
+def meeting_pack(
+    ctx: Context, gpo_id: int, today: date | None = None, *, printed: str | None = None
+) -> MeetingPack:
+    """The GPO's meeting pack (:func:`api.services.cartography.meeting_pack`) with its map;
+    ``printed`` when it is downloaded as a PDF or PNG (recorded as an export)."""
+    data = cartography.meeting_pack(ctx, gpo_id, today, printed=printed)
     svg, categories_on_map = _pack_map(data)
     return MeetingPack(
         **{f.name: getattr(data, f.name) for f in fields(data)},

@@ -168,8 +168,8 @@ def cartography_folium(
     )
 
 
-def _meeting_pack(ctx: Context, gpo_id: int) -> str:
-    pack = meeting_pack(ctx, gpo_id)
+def _meeting_pack(ctx: Context, gpo_id: int, printed: str | None = None) -> str:
+    pack = meeting_pack(ctx, gpo_id, printed=printed)
     return templates.get_template("meeting_pack.html").render(pack_context(pack))
 
 
@@ -182,7 +182,7 @@ def meeting_pack_page(gpo_id: DbId, ctx: ContextDep) -> HTMLResponse:
 @router.get("/gpo/{gpo_id}/reunion.{fmt}")
 def meeting_pack_file(gpo_id: DbId, fmt: Literal["pdf", "png"], ctx: ContextDep) -> Response:
     """The meeting pack printed by Chromium as PDF or PNG."""
-    return _printed(_meeting_pack(ctx, gpo_id), fmt, f"gpo{gpo_id}_reunion")
+    return _printed(_meeting_pack(ctx, gpo_id, fmt), fmt, f"gpo{gpo_id}_reunion")
 
 
 @router.get("/secteurs/edition", response_class=HTMLResponse)
@@ -190,9 +190,10 @@ def plan_editor(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "plan_editor.html", {"page": "secteurs"})
 
 
-def _plan_sheet(ctx: Context, plan_id: int) -> str:
-    """The A4 sheet of a plan: map, legend, figures and notes, as a self-contained page."""
-    sheet = plan_service.plan_sheet(ctx, plan_id)
+def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
+    """The A4 sheet of a plan: map, legend, figures and notes, as a self-contained page;
+    ``printed`` when it is downloaded as a PDF or PNG (recorded as an export)."""
+    sheet = plan_service.plan_sheet(ctx, plan_id, printed=printed)
     plan = sheet.plan
     colours = [SECTOR_COLOURS[s % len(SECTOR_COLOURS)] for s in range(plan.k)]
     metrics = plan.metrics
@@ -223,7 +224,7 @@ def plan_sheet(plan_id: DbId, ctx: ContextDep) -> HTMLResponse:
 @router.get("/secteurs/{plan_id}/impression.{fmt}")
 def plan_sheet_file(plan_id: DbId, fmt: Literal["pdf", "png"], ctx: ContextDep) -> Response:
     """The A4 sheet printed by Chromium as PDF or PNG."""
-    return _printed(_plan_sheet(ctx, plan_id), fmt, f"plan{plan_id}_A4")
+    return _printed(_plan_sheet(ctx, plan_id, fmt), fmt, f"plan{plan_id}_A4")
 
 
 def _printed(html: str, fmt: Literal["pdf", "png"], stem: str) -> Response:

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 
 from api.routes import (
     addresses,
+    audit_log,
     audits,
     auth,
     communes,
@@ -33,6 +34,7 @@ RESOURCES = (
     audits,
     reports,
     auth,
+    audit_log,
 )
 
 

@@ -28,14 +28,15 @@ def read_report(
 ) -> ReportPublic | Response:
     """Meetings held, problems opened and resolved, median time to resolution, by
     category, for all CSPs, one CSP or one sector, over a period (days included)."""
-    report = reports.activity_report(
-        ctx, csp_id=csp, sector=sector, date_from=date_from, date_to=date_to
-    )
     if fmt == "csv":
-        content, name = reports.report_csv(report)
+        content, name = reports.export_report_csv(
+            ctx, csp_id=csp, sector=sector, date_from=date_from, date_to=date_to
+        )
         return Response(
             content,
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
-    return report
+    return reports.activity_report(
+        ctx, csp_id=csp, sector=sector, date_from=date_from, date_to=date_to
+    )

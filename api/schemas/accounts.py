@@ -116,3 +116,11 @@ class AuditEntryPublic(BaseModel):
 
 
 AuditEntriesPublic = Page[AuditEntryPublic]
+
+
+class AuditLogPublic(Page[AuditEntryPublic]):
+    """A page of the audit trail: ``count`` entries on this page, ``total`` matching."""
+
+    total: int
+    limit: int
+    offset: int

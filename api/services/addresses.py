@@ -6,6 +6,7 @@ import pandas as pd
 
 from api.repositories import addresses as repo
 from api.schemas import GeocodeResultPublic, GeocodeResultsPublic
+from api.services.audit_log import listed, record_write
 from api.services.context import Context
 
 
@@ -13,7 +14,15 @@ def import_addresses(ctx: Context, *, table: pd.DataFrame) -> int:
     """Load addresses read from a BAN-format CSV (:func:`geo.geocoding.read_ban_csv`), all
     or nothing; the addresses of the same communes are replaced."""
     with ctx.write() as session:
-        return repo.import_addresses(session=session, table=table)
+        count = repo.import_addresses(session=session, table=table)
+        record_write(
+            session,
+            ctx,
+            "import",
+            "addresses",
+            detail={"count": count, "communes": listed(set(table["citycode"]))},
+        )
+        return count
 
 
 def geocode(

@@ -31,8 +31,10 @@ from api.schemas import (
     ReferentPublic,
     ReferentsPublic,
 )
+from api.services.audit_log import record_access, record_write
 from api.services.cartography import cached_area_maps, cell_trends
 from api.services.context import Context
+from geo.accounts import changes_between
 from geo.audits import EVIDENCE_RADIUS_M, STATUSES, check_transition
 from geo.errors import DuplicateRequestError, InvalidInputError
 from geo.geometry import anchor, check_inside_territory, checked_geometry
@@ -119,7 +121,20 @@ def file_request(ctx: Context, request_in: AuditRequestCreate) -> AuditRequestPu
     """File a commune's request (see :func:`create_audit_request`)."""
     with ctx.write() as session:
         request_id = create_audit_request(session, request_in=request_in)
-        return repo.get_audit_request(session=session, request_id=request_id)
+        filed = repo.get_audit_request(session=session, request_id=request_id)
+        record_write(
+            session,
+            ctx,
+            "create",
+            "audit_request",
+            request_id,
+            detail={
+                "commune_code": request_in.commune_code,
+                "kind": request_in.kind,
+                "duplicate_of": filed.duplicate_of,
+            },
+        )
+        return filed
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -220,7 +235,17 @@ def transition_audit_request(session: Session, *, request_id: int, step: AuditTr
 def move_request(ctx: Context, request_id: int, step: AuditTransition) -> AuditRequestPublic:
     """The next step of a request, dated."""
     with ctx.write() as session:
+        before = require(session, AuditRequest, request_id).status
         transition_audit_request(session, request_id=request_id, step=step)
+        record_write(
+            session,
+            ctx,
+            "transition",
+            "audit_request",
+            request_id,
+            changes={"status": [before, step.status]},
+            detail=step.model_dump(mode="json", exclude={"status"}, exclude_none=True),
+        )
         return repo.get_audit_request(session=session, request_id=request_id)
 
 
@@ -230,6 +255,14 @@ def attach_document(
     """Store (or replace) the recommendations' file of a study carried out."""
     with ctx.write() as session:
         _store_document(session, request_id, filename, media_type, content)
+        record_write(
+            session,
+            ctx,
+            "upload",
+            "audit_document",
+            request_id,
+            detail={"filename": filename[:300], "media_type": media_type, "size": len(content)},
+        )
         return repo.get_audit_request(session=session, request_id=request_id)
 
 
@@ -274,7 +307,19 @@ def get_document(ctx: Context, request_id: int) -> Document:
     """The recommendations' document of a request, as uploaded."""
     with ctx.read() as session:
         row = repo.get_document(session=session, request_id=request_id)
-        return Document(filename=row.filename, media_type=row.media_type, content=row.content)
+        document = Document(filename=row.filename, media_type=row.media_type, content=row.content)
+    record_access(
+        ctx,
+        "download",
+        "audit_document",
+        request_id,
+        detail={
+            "filename": document.filename,
+            "media_type": document.media_type,
+            "size": len(document.content),
+        },
+    )
+    return document
 
 
 # -- référents --------------------------------------------------------------------------
@@ -288,6 +333,15 @@ def list_referents(ctx: Context, csp_id: int) -> ReferentsPublic:
 def add_referent(ctx: Context, csp_id: int, referent_in: ReferentCreate) -> ReferentPublic:
     with ctx.write() as session:
         referent_id = repo.create_referent(session=session, csp_id=csp_id, referent_in=referent_in)
+        record_write(
+            session,
+            ctx,
+            "create",
+            "referent",
+            referent_id,
+            changes=changes_between({}, referent_in.model_dump(mode="json")),
+            detail={"csp_id": csp_id},
+        )
         return next(
             r for r in repo.list_referents(session=session, csp_id=csp_id) if r.id == referent_id
         )

@@ -33,6 +33,7 @@ from api.schemas import (
     PredictionPublic,
     TrendSeries,
 )
+from api.services.audit_log import record_access
 from api.services.context import Context
 from geo.hotspots import (
     DEFAULT_H3_RES,
@@ -393,10 +394,13 @@ class MeetingPackData:
     synthetic: bool
 
 
-def meeting_pack(ctx: Context, gpo_id: int, today: date | None = None) -> MeetingPackData:
+def meeting_pack(
+    ctx: Context, gpo_id: int, today: date | None = None, *, printed: str | None = None
+) -> MeetingPackData:
     """What the next meeting of the GPO needs: its sectors and the plan's, the recent hot
     spots and how they changed, what was opened and resolved since the last meeting, the
-    open problems and their actions."""
+    open problems and their actions. ``printed`` (``pdf``, ``png``) when it is downloaded
+    as a file, which the audit trail records as an export."""
     today = today or date.today()
     with ctx.read() as session:
         gpo = gpos.get_gpo(session=session, gpo_id=gpo_id)
@@ -422,6 +426,8 @@ def meeting_pack(ctx: Context, gpo_id: int, today: date | None = None) -> Meetin
         assert plan_id is not None  # a GPO's study area exists only in an adopted plan
         _, sectors = plans.plan_sector_layer(session=session, plan_id=plan_id)
         open_points = problem_maps.open_problem_points(session=session, area=area)
+    if printed is not None:
+        record_access(ctx, "export", "gpo", gpo_id, detail={"format": printed, "sheet": "meeting"})
     return MeetingPackData(
         gpo=gpo,
         area=area,

@@ -17,12 +17,14 @@ from api.repositories import audits as audit_rows
 from api.repositories import gpos, grid, problems
 from api.repositories.territory import ImportReport
 from api.schemas import AuditRequestCreate, AuditTransition, PlanCreate, ReferentCreate
+from api.services.audit_log import record_write
 from api.services.audits import create_audit_request, transition_audit_request
 from api.services.context import Context
 from api.services.grid import build_grid
 from api.services.placement import insert_placed
 from api.services.plans import adopt_plan, load_unit_graph, propose_plan
 from api.services.territory import import_layer_file, import_qpv_list, import_territory
+from geo.accounts import Actor
 from geo.errors import InvalidInputError
 from geo.problems import PARTNER_TYPES
 from geo.synth import AUDIT_NEEDS, SYNTHETIC_REFERENTS, audit_requests, generate, meetings
@@ -97,10 +99,15 @@ def load_demo(
     demo_dir: Path,
     progress: Callable[[int], None] | None = None,
     adopt: bool = True,
+    actor: Actor | None = None,
 ) -> list[ImportReport]:
     """Import the demo territory described by ``demo_dir/demo.toml``: communes, layers,
     grids, synthetic problems and, when ``adopt``, an adopted sector plan per CSP whose
-    GPOs get synthetic meetings."""
+    GPOs get synthetic meetings. Every write is recorded as ``actor``: by default the
+    context's, or ``cli:demo`` when the context acts for nobody."""
+    if actor is None:
+        actor = Actor.cli("demo") if ctx.actor == Actor.anonymous() else ctx.actor
+    ctx = ctx.acting(actor, ctx.address)
     demo = read_demo_manifest(demo_dir)
     communes = read_communes(demo.communes)
     reports = [
@@ -171,7 +178,7 @@ def load_synthetic_problems(
             )
             for kind in sorted(set(synthetic.problems["reporter_type"]))
         }
-        return insert_placed(
+        count = insert_placed(
             session,
             csp_id=csp_id,
             frame=synthetic.problems,
@@ -181,6 +188,21 @@ def load_synthetic_problems(
             evaluations=synthetic.evaluations,
             partner_ids=partner_ids,
         )
+        record_write(
+            session,
+            ctx,
+            "load_synthetic",
+            "problem",
+            detail={
+                "csp_id": csp_id,
+                "count": count,
+                "partners": len(partner_ids),
+                "start": start,
+                "end": end,
+                "seed": seed,
+            },
+        )
+        return count
 
 
 def load_synthetic_meetings(
@@ -190,7 +212,7 @@ def load_synthetic_meetings(
     flagged synthetic; returns their number."""
     rng = np.random.default_rng(seed)
     with ctx.write() as session:
-        return gpos.insert_synthetic_meetings(
+        count = gpos.insert_synthetic_meetings(
             session=session,
             meetings=[
                 (gpo.id, day, [PARTNER_TYPES[t] for t in attendees])
@@ -199,6 +221,14 @@ def load_synthetic_meetings(
             ],
             notes="Réunion fictive (données synthétiques de démonstration).",
         )
+        record_write(
+            session,
+            ctx,
+            "load_synthetic",
+            "meeting",
+            detail={"csp_id": csp_id, "count": count, "start": start, "end": end, "seed": seed},
+        )
+        return count
 
 
 def load_synthetic_audits(
@@ -259,4 +289,16 @@ def load_synthetic_audits(
                     ),
                 )
         audit_rows.mark_synthetic(session=session, csp_id=csp_id, referent_ids=referent_ids)
+        record_write(
+            session,
+            ctx,
+            "load_synthetic",
+            "audit_request",
+            detail={
+                "csp_id": csp_id,
+                "count": len(requests),
+                "referents": len(referent_ids),
+                "seed": seed,
+            },
+        )
     return len(requests)

@@ -33,6 +33,7 @@ from api.schemas import (
     PlanSummary,
     ViolationPublic,
 )
+from api.services.audit_log import listed, record_write
 from api.services.context import Context
 from api.services.jobs import get_job
 from api.services.plans import load_sector_plan, require_plan_grid
@@ -51,7 +52,11 @@ def start_editing(ctx: Context, plan_id: int) -> PlanSummary:
         plan = require(session, Plan, plan_id)
         if plan.status != "editing":
             require_plan_grid(session, plan)
-            plan = repo.working_copy_of(session=session, plan=plan)
+            copy = repo.working_copy_of(session=session, plan=plan)
+            record_write(
+                session, ctx, "start_editing", "plan", copy.id, detail={"from_plan": plan.id}
+            )
+            plan = copy
         return plans.summary_of(plan)
 
 
@@ -105,6 +110,17 @@ def read_editor(ctx: Context, plan_id: int) -> EditorState:
     return state
 
 
+def _edit_detail(result: PlanEditResult) -> dict[str, object]:
+    """What the audit trail keeps of an edit: the version, how many cells moved, which
+    (at most :data:`~api.services.audit_log.MAX_LISTED_IDS`) and the sectors touched."""
+    return {
+        "version": result.version,
+        "moved_count": len(result.moved),
+        "moved": listed(result.moved),
+        "sectors": result.sectors,
+    }
+
+
 def _edit(
     session: Session, cache: EditorCache, plan_id: int, edit: PlanEdit
 ) -> tuple[PlanEditResult, PlanEditor]:
@@ -152,6 +168,8 @@ def edit_plan(ctx: Context, plan_id: int, edit: PlanEdit) -> PlanEditResult:
     sector or a sector left empty is a 422; an out-of-date ``version`` a 409."""
     with ctx.write() as session:
         result, editor = _edit(session, ctx.editors, plan_id, edit)
+        if result.moved:
+            record_write(session, ctx, "edit", "plan", plan_id, detail=_edit_detail(result))
     ctx.editors.put(plan_id, result.version, editor)
     return result
 
@@ -161,8 +179,17 @@ def set_locks(ctx: Context, plan_id: int, locks: PlanLocks) -> EditorState:
     with ctx.write() as session:
         plan = repo.require_working_copy(session=session, plan_id=plan_id, version=locks.version)
         editor = _open_editor(session, ctx.editors, plan)
+        before = list(plan.locked_sectors or [])
         editor.set_locked(locks.sectors)
         repo.store_locks(session=session, plan=plan, sectors=sorted(editor.locked))
+        record_write(
+            session,
+            ctx,
+            "lock",
+            "plan",
+            plan_id,
+            changes={"locked_sectors": [before, sorted(editor.locked)]},
+        )
         state = _state(editor, plan)
     ctx.editors.put(plan_id, state.version, editor)
     return state
@@ -173,14 +200,26 @@ def save_version(ctx: Context, plan_id: int, save: PlanSave) -> PlanSummary:
     with ctx.write() as session:
         plan = repo.require_working_copy(session=session, plan_id=plan_id, version=save.version)
         ctx.editors.drop(plan_id)
-        plan = repo.save_version(session=session, plan=plan, name=save.name, comment=save.comment)
-        return plans.summary_of(plan)
+        saved = repo.save_version(session=session, plan=plan, name=save.name, comment=save.comment)
+        record_write(
+            session,
+            ctx,
+            "save_version",
+            "plan",
+            saved.id,
+            changes={"status": ["editing", saved.status]},
+            detail={"name": saved.name, "comment": save.comment},
+        )
+        return plans.summary_of(saved)
 
 
 def delete_plan(ctx: Context, plan_id: int, *, version: int | None = None) -> None:
     """Delete a draft, an archived plan or a working copy (discarding its edits)."""
     with ctx.write() as session:
+        plan = require(session, Plan, plan_id)
+        detail = {"csp_id": plan.csp_id, "name": plan.name, "status": plan.status}
         repo.delete_plan(session=session, plan_id=plan_id, version=version)
+        record_write(session, ctx, "delete", "plan", plan_id, detail=detail)
         ctx.editors.drop(plan_id)
 
 
@@ -249,14 +288,17 @@ def reoptimise_plan(
         if s != plan.assignment[i]
     }
     with ctx.write() as session:
+        detail: dict[str, object] = {"version": version, "moved_count": 0, "locked": locked}
         if moves:
             # a throwaway cache: the app's sees the new version and reloads
-            _edit(
+            result, _ = _edit(
                 session, EditorCache(size=1), plan_id, PlanEdit(version=version, assignments=moves)
             )
+            detail |= _edit_detail(result) | {"locked": locked}
         now = version + 1 if moves else version
         stored = repo.require_working_copy(session=session, plan_id=plan_id, version=now)
         repo.add_note(session=session, plan=stored, note=redrawn.notes[-1])
+        record_write(session, ctx, "reoptimise", "plan", plan_id, detail=detail)
     return plan_id
 
 

@@ -16,7 +16,9 @@ from api.schemas import (
     PartnerPublic,
     PartnersPublic,
 )
+from api.services.audit_log import record_write
 from api.services.context import Context
+from geo.accounts import changes_between
 
 
 def list_gpos(ctx: Context, csp_id: int) -> GposPublic:
@@ -32,13 +34,34 @@ def get_gpo(ctx: Context, gpo_id: int) -> GpoPublic:
 def create_thematic_gpo(ctx: Context, csp_id: int, gpo_in: GpoCreate) -> GpoPublic:
     with ctx.write() as session:
         gpo_id = repo.create_thematic_gpo(session=session, csp_id=csp_id, gpo_in=gpo_in)
-        return repo.get_gpo(session=session, gpo_id=gpo_id)
+        created = repo.get_gpo(session=session, gpo_id=gpo_id)
+        record_write(
+            session,
+            ctx,
+            "create",
+            "gpo",
+            gpo_id,
+            changes=changes_between({}, gpo_in.model_dump(mode="json")),
+            detail={"csp_id": csp_id},
+        )
+        return created
 
 
 def update_gpo(ctx: Context, gpo_id: int, gpo_in: GpoUpdate) -> GpoPublic:
     with ctx.write() as session:
+        fields = set(gpo_in.model_dump(exclude_unset=True))
+        before = repo.get_gpo(session=session, gpo_id=gpo_id).model_dump(include=fields)
         repo.update_gpo(session=session, gpo_id=gpo_id, gpo_in=gpo_in)
-        return repo.get_gpo(session=session, gpo_id=gpo_id)
+        after = repo.get_gpo(session=session, gpo_id=gpo_id)
+        record_write(
+            session,
+            ctx,
+            "update",
+            "gpo",
+            gpo_id,
+            changes=changes_between(before, after.model_dump(include=fields)),
+        )
+        return after
 
 
 def list_meetings(ctx: Context, gpo_id: int) -> MeetingsPublic:
@@ -48,7 +71,16 @@ def list_meetings(ctx: Context, gpo_id: int) -> MeetingsPublic:
 
 def add_meeting(ctx: Context, gpo_id: int, meeting_in: MeetingCreate) -> MeetingPublic:
     with ctx.write() as session:
-        return repo.add_meeting(session=session, gpo_id=gpo_id, meeting_in=meeting_in)
+        meeting = repo.add_meeting(session=session, gpo_id=gpo_id, meeting_in=meeting_in)
+        record_write(
+            session,
+            ctx,
+            "create",
+            "meeting",
+            meeting.id,
+            detail={"gpo_id": gpo_id, "held_on": meeting.held_on},
+        )
+        return meeting
 
 
 def list_partners(ctx: Context, csp_id: int) -> PartnersPublic:
@@ -58,4 +90,13 @@ def list_partners(ctx: Context, csp_id: int) -> PartnersPublic:
 
 def create_partner(ctx: Context, csp_id: int, partner_in: PartnerCreate) -> PartnerPublic:
     with ctx.write() as session:
-        return repo.create_partner(session=session, csp_id=csp_id, partner_in=partner_in)
+        partner = repo.create_partner(session=session, csp_id=csp_id, partner_in=partner_in)
+        record_write(
+            session,
+            ctx,
+            "create",
+            "partner",
+            partner.id,
+            detail={"csp_id": csp_id, "organisation": partner.organisation, "type": partner.type},
+        )
+        return partner

@@ -19,6 +19,7 @@ from api.schemas import (
     GridsPublic,
     Units,
 )
+from api.services.audit_log import record_write
 from api.services.context import Context
 from geo.blocks import DEFAULT_MIN_AREA_M2, DEFAULT_SPLIT_FACTOR, cutting_lines, street_blocks
 from geo.errors import InvalidInputError
@@ -106,7 +107,7 @@ def build_grid(
             "barrier_line_count": len(lines),
             **extra,
         }
-        return grids.store_grid(
+        stored = grids.store_grid(
             session=session,
             csp_id=csp_id,
             resolution=resolution,
@@ -115,6 +116,21 @@ def build_grid(
             cells=cells,
             graph=graph,
         )
+        record_write(
+            session,
+            ctx,
+            "build",
+            "grid",
+            stored.id,
+            detail={
+                "csp_id": csp_id,
+                "resolution": resolution,
+                "units": units,
+                "cell_count": len(cells),
+                "weights": weights,
+            },
+        )
+        return stored
 
 
 def list_grids(ctx: Context, csp_id: int) -> GridsPublic:

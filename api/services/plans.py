@@ -33,6 +33,7 @@ from api.schemas import (
     Units,
 )
 from api.services import jobs as jobs_service
+from api.services.audit_log import record_access, record_write
 from api.services.context import Context
 from api.services.placement import assign_to_sectors
 from geo.errors import InfeasibleDesignError, InvalidInputError
@@ -239,6 +240,19 @@ def propose_plan(
             origin="communes" if params.method == "communes" else "engine",
             parameters=params.to_dict() | {"seed_units": seeds} | _problems_counted(graph),
         )
+        record_write(
+            session,
+            ctx,
+            "create",
+            "plan",
+            row.id,
+            detail={
+                "csp_id": csp_id,
+                "origin": row.origin,
+                "name": row.name,
+                "parameters": plan_in.model_dump(mode="json"),
+            },
+        )
         return row.id, plan
 
 
@@ -297,6 +311,21 @@ def score_sector_layer(
             origin="import",
             parameters={"source": source},
         )
+        record_write(
+            session,
+            ctx,
+            "import",
+            "plan",
+            row.id,
+            detail={
+                "csp_id": csp_id,
+                "name": name,
+                "source": source,
+                "resolution": resolution,
+                "units": units,
+                "sectors": plan.k,
+            },
+        )
         return row.id, plan
 
 
@@ -346,12 +375,16 @@ class PlanSheet:
     csp_name: str
 
 
-def plan_sheet(ctx: Context, plan_id: int) -> PlanSheet:
+def plan_sheet(ctx: Context, plan_id: int, *, printed: str | None = None) -> PlanSheet:
+    """The sheet's data; ``printed`` (``pdf``, ``png``) when it is downloaded as a file,
+    which the audit trail records as an export."""
     with ctx.read() as session:
         plan = plans.get_plan(session=session, plan_id=plan_id)
         _, sectors = plans.plan_sector_layer(session=session, plan_id=plan_id)
         features = communes.list_communes(session=session, csp_id=plan.csp_id)
         outline = csp.get_csp(session=session, csp_id=plan.csp_id)
+    if printed is not None:
+        record_access(ctx, "export", "plan", plan_id, detail={"format": printed, "sheet": "A4"})
     return PlanSheet(
         plan=plan,
         sectors=sectors,
@@ -398,7 +431,9 @@ def export_plan(ctx: Context, plan_id: int, *, fmt: str, crs: int) -> tuple[byte
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{stem}{vector.suffix}"
         write_layer(layer, path, vector, crs)
-        return path.read_bytes(), path.name, vector.media_type
+        content = path.read_bytes()
+    record_access(ctx, "export", "plan", plan_id, detail={"format": fmt, "crs": crs})
+    return content, path.name, vector.media_type
 
 
 # -- adoption ---------------------------------------------------------------------------
@@ -406,8 +441,18 @@ def adopt_plan(ctx: Context, plan_id: int) -> PlanSummary:
     """Adopt a plan: the CSP's previously adopted plan is archived, the GPOs follow the
     new sectors and every problem of the CSP is placed in them; one transaction."""
     with ctx.write() as session:
+        before = require(session, Plan, plan_id).status
         adopted = plans.set_adopted(session=session, plan_id=plan_id)
         if adopted is not None:
             gpos.sync_sector_gpos(session=session, csp_id=adopted.csp_id, plan_id=adopted.id)
             assign_to_sectors(session, adopted.csp_id)
+            record_write(
+                session,
+                ctx,
+                "adopt",
+                "plan",
+                plan_id,
+                changes={"status": [before, "adopted"]},
+                detail={"csp_id": adopted.csp_id},
+            )
         return plans.summary(session=session, plan_id=plan_id)

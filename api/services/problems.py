@@ -25,8 +25,10 @@ from api.schemas import (
     ProblemPublic,
     ProblemTransition,
 )
+from api.services.audit_log import record_write
 from api.services.context import Context
 from api.services.placement import assign_to_sectors, insert_placed
+from geo.accounts import changes_between
 from geo.errors import InvalidInputError
 from geo.geometry import BORDER_TOLERANCE_DEG, anchor, check_inside_territory, checked_geometry
 from geo.problem_files import check_inside, read_problem_file
@@ -83,7 +85,21 @@ def create_problem(ctx: Context, csp_id: int, problem_in: ProblemCreate) -> Prob
             session=session, csp_id=csp_id, problem_in=problem_in, geom=geom, anchor=point
         )
         assign_to_sectors(session, csp_id, (problem_id, problem_id))
-        return repo.get_problem(session=session, problem_id=problem_id)
+        created = repo.get_problem(session=session, problem_id=problem_id)
+        record_write(
+            session,
+            ctx,
+            "create",
+            "problem",
+            problem_id,
+            detail={
+                "csp_id": csp_id,
+                "category": problem_in.category,
+                "title": problem_in.title,
+                "reported_on": problem_in.reported_on,
+            },
+        )
+        return created
 
 
 def import_problem_file(
@@ -94,7 +110,15 @@ def import_problem_file(
     frame = read_problem_file(path, filename)
     with ctx.write() as session:
         check_inside(frame, csp.csp_outline(session=session, csp_id=csp_id), f"CSP {csp_id}")
-        return insert_placed(session, csp_id=csp_id, frame=frame, synthetic=False)
+        count = insert_placed(session, csp_id=csp_id, frame=frame, synthetic=False)
+        record_write(
+            session,
+            ctx,
+            "import",
+            "problem",
+            detail={"csp_id": csp_id, "file": filename or path.name, "count": count},
+        )
+        return count
 
 
 def list_problems(
@@ -133,7 +157,17 @@ def transition_problem(ctx: Context, problem_id: int, step: ProblemTransition) -
         evaluated = repo.count_evaluations(session=session, problem_id=problem_id) > 0
         check_transition(problem.status, step.status, evaluated=evaluated)
         _check_date(problem, step.on, "on")
+        before = problem.status
         repo.store_step(session=session, problem=problem, step=step)
+        record_write(
+            session,
+            ctx,
+            "transition",
+            "problem",
+            problem_id,
+            changes={"status": [before, step.status]},
+            detail={"on": step.on},
+        )
         return repo.get_problem(session=session, problem_id=problem_id)
 
 
@@ -149,7 +183,16 @@ def add_action(ctx: Context, problem_id: int, action_in: ActionCreate) -> Proble
                 f"start_on: {action_in.start_on} is before the problem was reported "
                 f"({problem.reported_on})"
             )
-        repo.insert_action(session=session, problem_id=problem_id, action_in=action_in)
+        action_id = repo.insert_action(session=session, problem_id=problem_id, action_in=action_in)
+        record_write(
+            session,
+            ctx,
+            "create",
+            "action",
+            action_id,
+            changes=changes_between({}, action_in.model_dump()),
+            detail={"problem_id": problem_id},
+        )
         return repo.get_problem(session=session, problem_id=problem_id)
 
 
@@ -161,7 +204,17 @@ def update_action(ctx: Context, action_id: int, action_in: ActionUpdate) -> Acti
         due = changes.get("due_on", action.due_on)
         if due is not None and due < action.start_on:
             raise InvalidInputError(f"due_on: {due} is before start_on {action.start_on}")
+        before = {key: getattr(action, key) for key in changes}
         action = repo.store_action(session=session, action=action, changes=changes)
+        record_write(
+            session,
+            ctx,
+            "update",
+            "action",
+            action_id,
+            changes=changes_between(before, changes),
+            detail={"problem_id": action.problem_id},
+        )
         return repo.action_public(action, {})
 
 
@@ -175,4 +228,12 @@ def add_evaluation(ctx: Context, problem_id: int, evaluation_in: EvaluationCreat
             )
         _check_date(problem, evaluation_in.evaluated_on, "evaluated_on")
         repo.insert_evaluation(session=session, problem_id=problem_id, evaluation_in=evaluation_in)
+        record_write(
+            session,
+            ctx,
+            "evaluate",
+            "problem",
+            problem_id,
+            detail=evaluation_in.model_dump(mode="json"),
+        )
         return repo.get_problem(session=session, problem_id=problem_id)

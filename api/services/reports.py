@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from api.repositories import reports as repo
 from api.schemas import ReportPublic
+from api.services.audit_log import record_access
 from api.services.context import Context
 from geo.errors import InvalidInputError
 
@@ -34,6 +35,36 @@ def activity_report(
             csp_id=csp_id,
             sector=sector,
         )
+
+
+def export_report_csv(
+    ctx: Context,
+    *,
+    csp_id: int | None = None,
+    sector: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> tuple[str, str]:
+    """The report as a CSV download (:func:`report_csv`), recorded in the audit trail as
+    an export."""
+    report = activity_report(
+        ctx, csp_id=csp_id, sector=sector, date_from=date_from, date_to=date_to
+    )
+    content, name = report_csv(report)
+    record_access(
+        ctx,
+        "export",
+        "report",
+        None,
+        detail={
+            "csp_id": report.csp_id,
+            "sector": report.sector,
+            "from": report.date_from,
+            "to": report.date_to,
+            "format": "csv",
+        },
+    )
+    return content, name
 
 
 def report_csv(report: ReportPublic) -> tuple[str, str]:

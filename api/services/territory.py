@@ -21,6 +21,7 @@ from api.schemas import (
     LayerPublic,
     LayersPublic,
 )
+from api.services.audit_log import record_write
 from api.services.context import Context
 from geo.errors import InvalidInputError
 from geo.layers import prepare_layer
@@ -64,7 +65,7 @@ def import_territory(
 ) -> ImportReport:
     """Import a validated commune layer and its CSP in one transaction (all or nothing)."""
     with ctx.write() as session:
-        return territory.import_territory(
+        report = territory.import_territory(
             session=session,
             layer=layer,
             csp_name=csp_name,
@@ -72,6 +73,22 @@ def import_territory(
             csp_communes=commune_codes,
             progress=progress,
         )
+        record_write(
+            session,
+            ctx,
+            "import",
+            "csp",
+            report.csp_id,
+            detail={
+                "code": report.csp_code,
+                "name": report.csp_name,
+                "csp_created": report.csp_created,
+                "communes_inserted": report.communes_inserted,
+                "communes_updated": report.communes_updated,
+                "csp_commune_count": report.csp_commune_count,
+            },
+        )
+        return report
 
 
 def import_layer_file(
@@ -99,7 +116,16 @@ def import_layer_file(
             crs=crs,
         )
         row = layers.create_layer(session=session, name=name, source=label, layer=layer)
-        return layers.layer_public(row)
+        public = layers.layer_public(row)
+        record_write(
+            session,
+            ctx,
+            "import",
+            "layer",
+            public.id,
+            detail={"name": name, "kind": kind, "source": label},
+        )
+        return public
 
 
 def read_qpv_list(path: Path) -> list[tuple[str, str, str]]:
@@ -119,7 +145,19 @@ def import_qpv_list(ctx: Context, *, path: Path) -> int:
     """Record a QPV list per commune, all or nothing."""
     rows = read_qpv_list(path)
     with ctx.write() as session:
-        return layers.replace_qpv_list(session=session, rows=rows)
+        count = layers.replace_qpv_list(session=session, rows=rows)
+        record_write(
+            session,
+            ctx,
+            "import",
+            "qpv_list",
+            detail={
+                "file": path.name,
+                "count": count,
+                "communes": sorted({c for c, _, _ in rows}),
+            },
+        )
+        return count
 
 
 def list_csp_layers(ctx: Context, csp_id: int) -> LayersPublic:
