@@ -1,4 +1,6 @@
-"""Reading the audit trail in tests, through ``GET /api/audit-log``."""
+"""Reading the audit trail in tests, through ``GET /api/audit-log``, as the DDSP's
+direction (the trail is ``admin``'s alone): an admin account with a personal token,
+created once per test client."""
 
 from __future__ import annotations
 
@@ -6,10 +8,38 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from api.schemas import AccountCreate
+from api.services import accounts
+from geo.accounts import Actor
+
+READER = "journal@police.example"
+
+
+def reader(client: TestClient) -> dict[str, str]:
+    """The bearer header of the test client's admin reader (made on first use)."""
+    headers: dict[str, str] | None = getattr(client, "audit_reader", None)
+    if headers is None:
+        ctx = client.app.state.context  # type: ignore[attr-defined]
+        tests = Actor.cli("tests")
+        admin = accounts.create_account(
+            ctx,
+            AccountCreate(email=READER, role="admin", password="lecture du journal 90"),
+            actor=tests,
+        )
+        token = accounts.create_token(ctx, admin.id, "journal", actor=tests).token
+        headers = {"Authorization": f"Bearer {token}"}
+        client.audit_reader = headers  # type: ignore[attr-defined]
+    return headers
+
+
+def read(client: TestClient, path: str = "/api/audit-log", **params: Any) -> Any:
+    """``GET`` a page of the trail (or its CSV, ``path``) as the admin reader."""
+    return client.get(path, params=params, headers=reader(client))
+
 
 def trail(client: TestClient, **filters: Any) -> list[dict[str, Any]]:
     """The entries matching ``filters`` (query parameters), newest first."""
-    response = client.get("/api/audit-log", params={"limit": 1000, **filters})
+    response = read(client, limit=1000, **filters)
     assert response.status_code == 200, response.text
     return list(response.json()["data"])
 

@@ -1,8 +1,6 @@
 """The audit trail (issue 16): who wrote what, when, from where; and who downloaded or
-exported restricted content.
-
-Open to every caller for now: restricting it to ``admin`` comes with the authorization
-step."""
+exported restricted content. Only the DDSP's direction (``admin``) reads it: 401 for an
+anonymous caller, 403 for any other role."""
 
 from __future__ import annotations
 
@@ -11,13 +9,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import ContextDep
+from api.deps import ContextDep, admin_caller
 from api.routes.responses import INVALID
 from api.schemas import AuditLogPublic
 from api.services import audit_log
 from api.services.audit_log import MAX_PAGE, TrailFilter
 
-router = APIRouter(tags=["journal"])
+#: Every route of the trail is the direction's alone.
+router = APIRouter(tags=["journal"], dependencies=[Depends(admin_caller)])
 
 
 def trail_filter(
@@ -51,8 +50,7 @@ def read_audit_log(
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> AuditLogPublic:
     """The audit trail, newest first, filtered (both days included) and paged: ``count``
-    entries on the page, ``total`` matching. (Restricted to ``admin`` with the
-    authorization step.)"""
+    entries on the page, ``total`` matching. Reserved to ``admin``."""
     return audit_log.page(ctx, where, limit=limit, offset=offset)
 
 
@@ -62,8 +60,8 @@ def read_audit_log(
     response_class=Response,
 )
 def read_audit_log_csv(ctx: ContextDep, where: TrailFilterDep) -> Response:
-    """The same entries as CSV (``;``, French headers), for a spreadsheet. (Restricted to
-    ``admin`` with the authorization step.)"""
+    """The same entries as CSV (``;``, French headers), for a spreadsheet. Reserved to
+    ``admin``."""
     content, name = audit_log.trail_csv(ctx, where)
     return Response(
         content,

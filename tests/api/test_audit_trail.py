@@ -18,7 +18,7 @@ from api.schemas import AccountCreate, PartnerCreate
 from api.services import accounts, gpos
 from api.services.context import Context
 from geo.accounts import Actor
-from tests.audit_helpers import one, trail
+from tests.audit_helpers import one, read, trail
 from tests.plan_helpers import border_cells, propose, wait_for_job
 
 PASSWORD = "correct horse battery"
@@ -160,23 +160,21 @@ def test_reoptimise_is_recorded(client: TestClient, csp_id: int) -> None:
 def test_filters_paging_and_csv(client: TestClient, csp_id: int) -> None:
     for name in ("A", "B", "C"):
         client.post(f"/api/csp/{csp_id}/partners", json={**PARTNER, "organisation": name})
-    page = client.get("/api/audit-log", params={"entity": "partner", "limit": 2}).json()
+    page = read(client, entity="partner", limit=2).json()
     assert (page["count"], page["total"], page["limit"], page["offset"]) == (2, 3, 2, 0)
     assert [e["detail"]["organisation"] for e in page["data"]] == ["C", "B"]  # newest first
-    rest = client.get(
-        "/api/audit-log", params={"entity": "partner", "limit": 2, "offset": 2}
-    ).json()
+    rest = read(client, entity="partner", limit=2, offset=2).json()
     assert [e["detail"]["organisation"] for e in rest["data"]] == ["A"]
     today, tomorrow = date.today(), date.today() + timedelta(days=1)
     assert len(trail(client, entity="partner", to=str(today))) == 3
     assert trail(client, entity="partner", **{"from": str(tomorrow)}) == []
     assert trail(client, action="nothing") == []
     assert len(trail(client, actor="anonymous", entity="partner")) == 3
-    bad = client.get("/api/audit-log", params={"from": str(tomorrow), "to": str(today)})
+    bad = read(client, **{"from": str(tomorrow), "to": str(today)})
     assert bad.status_code == 422
-    assert client.get("/api/audit-log", params={"limit": 0}).status_code == 422
+    assert read(client, limit=0).status_code == 422
 
-    response = client.get("/api/audit-log.csv", params={"entity": "partner"})
+    response = read(client, "/api/audit-log.csv", entity="partner")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.text), delimiter=";"))
@@ -195,7 +193,38 @@ def test_filters_paging_and_csv(client: TestClient, csp_id: int) -> None:
     assert '"organisation": "C"' in rows[1][8]
 
 
+def test_only_the_direction_reads_the_trail(
+    client: TestClient, factory: sessionmaker[Session], csp_id: int
+) -> None:
+    for path in ("/api/audit-log", "/api/audit-log.csv"):
+        anonymous = client.get(path)
+        assert anonymous.status_code == 401
+        assert anonymous.json()["type"] == "AuthenticationRequiredError"
+    accounts.create_account(
+        Context(factory),
+        AccountCreate(
+            email="referent@police.example",
+            role="referent",
+            password="un référent sûreté",
+            csp_ids=[csp_id],
+        ),
+        actor=Actor.cli("tests"),
+    )
+    token = client.post(
+        "/api/auth/token",
+        data={"username": "referent@police.example", "password": "un référent sûreté"},
+    ).json()["access_token"]
+    for path in ("/api/audit-log", "/api/audit-log.csv"):
+        refused = client.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 403
+        assert refused.json() == {
+            "detail": "Accès réservé à la direction de la DDSP (rôle admin).",
+            "type": "ForbiddenError",
+        }
+    assert read(client).status_code == 200
+
+
 def test_no_secret_in_the_trail(client: TestClient, factory: sessionmaker[Session]) -> None:
     signed_in(client, factory)
-    text = client.get("/api/audit-log.csv").text
+    text = read(client, "/api/audit-log.csv").text
     assert PASSWORD not in text and "psqs_" not in text and "argon2" not in text

@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.audit_helpers import one, trail
+from tests.audit_helpers import one, read, trail
 from tests.plan_helpers import propose
 
 TODAY = date.today()
@@ -142,7 +142,7 @@ def test_audit_request_writes_and_download(client: TestClient, csp_id: int) -> N
     assert client.get(f"/api/audits/{rid}/document").content == pdf
     download = one(client, entity="audit_document", action="download", entity_id=rid)
     assert download["detail"]["size"] == len(pdf)
-    assert "confidentielles" not in client.get("/api/audit-log.csv").text
+    assert "confidentielles" not in read(client, "/api/audit-log.csv").text
 
 
 def test_addresses_grid_and_layer_writes(client: TestClient, csp_id: int) -> None:
