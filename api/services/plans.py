@@ -16,8 +16,8 @@ import pandas as pd
 import shapely
 from sqlalchemy.orm import Session
 
-from api.models import Plan
-from api.repositories import communes, csp, gpos, jobs, plans
+from api.models import Csp, Plan
+from api.repositories import csp, gpos, jobs, plans
 from api.repositories import grid as grids
 from api.repositories.base import require
 from api.schemas import (
@@ -381,15 +381,15 @@ def plan_sheet(ctx: Context, plan_id: int, *, printed: str | None = None) -> Pla
     with ctx.read() as session:
         plan = plans.get_plan(session=session, plan_id=plan_id)
         _, sectors = plans.plan_sector_layer(session=session, plan_id=plan_id)
-        features = communes.list_communes(session=session, csp_id=plan.csp_id)
-        outline = csp.get_csp(session=session, csp_id=plan.csp_id)
+        commune_outlines = grids.csp_communes(session=session, csp_id=plan.csp_id)
+        csp_name = require(session, Csp, plan.csp_id).name
     if printed is not None:
         record_access(ctx, "export", "plan", plan_id, detail={"format": printed, "sheet": "A4"})
     return PlanSheet(
         plan=plan,
         sectors=sectors,
-        communes=gpd.GeoDataFrame.from_features(features.model_dump()["features"], crs=4326),
-        csp_name=outline.features[0].properties.name,
+        communes=commune_outlines,
+        csp_name=csp_name,
     )
 
 
