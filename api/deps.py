@@ -17,7 +17,7 @@ from api.schemas import BBox
 from api.services import sessions
 from api.services.context import Context
 from geo.accounts import Actor, Caller
-from geo.errors import AuthenticationRequiredError, CsrfRejectedError, ForbiddenError
+from geo.errors import AuthenticationRequiredError, CsrfRejectedError
 from geo.passwords import csrf_token
 from geo.study import ProblemFilter
 
@@ -89,14 +89,6 @@ def signed_in_caller(caller: CallerDep) -> Caller:
 
 #: The caller, who must be signed in (401 otherwise).
 SignedInDep = Annotated[Caller, Depends(signed_in_caller)]
-
-
-def admin_caller(caller: SignedInDep) -> Caller:
-    """The caller, who must hold the ``admin`` role (the DDSP's direction): 401 when
-    anonymous, 403 (:class:`ForbiddenError`) for any other role."""
-    if caller.role != "admin":
-        raise ForbiddenError("Accès réservé à la direction de la DDSP (rôle admin).")
-    return caller
 
 
 # -- CSRF ---------------------------------------------------------------------------------

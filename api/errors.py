@@ -55,8 +55,8 @@ def status_for(exc: PsqError) -> int:
     return 400
 
 
-async def _psq_error_handler(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, PsqError)
+def psq_error_response(exc: PsqError) -> JSONResponse:
+    """The JSON answer to a domain error: its status, French message and stable type."""
     content: dict[str, object] = {"detail": str(exc), "type": type(exc).__name__}
     if isinstance(exc, RowErrorsError):
         content["errors"] = [e.as_dict() for e in exc.errors]
@@ -66,6 +66,11 @@ async def _psq_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     # RFC 6750: a 401 names the scheme to authenticate with.
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(status_code=status, content=content, headers=headers)
+
+
+async def _psq_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PsqError)
+    return psq_error_response(exc)
 
 
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:

@@ -628,6 +628,10 @@ class Account(Base):
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partner.id", ondelete="SET NULL"),
+        comment="partenaire: the organisation whose actions it updates",
+    )
 
     __table_args__ = (
         UniqueConstraint("email", name="uq_account_email"),

@@ -187,6 +187,11 @@ class Caller:
     commune_codes: tuple[str, ...] = ()
     csp_ids: tuple[int, ...] = ()
     via: str = "cookie"
+    #: The partner organisation a ``partenaire`` speaks for (the actions it leads).
+    partner_id: int | None = None
+    #: The CSPs the caller's bindings lie in (its own for ``planificateur`` and
+    #: ``referent``; those of its GPOs or communes for the others).
+    area_csp_ids: tuple[int, ...] = ()
 
     @property
     def role_label(self) -> str:
@@ -195,6 +200,62 @@ class Caller:
     @property
     def actor(self) -> Actor:
         return Actor.account(self.account_id)
+
+    @property
+    def scope(self) -> Scope:
+        if self.role == "admin":
+            return Scope.everything()
+        return Scope(
+            role=self.role,
+            csp_ids=frozenset(self.area_csp_ids),
+            gpo_ids=frozenset(self.gpo_ids),
+            commune_codes=frozenset(self.commune_codes),
+            partner_id=self.partner_id,
+        )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a caller may see: the perimeter every query is limited to
+    (:mod:`api.repositories.base` turns it into SQL). ``role`` None means no limit: the
+    DDSP's direction, the CLI, the demo loader and the app's own work.
+
+    - ``csp_ids``: the CSPs whose territory, plans, GPOs and requests it may read;
+    - ``gpo_ids``: for ``chef`` and ``partenaire``, the only GPOs (and their problems);
+    - ``commune_codes``: for ``commune``, the only communes (and their requests);
+    - ``partner_id``: for ``partenaire``, the organisation whose actions it updates.
+
+    >>> Scope.everything().sees_csp(12)
+    True
+    >>> Scope(role="referent", csp_ids=frozenset({1})).sees_csp(2)
+    False
+    """
+
+    role: str | None = None
+    csp_ids: frozenset[int] = frozenset()
+    gpo_ids: frozenset[int] = frozenset()
+    commune_codes: frozenset[str] = frozenset()
+    partner_id: int | None = None
+
+    @classmethod
+    def everything(cls) -> Scope:
+        return cls()
+
+    @property
+    def unlimited(self) -> bool:
+        return self.role is None
+
+    @property
+    def gpo_bound(self) -> bool:
+        """Whether the caller sees only its GPOs' problems (``chef``, ``partenaire``)."""
+        return BINDING_OF_ROLE.get(self.role or "") == "gpo"
+
+    @property
+    def commune_bound(self) -> bool:
+        return self.role == "commune"
+
+    def sees_csp(self, csp_id: int) -> bool:
+        return self.unlimited or csp_id in self.csp_ids
 
 
 # -- the audit trail ----------------------------------------------------------------------

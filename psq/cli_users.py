@@ -64,6 +64,10 @@ def users_add(
         list[str] | None,
         typer.Option(help="CSP (id, code ou nom ; planificateur, referent), répétable"),
     ] = None,
+    partner: Annotated[
+        int | None,
+        typer.Option(help="Id du partenaire que le compte représente (partenaire)"),
+    ] = None,
 ) -> None:
     """Crée un compte et ses rattachements (mot de passe : PSQ_PASSWORD, sinon demandé)."""
     password = _password()
@@ -78,6 +82,7 @@ def users_add(
                 gpo_ids=gpo or [],
                 commune_codes=commune or [],
                 csp_ids=_csp_ids(ctx, csp or []),
+                partner_id=partner,
             ),
             actor=_actor(),
         )
@@ -102,6 +107,7 @@ def users_list() -> None:
             *(f"GPO {g}" for g in a.gpo_ids),
             *(f"commune {c}" for c in a.commune_codes),
             *(f"CSP {c}" for c in a.csp_ids),
+            *([f"partenaire {a.partner_id}"] if a.partner_id is not None else []),
         ]
         last = a.last_login_at.strftime("%d/%m/%Y %H:%M") if a.last_login_at else "—"
         table.add_row(

@@ -29,8 +29,11 @@ from api.db import make_engine, make_session_factory, migrate
 from api.services.context import Context
 from api.services.demo import load_demo
 from psq.app import create_app
+from tests.roles import bearer_for
 from web.printing import CHROMIUM_ARGS, chromium_path
 
+#: The e-mail of the ``admin`` account the test client calls the API as.
+ADMIN = "direction@tests.example"
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 TABLES = (
@@ -143,7 +146,18 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings, factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    """The app, called by the DDSP's direction (an ``admin`` account's bearer token on
+    every request): the tests of what a role may not do use :mod:`tests.roles`."""
     del factory  # requested for its clean database
+    with TestClient(create_app(settings)) as client:
+        client.headers.update(bearer_for(client.app.state.context, "admin", email=ADMIN))
+        yield client
+
+
+@pytest.fixture
+def anonymous_client(settings: Settings, factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    """The app, called without credentials (the sign-in and session tests)."""
+    del factory
     with TestClient(create_app(settings)) as client:
         yield client
 

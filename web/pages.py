@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -16,9 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from api import access
 from api.deps import (
     SESSION_COOKIE,
-    CallerDep,
     ContextDep,
     DbId,
     ProblemFilterDep,
@@ -26,10 +27,12 @@ from api.deps import (
     client_address,
     current_caller,
 )
+from api.errors import psq_error_response
 from api.security import CSP_INLINE_SCRIPTS
 from api.services import plans as plan_service
 from api.services import sessions
 from api.services.context import Context
+from geo.errors import AuthenticationRequiredError, ForbiddenError
 from geo.hotspots import LEVEL_LABELS, TRENDS
 from geo.metrics import french_number, french_percent
 from geo.passwords import csrf_token
@@ -85,54 +88,54 @@ templates.env.globals["palette"] = {
 }
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, dependencies=[access.PUBLIC])
 def home(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "home.html", {"page": "home"})
 
 
-@router.get("/carte", response_class=HTMLResponse)
+@router.get("/carte", response_class=HTMLResponse, dependencies=[access.PLANNING])
 def grid_map(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "grid_map.html", {"page": "carte"})
 
 
-@router.get("/secteurs", response_class=HTMLResponse)
+@router.get("/secteurs", response_class=HTMLResponse, dependencies=[access.PLANNING])
 def plans(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "plans.html", {"page": "secteurs"})
 
 
-@router.get("/problematiques", response_class=HTMLResponse)
+@router.get("/problematiques", response_class=HTMLResponse, dependencies=[access.PROBLEM_RECORDS])
 def problems(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "problems.html", {"page": "problematiques"})
 
 
-@router.get("/bilans", response_class=HTMLResponse)
+@router.get("/bilans", response_class=HTMLResponse, dependencies=[access.REPORTS])
 def reports(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "reports.html", {"page": "bilans"})
 
 
-@router.get("/cartographie", response_class=HTMLResponse)
+@router.get("/cartographie", response_class=HTMLResponse, dependencies=[access.PROBLEM_MAPS])
 def cartography(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "cartography.html", {"page": "cartographie"})
 
 
-@router.get("/commune", response_class=HTMLResponse)
+@router.get("/commune", response_class=HTMLResponse, dependencies=[access.COMMUNE_PICTURE])
 def commune(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "commune.html", {"page": "commune"})
 
 
-@router.get("/etudes", response_class=HTMLResponse)
+@router.get("/etudes", response_class=HTMLResponse, dependencies=[access.STUDY_REQUESTS])
 def audits(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "audits.html", {"page": "etudes"})
 
 
-@router.get("/connexion", response_class=HTMLResponse)
+@router.get("/connexion", response_class=HTMLResponse, dependencies=[access.PUBLIC])
 def login_page(request: Request) -> HTMLResponse:
     """The sign-in form; web/static/js/login.js posts it to ``/api/auth/login`` and goes
     on to ``?next=`` when it is a path of this site, else to the home page."""
     return templates.TemplateResponse(request, "login.html", {"page": "connexion"})
 
 
-@router.post("/deconnexion")
+@router.post("/deconnexion", dependencies=[access.PUBLIC])
 def logout_page(request: Request, ctx: ContextDep) -> RedirectResponse:
     """The sign-out form of the navigation bar (its ``csrf_token`` field is checked like
     every cookie-authenticated write): the session ends, the cookies go, back to the
@@ -144,16 +147,15 @@ def logout_page(request: Request, ctx: ContextDep) -> RedirectResponse:
     return response
 
 
-@router.get("/compte", response_class=HTMLResponse, response_model=None)
-def account_page(request: Request, caller: CallerDep) -> HTMLResponse | RedirectResponse:
-    """The caller's account and personal access tokens (web/static/js/account.js); an
-    anonymous visitor is sent to the sign-in page first."""
-    if caller is None:
-        return RedirectResponse("/connexion?next=/compte", status_code=303)
+@router.get("/compte", response_class=HTMLResponse, dependencies=[access.SIGNED_IN])
+def account_page(request: Request) -> HTMLResponse:
+    """The caller's account and personal access tokens (web/static/js/account.js)."""
     return templates.TemplateResponse(request, "account.html", {"page": "compte"})
 
 
-@router.get("/cartographie/carte.html", response_class=HTMLResponse)
+@router.get(
+    "/cartographie/carte.html", response_class=HTMLResponse, dependencies=[access.PROBLEM_MAPS]
+)
 def cartography_folium(
     csp: Annotated[int, Query(ge=1, le=2**31 - 1)],
     ctx: ContextDep,
@@ -173,19 +175,21 @@ def _meeting_pack(ctx: Context, gpo_id: int, printed: str | None = None) -> str:
     return templates.get_template("meeting_pack.html").render(pack_context(pack))
 
 
-@router.get("/gpo/{gpo_id}/reunion", response_class=HTMLResponse)
+@router.get(
+    "/gpo/{gpo_id}/reunion", response_class=HTMLResponse, dependencies=[access.PROBLEM_RECORDS]
+)
 def meeting_pack_page(gpo_id: DbId, ctx: ContextDep) -> HTMLResponse:
     """The GPO's meeting pack on A4, to print from the browser."""
     return HTMLResponse(_meeting_pack(ctx, gpo_id))
 
 
-@router.get("/gpo/{gpo_id}/reunion.{fmt}")
+@router.get("/gpo/{gpo_id}/reunion.{fmt}", dependencies=[access.PROBLEM_RECORDS])
 def meeting_pack_file(gpo_id: DbId, fmt: Literal["pdf", "png"], ctx: ContextDep) -> Response:
     """The meeting pack printed by Chromium as PDF or PNG."""
     return _printed(_meeting_pack(ctx, gpo_id, fmt), fmt, f"gpo{gpo_id}_reunion")
 
 
-@router.get("/secteurs/edition", response_class=HTMLResponse)
+@router.get("/secteurs/edition", response_class=HTMLResponse, dependencies=[access.PLANNING])
 def plan_editor(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "plan_editor.html", {"page": "secteurs"})
 
@@ -215,13 +219,15 @@ def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
     )
 
 
-@router.get("/secteurs/{plan_id}/impression", response_class=HTMLResponse)
+@router.get(
+    "/secteurs/{plan_id}/impression", response_class=HTMLResponse, dependencies=[access.PLANNING]
+)
 def plan_sheet(plan_id: DbId, ctx: ContextDep) -> HTMLResponse:
     """The plan on one A4 page, to print from the browser."""
     return HTMLResponse(_plan_sheet(ctx, plan_id))
 
 
-@router.get("/secteurs/{plan_id}/impression.{fmt}")
+@router.get("/secteurs/{plan_id}/impression.{fmt}", dependencies=[access.PLANNING])
 def plan_sheet_file(plan_id: DbId, fmt: Literal["pdf", "png"], ctx: ContextDep) -> Response:
     """The A4 sheet printed by Chromium as PDF or PNG."""
     return _printed(_plan_sheet(ctx, plan_id, fmt), fmt, f"plan{plan_id}_A4")
@@ -236,7 +242,7 @@ def _printed(html: str, fmt: Literal["pdf", "png"], stem: str) -> Response:
     )
 
 
-@router.get("/docs", response_class=HTMLResponse)
+@router.get("/docs", response_class=HTMLResponse, dependencies=[access.PUBLIC])
 def api_docs(request: Request) -> HTMLResponse:
     """Swagger UI served from the vendored copy (FastAPI's default loads it from a CDN),
     started by an inline script: the page has the policy that allows it."""
@@ -253,7 +259,35 @@ def api_docs(request: Request) -> HTMLResponse:
     return page
 
 
+def _is_page(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and request.method in ("GET", "HEAD")
+
+
+async def _signed_out(request: Request, exc: Exception) -> Response:
+    """A page asked without a (live) session: to the sign-in page, which comes back here;
+    the API's answer (401, JSON) elsewhere."""
+    assert isinstance(exc, AuthenticationRequiredError)
+    if not _is_page(request):
+        return psq_error_response(exc)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/connexion?{urlencode({'next': target})}", status_code=303)
+
+
+async def _forbidden(request: Request, exc: Exception) -> Response:
+    """A page the caller's role may not open: a French page saying so, with the way to
+    their own start page; the API's answer (403, JSON) elsewhere."""
+    assert isinstance(exc, ForbiddenError)
+    if not _is_page(request):
+        return psq_error_response(exc)
+    return templates.TemplateResponse(
+        request, "forbidden.html", {"page": "", "message": str(exc)}, status_code=403
+    )
+
+
 def mount_pages(app: FastAPI) -> None:
-    """Serve the pages and their static assets (vendored libraries included)."""
+    """Serve the pages and their static assets (vendored libraries included); a page
+    refused to an anonymous visitor leads to the sign-in page."""
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(router)
+    app.add_exception_handler(AuthenticationRequiredError, _signed_out)
+    app.add_exception_handler(ForbiddenError, _forbidden)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, or_, select, union
 from sqlalchemy.orm import Session
 
 from api.models import (
@@ -16,9 +17,11 @@ from api.models import (
     Csp,
     Gpo,
     LoginAttempt,
+    Partner,
     account_commune,
     account_csp,
     account_gpo,
+    csp_commune,
 )
 from api.repositories.base import require
 from api.schemas import AccountPublic, AccountsPublic, TokenPublic, TokensPublic
@@ -69,9 +72,12 @@ def bind_account(
     gpo_ids: list[int],
     commune_codes: list[str],
     csp_ids: list[int],
+    partner_id: int | None = None,
 ) -> None:
-    """Bind the account to these GPOs, communes and CSPs, which must exist
-    (:class:`InvalidInputError` naming ``gpo``, ``commune`` or ``csp`` otherwise)."""
+    """Bind the account to these GPOs, communes and CSPs, which must exist, and to the
+    partner organisation it speaks for, which must be a partner of its GPOs' CSPs
+    (:class:`InvalidInputError` naming ``gpo``, ``commune``, ``csp`` or ``partner``
+    otherwise)."""
     checks = (
         ("gpo", "GPO id", Gpo.id, gpo_ids, account_gpo, "gpo_id"),
         ("commune", "commune code", Commune.code, commune_codes, account_commune, "commune_code"),
@@ -86,14 +92,39 @@ def bind_account(
         session.execute(
             insert(table), [{"account_id": account_id, key: value} for value in set(values)]
         )
+    if partner_id is not None:
+        partner = session.get(Partner, partner_id)
+        csps = set(session.scalars(select(Gpo.csp_id).where(Gpo.id.in_(gpo_ids))))
+        if partner is None or partner.csp_id not in csps:
+            raise InvalidInputError(
+                f"partner: no partner with id {partner_id} in the CSP of the account's GPOs"
+            )
+        account = session.get(Account, account_id)
+        assert account is not None
+        account.partner_id = partner_id
 
 
-def _bindings(
-    session: Session, account_ids: list[int]
-) -> dict[int, tuple[list[int], list[str], list[int]]]:
-    found: dict[int, tuple[list[int], list[str], list[int]]] = {
-        i: ([], [], []) for i in account_ids
-    }
+Bindings = tuple[list[int], list[str], list[int], list[int]]
+
+
+def _area_csps(account_ids: list[int]) -> Any:
+    """(account id, CSP id): the CSPs an account's bindings lie in."""
+    return union(
+        select(account_csp.c.account_id, account_csp.c.csp_id).where(
+            account_csp.c.account_id.in_(account_ids)
+        ),
+        select(account_gpo.c.account_id, Gpo.csp_id)
+        .join(Gpo, Gpo.id == account_gpo.c.gpo_id)
+        .where(account_gpo.c.account_id.in_(account_ids)),
+        select(account_commune.c.account_id, csp_commune.c.csp_id)
+        .join(csp_commune, csp_commune.c.commune_code == account_commune.c.commune_code)
+        .where(account_commune.c.account_id.in_(account_ids)),
+    ).order_by("account_id", "csp_id")
+
+
+def _bindings(session: Session, account_ids: list[int]) -> dict[int, Bindings]:
+    """Per account: its GPOs, communes, CSPs, and the CSPs all of them lie in."""
+    found: dict[int, Bindings] = {i: ([], [], [], []) for i in account_ids}
     tables = ((account_gpo, "gpo_id"), (account_commune, "commune_code"), (account_csp, "csp_id"))
     for position, (table, key) in enumerate(tables):
         rows = session.execute(
@@ -103,11 +134,13 @@ def _bindings(
         )
         for account_id, value in rows:
             found[account_id][position].append(value)
+    for account_id, csp_id in session.execute(_area_csps(account_ids)).all():
+        found[account_id][3].append(csp_id)
     return found
 
 
-def _public(account: Account, bindings: tuple[list[int], list[str], list[int]]) -> AccountPublic:
-    gpo_ids, commune_codes, csp_ids = bindings
+def _public(account: Account, bindings: Bindings) -> AccountPublic:
+    gpo_ids, commune_codes, csp_ids, area_csp_ids = bindings
     return AccountPublic(
         id=account.id,
         email=account.email,
@@ -120,6 +153,8 @@ def _public(account: Account, bindings: tuple[list[int], list[str], list[int]]) 
         gpo_ids=gpo_ids,
         commune_codes=commune_codes,
         csp_ids=csp_ids,
+        partner_id=account.partner_id,
+        area_csp_ids=area_csp_ids,
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.db import read_query
 from api.models import AuditDocument, AuditEvent, AuditRequest, Commune, Csp, Referent
-from api.repositories.base import GEOJSON_DECIMALS, require, wkb_element
+from api.repositories.base import GEOJSON_DECIMALS, require, scope_of, visible, wkb_element
 from api.schemas import (
     AuditEventPublic,
     AuditRequestCreate,
@@ -233,7 +233,11 @@ def select_requests(
 ) -> list[AuditRequestPublic]:
     """Requests of a CSP and/or a commune, of the given (checked) statuses (all when
     empty), oldest first."""
-    stmt = select(AuditRequest).order_by(AuditRequest.requested_on, AuditRequest.id)
+    stmt = (
+        select(AuditRequest)
+        .where(visible(AuditRequest, scope_of(session)))
+        .order_by(AuditRequest.requested_on, AuditRequest.id)
+    )
     if csp_id is not None:
         stmt = stmt.where(AuditRequest.csp_id == csp_id)
     if commune_code is not None:

@@ -1,7 +1,8 @@
-"""What every repository shares: the GeoJSON precision, the lookup of a row by id, the
-decoding of query rows whose last column is a geometry (WKB) into a GeoDataFrame, and the
-two reads of the adopted plan that several aggregates need (its id, its sectors'
-outlines).
+"""What every repository shares: the caller's perimeter as SQL (:func:`scope_of`,
+:func:`visible`), the GeoJSON precision, the lookup of a row by id within that
+perimeter, the decoding of query rows whose last column is a geometry (WKB) into a
+GeoDataFrame, and the two reads of the adopted plan that several aggregates need (its
+id, its sectors' outlines).
 
 Repositories import this module and never one another."""
 
@@ -14,7 +15,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from geoalchemy2 import WKBElement
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from api.models import (
@@ -22,6 +24,7 @@ from api.models import (
     Action,
     ApiToken,
     AuditRequest,
+    Commune,
     Csp,
     Gpo,
     Job,
@@ -30,8 +33,11 @@ from api.models import (
     Plan,
     PlanSector,
     Problem,
+    ProblemPlace,
     Referent,
+    csp_commune,
 )
+from geo.accounts import Scope
 from geo.errors import NotFoundError
 
 #: Decimals of the coordinates in GeoJSON answers: about 0.1 m.
@@ -56,10 +62,87 @@ NAMES: dict[type[Any], str] = {
 }
 
 
+# -- the caller's perimeter ----------------------------------------------------------------
+def scope_of(session: Session) -> Scope:
+    """The perimeter of whoever the session works for (``session.info["scope"]``, set by
+    :meth:`api.services.context.Context.read` and ``write``); no limit when unset."""
+    scope = session.info.get("scope")
+    return scope if isinstance(scope, Scope) else Scope.everything()
+
+
+def visible_problem_ids(scope: Scope) -> Select[Any]:
+    """The ids of the problems placed in the GPOs of a GPO-bound caller: a sector GPO's
+    sector, or one of the sectors a thematic GPO spans."""
+    return (
+        select(ProblemPlace.problem_id)
+        .join(
+            Gpo,
+            and_(
+                Gpo.csp_id == ProblemPlace.csp_id,
+                or_(
+                    Gpo.sector == ProblemPlace.sector,
+                    Gpo.sectors.op("@>")(func.to_jsonb(ProblemPlace.sector).cast(JSONB)),
+                ),
+            ),
+        )
+        .where(Gpo.id.in_(scope.gpo_ids))
+    )
+
+
+def visible(model: type[Any], scope: Scope) -> ColumnElement[bool]:
+    """The SQL condition on the rows of ``model`` that a caller of ``scope`` may read:
+
+    - no limit for the direction, the CLI and the app's own work;
+    - a CSP, and what belongs to one (plans, grids, layers, partners, référents, jobs),
+      within the caller's CSPs;
+    - a GPO: a ``chef`` or ``partenaire`` sees only its own, the others those of their
+      CSPs;
+    - a problem (and its actions): only a GPO-bound caller reads records, those placed in
+      its GPOs; the other roles read aggregates, never a record;
+    - a commune: a ``commune`` account sees its own, the others those of their CSPs;
+    - a safety-study request: a ``commune`` sees its communes' requests, the others those
+      of their CSPs.
+    """
+    if scope.unlimited:
+        return true()
+    if model is Csp:
+        return Csp.id.in_(scope.csp_ids)
+    if model is Gpo and scope.gpo_bound:
+        return Gpo.id.in_(scope.gpo_ids)
+    if model is Problem:
+        return Problem.id.in_(visible_problem_ids(scope)) if scope.gpo_bound else false()
+    if model is Action:
+        return Action.problem_id.in_(visible_problem_ids(scope)) if scope.gpo_bound else false()
+    if model is Commune:
+        if scope.commune_bound:
+            return Commune.code.in_(scope.commune_codes)
+        return Commune.code.in_(
+            select(csp_commune.c.commune_code).where(csp_commune.c.csp_id.in_(scope.csp_ids))
+        )
+    if model is AuditRequest and scope.commune_bound:
+        return AuditRequest.commune_code.in_(scope.commune_codes)
+    csp_id = getattr(model, "csp_id", None)
+    if csp_id is not None:
+        return csp_id.in_(scope.csp_ids)
+    return true()
+
+
+def is_visible(session: Session, model: type[Any], row_id: int) -> bool:
+    """Whether the row of ``model`` with this id lies within the session's perimeter."""
+    stmt = select(model.id).where(model.id == row_id, visible(model, scope_of(session)))
+    return session.scalar(stmt) is not None
+
+
 def require(session: Session, model: type[M], row_id: int, *, lock: bool = False) -> M:
     """The row of ``model`` with this id (locked for update when ``lock``), or
-    :class:`NotFoundError` naming it."""
-    row = session.get(model, row_id, with_for_update=lock)
+    :class:`NotFoundError` naming it, also when it lies outside the session's perimeter
+    (:func:`visible`): existence does not leak."""
+    scope = scope_of(session)
+    if scope.unlimited:
+        row = session.get(model, row_id, with_for_update=lock)
+    else:
+        stmt = select(model).where(model.id == row_id, visible(model, scope))  # type: ignore[attr-defined]
+        row = session.scalars(stmt.with_for_update() if lock else stmt).first()
     if row is None:
         raise NotFoundError(f"no {NAMES.get(model, model.__name__.lower())} with id {row_id}")
     return row

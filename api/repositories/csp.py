@@ -10,7 +10,7 @@ from sqlalchemy import RowMapping, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.models import Commune, Csp, csp_commune
-from api.repositories.base import GEOJSON_DECIMALS, read_geometry, require
+from api.repositories.base import GEOJSON_DECIMALS, read_geometry, require, scope_of, visible
 from api.schemas import CspProperties, CspPublic, CspsPublic, Feature, FeatureCollection, Geometry
 from geo.errors import NotFoundError
 
@@ -54,7 +54,8 @@ def _public(row: RowMapping) -> CspPublic:
 
 
 def list_csps(*, session: Session) -> CspsPublic:
-    rows = session.execute(select(*_summary_columns()).order_by(Csp.name)).mappings().all()
+    stmt = select(*_summary_columns()).where(visible(Csp, scope_of(session)))
+    rows = session.execute(stmt.order_by(Csp.name)).mappings().all()
     data = [_public(row) for row in rows]
     return CspsPublic(data=data, count=len(data))
 
@@ -65,7 +66,7 @@ def get_csp(*, session: Session, csp_id: int) -> FeatureCollection[CspProperties
         session.execute(
             select(
                 *_summary_columns(), func.ST_AsGeoJSON(Csp.geom, GEOJSON_DECIMALS).label("geojson")
-            ).where(Csp.id == csp_id)
+            ).where(Csp.id == csp_id, visible(Csp, scope_of(session)))
         )
         .mappings()
         .one_or_none()

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from api.models import Csp, Gpo, Meeting, Partner, PlanSector, Problem, ProblemPlace, gpo_partner
-from api.repositories.base import require
+from api.repositories.base import require, scope_of, visible
 from api.schemas import (
     GpoCreate,
     GpoPublic,
@@ -93,7 +93,7 @@ def _public(session: Session, gpo: Gpo, today: date) -> GpoPublic:
 def list_gpos(*, session: Session, csp_id: int, active: bool = True) -> GposPublic:
     """The CSP's GPOs, sector ones by sector then thematic ones, with their cadence."""
     require(session, Csp, csp_id)
-    stmt = select(Gpo).where(Gpo.csp_id == csp_id)
+    stmt = select(Gpo).where(Gpo.csp_id == csp_id, visible(Gpo, scope_of(session)))
     if active:
         stmt = stmt.where(Gpo.active)
     gpos = session.scalars(stmt.order_by(Gpo.kind, Gpo.sector, Gpo.id)).all()

@@ -23,8 +23,15 @@ from api.models import (
     ProblemRevision,
     csp_commune,
 )
-from api.repositories.base import adopted_plan_id, plan_sector_outlines, read_geometry, require
-from geo.errors import InvalidInputError, NotFoundError
+from api.repositories.base import (
+    adopted_plan_id,
+    plan_sector_outlines,
+    read_geometry,
+    require,
+    scope_of,
+    visible,
+)
+from geo.errors import ForbiddenError, InvalidInputError, NotFoundError
 from geo.problems import CATEGORIES, OPEN_STATUSES
 from geo.study import ProblemFilter, StudyArea
 
@@ -33,12 +40,17 @@ def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> S
     """The CSP, or the sectors of GPO ``gpo_id`` (which must belong to the CSP, be active,
     and have sectors in the adopted plan)."""
     if gpo_id is None:
+        if scope_of(session).gpo_bound:
+            raise ForbiddenError(
+                "gpo : choisissez l'un de vos GPO ; la carte de toute la CSP est réservée "
+                "à l'état-major et à la direction."
+            )
         csp = require(session, Csp, csp_id)
         outline = read_geometry(session, select(func.ST_AsBinary(Csp.geom)).where(Csp.id == csp_id))
         return StudyArea(csp_id=csp_id, name=f"CSP {csp.name}", outline=outline)
     require(session, Csp, csp_id)
-    gpo = session.get(Gpo, gpo_id)
-    if gpo is None or gpo.csp_id != csp_id:
+    gpo = require(session, Gpo, gpo_id)
+    if gpo.csp_id != csp_id:
         raise NotFoundError(f"no GPO with id {gpo_id} in CSP {csp_id}")
     if not gpo.active:
         raise InvalidInputError(f"gpo: GPO {gpo_id} is inactive (its sector left the plan)")
@@ -77,6 +89,10 @@ def commune_area(*, session: Session, commune_code: str, field: str = "commune_c
     ).first()
     if row is None:
         raise InvalidInputError(f"{field}: unknown commune {commune_code!r}")
+    if not session.scalar(
+        select(visible(Commune, scope_of(session))).where(Commune.code == commune_code)
+    ):
+        raise NotFoundError(f"no commune {commune_code} in your perimeter")
     code, name, wkb, csp_id = row
     if csp_id is None:
         raise InvalidInputError(f"{field}: commune {code} ({name}) is in no CSP")

@@ -33,6 +33,8 @@ from api.repositories.base import (
     adopted_plan_id,
     plan_sector_outlines,
     require,
+    scope_of,
+    visible,
     wkb_element,
 )
 from api.schemas import (
@@ -216,7 +218,7 @@ def list_problems(
     stmt = (
         select(Problem, ProblemPlace, func.ST_AsGeoJSON(Problem.geom, GEOJSON_DECIMALS))
         .outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id)
-        .where(Problem.csp_id == csp_id)
+        .where(Problem.csp_id == csp_id, visible(Problem, scope_of(session)))
     )
     if status:
         stmt = stmt.where(Problem.status.in_(status))

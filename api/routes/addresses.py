@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
 
+from api import access
 from api.deps import ContextDep
 from api.routes.responses import INVALID
 from api.schemas import COMMUNE_CODE, GeocodeResultsPublic, ImportCountPublic
@@ -12,7 +13,9 @@ from geo.geocoding import read_ban_csv
 router = APIRouter(tags=["adresses"])
 
 
-@router.post("/addresses/import", status_code=201, responses=INVALID)
+@router.post(
+    "/addresses/import", status_code=201, responses=INVALID, dependencies=[access.PLANNING]
+)
 def import_address_file(
     ctx: ContextDep,
     file: Annotated[UploadFile, File(description="Addresses in the BAN CSV format")],
@@ -24,7 +27,7 @@ def import_address_file(
     return ImportCountPublic(imported=addresses.import_addresses(ctx, table=table))
 
 
-@router.get("/geocode", responses=INVALID)
+@router.get("/geocode", responses=INVALID, dependencies=[access.SIGNED_IN])
 def geocode(
     ctx: ContextDep,
     q: Annotated[str, Query(min_length=2, max_length=300, description="An address")],

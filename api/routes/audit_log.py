@@ -9,14 +9,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import ContextDep, admin_caller
+from api import access
+from api.deps import ContextDep
 from api.routes.responses import INVALID
 from api.schemas import AuditLogPublic
 from api.services import audit_log
 from api.services.audit_log import MAX_PAGE, TrailFilter
 
 #: Every route of the trail is the direction's alone.
-router = APIRouter(tags=["journal"], dependencies=[Depends(admin_caller)])
+router = APIRouter(tags=["journal"])
 
 
 def trail_filter(
@@ -42,7 +43,7 @@ def trail_filter(
 TrailFilterDep = Annotated[TrailFilter, Depends(trail_filter)]
 
 
-@router.get("/audit-log", responses=INVALID)
+@router.get("/audit-log", responses=INVALID, dependencies=[access.ADMIN])
 def read_audit_log(
     ctx: ContextDep,
     where: TrailFilterDep,
@@ -58,6 +59,7 @@ def read_audit_log(
     "/audit-log.csv",
     responses={**INVALID, 200: {"content": {"text/csv": {}}}},
     response_class=Response,
+    dependencies=[access.ADMIN],
 )
 def read_audit_log_csv(ctx: ContextDep, where: TrailFilterDep) -> Response:
     """The same entries as CSV (``;``, French headers), for a spreadsheet. Reserved to

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
 
+from api import access
 from api.deps import ContextDep, DbId
 from api.routes.responses import CONFLICT, INVALID, NOT_FOUND
 from api.schemas import (
@@ -35,7 +36,7 @@ from geo.audits import (
 router = APIRouter(tags=["études de sûreté"])
 
 
-@router.get("/audits/taxonomy")
+@router.get("/audits/taxonomy", dependencies=[access.PUBLIC])
 def read_audit_taxonomy() -> AuditTaxonomyPublic:
     """Codes and French labels: kinds of site, statuses and their legal transitions."""
     return AuditTaxonomyPublic(
@@ -48,7 +49,7 @@ def read_audit_taxonomy() -> AuditTaxonomyPublic:
     )
 
 
-@router.post("/audits", status_code=201, responses=CONFLICT)
+@router.post("/audits", status_code=201, responses=CONFLICT, dependencies=[access.STUDY_REQUESTS])
 def file_request(body: AuditRequestCreate, ctx: ContextDep) -> AuditRequestPublic:
     """File a commune's request (status demandée). A site outside the commune is a 422; an
     open request for the same site is a 409 naming it (``existing_id``) unless
@@ -56,7 +57,7 @@ def file_request(body: AuditRequestCreate, ctx: ContextDep) -> AuditRequestPubli
     return audits.file_request(ctx, body)
 
 
-@router.get("/audits", responses=INVALID)
+@router.get("/audits", responses=INVALID, dependencies=[access.STUDY_REQUESTS])
 def read_requests(
     ctx: ContextDep,
     csp: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Of this CSP")] = None,
@@ -88,20 +89,22 @@ def read_requests(
     )
 
 
-@router.get("/audits/{request_id}", responses=NOT_FOUND)
+@router.get("/audits/{request_id}", responses=NOT_FOUND, dependencies=[access.STUDY_REQUESTS])
 def read_request(request_id: DbId, ctx: ContextDep) -> AuditRequestPublic:
     """One request with its dated steps."""
     return audits.get_request(ctx, request_id)
 
 
-@router.post("/audits/{request_id}/transitions", responses=INVALID)
+@router.post(
+    "/audits/{request_id}/transitions", responses=INVALID, dependencies=[access.STUDY_WORK]
+)
 def move_request(request_id: DbId, body: AuditTransition, ctx: ContextDep) -> AuditRequestPublic:
     """The next step of a request, dated: acceptée, planifiée (date and référent),
     réalisée, préconisations remises (notes or a document), or refusée (with the reason)."""
     return audits.move_request(ctx, request_id, body)
 
 
-@router.post("/audits/{request_id}/document", responses=INVALID)
+@router.post("/audits/{request_id}/document", responses=INVALID, dependencies=[access.STUDY_WORK])
 def upload_document(
     request_id: DbId,
     ctx: ContextDep,
@@ -117,7 +120,9 @@ def upload_document(
     )
 
 
-@router.get("/audits/{request_id}/document", responses=NOT_FOUND)
+@router.get(
+    "/audits/{request_id}/document", responses=NOT_FOUND, dependencies=[access.STUDY_REQUESTS]
+)
 def download_document(request_id: DbId, ctx: ContextDep) -> Response:
     """The recommendations' document, as uploaded."""
     document = audits.get_document(ctx, request_id)
@@ -135,13 +140,15 @@ def download_document(request_id: DbId, ctx: ContextDep) -> Response:
     )
 
 
-@router.get("/csp/{csp_id}/referents", responses=NOT_FOUND)
+@router.get("/csp/{csp_id}/referents", responses=NOT_FOUND, dependencies=[access.STUDY_WORK])
 def read_referents(csp_id: DbId, ctx: ContextDep) -> ReferentsPublic:
     """The CSP's référents and correspondants sûreté with their workload."""
     return audits.list_referents(ctx, csp_id)
 
 
-@router.post("/csp/{csp_id}/referents", status_code=201, responses=INVALID)
+@router.post(
+    "/csp/{csp_id}/referents", status_code=201, responses=INVALID, dependencies=[access.ADMIN]
+)
 def add_referent(csp_id: DbId, body: ReferentCreate, ctx: ContextDep) -> ReferentPublic:
     """Record a référent or correspondant sûreté of the CSP."""
     return audits.add_referent(ctx, csp_id, body)

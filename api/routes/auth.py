@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
+from api import access
 from api.deps import (
     SESSION_COOKIE,
     ContextDep,
@@ -47,7 +48,7 @@ def _user_agent(request: Request) -> str | None:
     return request.headers.get("user-agent")
 
 
-@router.post("/auth/token", responses=SIGN_IN)
+@router.post("/auth/token", responses=SIGN_IN, dependencies=[access.PUBLIC])
 def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, ctx: ContextDep
 ) -> AccessTokenPublic:
@@ -65,7 +66,7 @@ def issue_token(
     return AccessTokenPublic(access_token=opened.session_id, expires_in=opened.expires_in)
 
 
-@router.post("/auth/login", responses=SIGN_IN)
+@router.post("/auth/login", responses=SIGN_IN, dependencies=[access.PUBLIC])
 def login(body: LoginIn, request: Request, response: Response, ctx: ContextDep) -> MePublic:
     """The pages' sign-in: the session in the ``psq_session`` cookie and its CSRF token
     in ``psq_csrf`` (to send back as ``X-CSRF-Token`` with every write)."""
@@ -80,7 +81,7 @@ def login(body: LoginIn, request: Request, response: Response, ctx: ContextDep) 
     return _me(sessions.caller_of(opened.account, "cookie"))
 
 
-@router.post("/auth/logout", status_code=204)
+@router.post("/auth/logout", status_code=204, dependencies=[access.PUBLIC])
 def logout(request: Request, response: Response, ctx: ContextDep) -> None:
     """End the session of the request (its bearer session id, else its cookie) and clear
     the cookies. Without a session, nothing to do: 204 all the same."""
@@ -104,19 +105,24 @@ def _me(caller: Caller) -> MePublic:
     )
 
 
-@router.get("/me", responses=SIGNED_IN)
+@router.get("/me", responses=SIGNED_IN, dependencies=[access.SIGNED_IN])
 def read_me(caller: SignedInDep) -> MePublic:
     """The signed-in caller: account, role (code and French label) and bindings."""
     return _me(caller)
 
 
-@router.get("/me/tokens", responses=SIGNED_IN)
+@router.get("/me/tokens", responses=SIGNED_IN, dependencies=[access.SIGNED_IN])
 def read_my_tokens(caller: SignedInDep, ctx: ContextDep) -> TokensPublic:
     """The caller's personal access tokens, revoked and expired ones included."""
     return accounts.list_tokens(ctx, caller.account_id)
 
 
-@router.post("/me/tokens", status_code=201, responses={**SIGNED_IN, 422: {"model": ErrorPublic}})
+@router.post(
+    "/me/tokens",
+    status_code=201,
+    responses={**SIGNED_IN, 422: {"model": ErrorPublic}},
+    dependencies=[access.SIGNED_IN],
+)
 def create_my_token(
     body: TokenCreate, caller: SignedInDep, request: Request, ctx: ContextDep
 ) -> NewTokenPublic:
@@ -131,7 +137,9 @@ def create_my_token(
     )
 
 
-@router.delete("/me/tokens/{token_id}", responses={**SIGNED_IN, **NOT_FOUND})
+@router.delete(
+    "/me/tokens/{token_id}", responses={**SIGNED_IN, **NOT_FOUND}, dependencies=[access.SIGNED_IN]
+)
 def revoke_my_token(
     token_id: DbId, caller: SignedInDep, request: Request, ctx: ContextDep
 ) -> TokenPublic:

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
+from api import access
 from api.deps import BBoxDep, ContextDep
 from api.routes.responses import INVALID
 from api.schemas import (
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/communes", tags=["communes"])
 CommuneCode = Annotated[str, Path(pattern=COMMUNE_CODE, description="INSEE code")]
 
 
-@router.get("", responses={404: {"model": ErrorPublic}})
+@router.get("", responses={404: {"model": ErrorPublic}}, dependencies=[access.SIGNED_IN])
 def read_communes(
     ctx: ContextDep,
     bbox: BBoxDep,
@@ -35,14 +36,14 @@ def read_communes(
     return territory.list_communes(ctx, csp_id=csp, bbox=bbox)
 
 
-@router.get("/{code}/hotspots", responses=INVALID)
+@router.get("/{code}/hotspots", responses=INVALID, dependencies=[access.COMMUNE_PICTURE])
 def read_commune_hotspots(code: CommuneCode, ctx: ContextDep) -> CommuneCellsPublic:
     """The commune's problems of the last 12 months per H3 cell (res 9) with their Gi* hot
     spots, computed over the commune alone: counts only, those under 3 masked."""
     return cartography.commune_hotspots(ctx, code)
 
 
-@router.get("/{code}/coverage", responses=INVALID)
+@router.get("/{code}/coverage", responses=INVALID, dependencies=[access.COMMUNE_PICTURE])
 def read_coverage(
     code: CommuneCode,
     ctx: ContextDep,

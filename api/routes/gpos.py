@@ -1,5 +1,6 @@
 from fastapi import APIRouter
 
+from api import access
 from api.deps import ContextDep, DbId
 from api.routes.responses import INVALID
 from api.schemas import (
@@ -19,47 +20,53 @@ from api.services import gpos
 router = APIRouter(tags=["GPO"])
 
 
-@router.get("/csp/{csp_id}/gpos", responses=INVALID)
+@router.get("/csp/{csp_id}/gpos", responses=INVALID, dependencies=[access.GPO_READ])
 def read_gpos(csp_id: DbId, ctx: ContextDep) -> GposPublic:
     """The CSP's active GPOs (one per sector of the adopted plan, and thematic ones), with
     their last meeting, next due date and whether they are overdue."""
     return gpos.list_gpos(ctx, csp_id)
 
 
-@router.post("/csp/{csp_id}/gpos", status_code=201, responses=INVALID)
+@router.post(
+    "/csp/{csp_id}/gpos", status_code=201, responses=INVALID, dependencies=[access.GPO_CREATE]
+)
 def create_gpo(csp_id: DbId, body: GpoCreate, ctx: ContextDep) -> GpoPublic:
     """A thematic GPO (transports, mineurs non accompagnés…) spanning several sectors."""
     return gpos.create_thematic_gpo(ctx, csp_id, body)
 
 
-@router.get("/gpos/{gpo_id}", responses=INVALID)
+@router.get("/gpos/{gpo_id}", responses=INVALID, dependencies=[access.GPO_READ])
 def read_gpo(gpo_id: DbId, ctx: ContextDep) -> GpoPublic:
     return gpos.get_gpo(ctx, gpo_id)
 
 
-@router.patch("/gpos/{gpo_id}", responses=INVALID)
+@router.patch("/gpos/{gpo_id}", responses=INVALID, dependencies=[access.GPO_WRITE])
 def patch_gpo(gpo_id: DbId, body: GpoUpdate, ctx: ContextDep) -> GpoPublic:
     """Its chef de secteur (name, grade, contact), cadence and partners."""
     return gpos.update_gpo(ctx, gpo_id, body)
 
 
-@router.get("/gpos/{gpo_id}/meetings", responses=INVALID)
+@router.get("/gpos/{gpo_id}/meetings", responses=INVALID, dependencies=[access.GPO_MEMBERS])
 def read_meetings(gpo_id: DbId, ctx: ContextDep) -> MeetingsPublic:
     return gpos.list_meetings(ctx, gpo_id)
 
 
-@router.post("/gpos/{gpo_id}/meetings", status_code=201, responses=INVALID)
+@router.post(
+    "/gpos/{gpo_id}/meetings", status_code=201, responses=INVALID, dependencies=[access.GPO_WRITE]
+)
 def create_meeting(gpo_id: DbId, body: MeetingCreate, ctx: ContextDep) -> MeetingPublic:
     """A meeting held: date, attendees, notes, decisions."""
     return gpos.add_meeting(ctx, gpo_id, body)
 
 
-@router.get("/csp/{csp_id}/partners", responses=INVALID)
+@router.get("/csp/{csp_id}/partners", responses=INVALID, dependencies=[access.GPO_MEMBERS])
 def read_partners(csp_id: DbId, ctx: ContextDep) -> PartnersPublic:
     return gpos.list_partners(ctx, csp_id)
 
 
-@router.post("/csp/{csp_id}/partners", status_code=201, responses=INVALID)
+@router.post(
+    "/csp/{csp_id}/partners", status_code=201, responses=INVALID, dependencies=[access.GPO_WRITE]
+)
 def create(csp_id: DbId, body: PartnerCreate, ctx: ContextDep) -> PartnerPublic:
     """A partner of the CSP's GPOs (type from the PSQ list)."""
     return gpos.create_partner(ctx, csp_id, body)

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api import access
 from api.deps import ContextDep, DbId
 from api.routes.responses import INVALID, NOT_FOUND
 from api.schemas import (
@@ -22,13 +23,13 @@ UnitsParam = Annotated[
 ResolutionParam = Annotated[int, Query(ge=0, le=15, description="H3 resolution of the grid")]
 
 
-@router.get("/grids", responses=NOT_FOUND)
+@router.get("/grids", responses=NOT_FOUND, dependencies=[access.PLANNING])
 def read_grids(csp_id: DbId, ctx: ContextDep) -> GridsPublic:
     """The grids built for the CSP, one per units (H3 cells, street blocks) and resolution."""
     return grid.list_grids(ctx, csp_id)
 
 
-@router.post("/grids", status_code=201, responses=INVALID)
+@router.post("/grids", status_code=201, responses=INVALID, dependencies=[access.PLANNING])
 def create_grid(csp_id: DbId, grid_in: GridCreate, ctx: ContextDep) -> GridPublic:
     """Build (or rebuild) the CSP's grid of H3 cells or street blocks at a resolution."""
     return grid.build_grid(
@@ -41,7 +42,7 @@ def create_grid(csp_id: DbId, grid_in: GridCreate, ctx: ContextDep) -> GridPubli
     )
 
 
-@router.get("/cells", responses=NOT_FOUND)
+@router.get("/cells", responses=NOT_FOUND, dependencies=[access.PLANNING])
 def read_cells(
     csp_id: DbId, ctx: ContextDep, res: ResolutionParam = 9, units: UnitsParam = "h3"
 ) -> FeatureCollection[CellProperties]:
@@ -49,7 +50,7 @@ def read_cells(
     return grid.grid_cells(ctx, csp_id, resolution=res, units=units)
 
 
-@router.get("/edges", responses=NOT_FOUND)
+@router.get("/edges", responses=NOT_FOUND, dependencies=[access.PLANNING])
 def read_edges(
     csp_id: DbId,
     ctx: ContextDep,

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from api import access
 from api.deps import CategoryParam, ContextDep, DbId, ProblemFilterDep, StatusParam
 from api.routes.responses import INVALID
 from api.schemas import (
@@ -58,6 +59,7 @@ MapsDep = Annotated[AreaMaps, Depends(requested_maps)]
     "/csp/{csp_id}/hotspots",
     response_model=HotspotsPublic,
     responses={**INVALID, 200: {"content": {GEOJSON: {}}}},
+    dependencies=[access.PROBLEM_MAPS],
 )
 def read_hotspots(maps: MapsDep) -> Response:
     """Problems per H3 cell with their Getis-Ord Gi* z-score, p-value and FDR-corrected
@@ -69,6 +71,7 @@ def read_hotspots(maps: MapsDep) -> Response:
     "/csp/{csp_id}/heat",
     response_model=HeatPublic,
     responses={**INVALID, 200: {"content": {GEOJSON: {}}}},
+    dependencies=[access.PROBLEM_MAPS],
 )
 def read_heat(maps: MapsDep) -> Response:
     """The quartic kernel density of the problems as bands of equal width (problems per
@@ -80,6 +83,7 @@ def read_heat(maps: MapsDep) -> Response:
     "/csp/{csp_id}/hotspots/comparison",
     response_model=HotspotComparisonPublic,
     responses=INVALID,
+    dependencies=[access.PROBLEM_MAPS],
 )
 def read_comparison(
     csp_id: DbId,
@@ -110,7 +114,12 @@ def read_comparison(
     return Response(body, media_type="application/json")
 
 
-@router.get("/csp/{csp_id}/trend", response_model=MonthlyTrendPublic, responses=INVALID)
+@router.get(
+    "/csp/{csp_id}/trend",
+    response_model=MonthlyTrendPublic,
+    responses=INVALID,
+    dependencies=[access.PROBLEM_MAPS],
+)
 def read_trend(
     csp_id: DbId, ctx: ContextDep, where: ProblemFilterDep, gpo: GpoParam = None
 ) -> Response:
@@ -119,7 +128,12 @@ def read_trend(
     return Response(body, media_type="application/json")
 
 
-@router.get("/csp/{csp_id}/open-problems", response_model=OpenProblemsPublic, responses=INVALID)
+@router.get(
+    "/csp/{csp_id}/open-problems",
+    response_model=OpenProblemsPublic,
+    responses=INVALID,
+    dependencies=[access.PROBLEM_RECORDS],
+)
 def read_open_problems(
     csp_id: DbId,
     ctx: ContextDep,

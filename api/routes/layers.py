@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
+from api import access
 from api.deps import BBoxDep, ContextDep, DbId
 from api.schemas import (
     ErrorPublic,
@@ -17,13 +18,19 @@ from geo.layers import LayerKind
 router = APIRouter(tags=["couches"])
 
 
-@router.get("/csp/{csp_id}/layers", responses={404: {"model": ErrorPublic}})
+@router.get(
+    "/csp/{csp_id}/layers", responses={404: {"model": ErrorPublic}}, dependencies=[access.SIGNED_IN]
+)
 def read_csp_layers(csp_id: DbId, ctx: ContextDep) -> LayersPublic:
     """Layers with features in the CSP, and the QPVs known only at commune level."""
     return territory.list_csp_layers(ctx, csp_id)
 
 
-@router.get("/layers/{layer_id}/features", responses={404: {"model": ErrorPublic}})
+@router.get(
+    "/layers/{layer_id}/features",
+    responses={404: {"model": ErrorPublic}},
+    dependencies=[access.SIGNED_IN],
+)
 def read_layer_features(
     layer_id: DbId, ctx: ContextDep, bbox: BBoxDep
 ) -> FeatureCollection[LayerFeatureProperties]:
@@ -31,7 +38,12 @@ def read_layer_features(
     return territory.layer_features(ctx, layer_id, bbox=bbox)
 
 
-@router.post("/layers", status_code=201, responses={422: {"model": ErrorPublic}})
+@router.post(
+    "/layers",
+    status_code=201,
+    responses={422: {"model": ErrorPublic}},
+    dependencies=[access.PLANNING],
+)
 def create_layer(
     ctx: ContextDep,
     file: Annotated[UploadFile, File(description="GeoJSON, GeoPackage, zipped Shapefile…")],

@@ -2,6 +2,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
+from api import access
 from api.deps import ContextDep, DbId
 from api.routes.responses import CONFLICT, INVALID, NOT_FOUND
 from api.schemas import (
@@ -29,19 +30,23 @@ from geo.territory import read_vector
 router = APIRouter(tags=["plans de sectorisation"])
 
 
-@router.post("/csp/{csp_id}/plans", status_code=202, responses=INVALID)
+@router.post(
+    "/csp/{csp_id}/plans", status_code=202, responses=INVALID, dependencies=[access.PLANNING]
+)
 def create_plan(csp_id: DbId, plan_in: PlanCreate, ctx: ContextDep) -> JobPublic:
     """Start an automatic proposal (or the whole-communes baseline); poll the job returned."""
     return plans.start_proposal(ctx, csp_id=csp_id, plan_in=plan_in)
 
 
-@router.get("/csp/{csp_id}/plans", responses=NOT_FOUND)
+@router.get("/csp/{csp_id}/plans", responses=NOT_FOUND, dependencies=[access.PLANNING])
 def read_plans(csp_id: DbId, ctx: ContextDep) -> PlansPublic:
     """The CSP's plans (adopted, drafts, archived) with their key metrics."""
     return plans.list_plans(ctx, csp_id)
 
 
-@router.post("/csp/{csp_id}/plans/import", status_code=201, responses=INVALID)
+@router.post(
+    "/csp/{csp_id}/plans/import", status_code=201, responses=INVALID, dependencies=[access.PLANNING]
+)
 def import_plan(
     csp_id: DbId,
     ctx: ContextDep,
@@ -63,25 +68,25 @@ def import_plan(
         )
 
 
-@router.get("/plans/{plan_id}", responses=NOT_FOUND)
+@router.get("/plans/{plan_id}", responses=NOT_FOUND, dependencies=[access.PLANNING])
 def read_plan(plan_id: DbId, ctx: ContextDep) -> PlanPublic:
     """A plan: sectors as GeoJSON, metrics, notes and violated constraints."""
     return plans.get_plan(ctx, plan_id)
 
 
-@router.get("/plans/{plan_id}/cells", responses=NOT_FOUND)
+@router.get("/plans/{plan_id}/cells", responses=NOT_FOUND, dependencies=[access.PLANNING])
 def read_plan_cells(plan_id: DbId, ctx: ContextDep) -> FeatureCollection[PlanCellProperties]:
     """The plan's cells with their sector, as GeoJSON."""
     return plans.plan_cells(ctx, plan_id)
 
 
-@router.post("/plans/{plan_id}/adopt", responses=NOT_FOUND)
+@router.post("/plans/{plan_id}/adopt", responses=NOT_FOUND, dependencies=[access.PLANNING])
 def adopt(plan_id: DbId, ctx: ContextDep) -> PlanSummary:
     """Adopt a plan; the CSP's previously adopted plan is archived."""
     return plans.adopt_plan(ctx, plan_id)
 
 
-@router.get("/jobs/{job_id}", tags=["tâches"], responses=NOT_FOUND)
+@router.get("/jobs/{job_id}", tags=["tâches"], responses=NOT_FOUND, dependencies=[access.PLANNING])
 def read_job(job_id: DbId, ctx: ContextDep) -> JobPublic:
     """A background job: status, progress and, when done, the plan it made."""
     return jobs.get_job(ctx, job_id)
@@ -90,47 +95,54 @@ def read_job(job_id: DbId, ctx: ContextDep) -> JobPublic:
 # --- editing by hand -------------------------------------------------------------------
 
 
-@router.post("/plans/{plan_id}/edit", responses=NOT_FOUND)
+@router.post("/plans/{plan_id}/edit", responses=NOT_FOUND, dependencies=[access.PLANNING])
 def edit(plan_id: DbId, ctx: ContextDep) -> PlanSummary:
     """The working copy of a plan, to edit by hand: the existing one (shared by everyone
     editing this plan) or a new copy. Adopted and archived plans stay as they are."""
     return editing.start_editing(ctx, plan_id)
 
 
-@router.get("/plans/{plan_id}/editor", responses=INVALID)
+@router.get("/plans/{plan_id}/editor", responses=INVALID, dependencies=[access.PLANNING])
 def read_editor_state(plan_id: DbId, ctx: ContextDep) -> EditorState:
     """A working copy's live figures: metrics, violations and cells cut off from their
     sector's main piece."""
     return editing.read_editor(ctx, plan_id)
 
 
-@router.post("/plans/{plan_id}/edits", responses=CONFLICT)
+@router.post("/plans/{plan_id}/edits", responses=CONFLICT, dependencies=[access.PLANNING])
 def apply_edit(plan_id: DbId, body: PlanEdit, ctx: ContextDep) -> PlanEditResult:
     """Move cells to other sectors. All or nothing: an unknown cell or sector, a locked
     sector or a sector left empty gives a 422; an out-of-date ``version`` a 409."""
     return editing.edit_plan(ctx, plan_id, body)
 
 
-@router.put("/plans/{plan_id}/locks", responses=CONFLICT)
+@router.put("/plans/{plan_id}/locks", responses=CONFLICT, dependencies=[access.PLANNING])
 def put_locks(plan_id: DbId, body: PlanLocks, ctx: ContextDep) -> EditorState:
     """Lock exactly these sectors: edits and re-optimisation leave them as they are."""
     return editing.set_locks(ctx, plan_id, body)
 
 
-@router.post("/plans/{plan_id}/save", responses=CONFLICT)
+@router.post("/plans/{plan_id}/save", responses=CONFLICT, dependencies=[access.PLANNING])
 def save(plan_id: DbId, body: PlanSave, ctx: ContextDep) -> PlanSummary:
     """Save a working copy as a new version (a draft) with a comment."""
     return editing.save_version(ctx, plan_id, body)
 
 
-@router.post("/plans/{plan_id}/reoptimise", status_code=202, responses=CONFLICT)
+@router.post(
+    "/plans/{plan_id}/reoptimise",
+    status_code=202,
+    responses=CONFLICT,
+    dependencies=[access.PLANNING],
+)
 def reoptimise(plan_id: DbId, body: PlanVersion, ctx: ContextDep) -> JobPublic:
     """Redraw the unlocked sectors of a working copy (a job, as proposals are); the locked
     sectors stay exactly as they are. The result is an edit: a new version."""
     return editing.start_reoptimise(ctx, plan_id, version=body.version)
 
 
-@router.delete("/plans/{plan_id}", status_code=204, responses=CONFLICT)
+@router.delete(
+    "/plans/{plan_id}", status_code=204, responses=CONFLICT, dependencies=[access.PLANNING]
+)
 def delete(
     plan_id: DbId,
     ctx: ContextDep,
@@ -142,7 +154,7 @@ def delete(
     editing.delete_plan(ctx, plan_id, version=version)
 
 
-@router.get("/plans/{plan_id}/compare", responses=INVALID)
+@router.get("/plans/{plan_id}/compare", responses=INVALID, dependencies=[access.PLANNING])
 def compare(
     plan_id: DbId,
     ctx: ContextDep,
@@ -161,6 +173,7 @@ def compare(
         200: {"content": {f.media_type: {} for f in FORMATS.values()}},
     },
     response_class=Response,
+    dependencies=[access.PLANNING],
 )
 def export(
     plan_id: DbId,

@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
 
+from api import access
 from api.deps import ContextDep, DbId
 from api.routes.responses import INVALID
 from api.schemas import (
@@ -35,7 +36,7 @@ from geo.problems import (
 router = APIRouter(tags=["problématiques"])
 
 
-@router.get("/taxonomy")
+@router.get("/taxonomy", dependencies=[access.PUBLIC])
 def read_taxonomy() -> TaxonomyPublic:
     """Codes and French labels: categories, statuses and their legal transitions,
     priorities, action types and statuses, evaluation outcomes, partner types, themes."""
@@ -52,14 +53,21 @@ def read_taxonomy() -> TaxonomyPublic:
     )
 
 
-@router.post("/csp/{csp_id}/problems", status_code=201, responses=INVALID)
+@router.post(
+    "/csp/{csp_id}/problems",
+    status_code=201,
+    responses=INVALID,
+    dependencies=[access.PROBLEM_WRITE],
+)
 def create(csp_id: DbId, body: ProblemCreate, ctx: ContextDep) -> ProblemPublic:
     """Record a problem (status signalé). Its sector and GPO come from the adopted plan; a
     problem outside the CSP is refused."""
     return problems.create_problem(ctx, csp_id, body)
 
 
-@router.post("/csp/{csp_id}/problems/import", status_code=201, responses=INVALID)
+@router.post(
+    "/csp/{csp_id}/problems/import", status_code=201, responses=INVALID, dependencies=[access.ADMIN]
+)
 def import_problems(
     csp_id: DbId,
     ctx: ContextDep,
@@ -72,7 +80,7 @@ def import_problems(
     return ImportCountPublic(imported=count)
 
 
-@router.get("/csp/{csp_id}/problems", responses=INVALID)
+@router.get("/csp/{csp_id}/problems", responses=INVALID, dependencies=[access.PROBLEM_RECORDS])
 def read_problems(
     csp_id: DbId,
     ctx: ContextDep,
@@ -96,13 +104,15 @@ def read_problems(
     )
 
 
-@router.get("/problems/{problem_id}", responses=INVALID)
+@router.get("/problems/{problem_id}", responses=INVALID, dependencies=[access.PROBLEM_RECORDS])
 def read_problem(problem_id: DbId, ctx: ContextDep) -> ProblemPublic:
     """A problem with its dated steps, actions and evaluations."""
     return problems.get_problem(ctx, problem_id)
 
 
-@router.post("/problems/{problem_id}/transitions", responses=INVALID)
+@router.post(
+    "/problems/{problem_id}/transitions", responses=INVALID, dependencies=[access.PROBLEM_WRITE]
+)
 def transition(problem_id: DbId, body: ProblemTransition, ctx: ContextDep) -> ProblemPublic:
     """Move the problem to its next step (signalé → analysé → actions en cours → évalué →
     résolu, or clos sans suite); illegal steps are refused (no résolu without an
@@ -110,19 +120,29 @@ def transition(problem_id: DbId, body: ProblemTransition, ctx: ContextDep) -> Pr
     return problems.transition_problem(ctx, problem_id, body)
 
 
-@router.post("/problems/{problem_id}/actions", status_code=201, responses=INVALID)
+@router.post(
+    "/problems/{problem_id}/actions",
+    status_code=201,
+    responses=INVALID,
+    dependencies=[access.PROBLEM_WRITE],
+)
 def create_action(problem_id: DbId, body: ActionCreate, ctx: ContextDep) -> ProblemPublic:
     """An action decided by the GPO for this problem, led by one partner."""
     return problems.add_action(ctx, problem_id, body)
 
 
-@router.patch("/actions/{action_id}", responses=INVALID)
+@router.patch("/actions/{action_id}", responses=INVALID, dependencies=[access.ACTION_UPDATE])
 def patch_action(action_id: DbId, body: ActionUpdate, ctx: ContextDep) -> ActionPublic:
     """Change an action's status, due date or note."""
     return problems.update_action(ctx, action_id, body)
 
 
-@router.post("/problems/{problem_id}/evaluations", status_code=201, responses=INVALID)
+@router.post(
+    "/problems/{problem_id}/evaluations",
+    status_code=201,
+    responses=INVALID,
+    dependencies=[access.PROBLEM_WRITE],
+)
 def create_evaluation(problem_id: DbId, body: EvaluationCreate, ctx: ContextDep) -> ProblemPublic:
     """The evaluation of the problem's actions (outcome, indicators)."""
     return problems.add_evaluation(ctx, problem_id, body)

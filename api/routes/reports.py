@@ -3,6 +3,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from api import access
 from api.deps import ContextDep
 from api.routes.responses import INVALID
 from api.schemas import ReportPublic
@@ -15,6 +16,7 @@ router = APIRouter(tags=["rapports"])
     "/reports",
     responses={**INVALID, 200: {"content": {"text/csv": {}}}},
     response_model=ReportPublic,
+    dependencies=[access.REPORTS],
 )
 def read_report(
     ctx: ContextDep,

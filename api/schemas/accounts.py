@@ -23,6 +23,9 @@ class AccountCreate(BaseModel):
     gpo_ids: list[int] = Field(default_factory=list, description="chef, partenaire")
     commune_codes: list[str] = Field(default_factory=list, description="commune (INSEE codes)")
     csp_ids: list[int] = Field(default_factory=list, description="planificateur, referent")
+    partner_id: int | None = Field(
+        default=None, description="partenaire: the organisation whose actions it updates"
+    )
 
 
 class AccountPublic(BaseModel):
@@ -37,6 +40,9 @@ class AccountPublic(BaseModel):
     gpo_ids: list[int]
     commune_codes: list[str]
     csp_ids: list[int]
+    partner_id: int | None = None
+    #: The CSPs its bindings lie in (its own, or those of its GPOs or communes).
+    area_csp_ids: list[int] = Field(default_factory=list)
 
 
 AccountsPublic = Page[AccountPublic]

@@ -63,7 +63,16 @@ def _ref(account: AccountRef) -> AccountRef:
 def _audited(account: AccountPublic) -> dict[str, Any]:
     """What the audit trail shows of an account (never its password hash)."""
     return account.model_dump(
-        include={"email", "name", "role", "active", "gpo_ids", "commune_codes", "csp_ids"}
+        include={
+            "email",
+            "name",
+            "role",
+            "active",
+            "gpo_ids",
+            "commune_codes",
+            "csp_ids",
+            "partner_id",
+        }
     )
 
 
@@ -83,6 +92,10 @@ def create_account(
         communes=account_in.commune_codes,
         csps=account_in.csp_ids,
     )
+    if account_in.partner_id is not None and role != "partenaire":
+        raise InvalidInputError(
+            f"partner: only a partenaire account speaks for a partner organisation, not {role}"
+        )
     name = (account_in.name or "").strip() or email
     if len(name) > 200:
         raise InvalidInputError("name: longer than 200 characters")
@@ -100,6 +113,7 @@ def create_account(
             gpo_ids=account_in.gpo_ids,
             commune_codes=account_in.commune_codes,
             csp_ids=account_in.csp_ids,
+            partner_id=account_in.partner_id,
         )
         created = repo.get_account(session, account.id)
         record(

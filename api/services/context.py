@@ -15,7 +15,7 @@ from api.db import make_engine, make_session_factory, transaction
 from api.editors import EditorCache
 from api.jobs import JobRunner
 from api.map_cache import MapCache
-from geo.accounts import Actor, SessionPolicy
+from geo.accounts import Actor, Scope, SessionPolicy
 
 
 @dataclass
@@ -36,6 +36,9 @@ class Context:
     #: Who acts (the audit trail's actor) and their client address, if any.
     actor: Actor = field(default_factory=Actor.anonymous)
     address: str | None = None
+    #: What the actor may see: every session this context opens carries it
+    #: (``session.info["scope"]``), and the repositories limit their queries to it.
+    scope: Scope = field(default_factory=Scope.everything)
     #: The context this one acts for (:meth:`acting`): it owns the job runner.
     _root: Context | None = field(default=None, repr=False, compare=False)
 
@@ -47,21 +50,33 @@ class Context:
     def for_url(cls, url: str) -> Context:
         return cls.for_engine(make_engine(url))
 
-    def acting(self, actor: Actor, address: str | None = None) -> Context:
-        """This context acting as ``actor`` from ``address``: a cheap copy sharing the
-        session factory, the caches and the job runner."""
-        return replace(self, actor=actor, address=address, _root=self._root or self)
+    def acting(
+        self, actor: Actor, address: str | None = None, scope: Scope | None = None
+    ) -> Context:
+        """This context acting as ``actor`` from ``address``, limited to ``scope`` (no
+        limit by default): a cheap copy sharing the session factory, the caches and the
+        job runner."""
+        return replace(
+            self,
+            actor=actor,
+            address=address,
+            scope=scope or Scope.everything(),
+            _root=self._root or self,
+        )
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading (nothing is committed)."""
+        """A session for reading (nothing is committed), limited to :attr:`scope`."""
         with self.factory() as session:
+            session.info["scope"] = self.scope
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One unit of work: committed when the block ends, rolled back on any error."""
+        """One unit of work, limited to :attr:`scope`: committed when the block ends,
+        rolled back on any error."""
         with transaction(self.factory) as session:
+            session.info["scope"] = self.scope
             yield session
 
     def job_runner(self) -> JobRunner:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from api.models import Action, Problem
 from api.repositories import csp
 from api.repositories import problems as repo
-from api.repositories.base import require
+from api.repositories.base import is_visible, require
 from api.schemas import (
     ActionCreate,
     ActionPublic,
@@ -29,7 +29,7 @@ from api.services.audit_log import record_write
 from api.services.context import Context
 from api.services.placement import assign_to_sectors, insert_placed
 from geo.accounts import changes_between
-from geo.errors import InvalidInputError
+from geo.errors import ForbiddenError, InvalidInputError
 from geo.geometry import BORDER_TOLERANCE_DEG, anchor, check_inside_territory, checked_geometry
 from geo.problem_files import check_inside, read_problem_file
 from geo.problems import CLOSED_STATUSES, check_transition
@@ -85,6 +85,11 @@ def create_problem(ctx: Context, csp_id: int, problem_in: ProblemCreate) -> Prob
             session=session, csp_id=csp_id, problem_in=problem_in, geom=geom, anchor=point
         )
         assign_to_sectors(session, csp_id, (problem_id, problem_id))
+        if not is_visible(session, Problem, problem_id):
+            raise ForbiddenError(
+                "geometry : ce lieu est hors des secteurs de vos GPO ; la problématique "
+                "doit être signalée au GPO du secteur où elle se trouve."
+            )
         created = repo.get_problem(session=session, problem_id=problem_id)
         record_write(
             session,
@@ -200,6 +205,11 @@ def update_action(ctx: Context, action_id: int, action_in: ActionUpdate) -> Acti
     """Change an action's status, due date or note."""
     with ctx.write() as session:
         action = require(session, Action, action_id)
+        scope = ctx.scope
+        if scope.role == "partenaire" and action.lead_partner_id != scope.partner_id:
+            raise ForbiddenError(
+                "Cette action est pilotée par un autre partenaire : seul son pilote la met à jour."
+            )
         changes = action_in.model_dump(exclude_unset=True)
         due = changes.get("due_on", action.due_on)
         if due is not None and due < action.start_on:

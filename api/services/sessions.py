@@ -127,6 +127,8 @@ def caller_of(account: AccountPublic, via: str) -> Caller:
         commune_codes=tuple(account.commune_codes),
         csp_ids=tuple(account.csp_ids),
         via=via,
+        partner_id=account.partner_id,
+        area_csp_ids=tuple(account.area_csp_ids),
     )
 
 
