@@ -31,7 +31,7 @@ from api.repositories.base import (
     scope_of,
     visible,
 )
-from geo.errors import ForbiddenError, InvalidInputError, NotFoundError
+from geo.errors import InvalidInputError, NotFoundError
 from geo.problems import CATEGORIES, OPEN_STATUSES
 from geo.study import ProblemFilter, StudyArea
 
@@ -39,12 +39,16 @@ from geo.study import ProblemFilter, StudyArea
 def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> StudyArea:
     """The CSP, or the sectors of GPO ``gpo_id`` (which must belong to the CSP, be active,
     and have sectors in the adopted plan)."""
-    if gpo_id is None:
-        if scope_of(session).gpo_bound:
-            raise ForbiddenError(
-                "gpo : choisissez l'un de vos GPO ; la carte de toute la CSP est réservée "
-                "à l'état-major et à la direction."
+    scope = scope_of(session)
+    if gpo_id is None and scope.gpo_bound:
+        # A chef or a partner studies its GPOs, never the whole CSP: its only GPO, or the
+        # one it names.
+        if len(scope.gpo_ids) != 1:
+            raise InvalidInputError(
+                "gpo: choose one of your GPOs: " + ", ".join(map(str, sorted(scope.gpo_ids)))
             )
+        (gpo_id,) = scope.gpo_ids
+    if gpo_id is None:
         csp = require(session, Csp, csp_id)
         outline = read_geometry(session, select(func.ST_AsBinary(Csp.geom)).where(Csp.id == csp_id))
         return StudyArea(csp_id=csp_id, name=f"CSP {csp.name}", outline=outline)
