@@ -32,6 +32,11 @@ def reader(client: TestClient) -> dict[str, str]:
     return headers
 
 
+def me(client: TestClient) -> str:
+    """The actor the test client's requests are recorded as (its admin account)."""
+    return f"account:{client.get('/api/me').json()['id']}"
+
+
 def read(client: TestClient, path: str = "/api/audit-log", **params: Any) -> Any:
     """``GET`` a page of the trail (or its CSV, ``path``) as the admin reader."""
     return client.get(path, params=params, headers=reader(client))

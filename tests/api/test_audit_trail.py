@@ -1,5 +1,4 @@
-"""The audit trail (issue 16) over HTTP: who wrote (anonymous, a signed-in account with
-its address, the CLI's system user, a job's starter), a failed write leaves nothing, the
+"""The audit trail (issue 16) over HTTP: who wrote (a signed-in account with its address, the CLI's system user, a job's starter), a failed write leaves nothing, the
 writes of plans and their editing, downloads and exports, and reading the trail (filters,
 paging, CSV)."""
 
@@ -18,7 +17,7 @@ from api.schemas import AccountCreate, PartnerCreate
 from api.services import accounts, gpos
 from api.services.context import Context
 from geo.accounts import Actor
-from tests.audit_helpers import one, read, trail
+from tests.audit_helpers import me, one, read, trail
 from tests.plan_helpers import border_cells, propose, wait_for_job
 
 PASSWORD = "correct horse battery"
@@ -42,15 +41,18 @@ def signed_in(client: TestClient, factory: sessionmaker[Session]) -> tuple[int, 
 def test_the_actor_and_address_of_writes(
     client: TestClient, csp_id: int, factory: sessionmaker[Session]
 ) -> None:
-    anonymous = client.post(f"/api/csp/{csp_id}/partners", json=PARTNER).json()
-    entry = one(client, entity="partner", entity_id=anonymous["id"])
-    assert (entry["actor"], entry["action"], entry["actor_account_id"]) == (
-        "anonymous",
-        "create",
-        None,
-    )
+    created = client.post(f"/api/csp/{csp_id}/partners", json=PARTNER).json()
+    entry = one(client, entity="partner", entity_id=created["id"])
+    assert (entry["actor"], entry["action"]) == (me(client), "create")
+    assert entry["actor"] == f"account:{entry['actor_account_id']}"
     assert entry["address"] == "testclient"
     assert entry["detail"]["organisation"] == "Territoire Habitat"
+    # An anonymous caller writes nothing, so the trail has nothing to say.
+    refused = client.post(
+        f"/api/csp/{csp_id}/partners", json=PARTNER, headers={"Authorization": ""}
+    )
+    assert refused.status_code == 401
+    assert len(trail(client, entity="partner")) == 1
 
     account_id, headers = signed_in(client, factory)
     mine = client.post(
@@ -152,7 +154,7 @@ def test_reoptimise_is_recorded(client: TestClient, csp_id: int) -> None:
     ).json()
     assert wait_for_job(client, job)["status"] == "done"
     entry = one(client, entity="plan", action="reoptimise", entity_id=copy["id"])
-    assert entry["actor"] == "anonymous" and entry["detail"]["locked"] == [0]
+    assert entry["actor"] == me(client) and entry["detail"]["locked"] == [0]
     assert entry["detail"]["version"] == locked["version"]
 
 
@@ -169,7 +171,7 @@ def test_filters_paging_and_csv(client: TestClient, csp_id: int) -> None:
     assert len(trail(client, entity="partner", to=str(today))) == 3
     assert trail(client, entity="partner", **{"from": str(tomorrow)}) == []
     assert trail(client, action="nothing") == []
-    assert len(trail(client, actor="anonymous", entity="partner")) == 3
+    assert len(trail(client, actor=me(client), entity="partner")) == 3
     bad = read(client, **{"from": str(tomorrow), "to": str(today)})
     assert bad.status_code == 422
     assert read(client, limit=0).status_code == 422
@@ -197,7 +199,7 @@ def test_only_the_direction_reads_the_trail(
     client: TestClient, factory: sessionmaker[Session], csp_id: int
 ) -> None:
     for path in ("/api/audit-log", "/api/audit-log.csv"):
-        anonymous = client.get(path)
+        anonymous = client.get(path, headers={"Authorization": ""})
         assert anonymous.status_code == 401
         assert anonymous.json()["type"] == "AuthenticationRequiredError"
     accounts.create_account(
@@ -218,7 +220,8 @@ def test_only_the_direction_reads_the_trail(
         refused = client.get(path, headers={"Authorization": f"Bearer {token}"})
         assert refused.status_code == 403
         assert refused.json() == {
-            "detail": "Accès réservé à la direction de la DDSP (rôle admin).",
+            "detail": "Accès refusé : votre rôle (Référent sûreté) ne permet pas cette "
+            "opération (réservée à : Direction (DDSP)).",
             "type": "ForbiddenError",
         }
     assert read(client).status_code == 200

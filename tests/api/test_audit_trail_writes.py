@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.audit_helpers import one, read, trail
+from tests.audit_helpers import me, one, read, trail
 from tests.plan_helpers import propose
 
 TODAY = date.today()
@@ -33,7 +33,7 @@ def test_problem_writes(client: TestClient, csp_id: int) -> None:
     ).json()
     pid = problem["id"]
     created = one(client, entity="problem", action="create", entity_id=pid)
-    assert created["detail"]["category"] == "rassemblements" and created["actor"] == "anonymous"
+    assert created["detail"]["category"] == "rassemblements" and created["actor"] == me(client)
 
     url = f"/api/problems/{pid}/transitions"
     assert client.post(url, json={"status": "analyse", "on": str(reported)}).status_code == 200
@@ -154,7 +154,7 @@ def test_addresses_grid_and_layer_writes(client: TestClient, csp_id: int) -> Non
     assert entry["detail"]["count"] == 9 and entry["detail"]["communes"]
     grid = client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 8}).json()
     built = one(client, entity="grid", action="build", entity_id=grid["id"])
-    assert built["detail"]["resolution"] == 8 and built["actor"] == "anonymous"
+    assert built["detail"]["resolution"] == 8 and built["actor"] == me(client)
 
 
 def test_the_demo_loader_writes_as_cli_demo(
@@ -184,6 +184,6 @@ def test_the_demo_loader_writes_as_cli_demo(
     report = client.get("/api/reports", params={"csp": csp_id, "format": "csv"})
     assert report.status_code == 200
     export = one(client, entity="report", action="export")
-    assert export["detail"]["csp_id"] == csp_id and export["actor"] == "anonymous"
+    assert export["detail"]["csp_id"] == csp_id and export["actor"] == me(client)
     assert client.get("/api/reports", params={"csp": csp_id}).status_code == 200
     assert len(trail(client, action="export")) == 1  # the JSON report is not an export

@@ -191,7 +191,12 @@ def test_random_grids(nx: int, ny: int, k: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     loads = rng.gamma(2.0, 10.0, nx * ny)
     graph = square_grid(nx, ny, loads)
-    plan = RegionGrowth(k, tolerance=0.1).solve(graph, rng=np.random.default_rng(seed))
+    try:
+        plan = RegionGrowth(k, tolerance=0.1).solve(graph, rng=np.random.default_rng(seed))
+    except InfeasibleDesignError:
+        # Refused, naming the unit, only when one unit alone is above the band.
+        assert loads.max() > 1.1 * loads.sum() / k
+        return
     assert sorted(np.unique(plan.assignment)) == list(range(k))
     assert (components_per_sector(plan) == 1).all()
     # Balance within tolerance whenever the units are fine enough for it; a plan that
