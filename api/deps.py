@@ -41,10 +41,14 @@ def app_context(request: Request) -> Context:
 def get_context(request: Request) -> Context:
     """What every service call takes: the app's context acting as the caller
     (``account:<id>`` when signed in, else ``anonymous``) from the client's address, so
-    that the services record who wrote what in the audit trail."""
+    that the services record who wrote what in the audit trail, and limited to the
+    caller's perimeter (:class:`geo.accounts.Scope`), so that the repositories' queries
+    hold only what it may see. An anonymous caller reaches only public routes, which read
+    nothing of a perimeter."""
     caller = current_caller(request)
-    actor = caller.actor if caller is not None else Actor.anonymous()
-    return app_context(request).acting(actor, client_address(request))
+    if caller is None:
+        return app_context(request).acting(Actor.anonymous(), client_address(request))
+    return app_context(request).acting(caller.actor, client_address(request), caller.scope)
 
 
 ContextDep = Annotated[Context, Depends(get_context)]

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,9 +24,13 @@ from api.models import AuditRequest, Gpo, Job, Layer, Plan, Problem, ProblemPlac
 from api.schemas import ActionCreate, PartnerCreate
 from api.services import gpos, problems
 from api.services.context import Context
+from api.services.territory import import_territory
 from geo.accounts import ROLES
+from geo.territory import read_communes
 from psq.app import create_app
 from tests.roles import bearer_for
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 #: Routes that are not the app's own: FastAPI's OpenAPI schema and the static files.
 NOT_OURS = {"/openapi.json", "/static"}
@@ -177,3 +183,157 @@ def test_role_route_matrix(world: World) -> None:
     assert errors == [], "\n".join(errors)
     assert mismatches == [], "\n".join(mismatches)
     assert tried > 400
+
+
+# -- perimeters ---------------------------------------------------------------------------
+def _other_gpo_problem(world: World) -> tuple[int, int]:
+    """A GPO other than the chef's, and an open problem placed in it (admin's view)."""
+    client, ids = world.client, world.ids
+    admin = world.headers["admin"]
+    features = client.get(
+        f"/api/csp/{ids['csp_id']}/problems", params={"status": "analyse"}, headers=admin
+    ).json()["features"]
+    other = next(f for f in features if f["properties"]["gpo_id"] not in (None, ids["gpo_id"]))
+    return other["properties"]["gpo_id"], other["id"]
+
+
+def test_a_chef_sees_and_writes_only_its_gpo(world: World) -> None:
+    client, ids, chef = world.client, world.ids, world.headers["chef"]
+    admin = world.headers["admin"]
+    other_gpo, other_problem = _other_gpo_problem(world)
+    csp = ids["csp_id"]
+
+    # Lists hold its GPO's records only, counts included.
+    mine = client.get(f"/api/csp/{csp}/problems", headers=chef).json()["features"]
+    everything = client.get(f"/api/csp/{csp}/problems", headers=admin).json()["features"]
+    assert mine and {f["properties"]["gpo_id"] for f in mine} == {ids["gpo_id"]}
+    assert len(mine) == sum(f["properties"]["gpo_id"] == ids["gpo_id"] for f in everything)
+    gpos_seen = client.get(f"/api/csp/{csp}/gpos", headers=chef).json()
+    assert [g["id"] for g in gpos_seen["data"]] == [ids["gpo_id"]] and gpos_seen["count"] == 1
+
+    # Another GPO's records do not exist for it: 404, reads and writes alike.
+    assert client.get(f"/api/problems/{other_problem}", headers=chef).status_code == 404
+    assert client.get(f"/api/gpos/{other_gpo}", headers=chef).status_code == 404
+    assert client.get(f"/api/gpos/{other_gpo}/meetings", headers=chef).status_code == 404
+    step = {"status": "actions_en_cours", "on": str(date.today())}
+    moved = client.post(f"/api/problems/{other_problem}/transitions", json=step, headers=chef)
+    assert moved.status_code == 404
+    maps = client.get(f"/api/csp/{csp}/hotspots", params={"gpo": other_gpo}, headers=chef)
+    assert maps.status_code == 404
+    # Without a GPO, the maps are those of its own GPO, not of the CSP.
+    own = client.get(f"/api/csp/{csp}/trend", headers=chef)
+    assert own.status_code == 200
+    assert (
+        own.json()
+        == client.get(f"/api/csp/{csp}/trend", params={"gpo": ids["gpo_id"]}, headers=admin).json()
+    )
+
+    # Recording a problem: in its sectors, yes; in another GPO's, refused (403).
+    def place_of(problem_id: int) -> dict[str, Any]:
+        return client.get(f"/api/problems/{problem_id}", headers=admin).json()["geometry"]
+
+    body = {"category": "rassemblements", "title": "Rassemblement", "reported_on": "2026-11-02"}
+    here = client.post(
+        f"/api/csp/{csp}/problems",
+        json={**body, "geometry": place_of(ids["problem_id"])},
+        headers=chef,
+    )
+    assert here.status_code == 201, here.text
+    there = client.post(
+        f"/api/csp/{csp}/problems",
+        json={**body, "geometry": place_of(other_problem)},
+        headers=chef,
+    )
+    assert there.status_code == 403 and there.json()["type"] == "ForbiddenError"
+    assert "hors des secteurs de vos GPO" in there.json()["detail"]
+    titles = [f["properties"]["title"] for f in everything]
+    after = client.get(f"/api/csp/{csp}/problems", headers=admin).json()["features"]
+    assert len(after) == len(titles) + 1  # the refused one was not written
+
+
+def test_a_partner_updates_only_the_actions_its_organisation_leads(world: World) -> None:
+    client, ids = world.client, world.ids
+    partner, admin = world.headers["partenaire"], world.headers["admin"]
+    other = client.post(
+        f"/api/problems/{ids['problem_id']}/actions", json={"type": "patrouilles"}, headers=admin
+    ).json()["actions"][-1]
+    done = {"status": "en_cours"}
+    updated = client.patch(f"/api/actions/{ids['action_id']}", json=done, headers=partner)
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["status"] == "en_cours"
+    refused = client.patch(f"/api/actions/{other['id']}", json=done, headers=partner)
+    assert refused.status_code == 403 and "autre partenaire" in refused.json()["detail"]
+    assert client.get(f"/api/problems/{ids['problem_id']}", headers=partner).status_code == 200
+    # It reads its GPO's problems but records nothing.
+    step = {"status": "actions_en_cours", "on": str(date.today())}
+    moved = client.post(
+        f"/api/problems/{ids['problem_id']}/transitions", json=step, headers=partner
+    )
+    assert moved.status_code == 403
+
+
+def test_a_commune_sees_its_own_requests_and_aggregates_only(world: World) -> None:
+    client, ids = world.client, world.ids
+    commune, admin = world.headers["commune"], world.headers["admin"]
+    every = client.get("/api/audits", headers=admin).json()["data"]
+    mine = client.get("/api/audits", headers=commune).json()["data"]
+    code = client.get("/api/me", headers=commune).json()["commune_codes"][0]
+    assert mine and {r["commune_code"] for r in mine} == {code}
+    assert len(mine) == sum(r["commune_code"] == code for r in every)
+    foreign = next(r for r in every if r["commune_code"] != code)
+    assert client.get(f"/api/audits/{foreign['id']}", headers=commune).status_code == 404
+    assert client.get(f"/api/audits/{foreign['id']}/document", headers=commune).status_code == 404
+    assert client.get(f"/api/audits/{mine[0]['id']}", headers=commune).status_code == 200
+    # Its picture, aggregated; another commune's does not exist for it.
+    assert client.get(f"/api/communes/{code}/hotspots", headers=commune).status_code == 200
+    other = foreign["commune_code"]
+    assert client.get(f"/api/communes/{other}/hotspots", headers=commune).status_code == 404
+    assert client.get(f"/api/communes/{other}/coverage", headers=commune).status_code == 404
+    # Filing for another commune is a write outside its perimeter: 403, nothing written.
+    request = {
+        "commune_code": other,
+        "kind": "espace_public",
+        "site": foreign["geometry"],
+        "need": "Étude de la place",
+        "contact_name": "Mairie",
+        "contact_email": "mairie@example.fr",
+    }
+    filed = client.post("/api/audits", json=request, headers=commune)
+    assert filed.status_code == 403 and "commune_code" in filed.json()["detail"]
+    assert len(client.get("/api/audits", headers=admin).json()["data"]) == len(every)
+    # Never a problem record.
+    assert client.get(f"/api/problems/{ids['problem_id']}", headers=commune).status_code == 403
+
+
+@pytest.fixture
+def massy(world: World) -> int:
+    """A second CSP, outside every binding of the world's accounts."""
+    report = import_territory(
+        world.client.app.state.context,  # type: ignore[attr-defined]
+        layer=read_communes(FIXTURES / "communes_massy.geojson"),
+        csp_name="Massy",
+        csp_code="MASSY",
+        commune_codes=["91377"],
+    )
+    return report.csp_id
+
+
+@pytest.mark.parametrize("role", ["planificateur", "referent"])
+def test_another_csp_does_not_exist_for_a_csp_bound_role(
+    world: World, massy: int, role: str
+) -> None:
+    client, headers = world.client, world.headers[role]
+    assert [c["id"] for c in client.get("/api/csp", headers=headers).json()["data"]] == [
+        world.ids["csp_id"]
+    ]
+    assert len(client.get("/api/csp", headers=world.headers["admin"]).json()["data"]) == 2
+    assert client.get(f"/api/csp/{massy}", headers=headers).status_code == 404
+    if role == "planificateur":
+        assert client.get(f"/api/csp/{massy}/plans", headers=headers).status_code == 404
+        assert client.get(f"/api/csp/{massy}/grids", headers=headers).status_code == 404
+        built = client.post(f"/api/csp/{massy}/grids", json={"resolution": 8}, headers=headers)
+        assert built.status_code == 404
+    else:
+        queue = client.get("/api/audits", params={"csp": massy}, headers=headers)
+        assert queue.status_code == 404
+        assert client.get(f"/api/csp/{massy}/referents", headers=headers).status_code == 404

@@ -102,6 +102,7 @@ def bind_account(
         account = session.get(Account, account_id)
         assert account is not None
         account.partner_id = partner_id
+        session.flush()
 
 
 Bindings = tuple[list[int], list[str], list[int], list[int]]

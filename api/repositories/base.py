@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from geoalchemy2 import WKBElement
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, inspect, or_, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -127,10 +127,12 @@ def visible(model: type[Any], scope: Scope) -> ColumnElement[bool]:
     return true()
 
 
-def is_visible(session: Session, model: type[Any], row_id: int) -> bool:
-    """Whether the row of ``model`` with this id lies within the session's perimeter."""
-    stmt = select(model.id).where(model.id == row_id, visible(model, scope_of(session)))
-    return session.scalar(stmt) is not None
+def outside_perimeter(session: Session, model: type[Any], key: int | str) -> bool:
+    """Whether the row of ``model`` with this primary key exists but lies outside the
+    session's perimeter (what a write there answers with a 403)."""
+    (column,) = inspect(model).primary_key
+    inside = session.scalar(select(visible(model, scope_of(session))).where(column == key))
+    return inside is False
 
 
 def require(session: Session, model: type[M], row_id: int, *, lock: bool = False) -> M:

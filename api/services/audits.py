@@ -15,11 +15,11 @@ import shapely
 from sqlalchemy.orm import Session
 
 from api.map_cache import MapCache
-from api.models import AuditRequest, Csp
+from api.models import AuditRequest, Commune, Csp
 from api.repositories import audits as repo
 from api.repositories import problem_maps
 from api.repositories.addresses import PostgisGeocoder
-from api.repositories.base import require
+from api.repositories.base import outside_perimeter, require
 from api.schemas import (
     AuditEvidencePublic,
     AuditRequestCreate,
@@ -36,7 +36,7 @@ from api.services.cartography import cached_area_maps, cell_trends
 from api.services.context import Context
 from geo.accounts import changes_between
 from geo.audits import EVIDENCE_RADIUS_M, STATUSES, check_transition
-from geo.errors import DuplicateRequestError, InvalidInputError
+from geo.errors import DuplicateRequestError, ForbiddenError, InvalidInputError
 from geo.geometry import anchor, check_inside_territory, checked_geometry
 from geo.hotspots import DEFAULT_H3_RES, LEVEL_LABELS, TRENDS
 from geo.problems import check_code
@@ -120,6 +120,11 @@ def create_audit_request(
 def file_request(ctx: Context, request_in: AuditRequestCreate) -> AuditRequestPublic:
     """File a commune's request (see :func:`create_audit_request`)."""
     with ctx.write() as session:
+        if outside_perimeter(session, Commune, request_in.commune_code):
+            raise ForbiddenError(
+                f"commune_code : la commune {request_in.commune_code} n'est pas dans votre "
+                "périmètre ; une commune dépose ses propres demandes."
+            )
         request_id = create_audit_request(session, request_in=request_in)
         filed = repo.get_audit_request(session=session, request_id=request_id)
         record_write(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from api.models import Action, Problem
 from api.repositories import csp
 from api.repositories import problems as repo
-from api.repositories.base import is_visible, require
+from api.repositories.base import outside_perimeter, require
 from api.schemas import (
     ActionCreate,
     ActionPublic,
@@ -85,7 +85,7 @@ def create_problem(ctx: Context, csp_id: int, problem_in: ProblemCreate) -> Prob
             session=session, csp_id=csp_id, problem_in=problem_in, geom=geom, anchor=point
         )
         assign_to_sectors(session, csp_id, (problem_id, problem_id))
-        if not is_visible(session, Problem, problem_id):
+        if outside_perimeter(session, Problem, problem_id):
             raise ForbiddenError(
                 "geometry : ce lieu est hors des secteurs de vos GPO ; la problématique "
                 "doit être signalée au GPO du secteur où elle se trouve."

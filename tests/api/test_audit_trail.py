@@ -1,4 +1,5 @@
-"""The audit trail (issue 16) over HTTP: who wrote (a signed-in account with its address, the CLI's system user, a job's starter), a failed write leaves nothing, the
+"""The audit trail (issue 16) over HTTP: who wrote (a signed-in account with its address,
+the CLI's system user, a job's starter), a failed write leaves nothing, the
 writes of plans and their editing, downloads and exports, and reading the trail (filters,
 paging, CSV)."""
 
