@@ -30,7 +30,7 @@ from api.services.context import Context
 from api.services.grid import build_grid
 from api.services.plans import load_sector_plan, propose_plan
 from api.services.territory import import_layer_file, import_territory
-from bench.common import DEMO, throwaway_database
+from bench.common import DEMO, bearer, throwaway_database
 from geo.editing import PlanEditor
 from geo.metrics import score
 from geo.territory import read_communes
@@ -91,6 +91,7 @@ def main() -> None:
 
         settings = Settings(database_url=url, var_dir=base / "var", demo_dir=DEMO)
         with TestClient(create_app(settings)) as client:
+            client.headers.update(bearer(factory, "planificateur", csp_ids=[report.csp_id]))
             copy = client.post(f"/api/plans/{plan_id}/edit").json()
             with factory() as session:
                 plan = load_sector_plan(session, session.get(Plan, copy["id"]))

@@ -4,6 +4,7 @@ calls one service with the context, and returns what the service returns."""
 from fastapi import APIRouter
 
 from api.routes import (
+    accounts,
     addresses,
     audit_log,
     audits,
@@ -34,6 +35,7 @@ RESOURCES = (
     audits,
     reports,
     auth,
+    accounts,
     audit_log,
 )
 

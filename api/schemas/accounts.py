@@ -48,6 +48,10 @@ class AccountPublic(BaseModel):
 AccountsPublic = Page[AccountPublic]
 
 
+class AccountUpdate(BaseModel):
+    active: bool = Field(description="false: it can no longer sign in nor use its tokens")
+
+
 class TokenPublic(BaseModel):
     """A personal access token as listed: never the token itself."""
 

@@ -145,6 +145,8 @@ def _set_active(
 ) -> AccountPublic:
     with ctx.write() as session:
         row = repo.find_account(session, _ref(account), lock=True)
+        if not active and actor.account_id == row.id:
+            raise InvalidInputError("active: an account cannot disable itself")
         if row.active != active:
             row.active = active
             session.flush()
