@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, ge=1)
     #: …and this many hours after the sign-in, whatever its use (``PSQ_SESSION_LIFETIME_HOURS``).
     session_lifetime_hours: int = Field(default=12, ge=1)
+    #: The reverse proxies whose ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed
+    #: (comma-separated addresses, ``*`` for any; ``PSQ_FORWARDED_ALLOW_IPS``): behind one,
+    #: the audit trail and the sign-in throttling see the client's address, and cookies
+    #: are Secure when the client used https.
+    forwarded_allow_ips: str = "127.0.0.1"
 
     def session_policy(self) -> SessionPolicy:
         return SessionPolicy(

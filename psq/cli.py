@@ -501,7 +501,14 @@ def serve(
     settings = settings.model_copy(update={"database_url": url})
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"PSQ Secteurs : http://{bind_host}:{bind_port}/  (Ctrl+C pour arrêter)")
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=bind_host,
+        port=bind_port,
+        log_level="info",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.models import Account, WebSession
@@ -67,3 +67,19 @@ def revoke_session(session: Session, session_hash: str) -> WebSession | None:
     row.revoked_at = session.scalar(select(func.now()))
     session.flush()
     return row
+
+
+def purge_ended_sessions(session: Session, *, idle: timedelta) -> int:
+    """Delete the sessions that can no longer be used (revoked, past their absolute
+    expiry, or idle for ``idle``): they hold nothing the audit trail has not recorded.
+    Returns how many."""
+    result = session.execute(
+        delete(WebSession).where(
+            or_(
+                WebSession.revoked_at.is_not(None),
+                WebSession.expires_at <= func.now(),
+                WebSession.last_seen_at <= func.now() - idle,
+            )
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -52,9 +52,11 @@ class OpenedSession:
 def open_session(
     ctx: Context, account_id: int, *, address: str | None = None, user_agent: str | None = None
 ) -> OpenedSession:
-    """A new session for the account (a new id at every sign-in: none is reused)."""
+    """A new session for the account (a new id at every sign-in: none is reused). Every
+    sign-in also deletes the sessions that have ended, so the table holds live ones."""
     session_id = new_session_id()
     with ctx.write() as session:
+        repo.purge_ended_sessions(session, idle=ctx.sessions.idle)
         row = repo.insert_session(
             session,
             session_hash=token_hash(session_id),

@@ -256,6 +256,22 @@ def test_logout(client: TestClient, account: Any, ctx: Context, engine: Engine) 
     assert client.post("/api/auth/logout").status_code == 204
 
 
+@pytest.mark.usefixtures("account")
+def test_ended_sessions_are_purged_at_the_next_sign_in(client: TestClient, engine: Engine) -> None:
+    for _ in range(3):
+        token = token_for(client).json()["access_token"]
+        assert client.post("/api/auth/logout", headers=bearer(token)).status_code == 204
+    with engine.begin() as conn:
+        # Each sign-in purged the session revoked before it: only the last one is left.
+        assert conn.scalar(text("SELECT count(*) FROM web_session")) == 1
+        # Not revoked but past its absolute expiry, it is purged all the same.
+        conn.execute(text("UPDATE web_session SET revoked_at = NULL, expires_at = now()"))
+    live = token_for(client).json()["access_token"]
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM web_session")) == 1
+    assert client.get("/api/me", headers=bearer(live)).status_code == 200
+
+
 # -- the caller's personal access tokens --------------------------------------------------
 def test_my_tokens(client: TestClient, account: Any, ctx: Context) -> None:
     csrf = {"X-CSRF-Token": sign_in(client)}
