@@ -71,6 +71,9 @@ SIGNED_IN = _policy("signed_in", ROLES)
 ADMIN = _policy("admin", ADMIN_ROLE)
 #: The état-major: grids, layers and addresses imports, sector plans and their editing.
 PLANNING = _policy("planning", (*ADMIN_ROLE, "planificateur"))
+#: The sector plans and their outlines: the état-major's drafts, and the adopted plan that
+#: the GPOs' maps draw (chefs and partners see the adopted plans only).
+SECTORS_READ = _policy("sectors_read", (*ADMIN_ROLE, "planificateur", "chef", "partenaire"))
 #: Activity reports (bilans) of CSPs and sectors.
 REPORTS = _policy("reports", (*ADMIN_ROLE, "planificateur"))
 #: Aggregated maps of problems (hot spots, heat, trend): no record, no description.

@@ -211,6 +211,27 @@ def test_a_chef_sees_and_writes_only_its_gpo(world: World) -> None:
     gpos_seen = client.get(f"/api/csp/{csp}/gpos", headers=chef).json()
     assert [g["id"] for g in gpos_seen["data"]] == [ids["gpo_id"]] and gpos_seen["count"] == 1
 
+    # Of the sector plans, it sees the adopted one its maps draw, never a draft.
+    imported = client.post(
+        f"/api/csp/{csp}/plans/import",
+        files={
+            "file": (
+                "secteurs.geojson",
+                client.get(f"/api/plans/{ids['plan_id']}/export", headers=admin).content,
+            )
+        },
+        data={"name": "Secteurs actuels"},
+        headers=admin,
+    )
+    assert imported.status_code == 201, imported.text
+    statuses = {
+        p["status"] for p in client.get(f"/api/csp/{csp}/plans", headers=admin).json()["data"]
+    }
+    assert {"adopted", "draft"} <= statuses
+    seen = client.get(f"/api/csp/{csp}/plans", headers=chef).json()["data"]
+    assert [p["id"] for p in seen] == [ids["plan_id"]]
+    assert client.get(f"/api/plans/{imported.json()['id']}", headers=chef).status_code == 404
+
     # Another GPO's records do not exist for it: 404, reads and writes alike.
     assert client.get(f"/api/problems/{other_problem}", headers=chef).status_code == 404
     assert client.get(f"/api/gpos/{other_gpo}", headers=chef).status_code == 404

@@ -95,6 +95,7 @@ def visible(model: type[Any], scope: Scope) -> ColumnElement[bool]:
     - no limit for the direction, the CLI and the app's own work;
     - a CSP, and what belongs to one (plans, grids, layers, partners, référents, jobs),
       within the caller's CSPs;
+    - a plan: a ``chef`` or ``partenaire`` sees only the adopted plans of its CSPs;
     - a GPO: a ``chef`` or ``partenaire`` sees only its own, the others those of their
       CSPs;
     - a problem (and its actions): only a GPO-bound caller reads records, those placed in
@@ -107,6 +108,8 @@ def visible(model: type[Any], scope: Scope) -> ColumnElement[bool]:
         return true()
     if model is Csp:
         return Csp.id.in_(scope.csp_ids)
+    if model is Plan and scope.gpo_bound:
+        return and_(Plan.csp_id.in_(scope.csp_ids), Plan.status == "adopted")
     if model is Gpo and scope.gpo_bound:
         return Gpo.id.in_(scope.gpo_ids)
     if model is Problem:

@@ -22,6 +22,8 @@ from api.repositories.base import (
     multipolygon,
     read_geoframe,
     require,
+    scope_of,
+    visible,
 )
 from api.schemas import (
     Feature,
@@ -243,7 +245,9 @@ def list_plans(*, session: Session, csp_id: int) -> PlansPublic:
     newest first."""
     require(session, Csp, csp_id)
     rank = {"adopted": 0, "editing": 1, "draft": 2, "archived": 3}
-    plans = session.scalars(select(Plan).where(Plan.csp_id == csp_id)).all()
+    plans = session.scalars(
+        select(Plan).where(Plan.csp_id == csp_id, visible(Plan, scope_of(session)))
+    ).all()
     ordered = sorted(plans, key=lambda p: (rank.get(p.status, 3), -p.id))
     data = [summary_of(p) for p in ordered]
     return PlansPublic(data=data, count=len(data))

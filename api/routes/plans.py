@@ -38,7 +38,7 @@ def create_plan(csp_id: DbId, plan_in: PlanCreate, ctx: ContextDep) -> JobPublic
     return plans.start_proposal(ctx, csp_id=csp_id, plan_in=plan_in)
 
 
-@router.get("/csp/{csp_id}/plans", responses=NOT_FOUND, dependencies=[access.PLANNING])
+@router.get("/csp/{csp_id}/plans", responses=NOT_FOUND, dependencies=[access.SECTORS_READ])
 def read_plans(csp_id: DbId, ctx: ContextDep) -> PlansPublic:
     """The CSP's plans (adopted, drafts, archived) with their key metrics."""
     return plans.list_plans(ctx, csp_id)
@@ -68,7 +68,7 @@ def import_plan(
         )
 
 
-@router.get("/plans/{plan_id}", responses=NOT_FOUND, dependencies=[access.PLANNING])
+@router.get("/plans/{plan_id}", responses=NOT_FOUND, dependencies=[access.SECTORS_READ])
 def read_plan(plan_id: DbId, ctx: ContextDep) -> PlanPublic:
     """A plan: sectors as GeoJSON, metrics, notes and violated constraints."""
     return plans.get_plan(ctx, plan_id)
