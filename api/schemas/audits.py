@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from api.schemas.common import (
     COMMUNE_CODE,
+    FREE_TEXT_NOTICE,
     AuditKindCode,
     AuditStatusCode,
     Geometry,
@@ -62,7 +63,9 @@ class AuditRequestCreate(BaseModel):
     site: Geometry | None = None
     site_name: str | None = Field(default=None, max_length=300)
     address: str | None = Field(default=None, max_length=300)
-    need: str = Field(min_length=1, max_length=5000, description="The need, explained")
+    need: str = Field(
+        min_length=1, max_length=5000, description=f"The need, explained. {FREE_TEXT_NOTICE}"
+    )
     desired_from: date | None = None
     desired_to: date | None = None
     contact_name: str = Field(min_length=1, max_length=200)

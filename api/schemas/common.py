@@ -33,6 +33,13 @@ BBox = tuple[float, float, float, float]
 #: An INSEE commune code (Corsica's start 2A or 2B).
 COMMUNE_CODE = r"^[0-9][0-9AB][0-9]{3}$"
 
+#: The notice every free-text field of a record carries (problems, actions, meetings,
+#: requests): GPO partners share information « dans la limite de leurs prérogatives ».
+FREE_TEXT_NOTICE = (
+    "Facts only: no name, address or detail of a private person (data protection; "
+    "the partners read it)."
+)
+
 
 class Geometry(BaseModel):
     """A GeoJSON geometry object."""

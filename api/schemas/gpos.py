@@ -7,7 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import CadenceDays, NotFutureDate, Page, PartnerTypeCode, ThemeCode
+from api.schemas.common import (
+    FREE_TEXT_NOTICE,
+    CadenceDays,
+    NotFutureDate,
+    Page,
+    PartnerTypeCode,
+    ThemeCode,
+)
 
 
 # -- partners -----------------------------------------------------------------------------
@@ -78,7 +85,7 @@ GposPublic = Page[GpoPublic]
 class MeetingCreate(BaseModel):
     held_on: NotFutureDate
     attendees: list[str] = Field(default_factory=list, max_length=200)
-    notes: str | None = Field(default=None, max_length=10_000)
+    notes: str | None = Field(default=None, max_length=10_000, description=FREE_TEXT_NOTICE)
     decisions: list[str] = Field(default_factory=list, max_length=200)
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.common import (
+    FREE_TEXT_NOTICE,
     ActionStatusCode,
     ActionTypeCode,
     CategoryCode,
@@ -26,7 +27,7 @@ class ProblemCreate(BaseModel):
 
     category: CategoryCode = Field(description="A code of geo.problems.CATEGORIES")
     title: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=10_000)
+    description: str | None = Field(default=None, max_length=10_000, description=FREE_TEXT_NOTICE)
     geometry: Geometry | None = None
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
@@ -59,7 +60,7 @@ class TaxonomyPublic(BaseModel):
 class ProblemTransition(BaseModel):
     status: StatusCode = Field(description="The next step (geo.problems.TRANSITIONS)")
     on: date = Field(default_factory=date.today)
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000, description=FREE_TEXT_NOTICE)
 
 
 class ActionCreate(BaseModel):
@@ -68,7 +69,7 @@ class ActionCreate(BaseModel):
     start_on: date = Field(default_factory=date.today)
     due_on: date | None = None
     status: ActionStatusCode = "prevue"
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000, description=FREE_TEXT_NOTICE)
 
     @model_validator(mode="after")
     def _dates(self) -> ActionCreate:
@@ -80,7 +81,7 @@ class ActionCreate(BaseModel):
 class ActionUpdate(BaseModel):
     status: ActionStatusCode | None = None
     due_on: date | None = None
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000, description=FREE_TEXT_NOTICE)
 
 
 class EvaluationCreate(BaseModel):
@@ -91,7 +92,7 @@ class EvaluationCreate(BaseModel):
     indicators: dict[str, float] = Field(
         default_factory=dict, description="e.g. signalements_avant, signalements_apres"
     )
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000, description=FREE_TEXT_NOTICE)
 
 
 class ProblemEventPublic(BaseModel):
