@@ -358,3 +358,60 @@ def test_another_csp_does_not_exist_for_a_csp_bound_role(
         queue = client.get("/api/audits", params={"csp": massy}, headers=headers)
         assert queue.status_code == 404
         assert client.get(f"/api/csp/{massy}/referents", headers=headers).status_code == 404
+
+
+def test_every_id_route_hides_other_perimeters(world: World, massy: int) -> None:
+    """Every route with an id in its path, called by each bound role with the ids of
+    another perimeter (another CSP, GPO, problem, action, commune, request, a draft plan):
+    a role the policy admits gets a 404 — never the row — and a 422 at most for a write
+    whose body is checked first."""
+    client, ids, admin = world.client, world.ids, world.headers["admin"]
+    other_gpo, other_problem = _other_gpo_problem(world)
+    other_action = client.post(
+        f"/api/problems/{other_problem}/actions", json={"type": "patrouilles"}, headers=admin
+    ).json()["actions"][-1]["id"]
+    code = client.get("/api/me", headers=world.headers["commune"]).json()["commune_codes"][0]
+    requests = client.get("/api/audits", headers=admin).json()["data"]
+    other_request = next(r for r in requests if r["commune_code"] != code)
+    # What lies outside each role's perimeter: another CSP for all; within the CSP,
+    # another GPO's rows for a chef or a partner, another commune's for a commune.
+    other_csp = {"csp_id": massy, "code": "91377"}
+    gpo_bound = {
+        **other_csp,
+        "gpo_id": other_gpo,
+        "problem_id": other_problem,
+        "action_id": other_action,
+    }
+    foreign_of = {
+        "planificateur": other_csp,
+        "referent": other_csp,
+        "chef": gpo_bound,
+        "partenaire": gpo_bound,
+        "commune": {
+            **other_csp,
+            "code": other_request["commune_code"],
+            "request_id": other_request["id"],
+        },
+    }
+    leaks, tried = [], 0
+    for route in our_routes(world.client.app):  # type: ignore[arg-type]
+        (policy,) = policy_of(route.dependant.dependencies)
+        for role, foreign in foreign_of.items():
+            names = set(re.findall(r"\{(\w+)\}", route.path)) & set(foreign)
+            if not names or not policy.admits(role):
+                continue
+            # Ids of the caller's own perimeter, but the one tried from another.
+            for name in names:
+                url = _url(route.path, {**ids, name: foreign[name]})
+                for method in sorted(route.methods - {"HEAD"}):
+                    response = client.request(method, url, headers=world.headers[role])
+                    tried += 1
+                    has_body = route.dependant.body_params or route.dependant.query_params
+                    allowed = {404, 422} if method != "GET" and has_body else {404}
+                    if response.status_code not in allowed:
+                        leaks.append(
+                            f"{method} {route.path} as {role} with another {name}: "
+                            f"{response.status_code} {response.text[:100]}"
+                        )
+    assert leaks == [], "\n".join(leaks)
+    assert tried > 40
