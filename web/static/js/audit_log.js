@@ -1,0 +1,76 @@
+// Journal d'audit (direction only): search the trail (GET /api/audit-log) by actor,
+// object, action and period, page through it, export the same search as CSV.
+import { esc, getJSON } from "./api.js";
+import { $ } from "./ui.js";
+
+const PAGE = 50;
+const ACTIONS = {
+  create: "création", update: "modification", delete: "suppression", import: "import", build: "construction",
+  adopt: "adoption", edit: "ouverture en édition", lock: "verrouillage", save_version: "enregistrement",
+  reoptimise: "ré-optimisation", transition: "changement d'étape", evaluate: "évaluation", upload: "dépôt",
+  download: "téléchargement", export: "export", login: "connexion", login_failed: "connexion refusée",
+  login_throttled: "connexion suspendue", logout: "déconnexion", load_synthetic: "données fictives",
+};
+let offset = 0;
+let names = new Map(); // "account:<id>" → e-mail
+
+const when = (iso) => new Date(iso).toLocaleString("fr-FR", { dateStyle: "short", timeStyle: "medium" });
+const who = (actor) => {
+  if (names.has(actor)) return names.get(actor);
+  if (actor === "anonymous") return "anonyme";
+  if (actor.startsWith("cli:")) return `ligne de commande (${actor.slice(4)})`;
+  return actor;
+};
+
+function filters() {
+  const params = new URLSearchParams();
+  for (const [key, value] of new FormData($("journal-form"))) if (String(value).trim()) params.set(key, String(value).trim());
+  return params;
+}
+
+function changes(entry) {
+  const parts = Object.entries(entry.changes ?? {}).map(
+    ([field, [before, after]]) => `${esc(field)} : ${esc(JSON.stringify(before))} → ${esc(JSON.stringify(after))}`,
+  );
+  if (entry.detail && Object.keys(entry.detail).length) parts.push(`<span class="hint">${esc(JSON.stringify(entry.detail))}</span>`);
+  return parts.join("<br>");
+}
+
+async function search() {
+  $("journal-error").textContent = "";
+  const params = filters();
+  $("journal-csv").href = `/api/audit-log.csv?${params}`;
+  params.set("limit", PAGE);
+  params.set("offset", offset);
+  const page = await getJSON(`/api/audit-log?${params}`);
+  $("journal-table").querySelector("tbody").replaceChildren(...page.data.map((e) => {
+    const tr = document.createElement("tr");
+    tr.innerHTML = `<td>${when(e.at)}</td><td>${esc(who(e.actor))}</td><td>${esc(e.address ?? "—")}</td>`
+      + `<td>${esc(ACTIONS[e.action] ?? e.action)}</td><td>${esc(e.entity)}${e.entity_id ? ` n° ${esc(e.entity_id)}` : ""}</td>`
+      + `<td class="journal-changes">${changes(e)}</td>`;
+    return tr;
+  }));
+  const last = Math.min(offset + page.count, page.total);
+  $("journal-count").textContent = page.total
+    ? `Entrées ${offset + 1} à ${last} sur ${page.total}.`
+    : "Aucune entrée pour cette recherche.";
+  $("journal-prev").disabled = offset === 0;
+  $("journal-next").disabled = last >= page.total;
+}
+
+const run = () => search().catch((e) => { $("journal-error").textContent = `Recherche impossible : ${e.detail ?? e.message}`; });
+
+$("journal-form").addEventListener("submit", (event) => { event.preventDefault(); offset = 0; run(); });
+$("journal-prev").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); run(); });
+$("journal-next").addEventListener("click", () => { offset += PAGE; run(); });
+
+try {
+  const accounts = await getJSON("/api/accounts");
+  names = new Map(accounts.data.map((a) => [`account:${a.id}`, a.email]));
+  $("f-actor").append(...accounts.data.map((a) => new Option(a.email, `account:${a.id}`)));
+  await search();
+} catch (e) {
+  $("journal-error").textContent = `Journal indisponible : ${e.detail ?? e.message}`;
+} finally {
+  document.body.dataset.ready = "true";
+}
