@@ -41,10 +41,13 @@ def app_context(request: Request) -> Context:
 def get_context(request: Request) -> Context:
     """What every service call takes: the app's context acting as the caller
     (``account:<id>`` when signed in, else ``anonymous``) from the client's address, so
-    that the services record who wrote what in the audit trail."""
+    that the services record who wrote what in the audit trail, and limited to the
+    caller's perimeter (:attr:`geo.accounts.Caller.scope`), which the repositories apply
+    to their queries. An anonymous caller passes only the public routes' policies."""
     caller = current_caller(request)
-    actor = caller.actor if caller is not None else Actor.anonymous()
-    return app_context(request).acting(actor, client_address(request))
+    if caller is None:
+        return app_context(request).acting(Actor.anonymous(), client_address(request))
+    return app_context(request).acting(caller.actor, client_address(request), caller.scope)
 
 
 ContextDep = Annotated[Context, Depends(get_context)]
