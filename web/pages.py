@@ -270,7 +270,7 @@ async def _signed_out(request: Request, exc: Exception) -> Response:
     if not _is_page(request):
         return psq_error_response(exc)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/connexion?{urlencode({'next': target})}", status_code=303)
+    return RedirectResponse(f"/connexion?{urlencode({'next': target}, safe='/')}", status_code=303)
 
 
 async def _forbidden(request: Request, exc: Exception) -> Response:
