@@ -29,9 +29,11 @@ from api.deps import (
 )
 from api.errors import psq_error_response
 from api.security import CSP_INLINE_SCRIPTS
+from api.services import accounts as account_service
 from api.services import plans as plan_service
 from api.services import sessions
 from api.services.context import Context
+from api.services.demo import login_demo_accounts
 from geo.errors import AuthenticationRequiredError, ForbiddenError
 from geo.hotspots import LEVEL_LABELS, TRENDS
 from geo.metrics import french_number, french_percent
@@ -131,8 +133,24 @@ def audits(request: Request) -> HTMLResponse:
 @router.get("/connexion", response_class=HTMLResponse, dependencies=[access.PUBLIC])
 def login_page(request: Request) -> HTMLResponse:
     """The sign-in form; web/static/js/login.js posts it to ``/api/auth/login`` and goes
-    on to ``?next=`` when it is a path of this site, else to the home page."""
-    return templates.TemplateResponse(request, "login.html", {"page": "connexion"})
+    on to ``?next=`` when it is a path of this site, else to the home page. It says how
+    to create the first admin while there is no account, and lists the demo accounts
+    while the demo is all the data of the app's own local database."""
+    ctx: Context = request.app.state.context
+    settings = request.app.state.settings
+    return templates.TemplateResponse(
+        request,
+        "login.html",
+        {
+            "page": "connexion",
+            "no_account": not account_service.has_accounts(ctx),
+            "demo_accounts": login_demo_accounts(
+                ctx,
+                demo_dir=settings.demo_dir,
+                local_database=request.app.state.local_database,
+            ),
+        },
+    )
 
 
 @router.post("/deconnexion", dependencies=[access.PUBLIC])
