@@ -5,7 +5,8 @@ in as each role and see what it sees.
 The bindings are chosen from the data, never named in advance: the planner and the
 référent work for the demo CSP; the chef de secteur leads the sector GPO with the most
 open problems; the partner sits in that GPO for an organisation that leads actions in
-it; the commune account speaks for the CSP's most populated commune. A role whose
+it (or, the synthetic actions having no pilot, that reported the most of its open
+problems); the commune account speaks for the CSP's most populated commune. A role whose
 binding does not exist yet (no adopted plan: no GPO) gets no account, until the demo is
 loaded again with its plan.
 
@@ -69,15 +70,7 @@ def _bindings(session: Session, csp_id: int) -> dict[str, AccountCreate]:
     if sector_gpos:
         gpo = max(sector_gpos, key=lambda g: (g.open_problems, -g.id))
         chosen["chef"] = {"gpo_ids": [gpo.id]}
-        area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo.id)
-        leads = Counter(
-            action.lead_partner_id
-            for problem in problems.open_problems(session=session, area=area, limit=10_000).data
-            for action in problem.actions
-            if action.lead_partner_id is not None
-        )
-        if leads:
-            partner_id = min(leads, key=lambda p: (-leads[p], p))
+        if (partner_id := _partner_of(session, csp_id, gpo.id)) is not None:
             chosen["partenaire"] = {"gpo_ids": [gpo.id], "partner_id": partner_id}
     return {
         role: AccountCreate(
@@ -89,6 +82,26 @@ def _bindings(session: Session, csp_id: int) -> dict[str, AccountCreate]:
         )
         for role, bindings in chosen.items()
     }
+
+
+def _partner_of(session: Session, csp_id: int, gpo_id: int) -> int | None:
+    """The partner organisation the demo's partner account speaks for in the GPO: the one
+    leading the most actions of its open problems, else (the synthetic actions have no
+    pilot) the one that reported the most of them; None when neither exists."""
+    area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+    open_problems = problems.open_problems(session=session, area=area, limit=10_000).data
+    leads = Counter(
+        action.lead_partner_id
+        for problem in open_problems
+        for action in problem.actions
+        if action.lead_partner_id is not None
+    )
+    if not leads:
+        reported = (
+            problems.get_problem(session=session, problem_id=p.id).partner_id for p in open_problems
+        )
+        leads = Counter(partner_id for partner_id in reported if partner_id is not None)
+    return min(leads, key=lambda p: (-leads[p], p)) if leads else None
 
 
 def create_demo_accounts(ctx: Context, *, csp_id: int) -> list[AccountPublic]:
@@ -135,7 +148,8 @@ def _sees(session: Session, account: AccountPublic) -> str:
         ),
         "",
     )
-    return f"{gpo_names}, pour « {partner} » : les problématiques du GPO, les actions qu'il pilote."
+    speaks_for = f", pour « {partner} »" if partner else ""
+    return f"{gpo_names}{speaks_for} : les problématiques du GPO, les actions qu'il pilote."
 
 
 def demo_sign_ins(ctx: Context) -> list[DemoSignIn]:
