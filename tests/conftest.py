@@ -169,12 +169,12 @@ def anonymous_client(settings: Settings, factory: sessionmaker[Session]) -> Iter
 
 
 @contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """The app served by uvicorn on a free loopback port, in a thread: its base URL."""
+def serving(settings: Settings, *, local_database: bool = False) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port, in a thread: its base URL.
+    ``local_database``: as ``psq serve`` on its own local cluster (see :func:`create_app`)."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app = create_app(settings, local_database=local_database)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
