@@ -42,9 +42,8 @@ def get_context(request: Request) -> Context:
     """What every service call takes: the app's context acting as the caller
     (``account:<id>`` when signed in, else ``anonymous``) from the client's address, so
     that the services record who wrote what in the audit trail, and limited to the
-    caller's perimeter (:class:`geo.accounts.Scope`), so that the repositories' queries
-    hold only what it may see. An anonymous caller reaches only public routes, which read
-    nothing of a perimeter."""
+    caller's perimeter (:attr:`geo.accounts.Caller.scope`), which the repositories apply
+    to their queries. An anonymous caller passes only the public routes' policies."""
     caller = current_caller(request)
     if caller is None:
         return app_context(request).acting(Actor.anonymous(), client_address(request))

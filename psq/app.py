@@ -23,8 +23,11 @@ from web.pages import mount_pages
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app for these settings; the engine lives as long as the app runs."""
+def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
+    """Build the app for these settings; the engine lives as long as the app runs.
+    ``local_database`` says that the database is the app's own local cluster (``psq
+    serve`` without ``DATABASE_URL``): only then may the sign-in page list the demo
+    accounts (:func:`api.services.demo.login_demo_accounts`)."""
     url = settings.require_database_url()
 
     @asynccontextmanager
@@ -50,6 +53,8 @@ def create_app(settings: Settings) -> FastAPI:
         dependencies=[Depends(check_csrf)],
     )
     # nosniff, Referrer-Policy, X-Frame-Options and the Content-Security-Policy.
+    app.state.settings = settings
+    app.state.local_database = local_database
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     app.include_router(api_router())

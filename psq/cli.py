@@ -496,13 +496,14 @@ def serve(
     from psq.app import create_app
 
     settings = _settings()
+    local_database = settings.database_url is None  # the local cluster, started below
     with reported_errors(), console.status("Préparation de la base PostGIS…"):
         url = prepare_database(settings, demo=demo)
     settings = settings.model_copy(update={"database_url": url})
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"PSQ Secteurs : http://{bind_host}:{bind_port}/  (Ctrl+C pour arrêter)")
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, local_database=local_database),
         host=bind_host,
         port=bind_port,
         log_level="info",

@@ -26,10 +26,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.cluster import LocalCluster, free_port
 from api.config import PROJECT_ROOT, Settings
 from api.db import make_engine, make_session_factory, migrate
+from api.deps import CSRF_COOKIE, SESSION_COOKIE
+from api.schemas import AccountCreate
+from api.services import accounts
 from api.services.context import Context
 from api.services.demo import load_demo
+from api.services.demo_accounts import DEMO_ACCOUNTS
+from api.services.sessions import open_session
+from geo.accounts import Actor
 from psq.app import create_app
-from tests.roles import bearer_for
+from tests.roles import PASSWORD, bearer_for
 from web.printing import CHROMIUM_ARGS, chromium_path
 
 #: The e-mail of the ``admin`` account the test client calls the API as.
@@ -163,12 +169,12 @@ def anonymous_client(settings: Settings, factory: sessionmaker[Session]) -> Iter
 
 
 @contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """The app served by uvicorn on a free loopback port, in a thread: its base URL."""
+def serving(settings: Settings, *, local_database: bool = False) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port, in a thread: its base URL.
+    ``local_database``: as ``psq serve`` on its own local cluster (see :func:`create_app`)."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app = create_app(settings, local_database=local_database)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -213,18 +219,87 @@ def _wait_for_function(page: Any, expression: str, *, timeout: float = 30_000, *
     return value
 
 
-class CheckedBrowser:
-    """The browser, whose pages record CSP violations (checked after each test) and
-    wait for functions without ``eval`` in the page (:func:`_wait_for_function`)."""
+#: The e-mails of the accounts :meth:`CheckedBrowser.new_page` signs pages in with when
+#: the demo has none of the role (only an admin needs no binding).
+BROWSER_ACCOUNT = "{role}@browser.tests.example"
 
-    def __init__(self, browser: Any) -> None:
+
+def _account_of_role(ctx: Context, role: str) -> int:
+    """The id of an active account of ``role``: the demo's (:data:`DEMO_ACCOUNTS`) when
+    the demo is loaded, else the browser's own, created (admin only: the other roles
+    need bindings, which the demo chooses from its data)."""
+    listed = {a.email: a for a in accounts.list_accounts(ctx).data}
+    for email in (DEMO_ACCOUNTS.get(role), BROWSER_ACCOUNT.format(role=role)):
+        found = listed.get(email or "")
+        if found is not None and found.active and found.role == role:
+            return found.id
+    if role != "admin":
+        raise LookupError(f"no account of role {role}: load the demo with its adopted plan")
+    created = accounts.create_account(
+        ctx,
+        AccountCreate(
+            email=BROWSER_ACCOUNT.format(role=role),
+            name="Direction (tests)",
+            role=role,
+            password=PASSWORD,
+        ),
+        actor=Actor.cli("tests"),
+    )
+    return created.id
+
+
+def _csrf_headers(page: Any) -> dict[str, str]:
+    """The ``X-CSRF-Token`` header of the page's session (from its ``psq_csrf`` cookie), as
+    ``web/static/js/api.js`` adds it: for the writes a test sends with ``page.request``."""
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    return {"X-CSRF-Token": cookies[CSRF_COOKIE]} if CSRF_COOKIE in cookies else {}
+
+
+class CheckedBrowser:
+    """The browser, whose pages record CSP violations (checked after each test), wait for
+    functions without ``eval`` in the page (:func:`_wait_for_function`) and are signed in
+    (:meth:`new_page`)."""
+
+    def __init__(self, browser: Any, request: pytest.FixtureRequest) -> None:
         self._browser = browser
+        self._request = request
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._browser, name)
 
-    def new_page(self, **kwargs: Any) -> Any:
+    def sign_in(self, page: Any, role: str) -> None:
+        """Give ``page`` the cookies of a new web session of an account of ``role``,
+        opened by the service on the test database (as ``/api/auth/login`` does)."""
+        ctx = Context(self._request.getfixturevalue("factory"))
+        opened = open_session(ctx, _account_of_role(ctx, role), address="127.0.0.1")
+        page.context.add_cookies(
+            [
+                {
+                    "name": SESSION_COOKIE,
+                    "value": opened.session_id,
+                    "domain": "127.0.0.1",
+                    "path": "/",
+                    "httpOnly": True,
+                    "sameSite": "Lax",
+                },
+                {
+                    "name": CSRF_COOKIE,
+                    "value": opened.csrf_token,
+                    "domain": "127.0.0.1",
+                    "path": "/",
+                    "httpOnly": False,
+                    "sameSite": "Lax",
+                },
+            ]
+        )
+
+    def new_page(self, role: str | None = "admin", **kwargs: Any) -> Any:
+        """A page (in its own browser context) signed in as an account of ``role`` before
+        any navigation; ``role=None`` for an anonymous visitor. ``kwargs`` go to
+        Playwright's ``new_page``."""
         page = self._browser.new_page(**kwargs)
+        if role is not None:
+            self.sign_in(page, role)
         page.on(
             "console",
             lambda m: (
@@ -234,6 +309,7 @@ class CheckedBrowser:
             ),
         )
         page.wait_for_function = lambda expression, **kw: _wait_for_function(page, expression, **kw)
+        page.csrf_headers = lambda: _csrf_headers(page)
         return page
 
 
@@ -249,10 +325,11 @@ def chromium():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def browser(chromium: Any) -> Iterator[CheckedBrowser]:
-    """Chromium for one test, which fails if a page broke the Content-Security-Policy."""
+def browser(chromium: Any, request: pytest.FixtureRequest) -> Iterator[CheckedBrowser]:
+    """Chromium for one test, which fails if a page broke the Content-Security-Policy;
+    its pages are signed in as an admin unless told otherwise (:meth:`CheckedBrowser.new_page`)."""
     CSP_VIOLATIONS.clear()
-    yield CheckedBrowser(chromium)
+    yield CheckedBrowser(chromium, request)
     assert CSP_VIOLATIONS == [], "Content-Security-Policy violations"
 
 

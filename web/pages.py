@@ -1,12 +1,15 @@
 """Server-rendered pages. Their data comes from the JSON API, fetched by the page; the
 printable A4 sheets are rendered here from the services (no script, no tiles).
 
-Every page built on ``base.html`` knows its caller (:func:`_caller_context`): the
-navigation bar shows « Se connecter », or the caller's name and role with « Mon compte »
-and « Se déconnecter ». The pages are not restricted yet."""
+Every page declares its policy (:mod:`api.access`) like the API's routes. Every page built
+on ``base.html`` knows its caller (:func:`_caller_context`): the navigation bar lists the
+pages of :data:`NAVIGATION` whose route's policy admits the caller's role, then
+« Se connecter », or the caller's name and role with « Mon compte » and « Se déconnecter ».
+``/`` sends a signed-in caller to their role's start page (:data:`START_PAGES`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -14,10 +17,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from api import access
+from api.access import Policy, policy_of
 from api.deps import (
     SESSION_COOKIE,
     ContextDep,
@@ -29,9 +34,12 @@ from api.deps import (
 )
 from api.errors import psq_error_response
 from api.security import CSP_INLINE_SCRIPTS
+from api.services import accounts as account_service
 from api.services import plans as plan_service
 from api.services import sessions
 from api.services.context import Context
+from api.services.demo import login_demo_accounts
+from geo.accounts import Caller
 from geo.errors import AuthenticationRequiredError, ForbiddenError
 from geo.hotspots import LEVEL_LABELS, TRENDS
 from geo.metrics import french_number, french_percent
@@ -51,13 +59,85 @@ from web.printing import print_html, sector_map_svg, today_fr
 WEB_DIR = Path(__file__).resolve().parent
 
 
+@dataclass(frozen=True)
+class NavItem:
+    """A page of the navigation bar: its path, French label and what it is for (the home
+    page's list of modules); :func:`navigation` adds the policy of its route."""
+
+    path: str
+    label: str
+    purpose: str
+
+
+#: The navigation bar, in order. Who sees an entry is not written here: it is the policy
+#: its route declares (:func:`page_policy`).
+NAVIGATION = (
+    NavItem("/", "Accueil", "Tableau de bord des modules et carte du territoire."),
+    NavItem("/carte", "Grille et couches", "Grille H3, couches territoriales et adresses."),
+    NavItem("/secteurs", "Secteurs", "Proposer, comparer, modifier et adopter les plans."),
+    NavItem(
+        "/problematiques",
+        "Problématiques",
+        "Les problématiques des GPO, leurs étapes, actions et évaluations.",
+    ),
+    NavItem("/cartographie", "Cartographie", "Points chauds, densité et tendance des problèmes."),
+    NavItem("/bilans", "Bilans", "Bilans d'activité des CSP et des secteurs."),
+    NavItem("/etudes", "Études de sûreté", "Les demandes d'études de sûreté et leur suivi."),
+    NavItem("/commune", "Espace commune", "Problèmes par maille, caméras et demandes d'études."),
+    NavItem("/docs", "API", "La documentation de l'API JSON."),
+)
+
+#: Every policy of :mod:`api.access`: the page scripts learn which they pass (``can``).
+POLICIES = [
+    d.dependency
+    for d in vars(access).values()
+    if isinstance(getattr(d, "dependency", None), Policy)
+]
+
+#: Where ``/`` sends a signed-in caller of each role (the admin keeps the home page).
+START_PAGES = {
+    "planificateur": "/secteurs",
+    "chef": "/problematiques",
+    "partenaire": "/problematiques",
+    "commune": "/commune",
+    "referent": "/etudes",
+}
+
+
+def page_policy(path: str) -> Policy:
+    """The policy declared by the page route ``GET path`` (:data:`router`)."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.path == path and "GET" in (route.methods or ()):
+            policies = policy_of(route.dependant.dependencies)
+            if len(policies) == 1:
+                return policies[0]
+    raise LookupError(f"no page route GET {path} with one policy")
+
+
+def navigation(role: str | None) -> list[tuple[NavItem, Policy]]:
+    """The entries of :data:`NAVIGATION` a caller of ``role`` (None: anonymous) may open,
+    by the policies of their routes."""
+    policies = [(item, page_policy(item.path)) for item in NAVIGATION]
+    return [(item, policy) for item, policy in policies if policy.admits(role)]
+
+
+def start_page(caller: Caller | None) -> str:
+    """The page ``/`` leads the caller to: their role's start page, or ``/`` itself."""
+    return "/" if caller is None else START_PAGES.get(caller.role, "/")
+
+
 def _caller_context(request: Request) -> dict[str, Any]:
-    """What ``base.html`` shows of the caller: who they are (or None), and the CSRF token
-    of their session for the sign-out form."""
+    """What ``base.html`` shows of the caller: who they are (or None), the pages their
+    role may open, what the page scripts may call (``can``: each policy's name and
+    whether it admits the caller), and the CSRF token of their session for the sign-out
+    form."""
     caller = current_caller(request)
+    role = None if caller is None else caller.role
     session_id = request.cookies.get(SESSION_COOKIE)
     return {
         "caller": caller,
+        "navigation": [item for item, _ in navigation(role)],
+        "can": {p.name: p.admits(role) for p in POLICIES},
         "csrf_token": csrf_token(session_id) if caller is not None and session_id else "",
     }
 
@@ -89,50 +169,70 @@ templates.env.globals["palette"] = {
 
 
 @router.get("/", response_class=HTMLResponse, dependencies=[access.PUBLIC])
-def home(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "home.html", {"page": "home"})
+def home(request: Request) -> Response:
+    """The home page: a call to sign in for an anonymous visitor, the modules and the
+    territory for the direction; every other role goes on to its start page."""
+    if (target := start_page(current_caller(request))) != "/":
+        return RedirectResponse(target, status_code=303)
+    return templates.TemplateResponse(request, "home.html", {"page": "/"})
 
 
 @router.get("/carte", response_class=HTMLResponse, dependencies=[access.PLANNING])
 def grid_map(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "grid_map.html", {"page": "carte"})
+    return templates.TemplateResponse(request, "grid_map.html", {"page": "/carte"})
 
 
 @router.get("/secteurs", response_class=HTMLResponse, dependencies=[access.PLANNING])
 def plans(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "plans.html", {"page": "secteurs"})
+    return templates.TemplateResponse(request, "plans.html", {"page": "/secteurs"})
 
 
 @router.get("/problematiques", response_class=HTMLResponse, dependencies=[access.PROBLEM_RECORDS])
 def problems(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "problems.html", {"page": "problematiques"})
+    return templates.TemplateResponse(request, "problems.html", {"page": "/problematiques"})
 
 
 @router.get("/bilans", response_class=HTMLResponse, dependencies=[access.REPORTS])
 def reports(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "reports.html", {"page": "bilans"})
+    return templates.TemplateResponse(request, "reports.html", {"page": "/bilans"})
 
 
 @router.get("/cartographie", response_class=HTMLResponse, dependencies=[access.PROBLEM_MAPS])
 def cartography(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "cartography.html", {"page": "cartographie"})
+    return templates.TemplateResponse(request, "cartography.html", {"page": "/cartographie"})
 
 
 @router.get("/commune", response_class=HTMLResponse, dependencies=[access.COMMUNE_PICTURE])
 def commune(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "commune.html", {"page": "commune"})
+    return templates.TemplateResponse(request, "commune.html", {"page": "/commune"})
 
 
 @router.get("/etudes", response_class=HTMLResponse, dependencies=[access.STUDY_REQUESTS])
 def audits(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "audits.html", {"page": "etudes"})
+    return templates.TemplateResponse(request, "audits.html", {"page": "/etudes"})
 
 
 @router.get("/connexion", response_class=HTMLResponse, dependencies=[access.PUBLIC])
 def login_page(request: Request) -> HTMLResponse:
     """The sign-in form; web/static/js/login.js posts it to ``/api/auth/login`` and goes
-    on to ``?next=`` when it is a path of this site, else to the home page."""
-    return templates.TemplateResponse(request, "login.html", {"page": "connexion"})
+    on to ``?next=`` when it is a path of this site, else to the home page. It says how
+    to create the first admin while there is no account, and lists the demo accounts
+    while the demo is all the data of the app's own local database."""
+    ctx: Context = request.app.state.context
+    settings = request.app.state.settings
+    return templates.TemplateResponse(
+        request,
+        "login.html",
+        {
+            "page": "/connexion",
+            "no_account": not account_service.has_accounts(ctx),
+            "demo_accounts": login_demo_accounts(
+                ctx,
+                demo_dir=settings.demo_dir,
+                local_database=request.app.state.local_database,
+            ),
+        },
+    )
 
 
 @router.post("/deconnexion", dependencies=[access.PUBLIC])
@@ -150,7 +250,7 @@ def logout_page(request: Request, ctx: ContextDep) -> RedirectResponse:
 @router.get("/compte", response_class=HTMLResponse, dependencies=[access.SIGNED_IN])
 def account_page(request: Request) -> HTMLResponse:
     """The caller's account and personal access tokens (web/static/js/account.js)."""
-    return templates.TemplateResponse(request, "account.html", {"page": "compte"})
+    return templates.TemplateResponse(request, "account.html", {"page": "/compte"})
 
 
 @router.get(
@@ -191,7 +291,7 @@ def meeting_pack_file(gpo_id: DbId, fmt: Literal["pdf", "png"], ctx: ContextDep)
 
 @router.get("/secteurs/edition", response_class=HTMLResponse, dependencies=[access.PLANNING])
 def plan_editor(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "plan_editor.html", {"page": "secteurs"})
+    return templates.TemplateResponse(request, "plan_editor.html", {"page": "/secteurs"})
 
 
 def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:

@@ -134,6 +134,11 @@ def get_account(ctx: Context, account: AccountRef) -> AccountPublic:
         return repo.get_account(session, repo.find_account(session, _ref(account)).id)
 
 
+def has_accounts(ctx: Context) -> bool:
+    """Whether any account exists (none: the first admin is still to be created)."""
+    return list_accounts(ctx).count > 0
+
+
 def list_accounts(ctx: Context) -> AccountsPublic:
     """Every account with its bindings, by e-mail."""
     with ctx.read() as session:

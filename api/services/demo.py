@@ -1,6 +1,7 @@
 """The demo territory (``data/boundaries/demo.toml``): its communes and CSPs, layers, QPV
 list and grids, and, flagged synthetic, problems, an adopted sector plan per CSP whose
-GPOs get meetings, référents and safety-study requests (:mod:`geo.synth`)."""
+GPOs get meetings, référents and safety-study requests (:mod:`geo.synth`), and one
+fictitious account per role (:mod:`api.services.demo_accounts`)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,17 @@ from api.schemas import AuditRequestCreate, AuditTransition, PlanCreate, Referen
 from api.services.audit_log import record_write
 from api.services.audits import create_audit_request, transition_audit_request
 from api.services.context import Context
+from api.services.demo_accounts import DemoSignIn, create_demo_accounts, demo_sign_ins
 from api.services.grid import build_grid
 from api.services.placement import insert_placed
 from api.services.plans import adopt_plan, load_unit_graph, propose_plan
-from api.services.territory import import_layer_file, import_qpv_list, import_territory
-from geo.accounts import Actor
+from api.services.territory import (
+    import_layer_file,
+    import_qpv_list,
+    import_territory,
+    list_csps,
+)
+from geo.accounts import Actor, Scope
 from geo.errors import InvalidInputError
 from geo.problems import PARTNER_TYPES
 from geo.synth import AUDIT_NEEDS, SYNTHETIC_REFERENTS, audit_requests, generate, meetings
@@ -103,8 +110,9 @@ def load_demo(
 ) -> list[ImportReport]:
     """Import the demo territory described by ``demo_dir/demo.toml``: communes, layers,
     grids, synthetic problems and, when ``adopt``, an adopted sector plan per CSP whose
-    GPOs get synthetic meetings. Every write is recorded as ``actor``: by default the
-    context's, or ``cli:demo`` when the context acts for nobody."""
+    GPOs get synthetic meetings, and the demo accounts (bound to the first CSP). Every
+    write is recorded as ``actor``: by default the context's, or ``cli:demo`` when the
+    context acts for nobody."""
     if actor is None:
         actor = Actor.cli("demo") if ctx.actor == Actor.anonymous() else ctx.actor
     ctx = ctx.acting(actor, ctx.address)
@@ -150,7 +158,23 @@ def load_demo(
                     end=end,
                     seed=demo.synthetic_seed,
                 )
+    if reports:
+        create_demo_accounts(ctx, csp_id=reports[0].csp_id)
     return reports
+
+
+def login_demo_accounts(ctx: Context, *, demo_dir: Path, local_database: bool) -> list[DemoSignIn]:
+    """The demo accounts the sign-in page lists, or none: only when the app runs on its
+    own local database (``psq serve`` without ``DATABASE_URL``) and every CSP in it is
+    one of the demo's (by code), so that a real deployment never shows them, even when
+    it started from the demo."""
+    if not local_database:
+        return []
+    everything = ctx.acting(ctx.actor, ctx.address, Scope.everything())
+    codes = {c.code for c in list_csps(everything).data}
+    if not codes or not codes <= {c.code for c in read_demo_manifest(demo_dir).csps}:
+        return []
+    return demo_sign_ins(everything)
 
 
 def load_synthetic_problems(

@@ -36,7 +36,7 @@ def _sign_in(page, base: str, next_path: str | None = None) -> None:  # type: ig
 
 @pytest.mark.usefixtures("account")
 def test_sign_in_account_tokens_and_sign_out(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page = browser.new_page(role=None, viewport={"width": 1400, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(live_server + "/connexion?next=/secteurs")
@@ -99,7 +99,7 @@ def test_sign_in_account_tokens_and_sign_out(browser, live_server: str) -> None:
 
 @pytest.mark.usefixtures("account")
 def test_next_must_be_a_path_of_the_site(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
-    page = browser.new_page()
+    page = browser.new_page(role=None)
     _sign_in(page, live_server, "//evil.example/x")
     page.wait_for_url(live_server + "/")
     page.close()
@@ -107,7 +107,7 @@ def test_next_must_be_a_path_of_the_site(browser, live_server: str) -> None:  # 
 
 @pytest.mark.usefixtures("account")
 def test_signed_in_pages_send_the_csrf_token(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
-    page = browser.new_page()
+    page = browser.new_page(role=None)
     _sign_in(page, live_server)
     page.wait_for_url(live_server + "/")
     page.wait_for_selector("body[data-ready=true]")

@@ -103,6 +103,7 @@ def test_a_commune_places_its_site_at_one_of_its_own_addresses(  # type: ignore[
     seen = watch(page)
     imported = page.request.post(
         f"{live_server}/api/addresses/import",
+        headers=page.csrf_headers(),
         multipart={
             "file": {"name": sample.name, "mimeType": "text/csv", "buffer": sample.read_bytes()}
         },
@@ -166,6 +167,7 @@ def test_the_referents_queue_sorts_and_moves_a_request(  # type: ignore[no-untyp
     if not queue:  # the seeded demo may have none waiting: file one
         filed = page.request.post(
             f"{live_demo}/api/audits",
+            headers=page.csrf_headers(),
             data={
                 "commune_code": BELFORT,
                 "kind": "espace_public",

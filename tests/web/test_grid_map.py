@@ -135,7 +135,11 @@ def test_blocked_edges_toggle(  # type: ignore[no-untyped-def]
     page.locator("#layer-result", has_text="grille reconstruite").wait_for(timeout=15_000)
 
     csp_id = page.request.get(f"{live_server}/api/csp").json()["data"][0]["id"]
-    rebuilt = page.request.post(f"{live_server}/api/csp/{csp_id}/grids", data={"resolution": 9})
+    rebuilt = page.request.post(
+        f"{live_server}/api/csp/{csp_id}/grids",
+        data={"resolution": 9},
+        headers=page.csrf_headers(),
+    )
     assert rebuilt.ok, rebuilt.text()
     blocked = rebuilt.json()["blocked_edge_count"]
     assert blocked > 20
@@ -186,6 +190,7 @@ def test_units_selector_shows_street_blocks(  # type: ignore[no-untyped-def]
     ).to_file(path)
     uploaded = page.request.post(
         f"{live_server}/api/layers",
+        headers=page.csrf_headers(),
         multipart={
             "file": {
                 "name": path.name,
@@ -198,7 +203,9 @@ def test_units_selector_shows_street_blocks(  # type: ignore[no-untyped-def]
     )
     assert uploaded.ok, uploaded.text()
     built = page.request.post(
-        f"{live_server}/api/csp/{csp_id}/grids", data={"resolution": 9, "units": "blocks"}
+        f"{live_server}/api/csp/{csp_id}/grids",
+        data={"resolution": 9, "units": "blocks"},
+        headers=page.csrf_headers(),
     )
     assert built.ok, built.text()
     blocks = built.json()["cell_count"]

@@ -172,7 +172,9 @@ def test_png_sheet_is_one_a4_page(browser, live_server: str) -> None:  # type: i
     page = browser.new_page()
     api = page.request
     csp_id = api.get(f"{live_server}/api/csp").json()["data"][0]["id"]
-    job = api.post(f"{live_server}/api/csp/{csp_id}/plans", data={"k": 3}).json()
+    job = api.post(
+        f"{live_server}/api/csp/{csp_id}/plans", data={"k": 3}, headers=page.csrf_headers()
+    ).json()
     while job["status"] in ("queued", "running"):
         page.wait_for_timeout(100)
         job = api.get(f"{live_server}/api/jobs/{job['id']}").json()

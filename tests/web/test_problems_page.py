@@ -109,6 +109,7 @@ def test_place_a_problem_from_an_address(browser, live_server: str) -> None:  # 
     sample = Path(__file__).resolve().parents[1] / "fixtures" / "ban_sample_belfort.csv"
     imported = page.request.post(
         f"{live_server}/api/addresses/import",
+        headers=page.csrf_headers(),
         multipart={
             "file": {"name": sample.name, "mimeType": "text/csv", "buffer": sample.read_bytes()}
         },

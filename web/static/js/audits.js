@@ -1,9 +1,12 @@
 // The référents' queue (DDSP view): every safety-study request of a CSP with the evidence
 // the problems give for its site (problems within 200 m over 12 months by category, Gi*
 // hot spot, trend), sortable by evidence or waiting time; each request moves through its
-// steps here; the référents' workload below.
+// steps here; the référents' workload below. A commune sees its own requests and their
+// steps; the workload, the steps to record and the référents' list are the référents'.
 import { bindCspSelect, day, esc, fmt, getJSON, isoDay, postForm, postJSON } from "./api.js";
-import { $, CATEGORY_COLOURS, PALETTE, createMap, labelOptions, showError, showOutline } from "./ui.js";
+import { $, CATEGORY_COLOURS, PALETTE, can, createMap, labelOptions, showError, showOutline } from "./ui.js";
+
+const WORKS = can("study_work");  // moves requests, sees the référents
 
 const STATUS_COLOURS = PALETTE.audit_statuses;
 const HOT = PALETTE.hotspots;
@@ -31,7 +34,10 @@ async function refresh() {
   $("error").textContent = "";
   const params = new URLSearchParams({ csp: csp.id, evidence: "true", order: $("order").value });
   if ($("status-filter").value === "open") taxonomy.open_statuses.forEach((s) => params.append("status", s));
-  const [queue, refs] = await Promise.all([getJSON(`/api/audits?${params}`), getJSON(`/api/csp/${csp.id}/referents`)]);
+  const [queue, refs] = await Promise.all([
+    getJSON(`/api/audits?${params}`),
+    WORKS ? getJSON(`/api/csp/${csp.id}/referents`) : { data: [] },
+  ]);
   requests = queue.data;
   referents = refs.data;
   $("queue-hint").textContent = queue.count
@@ -115,7 +121,7 @@ function showDetail(r) {
   selected = r;
   $("queue").querySelectorAll("tbody tr").forEach((row) => row.setAttribute("aria-selected", String(Number(row.dataset.id) === r?.id)));
   if (!r) { $("detail").innerHTML = `<p class="hint">Choisissez une demande.</p>`; return; }
-  const next = taxonomy.transitions[r.status];
+  const next = WORKS ? taxonomy.transitions[r.status] : [];
   const steps = r.events.map((e) => `<li>${day(e.on)} — ${esc(e.status_label)}${e.planned_on ? ` : étude le ${day(e.planned_on)} (${esc(e.referent ?? "")})` : ""}${e.note ? ` — ${esc(e.note)}` : ""}</li>`).join("");
   $("detail").innerHTML = `
     <h2>Demande n° ${r.id} — ${esc(r.commune_name)}</h2>
@@ -125,7 +131,7 @@ function showDetail(r) {
     ${r.duplicate_of ? `<p class="error-text">Une autre demande (n° ${r.duplicate_of}) est ouverte pour ce site.</p>` : ""}
     ${r.document ? `<p><a href="/api/audits/${r.id}/document">Préconisations : ${esc(r.document)}</a></p>` : ""}
     <ol class="notes">${steps}</ol>
-    ${next.length ? next.map((s) => stepForm(r, s)).join("") : `<p class="hint">Demande close.</p>`}
+    ${next.length ? next.map((s) => stepForm(r, s)).join("") : `<p class="hint">${WORKS || !taxonomy.transitions[r.status].length ? "Demande close." : "Demande en cours de traitement par les référents sûreté."}</p>`}
     <p id="step-error" class="error-text" role="alert"></p>`;
   $("detail").querySelectorAll(".step-form").forEach((form) => form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -168,6 +174,8 @@ async function init() {
   taxonomy = tax;
   categories = problemTax.categories;
   $("referent-role").replaceChildren(...labelOptions(tax.referent_roles));
+  $("referents-section").hidden = !WORKS;
+  $("referent-form").closest("details").hidden = !can("admin");
   if (!(await bindCspSelect($("csp-select"), showCsp, showError))) $("error").textContent = "Aucune CSP : importez un territoire.";
 }
 

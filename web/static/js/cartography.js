@@ -2,9 +2,14 @@
 // problems (clustered markers coloured by category), the heat (kernel density bands), the
 // problems per H3 cell, the Gi* hot and cold spots, how hot spots evolved, a monthly trend
 // by category and the open problems with their actions. Everything is computed by the
-// API; the map needs no tiles.
+// API; the map needs no tiles. What the caller's role may not read is left out: the
+// markers and the open problems (records) for the état-major, the sector outlines (plans)
+// for the GPOs' members, who see their own GPOs only (no whole-CSP map).
 import { bindCspSelect, day, esc, fmt, getJSON, isoDay, percent } from "./api.js";
-import { $, CATEGORY_COLOURS, OUTLINE_STYLE, PALETTE, addLegend, categoryColour, createMap, legendRow, setStatus, showError } from "./ui.js";
+import { $, CATEGORY_COLOURS, OUTLINE_STYLE, PALETTE, addLegend, can, categoryColour, createMap, legendRow, setStatus, showError } from "./ui.js";
+
+const RECORDS = can("problem_records");  // markers, open problems, meeting packs
+const PLANS = can("planning");  // the adopted plan's sector outlines
 
 const MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."];
 const LEVELS = [3, 2, 1, -1, -2, -3];
@@ -38,6 +43,7 @@ let csp = null;
 let taxonomy = null;
 let gpos = [];
 let plan = null;
+let gpoBound = false;  // a chef or partner: its own GPOs only
 
 function checkboxes(box, entries, name) {
   box.append(...entries.map(([code, label]) => {
@@ -75,17 +81,17 @@ async function showCsp(next) {
   $("error").textContent = "";
   const [gpoList, plans] = await Promise.all([
     getJSON(`/api/csp/${csp.id}/gpos`),
-    getJSON(`/api/csp/${csp.id}/plans`),
+    PLANS ? getJSON(`/api/csp/${csp.id}/plans`) : { data: [] },
   ]);
   gpos = gpoList.data.filter((g) => g.active);
   const adopted = plans.data.find((p) => p.status === "adopted");
   plan = adopted ? await getJSON(`/api/plans/${adopted.id}`) : null;
   const wanted = Number(new URLSearchParams(location.search).get("gpo"));
   $("gpo-select").replaceChildren(
-    new Option(`CSP ${csp.name} entière`, ""),
+    ...(gpoBound ? [] : [new Option(`CSP ${csp.name} entière`, "")]),
     ...gpos.map((g) => new Option(g.name + (g.kind === "thematic" ? " (thématique)" : ""), g.id, false, g.id === wanted)),
   );
-  if (!plan) $("error").textContent = "Aucun plan de secteurs adopté : seule la carte de la CSP entière est disponible.";
+  if (!plan && PLANS) $("error").textContent = "Aucun plan de secteurs adopté : seule la carte de la CSP entière est disponible.";
   await refresh();
 }
 
@@ -272,8 +278,8 @@ function openProblems(list) {
 
 function packLinks(gpo) {
   $("pack-links").hidden = false;
-  $("pack-pdf").hidden = !gpo;
-  $("pack-html").hidden = !gpo;
+  $("pack-pdf").hidden = !gpo || !RECORDS;
+  $("pack-html").hidden = !gpo || !RECORDS;
   if (gpo) {
     $("pack-pdf").href = `/gpo/${gpo.id}/reunion.pdf`;
     $("pack-html").href = `/gpo/${gpo.id}/reunion`;
@@ -303,9 +309,9 @@ async function refresh() {
   const [hotspots, heat, problems, trend, open, comparison] = await Promise.all([
     getJSON(`${base}/hotspots?${params}`),
     getJSON(`${base}/heat?${params}`),
-    getJSON(`${base}/problems?${problemParams}`),
+    RECORDS ? getJSON(`${base}/problems?${problemParams}`) : { type: "FeatureCollection", features: [] },
     getJSON(`${base}/trend?${params}`),
-    getJSON(`${base}/open-problems?limit=100${gpo ? `&gpo=${gpo.id}` : ""}`),
+    RECORDS ? getJSON(`${base}/open-problems?limit=100${gpo ? `&gpo=${gpo.id}` : ""}`) : null,
     getJSON(`${base}/hotspots/comparison?${comparisonParams}`),
   ]);
   if (mine !== refreshes) return;
@@ -318,7 +324,7 @@ async function refresh() {
   keyFigures(hotspots.meta);
   comparisonText(comparison);
   trendChart(trend);
-  openProblems(open);
+  if (open) openProblems(open);
   packLinks(gpo);
   const bounds = focus ?? L.geoJSON(hotspots).getBounds();
   if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
@@ -330,7 +336,10 @@ async function refresh() {
 }
 
 async function main() {
-  taxonomy = await getJSON("/api/taxonomy");
+  const [tax, me] = await Promise.all([getJSON("/api/taxonomy"), getJSON("/api/me")]);
+  taxonomy = tax;
+  gpoBound = me.gpo_ids.length > 0;
+  $("open-section").hidden = !RECORDS;
   checkboxes($("category-checks"), Object.entries(taxonomy.categories), "category");
   checkboxes($("status-checks"), Object.entries(taxonomy.statuses), "status");
   const search = new URLSearchParams(location.search);

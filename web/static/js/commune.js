@@ -1,8 +1,13 @@
 // Espace commune: a commune files safety-study requests (site drawn on the map or found
 // by its address), follows them, sees its problems aggregated per H3 cell with their hot
 // spots (never a problem record), and asks where p cameras would cover the most problems.
+// A commune account sees its own communes only (GET /api/me), the first one chosen; other
+// callers choose among the communes of the CSPs (?code= first, else the most populated).
+// The requests are the commune's and the référents' (the état-major sees the picture only).
 import { day, esc, fmt, getJSON, percent, postJSON } from "./api.js";
-import { $, PALETTE, addLegend, createMap, labelOptions, searchAddress, setStatus, showError, showOutline } from "./ui.js";
+import { $, PALETTE, addLegend, can, createMap, labelOptions, searchAddress, setStatus, showError, showOutline } from "./ui.js";
+
+const REQUESTS = can("study_requests");
 
 const STATUS_COLOURS = PALETTE.audit_statuses;
 const SITE_COLOURS = PALETTE.coverage;
@@ -36,10 +41,13 @@ let pendingBody = null;   // a request refused as a duplicate, kept to confirm i
 
 // -- the commune ----------------------------------------------------------------------
 async function init() {
-  const [tax, collection] = await Promise.all([getJSON("/api/audits/taxonomy"), getJSON("/api/communes")]);
+  const [tax, collection, me] = await Promise.all([
+    getJSON("/api/audits/taxonomy"), getJSON("/api/communes"), getJSON("/api/me"),
+  ]);
   taxonomy = tax;
   $("kind").replaceChildren(...labelOptions(tax.kinds));
-  communes = collection.features.filter((f) => f.properties.csp_ids.length)
+  const own = new Set(me.commune_codes);
+  communes = collection.features.filter((f) => f.properties.csp_ids.length && (!own.size || own.has(f.properties.code)))
     .sort((a, b) => a.properties.name.localeCompare(b.properties.name, "fr"));
   if (!communes.length) { $("error").textContent = "Aucune commune rattachée à une CSP : importez un territoire."; return; }
   const wanted = new URLSearchParams(location.search).get("code");
@@ -99,6 +107,7 @@ async function showCells() {
 
 // -- the requests ---------------------------------------------------------------------
 async function showRequests() {
+  if (!REQUESTS) return;
   const answer = await getJSON(`/api/audits?commune=${commune.properties.code}`);
   layers.requests.clearLayers();
   $("request-count").textContent = answer.count;

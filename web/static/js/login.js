@@ -1,5 +1,6 @@
 // Sign-in page: posts the form to /api/auth/login (the server sets the session cookie),
-// then goes to ?next= when it is a path of this site, else to the home page.
+// then goes to ?next= when it is a path of this site, else to the home page (which leads
+// on to the role's start page). The demo accounts' « Utiliser » buttons fill the form.
 import { postJSON } from "./api.js";
 import { $ } from "./ui.js";
 
@@ -30,4 +31,9 @@ $("login-form").addEventListener("submit", async (event) => {
     $("login-submit").disabled = false;
   }
 });
+document.querySelectorAll(".demo-use").forEach((button) => button.addEventListener("click", () => {
+  $("login-email").value = button.dataset.email;
+  $("login-password").value = button.dataset.password;
+  $("login-submit").focus();
+}));
 document.body.dataset.ready = "true";

@@ -1,9 +1,12 @@
 // Problems page: the CSP's problems on the map (coloured by category, synthetic ones
 // labelled), and a form to record a new one placed by clicking (a point) or drawing (a
-// street as a line, a place as a polygon) on the map.
+// street as a line, a place as a polygon) on the map. A partner reads the problems of its
+// GPOs: the forms that record problems, steps, actions and evaluations are the chef's.
 import { bindCspSelect, day, esc, getJSON, postJSON } from "./api.js";
 import { drawTerritory } from "./sectors.js";
-import { $, addLegend, categoryColour, createMap, labelOptions, legendRow, searchAddress, setStatus, statusError } from "./ui.js";
+import { $, addLegend, can, categoryColour, createMap, labelOptions, legendRow, searchAddress, setStatus, statusError } from "./ui.js";
+
+const WRITES = can("problem_write");
 
 const OPEN = ["signale", "analyse", "actions_en_cours", "evalue"];
 
@@ -104,7 +107,7 @@ async function showDetail(id) {
     (p.sector == null ? "" : ` · secteur n° ${p.sector + 1}`) + (p.address ? ` · ${p.address}` : "");
   $("detail-events").innerHTML = p.events.map((e) =>
     `<li>${esc(taxonomy.statuses[e.status])} le ${day(e.on)}${e.note ? ` — ${esc(e.note)}` : ""}</li>`).join("");
-  $("detail-steps").replaceChildren(...taxonomy.transitions[p.status].map((next) => {
+  $("detail-steps").replaceChildren(...(WRITES ? taxonomy.transitions[p.status] : []).map((next) => {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = `→ ${taxonomy.statuses[next]}`;
@@ -120,7 +123,7 @@ async function showDetail(id) {
     `<li>${day(e.evaluated_on)} : ${esc(taxonomy.outcomes[e.outcome])}` +
     Object.entries(e.indicators).map(([k, v]) => ` · ${esc(k.replace(/_/g, " "))} ${v}`).join("") + "</li>").join("") ||
     '<li class="hint">Pas encore évaluée.</li>';
-  const closed = taxonomy.transitions[p.status].length === 0;
+  const closed = !WRITES || taxonomy.transitions[p.status].length === 0;
   $("action-form").hidden = closed;
   $("evaluation-form").hidden = closed || !p.actions.length;
   $("detail-error").textContent = "";

@@ -8,6 +8,10 @@ export const $ = (id) => document.getElementById(id);
 // Colours and labels are the server's (web/palette.py, web/pages.py), handed over by
 // base.html, so that the printed sheets and the pages agree.
 export const PALETTE = JSON.parse(document.querySelector("meta[name=psq-palette]").content);
+// Which policies of api/access.py the caller passes (base.html): a page calls only the API
+// routes its caller may use, and hides what it may not do.
+const CAN = JSON.parse(document.querySelector("meta[name=psq-can]")?.content ?? "{}");
+export const can = (policy) => CAN[policy] === true;
 export const CATEGORY_COLOURS = PALETTE.categories;
 export const categoryColour = (code) => CATEGORY_COLOURS[code] ?? "#777";
 // "adopté" → "Adopté"
