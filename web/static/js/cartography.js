@@ -9,7 +9,7 @@ import { bindCspSelect, day, esc, fmt, getJSON, isoDay, percent } from "./api.js
 import { $, CATEGORY_COLOURS, OUTLINE_STYLE, PALETTE, addLegend, can, categoryColour, createMap, legendRow, setStatus, showError } from "./ui.js";
 
 const RECORDS = can("problem_records");  // markers, open problems, meeting packs
-const PLANS = can("planning");  // the adopted plan's sector outlines
+const PLANS = can("sectors_read");  // the adopted plan's sector outlines
 
 const MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."];
 const LEVELS = [3, 2, 1, -1, -2, -3];
