@@ -39,7 +39,7 @@ from api.services import plans as plan_service
 from api.services import sessions
 from api.services.context import Context
 from api.services.demo import login_demo_accounts
-from geo.accounts import Caller
+from geo.accounts import ROLES, Caller
 from geo.errors import AuthenticationRequiredError, ForbiddenError
 from geo.hotspots import LEVEL_LABELS, TRENDS
 from geo.metrics import french_number, french_percent
@@ -84,6 +84,8 @@ NAVIGATION = (
     NavItem("/bilans", "Bilans", "Bilans d'activité des CSP et des secteurs."),
     NavItem("/etudes", "Études de sûreté", "Les demandes d'études de sûreté et leur suivi."),
     NavItem("/commune", "Espace commune", "Problèmes par maille, caméras et demandes d'études."),
+    NavItem("/comptes", "Comptes", "Créer, désactiver et réactiver les comptes."),
+    NavItem("/journal", "Journal", "Le journal d'audit : qui a fait quoi, quand, d'où."),
     NavItem("/docs", "API", "La documentation de l'API JSON."),
 )
 
@@ -210,6 +212,18 @@ def commune(request: Request) -> HTMLResponse:
 @router.get("/etudes", response_class=HTMLResponse, dependencies=[access.STUDY_REQUESTS])
 def audits(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "audits.html", {"page": "/etudes"})
+
+
+@router.get("/comptes", response_class=HTMLResponse, dependencies=[access.ADMIN])
+def accounts_page(request: Request) -> HTMLResponse:
+    """The accounts, created, disabled and enabled by the direction (accounts.js)."""
+    return templates.TemplateResponse(request, "accounts.html", {"page": "/comptes", "roles": ROLES})
+
+
+@router.get("/journal", response_class=HTMLResponse, dependencies=[access.ADMIN])
+def audit_log_page(request: Request) -> HTMLResponse:
+    """The audit trail, searched and exported by the direction (audit_log.js)."""
+    return templates.TemplateResponse(request, "audit_log.html", {"page": "/journal"})
 
 
 @router.get("/connexion", response_class=HTMLResponse, dependencies=[access.PUBLIC])

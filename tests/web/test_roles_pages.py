@@ -48,6 +48,8 @@ NAV = {
         "Bilans",
         "Études de sûreté",
         "Espace commune",
+        "Comptes",
+        "Journal",
         "API",
     ],
     "planificateur": [

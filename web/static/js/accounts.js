@@ -17,7 +17,7 @@ function showBindings() {
   const role = $("a-role").value;
   for (const div of document.querySelectorAll(".binding")) {
     const kind = div.dataset.binding;
-    div.hidden = !(kind === BINDING[role] || (kind === "partner" && role === "partenaire"));
+    div.hidden = !role || !(kind === BINDING[role] || (kind === "partner" && role === "partenaire"));
   }
 }
 
@@ -68,6 +68,7 @@ $("account-form").addEventListener("submit", async (event) => {
     partner_id: role === "partenaire" && $("a-partner").value ? Number($("a-partner").value) : null,
   };
   if (!body.email) { $("account-error").textContent = "Adresse électronique : obligatoire."; return; }
+  if (!role) { $("account-error").textContent = "Rôle : choisissez-en un."; return; }
   if (body.password.length < 12) { $("account-error").textContent = "Mot de passe : 12 caractères au moins."; return; }
   try {
     const created = await postJSON("/api/accounts", body);
