@@ -122,6 +122,7 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
         "layer_id": layer_id,
         "job_id": job_id or 1,
         "token_id": 999_999,  # not the callers' own: revoking it would sign them out
+        "account_id": 999_999,  # nor their account: disabling it would too
         "code": commune,
         "fmt": "png",
         "other_commune": commune,

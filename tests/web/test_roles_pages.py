@@ -255,12 +255,6 @@ def test_the_demo_accounts_are_made_once(demo_adopted: sessionmaker[Session]) ->
     assert {a.email: a for a in accounts.list_accounts(ctx).data} == made
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/repositories/accounts.py: bind_account sets Account.partner_id unflushed and "
-    "get_account's session.refresh (after require's session.get under an unlimited scope) "
-    "discards it",
-)
 def test_the_demo_partner_speaks_for_an_organisation(demo_adopted: sessionmaker[Session]) -> None:
     partner = accounts.get_account(Context(demo_adopted), DEMO_ACCOUNTS["partenaire"])
     assert partner.partner_id is not None
