@@ -46,13 +46,12 @@ def throwaway_database() -> Iterator[tuple[str, sessionmaker[Session], Path]]:
 def bearer(factory: sessionmaker[Session], role: str, **bindings: Any) -> dict[str, str]:
     """The ``Authorization`` header of a new account ``<role>@bench.example`` of this
     role and bindings (``gpo_ids``, ``csp_ids``…): requests are scoped as that user's."""
-    ctx, bench = Context(factory), Actor.cli("bench")
+    ctx = Context(factory).acting(Actor.cli("bench"))
     account = accounts.create_account(
         ctx,
         AccountCreate(
             email=f"{role}@bench.example", role=role, password="banc d'essai 2026", **bindings
         ),
-        actor=bench,
     )
-    token = accounts.create_token(ctx, account.id, "bench", actor=bench).token
+    token = accounts.create_token(ctx, account.id, "bench").token
     return {"Authorization": f"Bearer {token}"}

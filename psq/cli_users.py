@@ -14,17 +14,12 @@ from rich.table import Table
 from api.schemas import AccountCreate
 from api.services import accounts, territory
 from api.services.context import Context
-from geo.accounts import ROLES, Actor
-from psq.cli_common import cli_actor, console, database, fail, reported_errors
+from geo.accounts import ROLES
+from psq.cli_common import console, database, fail, reported_errors
 
 users_app = typer.Typer(help="Comptes des utilisateurs.", no_args_is_help=True)
 
 PASSWORD_VARIABLE = "PSQ_PASSWORD"
-
-
-def _actor() -> Actor:
-    """The local system user running the command."""
-    return cli_actor()
 
 
 def _password() -> str:
@@ -84,7 +79,6 @@ def users_add(
                 csp_ids=_csp_ids(ctx, csp or []),
                 partner_id=partner,
             ),
-            actor=_actor(),
         )
     console.print(
         f"Compte créé : {account.email} ({account.role_label}), id {account.id}.",
@@ -128,7 +122,7 @@ def users_disable(
 ) -> None:
     """Désactive un compte : il ne peut plus se connecter (son historique est gardé)."""
     with reported_errors(), database() as ctx:
-        account = accounts.disable_account(ctx, email, actor=_actor())
+        account = accounts.disable_account(ctx, email)
     console.print(f"Compte désactivé : {account.email}.", highlight=False)
 
 
@@ -138,7 +132,7 @@ def users_enable(
 ) -> None:
     """Réactive un compte désactivé."""
     with reported_errors(), database() as ctx:
-        account = accounts.enable_account(ctx, email, actor=_actor())
+        account = accounts.enable_account(ctx, email)
     console.print(f"Compte réactivé : {account.email}.", highlight=False)
 
 
@@ -149,5 +143,5 @@ def users_set_password(
     """Change le mot de passe d'un compte (PSQ_PASSWORD, sinon demandé deux fois)."""
     password = _password()
     with reported_errors(), database() as ctx:
-        account = accounts.set_password(ctx, email, password, actor=_actor())
+        account = accounts.set_password(ctx, email, password)
     console.print(f"Mot de passe changé : {account.email}.", highlight=False)

@@ -22,11 +22,10 @@ def reader(client: TestClient) -> dict[str, str]:
         ctx = client.app.state.context  # type: ignore[attr-defined]
         tests = Actor.cli("tests")
         admin = accounts.create_account(
-            ctx,
+            ctx.acting(tests),
             AccountCreate(email=READER, role="admin", password="lecture du journal 90"),
-            actor=tests,
         )
-        token = accounts.create_token(ctx, admin.id, "journal", actor=tests).token
+        token = accounts.create_token(ctx.acting(tests), admin.id, "journal").token
         headers = {"Authorization": f"Bearer {token}"}
         client.audit_reader = headers  # type: ignore[attr-defined]
     return headers

@@ -236,14 +236,13 @@ def _account_of_role(ctx: Context, role: str) -> int:
     if role != "admin":
         raise LookupError(f"no account of role {role}: load the demo with its adopted plan")
     created = accounts.create_account(
-        ctx,
+        ctx.acting(Actor.cli("tests")),
         AccountCreate(
             email=BROWSER_ACCOUNT.format(role=role),
             name="Direction (tests)",
             role=role,
             password=PASSWORD,
         ),
-        actor=Actor.cli("tests"),
     )
     return created.id
 
@@ -271,7 +270,9 @@ class CheckedBrowser:
         """Give ``page`` the cookies of a new web session of an account of ``role``,
         opened by the service on the test database (as ``/api/auth/login`` does)."""
         ctx = Context(self._request.getfixturevalue("factory"))
-        opened = open_session(ctx, _account_of_role(ctx, role), address="127.0.0.1")
+        opened = open_session(
+            ctx.acting(Actor.anonymous(), "127.0.0.1"), _account_of_role(ctx, role)
+        )
         page.context.add_cookies(
             [
                 {

@@ -32,7 +32,7 @@ def bearer_for(
     """The ``Authorization`` header of a new account of ``role`` with these bindings."""
     tests = Actor.cli("tests")
     account = accounts.create_account(
-        ctx,
+        ctx.acting(tests),
         AccountCreate(
             email=email or f"{role}-{len(accounts.list_accounts(ctx).data)}@tests.example",
             role=role,
@@ -42,9 +42,8 @@ def bearer_for(
             csp_ids=csp_ids or [],
             partner_id=partner_id,
         ),
-        actor=tests,
     )
-    token = accounts.create_token(ctx, account.id, "tests", actor=tests).token
+    token = accounts.create_token(ctx.acting(tests), account.id, "tests").token
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -29,7 +29,6 @@ from api.deps import (
     DbId,
     ProblemFilterDep,
     clear_session_cookies,
-    client_address,
     current_caller,
 )
 from api.errors import psq_error_response
@@ -217,7 +216,9 @@ def audits(request: Request) -> HTMLResponse:
 @router.get("/comptes", response_class=HTMLResponse, dependencies=[access.ADMIN])
 def accounts_page(request: Request) -> HTMLResponse:
     """The accounts, created, disabled and enabled by the direction (accounts.js)."""
-    return templates.TemplateResponse(request, "accounts.html", {"page": "/comptes", "roles": ROLES})
+    return templates.TemplateResponse(
+        request, "accounts.html", {"page": "/comptes", "roles": ROLES}
+    )
 
 
 @router.get("/journal", response_class=HTMLResponse, dependencies=[access.ADMIN])
@@ -256,7 +257,7 @@ def logout_page(request: Request, ctx: ContextDep) -> RedirectResponse:
     sign-in page."""
     response = RedirectResponse("/connexion", status_code=303)
     if session_id := request.cookies.get(SESSION_COOKIE):
-        sessions.close_session(ctx, session_id, address=client_address(request))
+        sessions.close_session(ctx, session_id)
     clear_session_cookies(response, request)
     return response
 

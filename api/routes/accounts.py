@@ -25,7 +25,7 @@ def read_accounts(ctx: ContextDep) -> AccountsPublic:
 def create_account(body: AccountCreate, ctx: ContextDep) -> AccountPublic:
     """An account of a role with the bindings it needs (GPOs, communes or CSPs; the
     partner organisation of a ``partenaire``); 409 when the e-mail is taken."""
-    return accounts.create_account(ctx, body, actor=ctx.actor, address=ctx.address)
+    return accounts.create_account(ctx, body)
 
 
 @router.patch("/{account_id}", responses=INVALID, dependencies=[access.ADMIN])
@@ -33,4 +33,4 @@ def update_account(account_id: DbId, body: AccountUpdate, ctx: ContextDep) -> Ac
     """Disable an account (its sessions and tokens stop working) or enable it again; an
     account cannot disable itself."""
     change = accounts.enable_account if body.active else accounts.disable_account
-    return change(ctx, account_id, actor=ctx.actor, address=ctx.address)
+    return change(ctx, account_id)

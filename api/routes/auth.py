@@ -21,7 +21,6 @@ from api.deps import (
     SignedInDep,
     bearer_of,
     clear_session_cookies,
-    client_address,
     set_session_cookies,
 )
 from api.routes.responses import NOT_FOUND, Responses
@@ -60,7 +59,6 @@ def issue_token(
         ctx,
         form.username,
         form.password,
-        address=client_address(request),
         user_agent=_user_agent(request),
     )
     return AccessTokenPublic(access_token=opened.session_id, expires_in=opened.expires_in)
@@ -74,7 +72,6 @@ def login(body: LoginIn, request: Request, response: Response, ctx: ContextDep) 
         ctx,
         body.email,
         body.password,
-        address=client_address(request),
         user_agent=_user_agent(request),
     )
     set_session_cookies(response, request, opened)
@@ -87,7 +84,7 @@ def logout(request: Request, response: Response, ctx: ContextDep) -> None:
     the cookies. Without a session, nothing to do: 204 all the same."""
     session_id = bearer_of(request) or request.cookies.get(SESSION_COOKIE)
     if session_id:
-        sessions.close_session(ctx, session_id, address=client_address(request))
+        sessions.close_session(ctx, session_id)
     clear_session_cookies(response, request)
 
 
@@ -123,31 +120,23 @@ def read_my_tokens(caller: SignedInDep, ctx: ContextDep) -> TokensPublic:
     responses={**SIGNED_IN, 422: {"model": ErrorPublic}},
     dependencies=[access.SIGNED_IN],
 )
-def create_my_token(
-    body: TokenCreate, caller: SignedInDep, request: Request, ctx: ContextDep
-) -> NewTokenPublic:
+def create_my_token(body: TokenCreate, caller: SignedInDep, ctx: ContextDep) -> NewTokenPublic:
     """A new personal access token for the caller: ``token`` is in this answer only."""
     return accounts.create_token(
         ctx,
         caller.account_id,
         body.name,
         expires_at=body.expires_at,
-        actor=caller.actor,
-        address=client_address(request),
     )
 
 
 @router.delete(
     "/me/tokens/{token_id}", responses={**SIGNED_IN, **NOT_FOUND}, dependencies=[access.SIGNED_IN]
 )
-def revoke_my_token(
-    token_id: DbId, caller: SignedInDep, request: Request, ctx: ContextDep
-) -> TokenPublic:
+def revoke_my_token(token_id: DbId, caller: SignedInDep, ctx: ContextDep) -> TokenPublic:
     """Revoke one of the caller's tokens (another account's token is a 404)."""
     return accounts.revoke_token(
         ctx,
         token_id,
-        actor=caller.actor,
-        address=client_address(request),
         owner=caller.account_id,
     )

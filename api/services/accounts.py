@@ -22,7 +22,7 @@ from api.schemas import (
     TokenPublic,
     TokensPublic,
 )
-from api.services.audit_log import record
+from api.services.audit_log import record, record_write
 from api.services.context import Context
 from geo.accounts import (
     THROTTLE_WINDOW,
@@ -77,9 +77,7 @@ def _audited(account: AccountPublic) -> dict[str, Any]:
 
 
 # -- accounts -----------------------------------------------------------------------------
-def create_account(
-    ctx: Context, account_in: AccountCreate, *, actor: Actor, address: str | None = None
-) -> AccountPublic:
+def create_account(ctx: Context, account_in: AccountCreate) -> AccountPublic:
     """Create an account and its bindings, all or nothing. Each refusal names its field:
     ``email`` (malformed, or taken: a conflict), ``role``, ``password``, ``gpo``,
     ``commune``, ``csp``."""
@@ -116,14 +114,13 @@ def create_account(
             partner_id=account_in.partner_id,
         )
         created = repo.get_account(session, account.id)
-        record(
+        record_write(
             session,
-            actor,
+            ctx,
             "create",
             "account",
             created.id,
             changes=changes_between({}, _audited(created)),
-            address=address,
         )
         return created
 
@@ -145,65 +142,50 @@ def list_accounts(ctx: Context) -> AccountsPublic:
         return repo.list_accounts(session)
 
 
-def _set_active(
-    ctx: Context, account: AccountRef, active: bool, actor: Actor, address: str | None
-) -> AccountPublic:
+def _set_active(ctx: Context, account: AccountRef, active: bool) -> AccountPublic:
     with ctx.write() as session:
         row = repo.find_account(session, _ref(account), lock=True)
-        if not active and actor.account_id == row.id:
+        if not active and ctx.actor.account_id == row.id:
             raise InvalidInputError("active: an account cannot disable itself")
         if row.active != active:
             row.active = active
             session.flush()
-            record(
+            record_write(
                 session,
-                actor,
+                ctx,
                 "update",
                 "account",
                 row.id,
                 changes={"active": [not active, active]},
-                address=address,
             )
         return repo.get_account(session, row.id)
 
 
-def disable_account(
-    ctx: Context, account: AccountRef, *, actor: Actor, address: str | None = None
-) -> AccountPublic:
+def disable_account(ctx: Context, account: AccountRef) -> AccountPublic:
     """Disable an account: it can no longer sign in nor use its tokens (kept, with its
     history). Disabling a disabled account changes nothing and records nothing."""
-    return _set_active(ctx, account, False, actor, address)
+    return _set_active(ctx, account, False)
 
 
-def enable_account(
-    ctx: Context, account: AccountRef, *, actor: Actor, address: str | None = None
-) -> AccountPublic:
+def enable_account(ctx: Context, account: AccountRef) -> AccountPublic:
     """Enable a disabled account again."""
-    return _set_active(ctx, account, True, actor, address)
+    return _set_active(ctx, account, True)
 
 
-def set_password(
-    ctx: Context,
-    account: AccountRef,
-    password: str,
-    *,
-    actor: Actor,
-    address: str | None = None,
-) -> AccountPublic:
+def set_password(ctx: Context, account: AccountRef, password: str) -> AccountPublic:
     """Replace an account's password (checked against the policy, stored as Argon2id)."""
     password_hash = hash_password(check_password(password))
     with ctx.write() as session:
         row = repo.find_account(session, _ref(account), lock=True)
         row.password_hash = password_hash
         session.flush()
-        record(
+        record_write(
             session,
-            actor,
+            ctx,
             "update",
             "account",
             row.id,
             detail={"password": "changed"},
-            address=address,
         )
         return repo.get_account(session, row.id)
 
@@ -261,9 +243,7 @@ def _attempt(
     return InvalidCredentialsError()
 
 
-def authenticate(
-    ctx: Context, email: str, password: str, *, address: str | None = None
-) -> AccountPublic:
+def authenticate(ctx: Context, email: str, password: str) -> AccountPublic:
     """The account these credentials open, its sign-in recorded (``login``).
 
     Otherwise :class:`InvalidCredentialsError`, the same for an unknown e-mail, a wrong
@@ -273,7 +253,7 @@ def authenticate(
     :data:`geo.accounts.THROTTLE_WINDOW`, :class:`TooManyAttemptsError` (a subclass)
     without checking the password (``login_throttled``)."""
     with ctx.write() as session:
-        outcome = _attempt(session, normalize_email(email), password, address)
+        outcome = _attempt(session, normalize_email(email), password, ctx.address)
     if isinstance(outcome, PsqError):
         raise outcome
     return outcome
@@ -286,8 +266,6 @@ def create_token(
     name: str,
     *,
     expires_at: datetime | None = None,
-    actor: Actor,
-    address: str | None = None,
 ) -> NewTokenPublic:
     """A new personal access token for the account. The token is in the answer, this
     once: only its SHA-256 is stored."""
@@ -309,16 +287,15 @@ def create_token(
             token_hash=token_hash(token),
             expires_at=expires_at,
         )
-        record(
+        record_write(
             session,
-            actor,
+            ctx,
             "create",
             "api_token",
             created.id,
             changes=changes_between(
                 {}, {"account_id": owner.id, "name": name, "expires_at": expires_at}
             ),
-            address=address,
         )
         return NewTokenPublic(**created.model_dump(), token=token)
 
@@ -333,8 +310,6 @@ def revoke_token(
     ctx: Context,
     token_id: int,
     *,
-    actor: Actor,
-    address: str | None = None,
     owner: int | None = None,
 ) -> TokenPublic:
     """Revoke a token for good (revoking it again changes nothing). With ``owner`` (an
@@ -343,14 +318,13 @@ def revoke_token(
     with ctx.write() as session:
         token, revoked_now = repo.revoke_token(session, token_id, account_id=owner)
         if revoked_now:
-            record(
+            record_write(
                 session,
-                actor,
+                ctx,
                 "revoke",
                 "api_token",
                 token.id,
                 changes={"revoked_at": [None, token.revoked_at]},
-                address=address,
             )
         return token
 

@@ -113,7 +113,7 @@ def create_demo_accounts(ctx: Context, *, csp_id: int) -> list[AccountPublic]:
     with ctx.read() as session:
         wanted = _bindings(session, csp_id)
     return [
-        accounts.create_account(ctx, account_in, actor=ctx.actor)
+        accounts.create_account(ctx, account_in)
         for account_in in wanted.values()
         if account_in.email not in existing
     ]

@@ -49,11 +49,10 @@ class OpenedSession:
     account: AccountPublic
 
 
-def open_session(
-    ctx: Context, account_id: int, *, address: str | None = None, user_agent: str | None = None
-) -> OpenedSession:
-    """A new session for the account (a new id at every sign-in: none is reused). Every
-    sign-in also deletes the sessions that have ended, so the table holds live ones."""
+def open_session(ctx: Context, account_id: int, *, user_agent: str | None = None) -> OpenedSession:
+    """A new session for the account, from the context's address (a new id at every
+    sign-in: none is reused). Every sign-in also deletes the sessions that have ended, so
+    the table holds live ones."""
     session_id = new_session_id()
     with ctx.write() as session:
         repo.purge_ended_sessions(session, idle=ctx.sessions.idle)
@@ -62,7 +61,7 @@ def open_session(
             session_hash=token_hash(session_id),
             account_id=account_id,
             lifetime=ctx.sessions.lifetime,
-            address=address,
+            address=ctx.address,
             user_agent=None if user_agent is None else user_agent[:USER_AGENT_MAX_LENGTH],
         )
         account = account_repo.get_account(session, account_id)
@@ -80,14 +79,13 @@ def sign_in(
     email: str,
     password: str,
     *,
-    address: str | None = None,
     user_agent: str | None = None,
 ) -> OpenedSession:
     """Check the credentials (throttled and recorded by
     :func:`~api.services.accounts.authenticate`, whose errors pass through) and open a
     session for the account."""
-    account = accounts.authenticate(ctx, email, password, address=address)
-    return open_session(ctx, account.id, address=address, user_agent=user_agent)
+    account = accounts.authenticate(ctx, email, password)
+    return open_session(ctx, account.id, user_agent=user_agent)
 
 
 def resolve_session(ctx: Context, session_id: str) -> AccountPublic | None:
@@ -100,7 +98,7 @@ def resolve_session(ctx: Context, session_id: str) -> AccountPublic | None:
         return None if account_id is None else account_repo.get_account(session, account_id)
 
 
-def close_session(ctx: Context, session_id: str, *, address: str | None = None) -> bool:
+def close_session(ctx: Context, session_id: str) -> bool:
     """Revoke the session (sign-out), recorded as ``logout``; whether it was open."""
     if not session_id.startswith(SESSION_PREFIX):
         return False
@@ -114,7 +112,7 @@ def close_session(ctx: Context, session_id: str, *, address: str | None = None) 
             "logout",
             "web_session",
             row.id,
-            address=address,
+            address=ctx.address,
         )
         return True
 

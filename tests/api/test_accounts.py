@@ -69,6 +69,11 @@ def new(email: str = "chef.nord@police.example", role: str = "admin", **kw: Any)
     return AccountCreate(email=email, role=role, password=kw.pop("password", PASSWORD), **kw)
 
 
+def from_address(ctx: Context, address: str) -> Context:
+    """The context of a sign-in from this network address."""
+    return ctx.acting(Actor.anonymous(), address)
+
+
 def entries(ctx: Context, **filters: Any) -> list[Any]:
     return audit_log.list_entries(ctx, **filters).data
 
@@ -76,23 +81,20 @@ def entries(ctx: Context, **filters: Any) -> list[Any]:
 # -- creation -----------------------------------------------------------------------------
 def test_create_accounts_with_their_bindings(ctx: Context, territory: dict[str, Any]) -> None:
     chef = accounts.create_account(
-        ctx,
+        ctx.acting(ADMIN, "10.0.0.1"),
         new("Chef.Nord@Police.Example", "chef", name="Lt Martin", gpo_ids=[territory["gpo_id"]]),
-        actor=ADMIN,
-        address="10.0.0.1",
     )
     assert chef.email == "chef.nord@police.example"
     assert (chef.name, chef.role, chef.role_label) == ("Lt Martin", "chef", "Chef de secteur")
     assert chef.active and chef.last_login_at is None and chef.created_at is not None
     assert chef.gpo_ids == [territory["gpo_id"]]
     mairie = accounts.create_account(
-        ctx, new("maire@belfort.example", "commune", commune_codes=["90010"]), actor=ADMIN
+        ctx.acting(ADMIN), new("maire@belfort.example", "commune", commune_codes=["90010"])
     )
     assert mairie.commune_codes == ["90010"] and mairie.name == "maire@belfort.example"
     planner = accounts.create_account(
-        ctx,
+        ctx.acting(ADMIN),
         new("em@police.example", "planificateur", csp_ids=[territory["csp_id"]] * 2),
-        actor=ADMIN,
     )
     assert planner.csp_ids == [territory["csp_id"]]
 
@@ -143,7 +145,7 @@ def test_each_refusal_names_its_field(
 ) -> None:
     del territory  # csp 1, gpo 1 and commune 90010 exist
     with pytest.raises(InvalidInputError, match=f"^{field}: ") as caught:
-        accounts.create_account(ctx, account_in, actor=ADMIN)
+        accounts.create_account(ctx.acting(ADMIN), account_in)
     assert status_for(caught.value) == 422
     assert PASSWORD not in str(caught.value)
     assert accounts.list_accounts(ctx).count == 0  # all or nothing
@@ -151,14 +153,14 @@ def test_each_refusal_names_its_field(
 
 
 def test_an_email_has_one_account(ctx: Context) -> None:
-    accounts.create_account(ctx, new("dg@police.example"), actor=ADMIN)
+    accounts.create_account(ctx.acting(ADMIN), new("dg@police.example"))
     with pytest.raises(ConflictError, match=r"^email: ") as caught:
-        accounts.create_account(ctx, new(" DG@police.example "), actor=ADMIN)
+        accounts.create_account(ctx.acting(ADMIN), new(" DG@police.example "))
     assert status_for(caught.value) == 409
 
 
 def test_passwords_are_argon2id_hashes_only(ctx: Context, engine: Engine) -> None:
-    account = accounts.create_account(ctx, new(), actor=ADMIN)
+    account = accounts.create_account(ctx.acting(ADMIN), new())
     accounts.authenticate(ctx, account.email, PASSWORD)
     with engine.connect() as conn:
         stored = conn.scalar(text("SELECT password_hash FROM account"))
@@ -172,23 +174,25 @@ def test_passwords_are_argon2id_hashes_only(ctx: Context, engine: Engine) -> Non
 
 
 def test_set_password(ctx: Context) -> None:
-    account = accounts.create_account(ctx, new(), actor=ADMIN)
+    account = accounts.create_account(ctx.acting(ADMIN), new())
     with pytest.raises(InvalidInputError, match=r"^password: "):
-        accounts.set_password(ctx, account.email, "too short", actor=ADMIN)
-    accounts.set_password(ctx, "Chef.Nord@police.example", "another passphrase", actor=ADMIN)
+        accounts.set_password(ctx.acting(ADMIN), account.email, "too short")
+    accounts.set_password(ctx.acting(ADMIN), "Chef.Nord@police.example", "another passphrase")
     with pytest.raises(InvalidCredentialsError):
         accounts.authenticate(ctx, account.email, PASSWORD)
     assert accounts.authenticate(ctx, account.email, "another passphrase").id == account.id
     (entry,) = entries(ctx, action="update")
     assert entry.detail == {"password": "changed"} and entry.changes is None
     with pytest.raises(NotFoundError, match="no account with e-mail"):
-        accounts.set_password(ctx, "nobody@police.example", "another passphrase", actor=ADMIN)
+        accounts.set_password(ctx.acting(ADMIN), "nobody@police.example", "another passphrase")
 
 
 # -- sign-in ------------------------------------------------------------------------------
 def test_authenticate(ctx: Context) -> None:
-    account = accounts.create_account(ctx, new(), actor=ADMIN)
-    signed_in = accounts.authenticate(ctx, " CHEF.NORD@police.example", PASSWORD, address="::1")
+    account = accounts.create_account(ctx.acting(ADMIN), new())
+    signed_in = accounts.authenticate(
+        from_address(ctx, "::1"), " CHEF.NORD@police.example", PASSWORD
+    )
     assert signed_in.id == account.id and signed_in.last_login_at is not None
     (entry,) = entries(ctx, action="login")
     assert (entry.actor, entry.actor_account_id) == (f"account:{account.id}", account.id)
@@ -196,16 +200,16 @@ def test_authenticate(ctx: Context) -> None:
 
 
 def test_one_generic_failure(ctx: Context) -> None:
-    account = accounts.create_account(ctx, new(), actor=ADMIN)
+    account = accounts.create_account(ctx.acting(ADMIN), new())
     errors = []
     for email, password in (
         ("nobody@police.example", PASSWORD),
         (account.email, "wrong password!"),
     ):
         with pytest.raises(InvalidCredentialsError) as caught:
-            accounts.authenticate(ctx, email, password, address="10.0.0.9")
+            accounts.authenticate(from_address(ctx, "10.0.0.9"), email, password)
         errors.append(caught.value)
-    accounts.disable_account(ctx, account.email, actor=ADMIN)
+    accounts.disable_account(ctx.acting(ADMIN), account.email)
     with pytest.raises(InvalidCredentialsError) as caught:
         accounts.authenticate(ctx, account.email, PASSWORD)
     errors.append(caught.value)
@@ -225,18 +229,20 @@ def test_one_generic_failure(ctx: Context) -> None:
 
 
 def test_throttling_per_account(ctx: Context) -> None:
-    account = accounts.create_account(ctx, new(), actor=ADMIN)
-    other = accounts.create_account(ctx, new("other@police.example"), actor=ADMIN)
+    account = accounts.create_account(ctx.acting(ADMIN), new())
+    other = accounts.create_account(ctx.acting(ADMIN), new("other@police.example"))
     for _ in range(MAX_FAILURES_PER_ACCOUNT - 1):
         with pytest.raises(InvalidCredentialsError):
-            accounts.authenticate(ctx, account.email, "wrong password!", address="10.0.0.1")
+            accounts.authenticate(from_address(ctx, "10.0.0.1"), account.email, "wrong password!")
     accounts.authenticate(ctx, account.email, PASSWORD)  # a success starts the count again
     for _ in range(MAX_FAILURES_PER_ACCOUNT):
         with pytest.raises(InvalidCredentialsError) as caught:
-            accounts.authenticate(ctx, account.email, "wrong password!", address="10.0.0.1")
+            accounts.authenticate(from_address(ctx, "10.0.0.1"), account.email, "wrong password!")
         assert not isinstance(caught.value, TooManyAttemptsError)
     with pytest.raises(TooManyAttemptsError, match=r"Trop de tentatives.*15 minutes") as caught:
-        accounts.authenticate(ctx, account.email, PASSWORD, address="10.0.0.2")  # the right one
+        accounts.authenticate(
+            from_address(ctx, "10.0.0.2"), account.email, PASSWORD
+        )  # the right one
     assert isinstance(caught.value, InvalidCredentialsError) and status_for(caught.value) == 429
     (throttled,) = entries(ctx, action="login_throttled")
     assert throttled.entity_id == str(account.id) and throttled.address == "10.0.0.2"
@@ -244,26 +250,30 @@ def test_throttling_per_account(ctx: Context) -> None:
     # the same for an e-mail without account: throttling tells nothing of who exists
     for _ in range(MAX_FAILURES_PER_ACCOUNT):
         with pytest.raises(InvalidCredentialsError):
-            accounts.authenticate(ctx, "ghost@police.example", PASSWORD, address="10.0.0.3")
+            accounts.authenticate(from_address(ctx, "10.0.0.3"), "ghost@police.example", PASSWORD)
     with pytest.raises(TooManyAttemptsError):
-        accounts.authenticate(ctx, "ghost@police.example", PASSWORD, address="10.0.0.4")
+        accounts.authenticate(from_address(ctx, "10.0.0.4"), "ghost@police.example", PASSWORD)
     # others still sign in, from the same address too
-    assert accounts.authenticate(ctx, other.email, PASSWORD, address="10.0.0.1").id == other.id
+    assert (
+        accounts.authenticate(from_address(ctx, "10.0.0.1"), other.email, PASSWORD).id == other.id
+    )
 
 
 def test_throttling_per_address(ctx: Context) -> None:
-    account = accounts.create_account(ctx, new(), actor=ADMIN)
+    account = accounts.create_account(ctx.acting(ADMIN), new())
     for i in range(MAX_FAILURES_PER_ADDRESS):
         with pytest.raises(InvalidCredentialsError):
-            accounts.authenticate(ctx, f"user{i}@police.example", "x" * 12, address="10.6.6.6")
+            accounts.authenticate(
+                from_address(ctx, "10.6.6.6"), f"user{i}@police.example", "x" * 12
+            )
     with pytest.raises(TooManyAttemptsError):
-        accounts.authenticate(ctx, account.email, PASSWORD, address="10.6.6.6")
+        accounts.authenticate(from_address(ctx, "10.6.6.6"), account.email, PASSWORD)
     assert entries(ctx, action="login_throttled")[0].detail["failures_from_address"] == 20
-    assert accounts.authenticate(ctx, account.email, PASSWORD, address="10.0.0.1").id
+    assert accounts.authenticate(from_address(ctx, "10.0.0.1"), account.email, PASSWORD).id
 
 
 def test_failures_older_than_the_window_do_not_count(ctx: Context, engine: Engine) -> None:
-    account = accounts.create_account(ctx, new(), actor=ADMIN)
+    account = accounts.create_account(ctx.acting(ADMIN), new())
     for _ in range(MAX_FAILURES_PER_ACCOUNT):
         with pytest.raises(InvalidCredentialsError):
             accounts.authenticate(ctx, account.email, "wrong password!")
@@ -274,8 +284,8 @@ def test_failures_older_than_the_window_do_not_count(ctx: Context, engine: Engin
 
 # -- tokens -------------------------------------------------------------------------------
 def test_tokens(ctx: Context, engine: Engine) -> None:
-    account = accounts.create_account(ctx, new(), actor=ADMIN)
-    created = accounts.create_token(ctx, account.email, " QGIS ", actor=Actor.account(account.id))
+    account = accounts.create_account(ctx.acting(ADMIN), new())
+    created = accounts.create_token(ctx.acting(Actor.account(account.id)), account.email, " QGIS ")
     assert created.token.startswith("psq_") and len(created.token) > 40
     assert created.name == "QGIS" and created.last_used_at is None
     assert created.token not in repr(created)
@@ -289,10 +299,10 @@ def test_tokens(ctx: Context, engine: Engine) -> None:
 
     assert accounts.resolve_token(ctx, created.token + "x") is None
     assert accounts.resolve_token(ctx, "not a token") is None
-    revoked = accounts.revoke_token(ctx, created.id, actor=ADMIN)
+    revoked = accounts.revoke_token(ctx.acting(ADMIN), created.id)
     assert revoked.revoked_at is not None
     assert accounts.resolve_token(ctx, created.token) is None
-    assert accounts.revoke_token(ctx, created.id, actor=ADMIN).revoked_at == revoked.revoked_at
+    assert accounts.revoke_token(ctx.acting(ADMIN), created.id).revoked_at == revoked.revoked_at
 
     (create_entry,) = entries(ctx, entity="api_token", action="create")
     assert create_entry.actor == f"account:{account.id}"
@@ -302,26 +312,26 @@ def test_tokens(ctx: Context, engine: Engine) -> None:
 
 
 def test_expired_tokens_and_disabled_accounts_open_nothing(ctx: Context, engine: Engine) -> None:
-    account = accounts.create_account(ctx, new(), actor=ADMIN)
+    account = accounts.create_account(ctx.acting(ADMIN), new())
     soon = datetime.now(UTC) + timedelta(days=1)
-    expiring = accounts.create_token(ctx, account.id, "cron", expires_at=soon, actor=ADMIN)
+    expiring = accounts.create_token(ctx.acting(ADMIN), account.id, "cron", expires_at=soon)
     assert accounts.resolve_token(ctx, expiring.token) is not None
     with engine.begin() as conn:
         conn.execute(text("UPDATE api_token SET expires_at = now() - interval '1 second'"))
     assert accounts.resolve_token(ctx, expiring.token) is None
 
-    lasting = accounts.create_token(ctx, account.id, "QGIS", actor=ADMIN)
-    accounts.disable_account(ctx, account.id, actor=ADMIN)
+    lasting = accounts.create_token(ctx.acting(ADMIN), account.id, "QGIS")
+    accounts.disable_account(ctx.acting(ADMIN), account.id)
     assert accounts.resolve_token(ctx, lasting.token) is None
-    accounts.enable_account(ctx, account.id, actor=ADMIN)
+    accounts.enable_account(ctx.acting(ADMIN), account.id)
     assert accounts.resolve_token(ctx, lasting.token) is not None
 
     with pytest.raises(InvalidInputError, match=r"^expires_at: "):
         accounts.create_token(
-            ctx, account.id, "x", expires_at=datetime.now(UTC) - timedelta(1), actor=ADMIN
+            ctx.acting(ADMIN), account.id, "x", expires_at=datetime.now(UTC) - timedelta(1)
         )
     with pytest.raises(InvalidInputError, match=r"^name: "):
-        accounts.create_token(ctx, account.id, "  ", actor=ADMIN)
+        accounts.create_token(ctx.acting(ADMIN), account.id, "  ")
 
 
 # -- the audit trail ----------------------------------------------------------------------
@@ -353,7 +363,7 @@ def test_record_in_the_callers_transaction(factory: sessionmaker[Session], ctx: 
     ],
 )
 def test_the_audit_trail_is_append_only(ctx: Context, engine: Engine, statement: str) -> None:
-    accounts.create_account(ctx, new(), actor=ADMIN)
+    accounts.create_account(ctx.acting(ADMIN), new())
     with pytest.raises(DBAPIError, match="audit_log is append-only"), engine.begin() as conn:
         conn.execute(text(statement))
     assert len(entries(ctx)) == 1

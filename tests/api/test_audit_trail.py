@@ -29,9 +29,8 @@ PARTNER = {"organisation": "Territoire Habitat", "type": "bailleur_social"}
 def signed_in(client: TestClient, factory: sessionmaker[Session]) -> tuple[int, dict[str, str]]:
     """An account and the bearer header of a session opened for it."""
     account = accounts.create_account(
-        Context(factory),
+        Context(factory).acting(Actor.cli("tester")),
         AccountCreate(email=EMAIL, name="Planif", role="admin", password=PASSWORD),
-        actor=Actor.cli("tester"),
     )
     token = client.post("/api/auth/token", data={"username": EMAIL, "password": PASSWORD})
     assert token.status_code == 200, token.text
@@ -204,14 +203,13 @@ def test_only_the_direction_reads_the_trail(
         assert anonymous.status_code == 401
         assert anonymous.json()["type"] == "AuthenticationRequiredError"
     accounts.create_account(
-        Context(factory),
+        Context(factory).acting(Actor.cli("tests")),
         AccountCreate(
             email="referent@police.example",
             role="referent",
             password="un référent sûreté",
             csp_ids=[csp_id],
         ),
-        actor=Actor.cli("tests"),
     )
     token = client.post(
         "/api/auth/token",

@@ -43,9 +43,8 @@ def ctx(factory: sessionmaker[Session]) -> Iterator[Context]:
 @pytest.fixture
 def account(ctx: Context) -> Any:
     return accounts.create_account(
-        ctx,
+        ctx.acting(Actor.cli("tester")),
         AccountCreate(email=EMAIL, name="Direction 90", role="admin", password=PASSWORD),
-        actor=Actor.cli("tester"),
     )
 
 
@@ -184,11 +183,10 @@ def test_cookies_are_secure_over_https(client: TestClient) -> None:
 def test_bearer_comes_before_the_cookie(client: TestClient, ctx: Context) -> None:
     sign_in(client)
     other = accounts.create_account(
-        ctx,
+        ctx.acting(Actor.cli("tester")),
         AccountCreate(email="other@police.example", role="admin", password=PASSWORD),
-        actor=Actor.cli("tester"),
     )
-    token = accounts.create_token(ctx, other.id, "script", actor=Actor.cli("tester")).token
+    token = accounts.create_token(ctx.acting(Actor.cli("tester")), other.id, "script").token
     me = client.get("/api/me", headers=bearer(token)).json()
     assert (me["id"], me["via"]) == (other.id, "token")
     # a bearer value that opens nothing is anonymous, whatever the cookie
@@ -231,7 +229,7 @@ def test_the_expiry_times_come_from_the_settings() -> None:
 @pytest.mark.usefixtures("account")
 def test_disabled_accounts_lose_their_sessions(client: TestClient, ctx: Context) -> None:
     sign_in(client)
-    accounts.disable_account(ctx, EMAIL, actor=Actor.cli("tester"))
+    accounts.disable_account(ctx.acting(Actor.cli("tester")), EMAIL)
     assert client.get("/api/me").status_code == 401
 
 
@@ -287,11 +285,10 @@ def test_my_tokens(client: TestClient, account: Any, ctx: Context) -> None:
     assert client.post("/api/me/tokens", json={"name": " "}, headers=csrf).status_code == 422
     # another account's token is not found, and stays valid
     other = accounts.create_account(
-        ctx,
+        ctx.acting(Actor.cli("tester")),
         AccountCreate(email="other@police.example", role="admin", password=PASSWORD),
-        actor=Actor.cli("tester"),
     )
-    theirs = accounts.create_token(ctx, other.id, "theirs", actor=Actor.cli("tester"))
+    theirs = accounts.create_token(ctx.acting(Actor.cli("tester")), other.id, "theirs")
     refused = client.delete(f"/api/me/tokens/{theirs.id}", headers=csrf)
     assert refused.status_code == 404 and refused.json()["type"] == "NotFoundError"
     assert client.get("/api/me", headers=bearer(theirs.token)).status_code == 200

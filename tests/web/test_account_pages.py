@@ -20,9 +20,8 @@ PASSWORD = "correct horse battery"
 @pytest.fixture
 def account(factory: sessionmaker[Session]) -> None:
     accounts.create_account(
-        Context(factory),
+        Context(factory).acting(Actor.cli("tester")),
         AccountCreate(email=EMAIL, name="Lt Martin", role="admin", password=PASSWORD),
-        actor=Actor.cli("tester"),
     )
 
 
