@@ -2,8 +2,9 @@
 throttling, and personal access tokens. Every change is recorded in the audit trail
 (:func:`api.services.audit_log.record`) in the same transaction.
 
-Authorisation is not decided here: the caller (a route, the CLI) says who acts
-(:class:`geo.accounts.Actor`) and from which address.
+Who may call these is the routes' policies' business (:mod:`api.access`); the context
+says who acts and from which address (``ctx.actor``, ``ctx.address``), as for every
+service.
 """
 
 from __future__ import annotations
