@@ -251,6 +251,13 @@ class Scope:
         return BINDING_OF_ROLE.get(self.role or "") == "gpo"
 
     @property
+    def reads_problem_records(self) -> bool:
+        """Whether the caller may read problem records (titles, descriptions, exact
+        places): the direction, and a chef or a partner for its GPOs. The other roles
+        see problems only as aggregates (counts per cell, heat, trends)."""
+        return self.unlimited or self.gpo_bound
+
+    @property
     def commune_bound(self) -> bool:
         return self.role == "commune"
 

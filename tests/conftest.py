@@ -40,6 +40,9 @@ from web.printing import CHROMIUM_ARGS, chromium_path
 
 #: The e-mail of the ``admin`` account the test client calls the API as.
 ADMIN = "direction@tests.example"
+#: The access tests' world (fixtures ``world`` and ``massy``).
+pytest_plugins = ["tests.access_world"]
+
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 TABLES = (

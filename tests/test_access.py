@@ -5,47 +5,15 @@ a new route cannot be forgotten)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from fastapi.routing import APIRoute, iter_route_contexts
-from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from api.access import Policy, policy_of
 from api.config import Settings
-from api.models import AuditRequest, Gpo, Job, Layer, Plan, Problem, ProblemPlace, csp_commune
-from api.schemas import ActionCreate, PartnerCreate
-from api.services import gpos, problems
-from api.services.context import Context
-from api.services.territory import import_territory
-from geo.accounts import ROLES
-from geo.territory import read_communes
 from psq.app import create_app
-from tests.roles import bearer_for
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-#: Routes that are not the app's own: FastAPI's OpenAPI schema and the static files.
-NOT_OURS = {"/openapi.json", "/static"}
-
-
-def our_routes(app: FastAPI) -> list[Any]:
-    """The app's routes as they answer (those of included routers flattened, with the
-    dependencies of their routers), but for :data:`NOT_OURS`."""
-    routes = []
-    for route in iter_route_contexts(app.routes):
-        if not isinstance(route.original_route, APIRoute):
-            assert route.path in NOT_OURS, f"{route.path}: not an APIRoute"
-            continue
-        routes.append(route)
-    return routes
+from tests.access_world import World, other_gpo_problem, our_routes, url_of
 
 
 def test_every_route_declares_exactly_one_policy() -> None:
@@ -62,77 +30,6 @@ def test_every_route_declares_exactly_one_policy() -> None:
     assert missing == [], "routes without a policy (api/access.py)"
     assert several == [], "routes with several policies"
     assert len(routes) > 80
-
-
-@dataclass
-class World:
-    """The demo as shipped, a second CSP, and one account per role bound to the first."""
-
-    client: TestClient
-    headers: dict[str | None, dict[str, str]]
-    ids: dict[str, Any]
-
-
-@pytest.fixture
-def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[World]:
-    factory = demo_adopted
-    with factory() as session:
-        csp_id = session.scalar(select(Gpo.csp_id).limit(1))
-        # The sector GPO with the most placed problems, one of them, and one of its actions.
-        gpo_id, problem_id = session.execute(
-            select(ProblemPlace.gpo_id, ProblemPlace.problem_id)
-            .join(Problem, Problem.id == ProblemPlace.problem_id)
-            .where(ProblemPlace.gpo_id.is_not(None), Problem.status == "analyse")
-            .order_by(ProblemPlace.gpo_id, ProblemPlace.problem_id)
-            .limit(1)
-        ).one()
-        request = session.scalars(select(AuditRequest).limit(1)).one()
-        plan_id = session.scalar(select(Plan.id).where(Plan.status == "adopted"))
-        layer_id = session.scalar(select(Layer.id).limit(1))
-        job_id = session.scalar(select(Job.id).limit(1))
-        commune = session.scalar(
-            select(csp_commune.c.commune_code).where(csp_commune.c.csp_id == csp_id).limit(1)
-        )
-    ctx = Context(factory)
-    # A partner of the GPO leading an action on the problem.
-    partner = gpos.create_partner(
-        ctx, csp_id, PartnerCreate(organisation="Bailleur social", type="bailleur_social")
-    )
-    action = problems.add_action(
-        ctx, problem_id, ActionCreate(type="patrouilles", lead_partner_id=partner.id)
-    ).actions[-1]
-    headers: dict[str | None, dict[str, str]] = {None: {}}
-    bindings: dict[str, dict[str, Any]] = {
-        "admin": {},
-        "planificateur": {"csp_ids": [csp_id]},
-        "chef": {"gpo_ids": [gpo_id]},
-        "partenaire": {"gpo_ids": [gpo_id], "partner_id": partner.id},
-        "commune": {"commune_codes": [request.commune_code]},
-        "referent": {"csp_ids": [csp_id]},
-    }
-    for role in ROLES:
-        headers[role] = bearer_for(ctx, role, **bindings[role])
-    ids = {
-        "csp_id": csp_id,
-        "gpo_id": gpo_id,
-        "problem_id": problem_id,
-        "action_id": action.id,
-        "request_id": request.id,
-        "plan_id": plan_id,
-        "layer_id": layer_id,
-        "job_id": job_id or 1,
-        "token_id": 999_999,  # not the callers' own: revoking it would sign them out
-        "account_id": 999_999,  # nor their account: disabling it would too
-        "code": commune,
-        "fmt": "png",
-        "other_commune": commune,
-    }
-    with TestClient(create_app(settings)) as client:
-        yield World(client, headers, ids)
-
-
-def _url(path: str, ids: dict[str, Any]) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
 
 
 def _expected(policy: Policy, role: str | None, page: bool) -> str:
@@ -159,7 +56,7 @@ def test_role_route_matrix(world: World) -> None:
     for route in our_routes(world.client.app):  # type: ignore[arg-type]
         (policy,) = policy_of(route.dependant.dependencies)
         page = not route.path.startswith("/api/")
-        url = _url(route.path, world.ids)
+        url = url_of(route.path, world.ids)
         for method in sorted(route.methods - {"HEAD"}):
             for role, headers in world.headers.items():
                 response = world.client.request(
@@ -187,21 +84,10 @@ def test_role_route_matrix(world: World) -> None:
 
 
 # -- perimeters ---------------------------------------------------------------------------
-def _other_gpo_problem(world: World) -> tuple[int, int]:
-    """A GPO other than the chef's, and an open problem placed in it (admin's view)."""
-    client, ids = world.client, world.ids
-    admin = world.headers["admin"]
-    features = client.get(
-        f"/api/csp/{ids['csp_id']}/problems", params={"status": "analyse"}, headers=admin
-    ).json()["features"]
-    other = next(f for f in features if f["properties"]["gpo_id"] not in (None, ids["gpo_id"]))
-    return other["properties"]["gpo_id"], other["id"]
-
-
 def test_a_chef_sees_and_writes_only_its_gpo(world: World) -> None:
     client, ids, chef = world.client, world.ids, world.headers["chef"]
     admin = world.headers["admin"]
-    other_gpo, other_problem = _other_gpo_problem(world)
+    other_gpo, other_problem = other_gpo_problem(world)
     csp = ids["csp_id"]
 
     # Lists hold its GPO's records only, counts included.
@@ -327,19 +213,6 @@ def test_a_commune_sees_its_own_requests_and_aggregates_only(world: World) -> No
     assert client.get(f"/api/problems/{ids['problem_id']}", headers=commune).status_code == 403
 
 
-@pytest.fixture
-def massy(world: World) -> int:
-    """A second CSP, outside every binding of the world's accounts."""
-    report = import_territory(
-        world.client.app.state.context,  # type: ignore[attr-defined]
-        layer=read_communes(FIXTURES / "communes_massy.geojson"),
-        csp_name="Massy",
-        csp_code="MASSY",
-        commune_codes=["91377"],
-    )
-    return report.csp_id
-
-
 @pytest.mark.parametrize("role", ["planificateur", "referent"])
 def test_another_csp_does_not_exist_for_a_csp_bound_role(
     world: World, massy: int, role: str
@@ -367,7 +240,7 @@ def test_every_id_route_hides_other_perimeters(world: World, massy: int) -> None
     a role the policy admits gets a 404 — never the row — and a 422 at most for a write
     whose body is checked first."""
     client, ids, admin = world.client, world.ids, world.headers["admin"]
-    other_gpo, other_problem = _other_gpo_problem(world)
+    other_gpo, other_problem = other_gpo_problem(world)
     other_action = client.post(
         f"/api/problems/{other_problem}/actions", json={"type": "patrouilles"}, headers=admin
     ).json()["actions"][-1]["id"]
@@ -403,7 +276,7 @@ def test_every_id_route_hides_other_perimeters(world: World, massy: int) -> None
                 continue
             # Ids of the caller's own perimeter, but the one tried from another.
             for name in names:
-                url = _url(route.path, {**ids, name: foreign[name]})
+                url = url_of(route.path, {**ids, name: foreign[name]})
                 for method in sorted(route.methods - {"HEAD"}):
                     response = client.request(method, url, headers=world.headers[role])
                     tried += 1

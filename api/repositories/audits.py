@@ -247,12 +247,14 @@ def select_requests(
     return _publics(session, stmt)
 
 
-def document(*, session: Session, request_id: int) -> AuditDocument | None:
+def document_of(*, session: Session, request_id: int) -> AuditDocument | None:
+    """The request's document, if any (404 for a request outside the perimeter)."""
+    require(session, AuditRequest, request_id)
     return session.get(AuditDocument, request_id)
 
 
 def get_document(*, session: Session, request_id: int) -> AuditDocument:
-    document = session.get(AuditDocument, request_id)
+    document = document_of(session=session, request_id=request_id)
     if document is None:
         raise NotFoundError(f"request {request_id} has no document")
     return document

@@ -113,9 +113,15 @@ def visible(model: type[Any], scope: Scope) -> ColumnElement[bool]:
     if model is Gpo and scope.gpo_bound:
         return Gpo.id.in_(scope.gpo_ids)
     if model is Problem:
-        return Problem.id.in_(visible_problem_ids(scope)) if scope.gpo_bound else false()
+        return (
+            Problem.id.in_(visible_problem_ids(scope)) if scope.reads_problem_records else false()
+        )
     if model is Action:
-        return Action.problem_id.in_(visible_problem_ids(scope)) if scope.gpo_bound else false()
+        return (
+            Action.problem_id.in_(visible_problem_ids(scope))
+            if scope.reads_problem_records
+            else false()
+        )
     if model is Commune:
         if scope.commune_bound:
             return Commune.code.in_(scope.commune_codes)

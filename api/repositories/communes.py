@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.models import Commune, csp_commune
-from api.repositories.base import GEOJSON_DECIMALS
+from api.repositories.base import GEOJSON_DECIMALS, scope_of, visible
 from api.schemas import BBox, CommuneProperties, Feature, FeatureCollection, Geometry
 
 
@@ -17,15 +17,19 @@ def list_communes(
 ) -> FeatureCollection[CommuneProperties]:
     """Communes, optionally those of one CSP and/or those intersecting a WGS84 bbox."""
     membership = csp_commune.alias("membership")
-    stmt = select(
-        Commune.code,
-        Commune.name,
-        Commune.population,
-        func.ST_AsGeoJSON(Commune.geom, GEOJSON_DECIMALS),
-        select(func.array_agg(membership.c.csp_id))
-        .where(membership.c.commune_code == Commune.code)
-        .scalar_subquery(),
-    ).order_by(Commune.code)
+    stmt = (
+        select(
+            Commune.code,
+            Commune.name,
+            Commune.population,
+            func.ST_AsGeoJSON(Commune.geom, GEOJSON_DECIMALS),
+            select(func.array_agg(membership.c.csp_id))
+            .where(membership.c.commune_code == Commune.code)
+            .scalar_subquery(),
+        )
+        .where(visible(Commune, scope_of(session)))
+        .order_by(Commune.code)
+    )
     if csp_id is not None:
         stmt = stmt.join(csp_commune, csp_commune.c.commune_code == Commune.code).where(
             csp_commune.c.csp_id == csp_id

@@ -80,7 +80,8 @@ def _public(session: Session, gpo: Gpo, today: date) -> GpoPublic:
         active=gpo.active,
         chief_name=gpo.chief_name,
         chief_grade=gpo.chief_grade,
-        chief_contact=gpo.chief_contact,
+        # The chef's contact, for the GPO's members and the direction only.
+        chief_contact=gpo.chief_contact if scope_of(session).reads_problem_records else None,
         cadence_days=gpo.cadence_days,
         partner_ids=sorted(partners),
         last_meeting_on=last,
@@ -162,15 +163,15 @@ def update_gpo(*, session: Session, gpo_id: int, gpo_in: GpoUpdate) -> None:
     session.flush()
 
 
-def _partner_public(p: Partner) -> PartnerPublic:
+def _partner_public(p: Partner, *, with_contact: bool = True) -> PartnerPublic:
     return PartnerPublic(
         id=p.id,
         csp_id=p.csp_id,
         organisation=p.organisation,
         type=p.type,
         type_label=PARTNER_TYPES.get(p.type, p.type),
-        contact_name=p.contact_name,
-        contact=p.contact,
+        contact_name=p.contact_name if with_contact else None,
+        contact=p.contact if with_contact else None,
         synthetic=p.synthetic,
     )
 
@@ -184,11 +185,22 @@ def create_partner(*, session: Session, csp_id: int, partner_in: PartnerCreate) 
 
 
 def list_partners(*, session: Session, csp_id: int) -> PartnersPublic:
+    """The CSP's partner organisations. A chef or a partner reads the contact person of
+    the partners of its own GPOs only; the others' names stay, to compose a GPO."""
     require(session, Csp, csp_id)
     partners = session.scalars(
         select(Partner).where(Partner.csp_id == csp_id).order_by(Partner.organisation)
     ).all()
-    return PartnersPublic(data=[_partner_public(p) for p in partners], count=len(partners))
+    scope = scope_of(session)
+    members = None
+    if scope.gpo_bound:
+        members = set(
+            session.scalars(
+                select(gpo_partner.c.partner_id).where(gpo_partner.c.gpo_id.in_(scope.gpo_ids))
+            )
+        )
+    data = [_partner_public(p, with_contact=members is None or p.id in members) for p in partners]
+    return PartnersPublic(data=data, count=len(data))
 
 
 def _meeting_public(m: Meeting) -> MeetingPublic:

@@ -7,17 +7,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.models import Csp
-from api.repositories.base import require
+from api.repositories.base import require, scope_of, visible
 from api.schemas import CategoryReport, ReportPublic
 from geo.problems import CATEGORIES
 
 _PROBLEMS_IN_AREA = """
     SELECT p.* FROM problem p LEFT JOIN problem_place pp ON pp.problem_id = p.id
-    WHERE (CAST(:csp AS int) IS NULL OR p.csp_id = :csp)
+    WHERE p.csp_id = ANY(:csps)
       AND (CAST(:sector AS int) IS NULL OR pp.sector = :sector)
 """
 
@@ -30,10 +30,16 @@ def activity_report(
     csp_id: int | None = None,
     sector: int | None = None,
 ) -> ReportPublic:
-    """The report of an area (every CSP, one CSP, or one of its sectors) and a period
-    (both days included). A problem counts as resolved on the day of its "résolu" step."""
+    """The report of an area (every CSP the caller sees, one CSP, or one of its sectors)
+    and a period (both days included). A problem counts as resolved on the day of its "résolu" step."""
     csp = require(session, Csp, csp_id) if csp_id is not None else None
-    params: dict[str, Any] = {"csp": csp_id, "sector": sector, "a": date_from, "b": date_to}
+    # One CSP, or every CSP the caller sees.
+    csps = (
+        [csp_id]
+        if csp_id is not None
+        else list(session.scalars(select(Csp.id).where(visible(Csp, scope_of(session)))))
+    )
+    params: dict[str, Any] = {"csps": csps, "sector": sector, "a": date_from, "b": date_to}
     rows = session.execute(
         text(
             f"WITH area AS ({_PROBLEMS_IN_AREA}), "
@@ -70,12 +76,12 @@ def activity_report(
             "  (SELECT count(*) FROM area WHERE reported_on <= :b "
             "     AND id NOT IN (SELECT problem_id FROM closed_by_end)), "
             "  (SELECT count(*) FROM meeting m JOIN gpo g ON g.id = m.gpo_id "
-            "     WHERE (CAST(:csp AS int) IS NULL OR g.csp_id = :csp) "
+            "     WHERE g.csp_id = ANY(:csps) "
             "       AND (CAST(:sector AS int) IS NULL "
             "            OR (g.kind = 'sector' AND g.sector = :sector)) "
             "       AND m.held_on BETWEEN :a AND :b), "
             "  (SELECT count(*) FROM plan_sector s JOIN plan pl ON pl.id = s.plan_id "
-            "     WHERE pl.status = 'adopted' AND (CAST(:csp AS int) IS NULL OR pl.csp_id = :csp) "
+            "     WHERE pl.status = 'adopted' AND pl.csp_id = ANY(:csps) "
             "       AND (CAST(:sector AS int) IS NULL OR s.sector = :sector)), "
             "  (SELECT count(*) FROM area WHERE synthetic)"
         ),

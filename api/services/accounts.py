@@ -91,9 +91,10 @@ def create_account(ctx: Context, account_in: AccountCreate) -> AccountPublic:
         communes=account_in.commune_codes,
         csps=account_in.csp_ids,
     )
-    if account_in.partner_id is not None and role != "partenaire":
+    if (account_in.partner_id is not None) != (role == "partenaire"):
         raise InvalidInputError(
-            f"partner: only a partenaire account speaks for a partner organisation, not {role}"
+            "partner: a partenaire account speaks for one partner organisation (its id), "
+            f"and only a partenaire does, not a {role}"
         )
     name = (account_in.name or "").strip() or email
     if len(name) > 200:

@@ -162,6 +162,11 @@ def list_requests(
     ``evidence``, the problems within ``radius_m`` of each site (see :func:`add_evidence`)."""
     if evidence and csp_id is None:
         raise InvalidInputError("evidence: give the CSP (csp=) whose problems are the evidence")
+    if evidence and ctx.scope.commune_bound:
+        raise ForbiddenError(
+            "evidence : les problématiques autour des sites sont réservées aux référents ; "
+            "une commune les voit agrégées sur la page de sa commune."
+        )
     with ctx.read() as session:
         if csp_id is not None:
             require(session, Csp, csp_id)
@@ -202,7 +207,7 @@ def _check_referent(session: Session, csp_id: int, referent_id: int | None) -> N
 def transition_audit_request(session: Session, *, request_id: int, step: AuditTransition) -> None:
     """Move a request to its next step, dated; the caller commits."""
     request = require(session, AuditRequest, request_id, lock=True)
-    has_document = repo.document(session=session, request_id=request_id) is not None
+    has_document = repo.document_of(session=session, request_id=request_id) is not None
     check_transition(
         request.status,
         step.status,

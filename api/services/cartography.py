@@ -363,12 +363,14 @@ class AreaPicture:
 def area_picture(
     ctx: Context, csp_id: int, *, gpo_id: int | None, where: ProblemFilter, limit: int
 ) -> AreaPicture:
-    """What a shareable map of the area draws: its maps and its ``limit`` newest problems."""
+    """What a shareable map of the area draws: its maps and its ``limit`` newest problems
+    (none for a caller who sees problems only as aggregates)."""
     with ctx.read() as session:
         area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
         maps = cached_area_maps(session, ctx.maps, area=area, where=where)
         points = problem_maps.problem_points(session=session, area=area, where=where)
-    points = points.sort_values("reported_on", ascending=False).head(limit)
+    shown = limit if ctx.scope.reads_problem_records else 0
+    points = points.sort_values("reported_on", ascending=False).head(shown)
     return AreaPicture(area=area, maps=maps, points=points)
 
 

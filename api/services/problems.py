@@ -206,7 +206,9 @@ def update_action(ctx: Context, action_id: int, action_in: ActionUpdate) -> Acti
     with ctx.write() as session:
         action = require(session, Action, action_id)
         scope = ctx.scope
-        if scope.role == "partenaire" and action.lead_partner_id != scope.partner_id:
+        if scope.role == "partenaire" and (
+            scope.partner_id is None or action.lead_partner_id != scope.partner_id
+        ):
             raise ForbiddenError(
                 "Cette action est pilotée par un autre partenaire : seul son pilote la met à jour."
             )
