@@ -31,7 +31,8 @@ def activity_report(
     sector: int | None = None,
 ) -> ReportPublic:
     """The report of an area (every CSP the caller sees, one CSP, or one of its sectors)
-    and a period (both days included). A problem counts as resolved on the day of its "résolu" step."""
+    and a period (both days included). A problem counts as resolved on the day of its
+    "résolu" step."""
     csp = require(session, Csp, csp_id) if csp_id is not None else None
     # One CSP, or every CSP the caller sees.
     csps = (

@@ -198,6 +198,9 @@ async function showCsp(chosen) {
   $("partner").replaceChildren(new Option("—", ""), ...partners.data.map((p) => new Option(p.organisation, p.id)));
   $("action-partner").replaceChildren(new Option("—", ""), ...partners.data.map((p) => new Option(p.organisation, p.id)));
   await loadProblems();
+  // A chef or a partner sees its GPOs' problems only: show where they are, not the CSP.
+  const mine = problemLayer?.getBounds();
+  if (!can("admin") && mine?.isValid()) map.fitBounds(mine, { padding: [40, 40], maxZoom: 15 });
   setStatus("");
   // ?problem=ID (a link from the cartography page): open that problem's record.
   const asked = Number(new URLSearchParams(location.search).get("problem"));
