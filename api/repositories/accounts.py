@@ -97,7 +97,7 @@ def bind_account(
         csps = set(session.scalars(select(Gpo.csp_id).where(Gpo.id.in_(gpo_ids))))
         if partner is None or partner.csp_id not in csps:
             raise InvalidInputError(
-                f"partner: no partner with id {partner_id} in the CSP of the account's GPOs"
+                f"partner : aucun partenaire n° {partner_id} dans la CSP des GPO du compte"
             )
         account = session.get(Account, account_id)
         assert account is not None

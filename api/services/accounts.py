@@ -93,8 +93,8 @@ def create_account(ctx: Context, account_in: AccountCreate) -> AccountPublic:
     )
     if (account_in.partner_id is not None) != (role == "partenaire"):
         raise InvalidInputError(
-            "partner: a partenaire account speaks for one partner organisation (its id), "
-            f"and only a partenaire does, not a {role}"
+            "partner : un compte partenaire représente une organisation partenaire (son "
+            f"identifiant), et seul un compte partenaire en représente une (rôle {role})"
         )
     name = (account_in.name or "").strip() or email
     if len(name) > 200:
@@ -148,7 +148,7 @@ def _set_active(ctx: Context, account: AccountRef, active: bool) -> AccountPubli
     with ctx.write() as session:
         row = repo.find_account(session, _ref(account), lock=True)
         if not active and ctx.actor.account_id == row.id:
-            raise InvalidInputError("active: an account cannot disable itself")
+            raise InvalidInputError("active : un compte ne peut pas se désactiver lui-même")
         if row.active != active:
             row.active = active
             session.flush()

@@ -32,7 +32,9 @@ async function showCsp(next) {
 async function refresh() {
   document.body.dataset.ready = "0";
   $("error").textContent = "";
-  const params = new URLSearchParams({ csp: csp.id, evidence: "true", order: $("order").value });
+  // The evidence around each site (problem counts, not masked) is the référents' alone.
+  const params = new URLSearchParams({ csp: csp.id, order: $("order").value });
+  if (WORKS) params.set("evidence", "true");
   if ($("status-filter").value === "open") taxonomy.open_statuses.forEach((s) => params.append("status", s));
   const [queue, refs] = await Promise.all([
     getJSON(`/api/audits?${params}`),
@@ -40,7 +42,7 @@ async function refresh() {
   ]);
   requests = queue.data;
   referents = refs.data;
-  $("queue-hint").textContent = queue.count
+  $("queue-hint").textContent = queue.count && !WORKS ? `${queue.count} demande(s).` : queue.count
     ? `${queue.count} demande(s). Éléments d'appréciation : problèmes à moins de ${fmt.int.format(taxonomy.evidence_radius_m)} m du site du ${day(queue.date_from)} au ${day(queue.date_to)}, statut de point chaud (Gi*) et tendance de sa maille.`
     : "Aucune demande.";
   $("synthetic-banner").hidden = !queue.synthetic_problems;
@@ -175,6 +177,10 @@ async function init() {
   categories = problemTax.categories;
   $("referent-role").replaceChildren(...labelOptions(tax.referent_roles));
   $("referents-section").hidden = !WORKS;
+  if (!WORKS) {
+    $("order").querySelector('option[value="evidence"]').remove();
+    $("order").value = "waiting";
+  }
   $("referent-form").closest("details").hidden = !can("admin");
   if (!(await bindCspSelect($("csp-select"), showCsp, showError))) $("error").textContent = "Aucune CSP : importez un territoire.";
 }
