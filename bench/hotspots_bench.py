@@ -33,7 +33,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx  # the HTTP client of the dev tools (Starlette's test client)
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -215,6 +215,11 @@ def endpoints(url: str, gpo: int, requests: int, headers: dict[str, str]) -> Non
         print(f"worst p95: {worst:.0f} ms   target < 100 ms -> {verdict}")
         baseline = load(ab, f"{base}/api/health", requests, {})
         print(f"  baseline: GET /api/health (one SELECT):  p95 {baseline['p95']:.0f} ms")
+        signed_in = load(ab, f"{base}/api/me", requests, headers)
+        print(
+            "  baseline: GET /api/me (the chef's token resolved, no data): "
+            f"p50 {signed_in['p50']:.0f} ms, p95 {signed_in['p95']:.0f} ms"
+        )
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=20)

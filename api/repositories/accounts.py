@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import func, insert, or_, select, union
+from sqlalchemy import String, cast, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from api.models import (
@@ -108,36 +107,38 @@ def bind_account(
 Bindings = tuple[list[int], list[str], list[int], list[int]]
 
 
-def _area_csps(account_ids: list[int]) -> Any:
-    """(account id, CSP id): the CSPs an account's bindings lie in."""
-    return union(
-        select(account_csp.c.account_id, account_csp.c.csp_id).where(
-            account_csp.c.account_id.in_(account_ids)
-        ),
-        select(account_gpo.c.account_id, Gpo.csp_id)
-        .join(Gpo, Gpo.id == account_gpo.c.gpo_id)
-        .where(account_gpo.c.account_id.in_(account_ids)),
-        select(account_commune.c.account_id, csp_commune.c.csp_id)
-        .join(csp_commune, csp_commune.c.commune_code == account_commune.c.commune_code)
-        .where(account_commune.c.account_id.in_(account_ids)),
-    ).order_by("account_id", "csp_id")
-
-
 def _bindings(session: Session, account_ids: list[int]) -> dict[int, Bindings]:
-    """Per account: its GPOs, communes, CSPs, and the CSPs all of them lie in."""
-    found: dict[int, Bindings] = {i: ([], [], [], []) for i in account_ids}
-    tables = ((account_gpo, "gpo_id"), (account_commune, "commune_code"), (account_csp, "csp_id"))
-    for position, (table, key) in enumerate(tables):
-        rows = session.execute(
-            select(table.c.account_id, table.c[key])
-            .where(table.c.account_id.in_(account_ids))
-            .order_by(table.c.account_id, table.c[key])
-        )
-        for account_id, value in rows:
-            found[account_id][position].append(value)
-    for account_id, csp_id in session.execute(_area_csps(account_ids)).all():
-        found[account_id][3].append(csp_id)
-    return found
+    """Per account: its GPOs, communes, CSPs, and the CSPs all of them lie in (one query:
+    it runs on every authenticated request)."""
+    ids = account_ids
+    kinds = union_all(
+        select(account_gpo.c.account_id, literal(0), cast(account_gpo.c.gpo_id, String)).where(
+            account_gpo.c.account_id.in_(ids)
+        ),
+        select(account_commune.c.account_id, literal(1), account_commune.c.commune_code).where(
+            account_commune.c.account_id.in_(ids)
+        ),
+        select(account_csp.c.account_id, literal(2), cast(account_csp.c.csp_id, String)).where(
+            account_csp.c.account_id.in_(ids)
+        ),
+        # the area: its CSPs, those of its GPOs, those of its communes
+        select(account_csp.c.account_id, literal(3), cast(account_csp.c.csp_id, String)).where(
+            account_csp.c.account_id.in_(ids)
+        ),
+        select(account_gpo.c.account_id, literal(3), cast(Gpo.csp_id, String))
+        .join(Gpo, Gpo.id == account_gpo.c.gpo_id)
+        .where(account_gpo.c.account_id.in_(ids)),
+        select(account_commune.c.account_id, literal(3), cast(csp_commune.c.csp_id, String))
+        .join(csp_commune, csp_commune.c.commune_code == account_commune.c.commune_code)
+        .where(account_commune.c.account_id.in_(ids)),
+    ).subquery()
+    rows = session.execute(select(*kinds.c).distinct())
+    sets: dict[int, tuple[set[int], set[str], set[int], set[int]]] = {
+        i: (set(), set(), set(), set()) for i in ids
+    }
+    for account_id, kind, value in rows:
+        sets[account_id][kind].add(value if kind == 1 else int(value))  # type: ignore[arg-type]
+    return {i: (sorted(g), sorted(c), sorted(p), sorted(a)) for i, (g, c, p, a) in sets.items()}
 
 
 def _public(account: Account, bindings: Bindings) -> AccountPublic:
@@ -160,8 +161,10 @@ def _public(account: Account, bindings: Bindings) -> AccountPublic:
 
 
 def get_account(session: Session, account_id: int) -> AccountPublic:
-    account = require(session, Account, account_id)
-    session.refresh(account)  # server-side defaults and values set with now()
+    # Read again, for the server-side defaults and the values set with now().
+    account = session.get(Account, account_id, populate_existing=True)
+    if account is None:
+        raise NotFoundError(f"no account with id {account_id}")
     return _public(account, _bindings(session, [account_id])[account_id])
 
 
@@ -258,18 +261,16 @@ def revoke_token(
 def use_token(session: Session, token_hash: str) -> int | None:
     """The id of the active account whose unexpired, unrevoked token has this hash,
     marking the token used now; or None."""
-    token = session.scalar(
-        select(ApiToken)
-        .join(Account, Account.id == ApiToken.account_id)
+    account_id: int | None = session.scalar(
+        update(ApiToken)
         .where(
             ApiToken.token_hash == token_hash,
             ApiToken.revoked_at.is_(None),
             or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > func.now()),
+            ApiToken.account_id == Account.id,
             Account.active.is_(True),
         )
+        .values(last_used_at=func.now())
+        .returning(ApiToken.account_id)
     )
-    if token is None:
-        return None
-    token.last_used_at = session.scalar(select(func.now()))
-    session.flush()
-    return token.account_id
+    return account_id
