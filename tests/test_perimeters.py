@@ -88,25 +88,16 @@ def test_a_report_without_a_csp_covers_the_callers_csps_only(world: World, massy
 def test_a_partner_reads_the_contacts_of_its_gpos_partners_only(world: World) -> None:
     client, ids = world.client, world.ids
     admin = world.headers["admin"]
-    member = gpos.create_partner(
-        _ctx(world),
-        ids["csp_id"],
-        PartnerCreate(
-            organisation="Mairie",
-            type="mairie",
-            contact_name="M. Adjoint",
-            contact="03 84 00 00 00",
-        ),
-    )
-    stranger = gpos.create_partner(
-        _ctx(world),
-        ids["csp_id"],
-        PartnerCreate(
-            organisation="Association hors GPO",
-            type="association",
-            contact_name="Mme Confidentielle",
-            contact="06 12 34 56 78",
-        ),
+    member, stranger = (
+        gpos.create_partner(
+            _ctx(world),
+            ids["csp_id"],
+            PartnerCreate(organisation=name, type=kind, contact_name=person, contact=phone),
+        )
+        for name, kind, person, phone in (
+            ("Mairie", "mairie", "M. Adjoint", "03 84 00 00 00"),
+            ("Association hors GPO", "association", "Mme Confidentielle", "06 12 34 56 78"),
+        )
     )
     joined = client.patch(
         f"/api/gpos/{ids['gpo_id']}", json={"partner_ids": [member.id]}, headers=admin
