@@ -56,8 +56,15 @@ class Policy:
         return caller
 
 
+#: Every policy, in the order declared below (the pages tell their scripts which ones
+#: the caller passes).
+POLICIES: list[Policy] = []
+
+
 def _policy(name: str, roles: Iterable[str] | None) -> Any:
-    return Depends(Policy(name, roles))
+    policy = Policy(name, roles)
+    POLICIES.append(policy)
+    return Depends(policy)
 
 
 ADMIN_ROLE = ("admin",)

@@ -88,13 +88,6 @@ NAVIGATION = (
     NavItem("/docs", "API", "La documentation de l'API JSON."),
 )
 
-#: Every policy of :mod:`api.access`: the page scripts learn which they pass (``can``).
-POLICIES = [
-    d.dependency
-    for d in vars(access).values()
-    if isinstance(getattr(d, "dependency", None), Policy)
-]
-
 #: Where ``/`` sends a signed-in caller of each role (the admin keeps the home page).
 START_PAGES = {
     "planificateur": "/secteurs",
@@ -138,7 +131,7 @@ def _caller_context(request: Request) -> dict[str, Any]:
     return {
         "caller": caller,
         "navigation": [item for item, _ in navigation(role)],
-        "can": {p.name: p.admits(role) for p in POLICIES},
+        "can": {p.name: p.admits(role) for p in access.POLICIES},
         "csrf_token": csrf_token(session_id) if caller is not None and session_id else "",
     }
 
