@@ -68,8 +68,8 @@ function drawTable() {
       <td><strong>${esc(r.commune_name)}</strong><br>${esc(r.site_name || "")} <span class="hint">${esc(r.kind_label)}</span></td>
       <td><span class="status-badge" style="background:${STATUS_COLOURS[r.status]}">${esc(r.status_label)}</span></td>
       <td>${fmt.int.format(r.waiting_days)} j<br><span class="hint">depuis le ${day(r.requested_on)}</span></td>
-      <td>${evidenceCell(r)}</td>
-      <td>${r.evidence && r.evidence.hotspot_level > 0 ? `<span class="swatch" style="background:${HOT[r.evidence.hotspot_level]}"></span>${esc(r.evidence.hotspot_label)}` : "non"}${r.evidence?.trend_label ? `<br><span class="hint">${esc(r.evidence.trend_label)}</span>` : ""}</td>
+      <td class="evidence-col">${evidenceCell(r)}</td>
+      <td class="evidence-col">${r.evidence && r.evidence.hotspot_level > 0 ? `<span class="swatch" style="background:${HOT[r.evidence.hotspot_level]}"></span>${esc(r.evidence.hotspot_label)}` : "non"}${r.evidence?.trend_label ? `<br><span class="hint">${esc(r.evidence.trend_label)}</span>` : ""}</td>
       <td>${esc(r.referent ?? "—")}${r.planned_on ? `<br>${day(r.planned_on)}` : ""}</td>
     </tr>`).join("");
   $("queue").querySelectorAll("tbody tr").forEach((row) => {
@@ -178,6 +178,9 @@ async function init() {
   $("referent-role").replaceChildren(...labelOptions(tax.referent_roles));
   $("referents-section").hidden = !WORKS;
   if (!WORKS) {
+    // A commune follows its own requests: no evidence columns, its own title.
+    document.body.classList.add("no-evidence");
+    document.querySelector("h1").textContent = "Études de sûreté : vos demandes";
     $("order").querySelector('option[value="evidence"]').remove();
     $("order").value = "waiting";
   }
