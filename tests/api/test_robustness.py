@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -26,3 +27,43 @@ def test_a_grid_too_fine_for_the_csp_is_refused_before_any_work(
     beyond = client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 16})
     assert beyond.status_code == 422 and beyond.json()["detail"][0]["loc"][-1] == "resolution"
     assert client.get(f"/api/csp/{csp_id}/grids").json()["count"] == grids
+
+
+def _refused_field(response: Any) -> list[Any]:
+    """Where a 422 for a control character points (FastAPI's validation error shape)."""
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert error["type"] == "string_control_character"
+    assert error["msg"].startswith("caractère de contrôle interdit (U+")
+    return list(error["loc"])
+
+
+def test_control_characters_are_refused_in_any_text(client: TestClient, csp_id: int) -> None:
+    # a query filter: PostgreSQL used to refuse the NUL with a 500
+    response = client.get(f"/api/csp/{csp_id}/problems", params={"category": "a\x00b"})
+    assert _refused_field(response) == ["query", "category"]
+    # a JSON body, escaped as JSON does ("\u0000"), at any depth
+    problem = {"category": "rassemblements", "title": "hall\x00", "lon": 6.86, "lat": 47.64}
+    response = client.post(f"/api/csp/{csp_id}/problems", json=problem)
+    assert _refused_field(response) == ["body", "title"]
+    response = client.post(f"/api/csp/{csp_id}/grids", json={"weights": {"population\x1f": 1}})
+    assert _refused_field(response) == ["body", "weights", "population\x1f"]
+    # a form field, and the name of an uploaded file
+    files = {"file": ("zone.geojson", b"{}", "application/geo+json")}
+    form = {"kind": "zones", "name": "zone\x07"}
+    response = client.post("/api/layers", data=form, files=files)
+    assert _refused_field(response) == ["body", "name"]
+    parts = [
+        b'Content-Disposition: form-data; name="kind"\r\n\r\nzones',
+        b'Content-Disposition: form-data; name="name"\r\n\r\nzone',
+        b'Content-Disposition: form-data; name="file"; filename="zone\x00.geojson"\r\n'
+        b"Content-Type: application/geo+json\r\n\r\n{}",
+    ]
+    body = b"".join(b"--b0undary\r\n" + part + b"\r\n" for part in parts) + b"--b0undary--\r\n"
+    headers = {"Content-Type": "multipart/form-data; boundary=b0undary"}
+    response = client.post("/api/layers", content=body, headers=headers)
+    assert _refused_field(response) == ["body", "file"]
+    # tabs and line breaks are text
+    problem["title"], problem["description"] = "hall", "ligne 1\r\nligne 2\tfin"
+    assert client.post(f"/api/csp/{csp_id}/problems", json=problem).status_code == 201
+    assert client.get(f"/api/csp/{csp_id}/problems", params={"q": "é"}).status_code == 200
