@@ -30,6 +30,14 @@ P = TypeVar("P", bound=BaseModel)
 T = TypeVar("T")
 
 BBox = tuple[float, float, float, float]
+
+#: The largest value of PostgreSQL's ``integer`` columns. Identifiers and indexes past it
+#: are refused by the schema, a 422 naming the field, before the database sees them.
+MAX_INT = 2**31 - 1
+#: An identifier of a row (an ``integer`` column).
+DbInt = Annotated[int, Field(ge=1, le=MAX_INT)]
+#: An index or a count stored as ``integer`` (a sector index…).
+IndexInt = Annotated[int, Field(ge=0, le=MAX_INT)]
 #: An INSEE commune code (Corsica's start 2A or 2B).
 COMMUNE_CODE = r"^[0-9][0-9AB][0-9]{3}$"
 

@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 from fastapi.testclient import TestClient
+from shapely.geometry import LineString
+from sqlalchemy import Engine, text
 
 
 def test_a_grid_too_fine_for_the_csp_is_refused_before_any_work(
@@ -67,3 +72,71 @@ def test_control_characters_are_refused_in_any_text(client: TestClient, csp_id: 
     problem["title"], problem["description"] = "hall", "ligne 1\r\nligne 2\tfin"
     assert client.post(f"/api/csp/{csp_id}/problems", json=problem).status_code == 201
     assert client.get(f"/api/csp/{csp_id}/problems", params={"q": "é"}).status_code == 200
+
+
+def test_integers_past_postgresql_are_refused_by_the_schema(
+    client: TestClient, csp_id: int
+) -> None:
+    response = client.get(f"/api/csp/{csp_id}/problems", params={"sector": 99999999999})
+    assert response.status_code == 422, response.text  # was a 500: integer out of range
+    assert response.json()["detail"][0]["loc"][:2] == ["query", "sector"]
+    too_big = {"name": "GPO", "theme": "transports", "partner_ids": [2**31]}
+    response = client.post(f"/api/csp/{csp_id}/gpos", json=too_big)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][:2] == ["body", "partner_ids"]
+
+
+def test_a_value_the_database_cannot_store_is_a_422(
+    client: TestClient, csp_id: int, tmp_path: Path
+) -> None:
+    del csp_id  # the demo territory, for the layer to lie in
+    path = tmp_path / "roads.geojson"
+    road = LineString([(6.83, 47.62), (6.87, 47.66)])
+    gpd.GeoDataFrame({"highway": ["primary"]}, geometry=[road], crs=4326).to_file(path)
+    name = "r" * 600 + ".geojson"  # the file name is kept in a column of 500 characters
+    files = {"file": (name, path.read_bytes(), "application/geo+json")}
+    response = client.post("/api/layers", files=files, data={"kind": "barriers", "name": "R"})
+    assert response.status_code == 422, response.text
+    assert response.json() == {
+        "detail": "valeur : texte trop long pour cette colonne",
+        "type": "DatabaseInvalidValue",
+    }
+
+
+def test_a_duplicate_key_under_a_race_is_a_409(
+    client: TestClient, csp_id: int, engine: Engine
+) -> None:
+    gpo = client.post(f"/api/csp/{csp_id}/gpos", json={"name": "GPO", "theme": "transports"})
+    partner = client.post(
+        f"/api/csp/{csp_id}/partners", json={"organisation": "Mairie", "type": "mairie"}
+    )
+    gpo_id, partner_id = gpo.json()["id"], partner.json()["id"]
+    answers: list[Any] = []
+    with engine.connect() as other:
+        # Another request adds the same partner and has not committed yet: the PATCH
+        # deletes the GPO's partners (it sees none), then waits on the same key…
+        other.begin()
+        other.execute(
+            text("INSERT INTO gpo_partner (gpo_id, partner_id) VALUES (:g, :p)"),
+            {"g": gpo_id, "p": partner_id},
+        )
+        patch = threading.Thread(
+            target=lambda: answers.append(
+                client.patch(f"/api/gpos/{gpo_id}", json={"partner_ids": [partner_id]})
+            )
+        )
+        patch.start()
+        deadline = time.monotonic() + 20
+        with engine.connect() as watcher:
+            while not watcher.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            ).scalar_one():
+                assert time.monotonic() < deadline and patch.is_alive()
+                time.sleep(0.05)
+        other.commit()  # … which the other one now holds: a duplicate key
+    patch.join(timeout=20)
+    (response,) = answers
+    assert response.status_code == 409, response.text  # was a 500
+    assert response.json()["type"] == "DatabaseConflict"
+    assert response.json()["detail"].startswith("gpo_id, partner_id : cette valeur existe déjà")
+    assert client.get(f"/api/gpos/{gpo_id}").json()["partner_ids"] == [partner_id]
