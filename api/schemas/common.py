@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from geo.audits import KINDS as AUDIT_KINDS
 from geo.audits import REFERENT_ROLES
@@ -119,6 +120,20 @@ def _cadence(value: int) -> int:
 NotFutureDate = Annotated[date, AfterValidator(_not_future)]
 #: Days between two meetings of a GPO (geo.problems.CADENCES_DAYS).
 CadenceDays = Annotated[int, AfterValidator(_cadence)]
+
+
+def _not_null(value: object) -> object:
+    if value is None:
+        raise PydanticCustomError(
+            "not_null", "null interdit : omettez le champ pour le laisser tel quel"
+        )
+    return value
+
+
+#: A field of an update that may be left out (unchanged) but not set to null, since what
+#: it updates always has a value: ``status: Annotated[StatusCode | None, NOT_NULL] = None``.
+#: Only a value sent is checked, so the default None stays.
+NOT_NULL = BeforeValidator(_not_null)
 
 
 # -- errors -------------------------------------------------------------------------------

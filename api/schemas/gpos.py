@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from api.schemas.common import (
     FREE_TEXT_NOTICE,
+    NOT_NULL,
     CadenceDays,
     DbInt,
     IndexInt,
@@ -55,8 +56,8 @@ class GpoUpdate(BaseModel):
     chief_name: str | None = Field(default=None, max_length=200)
     chief_grade: str | None = Field(default=None, max_length=100)
     chief_contact: str | None = Field(default=None, max_length=200)
-    cadence_days: CadenceDays | None = None
-    partner_ids: list[DbInt] | None = None
+    cadence_days: Annotated[CadenceDays | None, NOT_NULL] = None
+    partner_ids: list[DbInt] | None = Field(default=None, description="null: unchanged")
 
 
 class GpoPublic(BaseModel):

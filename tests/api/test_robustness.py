@@ -140,3 +140,29 @@ def test_a_duplicate_key_under_a_race_is_a_409(
     assert response.json()["type"] == "DatabaseConflict"
     assert response.json()["detail"].startswith("gpo_id, partner_id : cette valeur existe déjà")
     assert client.get(f"/api/gpos/{gpo_id}").json()["partner_ids"] == [partner_id]
+
+
+def _null_refused(response: Any, field: str) -> None:
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", field] and error["type"] == "not_null"
+    assert error["msg"] == "null interdit : omettez le champ pour le laisser tel quel"
+
+
+def test_an_explicit_null_of_a_field_that_always_has_a_value_is_a_422(
+    client: TestClient, csp_id: int
+) -> None:
+    place = {"category": "rassemblements", "title": "Hall", "lon": 6.86, "lat": 47.64}
+    problem = client.post(f"/api/csp/{csp_id}/problems", json=place).json()
+    added = client.post(f"/api/problems/{problem['id']}/actions", json={"type": "patrouilles"})
+    action_id = added.json()["actions"][-1]["id"]
+    # was a 500: the NOT NULL column refused it
+    _null_refused(client.patch(f"/api/actions/{action_id}", json={"status": None}), "status")
+    # the nullable fields may be emptied, the others left out
+    cleared = client.patch(f"/api/actions/{action_id}", json={"due_on": None, "note": None})
+    assert cleared.status_code == 200 and cleared.json()["status"] == "prevue"
+    gpo = client.post(f"/api/csp/{csp_id}/gpos", json={"name": "GPO", "theme": "transports"})
+    gpo_id = gpo.json()["id"]
+    _null_refused(client.patch(f"/api/gpos/{gpo_id}", json={"cadence_days": None}), "cadence_days")
+    chief = client.patch(f"/api/gpos/{gpo_id}", json={"chief_name": None, "partner_ids": None})
+    assert chief.status_code == 200 and chief.json()["cadence_days"] == 30
