@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from shapely.geometry import LineString
 from sqlalchemy import Engine, text
 
+from tests.api.test_audits import request_body
+
 
 def test_a_grid_too_fine_for_the_csp_is_refused_before_any_work(
     client: TestClient, csp_id: int
@@ -166,3 +168,21 @@ def test_an_explicit_null_of_a_field_that_always_has_a_value_is_a_422(
     _null_refused(client.patch(f"/api/gpos/{gpo_id}", json={"cadence_days": None}), "cadence_days")
     chief = client.patch(f"/api/gpos/{gpo_id}", json={"chief_name": None, "partner_ids": None})
     assert chief.status_code == 200 and chief.json()["cadence_days"] == 30
+
+
+def test_an_unknown_geojson_geometry_type_is_a_422(client: TestClient, csp_id: int) -> None:
+    foo = {"type": "Foo", "coordinates": []}
+    place = {"category": "rassemblements", "title": "Hall", "geometry": foo}
+    response = client.post(f"/api/csp/{csp_id}/problems", json=place)
+    assert response.status_code == 422, response.text  # was a 500
+    assert response.json()["detail"].startswith(
+        "geometry : type de géométrie GeoJSON inconnu ou non accepté « Foo »"
+    )
+    study = request_body(site=foo)
+    response = client.post("/api/audits", json=study)
+    assert response.status_code == 422, response.text  # was a 500
+    assert response.json()["detail"].startswith("site : type de géométrie GeoJSON inconnu")
+    # a type GeoJSON knows but a site does not take keeps its own answer
+    line = {"type": "LineString", "coordinates": [[6.86, 47.63], [6.87, 47.64]]}
+    response = client.post("/api/audits", json=request_body(site=line))
+    assert response.status_code == 422 and response.json()["detail"].startswith("site:")
