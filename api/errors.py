@@ -97,7 +97,7 @@ _SQLSTATE_MESSAGES = {
     "23502": "une valeur est requise",
     "23514": "cette valeur enfreint une règle de la base",
     "22001": "texte trop long pour cette colonne",
-    "22003": "nombre hors des limites permises (entiers de -2 147 483 648 à 2 147 483 647)",
+    "22003": "nombre hors des limites de la colonne (entiers : au plus 2 147 483 647)",
     "22P02": "valeur mal formée",
     "22007": "date ou heure mal formée",
     "22008": "date ou heure hors des limites permises",
@@ -113,7 +113,8 @@ def _database_field(exc: IntegrityError | DataError) -> tuple[str, str]:
     if column is None and (key := _KEY_COLUMNS.search(getattr(diag, "message_detail", "") or "")):
         column = key.group(1)
     field = column or getattr(diag, "constraint_name", None) or "valeur"
-    primary = getattr(diag, "message_primary", None) or type(exc.orig).__name__
+    # psycopg's own refusals (a NUL byte…) have no SQLSTATE and no diagnostics.
+    primary = getattr(diag, "message_primary", None) or str(exc.orig).split("\n")[0]
     return field, _SQLSTATE_MESSAGES.get(sqlstate, primary)
 
 
