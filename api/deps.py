@@ -1,16 +1,23 @@
 """FastAPI dependencies, exposed as ``Annotated`` aliases: the context that routes hand to
 the services, the caller (:data:`CallerDep`), the CSRF check of cookie-authenticated
-writes (:func:`check_csrf`), the session cookies, and the parameters several routes parse
+writes (:func:`check_csrf`), the refusal of control characters in any text
+(:func:`refuse_control_characters`), the session cookies, and the parameters several routes parse
 the same way."""
 
 from __future__ import annotations
 
 import hmac
+import json
+import re
+from collections.abc import Iterator
+from contextlib import suppress
 from datetime import date
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import UploadFile
 
 from api.errors import invalid_query_parameter
 from api.schemas import BBox
@@ -92,6 +99,76 @@ def signed_in_caller(caller: CallerDep) -> Caller:
 
 #: The caller, who must be signed in (401 otherwise).
 SignedInDep = Annotated[Caller, Depends(signed_in_caller)]
+
+
+# -- control characters -------------------------------------------------------------------
+#: The C0 control characters and DEL, but tab, line feed and carriage return (multi-line
+#: text): PostgreSQL refuses NUL in text and JSON, and none of them belongs in a field.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_JSON = re.compile(r"^application/([\w.+-]+\+)?json\b")
+
+
+#: Where a text is in the request, as FastAPI's validation errors say it: ("query", "category").
+Loc = tuple[str | int, ...]
+
+
+def _json_strings(value: object, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    """Every string of a parsed JSON document (keys too) with where it is."""
+    stack: list[tuple[Loc, object]] = [(loc, value)]
+    while stack:
+        here, item = stack.pop()
+        if isinstance(item, str):
+            yield here, item
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                yield (*here, key), key
+                stack.append(((*here, key), child))
+        elif isinstance(item, list):
+            stack.extend(((*here, i), child) for i, child in enumerate(item))
+
+
+async def _texts(request: Request) -> list[tuple[Loc, str]]:
+    """Every text the request hands the routes: its path parameters, its query string, the
+    fields and file names of its form, the strings of its JSON body."""
+    texts: list[tuple[Loc, str]] = [
+        (("path", name), value)
+        for name, value in request.path_params.items()
+        if isinstance(value, str)
+    ]
+    for name, value in request.query_params.multi_items():
+        texts += [(("query", name), name), (("query", name), value)]
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(_FORMS):
+        for name, field in (await request.form()).multi_items():
+            text = (field.filename or "") if isinstance(field, UploadFile) else field
+            texts += [(("body", name), name), (("body", name), text)]
+    elif _JSON.match(content_type):
+        body = await request.body()
+        # Raw control characters are not valid JSON (FastAPI refuses the body): only an
+        # escaped one (\u0000…\u001f, \u007f) can reach a string.
+        if b"\\u00" in body:
+            with suppress(ValueError):  # FastAPI answers an invalid JSON body itself
+                texts += _json_strings(json.loads(body), ("body",))
+    return texts
+
+
+async def refuse_control_characters(request: Request) -> None:
+    """Refuse (422 naming the field) any text of the request holding a control character
+    (NUL…) but tab and line breaks, before any route sees it. Installed on every route by
+    the app."""
+    errors = [
+        {
+            "type": "string_control_character",
+            "loc": loc,
+            "msg": f"caractère de contrôle interdit (U+{ord(found.group()):04X}) : "
+            "retirez-le du texte",
+            "input": text,
+        }
+        for loc, text in await _texts(request)
+        if (found := _CONTROL.search(text))
+    ]
+    if errors:
+        raise RequestValidationError(errors)
 
 
 # -- CSRF ---------------------------------------------------------------------------------

@@ -2,18 +2,22 @@
 
 Every error body is JSON. Domain errors give ``{"detail": message, "type": class}``;
 bad query parameters give FastAPI's own 422 shape, ``{"detail": [{"loc", "msg", …}]}``,
-so that the parameter is named the same way whichever check failed.
+so that the parameter is named the same way whichever check failed. What the database
+refuses gives ``{"detail", "type"}`` too: 409 ``DatabaseConflict`` for an integrity
+violation (a duplicate key under a race), 422 ``DatabaseInvalidValue`` for a value it
+cannot store, naming the column when PostgreSQL says which.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from geo.errors import (
     AuthenticationRequiredError,
@@ -83,6 +87,60 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
     )
 
 
+#: The columns a unique or foreign-key violation names: ``Key (gpo_id, partner_id)=(3, 7)…``.
+_KEY_COLUMNS = re.compile(r"Key \(([^)]*)\)=")
+#: What PostgreSQL's SQLSTATE says, in French, for the violations and invalid values a
+#: request can cause (the others keep PostgreSQL's own words).
+_SQLSTATE_MESSAGES = {
+    "23505": "cette valeur existe déjà (enregistrée en même temps par une autre requête ?)",
+    "23503": "cette valeur renvoie à un objet qui n'existe pas (ou plus)",
+    "23502": "une valeur est requise",
+    "23514": "cette valeur enfreint une règle de la base",
+    "22001": "texte trop long pour cette colonne",
+    "22003": "nombre hors des limites de la colonne (entiers : au plus 2 147 483 647)",
+    "22P02": "valeur mal formée",
+    "22007": "date ou heure mal formée",
+    "22008": "date ou heure hors des limites permises",
+}
+
+
+def _database_field(exc: IntegrityError | DataError) -> tuple[str, str]:
+    """What a database error is about (the column when PostgreSQL names it, else the
+    constraint, else ``valeur``) and what went wrong, in French."""
+    diag = getattr(exc.orig, "diag", None)
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    column = getattr(diag, "column_name", None)
+    if column is None and (key := _KEY_COLUMNS.search(getattr(diag, "message_detail", "") or "")):
+        column = key.group(1)
+    field = column or getattr(diag, "constraint_name", None) or "valeur"
+    # psycopg's own refusals (a NUL byte…) have no SQLSTATE and no diagnostics.
+    primary = getattr(diag, "message_primary", None) or str(exc.orig).split("\n")[0]
+    return field, _SQLSTATE_MESSAGES.get(sqlstate, primary)
+
+
+async def _database_conflict(_request: Request, exc: Exception) -> JSONResponse:
+    """An integrity violation (a duplicate key under a race…): 409, naming the column."""
+    assert isinstance(exc, IntegrityError)
+    field, message = _database_field(exc)
+    return JSONResponse(
+        status_code=409,
+        content={
+            "detail": f"{field} : {message} ; relisez les données et réessayez.",
+            "type": "DatabaseConflict",
+        },
+    )
+
+
+async def _database_invalid_value(_request: Request, exc: Exception) -> JSONResponse:
+    """A value the database cannot store (out of range, too long…): 422, naming the column."""
+    assert isinstance(exc, DataError)
+    field, message = _database_field(exc)
+    return JSONResponse(
+        status_code=422,
+        content={"detail": f"{field} : {message}", "type": "DatabaseInvalidValue"},
+    )
+
+
 def _json_safe(value: object) -> object:
     """Validation errors echo the input: a non-finite number (``Infinity`` is accepted by
     the JSON parser) is not valid JSON, so it is returned as text."""
@@ -106,3 +164,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(PsqError, _psq_error_handler)
     app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(IntegrityError, _database_conflict)
+    app.add_exception_handler(DataError, _database_invalid_value)

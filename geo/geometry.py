@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 import shapely.geometry
-from shapely.errors import GEOSException
+from shapely.errors import ShapelyError
 
 from geo.crs import WGS84, metric_crs
 from geo.errors import InvalidInputError, InvalidValueError
@@ -29,6 +29,15 @@ from geo.errors import InvalidInputError, InvalidValueError
 #: How far (degrees, about 1 m) a position may lie outside its territory and still count
 #: as inside: positions rounded to 5 or 6 decimals stay in.
 BORDER_TOLERANCE_DEG = 1e-5
+#: The geometry types of GeoJSON (RFC 7946) that carry ``coordinates``.
+GEOJSON_TYPES = (
+    "Point",
+    "MultiPoint",
+    "LineString",
+    "MultiLineString",
+    "Polygon",
+    "MultiPolygon",
+)
 
 
 def checked_geometry(
@@ -46,10 +55,21 @@ def checked_geometry(
     ...
     geo.errors.InvalidInputError: site: coordinates (186.0, 47.0, 186.0, 47.0) are not WGS84 \
 longitudes/latitudes
+    >>> checked_geometry({"type": "Foo", "coordinates": []}, "site", {"Point"})
+    Traceback (most recent call last):
+    ...
+    geo.errors.InvalidInputError: site : type de géométrie GeoJSON inconnu ou non \
+accepté « Foo » ; attendu : Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon
     """
+    kind = geojson.get("type")
+    if kind not in GEOJSON_TYPES:
+        raise InvalidInputError(
+            f"{field} : type de géométrie GeoJSON inconnu ou non accepté « {kind} » ; "
+            f"attendu : {', '.join(GEOJSON_TYPES)}"
+        )
     try:
         geom = shapely.force_2d(shapely.geometry.shape(dict(geojson)))
-    except (ValueError, TypeError, AttributeError, IndexError, KeyError, GEOSException) as exc:
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, ShapelyError) as exc:
         raise InvalidInputError(f"{field}: not a GeoJSON geometry ({exc})") from None
     if geom.geom_type not in allowed:
         raise InvalidInputError(

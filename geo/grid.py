@@ -40,6 +40,7 @@ household, 0.5 per social dwelling, 0 per problem.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -57,6 +58,12 @@ from geo.crs import WGS84, metric_crs
 from geo.errors import InvalidInputError
 
 DEFAULT_RESOLUTION = 9
+#: The H3 resolutions the engine supports.
+MIN_RESOLUTION, MAX_RESOLUTION = 0, 15
+#: The most cells a grid may have, as estimated before building it (:func:`check_cell_budget`):
+#: far more than sector design needs (a CSP at resolution 9 has a few thousand), far
+#: fewer than what freezes the server (a CSP at resolution 15 has hundreds of millions).
+MAX_GRID_CELLS = 200_000
 EXTENSIVE_VARIABLES = ("population", "households", "poor_households", "social_housing")
 #: Recorded problems whose anchor lies in the cell: counted when cells are read, not stored.
 PROBLEMS = "problems"
@@ -88,6 +95,46 @@ def cell_polygon(cell: str) -> Polygon:
     return Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)])
 
 
+def estimate_cell_count(territory: BaseGeometry, resolution: int) -> int:
+    """About how many H3 cells of ``resolution`` cover ``territory`` (WGS84): its area
+    over the average cell area, rounded up, computed without building any cell.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> estimate_cell_count(box(6.84, 47.63, 6.86, 47.65), 9)
+    32
+    """
+    if not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION:
+        raise InvalidInputError(
+            f"resolution : les résolutions H3 vont de {MIN_RESOLUTION} à {MAX_RESOLUTION}, "
+            f"reçu {resolution}"
+        )
+    area = gpd.GeoSeries([territory], crs=WGS84)
+    area_m2 = float(area.to_crs(metric_crs(gpd.GeoDataFrame(geometry=area))).area.iloc[0])
+    return max(1, math.ceil(area_m2 / h3.average_hexagon_area(resolution, "m^2")))
+
+
+def _thousands(n: int) -> str:
+    """``n`` with its thousands separated by spaces, as written in French (200 000)."""
+    return f"{n:,}".replace(",", " ")
+
+
+def check_cell_budget(
+    territory: BaseGeometry, resolution: int, budget: int = MAX_GRID_CELLS
+) -> int:
+    """The estimated cell count of ``territory`` at ``resolution``; an
+    :class:`InvalidInputError` naming ``resolution`` when it exceeds ``budget``."""
+    estimate = estimate_cell_count(territory, resolution)
+    if estimate > budget:
+        raise InvalidInputError(
+            f"resolution : à la résolution {resolution}, la grille compterait environ "
+            f"{_thousands(estimate)} cellules, plus que les {_thousands(budget)} permises ; "
+            "choisissez une résolution plus basse (9 : environ 0,1 km² par cellule)"
+        )
+    return estimate
+
+
 def tessellate(territory: BaseGeometry, resolution: int = DEFAULT_RESOLUTION) -> gpd.GeoDataFrame:
     """Cover ``territory`` (WGS84) with H3 cells clipped to it.
 
@@ -96,7 +143,8 @@ def tessellate(territory: BaseGeometry, resolution: int = DEFAULT_RESOLUTION) ->
     territory
         Polygon or MultiPolygon in EPSG:4326.
     resolution
-        H3 resolution, 0 to 15 (9: about 0.1 km² per cell; 10: about 0.015 km²).
+        H3 resolution, 0 to 15 (9: about 0.1 km² per cell; 10: about 0.015 km²), such
+        that the territory has at most :data:`MAX_GRID_CELLS` cells.
 
     Returns
     -------
@@ -112,11 +160,10 @@ def tessellate(territory: BaseGeometry, resolution: int = DEFAULT_RESOLUTION) ->
     >>> round(cells.union_all().symmetric_difference(square).area / square.area, 9)
     0.0
     """
-    if not 0 <= resolution <= 15:
-        raise InvalidInputError(f"resolution: H3 resolutions are 0 to 15, got {resolution}")
     area = _as_polygonal(territory)
     if area.is_empty:
         raise InvalidInputError("territory: the territory has no area")
+    check_cell_budget(area, resolution)
     found = set(
         h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(area), resolution, contain="overlap")
     )

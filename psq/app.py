@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from api.config import Settings
-from api.deps import check_csrf
+from api.deps import check_csrf, refuse_control_characters
 from api.errors import install_error_handlers
 from api.routes import api_router
 from api.security import SecurityHeaders
@@ -49,8 +49,9 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served by web.pages from the vendored Swagger UI
         redoc_url=None,
-        # A write carrying the session cookie needs its CSRF token (api.deps.check_csrf).
-        dependencies=[Depends(check_csrf)],
+        # No control character in any text of a request (api.deps.refuse_control_characters);
+        # a write carrying the session cookie needs its CSRF token (api.deps.check_csrf).
+        dependencies=[Depends(refuse_control_characters), Depends(check_csrf)],
     )
     # nosniff, Referrer-Policy, X-Frame-Options and the Content-Security-Policy.
     app.state.settings = settings

@@ -147,7 +147,10 @@ def delete(
     plan_id: DbId,
     ctx: ContextDep,
     version: Annotated[
-        int | None, Query(description="Delete only if the plan is at this version (else 409)")
+        int | None,
+        Query(
+            ge=0, le=2**31 - 1, description="Delete only if the plan is at this version (else 409)"
+        ),
     ] = None,
 ) -> None:
     """Delete a draft, an archived plan, or a working copy (discarding its edits)."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Page
+from api.schemas.common import DbInt, Page
 
 
 class AccountCreate(BaseModel):
@@ -20,10 +20,10 @@ class AccountCreate(BaseModel):
     name: str | None = Field(default=None, description="shown name (default: the e-mail)")
     role: str = Field(description="a code of geo.accounts.ROLES")
     password: str = Field(repr=False)
-    gpo_ids: list[int] = Field(default_factory=list, description="chef, partenaire")
+    gpo_ids: list[DbInt] = Field(default_factory=list, description="chef, partenaire")
     commune_codes: list[str] = Field(default_factory=list, description="commune (INSEE codes)")
-    csp_ids: list[int] = Field(default_factory=list, description="planificateur, referent")
-    partner_id: int | None = Field(
+    csp_ids: list[DbInt] = Field(default_factory=list, description="planificateur, referent")
+    partner_id: DbInt | None = Field(
         default=None, description="partenaire: the organisation whose actions it updates"
     )
 

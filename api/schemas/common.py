@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from geo.audits import KINDS as AUDIT_KINDS
 from geo.audits import REFERENT_ROLES
@@ -30,6 +31,14 @@ P = TypeVar("P", bound=BaseModel)
 T = TypeVar("T")
 
 BBox = tuple[float, float, float, float]
+
+#: The largest value of PostgreSQL's ``integer`` columns. Identifiers and indexes past it
+#: are refused by the schema, a 422 naming the field, before the database sees them.
+MAX_INT = 2**31 - 1
+#: An identifier of a row (an ``integer`` column).
+DbInt = Annotated[int, Field(ge=1, le=MAX_INT)]
+#: An index or a count stored as ``integer`` (a sector index…).
+IndexInt = Annotated[int, Field(ge=0, le=MAX_INT)]
 #: An INSEE commune code (Corsica's start 2A or 2B).
 COMMUNE_CODE = r"^[0-9][0-9AB][0-9]{3}$"
 
@@ -111,6 +120,20 @@ def _cadence(value: int) -> int:
 NotFutureDate = Annotated[date, AfterValidator(_not_future)]
 #: Days between two meetings of a GPO (geo.problems.CADENCES_DAYS).
 CadenceDays = Annotated[int, AfterValidator(_cadence)]
+
+
+def _not_null(value: object) -> object:
+    if value is None:
+        raise PydanticCustomError(
+            "not_null", "null interdit : omettez le champ pour le laisser tel quel"
+        )
+    return value
+
+
+#: A field of an update that may be left out (unchanged) but not set to null, since what
+#: it updates always has a value: ``status: Annotated[StatusCode | None, NOT_NULL] = None``.
+#: Only a value sent is checked, so the default None stays.
+NOT_NULL = BeforeValidator(_not_null)
 
 
 # -- errors -------------------------------------------------------------------------------

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from api.schemas.common import (
     FREE_TEXT_NOTICE,
+    NOT_NULL,
     CadenceDays,
+    DbInt,
+    IndexInt,
     NotFutureDate,
     Page,
     PartnerTypeCode,
@@ -41,20 +44,20 @@ class GpoCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     theme: ThemeCode
-    sectors: list[int] = Field(default_factory=list, description="Sectors it spans")
+    sectors: list[IndexInt] = Field(default_factory=list, description="Sectors it spans")
     cadence_days: CadenceDays = Field(default=30, description="15 or 30")
     chief_name: str | None = Field(default=None, max_length=200)
     chief_grade: str | None = Field(default=None, max_length=100)
     chief_contact: str | None = Field(default=None, max_length=200)
-    partner_ids: list[int] = Field(default_factory=list)
+    partner_ids: list[DbInt] = Field(default_factory=list)
 
 
 class GpoUpdate(BaseModel):
     chief_name: str | None = Field(default=None, max_length=200)
     chief_grade: str | None = Field(default=None, max_length=100)
     chief_contact: str | None = Field(default=None, max_length=200)
-    cadence_days: CadenceDays | None = None
-    partner_ids: list[int] | None = None
+    cadence_days: Annotated[CadenceDays | None, NOT_NULL] = None
+    partner_ids: list[DbInt] | None = Field(default=None, description="null: unchanged")
 
 
 class GpoPublic(BaseModel):

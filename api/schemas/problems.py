@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.common import (
     FREE_TEXT_NOTICE,
+    NOT_NULL,
     ActionStatusCode,
     ActionTypeCode,
     CategoryCode,
@@ -79,7 +81,7 @@ class ActionCreate(BaseModel):
 
 
 class ActionUpdate(BaseModel):
-    status: ActionStatusCode | None = None
+    status: Annotated[ActionStatusCode | None, NOT_NULL] = None
     due_on: date | None = None
     note: str | None = Field(default=None, max_length=2000, description=FREE_TEXT_NOTICE)
 

@@ -32,6 +32,7 @@ from geo.grid import (
     PopulationGrid,
     adjacency,
     cell_attributes,
+    check_cell_budget,
     tessellate,
     workload,
 )
@@ -66,6 +67,9 @@ def build_grid(
     weights = dict(weights or DEFAULT_WORKLOAD_WEIGHTS)
     with ctx.write() as session:
         outline = csp.csp_outline(session=session, csp_id=csp_id)
+        # Refuse a grid too fine for the CSP before any work: its size is estimated from
+        # the areas alone.
+        check_cell_budget(outline, resolution)
         _check_weights(weights)
         communes = grids.csp_communes(session=session, csp_id=csp_id)
         source = layers.latest_population_grid(session=session, csp_id=csp_id)

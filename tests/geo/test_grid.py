@@ -16,6 +16,8 @@ from geo.grid import (
     PopulationGrid,
     adjacency,
     cell_attributes,
+    check_cell_budget,
+    estimate_cell_count,
     interpolate,
     tessellate,
     workload,
@@ -69,8 +71,17 @@ def test_islands_and_multipolygons_are_covered() -> None:
 
 
 def test_bad_resolution() -> None:
-    with pytest.raises(InvalidInputError, match="got 16"):
+    with pytest.raises(InvalidInputError, match="reçu 16"):
         tessellate(box(6.8, 47.6, 6.9, 47.7), 16)
+
+
+def test_a_grid_past_the_cell_budget_is_refused_before_any_cell_is_made() -> None:
+    territory = box(6.8, 47.6, 6.9, 47.7)  # about 83 km²: 93 million cells at resolution 15
+    # the clipped cells along the outline are left out: an estimate of the order of size
+    assert estimate_cell_count(territory, 9) == pytest.approx(len(tessellate(territory, 9)), 0.2)
+    with pytest.raises(InvalidInputError, match=r"^resolution : .* environ 93 \d{3} \d{3} cel"):
+        tessellate(territory, 15)
+    assert check_cell_budget(territory, 12, budget=300_000) > 200_000
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

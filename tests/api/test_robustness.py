@@ -1,0 +1,188 @@
+"""Requests that used to freeze the server or answer 500 (issue 22): each gets a clean
+4xx naming what to fix."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+from fastapi.testclient import TestClient
+from shapely.geometry import LineString
+from sqlalchemy import Engine, text
+
+from tests.api.test_audits import request_body
+
+
+def test_a_grid_too_fine_for_the_csp_is_refused_before_any_work(
+    client: TestClient, csp_id: int
+) -> None:
+    grids = client.get(f"/api/csp/{csp_id}/grids").json()["count"]
+    started = time.monotonic()
+    response = client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 15})
+    assert time.monotonic() - started < 5  # used to build for minutes and take GBs
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert detail.startswith("resolution : à la résolution 15, la grille compterait environ")
+    assert "200 000" in detail and response.json()["type"] == "InvalidInputError"
+    # street blocks are cut by the same H3 cells: the same budget
+    blocks = client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 14, "units": "blocks"})
+    assert blocks.status_code == 422 and blocks.json()["detail"].startswith("resolution :")
+    # past what H3 supports: the schema refuses it
+    beyond = client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 16})
+    assert beyond.status_code == 422 and beyond.json()["detail"][0]["loc"][-1] == "resolution"
+    assert client.get(f"/api/csp/{csp_id}/grids").json()["count"] == grids
+
+
+def _refused_field(response: Any) -> list[Any]:
+    """Where a 422 for a control character points (FastAPI's validation error shape)."""
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert error["type"] == "string_control_character"
+    assert error["msg"].startswith("caractère de contrôle interdit (U+")
+    return list(error["loc"])
+
+
+def test_control_characters_are_refused_in_any_text(client: TestClient, csp_id: int) -> None:
+    # a query filter: PostgreSQL used to refuse the NUL with a 500
+    response = client.get(f"/api/csp/{csp_id}/problems", params={"category": "a\x00b"})
+    assert _refused_field(response) == ["query", "category"]
+    # a JSON body, escaped as JSON does ("\u0000"), at any depth
+    problem = {"category": "rassemblements", "title": "hall\x00", "lon": 6.86, "lat": 47.64}
+    response = client.post(f"/api/csp/{csp_id}/problems", json=problem)
+    assert _refused_field(response) == ["body", "title"]
+    response = client.post(f"/api/csp/{csp_id}/grids", json={"weights": {"population\x1f": 1}})
+    assert _refused_field(response) == ["body", "weights", "population\x1f"]
+    # a form field, and the name of an uploaded file
+    files = {"file": ("zone.geojson", b"{}", "application/geo+json")}
+    form = {"kind": "zones", "name": "zone\x07"}
+    response = client.post("/api/layers", data=form, files=files)
+    assert _refused_field(response) == ["body", "name"]
+    parts = [
+        b'Content-Disposition: form-data; name="kind"\r\n\r\nzones',
+        b'Content-Disposition: form-data; name="name"\r\n\r\nzone',
+        b'Content-Disposition: form-data; name="file"; filename="zone\x00.geojson"\r\n'
+        b"Content-Type: application/geo+json\r\n\r\n{}",
+    ]
+    body = b"".join(b"--b0undary\r\n" + part + b"\r\n" for part in parts) + b"--b0undary--\r\n"
+    headers = {"Content-Type": "multipart/form-data; boundary=b0undary"}
+    response = client.post("/api/layers", content=body, headers=headers)
+    assert _refused_field(response) == ["body", "file"]
+    # tabs and line breaks are text
+    problem["title"], problem["description"] = "hall", "ligne 1\r\nligne 2\tfin"
+    assert client.post(f"/api/csp/{csp_id}/problems", json=problem).status_code == 201
+    assert client.get(f"/api/csp/{csp_id}/problems", params={"q": "é"}).status_code == 200
+
+
+def test_integers_past_postgresql_are_refused_by_the_schema(
+    client: TestClient, csp_id: int
+) -> None:
+    response = client.get(f"/api/csp/{csp_id}/problems", params={"sector": 99999999999})
+    assert response.status_code == 422, response.text  # was a 500: integer out of range
+    assert response.json()["detail"][0]["loc"][:2] == ["query", "sector"]
+    too_big = {"name": "GPO", "theme": "transports", "partner_ids": [2**31]}
+    response = client.post(f"/api/csp/{csp_id}/gpos", json=too_big)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][:2] == ["body", "partner_ids"]
+
+
+def test_a_value_the_database_cannot_store_is_a_422(
+    client: TestClient, csp_id: int, tmp_path: Path
+) -> None:
+    del csp_id  # the demo territory, for the layer to lie in
+    path = tmp_path / "roads.geojson"
+    road = LineString([(6.83, 47.62), (6.87, 47.66)])
+    gpd.GeoDataFrame({"highway": ["primary"]}, geometry=[road], crs=4326).to_file(path)
+    name = "r" * 600 + ".geojson"  # the file name is kept in a column of 500 characters
+    files = {"file": (name, path.read_bytes(), "application/geo+json")}
+    response = client.post("/api/layers", files=files, data={"kind": "barriers", "name": "R"})
+    assert response.status_code == 422, response.text
+    assert response.json() == {
+        "detail": "valeur : texte trop long pour cette colonne",
+        "type": "DatabaseInvalidValue",
+    }
+
+
+def test_a_duplicate_key_under_a_race_is_a_409(
+    client: TestClient, csp_id: int, engine: Engine
+) -> None:
+    gpo = client.post(f"/api/csp/{csp_id}/gpos", json={"name": "GPO", "theme": "transports"})
+    partner = client.post(
+        f"/api/csp/{csp_id}/partners", json={"organisation": "Mairie", "type": "mairie"}
+    )
+    gpo_id, partner_id = gpo.json()["id"], partner.json()["id"]
+    answers: list[Any] = []
+    with engine.connect() as other:
+        # Another request adds the same partner and has not committed yet: the PATCH
+        # deletes the GPO's partners (it sees none), then waits on the same key…
+        other.begin()
+        other.execute(
+            text("INSERT INTO gpo_partner (gpo_id, partner_id) VALUES (:g, :p)"),
+            {"g": gpo_id, "p": partner_id},
+        )
+        patch = threading.Thread(
+            target=lambda: answers.append(
+                client.patch(f"/api/gpos/{gpo_id}", json={"partner_ids": [partner_id]})
+            )
+        )
+        patch.start()
+        deadline = time.monotonic() + 20
+        with engine.connect() as watcher:
+            while not watcher.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            ).scalar_one():
+                assert time.monotonic() < deadline and patch.is_alive()
+                time.sleep(0.05)
+        other.commit()  # … which the other one now holds: a duplicate key
+    patch.join(timeout=20)
+    (response,) = answers
+    assert response.status_code == 409, response.text  # was a 500
+    assert response.json()["type"] == "DatabaseConflict"
+    assert response.json()["detail"].startswith("gpo_id, partner_id : cette valeur existe déjà")
+    assert client.get(f"/api/gpos/{gpo_id}").json()["partner_ids"] == [partner_id]
+
+
+def _null_refused(response: Any, field: str) -> None:
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", field] and error["type"] == "not_null"
+    assert error["msg"] == "null interdit : omettez le champ pour le laisser tel quel"
+
+
+def test_an_explicit_null_of_a_field_that_always_has_a_value_is_a_422(
+    client: TestClient, csp_id: int
+) -> None:
+    place = {"category": "rassemblements", "title": "Hall", "lon": 6.86, "lat": 47.64}
+    problem = client.post(f"/api/csp/{csp_id}/problems", json=place).json()
+    added = client.post(f"/api/problems/{problem['id']}/actions", json={"type": "patrouilles"})
+    action_id = added.json()["actions"][-1]["id"]
+    # was a 500: the NOT NULL column refused it
+    _null_refused(client.patch(f"/api/actions/{action_id}", json={"status": None}), "status")
+    # the nullable fields may be emptied, the others left out
+    cleared = client.patch(f"/api/actions/{action_id}", json={"due_on": None, "note": None})
+    assert cleared.status_code == 200 and cleared.json()["status"] == "prevue"
+    gpo = client.post(f"/api/csp/{csp_id}/gpos", json={"name": "GPO", "theme": "transports"})
+    gpo_id = gpo.json()["id"]
+    _null_refused(client.patch(f"/api/gpos/{gpo_id}", json={"cadence_days": None}), "cadence_days")
+    chief = client.patch(f"/api/gpos/{gpo_id}", json={"chief_name": None, "partner_ids": None})
+    assert chief.status_code == 200 and chief.json()["cadence_days"] == 30
+
+
+def test_an_unknown_geojson_geometry_type_is_a_422(client: TestClient, csp_id: int) -> None:
+    foo = {"type": "Foo", "coordinates": []}
+    place = {"category": "rassemblements", "title": "Hall", "geometry": foo}
+    response = client.post(f"/api/csp/{csp_id}/problems", json=place)
+    assert response.status_code == 422, response.text  # was a 500
+    assert response.json()["detail"].startswith(
+        "geometry : type de géométrie GeoJSON inconnu ou non accepté « Foo »"
+    )
+    study = request_body(site=foo)
+    response = client.post("/api/audits", json=study)
+    assert response.status_code == 422, response.text  # was a 500
+    assert response.json()["detail"].startswith("site : type de géométrie GeoJSON inconnu")
+    # a type GeoJSON knows but a site does not take keeps its own answer
+    line = {"type": "LineString", "coordinates": [[6.86, 47.63], [6.87, 47.64]]}
+    response = client.post("/api/audits", json=request_body(site=line))
+    assert response.status_code == 422 and response.json()["detail"].startswith("site:")
