@@ -10,6 +10,7 @@ they are ranked by :func:`score` (street words, house number, commune or postcod
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ import pandas as pd
 from geo.errors import InvalidInputError
 
 BAN_COLUMNS = ("numero", "nom_voie", "code_postal", "code_insee", "nom_commune", "lon", "lat")
+#: The longest value each BAN column may hold (the address table's columns).
+BAN_LIMITS = {"numero": 20, "nom_voie": 200, "code_postal": 5, "code_insee": 5, "nom_commune": 200}
+_CODE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
 ABBREVIATIONS = {
     "av": "avenue",
     "ave": "avenue",
@@ -114,12 +118,37 @@ def read_ban_csv(path: Path) -> pd.DataFrame:
     """A BAN-format address CSV as a table (``number``, ``street``, ``postcode``,
     ``citycode``, ``city``, ``label``, ``search``, ``lon``, ``lat``); raises naming the
     missing columns or the first bad row."""
-    table = pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False)
+    try:
+        table = pd.read_csv(
+            path, sep=None, engine="python", dtype=str, keep_default_na=False,
+            encoding="utf-8", skip_blank_lines=True,
+        )  # fmt: skip
+    except (UnicodeDecodeError, pd.errors.EmptyDataError, pd.errors.ParserError, csv.Error) as e:
+        raise InvalidInputError(
+            f"{path.name}: not a readable BAN CSV (UTF-8 text, one header line, columns "
+            f"{', '.join(BAN_COLUMNS)}): {type(e).__name__}"
+        ) from None
+    if table.empty:
+        raise InvalidInputError(f"{path.name}: no address in the file")
     missing = [c for c in BAN_COLUMNS if c not in table.columns]
     if missing:
         raise InvalidInputError(
             f"{path.name}: missing BAN column(s) {', '.join(missing)}; found "
             f"{', '.join(table.columns)}"
+        )
+    for column, limit in BAN_LIMITS.items():
+        long = table[column].str.strip().str.len() > limit
+        if long.any():
+            row = int(long.to_numpy().nonzero()[0][0])
+            raise InvalidInputError(
+                f"{path.name}: row {row + 1}: {column} longer than {limit} characters"
+            )
+    bad_code = ~table["code_insee"].str.strip().str.match(_CODE)
+    if bad_code.any():
+        row = int(bad_code.to_numpy().nonzero()[0][0])
+        raise InvalidInputError(
+            f"{path.name}: row {row + 1}: code_insee {table['code_insee'].iloc[row]!r} is not "
+            "an INSEE commune code"
         )
     lon = pd.to_numeric(table["lon"], errors="coerce")
     lat = pd.to_numeric(table["lat"], errors="coerce")
@@ -136,6 +165,9 @@ def read_ban_csv(path: Path) -> pd.DataFrame:
         number + " " + table["nom_voie"].str.strip() + " " + table["code_postal"].str.strip()
         + " " + table["nom_commune"].str.strip()
     ).str.replace(r"\s+", " ", regex=True).str.strip()  # fmt: skip
+    if (label.str.len() > 300).any():
+        row = int((label.str.len() > 300).to_numpy().nonzero()[0][0])
+        raise InvalidInputError(f"{path.name}: row {row + 1}: the address is over 300 characters")
     return pd.DataFrame(
         {
             "number": table["numero"].str.strip(),

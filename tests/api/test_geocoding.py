@@ -68,3 +68,43 @@ def test_bad_address_file(client: TestClient, tmp_path: Path) -> None:
         "/api/addresses/import", files={"file": ("missing.csv", missing.read_bytes())}
     )
     assert response.status_code == 422 and "nom_voie" in response.json()["detail"]
+
+
+HEADER = "numero;nom_voie;code_postal;code_insee;nom_commune;lon;lat\n"
+
+
+@pytest.mark.usefixtures("addresses")
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "not a readable BAN CSV"),
+        (b"\n", "not a readable BAN CSV"),
+        (bytes(range(256)) * 40, "not a readable BAN CSV"),
+        (HEADER.encode(), "no address in the file"),
+        (
+            (HEADER + "1;" + "R" * 140_000 + ";90000;90010;Belfort;6.86;47.63\n").encode(),
+            "",  # either unreadable (a field over the CSV reader's limit) or too long
+        ),
+        ((HEADER + "1;Rue A;90000;900100;Belfort;6.86;47.63\n").encode(), "code_insee"),
+        ((HEADER + "1;" + "R" * 250 + ";90000;90010;Belfort;6.86;47.63\n").encode(), "nom_voie"),
+    ],
+    ids=[
+        "empty",
+        "blank line",
+        "binary junk",
+        "header only",
+        "huge field",
+        "long code",
+        "long street",
+    ],
+)
+def test_malformed_address_files_are_refused_and_keep_the_table(
+    client: TestClient, content: bytes, expected: str
+) -> None:
+    """Files that used to answer 500 (issue 22): a 422 naming the file's problem, and the
+    addresses already loaded are kept."""
+    response = client.post("/api/addresses/import", files={"file": ("adresses.csv", content)})
+    assert response.status_code == 422, response.text
+    assert expected in response.json()["detail"]
+    kept = client.get("/api/geocode", params={"q": "boulevard carnot"}).json()["count"]
+    assert kept == 2
