@@ -10,6 +10,7 @@ names as properties. Unknown columns are ignored.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -74,7 +75,13 @@ def _from_csv(path: Path) -> gpd.GeoDataFrame:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    table = pd.read_csv(io.StringIO(content), sep=delimiter, dtype=str, keep_default_na=False)
+    try:
+        table = pd.read_csv(io.StringIO(content), sep=delimiter, dtype=str, keep_default_na=False)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, csv.Error) as exc:
+        raise InvalidInputError(
+            f"file: not a readable CSV (one header line, then a row per problem): "
+            f"{type(exc).__name__}"
+        ) from None
     table.columns = [c.strip().lower() for c in table.columns]
     rows = np.arange(1, len(table) + 1)
     errors: list[RowError] = []
@@ -139,6 +146,10 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
+def _too_long(limit: int, _row: int) -> str:
+    return f"longer than {limit} characters"
+
+
 def _checked(frame: gpd.GeoDataFrame, errors: list[RowError]) -> gpd.GeoDataFrame:
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
@@ -160,7 +171,13 @@ def _checked(frame: gpd.GeoDataFrame, errors: list[RowError]) -> gpd.GeoDataFram
     )
     title = frame["title"].str.strip()
     flag((title == "").to_numpy(), "title", lambda _: "empty")
-    flag((title.str.len() > 200).to_numpy(), "title", lambda _: "longer than 200 characters")
+    # The longest text each column of a problem holds (api/models.py).
+    for column, limit in (("title", 200), ("address", 300), ("description", 10_000)):
+        flag(
+            (frame[column].astype(str).str.strip().str.len() > limit).to_numpy(),
+            column,
+            functools.partial(_too_long, limit),
+        )
     priority = frame["priority"].str.strip().replace("", "normale")
     flag(
         ~priority.isin(list(PRIORITIES)).to_numpy(),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import LineString
 from sqlalchemy import Engine, text
@@ -186,3 +187,30 @@ def test_an_unknown_geojson_geometry_type_is_a_422(client: TestClient, csp_id: i
     line = {"type": "LineString", "coordinates": [[6.86, 47.63], [6.87, 47.64]]}
     response = client.post("/api/audits", json=request_body(site=line))
     assert response.status_code == 422 and response.json()["detail"].startswith("site:")
+
+
+PROBLEM_HEADER = b"lon,lat,category,title,reported_on,address\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "not a readable CSV"),
+        (b"\n", "not a readable CSV"),
+        (bytes(range(256)) * 40, "file:"),
+        (PROBLEM_HEADER + b"6.86,47.63,autre,Titre,2026-11-01," + b"A" * 400 + b"\n", "address"),
+    ],
+    ids=["empty", "blank line", "binary junk", "long address"],
+)
+def test_malformed_problem_files_are_refused_whole(
+    client: TestClient, csp_id: int, content: bytes, expected: str
+) -> None:
+    """Files that used to answer 500 (an empty CSV, an address longer than its column):
+    a 422 naming the problem, and nothing imported."""
+    before = len(client.get(f"/api/csp/{csp_id}/problems").json()["features"])
+    response = client.post(
+        f"/api/csp/{csp_id}/problems/import", files={"file": ("problemes.csv", content)}
+    )
+    assert response.status_code == 422, response.text
+    assert expected in response.text
+    assert len(client.get(f"/api/csp/{csp_id}/problems").json()["features"]) == before
