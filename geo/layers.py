@@ -81,6 +81,9 @@ GRID_VARIABLES: dict[str, tuple[str, ...]] = {
 QPV_CODE = r"^Q[NP][0-9]"
 ZONE_CODE = ("code", "code_qp", "code_iris", "iris", "id")
 ZONE_NAME = ("nom", "name", "lib_qp", "nom_iris", "libelle")
+#: The longest text a feature's field may hold (the ``layer_feature`` columns): ``code``
+#: and the class or type (stored as its category), its ``name``.
+TEXT_LIMITS = {"code": 100, "class": 100, "type": 100, "name": 300}
 POINT_TYPE = ("type", "nature", "categorie", "amenity", "kind")
 POINT_NAME = ("nom", "name", "libelle")
 BARRIER_TAGS = ("class", "highway", "railway", "waterway", "mode")
@@ -363,6 +366,7 @@ def prepare_layer(
         out["name"] = gdf[name_col].astype("string").to_numpy() if name_col else None
         used |= {type_col, name_col} - {None}  # type: ignore[arg-type]
 
+    _check_lengths(source, out)
     out["attributes"] = _attributes(gdf, used)
     inside = shapely.intersects(territory, out.geometry.to_numpy())
     if not inside.all():
@@ -374,3 +378,20 @@ def prepare_layer(
         extent=extent,
         warnings=tuple(warnings),
     )
+
+
+def _check_lengths(source: str, out: gpd.GeoDataFrame) -> None:
+    """Refuse (:class:`InvalidValuesError` naming the field and the features) a text longer
+    than the table stores (:data:`TEXT_LIMITS`)."""
+    for column, limit in TEXT_LIMITS.items():
+        if column not in out.columns:
+            continue
+        lengths = pd.Series(out[column]).astype("string").str.len()
+        long = np.flatnonzero((lengths > limit).fillna(False).to_numpy())
+        if len(long):
+            raise InvalidValuesError(
+                source,
+                column,
+                f"longer than {limit} characters",
+                [f"feature {i + 1}" for i in long],
+            )

@@ -267,3 +267,25 @@ def test_edges_endpoint_draws_the_table(
     assert client.get(f"/api/csp/{csp_id}/edges", params={"res": 11}).status_code == 404
     bad = client.get(f"/api/csp/{csp_id}/edges", params={"blocked": "maybe"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "blocked"]
+
+
+@pytest.mark.usefixtures("csp_id")
+def test_a_feature_text_longer_than_its_column_is_refused_whole(
+    client: TestClient, tmp_path: Path, engine: Engine
+) -> None:
+    """A point's name over 300 characters used to answer 500 (issue 22): a 422 naming the
+    column and the feature, and no layer written."""
+    before = _layer_count(engine)
+    points = gpd.GeoDataFrame(
+        {"type": ["camera", "camera"], "nom": ["Place d'Armes", "N" * 301]},
+        geometry=gpd.GeoSeries.from_wkt(["POINT (6.86 47.64)", "POINT (6.85 47.63)"]),
+        crs=4326,
+    )
+    path = tmp_path / "cameras.geojson"
+    points.to_file(path)
+    response = _upload(client, path, "points", "Caméras")
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert "'nom'" not in detail and "name" in detail and "feature 2" in detail
+    assert "longer than 300 characters" in detail
+    assert _layer_count(engine) == before
