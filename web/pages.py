@@ -9,6 +9,7 @@ pages of :data:`NAVIGATION` whose route's policy admits the caller's role, then
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -98,6 +99,7 @@ START_PAGES = {
 }
 
 
+@functools.cache
 def page_policy(path: str) -> Policy:
     """The policy declared by the page route ``GET path`` (:data:`router`)."""
     for route in router.routes:

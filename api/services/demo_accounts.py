@@ -26,7 +26,7 @@ from api.repositories import communes, csp, gpos, problem_maps, problems
 from api.schemas import AccountCreate, AccountPublic
 from api.services import accounts
 from api.services.context import Context
-from geo.accounts import ROLES, Scope
+from geo.accounts import ROLES
 
 #: The one password of every demo account (fictitious people, demo data only).
 DEMO_PASSWORD = "demo-psq-secteurs-2026"
@@ -153,8 +153,8 @@ def _sees(session: Session, account: AccountPublic) -> str:
 
 
 def demo_sign_ins(ctx: Context) -> list[DemoSignIn]:
-    """The demo accounts that exist and are active, in the order of the roles."""
-    ctx = ctx.acting(ctx.actor, ctx.address, Scope.everything())
+    """The demo accounts that exist and are active, in the order of the roles (``ctx``
+    without a perimeter: :func:`api.services.demo.login_demo_accounts` gives it)."""
     found = {a.email: a for a in accounts.list_accounts(ctx).data if a.active}
     with ctx.read() as session:
         return [
