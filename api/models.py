@@ -5,7 +5,7 @@ Geometry columns are named ``geom`` and stored in EPSG:4326.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Time,
     UniqueConstraint,
     func,
     text,
@@ -349,7 +350,13 @@ class Gpo(Base):
     chief_name: Mapped[str | None] = mapped_column(String(200))
     chief_grade: Mapped[str | None] = mapped_column(String(100))
     chief_contact: Mapped[str | None] = mapped_column(String(200))
+    deputy_name: Mapped[str | None] = mapped_column(String(200))
+    deputy_grade: Mapped[str | None] = mapped_column(String(100))
+    categories: Mapped[list[str]] = mapped_column(
+        JSONB, server_default="[]"
+    )  # thematic GPOs: the problem categories of their theme (empty: all)
     cadence_days: Mapped[int] = mapped_column(Integer, server_default="15")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
@@ -372,17 +379,62 @@ gpo_partner = Table(
 
 
 class Meeting(Base):
-    """A GPO meeting: date, attendees, notes and decisions."""
+    """A GPO meeting: planned (``prevue``: date, time, place, invited partners), then
+    attended and decided, and closed (``close``) with its compte rendu; or ``annulee``.
+    ``attendees`` are the people present who are not a partner organisation."""
 
     __tablename__ = "meeting"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     gpo_id: Mapped[int] = mapped_column(ForeignKey("gpo.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), server_default="prevue")
     held_on: Mapped[date] = mapped_column(Date)
+    starts_at: Mapped[time | None] = mapped_column(Time)
+    place: Mapped[str | None] = mapped_column(String(200))
     attendees: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
-    notes: Mapped[str | None] = mapped_column(String(10_000))
-    decisions: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
+    notes: Mapped[str | None] = mapped_column(String(10_000))  # the free minutes
+    invited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    report_pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_meeting_gpo_held_on", "gpo_id", "held_on"),)
+
+
+class MeetingPartner(Base):
+    """A partner organisation invited to a meeting, and whether it came."""
+
+    __tablename__ = "meeting_partner"
+
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), primary_key=True
+    )
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partner.id", ondelete="CASCADE"), primary_key=True
+    )
+    invited: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    present: Mapped[bool | None] = mapped_column(Boolean)
+    represented_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class MeetingDecision(Base):
+    """What a meeting decided, problem by problem: a new action, a step of the
+    problem-solving cycle, an evaluation, or a note."""
+
+    __tablename__ = "meeting_decision"
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("problem.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # action, step, evaluation, note
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("action.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Problem(Base):
@@ -403,6 +455,7 @@ class Problem(Base):
     status: Mapped[str] = mapped_column(String(20), server_default="signale")
     status_on: Mapped[date] = mapped_column(Date, comment="date of the last status change")
     synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=False
@@ -483,6 +536,25 @@ class Action(Base):
     due_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), server_default="prevue")
     note: Mapped[str | None] = mapped_column(String(2000))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+
+class ActionEvent(Base):
+    """A dated and signed step of an action: a status reached, a due date moved, a
+    comment (any of them)."""
+
+    __tablename__ = "action_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), index=True)
+    on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str | None] = mapped_column(String(16))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    comment: Mapped[str | None] = mapped_column(String(2000))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    signed_by: Mapped[str] = mapped_column(String(200))
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Evaluation(Base):
@@ -567,6 +639,7 @@ class AuditRequest(Base):
         comment="An open request for the same site, filed before (the commune confirmed)",
     )
     synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=False
@@ -755,3 +828,54 @@ class AuditLogEntry(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+
+# -- notifications (migration 0015) --------------------------------------------------------
+class Notification(Base):
+    """A message to deliver (the outbox): written in the transaction of the event it tells,
+    delivered by the notification worker, retried with backoff until ``sent`` or
+    ``failed`` (attempts exhausted). ``dedupe_key`` makes a reminder be sent once."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    attachment_name: Mapped[str | None] = mapped_column(String(200))
+    attachment_type: Mapped[str | None] = mapped_column(String(100))
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    entity_type: Mapped[str | None] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_notification_dedupe_key"),
+        Index(
+            "ix_notification_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+
+class NotificationAttempt(Base):
+    """One delivery attempt of a notification: sent, or failed and why."""
+
+    __tablename__ = "notification_attempt"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notification.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    outcome: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(String(2000))

@@ -9,7 +9,17 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from api.models import Csp, Gpo, Meeting, Partner, PlanSector, Problem, ProblemPlace, gpo_partner
+from api.models import (
+    Csp,
+    Gpo,
+    Meeting,
+    MeetingDecision,
+    Partner,
+    PlanSector,
+    Problem,
+    ProblemPlace,
+    gpo_partner,
+)
 from api.repositories.base import require, scope_of, visible
 from api.schemas import (
     GpoCreate,
@@ -52,7 +62,9 @@ def sync_sector_gpos(*, session: Session, csp_id: int, plan_id: int) -> None:
 
 
 def _public(session: Session, gpo: Gpo, today: date) -> GpoPublic:
-    last = session.scalar(select(func.max(Meeting.held_on)).where(Meeting.gpo_id == gpo.id))
+    last = session.scalar(
+        select(func.max(Meeting.held_on)).where(Meeting.gpo_id == gpo.id, Meeting.status == "close")
+    )
     since = last or gpo.created_at.date()
     due = since + timedelta(days=gpo.cadence_days)
     partners = session.scalars(
@@ -203,24 +215,34 @@ def list_partners(*, session: Session, csp_id: int) -> PartnersPublic:
     return PartnersPublic(data=data, count=len(data))
 
 
-def _meeting_public(m: Meeting) -> MeetingPublic:
+def _meeting_public(session: Session, m: Meeting) -> MeetingPublic:
+    decisions = session.scalars(
+        select(MeetingDecision.text)
+        .where(MeetingDecision.meeting_id == m.id)
+        .order_by(MeetingDecision.id)
+    ).all()
     return MeetingPublic(
         id=m.id,
         gpo_id=m.gpo_id,
         held_on=m.held_on,
         attendees=m.attendees,
         notes=m.notes,
-        decisions=m.decisions,
+        decisions=list(decisions),
         synthetic=m.synthetic,
     )
 
 
 def add_meeting(*, session: Session, gpo_id: int, meeting_in: MeetingCreate) -> MeetingPublic:
     require(session, Gpo, gpo_id)
-    meeting = Meeting(gpo_id=gpo_id, **meeting_in.model_dump())
+    meeting = Meeting(gpo_id=gpo_id, status="close", **meeting_in.model_dump(exclude={"decisions"}))
     session.add(meeting)
     session.flush()
-    return _meeting_public(meeting)
+    session.add_all(
+        MeetingDecision(meeting_id=meeting.id, kind="note", text=text)
+        for text in meeting_in.decisions
+    )
+    session.flush()
+    return _meeting_public(session, meeting)
 
 
 def list_meetings(*, session: Session, gpo_id: int) -> MeetingsPublic:
@@ -228,7 +250,7 @@ def list_meetings(*, session: Session, gpo_id: int) -> MeetingsPublic:
     meetings = session.scalars(
         select(Meeting).where(Meeting.gpo_id == gpo_id).order_by(Meeting.held_on.desc())
     ).all()
-    return MeetingsPublic(data=[_meeting_public(m) for m in meetings], count=len(meetings))
+    return MeetingsPublic(data=[_meeting_public(session, m) for m in meetings], count=len(meetings))
 
 
 def active_gpos(*, session: Session, csp_id: int) -> list[Gpo]:
@@ -250,7 +272,7 @@ def insert_synthetic_meetings(
 ) -> int:
     """Meetings (GPO id, day, attendees) flagged synthetic (demo data); returns how many."""
     session.add_all(
-        Meeting(gpo_id=g, held_on=day, attendees=who, notes=notes, synthetic=True)
+        Meeting(gpo_id=g, status="close", held_on=day, attendees=who, notes=notes, synthetic=True)
         for g, day, who in meetings
     )
     return len(meetings)
