@@ -46,6 +46,8 @@ pytest_plugins = ["tests.access_world"]
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 TABLES = (
+    "notification_attempt",
+    "notification",
     "web_session",
     "login_attempt",
     "api_token",
@@ -59,6 +61,9 @@ TABLES = (
     "referent",
     "address",
     "evaluation",
+    "action_event",
+    "meeting_decision",
+    "meeting_partner",
     "action",
     "problem_event",
     "problem_place",
