@@ -74,7 +74,7 @@ ACTION_TYPES: Mapping[str, str] = {
 ACTION_STATUSES: Mapping[str, str] = {
     "prevue": "Prévue",
     "en_cours": "En cours",
-    "terminee": "Terminée",
+    "realisee": "Réalisée",
     "abandonnee": "Abandonnée",
 }
 OUTCOMES: Mapping[str, str] = {

@@ -359,7 +359,7 @@ def _life_cycles(
     )
     if len(action_table):  # actions of problems past their evaluation are done
         finished = pd.Series(status)[action_table["problem"]].isin(["evalue", "resolu"]).to_numpy()
-        action_table.loc[finished, "status"] = "terminee"
+        action_table.loc[finished, "status"] = "realisee"
     return (
         status,
         pd.DataFrame(events, columns=["problem", "status", "on"]),

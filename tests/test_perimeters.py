@@ -186,7 +186,7 @@ def test_a_partner_without_its_organisation_updates_nothing(world: World, engine
     for action_id in (unled["id"], ids["action_id"]):
         refused = client.patch(
             f"/api/actions/{action_id}",
-            json={"status": "terminee"},
+            json={"status": "realisee"},
             headers=world.headers["partenaire"],
         )
         assert refused.status_code == 403

@@ -47,10 +47,10 @@ def test_problem_writes(client: TestClient, csp_id: int) -> None:
     made = one(client, entity="action", action="create", entity_id=action["id"])
     assert made["changes"]["type"] == [None, "parties_communes"]
     assert made["detail"] == {"problem_id": pid}
-    patched = client.patch(f"/api/actions/{action['id']}", json={"status": "terminee"})
+    patched = client.patch(f"/api/actions/{action['id']}", json={"status": "realisee"})
     assert patched.status_code == 200
     updated = one(client, entity="action", action="update", entity_id=action["id"])
-    assert updated["changes"] == {"status": ["prevue", "terminee"]}
+    assert updated["changes"] == {"status": ["prevue", "realisee"]}
 
     evaluated = client.post(
         f"/api/problems/{pid}/evaluations",

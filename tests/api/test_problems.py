@@ -155,8 +155,8 @@ def test_life_cycle(client: TestClient, csp_id: int) -> None:
         "resolu",
     ]
     assert step("analyse", date.today()).status_code == 422  # closed
-    patched = client.patch(f"/api/actions/{act['id']}", json={"status": "terminee"})
-    assert patched.status_code == 200 and patched.json()["status"] == "terminee"
+    patched = client.patch(f"/api/actions/{act['id']}", json={"status": "realisee"})
+    assert patched.status_code == 200 and patched.json()["status"] == "realisee"
     bad = client.patch(f"/api/actions/{act['id']}", json={"status": "finie"})
     assert bad.status_code == 422 and "finie" in str(bad.json()["detail"])
 

@@ -188,6 +188,8 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(16), nullable=False),
         sa.Column("error", sa.String(2000)),
     )
+    # The action cycle is prévue → en cours → réalisée | abandonnée (« terminée » before).
+    op.execute("UPDATE action SET status = 'realisee' WHERE status = 'terminee'")
     # The free-text decisions of earlier meetings become decisions of kind « note ».
     op.execute(
         "INSERT INTO meeting_decision (meeting_id, kind, text) "
@@ -198,6 +200,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("UPDATE action SET status = 'terminee' WHERE status = 'realisee'")
     op.add_column("meeting", sa.Column("decisions", JSONB(), nullable=False, server_default="[]"))
     op.execute(
         "UPDATE meeting m SET decisions = d.texts FROM (SELECT meeting_id, "
