@@ -88,12 +88,15 @@ def _public(session: Session, gpo: Gpo, today: date) -> GpoPublic:
         sector=gpo.sector,
         sectors=[gpo.sector] if gpo.kind == "sector" and gpo.sector is not None else gpo.sectors,
         theme=gpo.theme,
+        categories=list(gpo.categories or []),
         plan_id=gpo.plan_id,
         active=gpo.active,
         chief_name=gpo.chief_name,
         chief_grade=gpo.chief_grade,
         # The chef's contact, for the GPO's members and the direction only.
         chief_contact=gpo.chief_contact if scope_of(session).reads_problem_records else None,
+        deputy_name=gpo.deputy_name,
+        deputy_grade=gpo.deputy_grade,
         cadence_days=gpo.cadence_days,
         partner_ids=sorted(partners),
         last_meeting_on=last,
@@ -153,8 +156,9 @@ def create_thematic_gpo(*, session: Session, csp_id: int, gpo_in: GpoCreate) -> 
     gpo = Gpo(
         csp_id=csp_id,
         kind="thematic",
-        **gpo_in.model_dump(exclude={"partner_ids", "sectors"}),
+        **gpo_in.model_dump(exclude={"partner_ids", "sectors", "categories"}),
         sectors=sorted(set(gpo_in.sectors)),
+        categories=sorted(set(gpo_in.categories)),
     )
     session.add(gpo)
     session.flush()
@@ -166,9 +170,14 @@ def update_gpo(*, session: Session, gpo_id: int, gpo_in: GpoUpdate) -> None:
     gpo = require(session, Gpo, gpo_id)
     changes = gpo_in.model_dump(exclude_unset=True)
     partner_ids = changes.pop("partner_ids", None)
+    if "categories" in changes:
+        if gpo.kind != "thematic":
+            raise InvalidInputError(
+                "categories : seul un GPO thématique a des catégories ; un GPO de secteur "
+                "traite toutes les problématiques de son secteur"
+            )
+        changes["categories"] = sorted(set(changes["categories"]))
     for key, value in changes.items():
-        if key == "cadence_days" and value is None:
-            continue
         setattr(gpo, key, value)
     if partner_ids is not None:
         _set_partners(session, gpo, partner_ids)

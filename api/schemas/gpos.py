@@ -11,6 +11,7 @@ from api.schemas.common import (
     FREE_TEXT_NOTICE,
     NOT_NULL,
     CadenceDays,
+    CategoryCode,
     DbInt,
     IndexInt,
     NotFutureDate,
@@ -45,10 +46,17 @@ class GpoCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     theme: ThemeCode
     sectors: list[IndexInt] = Field(default_factory=list, description="Sectors it spans")
+    categories: list[CategoryCode] = Field(
+        default_factory=list,
+        max_length=50,
+        description="The problem categories of its theme (empty: all)",
+    )
     cadence_days: CadenceDays = Field(default=30, description="15 or 30")
     chief_name: str | None = Field(default=None, max_length=200)
     chief_grade: str | None = Field(default=None, max_length=100)
     chief_contact: str | None = Field(default=None, max_length=200)
+    deputy_name: str | None = Field(default=None, max_length=200)
+    deputy_grade: str | None = Field(default=None, max_length=100)
     partner_ids: list[DbInt] = Field(default_factory=list)
 
 
@@ -56,6 +64,11 @@ class GpoUpdate(BaseModel):
     chief_name: str | None = Field(default=None, max_length=200)
     chief_grade: str | None = Field(default=None, max_length=100)
     chief_contact: str | None = Field(default=None, max_length=200)
+    deputy_name: str | None = Field(default=None, max_length=200)
+    deputy_grade: str | None = Field(default=None, max_length=100)
+    categories: Annotated[list[CategoryCode] | None, NOT_NULL] = Field(
+        default=None, max_length=50, description="thematic GPOs only; null: unchanged"
+    )
     cadence_days: Annotated[CadenceDays | None, NOT_NULL] = None
     partner_ids: list[DbInt] | None = Field(default=None, description="null: unchanged")
 
@@ -68,11 +81,14 @@ class GpoPublic(BaseModel):
     sector: int | None
     sectors: list[int]
     theme: str | None
+    categories: list[str]
     plan_id: int | None
     active: bool
     chief_name: str | None
     chief_grade: str | None
     chief_contact: str | None
+    deputy_name: str | None
+    deputy_grade: str | None
     cadence_days: int
     partner_ids: list[int]
     last_meeting_on: date | None
