@@ -29,9 +29,9 @@ shares are parameters of :class:`SynthModel`, defaults below):
   later, resolution within a month of it) and never after the end of the period.
   Problems past the analysis get 1 to 3 actions of the types suited to their category;
   evaluated ones an evaluation with before/after report counts.
-* **Meetings** (:func:`meetings`). A GPO meets every ``cadence`` days, a few days early or
-  late, and one meeting in eight is skipped; the mayor's office, the municipal police and
-  two to four other partner types attend.
+* **GPOs.** Their fictitious partners and staff (:mod:`geo.synth_partners`), meetings,
+  decisions and the actions' statuses and steps (:mod:`geo.synth_gpos`) are made around
+  these problems once a sector plan is adopted.
 * **Safety-study requests** (:func:`audit_requests`). Communes draw requests in proportion
   to their population; 60 % of sites lie within 50 m of one of the commune's problems
   (``attractors``: communes ask where trouble is), the others within 300 m of the
@@ -368,36 +368,6 @@ def _life_cycles(
             evaluations, columns=["problem", "evaluated_on", "outcome", "before", "after"]
         ),
     )
-
-
-MEETING_ATTENDEES = ("mairie", "police_municipale")
-MEETING_GUESTS = (
-    "bailleur_social",
-    "education_nationale",
-    "transporteur",
-    "commercant",
-    "association",
-    "delegue_cohesion",
-    "habitants",
-)
-
-
-def meetings(
-    start: date, end: date, cadence_days: int, rng: np.random.Generator
-) -> list[tuple[date, list[str]]]:
-    """Synthetic meetings of a GPO from ``start`` to ``end``: each meeting's date and the
-    partner types that attended (see the module docstring)."""
-    if cadence_days < 1:
-        raise InvalidInputError(f"cadence_days must be at least 1, got {cadence_days}")
-    held: list[tuple[date, list[str]]] = []
-    day = start + timedelta(days=int(rng.integers(0, cadence_days)))
-    while day <= end:
-        if rng.random() >= 1 / 8:
-            guests = rng.choice(MEETING_GUESTS, size=int(rng.integers(2, 5)), replace=False)
-            held.append((day, [*MEETING_ATTENDEES, *(str(g) for g in guests)]))
-        jitter = int(rng.integers(-3, 4))
-        day += timedelta(days=max(1, cadence_days + jitter))
-    return held
 
 
 AUDIT_KIND_MIX: dict[str, float] = {

@@ -266,22 +266,3 @@ def active_gpos(*, session: Session, csp_id: int) -> list[Gpo]:
     return list(
         session.scalars(select(Gpo).where(Gpo.csp_id == csp_id, Gpo.active).order_by(Gpo.id))
     )
-
-
-def insert_synthetic_partner(*, session: Session, csp_id: int, organisation: str, kind: str) -> int:
-    """A partner flagged synthetic (demo data); returns its id."""
-    partner = Partner(csp_id=csp_id, organisation=organisation, type=kind, synthetic=True)
-    session.add(partner)
-    session.flush()
-    return partner.id
-
-
-def insert_synthetic_meetings(
-    *, session: Session, meetings: list[tuple[int, date, list[str]]], notes: str
-) -> int:
-    """Meetings (GPO id, day, attendees) flagged synthetic (demo data); returns how many."""
-    session.add_all(
-        Meeting(gpo_id=g, status="close", held_on=day, attendees=who, notes=notes, synthetic=True)
-        for g, day, who in meetings
-    )
-    return len(meetings)

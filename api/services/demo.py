@@ -1,7 +1,9 @@
 """The demo territory (``data/boundaries/demo.toml``): its communes and CSPs, layers, QPV
-list and grids, and, flagged synthetic, problems, an adopted sector plan per CSP whose
-GPOs get meetings, référents and safety-study requests (:mod:`geo.synth`), and one
-fictitious account per role (:mod:`api.services.demo_accounts`)."""
+list and grids, and, flagged synthetic, problems and partner organisations, an adopted
+sector plan per CSP whose GPOs get chiefs, members, meetings and actions in every status
+(:mod:`geo.synth_gpos`), a thematic « Transports » GPO, référents and safety-study
+requests (:mod:`geo.synth`), and one fictitious account per role
+(:mod:`api.services.demo_accounts`)."""
 
 from __future__ import annotations
 
@@ -13,11 +15,18 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy.orm import Session
 
 from api.repositories import audits as audit_rows
-from api.repositories import gpos, grid, problems
+from api.repositories import demo_gpos, gpos, grid, problems
 from api.repositories.territory import ImportReport
-from api.schemas import AuditRequestCreate, AuditTransition, PlanCreate, ReferentCreate
+from api.schemas import (
+    AuditRequestCreate,
+    AuditTransition,
+    GpoCreate,
+    PlanCreate,
+    ReferentCreate,
+)
 from api.services.audit_log import record_write
 from api.services.audits import create_audit_request, transition_audit_request
 from api.services.context import Context
@@ -33,8 +42,10 @@ from api.services.territory import (
 )
 from geo.accounts import Actor, Scope
 from geo.errors import InvalidInputError
-from geo.problems import PARTNER_TYPES
-from geo.synth import AUDIT_NEEDS, SYNTHETIC_REFERENTS, audit_requests, generate, meetings
+from geo.problems import THEMES
+from geo.synth import AUDIT_NEEDS, SYNTHETIC_REFERENTS, audit_requests, generate
+from geo.synth_gpos import TRANSPORT_CATEGORIES, gpo_life, transport_sectors
+from geo.synth_partners import SynthPartner, partner_directory
 from geo.territory import read_communes
 
 
@@ -109,10 +120,10 @@ def load_demo(
     actor: Actor | None = None,
 ) -> list[ImportReport]:
     """Import the demo territory described by ``demo_dir/demo.toml``: communes, layers,
-    grids, synthetic problems and, when ``adopt``, an adopted sector plan per CSP whose
-    GPOs get synthetic meetings, and the demo accounts (bound to the first CSP). Every
-    write is recorded as ``actor``: by default the context's, or ``cli:demo`` when the
-    context acts for nobody."""
+    grids, synthetic problems and partners and, when ``adopt``, an adopted sector plan per
+    CSP whose GPOs get a synthetic life (:func:`load_synthetic_gpos`), and the demo
+    accounts (bound to the first CSP). Every write is recorded as ``actor``: by default
+    the context's, or ``cli:demo`` when the context acts for nobody."""
     if actor is None:
         actor = Actor.cli("demo") if ctx.actor == Actor.anonymous() else ctx.actor
     ctx = ctx.acting(actor, ctx.address)
@@ -151,7 +162,7 @@ def load_demo(
             adopt_plan(ctx, plan_id)
             if demo.synthetic_problem_years > 0:
                 load_synthetic_audits(ctx, csp_id=report.csp_id, end=end, seed=demo.synthetic_seed)
-                load_synthetic_meetings(
+                load_synthetic_gpos(
                     ctx,
                     csp_id=report.csp_id,
                     start=start,
@@ -177,6 +188,15 @@ def login_demo_accounts(ctx: Context, *, demo_dir: Path, local_database: bool) -
     return demo_sign_ins(everything)
 
 
+def _directory(session: Session, csp_id: int, seed: int) -> list[SynthPartner]:
+    """The CSP's fictitious partners (:func:`geo.synth_partners.partner_directory`)."""
+    return partner_directory(
+        demo_gpos.commune_infos(session=session, csp_id=csp_id),
+        csp_name=demo_gpos.csp_name(session=session, csp_id=csp_id),
+        rng=np.random.default_rng([seed, 1]),
+    )
+
+
 def load_synthetic_problems(
     ctx: Context,
     *,
@@ -187,21 +207,26 @@ def load_synthetic_problems(
     count: int | None = None,
 ) -> int:
     """Generate synthetic problems for the CSP (:mod:`geo.synth`, on its finest-known
-    grid's cells) and store them, flagged synthetic, with synthetic reporting partners."""
+    grid's cells) and store them, flagged synthetic, with the CSP's fictitious partner
+    organisations (made once): a problem's reporter is the organisation of its type of
+    the largest commune until its GPO's life (:func:`load_synthetic_gpos`) picks one of
+    the GPO's members."""
     with ctx.read() as session:
         resolution = grid.finest_h3_resolution(session=session, csp_id=csp_id)
         units = load_unit_graph(session, csp_id=csp_id, resolution=resolution).units
     synthetic = generate(units, start=start, end=end, rng=np.random.default_rng(seed), count=count)
     with ctx.write() as session:
-        partner_ids = {
-            kind: gpos.insert_synthetic_partner(
-                session=session,
-                csp_id=csp_id,
-                organisation=f"{PARTNER_TYPES[kind]} (fictif)",
-                kind=kind,
-            )
-            for kind in sorted(set(synthetic.problems["reporter_type"]))
+        directory = _directory(session, csp_id, seed)
+        ids = demo_gpos.partner_ids(session=session, csp_id=csp_id, directory=directory)
+        population = {
+            c.code: c.population for c in demo_gpos.commune_infos(session=session, csp_id=csp_id)
         }
+        partner_ids: dict[str, int] = {}
+        for partner, partner_id in sorted(
+            zip(directory, ids, strict=True),
+            key=lambda t: -population.get(t[0].commune_code or "", 0),
+        ):
+            partner_ids.setdefault(partner.type, partner_id)
         count = insert_placed(
             session,
             csp_id=csp_id,
@@ -220,7 +245,7 @@ def load_synthetic_problems(
             detail={
                 "csp_id": csp_id,
                 "count": count,
-                "partners": len(partner_ids),
+                "partners": len(ids),
                 "start": start,
                 "end": end,
                 "seed": seed,
@@ -229,28 +254,58 @@ def load_synthetic_problems(
         return count
 
 
-def load_synthetic_meetings(
-    ctx: Context, *, csp_id: int, start: date, end: date, seed: int = 0
-) -> int:
-    """Synthetic meetings (:func:`geo.synth.meetings`) for every active GPO of the CSP,
-    flagged synthetic; returns their number."""
-    rng = np.random.default_rng(seed)
+def load_synthetic_gpos(ctx: Context, *, csp_id: int, start: date, end: date, seed: int = 0) -> int:
+    """The synthetic life of the CSP's GPOs (:func:`geo.synth_gpos.gpo_life`), flagged
+    synthetic: a thematic « Transports » GPO over 2 or 3 sectors (from 2 sectors up),
+    every active GPO's chef, deputy, cadence and partners, its meetings (closed ones with
+    minutes and decisions since ``start``, a planned one), the lead partner, status and
+    signed steps of its problems' actions, and new planned actions. Returns the number
+    of meetings."""
     with ctx.write() as session:
-        count = gpos.insert_synthetic_meetings(
-            session=session,
-            meetings=[
-                (gpo.id, day, [PARTNER_TYPES[t] for t in attendees])
-                for gpo in gpos.active_gpos(session=session, csp_id=csp_id)
-                for day, attendees in meetings(start, end, gpo.cadence_days, rng)
-            ],
-            notes="Réunion fictive (données synthétiques de démonstration).",
+        communes = demo_gpos.sector_communes(session=session, csp_id=csp_id)
+        history = demo_gpos.history(session=session, csp_id=csp_id)
+        rows = demo_gpos.active_gpo_rows(session=session, csp_id=csp_id)
+        sectors = sorted(g.sector for g in rows if g.kind == "sector" and g.sector is not None)
+        themed = transport_sectors(sectors, history.problems)
+        if themed and not any(g.kind == "thematic" and g.theme == "transports" for g in rows):
+            gpos.create_thematic_gpo(
+                session=session,
+                csp_id=csp_id,
+                gpo_in=GpoCreate(
+                    name=f"GPO thématique {THEMES['transports']}",
+                    theme="transports",
+                    sectors=themed,
+                    categories=list(TRANSPORT_CATEGORIES),
+                ),
+            )
+            rows = demo_gpos.active_gpo_rows(session=session, csp_id=csp_id)
+        directory = _directory(session, csp_id, seed)
+        partner_ids = demo_gpos.partner_ids(session=session, csp_id=csp_id, directory=directory)
+        life = gpo_life(
+            demo_gpos.gpo_inputs(rows, communes),
+            history,
+            directory,
+            start=start,
+            today=end,
+            rng=np.random.default_rng([seed, 2]),
+        )
+        count = demo_gpos.insert_synthetic_gpo_life(
+            session=session, life=life, partner_ids=partner_ids
         )
         record_write(
             session,
             ctx,
             "load_synthetic",
             "meeting",
-            detail={"csp_id": csp_id, "count": count, "start": start, "end": end, "seed": seed},
+            detail={
+                "csp_id": csp_id,
+                "count": count,
+                "gpos": len(rows),
+                "actions": len(life.actions),
+                "start": start,
+                "end": end,
+                "seed": seed,
+            },
         )
         return count
 
