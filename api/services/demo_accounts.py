@@ -4,11 +4,14 @@ in as each role and see what it sees.
 
 The bindings are chosen from the data, never named in advance: the planner and the
 référent work for the demo CSP; the chef de secteur leads the sector GPO with the most
-open problems; the partner sits in that GPO for an organisation that leads actions in
-it (or, the synthetic actions having no pilot, that reported the most of its open
-problems); the commune account speaks for the CSP's most populated commune. A role whose
-binding does not exist yet (no adopted plan: no GPO) gets no account, until the demo is
-loaded again with its plan.
+open problems, and is that GPO's (fictitious) chef; the partner sits in that GPO for the
+organisation that leads actions of its open problems, one overdue and one due within a
+fortnight if it can (the synthetic GPO life, :mod:`geo.synth_gpos`, makes sure the main
+mairie does), else the most of them (or, without any lead partner, that reported the
+most of them), and is that organisation's (fictitious) contact person; the commune
+account speaks for the CSP's most populated commune. A role whose binding does not
+exist yet (no adopted plan: no GPO) gets no account, until the demo is loaded again
+with its plan.
 
 The sign-in page lists them (:func:`demo_sign_ins`, through
 :func:`api.services.demo.login_demo_accounts`) only while the demo is all the data of
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -32,7 +36,10 @@ from geo.accounts import ROLES
 DEMO_PASSWORD = "demo-psq-secteurs-2026"
 #: The e-mail of each role's demo account, in the order of :data:`geo.accounts.ROLES`.
 DEMO_ACCOUNTS = {role: f"{role}@demo.psq.example" for role in ROLES}
-#: The fictitious names shown in the navigation bar.
+#: An action due within this many days is « due soon ».
+DUE_SOON_DAYS = 14
+#: The fictitious names shown in the navigation bar (the chef's and the partner's are
+#: those of the demo data's people they stand for, when it has them).
 DEMO_NAMES = {
     "admin": "Hélène Dumas (démo)",
     "planificateur": "Karim Benali (démo)",
@@ -65,17 +72,28 @@ def _bindings(session: Session, csp_id: int) -> dict[str, AccountCreate]:
     if members:
         biggest = max(members, key=lambda f: (f.properties.population or 0, f.properties.code))
         chosen["commune"] = {"commune_codes": [biggest.properties.code]}
+    names = dict(DEMO_NAMES)
     listed = gpos.list_gpos(session=session, csp_id=csp_id).data
     sector_gpos = [g for g in listed if g.kind == "sector"]
     if sector_gpos:
         gpo = max(sector_gpos, key=lambda g: (g.open_problems, -g.id))
         chosen["chef"] = {"gpo_ids": [gpo.id]}
+        names["chef"] = gpo.chief_name or names["chef"]
         if (partner_id := _partner_of(session, csp_id, gpo.id)) is not None:
             chosen["partenaire"] = {"gpo_ids": [gpo.id], "partner_id": partner_id}
+            contact = next(
+                (
+                    p.contact_name
+                    for p in gpos.list_partners(session=session, csp_id=csp_id).data
+                    if p.id == partner_id
+                ),
+                None,
+            )
+            names["partenaire"] = contact or names["partenaire"]
     return {
         role: AccountCreate(
             email=DEMO_ACCOUNTS[role],
-            name=DEMO_NAMES[role],
+            name=names[role],
             role=role,
             password=DEMO_PASSWORD,
             **bindings,
@@ -85,22 +103,32 @@ def _bindings(session: Session, csp_id: int) -> dict[str, AccountCreate]:
 
 
 def _partner_of(session: Session, csp_id: int, gpo_id: int) -> int | None:
-    """The partner organisation the demo's partner account speaks for in the GPO: the one
-    leading the most actions of its open problems, else (the synthetic actions have no
-    pilot) the one that reported the most of them; None when neither exists."""
+    """The partner organisation the demo's partner account speaks for in the GPO: among
+    those leading actions of its open problems, one with an overdue action and one due
+    within a fortnight first, then the one leading the most; else the one that reported
+    the most of them; None when neither exists."""
     area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
     open_problems = problems.open_problems(session=session, area=area, limit=10_000).data
-    leads = Counter(
-        action.lead_partner_id
+    led = [
+        action
         for problem in open_problems
         for action in problem.actions
         if action.lead_partner_id is not None
+    ]
+    leads = Counter(action.lead_partner_id for action in led)
+    soon = date.today() + timedelta(days=DUE_SOON_DAYS)
+    overdue = {a.lead_partner_id for a in led if a.overdue}
+    due_soon = {
+        a.lead_partner_id
+        for a in led
+        if a.status in ("prevue", "en_cours") and a.due_on and date.today() <= a.due_on <= soon
+    }
+    if leads:
+        return min(leads, key=lambda p: (p not in overdue, p not in due_soon, -leads[p], p))
+    reported = (
+        problems.get_problem(session=session, problem_id=p.id).partner_id for p in open_problems
     )
-    if not leads:
-        reported = (
-            problems.get_problem(session=session, problem_id=p.id).partner_id for p in open_problems
-        )
-        leads = Counter(partner_id for partner_id in reported if partner_id is not None)
+    leads = Counter(partner_id for partner_id in reported if partner_id is not None)
     return min(leads, key=lambda p: (-leads[p], p)) if leads else None
 
 
