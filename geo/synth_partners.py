@@ -92,7 +92,8 @@ def slug(text: str) -> str:
 
 
 def of_commune(name: str) -> str:
-    """« de Belfort », « d'Essert », « du Valdoie » (« Le Valdoie »), « des Auxons »."""
+    """« de Montreuil », « d'Ivry », « du Mans » (« Le Mans »), « des Lilas » (« Les
+    Lilas »)."""
     for article, contracted in (("Le ", "du "), ("Les ", "des ")):
         if name.startswith(article):
             return contracted + name[len(article) :]
