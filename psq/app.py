@@ -18,6 +18,7 @@ from api.routes import api_router
 from api.security import SecurityHeaders
 from api.services import jobs
 from api.services.context import Context
+from web.meetings import print_meeting_report
 from web.pages import mount_pages
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
     # nosniff, Referrer-Policy, X-Frame-Options and the Content-Security-Policy.
     app.state.settings = settings
     app.state.local_database = local_database
+    # What prints a closed meeting's compte rendu (api.deps.meeting_report_printer).
+    app.state.meeting_report_printer = print_meeting_report
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     app.include_router(api_router())

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 
 from api.routes import (
     accounts,
+    actions,
     addresses,
     audit_log,
     audits,
@@ -16,6 +17,7 @@ from api.routes import (
     health,
     hotspots,
     layers,
+    meetings,
     plans,
     problems,
     reports,
@@ -29,7 +31,9 @@ RESOURCES = (
     grid,
     plans,
     problems,
+    actions,
     gpos,
+    meetings,
     hotspots,
     addresses,
     audits,
