@@ -16,6 +16,7 @@ from api.routes import (
     health,
     hotspots,
     layers,
+    notifications,
     plans,
     problems,
     reports,
@@ -37,6 +38,7 @@ RESOURCES = (
     auth,
     accounts,
     audit_log,
+    notifications,
 )
 
 
