@@ -141,7 +141,8 @@ def _reason(exc: BaseException) -> tuple[str, bool]:
             exc, smtplib.SMTPDataError | smtplib.SMTPSenderRefused
         )
         return f"réponse SMTP {exc.smtp_code} : {text}", permanent
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError):
+        # smtplib reports a timeout while reading an answer as a disconnection
         return "délai dépassé en parlant au serveur SMTP", False
     if isinstance(exc, ConnectionRefusedError):
         return "connexion refusée par le serveur SMTP", False

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -298,6 +299,26 @@ def test_a_server_down_loses_nothing_and_the_message_is_retried_with_backoff(
     row = _row(factory, nid)
     assert (row.status, row.attempts) == ("sent", 3)
     assert [a[0] for a in _attempts(factory, nid)] == ["failed", "failed", "sent"]
+
+
+def test_a_server_that_never_answers_times_out(factory: sessionmaker[Session]) -> None:
+    """A server that accepts the connection but never greets: the attempt ends at the
+    timeout, failed, and the message waits for the next one."""
+    (nid,) = _queue(factory)
+    with socket.socket() as mute:
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(1)  # connections complete in the backlog; nothing is ever sent
+        port = mute.getsockname()[1]
+        delivery = Delivery(
+            server=SmtpServer("127.0.0.1", port, "none", timeout=0.5), sender="psq@ddsp90.example"
+        )
+        started = time.monotonic()
+        report = deliver_due(Context(factory), delivery)
+        elapsed = time.monotonic() - started
+    assert report.retried == 1
+    assert elapsed < 5
+    assert _attempts(factory, nid) == [("failed", "délai dépassé en parlant au serveur SMTP")]
+    assert _row(factory, nid).status == "pending"
 
 
 def test_retry_delay_doubles_and_is_capped() -> None:
