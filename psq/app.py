@@ -18,6 +18,7 @@ from api.routes import api_router
 from api.security import SecurityHeaders
 from api.services import jobs
 from api.services.context import Context
+from api.services.notifications import Delivery, NotificationWorker
 from web.meetings import print_meeting_report
 from web.pages import mount_pages
 
@@ -30,6 +31,8 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
     serve`` without ``DATABASE_URL``): only then may the sign-in page list the demo
     accounts (:func:`api.services.demo.login_demo_accounts`)."""
     url = settings.require_database_url()
+    # A bad PSQ_SMTP_URL stops the start-up here, with its message, not in the worker.
+    delivery = Delivery.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -38,9 +41,16 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
         app.state.context = ctx
         jobs.fail_interrupted(ctx)
         ctx.job_runner()
+        # The notification worker, when an SMTP server is set (PSQ_SMTP_URL); without
+        # one the notifications wait in the outbox.
+        worker = NotificationWorker(ctx, delivery) if delivery.server is not None else None
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop(timeout=4 * settings.smtp_timeout)
             ctx.close()
 
     app = FastAPI(

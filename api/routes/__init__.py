@@ -18,6 +18,7 @@ from api.routes import (
     hotspots,
     layers,
     meetings,
+    notifications,
     plans,
     problems,
     reports,
@@ -41,6 +42,7 @@ RESOURCES = (
     auth,
     accounts,
     audit_log,
+    notifications,
 )
 
 
