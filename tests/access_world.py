@@ -18,8 +18,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
-from api.models import AuditRequest, Gpo, Job, Layer, Plan, Problem, ProblemPlace, csp_commune
-from api.schemas import ActionCreate, PartnerCreate
+from api.models import (
+    AuditRequest,
+    Gpo,
+    Job,
+    Layer,
+    Meeting,
+    Plan,
+    Problem,
+    ProblemPlace,
+    csp_commune,
+)
+from api.schemas import ActionCreate, GpoUpdate, PartnerCreate
 from api.services import gpos, problems
 from api.services.context import Context
 from api.services.territory import import_territory
@@ -69,6 +79,9 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
             .limit(1)
         ).one()
         request = session.scalars(select(AuditRequest).limit(1)).one()
+        meeting_id = session.scalar(
+            select(Meeting.id).where(Meeting.gpo_id == gpo_id).order_by(Meeting.id).limit(1)
+        )
         plan_id = session.scalar(select(Plan.id).where(Plan.status == "adopted"))
         layer_id = session.scalar(select(Layer.id).limit(1))
         job_id = session.scalar(select(Job.id).limit(1))
@@ -80,6 +93,8 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
     partner = gpos.create_partner(
         ctx, csp_id, PartnerCreate(organisation="Bailleur social", type="bailleur_social")
     )
+    members = gpos.get_gpo(ctx, gpo_id).partner_ids
+    gpos.update_gpo(ctx, gpo_id, GpoUpdate(partner_ids=[*members, partner.id]))
     action = problems.add_action(
         ctx, problem_id, ActionCreate(type="patrouilles", lead_partner_id=partner.id)
     ).actions[-1]
@@ -99,6 +114,8 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
         "gpo_id": gpo_id,
         "problem_id": problem_id,
         "action_id": action.id,
+        "meeting_id": meeting_id,
+        "partner_id": partner.id,
         "request_id": request.id,
         "plan_id": plan_id,
         "layer_id": layer_id,

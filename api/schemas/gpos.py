@@ -8,13 +8,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from api.schemas.common import (
-    FREE_TEXT_NOTICE,
     NOT_NULL,
     CadenceDays,
     CategoryCode,
     DbInt,
     IndexInt,
-    NotFutureDate,
     Page,
     PartnerTypeCode,
     ThemeCode,
@@ -71,6 +69,12 @@ class GpoUpdate(BaseModel):
     )
     cadence_days: Annotated[CadenceDays | None, NOT_NULL] = None
     partner_ids: list[DbInt] | None = Field(default=None, description="null: unchanged")
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="The version read: a GPO changed since is refused with 409",
+    )
 
 
 class GpoPublic(BaseModel):
@@ -91,27 +95,15 @@ class GpoPublic(BaseModel):
     deputy_grade: str | None
     cadence_days: int
     partner_ids: list[int]
-    last_meeting_on: date | None
+    last_meeting_on: date | None = Field(description="The last closed meeting")
     next_meeting_due: date = Field(description="Last meeting (or creation) + cadence")
+    next_meeting_on: date | None = Field(description="The next planned meeting, if any")
+    next_meeting_id: int | None
     overdue: bool = Field(description="No meeting within the cadence")
     open_problems: int
+    actions_due: int = Field(description="Open actions due within the cadence")
+    actions_overdue: int = Field(description="Open actions past their due date")
+    version: int
 
 
 GposPublic = Page[GpoPublic]
-
-
-# -- meetings -----------------------------------------------------------------------------
-class MeetingCreate(BaseModel):
-    held_on: NotFutureDate
-    attendees: list[str] = Field(default_factory=list, max_length=200)
-    notes: str | None = Field(default=None, max_length=10_000, description=FREE_TEXT_NOTICE)
-    decisions: list[str] = Field(default_factory=list, max_length=200)
-
-
-class MeetingPublic(MeetingCreate):
-    id: int
-    gpo_id: int
-    synthetic: bool
-
-
-MeetingsPublic = Page[MeetingPublic]

@@ -16,6 +16,7 @@ from api.schemas.common import (
     Geometry,
     NotFutureDate,
     OutcomeCode,
+    Page,
     PriorityCode,
     StatusCode,
 )
@@ -81,9 +82,21 @@ class ActionCreate(BaseModel):
 
 
 class ActionUpdate(BaseModel):
+    """A step of the action, dated ``on`` and signed by the caller: a status reached
+    (prévue → en cours → réalisée | abandonnée), a due date moved, a comment; and its
+    description (``note``). Fields left out are unchanged."""
+
     status: Annotated[ActionStatusCode | None, NOT_NULL] = None
     due_on: date | None = None
     note: str | None = Field(default=None, max_length=2000, description=FREE_TEXT_NOTICE)
+    comment: str | None = Field(default=None, max_length=2000, description=FREE_TEXT_NOTICE)
+    on: date = Field(default_factory=date.today, description="The day of the step")
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="The version read: an action changed since is refused with 409",
+    )
 
 
 class EvaluationCreate(BaseModel):
@@ -112,8 +125,34 @@ class ActionPublic(BaseModel):
     start_on: date
     due_on: date | None
     status: str
+    status_label: str
     overdue: bool = Field(description="Due date passed and the action not finished")
     note: str | None
+    version: int
+
+
+class ActionEventPublic(BaseModel):
+    on: date
+    status: str | None
+    status_label: str | None
+    due_on: date | None
+    comment: str | None
+    signed_by: str
+    synthetic: bool
+
+
+class ActionDetail(ActionPublic):
+    """An action with its problem, its GPO and its dated, signed steps."""
+
+    problem_id: int
+    problem_title: str
+    problem_status_label: str
+    gpo_id: int | None
+    gpo_name: str | None
+    events: list[ActionEventPublic]
+
+
+ActionsPublic = Page[ActionDetail]
 
 
 class EvaluationPublic(BaseModel):
