@@ -445,16 +445,16 @@ def _meetings(
         if pid in owners:
             title = title_of[pid]
             if row.status == "signale":
-                text = f"Nouvelle problématique signalée le {_fmt(row.on)} : {title}."
+                text = f"Nouvelle problématique signalée le {_fmt(row.on)} ({title})."
                 attach(owners[pid], row.on, 0, SynthDecision("note", pid, text))
             else:
-                text = f"{title} : passage au statut « {STATUSES[row.status]} » le {_fmt(row.on)}."
+                text = f"Passage au statut « {STATUSES[row.status]} » le {_fmt(row.on)}."
                 attach(owners[pid], row.on, 1, SynthDecision("step", pid, text))
     for row in history.evaluations.itertuples(index=False):
         pid = int(row.problem_id)
         if pid in owners:
             text = (
-                f"{title_of[pid]} : évaluation du {_fmt(row.evaluated_on)}, "
+                f"Évaluation du {_fmt(row.evaluated_on)} : "
                 f"{OUTCOMES[row.outcome].lower()} (signalements : {row.before} avant, "
                 f"{row.after} après)."
             )
@@ -462,8 +462,7 @@ def _meetings(
     for k, a in enumerate(actions):
         lead = directory[a.lead].organisation if a.lead is not None else "la police nationale"
         text = (
-            f"{title_of[a.problem_id]} : action « {ACTION_TYPES[a.type]} » pilotée par "
-            f"{lead}, échéance le {_fmt(a.due_on)}."
+            f"Action « {ACTION_TYPES[a.type]} » pilotée par {lead}, échéance le {_fmt(a.due_on)}."
         )
         attach(a.gpo_id, a.decided_on, 2, SynthDecision("action", a.problem_id, text, k))
     out: list[SynthMeeting] = []

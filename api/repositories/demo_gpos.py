@@ -6,6 +6,7 @@ Every row written here is flagged synthetic where the table has the flag."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pandas as pd
@@ -119,6 +120,11 @@ def gpo_inputs(
     return out
 
 
+def _noon(day: date) -> str:
+    """Noon of the day (or now, if sooner) in ISO 8601: a row's ``created_at``."""
+    return min(datetime.combine(day, time(12), tzinfo=UTC), datetime.now(UTC)).isoformat()
+
+
 def _frame(session: Session, stmt: Any) -> pd.DataFrame:
     result = session.execute(stmt)
     return pd.DataFrame(result.all(), columns=list(result.keys()))
@@ -202,11 +208,15 @@ def partner_ids(*, session: Session, csp_id: int, directory: Sequence[SynthPartn
     return [known[p.organisation] for p in directory]
 
 
-def insert_synthetic_gpo_life(*, session: Session, life: GpoLife, partner_ids: list[int]) -> int:
+def insert_synthetic_gpo_life(
+    *, session: Session, life: GpoLife, partner_ids: list[int], since: date
+) -> int:
     """Store the GPOs' synthetic life (:func:`geo.synth_gpos.gpo_life`; partners by
     index in ``partner_ids``): staff, members, meetings with their partners and
     decisions, the actions' statuses, leads and signed steps, and the problems'
-    reporters. Returns the number of meetings."""
+    reporters; the GPOs exist ``since`` that day (their meetings go back to it), and each
+    row is dated when it would have been written (a step on its day, a decision when its
+    meeting was closed). Returns the number of meetings."""
     pid = lambda i: None if i is None else partner_ids[i]  # noqa: E731
     session.execute(
         update(Gpo),
@@ -219,6 +229,7 @@ def insert_synthetic_gpo_life(*, session: Session, life: GpoLife, partner_ids: l
                 "deputy_grade": s.deputy_grade,
                 "deputy_name": s.deputy_name,
                 "cadence_days": s.cadence_days,
+                "created_at": datetime.combine(since, time(9), tzinfo=UTC),
             }
             for s in life.staff
         ],
@@ -274,13 +285,14 @@ def insert_synthetic_gpo_life(*, session: Session, life: GpoLife, partner_ids: l
         for a, action_id in zip(new, made, strict=True):
             a.id = action_id
     steps = [
-        (a.id, st.on, st.status, st.due_on, st.comment, st.signed_by)
+        (a.id, st.on, st.status, st.due_on, st.comment, st.signed_by, _noon(st.on))
         for a in life.actions
         for st in a.steps
     ]
     if steps:
         frame = pd.DataFrame(
-            steps, columns=["action_id", "on", "status", "due_on", "comment", "signed_by"]
+            steps,
+            columns=["action_id", "on", "status", "due_on", "comment", "signed_by", "created_at"],
         )
         copy_frame(session, "action_event", frame.assign(synthetic=True))
     if life.reporters:
@@ -295,6 +307,7 @@ def insert_synthetic_gpo_life(*, session: Session, life: GpoLife, partner_ids: l
         )
     if not life.meetings:
         return 0
+    now = datetime.now(UTC)
     meeting_ids = session.scalars(
         insert(Meeting).returning(Meeting.id, sort_by_parameter_order=True),
         [
@@ -308,6 +321,7 @@ def insert_synthetic_gpo_life(*, session: Session, life: GpoLife, partner_ids: l
                 "notes": m.notes,
                 "invited_at": m.invited_at,
                 "closed_at": m.closed_at,
+                "created_at": m.invited_at or now,
                 "synthetic": True,
             }
             for m in life.meetings
@@ -330,11 +344,12 @@ def insert_synthetic_gpo_life(*, session: Session, life: GpoLife, partner_ids: l
                 d.kind,
                 None if d.action is None else life.actions[d.action].id,
                 d.text,
+                m.closed_at.isoformat() if m.closed_at else None,
             )
             for m, mid in zip(life.meetings, meeting_ids, strict=True)
             for d in m.decisions
         ],
-        columns=["meeting_id", "problem_id", "kind", "action_id", "text"],
+        columns=["meeting_id", "problem_id", "kind", "action_id", "text", "created_at"],
     )
     for name in ("problem_id", "action_id"):
         decisions[name] = pd.array(decisions[name], dtype="Int64")

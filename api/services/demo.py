@@ -290,7 +290,7 @@ def load_synthetic_gpos(ctx: Context, *, csp_id: int, start: date, end: date, se
             rng=np.random.default_rng([seed, 2]),
         )
         count = demo_gpos.insert_synthetic_gpo_life(
-            session=session, life=life, partner_ids=partner_ids
+            session=session, life=life, partner_ids=partner_ids, since=start
         )
         record_write(
             session,

@@ -28,7 +28,12 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
 
-    gpos = page.request.get(f"{live_demo}/api/csp/1/gpos").json()["data"]
+    # The sector GPOs (the demo also has a thematic « Transports » GPO).
+    gpos = [
+        g
+        for g in page.request.get(f"{live_demo}/api/csp/1/gpos").json()["data"]
+        if g["kind"] == "sector"
+    ]
     gpo = max(gpos, key=lambda g: g["open_problems"])
     page.goto(f"{live_demo}/cartographie?csp=1&gpo={gpo['id']}")
     page.wait_for_function(READY_OR_ERROR, timeout=30_000)
