@@ -434,9 +434,11 @@ def _meetings(
     """Each GPO's closed meetings with their decisions and minutes, then its planned one."""
     found: dict[tuple[int, int], list[tuple[date, int, SynthDecision]]] = {}
 
+    days = {g: np.array(held, dtype="datetime64[D]") for g, (held, _) in schedules.items()}
+
     def attach(gpo_id: int, on: date, order: int, decision: SynthDecision) -> None:
-        held = schedules[gpo_id][0]
-        k = int(np.searchsorted(np.array(held, dtype="datetime64[D]"), np.datetime64(on, "D")))
+        held = days[gpo_id]
+        k = int(np.searchsorted(held, np.datetime64(on, "D")))
         if k < len(held):
             found.setdefault((gpo_id, k), []).append((on, order, decision))
 
