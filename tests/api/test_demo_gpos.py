@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +19,7 @@ from api.services.context import Context
 from api.services.demo import load_demo
 from api.services.demo_accounts import DEMO_ACCOUNTS
 from api.services.gpos import list_gpos
+from geo.accounts import Actor
 from tests.conftest import DEMO_DIR, _truncate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -294,8 +296,52 @@ def _the_demo_chef_and_partner(demo_adopted: sessionmaker[Session]) -> None:
     assert any(today <= due <= today + timedelta(days=14) for _, due in led)
 
 
-def test_the_demo_gpos_are_alive(demo_adopted: sessionmaker[Session]) -> None:
+def _seen_by_the_demo_chef_and_partner(
+    client: TestClient, demo_adopted: sessionmaker[Session]
+) -> None:
+    """What the issue saw empty: the chef's meetings, planned and held, and the partner's
+    « Mes actions », through the API, signed in as the demo accounts."""
+    ctx = Context(demo_adopted).acting(Actor.cli("tests"))
+    headers = {}
+    for role in ("chef", "partenaire"):
+        account = accounts.get_account(ctx, DEMO_ACCOUNTS[role])
+        token = accounts.create_token(ctx, account.id, "tests").token
+        headers[role] = {"Authorization": f"Bearer {token}"}
+    chef = accounts.get_account(ctx, DEMO_ACCOUNTS["chef"])
+    (gpo_id,) = chef.gpo_ids
+    gpo = client.get(f"/api/gpos/{gpo_id}", headers=headers["chef"])
+    assert gpo.status_code == 200, gpo.text
+    assert not gpo.json()["overdue"] and gpo.json()["chief_name"] == chef.name
+    meetings = client.get(f"/api/gpos/{gpo_id}/meetings", headers=headers["chef"])
+    assert meetings.status_code == 200, meetings.text
+    listed = meetings.json()["data"]
+    planned = [m for m in listed if m["status"] == "prevue"]
+    closed = [m for m in listed if m["status"] == "close"]
+    assert len(planned) == 1 and len(closed) > 10
+    assert all(m["synthetic"] for m in listed)
+    held = max(closed, key=lambda m: m["held_on"])
+    assert held["notes"] and held["partners"] and any(p["present"] for p in held["partners"])
+    agenda = client.get(f"/api/meetings/{planned[0]['id']}/agenda", headers=headers["chef"])
+    assert agenda.status_code == 200, agenda.text
+    assert agenda.json()["since"] == held["held_on"]
+    mine = client.get("/api/actions", params={"mine": "true"}, headers=headers["partenaire"])
+    assert mine.status_code == 200, mine.text
+    actions = mine.json()["data"]
+    today = date.today()
+    assert any(a["overdue"] for a in actions)
+    soon = [
+        a
+        for a in actions
+        if a["due_on"] and 0 <= (date.fromisoformat(a["due_on"]) - today).days <= 14
+    ]
+    assert any(a["status"] in ("prevue", "en_cours") for a in soon)
+    assert all(a["events"] and a["events"][-1]["status"] == a["status"] for a in actions)
+    assert all(e["synthetic"] and _fictitious(e["signed_by"]) for a in actions for e in a["events"])
+
+
+def test_the_demo_gpos_are_alive(client: TestClient, demo_adopted: sessionmaker[Session]) -> None:
     """One load of the demo (it takes seconds), every check on it."""
+    _seen_by_the_demo_chef_and_partner(client, demo_adopted)
     _every_gpo_has_a_chief_partners_and_meetings(demo_adopted)
     _meetings_have_minutes_attendance_and_decisions(demo_adopted)
     _decisions_reference_problems_of_their_gpo(demo_adopted)
