@@ -57,6 +57,7 @@ import pandas as pd
 from geo.problems import ACTION_TYPES, OPEN_STATUSES, OUTCOMES, STATUSES
 from geo.synth import ACTIONS_FOR
 from geo.synth_partners import (
+    LEADS,
     GpoInput,
     People,
     Staff,
@@ -211,13 +212,18 @@ def _settle(
     first_on: dict[tuple[int, str], date],
     today: date,
     rng: np.random.Generator,
+    *,
+    first: bool,
 ) -> None:
     """The action's status and end date from its problem's ``status`` and the first day
-    of each of its problems' statuses (``first_on``)."""
+    of each of its problems' statuses (``first_on``); ``first``: the problem's first."""
     s, d = action.start_on, action.due_on
     on_status = lambda st: first_on[(action.problem_id, st)]  # noqa: E731
     if status in ("evalue", "resolu"):
         limit = max(s + timedelta(days=1), on_status("evalue") - timedelta(days=1))
+        if not first and rng.random() < 0.1:
+            action.status, action.end_on = "abandonnee", _day(rng, s + timedelta(days=1), limit)
+            return
         if rng.random() < 0.7 or d + timedelta(days=3) > limit:
             action.end_on = _day(rng, min(s + timedelta(days=7), limit, d), min(d, limit))
         else:
@@ -240,7 +246,12 @@ def _focus(actions: list[SynthAction], focal: int, today: date, rng: np.random.G
     """The focal partner leads three unfinished actions: one overdue, two due soon."""
     unfinished = [a for a in actions if a.status in ("prevue", "en_cours")]
     mine = [a for a in unfinished if a.lead == focal]
-    for a in [a for a in unfinished if a.lead != focal][: max(0, 3 - len(mine))]:
+    # others' actions, those a mairie may lead first
+    others = sorted(
+        (a for a in unfinished if a.lead != focal),
+        key=lambda a: "mairie" not in LEADS.get(a.type, ()),
+    )
+    for a in others[: max(0, 3 - len(mine))]:
         a.lead = focal
         mine.append(a)
     started = [a for a in mine if a.status == "en_cours"]
@@ -343,6 +354,7 @@ def gpo_life(
     }
     # the actions of the life cycle, then the new ones of each GPO's last meeting
     actions: list[SynthAction] = []
+    settled: set[int] = set()  # problems whose first action is settled
     for row in history.actions.itertuples(index=False):
         pid = int(row.problem_id)
         if pid not in owners:
@@ -358,7 +370,8 @@ def gpo_life(
             decided_on=row.start_on,
             lead=lead_partner(str(row.type), members[owners[pid]], directory, rng),
         )
-        _settle(action, status_of[pid], first_on, today, rng)
+        _settle(action, status_of[pid], first_on, today, rng, first=pid not in settled)
+        settled.add(pid)
         actions.append(action)
     last_step = history.events.groupby("problem_id")["on"].max()
     category_of = dict(zip(problems["id"].astype(int), problems["category"], strict=True))
