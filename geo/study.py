@@ -24,7 +24,9 @@ def period_days(start: date, end: date) -> int:
 @dataclass(frozen=True)
 class StudyArea:
     """Where a map is drawn: the sectors of a GPO in the adopted plan, a whole CSP
-    (``sectors`` None), or one commune of a CSP (``commune_code``: its problems only)."""
+    (``sectors`` None), or one commune of a CSP (``commune_code``: its problems only).
+    A thematic GPO's area holds only the problems of its theme's ``categories`` (None:
+    every category)."""
 
     csp_id: int
     name: str
@@ -32,10 +34,13 @@ class StudyArea:
     gpo_id: int | None = None
     sectors: tuple[int, ...] | None = None
     commune_code: str | None = None
+    categories: tuple[str, ...] | None = None
 
     @property
-    def key(self) -> tuple[int, int | None, tuple[int, ...] | None, str | None]:
-        return (self.csp_id, self.gpo_id, self.sectors, self.commune_code)
+    def key(
+        self,
+    ) -> tuple[int, int | None, tuple[int, ...] | None, str | None, tuple[str, ...] | None]:
+        return (self.csp_id, self.gpo_id, self.sectors, self.commune_code, self.categories)
 
 
 @dataclass(frozen=True)

@@ -457,6 +457,8 @@ def open_problems(*, session: Session, area: StudyArea, limit: int = 500) -> Ope
     )
     if area.sectors is not None:
         stmt = stmt.where(ProblemPlace.sector.in_(area.sectors))
+    if area.categories is not None:
+        stmt = stmt.where(Problem.category.in_(area.categories))
     count = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     urgency = case({"haute": 0, "normale": 1}, value=Problem.priority, else_=2)
     rows = session.execute(
