@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from api.db import copy_frame, read_query
 from api.models import (
     Action,
-    Csp,
     Evaluation,
     Gpo,
     Partner,
@@ -33,8 +32,6 @@ from api.repositories.base import (
     adopted_plan_id,
     plan_sector_outlines,
     require,
-    scope_of,
-    visible,
     wkb_element,
 )
 from api.schemas import (
@@ -42,14 +39,11 @@ from api.schemas import (
     ActionPublic,
     EvaluationCreate,
     EvaluationPublic,
-    Feature,
-    FeatureCollection,
     Geometry,
     OpenProblemPublic,
     OpenProblemsPublic,
     ProblemCreate,
     ProblemEventPublic,
-    ProblemProperties,
     ProblemPublic,
     ProblemTransition,
 )
@@ -200,49 +194,6 @@ def _properties(p: Problem, place: ProblemPlace | None) -> dict[str, Any]:
         "gpo_id": place.gpo_id if place is not None else None,
         "synthetic": p.synthetic,
     }
-
-
-def list_problems(
-    *,
-    session: Session,
-    csp_id: int,
-    status: list[str] | None = None,
-    category: list[str] | None = None,
-    sector: list[int] | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    limit: int = 5000,
-) -> FeatureCollection[ProblemProperties]:
-    """The CSP's problems as GeoJSON, newest first, filtered."""
-    require(session, Csp, csp_id)
-    stmt = (
-        select(Problem, ProblemPlace, func.ST_AsGeoJSON(Problem.geom, GEOJSON_DECIMALS))
-        .outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id)
-        .where(Problem.csp_id == csp_id, visible(Problem, scope_of(session)))
-    )
-    if status:
-        stmt = stmt.where(Problem.status.in_(status))
-    if category:
-        stmt = stmt.where(Problem.category.in_(category))
-    if sector:
-        stmt = stmt.where(ProblemPlace.sector.in_(sector))
-    if since is not None:
-        stmt = stmt.where(Problem.reported_on >= since)
-    if until is not None:
-        stmt = stmt.where(Problem.reported_on <= until)
-    rows = session.execute(
-        stmt.order_by(Problem.reported_on.desc(), Problem.id.desc()).limit(limit)
-    )
-    return FeatureCollection[ProblemProperties](
-        features=[
-            Feature[ProblemProperties](
-                id=p.id,
-                geometry=Geometry.model_validate(json.loads(geojson)),
-                properties=ProblemProperties(**_properties(p, place)),
-            )
-            for p, place, geojson in rows
-        ]
-    )
 
 
 def get_problem(*, session: Session, problem_id: int) -> ProblemPublic:
