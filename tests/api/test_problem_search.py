@@ -315,3 +315,9 @@ def test_a_thematic_gpo_sees_its_categories_only(
     assert len(pack.open_points) == 3
     assert pack.recent.meta.problems == 2
     assert set(pack.open_points["category"]) == {"transports", "stationnement"}
+    sheet = client.get(f"/gpo/{theme['id']}/reunion")
+    assert sheet.status_code == 200, sheet.text
+    assert (
+        "Thème : problématiques de catégorie Stationnement anarchique / sécurité routière, "
+        "Transports (incivilités, fraude, agressions) seulement"
+    ) in sheet.text
