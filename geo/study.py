@@ -141,7 +141,8 @@ class ProblemSearch:
     """What the problems page lists and exports: the problems of a GPO (``gpo_id``: its
     sectors, and its theme's categories), of some sectors, categories and statuses,
     reported from ``since`` to ``until`` (both included, either open), whose title,
-    description or address holds ``text`` (case and accents ignored). Empty: no limit."""
+    description or address holds every word of ``text`` (case and accents ignored).
+    Empty: no limit."""
 
     gpo_id: int | None = None
     sectors: tuple[int, ...] = ()

@@ -70,8 +70,9 @@ def _searched(session: Session, csp_id: int, search: ProblemSearch, stmt: Select
         stmt = stmt.where(Problem.reported_on >= search.since)
     if search.until is not None:
         stmt = stmt.where(Problem.reported_on <= search.until)
-    if search.text:
-        pattern = _like_pattern(search.text)
+    # Every word of the text, in the title, the description or the address.
+    for word in (search.text or "").split():
+        pattern = _like_pattern(word)
         stmt = stmt.where(
             or_(
                 *(

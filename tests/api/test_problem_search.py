@@ -147,6 +147,10 @@ def test_each_filter_on_the_constructed_set(scene: Scene) -> None:
     assert scene.keys(scene.search(q="émile")["features"]) == ["p7"]
     assert scene.keys(scene.search(q="republique")["features"]) == ["p1"]
     assert scene.keys(scene.search(q="stationnement")["features"]) == ["p6"]
+    # Every word, wherever it is: « école » in p6's title, « gênant » too.
+    assert scene.keys(scene.search(q="ECOLE genant")["features"]) == ["p6"]
+    assert scene.keys(scene.search(q="bus ecoliers")["features"]) == ["p4"]  # title, description
+    assert scene.search(q="bus tramway")["count"] == 0
     assert scene.search(q="%")["count"] == 0  # a wildcard is a character
     # Filters combine.
     both = scene.search(category="stationnement", sector=scene.sectors["C"])

@@ -290,6 +290,7 @@ async function openProblem(id, focus = false) {
   await showDetail(id);
   writeFilters();
   if (!focus) return;
+  $("problem-detail").scrollIntoView({ block: "start", behavior: "smooth" });
   problemLayer?.eachLayer((layer) => {
     if (layer.feature?.properties.id !== id) return;
     const bounds = layer.getBounds ? layer.getBounds() : L.latLngBounds([layer.getLatLng()]);
