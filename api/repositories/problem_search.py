@@ -11,7 +11,13 @@ from sqlalchemy import Select, String, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from api.models import Csp, Gpo, Problem, ProblemPlace
-from api.repositories.base import GEOJSON_DECIMALS, require, scope_of, visible
+from api.repositories.base import (
+    GEOJSON_DECIMALS,
+    problem_properties,
+    require,
+    scope_of,
+    visible,
+)
 from api.schemas import (
     Feature,
     Geometry,
@@ -21,7 +27,6 @@ from api.schemas import (
     ProblemProperties,
 )
 from geo.errors import InvalidInputError
-from geo.problems import CATEGORIES, STATUSES
 from geo.study import ACCENTED, LIGATURES, PLAIN, ProblemSearch, folded
 
 
@@ -84,25 +89,6 @@ def _searched(session: Session, csp_id: int, search: ProblemSearch, stmt: Select
     return stmt
 
 
-def _properties(p: Problem, place: ProblemPlace | None) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "csp_id": p.csp_id,
-        "category": p.category,
-        "category_label": CATEGORIES.get(p.category, p.category),
-        "title": p.title,
-        "address": p.address,
-        "reported_on": p.reported_on,
-        "priority": p.priority,
-        "status": p.status,
-        "status_label": STATUSES.get(p.status, p.status),
-        "status_on": p.status_on,
-        "sector": place.sector if place is not None else None,
-        "gpo_id": place.gpo_id if place is not None else None,
-        "synthetic": p.synthetic,
-    }
-
-
 def _newest_first(stmt: Select[Any]) -> Select[Any]:
     return stmt.order_by(Problem.reported_on.desc(), Problem.id.desc())
 
@@ -137,7 +123,7 @@ def list_problems(
             Feature[ProblemProperties](
                 id=p.id,
                 geometry=Geometry.model_validate(json.loads(geojson)),
-                properties=ProblemProperties(**_properties(p, place)),
+                properties=ProblemProperties(**problem_properties(p, place)),
             )
             for p, place, geojson in rows
         ],
@@ -172,7 +158,7 @@ def export_problems(
                 id=p.id,
                 geometry=Geometry.model_validate(json.loads(geojson)),
                 properties=ProblemExportProperties(
-                    **_properties(p, place),
+                    **problem_properties(p, place),
                     gpo=gpo_name,
                     lon=round(float(lon), GEOJSON_DECIMALS),
                     lat=round(float(lat), GEOJSON_DECIMALS),

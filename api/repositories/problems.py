@@ -31,6 +31,7 @@ from api.repositories.base import (
     GEOJSON_DECIMALS,
     adopted_plan_id,
     plan_sector_outlines,
+    problem_properties,
     require,
     wkb_element,
 )
@@ -177,25 +178,6 @@ def create_problem(
     return problem.id
 
 
-def _properties(p: Problem, place: ProblemPlace | None) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "csp_id": p.csp_id,
-        "category": p.category,
-        "category_label": CATEGORIES.get(p.category, p.category),
-        "title": p.title,
-        "address": p.address,
-        "reported_on": p.reported_on,
-        "priority": p.priority,
-        "status": p.status,
-        "status_label": STATUSES.get(p.status, p.status),
-        "status_on": p.status_on,
-        "sector": place.sector if place is not None else None,
-        "gpo_id": place.gpo_id if place is not None else None,
-        "synthetic": p.synthetic,
-    }
-
-
 def get_problem(*, session: Session, problem_id: int) -> ProblemPublic:
     """A problem with its geometry, dated steps, actions and evaluations."""
     problem = require(session, Problem, problem_id)
@@ -221,7 +203,7 @@ def get_problem(*, session: Session, problem_id: int) -> ProblemPublic:
         .order_by(Evaluation.evaluated_on)
     ).all()
     return ProblemPublic(
-        **_properties(problem, session.get(ProblemPlace, problem_id)),
+        **problem_properties(problem, session.get(ProblemPlace, problem_id)),
         description=problem.description,
         partner_id=problem.partner_id,
         partner=names.get(problem.partner_id) if problem.partner_id else None,
