@@ -18,6 +18,7 @@ from api.repositories.base import check_version, require
 from api.schemas import (
     DecisionCreate,
     GpoPublic,
+    HotspotChange,
     MeetingAgendaPublic,
     MeetingClose,
     MeetingCreate,
@@ -25,11 +26,12 @@ from api.schemas import (
     MeetingsPublic,
     MeetingUpdate,
 )
-from api.services import problems
+from api.services import cartography, problems
 from api.services.audit_log import record_access, record_write
 from api.services.context import Context
 from geo.calendar import meeting_invitation
 from geo.errors import ConflictError, InvalidInputError, NotFoundError
+from geo.hotspots import TRENDS
 from geo.meetings import DECISION_KINDS, check_meeting_day
 from geo.problems import ACTION_TYPES, OUTCOMES, STATUSES
 
@@ -105,9 +107,22 @@ def _ics(
         ),
         organizer_name=organizer_name,
         organizer_email=organizer_email,
-        attendees=repo.invitation_recipients(session, gpo, invited),
+        attendees=_recipients(session, gpo, invited),
         stamp=datetime.now(UTC),
     )
+
+
+def _recipients(session: Session, gpo: Gpo, partner_ids: list[int]) -> list[tuple[str, str]]:
+    """Who a meeting's e-mails reach, as (name, address): the addresses speaking for
+    each invited partner (named by its organisation), and the GPO's chef; each once."""
+    names = repo.partner_names(session, partner_ids)
+    found: dict[str, str] = {}
+    for partner_id, addresses in notifications.partner_addresses(session, partner_ids).items():
+        for address in addresses:
+            found.setdefault(address, names[partner_id])
+    for address in notifications.chef_addresses(session, [gpo.id]).get(gpo.id, []):
+        found.setdefault(address, gpo.chief_name or "Chef de secteur")
+    return [(name, address) for address, name in sorted(found.items())]
 
 
 def _when(meeting: Meeting) -> str:
@@ -129,7 +144,7 @@ def _notify(
         "change": ("Modification", "La réunion a changé : elle aura lieu"),
         "cancellation": ("Annulation", "La réunion est annulée ; elle devait avoir lieu"),
     }[kind]
-    recipients = repo.invitation_recipients(session, gpo, partner_ids)
+    recipients = _recipients(session, gpo, partner_ids)
     for name, email in recipients:
         notifications.enqueue(
             session,
@@ -268,7 +283,14 @@ def agenda(ctx: Context, meeting_id: int) -> MeetingAgendaPublic:
         meeting, gpo = _meeting(session, meeting_id)
         last = repo.last_closed_on(session, gpo.id, before=meeting.held_on, other_than=meeting.id)
         since = last or _gpo_since(session, gpo)
-        return repo.agenda(session, meeting, gpo, since, date.today())
+        today = date.today()
+        agenda = repo.agenda(session, meeting, gpo, since, today)
+        changes = cartography.hotspot_changes(session, ctx, gpo.id, today)
+        agenda.hotspot_changes = [
+            HotspotChange(trend=trend, label=TRENDS[trend], cells=cells)
+            for trend, cells in changes.items()
+        ]
+        return agenda
 
 
 def _decision_text(decision: DecisionCreate) -> str:
