@@ -95,9 +95,13 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
     )
     members = gpos.get_gpo(ctx, gpo_id).partner_ids
     gpos.update_gpo(ctx, gpo_id, GpoUpdate(partner_ids=[*members, partner.id]))
-    action = problems.add_action(
-        ctx, problem_id, ActionCreate(type="patrouilles", lead_partner_id=partner.id)
-    ).actions[-1]
+    action = next(  # the demo's own actions of the problem may be listed after it
+        a
+        for a in problems.add_action(
+            ctx, problem_id, ActionCreate(type="patrouilles", lead_partner_id=partner.id)
+        ).actions
+        if a.lead_partner_id == partner.id
+    )
     headers: dict[str | None, dict[str, str]] = {None: {}}
     bindings: dict[str, dict[str, Any]] = {
         "admin": {},
