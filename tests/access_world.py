@@ -18,7 +18,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
-from api.models import AuditRequest, Gpo, Job, Layer, Plan, Problem, ProblemPlace, csp_commune
+from api.models import (
+    AuditRequest,
+    Gpo,
+    Job,
+    Layer,
+    Meeting,
+    Plan,
+    Problem,
+    ProblemPlace,
+    csp_commune,
+)
 from api.schemas import ActionCreate, PartnerCreate
 from api.services import gpos, problems
 from api.services.context import Context
@@ -72,6 +82,10 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
         plan_id = session.scalar(select(Plan.id).where(Plan.status == "adopted"))
         layer_id = session.scalar(select(Layer.id).limit(1))
         job_id = session.scalar(select(Job.id).limit(1))
+        # One of the GPO's (synthetic) meetings.
+        meeting_id = session.scalar(
+            select(Meeting.id).where(Meeting.gpo_id == gpo_id).order_by(Meeting.id).limit(1)
+        )
         commune = session.scalar(
             select(csp_commune.c.commune_code).where(csp_commune.c.csp_id == csp_id).limit(1)
         )
@@ -103,6 +117,7 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
         "plan_id": plan_id,
         "layer_id": layer_id,
         "job_id": job_id or 1,
+        "meeting_id": meeting_id or 1,
         "token_id": 999_999,  # not the callers' own: revoking it would sign them out
         "account_id": 999_999,  # nor their account: disabling it would too
         "code": commune,

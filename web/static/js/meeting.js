@@ -55,8 +55,10 @@ async function showAgenda() {
   $("agenda-evaluate").innerHTML = agenda.to_evaluate.map(problemItem).join("") || "<li>aucune</li>";
   $("agenda-due").innerHTML = agenda.due_actions.map((a) => `<li class="${a.overdue ? "overdue" : ""}">${esc(a.type_label)} — ${esc(a.problem_title)}`
     + `${a.lead_partner ? ` · ${esc(a.lead_partner)}` : ""} · échéance ${day(a.due_on)}${a.overdue ? " <strong>(en retard)</strong>" : ""} · ${esc(a.status_label)}</li>`).join("") || "<li>aucune</li>";
-  for (const p of [...agenda.new_problems, ...agenda.to_evaluate]) problems.set(p.id, { title: p.title, status: p.status });
-  for (const a of agenda.due_actions) if (!problems.has(a.problem_id)) problems.set(a.problem_id, { title: a.problem_title, status: null });
+  // The open problems of the agenda can be decided upon (loadProblems adds the GPO's others).
+  for (const p of [...agenda.new_problems, ...agenda.to_evaluate]) {
+    if (OPEN_STATUSES.includes(p.status)) problems.set(p.id, { title: p.title, status: p.status });
+  }
 }
 
 async function loadProblems() {

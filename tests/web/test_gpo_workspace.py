@@ -1,0 +1,240 @@
+"""The GPO workspace in real Chromium, on the demo as shipped: a chef de secteur plans a
+meeting, records the attendance and a decision creating an action led by a partner,
+writes the minutes and closes the meeting, whose compte rendu PDF is restricted; the
+partner finds the action in « Mes actions » and marks it done; the chef sees it done on
+the GPO's page. Each role sees only what it may."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pypdf
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.services import accounts
+from api.services.context import Context
+from api.services.demo_accounts import DEMO_ACCOUNTS
+
+pytestmark = pytest.mark.browser
+
+READY = "['true', '1'].includes(document.body.dataset.ready)"
+DECISION = "Rondes communes devant le collège aux heures de sortie"
+COMMENT = "Rondes faites les trois soirs prévus, rien à signaler"
+
+
+def watch(page: Any) -> dict[str, list[str]]:
+    """The script errors and failed requests of ``page`` (refusals are the tests' own)."""
+    seen: dict[str, list[str]] = {"errors": [], "failed": []}
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on(
+        "response",
+        lambda r: seen["failed"].append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+    return seen
+
+
+def open_page(page: Any, url: str) -> None:
+    page.goto(url)
+    page.wait_for_function(READY, timeout=30_000)
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def demo_bindings(factory: sessionmaker[Session]) -> tuple[int, int]:
+    """The demo chef's GPO and the demo partner's organisation (a partner of that GPO)."""
+    ctx = Context(factory)
+    chef = accounts.get_account(ctx, DEMO_ACCOUNTS["chef"])
+    partner = accounts.get_account(ctx, DEMO_ACCOUNTS["partenaire"])
+    assert partner.gpo_ids == chef.gpo_ids and partner.partner_id is not None
+    return chef.gpo_ids[0], partner.partner_id
+
+
+def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
+    browser: Any,
+    live_demo: str,
+    demo_adopted: sessionmaker[Session],
+    artifacts: Path,
+) -> None:
+    base = live_demo
+    gpo_id, partner_id = demo_bindings(demo_adopted)
+    held_on = date.today()  # held today: a meeting closes once held
+    due_on = date.today() + timedelta(days=10)
+
+    # -- the chef: the GPO list, then its GPO --------------------------------------------
+    chef = browser.new_page(role="chef", viewport={"width": 1400, "height": 1000})
+    seen = watch(chef)
+    chef.on("dialog", lambda d: d.accept())
+    open_page(chef, base + "/gpo")
+    row = chef.locator(f"#gpo-table tr[data-gpo='{gpo_id}']")
+    assert row.count() == 1
+    assert row.locator(".state").inner_text() in ("À jour", "En retard")
+    chef.screenshot(path=str(artifacts / "gpo_list_chef.png"), full_page=True)
+    row.locator("a").click()
+    chef.wait_for_url(f"{base}/gpo/{gpo_id}")
+    chef.wait_for_function(READY, timeout=30_000)
+    # The partner's organisation in the GPO: the chef adds it when the demo has not.
+    member = chef.locator(f"#partner-table tr[data-partner='{partner_id}']")
+    if member.count() == 0:
+        chef.locator("#add-partner").select_option(str(partner_id))
+        chef.get_by_role("button", name="Ajouter au GPO", exact=True).click()
+        member.wait_for()
+    assert member.count() == 1
+
+    # Plan a meeting: every partner invited by default.
+    form = chef.locator("#plan-form")
+    assert form.is_visible()
+    invited = form.locator("#m-invited input[name=invited]")
+    assert invited.count() >= 1
+    assert all(invited.nth(i).is_checked() for i in range(invited.count()))
+    form.get_by_label("Date").fill(held_on.isoformat())
+    form.get_by_label("Heure").fill("14:30")
+    form.get_by_label("Lieu").fill("Mairie annexe, salle B")
+    form.get_by_role("button", name="Planifier la réunion").click()
+    chef.locator("#plan-done a").wait_for()
+    chef.screenshot(path=str(artifacts / "gpo_workspace_chef.png"), full_page=True)
+    chef.locator("#plan-done a", has_text="Ouvrir la réunion").click()
+    chef.wait_for_url(f"{base}/gpo/reunions/*")
+    chef.wait_for_function(READY, timeout=30_000)
+    meeting_id = int(chef.url.rsplit("/", 1)[1])
+    assert chef.locator("#meeting-status").inner_text() == "Prévue"
+    assert "Mairie annexe, salle B" in chef.locator("#meeting-summary").inner_text()
+    ics = chef.request.get(f"{base}/api/meetings/{meeting_id}/invitation.ics")
+    assert ics.status == 200 and ics.headers["content-type"].startswith("text/calendar")
+
+    # Attendance: the partner present, another person present.
+    partner_row = chef.locator(f"#attendance-table tr[data-partner='{partner_id}']")
+    partner_row.locator(".present").check()
+    partner_row.locator(".represented").fill("M. Petit, adjoint")
+    chef.locator("#attendees").fill("Brigadier-chef Noël")
+    chef.locator("#attendance-save").click()
+    chef.locator("#attendance-done", has_text="Présences enregistrées.").wait_for()
+
+    # A decision: a new action led by the partner.
+    decision = chef.locator("#decision-form")
+    problem = decision.locator("#d-problem")
+    problem_title = problem.locator("option:checked").inner_text()
+    assert problem.input_value() != ""
+    decision.locator("#d-kind").select_option("action")
+    decision.locator("#d-lead").select_option(str(partner_id))
+    decision.locator("#d-due").fill(due_on.isoformat())
+    decision.locator("#d-text").fill(DECISION)
+    decision.get_by_role("button", name="Enregistrer la décision").click()
+    group = chef.locator("#decision-list .decision-group", has_text=DECISION)
+    group.wait_for()
+    assert problem_title in group.inner_text()
+
+    # A decision without its problem is refused next to the field, nothing sent.
+    problem.select_option("")
+    decision.get_by_role("button", name="Enregistrer la décision").click()
+    assert "Problématique" in chef.locator("#d-problem-error").inner_text()
+
+    # The minutes, then the closing.
+    chef.locator("#notes").fill("Tour de table : les partenaires confirment la hausse des rodéos.")
+    chef.locator("#minutes-save").click()
+    chef.locator("#minutes-done", has_text="Compte rendu enregistré.").wait_for()
+    chef.get_by_role("button", name="Clôturer la réunion").click()
+    chef.locator("#closed-box:not([hidden]), #close-error:not(:empty)").first.wait_for()
+    assert chef.locator("#close-error").inner_text() == ""
+    assert chef.locator("#closed-box").is_visible()
+    assert chef.locator("#meeting-status").inner_text() == "Close"
+    assert chef.locator("#decision-form").is_hidden()
+    chef.screenshot(path=str(artifacts / "gpo_meeting_closed.png"), full_page=True)
+    next_href = chef.locator("#plan-next").get_attribute("href")
+    assert next_href.startswith(f"/gpo/{gpo_id}?planifier=")
+
+    # The compte rendu: a restricted A4 PDF holding the decision.
+    report = chef.request.get(base + chef.locator("#report-link").get_attribute("href"))
+    assert report.status == 200
+    assert report.headers["content-type"] == "application/pdf"
+    text = pdf_text(report.body())
+    assert "DIFFUSION RESTREINTE" in text
+    assert DECISION in text
+    assert "Mairie annexe, salle B" in text
+    assert "représenté par M. Petit, adjoint" in text
+    (artifacts / "gpo_compte_rendu.pdf").write_bytes(report.body())
+
+    # « Planifier la suivante » fills the date the cadence proposes.
+    chef.locator("#plan-next").click()
+    chef.wait_for_function(READY, timeout=30_000)
+    assert chef.locator("#m-date").input_value() == next_href.split("planifier=")[1].split("#")[0]
+    assert seen == {"errors": [], "failed": []}, seen
+
+    # -- the partner: « Mes actions » -------------------------------------------------------
+    partner = browser.new_page(role="partenaire", viewport={"width": 1400, "height": 1000})
+    seen = watch(partner)
+    open_page(partner, base + "/mes-actions")
+    card = partner.locator("#group-soon .action-card", has_text=DECISION)
+    assert card.count() == 1
+    assert problem_title in card.inner_text()
+    card.locator(".comment").fill(COMMENT)
+    card.get_by_role("button", name="Marquer réalisée").click()
+    done = partner.locator("#group-done .action-card", has_text=DECISION)
+    done.wait_for()
+    assert done.locator(".status").inner_text() == "Réalisée"
+    assert COMMENT in done.locator(".history").inner_text()
+    partner.screenshot(path=str(artifacts / "mes_actions_partenaire.png"), full_page=True)
+
+    # It reads its GPO and the meeting, but plans and closes nothing.
+    open_page(partner, f"{base}/gpo/{gpo_id}")
+    assert partner.locator("#plan-form").is_hidden()
+    assert partner.locator("#chief-form").is_hidden()
+    assert partner.get_by_role("button", name="Planifier la réunion").count() == 0 or (
+        partner.get_by_role("button", name="Planifier la réunion").is_hidden()
+    )
+    open_page(partner, f"{base}/gpo/reunions/{meeting_id}")
+    assert partner.locator("#closing").is_hidden()
+    assert partner.locator("#decision-form").is_hidden()
+    assert seen == {"errors": [], "failed": []}, seen
+    partner.close()
+
+    # -- the chef sees the action done --------------------------------------------------------
+    open_page(chef, f"{base}/gpo/{gpo_id}")
+    action_row = chef.locator("#action-table tbody tr", has_text=problem_title).filter(
+        has_text="Réalisée"
+    )
+    assert action_row.count() >= 1
+    chef.screenshot(path=str(artifacts / "gpo_workspace_action_done.png"), full_page=True)
+    chef.close()
+
+
+def test_each_role_sees_only_what_it_may(
+    browser: Any, live_demo: str, demo_adopted: sessionmaker[Session], artifacts: Path
+) -> None:
+    base = live_demo
+    gpo_id, _ = demo_bindings(demo_adopted)
+    # A commune account: refused.
+    commune = browser.new_page(role="commune")
+    response = commune.goto(base + "/gpo")
+    assert response.status == 403
+    assert commune.locator("h1").inner_text() == "Accès refusé"
+    assert commune.goto(base + "/mes-actions").status == 403
+    commune.close()
+    # The état-major: the GPOs and their figures, a thematic GPO to create, no record.
+    planner = browser.new_page(role="planificateur", viewport={"width": 1400, "height": 1000})
+    seen = watch(planner)
+    open_page(planner, base + "/gpo")
+    assert planner.locator("#create-section").is_visible()
+    open_page(planner, f"{base}/gpo/{gpo_id}")
+    assert planner.locator("#plan-form").is_hidden()
+    assert planner.locator("#partner-table").is_hidden()
+    assert planner.locator("#action-table").is_hidden()
+    assert planner.locator("#key-figures div").count() >= 2
+    assert planner.locator("#sector-names").inner_text() not in ("", "aucun")
+    planner.screenshot(path=str(artifacts / "gpo_workspace_planificateur.png"), full_page=True)
+    assert seen == {"errors": [], "failed": []}, seen
+    assert planner.goto(base + "/gpo/reunions/1").status == 403
+    planner.close()
+    # An anonymous visitor: to the sign-in page.
+    anonymous = browser.new_page(role=None)
+    anonymous.goto(base + f"/gpo/{gpo_id}")
+    assert anonymous.url == f"{base}/connexion?next=/gpo/{gpo_id}"
+    anonymous.close()
