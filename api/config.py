@@ -42,6 +42,31 @@ class Settings(BaseSettings):
     #: are Secure when the client used https.
     forwarded_allow_ips: str = "127.0.0.1"
 
+    # -- notifications by e-mail (api.services.notifications) ---------------------------
+    #: The SMTP server that delivers the notifications (``PSQ_SMTP_URL``):
+    #: ``smtp://host:port``, ``smtp+starttls://host:port`` or ``smtps://host:port``, with an
+    #: optional ``user:password@`` (URL-encoded). Not set: no worker runs and the
+    #: notifications stay pending in the outbox.
+    smtp_url: str | None = Field(default=None, repr=False)
+    #: The sender of the notifications (``PSQ_MAIL_FROM``).
+    mail_from: str = "psq-secteurs@localhost"
+    #: The address of the site as its users reach it (``PSQ_PUBLIC_URL``,
+    #: e.g. ``https://psq.example.fr``): the links in the e-mails start with it.
+    public_url: str | None = None
+    #: Seconds every socket operation with the SMTP server may take (``PSQ_SMTP_TIMEOUT``).
+    smtp_timeout: float = Field(default=20.0, gt=0, le=600)
+    #: The worker looks for due notifications every this many seconds (``PSQ_NOTIFY_POLL_SECONDS``).
+    notify_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    #: A notification is ``failed`` after this many attempts (``PSQ_NOTIFY_MAX_ATTEMPTS``)…
+    notify_max_attempts: int = Field(default=8, ge=1, le=100)
+    #: …retried after ``backoff * 2^(attempts - 1)`` seconds (``PSQ_NOTIFY_BACKOFF_SECONDS``),
+    #: at most ``PSQ_NOTIFY_BACKOFF_MAX_SECONDS`` apart.
+    notify_backoff_seconds: int = Field(default=60, ge=1)
+    notify_backoff_max_seconds: int = Field(default=6 * 3600, ge=1)
+    #: The lead partner is reminded of an action this many days before it is due
+    #: (``PSQ_NOTIFY_DUE_DAYS``).
+    notify_due_days: int = Field(default=7, ge=0, le=365)
+
     def session_policy(self) -> SessionPolicy:
         return SessionPolicy(
             idle=timedelta(minutes=self.session_idle_minutes),

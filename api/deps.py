@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from contextlib import suppress
 from datetime import date
-from typing import Annotated
+from typing import Annotated, cast
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Path, Query, Request, Response
@@ -23,8 +23,9 @@ from api.errors import invalid_query_parameter
 from api.schemas import BBox
 from api.services import sessions
 from api.services.context import Context
+from api.services.meetings import ReportPrinter
 from geo.accounts import Actor, Caller
-from geo.errors import AuthenticationRequiredError, CsrfRejectedError
+from geo.errors import AuthenticationRequiredError, CsrfRejectedError, UnavailableError
 from geo.passwords import csrf_token
 from geo.study import ProblemFilter
 
@@ -229,6 +230,17 @@ def clear_session_cookies(response: Response, request: Request) -> None:
 
 
 #: A database id (PostgreSQL ``integer``): larger values cannot exist, so they are a 422.
+def meeting_report_printer(request: Request) -> ReportPrinter:
+    """What prints a meeting's compte rendu: the web layer's printer, which the app (its
+    composition root, :mod:`psq.app`) puts in ``app.state.meeting_report_printer``."""
+    printer = getattr(request.app.state, "meeting_report_printer", None)
+    if printer is None:
+        raise UnavailableError("l'impression des comptes rendus n'est pas installée ici")
+    return cast(ReportPrinter, printer)
+
+
+ReportPrinterDep = Annotated[ReportPrinter, Depends(meeting_report_printer)]
+
 DbId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Identifier")]
 
 

@@ -15,6 +15,7 @@ A problem is *resolved* only after an evaluation of its actions has been recorde
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 import numpy as np
 import shapely
@@ -77,6 +78,15 @@ ACTION_STATUSES: Mapping[str, str] = {
     "realisee": "Réalisée",
     "abandonnee": "Abandonnée",
 }
+#: The action cycle: prévue → en cours → réalisée | abandonnée (an action planned may also
+#: be abandoned before it starts); réalisée and abandonnée are final.
+ACTION_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "prevue": frozenset({"en_cours", "abandonnee"}),
+    "en_cours": frozenset({"realisee", "abandonnee"}),
+    "realisee": frozenset(),
+    "abandonnee": frozenset(),
+}
+OPEN_ACTION_STATUSES = frozenset({"prevue", "en_cours"})
 OUTCOMES: Mapping[str, str] = {
     "positif": "Effet positif",
     "partiel": "Effet partiel",
@@ -131,6 +141,25 @@ def check_transition(current: str, new: str, *, evaluated: bool) -> None:
         raise InvalidInputError(
             f"status: {new} needs an evaluation of the actions first "
             "(POST /api/problems/{id}/evaluations)"
+        )
+
+
+def action_overdue(status: str, due_on: date | None, today: date) -> bool:
+    """Whether an action is late: its due date passed and it is neither done nor abandoned."""
+    return due_on is not None and due_on < today and status in OPEN_ACTION_STATUSES
+
+
+def check_action_transition(current: str, new: str) -> None:
+    """Raise unless an action may go from ``current`` to ``new`` (:data:`ACTION_TRANSITIONS`)."""
+    check_code("status", new, ACTION_STATUSES)
+    if new not in ACTION_TRANSITIONS[current]:
+        allowed = " ou ".join(
+            f"« {ACTION_STATUSES[s]} »" for s in sorted(ACTION_TRANSITIONS[current])
+        )
+        raise InvalidInputError(
+            f"status : une action « {ACTION_STATUSES[current]} » ne peut pas passer à "
+            f"« {ACTION_STATUSES[new]} »"
+            + (f" ; elle peut passer à {allowed}" if allowed else " ; elle est terminée")
         )
 
 

@@ -18,6 +18,8 @@ from api.routes import api_router
 from api.security import SecurityHeaders
 from api.services import jobs
 from api.services.context import Context
+from api.services.notifications import Delivery, NotificationWorker
+from web.meetings import print_meeting_report
 from web.pages import mount_pages
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,8 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
     serve`` without ``DATABASE_URL``): only then may the sign-in page list the demo
     accounts (:func:`api.services.demo.login_demo_accounts`)."""
     url = settings.require_database_url()
+    # A bad PSQ_SMTP_URL stops the start-up here, with its message, not in the worker.
+    delivery = Delivery.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -37,9 +41,16 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
         app.state.context = ctx
         jobs.fail_interrupted(ctx)
         ctx.job_runner()
+        # The notification worker, when an SMTP server is set (PSQ_SMTP_URL); without
+        # one the notifications wait in the outbox.
+        worker = NotificationWorker(ctx, delivery) if delivery.server is not None else None
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop(timeout=4 * settings.smtp_timeout)
             ctx.close()
 
     app = FastAPI(
@@ -56,6 +67,8 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
     # nosniff, Referrer-Policy, X-Frame-Options and the Content-Security-Policy.
     app.state.settings = settings
     app.state.local_database = local_database
+    # What prints a closed meeting's compte rendu (api.deps.meeting_report_printer).
+    app.state.meeting_report_printer = print_meeting_report
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     app.include_router(api_router())

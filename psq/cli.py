@@ -14,7 +14,7 @@ from rich.table import Table
 
 from api.db import migrate
 from api.schemas import PlanCreate, Units
-from api.services import addresses, demo, grid, plans, problems, territory
+from api.services import addresses, demo, grid, notifications, plans, problems, territory
 from api.services.context import Context
 from api.services.database import database_url, local_cluster, prepare_database
 from geo.errors import InvalidInputError
@@ -510,6 +510,38 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )
+
+
+@app.command("notify")
+def notify(
+    once: Annotated[
+        bool, typer.Option("--once", help="Un seul passage (rappels puis envois), puis s'arrête")
+    ] = False,
+) -> None:
+    """Envoie les notifications en attente par e-mail (PSQ_SMTP_URL) et met en file les
+    rappels (actions à échéance ou en retard, GPO en retard), toutes les quelques secondes."""
+    import time
+
+    settings = _settings()
+    with reported_errors():
+        delivery = notifications.Delivery.from_settings(settings)
+    if delivery.server is None:
+        raise fail("PSQ_SMTP_URL n'est pas défini : les notifications restent en attente.")
+    console.print(f"Serveur SMTP : {delivery.server.describe()}", highlight=False)
+    with reported_errors(), _database() as ctx:
+        while True:
+            report = notifications.run_cycle(ctx, delivery)
+            if once or report.sent or report.retried or report.failed:
+                console.print(
+                    f"{report.sent} envoyée(s), {report.retried} à réessayer, "
+                    f"{report.failed} abandonnée(s)."
+                )
+            if once:
+                return
+            try:
+                time.sleep(delivery.poll_seconds)
+            except KeyboardInterrupt:
+                return
 
 
 if __name__ == "__main__":

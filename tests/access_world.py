@@ -29,7 +29,7 @@ from api.models import (
     ProblemPlace,
     csp_commune,
 )
-from api.schemas import ActionCreate, PartnerCreate
+from api.schemas import ActionCreate, GpoUpdate, PartnerCreate
 from api.services import gpos, problems
 from api.services.context import Context
 from api.services.territory import import_territory
@@ -79,13 +79,12 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
             .limit(1)
         ).one()
         request = session.scalars(select(AuditRequest).limit(1)).one()
-        plan_id = session.scalar(select(Plan.id).where(Plan.status == "adopted"))
-        layer_id = session.scalar(select(Layer.id).limit(1))
-        job_id = session.scalar(select(Job.id).limit(1))
-        # One of the GPO's (synthetic) meetings.
         meeting_id = session.scalar(
             select(Meeting.id).where(Meeting.gpo_id == gpo_id).order_by(Meeting.id).limit(1)
         )
+        plan_id = session.scalar(select(Plan.id).where(Plan.status == "adopted"))
+        layer_id = session.scalar(select(Layer.id).limit(1))
+        job_id = session.scalar(select(Job.id).limit(1))
         commune = session.scalar(
             select(csp_commune.c.commune_code).where(csp_commune.c.csp_id == csp_id).limit(1)
         )
@@ -94,6 +93,8 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
     partner = gpos.create_partner(
         ctx, csp_id, PartnerCreate(organisation="Bailleur social", type="bailleur_social")
     )
+    members = gpos.get_gpo(ctx, gpo_id).partner_ids
+    gpos.update_gpo(ctx, gpo_id, GpoUpdate(partner_ids=[*members, partner.id]))
     action = problems.add_action(
         ctx, problem_id, ActionCreate(type="patrouilles", lead_partner_id=partner.id)
     ).actions[-1]
@@ -113,11 +114,12 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
         "gpo_id": gpo_id,
         "problem_id": problem_id,
         "action_id": action.id,
+        "meeting_id": meeting_id,
+        "partner_id": partner.id,
         "request_id": request.id,
         "plan_id": plan_id,
         "layer_id": layer_id,
         "job_id": job_id or 1,
-        "meeting_id": meeting_id or 1,
         "token_id": 999_999,  # not the callers' own: revoking it would sign them out
         "account_id": 999_999,  # nor their account: disabling it would too
         "code": commune,

@@ -250,11 +250,13 @@ def test_every_id_route_hides_other_perimeters(world: World, massy: int) -> None
     # What lies outside each role's perimeter: another CSP for all; within the CSP,
     # another GPO's rows for a chef or a partner, another commune's for a commune.
     other_csp = {"csp_id": massy, "code": "91377"}
+    other_meeting = client.get(f"/api/gpos/{other_gpo}/meetings", headers=admin).json()
     gpo_bound = {
         **other_csp,
         "gpo_id": other_gpo,
         "problem_id": other_problem,
         "action_id": other_action,
+        "meeting_id": other_meeting["data"][0]["id"],
     }
     foreign_of = {
         "planificateur": other_csp,

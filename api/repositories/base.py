@@ -8,7 +8,8 @@ Repositories import this module and never one another."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any, TypeVar
 
 import geopandas as gpd
@@ -29,6 +30,7 @@ from api.models import (
     Gpo,
     Job,
     Layer,
+    Meeting,
     Partner,
     Plan,
     PlanSector,
@@ -37,8 +39,10 @@ from api.models import (
     Referent,
     csp_commune,
 )
+from api.schemas import ActionPublic
 from geo.accounts import Scope
-from geo.errors import NotFoundError
+from geo.errors import ConflictError, NotFoundError
+from geo.problems import ACTION_STATUSES, ACTION_TYPES, action_overdue
 
 #: Decimals of the coordinates in GeoJSON answers: about 0.1 m.
 GEOJSON_DECIMALS = 6
@@ -55,6 +59,7 @@ NAMES: dict[type[Any], str] = {
     Gpo: "GPO",
     Job: "job",
     Layer: "layer",
+    Meeting: "meeting",
     Partner: "partner",
     Plan: "plan",
     Problem: "problem",
@@ -87,6 +92,21 @@ def visible_problem_ids(scope: Scope) -> Select[Any]:
         )
         .where(Gpo.id.in_(scope.gpo_ids))
     )
+
+
+def gpo_problems(gpo: Gpo) -> ColumnElement[bool]:
+    """The condition on ``Problem`` of the problems a GPO deals with: those placed in its
+    sector (or in one of the sectors a thematic GPO spans) and, for a thematic GPO with
+    categories, of those categories."""
+    sectors = [gpo.sector] if gpo.kind == "sector" else list(gpo.sectors or [])
+    condition: ColumnElement[bool] = Problem.id.in_(
+        select(ProblemPlace.problem_id).where(
+            ProblemPlace.csp_id == gpo.csp_id, ProblemPlace.sector.in_(sectors)
+        )
+    )
+    if gpo.kind == "thematic" and gpo.categories:
+        condition = and_(condition, Problem.category.in_(gpo.categories))
+    return condition
 
 
 def visible(model: type[Any], scope: Scope) -> ColumnElement[bool]:
@@ -122,6 +142,8 @@ def visible(model: type[Any], scope: Scope) -> ColumnElement[bool]:
             if scope.reads_problem_records
             else false()
         )
+    if model is Meeting:
+        return Meeting.gpo_id.in_(select(Gpo.id).where(visible(Gpo, scope)))
     if model is Commune:
         if scope.commune_bound:
             return Commune.code.in_(scope.commune_codes)
@@ -157,6 +179,36 @@ def require(session: Session, model: type[M], row_id: int, *, lock: bool = False
     if row is None:
         raise NotFoundError(f"no {NAMES.get(model, model.__name__.lower())} with id {row_id}")
     return row
+
+
+def check_version(row: Any, expected: int | None, what: str) -> None:
+    """Optimistic concurrency: raise :class:`ConflictError` when the client read ``row``
+    at another ``version`` than the stored one (someone changed it since); then raise
+    the row's version, which the caller's flush writes. ``expected`` None: no check."""
+    if expected is not None and expected != row.version:
+        raise ConflictError(
+            f"version : {what} a été modifiée entre-temps (version {row.version}, vous aviez "
+            f"la version {expected}) ; rechargez-la avant de la modifier"
+        )
+    row.version += 1
+
+
+def action_public(a: Action, partner_names: Mapping[int, str], today: date) -> ActionPublic:
+    """An action as the API shows it (``partner_names``: organisations by partner id)."""
+    return ActionPublic(
+        id=a.id,
+        type=a.type,
+        type_label=ACTION_TYPES.get(a.type, a.type),
+        lead_partner_id=a.lead_partner_id,
+        lead_partner=partner_names.get(a.lead_partner_id) if a.lead_partner_id else None,
+        start_on=a.start_on,
+        due_on=a.due_on,
+        status=a.status,
+        status_label=ACTION_STATUSES.get(a.status, a.status),
+        overdue=action_overdue(a.status, a.due_on, today),
+        note=a.note,
+        version=a.version,
+    )
 
 
 def geoframe(table: pd.DataFrame, wkbs: Sequence[Any], crs: int = 4326) -> gpd.GeoDataFrame:

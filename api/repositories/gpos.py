@@ -4,37 +4,32 @@ meetings, with cadence tracking."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from api.models import (
+    Action,
     Csp,
     Gpo,
     Meeting,
-    MeetingDecision,
     Partner,
     PlanSector,
     Problem,
-    ProblemPlace,
     gpo_partner,
 )
-from api.repositories.base import require, scope_of, visible
+from api.repositories.base import check_version, gpo_problems, require, scope_of, visible
 from api.schemas import (
     GpoCreate,
     GpoPublic,
     GposPublic,
     GpoUpdate,
-    MeetingCreate,
-    MeetingPublic,
-    MeetingsPublic,
     PartnerCreate,
     PartnerPublic,
     PartnersPublic,
 )
 from geo.errors import InvalidInputError
-from geo.problems import OPEN_STATUSES, PARTNER_TYPES
+from geo.problems import OPEN_ACTION_STATUSES, OPEN_STATUSES, PARTNER_TYPES
 
 
 def sync_sector_gpos(*, session: Session, csp_id: int, plan_id: int) -> None:
@@ -65,20 +60,35 @@ def _public(session: Session, gpo: Gpo, today: date) -> GpoPublic:
     last = session.scalar(
         select(func.max(Meeting.held_on)).where(Meeting.gpo_id == gpo.id, Meeting.status == "close")
     )
+    planned = session.execute(
+        select(Meeting.id, Meeting.held_on)
+        .where(Meeting.gpo_id == gpo.id, Meeting.status == "prevue", Meeting.held_on >= today)
+        .order_by(Meeting.held_on, Meeting.id)
+        .limit(1)
+    ).first()
     since = last or gpo.created_at.date()
     due = since + timedelta(days=gpo.cadence_days)
     partners = session.scalars(
         select(gpo_partner.c.partner_id).where(gpo_partner.c.gpo_id == gpo.id)
     ).all()
-    if gpo.kind == "sector":
-        scope: Any = ProblemPlace.gpo_id == gpo.id
-    else:
-        scope = (ProblemPlace.csp_id == gpo.csp_id) & ProblemPlace.sector.in_(gpo.sectors or [])
+    problems = select(Problem.id).where(gpo_problems(gpo))
     open_count = session.scalar(
-        select(func.count())
-        .select_from(ProblemPlace)
-        .join(Problem, Problem.id == ProblemPlace.problem_id)
-        .where(scope, Problem.status.in_(OPEN_STATUSES))
+        select(func.count()).where(Problem.id.in_(problems), Problem.status.in_(OPEN_STATUSES))
+    )
+    open_actions = and_(
+        Action.problem_id.in_(problems),
+        Action.status.in_(OPEN_ACTION_STATUSES),
+        Action.due_on.is_not(None),
+    )
+    overdue_actions = session.scalar(
+        select(func.count()).where(open_actions, Action.due_on < today)
+    )
+    due_actions = session.scalar(
+        select(func.count()).where(
+            open_actions,
+            Action.due_on >= today,
+            Action.due_on <= today + timedelta(days=gpo.cadence_days),
+        )
     )
     return GpoPublic(
         id=gpo.id,
@@ -101,8 +111,13 @@ def _public(session: Session, gpo: Gpo, today: date) -> GpoPublic:
         partner_ids=sorted(partners),
         last_meeting_on=last,
         next_meeting_due=due,
+        next_meeting_on=planned.held_on if planned else None,
+        next_meeting_id=planned.id if planned else None,
         overdue=gpo.active and due < today,
         open_problems=int(open_count or 0),
+        actions_due=int(due_actions or 0),
+        actions_overdue=int(overdue_actions or 0),
+        version=gpo.version,
     )
 
 
@@ -167,8 +182,10 @@ def create_thematic_gpo(*, session: Session, csp_id: int, gpo_in: GpoCreate) -> 
 
 
 def update_gpo(*, session: Session, gpo_id: int, gpo_in: GpoUpdate) -> None:
-    gpo = require(session, Gpo, gpo_id)
-    changes = gpo_in.model_dump(exclude_unset=True)
+    """Change a GPO (locked: concurrent updates of its partners wait for each other)."""
+    gpo = require(session, Gpo, gpo_id, lock=True)
+    check_version(gpo, gpo_in.version, "ce GPO")
+    changes = gpo_in.model_dump(exclude_unset=True, exclude={"version"})
     partner_ids = changes.pop("partner_ids", None)
     if "categories" in changes:
         if gpo.kind != "thematic":
@@ -222,44 +239,6 @@ def list_partners(*, session: Session, csp_id: int) -> PartnersPublic:
         )
     data = [_partner_public(p, with_contact=members is None or p.id in members) for p in partners]
     return PartnersPublic(data=data, count=len(data))
-
-
-def _meeting_public(session: Session, m: Meeting) -> MeetingPublic:
-    decisions = session.scalars(
-        select(MeetingDecision.text)
-        .where(MeetingDecision.meeting_id == m.id)
-        .order_by(MeetingDecision.id)
-    ).all()
-    return MeetingPublic(
-        id=m.id,
-        gpo_id=m.gpo_id,
-        held_on=m.held_on,
-        attendees=m.attendees,
-        notes=m.notes,
-        decisions=list(decisions),
-        synthetic=m.synthetic,
-    )
-
-
-def add_meeting(*, session: Session, gpo_id: int, meeting_in: MeetingCreate) -> MeetingPublic:
-    require(session, Gpo, gpo_id)
-    meeting = Meeting(gpo_id=gpo_id, status="close", **meeting_in.model_dump(exclude={"decisions"}))
-    session.add(meeting)
-    session.flush()
-    session.add_all(
-        MeetingDecision(meeting_id=meeting.id, kind="note", text=text)
-        for text in meeting_in.decisions
-    )
-    session.flush()
-    return _meeting_public(session, meeting)
-
-
-def list_meetings(*, session: Session, gpo_id: int) -> MeetingsPublic:
-    require(session, Gpo, gpo_id)
-    meetings = session.scalars(
-        select(Meeting).where(Meeting.gpo_id == gpo_id).order_by(Meeting.held_on.desc())
-    ).all()
-    return MeetingsPublic(data=[_meeting_public(session, m) for m in meetings], count=len(meetings))
 
 
 def active_gpos(*, session: Session, csp_id: int) -> list[Gpo]:

@@ -236,7 +236,9 @@ def actions_due(
     session: Session, *, today: date, horizon_days: int, statuses: tuple[str, ...]
 ) -> list[DueAction]:
     """The actions in ``statuses`` with a lead partner, due on or before ``today +
-    horizon_days`` (overdue ones included), with their problem and the problem's GPO."""
+    horizon_days`` (overdue ones included), with their problem and the problem's GPO.
+    The actions of synthetic (demo) problems are left out: no one is to be reminded of
+    them."""
     stmt = (
         select(
             Action.id,
@@ -257,6 +259,7 @@ def actions_due(
         .where(
             Action.status.in_(statuses),
             Action.due_on.is_not(None),
+            Problem.synthetic.is_(False),
             Action.due_on <= today + timedelta(days=horizon_days),
         )
         .order_by(Action.due_on, Action.id)

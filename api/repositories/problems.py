@@ -30,6 +30,7 @@ from api.models import (
 )
 from api.repositories.base import (
     GEOJSON_DECIMALS,
+    action_public,
     adopted_plan_id,
     plan_sector_outlines,
     require,
@@ -39,7 +40,6 @@ from api.repositories.base import (
 )
 from api.schemas import (
     ActionCreate,
-    ActionPublic,
     EvaluationCreate,
     EvaluationPublic,
     Feature,
@@ -54,7 +54,6 @@ from api.schemas import (
     ProblemTransition,
 )
 from geo.problems import (
-    ACTION_TYPES,
     CATEGORIES,
     OPEN_STATUSES,
     STATUSES,
@@ -276,7 +275,7 @@ def get_problem(*, session: Session, problem_id: int) -> ProblemPublic:
         partner=names.get(problem.partner_id) if problem.partner_id else None,
         geometry=Geometry.model_validate(json.loads(str(geojson))),
         events=[ProblemEventPublic(status=e.status, on=e.on, note=e.note) for e in events],
-        actions=[action_public(a, names) for a in actions],
+        actions=[action_public(a, names, date.today()) for a in actions],
         evaluations=[
             EvaluationPublic(
                 id=e.id,
@@ -287,23 +286,6 @@ def get_problem(*, session: Session, problem_id: int) -> ProblemPublic:
             )
             for e in evaluations
         ],
-    )
-
-
-def action_public(a: Action, partner_names: dict[int, str]) -> ActionPublic:
-    return ActionPublic(
-        id=a.id,
-        type=a.type,
-        type_label=ACTION_TYPES.get(a.type, a.type),
-        lead_partner_id=a.lead_partner_id,
-        lead_partner=partner_names.get(a.lead_partner_id) if a.lead_partner_id else None,
-        start_on=a.start_on,
-        due_on=a.due_on,
-        status=a.status,
-        overdue=a.due_on is not None
-        and a.due_on < date.today()
-        and a.status in ("prevue", "en_cours"),
-        note=a.note,
     )
 
 
@@ -323,16 +305,9 @@ def store_step(*, session: Session, problem: Problem, step: ProblemTransition) -
     session.flush()
 
 
-def insert_action(*, session: Session, problem_id: int, action_in: ActionCreate) -> int:
+def insert_action(*, session: Session, problem_id: int, action_in: ActionCreate) -> Action:
     action = Action(problem_id=problem_id, **action_in.model_dump())
     session.add(action)
-    session.flush()
-    return action.id
-
-
-def store_action(*, session: Session, action: Action, changes: dict[str, Any]) -> Action:
-    for key, value in changes.items():
-        setattr(action, key, value)
     session.flush()
     return action
 
@@ -463,6 +438,7 @@ def open_problems(*, session: Session, area: StudyArea, limit: int = 500) -> Ope
         stmt.order_by(urgency, Problem.reported_on, Problem.id).limit(limit)
     ).all()
     ids = [p.id for p, _ in rows]
+    today = date.today()
     actions: dict[int, list[Action]] = {}
     for action in session.scalars(
         select(Action).where(Action.problem_id.in_(ids)).order_by(Action.start_on, Action.id)
@@ -488,7 +464,7 @@ def open_problems(*, session: Session, area: StudyArea, limit: int = 500) -> Ope
                 address=p.address,
                 sector=sector,
                 synthetic=p.synthetic,
-                actions=[action_public(a, partner_names) for a in actions.get(p.id, [])],
+                actions=[action_public(a, partner_names, today) for a in actions.get(p.id, [])],
             )
             for p, sector in rows
         ],

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 
 from api.routes import (
     accounts,
+    actions,
     addresses,
     audit_log,
     audits,
@@ -16,6 +17,8 @@ from api.routes import (
     health,
     hotspots,
     layers,
+    meetings,
+    notifications,
     plans,
     problems,
     reports,
@@ -29,7 +32,9 @@ RESOURCES = (
     grid,
     plans,
     problems,
+    actions,
     gpos,
+    meetings,
     hotspots,
     addresses,
     audits,
@@ -37,6 +42,7 @@ RESOURCES = (
     auth,
     accounts,
     audit_log,
+    notifications,
 )
 
 

@@ -2,15 +2,12 @@ from fastapi import APIRouter
 
 from api import access
 from api.deps import ContextDep, DbId
-from api.routes.responses import INVALID
+from api.routes.responses import CONFLICT, INVALID
 from api.schemas import (
     GpoCreate,
     GpoPublic,
     GposPublic,
     GpoUpdate,
-    MeetingCreate,
-    MeetingPublic,
-    MeetingsPublic,
     PartnerCreate,
     PartnerPublic,
     PartnersPublic,
@@ -40,23 +37,11 @@ def read_gpo(gpo_id: DbId, ctx: ContextDep) -> GpoPublic:
     return gpos.get_gpo(ctx, gpo_id)
 
 
-@router.patch("/gpos/{gpo_id}", responses=INVALID, dependencies=[access.GPO_WRITE])
+@router.patch("/gpos/{gpo_id}", responses=CONFLICT, dependencies=[access.GPO_WRITE])
 def patch_gpo(gpo_id: DbId, body: GpoUpdate, ctx: ContextDep) -> GpoPublic:
-    """Its chef de secteur (name, grade, contact), cadence and partners."""
+    """Its chef de secteur and deputy, cadence, partners and (thematic GPOs) categories;
+    a stale ``version`` is refused with 409."""
     return gpos.update_gpo(ctx, gpo_id, body)
-
-
-@router.get("/gpos/{gpo_id}/meetings", responses=INVALID, dependencies=[access.GPO_MEMBERS])
-def read_meetings(gpo_id: DbId, ctx: ContextDep) -> MeetingsPublic:
-    return gpos.list_meetings(ctx, gpo_id)
-
-
-@router.post(
-    "/gpos/{gpo_id}/meetings", status_code=201, responses=INVALID, dependencies=[access.GPO_WRITE]
-)
-def create_meeting(gpo_id: DbId, body: MeetingCreate, ctx: ContextDep) -> MeetingPublic:
-    """A meeting held: date, attendees, notes, decisions."""
-    return gpos.add_meeting(ctx, gpo_id, body)
 
 
 @router.get("/csp/{csp_id}/partners", responses=INVALID, dependencies=[access.GPO_MEMBERS])

@@ -8,8 +8,6 @@ from api.deps import ContextDep, DbId
 from api.routes.responses import INVALID
 from api.schemas import (
     ActionCreate,
-    ActionPublic,
-    ActionUpdate,
     EvaluationCreate,
     FeatureCollection,
     ImportCountPublic,
@@ -130,12 +128,6 @@ def transition(problem_id: DbId, body: ProblemTransition, ctx: ContextDep) -> Pr
 def create_action(problem_id: DbId, body: ActionCreate, ctx: ContextDep) -> ProblemPublic:
     """An action decided by the GPO for this problem, led by one partner."""
     return problems.add_action(ctx, problem_id, body)
-
-
-@router.patch("/actions/{action_id}", responses=INVALID, dependencies=[access.ACTION_UPDATE])
-def patch_action(action_id: DbId, body: ActionUpdate, ctx: ContextDep) -> ActionPublic:
-    """Change an action's status, due date or note."""
-    return problems.update_action(ctx, action_id, body)
 
 
 @router.post(

@@ -69,6 +69,12 @@ class GpoUpdate(BaseModel):
     )
     cadence_days: Annotated[CadenceDays | None, NOT_NULL] = None
     partner_ids: list[DbInt] | None = Field(default=None, description="null: unchanged")
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="The version read: a GPO changed since is refused with 409",
+    )
 
 
 class GpoPublic(BaseModel):
@@ -97,6 +103,7 @@ class GpoPublic(BaseModel):
     open_problems: int
     actions_due: int = Field(description="Open actions due within the cadence")
     actions_overdue: int = Field(description="Open actions past their due date")
+    version: int
 
 
 GposPublic = Page[GpoPublic]

@@ -1,5 +1,4 @@
-"""GPOs (one per sector of the adopted plan, and thematic ones), their partners and
-meetings."""
+"""GPOs (one per sector of the adopted plan, and thematic ones) and their partners."""
 
 from __future__ import annotations
 
@@ -9,9 +8,6 @@ from api.schemas import (
     GpoPublic,
     GposPublic,
     GpoUpdate,
-    MeetingCreate,
-    MeetingPublic,
-    MeetingsPublic,
     PartnerCreate,
     PartnerPublic,
     PartnersPublic,
@@ -49,7 +45,7 @@ def create_thematic_gpo(ctx: Context, csp_id: int, gpo_in: GpoCreate) -> GpoPubl
 
 def update_gpo(ctx: Context, gpo_id: int, gpo_in: GpoUpdate) -> GpoPublic:
     with ctx.write() as session:
-        fields = set(gpo_in.model_dump(exclude_unset=True))
+        fields = set(gpo_in.model_dump(exclude_unset=True, exclude={"version"}))
         before = repo.get_gpo(session=session, gpo_id=gpo_id).model_dump(include=fields)
         repo.update_gpo(session=session, gpo_id=gpo_id, gpo_in=gpo_in)
         after = repo.get_gpo(session=session, gpo_id=gpo_id)
@@ -62,25 +58,6 @@ def update_gpo(ctx: Context, gpo_id: int, gpo_in: GpoUpdate) -> GpoPublic:
             changes=changes_between(before, after.model_dump(include=fields)),
         )
         return after
-
-
-def list_meetings(ctx: Context, gpo_id: int) -> MeetingsPublic:
-    with ctx.read() as session:
-        return repo.list_meetings(session=session, gpo_id=gpo_id)
-
-
-def add_meeting(ctx: Context, gpo_id: int, meeting_in: MeetingCreate) -> MeetingPublic:
-    with ctx.write() as session:
-        meeting = repo.add_meeting(session=session, gpo_id=gpo_id, meeting_in=meeting_in)
-        record_write(
-            session,
-            ctx,
-            "create",
-            "meeting",
-            meeting.id,
-            detail={"gpo_id": gpo_id, "held_on": meeting.held_on},
-        )
-        return meeting
 
 
 def list_partners(ctx: Context, csp_id: int) -> PartnersPublic:

@@ -10,14 +10,13 @@ from pathlib import Path
 import shapely
 from sqlalchemy.orm import Session
 
-from api.models import Action, Problem
+from api.models import Problem
+from api.repositories import actions as actions_repo
 from api.repositories import csp
 from api.repositories import problems as repo
 from api.repositories.base import outside_perimeter, require
 from api.schemas import (
     ActionCreate,
-    ActionPublic,
-    ActionUpdate,
     EvaluationCreate,
     FeatureCollection,
     ProblemCreate,
@@ -53,6 +52,19 @@ def _check_partner(session: Session, csp_id: int, partner_id: int | None, field:
     partner = repo.find_partner(session=session, partner_id=partner_id)
     if partner is None or partner.csp_id != csp_id:
         raise InvalidInputError(f"{field}: no partner with id {partner_id} in CSP {csp_id}")
+
+
+def _check_lead_in_gpo(session: Session, problem_id: int, partner_id: int | None) -> None:
+    """The lead partner of a problem's action sits in the problem's GPO (when it has one)."""
+    if partner_id is None:
+        return
+    members = actions_repo.problem_gpo_partners(session, problem_id)
+    if members is not None and partner_id not in members:
+        raise InvalidInputError(
+            f"lead_partner_id : le partenaire n° {partner_id} ne siège pas au GPO de cette "
+            "problématique ; ajoutez-le à la composition du GPO ou choisissez un de ses "
+            "partenaires"
+        )
 
 
 def _check_date(problem: Problem, on: date, field: str) -> None:
@@ -155,97 +167,98 @@ def get_problem(ctx: Context, problem_id: int) -> ProblemPublic:
         return repo.get_problem(session=session, problem_id=problem_id)
 
 
+def record_step(session: Session, ctx: Context, problem_id: int, step: ProblemTransition) -> None:
+    """Move the problem to its next step of the life cycle, dated, in the caller's unit
+    of work (a meeting's decision uses it too)."""
+    problem = require(session, Problem, problem_id, lock=True)
+    evaluated = repo.count_evaluations(session=session, problem_id=problem_id) > 0
+    check_transition(problem.status, step.status, evaluated=evaluated)
+    _check_date(problem, step.on, "on")
+    before = problem.status
+    repo.store_step(session=session, problem=problem, step=step)
+    record_write(
+        session,
+        ctx,
+        "transition",
+        "problem",
+        problem_id,
+        changes={"status": [before, step.status]},
+        detail={"on": step.on},
+    )
+
+
+def record_action(session: Session, ctx: Context, problem_id: int, action_in: ActionCreate) -> int:
+    """An action decided for the problem, led by one partner of its GPO, its first step
+    signed by the caller; in the caller's unit of work. Returns its id."""
+    problem = require(session, Problem, problem_id, lock=True)
+    if problem.status in CLOSED_STATUSES:
+        raise InvalidInputError(f"problem {problem_id} is {problem.status}: no new action")
+    _check_partner(session, problem.csp_id, action_in.lead_partner_id, "lead_partner_id")
+    _check_lead_in_gpo(session, problem_id, action_in.lead_partner_id)
+    if action_in.start_on < problem.reported_on:
+        raise InvalidInputError(
+            f"start_on: {action_in.start_on} is before the problem was reported "
+            f"({problem.reported_on})"
+        )
+    action = repo.insert_action(session=session, problem_id=problem_id, action_in=action_in)
+    actions_repo.add_event(
+        session,
+        action,
+        on=action_in.start_on,
+        status=action_in.status,
+        due_on=action_in.due_on,
+        signed_by=actions_repo.signature(session, ctx.actor),
+        account_id=ctx.actor.account_id,
+    )
+    record_write(
+        session,
+        ctx,
+        "create",
+        "action",
+        action.id,
+        changes=changes_between({}, action_in.model_dump()),
+        detail={"problem_id": problem_id},
+    )
+    return action.id
+
+
+def record_evaluation(
+    session: Session, ctx: Context, problem_id: int, evaluation_in: EvaluationCreate
+) -> None:
+    """The evaluation of the problem's actions, in the caller's unit of work."""
+    problem = require(session, Problem, problem_id, lock=True)
+    if not repo.count_actions(session=session, problem_id=problem_id):
+        raise InvalidInputError(
+            f"problem {problem_id} has no action to evaluate: record its actions first"
+        )
+    _check_date(problem, evaluation_in.evaluated_on, "evaluated_on")
+    repo.insert_evaluation(session=session, problem_id=problem_id, evaluation_in=evaluation_in)
+    record_write(
+        session,
+        ctx,
+        "evaluate",
+        "problem",
+        problem_id,
+        detail=evaluation_in.model_dump(mode="json"),
+    )
+
+
 def transition_problem(ctx: Context, problem_id: int, step: ProblemTransition) -> ProblemPublic:
     """Move the problem to its next step of the life cycle, dated."""
     with ctx.write() as session:
-        problem = require(session, Problem, problem_id, lock=True)
-        evaluated = repo.count_evaluations(session=session, problem_id=problem_id) > 0
-        check_transition(problem.status, step.status, evaluated=evaluated)
-        _check_date(problem, step.on, "on")
-        before = problem.status
-        repo.store_step(session=session, problem=problem, step=step)
-        record_write(
-            session,
-            ctx,
-            "transition",
-            "problem",
-            problem_id,
-            changes={"status": [before, step.status]},
-            detail={"on": step.on},
-        )
+        record_step(session, ctx, problem_id, step)
         return repo.get_problem(session=session, problem_id=problem_id)
 
 
 def add_action(ctx: Context, problem_id: int, action_in: ActionCreate) -> ProblemPublic:
     """An action decided by the GPO for the problem, led by one partner."""
     with ctx.write() as session:
-        problem = require(session, Problem, problem_id, lock=True)
-        if problem.status in CLOSED_STATUSES:
-            raise InvalidInputError(f"problem {problem_id} is {problem.status}: no new action")
-        _check_partner(session, problem.csp_id, action_in.lead_partner_id, "lead_partner_id")
-        if action_in.start_on < problem.reported_on:
-            raise InvalidInputError(
-                f"start_on: {action_in.start_on} is before the problem was reported "
-                f"({problem.reported_on})"
-            )
-        action_id = repo.insert_action(session=session, problem_id=problem_id, action_in=action_in)
-        record_write(
-            session,
-            ctx,
-            "create",
-            "action",
-            action_id,
-            changes=changes_between({}, action_in.model_dump()),
-            detail={"problem_id": problem_id},
-        )
+        record_action(session, ctx, problem_id, action_in)
         return repo.get_problem(session=session, problem_id=problem_id)
-
-
-def update_action(ctx: Context, action_id: int, action_in: ActionUpdate) -> ActionPublic:
-    """Change an action's status, due date or note."""
-    with ctx.write() as session:
-        action = require(session, Action, action_id)
-        scope = ctx.scope
-        if scope.role == "partenaire" and (
-            scope.partner_id is None or action.lead_partner_id != scope.partner_id
-        ):
-            raise ForbiddenError(
-                "Cette action est pilotée par un autre partenaire : seul son pilote la met à jour."
-            )
-        changes = action_in.model_dump(exclude_unset=True)
-        due = changes.get("due_on", action.due_on)
-        if due is not None and due < action.start_on:
-            raise InvalidInputError(f"due_on: {due} is before start_on {action.start_on}")
-        before = {key: getattr(action, key) for key in changes}
-        action = repo.store_action(session=session, action=action, changes=changes)
-        record_write(
-            session,
-            ctx,
-            "update",
-            "action",
-            action_id,
-            changes=changes_between(before, changes),
-            detail={"problem_id": action.problem_id},
-        )
-        return repo.action_public(action, {})
 
 
 def add_evaluation(ctx: Context, problem_id: int, evaluation_in: EvaluationCreate) -> ProblemPublic:
     """The evaluation of the problem's actions (outcome, indicators)."""
     with ctx.write() as session:
-        problem = require(session, Problem, problem_id, lock=True)
-        if not repo.count_actions(session=session, problem_id=problem_id):
-            raise InvalidInputError(
-                f"problem {problem_id} has no action to evaluate: record its actions first"
-            )
-        _check_date(problem, evaluation_in.evaluated_on, "evaluated_on")
-        repo.insert_evaluation(session=session, problem_id=problem_id, evaluation_in=evaluation_in)
-        record_write(
-            session,
-            ctx,
-            "evaluate",
-            "problem",
-            problem_id,
-            detail=evaluation_in.model_dump(mode="json"),
-        )
+        record_evaluation(session, ctx, problem_id, evaluation_in)
         return repo.get_problem(session=session, problem_id=problem_id)

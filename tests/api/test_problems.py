@@ -155,23 +155,28 @@ def test_life_cycle(client: TestClient, csp_id: int) -> None:
         "resolu",
     ]
     assert step("analyse", date.today()).status_code == 422  # closed
-    patched = client.patch(f"/api/actions/{act['id']}", json={"status": "realisee"})
-    assert patched.status_code == 200 and patched.json()["status"] == "realisee"
+    skipped = client.patch(f"/api/actions/{act['id']}", json={"status": "realisee"})
+    assert skipped.status_code == 422 and "En cours" in skipped.json()["detail"]
+    for status in ("en_cours", "realisee"):
+        patched = client.patch(f"/api/actions/{act['id']}", json={"status": status})
+        assert patched.status_code == 200 and patched.json()["status"] == status
     bad = client.patch(f"/api/actions/{act['id']}", json={"status": "finie"})
     assert bad.status_code == 422 and "finie" in str(bad.json()["detail"])
 
 
-def test_gpo_cadence_partners_and_thematic(client: TestClient, csp_id: int) -> None:
+def test_gpo_cadence_partners_and_thematic(client: TestClient, csp_id: int, engine: Engine) -> None:
     plan = propose(client, csp_id, k=2, seed=0)
     client.post(f"/api/plans/{plan['id']}/adopt")
     gpo = client.get(f"/api/csp/{csp_id}/gpos").json()["data"][0]
     assert gpo["kind"] == "sector" and gpo["cadence_days"] == 15 and not gpo["overdue"]
+    with engine.begin() as conn:  # the GPOs have existed for two months
+        conn.execute(text("UPDATE gpo SET created_at = now() - interval '60 days'"))
     held = date.today() - timedelta(days=20)
-    meeting = client.post(
-        f"/api/gpos/{gpo['id']}/meetings",
-        json={"held_on": str(held), "attendees": ["Mairie"], "decisions": ["Patrouilles"]},
-    )
+    meeting = client.post(f"/api/gpos/{gpo['id']}/meetings", json={"held_on": str(held)})
     assert meeting.status_code == 201
+    assert client.get(f"/api/gpos/{gpo['id']}").json()["last_meeting_on"] is None  # planned
+    closed = client.post(f"/api/meetings/{meeting.json()['id']}/close", json={})
+    assert closed.status_code == 200, closed.text
     gpo = client.get(f"/api/gpos/{gpo['id']}").json()
     assert gpo["last_meeting_on"] == str(held) and gpo["overdue"]  # 20 days > 15
     monthly = client.patch(f"/api/gpos/{gpo['id']}", json={"cadence_days": 30})

@@ -1,0 +1,192 @@
+"""Actions decided by GPOs: their dated and signed steps (``action_event``), the lists a
+partner or a chef follows (« Mes actions »), and who signs a step."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+from api.models import (
+    Account,
+    Action,
+    ActionEvent,
+    Gpo,
+    Partner,
+    Problem,
+    ProblemPlace,
+    gpo_partner,
+)
+from api.repositories.base import action_public, gpo_problems, require, scope_of, visible
+from api.schemas import ActionDetail, ActionEventPublic, ActionsPublic
+from geo.accounts import Actor
+from geo.problems import ACTION_STATUSES, OPEN_ACTION_STATUSES, STATUSES
+
+#: Most actions one list answers.
+MAX_ACTIONS = 2000
+
+
+def signature(session: Session, actor: Actor) -> str:
+    """How a step is signed: the account's name and, for a partner, its organisation;
+    the command-line user otherwise."""
+    if actor.account_id is None:
+        return actor.name
+    row = session.execute(
+        select(Account.name, Partner.organisation)
+        .outerjoin(Partner, Partner.id == Account.partner_id)
+        .where(Account.id == actor.account_id)
+    ).first()
+    if row is None:
+        return actor.name
+    name, organisation = row
+    return f"{name} ({organisation})" if organisation else name
+
+
+def add_event(
+    session: Session,
+    action: Action,
+    *,
+    on: date,
+    signed_by: str,
+    account_id: int | None,
+    status: str | None = None,
+    due_on: date | None = None,
+    comment: str | None = None,
+) -> None:
+    session.add(
+        ActionEvent(
+            action_id=action.id,
+            on=on,
+            status=status,
+            due_on=due_on,
+            comment=comment,
+            account_id=account_id,
+            signed_by=signed_by,
+        )
+    )
+
+
+def last_step_on(session: Session, action_id: int) -> date | None:
+    """The date of the action's latest step (a new step may not be dated before it)."""
+    return session.scalar(
+        select(func.max(ActionEvent.on)).where(ActionEvent.action_id == action_id)
+    )
+
+
+def _details(session: Session, actions: list[Action], today: date) -> list[ActionDetail]:
+    if not actions:
+        return []
+    ids = [a.id for a in actions]
+    problem_ids = {a.problem_id for a in actions}
+    problems = {
+        pid: (title, status, gpo_id, gpo_name)
+        for pid, title, status, gpo_id, gpo_name in session.execute(
+            select(Problem.id, Problem.title, Problem.status, Gpo.id, Gpo.name)
+            .outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id)
+            .outerjoin(Gpo, Gpo.id == ProblemPlace.gpo_id)
+            .where(Problem.id.in_(problem_ids))
+        )
+    }
+    partner_ids = {a.lead_partner_id for a in actions if a.lead_partner_id is not None}
+    names = dict(
+        session.execute(
+            select(Partner.id, Partner.organisation).where(Partner.id.in_(partner_ids))
+        ).all()
+    )
+    events: dict[int, list[ActionEventPublic]] = {}
+    for e in session.scalars(
+        select(ActionEvent)
+        .where(ActionEvent.action_id.in_(ids))
+        .order_by(ActionEvent.on, ActionEvent.id)
+    ):
+        events.setdefault(e.action_id, []).append(
+            ActionEventPublic(
+                on=e.on,
+                status=e.status,
+                status_label=ACTION_STATUSES.get(e.status, e.status) if e.status else None,
+                due_on=e.due_on,
+                comment=e.comment,
+                signed_by=e.signed_by,
+                synthetic=e.synthetic,
+            )
+        )
+    details = []
+    for a in actions:
+        title, status, gpo_id, gpo_name = problems[a.problem_id]
+        details.append(
+            ActionDetail(
+                **action_public(a, names, today).model_dump(),
+                problem_id=a.problem_id,
+                problem_title=title,
+                problem_status_label=STATUSES.get(status, status),
+                gpo_id=gpo_id,
+                gpo_name=gpo_name,
+                events=events.get(a.id, []),
+            )
+        )
+    return details
+
+
+def get_action(*, session: Session, action_id: int, today: date) -> ActionDetail:
+    return _details(session, [require(session, Action, action_id)], today)[0]
+
+
+def list_actions(
+    *,
+    session: Session,
+    today: date,
+    gpo_id: int | None = None,
+    partner_id: int | None = None,
+    statuses: Collection[str] = (),
+    overdue: bool = False,
+    limit: int,
+    offset: int,
+) -> ActionsPublic:
+    """The actions the caller may read, of a GPO's problems (``gpo_id``), led by a partner,
+    in some statuses, overdue only: open ones first by due date, then finished ones."""
+    stmt = select(Action).where(visible(Action, scope_of(session)))
+    if gpo_id is not None:
+        gpo = require(session, Gpo, gpo_id)
+        stmt = stmt.where(Action.problem_id.in_(select(Problem.id).where(gpo_problems(gpo))))
+    if partner_id is not None:
+        stmt = stmt.where(Action.lead_partner_id == partner_id)
+    if statuses:
+        stmt = stmt.where(Action.status.in_(statuses))
+    if overdue:
+        stmt = stmt.where(Action.status.in_(OPEN_ACTION_STATUSES), Action.due_on < today)
+    count = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    finished = Action.status.not_in(OPEN_ACTION_STATUSES)
+    actions = session.scalars(
+        stmt.order_by(finished, Action.due_on.asc().nulls_last(), Action.start_on.desc(), Action.id)
+        .limit(min(limit, MAX_ACTIONS))
+        .offset(offset)
+    ).all()
+    return ActionsPublic(data=_details(session, list(actions), today), count=int(count))
+
+
+def problem_gpo_partners(session: Session, problem_id: int) -> set[int] | None:
+    """The partners of the GPOs the problem is placed in (its sector's GPO and the
+    thematic GPOs spanning its sector), or None when it is placed in no GPO."""
+    gpo_ids = (
+        select(Gpo.id)
+        .join(
+            ProblemPlace,
+            and_(
+                Gpo.csp_id == ProblemPlace.csp_id,
+                Gpo.active,
+                or_(
+                    Gpo.sector == ProblemPlace.sector,
+                    Gpo.sectors.op("@>")(func.to_jsonb(ProblemPlace.sector).cast(JSONB)),
+                ),
+            ),
+        )
+        .where(ProblemPlace.problem_id == problem_id)
+    )
+    if session.scalar(select(func.count()).select_from(gpo_ids.subquery())) == 0:
+        return None
+    return set(
+        session.scalars(select(gpo_partner.c.partner_id).where(gpo_partner.c.gpo_id.in_(gpo_ids)))
+    )

@@ -1,0 +1,118 @@
+"""Following up the actions GPOs decide: their cycle (prévue → en cours → réalisée |
+abandonnée), each step dated and signed, with comments and due-date changes; the lists a
+partner (« Mes actions ») or a chef follows."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+
+from api.models import Action
+from api.repositories import actions as repo
+from api.repositories.base import check_version, require
+from api.schemas import ActionDetail, ActionsPublic, ActionUpdate
+from api.services.audit_log import record_write
+from api.services.context import Context
+from geo.accounts import changes_between
+from geo.errors import ForbiddenError, InvalidInputError
+from geo.problems import check_action_transition
+
+
+def list_actions(
+    ctx: Context,
+    *,
+    gpo_id: int | None = None,
+    partner_id: int | None = None,
+    statuses: Collection[str] = (),
+    overdue: bool = False,
+    mine: bool = False,
+    limit: int = 500,
+    offset: int = 0,
+) -> ActionsPublic:
+    """The actions the caller may read, filtered; ``mine``: those its organisation leads
+    (a partner) — for the other roles, the actions of the GPOs they may read."""
+    today = date.today()
+    if mine and ctx.scope.role == "partenaire":
+        if ctx.scope.partner_id is None:
+            return ActionsPublic(data=[], count=0)
+        partner_id = ctx.scope.partner_id
+    with ctx.read() as session:
+        return repo.list_actions(
+            session=session,
+            today=today,
+            gpo_id=gpo_id,
+            partner_id=partner_id,
+            statuses=statuses,
+            overdue=overdue,
+            limit=limit,
+            offset=offset,
+        )
+
+
+def get_action(ctx: Context, action_id: int) -> ActionDetail:
+    with ctx.read() as session:
+        return repo.get_action(session=session, action_id=action_id, today=date.today())
+
+
+def update_action(ctx: Context, action_id: int, action_in: ActionUpdate) -> ActionDetail:
+    """A step of the action: a status reached, a due date moved, a comment, its
+    description; dated ``on`` and signed by the caller. A partner updates only the
+    actions its organisation leads."""
+    today = date.today()
+    with ctx.write() as session:
+        action = require(session, Action, action_id, lock=True)
+        scope = ctx.scope
+        if scope.role == "partenaire" and (
+            scope.partner_id is None or action.lead_partner_id != scope.partner_id
+        ):
+            raise ForbiddenError(
+                "Cette action est pilotée par un autre partenaire : seul son pilote la met à jour."
+            )
+        changes = action_in.model_dump(exclude_unset=True, exclude={"on", "version", "comment"})
+        changes = {k: v for k, v in changes.items() if v != getattr(action, k)}
+        comment = (action_in.comment or "").strip() or None
+        if not changes and comment is None:
+            raise InvalidInputError(
+                "status : rien à enregistrer (ni nouvel état, ni nouvelle échéance, ni commentaire)"
+            )
+        check_version(action, action_in.version, "cette action")
+        on = action_in.on
+        if on > today:
+            raise InvalidInputError(f"on : le {on:%d/%m/%Y} est dans le futur")
+        last = repo.last_step_on(session, action_id) or action.start_on
+        if on < last:
+            raise InvalidInputError(
+                f"on : le {on:%d/%m/%Y} précède la dernière étape de l'action ({last:%d/%m/%Y})"
+            )
+        if "status" in changes:
+            check_action_transition(action.status, changes["status"])
+        if changes.get("due_on") is not None and changes["due_on"] < action.start_on:
+            raise InvalidInputError(
+                f"due_on : l'échéance du {changes['due_on']:%d/%m/%Y} précède le début de "
+                f"l'action ({action.start_on:%d/%m/%Y})"
+            )
+        before = {key: getattr(action, key) for key in changes}
+        for key, value in changes.items():
+            setattr(action, key, value)
+        if "status" in changes or "due_on" in changes or comment is not None:
+            repo.add_event(
+                session,
+                action,
+                on=on,
+                status=changes.get("status"),
+                due_on=changes.get("due_on"),
+                comment=comment,
+                signed_by=repo.signature(session, ctx.actor),
+                account_id=ctx.actor.account_id,
+            )
+        session.flush()
+        record_write(
+            session,
+            ctx,
+            "update",
+            "action",
+            action_id,
+            changes=changes_between(before, changes),
+            detail={"problem_id": action.problem_id, "on": on, "comment": comment is not None},
+        )
+        return repo.get_action(session=session, action_id=action_id, today=today)
