@@ -145,7 +145,7 @@ def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
     chef.locator("#closed-box:not([hidden]), #close-error:not(:empty)").first.wait_for()
     assert chef.locator("#close-error").inner_text() == ""
     assert chef.locator("#closed-box").is_visible()
-    assert chef.locator("#meeting-status").inner_text() == "Close"
+    assert chef.locator("#meeting-status").inner_text() == "Tenue (compte rendu clos)"
     assert chef.locator("#decision-form").is_hidden()
     chef.screenshot(path=str(artifacts / "gpo_meeting_closed.png"), full_page=True)
     next_href = chef.locator("#plan-next").get_attribute("href")
@@ -164,6 +164,8 @@ def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
 
     # « Planifier la suivante » fills the date the cadence proposes.
     chef.locator("#plan-next").click()
+    chef.wait_for_url(f"**/gpo/{gpo_id}?planifier=**")
+    chef.wait_for_load_state()
     chef.wait_for_function(READY, timeout=30_000)
     assert chef.locator("#m-date").input_value() == next_href.split("planifier=")[1].split("#")[0]
     assert seen == {"errors": [], "failed": []}, seen
@@ -175,10 +177,18 @@ def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
     card = partner.locator("#group-soon .action-card", has_text=DECISION)
     assert card.count() == 1
     assert problem_title in card.inner_text()
+    # A planned action starts, then is done (prévue → en cours → réalisée).
+    assert card.get_by_role("button", name="Marquer réalisée").count() == 0
+    card.get_by_role("button", name="Démarrer").click()
+    card = partner.locator("#group-soon .action-card", has_text=DECISION)
+    card.locator(".status", has_text="En cours").wait_for()
     card.locator(".comment").fill(COMMENT)
     card.get_by_role("button", name="Marquer réalisée").click()
     done = partner.locator("#group-done .action-card", has_text=DECISION)
-    done.wait_for()
+    partner.locator(
+        "#group-done .action-card:has-text('Rondes communes'), .action-card .error-text:not(:empty)"
+    ).first.wait_for()
+    assert partner.locator(".action-card .error-text:not(:empty)").all_inner_texts() == []
     assert done.locator(".status").inner_text() == "Réalisée"
     assert COMMENT in done.locator(".history").inner_text()
     partner.screenshot(path=str(artifacts / "mes_actions_partenaire.png"), full_page=True)

@@ -48,7 +48,9 @@ function controls(a) {
   box.innerHTML = `<label>Commentaire<textarea class="comment" rows="2" maxlength="2000" aria-label="Commentaire"></textarea></label>`
     + (finished ? "" : `<label>Nouvelle échéance<input type="date" class="new-due" aria-label="Nouvelle échéance"></label>`)
     + (a.status === "prevue" ? '<button type="button" data-do="start">Démarrer</button>' : "")
-    + (finished ? "" : '<button type="button" data-do="done">Marquer réalisée</button><button type="button" data-do="drop">Abandonner</button><button type="button" data-do="postpone">Reporter l\'échéance</button>')
+    // prévue → en cours → réalisée | abandonnée (geo.problems.ACTION_TRANSITIONS).
+    + (a.status === "en_cours" ? '<button type="button" data-do="done">Marquer réalisée</button>' : "")
+    + (finished ? "" : '<button type="button" data-do="drop">Abandonner</button><button type="button" data-do="postpone">Reporter l\'échéance</button>')
     + '<button type="button" data-do="comment">Commenter</button>'
     + '<p class="error-text" role="alert"></p>';
   const error = box.querySelector(".error-text");
