@@ -181,7 +181,7 @@ def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
     assert card.get_by_role("button", name="Marquer réalisée").count() == 0
     card.get_by_role("button", name="Démarrer").click()
     card = partner.locator("#group-soon .action-card", has_text=DECISION)
-    card.locator(".status", has_text="En cours").wait_for()
+    card.locator(".action-state", has_text="En cours").wait_for()
     card.locator(".comment").fill(COMMENT)
     card.get_by_role("button", name="Marquer réalisée").click()
     done = partner.locator("#group-done .action-card", has_text=DECISION)
@@ -189,7 +189,7 @@ def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
         "#group-done .action-card:has-text('Rondes communes'), .action-card .error-text:not(:empty)"
     ).first.wait_for()
     assert partner.locator(".action-card .error-text:not(:empty)").all_inner_texts() == []
-    assert done.locator(".status").inner_text() == "Réalisée"
+    assert done.locator(".action-state").inner_text() == "Réalisée"
     assert COMMENT in done.locator(".history").inner_text()
     partner.screenshot(path=str(artifacts / "mes_actions_partenaire.png"), full_page=True)
 

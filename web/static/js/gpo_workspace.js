@@ -10,6 +10,7 @@ const GPO_ID = Number($("workspace").dataset.gpo);
 const WRITE = can("gpo_write");        // its chef (and the direction)
 const MEMBERS = can("gpo_members");    // partners, meetings
 const RECORDS = can("problem_records"); // problems and actions
+const FINISHED = ["realisee", "abandonnee"];
 const GPO_CONFLICT = "Quelqu'un a modifié ce GPO entre-temps : rechargez la page.";
 let gpo = null;
 let partners = [];     // the CSP's partners (members only)
@@ -110,7 +111,9 @@ function presentCount(m) {
   return m.status === "close" || m.partners.some((p) => p.present !== null) ? `${present} / ${invited}` : `— / ${invited}`;
 }
 
+const MEETINGS_SHOWN = 8;
 let meetings = [];
+let showAllMeetings = false;
 async function showMeetings() {
   if (!MEMBERS) {
     $("meetings-hint").textContent = `Dernière réunion : ${day(gpo.last_meeting_on)} ; prochaine : ${day(gpo.next_meeting_on ?? gpo.next_meeting_due)}.`;
@@ -120,7 +123,11 @@ async function showMeetings() {
   meetings.sort((a, b) => b.held_on.localeCompare(a.held_on));
   $("meeting-table").hidden = !meetings.length;
   $("meetings-hint").textContent = meetings.length ? "" : "Aucune réunion enregistrée.";
-  $("meeting-table").querySelector("tbody").replaceChildren(...meetings.map((m) => {
+  // The planned meetings and the last closed ones; « Toutes les réunions » shows the rest.
+  const shown = showAllMeetings ? meetings : meetings.filter((m, i) => m.status === "prevue" || i < MEETINGS_SHOWN);
+  $("meetings-more").hidden = shown.length === meetings.length;
+  $("meetings-more").textContent = `Toutes les réunions (${meetings.length})`;
+  $("meeting-table").querySelector("tbody").replaceChildren(...shown.map((m) => {
     const tr = document.createElement("tr");
     tr.dataset.meeting = m.id;
     const report = m.has_report ? `<a href="/api/meetings/${m.id}/compte-rendu.pdf" class="report-link">Compte rendu (PDF)</a>` : "—";
@@ -147,9 +154,20 @@ async function showActions() {
     return;
   }
   actions = (await getJSON(`/api/actions?gpo=${GPO_ID}&limit=2000`)).data;
-  $("action-table").hidden = !actions.length;
-  $("actions-hint").textContent = actions.length ? "Les actions en retard sont en rouge." : "Aucune action.";
-  const byPartner = groupBy(actions, (a) => a.lead_partner ?? "Sans pilote");
+  showActionTable();
+}
+
+// The open actions and those finished in the last 30 days; all of them when asked.
+function showActionTable() {
+  const since = isoDay(new Date(Date.now() - 30 * 86_400_000));
+  const finishedOn = (a) => a.events.filter((e) => FINISHED.includes(e.status)).at(-1)?.on ?? a.start_on;
+  const shown = $("all-actions").checked ? actions : actions.filter((a) => !FINISHED.includes(a.status) || finishedOn(a) >= since);
+  $("action-table").hidden = !shown.length;
+  $("all-actions-label").hidden = !actions.length;
+  $("actions-hint").textContent = actions.length
+    ? `${shown.length} action(s) affichée(s) sur ${actions.length} : les actions ouvertes et celles terminées depuis moins de 30 jours. Les actions en retard sont en rouge.`
+    : "Aucune action.";
+  const byPartner = groupBy(shown, (a) => a.lead_partner ?? "Sans pilote");
   const rows = [];
   for (const [partner, list] of [...byPartner].sort(([a], [b]) => a.localeCompare(b))) {
     list.sort((a, b) => (a.due_on ?? "9999").localeCompare(b.due_on ?? "9999"));
@@ -166,7 +184,16 @@ async function showActions() {
   $("action-table").querySelector("tbody").replaceChildren(...rows);
 }
 
-function showFigures() {
+// The GPO's problems (all statuses): those of its sectors (a sector GPO: placed in it; a
+// thematic one: of its categories, if any).
+async function gpoProblems() {
+  const params = new URLSearchParams(sectorsOf(gpo).map((s) => ["sector", s]));
+  for (const c of gpo.categories) params.append("category", c);
+  const found = await getJSON(`/api/csp/${gpo.csp_id}/problems?${params}`);
+  return found.features.map((f) => f.properties).filter((p) => gpo.kind !== "sector" || p.gpo_id === gpo.id);
+}
+
+async function showFigures() {
   const yearAgo = isoDay(new Date(Date.now() - 365 * 86_400_000));
   const figures = [["Problématiques ouvertes", gpo.open_problems], ["Actions en retard", gpo.actions_overdue]];
   if (MEMBERS) {
@@ -177,13 +204,16 @@ function showFigures() {
       ["Taux de présence des partenaires", invited ? `${Math.round((100 * present) / invited)} %` : "—"]);
   }
   if (RECORDS) {
+    const problems = await gpoProblems();
+    figures.push(["Problématiques signalées sur 12 mois", problems.filter((p) => p.reported_on >= yearAgo).length],
+      ["Problématiques résolues sur 12 mois", problems.filter((p) => p.status === "resolu" && p.status_on >= yearAgo).length]);
+    // On time: done by its due date, by the dated step that made it « réalisée » (the
+    // actions without that step, or without a due date, are not counted).
     const done = actions.filter((a) => a.status === "realisee");
-    const onTime = done.filter((a) => {
-      const finished = a.events.filter((e) => e.status === "realisee").at(-1)?.on;
-      return !a.due_on || (finished && finished <= a.due_on);
-    });
+    const known = done.filter((a) => a.due_on && a.events.some((e) => e.status === "realisee"));
+    const onTime = known.filter((a) => a.events.filter((e) => e.status === "realisee").at(-1).on <= a.due_on);
     figures.push(["Actions réalisées", done.length],
-      ["Réalisées dans les délais", done.length ? `${Math.round((100 * onTime.length) / done.length)} %` : "—"]);
+      ["Réalisées dans les délais", known.length ? `${Math.round((100 * onTime.length) / known.length)} % (sur ${known.length})` : "—"]);
   }
   $("key-figures").replaceChildren(...figures.map(([label, value]) => {
     const div = document.createElement("div");
@@ -278,6 +308,8 @@ function setUpPlanning() {
   });
 }
 
+const showError = (e) => { $("error").textContent = `Erreur : ${e.detail ?? e.message}`; };
+
 try {
   [gpo, taxonomy] = await Promise.all([getJSON(`/api/gpos/${GPO_ID}`), getJSON("/api/taxonomy")]);
   if (MEMBERS) partners = (await getJSON(`/api/csp/${gpo.csp_id}/partners`)).data;
@@ -285,8 +317,10 @@ try {
   $("pack-link").hidden = !RECORDS;
   showGpo();
   if (WRITE) setUpWriting();
+  $("meetings-more").addEventListener("click", () => { showAllMeetings = true; showMeetings().catch(showError); });
+  $("all-actions").addEventListener("change", showActionTable);
   await Promise.all([showMeetings(), showActions(), showPerimeter()]);
-  showFigures();
+  await showFigures();
 } catch (e) {
   $("error").textContent = `GPO indisponible : ${e.detail ?? e.message}`;
 } finally {

@@ -23,7 +23,7 @@ function groupOf(a) {
 function history(a) {
   return a.events.map((e) => {
     const parts = [e.status_label ? `<strong>${esc(e.status_label)}</strong>` : "", e.due_on ? `échéance portée au ${day(e.due_on)}` : "", e.comment ? `« ${esc(e.comment)} »` : ""].filter(Boolean);
-    return `<li>${day(e.on)} — ${parts.join(" · ") || "étape"} <span class="signed">(${esc(e.signed_by)})</span></li>`;
+    return `<li>${day(e.on)} — ${parts.join(" · ") || "étape"} <span class="signed">— signé ${esc(e.signed_by)}</span></li>`;
   }).join("");
 }
 
@@ -34,7 +34,7 @@ function card(a) {
   const gpo = a.gpo_id ? `<a href="/gpo/${a.gpo_id}">${esc(a.gpo_name)}</a>` : "sans GPO";
   div.innerHTML = `<h3>${esc(a.type_label)} — ${esc(a.problem_title)}</h3>`
     + `<p class="hint">${gpo} · pilote : ${esc(a.lead_partner ?? "—")} · échéance <span class="due">${day(a.due_on)}</span>${a.overdue ? ' <strong class="overdue">en retard</strong>' : ""}`
-    + ` · statut : <span class="status">${esc(a.status_label)}</span></p>`
+    + ` · statut : <span class="action-state">${esc(a.status_label)}</span></p>`
     + (a.note ? `<p>${esc(a.note)}</p>` : "")
     + `<ul class="history">${history(a) || "<li>aucune étape</li>"}</ul>`;
   div.append(controls(a));
