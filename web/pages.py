@@ -35,6 +35,8 @@ from api.deps import (
 from api.errors import psq_error_response
 from api.security import CSP_INLINE_SCRIPTS
 from api.services import accounts as account_service
+from api.services import gpos as gpo_service
+from api.services import meetings as meeting_service
 from api.services import plans as plan_service
 from api.services import sessions
 from api.services.context import Context
@@ -197,21 +199,24 @@ def gpo_list(request: Request) -> HTMLResponse:
 
 
 @router.get("/gpo/{gpo_id}", response_class=HTMLResponse, dependencies=[access.GPO_READ])
-def gpo_workspace(request: Request, gpo_id: DbId) -> HTMLResponse:
+def gpo_workspace(request: Request, gpo_id: DbId, ctx: ContextDep) -> HTMLResponse:
     """A GPO's workspace: composition, perimeter, cadence, meetings, problems, actions and
-    key figures (gpo_workspace.js)."""
+    key figures (gpo_workspace.js). A GPO outside the caller's perimeter is a 404."""
+    gpo = gpo_service.get_gpo(ctx, gpo_id)
     return templates.TemplateResponse(
-        request, "gpo_workspace.html", {"page": "/gpo", "gpo_id": gpo_id}
+        request, "gpo_workspace.html", {"page": "/gpo", "gpo_id": gpo.id, "gpo_name": gpo.name}
     )
 
 
 @router.get(
     "/gpo/reunions/{meeting_id}", response_class=HTMLResponse, dependencies=[access.GPO_MEMBERS]
 )
-def meeting_page(request: Request, meeting_id: DbId) -> HTMLResponse:
-    """A meeting: agenda, attendance, decisions, minutes, closing (meeting.js)."""
+def meeting_page(request: Request, meeting_id: DbId, ctx: ContextDep) -> HTMLResponse:
+    """A meeting: agenda, attendance, decisions, minutes, closing (meeting.js). A meeting
+    outside the caller's GPOs is a 404."""
+    meeting = meeting_service.get_meeting(ctx, meeting_id)
     return templates.TemplateResponse(
-        request, "meeting.html", {"page": "/gpo", "meeting_id": meeting_id}
+        request, "meeting.html", {"page": "/gpo", "meeting_id": meeting.id, "meeting": meeting}
     )
 
 
