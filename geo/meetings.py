@@ -3,7 +3,6 @@ date a cadence proposes, and the checks on a meeting's date."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date, timedelta
 
@@ -22,13 +21,6 @@ DECISION_KINDS: Mapping[str, str] = {
 }
 #: How far ahead a meeting may be planned.
 MAX_PLANNING_DAYS = 366
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def is_email(text: str) -> bool:
-    """Whether a contact field holds an e-mail address (else a telephone number…)."""
-    return bool(_EMAIL.match(text.strip()))
 
 
 def next_meeting_on(held_on: date, cadence_days: int) -> date:

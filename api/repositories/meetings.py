@@ -20,7 +20,6 @@ from api.models import (
     MeetingPartner,
     Partner,
     Problem,
-    account_gpo,
     gpo_partner,
 )
 from api.repositories.base import action_public, gpo_problems, require
@@ -35,7 +34,7 @@ from api.schemas import (
     MeetingPublic,
     MeetingsPublic,
 )
-from geo.meetings import DECISION_KINDS, MEETING_STATUSES, is_email, next_meeting_on
+from geo.meetings import DECISION_KINDS, MEETING_STATUSES, next_meeting_on
 from geo.problems import CATEGORIES, OPEN_ACTION_STATUSES, PARTNER_TYPES, STATUSES
 
 
@@ -344,31 +343,9 @@ def agenda(
     )
 
 
-def invitation_recipients(
-    session: Session, gpo: Gpo, partner_ids: Iterable[int]
-) -> list[tuple[str, str]]:
-    """Who an invitation reaches, as (name, e-mail): for each invited partner, the active
-    ``partenaire`` accounts speaking for it and its contact when that is an e-mail; and
-    the GPO's chef accounts. Each address once."""
-    ids = list(partner_ids)
-    found: dict[str, str] = {}
-    for name, email in session.execute(
-        select(Account.name, Account.email).where(
-            Account.active, Account.role == "partenaire", Account.partner_id.in_(ids)
-        )
-    ):
-        found.setdefault(email.lower(), name)
-    for organisation, contact_name, contact in session.execute(
-        select(Partner.organisation, Partner.contact_name, Partner.contact).where(
-            Partner.id.in_(ids)
-        )
-    ):
-        if contact and is_email(contact):
-            found.setdefault(contact.strip().lower(), contact_name or organisation)
-    for name, email in session.execute(
-        select(Account.name, Account.email)
-        .join(account_gpo, account_gpo.c.account_id == Account.id)
-        .where(Account.active, Account.role == "chef", account_gpo.c.gpo_id == gpo.id)
-    ):
-        found.setdefault(email.lower(), name)
-    return [(name, email) for email, name in sorted(found.items())]
+def partner_names(session: Session, partner_ids: Iterable[int]) -> dict[int, str]:
+    return dict(
+        session.execute(
+            select(Partner.id, Partner.organisation).where(Partner.id.in_(list(partner_ids)))
+        ).all()
+    )

@@ -105,9 +105,22 @@ def _ics(
         ),
         organizer_name=organizer_name,
         organizer_email=organizer_email,
-        attendees=repo.invitation_recipients(session, gpo, invited),
+        attendees=_recipients(session, gpo, invited),
         stamp=datetime.now(UTC),
     )
+
+
+def _recipients(session: Session, gpo: Gpo, partner_ids: list[int]) -> list[tuple[str, str]]:
+    """Who a meeting's e-mails reach, as (name, address): the addresses speaking for
+    each invited partner (named by its organisation), and the GPO's chef; each once."""
+    names = repo.partner_names(session, partner_ids)
+    found: dict[str, str] = {}
+    for partner_id, addresses in notifications.partner_addresses(session, partner_ids).items():
+        for address in addresses:
+            found.setdefault(address, names[partner_id])
+    for address in notifications.chef_addresses(session, [gpo.id]).get(gpo.id, []):
+        found.setdefault(address, gpo.chief_name or "Chef de secteur")
+    return [(name, address) for address, name in sorted(found.items())]
 
 
 def _when(meeting: Meeting) -> str:
@@ -129,7 +142,7 @@ def _notify(
         "change": ("Modification", "La réunion a changé : elle aura lieu"),
         "cancellation": ("Annulation", "La réunion est annulée ; elle devait avoir lieu"),
     }[kind]
-    recipients = repo.invitation_recipients(session, gpo, partner_ids)
+    recipients = _recipients(session, gpo, partner_ids)
     for name, email in recipients:
         notifications.enqueue(
             session,

@@ -47,10 +47,10 @@ def test_problem_writes(client: TestClient, csp_id: int) -> None:
     made = one(client, entity="action", action="create", entity_id=action["id"])
     assert made["changes"]["type"] == [None, "parties_communes"]
     assert made["detail"] == {"problem_id": pid}
-    patched = client.patch(f"/api/actions/{action['id']}", json={"status": "realisee"})
+    patched = client.patch(f"/api/actions/{action['id']}", json={"status": "en_cours"})
     assert patched.status_code == 200
     updated = one(client, entity="action", action="update", entity_id=action["id"])
-    assert updated["changes"] == {"status": ["prevue", "realisee"]}
+    assert updated["changes"] == {"status": ["prevue", "en_cours"]}
 
     evaluated = client.post(
         f"/api/problems/{pid}/evaluations",
@@ -78,10 +78,11 @@ def test_gpo_writes(client: TestClient, csp_id: int) -> None:
     update = one(client, entity="gpo", action="update", entity_id=gpo["id"])
     assert update["changes"] == {"cadence_days": [15, 30]}
     meeting = client.post(
-        f"/api/gpos/{gpo['id']}/meetings", json={"held_on": str(TODAY), "attendees": ["Mairie"]}
+        f"/api/gpos/{gpo['id']}/meetings", json={"held_on": str(TODAY), "place": "Mairie"}
     ).json()
     entry = one(client, entity="meeting", action="create", entity_id=meeting["id"])
-    assert entry["detail"] == {"gpo_id": gpo["id"], "held_on": str(TODAY)}
+    assert entry["changes"] == {"held_on": [None, str(TODAY)], "place": [None, "Mairie"]}
+    assert entry["detail"] == {"gpo_id": gpo["id"], "invited": [], "e-mails": 0}
     thematic = client.post(
         f"/api/csp/{csp_id}/gpos",
         json={"name": "GPO transports", "theme": "transports", "sectors": [0, 1]},
