@@ -137,6 +137,22 @@ def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
     decision.get_by_role("button", name="Enregistrer la décision").click()
     assert "Problématique" in chef.locator("#d-problem-error").inner_text()
 
+    # Someone else changes the meeting meanwhile: the page's save is refused, said so.
+    changed = chef.request.patch(
+        f"{base}/api/meetings/{meeting_id}",
+        data={"place": "Mairie annexe, salle B (1er étage)"},
+        headers=chef.csrf_headers(),
+    )
+    assert changed.status == 200
+    chef.locator("#notes").fill("Brouillon")
+    chef.locator("#minutes-save").click()
+    chef.locator("#minutes-error:not(:empty)").wait_for()
+    assert chef.locator("#minutes-error").inner_text() == (
+        "Quelqu'un a modifié cette réunion entre-temps : rechargez la page."
+    )
+    open_page(chef, f"{base}/gpo/reunions/{meeting_id}")
+    assert "(1er étage)" in chef.locator("#meeting-summary").inner_text()
+
     # The minutes, then the closing.
     chef.locator("#notes").fill("Tour de table : les partenaires confirment la hausse des rodéos.")
     chef.locator("#minutes-save").click()
@@ -158,7 +174,7 @@ def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
     text = pdf_text(report.body())
     assert "DIFFUSION RESTREINTE" in text
     assert DECISION in text
-    assert "Mairie annexe, salle B" in text
+    assert "Mairie annexe, salle B (1er étage)" in text
     assert "représenté par M. Petit, adjoint" in text
     (artifacts / "gpo_compte_rendu.pdf").write_bytes(report.body())
 
@@ -168,7 +184,8 @@ def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
     chef.wait_for_load_state()
     chef.wait_for_function(READY, timeout=30_000)
     assert chef.locator("#m-date").input_value() == next_href.split("planifier=")[1].split("#")[0]
-    assert seen == {"errors": [], "failed": []}, seen
+    # The one refused request is the stale save.
+    assert seen == {"errors": [], "failed": [f"409 {base}/api/meetings/{meeting_id}"]}, seen
 
     # -- the partner: « Mes actions » -------------------------------------------------------
     partner = browser.new_page(role="partenaire", viewport={"width": 1400, "height": 1000})
@@ -233,6 +250,28 @@ def test_each_role_sees_only_what_it_may(
     seen = watch(planner)
     open_page(planner, base + "/gpo")
     assert planner.locator("#create-section").is_visible()
+    # It creates a thematic GPO: transports, over two sectors, for two categories.
+    create = planner.locator("#create-form")
+    create.get_by_label("Nom", exact=True).fill("GPO Transports en commun")
+    create.get_by_label("Thème", exact=True).select_option("transports")
+    create.get_by_label("Cadence", exact=True).select_option("15")
+    sectors = create.locator("#c-sectors input")
+    sectors.nth(0).check()
+    sectors.nth(1).check()
+    names = [create.locator("#c-sectors label").nth(i).inner_text().strip() for i in (0, 1)]
+    create.locator("#c-categories input").nth(0).check()
+    category = create.locator("#c-categories label").nth(0).inner_text().strip()
+    create.get_by_role("button", name="Créer le GPO").click()
+    planner.wait_for_url(f"{base}/gpo/*")
+    planner.wait_for_load_state()
+    planner.wait_for_function(READY, timeout=30_000)
+    assert planner.locator("#gpo-name").inner_text() == "GPO Transports en commun"
+    assert "GPO thématique" in planner.locator("#gpo-summary").inner_text()
+    assert planner.locator("#sector-names").inner_text() == ", ".join(names)
+    assert planner.locator("#categories").inner_text() == category
+    assert "tous les 15 jours" in planner.locator("#cadence-text").inner_text()
+    open_page(planner, base + "/gpo")
+    assert planner.locator("#gpo-table tr", has_text="GPO Transports en commun").count() == 1
     open_page(planner, f"{base}/gpo/{gpo_id}")
     assert planner.locator("#plan-form").is_hidden()
     assert planner.locator("#partner-table").is_hidden()
