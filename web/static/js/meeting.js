@@ -12,6 +12,7 @@ let meeting = null;
 let gpo = null;
 let taxonomy = null;
 let problems = new Map();  // id → { title, status }
+let partners = [];         // the CSP's partners
 
 const writable = () => can("gpo_write") && meeting.status === "prevue";
 
@@ -107,8 +108,9 @@ function fillDecisionForm() {
   $("d-problem").replaceChildren(new Option("— aucune (note générale) —", ""), ...options);
   if (options.length) $("d-problem").value = options[0].value;
   $("d-action-type").replaceChildren(...Object.entries(taxonomy.action_types).map(([c, l]) => new Option(l, c)));
-  const invited = meeting.partners.filter((p) => gpo.partner_ids.includes(p.partner_id) || p.invited);
-  $("d-lead").replaceChildren(new Option("— sans pilote —", ""), ...invited.map((p) => new Option(p.organisation, p.partner_id)));
+  // The lead partner: one of the GPO's partners (the API refuses another).
+  const members = partners.filter((p) => gpo.partner_ids.includes(p.id));
+  $("d-lead").replaceChildren(new Option("— sans pilote —", ""), ...members.map((p) => new Option(`${p.organisation} (${p.type_label})`, p.id)));
   $("d-outcome").replaceChildren(...Object.entries(taxonomy.outcomes).map(([c, l]) => new Option(l, c)));
   showSteps();
   showKindFields();
@@ -213,6 +215,7 @@ try {
   showDecisions();
   await showAgenda();
   if (writable()) {
+    partners = (await getJSON(`/api/csp/${gpo.csp_id}/partners`)).data;
     await loadProblems();
     fillDecisionForm();
   }

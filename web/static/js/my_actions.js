@@ -8,7 +8,9 @@ import { daysUntil, showFieldError } from "./gpo_common.js";
 
 const FINISHED = new Set(["realisee", "abandonnee"]);
 const ACTION_CONFLICT = "Quelqu'un a modifié cette action entre-temps : rechargez la page.";
+const DONE_UNFOLDED = 20;
 let me = null;
+let shownOnce = false;
 
 function groupOf(a) {
   if (FINISHED.has(a.status)) return "done";
@@ -92,6 +94,9 @@ async function show() {
     section.querySelector(".cards").replaceChildren(...list.map(card));
     if (!list.length) section.querySelector(".cards").innerHTML = '<p class="hint">Aucune.</p>';
   }
+  // The finished actions folded when they are many (a chef's GPOs' whole history).
+  if (!shownOnce) $("done-details").open = groups.done.length <= DONE_UNFOLDED;
+  shownOnce = true;
 }
 
 try {
