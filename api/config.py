@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     #: the audit trail and the sign-in throttling see the client's address, and cookies
     #: are Secure when the client used https.
     forwarded_allow_ips: str = "127.0.0.1"
+    #: The most problems an export of the problems page holds (``PSQ_EXPORT_MAX_PROBLEMS``).
+    export_max_problems: int = Field(default=50_000, ge=1)
 
     # -- notifications by e-mail (api.services.notifications) ---------------------------
     #: The SMTP server that delivers the notifications (``PSQ_SMTP_URL``):

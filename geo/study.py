@@ -24,7 +24,9 @@ def period_days(start: date, end: date) -> int:
 @dataclass(frozen=True)
 class StudyArea:
     """Where a map is drawn: the sectors of a GPO in the adopted plan, a whole CSP
-    (``sectors`` None), or one commune of a CSP (``commune_code``: its problems only)."""
+    (``sectors`` None), or one commune of a CSP (``commune_code``: its problems only).
+    A thematic GPO's area holds only the problems of its theme's ``categories`` (None:
+    every category)."""
 
     csp_id: int
     name: str
@@ -32,10 +34,13 @@ class StudyArea:
     gpo_id: int | None = None
     sectors: tuple[int, ...] | None = None
     commune_code: str | None = None
+    categories: tuple[str, ...] | None = None
 
     @property
-    def key(self) -> tuple[int, int | None, tuple[int, ...] | None, str | None]:
-        return (self.csp_id, self.gpo_id, self.sectors, self.commune_code)
+    def key(
+        self,
+    ) -> tuple[int, int | None, tuple[int, ...] | None, str | None, tuple[str, ...] | None]:
+        return (self.csp_id, self.gpo_id, self.sectors, self.commune_code, self.categories)
 
 
 @dataclass(frozen=True)
@@ -125,3 +130,86 @@ def recent_periods(until: date | None = None) -> tuple[ProblemFilter, ProblemFil
         categories=None,
         statuses=None,
     )
+
+
+#: The longest text a problem search looks for.
+MAX_SEARCH_TEXT = 200
+
+
+@dataclass(frozen=True)
+class ProblemSearch:
+    """What the problems page lists and exports: the problems of a GPO (``gpo_id``: its
+    sectors, and its theme's categories), of some sectors, categories and statuses,
+    reported from ``since`` to ``until`` (both included, either open), whose title,
+    description or address holds every word of ``text`` (case and accents ignored).
+    Empty: no limit."""
+
+    gpo_id: int | None = None
+    sectors: tuple[int, ...] = ()
+    categories: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
+    text: str | None = None
+
+    @classmethod
+    def checked(
+        cls,
+        *,
+        gpo_id: int | None = None,
+        sectors: list[int] | None = None,
+        categories: list[str] | None = None,
+        statuses: list[str] | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        text: str | None = None,
+        names: tuple[str, str] = ("since", "until"),
+    ) -> ProblemSearch:
+        """The search with its codes, period and text checked: a French error naming the
+        bad parameter (``names``: the period's)."""
+        for name, codes, known, what in (
+            ("category", categories, CATEGORIES, "catégorie"),
+            ("status", statuses, STATUSES, "statut"),
+        ):
+            unknown = sorted({c for c in codes or [] if c not in known})
+            if unknown:
+                raise InvalidInputError(
+                    f"{name} : {what} inconnue : {', '.join(map(repr, unknown))} (codes "
+                    f"possibles : {', '.join(known)})"
+                )
+        if since is not None and until is not None and since > until:
+            raise InvalidInputError(
+                f"{names[0]} : le début de la période ({since:%d/%m/%Y}) est après sa fin "
+                f"({names[1]} : {until:%d/%m/%Y})"
+            )
+        words = (text or "").strip()
+        if len(words) > MAX_SEARCH_TEXT:
+            raise InvalidInputError(
+                f"q : la recherche tient en {MAX_SEARCH_TEXT} caractères au plus"
+            )
+        return cls(
+            gpo_id=gpo_id,
+            sectors=tuple(sorted(set(sectors or []))),
+            categories=tuple(sorted(set(categories or []))),
+            statuses=tuple(sorted(set(statuses or []))),
+            since=since,
+            until=until,
+            text=words or None,
+        )
+
+
+#: French accented letters and the plain letters a search folds them to (the database
+#: does the same with ``translate``: the ``unaccent`` extension may not be installed).
+ACCENTED = "ÀÂÄÁÃÅàâäáãåÇçÉÈÊËéèêëÍÌÎÏíìîïÑñÓÒÔÖÕóòôöõÚÙÛÜúùûüÝŸýÿ"
+PLAIN = "AAAAAAaaaaaaCcEEEEeeeeIIIIiiiiNnOOOOOoooooUUUUuuuuYYyy"
+#: Ligatures, folded to two letters.
+LIGATURES = {"Œ": "OE", "œ": "oe", "Æ": "AE", "æ": "ae"}
+
+
+def folded(text: str) -> str:
+    """``text`` in lower case without French accents or ligatures, as the search compares
+    it (``Élève Cœur`` → ``eleve coeur``)."""
+    text = text.translate(str.maketrans(ACCENTED, PLAIN))
+    for ligature, letters in LIGATURES.items():
+        text = text.replace(ligature, letters)
+    return text.lower()

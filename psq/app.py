@@ -38,6 +38,7 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = Context.for_url(url)
         ctx.sessions = settings.session_policy()
+        ctx.export_rows = settings.export_max_problems
         app.state.context = ctx
         jobs.fail_interrupted(ctx)
         ctx.job_runner()

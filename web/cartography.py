@@ -110,6 +110,8 @@ def pack_context(pack: MeetingPack) -> dict[str, Any]:
             (CATEGORIES.get(code, code), CATEGORY_COLOURS.get(code, "#777"), int(n))
             for code, n in by_category.items()
         ],
+        # A thematic GPO's pack holds its theme's categories only.
+        "theme_labels": [CATEGORIES.get(code, code) for code in pack.area.categories or ()],
     }
 
 

@@ -1,8 +1,8 @@
 """What every repository shares: the caller's perimeter as SQL (:func:`scope_of`,
 :func:`visible`), the GeoJSON precision, the lookup of a row by id within that
 perimeter, the decoding of query rows whose last column is a geometry (WKB) into a
-GeoDataFrame, and the two reads of the adopted plan that several aggregates need (its
-id, its sectors' outlines).
+GeoDataFrame, the two reads of the adopted plan that several aggregates need (its
+id, its sectors' outlines), and a problem's listed fields.
 
 Repositories import this module and never one another."""
 
@@ -42,10 +42,32 @@ from api.models import (
 from api.schemas import ActionPublic
 from geo.accounts import Scope
 from geo.errors import ConflictError, NotFoundError
-from geo.problems import ACTION_STATUSES, ACTION_TYPES, action_overdue
+from geo.problems import ACTION_STATUSES, ACTION_TYPES, CATEGORIES, STATUSES, action_overdue
 
 #: Decimals of the coordinates in GeoJSON answers: about 0.1 m.
 GEOJSON_DECIMALS = 6
+
+
+def problem_properties(p: Problem, place: ProblemPlace | None) -> dict[str, Any]:
+    """The fields of :class:`api.schemas.ProblemProperties` of a problem and its placement
+    (the problems' repository and the problems page's search both answer them)."""
+    return {
+        "id": p.id,
+        "csp_id": p.csp_id,
+        "category": p.category,
+        "category_label": CATEGORIES.get(p.category, p.category),
+        "title": p.title,
+        "address": p.address,
+        "reported_on": p.reported_on,
+        "priority": p.priority,
+        "status": p.status,
+        "status_label": STATUSES.get(p.status, p.status),
+        "status_on": p.status_on,
+        "sector": place.sector if place is not None else None,
+        "gpo_id": place.gpo_id if place is not None else None,
+        "synthetic": p.synthetic,
+    }
+
 
 M = TypeVar("M")
 

@@ -77,7 +77,16 @@ def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> S
         outline=shapely.union_all(outlines.geometry.to_numpy()),
         gpo_id=gpo_id,
         sectors=tuple(sorted(int(s) for s in sectors)),
+        categories=theme_categories(gpo),
     )
+
+
+def theme_categories(gpo: Gpo) -> tuple[str, ...] | None:
+    """The categories a thematic GPO's lists and maps hold (None: every category, for a
+    sector GPO or a theme without categories); codes outside the taxonomy are dropped."""
+    if gpo.kind != "thematic" or not gpo.categories:
+        return None
+    return tuple(sorted({c for c in gpo.categories if c in CATEGORIES})) or None
 
 
 def commune_area(*, session: Session, commune_code: str, field: str = "commune_code") -> StudyArea:
@@ -122,7 +131,11 @@ def conditions(where: ProblemFilter, area: StudyArea) -> str:
             f"ST_Intersects(p.anchor, (SELECT c.geom FROM commune c WHERE c.code = '{code}'))"
         )
     # The codes are checked against the taxonomy (letters and underscores only).
-    for column, codes in (("category", where.categories), ("status", where.statuses)):
+    for column, codes in (
+        ("category", where.categories),
+        ("category", area.categories),
+        ("status", where.statuses),
+    ):
         if codes:
             listed = ", ".join("'" + code + "'" for code in codes)
             parts.append(f"p.{column} IN ({listed})")
@@ -188,6 +201,8 @@ def problems_since(
     )
     if area.sectors is not None:
         stmt = stmt.where(ProblemPlace.sector.in_(area.sectors))
+    if area.categories is not None:
+        stmt = stmt.where(Problem.category.in_(area.categories))
     if resolved:
         stmt = stmt.where(Problem.status == "resolu", Problem.status_on >= since)
         stmt = stmt.order_by(Problem.status_on.desc())

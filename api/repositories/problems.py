@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from api.db import copy_frame, read_query
 from api.models import (
     Action,
-    Csp,
     Evaluation,
     Gpo,
     Partner,
@@ -33,23 +32,19 @@ from api.repositories.base import (
     action_public,
     adopted_plan_id,
     plan_sector_outlines,
+    problem_properties,
     require,
-    scope_of,
-    visible,
     wkb_element,
 )
 from api.schemas import (
     ActionCreate,
     EvaluationCreate,
     EvaluationPublic,
-    Feature,
-    FeatureCollection,
     Geometry,
     OpenProblemPublic,
     OpenProblemsPublic,
     ProblemCreate,
     ProblemEventPublic,
-    ProblemProperties,
     ProblemPublic,
     ProblemTransition,
 )
@@ -182,68 +177,6 @@ def create_problem(
     return problem.id
 
 
-def _properties(p: Problem, place: ProblemPlace | None) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "csp_id": p.csp_id,
-        "category": p.category,
-        "category_label": CATEGORIES.get(p.category, p.category),
-        "title": p.title,
-        "address": p.address,
-        "reported_on": p.reported_on,
-        "priority": p.priority,
-        "status": p.status,
-        "status_label": STATUSES.get(p.status, p.status),
-        "status_on": p.status_on,
-        "sector": place.sector if place is not None else None,
-        "gpo_id": place.gpo_id if place is not None else None,
-        "synthetic": p.synthetic,
-    }
-
-
-def list_problems(
-    *,
-    session: Session,
-    csp_id: int,
-    status: list[str] | None = None,
-    category: list[str] | None = None,
-    sector: list[int] | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    limit: int = 5000,
-) -> FeatureCollection[ProblemProperties]:
-    """The CSP's problems as GeoJSON, newest first, filtered."""
-    require(session, Csp, csp_id)
-    stmt = (
-        select(Problem, ProblemPlace, func.ST_AsGeoJSON(Problem.geom, GEOJSON_DECIMALS))
-        .outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id)
-        .where(Problem.csp_id == csp_id, visible(Problem, scope_of(session)))
-    )
-    if status:
-        stmt = stmt.where(Problem.status.in_(status))
-    if category:
-        stmt = stmt.where(Problem.category.in_(category))
-    if sector:
-        stmt = stmt.where(ProblemPlace.sector.in_(sector))
-    if since is not None:
-        stmt = stmt.where(Problem.reported_on >= since)
-    if until is not None:
-        stmt = stmt.where(Problem.reported_on <= until)
-    rows = session.execute(
-        stmt.order_by(Problem.reported_on.desc(), Problem.id.desc()).limit(limit)
-    )
-    return FeatureCollection[ProblemProperties](
-        features=[
-            Feature[ProblemProperties](
-                id=p.id,
-                geometry=Geometry.model_validate(json.loads(geojson)),
-                properties=ProblemProperties(**_properties(p, place)),
-            )
-            for p, place, geojson in rows
-        ]
-    )
-
-
 def get_problem(*, session: Session, problem_id: int) -> ProblemPublic:
     """A problem with its geometry, dated steps, actions and evaluations."""
     problem = require(session, Problem, problem_id)
@@ -269,7 +202,7 @@ def get_problem(*, session: Session, problem_id: int) -> ProblemPublic:
         .order_by(Evaluation.evaluated_on)
     ).all()
     return ProblemPublic(
-        **_properties(problem, session.get(ProblemPlace, problem_id)),
+        **problem_properties(problem, session.get(ProblemPlace, problem_id)),
         description=problem.description,
         partner_id=problem.partner_id,
         partner=names.get(problem.partner_id) if problem.partner_id else None,
@@ -432,6 +365,8 @@ def open_problems(*, session: Session, area: StudyArea, limit: int = 500) -> Ope
     )
     if area.sectors is not None:
         stmt = stmt.where(ProblemPlace.sector.in_(area.sectors))
+    if area.categories is not None:
+        stmt = stmt.where(Problem.category.in_(area.categories))
     count = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     urgency = case({"haute": 0, "normale": 1}, value=Problem.priority, else_=2)
     rows = session.execute(

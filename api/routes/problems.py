@@ -1,7 +1,7 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
 from api import access
 from api.deps import ContextDep, DbId
@@ -9,16 +9,15 @@ from api.routes.responses import INVALID
 from api.schemas import (
     ActionCreate,
     EvaluationCreate,
-    FeatureCollection,
     ImportCountPublic,
     IndexInt,
+    ProblemCollection,
     ProblemCreate,
-    ProblemProperties,
     ProblemPublic,
     ProblemTransition,
     TaxonomyPublic,
 )
-from api.services import problems
+from api.services import problem_search, problems
 from api.uploads import uploaded_file
 from geo.problems import (
     ACTION_STATUSES,
@@ -31,6 +30,7 @@ from geo.problems import (
     THEMES,
     TRANSITIONS,
 )
+from geo.study import ProblemSearch
 
 router = APIRouter(tags=["problématiques"])
 
@@ -79,28 +79,85 @@ def import_problems(
     return ImportCountPublic(imported=count)
 
 
+def search_filters(
+    gpo: Annotated[
+        DbId | None, Query(description="A GPO: its sectors, and its theme's categories")
+    ] = None,
+    sector: Annotated[list[IndexInt] | None, Query(description="Sector indexes")] = None,
+    category: Annotated[list[str] | None, Query(description="Category codes")] = None,
+    status: Annotated[list[str] | None, Query(description="Status codes")] = None,
+    since: Annotated[date | None, Query(description="Reported on or after")] = None,
+    until: Annotated[date | None, Query(description="Reported on or before")] = None,
+    from_: Annotated[date | None, Query(alias="from", description="Same as since")] = None,
+    to: Annotated[date | None, Query(description="Same as until")] = None,
+    q: Annotated[
+        str | None, Query(description="Text in the title, description or address (no accents)")
+    ] = None,
+) -> ProblemSearch:
+    """The filters of the problems page, checked (a French 422 naming the parameter)."""
+    return ProblemSearch.checked(
+        gpo_id=gpo,
+        sectors=sector,
+        categories=category,
+        statuses=status,
+        since=since if since is not None else from_,
+        until=until if until is not None else to,
+        text=q,
+        names=(
+            "since" if since is not None or from_ is None else "from",
+            "until" if until is not None or to is None else "to",
+        ),
+    )
+
+
+ProblemSearchDep = Annotated[ProblemSearch, Depends(search_filters)]
+
+
 @router.get("/csp/{csp_id}/problems", responses=INVALID, dependencies=[access.PROBLEM_RECORDS])
 def read_problems(
     csp_id: DbId,
     ctx: ContextDep,
-    status: Annotated[list[str] | None, Query(description="Status codes")] = None,
-    category: Annotated[list[str] | None, Query(description="Category codes")] = None,
-    sector: Annotated[list[IndexInt] | None, Query(description="Sector indexes")] = None,
-    since: Annotated[date | None, Query(alias="from", description="Reported on or after")] = None,
-    until: Annotated[date | None, Query(alias="to", description="Reported on or before")] = None,
+    search: ProblemSearchDep,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 5000,
-) -> FeatureCollection[ProblemProperties]:
-    """The CSP's problems as GeoJSON (newest first), filtered; synthetic ones are flagged."""
-    return problems.list_problems(
-        ctx,
-        csp_id,
-        status=status,
-        category=category,
-        sector=sector,
-        since=since,
-        until=until,
-        limit=limit,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> ProblemCollection:
+    """The CSP's problems that the caller sees as GeoJSON (newest first), filtered by GPO,
+    sector, category, status, period (``since``/``until``, both included) and text
+    (``q``), a page at a time; ``count`` says how many match. Synthetic ones are flagged."""
+    return problem_search.search_problems(ctx, csp_id, search, limit=limit, offset=offset)
+
+
+def _export(ctx: ContextDep, csp_id: int, search: ProblemSearch, fmt: str) -> Response:
+    exported = problem_search.export_problems(ctx, csp_id, search, fmt=fmt)
+    return Response(
+        exported.content,
+        media_type=exported.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
     )
+
+
+@router.get(
+    "/csp/{csp_id}/problems.csv",
+    responses={**INVALID, 200: {"content": {"text/csv": {}}}},
+    response_class=Response,
+    dependencies=[access.PROBLEM_RECORDS],
+)
+def export_problems_csv(csp_id: DbId, ctx: ContextDep, search: ProblemSearchDep) -> Response:
+    """The problems of the list (same filters, all pages) as CSV: ``;``, UTF-8 with a BOM,
+    French headers, the synthetic ones flagged « fictif »; recorded as an export."""
+    return _export(ctx, csp_id, search, "csv")
+
+
+@router.get(
+    "/csp/{csp_id}/problems.geojson",
+    responses={**INVALID, 200: {"content": {"application/geo+json": {}}}},
+    response_class=Response,
+    dependencies=[access.PROBLEM_RECORDS],
+)
+def export_problems_geojson(csp_id: DbId, ctx: ContextDep, search: ProblemSearchDep) -> Response:
+    """The problems of the list (same filters, all pages) as a GeoJSON FeatureCollection
+    (RFC 7946, WGS84) with their GPO and anchor; recorded as an export."""
+    return _export(ctx, csp_id, search, "geojson")
 
 
 @router.get("/problems/{problem_id}", responses=INVALID, dependencies=[access.PROBLEM_RECORDS])

@@ -13,6 +13,7 @@ from api.schemas.common import (
     ActionStatusCode,
     ActionTypeCode,
     CategoryCode,
+    FeatureCollection,
     Geometry,
     NotFutureDate,
     OutcomeCode,
@@ -188,3 +189,21 @@ class ProblemPublic(ProblemProperties):
     events: list[ProblemEventPublic]
     actions: list[ActionPublic]
     evaluations: list[EvaluationPublic]
+
+
+class ProblemCollection(FeatureCollection[ProblemProperties]):
+    """A page of the problems matching a search (newest first), and how many match."""
+
+    count: int = Field(description="Problems matching the filters, all pages together")
+
+
+class ProblemExportProperties(ProblemProperties):
+    """A problem as the problems page exports it: its GPO's name and its anchor."""
+
+    gpo: str | None = Field(description="Name of the GPO holding the problem")
+    lon: float = Field(description="Longitude of the problem's anchor (WGS84)")
+    lat: float = Field(description="Latitude of the problem's anchor (WGS84)")
+
+
+class ProblemExport(FeatureCollection[ProblemExportProperties]):
+    """The problems matching a search, as exported (RFC 7946, WGS84)."""

@@ -33,6 +33,8 @@ class Context:
     jobs: JobRunner | None = None
     #: How long web sessions live (the app's settings; the defaults elsewhere).
     sessions: SessionPolicy = field(default_factory=SessionPolicy)
+    #: The most problems one export holds (the app's settings, ``PSQ_EXPORT_MAX_PROBLEMS``).
+    export_rows: int = 50_000
     #: Who acts (the audit trail's actor) and their client address, if any.
     actor: Actor = field(default_factory=Actor.anonymous)
     address: str | None = None

@@ -18,9 +18,7 @@ from api.repositories.base import outside_perimeter, require
 from api.schemas import (
     ActionCreate,
     EvaluationCreate,
-    FeatureCollection,
     ProblemCreate,
-    ProblemProperties,
     ProblemPublic,
     ProblemTransition,
 )
@@ -136,30 +134,6 @@ def import_problem_file(
             detail={"csp_id": csp_id, "file": filename or path.name, "count": count},
         )
         return count
-
-
-def list_problems(
-    ctx: Context,
-    csp_id: int,
-    *,
-    status: list[str] | None = None,
-    category: list[str] | None = None,
-    sector: list[int] | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    limit: int = 5000,
-) -> FeatureCollection[ProblemProperties]:
-    with ctx.read() as session:
-        return repo.list_problems(
-            session=session,
-            csp_id=csp_id,
-            status=status,
-            category=category,
-            sector=sector,
-            since=since,
-            until=until,
-            limit=limit,
-        )
 
 
 def get_problem(ctx: Context, problem_id: int) -> ProblemPublic:

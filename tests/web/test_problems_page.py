@@ -41,6 +41,9 @@ def test_place_a_problem_and_see_it(browser, live_server: str, artifacts: Path) 
     assert "enregistrée" in page.locator("#form-ok").inner_text()
     page.wait_for_function(f"Number(document.body.dataset.problems) === {shown + 1}")
     created = page.locator("body").get_attribute("data-created")
+    # The saved problem opens.
+    assert page.locator("body").get_attribute("data-detail") == created
+    assert page.locator("#detail-title").inner_text() == "Rassemblement dans le hall du n° 12"
     problem = page.request.get(f"{live_server}/api/problems/{created}").json()
     assert problem["title"] == "Rassemblement dans le hall du n° 12"
     assert problem["priority"] == "haute" and problem["synthetic"] is False

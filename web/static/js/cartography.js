@@ -298,10 +298,9 @@ async function refresh() {
   const url = new URL(location.href);
   url.search = new URLSearchParams({ csp: csp.id, ...(gpo ? { gpo: gpo.id } : {}) }).toString();
   history.replaceState(null, "", url);
+  // The GPO's problems: its sectors, and for a thematic GPO its theme's categories.
   const problemParams = new URLSearchParams(params);
-  problemParams.delete("gpo");
   problemParams.set("limit", "100000");
-  if (gpo) (gpo.sector == null ? gpo.sectors : [gpo.sector]).forEach((s) => problemParams.append("sector", s));
   const comparisonParams = new URLSearchParams(params);
   ["from", "to"].forEach((k) => comparisonParams.delete(k));
   comparisonParams.set("to", $("date-to").value);

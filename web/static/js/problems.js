@@ -1,7 +1,10 @@
 // Problems page: the CSP's problems on the map (coloured by category, synthetic ones
-// labelled), and a form to record a new one placed by clicking (a point) or drawing (a
-// street as a line, a place as a polygon) on the map. A partner reads the problems of its
-// GPOs: the forms that record problems, steps, actions and evaluations are the chef's.
+// labelled) over the adopted plan's sectors, and listed beside it, both filtered by GPO,
+// sector, category, status, period and text (the filters live in the URL, so that a link
+// reopens them) and exported as CSV or GeoJSON; a form to record a new one placed by
+// clicking (a point) or drawing (a street as a line, a place as a polygon) on the map. A
+// partner reads the problems of its GPOs: the forms that record problems, steps, actions
+// and evaluations are the chef's.
 import { bindCspSelect, day, esc, getJSON, postJSON } from "./api.js";
 import { drawTerritory } from "./sectors.js";
 import { $, addLegend, can, categoryColour, createMap, labelOptions, legendRow, searchAddress, setStatus, statusError } from "./ui.js";
@@ -9,6 +12,14 @@ import { $, addLegend, can, categoryColour, createMap, labelOptions, legendRow, 
 const WRITES = can("problem_write");
 
 const OPEN = ["signale", "analyse", "actions_en_cours", "evalue"];
+// How many problems the map draws, and how many rows the list shows.
+const MAP_LIMIT = 20000;
+const LIST_ROWS = 200;
+// The filters: their URL parameters (those of the API) and their inputs.
+const FILTERS = {
+  gpo: "filter-gpo", sector: "filter-sector", category: "filter-category", status: "filter-status",
+  since: "filter-since", until: "filter-until", q: "filter-q",
+};
 
 const map = createMap();
 
@@ -16,6 +27,10 @@ let csp = null;
 let taxonomy = null;
 let territory = null;
 let problemLayer = null;
+let sectorLayer = null;
+// The adopted plan's sectors ({ sector: name }), drawn under the problems.
+let sectorNames = {};
+map.createPane("sectors").style.zIndex = 350;  // under the problems (overlay pane: 400)
 let shape = "";  // "" to consult the map (problems clickable), else the shape being drawn
 let vertices = [];
 const sketch = L.layerGroup().addTo(map);
@@ -68,10 +83,98 @@ function popup(p) {
     (p.sector == null ? "<br>Aucun plan adopté : secteur non déterminé" : `<br>Secteur n° ${p.sector + 1}`);
 }
 
+// The filters as API (and URL) parameters; `status` absent means the open ones, empty
+// means every status.
+function filterParams() {
+  const params = new URLSearchParams();
+  for (const [name, id] of Object.entries(FILTERS)) {
+    const input = $(id);
+    if (input.multiple) {
+      const chosen = [...input.selectedOptions].map((o) => o.value);
+      chosen.forEach((v) => params.append(name, v));
+      if (name === "status" && !chosen.length) params.set("status", "");
+    } else if (input.value.trim()) {
+      params.set(name, input.value.trim());
+    }
+  }
+  return params;
+}
+
+// The filters from the URL (a shared link): the open statuses unless it says otherwise.
+function readFilters(query) {
+  for (const [name, id] of Object.entries(FILTERS)) {
+    const input = $(id);
+    const values = query.getAll(name);
+    if (input.multiple) {
+      const chosen = name === "status" && !query.has("status") ? OPEN : values;
+      [...input.options].forEach((o) => { o.selected = chosen.includes(o.value); });
+    } else {
+      input.value = values[0] ?? "";
+      if (input.tagName === "SELECT" && input.selectedIndex < 0) input.value = "";
+    }
+  }
+}
+
+// The filters in the page's URL (with the CSP and the open problem), without a reload.
+function writeFilters() {
+  const url = new URL(location.href);
+  const params = filterParams();
+  params.set("csp", csp.id);
+  if (detail) params.set("problem", detail.id);
+  url.search = params.toString();
+  history.replaceState(null, "", url);
+}
+
+// The API's query: the filters without an empty status (every status).
+function apiParams(extra = {}) {
+  const params = filterParams();
+  if (params.get("status") === "") params.delete("status");
+  for (const [k, v] of Object.entries(extra)) params.set(k, v);
+  return params;
+}
+
+function listRow(p) {
+  const li = document.createElement("li");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.dataset.problem = p.id;
+  button.innerHTML = `<span class="swatch" style="background:${categoryColour(p.category)}"></span>` +
+    `${esc(p.title)}${p.synthetic ? ' <span class="badge warn">fictive</span>' : ""}` +
+    `<small>${esc(p.category_label)} · ${esc(p.status_label)} · signalée le ${day(p.reported_on)}` +
+    `${p.sector == null ? "" : ` · ${esc(sectorNames[p.sector] ?? `secteur n° ${p.sector + 1}`)}`}</small>`;
+  button.addEventListener("click", () => openProblem(p.id, true).catch(statusError));
+  li.append(button);
+  return li;
+}
+
+function showList(problems) {
+  const rows = problems.features.slice(0, LIST_ROWS).map((f) => listRow(f.properties));
+  $("problem-list").replaceChildren(...rows);
+  const synthetic = problems.features.filter((f) => f.properties.synthetic).length;
+  $("synthetic-banner").hidden = synthetic === 0;
+  $("problem-count").textContent = problems.count === 0
+    ? "Aucune problématique ne correspond à ces filtres."
+    : `${problems.count} problématique(s) correspondent à ces filtres` +
+      (synthetic ? `, dont ${synthetic} fictive(s)` : "") +
+      (problems.count > problems.features.length ? ` ; la carte en montre ${problems.features.length}` : "") +
+      (problems.features.length > LIST_ROWS ? ` ; la liste, les ${LIST_ROWS} plus récentes` : "") + ".";
+  $("exports").hidden = !can("problem_records") || problems.count === 0;
+  markSelected();
+}
+
+let loads = 0;  // only the latest load draws (the filters may change meanwhile)
 async function loadProblems() {
-  const params = new URLSearchParams({ limit: "20000" });
-  if ($("filter-status").value === "open") OPEN.forEach((s) => params.append("status", s));
-  const problems = await getJSON(`/api/csp/${csp.id}/problems?${params}`);
+  const mine = ++loads;
+  $("filter-error").textContent = "";
+  writeFilters();
+  let problems;
+  try {
+    problems = await getJSON(`/api/csp/${csp.id}/problems?${apiParams({ limit: MAP_LIMIT })}`);
+  } catch (e) {
+    if (mine === loads) $("filter-error").textContent = `Filtres refusés : ${e.message}`;
+    return;
+  }
+  if (mine !== loads) return;
   problemLayer?.remove();
   problemLayer = L.geoJSON(problems, {
     interactive: !shape,
@@ -85,14 +188,55 @@ async function loadProblems() {
     },
     onEachFeature: (f, layer) => {
       layer.bindPopup(popup(f.properties));
-      layer.on("click", () => showDetail(f.properties.id).catch(statusError));
+      layer.on("click", () => openProblem(f.properties.id).catch(statusError));
     },
   }).addTo(map);
-  const synthetic = problems.features.filter((f) => f.properties.synthetic).length;
-  $("synthetic-banner").hidden = synthetic === 0;
-  $("problem-count").textContent = `${problems.features.length} problématique(s) affichée(s)` +
-    (synthetic ? `, dont ${synthetic} fictive(s)` : "");
+  showList(problems);
   document.body.dataset.problems = String(problems.features.length);
+  document.body.dataset.count = String(problems.count);
+  document.body.dataset.loads = String(Number(document.body.dataset.loads ?? 0) + 1);
+}
+
+// The adopted plan's sector outlines under the problems, named; none without a plan.
+async function drawSectorOutlines() {
+  sectorLayer?.remove();
+  sectorLayer = null;
+  sectorNames = {};
+  const plans = can("sectors_read") ? await getJSON(`/api/csp/${csp.id}/plans`) : { data: [] };
+  const adopted = plans.data.find((p) => p.status === "adopted");
+  const sectors = adopted ? (await getJSON(`/api/plans/${adopted.id}`)).sectors : { features: [] };
+  for (const f of sectors.features) sectorNames[f.properties.sector] = f.properties.name;
+  $("filter-sector").replaceChildren(new Option("Tous les secteurs", ""), ...sectors.features
+    .map((f) => new Option(f.properties.name, f.properties.sector)));
+  sectorLayer = L.geoJSON(sectors, {
+    pane: "sectors",
+    interactive: false,
+    style: () => ({ color: "#1d3557", weight: 2, dashArray: "6 4", fill: false, className: "sector-outline" }),
+    onEachFeature: (f, layer) => layer.bindTooltip(esc(f.properties.name), {
+      permanent: true, direction: "center", className: "sector-label sector-outline-label",
+    }),
+  }).addTo(map);
+  document.body.dataset.sectors = String(sectors.features.length);
+}
+
+// Download the filtered list as a file (the API's answer, or its refusal shown).
+async function exportAs(format) {
+  $("export-error").textContent = "";
+  const response = await fetch(`/api/csp/${csp.id}/problems.${format}?${apiParams()}`, { credentials: "same-origin" });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    const detail = typeof body.detail === "string" ? body.detail : response.statusText;
+    $("export-error").textContent = `Export refusé : ${detail}`;
+    return;
+  }
+  const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "")?.[1] ?? `problematiques.${format}`;
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
 
 // The selected problem: its dated steps, the next steps it may take, its actions and
@@ -129,6 +273,30 @@ async function showDetail(id) {
   $("detail-error").textContent = "";
   $("problem-detail").hidden = false;
   document.body.dataset.detail = String(p.id);
+  markSelected();
+}
+
+// The row of the open problem, highlighted and in view.
+function markSelected() {
+  for (const button of $("problem-list").querySelectorAll("button[data-problem]")) {
+    const selected = detail != null && Number(button.dataset.problem) === detail.id;
+    button.setAttribute("aria-current", String(selected));
+    if (selected) button.scrollIntoView({ block: "nearest" });
+  }
+}
+
+// Open a problem's record (and the URL says so); `focus` centres the map on it.
+async function openProblem(id, focus = false) {
+  await showDetail(id);
+  writeFilters();
+  if (!focus) return;
+  $("problem-detail").scrollIntoView({ block: "start", behavior: "smooth" });
+  problemLayer?.eachLayer((layer) => {
+    if (layer.feature?.properties.id !== id) return;
+    const bounds = layer.getBounds ? layer.getBounds() : L.latLngBounds([layer.getLatLng()]);
+    map.fitBounds(bounds, { maxZoom: Math.max(map.getZoom(), 15), padding: [40, 40] });
+    layer.openPopup?.();
+  });
 }
 
 async function record(path, body) {
@@ -164,6 +332,7 @@ async function submit(event) {
     $("reported_on").value = new Date().toISOString().slice(0, 10);
     setShape("");
     await loadProblems();
+    await openProblem(problem.id);  // the saved problem opens
     document.body.dataset.created = String(problem.id);
   } catch (e) {
     $("form-error").textContent = `Enregistrement refusé : ${e.message}`;
@@ -189,22 +358,30 @@ async function findAddress(event) {
 
 async function showCsp(chosen) {
   csp = chosen;
+  detail = null;
+  $("problem-detail").hidden = true;
   setStatus("Chargement…");
-  const [outline, communes, partners] = await Promise.all([
+  const [outline, communes, partners, gpos] = await Promise.all([
     getJSON(`/api/csp/${csp.id}`), getJSON(`/api/communes?csp=${csp.id}`), getJSON(`/api/csp/${csp.id}/partners`),
+    can("gpo_read") ? getJSON(`/api/csp/${csp.id}/gpos`) : { data: [] },
   ]);
   territory?.remove();
   territory = drawTerritory(map, outline, communes);
   $("partner").replaceChildren(new Option("—", ""), ...partners.data.map((p) => new Option(p.organisation, p.id)));
   $("action-partner").replaceChildren(new Option("—", ""), ...partners.data.map((p) => new Option(p.organisation, p.id)));
+  $("filter-gpo").replaceChildren(new Option("Tous les GPO", ""), ...gpos.data.map((g) =>
+    new Option(g.name + (g.kind === "thematic" ? " (thématique)" : "") + (g.active ? "" : " (inactif)"), g.id)));
+  await drawSectorOutlines();
+  const query = new URLSearchParams(location.search);
+  readFilters(Number(query.get("csp")) === csp.id || !query.has("csp") ? query : new URLSearchParams());
   await loadProblems();
   // A chef or a partner sees its GPOs' problems only: show where they are, not the CSP.
   const mine = problemLayer?.getBounds();
   if (!can("admin") && mine?.isValid()) map.fitBounds(mine, { padding: [40, 40], maxZoom: 15 });
   setStatus("");
-  // ?problem=ID (a link from the cartography page): open that problem's record.
-  const asked = Number(new URLSearchParams(location.search).get("problem"));
-  if (asked) await showDetail(asked);
+  // ?problem=ID (a link from the cartography page, or a shared link): open that record.
+  const asked = Number(query.get("problem"));
+  if (asked) await openProblem(asked);
   document.body.dataset.ready = "true";
 }
 
@@ -246,7 +423,26 @@ async function main() {
     $("geocode-form").addEventListener("submit", (e) => findAddress(e).catch((err) => {
       $("geocode-results").innerHTML = `<li class="error-text">Recherche impossible : ${esc(err.message)}</li>`;
     }));
-    $("filter-status").addEventListener("change", () => loadProblems().catch(statusError));
+    $("filter-category").replaceChildren(...labelOptions(taxonomy.categories));
+    $("filter-status").replaceChildren(...labelOptions(taxonomy.statuses));
+    $("filters").addEventListener("submit", (e) => {
+      e.preventDefault();
+      loadProblems().catch(statusError);
+    });
+    for (const id of Object.values(FILTERS)) {
+      if (id !== "filter-q") $(id).addEventListener("change", () => loadProblems().catch(statusError));
+    }
+    let typing = null;
+    $("filter-q").addEventListener("input", () => {
+      clearTimeout(typing);
+      typing = setTimeout(() => loadProblems().catch(statusError), 400);
+    });
+    $("filter-reset").addEventListener("click", () => {
+      readFilters(new URLSearchParams());
+      loadProblems().catch(statusError);
+    });
+    $("export-csv").addEventListener("click", () => exportAs("csv").catch(statusError));
+    $("export-geojson").addEventListener("click", () => exportAs("geojson").catch(statusError));
     if (!(await bindCspSelect($("csp-select"), showCsp, statusError))) setStatus("Aucune circonscription importée.", true);
   } catch (e) {
     setStatus(`Impossible de charger la page : ${e.message}`, true);

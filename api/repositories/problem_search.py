@@ -1,0 +1,169 @@
+"""The problems as the problems page searches them: by GPO (its sectors, and its theme's
+categories), sector, category, status, period and text, within the caller's perimeter;
+a page of them with the count, or all of them for an export."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Select, String, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from api.models import Csp, Gpo, Problem, ProblemPlace
+from api.repositories.base import (
+    GEOJSON_DECIMALS,
+    problem_properties,
+    require,
+    scope_of,
+    visible,
+)
+from api.schemas import (
+    Feature,
+    Geometry,
+    ProblemCollection,
+    ProblemExport,
+    ProblemExportProperties,
+    ProblemProperties,
+)
+from geo.errors import InvalidInputError
+from geo.study import ACCENTED, LIGATURES, PLAIN, ProblemSearch, folded
+
+
+def _folded_column(column: Any) -> Any:
+    """SQL: the text in lower case without French accents (:func:`geo.study.folded`)."""
+    value = func.translate(func.coalesce(column, literal("", String)), ACCENTED, PLAIN)
+    for ligature, letters in LIGATURES.items():
+        value = func.replace(value, ligature, letters)
+    return func.lower(value)
+
+
+def _like_pattern(text: str) -> str:
+    """A LIKE pattern finding ``text`` (folded) anywhere, its wildcards escaped."""
+    escaped = folded(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _gpo_filter(session: Session, csp_id: int, gpo_id: int) -> tuple[list[int], list[str]]:
+    """The sectors and the theme's categories (empty: all) of GPO ``gpo_id``, which must
+    be in the caller's perimeter (else 404) and in the CSP (else 422 naming ``gpo``)."""
+    gpo = require(session, Gpo, gpo_id)
+    if gpo.csp_id != csp_id:
+        raise InvalidInputError(f"gpo : le GPO n° {gpo_id} n'appartient pas à cette CSP")
+    sectors = [gpo.sector] if gpo.sector is not None else list(gpo.sectors or [])
+    categories = list(gpo.categories or []) if gpo.kind == "thematic" else []
+    return sectors, categories
+
+
+def _searched(session: Session, csp_id: int, search: ProblemSearch, stmt: Select[Any]) -> Any:
+    """``stmt`` (on ``Problem`` outer-joined to ``ProblemPlace``) limited to the CSP's
+    problems the caller sees that match the search."""
+    require(session, Csp, csp_id)
+    stmt = stmt.where(Problem.csp_id == csp_id, visible(Problem, scope_of(session)))
+    if search.gpo_id is not None:
+        sectors, categories = _gpo_filter(session, csp_id, search.gpo_id)
+        stmt = stmt.where(ProblemPlace.sector.in_(sectors))
+        if categories:
+            stmt = stmt.where(Problem.category.in_(categories))
+    if search.sectors:
+        stmt = stmt.where(ProblemPlace.sector.in_(search.sectors))
+    if search.categories:
+        stmt = stmt.where(Problem.category.in_(search.categories))
+    if search.statuses:
+        stmt = stmt.where(Problem.status.in_(search.statuses))
+    if search.since is not None:
+        stmt = stmt.where(Problem.reported_on >= search.since)
+    if search.until is not None:
+        stmt = stmt.where(Problem.reported_on <= search.until)
+    # Every word of the text, in the title, the description or the address.
+    for word in (search.text or "").split():
+        pattern = _like_pattern(word)
+        stmt = stmt.where(
+            or_(
+                *(
+                    _folded_column(column).like(pattern, escape="\\")
+                    for column in (Problem.title, Problem.description, Problem.address)
+                )
+            )
+        )
+    return stmt
+
+
+def _newest_first(stmt: Select[Any]) -> Select[Any]:
+    return stmt.order_by(Problem.reported_on.desc(), Problem.id.desc())
+
+
+def count_problems(*, session: Session, csp_id: int, search: ProblemSearch) -> int:
+    """How many of the CSP's problems the caller sees match the search."""
+    stmt = _searched(
+        session,
+        csp_id,
+        search,
+        select(Problem.id).outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id),
+    )
+    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+def list_problems(
+    *, session: Session, csp_id: int, search: ProblemSearch, limit: int, offset: int = 0
+) -> ProblemCollection:
+    """A page of the CSP's problems matching the search as GeoJSON (newest first), with
+    how many match in all."""
+    stmt = _searched(
+        session,
+        csp_id,
+        search,
+        select(Problem, ProblemPlace, func.ST_AsGeoJSON(Problem.geom, GEOJSON_DECIMALS)).outerjoin(
+            ProblemPlace, ProblemPlace.problem_id == Problem.id
+        ),
+    )
+    rows = session.execute(_newest_first(stmt).limit(limit).offset(offset)).all()
+    return ProblemCollection(
+        features=[
+            Feature[ProblemProperties](
+                id=p.id,
+                geometry=Geometry.model_validate(json.loads(geojson)),
+                properties=ProblemProperties(**problem_properties(p, place)),
+            )
+            for p, place, geojson in rows
+        ],
+        count=count_problems(session=session, csp_id=csp_id, search=search),
+    )
+
+
+def export_problems(
+    *, session: Session, csp_id: int, search: ProblemSearch, limit: int
+) -> ProblemExport:
+    """The CSP's problems matching the search (newest first, at most ``limit``) with the
+    name of their GPO and their anchor, for an export."""
+    stmt = _searched(
+        session,
+        csp_id,
+        search,
+        select(
+            Problem,
+            ProblemPlace,
+            Gpo.name,
+            func.ST_X(Problem.anchor),
+            func.ST_Y(Problem.anchor),
+            func.ST_AsGeoJSON(Problem.geom, GEOJSON_DECIMALS),
+        )
+        .outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id)
+        .outerjoin(Gpo, Gpo.id == ProblemPlace.gpo_id),
+    )
+    rows = session.execute(_newest_first(stmt).limit(limit)).all()
+    return ProblemExport(
+        features=[
+            Feature[ProblemExportProperties](
+                id=p.id,
+                geometry=Geometry.model_validate(json.loads(geojson)),
+                properties=ProblemExportProperties(
+                    **problem_properties(p, place),
+                    gpo=gpo_name,
+                    lon=round(float(lon), GEOJSON_DECIMALS),
+                    lat=round(float(lat), GEOJSON_DECIMALS),
+                ),
+            )
+            for p, place, gpo_name, lon, lat, geojson in rows
+        ]
+    )
