@@ -43,7 +43,7 @@ function showGpo() {
     + `Prochaine réunion due le ${day(gpo.next_meeting_due)} ${stateBadge(gpo)}`;
   $("f-cadence").value = String(gpo.cadence_days);
   $("problems-text").innerHTML = `<strong>${gpo.open_problems}</strong> problématique(s) ouverte(s).`
-    + (RECORDS ? ` <a href="/problematiques?gpo=${GPO_ID}">Voir et filtrer les problématiques du GPO</a>` : "");
+    + (RECORDS ? ` <a href="/problematiques?csp=${gpo.csp_id}&gpo=${GPO_ID}">Voir et filtrer les problématiques du GPO</a>` : "");
   if (gpo.kind === "thematic") {
     $("categories-label").hidden = $("categories").hidden = false;
     $("categories").textContent = gpo.categories.map((c) => taxonomy.categories[c] ?? c).join(", ") || "toutes";
@@ -176,7 +176,7 @@ function showActionTable() {
       tr.dataset.action = a.id;
       if (a.overdue) tr.classList.add("overdue");
       tr.innerHTML = (i === 0 ? `<th scope="rowgroup" rowspan="${list.length}">${esc(partner)}</th>` : "")
-        + `<td>${esc(a.type_label)}</td><td>${esc(a.problem_title)}</td>`
+        + `<td>${esc(a.type_label)}</td><td><a href="/problematiques?csp=${gpo.csp_id}&problem=${a.problem_id}">${esc(a.problem_title)}</a></td>`
         + `<td>${day(a.due_on)}${a.overdue ? " (en retard)" : ""}</td><td class="action-status">${esc(a.status_label)}</td>`;
       rows.push(tr);
     });
