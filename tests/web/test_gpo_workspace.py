@@ -107,6 +107,14 @@ def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
     meeting_id = int(chef.url.rsplit("/", 1)[1])
     assert chef.locator("#meeting-status").inner_text() == "Prévue"
     assert "Mairie annexe, salle B" in chef.locator("#meeting-summary").inner_text()
+    # The agenda: the hot spots' trends, one line per trend (geo.hotspots.TRENDS).
+    trends = chef.locator("#hotspot-trends li").all_inner_texts()
+    assert [t.split(" : ")[0] for t in trends] == [
+        "Nouveau",
+        "En hausse",
+        "Persistant",
+        "En baisse",
+    ]
     ics = chef.request.get(f"{base}/api/meetings/{meeting_id}/invitation.ics")
     assert ics.status == 200 and ics.headers["content-type"].startswith("text/calendar")
 

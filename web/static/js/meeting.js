@@ -3,7 +3,7 @@
 // changed it meanwhile), the decisions problem by problem (POST …/decisions), the closing
 // (POST …/close) and its compte rendu PDF. Partners read it; its chef writes it.
 import { day, esc, getJSON, postJSON, sendJSON } from "./api.js";
-import { $, can } from "./ui.js";
+import { $, can, PALETTE } from "./ui.js";
 import { clearErrors, CONFLICT, showFieldError } from "./gpo_common.js";
 
 const MEETING_ID = Number($("meeting-page").dataset.meeting);
@@ -59,6 +59,22 @@ async function showAgenda() {
   // The open problems of the agenda can be decided upon (loadProblems adds the GPO's others).
   for (const p of [...agenda.new_problems, ...agenda.to_evaluate]) {
     if (OPEN_STATUSES.includes(p.status)) problems.set(p.id, { title: p.title, status: p.status });
+  }
+}
+
+// The hot spots of the last 90 days compared with the 90 before, in the GPO's area (the
+// meeting pack draws them): counts of cells by trend.
+async function showHotspotTrends() {
+  if (!can("problem_maps")) return;
+  try {
+    const comparison = await getJSON(`/api/csp/${gpo.csp_id}/hotspots/comparison?gpo=${meeting.gpo_id}`);
+    const counts = {};
+    for (const f of comparison.features) counts[f.properties.trend] = (counts[f.properties.trend] ?? 0) + 1;
+    const labels = PALETTE.trend_labels ?? {};
+    $("hotspot-trends").innerHTML = Object.entries(labels)
+      .map(([code, label]) => `<li>${esc(label)} : ${counts[code] ?? 0} cellule(s)</li>`).join("");
+  } catch (e) {
+    $("hotspot-trends").innerHTML = `<li class="hint">Évolution indisponible : ${esc(e.detail ?? e.message)}</li>`;
   }
 }
 
@@ -213,7 +229,7 @@ try {
   showHeader();
   showAttendance();
   showDecisions();
-  await showAgenda();
+  await Promise.all([showAgenda(), showHotspotTrends()]);
   if (writable()) {
     partners = (await getJSON(`/api/csp/${gpo.csp_id}/partners`)).data;
     await loadProblems();
