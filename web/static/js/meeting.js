@@ -71,8 +71,8 @@ async function showHotspotTrends() {
     const counts = {};
     for (const f of comparison.features) counts[f.properties.trend] = (counts[f.properties.trend] ?? 0) + 1;
     const labels = PALETTE.trend_labels ?? {};
-    $("hotspot-trends").innerHTML = Object.entries(labels)
-      .map(([code, label]) => `<li>${esc(label)} : ${counts[code] ?? 0} cellule(s)</li>`).join("");
+    $("hotspot-trends").innerHTML = ["new", "intensifying", "persistent", "diminishing"]
+      .map((code) => [code, labels[code] ?? code]).map(([code, label]) => `<li>${esc(label)} : ${counts[code] ?? 0} cellule(s)</li>`).join("");
   } catch (e) {
     $("hotspot-trends").innerHTML = `<li class="hint">Évolution indisponible : ${esc(e.detail ?? e.message)}</li>`;
   }
