@@ -331,6 +331,7 @@ def agenda(
         meeting_id=meeting.id,
         since=since,
         new_problems=[_agenda_problem(p) for p in new],
+        hotspot_changes=[],
         due_actions=[
             AgendaAction(
                 **action_public(a, names, today).model_dump(),

@@ -151,13 +151,24 @@ class AgendaAction(ActionPublic):
     problem_title: str
 
 
+class HotspotChange(BaseModel):
+    trend: str = Field(description="new, intensifying, persistent or diminishing")
+    label: str
+    cells: int
+
+
 class MeetingAgendaPublic(BaseModel):
     """What the meeting goes through, built from the GPO's records: the problems new since
-    the last closed meeting, the actions due by the meeting or overdue, the problems whose
-    actions are all finished and wait for an evaluation."""
+    the last closed meeting, the actions due by the meeting or overdue, the hot-spot
+    changes of the last 90 days, the problems whose actions are all finished and wait for
+    an evaluation."""
 
     meeting_id: int
     since: date = Field(description="The last closed meeting (or the GPO's creation)")
     new_problems: list[AgendaProblem]
     due_actions: list[AgendaAction]
+    hotspot_changes: list[HotspotChange] = Field(
+        description="Cells of the GPO's territory per hot-spot trend (last 90 days against "
+        "the 90 before)"
+    )
     to_evaluate: list[AgendaProblem]

@@ -35,6 +35,7 @@ from api.schemas import (
 )
 from api.services.audit_log import record_access
 from api.services.context import Context
+from geo.errors import InvalidInputError
 from geo.hotspots import (
     DEFAULT_H3_RES,
     LEVEL_LABELS,
@@ -396,6 +397,33 @@ class MeetingPackData:
     synthetic: bool
 
 
+def _recent_changes(
+    session: Session, ctx: Context, area: StudyArea, today: date
+) -> tuple[AreaMaps, list[Any], PredictionPublic, dict[str, int]]:
+    """The hot spots of the last 90 days (the default second period of a comparison)
+    against the 90 before: the recent maps, the cells that changed, how well the first
+    period anticipated the second, and the number of cells per trend."""
+    earlier_filter, recent_filter = recent_periods(today)
+    recent = cached_area_maps(session, ctx.maps, area=area, where=recent_filter)
+    earlier = cached_area_maps(session, ctx.maps, area=area, where=earlier_filter)
+    trend, prediction = comparison(earlier, recent)
+    counts = dict.fromkeys(TRENDS, 0)
+    for f in trend:
+        counts[f["properties"]["trend"]] += 1
+    return recent, trend, prediction, counts
+
+
+def hotspot_changes(session: Session, ctx: Context, gpo_id: int, today: date) -> dict[str, int]:
+    """How many cells of the GPO's territory became, stayed or stopped being hot spots
+    over the last 90 days (by trend); none for a GPO without territory in the plan."""
+    gpo = gpos.get_gpo(session=session, gpo_id=gpo_id)
+    try:
+        area = problem_maps.study_area(session=session, csp_id=gpo.csp_id, gpo_id=gpo_id)
+    except InvalidInputError:
+        return {}
+    return _recent_changes(session, ctx, area, today)[3]
+
+
 def meeting_pack(
     ctx: Context, gpo_id: int, today: date | None = None, *, printed: str | None = None
 ) -> MeetingPackData:
@@ -409,14 +437,7 @@ def meeting_pack(
         area = problem_maps.study_area(session=session, csp_id=gpo.csp_id, gpo_id=gpo_id)
         last = gpo.last_meeting_on
         since = last or today - timedelta(days=gpo.cadence_days)
-        # The last 90 days (the default second period of a comparison) and the 90 before.
-        earlier_filter, recent_filter = recent_periods(today)
-        recent = cached_area_maps(session, ctx.maps, area=area, where=recent_filter)
-        earlier = cached_area_maps(session, ctx.maps, area=area, where=earlier_filter)
-        trend, prediction = comparison(earlier, recent)
-        counts = dict.fromkeys(TRENDS, 0)
-        for f in trend:
-            counts[f["properties"]["trend"]] += 1
+        recent, trend, prediction, counts = _recent_changes(session, ctx, area, today)
         listing = problems.open_problems(session=session, area=area, limit=PACK_OPEN_PROBLEMS)
         opened = problem_maps.problems_since(
             session=session, area=area, since=since, resolved=False

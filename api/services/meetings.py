@@ -18,6 +18,7 @@ from api.repositories.base import check_version, require
 from api.schemas import (
     DecisionCreate,
     GpoPublic,
+    HotspotChange,
     MeetingAgendaPublic,
     MeetingClose,
     MeetingCreate,
@@ -25,11 +26,12 @@ from api.schemas import (
     MeetingsPublic,
     MeetingUpdate,
 )
-from api.services import problems
+from api.services import cartography, problems
 from api.services.audit_log import record_access, record_write
 from api.services.context import Context
 from geo.calendar import meeting_invitation
 from geo.errors import ConflictError, InvalidInputError, NotFoundError
+from geo.hotspots import TRENDS
 from geo.meetings import DECISION_KINDS, check_meeting_day
 from geo.problems import ACTION_TYPES, OUTCOMES, STATUSES
 
@@ -281,7 +283,14 @@ def agenda(ctx: Context, meeting_id: int) -> MeetingAgendaPublic:
         meeting, gpo = _meeting(session, meeting_id)
         last = repo.last_closed_on(session, gpo.id, before=meeting.held_on, other_than=meeting.id)
         since = last or _gpo_since(session, gpo)
-        return repo.agenda(session, meeting, gpo, since, date.today())
+        today = date.today()
+        agenda = repo.agenda(session, meeting, gpo, since, today)
+        changes = cartography.hotspot_changes(session, ctx, gpo.id, today)
+        agenda.hotspot_changes = [
+            HotspotChange(trend=trend, label=TRENDS[trend], cells=cells)
+            for trend, cells in changes.items()
+        ]
+        return agenda
 
 
 def _decision_text(decision: DecisionCreate) -> str:

@@ -96,6 +96,14 @@ def test_a_chef_runs_a_meeting_from_invitation_to_compte_rendu(
     assert since == date.fromisoformat(gpo["last_meeting_on"])
     assert {p["id"] for p in agenda["new_problems"]} == _problems_of(engine, gpo_id, since, TODAY)
     assert all(date.fromisoformat(a["due_on"]) <= TODAY for a in agenda["due_actions"])
+    # Hot-spot changes: the comparison of the GPO's last 90 days with the 90 before.
+    compared = client.get(
+        f"/api/csp/{ids['csp_id']}/hotspots/comparison", params={"gpo": gpo_id}, headers=chef
+    ).json()
+    trends = [f["properties"]["trend"] for f in compared["features"]]
+    assert {c["trend"]: c["cells"] for c in agenda["hotspot_changes"]} == {
+        t: trends.count(t) for t in ("new", "intensifying", "persistent", "diminishing")
+    }
 
     # Attendance and minutes; a partner does not write them; a stale version is a 409.
     assert (
