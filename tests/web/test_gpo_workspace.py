@@ -228,6 +228,9 @@ def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
     open_page(partner, f"{base}/gpo/reunions/{meeting_id}")
     assert partner.locator("#closing").is_hidden()
     assert partner.locator("#decision-form").is_hidden()
+    assert partner.locator("#report-link").is_visible()  # a member reads the compte rendu
+    assert partner.locator("#plan-next").is_hidden()
+    partner.screenshot(path=str(artifacts / "gpo_meeting_partenaire.png"), full_page=True)
     assert seen == {"errors": [], "failed": []}, seen
     partner.close()
 
