@@ -298,3 +298,39 @@ def test_each_role_sees_only_what_it_may(
     anonymous.goto(base + f"/gpo/{gpo_id}")
     assert anonymous.url == f"{base}/connexion?next=/gpo/{gpo_id}"
     anonymous.close()
+
+
+def test_a_chef_invites_again_then_cancels_a_meeting(
+    browser: Any, live_demo: str, demo_adopted: sessionmaker[Session]
+) -> None:
+    base = live_demo
+    gpo_id, _ = demo_bindings(demo_adopted)
+    chef = browser.new_page(role="chef", viewport={"width": 1400, "height": 1000})
+    seen = watch(chef)
+    chef.on("dialog", lambda d: d.accept())
+    open_page(chef, f"{base}/gpo/{gpo_id}")
+    form = chef.locator("#plan-form")
+    # The date is required, said next to it.
+    form.get_by_label("Date").fill("")
+    form.get_by_role("button", name="Planifier la réunion").click()
+    assert chef.locator("#m-date-error").inner_text() == "Date : choisissez la date de la réunion."
+    form.get_by_label("Date").fill((date.today() + timedelta(days=7)).isoformat())
+    form.locator("#m-send").uncheck()
+    form.get_by_role("button", name="Planifier la réunion").click()
+    done = chef.locator("#plan-done")
+    done.locator("a").wait_for()
+    assert "invitations envoyées" not in done.inner_text()  # not sent yet
+    done.locator("a").click()
+    chef.wait_for_url(f"{base}/gpo/reunions/*")
+    chef.wait_for_load_state()
+    chef.wait_for_function(READY, timeout=30_000)
+    assert "invitations envoyées" not in chef.locator("#meeting-summary").inner_text()
+    chef.get_by_role("button", name="Renvoyer les invitations").click()
+    chef.locator("#close-done", has_text="Invitations envoyées.").wait_for()
+    assert "invitations envoyées le" in chef.locator("#meeting-summary").inner_text()
+    chef.get_by_role("button", name="Annuler la réunion").click()
+    chef.locator("#meeting-status", has_text="Annulée").wait_for()
+    assert chef.locator("#closing").is_hidden()
+    assert chef.locator("#decision-form").is_hidden()
+    assert seen == {"errors": [], "failed": []}, seen
+    chef.close()

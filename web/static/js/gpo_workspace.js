@@ -287,7 +287,7 @@ function setUpPlanning() {
     event.preventDefault();
     const fields = { held_on: $("m-date-error"), starts_at: $("m-time-error"), place: $("m-place-error"), invited_partner_ids: $("m-invited-error") };
     clearErrors($("plan-error"), $("plan-done"));
-    if (!$("m-date").value) { showFieldError({ detail: "held_on : choisissez la date de la réunion." }, fields, $("plan-error")); return; }
+    if (!$("m-date").value) { fields.held_on.textContent = "Date : choisissez la date de la réunion."; return; }
     const body = {
       held_on: $("m-date").value,
       starts_at: $("m-time").value || null,

@@ -223,6 +223,31 @@ async function closeMeeting() {
   }
 }
 
+// Send the invitation again (each invited partner, with its .ics), or cancel the meeting
+// (the invited are told).
+async function resendInvitations() {
+  clearErrors($("close-error"), $("close-done"));
+  try {
+    meeting = await postJSON(`/api/meetings/${MEETING_ID}/invitations`);
+    showHeader();
+    $("close-done").textContent = "Invitations envoyées.";
+  } catch (e) {
+    $("close-error").textContent = e.status === 409 ? CONFLICT : (e.detail ?? e.message);
+  }
+}
+
+async function cancelMeeting() {
+  clearErrors($("close-error"), $("close-done"));
+  if (!confirm("Annuler la réunion ? Les partenaires invités en sont avertis.")) return;
+  try {
+    meeting = await postJSON(`/api/meetings/${MEETING_ID}/cancel`, { version: meeting.version });
+    showHeader();
+    showAttendance();
+  } catch (e) {
+    $("close-error").textContent = e.status === 409 ? CONFLICT : (e.detail ?? e.message);
+  }
+}
+
 try {
   [meeting, taxonomy] = await Promise.all([getJSON(`/api/meetings/${MEETING_ID}`), getJSON("/api/taxonomy")]);
   gpo = await getJSON(`/api/gpos/${meeting.gpo_id}`);
@@ -241,6 +266,8 @@ try {
   $("attendance-form").addEventListener("submit", saveAttendance);
   $("minutes-form").addEventListener("submit", saveMinutes);
   $("close-meeting").addEventListener("click", closeMeeting);
+  $("resend-invitations").addEventListener("click", resendInvitations);
+  $("cancel-meeting").addEventListener("click", cancelMeeting);
 } catch (e) {
   $("error").textContent = `Réunion indisponible : ${e.detail ?? e.message}`;
 } finally {
