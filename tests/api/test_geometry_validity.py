@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -72,9 +71,7 @@ def test_a_polygon_without_area_is_refused_naming_it(client: TestClient, csp_id:
     assert "aucune surface" in detail and "feature 1" not in detail
 
 
-def test_a_bow_tie_sector_in_a_plan_import(
-    client: TestClient, csp_id: int, engine: Engine
-) -> None:
+def test_a_bow_tie_sector_in_a_plan_import(client: TestClient, csp_id: int, engine: Engine) -> None:
     csp = client.get(f"/api/csp/{csp_id}").json()
     x0, y0, x1, y1 = csp["bbox"]
     mx = (x0 + x1) / 2
@@ -103,7 +100,9 @@ def test_a_bow_tie_sector_in_a_plan_import(
     ), plan["notes"]
     with engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT name, ST_IsValid(geom), ST_Area(geom) FROM plan_sector WHERE plan_id = :id"),
+            text(
+                "SELECT name, ST_IsValid(geom), ST_Area(geom) FROM plan_sector WHERE plan_id = :id"
+            ),
             {"id": plan["id"]},
         ).all()
     assert sorted(r[0] for r in rows) == ["Est", "Ouest"]

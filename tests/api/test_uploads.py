@@ -34,8 +34,7 @@ def small(settings: Settings, demo: sessionmaker[Session]) -> Iterator[TestClien
     """The app with 64 KB upload limits, called by an admin."""
     del demo
     limits = {
-        f"max_upload_mb_{kind}": SMALL_MB
-        for kind in ("layer", "problems", "addresses", "document")
+        f"max_upload_mb_{kind}": SMALL_MB for kind in ("layer", "problems", "addresses", "document")
     }
     with TestClient(create_app(settings.model_copy(update=limits))) as client:
         client.headers.update(bearer_for(client.app.state.context, "admin", email=ADMIN))
@@ -46,9 +45,13 @@ def _multipart(field: str, name: str, content: bytes) -> tuple[bytes, str]:
     """A multipart body of one file field, and its Content-Type."""
     boundary = "psqboundary1234"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
-        f"filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
-    ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+            f'filename="{name}"\r\nContent-Type: text/csv\r\n\r\n'
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, f"multipart/form-data; boundary={boundary}"
 
 
