@@ -99,7 +99,6 @@ class UploadLimits:
             return
         total = 0
         exceeded = False
-        answered = False
 
         async def limited_receive() -> Message:
             nonlocal total, exceeded
@@ -127,8 +126,7 @@ class UploadLimits:
                 raise
         finally:
             _CURRENT_LIMIT.reset(token)
-        if exceeded and not answered:
-            answered = True
+        if exceeded:
             await _send_too_large(send, error)
 
 
