@@ -145,6 +145,24 @@ class DuplicateRequestError(ConflictError):
         return {"existing_id": self.existing_id}
 
 
+class TooLargeError(PsqError):
+    """An uploaded file or a request body over the size allowed for its kind (HTTP 413)."""
+
+    def __init__(self, field: str, limit_bytes: int, kind: str) -> None:
+        self.field = field
+        self.limit_bytes = limit_bytes
+        self.kind = kind
+        mb = limit_bytes / (1024 * 1024)
+        shown = f"{mb:.0f}" if mb == int(mb) else f"{mb:.2f}"
+        super().__init__(
+            f"{field} : fichier trop volumineux ; au plus {shown} Mo pour ce type d'envoi ({kind})"
+        )
+
+    @property
+    def payload(self) -> dict[str, object]:
+        return {"field": self.field, "limit_bytes": self.limit_bytes, "kind": self.kind}
+
+
 class InvalidCredentialsError(PsqError):
     """A sign-in refused: the same answer for an unknown e-mail, a wrong password and a
     disabled account, so that it tells nobody which accounts exist."""

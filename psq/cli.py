@@ -16,7 +16,13 @@ from api.db import migrate
 from api.schemas import PlanCreate, Units
 from api.services import addresses, demo, grid, notifications, plans, problems, territory
 from api.services.context import Context
-from api.services.database import database_url, local_cluster, prepare_database
+from api.services.database import (
+    backup_database,
+    database_url,
+    local_cluster,
+    prepare_database,
+    restore_database,
+)
 from geo.errors import InvalidInputError
 from geo.export import FORMATS, format_for_path, write_layer
 from geo.geocoding import read_ban_csv
@@ -86,6 +92,29 @@ def db_migrate() -> None:
     with reported_errors():
         migrate(database_url(_settings()))
     console.print("Schéma à jour.")
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Fichier de sauvegarde à écrire (ex. psq.dump)")],
+) -> None:
+    """Sauvegarde toute la base (pg_dump, format personnalisé -Fc) dans FICHIER."""
+    with reported_errors():
+        size = backup_database(_settings(), file)
+    console.print(f"Base sauvegardée dans {file} ({size / 1e6:.1f} Mo).")
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="Sauvegarde faite par « psq db backup »")],
+    remplacer: Annotated[
+        bool, typer.Option("--remplacer", help="Remplacer le contenu d'une base non vide")
+    ] = False,
+) -> None:
+    """Restaure FICHIER (pg_restore) dans une base vide, d'un seul bloc."""
+    with reported_errors():
+        restore_database(_settings(), file, replace=remplacer)
+    console.print(f"Base restaurée depuis {file}.")
 
 
 @app.command("import-territory")
@@ -235,12 +264,17 @@ def synth_problems_command(
 @app.command("import-addresses")
 def import_addresses_command(
     path: Annotated[Path, typer.Argument(help="Extrait de la Base Adresse Nationale (CSV)")],
+    remplacer: Annotated[
+        bool,
+        typer.Option("--remplacer", help="Remplacer les adresses des communes qui en ont déjà"),
+    ] = False,
 ) -> None:
-    """Charge la table d'adresses du géocodeur hors ligne (format BAN)."""
+    """Charge la table d'adresses du géocodeur hors ligne (format BAN) ; toutes les
+    adresses doivent être dans le territoire."""
     with reported_errors():
         table = read_ban_csv(path)  # a bad file is refused before the database is touched
         with _database() as ctx:
-            count = addresses.import_addresses(ctx, table=table)
+            count = addresses.import_addresses(ctx, table=table, replace=remplacer)
     console.print(f"{count} adresse(s) chargée(s).")
 
 
@@ -507,6 +541,7 @@ def serve(
         host=bind_host,
         port=bind_port,
         log_level="info",
+        access_log=False,  # api.logs writes one access line per request, with its id
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )
