@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo.problems import OPEN_STATUSES
-from tests.plan_helpers import propose
+from tests.plan_helpers import adopt, propose
 
 TODAY = date.today()
 YEAR_AGO = TODAY - timedelta(days=364)
@@ -251,7 +251,7 @@ def test_bad_requests_name_the_value(
 def test_a_gpo_left_out_of_the_plan_has_no_map(client: TestClient, csp_id: int) -> None:
     gpos = client.get(f"/api/csp/{csp_id}/gpos").json()["data"]
     smaller = propose(client, csp_id, k=3, seed=0)
-    assert client.post(f"/api/plans/{smaller['id']}/adopt").status_code == 200
+    assert adopt(client, smaller["id"]).status_code == 200
     gone = next(g for g in gpos if g["sector"] == 5)
     response = client.get(f"/api/csp/{csp_id}/hotspots", params={"gpo": gone["id"]})
     assert response.status_code == 422 and f"GPO {gone['id']} is inactive" in response.text
@@ -287,7 +287,7 @@ def test_a_thematic_gpo_beyond_the_plan_is_refused_by_name(client: TestClient, c
     page = client.get("/cartographie/carte.html", params={"csp": csp_id, "gpo": thematic["id"]})
     assert page.status_code == 200 and "GPO &lt;b&gt;transports&lt;/b&gt;" in page.text
     smaller = propose(client, csp_id, k=3, seed=0)
-    assert client.post(f"/api/plans/{smaller['id']}/adopt").status_code == 200
+    assert adopt(client, smaller["id"]).status_code == 200
     response = client.get(f"/api/csp/{csp_id}/hotspots", params={"gpo": thematic["id"]})
     assert response.status_code == 422
     assert "does not have: 4, 5" in response.json()["detail"]
