@@ -155,6 +155,7 @@ from api.schemas.problems import (
 )
 from api.schemas.reports import (
     CategoryReport,
+    GpoReport,
     ReportPublic,
 )
 from api.schemas.territory import (
@@ -230,6 +231,7 @@ __all__ = [
     "Geometry",
     "GpoCreate",
     "GpoPublic",
+    "GpoReport",
     "GpoUpdate",
     "GposPublic",
     "GridCreate",
