@@ -82,7 +82,9 @@ def meeting(
         )
 
 
-def test_the_figures_of_each_gpo(client: TestClient, csp_id: int, engine: Engine) -> None:
+def build_case(client: TestClient, csp_id: int, engine: Engine) -> dict[str, int]:
+    """The small case: two sector GPOs and a thematic one spanning sector 1, their
+    problems, actions and meetings; returns the GPOs' ids (``0``, ``1``, ``theme``)."""
     with engine.begin() as conn:  # only the problems made here
         conn.execute(text("DELETE FROM problem"))
     plan = propose(client, csp_id, k=2, seed=0)
@@ -121,7 +123,12 @@ def test_the_figures_of_each_gpo(client: TestClient, csp_id: int, engine: Engine
         meeting(conn, gpo[0], held=10, status="prevue", partners={a: False, b: False})
         meeting(conn, gpo[0], held=45, status="close", partners={a: False})
         meeting(conn, gpo[1], held=15, status="close", partners={})
+    return {"0": gpo[0], "1": gpo[1], "theme": theme}
 
+
+def test_the_figures_of_each_gpo(client: TestClient, csp_id: int, engine: Engine) -> None:
+    ids = build_case(client, csp_id, engine)
+    gpo, theme = {0: ids["0"], 1: ids["1"]}, ids["theme"]
     report = client.get("/api/reports", params={"csp": csp_id, **PERIOD})
     assert report.status_code == 200, report.text
     rows = {g["gpo_id"]: g for g in report.json()["gpos"]}
