@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.db import migrate
-from api.schemas import PlanCreate, Units
+from api.schemas import AdoptionPreview, PlanAdoption, PlanCreate, Units
 from api.services import addresses, demo, grid, plans, problems, territory
 from api.services.context import Context
 from api.services.database import database_url, local_cluster, prepare_database
@@ -459,6 +459,69 @@ def score(
     _write_plan(plan, None, metrics_json)
     if plan_id is not None:
         console.print(f"Plan enregistré en brouillon (id {plan_id}).")
+
+
+def _print_adoption(preview: AdoptionPreview) -> None:
+    """The adoption's preview, in French: each sector's GPO and what it gains and loses."""
+    table = Table(
+        "GPO", "secteur", "conservé (km²)", "gagné (km²)", "perdu (km²)", "arrivent", "partent"
+    )
+    for s in preview.sectors:
+        table.add_row(
+            "nouveau GPO" if s.gpo_name is None else s.gpo_name,
+            f"{s.sector + 1} — {s.name}",
+            f"{s.kept_km2:.2f}",
+            f"{s.gained_km2:.2f}",
+            f"{s.lost_km2:.2f}",
+            str(s.problems_in),
+            str(s.problems_out),
+        )
+    for r in preview.retired:
+        table.add_row(
+            r.gpo_name,
+            "GPO sans territoire",
+            "0.00",
+            "0.00",
+            f"{r.lost_km2:.2f}",
+            "0",
+            str(r.problems_out),
+        )
+    console.print(table)
+    console.print(preview.matching)
+    console.print(f"{preview.problems_moving} problématique(s) ouverte(s) changent de GPO.")
+    for t in preview.thematic:
+        before = ", ".join(str(s + 1) for s in t.sectors_before) or "aucun"
+        after = ", ".join(str(s + 1) for s in t.sectors_after) or "aucun"
+        console.print(f"{t.gpo_name} (thématique) : secteurs {before} → {after}")
+    for v in preview.violations:
+        console.print(f"[red]Contrainte non respectée :[/] {v.message}", highlight=False)
+
+
+@app.command("adopt")
+def adopt_command(
+    plan_id: Annotated[int, typer.Argument(help="Le plan à adopter")],
+    motif: Annotated[
+        str | None,
+        typer.Option("--motif", help="Motif de la dérogation, si le plan enfreint des contraintes"),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--oui", help="Adopter sans demander confirmation")] = False,
+) -> None:
+    """Adopte un plan après avoir montré ce qui change pour chaque GPO."""
+    with reported_errors(), _database() as ctx:
+        preview = plans.preview_adoption(ctx, plan_id)
+        _print_adoption(preview)
+        if not yes and not typer.confirm("Adopter ce plan ?"):
+            raise typer.Exit(code=1)
+        adopted = plans.adopt_plan(
+            ctx,
+            plan_id,
+            PlanAdoption(
+                confirm=True,
+                expected_adopted_plan_id=preview.adopted_plan_id,
+                override_reason=motif,
+            ),
+        )
+    console.print(f"Plan {adopted.id} adopté ({adopted.name}).")
 
 
 @csp_app.command("list")

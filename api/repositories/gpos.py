@@ -69,11 +69,12 @@ def sync_sector_gpos(
     kept: set[int] = set()
     for sector, name in sectors:
         gpo_id = continued.get(sector)
-        gpo = gpos.get(gpo_id) if gpo_id is not None else None
-        if gpo is None:
+        found = gpos.get(gpo_id) if gpo_id is not None else None
+        if found is None:
             gpo = Gpo(csp_id=csp_id, kind="sector", cadence_days=15)
             session.add(gpo)
         else:
+            gpo = found
             kept.add(gpo.id)
         gpo.sector = sector
         gpo.name = f"GPO {name}"
@@ -110,7 +111,7 @@ def sector_gpo_territories(
         )
         .order_by(Gpo.sector)
     ).all()
-    return [(int(i), str(n), int(s)) for i, n, s in rows]
+    return [(int(i), str(n), int(s)) for i, n, s in rows if s is not None]
 
 
 def thematic_gpo_sectors(*, session: Session, csp_id: int) -> list[tuple[int, str, list[int]]]:

@@ -160,7 +160,7 @@ def adoption_changes(session: Session, plan: Plan, adopted_id: int | None) -> Ch
     preview = AdoptionPreview(
         plan_id=plan.id,
         csp_id=plan.csp_id,
-        status=plan.status,  # type: ignore[arg-type]
+        status=plan.status,
         adopted_plan_id=adopted_id,
         matching=(
             "Chaque secteur du plan continue le GPO dont le territoire actuel le recouvre le "
