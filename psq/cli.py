@@ -463,30 +463,23 @@ def score(
 
 def _print_adoption(preview: AdoptionPreview) -> None:
     """The adoption's preview, in French: each sector's GPO and what it gains and loses."""
-    table = Table(
-        "GPO", "secteur", "conservé (km²)", "gagné (km²)", "perdu (km²)", "arrivent", "partent"
-    )
+    km2 = lambda v: f"{v:.2f}".replace(".", ",") + " km²"  # noqa: E731
     for s in preview.sectors:
-        table.add_row(
-            "nouveau GPO" if s.gpo_name is None else s.gpo_name,
-            f"{s.sector + 1} — {s.name}",
-            f"{s.kept_km2:.2f}",
-            f"{s.gained_km2:.2f}",
-            f"{s.lost_km2:.2f}",
-            str(s.problems_in),
-            str(s.problems_out),
+        console.print(
+            f"Secteur {s.sector + 1} ({s.name}) : "
+            f"{'nouveau GPO' if s.gpo_name is None else s.gpo_name} ; territoire conservé "
+            f"{km2(s.kept_km2)}, gagné {km2(s.gained_km2)}, perdu {km2(s.lost_km2)} ; "
+            f"problématiques qui arrivent : {s.problems_in}, qui partent : {s.problems_out}",
+            highlight=False,
+            soft_wrap=True,
         )
     for r in preview.retired:
-        table.add_row(
-            r.gpo_name,
-            "GPO sans territoire",
-            "0.00",
-            "0.00",
-            f"{r.lost_km2:.2f}",
-            "0",
-            str(r.problems_out),
+        console.print(
+            f"{r.gpo_name} : GPO sans territoire (désactivé, historique conservé) ; perdu "
+            f"{km2(r.lost_km2)} ; problématiques qui partent : {r.problems_out}",
+            highlight=False,
+            soft_wrap=True,
         )
-    console.print(table)
     console.print(preview.matching)
     console.print(f"{preview.problems_moving} problématique(s) ouverte(s) changent de GPO.")
     for t in preview.thematic:
