@@ -11,6 +11,8 @@ import shapely.geometry
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
 
+from api.services import reports
+from geo.accounts import Actor, Scope
 from tests.plan_helpers import adopt, propose
 
 TODAY = date.today()
@@ -153,6 +155,15 @@ def test_the_figures_of_each_gpo(client: TestClient, csp_id: int, engine: Engine
     assert thematic["kind"] == "thematic" and thematic["meetings_held"] == 0
     assert (thematic["problems_opened"], thematic["actions_realised"]) == (1, 1)
     assert report.json()["meetings_held"] == 3  # the CSP's total: closed ones only
+
+    # A chef's perimeter holds its GPOs only (the service, as a chef's context calls it).
+    chef = client.app.state.context.acting(  # type: ignore[attr-defined]
+        Actor.cli("tests"),
+        "127.0.0.1",
+        Scope(role="chef", csp_ids=frozenset({csp_id}), gpo_ids=frozenset({gpo[1]})),
+    )
+    seen = reports.activity_report(chef, csp_id=csp_id, date_from=day(30), date_to=day(5))
+    assert [(g.gpo_id, g.problems_opened) for g in seen.gpos] == [(gpo[1], 1)]
 
     one_sector = client.get("/api/reports", params={"csp": csp_id, "sector": 0, **PERIOD})
     assert [g["gpo_id"] for g in one_sector.json()["gpos"]] == [gpo[0]]
