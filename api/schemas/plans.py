@@ -153,8 +153,8 @@ class PlanAdoption(BaseModel):
         validate_default=True,
         ge=0,
         le=MAX_INT,
-        description="The CSP's adopted plan the preview was made on (null: none); another "
-        "one adopted since gives a 409",
+        description="Required: the CSP's adopted plan the preview was made on (null: none; "
+        "0, the default, is refused); another one adopted since gives a 409",
     )
     override_reason: str | None = Field(
         default=None,
