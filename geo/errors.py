@@ -30,6 +30,10 @@ class ConflictError(PsqError):
     """The resource changed since the client read it (optimistic concurrency)."""
 
 
+class PlanChangedError(ConflictError):
+    """Another plan of the CSP was adopted since the adoption's preview was made."""
+
+
 class UnavailableError(PsqError):
     """A tool the request needs is not installed here (e.g. Chromium to print a PDF)."""
 

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.db import migrate
-from api.schemas import PlanCreate, Units
+from api.schemas import AdoptionPreview, PlanAdoption, PlanCreate, Units
 from api.services import addresses, demo, grid, notifications, plans, problems, territory
 from api.services.context import Context
 from api.services.database import (
@@ -493,6 +493,62 @@ def score(
     _write_plan(plan, None, metrics_json)
     if plan_id is not None:
         console.print(f"Plan enregistré en brouillon (id {plan_id}).")
+
+
+def _print_adoption(preview: AdoptionPreview) -> None:
+    """The adoption's preview, in French: each sector's GPO and what it gains and loses."""
+    km2 = lambda v: f"{v:.2f}".replace(".", ",") + " km²"  # noqa: E731
+    for s in preview.sectors:
+        console.print(
+            f"Secteur {s.sector + 1} ({s.name}) : "
+            f"{'nouveau GPO' if s.gpo_name is None else s.gpo_name} ; territoire conservé "
+            f"{km2(s.kept_km2)}, gagné {km2(s.gained_km2)}, perdu {km2(s.lost_km2)} ; "
+            f"problématiques qui arrivent : {s.problems_in}, qui partent : {s.problems_out}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for r in preview.retired:
+        console.print(
+            f"{r.gpo_name} : GPO sans territoire (désactivé, historique conservé) ; perdu "
+            f"{km2(r.lost_km2)} ; problématiques qui partent : {r.problems_out}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(preview.matching)
+    console.print(f"{preview.problems_moving} problématique(s) ouverte(s) changent de GPO.")
+    for t in preview.thematic:
+        before = ", ".join(str(s + 1) for s in t.sectors_before) or "aucun"
+        after = ", ".join(str(s + 1) for s in t.sectors_after) or "aucun"
+        console.print(f"{t.gpo_name} (thématique) : secteurs {before} → {after}")
+    for v in preview.violations:
+        console.print(f"[red]Contrainte non respectée :[/] {v.message}", highlight=False)
+
+
+@app.command("adopt")
+def adopt_command(
+    plan_id: Annotated[int, typer.Argument(help="Le plan à adopter")],
+    motif: Annotated[
+        str | None,
+        typer.Option("--motif", help="Motif de la dérogation, si le plan enfreint des contraintes"),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--oui", help="Adopter sans demander confirmation")] = False,
+) -> None:
+    """Adopte un plan après avoir montré ce qui change pour chaque GPO."""
+    with reported_errors(), _database() as ctx:
+        preview = plans.preview_adoption(ctx, plan_id)
+        _print_adoption(preview)
+        if not yes and not typer.confirm("Adopter ce plan ?"):
+            raise typer.Exit(code=1)
+        adopted = plans.adopt_plan(
+            ctx,
+            plan_id,
+            PlanAdoption(
+                confirm=True,
+                expected_adopted_plan_id=preview.adopted_plan_id,
+                override_reason=motif,
+            ),
+        )
+    console.print(f"Plan {adopted.id} adopté ({adopted.name}).")
 
 
 @csp_app.command("list")

@@ -126,11 +126,17 @@ from api.schemas.meetings import (
     MeetingUpdate,
 )
 from api.schemas.plans import (
+    MIN_OVERRIDE_REASON,
     WEIGHTS_DESCRIPTION,
+    AdoptionPreview,
+    AdoptionRetired,
+    AdoptionSector,
+    AdoptionThematic,
     ComparedCellProperties,
     EditorState,
     JobPublic,
     JobStatus,
+    PlanAdoption,
     PlanCellProperties,
     PlanComparison,
     PlanCreate,
@@ -168,6 +174,7 @@ from api.schemas.problems import (
 )
 from api.schemas.reports import (
     CategoryReport,
+    GpoReport,
     ReportPublic,
 )
 from api.schemas.territory import (
@@ -184,6 +191,7 @@ from api.schemas.territory import (
 
 __all__ = [
     "COMMUNE_CODE",
+    "MIN_OVERRIDE_REASON",
     "UNITS_DESCRIPTION",
     "WEIGHTS_DESCRIPTION",
     "AccessTokenPublic",
@@ -199,6 +207,10 @@ __all__ = [
     "ActionTypeCode",
     "ActionUpdate",
     "ActionsPublic",
+    "AdoptionPreview",
+    "AdoptionRetired",
+    "AdoptionSector",
+    "AdoptionThematic",
     "AgendaAction",
     "AgendaProblem",
     "AttendanceIn",
@@ -246,6 +258,7 @@ __all__ = [
     "Geometry",
     "GpoCreate",
     "GpoPublic",
+    "GpoReport",
     "GpoUpdate",
     "GposPublic",
     "GridCreate",
@@ -287,6 +300,7 @@ __all__ = [
     "PartnerPublic",
     "PartnerTypeCode",
     "PartnersPublic",
+    "PlanAdoption",
     "PlanCellProperties",
     "PlanComparison",
     "PlanCreate",
