@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,22 @@ class Settings(BaseSettings):
     #: The most problems an export of the problems page holds (``PSQ_EXPORT_MAX_PROBLEMS``).
     export_max_problems: int = Field(default=50_000, ge=1)
 
+    # -- uploads (api.uploads) -----------------------------------------------------------
+    #: The largest file each kind of upload takes, in MB (``PSQ_MAX_UPLOAD_MB_LAYER``…):
+    #: a layer or a plan's sectors, a problems file, a BAN address file, a study's
+    #: document. A larger one is refused with a 413, from its ``Content-Length`` when the
+    #: client gives one, else as soon as its bytes pass the limit.
+    max_upload_mb_layer: float = Field(default=50, gt=0, le=10_000)
+    max_upload_mb_problems: float = Field(default=20, gt=0, le=10_000)
+    max_upload_mb_addresses: float = Field(default=100, gt=0, le=10_000)
+    max_upload_mb_document: float = Field(default=20, gt=0, le=10_000)
+
+    # -- logs (api.logs) ------------------------------------------------------------------
+    #: ``json`` writes one JSON object per log line (``PSQ_LOG_FORMAT``); ``text`` the usual.
+    log_format: Literal["text", "json"] = "text"
+    #: The level of the app's logs (``PSQ_LOG_LEVEL``).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
     # -- notifications by e-mail (api.services.notifications) ---------------------------
     #: The SMTP server that delivers the notifications (``PSQ_SMTP_URL``):
     #: ``smtp://host:port``, ``smtp+starttls://host:port`` or ``smtps://host:port``, with an
@@ -68,6 +85,16 @@ class Settings(BaseSettings):
     #: The lead partner is reminded of an action this many days before it is due
     #: (``PSQ_NOTIFY_DUE_DAYS``).
     notify_due_days: int = Field(default=7, ge=0, le=365)
+
+    def upload_limits(self) -> dict[str, int]:
+        """The largest upload of each kind, in bytes (see :mod:`api.uploads`)."""
+        mb = 1024 * 1024
+        return {
+            "layer": int(self.max_upload_mb_layer * mb),
+            "problems": int(self.max_upload_mb_problems * mb),
+            "addresses": int(self.max_upload_mb_addresses * mb),
+            "document": int(self.max_upload_mb_document * mb),
+        }
 
     def session_policy(self) -> SessionPolicy:
         return SessionPolicy(

@@ -55,6 +55,22 @@ def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+def head_revision() -> str:
+    """The newest migration of the code (``0015`` …)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("postgresql://")).get_current_head()
+    return str(head)
+
+
+def current_revision(session: Session) -> str | None:
+    """The migration the database's schema is at (None before the first one)."""
+    exists = session.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+    if not exists:
+        return None
+    return session.scalar(text("SELECT version_num FROM alembic_version LIMIT 1"))
+
+
 def postgis_version(session: Session) -> str:
     """The PostGIS library's version (answers only when the database is reachable)."""
     return str(session.scalar(text("SELECT postgis_lib_version()")))

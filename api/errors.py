@@ -10,6 +10,7 @@ cannot store, naming the column when PostgreSQL says which.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 
@@ -19,15 +20,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+from api.logs import SCOPE_KEY as REQUEST_ID_KEY
+from api.logs import RequestInfo, request_context
 from geo.errors import (
     AuthenticationRequiredError,
     ConflictError,
-    DuplicateRequestError,
     ForbiddenError,
     InvalidCredentialsError,
     InvalidInputError,
     NotFoundError,
     PsqError,
+    TooLargeError,
     TooManyAttemptsError,
     UnavailableError,
 )
@@ -42,6 +45,7 @@ STATUS_BY_ERROR: dict[type[PsqError], int] = {
     TooManyAttemptsError: 429,
     AuthenticationRequiredError: 401,
     ForbiddenError: 403,
+    TooLargeError: 413,
 }
 
 
@@ -64,8 +68,10 @@ def psq_error_response(exc: PsqError) -> JSONResponse:
     content: dict[str, object] = {"detail": str(exc), "type": type(exc).__name__}
     if isinstance(exc, RowErrorsError):
         content["errors"] = [e.as_dict() for e in exc.errors]
-    if isinstance(exc, DuplicateRequestError):
-        content.update(exc.payload)
+    # What a client acts on, beside the message (the existing request's id, the limit…).
+    payload = getattr(exc, "payload", None)
+    if isinstance(payload, dict):
+        content.update(payload)
     status = status_for(exc)
     # RFC 6750: a 401 names the scheme to authenticate with.
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -81,7 +87,8 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
     return JSONResponse(
         status_code=503,
         content={
-            "detail": f"database unavailable: {exc.__class__.__name__}",
+            "detail": f"base de données injoignable ({exc.__class__.__name__}) ; réessayez "
+            "dans un instant",
             "type": "DatabaseUnavailable",
         },
     )
@@ -160,9 +167,36 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+log = logging.getLogger(__name__)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """Any other error: a 500 whose body quotes the request id (``X-Request-ID``), so that
+    the user can give it and the log line be found; nothing of the error itself is said."""
+    request_id = str(request.scope.get(REQUEST_ID_KEY) or "-")
+    # Starlette calls this handler outside the request's middleware: its context is put
+    # back for the log record.
+    token = request_context.set(RequestInfo(request_id, request.method, request.url.path))
+    try:
+        log.error("unexpected error: %s", type(exc).__name__, exc_info=exc)
+    finally:
+        request_context.reset(token)
+    return JSONResponse(
+        status_code=500,
+        content={
+            "detail": "Erreur interne du serveur. Si elle se reproduit, signalez-la en "
+            f"citant la référence {request_id}.",
+            "type": "InternalError",
+            "request_id": request_id,
+        },
+        headers={"X-Request-ID": request_id},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(PsqError, _psq_error_handler)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(IntegrityError, _database_conflict)
     app.add_exception_handler(DataError, _database_invalid_value)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -30,6 +30,10 @@ class ConflictError(PsqError):
     """The resource changed since the client read it (optimistic concurrency)."""
 
 
+class PlanChangedError(ConflictError):
+    """Another plan of the CSP was adopted since the adoption's preview was made."""
+
+
 class UnavailableError(PsqError):
     """A tool the request needs is not installed here (e.g. Chromium to print a PDF)."""
 
@@ -143,6 +147,24 @@ class DuplicateRequestError(ConflictError):
     @property
     def payload(self) -> dict[str, object]:
         return {"existing_id": self.existing_id}
+
+
+class TooLargeError(PsqError):
+    """An uploaded file or a request body over the size allowed for its kind (HTTP 413)."""
+
+    def __init__(self, field: str, limit_bytes: int, kind: str) -> None:
+        self.field = field
+        self.limit_bytes = limit_bytes
+        self.kind = kind
+        mb = limit_bytes / (1024 * 1024)
+        shown = f"{mb:.0f}" if mb == int(mb) else f"{mb:.2f}"
+        super().__init__(
+            f"{field} : fichier trop volumineux ; au plus {shown} Mo pour ce type d'envoi ({kind})"
+        )
+
+    @property
+    def payload(self) -> dict[str, object]:
+        return {"field": self.field, "limit_bytes": self.limit_bytes, "kind": self.kind}
 
 
 class InvalidCredentialsError(PsqError):

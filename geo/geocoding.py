@@ -17,9 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 import pandas as pd
+import shapely
 
-from geo.errors import InvalidInputError
+from geo.errors import ConflictError, InvalidInputError
+from geo.geometry import outside_territory
+from geo.problem_files import RowError, RowErrorsError
 
 BAN_COLUMNS = ("numero", "nom_voie", "code_postal", "code_insee", "nom_commune", "lon", "lat")
 #: The longest value each BAN column may hold (the address table's columns).
@@ -181,3 +185,76 @@ def read_ban_csv(path: Path) -> pd.DataFrame:
             "lat": lat,
         }
     )
+
+
+#: How far (metres) an address may lie outside every commune's outline and still be
+#: taken: the BAN places some entrances a few metres past a commune's drawn border.
+ADDRESS_TOLERANCE_M = 50.0
+
+
+class AddressesOutsideError(RowErrorsError):
+    """Addresses that lie outside the territory (the communes of the database)."""
+
+    def __init__(self, errors: list[RowError], total: int) -> None:
+        super().__init__(errors, total)
+        first = errors[0]
+        self.args = (
+            f"lon/lat : {len(errors)} adresse(s) sur {total} hors du territoire (les communes "
+            f"de la base, à {ADDRESS_TOLERANCE_M:g} m près) ; rien n'a été importé ; première : "
+            f"ligne {first.row + 1} du fichier — {first.reason}",
+        )
+
+
+def check_addresses_inside(
+    table: pd.DataFrame, territory: shapely.Geometry, *, tolerance_m: float = ADDRESS_TOLERANCE_M
+) -> None:
+    """Refuse (:class:`AddressesOutsideError`, listing every one by its row: line ``row +
+    1`` of the file, whose header is line 1) the addresses of ``table`` (columns ``lon``,
+    ``lat``, WGS84) that lie farther than ``tolerance_m`` from ``territory``.
+
+    >>> table = pd.DataFrame({"lon": [6.85, 2.35], "lat": [47.65, 48.85]})
+    >>> check_addresses_inside(table, shapely.box(6.8, 47.6, 6.9, 47.7))
+    Traceback (most recent call last):
+    ...
+    geo.geocoding.AddressesOutsideError: lon/lat : 1 adresse(s) sur 2 hors du territoire \
+(les communes de la base, à 50 m près) ; rien n'a été importé ; première : ligne 3 du fichier \
+— [2.35, 48.85] (lon, lat) hors du territoire
+    """
+    points = shapely.points(table[["lon", "lat"]].to_numpy(dtype=float))
+    outside = outside_territory(
+        np.asarray(points, dtype=object),
+        territory,
+        territory_name="the territory",
+        tolerance_m=tolerance_m,
+    )
+    if not outside:
+        return
+    errors = [
+        RowError(
+            i + 1,
+            "lon/lat",
+            f"[{float(table['lon'].iloc[i]):g}, {float(table['lat'].iloc[i]):g}] (lon, lat) "
+            "hors du territoire"
+            + (" — latitude et longitude inversées ?" if "swapped" in said else ""),
+        )
+        for i, said in sorted(outside.items())
+    ]
+    raise AddressesOutsideError(errors, len(table))
+
+
+class AddressesReplaceError(ConflictError):
+    """An import would replace the addresses of communes that have some, unconfirmed."""
+
+    def __init__(self, existing: dict[str, int]) -> None:
+        self.existing = dict(sorted(existing.items()))
+        listed = ", ".join(f"{code} ({n})" for code, n in list(self.existing.items())[:20])
+        more = f" … (+{len(self.existing) - 20})" if len(self.existing) > 20 else ""
+        super().__init__(
+            f"replace : l'import remplacerait {sum(self.existing.values())} adresse(s) déjà "
+            f"chargée(s) des communes {listed}{more} ; confirmez avec replace=true "
+            "(psq import-addresses --remplacer)"
+        )
+
+    @property
+    def payload(self) -> dict[str, object]:
+        return {"existing": self.existing}

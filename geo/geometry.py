@@ -85,7 +85,8 @@ accepté « Foo » ; attendu : Point, MultiPoint, LineString, MultiLineString, P
         )
     if not geom.is_valid:
         raise InvalidInputError(
-            f"{field}: invalid {geom.geom_type} ({shapely.is_valid_reason(geom)})"
+            f"{field} : géométrie {geom.geom_type} invalide ({shapely.is_valid_reason(geom)}) ; "
+            "redessinez-la sans que son contour se recoupe"
         )
     return geom
 
@@ -235,3 +236,92 @@ def _within(geoms: np.ndarray, territory: shapely.Geometry, distance: float) -> 
     if (~points).any():
         out[~points] = shapely.covered_by(geoms[~points], shapely.buffer(territory, distance))
     return out
+
+
+#: The dimension of each geometry type a layer or a plan stores.
+_DIMENSION = {
+    "Point": 0,
+    "MultiPoint": 0,
+    "LineString": 1,
+    "MultiLineString": 1,
+    "LinearRing": 1,
+    "Polygon": 2,
+    "MultiPolygon": 2,
+}
+
+
+def _parts_of_dimension(geom: shapely.Geometry, dimension: int) -> shapely.Geometry:
+    """The parts of ``geom`` of ``dimension`` (0 points, 1 lines, 2 polygons), as one
+    (multi-)geometry; empty when it has none."""
+    parts = [
+        p
+        for p in shapely.get_parts(geom)
+        for p in (shapely.get_parts(p) if p.geom_type == "GeometryCollection" else [p])
+        if not p.is_empty and _DIMENSION.get(p.geom_type) == dimension
+    ]
+    if not parts:
+        return shapely.GeometryCollection()
+    if dimension == 2:
+        merged = shapely.union_all(parts)
+    elif dimension == 1:
+        merged = shapely.line_merge(
+            shapely.MultiLineString([g for p in parts for g in shapely.get_parts(p)])
+        )
+    else:
+        merged = shapely.MultiPoint([g for p in parts for g in shapely.get_parts(p)])
+    return merged
+
+
+def repaired_geometries(
+    geoms: np.ndarray, *, labels: list[str] | None = None, field: str = "geometry"
+) -> tuple[np.ndarray, dict[int, str]]:
+    """Valid geometries, the invalid ones repaired, or :class:`~geo.errors.InvalidInputError`
+    naming each one that cannot be.
+
+    The rule: an invalid geometry (:func:`shapely.is_valid` false) is rebuilt with
+    :func:`shapely.make_valid`, which keeps every vertex and all the area it encloses (a
+    self-intersecting "bow-tie" ring becomes its two triangles), and only the parts of
+    the geometry's own dimension are kept (polygons of a polygon, lines of a line): what
+    is dropped is of a lower dimension (a collapsed spike, a zero-width sliver), so no
+    area (no length) is lost. When the repair leaves nothing of that dimension (a
+    polygon whose rings enclose no area, a line of one repeated point), the geometry
+    cannot be stored: refused, naming it (``labels[i]``, else ``feature i+1``) and the
+    reason (:func:`shapely.is_valid_reason`).
+
+    Returns the geometries (repaired ones replaced) and, by position, the reason each
+    repaired one was invalid.
+
+    Examples
+    --------
+    >>> bow_tie = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    >>> fixed, repaired = repaired_geometries(np.array([bow_tie, shapely.box(0, 0, 1, 1)]))
+    >>> fixed[0].geom_type, round(fixed[0].area, 3), fixed[1].area, repaired
+    ('MultiPolygon', 2.0, 1.0, {0: 'Self-intersection[1 1]'})
+    >>> repaired_geometries(np.array([shapely.Polygon([(0, 0), (1, 1), (2, 2)])]))
+    Traceback (most recent call last):
+    ...
+    geo.errors.InvalidInputError: geometry : géométrie invalide irréparable — feature 1 \
+(Self-intersection[1 1]) : la réparation ne laisse aucune surface
+    """
+    geoms = np.array(geoms, dtype=object, copy=True)
+    invalid = np.flatnonzero(~shapely.is_valid(geoms) & ~shapely.is_missing(geoms))
+    repaired: dict[int, str] = {}
+    refused: list[str] = []
+    for i in invalid:
+        geom = geoms[i]
+        reason = str(shapely.is_valid_reason(geom))
+        dimension = _DIMENSION.get(geom.geom_type, 2)
+        fixed = _parts_of_dimension(shapely.make_valid(geom), dimension)
+        name = labels[i] if labels is not None else f"feature {i + 1}"
+        if fixed.is_empty or not fixed.is_valid:
+            what = {2: "aucune surface", 1: "aucune ligne", 0: "aucun point"}[dimension]
+            refused.append(f"{name} ({reason}) : la réparation ne laisse {what}")
+            continue
+        geoms[i] = fixed
+        repaired[int(i)] = reason
+    if refused:
+        shown = "; ".join(refused[:10]) + (
+            f" … (+{len(refused) - 10})" if len(refused) > 10 else ""
+        )
+        raise InvalidInputError(f"{field} : géométrie invalide irréparable — {shown}")
+    return geoms, repaired

@@ -62,6 +62,7 @@ from geo.errors import (
     MissingColumnsError,
     MissingCRSError,
 )
+from geo.geometry import repaired_geometries
 
 
 class LayerKind(StrEnum):
@@ -296,6 +297,15 @@ def prepare_layer(
     bounds = (min_x, min_y, max_x, max_y)
     if not (-180 <= bounds[0] <= bounds[2] <= 180 and -90 <= bounds[1] <= bounds[3] <= 90):
         raise CoordinatesOutOfRangeError(source, bounds, native.crs.to_string())
+    # Never stored invalid: repaired when no area (length) is lost, else refused.
+    fixed, repaired = repaired_geometries(gdf.geometry.to_numpy(), field=source)
+    if repaired:
+        gdf = gdf.copy()
+        gdf[gdf.geometry.name] = gpd.GeoSeries(fixed, index=gdf.index, crs=WGS84)
+        warnings.append(
+            f"{len(repaired)} géométrie(s) invalide(s) réparée(s) : "
+            + ", ".join(f"feature {i + 1} ({reason})" for i, reason in list(repaired.items())[:10])
+        )
     _check_territory(gdf, territory, source)
 
     columns = [c for c in gdf.columns if c != gdf.geometry.name]

@@ -24,6 +24,7 @@ import shapely
 
 from geo.crs import metric_crs
 from geo.errors import InvalidInputError
+from geo.geometry import repaired_geometries
 from geo.metrics import PlanMetrics, score, violations
 from geo.unit_graph import UnitGraph, dissolve
 from geo.violations import Violation
@@ -167,9 +168,15 @@ def plan_from_polygons(
         if column
         else [f"Secteur {i + 1}" for i in range(len(sectors))]
     )
+    # An invalid polygon (a self-intersecting ring…) is repaired when no area is lost,
+    # and the notes say so; one that encloses no area is refused, named.
+    labels = [f"secteur « {n} » (entité {i + 1})" for i, n in enumerate(names)]
+    fixed, repaired = repaired_geometries(
+        sectors.geometry.to_numpy(), labels=labels, field="sector layer"
+    )
     crs = metric_crs(graph.units)
     units = graph.metric.geometry
-    polys = sectors.to_crs(crs).geometry.make_valid()
+    polys = gpd.GeoSeries(fixed, crs=sectors.crs).to_crs(crs).make_valid()
     u_idx, s_idx = polys.sindex.query(units, predicate="intersects")
     areas = shapely.area(shapely.intersection(units.to_numpy()[u_idx], polys.to_numpy()[s_idx]))
     best = (
@@ -184,7 +191,9 @@ def plan_from_polygons(
         )
     assignment = np.full(graph.n, -1, dtype=int)
     assignment[best["u"].to_numpy()] = best["s"].to_numpy()
-    notes: list[str] = []
+    notes: list[str] = [
+        f"{labels[i]} : géométrie invalide ({reason}) réparée" for i, reason in repaired.items()
+    ]
     orphan = np.flatnonzero(assignment < 0)
     if len(orphan):
         near_u, near_s = polys.sindex.nearest(units.iloc[orphan], return_all=False)

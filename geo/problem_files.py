@@ -124,7 +124,8 @@ def _from_geojson(path: Path) -> gpd.GeoDataFrame:
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several kinds
-        raise InvalidInputError(f"file: not readable GeoJSON ({str(exc)[:200]})") from None
+        said = str(exc).replace(str(path.parent) + "/", "")  # GDAL says the full path
+        raise InvalidInputError(f"file: not readable GeoJSON ({said[:200]})") from None
     if frame.crs is not None and frame.crs.to_epsg() != 4326:
         frame = frame.to_crs(4326)
     frame.columns = [c if c == "geometry" else str(c).strip().lower() for c in frame.columns]
@@ -232,7 +233,11 @@ def _geometry_errors(rows: np.ndarray, geoms: np.ndarray) -> list[RowError]:
     ]
     invalid = ~bad_kind & ~out & ~shapely.is_valid(g)
     errors += [
-        RowError(int(rows[present[i]]), "geometry", f"invalid ({shapely.is_valid_reason(g[i])})")
+        RowError(
+            int(rows[present[i]]),
+            "geometry",
+            f"géométrie invalide ({shapely.is_valid_reason(g[i])})",
+        )
         for i in np.flatnonzero(invalid)
     ]
     return errors

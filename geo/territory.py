@@ -85,12 +85,15 @@ def read_vector(path: str | PathLike[str]) -> gpd.GeoDataFrame:
     """
     p = Path(path)
     if not p.exists():
-        raise UnreadableLayerError(str(path), "no such file")
+        raise UnreadableLayerError(p.name, "no such file")
     source = f"/vsizip/{p}" if p.suffix.lower() == ".zip" else str(p)
     try:
         return pyogrio.read_dataframe(source)
     except Exception as exc:  # pyogrio raises several GDAL error classes
-        raise UnreadableLayerError(str(path), f"GDAL cannot read it ({exc})") from exc
+        # GDAL names the file by its full path: the message names it by its own name.
+        said = str(exc).replace(source, p.name).replace(str(p), p.name)
+        said = said.replace(str(p.parent) + "/", "")
+        raise UnreadableLayerError(p.name, f"GDAL cannot read it ({said})") from None
 
 
 def read_communes(path: str | PathLike[str]) -> CommuneLayer:

@@ -14,11 +14,13 @@ from fastapi import Depends, FastAPI
 from api.config import Settings
 from api.deps import check_csrf, refuse_control_characters
 from api.errors import install_error_handlers
+from api.logs import RequestContext, configure_logging
 from api.routes import api_router
 from api.security import SecurityHeaders
 from api.services import jobs
 from api.services.context import Context
 from api.services.notifications import Delivery, NotificationWorker
+from api.uploads import UploadLimits
 from web.meetings import print_meeting_report
 from web.pages import mount_pages
 
@@ -31,6 +33,7 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
     serve`` without ``DATABASE_URL``): only then may the sign-in page list the demo
     accounts (:func:`api.services.demo.login_demo_accounts`)."""
     url = settings.require_database_url()
+    configure_logging(settings.log_format, settings.log_level)
     # A bad PSQ_SMTP_URL stops the start-up here, with its message, not in the worker.
     delivery = Delivery.from_settings(settings)
 
@@ -70,7 +73,11 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
     app.state.local_database = local_database
     # What prints a closed meeting's compte rendu (api.deps.meeting_report_printer).
     app.state.meeting_report_printer = print_meeting_report
+    # The upload limits (413) inside the security headers, and the request id and the
+    # access log outside both, so that every answer carries them.
+    app.add_middleware(UploadLimits, limits=settings.upload_limits())
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestContext)
     install_error_handlers(app)
     app.include_router(api_router())
     mount_pages(app)

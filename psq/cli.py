@@ -13,10 +13,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.db import migrate
-from api.schemas import PlanCreate, Units
+from api.schemas import AdoptionPreview, PlanAdoption, PlanCreate, Units
 from api.services import addresses, demo, grid, notifications, plans, problems, territory
 from api.services.context import Context
-from api.services.database import database_url, local_cluster, prepare_database
+from api.services.database import (
+    backup_database,
+    database_url,
+    local_cluster,
+    prepare_database,
+    restore_database,
+)
 from geo.errors import InvalidInputError
 from geo.export import FORMATS, format_for_path, write_layer
 from geo.geocoding import read_ban_csv
@@ -86,6 +92,29 @@ def db_migrate() -> None:
     with reported_errors():
         migrate(database_url(_settings()))
     console.print("Schéma à jour.")
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Fichier de sauvegarde à écrire (ex. psq.dump)")],
+) -> None:
+    """Sauvegarde toute la base (pg_dump, format personnalisé -Fc) dans FICHIER."""
+    with reported_errors():
+        size = backup_database(_settings(), file)
+    console.print(f"Base sauvegardée dans {file} ({size / 1e6:.1f} Mo).")
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="Sauvegarde faite par « psq db backup »")],
+    remplacer: Annotated[
+        bool, typer.Option("--remplacer", help="Remplacer le contenu d'une base non vide")
+    ] = False,
+) -> None:
+    """Restaure FICHIER (pg_restore) dans une base vide, d'un seul bloc."""
+    with reported_errors():
+        restore_database(_settings(), file, replace=remplacer)
+    console.print(f"Base restaurée depuis {file}.")
 
 
 @app.command("import-territory")
@@ -235,12 +264,17 @@ def synth_problems_command(
 @app.command("import-addresses")
 def import_addresses_command(
     path: Annotated[Path, typer.Argument(help="Extrait de la Base Adresse Nationale (CSV)")],
+    remplacer: Annotated[
+        bool,
+        typer.Option("--remplacer", help="Remplacer les adresses des communes qui en ont déjà"),
+    ] = False,
 ) -> None:
-    """Charge la table d'adresses du géocodeur hors ligne (format BAN)."""
+    """Charge la table d'adresses du géocodeur hors ligne (format BAN) ; toutes les
+    adresses doivent être dans le territoire."""
     with reported_errors():
         table = read_ban_csv(path)  # a bad file is refused before the database is touched
         with _database() as ctx:
-            count = addresses.import_addresses(ctx, table=table)
+            count = addresses.import_addresses(ctx, table=table, replace=remplacer)
     console.print(f"{count} adresse(s) chargée(s).")
 
 
@@ -461,6 +495,62 @@ def score(
         console.print(f"Plan enregistré en brouillon (id {plan_id}).")
 
 
+def _print_adoption(preview: AdoptionPreview) -> None:
+    """The adoption's preview, in French: each sector's GPO and what it gains and loses."""
+    km2 = lambda v: f"{v:.2f}".replace(".", ",") + " km²"  # noqa: E731
+    for s in preview.sectors:
+        console.print(
+            f"Secteur {s.sector + 1} ({s.name}) : "
+            f"{'nouveau GPO' if s.gpo_name is None else s.gpo_name} ; territoire conservé "
+            f"{km2(s.kept_km2)}, gagné {km2(s.gained_km2)}, perdu {km2(s.lost_km2)} ; "
+            f"problématiques qui arrivent : {s.problems_in}, qui partent : {s.problems_out}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for r in preview.retired:
+        console.print(
+            f"{r.gpo_name} : GPO sans territoire (désactivé, historique conservé) ; perdu "
+            f"{km2(r.lost_km2)} ; problématiques qui partent : {r.problems_out}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(preview.matching)
+    console.print(f"{preview.problems_moving} problématique(s) ouverte(s) changent de GPO.")
+    for t in preview.thematic:
+        before = ", ".join(str(s + 1) for s in t.sectors_before) or "aucun"
+        after = ", ".join(str(s + 1) for s in t.sectors_after) or "aucun"
+        console.print(f"{t.gpo_name} (thématique) : secteurs {before} → {after}")
+    for v in preview.violations:
+        console.print(f"[red]Contrainte non respectée :[/] {v.message}", highlight=False)
+
+
+@app.command("adopt")
+def adopt_command(
+    plan_id: Annotated[int, typer.Argument(help="Le plan à adopter")],
+    motif: Annotated[
+        str | None,
+        typer.Option("--motif", help="Motif de la dérogation, si le plan enfreint des contraintes"),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--oui", help="Adopter sans demander confirmation")] = False,
+) -> None:
+    """Adopte un plan après avoir montré ce qui change pour chaque GPO."""
+    with reported_errors(), _database() as ctx:
+        preview = plans.preview_adoption(ctx, plan_id)
+        _print_adoption(preview)
+        if not yes and not typer.confirm("Adopter ce plan ?"):
+            raise typer.Exit(code=1)
+        adopted = plans.adopt_plan(
+            ctx,
+            plan_id,
+            PlanAdoption(
+                confirm=True,
+                expected_adopted_plan_id=preview.adopted_plan_id,
+                override_reason=motif,
+            ),
+        )
+    console.print(f"Plan {adopted.id} adopté ({adopted.name}).")
+
+
 @csp_app.command("list")
 def csp_list() -> None:
     """Liste les CSP de la base."""
@@ -507,6 +597,7 @@ def serve(
         host=bind_host,
         port=bind_port,
         log_level="info",
+        access_log=False,  # api.logs writes one access line per request, with its id
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )

@@ -75,3 +75,21 @@ def border_chain(sectors: dict[str, int], n: int) -> tuple[list[str], int, int]:
             if len(chain) == n:
                 return chain, source, target
     raise AssertionError(f"no chain of {n} border cells")
+
+
+def adopt(client: TestClient, plan_id: int, **headers: str) -> Any:
+    """Adopt a plan as the page does: read its preview, then confirm it (with the adopted
+    plan the preview was made on, and a reason when it violates constraints)."""
+    preview = client.get(f"/api/plans/{plan_id}/adoption", headers=headers)
+    assert preview.status_code == 200, preview.text
+    body: dict[str, Any] = {
+        "confirm": True,
+        "expected_adopted_plan_id": preview.json()["adopted_plan_id"],
+    }
+    if preview.json()["override_required"]:
+        body["override_reason"] = "Adopté pour les tests malgré ses contraintes"
+    return client.post(f"/api/plans/{plan_id}/adopt", json=body, headers=headers)
+
+
+#: An adoption's confirmation when no plan is adopted yet.
+CONFIRMED = {"confirm": True, "expected_adopted_plan_id": None}

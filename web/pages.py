@@ -35,6 +35,8 @@ from api.deps import (
 from api.errors import psq_error_response
 from api.security import CSP_INLINE_SCRIPTS
 from api.services import accounts as account_service
+from api.services import gpos as gpo_service
+from api.services import meetings as meeting_service
 from api.services import plans as plan_service
 from api.services import sessions
 from api.services.context import Context
@@ -80,6 +82,8 @@ NAVIGATION = (
         "Problématiques",
         "Les problématiques des GPO, leurs étapes, actions et évaluations.",
     ),
+    NavItem("/gpo", "GPO", "Les GPO : composition, cadence, réunions et comptes rendus."),
+    NavItem("/mes-actions", "Mes actions", "Les actions que pilote votre organisation."),
     NavItem("/cartographie", "Cartographie", "Points chauds, densité et tendance des problèmes."),
     NavItem("/bilans", "Bilans", "Bilans d'activité des CSP et des secteurs."),
     NavItem("/etudes", "Études de sûreté", "Les demandes d'études de sûreté et leur suivi."),
@@ -93,7 +97,7 @@ NAVIGATION = (
 START_PAGES = {
     "planificateur": "/secteurs",
     "chef": "/problematiques",
-    "partenaire": "/problematiques",
+    "partenaire": "/mes-actions",
     "commune": "/commune",
     "referent": "/etudes",
 }
@@ -186,6 +190,41 @@ def plans(request: Request) -> HTMLResponse:
 @router.get("/problematiques", response_class=HTMLResponse, dependencies=[access.PROBLEM_RECORDS])
 def problems(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "problems.html", {"page": "/problematiques"})
+
+
+@router.get("/gpo", response_class=HTMLResponse, dependencies=[access.GPO_READ])
+def gpo_list(request: Request) -> HTMLResponse:
+    """The GPOs the caller may see, late ones first (gpo.js)."""
+    return templates.TemplateResponse(request, "gpo.html", {"page": "/gpo"})
+
+
+@router.get("/gpo/{gpo_id}", response_class=HTMLResponse, dependencies=[access.GPO_READ])
+def gpo_workspace(request: Request, gpo_id: DbId, ctx: ContextDep) -> HTMLResponse:
+    """A GPO's workspace: composition, perimeter, cadence, meetings, problems, actions and
+    key figures (gpo_workspace.js). A GPO outside the caller's perimeter is a 404."""
+    gpo = gpo_service.get_gpo(ctx, gpo_id)
+    return templates.TemplateResponse(
+        request, "gpo_workspace.html", {"page": "/gpo", "gpo_id": gpo.id, "gpo_name": gpo.name}
+    )
+
+
+@router.get(
+    "/gpo/reunions/{meeting_id}", response_class=HTMLResponse, dependencies=[access.GPO_MEMBERS]
+)
+def meeting_page(request: Request, meeting_id: DbId, ctx: ContextDep) -> HTMLResponse:
+    """A meeting: agenda, attendance, decisions, minutes, closing (meeting.js). A meeting
+    outside the caller's GPOs is a 404."""
+    meeting = meeting_service.get_meeting(ctx, meeting_id)
+    return templates.TemplateResponse(
+        request, "meeting.html", {"page": "/gpo", "meeting_id": meeting.id, "meeting": meeting}
+    )
+
+
+@router.get("/mes-actions", response_class=HTMLResponse, dependencies=[access.ACTION_UPDATE])
+def my_actions(request: Request) -> HTMLResponse:
+    """The actions the caller's organisation leads (a chef: its GPOs'), by urgency
+    (my_actions.js)."""
+    return templates.TemplateResponse(request, "my_actions.html", {"page": "/mes-actions"})
 
 
 @router.get("/bilans", response_class=HTMLResponse, dependencies=[access.REPORTS])

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from api.db import copy_frame
-from api.models import Address, csp_commune
+from api.models import Address, Commune, csp_commune
+from api.repositories.base import read_geometry
 from geo.geocoding import GeocodeResult, normalize, parse_query, score
 
 MAX_CANDIDATES = 500
@@ -24,6 +26,21 @@ def import_addresses(*, session: Session, table: pd.DataFrame) -> int:
     )
     copy_frame(session, "address", rows)
     return len(rows)
+
+
+def territory(*, session: Session) -> BaseGeometry | None:
+    """The union of every commune's outline (None when there is none)."""
+    return read_geometry(session, select(func.ST_AsBinary(func.ST_Union(Commune.geom))))
+
+
+def counts_by_commune(*, session: Session, citycodes: list[str]) -> dict[str, int]:
+    """How many addresses each of these communes already has (those with some)."""
+    rows = session.execute(
+        select(Address.citycode, func.count())
+        .where(Address.citycode.in_(citycodes))
+        .group_by(Address.citycode)
+    ).all()
+    return {str(code): int(n) for code, n in rows}
 
 
 class PostgisGeocoder:

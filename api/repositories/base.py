@@ -257,7 +257,16 @@ def read_geometry(session: Session, stmt: Select[Any]) -> shapely.Geometry | Non
 
 
 def multipolygon(geom: shapely.Geometry) -> shapely.Geometry:
-    """The polygons of ``geom`` as one MultiPolygon (what sector columns store)."""
+    """The polygons of ``geom`` as one valid MultiPolygon (what sector columns store):
+    an outline that reprojection or rounding left invalid is repaired (``make_valid``,
+    its polygons kept), so that no invalid sector is stored."""
+    out = _as_multipolygon(geom)
+    if not out.is_valid:
+        out = _as_multipolygon(shapely.union_all(shapely.get_parts(shapely.make_valid(out))))
+    return out
+
+
+def _as_multipolygon(geom: shapely.Geometry) -> shapely.Geometry:
     if geom.geom_type == "Polygon":
         return shapely.MultiPolygon([geom])
     if geom.geom_type == "MultiPolygon":

@@ -16,6 +16,7 @@ from api.models import (
     Partner,
     PlanSector,
     Problem,
+    ProblemPlace,
     gpo_partner,
 )
 from api.repositories.base import check_version, gpo_problems, require, scope_of, visible
@@ -32,28 +33,107 @@ from geo.errors import InvalidInputError
 from geo.problems import OPEN_ACTION_STATUSES, OPEN_STATUSES, PARTNER_TYPES
 
 
-def sync_sector_gpos(*, session: Session, csp_id: int, plan_id: int) -> None:
-    """One active sector GPO per sector of the plan just adopted (kept, renamed and
-    reactivated when it already exists, so its chief, partners and meetings stay);
-    sector GPOs beyond the plan's sectors are deactivated. The caller commits."""
+def sync_sector_gpos(
+    *, session: Session, csp_id: int, plan_id: int, continued: dict[int, int]
+) -> None:
+    """The sector GPOs follow the plan just adopted: each sector of the plan continues the
+    GPO ``continued`` names (new sector -> GPO id; see :func:`geo.adoption.match_by_overlap`),
+    which keeps its id, chief, partners and meetings and takes the sector's index and name;
+    a sector without one gets a new GPO. The other sector GPOs of the CSP are deactivated
+    and lose their index (their history stays). Thematic GPOs span the new sectors
+    continued by the GPOs of the sectors they spanned. The caller commits."""
+    # Imported here: the module imports above belong to the rest of this file.
+    from geo.adoption import remap_sectors
+
     sectors = session.execute(
-        select(PlanSector.sector, PlanSector.name).where(PlanSector.plan_id == plan_id)
+        select(PlanSector.sector, PlanSector.name)
+        .where(PlanSector.plan_id == plan_id)
+        .order_by(PlanSector.sector)
     ).all()
-    existing = {
-        g.sector: g
-        for g in session.scalars(select(Gpo).where(Gpo.csp_id == csp_id, Gpo.kind == "sector"))
+    gpos = {
+        g.id: g
+        for g in session.scalars(
+            select(Gpo).where(Gpo.csp_id == csp_id, Gpo.kind == "sector").with_for_update()
+        )
     }
+    gpo_of_old = {g.sector: g.id for g in gpos.values() if g.active and g.sector is not None}
+    before = {g.id: (g.sector, g.name, g.plan_id, g.active) for g in gpos.values()}
+    # The index is unique per CSP (uq_gpo_sector_per_csp): free them all, then renumber.
+    for gpo in gpos.values():
+        gpo.sector = None
+    session.flush()
+    kept: set[int] = set()
     for sector, name in sectors:
-        gpo = existing.pop(sector, None)
-        if gpo is None:
-            gpo = Gpo(csp_id=csp_id, kind="sector", sector=sector, cadence_days=15)
+        gpo_id = continued.get(sector)
+        found = gpos.get(gpo_id) if gpo_id is not None else None
+        if found is None:
+            gpo = Gpo(csp_id=csp_id, kind="sector", cadence_days=15)
             session.add(gpo)
+        else:
+            gpo = found
+            kept.add(gpo.id)
+        gpo.sector = sector
         gpo.name = f"GPO {name}"
         gpo.plan_id = plan_id
         gpo.active = True
-    for gpo in existing.values():
-        gpo.active = False
+    for gpo in gpos.values():
+        if gpo.id not in kept:
+            gpo.active = False
+    for gpo in gpos.values():
+        if (gpo.sector, gpo.name, gpo.plan_id, gpo.active) != before[gpo.id]:
+            gpo.version += 1
+    for thematic in session.scalars(
+        select(Gpo).where(Gpo.csp_id == csp_id, Gpo.kind != "sector").with_for_update()
+    ):
+        spanned = remap_sectors(thematic.sectors or [], gpo_of_old, continued)
+        if spanned != list(thematic.sectors or []):
+            thematic.sectors = spanned
+            thematic.version += 1
     session.flush()
+
+
+def sector_gpo_territories(
+    *, session: Session, csp_id: int, plan_id: int
+) -> list[tuple[int, str, int]]:
+    """The active sector GPOs of the CSP that follow the plan: (id, name, sector)."""
+    rows = session.execute(
+        select(Gpo.id, Gpo.name, Gpo.sector)
+        .where(
+            Gpo.csp_id == csp_id,
+            Gpo.kind == "sector",
+            Gpo.active,
+            Gpo.plan_id == plan_id,
+            Gpo.sector.is_not(None),
+        )
+        .order_by(Gpo.sector)
+    ).all()
+    return [(int(i), str(n), int(s)) for i, n, s in rows if s is not None]
+
+
+def thematic_gpo_sectors(*, session: Session, csp_id: int) -> list[tuple[int, str, list[int]]]:
+    """The CSP's active thematic GPOs: (id, name, sectors spanned)."""
+    rows = session.execute(
+        select(Gpo.id, Gpo.name, Gpo.sectors)
+        .where(Gpo.csp_id == csp_id, Gpo.kind != "sector", Gpo.active)
+        .order_by(Gpo.id)
+    ).all()
+    return [(int(i), str(n), [int(s) for s in sectors or []]) for i, n, sectors in rows]
+
+
+def open_problem_places(*, session: Session, csp_id: int) -> list[tuple[float, float, int]]:
+    """The CSP's open problems: their anchor (lon, lat) and their GPO now (-1: none)."""
+    rows = session.execute(
+        select(
+            func.ST_X(Problem.anchor),
+            func.ST_Y(Problem.anchor),
+            func.coalesce(ProblemPlace.gpo_id, -1),
+        )
+        .select_from(Problem)
+        .outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id)
+        .where(Problem.csp_id == csp_id, Problem.status.in_(OPEN_STATUSES))
+        .order_by(Problem.id)
+    ).all()
+    return [(float(x), float(y), int(g)) for x, y, g in rows]
 
 
 def _public(session: Session, gpo: Gpo, today: date) -> GpoPublic:

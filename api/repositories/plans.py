@@ -13,7 +13,7 @@ import shapely
 from geoalchemy2 import WKBElement
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from api.models import Cell, CellEdge, Csp, Grid, Layer, LayerFeature, Plan, PlanCell, PlanSector
 from api.repositories.base import (
@@ -365,3 +365,39 @@ def known_cells(*, session: Session, grid_id: int, cells: Sequence[str]) -> set[
     return set(
         session.scalars(select(Cell.h3).where(Cell.grid_id == grid_id, Cell.h3.in_(list(cells))))
     )
+
+
+def lock_adoptions(*, session: Session, csp_id: int) -> int | None:
+    """Lock the CSP's row until the transaction ends, so that its adoptions run one at a
+    time, and return the id of its adopted plan as it is then (None: none)."""
+    session.execute(select(Csp.id).where(Csp.id == csp_id).with_for_update())
+    return session.scalar(select(Plan.id).where(Plan.csp_id == csp_id, Plan.status == "adopted"))
+
+
+def sector_areas(*, session: Session, plan_id: int, srid: int) -> list[tuple[int, str, float]]:
+    """The plan's sectors: (sector, name, area in m² measured in the metric CRS ``srid``)."""
+    area = func.ST_Area(func.ST_Transform(PlanSector.geom, srid))
+    rows = session.execute(
+        select(PlanSector.sector, PlanSector.name, area)
+        .where(PlanSector.plan_id == plan_id)
+        .order_by(PlanSector.sector)
+    ).all()
+    return [(int(s), str(n), float(a or 0.0)) for s, n, a in rows]
+
+
+def sector_overlaps(
+    *, session: Session, old_plan_id: int, new_plan_id: int, srid: int
+) -> list[tuple[int, int, float]]:
+    """The area (m², in the metric CRS ``srid``) each sector of ``old_plan_id`` shares with
+    each sector of ``new_plan_id`` it meets: (old sector, new sector, area)."""
+    old, new = aliased(PlanSector), aliased(PlanSector)
+    shared = func.ST_Area(
+        func.ST_Intersection(func.ST_Transform(old.geom, srid), func.ST_Transform(new.geom, srid))
+    )
+    rows = session.execute(
+        select(old.sector, new.sector, shared)
+        .join(new, func.ST_Intersects(old.geom, new.geom))
+        .where(old.plan_id == old_plan_id, new.plan_id == new_plan_id)
+        .order_by(old.sector, new.sector)
+    ).all()
+    return [(int(a), int(b), float(area or 0.0)) for a, b, area in rows]

@@ -1,14 +1,17 @@
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Body, File, Form, Query, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
 
 from api import access
 from api.deps import ContextDep, DbId
 from api.routes.responses import CONFLICT, INVALID, NOT_FOUND
 from api.schemas import (
+    AdoptionPreview,
     EditorState,
     FeatureCollection,
     JobPublic,
+    PlanAdoption,
     PlanCellProperties,
     PlanComparison,
     PlanCreate,
@@ -80,10 +83,35 @@ def read_plan_cells(plan_id: DbId, ctx: ContextDep) -> FeatureCollection[PlanCel
     return plans.plan_cells(ctx, plan_id)
 
 
-@router.post("/plans/{plan_id}/adopt", responses=NOT_FOUND, dependencies=[access.PLANNING])
-def adopt(plan_id: DbId, ctx: ContextDep) -> PlanSummary:
-    """Adopt a plan; the CSP's previously adopted plan is archived."""
-    return plans.adopt_plan(ctx, plan_id)
+@router.get("/plans/{plan_id}/adoption", responses=NOT_FOUND, dependencies=[access.PLANNING])
+def read_adoption(plan_id: DbId, ctx: ContextDep) -> AdoptionPreview:
+    """What adopting the plan would change for each GPO: the GPO each sector continues (the
+    one whose territory overlaps it most) or a new one, territory kept, gained and lost,
+    open problems that move, GPOs left without territory, violated constraints."""
+    return plans.preview_adoption(ctx, plan_id)
+
+
+@router.post("/plans/{plan_id}/adopt", responses=CONFLICT, dependencies=[access.PLANNING])
+def adopt(
+    plan_id: DbId, ctx: ContextDep, adoption: Annotated[PlanAdoption | None, Body()] = None
+) -> PlanSummary:
+    """Adopt a plan once its preview (``GET /api/plans/{id}/adoption``) is confirmed; the
+    CSP's previously adopted plan is archived. Another plan adopted since the preview
+    (``expected_adopted_plan_id``) gives a 409; violated constraints need an
+    ``override_reason``, recorded in the audit trail."""
+    if adoption is None:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "missing",
+                    "loc": ("body", "confirm"),
+                    "msg": "confirmez l'adoption (confirm: true) après avoir vu ce qui change "
+                    "pour chaque GPO (GET /api/plans/{id}/adoption)",
+                    "input": None,
+                }
+            ]
+        )
+    return plans.adopt_plan(ctx, plan_id, adoption)
 
 
 @router.get("/jobs/{job_id}", tags=["tâches"], responses=NOT_FOUND, dependencies=[access.PLANNING])

@@ -27,12 +27,17 @@ def read_report(
     ] = None,
     date_to: Annotated[date | None, Query(alias="to", description="Default: today")] = None,
     fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+    table: Annotated[
+        Literal["categories", "gpos"],
+        Query(description="The CSV's table: by category (with the total) or per GPO"),
+    ] = "categories",
 ) -> ReportPublic | Response:
     """Meetings held, problems opened and resolved, median time to resolution, by
-    category, for all CSPs, one CSP or one sector, over a period (days included)."""
+    category, for all CSPs, one CSP or one sector, over a period (days included); and per
+    GPO: meetings held, attendance, problems opened and resolved, actions done on time."""
     if fmt == "csv":
         content, name = reports.export_report_csv(
-            ctx, csp_id=csp, sector=sector, date_from=date_from, date_to=date_to
+            ctx, csp_id=csp, sector=sector, date_from=date_from, date_to=date_to, table=table
         )
         return Response(
             content,

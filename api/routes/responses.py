@@ -9,3 +9,5 @@ Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: {"model": ErrorPublic}}
 INVALID: Responses = {**NOT_FOUND, 422: {"model": ErrorPublic}}
 CONFLICT: Responses = {**INVALID, 409: {"model": ErrorPublic}}
+UNAVAILABLE: Responses = {503: {"model": ErrorPublic}}
+TOO_LARGE: Responses = {413: {"model": ErrorPublic}}

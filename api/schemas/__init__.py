@@ -58,6 +58,7 @@ from api.schemas.common import (
     HealthPublic,
     ImportCountPublic,
     IndexInt,
+    LivenessPublic,
     NotFutureDate,
     OutcomeCode,
     Page,
@@ -125,11 +126,17 @@ from api.schemas.meetings import (
     MeetingUpdate,
 )
 from api.schemas.plans import (
+    MIN_OVERRIDE_REASON,
     WEIGHTS_DESCRIPTION,
+    AdoptionPreview,
+    AdoptionRetired,
+    AdoptionSector,
+    AdoptionThematic,
     ComparedCellProperties,
     EditorState,
     JobPublic,
     JobStatus,
+    PlanAdoption,
     PlanCellProperties,
     PlanComparison,
     PlanCreate,
@@ -167,6 +174,7 @@ from api.schemas.problems import (
 )
 from api.schemas.reports import (
     CategoryReport,
+    GpoReport,
     ReportPublic,
 )
 from api.schemas.territory import (
@@ -183,6 +191,7 @@ from api.schemas.territory import (
 
 __all__ = [
     "COMMUNE_CODE",
+    "MIN_OVERRIDE_REASON",
     "UNITS_DESCRIPTION",
     "WEIGHTS_DESCRIPTION",
     "AccessTokenPublic",
@@ -198,6 +207,10 @@ __all__ = [
     "ActionTypeCode",
     "ActionUpdate",
     "ActionsPublic",
+    "AdoptionPreview",
+    "AdoptionRetired",
+    "AdoptionSector",
+    "AdoptionThematic",
     "AgendaAction",
     "AgendaProblem",
     "AttendanceIn",
@@ -245,6 +258,7 @@ __all__ = [
     "Geometry",
     "GpoCreate",
     "GpoPublic",
+    "GpoReport",
     "GpoUpdate",
     "GposPublic",
     "GridCreate",
@@ -265,6 +279,7 @@ __all__ = [
     "LayerFeatureProperties",
     "LayerPublic",
     "LayersPublic",
+    "LivenessPublic",
     "LoginIn",
     "MePublic",
     "MeetingAgendaPublic",
@@ -285,6 +300,7 @@ __all__ = [
     "PartnerPublic",
     "PartnerTypeCode",
     "PartnersPublic",
+    "PlanAdoption",
     "PlanCellProperties",
     "PlanComparison",
     "PlanCreate",

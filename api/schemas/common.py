@@ -153,9 +153,18 @@ class ErrorPublic(BaseModel):
 
 # -- health -------------------------------------------------------------------------------
 class HealthPublic(BaseModel):
+    """Readiness: the database and PostGIS answer, the schema is at the newest migration."""
+
     status: Literal["ok"]
     database: Literal["ok"]
     postgis: str = Field(description="PostGIS library version of the database")
+    migration: str = Field(description="The database schema's migration (the newest one)")
+
+
+class LivenessPublic(BaseModel):
+    """Liveness: the process answers (no database call)."""
+
+    status: Literal["ok"]
 
 
 # -- imports ------------------------------------------------------------------------------

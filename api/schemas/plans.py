@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from api.schemas.common import FeatureCollection, Page
+from api.schemas.common import MAX_INT, FeatureCollection, Page
 from api.schemas.grid import UNITS_DESCRIPTION, Units
 from geo.sectorize.design import DesignParameters
 
@@ -133,6 +133,103 @@ class PlanPublic(PlanSummary):
     notes: list[str] = Field(description="What the engine did that a planner must know")
     violations: list[ViolationPublic]
     sectors: FeatureCollection[SectorProperties]
+
+
+# -- adoption -----------------------------------------------------------------------------
+#: The shortest reason that overrides a plan's violated constraints.
+MIN_OVERRIDE_REASON = 5
+
+
+class PlanAdoption(BaseModel):
+    """Adopt a plan once its preview (``GET /api/plans/{id}/adoption``) has been seen."""
+
+    confirm: bool = Field(
+        default=False,
+        validate_default=True,
+        description="Must be true: the changes of the preview were seen and accepted",
+    )
+    expected_adopted_plan_id: int | None = Field(
+        default=0,
+        validate_default=True,
+        ge=0,
+        le=MAX_INT,
+        description="Required: the CSP's adopted plan the preview was made on (null: none; "
+        "0, the default, is refused); another one adopted since gives a 409",
+    )
+    override_reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Why a plan with violated constraints is adopted anyway (recorded)",
+    )
+
+    @field_validator("confirm")
+    @classmethod
+    def _confirmed(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError(
+                "confirmez l'adoption (confirm: true) après avoir vu ce qui change pour "
+                "chaque GPO (GET /api/plans/{id}/adoption)"
+            )
+        return value
+
+    @field_validator("expected_adopted_plan_id")
+    @classmethod
+    def _expected(cls, value: int | None) -> int | None:
+        if value == 0:
+            raise ValueError(
+                "indiquez le plan adopté que cette adoption remplace (null s'il n'y en a pas)"
+            )
+        return value
+
+
+class AdoptionSector(BaseModel):
+    """A sector of the plan being adopted and the GPO that will hold it."""
+
+    sector: int
+    name: str
+    gpo_id: int | None = Field(description="The GPO it continues; null: a new GPO")
+    gpo_name: str | None
+    new_gpo: bool
+    previous_sector: int | None = Field(description="The GPO's sector in the adopted plan")
+    area_km2: float
+    kept_km2: float = Field(description="Of the GPO's current territory, what it keeps")
+    gained_km2: float = Field(description="What the GPO gains")
+    lost_km2: float = Field(description="Of the GPO's current territory, what it loses")
+    problems_in: int = Field(description="Open problems that move into this GPO")
+    problems_out: int = Field(description="Open problems that leave this GPO")
+
+
+class AdoptionRetired(BaseModel):
+    """A sector GPO left without territory: deactivated, its history kept."""
+
+    gpo_id: int
+    gpo_name: str
+    previous_sector: int
+    lost_km2: float
+    problems_out: int
+
+
+class AdoptionThematic(BaseModel):
+    gpo_id: int
+    gpo_name: str
+    sectors_before: list[int]
+    sectors_after: list[int]
+
+
+class AdoptionPreview(BaseModel):
+    """What adopting a plan changes for each GPO, to confirm before adopting it."""
+
+    plan_id: int
+    csp_id: int
+    status: PlanStatus
+    adopted_plan_id: int | None = Field(description="The plan adopted now: send it back")
+    matching: str = Field(description="How sectors are matched to GPOs")
+    sectors: list[AdoptionSector]
+    retired: list[AdoptionRetired] = Field(description="GPOs left without territory")
+    thematic: list[AdoptionThematic]
+    problems_moving: int = Field(description="Open problems that change GPO")
+    violations: list[ViolationPublic]
+    override_required: bool = Field(description="Violated constraints: a reason is required")
 
 
 # -- editing ------------------------------------------------------------------------------

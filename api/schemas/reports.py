@@ -17,6 +17,26 @@ class CategoryReport(BaseModel):
     )
 
 
+class GpoReport(BaseModel):
+    """One GPO's activity over the period (the ministry's indicators per sector)."""
+
+    gpo_id: int
+    name: str
+    kind: str
+    sector: int | None
+    active: bool
+    meetings_held: int = Field(description="Closed meetings held in the period")
+    partners_invited: int = Field(description="Partners invited to those meetings (in all)")
+    partners_present: int = Field(description="Of them, those present")
+    attendance_rate: float | None = Field(
+        description="partners_present / partners_invited; null when none was recorded"
+    )
+    problems_opened: int = Field(description="Its problems reported in the period")
+    problems_resolved: int = Field(description="Its problems resolved in the period")
+    actions_realised: int = Field(description="Its problems' actions realised in the period")
+    actions_on_time: int = Field(description="Of them, realised on or before their due date")
+
+
 class ReportPublic(BaseModel):
     """The activity of an area (all CSPs, one CSP, or one sector) over a period."""
 
@@ -34,3 +54,6 @@ class ReportPublic(BaseModel):
     median_days_to_resolution: float | None
     synthetic_problems: int = Field(description="Problems of the area that are synthetic")
     by_category: list[CategoryReport]
+    gpos: list[GpoReport] = Field(
+        description="Per GPO of the area the caller sees: active, or with meetings in the period"
+    )

@@ -36,7 +36,7 @@ from api.services.cartography import cached_area_maps, cell_trends
 from api.services.context import Context
 from geo.accounts import changes_between
 from geo.audits import EVIDENCE_RADIUS_M, STATUSES, check_transition
-from geo.errors import DuplicateRequestError, ForbiddenError, InvalidInputError
+from geo.errors import DuplicateRequestError, ForbiddenError, InvalidInputError, TooLargeError
 from geo.geometry import anchor, check_inside_territory, checked_geometry
 from geo.hotspots import DEFAULT_H3_RES, LEVEL_LABELS, TRENDS
 from geo.problems import check_code
@@ -292,9 +292,7 @@ def _store_document(
     if not content:
         raise InvalidInputError(f"file: {filename!r} is empty")
     if len(content) > MAX_DOCUMENT_BYTES:
-        raise InvalidInputError(
-            f"file: {filename!r} is {len(content)} bytes; at most {MAX_DOCUMENT_BYTES}"
-        )
+        raise TooLargeError("file", MAX_DOCUMENT_BYTES, "document")
     repo.store_document(
         session=session,
         request_id=request_id,

@@ -3,13 +3,19 @@ demo territory loaded into an empty database."""
 
 from __future__ import annotations
 
-from api import db
+from pathlib import Path
+
+from sqlalchemy.exc import ProgrammingError
+
+from api import backup, db
 from api.cluster import LocalCluster
 from api.config import Settings
 from api.db import migrate
 from api.repositories import csp
+from api.schemas import HealthPublic
 from api.services.context import Context
 from api.services.demo import load_demo
+from geo.errors import UnavailableError
 
 
 def local_cluster(settings: Settings) -> LocalCluster:
@@ -19,6 +25,18 @@ def local_cluster(settings: Settings) -> LocalCluster:
 def database_url(settings: Settings) -> str:
     """``DATABASE_URL`` when set, else the local cluster's, started if needed."""
     return settings.database_url or local_cluster(settings).start()
+
+
+def backup_database(settings: Settings, file: Path) -> int:
+    """Back the database up (``DATABASE_URL``, else the local cluster) into ``file``
+    (:func:`api.backup.backup`); returns the file's size in bytes."""
+    return backup.backup(database_url(settings), file)
+
+
+def restore_database(settings: Settings, file: Path, *, replace: bool = False) -> None:
+    """Restore a backup into the database (``DATABASE_URL``, else the local cluster): an
+    empty one, or any with ``replace`` (:func:`api.backup.restore`)."""
+    backup.restore(database_url(settings), file, replace=replace)
 
 
 def has_territory(ctx: Context) -> bool:
@@ -38,6 +56,27 @@ def prepare_database(settings: Settings, *, demo: bool = True) -> str:
         finally:
             ctx.close()
     return url
+
+
+def readiness(ctx: Context) -> HealthPublic:
+    """The database answers, with PostGIS, and its schema is at the code's newest
+    migration; else :class:`UnavailableError` (503) saying what is missing. A database
+    that cannot be reached raises SQLAlchemy's ``OperationalError`` (503 too)."""
+    head = db.head_revision()
+    with ctx.read() as session:
+        try:
+            postgis = db.postgis_version(session)
+        except ProgrammingError:
+            raise UnavailableError(
+                "base de données : l'extension PostGIS n'est pas installée"
+            ) from None
+        current = db.current_revision(session)
+    if current != head:
+        raise UnavailableError(
+            f"base de données : schéma à la migration {current or 'aucune'}, attendu {head} ; "
+            "lancez « psq db migrate »"
+        )
+    return HealthPublic(status="ok", database="ok", postgis=postgis, migration=head)
 
 
 def postgis_version(ctx: Context) -> str:

@@ -17,14 +17,16 @@ import shapely
 from sqlalchemy.orm import Session
 
 from api.models import Csp, Plan
-from api.repositories import csp, gpos, jobs, plans
+from api.repositories import csp, jobs, plans
 from api.repositories import grid as grids
 from api.repositories.base import require
 from api.schemas import (
+    AdoptionPreview,
     Feature,
     FeatureCollection,
     Geometry,
     JobPublic,
+    PlanAdoption,
     PlanCellProperties,
     PlanCreate,
     PlanPublic,
@@ -32,10 +34,10 @@ from api.schemas import (
     PlanSummary,
     Units,
 )
+from api.services import adoption as adoption_service
 from api.services import jobs as jobs_service
 from api.services.audit_log import record_access, record_write
 from api.services.context import Context
-from api.services.placement import assign_to_sectors
 from geo.errors import InfeasibleDesignError, InvalidInputError
 from geo.export import FORMATS, write_layer
 from geo.geometry import check_inside_territory
@@ -437,22 +439,13 @@ def export_plan(ctx: Context, plan_id: int, *, fmt: str, crs: int) -> tuple[byte
 
 
 # -- adoption ---------------------------------------------------------------------------
-def adopt_plan(ctx: Context, plan_id: int) -> PlanSummary:
-    """Adopt a plan: the CSP's previously adopted plan is archived, the GPOs follow the
-    new sectors and every problem of the CSP is placed in them; one transaction."""
-    with ctx.write() as session:
-        before = require(session, Plan, plan_id).status
-        adopted = plans.set_adopted(session=session, plan_id=plan_id)
-        if adopted is not None:
-            gpos.sync_sector_gpos(session=session, csp_id=adopted.csp_id, plan_id=adopted.id)
-            assign_to_sectors(session, adopted.csp_id)
-            record_write(
-                session,
-                ctx,
-                "adopt",
-                "plan",
-                plan_id,
-                changes={"status": [before, "adopted"]},
-                detail={"csp_id": adopted.csp_id},
-            )
-        return plans.summary(session=session, plan_id=plan_id)
+def adopt_plan(ctx: Context, plan_id: int, adoption: PlanAdoption | None = None) -> PlanSummary:
+    """Adopt a plan (see :func:`api.services.adoption.adopt_plan`): the GPOs follow their
+    territory into the new sectors and the problems are placed in them."""
+    return adoption_service.adopt_plan(ctx, plan_id, adoption)
+
+
+def preview_adoption(ctx: Context, plan_id: int) -> AdoptionPreview:
+    """What adopting the plan would change for each GPO (see
+    :func:`api.services.adoption.preview_adoption`)."""
+    return adoption_service.preview_adoption(ctx, plan_id)

@@ -44,13 +44,14 @@ def export_report_csv(
     sector: int | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    table: str = "categories",
 ) -> tuple[str, str]:
-    """The report as a CSV download (:func:`report_csv`), recorded in the audit trail as
-    an export."""
+    """The report as a CSV download, by category (:func:`report_csv`) or per GPO
+    (``table="gpos"``, :func:`gpo_report_csv`), recorded in the audit trail as an export."""
     report = activity_report(
         ctx, csp_id=csp_id, sector=sector, date_from=date_from, date_to=date_to
     )
-    content, name = report_csv(report)
+    content, name = gpo_report_csv(report) if table == "gpos" else report_csv(report)
     record_access(
         ctx,
         "export",
@@ -62,18 +63,45 @@ def export_report_csv(
             "from": report.date_from,
             "to": report.date_to,
             "format": "csv",
+            "table": table,
         },
     )
     return content, name
 
 
-def report_csv(report: ReportPublic) -> tuple[str, str]:
-    """The report as CSV (``;``, French headers: one row per category, then the total),
-    and the download's name (the area and the period)."""
+def _area(report: ReportPublic) -> str:
     area = f"csp{report.csp_id}" if report.csp_id is not None else "toutes"
     if report.sector is not None:
         area += f"_secteur{report.sector + 1}"
-    name = f"rapport_{area}_{report.date_from}_{report.date_to}.csv"
+    return area
+
+
+def gpo_report_csv(report: ReportPublic) -> tuple[str, str]:
+    """The report's GPO table as CSV (``;``, French headers, one row per GPO; the
+    attendance rate in per cent, empty when no invitation was recorded), and the
+    download's name."""
+    name = f"rapport_gpo_{_area(report)}_{report.date_from}_{report.date_to}.csv"
+    lines = [
+        "gpo;nom;type;secteur;reunions_tenues;partenaires_invites;partenaires_presents;"
+        "taux_presence_pct;problematiques_ouvertes;problematiques_resolues;"
+        "actions_realisees;actions_dans_les_delais"
+    ]
+    for g in report.gpos:
+        rate = "" if g.attendance_rate is None else f"{100 * g.attendance_rate:.1f}"
+        sector = "" if g.sector is None else str(g.sector + 1)
+        name_cell = g.name.replace(";", ",")
+        lines.append(
+            f"{g.gpo_id};{name_cell};{g.kind};{sector};{g.meetings_held};{g.partners_invited};"
+            f"{g.partners_present};{rate.replace('.', ',')};{g.problems_opened};"
+            f"{g.problems_resolved};{g.actions_realised};{g.actions_on_time}"
+        )
+    return "\n".join(lines) + "\n", name
+
+
+def report_csv(report: ReportPublic) -> tuple[str, str]:
+    """The report as CSV (``;``, French headers: one row per category, then the total),
+    and the download's name (the area and the period)."""
+    name = f"rapport_{_area(report)}_{report.date_from}_{report.date_to}.csv"
     lines = ["categorie;libelle;ouvertes;resolues;delai_median_resolution_jours"]
     fmt = lambda v: "" if v is None else f"{v:g}".replace(".", ",")  # noqa: E731
     for c in report.by_category:

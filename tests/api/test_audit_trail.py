@@ -19,7 +19,7 @@ from api.services import accounts, gpos
 from api.services.context import Context
 from geo.accounts import Actor
 from tests.audit_helpers import me, one, read, trail
-from tests.plan_helpers import border_cells, propose, wait_for_job
+from tests.plan_helpers import adopt, border_cells, propose, wait_for_job
 
 PASSWORD = "correct horse battery"
 EMAIL = "planif@police.example"
@@ -105,7 +105,7 @@ def test_a_job_made_plan_carries_its_starter(
 def test_plan_adoption_editing_and_exports(client: TestClient, csp_id: int) -> None:
     plan = propose(client, csp_id, k=2, seed=0)
     pid = plan["id"]
-    assert client.post(f"/api/plans/{pid}/adopt").status_code == 200
+    assert adopt(client, pid).status_code == 200
     adopted = one(client, entity="plan", action="adopt", entity_id=pid)
     assert adopted["changes"] == {"status": ["draft", "adopted"]}
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.audit_helpers import me, one, read, trail
-from tests.plan_helpers import propose
+from tests.plan_helpers import adopt, propose
 
 TODAY = date.today()
 BELFORT = (6.8628, 47.6379)
@@ -72,7 +72,7 @@ def test_problem_writes(client: TestClient, csp_id: int) -> None:
 
 def test_gpo_writes(client: TestClient, csp_id: int) -> None:
     plan = propose(client, csp_id, k=2, seed=0)
-    client.post(f"/api/plans/{plan['id']}/adopt")
+    adopt(client, plan["id"])
     gpo = client.get(f"/api/csp/{csp_id}/gpos").json()["data"][0]
     assert client.patch(f"/api/gpos/{gpo['id']}", json={"cadence_days": 30}).status_code == 200
     update = one(client, entity="gpo", action="update", entity_id=gpo["id"])

@@ -54,3 +54,12 @@ def test_import_addresses(runner: CliRunner, engine: Engine) -> None:
     assert "9 adresse(s)" in result.output
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM address")).scalar_one() == 9
+    again = runner.invoke(cli, ["import-addresses", str(FIXTURES / "ban_sample_belfort.csv")])
+    assert again.exit_code == 2
+    assert "remplacerait 9 adresse(s)" in again.output and "--remplacer" in again.output
+    replaced = runner.invoke(
+        cli, ["import-addresses", str(FIXTURES / "ban_sample_belfort.csv"), "--remplacer"]
+    )
+    assert replaced.exit_code == 0, replaced.output
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM address")).scalar_one() == 9

@@ -48,8 +48,13 @@ def test_geocode(client: TestClient, csp_id: int) -> None:
     in_csp = client.get("/api/geocode", params={"q": "rue de belfort", "csp": csp_id}).json()
     assert in_csp["data"][0]["label"] == "7 Rue de Belfort 90000 Offemont"
     assert client.get("/api/geocode", params={"q": "x"}).status_code == 422
-    # Importing again replaces the communes' addresses instead of duplicating them.
-    again = client.post("/api/addresses/import", files={"file": (SAMPLE.name, SAMPLE.read_bytes())})
+    # Importing again replaces the communes' addresses instead of duplicating them, once
+    # confirmed (replace=true).
+    again = client.post(
+        "/api/addresses/import",
+        data={"replace": "true"},
+        files={"file": (SAMPLE.name, SAMPLE.read_bytes())},
+    )
     assert again.status_code == 201
     assert client.get("/api/geocode", params={"q": "boulevard carnot"}).json()["count"] == 2
 
@@ -108,3 +113,46 @@ def test_malformed_address_files_are_refused_and_keep_the_table(
     assert expected in response.json()["detail"]
     kept = client.get("/api/geocode", params={"q": "boulevard carnot"}).json()["count"]
     assert kept == 2
+
+
+@pytest.mark.usefixtures("addresses")
+def test_replacing_a_communes_addresses_needs_a_confirmation(client: TestClient) -> None:
+    """The sample holds 7 addresses of Belfort (90010): importing one more address of
+    Belfort would replace them, which is refused unless confirmed."""
+    one = (HEADER + "5;Rue de la Paix;90000;90010;Belfort;6.8600;47.6400\n").encode()
+    refused = client.post("/api/addresses/import", files={"file": ("a.csv", one)})
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert body["existing"] == {"90010": 7}
+    assert "remplacerait 7 adresse(s)" in body["detail"] and "90010 (7)" in body["detail"]
+    assert "replace=true" in body["detail"]
+    assert client.get("/api/geocode", params={"q": "boulevard carnot"}).json()["count"] == 2
+    confirmed = client.post(
+        "/api/addresses/import", data={"replace": "true"}, files={"file": ("a.csv", one)}
+    )
+    assert confirmed.status_code == 201 and confirmed.json() == {"imported": 1}
+    assert client.get("/api/geocode", params={"q": "boulevard carnot"}).json()["count"] == 0
+    assert client.get("/api/geocode", params={"q": "rue de la paix"}).json()["count"] == 1
+
+
+@pytest.mark.usefixtures("addresses")
+def test_addresses_outside_the_territory_are_refused_by_line(client: TestClient) -> None:
+    """Line 3 is in Paris, line 4 has latitude and longitude swapped; line 2 is in
+    Belfort. Nothing is imported, even with replace=true."""
+    content = (
+        HEADER
+        + "5;Rue de la Paix;90000;90010;Belfort;6.8600;47.6400\n"
+        + "1;Rue de Rivoli;75001;75101;Paris;2.3522;48.8566\n"
+        + "2;Rue Thiers;90000;90010;Belfort;47.6400;6.8600\n"
+    ).encode()
+    response = client.post(
+        "/api/addresses/import", data={"replace": "true"}, files={"file": ("a.csv", content)}
+    )
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["detail"].startswith("lon/lat : 2 adresse(s) sur 3 hors du territoire")
+    assert "ligne 3 du fichier" in body["detail"]
+    assert [(e["row"], e["column"]) for e in body["errors"]] == [(2, "lon/lat"), (3, "lon/lat")]
+    assert body["errors"][0]["reason"] == "[2.3522, 48.8566] (lon, lat) hors du territoire"
+    assert body["errors"][1]["reason"].endswith("latitude et longitude inversées ?")
+    assert client.get("/api/geocode", params={"q": "boulevard carnot"}).json()["count"] == 2

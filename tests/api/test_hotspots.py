@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo.problems import OPEN_STATUSES
-from tests.plan_helpers import propose
+from tests.plan_helpers import adopt, propose
 
 TODAY = date.today()
 YEAR_AGO = TODAY - timedelta(days=364)
@@ -254,8 +254,11 @@ def test_bad_requests_name_the_value(
 def test_a_gpo_left_out_of_the_plan_has_no_map(client: TestClient, csp_id: int) -> None:
     gpos = client.get(f"/api/csp/{csp_id}/gpos").json()["data"]
     smaller = propose(client, csp_id, k=3, seed=0)
-    assert client.post(f"/api/plans/{smaller['id']}/adopt").status_code == 200
-    gone = next(g for g in gpos if g["sector"] == 5)
+    preview = client.get(f"/api/plans/{smaller['id']}/adoption").json()
+    assert adopt(client, smaller["id"]).status_code == 200
+    # Six sectors become three: the GPOs whose territory no new sector continues retire.
+    assert len(preview["retired"]) == len(gpos) - 3
+    gone = next(g for g in gpos if g["id"] == preview["retired"][0]["gpo_id"])
     response = client.get(f"/api/csp/{csp_id}/hotspots", params={"gpo": gone["id"]})
     assert response.status_code == 422 and f"GPO {gone['id']} is inactive" in response.text
     assert client.get("/api/csp/999/hotspots").status_code == 404
@@ -277,7 +280,9 @@ def test_comparison_periods_are_checked(
     assert needle in response.json()["detail"]
 
 
-def test_a_thematic_gpo_beyond_the_plan_is_refused_by_name(client: TestClient, csp_id: int) -> None:
+def test_a_thematic_gpo_beyond_the_plan_is_refused_by_name(
+    client: TestClient, csp_id: int, engine: Engine
+) -> None:
     created = client.post(
         f"/api/csp/{csp_id}/gpos",
         json={"name": "GPO <b>transports</b>", "theme": "transports", "sectors": [1, 4, 5]},
@@ -290,7 +295,16 @@ def test_a_thematic_gpo_beyond_the_plan_is_refused_by_name(client: TestClient, c
     page = client.get("/cartographie/carte.html", params={"csp": csp_id, "gpo": thematic["id"]})
     assert page.status_code == 200 and "GPO &lt;b&gt;transports&lt;/b&gt;" in page.text
     smaller = propose(client, csp_id, k=3, seed=0)
-    assert client.post(f"/api/plans/{smaller['id']}/adopt").status_code == 200
+    preview = client.get(f"/api/plans/{smaller['id']}/adoption").json()
+    assert adopt(client, smaller["id"]).status_code == 200
+    # The adoption moves it to the new sectors continued by the GPOs it spanned…
+    (moved,) = [t for t in preview["thematic"] if t["gpo_id"] == thematic["id"]]
+    assert client.get(f"/api/gpos/{thematic['id']}").json()["sectors"] == moved["sectors_after"]
+    # … so only stale sectors, written behind the app's back, are beyond the plan.
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE gpo SET sectors = '[1, 4, 5]' WHERE id = :g"), {"g": thematic["id"]}
+        )
     response = client.get(f"/api/csp/{csp_id}/hotspots", params={"gpo": thematic["id"]})
     assert response.status_code == 422
     assert "does not have: 4, 5" in response.json()["detail"]

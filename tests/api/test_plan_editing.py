@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.plan_helpers import border_cells, propose, wait_for_job
+from tests.plan_helpers import adopt, border_cells, propose, wait_for_job
 
 
 @pytest.fixture
@@ -111,8 +111,8 @@ def test_edit_undo_save_compare_adopt(
     assert all(f["properties"]["other_sector"] == source for f in body["cells"]["features"])
     assert body["plan"]["metrics"] == result["metrics"]
 
-    assert client.post(f"/api/plans/{plan['id']}/adopt").json()["status"] == "adopted"
-    assert client.post(f"/api/plans/{version['id']}/adopt").json()["status"] == "adopted"
+    assert adopt(client, plan["id"]).json()["status"] == "adopted"
+    assert adopt(client, version["id"]).json()["status"] == "adopted"
     assert client.get(f"/api/plans/{plan['id']}").json()["status"] == "archived"
 
 
@@ -158,7 +158,7 @@ def test_edit_validation(client: TestClient, plan: dict[str, Any]) -> None:
     assert sectors_of(client, copy["id"]) == sectors
     assert client.get(f"/api/plans/{copy['id']}").json()["version"] == version
     # A working copy must be saved before it is adopted.
-    assert client.post(f"/api/plans/{copy['id']}/adopt").status_code == 422
+    assert adopt(client, copy["id"]).status_code == 422
 
 
 def test_stale_version_is_a_conflict(client: TestClient, plan: dict[str, Any]) -> None:
@@ -196,7 +196,7 @@ def test_discarding_a_working_copy(client: TestClient, plan: dict[str, Any]) -> 
     assert client.delete(f"/api/plans/{copy['id']}").status_code == 204
     assert client.get(f"/api/plans/{copy['id']}").status_code == 404
     assert client.get(f"/api/plans/{plan['id']}").status_code == 200
-    client.post(f"/api/plans/{plan['id']}/adopt")
+    adopt(client, plan["id"])
     refused = client.delete(f"/api/plans/{plan['id']}")
     assert refused.status_code == 422 and "adopted" in refused.json()["detail"]
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from tests.plan_helpers import propose, run_job
+from tests.plan_helpers import CONFIRMED, adopt, propose, run_job
 
 
 def test_proposal_is_a_valid_partition(client: TestClient, csp_id: int, engine: Engine) -> None:
@@ -108,7 +108,7 @@ def test_unknown_ids_are_404(client: TestClient, csp_id: int) -> None:
     assert client.post("/api/csp/999/plans", json={"k": 2}).status_code == 404
     assert client.get("/api/plans/999").json()["type"] == "NotFoundError"
     assert client.get("/api/plans/999/cells").status_code == 404
-    assert client.post("/api/plans/999/adopt").status_code == 404
+    assert client.post("/api/plans/999/adopt", json=CONFIRMED).status_code == 404
     assert client.get("/api/jobs/999").status_code == 404
     assert client.get(f"/api/csp/{csp_id}/plans").json() == {"data": [], "count": 0}
 
@@ -116,8 +116,8 @@ def test_unknown_ids_are_404(client: TestClient, csp_id: int) -> None:
 def test_one_adopted_plan_per_csp(client: TestClient, csp_id: int, engine: Engine) -> None:
     first = propose(client, csp_id, k=3)
     second = propose(client, csp_id, k=5)
-    assert client.post(f"/api/plans/{first['id']}/adopt").json()["status"] == "adopted"
-    adopted = client.post(f"/api/plans/{second['id']}/adopt").json()
+    assert adopt(client, first["id"]).json()["status"] == "adopted"
+    adopted = adopt(client, second["id"]).json()
     assert adopted["status"] == "adopted" and adopted["version"] == 2
     assert client.get(f"/api/plans/{first['id']}").json()["status"] == "archived"
     listing = client.get(f"/api/csp/{csp_id}/plans").json()

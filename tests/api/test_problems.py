@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from geo.problems import STATUSES
-from tests.plan_helpers import propose
+from tests.plan_helpers import adopt, propose
 
 BELFORT = (6.8628, 47.6379)  # central Belfort, inside the demo CSP
 
@@ -36,7 +36,7 @@ def test_create_and_place_a_problem(client: TestClient, csp_id: int) -> None:
     assert problem["synthetic"] is False
 
     plan = propose(client, csp_id, k=3, seed=0)
-    client.post(f"/api/plans/{plan['id']}/adopt")
+    adopt(client, plan["id"])
     gpos = client.get(f"/api/csp/{csp_id}/gpos").json()
     assert gpos["count"] == 3 and {g["sector"] for g in gpos["data"]} == {0, 1, 2}
     placed = client.get(f"/api/problems/{problem['id']}").json()
@@ -58,7 +58,7 @@ def test_create_and_place_a_problem(client: TestClient, csp_id: int) -> None:
 
     # adopting another plan moves the GPOs and the problems with it
     other = propose(client, csp_id, k=2, seed=0)
-    client.post(f"/api/plans/{other['id']}/adopt")
+    adopt(client, other["id"])
     gpos = client.get(f"/api/csp/{csp_id}/gpos").json()
     assert {g["sector"] for g in gpos["data"]} == {0, 1}
     assert client.get(f"/api/problems/{problem['id']}").json()["sector"] in {0, 1}
@@ -166,7 +166,7 @@ def test_life_cycle(client: TestClient, csp_id: int) -> None:
 
 def test_gpo_cadence_partners_and_thematic(client: TestClient, csp_id: int, engine: Engine) -> None:
     plan = propose(client, csp_id, k=2, seed=0)
-    client.post(f"/api/plans/{plan['id']}/adopt")
+    adopt(client, plan["id"])
     gpo = client.get(f"/api/csp/{csp_id}/gpos").json()["data"][0]
     assert gpo["kind"] == "sector" and gpo["cadence_days"] == 15 and not gpo["overdue"]
     with engine.begin() as conn:  # the GPOs have existed for two months
@@ -346,7 +346,7 @@ def test_a_deleted_problem_loses_its_placement(
     client: TestClient, csp_id: int, engine: Engine
 ) -> None:
     plan = propose(client, csp_id, k=2, seed=0)
-    client.post(f"/api/plans/{plan['id']}/adopt")
+    adopt(client, plan["id"])
     with engine.begin() as conn:
         placed = conn.execute(text("SELECT count(*) FROM problem_place")).scalar_one()
         problems = conn.execute(text("SELECT count(*) FROM problem")).scalar_one()

@@ -15,6 +15,7 @@ from shapely.geometry import LineString
 from sqlalchemy import Engine, text
 
 from tests.api.test_audits import request_body
+from tests.roles import PASSWORD
 
 
 def test_a_grid_too_fine_for_the_csp_is_refused_before_any_work(
@@ -106,42 +107,71 @@ def test_a_value_the_database_cannot_store_is_a_422(
     }
 
 
-def test_a_duplicate_key_under_a_race_is_a_409(
-    client: TestClient, csp_id: int, engine: Engine
-) -> None:
-    gpo = client.post(f"/api/csp/{csp_id}/gpos", json={"name": "GPO", "theme": "transports"})
-    partner = client.post(
-        f"/api/csp/{csp_id}/partners", json={"organisation": "Mairie", "type": "mairie"}
-    )
-    gpo_id, partner_id = gpo.json()["id"], partner.json()["id"]
+def _while_waiting(engine: Engine, statement: str, values: dict[str, Any], call: Any) -> Any:
+    """Run ``call`` in a thread while another transaction holds ``statement`` uncommitted,
+    commit that transaction once ``call`` waits on a lock, and return ``call``'s answer."""
     answers: list[Any] = []
     with engine.connect() as other:
-        # Another request adds the same partner and has not committed yet: the PATCH
-        # deletes the GPO's partners (it sees none), then waits on the same key…
         other.begin()
-        other.execute(
-            text("INSERT INTO gpo_partner (gpo_id, partner_id) VALUES (:g, :p)"),
-            {"g": gpo_id, "p": partner_id},
-        )
-        patch = threading.Thread(
-            target=lambda: answers.append(
-                client.patch(f"/api/gpos/{gpo_id}", json={"partner_ids": [partner_id]})
-            )
-        )
-        patch.start()
+        other.execute(text(statement), values)
+        thread = threading.Thread(target=lambda: answers.append(call()))
+        thread.start()
         deadline = time.monotonic() + 20
         with engine.connect() as watcher:
             while not watcher.execute(
                 text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
             ).scalar_one():
-                assert time.monotonic() < deadline and patch.is_alive()
+                assert time.monotonic() < deadline and thread.is_alive()
                 time.sleep(0.05)
-        other.commit()  # … which the other one now holds: a duplicate key
-    patch.join(timeout=20)
-    (response,) = answers
+        other.commit()
+    thread.join(timeout=20)
+    (answer,) = answers
+    return answer
+
+
+def test_a_duplicate_key_under_a_race_is_a_409(
+    client: TestClient, csp_id: int, engine: Engine
+) -> None:
+    """Another transaction creates the same account and has not committed yet: the POST
+    sees no account, inserts, waits on the same key, which the other one then holds."""
+    email = "course@tests.example"
+    response = _while_waiting(
+        engine,
+        "INSERT INTO account (email, name, role, password_hash) VALUES (:e, 'Course', 'chef', 'x')",
+        {"e": email},
+        lambda: client.post(
+            "/api/accounts",
+            json={
+                "email": email,
+                "role": "planificateur",
+                "password": PASSWORD,
+                "csp_ids": [csp_id],
+            },
+        ),
+    )
     assert response.status_code == 409, response.text  # was a 500
     assert response.json()["type"] == "DatabaseConflict"
-    assert response.json()["detail"].startswith("gpo_id, partner_id : cette valeur existe déjà")
+    assert response.json()["detail"].startswith("email : cette valeur existe déjà")
+
+
+def test_concurrent_changes_of_a_gpos_partners_wait_for_each_other(
+    client: TestClient, csp_id: int, engine: Engine
+) -> None:
+    """Another transaction adds the same partner and has not committed yet: the PATCH
+    locks the GPO, waits for it, then replaces the partners it sees (4 of 20 such
+    PATCHes failed on a duplicate key before the GPO was locked)."""
+    gpo = client.post(f"/api/csp/{csp_id}/gpos", json={"name": "GPO", "theme": "transports"})
+    partner = client.post(
+        f"/api/csp/{csp_id}/partners", json={"organisation": "Mairie", "type": "mairie"}
+    )
+    gpo_id, partner_id = gpo.json()["id"], partner.json()["id"]
+    response = _while_waiting(
+        engine,
+        "INSERT INTO gpo_partner (gpo_id, partner_id) VALUES (:g, :p)",
+        {"g": gpo_id, "p": partner_id},
+        lambda: client.patch(f"/api/gpos/{gpo_id}", json={"partner_ids": [partner_id]}),
+    )
+    assert response.status_code == 200, response.text
     assert client.get(f"/api/gpos/{gpo_id}").json()["partner_ids"] == [partner_id]
 
 
@@ -162,8 +192,13 @@ def test_an_explicit_null_of_a_field_that_always_has_a_value_is_a_422(
     # was a 500: the NOT NULL column refused it
     _null_refused(client.patch(f"/api/actions/{action_id}", json={"status": None}), "status")
     # the nullable fields may be emptied, the others left out
+    cleared = client.patch(
+        f"/api/actions/{action_id}", json={"due_on": "2030-01-01", "note": "Rondes"}
+    )
+    assert cleared.status_code == 200
     cleared = client.patch(f"/api/actions/{action_id}", json={"due_on": None, "note": None})
     assert cleared.status_code == 200 and cleared.json()["status"] == "prevue"
+    assert cleared.json()["due_on"] is None and cleared.json()["note"] is None
     gpo = client.post(f"/api/csp/{csp_id}/gpos", json={"name": "GPO", "theme": "transports"})
     gpo_id = gpo.json()["id"]
     _null_refused(client.patch(f"/api/gpos/{gpo_id}", json={"cadence_days": None}), "cadence_days")

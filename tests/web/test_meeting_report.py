@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time
 
 import pypdf
@@ -21,32 +22,35 @@ A4_POINTS = (595, 842)  # 210 x 297 mm
 
 
 def gpo() -> GpoPublic:
-    return GpoPublic(
-        id=7,
-        csp_id=1,
-        kind="sector",
-        name="GPO Belfort Centre",
-        sector=2,
-        sectors=[2],
-        theme=None,
-        categories=[],
-        plan_id=3,
-        active=True,
-        chief_name="Julie Leroy",
-        chief_grade="Capitaine",
-        chief_contact=None,
-        deputy_name="Paul Martin",
-        deputy_grade="Lieutenant",
-        cadence_days=15,
-        partner_ids=[11, 12, 13],
-        last_meeting_on=date(2026, 12, 1),
-        next_meeting_due=date(2026, 12, 16),
-        next_meeting_on=None,
-        next_meeting_id=None,
-        overdue=False,
-        open_problems=4,
-        actions_due=1,
-        actions_overdue=0,
+    return GpoPublic.model_validate(
+        {
+            "id": 7,
+            "csp_id": 1,
+            "kind": "sector",
+            "name": "GPO Belfort Centre",
+            "sector": 2,
+            "sectors": [2],
+            "theme": None,
+            "categories": [],
+            "plan_id": 3,
+            "active": True,
+            "chief_name": "Julie Leroy",
+            "chief_grade": "Capitaine",
+            "chief_contact": None,
+            "deputy_name": "Paul Martin",
+            "deputy_grade": "Lieutenant",
+            "cadence_days": 15,
+            "partner_ids": [11, 12, 13],
+            "last_meeting_on": date(2026, 12, 1),
+            "next_meeting_due": date(2026, 12, 16),
+            "next_meeting_on": None,
+            "next_meeting_id": None,
+            "overdue": False,
+            "open_problems": 4,
+            "actions_due": 1,
+            "actions_overdue": 0,
+            "version": 1,
+        }
     )
 
 
@@ -108,6 +112,13 @@ def meeting(decisions: list[DecisionPublic], *, synthetic: bool = False) -> Meet
     )
 
 
+def printed(meeting: MeetingPublic, gpo: GpoPublic) -> bytes:
+    """The PDF, printed in a thread of its own as the app's routes do: the browser tests'
+    Chromium (Playwright's sync API) may be running an event loop in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(print_meeting_report, meeting, gpo).result()
+
+
 def pdf_text(pdf: bytes) -> list[str]:
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     for page in reader.pages:
@@ -143,7 +154,7 @@ def test_the_report_is_a_restricted_a4_pdf() -> None:
         ),
         decision(2, "note", "Note", None, "Prévoir une visite du quartier"),
     ]
-    pages = pdf_text(print_meeting_report(meeting(ds), gpo()))
+    pages = pdf_text(printed(meeting(ds), gpo()))
     text = " ".join(" ".join(pages).split())
     assert "DIFFUSION RESTREINTE" in text
     assert "GPO Belfort Centre" in text
@@ -171,7 +182,7 @@ def test_every_page_of_a_long_report_carries_the_banner() -> None:
         )
         for i in range(120)
     ]
-    pages = pdf_text(print_meeting_report(meeting(ds, synthetic=True), gpo()))
+    pages = pdf_text(printed(meeting(ds, synthetic=True), gpo()))
     assert len(pages) >= 3
     for page in pages:
         assert "DIFFUSION RESTREINTE" in page

@@ -110,6 +110,10 @@ def test_paint_undo_redo_save_adopt_export(  # type: ignore[no-untyped-def]
     page.screenshot(path=str(artifacts / "plan_compare.png"))
 
     page.click("#adopt")
+    page.wait_for_selector("#adoption:not([hidden]) #adoption-table tbody tr")
+    if page.locator("#adoption-override").is_visible():
+        page.fill("#override-reason", "Retouches validées en réunion")
+    page.click("#adoption-confirm")
     page.wait_for_selector("#plan-list .badge.adopted")
     page.wait_for_function("document.querySelector('#plan-title').textContent.includes('Adopté')")
 

@@ -46,12 +46,56 @@ def test_propose_show_and_adopt_a_plan(browser, live_server: str, artifacts: Pat
     page.wait_for_function(
         "document.querySelector('#plan-title').textContent.includes('Proposition')"
     )
+    proposal_id = int(
+        page.locator("#plan-list button[aria-pressed=true]").get_attribute("data-plan-id")
+    )
     page.click("#adopt")
+    # Before adopting, the page says what changes for each GPO: no plan adopted yet, so
+    # four new GPOs, each gaining its whole sector; nothing to override.
+    page.wait_for_selector("#adoption:not([hidden]) #adoption-table tbody tr")
+    rows = page.locator("#adoption-table tbody tr")
+    assert rows.count() == 4
+    assert all(t.startswith("nouveau GPO") for t in rows.all_inner_texts())
+    assert page.locator("#adoption-override").is_hidden()
+    page.click("#adoption-confirm")
     page.wait_for_selector("#plan-list .badge.adopted")
     # the list is redrawn before the plan is shown again: wait for the plan too
     page.wait_for_function("document.querySelector('#plan-title').textContent.includes('(Adopté)')")
     assert page.locator("#adopt").is_disabled()
+    assert page.locator("#adoption").is_hidden()
     page.screenshot(path=str(artifacts / "plans.png"))
+
+    # The whole-communes plan breaks its constraints: adopting it needs a reason.
+    page.locator("#plan-list button", has_text="communes").click()
+    page.wait_for_function("document.querySelector('#plan-title').textContent.includes('communes')")
+    page.click("#adopt")
+    page.wait_for_selector("#adoption:not([hidden]) #adoption-override:not([hidden])")
+    table = page.locator("#adoption-table").inner_text()
+    assert "GPO Secteur" in table  # the GPOs of the adopted plan continue
+    assert "hors de la tolérance" in page.locator("#adoption-violations").inner_text()
+    page.screenshot(path=str(artifacts / "plans_adoption.png"))
+    page.click("#adoption-confirm")
+    assert "Motif de la dérogation" in page.locator("#adoption-error").inner_text()
+    assert page.locator("#plan-list .badge.adopted").count() == 1
+
+    # Meanwhile another planner adopts it: this page's confirmation is told, not obeyed.
+    communes_id = int(
+        page.locator("#plan-list button[aria-pressed=true]").get_attribute("data-plan-id")
+    )
+    other = page.request.post(
+        f"{live_server}/api/plans/{communes_id}/adopt",
+        data={"confirm": True, "expected_adopted_plan_id": proposal_id, "override_reason": "Autre"},
+        headers=page.csrf_headers(),
+    )
+    assert other.status == 200, other.text()
+    page.fill("#override-reason", "Décision du comité de sécurité")
+    page.click("#adoption-confirm")
+    page.wait_for_function(
+        "document.querySelector('#adoption-error').textContent.includes('rechargez')"
+    )
+    assert page.locator("#adoption-error").inner_text() == (
+        "Un autre plan a été adopté entre-temps : rechargez."
+    )
 
     hosts = {urlsplit(u).netloc for u in requested if not u.startswith("data:")}
     assert hosts == {urlsplit(live_server).netloc}, requested

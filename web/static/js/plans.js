@@ -24,6 +24,7 @@ async function showPlan(planId) {
   setStatus("Chargement du plan…");
   const plan = await getJSON(`/api/plans/${planId}`);
   selectedPlan = plan;
+  $("adoption").hidden = true;
   document.querySelectorAll("#plan-list button").forEach((b) => b.setAttribute("aria-pressed", String(Number(b.dataset.planId) === plan.id)));
   sectorLayer?.remove();
   sectorLayer = L.geoJSON(plan.sectors, {
@@ -239,6 +240,57 @@ async function importPlan(event) {
   }
 }
 
+// -- adoption: the preview of what changes for each GPO, then the confirmation ----------
+const MIN_OVERRIDE_REASON = 5;
+let adoption = null;
+const km2 = (v) => `${fmt.dec2.format(v)} km²`;
+
+async function showAdoption() {
+  const preview = await getJSON(`/api/plans/${selectedPlan.id}/adoption`);
+  adoption = preview;
+  const rows = preview.sectors.map((s) =>
+    `<tr data-sector="${s.sector}"><th scope="row">${s.new_gpo ? "<em>nouveau GPO</em>" : esc(s.gpo_name)}</th>` +
+    `<td><span class="swatch" style="background:${colour(s.sector)}"></span>${esc(s.name)}` +
+    `${s.previous_sector != null && s.previous_sector !== s.sector ? ` (était n° ${s.previous_sector + 1})` : ""}</td>` +
+    `<td>${km2(s.kept_km2)}</td><td>${km2(s.gained_km2)}</td><td>${km2(s.lost_km2)}</td>` +
+    `<td>${fmt.int.format(s.problems_in)}</td><td>${fmt.int.format(s.problems_out)}</td></tr>`);
+  const retired = preview.retired.map((r) =>
+    `<tr class="retired" data-gpo="${r.gpo_id}"><th scope="row">${esc(r.gpo_name)}</th><td><em>GPO sans territoire</em> (désactivé, historique conservé)</td>` +
+    `<td>${km2(0)}</td><td>${km2(0)}</td><td>${km2(r.lost_km2)}</td><td>0</td><td>${fmt.int.format(r.problems_out)}</td></tr>`);
+  $("adoption-table").tBodies[0].innerHTML = [...rows, ...retired].join("");
+  $("adoption-matching").textContent = `${preview.matching} ${fmt.int.format(preview.problems_moving)} problématique(s) ouverte(s) changent de GPO.`;
+  $("adoption-thematic").innerHTML = preview.thematic.map((t) =>
+    `<li>${esc(t.gpo_name)} (thématique) : secteurs ${t.sectors_before.map((s) => s + 1).join(", ") || "aucun"} → ${t.sectors_after.map((s) => s + 1).join(", ") || "aucun"}</li>`).join("");
+  $("adoption-override").hidden = !preview.override_required;
+  $("adoption-violations").innerHTML = preview.violations.map((v) => `<li>${esc(v.message)}</li>`).join("");
+  $("override-reason").required = preview.override_required;
+  $("override-reason").value = "";
+  $("adoption-error").textContent = "";
+  $("adoption").hidden = false;
+  $("adoption-confirm").focus();
+}
+
+async function confirmAdoption() {
+  const reason = $("override-reason").value.trim();
+  if (adoption.override_required && reason.length < MIN_OVERRIDE_REASON) {
+    $("adoption-error").textContent = `Motif de la dérogation : indiquez-le (au moins ${MIN_OVERRIDE_REASON} caractères).`;
+    $("override-reason").focus();
+    return;
+  }
+  const body = { confirm: true, expected_adopted_plan_id: adoption.adopted_plan_id };
+  if (adoption.override_required) body.override_reason = reason;
+  try {
+    await postJSON(`/api/plans/${adoption.plan_id}/adopt`, body);
+  } catch (e) {
+    $("adoption-error").textContent = e.status === 409
+      ? "Un autre plan a été adopté entre-temps : rechargez."
+      : `Adoption impossible : ${e.detail ?? e.message}`;
+    return;
+  }
+  $("adoption").hidden = true;
+  await loadPlans(adoption.plan_id);
+}
+
 async function showCsp(chosen) {
   csp = chosen;
   setStatus("Chargement…");
@@ -274,12 +326,9 @@ async function main() {
   try {
     $("propose-form").addEventListener("submit", propose);
     $("import-form").addEventListener("submit", importPlan);
-    $("adopt").addEventListener("click", async () => {
-      try {
-        await postJSON(`/api/plans/${selectedPlan.id}/adopt`);
-        await loadPlans(selectedPlan.id);
-      } catch (e) { statusError(e); }
-    });
+    $("adopt").addEventListener("click", () => showAdoption().catch(statusError));
+    $("adoption-confirm").addEventListener("click", () => confirmAdoption().catch(statusError));
+    $("adoption-cancel").addEventListener("click", () => { $("adoption").hidden = true; });
     $("edit").addEventListener("click", () => startEditing().catch(statusError));
     $("compare").addEventListener("click", () => compare().catch(statusError));
     $("delete").addEventListener("click", () => deletePlan().catch(statusError));

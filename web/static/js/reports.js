@@ -1,6 +1,6 @@
 // Activity report page: figures of the GPOs for a period and an area (all CSPs, one
-// CSP or one sector), by category, with a CSV download.
-import { esc, fmt, getJSON } from "./api.js";
+// CSP or one sector), by category and per GPO, with CSV downloads.
+import { esc, fmt, getJSON, percent } from "./api.js";
 import { $ } from "./ui.js";
 
 const days = (v) => (v == null ? "—" : `${fmt.dec1.format(v)} j`);
@@ -30,6 +30,7 @@ async function show(event) {
     const r = await getJSON(`/api/reports?${params()}`);
     $("report-synthetic").hidden = r.synthetic_problems === 0;
     $("report-csv").href = `/api/reports?${params()}&format=csv`;
+    $("report-gpo-csv").href = `/api/reports?${params()}&format=csv&table=gpos`;
     const figures = [
       ["Réunions de GPO tenues", fmt.int.format(r.meetings_held)],
       ["Problématiques ouvertes", fmt.int.format(r.problems_opened)],
@@ -43,6 +44,13 @@ async function show(event) {
     $("report-table").tBodies[0].innerHTML = r.by_category.map((c) =>
       `<tr><th scope="row">${esc(c.label)}</th><td>${fmt.int.format(c.opened)}</td><td>${fmt.int.format(c.resolved)}</td><td>${days(c.median_days_to_resolution)}</td></tr>`).join("") ||
       '<tr><td colspan="4" class="hint">Aucune problématique sur la période.</td></tr>';
+    $("report-gpos").tBodies[0].innerHTML = r.gpos.map((g) =>
+      `<tr data-gpo="${g.gpo_id}"><th scope="row">${esc(g.name)}${g.active ? "" : " (sans territoire)"}</th>` +
+      `<td>${fmt.int.format(g.meetings_held)}</td>` +
+      `<td>${g.attendance_rate == null ? "—" : percent(g.attendance_rate)}</td>` +
+      `<td>${fmt.int.format(g.problems_opened)}</td><td>${fmt.int.format(g.problems_resolved)}</td>` +
+      `<td>${g.actions_realised ? `${fmt.int.format(g.actions_on_time)} sur ${fmt.int.format(g.actions_realised)}` : "—"}</td></tr>`).join("") ||
+      '<tr><td colspan="6" class="hint">Aucun GPO dans cette zone.</td></tr>';
     document.body.dataset.ready = "true";
   } catch (e) {
     $("report-error").textContent = `Bilan impossible : ${e.message}`;
