@@ -209,6 +209,10 @@ def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
     card.locator(".action-state", has_text="En cours").wait_for()
     card.locator(".comment").fill(COMMENT)
     card.get_by_role("button", name="Marquer réalisée").click()
+    # The finished actions are folded when they are many (the demo's partner has its
+    # history of done actions): unfold them.
+    if partner.locator("#done-details").get_attribute("open") is None:
+        partner.locator("#done-details > summary").click()
     done = partner.locator("#group-done .action-card", has_text=DECISION)
     partner.locator(
         "#group-done .action-card:has-text('Rondes communes'), .action-card .error-text:not(:empty)"
