@@ -235,19 +235,25 @@ def _set_partners(session: Session, gpo: Gpo, partner_ids: list[int]) -> None:
         )
 
 
-def create_thematic_gpo(*, session: Session, csp_id: int, gpo_in: GpoCreate) -> int:
-    require(session, Csp, csp_id)
+def _check_sectors(session: Session, csp_id: int, wanted: list[int]) -> list[int]:
+    """The sectors a thematic GPO spans: sectors of the CSP's adopted plan (sorted, once)."""
     sectors = set(
         session.scalars(
             select(Gpo.sector).where(Gpo.csp_id == csp_id, Gpo.kind == "sector", Gpo.active)
         )
     )
-    unknown = sorted(set(gpo_in.sectors) - sectors)
+    unknown = sorted(set(wanted) - sectors)
     if unknown:
         raise InvalidInputError(
-            f"sectors: {', '.join(map(str, unknown))} are not sectors of the adopted plan of "
-            f"CSP {csp_id}" + ("" if sectors else " (no plan is adopted)")
+            f"sectors : {', '.join(map(str, unknown))} ne sont pas des secteurs du "
+            "plan adopté" + ("" if sectors else " (aucun plan n'est adopté)")
         )
+    return sorted(set(wanted))
+
+
+def create_thematic_gpo(*, session: Session, csp_id: int, gpo_in: GpoCreate) -> int:
+    require(session, Csp, csp_id)
+    _check_sectors(session, csp_id, gpo_in.sectors)
     gpo = Gpo(
         csp_id=csp_id,
         kind="thematic",
@@ -274,6 +280,13 @@ def update_gpo(*, session: Session, gpo_id: int, gpo_in: GpoUpdate) -> None:
                 "traite toutes les problématiques de son secteur"
             )
         changes["categories"] = sorted(set(changes["categories"]))
+    if "sectors" in changes:
+        if gpo.kind != "thematic":
+            raise InvalidInputError(
+                "sectors : un GPO de secteur suit son secteur ; seul un GPO thématique en "
+                "couvre plusieurs"
+            )
+        changes["sectors"] = _check_sectors(session, gpo.csp_id, changes["sectors"])
     for key, value in changes.items():
         setattr(gpo, key, value)
     if partner_ids is not None:

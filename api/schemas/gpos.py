@@ -67,6 +67,9 @@ class GpoUpdate(BaseModel):
     categories: Annotated[list[CategoryCode] | None, NOT_NULL] = Field(
         default=None, max_length=50, description="thematic GPOs only; null: unchanged"
     )
+    sectors: Annotated[list[IndexInt] | None, NOT_NULL] = Field(
+        default=None, max_length=500, description="thematic GPOs only: the sectors it spans"
+    )
     cadence_days: Annotated[CadenceDays | None, NOT_NULL] = None
     partner_ids: list[DbInt] | None = Field(default=None, description="null: unchanged")
     version: int | None = Field(

@@ -29,7 +29,7 @@ from geo.accounts import changes_between
 from geo.errors import ForbiddenError, InvalidInputError
 from geo.geometry import BORDER_TOLERANCE_DEG, anchor, check_inside_territory, checked_geometry
 from geo.problem_files import check_inside, read_problem_file
-from geo.problems import CLOSED_STATUSES, check_transition
+from geo.problems import CLOSED_STATUSES, STATUSES, check_transition
 
 PROBLEM_GEOMETRIES = frozenset(
     {"Point", "LineString", "Polygon", "MultiLineString", "MultiPolygon"}
@@ -49,7 +49,7 @@ def _check_partner(session: Session, csp_id: int, partner_id: int | None, field:
         return
     partner = repo.find_partner(session=session, partner_id=partner_id)
     if partner is None or partner.csp_id != csp_id:
-        raise InvalidInputError(f"{field}: no partner with id {partner_id} in CSP {csp_id}")
+        raise InvalidInputError(f"{field} : aucun partenaire n° {partner_id} dans cette CSP")
 
 
 def _check_lead_in_gpo(session: Session, problem_id: int, partner_id: int | None) -> None:
@@ -68,11 +68,11 @@ def _check_lead_in_gpo(session: Session, problem_id: int, partner_id: int | None
 def _check_date(problem: Problem, on: date, field: str) -> None:
     """A step's date: not in the future, not before the problem's last step."""
     if on > date.today():
-        raise InvalidInputError(f"{field}: {on} is in the future")
+        raise InvalidInputError(f"{field} : le {on:%d/%m/%Y} est dans le futur")
     if on < problem.status_on:
         raise InvalidInputError(
-            f"{field}: {on} is before the problem's last step ({problem.status} on "
-            f"{problem.status_on})"
+            f"{field} : le {on:%d/%m/%Y} précède la dernière étape de la problématique "
+            f"(« {STATUSES[problem.status]} » le {problem.status_on:%d/%m/%Y})"
         )
 
 
@@ -166,13 +166,16 @@ def record_action(session: Session, ctx: Context, problem_id: int, action_in: Ac
     signed by the caller; in the caller's unit of work. Returns its id."""
     problem = require(session, Problem, problem_id, lock=True)
     if problem.status in CLOSED_STATUSES:
-        raise InvalidInputError(f"problem {problem_id} is {problem.status}: no new action")
+        raise InvalidInputError(
+            f"problem_id : la problématique n° {problem_id} est « {STATUSES[problem.status]} » ; "
+            "elle ne reçoit plus d'action"
+        )
     _check_partner(session, problem.csp_id, action_in.lead_partner_id, "lead_partner_id")
     _check_lead_in_gpo(session, problem_id, action_in.lead_partner_id)
     if action_in.start_on < problem.reported_on:
         raise InvalidInputError(
-            f"start_on: {action_in.start_on} is before the problem was reported "
-            f"({problem.reported_on})"
+            f"start_on : le {action_in.start_on:%d/%m/%Y} précède le signalement de la "
+            f"problématique ({problem.reported_on:%d/%m/%Y})"
         )
     action = repo.insert_action(session=session, problem_id=problem_id, action_in=action_in)
     actions_repo.add_event(
@@ -203,7 +206,8 @@ def record_evaluation(
     problem = require(session, Problem, problem_id, lock=True)
     if not repo.count_actions(session=session, problem_id=problem_id):
         raise InvalidInputError(
-            f"problem {problem_id} has no action to evaluate: record its actions first"
+            f"problem_id : la problématique n° {problem_id} n'a pas d'action à évaluer ; "
+            "enregistrez d'abord ses actions"
         )
     _check_date(problem, evaluation_in.evaluated_on, "evaluated_on")
     repo.insert_evaluation(session=session, problem_id=problem_id, evaluation_in=evaluation_in)
