@@ -6,7 +6,7 @@ closed (``app.state.meeting_report_printer``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -14,33 +14,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.schemas import GpoPublic, MeetingPublic
 from api.schemas.meetings import DecisionPublic, MeetingPartnerPublic
-from web.printing import print_html
+from web.printing import long_date, print_html
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(("html",)), cache_size=10
 )
-
-
-def long_date(d: date) -> str:
-    """« mardi 8 décembre 2026 »."""
-    return f"{WEEKDAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
 def french_time(t: time) -> str:

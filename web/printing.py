@@ -202,20 +202,32 @@ def print_html(html: str, fmt: str) -> bytes:
             browser.close()
 
 
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def french_date(d: date) -> str:
+    """« 8 décembre 2026 »."""
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def long_date(d: date) -> str:
+    """« mardi 8 décembre 2026 »."""
+    return f"{WEEKDAYS[d.weekday()]} {french_date(d)}"
+
+
 def today_fr() -> str:
-    months = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ]
-    d = date.today()
-    return f"{d.day} {months[d.month - 1]} {d.year}"
+    return french_date(date.today())
