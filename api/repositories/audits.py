@@ -212,6 +212,7 @@ def _publics(session: Session, stmt: Select[AuditRequest]) -> list[AuditRequestP
             document=documents.get(r.id),
             duplicate_of=r.duplicate_of,
             synthetic=r.synthetic,
+            version=r.version,
             geometry=Geometry.model_validate(json.loads(geometry[r.id])),
             events=events[r.id],
         )

@@ -204,6 +204,7 @@ def get_problem(*, session: Session, problem_id: int) -> ProblemPublic:
     return ProblemPublic(
         **problem_properties(problem, session.get(ProblemPlace, problem_id)),
         description=problem.description,
+        version=problem.version,
         partner_id=problem.partner_id,
         partner=names.get(problem.partner_id) if problem.partner_id else None,
         geometry=Geometry.model_validate(json.loads(str(geojson))),

@@ -96,7 +96,7 @@ def read_request(request_id: DbId, ctx: ContextDep) -> AuditRequestPublic:
 
 
 @router.post(
-    "/audits/{request_id}/transitions", responses=INVALID, dependencies=[access.STUDY_WORK]
+    "/audits/{request_id}/transitions", responses=CONFLICT, dependencies=[access.STUDY_WORK]
 )
 def move_request(request_id: DbId, body: AuditTransition, ctx: ContextDep) -> AuditRequestPublic:
     """The next step of a request, dated: acceptée, planifiée (date and référent),

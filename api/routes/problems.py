@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
 from api import access
 from api.deps import ContextDep, DbId
-from api.routes.responses import INVALID
+from api.routes.responses import CONFLICT, INVALID
 from api.schemas import (
     ActionCreate,
     EvaluationCreate,
@@ -167,7 +167,7 @@ def read_problem(problem_id: DbId, ctx: ContextDep) -> ProblemPublic:
 
 
 @router.post(
-    "/problems/{problem_id}/transitions", responses=INVALID, dependencies=[access.PROBLEM_WRITE]
+    "/problems/{problem_id}/transitions", responses=CONFLICT, dependencies=[access.PROBLEM_WRITE]
 )
 def transition(problem_id: DbId, body: ProblemTransition, ctx: ContextDep) -> ProblemPublic:
     """Move the problem to its next step (signalé → analysé → actions en cours → évalué →

@@ -109,6 +109,12 @@ class AuditTransition(BaseModel):
     referent_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     reason: str | None = Field(default=None, max_length=2000, description="refusee: why")
     recommendations: str | None = Field(default=None, max_length=20000)
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="The version read: a row changed since is refused with 409",
+    )
 
 
 class AuditEventPublic(BaseModel):
@@ -161,6 +167,7 @@ class AuditRequestPublic(BaseModel):
     document: str | None = Field(description="File name of the recommendations handed over")
     duplicate_of: int | None
     synthetic: bool
+    version: int = Field(description="Raised by every step: send it back with the next one")
     geometry: Geometry
     events: list[AuditEventPublic]
     evidence: AuditEvidencePublic | None = None

@@ -65,6 +65,12 @@ class ProblemTransition(BaseModel):
     status: StatusCode = Field(description="The next step (geo.problems.TRANSITIONS)")
     on: date = Field(default_factory=date.today)
     note: str | None = Field(default=None, max_length=2000, description=FREE_TEXT_NOTICE)
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="The version read: a row changed since is refused with 409",
+    )
 
 
 class ActionCreate(BaseModel):
@@ -189,6 +195,7 @@ class ProblemPublic(ProblemProperties):
     events: list[ProblemEventPublic]
     actions: list[ActionPublic]
     evaluations: list[EvaluationPublic]
+    version: int = Field(description="Raised by every step: send it back with the next one")
 
 
 class ProblemCollection(FeatureCollection[ProblemProperties]):

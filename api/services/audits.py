@@ -19,7 +19,7 @@ from api.models import AuditRequest, Commune, Csp
 from api.repositories import audits as repo
 from api.repositories import problem_maps
 from api.repositories.addresses import PostgisGeocoder
-from api.repositories.base import outside_perimeter, require
+from api.repositories.base import check_version, outside_perimeter, require
 from api.schemas import (
     AuditEvidencePublic,
     AuditRequestCreate,
@@ -207,6 +207,7 @@ def _check_referent(session: Session, csp_id: int, referent_id: int | None) -> N
 def transition_audit_request(session: Session, *, request_id: int, step: AuditTransition) -> None:
     """Move a request to its next step, dated; the caller commits."""
     request = require(session, AuditRequest, request_id, lock=True)
+    check_version(request, step.version, "cette demande")
     has_document = repo.document_of(session=session, request_id=request_id) is not None
     check_transition(
         request.status,

@@ -14,7 +14,7 @@ from api.models import Problem
 from api.repositories import actions as actions_repo
 from api.repositories import csp
 from api.repositories import problems as repo
-from api.repositories.base import outside_perimeter, require
+from api.repositories.base import check_version, outside_perimeter, require
 from api.schemas import (
     ActionCreate,
     EvaluationCreate,
@@ -148,6 +148,7 @@ def record_step(session: Session, ctx: Context, problem_id: int, step: ProblemTr
     evaluated = repo.count_evaluations(session=session, problem_id=problem_id) > 0
     check_transition(problem.status, step.status, evaluated=evaluated)
     _check_date(problem, step.on, "on")
+    check_version(problem, step.version, "cette problématique")
     before = problem.status
     repo.store_step(session=session, problem=problem, step=step)
     record_write(

@@ -375,3 +375,24 @@ def test_concurrent_updates_of_a_gpos_partners_never_fail(world: World) -> None:
 
     with ThreadPoolExecutor(8) as pool:
         assert set(pool.map(patch, range(20))) == {200}
+
+
+def test_a_problem_or_study_step_naming_an_older_version_is_a_409(world: World) -> None:
+    """Two people move the same problem (or study request) from the version they read:
+    the second is told, not silently applied over the first."""
+    client, ids, chef = world.client, world.ids, world.headers["chef"]
+    problem = client.get(f"/api/problems/{ids['problem_id']}", headers=chef).json()
+    url = f"/api/problems/{ids['problem_id']}/transitions"
+    first = client.post(
+        url, json={"status": "actions_en_cours", "version": problem["version"]}, headers=chef
+    )
+    assert first.status_code == 200 and first.json()["version"] == problem["version"] + 1
+    second = client.post(
+        url, json={"status": "clos_sans_suite", "version": problem["version"]}, headers=chef
+    )
+    assert second.status_code == 409 and second.json()["detail"].startswith("version")
+    referent = world.headers["referent"]
+    request = client.get(f"/api/audits/{ids['request_id']}", headers=referent).json()
+    step = {"status": "refusee", "reason": "Hors champ", "version": request["version"] + 5}
+    stale = client.post(f"/api/audits/{ids['request_id']}/transitions", json=step, headers=referent)
+    assert stale.status_code == 409, stale.text
