@@ -1,8 +1,10 @@
 """Map domain errors to HTTP responses, once for the whole app.
 
-Every error body is JSON. Domain errors give ``{"detail": message, "type": class}``;
-bad query parameters give FastAPI's own 422 shape, ``{"detail": [{"loc", "msg", …}]}``,
-so that the parameter is named the same way whichever check failed. What the database
+Every error body is JSON of one shape (:class:`api.schemas.ErrorPublic`): ``detail``, a
+French sentence naming the field, and ``type``, a stable machine code (the error's class).
+What a request's validation refuses is a 422 of type ``RequestValidationError`` whose
+``fields`` list each field (``loc``, ``field``, French ``msg``, pydantic's ``type``), so
+that a parameter is named the same way whichever check failed. What the database
 refuses gives ``{"detail", "type"}`` too: 409 ``DatabaseConflict`` for an integrity
 violation (a duplicate key under a race), 422 ``DatabaseInvalidValue`` for a value it
 cannot store, naming the column when PostgreSQL says which.
@@ -13,15 +15,19 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic.json_schema import models_json_schema
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from api.logs import SCOPE_KEY as REQUEST_ID_KEY
 from api.logs import RequestInfo, request_context
+from api.schemas import ErrorPublic
 from geo.errors import (
     AuthenticationRequiredError,
     ConflictError,
@@ -160,11 +166,94 @@ def _json_safe(value: object) -> object:
     return value
 
 
+#: French messages of the validation errors a request can meet, by pydantic's error type;
+#: ``{…}`` are filled from the error's context. A type not listed keeps pydantic's words.
+VALIDATION_MESSAGES: dict[str, str] = {
+    "missing": "champ obligatoire",
+    "string_too_short": "au moins {min_length} caractère(s)",
+    "string_too_long": "au plus {max_length} caractères",
+    "too_short": "au moins {min_length} élément(s)",
+    "too_long": "au plus {max_length} éléments",
+    "string_type": "texte attendu",
+    "int_type": "nombre entier attendu",
+    "int_parsing": "nombre entier attendu",
+    "int_from_float": "nombre entier attendu (sans décimales)",
+    "float_type": "nombre attendu",
+    "float_parsing": "nombre attendu",
+    "finite_number": "nombre fini attendu",
+    "bool_type": "vrai ou faux attendu (true / false)",
+    "bool_parsing": "vrai ou faux attendu (true / false)",
+    "greater_than": "doit être supérieur à {gt}",
+    "greater_than_equal": "doit être au moins {ge}",
+    "less_than": "doit être inférieur à {lt}",
+    "less_than_equal": "doit être au plus {le}",
+    "date_type": "date attendue (AAAA-MM-JJ)",
+    "date_parsing": "date attendue (AAAA-MM-JJ)",
+    "date_from_datetime_parsing": "date attendue (AAAA-MM-JJ)",
+    "date_from_datetime_inexact": "date attendue (AAAA-MM-JJ), sans heure",
+    "time_type": "heure attendue (HH:MM)",
+    "time_parsing": "heure attendue (HH:MM)",
+    "datetime_type": "date et heure attendues (AAAA-MM-JJTHH:MM)",
+    "datetime_parsing": "date et heure attendues (AAAA-MM-JJTHH:MM)",
+    "literal_error": "valeur attendue parmi {expected}",
+    "enum": "valeur attendue parmi {expected}",
+    "list_type": "liste attendue",
+    "dict_type": "objet attendu",
+    "model_type": "objet attendu",
+    "model_attributes_type": "objet attendu",
+    "json_invalid": "JSON invalide ({error})",
+    "json_type": "JSON attendu",
+    "extra_forbidden": "champ inconnu",
+    "uuid_parsing": "identifiant mal formé",
+}
+
+
+def _french(error: Mapping[str, Any]) -> str:
+    """An error of pydantic's list in French: ours already are (the value errors our
+    validators raise, custom types such as ``not_null``); pydantic's own by
+    :data:`VALIDATION_MESSAGES`."""
+    kind = str(error.get("type", ""))
+    message = str(error.get("msg", ""))
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    template = VALIDATION_MESSAGES.get(kind)
+    if template is None:
+        return message
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError, ValueError):
+        return message
+
+
+def _field(loc: Sequence[Any]) -> str:
+    """Where an error is, as a person names it: ``action.lead_partner_id``, ``file``,
+    ``sector`` (without ``body``, ``query`` or ``path``)."""
+    parts = [str(p) for p in (loc[1:] if len(loc) > 1 else loc)]
+    return ".".join(parts) or "requête"
+
+
+def validation_body(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The API's one error shape (:class:`api.schemas.ErrorPublic`) for what a request's
+    validation refused: a French sentence naming each field, and the fields with their
+    location, French message and pydantic's stable error type."""
+    fields = [
+        {
+            "loc": list(e.get("loc", ())),
+            "field": _field(e.get("loc", ())),
+            "msg": _french(e),
+            "type": str(e.get("type", "")),
+        }
+        for e in errors
+    ]
+    detail = " ; ".join(f"{f['field']} : {f['msg']}" for f in fields) or "requête invalide"
+    return {"detail": detail, "type": "RequestValidationError", "fields": fields}
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse(
-        status_code=422, content={"detail": _json_safe(jsonable_encoder(exc.errors()))}
-    )
+    errors = _json_safe(jsonable_encoder(exc.errors()))
+    assert isinstance(errors, list)
+    return JSONResponse(status_code=422, content=validation_body(errors))
 
 
 log = logging.getLogger(__name__)
@@ -193,7 +282,42 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _one_error_shape(app: FastAPI) -> None:
+    """The OpenAPI document says what the app answers: every 422 has the one error shape
+    (FastAPI would document its own ``HTTPValidationError`` list for the routes that do
+    not name theirs)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        components.update(_error_components())
+        error = {"$ref": "#/components/schemas/ErrorPublic"}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                invalid = operation.get("responses", {}).get("422")
+                if invalid is not None:
+                    invalid["content"] = {"application/json": {"schema": error}}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _error_components() -> dict[str, Any]:
+    """The JSON schemas of the error shape, as OpenAPI components."""
+    _, definitions = models_json_schema(
+        [(ErrorPublic, "serialization")], ref_template="#/components/schemas/{model}"
+    )
+    return dict(definitions.get("$defs", {}))
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    _one_error_shape(app)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(PsqError, _psq_error_handler)
     app.add_exception_handler(OperationalError, _database_unavailable)

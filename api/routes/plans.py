@@ -103,7 +103,7 @@ def adopt(
         raise RequestValidationError(
             [
                 {
-                    "type": "missing",
+                    "type": "confirm_required",
                     "loc": ("body", "confirm"),
                     "msg": "confirmez l'adoption (confirm: true) après avoir vu ce qui change "
                     "pour chaque GPO (GET /api/plans/{id}/adoption)",

@@ -143,9 +143,24 @@ class RowErrorPublic(BaseModel):
     reason: str
 
 
+class FieldErrorPublic(BaseModel):
+    loc: list[str | int] = Field(description="Where: body, query or path, then the field")
+    field: str = Field(description="The field as a person names it", examples=["due_on"])
+    msg: str = Field(description="What is wrong with it, in French")
+    type: str = Field(description="Pydantic's stable error type", examples=["missing"])
+
+
 class ErrorPublic(BaseModel):
-    detail: str = Field(description="What is wrong, naming the bad value")
-    type: str = Field(description="Error class", examples=["NotFoundError"])
+    """The one shape of every error the API answers."""
+
+    detail: str = Field(description="What is wrong, in French, naming the field")
+    type: str = Field(
+        description="Stable machine code: the error's class",
+        examples=["NotFoundError", "RequestValidationError"],
+    )
+    fields: list[FieldErrorPublic] | None = Field(
+        default=None, description="RequestValidationError: every field refused"
+    )
     errors: list[RowErrorPublic] | None = Field(
         default=None, description="File imports: every bad row (at most 200)"
     )

@@ -171,15 +171,15 @@ def test_gpos_follow_their_territory_across_plans(
     # -- what the adoption refuses, nothing written --------------------------------------
     missing = client.post(f"/api/plans/{c['id']}/adopt")
     assert missing.status_code == 422
-    assert missing.json()["detail"][0]["loc"] == ["body", "confirm"]
-    assert "confirmez l'adoption" in missing.json()["detail"][0]["msg"]
+    assert missing.json()["fields"][0]["loc"] == ["body", "confirm"]
+    assert "confirmez l'adoption" in missing.json()["fields"][0]["msg"]
     refused = client.post(
         f"/api/plans/{c['id']}/adopt", json={"confirm": False, "expected_adopted_plan_id": 1}
     )
-    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "confirm"]
+    assert refused.status_code == 422 and refused.json()["fields"][0]["loc"] == ["body", "confirm"]
     unsaid = client.post(f"/api/plans/{c['id']}/adopt", json={"confirm": True})
     assert unsaid.status_code == 422
-    assert unsaid.json()["detail"][0]["loc"] == ["body", "expected_adopted_plan_id"]
+    assert unsaid.json()["fields"][0]["loc"] == ["body", "expected_adopted_plan_id"]
     for reason in (None, "", "  ok  "):
         no_reason = confirm(
             client, c["id"], expected_adopted_plan_id=b["id"], override_reason=reason

@@ -71,7 +71,7 @@ def test_blocks_need_a_barrier_layer(client: TestClient, massy: int) -> None:
     detail = response.json()["detail"]
     assert detail.startswith("units:") and "road/barrier layer" in detail
     bad = client.post(f"/api/csp/{massy}/grids", json={"resolution": 9, "units": "streets"})
-    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "units"
+    assert bad.status_code == 422 and bad.json()["fields"][0]["loc"][-1] == "units"
     missing = client.get(f"/api/csp/{massy}/cells", params={"res": 9, "units": "blocks"})
     assert missing.status_code == 404 and "street-block grid" in missing.json()["detail"]
 

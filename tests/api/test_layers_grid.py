@@ -179,7 +179,7 @@ def test_unknown_kind_and_duplicate_name(client: TestClient, csp_id: int, engine
     del csp_id
     response = _upload(client, FILOSOFI, "rivers", "X")
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "kind"]
+    assert response.json()["fields"][0]["loc"] == ["body", "kind"]
     before = _layer_count(engine)
     name = "Filosofi 2019 — carreaux 200 m (extrait Belfort)"
     again = _upload(client, FILOSOFI, "population_grid", name)
@@ -266,7 +266,7 @@ def test_edges_endpoint_draws_the_table(
     assert len(open_.json()["features"]) + len(features) == len(everything) == len(table)
     assert client.get(f"/api/csp/{csp_id}/edges", params={"res": 11}).status_code == 404
     bad = client.get(f"/api/csp/{csp_id}/edges", params={"blocked": "maybe"})
-    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "blocked"]
+    assert bad.status_code == 422 and bad.json()["fields"][0]["loc"] == ["query", "blocked"]
 
 
 @pytest.mark.usefixtures("csp_id")

@@ -187,7 +187,7 @@ def test_bad_paging_and_gpo(scene: Scene) -> None:
     for params in ({"limit": 0}, {"limit": 100_001}, {"offset": -1}, {"gpo": "x"}):
         response = scene.client.get(url, params=params)
         assert response.status_code == 422, params
-        assert response.json()["detail"][0]["loc"][-1] in params
+        assert response.json()["fields"][0]["loc"][-1] in params
     assert scene.client.get(url, params={"gpo": 999_999}).status_code == 404
 
 

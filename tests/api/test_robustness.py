@@ -34,14 +34,14 @@ def test_a_grid_too_fine_for_the_csp_is_refused_before_any_work(
     assert blocks.status_code == 422 and blocks.json()["detail"].startswith("resolution :")
     # past what H3 supports: the schema refuses it
     beyond = client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 16})
-    assert beyond.status_code == 422 and beyond.json()["detail"][0]["loc"][-1] == "resolution"
+    assert beyond.status_code == 422 and beyond.json()["fields"][0]["loc"][-1] == "resolution"
     assert client.get(f"/api/csp/{csp_id}/grids").json()["count"] == grids
 
 
 def _refused_field(response: Any) -> list[Any]:
-    """Where a 422 for a control character points (FastAPI's validation error shape)."""
+    """Where a 422 for a control character points (the fields of the validation error)."""
     assert response.status_code == 422, response.text
-    (error,) = response.json()["detail"]
+    (error,) = response.json()["fields"]
     assert error["type"] == "string_control_character"
     assert error["msg"].startswith("caractère de contrôle interdit (U+")
     return list(error["loc"])
@@ -83,11 +83,11 @@ def test_integers_past_postgresql_are_refused_by_the_schema(
 ) -> None:
     response = client.get(f"/api/csp/{csp_id}/problems", params={"sector": 99999999999})
     assert response.status_code == 422, response.text  # was a 500: integer out of range
-    assert response.json()["detail"][0]["loc"][:2] == ["query", "sector"]
+    assert response.json()["fields"][0]["loc"][:2] == ["query", "sector"]
     too_big = {"name": "GPO", "theme": "transports", "partner_ids": [2**31]}
     response = client.post(f"/api/csp/{csp_id}/gpos", json=too_big)
     assert response.status_code == 422, response.text
-    assert response.json()["detail"][0]["loc"][:2] == ["body", "partner_ids"]
+    assert response.json()["fields"][0]["loc"][:2] == ["body", "partner_ids"]
 
 
 def test_a_value_the_database_cannot_store_is_a_422(
@@ -177,7 +177,7 @@ def test_concurrent_changes_of_a_gpos_partners_wait_for_each_other(
 
 def _null_refused(response: Any, field: str) -> None:
     assert response.status_code == 422, response.text
-    (error,) = response.json()["detail"]
+    (error,) = response.json()["fields"]
     assert error["loc"] == ["body", field] and error["type"] == "not_null"
     assert error["msg"] == "null interdit : omettez le champ pour le laisser tel quel"
 
@@ -249,3 +249,36 @@ def test_malformed_problem_files_are_refused_whole(
     assert response.status_code == 422, response.text
     assert expected in response.text
     assert len(client.get(f"/api/csp/{csp_id}/problems").json()["features"]) == before
+
+
+def test_every_error_has_one_shape_in_french_and_the_schema_says_so(
+    client: TestClient, csp_id: int
+) -> None:
+    """A validation error is a sentence naming each field in French, a stable type, and
+    the fields; the OpenAPI document gives every 422 that shape."""
+    response = client.post(
+        f"/api/csp/{csp_id}/problems",
+        json={"category": "rassemblements", "title": "x" * 201, "lon": "est", "lat": 47.6},
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["type"] == "RequestValidationError"
+    fields = {f["field"]: f for f in body["fields"]}
+    assert fields["title"]["msg"] == "au plus 200 caractères"
+    assert fields["title"]["type"] == "string_too_long"
+    assert fields["lon"]["msg"] == "nombre attendu"
+    assert "title : au plus 200 caractères" in body["detail"]
+    missing = client.post(f"/api/csp/{csp_id}/problems", json={"title": "Hall"})
+    assert "category : champ obligatoire" in missing.json()["detail"]
+    schema = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    invalid = [
+        (path, method, r["422"]["content"]["application/json"]["schema"])
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "422" in (r := operation["responses"])
+    ]
+    assert len(invalid) > 50
+    assert {str(s) for _, _, s in invalid} == {"{'$ref': '#/components/schemas/ErrorPublic'}"}
+    error = schema["components"]["schemas"]["ErrorPublic"]
+    assert {"detail", "type", "fields"} <= set(error["properties"])

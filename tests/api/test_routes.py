@@ -89,7 +89,7 @@ def test_communes_in_bbox(client: TestClient, belfort: dict) -> None:
 def test_malformed_bbox_is_422_naming_it(client: TestClient, bbox: str, fragment: str) -> None:
     response = client.get("/api/communes", params={"bbox": bbox})
     assert response.status_code == 422
-    [error] = response.json()["detail"]
+    [error] = response.json()["fields"]
     assert error["loc"] == ["query", "bbox"]
     assert fragment in error["msg"]
 
@@ -97,7 +97,7 @@ def test_malformed_bbox_is_422_naming_it(client: TestClient, bbox: str, fragment
 def test_non_integer_csp_is_422(client: TestClient) -> None:
     response = client.get("/api/communes", params={"csp": "belfort"})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["query", "csp"]
+    assert response.json()["fields"][0]["loc"] == ["query", "csp"]
 
 
 def test_openapi_documents_the_routes(client: TestClient) -> None:

@@ -31,9 +31,8 @@ async function checked(response) {
     let detail = response.statusText;
     try {
       const body = await response.json();
-      detail = typeof body.detail === "string"
-        ? body.detail
-        : body.detail.map((d) => `${d.loc.slice(1).join(".")} : ${d.msg}`).join(" ; ");
+      // The API's one error shape: a French sentence naming the field (api/errors.py).
+      detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
     } catch { /* not JSON */ }
     const error = new Error(`${response.status} — ${detail}`);
     error.status = response.status;
