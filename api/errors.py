@@ -20,10 +20,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic.json_schema import models_json_schema
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.logs import SCOPE_KEY as REQUEST_ID_KEY
 from api.logs import RequestInfo, request_context
@@ -227,9 +229,11 @@ def _french(error: Mapping[str, Any]) -> str:
 
 def _field(loc: Sequence[Any]) -> str:
     """Where an error is, as a person names it: ``action.lead_partner_id``, ``file``,
-    ``sector`` (without ``body``, ``query`` or ``path``)."""
-    parts = [str(p) for p in (loc[1:] if len(loc) > 1 else loc)]
-    return ".".join(parts) or "requête"
+    ``sector`` (without ``body``, ``query`` or ``path``); the body as a whole (JSON that
+    does not parse, at a character offset) is « corps de la requête »."""
+    if not loc or (loc[0] == "body" and (len(loc) == 1 or isinstance(loc[1], int))):
+        return "corps de la requête"
+    return ".".join(str(p) for p in (loc[1:] if len(loc) > 1 else loc))
 
 
 def validation_body(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -247,6 +251,42 @@ def validation_body(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     ]
     detail = " ; ".join(f"{f['field']} : {f['msg']}" for f in fields) or "requête invalide"
     return {"detail": detail, "type": "RequestValidationError", "fields": fields}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's and Starlette's own refusals in the API's one error shape: a body that is
+    not text (not UTF-8) or a form that does not parse is a 422 naming it, like JSON that
+    does not parse; an unknown address or method is said in French."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # The body could not be read at all (FastAPI: « There was an error parsing the
+        # body »; Starlette: « Invalid multipart data. »…): a 422 naming it.
+        form = "multipart" in str(exc.detail).lower()
+        message = UNREADABLE_FORM if form else UNREADABLE_BODY
+        return JSONResponse(
+            status_code=422,
+            content=validation_body([{"loc": ["body"], "type": "body_unreadable", "msg": message}]),
+        )
+    if exc.status_code in HTTP_MESSAGES:
+        code, message = HTTP_MESSAGES[exc.status_code]
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"detail": message, "type": code},
+            headers=getattr(exc, "headers", None),
+        )
+    return await http_exception_handler(request, exc)
+
+
+#: The routing's own refusals, in French, with a stable type.
+HTTP_MESSAGES: dict[int, tuple[str, str]] = {
+    404: ("RouteNotFound", "adresse inconnue : aucune route ni page à cette adresse"),
+    405: ("MethodNotAllowed", "méthode non permise à cette adresse"),
+}
+
+
+#: What a body that cannot be read as text is answered.
+UNREADABLE_BODY = "illisible : du JSON en UTF-8 est attendu"
+UNREADABLE_FORM = "formulaire illisible : un envoi de fichier (multipart/form-data) est attendu"
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -319,6 +359,7 @@ def _error_components() -> dict[str, Any]:
 def install_error_handlers(app: FastAPI) -> None:
     _one_error_shape(app)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(PsqError, _psq_error_handler)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(IntegrityError, _database_conflict)

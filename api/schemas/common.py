@@ -6,10 +6,17 @@ GeoJSON follows RFC 7946: coordinates in WGS84 longitude/latitude.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, time
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from geo.audits import KINDS as AUDIT_KINDS
@@ -118,6 +125,27 @@ def _cadence(value: int) -> int:
 
 #: A date that is today or before.
 NotFutureDate = Annotated[date, AfterValidator(_not_future)]
+
+
+def _local_time(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("heure locale attendue, sans fuseau horaire (HH:MM)")
+    return value.replace(microsecond=0)
+
+
+#: A local time of day (Europe/Paris), « HH:MM » both ways.
+LocalTime = Annotated[
+    time,
+    AfterValidator(_local_time),
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$",
+            "examples": ["14:00"],
+        }
+    ),
+]
 #: Days between two meetings of a GPO (geo.problems.CADENCES_DAYS).
 CadenceDays = Annotated[int, AfterValidator(_cadence)]
 

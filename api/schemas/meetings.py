@@ -3,12 +3,12 @@ by problem, closed with their compte rendu; and their agenda."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import FREE_TEXT_NOTICE, DbInt, Page
+from api.schemas.common import FREE_TEXT_NOTICE, DbInt, LocalTime, Page
 from api.schemas.problems import (
     ActionCreate,
     ActionPublic,
@@ -29,7 +29,7 @@ class MeetingCreate(BaseModel):
     invitations (with an .ics file) are sent at once."""
 
     held_on: date = Field(description="The day of the meeting")
-    starts_at: time | None = Field(default=None, description="Local time (Europe/Paris)")
+    starts_at: LocalTime | None = Field(default=None, description="Local time (Europe/Paris)")
     place: str | None = Field(default=None, max_length=200)
     invited_partner_ids: list[DbInt] | None = Field(
         default=None, max_length=200, description="null: every partner of the GPO"
@@ -48,7 +48,7 @@ class MeetingUpdate(BaseModel):
     attendance and minutes. Fields left out are unchanged."""
 
     held_on: date | None = None
-    starts_at: time | None = None
+    starts_at: LocalTime | None = None
     place: str | None = Field(default=None, max_length=200)
     invited_partner_ids: list[DbInt] | None = Field(default=None, max_length=200)
     attendance: list[AttendanceIn] | None = Field(default=None, max_length=200)
@@ -117,7 +117,7 @@ class MeetingPublic(BaseModel):
     status: MeetingStatus
     status_label: str
     held_on: date
-    starts_at: time | None
+    starts_at: LocalTime | None
     place: str | None
     partners: list[MeetingPartnerPublic]
     attendees: list[str]

@@ -282,3 +282,28 @@ def test_every_error_has_one_shape_in_french_and_the_schema_says_so(
     assert {str(s) for _, _, s in invalid} == {"{'$ref': '#/components/schemas/ErrorPublic'}"}
     error = schema["components"]["schemas"]["ErrorPublic"]
     assert {"detail", "type", "fields"} <= set(error["properties"])
+
+
+def test_a_body_that_cannot_be_read_is_a_422_naming_it(client: TestClient, csp_id: int) -> None:
+    """Not UTF-8, not a form, not a route: the one error shape, in French (these were
+    FastAPI's and Starlette's own English 400 and 404 bodies)."""
+    garbage = client.post(
+        f"/api/csp/{csp_id}/referents",
+        content=b"\xd2\xe7\x1b",
+        headers={"Content-Type": "application/json"},
+    )
+    assert garbage.status_code == 422, garbage.text
+    assert garbage.json()["detail"].startswith("corps de la requête : illisible")
+    form = client.post(
+        "/api/addresses/import",
+        content=b"--b\r\n[True]--b--\r\n",
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert form.status_code == 422, form.text
+    assert "formulaire illisible" in form.json()["detail"]
+    unknown = client.get("/api/nulle-part")
+    assert unknown.status_code == 404
+    assert unknown.json() == {
+        "detail": "adresse inconnue : aucune route ni page à cette adresse",
+        "type": "RouteNotFound",
+    }
