@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing (Python deps, PostGIS, Chromium), then
-# ruff, mypy and pytest. pytest starts a throwaway PostGIS cluster and stops it at the end
-# (or uses TEST_DATABASE_URL). Extra arguments go to pytest.
+# ruff, mypy and pytest. pytest runs one worker per core, each starting a throwaway PostGIS
+# cluster and stopping it at the end (or all on TEST_DATABASE_URL, then in one worker).
+# Extra arguments go to pytest.
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh"
 ensure_python_env dev
@@ -14,4 +15,11 @@ say "ruff"
 say "mypy"
 "$VENV/bin/mypy"
 say "pytest"
-"$VENV/bin/pytest" "$@"
+# Two workers on a two-core machine (at most four elsewhere), each with its own throwaway
+# PostGIS cluster and Chromium: the suite in about 9 minutes instead of 15. One given
+# database (TEST_DATABASE_URL) is emptied by every test: then one worker.
+if [[ -n "${TEST_DATABASE_URL:-}" ]]; then
+  "$VENV/bin/pytest" "$@"
+else
+  "$VENV/bin/pytest" -n auto --maxprocesses=4 "$@"
+fi
