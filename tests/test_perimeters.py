@@ -190,3 +190,30 @@ def test_a_partner_without_its_organisation_updates_nothing(world: World, engine
             headers=world.headers["partenaire"],
         )
         assert refused.status_code == 403
+
+
+def test_a_thematic_gpos_partner_reads_its_themes_problems_only(world: World) -> None:
+    """The transport operator of the « Transports » GPO reads the transport problems of the
+    sectors that GPO spans, not the other problems of those sectors."""
+    client, ids, admin = world.client, world.ids, world.headers["admin"]
+    everything = client.get(f"/api/csp/{ids['csp_id']}/gpos", headers=admin).json()["data"]
+    theme = next(g for g in everything if g["kind"] == "thematic" and g["categories"])
+    operator = theme["partner_ids"][0]
+    header = bearer_for(_ctx(world), "partenaire", gpo_ids=[theme["id"]], partner_id=operator)
+    seen = client.get(
+        f"/api/csp/{ids['csp_id']}/problems", params={"limit": 100000}, headers=header
+    ).json()["features"]
+    assert seen, "the theme's sectors hold transport problems"
+    assert {f["properties"]["category"] for f in seen} <= set(theme["categories"])
+    all_in_sectors = client.get(
+        f"/api/csp/{ids['csp_id']}/problems",
+        params={"sector": theme["sectors"], "limit": 100000},
+        headers=admin,
+    ).json()["features"]
+    other = next(
+        f for f in all_in_sectors if f["properties"]["category"] not in theme["categories"]
+    )
+    assert client.get(f"/api/problems/{other['id']}", headers=header).status_code == 404
+    assert {f["id"] for f in seen} == {
+        f["id"] for f in all_in_sectors if f["properties"]["category"] in theme["categories"]
+    }

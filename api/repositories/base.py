@@ -99,7 +99,9 @@ def scope_of(session: Session) -> Scope:
 
 def visible_problem_ids(scope: Scope) -> Select[Any]:
     """The ids of the problems placed in the GPOs of a GPO-bound caller: a sector GPO's
-    sector, or one of the sectors a thematic GPO spans."""
+    sector, or one of the sectors a thematic GPO spans, of the thematic GPO's categories
+    when it names some (a transport operator in the « Transports » GPO reads the
+    transport problems of its sectors, not the others)."""
     return (
         select(ProblemPlace.problem_id)
         .join(
@@ -112,7 +114,15 @@ def visible_problem_ids(scope: Scope) -> Select[Any]:
                 ),
             ),
         )
-        .where(Gpo.id.in_(scope.gpo_ids))
+        .join(Problem, Problem.id == ProblemPlace.problem_id)
+        .where(
+            Gpo.id.in_(scope.gpo_ids),
+            or_(
+                Gpo.kind != "thematic",
+                func.jsonb_array_length(Gpo.categories) == 0,
+                Gpo.categories.op("@>")(func.to_jsonb(Problem.category).cast(JSONB)),
+            ),
+        )
     )
 
 
