@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,8 +56,10 @@ def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+@functools.cache
 def head_revision() -> str:
-    """The newest migration of the code (``0015`` …)."""
+    """The newest migration of the code (``0015`` …): read once per process (the
+    readiness check asks it on every call)."""
     from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(alembic_config("postgresql://")).get_current_head()

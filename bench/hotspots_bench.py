@@ -214,7 +214,7 @@ def endpoints(url: str, gpo: int, requests: int, headers: dict[str, str]) -> Non
         verdict = "PASS" if worst < 100 else "FAIL"
         print(f"worst p95: {worst:.0f} ms   target < 100 ms -> {verdict}")
         baseline = load(ab, f"{base}/api/health", requests, {})
-        print(f"  baseline: GET /api/health (one SELECT):  p95 {baseline['p95']:.0f} ms")
+        print(f"  baseline: GET /api/health (readiness, two SELECTs): p95 {baseline['p95']:.0f} ms")
         signed_in = load(ab, f"{base}/api/me", requests, headers)
         print(
             "  baseline: GET /api/me (the chef's token resolved, no data): "
