@@ -30,6 +30,12 @@ def next_meeting_on(held_on: date, cadence_days: int) -> date:
     return held_on + timedelta(weeks=weeks)
 
 
+def meeting_due(last_closed: date | None, created: date, cadence_days: int) -> date:
+    """When a GPO's next meeting is due: its last closed meeting (its creation, if none)
+    plus its cadence; past that day the GPO is « en retard »."""
+    return (last_closed or created) + timedelta(days=cadence_days)
+
+
 def check_meeting_day(day: date, *, gpo_created: date, today: date, field: str = "held_on") -> None:
     """A meeting's day: not before the GPO existed, not more than a year ahead."""
     if day < gpo_created:

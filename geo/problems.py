@@ -144,6 +144,14 @@ def check_transition(current: str, new: str, *, evaluated: bool) -> None:
         )
 
 
+def theme_categories(kind: str, categories: Sequence[str]) -> tuple[str, ...] | None:
+    """The problem categories a GPO deals with: a thematic GPO's theme (its categories of
+    the taxonomy); None, every category, for a sector GPO or a theme without categories."""
+    if kind != "thematic":
+        return None
+    return tuple(sorted({c for c in categories if c in CATEGORIES})) or None
+
+
 def action_overdue(status: str, due_on: date | None, today: date) -> bool:
     """Whether an action is late: its due date passed and it is neither done nor abandoned."""
     return due_on is not None and due_on < today and status in OPEN_ACTION_STATUSES

@@ -42,7 +42,14 @@ from api.models import (
 from api.schemas import ActionPublic
 from geo.accounts import Scope
 from geo.errors import ConflictError, NotFoundError
-from geo.problems import ACTION_STATUSES, ACTION_TYPES, CATEGORIES, STATUSES, action_overdue
+from geo.problems import (
+    ACTION_STATUSES,
+    ACTION_TYPES,
+    CATEGORIES,
+    STATUSES,
+    action_overdue,
+    theme_categories,
+)
 
 #: Decimals of the coordinates in GeoJSON answers: about 0.1 m.
 GEOJSON_DECIMALS = 6
@@ -136,8 +143,8 @@ def gpo_problems(gpo: Gpo) -> ColumnElement[bool]:
             ProblemPlace.csp_id == gpo.csp_id, ProblemPlace.sector.in_(sectors)
         )
     )
-    if gpo.kind == "thematic" and gpo.categories:
-        condition = and_(condition, Problem.category.in_(gpo.categories))
+    if (categories := theme_categories(gpo.kind, gpo.categories or [])) is not None:
+        condition = and_(condition, Problem.category.in_(categories))
     return condition
 
 

@@ -30,6 +30,7 @@ from api.schemas import (
     PartnersPublic,
 )
 from geo.errors import InvalidInputError
+from geo.meetings import meeting_due
 from geo.problems import OPEN_ACTION_STATUSES, OPEN_STATUSES, PARTNER_TYPES
 
 
@@ -146,8 +147,7 @@ def _public(session: Session, gpo: Gpo, today: date) -> GpoPublic:
         .order_by(Meeting.held_on, Meeting.id)
         .limit(1)
     ).first()
-    since = last or gpo.created_at.date()
-    due = since + timedelta(days=gpo.cadence_days)
+    due = meeting_due(last, gpo.created_at.date(), gpo.cadence_days)
     partners = session.scalars(
         select(gpo_partner.c.partner_id).where(gpo_partner.c.gpo_id == gpo.id)
     ).all()

@@ -35,6 +35,7 @@ from api.schemas.notifications import (
 )
 from geo.accounts import EMAIL_MAX_LENGTH, check_email
 from geo.errors import InvalidInputError
+from geo.meetings import meeting_due
 
 #: The statuses of a notification.
 STATUSES = ("pending", "sent", "failed")
@@ -322,8 +323,7 @@ def late_gpos(session: Session, *, today: date) -> list[LateGpo]:
     ).all()
     late = []
     for r in rows:
-        since = r.held_on or r.created_at.date()
-        due = since + timedelta(days=r.cadence_days)
+        due = meeting_due(r.held_on, r.created_at.date(), r.cadence_days)
         if due < today:
             late.append(LateGpo(r.id, r.name, r.cadence_days, r.held_on, due))
     return late

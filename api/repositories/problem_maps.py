@@ -32,7 +32,7 @@ from api.repositories.base import (
     visible,
 )
 from geo.errors import InvalidInputError, NotFoundError
-from geo.problems import CATEGORIES, OPEN_STATUSES
+from geo.problems import CATEGORIES, OPEN_STATUSES, theme_categories
 from geo.study import ProblemFilter, StudyArea
 
 
@@ -77,16 +77,8 @@ def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> S
         outline=shapely.union_all(outlines.geometry.to_numpy()),
         gpo_id=gpo_id,
         sectors=tuple(sorted(int(s) for s in sectors)),
-        categories=theme_categories(gpo),
+        categories=theme_categories(gpo.kind, gpo.categories or []),
     )
-
-
-def theme_categories(gpo: Gpo) -> tuple[str, ...] | None:
-    """The categories a thematic GPO's lists and maps hold (None: every category, for a
-    sector GPO or a theme without categories); codes outside the taxonomy are dropped."""
-    if gpo.kind != "thematic" or not gpo.categories:
-        return None
-    return tuple(sorted({c for c in gpo.categories if c in CATEGORIES})) or None
 
 
 def commune_area(*, session: Session, commune_code: str, field: str = "commune_code") -> StudyArea:

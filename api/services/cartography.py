@@ -413,12 +413,13 @@ def _recent_changes(
     return recent, trend, prediction, counts
 
 
-def hotspot_changes(session: Session, ctx: Context, gpo_id: int, today: date) -> dict[str, int]:
+def hotspot_changes(
+    session: Session, ctx: Context, csp_id: int, gpo_id: int, today: date
+) -> dict[str, int]:
     """How many cells of the GPO's territory became, stayed or stopped being hot spots
     over the last 90 days (by trend); none for a GPO without territory in the plan."""
-    gpo = gpos.get_gpo(session=session, gpo_id=gpo_id)
     try:
-        area = problem_maps.study_area(session=session, csp_id=gpo.csp_id, gpo_id=gpo_id)
+        area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
     except InvalidInputError:
         return {}
     return _recent_changes(session, ctx, area, today)[3]

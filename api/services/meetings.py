@@ -285,7 +285,7 @@ def agenda(ctx: Context, meeting_id: int) -> MeetingAgendaPublic:
         since = last or _gpo_since(session, gpo)
         today = date.today()
         agenda = repo.agenda(session, meeting, gpo, since, today)
-        changes = cartography.hotspot_changes(session, ctx, gpo.id, today)
+        changes = cartography.hotspot_changes(session, ctx, gpo.csp_id, gpo.id, today)
         agenda.hotspot_changes = [
             HotspotChange(trend=trend, label=TRENDS[trend], cells=cells)
             for trend, cells in changes.items()
