@@ -1,8 +1,9 @@
 """Computed problem maps and lists kept in memory: a hotspot analysis or the open problems
 of a sector cost tens to hundreds of milliseconds, serving them again costs nothing. An
-entry holds while the problems' revision (migration 0009) has not moved, so any committed
-write to problems, their placements, steps, actions, evaluations, GPOs or partners, by any
-process, invalidates every entry at its next read."""
+entry holds while the revision of its CSP's problems (migration 0019) has not moved: a
+committed write, by any process, invalidates at their next read the entries of the CSP it
+wrote in, and only those its topic can change (a new action step leaves the heat maps
+valid; see :func:`api.repositories.problem_maps.problem_revision`)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    SmallInteger,
     String,
     Table,
     Text,
@@ -487,22 +486,27 @@ class ProblemPlace(Base):
 
 
 class ProblemRevision(Base):
-    """One row: ``n`` rises with every committed transaction that wrote problems, their
-    placements, steps, actions, evaluations, GPOs or partners (migration 0009); what is
-    cached about problems is keyed on it."""
+    """``n`` rises with every committed transaction that wrote what a ``topic`` covers in
+    a CSP (migration 0019): ``problems`` for what the maps read, ``follow_up`` for what the
+    lists add. ``csp_id`` 0 counts the writes to every CSP (a ``TRUNCATE``). What is
+    cached about a CSP's problems is keyed on the sum of its numbers and of 0's."""
 
     __tablename__ = "problem_revision"
 
-    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="0: every CSP")
+    topic: Mapped[str] = mapped_column(String(16), primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger)
 
 
 class ProblemChange(Base):
-    """A write not yet committed (a row per statement, deleted at commit; migration 0009)."""
+    """A write not yet committed (a row per statement, CSP and topic, deleted at commit;
+    migration 0019)."""
 
     __tablename__ = "problem_change"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    csp_id: Mapped[int] = mapped_column(Integer)
+    topic: Mapped[str] = mapped_column(String(16))
 
 
 class ProblemEvent(Base):

@@ -134,10 +134,20 @@ def conditions(where: ProblemFilter, area: StudyArea) -> str:
     return " AND ".join(parts)
 
 
-def problem_revision(*, session: Session) -> int:
-    """The revision of the problems (migration 0009): rises with every committed write to
-    problems, their placements, steps, actions, evaluations, GPOs or partners."""
-    return int(session.scalar(select(ProblemRevision.n).where(ProblemRevision.id == 1)) or 0)
+#: What the maps read (problems, placements, GPOs' areas); the lists add ``follow_up``.
+MAPS: tuple[str, ...] = ("problems",)
+LISTS: tuple[str, ...] = ("problems", "follow_up")
+
+
+def problem_revision(*, session: Session, csp_id: int, topics: tuple[str, ...] = MAPS) -> int:
+    """The revision of a CSP's problems for these topics (migration 0019): rises with
+    every committed write that can change them, in this CSP or in every CSP."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(ProblemRevision.n), 0)).where(
+            ProblemRevision.csp_id.in_((0, csp_id)), ProblemRevision.topic.in_(topics)
+        )
+    )
+    return int(total or 0)
 
 
 def problem_points(*, session: Session, area: StudyArea, where: ProblemFilter) -> pd.DataFrame:

@@ -185,7 +185,7 @@ def cached_area_maps(
 ) -> AreaMaps:
     """The area's maps for the filter, computed once per revision of the problems (see
     :mod:`api.map_cache`)."""
-    revision = problem_maps.problem_revision(session=session)
+    revision = problem_maps.problem_revision(session=session, csp_id=area.csp_id)
     maps: AreaMaps = cache.get_or_compute(
         ("maps", area.key, where, res, bandwidth),
         revision,
@@ -267,12 +267,17 @@ def area_maps(
 
 
 def _cached_json(
-    session: Session, cache: MapCache[Any], key: Hashable, compute: Callable[[], BaseModel]
+    session: Session,
+    cache: MapCache[Any],
+    area: StudyArea,
+    key: Hashable,
+    compute: Callable[[], BaseModel],
+    topics: tuple[str, ...] = problem_maps.MAPS,
 ) -> bytes:
-    """``compute()``'s JSON, computed once per revision of the problems."""
+    """``compute()``'s JSON, computed once per revision of the area's CSP for ``topics``."""
     body: bytes = cache.get_or_compute(
-        key,
-        problem_maps.problem_revision(session=session),
+        (key, area.key),
+        problem_maps.problem_revision(session=session, csp_id=area.csp_id, topics=topics),
         lambda: compute().model_dump_json().encode(),
     )
     return body
@@ -306,9 +311,7 @@ def comparison_json(
                 }
             )
 
-        return _cached_json(
-            session, ctx.maps, ("comparison", area.key, before, after, res), compute
-        )
+        return _cached_json(session, ctx.maps, area, ("comparison", before, after, res), compute)
 
 
 def trend_json(ctx: Context, csp_id: int, *, gpo_id: int | None, where: ProblemFilter) -> bytes:
@@ -318,7 +321,8 @@ def trend_json(ctx: Context, csp_id: int, *, gpo_id: int | None, where: ProblemF
         return _cached_json(
             session,
             ctx.maps,
-            ("trend", area.key, where),
+            area,
+            ("trend", where),
             lambda: monthly_trend(session, area=area, where=where),
         )
 
@@ -331,8 +335,10 @@ def open_problems_json(ctx: Context, csp_id: int, *, gpo_id: int | None, limit: 
         return _cached_json(
             session,
             ctx.maps,
-            ("open", area.key, limit, date.today()),  # "overdue" changes at midnight
+            area,
+            ("open", limit, date.today()),  # "overdue" changes at midnight
             lambda: problems.open_problems(session=session, area=area, limit=limit),
+            topics=problem_maps.LISTS,
         )
 
 

@@ -109,7 +109,7 @@ def coverage_suggestion(
         )
         result: CoverageSuggestionPublic = ctx.maps.get_or_compute(
             key,
-            problem_maps.problem_revision(session=session),
+            problem_maps.problem_revision(session=session, csp_id=area.csp_id),
             lambda: _suggest(session, area, fixed, requested, p, radius_m, where, method),
         )
         return result
