@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI
 
 from api.config import Settings
 from api.deps import check_csrf, refuse_control_characters
+from api.compression import Compression
 from api.errors import install_error_handlers
 from api.logs import RequestContext, configure_logging
 from api.routes import api_router
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
     # The upload limits (413) inside the security headers, and the request id and the
     # access log outside both, so that every answer carries them.
     app.add_middleware(UploadLimits, limits=settings.upload_limits())
+    app.add_middleware(Compression)  # the API's data and the static files only
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)
     install_error_handlers(app)
