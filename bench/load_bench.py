@@ -1,0 +1,295 @@
+"""Benchmark: the data endpoints of every page under load, with writes going on.
+
+Run: .venv/bin/python -m bench.load_bench [--count 100000] [--seconds 15] [--clients 8]
+
+A throwaway PostGIS cluster holds the demo territory as shipped (Belfort CSP, adopted plan,
+GPOs with their synthetic meetings and actions) plus ``--count`` synthetic problems. The
+app runs in its own process (``psq serve``, one uvicorn worker) on loopback.
+
+For each page's data endpoints, a bounded load generator (``--clients`` threads, each
+with its own keep-alive connection, sending the next request when the last answered)
+calls them in turn for ``--seconds`` as the role that page is for, while a writer records
+an action step every 200 ms (a follow-up write: the maps stay cached) and, in a second
+round, also a new problem every second (a write the maps must see: their cache is
+recomputed). The first request of each endpoint is timed apart (cold). ``/api/health``
+(readiness: two SELECTs) and ``/api/me`` (a token resolved) are measured the same way in
+the same run: the floor of this machine. Target: every data endpoint p95 under 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import httpx2 as httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.cluster import free_port
+from api.services.context import Context
+from api.services.demo import load_demo, load_synthetic_problems
+from bench.common import DEMO, ROOT, bearer, throwaway_database
+
+CSP = 1
+
+
+@dataclass
+class Timings:
+    """Latencies in milliseconds per endpoint name, and the failures seen."""
+
+    ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    failures: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, name: str, ms: float) -> None:
+        with self.lock:
+            self.ms[name].append(ms)
+
+    def fail(self, what: str) -> None:
+        with self.lock:
+            self.failures.append(what)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def prepare(factory: sessionmaker[Session], count: int) -> None:
+    ctx = Context(factory)
+    load_demo(ctx, demo_dir=DEMO)
+    if count:
+        end = date.today()
+        load_synthetic_problems(
+            ctx, csp_id=CSP, start=end - timedelta(days=730), end=end, seed=3, count=count
+        )
+
+
+def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "psq.cli", "serve", "--port", str(port), "--no-demo"],
+        env={**os.environ, "DATABASE_URL": url},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/api/health/ready", timeout=2).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("the app did not start")
+        time.sleep(0.3)
+
+
+def pages(gpo: int, commune: str) -> dict[str, dict[str, str]]:
+    """The data endpoints each role's pages call, by role."""
+    today = date.today()
+    period = f"from={today - timedelta(days=364)}&to={today}"
+    return {
+        "planner": {
+            "cells (grid res 9)": f"/api/csp/{CSP}/cells?res=9",
+            "plans": f"/api/csp/{CSP}/plans",
+            "GPOs of the CSP": f"/api/csp/{CSP}/gpos",
+        },
+        "chef": {
+            "problems (GeoJSON)": f"/api/csp/{CSP}/problems?gpo={gpo}",
+            "hotspots": f"/api/csp/{CSP}/hotspots?gpo={gpo}&{period}",
+            "heat": f"/api/csp/{CSP}/heat?gpo={gpo}&{period}",
+            "comparison": f"/api/csp/{CSP}/hotspots/comparison?gpo={gpo}",
+            "trend": f"/api/csp/{CSP}/trend?gpo={gpo}&{period}",
+            "open problems": f"/api/csp/{CSP}/open-problems?limit=100&gpo={gpo}",
+            "meetings of the GPO": f"/api/gpos/{gpo}/meetings",
+            "actions of the GPO": f"/api/actions?gpo={gpo}",
+        },
+        "commune": {"commune cells": f"/api/communes/{commune}/hotspots"},
+        "floor": {"/api/health (readiness)": "/api/health/ready", "/api/me": "/api/me"},
+    }
+
+
+def writer(
+    base: str,
+    headers: dict[str, str],
+    actions: list[int],
+    problems: bool,
+    stop: threading.Event,
+    timings: Timings,
+) -> None:
+    """An action step every 200 ms; with ``problems``, a new problem every second."""
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+        i = 0
+        while not stop.is_set():
+            action = actions[i % len(actions)]
+            start = time.perf_counter()
+            answer = http.patch(f"/api/actions/{action}", json={"comment": f"Point n° {i}"})
+            timings.add("write: action step", (time.perf_counter() - start) * 1000)
+            if answer.status_code != 200:
+                timings.fail(f"PATCH action {action}: {answer.status_code} {answer.text[:200]}")
+            if problems and i % 5 == 0:
+                start = time.perf_counter()
+                answer = http.post(
+                    f"/api/csp/{CSP}/problems",
+                    json={
+                        "category": "nuisances",
+                        "title": f"Tapage n° {i}",
+                        "lon": 6.8628 + (i % 50) * 1e-4,
+                        "lat": 47.6379,
+                    },
+                )
+                timings.add("write: new problem", (time.perf_counter() - start) * 1000)
+                if answer.status_code != 201:
+                    timings.fail(f"POST problem: {answer.status_code} {answer.text[:200]}")
+            i += 1
+            stop.wait(0.2)
+
+
+def hammer(
+    base: str,
+    paths: dict[str, tuple[str, dict[str, str]]],
+    clients: int,
+    seconds: float,
+    timings: Timings,
+) -> None:
+    """``clients`` threads calling every path in turn until ``seconds`` have passed."""
+    names = list(paths)
+    deadline = time.monotonic() + seconds
+
+    def client(worker: int) -> None:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            i = worker
+            while time.monotonic() < deadline:
+                name = names[i % len(names)]
+                path, headers = paths[name]
+                i += 1
+                start = time.perf_counter()
+                answer = http.get(path, headers=headers)
+                timings.add(name, (time.perf_counter() - start) * 1000)
+                if answer.status_code != 200:
+                    timings.fail(f"{name}: {answer.status_code} {answer.text[:200]}")
+
+    threads = [threading.Thread(target=client, args=(w,)) for w in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def report(title: str, timings: Timings, cold: dict[str, float]) -> float:
+    print(f"\n{title}")
+    print(f"  {'endpoint':28} {'n':>6} {'cold':>7} {'p50':>6} {'p95':>6} {'p99':>6}")
+    worst = 0.0
+    for name, values in timings.ms.items():
+        p95 = percentile(values, 95)
+        if name in cold and not name.startswith("/api/"):
+            worst = max(worst, p95)
+        first = f"{cold[name]:5.0f}ms" if name in cold else "      -"
+        print(
+            f"  {name:28} {len(values):6d} {first} {statistics.median(values):4.0f}ms "
+            f"{p95:4.0f}ms {percentile(values, 99):4.0f}ms"
+        )
+    for failure in timings.failures[:5]:
+        print(f"  FAILED {failure}")
+    if timings.failures:
+        print(f"  {len(timings.failures)} failed request(s)")
+    print(
+        f"  worst data endpoint p95: {worst:.0f} ms   target < 100 ms -> "
+        f"{'PASS' if worst < 100 and not timings.failures else 'FAIL'}"
+    )
+    return worst
+
+
+def run(url: str, factory: sessionmaker[Session], seconds: float, clients: int) -> None:
+    chef_gpo = 1
+    headers = {
+        "planner": bearer(factory, "planificateur", csp_ids=[CSP]),
+        "chef": bearer(factory, "chef", gpo_ids=[chef_gpo]),
+        "admin": bearer(factory, "admin"),
+    }
+    with factory() as session:
+        commune = str(session.execute(_first_commune()).scalar_one())
+        actions = [int(a) for a in session.execute(_open_actions()).scalars()]
+    headers["commune"] = bearer(factory, "commune", commune_codes=[commune])
+    headers["floor"] = headers["chef"]
+    server, base = start_server(url)
+    try:
+        paths = {
+            name: (path, headers[role])
+            for role, endpoints in pages(chef_gpo, commune).items()
+            for name, path in endpoints.items()
+        }
+        cold: dict[str, float] = {}
+        for name, (path, sent) in paths.items():
+            start = time.perf_counter()
+            answer = httpx.get(base + path, headers=sent, timeout=120)
+            cold[name] = (time.perf_counter() - start) * 1000
+            if answer.status_code != 200:
+                raise RuntimeError(f"{name}: {answer.status_code} {answer.text[:300]}")
+        for problems in (False, True):
+            timings = Timings()
+            stop = threading.Event()
+            writes = threading.Thread(
+                target=writer,
+                args=(base, headers["admin"], actions, problems, stop, timings),
+            )
+            writes.start()
+            hammer(base, paths, clients, seconds, timings)
+            stop.set()
+            writes.join()
+            what = "an action step every 200 ms" + (
+                " and a new problem every second" if problems else ""
+            )
+            report(f"{clients} concurrent clients for {seconds:g} s, with {what}:", timings, cold)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=20)
+
+
+def _first_commune():  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    return text(
+        "SELECT c.code FROM commune c JOIN problem p ON ST_Intersects(c.geom, p.anchor) "
+        "WHERE p.csp_id = :csp GROUP BY c.code ORDER BY count(*) DESC LIMIT 1"
+    ).bindparams(csp=CSP)
+
+
+def _open_actions():  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    return text(
+        "SELECT a.id FROM action a JOIN problem p ON p.id = a.problem_id "
+        "WHERE p.csp_id = :csp AND a.status IN ('prevue', 'en_cours') ORDER BY a.id LIMIT 20"
+    ).bindparams(csp=CSP)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    with throwaway_database() as (url, factory, _):
+        start = time.perf_counter()
+        prepare(factory, args.count)
+        print(
+            f"demo territory + {args.count:,} synthetic problems "
+            f"({time.perf_counter() - start:.0f} s to prepare)"
+        )
+        run(url, factory, args.seconds, args.clients)
+
+
+if __name__ == "__main__":
+    main()
