@@ -3,9 +3,11 @@ meetings, with cadence tracking."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, literal, select, union_all
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from api.models import (
@@ -137,68 +139,106 @@ def open_problem_places(*, session: Session, csp_id: int) -> list[tuple[float, f
     return [(float(x), float(y), int(g)) for x, y, g in rows]
 
 
-def _public(session: Session, gpo: Gpo, today: date) -> GpoPublic:
-    last = session.scalar(
-        select(func.max(Meeting.held_on)).where(Meeting.gpo_id == gpo.id, Meeting.status == "close")
-    )
-    planned = session.execute(
-        select(Meeting.id, Meeting.held_on)
-        .where(Meeting.gpo_id == gpo.id, Meeting.status == "prevue", Meeting.held_on >= today)
-        .order_by(Meeting.held_on, Meeting.id)
-        .limit(1)
-    ).first()
-    due = meeting_due(last, gpo.created_at.date(), gpo.cadence_days)
-    partners = session.scalars(
-        select(gpo_partner.c.partner_id).where(gpo_partner.c.gpo_id == gpo.id)
-    ).all()
-    problems = select(Problem.id).where(gpo_problems(gpo))
-    open_count = session.scalar(
-        select(func.count()).where(Problem.id.in_(problems), Problem.status.in_(OPEN_STATUSES))
-    )
-    open_actions = and_(
-        Action.problem_id.in_(problems),
-        Action.status.in_(OPEN_ACTION_STATUSES),
-        Action.due_on.is_not(None),
-    )
-    overdue_actions = session.scalar(
-        select(func.count()).where(open_actions, Action.due_on < today)
-    )
-    due_actions = session.scalar(
-        select(func.count()).where(
-            open_actions,
-            Action.due_on >= today,
-            Action.due_on <= today + timedelta(days=gpo.cadence_days),
+def _follow_up_counts(
+    session: Session, gpos: Sequence[Gpo], today: date
+) -> dict[int, tuple[int, int, int]]:
+    """Each GPO's open problems, actions overdue and actions due before its next meeting,
+    in one query (a GPO's problems are its own condition: one branch of a UNION ALL each)."""
+    branches = []
+    for gpo in gpos:
+        problems = select(Problem.id).where(gpo_problems(gpo))
+        open_actions = and_(
+            Action.problem_id.in_(problems),
+            Action.status.in_(OPEN_ACTION_STATUSES),
+            Action.due_on.is_not(None),
         )
+        horizon = today + timedelta(days=gpo.cadence_days)
+        branches.append(
+            select(
+                literal(gpo.id).label("gpo_id"),
+                select(func.count())
+                .where(Problem.id.in_(problems), Problem.status.in_(OPEN_STATUSES))
+                .scalar_subquery(),
+                select(func.count()).where(open_actions, Action.due_on < today).scalar_subquery(),
+                select(func.count())
+                .where(open_actions, Action.due_on >= today, Action.due_on <= horizon)
+                .scalar_subquery(),
+            )
+        )
+    if not branches:
+        return {}
+    query = branches[0] if len(branches) == 1 else union_all(*branches)
+    return {
+        int(gpo_id): (int(opened), int(overdue), int(due))
+        for gpo_id, opened, overdue, due in session.execute(query)
+    }
+
+
+def _publics(session: Session, gpos: Sequence[Gpo], today: date) -> list[GpoPublic]:
+    """The GPOs as answered, in five queries whatever their number."""
+    ids = [g.id for g in gpos]
+    last = dict(
+        session.execute(
+            select(Meeting.gpo_id, func.max(Meeting.held_on))
+            .where(Meeting.gpo_id.in_(ids), Meeting.status == "close")
+            .group_by(Meeting.gpo_id)
+        ).all()
     )
-    return GpoPublic(
-        id=gpo.id,
-        csp_id=gpo.csp_id,
-        kind=gpo.kind,
-        name=gpo.name,
-        sector=gpo.sector,
-        sectors=[gpo.sector] if gpo.kind == "sector" and gpo.sector is not None else gpo.sectors,
-        theme=gpo.theme,
-        categories=list(gpo.categories or []),
-        plan_id=gpo.plan_id,
-        active=gpo.active,
-        chief_name=gpo.chief_name,
-        chief_grade=gpo.chief_grade,
-        # The chef's contact, for the GPO's members and the direction only.
-        chief_contact=gpo.chief_contact if scope_of(session).reads_problem_records else None,
-        deputy_name=gpo.deputy_name,
-        deputy_grade=gpo.deputy_grade,
-        cadence_days=gpo.cadence_days,
-        partner_ids=sorted(partners),
-        last_meeting_on=last,
-        next_meeting_due=due,
-        next_meeting_on=planned.held_on if planned else None,
-        next_meeting_id=planned.id if planned else None,
-        overdue=gpo.active and due < today,
-        open_problems=int(open_count or 0),
-        actions_due=int(due_actions or 0),
-        actions_overdue=int(overdue_actions or 0),
-        version=gpo.version,
-    )
+    planned = {
+        gpo_id: (meeting_id, held_on)
+        for gpo_id, meeting_id, held_on in session.execute(
+            select(Meeting.gpo_id, Meeting.id, Meeting.held_on)
+            .where(Meeting.gpo_id.in_(ids), Meeting.status == "prevue", Meeting.held_on >= today)
+            .order_by(Meeting.gpo_id, Meeting.held_on, Meeting.id)
+            .ext(distinct_on(Meeting.gpo_id))
+        )
+    }
+    partners: dict[int, list[int]] = {i: [] for i in ids}
+    for gpo_id, partner_id in session.execute(
+        select(gpo_partner.c.gpo_id, gpo_partner.c.partner_id).where(gpo_partner.c.gpo_id.in_(ids))
+    ):
+        partners[gpo_id].append(partner_id)
+    counts = _follow_up_counts(session, gpos, today)
+    # The chef's contact, for the GPO's members and the direction only.
+    contact = scope_of(session).reads_problem_records
+    answered = []
+    for gpo in gpos:
+        due = meeting_due(last.get(gpo.id), gpo.created_at.date(), gpo.cadence_days)
+        next_id, next_on = planned.get(gpo.id, (None, None))
+        open_count, overdue_actions, due_actions = counts[gpo.id]
+        answered.append(
+            GpoPublic(
+                id=gpo.id,
+                csp_id=gpo.csp_id,
+                kind=gpo.kind,
+                name=gpo.name,
+                sector=gpo.sector,
+                sectors=(
+                    [gpo.sector] if gpo.kind == "sector" and gpo.sector is not None else gpo.sectors
+                ),
+                theme=gpo.theme,
+                categories=list(gpo.categories or []),
+                plan_id=gpo.plan_id,
+                active=gpo.active,
+                chief_name=gpo.chief_name,
+                chief_grade=gpo.chief_grade,
+                chief_contact=gpo.chief_contact if contact else None,
+                deputy_name=gpo.deputy_name,
+                deputy_grade=gpo.deputy_grade,
+                cadence_days=gpo.cadence_days,
+                partner_ids=sorted(partners[gpo.id]),
+                last_meeting_on=last.get(gpo.id),
+                next_meeting_due=due,
+                next_meeting_on=next_on,
+                next_meeting_id=next_id,
+                overdue=gpo.active and due < today,
+                open_problems=open_count,
+                actions_due=due_actions,
+                actions_overdue=overdue_actions,
+                version=gpo.version,
+            )
+        )
+    return answered
 
 
 def list_gpos(*, session: Session, csp_id: int, active: bool = True) -> GposPublic:
@@ -209,12 +249,12 @@ def list_gpos(*, session: Session, csp_id: int, active: bool = True) -> GposPubl
         stmt = stmt.where(Gpo.active)
     gpos = session.scalars(stmt.order_by(Gpo.kind, Gpo.sector, Gpo.id)).all()
     today = date.today()
-    data = [_public(session, g, today) for g in gpos]
+    data = _publics(session, gpos, today)
     return GposPublic(data=data, count=len(data))
 
 
 def get_gpo(*, session: Session, gpo_id: int) -> GpoPublic:
-    return _public(session, require(session, Gpo, gpo_id), date.today())
+    return _publics(session, [require(session, Gpo, gpo_id)], date.today())[0]
 
 
 def _set_partners(session: Session, gpo: Gpo, partner_ids: list[int]) -> None:

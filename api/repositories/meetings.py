@@ -84,36 +84,21 @@ def account_address(session: Session, account_id: int | None) -> tuple[str, str]
 
 
 def meeting_public(session: Session, meeting: Meeting, gpo: Gpo) -> MeetingPublic:
-    partners = session.execute(
+    return meetings_public(session, [meeting], gpo)[0]
+
+
+def meetings_public(session: Session, meetings: Sequence[Meeting], gpo: Gpo) -> list[MeetingPublic]:
+    """The GPO's meetings as answered, in four queries whatever their number: their
+    partners, their decisions, who closed them, which have a stored compte rendu."""
+    ids = [m.id for m in meetings]
+    partners: dict[int, list[MeetingPartnerPublic]] = {i: [] for i in ids}
+    for mp, p in session.execute(
         select(MeetingPartner, Partner)
         .join(Partner, Partner.id == MeetingPartner.partner_id)
-        .where(MeetingPartner.meeting_id == meeting.id)
-        .order_by(Partner.organisation)
-    ).all()
-    decisions = session.execute(
-        select(MeetingDecision, Problem.title)
-        .outerjoin(Problem, Problem.id == MeetingDecision.problem_id)
-        .where(MeetingDecision.meeting_id == meeting.id)
-        .order_by(MeetingDecision.id)
-    ).all()
-    closed_by = (
-        session.scalar(select(Account.name).where(Account.id == meeting.closed_by))
-        if meeting.closed_by is not None
-        else None
-    )
-    has_report = session.scalar(
-        select(Meeting.report_pdf.is_not(None)).where(Meeting.id == meeting.id)
-    )
-    return MeetingPublic(
-        id=meeting.id,
-        gpo_id=gpo.id,
-        gpo_name=gpo.name,
-        status=meeting.status,
-        status_label=MEETING_STATUSES[meeting.status],
-        held_on=meeting.held_on,
-        starts_at=meeting.starts_at,
-        place=meeting.place,
-        partners=[
+        .where(MeetingPartner.meeting_id.in_(ids))
+        .order_by(Partner.organisation, Partner.id)
+    ):
+        partners[mp.meeting_id].append(
             MeetingPartnerPublic(
                 partner_id=p.id,
                 organisation=p.organisation,
@@ -124,11 +109,15 @@ def meeting_public(session: Session, meeting: Meeting, gpo: Gpo) -> MeetingPubli
                 represented_by=mp.represented_by,
                 synthetic=p.synthetic,
             )
-            for mp, p in partners
-        ],
-        attendees=list(meeting.attendees or []),
-        notes=meeting.notes,
-        decisions=[
+        )
+    decisions: dict[int, list[DecisionPublic]] = {i: [] for i in ids}
+    for d, title in session.execute(
+        select(MeetingDecision, Problem.title)
+        .outerjoin(Problem, Problem.id == MeetingDecision.problem_id)
+        .where(MeetingDecision.meeting_id.in_(ids))
+        .order_by(MeetingDecision.id)
+    ):
+        decisions[d.meeting_id].append(
             DecisionPublic(
                 id=d.id,
                 kind=d.kind,
@@ -139,20 +128,46 @@ def meeting_public(session: Session, meeting: Meeting, gpo: Gpo) -> MeetingPubli
                 text=d.text,
                 created_at=d.created_at,
             )
-            for d, title in decisions
-        ],
-        invited_at=meeting.invited_at,
-        closed_at=meeting.closed_at,
-        closed_by=closed_by,
-        has_report=bool(has_report),
-        next_proposed_on=(
-            next_meeting_on(meeting.held_on, gpo.cadence_days)
-            if meeting.status == "close"
-            else None
-        ),
-        version=meeting.version,
-        synthetic=meeting.synthetic,
+        )
+    closers = {m.closed_by for m in meetings if m.closed_by is not None}
+    closed_by = (
+        dict(session.execute(select(Account.id, Account.name).where(Account.id.in_(closers))).all())
+        if closers
+        else {}
     )
+    with_report = set(
+        session.scalars(
+            select(Meeting.id).where(Meeting.id.in_(ids), Meeting.report_pdf.is_not(None))
+        )
+    )
+    return [
+        MeetingPublic(
+            id=meeting.id,
+            gpo_id=gpo.id,
+            gpo_name=gpo.name,
+            status=meeting.status,
+            status_label=MEETING_STATUSES[meeting.status],
+            held_on=meeting.held_on,
+            starts_at=meeting.starts_at,
+            place=meeting.place,
+            partners=partners[meeting.id],
+            attendees=list(meeting.attendees or []),
+            notes=meeting.notes,
+            decisions=decisions[meeting.id],
+            invited_at=meeting.invited_at,
+            closed_at=meeting.closed_at,
+            closed_by=closed_by.get(meeting.closed_by) if meeting.closed_by else None,
+            has_report=meeting.id in with_report,
+            next_proposed_on=(
+                next_meeting_on(meeting.held_on, gpo.cadence_days)
+                if meeting.status == "close"
+                else None
+            ),
+            version=meeting.version,
+            synthetic=meeting.synthetic,
+        )
+        for meeting in meetings
+    ]
 
 
 def list_meetings(*, session: Session, gpo_id: int) -> MeetingsPublic:
@@ -162,9 +177,7 @@ def list_meetings(*, session: Session, gpo_id: int) -> MeetingsPublic:
         .where(Meeting.gpo_id == gpo_id)
         .order_by(Meeting.held_on.desc(), Meeting.id.desc())
     ).all()
-    return MeetingsPublic(
-        data=[meeting_public(session, m, gpo) for m in meetings], count=len(meetings)
-    )
+    return MeetingsPublic(data=meetings_public(session, meetings, gpo), count=len(meetings))
 
 
 def create_meeting(

@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.services import accounts
 from api.services.context import Context
 from api.services.demo import load_demo
 from api.services.demo_accounts import DEMO_ACCOUNTS
-from api.services.gpos import list_gpos
+from api.services.gpos import get_gpo, list_gpos
+from api.services.meetings import get_meeting, list_meetings
 from geo.accounts import Actor
 from tests.conftest import DEMO_DIR, _truncate
 
@@ -339,7 +340,40 @@ def _seen_by_the_demo_chef_and_partner(
     assert all(e["synthetic"] and _fictitious(e["signed_by"]) for a in actions for e in a["events"])
 
 
-def test_the_demo_gpos_are_alive(client: TestClient, demo_adopted: sessionmaker[Session]) -> None:
+def _lists_cost_a_few_queries_whatever_their_length(
+    demo_adopted: sessionmaker[Session], engine: Engine
+) -> None:
+    """The GPOs and a GPO's meetings are read in a fixed number of queries, not some per
+    row; and a GPO in the list is the GPO read alone."""
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    ctx = Context(demo_adopted)
+    csp_id = _csp(demo_adopted)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        listed = list_gpos(ctx, csp_id).data
+        gpo_queries = len(statements)
+        statements.clear()
+        busiest = max(listed, key=lambda g: g.cadence_days == 15)
+        meetings = list_meetings(ctx, busiest.id).data
+        meeting_queries = len(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(listed) >= 7 and len(meetings) > 24
+    # The scope, the CSP, the GPOs, then last and next meetings, members and the counts.
+    assert gpo_queries <= 10, gpo_queries
+    # The scope, the GPO, its meetings, then partners, decisions, closers and reports.
+    assert meeting_queries <= 10, meeting_queries
+    assert listed == [get_gpo(ctx, g.id) for g in listed]
+    assert meetings[-1] == get_meeting(ctx, meetings[-1].id)
+
+
+def test_the_demo_gpos_are_alive(
+    client: TestClient, demo_adopted: sessionmaker[Session], engine: Engine
+) -> None:
     """One load of the demo (it takes seconds), every check on it."""
     _seen_by_the_demo_chef_and_partner(client, demo_adopted)
     _every_gpo_has_a_chief_partners_and_meetings(demo_adopted)
@@ -349,6 +383,7 @@ def test_the_demo_gpos_are_alive(client: TestClient, demo_adopted: sessionmaker[
     _people_and_organisations_are_fictitious_and_from_the_database(demo_adopted)
     _the_transport_gpo(demo_adopted)
     _the_demo_chef_and_partner(demo_adopted)
+    _lists_cost_a_few_queries_whatever_their_length(demo_adopted, engine)
 
 
 TABLES = {
