@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api import access
 from api.deps import ContextDep, DbId
@@ -42,12 +42,18 @@ def create_grid(csp_id: DbId, grid_in: GridCreate, ctx: ContextDep) -> GridPubli
     )
 
 
-@router.get("/cells", responses=NOT_FOUND, dependencies=[access.PLANNING])
+@router.get(
+    "/cells",
+    response_model=FeatureCollection[CellProperties],
+    responses=NOT_FOUND,
+    dependencies=[access.PLANNING],
+)
 def read_cells(
     csp_id: DbId, ctx: ContextDep, res: ResolutionParam = 9, units: UnitsParam = "h3"
-) -> FeatureCollection[CellProperties]:
+) -> Response:
     """The CSP's cells (or blocks) at a resolution, with their attributes, as GeoJSON."""
-    return grid.grid_cells(ctx, csp_id, resolution=res, units=units)
+    body = grid.grid_cells_json(ctx, csp_id, resolution=res, units=units)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/edges", responses=NOT_FOUND, dependencies=[access.PLANNING])

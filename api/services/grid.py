@@ -9,10 +9,9 @@ from collections.abc import Mapping
 
 import shapely
 
-from api.repositories import csp, layers
+from api.repositories import csp, layers, problem_maps
 from api.repositories import grid as grids
 from api.schemas import (
-    CellProperties,
     EdgeProperties,
     FeatureCollection,
     GridPublic,
@@ -142,11 +141,24 @@ def list_grids(ctx: Context, csp_id: int) -> GridsPublic:
         return grids.list_grids(session=session, csp_id=csp_id)
 
 
-def grid_cells(
-    ctx: Context, csp_id: int, *, resolution: int, units: str = "h3"
-) -> FeatureCollection[CellProperties]:
+def grid_cells_json(ctx: Context, csp_id: int, *, resolution: int, units: str = "h3") -> bytes:
+    """The grid's cells with their attributes and problem counts, as GeoJSON bytes. A
+    grid's cells never change (a rebuild is a new grid); their counts change with the
+    CSP's problems: the answer is kept in the map cache until they do."""
     with ctx.read() as session:
-        return grids.grid_cells(session=session, csp_id=csp_id, resolution=resolution, units=units)
+        grid_id = grids.require_grid(
+            session=session, csp_id=csp_id, resolution=resolution, units=units
+        )
+        body: bytes = ctx.maps.get_or_compute(
+            ("cells", grid_id),
+            problem_maps.problem_revision(session=session, csp_id=csp_id),
+            lambda: (
+                grids.grid_cells(session=session, csp_id=csp_id, resolution=resolution, units=units)
+                .model_dump_json()
+                .encode()
+            ),
+        )
+        return body
 
 
 def grid_edges(
