@@ -113,18 +113,24 @@ def search_filters(
 ProblemSearchDep = Annotated[ProblemSearch, Depends(search_filters)]
 
 
-@router.get("/csp/{csp_id}/problems", responses=INVALID, dependencies=[access.PROBLEM_RECORDS])
+@router.get(
+    "/csp/{csp_id}/problems",
+    response_model=ProblemCollection,
+    responses=INVALID,
+    dependencies=[access.PROBLEM_RECORDS],
+)
 def read_problems(
     csp_id: DbId,
     ctx: ContextDep,
     search: ProblemSearchDep,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 5000,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> ProblemCollection:
+) -> Response:
     """The CSP's problems that the caller sees as GeoJSON (newest first), filtered by GPO,
     sector, category, status, period (``since``/``until``, both included) and text
     (``q``), a page at a time; ``count`` says how many match. Synthetic ones are flagged."""
-    return problem_search.search_problems(ctx, csp_id, search, limit=limit, offset=offset)
+    body = problem_search.search_problems_json(ctx, csp_id, search, limit=limit, offset=offset)
+    return Response(body, media_type="application/json")
 
 
 def _export(ctx: ContextDep, csp_id: int, search: ProblemSearch, fmt: str) -> Response:

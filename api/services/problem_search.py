@@ -9,8 +9,10 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
+from api.repositories import problem_maps
 from api.repositories import problem_search as repo
-from api.schemas import ProblemCollection, ProblemExport
+from api.repositories.problem_maps import LISTS
+from api.schemas import ProblemExport
 from api.services.audit_log import record_access
 from api.services.context import Context
 from geo.errors import InvalidInputError
@@ -40,15 +42,25 @@ CSV_HEADERS = (
 )
 
 
-def search_problems(
+def search_problems_json(
     ctx: Context, csp_id: int, search: ProblemSearch, *, limit: int, offset: int = 0
-) -> ProblemCollection:
-    """A page of the CSP's problems the caller sees matching the search, newest first,
-    with how many match in all."""
+) -> bytes:
+    """A page of the CSP's problems the caller sees matching the search as GeoJSON bytes,
+    newest first, with how many match in all; kept in the map cache per caller's
+    perimeter and search until the CSP's problems or their follow-up change."""
     with ctx.read() as session:
-        return repo.list_problems(
-            session=session, csp_id=csp_id, search=search, limit=limit, offset=offset
+        body: bytes = ctx.maps.get_or_compute(
+            ("problems", ctx.scope, csp_id, search, limit, offset),
+            problem_maps.problem_revision(session=session, csp_id=csp_id, topics=LISTS),
+            lambda: (
+                repo.list_problems(
+                    session=session, csp_id=csp_id, search=search, limit=limit, offset=offset
+                )
+                .model_dump_json()
+                .encode()
+            ),
         )
+        return body
 
 
 def _narrower(search: ProblemSearch) -> str:
