@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     #: The most problems an export of the problems page holds (``PSQ_EXPORT_MAX_PROBLEMS``).
     export_max_problems: int = Field(default=50_000, ge=1)
+    #: A background job (proposal, re-optimisation) stops past this many minutes of work
+    #: (``PSQ_JOB_DEADLINE_MINUTES``).
+    job_deadline_minutes: float = Field(default=30, gt=0, le=24 * 60)
+    #: The largest proposal asked of the engine, in units times sectors
+    #: (``PSQ_MAX_PROPOSAL_WORK``): 4 000 000 is 100 000 cells in 40 sectors, about a
+    #: minute of work; a larger request is refused at once with a 422 naming ``k``.
+    max_proposal_work: int = Field(default=4_000_000, ge=1)
 
     # -- uploads (api.uploads) -----------------------------------------------------------
     #: The largest file each kind of upload takes, in MB (``PSQ_MAX_UPLOAD_MB_LAYER``…):

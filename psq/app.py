@@ -11,9 +11,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from api.compression import Compression
 from api.config import Settings
 from api.deps import check_csrf, refuse_control_characters
-from api.compression import Compression
 from api.errors import install_error_handlers
 from api.logs import RequestContext, configure_logging
 from api.routes import api_router
@@ -43,6 +43,8 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
         ctx = Context.for_url(url)
         ctx.sessions = settings.session_policy()
         ctx.export_rows = settings.export_max_problems
+        ctx.job_deadline_s = settings.job_deadline_minutes * 60
+        ctx.proposal_budget = settings.max_proposal_work
         app.state.context = ctx
         jobs.fail_interrupted(ctx)
         ctx.job_runner()

@@ -24,11 +24,32 @@ def get_job(*, session: Session, job_id: int) -> JobPublic:
     return JobPublic.model_validate(job, from_attributes=True)
 
 
-def set_progress(*, session: Session, job_id: int, progress: float, stage: str) -> None:
+def set_progress(*, session: Session, job_id: int, progress: float, stage: str) -> bool:
+    """Record the job's progress; False when it is no longer to run (cancelled)."""
+    updated = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(["queued", "running"]))
+        .values(status="running", progress=round(min(max(progress, 0.0), 1.0), 4), stage=stage)
+        .returning(Job.id)
+    ).first()
+    return updated is not None
+
+
+def request_cancel(*, session: Session, job_id: int) -> Job:
+    """Mark a queued or running job ``cancelling`` (its worker stops at its next progress
+    report); a finished one is left as it is. The job, locked."""
+    job = require(session, Job, job_id, lock=True)
+    if job.status in ("queued", "running"):
+        job.status = "cancelling"
+        session.flush()
+    return job
+
+
+def cancelled_job(*, session: Session, job_id: int) -> None:
     session.execute(
         update(Job)
         .where(Job.id == job_id)
-        .values(status="running", progress=round(min(max(progress, 0.0), 1.0), 4), stage=stage)
+        .values(status="cancelled", error="annulée à la demande", finished_at=func.now())
     )
 
 
@@ -50,7 +71,9 @@ def fail_job(*, session: Session, job_id: int, error: str) -> None:
 
 def fail_interrupted_jobs(*, session: Session) -> int:
     """Jobs left queued or running by a stopped server can never finish: mark them failed."""
-    ids = session.scalars(select(Job.id).where(Job.status.in_(["queued", "running"]))).all()
+    ids = session.scalars(
+        select(Job.id).where(Job.status.in_(["queued", "running", "cancelling"]))
+    ).all()
     for job_id in ids:
         fail_job(session=session, job_id=job_id, error="interrupted: the server stopped")
     return len(ids)

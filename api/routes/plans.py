@@ -120,6 +120,15 @@ def read_job(job_id: DbId, ctx: ContextDep) -> JobPublic:
     return jobs.get_job(ctx, job_id)
 
 
+@router.post(
+    "/jobs/{job_id}/cancel", tags=["tâches"], responses=CONFLICT, dependencies=[access.PLANNING]
+)
+def cancel_job(job_id: DbId, ctx: ContextDep) -> JobPublic:
+    """Stop a queued or running job at its next progress report (nothing of its work is
+    stored); 409 when it has already ended."""
+    return jobs.cancel_job(ctx, job_id)
+
+
 # --- editing by hand -------------------------------------------------------------------
 
 

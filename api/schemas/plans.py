@@ -13,7 +13,7 @@ from geo.sectorize.design import DesignParameters
 
 PlanStatus = Literal["draft", "adopted", "archived", "editing"]
 PlanOrigin = Literal["engine", "communes", "import", "edit"]
-JobStatus = Literal["queued", "running", "done", "failed"]
+JobStatus = Literal["queued", "running", "cancelling", "cancelled", "done", "failed"]
 WEIGHTS_DESCRIPTION = (
     "Workload weights by cell variable (population, households, poor_households, "
     "social_housing, problems: the CSP's recorded problems whose anchor lies in the cell, "

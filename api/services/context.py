@@ -35,6 +35,10 @@ class Context:
     sessions: SessionPolicy = field(default_factory=SessionPolicy)
     #: The most problems one export holds (the app's settings, ``PSQ_EXPORT_MAX_PROBLEMS``).
     export_rows: int = 50_000
+    #: A job stops past this many seconds of work (``PSQ_JOB_DEADLINE_MINUTES``)…
+    job_deadline_s: float = 1800
+    #: …and a proposal is refused past this many units times sectors (``PSQ_MAX_PROPOSAL_WORK``).
+    proposal_budget: int = 4_000_000
     #: Who acts (the audit trail's actor) and their client address, if any.
     actor: Actor = field(default_factory=Actor.anonymous)
     address: str | None = None
@@ -87,7 +91,7 @@ class Context:
         if self._root is not None:
             return self._root.job_runner()
         if self.jobs is None:
-            self.jobs = JobRunner(self.factory)
+            self.jobs = JobRunner(self.factory, deadline_s=self.job_deadline_s)
         return self.jobs
 
     def close(self) -> None:

@@ -9,7 +9,12 @@ from sqlalchemy.exc import OperationalError
 
 from api.repositories import jobs
 from api.schemas import JobPublic
+from api.services.audit_log import record_write
 from api.services.context import Context
+from geo.errors import ConflictError
+
+#: How a finished job ended, in words.
+JOB_ENDINGS = {"done": "réussie", "failed": "échouée", "cancelled": "annulée"}
 
 log = logging.getLogger(__name__)
 
@@ -27,4 +32,17 @@ def fail_interrupted(ctx: Context) -> int:
 
 def get_job(ctx: Context, job_id: int) -> JobPublic:
     with ctx.read() as session:
+        return jobs.get_job(session=session, job_id=job_id)
+
+
+def cancel_job(ctx: Context, job_id: int) -> JobPublic:
+    """Ask a queued or running job to stop (it stops at its next progress report, nothing
+    of its work stored); a finished job is a 409 saying how it ended."""
+    with ctx.write() as session:
+        job = jobs.request_cancel(session=session, job_id=job_id)
+        if job.status not in ("cancelling",):
+            raise ConflictError(
+                f"status : la tâche n° {job_id} est déjà terminée ({JOB_ENDINGS[job.status]})"
+            )
+        record_write(session, ctx, "cancel", "job", job_id, detail={"kind": job.kind})
         return jobs.get_job(session=session, job_id=job_id)

@@ -42,7 +42,7 @@ from geo.errors import InfeasibleDesignError, InvalidInputError
 from geo.export import FORMATS, write_layer
 from geo.geometry import check_inside_territory
 from geo.grid import PROBLEMS, WORKLOAD_VARIABLES, Adjacency, workload
-from geo.metrics import sector_layer
+from geo.metrics import french_number, sector_layer
 from geo.plan import SectorPlan, UnitGraph, plan_from_polygons
 from geo.sectorize import DesignParameters, make_sectorizer
 from geo.sectorize.base import Progress, no_progress
@@ -171,10 +171,13 @@ def store_plan(
 
 
 # -- proposals --------------------------------------------------------------------------
-def check_proposal(session: Session, *, csp_id: int, params: DesignParameters) -> None:
+def check_proposal(
+    session: Session, *, csp_id: int, params: DesignParameters, budget: int | None = None
+) -> None:
     """What can be checked before a proposal runs, so that it fails at once with a clear
-    4xx: the grid exists, k fits the cells, locked cells and seeds are the CSP's. What
-    only the engine can tell (communes too heavy to stay whole…) fails the job."""
+    4xx: the grid exists, k fits the cells, the work (cells times k) fits the ``budget``,
+    locked cells and seeds are the CSP's. What only the engine can tell (communes too
+    heavy to stay whole…) fails the job."""
     grid_id = grids.require_grid(
         session=session, csp_id=csp_id, resolution=params.resolution, units=params.units
     )
@@ -183,6 +186,13 @@ def check_proposal(session: Session, *, csp_id: int, params: DesignParameters) -
         raise InfeasibleDesignError(
             f"k: {params.k} sectors is more than the {cells} cells of the grid "
             f"(units {params.units}, resolution {params.resolution})"
+        )
+    if budget is not None and params.k is not None and cells * params.k > budget:
+        raise InvalidInputError(
+            f"k : {params.k} secteurs sur les {french_number(cells)} unités de la grille "
+            f"demandent {french_number(cells * params.k)} unités-secteurs, au-delà des "
+            f"{french_number(budget)} qu'une proposition peut demander "
+            "(PSQ_MAX_PROPOSAL_WORK) ; choisissez moins de secteurs ou une résolution moins fine"
         )
     if params.k is not None and len(params.seeds) > params.k:
         raise InfeasibleDesignError(f"seeds: {len(params.seeds)} seeds for k = {params.k}")
@@ -216,7 +226,7 @@ def propose_plan(
     parameters with it); returns its id and the plan."""
     params = plan_in.design()
     with ctx.read() as session:
-        check_proposal(session, csp_id=csp_id, params=params)
+        check_proposal(session, csp_id=csp_id, params=params, budget=ctx.proposal_budget)
         graph = load_unit_graph(
             session,
             csp_id=csp_id,
@@ -268,7 +278,7 @@ def _problems_counted(graph: UnitGraph) -> dict[str, int]:
 def start_proposal(ctx: Context, *, csp_id: int, plan_in: PlanCreate) -> JobPublic:
     """Check a proposal request at once, then run it as a job; returns the job to poll."""
     with ctx.write() as session:
-        check_proposal(session, csp_id=csp_id, params=plan_in.design())
+        check_proposal(session, csp_id=csp_id, params=plan_in.design(), budget=ctx.proposal_budget)
         job_id = jobs.create_job(
             session=session,
             kind="sectorize",

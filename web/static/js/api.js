@@ -78,9 +78,9 @@ export async function bindCspSelect(select, show, onError) {
 }
 
 // Follow a background job (GET /api/jobs/{id}) until it ends, calling onProgress(job)
-// every 300 ms meanwhile; resolves to the ended job (done or failed).
+// every 300 ms meanwhile; resolves to the ended job (done, failed or cancelled).
 export async function followJob(job, onProgress) {
-  while (job.status === "queued" || job.status === "running") {
+  while (job.status === "queued" || job.status === "running" || job.status === "cancelling") {
     onProgress(job);
     await new Promise((r) => setTimeout(r, 300));
     job = await getJSON(`/api/jobs/${job.id}`);

@@ -271,7 +271,7 @@ async function reoptimise() {
       $("job-progress").value = j.progress;
       $("job-stage").textContent = `Ré-optimisation… ${Math.round(j.progress * 100)} %`;
     });
-    if (job.status === "failed") throw new Error(job.error);
+    if (job.status !== "done") throw new Error(job.error);  // failed, or cancelled
     $("job-stage").textContent = "Secteurs non verrouillés ré-optimisés.";
     cellLayerGroup.clearLayers();
     undoStack.length = 0;

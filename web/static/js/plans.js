@@ -173,13 +173,31 @@ async function loadPlans(selectId) {
   await showPlan(chosen);
 }
 
+// Follow a proposal until it ends; its plan's id, or null when it was stopped.
 async function followProposal(job) {
   $("job").hidden = false;
-  job = await followJob(job, (j) => {
-    $("job-progress").value = j.progress;
-    $("job-stage").textContent = `${STAGE_LABELS[j.stage] ?? "En attente"}… ${Math.round(j.progress * 100)} %`;
-  });
+  const cancel = $("job-cancel");
+  cancel.hidden = false;
+  cancel.disabled = false;
+  cancel.onclick = () => {
+    cancel.disabled = true;
+    postJSON(`/api/jobs/${job.id}/cancel`, {}).catch(statusError);
+  };
+  try {
+    job = await followJob(job, (j) => {
+      $("job-progress").value = j.progress;
+      $("job-stage").textContent = j.status === "cancelling"
+        ? "Arrêt en cours…"
+        : `${STAGE_LABELS[j.stage] ?? "En attente"}… ${Math.round(j.progress * 100)} %`;
+    });
+  } finally {
+    cancel.hidden = true;
+  }
   $("job-progress").value = job.progress;
+  if (job.status === "cancelled") {
+    $("job-stage").textContent = "Proposition arrêtée : rien n'a été enregistré.";
+    return null;
+  }
   if (job.status === "failed") {
     $("job-stage").textContent = "Échec de la proposition";
     throw new Error(job.error);
@@ -214,7 +232,7 @@ async function propose(event) {
   try {
     const job = await postJSON(`/api/csp/${csp.id}/plans`, body);
     const planId = await followProposal(job);
-    await loadPlans(planId);
+    if (planId !== null) await loadPlans(planId);
   } catch (e) {
     $("form-error").textContent = `Proposition impossible : ${e.message}`;
   } finally {
