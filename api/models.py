@@ -579,6 +579,9 @@ class Address(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     number: Mapped[str] = mapped_column(String(20))
+    suffix: Mapped[str | None] = mapped_column(
+        String(10), comment="« bis », « ter », « B »… (migration 0017)"
+    )
     street: Mapped[str] = mapped_column(String(200))
     postcode: Mapped[str] = mapped_column(String(5))
     citycode: Mapped[str] = mapped_column(String(5), index=True)
@@ -587,6 +590,16 @@ class Address(Base):
     search: Mapped[str] = mapped_column(String(400), comment="normalised street and commune")
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("POINT", srid=4326, spatial_index=False), nullable=False
+    )
+
+    __table_args__ = (
+        Index("ix_address_geom", "geom", postgresql_using="gist"),
+        Index(
+            "ix_address_search_trgm",
+            "search",
+            postgresql_using="gin",
+            postgresql_ops={"search": "gin_trgm_ops"},
+        ),
     )
 
 

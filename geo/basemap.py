@@ -1,0 +1,82 @@
+"""The base map: which imported features make which of its layers, from which zoom, and
+how its legend says a missing layer.
+
+The base map is built from the territory's own data: the communes, the features of the
+``barriers`` layers (roads, railways and waterways, by their class, see
+:mod:`geo.layers`) and the address table. Its tiles are Mapbox Vector Tiles (one tile, one
+named layer per :data:`BASE_LAYERS` entry) in Web Mercator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: The classes of a barriers layer's railways and waterways; every other class is a road.
+RAILWAY_CLASSES = ("railway", "tram", "rail", "light_rail", "subway", "narrow_gauge")
+WATER_CLASSES = ("river", "canal", "stream", "drain", "ditch", "waterway", "riverbank")
+
+#: Road classes drawn from zoom 11 (the main network), 13 (the secondary one); the other
+#: roads (residential, unclassified, service…) from :data:`MINOR_ROADS_ZOOM`.
+MAIN_ROADS = ("motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link")
+SECONDARY_ROADS = ("secondary", "secondary_link", "tertiary", "tertiary_link")
+MINOR_ROADS_ZOOM = 14
+SECONDARY_ROADS_ZOOM = 12
+#: Addresses (their numbers) are in the tiles from this zoom.
+ADDRESSES_ZOOM = 16
+MIN_ZOOM, MAX_ZOOM = 0, 22
+#: The tile's extent (MVT units) and buffer.
+EXTENT, BUFFER = 4096, 64
+
+
+@dataclass(frozen=True)
+class BaseLayer:
+    key: str  # the layer's name inside a tile
+    label: str  # the legend's word
+    unit: str  # what a feature is, plural
+    missing: str  # « Rues : non importées »
+
+
+BASE_LAYERS = (
+    BaseLayer("communes", "Communes", "communes", "non importées"),
+    BaseLayer("water", "Eau", "cours d'eau", "non importée"),
+    BaseLayer("roads", "Rues", "tronçons", "non importées"),
+    BaseLayer("railways", "Voies ferrées", "tronçons", "non importées"),
+    BaseLayer("buildings", "Bâtiments", "bâtiments", "non importés"),
+    BaseLayer("addresses", "Adresses", "adresses", "non importées"),
+)
+
+ATTRIBUTION = (
+    "Fond de plan servi par l'application à partir des données importées du territoire "
+    "(rues, voies ferrées, adresses : © les contributeurs d'OpenStreetMap, ODbL, quand "
+    "elles en viennent ; communes : IGN ADMIN EXPRESS)"
+)
+
+
+def legend_line(layer: BaseLayer, count: int) -> str:
+    """The legend's line of a base layer.
+
+    >>> legend_line(BASE_LAYERS[2], 0)
+    'Rues : non importées'
+    >>> legend_line(BASE_LAYERS[2], 4786)
+    'Rues : 4\\u202f786 tronçons'
+    """
+    if count == 0:
+        return f"{layer.label} : {layer.missing}"
+    return f"{layer.label} : {count:,} {layer.unit}".replace(",", "\u202f")
+
+
+def check_tile(z: int, x: int, y: int) -> str | None:
+    """Why ``z/x/y`` is not a tile (a French sentence naming the field), or None.
+
+    >>> check_tile(12, 2125, 1434) is None
+    True
+    >>> check_tile(2, 4, 0)
+    'x : 4 hors de la grille du niveau 2 (0 à 3)'
+    """
+    if not MIN_ZOOM <= z <= MAX_ZOOM:
+        return f"z : niveau de zoom {z} hors de {MIN_ZOOM} à {MAX_ZOOM}"
+    last = 2**z - 1
+    for name, value in (("x", x), ("y", y)):
+        if not 0 <= value <= last:
+            return f"{name} : {value} hors de la grille du niveau {z} (0 à {last})"
+    return None
