@@ -11,6 +11,7 @@ they are ranked by :func:`score` (street words, house number, commune or postcod
 from __future__ import annotations
 
 import csv
+import gzip
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -174,9 +175,10 @@ def _is_bano(path: Path) -> bool:
     """Whether a file looks like BANO: no header, its first field an INSEE code followed
     by a street code (``900010003F-1``), eight comma-separated fields."""
     try:
-        with path.open(encoding="utf-8") as f:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as f:
             first = f.readline()
-    except (UnicodeDecodeError, OSError):
+    except (UnicodeDecodeError, OSError, EOFError):
         return False
     fields = next(csv.reader([first]), [])
     return len(fields) == len(BANO_COLUMNS) and bool(_CODE.match(fields[0][:5]))

@@ -76,7 +76,8 @@ class CommuneLayer:
 
 
 def read_vector(path: str | PathLike[str]) -> gpd.GeoDataFrame:
-    """Read any vector file that GDAL can open, including a zipped Shapefile.
+    """Read any vector file that GDAL can open, including a zipped Shapefile and a
+    gzipped file (``roads.geojson.gz``).
 
     Raises
     ------
@@ -86,7 +87,8 @@ def read_vector(path: str | PathLike[str]) -> gpd.GeoDataFrame:
     p = Path(path)
     if not p.exists():
         raise UnreadableLayerError(p.name, "no such file")
-    source = f"/vsizip/{p}" if p.suffix.lower() == ".zip" else str(p)
+    vsi = {".zip": "/vsizip/", ".gz": "/vsigzip/"}.get(p.suffix.lower(), "")
+    source = f"{vsi}{p}"
     try:
         return pyogrio.read_dataframe(source)
     except Exception as exc:  # pyogrio raises several GDAL error classes

@@ -27,6 +27,49 @@ from web.printing import SvgLayer, map_svg
 FOLIUM_MAX_MARKERS = 5000
 
 
+#: The base map on the folium map: the app's own vector tiles (``/tiles``, drawn by the
+#: vendored Leaflet.VectorGrid under the thematic layers) and a metric scale bar (folium's
+#: own ``control_scale`` reads « 1000 ft »).
+_BASE_MAP_SCRIPT = """
+{% macro script(this, kwargs) %}
+L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+if (L.vectorGrid) {
+  L.vectorGrid.protobuf("/tiles/{z}/{x}/{y}.pbf", {
+    rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18, maxZoom: 22,
+    vectorTileLayerStyles: %s,
+  }).addTo({{ this._parent.get_name() }});
+}
+{% endmacro %}
+"""
+_BASE_MAP_STYLES = {
+    "communes": {
+        "fill": True,
+        "fillColor": "#f5f3ee",
+        "fillOpacity": 0.7,
+        "color": "#bdb6a8",
+        "weight": 0.8,
+    },
+    "water": {"color": "#a8cbe2", "weight": 1.6},
+    "roads": {"color": "#d6cfc4", "weight": 1.4},
+    "railways": {"color": "#9a9a9a", "weight": 1.4, "dashArray": "5 3"},
+    "addresses": {"radius": 1.6, "fill": True, "fillColor": "#a9a39a", "stroke": False},
+}
+
+
+def _add_base_map(folium: Any, m: Any) -> None:
+    from branca.element import MacroElement, Template
+
+    m.get_root().html.add_child(
+        folium.Element(
+            '<script src="/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js">'
+            "</script>"
+        )
+    )
+    base = MacroElement()
+    base._template = Template(_BASE_MAP_SCRIPT.replace("%s", json.dumps(_BASE_MAP_STYLES)))
+    m.add_child(base)
+
+
 def french_date(d: date) -> str:
     return d.strftime("%d/%m/%Y")
 
@@ -126,7 +169,8 @@ def folium_problem_map(ctx: Context, csp_id: int, gpo_id: int | None, where: Pro
     )
     area, maps = picture.area, picture.maps
     minx, miny, maxx, maxy = area.outline.bounds
-    m = folium.Map(tiles=None, maxZoom=18, control_scale=True)
+    m = folium.Map(tiles=None, maxZoom=18)
+    _add_base_map(folium, m)
     title = (
         f"<div style='position:fixed;top:8px;left:50px;z-index:1000;background:#fff;"
         f"padding:4px 10px;border-radius:4px;font:14px sans-serif'><b>{escape(area.name)}</b> — "

@@ -12,10 +12,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.services.context import Context
+from api.services.demo import load_demo
 from api.services.territory import import_layer_file, import_territory
 from geo.territory import read_communes
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "boundaries"
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -117,3 +119,23 @@ def test_empty_outside_and_bad_tiles(client: TestClient, massy: int) -> None:
     lines = {layer["key"]: layer["legend"] for layer in legend["layers"]}
     assert lines["addresses"] == "Adresses : non importées"
     assert lines["railways"] == "Voies ferrées : non importées"
+
+
+def test_the_full_demo_has_streets_and_addresses(
+    factory: sessionmaker[Session], client: TestClient
+) -> None:
+    """``psq demo``'s territory (without the adopted plans' synthetic life): Belfort with
+    its 35 847 BANO addresses, and Massy with its 4 786 OSM road segments and the IDFM
+    railways."""
+    reports = load_demo(Context(factory), demo_dir=DEMO_DIR, adopt=False)
+    belfort, massy = (r.csp_id for r in reports)
+    legend = {l["key"]: l["count"] for l in client.get("/api/basemap").json()["layers"]}
+    assert legend["addresses"] == 35_847 and legend["roads"] == 4_786
+    assert legend["railways"] == 185  # the IDFM file's segments, all near Massy
+    in_belfort = client.get("/api/basemap", params={"csp": belfort}).json()["layers"]
+    assert {l["key"]: l["legend"] for l in in_belfort}["roads"] == "Rues : non importées"
+    in_massy = {l["key"]: l["count"] for l in client.get(
+        "/api/basemap", params={"csp": massy}).json()["layers"]}  # fmt: skip
+    assert in_massy["roads"] > 4_000 and in_massy["addresses"] == 0
+    found = client.get("/api/geocode", params={"q": "12 fbg de france belfort"}).json()
+    assert found["data"][0]["label"] == "12 Faubourg de France 90000 Belfort"
