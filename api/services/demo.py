@@ -42,8 +42,8 @@ from api.services.territory import (
     list_csps,
 )
 from geo.accounts import Actor, Scope
-from geo.geocoding import read_address_csv
 from geo.errors import InvalidInputError
+from geo.geocoding import read_address_csv
 from geo.problems import THEMES
 from geo.synth import AUDIT_NEEDS, SYNTHETIC_REFERENTS, audit_requests, generate
 from geo.synth_gpos import TRANSPORT_CATEGORIES, gpo_life, transport_sectors

@@ -121,6 +121,10 @@ def test_empty_outside_and_bad_tiles(client: TestClient, massy: int) -> None:
     assert lines["railways"] == "Voies ferrées : non importées"
 
 
+def _counts(base_map: dict[str, list[dict[str, object]]]) -> dict[str, object]:
+    return {layer["key"]: layer["count"] for layer in base_map["layers"]}  # type: ignore[misc]
+
+
 def test_the_full_demo_has_streets_and_addresses(
     factory: sessionmaker[Session], client: TestClient
 ) -> None:
@@ -129,13 +133,12 @@ def test_the_full_demo_has_streets_and_addresses(
     railways."""
     reports = load_demo(Context(factory), demo_dir=DEMO_DIR, adopt=False)
     belfort, massy = (r.csp_id for r in reports)
-    legend = {l["key"]: l["count"] for l in client.get("/api/basemap").json()["layers"]}
+    legend = _counts(client.get("/api/basemap").json())
     assert legend["addresses"] == 35_847 and legend["roads"] == 4_786
     assert legend["railways"] == 185  # the IDFM file's segments, all near Massy
     in_belfort = client.get("/api/basemap", params={"csp": belfort}).json()["layers"]
-    assert {l["key"]: l["legend"] for l in in_belfort}["roads"] == "Rues : non importées"
-    in_massy = {l["key"]: l["count"] for l in client.get(
-        "/api/basemap", params={"csp": massy}).json()["layers"]}  # fmt: skip
+    assert {b["key"]: b["legend"] for b in in_belfort}["roads"] == "Rues : non importées"
+    in_massy = _counts(client.get("/api/basemap", params={"csp": massy}).json())
     assert in_massy["roads"] > 4_000 and in_massy["addresses"] == 0
     found = client.get("/api/geocode", params={"q": "12 fbg de france belfort"}).json()
     assert found["data"][0]["label"] == "12 Faubourg de France 90000 Belfort"
