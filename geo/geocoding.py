@@ -217,7 +217,9 @@ def read_address_csv(path: Path) -> pd.DataFrame:
     (``adresses-DD.csv``: one header line, ``;``-separated, :data:`BAN_COLUMNS` and an
     optional ``rep``) and BANO (no header, comma-separated, :data:`BANO_COLUMNS`)."""
     if _is_bano(path):
-        return _address_table(path, _read_bano(path))
+        table = _address_table(path, _read_bano(path))
+        table.attrs["header_lines"] = 0  # the file's line of row 1 (its errors say it)
+        return table
     try:
         table = pd.read_csv(
             path, sep=None, engine="python", dtype=str, keep_default_na=False,
@@ -302,16 +304,38 @@ def _address_table(path: Path, table: pd.DataFrame) -> pd.DataFrame:
 ADDRESS_TOLERANCE_M = 50.0
 
 
+def addresses_inside(
+    table: pd.DataFrame, territory: shapely.Geometry, *, tolerance_m: float = ADDRESS_TOLERANCE_M
+) -> pd.DataFrame:
+    """The addresses of ``table`` that lie within ``tolerance_m`` of ``territory`` (the
+    demo keeps these: a few BANO entrances lie past the simplified commune outlines).
+
+    >>> table = pd.DataFrame({"lon": [6.85, 2.35], "lat": [47.65, 48.85]})
+    >>> len(addresses_inside(table, shapely.box(6.8, 47.6, 6.9, 47.7)))
+    1
+    """
+    points = shapely.points(table[["lon", "lat"]].to_numpy(dtype=float))
+    outside = outside_territory(
+        np.asarray(points, dtype=object),
+        territory,
+        territory_name="the territory",
+        tolerance_m=tolerance_m,
+    )
+    keep = np.ones(len(table), dtype=bool)
+    keep[list(outside)] = False
+    return table[keep].reset_index(drop=True)
+
+
 class AddressesOutsideError(RowErrorsError):
     """Addresses that lie outside the territory (the communes of the database)."""
 
-    def __init__(self, errors: list[RowError], total: int) -> None:
+    def __init__(self, errors: list[RowError], total: int, header_lines: int = 1) -> None:
         super().__init__(errors, total)
         first = errors[0]
         self.args = (
             f"lon/lat : {len(errors)} adresse(s) sur {total} hors du territoire (les communes "
             f"de la base, à {ADDRESS_TOLERANCE_M:g} m près) ; rien n'a été importé ; première : "
-            f"ligne {first.row + 1} du fichier — {first.reason}",
+            f"ligne {first.row + header_lines} du fichier — {first.reason}",
         )
 
 
@@ -349,7 +373,7 @@ def check_addresses_inside(
         )
         for i, said in sorted(outside.items())
     ]
-    raise AddressesOutsideError(errors, len(table))
+    raise AddressesOutsideError(errors, len(table), table.attrs.get("header_lines", 1))
 
 
 def near_phrase(number: str, suffix: str | None, street: str) -> str:

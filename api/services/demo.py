@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+import shapely
 from sqlalchemy.orm import Session
 
 from api.repositories import audits as audit_rows
@@ -43,7 +44,7 @@ from api.services.territory import (
 )
 from geo.accounts import Actor, Scope
 from geo.errors import InvalidInputError
-from geo.geocoding import read_address_csv
+from geo.geocoding import addresses_inside, read_address_csv
 from geo.problems import THEMES
 from geo.synth import AUDIT_NEEDS, SYNTHETIC_REFERENTS, audit_requests, generate
 from geo.synth_gpos import TRANSPORT_CATEGORIES, gpo_life, transport_sectors
@@ -165,7 +166,10 @@ def load_demo(
     if demo.qpv_list is not None:
         import_qpv_list(ctx, path=demo.qpv_list)
     if extras and demo.addresses is not None:
-        import_addresses(ctx, table=read_address_csv(demo.addresses))
+        # BANO places a few entrances past the simplified commune outlines: those are left
+        # out (the import itself refuses a file with any).
+        outline = shapely.union_all(communes.communes.geometry.to_numpy())
+        import_addresses(ctx, table=addresses_inside(read_address_csv(demo.addresses), outline))
     end = date.today()
     start = end - timedelta(days=round(365.25 * demo.synthetic_problem_years))
     for csp, report in zip(csps, reports, strict=True):
