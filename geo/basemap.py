@@ -32,17 +32,18 @@ EXTENT, BUFFER = 4096, 64
 class BaseLayer:
     key: str  # the layer's name inside a tile
     label: str  # the legend's word
-    unit: str  # what a feature is, plural
+    unit: str  # what a feature is
+    units: str  # … in the plural
     missing: str  # « Rues : non importées »
 
 
 BASE_LAYERS = (
-    BaseLayer("communes", "Communes", "communes", "non importées"),
-    BaseLayer("water", "Eau", "cours d'eau", "non importée"),
-    BaseLayer("roads", "Rues", "tronçons", "non importées"),
-    BaseLayer("railways", "Voies ferrées", "tronçons", "non importées"),
-    BaseLayer("buildings", "Bâtiments", "bâtiments", "non importés"),
-    BaseLayer("addresses", "Adresses", "adresses", "non importées"),
+    BaseLayer("communes", "Communes", "commune", "communes", "non importées"),
+    BaseLayer("water", "Eau", "cours d'eau", "cours d'eau", "non importée"),
+    BaseLayer("roads", "Rues", "tronçon", "tronçons", "non importées"),
+    BaseLayer("railways", "Voies ferrées", "tronçon", "tronçons", "non importées"),
+    BaseLayer("buildings", "Bâtiments", "bâtiment", "bâtiments", "non importés"),
+    BaseLayer("addresses", "Adresses", "adresse", "adresses", "non importées"),
 )
 
 ATTRIBUTION = (
@@ -57,12 +58,13 @@ def legend_line(layer: BaseLayer, count: int) -> str:
 
     >>> legend_line(BASE_LAYERS[2], 0)
     'Rues : non importées'
-    >>> legend_line(BASE_LAYERS[2], 4786)
-    'Rues : 4\\u202f786 tronçons'
+    >>> legend_line(BASE_LAYERS[2], 4786), legend_line(BASE_LAYERS[3], 1)
+    ('Rues : 4\\u202f786 tronçons', 'Voies ferrées : 1 tronçon')
     """
     if count == 0:
         return f"{layer.label} : {layer.missing}"
-    return f"{layer.label} : {count:,} {layer.unit}".replace(",", "\u202f")
+    unit = layer.unit if count == 1 else layer.units
+    return f"{layer.label} : {count:,} {unit}".replace(",", "\u202f")
 
 
 def check_tile(z: int, x: int, y: int) -> str | None:

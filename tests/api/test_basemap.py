@@ -97,13 +97,26 @@ def test_tiles_of_massy(client: TestClient, massy_roads: int, tmp_path: Path) ->
     legend = client.get("/api/basemap", params={"csp": massy_roads}).json()
     lines = {layer["key"]: layer["legend"] for layer in legend["layers"]}
     assert lines["buildings"] == "Bâtiments : non importés"
-    assert lines["addresses"] == "Adresses : 1 adresses"
-    assert lines["communes"] == "Communes : 1 communes"
+    assert lines["addresses"] == "Adresses : 1 adresse"
+    assert lines["communes"] == "Communes : 1 commune"
     assert "OpenStreetMap" in legend["attribution"]
 
 
 def test_empty_outside_and_bad_tiles(client: TestClient, massy: int) -> None:
     del massy
+    # An OpenStreetMap extract through the layers' upload: its 2 streets and its railway,
+    # not its fence; the bridge flag from its other tags.
+    osm = FIXTURES / "streets_hand_massy.osm"
+    layer = client.post(
+        "/api/layers",
+        data={"kind": "barriers", "name": "OSM (essai)"},
+        files={"file": (osm.name, osm.read_bytes())},
+    )
+    assert layer.status_code == 201, layer.text
+    assert layer.json()["feature_count"] == 3
+    features = client.get(f"/api/layers/{layer.json()['id']}/features").json()["features"]
+    assert sorted((f["properties"]["category"], f["properties"]["bridge"]) for f in features) == [
+        ("primary", True), ("railway", False), ("residential", False)]  # fmt: skip
     # Belfort is not in this database: its tile is empty, and so is one over the ocean.
     assert (
         client.get("/tiles/15/{}/{}.pbf".format(*tile_of(6.8628, 47.6397, 15))).status_code == 204
@@ -118,7 +131,8 @@ def test_empty_outside_and_bad_tiles(client: TestClient, massy: int) -> None:
     legend = client.get("/api/basemap").json()
     lines = {layer["key"]: layer["legend"] for layer in legend["layers"]}
     assert lines["addresses"] == "Adresses : non importées"
-    assert lines["railways"] == "Voies ferrées : non importées"
+    assert lines["railways"] == "Voies ferrées : 1 tronçon"
+    assert lines["water"] == "Eau : non importée"
 
 
 def _counts(base_map: dict[str, list[dict[str, object]]]) -> dict[str, object]:
