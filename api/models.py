@@ -594,13 +594,30 @@ class Address(Base):
 
     __table_args__ = (
         Index("ix_address_geom", "geom", postgresql_using="gist"),
+        Index("ix_address_street", "citycode", "postcode", "street"),
+    )
+
+
+class AddressStreet(Base):
+    """A street of the address table (one per commune, postcode and street name), which
+    suggestions search first (migration 0017); kept by the address imports."""
+
+    __tablename__ = "address_street"
+    __table_args__ = (
         Index(
-            "ix_address_search_trgm",
+            "ix_address_street_search_trgm",
             "search",
             postgresql_using="gin",
             postgresql_ops={"search": "gin_trgm_ops"},
         ),
+        {"comment": "the streets of the address table, which suggestions search first"},
     )
+
+    citycode: Mapped[str] = mapped_column(String(5), primary_key=True)
+    postcode: Mapped[str] = mapped_column(String(5), primary_key=True)
+    street: Mapped[str] = mapped_column(String(200), primary_key=True)
+    city: Mapped[str] = mapped_column(String(200))
+    search: Mapped[str] = mapped_column(String(400), comment="normalised street and commune")
 
 
 class Referent(Base):

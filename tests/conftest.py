@@ -60,6 +60,7 @@ TABLES = (
     "audit_request",
     "referent",
     "address",
+    "address_street",
     "evaluation",
     "action_event",
     "meeting_decision",

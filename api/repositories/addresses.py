@@ -8,15 +8,30 @@ from typing import Any
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Select, delete, func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from api.db import copy_frame
-from api.models import Address, Commune, csp_commune
+from api.models import Address, AddressStreet, Commune, csp_commune
 from api.repositories.base import read_geometry
 from geo.geocoding import GeocodeResult, normalize, parse_query, score
 
-MAX_CANDIDATES = 200
+#: How many streets a search keeps, and how many addresses of each (the number asked
+#: first, then the smallest).
+MAX_STREETS = 30
+PER_STREET = 5
+_ADDRESSES_OF_STREETS = """
+SELECT a.label, a.street, a.city, a.number, a.suffix, a.postcode, a.citycode,
+       ST_X(a.geom), ST_Y(a.geom)
+FROM unnest(CAST(:codes AS text[]), CAST(:postcodes AS text[]), CAST(:streets AS text[]))
+     AS s(citycode, postcode, street)
+CROSS JOIN LATERAL (
+    SELECT * FROM address a
+    WHERE a.citycode = s.citycode AND a.postcode = s.postcode AND a.street = s.street
+    ORDER BY a.number = :number DESC, length(a.number), a.number, a.suffix NULLS FIRST
+    LIMIT :per_street
+) a
+"""
 
 
 @dataclass(frozen=True)
@@ -59,7 +74,25 @@ def import_addresses(*, session: Session, table: pd.DataFrame, replace: bool) ->
     columns = ", ".join(f'"{c}"' for c in rows.columns)
     session.execute(text(f"INSERT INTO address ({columns}) SELECT {columns} FROM address_in"))
     session.execute(text("DROP TABLE address_in"))
+    refresh_streets(session, communes)
     return AddressImport(added=max(0, len(rows) - updated), updated=updated, removed=removed)
+
+
+def refresh_streets(session: Session, communes: list[str]) -> None:
+    """Rebuild the street table (:class:`api.models.AddressStreet`) of these communes from
+    their addresses."""
+    session.execute(
+        text("DELETE FROM address_street WHERE citycode = ANY(:communes)"), {"communes": communes}
+    )
+    session.execute(
+        text(
+            "INSERT INTO address_street (citycode, postcode, street, city, search) "
+            "SELECT DISTINCT ON (citycode, postcode, street) citycode, postcode, street, city, "
+            "search FROM address WHERE citycode = ANY(:communes) "
+            "ORDER BY citycode, postcode, street"
+        ),
+        {"communes": communes},
+    )
 
 
 def territory(*, session: Session) -> BaseGeometry | None:
@@ -88,46 +121,47 @@ class PostgisGeocoder:
         self.csp_id = csp_id
         self.citycode = citycode
 
-    def _scoped(self, stmt: Select[Any]) -> Select[Any]:
+    def _scoped(self, stmt: Any, citycode: Any = Address.citycode) -> Any:
         if self.citycode is not None:
-            stmt = stmt.where(Address.citycode == self.citycode)
+            stmt = stmt.where(citycode == self.citycode)
         if self.csp_id is not None:
             stmt = stmt.where(
-                Address.citycode.in_(
+                citycode.in_(
                     select(csp_commune.c.commune_code).where(csp_commune.c.csp_id == self.csp_id)
                 )
             )
         return stmt
 
     def search(self, query: str, limit: int = 5) -> list[GeocodeResult]:
-        """Every word typed (the last one maybe unfinished) must be in the address's
-        normalised street and commune (``search``, its trigram index answers the
-        ``LIKE``); the candidates with the house number asked come first, then the
-        closest texts, and :func:`geo.geocoding.score` ranks them."""
+        """The streets first: every word typed (the last one maybe unfinished) must be in a
+        street's normalised name and commune (``address_street.search``, its trigram
+        index answers the ``LIKE``), the :data:`MAX_STREETS` closest kept; then a few
+        addresses of each, the number asked first; :func:`geo.geocoding.score` ranks them."""
         parsed = parse_query(query)
         if not parsed.words:
             return []
-        stmt = select(
-            Address.label,
-            Address.street,
-            Address.city,
-            Address.number,
-            Address.suffix,
-            Address.postcode,
-            Address.citycode,
-            func.ST_X(Address.geom),
-            func.ST_Y(Address.geom),
-        )
+        streets = select(AddressStreet.citycode, AddressStreet.postcode, AddressStreet.street)
         for word in parsed.words:
-            stmt = stmt.where(Address.search.contains(word, autoescape=True))
+            streets = streets.where(AddressStreet.search.contains(word, autoescape=True))
         if parsed.postcode:
-            stmt = stmt.where(Address.postcode == parsed.postcode)
+            streets = streets.where(AddressStreet.postcode == parsed.postcode)
         typed = " ".join(parsed.words)
-        stmt = self._scoped(stmt).order_by(
-            (Address.number == (parsed.number or "")).desc(),
-            func.similarity(Address.search, typed).desc(),
+        streets = self._scoped(streets, AddressStreet.citycode).order_by(
+            func.similarity(AddressStreet.search, typed).desc()
         )
-        rows = self.session.execute(stmt.limit(MAX_CANDIDATES)).all()
+        found = self.session.execute(streets.limit(MAX_STREETS)).all()
+        if not found:
+            return []
+        rows = self.session.execute(
+            text(_ADDRESSES_OF_STREETS),
+            {
+                "codes": [r[0] for r in found],
+                "postcodes": [r[1] for r in found],
+                "streets": [r[2] for r in found],
+                "number": parsed.number or "",
+                "per_street": PER_STREET,
+            },
+        ).all()
         results = [
             GeocodeResult(
                 label=label,
