@@ -82,3 +82,17 @@ def check_tile(z: int, x: int, y: int) -> str | None:
         if not 0 <= value <= last:
             return f"{name} : {value} hors de la grille du niveau {z} (0 à {last})"
     return None
+
+
+def line_group(category: str) -> str:
+    """Which base layer a barriers feature of this class draws in: ``railways``, ``water``,
+    ``main_roads`` or ``roads``.
+
+    >>> [line_group(c) for c in ("tram", "river", "primary_link", "residential")]
+    ['railways', 'water', 'main_roads', 'roads']
+    """
+    if category in RAILWAY_CLASSES:
+        return "railways"
+    if category in WATER_CLASSES:
+        return "water"
+    return "main_roads" if category in MAIN_ROADS + SECONDARY_ROADS else "roads"

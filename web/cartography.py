@@ -14,7 +14,7 @@ import shapely
 import shapely.geometry
 from markupsafe import Markup, escape
 
-from api.services import cartography
+from api.services import basemap, cartography
 from api.services.cartography import MeetingPackData
 from api.services.context import Context
 from geo.hotspots import LEVEL_LABELS, TRENDS, cells_frame, metric_crs_of
@@ -22,7 +22,7 @@ from geo.problems import CATEGORIES
 from geo.study import ProblemFilter
 from web.folium_maps import import_folium, render_map
 from web.palette import CATEGORY_COLOURS, HEAT_COLOURS, HOTSPOT_COLOURS, TREND_COLOURS
-from web.printing import SvgLayer, map_svg
+from web.printing import SvgLayer, base_map_layers, map_svg
 
 FOLIUM_MAX_MARKERS = 5000
 
@@ -83,10 +83,12 @@ class MeetingPack(MeetingPackData):
     categories_on_map: list[tuple[str, str]]
 
 
-def _pack_map(pack: MeetingPackData) -> tuple[Markup, list[tuple[str, str]]]:
+def _pack_map(
+    pack: MeetingPackData, base: gpd.GeoDataFrame | None = None
+) -> tuple[Markup, list[tuple[str, str]]]:
     """The GPO's sectors (neighbours faded), the recent Gi* hot spots, the cells whose hot
-    spot is new or intensifying, and every open problem; with the categories drawn (label,
-    colour)."""
+    spot is new or intensifying, and every open problem, over the base map's lines
+    (``base``); with the categories drawn (label, colour)."""
     area, sectors = pack.area, pack.sectors
     mine = sectors["sector"].isin(area.sectors or [])
     faded = sectors[~mine].assign(label=sectors["name"])[["label", "geometry"]]
@@ -109,6 +111,7 @@ def _pack_map(pack: MeetingPackData) -> tuple[Markup, list[tuple[str, str]]]:
     svg = map_svg(
         [
             SvgLayer(faded, {"fill": "#e9ecef", "stroke": "#adb5bd", "stroke_width": "0.8"}),
+            *base_map_layers(base),
             SvgLayer(hot_cells, {"fill_opacity": "0.75", "stroke": "#fff", "stroke_width": "0.3"}),
             SvgLayer(changed_cells, {"fill": "none", "stroke_width": "2.2"}),
             SvgLayer(outline, {"fill": "none", "stroke": "#1d3557", "stroke_width": "2.5"}),
@@ -129,7 +132,7 @@ def meeting_pack(
     """The GPO's meeting pack (:func:`api.services.cartography.meeting_pack`) with its map;
     ``printed`` when it is downloaded as a PDF or PNG (recorded as an export)."""
     data = cartography.meeting_pack(ctx, gpo_id, today, printed=printed)
-    svg, categories_on_map = _pack_map(data)
+    svg, categories_on_map = _pack_map(data, basemap.printed_lines(ctx, data.area.outline))
     return MeetingPack(
         **{f.name: getattr(data, f.name) for f in fields(data)},
         svg=svg,

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+import geopandas as gpd
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from api.models import Layer, LayerFeature
+from api.repositories.base import read_geoframe
 from geo.basemap import (
     ADDRESSES_ZOOM,
     BUFFER,
@@ -86,6 +90,17 @@ def tile(session: Session, z: int, x: int, y: int) -> bytes:
         "addresses_zoom": ADDRESSES_ZOOM,
     }
     return bytes(session.execute(text(_TILE), params).scalar_one())
+
+
+def lines_in(session: Session, extent: BaseGeometry) -> gpd.GeoDataFrame:
+    """The barriers layers' lines (``category``) that meet ``extent`` (WGS84)."""
+    envelope = func.ST_MakeEnvelope(*extent.bounds, 4326)
+    stmt = (
+        select(LayerFeature.category, func.ST_AsBinary(LayerFeature.geom))
+        .join(Layer, Layer.id == LayerFeature.layer_id)
+        .where(Layer.kind == "barriers", LayerFeature.geom.intersects(envelope))
+    )
+    return read_geoframe(session, stmt, ["category"])
 
 
 def revision(session: Session) -> tuple[Any, ...]:

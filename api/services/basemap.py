@@ -7,12 +7,23 @@ tile holds those of the whole database, whatever the caller's perimeter."""
 
 from __future__ import annotations
 
+import geopandas as gpd
+from shapely.geometry.base import BaseGeometry
+
 from api.models import Csp
 from api.repositories import basemap as repo
 from api.repositories.base import require
 from api.schemas import BaseLayerPublic, BaseMapPublic
 from api.services.context import Context
-from geo.basemap import ATTRIBUTION, BASE_LAYERS, MAX_ZOOM, MIN_ZOOM, check_tile, legend_line
+from geo.basemap import (
+    ATTRIBUTION,
+    BASE_LAYERS,
+    MAX_ZOOM,
+    MIN_ZOOM,
+    check_tile,
+    legend_line,
+    line_group,
+)
 from geo.errors import InvalidInputError
 
 
@@ -48,3 +59,14 @@ def base_map(ctx: Context, csp_id: int | None = None) -> BaseMapPublic:
         min_zoom=MIN_ZOOM,
         max_zoom=MAX_ZOOM,
     )
+
+
+def printed_lines(ctx: Context, extent: BaseGeometry) -> gpd.GeoDataFrame:
+    """The base map's lines for a printed map of ``extent`` (WGS84): the roads, railways
+    and waterways of the barriers layers, each with its ``group``
+    (:func:`geo.basemap.line_group`), main roads last (drawn over the others)."""
+    with ctx.read() as session:
+        lines = repo.lines_in(session, extent)
+    lines["group"] = [line_group(str(c)) for c in lines["category"]]
+    order = {"water": 0, "roads": 1, "main_roads": 2, "railways": 3}
+    return lines.iloc[lines["group"].map(order).argsort(kind="stable")].reset_index(drop=True)

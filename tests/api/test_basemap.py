@@ -8,13 +8,16 @@ from pathlib import Path
 
 import mapbox_vector_tile
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.services import basemap
 from api.services.context import Context
 from api.services.demo import load_demo
 from api.services.territory import import_layer_file, import_territory
 from geo.territory import read_communes
+from web.printing import base_map_layers, map_svg
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "boundaries"
@@ -82,6 +85,13 @@ def test_tiles_of_massy(client: TestClient, massy_roads: int, tmp_path: Path) ->
         name="Voies ferrées IDFM",
     )
     assert "railways" in _tile(client, 15, x, y)
+
+    # The printed maps draw the same lines under their layers.
+    lines = basemap.printed_lines(client.app.state.context, shapely.box(2.0, 48.5, 2.5, 48.9))  # type: ignore[attr-defined]
+    groups = lines["group"].value_counts().to_dict()
+    assert groups["roads"] + groups["main_roads"] == 4_786 and groups["railways"] > 0
+    svg = map_svg(base_map_layers(lines), shapely.box(2.25, 48.72, 2.28, 48.74))
+    assert 'stroke="#c8c2b8"' in svg and 'stroke-dasharray="4 2"' in svg
 
     # Addresses from zoom 16 only, with their numbers.
     bano = tmp_path / "bano.csv"
