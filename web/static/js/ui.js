@@ -46,6 +46,7 @@ export function createMap(options = {}, { followResize = false, baseMap = true }
   map.setView([46.6, 2.4], 6);
   L.control.scale({ imperial: false }).addTo(map);
   if (baseMap && can("signed_in")) addBaseMap(map);
+  $("map").leafletMap = map;  // for the browser tests and benchmarks
   if (followResize) new ResizeObserver(() => map.invalidateSize()).observe($("map"));
   return map;
 }
@@ -85,6 +86,11 @@ export function addBaseMap(map, { csp } = {}) {
     maxZoom: 22,
     fetchOptions: { credentials: "same-origin" },
   }).addTo(map);
+  // When the visible tiles are drawn (body[data-base-map-ms]: milliseconds since the
+  // layer was made or last moved; the benchmark reads it).
+  let started = performance.now();
+  map.on("movestart zoomstart", () => { started = performance.now(); });
+  layer.on("load", () => { document.body.dataset.baseMapMs = String(Math.round(performance.now() - started)); });
   map.baseMap = layer;
   showBaseMapLegend(map, csp);
   return layer;
