@@ -71,6 +71,7 @@ class DemoCsp:
     sectors: int | None = None  # a proposal of this many sectors is adopted
     boundaries: Path | None = None  # its own commune outlines (else the manifest's)
     extra: bool = False  # loaded by the full demo only (psq demo, psq serve)
+    blocks: bool = False  # a street-block grid too (needs a barriers layer with roads)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def read_demo_manifest(demo_dir: Path) -> DemoTerritory:
                 sectors=int(c["sectors"]) if "sectors" in c else None,
                 boundaries=demo_dir / c["boundaries"] if "boundaries" in c else None,
                 extra=bool(c.get("extra", False)),
+                blocks=bool(c.get("blocks", False)),
             )
             for c in data["csp"]
         ],
@@ -174,6 +176,8 @@ def load_demo(
     start = end - timedelta(days=round(365.25 * demo.synthetic_problem_years))
     for csp, report in zip(csps, reports, strict=True):
         build_grid(ctx, csp_id=report.csp_id, resolution=demo.grid_resolution)
+        if csp.blocks:
+            build_grid(ctx, csp_id=report.csp_id, resolution=demo.grid_resolution, units="blocks")
         if demo.synthetic_problem_years > 0:
             load_synthetic_problems(
                 ctx,

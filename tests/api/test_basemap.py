@@ -165,5 +165,7 @@ def test_the_full_demo_has_streets_and_addresses(
     assert {b["key"]: b["legend"] for b in in_belfort}["roads"] == "Rues : non importées"
     in_massy = _counts(client.get("/api/basemap", params={"csp": massy}).json())
     assert in_massy["roads"] > 4_000 and in_massy["addresses"] == 0
+    grids = client.get(f"/api/csp/{massy}/grids").json()["data"]
+    assert {g["units"] for g in grids} == {"h3", "blocks"}
     found = client.get("/api/geocode", params={"q": "12 fbg de france belfort"}).json()
     assert found["data"][0]["label"] == "12 Faubourg de France 90000 Belfort"
