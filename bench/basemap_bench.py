@@ -8,8 +8,9 @@ A throwaway PostGIS cluster gets the territory of Massy (tests/fixtures: its com
 * the tile server: the tiles of Massy's view at zooms 12 to 17, built by PostGIS
   (``ST_AsMVT``), then served again from the cache;
 * the renderer: headless Chromium opens the problems page, the map is put on Massy at
-  zooms 14, 16 and 18 (two places each), and the time from the move to the base layer's ``load`` event
-  (every visible tile fetched, decoded and drawn by Leaflet.VectorGrid) is read.
+  zooms 14, 16 and 18 (two places each), and the time from the move to the base layer's
+  ``load`` event (every visible tile fetched, decoded and drawn by Leaflet.VectorGrid) is
+  read.
 
 The weight of the two renderers considered is printed beside (the vendored
 ``Leaflet.VectorGrid.bundled.min.js``, and MapLibre GL JS 6 from its npm tarball when
