@@ -58,6 +58,7 @@ def weight(path: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--maplibre", type=Path, help="MapLibre GL JS's unpacked dist/")
+    parser.add_argument("--screenshot", type=Path, help="save the page at zoom 16 there")
     args = parser.parse_args()
     print(f"Leaflet.VectorGrid 1.3.0: {weight(VECTORGRID / 'Leaflet.VectorGrid.bundled.min.js')}")
     if args.maplibre:
@@ -124,6 +125,8 @@ def main() -> None:
                     ms = page.locator("body").get_attribute("data-base-map-ms")
                     print(f"Chromium, Leaflet.VectorGrid, zoom {z} (run {run + 1}): "
                           f"tiles fetched and drawn in {ms} ms")  # fmt: skip
+                    if args.screenshot and z == 16 and run == 1:
+                        page.screenshot(path=str(args.screenshot))
             browser.close()
         server.should_exit = True
 
