@@ -101,7 +101,7 @@ export function addBaseMap(map, { csp } = {}) {
 export async function showBaseMapLegend(map, csp) {
   if (!map.baseMapLegend) {
     map.baseMapLegend = L.control({ position: "bottomleft" });
-    map.baseMapLegend.onAdd = () => L.DomUtil.create("div", "legend basemap-legend");
+    map.baseMapLegend.onAdd = () => L.DomUtil.create("div", "basemap-legend");
     map.baseMapLegend.addTo(map);
   }
   const box = map.baseMapLegend.getContainer();
