@@ -583,6 +583,9 @@ class Address(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     number: Mapped[str] = mapped_column(String(20))
+    suffix: Mapped[str | None] = mapped_column(
+        String(10), comment="« bis », « ter », « B »… (migration 0017)"
+    )
     street: Mapped[str] = mapped_column(String(200))
     postcode: Mapped[str] = mapped_column(String(5))
     citycode: Mapped[str] = mapped_column(String(5), index=True)
@@ -592,6 +595,33 @@ class Address(Base):
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("POINT", srid=4326, spatial_index=False), nullable=False
     )
+
+    __table_args__ = (
+        Index("ix_address_geom", "geom", postgresql_using="gist"),
+        Index("ix_address_street", "citycode", "postcode", "street"),
+    )
+
+
+class AddressStreet(Base):
+    """A street of the address table (one per commune, postcode and street name), which
+    suggestions search first (migration 0017); kept by the address imports."""
+
+    __tablename__ = "address_street"
+    __table_args__ = (
+        Index(
+            "ix_address_street_search_trgm",
+            "search",
+            postgresql_using="gin",
+            postgresql_ops={"search": "gin_trgm_ops"},
+        ),
+        {"comment": "the streets of the address table, which suggestions search first"},
+    )
+
+    citycode: Mapped[str] = mapped_column(String(5), primary_key=True)
+    postcode: Mapped[str] = mapped_column(String(5), primary_key=True)
+    street: Mapped[str] = mapped_column(String(200), primary_key=True)
+    city: Mapped[str] = mapped_column(String(200))
+    search: Mapped[str] = mapped_column(String(400), comment="normalised street and commune")
 
 
 class Referent(Base):

@@ -70,7 +70,7 @@ def timed(fn, runs: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
 def prepare(factory: sessionmaker[Session], count: int) -> int:
     """The demo CSP with ``count`` synthetic problems and an adopted plan; its id."""
     ctx = Context(factory)
-    load_demo(ctx, demo_dir=DEMO, adopt=False)
+    load_demo(ctx, demo_dir=DEMO, adopt=False, extras=False)
     end = date.today()
     load_synthetic_problems(
         ctx, csp_id=1, start=end - timedelta(days=730), end=end, seed=1, count=count

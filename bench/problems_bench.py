@@ -44,7 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     with throwaway_database() as (_, factory, base):
         ctx = Context(factory)
-        load_demo(ctx, demo_dir=DEMO)
+        load_demo(ctx, demo_dir=DEMO, extras=False)
         csp_id = 1
         plans = [
             propose_plan(ctx, csp_id=csp_id, plan_in=PlanCreate(k=k, seed=0))[0] for k in (8, 6)

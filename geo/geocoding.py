@@ -11,6 +11,7 @@ they are ranked by :func:`score` (street words, house number, commune or postcod
 from __future__ import annotations
 
 import csv
+import gzip
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import ConflictError, InvalidInputError
+from geo.errors import InvalidInputError
 from geo.geometry import outside_territory
 from geo.problem_files import RowError, RowErrorsError
 
@@ -82,46 +83,143 @@ class Query:
     number: str | None
     words: tuple[str, ...]  # significant words (street, commune), no number nor postcode
     postcode: str | None
+    suffix: str | None = None  # « bis », « ter », « b »… after the number
+
+
+#: What may follow a house number: « 12 bis », « 12 ter », « 12B », « 12 b ».
+SUFFIXES = frozenset({"bis", "ter", "quater", "quinquies", *"abcdefgh"})
+_NUMBER = re.compile(r"^(\d{1,4})([a-z]{0,9})$")
+
+
+def split_number(text: str) -> tuple[str, str | None]:
+    """A house number and its suffix, lower case (« 12B » → ``("12", "b")``).
+
+    >>> split_number("12 bis"), split_number("7B"), split_number("3")
+    (('12', 'bis'), ('7', 'b'), ('3', None))
+    """
+    compact = re.sub(r"\s+", "", text.strip().lower())
+    match = _NUMBER.match(compact)
+    if match is None:
+        return text.strip(), None
+    return match.group(1), match.group(2) or None
 
 
 def parse_query(text: str) -> Query:
     """The house number, the significant words and the postcode of a typed address.
 
     >>> parse_query("12 bis rue de la Paix 90000 Belfort")
-    Query(number='12', words=('rue', 'paix', 'belfort'), postcode='90000')
+    Query(number='12', words=('rue', 'paix', 'belfort'), postcode='90000', suffix='bis')
+    >>> parse_query("3b av Jean Jaurès").suffix
+    'b'
     """
     words = normalize(text).split()
     postcode = next((w for w in words if re.fullmatch(r"\d{5}", w)), None)
-    number = next((w for w in words if re.fullmatch(r"\d{1,4}", w)), None)
-    rest = tuple(w for w in words if w not in (postcode, number) and w not in STOP_WORDS)
-    return Query(number=number, words=rest, postcode=postcode)
+    number = suffix = None
+    taken: set[int] = set()
+    for i, word in enumerate(words):
+        match = _NUMBER.match(word)
+        if word == postcode or match is None or (match.group(2) and match.group(2) not in SUFFIXES):
+            continue
+        number, suffix, taken = match.group(1), match.group(2) or None, {i}
+        if suffix is None and i + 1 < len(words) and words[i + 1] in SUFFIXES:
+            suffix = words[i + 1]
+            taken.add(i + 1)
+        break
+    rest = tuple(
+        w for i, w in enumerate(words) if i not in taken and w != postcode and w not in STOP_WORDS
+    )
+    return Query(number=number, words=rest, postcode=postcode, suffix=suffix)
 
 
-def score(query: Query, street: str, city: str, number: str, postcode: str) -> float:
+def score(
+    query: Query, street: str, city: str, number: str, postcode: str, suffix: str | None = None
+) -> float:
     """How well an address (normalised ``street`` and ``city``) answers a query, 0 to 1:
 
     * 0.4 times the share of the query's street words (those that are not the commune's
       name) found in the street name;
     * 0.3 times the share of the street name's significant words the query has (a query
       "rue de Belfort" prefers the rue de Belfort to a rue of Belfort);
-    * 0.2 if the house number is the one asked;
+    * 0.15 if the house number is the one asked, 0.05 more if its suffix is too (« 12 »
+      is not « 12 bis »);
     * 0.1 if the postcode or the commune named is the address's.
+
+    The last word typed may be unfinished (suggestions as one types): it counts when a
+    word of the street begins with it.
     """
     city_words = set(city.split())
     street_words = {w for w in street.split() if w not in STOP_WORDS}
-    asked = [w for w in query.words if w not in city_words]
+    typed = list(query.words)
+    if typed and typed[-1] not in street_words | city_words:
+        # an unfinished last word: the street's (or commune's) word it begins
+        completed = sorted(w for w in street_words | city_words if w.startswith(typed[-1]))
+        if completed:
+            typed[-1] = completed[0]
+    asked = [w for w in typed if w not in city_words]
     recall = sum(w in street_words for w in asked) / len(asked) if asked else 0.0
-    precision = len(street_words & set(query.words)) / len(street_words) if street_words else 0.0
-    same_number = 1.0 if query.number is not None and query.number == number else 0.0
-    named_city = bool(city_words) and city_words <= set(query.words)
+    precision = len(street_words & set(typed)) / len(street_words) if street_words else 0.0
+    same_number = query.number is not None and query.number == number
+    same_suffix = same_number and (query.suffix or None) == (suffix or None)
+    named_city = bool(city_words) and city_words <= set(typed)
     place = 1.0 if query.postcode == postcode or named_city else 0.0
-    return round(0.4 * recall + 0.3 * precision + 0.2 * same_number + 0.1 * place, 4)
+    return round(
+        0.4 * recall + 0.3 * precision + 0.15 * same_number + 0.05 * same_suffix + 0.1 * place, 4
+    )
 
 
-def read_ban_csv(path: Path) -> pd.DataFrame:
-    """A BAN-format address CSV as a table (``number``, ``street``, ``postcode``,
+#: The columns of a BANO file (OpenStreetMap France's address base), which has no header.
+BANO_COLUMNS = ("id", "numero", "voie", "code_post", "nom_comm", "source", "lat", "lon")
+
+
+def _is_bano(path: Path) -> bool:
+    """Whether a file looks like BANO: no header, its first field an INSEE code followed
+    by a street code (``900010003F-1``), eight comma-separated fields."""
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as f:
+            first = f.readline()
+    except (UnicodeDecodeError, OSError, EOFError):
+        return False
+    fields = next(csv.reader([first]), [])
+    return len(fields) == len(BANO_COLUMNS) and bool(_CODE.match(fields[0][:5]))
+
+
+def _read_bano(path: Path) -> pd.DataFrame:
+    """A BANO file as the BAN's columns (the INSEE code is the first five characters of
+    ``id``)."""
+    try:
+        bano = pd.read_csv(
+            path, header=None, names=list(BANO_COLUMNS), dtype=str, keep_default_na=False,
+            encoding="utf-8", on_bad_lines="error",
+        )  # fmt: skip
+    except (UnicodeDecodeError, pd.errors.ParserError, csv.Error, ValueError) as e:
+        raise InvalidInputError(
+            f"{path.name}: not a readable BANO CSV (no header, columns "
+            f"{', '.join(BANO_COLUMNS)}): {type(e).__name__}"
+        ) from None
+    return pd.DataFrame(
+        {
+            "numero": bano["numero"],
+            "nom_voie": bano["voie"],
+            "code_postal": bano["code_post"],
+            "code_insee": bano["id"].str[:5],
+            "nom_commune": bano["nom_comm"],
+            "lon": bano["lon"],
+            "lat": bano["lat"],
+        }
+    )
+
+
+def read_address_csv(path: Path) -> pd.DataFrame:
+    """An address file as a table (``number``, ``suffix``, ``street``, ``postcode``,
     ``citycode``, ``city``, ``label``, ``search``, ``lon``, ``lat``); raises naming the
-    missing columns or the first bad row."""
+    missing columns or the first bad row. Two formats: the Base Adresse Nationale's CSV
+    (``adresses-DD.csv``: one header line, ``;``-separated, :data:`BAN_COLUMNS` and an
+    optional ``rep``) and BANO (no header, comma-separated, :data:`BANO_COLUMNS`)."""
+    if _is_bano(path):
+        table = _address_table(path, _read_bano(path))
+        table.attrs["header_lines"] = 0  # the file's line of row 1 (its errors say it)
+        return table
     try:
         table = pd.read_csv(
             path, sep=None, engine="python", dtype=str, keep_default_na=False,
@@ -130,8 +228,13 @@ def read_ban_csv(path: Path) -> pd.DataFrame:
     except (UnicodeDecodeError, pd.errors.EmptyDataError, pd.errors.ParserError, csv.Error) as e:
         raise InvalidInputError(
             f"{path.name}: not a readable BAN CSV (UTF-8 text, one header line, columns "
-            f"{', '.join(BAN_COLUMNS)}): {type(e).__name__}"
+            f"{', '.join(BAN_COLUMNS)}) nor a BANO CSV (no header, columns "
+            f"{', '.join(BANO_COLUMNS)}): {type(e).__name__}"
         ) from None
+    return _address_table(path, table)
+
+
+def _address_table(path: Path, table: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
         raise InvalidInputError(f"{path.name}: no address in the file")
     missing = [c for c in BAN_COLUMNS if c not in table.columns]
@@ -163,10 +266,18 @@ def read_ban_csv(path: Path) -> pd.DataFrame:
             f"{path.name}: row {row + 1}: lon/lat {table['lon'].iloc[row]!r}, "
             f"{table['lat'].iloc[row]!r} are not WGS84 coordinates"
         )
-    rep = table["rep"] if "rep" in table.columns else ""
-    number = (table["numero"].str.strip() + " " + rep).str.strip()
+    split = [split_number(n) for n in table["numero"]]
+    number = pd.Series([n for n, _ in split], index=table.index, dtype=object)
+    suffix = pd.Series([x for _, x in split], index=table.index, dtype=object)
+    if "rep" in table.columns:
+        rep = table["rep"].str.strip().str.lower()
+        suffix = suffix.where(rep == "", rep.str[:10])
+    suffix = suffix.where(suffix != "", None)
+    written = table["numero"].str.strip()
+    if "rep" in table.columns:
+        written = (written + " " + table["rep"].str.strip()).str.strip()
     label = (
-        number + " " + table["nom_voie"].str.strip() + " " + table["code_postal"].str.strip()
+        written + " " + table["nom_voie"].str.strip() + " " + table["code_postal"].str.strip()
         + " " + table["nom_commune"].str.strip()
     ).str.replace(r"\s+", " ", regex=True).str.strip()  # fmt: skip
     if (label.str.len() > 300).any():
@@ -174,7 +285,8 @@ def read_ban_csv(path: Path) -> pd.DataFrame:
         raise InvalidInputError(f"{path.name}: row {row + 1}: the address is over 300 characters")
     return pd.DataFrame(
         {
-            "number": table["numero"].str.strip(),
+            "number": number,
+            "suffix": suffix,
             "street": table["nom_voie"].str.strip(),
             "postcode": table["code_postal"].str.strip(),
             "citycode": table["code_insee"].str.strip(),
@@ -192,16 +304,38 @@ def read_ban_csv(path: Path) -> pd.DataFrame:
 ADDRESS_TOLERANCE_M = 50.0
 
 
+def addresses_inside(
+    table: pd.DataFrame, territory: shapely.Geometry, *, tolerance_m: float = ADDRESS_TOLERANCE_M
+) -> pd.DataFrame:
+    """The addresses of ``table`` that lie within ``tolerance_m`` of ``territory`` (the
+    demo keeps these: a few BANO entrances lie past the simplified commune outlines).
+
+    >>> table = pd.DataFrame({"lon": [6.85, 2.35], "lat": [47.65, 48.85]})
+    >>> len(addresses_inside(table, shapely.box(6.8, 47.6, 6.9, 47.7)))
+    1
+    """
+    points = shapely.points(table[["lon", "lat"]].to_numpy(dtype=float))
+    outside = outside_territory(
+        np.asarray(points, dtype=object),
+        territory,
+        territory_name="the territory",
+        tolerance_m=tolerance_m,
+    )
+    keep = np.ones(len(table), dtype=bool)
+    keep[list(outside)] = False
+    return table[keep].reset_index(drop=True)
+
+
 class AddressesOutsideError(RowErrorsError):
     """Addresses that lie outside the territory (the communes of the database)."""
 
-    def __init__(self, errors: list[RowError], total: int) -> None:
+    def __init__(self, errors: list[RowError], total: int, header_lines: int = 1) -> None:
         super().__init__(errors, total)
         first = errors[0]
         self.args = (
             f"lon/lat : {len(errors)} adresse(s) sur {total} hors du territoire (les communes "
             f"de la base, à {ADDRESS_TOLERANCE_M:g} m près) ; rien n'a été importé ; première : "
-            f"ligne {first.row + 1} du fichier — {first.reason}",
+            f"ligne {first.row + header_lines} du fichier — {first.reason}",
         )
 
 
@@ -239,22 +373,19 @@ def check_addresses_inside(
         )
         for i, said in sorted(outside.items())
     ]
-    raise AddressesOutsideError(errors, len(table))
+    raise AddressesOutsideError(errors, len(table), table.attrs.get("header_lines", 1))
 
 
-class AddressesReplaceError(ConflictError):
-    """An import would replace the addresses of communes that have some, unconfirmed."""
+def near_phrase(number: str, suffix: str | None, street: str) -> str:
+    """How a point near an address is said: the street's first letter in lower case
+    after « près du » (a numbered address) or « près de » (a street).
 
-    def __init__(self, existing: dict[str, int]) -> None:
-        self.existing = dict(sorted(existing.items()))
-        listed = ", ".join(f"{code} ({n})" for code, n in list(self.existing.items())[:20])
-        more = f" … (+{len(self.existing) - 20})" if len(self.existing) > 20 else ""
-        super().__init__(
-            f"replace : l'import remplacerait {sum(self.existing.values())} adresse(s) déjà "
-            f"chargée(s) des communes {listed}{more} ; confirmez avec replace=true "
-            "(psq import-addresses --remplacer)"
-        )
-
-    @property
-    def payload(self) -> dict[str, object]:
-        return {"existing": self.existing}
+    >>> near_phrase("12", None, "Faubourg de France")
+    'près du 12 faubourg de France'
+    >>> near_phrase("3", "bis", "Rue Thiers"), near_phrase("", None, "Place d'Armes")
+    ('près du 3 bis rue Thiers', "près de place d'Armes")
+    """
+    street = street[:1].lower() + street[1:]
+    if not number:
+        return f"près de {street}"
+    return f"près du {' '.join(p for p in (number, suffix) if p)} {street}"

@@ -75,8 +75,35 @@ class CommuneLayer:
         return [str(c) for c in self.communes["code"]]
 
 
+#: OpenStreetMap extracts, read by GDAL's OSM driver.
+OSM_SUFFIXES = (".pbf", ".osm")
+_OSM_TAG = r'"{tag}"=>"([^"]*)"'
+
+
+def osm_lines(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The streets, railways and waterways of an OpenStreetMap extract's ``lines`` layer
+    (GDAL's OSM driver), with their ``bridge`` and ``tunnel`` tags taken out of
+    ``other_tags``; fences, power lines and the other lines are left out."""
+    keep = pd.Series(False, index=lines.index)
+    for tag in ("highway", "railway", "waterway"):
+        if tag in lines.columns:
+            keep |= lines[tag].notna() & (lines[tag].astype("string") != "")
+    out = lines[keep].copy()
+    other = (
+        out["other_tags"].astype("string")
+        if "other_tags" in out.columns
+        else pd.Series("", index=out.index, dtype="string")
+    )
+    for tag in ("bridge", "tunnel"):
+        out[tag] = other.str.extract(_OSM_TAG.format(tag=tag), expand=False)
+    keep_columns = ["osm_id", "name", "highway", "railway", "waterway", "bridge", "tunnel"]
+    return out[[c for c in keep_columns if c in out.columns] + [out.geometry.name]]
+
+
 def read_vector(path: str | PathLike[str]) -> gpd.GeoDataFrame:
-    """Read any vector file that GDAL can open, including a zipped Shapefile.
+    """Read any vector file that GDAL can open, including a zipped Shapefile, a gzipped
+    file (``roads.geojson.gz``) and an OpenStreetMap extract (``.osm.pbf``, ``.osm``: its
+    streets, railways and waterways, :func:`osm_lines`).
 
     Raises
     ------
@@ -86,8 +113,11 @@ def read_vector(path: str | PathLike[str]) -> gpd.GeoDataFrame:
     p = Path(path)
     if not p.exists():
         raise UnreadableLayerError(p.name, "no such file")
-    source = f"/vsizip/{p}" if p.suffix.lower() == ".zip" else str(p)
+    vsi = {".zip": "/vsizip/", ".gz": "/vsigzip/"}.get(p.suffix.lower(), "")
+    source = f"{vsi}{p}"
     try:
+        if p.suffix.lower() in OSM_SUFFIXES:
+            return osm_lines(pyogrio.read_dataframe(source, layer="lines"))
         return pyogrio.read_dataframe(source)
     except Exception as exc:  # pyogrio raises several GDAL error classes
         # GDAL names the file by its full path: the message names it by its own name.

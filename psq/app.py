@@ -16,7 +16,7 @@ from api.config import Settings
 from api.deps import check_csrf, refuse_control_characters
 from api.errors import install_error_handlers
 from api.logs import RequestContext, configure_logging
-from api.routes import api_router
+from api.routes import api_router, tiles_router
 from api.security import SecurityHeaders
 from api.services import jobs
 from api.services.context import Context
@@ -84,5 +84,6 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
     app.add_middleware(RequestContext)
     install_error_handlers(app)
     app.include_router(api_router())
+    app.include_router(tiles_router())
     mount_pages(app)
     return app

@@ -21,7 +21,7 @@ from api.services.database import (
 )
 from geo.errors import InvalidInputError
 from geo.export import FORMATS, format_for_path, write_layer
-from geo.geocoding import read_ban_csv
+from geo.geocoding import read_address_csv
 from geo.layers import LayerKind
 from geo.metrics import french_percent, sector_layer
 from geo.plan import SectorPlan
@@ -190,19 +190,28 @@ def synth_problems_command(
 
 @app.command("import-addresses")
 def import_addresses_command(
-    path: Annotated[Path, typer.Argument(help="Extrait de la Base Adresse Nationale (CSV)")],
+    path: Annotated[
+        Path, typer.Argument(help="Adresses : CSV de la BAN (adresses-DD.csv) ou de la BANO")
+    ],
     remplacer: Annotated[
         bool,
-        typer.Option("--remplacer", help="Remplacer les adresses des communes qui en ont déjà"),
+        typer.Option(
+            "--remplacer",
+            help="Retirer les autres adresses des communes du fichier (sinon ajout et mise à jour)",
+        ),
     ] = False,
 ) -> None:
-    """Charge la table d'adresses du géocodeur hors ligne (format BAN) ; toutes les
-    adresses doivent être dans le territoire."""
+    """Charge la table d'adresses du géocodeur hors ligne (BAN ou BANO) ; toutes les
+    adresses doivent être dans le territoire. Une adresse déjà connue (même commune, voie
+    et numéro) est mise à jour, les autres sont ajoutées."""
     with reported_errors():
-        table = read_ban_csv(path)  # a bad file is refused before the database is touched
+        table = read_address_csv(path)  # a bad file is refused before the database is touched
         with _database() as ctx:
-            count = addresses.import_addresses(ctx, table=table, replace=remplacer)
-    console.print(f"{count} adresse(s) chargée(s).")
+            done = addresses.import_addresses(ctx, table=table, replace=remplacer)
+    console.print(
+        f"{done.imported} adresse(s) lue(s) : {done.added} ajoutée(s), {done.updated} mise(s) "
+        f"à jour, {done.removed} retirée(s)."
+    )
 
 
 WeightOption = Annotated[

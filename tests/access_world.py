@@ -128,6 +128,10 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
         "account_id": 999_999,  # nor their account: disabling it would too
         "code": commune,
         "fmt": "png",
+        # a tile of the base map over Belfort
+        "z": 12,
+        "x": 2125,
+        "y": 1434,
         "other_commune": commune,
     }
     with TestClient(create_app(settings)) as client:

@@ -60,6 +60,7 @@ TABLES = (
     "audit_request",
     "referent",
     "address",
+    "address_street",
     "evaluation",
     "action_event",
     "meeting_decision",
@@ -141,7 +142,7 @@ def session(factory: sessionmaker[Session]) -> Iterator[Session]:
 def demo(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     """The database holding the shipped demo territory (Territoire de Belfort), without
     its adopted plan: the tests of plans and problems adopt their own."""
-    load_demo(Context(factory), demo_dir=DEMO_DIR, adopt=False)
+    load_demo(Context(factory), demo_dir=DEMO_DIR, adopt=False, extras=False)
     return factory
 
 
@@ -149,7 +150,7 @@ def demo(factory: sessionmaker[Session]) -> sessionmaker[Session]:
 def demo_adopted(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     """The demo territory as shipped: an adopted sector plan, GPOs with synthetic meetings,
     two years of synthetic problems."""
-    load_demo(Context(factory), demo_dir=DEMO_DIR)
+    load_demo(Context(factory), demo_dir=DEMO_DIR, extras=False)
     return factory
 
 

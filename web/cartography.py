@@ -14,7 +14,7 @@ import shapely
 import shapely.geometry
 from markupsafe import Markup, escape
 
-from api.services import cartography
+from api.services import basemap, cartography
 from api.services.cartography import MeetingPackData
 from api.services.context import Context
 from geo.hotspots import LEVEL_LABELS, TRENDS, cells_frame, metric_crs_of
@@ -22,9 +22,52 @@ from geo.problems import CATEGORIES
 from geo.study import ProblemFilter
 from web.folium_maps import import_folium, render_map
 from web.palette import CATEGORY_COLOURS, HEAT_COLOURS, HOTSPOT_COLOURS, TREND_COLOURS
-from web.printing import SvgLayer, map_svg
+from web.printing import SvgLayer, base_map_layers, map_svg
 
 FOLIUM_MAX_MARKERS = 5000
+
+
+#: The base map on the folium map: the app's own vector tiles (``/tiles``, drawn by the
+#: vendored Leaflet.VectorGrid under the thematic layers) and a metric scale bar (folium's
+#: own ``control_scale`` reads « 1000 ft »).
+_BASE_MAP_SCRIPT = """
+{% macro script(this, kwargs) %}
+L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+if (L.vectorGrid) {
+  L.vectorGrid.protobuf("/tiles/{z}/{x}/{y}.pbf", {
+    rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18, maxZoom: 22,
+    vectorTileLayerStyles: %s,
+  }).addTo({{ this._parent.get_name() }});
+}
+{% endmacro %}
+"""
+_BASE_MAP_STYLES = {
+    "communes": {
+        "fill": True,
+        "fillColor": "#f5f3ee",
+        "fillOpacity": 0.7,
+        "color": "#bdb6a8",
+        "weight": 0.8,
+    },
+    "water": {"color": "#a8cbe2", "weight": 1.6},
+    "roads": {"color": "#d6cfc4", "weight": 1.4},
+    "railways": {"color": "#9a9a9a", "weight": 1.4, "dashArray": "5 3"},
+    "addresses": {"radius": 1.6, "fill": True, "fillColor": "#a9a39a", "stroke": False},
+}
+
+
+def _add_base_map(folium: Any, m: Any) -> None:
+    from branca.element import MacroElement, Template
+
+    m.get_root().html.add_child(
+        folium.Element(
+            '<script src="/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js">'
+            "</script>"
+        )
+    )
+    base = MacroElement()
+    base._template = Template(_BASE_MAP_SCRIPT.replace("%s", json.dumps(_BASE_MAP_STYLES)))
+    m.add_child(base)
 
 
 def french_date(d: date) -> str:
@@ -40,10 +83,12 @@ class MeetingPack(MeetingPackData):
     categories_on_map: list[tuple[str, str]]
 
 
-def _pack_map(pack: MeetingPackData) -> tuple[Markup, list[tuple[str, str]]]:
+def _pack_map(
+    pack: MeetingPackData, base: gpd.GeoDataFrame | None = None
+) -> tuple[Markup, list[tuple[str, str]]]:
     """The GPO's sectors (neighbours faded), the recent Gi* hot spots, the cells whose hot
-    spot is new or intensifying, and every open problem; with the categories drawn (label,
-    colour)."""
+    spot is new or intensifying, and every open problem, over the base map's lines
+    (``base``); with the categories drawn (label, colour)."""
     area, sectors = pack.area, pack.sectors
     mine = sectors["sector"].isin(area.sectors or [])
     faded = sectors[~mine].assign(label=sectors["name"])[["label", "geometry"]]
@@ -66,6 +111,7 @@ def _pack_map(pack: MeetingPackData) -> tuple[Markup, list[tuple[str, str]]]:
     svg = map_svg(
         [
             SvgLayer(faded, {"fill": "#e9ecef", "stroke": "#adb5bd", "stroke_width": "0.8"}),
+            *base_map_layers(base),
             SvgLayer(hot_cells, {"fill_opacity": "0.75", "stroke": "#fff", "stroke_width": "0.3"}),
             SvgLayer(changed_cells, {"fill": "none", "stroke_width": "2.2"}),
             SvgLayer(outline, {"fill": "none", "stroke": "#1d3557", "stroke_width": "2.5"}),
@@ -86,7 +132,7 @@ def meeting_pack(
     """The GPO's meeting pack (:func:`api.services.cartography.meeting_pack`) with its map;
     ``printed`` when it is downloaded as a PDF or PNG (recorded as an export)."""
     data = cartography.meeting_pack(ctx, gpo_id, today, printed=printed)
-    svg, categories_on_map = _pack_map(data)
+    svg, categories_on_map = _pack_map(data, basemap.printed_lines(ctx, data.area.outline))
     return MeetingPack(
         **{f.name: getattr(data, f.name) for f in fields(data)},
         svg=svg,
@@ -126,7 +172,8 @@ def folium_problem_map(ctx: Context, csp_id: int, gpo_id: int | None, where: Pro
     )
     area, maps = picture.area, picture.maps
     minx, miny, maxx, maxy = area.outline.bounds
-    m = folium.Map(tiles=None, maxZoom=18, control_scale=True)
+    m = folium.Map(tiles=None, maxZoom=18)
+    _add_base_map(folium, m)
     title = (
         f"<div style='position:fixed;top:8px;left:50px;z-index:1000;background:#fff;"
         f"padding:4px 10px;border-radius:4px;font:14px sans-serif'><b>{escape(area.name)}</b> — "

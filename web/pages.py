@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
+import shapely
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -35,10 +36,10 @@ from api.deps import (
 from api.errors import psq_error_response
 from api.security import CSP_INLINE_SCRIPTS
 from api.services import accounts as account_service
+from api.services import basemap, sessions
 from api.services import gpos as gpo_service
 from api.services import meetings as meeting_service
 from api.services import plans as plan_service
-from api.services import sessions
 from api.services.context import Context
 from api.services.demo import login_demo_accounts
 from geo.accounts import ROLES, Caller
@@ -357,7 +358,12 @@ def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
         csp_name=sheet.csp_name,
         status_label=STATUS_LABELS[plan.status],
         tolerance=float(plan.parameters.get("tolerance", 0.05)),
-        svg=sector_map_svg(sheet.sectors, sheet.communes, colours),
+        svg=sector_map_svg(
+            sheet.sectors,
+            sheet.communes,
+            colours,
+            base=basemap.printed_lines(ctx, shapely.box(*sheet.sectors.to_crs(4326).total_bounds)),
+        ),
         colours=colours,
         violations=plan.violations,
         notes=plan.notes,

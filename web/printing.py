@@ -133,20 +133,45 @@ def map_svg(
     return Markup("".join(out))
 
 
+#: How the base map's lines print: light, under the thematic layers.
+BASE_LINE_STYLES = {
+    "water": {"fill": "none", "stroke": "#9ecae1", "stroke_width": "0.9"},
+    "roads": {"fill": "none", "stroke": "#c8c2b8", "stroke_width": "0.5"},
+    "main_roads": {"fill": "none", "stroke": "#b5a995", "stroke_width": "1.1"},
+    "railways": {"fill": "none", "stroke": "#8d8d8d", "stroke_width": "0.8",
+                 "stroke_dasharray": "4 2"},
+}  # fmt: skip
+
+
+def base_map_layers(lines: gpd.GeoDataFrame | None) -> list[SvgLayer]:
+    """The printed base map: one :class:`SvgLayer` per group of ``lines`` (a ``group``
+    column: ``water``, ``roads``, ``main_roads``, ``railways``), to draw first."""
+    if lines is None or lines.empty:
+        return []
+    return [
+        SvgLayer(lines[lines["group"] == group][["geometry"]], style)
+        for group, style in BASE_LINE_STYLES.items()
+        if (lines["group"] == group).any()
+    ]
+
+
 def sector_map_svg(
     sectors: gpd.GeoDataFrame,
     communes: gpd.GeoDataFrame,
     colours: list[str],
     width: float = 700,
     height: float = 640,
+    base: gpd.GeoDataFrame | None = None,
 ) -> Markup:
-    """The sectors (filled, labelled) and commune lines (dashed), with a scale bar."""
+    """The sectors (filled, labelled) and commune lines (dashed), with a scale bar, over
+    the base map's lines (``base``, see :func:`base_map_layers`) when given."""
     filled = sectors.assign(
         fill=[colours[int(s)] for s in sectors["sector"]], label=sectors["name"]
     )[["fill", "label", "geometry"]]
     lines = gpd.GeoDataFrame(geometry=communes.geometry.boundary, crs=communes.crs)
     return map_svg(
         [
+            *base_map_layers(base),
             SvgLayer(
                 filled,
                 {

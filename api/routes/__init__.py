@@ -10,6 +10,7 @@ from api.routes import (
     audit_log,
     audits,
     auth,
+    basemap,
     communes,
     csp,
     gpos,
@@ -37,6 +38,7 @@ RESOURCES = (
     meetings,
     hotspots,
     addresses,
+    basemap,
     audits,
     reports,
     auth,
@@ -52,3 +54,8 @@ def api_router() -> APIRouter:
     for module in RESOURCES:
         router.include_router(module.router)
     return router
+
+
+def tiles_router() -> APIRouter:
+    """The base map's vector tiles, at ``/tiles`` (outside ``/api``)."""
+    return basemap.tiles_router

@@ -26,8 +26,12 @@ from api.schemas.accounts import (
     TokensPublic,
 )
 from api.schemas.addresses import (
+    AddressImportPublic,
+    BaseLayerPublic,
+    BaseMapPublic,
     GeocodeResultPublic,
     GeocodeResultsPublic,
+    ReverseGeocodePublic,
 )
 from api.schemas.audits import (
     AuditEventPublic,
@@ -207,6 +211,7 @@ __all__ = [
     "ActionTypeCode",
     "ActionUpdate",
     "ActionsPublic",
+    "AddressImportPublic",
     "AdoptionPreview",
     "AdoptionRetired",
     "AdoptionSector",
@@ -227,6 +232,8 @@ __all__ = [
     "AuditTaxonomyPublic",
     "AuditTransition",
     "BBox",
+    "BaseLayerPublic",
+    "BaseMapPublic",
     "CadenceDays",
     "CategoryCode",
     "CategoryReport",
@@ -330,6 +337,7 @@ __all__ = [
     "ReferentsPublic",
     "ReportPublic",
     "RequestedSiteScorePublic",
+    "ReverseGeocodePublic",
     "RowErrorPublic",
     "SectorProperties",
     "StatusCode",

@@ -30,6 +30,8 @@ class Context:
     factory: sessionmaker[Session]
     editors: EditorCache = field(default_factory=EditorCache)
     maps: MapCache[Any] = field(default_factory=MapCache)
+    #: The base map's vector tiles, valid while its data have not changed.
+    tiles: MapCache[bytes] = field(default_factory=lambda: MapCache(size=4096))
     jobs: JobRunner | None = None
     #: How long web sessions live (the app's settings; the defaults elsewhere).
     sessions: SessionPolicy = field(default_factory=SessionPolicy)

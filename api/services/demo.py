@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+import shapely
 from sqlalchemy.orm import Session
 
 from api.repositories import audits as audit_rows
@@ -27,6 +28,7 @@ from api.schemas import (
     PlanCreate,
     ReferentCreate,
 )
+from api.services.addresses import import_addresses
 from api.services.audit_log import record_write
 from api.services.audits import create_audit_request, transition_audit_request
 from api.services.context import Context
@@ -42,6 +44,7 @@ from api.services.territory import (
 )
 from geo.accounts import Actor, Scope
 from geo.errors import InvalidInputError
+from geo.geocoding import addresses_inside, read_address_csv
 from geo.problems import THEMES
 from geo.synth import AUDIT_NEEDS, SYNTHETIC_REFERENTS, audit_requests, generate
 from geo.synth_gpos import TRANSPORT_CATEGORIES, gpo_life, transport_sectors
@@ -66,6 +69,9 @@ class DemoCsp:
     code: str
     commune_codes: list[str]
     sectors: int | None = None  # a proposal of this many sectors is adopted
+    boundaries: Path | None = None  # its own commune outlines (else the manifest's)
+    extra: bool = False  # loaded by the full demo only (psq demo, psq serve)
+    blocks: bool = False  # a street-block grid too (needs a barriers layer with roads)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class DemoLayer:
     name: str
     kind: str
     path: Path
+    extra: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,7 @@ class DemoTerritory:
     grid_resolution: int
     synthetic_problem_years: float = 0.0
     synthetic_seed: int = 0
+    addresses: Path | None = None  # BAN or BANO, loaded by the full demo only
 
 
 def read_demo_manifest(demo_dir: Path) -> DemoTerritory:
@@ -97,13 +105,22 @@ def read_demo_manifest(demo_dir: Path) -> DemoTerritory:
                 code=c["code"],
                 commune_codes=read_codes_csv(demo_dir / c["communes"]),
                 sectors=int(c["sectors"]) if "sectors" in c else None,
+                boundaries=demo_dir / c["boundaries"] if "boundaries" in c else None,
+                extra=bool(c.get("extra", False)),
+                blocks=bool(c.get("blocks", False)),
             )
             for c in data["csp"]
         ],
         layers=[
-            DemoLayer(name=lay["name"], kind=lay["kind"], path=demo_dir / lay["file"])
+            DemoLayer(
+                name=lay["name"],
+                kind=lay["kind"],
+                path=demo_dir / lay["file"],
+                extra=bool(lay.get("extra", False)),
+            )
             for lay in data.get("layer", [])
         ],
+        addresses=demo_dir / data["addresses"] if "addresses" in data else None,
         qpv_list=demo_dir / data["qpv_list"] if "qpv_list" in data else None,
         grid_resolution=int(data.get("grid_resolution", 9)),
         synthetic_problem_years=float(data.get("synthetic_problem_years", 0)),
@@ -118,36 +135,49 @@ def load_demo(
     progress: Callable[[int], None] | None = None,
     adopt: bool = True,
     actor: Actor | None = None,
+    extras: bool = True,
 ) -> list[ImportReport]:
     """Import the demo territory described by ``demo_dir/demo.toml``: communes, layers,
     grids, synthetic problems and partners and, when ``adopt``, an adopted sector plan per
     CSP whose GPOs get a synthetic life (:func:`load_synthetic_gpos`), and the demo
-    accounts (bound to the first CSP). Every write is recorded as ``actor``: by default
-    the context's, or ``cli:demo`` when the context acts for nobody."""
+    accounts (bound to the first CSP). With ``extras`` (the full demo of ``psq demo`` and
+    ``psq serve``), also the CSPs and layers the manifest marks ``extra`` (Massy, its
+    streets and railways) and the address table (BANO). Every write is recorded as
+    ``actor``: by default the context's, or ``cli:demo`` when the context acts for
+    nobody."""
     if actor is None:
         actor = Actor.cli("demo") if ctx.actor == Actor.anonymous() else ctx.actor
     ctx = ctx.acting(actor, ctx.address)
     demo = read_demo_manifest(demo_dir)
     communes = read_communes(demo.communes)
+    csps = [csp for csp in demo.csps if extras or not csp.extra]
     reports = [
         import_territory(
             ctx,
-            layer=communes,
+            layer=communes if csp.boundaries is None else read_communes(csp.boundaries),
             csp_name=csp.name,
             csp_code=csp.code,
             commune_codes=csp.commune_codes,
             progress=progress,
         )
-        for csp in demo.csps
+        for csp in csps
     ]
     for layer in demo.layers:
-        import_layer_file(ctx, path=layer.path, kind=layer.kind, name=layer.name)
+        if extras or not layer.extra:
+            import_layer_file(ctx, path=layer.path, kind=layer.kind, name=layer.name)
     if demo.qpv_list is not None:
         import_qpv_list(ctx, path=demo.qpv_list)
+    if extras and demo.addresses is not None:
+        # BANO places a few entrances past the simplified commune outlines: those are left
+        # out (the import itself refuses a file with any).
+        outline = shapely.union_all(communes.communes.geometry.to_numpy())
+        import_addresses(ctx, table=addresses_inside(read_address_csv(demo.addresses), outline))
     end = date.today()
     start = end - timedelta(days=round(365.25 * demo.synthetic_problem_years))
-    for csp, report in zip(demo.csps, reports, strict=True):
+    for csp, report in zip(csps, reports, strict=True):
         build_grid(ctx, csp_id=report.csp_id, resolution=demo.grid_resolution)
+        if csp.blocks:
+            build_grid(ctx, csp_id=report.csp_id, resolution=demo.grid_resolution, units="blocks")
         if demo.synthetic_problem_years > 0:
             load_synthetic_problems(
                 ctx,

@@ -48,18 +48,28 @@ def test_import_and_synth(runner: CliRunner, engine: Engine, tmp_path: Path) -> 
     assert runner.invoke(cli, ["synth-problems", "--csp", "nowhere"]).exit_code == 2
 
 
-def test_import_addresses(runner: CliRunner, engine: Engine) -> None:
+def test_import_addresses(runner: CliRunner, engine: Engine, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["import-addresses", str(FIXTURES / "ban_sample_belfort.csv")])
     assert result.exit_code == 0, result.output
     assert "9 adresse(s)" in result.output
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM address")).scalar_one() == 9
+    # Again: the same addresses are updated, not duplicated.
     again = runner.invoke(cli, ["import-addresses", str(FIXTURES / "ban_sample_belfort.csv")])
-    assert again.exit_code == 2
-    assert "remplacerait 9 adresse(s)" in again.output and "--remplacer" in again.output
-    replaced = runner.invoke(
-        cli, ["import-addresses", str(FIXTURES / "ban_sample_belfort.csv"), "--remplacer"]
+    assert again.exit_code == 0, again.output
+    assert "9 adresse(s) lue(s) : 0 ajoutée(s), 9 mise(s) à jour, 0 retirée(s)" in again.output
+    # A BANO file (no header; INSEE code = the id's first five characters), replacing the
+    # addresses of its commune (Offemont, 90075: one in the sample).
+    bano = tmp_path / "bano-90.csv"
+    bano.write_text(
+        "900750001A-7,7,Rue de Belfort,90000,Offemont,C+O,47.6620,6.8780\n"
+        "900750002B-3,3bis,Rue des Prés,90000,Offemont,OSM,47.6631,6.8790\n",
+        encoding="utf-8",
     )
+    replaced = runner.invoke(cli, ["import-addresses", str(bano), "--remplacer"])
     assert replaced.exit_code == 0, replaced.output
+    assert "2 adresse(s) lue(s) : 2 ajoutée(s), 0 mise(s) à jour, 1 retirée(s)" in replaced.output
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM address")).scalar_one() == 9
+        assert conn.execute(text("SELECT count(*) FROM address")).scalar_one() == 10
+        suffix = "SELECT number, suffix FROM address WHERE street = 'Rue des Prés'"
+        assert tuple(conn.execute(text(suffix)).one()) == ("3", "bis")

@@ -410,9 +410,9 @@ def _snapshot(factory: sessionmaker[Session]) -> dict[str, list[Any]]:
 
 
 def test_same_seed_same_demo(factory: sessionmaker[Session], engine: Engine) -> None:
-    load_demo(Context(factory), demo_dir=DEMO_DIR)
+    load_demo(Context(factory), demo_dir=DEMO_DIR, extras=False)
     first = _snapshot(factory)
     _truncate(engine)
-    load_demo(Context(factory), demo_dir=DEMO_DIR)
+    load_demo(Context(factory), demo_dir=DEMO_DIR, extras=False)
     assert _snapshot(factory) == first
     assert len(first["meeting"]) > 100 and len(first["action_event"]) > 1000

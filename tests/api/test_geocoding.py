@@ -17,10 +17,15 @@ def test_normalize_and_score() -> None:
     assert normalize("r. de la République") == "rue de la republique"
     query = parse_query("12 fbg de France Belfort")
     assert query.number == "12" and query.words == ("faubourg", "france", "belfort")
-    exact = score(query, "faubourg de france belfort", "belfort", "12", "90000")
-    other_number = score(query, "faubourg de france belfort", "belfort", "1", "90000")
-    other_street = score(query, "boulevard carnot belfort", "belfort", "12", "90000")
+    exact = score(query, "faubourg de france", "belfort", "12", "90000")
+    other_number = score(query, "faubourg de france", "belfort", "1", "90000")
+    other_street = score(query, "boulevard carnot", "belfort", "12", "90000")
     assert exact == 1.0 and exact > other_number > other_street
+    # « 12 bis » is not « 12 »: the suffix decides between them (0.05)
+    bis = parse_query("12 bis bd carnot")
+    assert (bis.number, bis.suffix, bis.words) == ("12", "bis", ("boulevard", "carnot"))
+    assert score(bis, "boulevard carnot", "belfort", "12", "90000", "bis") == 0.9
+    assert score(bis, "boulevard carnot", "belfort", "12", "90000") == 0.85
 
 
 @pytest.fixture
@@ -29,7 +34,8 @@ def addresses(client: TestClient, csp_id: int) -> None:
     response = client.post(
         "/api/addresses/import", files={"file": (SAMPLE.name, SAMPLE.read_bytes())}
     )
-    assert response.status_code == 201 and response.json() == {"imported": 9}
+    assert response.status_code == 201
+    assert response.json() == {"imported": 9, "added": 9, "updated": 0, "removed": 0}
 
 
 @pytest.mark.usefixtures("addresses")
@@ -57,6 +63,7 @@ def test_geocode(client: TestClient, csp_id: int) -> None:
     )
     assert again.status_code == 201
     assert client.get("/api/geocode", params={"q": "boulevard carnot"}).json()["count"] == 2
+    _suggestions_and_reverse_geocoding(client)
 
 
 def test_bad_address_file(client: TestClient, tmp_path: Path) -> None:
@@ -116,23 +123,55 @@ def test_malformed_address_files_are_refused_and_keep_the_table(
 
 
 @pytest.mark.usefixtures("addresses")
-def test_replacing_a_communes_addresses_needs_a_confirmation(client: TestClient) -> None:
-    """The sample holds 7 addresses of Belfort (90010): importing one more address of
-    Belfort would replace them, which is refused unless confirmed."""
+def test_an_import_adds_and_updates_and_replaces_when_asked(client: TestClient) -> None:
+    """The sample holds 7 addresses of Belfort (90010). A new address is added beside
+    them; the same number of the same street is moved, not duplicated; ``replace=true``
+    drops the commune's other addresses."""
     one = (HEADER + "5;Rue de la Paix;90000;90010;Belfort;6.8600;47.6400\n").encode()
-    refused = client.post("/api/addresses/import", files={"file": ("a.csv", one)})
-    assert refused.status_code == 409, refused.text
-    body = refused.json()
-    assert body["existing"] == {"90010": 7}
-    assert "remplacerait 7 adresse(s)" in body["detail"] and "90010 (7)" in body["detail"]
-    assert "replace=true" in body["detail"]
+    added = client.post("/api/addresses/import", files={"file": ("a.csv", one)})
+    assert added.json() == {"imported": 1, "added": 1, "updated": 0, "removed": 0}
     assert client.get("/api/geocode", params={"q": "boulevard carnot"}).json()["count"] == 2
-    confirmed = client.post(
+    moved = (HEADER + "10;Boulevard Carnot;90000;90010;Belfort;6.8591;47.6396\n").encode()
+    updated = client.post("/api/addresses/import", files={"file": ("m.csv", moved)})
+    assert updated.json() == {"imported": 1, "added": 0, "updated": 1, "removed": 0}
+    carnot = client.get("/api/geocode", params={"q": "10 boulevard carnot"}).json()
+    assert carnot["count"] == 2 and carnot["data"][0]["lon"] == 6.8591
+    replaced = client.post(
         "/api/addresses/import", data={"replace": "true"}, files={"file": ("a.csv", one)}
     )
-    assert confirmed.status_code == 201 and confirmed.json() == {"imported": 1}
+    assert replaced.json() == {"imported": 1, "added": 1, "updated": 0, "removed": 8}
     assert client.get("/api/geocode", params={"q": "boulevard carnot"}).json()["count"] == 0
     assert client.get("/api/geocode", params={"q": "rue de la paix"}).json()["count"] == 1
+    # Valdoie's and Offemont's addresses are not the file's communes': kept.
+    assert client.get("/api/geocode", params={"q": "offemont"}).json()["count"] == 1
+    assert client.get("/api/geocode", params={"q": "valdoie"}).json()["count"] == 1
+
+
+def _suggestions_and_reverse_geocoding(client: TestClient) -> None:
+    """Accents, case, abbreviations, an unfinished last word, a suffix; the address
+    nearest a point."""
+
+    def best(q: str) -> str:
+        return str(client.get("/api/geocode", params={"q": q}).json()["data"][0]["label"])
+
+    assert best("12 FBG DE FRANCE") == "12 Faubourg de France 90000 Belfort"
+    assert best("12 faubourg de fr") == "12 Faubourg de France 90000 Belfort"
+    assert best("place d'armes belfort") == "3 Place d'Armes 90000 Belfort"
+    assert best("12 bis bd carnot") == "12 bis Boulevard Carnot 90000 Belfort"
+    assert best("12 bd carnot") == "12 bis Boulevard Carnot 90000 Belfort"
+    assert best("10 bd carnot") == "10 Boulevard Carnot 90000 Belfort"
+    assert best("20 av jean jaures") == "20 Avenue Jean Jaurès 90000 Belfort"
+    assert best("république 90300") == "2 Rue de la République 90300 Valdoie"
+    # Reverse: 12 faubourg de France is at 6.8612, 47.6371; a point 0.0002° east
+    # (about 15 m) is near it, one in the fields is near nothing.
+    near = client.get("/api/geocode/reverse", params={"lon": 6.8614, "lat": 47.6371}).json()
+    assert near["found"] and near["near"] == "près du 12 faubourg de France"
+    assert 10 < near["distance_m"] < 20
+    far = client.get("/api/geocode/reverse", params={"lon": 6.95, "lat": 47.70}).json()
+    assert far == {"found": False, "label": None, "near": None, "lon": None, "lat": None,
+                   "distance_m": None, "citycode": None, "max_distance_m": 150.0}  # fmt: skip
+    bad = client.get("/api/geocode/reverse", params={"lon": 200, "lat": 47.7})
+    assert bad.status_code == 422 and bad.json()["fields"][0]["field"] == "lon"
 
 
 @pytest.mark.usefixtures("addresses")

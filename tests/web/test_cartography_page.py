@@ -114,12 +114,19 @@ def test_folium_map_loads_only_local_assets(browser, live_demo: str, artifacts: 
     page = browser.new_page(viewport={"width": 1200, "height": 800})
     hosts: set[str] = set()
     page.on("request", lambda r: hosts.add(urlsplit(r.url).netloc))
+    tiles: list[str] = []
+    page.on("request", lambda r: tiles.append(r.url) if "/tiles/" in r.url else None)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     gpo = page.request.get(f"{live_demo}/api/csp/1/gpos").json()["data"][0]
     page.goto(f"{live_demo}/cartographie/carte.html?csp=1&gpo={gpo['id']}")
     page.wait_for_selector(".leaflet-interactive", timeout=15_000)
     assert page.locator(".marker-cluster, path.leaflet-interactive").count() > 0
+    # The base map from the app's own tiles, under a metric scale bar.
+    page.wait_for_selector(".leaflet-tile-pane canvas", state="attached")
+    assert tiles and all(urlsplit(u).netloc == urlsplit(live_demo).netloc for u in tiles)
+    scale = page.locator(".leaflet-control-scale").inner_text()
+    assert scale.strip().endswith(("m", "km")) and "ft" not in scale and "mi" not in scale
     assert "données fictives" in page.content()
     page.screenshot(path=str(artifacts / "cartography_folium.png"))
     assert hosts == {urlsplit(live_demo).netloc} and not errors, (hosts, errors)

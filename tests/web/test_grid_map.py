@@ -85,6 +85,16 @@ def test_upload_a_layer_and_see_it_in_the_toggles(  # type: ignore[no-untyped-de
     )
     assert page.locator("#layer-error").inner_text() == ""
     assert page.input_value("#layer-name") == ""  # the form is ready for the next one
+    # Addresses for the geocoder and the base map, from the same page.
+    sample = Path(__file__).resolve().parents[1] / "fixtures" / "ban_sample_belfort.csv"
+    page.set_input_files("#address-file", str(sample))
+    page.click("#address-submit")
+    page.locator("#address-result", has_text="adresse(s) lue(s)").wait_for(timeout=15_000)
+    assert page.locator("#address-result").inner_text() == (
+        "9 adresse(s) lue(s) : 9 ajoutée(s), 0 mise(s) à jour, 0 retirée(s)."
+    )
+    page.locator(".basemap-legend", has_text="Adresses : 9 adresses").wait_for(timeout=15_000)
+    assert "Rues : non importées" in page.locator(".basemap-legend").inner_text()
     page.screenshot(path=str(artifacts / "grid_map_upload.png"))
     assert _offline(requested, live_server) and errors == []
     page.close()

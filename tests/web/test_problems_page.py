@@ -107,8 +107,13 @@ def test_place_a_problem_and_see_it(browser, live_server: str, artifacts: Path) 
     page.close()
 
 
-def test_place_a_problem_from_an_address(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+def test_place_a_problem_from_an_address(browser, live_server: str, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+    """The base map drawn from the app's own tiles (no other host), its legend saying what
+    the territory lacks; an address suggested as one types places the point; a click
+    says the nearest address."""
     page = browser.new_page(viewport={"width": 1366, "height": 900})
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
     sample = Path(__file__).resolve().parents[1] / "fixtures" / "ban_sample_belfort.csv"
     imported = page.request.post(
         f"{live_server}/api/addresses/import",
@@ -120,8 +125,14 @@ def test_place_a_problem_from_an_address(browser, live_server: str) -> None:  # 
     assert imported.ok
     page.goto(live_server + "/problematiques")
     page.wait_for_selector("body[data-ready=true]", timeout=15_000)
-    page.fill("#geocode-q", "3 place d'armes belfort")
-    page.click("#geocode")
+    page.wait_for_selector(".leaflet-tile-pane canvas", state="attached", timeout=15_000)
+    legend = page.locator(".basemap-legend")
+    page.wait_for_selector(".basemap-legend [data-layer=roads]")
+    assert "Rues : non importées" in legend.inner_text()
+    assert "Adresses : 9 adresses" in legend.inner_text()
+    assert "OpenStreetMap" in legend.inner_text()
+    # Suggestions as one types: no button pressed.
+    page.type("#geocode-q", "3 pl d'ar", delay=30)
     page.locator("#geocode-results button", has_text="3 Place d'Armes").click()
     assert page.input_value("#address") == "3 Place d'Armes 90000 Belfort"
     page.fill("#title", "Alcoolisation place d'Armes")
@@ -132,6 +143,17 @@ def test_place_a_problem_from_an_address(browser, live_server: str) -> None:  # 
     problem = page.request.get(f"{live_server}/api/problems/{created}").json()
     assert problem["geometry"] == {"type": "Point", "coordinates": [6.864, 47.6378]}
     assert problem["address"] == "3 Place d'Armes 90000 Belfort"
+    # A click on the map (centred on the place d'Armes) says the nearest address.
+    page.click("[data-shape=Point]")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("document.querySelector('#near-address').textContent.includes('près')")
+    assert "près du 3 place d'Armes" in page.locator("#near-address").inner_text()
+    page.screenshot(path=str(artifacts / "problems_base_map.png"))
+    tiles = [u for u in requested if "/tiles/" in u]
+    assert tiles and all(urlsplit(u).path.endswith(".pbf") for u in tiles)
+    hosts = {urlsplit(u).netloc for u in requested if not u.startswith("data:")}
+    assert hosts == {urlsplit(live_server).netloc}, requested
     page.close()
 
 

@@ -17,7 +17,7 @@ numbers rise when the transaction commits (a deferred constraint trigger), so a 
 never caches an answer under a number a writer has not yet committed.
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-06
 """
 
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0015"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@
 // steps here; the référents' workload below. A commune sees its own requests and their
 // steps; the workload, the steps to record and the référents' list are the référents'.
 import { bindCspSelect, day, esc, fmt, getJSON, isoDay, postForm, postJSON } from "./api.js";
-import { $, CATEGORY_COLOURS, PALETTE, can, createMap, labelOptions, showError, showOutline } from "./ui.js";
+import { $, CATEGORY_COLOURS, PALETTE, can, createMap, labelOptions, nearestAddress, showError, showOutline } from "./ui.js";
 
 const WORKS = can("study_work");  // moves requests, sees the référents
 
@@ -127,7 +127,7 @@ function showDetail(r) {
   const steps = r.events.map((e) => `<li>${day(e.on)} — ${esc(e.status_label)}${e.planned_on ? ` : étude le ${day(e.planned_on)} (${esc(e.referent ?? "")})` : ""}${e.note ? ` — ${esc(e.note)}` : ""}</li>`).join("");
   $("detail").innerHTML = `
     <h2>Demande n° ${r.id} — ${esc(r.commune_name)}</h2>
-    <p><strong>${esc(r.site_name || r.kind_label)}</strong> · ${esc(r.kind_label)}${r.address ? ` · ${esc(r.address)}` : ""}</p>
+    <p><strong>${esc(r.site_name || r.kind_label)}</strong> · ${esc(r.kind_label)}${r.address ? ` · ${esc(r.address)}` : ""} <span id="detail-near" class="hint"></span></p>
     <p>${esc(r.need)}</p>
     <p class="hint">Période souhaitée : ${r.desired_from || r.desired_to ? `${day(r.desired_from)} – ${day(r.desired_to)}` : "non précisée"} · Contact : ${esc(r.contact_name)}${r.contact_role ? ` (${esc(r.contact_role)})` : ""} ${esc(r.contact_email ?? "")} ${esc(r.contact_phone ?? "")}</p>
     ${r.duplicate_of ? `<p class="error-text">Une autre demande (n° ${r.duplicate_of}) est ouverte pour ce site.</p>` : ""}
@@ -139,7 +139,12 @@ function showDetail(r) {
     e.preventDefault();
     move(r, form).catch((err) => { $("step-error").textContent = `Étape non enregistrée : ${err.message}`; });
   }));
-  map.setView(L.geoJSON(r.geometry).getBounds().getCenter(), Math.max(map.getZoom(), 15));
+  const centre = L.geoJSON(r.geometry).getBounds().getCenter();
+  map.setView(centre, Math.max(map.getZoom(), 15));
+  // The address nearest the site (« près du 12 faubourg de France »).
+  nearestAddress(centre).then((near) => {
+    if (near.found && selected === r) $("detail-near").textContent = `(${near.near})`;
+  }).catch(() => {});
 }
 
 async function move(r, form) {

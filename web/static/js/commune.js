@@ -5,7 +5,7 @@
 // callers choose among the communes of the CSPs (?code= first, else the most populated).
 // The requests are the commune's and the référents' (the état-major sees the picture only).
 import { day, esc, fmt, getJSON, percent, postJSON } from "./api.js";
-import { $, PALETTE, addLegend, can, createMap, labelOptions, searchAddress, setStatus, showError, showOutline } from "./ui.js";
+import { $, PALETTE, addLegend, can, createMap, labelOptions, nearestAddress, searchAddress, setStatus, showError, showOutline } from "./ui.js";
 
 const REQUESTS = can("study_requests");
 
@@ -158,7 +158,12 @@ function placePoint(latlng, label) {
 }
 
 map.on("click", (e) => {
-  if (drawMode === "point") placePoint(e.latlng);
+  if (drawMode === "point") {
+    placePoint(e.latlng);
+    nearestAddress(e.latlng).then((near) => {
+      if (near.found) $("site-hint").textContent = `Site placé ${near.near} (${near.label}).`;
+    }).catch(() => {});
+  }
   else if (drawMode === "polygon") {
     vertices.push(e.latlng);
     layers.drawing.clearLayers();
@@ -293,7 +298,13 @@ async function suggest() {
     $("coverage-text").innerHTML += ` Seuls ${s.sites.length} emplacement(s) ajoutent des problèmes couverts : les autres n'en couvriraient aucun de plus.`;
   }
   const body = $("coverage-table").querySelector("tbody");
-  body.innerHTML = s.sites.map((site) => `<tr><td>${site.rank}</td><td>${count(site.problems)}</td><td>${percent(site.gain_share)}</td><td>${percent(site.cumulative_share)}</td></tr>`).join("");
+  body.innerHTML = s.sites.map((site) => `<tr><td>${site.rank}</td><td>${count(site.problems)}</td><td>${percent(site.gain_share)}</td><td>${percent(site.cumulative_share)}</td><td class="near-address" data-rank="${site.rank}">…</td></tr>`).join("");
+  // The address nearest each suggested site (« près du 12 faubourg de France »).
+  for (const site of s.sites) {
+    nearestAddress(L.latLng(site.lat, site.lon)).then((near) => {
+      body.querySelector(`.near-address[data-rank="${site.rank}"]`).textContent = near.found ? near.near : "—";
+    }).catch(() => {});
+  }
   $("coverage-table").hidden = !s.sites.length;
   $("requested-scores").innerHTML = s.requested.length
     ? `<li><strong>Vos sites demandés</strong> couvrent ensemble ${percent(s.requested_share)} :</li>` +

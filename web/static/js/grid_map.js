@@ -1,7 +1,7 @@
 // Grid and layers page: a choropleth of any cell attribute, layers to toggle and to upload,
 // the cell boundaries a barrier blocks; no tiles.
 import { bindCspSelect, esc, fmt, getJSON, percent, postForm } from "./api.js";
-import { $, LEGEND_OUTLINE, addLegend, createMap, legendRow, setStatus, showOutline, statusError } from "./ui.js";
+import { $, LEGEND_OUTLINE, addLegend, createMap, legendRow, setStatus, showBaseMapLegend, showOutline, statusError } from "./ui.js";
 
 const RAMP = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
 const CLASS_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"];
@@ -216,6 +216,7 @@ async function uploadLayer(event) {
     lines.push(...created.warnings.map((w) => `Attention : ${w}`));
     $("layer-result").replaceChildren(...lines.map((t) => Object.assign(document.createElement("p"), { textContent: t })));
     $("layer-form").reset();
+    refreshBaseMap();
     if (layer) {
       $("layer-list").querySelector(`input[data-layer-id="${layer.id}"]`).checked = true;
       await toggleLayer(layer, true);
@@ -227,8 +228,37 @@ async function uploadLayer(event) {
   }
 }
 
+// The base map after an import: its tiles drawn again, its legend counted again.
+function refreshBaseMap() {
+  map.baseMap?.redraw();
+  if (current) showBaseMapLegend(map, current.csp.id);
+}
+
+// An address file (BAN or BANO) for the geocoder and the base map: added and updated,
+// or replacing the communes' addresses when the box is ticked.
+async function uploadAddresses(event) {
+  event.preventDefault();
+  $("address-error").textContent = "";
+  $("address-result").textContent = "";
+  const form = new FormData($("address-form"));
+  if (!form.get("replace")) form.delete("replace");
+  $("address-submit").disabled = true;
+  try {
+    const done = await postForm("/api/addresses/import", form);
+    $("address-result").textContent = `${fmt.int.format(done.imported)} adresse(s) lue(s) : ${fmt.int.format(done.added)} ajoutée(s), ` +
+      `${fmt.int.format(done.updated)} mise(s) à jour, ${fmt.int.format(done.removed)} retirée(s).`;
+    $("address-form").reset();
+    refreshBaseMap();
+  } catch (e) {
+    $("address-error").textContent = `Import refusé : ${e.message}`;
+  } finally {
+    $("address-submit").disabled = false;
+  }
+}
+
 async function showCsp(csp) {
   setStatus("Chargement…");
+  showBaseMapLegend(map, csp.id);
   const [outline, grids, layers] = await Promise.all([
     getJSON(`/api/csp/${csp.id}`), getJSON(`/api/csp/${csp.id}/grids`), getJSON(`/api/csp/${csp.id}/layers`),
   ]);
@@ -283,6 +313,7 @@ async function main() {
     $("attr-select").addEventListener("change", drawCells);
     $("edges-toggle").addEventListener("change", (e) => showEdges(e.target.checked).catch(statusError));
     $("layer-form").addEventListener("submit", uploadLayer);
+    $("address-form").addEventListener("submit", uploadAddresses);
     if (!(await bindCspSelect($("csp-select"), showCsp, statusError))) {
       setStatus("Aucune circonscription importée.", true);
     }

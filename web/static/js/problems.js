@@ -7,7 +7,7 @@
 // and evaluations are the chef's.
 import { bindCspSelect, day, esc, getJSON, postJSON } from "./api.js";
 import { drawTerritory } from "./sectors.js";
-import { $, addLegend, can, categoryColour, createMap, labelOptions, legendRow, searchAddress, setStatus, statusError } from "./ui.js";
+import { $, addLegend, can, categoryColour, createMap, labelOptions, legendRow, nearestAddress, onTyping, searchAddress, setStatus, showBaseMapLegend, statusError } from "./ui.js";
 
 const WRITES = can("problem_write");
 
@@ -341,7 +341,7 @@ async function submit(event) {
 
 // Addresses of the CSP from the local address table (BAN format): a click places a point there.
 async function findAddress(event) {
-  event.preventDefault();
+  event?.preventDefault();
   return searchAddress(String(new FormData($("geocode-form")).get("q") ?? ""), {
     scope: { csp: csp.id },
     list: $("geocode-results"),
@@ -352,12 +352,26 @@ async function findAddress(event) {
       setShape("Point");
       vertices = [latlng];
       drawSketch();
+      $("near-address").textContent = "";
     },
   });
 }
 
+// A point placed by a click: the nearest address said under the map (« près du 12
+// faubourg de France »), and written in the address field when that is empty.
+async function sayNearestAddress(latlng) {
+  const near = await nearestAddress(latlng, csp?.id);
+  $("near-address").textContent = near.found ? `Point placé ${near.near} (${near.label}, à ${Math.round(near.distance_m)} m)` : "";
+  const field = $("address");
+  if (!field.value || field.dataset.auto === field.value) {
+    field.value = near.found ? `Près du ${near.label}` : "";
+    field.dataset.auto = field.value;
+  }
+}
+
 async function showCsp(chosen) {
   csp = chosen;
+  showBaseMapLegend(map, csp.id);
   detail = null;
   $("problem-detail").hidden = true;
   setStatus("Chargement…");
@@ -400,6 +414,7 @@ async function main() {
       if (!shape) return;
       vertices = shape === "Point" ? [e.latlng] : [...vertices, e.latlng];
       drawSketch();
+      if (shape === "Point") sayNearestAddress(e.latlng).catch(() => { $("near-address").textContent = ""; });
     });
     $("problem-form").addEventListener("submit", submit);
     $("action-type").replaceChildren(...labelOptions(taxonomy.action_types));
@@ -420,9 +435,11 @@ async function main() {
         indicators: { signalements_avant: Number(form.get("before")), signalements_apres: Number(form.get("after")) },
       });
     });
-    $("geocode-form").addEventListener("submit", (e) => findAddress(e).catch((err) => {
+    const addressError = (err) => {
       $("geocode-results").innerHTML = `<li class="error-text">Recherche impossible : ${esc(err.message)}</li>`;
-    }));
+    };
+    $("geocode-form").addEventListener("submit", (e) => findAddress(e).catch(addressError));
+    onTyping($("geocode-q"), () => findAddress().catch(addressError));
     $("filter-category").replaceChildren(...labelOptions(taxonomy.categories));
     $("filter-status").replaceChildren(...labelOptions(taxonomy.statuses));
     $("filters").addEventListener("submit", (e) => {

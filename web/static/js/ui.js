@@ -38,14 +38,83 @@ export function showError(e) {
   if ($("map-status")) setStatus("");
 }
 
-// The page's map in #map: no tiles, France in view until the data come, a metric scale.
-// `options` go to L.map; followResize redraws the map when its box changes size.
-export function createMap(options = {}, { followResize = false } = {}) {
+// The page's map in #map: the app's own base map under everything (for a signed-in
+// caller), France in view until the data come, a metric scale. `options` go to L.map;
+// followResize redraws the map when its box changes size.
+export function createMap(options = {}, { followResize = false, baseMap = true } = {}) {
   const map = L.map("map", { zoomSnap: 0.25, attributionControl: false, ...options });
   map.setView([46.6, 2.4], 6);
   L.control.scale({ imperial: false }).addTo(map);
+  if (baseMap && can("signed_in")) addBaseMap(map);
+  $("map").leafletMap = map;  // for the browser tests and benchmarks
   if (followResize) new ResizeObserver(() => map.invalidateSize()).observe($("map"));
   return map;
+}
+
+// The base map's style: light, so that heat, hexagons and sectors stay readable.
+const ROAD_STYLES = {
+  motorway: { color: "#d9a56f", weight: 2.6 },
+  trunk: { color: "#d9a56f", weight: 2.4 },
+  primary: { color: "#c9b79c", weight: 2.2 },
+  secondary: { color: "#cfc6b8", weight: 1.8 },
+  tertiary: { color: "#d6cfc4", weight: 1.6 },
+};
+const roadStyle = (properties, zoom) => {
+  const base = ROAD_STYLES[(properties.class || "").replace(/_link$/, "")] ?? { color: "#ddd7cf", weight: 1.1 };
+  const weight = base.weight * (zoom >= 16 ? 1.8 : zoom >= 14 ? 1.3 : 1);
+  return { color: base.color, weight, opacity: properties.tunnel ? 0.45 : 0.95, dashArray: properties.tunnel ? "3 3" : null };
+};
+export const BASE_MAP_STYLES = {
+  communes: { fill: true, fillColor: "#f5f3ee", fillOpacity: 0.7, color: "#bdb6a8", weight: 0.8 },
+  water: { color: "#a8cbe2", weight: 1.6 },
+  roads: roadStyle,
+  railways: { color: "#9a9a9a", weight: 1.4, dashArray: "5 3" },
+  buildings: { fill: true, fillColor: "#e4e0d8", fillOpacity: 0.8, stroke: false },
+  addresses: { radius: 1.6, fill: true, fillColor: "#a9a39a", fillOpacity: 0.9, stroke: false },
+};
+
+// The base map: vector tiles built by the app (/tiles/{z}/{x}/{y}.pbf) from the
+// territory's own data, drawn by Leaflet.VectorGrid in the tile pane (under every
+// thematic layer), and a legend saying which base layers the territory has.
+export function addBaseMap(map, { csp } = {}) {
+  if (!L.vectorGrid) return null;
+  const layer = L.vectorGrid.protobuf("/tiles/{z}/{x}/{y}.pbf", {
+    rendererFactory: L.canvas.tile,
+    vectorTileLayerStyles: BASE_MAP_STYLES,
+    interactive: false,
+    maxNativeZoom: 18,
+    maxZoom: 22,
+    fetchOptions: { credentials: "same-origin" },
+  }).addTo(map);
+  // When the visible tiles are drawn (body[data-base-map-ms]: milliseconds since the
+  // layer was made or last moved; the benchmark reads it).
+  let started = performance.now();
+  map.on("movestart zoomstart", () => { started = performance.now(); });
+  layer.on("load", () => { document.body.dataset.baseMapMs = String(Math.round(performance.now() - started)); });
+  map.baseMap = layer;
+  showBaseMapLegend(map, csp);
+  return layer;
+}
+
+// The base map's legend (bottom left): one line per base layer (« Rues : non importées »)
+// and the attribution; `csp` counts the CSP's own features.
+export async function showBaseMapLegend(map, csp) {
+  if (!map.baseMapLegend) {
+    map.baseMapLegend = L.control({ position: "bottomleft" });
+    map.baseMapLegend.onAdd = () => L.DomUtil.create("div", "basemap-legend");
+    map.baseMapLegend.addTo(map);
+  }
+  const box = map.baseMapLegend.getContainer();
+  try {
+    const query = csp ? `?${new URLSearchParams({ csp })}` : "";
+    const info = await getJSON(`/api/basemap${query}`);
+    box.innerHTML = `<details open><summary>Fond de plan</summary>${info.layers
+      .map((l) => `<div class="${l.available ? "" : "missing"}" data-layer="${esc(l.key)}">${esc(l.legend)}</div>`)
+      .join("")}<small>© les contributeurs d'OpenStreetMap (ODbL) pour les données qui en viennent</small></details>`;
+    box.title = info.attribution;
+  } catch (e) {
+    box.textContent = `Fond de plan : ${e.message}`;
+  }
 }
 
 // A legend box at the bottom right of the map; fill it through legend.getContainer().
@@ -99,4 +168,21 @@ export async function searchAddress(q, { scope, list, empty, fill, map, onPick }
     item.append(button);
     return item;
   }));
+}
+
+// Suggestions as one types: `run()` once the typing pauses (`delay` ms) on `input`.
+export function onTyping(input, run, delay = 250) {
+  let timer = null;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(run, delay);
+  });
+}
+
+// The address nearest a point (GET /api/geocode/reverse): { found, near: « près du 12
+// faubourg de France », label, distance_m… }, within the CSP when `csp` is given.
+export async function nearestAddress(latlng, csp) {
+  const params = { lon: latlng.lng.toFixed(6), lat: latlng.lat.toFixed(6) };
+  if (csp) params.csp = csp;
+  return getJSON(`/api/geocode/reverse?${new URLSearchParams(params)}`);
 }

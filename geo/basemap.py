@@ -1,0 +1,98 @@
+"""The base map: which imported features make which of its layers, from which zoom, and
+how its legend says a missing layer.
+
+The base map is built from the territory's own data: the communes, the features of the
+``barriers`` layers (roads, railways and waterways, by their class, see
+:mod:`geo.layers`) and the address table. Its tiles are Mapbox Vector Tiles (one tile, one
+named layer per :data:`BASE_LAYERS` entry) in Web Mercator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: The classes of a barriers layer's railways and waterways; every other class is a road.
+RAILWAY_CLASSES = ("railway", "tram", "rail", "light_rail", "subway", "narrow_gauge")
+WATER_CLASSES = ("river", "canal", "stream", "drain", "ditch", "waterway", "riverbank")
+
+#: Road classes drawn from zoom 11 (the main network), 13 (the secondary one); the other
+#: roads (residential, unclassified, service…) from :data:`MINOR_ROADS_ZOOM`.
+MAIN_ROADS = ("motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link")
+SECONDARY_ROADS = ("secondary", "secondary_link", "tertiary", "tertiary_link")
+MINOR_ROADS_ZOOM = 14
+SECONDARY_ROADS_ZOOM = 12
+#: Addresses (their numbers) are in the tiles from this zoom.
+ADDRESSES_ZOOM = 16
+MIN_ZOOM, MAX_ZOOM = 0, 22
+#: The tile's extent (MVT units) and buffer.
+EXTENT, BUFFER = 4096, 64
+
+
+@dataclass(frozen=True)
+class BaseLayer:
+    key: str  # the layer's name inside a tile
+    label: str  # the legend's word
+    unit: str  # what a feature is
+    units: str  # … in the plural
+    missing: str  # « Rues : non importées »
+
+
+BASE_LAYERS = (
+    BaseLayer("communes", "Communes", "commune", "communes", "non importées"),
+    BaseLayer("water", "Eau", "cours d'eau", "cours d'eau", "non importée"),
+    BaseLayer("roads", "Rues", "tronçon", "tronçons", "non importées"),
+    BaseLayer("railways", "Voies ferrées", "tronçon", "tronçons", "non importées"),
+    BaseLayer("buildings", "Bâtiments", "bâtiment", "bâtiments", "non importés"),
+    BaseLayer("addresses", "Adresses", "adresse", "adresses", "non importées"),
+)
+
+ATTRIBUTION = (
+    "Fond de plan servi par l'application à partir des données importées du territoire "
+    "(rues, voies ferrées, adresses : © les contributeurs d'OpenStreetMap, ODbL, quand "
+    "elles en viennent ; communes : IGN ADMIN EXPRESS)"
+)
+
+
+def legend_line(layer: BaseLayer, count: int) -> str:
+    """The legend's line of a base layer.
+
+    >>> legend_line(BASE_LAYERS[2], 0)
+    'Rues : non importées'
+    >>> legend_line(BASE_LAYERS[2], 4786), legend_line(BASE_LAYERS[3], 1)
+    ('Rues : 4\\u202f786 tronçons', 'Voies ferrées : 1 tronçon')
+    """
+    if count == 0:
+        return f"{layer.label} : {layer.missing}"
+    unit = layer.unit if count == 1 else layer.units
+    return f"{layer.label} : {count:,} {unit}".replace(",", "\u202f")
+
+
+def check_tile(z: int, x: int, y: int) -> str | None:
+    """Why ``z/x/y`` is not a tile (a French sentence naming the field), or None.
+
+    >>> check_tile(12, 2125, 1434) is None
+    True
+    >>> check_tile(2, 4, 0)
+    'x : 4 hors de la grille du niveau 2 (0 à 3)'
+    """
+    if not MIN_ZOOM <= z <= MAX_ZOOM:
+        return f"z : niveau de zoom {z} hors de {MIN_ZOOM} à {MAX_ZOOM}"
+    last = 2**z - 1
+    for name, value in (("x", x), ("y", y)):
+        if not 0 <= value <= last:
+            return f"{name} : {value} hors de la grille du niveau {z} (0 à {last})"
+    return None
+
+
+def line_group(category: str) -> str:
+    """Which base layer a barriers feature of this class draws in: ``railways``, ``water``,
+    ``main_roads`` or ``roads``.
+
+    >>> [line_group(c) for c in ("tram", "river", "primary_link", "residential")]
+    ['railways', 'water', 'main_roads', 'roads']
+    """
+    if category in RAILWAY_CLASSES:
+        return "railways"
+    if category in WATER_CLASSES:
+        return "water"
+    return "main_roads" if category in MAIN_ROADS + SECONDARY_ROADS else "roads"
