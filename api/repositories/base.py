@@ -26,8 +26,10 @@ from api.models import (
     ApiToken,
     AuditRequest,
     Commune,
+    Convention,
     Csp,
     Gpo,
+    Intervention,
     Job,
     Layer,
     Meeting,
@@ -84,8 +86,10 @@ NAMES: dict[type[Any], str] = {
     Action: "action",
     ApiToken: "access token",
     AuditRequest: "safety-study request",
+    Convention: "convention",
     Csp: "CSP",
     Gpo: "GPO",
+    Intervention: "intervention",
     Job: "job",
     Layer: "layer",
     Meeting: "meeting",
@@ -160,8 +164,8 @@ def visible(model: type[Any], scope: Scope) -> ColumnElement[bool]:
     - a problem (and its actions): only a GPO-bound caller reads records, those placed in
       its GPOs; the other roles read aggregates, never a record;
     - a commune: a ``commune`` account sees its own, the others those of their CSPs;
-    - a safety-study request: a ``commune`` sees its communes' requests, the others those
-      of their CSPs.
+    - a safety-study request, a convention de participation citoyenne, an intervention:
+      a ``commune`` sees its communes' ones, the others those of their CSPs.
     """
     if scope.unlimited:
         return true()
@@ -191,6 +195,8 @@ def visible(model: type[Any], scope: Scope) -> ColumnElement[bool]:
         )
     if model is AuditRequest and scope.commune_bound:
         return AuditRequest.commune_code.in_(scope.commune_codes)
+    if model in (Convention, Intervention) and scope.commune_bound:
+        return model.commune_code.in_(scope.commune_codes)
     csp_id = getattr(model, "csp_id", None)
     if csp_id is not None:
         return csp_id.in_(scope.csp_ids)

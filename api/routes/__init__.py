@@ -11,6 +11,7 @@ from api.routes import (
     audits,
     auth,
     communes,
+    conventions,
     csp,
     gpos,
     grid,
@@ -27,6 +28,7 @@ from api.routes import (
 RESOURCES = (
     health,
     communes,
+    conventions,
     csp,
     layers,
     grid,
