@@ -190,3 +190,7 @@ def commune_outlines(session: Session, codes: Sequence[str]) -> dict[str, shapel
             )
         )
     }
+
+
+def commune_name(session: Session, commune_code: str) -> str | None:
+    return session.scalar(select(Commune.name).where(Commune.code == commune_code))

@@ -7,6 +7,7 @@ from api.routes import (
     accounts,
     actions,
     addresses,
+    alerts,
     audit_log,
     audits,
     auth,
@@ -45,6 +46,7 @@ RESOURCES = (
     accounts,
     audit_log,
     notifications,
+    alerts,
 )
 
 
