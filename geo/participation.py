@@ -23,7 +23,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import numpy as np
+import shapely
 
 from geo.errors import InvalidInputError
 
@@ -252,3 +256,17 @@ def wants_alert(natures: Iterable[str], nature: str) -> bool:
     """Whether a mayor who chose ``natures`` (none: all of them) is alerted of ``nature``."""
     chosen = set(natures)
     return not chosen or nature in chosen
+
+
+def points_inside(geom: Any, n: int, rng: np.random.Generator) -> list[Any]:
+    """``n`` random points inside a polygon (rejection sampling in its bounds): where the
+    demo's fictitious interventions took place."""
+    minx, miny, maxx, maxy = geom.bounds
+    out: list[Any] = []
+    for _ in range(1000 * max(n, 1)):
+        if len(out) == n:
+            break
+        p = shapely.Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
+        if geom.contains(p):
+            out.append(p)
+    return out

@@ -1,5 +1,6 @@
-"""Alerts to mayors (issue 18): interventions recorded by the police, each alerting the
-mayor(s) of its commune; a mayor's alert preferences; a commune's delivery log."""
+"""The commune's space (issue 18): interventions recorded by the police, each alerting the
+mayor(s) of its commune; a mayor's alert preferences; a commune's delivery log and its
+dashboard."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from api import access
 from api.deps import ContextDep
 from api.routes.responses import INVALID, NOT_FOUND
 from api.schemas import COMMUNE_CODE
+from api.schemas.dashboard import CommuneDashboardPublic
 from api.schemas.participation import (
     AlertPreferenceIn,
     AlertPreferencePublic,
@@ -19,7 +21,7 @@ from api.schemas.participation import (
     InterventionPublic,
     InterventionsPublic,
 )
-from api.services import alerts
+from api.services import alerts, dashboard
 
 router = APIRouter(tags=["alertes aux maires"])
 
@@ -59,9 +61,7 @@ def save_alert_preferences(body: AlertPreferenceIn, ctx: ContextDep) -> AlertPre
     return alerts.save_preferences(ctx, body)
 
 
-@router.get(
-    "/communes/{code}/deliveries", responses=NOT_FOUND, dependencies=[access.COMMUNE_SPACE]
-)
+@router.get("/communes/{code}/deliveries", responses=NOT_FOUND, dependencies=[access.COMMUNE_SPACE])
 def read_deliveries(
     code: Annotated[str, Path(pattern=COMMUNE_CODE, description="INSEE code")],
     ctx: ContextDep,
@@ -70,3 +70,16 @@ def read_deliveries(
     """The commune's delivery log: the alerts, reminders and study-request messages sent
     about it, with their status, attempts and last error."""
     return alerts.delivery_log(ctx, code, limit=limit)
+
+
+@router.get("/communes/{code}/dashboard", responses=NOT_FOUND, dependencies=[access.COMMUNE_SPACE])
+def read_dashboard(
+    code: Annotated[str, Path(pattern=COMMUNE_CODE, description="INSEE code")],
+    ctx: ContextDep,
+) -> CommuneDashboardPublic:
+    """The commune's dashboard: its problems as aggregates (last 90 days against the 90
+    before, counts under 3 masked, hot-spot trends), its requests by status, the GPOs of
+    its territory and their next meetings, its conventions and their renewals, its
+    interventions of 30 days, and the SSMSI figures of its département with their source
+    and vintage. A commune outside your perimeter is a 404."""
+    return dashboard.commune_dashboard(ctx, code)
