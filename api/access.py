@@ -113,6 +113,8 @@ COMMUNE_SPACE = _policy(
 )
 #: Recording and changing conventions: the état-major and the commune.
 CONVENTION_WRITE = _policy("convention_write", (*ADMIN_ROLE, "planificateur", "commune"))
+#: Recording and changing contrats de sécurité intégrée: the état-major.
+CONTRACT_WRITE = _policy("contract_write", (*ADMIN_ROLE, "planificateur"))
 #: Recording an intervention (which alerts the mayor): the police roles.
 INTERVENTION_WRITE = _policy("intervention_write", (*ADMIN_ROLE, "planificateur", "chef"))
 #: A mayor's own alert preferences: a commune account.

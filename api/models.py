@@ -976,3 +976,45 @@ class AlertPreference(Base):
     quiet_from: Mapped[time | None] = mapped_column(Time)
     quiet_to: Mapped[time | None] = mapped_column(Time)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CsiContract(Base):
+    """A contrat de sécurité intégrée over communes (``commune_codes``), its four
+    objectives (``[{objective, actions: [{title, lead_partner, indicators}]}]``); every
+    change is kept in :class:`CsiContractVersion`."""
+
+    __tablename__ = "csi_contract"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    intercommunalite: Mapped[str | None] = mapped_column(String(200))
+    commune_codes: Mapped[list[str]] = mapped_column(JSONB)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    start_on: Mapped[date | None] = mapped_column(Date)
+    end_on: Mapped[date | None] = mapped_column(Date)
+    objectives: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("end_on IS NULL OR end_on >= start_on", name="ck_csi_contract_end"),
+    )
+
+
+class CsiContractVersion(Base):
+    """A contract as it was after one change (its ``version``), and who made it."""
+
+    __tablename__ = "csi_contract_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(
+        ForeignKey("csi_contract.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    actor: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("contract_id", "version", name="uq_csi_contract_version"),)

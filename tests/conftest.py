@@ -53,6 +53,8 @@ TABLES = (
     "api_token",
     "account_gpo",
     "alert_preference",
+    "csi_contract_version",
+    "csi_contract",
     "convention_referent",
     "convention",
     "intervention",

@@ -49,6 +49,7 @@ from geo.errors import AuthenticationRequiredError, ForbiddenError, NotFoundErro
 from geo.hotspots import LEVEL_LABELS, TRENDS
 from geo.metrics import french_number, french_percent
 from geo.passwords import csrf_token
+from web import diagnostic
 from web.cartography import folium_problem_map, meeting_pack, pack_context
 from web.palette import (
     AUDIT_STATUS_COLOURS,
@@ -465,5 +466,6 @@ def mount_pages(app: FastAPI) -> None:
     refused to an anonymous visitor leads to the sign-in page."""
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(router)
+    app.include_router(diagnostic.router)
     app.add_exception_handler(AuthenticationRequiredError, _signed_out)
     app.add_exception_handler(ForbiddenError, _forbidden)

@@ -16,8 +16,20 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from geoalchemy2 import WKBElement
-from sqlalchemy import ColumnElement, Select, and_, false, func, inspect, or_, select, true
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    false,
+    func,
+    inspect,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Session
 
 from api.models import (
@@ -27,6 +39,7 @@ from api.models import (
     AuditRequest,
     Commune,
     Convention,
+    CsiContract,
     Csp,
     Gpo,
     Intervention,
@@ -87,6 +100,7 @@ NAMES: dict[type[Any], str] = {
     ApiToken: "access token",
     AuditRequest: "safety-study request",
     Convention: "convention",
+    CsiContract: "contrat de sécurité intégrée",
     Csp: "CSP",
     Gpo: "GPO",
     Intervention: "intervention",
@@ -197,6 +211,10 @@ def visible(model: type[Any], scope: Scope) -> ColumnElement[bool]:
         return AuditRequest.commune_code.in_(scope.commune_codes)
     if model in (Convention, Intervention) and scope.commune_bound:
         return model.commune_code.in_(scope.commune_codes)
+    if model is CsiContract and scope.commune_bound:
+        return CsiContract.commune_codes.op("?|")(
+            literal(sorted(scope.commune_codes), ARRAY(String()))
+        )
     csp_id = getattr(model, "csp_id", None)
     if csp_id is not None:
         return csp_id.in_(scope.csp_ids)

@@ -125,6 +125,34 @@ def test_conventions_round_trip_scope_and_refusals(
     assert [c["commune_code"] for c in both] == [ANDELNANS, BELFORT]
     assert both[1]["referents"][0]["name"] == "Référent fictif"
 
+    # updated with the version read: the référents replaced; a stale version is a 409
+    patched = client.patch(
+        f"/api/conventions/{a['id']}",
+        json={
+            "version": a["version"],
+            "quartier": "Quartier des Vosges (fictif, étendu)",
+            "referents": [{"name": "Autre référent fictif"}, {"name": "Troisième (fictif)"}],
+        },
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["version"] == a["version"] + 1
+    assert [r["name"] for r in patched.json()["referents"]] == [
+        "Autre référent fictif",
+        "Troisième (fictif)",
+    ]
+    assert (
+        client.patch(
+            f"/api/conventions/{a['id']}", json={"version": a["version"], "note": "x"}
+        ).status_code
+        == 409
+    )
+    backwards = client.patch(
+        f"/api/conventions/{a['id']}", json={"end_on": (start - timedelta(days=1)).isoformat()}
+    )
+    assert backwards.status_code == 422
+    assert backwards.json()["detail"].startswith("end_on : la fin")
+    a = patched.json()
+
     # denounced today: runs to the end of the current term, then ends
     stale = client.post(f"/api/conventions/{a['id']}/denounce", json={"version": 99})
     assert stale.status_code == 409
@@ -145,12 +173,12 @@ def test_conventions_round_trip_scope_and_refusals(
     (csp,) = figures["csps"]
     assert (csp["communes"], csp["communes_covered"], csp["conventions_in_force"]) == (10, 1, 1)
     assert csp["by_status"] == {"denoncee": 1, "en_projet": 1}
-    assert csp["referents"] == 1
+    assert csp["referents"] == 2
     (dep,) = figures["departements"]
     assert (dep["code"], dep["communes_covered"]) == ("90", 1)
     layer = client.get("/api/conventions/map", headers=planner).json()
     assert [f["properties"]["quartier"] for f in layer["features"]] == [
-        "Quartier des Vosges (fictif)"
+        "Quartier des Vosges (fictif, étendu)"
     ]
     assert client.get("/api/conventions/map", headers=andelnans).json()["features"] == []
 

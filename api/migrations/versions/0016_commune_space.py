@@ -112,6 +112,42 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_table(
+        "csi_contract",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "csp_id", sa.Integer(), sa.ForeignKey("csp.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("intercommunalite", sa.String(200)),
+        sa.Column("commune_codes", JSONB(), nullable=False),
+        sa.Column("signed_on", sa.Date()),
+        sa.Column("start_on", sa.Date()),
+        sa.Column("end_on", sa.Date()),
+        sa.Column("objectives", JSONB(), nullable=False, server_default="[]"),
+        sa.Column("synthetic", sa.Boolean(), nullable=False, server_default="false"),
+        sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
+        _now(),
+        sa.CheckConstraint("end_on IS NULL OR end_on >= start_on", name="ck_csi_contract_end"),
+    )
+    op.create_index("ix_csi_contract_csp_id", "csi_contract", ["csp_id"])
+    op.create_table(
+        "csi_contract_version",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "contract_id",
+            sa.Integer(),
+            sa.ForeignKey("csi_contract.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("snapshot", JSONB(), nullable=False),
+        sa.Column("actor", sa.Text(), nullable=False),
+        _now(),
+        sa.UniqueConstraint("contract_id", "version", name="uq_csi_contract_version"),
+    )
+
     op.add_column(
         "notification",
         sa.Column("channel", sa.String(8), nullable=False, server_default="email"),
@@ -127,6 +163,8 @@ def downgrade() -> None:
     op.drop_index("ix_notification_commune_code", table_name="notification")
     op.drop_column("notification", "commune_code")
     op.drop_column("notification", "channel")
+    op.drop_table("csi_contract_version")
+    op.drop_table("csi_contract")
     op.drop_table("alert_preference")
     op.drop_table("intervention")
     op.drop_table("convention_referent")
