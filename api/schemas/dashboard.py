@@ -42,6 +42,15 @@ class ConventionSummary(BaseModel):
     synthetic: bool
 
 
+class ContractSummary(BaseModel):
+    id: int
+    name: str
+    start_on: date | None
+    end_on: date | None
+    in_force: bool
+    synthetic: bool
+
+
 class SsmsiFigurePublic(BaseModel):
     indicator: str
     unit: str
@@ -72,5 +81,6 @@ class CommuneDashboardPublic(BaseModel):
     requests_open: int
     gpos: list[CommuneGpo] = Field(description="The GPOs whose sectors cover the commune")
     conventions: list[ConventionSummary]
+    contracts: list[ContractSummary] = Field(description="Contrats de sécurité intégrée")
     interventions_30_days: int
     ssmsi: SsmsiPublic

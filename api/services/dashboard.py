@@ -2,8 +2,8 @@
 CSP: its problems as aggregates (last 90 days against the 90 before, small counts masked,
 hot-spot trends; never a record), its safety-study requests by status, the GPOs whose
 sectors cover it with their next meetings, its conventions de participation citoyenne
-with their renewal dates, its recent interventions, and the public SSMSI figures of its
-département with their source and vintage."""
+with their renewal dates and its contrats de sécurité intégrée, its recent interventions,
+and the public SSMSI figures of its département with their source and vintage."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from api.repositories import conventions as conventions_repo
+from api.repositories import csi as csi_repo
 from api.repositories import dashboard as repo
 from api.repositories import gpos as gpos_repo
 from api.repositories import problem_maps
@@ -19,6 +20,7 @@ from api.schemas.dashboard import (
     CommuneDashboardPublic,
     CommuneGpo,
     CommuneProblemsSummary,
+    ContractSummary,
     ConventionSummary,
     SsmsiFigurePublic,
     SsmsiPublic,
@@ -26,6 +28,7 @@ from api.schemas.dashboard import (
 from api.services.cartography import MIN_COMMUNE_COUNT, cached_area_maps, cell_trends
 from api.services.context import Context
 from geo.audits import OPEN_STATUSES
+from geo.csi import in_force
 from geo.hotspots import TRENDS
 from geo.participation import STATUSES, departement_of, ends_on, next_renewal, status_on
 from geo.ssmsi import departement_figures
@@ -55,6 +58,7 @@ def commune_dashboard(
             for i in repo.covering_gpo_ids(session, code)
         ]
         conventions = conventions_repo.read_conventions(session, commune_code=code)
+        contracts = csi_repo.read_contracts(session, commune_code=code)
         interventions = repo.interventions_since(
             session, code, datetime.now(UTC) - timedelta(days=30)
         )
@@ -101,6 +105,17 @@ def commune_dashboard(
                 synthetic=c.row.synthetic,
             )
             for c in conventions
+        ],
+        contracts=[
+            ContractSummary(
+                id=c.id,
+                name=c.name,
+                start_on=c.start_on,
+                end_on=c.end_on,
+                in_force=in_force(c.start_on, c.end_on, today),
+                synthetic=c.synthetic,
+            )
+            for c in contracts
         ],
         interventions_30_days=interventions,
         ssmsi=SsmsiPublic(

@@ -1,8 +1,9 @@
 """The demo's commune space (issue 18), all of it fictitious: conventions de
 participation citoyenne in the CSP's communes (one over a quartier of the largest, in
-every status), their volunteer référents drawn by :class:`geo.synth_partners.People`,
-the demo mayor's alert preferences, and a few interventions of the last weeks (recorded
-without alerting anyone)."""
+every status) with volunteer référents drawn by :class:`geo.synth_partners.People`, a
+contrat de sécurité intégrée over the three largest communes, the demo mayor's alert
+preferences, and a few interventions of the last weeks (recorded without alerting
+anyone)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ from api.repositories import alerts as alerts_repo
 from api.repositories import dashboard as repo
 from api.repositories import problem_maps
 from api.schemas import Geometry
+from api.schemas.csi import CsiAction, CsiContractCreate, CsiObjective
 from api.schemas.participation import (
     ConventionCreate,
     ConventionDenounce,
     ConventionReferentIn,
     SignatoryIn,
 )
-from api.services import conventions
+from api.services import conventions, csi
 from api.services.context import Context
 from api.services.demo_accounts import DEMO_ACCOUNTS
 from geo.participation import INTERVENTION_NATURES, add_years, points_inside
@@ -106,6 +108,40 @@ def load_demo_commune_space(
         recorded[-1].id,
         ConventionDenounce(denounced_on=today - timedelta(days=30), reason="Démonstration"),
         today=today,
+    )
+    csi.create_contract(
+        ctx,
+        CsiContractCreate(
+            name="Contrat de sécurité intégrée de l'agglomération (fictif)",
+            commune_codes=[code for code, _, _ in communes[:3]],
+            signed_on=add_years(today, -1) - timedelta(days=15),
+            start_on=add_years(today, -1),
+            end_on=add_years(today, 2),
+            objectives=[
+                CsiObjective(
+                    objective="tranquillite_securite",
+                    actions=[
+                        CsiAction(
+                            title="Patrouilles conjointes police nationale et municipale (fictif)",
+                            lead_partner="Police municipale (fictive)",
+                            indicators=["Patrouilles par mois", "Problématiques résolues"],
+                        )
+                    ],
+                ),
+                CsiObjective(
+                    objective="aide_victimes",
+                    actions=[
+                        CsiAction(
+                            title="Permanence d'aide aux victimes (fictif)",
+                            lead_partner="Association d'aide aux victimes (fictive)",
+                            indicators=["Personnes reçues"],
+                        )
+                    ],
+                ),
+            ],
+        ),
+        today=today,
+        synthetic=True,
     )
     with ctx.write() as session:
         if mayor is not None:

@@ -41,6 +41,9 @@ def test_the_mayor_sees_its_own_space_and_not_another(  # type: ignore[no-untype
     assert "Quartier centre (fictif) — Reconduite" in conventions
     assert f"reconduction tacite le {renewal:%d/%m/%Y}" in conventions
     assert "3 référent(s) (fictive)" in conventions
+    contracts = page.locator("#dash-contracts").inner_text()
+    assert "Contrat de sécurité intégrée de l'agglomération (fictif) — en vigueur" in contracts
+    assert page.locator("#dash-contracts a").get_attribute("href").endswith("/diagnostic.pdf")
     assert page.locator("#dash-gpos li").count() >= 1
     assert "prochaine réunion" in page.locator("#dash-gpos").inner_text()
     assert "fictives" in page.locator("#dash-problems").inner_text()

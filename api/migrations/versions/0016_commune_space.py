@@ -84,7 +84,12 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("nature", sa.String(30), nullable=False),
+        sa.Column(
+            "nature",
+            sa.String(30),
+            nullable=False,
+            comment="geo.participation.INTERVENTION_NATURES",
+        ),
         sa.Column("place", sa.String(300)),
         sa.Column("note", sa.String(1000)),
         sa.Column("recorded_by", sa.Integer(), sa.ForeignKey("account.id", ondelete="SET NULL")),
@@ -150,11 +155,18 @@ def upgrade() -> None:
 
     op.add_column(
         "notification",
-        sa.Column("channel", sa.String(8), nullable=False, server_default="email"),
+        sa.Column(
+            "channel", sa.String(8), nullable=False, server_default="email", comment="email or sms"
+        ),
     )
     op.add_column(
         "notification",
-        sa.Column("commune_code", sa.String(5), sa.ForeignKey("commune.code", ondelete="SET NULL")),
+        sa.Column(
+            "commune_code",
+            sa.String(5),
+            sa.ForeignKey("commune.code", ondelete="SET NULL"),
+            comment="the commune it concerns (its delivery log)",
+        ),
     )
     op.create_index("ix_notification_commune_code", "notification", ["commune_code"])
 

@@ -2,7 +2,8 @@
 // by its address), follows them, sees its problems aggregated per H3 cell with their hot
 // spots (never a problem record), and asks where p cameras would cover the most problems.
 // A commune account sees its own communes only (GET /api/me), the first one chosen; other
-// callers choose among the communes of the CSPs (?code= first, else the most populated).
+// callers choose among the communes of the CSPs (/commune/{code} or ?code= first, else the
+// most populated). Its dashboard is commune_dashboard.js.
 // The requests are the commune's and the référents' (the état-major sees the picture only).
 import { day, esc, fmt, getJSON, percent, postJSON } from "./api.js";
 import { $, PALETTE, addLegend, can, createMap, labelOptions, searchAddress, setStatus, showError, showOutline } from "./ui.js";

@@ -32,6 +32,11 @@ export async function showDashboard(code, layer) {
     `${c.ends_on ? ` · fin le ${day(c.ends_on)}` : ""} · ${c.referents} référent(s)` +
     `${c.synthetic ? " <em>(fictive)</em>" : ""}</li>`).join("")
     || "<li class=\"hint\">Aucune convention de participation citoyenne.</li>";
+  $("dash-contracts").innerHTML = d.contracts.map((c) =>
+    `<li data-id="${c.id}"><strong>${esc(c.name)}</strong> — ${c.in_force ? "en vigueur" : "hors vigueur"}` +
+    `${c.start_on ? ` depuis le ${day(c.start_on)}` : ""}${c.end_on ? `, jusqu'au ${day(c.end_on)}` : ""}` +
+    `${c.synthetic ? " <em>(fictif)</em>" : ""} · <a href="/csi/${c.id}/diagnostic.pdf">diagnostic partagé (PDF)</a></li>`).join("")
+    || "<li class=\"hint\">Aucun contrat de sécurité intégrée.</li>";
   $("dash-interventions").textContent = `${fmt.int.format(d.interventions_30_days)} intervention(s) de police sur la commune ces 30 derniers jours.`;
   const s = d.ssmsi;
   $("dash-ssmsi-caption").textContent = `Délinquance enregistrée — département ${s.departement}`;
