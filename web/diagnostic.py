@@ -22,7 +22,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(("html",)), cache_size=10
 )
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 def _day(d: date) -> str:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 
 from api import access
 from api.deps import ContextDep
-from api.routes.responses import INVALID, NOT_FOUND
+from api.routes.responses import FORBIDDEN, INVALID, NOT_FOUND
 from api.schemas import COMMUNE_CODE
 from api.schemas.dashboard import CommuneDashboardPublic
 from api.schemas.participation import (
@@ -48,13 +48,17 @@ def read_interventions(
     return alerts.list_interventions(ctx, commune_code=commune, limit=limit)
 
 
-@router.get("/alert-preferences", dependencies=[access.ALERT_PREFERENCES])
+@router.get("/alert-preferences", responses=FORBIDDEN, dependencies=[access.ALERT_PREFERENCES])
 def read_alert_preferences(ctx: ContextDep) -> AlertPreferencePublic:
     """Your alert preferences (a commune account): channels, natures, quiet hours."""
     return alerts.read_preferences(ctx)
 
 
-@router.put("/alert-preferences", responses=INVALID, dependencies=[access.ALERT_PREFERENCES])
+@router.put(
+    "/alert-preferences",
+    responses={**INVALID, **FORBIDDEN},
+    dependencies=[access.ALERT_PREFERENCES],
+)
 def save_alert_preferences(body: AlertPreferenceIn, ctx: ContextDep) -> AlertPreferencePublic:
     """Set your alert preferences; an alert raised in your quiet hours waits until they
     end."""

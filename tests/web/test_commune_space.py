@@ -58,6 +58,16 @@ def test_the_mayor_sees_its_own_space_and_not_another(  # type: ignore[no-untype
     assert page.locator("#pref-quiet-from").input_value() == "22:00"
     page.screenshot(path=str(artifacts / "commune_space.png"), full_page=True)
 
+    # a whole-commune convention over Belfort overlaps its quartier's: refused, in French
+    page.click("#convention-new summary")
+    page.fill("#conv-quartier", "Toute la commune")
+    page.check("#conv-whole")
+    page.click("#conv-submit")
+    page.wait_for_function("document.getElementById('conv-result').textContent")
+    result = page.locator("#conv-result").inner_text()
+    assert result.startswith("422 — whole_commune : ce quartier est déjà couvert"), result
+    assert page.locator("#dash-conventions li").count() == 1
+
     other = page.goto(f"{live_demo}/commune/{ANDELNANS}")
     assert other is not None and other.status == 404
     assert page.locator("h1").inner_text() == "Commune introuvable"

@@ -7,7 +7,7 @@
 // The requests are the commune's and the référents' (the état-major sees the picture only).
 import { day, esc, fmt, getJSON, percent, postJSON } from "./api.js";
 import { $, PALETTE, addLegend, can, createMap, labelOptions, searchAddress, setStatus, showError, showOutline } from "./ui.js";
-import { showDashboard } from "./commune_dashboard.js";
+import { initConventionForm, showDashboard } from "./commune_dashboard.js";
 
 const REQUESTS = can("study_requests");
 
@@ -25,6 +25,7 @@ const layers = {
   requests: L.layerGroup().addTo(map),
   coverage: L.layerGroup().addTo(map),
   covered: L.layerGroup().addTo(map),
+  quartier: L.layerGroup().addTo(map),
   drawing: L.layerGroup().addTo(map),
 };
 L.control.layers(null, {
@@ -306,4 +307,6 @@ async function suggest() {
   document.body.dataset.coverage = "1";
 }
 
+initConventionForm(map, layers.quartier, () => commune.properties.code,
+  () => showDashboard(commune.properties.code, layers.covered));
 init().catch(showError);

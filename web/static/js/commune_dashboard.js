@@ -5,7 +5,7 @@
 // SSMSI figures of its département with source and vintage, the mayor's alert preferences
 // and the commune's delivery log. Everything from GET /api/communes/{code}/dashboard and
 // the routes it names; a commune outside the caller's perimeter is a 404 there.
-import { day, esc, fmt, getJSON, percent, sendJSON } from "./api.js";
+import { day, esc, fmt, getJSON, percent, postJSON, sendJSON } from "./api.js";
 import { $, can } from "./ui.js";
 
 const COVERED_STYLE = { color: "#2a9d8f", weight: 2, dashArray: "6 4", fillOpacity: 0.08 };
@@ -86,6 +86,59 @@ if ($("alerts-form")) {
       $("alerts-result").textContent = "Préférences enregistrées.";
     } catch (err) {
       $("alerts-result").textContent = `Erreur : ${err.message}`;
+    }
+  });
+}
+
+// -- a new convention: a quartier drawn on the map, or the whole commune ------------------
+export function initConventionForm(map, layer, currentCode, refresh) {
+  if (!$("convention-form") || !can("convention_write")) return;
+  let drawing = false;
+  let vertices = [];
+  const redraw = () => {
+    layer.clearLayers();
+    if (vertices.length) L.polygon(vertices, COVERED_STYLE).addTo(layer);
+  };
+  const setDrawing = (on) => {
+    drawing = on;
+    $("conv-draw").setAttribute("aria-pressed", on);
+    map.getContainer().style.cursor = on ? "crosshair" : "";
+  };
+  map.on("click", (e) => {
+    if (!drawing) return;
+    vertices.push(e.latlng);
+    redraw();
+    $("conv-hint").textContent = `${vertices.length} sommet(s) ; le quartier se ferme de lui-même.`;
+  });
+  $("conv-draw").addEventListener("click", () => { vertices = []; redraw(); setDrawing(!drawing); });
+  $("conv-clear").addEventListener("click", () => { vertices = []; redraw(); setDrawing(false); });
+  const signed = (role, id) => ({ role, name: { prefet: "Préfet", maire: "Maire", chef_csp: "Chef de CSP" }[role], signed_on: $(id).value || null });
+  $("convention-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const whole = $("conv-whole").checked;
+    const ring = vertices.map((v) => [Number(v.lng.toFixed(6)), Number(v.lat.toFixed(6))]);
+    const body = {
+      commune_code: currentCode(),
+      quartier: $("conv-quartier").value.trim() || (whole ? "Toute la commune" : ""),
+      whole_commune: whole,
+      quartier_geom: whole || ring.length < 3 ? null : { type: "Polygon", coordinates: [[...ring, ring[0]]] },
+      start_on: $("conv-start").value || null,
+      signatories: [signed("prefet", "conv-prefet"), signed("maire", "conv-maire"), signed("chef_csp", "conv-chef")],
+      referents: $("conv-referents").value.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
+        const [name, phone] = l.split(";").map((x) => x.trim());
+        return { name, phone: phone || null };
+      }),
+    };
+    $("conv-result").className = "";
+    try {
+      const created = await postJSON("/api/conventions", body);
+      $("conv-result").className = "ok-text";
+      $("conv-result").textContent = `Convention n° ${created.id} enregistrée (${created.status_label.toLowerCase()}).`;
+      vertices = []; redraw(); setDrawing(false);
+      await refresh();
+    } catch (err) {
+      $("conv-result").className = "error-text";
+      $("conv-result").textContent = err.message;
     }
   });
 }
