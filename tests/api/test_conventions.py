@@ -182,8 +182,12 @@ def test_conventions_round_trip_scope_and_refusals(
     ]
     assert client.get("/api/conventions/map", headers=andelnans).json()["features"] == []
 
+    # the renewal reminders (the same demo database, to keep the suite short)
+    _renewal_reminders_once_per_date(client, demo)
 
-def test_renewal_reminders_once_per_date(client: TestClient, demo: sessionmaker[Session]) -> None:
+
+def _renewal_reminders_once_per_date(client: TestClient, demo: sessionmaker[Session]) -> None:
+    """A commune's accounts are reminded 60 days before a tacit renewal, once per date."""
     today = date.today()
     renewal = today + timedelta(days=30)
     if (renewal.month, renewal.day) == (2, 29):

@@ -237,12 +237,15 @@ def test_intervention_alerts_its_mayors_only(
     mine = client.get("/api/interventions", headers=belfort).json()["data"]
     assert [i["nature"] for i in mine] == ["accident"]
 
+    # the study requests' messages (the same demo database, to keep the suite short)
+    _study_request_acknowledged_and_followed(client, csp_id, belfort)
 
-def test_study_request_acknowledged_and_followed(
-    client: TestClient, csp_id: int, demo: sessionmaker[Session]
+
+def _study_request_acknowledged_and_followed(
+    client: TestClient, csp_id: int, mayor: dict[str, str]
 ) -> None:
-    del demo
-    mayor = as_role(client, "commune", commune_codes=[BELFORT], email="maire@belfort.test")
+    """A study request filed by the mayor: its acknowledgement, then a message at its next
+    step, to the request's contact and Belfort's commune accounts."""
     lon, lat = _inside(client, csp_id)[BELFORT]
     filed = client.post(
         "/api/audits",
@@ -264,9 +267,19 @@ def test_study_request_acknowledged_and_followed(
         json={"status": "acceptee", "version": request["version"]},
     )
     assert moved.status_code == 200, moved.text
-    log = client.get(f"/api/communes/{BELFORT}/deliveries", headers=mayor).json()["data"]
-    # to the request's contact and to Belfort's two commune accounts (the demo's and ours)
-    recipients = ["commune@demo.psq.example", "maire@belfort.test", "technique@belfort.test"]
+    log = [
+        d
+        for d in client.get(f"/api/communes/{BELFORT}/deliveries", headers=mayor).json()["data"]
+        if d["kind"] == "study-request"
+    ]
+    # to the request's contact and to Belfort's three commune accounts (the demo's, the
+    # mayor, the deputy: study messages know no alert preference)
+    recipients = [
+        "adjoint@belfort.test",
+        "commune@demo.psq.example",
+        "maire@belfort.test",
+        "technique@belfort.test",
+    ]
     subjects = [
         f"Accusé de réception : demande d'étude de sûreté n° {request['id']} "
         "(Médiathèque (fictive))",
