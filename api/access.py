@@ -105,6 +105,20 @@ COMMUNE_PICTURE = _policy("commune_picture", (*ADMIN_ROLE, "planificateur", "com
 STUDY_REQUESTS = _policy("study_requests", (*ADMIN_ROLE, "commune", "referent"))
 #: Working the queue: steps, recommendations, référents' workload.
 STUDY_WORK = _policy("study_work", (*ADMIN_ROLE, "referent"))
+#: The commune's space: its conventions de participation citoyenne (with their volunteer
+#: référents' personal data), its interventions and alerts' delivery log, its dashboard:
+#: the police roles and the commune itself (never the GPO partners).
+COMMUNE_SPACE = _policy(
+    "commune_space", (*ADMIN_ROLE, "planificateur", "chef", "referent", "commune")
+)
+#: Recording and changing conventions: the état-major and the commune.
+CONVENTION_WRITE = _policy("convention_write", (*ADMIN_ROLE, "planificateur", "commune"))
+#: Recording and changing contrats de sécurité intégrée: the état-major.
+CONTRACT_WRITE = _policy("contract_write", (*ADMIN_ROLE, "planificateur"))
+#: Recording an intervention (which alerts the mayor): the police roles.
+INTERVENTION_WRITE = _policy("intervention_write", (*ADMIN_ROLE, "planificateur", "chef"))
+#: A mayor's own alert preferences: a commune account.
+ALERT_PREFERENCES = _policy("alert_preferences", ("commune",))
 
 
 def policy_of(dependencies: Iterable[Any]) -> list[Policy]:

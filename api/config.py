@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     #: The lead partner is reminded of an action this many days before it is due
     #: (``PSQ_NOTIFY_DUE_DAYS``).
     notify_due_days: int = Field(default=7, ge=0, le=365)
+    #: The HTTP SMS gateway of the mayors' alerts (``PSQ_SMS_URL``): each SMS is a POST of
+    #: JSON ``{to, text, sender, reference}`` (api.sms). Not set: SMS stay pending.
+    sms_url: str | None = Field(default=None, repr=False)
+    #: Its credentials, sent as ``Authorization: Bearer`` (``PSQ_SMS_TOKEN``).
+    sms_token: str | None = Field(default=None, repr=False)
+    #: The sender name shown on the SMS (``PSQ_SMS_SENDER``).
+    sms_sender: str = Field(default="PSQ", max_length=11)
 
     def upload_limits(self) -> dict[str, int]:
         """The largest upload of each kind, in bytes (see :mod:`api.uploads`)."""

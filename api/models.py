@@ -881,6 +881,12 @@ class Notification(Base):
     attachment_type: Mapped[str | None] = mapped_column(String(100))
     attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
     dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(8), server_default="email", comment="email or sms")
+    commune_code: Mapped[str | None] = mapped_column(
+        ForeignKey("commune.code", ondelete="SET NULL"),
+        index=True,
+        comment="the commune it concerns (its delivery log)",
+    )
     entity_type: Mapped[str | None] = mapped_column(String(40))
     entity_id: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), server_default="pending")
@@ -913,3 +919,136 @@ class NotificationAttempt(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     outcome: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(String(2000))
+
+
+# -- the commune's space (migration 0016) -------------------------------------------------
+class Convention(Base):
+    """A convention de participation citoyenne over a quartier (``geom``) or the whole
+    commune (``whole_commune``, no outline): its signatories (``[{role, name,
+    signed_on}]``), start, optional fixed end, denunciation. Its terms, renewals and
+    status are computed by :mod:`geo.participation`."""
+
+    __tablename__ = "convention"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id", ondelete="CASCADE"), index=True)
+    commune_code: Mapped[str] = mapped_column(
+        ForeignKey("commune.code", ondelete="CASCADE"), index=True
+    )
+    quartier: Mapped[str] = mapped_column(String(200))
+    whole_commune: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    signatories: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    start_on: Mapped[date | None] = mapped_column(Date)
+    end_on: Mapped[date | None] = mapped_column(Date)
+    denounced_on: Mapped[date | None] = mapped_column(Date)
+    denunciation_reason: Mapped[str | None] = mapped_column(String(2000))
+    note: Mapped[str | None] = mapped_column(String(2000))
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    geom: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)
+    )
+
+    __table_args__ = (
+        CheckConstraint("end_on IS NULL OR end_on >= start_on", name="ck_convention_end"),
+        Index("ix_convention_geom", "geom", postgresql_using="gist"),
+    )
+
+
+class ConventionReferent(Base):
+    """A volunteer référent of a convention (personal data: police and commune only)."""
+
+    __tablename__ = "convention_referent"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    convention_id: Mapped[int] = mapped_column(
+        ForeignKey("convention.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    street: Mapped[str | None] = mapped_column(String(300))
+
+
+class Intervention(Base):
+    """A police intervention on a commune's territory, recorded to alert its mayor."""
+
+    __tablename__ = "intervention"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id", ondelete="CASCADE"))
+    commune_code: Mapped[str] = mapped_column(ForeignKey("commune.code", ondelete="CASCADE"))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    nature: Mapped[str] = mapped_column(
+        String(30), comment="geo.participation.INTERVENTION_NATURES"
+    )
+    place: Mapped[str | None] = mapped_column(String(300))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=False), nullable=False
+    )
+
+    __table_args__ = (Index("ix_intervention_commune_at", "commune_code", "occurred_at"),)
+
+
+class AlertPreference(Base):
+    """How a commune account (the mayor) wants its alerts: channels, natures (none: all),
+    quiet hours (Paris time) and the phone number of its SMS."""
+
+    __tablename__ = "alert_preference"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    phone: Mapped[str | None] = mapped_column(String(40))
+    channels: Mapped[list[str]] = mapped_column(JSONB, server_default='["email"]')
+    natures: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
+    quiet_from: Mapped[time | None] = mapped_column(Time)
+    quiet_to: Mapped[time | None] = mapped_column(Time)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CsiContract(Base):
+    """A contrat de sécurité intégrée over communes (``commune_codes``), its four
+    objectives (``[{objective, actions: [{title, lead_partner, indicators}]}]``); every
+    change is kept in :class:`CsiContractVersion`."""
+
+    __tablename__ = "csi_contract"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    csp_id: Mapped[int] = mapped_column(ForeignKey("csp.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    intercommunalite: Mapped[str | None] = mapped_column(String(200))
+    commune_codes: Mapped[list[str]] = mapped_column(JSONB)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    start_on: Mapped[date | None] = mapped_column(Date)
+    end_on: Mapped[date | None] = mapped_column(Date)
+    objectives: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("end_on IS NULL OR end_on >= start_on", name="ck_csi_contract_end"),
+    )
+
+
+class CsiContractVersion(Base):
+    """A contract as it was after one change (its ``version``), and who made it."""
+
+    __tablename__ = "csi_contract_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(
+        ForeignKey("csi_contract.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    actor: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("contract_id", "version", name="uq_csi_contract_version"),)

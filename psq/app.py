@@ -48,9 +48,9 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
         app.state.context = ctx
         jobs.fail_interrupted(ctx)
         ctx.job_runner()
-        # The notification worker, when an SMTP server is set (PSQ_SMTP_URL); without
-        # one the notifications wait in the outbox.
-        worker = NotificationWorker(ctx, delivery) if delivery.server is not None else None
+        # The notification worker, when an SMTP server (PSQ_SMTP_URL) or an SMS gateway
+        # (PSQ_SMS_URL) is set; without them the notifications wait in the outbox.
+        worker = NotificationWorker(ctx, delivery) if delivery.channels else None
         if worker is not None:
             worker.start()
         try:

@@ -552,9 +552,14 @@ def notify(
     settings = _settings()
     with reported_errors():
         delivery = notifications.Delivery.from_settings(settings)
-    if delivery.server is None:
-        raise fail("PSQ_SMTP_URL n'est pas défini : les notifications restent en attente.")
-    console.print(f"Serveur SMTP : {delivery.server.describe()}", highlight=False)
+    if not delivery.channels:
+        raise fail(
+            "Ni PSQ_SMTP_URL ni PSQ_SMS_URL n'est défini : les notifications restent en attente."
+        )
+    if delivery.server is not None:
+        console.print(f"Serveur SMTP : {delivery.server.describe()}", highlight=False)
+    if delivery.sms is not None:
+        console.print("Passerelle SMS : configurée (PSQ_SMS_URL)", highlight=False)
     with reported_errors(), _database() as ctx:
         while True:
             report = notifications.run_cycle(ctx, delivery)

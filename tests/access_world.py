@@ -121,6 +121,8 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
         "meeting_id": meeting_id,
         "partner_id": partner.id,
         "request_id": request.id,
+        "convention_id": 1,
+        "contract_id": 999_999,  # a PDF printed for every role would be slow
         "plan_id": plan_id,
         "layer_id": layer_id,
         "job_id": job_id or 1,

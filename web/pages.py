@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import shapely
 from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import Path as FastApiPath
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -34,19 +35,22 @@ from api.deps import (
     current_caller,
 )
 from api.errors import psq_error_response
+from api.schemas import COMMUNE_CODE
 from api.security import CSP_INLINE_SCRIPTS
 from api.services import accounts as account_service
 from api.services import basemap, sessions
+from api.services import dashboard as dashboard_service
 from api.services import gpos as gpo_service
 from api.services import meetings as meeting_service
 from api.services import plans as plan_service
 from api.services.context import Context
 from api.services.demo import login_demo_accounts
 from geo.accounts import ROLES, Caller
-from geo.errors import AuthenticationRequiredError, ForbiddenError
+from geo.errors import AuthenticationRequiredError, ForbiddenError, NotFoundError
 from geo.hotspots import LEVEL_LABELS, TRENDS
 from geo.metrics import french_number, french_percent
 from geo.passwords import csrf_token
+from web import diagnostic
 from web.cartography import folium_problem_map, meeting_pack, pack_context
 from web.palette import (
     AUDIT_STATUS_COLOURS,
@@ -240,6 +244,30 @@ def cartography(request: Request) -> HTMLResponse:
 
 @router.get("/commune", response_class=HTMLResponse, dependencies=[access.COMMUNE_PICTURE])
 def commune(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "commune.html", {"page": "/commune"})
+
+
+@router.get("/commune/{code}", response_class=HTMLResponse, dependencies=[access.COMMUNE_PICTURE])
+def commune_space(
+    request: Request,
+    code: Annotated[str, FastApiPath(pattern=COMMUNE_CODE)],
+    ctx: ContextDep,
+) -> HTMLResponse:
+    """A commune's space (commune.js, commune_dashboard.js): a commune outside the
+    caller's perimeter is a 404 page, as if it did not exist."""
+    try:
+        dashboard_service.commune_name(ctx, code)
+    except NotFoundError:
+        return templates.TemplateResponse(
+            request,
+            "forbidden.html",
+            {
+                "page": "",
+                "heading": "Commune introuvable",
+                "message": f"Aucune commune {code} dans votre périmètre.",
+            },
+            status_code=404,
+        )
     return templates.TemplateResponse(request, "commune.html", {"page": "/commune"})
 
 
@@ -444,5 +472,6 @@ def mount_pages(app: FastAPI) -> None:
     refused to an anonymous visitor leads to the sign-in page."""
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(router)
+    app.include_router(diagnostic.router)
     app.add_exception_handler(AuthenticationRequiredError, _signed_out)
     app.add_exception_handler(ForbiddenError, _forbidden)

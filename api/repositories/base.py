@@ -16,8 +16,20 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from geoalchemy2 import WKBElement
-from sqlalchemy import ColumnElement, Select, and_, false, func, inspect, or_, select, true
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    false,
+    func,
+    inspect,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Session
 
 from api.models import (
@@ -26,8 +38,11 @@ from api.models import (
     ApiToken,
     AuditRequest,
     Commune,
+    Convention,
+    CsiContract,
     Csp,
     Gpo,
+    Intervention,
     Job,
     Layer,
     Meeting,
@@ -84,8 +99,11 @@ NAMES: dict[type[Any], str] = {
     Action: "action",
     ApiToken: "access token",
     AuditRequest: "safety-study request",
+    Convention: "convention",
+    CsiContract: "contrat de sécurité intégrée",
     Csp: "CSP",
     Gpo: "GPO",
+    Intervention: "intervention",
     Job: "job",
     Layer: "layer",
     Meeting: "meeting",
@@ -160,8 +178,8 @@ def visible(model: type[Any], scope: Scope) -> ColumnElement[bool]:
     - a problem (and its actions): only a GPO-bound caller reads records, those placed in
       its GPOs; the other roles read aggregates, never a record;
     - a commune: a ``commune`` account sees its own, the others those of their CSPs;
-    - a safety-study request: a ``commune`` sees its communes' requests, the others those
-      of their CSPs.
+    - a safety-study request, a convention de participation citoyenne, an intervention:
+      a ``commune`` sees its communes' ones, the others those of their CSPs.
     """
     if scope.unlimited:
         return true()
@@ -191,6 +209,12 @@ def visible(model: type[Any], scope: Scope) -> ColumnElement[bool]:
         )
     if model is AuditRequest and scope.commune_bound:
         return AuditRequest.commune_code.in_(scope.commune_codes)
+    if model in (Convention, Intervention) and scope.commune_bound:
+        return model.commune_code.in_(scope.commune_codes)
+    if model is CsiContract and scope.commune_bound:
+        return CsiContract.commune_codes.op("?|")(
+            literal(sorted(scope.commune_codes), ARRAY(String()))
+        )
     csp_id = getattr(model, "csp_id", None)
     if csp_id is not None:
         return csp_id.in_(scope.csp_ids)

@@ -53,6 +53,9 @@ def enqueue(
     attachment: tuple[str, str, bytes] | None = None,
     dedupe_key: str | None = None,
     entity: tuple[str, int] | None = None,
+    channel: str = "email",
+    commune_code: str | None = None,
+    not_before: datetime | None = None,
 ) -> int | None:
     """Queue one e-mail in the caller's transaction (nothing is committed here: the
     message exists if and only if the event it tells is committed). ``attachment`` is
@@ -60,8 +63,15 @@ def enqueue(
     method=REQUEST", ics)``; ``entity`` is ``(type, id)`` of what it is about. With a
     ``dedupe_key`` already queued, nothing is written and the answer is ``None``;
     otherwise the new notification's id. Delivery is the worker's
-    (:mod:`api.services.notifications`)."""
-    address = check_email(recipient)
+    (:mod:`api.services.notifications`). ``channel`` is ``email`` (``recipient`` an
+    address) or ``sms`` (``recipient`` a telephone number); ``commune_code`` puts it in
+    that commune's delivery log; ``not_before`` holds it until then (quiet hours)."""
+    if channel == "sms":
+        address = check_phone(recipient)
+    elif channel == "email":
+        address = check_email(recipient)
+    else:
+        raise InvalidInputError(f"channel : canal inconnu {channel!r} (email ou sms)")
     if not kind or len(kind) > 40:
         raise InvalidInputError(f"kind : de 1 à 40 caractères, reçu {kind!r}")
     if len(subject) > 300:
@@ -74,7 +84,11 @@ def enqueue(
         "subject": subject,
         "body": body,
         "dedupe_key": dedupe_key,
+        "channel": channel,
+        "commune_code": commune_code,
     }
+    if not_before is not None:
+        values["next_attempt_at"] = not_before
     if attachment is not None:
         name, content_type, content = attachment
         if not name or len(name) > 200 or "/" in name or "\\" in name:
@@ -97,12 +111,27 @@ def enqueue(
     return session.scalar(stmt)
 
 
-def claim_next(session: Session, *, now: datetime) -> Notification | None:
+def check_phone(value: str) -> str:
+    """A telephone number as the SMS gateway takes it: digits, an optional leading +."""
+    digits = value.replace(" ", "").replace(".", "").replace("-", "")
+    if not (digits.lstrip("+").isdigit() and 8 <= len(digits.lstrip("+")) <= 15):
+        raise InvalidInputError(f"recipient : numéro de téléphone invalide {value!r}")
+    return digits
+
+
+def claim_next(
+    session: Session, *, now: datetime, channels: tuple[str, ...] = ("email",)
+) -> Notification | None:
     """The oldest pending notification due at ``now``, locked in the caller's transaction
-    (``FOR UPDATE SKIP LOCKED``): another worker skips it until that transaction ends."""
+    (``FOR UPDATE SKIP LOCKED``): another worker skips it until that transaction ends.
+    Only the ``channels`` the worker can deliver."""
     stmt = (
         select(Notification)
-        .where(Notification.status == "pending", Notification.next_attempt_at <= now)
+        .where(
+            Notification.status == "pending",
+            Notification.next_attempt_at <= now,
+            Notification.channel.in_(channels),
+        )
         .order_by(Notification.next_attempt_at, Notification.id)
         .limit(1)
         .with_for_update(skip_locked=True)

@@ -7,11 +7,14 @@ from api.routes import (
     accounts,
     actions,
     addresses,
+    alerts,
     audit_log,
     audits,
     auth,
     basemap,
     communes,
+    conventions,
+    csi,
     csp,
     gpos,
     grid,
@@ -28,6 +31,8 @@ from api.routes import (
 RESOURCES = (
     health,
     communes,
+    conventions,
+    csi,
     csp,
     layers,
     grid,
@@ -45,6 +50,7 @@ RESOURCES = (
     accounts,
     audit_log,
     notifications,
+    alerts,
 )
 
 

@@ -11,3 +11,5 @@ INVALID: Responses = {**NOT_FOUND, 422: {"model": ErrorPublic}}
 CONFLICT: Responses = {**INVALID, 409: {"model": ErrorPublic}}
 UNAVAILABLE: Responses = {503: {"model": ErrorPublic}}
 TOO_LARGE: Responses = {413: {"model": ErrorPublic}}
+#: A route whose policy leaves out the direction (a commune account's own settings).
+FORBIDDEN: Responses = {403: {"model": ErrorPublic}}

@@ -31,6 +31,7 @@ from api.schemas import (
     ReferentPublic,
     ReferentsPublic,
 )
+from api.services import alerts
 from api.services.audit_log import record_access, record_write
 from api.services.cartography import cached_area_maps, cell_trends
 from api.services.context import Context
@@ -139,6 +140,7 @@ def file_request(ctx: Context, request_in: AuditRequestCreate) -> AuditRequestPu
                 "duplicate_of": filed.duplicate_of,
             },
         )
+        alerts.study_request_message(session, filed, filed=True)
         return filed
 
 
@@ -257,7 +259,9 @@ def move_request(ctx: Context, request_id: int, step: AuditTransition) -> AuditR
             changes={"status": [before, step.status]},
             detail=step.model_dump(mode="json", exclude={"status"}, exclude_none=True),
         )
-        return repo.get_audit_request(session=session, request_id=request_id)
+        moved = repo.get_audit_request(session=session, request_id=request_id)
+        alerts.study_request_message(session, moved, filed=False)
+        return moved
 
 
 def attach_document(

@@ -33,6 +33,7 @@ from api.services.audit_log import record_write
 from api.services.audits import create_audit_request, transition_audit_request
 from api.services.context import Context
 from api.services.demo_accounts import DemoSignIn, create_demo_accounts, demo_sign_ins
+from api.services.demo_commune import load_demo_commune_space
 from api.services.grid import build_grid
 from api.services.placement import insert_placed
 from api.services.plans import adopt_plan, load_unit_graph, propose_plan
@@ -201,6 +202,8 @@ def load_demo(
                 )
     if reports:
         create_demo_accounts(ctx, csp_id=reports[0].csp_id)
+        if adopt:
+            load_demo_commune_space(ctx, csp_id=reports[0].csp_id, seed=demo.synthetic_seed)
     return reports
 
 

@@ -30,6 +30,7 @@ from api.repositories.notifications import STATUSES, enqueue
 from api.schemas.notifications import NotificationsPublic
 from api.services import reminders
 from api.services.context import Context
+from api.sms import SmsGateway, send_sms
 from geo.errors import InvalidInputError
 
 __all__ = [
@@ -62,6 +63,13 @@ class Delivery:
     poll_seconds: float = 5.0
     due_days: int = 7
     public_url: str | None = None
+    #: The HTTP SMS gateway (``None``: SMS stay pending).
+    sms: SmsGateway | None = None
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels this delivery can send."""
+        return tuple(c for c, on in (("email", self.server), ("sms", self.sms)) if on is not None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Delivery:
@@ -79,6 +87,16 @@ class Delivery:
             poll_seconds=settings.notify_poll_seconds,
             due_days=settings.notify_due_days,
             public_url=settings.public_url,
+            sms=(
+                SmsGateway.from_settings(
+                    settings.sms_url,
+                    settings.sms_token,
+                    sender=settings.sms_sender,
+                    timeout=settings.smtp_timeout,
+                )
+                if settings.sms_url
+                else None
+            ),
         )
 
 
@@ -112,14 +130,16 @@ def deliver_due(
     ctx: Context, delivery: Delivery, *, now: datetime | None = None, limit: int = 100
 ) -> DeliveryReport:
     """Send the notifications due at ``now`` (by default, the present), up to ``limit``,
-    one transaction each. Without an SMTP server nothing is sent."""
+    one transaction each: the e-mails through the SMTP server, the SMS through the
+    gateway; a channel without its server waits."""
     report = DeliveryReport()
-    if delivery.server is None:
+    channels = delivery.channels
+    if not channels:
         return report
     for _ in range(limit):
         at = now or datetime.now(UTC)
         with ctx.write() as session:
-            notification = repo.claim_next(session, now=at)
+            notification = repo.claim_next(session, now=at, channels=channels)
             if notification is None:
                 break
             mail = Mail(
@@ -139,7 +159,17 @@ def deliver_due(
                 message_id=_message_id(notification.id, delivery.sender),
             )
             try:
-                send(delivery.server, mail)
+                if notification.channel == "sms":
+                    assert delivery.sms is not None
+                    send_sms(
+                        delivery.sms,
+                        to=notification.recipient,
+                        text=notification.body,
+                        reference=f"notification-{notification.id}",
+                    )
+                else:
+                    assert delivery.server is not None
+                    send(delivery.server, mail)
             except MailError as exc:
                 attempts = notification.attempts + 1
                 give_up = exc.permanent or attempts >= delivery.max_attempts

@@ -1,6 +1,7 @@
 """The reminders the notification worker queues (issue 17): to the lead partner of an
 action due within a few days or overdue, and to the chef of a GPO whose meetings are
-late on its cadence (« en retard »).
+late on its cadence (« en retard »), and to a commune before each tacit renewal of its
+conventions de participation citoyenne (``convention-renewal:{id}:{date}:{address}``).
 
 Each reminder has a ``dedupe_key`` naming what it is about, the date concerned and the
 recipient (``action-due:{action}:{due_on}:{address}``,
@@ -15,6 +16,7 @@ from datetime import date
 
 from api.repositories import notifications as repo
 from api.repositories.notifications import DueAction, LateGpo
+from api.services import conventions
 from api.services.context import Context
 from geo.problems import ACTION_TYPES
 
@@ -134,4 +136,7 @@ def enqueue_reminders(
                     entity=("gpo", gpo.id),
                 )
                 queued += new is not None
+        queued += conventions.enqueue_renewal_reminders(
+            session, today=today, public_url=public_url, signature=SIGNATURE
+        )
     return queued

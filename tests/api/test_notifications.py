@@ -618,7 +618,7 @@ def test_psq_notify_once(
     runner = CliRunner()
     refused = runner.invoke(cli, ["notify", "--once"])
     assert refused.exit_code == 2
-    assert "PSQ_SMTP_URL n'est pas défini" in refused.output
+    assert "Ni PSQ_SMTP_URL ni PSQ_SMS_URL n'est défini" in refused.output
     assert smtp.inbox.messages == []
 
     monkeypatch.setenv("PSQ_SMTP_URL", smtp.url)

@@ -5,7 +5,7 @@ layer, reverse geocoding), an index by commune and street, and a ``suffix`` (« 
 under a trigram index, pg_trgm) that suggestions search first.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -2,10 +2,12 @@
 // by its address), follows them, sees its problems aggregated per H3 cell with their hot
 // spots (never a problem record), and asks where p cameras would cover the most problems.
 // A commune account sees its own communes only (GET /api/me), the first one chosen; other
-// callers choose among the communes of the CSPs (?code= first, else the most populated).
+// callers choose among the communes of the CSPs (/commune/{code} or ?code= first, else the
+// most populated). Its dashboard is commune_dashboard.js.
 // The requests are the commune's and the référents' (the état-major sees the picture only).
 import { day, esc, fmt, getJSON, percent, postJSON } from "./api.js";
 import { $, PALETTE, addLegend, can, createMap, labelOptions, nearestAddress, searchAddress, setStatus, showError, showOutline } from "./ui.js";
+import { initConventionForm, showDashboard } from "./commune_dashboard.js";
 
 const REQUESTS = can("study_requests");
 
@@ -22,12 +24,15 @@ const layers = {
   outline: L.layerGroup().addTo(map),
   requests: L.layerGroup().addTo(map),
   coverage: L.layerGroup().addTo(map),
+  covered: L.layerGroup().addTo(map),
+  quartier: L.layerGroup().addTo(map),
   drawing: L.layerGroup().addTo(map),
 };
 L.control.layers(null, {
   "Problèmes par maille (12 mois)": layers.cells,
   "Vos demandes": layers.requests,
   "Emplacements proposés": layers.coverage,
+  "Participation citoyenne": layers.covered,
 }, { collapsed: false, position: "topright" }).addTo(map);
 const legend = addLegend(map);
 
@@ -50,7 +55,7 @@ async function init() {
   communes = collection.features.filter((f) => f.properties.csp_ids.length && (!own.size || own.has(f.properties.code)))
     .sort((a, b) => a.properties.name.localeCompare(b.properties.name, "fr"));
   if (!communes.length) { $("error").textContent = "Aucune commune rattachée à une CSP : importez un territoire."; return; }
-  const wanted = new URLSearchParams(location.search).get("code");
+  const wanted = location.pathname.match(/^\/commune\/([0-9AB]{5})$/)?.[1] ?? new URLSearchParams(location.search).get("code");
   const biggest = communes.reduce((a, b) => ((b.properties.population ?? 0) > (a.properties.population ?? 0) ? b : a));
   const first = communes.find((c) => c.properties.code === wanted) ?? biggest;
   $("commune-select").replaceChildren(...communes.map((c) => new Option(`${c.properties.name} (${c.properties.code})`, c.properties.code, false, c === first)));
@@ -61,7 +66,7 @@ async function init() {
 async function show(code) {
   document.body.dataset.ready = "0";
   commune = communes.find((c) => c.properties.code === code);
-  history.replaceState(null, "", `?code=${code}`);
+  history.replaceState(null, "", `/commune/${code}`);
   $("error").textContent = "";
   clearSite();
   layers.outline.clearLayers();
@@ -71,7 +76,7 @@ async function show(code) {
   $("requested-scores").replaceChildren();
   showOutline(map, commune, { into: layers.outline });
   setStatus("Calcul des problèmes par maille…");
-  await Promise.all([showCells(), showRequests()]);
+  await Promise.all([showCells(), showRequests(), showDashboard(code, layers.covered)]);
   setStatus("");
   document.body.dataset.ready = "1";
 }
@@ -313,4 +318,6 @@ async function suggest() {
   document.body.dataset.coverage = "1";
 }
 
+initConventionForm(map, layers.quartier, () => commune.properties.code,
+  () => showDashboard(commune.properties.code, layers.covered));
 init().catch(showError);

@@ -1,0 +1,99 @@
+"""Contrats de sécurité intégrée (issue 18): a contract over communes, its four
+objectives with their actions, lead partners and indicators, its versions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, model_validator
+
+from api.schemas.common import COMMUNE_CODE, NOT_NULL, taxonomy_code
+from geo.csi import MAX_COMMUNES, OBJECTIVES
+
+ObjectiveCode = Annotated[str, taxonomy_code(OBJECTIVES, "objective")]
+CommuneCode = Annotated[str, Field(pattern=COMMUNE_CODE)]
+
+
+class CsiAction(BaseModel):
+    title: str = Field(min_length=1, max_length=300)
+    lead_partner: str | None = Field(default=None, max_length=200)
+    indicators: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
+class CsiObjective(BaseModel):
+    objective: ObjectiveCode
+    actions: list[CsiAction] = Field(default_factory=list, max_length=50)
+
+
+class CsiObjectivePublic(CsiObjective):
+    label: str
+
+
+class CsiContractCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    intercommunalite: str | None = Field(default=None, max_length=200)
+    commune_codes: list[CommuneCode] = Field(max_length=MAX_COMMUNES)
+    signed_on: date | None = None
+    start_on: date | None = None
+    end_on: date | None = None
+    objectives: list[CsiObjective] = Field(default_factory=list, max_length=4)
+
+    @model_validator(mode="after")
+    def _one_each(self) -> CsiContractCreate:
+        codes = [o.objective for o in self.objectives]
+        if len(set(codes)) != len(codes):
+            raise ValueError("objectives : un objectif apparaît deux fois")
+        return self
+
+
+class CsiContractUpdate(BaseModel):
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    name: Annotated[str | None, NOT_NULL] = Field(default=None, min_length=1, max_length=200)
+    intercommunalite: str | None = Field(default=None, max_length=200)
+    commune_codes: Annotated[list[CommuneCode] | None, NOT_NULL] = Field(
+        default=None, max_length=MAX_COMMUNES
+    )
+    signed_on: date | None = None
+    start_on: date | None = None
+    end_on: date | None = None
+    objectives: Annotated[list[CsiObjective] | None, NOT_NULL] = Field(default=None, max_length=4)
+
+
+class CsiCommune(BaseModel):
+    code: str
+    name: str
+
+
+class CsiContractPublic(BaseModel):
+    id: int
+    csp_id: int
+    name: str
+    intercommunalite: str | None
+    communes: list[CsiCommune]
+    signed_on: date | None
+    start_on: date | None
+    end_on: date | None
+    in_force: bool
+    objectives: list[CsiObjectivePublic] = Field(description="The four, in order")
+    synthetic: bool
+    version: int
+
+
+class CsiContractsPublic(BaseModel):
+    data: list[CsiContractPublic]
+    count: int
+
+
+class CsiVersionPublic(BaseModel):
+    version: int
+    at: datetime
+    actor: str
+    snapshot: dict[str, object]
+
+
+class CsiVersionsPublic(BaseModel):
+    data: list[CsiVersionPublic]
+    count: int
