@@ -35,6 +35,9 @@ class Context:
     sessions: SessionPolicy = field(default_factory=SessionPolicy)
     #: The most problems one export holds (the app's settings, ``PSQ_EXPORT_MAX_PROBLEMS``).
     export_rows: int = 50_000
+    #: How many features an OGC API request matched, by (collection, filters, perimeter):
+    #: ``numberMatched`` is not recounted at every page (:mod:`api.services.ogc`).
+    ogc_counts: dict[Any, tuple[float, int]] = field(default_factory=dict)
     #: Who acts (the audit trail's actor) and their client address, if any.
     actor: Actor = field(default_factory=Actor.anonymous)
     address: str | None = None

@@ -1,0 +1,657 @@
+"""The collections of the OGC API - Features (``/ogc``) as SQL: each collection is a
+*source*, a subquery with an ``id``, its properties and a ``geom`` (WGS84), limited to
+the caller's perimeter (:func:`api.repositories.base.visible`); on it, the CQL2 filters
+(:mod:`geo.cql2`) become SQL conditions, and a page of features is written as GeoJSON by
+PostgreSQL itself (``json_build_object``), one text per feature, so that a page of 1 000
+features costs one query and no Python object per feature."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import shapely
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    Float,
+    Numeric,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSON
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import Subquery
+
+from api.models import (
+    AuditRequest,
+    Cell,
+    Commune,
+    Csp,
+    Grid,
+    Layer,
+    LayerFeature,
+    Plan,
+    PlanSector,
+    Problem,
+    ProblemPlace,
+    ProblemRevision,
+)
+from api.repositories.base import require, scope_of, visible
+from geo import cql2
+from geo.audits import KINDS as REQUEST_KINDS
+from geo.audits import STATUSES as REQUEST_STATUSES
+from geo.errors import InvalidInputError
+from geo.ogc import DECIMALS
+from geo.problems import CATEGORIES, STATUSES
+
+#: The JSON Schema type of each property type.
+SCHEMA_TYPES = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "number": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"},
+}
+#: Under this many, aggregated problems are not said (a count of 1 or 2 points at people).
+MASKED_BELOW = 3
+
+
+@dataclass(frozen=True)
+class Source:
+    """A collection's rows as SQL: ``table`` has ``id``, the properties and ``geom``.
+    ``types`` gives each property's type (all queryable and sortable); ``outputs`` are
+    shown but not queryable; ``temporal`` is the property ``datetime`` filters on."""
+
+    table: Subquery
+    types: dict[str, str]
+    geometry: str  # the GeoJSON geometry type, or "Geometry" when mixed
+    temporal: str | None = None
+    outputs: tuple[str, ...] = ()
+    integer_ids: bool = False
+    extent_from: Select[Any] | None = field(default=None, compare=False)
+
+
+def _labels(codes: dict[str, str] | Any, column: Any) -> Any:
+    return case(dict(codes), value=column, else_=column)
+
+
+def communes(session: Session) -> Source:
+    stmt = select(
+        Commune.code.label("id"),
+        Commune.code.label("code"),
+        Commune.name.label("name"),
+        Commune.population.label("population"),
+        Commune.geom.label("geom"),
+    ).where(visible(Commune, scope_of(session)))
+    types = {"code": "string", "name": "string", "population": "integer"}
+    return Source(stmt.subquery("communes"), types, "MultiPolygon")
+
+
+def csps(session: Session) -> Source:
+    stmt = select(
+        Csp.id.label("id"),
+        Csp.code.label("code"),
+        Csp.name.label("name"),
+        Csp.geom.label("geom"),
+    ).where(visible(Csp, scope_of(session)))
+    types = {"code": "string", "name": "string"}
+    return Source(stmt.subquery("csp"), types, "MultiPolygon", integer_ids=True)
+
+
+def _sectors(condition: ColumnElement[bool], *, per_plan: bool) -> Source:
+    identifier = (
+        PlanSector.sector if per_plan else func.concat(PlanSector.plan_id, "-", PlanSector.sector)
+    )
+    stmt = (
+        select(
+            identifier.label("id"),
+            Plan.csp_id.label("csp_id"),
+            PlanSector.plan_id.label("plan_id"),
+            PlanSector.sector.label("sector"),
+            (PlanSector.sector + 1).label("number"),
+            PlanSector.name.label("name"),
+            PlanSector.workload.label("workload"),
+            PlanSector.geom.label("geom"),
+        )
+        .join(Plan, Plan.id == PlanSector.plan_id)
+        .where(condition)
+    )
+    types = {
+        "csp_id": "integer",
+        "plan_id": "integer",
+        "sector": "integer",
+        "number": "integer",
+        "name": "string",
+        "workload": "number",
+    }
+    return Source(stmt.subquery("sectors"), types, "MultiPolygon", integer_ids=per_plan)
+
+
+def adopted_sectors(session: Session) -> Source:
+    """The sectors of every adopted plan the caller sees (``id``: ``<plan>-<sector>``)."""
+    return _sectors(
+        and_(Plan.status == "adopted", visible(Plan, scope_of(session))), per_plan=False
+    )
+
+
+def plan_sectors(session: Session, plan_id: int) -> Source:
+    """The sectors of one plan (404 outside the perimeter; ``id``: the sector index)."""
+    require(session, Plan, plan_id)
+    return _sectors(PlanSector.plan_id == plan_id, per_plan=True)
+
+
+def grid_cells(session: Session, grid_id: int) -> Source:
+    """The units of one grid with their variables."""
+    require(session, Grid, grid_id)
+    poverty = case(
+        (Cell.households > 0, func.round(cast(Cell.poor_households / Cell.households, Numeric), 4)),
+        else_=None,
+    )
+    stmt = select(
+        Cell.h3.label("id"),
+        Cell.h3.label("h3"),
+        Cell.commune_code.label("commune"),
+        Cell.clipped.label("clipped"),
+        Cell.area_m2.label("area_m2"),
+        Cell.population.label("population"),
+        Cell.households.label("households"),
+        Cell.poor_households.label("poor_households"),
+        Cell.social_housing.label("social_housing"),
+        cast(poverty, Float).label("poverty_rate"),
+        Cell.workload.label("workload"),
+        Cell.source.label("source"),
+        Cell.component.label("component"),
+        Cell.geom.label("geom"),
+    ).where(Cell.grid_id == grid_id)
+    types = {
+        "h3": "string",
+        "commune": "string",
+        "clipped": "boolean",
+        "area_m2": "number",
+        "population": "number",
+        "households": "number",
+        "poor_households": "number",
+        "social_housing": "number",
+        "poverty_rate": "number",
+        "workload": "number",
+        "source": "string",
+        "component": "integer",
+    }
+    return Source(stmt.subquery("cells"), types, "MultiPolygon")
+
+
+def layer_features(session: Session, layer_id: int) -> Source:
+    """The features of one imported layer; their ``values`` (a population grid's
+    variables) are shown, not queryable."""
+    require(session, Layer, layer_id)
+    stmt = select(
+        LayerFeature.id.label("id"),
+        LayerFeature.code.label("code"),
+        LayerFeature.name.label("name"),
+        LayerFeature.category.label("category"),
+        LayerFeature.bridge.label("bridge"),
+        LayerFeature.tunnel.label("tunnel"),
+        LayerFeature.values.label("values"),
+        LayerFeature.geom.label("geom"),
+    ).where(LayerFeature.layer_id == layer_id)
+    types = {
+        "code": "string",
+        "name": "string",
+        "category": "string",
+        "bridge": "boolean",
+        "tunnel": "boolean",
+    }
+    return Source(
+        stmt.subquery("features"), types, "Geometry", outputs=("values",), integer_ids=True
+    )
+
+
+def problems(session: Session) -> Source:
+    """The problem records the caller reads (none but for the direction, a chef or a
+    partner: :func:`visible`), with their place in the adopted plan."""
+    scope = scope_of(session)
+    stmt = (
+        select(
+            Problem.id.label("id"),
+            Problem.csp_id.label("csp_id"),
+            Problem.category.label("category"),
+            _labels(CATEGORIES, Problem.category).label("category_label"),
+            Problem.title.label("title"),
+            Problem.address.label("address"),
+            Problem.reported_on.label("reported_on"),
+            Problem.priority.label("priority"),
+            Problem.status.label("status"),
+            _labels(STATUSES, Problem.status).label("status_label"),
+            Problem.status_on.label("status_on"),
+            ProblemPlace.sector.label("sector"),
+            ProblemPlace.gpo_id.label("gpo_id"),
+            Problem.synthetic.label("synthetic"),
+            Problem.geom.label("geom"),
+        )
+        .outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id)
+        .where(visible(Problem, scope))
+    )
+    types = {
+        "csp_id": "integer",
+        "category": "string",
+        "category_label": "string",
+        "title": "string",
+        "address": "string",
+        "reported_on": "date",
+        "priority": "string",
+        "status": "string",
+        "status_label": "string",
+        "status_on": "date",
+        "sector": "integer",
+        "gpo_id": "integer",
+        "synthetic": "boolean",
+    }
+    extent = select(func.ST_Extent(Csp.geom)).where(
+        Csp.id.in_(select(Problem.csp_id).where(visible(Problem, scope)).distinct())
+        if not scope.unlimited
+        else true()
+    )
+    return Source(
+        stmt.subquery("problems"),
+        types,
+        "Geometry",
+        temporal="reported_on",
+        integer_ids=True,
+        extent_from=extent,
+    )
+
+
+def problem_counts(session: Session, since: date) -> Source:
+    """Problems counted per unit of each CSP's finest H3 grid (all, and since ``since``),
+    counts under :data:`MASKED_BELOW` masked: the aggregate a commune (or a planner) may
+    read, never a record. A ``commune`` account reads its communes' units only."""
+    scope = scope_of(session)
+    other = aliased(Grid)
+    finest = (
+        select(other.id)
+        .where(other.csp_id == Grid.csp_id, other.units == "h3")
+        .order_by(other.resolution.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    grids = select(Grid.id.label("grid_id"), Grid.csp_id.label("csp_id")).where(Grid.id == finest)
+    if scope.commune_bound:
+        perimeter: ColumnElement[bool] = Cell.commune_code.in_(scope.commune_codes)
+    else:
+        grids = grids.where(visible(Grid, scope))
+        perimeter = true()
+    g = grids.subquery("g")
+    total = func.count(Problem.id)
+    recent = func.count(Problem.id).filter(Problem.reported_on >= since)
+    stmt = (
+        select(
+            func.concat(Cell.grid_id, "-", Cell.h3).label("id"),
+            g.c.csp_id.label("csp_id"),
+            Cell.h3.label("h3"),
+            Cell.commune_code.label("commune"),
+            case((total >= MASKED_BELOW, total), else_=None).label("problems"),
+            case((recent >= MASKED_BELOW, recent), else_=None).label("problems_12_months"),
+            Cell.geom.label("geom"),
+        )
+        .join(g, g.c.grid_id == Cell.grid_id)
+        .outerjoin(
+            Problem,
+            and_(Problem.csp_id == g.c.csp_id, func.ST_Covers(Cell.geom, Problem.anchor)),
+        )
+        .where(perimeter)
+        .group_by(Cell.grid_id, Cell.h3, g.c.csp_id)
+    )
+    types = {
+        "csp_id": "integer",
+        "h3": "string",
+        "commune": "string",
+        "problems": "integer",
+        "problems_12_months": "integer",
+    }
+    return Source(stmt.subquery("problem_counts"), types, "MultiPolygon")
+
+
+def study_requests(session: Session) -> Source:
+    """The safety-study requests the caller sees (a commune: its own), without their
+    contacts."""
+    stmt = select(
+        AuditRequest.id.label("id"),
+        AuditRequest.csp_id.label("csp_id"),
+        AuditRequest.commune_code.label("commune"),
+        AuditRequest.kind.label("kind"),
+        _labels(REQUEST_KINDS, AuditRequest.kind).label("kind_label"),
+        AuditRequest.site_name.label("site_name"),
+        AuditRequest.address.label("address"),
+        AuditRequest.status.label("status"),
+        _labels(REQUEST_STATUSES, AuditRequest.status).label("status_label"),
+        AuditRequest.requested_on.label("requested_on"),
+        AuditRequest.status_on.label("status_on"),
+        AuditRequest.planned_on.label("planned_on"),
+        AuditRequest.synthetic.label("synthetic"),
+        AuditRequest.geom.label("geom"),
+    ).where(visible(AuditRequest, scope_of(session)))
+    types = {
+        "csp_id": "integer",
+        "commune": "string",
+        "kind": "string",
+        "kind_label": "string",
+        "site_name": "string",
+        "address": "string",
+        "status": "string",
+        "status_label": "string",
+        "requested_on": "date",
+        "status_on": "date",
+        "planned_on": "date",
+        "synthetic": "boolean",
+    }
+    return Source(
+        stmt.subquery("study_requests"),
+        types,
+        "Geometry",
+        temporal="requested_on",
+        integer_ids=True,
+    )
+
+
+# -- filters -------------------------------------------------------------------------------
+def _envelope(box: Sequence[float], srid: int) -> Any:
+    envelope = func.ST_MakeEnvelope(*box, srid)
+    return envelope if srid == 4326 else func.ST_Transform(envelope, 4326)
+
+
+def _geometry(geom: shapely.Geometry, srid: int) -> Any:
+    value = func.ST_GeomFromWKB(literal(shapely.to_wkb(geom)), srid)
+    return value if srid == 4326 else func.ST_Transform(value, 4326)
+
+
+_SPATIAL = ("geometry", "geom")
+
+
+def _value(source: Source, name: str, lit: cql2.Lit) -> Any:
+    """A literal compared with property ``name``, checked against its type."""
+    kind, value = source.types[name], lit.value
+    ok = {
+        "string": isinstance(value, str),
+        "integer": isinstance(value, int | float) and not isinstance(value, bool),
+        "number": isinstance(value, int | float) and not isinstance(value, bool),
+        "boolean": isinstance(value, bool),
+        "date": isinstance(value, date),
+    }[kind]
+    if kind == "date" and isinstance(value, str):
+        try:
+            value, ok = date.fromisoformat(value), True
+        except ValueError:
+            ok = False
+    if not ok:
+        expected = {
+            "string": "un texte entre apostrophes",
+            "integer": "un nombre",
+            "number": "un nombre",
+            "boolean": "TRUE ou FALSE",
+            "date": "une date, DATE('AAAA-MM-JJ')",
+        }[kind]
+        raise InvalidInputError(
+            f"filter : la propriété « {name} » se compare à {expected}, pas à « {value} »"
+        )
+    if isinstance(value, datetime):
+        value = value.date()
+    return literal(value, type_=_SQL_TYPES[kind]())
+
+
+_SQL_TYPES: dict[str, Callable[[], Any]] = {
+    "string": String,
+    "integer": Float,
+    "number": Float,
+    "boolean": Boolean,
+    "date": Date,
+}
+
+
+def _column(source: Source, prop: cql2.Prop) -> Any:
+    if prop.name not in source.types:
+        known = ", ".join(source.types)
+        raise InvalidInputError(
+            f"filter : propriété « {prop.name} » inconnue de cette collection ({known})"
+        )
+    return source.table.c[prop.name]
+
+
+def _operand(source: Source, node: cql2.Prop | cql2.Lit, other: cql2.Prop | cql2.Lit) -> Any:
+    if isinstance(node, cql2.Prop):
+        return _column(source, node)
+    if isinstance(other, cql2.Prop):
+        _column(source, other)
+        return _value(source, other.name, node)
+    return literal(node.value)
+
+
+def compile_filter(node: cql2.Node, source: Source, srid: int = 4326) -> ColumnElement[bool]:
+    """A CQL2 syntax tree as a condition on ``source`` (literal geometries in ``srid``)."""
+    c = source.table.c
+    if isinstance(node, cql2.And):
+        return and_(*(compile_filter(n, source, srid) for n in node.items))
+    if isinstance(node, cql2.Or):
+        return or_(*(compile_filter(n, source, srid) for n in node.items))
+    if isinstance(node, cql2.Not):
+        return not_(compile_filter(node.item, source, srid))
+    if isinstance(node, cql2.Const):
+        return true() if node.value else false()
+    if isinstance(node, cql2.Intersects):
+        if node.item.name not in _SPATIAL:
+            raise InvalidInputError(
+                f"filter : S_INTERSECTS porte sur la géométrie (« geometry »), pas sur "
+                f"« {node.item.name} »"
+            )
+        return func.ST_Intersects(c.geom, _geometry(node.geometry, srid))
+    if isinstance(node, cql2.Compare):
+        left, right = node.left, node.right
+        if isinstance(left, cql2.Prop) and isinstance(right, cql2.Prop):
+            kinds = {source.types.get(left.name), source.types.get(right.name)}
+            _column(source, left), _column(source, right)
+            if len(kinds - {"integer", "number"} if kinds <= {"integer", "number"} else kinds) > 1:
+                raise InvalidInputError(
+                    f"filter : « {left.name} » et « {right.name} » ne sont pas du même type"
+                )
+        a, b = _operand(source, left, right), _operand(source, right, left)
+        return {
+            "=": a == b,
+            "<>": a != b,
+            "<": a < b,
+            ">": a > b,
+            "<=": a <= b,
+            ">=": a >= b,
+        }[node.op]
+    column = _column(source, node.item)
+    condition: ColumnElement[bool]
+    if isinstance(node, cql2.IsNull):
+        return column.is_not(None) if node.negated else column.is_(None)
+    if isinstance(node, cql2.Like):
+        if source.types[node.item.name] != "string":
+            raise InvalidInputError(
+                f"filter : LIKE porte sur un texte, « {node.item.name} » n'en est pas un"
+            )
+        condition = column.like(node.pattern)
+    elif isinstance(node, cql2.Between):
+        condition = column.between(
+            _value(source, node.item.name, node.low), _value(source, node.item.name, node.high)
+        )
+    else:
+        assert isinstance(node, cql2.In)
+        condition = column.in_([_value(source, node.item.name, v) for v in node.values])
+    return not_(condition) if node.negated else condition
+
+
+def conditions(
+    source: Source,
+    *,
+    bbox: Sequence[float] | None = None,
+    bbox_srid: int = 4326,
+    dates: tuple[date | None, date | None] | None = None,
+    node: cql2.Node | None = None,
+    filter_srid: int = 4326,
+) -> list[ColumnElement[bool]]:
+    """The conditions of a request's ``bbox``, ``datetime`` and ``filter`` on ``source``."""
+    out: list[ColumnElement[bool]] = []
+    c = source.table.c
+    if bbox is not None:
+        out.append(func.ST_Intersects(c.geom, _envelope(bbox, bbox_srid)))
+    if dates is not None and source.temporal is not None:
+        first, last = dates
+        if first is not None:
+            out.append(c[source.temporal] >= first)
+        if last is not None:
+            out.append(c[source.temporal] <= last)
+    if node is not None:
+        out.append(compile_filter(node, source, filter_srid))
+    return out
+
+
+# -- reading -------------------------------------------------------------------------------
+def count(session: Session, source: Source, where: Sequence[ColumnElement[bool]]) -> int:
+    return int(session.scalar(select(func.count()).select_from(source.table).where(*where)) or 0)
+
+
+def _feature_json(source: Source, names: Sequence[str], srid: int) -> Any:
+    c = source.table.c
+    geom = c.geom if srid == 4326 else func.ST_Transform(c.geom, srid)
+    pairs: list[Any] = []
+    for name in names:
+        pairs += [literal(name), c[name]]
+    return cast(
+        func.json_build_object(
+            "type",
+            "Feature",
+            "id",
+            c.id,
+            "geometry",
+            cast(func.ST_AsGeoJSON(geom, DECIMALS[srid]), JSON),
+            "properties",
+            func.json_build_object(*pairs),
+        ),
+        String,
+    )
+
+
+def page(
+    session: Session,
+    source: Source,
+    where: Sequence[ColumnElement[bool]],
+    *,
+    names: Sequence[str],
+    sort: Sequence[tuple[str, bool]],
+    limit: int,
+    offset: int,
+    srid: int,
+) -> list[str]:
+    """One page of features, each a GeoJSON text, sorted by ``sort`` then by id."""
+    c = source.table.c
+    order = [c[name].asc() if up else c[name].desc() for name, up in sort]
+    stmt = (
+        select(_feature_json(source, names, srid))
+        .where(*where)
+        .order_by(*order, c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.scalars(stmt))
+
+
+def item(
+    session: Session, source: Source, feature_id: str, *, names: Sequence[str], srid: int
+) -> str | None:
+    """One feature by its id, as GeoJSON text; None when there is none (in the perimeter)."""
+    key: Any = feature_id
+    if source.integer_ids:
+        if not feature_id.isdigit() or len(feature_id) > 18:
+            return None
+        key = int(feature_id)
+    stmt = select(_feature_json(source, names, srid)).where(source.table.c.id == key)
+    return session.scalar(stmt)
+
+
+def extent(session: Session, source: Source) -> tuple[float, float, float, float] | None:
+    """The collection's bounding box in WGS84 (its CSPs' outlines for the problems)."""
+    stmt = source.extent_from
+    if stmt is None:
+        stmt = select(func.ST_Extent(source.table.c.geom))
+    box = session.scalar(select(func.ST_AsText(stmt.scalar_subquery())))
+    if box is None:
+        return None
+    envelope = shapely.from_wkt(box)
+    if envelope.is_empty:
+        return None
+    minx, miny, maxx, maxy = envelope.bounds
+    return (minx, miny, maxx, maxy)
+
+
+def interval(session: Session, source: Source) -> tuple[date | None, date | None]:
+    """The first and last dates of the collection's temporal property."""
+    if source.temporal is None:
+        return None, None
+    column = source.table.c[source.temporal]
+    first, last = session.execute(select(func.min(column), func.max(column))).one()
+    return first, last
+
+
+def problems_revision(session: Session) -> int:
+    """A number that changes whenever a problem is recorded, changed or removed."""
+    return int(session.scalar(select(ProblemRevision.n).where(ProblemRevision.id == 1)) or 0)
+
+
+# -- the collections of plans, grids and layers ---------------------------------------------
+_STATUS_WORDS = {"adopted": "adopté", "draft": "projet", "archived": "archivé"}
+
+
+def plan_titles(session: Session, plan_id: int | None = None) -> list[tuple[int, str]]:
+    """The plans the caller sees (but working copies), as (id, title)."""
+    stmt = (
+        select(Plan.id, Plan.name, Plan.status, Csp.name)
+        .join(Csp, Csp.id == Plan.csp_id)
+        .where(visible(Plan, scope_of(session)), Plan.status != "editing")
+        .order_by(Plan.id)
+    )
+    if plan_id is not None:
+        stmt = stmt.where(Plan.id == plan_id)
+    return [
+        (i, f"Secteurs du plan « {name} » ({_STATUS_WORDS.get(status, status)}, {csp})")
+        for i, name, status, csp in session.execute(stmt)
+    ]
+
+
+def grid_titles(session: Session, grid_id: int | None = None) -> list[tuple[int, str]]:
+    """The grids the caller sees, as (id, title)."""
+    stmt = (
+        select(Grid.id, Grid.units, Grid.resolution, Csp.name)
+        .join(Csp, Csp.id == Grid.csp_id)
+        .where(visible(Grid, scope_of(session)))
+        .order_by(Grid.id)
+    )
+    if grid_id is not None:
+        stmt = stmt.where(Grid.id == grid_id)
+    units = {"h3": "mailles H3", "blocks": "îlots"}
+    return [
+        (i, f"Carroyage {csp} : {units.get(u, u)}, résolution {r}")
+        for i, u, r, csp in session.execute(stmt)
+    ]
+
+
+def layer_titles(session: Session, layer_id: int | None = None) -> list[tuple[int, str]]:
+    """The imported layers, as (id, title)."""
+    stmt = select(Layer.id, Layer.name, Layer.kind).order_by(Layer.id)
+    if layer_id is not None:
+        stmt = stmt.where(Layer.id == layer_id)
+    return [(i, f"Couche « {name} » ({kind})") for i, name, kind in session.execute(stmt)]
