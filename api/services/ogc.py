@@ -320,11 +320,11 @@ def _sort(source: repo.Source, sortby: str | None) -> list[tuple[str, bool]]:
     if sortby is None:
         return []
     sort = parse_sortby(sortby)
-    unknown = [n for n, _ in sort if n not in source.types]
+    unknown = [n for n, _ in sort if n not in source.types and n != "id"]
     if unknown:
         raise InvalidInputError(
             f"sortby : « {', '.join(unknown)} » inconnue(s) de cette collection "
-            f"({', '.join(source.types)})"
+            f"(id, {', '.join(source.types)})"
         )
     return sort
 

@@ -31,7 +31,7 @@ _ITEMS_PARAMETERS = [
     _query(
         "limit",
         f"Nombre d'objets par page (au plus {MAX_LIMIT})",
-        {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT},
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
     ),
     _query("offset", "Rang du premier objet", {"type": "integer", "minimum": 0, "default": 0}),
     _query(
