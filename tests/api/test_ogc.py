@@ -5,9 +5,12 @@ and real clients reading it: GDAL's OAPIF driver (pyogrio), OWSLib and QGIS itse
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
@@ -16,8 +19,9 @@ import pytest
 import shapely
 from sqlalchemy import func, select
 
-from api.models import Commune, Grid, Layer, Plan, Problem, ProblemPlace
+from api.models import Commune, Grid, Layer, Plan, PlanSector, Problem, ProblemPlace
 from geo.ogc import CRS84, LAMBERT93
+from geo.problems import CATEGORIES
 from tests.api.ogc_world import OgcWorld
 
 QGIS_CLASSES = {
@@ -330,30 +334,125 @@ def test_owslib_lists_collections_and_queryables(ogc_world: OgcWorld) -> None:
 
 
 QGIS_SCRIPT = """
-import json, sys
-from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsVectorLayer
+import json, os, sys, zipfile
+from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsProject, QgsVectorLayer
 app = QgsApplication([], False)
 app.initQgis()
-url, token, gpkg = sys.argv[1:4]
+url, token, gpkg, project_zip, workdir = sys.argv[1:6]
 auth = QgsApplication.authManager()
-auth.setMasterPassword("qgis tests", True)
+auth.setMasterPassword("mot de passe des tests", True)
+# QGIS 3.22 (Debian 12) has no « API header » method: a Basic configuration whose
+# password is the personal access token (the app accepts it so).
 config = QgsAuthMethodConfig("Basic")
 config.setName("psq")
 config.setConfig("username", "qgis")
 config.setConfig("password", token)
 assert auth.storeAuthenticationConfig(config)[0]
 out = {}
-layer = QgsVectorLayer(
-    f"url='{url}' typename='communes' authcfg={config.id()}", "communes", "OAPIF"
-)
-out["oapif_valid"] = layer.isValid()
-out["oapif_count"] = layer.featureCount()
-out["oapif_crs"] = layer.crs().authid()
-styled = QgsVectorLayer(f"{gpkg}|layername=secteurs", "secteurs", "ogr")
-out["gpkg_valid"] = styled.isValid()
-out["renderer"] = styled.renderer().type() if styled.renderer() else None
-out["categories"] = len(styled.renderer().categories()) if out["renderer"] == "categorizedSymbol" else 0
-out["labels"] = styled.labelsEnabled()
-print("RESULT " + json.dumps(out))
-app.exitQgis()
+layer = QgsVectorLayer(f"url='{url}' typename='sectors' authcfg={config.id()}", "s", "OAPIF")
+out["oapif"] = [layer.isValid(), layer.featureCount(), layer.crs().authid()]
+out["oapif_names"] = sorted(f["name"] for f in layer.getFeatures())
+
+
+def described(layer):
+    renderer = layer.renderer()
+    kind = renderer.type() if renderer else None
+    classes = len(renderer.categories()) if kind == "categorizedSymbol" else (
+        len(renderer.ranges()) if kind == "graduatedSymbol" else 0
+    )
+    return [layer.isValid(), kind, classes, layer.labelsEnabled(), layer.crs().authid()]
+
+
+name = gpkg.rsplit("/", 1)[1].rsplit(".", 1)[0]
+out["gpkg"] = described(QgsVectorLayer(f"{gpkg}|layername={name}", "secteurs", "ogr"))
+zipfile.ZipFile(project_zip).extractall(workdir)
+qgz = next(p for p in zipfile.ZipFile(project_zip).namelist() if p.endswith(".qgz"))
+project = QgsProject.instance()
+out["project_read"] = project.read(f"{workdir}/{qgz}")
+out["project_crs"] = project.crs().authid()
+out["project"] = {l.name(): described(l) + [l.featureCount()] for l in project.mapLayers().values()}
+print("RESULT " + json.dumps(out), flush=True)
+os._exit(0)  # QGIS 3.22 may crash while tearing its project down at exit
 """
+
+
+def test_styled_exports_open_styled_in_qgis(ogc_world: OgcWorld, tmp_path: Path) -> None:
+    """QGIS itself (Debian's python3-qgis, headless): a collection through its OAPIF
+    provider with a token; the plan's GeoPackage export with its default style; the
+    CSP's project export, in Lambert-93, its layers styled."""
+    world = ogc_world
+    admin = world.headers["admin"]
+    with world.session() as session:
+        plan_id, csp_id = session.execute(
+            select(Plan.id, Plan.csp_id).where(Plan.status == "adopted").limit(1)
+        ).one()
+        names = sorted(
+            session.scalars(select(PlanSector.name).where(PlanSector.plan_id == plan_id))
+        )
+        everything = session.scalar(select(func.count(Problem.id)).where(Problem.csp_id == csp_id))
+    exported = httpx.get(
+        f"{world.url}/api/plans/{plan_id}/export",
+        params={"format": "gpkg", "crs": 2154},
+        headers=admin,
+        timeout=60,
+    )
+    assert exported.status_code == 200, exported.text
+    gpkg = tmp_path / exported.headers["content-disposition"].split('"')[1]
+    gpkg.write_bytes(exported.content)
+    with sqlite3.connect(gpkg) as db:
+        ((table, default, qml, sld),) = db.execute(
+            "SELECT f_table_name, useAsDefault, styleQML, styleSLD FROM layer_styles"
+        ).fetchall()
+    assert table == gpkg.stem and default == 1
+    assert "categorizedSymbol" in qml and all(f'label="{n}"' in qml for n in names)
+    assert "StyledLayerDescriptor" in sld and "TextSymbolizer" in sld
+    project = httpx.get(f"{world.url}/api/csp/{csp_id}/qgis-project", headers=admin, timeout=60)
+    assert project.status_code == 200, project.text
+    project_zip = tmp_path / "project.zip"
+    project_zip.write_bytes(project.content)
+    run = subprocess.run(
+        [
+            "/usr/bin/python3",
+            "-c",
+            QGIS_SCRIPT,
+            f"{world.url}/ogc",
+            _token(world),
+            str(gpkg),
+            str(project_zip),
+            str(tmp_path / "project"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "XDG_RUNTIME_DIR": str(tmp_path),
+            "HOME": str(tmp_path),
+        },
+    )
+    results = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
+    assert run.returncode == 0 and results, run.stderr[-3000:]
+    out = json.loads(results[0].removeprefix("RESULT "))
+    assert out["oapif"] == [True, len(names), "EPSG:4326"] and out["oapif_names"] == names
+    assert out["gpkg"] == [True, "categorizedSymbol", len(names), True, "EPSG:2154"]
+    assert out["project_read"] and out["project_crs"] == "EPSG:2154", json.dumps(out)
+    assert out["project"] == {
+        "Problématiques": [
+            True,
+            "categorizedSymbol",
+            len(CATEGORIES),
+            False,
+            "EPSG:2154",
+            everything,
+        ],
+        "Secteurs (plan adopté)": [
+            True,
+            "categorizedSymbol",
+            len(names),
+            True,
+            "EPSG:2154",
+            len(names),
+        ],
+        "Communes": [True, "singleSymbol", 0, False, "EPSG:2154", out["project"]["Communes"][-1]],
+    }
