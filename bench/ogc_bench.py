@@ -42,9 +42,10 @@ from geo.problems import CATEGORIES
 
 
 def fill(factory, count: int) -> None:  # type: ignore[no-untyped-def]
-    """``count`` fictitious problems inside the CSP, by COPY."""
+    """``count`` fictitious problems inside the CSP, by COPY (after the demo's own)."""
     rng = np.random.default_rng(0)
     with factory() as session:
+        first = int(session.scalar(text("SELECT coalesce(max(id), 0) + 1 FROM problem")))
         outline = shapely.from_wkb(
             bytes(session.scalar(text("SELECT ST_AsBinary(geom) FROM csp WHERE id = 1")))
         )
@@ -63,7 +64,7 @@ def fill(factory, count: int) -> None:  # type: ignore[no-untyped-def]
     categories = np.array(list(CATEGORIES))[rng.integers(0, len(CATEGORIES), count)]
     frame = pd.DataFrame(
         {
-            "id": np.arange(1, count + 1),
+            "id": np.arange(first, first + count),
             "csp_id": 1,
             "category": categories,
             "title": [f"Problématique fictive {i}" for i in range(1, count + 1)],

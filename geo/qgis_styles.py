@@ -346,7 +346,6 @@ def _crs_element(parent: ET.Element, epsg: int) -> None:
     crs = CRS.from_epsg(epsg)
     srs = ET.SubElement(parent, "spatialrefsys")
     ET.SubElement(srs, "wkt").text = crs.to_wkt()
-    ET.SubElement(srs, "proj4").text = crs.to_proj4()
     ET.SubElement(srs, "srid").text = str(epsg)
     ET.SubElement(srs, "authid").text = f"EPSG:{epsg}"
     ET.SubElement(srs, "description").text = crs.name

@@ -383,15 +383,36 @@ def page(
     offset: int,
     srid: int,
 ) -> list[str]:
-    """One page of features, each a GeoJSON text, sorted by ``sort`` then by id."""
+    """One page of features, each a GeoJSON text, sorted by ``sort`` then by id.
+
+    Past the first page of a collection whose ids are its table's keys, the page's ids are
+    chosen first (narrow rows) and only they are written as GeoJSON: PostgreSQL would
+    otherwise build the JSON of every row the offset skips."""
     c = source.table.c
     order = [c[name].asc() if up else c[name].desc() for name, up in sort]
-    stmt = (
-        select(_feature_json(source, names, srid))
+    if offset == 0 or not source.integer_ids:
+        stmt = (
+            select(_feature_json(source, names, srid))
+            .where(*where)
+            .order_by(*order, c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(session.scalars(stmt))
+    chosen = (
+        select(c.id.label("page_id"), *(c[name].label(f"page_{name}") for name, _ in sort))
         .where(*where)
         .order_by(*order, c.id)
         .limit(limit)
         .offset(offset)
+        .subquery("page")
+    )
+    p = chosen.c
+    page_order = [p[f"page_{name}"].asc() if up else p[f"page_{name}"].desc() for name, up in sort]
+    stmt = (
+        select(_feature_json(source, names, srid))
+        .select_from(source.table.join(chosen, chosen.c.page_id == c.id))
+        .order_by(*page_order, p.page_id)
     )
     return list(session.scalars(stmt))
 
