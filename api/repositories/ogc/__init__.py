@@ -26,7 +26,6 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Session, aliased
 
 from api.models import (
@@ -352,23 +351,21 @@ def count(session: Session, source: Source, where: Sequence[ColumnElement[bool]]
 
 
 def _feature_json(source: Source, names: Sequence[str], srid: int) -> Any:
+    """A feature as GeoJSON text, put together as text: the geometry's GeoJSON (PostGIS)
+    is not parsed again into a JSON value (every geometry column is NOT NULL)."""
     c = source.table.c
     geom = c.geom if srid == 4326 else func.ST_Transform(c.geom, srid)
     pairs: list[Any] = []
     for name in names:
         pairs += [literal(name), c[name]]
-    return cast(
-        func.json_build_object(
-            "type",
-            "Feature",
-            "id",
-            c.id,
-            "geometry",
-            cast(func.ST_AsGeoJSON(geom, DECIMALS[srid]), JSON),
-            "properties",
-            func.json_build_object(*pairs),
-        ),
-        String,
+    return func.concat(
+        '{"type":"Feature","id":',
+        cast(func.to_json(c.id), String),
+        ',"geometry":',
+        func.ST_AsGeoJSON(geom, DECIMALS[srid]),
+        ',"properties":',
+        cast(func.json_build_object(*pairs), String),
+        "}",
     )
 
 
