@@ -136,7 +136,8 @@ def _tokens(text: str) -> list[_Token]:
             break
         m = _TOKEN.match(text, at)
         if m is None or m.lastgroup is None:
-            raise _error(at, f"caractère inattendu « {text[at:].lstrip()[:1]} »")
+            rest = text[at:].lstrip()
+            raise _error(len(text) - len(rest), f"caractère inattendu « {rest[:1]} »")
         out.append(_Token(m.lastgroup, m.group(m.lastgroup), m.start(m.lastgroup)))
         at = m.end()
     out.append(_Token("end", "", len(text)))
