@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx2 as httpx
@@ -79,9 +80,26 @@ def fill(factory, count: int) -> None:  # type: ignore[no-untyped-def]
     )
     with transaction(factory) as session:
         copy_frame(session, "problem", frame)
-    with factory() as session:
-        session.execute(text("ANALYZE problem"))
-        session.commit()
+    # As autovacuum leaves a table after a bulk load: its visibility map set (index-only
+    # scans) and its statistics.
+    engine = factory.kw["bind"]
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE problem"))
+
+
+def sequential(url: str, requests: int, headers: dict[str, str]) -> dict[str, float]:
+    """One client asking ``requests`` times in a row (as QGIS pages): p50 and p95 in ms."""
+    times = []
+    with httpx.Client(headers=headers, timeout=120) as client:
+        for _ in range(requests):
+            start = time.perf_counter()
+            client.get(url).raise_for_status()
+            times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return {
+        "p50": times[len(times) // 2],
+        "p95": times[min(len(times) - 1, int(len(times) * 0.95))],
+    }
 
 
 def main() -> None:
@@ -128,7 +146,10 @@ def main() -> None:
                 "bbox (a quarter of the CSP)": f"{items}&bbox=6.80,47.60,6.87,47.66",
             }
             print(f"\n{args.requests} requests each, 4 concurrent clients (ab), loopback:")
-            print(f"  {'page of 1 000 features':34} {'cold':>9} {'p50':>7} {'p95':>7} {'p99':>7}")
+            print(
+                f"  {'page of 1 000 features':34} {'cold':>7} {'p50':>7} {'p95':>7}"
+                f"   one client: {'p50':>7} {'p95':>7}"
+            )
             worst = 0.0
             for name, page in pages.items():
                 start = time.perf_counter()
@@ -137,14 +158,18 @@ def main() -> None:
                 response.raise_for_status()
                 body = response.json()
                 p = load(ab, page, args.requests, headers)
+                one = sequential(page, args.requests, headers)
                 worst = max(worst, p["p95"])
                 print(
-                    f"  {name:34} {cold:7.0f}ms {p['p50']:5.0f}ms {p['p95']:5.0f}ms "
-                    f"{p['p99']:5.0f}ms  ({body['numberReturned']} of {body['numberMatched']:,})"
+                    f"  {name:34} {cold:5.0f}ms {p['p50']:5.0f}ms {p['p95']:5.0f}ms"
+                    f"               {one['p50']:5.0f}ms {one['p95']:5.0f}ms"
+                    f"  ({body['numberReturned']} of {body['numberMatched']:,})"
                 )
             verdict = "PASS" if worst < 200 else "FAIL"
             print(f"worst p95: {worst:.0f} ms   target < 200 ms -> {verdict}")
             health = load(ab, f"{base}/api/health", args.requests, {})
+            uptime = Path("/proc/loadavg").read_text().split()[:3]
+            print(f"  load average during the run: {' '.join(uptime)} ({os.cpu_count()} cores)")
             print(
                 f"  baseline: GET /api/health: p50 {health['p50']:.0f} ms, "
                 f"p95 {health['p95']:.0f} ms"

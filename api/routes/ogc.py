@@ -33,6 +33,7 @@ COLLECTIONS: tuple[tuple[str, str, Any], ...] = (
     ("layer", "layer-{layer_id}", access.SIGNED_IN),
     ("problems", "problems", access.PROBLEM_RECORDS),
     ("problem-counts", "problem-counts", access.COMMUNE_PICTURE),
+    ("camera-sites", "camera-sites-{code}", access.COMMUNE_PICTURE),
     ("study-requests", "study-requests", access.STUDY_REQUESTS),
 )
 

@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from sqlalchemy.orm import Session
 
 from api.repositories import ogc as repo
+from api.services import coverage
 from api.services.context import Context
 from geo import cql2
 from geo.errors import InvalidInputError, NotFoundError
@@ -55,8 +56,8 @@ class Kind:
     name: str
     title: str
     description: str
-    source: Callable[..., repo.Source]
-    titles: Callable[..., list[tuple[int, str]]] | None = None
+    source: Callable[..., repo.Source] | None
+    titles: Callable[..., Sequence[tuple[int | str, str]]] | None = None
 
 
 def _problem_counts(session: Session) -> repo.Source:
@@ -116,6 +117,15 @@ KINDS: dict[str, Kind] = {
             _problem_counts,
         ),
         Kind(
+            "camera-sites",
+            "Sites de caméras suggérés",
+            "Où 5 caméras de plus (rayon 100 m) couvriraient le plus de problématiques de la "
+            "commune (12 derniers mois, pondérées) : rang, part gagnée, problématiques "
+            f"couvertes (masquées sous {repo.MASKED_BELOW}).",
+            None,
+            repo.commune_titles,
+        ),
+        Kind(
             "study-requests",
             "Demandes d'études de sûreté",
             "Les demandes d'études de sûreté et de sécurité publique (sans contacts).",
@@ -123,21 +133,36 @@ KINDS: dict[str, Kind] = {
         ),
     )
 }
-_KEYED = re.compile(r"(plan|grid|layer)-(\d{1,9})")
+_KEYED = re.compile(r"(plan|grid|layer)-(\d{1,9})|(camera-sites)-(\d[0-9AB]\d{3})")
+#: The suggested camera sites: how many, and how far a camera sees.
+CAMERAS, CAMERA_RADIUS_M = 5, 100.0
 
 
-def _kind_of(collection_id: str) -> tuple[Kind, int | None]:
+def _kind_of(collection_id: str) -> tuple[Kind, int | str | None]:
     if collection_id in KINDS and KINDS[collection_id].titles is None:
         return KINDS[collection_id], None
     m = _KEYED.fullmatch(collection_id)
     if m is None:
         raise NotFoundError(f"collectionId : aucune collection « {collection_id} »")
+    if m.group(3):
+        return KINDS[m.group(3)], m.group(4)
     return KINDS[m.group(1)], int(m.group(2))
 
 
-def _source(session: Session, collection_id: str) -> repo.Source:
+def _camera_sites(ctx: Context, code: str) -> repo.Source:
+    suggestion = coverage.coverage_suggestion(ctx, code, p=CAMERAS, radius_m=CAMERA_RADIUS_M)
+    rows = [
+        (s.rank or 0, s.kind, s.problems, s.gain_share, s.cumulative_share, s.lon, s.lat)
+        for s in suggestion.sites
+    ]
+    return repo.camera_sites(code, rows)
+
+
+def _source(ctx: Context, session: Session, collection_id: str) -> repo.Source:
     kind, key = _kind_of(collection_id)
     try:
+        if kind.source is None:
+            return _camera_sites(ctx, str(key))
         return kind.source(session) if key is None else kind.source(session, key)
     except NotFoundError:
         raise NotFoundError(f"collectionId : aucune collection « {collection_id} »") from None
@@ -209,6 +234,8 @@ def _collection(
 
 
 def _listed(session: Session, kinds: Iterable[str]) -> list[tuple[str, str, str]]:
+    """The collections of these kinds: one per plan, grid, layer (and, for a commune
+    account, per commune: its camera sites) of the perimeter."""
     out = []
     for name in kinds:
         kind = KINDS[name]
@@ -224,7 +251,7 @@ def collections(ctx: Context, base: str, kinds: Iterable[str]) -> dict[str, Any]
     perimeter: one per plan, grid and layer it sees."""
     with ctx.read() as session:
         described = [
-            _collection(base, cid, title, description, _source(session, cid), session)
+            _collection(base, cid, title, description, _source(ctx, session, cid), session)
             for cid, title, description in _listed(session, [k for k in KINDS if k in kinds])
         ]
     return {
@@ -245,7 +272,7 @@ def _title(session: Session, collection_id: str) -> tuple[str, str]:
 
 def collection(ctx: Context, base: str, collection_id: str) -> dict[str, Any]:
     with ctx.read() as session:
-        source = _source(session, collection_id)
+        source = _source(ctx, session, collection_id)
         title, description = _title(session, collection_id)
         return _collection(base, collection_id, title, description, source, session)
 
@@ -253,7 +280,7 @@ def collection(ctx: Context, base: str, collection_id: str) -> dict[str, Any]:
 def queryables(ctx: Context, base: str, collection_id: str) -> dict[str, Any]:
     """The properties a filter may name, as a JSON Schema (OGC API - Features Part 3)."""
     with ctx.read() as session:
-        source = _source(session, collection_id)
+        source = _source(ctx, session, collection_id)
         title, _ = _title(session, collection_id)
     properties: dict[str, Any] = {
         "geometry": {
@@ -378,7 +405,7 @@ def items(
     node = _parse_filter(q)
     limit = min(q.limit, MAX_LIMIT)
     with ctx.read() as session:
-        source = _source(session, collection_id)
+        source = _source(ctx, session, collection_id)
         if dates is not None and source.temporal is None:
             raise InvalidInputError("datetime : cette collection n'a pas de date")
         names, sort = _names(source, q.properties), _sort(source, q.sortby)
@@ -429,7 +456,7 @@ def feature(
     """One feature, by its id (404 when it does not exist in the caller's perimeter)."""
     srid = epsg_of(crs, "crs")
     with ctx.read() as session:
-        source = _source(session, collection_id)
+        source = _source(ctx, session, collection_id)
         text = repo.item(session, source, feature_id, names=_names(source, properties), srid=srid)
     if text is None:
         raise NotFoundError(

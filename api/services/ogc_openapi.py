@@ -9,7 +9,7 @@ from typing import Any
 
 from geo.ogc import CRS_URIS, DEFAULT_LIMIT, MAX_LIMIT
 
-_KEYED = {"plan": "plan_id", "grid": "grid_id", "layer": "layer_id"}
+_KEYED = {"plan": "plan_id", "grid": "grid_id", "layer": "layer_id", "camera-sites": "code"}
 
 
 def _query(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -78,7 +78,14 @@ def openapi_document(base: str, kinds: Sequence[str]) -> dict[str, Any]:
         key = _KEYED.get(kind)
         cid = f"{kind}-{{{key}}}" if key else kind
         path_parameters = (
-            [{"name": key, "in": "path", "required": True, "schema": {"type": "integer"}}]
+            [
+                {
+                    "name": key,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string" if key == "code" else "integer"},
+                }
+            ]
             if key
             else []
         )

@@ -89,9 +89,13 @@ def test_documents_and_the_collections_each_role_reads(ogc_world: OgcWorld) -> N
     assert listed("chef") == {"communes", "csp", "sectors", "problems"} | chef_layers | {
         f"plan-{i}" for i in adopted
     }
-    assert listed("commune") == {"communes", "csp", "problem-counts", "study-requests"} | (
-        chef_layers
-    )
+    assert listed("commune") == {
+        "communes",
+        "csp",
+        "problem-counts",
+        "study-requests",
+        f"camera-sites-{world.ids['commune']}",
+    } | (chef_layers)
     problems = _get(world, "/collections/problems").json()
     assert problems["storageCrs"] == CRS84 and set(problems["crs"]) == {CRS84, LAMBERT93}
     queryables = _get(world, "/collections/problems/queryables")
@@ -194,6 +198,19 @@ def test_each_role_reads_its_perimeter_only(ogc_world: OgcWorld) -> None:
             )
         )
     assert busiest["properties"]["problems"] == (covered if covered >= 3 else None)
+    # Its suggested camera sites: those of its page's coverage answer, ranked.
+    sites = _get(world, f"/collections/camera-sites-{code}/items", role="commune").json()
+    coverage = httpx.get(
+        f"{world.url}/api/communes/{code}/coverage",
+        params={"p": 5, "radius": 100},
+        headers=world.headers["commune"],
+        timeout=60,
+    ).json()["sites"]
+    assert [f["properties"]["rank"] for f in sites["features"]] == [s["rank"] for s in coverage]
+    assert [f["geometry"]["coordinates"] for f in sites["features"]] == [
+        [pytest.approx(s["lon"], abs=1e-6), pytest.approx(s["lat"], abs=1e-6)] for s in coverage
+    ]
+    assert _get(world, f"/collections/camera-sites-{code}/items", role="chef").status_code == 403
     requests = _get(world, "/collections/study-requests/items", role="commune", limit=100).json()
     assert {f["properties"]["commune"] for f in requests["features"]} == {code}
 

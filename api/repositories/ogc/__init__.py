@@ -16,15 +16,19 @@ import shapely
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Integer,
     Numeric,
     String,
     and_,
     case,
     cast,
+    column,
+    false,
     func,
     literal,
     select,
     true,
+    values,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -524,3 +528,53 @@ def of_csp(source: Source, csp_id: int) -> ColumnElement[bool]:
 
 def require_csp(session: Session, csp_id: int) -> Csp:
     return require(session, Csp, csp_id)
+
+
+# -- suggested camera sites ---------------------------------------------------------------
+def camera_sites(commune_code: str, rows: Sequence[tuple[Any, ...]]) -> Source:
+    """Suggested camera sites of a commune (computed by the coverage service): rows of
+    (rank, kind, problems, gain_share, cumulative_share, lon, lat), as a source."""
+    columns = (
+        column("rank", Integer),
+        column("kind", String),
+        column("problems", Integer),
+        column("gain_share", Float),
+        column("cumulative_share", Float),
+        column("lon", Float),
+        column("lat", Float),
+    )
+    data = list(rows) or [(0, "", None, 0.0, 0.0, 0.0, 0.0)]
+    sites = values(*columns, name="sites").data(data)
+    stmt = select(
+        sites.c.rank.label("id"),
+        literal(commune_code).label("commune"),
+        sites.c.rank.label("rank"),
+        sites.c.kind.label("kind"),
+        sites.c.problems.label("problems"),
+        sites.c.gain_share.label("gain_share"),
+        sites.c.cumulative_share.label("cumulative_share"),
+        func.ST_SetSRID(func.ST_MakePoint(sites.c.lon, sites.c.lat), 4326).label("geom"),
+    ).where(true() if rows else false())
+    types = {
+        "commune": "string",
+        "rank": "integer",
+        "kind": "string",
+        "problems": "integer",
+        "gain_share": "number",
+        "cumulative_share": "number",
+    }
+    extent = select(func.ST_Extent(Commune.geom)).where(Commune.code == commune_code)
+    return Source(
+        stmt.subquery("camera_sites"), types, "Point", integer_ids=True, extent_from=extent
+    )
+
+
+def commune_titles(session: Session, code: str | None = None) -> list[tuple[str, str]]:
+    """The communes of a ``commune`` account (others: the one asked), as (code, title)."""
+    scope = scope_of(session)
+    stmt = select(Commune.code, Commune.name).where(visible(Commune, scope)).order_by(Commune.code)
+    if code is not None:
+        stmt = stmt.where(Commune.code == code)
+    elif not scope.commune_bound:
+        return []
+    return [(c, f"Sites de caméras suggérés : {name}") for c, name in session.execute(stmt)]
