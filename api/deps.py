@@ -6,6 +6,7 @@ the same way."""
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
 import re
@@ -26,7 +27,7 @@ from api.services.context import Context
 from api.services.meetings import ReportPrinter
 from geo.accounts import Actor, Caller
 from geo.errors import AuthenticationRequiredError, CsrfRejectedError, UnavailableError
-from geo.passwords import csrf_token
+from geo.passwords import TOKEN_PREFIX, csrf_token
 from geo.study import ProblemFilter
 
 #: The web session cookie (HttpOnly) and the CSRF token cookie that page scripts read.
@@ -68,9 +69,23 @@ def client_address(request: Request) -> str | None:
 
 
 def bearer_of(request: Request) -> str | None:
-    """The value of an ``Authorization: Bearer …`` header, or None."""
+    """The value of an ``Authorization: Bearer …`` header, or None. A personal access
+    token given as the password of ``Authorization: Basic`` counts too (any user name):
+    the desktop clients without a header setting (QGIS before 3.26, whose authentication
+    configurations offer « Basic » but not « API header ») send it so. A password that
+    is not a token is not looked at: passwords go through the throttled sign-in only."""
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return value
+    if scheme.lower() == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        password = decoded.partition(":")[2]
+        return password if password.startswith(TOKEN_PREFIX) else None
+    return None
 
 
 def current_caller(request: Request) -> Caller | None:

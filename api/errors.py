@@ -12,6 +12,7 @@ cannot store, naming the column when PostgreSQL says which.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -86,9 +87,37 @@ def psq_error_response(exc: PsqError) -> JSONResponse:
     return JSONResponse(status_code=status, content=content, headers=headers)
 
 
-async def _psq_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+#: Where the answers follow OGC API - Features: their errors are OGC exceptions.
+OGC_PREFIX = "/ogc"
+
+
+def is_ogc(request: Request) -> bool:
+    path = request.url.path
+    return path == OGC_PREFIX or path.startswith(OGC_PREFIX + "/")
+
+
+def ogc_exception(response: JSONResponse) -> JSONResponse:
+    """An error answer of the app as an OGC API exception: ``{"code", "description"}``,
+    a 400 for what the app calls invalid (422), the headers kept."""
+    body = json.loads(bytes(response.body))
+    status = 400 if response.status_code == 422 else response.status_code
+    headers = {k: v for k, v in response.headers.items() if k.lower() == "www-authenticate"}
+    return JSONResponse(
+        status_code=status,
+        content={"code": body.get("type", "Error"), "description": body.get("detail", "")},
+        headers=headers or None,
+    )
+
+
+def error_response(request: Request, exc: PsqError) -> JSONResponse:
+    """The answer to a domain error: the API's shape, or an OGC exception under ``/ogc``."""
+    response = psq_error_response(exc)
+    return ogc_exception(response) if is_ogc(request) else response
+
+
+async def _psq_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PsqError)
-    return psq_error_response(exc)
+    return error_response(request, exc)
 
 
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
@@ -269,11 +298,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         )
     if exc.status_code in HTTP_MESSAGES:
         code, message = HTTP_MESSAGES[exc.status_code]
-        return JSONResponse(
+        response = JSONResponse(
             status_code=exc.status_code,
             content={"detail": message, "type": code},
             headers=getattr(exc, "headers", None),
         )
+        return ogc_exception(response) if is_ogc(request) else response
     return await http_exception_handler(request, exc)
 
 
@@ -289,11 +319,12 @@ UNREADABLE_BODY = "illisible : du JSON en UTF-8 est attendu"
 UNREADABLE_FORM = "formulaire illisible : un envoi de fichier (multipart/form-data) est attendu"
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = _json_safe(jsonable_encoder(exc.errors()))
     assert isinstance(errors, list)
-    return JSONResponse(status_code=422, content=validation_body(errors))
+    response = JSONResponse(status_code=422, content=validation_body(errors))
+    return ogc_exception(response) if is_ogc(request) else response
 
 
 log = logging.getLogger(__name__)

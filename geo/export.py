@@ -1,5 +1,5 @@
-"""Writing sector layers to the vector formats planners exchange: GeoJSON, GeoPackage and
-zipped ESRI Shapefile, in WGS84 (EPSG:4326) or Lambert-93 (EPSG:2154)."""
+"""Writing sector layers to the vector formats planners exchange: GeoJSON, GeoPackage (with
+its QGIS style) and zipped ESRI Shapefile, in WGS84 (EPSG:4326) or Lambert-93 (EPSG:2154)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.errors import InvalidInputError
+from geo.qgis_styles import Style, write_layer_styles
 
 
 @dataclass(frozen=True)
@@ -42,15 +43,29 @@ def format_for_path(path: Path) -> VectorFormat:
     raise InvalidInputError(f"{path.name}: unknown extension {suffix or '(none)'} ({known})")
 
 
-def write_layer(layer: gpd.GeoDataFrame, path: Path, fmt: VectorFormat, crs: int = 4326) -> None:
+def write_layer(
+    layer: gpd.GeoDataFrame,
+    path: Path,
+    fmt: VectorFormat,
+    crs: int = 4326,
+    style: Style | None = None,
+) -> None:
     """Write ``layer`` reprojected to ``crs`` (4326 or 2154); a Shapefile is written as a
-    zip of its .shp, .shx, .dbf, .prj and .cpg (UTF-8) files, named after ``path``."""
+    zip of its .shp, .shx, .dbf, .prj and .cpg (UTF-8) files, named after ``path``. A
+    GeoPackage carries ``style`` (QML and SLD, :mod:`geo.qgis_styles`) as its layer's
+    default: QGIS opens it styled."""
     if crs not in EXPORT_CRS:
         raise InvalidInputError(f"crs: EPSG:{crs} is not offered (EPSG:4326 or EPSG:2154)")
     out = layer.to_crs(crs)
     path.unlink(missing_ok=True)
     if fmt.name != "shp":
-        out.to_file(path, driver=fmt.driver, layer=path.stem if fmt.name == "gpkg" else None)
+        if fmt.name == "gpkg":
+            # GeoPackage 1.2: what the GDAL of older desktop GIS (QGIS 3.22…) fully read.
+            out.to_file(path, driver=fmt.driver, layer=path.stem, VERSION="1.2")
+        else:
+            out.to_file(path, driver=fmt.driver)
+        if fmt.name == "gpkg" and style is not None:
+            write_layer_styles(path, {path.stem: style})
         return
     with tempfile.TemporaryDirectory() as tmp:
         shp = Path(tmp) / f"{path.stem}.shp"
@@ -58,3 +73,16 @@ def write_layer(layer: gpd.GeoDataFrame, path: Path, fmt: VectorFormat, crs: int
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
             for part in sorted(Path(tmp).iterdir()):
                 archive.write(part, part.name)
+
+
+def write_styled_geopackage(
+    path: Path, layers: dict[str, tuple[gpd.GeoDataFrame, Style]], crs: int = 2154
+) -> None:
+    """One GeoPackage of several layers (by table name) reprojected to ``crs``, each with
+    its style as default (QGIS opens them styled)."""
+    if crs not in EXPORT_CRS:
+        raise InvalidInputError(f"crs: EPSG:{crs} is not offered (EPSG:4326 or EPSG:2154)")
+    path.unlink(missing_ok=True)
+    for table, (frame, _) in layers.items():
+        frame.to_crs(crs).to_file(path, driver="GPKG", layer=table, VERSION="1.2")
+    write_layer_styles(path, {table: style for table, (_, style) in layers.items()})

@@ -17,6 +17,7 @@ from api.deps import check_csrf, refuse_control_characters
 from api.errors import install_error_handlers
 from api.logs import RequestContext, configure_logging
 from api.routes import api_router, tiles_router
+from api.routes import ogc as ogc_routes
 from api.security import SecurityHeaders
 from api.services import jobs
 from api.services.context import Context
@@ -85,5 +86,7 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api_router())
     app.include_router(tiles_router())
+    # OGC API - Features for QGIS, GDAL and ArcGIS, beside the JSON API.
+    app.include_router(ogc_routes.router)
     mount_pages(app)
     return app

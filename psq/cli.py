@@ -25,6 +25,7 @@ from geo.geocoding import read_address_csv
 from geo.layers import LayerKind
 from geo.metrics import french_percent, sector_layer
 from geo.plan import SectorPlan
+from geo.qgis_styles import sector_style
 from geo.territory import read_communes, read_vector
 from psq.cli_common import console, fail, reported_errors
 from psq.cli_common import database as _database
@@ -300,7 +301,10 @@ def _check_out(out: Path | None) -> None:
 def _write_plan(plan: SectorPlan, out: Path | None, metrics_json: Path | None) -> None:
     """The sectors (one feature each, with workload and metrics) and the metrics file."""
     if out is not None:
-        write_layer(sector_layer(plan), out, format_for_path(out))
+        layer = sector_layer(plan)
+        names = layer["name"] if "name" in layer else [f"Secteur {i + 1}" for i in layer["sector"]]
+        style = sector_style(list(zip(layer["sector"], names, strict=True)))
+        write_layer(layer, out, format_for_path(out), style=style)
         console.print(f"Secteurs écrits dans {out}")
     if metrics_json is not None:
         report = {

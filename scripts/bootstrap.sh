@@ -58,6 +58,14 @@ ensure_postgis() {
   fi
 }
 
+# QGIS itself, headless (Debian's python3-qgis, run with /usr/bin/python3): the OGC API and
+# styled-export tests load the app's collections and files in it.
+ensure_qgis() {
+  if ! /usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1; then
+    apt_install python3-qgis qgis-providers
+  fi
+}
+
 # Debian's Chromium (driven by Playwright) and a font for readable screenshots.
 ensure_chromium() {
   if [ ! -x /usr/bin/chromium ]; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing (Python deps, PostGIS, Chromium), then
+# The whole test suite: installs what is missing (Python deps, PostGIS, Chromium, QGIS), then
 # ruff, mypy and pytest. pytest runs one worker per core, each starting a throwaway PostGIS
 # cluster and stopping it at the end (or all on TEST_DATABASE_URL, then in one worker).
 # Extra arguments go to pytest.
@@ -8,6 +8,7 @@ source "$(dirname "$0")/bootstrap.sh"
 ensure_python_env dev
 ensure_postgis
 ensure_chromium
+ensure_qgis
 cd "$PROJECT_ROOT"
 say "ruff"
 "$VENV/bin/ruff" check geo api web psq tests notebooks bench

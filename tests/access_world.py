@@ -21,6 +21,7 @@ from api.config import Settings
 from api.models import (
     AuditRequest,
     Gpo,
+    Grid,
     Job,
     Layer,
     Meeting,
@@ -84,6 +85,7 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
         )
         plan_id = session.scalar(select(Plan.id).where(Plan.status == "adopted"))
         layer_id = session.scalar(select(Layer.id).limit(1))
+        grid_id = session.scalar(select(Grid.id).where(Grid.csp_id == csp_id).limit(1))
         job_id = session.scalar(select(Job.id).limit(1))
         commune = session.scalar(
             select(csp_commune.c.commune_code).where(csp_commune.c.csp_id == csp_id).limit(1)
@@ -125,6 +127,11 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
         "contract_id": 999_999,  # a PDF printed for every role would be slow
         "plan_id": plan_id,
         "layer_id": layer_id,
+        "grid_id": grid_id,
+        # The OGC API's: its feature ids are the collections' own (any one answers 404),
+        # and an unknown collection id.
+        "feature_id": problem_id,
+        "collection_id": "inconnue",
         "job_id": job_id or 1,
         "token_id": 999_999,  # not the callers' own: revoking it would sign them out
         "account_id": 999_999,  # nor their account: disabling it would too

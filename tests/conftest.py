@@ -40,8 +40,8 @@ from web.printing import CHROMIUM_ARGS, chromium_path
 
 #: The e-mail of the ``admin`` account the test client calls the API as.
 ADMIN = "direction@tests.example"
-#: The access tests' world (fixtures ``world`` and ``massy``).
-pytest_plugins = ["tests.access_world"]
+#: The access tests' world (fixtures ``world`` and ``massy``), the OGC API's (``ogc_world``).
+pytest_plugins = ["tests.access_world", "tests.api.ogc_world"]
 
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"

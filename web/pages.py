@@ -34,7 +34,7 @@ from api.deps import (
     clear_session_cookies,
     current_caller,
 )
-from api.errors import psq_error_response
+from api.errors import error_response, is_ogc
 from api.schemas import COMMUNE_CODE
 from api.security import CSP_INLINE_SCRIPTS
 from api.services import accounts as account_service
@@ -443,7 +443,11 @@ def api_docs(request: Request) -> HTMLResponse:
 
 
 def _is_page(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and request.method in ("GET", "HEAD")
+    return (
+        not request.url.path.startswith("/api/")
+        and not is_ogc(request)
+        and request.method in ("GET", "HEAD")
+    )
 
 
 async def _signed_out(request: Request, exc: Exception) -> Response:
@@ -451,7 +455,7 @@ async def _signed_out(request: Request, exc: Exception) -> Response:
     the API's answer (401, JSON) elsewhere."""
     assert isinstance(exc, AuthenticationRequiredError)
     if not _is_page(request):
-        return psq_error_response(exc)
+        return error_response(request, exc)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/connexion?next={quote(target, safe='/')}", status_code=303)
 
@@ -461,7 +465,7 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     their own start page; the API's answer (403, JSON) elsewhere."""
     assert isinstance(exc, ForbiddenError)
     if not _is_page(request):
-        return psq_error_response(exc)
+        return error_response(request, exc)
     return templates.TemplateResponse(
         request, "forbidden.html", {"page": "", "message": str(exc)}, status_code=403
     )

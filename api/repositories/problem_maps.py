@@ -139,15 +139,18 @@ MAPS: tuple[str, ...] = ("problems",)
 LISTS: tuple[str, ...] = ("problems", "follow_up")
 
 
-def problem_revision(*, session: Session, csp_id: int, topics: tuple[str, ...] = MAPS) -> int:
+def problem_revision(
+    *, session: Session, csp_id: int | None, topics: tuple[str, ...] = MAPS
+) -> int:
     """The revision of a CSP's problems for these topics (migration 0019): rises with
-    every committed write that can change them, in this CSP or in every CSP."""
-    total = session.scalar(
-        select(func.coalesce(func.sum(ProblemRevision.n), 0)).where(
-            ProblemRevision.csp_id.in_((0, csp_id)), ProblemRevision.topic.in_(topics)
-        )
+    every committed write that can change them, in this CSP or in every CSP. ``csp_id``
+    None: of every CSP's problems."""
+    stmt = select(func.coalesce(func.sum(ProblemRevision.n), 0)).where(
+        ProblemRevision.topic.in_(topics)
     )
-    return int(total or 0)
+    if csp_id is not None:
+        stmt = stmt.where(ProblemRevision.csp_id.in_((0, csp_id)))
+    return int(session.scalar(stmt) or 0)
 
 
 def problem_points(*, session: Session, area: StudyArea, where: ProblemFilter) -> pd.DataFrame:

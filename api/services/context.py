@@ -41,6 +41,9 @@ class Context:
     job_deadline_s: float = 1800
     #: …and a proposal is refused past this many units times sectors (``PSQ_MAX_PROPOSAL_WORK``).
     proposal_budget: int = 4_000_000
+    #: How many features an OGC API request matched, by (collection, filters, perimeter):
+    #: ``numberMatched`` is not recounted at every page (:mod:`api.services.ogc`).
+    ogc_counts: dict[Any, tuple[float, int]] = field(default_factory=dict)
     #: Who acts (the audit trail's actor) and their client address, if any.
     actor: Actor = field(default_factory=Actor.anonymous)
     address: str | None = None

@@ -44,6 +44,7 @@ from geo.geometry import check_inside_territory
 from geo.grid import PROBLEMS, WORKLOAD_VARIABLES, Adjacency, workload
 from geo.metrics import french_number, sector_layer
 from geo.plan import SectorPlan, UnitGraph, plan_from_polygons
+from geo.qgis_styles import sector_style
 from geo.sectorize import DesignParameters, make_sectorizer
 from geo.sectorize.base import Progress, no_progress
 
@@ -442,7 +443,8 @@ def export_plan(ctx: Context, plan_id: int, *, fmt: str, crs: int) -> tuple[byte
     stem = f"secteurs_plan{plan.id}_v{plan.version}_epsg{crs}"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{stem}{vector.suffix}"
-        write_layer(layer, path, vector, crs)
+        style = sector_style(list(zip(layer["sector"], layer["name"], strict=True)))
+        write_layer(layer, path, vector, crs, style=style)
         content = path.read_bytes()
     record_access(ctx, "export", "plan", plan_id, detail={"format": fmt, "crs": crs})
     return content, path.name, vector.media_type

@@ -1,0 +1,580 @@
+"""The collections of the OGC API - Features (``/ogc``) as SQL: each collection is a
+*source*, a subquery with an ``id``, its properties and a ``geom`` (WGS84), limited to
+the caller's perimeter (:func:`api.repositories.base.visible`); on it, the CQL2 filters
+(:mod:`geo.cql2`) become SQL conditions, and a page of features is written as GeoJSON by
+PostgreSQL itself (``json_build_object``), one text per feature, so that a page of 1 000
+features costs one query and no Python object per feature."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import geopandas as gpd
+import shapely
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Numeric,
+    String,
+    and_,
+    case,
+    cast,
+    column,
+    false,
+    func,
+    literal,
+    select,
+    true,
+    values,
+)
+from sqlalchemy.orm import Session, aliased
+
+from api.models import (
+    AuditRequest,
+    Cell,
+    Commune,
+    Csp,
+    Grid,
+    Layer,
+    LayerFeature,
+    Plan,
+    PlanSector,
+    Problem,
+    ProblemPlace,
+    csp_commune,
+)
+from api.repositories.base import read_geoframe, require, scope_of, visible
+from api.repositories.ogc.filters import Source
+from api.repositories.ogc.filters import conditions as conditions
+from api.repositories.problem_maps import problem_revision
+from geo.audits import KINDS as REQUEST_KINDS
+from geo.audits import STATUSES as REQUEST_STATUSES
+from geo.ogc import DECIMALS
+from geo.problems import CATEGORIES, STATUSES
+
+#: The JSON Schema type of each property type.
+SCHEMA_TYPES = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "number": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"},
+}
+#: Under this many, aggregated problems are not said (a count of 1 or 2 points at people).
+MASKED_BELOW = 3
+
+
+def _labels(codes: dict[str, str] | Any, column: Any) -> Any:
+    return case(dict(codes), value=column, else_=column)
+
+
+def communes(session: Session) -> Source:
+    stmt = select(
+        Commune.code.label("id"),
+        Commune.code.label("code"),
+        Commune.name.label("name"),
+        Commune.population.label("population"),
+        Commune.geom.label("geom"),
+    ).where(visible(Commune, scope_of(session)))
+    types = {"code": "string", "name": "string", "population": "integer"}
+    return Source(stmt.subquery("communes"), types, "MultiPolygon")
+
+
+def csps(session: Session) -> Source:
+    stmt = select(
+        Csp.id.label("id"),
+        Csp.code.label("code"),
+        Csp.name.label("name"),
+        Csp.geom.label("geom"),
+    ).where(visible(Csp, scope_of(session)))
+    types = {"code": "string", "name": "string"}
+    return Source(stmt.subquery("csp"), types, "MultiPolygon", integer_ids=True)
+
+
+def _sectors(condition: ColumnElement[bool], *, per_plan: bool) -> Source:
+    identifier = (
+        PlanSector.sector if per_plan else func.concat(PlanSector.plan_id, "-", PlanSector.sector)
+    )
+    stmt = (
+        select(
+            identifier.label("id"),
+            Plan.csp_id.label("csp_id"),
+            PlanSector.plan_id.label("plan_id"),
+            PlanSector.sector.label("sector"),
+            (PlanSector.sector + 1).label("number"),
+            PlanSector.name.label("name"),
+            PlanSector.workload.label("workload"),
+            PlanSector.geom.label("geom"),
+        )
+        .join(Plan, Plan.id == PlanSector.plan_id)
+        .where(condition)
+    )
+    types = {
+        "csp_id": "integer",
+        "plan_id": "integer",
+        "sector": "integer",
+        "number": "integer",
+        "name": "string",
+        "workload": "number",
+    }
+    return Source(stmt.subquery("sectors"), types, "MultiPolygon", integer_ids=per_plan)
+
+
+def adopted_sectors(session: Session) -> Source:
+    """The sectors of every adopted plan the caller sees (``id``: ``<plan>-<sector>``)."""
+    return _sectors(
+        and_(Plan.status == "adopted", visible(Plan, scope_of(session))), per_plan=False
+    )
+
+
+def plan_sectors(session: Session, plan_id: int) -> Source:
+    """The sectors of one plan (404 outside the perimeter; ``id``: the sector index)."""
+    require(session, Plan, plan_id)
+    return _sectors(PlanSector.plan_id == plan_id, per_plan=True)
+
+
+def grid_cells(session: Session, grid_id: int) -> Source:
+    """The units of one grid with their variables."""
+    require(session, Grid, grid_id)
+    poverty = case(
+        (Cell.households > 0, func.round(cast(Cell.poor_households / Cell.households, Numeric), 4)),
+        else_=None,
+    )
+    stmt = select(
+        Cell.h3.label("id"),
+        Cell.h3.label("h3"),
+        Cell.commune_code.label("commune"),
+        Cell.clipped.label("clipped"),
+        Cell.area_m2.label("area_m2"),
+        Cell.population.label("population"),
+        Cell.households.label("households"),
+        Cell.poor_households.label("poor_households"),
+        Cell.social_housing.label("social_housing"),
+        cast(poverty, Float).label("poverty_rate"),
+        Cell.workload.label("workload"),
+        Cell.source.label("source"),
+        Cell.component.label("component"),
+        Cell.geom.label("geom"),
+    ).where(Cell.grid_id == grid_id)
+    types = {
+        "h3": "string",
+        "commune": "string",
+        "clipped": "boolean",
+        "area_m2": "number",
+        "population": "number",
+        "households": "number",
+        "poor_households": "number",
+        "social_housing": "number",
+        "poverty_rate": "number",
+        "workload": "number",
+        "source": "string",
+        "component": "integer",
+    }
+    return Source(stmt.subquery("cells"), types, "MultiPolygon")
+
+
+def layer_features(session: Session, layer_id: int) -> Source:
+    """The features of one imported layer; their ``values`` (a population grid's
+    variables) are shown, not queryable."""
+    require(session, Layer, layer_id)
+    stmt = select(
+        LayerFeature.id.label("id"),
+        LayerFeature.code.label("code"),
+        LayerFeature.name.label("name"),
+        LayerFeature.category.label("category"),
+        LayerFeature.bridge.label("bridge"),
+        LayerFeature.tunnel.label("tunnel"),
+        LayerFeature.values.label("values"),
+        LayerFeature.geom.label("geom"),
+    ).where(LayerFeature.layer_id == layer_id)
+    types = {
+        "code": "string",
+        "name": "string",
+        "category": "string",
+        "bridge": "boolean",
+        "tunnel": "boolean",
+    }
+    return Source(
+        stmt.subquery("features"), types, "Geometry", outputs=("values",), integer_ids=True
+    )
+
+
+def problems(session: Session) -> Source:
+    """The problem records the caller reads (none but for the direction, a chef or a
+    partner: :func:`visible`), with their place in the adopted plan."""
+    scope = scope_of(session)
+    stmt = (
+        select(
+            Problem.id.label("id"),
+            Problem.csp_id.label("csp_id"),
+            Problem.category.label("category"),
+            _labels(CATEGORIES, Problem.category).label("category_label"),
+            Problem.title.label("title"),
+            Problem.address.label("address"),
+            Problem.reported_on.label("reported_on"),
+            Problem.priority.label("priority"),
+            Problem.status.label("status"),
+            _labels(STATUSES, Problem.status).label("status_label"),
+            Problem.status_on.label("status_on"),
+            ProblemPlace.sector.label("sector"),
+            ProblemPlace.gpo_id.label("gpo_id"),
+            Problem.synthetic.label("synthetic"),
+            Problem.geom.label("geom"),
+        )
+        .outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id)
+        .where(visible(Problem, scope))
+    )
+    types = {
+        "csp_id": "integer",
+        "category": "string",
+        "category_label": "string",
+        "title": "string",
+        "address": "string",
+        "reported_on": "date",
+        "priority": "string",
+        "status": "string",
+        "status_label": "string",
+        "status_on": "date",
+        "sector": "integer",
+        "gpo_id": "integer",
+        "synthetic": "boolean",
+    }
+    extent = select(func.ST_Extent(Csp.geom)).where(
+        Csp.id.in_(select(Problem.csp_id).where(visible(Problem, scope)).distinct())
+        if not scope.unlimited
+        else true()
+    )
+    return Source(
+        stmt.subquery("problems"),
+        types,
+        "Geometry",
+        temporal="reported_on",
+        integer_ids=True,
+        extent_from=extent,
+    )
+
+
+def problem_counts(session: Session, since: date) -> Source:
+    """Problems counted per unit of each CSP's finest H3 grid (all, and since ``since``),
+    counts under :data:`MASKED_BELOW` masked: the aggregate a commune (or a planner) may
+    read, never a record. A ``commune`` account reads its communes' units only."""
+    scope = scope_of(session)
+    other = aliased(Grid)
+    finest = (
+        select(other.id)
+        .where(other.csp_id == Grid.csp_id, other.units == "h3")
+        .order_by(other.resolution.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    grids = select(Grid.id.label("grid_id"), Grid.csp_id.label("csp_id")).where(Grid.id == finest)
+    if scope.commune_bound:
+        perimeter: ColumnElement[bool] = Cell.commune_code.in_(scope.commune_codes)
+    else:
+        grids = grids.where(visible(Grid, scope))
+        perimeter = true()
+    g = grids.subquery("g")
+    total = func.count(Problem.id)
+    recent = func.count(Problem.id).filter(Problem.reported_on >= since)
+    stmt = (
+        select(
+            func.concat(Cell.grid_id, "-", Cell.h3).label("id"),
+            g.c.csp_id.label("csp_id"),
+            Cell.h3.label("h3"),
+            Cell.commune_code.label("commune"),
+            case((total >= MASKED_BELOW, total), else_=None).label("problems"),
+            case((recent >= MASKED_BELOW, recent), else_=None).label("problems_12_months"),
+            Cell.geom.label("geom"),
+        )
+        .join(g, g.c.grid_id == Cell.grid_id)
+        .outerjoin(
+            Problem,
+            and_(Problem.csp_id == g.c.csp_id, func.ST_Covers(Cell.geom, Problem.anchor)),
+        )
+        .where(perimeter)
+        .group_by(Cell.grid_id, Cell.h3, g.c.csp_id)
+    )
+    types = {
+        "csp_id": "integer",
+        "h3": "string",
+        "commune": "string",
+        "problems": "integer",
+        "problems_12_months": "integer",
+    }
+    return Source(stmt.subquery("problem_counts"), types, "MultiPolygon")
+
+
+def study_requests(session: Session) -> Source:
+    """The safety-study requests the caller sees (a commune: its own), without their
+    contacts."""
+    stmt = select(
+        AuditRequest.id.label("id"),
+        AuditRequest.csp_id.label("csp_id"),
+        AuditRequest.commune_code.label("commune"),
+        AuditRequest.kind.label("kind"),
+        _labels(REQUEST_KINDS, AuditRequest.kind).label("kind_label"),
+        AuditRequest.site_name.label("site_name"),
+        AuditRequest.address.label("address"),
+        AuditRequest.status.label("status"),
+        _labels(REQUEST_STATUSES, AuditRequest.status).label("status_label"),
+        AuditRequest.requested_on.label("requested_on"),
+        AuditRequest.status_on.label("status_on"),
+        AuditRequest.planned_on.label("planned_on"),
+        AuditRequest.synthetic.label("synthetic"),
+        AuditRequest.geom.label("geom"),
+    ).where(visible(AuditRequest, scope_of(session)))
+    types = {
+        "csp_id": "integer",
+        "commune": "string",
+        "kind": "string",
+        "kind_label": "string",
+        "site_name": "string",
+        "address": "string",
+        "status": "string",
+        "status_label": "string",
+        "requested_on": "date",
+        "status_on": "date",
+        "planned_on": "date",
+        "synthetic": "boolean",
+    }
+    return Source(
+        stmt.subquery("study_requests"),
+        types,
+        "Geometry",
+        temporal="requested_on",
+        integer_ids=True,
+    )
+
+
+# -- reading -------------------------------------------------------------------------------
+def count(session: Session, source: Source, where: Sequence[ColumnElement[bool]]) -> int:
+    return int(session.scalar(select(func.count()).select_from(source.table).where(*where)) or 0)
+
+
+def _feature_json(source: Source, names: Sequence[str], srid: int) -> Any:
+    """A feature as GeoJSON text, put together as text: the geometry's GeoJSON (PostGIS)
+    is not parsed again into a JSON value (every geometry column is NOT NULL)."""
+    c = source.table.c
+    geom = c.geom if srid == 4326 else func.ST_Transform(c.geom, srid)
+    pairs: list[Any] = []
+    for name in names:
+        pairs += [literal(name), c[name]]
+    return func.concat(
+        '{"type":"Feature","id":',
+        cast(func.to_json(c.id), String),
+        ',"geometry":',
+        func.ST_AsGeoJSON(geom, DECIMALS[srid]),
+        ',"properties":',
+        cast(func.json_build_object(*pairs), String),
+        "}",
+    )
+
+
+def page(
+    session: Session,
+    source: Source,
+    where: Sequence[ColumnElement[bool]],
+    *,
+    names: Sequence[str],
+    sort: Sequence[tuple[str, bool]],
+    limit: int,
+    offset: int,
+    srid: int,
+) -> list[str]:
+    """One page of features, each a GeoJSON text, sorted by ``sort`` then by id.
+
+    Past the first page of a collection whose ids are its table's keys, the page's ids are
+    chosen first (narrow rows) and only they are written as GeoJSON: PostgreSQL would
+    otherwise build the JSON of every row the offset skips."""
+    c = source.table.c
+    order = [c[name].asc() if up else c[name].desc() for name, up in sort]
+    if offset == 0 or not source.integer_ids:
+        stmt = (
+            select(_feature_json(source, names, srid))
+            .where(*where)
+            .order_by(*order, c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(session.scalars(stmt))
+    chosen = (
+        select(c.id.label("page_id"), *(c[name].label(f"page_{name}") for name, _ in sort))
+        .where(*where)
+        .order_by(*order, c.id)
+        .limit(limit)
+        .offset(offset)
+        .subquery("page")
+    )
+    p = chosen.c
+    page_order = [p[f"page_{name}"].asc() if up else p[f"page_{name}"].desc() for name, up in sort]
+    stmt = (
+        select(_feature_json(source, names, srid))
+        .select_from(source.table.join(chosen, chosen.c.page_id == c.id))
+        .order_by(*page_order, p.page_id)
+    )
+    return list(session.scalars(stmt))
+
+
+def item(
+    session: Session, source: Source, feature_id: str, *, names: Sequence[str], srid: int
+) -> str | None:
+    """One feature by its id, as GeoJSON text; None when there is none (in the perimeter)."""
+    key: Any = feature_id
+    if source.integer_ids:
+        if not feature_id.isdigit() or len(feature_id) > 18:
+            return None
+        key = int(feature_id)
+    stmt = select(_feature_json(source, names, srid)).where(source.table.c.id == key)
+    return session.scalar(stmt)
+
+
+def extent(session: Session, source: Source) -> tuple[float, float, float, float] | None:
+    """The collection's bounding box in WGS84 (its CSPs' outlines for the problems)."""
+    stmt = source.extent_from
+    if stmt is None:
+        stmt = select(func.ST_Extent(source.table.c.geom))
+    box = session.scalar(select(func.ST_AsText(stmt.scalar_subquery())))
+    if box is None:
+        return None
+    envelope = shapely.from_wkt(box)
+    if envelope.is_empty:
+        return None
+    minx, miny, maxx, maxy = envelope.bounds
+    return (minx, miny, maxx, maxy)
+
+
+def interval(session: Session, source: Source) -> tuple[date | None, date | None]:
+    """The first and last dates of the collection's temporal property."""
+    if source.temporal is None:
+        return None, None
+    column = source.table.c[source.temporal]
+    first, last = session.execute(select(func.min(column), func.max(column))).one()
+    return first, last
+
+
+def problems_revision(session: Session) -> int:
+    """A number that changes whenever a problem is recorded, changed or removed."""
+    return problem_revision(session=session, csp_id=None)
+
+
+# -- the collections of plans, grids and layers ---------------------------------------------
+_STATUS_WORDS = {"adopted": "adopté", "draft": "projet", "archived": "archivé"}
+
+
+def plan_titles(session: Session, plan_id: int | None = None) -> list[tuple[int, str]]:
+    """The plans the caller sees (but working copies), as (id, title)."""
+    stmt = (
+        select(Plan.id, Plan.name, Plan.status, Csp.name)
+        .join(Csp, Csp.id == Plan.csp_id)
+        .where(visible(Plan, scope_of(session)), Plan.status != "editing")
+        .order_by(Plan.id)
+    )
+    if plan_id is not None:
+        stmt = stmt.where(Plan.id == plan_id)
+    return [
+        (i, f"Secteurs du plan « {name} » ({_STATUS_WORDS.get(status, status)}, {csp})")
+        for i, name, status, csp in session.execute(stmt)
+    ]
+
+
+def grid_titles(session: Session, grid_id: int | None = None) -> list[tuple[int, str]]:
+    """The grids the caller sees, as (id, title)."""
+    stmt = (
+        select(Grid.id, Grid.units, Grid.resolution, Csp.name)
+        .join(Csp, Csp.id == Grid.csp_id)
+        .where(visible(Grid, scope_of(session)))
+        .order_by(Grid.id)
+    )
+    if grid_id is not None:
+        stmt = stmt.where(Grid.id == grid_id)
+    units = {"h3": "mailles H3", "blocks": "îlots"}
+    return [
+        (i, f"Carroyage {csp} : {units.get(u, u)}, résolution {r}")
+        for i, u, r, csp in session.execute(stmt)
+    ]
+
+
+def layer_titles(session: Session, layer_id: int | None = None) -> list[tuple[int, str]]:
+    """The imported layers, as (id, title)."""
+    stmt = select(Layer.id, Layer.name, Layer.kind).order_by(Layer.id)
+    if layer_id is not None:
+        stmt = stmt.where(Layer.id == layer_id)
+    return [(i, f"Couche « {name} » ({kind})") for i, name, kind in session.execute(stmt)]
+
+
+# -- whole layers (the QGIS project export) ------------------------------------------------
+def frame(
+    session: Session, source: Source, where: Sequence[ColumnElement[bool]]
+) -> gpd.GeoDataFrame:
+    """The rows of ``source`` meeting ``where`` as a GeoDataFrame (WGS84), by id."""
+    c = source.table.c
+    names = list(source.types)
+    stmt = (
+        select(c.id, *(c[n] for n in names), func.ST_AsBinary(c.geom)).where(*where).order_by(c.id)
+    )
+    return read_geoframe(session, stmt, ["id", *names])
+
+
+def of_csp(source: Source, csp_id: int) -> ColumnElement[bool]:
+    """The condition of a source's rows belonging to a CSP (its communes for ``communes``)."""
+    c = source.table.c
+    if "csp_id" in c:
+        return c.csp_id == csp_id
+    return c.id.in_(select(csp_commune.c.commune_code).where(csp_commune.c.csp_id == csp_id))
+
+
+def require_csp(session: Session, csp_id: int) -> Csp:
+    return require(session, Csp, csp_id)
+
+
+# -- suggested camera sites ---------------------------------------------------------------
+def camera_sites(commune_code: str, rows: Sequence[tuple[Any, ...]]) -> Source:
+    """Suggested camera sites of a commune (computed by the coverage service): rows of
+    (rank, kind, problems, gain_share, cumulative_share, lon, lat), as a source."""
+    columns = (
+        column("rank", Integer),
+        column("kind", String),
+        column("problems", Integer),
+        column("gain_share", Float),
+        column("cumulative_share", Float),
+        column("lon", Float),
+        column("lat", Float),
+    )
+    data = list(rows) or [(0, "", None, 0.0, 0.0, 0.0, 0.0)]
+    sites = values(*columns, name="sites").data(data)
+    stmt = select(
+        sites.c.rank.label("id"),
+        literal(commune_code).label("commune"),
+        sites.c.rank.label("rank"),
+        sites.c.kind.label("kind"),
+        sites.c.problems.label("problems"),
+        sites.c.gain_share.label("gain_share"),
+        sites.c.cumulative_share.label("cumulative_share"),
+        func.ST_SetSRID(func.ST_MakePoint(sites.c.lon, sites.c.lat), 4326).label("geom"),
+    ).where(true() if rows else false())
+    types = {
+        "commune": "string",
+        "rank": "integer",
+        "kind": "string",
+        "problems": "integer",
+        "gain_share": "number",
+        "cumulative_share": "number",
+    }
+    extent = select(func.ST_Extent(Commune.geom)).where(Commune.code == commune_code)
+    return Source(
+        stmt.subquery("camera_sites"), types, "Point", integer_ids=True, extent_from=extent
+    )
+
+
+def commune_titles(session: Session, code: str | None = None) -> list[tuple[str, str]]:
+    """The communes of a ``commune`` account (others: the one asked), as (code, title)."""
+    scope = scope_of(session)
+    stmt = select(Commune.code, Commune.name).where(visible(Commune, scope)).order_by(Commune.code)
+    if code is not None:
+        stmt = stmt.where(Commune.code == code)
+    elif not scope.commune_bound:
+        return []
+    return [(c, f"Sites de caméras suggérés : {name}") for c, name in session.execute(stmt)]

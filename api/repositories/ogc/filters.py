@@ -1,0 +1,198 @@
+"""CQL2 filters (:mod:`geo.cql2`), ``bbox`` and ``datetime`` as SQL conditions on a
+collection's source (:class:`Source`: a subquery with ``id``, properties and ``geom``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import shapely
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    Float,
+    Select,
+    String,
+    and_,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    true,
+)
+from sqlalchemy.sql import Subquery
+
+from geo import cql2
+from geo.errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class Source:
+    """A collection's rows as SQL: ``table`` has ``id``, the properties and ``geom``.
+    ``types`` gives each property's type (all queryable and sortable); ``outputs`` are
+    shown but not queryable; ``temporal`` is the property ``datetime`` filters on."""
+
+    table: Subquery
+    types: dict[str, str]
+    geometry: str  # the GeoJSON geometry type, or "Geometry" when mixed
+    temporal: str | None = None
+    outputs: tuple[str, ...] = ()
+    integer_ids: bool = False
+    extent_from: Select[Any] | None = field(default=None, compare=False)
+
+
+# -- filters -------------------------------------------------------------------------------
+def _envelope(box: Sequence[float], srid: int) -> Any:
+    envelope = func.ST_MakeEnvelope(*box, srid)
+    return envelope if srid == 4326 else func.ST_Transform(envelope, 4326)
+
+
+def _geometry(geom: shapely.Geometry, srid: int) -> Any:
+    value = func.ST_GeomFromWKB(literal(shapely.to_wkb(geom)), srid)
+    return value if srid == 4326 else func.ST_Transform(value, 4326)
+
+
+_SPATIAL = ("geometry", "geom")
+
+
+def _value(source: Source, name: str, lit: cql2.Lit) -> Any:
+    """A literal compared with property ``name``, checked against its type."""
+    kind, value = source.types[name], lit.value
+    ok = {
+        "string": isinstance(value, str),
+        "integer": isinstance(value, int | float) and not isinstance(value, bool),
+        "number": isinstance(value, int | float) and not isinstance(value, bool),
+        "boolean": isinstance(value, bool),
+        "date": isinstance(value, date),
+    }[kind]
+    if kind == "date" and isinstance(value, str):
+        try:
+            value, ok = date.fromisoformat(value), True
+        except ValueError:
+            ok = False
+    if not ok:
+        expected = {
+            "string": "un texte entre apostrophes",
+            "integer": "un nombre",
+            "number": "un nombre",
+            "boolean": "TRUE ou FALSE",
+            "date": "une date, DATE('AAAA-MM-JJ')",
+        }[kind]
+        raise InvalidInputError(
+            f"filter : la propriété « {name} » se compare à {expected}, pas à « {value} »"
+        )
+    if isinstance(value, datetime):
+        value = value.date()
+    return literal(value, type_=_SQL_TYPES[kind]())
+
+
+_SQL_TYPES: dict[str, Callable[[], Any]] = {
+    "string": String,
+    "integer": Float,
+    "number": Float,
+    "boolean": Boolean,
+    "date": Date,
+}
+
+
+def _column(source: Source, prop: cql2.Prop) -> Any:
+    if prop.name not in source.types:
+        known = ", ".join(source.types)
+        raise InvalidInputError(
+            f"filter : propriété « {prop.name} » inconnue de cette collection ({known})"
+        )
+    return source.table.c[prop.name]
+
+
+def _operand(source: Source, node: cql2.Prop | cql2.Lit, other: cql2.Prop | cql2.Lit) -> Any:
+    if isinstance(node, cql2.Prop):
+        return _column(source, node)
+    if isinstance(other, cql2.Prop):
+        _column(source, other)
+        return _value(source, other.name, node)
+    return literal(node.value)
+
+
+def compile_filter(node: cql2.Node, source: Source, srid: int = 4326) -> ColumnElement[bool]:
+    """A CQL2 syntax tree as a condition on ``source`` (literal geometries in ``srid``)."""
+    c = source.table.c
+    if isinstance(node, cql2.And):
+        return and_(*(compile_filter(n, source, srid) for n in node.items))
+    if isinstance(node, cql2.Or):
+        return or_(*(compile_filter(n, source, srid) for n in node.items))
+    if isinstance(node, cql2.Not):
+        return not_(compile_filter(node.item, source, srid))
+    if isinstance(node, cql2.Const):
+        return true() if node.value else false()
+    if isinstance(node, cql2.Intersects):
+        if node.item.name not in _SPATIAL:
+            raise InvalidInputError(
+                f"filter : S_INTERSECTS porte sur la géométrie (« geometry »), pas sur "
+                f"« {node.item.name} »"
+            )
+        return func.ST_Intersects(c.geom, _geometry(node.geometry, srid))
+    if isinstance(node, cql2.Compare):
+        left, right = node.left, node.right
+        if isinstance(left, cql2.Prop) and isinstance(right, cql2.Prop):
+            kinds = {source.types.get(left.name), source.types.get(right.name)}
+            _column(source, left), _column(source, right)
+            if len(kinds - {"integer", "number"} if kinds <= {"integer", "number"} else kinds) > 1:
+                raise InvalidInputError(
+                    f"filter : « {left.name} » et « {right.name} » ne sont pas du même type"
+                )
+        a, b = _operand(source, left, right), _operand(source, right, left)
+        return {
+            "=": a == b,
+            "<>": a != b,
+            "<": a < b,
+            ">": a > b,
+            "<=": a <= b,
+            ">=": a >= b,
+        }[node.op]
+    column = _column(source, node.item)
+    condition: ColumnElement[bool]
+    if isinstance(node, cql2.IsNull):
+        return column.is_not(None) if node.negated else column.is_(None)
+    if isinstance(node, cql2.Like):
+        if source.types[node.item.name] != "string":
+            raise InvalidInputError(
+                f"filter : LIKE porte sur un texte, « {node.item.name} » n'en est pas un"
+            )
+        condition = column.like(node.pattern)
+    elif isinstance(node, cql2.Between):
+        condition = column.between(
+            _value(source, node.item.name, node.low), _value(source, node.item.name, node.high)
+        )
+    else:
+        assert isinstance(node, cql2.In)
+        condition = column.in_([_value(source, node.item.name, v) for v in node.values])
+    return not_(condition) if node.negated else condition
+
+
+def conditions(
+    source: Source,
+    *,
+    bbox: Sequence[float] | None = None,
+    bbox_srid: int = 4326,
+    dates: tuple[date | None, date | None] | None = None,
+    node: cql2.Node | None = None,
+    filter_srid: int = 4326,
+) -> list[ColumnElement[bool]]:
+    """The conditions of a request's ``bbox``, ``datetime`` and ``filter`` on ``source``."""
+    out: list[ColumnElement[bool]] = []
+    c = source.table.c
+    if bbox is not None:
+        out.append(func.ST_Intersects(c.geom, _envelope(bbox, bbox_srid)))
+    if dates is not None and source.temporal is not None:
+        first, last = dates
+        if first is not None:
+            out.append(c[source.temporal] >= first)
+        if last is not None:
+            out.append(c[source.temporal] <= last)
+    if node is not None:
+        out.append(compile_filter(node, source, filter_srid))
+    return out
