@@ -3,7 +3,7 @@ of a sector cost tens to hundreds of milliseconds, serving them again costs noth
 entry holds while the revision of its CSP's problems (migration 0019) has not moved: a
 committed write, by any process, invalidates at their next read the entries of the CSP it
 wrote in, and only those its topic can change (a new action step leaves the heat maps
-valid; see :func:`api.repositories.problem_maps.problem_revision`)."""
+valid; see :func:`api.repositories.base.problem_revision`)."""
 
 from __future__ import annotations
 

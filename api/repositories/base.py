@@ -51,6 +51,7 @@ from api.models import (
     PlanSector,
     Problem,
     ProblemPlace,
+    ProblemRevision,
     Referent,
     csp_commune,
 )
@@ -338,3 +339,22 @@ def plan_sector_outlines(
     if sectors is not None:
         stmt = stmt.where(PlanSector.sector.in_(list(sectors)))
     return read_geoframe(session, stmt, ["sector"])
+
+
+#: What the maps read (problems, placements, GPOs' areas); the lists add ``follow_up``.
+MAPS: tuple[str, ...] = ("problems",)
+LISTS: tuple[str, ...] = ("problems", "follow_up")
+
+
+def problem_revision(
+    *, session: Session, csp_id: int | None, topics: tuple[str, ...] = MAPS
+) -> int:
+    """The revision of a CSP's problems for these topics (migration 0019): rises with
+    every committed write that can change them, in this CSP or in every CSP. ``csp_id``
+    None: of every CSP's problems."""
+    stmt = select(func.coalesce(func.sum(ProblemRevision.n), 0)).where(
+        ProblemRevision.topic.in_(topics)
+    )
+    if csp_id is not None:
+        stmt = stmt.where(ProblemRevision.csp_id.in_((0, csp_id)))
+    return int(session.scalar(stmt) or 0)

@@ -20,7 +20,6 @@ from api.models import (
     Gpo,
     Problem,
     ProblemPlace,
-    ProblemRevision,
     csp_commune,
 )
 from api.repositories.base import (
@@ -132,25 +131,6 @@ def conditions(where: ProblemFilter, area: StudyArea) -> str:
             listed = ", ".join("'" + code + "'" for code in codes)
             parts.append(f"p.{column} IN ({listed})")
     return " AND ".join(parts)
-
-
-#: What the maps read (problems, placements, GPOs' areas); the lists add ``follow_up``.
-MAPS: tuple[str, ...] = ("problems",)
-LISTS: tuple[str, ...] = ("problems", "follow_up")
-
-
-def problem_revision(
-    *, session: Session, csp_id: int | None, topics: tuple[str, ...] = MAPS
-) -> int:
-    """The revision of a CSP's problems for these topics (migration 0019): rises with
-    every committed write that can change them, in this CSP or in every CSP. ``csp_id``
-    None: of every CSP's problems."""
-    stmt = select(func.coalesce(func.sum(ProblemRevision.n), 0)).where(
-        ProblemRevision.topic.in_(topics)
-    )
-    if csp_id is not None:
-        stmt = stmt.where(ProblemRevision.csp_id.in_((0, csp_id)))
-    return int(session.scalar(stmt) or 0)
 
 
 def problem_points(*, session: Session, area: StudyArea, where: ProblemFilter) -> pd.DataFrame:

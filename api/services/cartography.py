@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.map_cache import MapCache
-from api.repositories import gpos, plans, problem_maps, problems
+from api.repositories import base, gpos, plans, problem_maps, problems
 from api.repositories.base import GEOJSON_DECIMALS, adopted_plan_id
 from api.repositories.problem_maps import PackProblem
 from api.schemas import (
@@ -185,7 +185,7 @@ def cached_area_maps(
 ) -> AreaMaps:
     """The area's maps for the filter, computed once per revision of the problems (see
     :mod:`api.map_cache`)."""
-    revision = problem_maps.problem_revision(session=session, csp_id=area.csp_id)
+    revision = base.problem_revision(session=session, csp_id=area.csp_id)
     maps: AreaMaps = cache.get_or_compute(
         ("maps", area.key, where, res, bandwidth),
         revision,
@@ -272,12 +272,12 @@ def _cached_json(
     area: StudyArea,
     key: Hashable,
     compute: Callable[[], BaseModel],
-    topics: tuple[str, ...] = problem_maps.MAPS,
+    topics: tuple[str, ...] = base.MAPS,
 ) -> bytes:
     """``compute()``'s JSON, computed once per revision of the area's CSP for ``topics``."""
     body: bytes = cache.get_or_compute(
         (key, area.key),
-        problem_maps.problem_revision(session=session, csp_id=area.csp_id, topics=topics),
+        base.problem_revision(session=session, csp_id=area.csp_id, topics=topics),
         lambda: compute().model_dump_json().encode(),
     )
     return body
@@ -338,7 +338,7 @@ def open_problems_json(ctx: Context, csp_id: int, *, gpo_id: int | None, limit: 
             area,
             ("open", limit, date.today()),  # "overdue" changes at midnight
             lambda: problems.open_problems(session=session, area=area, limit=limit),
-            topics=problem_maps.LISTS,
+            topics=base.LISTS,
         )
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from pyproj import Transformer
 from sqlalchemy.orm import Session
 
-from api.repositories import audits, layers, problem_maps
+from api.repositories import audits, base, layers, problem_maps
 from api.schemas import (
     CoverageSitePublic,
     CoverageSuggestionPublic,
@@ -109,7 +109,7 @@ def coverage_suggestion(
         )
         result: CoverageSuggestionPublic = ctx.maps.get_or_compute(
             key,
-            problem_maps.problem_revision(session=session, csp_id=area.csp_id),
+            base.problem_revision(session=session, csp_id=area.csp_id),
             lambda: _suggest(session, area, fixed, requested, p, radius_m, where, method),
         )
         return result

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import shapely
 
-from api.repositories import csp, layers, problem_maps
+from api.repositories import base, csp, layers
 from api.repositories import grid as grids
 from api.schemas import (
     EdgeProperties,
@@ -151,7 +151,7 @@ def grid_cells_json(ctx: Context, csp_id: int, *, resolution: int, units: str = 
         )
         body: bytes = ctx.maps.get_or_compute(
             ("cells", grid_id),
-            problem_maps.problem_revision(session=session, csp_id=csp_id),
+            base.problem_revision(session=session, csp_id=csp_id),
             lambda: (
                 grids.grid_cells(session=session, csp_id=csp_id, resolution=resolution, units=units)
                 .model_dump_json()

@@ -9,9 +9,8 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-from api.repositories import problem_maps
 from api.repositories import problem_search as repo
-from api.repositories.problem_maps import LISTS
+from api.repositories.base import LISTS, problem_revision
 from api.schemas import ProblemExport
 from api.services.audit_log import record_access
 from api.services.context import Context
@@ -51,7 +50,7 @@ def search_problems_json(
     with ctx.read() as session:
         body: bytes = ctx.maps.get_or_compute(
             ("problems", ctx.scope, csp_id, search, limit, offset),
-            problem_maps.problem_revision(session=session, csp_id=csp_id, topics=LISTS),
+            problem_revision(session=session, csp_id=csp_id, topics=LISTS),
             lambda: (
                 repo.list_problems(
                     session=session, csp_id=csp_id, search=search, limit=limit, offset=offset

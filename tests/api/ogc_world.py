@@ -42,7 +42,7 @@ def ogc_world(
     _truncate(engine)
     factory = make_session_factory(engine)
     ctx = Context(factory)
-    load_demo(ctx, demo_dir=DEMO_DIR)
+    load_demo(ctx, demo_dir=DEMO_DIR, extras=False)
     with factory() as session:
         csp_id, gpo_id = session.execute(
             select(Gpo.csp_id, Gpo.id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.repositories.problem_maps import LISTS, MAPS, problem_revision
+from api.repositories.base import LISTS, MAPS, problem_revision
 
 SQUARE = "ST_Multi(ST_MakeEnvelope({x}, 47, {x} + 0.1, 47.1, 4326))"
 

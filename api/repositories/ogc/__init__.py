@@ -46,10 +46,9 @@ from api.models import (
     ProblemPlace,
     csp_commune,
 )
-from api.repositories.base import read_geoframe, require, scope_of, visible
+from api.repositories.base import problem_revision, read_geoframe, require, scope_of, visible
 from api.repositories.ogc.filters import Source
 from api.repositories.ogc.filters import conditions as conditions
-from api.repositories.problem_maps import problem_revision
 from geo.audits import KINDS as REQUEST_KINDS
 from geo.audits import STATUSES as REQUEST_STATUSES
 from geo.ogc import DECIMALS
