@@ -208,14 +208,32 @@ def french_number(value: float, decimals: int = 0) -> str:
     return text.replace(",", "\u202f").replace(".", ",")
 
 
-def french_percent(value: float, sign: bool = False) -> str:
+def french_percent(value: float, sign: bool = False, decimals: int = 1) -> str:
     """``+4,9 %`` (with ``sign``) or ``4,9 %``, as French typography writes them.
 
     >>> french_percent(-0.094, sign=True)
     '-9,4\u202f%'
     """
-    text = f"{value * 100:{'+' if sign else ''}.1f}".replace(".", ",")
+    text = f"{value * 100:{'+' if sign else ''}.{decimals}f}".replace(".", ",")
     return f"{text}\u202f%"
+
+
+def percent_beyond(value: float, limit: float) -> tuple[str, str]:
+    """A deviation past a tolerance and the tolerance, written so that the deviation reads
+    past it: as many decimals as it takes (up to four), the tolerance as it was set.
+
+    >>> percent_beyond(-0.05004, 0.05)
+    ('-5,004\u202f%', '5\u202f%')
+    >>> percent_beyond(0.071, 0.05)
+    ('+7,1\u202f%', '5\u202f%')
+    >>> percent_beyond(-0.0000004, 0.0)
+    ('-0,0000\u202f%', '0\u202f%')
+    """
+    shown_limit = f"{limit * 100:.4f}".rstrip("0").rstrip(".").replace(".", ",") + "\u202f%"
+    for decimals in range(1, 5):
+        if round(abs(value) * 100, decimals) > round(limit * 100, decimals):
+            break
+    return french_percent(value, sign=True, decimals=decimals), shown_limit
 
 
 def constraint_violations(
@@ -232,12 +250,12 @@ def constraint_violations(
     out = []
     for s, d in enumerate(deviations(workloads)):
         if abs(d) > tolerance + 1e-9:
+            shown, limit = percent_beyond(d, tolerance)
             out.append(
                 Violation(
                     "balance",
-                    f"{names[s]} : charge {french_number(workloads[s])}, à "
-                    f"{french_percent(d, sign=True)} de la moyenne, hors de la tolérance de "
-                    f"±{french_percent(tolerance)}",
+                    f"{names[s]} : charge {french_number(workloads[s])}, à {shown} de la "
+                    f"moyenne, hors de la tolérance de ±{limit}",
                     sector=s,
                     value=float(d),
                     limit=tolerance,

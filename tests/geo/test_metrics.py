@@ -12,6 +12,7 @@ from shapely.geometry import box
 
 from geo.crs import LAMBERT93
 from geo.grid import adjacency
+from geo.metrics import constraint_violations
 from geo.plan import SectorPlan, UnitGraph
 
 X0, Y0 = 990_000.0, 6_730_000.0  # Lambert-93, near Belfort
@@ -71,3 +72,18 @@ def test_metrics_are_json_ready(plan: SectorPlan) -> None:
     out = plan.metrics.as_dict()
     assert out["sectors"][1]["name"] == "Secteur 2"
     assert out["split_communes"] == {"90001": 2}
+
+
+def test_a_deviation_past_the_tolerance_reads_past_it() -> None:
+    """-5,004 % is outside ±5 %: never « -5,0 % hors de la tolérance de ±5,0 % »."""
+    found = constraint_violations(
+        names=["Secteur 1", "Secteur 2"],
+        workloads=np.array([94.996, 105.004]),
+        pieces=np.array([1, 1]),
+        split={},
+        tolerance=0.05,
+    )
+    assert [v.message for v in found] == [
+        "Secteur 1 : charge 95, à -5,004\u202f% de la moyenne, hors de la tolérance de ±5\u202f%",
+        "Secteur 2 : charge 105, à +5,004\u202f% de la moyenne, hors de la tolérance de ±5\u202f%",
+    ]
