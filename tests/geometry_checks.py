@@ -22,9 +22,9 @@ from geo.crs import metric_crs
 NOISE_M2 = 1.0
 
 
-def _metric(geoms: Sequence[BaseGeometry]) -> np.ndarray:
+def _metric(geoms: Sequence[BaseGeometry], crs: object = None) -> np.ndarray:
     series = gpd.GeoSeries(list(geoms), crs=4326)
-    return series.to_crs(metric_crs(gpd.GeoDataFrame(geometry=series))).to_numpy()
+    return series.to_crs(crs or metric_crs(gpd.GeoDataFrame(geometry=series))).to_numpy()
 
 
 def _pieces(geom: BaseGeometry) -> list[BaseGeometry]:
@@ -51,17 +51,21 @@ def check_sectors(
     ``tolerance`` of the mean of ``workloads``."""
     problems: list[str] = []
     names = list(polygons_by_sector)
-    metric = _metric([territory, *polygons_by_sector.values()])
-    area, sectors = metric[0], metric[1:]
-    union = shapely.union_all(sectors)
-    gap = shapely.area(shapely.difference(area, union))
-    extra = shapely.area(shapely.difference(union, area))
-    if gap > 1e-6 * area.area + 1 or extra > 1e-6 * area.area + 1:
-        problems.append(f"coverage: {gap:.0f} m² uncovered, {extra:.0f} m² outside")
-    overlap = sum(shapely.area(sectors)) - union.area
-    if overlap > 1e-6 * area.area + 1:
-        problems.append(f"overlap: {overlap:.0f} m²")
-    ends = _metric([shapely.Point(p) for link in links for p in link])
+    # Coverage and overlap in the plane the units were cut in (WGS84 degrees), relative to
+    # the territory's area: a reprojection bends long edges and would invent slivers.
+    plane = list(polygons_by_sector.values())
+    union = shapely.union_all(plane)
+    scale = territory.area
+    gap = shapely.area(shapely.difference(territory, union)) / scale
+    extra = shapely.area(shapely.difference(union, territory)) / scale
+    if gap > 1e-6 or extra > 1e-6:
+        problems.append(f"coverage: {gap:.2e} of the area uncovered, {extra:.2e} outside")
+    overlap = (sum(shapely.area(plane)) - union.area) / scale
+    if overlap > 1e-6:
+        problems.append(f"overlap: {overlap:.2e} of the area")
+    crs = metric_crs(gpd.GeoDataFrame(geometry=gpd.GeoSeries([territory], crs=4326)))
+    sectors = _metric(plane, crs)
+    ends = _metric([shapely.Point(p) for link in links for p in link], crs)
     for name, geom in zip(names, sectors, strict=True):
         parts = [p for p in shapely.get_parts(geom) if p.area >= NOISE_M2]
         if len(parts) > 1 and not _joined(parts, ends):
