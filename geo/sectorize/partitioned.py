@@ -114,11 +114,12 @@ class PartitionedDesign(Sectorizer):
         return plan.with_assignment(plan.assignment, violations=tuple(found))
 
     def _seats(
-        self, loads: np.ndarray, k: int, graph: UnitGraph, group: np.ndarray
+        self, part_loads: np.ndarray, k: int, graph: UnitGraph, group: np.ndarray
     ) -> tuple[list[str], list[int]]:
         """Sectors per part and the notes that say how they were shared out."""
         tol = self.engine.tolerance
-        count = len(loads)
+        count = len(part_loads)
+        loads = [float(x) for x in part_loads]
         if self.sectors_per_part:
             if len(self.sectors_per_part) != count:
                 raise InvalidInputError(

@@ -115,7 +115,7 @@ def _cases() -> dict[str, dict[str, object]]:
         "belfort-lake": _case(b, csp, 4, cut=Point(6.87, 47.64).buffer(0.012)),
         "belfort-isthmus": _case(
             b,
-            _cluster(b, "90010", 6) + [c for c in _cluster(b, _far(b, ["90010"]), 4)],
+            _cluster(b, "90010", 6) + _cluster(b, _far(b, ["90010"]), 4),
             4,
             cut=shapely.box(6.80, 47.655, 6.95, 47.665).difference(
                 shapely.box(6.855, 47.65, 6.862, 47.67)
@@ -124,7 +124,7 @@ def _cases() -> dict[str, dict[str, object]]:
         "archipelago": _archipelago(False),
         "archipelago-ferry": _archipelago(True),
     }
-    for epci, group in b.groupby(b["code"].map(_epci(b))):
+    for epci, group in b.groupby(b["code"].map(_epci())):
         cases[f"belfort-epci-{epci}"] = _case(b, list(group.index), 3)
     rng = np.random.default_rng(20)
     starts = rng.choice(sorted(e.index), size=40, replace=False).tolist()
@@ -141,7 +141,7 @@ def _cases() -> dict[str, dict[str, object]]:
     return cases
 
 
-def _epci(communes: gpd.GeoDataFrame) -> dict[str, str]:
+def _epci() -> dict[str, str]:
     raw = gpd.read_file(ROOT / "data" / "boundaries" / "communes_90.geojson")
     return dict(zip(raw["code_insee"], raw["epci_code"], strict=True))
 
