@@ -3,10 +3,10 @@
 Run: .venv/bin/python -m bench.large_city_bench [--side-m 26700] [--k 40]
 
 The synthetic territory of :func:`bench.sector_cases.synthetic_graph` (fictitious) at H3
-resolution 10, its side chosen for about 50 000 units, every commune splittable. Prints the unit count, the time to
-build the graph, the time of the design alone (:func:`geo.sectorize.make_sectorizer`),
-the worst deviation, the sectors in several pieces, and the process's peak resident
-memory (``ru_maxrss``).
+resolution 10, its side chosen for about 50 000 units, every commune splittable. Prints
+the unit count, the time to build the graph, the time of the design alone
+(:func:`geo.sectorize.make_sectorizer`), the worst deviation, the sectors in several
+pieces, and the process's peak resident memory (``ru_maxrss``).
 """
 
 from __future__ import annotations
