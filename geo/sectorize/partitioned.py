@@ -61,7 +61,11 @@ class PartitionedDesign(Sectorizer):
         target = total / k
         declared = graph.links.loc[graph.links["name"].notna()]
         part = ground_parts(graph.n, graph.edges, declared)
-        parts = design_parts(graph.workload, part, graph.links, HOLD_SHARE * target)
+        hold = HOLD_SHARE * target
+        parts = design_parts(graph.workload, part, graph.links, hold)
+        while parts.count > k and not self.sectors_per_part:  # more parts than sectors
+            hold *= 1.5
+            parts = design_parts(graph.workload, part, graph.links, hold)
         if parts.count == 1 and len(self.sectors_per_part) <= 1:
             if engine.k == k:
                 return engine.solve(graph, rng=rng, progress=progress)
@@ -152,20 +156,28 @@ class PartitionedDesign(Sectorizer):
             f"territoire en {count} parties séparées ; {how} selon la charge : "
             + " ; ".join(described)
         ]
-        gap = balance_gap(loads, seats)
-        worst = int(np.argmax(np.abs(gap)))
-        if abs(gap[worst]) > tol:
-            best = best_apportionment(loads, k)
-            best_gap = np.abs(balance_gap(loads, best))
-            alt = np.abs(balance_gap(loads, best_apportionment(loads, k + 1))).max()
-            w = int(np.argmax(best_gap))
+        gap = np.abs(balance_gap(loads, seats))
+        if gap.max() <= tol:
+            return notes, seats
+        best = best_apportionment(loads, k)
+        best_gap = np.abs(balance_gap(loads, best))
+        if best_gap.max() <= tol:  # only a planner's apportionment can miss it
+            worst = int(np.argmax(gap))
             notes.append(
-                f"aucune répartition de {k} secteurs entre les parties ne tient la tolérance "
-                f"de ±{french_percent(tol)} : au mieux {french_percent(best_gap[w])} d'écart "
-                f"(partie {w + 1}). Choix : {k + 1} secteurs (écart "
-                f"{french_percent(alt)}), ou une tolérance de ±{french_percent(best_gap[w])} "
-                f"pour la partie {w + 1}"
+                f"la répartition fixée ne tient pas la tolérance de ±{french_percent(tol)} : "
+                f"partie {worst + 1} à {french_percent(gap[worst])} d'écart ; la répartition "
+                f"{', '.join(map(str, best))} la tiendrait"
             )
+            return notes, seats
+        alt = np.abs(balance_gap(loads, best_apportionment(loads, k + 1))).max()
+        w = int(np.argmax(best_gap))
+        notes.append(
+            f"aucune répartition de {k} secteurs entre les parties ne tient la tolérance "
+            f"de ±{french_percent(tol)} : au mieux {french_percent(best_gap[w])} d'écart "
+            f"(partie {w + 1}). Choix : {k + 1} secteurs (écart "
+            f"{french_percent(alt)}), ou une tolérance de ±{french_percent(best_gap[w])} "
+            f"pour la partie {w + 1}"
+        )
         return notes, seats
 
     def _sector_numbers(

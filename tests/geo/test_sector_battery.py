@@ -8,6 +8,7 @@ Connected and unconnected sets of communes, exclaves, a lake, an isthmus and a s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -216,3 +217,39 @@ def test_all_of_the_essonne_has_no_speck() -> None:
     assert sector_pieces(polygons) == dict.fromkeys(polygons, 1)
     loads = dict(zip(plan.sectors["sector"], plan.workloads, strict=True))
     assert check_sectors(territory, polygons, workloads=loads, tolerance=0.05) == []
+
+
+def test_apportionment_and_its_override() -> None:
+    """Two parts of workloads 60 and 40 (fictitious squares 10 km apart) and k = 5:
+    Hamilton gives 3 and 2 (quotas 3 and 2), the planner may ask for 4 and 1, and more
+    parts than sectors join their nearest part."""
+    left = shapely.box(2.00, 48.00, 2.03, 48.02)
+    right = shapely.box(2.16, 48.00, 2.18, 48.02)
+    communes = gpd.GeoDataFrame(
+        {"code": ["A", "B"], "population": [60_000.0, 40_000.0]},
+        geometry=[left, right],
+        crs=4326,
+    )
+    cells = cell_attributes(tessellate(left.union(right), 8), communes)
+    cells["workload"] = workload(cells)
+    graph = UnitGraph.from_cells(cells)
+    params = DesignParameters(k=5, tolerance=0.1, whole_commune_population=0)
+    plan = make_sectorizer(params).solve(graph, rng=params.rng())
+    assert re.search(r"partie 1 \(A, charge [^)]*\) : 3 secteur\(s\)", plan.notes[0])
+    assert re.search(r"partie 2 \(B, charge [^)]*\) : 2 secteur\(s\)", plan.notes[0])
+    polygons = dict(zip(plan.sectors["sector"], plan.sectors.geometry, strict=True))
+    assert sector_pieces(polygons) == dict.fromkeys(polygons, 1)
+    forced = DesignParameters(
+        k=5, tolerance=0.1, whole_commune_population=0, sectors_per_part=(4, 1)
+    )
+    plan = make_sectorizer(forced).solve(graph, rng=forced.rng())
+    assert "fixée par le planificateur" in plan.notes[0]
+    # Part B's one sector weighs 40 000 against a mean of 20 000 (+100 %): the note says
+    # so and names Hamilton's 3, 2, which holds the tolerance.
+    assert any(
+        "partie 2 à 100,0\u202f%" in n and "la répartition 3, 2 la tiendrait" in n
+        for n in plan.notes
+    ), plan.notes
+    one = DesignParameters(k=1, tolerance=0.1, whole_commune_population=0)
+    plan = make_sectorizer(one).solve(graph, rng=one.rng())
+    assert plan.k == 1 and any("reliée" in n or "rattachée" in n for n in plan.notes)
