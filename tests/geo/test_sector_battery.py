@@ -8,6 +8,7 @@ Connected and unconnected sets of communes, exclaves, a lake, an isthmus and a s
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -250,6 +251,20 @@ def test_apportionment_and_its_override() -> None:
         "partie 2 à 100,0\u202f%" in n and "la répartition 3, 2 la tiendrait" in n
         for n in plan.notes
     ), plan.notes
+    # A seed in part B heads sector 0 there; a unit of part A locked to sector 4 stays.
+    seeded = DesignParameters(
+        k=5, tolerance=0.1, whole_commune_population=0, seeds=((2.17, 48.01),)
+    )
+    (seed,) = graph.locate(list(seeded.seeds))
+    locked_unit = graph.locate([(2.01, 48.01)])[0]
+    seeded = dataclasses.replace(seeded, locked={locked_unit: 4})
+    plan = make_sectorizer(seeded, [seed]).solve(graph, rng=seeded.rng())
+    ids = list(graph.units["unit"])
+    assert plan.assignment[ids.index(seed)] == 0
+    assert plan.assignment[ids.index(locked_unit)] == 4
+    in_b = np.asarray(graph.units.geometry.representative_point().x > 2.1)
+    part_a, part_b = set(plan.assignment[~in_b].tolist()), set(plan.assignment[in_b].tolist())
+    assert 0 in part_b and len(part_b) == 2 and 4 in part_a and len(part_a) == 3
     one = DesignParameters(k=1, tolerance=0.1, whole_commune_population=0)
     plan = make_sectorizer(one).solve(graph, rng=one.rng())
     assert plan.k == 1 and any("reliée" in n or "rattachée" in n for n in plan.notes)
