@@ -41,6 +41,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -135,7 +136,13 @@ class RegionGrowth(Sectorizer):
             k = self.k
         else:
             assert self.target_workload is not None
-            k = max(1, round(float(graph.workload.sum()) / self.target_workload))
+            ratio = float(graph.workload.sum()) / self.target_workload
+            if not math.isfinite(ratio) or ratio > graph.n:
+                raise InfeasibleDesignError(
+                    f"target_workload : {self.target_workload:g} par secteur donnerait plus de "
+                    f"secteurs que les {graph.n} unités du territoire"
+                )
+            k = max(1, round(ratio))
         if k > graph.n:
             raise InfeasibleDesignError(
                 f"k = {k} sectors is more than the {graph.n} units of the territory"

@@ -19,6 +19,7 @@ import shapely
 from shapely import affinity
 from shapely.geometry import LineString, Point
 
+from geo.errors import InfeasibleDesignError
 from geo.grid import cell_attributes, tessellate, workload
 from geo.sectorize import DesignParameters, make_sectorizer
 from geo.territory import read_communes
@@ -268,3 +269,12 @@ def test_apportionment_and_its_override() -> None:
     one = DesignParameters(k=1, tolerance=0.1, whole_commune_population=0)
     plan = make_sectorizer(one).solve(graph, rng=one.rng())
     assert plan.k == 1 and any("reliée" in n or "rattachée" in n for n in plan.notes)
+
+
+def test_a_tiny_target_workload_is_refused_named() -> None:
+    square = shapely.box(2.00, 48.00, 2.02, 48.02)
+    cells = tessellate(square, 9)
+    cells["commune"], cells["workload"] = "A", 1.0
+    params = DesignParameters(target_workload=1e-320)
+    with pytest.raises(InfeasibleDesignError, match="target_workload"):
+        make_sectorizer(params).solve(UnitGraph.from_cells(cells), rng=params.rng())
