@@ -40,10 +40,12 @@ def main() -> None:
     loads = plan.workloads
     worst = float(np.abs(loads / loads.mean() - 1).max())
     pieces = int((components_per_sector(plan) > 1).sum())
+    compact = plan.metrics.mean_polsby_popper
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"units {graph.n}, k {args.k}: graph {built - started:.1f} s, design "
         f"{solved - built:.1f} s, worst deviation {worst:.2%}, sectors in pieces {pieces}, "
+        f"mean Polsby-Popper {compact:.3f}, "
         f"peak memory {peak_mb:.0f} MB"
     )
 
