@@ -10,7 +10,7 @@ import geopandas as gpd
 import pytest
 from distributed import LocalCluster
 from shapely.geometry import LineString
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -75,6 +75,12 @@ def test_sectorize_all_designs_each_csp_and_reports_failures(
     assert "Lot Nord : plan" in out and "Deux rives : plan" in out
     assert "Sectorisation de 3 CSP" in out and "1 CSP en échec sur 3" in out
     assert len(_notes(factory, "Lot Nord")) == 1
+    # Each CSP keeps its own outline when another is defined after it.
+    with factory() as session:
+        areas = dict(
+            session.execute(select(Csp.name, func.ST_Area(func.Geography(Csp.geom)))).all()
+        )
+    assert areas["Deux rives"] > areas["Lot Nord"] * 1.1
     (rives,) = _notes(factory, "Deux rives")
     assert any("« Navette test »" in note for note in rives), rives
 
