@@ -57,6 +57,11 @@ class PartitionedDesign(Sectorizer):
     ) -> SectorPlan:
         engine = self.engine
         k = sum(self.sectors_per_part) if self.sectors_per_part else engine._k(graph)
+        if self.sectors_per_part and engine.k is not None and engine.k != k:
+            raise InvalidInputError(
+                f"sectors_per_part : {' + '.join(map(str, self.sectors_per_part))} = {k} "
+                f"secteurs, mais k = {engine.k}"
+            )
         total = float(graph.workload.sum())
         target = total / k
         declared = graph.links.loc[graph.links["name"].notna()]

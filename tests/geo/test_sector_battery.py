@@ -19,7 +19,7 @@ import shapely
 from shapely import affinity
 from shapely.geometry import LineString, Point
 
-from geo.errors import InfeasibleDesignError
+from geo.errors import InfeasibleDesignError, InvalidInputError
 from geo.grid import cell_attributes, tessellate, workload
 from geo.sectorize import DesignParameters, make_sectorizer
 from geo.territory import read_communes
@@ -246,6 +246,11 @@ def test_apportionment_and_its_override() -> None:
     )
     plan = make_sectorizer(forced).solve(graph, rng=forced.rng())
     assert "fixée par le planificateur" in plan.notes[0]
+    with pytest.raises(
+        InvalidInputError, match="sectors_per_part : 4 \\+ 2 = 6 secteurs, mais k = 5"
+    ):
+        bad = dataclasses.replace(forced, sectors_per_part=(4, 2))
+        make_sectorizer(bad).solve(graph, rng=bad.rng())
     # Part B's one sector weighs 40 000 against a mean of 20 000 (+100 %): the note says
     # so and names Hamilton's 3, 2, which holds the tolerance.
     assert any(
