@@ -185,7 +185,89 @@ def tessellate(territory: BaseGeometry, resolution: int = DEFAULT_RESOLUTION) ->
         {"h3": ids, "clipped": border}, geometry=[_as_polygonal(g) for g in geoms], crs=WGS84
     )
     keep = shapely.area(cells.geometry.to_numpy()) > 0  # drops empty slivers
-    return cells.loc[keep].reset_index(drop=True)
+    return single_part_units(cells.loc[keep].reset_index(drop=True), resolution)
+
+
+def single_part_units(cells: gpd.GeoDataFrame, resolution: int) -> gpd.GeoDataFrame:
+    """Make every clipped cell one piece, so that no sector carries a detached speck.
+
+    A border cell clipped to the territory can fall in several pieces. Its largest piece
+    keeps the cell's id; every other piece joins the neighbouring unit with which it
+    shares the longest boundary (of positive length: touching at a point is not sharing);
+    a piece that shares a boundary with no other unit (an islet) becomes a unit of its
+    own, named by the first finer H3 cell holding its interior point that no other unit
+    uses. The result has the columns of ``cells``, one single-part MultiPolygon per row,
+    sorted by id.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> two_pieces = MultiPolygon([box(0, 0.5, 1, 1), box(2, 0.5, 3, 1)])
+    >>> cells = gpd.GeoDataFrame({"h3": ["a", "b"], "clipped": [True, True]},
+    ...     geometry=[two_pieces, box(0, 0, 3, 0.5)], crs=WGS84)
+    >>> out = single_part_units(cells, 9)
+    >>> [len(g.geoms) for g in out.geometry], [round(g.area, 6) for g in out.geometry]
+    ([1, 1], [0.5, 2.0])
+    """
+    geoms = cells.geometry.to_numpy()
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    if len(parts) == len(geoms):
+        return cells
+    metric = gpd.GeoSeries(parts, crs=cells.crs).to_crs(metric_crs(cells)).to_numpy()
+    area = shapely.area(metric)
+    order = np.lexsort((-area, owner))
+    main = np.zeros(len(parts), dtype=bool)
+    main[order[np.r_[True, owner[order][1:] != owner[order][:-1]]]] = True
+    main_idx = np.flatnonzero(main)
+    minor_idx = np.flatnonzero(~main)
+    tree = shapely.STRtree(metric[main_idx])
+    m_i, t_i = tree.query(metric[minor_idx], predicate="dwithin", distance=0.01)
+    # Within a centimetre: the two outlines may hold the same edge with different vertices.
+    shared = shapely.length(
+        shapely.intersection(
+            shapely.boundary(metric[minor_idx[m_i]]),
+            shapely.buffer(shapely.boundary(metric[main_idx[t_i]]), 0.01),
+        )
+    )
+    touching = (shared > _FRAGMENT_SHARED_LENGTH) & (owner[minor_idx[m_i]] != owner[main_idx[t_i]])
+    best = (
+        pd.DataFrame({"m": m_i[touching], "t": t_i[touching], "len": shared[touching]})
+        .sort_values(["m", "len"])
+        .drop_duplicates("m", keep="last")
+    )
+    joins: dict[int, list[int]] = {}
+    for m, t in zip(best["m"].to_numpy(), best["t"].to_numpy(), strict=True):
+        joins.setdefault(int(owner[main_idx[t]]), []).append(int(minor_idx[m]))
+    out_geoms = list(parts[main_idx])
+    for row, cell in enumerate(owner[main_idx]):
+        if int(cell) in joins:
+            merged = shapely.union_all([out_geoms[row], *parts[joins[int(cell)]]])
+            out_geoms[row] = merged
+    ids = cells["h3"].to_numpy()
+    rows = [int(c) for c in owner[main_idx]]
+    taken = set(ids.tolist())
+    alone = np.setdiff1d(minor_idx, minor_idx[best["m"].to_numpy(int)])
+    new_ids: list[str] = []
+    for piece in alone:
+        inside = shapely.point_on_surface(parts[piece])
+        uid = next(
+            (
+                c
+                for r in range(resolution + 1, MAX_RESOLUTION + 1)
+                if (c := h3.latlng_to_cell(inside.y, inside.x, r)) not in taken
+            ),
+            f"{ids[owner[piece]]}"[:13] + f"{len(new_ids):03d}",
+        )
+        taken.add(uid)
+        new_ids.append(uid)
+        rows.append(int(owner[piece]))
+        out_geoms.append(parts[piece])
+    out = cells.iloc[rows].copy()
+    out["h3"] = [*ids[owner[main_idx]].tolist(), *new_ids]
+    grown = np.r_[np.isin(owner[main_idx], list(joins)), np.ones(len(alone), dtype=bool)]
+    out["clipped"] = out["clipped"].to_numpy() | grown
+    out = out.set_geometry([_as_polygonal(g) for g in out_geoms], crs=cells.crs)
+    return out.sort_values("h3").reset_index(drop=True)
 
 
 def _overlaps(
@@ -324,6 +406,7 @@ DEFAULT_BARRIER_CLASSES = frozenset({"motorway", "trunk", "railway", "river", "c
 #: Distance (m) from a shared edge within which a crossing makes the barrier passable.
 DEFAULT_CROSSING_DISTANCE = 100.0
 _MIN_SHARED_LENGTH = 0.01  # m: touching at a point is not sharing an edge
+_FRAGMENT_SHARED_LENGTH = 0.5  # m: a fragment joins a unit it shares at least this with
 
 
 @dataclass(frozen=True)

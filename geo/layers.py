@@ -1,6 +1,6 @@
 """Territorial and sociological layers: read, validate, reproject.
 
-Four kinds of layer, each with a documented column mapping (column names are matched
+Five kinds of layer, each with a documented column mapping (column names are matched
 case-insensitively; every other column is kept as an attribute):
 
 ``population_grid``
@@ -21,6 +21,11 @@ case-insensitively; every other column is kept as an attribute):
     canal, stream…), or an IDFM ``mode`` (RER, TRAIN, TER, NAVETTE → ``railway``,
     TRAMWAY → ``tram``); or one class for the whole file (``default_class``). Booleans
     ``bridge`` and ``tunnel`` from columns of those names (yes, true, 1, viaduct…).
+``links``
+    Lines that join separate parts of a territory: ferries, private bridges, tunnels
+    (:func:`geo.parts.declared_links`), with an optional ``name`` ← nom | name | libelle
+    that the plans' notes quote. A link whose two ends each lie within 1 km of the
+    territory joins the parts there; sector design takes it before any distance.
 ``points``
     Points with a ``type`` ← type | nature | categorie | amenity | kind (commissariat,
     bureau de police, école, gare, mairie…), and an optional ``name``.
@@ -70,6 +75,7 @@ class LayerKind(StrEnum):
     ZONES = "zones"
     BARRIERS = "barriers"
     POINTS = "points"
+    LINKS = "links"
 
 
 GRID_VARIABLES: dict[str, tuple[str, ...]] = {
@@ -94,6 +100,7 @@ _EXPECTED_GEOMETRY = {
     LayerKind.ZONES: ("Polygon", "MultiPolygon"),
     LayerKind.BARRIERS: ("LineString", "MultiLineString"),
     LayerKind.POINTS: ("Point", "MultiPoint"),
+    LayerKind.LINKS: ("LineString", "MultiLineString"),
 }
 _RAIL = {"rail", "light_rail", "subway", "narrow_gauge", "monorail", "funicular"}
 _IDFM_MODE = {
@@ -364,6 +371,10 @@ def prepare_layer(
             if col:
                 used.add(col)
         used |= set(tags.values())
+    elif kind is LayerKind.LINKS:
+        name_col = _find(columns, POINT_NAME)
+        out["name"] = gdf[name_col].astype("string").to_numpy() if name_col else None
+        used |= {name_col} - {None}  # type: ignore[arg-type]
     else:
         type_col, name_col = _find(columns, POINT_TYPE), _find(columns, POINT_NAME)
         if type_col is None and default_class is None:

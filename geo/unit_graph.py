@@ -2,10 +2,12 @@
 
 A :class:`UnitGraph` holds the atomic units of a CSP (H3 cells clipped to it, see
 :mod:`geo.grid`, or street blocks, see :mod:`geo.blocks`) with their workload and
-commune, and the barrier-aware adjacency between them. Units that the adjacency leaves
-unconnected to the mainland (islands, enclaves cut off by a barrier with no crossing) are
-joined to their nearest mainland unit by an *island link*, so that every sector can be
-contiguous; the links are listed, never hidden. Sector plans (:mod:`geo.plan`) assign
+commune, and the barrier-aware adjacency between them. The parts the adjacency leaves
+apart (islands, enclaves cut off by a barrier with no crossing, communes separated by
+another police zone) are joined by the *declared links* of a ``links`` layer (ferries,
+private bridges, tunnels), then by *proximity links* between nearest units, a minimum
+spanning tree of the parts (:mod:`geo.parts`), so that every sector can be contiguous;
+the links are listed, never hidden. Sector plans (:mod:`geo.plan`) assign
 these units to sectors.
 """
 
@@ -25,6 +27,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from geo.crs import metric_crs
 from geo.errors import InvalidInputError
 from geo.grid import Adjacency, adjacency, components
+from geo.parts import declared_links, empty_links, ground_parts, proximity_links
 
 UNIT_COLUMNS = ("unit", "commune", "workload")
 
@@ -42,19 +45,23 @@ class UnitGraph:
     edges
         The adjacency edges of :class:`geo.grid.Adjacency` (positions in ``units``).
     links
-        Island links ``a``, ``b`` (positions), ``distance_m``: a unit of a minor
-        component and its nearest unit of the largest component.
+        Links ``a``, ``b`` (positions), ``distance_m``, ``name``: a declared link (its
+        name) or a proximity link between the nearest units of two parts (``None``).
     """
 
     units: gpd.GeoDataFrame
     edges: pd.DataFrame
-    links: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame({"a": [], "b": [], "distance_m": []})
-    )
+    links: pd.DataFrame = field(default_factory=empty_links)
 
     @classmethod
-    def build(cls, units: gpd.GeoDataFrame, adjacency: Adjacency) -> UnitGraph:
-        """Check the units, and link every minor component to the mainland.
+    def build(
+        cls,
+        units: gpd.GeoDataFrame,
+        adjacency: Adjacency,
+        declared: gpd.GeoDataFrame | None = None,
+    ) -> UnitGraph:
+        """Check the units, and link the parts: by the lines of ``declared`` (a ``links``
+        layer, see :func:`geo.parts.declared_links`), then by nearest units.
 
         Examples
         --------
@@ -86,17 +93,26 @@ class UnitGraph:
                 f"units: workload must be a finite number ≥ 0; bad units {bad.tolist()}"
             )
         units["workload"] = load.astype(float)
-        links = _island_links(units, adjacency.component)
-        return cls(units=units, edges=adjacency.edges.reset_index(drop=True), links=links)
+        edges = adjacency.edges.reset_index(drop=True)
+        named = declared_links(units, declared)
+        part = ground_parts(len(units), edges, named)
+        links = pd.concat([named, proximity_links(units, part)], ignore_index=True)
+        return cls(units=units, edges=edges, links=links.astype({"a": int, "b": int}))
 
     @classmethod
     def from_cells(
-        cls, cells: gpd.GeoDataFrame, barriers: gpd.GeoDataFrame | None = None, **options: Any
+        cls,
+        cells: gpd.GeoDataFrame,
+        barriers: gpd.GeoDataFrame | None = None,
+        *,
+        declared: gpd.GeoDataFrame | None = None,
+        **options: Any,
     ) -> UnitGraph:
         """The graph of H3 cells with the attributes of :func:`geo.grid.cell_attributes`
-        and a ``workload`` column; ``options`` go to :func:`geo.grid.adjacency`."""
+        and a ``workload`` column, joined by the ``declared`` links; ``options`` go to
+        :func:`geo.grid.adjacency`."""
         units = cells.rename(columns={"h3": "unit"})
-        return cls.build(units, adjacency(units, barriers, **options))
+        return cls.build(units, adjacency(units, barriers, **options), declared)
 
     def locate(self, points: Sequence[tuple[float, float]]) -> list[str]:
         """Ids of the units holding each ``(lon, lat)`` point (WGS84).
@@ -136,6 +152,23 @@ class UnitGraph:
         edges = edges.reset_index(drop=True)
         units = self.units.iloc[positions].reset_index(drop=True)
         return UnitGraph.build(units, Adjacency(edges, components(len(units), edges)))
+
+    def restrict(self, positions: np.ndarray) -> UnitGraph:
+        """The graph of these units only (positions, in order), with the edges and links
+        between them (no link added)."""
+        positions = np.asarray(positions, dtype=int)
+        new = np.full(self.n, -1)
+        new[positions] = np.arange(len(positions))
+
+        def keep(frame: pd.DataFrame) -> pd.DataFrame:
+            a, b = new[frame["a"].to_numpy(int)], new[frame["b"].to_numpy(int)]
+            inside = (a >= 0) & (b >= 0)
+            out = frame.loc[inside].copy()
+            out["a"], out["b"] = a[inside], b[inside]
+            return out.reset_index(drop=True)
+
+        units = self.units.iloc[positions].reset_index(drop=True)
+        return UnitGraph(units=units, edges=keep(self.edges), links=keep(self.links))
 
     @cached_property
     def workload(self) -> np.ndarray:
@@ -184,20 +217,3 @@ def dissolve(units: np.ndarray) -> shapely.Geometry:
     if not merged.is_valid:
         merged = shapely.make_valid(shapely.union_all(units))
     return merged
-
-
-def _island_links(units: gpd.GeoDataFrame, component: np.ndarray) -> pd.DataFrame:
-    """For every component but the largest (0), its nearest pair of units to component 0."""
-    rows: list[tuple[int, int, float]] = []
-    if len(component) and component.max() > 0:
-        metric = units.geometry.to_crs(metric_crs(units)).to_numpy()
-        main = np.flatnonzero(component == 0)
-        tree = shapely.STRtree(metric[main])
-        for comp in range(1, int(component.max()) + 1):
-            members = np.flatnonzero(component == comp)
-            (src, dst), dist = tree.query_nearest(
-                metric[members], return_distance=True, all_matches=False
-            )
-            best = int(np.argmin(dist))
-            rows.append((int(members[src[best]]), int(main[dst[best]]), float(dist[best])))
-    return pd.DataFrame(rows, columns=["a", "b", "distance_m"])

@@ -27,6 +27,7 @@ from geo.metrics import french_percent, sector_layer
 from geo.plan import SectorPlan
 from geo.qgis_styles import sector_style
 from geo.territory import read_communes, read_vector
+from psq.cli_batch import sectorize_all
 from psq.cli_common import console, fail, reported_errors
 from psq.cli_common import database as _database
 from psq.cli_common import settings as _settings
@@ -43,6 +44,7 @@ app.add_typer(grid_app, name="grid")
 app.add_typer(db_app, name="db")
 app.add_typer(csp_app, name="csp")
 app.add_typer(users_app, name="users")
+app.command("sectorize-all")(sectorize_all)
 
 
 @app.command("import-territory")
@@ -345,6 +347,16 @@ def _print_plan(plan: SectorPlan) -> None:
         )
 
 
+def _counts(text: str | None) -> list[int]:
+    """``5,2,1`` → [5, 2, 1]; a bad value is refused, named."""
+    if not text:
+        return []
+    try:
+        return [int(x) for x in text.split(",")]
+    except ValueError as exc:
+        raise fail(f"--secteurs-par-partie : « {text} » n'est pas une liste d'entiers") from exc
+
+
 @app.command("sectorize")
 def sectorize(
     csp: Annotated[str, typer.Option(help="CSP : id, code ou nom")],
@@ -365,6 +377,14 @@ def sectorize(
         float, typer.Option(help="Communes de moins d'habitants jamais coupées")
     ] = 10_000,
     weight: WeightOption = None,
+    sectors_per_part: Annotated[
+        str | None,
+        typer.Option(
+            "--secteurs-par-partie",
+            help="Secteurs de chaque partie séparée du territoire, la plus chargée "
+            "d'abord (ex. 5,2,1) ; par défaut répartis selon la charge",
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Fichier des secteurs (.geojson, .gpkg)")] = None,
     metrics_json: Annotated[Path | None, typer.Option(help="Fichier JSON des indicateurs")] = None,
 ) -> None:
@@ -381,6 +401,7 @@ def sectorize(
             units=_units(units),
             weights=_weights(weight),
             whole_commune_population=whole_commune_population,
+            sectors_per_part=_counts(sectors_per_part),
         )
     except ValidationError as exc:
         raise fail("; ".join(e["msg"] for e in exc.errors())) from exc

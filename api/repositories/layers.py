@@ -218,6 +218,22 @@ def barrier_lines(*, session: Session, csp_id: int, margin_m: float) -> gpd.GeoD
     )
 
 
+def link_lines(*, session: Session, csp_id: int, margin_m: float) -> gpd.GeoDataFrame:
+    """Lines of the ``links`` layers (ferries, private bridges, tunnels) within
+    ``margin_m`` of the CSP, with their ``name``."""
+    csp_geom = select(Csp.geom).where(Csp.id == csp_id).scalar_subquery()
+    return read_geoframe(
+        session,
+        select(LayerFeature.name, func.ST_AsBinary(LayerFeature.geom))
+        .join(Layer, Layer.id == LayerFeature.layer_id)
+        .where(Layer.kind == LayerKind.LINKS.value)
+        .where(
+            func.ST_DWithin(func.Geography(LayerFeature.geom), func.Geography(csp_geom), margin_m)
+        ),
+        ["name"],
+    )
+
+
 def replace_qpv_list(*, session: Session, rows: list[tuple[str, str, str]]) -> int:
     """Record QPVs per commune (commune code, QPV code, QPV name), replacing those communes'."""
     codes = {c for c, _, _ in rows}

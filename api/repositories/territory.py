@@ -80,7 +80,11 @@ def _union_of(codes: Sequence[str] | Select[tuple[str]]) -> ScalarSelect[Any]:
 
 def refresh_csp_geometries(*, session: Session, commune_codes: Sequence[str]) -> None:
     """Recompute the outline of every CSP holding one of these communes."""
-    members = select(csp_commune.c.commune_code).where(csp_commune.c.csp_id == Csp.id)
+    # Correlated to the CSP being updated: without it, the nested select would take the
+    # communes of every CSP and give each touched CSP their union.
+    members = (
+        select(csp_commune.c.commune_code).where(csp_commune.c.csp_id == Csp.id).correlate(Csp)
+    )
     touched = select(csp_commune.c.csp_id).where(csp_commune.c.commune_code.in_(commune_codes))
     session.execute(update(Csp).where(Csp.id.in_(touched)).values(geom=_union_of(members)))
 

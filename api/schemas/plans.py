@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -60,6 +60,12 @@ class PlanCreate(BaseModel):
     )
     locked: dict[str, int] = Field(
         default_factory=dict, description="Unit id (H3 cell or block) -> sector index kept as given"
+    )
+    sectors_per_part: list[Annotated[int, Field(ge=1, le=1000)]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Sectors of each separate part of the territory, heaviest part first "
+        "(empty: shared out by workload, largest remainder)",
     )
     compactness: float = Field(
         default=1.0, ge=0, le=10, description="Weight of short sector boundaries"

@@ -275,7 +275,9 @@ def reoptimise_plan(
         plan = load_sector_plan(session, row)
         locked = list(row.locked_sectors or [])
         design = DesignParameters.from_dict(row.parameters or {})
-    base = replace(design, method="engine", target_workload=None, locked={})
+    # The unlocked sectors are shared out again by workload: the plan's own apportionment
+    # (sectors_per_part) was for all of its sectors.
+    base = replace(design, method="engine", target_workload=None, locked={}, sectors_per_part=())
 
     def make(k: int, seeds: list[str]) -> Sectorizer:
         return make_sectorizer(replace(base, k=k), seeds)

@@ -17,7 +17,7 @@ import shapely
 from sqlalchemy.orm import Session
 
 from api.models import Csp, Plan
-from api.repositories import csp, jobs, plans
+from api.repositories import csp, jobs, layers, plans
 from api.repositories import grid as grids
 from api.repositories.base import require
 from api.schemas import (
@@ -43,6 +43,7 @@ from geo.export import FORMATS, write_layer
 from geo.geometry import check_inside_territory
 from geo.grid import PROBLEMS, WORKLOAD_VARIABLES, Adjacency, workload
 from geo.metrics import french_number, sector_layer
+from geo.parts import LINK_SNAP_M
 from geo.plan import SectorPlan, UnitGraph, plan_from_polygons
 from geo.qgis_styles import sector_style
 from geo.sectorize import DesignParameters, make_sectorizer
@@ -78,7 +79,8 @@ def load_unit_graph(
     edges["b"] = position.reindex(edges["b"]).to_numpy()
     edges["blocked"] = edges["blocked"].astype(bool)
     graph = Adjacency(edges=edges, component=frame["component"].to_numpy(dtype=int))
-    return UnitGraph.build(frame.drop(columns="component"), graph)
+    declared = layers.link_lines(session=session, csp_id=csp_id, margin_m=LINK_SNAP_M)
+    return UnitGraph.build(frame.drop(columns="component"), graph, declared)
 
 
 def _reweigh(

@@ -92,24 +92,35 @@ def build_atoms(
 
     notes: list[str] = []
     component = connected_components(_matrix(n, a, b), directed=False)[1]
+    unit_id = graph.units["unit"].to_numpy()
     for link in graph.links.itertuples():
-        island = np.flatnonzero(component == component[int(link.a)])
+        a, b = int(link.a), int(link.b)
+        side_a = np.flatnonzero(component == component[a])
+        side_b = np.flatnonzero(component == component[b])
+        if float(graph.workload[side_b].sum()) < float(graph.workload[side_a].sum()):
+            a, b, side_a = b, a, side_b
+        island = side_a
         load = float(graph.workload[island].sum())
         names = sorted({str(c) for c in communes[island] if pd.notna(c)})
-        where = f"commune(s) {', '.join(names)}" if names else "hors commune"
+        where = f"commune(s) {', '.join(names[:8])}{' …' if len(names) > 8 else ''}"
+        where = where if names else "hors commune"
+        name = getattr(link, "name", None)
+        how = (
+            f"par la liaison déclarée « {name} » ({link.distance_m:.0f} m)"
+            if isinstance(name, str)
+            else f"à l'unité la plus proche, {unit_id[b]}, à {link.distance_m:.0f} m"
+        )
         if load <= island_limit:
-            fa += [int(link.a)] * (len(island) + 1)
-            fb += [*island.tolist(), int(link.b)]
+            fa += [a] * (len(island) + 1)
+            fb += [*island.tolist(), b]
             notes.append(
-                f"île de {len(island)} unité(s) ({where}, charge {load:.0f}) rattachée au "
-                f"secteur de l'unité continentale la plus proche, "
-                f"{graph.units['unit'].iloc[int(link.b)]}, à {link.distance_m:.0f} m"
+                f"île de {len(island)} unité(s) ({where}, charge {load:.0f}) rattachée "
+                f"au secteur voisin {how}"
             )
         else:
             notes.append(
-                f"partie séparée de {len(island)} unité(s) ({where}, charge {load:.0f}) reliée "
-                f"à l'unité continentale la plus proche, "
-                f"{graph.units['unit'].iloc[int(link.b)]}, à {link.distance_m:.0f} m"
+                f"partie séparée de {len(island)} unité(s) ({where}, charge {load:.0f}) "
+                f"reliée {how}"
             )
     _, of = connected_components(
         _matrix(n, np.array(fa, dtype=int), np.array(fb, dtype=int)), directed=False

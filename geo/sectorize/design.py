@@ -18,7 +18,7 @@ Examples
 >>> stored = params.to_dict() | {"seed_units": ["891f1d4817bffff"]}
 >>> DesignParameters.from_dict(stored) == params
 True
->>> type(make_sectorizer(params, ["891f1d4817bffff"])).__name__
+>>> type(make_sectorizer(params, ["891f1d4817bffff"]).engine).__name__
 'RegionGrowth'
 """
 
@@ -38,6 +38,7 @@ from geo.sectorize.atoms import CutCosts
 from geo.sectorize.base import Sectorizer
 from geo.sectorize.communes import WholeCommunes
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
+from geo.sectorize.partitioned import PartitionedDesign
 
 Method = Literal["engine", "communes"]
 Units = Literal["h3", "blocks"]
@@ -79,6 +80,9 @@ class DesignParameters:
         Also seed one sector at each point of the CSP's point layers of these types.
     locked
         Unit id → sector index kept as given.
+    sectors_per_part
+        Sectors of each part of a territory in several parts (heaviest part first, see
+        :mod:`geo.sectorize.partitioned`); empty: shared out by workload.
     compactness, commune_cohesion, barrier_preference
         The weights of :class:`~geo.sectorize.CutCosts` (``barrier_preference`` is its
         ``barrier``).
@@ -99,6 +103,7 @@ class DesignParameters:
     seeds: tuple[tuple[float, float], ...] = ()
     seed_point_types: tuple[str, ...] = ()
     locked: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    sectors_per_part: tuple[int, ...] = ()
     compactness: float = _DEFAULT_COSTS.compactness
     commune_cohesion: float = _DEFAULT_COSTS.commune_cohesion
     barrier_preference: float = _DEFAULT_COSTS.barrier
@@ -132,6 +137,7 @@ class DesignParameters:
             "seeds": tuple((float(lon), float(lat)) for lon, lat in self.seeds),
             "seed_point_types": tuple(str(t) for t in self.seed_point_types),
             "locked": MappingProxyType({str(u): int(s) for u, s in self.locked.items()}),
+            "sectors_per_part": tuple(int(s) for s in self.sectors_per_part),
             "compactness": float(self.compactness),
             "commune_cohesion": float(self.commune_cohesion),
             "barrier_preference": float(self.barrier_preference),
@@ -189,11 +195,13 @@ def make_sectorizer(params: DesignParameters, seed_units: Sequence[str] = ()) ->
     seed points, located in the unit graph): sector ``i`` contains ``seed_units[i]``.
     The whole-communes baseline ignores them, like ``locked`` and the cut costs.
     """
+    engine: RegionGrowth
     if params.method == "communes":
-        return WholeCommunes(
+        engine = WholeCommunes(
             params.k, target_workload=params.target_workload, tolerance=params.tolerance
         )
-    return RegionGrowth(
+        return PartitionedDesign(engine, params.sectors_per_part)
+    engine = RegionGrowth(
         params.k,
         target_workload=params.target_workload,
         tolerance=params.tolerance,
@@ -202,3 +210,4 @@ def make_sectorizer(params: DesignParameters, seed_units: Sequence[str] = ()) ->
         locked=params.locked,
         costs=params.cut_costs,
     )
+    return PartitionedDesign(engine, params.sectors_per_part)

@@ -41,6 +41,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -60,6 +61,8 @@ from geo.unit_graph import UnitGraph
 #: communes and splits large cities).
 DEFAULT_WHOLE_COMMUNE_POPULATION = 10_000.0
 DEFAULT_TOLERANCE = 0.05
+#: The most annealing steps by default: 40 per atom up to 10 000 atoms, then no more.
+MAX_DEFAULT_STEPS = 400_000
 
 
 class RegionGrowth(Sectorizer):
@@ -84,7 +87,9 @@ class RegionGrowth(Sectorizer):
     costs
         Weights of the cut cost (compactness, commune cohesion, barriers).
     steps
-        Annealing steps; default ``40 x`` the number of atoms.
+        Annealing steps; default ``40 x`` the number of atoms, at most
+        :data:`MAX_DEFAULT_STEPS` (only boundary atoms move: a large city's interior
+        needs none).
     restarts
         New seeds are drawn up to this many times when the balance phase misses the band.
     oversized
@@ -135,7 +140,13 @@ class RegionGrowth(Sectorizer):
             k = self.k
         else:
             assert self.target_workload is not None
-            k = max(1, round(float(graph.workload.sum()) / self.target_workload))
+            ratio = float(graph.workload.sum()) / self.target_workload
+            if not math.isfinite(ratio) or ratio > graph.n:
+                raise InfeasibleDesignError(
+                    f"target_workload : {self.target_workload:g} par secteur donnerait plus de "
+                    f"secteurs que les {graph.n} unités du territoire"
+                )
+            k = max(1, round(ratio))
         if k > graph.n:
             raise InfeasibleDesignError(
                 f"k = {k} sectors is more than the {graph.n} units of the territory"
@@ -248,7 +259,8 @@ class RegionGrowth(Sectorizer):
             if search.in_band() or attempt == self.restarts:
                 break
         progress(0.5, "shape")
-        search.anneal(self.steps or 40 * atoms.n, lambda f, stage: progress(0.5 + 0.45 * f, stage))
+        steps = self.steps or min(40 * atoms.n, MAX_DEFAULT_STEPS)
+        search.anneal(steps, lambda f, stage: progress(0.5 + 0.45 * f, stage))
         search.descend()
         assignment = np.asarray(search.sector, dtype=int)[atoms.of]
         plan = SectorPlan(

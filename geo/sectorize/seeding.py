@@ -31,16 +31,16 @@ def seed_atoms(
     for s, atom in pinned.items():
         centres[s] = xy[atom]
     free_sectors = [s for s in range(k) if s not in pinned]
-    chosen = [centres[s] for s in pinned]
-    for s in free_sectors:  # k-means++ start
-        if chosen:
-            d2 = np.min(((xy[:, None, :] - np.array(chosen)[None]) ** 2).sum(-1), axis=1)
-            p = w * d2
-        else:
-            p = w.copy()
+    # k-means++ start; the squared distance to the nearest chosen centre is kept up to
+    # date one centre at a time (O(n·k), not O(n·k²)).
+    d2 = np.full(len(xy), np.inf)
+    for s in pinned:
+        d2 = np.minimum(d2, ((xy - centres[s]) ** 2).sum(-1))
+    for s in free_sectors:
+        p = w * d2 if np.isfinite(d2).all() else w.copy()
         p = p / p.sum() if p.sum() > 0 else np.full(len(p), 1 / len(p))
         centres[s] = xy[rng.choice(len(xy), p=p)]
-        chosen.append(centres[s])
+        d2 = np.minimum(d2, ((xy - centres[s]) ** 2).sum(-1))
     for _ in range(8):  # Lloyd iterations; pinned centres stay
         nearest = np.argmin(((xy[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
         for s in free_sectors:

@@ -85,6 +85,6 @@ def test_the_same_algorithm(body: dict[str, Any]) -> None:
     seed_units = ["891f1d4817bffff"]
     today = from_request(PlanCreate(**body), seed_units)
     params = DesignParameters.from_dict(PlanCreate(**body).model_dump(mode="json"))
-    made = make_sectorizer(params, seed_units)
+    made = make_sectorizer(params, seed_units).engine
     assert type(made) is type(today)
     assert vars(made) == vars(today)

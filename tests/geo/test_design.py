@@ -33,6 +33,7 @@ STORED_DEFAULTS = {
     "seeds": [],
     "seed_point_types": [],
     "locked": {},
+    "sectors_per_part": [],
     "compactness": 1.0,
     "commune_cohesion": 1.0,
     "barrier_preference": 0.5,
@@ -113,7 +114,7 @@ def test_bad_values_are_named(changes: dict[str, object], named: str) -> None:
 
 
 def test_the_engine_gets_every_setting() -> None:
-    engine = make_sectorizer(FULL, ["891f1d4817bffff", "891f1d48173ffff"])
+    engine = make_sectorizer(FULL, ["891f1d4817bffff", "891f1d48173ffff"]).engine
     assert isinstance(engine, RegionGrowth) and not isinstance(engine, WholeCommunes)
     assert engine.k is None and engine.target_workload == 1_500.5
     assert engine.tolerance == 0.08 and engine.whole_commune_population == 5_000
@@ -123,7 +124,9 @@ def test_the_engine_gets_every_setting() -> None:
 
 
 def test_the_communes_baseline_keeps_every_commune_whole() -> None:
-    baseline = make_sectorizer(dataclasses.replace(FULL, method="communes"), ["891f1d4817bffff"])
+    baseline = make_sectorizer(
+        dataclasses.replace(FULL, method="communes"), ["891f1d4817bffff"]
+    ).engine
     assert isinstance(baseline, WholeCommunes)
     assert baseline.target_workload == 1_500.5 and baseline.tolerance == 0.08
     assert baseline.whole_commune_population == math.inf

@@ -9,7 +9,7 @@ const SOURCE_LABELS = { grid: "Carreaux Filosofi", commune: "Population communal
 const BARRIER_COLOURS = { motorway: "#c0392b", trunk: "#e67e22", railway: "#2c3e50", river: "#2980b9", canal: "#17a2b8", tram: "#8e44ad" };
 const BARRIER_LABELS = { motorway: "Autoroute", trunk: "Voie express", railway: "Voie ferrée", river: "Rivière", canal: "Canal", tram: "Tramway" };
 const barrierColour = (cls) => BARRIER_COLOURS[cls] ?? "#7f8c8d";
-const KIND_LABELS = { population_grid: "Grille de population", zones: "Zones", barriers: "Barrières", points: "Équipements" };
+const KIND_LABELS = { population_grid: "Grille de population", zones: "Zones", barriers: "Barrières", points: "Équipements", links: "Liaisons (bacs, ponts, tunnels)" };
 
 const map = createMap();
 const legend = addLegend(map);
@@ -142,6 +142,7 @@ async function showEdges(on) {
 function layerStyle(kind) {
   if (kind === "barriers") return (f) => ({ color: BARRIER_COLOURS[f.properties.category] ?? "#7f8c8d", weight: 2.5, dashArray: f.properties.bridge || f.properties.tunnel ? "4 4" : null });
   if (kind === "population_grid") return () => ({ color: "#555", weight: 0.6, fill: false });
+  if (kind === "links") return () => ({ color: "#1f3a93", weight: 3, dashArray: "8 6" });
   return () => ({ color: "#16a085", weight: 1.5, fillOpacity: 0.1 });
 }
 

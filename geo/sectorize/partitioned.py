@@ -1,0 +1,227 @@
+"""Sector design of a territory in several parts: each part designed on its own.
+
+The parts and their grouping come from :mod:`geo.parts`: a part too light to hold a
+sector (an island, an enclave) joins the part its declared link reaches, else its
+nearest part; the others get a whole number of sectors, shared out by workload with the
+largest remainder method (Hamilton, see :func:`geo.parts.apportion`), or as the planner
+says (``sectors_per_part``). When Hamilton's shares miss the tolerance, the
+apportionment with the smallest largest gap is taken instead; when none meets it, the
+plan's notes say so, with the best deviation reachable and the choices (one more sector,
+a wider tolerance for that part). Each part is then designed by the engine it wraps,
+with the band of the whole territory expressed around the part's own mean; fixed seeds
+and locked units keep their sector numbers, whole communes and zones stay whole within
+their part. A territory in one part is designed as before.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import numpy as np
+
+from geo.errors import InfeasibleDesignError, InvalidInputError
+from geo.metrics import french_number, french_percent, violations
+from geo.parts import (
+    HOLD_SHARE,
+    apportion,
+    balance_gap,
+    best_apportionment,
+    design_parts,
+    ground_parts,
+)
+from geo.plan import SectorPlan, sector_names
+from geo.sectorize.atoms import small_communes
+from geo.sectorize.base import Progress, Sectorizer, no_progress
+from geo.sectorize.growth import RegionGrowth
+from geo.unit_graph import UnitGraph
+
+
+class PartitionedDesign(Sectorizer):
+    """Design each part of the territory with ``engine`` (see the module docstring)."""
+
+    def __init__(self, engine: RegionGrowth, sectors_per_part: Sequence[int] = ()) -> None:
+        if any(int(s) < 1 for s in sectors_per_part):
+            raise InvalidInputError(
+                "sectors_per_part : chaque partie du territoire a au moins un secteur"
+            )
+        self.engine = engine
+        self.sectors_per_part = [int(s) for s in sectors_per_part]
+
+    def solve(
+        self,
+        graph: UnitGraph,
+        *,
+        rng: np.random.Generator,
+        progress: Progress = no_progress,
+    ) -> SectorPlan:
+        engine = self.engine
+        k = sum(self.sectors_per_part) if self.sectors_per_part else engine._k(graph)
+        if self.sectors_per_part and engine.k is not None and engine.k != k:
+            raise InvalidInputError(
+                f"sectors_per_part : {' + '.join(map(str, self.sectors_per_part))} = {k} "
+                f"secteurs, mais k = {engine.k}"
+            )
+        total = float(graph.workload.sum())
+        target = total / k
+        declared = graph.links.loc[graph.links["name"].notna()]
+        part = ground_parts(graph.n, graph.edges, declared)
+        hold = HOLD_SHARE * target
+        parts = design_parts(graph.workload, part, graph.links, hold)
+        while parts.count > k and not self.sectors_per_part:  # more parts than sectors
+            hold *= 1.5
+            parts = design_parts(graph.workload, part, graph.links, hold)
+        if parts.count == 1 and len(self.sectors_per_part) <= 1:
+            if engine.k == k:
+                return engine.solve(graph, rng=rng, progress=progress)
+            single = copy.copy(engine)
+            single.k, single.target_workload = k, None
+            return single.solve(graph, rng=rng, progress=progress)
+        notes, seats = self._seats(parts.load, k, graph, parts.group)
+        tol = engine.tolerance
+        lo, hi = target * (1 - tol), target * (1 + tol)
+        sectors = self._sector_numbers(graph, parts.group, seats)
+        assignment = np.full(graph.n, -1, dtype=int)
+        seed_units = np.full(k, -1, dtype=int)
+        for g in range(parts.count):
+            positions = np.flatnonzero(parts.group == g)
+            sub = graph.restrict(positions)
+            mine = sectors[g]
+            local = {s: j for j, s in enumerate(mine)}
+            mean = parts.load[g] / seats[g]
+            inner = min(hi / mean - 1, 1 - lo / mean)
+            design = copy.copy(engine)
+            design.k, design.target_workload = seats[g], None
+            design.tolerance = inner if inner > 0.002 else tol
+            design.seeds = [engine.seeds[s] for s in mine if s < len(engine.seeds)]
+            unit_ids = set(sub.units["unit"])
+            design.locked = {
+                u: local[s] for u, s in engine.locked.items() if u in unit_ids and s in local
+            }
+            start = g / parts.count
+
+            def report(f: float, stage: str, start: float = start) -> None:
+                progress(start + f / parts.count, stage)
+
+            plan = design.solve(sub, rng=rng, progress=report)
+            assignment[positions] = np.asarray(mine)[plan.assignment]
+            for j, unit in enumerate(plan.seed_units):
+                if unit >= 0:
+                    seed_units[mine[j]] = positions[unit]
+            notes += [f"partie {g + 1} : {note}" for note in plan.notes]
+        population = engine._population(graph)
+        whole = small_communes(graph, engine.whole_commune_population, population)
+        plan = SectorPlan(
+            graph=graph,
+            assignment=assignment,
+            names=sector_names(k),
+            seeds=seed_units,
+            notes=tuple(notes),
+        )
+        found = violations(plan, tol, whole)
+        progress(1.0, "done")
+        return plan.with_assignment(plan.assignment, violations=tuple(found))
+
+    def _seats(
+        self, part_loads: np.ndarray, k: int, graph: UnitGraph, group: np.ndarray
+    ) -> tuple[list[str], list[int]]:
+        """Sectors per part and the notes that say how they were shared out."""
+        tol = self.engine.tolerance
+        count = len(part_loads)
+        loads = [float(x) for x in part_loads]
+        if self.sectors_per_part:
+            if len(self.sectors_per_part) != count:
+                raise InvalidInputError(
+                    f"sectors_per_part : le territoire a {count} parties qui portent des "
+                    f"secteurs, {len(self.sectors_per_part)} nombre(s) donné(s)"
+                )
+            seats, how = list(self.sectors_per_part), "répartition fixée par le planificateur"
+        else:
+            seats, how = apportion(loads, k), "répartition au plus fort reste (Hamilton)"
+            if np.abs(balance_gap(loads, seats)).max() > tol:
+                better = best_apportionment(loads, k)
+                if (
+                    np.abs(balance_gap(loads, better)).max()
+                    < np.abs(balance_gap(loads, seats)).max()
+                ):
+                    seats, how = (
+                        better,
+                        "répartition ajustée pour l'équilibre (écart maximal le plus faible)",
+                    )
+        communes = graph.units["commune"].to_numpy()
+        described = []
+        for g in range(count):
+            codes = sorted({str(c) for c in communes[group == g] if c is not None and c == c})
+            names = ", ".join(codes[:6]) + (" …" if len(codes) > 6 else "")
+            described.append(
+                f"partie {g + 1} ({names or 'hors commune'}, charge "
+                f"{french_number(loads[g])}) : {seats[g]} secteur(s)"
+            )
+        notes = [
+            f"territoire en {count} parties séparées ; {how} selon la charge : "
+            + " ; ".join(described)
+        ]
+        gap = np.abs(balance_gap(loads, seats))
+        if gap.max() <= tol:
+            return notes, seats
+        best = best_apportionment(loads, k)
+        best_gap = np.abs(balance_gap(loads, best))
+        if best_gap.max() <= tol:  # only a planner's apportionment can miss it
+            worst = int(np.argmax(gap))
+            notes.append(
+                f"la répartition fixée ne tient pas la tolérance de ±{french_percent(tol)} : "
+                f"partie {worst + 1} à {french_percent(gap[worst])} d'écart ; la répartition "
+                f"{', '.join(map(str, best))} la tiendrait"
+            )
+            return notes, seats
+        alt = np.abs(balance_gap(loads, best_apportionment(loads, k + 1))).max()
+        w = int(np.argmax(best_gap))
+        notes.append(
+            f"aucune répartition de {k} secteurs entre les parties ne tient la tolérance "
+            f"de ±{french_percent(tol)} : au mieux {french_percent(best_gap[w])} d'écart "
+            f"(partie {w + 1}). Choix : {k + 1} secteurs (écart "
+            f"{french_percent(alt)}), ou une tolérance de ±{french_percent(best_gap[w])} "
+            f"pour la partie {w + 1}"
+        )
+        return notes, seats
+
+    def _sector_numbers(
+        self, graph: UnitGraph, group: np.ndarray, seats: list[int]
+    ) -> list[list[int]]:
+        """The sector numbers of each part: the sectors of its seeds first (in order),
+        then those of its locked units, then free numbers."""
+        engine = self.engine
+        k = sum(seats)
+        index = {u: i for i, u in enumerate(graph.units["unit"])}
+        owner: dict[int, int] = {}
+        fixed = [(s, u) for s, u in enumerate(engine.seeds)] + [
+            (s, u) for u, s in engine.locked.items()
+        ]
+        for s, uid in fixed:
+            if uid not in index:
+                raise InvalidInputError(f"seeds/locked : unité inconnue {uid}")
+            if not 0 <= s < k:
+                raise InvalidInputError(
+                    f"locked : l'unité {uid} est liée au secteur {s}, hors de 0 … {k - 1}"
+                )
+            g = int(group[index[uid]])
+            if owner.setdefault(s, g) != g:
+                raise InfeasibleDesignError(
+                    f"locked : le secteur {s} a des unités fixées dans deux parties séparées "
+                    f"du territoire ({owner[s] + 1} et {g + 1})"
+                )
+        numbers: list[list[int]] = []
+        for g, n in enumerate(seats):
+            seeded = [s for s in range(len(engine.seeds)) if owner.get(s) == g]
+            locked = sorted(s for s, o in owner.items() if o == g and s >= len(engine.seeds))
+            if len(seeded) + len(locked) > n:
+                raise InfeasibleDesignError(
+                    f"seeds : la partie {g + 1} a {len(seeded) + len(locked)} secteurs fixés "
+                    f"(graines ou unités verrouillées) pour {n} secteur(s) ; changez la "
+                    "répartition des secteurs entre les parties"
+                )
+            numbers.append(seeded + locked)
+        free = iter(s for s in range(k) if s not in owner)
+        for g, n in enumerate(seats):
+            numbers[g] += [next(free) for _ in range(n - len(numbers[g]))]
+        return numbers
