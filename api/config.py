@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     #: The most problems an export of the problems page holds (``PSQ_EXPORT_MAX_PROBLEMS``).
     export_max_problems: int = Field(default=50_000, ge=1)
+    #: Freezes the app's calendar on this day (``PSQ_TODAY``, an ISO date; see
+    #: :mod:`api.clock`): the tests and the demonstrations set it. Not set: the real date.
+    today: date | None = None
 
     # -- uploads (api.uploads) -----------------------------------------------------------
     #: The largest file each kind of upload takes, in MB (``PSQ_MAX_UPLOAD_MB_LAYER``…):

@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from api import clock
 from api.cluster import LocalCluster, free_port
 from api.config import PROJECT_ROOT, Settings
 from api.db import make_engine, make_session_factory, migrate
@@ -35,6 +36,7 @@ from api.services.demo_accounts import DEMO_ACCOUNTS
 from api.services.sessions import open_session
 from geo.accounts import Actor
 from psq.app import create_app
+from tests.clock import TODAY
 from tests.roles import PASSWORD, bearer_for
 from web.printing import CHROMIUM_ARGS, chromium_path
 
@@ -44,6 +46,10 @@ ADMIN = "direction@tests.example"
 pytest_plugins = ["tests.access_world"]
 
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
+# One day for the whole session (tests/clock.py): this process's clock, its live servers
+# (the settings below) and the commands it starts (the environment) all read it.
+os.environ["PSQ_TODAY"] = TODAY.isoformat()
+clock.freeze(TODAY)
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 TABLES = (
     "notification_attempt",
@@ -155,7 +161,9 @@ def demo_adopted(factory: sessionmaker[Session]) -> sessionmaker[Session]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, var_dir=tmp_path / "var", demo_dir=DEMO_DIR)
+    return Settings(
+        database_url=database_url, var_dir=tmp_path / "var", demo_dir=DEMO_DIR, today=TODAY
+    )
 
 
 @pytest.fixture

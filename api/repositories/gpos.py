@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.models import (
     Action,
     Csp,
@@ -208,13 +209,13 @@ def list_gpos(*, session: Session, csp_id: int, active: bool = True) -> GposPubl
     if active:
         stmt = stmt.where(Gpo.active)
     gpos = session.scalars(stmt.order_by(Gpo.kind, Gpo.sector, Gpo.id)).all()
-    today = date.today()
+    today = clock.today()
     data = [_public(session, g, today) for g in gpos]
     return GposPublic(data=data, count=len(data))
 
 
 def get_gpo(*, session: Session, gpo_id: int) -> GpoPublic:
-    return _public(session, require(session, Gpo, gpo_id), date.today())
+    return _public(session, require(session, Gpo, gpo_id), clock.today())
 
 
 def _set_partners(session: Session, gpo: Gpo, partner_ids: list[int]) -> None:

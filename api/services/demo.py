@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.repositories import audits as audit_rows
 from api.repositories import demo_gpos, gpos, grid, problems
 from api.repositories.territory import ImportReport
@@ -117,12 +118,14 @@ def load_demo(
     demo_dir: Path,
     progress: Callable[[int], None] | None = None,
     adopt: bool = True,
+    end: date | None = None,
     actor: Actor | None = None,
 ) -> list[ImportReport]:
     """Import the demo territory described by ``demo_dir/demo.toml``: communes, layers,
     grids, synthetic problems and partners and, when ``adopt``, an adopted sector plan per
     CSP whose GPOs get a synthetic life (:func:`load_synthetic_gpos`), and the demo
-    accounts (bound to the first CSP). Every write is recorded as ``actor``: by default
+    accounts (bound to the first CSP). The synthetic history ends on ``end`` (by default
+    today, by the app's clock: :mod:`api.clock`). Every write is recorded as ``actor``: by default
     the context's, or ``cli:demo`` when the context acts for nobody."""
     if actor is None:
         actor = Actor.cli("demo") if ctx.actor == Actor.anonymous() else ctx.actor
@@ -144,7 +147,7 @@ def load_demo(
         import_layer_file(ctx, path=layer.path, kind=layer.kind, name=layer.name)
     if demo.qpv_list is not None:
         import_qpv_list(ctx, path=demo.qpv_list)
-    end = date.today()
+    end = end or clock.today()
     start = end - timedelta(days=round(365.25 * demo.synthetic_problem_years))
     for csp, report in zip(demo.csps, reports, strict=True):
         build_grid(ctx, csp_id=report.csp_id, resolution=demo.grid_resolution)

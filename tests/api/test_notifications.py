@@ -51,6 +51,7 @@ from geo.calendar import meeting_invitation
 from geo.errors import InvalidInputError
 from psq.app import create_app
 from psq.cli import app as cli
+from tests.clock import TODAY
 from tests.roles import as_role
 
 
@@ -542,7 +543,7 @@ def _reminder_world(factory: sessionmaker[Session], today: date) -> dict[str, in
 
 
 def test_reminders_reach_the_right_people_once(factory: sessionmaker[Session]) -> None:
-    today = date.today()
+    today = TODAY
     ids = _reminder_world(factory, today)
     ctx = Context(factory)
     queued = reminders.enqueue_reminders(
