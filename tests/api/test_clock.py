@@ -21,7 +21,7 @@ def test_the_tests_and_the_app_share_one_day(client: TestClient) -> None:
     assert f'filename="journal_{TODAY.isoformat()}.csv"' in response.headers["content-disposition"]
 
 
-def test_without_a_frozen_day_the_clock_is_the_real_one(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_frozen_day_the_clock_is_the_real_one() -> None:
     clock.freeze(None)
     try:
         before = datetime.now(UTC)

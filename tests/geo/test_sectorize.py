@@ -18,6 +18,7 @@ from geo.grid import adjacency
 from geo.metrics import components_per_sector, split_communes
 from geo.plan import SectorPlan, UnitGraph, plan_from_polygons
 from geo.sectorize import RegionGrowth, WholeCommunes
+from tests.plan_checks import check_partition
 
 STEP = 0.002  # degrees: squares of about 150 m x 220 m
 
@@ -52,6 +53,7 @@ def assert_valid(plan: SectorPlan, k: int, tolerance: float) -> None:
     assert plan.assignment.shape == (graph.n,)
     assert sorted(np.unique(plan.assignment)) == list(range(k))
     assert (components_per_sector(plan) == 1).all()
+    check_partition(plan).assert_valid()  # the same, on the ground (tests/plan_checks.py)
     assert plan.metrics.max_deviation <= tolerance + 1e-9
     assert not plan.violations
     sectors = plan.sectors.to_crs(LAMBERT93)
@@ -103,6 +105,7 @@ def test_whole_communes_baseline_keeps_every_commune(belfort_graph: UnitGraph) -
     plan = WholeCommunes(4).solve(belfort_graph, rng=np.random.default_rng(0))
     assert split_communes(plan) == {}
     assert (components_per_sector(plan) == 1).all()
+    check_partition(plan).assert_valid()
     # Belfort alone is far above a quarter of the workload: the plan says so.
     assert any(v.constraint == "balance" for v in plan.violations)
 
@@ -178,6 +181,10 @@ def test_island_joins_nearest_mainland_sector() -> None:
     assert plan.assignment[6] == plan.assignment[5]
     assert any("île de 1 unité" in note for note in plan.notes)
     assert (components_per_sector(plan) == 1).all()
+    # On the ground the island's sector is in two pieces: the island is whole and linked.
+    ground = check_partition(plan)
+    ground.assert_valid()
+    assert ground.pieces[int(plan.assignment[6])] == 2 and sum(ground.islands.values()) == 1
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -264,9 +271,11 @@ def test_distant_locks_are_joined_to_their_sector(seed: int) -> None:
     rng = np.random.default_rng(seed)
     plan = RegionGrowth(2, locked={"0-0": 0, "7-7": 0}).solve(square_grid(8, 8), rng=rng)
     assert (components_per_sector(plan) == 1).all() and not plan.violations
+    check_partition(plan).assert_valid()
     plan = RegionGrowth(3, seeds=["0-0"], locked={"7-7": 0}).solve(
         square_grid(8, 8), rng=np.random.default_rng(seed)
     )
     table = plan.unit_table().set_index("unit")["sector"]
     assert table["0-0"] == 0 and table["7-7"] == 0
     assert (components_per_sector(plan) == 1).all()
+    check_partition(plan).assert_valid()
