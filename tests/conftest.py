@@ -46,7 +46,7 @@ from web.printing import CHROMIUM_ARGS, chromium_path
 #: The e-mail of the ``admin`` account the test client calls the API as.
 ADMIN = "direction@tests.example"
 #: The access tests' world (fixtures ``world`` and ``massy``).
-pytest_plugins = ["tests.access_world"]
+pytest_plugins = ["tests.access_world", "tests.route_log"]
 
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 # One day for the whole session (tests/clock.py): this process's clock, its live servers
@@ -187,7 +187,9 @@ def app_for(settings: Settings, *, local_database: bool = False) -> Iterator[Fas
     key = (settings.model_dump_json(exclude={"var_dir"}), local_database)
     app = _APPS.get(key)
     if app is None or id(app) in _APPS_IN_USE:
-        app = create_app(settings, local_database=local_database)
+        from tests.route_log import record_routes  # a plugin: imported once pytest knows it
+
+        app = record_routes(create_app(settings, local_database=local_database))
         _APPS.setdefault(key, app)
     app.state.settings = settings
     _APPS_IN_USE.add(id(app))

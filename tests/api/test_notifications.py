@@ -53,6 +53,7 @@ from psq.app import create_app
 from psq.cli import app as cli
 from tests.clock import TODAY
 from tests.roles import as_role
+from tests.route_log import record_routes
 
 
 # -- a real SMTP server -------------------------------------------------------------------
@@ -635,7 +636,7 @@ def test_the_app_runs_the_worker_when_smtp_is_set(
     settings: Settings, factory: sessionmaker[Session], smtp: SmtpTestServer
 ) -> None:
     configured = settings.model_copy(update={"smtp_url": smtp.url, "notify_poll_seconds": 0.1})
-    with TestClient(create_app(configured)):
+    with TestClient(record_routes(create_app(configured))):
         _queue(factory)
         deadline = time.monotonic() + 20
         while not smtp.inbox.messages and time.monotonic() < deadline:
