@@ -46,7 +46,7 @@ from web.printing import CHROMIUM_ARGS, chromium_path
 #: The e-mail of the ``admin`` account the test client calls the API as.
 ADMIN = "direction@tests.example"
 #: The access tests' world (fixtures ``world`` and ``massy``).
-pytest_plugins = ["tests.access_world", "tests.route_log"]
+pytest_plugins = ["tests.route_log", "tests.access_world"]
 
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 # One day for the whole session (tests/clock.py): this process's clock, its live servers
