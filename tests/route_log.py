@@ -112,7 +112,7 @@ def _whole_suite(config: pytest.Config) -> bool:
     testpaths = [str(Path(config.rootpath, p)) for p in config.getini("testpaths")]
     args = [str(Path(config.invocation_params.dir, a).resolve()) for a in config.args]
     return (
-        sorted(args) == sorted(testpaths)
+        (config.args_source == pytest.Config.ArgsSource.TESTPATHS or sorted(args) == sorted(testpaths))
         and not option.keyword
         and not option.markexpr
         and not getattr(option, "lf", False)
@@ -144,6 +144,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     for path in directory.glob("*.json"):
         called |= {tuple(r) for r in json.loads(path.read_text(encoding="utf-8"))}  # type: ignore[misc]
     reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
     if not _whole_suite(config) or session.shouldstop or session.shouldfail:
         if reporter is not None:
             reporter.write_line("routes: a partial run, every route's test not checked")
