@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,10 @@ def _whole_suite(config: pytest.Config) -> bool:
     testpaths = [str(Path(config.rootpath, p)) for p in config.getini("testpaths")]
     args = [str(Path(config.invocation_params.dir, a).resolve()) for a in config.args]
     return (
-        (config.args_source == pytest.Config.ArgsSource.TESTPATHS or sorted(args) == sorted(testpaths))
+        (
+            config.args_source == pytest.Config.ArgsSource.TESTPATHS
+            or sorted(args) == sorted(testpaths)
+        )
         and not option.keyword
         and not option.markexpr
         and not getattr(option, "lf", False)
@@ -143,18 +147,23 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     called = set(CALLED)
     for path in directory.glob("*.json"):
         called |= {tuple(r) for r in json.loads(path.read_text(encoding="utf-8"))}  # type: ignore[misc]
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.ensure_newline()
+    shutil.rmtree(directory, ignore_errors=True)
+    report: list[str] = []
+    config._route_report = report  # type: ignore[attr-defined]
     if not _whole_suite(config) or session.shouldstop or session.shouldfail:
-        if reporter is not None:
-            reporter.write_line("routes: a partial run, every route's test not checked")
+        report.append("a partial run: every route's test not checked")
         return
     table = route_table(create_app(Settings(database_url="postgresql+psycopg://unused/x")))
     missing = sorted(r for r in table if not _called(r, called))
-    if reporter is not None:
-        reporter.write_line(f"routes: {len(table) - len(missing)} of {len(table)} tried by a test")
-        for method, path in missing:
-            reporter.write_line(f"routes: NEVER CALLED {method} {path}", red=True)
+    report.append(f"{len(table) - len(missing)} of {len(table)} routes tried by a test")
+    report.extend(f"NEVER CALLED with success: {method} {path}" for method, path in missing)
     if missing and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    report = getattr(config, "_route_report", None)
+    if report:
+        terminalreporter.write_sep("-", "routes (tests/route_log.py)")
+        for line in report:
+            terminalreporter.write_line(line, red=line.startswith("NEVER"))
