@@ -57,9 +57,21 @@ class RouteRecorder:
         self.routes = routes
         self._paths: dict[int, str] = {}
 
+    def top_level(self, path: str) -> Any:
+        """The app's own routes and mounts (``/openapi.json``, ``/static``), which do not
+        always leave their route in the scope."""
+        for route in self.routes.routes:
+            if isinstance(route, Mount) and path.startswith(route.path + "/"):
+                return route
+            if getattr(route, "path", None) == path and "{" not in path:
+                return route
+        return None
+
     def template(self, route: Any) -> str:
         """The full template of a matched route (an included router's route carries its
         own path, without the router's prefix)."""
+        if isinstance(route, Mount):
+            return _template(route)
         if not self._paths:
             self._paths = {
                 id(c.original_route): c.path for c in iter_route_contexts(self.routes.routes)
@@ -78,7 +90,7 @@ class RouteRecorder:
             await send(message)
 
         await self.app(scope, receive, noting)
-        route = scope.get("route")
+        route = scope.get("route") or self.top_level(scope["path"])
         if route is not None and status and status[0] < 400:
             CALLED.add((scope["method"], self.template(route)))
 

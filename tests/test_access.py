@@ -140,7 +140,7 @@ def test_a_chef_sees_and_writes_only_its_gpo(world: World) -> None:
     def place_of(problem_id: int) -> dict[str, Any]:
         return client.get(f"/api/problems/{problem_id}", headers=admin).json()["geometry"]
 
-    body = {"category": "rassemblements", "title": "Rassemblement", "reported_on": "2026-11-02"}
+    body = {"category": "rassemblements", "title": "Rassemblement", "reported_on": str(TODAY)}
     here = client.post(
         f"/api/csp/{csp}/problems",
         json={**body, "geometry": place_of(ids["problem_id"])},

@@ -69,7 +69,8 @@ def sync_sector_gpos(
         gpo_id = continued.get(sector)
         found = gpos.get(gpo_id) if gpo_id is not None else None
         if found is None:
-            gpo = Gpo(csp_id=csp_id, kind="sector", cadence_days=15)
+            # Since when it exists (its meetings are due from then): the app's day.
+            gpo = Gpo(csp_id=csp_id, kind="sector", cadence_days=15, created_at=clock.now())
             session.add(gpo)
         else:
             gpo = found
@@ -258,6 +259,7 @@ def create_thematic_gpo(*, session: Session, csp_id: int, gpo_in: GpoCreate) -> 
     gpo = Gpo(
         csp_id=csp_id,
         kind="thematic",
+        created_at=clock.now(),
         **gpo_in.model_dump(exclude={"partner_ids", "sectors", "categories"}),
         sectors=sorted(set(gpo_in.sectors)),
         categories=sorted(set(gpo_in.categories)),

@@ -171,7 +171,7 @@ def test_gpo_cadence_partners_and_thematic(client: TestClient, csp_id: int, engi
     gpo = client.get(f"/api/csp/{csp_id}/gpos").json()["data"][0]
     assert gpo["kind"] == "sector" and gpo["cadence_days"] == 15 and not gpo["overdue"]
     with engine.begin() as conn:  # the GPOs have existed for two months
-        conn.execute(text("UPDATE gpo SET created_at = now() - interval '60 days'"))
+        conn.execute(text("UPDATE gpo SET created_at = :t"), {"t": TODAY - timedelta(days=60)})
     held = TODAY - timedelta(days=20)
     meeting = client.post(f"/api/gpos/{gpo['id']}/meetings", json={"held_on": str(held)})
     assert meeting.status_code == 201

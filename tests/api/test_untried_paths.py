@@ -134,3 +134,18 @@ def test_the_problems_list_filters_by_status_and_category(
     assert {f["properties"]["status"] for f in several["features"]} <= set(statuses)
     refused = client.get(url, params={"status": "inconnu"})
     assert refused.status_code == 422 and "status" in refused.json()["detail"]
+
+
+def test_the_openapi_document_and_a_static_file(anonymous_client: TestClient) -> None:
+    document = anonymous_client.get("/openapi.json")
+    assert document.status_code == 200
+    body = document.json()
+    assert body["openapi"].startswith("3.") and body["info"]["title"] == "PSQ Secteurs"
+    partners = body["paths"]["/api/csp/{csp_id}/partners"]
+    assert set(partners) == {"get", "post"}
+    # Every 422 has the one error shape (api.errors._one_error_shape).
+    invalid = partners["post"]["responses"]["422"]["content"]["application/json"]["schema"]
+    assert invalid["$ref"].endswith("/ErrorPublic")
+    script = anonymous_client.get("/static/js/api.js")
+    assert script.status_code == 200 and "export const isoDay" in script.text
+    assert ("GET", "/static/{path}") in CALLED and ("GET", "/openapi.json") in CALLED
