@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     #: (``PSQ_MAX_PROPOSAL_WORK``): 4 000 000 is 100 000 cells in 40 sectors, about a
     #: minute of work; a larger request is refused at once with a 422 naming ``k``.
     max_proposal_work: int = Field(default=4_000_000, ge=1)
+    #: Freezes the app's calendar on this day (``PSQ_TODAY``, an ISO date; see
+    #: :mod:`api.clock`): the tests and the demonstrations set it. Not set: the real date.
+    today: date | None = None
 
     # -- uploads (api.uploads) -----------------------------------------------------------
     #: The largest file each kind of upload takes, in MB (``PSQ_MAX_UPLOAD_MB_LAYER``…):

@@ -20,6 +20,7 @@ from fastapi import Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import UploadFile
 
+from api import clock
 from api.errors import invalid_query_parameter
 from api.schemas import BBox
 from api.services import sessions
@@ -270,7 +271,7 @@ def problem_filter(
     status: StatusParam = None,
 ) -> ProblemFilter:
     """Problems reported in the period (both days included) of the given codes."""
-    return ProblemFilter.checked(date_from, date_to, category, status)
+    return ProblemFilter.checked(date_from, date_to, category, status, today=clock.today())
 
 
 ProblemFilterDep = Annotated[ProblemFilter, Depends(problem_filter)]

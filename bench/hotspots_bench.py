@@ -30,13 +30,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx2 as httpx  # the HTTP client of the dev tools (Starlette's test client)
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
+from api import clock
 from api.cluster import free_port
 from api.repositories.problem_maps import problem_points, study_area
 from api.schemas import PlanCreate
@@ -71,7 +72,7 @@ def prepare(factory: sessionmaker[Session], count: int) -> int:
     """The demo CSP with ``count`` synthetic problems and an adopted plan; its id."""
     ctx = Context(factory)
     load_demo(ctx, demo_dir=DEMO, adopt=False, extras=False)
-    end = date.today()
+    end = clock.today()
     load_synthetic_problems(
         ctx, csp_id=1, start=end - timedelta(days=730), end=end, seed=1, count=count
     )
@@ -87,7 +88,7 @@ def analysis(factory: sessionmaker[Session]) -> int:
     from scipy.stats import gaussian_kde
 
     with factory() as session:
-        where = ProblemFilter.checked(None, None)
+        where = ProblemFilter.checked(None, None, today=clock.today())
         areas = [study_area(session=session, csp_id=1, gpo_id=g) for g in range(1, SECTORS + 1)]
         sized = [(len(problem_points(session=session, area=a, where=where)), a) for a in areas]
         n, area = max(sized, key=lambda s: s[0])
@@ -125,7 +126,7 @@ def analysis(factory: sessionmaker[Session]) -> int:
     print(f"  baseline: esda G_Local with 999 permutations (its default): {esda_ms:9.1f} ms")
     with factory() as session:
         csp = study_area(session=session, csp_id=1)
-        two_years = ProblemFilter.checked(None, None, default_days=731)
+        two_years = ProblemFilter.checked(None, None, today=clock.today(), default_days=731)
         every = problem_points(session=session, area=csp, where=two_years)
     lon, lat = every["lon"].to_numpy(), every["lat"].to_numpy()
     analyse_area(lon, lat, csp.outline)
@@ -189,7 +190,7 @@ def endpoints(url: str, gpo: int, requests: int, headers: dict[str, str]) -> Non
                 raise RuntimeError("the app did not start")
             time.sleep(0.3)
         ab = ensure_ab()
-        today = date.today()
+        today = clock.today()
         period = f"from={today - timedelta(days=364)}&to={today}"
         paths = {
             "hotspots (Gi* cells)": f"/api/csp/1/hotspots?gpo={gpo}&{period}",

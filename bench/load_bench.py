@@ -28,11 +28,12 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx2 as httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from api import clock
 from api.cluster import free_port
 from api.services.context import Context
 from api.services.demo import load_demo, load_synthetic_problems
@@ -67,7 +68,7 @@ def prepare(factory: sessionmaker[Session], count: int) -> None:
     ctx = Context(factory)
     load_demo(ctx, demo_dir=DEMO)
     if count:
-        end = date.today()
+        end = clock.today()
         load_synthetic_problems(
             ctx, csp_id=CSP, start=end - timedelta(days=730), end=end, seed=3, count=count
         )
@@ -97,7 +98,7 @@ def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
 
 def pages(gpo: int, commune: str) -> dict[str, dict[str, str]]:
     """The data endpoints each role's pages call, by role."""
-    today = date.today()
+    today = clock.today()
     period = f"from={today - timedelta(days=364)}&to={today}"
     return {
         "planner": {

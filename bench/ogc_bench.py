@@ -23,7 +23,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -33,6 +33,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import text
 
+from api import clock
 from api.cluster import free_port
 from api.db import copy_frame, transaction
 from api.services.context import Context
@@ -60,7 +61,7 @@ def fill(factory, count: int) -> None:  # type: ignore[no-untyped-def]
     xs, ys = xs[:count], ys[:count]
     points = shapely.set_srid(shapely.points(xs, ys), 4326)
     ewkb = shapely.to_wkb(points, hex=True, include_srid=True)
-    today = date.today()
+    today = clock.today()
     days = pd.to_datetime(today) - pd.to_timedelta(rng.integers(0, 730, count), unit="D")
     categories = np.array(list(CATEGORIES))[rng.integers(0, len(CATEGORIES), count)]
     frame = pd.DataFrame(
@@ -135,7 +136,7 @@ def main() -> None:
                     raise RuntimeError("the app did not start")
                 time.sleep(0.3)
             ab = ensure_ab()
-            since = (date.today() - timedelta(days=180)).isoformat()
+            since = (clock.today() - timedelta(days=180)).isoformat()
             cql = quote(f"category = 'rassemblements' AND reported_on >= DATE('{since}')")
             items = f"{base}/ogc/collections/problems/items?limit=1000"
             deep = min(500_000, args.count // 2)

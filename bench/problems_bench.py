@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import text
 
+from api import clock
 from api.db import copy_frame, transaction
 from api.schemas import PlanCreate
 from api.services.context import Context
@@ -53,7 +54,7 @@ def main() -> None:
         with ctx.read() as session:
             cells = load_unit_graph(session, csp_id=csp_id, resolution=9).units
 
-        end = date.today()
+        end = clock.today()
         start = time.perf_counter()
         synthetic = generate(
             cells,

@@ -52,19 +52,19 @@ class RowErrorsError(InvalidInputError):
         )
 
 
-def read_problem_file(path: Path, filename: str | None = None) -> gpd.GeoDataFrame:
+def read_problem_file(path: Path, filename: str | None = None, *, today: date) -> gpd.GeoDataFrame:
     """The rows of a CSV or GeoJSON file as a GeoDataFrame (EPSG:4326) with the columns
-    above and ``row`` (row number); rows that cannot be read raise
-    :class:`RowErrorsError` naming each one."""
+    above and ``row`` (row number); rows that cannot be read (or reported after
+    ``today``) raise :class:`RowErrorsError` naming each one."""
     name = (filename or path.name).lower()
     if name.endswith((".geojson", ".json")):
-        return _from_geojson(path)
+        return _from_geojson(path, today)
     if name.endswith((".csv", ".txt")):
-        return _from_csv(path)
+        return _from_csv(path, today)
     raise InvalidInputError(f"file: {filename or path.name} is neither CSV nor GeoJSON")
 
 
-def _from_csv(path: Path) -> gpd.GeoDataFrame:
+def _from_csv(path: Path, today: date) -> gpd.GeoDataFrame:
     raw = path.read_bytes()
     try:
         content = raw.decode("utf-8-sig")
@@ -117,10 +117,10 @@ def _from_csv(path: Path) -> gpd.GeoDataFrame:
     frame = gpd.GeoDataFrame(
         table.drop(columns=["lon", "lat", "wkt"], errors="ignore"), geometry=geoms, crs=4326
     )
-    return _checked(frame, errors)
+    return _checked(frame, errors, today)
 
 
-def _from_geojson(path: Path) -> gpd.GeoDataFrame:
+def _from_geojson(path: Path, today: date) -> gpd.GeoDataFrame:
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several kinds
@@ -133,7 +133,7 @@ def _from_geojson(path: Path) -> gpd.GeoDataFrame:
         if column != "geometry":
             frame[column] = frame[column].map(_as_text)
     frame["row"] = np.arange(1, len(frame) + 1)
-    return _checked(frame.set_crs(4326, allow_override=True), [])
+    return _checked(frame.set_crs(4326, allow_override=True), [], today)
 
 
 def _as_text(value: object) -> str:
@@ -151,7 +151,7 @@ def _too_long(limit: int, _row: int) -> str:
     return f"longer than {limit} characters"
 
 
-def _checked(frame: gpd.GeoDataFrame, errors: list[RowError]) -> gpd.GeoDataFrame:
+def _checked(frame: gpd.GeoDataFrame, errors: list[RowError], today: date) -> gpd.GeoDataFrame:
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         found = ", ".join(c for c in frame.columns if c != "geometry")
@@ -192,7 +192,7 @@ def _checked(frame: gpd.GeoDataFrame, errors: list[RowError]) -> gpd.GeoDataFram
         lambda i: f"not a YYYY-MM-DD date: {frame['reported_on'].iloc[i]!r}",
     )
     flag(
-        (reported.dt.date > date.today()).to_numpy(),
+        (reported.dt.date > today).to_numpy(),
         "reported_on",
         lambda i: f"{reported.iloc[i].date()} is in the future",
     )

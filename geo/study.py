@@ -61,13 +61,14 @@ class ProblemFilter:
         categories: list[str] | None = None,
         statuses: list[str] | None = None,
         *,
+        today: date,
         default_days: int = 365,
         names: tuple[str, str] = ("from", "to"),
     ) -> ProblemFilter:
         """A filter with its codes and period checked (an error naming the bad value and
         its parameter, ``names``); the period defaults to the ``default_days`` up to
-        today."""
-        until = until or date.today()
+        ``today`` (the app's clock, :mod:`api.clock`)."""
+        until = until or today
         if since is None:
             since = days_before(until, default_days - 1, names[1])
         if since > until:
@@ -102,15 +103,22 @@ def comparison_filters(
     before_until: date | None,
     categories: list[str] | None,
     statuses: list[str] | None,
+    today: date,
 ) -> tuple[ProblemFilter, ProblemFilter]:
-    """The two periods of a comparison: the second defaults to the 90 days up to today,
-    the first to the period of the same length just before it; they may not overlap."""
-    after = ProblemFilter.checked(since, until, categories, statuses, default_days=90)
+    """The two periods of a comparison: the second defaults to the 90 days up to
+    ``today``, the first to the period of the same length just before it; they may not
+    overlap."""
+    after = ProblemFilter.checked(since, until, categories, statuses, today=today, default_days=90)
     before_until = before_until or days_before(after.since, 1, "from")
     if before_since is None:
         before_since = days_before(before_until, (after.until - after.since).days, "before_to")
     before = ProblemFilter.checked(
-        before_since, before_until, categories, statuses, names=("before_from", "before_to")
+        before_since,
+        before_until,
+        categories,
+        statuses,
+        today=today,
+        names=("before_from", "before_to"),
     )
     if before.until >= after.since:
         raise InvalidInputError(
@@ -119,12 +127,13 @@ def comparison_filters(
     return before, after
 
 
-def recent_periods(until: date | None = None) -> tuple[ProblemFilter, ProblemFilter]:
-    """The 90 days up to ``until`` (default: today) and the 90 before, every problem: the
-    default comparison (hot-spot trends of the queue, the meeting pack)."""
+def recent_periods(until: date) -> tuple[ProblemFilter, ProblemFilter]:
+    """The 90 days up to ``until`` (today, usually) and the 90 before, every problem:
+    the default comparison (hot-spot trends of the queue, the meeting pack)."""
     return comparison_filters(
         since=None,
         until=until,
+        today=until,
         before_since=None,
         before_until=None,
         categories=None,

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from api import clock
 from api.compression import Compression
 from api.config import Settings
 from api.deps import check_csrf, refuse_control_characters
@@ -35,6 +36,8 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
     serve`` without ``DATABASE_URL``): only then may the sign-in page list the demo
     accounts (:func:`api.services.demo.login_demo_accounts`)."""
     url = settings.require_database_url()
+    if settings.today is not None:
+        clock.freeze(settings.today)
     configure_logging(settings.log_format, settings.log_level)
     # A bad PSQ_SMTP_URL stops the start-up here, with its message, not in the worker.
     delivery = Delivery.from_settings(settings)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api import clock
 from api.schemas import AdoptionPreview, PlanAdoption, PlanCreate, Units
 from api.services import addresses, demo, grid, notifications, plans, problems, territory
 from api.services.context import Context
@@ -178,7 +179,7 @@ def synth_problems_command(
     ] = None,
 ) -> None:
     """Génère des problématiques SYNTHÉTIQUES (marquées comme telles) pour une CSP."""
-    end = date.today()
+    end = clock.today()
     with reported_errors(), _database() as ctx:
         made = demo.load_synthetic_problems(
             ctx,

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 
+from api import clock
 from api.cluster import ClusterError
 from api.config import Settings
 from api.db import migrate
@@ -30,7 +31,10 @@ def fail(message: str) -> typer.Exit:
 
 
 def settings() -> Settings:
-    return Settings()
+    found = Settings()
+    if found.today is not None:
+        clock.freeze(found.today)
+    return found
 
 
 @contextmanager

@@ -38,6 +38,7 @@ from geo.accounts import ROLES
 from geo.territory import read_communes
 from psq.app import create_app
 from tests.roles import bearer_for
+from tests.route_log import record_routes
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -143,7 +144,7 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
         "y": 1434,
         "other_commune": commune,
     }
-    with TestClient(create_app(settings)) as client:
+    with TestClient(record_routes(create_app(settings))) as client:
         yield World(client, headers, ids)
 
 

@@ -19,10 +19,12 @@ from typing import Any
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from api import clock
 from api.cluster import LocalCluster, free_port
 from api.config import PROJECT_ROOT, Settings
 from api.db import make_engine, make_session_factory, migrate
@@ -35,15 +37,23 @@ from api.services.demo_accounts import DEMO_ACCOUNTS
 from api.services.sessions import open_session
 from geo.accounts import Actor
 from psq.app import create_app
+from tests.clock import TODAY
+from tests.db_snapshot import Snapshots
+from tests.plan_checks import check_every_plan
 from tests.roles import PASSWORD, bearer_for
 from web.printing import CHROMIUM_ARGS, chromium_path
 
 #: The e-mail of the ``admin`` account the test client calls the API as.
 ADMIN = "direction@tests.example"
-#: The access tests' world (fixtures ``world`` and ``massy``), the OGC API's (``ogc_world``).
-pytest_plugins = ["tests.access_world", "tests.api.ogc_world"]
+#: The access tests' world (fixtures ``world`` and ``massy``), the OGC API's (``ogc_world``),
+#: and the log of the routes the tests call (tests/route_log.py).
+pytest_plugins = ["tests.route_log", "tests.access_world", "tests.api.ogc_world"]
 
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
+# One day for the whole session (tests/clock.py): this process's clock, its live servers
+# (the settings below) and the commands it starts (the environment) all read it.
+os.environ["PSQ_TODAY"] = TODAY.isoformat()
+clock.freeze(TODAY)
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 TABLES = (
     "notification_attempt",
@@ -94,6 +104,9 @@ TABLES = (
     "commune",
 )
 
+#: The demo's rows, loaded once per test process (the fixtures ``demo``, ``demo_adopted``).
+SNAPSHOTS = Snapshots([*TABLES, "audit_log"])
+
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
@@ -122,10 +135,14 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
-    """A session factory on an empty database; the tables are emptied after the test."""
+    """A session factory on an empty database; the tables are emptied after the test,
+    once every sector plan it made is checked on the ground (tests/plan_checks.py)."""
     _truncate(engine)
     yield make_session_factory(engine)
-    _truncate(engine)
+    try:
+        check_every_plan(engine)
+    finally:
+        _truncate(engine)
 
 
 def _truncate(engine: Engine) -> None:
@@ -145,41 +162,94 @@ def session(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @pytest.fixture
-def demo(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+def demo(engine: Engine, factory: sessionmaker[Session]) -> sessionmaker[Session]:
     """The database holding the shipped demo territory (Territoire de Belfort), without
-    its adopted plan: the tests of plans and problems adopt their own."""
-    load_demo(Context(factory), demo_dir=DEMO_DIR, adopt=False, extras=False)
+    its adopted plan: the tests of plans and problems adopt their own. Loaded once per
+    test process, copied back after (tests/db_snapshot.py)."""
+    SNAPSHOTS.load(
+        engine,
+        "demo",
+        lambda: load_demo(Context(factory), demo_dir=DEMO_DIR, adopt=False, extras=False),
+    )
     return factory
 
 
 @pytest.fixture
-def demo_adopted(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+def demo_adopted(engine: Engine, factory: sessionmaker[Session]) -> sessionmaker[Session]:
     """The demo territory as shipped: an adopted sector plan, GPOs with synthetic meetings,
-    two years of synthetic problems."""
-    load_demo(Context(factory), demo_dir=DEMO_DIR, extras=False)
+    two years of synthetic problems. Loaded once per test process, copied back after."""
+    SNAPSHOTS.load(
+        engine,
+        "demo_adopted",
+        lambda: load_demo(Context(factory), demo_dir=DEMO_DIR, extras=False),
+    )
     return factory
+
+
+#: The apps built in this process, by their settings (their temporary directory aside),
+#: and those serving a test now.
+_APPS: dict[tuple[str, bool], FastAPI] = {}
+_APPS_IN_USE: set[int] = set()
+
+
+@contextmanager
+def app_for(settings: Settings, *, local_database: bool = False) -> Iterator[FastAPI]:
+    """``create_app(settings)``, built once per process for the same settings: building
+    the routes costs seconds, and each test still runs its own lifespan (a new context,
+    job runner and caches) around its requests. An app already serving (a test with a
+    client and a live server) is not shared: a second one is built."""
+    key = (settings.model_dump_json(exclude={"var_dir"}), local_database)
+    app = _APPS.get(key)
+    if app is None or id(app) in _APPS_IN_USE:
+        from tests.route_log import record_routes  # a plugin: imported once pytest knows it
+
+        app = record_routes(create_app(settings, local_database=local_database))
+        _APPS.setdefault(key, app)
+    app.state.settings = settings
+    _APPS_IN_USE.add(id(app))
+    try:
+        yield app
+    finally:
+        _APPS_IN_USE.discard(id(app))
+
+
+def _demo_first(request: pytest.FixtureRequest) -> None:
+    """Load the demo a test asks for before the client writes its account, so that it
+    lands in an empty database and its copy can serve (tests/db_snapshot.py)."""
+    for name in ("demo_adopted", "demo"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name)
+            return
 
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, var_dir=tmp_path / "var", demo_dir=DEMO_DIR)
+    return Settings(
+        database_url=database_url, var_dir=tmp_path / "var", demo_dir=DEMO_DIR, today=TODAY
+    )
 
 
 @pytest.fixture
-def client(settings: Settings, factory: sessionmaker[Session]) -> Iterator[TestClient]:
+def client(
+    settings: Settings, factory: sessionmaker[Session], request: pytest.FixtureRequest
+) -> Iterator[TestClient]:
     """The app, called by the DDSP's direction (an ``admin`` account's bearer token on
     every request): the tests of what a role may not do use :mod:`tests.roles`."""
     del factory  # requested for its clean database
-    with TestClient(create_app(settings)) as client:
+    _demo_first(request)
+    with app_for(settings) as app, TestClient(app) as client:
         client.headers.update(bearer_for(client.app.state.context, "admin", email=ADMIN))
         yield client
 
 
 @pytest.fixture
-def anonymous_client(settings: Settings, factory: sessionmaker[Session]) -> Iterator[TestClient]:
+def anonymous_client(
+    settings: Settings, factory: sessionmaker[Session], request: pytest.FixtureRequest
+) -> Iterator[TestClient]:
     """The app, called without credentials (the sign-in and session tests)."""
     del factory
-    with TestClient(create_app(settings)) as client:
+    _demo_first(request)
+    with app_for(settings) as app, TestClient(app) as client:
         yield client
 
 
@@ -188,18 +258,19 @@ def serving(settings: Settings, *, local_database: bool = False) -> Iterator[str
     """The app served by uvicorn on a free loopback port, in a thread: its base URL.
     ``local_database``: as ``psq serve`` on its own local cluster (see :func:`create_app`)."""
     port = free_port()
-    app = create_app(settings, local_database=local_database)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_for(settings, local_database=local_database) as app:
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 15
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture

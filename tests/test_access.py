@@ -5,7 +5,6 @@ a new route cannot be forgotten)."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from api.access import Policy, policy_of
 from api.config import Settings
 from psq.app import create_app
 from tests.access_world import World, other_gpo_problem, our_routes, url_of
+from tests.clock import TODAY
 
 
 def test_every_route_declares_exactly_one_policy() -> None:
@@ -123,7 +123,7 @@ def test_a_chef_sees_and_writes_only_its_gpo(world: World) -> None:
     assert client.get(f"/api/problems/{other_problem}", headers=chef).status_code == 404
     assert client.get(f"/api/gpos/{other_gpo}", headers=chef).status_code == 404
     assert client.get(f"/api/gpos/{other_gpo}/meetings", headers=chef).status_code == 404
-    step = {"status": "actions_en_cours", "on": str(date.today())}
+    step = {"status": "actions_en_cours", "on": str(TODAY)}
     moved = client.post(f"/api/problems/{other_problem}/transitions", json=step, headers=chef)
     assert moved.status_code == 404
     maps = client.get(f"/api/csp/{csp}/hotspots", params={"gpo": other_gpo}, headers=chef)
@@ -140,7 +140,7 @@ def test_a_chef_sees_and_writes_only_its_gpo(world: World) -> None:
     def place_of(problem_id: int) -> dict[str, Any]:
         return client.get(f"/api/problems/{problem_id}", headers=admin).json()["geometry"]
 
-    body = {"category": "rassemblements", "title": "Rassemblement", "reported_on": "2026-11-02"}
+    body = {"category": "rassemblements", "title": "Rassemblement", "reported_on": str(TODAY)}
     here = client.post(
         f"/api/csp/{csp}/problems",
         json={**body, "geometry": place_of(ids["problem_id"])},
@@ -173,7 +173,7 @@ def test_a_partner_updates_only_the_actions_its_organisation_leads(world: World)
     assert refused.status_code == 403 and "autre partenaire" in refused.json()["detail"]
     assert client.get(f"/api/problems/{ids['problem_id']}", headers=partner).status_code == 200
     # It reads its GPO's problems but records nothing.
-    step = {"status": "actions_en_cours", "on": str(date.today())}
+    step = {"status": "actions_en_cours", "on": str(TODAY)}
     moved = client.post(
         f"/api/problems/{ids['problem_id']}/transitions", json=step, headers=partner
     )

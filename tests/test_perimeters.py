@@ -5,7 +5,6 @@ Each was a leak found by a review of the authorization."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import text
@@ -13,6 +12,7 @@ from sqlalchemy import text
 from api.schemas import PartnerCreate
 from api.services import gpos
 from tests.access_world import World
+from tests.clock import TODAY
 from tests.roles import bearer_for
 
 
@@ -31,7 +31,7 @@ def _carried_out_with_document(world: World, not_of: str) -> int:
         if r["commune_code"] != not_of and r["status"] in order
     )
     referent = client.get(f"/api/csp/{csp}/referents", headers=admin).json()["data"][0]["id"]
-    today = str(date.today())
+    today = str(TODAY)
     steps = {
         "acceptee": {"status": "acceptee", "on": today},
         "planifiee": {

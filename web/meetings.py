@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from api import clock
 from api.schemas import GpoPublic, MeetingPublic
 from api.schemas.meetings import DecisionPublic, MeetingPartnerPublic
 from web.printing import long_date, print_html
@@ -71,7 +72,7 @@ def report_html(
         "groups": decisions_by_problem(meeting.decisions),
         "long_date": long_date,
         "french_time": french_time,
-        "printed_at": printed_at or datetime.now(),
+        "printed_at": printed_at or clock.now(),
     }
     return _env.get_template("meeting_report.html").render(context)
 

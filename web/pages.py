@@ -24,7 +24,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from api import access
+from api import access, clock
 from api.access import Policy, policy_of
 from api.deps import (
     SESSION_COOKIE,
@@ -158,6 +158,8 @@ STATUS_LABELS = {
     "archived": "archivé",
     "editing": "en cours de modification",
 }
+# Today by the app's clock (api/clock.py): the page scripts' default dates (base.html).
+templates.env.globals["app_today"] = lambda: clock.today().isoformat()
 # Colours and labels read by the page scripts from a meta tag of base.html.
 templates.env.globals["palette"] = {
     "sectors": SECTOR_COLOURS,

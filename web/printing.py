@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 from markupsafe import Markup, escape
 
+from api import clock
 from geo.crs import metric_crs
 from geo.errors import UnavailableError
 
@@ -255,4 +256,4 @@ def long_date(d: date) -> str:
 
 
 def today_fr() -> str:
-    return french_date(date.today())
+    return french_date(clock.today())

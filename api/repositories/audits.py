@@ -13,6 +13,7 @@ import shapely
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.db import read_query
 from api.models import AuditDocument, AuditEvent, AuditRequest, Commune, Csp, Referent
 from api.repositories.base import GEOJSON_DECIMALS, require, scope_of, visible, wkb_element
@@ -181,7 +182,7 @@ def _publics(session: Session, stmt: Select[AuditRequest]) -> list[AuditRequestP
                 referent=referents.get(e.referent_id) if e.referent_id else None,
             )
         )
-    today = date.today()
+    today = clock.today()
     return [
         AuditRequestPublic(
             id=r.id,
@@ -273,7 +274,7 @@ def list_referents(*, session: Session, csp_id: int) -> list[ReferentPublic]:
     """The CSP's référents with their workload: studies planned (and the next one),
     carried out awaiting recommendations, and recommendations handed over in 12 months."""
     require(session, Csp, csp_id)
-    year_ago = date.today() - timedelta(days=365)
+    year_ago = clock.today() - timedelta(days=365)
     status = AuditRequest.status
     load = {
         rid: (planned, awaiting, next_on, done)

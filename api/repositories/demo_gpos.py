@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.db import copy_frame
 from api.models import (
     Action,
@@ -122,7 +123,7 @@ def gpo_inputs(
 
 def _noon(day: date) -> str:
     """Noon of the day (or now, if sooner) in ISO 8601: a row's ``created_at``."""
-    return min(datetime.combine(day, time(12), tzinfo=UTC), datetime.now(UTC)).isoformat()
+    return min(datetime.combine(day, time(12), tzinfo=UTC), clock.now()).isoformat()
 
 
 def _frame(session: Session, stmt: Any) -> pd.DataFrame:
@@ -307,7 +308,7 @@ def insert_synthetic_gpo_life(
         )
     if not life.meetings:
         return 0
-    now = datetime.now(UTC)
+    now = clock.now()
     meeting_ids = session.scalars(
         insert(Meeting).returning(Meeting.id, sort_by_parameter_order=True),
         [

@@ -10,6 +10,7 @@ from sqlalchemy import and_, delete, func, insert, literal, select, union_all
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.models import (
     Action,
     Csp,
@@ -70,7 +71,8 @@ def sync_sector_gpos(
         gpo_id = continued.get(sector)
         found = gpos.get(gpo_id) if gpo_id is not None else None
         if found is None:
-            gpo = Gpo(csp_id=csp_id, kind="sector", cadence_days=15)
+            # Since when it exists (its meetings are due from then): the app's day.
+            gpo = Gpo(csp_id=csp_id, kind="sector", cadence_days=15, created_at=clock.now())
             session.add(gpo)
         else:
             gpo = found
@@ -248,13 +250,13 @@ def list_gpos(*, session: Session, csp_id: int, active: bool = True) -> GposPubl
     if active:
         stmt = stmt.where(Gpo.active)
     gpos = session.scalars(stmt.order_by(Gpo.kind, Gpo.sector, Gpo.id)).all()
-    today = date.today()
+    today = clock.today()
     data = _publics(session, gpos, today)
     return GposPublic(data=data, count=len(data))
 
 
 def get_gpo(*, session: Session, gpo_id: int) -> GpoPublic:
-    return _publics(session, [require(session, Gpo, gpo_id)], date.today())[0]
+    return _publics(session, [require(session, Gpo, gpo_id)], clock.today())[0]
 
 
 def _set_partners(session: Session, gpo: Gpo, partner_ids: list[int]) -> None:
@@ -297,6 +299,7 @@ def create_thematic_gpo(*, session: Session, csp_id: int, gpo_in: GpoCreate) -> 
     gpo = Gpo(
         csp_id=csp_id,
         kind="thematic",
+        created_at=clock.now(),
         **gpo_in.model_dump(exclude={"partner_ids", "sectors", "categories"}),
         sectors=sorted(set(gpo_in.sectors)),
         categories=sorted(set(gpo_in.categories)),

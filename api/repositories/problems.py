@@ -17,6 +17,7 @@ import shapely
 from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.db import copy_frame, read_query
 from api.models import (
     Action,
@@ -209,7 +210,7 @@ def get_problem(*, session: Session, problem_id: int) -> ProblemPublic:
         partner=names.get(problem.partner_id) if problem.partner_id else None,
         geometry=Geometry.model_validate(json.loads(str(geojson))),
         events=[ProblemEventPublic(status=e.status, on=e.on, note=e.note) for e in events],
-        actions=[action_public(a, names, date.today()) for a in actions],
+        actions=[action_public(a, names, clock.today()) for a in actions],
         evaluations=[
             EvaluationPublic(
                 id=e.id,
@@ -374,7 +375,7 @@ def open_problems(*, session: Session, area: StudyArea, limit: int = 500) -> Ope
         stmt.order_by(urgency, Problem.reported_on, Problem.id).limit(limit)
     ).all()
     ids = [p.id for p, _ in rows]
-    today = date.today()
+    today = clock.today()
     actions: dict[int, list[Action]] = {}
     for action in session.scalars(
         select(Action).where(Action.problem_id.in_(ids)).order_by(Action.start_on, Action.id)

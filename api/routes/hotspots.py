@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api import access
+from api import access, clock
 from api.deps import CategoryParam, ContextDep, DbId, ProblemFilterDep, StatusParam
 from api.routes.responses import INVALID
 from api.schemas import (
@@ -109,6 +109,7 @@ def read_comparison(
         before_until=before_to,
         categories=category,
         statuses=status,
+        today=clock.today(),
     )
     body = cartography.comparison_json(ctx, csp_id, gpo_id=gpo, before=before, after=after, res=res)
     return Response(body, media_type="application/json")

@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from api import clock
 from api.schemas.common import (
     COMMUNE_CODE,
     FREE_TEXT_NOTICE,
@@ -103,7 +104,7 @@ class AuditTransition(BaseModel):
     """The next step of a request, dated (default today)."""
 
     status: AuditStatusCode = Field(description="A code of geo.audits.STATUSES")
-    on: date = Field(default_factory=date.today)
+    on: date = Field(default_factory=clock.today)
     note: str | None = Field(default=None, max_length=2000)
     planned_on: date | None = Field(default=None, description="planifiee: the study's date")
     referent_id: int | None = Field(default=None, ge=1, le=2**31 - 1)

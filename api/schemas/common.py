@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from api import clock
 from geo.audits import KINDS as AUDIT_KINDS
 from geo.audits import REFERENT_ROLES
 from geo.audits import STATUSES as AUDIT_STATUSES
@@ -112,7 +113,7 @@ ReferentRoleCode = Annotated[str, taxonomy_code(REFERENT_ROLES, "role")]
 
 
 def _not_future(value: date) -> date:
-    if value > date.today():
+    if value > clock.today():
         raise ValueError(f"{value} is in the future")
     return value
 

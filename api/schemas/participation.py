@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from api import clock
 from api.schemas.common import (
     COMMUNE_CODE,
     NOT_NULL,
@@ -117,7 +118,7 @@ class ConventionUpdate(BaseModel):
 
 class ConventionDenounce(BaseModel):
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    denounced_on: date = Field(default_factory=date.today)
+    denounced_on: date = Field(default_factory=clock.today)
     reason: str | None = Field(default=None, max_length=2000)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api import clock
 from api.schemas.common import (
     FREE_TEXT_NOTICE,
     NOT_NULL,
@@ -37,7 +38,7 @@ class ProblemCreate(BaseModel):
     lat: float | None = Field(default=None, ge=-90, le=90)
     address: str | None = Field(default=None, max_length=300)
     partner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    reported_on: NotFutureDate = Field(default_factory=date.today)
+    reported_on: NotFutureDate = Field(default_factory=clock.today)
     priority: PriorityCode = "normale"
 
     @model_validator(mode="after")
@@ -63,7 +64,7 @@ class TaxonomyPublic(BaseModel):
 
 class ProblemTransition(BaseModel):
     status: StatusCode = Field(description="The next step (geo.problems.TRANSITIONS)")
-    on: date = Field(default_factory=date.today)
+    on: date = Field(default_factory=clock.today)
     note: str | None = Field(default=None, max_length=2000, description=FREE_TEXT_NOTICE)
     version: int | None = Field(
         default=None,
@@ -76,7 +77,7 @@ class ProblemTransition(BaseModel):
 class ActionCreate(BaseModel):
     type: ActionTypeCode = Field(description="A code of geo.problems.ACTION_TYPES")
     lead_partner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    start_on: date = Field(default_factory=date.today)
+    start_on: date = Field(default_factory=clock.today)
     due_on: date | None = None
     status: ActionStatusCode = "prevue"
     note: str | None = Field(default=None, max_length=2000, description=FREE_TEXT_NOTICE)
@@ -97,7 +98,7 @@ class ActionUpdate(BaseModel):
     due_on: date | None = None
     note: str | None = Field(default=None, max_length=2000, description=FREE_TEXT_NOTICE)
     comment: str | None = Field(default=None, max_length=2000, description=FREE_TEXT_NOTICE)
-    on: date = Field(default_factory=date.today, description="The day of the step")
+    on: date = Field(default_factory=clock.today, description="The day of the step")
     version: int | None = Field(
         default=None,
         ge=1,
@@ -109,7 +110,7 @@ class ActionUpdate(BaseModel):
 class EvaluationCreate(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)
 
-    evaluated_on: date = Field(default_factory=date.today)
+    evaluated_on: date = Field(default_factory=clock.today)
     outcome: OutcomeCode = Field(description="positif, partiel or sans_effet")
     indicators: dict[str, float] = Field(
         default_factory=dict, description="e.g. signalements_avant, signalements_apres"

@@ -5,8 +5,8 @@ partner (« Mes actions ») or a chef follows."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date
 
+from api import clock
 from api.models import Action
 from api.repositories import actions as repo
 from api.repositories.base import check_version, require
@@ -31,7 +31,7 @@ def list_actions(
 ) -> ActionsPublic:
     """The actions the caller may read, filtered; ``mine``: those its organisation leads
     (a partner) — for the other roles, the actions of the GPOs they may read."""
-    today = date.today()
+    today = clock.today()
     if mine and ctx.scope.role == "partenaire":
         if ctx.scope.partner_id is None:
             return ActionsPublic(data=[], count=0)
@@ -51,14 +51,14 @@ def list_actions(
 
 def get_action(ctx: Context, action_id: int) -> ActionDetail:
     with ctx.read() as session:
-        return repo.get_action(session=session, action_id=action_id, today=date.today())
+        return repo.get_action(session=session, action_id=action_id, today=clock.today())
 
 
 def update_action(ctx: Context, action_id: int, action_in: ActionUpdate) -> ActionDetail:
     """A step of the action: a status reached, a due date moved, a comment, its
     description; dated ``on`` and signed by the caller. A partner updates only the
     actions its organisation leads."""
-    today = date.today()
+    today = clock.today()
     with ctx.write() as session:
         action = require(session, Action, action_id, lock=True)
         scope = ctx.scope

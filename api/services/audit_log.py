@@ -15,6 +15,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.repositories import audit_log as repo
 from api.schemas import AuditEntriesPublic, AuditLogPublic
 from api.services.context import Context
@@ -195,4 +196,4 @@ def trail_csv(ctx: Context, where: TrailFilter) -> tuple[str, str]:
                 _cell(e.detail),
             ]
         )
-    return out.getvalue(), f"journal_{date.today()}.csv"
+    return out.getvalue(), f"journal_{clock.today()}.csv"

@@ -14,6 +14,7 @@ import h3
 import shapely
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.map_cache import MapCache
 from api.models import AuditRequest, Commune, Csp
 from api.repositories import audits as repo
@@ -96,7 +97,7 @@ def create_audit_request(
         territory_name=f"commune {area.commune_code} ({area.name})",
         tolerance_m=COMMUNE_TOLERANCE_M,
     )
-    requested_on = requested_on or date.today()
+    requested_on = requested_on or clock.today()
     # one filing at a time per commune, so that two quick submissions see each other
     repo.lock_filings(session=session, commune_code=request_in.commune_code)
     existing = repo.open_request_near(session, request_in.commune_code, geom)
@@ -220,7 +221,7 @@ def transition_audit_request(session: Session, *, request_id: int, step: AuditTr
         recommendations=step.recommendations,
         has_document=has_document,
     )
-    if step.on > date.today():
+    if step.on > clock.today():
         raise InvalidInputError(f"on: {step.on} is in the future")
     if step.on < request.status_on:
         raise InvalidInputError(
@@ -373,12 +374,13 @@ def add_evidence(
     12 months by category, the Gi* level of its H3 cell over those months (the CSP's
     map), and the cell's hot-spot trend (last 90 days against the 90 before). Returns what
     the 12-month map was computed from."""
-    year = ProblemFilter.checked(None, None)
+    today = clock.today()
+    year = ProblemFilter.checked(None, None, today=today)
     area = problem_maps.study_area(session=session, csp_id=csp_id)
     maps = cached_area_maps(session, cache, area=area, where=year)
     if not requests:
         return maps.meta
-    before, after = recent_periods()
+    before, after = recent_periods(today)
     trends = cell_trends(
         cached_area_maps(session, cache, area=area, where=before),
         cached_area_maps(session, cache, area=area, where=after),

@@ -19,6 +19,7 @@ import shapely
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.map_cache import MapCache
 from api.repositories import base, gpos, plans, problem_maps, problems
 from api.repositories.base import GEOJSON_DECIMALS, adopted_plan_id
@@ -336,7 +337,7 @@ def open_problems_json(ctx: Context, csp_id: int, *, gpo_id: int | None, limit: 
             session,
             ctx.maps,
             area,
-            ("open", limit, date.today()),  # "overdue" changes at midnight
+            ("open", limit, clock.today()),  # "overdue" changes at midnight
             lambda: problems.open_problems(session=session, area=area, limit=limit),
             topics=base.LISTS,
         )
@@ -345,7 +346,7 @@ def open_problems_json(ctx: Context, csp_id: int, *, gpo_id: int | None, limit: 
 def commune_period() -> ProblemFilter:
     """What a commune sees: every problem of the last 12 months (no narrower filter that
     could single a record out)."""
-    return ProblemFilter.checked(None, None)
+    return ProblemFilter.checked(None, None, today=clock.today())
 
 
 def commune_hotspots(ctx: Context, code: str) -> CommuneCellsPublic:
@@ -438,7 +439,7 @@ def meeting_pack(
     spots and how they changed, what was opened and resolved since the last meeting, the
     open problems and their actions. ``printed`` (``pdf``, ``png``) when it is downloaded
     as a file, which the audit trail records as an export."""
-    today = today or date.today()
+    today = today or clock.today()
     with ctx.read() as session:
         gpo = gpos.get_gpo(session=session, gpo_id=gpo_id)
         area = problem_maps.study_area(session=session, csp_id=gpo.csp_id, gpo_id=gpo_id)

@@ -14,6 +14,7 @@ from typing import Any
 import shapely
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.models import Commune, Convention
 from api.repositories import conventions as repo
 from api.repositories import notifications as outbox
@@ -207,7 +208,7 @@ def _signatories(signatories: list[SignatoryIn]) -> list[dict[str, Any]]:
 def create_convention(
     ctx: Context, body: ConventionCreate, *, today: date | None = None, synthetic: bool = False
 ) -> ConventionPublic:
-    today = today or date.today()
+    today = today or clock.today()
     signatures = [(s.role, s.signed_on) for s in body.signatories]
     check_dates(body.start_on, body.end_on, signatures)
     with ctx.write() as session:
@@ -257,7 +258,7 @@ def create_convention(
 def update_convention(
     ctx: Context, convention_id: int, body: ConventionUpdate, *, today: date | None = None
 ) -> ConventionPublic:
-    today = today or date.today()
+    today = today or clock.today()
     sent = body.model_fields_set - {"version"}
     with ctx.write() as session:
         row = require(session, Convention, convention_id, lock=True)
@@ -324,7 +325,7 @@ def denounce_convention(
     ctx: Context, convention_id: int, body: ConventionDenounce, *, today: date | None = None
 ) -> ConventionPublic:
     """Denounce a convention: it runs to the end of its current term, then ends."""
-    today = today or date.today()
+    today = today or clock.today()
     with ctx.write() as session:
         row = require(session, Convention, convention_id, lock=True)
         check_version(row, body.version, "la convention")
@@ -348,7 +349,7 @@ def read_convention(
 ) -> ConventionPublic:
     with ctx.read() as session:
         require(session, Convention, convention_id)
-        return _one(session, convention_id, today or date.today())
+        return _one(session, convention_id, today or clock.today())
 
 
 def list_conventions(
@@ -358,7 +359,7 @@ def list_conventions(
     csp_id: int | None = None,
     today: date | None = None,
 ) -> ConventionsPublic:
-    today = today or date.today()
+    today = today or clock.today()
     with ctx.read() as session:
         found = repo.read_conventions(session, commune_code=commune_code, csp_id=csp_id)
         data = [_public(c, today) for c in found]
@@ -374,7 +375,7 @@ def covered_quartiers(
 ) -> FeatureCollection[CoveredQuartier]:
     """The map layer: the quartiers covered by a convention in force (a whole commune's
     convention draws its commune)."""
-    today = today or date.today()
+    today = today or clock.today()
     with ctx.read() as session:
         found = repo.read_conventions(session, commune_code=commune_code, csp_id=csp_id)
         outlines = repo.commune_outlines(
@@ -411,7 +412,7 @@ def figures(ctx: Context, *, today: date | None = None) -> ConventionFiguresPubl
     """Per CSP and per département of the caller's perimeter: its communes, those covered
     by a convention in force, the conventions by status, their référents, the renewals
     of the next 90 days."""
-    today = today or date.today()
+    today = today or clock.today()
     with ctx.read() as session:
         communes = repo.visible_communes(session)
         found = repo.read_conventions(session)

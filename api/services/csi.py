@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.models import Commune, CsiContract
 from api.repositories import conventions as conventions_repo
 from api.repositories import csi as repo
@@ -132,7 +133,7 @@ def create_contract(
         record_write(
             session, ctx, "create", "csi_contract", contract.id, detail={"communes": len(codes)}
         )
-        return _public(session, contract, today or date.today())
+        return _public(session, contract, today or clock.today())
 
 
 def update_contract(
@@ -162,7 +163,7 @@ def update_contract(
             contract.id,
             changes={k: [before[k], after[k]] for k in after if before[k] != after[k]},
         )
-        return _public(session, contract, today or date.today())
+        return _public(session, contract, today or clock.today())
 
 
 def list_contracts(
@@ -170,7 +171,7 @@ def list_contracts(
 ) -> CsiContractsPublic:
     with ctx.read() as session:
         data = [
-            _public(session, c, today or date.today())
+            _public(session, c, today or clock.today())
             for c in repo.read_contracts(session, commune_code=commune_code)
         ]
     return CsiContractsPublic(data=data, count=len(data))
@@ -178,7 +179,7 @@ def list_contracts(
 
 def get_contract(ctx: Context, contract_id: int) -> CsiContractPublic:
     with ctx.read() as session:
-        return _public(session, require(session, CsiContract, contract_id), date.today())
+        return _public(session, require(session, CsiContract, contract_id), clock.today())
 
 
 def contract_versions(ctx: Context, contract_id: int) -> CsiVersionsPublic:
@@ -235,10 +236,12 @@ def diagnostic(ctx: Context, contract_id: int, *, today: date | None = None) -> 
     months against the 12 before by category (counts under 3 masked), the hot spots of
     each commune, safety studies by status and the recommendations handed over,
     conventions de participation citoyenne, the SSMSI figures of its départements."""
-    today = today or date.today()
+    today = today or clock.today()
     since = today - timedelta(days=364)
-    previous = ProblemFilter.checked(since - timedelta(days=365), since - timedelta(days=1))
-    recent = ProblemFilter.checked(since, today)
+    previous = ProblemFilter.checked(
+        since - timedelta(days=365), since - timedelta(days=1), today=today
+    )
+    recent = ProblemFilter.checked(since, today, today=today)
     counts: dict[str, Counter[str]] = {"now": Counter(), "before": Counter()}
     hot_spots = []
     synthetic = 0

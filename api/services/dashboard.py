@@ -8,9 +8,10 @@ and the public SSMSI figures of its département with their source and vintage."
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
+from api import clock
 from api.repositories import conventions as conventions_repo
 from api.repositories import csi as csi_repo
 from api.repositories import dashboard as repo
@@ -45,7 +46,7 @@ def _masked(n: int) -> int | None:
 def commune_dashboard(
     ctx: Context, code: str, *, today: date | None = None, ssmsi_dir: Path | None = None
 ) -> CommuneDashboardPublic:
-    today = today or date.today()
+    today = today or clock.today()
     with ctx.read() as session:
         name, population = repo.commune(session, code)
         area = problem_maps.commune_area(session=session, commune_code=code, field="code")
@@ -59,9 +60,7 @@ def commune_dashboard(
         ]
         conventions = conventions_repo.read_conventions(session, commune_code=code)
         contracts = csi_repo.read_contracts(session, commune_code=code)
-        interventions = repo.interventions_since(
-            session, code, datetime.now(UTC) - timedelta(days=30)
-        )
+        interventions = repo.interventions_since(session, code, clock.now() - timedelta(days=30))
     trends = Counter(TRENDS[t] for t in cell_trends(before, after).tolist())
     problems = CommuneProblemsSummary(
         date_from=after.meta.date_from,

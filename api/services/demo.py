@@ -18,6 +18,7 @@ import numpy as np
 import shapely
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.repositories import audits as audit_rows
 from api.repositories import demo_gpos, gpos, grid, problems
 from api.repositories.territory import ImportReport
@@ -135,6 +136,7 @@ def load_demo(
     demo_dir: Path,
     progress: Callable[[int], None] | None = None,
     adopt: bool = True,
+    end: date | None = None,
     actor: Actor | None = None,
     extras: bool = True,
 ) -> list[ImportReport]:
@@ -143,9 +145,10 @@ def load_demo(
     CSP whose GPOs get a synthetic life (:func:`load_synthetic_gpos`), and the demo
     accounts (bound to the first CSP). With ``extras`` (the full demo of ``psq demo`` and
     ``psq serve``), also the CSPs and layers the manifest marks ``extra`` (Massy, its
-    streets and railways) and the address table (BANO). Every write is recorded as
-    ``actor``: by default the context's, or ``cli:demo`` when the context acts for
-    nobody."""
+    streets and railways) and the address table (BANO). The synthetic history ends on
+    ``end`` (by default today, by the app's clock: :mod:`api.clock`). Every write is
+    recorded as ``actor``: by default the context's, or ``cli:demo`` when the context acts
+    for nobody."""
     if actor is None:
         actor = Actor.cli("demo") if ctx.actor == Actor.anonymous() else ctx.actor
     ctx = ctx.acting(actor, ctx.address)
@@ -173,7 +176,7 @@ def load_demo(
         # out (the import itself refuses a file with any).
         outline = shapely.union_all(communes.communes.geometry.to_numpy())
         import_addresses(ctx, table=addresses_inside(read_address_csv(demo.addresses), outline))
-    end = date.today()
+    end = end or clock.today()
     start = end - timedelta(days=round(365.25 * demo.synthetic_problem_years))
     for csp, report in zip(csps, reports, strict=True):
         build_grid(ctx, csp_id=report.csp_id, resolution=demo.grid_resolution)

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.repositories import communes, csp, gpos, problem_maps, problems
 from api.schemas import AccountCreate, AccountPublic
 from api.services import accounts
@@ -116,12 +117,12 @@ def _partner_of(session: Session, csp_id: int, gpo_id: int) -> int | None:
         if action.lead_partner_id is not None
     ]
     leads = Counter(action.lead_partner_id for action in led)
-    soon = date.today() + timedelta(days=DUE_SOON_DAYS)
+    soon = clock.today() + timedelta(days=DUE_SOON_DAYS)
     overdue = {a.lead_partner_id for a in led if a.overdue}
     due_soon = {
         a.lead_partner_id
         for a in led
-        if a.status in ("prevue", "en_cours") and a.due_on and date.today() <= a.due_on <= soon
+        if a.status in ("prevue", "en_cours") and a.due_on and clock.today() <= a.due_on <= soon
     }
     if leads:
         return min(leads, key=lambda p: (p not in overdue, p not in due_soon, -leads[p], p))

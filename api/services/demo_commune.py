@@ -7,11 +7,12 @@ anyone)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import numpy as np
 import shapely
 
+from api import clock
 from api.repositories import alerts as alerts_repo
 from api.repositories import dashboard as repo
 from api.repositories import problem_maps
@@ -55,7 +56,7 @@ def load_demo_commune_space(
 ) -> int:
     """Record the demo's fictitious conventions, preferences and interventions for the
     CSP; the number of conventions recorded."""
-    today = today or date.today()
+    today = today or clock.today()
     rng = np.random.default_rng(seed + 18)
     people = People(rng)
     with ctx.read() as session:
@@ -157,7 +158,7 @@ def load_demo_commune_space(
                 },
             )
         natures = list(INTERVENTION_NATURES)
-        now = datetime.now(UTC)
+        now = clock.now()
         for i, point in enumerate(points_inside(outlines[big], INTERVENTIONS, rng)):
             at = now - timedelta(minutes=int(rng.integers(60, INTERVENTION_DAYS * 24 * 60)))
             alerts_repo.insert_intervention(

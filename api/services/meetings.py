@@ -6,10 +6,11 @@ for members only), or cancel it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.models import Gpo, Meeting
 from api.repositories import gpos as gpos_repo
 from api.repositories import meetings as repo
@@ -108,7 +109,7 @@ def _ics(
         organizer_name=organizer_name,
         organizer_email=organizer_email,
         attendees=_recipients(session, gpo, invited),
-        stamp=datetime.now(UTC),
+        stamp=clock.now(),
     )
 
 
@@ -164,7 +165,7 @@ def _notify(
 
 def plan_meeting(ctx: Context, gpo_id: int, meeting_in: MeetingCreate) -> MeetingPublic:
     """Plan a meeting of the GPO; by default every partner is invited and told at once."""
-    today = date.today()
+    today = clock.today()
     with ctx.write() as session:
         gpo = require(session, Gpo, gpo_id, lock=True)
         if not gpo.active:
@@ -181,7 +182,7 @@ def plan_meeting(ctx: Context, gpo_id: int, meeting_in: MeetingCreate) -> Meetin
         sent = 0
         if meeting_in.send_invitations:
             sent = _notify(session, ctx, meeting, gpo, "invitation", invited)
-            meeting.invited_at = datetime.now(UTC)
+            meeting.invited_at = clock.now()
         record_write(
             session,
             ctx,
@@ -200,7 +201,7 @@ SCHEDULE = ("held_on", "starts_at", "place")
 def update_meeting(ctx: Context, meeting_id: int, update: MeetingUpdate) -> MeetingPublic:
     """Reschedule a planned meeting (the invited are told: the removed ones get a
     cancellation), or record its attendance, other attendees and minutes."""
-    today = date.today()
+    today = clock.today()
     with ctx.write() as session:
         meeting, gpo = _meeting(session, meeting_id, lock=True)
         _open(meeting)
@@ -271,7 +272,7 @@ def send_invitations(ctx: Context, meeting_id: int) -> MeetingPublic:
         sent = _notify(
             session, ctx, meeting, gpo, "invitation", repo.invited_ids(session, meeting.id)
         )
-        meeting.invited_at = datetime.now(UTC)
+        meeting.invited_at = clock.now()
         session.flush()
         record_write(session, ctx, "invite", "meeting", meeting.id, detail={"e-mails": sent})
         return repo.meeting_public(session, meeting, gpo)
@@ -283,7 +284,7 @@ def agenda(ctx: Context, meeting_id: int) -> MeetingAgendaPublic:
         meeting, gpo = _meeting(session, meeting_id)
         last = repo.last_closed_on(session, gpo.id, before=meeting.held_on, other_than=meeting.id)
         since = last or _gpo_since(session, gpo)
-        today = date.today()
+        today = clock.today()
         agenda = repo.agenda(session, meeting, gpo, since, today)
         changes = cartography.hotspot_changes(session, ctx, gpo.csp_id, gpo.id, today)
         agenda.hotspot_changes = [
@@ -359,7 +360,7 @@ def close_meeting(
     with ctx.write() as session:
         meeting, gpo = _meeting(session, meeting_id, lock=True)
         _open(meeting)
-        if meeting.held_on > date.today():
+        if meeting.held_on > clock.today():
             raise InvalidInputError(
                 f"held_on : la réunion est prévue le {meeting.held_on:%d/%m/%Y} ; elle se "
                 "clôt une fois tenue"
@@ -367,7 +368,7 @@ def close_meeting(
         check_version(meeting, close.version, "cette réunion")
         meeting.status = "close"
         meeting.closed_by = ctx.actor.account_id
-        meeting.closed_at = datetime.now(UTC)
+        meeting.closed_at = clock.now()
         session.flush()
         pdf = printer(
             repo.meeting_public(session, meeting, gpo),

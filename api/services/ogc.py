@@ -15,12 +15,13 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.repositories import ogc as repo
 from api.services import coverage
 from api.services.context import Context
@@ -61,7 +62,7 @@ class Kind:
 
 
 def _problem_counts(session: Session) -> repo.Source:
-    return repo.problem_counts(session, date.today() - timedelta(days=365))
+    return repo.problem_counts(session, clock.today() - timedelta(days=365))
 
 
 KINDS: dict[str, Kind] = {

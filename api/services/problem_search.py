@@ -7,8 +7,8 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
 
+from api import clock
 from api.repositories import problem_search as repo
 from api.repositories.base import LISTS, problem_revision
 from api.schemas import ProblemExport
@@ -155,7 +155,7 @@ def export_problems(ctx: Context, csp_id: int, search: ProblemSearch, *, fmt: st
     )
     return ExportFile(
         content=content,
-        filename=f"problematiques_csp{csp_id}_{date.today().isoformat()}.{suffix}",
+        filename=f"problematiques_csp{csp_id}_{clock.today().isoformat()}.{suffix}",
         media_type=media_type,
         count=len(export.features),
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 import shapely
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.models import Problem
 from api.repositories import actions as actions_repo
 from api.repositories import csp
@@ -67,7 +68,7 @@ def _check_lead_in_gpo(session: Session, problem_id: int, partner_id: int | None
 
 def _check_date(problem: Problem, on: date, field: str) -> None:
     """A step's date: not in the future, not before the problem's last step."""
-    if on > date.today():
+    if on > clock.today():
         raise InvalidInputError(f"{field} : le {on:%d/%m/%Y} est dans le futur")
     if on < problem.status_on:
         raise InvalidInputError(
@@ -122,7 +123,7 @@ def import_problem_file(
 ) -> int:
     """Import problems from a CSV or GeoJSON file, all or nothing: every bad row is named
     (:class:`geo.problem_files.RowErrorsError`) and nothing is written."""
-    frame = read_problem_file(path, filename)
+    frame = read_problem_file(path, filename, today=clock.today())
     with ctx.write() as session:
         check_inside(frame, csp.csp_outline(session=session, csp_id=csp_id), f"CSP {csp_id}")
         count = insert_placed(session, csp_id=csp_id, frame=frame, synthetic=False)

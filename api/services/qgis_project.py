@@ -12,9 +12,10 @@ import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
+from api import clock
 from api.repositories import ogc as repo
 from api.services.audit_log import record_access
 from api.services.context import Context
@@ -52,7 +53,7 @@ def export_csp_project(ctx: Context, csp_id: int) -> ProjectFile:
         problems = (
             repo.problems(session)
             if records
-            else repo.problem_counts(session, date.today() - timedelta(days=365))
+            else repo.problem_counts(session, clock.today() - timedelta(days=365))
         )
         frames = {
             "communes": repo.frame(session, communes, [repo.of_csp(communes, csp_id)]),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
+from api import clock
 from api.repositories import notifications as repo
 from api.repositories.notifications import DueAction, LateGpo
 from api.services import conventions
@@ -99,7 +100,7 @@ def enqueue_reminders(
     were not queued before: the actions still to do that are due within ``due_days`` days
     or overdue, to the addresses of their lead partner; the late GPOs, to the addresses
     of their chef. The number of notifications queued."""
-    today = today or date.today()
+    today = today or clock.today()
     queued = 0
     with ctx.write() as session:
         actions = repo.actions_due(

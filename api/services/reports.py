@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from api import clock
 from api.repositories import reports as repo
 from api.schemas import ReportPublic
 from api.services.audit_log import record_access
@@ -21,7 +22,7 @@ def activity_report(
     date_to: date | None = None,
 ) -> ReportPublic:
     """The report of an area and a period (days included; default: the year up to today)."""
-    end = date_to or date.today()
+    end = date_to or clock.today()
     start = date_from or end - timedelta(days=365)
     if end < start:
         raise InvalidInputError(f"to: {end} is before from {start}")

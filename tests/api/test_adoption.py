@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from tests.audit_helpers import one
+from tests.clock import TODAY
 from tests.plan_helpers import propose
 from tests.roles import bearer_for
 
@@ -107,7 +108,7 @@ def test_gpos_follow_their_territory_across_plans(
     assert confirm(client, a["id"], expected_adopted_plan_id=None).status_code == 200
     gpo = {g["sector"]: g["id"] for g in client.get(f"/api/csp/{csp_id}/gpos").json()["data"]}
     assert sorted(gpo) == [0, 1, 2]
-    held_on = date.today() - timedelta(days=3)
+    held_on = TODAY - timedelta(days=3)
     with engine.begin() as conn:
         conn.execute(
             text("INSERT INTO meeting (gpo_id, status, held_on) VALUES (:g, 'close', :d)"),

@@ -167,6 +167,7 @@ def test_filters_paging_and_csv(client: TestClient, csp_id: int) -> None:
     assert [e["detail"]["organisation"] for e in page["data"]] == ["C", "B"]  # newest first
     rest = read(client, entity="partner", limit=2, offset=2).json()
     assert [e["detail"]["organisation"] for e in rest["data"]] == ["A"]
+    # the trail is stamped by PostgreSQL (real time), not by the app's frozen clock
     today, tomorrow = date.today(), date.today() + timedelta(days=1)
     assert len(trail(client, entity="partner", to=str(today))) == 3
     assert trail(client, entity="partner", **{"from": str(tomorrow)}) == []

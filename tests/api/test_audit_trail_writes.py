@@ -4,16 +4,16 @@ synthetic data of the demo loader, and the printed sheets and reports downloaded
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.audit_helpers import me, one, read, trail
+from tests.clock import TODAY
 from tests.plan_helpers import adopt, propose
 
-TODAY = date.today()
 BELFORT = (6.8628, 47.6379)
 PLACE_ARMES = (6.8640, 47.6378)
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "ban_sample_belfort.csv"

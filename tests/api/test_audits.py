@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from pyproj import Transformer
 from sqlalchemy import Engine, text
 
-TODAY = date.today()
+from tests.clock import TODAY
+
 BELFORT = "90010"
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "ban_sample_belfort.csv"
 PLACE_ARMES = (6.8640, 47.6378)  # Place d'Armes, Belfort

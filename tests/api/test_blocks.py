@@ -125,7 +125,13 @@ def test_a_proposal_on_blocks(client: TestClient, massy_roads: int) -> None:
     # The editor and the comparison work on blocks like on cells.
     copy = client.post(f"/api/plans/{plan['id']}/edit").json()
     assert copy["units"] == "blocks"
-    assert client.get(f"/api/plans/{copy['id']}/editor").status_code == 200
+    editor = client.get(f"/api/plans/{copy['id']}/editor")
+    assert editor.status_code == 200
+    state = editor.json()
+    # The copy of a contiguous plan on blocks: the same figures, nothing detached.
+    assert state["metrics"]["contiguous"] and state["detached"] == []
+    assert state["metrics"]["max_deviation"] == pytest.approx(plan["metrics"]["max_deviation"])
+    assert state["locked_sectors"] == [] and state["violations"] == plan["violations"]
     h3_plan = client.post(f"/api/csp/{csp}/grids", json={"resolution": 9})
     assert h3_plan.status_code == 201
     other = propose(client, csp, k=3)

@@ -78,7 +78,10 @@ def test_users_add_list_disable_set_password(
     with pytest.raises(InvalidCredentialsError):
         accounts.authenticate(ctx, "chef.nord@police.example", PASSWORD)
     assert "│ non " in invoke(runner, "list").output
-    assert invoke(runner, "enable", "chef.nord@police.example").exit_code == 0
+    enabled = invoke(runner, "enable", "chef.nord@police.example")
+    assert enabled.exit_code == 0, enabled.output
+    assert "Compte réactivé : chef.nord@police.example." in enabled.output
+    assert accounts.authenticate(ctx, "chef.nord@police.example", PASSWORD) is not None
 
     changed = runner.invoke(
         cli,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.models import Convention, Notification
 from api.services import reminders
+from tests.clock import TODAY
 from tests.roles import as_role
 
 BELFORT, ANDELNANS, BAVILLIERS = "90010", "90001", "90008"
@@ -54,7 +55,7 @@ def _largest(geom: shapely.Geometry) -> shapely.Polygon:
 def test_conventions_round_trip_scope_and_refusals(
     client: TestClient, csp_id: int, demo: sessionmaker[Session]
 ) -> None:
-    today = date.today()
+    today = TODAY
     start = date(today.year - 4, 1, 10)  # renewed on 10/01 of last year, then in 2 years
     centers = _centers(client, csp_id)
     quartier = {
@@ -188,7 +189,7 @@ def test_conventions_round_trip_scope_and_refusals(
 
 def _renewal_reminders_once_per_date(client: TestClient, demo: sessionmaker[Session]) -> None:
     """A commune's accounts are reminded 60 days before a tacit renewal, once per date."""
-    today = date.today()
+    today = TODAY
     renewal = today + timedelta(days=30)
     if (renewal.month, renewal.day) == (2, 29):
         renewal -= timedelta(days=1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pypdf
 import pytest
@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.models import CsiContract
+from tests.clock import TODAY
 from tests.roles import as_role
 
 pytestmark = pytest.mark.browser  # the PDF is printed by Chromium
@@ -83,7 +84,7 @@ def test_contract_objectives_scope_versions_and_diagnostic(
     assert client.get(f"/api/csi/{contract['id']}", headers=bavilliers).status_code == 404
     assert client.post("/api/csi", headers=andelnans, json=body).status_code == 403
 
-    end = (date.today() - timedelta(days=1)).isoformat()
+    end = (TODAY - timedelta(days=1)).isoformat()
     changed = client.patch(
         f"/api/csi/{contract['id']}",
         headers=planner,

@@ -21,6 +21,7 @@ from api.services.demo_accounts import DEMO_ACCOUNTS
 from api.services.gpos import get_gpo, list_gpos
 from api.services.meetings import get_meeting, list_meetings
 from geo.accounts import Actor
+from tests.clock import TODAY
 from tests.conftest import DEMO_DIR, _truncate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +37,7 @@ def _fictitious(name: str | None) -> bool:
 
 
 def _every_gpo_has_a_chief_partners_and_meetings(demo_adopted: sessionmaker[Session]) -> None:
-    today = date.today()
+    today = TODAY
     with demo_adopted() as session:
         gpos = _rows(
             session,
@@ -152,7 +153,7 @@ def _decisions_reference_problems_of_their_gpo(demo_adopted: sessionmaker[Sessio
 
 
 def _actions_in_every_status_with_signed_steps(demo_adopted: sessionmaker[Session]) -> None:
-    today = date.today()
+    today = TODAY
     with demo_adopted() as session:
         statuses = dict(_rows(session, "SELECT status, count(*) FROM action GROUP BY status"))
         assert set(statuses) == {"prevue", "en_cours", "realisee", "abandonnee"}
@@ -268,7 +269,7 @@ def _the_demo_chef_and_partner(demo_adopted: sessionmaker[Session]) -> None:
     chef = accounts.get_account(ctx, DEMO_ACCOUNTS["chef"])
     partner = accounts.get_account(ctx, DEMO_ACCOUNTS["partenaire"])
     (gpo_id,) = chef.gpo_ids
-    today = date.today()
+    today = TODAY
     with demo_adopted() as session:
         chief, open_count = _rows(
             session,
@@ -328,7 +329,7 @@ def _seen_by_the_demo_chef_and_partner(
     mine = client.get("/api/actions", params={"mine": "true"}, headers=headers["partenaire"])
     assert mine.status_code == 200, mine.text
     actions = mine.json()["data"]
-    today = date.today()
+    today = TODAY
     assert any(a["overdue"] for a in actions)
     soon = [
         a

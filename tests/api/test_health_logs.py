@@ -17,6 +17,7 @@ from api.config import Settings
 from api.db import head_revision
 from api.logs import JsonFormatter, configure_logging
 from psq.app import create_app
+from tests.route_log import record_routes
 
 
 def test_live_and_ready(client: TestClient) -> None:
@@ -31,7 +32,7 @@ def test_a_database_down_is_not_ready_but_live(settings: Settings) -> None:
     down = settings.model_copy(
         update={"database_url": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"}
     )
-    with TestClient(create_app(down)) as client:
+    with TestClient(record_routes(create_app(down))) as client:
         assert client.get("/api/health/live").status_code == 200
         for path in ("/api/health/ready", "/api/health"):
             response = client.get(path)
@@ -89,7 +90,7 @@ def test_the_request_id_is_echoed_or_made(
 def test_a_500_quotes_the_request_id_and_logs_it(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = create_app(settings)
+    app = record_routes(create_app(settings))
     boom = APIRouter()
 
     @boom.get("/api/boom", dependencies=[access.PUBLIC])

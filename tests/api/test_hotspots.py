@@ -4,7 +4,7 @@ plan, GPOs, two years of synthetic problems), checked against PostGIS."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,9 +15,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo.problems import OPEN_STATUSES
+from tests.clock import TODAY
 from tests.plan_helpers import adopt, propose
 
-TODAY = date.today()
 YEAR_AGO = TODAY - timedelta(days=364)
 
 

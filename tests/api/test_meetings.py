@@ -16,8 +16,7 @@ from pypdf import PdfReader
 from sqlalchemy import Engine, text
 
 from tests.access_world import World, other_gpo_problem
-
-TODAY = date.today()
+from tests.clock import TODAY
 
 
 def _outbox(engine: Engine, meeting_id: int) -> list[dict[str, Any]]:

@@ -51,7 +51,9 @@ from geo.calendar import meeting_invitation
 from geo.errors import InvalidInputError
 from psq.app import create_app
 from psq.cli import app as cli
+from tests.clock import TODAY
 from tests.roles import as_role
+from tests.route_log import record_routes
 
 
 # -- a real SMTP server -------------------------------------------------------------------
@@ -542,7 +544,7 @@ def _reminder_world(factory: sessionmaker[Session], today: date) -> dict[str, in
 
 
 def test_reminders_reach_the_right_people_once(factory: sessionmaker[Session]) -> None:
-    today = date.today()
+    today = TODAY
     ids = _reminder_world(factory, today)
     ctx = Context(factory)
     queued = reminders.enqueue_reminders(
@@ -634,7 +636,7 @@ def test_the_app_runs_the_worker_when_smtp_is_set(
     settings: Settings, factory: sessionmaker[Session], smtp: SmtpTestServer
 ) -> None:
     configured = settings.model_copy(update={"smtp_url": smtp.url, "notify_poll_seconds": 0.1})
-    with TestClient(create_app(configured)):
+    with TestClient(record_routes(create_app(configured))):
         _queue(factory)
         deadline = time.monotonic() + 20
         while not smtp.inbox.messages and time.monotonic() < deadline:

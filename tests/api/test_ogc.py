@@ -23,6 +23,7 @@ from api.models import Commune, Grid, Layer, Plan, PlanSector, Problem, ProblemP
 from geo.ogc import CRS84, LAMBERT93
 from geo.problems import CATEGORIES
 from tests.api.ogc_world import OgcWorld
+from tests.clock import TODAY
 
 QGIS_CLASSES = {
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
@@ -116,7 +117,7 @@ def test_paging_filters_sorting_and_properties(ogc_world: OgcWorld) -> None:
             .order_by(func.count().desc())
             .limit(1)
         ).one()
-        middle = date.fromordinal((day.toordinal() + date.today().toordinal()) // 2)
+        middle = date.fromordinal((day.toordinal() + TODAY.toordinal()) // 2)
     # category = '…' AND reported_on >= DATE('…'), and its negation: they split the rest.
     cql = f"category = '{category}' AND reported_on >= DATE('{middle.isoformat()}')"
     chosen = _ids(world, "/collections/problems/items", limit=1000, filter=cql)

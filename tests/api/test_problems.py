@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from geo.problems import STATUSES
+from tests.clock import TODAY
 from tests.plan_helpers import adopt, propose
 
 BELFORT = (6.8628, 47.6379)  # central Belfort, inside the demo CSP
@@ -73,7 +74,7 @@ def test_create_and_place_a_problem(client: TestClient, csp_id: int) -> None:
         ({"lon": 6.86, "lat": 147.6}, "lat"),
         ({"category": "vol_de_pommes"}, "category"),
         ({"priority": "urgente"}, "priority"),
-        ({"reported_on": str(date.today() + timedelta(days=3))}, "future"),
+        ({"reported_on": str(TODAY + timedelta(days=3))}, "future"),
         ({"title": ""}, "title"),
         (
             {
@@ -101,7 +102,7 @@ def test_bad_problems_are_refused(
 
 
 def test_life_cycle(client: TestClient, csp_id: int) -> None:
-    reported = date.today() - timedelta(days=60)
+    reported = TODAY - timedelta(days=60)
     problem = new_problem(client, csp_id, reported_on=str(reported)).json()
     pid = problem["id"]
 
@@ -154,7 +155,7 @@ def test_life_cycle(client: TestClient, csp_id: int) -> None:
         "evalue",
         "resolu",
     ]
-    assert step("analyse", date.today()).status_code == 422  # closed
+    assert step("analyse", TODAY).status_code == 422  # closed
     skipped = client.patch(f"/api/actions/{act['id']}", json={"status": "realisee"})
     assert skipped.status_code == 422 and "En cours" in skipped.json()["detail"]
     for status in ("en_cours", "realisee"):
@@ -170,8 +171,8 @@ def test_gpo_cadence_partners_and_thematic(client: TestClient, csp_id: int, engi
     gpo = client.get(f"/api/csp/{csp_id}/gpos").json()["data"][0]
     assert gpo["kind"] == "sector" and gpo["cadence_days"] == 15 and not gpo["overdue"]
     with engine.begin() as conn:  # the GPOs have existed for two months
-        conn.execute(text("UPDATE gpo SET created_at = now() - interval '60 days'"))
-    held = date.today() - timedelta(days=20)
+        conn.execute(text("UPDATE gpo SET created_at = :t"), {"t": TODAY - timedelta(days=60)})
+    held = TODAY - timedelta(days=20)
     meeting = client.post(f"/api/gpos/{gpo['id']}/meetings", json={"held_on": str(held)})
     assert meeting.status_code == 201
     assert client.get(f"/api/gpos/{gpo['id']}").json()["last_meeting_on"] is None  # planned
@@ -304,7 +305,7 @@ def test_bulk_import_is_all_or_nothing(client: TestClient, csp_id: int) -> None:
 
 def test_activity_report(client: TestClient, csp_id: int) -> None:
     """Figures recomputed here from the problems' own histories."""
-    start, end = date.today() - timedelta(days=365), date.today()
+    start, end = TODAY - timedelta(days=365), TODAY
     report = client.get("/api/reports", params={"csp": csp_id, "from": str(start), "to": str(end)})
     assert report.status_code == 200, report.text
     body = report.json()

@@ -13,9 +13,8 @@ from sqlalchemy import Connection, Engine, text
 
 from api.services import reports
 from geo.accounts import Actor, Scope
+from tests.clock import TODAY
 from tests.plan_helpers import adopt, propose
-
-TODAY = date.today()
 
 
 def day(n: int) -> date:

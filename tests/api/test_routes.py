@@ -6,6 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.route_log import record_routes
+
 
 @pytest.fixture
 def belfort(client: TestClient, demo: sessionmaker[Session]) -> dict:
@@ -122,7 +124,7 @@ def test_database_outage_is_503_json(settings) -> None:  # type: ignore[no-untyp
     down = settings.model_copy(
         update={"database_url": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"}
     )
-    with TestClient(create_app(down)) as client:
+    with TestClient(record_routes(create_app(down))) as client:
         response = client.get("/api/health")
     assert response.status_code == 503
     assert response.json()["type"] == "DatabaseUnavailable"

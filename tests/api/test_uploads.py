@@ -20,6 +20,7 @@ from psq.app import create_app
 from tests.access_world import our_routes
 from tests.conftest import ADMIN
 from tests.roles import bearer_for
+from tests.route_log import record_routes
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 KB = 1024
@@ -36,7 +37,7 @@ def small(settings: Settings, demo: sessionmaker[Session]) -> Iterator[TestClien
     limits = {
         f"max_upload_mb_{kind}": SMALL_MB for kind in ("layer", "problems", "addresses", "document")
     }
-    with TestClient(create_app(settings.model_copy(update=limits))) as client:
+    with TestClient(record_routes(create_app(settings.model_copy(update=limits)))) as client:
         client.headers.update(bearer_for(client.app.state.context, "admin", email=ADMIN))
         yield client
 

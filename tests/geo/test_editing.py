@@ -12,6 +12,7 @@ from geo.errors import InvalidInputError
 from geo.metrics import components_per_sector, score
 from geo.plan import SectorPlan, UnitGraph
 from geo.sectorize.growth import RegionGrowth
+from tests.plan_checks import check_partition
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +55,14 @@ def test_incremental_metrics_equal_a_full_score(plan: SectorPlan) -> None:
     assert_same_metrics(editor, plan)
     full = plan.with_assignment(editor.assignment.copy())
     assert editor.metrics().contiguous == bool((components_per_sector(full) == 1).all())
+    # On the ground (tests/plan_checks.py): a plan the editor calls contiguous is in one
+    # piece per sector; one it calls torn is torn on the ground too, unless a barrier
+    # (a blocked edge, which the ground does not see) is what cuts it.
+    ground = check_partition(full)
+    if editor.metrics().contiguous:
+        ground.assert_valid()
+    else:
+        assert not ground.contiguous or bool(plan.graph.edges["blocked"].any())
 
 
 def test_an_edit_is_undone_by_its_previous_sectors(plan: SectorPlan) -> None:

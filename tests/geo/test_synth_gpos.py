@@ -4,7 +4,7 @@ GPO late, actions in every status whose steps agree with their problems' statuse
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import geopandas as gpd
 import numpy as np
@@ -23,8 +23,8 @@ from geo.synth_partners import (
     of_commune,
     partner_directory,
 )
+from tests.clock import TODAY  # a Monday
 
-TODAY = date(2026, 6, 15)  # a Monday
 START = TODAY - timedelta(days=730)
 # Made-up communes: nothing in the generator may know their names.
 COMMUNES = [

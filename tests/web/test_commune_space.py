@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.clock import TODAY
+
 pytestmark = pytest.mark.browser
 BELFORT, ANDELNANS = "90010", "90001"
 READY_OR_ERROR = (
@@ -33,7 +35,7 @@ def test_the_mayor_sees_its_own_space_and_not_another(  # type: ignore[no-untype
     ]
 
     # its convention over a quartier, started four years ago: renewed once, next in two
-    today = date.today()
+    today = TODAY
     renewal = date(
         today.year + 2, today.month, 28 if (today.month, today.day) == (2, 29) else today.day
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.services import accounts
 from api.services.context import Context
 from api.services.demo_accounts import DEMO_ACCOUNTS
+from tests.clock import TODAY
 
 pytestmark = pytest.mark.browser
 
@@ -66,8 +67,8 @@ def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
 ) -> None:
     base = live_demo
     gpo_id, partner_id = demo_bindings(demo_adopted)
-    held_on = date.today()  # held today: a meeting closes once held
-    due_on = date.today() + timedelta(days=10)
+    held_on = TODAY  # held today: a meeting closes once held
+    due_on = TODAY + timedelta(days=10)
 
     # -- the chef: the GPO list, then its GPO --------------------------------------------
     chef = browser.new_page(role="chef", viewport={"width": 1400, "height": 1000})
@@ -318,7 +319,7 @@ def test_a_chef_invites_again_then_cancels_a_meeting(
     form.get_by_label("Date").fill("")
     form.get_by_role("button", name="Planifier la réunion").click()
     assert chef.locator("#m-date-error").inner_text() == "Date : choisissez la date de la réunion."
-    form.get_by_label("Date").fill((date.today() + timedelta(days=7)).isoformat())
+    form.get_by_label("Date").fill((TODAY + timedelta(days=7)).isoformat())
     form.locator("#m-send").uncheck()
     form.get_by_role("button", name="Planifier la réunion").click()
     done = chef.locator("#plan-done")

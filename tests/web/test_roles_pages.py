@@ -25,6 +25,7 @@ from geo.accounts import ROLES, Actor
 from geo.territory import read_communes
 from psq.app import create_app
 from tests.conftest import DEMO_DIR, serving
+from tests.route_log import record_routes
 from web.pages import NAVIGATION, START_PAGES, page_policy
 
 pytestmark = pytest.mark.browser
@@ -217,7 +218,7 @@ def test_the_anonymous_home_page_calls_to_sign_in(browser: Any, live_local_demo:
 
 # -- when the sign-in page lists the demo accounts, and the first admin ------------------
 def _login_page(settings: Settings, *, local_database: bool) -> str:
-    with TestClient(create_app(settings, local_database=local_database)) as client:
+    with TestClient(record_routes(create_app(settings, local_database=local_database))) as client:
         response = client.get("/connexion")
         assert response.status_code == 200
         return response.text

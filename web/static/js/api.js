@@ -50,8 +50,14 @@ export function esc(value) {
 // Dates travel as YYYY-MM-DD: shown in French as such whatever the browser's time zone;
 // "—" when there is none.
 export const day = (iso) => (iso ? new Date(`${iso}T00:00:00Z`).toLocaleDateString("fr-FR", { timeZone: "UTC" }) : "—");
+// Today by the app's clock (the psq-today meta tag of base.html, which PSQ_TODAY may
+// freeze), at local noon; the browser's own date on a page without it.
+export const today = () => {
+  const iso = document.querySelector('meta[name="psq-today"]')?.content;
+  return iso ? new Date(`${iso}T12:00:00`) : new Date();
+};
 // A local date (default: today) as YYYY-MM-DD.
-export const isoDay = (d = new Date()) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+export const isoDay = (d = today()) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 
 export const fmt = {
   int: new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 0 }),

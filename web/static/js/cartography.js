@@ -5,7 +5,7 @@
 // API; the map needs no tiles. What the caller's role may not read is left out: the
 // markers and the open problems (records) for the état-major, the sector outlines (plans)
 // for the GPOs' members, who see their own GPOs only (no whole-CSP map).
-import { bindCspSelect, day, esc, fmt, getJSON, isoDay, percent } from "./api.js";
+import { bindCspSelect, day, esc, fmt, getJSON, isoDay, percent, today } from "./api.js";
 import { $, CATEGORY_COLOURS, OUTLINE_STYLE, PALETTE, addLegend, can, categoryColour, createMap, legendRow, setStatus, showError } from "./ui.js";
 
 const RECORDS = can("problem_records");  // markers, open problems, meeting packs
@@ -342,7 +342,7 @@ async function main() {
   checkboxes($("category-checks"), Object.entries(taxonomy.categories), "category");
   checkboxes($("status-checks"), Object.entries(taxonomy.statuses), "status");
   const search = new URLSearchParams(location.search);
-  const to = new Date();
+  const to = today();
   $("date-to").value = search.get("to") ?? isoDay(to);
   $("date-from").value = search.get("from") ?? isoDay(new Date(to.getTime() - 364 * 864e5));
   $("filters").addEventListener("submit", (e) => {

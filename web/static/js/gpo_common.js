@@ -1,6 +1,6 @@
 // What the GPO pages share (gpo.js, gpo_workspace.js, meeting.js, my_actions.js): the
 // French labels of cadences and states, errors shown next to their field, the 409 message.
-import { esc } from "./api.js";
+import { esc, today } from "./api.js";
 
 export const cadenceLabel = (days) => (days === 15 ? "tous les 15 jours" : days === 30 ? "mensuelle" : `tous les ${days} jours`);
 
@@ -38,6 +38,6 @@ export const partnerText = (p) => `${esc(p.organisation)} <span class="hint">(${
 // Whole days from today (local) to an ISO date.
 export function daysUntil(iso) {
   const [y, m, d] = iso.split("-").map(Number);
-  const now = new Date();
+  const now = today();
   return Math.round((Date.UTC(y, m - 1, d) - Date.UTC(now.getFullYear(), now.getMonth(), now.getDate())) / 86_400_000);
 }

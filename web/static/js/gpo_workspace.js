@@ -2,7 +2,7 @@
 // perimeter (the adopted plan's sectors), cadence, meetings (GET/POST
 // /api/gpos/{id}/meetings), open problems, actions by partner (GET /api/actions?gpo=) and
 // key figures. What the caller's role may not do is not shown (can(), ui.js).
-import { day, esc, getJSON, isoDay, postJSON, sendJSON } from "./api.js";
+import { day, esc, getJSON, isoDay, postJSON, sendJSON, today } from "./api.js";
 import { $, can, createMap, OUTLINE_STYLE } from "./ui.js";
 import { cadenceLabel, clearErrors, partnerText, showFieldError, stateBadge } from "./gpo_common.js";
 
@@ -159,7 +159,7 @@ async function showActions() {
 
 // The open actions and those finished in the last 30 days; all of them when asked.
 function showActionTable() {
-  const since = isoDay(new Date(Date.now() - 30 * 86_400_000));
+  const since = isoDay(new Date(today().getTime() - 30 * 86_400_000));
   const finishedOn = (a) => a.events.filter((e) => FINISHED.includes(e.status)).at(-1)?.on ?? a.start_on;
   const shown = $("all-actions").checked ? actions : actions.filter((a) => !FINISHED.includes(a.status) || finishedOn(a) >= since);
   $("action-table").hidden = !shown.length;
@@ -194,7 +194,7 @@ async function gpoProblems() {
 }
 
 async function showFigures() {
-  const yearAgo = isoDay(new Date(Date.now() - 365 * 86_400_000));
+  const yearAgo = isoDay(new Date(today().getTime() - 365 * 86_400_000));
   const figures = [["Problématiques ouvertes", gpo.open_problems], ["Actions en retard", gpo.actions_overdue]];
   if (MEMBERS) {
     const held = meetings.filter((m) => m.status === "close" && m.held_on >= yearAgo);

@@ -5,7 +5,7 @@
 // clicking (a point) or drawing (a street as a line, a place as a polygon) on the map. A
 // partner reads the problems of its GPOs: the forms that record problems, steps, actions
 // and evaluations are the chef's.
-import { bindCspSelect, day, esc, getJSON, postJSON } from "./api.js";
+import { bindCspSelect, day, esc, getJSON, isoDay, postJSON } from "./api.js";
 import { drawTerritory } from "./sectors.js";
 import { $, addLegend, can, categoryColour, createMap, labelOptions, legendRow, nearestAddress, onTyping, searchAddress, setStatus, showBaseMapLegend, statusError } from "./ui.js";
 
@@ -329,7 +329,7 @@ async function submit(event) {
     $("form-ok").textContent = `Problématique n° ${problem.id} enregistrée` +
       (problem.sector == null ? " (aucun plan adopté : secteur à déterminer)." : ` dans le secteur n° ${problem.sector + 1}.`);
     $("problem-form").reset();
-    $("reported_on").value = new Date().toISOString().slice(0, 10);
+    $("reported_on").value = isoDay();
     setShape("");
     await loadProblems();
     await openProblem(problem.id);  // the saved problem opens
@@ -406,7 +406,7 @@ async function main() {
     $("priority").replaceChildren(...labelOptions(taxonomy.priorities, "normale"));
     addLegend(map).getContainer().innerHTML = "<h3>Catégories</h3>" + Object.entries(taxonomy.categories)
       .map(([code, label]) => legendRow(categoryColour(code), esc(label))).join("");
-    $("reported_on").value = new Date().toISOString().slice(0, 10);
+    $("reported_on").value = isoDay();
     $("reported_on").max = $("reported_on").value;
     document.querySelectorAll("[data-shape]").forEach((b) => b.addEventListener("click", () => setShape(b.dataset.shape)));
     $("draw-clear").addEventListener("click", () => { vertices = []; drawSketch(); });

@@ -1,6 +1,6 @@
 // Activity report page: figures of the GPOs for a period and an area (all CSPs, one
 // CSP or one sector), by category and per GPO, with CSV downloads.
-import { esc, fmt, getJSON, percent } from "./api.js";
+import { esc, fmt, getJSON, isoDay, percent, today } from "./api.js";
 import { $ } from "./ui.js";
 
 const days = (v) => (v == null ? "—" : `${fmt.dec1.format(v)} j`);
@@ -58,10 +58,9 @@ async function show(event) {
 }
 
 async function main() {
-  const today = new Date();
-  const yearAgo = new Date(today.getTime() - 365 * 86400e3);
-  $("report-to").value = today.toISOString().slice(0, 10);
-  $("report-from").value = yearAgo.toISOString().slice(0, 10);
+  const now = today();
+  $("report-to").value = isoDay(now);
+  $("report-from").value = isoDay(new Date(now.getTime() - 365 * 86400e3));
   const csps = await getJSON("/api/csp");
   $("report-csp").append(...csps.data.map((c) => new Option(c.name, c.id)));
   $("report-csp").addEventListener("change", () => loadSectors().then(show));
