@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -12,9 +11,8 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api import clock
 from api.schemas import AdoptionPreview, PlanAdoption, PlanCreate, Units
-from api.services import addresses, demo, grid, notifications, plans, problems, territory
+from api.services import grid, notifications, plans, territory
 from api.services.context import Context
 from api.services.database import (
     database_url,
@@ -22,14 +20,13 @@ from api.services.database import (
 )
 from geo.errors import InvalidInputError
 from geo.export import FORMATS, format_for_path, write_layer
-from geo.geocoding import read_address_csv
-from geo.layers import LayerKind
 from geo.metrics import french_percent, sector_layer
 from geo.plan import SectorPlan
 from geo.qgis_styles import sector_style
 from geo.territory import read_communes, read_vector
+from psq import cli_imports
 from psq.cli_batch import sectorize_all
-from psq.cli_common import console, fail, reported_errors
+from psq.cli_common import console, fail, reported_errors, resolve_csp
 from psq.cli_common import database as _database
 from psq.cli_common import settings as _settings
 from psq.cli_db import db_app
@@ -46,6 +43,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(csp_app, name="csp")
 app.add_typer(users_app, name="users")
 app.command("sectorize-all")(sectorize_all)
+app.command("import-layer")(cli_imports.import_layer_command)
+app.command("import-qpv-list")(cli_imports.import_qpv_list_command)
+app.command("import-problems")(cli_imports.import_problems_command)
+app.command("synth-problems")(cli_imports.synth_problems_command)
+app.command("import-addresses")(cli_imports.import_addresses_command)
 
 
 @app.command("import-territory")
@@ -104,120 +106,6 @@ def import_territory_command(
         )
 
 
-def _csp_id(ctx: Context, csp: str) -> int:
-    """A CSP given by id, code or name."""
-    found = territory.find_csp_id(ctx, csp)
-    if found is None:
-        raise fail(f"CSP inconnue : {csp!r} (voir « psq csp list »)")
-    return found
-
-
-@app.command("import-layer")
-def import_layer_command(
-    path: Annotated[
-        Path, typer.Argument(help="Fichier vectoriel (GeoJSON, GeoPackage, Shapefile zippé…)")
-    ],
-    kind: Annotated[LayerKind, typer.Option(help="Nature de la couche")],
-    name: Annotated[str, typer.Option(help="Nom de la couche (unique)")],
-    default_class: Annotated[
-        str | None,
-        typer.Option("--class", help="Classe (barrières) ou type (points) de tous les objets"),
-    ] = None,
-    crs: Annotated[
-        str | None,
-        typer.Option(
-            help="Système de coordonnées du fichier (ex. EPSG:2154), s'il n'en déclare pas "
-            "ou en déclare un faux : il remplace celui du fichier"
-        ),
-    ] = None,
-) -> None:
-    """Importe une couche territoriale ou sociologique, contrôlée sur le territoire."""
-    with reported_errors(), _database() as ctx, console.status(f"Import de {path.name}…"):
-        row = territory.import_layer_file(
-            ctx,
-            path=path,
-            kind=kind,
-            name=name,
-            default_class=default_class,
-            crs=crs,
-        )
-    console.print(
-        f"Couche « {row.name} » (id {row.id}, {row.kind}) : {row.feature_count} objet(s)."
-    )
-    for warning in row.warnings:
-        console.print(f"[yellow]Attention[/] : {warning}", highlight=False)
-
-
-@app.command("import-qpv-list")
-def import_qpv_list_command(
-    path: Annotated[Path, typer.Argument(help="CSV code_qp, lib_qp, insee_com")],
-) -> None:
-    """Enregistre une liste de QPV par commune (sans contours)."""
-    with reported_errors(), _database() as ctx:
-        count = territory.import_qpv_list(ctx, path=path)
-    console.print(f"{count} couple(s) commune-QPV enregistré(s) (niveau communal, sans contours).")
-
-
-@app.command("import-problems")
-def import_problems_command(
-    path: Annotated[Path, typer.Argument(help="CSV (colonnes lon/lat ou wkt) ou GeoJSON")],
-    csp: Annotated[str, typer.Option(help="CSP : id, code ou nom")],
-) -> None:
-    """Importe des problématiques, tout ou rien : chaque ligne fautive est signalée."""
-    with reported_errors(), _database() as ctx:
-        count = problems.import_problem_file(ctx, _csp_id(ctx, csp), path=path)
-    console.print(f"{count} problématique(s) importée(s).")
-
-
-@app.command("synth-problems")
-def synth_problems_command(
-    csp: Annotated[str, typer.Option(help="CSP : id, code ou nom")],
-    years: Annotated[float, typer.Option(min=0.1, max=20, help="Durée, jusqu'à aujourd'hui")] = 2,
-    seed: Annotated[int, typer.Option(min=0, help="Graine aléatoire")] = 0,
-    count: Annotated[
-        int | None, typer.Option(min=1, help="Nombre (défaut : selon la population)")
-    ] = None,
-) -> None:
-    """Génère des problématiques SYNTHÉTIQUES (marquées comme telles) pour une CSP."""
-    end = clock.today()
-    with reported_errors(), _database() as ctx:
-        made = demo.load_synthetic_problems(
-            ctx,
-            csp_id=_csp_id(ctx, csp),
-            start=end - timedelta(days=round(365.25 * years)),
-            end=end,
-            seed=seed,
-            count=count,
-        )
-    console.print(f"{made} problématique(s) synthétique(s) générée(s) ({years:g} an(s)).")
-
-
-@app.command("import-addresses")
-def import_addresses_command(
-    path: Annotated[
-        Path, typer.Argument(help="Adresses : CSV de la BAN (adresses-DD.csv) ou de la BANO")
-    ],
-    remplacer: Annotated[
-        bool,
-        typer.Option(
-            "--remplacer",
-            help="Retirer les autres adresses des communes du fichier (sinon ajout et mise à jour)",
-        ),
-    ] = False,
-) -> None:
-    """Charge la table d'adresses du géocodeur hors ligne (BAN ou BANO) ; toutes les
-    adresses doivent être dans le territoire. Une adresse déjà connue (même commune, voie
-    et numéro) est mise à jour, les autres sont ajoutées."""
-    with reported_errors():
-        table = read_address_csv(path)  # a bad file is refused before the database is touched
-        with _database() as ctx:
-            done = addresses.import_addresses(ctx, table=table, replace=remplacer)
-    console.print(
-        f"{done.imported} adresse(s) lue(s) : {done.added} ajoutée(s), {done.updated} mise(s) "
-        f"à jour, {done.removed} retirée(s)."
-    )
-
-
 WeightOption = Annotated[
     list[str] | None,
     typer.Option(help="Poids de charge VARIABLE=POIDS, répétable (ex. population=1)"),
@@ -270,7 +158,7 @@ def grid_build(
     kind = _units(units)
     label = "des îlots" if kind == "blocks" else "de la grille H3"
     with reported_errors(), _database() as ctx:
-        csp_id = _csp_id(ctx, csp)
+        csp_id = resolve_csp(ctx, csp)
         with console.status(f"Construction {label} (résolution {res})…"):
             built = grid.build_grid(
                 ctx,
@@ -407,7 +295,7 @@ def sectorize(
     except ValidationError as exc:
         raise fail("; ".join(e["msg"] for e in exc.errors())) from exc
     with reported_errors(), _database() as ctx:
-        csp_id = _csp_id(ctx, csp)
+        csp_id = resolve_csp(ctx, csp)
         with Progress(
             TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
         ) as bar:
@@ -440,7 +328,7 @@ def score(
     with reported_errors():
         sectors = read_vector(plan_file)
         with _database() as ctx:
-            csp_id = _csp_id(ctx, csp)
+            csp_id = resolve_csp(ctx, csp)
             plan_id, plan = plans.score_sector_layer(
                 ctx,
                 csp_id=csp_id,

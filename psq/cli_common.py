@@ -15,6 +15,7 @@ from api import clock
 from api.cluster import ClusterError
 from api.config import Settings
 from api.db import migrate
+from api.services import territory
 from api.services.context import Context
 from api.services.database import database_url
 from geo.accounts import Actor
@@ -71,3 +72,11 @@ def database() -> Iterator[Context]:
         yield ctx.acting(cli_actor())
     finally:
         ctx.close()
+
+
+def resolve_csp(ctx: Context, csp: str) -> int:
+    """A CSP given by id, code or name."""
+    found = territory.find_csp_id(ctx, csp)
+    if found is None:
+        raise fail(f"CSP inconnue : {csp!r} (voir « psq csp list »)")
+    return found
