@@ -123,13 +123,24 @@ def check_sectors(
     specks: dict[int, list[float]] = {}
     snapped_units = {s: _snapped(units) for s, units in sectors.items()}
     snapped_links = [tuple(_snapped(pair)) for pair in links]
+
+    def whole_part(part: shapely.Geometry) -> bool:
+        """The piece is a whole part of the territory (an island, an exclave)."""
+        hits = tree.query(part, predicate="intersects")
+        home = max(hits, key=lambda i: part.intersection(land_parts[i]).area)
+        return bool(land_parts[home].area - part.area <= 1e-6 * part.area)
+
     for s, geom in sorted(dissolved.items()):
         parts = sorted(_parts(geom), key=lambda p: -p.area)
         pieces[s] = len(parts)
-        for part in parts[1:]:
-            hits = tree.query(part, predicate="intersects")
-            home = max(hits, key=lambda i: part.intersection(land_parts[i]).area)
-            whole = home != mainland and land_parts[home].area - part.area <= 1e-6 * part.area
+        wholes = [whole_part(part) for part in parts]
+        # The sector's body: its largest piece that is not a whole part of the territory
+        # (a sector may hold an island larger than its share of the mainland).
+        body = next((i for i, w in enumerate(wholes) if not w), 0)
+        for i, part in enumerate(parts):
+            if i == body:
+                continue
+            whole = wholes[i] and not (len(land_parts) == 1 or part.equals(land_parts[mainland]))
             linked = not check_links or any(
                 (a.intersects(part) and b.intersects(other))
                 or (b.intersects(part) and a.intersects(other))

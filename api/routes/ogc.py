@@ -167,7 +167,7 @@ def _add_collection_routes(path: str, policy: Any) -> None:
         return Response(answer.body, media_type=answer.media_type, headers=answer.headers)
 
     base = f"/collections/{path}"
-    name = path.split("-{")[0]
+    name = "unknown_collection" if path == "{collection_id}" else path.split("-{")[0]
     for suffix, endpoint, what in (
         ("", read_collection, "collection"),
         ("/queryables", read_queryables, "queryables"),

@@ -474,3 +474,26 @@ def test_styled_exports_open_styled_in_qgis(ogc_world: OgcWorld, tmp_path: Path)
         ],
         "Communes": [True, "singleSymbol", 0, False, "EPSG:2154", out["project"]["Communes"][-1]],
     }
+
+
+def test_every_collection_serves_its_features_one_by_one(ogc_world: OgcWorld) -> None:
+    """Each collection a role lists: its collection document, its queryables, its first
+    feature, and that feature again by its id, the same."""
+    seen = 0
+    for role in ("admin", "commune"):
+        listed = _get(ogc_world, "/collections", role=role).json()["collections"]
+        for collection in listed:
+            cid = collection["id"]
+            assert _get(ogc_world, f"/collections/{cid}", role=role).json()["id"] == cid
+            queryables = _get(ogc_world, f"/collections/{cid}/queryables", role=role)
+            assert queryables.status_code == 200 and queryables.json()["properties"]
+            first = _get(ogc_world, f"/collections/{cid}/items", role=role, limit=1).json()
+            if not first["features"]:
+                continue
+            feature = first["features"][0]
+            alone = _get(ogc_world, f"/collections/{cid}/items/{feature['id']}", role=role)
+            assert alone.status_code == 200, (cid, alone.text)
+            assert alone.json()["id"] == feature["id"]
+            assert alone.json()["properties"] == feature["properties"]
+            seen += 1
+    assert seen >= 9  # every kind but the empty ones

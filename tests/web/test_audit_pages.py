@@ -12,6 +12,8 @@ import pytest
 import shapely
 from sqlalchemy import Engine, text
 
+from tests.web.requests import on_failure
+
 pytestmark = pytest.mark.browser
 BELFORT = "90010"
 READY_OR_ERROR = (
@@ -23,7 +25,7 @@ def watch(page):  # type: ignore[no-untyped-def]
     """Hosts asked, failed requests and page errors of ``page``."""
     seen: dict[str, list[str]] = {"hosts": [], "failed": [], "errors": []}
     page.on("request", lambda r: seen["hosts"].append(urlsplit(r.url).netloc))
-    page.on("requestfailed", lambda r: seen["failed"].append(r.url))
+    on_failure(page, seen["failed"].append)
     page.on("pageerror", lambda e: seen["errors"].append(str(e)))
     return seen
 

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 from pypdf import PdfReader
 
+from tests.web.requests import on_failure
+
 pytestmark = pytest.mark.browser
 READY_OR_ERROR = (
     "document.body.dataset.ready === '1' || document.getElementById('error').textContent"
@@ -24,7 +26,7 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     hosts: set[str] = set()
     page.on("request", lambda r: hosts.add(urlsplit(r.url).netloc))
     failed: list[str] = []
-    page.on("requestfailed", lambda r: failed.append(r.url))
+    on_failure(page, failed.append)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
 

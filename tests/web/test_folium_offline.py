@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from geo.errors import UnavailableError
+from tests.web.requests import on_failure
 from web.folium_maps import (
     CDN_ASSETS,
     VENDOR_DIR,
@@ -186,7 +187,7 @@ def test_the_map_draws_in_chromium_without_leaving_the_app(  # type: ignore[no-u
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
     failures: list[str] = []
-    page.on("requestfailed", lambda r: failures.append(f"{r.url} {r.failure}"))
+    on_failure(page, failures.append)
 
     def on_response(response: Any) -> None:
         if response.status >= 400:

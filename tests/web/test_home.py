@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.web.requests import on_failure
+
 pytestmark = pytest.mark.browser
 
 
@@ -15,7 +17,7 @@ def test_home_page_draws_the_territory_offline(browser, live_server: str, artifa
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
     failures: list[str] = []
-    page.on("requestfailed", lambda r: failures.append(r.url))
+    on_failure(page, failures.append)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
 

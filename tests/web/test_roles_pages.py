@@ -26,6 +26,7 @@ from geo.territory import read_communes
 from psq.app import create_app
 from tests.conftest import DEMO_DIR, serving
 from tests.route_log import record_routes
+from tests.web.requests import on_failure
 from web.pages import NAVIGATION, START_PAGES, page_policy
 
 pytestmark = pytest.mark.browser
@@ -94,7 +95,7 @@ def watch(page: Any) -> dict[str, list[str]]:
         "response",
         lambda r: seen["refused"].append(f"{r.status} {r.url}") if r.status >= 400 else None,
     )
-    page.on("requestfailed", lambda r: seen["refused"].append(f"failed {r.url}"))
+    on_failure(page, lambda text: seen["refused"].append(f"failed {text}"))
     return seen
 
 
