@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from api import clock
 from api.repositories import problem_search as repo
-from api.repositories.base import LISTS, problem_revision
+from api.repositories.base import problem_revision
 from api.schemas import ProblemExport
 from api.services.audit_log import record_access
 from api.services.context import Context
@@ -46,11 +46,12 @@ def search_problems_json(
 ) -> bytes:
     """A page of the CSP's problems the caller sees matching the search as GeoJSON bytes,
     newest first, with how many match in all; kept in the map cache per caller's
-    perimeter and search until the CSP's problems or their follow-up change."""
+    perimeter and search until the CSP's problems change (their actions are not in it:
+    an action step leaves it valid)."""
     with ctx.read() as session:
         body: bytes = ctx.maps.get_or_compute(
             ("problems", ctx.scope, csp_id, search, limit, offset),
-            problem_revision(session=session, csp_id=csp_id, topics=LISTS),
+            problem_revision(session=session, csp_id=csp_id),
             lambda: (
                 repo.list_problems(
                     session=session, csp_id=csp_id, search=search, limit=limit, offset=offset
