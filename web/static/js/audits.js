@@ -4,7 +4,7 @@
 // steps here; the référents' workload below. A commune sees its own requests and their
 // steps; the workload, the steps to record and the référents' list are the référents'.
 import { bindCspSelect, day, esc, fmt, getJSON, isoDay, postForm, postJSON } from "./api.js";
-import { $, CATEGORY_COLOURS, PALETTE, can, createMap, labelOptions, nearestAddress, showError, showOutline } from "./ui.js";
+import { $, CATEGORY_COLOURS, PALETTE, can, createMap, labelOptions, nearestAddress, showBaseMapLegend, showError, showOutline } from "./ui.js";
 
 const WORKS = can("study_work");  // moves requests, sees the référents
 
@@ -24,6 +24,7 @@ let selected = null;
 
 async function showCsp(next) {
   csp = next;
+  showBaseMapLegend(map, csp.id);  // the CSP's own base layers
   outlineLayer.clearLayers();
   showOutline(map, await getJSON(`/api/csp/${csp.id}`), { into: outlineLayer, style: { weight: 2 }, padding: [0, 0] });
   await refresh();

@@ -6,7 +6,7 @@
 // markers and the open problems (records) for the état-major, the sector outlines (plans)
 // for the GPOs' members, who see their own GPOs only (no whole-CSP map).
 import { bindCspSelect, day, esc, fmt, getJSON, isoDay, percent, today } from "./api.js";
-import { $, CATEGORY_COLOURS, OUTLINE_STYLE, PALETTE, addLegend, can, categoryColour, createMap, legendRow, setStatus, showError } from "./ui.js";
+import { $, CATEGORY_COLOURS, OUTLINE_STYLE, PALETTE, addLegend, can, categoryColour, createMap, legendRow, setStatus, showBaseMapLegend, showError } from "./ui.js";
 
 const RECORDS = can("problem_records");  // markers, open problems, meeting packs
 const PLANS = can("sectors_read");  // the adopted plan's sector outlines
@@ -78,6 +78,7 @@ function query(extra = {}) {
 
 async function showCsp(next) {
   csp = next;
+  showBaseMapLegend(map, csp.id);  // the CSP's own base layers
   $("error").textContent = "";
   const [gpoList, plans] = await Promise.all([
     getJSON(`/api/csp/${csp.id}/gpos`),

@@ -2,7 +2,7 @@
 // show a plan's sectors on the map (no tiles) with their metrics, adopt a plan.
 import { bindCspSelect, esc, fmt, followJob, getJSON, postForm, postJSON, sendJSON } from "./api.js";
 import { ORIGIN_LABELS, PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, metricsSummary, pct, unsignedPct, violationItems } from "./sectors.js";
-import { $, createMap, setStatus, statusError } from "./ui.js";
+import { $, createMap, setStatus, showBaseMapLegend, statusError } from "./ui.js";
 
 const STAGE_LABELS = {
   loading: "Chargement de la grille", atoms: "Regroupement des petites communes", seeds: "Choix des germes",
@@ -311,6 +311,7 @@ async function confirmAdoption() {
 
 async function showCsp(chosen) {
   csp = chosen;
+  showBaseMapLegend(map, csp.id);  // the CSP's own base layers
   setStatus("Chargement…");
   const [outline, grids, communes, layers] = await Promise.all([
     getJSON(`/api/csp/${csp.id}`), getJSON(`/api/csp/${csp.id}/grids`), getJSON(`/api/communes?csp=${csp.id}`),

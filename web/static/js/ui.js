@@ -105,9 +105,11 @@ export async function showBaseMapLegend(map, csp) {
     map.baseMapLegend.addTo(map);
   }
   const box = map.baseMapLegend.getContainer();
+  const ticket = (map.baseMapTicket = (map.baseMapTicket || 0) + 1);  // the last asked wins
   try {
     const query = csp ? `?${new URLSearchParams({ csp })}` : "";
     const info = await getJSON(`/api/basemap${query}`);
+    if (ticket !== map.baseMapTicket) return;
     box.innerHTML = `<details open><summary>Fond de plan</summary>${info.layers
       .map((l) => `<div class="${l.available ? "" : "missing"}" data-layer="${esc(l.key)}">${esc(l.legend)}</div>`)
       .join("")}<small>© les contributeurs d'OpenStreetMap (ODbL) pour les données qui en viennent</small></details>`;
