@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import and_, delete, func, insert, literal, select, union_all
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from api.models import (
     ProblemPlace,
     gpo_partner,
 )
-from api.repositories.base import check_version, gpo_problems, require, scope_of, visible
+from api.repositories.base import check_version, require, scope_of, visible
 from api.schemas import (
     GpoCreate,
     GpoPublic,
@@ -34,7 +34,7 @@ from api.schemas import (
 )
 from geo.errors import InvalidInputError
 from geo.meetings import meeting_due
-from geo.problems import OPEN_ACTION_STATUSES, OPEN_STATUSES, PARTNER_TYPES
+from geo.problems import OPEN_ACTION_STATUSES, OPEN_STATUSES, PARTNER_TYPES, theme_categories
 
 
 def sync_sector_gpos(
@@ -141,39 +141,50 @@ def open_problem_places(*, session: Session, csp_id: int) -> list[tuple[float, f
     return [(float(x), float(y), int(g)) for x, y, g in rows]
 
 
+def _deals_with(gpo: Gpo, csp_id: int, sector: int | None, category: str) -> bool:
+    """Whether the GPO deals with the problems placed in this CSP's sector, of this
+    category: its sector (a thematic GPO's sectors) and its theme's categories."""
+    sectors = [gpo.sector] if gpo.kind == "sector" else list(gpo.sectors or [])
+    themed = theme_categories(gpo.kind, gpo.categories or [])
+    return csp_id == gpo.csp_id and sector in sectors and (themed is None or category in themed)
+
+
 def _follow_up_counts(
     session: Session, gpos: Sequence[Gpo], today: date
 ) -> dict[int, tuple[int, int, int]]:
     """Each GPO's open problems, actions overdue and actions due before its next meeting,
-    in one query (a GPO's problems are its own condition: one branch of a UNION ALL each)."""
-    branches = []
-    for gpo in gpos:
-        problems = select(Problem.id).where(gpo_problems(gpo))
-        open_actions = and_(
-            Action.problem_id.in_(problems),
-            Action.status.in_(OPEN_ACTION_STATUSES),
-            Action.due_on.is_not(None),
-        )
-        horizon = today + timedelta(days=gpo.cadence_days)
-        branches.append(
-            select(
-                literal(gpo.id).label("gpo_id"),
-                select(func.count())
-                .where(Problem.id.in_(problems), Problem.status.in_(OPEN_STATUSES))
-                .scalar_subquery(),
-                select(func.count()).where(open_actions, Action.due_on < today).scalar_subquery(),
-                select(func.count())
-                .where(open_actions, Action.due_on >= today, Action.due_on <= horizon)
-                .scalar_subquery(),
-            )
-        )
-    if not branches:
+    in two grouped queries for all of them: the open problems per (CSP, sector,
+    category), the open actions with a due date per (CSP, sector, category, due date);
+    each GPO then adds up its sectors and its theme's categories (see
+    :func:`api.repositories.base.gpo_problems`, the same rule as a condition)."""
+    if not gpos:
         return {}
-    query = branches[0] if len(branches) == 1 else union_all(*branches)
-    return {
-        int(gpo_id): (int(opened), int(overdue), int(due))
-        for gpo_id, opened, overdue, due in session.execute(query)
-    }
+    csp_ids = sorted({g.csp_id for g in gpos})
+    placed = (
+        select(ProblemPlace.csp_id, ProblemPlace.sector, Problem.category)
+        .join(Problem, Problem.id == ProblemPlace.problem_id)
+        .where(ProblemPlace.csp_id.in_(csp_ids))
+    )
+    open_problems = session.execute(
+        placed.add_columns(func.count())
+        .where(Problem.status.in_(OPEN_STATUSES))
+        .group_by(ProblemPlace.csp_id, ProblemPlace.sector, Problem.category)
+    ).all()
+    open_actions = session.execute(
+        placed.add_columns(Action.due_on, func.count())
+        .join(Action, Action.problem_id == Problem.id)
+        .where(Action.status.in_(OPEN_ACTION_STATUSES), Action.due_on.is_not(None))
+        .group_by(ProblemPlace.csp_id, ProblemPlace.sector, Problem.category, Action.due_on)
+    ).all()
+    counts = {}
+    for gpo in gpos:
+        horizon = today + timedelta(days=gpo.cadence_days)
+        opened = sum(n for c, s, cat, n in open_problems if _deals_with(gpo, c, s, cat))
+        mine = [(due, n) for c, s, cat, due, n in open_actions if _deals_with(gpo, c, s, cat)]
+        overdue = sum(n for due, n in mine if due < today)
+        due = sum(n for due, n in mine if today <= due <= horizon)
+        counts[gpo.id] = (int(opened), int(overdue), int(due))
+    return counts
 
 
 def _publics(session: Session, gpos: Sequence[Gpo], today: date) -> list[GpoPublic]:

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.models import Action, Gpo, Problem
+from api.repositories.base import gpo_problems
 from api.services import accounts
 from api.services.context import Context
 from api.services.demo import load_demo
@@ -369,6 +371,28 @@ def _lists_cost_a_few_queries_whatever_their_length(
     # The scope, the GPO, its meetings, then partners, decisions, closers and reports.
     assert meeting_queries <= 10, meeting_queries
     assert listed == [get_gpo(ctx, g.id) for g in listed]
+    # The counts, added up per sector and category, against the GPO's condition in SQL.
+    with demo_adopted() as session:
+        for g in listed:
+            gpo = session.get_one(Gpo, g.id)
+            mine = select(Problem.id).where(gpo_problems(gpo))
+            opened = session.scalar(
+                select(func.count()).where(Problem.id.in_(mine), Problem.status.in_(OPEN))
+            )
+            due_on = session.scalars(
+                select(Action.due_on).where(
+                    Action.problem_id.in_(mine),
+                    Action.status.in_(("prevue", "en_cours")),
+                    Action.due_on.is_not(None),
+                )
+            ).all()
+            horizon = TODAY + timedelta(days=gpo.cadence_days)
+            assert (g.open_problems, g.actions_overdue, g.actions_due) == (
+                opened,
+                sum(d < TODAY for d in due_on),
+                sum(TODAY <= d <= horizon for d in due_on),
+            ), g.name
+    assert sum(g.open_problems for g in listed) > 0 and sum(g.actions_due for g in listed) > 0
     assert meetings[-1] == get_meeting(ctx, meetings[-1].id)
 
 
