@@ -10,7 +10,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
 
 T = TypeVar("T")
 
@@ -59,3 +61,12 @@ class MapCache(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def cached_json(
+    cache: MapCache[Any], key: Hashable, revision: int, compute: Callable[[], BaseModel]
+) -> bytes:
+    """``compute()``'s JSON, serialised once per key and revision: an answer served as
+    bytes is neither rebuilt nor re-validated at each request."""
+    body: bytes = cache.get_or_compute(key, revision, lambda: compute().model_dump_json().encode())
+    return body

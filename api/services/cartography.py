@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api import clock
-from api.map_cache import MapCache
+from api.map_cache import MapCache, cached_json
 from api.repositories import base, gpos, plans, problem_maps, problems
 from api.repositories.base import GEOJSON_DECIMALS, adopted_plan_id
 from api.repositories.problem_maps import PackProblem
@@ -276,12 +276,12 @@ def _cached_json(
     topics: tuple[str, ...] = base.MAPS,
 ) -> bytes:
     """``compute()``'s JSON, computed once per revision of the area's CSP for ``topics``."""
-    body: bytes = cache.get_or_compute(
+    return cached_json(
+        cache,
         (key, area.key),
         base.problem_revision(session=session, csp_id=area.csp_id, topics=topics),
-        lambda: compute().model_dump_json().encode(),
+        compute,
     )
-    return body
 
 
 def comparison_json(

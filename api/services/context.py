@@ -43,7 +43,7 @@ class Context:
     proposal_budget: int = 4_000_000
     #: How many features an OGC API request matched, by (collection, filters, perimeter):
     #: ``numberMatched`` is not recounted at every page (:mod:`api.services.ogc`).
-    ogc_counts: dict[Any, tuple[float, int]] = field(default_factory=dict)
+    ogc_counts: MapCache[int] = field(default_factory=lambda: MapCache(size=512))
     #: Who acts (the audit trail's actor) and their client address, if any.
     actor: Actor = field(default_factory=Actor.anonymous)
     address: str | None = None

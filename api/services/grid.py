@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 import shapely
 
+from api.map_cache import cached_json
 from api.repositories import base, csp, layers
 from api.repositories import grid as grids
 from api.schemas import (
@@ -149,16 +150,14 @@ def grid_cells_json(ctx: Context, csp_id: int, *, resolution: int, units: str = 
         grid_id = grids.require_grid(
             session=session, csp_id=csp_id, resolution=resolution, units=units
         )
-        body: bytes = ctx.maps.get_or_compute(
+        return cached_json(
+            ctx.maps,
             ("cells", grid_id),
             base.problem_revision(session=session, csp_id=csp_id),
-            lambda: (
-                grids.grid_cells(session=session, csp_id=csp_id, resolution=resolution, units=units)
-                .model_dump_json()
-                .encode()
+            lambda: grids.grid_cells(
+                session=session, csp_id=csp_id, resolution=resolution, units=units
             ),
         )
-        return body
 
 
 def grid_edges(

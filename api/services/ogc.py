@@ -45,7 +45,6 @@ JSON = "application/json"
 HTML = "text/html"
 #: How long a count is kept (seconds), and how many counts at most.
 COUNT_TTL = 60.0
-COUNT_ENTRIES = 512
 
 
 @dataclass(frozen=True)
@@ -360,20 +359,14 @@ def _sort(source: repo.Source, sortby: str | None) -> list[tuple[str, bool]]:
 def _count(
     ctx: Context, session: Session, source: repo.Source, key: tuple[Any, ...], where: Any
 ) -> int:
-    """How many features match, from the context's counts when counted less than
-    :data:`COUNT_TTL` seconds ago (and, for the problems, before no change)."""
+    """How many features match, from the context's counts (a bounded LRU, safe across
+    threads) when counted in the current period of :data:`COUNT_TTL` seconds (and, for
+    the problems, since their last change)."""
     if key[0] == "problems":
         key = (*key, repo.problems_revision(session))
-    now = time.monotonic()
-    cached = ctx.ogc_counts.get(key)
-    if cached is not None and now - cached[0] < COUNT_TTL:
-        return cached[1]
-    n = repo.count(session, source, where)
-    if len(ctx.ogc_counts) >= COUNT_ENTRIES:
-        for old in sorted(ctx.ogc_counts, key=lambda k: ctx.ogc_counts[k][0])[: COUNT_ENTRIES // 4]:
-            ctx.ogc_counts.pop(old, None)
-    ctx.ogc_counts[key] = (now, n)
-    return n
+    # Counted again once per period of COUNT_TTL seconds (the period is the revision).
+    period = int(time.monotonic() // COUNT_TTL)
+    return ctx.ogc_counts.get_or_compute(key, period, lambda: repo.count(session, source, where))
 
 
 def _parse_filter(q: ItemsQuery) -> cql2.Node | None:
