@@ -152,14 +152,21 @@ def visible_problem_ids(scope: Scope) -> Select[Any]:
     )
 
 
+def gpo_sectors(gpo: Gpo) -> list[int]:
+    """The sectors of the adopted plan a GPO deals with: its own, or those a thematic GPO
+    spans."""
+    if gpo.kind == "sector":
+        return [gpo.sector] if gpo.sector is not None else []
+    return list(gpo.sectors or [])
+
+
 def gpo_problems(gpo: Gpo) -> ColumnElement[bool]:
     """The condition on ``Problem`` of the problems a GPO deals with: those placed in its
     sector (or in one of the sectors a thematic GPO spans) and, for a thematic GPO with
     categories, of those categories."""
-    sectors = [gpo.sector] if gpo.kind == "sector" else list(gpo.sectors or [])
     condition: ColumnElement[bool] = Problem.id.in_(
         select(ProblemPlace.problem_id).where(
-            ProblemPlace.csp_id == gpo.csp_id, ProblemPlace.sector.in_(sectors)
+            ProblemPlace.csp_id == gpo.csp_id, ProblemPlace.sector.in_(gpo_sectors(gpo))
         )
     )
     if (categories := theme_categories(gpo.kind, gpo.categories or [])) is not None:

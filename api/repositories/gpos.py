@@ -22,7 +22,7 @@ from api.models import (
     ProblemPlace,
     gpo_partner,
 )
-from api.repositories.base import check_version, require, scope_of, visible
+from api.repositories.base import check_version, gpo_sectors, require, scope_of, visible
 from api.schemas import (
     GpoCreate,
     GpoPublic,
@@ -144,7 +144,7 @@ def open_problem_places(*, session: Session, csp_id: int) -> list[tuple[float, f
 def _deals_with(gpo: Gpo, csp_id: int, sector: int | None, category: str) -> bool:
     """Whether the GPO deals with the problems placed in this CSP's sector, of this
     category: its sector (a thematic GPO's sectors) and its theme's categories."""
-    sectors = [gpo.sector] if gpo.kind == "sector" else list(gpo.sectors or [])
+    sectors = gpo_sectors(gpo)
     themed = theme_categories(gpo.kind, gpo.categories or [])
     return csp_id == gpo.csp_id and sector in sectors and (themed is None or category in themed)
 
@@ -226,9 +226,7 @@ def _publics(session: Session, gpos: Sequence[Gpo], today: date) -> list[GpoPubl
                 kind=gpo.kind,
                 name=gpo.name,
                 sector=gpo.sector,
-                sectors=(
-                    [gpo.sector] if gpo.kind == "sector" and gpo.sector is not None else gpo.sectors
-                ),
+                sectors=gpo_sectors(gpo),
                 theme=gpo.theme,
                 categories=list(gpo.categories or []),
                 plan_id=gpo.plan_id,
