@@ -24,6 +24,12 @@ SECONDARY_ROADS_ZOOM = 12
 #: Addresses (their numbers) are in the tiles from this zoom.
 ADDRESSES_ZOOM = 16
 MIN_ZOOM, MAX_ZOOM = 0, 22
+#: Names painted over the base map: communes from :data:`COMMUNE_LABELS_ZOOM`, streets
+#: from :data:`STREET_LABELS_ZOOM` (the longest named streets of the view first), at most
+#: :data:`MAX_STREET_LABELS` per view so that they stay readable.
+COMMUNE_LABELS_ZOOM = 11
+STREET_LABELS_ZOOM = 15
+MAX_STREET_LABELS = 120
 #: The tile's extent (MVT units) and buffer.
 EXTENT, BUFFER = 4096, 64
 
@@ -96,3 +102,15 @@ def line_group(category: str) -> str:
     if category in WATER_CLASSES:
         return "water"
     return "main_roads" if category in MAIN_ROADS + SECONDARY_ROADS else "roads"
+
+
+def upright(azimuth_deg: float) -> float:
+    """The rotation (degrees clockwise from the horizontal, in ``(-90, 90]``) that writes
+    a label along a line of the given azimuth (degrees clockwise from north) without
+    turning it upside down.
+
+    >>> upright(90.0), upright(270.0), upright(0.0), upright(135.0), upright(315.0)
+    (0.0, 0.0, 90.0, 45.0, 45.0)
+    """
+    angle = (azimuth_deg - 90.0) % 180.0
+    return angle - 180.0 if angle > 90.0 else angle

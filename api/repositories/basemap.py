@@ -18,6 +18,7 @@ from geo.basemap import (
     BUFFER,
     EXTENT,
     MAIN_ROADS,
+    MAX_STREET_LABELS,
     MINOR_ROADS_ZOOM,
     RAILWAY_CLASSES,
     SECONDARY_ROADS,
@@ -154,3 +155,73 @@ def counts(session: Session, csp_id: int | None) -> dict[str, int]:
         "buildings": 0,
         "addresses": addresses,
     }
+
+
+def commune_labels(session: Session) -> list[tuple[str, float, float]]:
+    """Every commune's name and where to write it: the centre of the largest circle inside
+    the commune (its pole of inaccessibility, PostGIS ``ST_MaximumInscribedCircle``, on its
+    largest piece), so that the name lands inside it, never on a neighbour."""
+    rows = session.execute(
+        text(
+            """
+            WITH piece AS (
+                SELECT DISTINCT ON (c.code) c.name, d.geom
+                FROM commune c, ST_Dump(c.geom) d
+                ORDER BY c.code, ST_Area(d.geom) DESC
+            )
+            SELECT name, ST_X(p), ST_Y(p)
+            FROM (SELECT name, (ST_MaximumInscribedCircle(geom)).center AS p FROM piece) t
+            """
+        )
+    ).all()
+    return [(str(name), float(lon), float(lat)) for name, lon, lat in rows]
+
+
+def street_labels(
+    session: Session, box: tuple[float, float, float, float]
+) -> list[tuple[str, float, float, float]]:
+    """The named streets of the view ``box`` (WGS84), longest first: each name once, at the
+    middle of its longest stretch inside the view, with that stretch's azimuth there
+    (degrees clockwise from north, measured in Web Mercator as the map draws it)."""
+    rows = session.execute(
+        text(
+            """
+            WITH v AS (SELECT ST_MakeEnvelope(:w, :s, :e, :n, 4326) AS box),
+            piece AS (
+                SELECT coalesce(f.name, f.attributes->>'name') AS name,
+                       (ST_Dump(ST_Intersection(f.geom, v.box))).geom AS geom
+                FROM layer_feature f JOIN layer l ON l.id = f.layer_id, v
+                WHERE l.kind = 'barriers' AND f.geom && v.box
+                  AND f.category <> ALL(:not_roads)
+                  AND coalesce(f.name, f.attributes->>'name') IS NOT NULL
+            ),
+            longest AS (
+                SELECT DISTINCT ON (name) name, ST_Transform(geom, 3857) AS geom
+                FROM piece WHERE GeometryType(geom) = 'LINESTRING'
+                ORDER BY name, ST_Length(geom::geography) DESC
+            )
+            SELECT name, ST_X(mid), ST_Y(mid), degrees(ST_Azimuth(a, b))
+            FROM (
+                SELECT name, ST_Length(geom) AS len,
+                       ST_Transform(ST_LineInterpolatePoint(geom, 0.5), 4326) AS mid,
+                       ST_LineInterpolatePoint(geom, 0.45) AS a,
+                       ST_LineInterpolatePoint(geom, 0.55) AS b
+                FROM longest
+            ) t
+            ORDER BY len DESC
+            LIMIT :limit
+            """
+        ),
+        {
+            "w": box[0],
+            "s": box[1],
+            "e": box[2],
+            "n": box[3],
+            "not_roads": list(RAILWAY_CLASSES + WATER_CLASSES),
+            "limit": MAX_STREET_LABELS,
+        },
+    ).all()
+    return [
+        (str(name), float(lon), float(lat), float(azimuth or 0.0))
+        for name, lon, lat, azimuth in rows
+    ]

@@ -6,10 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from api import access
-from api.deps import ContextDep
+from api.deps import BBoxDep, ContextDep
 from api.routes.responses import INVALID
-from api.schemas import BaseMapPublic
+from api.schemas import BaseMapLabelsPublic, BaseMapPublic
 from api.services import basemap
+from geo.errors import InvalidInputError
 
 router = APIRouter(tags=["fond de plan"])
 tiles_router = APIRouter(tags=["fond de plan"])
@@ -25,6 +26,19 @@ def read_base_map(
     """Which base layers the territory (or a CSP) has, each with its legend line (« Rues :
     non importées » when missing), and the attribution to show."""
     return basemap.base_map(ctx, csp)
+
+
+@router.get("/basemap/labels", responses=INVALID, dependencies=[access.SIGNED_IN])
+def read_base_map_labels(
+    ctx: ContextDep,
+    bbox: BBoxDep,
+    zoom: Annotated[int, Query(ge=0, le=22, description="The map's zoom level")],
+) -> BaseMapLabelsPublic:
+    """The names to paint over the base map in the view ``bbox``: communes (from zoom 11,
+    each inside its commune) and the longest named streets (from zoom 15, along them)."""
+    if bbox is None:
+        raise InvalidInputError("bbox : la vue (ouest,sud,est,nord) est obligatoire")
+    return basemap.labels(ctx, bbox, zoom)
 
 
 @tiles_router.get(

@@ -28,6 +28,8 @@ from api.schemas.accounts import (
 from api.schemas.addresses import (
     AddressImportPublic,
     BaseLayerPublic,
+    BaseMapLabelPublic,
+    BaseMapLabelsPublic,
     BaseMapPublic,
     GeocodeResultPublic,
     GeocodeResultsPublic,
@@ -233,6 +235,8 @@ __all__ = [
     "AuditTransition",
     "BBox",
     "BaseLayerPublic",
+    "BaseMapLabelPublic",
+    "BaseMapLabelsPublic",
     "BaseMapPublic",
     "CadenceDays",
     "CategoryCode",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from api.schemas.common import Page
@@ -51,6 +53,22 @@ class BaseLayerPublic(BaseModel):
     available: bool
     count: int
     legend: str = Field(description="« Rues : 4 786 tronçons » or « Rues : non importées »")
+
+
+class BaseMapLabelPublic(BaseModel):
+    """A name painted over the base map: a commune's, or a street's along its line."""
+
+    kind: Literal["commune", "street"]
+    text: str
+    lon: float
+    lat: float
+    angle: float = Field(description="Rotation of the text, degrees clockwise, in (-90, 90]")
+
+
+class BaseMapLabelsPublic(BaseModel):
+    """The names to paint over the base map in a view (``/api/basemap/labels``)."""
+
+    labels: list[BaseMapLabelPublic]
 
 
 class BaseMapPublic(BaseModel):

@@ -7,22 +7,27 @@ tile holds those of the whole database, whatever the caller's perimeter."""
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 from shapely.geometry.base import BaseGeometry
 
 from api.models import Csp
 from api.repositories import basemap as repo
 from api.repositories.base import require
-from api.schemas import BaseLayerPublic, BaseMapPublic
+from api.schemas import BaseLayerPublic, BaseMapLabelPublic, BaseMapLabelsPublic, BaseMapPublic
 from api.services.context import Context
 from geo.basemap import (
     ATTRIBUTION,
     BASE_LAYERS,
+    COMMUNE_LABELS_ZOOM,
     MAX_ZOOM,
     MIN_ZOOM,
+    STREET_LABELS_ZOOM,
     check_tile,
     legend_line,
     line_group,
+    upright,
 )
 from geo.errors import InvalidInputError
 
@@ -36,6 +41,46 @@ def tile(ctx: Context, z: int, x: int, y: int) -> bytes:
     with ctx.read() as session:
         revision = hash(repo.revision(session))
         return ctx.tiles.get_or_compute((z, x, y), revision, lambda: repo.tile(session, z, x, y))
+
+
+#: The widest view (degrees of longitude or latitude) whose street names are asked for:
+#: a screen at zoom 15 spans well under it; a wider one would read every street.
+MAX_STREET_LABELS_SPAN = 0.25
+
+
+def labels(ctx: Context, box: tuple[float, float, float, float], zoom: int) -> BaseMapLabelsPublic:
+    """The names to paint over the base map in the view ``box`` (WGS84) at ``zoom``: the
+    communes' from :data:`geo.basemap.COMMUNE_LABELS_ZOOM` (their points kept in the tile
+    cache while the base map's data have not changed), and the longest streets' from
+    :data:`geo.basemap.STREET_LABELS_ZOOM`."""
+    west, south, east, north = box
+    out: list[BaseMapLabelPublic] = []
+    with ctx.read() as session:
+        revision = hash(repo.revision(session))
+        if zoom >= COMMUNE_LABELS_ZOOM:
+            points = json.loads(
+                ctx.tiles.get_or_compute(
+                    ("commune-labels",),
+                    revision,
+                    lambda: json.dumps(repo.commune_labels(session)).encode(),
+                )
+            )
+            out += [
+                BaseMapLabelPublic(kind="commune", text=name, lon=lon, lat=lat, angle=0.0)
+                for name, lon, lat in points
+                if west <= lon <= east and south <= lat <= north
+            ]
+        if zoom >= STREET_LABELS_ZOOM:
+            if max(east - west, north - south) > MAX_STREET_LABELS_SPAN:
+                raise InvalidInputError(
+                    f"bbox : vue trop large pour les noms de rues (au plus "
+                    f"{str(MAX_STREET_LABELS_SPAN).replace('.', ',')}° de côté au zoom {zoom})"
+                )
+            out += [
+                BaseMapLabelPublic(kind="street", text=name, lon=lon, lat=lat, angle=upright(az))
+                for name, lon, lat, az in repo.street_labels(session, box)
+            ]
+    return BaseMapLabelsPublic(labels=out)
 
 
 def base_map(ctx: Context, csp_id: int | None = None) -> BaseMapPublic:

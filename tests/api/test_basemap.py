@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import geopandas as gpd
 import mapbox_vector_tile
 import pytest
 import shapely
@@ -16,6 +17,7 @@ from api.services import basemap
 from api.services.context import Context
 from api.services.demo import load_demo
 from api.services.territory import import_layer_file, import_territory
+from geo.basemap import MAX_STREET_LABELS
 from geo.territory import read_communes
 from web.printing import base_map_layers, map_svg
 
@@ -169,3 +171,60 @@ def test_the_full_demo_has_streets_and_addresses(
     assert {g["units"] for g in grids} == {"h3", "blocks"}
     found = client.get("/api/geocode", params={"q": "12 fbg de france belfort"}).json()
     assert found["data"][0]["label"] == "12 Faubourg de France 90000 Belfort"
+
+
+def test_names_over_the_base_map(client: TestClient, massy_roads: int) -> None:
+    del massy_roads
+    roads = gpd.read_file(FIXTURES / "roads_osm_massy.geojson")
+    view = (2.2606, 48.7275, 2.2706, 48.7335)  # the station district, about a screen at z16
+    answer = client.get(
+        "/api/basemap/labels", params={"bbox": ",".join(map(str, view)), "zoom": 16}
+    )
+    assert answer.status_code == 200, answer.text
+    labels = answer.json()["labels"]
+    streets = [label for label in labels if label["kind"] == "street"]
+    names = [label["text"] for label in streets]
+    # Each named street of the view once (at most the cap), never an unnamed one.
+    assert len(names) == len(set(names)) and 0 < len(names) <= MAX_STREET_LABELS
+    box = shapely.box(*view)
+    in_view = set(roads.loc[roads.intersects(box) & roads["name"].notna(), "name"])
+    assert set(names) <= in_view and "Rue de Versailles" in names
+    # Each name is written on its own street, inside the view, along it (the angle of the
+    # street's stretch there, as drawn in Web Mercator), never upside down.
+    metric = roads.to_crs(3857)
+    for label in streets:
+        point = gpd.GeoSeries([shapely.Point(label["lon"], label["lat"])], crs=4326).to_crs(3857)[0]
+        assert box.contains(shapely.Point(label["lon"], label["lat"]))
+        own = metric[metric["name"] == label["text"]]
+        nearest = own.distance(point).idxmin()
+        assert own.distance(point)[nearest] < 0.5, label
+        line = own.geometry[nearest]
+        segments = [
+            shapely.LineString(p) for p in zip(line.coords[:-1], line.coords[1:], strict=True)
+        ]
+        (x0, y0), (x1, y1) = min(segments, key=point.distance).coords
+        azimuth = math.degrees(math.atan2(x1 - x0, y1 - y0))
+        expected = (azimuth - 90) % 180
+        expected = expected - 180 if expected > 90 else expected
+        assert -90 < label["angle"] <= 90
+        turn = abs(label["angle"] - expected) % 180
+        assert min(turn, 180 - turn) < 15, (label, expected)
+    # Massy's name inside Massy; none at zoom 10; no street names below zoom 15.
+    wide = client.get(
+        "/api/basemap/labels", params={"bbox": "2.2,48.69,2.33,48.76", "zoom": 12}
+    ).json()
+    (massy,) = [label for label in wide["labels"] if label["text"] == "Massy"]
+    communes = gpd.read_file(FIXTURES / "communes_massy.geojson")
+    outline = communes.loc[communes["code_insee"] == "91377"].geometry.iloc[0]
+    assert outline.contains(shapely.Point(massy["lon"], massy["lat"]))
+    assert {label["kind"] for label in wide["labels"]} == {"commune"}
+    assert client.get(
+        "/api/basemap/labels", params={"bbox": "2.2,48.69,2.33,48.76", "zoom": 10}
+    ).json() == {"labels": []}
+    # A view too wide for street names, or no view at all: said in French.
+    too_wide = client.get("/api/basemap/labels", params={"bbox": "1.5,48.0,2.5,49.0", "zoom": 15})
+    assert too_wide.status_code == 422 and too_wide.json()["detail"].startswith(
+        "bbox : vue trop large"
+    )
+    missing = client.get("/api/basemap/labels", params={"zoom": 15})
+    assert missing.status_code == 422 and "obligatoire" in missing.json()["detail"]

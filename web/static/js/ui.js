@@ -93,7 +93,48 @@ export function addBaseMap(map, { csp } = {}) {
   layer.on("load", () => { document.body.dataset.baseMapMs = String(Math.round(performance.now() - started)); });
   map.baseMap = layer;
   showBaseMapLegend(map, csp);
+  addBaseMapLabels(map);
   return layer;
+}
+
+// The names over the base map (communes from zoom 11, the longest streets from zoom 15,
+// along them): /api/basemap/labels for the view, redrawn when the view changes, in a
+// pane above the tiles and below every thematic layer; they never catch the mouse.
+export function addBaseMapLabels(map) {
+  if (!map.getPane("basemapLabels")) {
+    const pane = map.createPane("basemapLabels");
+    pane.style.zIndex = 250;
+    pane.style.pointerEvents = "none";
+  }
+  const group = L.layerGroup().addTo(map);
+  let ticket = 0;
+  const redraw = async () => {
+    const mine = ++ticket;  // the last view asked wins
+    const zoom = Math.round(map.getZoom());
+    if (zoom < 11) { group.clearLayers(); return; }
+    const b = map.getBounds();
+    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
+    let info;
+    try {
+      info = await getJSON(`/api/basemap/labels?${new URLSearchParams({ bbox, zoom })}`);
+    } catch {
+      return;  // names are a help, never an error: the map stays as it is
+    }
+    if (mine !== ticket) return;
+    group.clearLayers();
+    for (const l of info.labels) {
+      const html = `<span style="transform: translate(-50%, -50%) rotate(${l.angle}deg)">${esc(l.text)}</span>`;
+      L.marker([l.lat, l.lon], {
+        pane: "basemapLabels", interactive: false, keyboard: false,
+        icon: L.divIcon({ className: `basemap-label ${l.kind}`, html, iconSize: null }),
+      }).addTo(group);
+    }
+    document.body.dataset.baseMapLabels = String(info.labels.length);
+  };
+  map.on("moveend", redraw);
+  map.whenReady(redraw);
+  map.baseMapLabels = group;
+  return group;
 }
 
 // The base map's legend (bottom left): one line per base layer (« Rues : non importées »)
