@@ -122,14 +122,21 @@ export function addBaseMapLabels(map) {
     }
     if (mine !== ticket) return;
     group.clearLayers();
+    // Communes first, then the streets longest first (the server's order); a name that
+    // would overlap one already written is left out, so that every name stays readable.
+    const placed = [];
+    const overlaps = (r) => placed.some((p) => r.left < p.right + 4 && p.left < r.right + 4 && r.top < p.bottom + 2 && p.top < r.bottom + 2);
     for (const l of info.labels) {
       const html = `<span style="transform: translate(-50%, -50%) rotate(${l.angle}deg)">${esc(l.text)}</span>`;
-      L.marker([l.lat, l.lon], {
+      const marker = L.marker([l.lat, l.lon], {
         pane: "basemapLabels", interactive: false, keyboard: false,
         icon: L.divIcon({ className: `basemap-label ${l.kind}`, html, iconSize: null }),
       }).addTo(group);
+      const rect = marker.getElement().firstChild.getBoundingClientRect();
+      if (overlaps(rect)) group.removeLayer(marker);
+      else placed.push(rect);
     }
-    document.body.dataset.baseMapLabels = String(info.labels.length);
+    document.body.dataset.baseMapLabels = String(placed.length);
   };
   map.on("moveend", redraw);
   map.whenReady(redraw);
