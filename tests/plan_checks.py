@@ -28,9 +28,11 @@ the area two sectors both cover (both ≈ 0 for a valid plan).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import numpy as np
 import shapely
 from sqlalchemy import Engine, text
@@ -115,7 +117,6 @@ def check_sectors(
     dissolved = {s: shapely.union_all(_snapped(units)) for s, units in sectors.items()}
     land = shapely.union_all(list(dissolved.values()))
     land_parts = _parts(land)
-    mainland = max(range(len(land_parts)), key=lambda i: land_parts[i].area, default=-1)
     tree = shapely.STRtree(land_parts)
     pieces: dict[int, int] = {}
     islands: dict[int, int] = {}
@@ -140,7 +141,9 @@ def check_sectors(
         for i, part in enumerate(parts):
             if i == body:
                 continue
-            whole = wholes[i] and not (len(land_parts) == 1 or part.equals(land_parts[mainland]))
+            # A whole part of a territory in several parts, whichever is the largest (a
+            # sparse part may be larger in area than the one its sector's body lies in).
+            whole = wholes[i] and len(land_parts) > 1
             linked = not check_links or any(
                 (a.intersects(part) and b.intersects(other))
                 or (b.intersects(part) and a.intersects(other))
@@ -170,15 +173,26 @@ def check_sectors(
     )
 
 
-def check_partition(plan: object) -> GroundCheck:
+def check_partition(plan: object, territory: shapely.Geometry | None = None) -> GroundCheck:
     """Check a :class:`geo.plan.Partition` (a solver's plan): its units' polygons, its
-    assignment and its graph's island links."""
+    assignment and its graph's island links; ``territory`` (WGS84), when given, is the area
+    its sectors must cover."""
     graph = plan.graph  # type: ignore[attr-defined]
     units = graph.units.to_crs(LAMBERT93).geometry.to_numpy()
     assignment = np.asarray(plan.assignment)  # type: ignore[attr-defined]
     sectors = {int(s): list(units[assignment == s]) for s in np.unique(assignment)}
     links = [(units[int(a)], units[int(b)]) for a, b in graph.links[["a", "b"]].to_numpy()]
-    return check_sectors(sectors, links=links, check_links=True)
+    ground = check_sectors(sectors, links=links, check_links=True)
+    if territory is None:
+        return ground
+    # The gap is measured in the plane the units were cut in (WGS84 degrees), relative to
+    # the territory's area: reprojected apart, a long straight edge of the territory and
+    # the clipped cells along it bend differently and would show slivers that exist in no
+    # plane the plan was made in.
+    cells = shapely.union_all(graph.units.geometry.to_numpy())
+    share = shapely.difference(territory, cells).area / territory.area
+    area = float(gpd.GeoSeries([territory], crs=4326).to_crs(LAMBERT93).area.iloc[0])
+    return dataclasses.replace(ground, gap_m2=share * area, territory_m2=area)
 
 
 PLAN_UNITS = text(

@@ -1,6 +1,7 @@
 """A battery of territories built from the shipped real communes (Belfort and Essonne),
-each designed by the engine and checked independently on its sector polygons with
-shapely (``tests/geometry_checks.py``), never with the engine's graph.
+each designed by the engine and checked independently on the ground with shapely
+(``tests/plan_checks.py``: its units' polygons dissolved per sector in Lambert-93), never
+with the engine's graph.
 
 Connected and unconnected sets of communes, exclaves, a lake, an isthmus and a synthetic
 (fictitious) archipelago with and without a declared ferry; H3 resolution 8, small k.
@@ -24,7 +25,7 @@ from geo.grid import cell_attributes, tessellate, workload
 from geo.sectorize import DesignParameters, make_sectorizer
 from geo.territory import read_communes
 from geo.unit_graph import UnitGraph
-from tests.geometry_checks import check_sectors, sector_pieces
+from tests.plan_checks import check_partition
 
 pytestmark = pytest.mark.filterwarnings("ignore:Geometry is in a geographic CRS")
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,32 +179,23 @@ def test_every_territory_is_designed_soundly(name: str) -> None:
         whole_commune_population=0,
     )
     plan = make_sectorizer(params).solve(graph, rng=params.rng())
-    sectors = plan.sectors
-    polygons = dict(zip(sectors["sector"], sectors.geometry, strict=True))
-    # The links the plan names: declared ferries and the nearest-unit links of its notes.
-    points = graph.units.geometry.representative_point()
-    links = [
-        ((points[a].x, points[a].y), (points[b].x, points[b].y))
-        for a, b in graph.links[["a", "b"]].itertuples(index=False)
-    ]
-    loads = dict(zip(sectors["sector"], plan.workloads, strict=True))
+    # On the ground: the territory covered, no overlap, every sector in one piece but
+    # whole islands joined to it by a link the plan names (declared ferries, nearest-unit
+    # links).
+    ground = check_partition(plan, territory=territory)
+    ground.assert_valid()
+    assert ground.specks == {}, (name, ground.specks)
+    if not len(graph.links):
+        assert set(ground.pieces.values()) == {1}, (name, ground.pieces)
     # Balance is owed when the apportionment allows it and no cell weighs more than the
     # band's width (a coarse cell can make the band unreachable).
     fine = graph.workload.max() <= TOLERANCE * graph.workload.sum() / plan.k
-    balanced = fine and not any("aucune répartition" in note for note in plan.notes)
-    problems = check_sectors(
-        territory,
-        polygons,
-        workloads=loads,
-        tolerance=TOLERANCE if balanced else None,
-        links=links,
-    )
-    assert problems == [], (name, plan.notes)
+    if fine and not any("aucune répartition" in note for note in plan.notes):
+        loads = np.bincount(plan.assignment, weights=graph.workload, minlength=plan.k)
+        assert np.abs(loads / loads.mean() - 1).max() <= TOLERANCE + 1e-9, (name, loads)
     for ferry in case["ferries"]:  # type: ignore[attr-defined]
         assert any("« bac 0 »" in note for note in plan.notes), plan.notes
         assert ferry.length > 0
-    if not len(graph.links):
-        assert set(sector_pieces(polygons).values()) == {1}
 
 
 def test_all_of_the_essonne_has_no_speck() -> None:
@@ -215,10 +207,11 @@ def test_all_of_the_essonne_has_no_speck() -> None:
     graph = UnitGraph.from_cells(cells)
     params = DesignParameters(k=20, tolerance=0.05, resolution=8)
     plan = make_sectorizer(params).solve(graph, rng=params.rng())
-    polygons = dict(zip(plan.sectors["sector"], plan.sectors.geometry, strict=True))
-    assert sector_pieces(polygons) == dict.fromkeys(polygons, 1)
-    loads = dict(zip(plan.sectors["sector"], plan.workloads, strict=True))
-    assert check_sectors(territory, polygons, workloads=loads, tolerance=0.05) == []
+    ground = check_partition(plan, territory=territory)
+    ground.assert_valid()
+    assert ground.specks == {} and set(ground.pieces.values()) == {1}, ground
+    loads = np.bincount(plan.assignment, weights=graph.workload, minlength=plan.k)
+    assert np.abs(loads / loads.mean() - 1).max() <= 0.05 + 1e-9, loads
 
 
 def test_apportionment_and_its_override() -> None:
@@ -239,8 +232,7 @@ def test_apportionment_and_its_override() -> None:
     plan = make_sectorizer(params).solve(graph, rng=params.rng())
     assert re.search(r"partie 1 \(A, charge [^)]*\) : 3 secteur\(s\)", plan.notes[0])
     assert re.search(r"partie 2 \(B, charge [^)]*\) : 2 secteur\(s\)", plan.notes[0])
-    polygons = dict(zip(plan.sectors["sector"], plan.sectors.geometry, strict=True))
-    assert sector_pieces(polygons) == dict.fromkeys(polygons, 1)
+    assert set(check_partition(plan).pieces.values()) == {1}
     forced = DesignParameters(
         k=5, tolerance=0.1, whole_commune_population=0, sectors_per_part=(4, 1)
     )
