@@ -11,6 +11,7 @@ import mapbox_vector_tile
 import pytest
 import shapely
 from fastapi.testclient import TestClient
+from shapely.geometry import shape
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.services import basemap
@@ -145,6 +146,20 @@ def test_empty_outside_and_bad_tiles(client: TestClient, massy: int) -> None:
     assert lines["addresses"] == "Adresses : non importées"
     assert lines["railways"] == "Voies ferrées : 1 tronçon"
     assert lines["water"] == "Eau : non importée"
+    # The same extract in the binary format of OpenStreetMap's extracts (.osm.pbf).
+    pbf = FIXTURES / "streets_hand_massy.osm.pbf"
+    binary = client.post(
+        "/api/layers",
+        data={"kind": "barriers", "name": "OSM PBF (essai)"},
+        files={"file": (pbf.name, pbf.read_bytes())},
+    )
+    assert binary.status_code == 201, binary.text
+    read = client.get(f"/api/layers/{binary.json()['id']}/features").json()["features"]
+    assert sorted((f["properties"]["category"], f["properties"]["bridge"]) for f in read) == [
+        ("primary", True), ("railway", False), ("residential", False)]  # fmt: skip
+    assert sorted(shape(f["geometry"]).length for f in read) == sorted(
+        shape(f["geometry"]).length for f in features
+    )
 
 
 def _counts(base_map: dict[str, list[dict[str, object]]]) -> dict[str, object]:
