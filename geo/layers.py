@@ -365,6 +365,9 @@ def prepare_layer(
                 source, "/".join(tags.values()), "no barrier class for", missing
             )
         out["class"] = classes
+        name_col = _find(columns, POINT_NAME)  # a street's name, for the base map's labels
+        out["name"] = gdf[name_col].astype("string").to_numpy() if name_col else None
+        used |= {name_col} - {None}  # type: ignore[arg-type]
         for flag in ("bridge", "tunnel"):
             col = _find(columns, (flag,))
             out[flag] = gdf[col].map(_flag).to_numpy() if col else False

@@ -155,8 +155,11 @@ def test_empty_outside_and_bad_tiles(client: TestClient, massy: int) -> None:
     )
     assert binary.status_code == 201, binary.text
     read = client.get(f"/api/layers/{binary.json()['id']}/features").json()["features"]
-    assert sorted((f["properties"]["category"], f["properties"]["bridge"]) for f in read) == [
-        ("primary", True), ("railway", False), ("residential", False)]  # fmt: skip
+    assert sorted(
+        (f["properties"]["category"], f["properties"]["name"], f["properties"]["bridge"])
+        for f in read
+    ) == [("primary", "Pont d'essai", True), ("railway", None, False),
+          ("residential", "Rue d'essai", False)]  # fmt: skip
     assert sorted(shape(f["geometry"]).length for f in read) == sorted(
         shape(f["geometry"]).length for f in features
     )
