@@ -172,13 +172,13 @@ async function record() {
   $("intervention-submit").disabled = true;
   try {
     const saved = await postJSON("/api/interventions", body);
-    $("intervention-result").className = "ok-text";
-    $("intervention-result").textContent =
-      `Intervention n° ${saved.id} enregistrée à ${saved.commune} : ${saved.alerts_queued} alerte(s) mise(s) en file pour le maire.`;
     $("place").value = ""; $("note").value = ""; $("address").value = "";
     clearPlace();
     $("log-commune").value = saved.commune_code;
     await Promise.all([showInterventions(), showDeliveries()]);
+    $("intervention-result").className = "ok-text";
+    $("intervention-result").textContent =
+      `Intervention n° ${saved.id} enregistrée à ${saved.commune} : ${saved.alerts_queued} alerte(s) mise(s) en file pour le maire.`;
   } catch (err) {
     showFieldError(form, err, FIELDS, "intervention-result");
   } finally {
