@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from api.services.context import Context
 from api.services.notifications import Delivery, deliver_due
 from geo.participation import PARIS
 from tests.api.test_notifications import Inbox, SmtpTestServer
+from tests.conftest import DEMO_DIR
 
 pytestmark = pytest.mark.browser
 BELFORT, BAVILLIERS = "90010", "90008"
@@ -198,6 +200,31 @@ def test_the_planner_writes_a_contract(browser, live_demo: str) -> None:  # type
     assert shown == [layer["legend"] for layer in expected]
 
     page.click("#contract-add")
+    # « all the communes of the intercommunalité »: those of the CA Grand Belfort in the
+    # boundaries file that lie in the planner's CSPs
+    boundaries = json.loads((DEMO_DIR / "communes_90.geojson").read_text())
+    grand_belfort = {
+        f["properties"]["code_insee"]
+        for f in boundaries["features"]
+        if f["properties"]["epci_nom"] == "CA Grand Belfort"
+    }
+    mine = {
+        f["id"]
+        for f in page.request.get(f"{live_demo}/api/communes").json()["features"]
+        if f["properties"]["csp_ids"]
+    }
+    assert page.locator("#csi-epci").inner_text() == (
+        "Toutes les communes de l'intercommunalité (CA Grand Belfort)"
+    )
+    page.click("#csi-epci")
+    chosen = {o.get_attribute("value") for o in page.locator("#csi-communes option:checked").all()}
+    # (the CSP of Belfort lies wholly in it: its ten communes)
+    assert chosen == grand_belfort & mine and len(chosen) == 10
+    assert page.locator("#csi-communes-hint").inner_text() == (
+        "10 commune(s) choisie(s). (celles de CA Grand Belfort dans votre périmètre)"
+    )
+    assert page.locator("#csi-interco").input_value() == "CA Grand Belfort"
+    # this contract: two communes chosen by name
     page.fill("#csi-name", "Contrat de test Belfort-Bavilliers (fictif)")
     page.select_option("#csi-communes", [BELFORT, BAVILLIERS])
     page.fill("#csi-start", "2026-07-01")
@@ -219,7 +246,7 @@ def test_the_planner_writes_a_contract(browser, live_demo: str) -> None:  # type
     )
     item = page.locator("#dash-contracts li", has_text="Contrat de test")
     # in the order of the list, by name
-    assert "Communes : Bavilliers, Belfort · version 1" in item.inner_text()
+    assert "Communes : Bavilliers, Belfort (CA Grand Belfort) · version 1" in item.inner_text()
     assert "Aide aux victimes : 1 action(s)" in item.inner_text()
 
     # changed: a second action, saved as version 2

@@ -54,6 +54,7 @@ const actionsText = (actions) => actions.map((a) => [a.title, a.lead_partner ?? 
 export function initContracts(communesOf, currentCode, refresh) {
   reload = refresh;
   if (!WRITES) return;
+  let epci = null;  // the current commune's properties, when they name its intercommunalité
   const close = () => { $("contract-editor").hidden = true; };
   const open = (c) => {
     editing = c;
@@ -74,11 +75,24 @@ export function initContracts(communesOf, currentCode, refresh) {
       for (const o of c.objectives) $(`csi-objective-${o.objective}`).value = actionsText(o.actions);
     }
     $("csi-communes-hint").textContent = `${chosen.size} commune(s) choisie(s).`;
+    // All the communes of the current commune's intercommunalité, when the data give it.
+    const here = communesOf().find((f) => f.properties.code === currentCode())?.properties;
+    epci = here?.epci_code ? here : null;
+    $("csi-epci").hidden = !epci;
+    if (epci) $("csi-epci").textContent = `Toutes les communes de l'intercommunalité (${epci.epci_name})`;
     $("contract-editor").hidden = false;
     $("csi-name").focus();
   };
-  $("csi-communes").addEventListener("change", () => {
+  const counted = () => {
     $("csi-communes-hint").textContent = `${$("csi-communes").selectedOptions.length} commune(s) choisie(s).`;
+  };
+  $("csi-communes").addEventListener("change", counted);
+  $("csi-epci").addEventListener("click", () => {
+    const members = new Set(communesOf().filter((f) => f.properties.epci_code === epci.epci_code).map((f) => f.properties.code));
+    for (const option of $("csi-communes").options) option.selected = members.has(option.value);
+    if (!$("csi-interco").value.trim()) $("csi-interco").value = epci.epci_name;
+    counted();
+    $("csi-communes-hint").textContent += ` (celles de ${epci.epci_name} dans votre périmètre)`;
   });
   $("contract-add").addEventListener("click", () => open(null));
   $("csi-cancel").addEventListener("click", close);
