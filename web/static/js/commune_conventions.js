@@ -25,6 +25,7 @@ let reload = async () => {};
 
 export async function showConventions(code) {
   conventions = (await getJSON(`/api/conventions?commune=${code}`)).data;
+  $("conv-status").textContent = "";
   $("dash-conventions").innerHTML = conventions.map((c) => {
     const term = c.current_term ? `période en cours du ${day(c.current_term[0])} au ${day(c.current_term[1])}` : "";
     const signed = c.signatories.map((s) => `${esc(s.name)} (${s.signed_on ? `signé le ${day(s.signed_on)}` : "non signé"})`).join(", ");

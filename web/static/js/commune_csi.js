@@ -21,6 +21,7 @@ let reload = async () => {};
 
 export async function showContracts(code) {
   contracts = (await getJSON(`/api/csi?commune=${code}`)).data;
+  $("csi-status").textContent = "";
   $("dash-contracts").innerHTML = contracts.map((c) => {
     const objectives = c.objectives.map((o) => `${esc(o.label)} : ${o.actions.length} action(s)`).join(" · ");
     return `<li data-id="${c.id}"><strong>${esc(c.name)}</strong> — ${c.in_force ? "en vigueur" : "hors vigueur"}` +
