@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,7 +56,11 @@ def _open(browser: Any, role: str, url: str) -> Any:
 
 
 def test_the_mayor_and_the_police(  # type: ignore[no-untyped-def]
-    browser, live_demo: str, demo_adopted: sessionmaker[Session], smtp: SmtpTestServer
+    browser,
+    live_demo: str,
+    demo_adopted: sessionmaker[Session],
+    smtp: SmtpTestServer,
+    artifacts: Path,
 ) -> None:
     mayor = _open(browser, "commune", f"{live_demo}/commune/{BELFORT}")
     # no contract to write for a commune: neither « Nouveau contrat » nor « Modifier »
@@ -184,10 +189,11 @@ def test_the_mayor_and_the_police(  # type: ignore[no-untyped-def]
     chef.select_option("#log-commune", BELFORT)
     chef.wait_for_function("document.querySelector('#deliveries li')?.dataset.status === 'sent'")
     assert "envoyé le" in chef.locator("#deliveries li").first.inner_text()
+    chef.screenshot(path=str(artifacts / "interventions.png"))
     assert chef.errors == []
 
 
-def test_the_planner_writes_a_contract(browser, live_demo: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_planner_writes_a_contract(browser, live_demo: str, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
     page = _open(browser, "planificateur", f"{live_demo}/commune/{BELFORT}")
     # the base map's legend counts the layers of Belfort's CSP
     csp_id = page.evaluate(
@@ -244,8 +250,9 @@ def test_the_planner_writes_a_contract(browser, live_demo: str) -> None:  # type
     assert page.locator("#csi-status").inner_text() == (
         "Contrat « Contrat de test Belfort-Bavilliers (fictif) » enregistré (version 1)."
     )
-    item = page.locator("#dash-contracts li", has_text="Contrat de test")
-    # in the order of the list, by name
+    item = page.locator("#dash-contracts > li", has_text="Contrat de test")
+    # from 01/07/2026, after today (15/06/2026); its communes in the order of the list
+    assert "— en vigueur à partir du 01/07/2026, jusqu'au 30/06/2029" in item.inner_text()
     assert "Communes : Bavilliers, Belfort (CA Grand Belfort) · version 1" in item.inner_text()
     assert "Aide aux victimes : 1 action(s)" in item.inner_text()
 
@@ -265,7 +272,7 @@ def test_the_planner_writes_a_contract(browser, live_demo: str) -> None:  # type
     page.wait_for_function(
         "document.getElementById('csi-status').textContent.includes('version 2')"
     )
-    item = page.locator("#dash-contracts li", has_text="Contrat de test")
+    item = page.locator("#dash-contracts > li", has_text="Contrat de test")
     assert "Justice de proximité : 1 action(s)" in item.inner_text()
     item.locator(".csi-versions summary").click()
     page.wait_for_function(
@@ -274,4 +281,6 @@ def test_the_planner_writes_a_contract(browser, live_demo: str) -> None:  # type
     versions = item.locator(".csi-versions li").all_inner_texts()
     assert [v.split(" — ")[0] for v in versions] == ["Version 2", "Version 1"]
     assert item.locator("a").get_attribute("href").endswith("/diagnostic.pdf")
+    item.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "commune_contracts.png"))
     assert page.errors == []

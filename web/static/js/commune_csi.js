@@ -3,7 +3,7 @@
 // its diagnostic partagé (A4 PDF) and its versions; the état-major (can("contract_write"))
 // creates one over communes chosen by name and changes it, each save a new version. A
 // change made meanwhile by someone else (409) is said in French and the list reloaded.
-import { day, esc, getJSON, postJSON, sendJSON } from "./api.js";
+import { day, esc, getJSON, isoDay, postJSON, sendJSON } from "./api.js";
 import { $, can } from "./ui.js";
 import { clearFieldErrors, showFieldError } from "./field_errors.js";
 
@@ -15,21 +15,35 @@ const FIELDS = {
 const STALE = "Ce contrat a été modifié entre-temps par quelqu'un d'autre : la liste est rechargée, refaites votre modification.";
 const time = (iso) => new Date(iso).toLocaleString("fr-FR", { timeZone: "Europe/Paris", dateStyle: "short", timeStyle: "short" });
 
+// Who saved a version, from the audit trail's actor (« account:12 », « cli:demo »…).
+const who = (actor) => {
+  const account = actor.match(/^account:(\d+)$/)?.[1];
+  if (account) return `par le compte n° ${account}`;
+  return actor.startsWith("cli:") ? `en ligne de commande (${esc(actor.slice(4))})` : `par ${esc(actor)}`;
+};
+
 let contracts = [];
 let editing = null;
 let reload = async () => {};
+
+// « en vigueur depuis le … », « en vigueur à partir du … » (not begun), « échu le … ».
+function period(c) {
+  const until = c.end_on ? `, jusqu'au ${day(c.end_on)}` : "";
+  if (c.in_force) return `en vigueur${c.start_on ? ` depuis le ${day(c.start_on)}` : ""}${until}`;
+  if (c.start_on && c.start_on > isoDay()) return `en vigueur à partir du ${day(c.start_on)}${until}`;
+  return c.end_on && c.end_on < isoDay() ? `échu le ${day(c.end_on)}` : "hors vigueur (dates à préciser)";
+}
 
 export async function showContracts(code) {
   contracts = (await getJSON(`/api/csi?commune=${code}`)).data;
   $("csi-status").textContent = "";
   $("dash-contracts").innerHTML = contracts.map((c) => {
     const objectives = c.objectives.map((o) => `${esc(o.label)} : ${o.actions.length} action(s)`).join(" · ");
-    return `<li data-id="${c.id}"><strong>${esc(c.name)}</strong> — ${c.in_force ? "en vigueur" : "hors vigueur"}` +
-      `${c.start_on ? ` depuis le ${day(c.start_on)}` : ""}${c.end_on ? `, jusqu'au ${day(c.end_on)}` : ""}` +
+    return `<li data-id="${c.id}"><strong>${esc(c.name)}</strong> — ${period(c)}` +
       `${c.synthetic ? " <em>(fictif)</em>" : ""} · <a href="/csi/${c.id}/diagnostic.pdf">diagnostic partagé (PDF)</a>` +
       `<br><span class="hint">Communes : ${c.communes.map((k) => esc(k.name)).join(", ")}` +
       `${c.intercommunalite ? ` (${esc(c.intercommunalite)})` : ""} · version ${c.version}<br>${objectives}</span>` +
-      `<details class="csi-versions" data-id="${c.id}"><summary>Versions</summary><ol></ol></details>` +
+      `<details class="csi-versions" data-id="${c.id}"><summary>Versions</summary><ul></ul></details>` +
       (WRITES ? `<span class="item-actions"><button type="button" class="csi-edit" data-id="${c.id}">Modifier</button></span>` : "") +
       "</li>";
   }).join("") || "<li class=\"hint\">Aucun contrat de sécurité intégrée.</li>";
@@ -40,8 +54,8 @@ export async function showContracts(code) {
 
 async function showVersions(details) {
   const versions = await getJSON(`/api/csi/${details.dataset.id}/versions`);
-  details.querySelector("ol").innerHTML = versions.data.slice().reverse().map((v) =>
-    `<li data-version="${v.version}">Version ${v.version} — ${time(v.at)} par ${esc(v.actor)} : ` +
+  details.querySelector("ul").innerHTML = versions.data.slice().reverse().map((v) =>
+    `<li data-version="${v.version}">Version ${v.version} — ${time(v.at)} ${who(v.actor)} : ` +
     `${esc(v.snapshot.name)}, ${(v.snapshot.commune_codes ?? []).length} commune(s)</li>`).join("");
 }
 
