@@ -60,6 +60,9 @@ class Commune(Base):
     geom: Mapped[WKBElement] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False
     )
+    #: Its intercommunalité, when the boundaries file gives it (migration 0022).
+    epci_code: Mapped[str | None] = mapped_column(String(20), comment="SIREN of its EPCI")
+    epci_name: Mapped[str | None] = mapped_column(String(200))
 
     csps: Mapped[list[Csp]] = relationship(secondary=csp_commune, back_populates="communes")
 

@@ -10,11 +10,15 @@ role         accepted column names (case-insensitive, first match wins)
 code         code_insee, insee_com, insee, codgeo, code_commune, com, code
 name         nom, nom_commune, nom_com, libelle, lib_com, name
 population   population, pmun, ptot, pop
+epci_code    epci_code, code_epci, siren_epci, epci
+epci_name    epci_nom, nom_epci, lib_epci, libepci, epci_name
 ============ =====================================================================
 
-``population`` is optional. Geometries are reprojected to EPSG:4326, invalid polygons
-are repaired with :func:`shapely.make_valid` (the repaired codes are reported) and every
-geometry is returned as a MultiPolygon.
+``population`` is optional, and so is the intercommunalité (EPCI: its SIREN code and
+name), kept in the columns ``epci_code`` and ``epci_name`` only when the file has them.
+Geometries are reprojected to EPSG:4326, invalid polygons are repaired with
+:func:`shapely.make_valid` (the repaired codes are reported) and every geometry is
+returned as a MultiPolygon.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ from geo.errors import (
 CODE_COLUMNS = ("code_insee", "insee_com", "insee", "codgeo", "code_commune", "com", "code")
 NAME_COLUMNS = ("nom", "nom_commune", "nom_com", "libelle", "lib_com", "name")
 POPULATION_COLUMNS = ("population", "pmun", "ptot", "pop")
+EPCI_CODE_COLUMNS = ("epci_code", "code_epci", "siren_epci", "epci")
+EPCI_NAME_COLUMNS = ("epci_nom", "nom_epci", "lib_epci", "libepci", "epci_name")
 
 MAX_NAME = 200
 MAX_POPULATION = 100_000_000  # far above any commune; also rejects inf
@@ -59,7 +65,8 @@ class CommuneLayer:
     ----------
     communes
         GeoDataFrame with columns ``code``, ``name``, ``population`` (nullable integer)
-        and ``geometry`` (MultiPolygon, EPSG:4326), one row per commune.
+        and ``geometry`` (MultiPolygon, EPSG:4326), one row per commune; ``epci_code``
+        and ``epci_name`` (the intercommunalité) when the file has them.
     repaired
         Codes of the communes whose polygon was invalid and has been repaired.
     source_crs
@@ -129,6 +136,13 @@ def read_vector(path: str | PathLike[str]) -> gpd.GeoDataFrame:
 def read_communes(path: str | PathLike[str]) -> CommuneLayer:
     """Read a commune file and validate it with :func:`prepare_communes`."""
     return prepare_communes(read_vector(path), source=Path(path).name)
+
+
+def _text(value: object, limit: int) -> str | None:
+    """A cell as stripped text of at most ``limit`` characters, or None when empty."""
+    if value is None or (isinstance(value, float) and value != value) or not str(value).strip():
+        return None
+    return str(value).strip()[:limit]
 
 
 def _find_column(columns: list[str], candidates: tuple[str, ...]) -> str | None:
@@ -255,8 +269,22 @@ def prepare_communes(gdf: gpd.GeoDataFrame, *, source: str = "layer") -> Commune
     if wrong_type:
         raise GeometryTypeError(source, "Polygon or MultiPolygon", wrong_type)
 
+    columns_out = {
+        "code": codes.to_numpy(),
+        "name": names.to_numpy(),
+        "population": population.array,
+    }
+    epci_code_col = _find_column(columns, EPCI_CODE_COLUMNS)
+    epci_name_col = _find_column(columns, EPCI_NAME_COLUMNS)
+    if epci_code_col is not None and epci_name_col is not None:
+        columns_out["epci_code"] = pd.array(
+            [_text(v, 20) for v in gdf[epci_code_col]], dtype=object
+        )
+        columns_out["epci_name"] = pd.array(
+            [_text(v, MAX_NAME) for v in gdf[epci_name_col]], dtype=object
+        )
     out = gpd.GeoDataFrame(
-        {"code": codes.to_numpy(), "name": names.to_numpy(), "population": population.array},
+        columns_out,
         geometry=shapely.force_2d(geoms.to_numpy()),  # 3D files (BD TOPO…) lose their Z
         crs=gdf.crs,
     ).to_crs(WGS84)

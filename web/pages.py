@@ -46,9 +46,11 @@ from api.services import plans as plan_service
 from api.services.context import Context
 from api.services.demo import login_demo_accounts
 from geo.accounts import ROLES, Caller
+from geo.csi import OBJECTIVES as CSI_OBJECTIVES
 from geo.errors import AuthenticationRequiredError, ForbiddenError, NotFoundError
 from geo.hotspots import LEVEL_LABELS, TRENDS
 from geo.metrics import french_number, french_percent
+from geo.participation import INTERVENTION_NATURES
 from geo.passwords import csrf_token
 from web import diagnostic
 from web.cartography import folium_problem_map, meeting_pack, pack_context
@@ -93,6 +95,11 @@ NAVIGATION = (
     NavItem("/bilans", "Bilans", "Bilans d'activité des CSP et des secteurs."),
     NavItem("/etudes", "Études de sûreté", "Les demandes d'études de sûreté et leur suivi."),
     NavItem("/commune", "Espace commune", "Problèmes par maille, caméras et demandes d'études."),
+    NavItem(
+        "/interventions",
+        "Interventions",
+        "Enregistrer une intervention et suivre les alertes envoyées aux maires.",
+    ),
     NavItem("/comptes", "Comptes", "Créer, désactiver et réactiver les comptes."),
     NavItem("/journal", "Journal", "Le journal d'audit : qui a fait quoi, quand, d'où."),
     NavItem("/docs", "API", "La documentation de l'API JSON."),
@@ -246,7 +253,17 @@ def cartography(request: Request) -> HTMLResponse:
 
 @router.get("/commune", response_class=HTMLResponse, dependencies=[access.COMMUNE_PICTURE])
 def commune(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "commune.html", {"page": "/commune"})
+    return _commune_page(request)
+
+
+def _commune_page(request: Request) -> HTMLResponse:
+    """The commune's space, with the labels its forms offer: the natures of the alerts and
+    the four objectives of a contrat de sécurité intégrée."""
+    return templates.TemplateResponse(
+        request,
+        "commune.html",
+        {"page": "/commune", "natures": INTERVENTION_NATURES, "objectives": CSI_OBJECTIVES},
+    )
 
 
 @router.get("/commune/{code}", response_class=HTMLResponse, dependencies=[access.COMMUNE_PICTURE])
@@ -270,7 +287,18 @@ def commune_space(
             },
             status_code=404,
         )
-    return templates.TemplateResponse(request, "commune.html", {"page": "/commune"})
+    return _commune_page(request)
+
+
+@router.get("/interventions", response_class=HTMLResponse, dependencies=[access.COMMUNE_SPACE])
+def interventions(request: Request) -> HTMLResponse:
+    """Interventions and alerts to mayors (interventions.js): the police roles record one,
+    everyone the commune's space admits reads the latest and a commune's delivery log."""
+    return templates.TemplateResponse(
+        request,
+        "interventions.html",
+        {"page": "/interventions", "natures": INTERVENTION_NATURES},
+    )
 
 
 @router.get("/etudes", response_class=HTMLResponse, dependencies=[access.STUDY_REQUESTS])

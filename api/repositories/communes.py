@@ -22,6 +22,8 @@ def list_communes(
             Commune.code,
             Commune.name,
             Commune.population,
+            Commune.epci_code,
+            Commune.epci_name,
             func.ST_AsGeoJSON(Commune.geom, GEOJSON_DECIMALS),
             select(func.array_agg(membership.c.csp_id))
             .where(membership.c.commune_code == Commune.code)
@@ -42,9 +44,14 @@ def list_communes(
             id=code,
             geometry=Geometry.model_validate(json.loads(geometry)),
             properties=CommuneProperties(
-                code=code, name=name, population=population, csp_ids=sorted(ids or [])
+                code=code,
+                name=name,
+                population=population,
+                csp_ids=sorted(ids or []),
+                epci_code=epci_code,
+                epci_name=epci_name,
             ),
         )
-        for code, name, population, geometry, ids in session.execute(stmt)
+        for code, name, population, epci_code, epci_name, geometry, ids in session.execute(stmt)
     ]
     return FeatureCollection[CommuneProperties](features=features)

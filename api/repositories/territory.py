@@ -38,6 +38,11 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
 
 
+def _text_or_none(value: object) -> str | None:
+    """A text cell of the commune layer (its intercommunalité), None when missing."""
+    return value if isinstance(value, str) else None
+
+
 def _upsert_communes(
     session: Session, layer: CommuneLayer, progress: Callable[[int], None] | None
 ) -> tuple[int, int]:
@@ -50,6 +55,8 @@ def _upsert_communes(
             if row.population is None or row.population != row.population
             else int(row.population),
             "geom": from_shape(row.geometry, srid=4326),
+            "epci_code": _text_or_none(getattr(row, "epci_code", None)),
+            "epci_name": _text_or_none(getattr(row, "epci_name", None)),
         }
         for row in layer.communes.itertuples(index=False)
     ]
@@ -62,6 +69,8 @@ def _upsert_communes(
                 "name": values.excluded.name,
                 "population": values.excluded.population,
                 "geom": values.excluded.geom,
+                "epci_code": values.excluded.epci_code,
+                "epci_name": values.excluded.epci_name,
             },
         ).returning(text("(xmax = 0) AS inserted"))  # xmax = 0: the row was inserted
         flags = session.execute(upsert).scalars().all()

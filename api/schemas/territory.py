@@ -16,6 +16,8 @@ class CommuneProperties(BaseModel):
     name: str = Field(examples=["Belfort"])
     population: int | None = Field(description="Population légale, when known")
     csp_ids: list[int] = Field(description="CSPs this commune belongs to")
+    epci_code: str | None = Field(None, description="SIREN of its intercommunalité, if known")
+    epci_name: str | None = Field(None, description="Name of its intercommunalité, if known")
 
 
 CommunesGeoJSON = FeatureCollection[CommuneProperties]

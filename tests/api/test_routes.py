@@ -64,6 +64,9 @@ def test_communes(client: TestClient, belfort: dict) -> None:
         "name": "Belfort",
         "population": 45912,
         "csp_ids": [belfort["id"]],
+        # its intercommunalité, as data/boundaries/communes_90.geojson gives it
+        "epci_code": "200069052",
+        "epci_name": "CA Grand Belfort",
     }
     outside = next(f for f in every["features"] if f["id"] == "90033")  # Delle
     assert outside["properties"]["csp_ids"] == []

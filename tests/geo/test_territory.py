@@ -34,12 +34,24 @@ def test_reads_the_demo_communes() -> None:
     layer = read_communes(DEMO)
     gdf = layer.communes
     assert len(gdf) == 101
-    assert list(gdf.columns) == ["code", "name", "population", "geometry"]
+    assert list(gdf.columns) == [
+        "code",
+        "name",
+        "population",
+        "epci_code",
+        "epci_name",
+        "geometry",
+    ]
     assert gdf.crs.to_epsg() == WGS84
     assert set(gdf.geom_type) == {"MultiPolygon"}
     assert gdf.geometry.is_valid.all()
     assert int(gdf["population"].sum()) == 140_255  # total stated in data/boundaries/SOURCES.md
     assert gdf.set_index("code").loc["90010", "name"] == "Belfort"
+    # its intercommunalité, as the file gives it (siren 200069052, CA Grand Belfort)
+    assert tuple(gdf.set_index("code").loc["90010", ["epci_code", "epci_name"]]) == (
+        "200069052",
+        "CA Grand Belfort",
+    )
     assert layer.source_crs == "OGC:CRS84" or layer.source_crs == "EPSG:4326"
     assert layer.repaired == ()
 
@@ -95,6 +107,23 @@ def test_negative_or_textual_population_is_refused() -> None:
 def test_population_is_optional() -> None:
     layer = prepare_communes(small(code_insee=["90010"], nom=["Belfort"]))
     assert layer.communes["population"].isna().all()
+
+
+def test_the_intercommunalite_is_kept_when_given() -> None:
+    given = prepare_communes(
+        small(
+            code_insee=["90010", "90001"],
+            nom=["Belfort", "Andelnans"],
+            SIREN_EPCI=[" 200069052 ", None],
+            LIB_EPCI=["CA Grand Belfort", ""],
+        )
+    ).communes
+    # a missing one is missing (pandas says NaN), an empty name too
+    assert given["epci_code"].tolist()[0] == "200069052"
+    assert given["epci_name"].tolist()[0] == "CA Grand Belfort"
+    assert given[["epci_code", "epci_name"]].iloc[1].isna().all()
+    without = prepare_communes(small(code_insee=["90010"], nom=["Belfort"])).communes
+    assert "epci_code" not in without.columns
 
 
 def test_empty_layer() -> None:

@@ -8,7 +8,16 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-MAP_PAGES = ("/", "/carte", "/secteurs", "/problematiques", "/cartographie", "/etudes", "/commune")
+MAP_PAGES = (
+    "/",
+    "/carte",
+    "/secteurs",
+    "/problematiques",
+    "/cartographie",
+    "/etudes",
+    "/commune",
+    "/interventions",
+)
 
 
 def test_every_map_page_draws_the_base_map(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]

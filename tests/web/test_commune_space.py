@@ -61,13 +61,13 @@ def test_the_mayor_sees_its_own_space_and_not_another(  # type: ignore[no-untype
     page.screenshot(path=str(artifacts / "commune_space.png"), full_page=True)
 
     # a whole-commune convention over Belfort overlaps its quartier's: refused, in French
-    page.click("#convention-new summary")
+    page.click("#convention-add")
     page.fill("#conv-quartier", "Toute la commune")
     page.check("#conv-whole")
     page.click("#conv-submit")
-    page.wait_for_function("document.getElementById('conv-result').textContent")
-    result = page.locator("#conv-result").inner_text()
-    assert result.startswith("422 — whole_commune : ce quartier est déjà couvert"), result
+    page.wait_for_function("document.querySelector('.field-error[data-field=whole_commune]')")
+    result = page.locator(".field-error[data-field=whole_commune]").inner_text()
+    assert result.startswith("ce quartier est déjà couvert"), result
     assert page.locator("#dash-conventions li").count() == 1
 
     other = page.goto(f"{live_demo}/commune/{ANDELNANS}")

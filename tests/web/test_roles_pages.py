@@ -53,6 +53,7 @@ NAV = {
         "Bilans",
         "Études de sûreté",
         "Espace commune",
+        "Interventions",
         "Comptes",
         "Journal",
         "API",
@@ -65,12 +66,21 @@ NAV = {
         "Cartographie",
         "Bilans",
         "Espace commune",
+        "Interventions",
         "API",
     ],
-    "chef": ["Accueil", "Problématiques", "GPO", "Mes actions", "Cartographie", "API"],
+    "chef": [
+        "Accueil",
+        "Problématiques",
+        "GPO",
+        "Mes actions",
+        "Cartographie",
+        "Interventions",
+        "API",
+    ],
     "partenaire": ["Accueil", "Problématiques", "GPO", "Mes actions", "Cartographie", "API"],
-    "commune": ["Accueil", "Études de sûreté", "Espace commune", "API"],
-    "referent": ["Accueil", "Études de sûreté", "API"],
+    "commune": ["Accueil", "Études de sûreté", "Espace commune", "Interventions", "API"],
+    "referent": ["Accueil", "Études de sûreté", "Interventions", "API"],
 }
 READY = "['true', '1'].includes(document.body.dataset.ready)"
 

@@ -6,8 +6,10 @@
 // most populated). Its dashboard is commune_dashboard.js.
 // The requests are the commune's and the référents' (the état-major sees the picture only).
 import { day, esc, fmt, getJSON, percent, postJSON } from "./api.js";
-import { $, PALETTE, addLegend, can, createMap, labelOptions, nearestAddress, searchAddress, setStatus, showError, showOutline } from "./ui.js";
-import { initConventionForm, showDashboard } from "./commune_dashboard.js";
+import { $, PALETTE, addLegend, can, createMap, labelOptions, nearestAddress, searchAddress, setStatus, showBaseMapLegend, showError, showOutline } from "./ui.js";
+import { showDashboard } from "./commune_dashboard.js";
+import { initConventions } from "./commune_conventions.js";
+import { initContracts } from "./commune_csi.js";
 
 const REQUESTS = can("study_requests");
 
@@ -75,6 +77,8 @@ async function show(code) {
   $("coverage-text").textContent = "";
   $("requested-scores").replaceChildren();
   showOutline(map, commune, { into: layers.outline });
+  // The base map's legend counts the layers of the commune's CSP, not the whole territory.
+  if (commune.properties.csp_ids.length) showBaseMapLegend(map, commune.properties.csp_ids[0]);
   setStatus("Calcul des problèmes par maille…");
   await Promise.all([showCells(), showRequests(), showDashboard(code, layers.covered)]);
   setStatus("");
@@ -318,6 +322,7 @@ async function suggest() {
   document.body.dataset.coverage = "1";
 }
 
-initConventionForm(map, layers.quartier, () => commune.properties.code,
-  () => showDashboard(commune.properties.code, layers.covered));
+const refreshDashboard = () => showDashboard(commune.properties.code, layers.covered);
+initConventions(map, layers.quartier, () => commune.properties.code, refreshDashboard);
+initContracts(() => communes, () => commune.properties.code, refreshDashboard);
 init().catch(showError);

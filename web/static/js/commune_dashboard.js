@@ -5,10 +5,12 @@
 // SSMSI figures of its département with source and vintage, the mayor's alert preferences
 // and the commune's delivery log. Everything from GET /api/communes/{code}/dashboard and
 // the routes it names; a commune outside the caller's perimeter is a 404 there.
-import { day, esc, fmt, getJSON, percent, postJSON, sendJSON } from "./api.js";
+import { day, esc, fmt, getJSON, percent, sendJSON } from "./api.js";
 import { $, can } from "./ui.js";
+import { COVERED_STYLE, showConventions } from "./commune_conventions.js";
+import { showContracts } from "./commune_csi.js";
+import { showFieldError } from "./field_errors.js";
 
-const COVERED_STYLE = { color: "#2a9d8f", weight: 2, dashArray: "6 4", fillOpacity: 0.08 };
 const masked = (n) => (n == null ? "1 ou 2" : fmt.int.format(n));
 const change = (v) => (v == null ? "—" : `${v > 0 ? "+" : ""}${percent(v)}`);
 
@@ -26,17 +28,6 @@ export async function showDashboard(code, layer) {
     `${g.next_meeting_on ? `le ${day(g.next_meeting_on)}` : `attendue au plus tard le ${day(g.next_meeting_due)}`}` +
     `${g.overdue ? " <span class=\"error-text\">(en retard)</span>" : ""}</li>`).join("")
     || "<li class=\"hint\">Aucun GPO ne couvre la commune (pas de plan adopté).</li>";
-  $("dash-conventions").innerHTML = d.conventions.map((c) =>
-    `<li data-id="${c.id}"><strong>${esc(c.quartier)}</strong> — ${esc(c.status_label)}` +
-    `${c.next_renewal_on ? ` · reconduction tacite le ${day(c.next_renewal_on)}` : ""}` +
-    `${c.ends_on ? ` · fin le ${day(c.ends_on)}` : ""} · ${c.referents} référent(s)` +
-    `${c.synthetic ? " <em>(fictive)</em>" : ""}</li>`).join("")
-    || "<li class=\"hint\">Aucune convention de participation citoyenne.</li>";
-  $("dash-contracts").innerHTML = d.contracts.map((c) =>
-    `<li data-id="${c.id}"><strong>${esc(c.name)}</strong> — ${c.in_force ? "en vigueur" : "hors vigueur"}` +
-    `${c.start_on ? ` depuis le ${day(c.start_on)}` : ""}${c.end_on ? `, jusqu'au ${day(c.end_on)}` : ""}` +
-    `${c.synthetic ? " <em>(fictif)</em>" : ""} · <a href="/csi/${c.id}/diagnostic.pdf">diagnostic partagé (PDF)</a></li>`).join("")
-    || "<li class=\"hint\">Aucun contrat de sécurité intégrée.</li>";
   $("dash-interventions").textContent = `${fmt.int.format(d.interventions_30_days)} intervention(s) de police sur la commune ces 30 derniers jours.`;
   const s = d.ssmsi;
   $("dash-ssmsi-caption").textContent = `Délinquance enregistrée — département ${s.departement}`;
@@ -45,6 +36,7 @@ export async function showDashboard(code, layer) {
     `<td>${f.rate_per_mille == null ? "—" : fmt.dec1.format(f.rate_per_mille)}</td><td>${change(f.change)}</td></tr>`).join("")
     || "<tr><td colspan=\"5\" class=\"hint\">Pas de chiffres publiés pour ce département.</td></tr>";
   $("dash-ssmsi-source").textContent = `Source : ${s.source}. ${s.vintage}. ${s.licence}. ${s.note}`;
+  await Promise.all([showConventions(code), showContracts(code)]);
   const covered = await getJSON(`/api/conventions/map?commune=${code}`);
   layer.clearLayers();
   L.geoJSON(covered, {
@@ -63,6 +55,7 @@ async function showPreferences() {
   $("pref-phone").value = p.phone ?? "";
   $("pref-quiet-from").value = p.quiet_from ?? "";
   $("pref-quiet-to").value = p.quiet_to ?? "";
+  for (const box of $("pref-natures").querySelectorAll("input")) box.checked = p.natures.includes(box.value);
 }
 
 async function showDeliveries(code) {
@@ -79,66 +72,19 @@ if ($("alerts-form")) {
     const channels = [["pref-email", "email"], ["pref-sms", "sms"]].filter(([id]) => $(id).checked).map(([, c]) => c);
     const body = {
       channels, phone: $("pref-phone").value || null,
+      natures: [...$("pref-natures").querySelectorAll("input:checked")].map((box) => box.value),
       quiet_from: $("pref-quiet-from").value || null, quiet_to: $("pref-quiet-to").value || null,
     };
+    $("alerts-result").className = "ok-text";
+    $("alerts-result").textContent = "";
     try {
       await sendJSON("PUT", "/api/alert-preferences", body);
+      $("alerts-form").querySelectorAll(".field-error").forEach((p) => p.remove());
       $("alerts-result").textContent = "Préférences enregistrées.";
     } catch (err) {
-      $("alerts-result").textContent = `Erreur : ${err.message}`;
-    }
-  });
-}
-
-// -- a new convention: a quartier drawn on the map, or the whole commune ------------------
-export function initConventionForm(map, layer, currentCode, refresh) {
-  if (!$("convention-form") || !can("convention_write")) return;
-  let drawing = false;
-  let vertices = [];
-  const redraw = () => {
-    layer.clearLayers();
-    if (vertices.length) L.polygon(vertices, COVERED_STYLE).addTo(layer);
-  };
-  const setDrawing = (on) => {
-    drawing = on;
-    $("conv-draw").setAttribute("aria-pressed", on);
-    map.getContainer().style.cursor = on ? "crosshair" : "";
-  };
-  map.on("click", (e) => {
-    if (!drawing) return;
-    vertices.push(e.latlng);
-    redraw();
-    $("conv-hint").textContent = `${vertices.length} sommet(s) ; le quartier se ferme de lui-même.`;
-  });
-  $("conv-draw").addEventListener("click", () => { vertices = []; redraw(); setDrawing(!drawing); });
-  $("conv-clear").addEventListener("click", () => { vertices = []; redraw(); setDrawing(false); });
-  const signed = (role, id) => ({ role, name: { prefet: "Préfet", maire: "Maire", chef_csp: "Chef de CSP" }[role], signed_on: $(id).value || null });
-  $("convention-form").addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const whole = $("conv-whole").checked;
-    const ring = vertices.map((v) => [Number(v.lng.toFixed(6)), Number(v.lat.toFixed(6))]);
-    const body = {
-      commune_code: currentCode(),
-      quartier: $("conv-quartier").value.trim() || (whole ? "Toute la commune" : ""),
-      whole_commune: whole,
-      quartier_geom: whole || ring.length < 3 ? null : { type: "Polygon", coordinates: [[...ring, ring[0]]] },
-      start_on: $("conv-start").value || null,
-      signatories: [signed("prefet", "conv-prefet"), signed("maire", "conv-maire"), signed("chef_csp", "conv-chef")],
-      referents: $("conv-referents").value.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
-        const [name, phone] = l.split(";").map((x) => x.trim());
-        return { name, phone: phone || null };
-      }),
-    };
-    $("conv-result").className = "";
-    try {
-      const created = await postJSON("/api/conventions", body);
-      $("conv-result").className = "ok-text";
-      $("conv-result").textContent = `Convention n° ${created.id} enregistrée (${created.status_label.toLowerCase()}).`;
-      vertices = []; redraw(); setDrawing(false);
-      await refresh();
-    } catch (err) {
-      $("conv-result").className = "error-text";
-      $("conv-result").textContent = err.message;
+      showFieldError($("alerts-form"), err, {
+        phone: "pref-phone", channels: "pref-sms", natures: "pref-natures", quiet_from: "pref-quiet-from", quiet_to: "pref-quiet-to",
+      }, "alerts-result");
     }
   });
 }

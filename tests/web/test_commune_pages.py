@@ -1,0 +1,286 @@
+"""The writes of the commune's space in real headless Chromium on the demo (issue 18):
+
+- the mayor (the demo's ``commune`` account, Belfort) sets its alert preferences, changes
+  its convention, meets a change made meanwhile (409, said in French), denounces it
+  (« Dénoncée », ending with its current term), and sees no button it may not use;
+- a chef records an intervention clicked on the map of Belfort: it waits for the mayor's
+  quiet hours in the delivery log, then reaches the real local SMTP receiver of the alert
+  tests, and the log says it was sent;
+- the état-major creates a contrat de sécurité intégrée over two communes chosen by name,
+  changes it (version 2 in its versions), and a bad end date is said next to its field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from shapely.geometry import shape
+from shapely.ops import polylabel
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.cluster import free_port
+from api.mailer import SmtpServer
+from api.services.context import Context
+from api.services.notifications import Delivery, deliver_due
+from geo.participation import PARIS
+from tests.api.test_notifications import Inbox, SmtpTestServer
+from tests.conftest import DEMO_DIR
+
+pytestmark = pytest.mark.browser
+BELFORT, BAVILLIERS = "90010", "90008"
+READY = "document.body.dataset.ready === '1' || document.getElementById('error').textContent"
+MAYOR = "commune@demo.psq.example"
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpTestServer]:
+    server = SmtpTestServer(port=free_port(), inbox=Inbox())
+    server.start()
+    yield server
+    server.stop()
+
+
+def _open(browser: Any, role: str, url: str) -> Any:
+    page = browser.new_page(role, viewport={"width": 1440, "height": 1000})
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_function(READY, timeout=60_000)
+    assert not page.locator("#error").inner_text(), page.errors
+    return page
+
+
+def test_the_mayor_and_the_police(  # type: ignore[no-untyped-def]
+    browser,
+    live_demo: str,
+    demo_adopted: sessionmaker[Session],
+    smtp: SmtpTestServer,
+    artifacts: Path,
+) -> None:
+    mayor = _open(browser, "commune", f"{live_demo}/commune/{BELFORT}")
+    # no contract to write for a commune: neither « Nouveau contrat » nor « Modifier »
+    assert not mayor.locator("#contract-add").is_visible()
+    assert mayor.locator("#dash-contracts .csi-edit").count() == 0
+
+    # its alert preferences: e-mail only, silent from an hour ago to an hour from now
+    now = datetime.now(PARIS)
+    quiet_to = now + timedelta(hours=1)
+    mayor.uncheck("#pref-sms")
+    mayor.check("#pref-email")
+    mayor.check("#pref-natures input[value=accident]")
+    mayor.fill("#pref-quiet-from", f"{now - timedelta(hours=1):%H:%M}")
+    mayor.fill("#pref-quiet-to", f"{quiet_to:%H:%M}")
+    mayor.click("#alerts-form button[type=submit]")
+    mayor.wait_for_function("document.getElementById('alerts-result').textContent")
+    assert mayor.locator("#alerts-result").inner_text() == "Préférences enregistrées."
+
+    # its convention (started on 15/06/2022, renewed on 15/06/2025): renamed, a référent more
+    item = mayor.locator("#dash-conventions li").first
+    assert "période en cours du 15/06/2025 au 14/06/2028" in item.inner_text()
+    assert "1 reconduction(s) tacite(s)" in item.inner_text()
+    item.locator(".conv-edit").click()
+    assert mayor.locator("#conv-quartier").input_value() == "Quartier centre (fictif)"
+    mayor.fill("#conv-quartier", "Quartier centre élargi (fictif)")
+    referents = mayor.locator("#conv-referents").input_value()
+    mayor.fill("#conv-referents", referents + "\nNouveau Référent (fictif) ; 06 12 34 56 78")
+    mayor.click("#conv-submit")
+    mayor.wait_for_function("document.getElementById('conv-status').textContent")
+    assert mayor.locator("#conv-status").inner_text() == (
+        f"Convention n° {item.get_attribute('data-id')} modifiée : reconduite."
+    )
+    item = mayor.locator("#dash-conventions li").first
+    assert "Quartier centre élargi (fictif) — Reconduite" in item.inner_text()
+    assert "4 référent(s)" in item.inner_text()
+
+    # someone else changes it meanwhile: the mayor's change is refused, in French
+    convention_id = item.get_attribute("data-id")
+    item.locator(".conv-edit").click()
+    current = mayor.request.get(f"{live_demo}/api/conventions/{convention_id}").json()
+    meanwhile = mayor.request.patch(
+        f"{live_demo}/api/conventions/{convention_id}",
+        data={"version": current["version"], "note": "Changée ailleurs"},
+        headers=mayor.csrf_headers(),
+    )
+    assert meanwhile.status == 200, meanwhile.text()
+    mayor.fill("#conv-note", "Ma note")
+    mayor.click("#conv-submit")
+    mayor.wait_for_function(
+        "document.getElementById('conv-status').textContent.startsWith('Cette convention')"
+    )
+    assert (
+        mayor.locator("#conv-status")
+        .inner_text()
+        .startswith("Cette convention a été modifiée entre-temps par quelqu'un d'autre")
+    )
+
+    # « Dénoncer » on 15/06/2026 (today): it runs to the end of its term, 14/06/2028
+    mayor.locator("#dash-conventions .conv-denounce").first.click()
+    assert mayor.locator("#denounce-on").input_value() == "2026-06-15"
+    assert "le 14/06/2028, puis prend fin" in mayor.locator("#denounce-hint").inner_text()
+    dialogs: list[str] = []
+    mayor.once("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+    mayor.click("#denounce-submit")
+    mayor.wait_for_function(
+        "document.querySelector('#dash-conventions li').dataset.status === 'denoncee'"
+    )
+    assert dialogs == [
+        "Dénoncer la convention « Quartier centre élargi (fictif) » le 15/06/2026 ? "
+        "Elle ne sera pas reconduite."
+    ]
+    item = mayor.locator("#dash-conventions li").first
+    assert "— Dénoncée · fin le 14/06/2028" in item.inner_text()
+    assert "dénoncée le 15/06/2026" in item.inner_text()
+    assert item.locator(".conv-denounce").count() == 0
+
+    # the interventions page: the list and the log, no form for a commune
+    mayor.goto(f"{live_demo}/interventions")
+    mayor.wait_for_function(READY)
+    assert not mayor.locator("#intervention-section").is_visible()
+    assert [o.get_attribute("value") for o in mayor.locator("#log-commune option").all()] == [
+        BELFORT
+    ]
+    assert mayor.errors == []
+
+    # a chef records an accident clicked inside Belfort
+    chef = _open(browser, "chef", f"{live_demo}/interventions")
+    csp_id = chef.locator("#csp-select").input_value()
+    communes = chef.request.get(f"{live_demo}/api/communes?csp={csp_id}").json()["features"]
+    (belfort,) = [f for f in communes if f["id"] == BELFORT]
+    inside = polylabel(shape(belfort["geometry"]), 0.0005)
+    point = chef.evaluate(
+        f"(() => {{ const p = document.getElementById('map').leafletMap"
+        f".latLngToContainerPoint([{inside.y}, {inside.x}]); return [p.x, p.y]; }})()"
+    )
+    box = chef.locator("#map").bounding_box()
+    chef.click("#place-point")
+    chef.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    assert chef.locator("#place-commune").inner_text() == (
+        "Commune : Belfort — son maire sera alerté."
+    )
+    chef.select_option("#nature", "accident")
+    chef.fill("#place", "Faubourg de France (fictif)")
+    chef.click("#intervention-submit")
+    chef.wait_for_function("document.getElementById('intervention-result').textContent")
+    result = chef.locator("#intervention-result").inner_text()
+    assert result.endswith("enregistrée à Belfort : 1 alerte(s) mise(s) en file pour le maire.")
+    assert chef.locator("#log-commune").input_value() == BELFORT
+    first = chef.locator("#deliveries li").first.inner_text()
+    assert first.startswith(
+        f"Courriel à {MAYOR} — Intervention en cours à Belfort : Accident de la circulation"
+    )
+    until = quiet_to.replace(second=0, microsecond=0)
+    assert f"différé (heures de silence) jusqu'au {until:%d/%m/%Y %H:%M}" in first
+    latest = chef.locator("#interventions tbody tr").first.inner_text()
+    assert "Accident de la circulation" in latest
+
+    # the quiet hours over, the e-mail reaches the SMTP receiver; the log says so
+    ctx = Context(demo_adopted)
+    delivery = Delivery(server=SmtpServer.from_url(smtp.url), sender="psq@tests.example")
+    assert deliver_due(ctx, delivery, now=datetime.now(UTC) + timedelta(hours=2)).sent == 1
+    (mail,) = smtp.inbox.messages
+    assert mail.rcpt_tos == [MAYOR]
+    assert mail.message["Subject"] == "Intervention en cours à Belfort : Accident de la circulation"
+    assert "Faubourg de France (fictif)" in mail.message.get_content()
+    chef.select_option("#log-commune", BELFORT)
+    chef.wait_for_function("document.querySelector('#deliveries li')?.dataset.status === 'sent'")
+    assert "envoyé le" in chef.locator("#deliveries li").first.inner_text()
+    chef.screenshot(path=str(artifacts / "interventions.png"))
+    assert chef.errors == []
+
+
+def test_the_planner_writes_a_contract(browser, live_demo: str, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+    page = _open(browser, "planificateur", f"{live_demo}/commune/{BELFORT}")
+    # the base map's legend counts the layers of Belfort's CSP
+    csp_id = page.evaluate(
+        "fetch('/api/communes').then((r) => r.json()).then((c) => c.features"
+        f".find((f) => f.id === '{BELFORT}').properties.csp_ids[0])"
+    )
+    expected = page.request.get(f"{live_demo}/api/basemap?csp={csp_id}").json()["layers"]
+    page.wait_for_function("document.querySelector('.basemap-legend [data-layer]')")
+    shown = page.locator(".basemap-legend [data-layer]").all_inner_texts()
+    assert shown == [layer["legend"] for layer in expected]
+
+    page.click("#contract-add")
+    # « all the communes of the intercommunalité »: those of the CA Grand Belfort in the
+    # boundaries file that lie in the planner's CSPs
+    boundaries = json.loads((DEMO_DIR / "communes_90.geojson").read_text())
+    grand_belfort = {
+        f["properties"]["code_insee"]
+        for f in boundaries["features"]
+        if f["properties"]["epci_nom"] == "CA Grand Belfort"
+    }
+    mine = {
+        f["id"]
+        for f in page.request.get(f"{live_demo}/api/communes").json()["features"]
+        if f["properties"]["csp_ids"]
+    }
+    assert page.locator("#csi-epci").inner_text() == (
+        "Toutes les communes de l'intercommunalité (CA Grand Belfort)"
+    )
+    page.click("#csi-epci")
+    chosen = {o.get_attribute("value") for o in page.locator("#csi-communes option:checked").all()}
+    # (the CSP of Belfort lies wholly in it: its ten communes)
+    assert chosen == grand_belfort & mine and len(chosen) == 10
+    assert page.locator("#csi-communes-hint").inner_text() == (
+        "10 commune(s) choisie(s). (celles de CA Grand Belfort dans votre périmètre)"
+    )
+    assert page.locator("#csi-interco").input_value() == "CA Grand Belfort"
+    # this contract: two communes chosen by name
+    page.fill("#csi-name", "Contrat de test Belfort-Bavilliers (fictif)")
+    page.select_option("#csi-communes", [BELFORT, BAVILLIERS])
+    page.fill("#csi-start", "2026-07-01")
+    page.fill("#csi-end", "2026-01-01")
+    page.fill(
+        "#csi-objective-aide_victimes",
+        "Permanence en mairie (fictive) ; France Victimes (fictive) ; Personnes reçues | Délais",
+    )
+    page.click("#csi-submit")
+    page.wait_for_function("document.querySelector('.field-error[data-field=end_on]')")
+    assert page.locator(".field-error[data-field=end_on]").inner_text() == (
+        "la fin (01/01/2026) précède le début (01/07/2026)"
+    )
+    page.fill("#csi-end", "2029-06-30")
+    page.click("#csi-submit")
+    page.wait_for_function("document.getElementById('csi-status').textContent")
+    assert page.locator("#csi-status").inner_text() == (
+        "Contrat « Contrat de test Belfort-Bavilliers (fictif) » enregistré (version 1)."
+    )
+    item = page.locator("#dash-contracts > li", has_text="Contrat de test")
+    # from 01/07/2026, after today (15/06/2026); its communes in the order of the list
+    assert "— en vigueur à partir du 01/07/2026, jusqu'au 30/06/2029" in item.inner_text()
+    assert "Communes : Bavilliers, Belfort (CA Grand Belfort) · version 1" in item.inner_text()
+    assert "Aide aux victimes : 1 action(s)" in item.inner_text()
+
+    # changed: a second action, saved as version 2
+    item.locator(".csi-edit").click()
+    assert page.locator("#csi-objective-aide_victimes").input_value() == (
+        "Permanence en mairie (fictive) ; France Victimes (fictive) ; Personnes reçues | Délais"
+    )
+    assert sorted(
+        o.get_attribute("value") for o in page.locator("#csi-communes option:checked").all()
+    ) == [BAVILLIERS, BELFORT]
+    page.fill(
+        "#csi-objective-justice_proximite",
+        "Rappels à l'ordre (fictif) ; Parquet (fictif)",
+    )
+    page.click("#csi-submit")
+    page.wait_for_function(
+        "document.getElementById('csi-status').textContent.includes('version 2')"
+    )
+    item = page.locator("#dash-contracts > li", has_text="Contrat de test")
+    assert "Justice de proximité : 1 action(s)" in item.inner_text()
+    item.locator(".csi-versions summary").click()
+    page.wait_for_function(
+        "document.querySelectorAll('#dash-contracts .csi-versions[open] li').length === 2"
+    )
+    versions = item.locator(".csi-versions li").all_inner_texts()
+    assert [v.split(" — ")[0] for v in versions] == ["Version 2", "Version 1"]
+    assert item.locator("a").get_attribute("href").endswith("/diagnostic.pdf")
+    item.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "commune_contracts.png"))
+    assert page.errors == []
