@@ -48,7 +48,9 @@ function drawSketch() {
   }
   const needed = { Point: 1, LineString: 2, Polygon: 3 }[shape];
   $("draw-hint").textContent = vertices.length >= needed
-    ? "Tracé prêt. Complétez le formulaire puis enregistrez (ou continuez à cliquer pour ajouter des sommets)."
+    ? (shape === "Point"
+      ? "Point placé. Complétez le formulaire puis enregistrez (cliquez ailleurs sur la carte pour le déplacer)."
+      : "Tracé prêt. Complétez le formulaire puis enregistrez (ou continuez à cliquer pour ajouter des sommets).")
     : { Point: "Cliquez sur la carte pour placer la problématique.",
         LineString: `Cliquez les points de la rue (${vertices.length}/2 au moins).`,
         Polygon: `Cliquez les sommets du lieu (${vertices.length}/3 au moins).` }[shape];
