@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from api import clock
 from geo.crs import metric_crs
 from geo.errors import UnavailableError
+from geo.labels import label_point
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -112,7 +113,7 @@ def map_svg(
             else:
                 out.append(f'<path d="{_path(geom, x0, y1, scale)}" {attributes}/>')
             if row.get("label"):
-                point = geom.representative_point()
+                point = label_point(geom)  # inside its own polygon (pole of inaccessibility)
                 x, y = (point.x - x0) * scale, (y1 - point.y) * scale
                 labels.append(
                     f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" class="label">'

@@ -6,6 +6,7 @@
 // markers and the open problems (records) for the état-major, the sector outlines (plans)
 // for the GPOs' members, who see their own GPOs only (no whole-CSP map).
 import { bindCspSelect, day, esc, fmt, getJSON, isoDay, percent, today } from "./api.js";
+import { sectorLabel } from "./sectors.js";
 import { $, CATEGORY_COLOURS, OUTLINE_STYLE, PALETTE, addLegend, can, categoryColour, createMap, legendRow, setStatus, showBaseMapLegend, showError } from "./ui.js";
 
 const RECORDS = can("problem_records");  // markers, open problems, meeting packs
@@ -113,7 +114,7 @@ function drawSectors(gpo) {
     },
     onEachFeature: (f, layer) => {
       const mine = !inside || inside.has(f.properties.sector);
-      layer.bindTooltip(esc(f.properties.name), { permanent: true, direction: "center", className: mine ? "sector-label" : "sector-label faded" });
+      sectorLabel(f, sectorLayer, mine ? "sector-label" : "sector-label faded");
       if (mine) focus = focus ? focus.extend(layer.getBounds()) : L.latLngBounds(layer.getBounds().getSouthWest(), layer.getBounds().getNorthEast());
     },
   }).addTo(sectorLayer);

@@ -10,6 +10,17 @@ export const PLAN_STATUSES = PALETTE.plan_statuses;
 export const STATUS_LABELS = Object.fromEntries(Object.entries(PLAN_STATUSES).map(([k, v]) => [k, capitalise(v)]));
 export const ORIGIN_LABELS = { engine: "proposition", communes: "communes entières", import: "importé", edit: "modifié à la main" };
 
+// A sector's name on the map, at its label point (the server's pole of inaccessibility,
+// inside its own polygon), into `into` (a layer group or the map).
+export function sectorLabel(feature, into, className = "sector-label") {
+  const at = feature.properties.label_point;
+  if (!at) return null;
+  return L.tooltip({ permanent: true, direction: "center", className, interactive: false })
+    .setLatLng([at[1], at[0]])
+    .setContent(esc(feature.properties.name))
+    .addTo(into);
+}
+
 export const colour = (sector) => SECTOR_COLOURS[sector % SECTOR_COLOURS.length];
 export const pct = (v) => (v == null ? "—" : fmt.pct1.format(v));
 // A deviation without its sign (the largest one, said "écart maximal").

@@ -21,6 +21,23 @@ export const capitalise = (text) => text.charAt(0).toUpperCase() + text.slice(1)
 export const labelOptions = (labels, selected) =>
   Object.entries(labels).map(([code, label]) => new Option(label, code, false, code === selected));
 
+// Re-render `container` (render() replaces its content) and give the keyboard focus back
+// to the element that had it: the same id, else the same tag with the same data-* and
+// name/value attributes.
+export function keepFocus(container, render) {
+  const active = document.activeElement;
+  let selector = null;
+  if (active && active !== document.body && container.contains(active)) {
+    if (active.id) selector = `#${CSS.escape(active.id)}`;
+    else {
+      const attrs = [...active.attributes].filter((a) => a.name.startsWith("data-") || a.name === "name" || a.name === "value");
+      selector = active.tagName.toLowerCase() + attrs.map((a) => `[${a.name}="${CSS.escape(a.value)}"]`).join("");
+    }
+  }
+  render();
+  if (selector) container.querySelector(selector)?.focus();
+}
+
 // The status box over the map (#map-status): hidden when empty, red for an error.
 export function setStatus(text, isError = false) {
   const box = $("map-status");
