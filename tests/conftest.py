@@ -406,7 +406,10 @@ def chromium():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        # French, as the app's users: date fields show jj/mm/aaaa.
+        browser = p.chromium.launch(
+            executable_path=chromium_path(), args=[*CHROMIUM_ARGS, "--lang=fr-FR"]
+        )
         yield browser
         browser.close()
 

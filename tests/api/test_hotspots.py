@@ -329,9 +329,7 @@ def test_too_few_problems_give_no_hot_spot(
     # A period holding exactly three problems: from one day to the one two problems later,
     # with no other problem reported on either end day.
     window = next(
-        (a, b)
-        for a, b in zip(days, days[2:], strict=False)
-        if sum(a <= d <= b for d in days) == 3
+        (a, b) for a, b in zip(days, days[2:], strict=False) if sum(a <= d <= b for d in days) == 3
     )
     params = {"gpo": gpo["id"], "from": str(window[0]), "to": str(window[1])}
     body = client.get(f"/api/csp/{csp_id}/hotspots", params=params).json()

@@ -5,6 +5,7 @@ pack as an A4 PDF naming the sector; the folium map served with local assets onl
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -54,9 +55,33 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     # The sector in focus, its neighbours faded.
     assert page.locator("path.sector-focus").count() == 1
     assert page.locator("path.sector-faded").count() == len(gpos) - 1
-    # Legend, synthetic banner, figures, trend chart and open problems, in French.
-    legend = page.locator(".cartography-legend").inner_text()
-    assert "Point chaud (99 %)" in legend and "Chaleur" in legend
+    # Legend, synthetic banner, figures, trend chart and open problems, in French. By
+    # default the hot spots and the grouped problems only; the heat is one click away.
+    legend = page.locator(".cartography-legend .legend-body").inner_text()
+    assert "Point chaud (99 %)" in legend and "Chaleur" not in legend
+    page.get_by_label("Chaleur (densité de noyau)").check()
+    legend = page.locator(".cartography-legend .legend-body").inner_text()
+    assert "Chaleur" in legend
+    # The legend stays within the map (it scrolls), folds behind « Légende » and the page
+    # remembers it folded.
+    box, frame = (page.locator(sel).bounding_box() for sel in (".cartography-legend", "#map"))
+    assert frame["y"] <= box["y"] and box["y"] + box["height"] <= frame["y"] + frame["height"]
+    assert box["x"] + box["width"] <= frame["x"] + frame["width"]
+    toggle = page.get_by_role("button", name="Légende")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    toggle.click()
+    assert page.locator(".cartography-legend .legend-body").is_hidden()
+    assert page.evaluate("localStorage.getItem('psq-legend-open')") == "0"
+    folded = page.locator(".cartography-legend").bounding_box()
+    assert folded["height"] < 60
+    toggle.click()
+    assert page.locator(".cartography-legend .legend-body").is_visible()
+    # No key figure clips its text.
+    clipped = page.evaluate(
+        """[...document.querySelectorAll('#key-figures div')]
+            .filter((d) => d.scrollWidth > d.clientWidth + 1).length"""
+    )
+    assert clipped == 0
     assert page.locator("#synthetic-banner").is_visible()
     assert "fictives" in page.locator("#synthetic-banner").inner_text()
     assert page.locator("#trend-chart rect").count() > 0
@@ -73,6 +98,15 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     page.wait_for_function(
         f"document.body.dataset.ready === '1' && Number(document.body.dataset.problems) < {shown}"
     )
+    # One day: too few problems for hot spots, which the page says instead of drawing any.
+    page.fill("#date-from", page.locator("#date-to").input_value())
+    page.click("#apply")
+    page.wait_for_function(
+        "document.body.dataset.ready === '1' && Number(document.body.dataset.problems) < 30"
+    )
+    figures = page.locator("#key-figures").inner_text()
+    assert "Trop peu de données pour calculer des points chauds" in figures
+    assert page.locator("path.gi-cell").count() == 0
     # Whole CSP.
     page.select_option("#gpo-select", "")
     page.wait_for_selector("body[data-ready='1']")
@@ -95,6 +129,11 @@ def test_meeting_pack_is_an_a4_pdf_naming_the_sector(  # type: ignore[no-untyped
     gpo = gpos[0]
     html = browser.new_page().request.get(f"{live_demo}/gpo/{gpo['id']}/reunion").text()
     assert gpo["name"] in html and "prochaine réunion" in html and "fictives" in html
+    # Its map numbers the listed open problems as its table does: 1 … n, each once.
+    listed = len(re.findall(r'<td class="num">\d+</td>', html))
+    assert listed > 0
+    numbers = re.findall(r'class="label">(\d+)</text>', html)
+    assert sorted(map(int, numbers)) == list(range(1, listed + 1))
     response = browser.new_page().request.get(f"{live_demo}/gpo/{gpo['id']}/reunion.pdf")
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     pdf = response.body()

@@ -4,7 +4,7 @@
 // re-optimise the unlocked sectors, save the working copy as a new version.
 // Every edit is sent to the server, which checks it and answers with the new metrics.
 import { esc, fmt, followJob, getJSON, percent, postJSON, sendJSON } from "./api.js";
-import { PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, unsignedPct, violationItems } from "./sectors.js";
+import { PLAN_STATUSES, STATUS_LABELS, colour, devBar, deviationPct, drawTerritory, violationItems } from "./sectors.js";
 import { $, createMap, keepFocus, setStatus } from "./ui.js";
 
 const planId = Number(new URLSearchParams(location.search).get("plan"));
@@ -69,7 +69,7 @@ function renderState() {
   const split = Object.keys(m.split_communes ?? {}).length;
   const pieces = m.sectors.filter((s) => s.components > 1).length;
   const stats = [
-    ["Écart maximal", `${unsignedPct(m.max_deviation)} (±${percent(tolerance)})`, m.max_deviation > tolerance + 1e-9],
+    ["Écart maximal", `${deviationPct(m.max_deviation, tolerance, { signed: false })} (±${percent(tolerance)})`, m.max_deviation > tolerance + 1e-9],
     ["Compacité moyenne", fmt.dec2.format(m.mean_polsby_popper), false],
     ["Communes coupées", fmt.int.format(split), false],
     ["Barrières traversées", fmt.int.format(m.barrier_edges_inside), false],

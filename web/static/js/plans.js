@@ -1,7 +1,7 @@
 // Sector plans page: list a CSP's plans, launch a proposal and follow its job,
 // show a plan's sectors on the map (no tiles) with their metrics, adopt a plan.
 import { bindCspSelect, esc, fmt, followJob, getJSON, postForm, postJSON, sendJSON } from "./api.js";
-import { ORIGIN_LABELS, PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, metricsSummary, pct, sectorLabel, unsignedPct, violationItems } from "./sectors.js";
+import { ORIGIN_LABELS, PLAN_STATUSES, STATUS_LABELS, colour, devBar, deviationPct, drawTerritory, metricsSummary, pct, sectorLabel, unsignedPct, violationItems } from "./sectors.js";
 import { $, addLegend, createMap, setStatus, showBaseMapLegend, statusError } from "./ui.js";
 
 const STAGE_LABELS = {
@@ -12,14 +12,13 @@ const STAGE_LABELS = {
 const STATION_TYPES = ["commissariat", "bureau de police", "hôtel de police"];
 
 const map = createMap();
-labelLayer.addTo(map);
 
 let csp = null;
 let territory = null;
 let sectorLayer = null;
 let changedLayer = null;
 let compareLegend = null;  // says what the hatching means while a comparison is shown
-const labelLayer = L.layerGroup();
+const labelLayer = L.layerGroup().addTo(map);  // the sectors' names
 let selectedPlan = null;
 let plans = [];
 
@@ -172,7 +171,7 @@ async function loadPlans(selectId) {
     button.setAttribute("aria-pressed", "false");
     const warn = p.violation_count ? `<span class="badge warn">${p.violation_count} contrainte(s) non respectée(s)</span>` : "";
     button.innerHTML = `<span class="badge ${p.status}">${STATUS_LABELS[p.status]}</span>${warn}<strong>${esc(p.name)}</strong>` +
-      `<small>${ORIGIN_LABELS[p.origin]} · ${p.k} secteurs · écart max ${unsignedPct(p.max_deviation)} · ` +
+      `<small>${ORIGIN_LABELS[p.origin]} · ${p.k} secteurs · écart max ${deviationPct(p.max_deviation, p.parameters.tolerance ?? 0.05, { signed: false })} · ` +
       `compacité ${p.mean_polsby_popper == null ? "—" : fmt.dec2.format(p.mean_polsby_popper)} · ` +
       `${new Date(p.created_at).toLocaleString("fr-FR", { dateStyle: "short", timeStyle: "short" })}</small>`;
     button.addEventListener("click", () => showPlan(p.id).catch(statusError));
