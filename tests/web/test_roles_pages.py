@@ -173,7 +173,7 @@ def test_each_role_signs_in_to_its_start_page_and_its_pages(
         assert page.locator("#nav-role").inner_text() == ROLES[role]
         inaccessible += serious_violations(page)
     assert seen == {"errors": [], "console": [], "refused": []}, seen
-    assert inaccessible == []
+    assert inaccessible == [], "\n".join(inaccessible)
 
     page.get_by_role("button", name="Se déconnecter").click()
     page.wait_for_url(base + "/connexion")
