@@ -86,8 +86,21 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     assert "fictives" in page.locator("#synthetic-banner").inner_text()
     assert page.locator("#trend-chart rect").count() > 0
     assert int(page.locator("#open-count").inner_text()) == gpo["open_problems"]
-    assert "PAI" in page.locator("#comparison-text").inner_text()
+    # The sector's last two quarters hold fewer problems than Gi* needs: no earlier hot
+    # spot, so no prediction index (the whole CSP has one, below).
+    assert (
+        "Aucun point chaud dans la période précédente"
+        in page.locator("#comparison-text").inner_text()
+    )
     page.screenshot(path=str(artifacts / "cartography_gpo.png"))
+
+    # Whole CSP: no sector faded, no meeting pack, and a prediction index.
+    page.select_option("#gpo-select", "")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.locator("path.sector-faded").count() == 0
+    assert page.locator("#pack-pdf").is_hidden()  # a meeting pack is a GPO's
+    assert "PAI" in page.locator("#comparison-text").inner_text()
+    shown = int(page.locator("body").get_attribute("data-problems"))
 
     # Filter on one category: the map follows.
     page.click("summary")
@@ -107,11 +120,6 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     figures = page.locator("#key-figures").inner_text()
     assert "Trop peu de données pour calculer des points chauds" in figures
     assert page.locator("path.gi-cell").count() == 0
-    # Whole CSP.
-    page.select_option("#gpo-select", "")
-    page.wait_for_selector("body[data-ready='1']")
-    assert page.locator("path.sector-faded").count() == 0
-    assert page.locator("#pack-pdf").is_hidden()  # a meeting pack is a GPO's
     # A marker's popup links to the problem's record on the problems page.
     first = page.request.get(f"{live_demo}/api/csp/1/open-problems?limit=1").json()["data"][0]
     page.goto(f"{live_demo}/problematiques?csp=1&problem={first['id']}")

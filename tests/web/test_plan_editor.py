@@ -245,8 +245,8 @@ def hands_tools(page: Any, initial: dict[str, int], locked: int) -> None:
         if s == b and any(after.get(n) == a for n in h3.grid_ring(h, 1))
     )
     page.evaluate(
-        """(h3) => psqEditor.map.setView(psqEditor.cells.get(h3).layer.getCenter(),
-            psqEditor.map.getZoom(), { animate: false })""",
+        """(h3) => { psqEditor.map.setView(psqEditor.cells.get(h3).layer.getCenter(),
+            psqEditor.map.getZoom(), { animate: false }); }""",
         border,
     )
     page.focus("#map")
