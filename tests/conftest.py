@@ -406,9 +406,12 @@ def chromium():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        # French, as the app's users: date fields show jj/mm/aaaa.
+        # French, as the app's users: date fields show jj/mm/aaaa (Chromium on Linux takes
+        # its language from LANGUAGE, with Debian's chromium-l10n, scripts/bootstrap.sh).
         browser = p.chromium.launch(
-            executable_path=chromium_path(), args=[*CHROMIUM_ARGS, "--lang=fr-FR"]
+            executable_path=chromium_path(),
+            args=[*CHROMIUM_ARGS, "--lang=fr-FR"],
+            env={**os.environ, "LANGUAGE": "fr"},
         )
         yield browser
         browser.close()

@@ -42,6 +42,7 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     page.wait_for_function(READY_OR_ERROR, timeout=30_000)
     assert not page.locator("#error").inner_text(), (page.locator("#error").inner_text(), errors)
     assert page.locator("#gpo-select").input_value() == str(gpo["id"])
+    assert page.evaluate("navigator.language") == "fr-FR"  # date fields in jj/mm/aaaa
     # Heat bands and Gi* cells drawn; markers clustered (clusters or single markers).
     assert int(page.locator("body").get_attribute("data-heat-bands")) > 0
     assert page.locator("canvas").count() >= 1  # the heat bands are drawn on a canvas
@@ -170,6 +171,7 @@ def test_folium_map_loads_only_local_assets(browser, live_demo: str, artifacts: 
     gpo = page.request.get(f"{live_demo}/api/csp/1/gpos").json()["data"][0]
     page.goto(f"{live_demo}/cartographie/carte.html?csp=1&gpo={gpo['id']}")
     page.wait_for_selector(".leaflet-interactive", timeout=15_000)
+    assert page.evaluate("document.documentElement.lang") == "fr"
     assert page.locator(".marker-cluster, path.leaflet-interactive").count() > 0
     # The base map from the app's own tiles, under a metric scale bar.
     page.wait_for_selector(".leaflet-tile-pane canvas", state="attached")

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from tests.plan_helpers import border_chain
+from tests.web.axe import serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -170,6 +171,7 @@ def test_a_refused_edit_is_reverted_on_the_map(  # type: ignore[no-untyped-def]
     assert page.locator("body").get_attribute("data-version") == version
     assert page.evaluate("(h3) => psqEditor.cells.get(h3).sector", chain[0]) == source
     hands_tools(page, sectors, locked=source)
+    assert serious_violations(page) == []  # the editor, after all that
     page.close()
 
 
