@@ -20,6 +20,7 @@ from api.services import accounts
 from api.services.context import Context
 from api.services.demo_accounts import DEMO_ACCOUNTS
 from tests.clock import TODAY
+from tests.web.axe import serious_violations
 
 pytestmark = pytest.mark.browser
 
