@@ -101,6 +101,18 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     assert page.locator("path.sector-faded").count() == 0
     assert page.locator("#pack-pdf").is_hidden()  # a meeting pack is a GPO's
     assert "PAI" in page.locator("#comparison-text").inner_text()
+    # Every sector named once, inside its own polygon, no two names overlapping.
+    labels = page.evaluate(
+        """[...document.querySelectorAll('.sector-label')].map((e) => {
+            const r = e.getBoundingClientRect();
+            return [e.textContent, r.left, r.top, r.right, r.bottom];
+        })"""
+    )
+    assert len(labels) == len(gpos)
+    for i, (name, *a) in enumerate(labels):
+        for other, *b in labels[i + 1 :]:
+            apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+            assert apart, (name, other)
     shown = int(page.locator("body").get_attribute("data-problems"))
 
     # Filter on one category: the map follows.

@@ -64,7 +64,7 @@ function renderState() {
       `<td><label for="target-${s.sector}"><span class="swatch" style="background:${colour(s.sector)}"></span>${esc(s.name)}</label>` +
       `<small>${fmt.int.format(s.workload)} · ${fmt.int.format(s.unit_count)} cellules${s.components > 1 ? ` · <strong class="error-text">${s.components} morceaux</strong>` : ""}</small></td>` +
       `<td>${devBar(s.deviation, tolerance)}</td>` +
-      `<td><button type="button" class="lock" data-sector="${s.sector}" aria-pressed="${isLocked}" aria-label="${isLocked ? "Déverrouiller" : "Verrouiller"} ${esc(s.name)}" title="${isLocked ? "Déverrouiller" : "Verrouiller"} ${esc(s.name)}">${isLocked ? "Verrouillé" : "Libre"}</button></td></tr>`;
+      `<td><button type="button" class="lock" data-sector="${s.sector}" aria-pressed="${isLocked}" aria-label="${isLocked ? "Verrouillé : déverrouiller" : "Libre : verrouiller"} ${esc(s.name)}" title="${isLocked ? "Déverrouiller" : "Verrouiller"} ${esc(s.name)}">${isLocked ? "Verrouillé" : "Libre"}</button></td></tr>`;
   }).join(""); });
   const split = Object.keys(m.split_communes ?? {}).length;
   const pieces = m.sectors.filter((s) => s.components > 1).length;
