@@ -139,6 +139,8 @@ def test_paint_undo_redo_save_adopt_export(  # type: ignore[no-untyped-def]
     sheet.goto(f"{live_server}/secteurs/{saved_id}/impression")
     assert sheet.locator("svg path").count() >= 4
     assert "Secteur 1" in (sheet.locator("svg").text_content() or "")
+    # The saved version (the proposal 1, this copy 2), not the count of edits (4).
+    assert " · version 2 · " in sheet.locator(".sub").first.inner_text()
     sheet.close()
 
     hosts = {urlsplit(u).netloc for u in requested if not u.startswith(("data:", "blob:"))}
