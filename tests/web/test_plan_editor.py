@@ -269,6 +269,11 @@ def hands_tools(page: Any, initial: dict[str, int], locked: int) -> None:
         "document.activeElement.matches('button.lock') && document.activeElement.dataset.sector"
     )
     assert focused == str(b)
+    # Each sector named once, on one of its own cells, after all these edits.
+    labels = dict(page.evaluate("psqEditor.labels()"))
+    assert sorted(labels) == sorted(set(initial.values()))
+    assert all(after[h] == s for s, h in labels.items())
+    assert page.locator(".sector-label").count() == len(labels)
     # The saved version (the proposal: 1) and the cells changed since, apart.
     changed = sum(initial[h] != s for h, s in after.items())
     metrics = page.locator("#editor-metrics").inner_text()

@@ -33,6 +33,9 @@ let original = new Map(); // h3 -> sector in the saved plan the copy came from
 let parent = null;        // that plan (GET /api/plans/{parent_id}), null for none
 let selected = null;      // the cell the keyboard moves (h3)
 const selectedLayer = L.layerGroup();
+const labelLayer = L.layerGroup();
+let neighbours = new Map();  // h3 -> the cells it touches
+let labelCells = new Map();  // sector -> the cell its name sits on
 
 const locked = (sector) => state.locked_sectors.includes(sector);
 
@@ -85,6 +88,7 @@ function renderState() {
   restyle(new Set([...before, ...detachedShown]));
   renderButtons();
   renderSelection();
+  placeLabels();
   document.body.dataset.version = String(state.version);
 }
 
@@ -286,16 +290,61 @@ function paintAlong(point) {
   lastPoint = point;
 }
 
+// -- the sectors' names: each on the cell of its sector farthest (in steps from cell to
+// cell) from any other sector and from the territory's edge, a pole of inaccessibility
+// on the cells, so that a name always sits inside its own sector, wherever the edits go.
+function findNeighbours() {
+  neighbours = new Map(cellIndex.map((c) => [c.h3, []]));
+  const padded = cellIndex.map((c) => c.bounds.pad(0.05));
+  for (let i = 0; i < cellIndex.length; i++) {
+    for (let j = i + 1; j < cellIndex.length; j++) {
+      if (padded[i].intersects(cellIndex[j].bounds)) {
+        neighbours.get(cellIndex[i].h3).push(cellIndex[j].h3);
+        neighbours.get(cellIndex[j].h3).push(cellIndex[i].h3);
+      }
+    }
+  }
+}
+
+function placeLabels() {
+  const depth = new Map();
+  const queue = [];
+  for (const [h3, cell] of cells) {
+    const around = neighbours.get(h3) ?? [];
+    if (around.length < 6 || around.some((n) => cells.get(n).sector !== cell.sector)) {
+      depth.set(h3, 0);
+      queue.push(h3);
+    }
+  }
+  for (let i = 0; i < queue.length; i++) {
+    const h3 = queue[i];
+    for (const n of neighbours.get(h3)) {
+      if (!depth.has(n) && cells.get(n).sector === cells.get(h3).sector) {
+        depth.set(n, depth.get(h3) + 1);
+        queue.push(n);
+      }
+    }
+  }
+  labelCells = new Map();
+  for (const [h3, cell] of cells) {
+    const best = labelCells.get(cell.sector);
+    const d = depth.get(h3) ?? 0;
+    if (!best || d > depth.get(best) || (d === depth.get(best) && h3 < best)) labelCells.set(cell.sector, h3);
+  }
+  labelLayer.clearLayers();
+  for (const [sector, h3] of labelCells) {
+    const name = state.metrics.sectors[sector]?.name ?? `Secteur ${sector + 1}`;
+    L.tooltip({ permanent: true, direction: "center", className: "sector-label", interactive: false })
+      .setLatLng(cells.get(h3).layer.getCenter()).setContent(esc(name)).addTo(labelLayer);
+  }
+}
+
 // -- the keyboard: select a cell (the one at the map's centre, or the last one touched)
 // and move it to one of the sectors it touches.
 function neighbourSectors(h3) {
   const cell = cellIndex.find((c) => c.h3 === h3);
   const own = cells.get(h3).sector;
-  const area = cell.bounds.pad(0.05);
-  const found = new Set();
-  for (const other of cellIndex) {
-    if (other.h3 !== h3 && area.intersects(other.bounds)) found.add(cells.get(other.h3).sector);
-  }
+  const found = new Set((neighbours.get(cell.h3) ?? []).map((n) => cells.get(n).sector));
   found.delete(own);
   return [...found].sort((a, b) => a - b);
 }
@@ -385,6 +434,7 @@ async function reoptimise() {
     undoStack.length = 0;
     redoStack.length = 0;
     await loadCells();
+    findNeighbours();
     state = await getJSON(`/api/plans/${planId}/editor`);
     renderState();
   } catch (e) {
@@ -502,13 +552,15 @@ async function main() {
       ? new Map(savedCells.features.map((f) => [f.properties.h3, f.properties.sector]))
       : new Map([...cells].map(([h3, c]) => [h3, c.sector]));
     selectedLayer.addTo(map);
+    labelLayer.addTo(map);
+    findNeighbours();
     drawTerritory(map, outline, communes, { padding: [10, 10] });
     bindControls();
     setTool("brush");
     setBrush("cell");
     renderState();
     setStatus("");
-    window.psqEditor = { map, cells, selected: () => selected };  // a handle for the browser tests
+    window.psqEditor = { map, cells, selected: () => selected, labels: () => [...labelCells] };  // a handle for the browser tests
     document.body.dataset.ready = "true";
   } catch (e) {
     setStatus(`Impossible de charger l'éditeur : ${e.message}`, true);
