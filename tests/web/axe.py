@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 #: Where the app serves the vendored axe-core (a same-origin script: the CSP allows it).
 AXE_URL = "/static/vendor/axe-core/axe.min.js"
@@ -17,14 +18,27 @@ BLOCKING = ("serious", "critical")
 SPENT = [0.0]
 
 
-def serious_violations(page: Any) -> list[str]:
-    """``rule (impact): selectors`` of each serious or critical violation on ``page``."""
+#: The pages (paths) already checked by this test process: :func:`serious_violations`
+#: with ``once=True`` checks a page the first time a test opens it only.
+CHECKED: set[str] = set()
+
+
+def serious_violations(page: Any, *, once: bool = False) -> list[str]:
+    """``rule (impact): selectors`` of each serious or critical violation on ``page``;
+    nothing when ``once`` and a test of this process already checked its path. The map's
+    panes (sector shapes, cells, markers: graphics that axe would walk one by one) are left
+    out; its controls (zoom, layers, legends) are checked."""
+    path = urlsplit(page.url).path
+    if once and path in CHECKED:
+        return []
+    CHECKED.add(path)
     started = time.monotonic()
     if not page.evaluate("typeof window.axe === 'object'"):
         page.add_script_tag(url=AXE_URL)
     found = page.evaluate(
         """async (tags) => {
-            const result = await axe.run(document, {
+            const context = { exclude: [[".leaflet-map-pane"]] };
+            const result = await axe.run(context, {
                 runOnly: { type: "tag", values: tags }, resultTypes: ["violations"],
             });
             return result.violations.map((v) => ({

@@ -273,7 +273,8 @@ def hands_tools(page: Any, initial: dict[str, int], locked: int) -> None:
     labels = dict(page.evaluate("psqEditor.labels()"))
     assert sorted(labels) == sorted(set(initial.values()))
     assert all(after[h] == s for s, h in labels.items())
-    assert page.locator(".sector-label").count() == len(labels)
+    # (a label put away fades out for 200 ms before it leaves the page)
+    page.wait_for_function(f"document.querySelectorAll('.sector-label').length === {len(labels)}")
     # The saved version (the proposal: 1) and the cells changed since, apart.
     changed = sum(initial[h] != s for h, s in after.items())
     metrics = page.locator("#editor-metrics").inner_text()
