@@ -75,7 +75,9 @@ def test_paint_undo_redo_save_adopt_export(  # type: ignore[no-untyped-def]
     assert f"{sum(1 for s in sectors.values() if s == source) - 3} cellules" in sector_row(
         page, source
     )
-    assert "version 2" in page.locator("#save-state").inner_text()
+    assert "pas encore enregistrée" in page.locator("#save-state").inner_text()
+    assert "Version enregistrée\n1" in page.locator("#editor-metrics").inner_text()
+    assert page.locator("body").get_attribute("data-unsaved") == "3"
     page.screenshot(path=str(artifacts / "plan_editor.png"))
 
     page.click("#undo")

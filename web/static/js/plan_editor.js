@@ -138,8 +138,8 @@ function sendEdit(assignments) {
         if (cell.layer.isTooltipOpen()) cell.layer.setTooltipContent(cell.tooltip());
       }
       showError("");
-      $("save-state").textContent = `Modifications gardées dans la copie de travail (version ${state.version}), ` +
-        "pas encore enregistrées comme nouvelle version du plan.";
+      $("save-state").textContent = "Modification gardée dans la copie de travail, " +
+        "pas encore enregistrée comme nouvelle version du plan.";
       return result;
     } catch (e) {
       $("save-state").textContent = "";
