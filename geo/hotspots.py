@@ -72,6 +72,13 @@ MIN_KDE_CELL_M, MAX_KDE_CELL_M = 10.0, 250.0
 DEFAULT_H3_RES = 9
 MAX_STUDY_CELLS = 100_000  # Gi* over more cells than this is refused (choose a coarser res)
 CONFIDENCE_LEVELS = ((3, 0.01), (2, 0.05), (1, 0.10))  # level, false-discovery rate
+#: Gi* calls no cell hot or cold when the study area holds fewer problems than this. Its
+#: z-scores assume a count spread over many cells: with a handful of problems one cell
+#: holding two of them already "stands out" (the demo's « 3 problématiques » gave six hot
+#: cells), which is noise, not a hot spot. Thirty is the usual floor under which a
+#: point-pattern statistic is not trusted; below it the pages say that there are too few
+#: data instead of drawing hot spots.
+MIN_HOTSPOT_PROBLEMS = 30
 LEVEL_LABELS: Mapping[int, str] = {
     3: "Point chaud (99 %)",
     2: "Point chaud (95 %)",
@@ -257,7 +264,9 @@ def h3_neighbours(cells: pd.Index) -> dict[str, list[str]]:
 
 def getis_ord(counts: pd.Series) -> pd.DataFrame:
     """Gi* of ``counts`` (indexed by H3 cell, zeros included): a frame indexed like it
-    with ``count``, ``z``, ``p`` (two-sided) and ``level`` (-3 … +3, FDR-corrected)."""
+    with ``count``, ``z``, ``p`` (two-sided) and ``level`` (-3 … +3, FDR-corrected).
+    Below :data:`MIN_HOTSPOT_PROBLEMS` problems in all no cell is significant, and a cell
+    holding no problem is never called hot (its neighbours may be)."""
     try:
         import libpysal
         from esda import G_Local, fdr
@@ -267,8 +276,8 @@ def getis_ord(counts: pd.Series) -> pd.DataFrame:
     frame["z"] = 0.0
     frame["p"] = 1.0
     frame["level"] = 0
-    if len(frame) < 3 or counts.nunique() < 2:
-        return frame  # no variation: nothing stands out
+    if not enough_for_hotspots(int(counts.sum())) or len(frame) < 3 or counts.nunique() < 2:
+        return frame  # too few problems, or no variation: nothing stands out
     weights = libpysal.weights.W(h3_neighbours(counts.index), silence_warnings=True)
     y = counts.reindex(weights.id_order).to_numpy(dtype=float)
     gi = G_Local(y, weights, transform="B", star=1.0, permutations=0)
@@ -279,7 +288,14 @@ def getis_ord(counts: pd.Series) -> pd.DataFrame:
         threshold = fdr(frame["p"].to_numpy(), rate)
         significant = frame["p"] <= threshold
         frame.loc[significant, "level"] = level * np.sign(frame.loc[significant, "z"]).astype(int)
+    frame.loc[(frame["level"] > 0) & (frame["count"] == 0), "level"] = 0
     return frame
+
+
+def enough_for_hotspots(problems: int) -> bool:
+    """Whether ``problems`` problems are enough to look for hot spots
+    (:data:`MIN_HOTSPOT_PROBLEMS`)."""
+    return problems >= MIN_HOTSPOT_PROBLEMS
 
 
 def _neighbourhood_sums(counts: pd.Series) -> pd.Series:

@@ -66,9 +66,10 @@ ensure_qgis() {
   fi
 }
 
-# Debian's Chromium (driven by Playwright) and a font for readable screenshots.
+# Debian's Chromium (driven by Playwright), its French language pack (date fields in
+# jj/mm/aaaa in the browser tests) and a font for readable screenshots.
 ensure_chromium() {
-  if [ ! -x /usr/bin/chromium ]; then
-    apt_install chromium fonts-dejavu-core
+  if [ ! -x /usr/bin/chromium ] || [ ! -f /usr/lib/chromium/locales/fr.pak ]; then
+    apt_install chromium chromium-l10n fonts-dejavu-core
   fi
 }

@@ -406,7 +406,13 @@ def chromium():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        # French, as the app's users: date fields show jj/mm/aaaa (Chromium on Linux takes
+        # its language from LANGUAGE, with Debian's chromium-l10n, scripts/bootstrap.sh).
+        browser = p.chromium.launch(
+            executable_path=chromium_path(),
+            args=[*CHROMIUM_ARGS, "--lang=fr-FR"],
+            env={**os.environ, "LANGUAGE": "fr"},
+        )
         yield browser
         browser.close()
 

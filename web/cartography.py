@@ -103,10 +103,19 @@ def _pack_map(
         crs=4326,
     )
     points = pack.open_points
+    # The listed problems numbered as in the pack's table (1 = its first row).
+    number = {p.id: str(i) for i, p in enumerate(pack.open_list, start=1)}
     open_points = gpd.GeoDataFrame(
-        {"fill": [CATEGORY_COLOURS.get(c, "#777") for c in points["category"]]},
+        {
+            "fill": [CATEGORY_COLOURS.get(c, "#777") for c in points["category"]],
+            "label": [number.get(int(i), "") for i in points["id"]],
+        },
         geometry=gpd.points_from_xy(points["lon"], points["lat"]),
         crs=4326,
+    )
+    # Framed on the area and every point drawn, so that nothing is cropped.
+    extent = shapely.box(
+        *gpd.GeoSeries([area.outline, *open_points.geometry], crs=4326).total_bounds
     )
     svg = map_svg(
         [
@@ -117,7 +126,7 @@ def _pack_map(
             SvgLayer(outline, {"fill": "none", "stroke": "#1d3557", "stroke_width": "2.5"}),
             SvgLayer(open_points, {"stroke": "#fff", "stroke_width": "0.8"}, radius=3.5),
         ],
-        area.outline,
+        extent,
         width=700,
         height=520,
         label=f"Carte du {area.name}",

@@ -161,8 +161,10 @@ def localise_assets(html: str, *, vendor_url: str = VENDOR_URL) -> str:
 
 def render_map(m: Element, *, vendor_url: str = VENDOR_URL) -> str:
     """The complete HTML page of a folium map (or any branca element), loading nothing but
-    the app's own files; raises ``UnknownAssetError`` otherwise."""
-    return localise_assets(m.get_root().render(), vendor_url=vendor_url)
+    the app's own files; raises ``UnknownAssetError`` otherwise. The page says it is in
+    French (``<html lang="fr">``), as every page of the app."""
+    html = re.sub(r"<html(?=[\s>])", '<html lang="fr"', m.get_root().render(), count=1)
+    return localise_assets(html, vendor_url=vendor_url)
 
 
 def first_external_url(html: str) -> str | None:

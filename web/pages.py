@@ -49,7 +49,7 @@ from geo.accounts import ROLES, Caller
 from geo.csi import OBJECTIVES as CSI_OBJECTIVES
 from geo.errors import AuthenticationRequiredError, ForbiddenError, NotFoundError
 from geo.hotspots import LEVEL_LABELS, TRENDS
-from geo.metrics import french_number, french_percent
+from geo.metrics import french_number, french_percent, percent_beyond
 from geo.participation import INTERVENTION_NATURES
 from geo.passwords import csrf_token
 from web import diagnostic
@@ -410,12 +410,13 @@ def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
     colours = [SECTOR_COLOURS[s % len(SECTOR_COLOURS)] for s in range(plan.k)]
     metrics = plan.metrics
     split = metrics.get("split_communes") or {}
+    tolerance = float(plan.parameters.get("tolerance", 0.05))
     return templates.get_template("plan_sheet.html").render(
         plan=plan,
         m=metrics,
         csp_name=sheet.csp_name,
         status_label=STATUS_LABELS[plan.status],
-        tolerance=float(plan.parameters.get("tolerance", 0.05)),
+        tolerance=tolerance,
         svg=sector_map_svg(
             sheet.sectors,
             sheet.communes,
@@ -428,8 +429,20 @@ def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
         split_text=", ".join(f"{c} ({n} secteurs)" for c, n in split.items()) or "aucune",
         today=today_fr(),
         pct=french_percent,
+        deviation=lambda v, sign=True: _deviation(v, tolerance, sign),
         num=french_number,
     )
+
+
+def _deviation(value: float | None, tolerance: float, sign: bool) -> str:
+    """A deviation as the sheet judges it: out of the band, written so that it reads out
+    of it (:func:`geo.metrics.percent_beyond`), else with one decimal."""
+    if value is None:
+        return "—"
+    if abs(value) > tolerance + 1e-9:
+        shown = percent_beyond(value, tolerance)[0]
+        return shown if sign else shown.lstrip("+-")
+    return french_percent(value if sign else abs(value), sign=sign)
 
 
 @router.get(

@@ -57,8 +57,8 @@ TREND_COLOURS = {
 # Steps of a safety-study request (geo.audits.STATUSES).
 AUDIT_STATUS_COLOURS = {
     "demandee": "#6c757d",
-    "acceptee": "#1f77b4",
-    "planifiee": "#e08214",
+    "acceptee": "#1a6399",
+    "planifiee": "#a85a00",  # dark enough for white text (WCAG AA contrast)
     "realisee": "#6a3d9a",
     "preconisations_remises": "#1e7b34",
     "refusee": "#a61c1c",

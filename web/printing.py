@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from api import clock
 from geo.crs import metric_crs
 from geo.errors import UnavailableError
+from geo.labels import label_point
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -112,8 +113,15 @@ def map_svg(
             else:
                 out.append(f'<path d="{_path(geom, x0, y1, scale)}" {attributes}/>')
             if row.get("label"):
-                point = geom.representative_point()
+                point = label_point(geom)  # inside its own polygon (pole of inaccessibility)
+                if point is None:
+                    continue
                 x, y = (point.x - x0) * scale, (y1 - point.y) * scale
+                if geom.geom_type == "Point":
+                    y -= layer.radius + 2  # a point's number above it
+                if not (0 <= x <= w and 0 <= y <= h):
+                    continue  # a neighbour's label out of the frame: not half-written
+                x, y = min(max(x, 24.0), w - 24.0), min(max(y, 10.0), h - 4.0)
                 labels.append(
                     f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" class="label">'
                     f"{escape(str(row['label']))}</text>"

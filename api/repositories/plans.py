@@ -10,8 +10,9 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import shapely
+import shapely.geometry
 from geoalchemy2 import WKBElement
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, aliased
 
@@ -36,6 +37,7 @@ from api.schemas import (
     ViolationPublic,
 )
 from geo.errors import InvalidInputError
+from geo.labels import label_lonlat
 from geo.layers import QPV_CODE, LayerKind
 from geo.plan import SectorPlan
 
@@ -253,6 +255,22 @@ def list_plans(*, session: Session, csp_id: int) -> PlansPublic:
     return PlansPublic(data=data, count=len(data))
 
 
+def _lineage_length(session: Session, plan_id: int) -> int:
+    """How many plans the line ending at ``plan_id`` holds (itself, its parent, …)."""
+    line = (
+        select(Plan.id, Plan.parent_id, literal(1).label("depth"))
+        .where(Plan.id == plan_id)
+        .cte("line", recursive=True)
+    )
+    parent = aliased(Plan)
+    line = line.union_all(
+        select(parent.id, parent.parent_id, (line.c.depth + 1).label("depth"))
+        .join(line, parent.id == line.c.parent_id)
+        .where(line.c.depth < 1000)
+    )
+    return int(session.execute(select(func.max(line.c.depth))).scalar_one() or 1)
+
+
 def get_plan(*, session: Session, plan_id: int) -> PlanPublic:
     """A plan with its sectors as GeoJSON, its metrics, notes and violations."""
     plan = require(session, Plan, plan_id)
@@ -261,20 +279,26 @@ def get_plan(*, session: Session, plan_id: int) -> PlanPublic:
         .where(PlanSector.plan_id == plan_id)
         .order_by(PlanSector.sector)
     ).all()
-    sectors = FeatureCollection[SectorProperties](
-        features=[
+    features = []
+    for s, geojson in rows:
+        geometry = json.loads(geojson)
+        features.append(
             Feature[SectorProperties](
                 id=s.sector,
-                geometry=Geometry.model_validate(json.loads(geojson)),
+                geometry=Geometry.model_validate(geometry),
                 properties=SectorProperties(
-                    sector=s.sector, name=s.name, workload=round(s.workload, 2), metrics=s.metrics
+                    sector=s.sector,
+                    name=s.name,
+                    workload=round(s.workload, 2),
+                    metrics=s.metrics,
+                    label_point=label_lonlat(shapely.geometry.shape(geometry)),
                 ),
             )
-            for s, geojson in rows
-        ]
-    )
+        )
+    sectors = FeatureCollection[SectorProperties](features=features)
     return PlanPublic(
         **plan_summary(plan),
+        saved_version=_lineage_length(session, plan_id),
         metrics=plan.metrics,
         notes=plan.notes,
         violations=[ViolationPublic(**v) for v in plan.violations],

@@ -41,6 +41,13 @@ class HotspotMeta(BaseModel):
     kde_cell_m: float | None
     hot_cells: int
     cold_cells: int
+    min_hotspot_problems: int = Field(
+        default=30, description="Fewest problems for which hot spots are looked for"
+    )
+    hotspots_computed: bool = Field(
+        default=True,
+        description="False: too few problems to compute hot spots (no cell is hot or cold)",
+    )
     revision: int = Field(description="Problem change log position the map was computed at")
 
 

@@ -132,9 +132,19 @@ class SectorProperties(BaseModel):
     name: str
     workload: float
     metrics: dict[str, Any]
+    label_point: list[float] | None = Field(
+        default=None,
+        description="Where the sector's label goes, [lon, lat]: its pole of inaccessibility",
+    )
 
 
 class PlanPublic(PlanSummary):
+    saved_version: int = Field(
+        default=1,
+        description="Which saved version of its line the plan is: 1 for a proposal, one "
+        "more than its parent for a plan edited by hand (a working copy: the version it "
+        "will be once saved)",
+    )
     metrics: dict[str, Any] = Field(description="All metrics of geo.metrics, per plan and sector")
     notes: list[str] = Field(description="What the engine did that a planner must know")
     violations: list[ViolationPublic]

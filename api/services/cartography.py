@@ -40,6 +40,7 @@ from geo.errors import InvalidInputError
 from geo.hotspots import (
     DEFAULT_H3_RES,
     LEVEL_LABELS,
+    MIN_HOTSPOT_PROBLEMS,
     TRENDS,
     analyse_area,
     cells_frame,
@@ -122,6 +123,8 @@ def _area_maps(
         kde_cell_m=round(surface.cell_size, 1) if surface else None,
         hot_cells=int((cells["level"] > 0).sum()),
         cold_cells=int((cells["level"] < 0).sum()),
+        min_hotspot_problems=MIN_HOTSPOT_PROBLEMS,
+        hotspots_computed=len(points) >= MIN_HOTSPOT_PROBLEMS,
         revision=revision,
     )
     meta_json = meta.model_dump(mode="json")

@@ -309,3 +309,51 @@ def test_a_thematic_gpo_beyond_the_plan_is_refused_by_name(
     response = client.get(f"/api/csp/{csp_id}/hotspots", params={"gpo": thematic["id"]})
     assert response.status_code == 422
     assert "does not have: 4, 5" in response.json()["detail"]
+
+
+def test_too_few_problems_give_no_hot_spot(
+    client: TestClient, csp_id: int, gpo: dict[str, Any], engine: Engine
+) -> None:
+    """Three problems of a GPO's sector: below geo.hotspots.MIN_HOTSPOT_PROBLEMS (30), the
+    map says there are too few data and calls no cell hot or cold."""
+    with engine.connect() as conn:
+        days = sorted(
+            conn.execute(
+                text(
+                    "SELECT p.reported_on FROM problem p JOIN problem_place pp "
+                    "ON pp.problem_id = p.id WHERE pp.sector = :s"
+                ),
+                {"s": gpo["sector"]},
+            ).scalars()
+        )
+    # A period holding exactly three problems: from one day to the one two problems later,
+    # with no other problem reported on either end day.
+    window = next(
+        (a, b) for a, b in zip(days, days[2:], strict=False) if sum(a <= d <= b for d in days) == 3
+    )
+    params = {"gpo": gpo["id"], "from": str(window[0]), "to": str(window[1])}
+    body = client.get(f"/api/csp/{csp_id}/hotspots", params=params).json()
+    meta = body["meta"]
+    assert meta["problems"] == 3
+    assert meta["hotspots_computed"] is False and meta["min_hotspot_problems"] == 30
+    assert meta["hot_cells"] == 0 and meta["cold_cells"] == 0
+    assert {f["properties"]["level"] for f in body["features"]} == {0}
+    assert sum(f["properties"]["count"] for f in body["features"]) == 3
+
+
+def test_sector_labels_lie_inside_their_own_sector(client: TestClient, csp_id: int) -> None:
+    """Each sector of the demo's adopted plan carries its label point (pole of
+    inaccessibility), inside its own polygon and no other."""
+    plans = client.get(f"/api/csp/{csp_id}/plans").json()["data"]
+    adopted = next(p for p in plans if p["status"] == "adopted")
+    sectors = client.get(f"/api/plans/{adopted['id']}").json()["sectors"]["features"]
+    shapes = {f["properties"]["sector"]: shapely.geometry.shape(f["geometry"]) for f in sectors}
+    assert len(shapes) >= 6
+    for f in sectors:
+        point = shapely.Point(f["properties"]["label_point"])
+        inside = [s for s, shape in shapes.items() if shape.contains(point)]
+        assert inside == [f["properties"]["sector"]], f["properties"]["name"]
+        # not on the edge: at least a hundredth of the sector's size from it
+        shape = shapes[f["properties"]["sector"]]
+        x0, y0, x1, y1 = shape.bounds
+        assert shape.boundary.distance(point) > 0.01 * min(x1 - x0, y1 - y0)

@@ -180,3 +180,22 @@ def test_analyse_area_finds_a_planted_cluster() -> None:
     assert projected.area.sum() == pytest.approx(projected.union_all().area, rel=1e-6)
     empty = analyse_area(np.array([]), np.array([]), area)
     assert empty.surface is None and (empty.cells["count"] == 0).all()
+
+
+def test_gi_star_needs_a_minimum_of_problems() -> None:
+    """29 problems (centre 10, its ring 4, 4, 3, 3, 3, 2): by hand the centre's
+    z = (29 - 7·29/19) / (2.5 · sqrt((19·7 - 49)/18)) = 3.392 (S = sqrt(163/19 - (29/19)²)
+    = 2.5), p = 0.0007 < 0.05/19, a 95 % hot spot; but 29 is below MIN_HOTSPOT_PROBLEMS,
+    so nothing is called hot. One more problem in the outer ring (30): z = 3.353, p =
+    0.0008, and the centre is a 95 % hot spot."""
+    from geo.hotspots import MIN_HOTSPOT_PROBLEMS
+
+    assert MIN_HOTSPOT_PROBLEMS == 30
+    counts = pd.Series([10, 4, 4, 3, 3, 3, 2] + [0] * 12, index=DISK)
+    assert counts.sum() == 29
+    assert (getis_ord(counts)["level"] == 0).all()
+    counts[RING2[0]] = 1
+    gi = getis_ord(counts)
+    assert gi.loc[CENTRE, "z"] == pytest.approx(3.353, abs=1e-3)
+    assert gi.loc[CENTRE, "level"] == 2
+    assert (gi.loc[gi["count"] == 0, "level"] <= 0).all()  # no hot cell without a problem

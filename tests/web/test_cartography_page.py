@@ -5,6 +5,7 @@ pack as an A4 PDF naming the sector; the folium map served with local assets onl
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -41,6 +42,7 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     page.wait_for_function(READY_OR_ERROR, timeout=30_000)
     assert not page.locator("#error").inner_text(), (page.locator("#error").inner_text(), errors)
     assert page.locator("#gpo-select").input_value() == str(gpo["id"])
+    assert page.evaluate("navigator.language") == "fr-FR"  # date fields in jj/mm/aaaa
     # Heat bands and Gi* cells drawn; markers clustered (clusters or single markers).
     assert int(page.locator("body").get_attribute("data-heat-bands")) > 0
     assert page.locator("canvas").count() >= 1  # the heat bands are drawn on a canvas
@@ -54,15 +56,64 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     # The sector in focus, its neighbours faded.
     assert page.locator("path.sector-focus").count() == 1
     assert page.locator("path.sector-faded").count() == len(gpos) - 1
-    # Legend, synthetic banner, figures, trend chart and open problems, in French.
-    legend = page.locator(".cartography-legend").inner_text()
-    assert "Point chaud (99 %)" in legend and "Chaleur" in legend
+    # Legend, synthetic banner, figures, trend chart and open problems, in French. By
+    # default the hot spots and the grouped problems only; the heat is one click away.
+    legend = page.locator(".cartography-legend .legend-body").inner_text()
+    assert "Point chaud (99 %)" in legend and "Chaleur" not in legend
+    page.get_by_label("Chaleur (densité de noyau)").check()
+    legend = page.locator(".cartography-legend .legend-body").inner_text()
+    assert "Chaleur" in legend
+    # The legend stays within the map (it scrolls), folds behind « Légende » and the page
+    # remembers it folded.
+    box, frame = (page.locator(sel).bounding_box() for sel in (".cartography-legend", "#map"))
+    assert frame["y"] <= box["y"] and box["y"] + box["height"] <= frame["y"] + frame["height"]
+    assert box["x"] + box["width"] <= frame["x"] + frame["width"]
+    toggle = page.get_by_role("button", name="Légende")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    toggle.click()
+    assert page.locator(".cartography-legend .legend-body").is_hidden()
+    assert page.evaluate("localStorage.getItem('psq-legend-open')") == "0"
+    folded = page.locator(".cartography-legend").bounding_box()
+    assert folded["height"] < 60
+    toggle.click()
+    assert page.locator(".cartography-legend .legend-body").is_visible()
+    # No key figure clips its text.
+    clipped = page.evaluate(
+        """[...document.querySelectorAll('#key-figures div')]
+            .filter((d) => d.scrollWidth > d.clientWidth + 1).length"""
+    )
+    assert clipped == 0
     assert page.locator("#synthetic-banner").is_visible()
     assert "fictives" in page.locator("#synthetic-banner").inner_text()
     assert page.locator("#trend-chart rect").count() > 0
     assert int(page.locator("#open-count").inner_text()) == gpo["open_problems"]
-    assert "PAI" in page.locator("#comparison-text").inner_text()
+    # The sector's last two quarters hold fewer problems than Gi* needs: no earlier hot
+    # spot, so no prediction index (the whole CSP has one, below).
+    assert (
+        "Aucun point chaud dans la période précédente"
+        in page.locator("#comparison-text").inner_text()
+    )
     page.screenshot(path=str(artifacts / "cartography_gpo.png"))
+
+    # Whole CSP: no sector faded, no meeting pack, and a prediction index.
+    page.select_option("#gpo-select", "")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.locator("path.sector-faded").count() == 0
+    assert page.locator("#pack-pdf").is_hidden()  # a meeting pack is a GPO's
+    assert "PAI" in page.locator("#comparison-text").inner_text()
+    # Every sector named once, inside its own polygon, no two names overlapping.
+    labels = page.evaluate(
+        """[...document.querySelectorAll('.sector-label')].map((e) => {
+            const r = e.getBoundingClientRect();
+            return [e.textContent, r.left, r.top, r.right, r.bottom];
+        })"""
+    )
+    assert len(labels) == len(gpos)
+    for i, (name, *a) in enumerate(labels):
+        for other, *b in labels[i + 1 :]:
+            apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+            assert apart, (name, other)
+    shown = int(page.locator("body").get_attribute("data-problems"))
 
     # Filter on one category: the map follows.
     page.click("summary")
@@ -73,11 +124,15 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     page.wait_for_function(
         f"document.body.dataset.ready === '1' && Number(document.body.dataset.problems) < {shown}"
     )
-    # Whole CSP.
-    page.select_option("#gpo-select", "")
-    page.wait_for_selector("body[data-ready='1']")
-    assert page.locator("path.sector-faded").count() == 0
-    assert page.locator("#pack-pdf").is_hidden()  # a meeting pack is a GPO's
+    # One day: too few problems for hot spots, which the page says instead of drawing any.
+    page.fill("#date-from", page.locator("#date-to").input_value())
+    page.click("#apply")
+    page.wait_for_function(
+        "document.body.dataset.ready === '1' && Number(document.body.dataset.problems) < 30"
+    )
+    figures = page.locator("#key-figures").inner_text()
+    assert "Trop peu de données pour calculer des points chauds" in figures
+    assert page.locator("path.gi-cell").count() == 0
     # A marker's popup links to the problem's record on the problems page.
     first = page.request.get(f"{live_demo}/api/csp/1/open-problems?limit=1").json()["data"][0]
     page.goto(f"{live_demo}/problematiques?csp=1&problem={first['id']}")
@@ -95,6 +150,11 @@ def test_meeting_pack_is_an_a4_pdf_naming_the_sector(  # type: ignore[no-untyped
     gpo = gpos[0]
     html = browser.new_page().request.get(f"{live_demo}/gpo/{gpo['id']}/reunion").text()
     assert gpo["name"] in html and "prochaine réunion" in html and "fictives" in html
+    # Its map numbers the listed open problems as its table does: 1 … n, each once.
+    listed = len(re.findall(r'<td class="num">\d+</td>', html))
+    assert listed > 0
+    numbers = re.findall(r'class="label">(\d+)</text>', html)
+    assert sorted(map(int, numbers)) == list(range(1, listed + 1))
     response = browser.new_page().request.get(f"{live_demo}/gpo/{gpo['id']}/reunion.pdf")
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     pdf = response.body()
@@ -123,6 +183,7 @@ def test_folium_map_loads_only_local_assets(browser, live_demo: str, artifacts: 
     gpo = page.request.get(f"{live_demo}/api/csp/1/gpos").json()["data"][0]
     page.goto(f"{live_demo}/cartographie/carte.html?csp=1&gpo={gpo['id']}")
     page.wait_for_selector(".leaflet-interactive", timeout=15_000)
+    assert page.evaluate("document.documentElement.lang") == "fr"
     assert page.locator(".marker-cluster, path.leaflet-interactive").count() > 0
     # The base map from the app's own tiles, under a metric scale bar.
     page.wait_for_selector(".leaflet-tile-pane canvas", state="attached")

@@ -59,6 +59,17 @@ def test_the_mayor_sees_its_own_space_and_not_another(  # type: ignore[no-untype
     assert page.locator("#pref-sms").is_checked()
     assert page.locator("#pref-quiet-from").input_value() == "22:00"
     page.screenshot(path=str(artifacts / "commune_space.png"), full_page=True)
+    # The key figures wrap their words, never clip them, on a desk and on a phone.
+    for width, height in ((1440, 950), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        clipped = page.evaluate(
+            """[...document.querySelectorAll('.stats > div, .stats > div > *')]
+                .filter((e) => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect()
+                    .right > e.parentElement.getBoundingClientRect().right + 1)
+                .map((e) => e.textContent)"""
+        )
+        assert clipped == [], (width, clipped)
+    page.set_viewport_size({"width": 1440, "height": 1100})
 
     # a whole-commune convention over Belfort overlaps its quartier's: refused, in French
     page.click("#convention-add")

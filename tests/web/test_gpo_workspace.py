@@ -20,6 +20,7 @@ from api.services import accounts
 from api.services.context import Context
 from api.services.demo_accounts import DEMO_ACCOUNTS
 from tests.clock import TODAY
+from tests.web.axe import serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -102,12 +103,15 @@ def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
     form.get_by_role("button", name="Planifier la réunion").click()
     chef.locator("#plan-done a").wait_for()
     chef.screenshot(path=str(artifacts / "gpo_workspace_chef.png"), full_page=True)
+    inaccessible = serious_violations(chef)  # the GPO's workspace
     chef.locator("#plan-done a", has_text="Ouvrir la réunion").click()
     chef.wait_for_url(f"{base}/gpo/reunions/*")
     chef.wait_for_function(READY, timeout=30_000)
     meeting_id = int(chef.url.rsplit("/", 1)[1])
     assert chef.locator("#meeting-status").inner_text() == "Prévue"
     assert "Mairie annexe, salle B" in chef.locator("#meeting-summary").inner_text()
+    inaccessible += serious_violations(chef)  # the meeting's page
+    assert inaccessible == [], "\n".join(inaccessible)
     # The agenda: the hot spots' trends, one line per trend (geo.hotspots.TRENDS).
     trends = chef.locator("#hotspot-trends li").all_inner_texts()
     assert [t.split(" : ")[0] for t in trends] == [

@@ -10,10 +10,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import geopandas as gpd
+import h3
 import pytest
 from PIL import Image
 
 from tests.plan_helpers import border_chain
+from tests.web.axe import serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -73,7 +75,9 @@ def test_paint_undo_redo_save_adopt_export(  # type: ignore[no-untyped-def]
     assert f"{sum(1 for s in sectors.values() if s == source) - 3} cellules" in sector_row(
         page, source
     )
-    assert "version 2" in page.locator("#save-state").inner_text()
+    assert "pas encore enregistrée" in page.locator("#save-state").inner_text()
+    assert "Version enregistrée\n1" in page.locator("#editor-metrics").inner_text()
+    assert page.locator("body").get_attribute("data-unsaved") == "3"
     page.screenshot(path=str(artifacts / "plan_editor.png"))
 
     page.click("#undo")
@@ -137,6 +141,8 @@ def test_paint_undo_redo_save_adopt_export(  # type: ignore[no-untyped-def]
     sheet.goto(f"{live_server}/secteurs/{saved_id}/impression")
     assert sheet.locator("svg path").count() >= 4
     assert "Secteur 1" in (sheet.locator("svg").text_content() or "")
+    # The saved version (the proposal 1, this copy 2), not the count of edits (4).
+    assert " · version 2 · " in sheet.locator(".sub").first.inner_text()
     sheet.close()
 
     hosts = {urlsplit(u).netloc for u in requested if not u.startswith(("data:", "blob:"))}
@@ -168,7 +174,114 @@ def test_a_refused_edit_is_reverted_on_the_map(  # type: ignore[no-untyped-def]
     assert "verrouillé" in page.locator("#editor-error").inner_text()
     assert page.locator("body").get_attribute("data-version") == version
     assert page.evaluate("(h3) => psqEditor.cells.get(h3).sector", chain[0]) == source
+    hands_tools(page, sectors, locked=source)
+    assert serious_violations(page) == []  # the editor, after all that
     page.close()
+
+
+def pointer_tap(page: Any, h3_cell: str, kind: str) -> None:
+    """A press and release of a pointer of ``kind`` (mouse, touch, pen) on a cell's centre,
+    sent as pointer events (as a finger or a pen sends them)."""
+    x, y = page.evaluate(
+        """(h3) => {
+            const centre = psqEditor.cells.get(h3).layer.getCenter();
+            const p = psqEditor.map.latLngToContainerPoint(centre);
+            const box = document.getElementById('map').getBoundingClientRect();
+            return [box.left + p.x, box.top + p.y];
+        }""",
+        h3_cell,
+    )
+    init = {"clientX": x, "clientY": y, "pointerId": 7, "pointerType": kind}
+    init |= {"isPrimary": True, "button": 0, "bubbles": True}
+    page.dispatch_event("#map", "pointerdown", init)
+    page.dispatch_event("#map", "pointerup", init)
+
+
+def now_sectors(page: Any) -> dict[str, int]:
+    return dict(page.evaluate("[...psqEditor.cells].map(([h3, c]) => [h3, c.sector])"))
+
+
+def hands_tools(page: Any, initial: dict[str, int], locked: int) -> None:
+    """Touch and pen through pointer events, the larger and whole-commune brushes, the
+    keyboard move of the selected cell, the focus kept across a re-render, and the
+    unsaved edits counted apart from the saved version."""
+    free = sorted({s for s in initial.values() if s != locked})
+    a, b = free[0], free[1]
+    version = int(page.locator("body").get_attribute("data-version"))
+
+    def edited() -> dict[str, int]:
+        nonlocal version
+        version += 1
+        page.wait_for_selector(f"body[data-version='{version}']")
+        return now_sectors(page)
+
+    # A finger paints one cell of sector a into sector b.
+    page.check(f"#target-{b}")
+    touched = min(h for h, s in initial.items() if s == a)
+    pointer_tap(page, touched, "touch")
+    assert edited()[touched] == b
+    # A pen with the large brush: several cells in one edit.
+    page.click("#brush-sizes [data-brush=large]")
+    before = now_sectors(page)
+    pen = max(h for h, s in before.items() if s == a)
+    pointer_tap(page, pen, "pen")
+    after = edited()
+    assert after[pen] == b and sum(before[h] != after[h] for h in after) >= 2
+    # The whole-commune brush: every cell of the commune under the pointer, whichever
+    # free sector it was in (a commune with no cell in the locked sector).
+    page.click("#brush-sizes [data-brush=commune]")
+    communes = dict(page.evaluate("[...psqEditor.cells].map(([h3, c]) => [h3, c.commune])"))
+    before = after
+    commune = next(
+        c
+        for c in sorted({v for v in communes.values() if v})
+        if all(before[h] != locked for h, v in communes.items() if v == c)
+        and any(before[h] == a for h, v in communes.items() if v == c)
+        and any(before[h] == a for h, v in communes.items() if v != c)
+    )
+    cell = min(h for h, v in communes.items() if v == commune and before[h] == a)
+    pointer_tap(page, cell, "mouse")
+    after = edited()
+    assert {after[h] for h, v in communes.items() if v == commune} == {b}
+    # The keyboard: Entrée on the map selects the cell at its centre, then the move form
+    # sends it to a neighbouring sector.
+    border = next(
+        h
+        for h, s in sorted(after.items())
+        if s == b and any(after.get(n) == a for n in h3.grid_ring(h, 1))
+    )
+    page.evaluate(
+        """(h3) => { psqEditor.map.setView(psqEditor.cells.get(h3).layer.getCenter(),
+            psqEditor.map.getZoom(), { animate: false }); }""",
+        border,
+    )
+    page.focus("#map")
+    page.keyboard.press("Enter")
+    assert page.evaluate("psqEditor.selected()") == border
+    page.select_option("#move-to", str(a))
+    page.focus("#move-cell")
+    page.keyboard.press("Enter")
+    after = edited()
+    assert after[border] == a
+    # Locking from the keyboard re-renders the table: the focus stays on that button.
+    page.focus(f"button.lock[data-sector='{b}']")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"button.lock[data-sector='{b}'][aria-pressed='true']")
+    focused = page.evaluate(
+        "document.activeElement.matches('button.lock') && document.activeElement.dataset.sector"
+    )
+    assert focused == str(b)
+    # Each sector named once, on one of its own cells, after all these edits.
+    labels = dict(page.evaluate("psqEditor.labels()"))
+    assert sorted(labels) == sorted(set(initial.values()))
+    assert all(after[h] == s for s, h in labels.items())
+    # (a label put away fades out for 200 ms before it leaves the page)
+    page.wait_for_function(f"document.querySelectorAll('.sector-label').length === {len(labels)}")
+    # The saved version (the proposal: 1) and the cells changed since, apart.
+    changed = sum(initial[h] != s for h, s in after.items())
+    metrics = page.locator("#editor-metrics").inner_text()
+    assert "Version enregistrée\n1" in metrics
+    assert f"{changed} modifications non enregistrées" in metrics.replace("\u202f", " ")
 
 
 def test_png_sheet_is_one_a4_page(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]

@@ -26,6 +26,7 @@ from geo.territory import read_communes
 from psq.app import create_app
 from tests.conftest import DEMO_DIR, serving
 from tests.route_log import record_routes
+from tests.web.axe import serious_violations
 from tests.web.requests import on_failure
 from web.pages import NAVIGATION, START_PAGES, page_policy
 
@@ -144,6 +145,7 @@ def test_the_sign_in_page_lists_the_demo_accounts(
     assert "Belfort" in table.locator("tr[data-role=commune] td").nth(2).inner_text()
     assert page.locator("#first-admin").count() == 0  # accounts exist
     page.screenshot(path=str(artifacts / "connexion.png"), full_page=True)
+    assert serious_violations(page) == []
     # « Utiliser » fills the form.
     table.locator("tr[data-role=chef] .demo-use").click()
     assert page.get_by_label("Adresse électronique").input_value() == DEMO_ACCOUNTS["chef"]
@@ -169,15 +171,19 @@ def test_each_role_signs_in_to_its_start_page_and_its_pages(
     assert page.locator("#account-nav a", has_text="Mon compte").is_visible()
     page.screenshot(path=str(artifacts / f"start_{role}.png"))
     assert seen == {"errors": [], "console": [], "refused": []}, seen
+    inaccessible = serious_violations(page, once=True)
 
-    # Every page of its navigation works for it: no refused call, no script error.
+    # Every page of its navigation works for it: no refused call, no script error, no
+    # serious or critical accessibility violation (axe-core).
     for link in page.locator("#main-nav a").evaluate_all("links => links.map((a) => a.pathname)"):
         if link in ("/", "/docs"):
             continue
         page.goto(base + link)
         page.wait_for_function(READY, timeout=30_000)
         assert page.locator("#nav-role").inner_text() == ROLES[role]
+        inaccessible += serious_violations(page, once=True)  # by the first role that opens it
     assert seen == {"errors": [], "console": [], "refused": []}, seen
+    assert inaccessible == [], "\n".join(inaccessible)
 
     page.get_by_role("button", name="Se déconnecter").click()
     page.wait_for_url(base + "/connexion")

@@ -6,6 +6,7 @@
 // markers and the open problems (records) for the état-major, the sector outlines (plans)
 // for the GPOs' members, who see their own GPOs only (no whole-CSP map).
 import { bindCspSelect, day, esc, fmt, getJSON, isoDay, percent, today } from "./api.js";
+import { sectorLabel } from "./sectors.js";
 import { $, CATEGORY_COLOURS, OUTLINE_STYLE, PALETTE, addLegend, can, categoryColour, createMap, legendRow, setStatus, showBaseMapLegend, showError } from "./ui.js";
 
 const RECORDS = can("problem_records");  // markers, open problems, meeting packs
@@ -35,7 +36,9 @@ L.control.layers(null, {
   "Points chauds et froids (Gi*)": overlays.hotspots,
   "Évolution des points chauds": overlays.trend,
 }, { collapsed: false, position: "topright" }).addTo(map);
-for (const name of ["heat", "hotspots", "markers"]) overlays[name].addTo(map);
+// By default the hot spots and the grouped problems only: the heat, the counts and the
+// trends, drawn over them, would hide one another (the layer switch adds them).
+for (const name of ["hotspots", "markers"]) overlays[name].addTo(map);
 
 const legend = addLegend(map, "legend cartography-legend");
 
@@ -111,7 +114,7 @@ function drawSectors(gpo) {
     },
     onEachFeature: (f, layer) => {
       const mine = !inside || inside.has(f.properties.sector);
-      layer.bindTooltip(esc(f.properties.name), { permanent: true, direction: "center", className: mine ? "sector-label" : "sector-label faded" });
+      sectorLabel(f, sectorLayer, mine ? "sector-label" : "sector-label faded");
       if (mine) focus = focus ? focus.extend(layer.getBounds()) : L.latLngBounds(layer.getBounds().getSouthWest(), layer.getBounds().getNorthEast());
     },
   }).addTo(sectorLayer);
@@ -185,15 +188,17 @@ function drawTrendCells(comparison) {
 
 // The legend shows the sections of the layers on the map, and follows the layer switches.
 let legendState = null;
-function drawLegend(categories = legendState?.categories, heatBands = legendState?.heatBands, breaks = legendState?.breaks) {
-  legendState = { categories, heatBands, breaks };
+function drawLegend(categories = legendState?.categories, heatBands = legendState?.heatBands, breaks = legendState?.breaks, tooFew = legendState?.tooFew) {
+  legendState = { categories, heatBands, breaks, tooFew };
   const on = (name) => map.hasLayer(overlays[name]);
   const div = legend.getContainer();
   const cats = Object.entries(taxonomy.categories).filter(([code]) => categories.has(code));
   const section = (title, rows) => `<section><h3>${title}</h3>${rows.join("")}</section>`;
   div.innerHTML = [
     on("markers") && cats.length ? section("Catégories", cats.map(([code, label]) => legendRow(CATEGORY_COLOURS[code], esc(label)))) : "",
-    on("hotspots") ? section("Gi* (seuils corrigés du taux de fausses découvertes)", LEVELS.map((l) => legendRow(PALETTE.hotspots[l], LEVEL_LABELS[l]))) : "",
+    on("hotspots") ? section("Gi* (seuils corrigés du taux de fausses découvertes)", legendState.tooFew
+      ? [`<p class="too-few">${esc(legendState.tooFew)}</p>`]
+      : LEVELS.map((l) => legendRow(PALETTE.hotspots[l], LEVEL_LABELS[l]))) : "",
     on("heat") && heatBands.length ? section("Chaleur (problématiques/km²)", heatBands.map((b) => legendRow(b.colour, `${fmt.int.format(b.density)} et plus`))) : "",
     on("cells") && breaks.length ? section("Nombre par cellule", breaks.map((b, i) => legendRow(COUNT_COLOURS[i], `${b} et plus`))) : "",
     on("trend") ? section("Évolution des points chauds", Object.entries(TREND_LABELS).map(([k, v]) => legendRow(PALETTE.trends[k], v))) : "",
@@ -201,12 +206,18 @@ function drawLegend(categories = legendState?.categories, heatBands = legendStat
 }
 map.on("overlayadd overlayremove", () => legendState && drawLegend());
 
+// Below geo.hotspots.MIN_HOTSPOT_PROBLEMS problems no hot spot is computed: say so.
+const tooFewText = (meta) =>
+  `Trop peu de données pour calculer des points chauds (${fmt.int.format(meta.problems)} problématique(s), il en faut au moins ${meta.min_hotspot_problems}).`;
+
 function keyFigures(meta) {
   const period = `du ${day(meta.date_from)} au ${day(meta.date_to)}`;
   $("key-figures").innerHTML = [
     [fmt.int.format(meta.problems), `problématiques ${period}`],
-    [fmt.int.format(meta.hot_cells), "cellules en point chaud"],
-    [fmt.int.format(meta.cold_cells), "cellules en point froid"],
+    ...(meta.hotspots_computed ? [
+      [fmt.int.format(meta.hot_cells), "cellules en point chaud"],
+      [fmt.int.format(meta.cold_cells), "cellules en point froid"],
+    ] : [["—", tooFewText(meta)]]),
     [meta.bandwidth_m == null ? "—" : `${fmt.int.format(meta.bandwidth_m)} m`, "rayon du noyau (règle de Silverman)"],
   ].map(([v, l]) => `<div><strong>${v}</strong><span>${l}</span></div>`).join("");
   $("synthetic-banner").hidden = meta.synthetic_problems === 0;
@@ -320,7 +331,8 @@ async function refresh() {
   const breaks = drawCells(hotspots);
   drawMarkers(problems);
   drawTrendCells(comparison);
-  drawLegend(new Set(problems.features.map((f) => f.properties.category)), heatBands, breaks);
+  drawLegend(new Set(problems.features.map((f) => f.properties.category)), heatBands, breaks,
+    hotspots.meta.hotspots_computed ? null : tooFewText(hotspots.meta));
   keyFigures(hotspots.meta);
   comparisonText(comparison);
   trendChart(trend);

@@ -103,8 +103,9 @@ async function showCells() {
   $("synthetic-banner").hidden = meta.synthetic_problems === 0;
   $("key-figures").querySelector(".problems").innerHTML =
     `<strong>${fmt.int.format(meta.problems)}</strong><span>problèmes sur 12 mois</span>`;
-  $("key-figures").querySelector(".hot").innerHTML =
-    `<strong>${fmt.int.format(meta.hot_cells)}</strong><span>mailles en point chaud</span>`;
+  $("key-figures").querySelector(".hot").innerHTML = meta.hotspots_computed
+    ? `<strong>${fmt.int.format(meta.hot_cells)}</strong><span>mailles en point chaud</span>`
+    : `<strong>—</strong><span>trop peu de données pour calculer des points chauds (moins de ${meta.min_hotspot_problems} problèmes)</span>`;
   legend.getContainer().innerHTML =
     `<strong>Problèmes par maille H3</strong><br>` +
     [0, 0.25, 0.5, 0.75, 1].map((q) => `<span class="swatch" style="background:${colour(q * max)}"></span>${fmt.int.format(Math.round(q * max))}`).join("<br>") +

@@ -10,7 +10,7 @@ const STYLE = {
 const list = $("commune-list");
 
 const map = createMap();
-addLegend(map).getContainer().innerHTML = "<h3>Légende</h3>" + LEGEND_OUTLINE +
+addLegend(map).getContainer().innerHTML = LEGEND_OUTLINE +
   legendRow(STYLE.member.fillColor, "Commune de la CSP") + legendRow(STYLE.other.fillColor, "Autre commune du territoire");
 
 let shown = null;  // the CSP on the map

@@ -1,9 +1,11 @@
-// Plan editor: paint H3 cells into a target sector (click or drag), lock sectors, undo and
-// redo, re-optimise the unlocked sectors, save the working copy as a new version.
+// Plan editor: paint H3 cells into a target sector (click or drag, with a mouse, a finger or
+// a pen: pointer events; one cell, a larger brush or a whole commune at once), or move the
+// selected cell to a neighbouring sector from the keyboard; lock sectors, undo and redo,
+// re-optimise the unlocked sectors, save the working copy as a new version.
 // Every edit is sent to the server, which checks it and answers with the new metrics.
 import { esc, fmt, followJob, getJSON, percent, postJSON, sendJSON } from "./api.js";
-import { PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, unsignedPct, violationItems } from "./sectors.js";
-import { $, createMap, setStatus } from "./ui.js";
+import { PLAN_STATUSES, STATUS_LABELS, colour, devBar, deviationPct, drawTerritory, violationItems } from "./sectors.js";
+import { $, createMap, keepFocus, setStatus } from "./ui.js";
 
 const planId = Number(new URLSearchParams(location.search).get("plan"));
 // The editor's refusals and failures, in their own line.
@@ -25,6 +27,15 @@ let inFlight = 0;         // edits sent and not answered yet
 let frozen = false;       // while a re-optimisation runs
 let queue = Promise.resolve();  // edits are sent one after the other
 let detachedShown = new Set();
+let brush = "cell";       // "cell", "large" (a disc of LARGE_BRUSH_PX) or "commune"
+const LARGE_BRUSH_PX = 22;
+let original = new Map(); // h3 -> sector in the saved plan the copy came from
+let parent = null;        // that plan (GET /api/plans/{parent_id}), null for none
+let selected = null;      // the cell the keyboard moves (h3)
+const selectedLayer = L.layerGroup();
+const labelLayer = L.layerGroup();
+let neighbours = new Map();  // h3 -> the cells it touches
+let labelCells = new Map();  // sector -> the cell its name sits on
 
 const locked = (sector) => state.locked_sectors.includes(sector);
 
@@ -48,7 +59,7 @@ function restyle(h3s) {
 function renderState() {
   const m = state.metrics;
   const tolerance = plan.parameters.tolerance ?? 0.05;
-  $("editor-sectors").tBodies[0].innerHTML = m.sectors.map((s) => {
+  keepFocus($("editor-sectors"), () => { $("editor-sectors").tBodies[0].innerHTML = m.sectors.map((s) => {
     const isLocked = locked(s.sector);
     return `<tr data-sector="${s.sector}" class="${isLocked ? "locked" : ""}">` +
       `<td><input type="radio" name="target" value="${s.sector}" id="target-${s.sector}" ${s.sector === target ? "checked" : ""} ${isLocked ? "disabled" : ""}` +
@@ -56,17 +67,18 @@ function renderState() {
       `<td><label for="target-${s.sector}"><span class="swatch" style="background:${colour(s.sector)}"></span>${esc(s.name)}</label>` +
       `<small>${fmt.int.format(s.workload)} · ${fmt.int.format(s.unit_count)} cellules${s.components > 1 ? ` · <strong class="error-text">${s.components} morceaux</strong>` : ""}</small></td>` +
       `<td>${devBar(s.deviation, tolerance)}</td>` +
-      `<td><button type="button" class="lock" data-sector="${s.sector}" aria-pressed="${isLocked}" aria-label="${isLocked ? "Déverrouiller" : "Verrouiller"} ${esc(s.name)}" title="${isLocked ? "Déverrouiller" : "Verrouiller"} ${esc(s.name)}">${isLocked ? "Verrouillé" : "Libre"}</button></td></tr>`;
-  }).join("");
+      `<td><button type="button" class="lock" data-sector="${s.sector}" aria-pressed="${isLocked}" aria-label="${isLocked ? "Verrouillé : déverrouiller" : "Libre : verrouiller"} ${esc(s.name)}" title="${isLocked ? "Déverrouiller" : "Verrouiller"} ${esc(s.name)}">${isLocked ? "Verrouillé" : "Libre"}</button></td></tr>`;
+  }).join(""); });
   const split = Object.keys(m.split_communes ?? {}).length;
   const pieces = m.sectors.filter((s) => s.components > 1).length;
   const stats = [
-    ["Écart maximal", `${unsignedPct(m.max_deviation)} (±${percent(tolerance)})`, m.max_deviation > tolerance + 1e-9],
+    ["Écart maximal", `${deviationPct(m.max_deviation, tolerance, { signed: false })} (±${percent(tolerance)})`, m.max_deviation > tolerance + 1e-9],
     ["Compacité moyenne", fmt.dec2.format(m.mean_polsby_popper), false],
     ["Communes coupées", fmt.int.format(split), false],
     ["Barrières traversées", fmt.int.format(m.barrier_edges_inside), false],
     ["Secteurs discontinus", fmt.int.format(pieces), pieces > 0],
-    ["Version", fmt.int.format(state.version), false],
+    ["Version enregistrée", parent ? fmt.int.format(parent.saved_version) : "—", false],
+    ["Non enregistré", unsavedText(), false],
   ];
   $("editor-metrics").innerHTML = stats.map(([label, value, bad]) =>
     `<div${bad ? ' class="bad"' : ""}><dt>${label}</dt><dd>${value}</dd></div>`).join("");
@@ -75,7 +87,22 @@ function renderState() {
   detachedShown = new Set(state.detached);
   restyle(new Set([...before, ...detachedShown]));
   renderButtons();
+  renderSelection();
+  placeLabels();
   document.body.dataset.version = String(state.version);
+}
+
+// The cells whose sector differs from the saved plan the copy came from.
+function unsavedCount() {
+  let n = 0;
+  for (const [h3, cell] of cells) if (original.has(h3) && original.get(h3) !== cell.sector) n += 1;
+  return n;
+}
+
+function unsavedText() {
+  const n = unsavedCount();
+  document.body.dataset.unsaved = String(n);
+  return n ? `${fmt.int.format(n)} modification${n > 1 ? "s" : ""} non enregistrée${n > 1 ? "s" : ""}` : "aucune modification";
 }
 
 function renderButtons() {
@@ -111,7 +138,8 @@ function sendEdit(assignments) {
         if (cell.layer.isTooltipOpen()) cell.layer.setTooltipContent(cell.tooltip());
       }
       showError("");
-      $("save-state").textContent = `Modifications enregistrées dans la copie de travail (version ${state.version}).`;
+      $("save-state").textContent = "Modification gardée dans la copie de travail, " +
+        "pas encore enregistrée comme nouvelle version du plan.";
       return result;
     } catch (e) {
       $("save-state").textContent = "";
@@ -175,6 +203,11 @@ function endStroke() {
   edit(assignments);
 }
 
+function setBrush(name) {
+  brush = name;
+  for (const b of document.querySelectorAll("#brush-sizes button")) b.setAttribute("aria-pressed", String(b.dataset.brush === name));
+}
+
 function setTool(name) {
   tool = name;
   $("tool-brush").setAttribute("aria-pressed", String(name === "brush"));
@@ -226,14 +259,138 @@ function cellAt(latlng) {
 
 let lastPoint = null;
 
+// Paint what the brush covers at a container point: the cell under it, the cells under a
+// disc (large brush), or every cell of the commune under it.
+const DISC = [];
+for (let dx = -LARGE_BRUSH_PX; dx <= LARGE_BRUSH_PX; dx += 5) {
+  for (let dy = -LARGE_BRUSH_PX; dy <= LARGE_BRUSH_PX; dy += 5) if (dx * dx + dy * dy <= LARGE_BRUSH_PX ** 2) DISC.push(L.point(dx, dy));
+}
+function paintAt(point) {
+  if (brush === "large") {
+    for (const offset of DISC) {
+      const h3 = cellAt(map.containerPointToLatLng(point.add(offset)));
+      if (h3) paint(h3);
+    }
+    return;
+  }
+  const h3 = cellAt(map.containerPointToLatLng(point));
+  if (!h3) return;
+  if (brush === "commune") {
+    const commune = cells.get(h3).commune;
+    if (commune == null || stroke.has(h3)) { paint(h3); return; }
+    for (const [other, cell] of cells) if (cell.commune === commune) paint(other);
+  } else paint(h3);
+}
+
 function paintAlong(point) {
   const from = lastPoint ?? point;
-  const steps = Math.max(1, Math.ceil(from.distanceTo(point) / 4));
-  for (let i = 1; i <= steps; i++) {
-    const h3 = cellAt(map.containerPointToLatLng(from.add(point.subtract(from).multiplyBy(i / steps))));
-    if (h3) paint(h3);
-  }
+  const step = brush === "large" ? LARGE_BRUSH_PX / 2 : 4;
+  const steps = Math.max(1, Math.ceil(from.distanceTo(point) / step));
+  for (let i = lastPoint ? 1 : steps; i <= steps; i++) paintAt(from.add(point.subtract(from).multiplyBy(i / steps)));
   lastPoint = point;
+}
+
+// -- the sectors' names: each on the cell of its sector farthest (in steps from cell to
+// cell) from any other sector and from the territory's edge, a pole of inaccessibility
+// on the cells, so that a name always sits inside its own sector, wherever the edits go.
+function findNeighbours() {
+  neighbours = new Map(cellIndex.map((c) => [c.h3, []]));
+  const padded = cellIndex.map((c) => c.bounds.pad(0.05));
+  for (let i = 0; i < cellIndex.length; i++) {
+    for (let j = i + 1; j < cellIndex.length; j++) {
+      if (padded[i].intersects(cellIndex[j].bounds)) {
+        neighbours.get(cellIndex[i].h3).push(cellIndex[j].h3);
+        neighbours.get(cellIndex[j].h3).push(cellIndex[i].h3);
+      }
+    }
+  }
+}
+
+function placeLabels() {
+  const depth = new Map();
+  const queue = [];
+  for (const [h3, cell] of cells) {
+    const around = neighbours.get(h3) ?? [];
+    if (around.length < 6 || around.some((n) => cells.get(n).sector !== cell.sector)) {
+      depth.set(h3, 0);
+      queue.push(h3);
+    }
+  }
+  for (let i = 0; i < queue.length; i++) {
+    const h3 = queue[i];
+    for (const n of neighbours.get(h3)) {
+      if (!depth.has(n) && cells.get(n).sector === cells.get(h3).sector) {
+        depth.set(n, depth.get(h3) + 1);
+        queue.push(n);
+      }
+    }
+  }
+  labelCells = new Map();
+  for (const [h3, cell] of cells) {
+    const best = labelCells.get(cell.sector);
+    const d = depth.get(h3) ?? 0;
+    if (!best || d > depth.get(best) || (d === depth.get(best) && h3 < best)) labelCells.set(cell.sector, h3);
+  }
+  labelLayer.clearLayers();
+  for (const [sector, h3] of labelCells) {
+    const name = state.metrics.sectors[sector]?.name ?? `Secteur ${sector + 1}`;
+    L.tooltip({ permanent: true, direction: "center", className: "sector-label", interactive: false })
+      .setLatLng(cells.get(h3).layer.getCenter()).setContent(esc(name)).addTo(labelLayer);
+  }
+}
+
+// -- the keyboard: select a cell (the one at the map's centre, or the last one touched)
+// and move it to one of the sectors it touches.
+function neighbourSectors(h3) {
+  const cell = cellIndex.find((c) => c.h3 === h3);
+  const own = cells.get(h3).sector;
+  const found = new Set((neighbours.get(cell.h3) ?? []).map((n) => cells.get(n).sector));
+  found.delete(own);
+  return [...found].sort((a, b) => a - b);
+}
+
+function select(h3) {
+  selected = h3;
+  renderSelection();
+}
+
+function renderSelection() {
+  selectedLayer.clearLayers();
+  const box = $("selected-cell");
+  if (!selected || !cells.has(selected) || !state) {
+    box.textContent = "Aucune cellule sélectionnée.";
+    $("move-to").replaceChildren();
+    $("move-cell").disabled = true;
+    return;
+  }
+  const cell = cells.get(selected);
+  L.polygon(cell.layer.getLatLngs(), { color: "#000", weight: 3, dashArray: "4 3", fill: false, interactive: false, className: "selected-cell" }).addTo(selectedLayer);
+  const name = (s) => state.metrics.sectors[s]?.name ?? `Secteur ${s + 1}`;
+  box.textContent = `Cellule sélectionnée : ${name(cell.sector)}${cell.commune ? `, commune ${cell.communeName ?? cell.commune}` : ""}.`;
+  const choices = neighbourSectors(selected).filter((s) => !locked(s));
+  keepFocus($("move-form"), () => {
+    $("move-to").replaceChildren(...choices.map((s) => new Option(name(s), s)));
+    $("move-cell").disabled = !choices.length || frozen || locked(cell.sector);
+  });
+}
+
+function selectCentre() {
+  const h3 = cellAt(map.getCenter());
+  if (h3) select(h3);
+  else $("selected-cell").textContent = "Pas de cellule au centre de la carte : déplacez la carte (flèches du clavier).";
+}
+
+function moveSelected(event) {
+  event.preventDefault();
+  if (!selected || $("move-cell").disabled) return;
+  const sector = Number($("move-to").value);
+  if (locked(cells.get(selected).sector)) {
+    showError("Ce secteur est verrouillé : déverrouillez-le pour en retirer des cellules.");
+    return;
+  }
+  pending.set(selected, sector);
+  restyle([selected]);
+  edit({ [selected]: sector });
 }
 
 async function loadCells() {
@@ -245,7 +402,7 @@ async function loadCells() {
     style: () => ({}),
     onEachFeature: (f, layer) => {
       const h3 = f.properties.h3;
-      cells.set(h3, { layer, sector: f.properties.sector });
+      cells.set(h3, { layer, sector: f.properties.sector, commune: f.properties.commune, communeName: f.properties.commune_name });
       const latlngs = layer.getLatLngs();
       const polygons = Array.isArray(latlngs[0][0]) ? latlngs : [latlngs];  // multi or single
       cellIndex.push({ h3, bounds: layer.getBounds(), rings: polygons });
@@ -277,6 +434,7 @@ async function reoptimise() {
     undoStack.length = 0;
     redoStack.length = 0;
     await loadCells();
+    findNeighbours();
     state = await getJSON(`/api/plans/${planId}/editor`);
     renderState();
   } catch (e) {
@@ -322,16 +480,35 @@ function bindControls() {
   $("reoptimise").addEventListener("click", reoptimise);
   $("save-form").addEventListener("submit", save);
   $("discard").addEventListener("click", discard);
-  map.on("mousedown", (e) => {
-    if (tool !== "brush" || e.originalEvent.button !== 0) return;
+  // Pointer events: a mouse, a finger or a pen paint alike (touch-action: none on the
+  // brush's map keeps the browser from scrolling instead).
+  const container = map.getContainer();
+  const at = (e) => map.mouseEventToContainerPoint(e);
+  container.addEventListener("pointerdown", (e) => {
+    if (tool !== "brush" || e.button !== 0 || !e.isPrimary) return;
     painting = true;
     lastPoint = null;
-    paintAlong(e.containerPoint);
+    try { container.setPointerCapture(e.pointerId); } catch { /* a synthetic pointer */ }
+    const h3 = cellAt(map.containerPointToLatLng(at(e)));
+    if (h3) select(h3);
+    paintAlong(at(e));
   });
-  map.on("mousemove", (e) => { if (painting) paintAlong(e.containerPoint); });
+  container.addEventListener("pointermove", (e) => { if (painting && e.isPrimary) paintAlong(at(e)); });
+  document.addEventListener("pointerup", endStroke);
+  container.addEventListener("pointercancel", endStroke);
   document.addEventListener("mouseup", endStroke);
   // not map.on("mouseout"): layers' mouseout events bubble to the map at every cell
-  map.getContainer().addEventListener("mouseleave", endStroke);
+  container.addEventListener("pointerleave", (e) => { if (!container.hasPointerCapture?.(e.pointerId)) endStroke(); });
+  $("brush-sizes").addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-brush]");
+    if (button) setBrush(button.dataset.brush);
+  });
+  $("select-centre").addEventListener("click", selectCentre);
+  $("move-form").addEventListener("submit", moveSelected);
+  // On the map, Entrée selects the cell at its centre (the arrows move the map).
+  container.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && e.target === container) { e.preventDefault(); selectCentre(); }
+  });
   document.addEventListener("keydown", (e) => {
     // leave Ctrl+Z to text fields (the comment…), not to radio buttons
     if (!(e.ctrlKey || e.metaKey) || e.target.matches("textarea, input:not([type=radio])")) return;
@@ -358,7 +535,7 @@ async function main() {
       return;
     }
     $("plan-title").textContent = plan.name;
-    const parent = plan.parent_id ? await getJSON(`/api/plans/${plan.parent_id}`).catch(() => null) : null;
+    parent = plan.parent_id ? await getJSON(`/api/plans/${plan.parent_id}`).catch(() => null) : null;
     $("plan-origin").textContent = parent
       ? `Copie de travail de « ${parent.name} » (${PLAN_STATUSES[parent.status]}), qui reste inchangé.`
       : "Copie de travail.";
@@ -368,12 +545,22 @@ async function main() {
     state = await getJSON(`/api/plans/${planId}/editor`);
     target = state.metrics.sectors.find((s) => !locked(s.sector))?.sector ?? 0;
     await loadCells();
+    // What « non enregistré » counts against: the saved plan's cells (or the copy's own
+    // cells as loaded, when it has no parent any more).
+    const savedCells = parent ? await getJSON(`/api/plans/${parent.id}/cells`).catch(() => null) : null;
+    original = savedCells
+      ? new Map(savedCells.features.map((f) => [f.properties.h3, f.properties.sector]))
+      : new Map([...cells].map(([h3, c]) => [h3, c.sector]));
+    selectedLayer.addTo(map);
+    labelLayer.addTo(map);
+    findNeighbours();
     drawTerritory(map, outline, communes, { padding: [10, 10] });
     bindControls();
     setTool("brush");
+    setBrush("cell");
     renderState();
     setStatus("");
-    window.psqEditor = { map, cells };  // a handle for the browser tests
+    window.psqEditor = { map, cells, selected: () => selected, labels: () => [...labelCells] };  // a handle for the browser tests
     document.body.dataset.ready = "true";
   } catch (e) {
     setStatus(`Impossible de charger l'éditeur : ${e.message}`, true);

@@ -1,8 +1,8 @@
 // Sector plans page: list a CSP's plans, launch a proposal and follow its job,
 // show a plan's sectors on the map (no tiles) with their metrics, adopt a plan.
 import { bindCspSelect, esc, fmt, followJob, getJSON, postForm, postJSON, sendJSON } from "./api.js";
-import { ORIGIN_LABELS, PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, metricsSummary, pct, unsignedPct, violationItems } from "./sectors.js";
-import { $, createMap, setStatus, showBaseMapLegend, statusError } from "./ui.js";
+import { ORIGIN_LABELS, PLAN_STATUSES, STATUS_LABELS, colour, devBar, deviationPct, drawTerritory, metricsSummary, pct, sectorLabel, unsignedPct, violationItems } from "./sectors.js";
+import { $, addLegend, createMap, setStatus, showBaseMapLegend, statusError } from "./ui.js";
 
 const STAGE_LABELS = {
   loading: "Chargement de la grille", atoms: "Regroupement des petites communes", seeds: "Choix des germes",
@@ -17,6 +17,8 @@ let csp = null;
 let territory = null;
 let sectorLayer = null;
 let changedLayer = null;
+let compareLegend = null;  // says what the hatching means while a comparison is shown
+const labelLayer = L.layerGroup().addTo(map);  // the sectors' names
 let selectedPlan = null;
 let plans = [];
 
@@ -27,11 +29,12 @@ async function showPlan(planId) {
   $("adoption").hidden = true;
   document.querySelectorAll("#plan-list button").forEach((b) => b.setAttribute("aria-pressed", String(Number(b.dataset.planId) === plan.id)));
   sectorLayer?.remove();
+  labelLayer.clearLayers();
   sectorLayer = L.geoJSON(plan.sectors, {
     style: (f) => ({ color: "#222", weight: 1.5, fillColor: colour(f.properties.sector), fillOpacity: 0.55, className: "sector" }),
     onEachFeature: (f, layer) => {
       const p = f.properties;
-      layer.bindTooltip(`${esc(p.name)}`, { permanent: true, direction: "center", className: "sector-label" });
+      sectorLabel(f, labelLayer);
       layer.bindPopup(`<strong>${esc(p.name)}</strong><br>Charge : ${fmt.int.format(p.workload)}` +
         `<br>Écart à la moyenne : ${pct(p.metrics.deviation)}<br>Compacité : ${fmt.dec2.format(p.metrics.polsby_popper)}` +
         `<br>Surface : ${fmt.dec1.format(p.metrics.area_km2)} km²`);
@@ -39,6 +42,8 @@ async function showPlan(planId) {
   }).addTo(map);
   changedLayer?.remove();
   changedLayer = null;
+  compareLegend?.remove();
+  compareLegend = null;
   $("comparison").hidden = true;
   territory?.bringToFront();
 
@@ -82,7 +87,8 @@ async function compare() {
   const result = await getJSON(`/api/plans/${selectedPlan.id}/compare?with=${otherId}`);
   changedLayer?.remove();
   changedLayer = L.geoJSON(result.cells, {
-    style: { color: "#c0392b", weight: 2, fillColor: "#c0392b", fillOpacity: 0.35, className: "changed-cell" },
+    // Black hatching and a dashed black-and-white outline: no sector colour looks like it.
+    style: { color: "#111", weight: 2.5, dashArray: "5 3", fillColor: "#111", fillOpacity: 1, className: "changed-cell" },
     onEachFeature: (f, layer) => layer.bindTooltip(
       `Cellule ${f.properties.h3} : ${esc(result.plan.metrics.sectors[f.properties.sector].name)} ici, ` +
       `${esc(result.other.metrics.sectors[f.properties.other_sector].name)} dans l'autre plan`),
@@ -100,7 +106,10 @@ async function compare() {
     ["Secteurs contigus", a.contiguous ? "oui" : "non", b.contiguous ? "oui" : "non", { format: (v) => v }],
   ];
   $("comparison-title").textContent = `${fmt.int.format(result.changed_count)} cellule(s) changent de secteur ` +
-    `(charge ${fmt.int.format(result.changed_workload)}), en rouge sur la carte`;
+    `(charge ${fmt.int.format(result.changed_workload)}), hachurées sur la carte`;
+  compareLegend ??= addLegend(map);
+  compareLegend.getContainer().innerHTML =
+    '<div><i class="hatched"></i>Cellule qui change de secteur</div>';
   $("cmp-a").textContent = result.plan.name;
   $("cmp-b").textContent = result.other.name;
   $("comparison-table").tBodies[0].innerHTML = rows.map(([label, x, y, f]) =>
@@ -162,7 +171,7 @@ async function loadPlans(selectId) {
     button.setAttribute("aria-pressed", "false");
     const warn = p.violation_count ? `<span class="badge warn">${p.violation_count} contrainte(s) non respectée(s)</span>` : "";
     button.innerHTML = `<span class="badge ${p.status}">${STATUS_LABELS[p.status]}</span>${warn}<strong>${esc(p.name)}</strong>` +
-      `<small>${ORIGIN_LABELS[p.origin]} · ${p.k} secteurs · écart max ${unsignedPct(p.max_deviation)} · ` +
+      `<small>${ORIGIN_LABELS[p.origin]} · ${p.k} secteurs · écart max ${deviationPct(p.max_deviation, p.parameters.tolerance ?? 0.05, { signed: false })} · ` +
       `compacité ${p.mean_polsby_popper == null ? "—" : fmt.dec2.format(p.mean_polsby_popper)} · ` +
       `${new Date(p.created_at).toLocaleString("fr-FR", { dateStyle: "short", timeStyle: "short" })}</small>`;
     button.addEventListener("click", () => showPlan(p.id).catch(statusError));
@@ -330,6 +339,8 @@ async function showCsp(chosen) {
   territory?.remove();
   changedLayer?.remove();
   changedLayer = null;
+  compareLegend?.remove();
+  compareLegend = null;
   territory = drawTerritory(map, outline, communes);
   sectorLayer?.remove();
   $("plan-detail").hidden = true;

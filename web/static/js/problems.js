@@ -6,7 +6,7 @@
 // partner reads the problems of its GPOs: the forms that record problems, steps, actions
 // and evaluations are the chef's.
 import { bindCspSelect, day, esc, getJSON, isoDay, postJSON } from "./api.js";
-import { drawTerritory } from "./sectors.js";
+import { drawTerritory, sectorLabel } from "./sectors.js";
 import { $, addLegend, can, categoryColour, createMap, labelOptions, legendRow, nearestAddress, onTyping, searchAddress, setStatus, showBaseMapLegend, statusError } from "./ui.js";
 
 const WRITES = can("problem_write");
@@ -48,7 +48,9 @@ function drawSketch() {
   }
   const needed = { Point: 1, LineString: 2, Polygon: 3 }[shape];
   $("draw-hint").textContent = vertices.length >= needed
-    ? "Tracé prêt. Complétez le formulaire puis enregistrez (ou continuez à cliquer pour ajouter des sommets)."
+    ? (shape === "Point"
+      ? "Point placé. Complétez le formulaire puis enregistrez (cliquez ailleurs sur la carte pour le déplacer)."
+      : "Tracé prêt. Complétez le formulaire puis enregistrez (ou continuez à cliquer pour ajouter des sommets).")
     : { Point: "Cliquez sur la carte pour placer la problématique.",
         LineString: `Cliquez les points de la rue (${vertices.length}/2 au moins).`,
         Polygon: `Cliquez les sommets du lieu (${vertices.length}/3 au moins).` }[shape];
@@ -208,14 +210,12 @@ async function drawSectorOutlines() {
   for (const f of sectors.features) sectorNames[f.properties.sector] = f.properties.name;
   $("filter-sector").replaceChildren(new Option("Tous les secteurs", ""), ...sectors.features
     .map((f) => new Option(f.properties.name, f.properties.sector)));
-  sectorLayer = L.geoJSON(sectors, {
+  sectorLayer = L.layerGroup([L.geoJSON(sectors, {
     pane: "sectors",
     interactive: false,
     style: () => ({ color: "#1d3557", weight: 2, dashArray: "6 4", fill: false, className: "sector-outline" }),
-    onEachFeature: (f, layer) => layer.bindTooltip(esc(f.properties.name), {
-      permanent: true, direction: "center", className: "sector-label sector-outline-label",
-    }),
-  }).addTo(map);
+  })]).addTo(map);
+  for (const f of sectors.features) sectorLabel(f, sectorLayer, "sector-label sector-outline-label");
   document.body.dataset.sectors = String(sectors.features.length);
 }
 

@@ -10,10 +10,37 @@ export const PLAN_STATUSES = PALETTE.plan_statuses;
 export const STATUS_LABELS = Object.fromEntries(Object.entries(PLAN_STATUSES).map(([k, v]) => [k, capitalise(v)]));
 export const ORIGIN_LABELS = { engine: "proposition", communes: "communes entières", import: "importé", edit: "modifié à la main" };
 
+// A sector's name on the map, at its label point (the server's pole of inaccessibility,
+// inside its own polygon), into `into` (a layer group or the map).
+export function sectorLabel(feature, into, className = "sector-label") {
+  const at = feature.properties.label_point;
+  if (!at) return null;
+  return L.tooltip({ permanent: true, direction: "center", className, interactive: false })
+    .setLatLng([at[1], at[0]])
+    .setContent(esc(feature.properties.name))
+    .addTo(into);
+}
+
 export const colour = (sector) => SECTOR_COLOURS[sector % SECTOR_COLOURS.length];
 export const pct = (v) => (v == null ? "—" : fmt.pct1.format(v));
 // A deviation without its sign (the largest one, said "écart maximal").
 export const unsignedPct = (v) => pct(v).replace("+", "");
+
+// A deviation judged against the tolerance, written so that it reads as judged (as
+// geo.metrics.percent_beyond does): out of the band, as many decimals (up to four) as it
+// takes for the figure shown to exceed the tolerance shown (never « -5,0 % hors de ±5,0 % »).
+export function deviationPct(v, tolerance, { signed = true } = {}) {
+  if (v == null) return "—";
+  let decimals = 1;
+  if (Math.abs(v) > tolerance + 1e-9) {
+    const round = (x, d) => Math.round(x * 100 * 10 ** d) / 10 ** d;
+    while (decimals < 4 && round(Math.abs(v), decimals) <= round(tolerance, decimals)) decimals += 1;
+  }
+  const text = new Intl.NumberFormat("fr-FR", {
+    style: "percent", minimumFractionDigits: decimals, maximumFractionDigits: decimals, signDisplay: signed ? "exceptZero" : "never",
+  }).format(v);
+  return text;
+}
 
 // A bar from -scale to +scale with the tolerance band in green and the sector's mark.
 export function devBar(deviation, tolerance) {
@@ -21,13 +48,13 @@ export function devBar(deviation, tolerance) {
   const x = (d) => 50 + (d / scale) * 50;
   const out = Math.abs(deviation) > tolerance + 1e-9;
   return `<span class="devbar" aria-hidden="true"><span class="band" style="left:${x(-tolerance)}%;right:${100 - x(tolerance)}%"></span>` +
-    `<span class="mark${out ? " out" : ""}" style="left:calc(${Math.min(100, Math.max(0, x(deviation)))}% - 1px)"></span></span>${pct(deviation)}`;
+    `<span class="mark${out ? " out" : ""}" style="left:calc(${Math.min(100, Math.max(0, x(deviation)))}% - 1px)"></span></span>${deviationPct(deviation, tolerance)}`;
 }
 
 // One line summing a plan's metrics up, in French.
 export function metricsSummary(m, tolerance) {
   const split = Object.entries(m.split_communes ?? {}).map(([c, n]) => `${c} (${n} secteurs)`).join(", ") || "aucune";
-  return `${m.k} secteurs · écart maximal ${unsignedPct(m.max_deviation)} ` +
+  return `${m.k} secteurs · écart maximal ${deviationPct(m.max_deviation, tolerance, { signed: false })} ` +
     `(tolérance ±${percent(tolerance)}) · compacité moyenne ${fmt.dec2.format(m.mean_polsby_popper)} · ` +
     `${m.contiguous ? "tous contigus" : "secteur(s) non contigu(s)"} · communes coupées : ${split} · ` +
     `contiguïtés traversant une barrière : ${m.barrier_edges_inside}`;

@@ -21,6 +21,23 @@ export const capitalise = (text) => text.charAt(0).toUpperCase() + text.slice(1)
 export const labelOptions = (labels, selected) =>
   Object.entries(labels).map(([code, label]) => new Option(label, code, false, code === selected));
 
+// Re-render `container` (render() replaces its content) and give the keyboard focus back
+// to the element that had it: the same id, else the same tag with the same data-* and
+// name/value attributes.
+export function keepFocus(container, render) {
+  const active = document.activeElement;
+  let selector = null;
+  if (active && active !== document.body && container.contains(active)) {
+    if (active.id) selector = `#${CSS.escape(active.id)}`;
+    else {
+      const attrs = [...active.attributes].filter((a) => a.name.startsWith("data-") || a.name === "name" || a.name === "value");
+      selector = active.tagName.toLowerCase() + attrs.map((a) => `[${a.name}="${CSS.escape(a.value)}"]`).join("");
+    }
+  }
+  render();
+  if (selector) container.querySelector(selector)?.focus();
+}
+
 // The status box over the map (#map-status): hidden when empty, red for an error.
 export function setStatus(text, isError = false) {
   const box = $("map-status");
@@ -167,11 +184,48 @@ export async function showBaseMapLegend(map, csp) {
   }
 }
 
-// A legend box at the bottom right of the map; fill it through legend.getContainer().
+// Whether the map legends are open, remembered across pages (localStorage).
+const LEGEND_KEY = "psq-legend-open";
+const legendOpen = () => {
+  try { return localStorage.getItem(LEGEND_KEY) !== "0"; } catch { return true; }
+};
+
+// A legend box at the bottom right of the map, behind a « Légende » toggle (its state
+// remembered), never taller than the map (it scrolls); fill it through
+// legend.getContainer(), which is the box's body.
 export function addLegend(map, className = "legend") {
   const legend = L.control({ position: "bottomright" });
-  legend.onAdd = () => L.DomUtil.create("div", className);
-  return legend.addTo(map);
+  let body = null;
+  legend.onAdd = () => {
+    const box = L.DomUtil.create("div", `map-legend ${className}`);
+    const toggle = L.DomUtil.create("button", "legend-toggle", box);
+    toggle.type = "button";
+    toggle.textContent = "Légende";
+    body = L.DomUtil.create("div", "legend-body", box);
+    body.id = `legend-body-${Math.random().toString(36).slice(2, 8)}`;
+    toggle.setAttribute("aria-controls", body.id);
+    const show = (open) => {
+      body.hidden = !open;
+      toggle.setAttribute("aria-expanded", String(open));
+      box.classList.toggle("closed", !open);
+    };
+    show(legendOpen());
+    toggle.addEventListener("click", () => {
+      const open = body.hidden;
+      show(open);
+      try { localStorage.setItem(LEGEND_KEY, open ? "1" : "0"); } catch { /* private mode */ }
+    });
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    const fit = () => { body.style.maxHeight = `${Math.max(80, map.getSize().y - 110)}px`; };
+    map.on("resize", fit);
+    fit();
+    return box;
+  };
+  legend.addTo(map);
+  legend.getContainer = () => body;
+  legend.getBox = () => body.parentElement;
+  return legend;
 }
 
 // One row of a legend: a swatch and its (HTML) label.
