@@ -7,11 +7,15 @@ from urllib.parse import urlsplit
 
 
 def failure(request: Any) -> str | None:
-    """``url reason`` of a request that failed, or None for a base-map tile the page
-    itself gave up (``net::ERR_ABORTED``): the map drops the tiles of a view it left, and
-    leaving the page drops those in flight. Every other failure counts, aborted or not."""
+    """``url reason`` of a request that failed, or None for a base-map tile or the names
+    of a view that the page itself gave up (``net::ERR_ABORTED``): the map drops the tiles
+    of a view it left, and leaving the page drops those in flight. Every other failure
+    counts, aborted or not."""
     reason = request.failure or ""
-    if reason == "net::ERR_ABORTED" and urlsplit(request.url).path.startswith("/tiles/"):
+    path = urlsplit(request.url).path
+    if reason == "net::ERR_ABORTED" and (
+        path.startswith("/tiles/") or path == "/api/basemap/labels"
+    ):
         return None
     return f"{request.url} {reason}"
 
