@@ -18,7 +18,10 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # A connection per concurrent request kept open (pool_size), a few more opened when a
+    # burst needs them: an overflow connection is closed when returned, and opening one
+    # costs a PostgreSQL backend start at every request under load.
+    return create_engine(url, pool_pre_ping=True, pool_size=12, max_overflow=8)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

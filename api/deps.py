@@ -48,6 +48,11 @@ def app_context(request: Request) -> Context:
     return ctx
 
 
+#: The app's own context, acting as nobody: for the routes that read nothing of anyone's
+#: (the health checks), so that no credential is resolved for them.
+AppContextDep = Annotated[Context, Depends(app_context)]
+
+
 def get_context(request: Request) -> Context:
     """What every service call takes: the app's context acting as the caller
     (``account:<id>`` when signed in, else ``anonymous``) from the client's address, so

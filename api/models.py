@@ -465,7 +465,16 @@ class Problem(Base):
 
     __table_args__ = (
         Index("ix_problem_anchor", "anchor", postgresql_using="gist"),
+        Index("ix_problem_geom", "geom", postgresql_using="gist"),
         Index("ix_problem_csp_reported", "csp_id", "reported_on"),
+        # The open problems (migration 0021): what the GPOs' counts and lists read.
+        Index(
+            "ix_problem_open",
+            "csp_id",
+            "id",
+            postgresql_include=["category"],
+            postgresql_where=text("status IN ('signale', 'analyse', 'actions_en_cours', 'evalue')"),
+        ),
     )
 
 
@@ -482,7 +491,14 @@ class ProblemPlace(Base):
     sector: Mapped[int] = mapped_column(Integer)
     gpo_id: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_problem_place_csp_sector", "csp_id", "sector"),)
+    __table_args__ = (
+        Index(
+            "ix_problem_place_csp_sector",
+            "csp_id",
+            "sector",
+            postgresql_include=["problem_id", "gpo_id"],
+        ),
+    )
 
 
 class ProblemRevision(Base):
@@ -541,6 +557,16 @@ class Action(Base):
     status: Mapped[str] = mapped_column(String(16), server_default="prevue")
     note: Mapped[str | None] = mapped_column(String(2000))
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __table_args__ = (
+        # The open actions with their due date (migration 0021): the GPOs' counts.
+        Index(
+            "ix_action_open_due",
+            "problem_id",
+            "due_on",
+            postgresql_where=text("status IN ('prevue', 'en_cours')"),
+        ),
+    )
 
 
 class ActionEvent(Base):

@@ -351,6 +351,9 @@ def plan_sector_outlines(
 #: What the maps read (problems, placements, GPOs' areas); the lists add ``follow_up``.
 MAPS: tuple[str, ...] = ("problems",)
 LISTS: tuple[str, ...] = ("problems", "follow_up")
+#: What the GPOs' counts read: the problems and, of the actions, which are open and when
+#: they are due (``counts``, migration 0021: a comment on an action leaves them).
+COUNTS: tuple[str, ...] = ("problems", "counts")
 
 
 def problem_revision(

@@ -9,6 +9,7 @@ from collections.abc import Collection
 from api import clock
 from api.models import Action
 from api.repositories import actions as repo
+from api.repositories import base
 from api.repositories.base import check_version, require
 from api.schemas import ActionDetail, ActionsPublic, ActionUpdate
 from api.services.audit_log import record_write
@@ -36,7 +37,27 @@ def list_actions(
         if ctx.scope.partner_id is None:
             return ActionsPublic(data=[], count=0)
         partner_id = ctx.scope.partner_id
+    statuses = tuple(sorted(statuses))
     with ctx.read() as session:
+
+        def rank() -> repo.ActionRanking:
+            return repo.action_ranking(
+                session=session,
+                today=today,
+                gpo_id=gpo_id,
+                partner_id=partner_id,
+                statuses=statuses,
+                overdue=overdue,
+                limit=limit,
+                offset=offset,
+            )
+
+        # Which actions and in what order (over every action of the GPO: the costly
+        # part) is kept until the problems or the actions' statuses, due dates… change
+        # (base.COUNTS); their steps are read again at each request.
+        key = ("action ranking", ctx.scope, gpo_id, partner_id, statuses, overdue, limit, offset)
+        revision = base.problem_revision(session=session, csp_id=None, topics=base.COUNTS)
+        ranking: repo.ActionRanking = ctx.maps.get_or_compute((*key, today), revision, rank)
         return repo.list_actions(
             session=session,
             today=today,
@@ -46,6 +67,7 @@ def list_actions(
             overdue=overdue,
             limit=limit,
             offset=offset,
+            ranking=ranking,
         )
 
 

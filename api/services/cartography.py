@@ -333,12 +333,24 @@ def open_problems_json(ctx: Context, csp_id: int, *, gpo_id: int | None, limit: 
     actions (:class:`OpenProblemsPublic` as JSON)."""
     with ctx.read() as session:
         area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+
+        def compute() -> BaseModel:
+            # Which problems and in what order: kept until the problems change (over
+            # every open problem of the area: the costly part); their actions are read
+            # again when they change (an action step), for the listed problems only.
+            ranking: problems.OpenRanking = ctx.maps.get_or_compute(
+                ("open ranking", area.key, limit),
+                base.problem_revision(session=session, csp_id=area.csp_id),
+                lambda: problems.open_ranking(session=session, area=area, limit=limit),
+            )
+            return problems.open_problems(session=session, area=area, limit=limit, ranking=ranking)
+
         return _cached_json(
             session,
             ctx.maps,
             area,
             ("open", limit, clock.today()),  # "overdue" changes at midnight
-            lambda: problems.open_problems(session=session, area=area, limit=limit),
+            compute,
             topics=base.LISTS,
         )
 
