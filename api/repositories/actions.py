@@ -21,7 +21,14 @@ from api.models import (
     ProblemPlace,
     gpo_partner,
 )
-from api.repositories.base import action_public, gpo_problems, require, scope_of, visible
+from api.repositories.base import (
+    action_public,
+    among,
+    gpo_problems,
+    require,
+    scope_of,
+    visible,
+)
 from api.schemas import ActionDetail, ActionEventPublic, ActionsPublic
 from geo.accounts import Actor, Scope
 from geo.problems import ACTION_STATUSES, OPEN_ACTION_STATUSES, STATUSES
@@ -88,7 +95,7 @@ def _details(session: Session, actions: list[Action], today: date) -> list[Actio
             select(Problem.id, Problem.title, Problem.status, Gpo.id, Gpo.name)
             .outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id)
             .outerjoin(Gpo, Gpo.id == ProblemPlace.gpo_id)
-            .where(Problem.id.in_(problem_ids))
+            .where(among(Problem.id, problem_ids))
         )
     }
     partner_ids = {a.lead_partner_id for a in actions if a.lead_partner_id is not None}
@@ -100,7 +107,7 @@ def _details(session: Session, actions: list[Action], today: date) -> list[Actio
     events: dict[int, list[ActionEventPublic]] = {}
     for e in session.scalars(
         select(ActionEvent)
-        .where(ActionEvent.action_id.in_(ids))
+        .where(among(ActionEvent.action_id, ids))
         .order_by(ActionEvent.on, ActionEvent.id)
     ):
         events.setdefault(e.action_id, []).append(
@@ -210,7 +217,7 @@ def list_actions(
         limit=limit,
         offset=offset,
     )
-    found = {a.id: a for a in session.scalars(select(Action).where(Action.id.in_(ranked.ids)))}
+    found = {a.id: a for a in session.scalars(select(Action).where(among(Action.id, ranked.ids)))}
     actions = [found[i] for i in ranked.ids if i in found]
     return ActionsPublic(data=_details(session, actions, today), count=ranked.count)
 

@@ -33,6 +33,7 @@ from api.repositories.base import (
     GEOJSON_DECIMALS,
     action_public,
     adopted_plan_id,
+    among,
     plan_sector_outlines,
     problem_properties,
     require,
@@ -394,12 +395,12 @@ def open_problems(
     actions; in the order of ``ranking`` when it is given (kept by the caller)."""
     ranked = ranking or open_ranking(session=session, area=area, limit=limit)
     ids = [i for i, _ in ranked.first]
-    found = {p.id: p for p in session.scalars(select(Problem).where(Problem.id.in_(ids)))}
+    found = {p.id: p for p in session.scalars(select(Problem).where(among(Problem.id, ids)))}
     rows = [(found[i], sector) for i, sector in ranked.first if i in found]
     today = clock.today()
     actions: dict[int, list[Action]] = {}
     for action in session.scalars(
-        select(Action).where(Action.problem_id.in_(ids)).order_by(Action.start_on, Action.id)
+        select(Action).where(among(Action.problem_id, ids)).order_by(Action.start_on, Action.id)
     ):
         actions.setdefault(action.problem_id, []).append(action)
     partner_names = dict(
