@@ -361,13 +361,19 @@ def commune_period() -> ProblemFilter:
     return ProblemFilter.checked(None, None, today=clock.today())
 
 
-def commune_hotspots(ctx: Context, code: str) -> CommuneCellsPublic:
+def commune_hotspots_json(ctx: Context, code: str) -> bytes:
     """The commune's problems of the last 12 months per H3 cell with their Gi* hot spots,
-    computed over the commune alone: counts only, small ones masked."""
+    computed over the commune alone: counts only, small ones masked
+    (:class:`CommuneCellsPublic` as JSON, kept with its maps)."""
     with ctx.read() as session:
         area = problem_maps.commune_area(session=session, commune_code=code, field="code")
-        maps = cached_area_maps(session, ctx.maps, area=area, where=commune_period())
-    return CommuneCellsPublic.model_validate(commune_cells(maps))
+        where = commune_period()
+
+        def compute() -> CommuneCellsPublic:
+            maps = cached_area_maps(session, ctx.maps, area=area, where=where)
+            return CommuneCellsPublic.model_validate(commune_cells(maps))
+
+        return _cached_json(session, ctx.maps, area, ("commune cells", where), compute)
 
 
 # -- server-rendered maps ---------------------------------------------------------------
