@@ -504,7 +504,9 @@ class ProblemPlace(Base):
 class ProblemRevision(Base):
     """``n`` rises with every committed transaction that wrote what a ``topic`` covers in
     a CSP (migration 0019): ``problems`` for what the maps read, ``follow_up`` for what the
-    lists add. ``csp_id`` 0 counts the writes to every CSP (a ``TRUNCATE``). What is
+    lists add, ``counts`` (migration 0021) for which actions are open, when due and in
+    what order they are listed (not a comment). ``csp_id`` 0 counts the writes to every
+    CSP (a ``TRUNCATE``). What is
     cached about a CSP's problems is keyed on the sum of its numbers and of 0's."""
 
     __tablename__ = "problem_revision"
