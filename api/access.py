@@ -56,13 +56,22 @@ class Policy:
         return caller
 
 
+class OpenPolicy(Policy):
+    """The policy that admits everyone: nothing to check, so nothing is resolved, and it
+    runs on the event loop (a sync dependency would take a worker thread: the health
+    checks must answer while slow requests hold them all)."""
+
+    async def __call__(self, request: Request) -> None:  # type: ignore[override]  # noqa: ARG002
+        return None
+
+
 #: Every policy, in the order declared below (the pages tell their scripts which ones
 #: the caller passes).
 POLICIES: list[Policy] = []
 
 
 def _policy(name: str, roles: Iterable[str] | None) -> Any:
-    policy = Policy(name, roles)
+    policy = Policy(name, roles) if roles is not None else OpenPolicy(name, roles)
     POLICIES.append(policy)
     return Depends(policy)
 

@@ -48,6 +48,17 @@ def app_context(request: Request) -> Context:
     return ctx
 
 
+async def _app_context_now(request: Request) -> Context:
+    """:func:`app_context` resolved on the event loop (a sync dependency takes a worker
+    thread, which the health checks must not wait for)."""
+    return app_context(request)
+
+
+#: The app's own context, acting as nobody: for the routes that read nothing of anyone's
+#: (the health checks), so that no credential is resolved for them.
+AppContextDep = Annotated[Context, Depends(_app_context_now)]
+
+
 def get_context(request: Request) -> Context:
     """What every service call takes: the app's context acting as the caller
     (``account:<id>`` when signed in, else ``anonymous``) from the client's address, so

@@ -468,7 +468,16 @@ class Problem(Base):
 
     __table_args__ = (
         Index("ix_problem_anchor", "anchor", postgresql_using="gist"),
+        Index("ix_problem_geom", "geom", postgresql_using="gist"),
         Index("ix_problem_csp_reported", "csp_id", "reported_on"),
+        # The open problems (migration 0021): what the GPOs' counts and lists read.
+        Index(
+            "ix_problem_open",
+            "csp_id",
+            "id",
+            postgresql_include=["category"],
+            postgresql_where=text("status IN ('signale', 'analyse', 'actions_en_cours', 'evalue')"),
+        ),
     )
 
 
@@ -485,13 +494,22 @@ class ProblemPlace(Base):
     sector: Mapped[int] = mapped_column(Integer)
     gpo_id: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_problem_place_csp_sector", "csp_id", "sector"),)
+    __table_args__ = (
+        Index(
+            "ix_problem_place_csp_sector",
+            "csp_id",
+            "sector",
+            postgresql_include=["problem_id", "gpo_id"],
+        ),
+    )
 
 
 class ProblemRevision(Base):
     """``n`` rises with every committed transaction that wrote what a ``topic`` covers in
     a CSP (migration 0019): ``problems`` for what the maps read, ``follow_up`` for what the
-    lists add. ``csp_id`` 0 counts the writes to every CSP (a ``TRUNCATE``). What is
+    lists add, ``counts`` (migration 0021) for which actions are open, when due and in
+    what order they are listed (not a comment). ``csp_id`` 0 counts the writes to every
+    CSP (a ``TRUNCATE``). What is
     cached about a CSP's problems is keyed on the sum of its numbers and of 0's."""
 
     __tablename__ = "problem_revision"
@@ -544,6 +562,16 @@ class Action(Base):
     status: Mapped[str] = mapped_column(String(16), server_default="prevue")
     note: Mapped[str | None] = mapped_column(String(2000))
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __table_args__ = (
+        # The open actions with their due date (migration 0021): the GPOs' counts.
+        Index(
+            "ix_action_open_due",
+            "problem_id",
+            "due_on",
+            postgresql_where=text("status IN ('prevue', 'en_cours')"),
+        ),
+    )
 
 
 class ActionEvent(Base):

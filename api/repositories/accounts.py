@@ -258,19 +258,37 @@ def revoke_token(
     return _token_public(token), revoked_now
 
 
+#: How often a token's ``last_used_at`` is written: the day it was last used is what the
+#: account page says; writing it at every request made every read a write.
+LAST_USE_PRECISION = timedelta(minutes=1)
+
+
 def use_token(session: Session, token_hash: str) -> int | None:
     """The id of the active account whose unexpired, unrevoked token has this hash,
-    marking the token used now; or None."""
-    account_id: int | None = session.scalar(
-        update(ApiToken)
+    marking the token used now (when last marked over :data:`LAST_USE_PRECISION` ago);
+    or None."""
+    row = session.execute(
+        select(
+            ApiToken.id,
+            ApiToken.account_id,
+            or_(
+                ApiToken.last_used_at.is_(None),
+                ApiToken.last_used_at < func.now() - LAST_USE_PRECISION,
+            ),
+        )
+        .join(Account, Account.id == ApiToken.account_id)
         .where(
             ApiToken.token_hash == token_hash,
             ApiToken.revoked_at.is_(None),
             or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > func.now()),
-            ApiToken.account_id == Account.id,
             Account.active.is_(True),
         )
-        .values(last_used_at=func.now())
-        .returning(ApiToken.account_id)
-    )
-    return account_id
+    ).first()
+    if row is None:
+        return None
+    token_id, account_id, stale = row
+    if stale:
+        session.execute(
+            update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=func.now())
+        )
+    return int(account_id)

@@ -8,7 +8,7 @@ Repositories import this module and never one another."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    any_,
     false,
     func,
     inspect,
@@ -150,6 +151,13 @@ def visible_problem_ids(scope: Scope) -> Select[Any]:
             ),
         )
     )
+
+
+def among(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """``column = ANY(array)``: the same rows as ``column.in_(values)``, sent as one array
+    parameter instead of one parameter per value (the driver's parsing of a query with
+    500 parameters cost more than the query itself)."""
+    return column == any_(literal(list(values), ARRAY(column.type)))
 
 
 def gpo_sectors(gpo: Gpo) -> list[int]:
@@ -351,6 +359,9 @@ def plan_sector_outlines(
 #: What the maps read (problems, placements, GPOs' areas); the lists add ``follow_up``.
 MAPS: tuple[str, ...] = ("problems",)
 LISTS: tuple[str, ...] = ("problems", "follow_up")
+#: What the GPOs' counts read: the problems and, of the actions, which are open and when
+#: they are due (``counts``, migration 0021: a comment on an action leaves them).
+COUNTS: tuple[str, ...] = ("problems", "counts")
 
 
 def problem_revision(

@@ -3,7 +3,8 @@ meetings, with cadence tracking."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import delete, func, insert, select
@@ -141,25 +142,30 @@ def open_problem_places(*, session: Session, csp_id: int) -> list[tuple[float, f
     return [(float(x), float(y), int(g)) for x, y, g in rows]
 
 
-def _deals_with(gpo: Gpo, csp_id: int, sector: int | None, category: str) -> bool:
-    """Whether the GPO deals with the problems placed in this CSP's sector, of this
-    category: its sector (a thematic GPO's sectors) and its theme's categories."""
-    sectors = gpo_sectors(gpo)
-    themed = theme_categories(gpo.kind, gpo.categories or [])
-    return csp_id == gpo.csp_id and sector in sectors and (themed is None or category in themed)
+@dataclass(frozen=True)
+class FollowUpTallies:
+    """What the GPOs' follow-up counts add up, for some CSPs: the open problems per (CSP,
+    sector, category), and the open actions with a due date per (CSP, sector, category,
+    due date), every due date before ``today`` counted as the day before it and every one
+    past ``today + horizon_days`` as the day after that (a few hundred rows, not one per
+    date of the history)."""
+
+    today: date
+    horizon_days: int
+    open_problems: list[tuple[int, int, str, int]]
+    open_actions: list[tuple[int, int, str, date, int]]
 
 
-def _follow_up_counts(
-    session: Session, gpos: Sequence[Gpo], today: date
-) -> dict[int, tuple[int, int, int]]:
-    """Each GPO's open problems, actions overdue and actions due before its next meeting,
-    in two grouped queries for all of them: the open problems per (CSP, sector,
-    category), the open actions with a due date per (CSP, sector, category, due date);
-    each GPO then adds up its sectors and its theme's categories (see
-    :func:`api.repositories.base.gpo_problems`, the same rule as a condition)."""
-    if not gpos:
-        return {}
-    csp_ids = sorted({g.csp_id for g in gpos})
+#: Reads the tallies of these CSPs for (today, the longest cadence): the service may
+#: keep them (see :func:`api.services.gpos.list_gpos`).
+TalliesReader = Callable[[list[int], date, int], FollowUpTallies]
+
+
+def follow_up_tallies(
+    *, session: Session, csp_ids: list[int], today: date, horizon_days: int
+) -> FollowUpTallies:
+    """The :class:`FollowUpTallies` of these CSPs, in two grouped queries (the open
+    problems and actions come from their partial indexes, migration 0021)."""
     placed = (
         select(ProblemPlace.csp_id, ProblemPlace.sector, Problem.category)
         .join(Problem, Problem.id == ProblemPlace.problem_id)
@@ -170,25 +176,72 @@ def _follow_up_counts(
         .where(Problem.status.in_(OPEN_STATUSES))
         .group_by(ProblemPlace.csp_id, ProblemPlace.sector, Problem.category)
     ).all()
+    due = func.least(
+        func.greatest(Action.due_on, today - timedelta(days=1)),
+        today + timedelta(days=horizon_days + 1),
+    )
     open_actions = session.execute(
-        placed.add_columns(Action.due_on, func.count())
+        placed.add_columns(due, func.count())
         .join(Action, Action.problem_id == Problem.id)
         .where(Action.status.in_(OPEN_ACTION_STATUSES), Action.due_on.is_not(None))
-        .group_by(ProblemPlace.csp_id, ProblemPlace.sector, Problem.category, Action.due_on)
+        .group_by(ProblemPlace.csp_id, ProblemPlace.sector, Problem.category, due)
     ).all()
+    return FollowUpTallies(
+        today=today,
+        horizon_days=horizon_days,
+        open_problems=[(int(c), int(s), str(cat), int(n)) for c, s, cat, n in open_problems],
+        open_actions=[(int(c), int(s), str(cat), d, int(n)) for c, s, cat, d, n in open_actions],
+    )
+
+
+def _read_tallies(session: Session) -> TalliesReader:
+    def read(csp_ids: list[int], today: date, horizon_days: int) -> FollowUpTallies:
+        return follow_up_tallies(
+            session=session, csp_ids=csp_ids, today=today, horizon_days=horizon_days
+        )
+
+    return read
+
+
+def _deals_with(gpo: Gpo) -> Callable[[int, int, str], bool]:
+    """Whether the GPO deals with the problems placed in a CSP's sector, of a category:
+    its sector (a thematic GPO's sectors) and its theme's categories."""
+    csp_id, sectors = gpo.csp_id, set(gpo_sectors(gpo))
+    themed = theme_categories(gpo.kind, gpo.categories or [])
+
+    def deals(csp: int, sector: int, category: str) -> bool:
+        return csp == csp_id and sector in sectors and (themed is None or category in themed)
+
+    return deals
+
+
+def _follow_up_counts(
+    gpos: Sequence[Gpo], today: date, tallies: TalliesReader
+) -> dict[int, tuple[int, int, int]]:
+    """Each GPO's open problems, actions overdue and actions due before its next meeting:
+    each GPO adds up the tallies of its sectors and its theme's categories (see
+    :func:`api.repositories.base.gpo_problems`, the same rule as a condition)."""
+    if not gpos:
+        return {}
+    csp_ids = sorted({g.csp_id for g in gpos})
+    read = tallies(csp_ids, today, max(g.cadence_days for g in gpos))
     counts = {}
     for gpo in gpos:
         horizon = today + timedelta(days=gpo.cadence_days)
-        opened = sum(n for c, s, cat, n in open_problems if _deals_with(gpo, c, s, cat))
-        mine = [(due, n) for c, s, cat, due, n in open_actions if _deals_with(gpo, c, s, cat)]
+        deals = _deals_with(gpo)
+        opened = sum(n for c, s, cat, n in read.open_problems if deals(c, s, cat))
+        mine = [(due, n) for c, s, cat, due, n in read.open_actions if deals(c, s, cat)]
         overdue = sum(n for due, n in mine if due < today)
         due = sum(n for due, n in mine if today <= due <= horizon)
         counts[gpo.id] = (int(opened), int(overdue), int(due))
     return counts
 
 
-def _publics(session: Session, gpos: Sequence[Gpo], today: date) -> list[GpoPublic]:
-    """The GPOs as answered, in five queries whatever their number."""
+def _publics(
+    session: Session, gpos: Sequence[Gpo], today: date, tallies: TalliesReader | None = None
+) -> list[GpoPublic]:
+    """The GPOs as answered, in five queries whatever their number (three when
+    ``tallies`` has the counts' tallies kept)."""
     ids = [g.id for g in gpos]
     last = dict(
         session.execute(
@@ -211,7 +264,7 @@ def _publics(session: Session, gpos: Sequence[Gpo], today: date) -> list[GpoPubl
         select(gpo_partner.c.gpo_id, gpo_partner.c.partner_id).where(gpo_partner.c.gpo_id.in_(ids))
     ):
         partners[gpo_id].append(partner_id)
-    counts = _follow_up_counts(session, gpos, today)
+    counts = _follow_up_counts(gpos, today, tallies or _read_tallies(session))
     # The chef's contact, for the GPO's members and the direction only.
     contact = scope_of(session).reads_problem_records
     answered = []
@@ -252,15 +305,18 @@ def _publics(session: Session, gpos: Sequence[Gpo], today: date) -> list[GpoPubl
     return answered
 
 
-def list_gpos(*, session: Session, csp_id: int, active: bool = True) -> GposPublic:
-    """The CSP's GPOs, sector ones by sector then thematic ones, with their cadence."""
+def list_gpos(
+    *, session: Session, csp_id: int, active: bool = True, tallies: TalliesReader | None = None
+) -> GposPublic:
+    """The CSP's GPOs, sector ones by sector then thematic ones, with their cadence (the
+    counts from ``tallies``, read afresh by default)."""
     require(session, Csp, csp_id)
     stmt = select(Gpo).where(Gpo.csp_id == csp_id, visible(Gpo, scope_of(session)))
     if active:
         stmt = stmt.where(Gpo.active)
     gpos = session.scalars(stmt.order_by(Gpo.kind, Gpo.sector, Gpo.id)).all()
     today = clock.today()
-    data = _publics(session, gpos, today)
+    data = _publics(session, gpos, today, tallies)
     return GposPublic(data=data, count=len(data))
 
 

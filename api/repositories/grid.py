@@ -7,10 +7,11 @@ import json
 from typing import Any, cast
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from geoalchemy2 import WKBElement
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, aliased
 
@@ -214,11 +215,44 @@ def problem_counts(*, session: Session, csp_id: int, grid_id: int) -> pd.DataFra
     ).set_index("h3")
 
 
+def problem_anchors(*, session: Session, csp_id: int) -> pd.DataFrame:
+    """The anchors of the CSP's recorded problems: columns ``x``, ``y`` (longitude,
+    latitude) and ``synthetic``. Read as one MultiPoint and one string of flags (row by
+    row, 100 000 anchors took 2 s to convert)."""
+    wkb, flags = session.execute(
+        select(
+            func.ST_AsBinary(func.ST_Collect(Problem.anchor)),
+            func.string_agg(case((Problem.synthetic, "1"), else_="0"), ""),
+        ).where(Problem.csp_id == csp_id)
+    ).one()
+    if wkb is None:
+        return pd.DataFrame({"x": [], "y": [], "synthetic": pd.Series([], dtype=bool)})
+    xy = shapely.get_coordinates(shapely.from_wkb(bytes(wkb)))
+    synthetic = np.frombuffer(flags.encode("ascii"), dtype=np.uint8) == ord("1")
+    return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "synthetic": synthetic})
+
+
+def cell_outlines(*, session: Session, grid_id: int) -> tuple[list[str], list[Any]]:
+    """The ids (H3 index or block id) and outlines of a grid's cells."""
+    rows = session.execute(
+        select(Cell.h3, func.ST_AsBinary(Cell.geom)).where(Cell.grid_id == grid_id)
+    ).all()
+    return [str(h3) for h3, _ in rows], list(shapely.from_wkb([bytes(w) for _, w in rows]))
+
+
 def grid_cells(
-    *, session: Session, csp_id: int, resolution: int, units: str = "h3"
+    *,
+    session: Session,
+    csp_id: int,
+    resolution: int,
+    units: str = "h3",
+    counts: pd.DataFrame | None = None,
 ) -> FeatureCollection[CellProperties]:
+    """The grid's cells with their attributes and ``counts`` (:func:`problem_counts`'s
+    columns; counted by PostGIS when not given)."""
     grid_id = require_grid(session=session, csp_id=csp_id, resolution=resolution, units=units)
-    counts = problem_counts(session=session, csp_id=csp_id, grid_id=grid_id)
+    if counts is None:
+        counts = problem_counts(session=session, csp_id=csp_id, grid_id=grid_id)
     problems = counts["problems"].to_dict()
     synthetic = counts["synthetic_problems"].to_dict()
     rows = session.execute(

@@ -5,9 +5,11 @@ a page of them with the count, or all of them for an export."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, String, func, literal, or_, select
+from sqlalchemy import JSON, Select, String, Text, cast, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from api.models import Csp, Gpo, Problem, ProblemPlace
@@ -24,9 +26,10 @@ from api.schemas import (
     ProblemCollection,
     ProblemExport,
     ProblemExportProperties,
-    ProblemProperties,
 )
+from geo.accounts import Scope
 from geo.errors import InvalidInputError
+from geo.problems import CATEGORIES, STATUSES
 from geo.study import ACCENTED, LIGATURES, PLAIN, ProblemSearch, folded
 
 
@@ -59,12 +62,18 @@ def _searched(session: Session, csp_id: int, search: ProblemSearch, stmt: Select
     """``stmt`` (on ``Problem`` outer-joined to ``ProblemPlace``) limited to the CSP's
     problems the caller sees that match the search."""
     require(session, Csp, csp_id)
-    stmt = stmt.where(Problem.csp_id == csp_id, visible(Problem, scope_of(session)))
+    scope = scope_of(session)
+    stmt = stmt.where(Problem.csp_id == csp_id)
     if search.gpo_id is not None:
         sectors, categories = _gpo_filter(session, csp_id, search.gpo_id)
         stmt = stmt.where(ProblemPlace.sector.in_(sectors))
         if categories:
             stmt = stmt.where(Problem.category.in_(categories))
+        # The problems of one of the caller's own GPOs are all visible to it (the rule of
+        # base.visible_problem_ids): its perimeter adds only a join the planner misjudges.
+        if scope.reads_problem_records and search.gpo_id in scope.gpo_ids:
+            scope = Scope.everything()
+    stmt = stmt.where(visible(Problem, scope))
     if search.sectors:
         stmt = stmt.where(ProblemPlace.sector.in_(search.sectors))
     if search.categories:
@@ -109,26 +118,58 @@ def list_problems(
 ) -> ProblemCollection:
     """A page of the CSP's problems matching the search as GeoJSON (newest first), with
     how many match in all."""
+    body = list_problems_json(
+        session=session, csp_id=csp_id, search=search, limit=limit, offset=offset
+    )
+    return ProblemCollection.model_validate_json(body)
+
+
+def _label(labels: Mapping[str, str], code: Any) -> Any:
+    """SQL: the label of a code in ``labels``, or the code itself."""
+    return func.coalesce(literal(dict(labels), JSONB).op("->>")(code), code)
+
+
+def list_problems_json(
+    *, session: Session, csp_id: int, search: ProblemSearch, limit: int, offset: int = 0
+) -> bytes:
+    """:func:`list_problems` as JSON bytes, each feature written by PostgreSQL (5 000
+    features: tens of milliseconds, where building and serialising them in Python took
+    about a second): the fields of :class:`ProblemProperties`."""
+    properties = func.json_build_object(
+        "id", Problem.id,
+        "csp_id", Problem.csp_id,
+        "category", Problem.category,
+        "category_label", _label(CATEGORIES, Problem.category),
+        "title", Problem.title,
+        "address", Problem.address,
+        "reported_on", Problem.reported_on,
+        "priority", Problem.priority,
+        "status", Problem.status,
+        "status_label", _label(STATUSES, Problem.status),
+        "status_on", Problem.status_on,
+        "sector", ProblemPlace.sector,
+        "gpo_id", ProblemPlace.gpo_id,
+        "synthetic", Problem.synthetic,
+    )  # fmt: skip
+    feature = func.json_build_object(
+        "type", "Feature",
+        "id", Problem.id,
+        "geometry", cast(func.ST_AsGeoJSON(Problem.geom, GEOJSON_DECIMALS), JSON),
+        "properties", properties,
+    )  # fmt: skip
     stmt = _searched(
         session,
         csp_id,
         search,
-        select(Problem, ProblemPlace, func.ST_AsGeoJSON(Problem.geom, GEOJSON_DECIMALS)).outerjoin(
-            ProblemPlace, ProblemPlace.problem_id == Problem.id
-        ),
+        select(cast(feature, Text)).outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id),
     )
-    rows = session.execute(_newest_first(stmt).limit(limit).offset(offset)).all()
-    return ProblemCollection(
-        features=[
-            Feature[ProblemProperties](
-                id=p.id,
-                geometry=Geometry.model_validate(json.loads(geojson)),
-                properties=ProblemProperties(**problem_properties(p, place)),
-            )
-            for p, place, geojson in rows
-        ],
-        count=count_problems(session=session, csp_id=csp_id, search=search),
-    )
+    features = session.scalars(_newest_first(stmt).limit(limit).offset(offset)).all()
+    count = count_problems(session=session, csp_id=csp_id, search=search)
+    return (
+        '{"type":"FeatureCollection","features":['
+        + ",".join(features)
+        + f'],"bbox":null,"count":{count}}}'
+    ).encode()
 
 
 def export_problems(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -32,6 +33,7 @@ from api.repositories.base import (
     GEOJSON_DECIMALS,
     action_public,
     adopted_plan_id,
+    among,
     plan_sector_outlines,
     problem_properties,
     require,
@@ -357,11 +359,20 @@ def insert_problems(
     return n
 
 
-def open_problems(*, session: Session, area: StudyArea, limit: int = 500) -> OpenProblemsPublic:
-    """The area's open problems (any date), highest priority and oldest first, with their
-    actions."""
+@dataclass(frozen=True)
+class OpenRanking:
+    """The area's open problems in the order the list shows them: how many, and the ids
+    and sectors of the first ``limit``. It changes only with the problems themselves
+    (their status, priority, date, category, placement), not with their actions."""
+
+    count: int
+    first: list[tuple[int, int | None]]
+
+
+def open_ranking(*, session: Session, area: StudyArea, limit: int = 500) -> OpenRanking:
+    """The area's open problems (any date), highest priority and oldest first."""
     stmt = (
-        select(Problem, ProblemPlace.sector)
+        select(Problem.id, ProblemPlace.sector)
         .outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id)
         .where(Problem.csp_id == area.csp_id, Problem.status.in_(OPEN_STATUSES))
     )
@@ -374,11 +385,22 @@ def open_problems(*, session: Session, area: StudyArea, limit: int = 500) -> Ope
     rows = session.execute(
         stmt.order_by(urgency, Problem.reported_on, Problem.id).limit(limit)
     ).all()
-    ids = [p.id for p, _ in rows]
+    return OpenRanking(count=int(count), first=[(int(i), s) for i, s in rows])
+
+
+def open_problems(
+    *, session: Session, area: StudyArea, limit: int = 500, ranking: OpenRanking | None = None
+) -> OpenProblemsPublic:
+    """The area's open problems (any date), highest priority and oldest first, with their
+    actions; in the order of ``ranking`` when it is given (kept by the caller)."""
+    ranked = ranking or open_ranking(session=session, area=area, limit=limit)
+    ids = [i for i, _ in ranked.first]
+    found = {p.id: p for p in session.scalars(select(Problem).where(among(Problem.id, ids)))}
+    rows = [(found[i], sector) for i, sector in ranked.first if i in found]
     today = clock.today()
     actions: dict[int, list[Action]] = {}
     for action in session.scalars(
-        select(Action).where(Action.problem_id.in_(ids)).order_by(Action.start_on, Action.id)
+        select(Action).where(among(Action.problem_id, ids)).order_by(Action.start_on, Action.id)
     ):
         actions.setdefault(action.problem_id, []).append(action)
     partner_names = dict(
@@ -405,7 +427,7 @@ def open_problems(*, session: Session, area: StudyArea, limit: int = 500) -> Ope
             )
             for p, sector in rows
         ],
-        count=count,
+        count=ranked.count,
     )
 
 

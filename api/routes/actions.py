@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api import access
 from api.deps import ContextDep, DbId
@@ -11,7 +11,12 @@ from api.services import actions
 router = APIRouter(tags=["actions"])
 
 
-@router.get("/actions", responses=INVALID, dependencies=[access.PROBLEM_RECORDS])
+@router.get(
+    "/actions",
+    response_model=ActionsPublic,
+    responses=INVALID,
+    dependencies=[access.PROBLEM_RECORDS],
+)
 def read_actions(
     ctx: ContextDep,
     gpo: Annotated[DbInt | None, Query(description="A GPO's actions")] = None,
@@ -23,10 +28,10 @@ def read_actions(
     ] = False,
     limit: Annotated[int, Query(ge=1, le=2000)] = 500,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> ActionsPublic:
+) -> Response:
     """The actions the caller may read (a chef: its GPOs'; a partner: its GPOs'), open
     ones first by due date, with their problem, GPO and dated steps."""
-    return actions.list_actions(
+    body = actions.list_actions_json(
         ctx,
         gpo_id=gpo,
         partner_id=partner,
@@ -36,6 +41,7 @@ def read_actions(
         limit=limit,
         offset=offset,
     )
+    return Response(body, media_type="application/json")
 
 
 @router.get("/actions/{action_id}", responses=INVALID, dependencies=[access.PROBLEM_RECORDS])

@@ -4,7 +4,7 @@ most of them."""
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from api import access
 from api.deps import BBoxDep, ContextDep
@@ -36,11 +36,17 @@ def read_communes(
     return territory.list_communes(ctx, csp_id=csp, bbox=bbox)
 
 
-@router.get("/{code}/hotspots", responses=INVALID, dependencies=[access.COMMUNE_PICTURE])
-def read_commune_hotspots(code: CommuneCode, ctx: ContextDep) -> CommuneCellsPublic:
+@router.get(
+    "/{code}/hotspots",
+    response_model=CommuneCellsPublic,
+    responses=INVALID,
+    dependencies=[access.COMMUNE_PICTURE],
+)
+def read_commune_hotspots(code: CommuneCode, ctx: ContextDep) -> Response:
     """The commune's problems of the last 12 months per H3 cell (res 9) with their Gi* hot
     spots, computed over the commune alone: counts only, those under 3 masked."""
-    return cartography.commune_hotspots(ctx, code)
+    body = cartography.commune_hotspots_json(ctx, code)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{code}/coverage", responses=INVALID, dependencies=[access.COMMUNE_PICTURE])

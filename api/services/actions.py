@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from api import clock
+from api.map_cache import cached_json
 from api.models import Action
 from api.repositories import actions as repo
+from api.repositories import base
 from api.repositories.base import check_version, require
 from api.schemas import ActionDetail, ActionsPublic, ActionUpdate
 from api.services.audit_log import record_write
@@ -18,7 +20,7 @@ from geo.errors import ForbiddenError, InvalidInputError
 from geo.problems import check_action_transition
 
 
-def list_actions(
+def list_actions_json(
     ctx: Context,
     *,
     gpo_id: int | None = None,
@@ -28,25 +30,45 @@ def list_actions(
     mine: bool = False,
     limit: int = 500,
     offset: int = 0,
-) -> ActionsPublic:
-    """The actions the caller may read, filtered; ``mine``: those its organisation leads
-    (a partner) — for the other roles, the actions of the GPOs they may read."""
+) -> bytes:
+    """The actions the caller may read, filtered (:class:`ActionsPublic` as JSON); ``mine``:
+    those its organisation leads (a partner) — for the other roles, the actions of the
+    GPOs they may read. Which actions, in what order, is kept until the problems or the
+    actions' statuses, due dates… change (``base.COUNTS``: over every action of the GPO,
+    the costly part); the answer itself until any follow-up changes (``base.LISTS``: a
+    step adds to an action's history)."""
     today = clock.today()
     if mine and ctx.scope.role == "partenaire":
         if ctx.scope.partner_id is None:
-            return ActionsPublic(data=[], count=0)
+            return ActionsPublic(data=[], count=0).model_dump_json().encode()
         partner_id = ctx.scope.partner_id
+    statuses = tuple(sorted(statuses))
+    key = ("actions", ctx.scope, gpo_id, partner_id, statuses, overdue, limit, offset, today)
     with ctx.read() as session:
-        return repo.list_actions(
-            session=session,
-            today=today,
-            gpo_id=gpo_id,
-            partner_id=partner_id,
-            statuses=statuses,
-            overdue=overdue,
-            limit=limit,
-            offset=offset,
-        )
+
+        def rank() -> repo.ActionRanking:
+            return repo.action_ranking(
+                session=session,
+                today=today,
+                gpo_id=gpo_id,
+                partner_id=partner_id,
+                statuses=statuses,
+                overdue=overdue,
+                limit=limit,
+                offset=offset,
+            )
+
+        def compute() -> ActionsPublic:
+            revision = base.problem_revision(session=session, csp_id=None, topics=base.COUNTS)
+            ranking: repo.ActionRanking = ctx.maps.get_or_compute(
+                ("action ranking", *key), revision, rank
+            )
+            return repo.list_actions(
+                session=session, today=today, limit=limit, offset=offset, ranking=ranking
+            )
+
+        revision = base.problem_revision(session=session, csp_id=None, topics=base.LISTS)
+        return cached_json(ctx.maps, key, revision, compute)
 
 
 def get_action(ctx: Context, action_id: int) -> ActionDetail:

@@ -336,12 +336,24 @@ def open_problems_json(ctx: Context, csp_id: int, *, gpo_id: int | None, limit: 
     actions (:class:`OpenProblemsPublic` as JSON)."""
     with ctx.read() as session:
         area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+
+        def compute() -> BaseModel:
+            # Which problems and in what order: kept until the problems change (over
+            # every open problem of the area: the costly part); their actions are read
+            # again when they change (an action step), for the listed problems only.
+            ranking: problems.OpenRanking = ctx.maps.get_or_compute(
+                ("open ranking", area.key, limit),
+                base.problem_revision(session=session, csp_id=area.csp_id),
+                lambda: problems.open_ranking(session=session, area=area, limit=limit),
+            )
+            return problems.open_problems(session=session, area=area, limit=limit, ranking=ranking)
+
         return _cached_json(
             session,
             ctx.maps,
             area,
             ("open", limit, clock.today()),  # "overdue" changes at midnight
-            lambda: problems.open_problems(session=session, area=area, limit=limit),
+            compute,
             topics=base.LISTS,
         )
 
@@ -352,13 +364,19 @@ def commune_period() -> ProblemFilter:
     return ProblemFilter.checked(None, None, today=clock.today())
 
 
-def commune_hotspots(ctx: Context, code: str) -> CommuneCellsPublic:
+def commune_hotspots_json(ctx: Context, code: str) -> bytes:
     """The commune's problems of the last 12 months per H3 cell with their Gi* hot spots,
-    computed over the commune alone: counts only, small ones masked."""
+    computed over the commune alone: counts only, small ones masked
+    (:class:`CommuneCellsPublic` as JSON, kept with its maps)."""
     with ctx.read() as session:
         area = problem_maps.commune_area(session=session, commune_code=code, field="code")
-        maps = cached_area_maps(session, ctx.maps, area=area, where=commune_period())
-    return CommuneCellsPublic.model_validate(commune_cells(maps))
+        where = commune_period()
+
+        def compute() -> CommuneCellsPublic:
+            maps = cached_area_maps(session, ctx.maps, area=area, where=where)
+            return CommuneCellsPublic.model_validate(commune_cells(maps))
+
+        return _cached_json(session, ctx.maps, area, ("commune cells", where), compute)
 
 
 # -- server-rendered maps ---------------------------------------------------------------

@@ -29,7 +29,7 @@ class Context:
 
     factory: sessionmaker[Session]
     editors: EditorCache = field(default_factory=EditorCache)
-    maps: MapCache[Any] = field(default_factory=MapCache)
+    maps: MapCache[Any] = field(default_factory=lambda: MapCache(size=256))
     #: The base map's vector tiles, valid while its data have not changed.
     tiles: MapCache[bytes] = field(default_factory=lambda: MapCache(size=4096))
     jobs: JobRunner | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 from sqlalchemy.exc import ProgrammingError
 
 from api import backup, db
@@ -77,6 +78,27 @@ def readiness(ctx: Context) -> HealthPublic:
             "lancez « psq db migrate »"
         )
     return HealthPublic(status="ok", database="ok", postgis=postgis, migration=head)
+
+
+#: Readiness answers within this many seconds, else 503: a probe must not hang.
+READY_TIMEOUT_S = 2.0
+#: The readiness checks run on threads of their own, never queued behind the worker
+#: threads that slow requests hold (anyio's default pool: 40 threads).
+_READY_THREADS = anyio.CapacityLimiter(2)
+
+
+async def readiness_within(ctx: Context, timeout: float = READY_TIMEOUT_S) -> HealthPublic:
+    """:func:`readiness` on the readiness threads, refused with 503 past ``timeout``
+    seconds (the thread is left to finish on its own)."""
+    try:
+        with anyio.fail_after(timeout):
+            return await anyio.to_thread.run_sync(
+                readiness, ctx, abandon_on_cancel=True, limiter=_READY_THREADS
+            )
+    except TimeoutError:
+        raise UnavailableError(
+            f"base de données : pas de réponse en {timeout:g} s (serveur saturé ?)"
+        ) from None
 
 
 def postgis_version(ctx: Context) -> str:

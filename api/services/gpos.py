@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from api.repositories import base
 from api.repositories import gpos as repo
 from api.schemas import (
     GpoCreate,
@@ -18,8 +21,26 @@ from geo.accounts import changes_between
 
 
 def list_gpos(ctx: Context, csp_id: int) -> GposPublic:
+    """The CSP's active GPOs; their counts' tallies (over every open problem and action
+    of the CSP: the costly part) are kept in the map cache until the problems or the
+    open actions' statuses and due dates change (:data:`api.repositories.base.COUNTS`)."""
     with ctx.read() as session:
-        return repo.list_gpos(session=session, csp_id=csp_id)
+
+        def tallies(csp_ids: list[int], today: date, horizon_days: int) -> repo.FollowUpTallies:
+            revision = sum(
+                base.problem_revision(session=session, csp_id=c, topics=base.COUNTS)
+                for c in csp_ids
+            )
+            kept: repo.FollowUpTallies = ctx.maps.get_or_compute(
+                ("gpo tallies", tuple(csp_ids), today, horizon_days),
+                revision,
+                lambda: repo.follow_up_tallies(
+                    session=session, csp_ids=csp_ids, today=today, horizon_days=horizon_days
+                ),
+            )
+            return kept
+
+        return repo.list_gpos(session=session, csp_id=csp_id, tallies=tallies)
 
 
 def get_gpo(ctx: Context, gpo_id: int) -> GpoPublic:

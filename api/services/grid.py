@@ -13,6 +13,7 @@ from api.map_cache import cached_json
 from api.repositories import base, csp, layers
 from api.repositories import grid as grids
 from api.schemas import (
+    CellProperties,
     EdgeProperties,
     FeatureCollection,
     GridPublic,
@@ -36,6 +37,7 @@ from geo.grid import (
     tessellate,
     workload,
 )
+from geo.point_counts import points_per_unit
 
 
 def _check_weights(weights: Mapping[str, float]) -> None:
@@ -145,18 +147,38 @@ def list_grids(ctx: Context, csp_id: int) -> GridsPublic:
 def grid_cells_json(ctx: Context, csp_id: int, *, resolution: int, units: str = "h3") -> bytes:
     """The grid's cells with their attributes and problem counts, as GeoJSON bytes. A
     grid's cells never change (a rebuild is a new grid); their counts change with the
-    CSP's problems: the answer is kept in the map cache until they do."""
+    CSP's problems: the answer is kept in the map cache until they do. The counts are
+    made from the problems' anchors and the cells' outlines (kept for the grid's life) by
+    :func:`geo.point_counts.points_per_unit`, as PostGIS's join would count them."""
     with ctx.read() as session:
         grid_id = grids.require_grid(
             session=session, csp_id=csp_id, resolution=resolution, units=units
         )
+
+        def compute() -> FeatureCollection[CellProperties]:
+            ids, outlines = ctx.maps.get_or_compute(
+                ("cell outlines", grid_id),
+                0,  # a grid's cells never change
+                lambda: grids.cell_outlines(session=session, grid_id=grid_id),
+            )
+            anchors = grids.problem_anchors(session=session, csp_id=csp_id)
+            counted = points_per_unit(
+                ids, outlines, anchors["x"], anchors["y"], flags=anchors["synthetic"]
+            )
+            counts = counted.rename(columns={"points": "problems", "flagged": "synthetic_problems"})
+            return grids.grid_cells(
+                session=session,
+                csp_id=csp_id,
+                resolution=resolution,
+                units=units,
+                counts=counts,
+            )
+
         return cached_json(
             ctx.maps,
             ("cells", grid_id),
             base.problem_revision(session=session, csp_id=csp_id),
-            lambda: grids.grid_cells(
-                session=session, csp_id=csp_id, resolution=resolution, units=units
-            ),
+            compute,
         )
 
 

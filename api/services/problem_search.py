@@ -9,7 +9,6 @@ import io
 from dataclasses import dataclass
 
 from api import clock
-from api.map_cache import cached_json
 from api.repositories import problem_search as repo
 from api.repositories.base import problem_revision
 from api.schemas import ProblemExport
@@ -50,14 +49,14 @@ def search_problems_json(
     perimeter and search until the CSP's problems change (their actions are not in it:
     an action step leaves it valid)."""
     with ctx.read() as session:
-        return cached_json(
-            ctx.maps,
+        body: bytes = ctx.maps.get_or_compute(
             ("problems", ctx.scope, csp_id, search, limit, offset),
             problem_revision(session=session, csp_id=csp_id),
-            lambda: repo.list_problems(
+            lambda: repo.list_problems_json(
                 session=session, csp_id=csp_id, search=search, limit=limit, offset=offset
             ),
         )
+        return body
 
 
 def _narrower(search: ProblemSearch) -> str:
