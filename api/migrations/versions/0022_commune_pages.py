@@ -2,7 +2,7 @@
 contrat de sécurité intégrée may span all the communes of an intercommunalité.
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 Create Date: 2026-12-06
 """
 
