@@ -331,6 +331,10 @@ def prepare_layer(
     _check_geometry(gdf, kind, source)
     native = gdf
     gdf = gdf.to_crs(WGS84)
+    if shapely.has_z(gdf.geometry.to_numpy()).any():  # 3D files (BD TOPO…) lose their Z
+        gdf = gdf.copy()
+        flat = shapely.force_2d(gdf.geometry.to_numpy())
+        gdf[gdf.geometry.name] = gpd.GeoSeries(flat, index=gdf.index, crs=WGS84)
     min_x, min_y, max_x, max_y = (float(b) for b in gdf.total_bounds)
     bounds = (min_x, min_y, max_x, max_y)
     if not (-180 <= bounds[0] <= bounds[2] <= 180 and -90 <= bounds[1] <= bounds[3] <= 90):

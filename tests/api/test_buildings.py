@@ -126,8 +126,8 @@ def test_buildings_from_a_geopackage_by_the_cli(
     tmp_path: Path,
 ) -> None:
     """A BD TOPO-like GeoPackage in Lambert-93: its roads' layer first, then ``batiment``
-    (two buildings in Massy, one outside the territory in Paris); the command says its
-    stages on stderr."""
+    (two buildings in Massy, one outside the territory in Paris, with their altitude); the
+    command says its stages on stderr."""
     del massy
     path = tmp_path / "bdtopo_extrait.gpkg"
     road = gpd.GeoDataFrame(
@@ -141,11 +141,14 @@ def test_buildings_from_a_geopackage_by_the_cli(
             "nature": ["Indifférenciée", "Église", "Indifférenciée"],
             "usage_1": ["Résidentiel", None, "Commercial et services"],
         },
-        geometry=[
-            shapely.box(2.2645, 48.7290, 2.2648, 48.7292),
-            shapely.box(2.2652, 48.7290, 2.2655, 48.7292),
-            shapely.box(2.3500, 48.8500, 2.3503, 48.8502),  # Paris: outside
-        ],
+        geometry=shapely.force_3d(  # BD TOPO's buildings have their altitude
+            [
+                shapely.box(2.2645, 48.7290, 2.2648, 48.7292),
+                shapely.box(2.2652, 48.7290, 2.2655, 48.7292),
+                shapely.box(2.3500, 48.8500, 2.3503, 48.8502),  # Paris: outside
+            ],
+            85.0,
+        ),
         crs=4326,
     )
     buildings.to_crs(2154).to_file(path, layer="batiment")
@@ -162,5 +165,7 @@ def test_buildings_from_a_geopackage_by_the_cli(
     assert "Couche « BD TOPO bâtiments »" in result.stdout and "3 objet(s)" in result.stdout
     assert "1 objet(s) sur 3 hors du territoire" in result.stdout
     with engine.connect() as connection:
-        classes = connection.execute(text("SELECT category FROM layer_feature ORDER BY id"))
-        assert list(classes.scalars()) == ["Résidentiel", "Église", "Commercial et services"]
+        stored = connection.execute(
+            text("SELECT category, ST_NDims(geom) FROM layer_feature ORDER BY id")
+        ).all()
+    assert stored == [("Résidentiel", 2), ("Église", 2), ("Commercial et services", 2)]
