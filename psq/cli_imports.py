@@ -19,13 +19,19 @@ from psq.cli_common import database as _database
 
 def import_layer_command(
     path: Annotated[
-        Path, typer.Argument(help="Fichier vectoriel (GeoJSON, GeoPackage, Shapefile zippé…)")
+        Path,
+        typer.Argument(
+            help="Fichier vectoriel (GeoJSON, GeoPackage, Shapefile zippé, extrait OpenStreetMap "
+            ".osm.pbf…)"
+        ),
     ],
     kind: Annotated[LayerKind, typer.Option(help="Nature de la couche")],
     name: Annotated[str, typer.Option(help="Nom de la couche (unique)")],
     default_class: Annotated[
         str | None,
-        typer.Option("--class", help="Classe (barrières) ou type (points) de tous les objets"),
+        typer.Option(
+            "--class", help="Classe (barrières, bâtiments) ou type (points) de tous les objets"
+        ),
     ] = None,
     crs: Annotated[
         str | None,
