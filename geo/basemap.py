@@ -3,8 +3,9 @@ how its legend says a missing layer.
 
 The base map is built from the territory's own data: the communes, the features of the
 ``barriers`` layers (roads, railways and waterways, by their class, see
-:mod:`geo.layers`) and the address table. Its tiles are Mapbox Vector Tiles (one tile, one
-named layer per :data:`BASE_LAYERS` entry) in Web Mercator.
+:mod:`geo.layers`), those of the ``buildings`` layers and the address table. Its tiles
+are Mapbox Vector Tiles (one tile, one named layer per :data:`BASE_LAYERS` entry) in Web
+Mercator.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ MAIN_ROADS = ("motorway", "motorway_link", "trunk", "trunk_link", "primary", "pr
 SECONDARY_ROADS = ("secondary", "secondary_link", "tertiary", "tertiary_link")
 MINOR_ROADS_ZOOM = 14
 SECONDARY_ROADS_ZOOM = 12
+#: Buildings are in the tiles from this zoom (a town's thousands of them would crowd a
+#: tile below it), drawn under the roads.
+BUILDINGS_ZOOM = 15
 #: Addresses (their numbers) are in the tiles from this zoom.
 ADDRESSES_ZOOM = 16
 MIN_ZOOM, MAX_ZOOM = 0, 22

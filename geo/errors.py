@@ -65,8 +65,8 @@ class UnreadableLayerError(LayerError):
 class EmptyLayerError(LayerError):
     """The file holds no feature."""
 
-    def __init__(self, source: str) -> None:
-        super().__init__(source, "the file holds no feature")
+    def __init__(self, source: str, what: str | None = None) -> None:
+        super().__init__(source, what or "le fichier ne contient aucun objet")
 
 
 class MissingCRSError(LayerError):

@@ -26,6 +26,10 @@ case-insensitively; every other column is kept as an attribute):
     (:func:`geo.parts.declared_links`), with an optional ``name`` ← nom | name | libelle
     that the plans' notes quote. A link whose two ends each lie within 1 km of the
     territory joins the parts there; sector design takes it before any distance.
+``buildings``
+    Polygons of buildings (an OpenStreetMap extract's features tagged ``building``, BD TOPO
+    ``BATIMENT``, any polygon layer), drawn by the base map; an optional ``class`` ← class |
+    building | usage_1 | usage1 | nature (the first one filled, per feature) and ``name``.
 ``points``
     Points with a ``type`` ← type | nature | categorie | amenity | kind (commissariat,
     bureau de police, école, gare, mairie…), and an optional ``name``.
@@ -76,7 +80,25 @@ class LayerKind(StrEnum):
     BARRIERS = "barriers"
     POINTS = "points"
     LINKS = "links"
+    BUILDINGS = "buildings"
 
+
+#: An OpenStreetMap extract (``.osm``, ``.osm.pbf``) is read by GDAL's OSM driver as
+#: several layers: a buildings layer reads its ``multipolygons`` (closed ways and
+#: multipolygon relations), every other kind (barriers, links…) its ``lines``.
+def osm_layer(kind: LayerKind | str) -> str:
+    """The layer of GDAL's OSM driver a layer of ``kind`` reads from an extract.
+
+    >>> osm_layer("barriers"), osm_layer(LayerKind.BUILDINGS)
+    ('lines', 'multipolygons')
+    """
+    return "multipolygons" if kind == LayerKind.BUILDINGS else "lines"
+
+
+#: Where a whole BD TOPO GeoPackage (one file, many layers) keeps a kind's features.
+PREFERRED_LAYERS: dict[str, tuple[str, ...]] = {
+    LayerKind.BUILDINGS.value: ("batiment", "buildings", "building")
+}
 
 GRID_VARIABLES: dict[str, tuple[str, ...]] = {
     "population": ("ind", "population", "pop"),
@@ -94,6 +116,9 @@ TEXT_LIMITS = {"code": 100, "class": 100, "type": 100, "name": 300}
 POINT_TYPE = ("type", "nature", "categorie", "amenity", "kind")
 POINT_NAME = ("nom", "name", "libelle")
 BARRIER_TAGS = ("class", "highway", "railway", "waterway", "mode")
+#: A building's class: OpenStreetMap's ``building`` tag (yes, house…), BD TOPO's usage
+#: (Résidentiel…) or nature (Indifférenciée, Église…).
+BUILDING_CLASS = ("class", "building", "usage_1", "usage1", "nature")
 
 _EXPECTED_GEOMETRY = {
     LayerKind.POPULATION_GRID: ("Polygon", "MultiPolygon"),
@@ -101,6 +126,7 @@ _EXPECTED_GEOMETRY = {
     LayerKind.BARRIERS: ("LineString", "MultiLineString"),
     LayerKind.POINTS: ("Point", "MultiPoint"),
     LayerKind.LINKS: ("LineString", "MultiLineString"),
+    LayerKind.BUILDINGS: ("Polygon", "MultiPolygon"),
 }
 _RAIL = {"rail", "light_rail", "subway", "narrow_gauge", "monorail", "funicular"}
 _IDFM_MODE = {
@@ -112,6 +138,11 @@ _IDFM_MODE = {
     "METRO": "railway",
 }
 _TRUE = {"yes", "true", "1", "viaduct", "aqueduct", "building_passage", "covered", "culvert", "t"}
+#: What an empty file of a kind lacks, when more can be said than « no feature ».
+_NOTHING = {
+    LayerKind.BUILDINGS: "aucun bâtiment dans le fichier (un extrait OpenStreetMap n'en a que "
+    "s'il a des polygones étiquetés building)",
+}
 # Relative overlap area above which two grid squares are said to overlap (rounding noise below).
 _GRID_OVERLAP_TOLERANCE = 1e-6
 
@@ -206,16 +237,16 @@ def _check_territory(gdf: gpd.GeoDataFrame, territory: BaseGeometry, source: str
     if shapely.intersects(territory, swapped).any():
         raise LayerError(
             source,
-            "no feature falls in the territory, but they do once latitude and longitude are "
-            "swapped: the file has its coordinates in (latitude, longitude) order; "
-            "write them as (longitude, latitude)",
+            "aucun objet ne tombe dans le territoire, mais ils y tombent une fois latitude et "
+            "longitude échangées : le fichier donne ses "
+            "coordonnées dans l'ordre (latitude, longitude) ; écrivez-les (longitude, latitude)",
         )
     b = tuple(round(float(v), 4) for v in gdf.total_bounds)
     t = tuple(round(float(v), 4) for v in territory.bounds)
     raise LayerError(
         source,
-        f"no feature intersects the territory (layer bounds {b}, territory bounds {t}); "
-        "check the file and its declared CRS",
+        f"aucun objet du fichier ne touche le territoire (emprise de la couche {b}, du "
+        f"territoire {t}) ; vérifiez le fichier et son système de coordonnées déclaré",
     )
 
 
@@ -285,7 +316,7 @@ def prepare_layer(
             source, f"unknown layer kind {kind!r}; expected one of {', '.join(LayerKind)}"
         ) from None
     if len(gdf) == 0:
-        raise EmptyLayerError(source)
+        raise EmptyLayerError(source, _NOTHING.get(kind))
     warnings: list[str] = []
     if crs is not None and crs.strip():
         declared = _declared_crs(crs, source)
@@ -300,6 +331,10 @@ def prepare_layer(
     _check_geometry(gdf, kind, source)
     native = gdf
     gdf = gdf.to_crs(WGS84)
+    if shapely.has_z(gdf.geometry.to_numpy()).any():  # 3D files (BD TOPO…) lose their Z
+        gdf = gdf.copy()
+        flat = shapely.force_2d(gdf.geometry.to_numpy())
+        gdf[gdf.geometry.name] = gpd.GeoSeries(flat, index=gdf.index, crs=WGS84)
     min_x, min_y, max_x, max_y = (float(b) for b in gdf.total_bounds)
     bounds = (min_x, min_y, max_x, max_y)
     if not (-180 <= bounds[0] <= bounds[2] <= 180 and -90 <= bounds[1] <= bounds[3] <= 90):
@@ -374,6 +409,17 @@ def prepare_layer(
             if col:
                 used.add(col)
         used |= set(tags.values())
+    elif kind is LayerKind.BUILDINGS:
+        class_cols = [c for t in BUILDING_CLASS if (c := _find(columns, (t,))) is not None]
+        classes = pd.Series(None, index=gdf.index, dtype="string")
+        for col in class_cols:  # the first one filled, per feature
+            classes = classes.fillna(gdf[col].astype("string").str.strip().replace("", pd.NA))
+        if default_class is not None:
+            classes = classes.fillna(default_class)
+        out["class"] = classes.astype(object).where(classes.notna(), None).to_numpy()
+        name_col = _find(columns, POINT_NAME)
+        out["name"] = gdf[name_col].astype("string").to_numpy() if name_col else None
+        used |= set(class_cols) | ({name_col} if name_col else set())
     elif kind is LayerKind.LINKS:
         name_col = _find(columns, POINT_NAME)
         out["name"] = gdf[name_col].astype("string").to_numpy() if name_col else None
@@ -394,7 +440,7 @@ def prepare_layer(
     out["attributes"] = _attributes(gdf, used)
     inside = shapely.intersects(territory, out.geometry.to_numpy())
     if not inside.all():
-        warnings.append(f"{int((~inside).sum())} of {len(out)} features lie outside the territory")
+        warnings.append(f"{int((~inside).sum())} objet(s) sur {len(out)} hors du territoire")
     return Layer(
         kind=kind,
         features=out,

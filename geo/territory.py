@@ -107,10 +107,36 @@ def osm_lines(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out[[c for c in keep_columns if c in out.columns] + [out.geometry.name]]
 
 
-def read_vector(path: str | PathLike[str]) -> gpd.GeoDataFrame:
+def osm_buildings(polygons: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The buildings of an OpenStreetMap extract's ``multipolygons`` layer (GDAL's OSM
+    driver: closed ways and multipolygon relations): the features with a ``building`` tag
+    (other than ``no``); land use, parks and the other areas are left out."""
+    if "building" not in polygons.columns:
+        return polygons.iloc[:0][[polygons.geometry.name]]
+    tag = polygons["building"].astype("string").str.strip()
+    out = polygons[(tag.notna() & (tag != "") & (tag.str.lower() != "no")).to_numpy()]
+    keep_columns = ["osm_id", "osm_way_id", "name", "building"]
+    return out[[c for c in keep_columns if c in out.columns] + [out.geometry.name]]
+
+
+#: What each layer of GDAL's OSM driver keeps of an OpenStreetMap extract.
+_OSM_FILTERS = {"lines": osm_lines, "multipolygons": osm_buildings}
+
+
+def read_vector(
+    path: str | PathLike[str],
+    *,
+    osm_layer: str = "lines",
+    prefer_layers: tuple[str, ...] = (),
+) -> gpd.GeoDataFrame:
     """Read any vector file that GDAL can open, including a zipped Shapefile, a gzipped
-    file (``roads.geojson.gz``) and an OpenStreetMap extract (``.osm.pbf``, ``.osm``: its
-    streets, railways and waterways, :func:`osm_lines`).
+    file (``roads.geojson.gz``) and an OpenStreetMap extract (``.osm.pbf``, ``.osm``).
+
+    An OpenStreetMap extract is read from GDAL's OSM driver layer ``osm_layer``: ``lines``
+    (its streets, railways and waterways, :func:`osm_lines`) or ``multipolygons`` (its
+    buildings, :func:`osm_buildings`). Another file is read from its first layer, or from
+    the first of its layers named one of ``prefer_layers`` (case-insensitive: a whole
+    BD TOPO GeoPackage's ``batiment``).
 
     Raises
     ------
@@ -124,13 +150,24 @@ def read_vector(path: str | PathLike[str]) -> gpd.GeoDataFrame:
     source = f"{vsi}{p}"
     try:
         if p.suffix.lower() in OSM_SUFFIXES:
-            return osm_lines(pyogrio.read_dataframe(source, layer="lines"))
-        return pyogrio.read_dataframe(source)
+            osm_filter = _OSM_FILTERS[osm_layer]
+            return osm_filter(pyogrio.read_dataframe(source, layer=osm_layer))
+        layer = _preferred_layer(source, prefer_layers) if prefer_layers else None
+        return pyogrio.read_dataframe(source, layer=layer)
     except Exception as exc:  # pyogrio raises several GDAL error classes
         # GDAL names the file by its full path: the message names it by its own name.
         said = str(exc).replace(source, p.name).replace(str(p), p.name)
         said = said.replace(str(p.parent) + "/", "")
         raise UnreadableLayerError(p.name, f"GDAL cannot read it ({said})") from None
+
+
+def _preferred_layer(source: str, names: tuple[str, ...]) -> str | None:
+    """The file's first layer named one of ``names`` (case-insensitive), if it has several."""
+    layers = [str(name) for name, _geometry in pyogrio.list_layers(source)]
+    if len(layers) < 2:
+        return None
+    wanted = [n.lower() for n in names]
+    return next((name for name in layers if name.lower() in wanted), None)
 
 
 def read_communes(path: str | PathLike[str]) -> CommuneLayer:

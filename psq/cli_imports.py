@@ -13,19 +13,25 @@ from api import clock
 from api.services import addresses, demo, problems, territory
 from geo.geocoding import read_address_csv
 from geo.layers import LayerKind
-from psq.cli_common import console, reported_errors, resolve_csp
+from psq.cli_common import console, err, reported_errors, resolve_csp
 from psq.cli_common import database as _database
 
 
 def import_layer_command(
     path: Annotated[
-        Path, typer.Argument(help="Fichier vectoriel (GeoJSON, GeoPackage, Shapefile zippé…)")
+        Path,
+        typer.Argument(
+            help="Fichier vectoriel (GeoJSON, GeoPackage, Shapefile zippé, extrait OpenStreetMap "
+            ".osm.pbf…)"
+        ),
     ],
     kind: Annotated[LayerKind, typer.Option(help="Nature de la couche")],
     name: Annotated[str, typer.Option(help="Nom de la couche (unique)")],
     default_class: Annotated[
         str | None,
-        typer.Option("--class", help="Classe (barrières) ou type (points) de tous les objets"),
+        typer.Option(
+            "--class", help="Classe (barrières, bâtiments) ou type (points) de tous les objets"
+        ),
     ] = None,
     crs: Annotated[
         str | None,
@@ -35,8 +41,20 @@ def import_layer_command(
         ),
     ] = None,
 ) -> None:
-    """Importe une couche territoriale ou sociologique, contrôlée sur le territoire."""
-    with reported_errors(), _database() as ctx, console.status(f"Import de {path.name}…"):
+    """Importe une couche territoriale ou sociologique, contrôlée sur le territoire
+    (bâtiments et rues : extrait OpenStreetMap .osm.pbf, couche BD TOPO…) ; ses étapes
+    sont écrites sur la sortie d'erreur."""
+
+    def stage(step: str, count: int) -> None:
+        n = f"{count:,}".replace(",", "\u202f")
+        said = {
+            "reading": f"Lecture de {path.name}…",
+            "checking": f"Contrôle de {n} objet(s) sur le territoire…",
+            "writing": f"Écriture de {n} objet(s)…",
+        }[step]
+        err.print(said, highlight=False, markup=False)
+
+    with reported_errors(), _database() as ctx:
         row = territory.import_layer_file(
             ctx,
             path=path,
@@ -44,6 +62,7 @@ def import_layer_command(
             name=name,
             default_class=default_class,
             crs=crs,
+            progress=stage,
         )
     console.print(
         f"Couche « {row.name} » (id {row.id}, {row.kind}) : {row.feature_count} objet(s)."

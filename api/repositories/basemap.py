@@ -1,6 +1,6 @@
 """The base map's data: its vector tiles, built by PostGIS (``ST_AsMVTGeom``,
-``ST_AsMVT``) from the communes, the barriers layers' features and the address table,
-and what the territory has of each base layer."""
+``ST_AsMVT``) from the communes, the barriers and buildings layers' features and the
+address table, and what the territory has of each base layer."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from api.repositories.base import read_geoframe
 from geo.basemap import (
     ADDRESSES_ZOOM,
     BUFFER,
+    BUILDINGS_ZOOM,
     EXTENT,
     MAIN_ROADS,
     MAX_STREET_LABELS,
@@ -51,6 +52,14 @@ roads AS ({
     )
 }),
 railways AS ({_FEATURES.format(condition="f.category = ANY(:railways)")}),
+buildings AS (
+    -- ST_AsMVTGeom snaps the outlines to the tile's grid (a few decimetres at zoom 15):
+    -- simplified enough for a background.
+    SELECT f.category AS class,
+           ST_AsMVTGeom(ST_Transform(f.geom, 3857), b.env, :extent, :buffer, true) AS geom
+    FROM layer_feature f JOIN layer l ON l.id = f.layer_id, b
+    WHERE :z >= :buildings_zoom AND l.kind = 'buildings' AND f.geom && b.box
+),
 water AS ({_FEATURES.format(condition="f.category = ANY(:water)")}),
 addresses AS (
     SELECT trim(a.number || ' ' || coalesce(a.suffix, '')) AS number, a.street,
@@ -60,6 +69,8 @@ addresses AS (
 SELECT
     coalesce((SELECT ST_AsMVT(t, 'communes', :extent, 'geom') FROM communes t
               WHERE geom IS NOT NULL), '')
+    || coalesce((SELECT ST_AsMVT(t, 'buildings', :extent, 'geom') FROM buildings t
+                 WHERE geom IS NOT NULL), '')
     || coalesce((SELECT ST_AsMVT(t, 'water', :extent, 'geom') FROM water t
                  WHERE geom IS NOT NULL), '')
     || coalesce((SELECT ST_AsMVT(t, 'roads', :extent, 'geom') FROM roads t
@@ -73,7 +84,7 @@ SELECT
 
 def tile(session: Session, z: int, x: int, y: int) -> bytes:
     """The base map's tile ``z/x/y``: one MVT layer per base layer that has features in it
-    (empty bytes when none has)."""
+    (empty bytes when none has), in the order they are drawn (buildings under the roads)."""
     params: dict[str, Any] = {
         "z": z,
         "x": x,
@@ -89,6 +100,7 @@ def tile(session: Session, z: int, x: int, y: int) -> bytes:
         "minor_zoom": MINOR_ROADS_ZOOM,
         "secondary_zoom": SECONDARY_ROADS_ZOOM,
         "addresses_zoom": ADDRESSES_ZOOM,
+        "buildings_zoom": BUILDINGS_ZOOM,
     }
     return bytes(session.execute(text(_TILE), params).scalar_one())
 
@@ -106,8 +118,9 @@ def lines_in(session: Session, extent: BaseGeometry) -> gpd.GeoDataFrame:
 
 def revision(session: Session) -> tuple[Any, ...]:
     """What changes whenever the base map's data change: the layers (their count and
-    newest id), the communes (their count and newest row version) and the addresses
-    (their newest id: an import, updating or replacing, inserts new rows)."""
+    newest id: importing or deleting roads or buildings changes them), the communes (their
+    count and newest row version) and the addresses (their newest id: an import, updating
+    or replacing, inserts new rows)."""
     row = session.execute(
         text(
             "SELECT (SELECT count(*) FROM layer), (SELECT coalesce(max(id), 0) FROM layer), "
@@ -130,15 +143,20 @@ def counts(session: Session, csp_id: int | None) -> dict[str, int]:
          f AS (
             SELECT f.category, f.geom FROM layer_feature f JOIN layer l ON l.id = f.layer_id
             WHERE l.kind = 'barriers'
+         ),
+         bf AS (
+            SELECT f.geom FROM layer_feature f JOIN layer l ON l.id = f.layer_id
+            WHERE l.kind = 'buildings'
          )
     SELECT
         (SELECT count(*) FROM commune c {where_commune}),
         (SELECT count(*) FROM f WHERE f.category = ANY(:water) {where_feature}),
         (SELECT count(*) FROM f WHERE f.category <> ALL(:not_roads) {where_feature}),
         (SELECT count(*) FROM f WHERE f.category = ANY(:railways) {where_feature}),
+        (SELECT count(*) FROM bf f WHERE true {where_feature}),
         (SELECT count(*) FROM address a {where_address})
     """
-    communes, water, roads, railways, addresses = session.execute(
+    communes, water, roads, railways, buildings, addresses = session.execute(
         text(sql),
         {
             "csp": csp_id or 0,
@@ -152,7 +170,7 @@ def counts(session: Session, csp_id: int | None) -> dict[str, int]:
         "water": water,
         "roads": roads,
         "railways": railways,
-        "buildings": 0,
+        "buildings": buildings,
         "addresses": addresses,
     }
 

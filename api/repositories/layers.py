@@ -71,7 +71,7 @@ def create_layer(*, session: Session, name: str, source: str, layer: GeoLayer) -
     value_columns = [
         c for c in ("population", "households", "poor_households", "social_housing") if c in f
     ]
-    category = {"barriers": "class", "points": "type"}.get(layer.kind.value)
+    category = {"barriers": "class", "buildings": "class", "points": "type"}.get(layer.kind.value)
     rows = [
         {
             "layer_id": row.id,

@@ -24,7 +24,7 @@ from api.schemas import (
 from api.services.audit_log import record_write
 from api.services.context import Context
 from geo.errors import InvalidInputError
-from geo.layers import prepare_layer
+from geo.layers import PREFERRED_LAYERS, osm_layer, prepare_layer
 from geo.territory import CommuneLayer, read_vector
 
 
@@ -100,12 +100,19 @@ def import_layer_file(
     source: str | None = None,
     default_class: str | None = None,
     crs: str | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> LayerPublic:
     """Read, validate (against the communes in the database) and store a layer, all or
-    nothing; ``crs`` is the CRS of its coordinates when the file's own is missing or wrong."""
-    gdf = read_vector(path)
+    nothing; ``crs`` is the CRS of its coordinates when the file's own is missing or wrong.
+
+    ``progress`` hears each stage as it begins: ``("reading", 0)``, ``("checking", n)``
+    and ``("writing", n)`` with the number of features read, then checked."""
+    tell = progress or (lambda _stage, _count: None)
+    tell("reading", 0)
+    gdf = read_vector(path, osm_layer=osm_layer(kind), prefer_layers=PREFERRED_LAYERS.get(kind, ()))
     label = source or path.name
     default_class = (default_class or "").strip() or None  # an empty form field is no class
+    tell("checking", len(gdf))
     with ctx.write() as session:
         layer = prepare_layer(
             gdf,
@@ -115,6 +122,7 @@ def import_layer_file(
             default_class=default_class,
             crs=crs,
         )
+        tell("writing", len(layer.features))
         row = layers.create_layer(session=session, name=name, source=label, layer=layer)
         public = layers.layer_public(row)
         record_write(

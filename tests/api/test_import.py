@@ -151,7 +151,7 @@ BAD_FILES: dict[str, tuple[BadFile, str]] = {
     ),
     "empty file": (
         lambda d: _write_text(d, "empty.geojson", '{"type": "FeatureCollection", "features": []}'),
-        "no feature",
+        "aucun objet",
     ),
     "points": (
         lambda d: _write(

@@ -157,10 +157,10 @@ def _wrong_crs(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("make", "kind", "fragment"),
     [
-        (_swapped, "points", "latitude and longitude are swapped"),
+        (_swapped, "points", "latitude et longitude échangées"),
         (_polygons_as_barriers, "barriers", "barriers are lines"),
         (_overlapping_grid, "population_grid", "grid squares overlap"),
-        (_elsewhere, "points", "no feature intersects the territory"),
+        (_elsewhere, "points", "aucun objet du fichier ne touche le territoire"),
         (_wrong_crs, "population_grid", "declared CRS"),
     ],
 )

@@ -127,7 +127,7 @@ def test_the_intercommunalite_is_kept_when_given() -> None:
 
 
 def test_empty_layer() -> None:
-    with pytest.raises(EmptyLayerError, match="no feature"):
+    with pytest.raises(EmptyLayerError, match="aucun objet"):
         prepare_communes(small(code_insee=[], nom=[]))
 
 

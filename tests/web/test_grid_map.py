@@ -70,9 +70,24 @@ def test_upload_a_layer_and_see_it_in_the_toggles(  # type: ignore[no-untyped-de
     page.select_option("#layer-kind", "zones")
     assert page.locator("#layer-kind option:checked").inner_text().startswith("Zones")
     page.fill("#layer-name", "Quartiers de Belfort")
+    # The upload's progress next to the file field: every text it says, in order.
+    page.evaluate(
+        """() => {
+          window.progressSaid = [];
+          const text = document.getElementById('layer-progress-text');
+          new MutationObserver(() => window.progressSaid.push(text.textContent))
+            .observe(text, { childList: true, characterData: true, subtree: true });
+        }"""
+    )
     page.click("#layer-submit")
     row = page.locator("#layer-list .layer-row", has_text="Quartiers de Belfort")
     row.wait_for(timeout=15_000)
+    said = page.evaluate("window.progressSaid")
+    assert said[0] == "Envoi : 0 %" and said[-1] == "Lecture et contrôle du fichier…", said
+    assert "Envoi : 100 %" in said  # the whole body sent (XHR's last upload progress)
+    assert page.locator("#layer-progress").is_hidden()  # gone once the answer is in
+    kinds = page.locator("#layer-kind option").all_inner_texts()
+    assert "Bâtiments (fond de plan : OpenStreetMap, BD TOPO)" in kinds
     assert "Zones, 2 objets" in row.inner_text()
     assert page.locator("#layer-list input").count() == 2  # no reload: the list grew
     result = page.locator("#layer-result").inner_text()

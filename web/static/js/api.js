@@ -26,6 +26,27 @@ export async function postForm(path, form) {
   return checked(await fetch(path, { method: "POST", headers: { Accept: "application/json", ...csrfHeaders() }, body: form }));
 }
 
+// The same with the upload's progress (XMLHttpRequest: fetch cannot say how much of a
+// body is sent): onProgress(fraction sent, 0 to 1) as the bytes go, onSent() once they
+// are all sent and the server reads them; the answer and the errors are postForm's.
+export function postFormWithProgress(path, form, { onProgress, onSent } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    xhr.setRequestHeader("Accept", "application/json");
+    for (const [name, value] of Object.entries(csrfHeaders())) xhr.setRequestHeader(name, value);
+    xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable && e.total) onProgress?.(e.loaded / e.total); });
+    xhr.upload.addEventListener("load", () => onSent?.());
+    xhr.addEventListener("load", () => {
+      const body = xhr.status === 204 ? null : xhr.responseText;
+      checked(new Response(body, { status: xhr.status, statusText: xhr.statusText })).then(resolve, reject);
+    });
+    xhr.addEventListener("error", () => reject(new Error("envoi interrompu : le serveur n'a pas reçu le fichier en entier (trop gros ? connexion coupée ?)")));
+    xhr.addEventListener("abort", () => reject(new Error("envoi annulé")));
+    xhr.send(form);
+  });
+}
+
 async function checked(response) {
   if (!response.ok) {
     let detail = response.statusText;

@@ -1,6 +1,6 @@
 // Grid and layers page: a choropleth of any cell attribute, layers to toggle and to upload,
 // the cell boundaries a barrier blocks; no tiles.
-import { bindCspSelect, esc, fmt, getJSON, percent, postForm } from "./api.js";
+import { bindCspSelect, esc, fmt, getJSON, percent, postForm, postFormWithProgress } from "./api.js";
 import { $, LEGEND_OUTLINE, addLegend, createMap, legendRow, setStatus, showBaseMapLegend, showOutline, statusError } from "./ui.js";
 
 const RAMP = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
@@ -9,7 +9,7 @@ const SOURCE_LABELS = { grid: "Carreaux Filosofi", commune: "Population communal
 const BARRIER_COLOURS = { motorway: "#c0392b", trunk: "#e67e22", railway: "#2c3e50", river: "#2980b9", canal: "#17a2b8", tram: "#8e44ad" };
 const BARRIER_LABELS = { motorway: "Autoroute", trunk: "Voie express", railway: "Voie ferrée", river: "Rivière", canal: "Canal", tram: "Tramway" };
 const barrierColour = (cls) => BARRIER_COLOURS[cls] ?? "#7f8c8d";
-const KIND_LABELS = { population_grid: "Grille de population", zones: "Zones", barriers: "Barrières", points: "Équipements", links: "Liaisons (bacs, ponts, tunnels)" };
+const KIND_LABELS = { population_grid: "Grille de population", zones: "Zones", barriers: "Barrières", points: "Équipements", links: "Liaisons (bacs, ponts, tunnels)", buildings: "Bâtiments" };
 
 const map = createMap();
 const legend = addLegend(map);
@@ -205,8 +205,9 @@ async function uploadLayer(event) {
     if (v) form.set(key, v); else form.delete(key);
   }
   $("layer-submit").disabled = true;
+  const shown = showProgress("layer-progress");
   try {
-    const created = await postForm("/api/layers", form);
+    const created = await postFormWithProgress("/api/layers", form, shown).finally(shown.done);
     const layers = await getJSON(`/api/csp/${current.csp.id}/layers`);
     renderLayers(layers);
     const layer = layers.data.find((l) => l.id === created.id);
@@ -227,6 +228,29 @@ async function uploadLayer(event) {
   } finally {
     $("layer-submit").disabled = false;
   }
+}
+
+// An upload's progress in the <progress> of `id` and its text: « Envoi : 45 % » while the
+// file goes, then « Lecture et contrôle du fichier… » while the server reads and checks it
+// (no measure of that: the bar runs without a value); hidden once the answer is in.
+function showProgress(id) {
+  const box = $(id);
+  const bar = box.querySelector("progress");
+  const text = box.querySelector("[data-progress-text]");
+  bar.value = 0;
+  text.textContent = "Envoi : 0 %";
+  box.hidden = false;
+  return {
+    onProgress: (fraction) => {
+      bar.value = fraction;
+      text.textContent = `Envoi : ${Math.floor(fraction * 100)} %`;
+    },
+    onSent: () => {
+      bar.removeAttribute("value");
+      text.textContent = "Lecture et contrôle du fichier…";
+    },
+    done: () => { box.hidden = true; },
+  };
 }
 
 // The base map after an import: its tiles drawn again, its legend counted again.
