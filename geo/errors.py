@@ -1,12 +1,24 @@
 """Domain exceptions of PSQ Secteurs.
 
-Every message names the bad value so that a user can fix the input without reading code.
+An error is raised with a code of the message catalogue (:mod:`geo.messages`), the field
+it is about and the values its sentence names::
+
+    raise InvalidInputError("date_in_future", field="reported_on", day="16/06/2026")
+
+Its French sentence is rendered once, from the catalogue; the error keeps ``code``,
+``field``, ``values`` and ``message`` (the sentence without the field), and ``str(exc)``
+is the sentence after the field's name in words (« Date du signalement : le … »). An
+error raised with a sentence instead of a code (the internal ones, and those not yet in
+the catalogue) keeps it as is; a leading ``field :`` names its field.
 The API maps these classes to HTTP status codes once, in ``api/errors.py``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+
+from geo.messages import MESSAGES, field_label, render
 
 
 def _preview(values: Iterable[object], limit: int = 10) -> str:
@@ -18,8 +30,38 @@ def _preview(values: Iterable[object], limit: int = 10) -> str:
     return shown
 
 
+#: A sentence that starts with its field: ``due_on : …`` or ``due_on: …``.
+_LEADING_FIELD = re.compile(r"^([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*) ?: (.+)$", re.DOTALL)
+
+
 class PsqError(Exception):
-    """Base class of every error this project raises on purpose."""
+    """Base class of every error this project raises on purpose.
+
+    ``PsqError(code, field=..., **values)`` with a code of :data:`geo.messages.MESSAGES`;
+    ``PsqError(sentence)`` otherwise.
+    """
+
+    def __init__(self, code: str = "", /, *, field: str | None = None, **values: object) -> None:
+        if code in MESSAGES:
+            self.code: str | None = code
+            self.values: dict[str, object] = values
+            self.message = render(code, **values)
+        else:
+            if values:
+                raise TypeError(f"unknown message code {code!r}")
+            self.code, self.values, self.message = None, {}, code
+            if field is None and (leading := _LEADING_FIELD.match(code)):
+                field, self.message = leading.group(1), leading.group(2)
+        self.field = field
+        super().__init__(f"{field_label(field)} : {self.message}" if field and self.code else code)
+
+    def with_values(self, **values: object) -> PsqError:
+        """The same error (class, code, field) with some values changed: a service names
+        what the domain only knew by code (a commune's name for its INSEE code)."""
+        assert self.code is not None, "only an error of the catalogue has values"
+        changed = type(self).__new__(type(self))
+        PsqError.__init__(changed, self.code, field=self.field, **(self.values | values))
+        return changed
 
 
 class NotFoundError(PsqError):

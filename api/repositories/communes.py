@@ -48,3 +48,9 @@ def list_communes(
         for code, name, population, geometry, ids in session.execute(stmt)
     ]
     return FeatureCollection[CommuneProperties](features=features)
+
+
+def commune_names(*, session: Session, codes: list[str]) -> dict[str, str]:
+    """INSEE code → name of the communes among ``codes`` (unknown codes left out)."""
+    rows = session.execute(select(Commune.code, Commune.name).where(Commune.code.in_(codes)))
+    return {code: name for code, name in rows}

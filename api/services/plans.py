@@ -17,7 +17,7 @@ import shapely
 from sqlalchemy.orm import Session
 
 from api.models import Csp, Plan
-from api.repositories import csp, jobs, layers, plans
+from api.repositories import communes, csp, jobs, layers, plans
 from api.repositories import grid as grids
 from api.repositories.base import require
 from api.schemas import (
@@ -38,10 +38,11 @@ from api.services import adoption as adoption_service
 from api.services import jobs as jobs_service
 from api.services.audit_log import record_access, record_write
 from api.services.context import Context
-from geo.errors import InfeasibleDesignError, InvalidInputError
+from geo.errors import InfeasibleDesignError, InvalidInputError, PsqError
 from geo.export import FORMATS, write_layer
 from geo.geometry import check_inside_territory
 from geo.grid import PROBLEMS, WORKLOAD_VARIABLES, Adjacency, workload
+from geo.messages import french
 from geo.metrics import french_number, sector_layer
 from geo.parts import LINK_SNAP_M
 from geo.plan import SectorPlan, UnitGraph, plan_from_polygons
@@ -242,7 +243,10 @@ def propose_plan(
             *plans.seed_points(session=session, csp_id=csp_id, types=params.seed_point_types),
         ]
     seeds = graph.locate(points)
-    plan = make_sectorizer(params, seeds).solve(graph, rng=params.rng(), progress=progress)
+    try:
+        plan = make_sectorizer(params, seeds).solve(graph, rng=params.rng(), progress=progress)
+    except PsqError as exc:
+        raise _communes_named(ctx, exc) from exc
     label = "Découpage par communes entières" if params.method == "communes" else "Proposition"
     with ctx.write() as session:
         row = store_plan(
@@ -269,6 +273,21 @@ def propose_plan(
             },
         )
         return row.id, plan
+
+
+def _communes_named(ctx: Context, exc: PsqError) -> PsqError:
+    """The error with its communes named (« Belfort (90010), charge 5 666 ») when the
+    domain named them by INSEE code (``codes``, ``communes`` of its values)."""
+    codes, loads = exc.values.get("codes"), exc.values.get("loads")
+    if not isinstance(codes, list) or not isinstance(loads, list):
+        return exc
+    with ctx.read() as session:
+        names = communes.commune_names(session=session, codes=[str(c) for c in codes])
+    named = [
+        f"{names[c]} ({c}, charge {french(w)})" if c in names else f"{c} (charge {french(w)})"
+        for c, w in zip(codes, loads, strict=True)
+    ]
+    return exc.with_values(communes=named)
 
 
 def _problems_counted(graph: UnitGraph) -> dict[str, int]:

@@ -81,11 +81,11 @@ def test_communes_in_bbox(client: TestClient, belfort: dict) -> None:
 @pytest.mark.parametrize(
     ("bbox", "fragment"),
     [
-        ("1,2,3", "got 3"),
-        ("a,b,c,d", "four comma-separated numbers"),
-        ("6.9,47.6,6.8,47.7", "minimum above its maximum"),
-        ("6.8,47.6,6.9,147.7", "outside longitudes"),
-        ("", "four comma-separated numbers"),
+        ("1,2,3", "reçu 3"),
+        ("a,b,c,d", "quatre nombres séparés par des virgules"),
+        ("6.9,47.6,6.8,47.7", "minimum au-dessus de son maximum"),
+        ("6.8,47.6,6.9,147.7", "sort des longitudes"),
+        ("", "quatre nombres séparés par des virgules"),
     ],
 )
 def test_malformed_bbox_is_422_naming_it(client: TestClient, bbox: str, fragment: str) -> None:

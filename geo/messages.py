@@ -1,0 +1,257 @@
+"""The French sentences a person reads when the app refuses something, written once.
+
+Every domain error (:mod:`geo.errors`) raised with a code of :data:`MESSAGES` carries the
+code and its values; its French sentence is rendered here, by :func:`render`, and the
+API's error body keeps the code beside it (``code``, ``fields[].type``). A field is named
+in words by :data:`FIELD_LABELS` (:func:`field_label`). The templates take named
+placeholders only (``{commune}``), without format specifications: :func:`render` writes
+the values the French way (``10 000``, ``2,5``, lists joined by commas).
+
+Codes are stable snake_case English: clients and tests may rely on them; the sentences
+may change.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Mapping
+
+#: code → French sentence (the message of the field, without the field's name).
+MESSAGES: dict[str, str] = {
+    # -- geometries ------------------------------------------------------------------------
+    "geometry_type_unknown": (
+        "type de géométrie GeoJSON inconnu ou non accepté « {kind} » ; attendu : {expected}"
+    ),
+    "geometry_unreadable": "géométrie GeoJSON illisible ({reason})",
+    "geometry_type_not_accepted": (
+        "une géométrie « {kind} » n'est pas acceptée ici ; attendu : {expected}"
+    ),
+    "geometry_empty": "géométrie vide : dessinez-la sur la carte",
+    "geometry_not_wgs84": (
+        "coordonnées {bounds} hors des longitudes et latitudes possibles (WGS84, degrés)"
+    ),
+    "geometry_invalid": (
+        "géométrie {kind} invalide ({reason}) ; redessinez-la sans que son contour se recoupe"
+    ),
+    "geometry_unrepairable": "géométrie invalide irréparable — {shown}",
+    "outside_territory": (
+        "le lieu [{lon}, {lat}] (longitude, latitude) est hors de {territory} ; "
+        "placez-le à l'intérieur"
+    ),
+    "outside_territory_swapped": (
+        "le lieu [{lon}, {lat}] (longitude, latitude) est hors de {territory} ; "
+        "la latitude et la longitude sont-elles inversées ?"
+    ),
+    "tolerance_one_of_degrees_or_metres": (
+        "donnez une seule tolérance positive, en degrés ou en mètres, pas les deux "
+        "({degrees} degrés et {metres} mètres reçus)"
+    ),
+    # -- sectorisation ---------------------------------------------------------------------
+    "commune_too_heavy_to_keep_whole": (
+        "impossible de garder entière {communes} : sa charge dépasse la fourchette admise "
+        "par secteur ({low} à {high}, soit ±{tolerance} %). Sur le formulaire, baissez le "
+        "seuil « Communes jamais coupées sous » (actuellement {threshold} habitants), "
+        "augmentez le nombre de secteurs ou l'écart de charge admis"
+    ),
+    "more_sectors_than_groups": (
+        "{k} secteurs demandés, mais seuls {groups} groupes d'unités peuvent être séparés "
+        "(les communes de moins de {threshold} habitants restent entières) : diminuez le "
+        "nombre de secteurs ou baissez le seuil « Communes jamais coupées sous »"
+    ),
+    "plan_k_or_target_workload": (
+        "indiquez soit le nombre de secteurs, soit la charge visée par secteur"
+    ),
+    "seed_not_wgs84": (
+        "[{lon}, {lat}] n'est pas une position [longitude, latitude] en degrés (WGS84)"
+    ),
+    "unknown_workload_variables": (
+        "variable(s) de charge inconnue(s) : {unknown} ; disponibles : {available}"
+    ),
+    "adoption_not_confirmed": (
+        "confirmez l'adoption (confirm: true) après avoir vu ce qui change pour chaque GPO "
+        "(GET /api/plans/{{id}}/adoption)"
+    ),
+    "adoption_replaced_plan_missing": (
+        "indiquez le plan adopté que cette adoption remplace (null s'il n'y en a pas)"
+    ),
+    # -- generic values ---------------------------------------------------------------------
+    "unknown_code": "valeur inconnue « {value} » ; valeurs possibles : {expected}",
+    "date_in_future": "le {day} est dans le futur",
+    "not_a_gpo_cadence": "{value} n'est pas une périodicité de GPO (15 ou 30 jours)",
+    "local_time_expected": "heure locale attendue, sans fuseau horaire (HH:MM)",
+    "not_an_email": "« {value} » n'est pas une adresse e-mail (exemple : mairie@commune.fr)",
+    "invalid_phone": "numéro de téléphone invalide « {value} »",
+    "email_too_long": "au plus {limit} caractères",
+    "duplicate_objective": "un objectif apparaît deux fois",
+    "duplicate_signatory": "un signataire apparaît deux fois",
+    # -- safety-study requests (/commune) ---------------------------------------------------
+    "study_site_or_address": (
+        "placez le site sur la carte (point ou périmètre) ou indiquez son adresse"
+    ),
+    "study_dates_order": (
+        "la fin de la période souhaitée ({desired_to}) précède son début ({desired_from})"
+    ),
+    "study_contact_email_or_phone": "indiquez un courriel ou un téléphone de contact",
+    "study_address_not_found": (
+        "aucune adresse « {address} » trouvée dans la commune {commune} ; placez plutôt "
+        "le site sur la carte"
+    ),
+    "study_request_duplicate": (
+        "la demande n° {existing_id} pour ce site est déjà ouverte ({status} depuis le "
+        "{since}) ; confirmez pour en déposer une autre"
+    ),
+    "study_evidence_needs_csp": (
+        "indiquez la CSP (csp=) dont les problématiques servent d'éléments"
+    ),
+    "study_referent_unknown": "aucun référent n° {referent_id} dans cette CSP",
+    "study_referent_inactive": "le référent n° {referent_id} n'est plus actif",
+    "study_step_before_last": (
+        "le {day} précède la dernière étape de la demande (« {status} » le {since})"
+    ),
+    "study_planned_before_request": "le {day} précède la demande (déposée le {requested_on})",
+    "study_planned_too_far": "le {day} est à plus de {days} jours",
+    "study_done_before_planned": "le {day} précède la date prévue de l'étude ({planned_on})",
+    "study_document_too_early": (
+        "la demande n° {request_id} est « {status} » : un document est remis une fois "
+        "l'étude réalisée"
+    ),
+    "study_document_type": (
+        "type de fichier « {media_type} » non accepté ; envoyez un PDF, ODT, DOCX, PNG, "
+        "JPEG ou texte"
+    ),
+    "file_empty": "le fichier « {filename} » est vide",
+    "study_transition_refused": (
+        "une demande « {current} » ne peut pas passer à « {new} » ; possible : {allowed}"
+    ),
+    "study_planned_needs_date": "une étude planifiée a besoin de sa date",
+    "study_planned_needs_referent": "une étude planifiée a besoin de son référent",
+    "study_refused_needs_reason": "un refus a besoin du motif donné à la commune",
+    "study_recommendations_needed": (
+        "les préconisations remises ont besoin de leur texte ou d'un document"
+    ),
+    # -- problems and actions (/problematiques) --------------------------------------------
+    "problem_geometry_or_position": "placez la problématique sur la carte (ou donnez lon et lat)",
+    "action_due_before_start": "l'échéance ({due_on}) précède le début ({start_on})",
+    "problem_transition_refused": (
+        "une problématique « {current} » ne peut pas passer à « {new} » ; possible : {allowed}"
+    ),
+    "problem_needs_evaluation": ("« {new} » demande d'abord une évaluation des actions"),
+    # -- accounts ---------------------------------------------------------------------------
+    "password_too_short": "au moins {limit} caractères",
+    # -- files and layers -------------------------------------------------------------------
+    "layer_unreadable": "{source} : fichier illisible ({reason})",
+    "layer_empty": "{source} : le fichier ne contient aucun objet",
+    "layer_without_crs": (
+        "{source} : le fichier ne déclare pas de système de coordonnées ; ajoutez-en un "
+        "(un fichier .prj pour un Shapefile) pour qu'il puisse être reprojeté en WGS84"
+    ),
+    "layer_missing_columns": (
+        "{source} : colonne(s) manquante(s) — attendu {wanted} ; colonnes trouvées : {found}"
+    ),
+    "layer_bad_values": "{source} : colonne « {column} » : {problem} : {values}",
+    "layer_geometry_type": "{source} : géométries {expected} attendues, reçu : {offenders}",
+    "layer_coordinates_out_of_range": (
+        "{source} : les coordonnées {bounds} sortent des longitudes et latitudes possibles "
+        "une fois lues en {crs} ; le système de coordonnées déclaré est-il le bon ?"
+    ),
+    "layer_problem": "{source} : {problem}",
+    "unknown_communes": "code(s) commune inconnu(s) : {codes}",
+    "file_too_large": (
+        "fichier trop volumineux ; au plus {megabytes} Mo pour ce type d'envoi ({kind})"
+    ),
+}
+
+#: A request or domain field → its name in words, for the messages and the pages.
+FIELD_LABELS: dict[str, str] = {
+    "address": "Adresse",
+    "commune_code": "Commune",
+    "contact_email": "Adresse e-mail de contact",
+    "contact_name": "Nom du contact",
+    "contact_phone": "Téléphone de contact",
+    "contact_role": "Fonction du contact",
+    "desired_from": "Début de la période souhaitée",
+    "desired_to": "Fin de la période souhaitée",
+    "need": "Besoin",
+    "site": "Site",
+    "site_name": "Nom du site",
+    "kind": "Type d'étude",
+    "geometry": "Emplacement sur la carte",
+    "category": "Catégorie",
+    "title": "Intitulé",
+    "description": "Description",
+    "reported_on": "Date du signalement",
+    "priority": "Priorité",
+    "partner_id": "Partenaire",
+    "lead_partner_id": "Partenaire pilote",
+    "start_on": "Date de début",
+    "due_on": "Échéance",
+    "status": "Statut",
+    "on": "Date",
+    "planned_on": "Date prévue",
+    "referent_id": "Référent",
+    "reason": "Motif",
+    "recommendations": "Préconisations",
+    "k": "Nombre de secteurs",
+    "tolerance": "Écart de charge admis",
+    "whole_commune_population": "Communes jamais coupées sous (habitants)",
+    "resolution": "Grille",
+    "seed": "Graine aléatoire",
+    "seeds": "Points d'ancrage des secteurs",
+    "weights": "Pondérations de la charge",
+    "email": "Adresse e-mail",
+    "password": "Mot de passe",
+    "phone": "Téléphone",
+    "file": "Fichier",
+    "name": "Nom",
+    "objectives": "Objectifs",
+    "signatories": "Signataires",
+    "cadence_days": "Périodicité",
+}
+
+
+def field_label(field: str) -> str:
+    """A field in words: its label, else its last part's, else the field as given."""
+    if field in FIELD_LABELS:
+        return FIELD_LABELS[field]
+    last = field.rsplit(".", 1)[-1]
+    return FIELD_LABELS.get(last, field)
+
+
+def placeholders(template: str) -> list[str]:
+    """The names a template takes: ``placeholders("{a} et {b}") == ["a", "b"]``."""
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+
+
+def french(value: object) -> str:
+    """A value written the French way: ``10 000`` (narrow no-break space), ``2,5``, a
+    list joined by commas (the first ten, then a count of the rest).
+
+    >>> french(10000), french(2.5), french(["a", "b"]), french(3.0)
+    ('10\\u202f000', '2,5', 'a, b', '3')
+    """
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", "\u202f")
+    if isinstance(value, float):
+        if value == int(value) and abs(value) < 1e15:
+            return french(int(value))
+        return f"{value:,.2f}".rstrip("0").rstrip(".").replace(",", "\u202f").replace(".", ",")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} : {french(v)}" for k, v in value.items())
+    if isinstance(value, Iterable):
+        items = [french(v) for v in value]
+        shown = ", ".join(items[:10])
+        return shown + (f" … (+{len(items) - 10})" if len(items) > 10 else "")
+    return str(value)
+
+
+def render(code: str, **values: object) -> str:
+    """The French sentence of ``code`` with its ``values``.
+
+    >>> render("date_in_future", day="16/06/2026")
+    'le 16/06/2026 est dans le futur'
+    """
+    return MESSAGES[code].format_map({k: french(v) for k, v in values.items()})
