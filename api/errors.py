@@ -86,7 +86,13 @@ def psq_error_response(exc: PsqError) -> JSONResponse:
         label = field_label(exc.field)
         content["detail"] = f"{label} : {exc.message}"
         content["fields"] = [
-            {"loc": [exc.field], "field": exc.field, "label": label, "msg": exc.message, "type": code}
+            {
+                "loc": [exc.field],
+                "field": exc.field,
+                "label": label,
+                "msg": exc.message,
+                "type": code,
+            }
         ]
     if isinstance(exc, RowErrorsError):
         content["errors"] = [e.as_dict() for e in exc.errors]

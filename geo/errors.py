@@ -31,7 +31,7 @@ def _preview(values: Iterable[object], limit: int = 10) -> str:
 
 
 #: A sentence that starts with its field: ``due_on : …`` or ``due_on: …``.
-_LEADING_FIELD = re.compile(r"^([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*) ?: (.+)$", re.DOTALL)
+_LEADING_FIELD = re.compile(r"^([a-z][a-z0-9_]*) ?: (.+)$", re.DOTALL)
 
 
 class PsqError(Exception):
@@ -93,33 +93,36 @@ class InvalidValueError(InvalidInputError, ValueError):
 
 
 class LayerError(InvalidInputError):
-    """A vector file that cannot be imported."""
+    """A vector file that cannot be imported: ``LayerError(source, code, **values)``, the
+    sentence of ``code`` naming the file (``{source}``)."""
 
-    def __init__(self, source: str, message: str) -> None:
+    def __init__(self, source: str, code: str, **values: object) -> None:
         self.source = source
-        super().__init__(f"{source}: {message}")
+        if code in MESSAGES:
+            super().__init__(code, source=source, **values)
+        else:  # a sentence not (yet) in the catalogue
+            super().__init__(f"{source} : {code}", field="file")
 
 
 class UnreadableLayerError(LayerError):
     """GDAL could not open or read the file."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(source, "layer_unreadable", reason=reason)
 
 
 class EmptyLayerError(LayerError):
     """The file holds no feature."""
 
     def __init__(self, source: str) -> None:
-        super().__init__(source, "the file holds no feature")
+        super().__init__(source, "layer_empty")
 
 
 class MissingCRSError(LayerError):
     """The file declares no coordinate reference system."""
 
     def __init__(self, source: str) -> None:
-        super().__init__(
-            source,
-            "the file declares no coordinate reference system (CRS); "
-            "add one (e.g. a .prj file for a Shapefile) so that it can be reprojected to EPSG:4326",
-        )
+        super().__init__(source, "layer_without_crs")
 
 
 class MissingColumnsError(LayerError):
@@ -130,30 +133,37 @@ class MissingColumnsError(LayerError):
     ) -> None:
         self.missing = missing
         self.found = found
-        wanted = "; ".join(f"{role}: one of {', '.join(names)}" for role, names in missing.items())
+        wanted = "; ".join(
+            f"{role} : l'une de {', '.join(names)}" for role, names in missing.items()
+        )
         super().__init__(
-            source,
-            f"missing column(s) — expected {wanted}; "
-            f"found columns: {_preview(found, 30) or 'none'}",
+            source, "layer_missing_columns", wanted=wanted, found=_preview(found, 30) or "aucune"
         )
 
 
 class InvalidValuesError(LayerError):
-    """Attribute values that are missing, malformed or duplicated."""
+    """Attribute values that are missing, malformed or duplicated (``problem``: what is
+    wrong with them, in French)."""
 
     def __init__(self, source: str, column: str, problem: str, values: Iterable[object]) -> None:
         self.column = column
-        self.values = list(values)
-        super().__init__(source, f"column '{column}': {problem}: {_preview(self.values)}")
+        self.bad_values = list(values)
+        super().__init__(
+            source,
+            "layer_bad_values",
+            column=column,
+            problem=problem,
+            values=_preview(self.bad_values),
+        )
 
 
 class GeometryTypeError(LayerError):
-    """Geometries of a type the layer does not accept."""
+    """Geometries of a type the layer does not accept (``expected``, in French)."""
 
     def __init__(self, source: str, expected: str, offenders: dict[str, str]) -> None:
         self.offenders = offenders
         listed = _preview(f"{code} ({kind})" for code, kind in offenders.items())
-        super().__init__(source, f"expected {expected} geometries, got: {listed}")
+        super().__init__(source, "layer_geometry_type", expected=expected, offenders=listed)
 
 
 class CoordinatesOutOfRangeError(LayerError):
@@ -162,8 +172,9 @@ class CoordinatesOutOfRangeError(LayerError):
     def __init__(self, source: str, bounds: tuple[float, float, float, float], crs: str) -> None:
         super().__init__(
             source,
-            f"coordinates {tuple(round(b, 3) for b in bounds)} are outside the valid range of "
-            f"longitudes/latitudes once read as {crs}; is the declared CRS the right one?",
+            "layer_coordinates_out_of_range",
+            bounds=str(tuple(round(b, 3) for b in bounds)),
+            crs=crs,
         )
 
 
@@ -172,7 +183,7 @@ class UnknownCommunesError(InvalidInputError):
 
     def __init__(self, codes: Iterable[str]) -> None:
         self.codes = sorted(codes)
-        super().__init__(f"unknown commune code(s): {_preview(self.codes)}")
+        super().__init__("unknown_communes", codes=_preview(self.codes))
 
 
 class InfeasibleDesignError(InvalidInputError):
@@ -182,9 +193,15 @@ class InfeasibleDesignError(InvalidInputError):
 class DuplicateRequestError(ConflictError):
     """An open safety-study request already exists for the same site."""
 
-    def __init__(self, existing_id: int, message: str) -> None:
+    def __init__(self, existing_id: int, *, status: str, since: str) -> None:
         self.existing_id = existing_id
-        super().__init__(message)
+        super().__init__(
+            "study_request_duplicate",
+            field="site",
+            existing_id=existing_id,
+            status=status,
+            since=since,
+        )
 
     @property
     def payload(self) -> dict[str, object]:
@@ -199,10 +216,8 @@ class TooLargeError(PsqError):
         self.limit_bytes = limit_bytes
         self.kind = kind
         mb = limit_bytes / (1024 * 1024)
-        shown = f"{mb:.0f}" if mb == int(mb) else f"{mb:.2f}"
-        super().__init__(
-            f"{field} : fichier trop volumineux ; au plus {shown} Mo pour ce type d'envoi ({kind})"
-        )
+        shown = f"{mb:.0f}" if mb == int(mb) else f"{mb:.2f}".replace(".", ",")
+        super().__init__("file_too_large", field=field, megabytes=shown, kind=kind)
 
     @property
     def payload(self) -> dict[str, object]:

@@ -135,9 +135,22 @@ MESSAGES: dict[str, str] = {
     "problem_transition_refused": (
         "une problématique « {current} » ne peut pas passer à « {new} » ; possible : {allowed}"
     ),
+    "action_transition_refused": (
+        "une action « {current} » ne peut pas passer à « {new} » ; elle peut passer à {allowed}"
+    ),
+    "action_closed": (
+        "une action « {current} » ne peut pas passer à « {new} » ; elle est terminée"
+    ),
     "problem_needs_evaluation": ("« {new} » demande d'abord une évaluation des actions"),
     # -- accounts ---------------------------------------------------------------------------
-    "password_too_short": "au moins {limit} caractères",
+    "password_too_short": "au moins {limit} caractères ({got} reçus)",
+    "password_too_long": "au plus {limit} caractères",
+    "password_only_spaces": "un mot de passe fait d'espaces seulement n'est pas accepté",
+    "role_binding_wrong": "le rôle « {role} » est rattaché à {bound}, pas à une {kind}",
+    "role_binding_missing": "le rôle « {role} » doit être rattaché à au moins une {kind}",
+    "session_durations_positive": (
+        "les durées d'inactivité et de vie d'une session doivent être positives"
+    ),
     # -- files and layers -------------------------------------------------------------------
     "layer_unreadable": "{source} : fichier illisible ({reason})",
     "layer_empty": "{source} : le fichier ne contient aucun objet",
@@ -154,7 +167,21 @@ MESSAGES: dict[str, str] = {
         "{source} : les coordonnées {bounds} sortent des longitudes et latitudes possibles "
         "une fois lues en {crs} ; le système de coordonnées déclaré est-il le bon ?"
     ),
-    "layer_problem": "{source} : {problem}",
+    "layer_coordinates_swapped": (
+        "{source} : aucun objet ne tombe dans le territoire, mais ils y tombent une fois "
+        "latitude et longitude échangées : le fichier a ses coordonnées dans l'ordre "
+        "(latitude, longitude) ; écrivez-les (longitude, latitude)"
+    ),
+    "layer_outside_territory": (
+        "{source} : aucun objet ne touche le territoire (emprise de la couche {layer_bounds}, "
+        "du territoire {territory_bounds}) ; vérifiez le fichier et son système de coordonnées"
+    ),
+    "layer_crs_unknown": (
+        "{source} : le système de coordonnées déclaré « {crs} » est inconnu de PROJ ; donnez "
+        "un code EPSG comme EPSG:2154 (Lambert-93) ou EPSG:4326 (WGS84)"
+    ),
+    "layer_kind_unknown": "{source} : type de couche inconnu « {kind} » ; attendu : {expected}",
+    "layer_grid_overlaps": "{source} : des carreaux de la grille se chevauchent : {squares}",
     "unknown_communes": "code(s) commune inconnu(s) : {codes}",
     "file_too_large": (
         "fichier trop volumineux ; au plus {megabytes} Mo pour ce type d'envoi ({kind})"

@@ -53,4 +53,4 @@ def list_communes(
 def commune_names(*, session: Session, codes: list[str]) -> dict[str, str]:
     """INSEE code → name of the communes among ``codes`` (unknown codes left out)."""
     rows = session.execute(select(Commune.code, Commune.name).where(Commune.code.in_(codes)))
-    return {code: name for code, name in rows}
+    return {str(code): str(name) for code, name in rows}

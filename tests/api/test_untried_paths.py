@@ -96,7 +96,7 @@ def test_the_default_document_limit_is_20_mb(client: TestClient) -> None:
     body = response.json()
     assert (body["type"], body["field"], body["kind"]) == ("TooLargeError", "file", "document")
     assert body["limit_bytes"] == limit
-    assert body["detail"].startswith("file : fichier trop volumineux")
+    assert body["detail"].startswith("Fichier : fichier trop volumineux")
 
 
 def test_the_problems_list_filters_by_status_and_category(
