@@ -99,9 +99,9 @@ class LayerError(InvalidInputError):
     def __init__(self, source: str, code: str, **values: object) -> None:
         self.source = source
         if code in MESSAGES:
-            super().__init__(code, source=source, **values)
+            super().__init__(code, **(values | {"source": source}))
         else:  # a sentence not (yet) in the catalogue
-            super().__init__(f"{source} : {code}", field="file")
+            super().__init__(f"{source} : {code}")
 
 
 class UnreadableLayerError(LayerError):
