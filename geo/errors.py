@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from geo.messages import MESSAGES, field_label, render
 
@@ -41,7 +42,7 @@ class PsqError(Exception):
     ``PsqError(sentence)`` otherwise.
     """
 
-    def __init__(self, code: str = "", /, *, field: str | None = None, **values: object) -> None:
+    def __init__(self, code: str = "", /, *, field: str | None = None, **values: Any) -> None:
         if code in MESSAGES:
             self.code: str | None = code
             self.values: dict[str, object] = values
