@@ -97,7 +97,7 @@ class LayerError(InvalidInputError):
     """A vector file that cannot be imported: ``LayerError(source, code, **values)``, the
     sentence of ``code`` naming the file (``{source}``)."""
 
-    def __init__(self, source: str, code: str, **values: object) -> None:
+    def __init__(self, source: str, code: str, **values: Any) -> None:
         self.source = source
         if code in MESSAGES:
             super().__init__(code, **(values | {"source": source}))
