@@ -41,6 +41,9 @@ BINDING_OF_ROLE: Mapping[str, str | None] = {
 }
 BINDINGS: Mapping[str, str] = {"gpo": "GPO", "commune": "commune", "csp": "CSP"}
 
+#: What a role is bound to, with its article (« au moins un GPO »).
+_ONE: Mapping[str, str] = {"gpo": "un GPO", "commune": "une commune", "csp": "une CSP"}
+
 PASSWORD_MIN_LENGTH = 12
 #: Long enough for any passphrase, short enough that hashing it costs nothing unusual.
 PASSWORD_MAX_LENGTH = 256
@@ -117,24 +120,24 @@ def check_bindings(role: str, *, gpos: list[int], communes: list[str], csps: lis
     >>> check_bindings("chef", gpos=[], communes=[], csps=[])
     Traceback (most recent call last):
     ...
-    geo.errors.InvalidInputError: gpo: role chef (Chef de secteur) needs at least one GPO
+    geo.errors.InvalidInputError: GPO : le rôle « Chef de secteur » doit être rattaché à au \
+moins un GPO
     """
     check_role(role)
     needed = BINDING_OF_ROLE[role]
     given = {"gpo": gpos, "commune": communes, "csp": csps}
     for kind, values in given.items():
         if values and kind != needed:
-            bound = "rien" if needed is None else f"une {BINDINGS[needed]}"
             raise InvalidInputError(
-                "role_binding_wrong",
+                "role_binding_none" if needed is None else "role_binding_wrong",
                 field=kind,
                 role=ROLES[role],
-                bound=bound,
-                kind=BINDINGS[kind],
+                bound=_ONE[needed] if needed is not None else "",
+                kind=_ONE[kind],
             )
     if needed is not None and not given[needed]:
         raise InvalidInputError(
-            "role_binding_missing", field=needed, role=ROLES[role], kind=BINDINGS[needed]
+            "role_binding_missing", field=needed, role=ROLES[role], kind=_ONE[needed]
         )
 
 

@@ -54,7 +54,10 @@ class PsqError(Exception):
             if field is None and (leading := _LEADING_FIELD.match(code)):
                 field, self.message = leading.group(1), leading.group(2)
         self.field = field
-        super().__init__(f"{field_label(field)} : {self.message}" if field and self.code else code)
+        if self.code is None:
+            super().__init__(code)
+        else:
+            super().__init__(f"{field_label(field)} : {self.message}" if field else self.message)
 
     def with_values(self, **values: object) -> PsqError:
         """The same error (class, code, field) with some values changed: a service names

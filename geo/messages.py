@@ -13,6 +13,7 @@ may change.
 
 from __future__ import annotations
 
+import math
 import string
 from collections.abc import Iterable, Mapping
 
@@ -48,10 +49,10 @@ MESSAGES: dict[str, str] = {
     ),
     # -- sectorisation ---------------------------------------------------------------------
     "commune_too_heavy_to_keep_whole": (
-        "impossible de garder entière {communes} : sa charge dépasse la fourchette admise "
-        "par secteur ({low} à {high}, soit ±{tolerance} %). Sur le formulaire, baissez le "
-        "seuil « Communes jamais coupées sous » (actuellement {threshold} habitants), "
-        "augmentez le nombre de secteurs ou l'écart de charge admis"
+        "trop chargé pour rester entier : {communes} ; la charge d'un secteur doit rester "
+        "entre {low} et {high} (±{tolerance} %). Sur le formulaire, baissez le seuil "
+        "« Communes jamais coupées sous » (actuellement {threshold} habitants), augmentez "
+        "le nombre de secteurs ou l'écart de charge admis"
     ),
     "more_sectors_than_groups": (
         "{k} secteurs demandés, mais seuls {groups} groupes d'unités peuvent être séparés "
@@ -146,8 +147,9 @@ MESSAGES: dict[str, str] = {
     "password_too_short": "au moins {limit} caractères ({got} reçus)",
     "password_too_long": "au plus {limit} caractères",
     "password_only_spaces": "un mot de passe fait d'espaces seulement n'est pas accepté",
-    "role_binding_wrong": "le rôle « {role} » est rattaché à {bound}, pas à une {kind}",
-    "role_binding_missing": "le rôle « {role} » doit être rattaché à au moins une {kind}",
+    "role_binding_wrong": "le rôle « {role} » est rattaché à {bound}, pas à {kind}",
+    "role_binding_none": "le rôle « {role} » n'est rattaché à rien, pas à {kind}",
+    "role_binding_missing": "le rôle « {role} » doit être rattaché à au moins {kind}",
     "session_durations_positive": (
         "les durées d'inactivité et de vie d'une session doivent être positives"
     ),
@@ -233,6 +235,13 @@ FIELD_LABELS: dict[str, str] = {
     "objectives": "Objectifs",
     "signatories": "Signataires",
     "cadence_days": "Périodicité",
+    "role": "Rôle",
+    "gpo": "GPO",
+    "csp": "CSP",
+    "commune": "Commune",
+    "gpos": "GPO",
+    "csps": "CSP",
+    "communes": "Communes",
 }
 
 
@@ -261,6 +270,8 @@ def french(value: object) -> str:
     if isinstance(value, int):
         return f"{value:,}".replace(",", "\u202f")
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return "∞" if value > 0 else ("-∞" if value < 0 else "?")
         if value == int(value) and abs(value) < 1e15:
             return french(int(value))
         return f"{value:,.2f}".rstrip("0").rstrip(".").replace(",", "\u202f").replace(".", ",")

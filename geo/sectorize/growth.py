@@ -236,7 +236,7 @@ class RegionGrowth(Sectorizer):
                 field="k",
                 k=k,
                 groups=atoms.n,
-                threshold=round(self.whole_commune_population),
+                threshold=self.whole_commune_population,
             )
         heavy = np.flatnonzero(atoms.weight > upper)
         if len(heavy) and k > 1 and self.oversized == "error":
@@ -251,7 +251,7 @@ class RegionGrowth(Sectorizer):
                 low=round(target * (1 - self.tolerance)),
                 high=round(upper),
                 tolerance=round(100 * self.tolerance, 1),
-                threshold=round(self.whole_commune_population),
+                threshold=self.whole_commune_population,
             )
         fixed, seed_units = self._fixed(graph, atoms, k)
         anchors = {s: int(atoms.of[u]) for s, u in enumerate(seed_units) if u >= 0}

@@ -119,16 +119,19 @@ def test_k_larger_than_units() -> None:
 
 
 def test_k_larger_than_whole_communes(belfort_graph: UnitGraph) -> None:
-    with pytest.raises(InfeasibleDesignError, match="only 10 groups"):
+    with pytest.raises(InfeasibleDesignError, match="seuls 10 groupes") as raised:
         WholeCommunes(12).solve(belfort_graph, rng=np.random.default_rng(0))
+    assert (raised.value.code, raised.value.field) == ("more_sectors_than_groups", "k")
 
 
 def test_commune_too_heavy_to_stay_whole(belfort_graph: UnitGraph) -> None:
     # With a threshold above Belfort's population, Belfort must stay whole: impossible.
-    with pytest.raises(InfeasibleDesignError, match=r"cannot be kept whole.*90010"):
+    with pytest.raises(InfeasibleDesignError, match=r"trop chargé pour rester entier.*90010") as e:
         RegionGrowth(4, whole_commune_population=math.inf).solve(
             belfort_graph, rng=np.random.default_rng(0)
         )
+    assert e.value.code == "commune_too_heavy_to_keep_whole"
+    assert e.value.field == "whole_commune_population" and "90010" in e.value.values["codes"]
 
 
 def test_two_seeds_in_one_unit() -> None:
@@ -253,7 +256,7 @@ def test_a_unit_above_the_band_is_refused(nx: int, ny: int, k: int, data: st.Dat
     loads = np.ones(n)
     loads[heavy] = 2 * 1.1 * (n - 1) / (k - 1.1)
     assert loads[heavy] > 1.1 * loads.sum() / k
-    with pytest.raises(InfeasibleDesignError, match="the band is"):
+    with pytest.raises(InfeasibleDesignError, match="doit rester entre"):
         RegionGrowth(k, tolerance=0.1).solve(
             square_grid(nx, ny, loads), rng=np.random.default_rng(heavy)
         )
