@@ -390,8 +390,10 @@ def workload(
     unknown = sorted(set(weights) - set(cells.columns))
     if unknown:
         raise InvalidInputError(
-            f"workload weights: unknown variable(s) {', '.join(unknown)}; "
-            f"available: {', '.join(map(str, cells.columns))}"
+            "unknown_workload_variables",
+            field="weights",
+            unknown=unknown,
+            available=[str(c) for c in cells.columns],
         )
     total = pd.Series(0.0, index=cells.index)
     for name, weight in weights.items():

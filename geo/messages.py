@@ -68,6 +68,51 @@ MESSAGES: dict[str, str] = {
     "unknown_workload_variables": (
         "variable(s) de charge inconnue(s) : {unknown} ; disponibles : {available}"
     ),
+    "plan_on_earlier_grid": (
+        "le plan n° {plan_id} a été fait sur une grille antérieure (résolution {resolution}) : "
+        "{matched} de ses {plan_cells} cellules sont dans la grille actuelle de {cells} "
+        "cellules ; faites une nouvelle proposition ou importez-le à nouveau"
+    ),
+    "plan_cells_missing": (
+        "le plan n° {plan_id} n'a pas de secteur pour {missing} cellule(s) de la grille "
+        "actuelle (par ex. {example}) : la grille a été reconstruite après le plan"
+    ),
+    "more_sectors_than_cells": (
+        "{k} secteurs, c'est plus que les {cells} cellules de la grille (résolution "
+        "{resolution}) : diminuez le nombre de secteurs ou choisissez une grille plus fine"
+    ),
+    "proposal_over_budget": (
+        "{k} secteurs sur les {cells} unités de la grille demandent {work} unités-secteurs, "
+        "au-delà des {budget} qu'une proposition peut demander (PSQ_MAX_PROPOSAL_WORK) ; "
+        "choisissez moins de secteurs ou une résolution moins fine"
+    ),
+    "more_seeds_than_sectors": (
+        "{seeds} points d'ancrage pour {k} secteurs : au plus un par secteur"
+    ),
+    "locked_cells_unknown": (
+        "cellule(s) {cells} absente(s) de la grille de cette CSP (résolution {resolution})"
+    ),
+    "locked_sector_out_of_range": (
+        "la cellule {cell} est fixée au secteur {sector}, hors de 0 … {last}"
+    ),
+    "grid_weights_problems": (
+        "les problématiques sont comptées à chaque lecture des cellules, pas enregistrées "
+        "avec la grille : pondérez-les dans une proposition de secteurs"
+    ),
+    "blocks_need_barriers": (
+        "des îlots demandent une couche de coupures (routes, voies ferrées, rivières) dans "
+        "la CSP {csp_id}, qui n'en a pas : importez-en une, ou construisez une grille H3"
+    ),
+    "sector_layer_without_crs": ("la couche de secteurs ne déclare pas de système de coordonnées"),
+    "sector_layer_empty": "la couche de secteurs n'a aucun objet avec une géométrie",
+    "sector_layer_not_polygons": "les secteurs doivent être des polygones, reçu : {kinds}",
+    "sector_layer_column_missing": (
+        "la couche de secteurs n'a pas de colonne « {column} » ; colonnes trouvées : {found}"
+    ),
+    "sector_layer_outside_territory": (
+        "aucun polygone de la couche ne touche le territoire (système de coordonnées "
+        "déclaré erroné ?)"
+    ),
     "adoption_not_confirmed": (
         "confirmez l'adoption (confirm: true) après avoir vu ce qui change pour chaque GPO "
         "(GET /api/plans/{{id}}/adoption)"
@@ -235,6 +280,7 @@ FIELD_LABELS: dict[str, str] = {
     "objectives": "Objectifs",
     "signatories": "Signataires",
     "cadence_days": "Périodicité",
+    "whole_commune": "Toute la commune",
     "role": "Rôle",
     "gpo": "GPO",
     "csp": "CSP",

@@ -145,23 +145,24 @@ def plan_from_polygons(
     lists the constraints it misses (balance beyond ``tolerance``, sectors in pieces).
     """
     if sectors.crs is None:
-        raise InvalidInputError("sector layer: no CRS declared")
+        raise InvalidInputError("sector_layer_without_crs", field="file")
     sectors = sectors.loc[sectors.geometry.notna() & ~sectors.geometry.is_empty].reset_index(
         drop=True
     )
     if not len(sectors):
-        raise InvalidInputError("sector layer: the file has no feature with a geometry")
+        raise InvalidInputError("sector_layer_empty", field="file")
     kinds = set(sectors.geometry.geom_type)
     if not kinds <= {"Polygon", "MultiPolygon"}:
-        raise InvalidInputError(
-            f"sector layer: sectors must be polygons, got {', '.join(sorted(kinds))}"
-        )
+        raise InvalidInputError("sector_layer_not_polygons", field="file", kinds=sorted(kinds))
     column = name_column or next(
         (c for c in ("nom", "name", "secteur", "sector", "code") if c in sectors.columns), None
     )
     if name_column and name_column not in sectors.columns:
         raise InvalidInputError(
-            f"sector layer: no column {name_column!r}; found {', '.join(sectors.columns)}"
+            "sector_layer_column_missing",
+            field="file",
+            column=str(name_column),
+            found=[str(c) for c in sectors.columns],
         )
     names = (
         [str(v)[:MAX_SECTOR_NAME] for v in sectors[column]]
@@ -186,9 +187,7 @@ def plan_from_polygons(
         .drop_duplicates("u")
     )
     if not len(best):
-        raise InvalidInputError(
-            "sector layer: no sector polygon overlaps the territory (wrong CRS declared?)"
-        )
+        raise InvalidInputError("sector_layer_outside_territory", field="file")
     assignment = np.full(graph.n, -1, dtype=int)
     assignment[best["u"].to_numpy()] = best["s"].to_numpy()
     notes: list[str] = [

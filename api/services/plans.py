@@ -67,8 +67,10 @@ def load_unit_graph(
     :func:`api.repositories.grid.problem_counts`)."""
     if weights is not None and (unknown := sorted(set(weights) - set(WORKLOAD_VARIABLES))):
         raise InvalidInputError(
-            f"weights: unknown variable(s) {', '.join(unknown)}; "
-            f"available: {', '.join(WORKLOAD_VARIABLES)}"
+            "unknown_workload_variables",
+            field="weights",
+            unknown=unknown,
+            available=list(WORKLOAD_VARIABLES),
         )
     grid_id = grids.require_grid(session=session, csp_id=csp_id, resolution=resolution, units=units)
     frame, edges = plans.unit_rows(session=session, grid_id=grid_id)
@@ -111,10 +113,12 @@ def require_plan_grid(session: Session, plan: Plan) -> int:
     plan_count, matched, cells = plans.cell_match(session=session, plan_id=plan.id, grid_id=grid_id)
     if not plan_count == matched == cells:
         raise InvalidInputError(
-            f"plan {plan.id} was made on an earlier grid of CSP {plan.csp_id} (units "
-            f"{plan.units}, resolution {plan.resolution}): {matched} of its {plan_count} "
-            f"cells are in the current grid of {cells} cells; make a new proposal or import "
-            f"it again"
+            "plan_on_earlier_grid",
+            plan_id=plan.id,
+            resolution=plan.resolution,
+            matched=matched,
+            plan_cells=plan_count,
+            cells=cells,
         )
     return grid_id
 
@@ -134,8 +138,7 @@ def load_sector_plan(session: Session, plan: Plan) -> SectorPlan:
     missing = units[~units.isin(stored.keys())]
     if len(missing):
         raise InvalidInputError(
-            f"plan {plan.id} has no sector for {len(missing)} cell(s) of the current grid "
-            f"(e.g. {missing.iloc[0]}): the grid was rebuilt after the plan was made"
+            "plan_cells_missing", plan_id=plan.id, missing=len(missing), example=missing.iloc[0]
         )
     position = {u: i for i, u in enumerate(units)}
     return SectorPlan(
@@ -188,32 +191,41 @@ def check_proposal(
     cells = plans.grid_cell_count(session=session, grid_id=grid_id)
     if params.k is not None and params.k > cells:
         raise InfeasibleDesignError(
-            f"k: {params.k} sectors is more than the {cells} cells of the grid "
-            f"(units {params.units}, resolution {params.resolution})"
+            "more_sectors_than_cells",
+            field="k",
+            k=params.k,
+            cells=cells,
+            resolution=params.resolution,
         )
     if budget is not None and params.k is not None and cells * params.k > budget:
         raise InvalidInputError(
-            f"k : {params.k} secteurs sur les {french_number(cells)} unités de la grille "
-            f"demandent {french_number(cells * params.k)} unités-secteurs, au-delà des "
-            f"{french_number(budget)} qu'une proposition peut demander "
-            "(PSQ_MAX_PROPOSAL_WORK) ; choisissez moins de secteurs ou une résolution moins fine"
+            "proposal_over_budget",
+            field="k",
+            k=params.k,
+            cells=french_number(cells),
+            work=french_number(cells * params.k),
+            budget=french_number(budget),
         )
     if params.k is not None and len(params.seeds) > params.k:
-        raise InfeasibleDesignError(f"seeds: {len(params.seeds)} seeds for k = {params.k}")
+        raise InfeasibleDesignError(
+            "more_seeds_than_sectors", field="seeds", seeds=len(params.seeds), k=params.k
+        )
     if params.locked:
         known = plans.known_cells(session=session, grid_id=grid_id, cells=list(params.locked))
         unknown = sorted(set(params.locked) - known)
         if unknown:
             raise InvalidInputError(
-                f"locked: cell(s) {', '.join(unknown[:10])} are not cells of CSP {csp_id} "
-                f"at resolution {params.resolution} (units {params.units})"
+                "locked_cells_unknown",
+                field="locked",
+                cells=unknown,
+                resolution=params.resolution,
             )
         k = params.k
         bad = {h: s for h, s in params.locked.items() if s < 0 or (k is not None and s >= k)}
         if bad:
             h, s = next(iter(bad.items()))
             raise InvalidInputError(
-                f"locked: cell {h} is locked to sector {s}, not in 0 … {(k or 1) - 1}"
+                "locked_sector_out_of_range", field="locked", cell=h, sector=s, last=(k or 1) - 1
             )
     if params.seeds:
         outline = csp.csp_outline(session=session, csp_id=csp_id)

@@ -81,7 +81,7 @@ def test_a_request_goes_through_its_life_cycle(
     stranger = client.post(
         url, json={"status": "planifiee", "planned_on": str(TODAY), "referent_id": referent + 99}
     )
-    assert stranger.status_code == 422 and "no référent" in detail(stranger)
+    assert stranger.status_code == 422 and "aucun référent n° " in detail(stranger)
     future_step = client.post(
         url,
         json={
@@ -169,7 +169,9 @@ def test_bad_requests_name_the_field(client: TestClient, csp_id: int, engine: En
         "/api/audits",
         json=request_body(site={"type": "LineString", "coordinates": [PLACE_ARMES, GARE]}),
     )
-    assert line.status_code == 422 and "a LineString is not accepted" in detail(line)
+    assert line.status_code == 422 and "une géométrie « LineString » n'est pas acceptée" in detail(
+        line
+    )
     collection = client.post(
         "/api/audits", json=request_body(site={"type": "GeometryCollection", "geometries": []})
     )

@@ -144,4 +144,4 @@ def test_problem_weights_belong_to_proposals_not_grids(client: TestClient, csp_i
     assert "problems are counted each time cells are read" in response.json()["detail"]
     typo = run_job(client, csp_id, {"k": 3, "weights": {"problem": 1}})
     assert typo["status"] == "failed"
-    assert "unknown variable(s) problem;" in typo["error"] and "problems" in typo["error"]
+    assert "inconnue(s) : problem ;" in typo["error"] and "problems" in typo["error"]

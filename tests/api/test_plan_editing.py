@@ -317,7 +317,7 @@ def test_a_plan_of_another_grid_is_not_edited(
             {"p": plan["id"]},
         )
     response = client.post(f"/api/plans/{plan['id']}/edit")
-    assert response.status_code == 422 and "earlier grid" in response.json()["detail"]
+    assert response.status_code == 422 and "grille antérieure" in response.json()["detail"]
     assert client.get(f"/api/csp/{plan['csp_id']}/plans").json()["count"] == 1
 
 

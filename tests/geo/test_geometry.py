@@ -122,7 +122,8 @@ def test_a_problem_file_names_every_row_outside() -> None:
     with pytest.raises(RowErrorsError) as raised:
         check_inside(frame, SQUARE, "CSP 1")
     assert [e.as_dict() for e in raised.value.errors] == [
-        {"row": 2, "column": "geometry", "reason": "le lieu [47.65, 6.85] (longitude, latitude) est hors de CSP 1"
-         + SWAP_HINT},
-        {"row": 3, "column": "geometry", "reason": "le lieu [7.05, 47.65] (longitude, latitude) est hors de CSP 1" + INSIDE_HINT},
+        {"row": 2, "column": "geometry",
+         "reason": "le lieu [47.65, 6.85] (longitude, latitude) est hors de CSP 1" + SWAP_HINT},
+        {"row": 3, "column": "geometry",
+         "reason": "le lieu [7.05, 47.65] (longitude, latitude) est hors de CSP 1" + INSIDE_HINT},
     ]  # fmt: skip

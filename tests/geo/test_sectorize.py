@@ -310,7 +310,9 @@ def test_hand_drawn_layer_lists_its_violations() -> None:
 
 def test_sector_layer_elsewhere_is_refused() -> None:
     layer = gpd.GeoDataFrame(geometry=[box(2.3, 48.8, 2.4, 48.9)], crs=4326)
-    with pytest.raises(InvalidInputError, match="no sector polygon overlaps"):
+    with pytest.raises(
+        InvalidInputError, match="aucun polygone de la couche ne touche le territoire"
+    ):
         plan_from_polygons(square_grid(2, 2), layer)
 
 

@@ -67,7 +67,7 @@ def test_the_mayor_sees_its_own_space_and_not_another(  # type: ignore[no-untype
     page.click("#conv-submit")
     page.wait_for_function("document.getElementById('conv-result').textContent")
     result = page.locator("#conv-result").inner_text()
-    assert result.startswith("422 — whole_commune : ce quartier est déjà couvert"), result
+    assert result.startswith("Toute la commune : ce quartier est déjà couvert"), result
     assert page.locator("#dash-conventions li").count() == 1
 
     other = page.goto(f"{live_demo}/commune/{ANDELNANS}")
