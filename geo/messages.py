@@ -113,6 +113,16 @@ MESSAGES: dict[str, str] = {
         "aucun polygone de la couche ne touche le territoire (système de coordonnées "
         "déclaré erroné ?)"
     ),
+    "gpo_not_in_csp": "aucun GPO n° {gpo_id} dans la CSP n° {csp_id}",
+    "gpo_inactive": "le GPO n° {gpo_id} est inactif (son secteur a quitté le plan)",
+    "gpo_without_sector": "le GPO n° {gpo_id} n'a pas de secteur dans un plan adopté",
+    "gpo_sectors_missing": (
+        "le GPO n° {gpo_id} couvre des secteurs que le plan adopté n'a pas : {sectors} ; "
+        "mettez ses secteurs à jour"
+    ),
+    "commune_unknown": "commune inconnue « {code} »",
+    "commune_outside_perimeter": "aucune commune {code} dans votre périmètre",
+    "commune_in_no_csp": "la commune {name} ({code}) n'appartient à aucune CSP",
     "adoption_not_confirmed": (
         "confirmez l'adoption (confirm: true) après avoir vu ce qui change pour chaque GPO "
         "(GET /api/plans/{{id}}/adoption)"
@@ -121,6 +131,11 @@ MESSAGES: dict[str, str] = {
         "indiquez le plan adopté que cette adoption remplace (null s'il n'y en a pas)"
     ),
     # -- generic values ---------------------------------------------------------------------
+    "not_found_by_id": "introuvable : {what} n° {row_id} (ou hors de votre périmètre)",
+    "stale_version": (
+        "{what} a été modifiée entre-temps (version {stored}, vous aviez la version "
+        "{expected}) ; rechargez-la avant de la modifier"
+    ),
     "unknown_code": "valeur inconnue « {value} » ; valeurs possibles : {expected}",
     "date_in_future": "le {day} est dans le futur",
     "not_a_gpo_cadence": "{value} n'est pas une périodicité de GPO (15 ou 30 jours)",
@@ -280,6 +295,8 @@ FIELD_LABELS: dict[str, str] = {
     "objectives": "Objectifs",
     "signatories": "Signataires",
     "cadence_days": "Périodicité",
+    "lon": "Longitude",
+    "lat": "Latitude",
     "whole_commune": "Toute la commune",
     "role": "Rôle",
     "gpo": "GPO",

@@ -144,8 +144,9 @@ def test_each_refusal_names_its_field(
     ctx: Context, territory: dict[str, Any], account_in: AccountCreate, field: str
 ) -> None:
     del territory  # csp 1, gpo 1 and commune 90010 exist
-    with pytest.raises(InvalidInputError, match=f"^{field}: ") as caught:
+    with pytest.raises(InvalidInputError) as caught:
         accounts.create_account(ctx.acting(ADMIN), account_in)
+    assert caught.value.field == field
     assert status_for(caught.value) == 422
     assert PASSWORD not in str(caught.value)
     assert accounts.list_accounts(ctx).count == 0  # all or nothing
@@ -175,7 +176,7 @@ def test_passwords_are_argon2id_hashes_only(ctx: Context, engine: Engine) -> Non
 
 def test_set_password(ctx: Context) -> None:
     account = accounts.create_account(ctx.acting(ADMIN), new())
-    with pytest.raises(InvalidInputError, match=r"^password: "):
+    with pytest.raises(InvalidInputError, match=r"^Mot de passe : "):
         accounts.set_password(ctx.acting(ADMIN), account.email, "too short")
     accounts.set_password(ctx.acting(ADMIN), "Chef.Nord@police.example", "another passphrase")
     with pytest.raises(InvalidCredentialsError):

@@ -157,8 +157,8 @@ def _wrong_crs(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("make", "kind", "fragment"),
     [
-        (_swapped, "points", "latitude and longitude are swapped"),
-        (_polygons_as_barriers, "barriers", "barriers are lines"),
+        (_swapped, "points", "une fois latitude et longitude échangées"),
+        (_polygons_as_barriers, "barriers", "les coupures sont des lignes"),
         (_overlapping_grid, "population_grid", "des carreaux de la grille se chevauchent"),
         (_elsewhere, "points", "aucun objet ne touche le territoire"),
         (_wrong_crs, "population_grid", "le système de coordonnées déclaré est-il le bon"),
@@ -287,6 +287,6 @@ def test_a_feature_text_longer_than_its_column_is_refused_whole(
     response = _upload(client, path, "points", "Caméras")
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]
-    assert "'nom'" not in detail and "name" in detail and "feature 2" in detail
+    assert "« nom »" not in detail and "« name »" in detail and "objet 2" in detail
     assert "plus de 300 caractères" in detail
     assert _layer_count(engine) == before

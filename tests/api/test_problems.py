@@ -69,12 +69,12 @@ def test_create_and_place_a_problem(client: TestClient, csp_id: int) -> None:
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        ({"lon": 47.6379, "lat": 6.8628}, "swapped"),
-        ({"lon": 2.35, "lat": 48.85}, "outside"),
+        ({"lon": 47.6379, "lat": 6.8628}, "inversées"),
+        ({"lon": 2.35, "lat": 48.85}, "hors de CSP"),
         ({"lon": 6.86, "lat": 147.6}, "lat"),
         ({"category": "vol_de_pommes"}, "category"),
         ({"priority": "urgente"}, "priority"),
-        ({"reported_on": str(TODAY + timedelta(days=3))}, "future"),
+        ({"reported_on": str(TODAY + timedelta(days=3))}, "dans le futur"),
         ({"title": ""}, "title"),
         (
             {
@@ -85,7 +85,7 @@ def test_create_and_place_a_problem(client: TestClient, csp_id: int) -> None:
                     ],
                 }
             },
-            "invalid",
+            "invalide",
         ),
         ({"geometry": {"type": "Point", "coordinates": [6.86]}}, "geometry"),
         ({"partner_id": 999}, "partner_id"),
@@ -97,7 +97,9 @@ def test_bad_problems_are_refused(
     before = len(client.get(f"/api/csp/{csp_id}/problems").json()["features"])
     response = new_problem(client, csp_id, **body)
     assert response.status_code == 422, response.text
-    assert needle in str(response.json()["detail"])
+    # The French sentence, and the field by its name in the request.
+    assert needle in json.dumps(response.json(), ensure_ascii=False)
+    assert response.json()["fields"], response.json()
     assert len(client.get(f"/api/csp/{csp_id}/problems").json()["features"]) == before
 
 
@@ -112,7 +114,10 @@ def test_life_cycle(client: TestClient, csp_id: int) -> None:
         )
 
     refused = step("resolu", reported)
-    assert refused.status_code == 422 and "signale to resolu" in refused.json()["detail"]
+    assert (
+        refused.status_code == 422
+        and "« Signalé » ne peut pas passer à « Résolu »" in refused.json()["detail"]
+    )
     assert step("analyse", reported - timedelta(days=1)).status_code == 422  # before the report
     assert step("analyse", reported + timedelta(days=5)).status_code == 200
     assert step("actions_en_cours", reported + timedelta(days=10)).status_code == 200
@@ -268,7 +273,7 @@ def test_bulk_import_is_all_or_nothing(client: TestClient, csp_id: int) -> None:
         f"/api/csp/{csp_id}/problems/import", files={"file": ("swapped.csv", swapped.encode())}
     )
     assert outside.status_code == 422
-    assert "swapped" in outside.json()["errors"][0]["reason"]
+    assert "inversées" in outside.json()["errors"][0]["reason"]
 
     good = client.post(
         f"/api/csp/{csp_id}/problems/import", files={"file": ("ok.csv", CSV_GOOD.encode())}

@@ -47,7 +47,11 @@ def test_csp_outline(client: TestClient, belfort: dict) -> None:
 def test_unknown_csp_is_404(client: TestClient) -> None:
     response = client.get("/api/csp/4242")
     assert response.status_code == 404
-    assert response.json() == {"detail": "no CSP with id 4242", "type": "NotFoundError"}
+    assert response.json() == {
+        "detail": "introuvable : CSP n° 4242 (ou hors de votre périmètre)",
+        "type": "NotFoundError",
+        "code": "not_found_by_id",
+    }
     response = client.get("/api/communes", params={"csp": 4242})
     assert response.status_code == 404
     assert "4242" in response.json()["detail"]

@@ -133,7 +133,7 @@ def test_the_problems_list_filters_by_status_and_category(
     assert several["count"] == either and len(several["features"]) == min(10, either)
     assert {f["properties"]["status"] for f in several["features"]} <= set(statuses)
     refused = client.get(url, params={"status": "inconnu"})
-    assert refused.status_code == 422 and "status" in refused.json()["detail"]
+    assert refused.status_code == 422 and refused.json()["fields"][0]["field"] == "status"
 
 
 def test_the_openapi_document_and_a_static_file(anonymous_client: TestClient) -> None:
