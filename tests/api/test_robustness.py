@@ -267,7 +267,7 @@ def test_every_error_has_one_shape_in_french_and_the_schema_says_so(
     assert fields["title"]["msg"] == "au plus 200 caractères"
     assert fields["title"]["type"] == "string_too_long"
     assert fields["lon"]["msg"] == "nombre attendu"
-    assert "Intitulé : au plus 200 caractères ; Longitude : nombre attendu" == body["detail"]
+    assert body["detail"] == "Intitulé : au plus 200 caractères ; Longitude : nombre attendu"
     assert (body["code"], fields["title"]["label"]) == ("string_too_long", "Intitulé")
     missing = client.post(f"/api/csp/{csp_id}/problems", json={"title": "Hall"})
     assert "Catégorie : champ obligatoire" in missing.json()["detail"]
