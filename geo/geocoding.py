@@ -24,7 +24,7 @@ import shapely
 
 from geo.errors import InvalidInputError
 from geo.geometry import outside_territory
-from geo.problem_files import RowError, RowErrorsError
+from geo.problem_files import MAX_ERRORS, RowError, RowErrorsError
 
 BAN_COLUMNS = ("numero", "nom_voie", "code_postal", "code_insee", "nom_commune", "lon", "lat")
 #: The longest value each BAN column may hold (the address table's columns).
@@ -318,7 +318,7 @@ def addresses_inside(
     outside = outside_territory(
         np.asarray(points, dtype=object),
         territory,
-        territory_name="the territory",
+        territory_name="le territoire",
         tolerance_m=tolerance_m,
     )
     keep = np.ones(len(table), dtype=bool)
@@ -330,13 +330,18 @@ class AddressesOutsideError(RowErrorsError):
     """Addresses that lie outside the territory (the communes of the database)."""
 
     def __init__(self, errors: list[RowError], total: int, header_lines: int = 1) -> None:
-        super().__init__(errors, total)
         first = errors[0]
-        self.args = (
-            f"lon/lat : {len(errors)} adresse(s) sur {total} hors du territoire (les communes "
-            f"de la base, à {ADDRESS_TOLERANCE_M:g} m près) ; rien n'a été importé ; première : "
-            f"ligne {first.row + header_lines} du fichier — {first.reason}",
+        InvalidInputError.__init__(
+            self,
+            "addresses_outside",
+            field="lon/lat",
+            count=len(errors),
+            total=total,
+            tolerance=ADDRESS_TOLERANCE_M,
+            line=first.row + header_lines,
+            reason=first.reason,
         )
+        self.errors = list(errors)[:MAX_ERRORS]
 
 
 def check_addresses_inside(
@@ -358,7 +363,7 @@ def check_addresses_inside(
     outside = outside_territory(
         np.asarray(points, dtype=object),
         territory,
-        territory_name="the territory",
+        territory_name="le territoire",
         tolerance_m=tolerance_m,
     )
     if not outside:
@@ -369,7 +374,7 @@ def check_addresses_inside(
             "lon/lat",
             f"[{float(table['lon'].iloc[i]):g}, {float(table['lat'].iloc[i]):g}] (lon, lat) "
             "hors du territoire"
-            + (" — latitude et longitude inversées ?" if "swapped" in said else ""),
+            + (" — latitude et longitude inversées ?" if "inversées" in said else ""),
         )
         for i, said in sorted(outside.items())
     ]

@@ -245,6 +245,32 @@ MESSAGES: dict[str, str] = {
     "layer_kind_unknown": "{source} : type de couche inconnu « {kind} » ; attendu : {expected}",
     "layer_grid_overlaps": "{source} : des carreaux de la grille se chevauchent : {squares}",
     "unknown_communes": "code(s) commune inconnu(s) : {codes}",
+    # -- problem files ------------------------------------------------------------------------
+    "file_rows_refused": (
+        "{count} erreur(s) dans {total} ligne(s), rien n'a été importé ; la première : "
+        "ligne {row}, {column} : {reason}"
+    ),
+    "file_neither_csv_nor_geojson": "« {name} » n'est ni un CSV ni un GeoJSON",
+    "csv_unreadable": (
+        "CSV illisible (une ligne d'en-tête, puis une ligne par problématique) : {reason}"
+    ),
+    "file_no_position_columns": (
+        "ni colonnes lon/lat ni colonne wkt (colonnes trouvées : {found})"
+    ),
+    "geojson_unreadable": "GeoJSON illisible ({reason})",
+    "file_columns_missing": "colonne(s) manquante(s) : {missing} (colonnes trouvées : {found})",
+    "addresses_outside": (
+        "{count} adresse(s) sur {total} hors du territoire (les communes de la base, à "
+        "{tolerance} m près) ; rien n'a été importé ; première : ligne {line} du fichier — "
+        "{reason}"
+    ),
+    "row_not_wkt": "pas du WKT : « {text} »",
+    "row_not_numbers": "nombres attendus : « {lon} », « {lat} »",
+    "row_too_long": "plus de {limit} caractères",
+    "row_empty": "vide",
+    "row_not_a_date": "date AAAA-MM-JJ attendue : « {value} »",
+    "row_no_position": "aucune position",
+    "row_not_point_line_polygon": "un « {kind} » n'est ni un point, ni une ligne, ni un polygone",
     "file_too_large": (
         "fichier trop volumineux ; au plus {megabytes} Mo pour ce type d'envoi ({kind})"
     ),
@@ -349,7 +375,7 @@ def french(value: object) -> str:
     return str(value)
 
 
-def render(code: str, **values: object) -> str:
+def render(code: str, /, **values: object) -> str:
     """The French sentence of ``code`` with its ``values``.
 
     >>> render("date_in_future", day="16/06/2026")

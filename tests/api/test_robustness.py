@@ -230,9 +230,9 @@ PROBLEM_HEADER = b"lon,lat,category,title,reported_on,address\n"
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"", "not a readable CSV"),
-        (b"\n", "not a readable CSV"),
-        (bytes(range(256)) * 40, "file:"),
+        (b"", "CSV illisible"),
+        (b"\n", "CSV illisible"),
+        (bytes(range(256)) * 40, "Fichier : "),
         (PROBLEM_HEADER + b"6.86,47.63,autre,Titre,2026-11-01," + b"A" * 400 + b"\n", "address"),
     ],
     ids=["empty", "blank line", "binary junk", "long address"],
