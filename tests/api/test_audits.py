@@ -424,3 +424,36 @@ def test_the_camera_suggestion_covers_what_it_says(
     assert too_fine.status_code == 422  # a radius that could single a problem out
     many = client.get(f"/api/communes/{BELFORT}/coverage", params={"p": 50, "radius": 50})
     assert many.status_code == 200 and len(many.json()["sites"]) <= 50
+
+
+def test_refusals_are_french_coded_and_name_their_field(client: TestClient, csp_id: int) -> None:
+    """Issue 23: « 422 — contact_email : Value error, 'mairie-vetrigne' is not an e-mail
+    address » and « desired_from … is after desired_to » are said in French, with the
+    catalogue's code, under the field a person reads."""
+    del csp_id
+    email = client.post("/api/audits", json=request_body(contact_email="mairie-vetrigne"))
+    assert email.status_code == 422
+    body = email.json()
+    said = "« mairie-vetrigne » n'est pas une adresse e-mail (exemple : mairie@commune.fr)"
+    assert body["detail"] == f"Adresse e-mail de contact : {said}"
+    assert body["code"] == "not_an_email" and body["type"] == "RequestValidationError"
+    assert body["fields"] == [
+        {
+            "loc": ["body", "contact_email"],
+            "field": "contact_email",
+            "label": "Adresse e-mail de contact",
+            "msg": said,
+            "type": "not_an_email",
+        }
+    ]
+    start, end = TODAY + timedelta(days=40), TODAY + timedelta(days=10)
+    period = client.post(
+        "/api/audits", json=request_body(desired_from=str(start), desired_to=str(end))
+    )
+    assert period.status_code == 422
+    [field] = period.json()["fields"]
+    assert (field["loc"], field["type"]) == (["body", "desired_to"], "study_dates_order")
+    assert period.json()["detail"] == (
+        f"Fin de la période souhaitée : la fin de la période souhaitée ({end:%d/%m/%Y}) "
+        f"précède son début ({start:%d/%m/%Y})"
+    )

@@ -366,3 +366,31 @@ def test_a_deleted_problem_loses_its_placement(
         assert placed == problems > 0
         conn.execute(text("DELETE FROM problem WHERE id IN (SELECT id FROM problem LIMIT 5)"))
         assert conn.execute(text("SELECT count(*) FROM problem_place")).scalar_one() == placed - 5
+
+
+def test_a_place_outside_the_csp_is_refused_in_french_naming_the_field(
+    client: TestClient, csp_id: int
+) -> None:
+    """Issue 23: « geometry: […] lies outside CSP 1 » is said in French, coded, under the
+    map's field."""
+    response = new_problem(client, csp_id, lon=2.35, lat=48.85)  # Paris, far from Belfort
+    assert response.status_code == 422
+    body = response.json()
+    said = (
+        f"le lieu [2.35, 48.85] (longitude, latitude) est hors de CSP {csp_id} ; "
+        "placez-le à l'intérieur"
+    )
+    assert body == {
+        "detail": f"Emplacement sur la carte : {said}",
+        "type": "InvalidInputError",
+        "code": "outside_territory",
+        "fields": [
+            {
+                "loc": ["geometry"],
+                "field": "geometry",
+                "label": "Emplacement sur la carte",
+                "msg": said,
+                "type": "outside_territory",
+            }
+        ],
+    }

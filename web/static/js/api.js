@@ -55,6 +55,13 @@ async function checked(response) {
   return response.status === 204 ? null : response.json();
 }
 
+// A plain French phrase with its technical term in a « ? » note (issue 23), written once:
+// a <details> the mouse, the keyboard and screen readers open on demand. `term` and
+// `meaning` are the app's own words (HTML).
+export const explained = (text, term, meaning) =>
+  `${text}<details class="term-note"><summary aria-label="Terme technique : ${esc(term.replace(/<[^>]*>/g, ""))}">?</summary>` +
+  `<span><strong>${term}</strong> : ${meaning}</span></details>`;
+
 // Text from the data (commune names…) goes into HTML popups: escape it.
 export function esc(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
