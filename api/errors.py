@@ -405,6 +405,11 @@ def validation_body(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
+def validation_detail(errors: Sequence[Mapping[str, Any]]) -> str:
+    """What pydantic refused, as the one French sentence the API says (for the CLI)."""
+    return str(validation_body([_catalogued(e) for e in errors])["detail"])
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     """FastAPI's and Starlette's own refusals in the API's one error shape: a body that is
     not text (not UTF-8) or a form that does not parse is a 422 naming it, like JSON that

@@ -245,6 +245,13 @@ MESSAGES: dict[str, str] = {
     "layer_kind_unknown": "{source} : type de couche inconnu « {kind} » ; attendu : {expected}",
     "layer_grid_overlaps": "{source} : des carreaux de la grille se chevauchent : {squares}",
     "unknown_communes": "code(s) commune inconnu(s) : {codes}",
+    # -- the command line (psq) ------------------------------------------------------------
+    "cli_rows_refused": "{count} ligne(s) fautive(s) : rien n'a été importé",
+    "cli_csp_unknown": "CSP inconnue : « {csp} » (voir « psq csp list »)",
+    "cli_weight_format": "--weight attend VARIABLE=NOMBRE, reçu « {item} »",
+    "cli_units_format": "--units attend h3 ou blocks, reçu « {units} »",
+    "cli_counts_format": "--secteurs-par-partie : « {text} » n'est pas une liste d'entiers",
+    "cli_batch_failures": "{failed} CSP en échec sur {total}",
     # -- problem files ------------------------------------------------------------------------
     "file_rows_refused": (
         "{count} erreur(s) dans {total} ligne(s), rien n'a été importé ; la première : "

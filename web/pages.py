@@ -397,7 +397,10 @@ def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
         colours=colours,
         violations=plan.violations,
         notes=plan.notes,
-        split_text=", ".join(f"{c} ({n} secteurs)" for c, n in split.items()) or "aucune",
+        split_text=", ".join(
+            f"{sheet.commune_names.get(c, c)} ({c}) en {n} secteurs" for c, n in split.items()
+        )
+        or "aucune",
         today=today_fr(),
         pct=french_percent,
         num=french_number,

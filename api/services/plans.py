@@ -419,6 +419,8 @@ class PlanSheet:
     sectors: gpd.GeoDataFrame
     communes: gpd.GeoDataFrame
     csp_name: str
+    #: INSEE code → name of the CSP's communes.
+    commune_names: dict[str, str]
 
 
 def plan_sheet(ctx: Context, plan_id: int, *, printed: str | None = None) -> PlanSheet:
@@ -428,6 +430,9 @@ def plan_sheet(ctx: Context, plan_id: int, *, printed: str | None = None) -> Pla
         plan = plans.get_plan(session=session, plan_id=plan_id)
         _, sectors = plans.plan_sector_layer(session=session, plan_id=plan_id)
         commune_outlines = grids.csp_communes(session=session, csp_id=plan.csp_id)
+        names = communes.commune_names(
+            session=session, codes=[str(c) for c in commune_outlines["code"]]
+        )
         csp_name = require(session, Csp, plan.csp_id).name
     if printed is not None:
         record_access(ctx, "export", "plan", plan_id, detail={"format": printed, "sheet": "A4"})
@@ -436,6 +441,7 @@ def plan_sheet(ctx: Context, plan_id: int, *, printed: str | None = None) -> Pla
         sectors=sectors,
         communes=commune_outlines,
         csp_name=csp_name,
+        commune_names=names,
     )
 
 

@@ -127,7 +127,7 @@ def test_the_password_is_asked_twice_without_echo(
     [
         (["x@police.example", "--role", "chef", "--gpo", "7"], "gpo: unknown GPO id(s): 7"),
         (["x@police.example", "--role", "commune", "--commune", "75056"], "commune: unknown"),
-        (["x@police.example", "--role", "referent", "--csp", "Paris"], "csp : CSP inconnue"),
+        (["x@police.example", "--role", "referent", "--csp", "Paris"], "CSP inconnue : « Paris »"),
         (
             ["x@police.example", "--role", "chef"],
             "GPO : le rôle « Chef de secteur » doit être rattaché",

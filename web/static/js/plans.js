@@ -2,7 +2,7 @@
 // show a plan's sectors on the map (no tiles) with their metrics, adopt a plan.
 import { bindCspSelect, esc, fmt, followJob, getJSON, postForm, postJSON, refusal, sendJSON } from "./api.js";
 import { clearRefusal, showRefusal } from "./forms.js";
-import { ORIGIN_LABELS, PLAN_STATUSES, STATUS_LABELS, colour, devBar, drawTerritory, metricsSummary, pct, unsignedPct, violationItems } from "./sectors.js";
+import { ORIGIN_LABELS, PLAN_STATUSES, STATUS_LABELS, colour, communeName, devBar, drawTerritory, metricsSummary, pct, unsignedPct, violationItems } from "./sectors.js";
 import { $, createMap, setStatus, showBaseMapLegend, statusError } from "./ui.js";
 
 const STAGE_LABELS = {
@@ -85,7 +85,7 @@ async function compare() {
   changedLayer = L.geoJSON(result.cells, {
     style: { color: "#c0392b", weight: 2, fillColor: "#c0392b", fillOpacity: 0.35, className: "changed-cell" },
     onEachFeature: (f, layer) => layer.bindTooltip(
-      `Cellule ${f.properties.h3} : ${esc(result.plan.metrics.sectors[f.properties.sector].name)} ici, ` +
+      `${f.properties.commune ? `Commune ${esc(communeName(f.properties.commune))} : ` : ""}${esc(result.plan.metrics.sectors[f.properties.sector].name)} ici, ` +
       `${esc(result.other.metrics.sectors[f.properties.other_sector].name)} dans l'autre plan`),
   }).addTo(map);
   const a = result.plan.metrics;
