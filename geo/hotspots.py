@@ -221,13 +221,10 @@ def study_cells(area: shapely.Geometry, res: int = DEFAULT_H3_RES) -> list[str]:
     if not 0 <= res <= 15:
         raise InvalidInputError(f"H3 resolution must be between 0 and 15, got {res}")
     if area.is_empty:
-        raise InvalidInputError("the study area is empty")
+        raise InvalidInputError("study_area_empty")
     expected = h3.cell_area(h3.latlng_to_cell(area.centroid.y, area.centroid.x, res), "km^2")
     if area_km2(area) / expected > MAX_STUDY_CELLS:
-        raise InvalidInputError(
-            f"res: resolution {res} would cut the area into more than {MAX_STUDY_CELLS} cells; "
-            "choose a coarser one"
-        )
+        raise InvalidInputError("study_too_many_cells", field="res", res=res, cells=MAX_STUDY_CELLS)
     shape = h3.geo_to_h3shape(area)
     return sorted(h3.h3shape_to_cells_experimental(shape, res, contain="overlap"))
 
@@ -297,7 +294,7 @@ def compare_periods(
     same cells): ``new``, ``intensifying``, ``persistent`` or ``diminishing``; cells hot
     in neither are left out."""
     if days_before <= 0 or days_after <= 0:
-        raise InvalidInputError("both periods must last at least one day")
+        raise InvalidInputError("periods_at_least_one_day")
     hot_before = before["level"].reindex(after.index, fill_value=0) > 0
     hot_after = after["level"] > 0
     counts_before = before["count"].reindex(after.index, fill_value=0)

@@ -245,6 +245,47 @@ MESSAGES: dict[str, str] = {
     "layer_kind_unknown": "{source} : type de couche inconnu « {kind} » ; attendu : {expected}",
     "layer_grid_overlaps": "{source} : des carreaux de la grille se chevauchent : {squares}",
     "unknown_communes": "code(s) commune inconnu(s) : {codes}",
+    # -- accounts, layers, plans, reports ---------------------------------------------------
+    "unknown_ids": "{what}(s) inconnu(s) : {ids}",
+    "plan_not_working_copy": (
+        "le plan n° {plan_id} est « {status} », pas une copie de travail : modifiez une copie "
+        "de travail de ce plan"
+    ),
+    "plan_adopted_not_deleted": (
+        "le plan n° {plan_id} est le plan adopté de sa CSP : adoptez-en un autre avant de le "
+        "supprimer"
+    ),
+    "plans_not_comparable": (
+        "le plan n° {other_id} ne se compare pas au plan n° {plan_id} : comparez des plans de "
+        "la même CSP et de la même grille"
+    ),
+    "name_required": "un nom est nécessaire",
+    "layer_name_taken": "une couche nommée « {name} » existe déjà",
+    "account_exists": "un compte existe déjà pour {email}",
+    "account_not_found": "aucun compte pour « {account} »",
+    "token_name_length": "un jeton a besoin d'un nom de 1 à 100 caractères",
+    "time_zone_needed": "précisez le fuseau horaire (par ex. 2027-01-31T00:00Z)",
+    "expiry_past": "le {when} est déjà passé",
+    "page_limit": "entre 1 et {limit}, reçu {got}",
+    "page_offset": "au moins 0, reçu {got}",
+    "report_sector_needs_csp": "indiquez aussi la CSP du secteur",
+    "units_not_in_plan": "unité(s) absente(s) du plan : {units}",
+    "edit_empties_sector": "la modification laisserait « {name} » sans aucune unité",
+    "export_extension_unknown": (
+        "{name} : extension inconnue {suffix} (extensions possibles : {known})"
+    ),
+    "export_crs_not_offered": "EPSG:{crs} n'est pas proposé (EPSG:4326 ou EPSG:2154)",
+    "period_too_long": "la période dure au plus {days} jours",
+    "periods_overlap": (
+        "la période précédente (jusqu'au {until}) doit finir avant la période étudiée "
+        "(à partir du {since}) : les périodes se chevauchent"
+    ),
+    "study_area_empty": "la zone étudiée est vide",
+    "study_too_many_cells": (
+        "à la résolution {res}, la zone serait découpée en plus de {cells} cellules ; "
+        "choisissez une résolution plus grossière"
+    ),
+    "periods_at_least_one_day": "chaque période dure au moins un jour",
     # -- the command line (psq) ------------------------------------------------------------
     "cli_rows_refused": "{count} ligne(s) fautive(s) : rien n'a été importé",
     "cli_csp_unknown": "CSP inconnue : « {csp} » (voir « psq csp list »)",

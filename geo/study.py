@@ -74,9 +74,7 @@ class ProblemFilter:
         if since > until:
             raise InvalidInputError(f"{names[0]}: {since} is after {names[1]}: {until}")
         if period_days(since, until) > MAX_PERIOD_DAYS:
-            raise InvalidInputError(
-                f"{names[0]}: the period may last at most {MAX_PERIOD_DAYS} days"
-            )
+            raise InvalidInputError("period_too_long", field=names[0], days=MAX_PERIOD_DAYS)
         return cls(
             since=since,
             until=until,
@@ -122,7 +120,10 @@ def comparison_filters(
     )
     if before.until >= after.since:
         raise InvalidInputError(
-            f"before_to: {before.until} is not before from: {after.since} (the periods overlap)"
+            "periods_overlap",
+            field="before_to",
+            until=f"{before.until:%d/%m/%Y}",
+            since=f"{after.since:%d/%m/%Y}",
         )
     return before, after
 

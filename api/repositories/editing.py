@@ -76,10 +76,7 @@ def require_working_copy(*, session: Session, plan_id: int, version: int) -> Pla
     """The working copy, locked for this transaction, if it is still at ``version``."""
     plan = require(session, Plan, plan_id, lock=True)
     if plan.status != "editing":
-        raise InvalidInputError(
-            f"plan {plan_id} is {plan.status}, not a working copy: edit a working copy of it "
-            f"(POST /api/plans/{plan_id}/edit)"
-        )
+        raise InvalidInputError("plan_not_working_copy", plan_id=plan_id, status=plan.status)
     if version != plan.version:
         raise ConflictError(
             f"version: plan {plan_id} is at version {plan.version}, not {version}; someone "
@@ -202,8 +199,6 @@ def delete_plan(*, session: Session, plan_id: int, version: int | None = None) -
             "else changed it meanwhile: reload it before deleting it"
         )
     if plan.status == "adopted":
-        raise InvalidInputError(
-            f"plan {plan_id} is the adopted plan of its CSP: adopt another plan before deleting it"
-        )
+        raise InvalidInputError("plan_adopted_not_deleted", plan_id=plan_id)
     session.delete(plan)
     session.flush()

@@ -53,9 +53,9 @@ def create_layer(*, session: Session, name: str, source: str, layer: GeoLayer) -
     """Store a validated layer and its features; ``name`` must be new."""
     name = name.strip()
     if not name:
-        raise InvalidInputError("name: a layer needs a non-empty name")
+        raise InvalidInputError("name_required", field="name")
     if session.scalar(select(Layer.id).where(Layer.name == name)) is not None:
-        raise InvalidInputError(f"name: a layer named {name!r} already exists")
+        raise InvalidInputError("layer_name_taken", field="name", name=name)
     row = Layer(
         name=name,
         kind=layer.kind.value,

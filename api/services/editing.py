@@ -103,7 +103,7 @@ def read_editor(ctx: Context, plan_id: int) -> EditorState:
     with ctx.read() as session:
         plan = require(session, Plan, plan_id)
         if plan.status != "editing":
-            raise InvalidInputError(f"plan {plan_id} is {plan.status}, not a working copy")
+            raise InvalidInputError("plan_not_working_copy", plan_id=plan_id, status=plan.status)
         editor = _open_editor(session, ctx.editors, plan)
         state = _state(editor, plan)
     ctx.editors.put(plan.id, plan.version, editor)
@@ -235,10 +235,7 @@ def compare_plans(ctx: Context, plan_id: int, other_id: int) -> PlanComparison:
             other.resolution,
         ):
             raise InvalidInputError(
-                f"with: plan {other_id} (CSP {other.csp_id}, units {other.units}, resolution "
-                f"{other.resolution}) cannot be compared with plan {plan_id} (CSP "
-                f"{plan.csp_id}, units {plan.units}, resolution {plan.resolution}): compare "
-                f"plans of the same CSP and grid"
+                "plans_not_comparable", field="with", other_id=other_id, plan_id=plan_id
             )
         grid_id = require_plan_grid(session, plan)
         require_plan_grid(session, other)

@@ -184,7 +184,7 @@ def test_set_password(ctx: Context) -> None:
     assert accounts.authenticate(ctx, account.email, "another passphrase").id == account.id
     (entry,) = entries(ctx, action="update")
     assert entry.detail == {"password": "changed"} and entry.changes is None
-    with pytest.raises(NotFoundError, match="no account with e-mail"):
+    with pytest.raises(NotFoundError, match="aucun compte pour"):
         accounts.set_password(ctx.acting(ADMIN), "nobody@police.example", "another passphrase")
 
 

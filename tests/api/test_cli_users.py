@@ -125,8 +125,11 @@ def test_the_password_is_asked_twice_without_echo(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["x@police.example", "--role", "chef", "--gpo", "7"], "gpo: unknown GPO id(s): 7"),
-        (["x@police.example", "--role", "commune", "--commune", "75056"], "commune: unknown"),
+        (["x@police.example", "--role", "chef", "--gpo", "7"], "GPO : GPO(s) inconnu(s) : 7"),
+        (
+            ["x@police.example", "--role", "commune", "--commune", "75056"],
+            "Commune : code commune(s) inconnu(s) : 75056",
+        ),
         (["x@police.example", "--role", "referent", "--csp", "Paris"], "CSP inconnue : « Paris »"),
         (
             ["x@police.example", "--role", "chef"],
@@ -150,7 +153,9 @@ def test_unknown_account_and_weak_password(
     runner: CliRunner, ctx: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     missing = invoke(runner, "disable", "nobody@police.example")
-    assert missing.exit_code == 2 and "no account with e-mail" in missing.output
+    assert (
+        missing.exit_code == 2 and "aucun compte pour « nobody@police.example »" in missing.output
+    )
     monkeypatch.setenv("PSQ_PASSWORD", "short")
     weak = invoke(runner, "add", "dg@police.example", "--role", "admin")
     assert weak.exit_code == 2 and "Mot de passe : au moins 12 caractères" in weak.output

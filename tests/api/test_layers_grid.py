@@ -183,7 +183,7 @@ def test_unknown_kind_and_duplicate_name(client: TestClient, csp_id: int, engine
     before = _layer_count(engine)
     name = "Filosofi 2019 — carreaux 200 m (extrait Belfort)"
     again = _upload(client, FILOSOFI, "population_grid", name)
-    assert again.status_code == 422 and "already exists" in again.json()["detail"]
+    assert again.status_code == 422 and "existe déjà" in again.json()["detail"]
     assert _layer_count(engine) == before
 
 

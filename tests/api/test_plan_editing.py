@@ -132,7 +132,7 @@ def test_edit_validation(client: TestClient, plan: dict[str, Any]) -> None:
 
     rejected({"8a1fb46622dffff": 1}, 422, "8a1fb46622dffff")
     rejected({cell: 9}, 422, "9", "does not exist")
-    rejected({c: target for c, s in sectors.items() if s == other}, 422, "without any unit")
+    rejected({c: target for c, s in sectors.items() if s == other}, 422, "sans aucune unité")
     # A draft, an adopted or archived plan is never edited in place.
     response = edit(client, plan["id"], plan["version"], {cell: target})
     assert response.status_code == 422 and "working copy" in response.json()["detail"]

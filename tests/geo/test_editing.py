@@ -107,7 +107,7 @@ def test_invalid_edits_change_nothing(plan: SectorPlan) -> None:
         editor.apply({in_0: plan.k})
     with pytest.raises(InvalidInputError, match="not a unit"):
         editor.apply({plan.graph.n: 0})
-    with pytest.raises(InvalidInputError, match="without any unit"):
+    with pytest.raises(InvalidInputError, match="sans aucune unité"):
         editor.apply({int(u): 0 for u in np.flatnonzero(plan.assignment == 2)})
     with pytest.raises(InvalidInputError, match="not units of the plan"):
         editor.positions(["nope"])
