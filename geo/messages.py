@@ -286,6 +286,26 @@ MESSAGES: dict[str, str] = {
         "choisissez une résolution plus grossière"
     ),
     "periods_at_least_one_day": "chaque période dure au moins un jour",
+    # -- territory and address files -------------------------------------------------------
+    "bano_unreadable": "{name} : CSV BANO illisible (sans en-tête, colonnes {columns}) : {reason}",
+    "ban_unreadable": (
+        "{name} : ni un CSV BAN lisible (texte UTF-8, une ligne d'en-tête, colonnes {columns}) "
+        "ni un CSV BANO (sans en-tête, colonnes {bano_columns}) : {reason}"
+    ),
+    "addresses_none": "{name} : aucune adresse dans le fichier",
+    "addresses_bad_commune_code": (
+        "{name} : ligne {row} : « {code} » n'est pas un code commune INSEE"
+    ),
+    "addresses_too_long": "{name} : ligne {row} : l'adresse dépasse {limit} caractères",
+    "addresses_column_too_long": "{name} : ligne {row} : {column} dépasse {limit} caractères",
+    "csp_code_impossible": "impossible de faire un code à partir de « {text} »",
+    "csp_needs_communes": "une CSP a besoin d'au moins une commune",
+    "csp_code_taken": "« {code} » est déjà le code de la CSP « {name} »",
+    "file_columns_expected": "{name} : colonnes attendues {expected}, trouvées {found}",
+    "points_outside_territory": (
+        "le point [{lon}, {lat}] (longitude, latitude) est hors du territoire ({count} point(s) "
+        "en tout)"
+    ),
     # -- the command line (psq) ------------------------------------------------------------
     "cli_rows_refused": "{count} ligne(s) fautive(s) : rien n'a été importé",
     "cli_csp_unknown": "CSP inconnue : « {csp} » (voir « psq csp list »)",

@@ -130,8 +130,7 @@ class UnitGraph:
         if missing:
             lon, lat = missing[0]
             raise InvalidInputError(
-                f"point [{lon}, {lat}] (lon, lat) lies outside the territory"
-                + (f" ({len(missing)} points in all)" if len(missing) > 1 else "")
+                "points_outside_territory", lon=str(lon), lat=str(lat), count=len(missing)
             )
         return [str(units["unit"].iloc[found[i]]) for i in range(len(points))]
 
