@@ -145,6 +145,14 @@ MESSAGES: dict[str, str] = {
     "email_too_long": "au plus {limit} caractères",
     "duplicate_objective": "un objectif apparaît deux fois",
     "duplicate_signatory": "un signataire apparaît deux fois",
+    "quartier_or_whole_commune": (
+        "dessinez le quartier, ou choisissez toute la commune, l'un ou l'autre"
+    ),
+    "sms_needs_phone": "un numéro de téléphone est nécessaire pour les SMS",
+    "decision_detail_needed": "renseignez le détail de la décision",
+    "decision_problem_needed": "choisissez la problématique concernée",
+    "note_text_needed": "écrivez la note",
+    "quiet_hours_both": "donnez le début et la fin des heures de silence",
     # -- safety-study requests (/commune) ---------------------------------------------------
     "study_site_or_address": (
         "placez le site sur la carte (point ou périmètre) ou indiquez son adresse"
