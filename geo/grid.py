@@ -162,7 +162,7 @@ def tessellate(territory: BaseGeometry, resolution: int = DEFAULT_RESOLUTION) ->
     """
     area = _as_polygonal(territory)
     if area.is_empty:
-        raise InvalidInputError("territory: the territory has no area")
+        raise InvalidInputError("territory_without_area", field="territory")
     check_cell_budget(area, resolution)
     found = set(
         h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(area), resolution, contain="overlap")

@@ -110,7 +110,7 @@ def silverman_bandwidth(xy: np.ndarray) -> float:
     """
     xy = np.asarray(xy, dtype=float)
     if len(xy) == 0:
-        raise InvalidInputError("no problem to estimate a bandwidth from")
+        raise InvalidInputError("no_problems_for_density")
     centre = xy.mean(axis=0)
     standard_distance = math.sqrt(float(xy.var(axis=0).sum()))
     median_distance = float(np.median(np.hypot(*(xy - centre).T)))
@@ -185,12 +185,22 @@ def kde(
     mass is lost at its edges."""
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     if len(xy) == 0:
-        raise InvalidInputError("no problem to compute a density from")
+        raise InvalidInputError("no_problems_for_density")
     h = silverman_bandwidth(xy) if bandwidth is None else float(bandwidth)
     if not math.isfinite(h) or h <= 0:
-        raise InvalidInputError(f"bandwidth must be a positive number of metres, got {bandwidth}")
+        raise InvalidInputError(
+            "parameter_expected",
+            name="bandwidth",
+            expected="un nombre de mètres positif",
+            got=bandwidth,
+        )
     if cell_size is not None and not cell_size > 0:
-        raise InvalidInputError(f"cell_size must be a positive number of metres, got {cell_size}")
+        raise InvalidInputError(
+            "parameter_expected",
+            name="cell_size",
+            expected="un nombre de mètres positif",
+            got=cell_size,
+        )
     size = cell_size or min(max(h / CELL_PER_BANDWIDTH, MIN_KDE_CELL_M), MAX_KDE_CELL_M)
     reach = math.ceil(h / size)
     x0 = math.floor(xy[:, 0].min() / size) * size - reach * size
@@ -219,7 +229,9 @@ def kde(
 def study_cells(area: shapely.Geometry, res: int = DEFAULT_H3_RES) -> list[str]:
     """Every H3 cell of resolution ``res`` that overlaps ``area`` (WGS84), sorted."""
     if not 0 <= res <= 15:
-        raise InvalidInputError(f"H3 resolution must be between 0 and 15, got {res}")
+        raise InvalidInputError(
+            "parameter_expected", name="res", expected="une résolution H3 de 0 à 15", got=res
+        )
     if area.is_empty:
         raise InvalidInputError("study_area_empty")
     expected = h3.cell_area(h3.latlng_to_cell(area.centroid.y, area.centroid.x, res), "km^2")

@@ -131,6 +131,13 @@ MESSAGES: dict[str, str] = {
         "indiquez le plan adopté que cette adoption remplace (null s'il n'y en a pas)"
     ),
     # -- generic values ---------------------------------------------------------------------
+    "parameter_expected": "{name} : {expected} attendu(e), reçu {got}",
+    "lengths_differ": "{first} valeur(s) pour {second} {what}(s) : une par {what}",
+    "lines_without_class": "pas de colonne « class » pour choisir {classes}",
+    "territory_without_area": "le territoire n'a pas de surface",
+    "no_problems_for_density": "aucune problématique pour calculer une densité",
+    "period_end_before_start": "la fin {end} ne suit pas le début {start}",
+    "synth_no_cells": "aucune unité où placer des problématiques",
     "not_found_by_id": "introuvable : {what} n° {row_id} (ou hors de votre périmètre)",
     "stale_version": (
         "{what} a été modifiée entre-temps (version {stored}, vous aviez la version "
@@ -436,7 +443,7 @@ def french(value: object) -> str:
         return f"{value:,}".replace(",", "\u202f")
     if isinstance(value, float):
         if not math.isfinite(value):
-            return "∞" if value > 0 else ("-∞" if value < 0 else "?")
+            return "∞" if value > 0 else ("-∞" if value < 0 else "NaN")
         if value == int(value) and abs(value) < 1e15:
             return french(int(value))
         return f"{value:,.2f}".rstrip("0").rstrip(".").replace(",", "\u202f").replace(".", ",")

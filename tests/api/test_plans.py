@@ -177,7 +177,7 @@ def test_import_of_points_is_refused(client: TestClient, csp_id: int) -> None:
         files={"file": ("points.geojson", json.dumps(layer), "application/geo+json")},
     )
     assert response.status_code == 422
-    assert "must be polygons" in response.json()["detail"]
+    assert "doivent être des polygones" in response.json()["detail"]
 
 
 def test_qpv_outlines_are_never_split(client: TestClient, csp_id: int) -> None:

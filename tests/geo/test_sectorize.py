@@ -289,7 +289,7 @@ def test_hand_drawn_layer_with_a_gap_is_scored_and_says_so() -> None:
 
 def test_sector_layer_of_points_is_refused() -> None:
     layer = gpd.GeoDataFrame(geometry=[shapely.Point(6.8, 47.6)], crs=4326)
-    with pytest.raises(InvalidInputError, match="must be polygons"):
+    with pytest.raises(InvalidInputError, match="doivent être des polygones"):
         plan_from_polygons(square_grid(2, 2), layer)
 
 
