@@ -86,6 +86,11 @@ MESSAGES: dict[str, str] = {
         "au-delà des {budget} qu'une proposition peut demander (PSQ_MAX_PROPOSAL_WORK) ; "
         "choisissez moins de secteurs ou une résolution moins fine"
     ),
+    "locked_too_many": (
+        "il ne reste que {free} groupe(s) d'unités libres pour {sectors} secteur(s) sans "
+        "unité fixée : fixez moins d'unités"
+    ),
+    "sectors_without_unit": "secteur(s) sans unité : {sectors}",
     "more_seeds_than_sectors": (
         "{seeds} points d'ancrage pour {k} secteurs : au plus un par secteur"
     ),

@@ -64,20 +64,27 @@ class SectorPlan:
         assignment = np.asarray(self.assignment, dtype=int)
         if assignment.shape != (self.graph.n,):
             raise InvalidInputError(
-                f"assignment: expected one sector per unit ({self.graph.n}), "
-                f"got shape {assignment.shape}"
+                "parameter_expected",
+                name="assignment",
+                expected=f"un secteur par unité ({self.graph.n})",
+                got=assignment.shape,
             )
         if len(assignment) and assignment.min() < 0:
             raise InvalidInputError("assignment: some units have no sector")
         k = int(assignment.max()) + 1 if len(assignment) else 0
         empty = sorted(set(range(k)) - set(np.unique(assignment).tolist()))
         if empty:
-            raise InvalidInputError(f"assignment: sector(s) {empty} have no unit")
+            raise InvalidInputError("sectors_without_unit", field="assignment", sectors=empty)
         object.__setattr__(self, "assignment", assignment)
         if not self.names:
             object.__setattr__(self, "names", sector_names(k))
         if len(self.names) != k:
-            raise InvalidInputError(f"names: expected {k} sector names, got {len(self.names)}")
+            raise InvalidInputError(
+                "parameter_expected",
+                name="names",
+                expected=f"{k} noms de secteur",
+                got=len(self.names),
+            )
         if self.seeds is None:
             object.__setattr__(self, "seeds", np.full(k, -1, dtype=int))
 
