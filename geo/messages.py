@@ -181,6 +181,14 @@ MESSAGES: dict[str, str] = {
         "la demande n° {existing_id} pour ce site est déjà ouverte ({status} depuis le "
         "{since}) ; confirmez pour en déposer une autre"
     ),
+    "study_commune_outside_perimeter": (
+        "la commune {commune} n'est pas dans votre périmètre ; une commune dépose ses propres "
+        "demandes"
+    ),
+    "study_evidence_for_referents": (
+        "les problématiques autour des sites sont réservées aux référents ; une commune les "
+        "voit agrégées sur la page de sa commune"
+    ),
     "study_evidence_needs_csp": (
         "indiquez la CSP (csp=) dont les problématiques servent d'éléments"
     ),
@@ -221,6 +229,26 @@ MESSAGES: dict[str, str] = {
     ),
     "action_closed": (
         "une action « {current} » ne peut pas passer à « {new} » ; elle est terminée"
+    ),
+    "partner_not_in_csp": "aucun partenaire n° {partner_id} dans cette CSP",
+    "lead_partner_not_in_gpo": (
+        "le partenaire n° {partner_id} ne siège pas au GPO de cette problématique ; "
+        "ajoutez-le à la composition du GPO ou choisissez un de ses partenaires"
+    ),
+    "problem_step_before_last": (
+        "le {day} précède la dernière étape de la problématique (« {status} » le {since})"
+    ),
+    "problem_outside_my_sectors": (
+        "ce lieu est hors des secteurs de vos GPO ; la problématique doit être signalée au "
+        "GPO du secteur où elle se trouve"
+    ),
+    "problem_closed_for_actions": (
+        "la problématique n° {problem_id} est « {status} » ; elle ne reçoit plus d'action"
+    ),
+    "action_before_report": "le {day} précède le signalement de la problématique ({reported_on})",
+    "problem_nothing_to_evaluate": (
+        "la problématique n° {problem_id} n'a pas d'action à évaluer ; enregistrez d'abord "
+        "ses actions"
     ),
     "problem_needs_evaluation": ("« {new} » demande d'abord une évaluation des actions"),
     # -- accounts ---------------------------------------------------------------------------

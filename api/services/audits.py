@@ -125,8 +125,9 @@ def file_request(ctx: Context, request_in: AuditRequestCreate) -> AuditRequestPu
     with ctx.write() as session:
         if outside_perimeter(session, Commune, request_in.commune_code):
             raise ForbiddenError(
-                f"commune_code : la commune {request_in.commune_code} n'est pas dans votre "
-                "périmètre ; une commune dépose ses propres demandes."
+                "study_commune_outside_perimeter",
+                field="commune_code",
+                commune=request_in.commune_code,
             )
         request_id = create_audit_request(session, request_in=request_in)
         filed = repo.get_audit_request(session=session, request_id=request_id)
@@ -167,10 +168,7 @@ def list_requests(
     if evidence and csp_id is None:
         raise InvalidInputError("study_evidence_needs_csp", field="evidence")
     if evidence and ctx.scope.commune_bound:
-        raise ForbiddenError(
-            "evidence : les problématiques autour des sites sont réservées aux référents ; "
-            "une commune les voit agrégées sur la page de sa commune."
-        )
+        raise ForbiddenError("study_evidence_for_referents", field="evidence")
     with ctx.read() as session:
         if csp_id is not None:
             require(session, Csp, csp_id)
