@@ -295,7 +295,7 @@ def test_sector_layer_of_points_is_refused() -> None:
 
 def test_locks_leaving_too_few_free_units() -> None:
     locked = {"0-0": 0, "1-0": 0, "0-1": 0}
-    with pytest.raises(InfeasibleDesignError, match="groupe\(s\) d.unités libres"):
+    with pytest.raises(InfeasibleDesignError, match=r"groupe\(s\) d.unités libres"):
         RegionGrowth(3, locked=locked).solve(square_grid(2, 2), rng=np.random.default_rng(0))
 
 
