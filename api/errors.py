@@ -354,8 +354,13 @@ def _french(error: Mapping[str, Any]) -> str:
     if template is None:
         # A custom type of ours (``not_null``…) speaks French; anything else is not shown.
         return message if kind in OWN_ERROR_TYPES else UNKNOWN_VALIDATION_MESSAGE
+    # pydantic lists the allowed values in English: « 'h3' or 'blocks' ».
+    ctx = {
+        k: str(v).replace("' or '", "' ou '") if k == "expected" else v
+        for k, v in (error.get("ctx") or {}).items()
+    }
     try:
-        return template.format(**(error.get("ctx") or {}))
+        return template.format(**ctx)
     except (KeyError, IndexError, ValueError):
         return UNKNOWN_VALIDATION_MESSAGE
 
