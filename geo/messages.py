@@ -437,6 +437,7 @@ FIELD_LABELS: dict[str, str] = {
     "objectives": "Objectifs",
     "signatories": "Signataires",
     "cadence_days": "Périodicité",
+    "expires_at": "Date d'expiration",
     "lon": "Longitude",
     "lat": "Latitude",
     "whole_commune": "Toute la commune",

@@ -95,7 +95,7 @@ def create_layer(*, session: Session, name: str, source: str, layer: GeoLayer) -
 
 def delete_layer(*, session: Session, layer_id: int) -> None:
     if session.execute(delete(Layer).where(Layer.id == layer_id)).rowcount == 0:  # type: ignore[attr-defined]
-        raise NotFoundError(f"no layer with id {layer_id}")
+        raise NotFoundError("not_found_by_id", what="couche", row_id=layer_id)
 
 
 def list_layers(*, session: Session, csp_id: int) -> list[LayerPublic]:

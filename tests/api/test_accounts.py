@@ -155,7 +155,7 @@ def test_each_refusal_names_its_field(
 
 def test_an_email_has_one_account(ctx: Context) -> None:
     accounts.create_account(ctx.acting(ADMIN), new("dg@police.example"))
-    with pytest.raises(ConflictError, match=r"^email: ") as caught:
+    with pytest.raises(ConflictError, match=r"^Adresse e-mail : un compte existe déjà") as caught:
         accounts.create_account(ctx.acting(ADMIN), new(" DG@police.example "))
     assert status_for(caught.value) == 409
 
@@ -327,7 +327,7 @@ def test_expired_tokens_and_disabled_accounts_open_nothing(ctx: Context, engine:
     accounts.enable_account(ctx.acting(ADMIN), account.id)
     assert accounts.resolve_token(ctx, lasting.token) is not None
 
-    with pytest.raises(InvalidInputError, match=r"^expires_at: "):
+    with pytest.raises(InvalidInputError, match=r"^Date d'expiration : le .* est déjà passé"):
         accounts.create_token(
             ctx.acting(ADMIN), account.id, "x", expires_at=datetime.now(UTC) - timedelta(1)
         )

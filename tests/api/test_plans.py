@@ -81,7 +81,7 @@ def test_engine_infeasibility_fails_the_job_with_the_reason(
     ("body", "status", "needle"),
     [
         ({"k": 100_000}, 422, "k"),
-        ({"k": 700}, 422, "more than the 661 cells"),
+        ({"k": 700}, 422, "plus que les 661 cellules"),
         ({}, 422, "soit le nombre de secteurs"),
         ({"k": 3, "target_workload": 1000}, 422, "soit le nombre de secteurs"),
         ({"k": 3, "tolerance": 2}, 422, "tolerance"),

@@ -138,7 +138,9 @@ def test_life_cycle(client: TestClient, csp_id: int) -> None:
     act = action.json()["actions"][0]
     assert act["lead_partner"] == "Territoire Habitat" and act["overdue"]  # due date passed
     no_eval = step("evalue", reported + timedelta(days=50))
-    assert no_eval.status_code == 422 and "evaluation" in no_eval.json()["detail"]
+    assert (
+        no_eval.status_code == 422 and "demande d'abord une évaluation" in no_eval.json()["detail"]
+    )
     evaluation = client.post(
         f"/api/problems/{pid}/evaluations",
         json={

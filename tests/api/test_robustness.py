@@ -31,7 +31,7 @@ def test_a_grid_too_fine_for_the_csp_is_refused_before_any_work(
     assert "200 000" in detail and response.json()["type"] == "InvalidInputError"
     # street blocks are cut by the same H3 cells: the same budget
     blocks = client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 14, "units": "blocks"})
-    assert blocks.status_code == 422 and blocks.json()["detail"].startswith("resolution :")
+    assert blocks.status_code == 422 and blocks.json()["detail"].startswith("Grille :")
     # past what H3 supports: the schema refuses it
     beyond = client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 16})
     assert beyond.status_code == 422 and beyond.json()["fields"][0]["loc"][-1] == "resolution"
