@@ -123,7 +123,9 @@ def test_a_proposal_over_the_budget_is_refused_before_any_work(
         refused = client.post(f"/api/csp/{csp_id}/plans", json={"k": k, "resolution": 9})
         assert refused.status_code == 422, refused.text
         body = refused.json()
-        assert body["detail"].startswith(f"k : {k} secteurs sur les {cells} unités de la grille")
+        assert body["detail"].startswith(
+            f"Nombre de secteurs : {k} secteurs sur les {cells} unités de la grille"
+        )
         assert "PSQ_MAX_PROPOSAL_WORK" in body["detail"]
         with demo() as session:
             assert session.execute(text("SELECT count(*) FROM job")).scalar_one() == 0
