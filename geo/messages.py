@@ -497,5 +497,10 @@ def render(code: str, /, **values: object) -> str:
 
     >>> render("date_in_future", day="16/06/2026")
     'le 16/06/2026 est dans le futur'
+    >>> render("not_found_by_id", what="CSP", row_id=4242)
+    'introuvable : CSP n° 4242 (ou hors de votre périmètre)'
     """
-    return MESSAGES[code].format_map({k: french(v) for k, v in values.items()})
+    # An identifier (``plan_id``…) is a number but not a quantity: no thousands separator.
+    return MESSAGES[code].format_map(
+        {k: str(v) if k.endswith("_id") else french(v) for k, v in values.items()}
+    )

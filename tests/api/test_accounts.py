@@ -331,7 +331,7 @@ def test_expired_tokens_and_disabled_accounts_open_nothing(ctx: Context, engine:
         accounts.create_token(
             ctx.acting(ADMIN), account.id, "x", expires_at=datetime.now(UTC) - timedelta(1)
         )
-    with pytest.raises(InvalidInputError, match=r"^name: "):
+    with pytest.raises(InvalidInputError, match=r"^Nom : un jeton a besoin d'un nom"):
         accounts.create_token(ctx.acting(ADMIN), account.id, "  ")
 
 
