@@ -307,13 +307,14 @@ def unlocked_sectors(k: int, locked: Collection[int], plan: str = "") -> list[in
     >>> unlocked_sectors(2, [0, 1], "plan 7")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    geo.errors.InvalidInputError: locked: every sector of plan 7 is locked; ...
+    geo.errors.InvalidInputError: locked : tous les secteurs du plan 7 sont verrouillés ; ...
     """
     locked_set = {int(s) for s in locked}
     free = [s for s in range(k) if s not in locked_set]
     if not free:
-        of = f" of {plan}" if plan else ""
-        raise InvalidInputError(f"locked: every sector{of} is locked; unlock some to re-optimise")
+        raise InvalidInputError(
+            "all_sectors_locked", field="locked", plan=f" du {plan}" if plan else ""
+        )
     return free
 
 

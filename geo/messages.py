@@ -304,8 +304,11 @@ MESSAGES: dict[str, str] = {
         "supprimer"
     ),
     "plans_not_comparable": (
-        "le plan n° {other_id} ne se compare pas au plan n° {plan_id} : comparez des plans de "
-        "la même CSP et de la même grille"
+        "le plan n° {other_id} ({other_grid}) ne se compare pas au plan n° {plan_id} "
+        "({plan_grid}) : comparez des plans de la même CSP et de la même grille"
+    ),
+    "all_sectors_locked": (
+        "tous les secteurs{plan} sont verrouillés ; déverrouillez-en pour ré-optimiser"
     ),
     "name_required": "un nom est nécessaire",
     "layer_name_taken": "une couche nommée « {name} » existe déjà",
@@ -392,6 +395,14 @@ MESSAGES: dict[str, str] = {
     ),
 }
 
+#: A plan's status in words: the messages', the printed sheet's and the pages'.
+PLAN_STATUS_WORDS: dict[str, str] = {
+    "adopted": "adopté",
+    "draft": "brouillon",
+    "archived": "archivé",
+    "editing": "en cours de modification",
+}
+
 #: A request or domain field → its name in words, for the messages and the pages.
 FIELD_LABELS: dict[str, str] = {
     "address": "Adresse",
@@ -437,6 +448,7 @@ FIELD_LABELS: dict[str, str] = {
     "objectives": "Objectifs",
     "signatories": "Signataires",
     "cadence_days": "Périodicité",
+    "with": "Plan à comparer",
     "expires_at": "Date d'expiration",
     "lon": "Longitude",
     "lat": "Latitude",

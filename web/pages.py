@@ -48,6 +48,7 @@ from api.services.demo import login_demo_accounts
 from geo.accounts import ROLES, Caller
 from geo.errors import AuthenticationRequiredError, ForbiddenError, NotFoundError
 from geo.hotspots import LEVEL_LABELS, TRENDS
+from geo.messages import PLAN_STATUS_WORDS
 from geo.metrics import french_number, french_percent
 from geo.passwords import csrf_token
 from web import diagnostic
@@ -152,12 +153,7 @@ router = APIRouter(include_in_schema=False)
 
 # The French labels of a plan's statuses: the printed sheet's and, through the palette
 # below, the pages' (sectors.js).
-STATUS_LABELS = {
-    "adopted": "adopté",
-    "draft": "brouillon",
-    "archived": "archivé",
-    "editing": "en cours de modification",
-}
+STATUS_LABELS = PLAN_STATUS_WORDS
 # Today by the app's clock (api/clock.py): the page scripts' default dates (base.html).
 templates.env.globals["app_today"] = lambda: clock.today().isoformat()
 # Colours and labels read by the page scripts from a meta tag of base.html.

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from api.models import Cell, Plan, PlanCell, PlanSector
 from api.repositories.base import GEOJSON_DECIMALS, multipolygon, require
 from geo.errors import ConflictError, InvalidInputError
+from geo.messages import PLAN_STATUS_WORDS
 
 _WORKING_SUFFIX = " (en cours de modification)"
 
@@ -76,7 +77,11 @@ def require_working_copy(*, session: Session, plan_id: int, version: int) -> Pla
     """The working copy, locked for this transaction, if it is still at ``version``."""
     plan = require(session, Plan, plan_id, lock=True)
     if plan.status != "editing":
-        raise InvalidInputError("plan_not_working_copy", plan_id=plan_id, status=plan.status)
+        raise InvalidInputError(
+            "plan_not_working_copy",
+            plan_id=plan_id,
+            status=PLAN_STATUS_WORDS.get(plan.status, plan.status),
+        )
     if version != plan.version:
         raise ConflictError(
             f"version: plan {plan_id} is at version {plan.version}, not {version}; someone "

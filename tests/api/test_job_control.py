@@ -104,7 +104,7 @@ def test_cancel_through_the_api(client: TestClient, factory: sessionmaker[Sessio
         session.execute(text("UPDATE job SET status = 'done' WHERE id = :id"), {"id": queued})
     again = client.post(f"/api/jobs/{queued}/cancel")
     assert again.status_code == 409
-    assert again.json()["detail"] == f"status : la tâche n° {queued} est déjà terminée (réussie)"
+    assert again.json()["detail"] == f"Statut : la tâche n° {queued} est déjà terminée (réussie)"
     assert client.post("/api/jobs/999999/cancel").status_code == 404
 
 

@@ -185,7 +185,7 @@ def test_a_chef_runs_a_meeting_from_invitation_to_compte_rendu(
         },
         headers=chef,
     )
-    assert refused.status_code == 422 and "lead_partner_id" in refused.json()["detail"]
+    assert refused.status_code == 422 and refused.json()["fields"][0]["field"] == "lead_partner_id"
     missing = client.post(
         f"/api/meetings/{meeting['id']}/decisions",
         json={"kind": "action", "problem_id": problem_id},
