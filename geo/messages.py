@@ -449,6 +449,7 @@ FIELD_LABELS: dict[str, str] = {
     "signatories": "Signataires",
     "cadence_days": "Périodicité",
     "with": "Plan à comparer",
+    "cells": "Cellules",
     "expires_at": "Date d'expiration",
     "lon": "Longitude",
     "lat": "Latitude",
