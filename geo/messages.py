@@ -327,6 +327,8 @@ MESSAGES: dict[str, str] = {
     ),
     "export_crs_not_offered": "EPSG:{crs} n'est pas proposé (EPSG:4326 ou EPSG:2154)",
     "period_too_long": "la période dure au plus {days} jours",
+    "period_start_after_end": "le début ({since}) suit la fin ({until})",
+    "date_too_early": "le {day} est trop ancien",
     "periods_overlap": (
         "la période précédente (jusqu'au {until}) doit finir avant la période étudiée "
         "(à partir du {since}) : les périodes se chevauchent"
