@@ -304,24 +304,24 @@ def parse_bbox(
         values = tuple(float(p) for p in parts)
     except ValueError:
         raise invalid_query_parameter(
-            "bbox", bbox, f"bbox must be four comma-separated numbers, got {bbox!r}"
+            "bbox", bbox, f"quatre nombres séparés par des virgules attendus, reçu « {bbox} »"
         ) from None
     if len(values) != 4:
         raise invalid_query_parameter(
             "bbox",
             bbox,
-            f"bbox must have 4 numbers (minlon,minlat,maxlon,maxlat), got {len(values)}",
+            f"4 nombres attendus (minlon,minlat,maxlon,maxlat), reçu {len(values)}",
         )
     min_x, min_y, max_x, max_y = values
     if not (
         -180 <= min_x <= 180 and -180 <= max_x <= 180 and -90 <= min_y <= 90 and -90 <= max_y <= 90
     ):
         raise invalid_query_parameter(
-            "bbox", bbox, f"bbox {bbox!r} is outside longitudes [-180, 180] / latitudes [-90, 90]"
+            "bbox", bbox, f"« {bbox} » sort des longitudes [-180, 180] ou latitudes [-90, 90]"
         )
     if min_x > max_x or min_y > max_y:
         raise invalid_query_parameter(
-            "bbox", bbox, f"bbox {bbox!r} has its minimum above its maximum"
+            "bbox", bbox, f"« {bbox} » a son minimum au-dessus de son maximum"
         )
     return (min_x, min_y, max_x, max_y)
 

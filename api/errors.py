@@ -43,6 +43,7 @@ from geo.errors import (
     TooManyAttemptsError,
     UnavailableError,
 )
+from geo.messages import MESSAGES, field_label
 from geo.problem_files import RowErrorsError
 
 STATUS_BY_ERROR: dict[type[PsqError], int] = {
@@ -65,6 +66,11 @@ def invalid_query_parameter(name: str, value: str, message: str) -> RequestValid
     )
 
 
+def _snake_case(name: str) -> str:
+    """``NotFound`` → ``not_found``: the code of an error not (yet) in the catalogue."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
 def status_for(exc: PsqError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS_BY_ERROR:
@@ -74,7 +80,20 @@ def status_for(exc: PsqError) -> int:
 
 def psq_error_response(exc: PsqError) -> JSONResponse:
     """The JSON answer to a domain error: its status, French message and stable type."""
-    content: dict[str, object] = {"detail": str(exc), "type": type(exc).__name__}
+    code = exc.code or _snake_case(type(exc).__name__.removesuffix("Error"))
+    content: dict[str, object] = {"detail": str(exc), "type": type(exc).__name__, "code": code}
+    if exc.field is not None:
+        label = field_label(exc.field)
+        content["detail"] = f"{label} : {exc.message}"
+        content["fields"] = [
+            {
+                "loc": [exc.field],
+                "field": exc.field,
+                "label": label,
+                "msg": exc.message,
+                "type": code,
+            }
+        ]
     if isinstance(exc, RowErrorsError):
         content["errors"] = [e.as_dict() for e in exc.errors]
     # What a client acts on, beside the message (the existing request's id, the limit…).
@@ -236,7 +255,91 @@ VALIDATION_MESSAGES: dict[str, str] = {
     "json_type": "JSON attendu",
     "extra_forbidden": "champ inconnu",
     "uuid_parsing": "identifiant mal formé",
+    "uuid_type": "identifiant attendu",
+    "uuid_version": "identifiant de version {expected_version} attendu",
+    "no_such_attribute": "champ inconnu « {attribute} »",
+    "needs_python_object": "valeur de ce type non acceptée ici",
+    "recursion_loop": "valeur qui se contient elle-même",
+    "recursion_depth_exceeded": "valeur trop imbriquée",
+    "frozen_field": "ce champ ne peut pas être modifié",
+    "frozen_instance": "cet objet ne peut pas être modifié",
+    "invalid_key": "clé invalide : du texte est attendu",
+    "get_attribute_error": "valeur illisible ({error})",
+    "dataclass_type": "objet attendu",
+    "dataclass_exact_type": "objet attendu",
+    "named_tuple_type": "liste de valeurs attendue",
+    "default_factory_not_called": "valeur par défaut indisponible",
+    "none_required": "aucune valeur attendue (null)",
+    "multiple_of": "doit être un multiple de {multiple_of}",
+    "iterable_type": "liste attendue",
+    "iteration_error": "liste illisible ({error})",
+    "string_unicode": "texte en Unicode attendu",
+    "string_pattern_mismatch": "format inattendu (modèle : {pattern})",
+    "string_not_ascii": "texte sans accents ni caractères spéciaux attendu",
+    "frozen_dict_type": "objet attendu",
+    "ordered_dict_type": "objet attendu",
+    "counter_type": "objet attendu",
+    "mapping_type": "objet attendu",
+    "deque_type": "liste attendue",
+    "tuple_type": "liste attendue",
+    "set_type": "liste de valeurs distinctes attendue",
+    "frozen_set_type": "liste de valeurs distinctes attendue",
+    "set_item_not_hashable": "élément de liste non accepté",
+    "int_parsing_size": "nombre entier trop grand",
+    "bytes_type": "données binaires attendues",
+    "bytes_too_short": "au moins {min_length} octet(s)",
+    "bytes_too_long": "au plus {max_length} octets",
+    "bytes_invalid_encoding": "données mal encodées ({encoding})",
+    "value_error": "valeur refusée",
+    "assertion_error": "valeur refusée",
+    "missing_sentinel_error": "valeur refusée",
+    "ellipsis_error": "valeur refusée",
+    "date_past": "date passée attendue",
+    "date_future": "date à venir attendue",
+    "datetime_object_invalid": "date et heure invalides",
+    "datetime_from_date_parsing": "date et heure attendues (AAAA-MM-JJTHH:MM)",
+    "datetime_past": "date et heure passées attendues",
+    "datetime_future": "date et heure à venir attendues",
+    "timezone_naive": "date et heure sans fuseau horaire attendues",
+    "timezone_aware": "date et heure avec fuseau horaire attendues",
+    "timezone_offset": "décalage horaire de {tz_expected} s attendu",
+    "time_delta_type": "durée attendue",
+    "time_delta_parsing": "durée attendue (par exemple PT30M)",
+    "is_instance_of": "valeur de ce type non acceptée ici",
+    "is_subclass_of": "valeur de ce type non acceptée ici",
+    "callable_type": "valeur de ce type non acceptée ici",
+    "union_tag_invalid": "type « {tag} » inconnu ; attendu parmi {expected_tags}",
+    "union_tag_not_found": "le champ « {discriminator} » est nécessaire",
+    "arguments_type": "arguments attendus",
+    "missing_argument": "argument obligatoire",
+    "unexpected_keyword_argument": "argument inconnu",
+    "missing_keyword_only_argument": "argument obligatoire",
+    "unexpected_positional_argument": "argument inconnu",
+    "missing_positional_only_argument": "argument obligatoire",
+    "multiple_argument_values": "argument donné plusieurs fois",
+    "url_type": "adresse web attendue",
+    "url_parsing": "adresse web mal formée",
+    "url_syntax_violation": "adresse web mal formée",
+    "url_too_long": "adresse web trop longue (au plus {max_length} caractères)",
+    "url_scheme": "adresse web commençant par {expected_schemes} attendue",
+    "decimal_type": "nombre décimal attendu",
+    "decimal_parsing": "nombre décimal attendu",
+    "decimal_max_digits": "au plus {max_digits} chiffres",
+    "decimal_max_places": "au plus {decimal_places} décimales",
+    "decimal_whole_digits": "au plus {whole_digits} chiffres avant la virgule",
+    "fraction_type": "fraction attendue",
+    "fraction_parsing": "fraction attendue",
+    "complex_type": "nombre complexe attendu",
+    "complex_str_parsing": "nombre complexe attendu",
 }
+
+#: The validation error types our own validators raise (their messages are French).
+OWN_ERROR_TYPES = frozenset(
+    {"not_null", "body_unreadable", "confirm_required", "string_control_character"}
+)
+
+#: What any error whose type is unknown (a custom type raising English) is said as.
+UNKNOWN_VALIDATION_MESSAGE = "valeur refusée"
 
 
 def _french(error: Mapping[str, Any]) -> str:
@@ -245,15 +348,34 @@ def _french(error: Mapping[str, Any]) -> str:
     :data:`VALIDATION_MESSAGES`."""
     kind = str(error.get("type", ""))
     message = str(error.get("msg", ""))
-    if kind == "value_error":
-        return message.removeprefix("Value error, ")
+    if kind in ("value_error", "assertion_error"):
+        return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     template = VALIDATION_MESSAGES.get(kind)
     if template is None:
-        return message
+        # A custom type of ours (``not_null``…) speaks French; anything else is not shown.
+        return message if kind in OWN_ERROR_TYPES else UNKNOWN_VALIDATION_MESSAGE
+    # pydantic lists the allowed values in English: « 'h3' or 'blocks' ».
+    ctx = {
+        k: str(v).replace("' or '", "' ou '") if k == "expected" else v
+        for k, v in (error.get("ctx") or {}).items()
+    }
     try:
-        return template.format(**(error.get("ctx") or {}))
+        return template.format(**ctx)
     except (KeyError, IndexError, ValueError):
-        return message
+        return UNKNOWN_VALIDATION_MESSAGE
+
+
+def _catalogued(error: Mapping[str, Any]) -> dict[str, Any]:
+    """A validation error raised by a catalogued domain error (a validator's
+    :class:`~geo.errors.InvalidValueError`): its code as the type, its French message, and
+    the field it names (a model's validator is about the whole body for pydantic)."""
+    cause = (error.get("ctx") or {}).get("error")
+    if not isinstance(cause, PsqError) or cause.code is None:
+        return dict(error)
+    loc = tuple(error.get("loc", ()))
+    if cause.field is not None and (not loc or loc == ("body",)):
+        loc = ("body", cause.field)
+    return dict(error) | {"type": cause.code, "msg": cause.message, "loc": loc, "ctx": {}}
 
 
 def _field(loc: Sequence[Any]) -> str:
@@ -273,13 +395,24 @@ def validation_body(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         {
             "loc": list(e.get("loc", ())),
             "field": _field(e.get("loc", ())),
-            "msg": _french(e),
+            "label": field_label(_field(e.get("loc", ()))),
+            "msg": e["msg"] if str(e.get("type")) in MESSAGES else _french(e),
             "type": str(e.get("type", "")),
         }
         for e in errors
     ]
-    detail = " ; ".join(f"{f['field']} : {f['msg']}" for f in fields) or "requête invalide"
-    return {"detail": detail, "type": "RequestValidationError", "fields": fields}
+    detail = " ; ".join(f"{f['label']} : {f['msg']}" for f in fields) or "requête invalide"
+    return {
+        "detail": detail,
+        "type": "RequestValidationError",
+        "code": fields[0]["type"] if fields else "request_validation",
+        "fields": fields,
+    }
+
+
+def validation_detail(errors: Sequence[Mapping[str, Any]]) -> str:
+    """What pydantic refused, as the one French sentence the API says (for the CLI)."""
+    return str(validation_body([_catalogued(e) for e in errors])["detail"])
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -321,7 +454,7 @@ UNREADABLE_FORM = "formulaire illisible : un envoi de fichier (multipart/form-da
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = _json_safe(jsonable_encoder(exc.errors()))
+    errors = _json_safe(jsonable_encoder([_catalogued(e) for e in exc.errors()]))
     assert isinstance(errors, list)
     response = JSONResponse(status_code=422, content=validation_body(errors))
     return ogc_exception(response) if is_ogc(request) else response

@@ -41,6 +41,9 @@ BINDING_OF_ROLE: Mapping[str, str | None] = {
 }
 BINDINGS: Mapping[str, str] = {"gpo": "GPO", "commune": "commune", "csp": "CSP"}
 
+#: What a role is bound to, with its article (« au moins un GPO »).
+_ONE: Mapping[str, str] = {"gpo": "un GPO", "commune": "une commune", "csp": "une CSP"}
+
 PASSWORD_MIN_LENGTH = 12
 #: Long enough for any passphrase, short enough that hashing it costs nothing unusual.
 PASSWORD_MAX_LENGTH = 256
@@ -67,7 +70,7 @@ def check_role(role: str) -> str:
     'chef'
     """
     if role not in ROLES:
-        raise InvalidInputError(f"role: unknown role {role!r} (known: {', '.join(ROLES)})")
+        raise InvalidInputError("unknown_code", field="role", value=role, expected=list(ROLES))
     return role
 
 
@@ -88,9 +91,9 @@ def check_email(email: str) -> str:
     """
     normalized = normalize_email(email)
     if len(normalized) > EMAIL_MAX_LENGTH:
-        raise InvalidInputError(f"email: longer than {EMAIL_MAX_LENGTH} characters")
+        raise InvalidInputError("email_too_long", field="email", limit=EMAIL_MAX_LENGTH)
     if not _EMAIL.match(normalized):
-        raise InvalidInputError(f"email: {email.strip()!r} is not an e-mail address")
+        raise InvalidInputError("not_an_email", field="email", value=email.strip())
     return normalized
 
 
@@ -99,12 +102,12 @@ def check_password(password: str) -> str:
     ``password`` (never echoing it)."""
     if len(password) < PASSWORD_MIN_LENGTH:
         raise InvalidInputError(
-            f"password: at least {PASSWORD_MIN_LENGTH} characters are needed, got {len(password)}"
+            "password_too_short", field="password", limit=PASSWORD_MIN_LENGTH, got=len(password)
         )
     if len(password) > PASSWORD_MAX_LENGTH:
-        raise InvalidInputError(f"password: at most {PASSWORD_MAX_LENGTH} characters")
+        raise InvalidInputError("password_too_long", field="password", limit=PASSWORD_MAX_LENGTH)
     if not password.strip():
-        raise InvalidInputError("password: only spaces")
+        raise InvalidInputError("password_only_spaces", field="password")
     return password
 
 
@@ -117,21 +120,24 @@ def check_bindings(role: str, *, gpos: list[int], communes: list[str], csps: lis
     >>> check_bindings("chef", gpos=[], communes=[], csps=[])
     Traceback (most recent call last):
     ...
-    geo.errors.InvalidInputError: gpo: role chef (Chef de secteur) needs at least one GPO
+    geo.errors.InvalidInputError: GPO : le rôle « Chef de secteur » doit être rattaché à au \
+moins un GPO
     """
     check_role(role)
     needed = BINDING_OF_ROLE[role]
     given = {"gpo": gpos, "commune": communes, "csp": csps}
     for kind, values in given.items():
         if values and kind != needed:
-            bound = "nothing" if needed is None else f"a {BINDINGS[needed]}"
             raise InvalidInputError(
-                f"{kind}: role {role} ({ROLES[role]}) is bound to {bound}, "
-                f"not to a {BINDINGS[kind]}"
+                "role_binding_none" if needed is None else "role_binding_wrong",
+                field=kind,
+                role=ROLES[role],
+                bound=_ONE[needed] if needed is not None else "",
+                kind=_ONE[kind],
             )
     if needed is not None and not given[needed]:
         raise InvalidInputError(
-            f"{needed}: role {role} ({ROLES[role]}) needs at least one {BINDINGS[needed]}"
+            "role_binding_missing", field=needed, role=ROLES[role], kind=_ONE[needed]
         )
 
 
@@ -164,7 +170,7 @@ class SessionPolicy:
 
     def __post_init__(self) -> None:
         if self.idle <= timedelta(0) or self.lifetime <= timedelta(0):
-            raise InvalidInputError("session: idle and absolute expiry must be positive")
+            raise InvalidInputError("session_durations_positive", field="session")
 
 
 @dataclass(frozen=True)

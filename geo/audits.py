@@ -87,32 +87,33 @@ def check_transition(
     >>> check_transition("demandee", "realisee")
     Traceback (most recent call last):
     ...
-    geo.errors.InvalidInputError: status: a request cannot go from demandee to realisee; \
-allowed: acceptee, refusee
+    geo.errors.InvalidInputError: Statut : une demande « Demandée » ne peut pas passer à \
+« Réalisée » ; possible : Acceptée, Refusée
     >>> check_transition("acceptee", "planifiee", planned_on=date(2026, 1, 5))
     Traceback (most recent call last):
     ...
-    geo.errors.InvalidInputError: referent_id: planifiee needs the référent assigned
+    geo.errors.InvalidInputError: Référent : une étude planifiée a besoin de son référent
     """
     check_code("status", new, STATUSES)
     if new not in TRANSITIONS[current]:
-        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (the request is closed)"
+        allowed = [STATUSES[s] for s in sorted(TRANSITIONS[current])] or ["aucun (close)"]
         raise InvalidInputError(
-            f"status: a request cannot go from {current} to {new}; allowed: {allowed}"
+            "study_transition_refused",
+            field="status",
+            current=STATUSES[current],
+            new=STATUSES[new],
+            allowed=allowed,
         )
     if new == "planifiee":
         if planned_on is None:
-            raise InvalidInputError("planned_on: planifiee needs the date of the study")
+            raise InvalidInputError("study_planned_needs_date", field="planned_on")
         if referent_id is None:
-            raise InvalidInputError("referent_id: planifiee needs the référent assigned")
+            raise InvalidInputError("study_planned_needs_referent", field="referent_id")
     if new == "refusee" and not (reason and reason.strip()):
-        raise InvalidInputError("reason: refusee needs the reason given to the commune")
+        raise InvalidInputError("study_refused_needs_reason", field="reason")
     if (
         new == "preconisations_remises"
         and not (recommendations and recommendations.strip())
         and not has_document
     ):
-        raise InvalidInputError(
-            "recommendations: preconisations_remises needs the recommendations "
-            "(notes) or a document (POST /api/audits/{id}/document)"
-        )
+        raise InvalidInputError("study_recommendations_needed", field="recommendations")

@@ -110,7 +110,9 @@ def cutting_lines(
     if lines is None or not len(lines):
         return gpd.GeoDataFrame({"class": []}, geometry=[], crs=WGS84)
     if not isinstance(lines, gpd.GeoDataFrame):
-        raise InvalidInputError(f"lines: expected a GeoDataFrame, got {type(lines)}")
+        raise InvalidInputError(
+            "parameter_expected", name="lines", expected="un GeoDataFrame", got=type(lines).__name__
+        )
     out = lines.to_crs(WGS84) if lines.crs is not None else lines.set_crs(WGS84)
     keep = np.ones(len(out), dtype=bool)
     for flag in ("bridge", "tunnel"):
@@ -123,7 +125,7 @@ def cutting_lines(
         else:
             keep &= cls.isin({c.lower() for c in classes}).fillna(False).to_numpy(dtype=bool)
     elif classes is not None:
-        raise InvalidInputError(f"lines: no 'class' column to select {sorted(classes)}")
+        raise InvalidInputError("lines_without_class", classes=sorted(classes))
     out = out.loc[keep]
     geom_types = shapely.get_type_id(out.geometry.to_numpy())
     return out.loc[np.isin(geom_types, (1, 2, 5))].reset_index(drop=True)  # (multi)lines
@@ -182,17 +184,25 @@ def street_blocks(
     0.0
     """
     if not 0 <= resolution <= 15:
-        raise InvalidInputError(f"resolution: H3 resolutions are 0 to 15, got {resolution}")
+        raise InvalidInputError(
+            "parameter_expected",
+            name="resolution",
+            expected="une résolution H3 de 0 à 15",
+            got=resolution,
+        )
     if min_area_m2 < 0 or split_factor <= 0:
         raise InvalidInputError(
-            f"min_area_m2 must be ≥ 0 and split_factor > 0, got {min_area_m2}, {split_factor}"
+            "parameter_expected",
+            name="min_area_m2, split_factor",
+            expected="une aire positive ou nulle et un facteur positif",
+            got=(min_area_m2, split_factor),
         )
     area = _as_polygonal(territory)
     if area.is_empty:
-        raise InvalidInputError("territory: the territory has no area")
+        raise InvalidInputError("territory_without_area", field="territory")
     area = _as_polygonal(shapely.set_precision(shapely.make_valid(area), GRID_SIZE))
     if area.is_empty:
-        raise InvalidInputError("territory: the territory has no area")
+        raise InvalidInputError("territory_without_area", field="territory")
     shapely.prepare(area)
     crs = metric_crs(gpd.GeoDataFrame(geometry=[area], crs=WGS84))
     cell_area = h3.average_hexagon_area(resolution, unit="m^2")

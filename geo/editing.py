@@ -144,10 +144,7 @@ class PlanEditor:
         """Positions of these unit ids; raises naming the ids that are not units of the plan."""
         unknown = [u for u in units if u not in self._position]
         if unknown:
-            raise InvalidInputError(
-                f"unit(s) {', '.join(unknown[:10])} are not units of the plan"
-                + (f" ({len(unknown)} in all)" if len(unknown) > 10 else "")
-            )
+            raise InvalidInputError("units_not_in_plan", field="cells", units=unknown)
         return [self._position[u] for u in units]
 
     def sector_polygon(self, sector: int) -> shapely.Geometry:
@@ -179,9 +176,7 @@ class PlanEditor:
         count += np.bincount(targets, minlength=self.k)
         if (count == 0).any():
             empty = int(np.flatnonzero(count == 0)[0])
-            raise InvalidInputError(
-                f"sector: the edit would leave {self.names[empty]} ({empty}) without any unit"
-            )
+            raise InvalidInputError("edit_empties_sector", field="sector", name=self.names[empty])
 
         edge_ids = np.unique(
             np.concatenate(
@@ -215,7 +210,7 @@ class PlanEditor:
 
     def _sector_of(self, unit: int) -> int:
         if not 0 <= unit < self.graph.n:
-            raise InvalidInputError(f"unit: position {unit} is not a unit of the plan")
+            raise InvalidInputError("units_not_in_plan", field="cells", units=[str(unit)])
         return int(self.assignment[unit])
 
     def _count_edges(self, edge_ids: np.ndarray, sign: int) -> None:
@@ -312,13 +307,14 @@ def unlocked_sectors(k: int, locked: Collection[int], plan: str = "") -> list[in
     >>> unlocked_sectors(2, [0, 1], "plan 7")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    geo.errors.InvalidInputError: locked: every sector of plan 7 is locked; ...
+    geo.errors.InvalidInputError: locked : tous les secteurs du plan 7 sont verrouillés ; ...
     """
     locked_set = {int(s) for s in locked}
     free = [s for s in range(k) if s not in locked_set]
     if not free:
-        of = f" of {plan}" if plan else ""
-        raise InvalidInputError(f"locked: every sector{of} is locked; unlock some to re-optimise")
+        raise InvalidInputError(
+            "all_sectors_locked", field="locked", plan=f" du {plan}" if plan else ""
+        )
     return free
 
 

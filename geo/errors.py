@@ -1,12 +1,25 @@
 """Domain exceptions of PSQ Secteurs.
 
-Every message names the bad value so that a user can fix the input without reading code.
+An error is raised with a code of the message catalogue (:mod:`geo.messages`), the field
+it is about and the values its sentence names::
+
+    raise InvalidInputError("date_in_future", field="reported_on", day="16/06/2026")
+
+Its French sentence is rendered once, from the catalogue; the error keeps ``code``,
+``field``, ``values`` and ``message`` (the sentence without the field), and ``str(exc)``
+is the sentence after the field's name in words (« Date du signalement : le … »). An
+error raised with a sentence instead of a code (the internal ones, and those not yet in
+the catalogue) keeps it as is; a leading ``field :`` names its field.
 The API maps these classes to HTTP status codes once, in ``api/errors.py``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from typing import Any
+
+from geo.messages import MESSAGES, field_label, render
 
 
 def _preview(values: Iterable[object], limit: int = 10) -> str:
@@ -18,8 +31,41 @@ def _preview(values: Iterable[object], limit: int = 10) -> str:
     return shown
 
 
+#: A sentence that starts with its field: ``due_on : …`` or ``due_on: …``.
+_LEADING_FIELD = re.compile(r"^([a-z][a-z0-9_]*) ?: (.+)$", re.DOTALL)
+
+
 class PsqError(Exception):
-    """Base class of every error this project raises on purpose."""
+    """Base class of every error this project raises on purpose.
+
+    ``PsqError(code, field=..., **values)`` with a code of :data:`geo.messages.MESSAGES`;
+    ``PsqError(sentence)`` otherwise.
+    """
+
+    def __init__(self, code: str = "", /, *, field: str | None = None, **values: Any) -> None:
+        if code in MESSAGES:
+            self.code: str | None = code
+            self.values: dict[str, object] = values
+            self.message = render(code, **values)
+        else:
+            if values:
+                raise TypeError(f"unknown message code {code!r}")
+            self.code, self.values, self.message = None, {}, code
+            if field is None and (leading := _LEADING_FIELD.match(code)):
+                field, self.message = leading.group(1), leading.group(2)
+        self.field = field
+        if self.code is None:
+            super().__init__(code)
+        else:
+            super().__init__(f"{field_label(field)} : {self.message}" if field else self.message)
+
+    def with_values(self, **values: object) -> PsqError:
+        """The same error (class, code, field) with some values changed: a service names
+        what the domain only knew by code (a commune's name for its INSEE code)."""
+        assert self.code is not None, "only an error of the catalogue has values"
+        changed = type(self).__new__(type(self))
+        PsqError.__init__(changed, self.code, field=self.field, **(self.values | values))
+        return changed
 
 
 class NotFoundError(PsqError):
@@ -51,33 +97,36 @@ class InvalidValueError(InvalidInputError, ValueError):
 
 
 class LayerError(InvalidInputError):
-    """A vector file that cannot be imported."""
+    """A vector file that cannot be imported: ``LayerError(source, code, **values)``, the
+    sentence of ``code`` naming the file (``{source}``)."""
 
-    def __init__(self, source: str, message: str) -> None:
+    def __init__(self, source: str, code: str, **values: Any) -> None:
         self.source = source
-        super().__init__(f"{source}: {message}")
+        if code in MESSAGES:
+            super().__init__(code, **(values | {"source": source}))
+        else:  # a sentence not (yet) in the catalogue
+            super().__init__(f"{source} : {code}")
 
 
 class UnreadableLayerError(LayerError):
     """GDAL could not open or read the file."""
 
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(source, "layer_unreadable", reason=reason)
+
 
 class EmptyLayerError(LayerError):
     """The file holds no feature."""
 
-    def __init__(self, source: str, what: str | None = None) -> None:
-        super().__init__(source, what or "le fichier ne contient aucun objet")
+    def __init__(self, source: str, code: str = "layer_empty") -> None:
+        super().__init__(source, code)
 
 
 class MissingCRSError(LayerError):
     """The file declares no coordinate reference system."""
 
     def __init__(self, source: str) -> None:
-        super().__init__(
-            source,
-            "the file declares no coordinate reference system (CRS); "
-            "add one (e.g. a .prj file for a Shapefile) so that it can be reprojected to EPSG:4326",
-        )
+        super().__init__(source, "layer_without_crs")
 
 
 class MissingColumnsError(LayerError):
@@ -88,30 +137,37 @@ class MissingColumnsError(LayerError):
     ) -> None:
         self.missing = missing
         self.found = found
-        wanted = "; ".join(f"{role}: one of {', '.join(names)}" for role, names in missing.items())
+        wanted = "; ".join(
+            f"{role} : l'une de {', '.join(names)}" for role, names in missing.items()
+        )
         super().__init__(
-            source,
-            f"missing column(s) — expected {wanted}; "
-            f"found columns: {_preview(found, 30) or 'none'}",
+            source, "layer_missing_columns", wanted=wanted, found=_preview(found, 30) or "aucune"
         )
 
 
 class InvalidValuesError(LayerError):
-    """Attribute values that are missing, malformed or duplicated."""
+    """Attribute values that are missing, malformed or duplicated (``problem``: what is
+    wrong with them, in French)."""
 
     def __init__(self, source: str, column: str, problem: str, values: Iterable[object]) -> None:
         self.column = column
-        self.values = list(values)
-        super().__init__(source, f"column '{column}': {problem}: {_preview(self.values)}")
+        self.bad_values = list(values)
+        super().__init__(
+            source,
+            "layer_bad_values",
+            column=column,
+            problem=problem,
+            values=_preview(self.bad_values),
+        )
 
 
 class GeometryTypeError(LayerError):
-    """Geometries of a type the layer does not accept."""
+    """Geometries of a type the layer does not accept (``expected``, in French)."""
 
     def __init__(self, source: str, expected: str, offenders: dict[str, str]) -> None:
         self.offenders = offenders
         listed = _preview(f"{code} ({kind})" for code, kind in offenders.items())
-        super().__init__(source, f"expected {expected} geometries, got: {listed}")
+        super().__init__(source, "layer_geometry_type", expected=expected, offenders=listed)
 
 
 class CoordinatesOutOfRangeError(LayerError):
@@ -120,8 +176,9 @@ class CoordinatesOutOfRangeError(LayerError):
     def __init__(self, source: str, bounds: tuple[float, float, float, float], crs: str) -> None:
         super().__init__(
             source,
-            f"coordinates {tuple(round(b, 3) for b in bounds)} are outside the valid range of "
-            f"longitudes/latitudes once read as {crs}; is the declared CRS the right one?",
+            "layer_coordinates_out_of_range",
+            bounds=str(tuple(round(b, 3) for b in bounds)),
+            crs=crs,
         )
 
 
@@ -130,7 +187,7 @@ class UnknownCommunesError(InvalidInputError):
 
     def __init__(self, codes: Iterable[str]) -> None:
         self.codes = sorted(codes)
-        super().__init__(f"unknown commune code(s): {_preview(self.codes)}")
+        super().__init__("unknown_communes", codes=_preview(self.codes))
 
 
 class InfeasibleDesignError(InvalidInputError):
@@ -140,9 +197,15 @@ class InfeasibleDesignError(InvalidInputError):
 class DuplicateRequestError(ConflictError):
     """An open safety-study request already exists for the same site."""
 
-    def __init__(self, existing_id: int, message: str) -> None:
+    def __init__(self, existing_id: int, *, status: str, since: str) -> None:
         self.existing_id = existing_id
-        super().__init__(message)
+        super().__init__(
+            "study_request_duplicate",
+            field="site",
+            existing_id=existing_id,
+            status=status,
+            since=since,
+        )
 
     @property
     def payload(self) -> dict[str, object]:
@@ -157,10 +220,8 @@ class TooLargeError(PsqError):
         self.limit_bytes = limit_bytes
         self.kind = kind
         mb = limit_bytes / (1024 * 1024)
-        shown = f"{mb:.0f}" if mb == int(mb) else f"{mb:.2f}"
-        super().__init__(
-            f"{field} : fichier trop volumineux ; au plus {shown} Mo pour ce type d'envoi ({kind})"
-        )
+        shown = f"{mb:.0f}" if mb == int(mb) else f"{mb:.2f}".replace(".", ",")
+        super().__init__("file_too_large", field=field, megabytes=shown, kind=kind)
 
     @property
     def payload(self) -> dict[str, object]:

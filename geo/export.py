@@ -40,7 +40,9 @@ def format_for_path(path: Path) -> VectorFormat:
         if suffix == fmt.suffix or (fmt.name == "geojson" and suffix == ".json"):
             return fmt
     known = ", ".join(f.suffix for f in FORMATS.values())
-    raise InvalidInputError(f"{path.name}: unknown extension {suffix or '(none)'} ({known})")
+    raise InvalidInputError(
+        "export_extension_unknown", name=path.name, suffix=suffix or "(aucune)", known=known
+    )
 
 
 def write_layer(
@@ -55,7 +57,7 @@ def write_layer(
     GeoPackage carries ``style`` (QML and SLD, :mod:`geo.qgis_styles`) as its layer's
     default: QGIS opens it styled."""
     if crs not in EXPORT_CRS:
-        raise InvalidInputError(f"crs: EPSG:{crs} is not offered (EPSG:4326 or EPSG:2154)")
+        raise InvalidInputError("export_crs_not_offered", field="crs", crs=str(crs))
     out = layer.to_crs(crs)
     path.unlink(missing_ok=True)
     if fmt.name != "shp":
@@ -81,7 +83,7 @@ def write_styled_geopackage(
     """One GeoPackage of several layers (by table name) reprojected to ``crs``, each with
     its style as default (QGIS opens them styled)."""
     if crs not in EXPORT_CRS:
-        raise InvalidInputError(f"crs: EPSG:{crs} is not offered (EPSG:4326 or EPSG:2154)")
+        raise InvalidInputError("export_crs_not_offered", field="crs", crs=str(crs))
     path.unlink(missing_ok=True)
     for table, (frame, _) in layers.items():
         frame.to_crs(crs).to_file(path, driver="GPKG", layer=table, VERSION="1.2")

@@ -24,7 +24,7 @@ import shapely
 
 from geo.errors import InvalidInputError
 from geo.geometry import outside_territory
-from geo.problem_files import RowError, RowErrorsError
+from geo.problem_files import MAX_ERRORS, RowError, RowErrorsError
 
 BAN_COLUMNS = ("numero", "nom_voie", "code_postal", "code_insee", "nom_commune", "lon", "lat")
 #: The longest value each BAN column may hold (the address table's columns).
@@ -194,8 +194,7 @@ def _read_bano(path: Path) -> pd.DataFrame:
         )  # fmt: skip
     except (UnicodeDecodeError, pd.errors.ParserError, csv.Error, ValueError) as e:
         raise InvalidInputError(
-            f"{path.name}: not a readable BANO CSV (no header, columns "
-            f"{', '.join(BANO_COLUMNS)}): {type(e).__name__}"
+            "bano_unreadable", name=path.name, columns=BANO_COLUMNS, reason=type(e).__name__
         ) from None
     return pd.DataFrame(
         {
@@ -227,35 +226,41 @@ def read_address_csv(path: Path) -> pd.DataFrame:
         )  # fmt: skip
     except (UnicodeDecodeError, pd.errors.EmptyDataError, pd.errors.ParserError, csv.Error) as e:
         raise InvalidInputError(
-            f"{path.name}: not a readable BAN CSV (UTF-8 text, one header line, columns "
-            f"{', '.join(BAN_COLUMNS)}) nor a BANO CSV (no header, columns "
-            f"{', '.join(BANO_COLUMNS)}): {type(e).__name__}"
+            "ban_unreadable",
+            name=path.name,
+            columns=BAN_COLUMNS,
+            bano_columns=BANO_COLUMNS,
+            reason=type(e).__name__,
         ) from None
     return _address_table(path, table)
 
 
 def _address_table(path: Path, table: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
-        raise InvalidInputError(f"{path.name}: no address in the file")
+        raise InvalidInputError("addresses_none", name=path.name)
     missing = [c for c in BAN_COLUMNS if c not in table.columns]
     if missing:
         raise InvalidInputError(
-            f"{path.name}: missing BAN column(s) {', '.join(missing)}; found "
-            f"{', '.join(table.columns)}"
+            "file_columns_expected",
+            name=path.name,
+            expected=missing,
+            found=[str(c) for c in table.columns],
         )
     for column, limit in BAN_LIMITS.items():
         long = table[column].str.strip().str.len() > limit
         if long.any():
             row = int(long.to_numpy().nonzero()[0][0])
             raise InvalidInputError(
-                f"{path.name}: row {row + 1}: {column} longer than {limit} characters"
+                "addresses_column_too_long", name=path.name, row=row + 1, column=column, limit=limit
             )
     bad_code = ~table["code_insee"].str.strip().str.match(_CODE)
     if bad_code.any():
         row = int(bad_code.to_numpy().nonzero()[0][0])
         raise InvalidInputError(
-            f"{path.name}: row {row + 1}: code_insee {table['code_insee'].iloc[row]!r} is not "
-            "an INSEE commune code"
+            "addresses_bad_commune_code",
+            name=path.name,
+            row=row + 1,
+            code=str(table["code_insee"].iloc[row]),
         )
     lon = pd.to_numeric(table["lon"], errors="coerce")
     lat = pd.to_numeric(table["lat"], errors="coerce")
@@ -282,7 +287,7 @@ def _address_table(path: Path, table: pd.DataFrame) -> pd.DataFrame:
     ).str.replace(r"\s+", " ", regex=True).str.strip()  # fmt: skip
     if (label.str.len() > 300).any():
         row = int((label.str.len() > 300).to_numpy().nonzero()[0][0])
-        raise InvalidInputError(f"{path.name}: row {row + 1}: the address is over 300 characters")
+        raise InvalidInputError("addresses_too_long", name=path.name, row=row + 1, limit=300)
     return pd.DataFrame(
         {
             "number": number,
@@ -318,7 +323,7 @@ def addresses_inside(
     outside = outside_territory(
         np.asarray(points, dtype=object),
         territory,
-        territory_name="the territory",
+        territory_name="le territoire",
         tolerance_m=tolerance_m,
     )
     keep = np.ones(len(table), dtype=bool)
@@ -330,13 +335,18 @@ class AddressesOutsideError(RowErrorsError):
     """Addresses that lie outside the territory (the communes of the database)."""
 
     def __init__(self, errors: list[RowError], total: int, header_lines: int = 1) -> None:
-        super().__init__(errors, total)
         first = errors[0]
-        self.args = (
-            f"lon/lat : {len(errors)} adresse(s) sur {total} hors du territoire (les communes "
-            f"de la base, à {ADDRESS_TOLERANCE_M:g} m près) ; rien n'a été importé ; première : "
-            f"ligne {first.row + header_lines} du fichier — {first.reason}",
+        InvalidInputError.__init__(
+            self,
+            "addresses_outside",
+            field="lon/lat",
+            count=len(errors),
+            total=total,
+            tolerance=ADDRESS_TOLERANCE_M,
+            line=first.row + header_lines,
+            reason=first.reason,
         )
+        self.errors = list(errors)[:MAX_ERRORS]
 
 
 def check_addresses_inside(
@@ -358,7 +368,7 @@ def check_addresses_inside(
     outside = outside_territory(
         np.asarray(points, dtype=object),
         territory,
-        territory_name="the territory",
+        territory_name="le territoire",
         tolerance_m=tolerance_m,
     )
     if not outside:
@@ -369,7 +379,7 @@ def check_addresses_inside(
             "lon/lat",
             f"[{float(table['lon'].iloc[i]):g}, {float(table['lat'].iloc[i]):g}] (lon, lat) "
             "hors du territoire"
-            + (" — latitude et longitude inversées ?" if "swapped" in said else ""),
+            + (" — latitude et longitude inversées ?" if "inversées" in said else ""),
         )
         for i, said in sorted(outside.items())
     ]

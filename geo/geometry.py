@@ -25,6 +25,7 @@ from shapely.errors import ShapelyError
 
 from geo.crs import WGS84, metric_crs
 from geo.errors import InvalidInputError, InvalidValueError
+from geo.messages import render
 
 #: How far (degrees, about 1 m) a position may lie outside its territory and still count
 #: as inside: positions rounded to 5 or 6 decimals stay in.
@@ -53,40 +54,45 @@ def checked_geometry(
     >>> checked_geometry({"type": "Point", "coordinates": [186, 47]}, "site", {"Point"})
     Traceback (most recent call last):
     ...
-    geo.errors.InvalidInputError: site: coordinates (186.0, 47.0, 186.0, 47.0) are not WGS84 \
-longitudes/latitudes
+    geo.errors.InvalidInputError: Site : coordonnées (186.0, 47.0, 186.0, 47.0) hors des \
+longitudes et latitudes possibles (WGS84, degrés)
     >>> checked_geometry({"type": "Foo", "coordinates": []}, "site", {"Point"})
     Traceback (most recent call last):
     ...
-    geo.errors.InvalidInputError: site : type de géométrie GeoJSON inconnu ou non \
+    geo.errors.InvalidInputError: Site : type de géométrie GeoJSON inconnu ou non \
 accepté « Foo » ; attendu : Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon
     """
     kind = geojson.get("type")
     if kind not in GEOJSON_TYPES:
         raise InvalidInputError(
-            f"{field} : type de géométrie GeoJSON inconnu ou non accepté « {kind} » ; "
-            f"attendu : {', '.join(GEOJSON_TYPES)}"
+            "geometry_type_unknown", field=field, kind=kind, expected=GEOJSON_TYPES
         )
     try:
         geom = shapely.force_2d(shapely.geometry.shape(dict(geojson)))
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, ShapelyError) as exc:
-        raise InvalidInputError(f"{field}: not a GeoJSON geometry ({exc})") from None
+        raise InvalidInputError("geometry_unreadable", field=field, reason=str(exc)) from None
     if geom.geom_type not in allowed:
         raise InvalidInputError(
-            f"{field}: a {geom.geom_type} is not accepted; expected {', '.join(sorted(allowed))}"
+            "geometry_type_not_accepted",
+            field=field,
+            kind=geom.geom_type,
+            expected=sorted(allowed),
         )
     if geom.is_empty:
-        raise InvalidInputError(f"{field}: empty geometry")
+        raise InvalidInputError("geometry_empty", field=field)
     x0, y0, x1, y1 = geom.bounds
     if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
         raise InvalidInputError(
-            f"{field}: coordinates {tuple(round(b, 5) for b in geom.bounds)} are not WGS84 "
-            "longitudes/latitudes"
+            "geometry_not_wgs84",
+            field=field,
+            bounds=str(tuple(round(b, 5) for b in geom.bounds)),
         )
     if not geom.is_valid:
         raise InvalidInputError(
-            f"{field} : géométrie {geom.geom_type} invalide ({shapely.is_valid_reason(geom)}) ; "
-            "redessinez-la sans que son contour se recoupe"
+            "geometry_invalid",
+            field=field,
+            kind=geom.geom_type,
+            reason=str(shapely.is_valid_reason(geom)),
         )
     return geom
 
@@ -148,7 +154,8 @@ def outside_territory(
     >>> square = shapely.box(6.8, 47.6, 6.9, 47.7)
     >>> points = shapely.points([(6.85, 47.65), (6.90001, 47.65), (47.65, 6.85)])
     >>> outside_territory(points, square, territory_name="CSP 1", tolerance_deg=1e-5)
-    {2: '[47.65, 6.85] (lon, lat) lies outside CSP 1 — latitude and longitude swapped?'}
+    {2: 'le lieu [47.65, 6.85] (longitude, latitude) est hors de CSP 1 ; la latitude et la \
+longitude sont-elles inversées ?'}
     >>> list(outside_territory(points, square, territory_name="CSP 1"))
     [1, 2]
     >>> list(outside_territory(points, square, territory_name="CSP 1", tolerance_m=1.0))
@@ -156,8 +163,7 @@ def outside_territory(
     """
     if tolerance_deg < 0 or tolerance_m < 0 or (tolerance_deg > 0 and tolerance_m > 0):
         raise InvalidValueError(
-            "give one tolerance >= 0, in degrees or in metres, not both "
-            f"(got {tolerance_deg!r} degrees and {tolerance_m!r} metres)"
+            "tolerance_one_of_degrees_or_metres", degrees=tolerance_deg, metres=tolerance_m
         )
     geoms = np.asarray(geoms, dtype=object)
     inside = _inside(geoms, territory, tolerance_deg, tolerance_m)
@@ -168,8 +174,12 @@ def outside_territory(
     would_fit = _inside(swapped, territory, tolerance_deg, tolerance_m)
     where = shapely.get_coordinates(shapely.point_on_surface(geoms[outside]))
     return {
-        int(i): f"[{round(float(x), 6)}, {round(float(y), 6)}] (lon, lat) lies outside "
-        f"{territory_name}" + (" — latitude and longitude swapped?" if fits else "")
+        int(i): render(
+            "outside_territory_swapped" if fits else "outside_territory",
+            lon=str(round(float(x), 6)),
+            lat=str(round(float(y), 6)),
+            territory=territory_name,
+        )
         for i, (x, y), fits in zip(outside, where, would_fit, strict=True)
     }
 
@@ -195,7 +205,8 @@ def check_inside_territory(
     ...                        territory_name="CSP 1")
     Traceback (most recent call last):
     ...
-    geo.errors.InvalidInputError: seeds: [2.35, 48.85] (lon, lat) lies outside CSP 1
+    geo.errors.InvalidInputError: Points d'ancrage des secteurs : le lieu [2.35, 48.85] \
+(longitude, latitude) est hors de CSP 1 ; placez-le à l'intérieur
     """
     outside = outside_territory(
         np.array([geom], dtype=object),
@@ -205,7 +216,21 @@ def check_inside_territory(
         tolerance_m=tolerance_m,
     )
     if outside:
-        raise InvalidInputError(f"{field}: {outside[0]}")
+        # The catalogue's sentence, rendered by outside_territory: its code and values.
+        x, y = shapely.get_coordinates(shapely.point_on_surface(geom))[0]
+        swapped = outside[0] != render(
+            "outside_territory",
+            lon=str(round(float(x), 6)),
+            lat=str(round(float(y), 6)),
+            territory=territory_name,
+        )
+        raise InvalidInputError(
+            "outside_territory_swapped" if swapped else "outside_territory",
+            field=field,
+            lon=str(round(float(x), 6)),
+            lat=str(round(float(y), 6)),
+            territory=territory_name,
+        )
 
 
 def _inside(
@@ -300,8 +325,8 @@ def repaired_geometries(
     >>> repaired_geometries(np.array([shapely.Polygon([(0, 0), (1, 1), (2, 2)])]))
     Traceback (most recent call last):
     ...
-    geo.errors.InvalidInputError: geometry : géométrie invalide irréparable — feature 1 \
-(Self-intersection[1 1]) : la réparation ne laisse aucune surface
+    geo.errors.InvalidInputError: Emplacement sur la carte : géométrie invalide \
+irréparable — feature 1 (Self-intersection[1 1]) : la réparation ne laisse aucune surface
     """
     geoms = np.array(geoms, dtype=object, copy=True)
     invalid = np.flatnonzero(~shapely.is_valid(geoms) & ~shapely.is_missing(geoms))
@@ -323,5 +348,5 @@ def repaired_geometries(
         shown = "; ".join(refused[:10]) + (
             f" … (+{len(refused) - 10})" if len(refused) > 10 else ""
         )
-        raise InvalidInputError(f"{field} : géométrie invalide irréparable — {shown}")
+        raise InvalidInputError("geometry_unrepairable", field=field, shown=shown)
     return geoms, repaired

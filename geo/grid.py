@@ -162,7 +162,7 @@ def tessellate(territory: BaseGeometry, resolution: int = DEFAULT_RESOLUTION) ->
     """
     area = _as_polygonal(territory)
     if area.is_empty:
-        raise InvalidInputError("territory: the territory has no area")
+        raise InvalidInputError("territory_without_area", field="territory")
     check_cell_budget(area, resolution)
     found = set(
         h3.h3shape_to_cells_experimental(h3.geo_to_h3shape(area), resolution, contain="overlap")
@@ -390,8 +390,10 @@ def workload(
     unknown = sorted(set(weights) - set(cells.columns))
     if unknown:
         raise InvalidInputError(
-            f"workload weights: unknown variable(s) {', '.join(unknown)}; "
-            f"available: {', '.join(map(str, cells.columns))}"
+            "unknown_workload_variables",
+            field="weights",
+            unknown=unknown,
+            available=[str(c) for c in cells.columns],
         )
     total = pd.Series(0.0, index=cells.index)
     for name, weight in weights.items():

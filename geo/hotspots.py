@@ -117,7 +117,7 @@ def silverman_bandwidth(xy: np.ndarray) -> float:
     """
     xy = np.asarray(xy, dtype=float)
     if len(xy) == 0:
-        raise InvalidInputError("no problem to estimate a bandwidth from")
+        raise InvalidInputError("no_problems_for_density")
     centre = xy.mean(axis=0)
     standard_distance = math.sqrt(float(xy.var(axis=0).sum()))
     median_distance = float(np.median(np.hypot(*(xy - centre).T)))
@@ -192,12 +192,22 @@ def kde(
     mass is lost at its edges."""
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     if len(xy) == 0:
-        raise InvalidInputError("no problem to compute a density from")
+        raise InvalidInputError("no_problems_for_density")
     h = silverman_bandwidth(xy) if bandwidth is None else float(bandwidth)
     if not math.isfinite(h) or h <= 0:
-        raise InvalidInputError(f"bandwidth must be a positive number of metres, got {bandwidth}")
+        raise InvalidInputError(
+            "parameter_expected",
+            name="bandwidth",
+            expected="un nombre de mètres positif",
+            got=bandwidth,
+        )
     if cell_size is not None and not cell_size > 0:
-        raise InvalidInputError(f"cell_size must be a positive number of metres, got {cell_size}")
+        raise InvalidInputError(
+            "parameter_expected",
+            name="cell_size",
+            expected="un nombre de mètres positif",
+            got=cell_size,
+        )
     size = cell_size or min(max(h / CELL_PER_BANDWIDTH, MIN_KDE_CELL_M), MAX_KDE_CELL_M)
     reach = math.ceil(h / size)
     x0 = math.floor(xy[:, 0].min() / size) * size - reach * size
@@ -226,15 +236,14 @@ def kde(
 def study_cells(area: shapely.Geometry, res: int = DEFAULT_H3_RES) -> list[str]:
     """Every H3 cell of resolution ``res`` that overlaps ``area`` (WGS84), sorted."""
     if not 0 <= res <= 15:
-        raise InvalidInputError(f"H3 resolution must be between 0 and 15, got {res}")
+        raise InvalidInputError(
+            "parameter_expected", name="res", expected="une résolution H3 de 0 à 15", got=res
+        )
     if area.is_empty:
-        raise InvalidInputError("the study area is empty")
+        raise InvalidInputError("study_area_empty")
     expected = h3.cell_area(h3.latlng_to_cell(area.centroid.y, area.centroid.x, res), "km^2")
     if area_km2(area) / expected > MAX_STUDY_CELLS:
-        raise InvalidInputError(
-            f"res: resolution {res} would cut the area into more than {MAX_STUDY_CELLS} cells; "
-            "choose a coarser one"
-        )
+        raise InvalidInputError("study_too_many_cells", field="res", res=res, cells=MAX_STUDY_CELLS)
     shape = h3.geo_to_h3shape(area)
     return sorted(h3.h3shape_to_cells_experimental(shape, res, contain="overlap"))
 
@@ -313,7 +322,7 @@ def compare_periods(
     same cells): ``new``, ``intensifying``, ``persistent`` or ``diminishing``; cells hot
     in neither are left out."""
     if days_before <= 0 or days_after <= 0:
-        raise InvalidInputError("both periods must last at least one day")
+        raise InvalidInputError("periods_at_least_one_day")
     hot_before = before["level"].reindex(after.index, fill_value=0) > 0
     hot_after = after["level"] > 0
     counts_before = before["count"].reindex(after.index, fill_value=0)

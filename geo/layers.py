@@ -139,10 +139,8 @@ _IDFM_MODE = {
 }
 _TRUE = {"yes", "true", "1", "viaduct", "aqueduct", "building_passage", "covered", "culvert", "t"}
 #: What an empty file of a kind lacks, when more can be said than « no feature ».
-_NOTHING = {
-    LayerKind.BUILDINGS: "aucun bâtiment dans le fichier (un extrait OpenStreetMap n'en a que "
-    "s'il a des polygones étiquetés building)",
-}
+#: What an empty file of a kind is said to lack, when more than « aucun objet ».
+_NOTHING = {LayerKind.BUILDINGS: "layer_without_buildings"}
 # Relative overlap area above which two grid squares are said to overlap (rounding noise below).
 _GRID_OVERLAP_TOLERANCE = 1e-6
 
@@ -218,13 +216,15 @@ def barrier_class(row: pd.Series, columns: dict[str, str]) -> str | None:
 def _check_geometry(gdf: gpd.GeoDataFrame, kind: LayerKind, source: str) -> None:
     expected = _EXPECTED_GEOMETRY[kind]
     offenders = {
-        f"feature {i + 1}": ("empty" if g is None or g.is_empty else g.geom_type)
+        f"objet {i + 1}": ("vide" if g is None or g.is_empty else g.geom_type)
         for i, g in enumerate(gdf.geometry)
         if g is None or g.is_empty or g.geom_type not in expected
     }
     if offenders:
-        hint = " (barriers are lines: roads, railways, rivers)" if kind == "barriers" else ""
-        raise GeometryTypeError(source, " or ".join(expected) + hint, offenders)
+        hint = " (les coupures sont des lignes : routes, voies ferrées, rivières)"
+        raise GeometryTypeError(
+            source, " ou ".join(expected) + (hint if kind == "barriers" else ""), offenders
+        )
 
 
 def _check_territory(gdf: gpd.GeoDataFrame, territory: BaseGeometry, source: str) -> None:
@@ -237,16 +237,12 @@ def _check_territory(gdf: gpd.GeoDataFrame, territory: BaseGeometry, source: str
     if shapely.intersects(territory, swapped).any():
         raise LayerError(
             source,
-            "aucun objet ne tombe dans le territoire, mais ils y tombent une fois latitude et "
-            "longitude échangées : le fichier donne ses "
-            "coordonnées dans l'ordre (latitude, longitude) ; écrivez-les (longitude, latitude)",
+            "layer_coordinates_swapped",
         )
     b = tuple(round(float(v), 4) for v in gdf.total_bounds)
     t = tuple(round(float(v), 4) for v in territory.bounds)
     raise LayerError(
-        source,
-        f"aucun objet du fichier ne touche le territoire (emprise de la couche {b}, du "
-        f"territoire {t}) ; vérifiez le fichier et son système de coordonnées déclaré",
+        source, "layer_outside_territory", layer_bounds=str(b), territory_bounds=str(t)
     )
 
 
@@ -268,11 +264,7 @@ def _declared_crs(crs: str, source: str) -> CRS:
     try:
         return CRS.from_user_input(f"EPSG:{text}" if text.isdigit() else text)
     except CRSError:
-        raise LayerError(
-            source,
-            f"declared CRS {crs!r} is not a coordinate reference system PROJ knows; "
-            "give an EPSG code such as EPSG:2154 (Lambert-93) or EPSG:4326 (WGS84)",
-        ) from None
+        raise LayerError(source, "layer_crs_unknown", crs=crs) from None
 
 
 def _crs_name(crs: CRS) -> str:
@@ -313,10 +305,10 @@ def prepare_layer(
         kind = LayerKind(kind)
     except ValueError:
         raise LayerError(
-            source, f"unknown layer kind {kind!r}; expected one of {', '.join(LayerKind)}"
+            source, "layer_kind_unknown", kind=kind, expected=list(LayerKind)
         ) from None
     if len(gdf) == 0:
-        raise EmptyLayerError(source, _NOTHING.get(kind))
+        raise EmptyLayerError(source, _NOTHING.get(kind, "layer_empty"))
     warnings: list[str] = []
     if crs is not None and crs.strip():
         declared = _declared_crs(crs, source)
@@ -369,12 +361,12 @@ def prepare_layer(
                 for i in np.flatnonzero((values.isna() & gdf[col].notna()) | (values < 0))
             ]
             if bad:
-                raise InvalidValuesError(source, col, "not a non-negative number", bad)
+                raise InvalidValuesError(source, col, "nombre positif ou nul attendu", bad)
             out[var] = values.fillna(0.0).to_numpy()
             used.add(col)
         overlaps = _grid_overlaps(native.reset_index(drop=True))
         if overlaps:
-            raise LayerError(source, f"grid squares overlap: {', '.join(overlaps[:10])}")
+            raise LayerError(source, "layer_grid_overlaps", squares=overlaps[:10])
         extent = gpd.GeoSeries([box(*native.total_bounds)], crs=native.crs).to_crs(WGS84).iloc[0]
     elif kind is LayerKind.ZONES:
         code_col, name_col = _find(columns, ZONE_CODE), _find(columns, ZONE_NAME)
@@ -383,7 +375,7 @@ def prepare_layer(
         codes = gdf[code_col].astype("string").str.strip()
         dup = sorted(set(codes[codes.duplicated()].dropna()))
         if dup:
-            raise InvalidValuesError(source, code_col, "duplicate codes", dup)
+            raise InvalidValuesError(source, code_col, "codes en double", dup)
         out["code"] = codes.to_numpy()
         out["name"] = gdf[name_col].astype("string").to_numpy() if name_col else None
         used |= {code_col, name_col} - {None}  # type: ignore[arg-type]
@@ -392,12 +384,12 @@ def prepare_layer(
         classes = [barrier_class(row, tags) or default_class for _, row in gdf.iterrows()]
         if not tags and default_class is None:
             raise MissingColumnsError(
-                source, {"class": (*BARRIER_TAGS, "or give a class for the whole file")}, columns
+                source, {"class": (*BARRIER_TAGS, "ou une classe pour tout le fichier")}, columns
             )
-        missing = [f"feature {i + 1}" for i, c in enumerate(classes) if c is None]
+        missing = [f"objet {i + 1}" for i, c in enumerate(classes) if c is None]
         if missing:
             raise InvalidValuesError(
-                source, "/".join(tags.values()), "no barrier class for", missing
+                source, "/".join(tags.values()), "aucune classe de coupure pour", missing
             )
         out["class"] = classes
         name_col = _find(columns, POINT_NAME)  # a street's name, for the base map's labels
@@ -462,6 +454,6 @@ def _check_lengths(source: str, out: gpd.GeoDataFrame) -> None:
             raise InvalidValuesError(
                 source,
                 column,
-                f"longer than {limit} characters",
-                [f"feature {i + 1}" for i in long],
+                f"plus de {limit} caractères",
+                [f"objet {i + 1}" for i in long],
             )

@@ -64,20 +64,27 @@ class SectorPlan:
         assignment = np.asarray(self.assignment, dtype=int)
         if assignment.shape != (self.graph.n,):
             raise InvalidInputError(
-                f"assignment: expected one sector per unit ({self.graph.n}), "
-                f"got shape {assignment.shape}"
+                "parameter_expected",
+                name="assignment",
+                expected=f"un secteur par unité ({self.graph.n})",
+                got=assignment.shape,
             )
         if len(assignment) and assignment.min() < 0:
             raise InvalidInputError("assignment: some units have no sector")
         k = int(assignment.max()) + 1 if len(assignment) else 0
         empty = sorted(set(range(k)) - set(np.unique(assignment).tolist()))
         if empty:
-            raise InvalidInputError(f"assignment: sector(s) {empty} have no unit")
+            raise InvalidInputError("sectors_without_unit", field="assignment", sectors=empty)
         object.__setattr__(self, "assignment", assignment)
         if not self.names:
             object.__setattr__(self, "names", sector_names(k))
         if len(self.names) != k:
-            raise InvalidInputError(f"names: expected {k} sector names, got {len(self.names)}")
+            raise InvalidInputError(
+                "parameter_expected",
+                name="names",
+                expected=f"{k} noms de secteur",
+                got=len(self.names),
+            )
         if self.seeds is None:
             object.__setattr__(self, "seeds", np.full(k, -1, dtype=int))
 
@@ -145,23 +152,24 @@ def plan_from_polygons(
     lists the constraints it misses (balance beyond ``tolerance``, sectors in pieces).
     """
     if sectors.crs is None:
-        raise InvalidInputError("sector layer: no CRS declared")
+        raise InvalidInputError("sector_layer_without_crs", field="file")
     sectors = sectors.loc[sectors.geometry.notna() & ~sectors.geometry.is_empty].reset_index(
         drop=True
     )
     if not len(sectors):
-        raise InvalidInputError("sector layer: the file has no feature with a geometry")
+        raise InvalidInputError("sector_layer_empty", field="file")
     kinds = set(sectors.geometry.geom_type)
     if not kinds <= {"Polygon", "MultiPolygon"}:
-        raise InvalidInputError(
-            f"sector layer: sectors must be polygons, got {', '.join(sorted(kinds))}"
-        )
+        raise InvalidInputError("sector_layer_not_polygons", field="file", kinds=sorted(kinds))
     column = name_column or next(
         (c for c in ("nom", "name", "secteur", "sector", "code") if c in sectors.columns), None
     )
     if name_column and name_column not in sectors.columns:
         raise InvalidInputError(
-            f"sector layer: no column {name_column!r}; found {', '.join(sectors.columns)}"
+            "sector_layer_column_missing",
+            field="file",
+            column=str(name_column),
+            found=[str(c) for c in sectors.columns],
         )
     names = (
         [str(v)[:MAX_SECTOR_NAME] for v in sectors[column]]
@@ -186,9 +194,7 @@ def plan_from_polygons(
         .drop_duplicates("u")
     )
     if not len(best):
-        raise InvalidInputError(
-            "sector layer: no sector polygon overlaps the territory (wrong CRS declared?)"
-        )
+        raise InvalidInputError("sector_layer_outside_territory", field="file")
     assignment = np.full(graph.n, -1, dtype=int)
     assignment[best["u"].to_numpy()] = best["s"].to_numpy()
     notes: list[str] = [

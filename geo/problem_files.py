@@ -24,6 +24,7 @@ import shapely
 
 from geo.errors import InvalidInputError
 from geo.geometry import BORDER_TOLERANCE_DEG, anchors, outside_territory
+from geo.messages import render
 from geo.problems import CATEGORIES, PRIORITIES
 
 REQUIRED = ("category", "title", "reported_on")
@@ -47,8 +48,13 @@ class RowErrorsError(InvalidInputError):
         self.errors = list(errors)[:MAX_ERRORS]
         first = errors[0]
         super().__init__(
-            f"{len(errors)} error(s) in {total} row(s), nothing imported; first: row "
-            f"{first.row}, {first.column}: {first.reason}"
+            "file_rows_refused",
+            field="file",
+            count=len(errors),
+            total=total,
+            row=first.row,
+            column=first.column,
+            reason=first.reason,
         )
 
 
@@ -61,7 +67,9 @@ def read_problem_file(path: Path, filename: str | None = None, *, today: date) -
         return _from_geojson(path, today)
     if name.endswith((".csv", ".txt")):
         return _from_csv(path, today)
-    raise InvalidInputError(f"file: {filename or path.name} is neither CSV nor GeoJSON")
+    raise InvalidInputError(
+        "file_neither_csv_nor_geojson", field="file", name=filename or path.name
+    )
 
 
 def _from_csv(path: Path, today: date) -> gpd.GeoDataFrame:
@@ -78,10 +86,7 @@ def _from_csv(path: Path, today: date) -> gpd.GeoDataFrame:
     try:
         table = pd.read_csv(io.StringIO(content), sep=delimiter, dtype=str, keep_default_na=False)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, csv.Error) as exc:
-        raise InvalidInputError(
-            f"file: not a readable CSV (one header line, then a row per problem): "
-            f"{type(exc).__name__}"
-        ) from None
+        raise InvalidInputError("csv_unreadable", field="file", reason=type(exc).__name__) from None
     table.columns = [c.strip().lower() for c in table.columns]
     rows = np.arange(1, len(table) + 1)
     errors: list[RowError] = []
@@ -92,7 +97,9 @@ def _from_csv(path: Path, today: date) -> gpd.GeoDataFrame:
         parsed = shapely.from_wkt(np.where(given, text.to_numpy(), None), on_invalid="ignore")
         geoms[given] = parsed[given]
         for i in np.flatnonzero(given & pd.isna(parsed)):
-            errors.append(RowError(int(rows[i]), "wkt", f"not WKT: {text.iloc[i][:60]!r}"))
+            errors.append(
+                RowError(int(rows[i]), "wkt", render("row_not_wkt", text=text.iloc[i][:60]))
+            )
     if "lon" in table.columns and "lat" in table.columns:
         lon_text = table["lon"].str.strip().str.replace(",", ".", regex=False)
         lat_text = table["lat"].str.strip().str.replace(",", ".", regex=False)
@@ -106,12 +113,16 @@ def _from_csv(path: Path, today: date) -> gpd.GeoDataFrame:
                 RowError(
                     int(rows[i]),
                     "lon/lat",
-                    f"not numbers: {table['lon'].iloc[i]!r}, {table['lat'].iloc[i]!r}",
+                    render(
+                        "row_not_numbers",
+                        lon=str(table["lon"].iloc[i]),
+                        lat=str(table["lat"].iloc[i]),
+                    ),
                 )
             )
     elif "wkt" not in table.columns:
         raise InvalidInputError(
-            f"file: no lon/lat nor wkt column (found {', '.join(table.columns)})"
+            "file_no_position_columns", field="file", found=[str(c) for c in table.columns]
         )
     table["row"] = rows
     frame = gpd.GeoDataFrame(
@@ -125,7 +136,7 @@ def _from_geojson(path: Path, today: date) -> gpd.GeoDataFrame:
         frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several kinds
         said = str(exc).replace(str(path.parent) + "/", "")  # GDAL says the full path
-        raise InvalidInputError(f"file: not readable GeoJSON ({said[:200]})") from None
+        raise InvalidInputError("geojson_unreadable", field="file", reason=said[:200]) from None
     if frame.crs is not None and frame.crs.to_epsg() != 4326:
         frame = frame.to_crs(4326)
     frame.columns = [c if c == "geometry" else str(c).strip().lower() for c in frame.columns]
@@ -148,14 +159,14 @@ def _as_text(value: object) -> str:
 
 
 def _too_long(limit: int, _row: int) -> str:
-    return f"longer than {limit} characters"
+    return render("row_too_long", limit=limit)
 
 
 def _checked(frame: gpd.GeoDataFrame, errors: list[RowError], today: date) -> gpd.GeoDataFrame:
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         found = ", ".join(c for c in frame.columns if c != "geometry")
-        raise InvalidInputError(f"file: missing column(s) {', '.join(missing)} (found {found})")
+        raise InvalidInputError("file_columns_missing", field="file", missing=missing, found=found)
     for column in ("description", "address", "priority"):
         if column not in frame.columns:
             frame[column] = ""
@@ -168,10 +179,12 @@ def _checked(frame: gpd.GeoDataFrame, errors: list[RowError], today: date) -> gp
     flag(
         ~category.isin(list(CATEGORIES)).to_numpy(),
         "category",
-        lambda i: f"unknown category {frame['category'].iloc[i]!r}",
+        lambda i: render(
+            "unknown_code", value=frame["category"].iloc[i], expected=list(CATEGORIES)
+        ),
     )
     title = frame["title"].str.strip()
-    flag((title == "").to_numpy(), "title", lambda _: "empty")
+    flag((title == "").to_numpy(), "title", lambda _: render("row_empty"))
     # The longest text each column of a problem holds (api/models.py).
     for column, limit in (("title", 200), ("address", 300), ("description", 10_000)):
         flag(
@@ -183,18 +196,20 @@ def _checked(frame: gpd.GeoDataFrame, errors: list[RowError], today: date) -> gp
     flag(
         ~priority.isin(list(PRIORITIES)).to_numpy(),
         "priority",
-        lambda i: f"unknown priority {frame['priority'].iloc[i]!r}",
+        lambda i: render(
+            "unknown_code", value=frame["priority"].iloc[i], expected=list(PRIORITIES)
+        ),
     )
     reported = pd.to_datetime(frame["reported_on"].str.strip(), format="%Y-%m-%d", errors="coerce")
     flag(
         reported.isna().to_numpy(),
         "reported_on",
-        lambda i: f"not a YYYY-MM-DD date: {frame['reported_on'].iloc[i]!r}",
+        lambda i: render("row_not_a_date", value=frame["reported_on"].iloc[i]),
     )
     flag(
         (reported.dt.date > today).to_numpy(),
         "reported_on",
-        lambda i: f"{reported.iloc[i].date()} is in the future",
+        lambda i: render("date_in_future", day=f"{reported.iloc[i].date():%d/%m/%Y}"),
     )
     errors.extend(_geometry_errors(rows, frame.geometry.to_numpy()))
     if errors:
@@ -214,21 +229,30 @@ def _geometry_errors(rows: np.ndarray, geoms: np.ndarray) -> list[RowError]:
     errors: list[RowError] = []
     missing = pd.isna(geoms)
     missing[~missing] = shapely.is_empty(geoms[~missing].astype(object))
-    errors += [RowError(int(rows[i]), "geometry", "no position") for i in np.flatnonzero(missing)]
+    errors += [
+        RowError(int(rows[i]), "geometry", render("row_no_position"))
+        for i in np.flatnonzero(missing)
+    ]
     present = np.flatnonzero(~missing)
     g = geoms[present]
     kinds = shapely.get_type_id(g)
     bad_kind = ~np.isin(kinds, [0, 1, 3, 5, 6])
     errors += [
         RowError(
-            int(rows[present[i]]), "geometry", f"{g[i].geom_type} is not a point, line or polygon"
+            int(rows[present[i]]),
+            "geometry",
+            render("row_not_point_line_polygon", kind=g[i].geom_type),
         )
         for i in np.flatnonzero(bad_kind)
     ]
     b = shapely.bounds(g)
     out = ~bad_kind & ~((b[:, 0] >= -180) & (b[:, 2] <= 180) & (b[:, 1] >= -90) & (b[:, 3] <= 90))
     errors += [
-        RowError(int(rows[present[i]]), "geometry", f"{tuple(b[i, :2])} are not WGS84 lon/lat")
+        RowError(
+            int(rows[present[i]]),
+            "geometry",
+            render("geometry_not_wgs84", bounds=str(tuple(float(v) for v in b[i, :2]))),
+        )
         for i in np.flatnonzero(out)
     ]
     invalid = ~bad_kind & ~out & ~shapely.is_valid(g)

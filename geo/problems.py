@@ -122,9 +122,7 @@ CADENCES_DAYS = (15, 30)  # every 15 days, or monthly at most
 def check_code(kind: str, value: str, allowed: Mapping[str, str]) -> str:
     """``value`` if it is one of the codes of ``allowed``; else an error naming it."""
     if value not in allowed:
-        raise InvalidInputError(
-            f"{kind}: unknown value {value!r}; expected one of {', '.join(allowed)}"
-        )
+        raise InvalidInputError("unknown_code", field=kind, value=value, expected=list(allowed))
     return value
 
 
@@ -133,15 +131,16 @@ def check_transition(current: str, new: str, *, evaluated: bool) -> None:
     whether an evaluation of its actions has been recorded."""
     check_code("status", new, STATUSES)
     if new not in TRANSITIONS[current]:
-        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (the problem is closed)"
+        allowed = [STATUSES[s] for s in sorted(TRANSITIONS[current])] or ["aucun (close)"]
         raise InvalidInputError(
-            f"status: a problem cannot go from {current} to {new}; allowed: {allowed}"
+            "problem_transition_refused",
+            field="status",
+            current=STATUSES[current],
+            new=STATUSES[new],
+            allowed=allowed,
         )
     if new in ("evalue", "resolu") and not evaluated:
-        raise InvalidInputError(
-            f"status: {new} needs an evaluation of the actions first "
-            "(POST /api/problems/{id}/evaluations)"
-        )
+        raise InvalidInputError("problem_needs_evaluation", field="status", new=STATUSES[new])
 
 
 def theme_categories(kind: str, categories: Sequence[str]) -> tuple[str, ...] | None:
@@ -165,9 +164,11 @@ def check_action_transition(current: str, new: str) -> None:
             f"« {ACTION_STATUSES[s]} »" for s in sorted(ACTION_TRANSITIONS[current])
         )
         raise InvalidInputError(
-            f"status : une action « {ACTION_STATUSES[current]} » ne peut pas passer à "
-            f"« {ACTION_STATUSES[new]} »"
-            + (f" ; elle peut passer à {allowed}" if allowed else " ; elle est terminée")
+            "action_transition_refused" if allowed else "action_closed",
+            field="status",
+            current=ACTION_STATUSES[current],
+            new=ACTION_STATUSES[new],
+            allowed=allowed,
         )
 
 

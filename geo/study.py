@@ -72,11 +72,14 @@ class ProblemFilter:
         if since is None:
             since = days_before(until, default_days - 1, names[1])
         if since > until:
-            raise InvalidInputError(f"{names[0]}: {since} is after {names[1]}: {until}")
-        if period_days(since, until) > MAX_PERIOD_DAYS:
             raise InvalidInputError(
-                f"{names[0]}: the period may last at most {MAX_PERIOD_DAYS} days"
+                "period_start_after_end",
+                field=names[0],
+                since=f"{since:%d/%m/%Y}",
+                until=f"{until:%d/%m/%Y}",
             )
+        if period_days(since, until) > MAX_PERIOD_DAYS:
+            raise InvalidInputError("period_too_long", field=names[0], days=MAX_PERIOD_DAYS)
         return cls(
             since=since,
             until=until,
@@ -92,7 +95,7 @@ def days_before(day: date, days: int, name: str) -> date:
     try:
         return day - timedelta(days=days)
     except OverflowError:
-        raise InvalidInputError(f"{name}: {day} is too early") from None
+        raise InvalidInputError("date_too_early", field=name, day=day.isoformat()) from None
 
 
 def comparison_filters(
@@ -122,7 +125,10 @@ def comparison_filters(
     )
     if before.until >= after.since:
         raise InvalidInputError(
-            f"before_to: {before.until} is not before from: {after.since} (the periods overlap)"
+            "periods_overlap",
+            field="before_to",
+            until=f"{before.until:%d/%m/%Y}",
+            since=f"{after.since:%d/%m/%Y}",
         )
     return before, after
 

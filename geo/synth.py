@@ -209,9 +209,9 @@ def generate(
     Without ``life_cycles`` every problem is just reported (fast: for benchmarks)."""
     model = model or SynthModel()
     if end <= start:
-        raise InvalidInputError(f"period: end {end} is not after start {start}")
+        raise InvalidInputError("period_end_before_start", field="period", start=start, end=end)
     if not len(cells):
-        raise InvalidInputError("cells: no unit to place problems in")
+        raise InvalidInputError("synth_no_cells", field="cells")
     days = (end - start).days
     population = float(cells["population"].sum()) if "population" in cells else 0.0
     if count is None:
@@ -420,7 +420,9 @@ def audit_requests(
     WGS84 polygons) filed before ``end``, near ``attractors`` (lon/lat of problems) for
     most of them (see the module docstring)."""
     if count < 0:
-        raise InvalidInputError(f"count must be at least 0, got {count}")
+        raise InvalidInputError(
+            "parameter_expected", name="count", expected="au moins 0", got=count
+        )
     if not len(communes) or count == 0:
         return []
     crs = metric_crs(communes)

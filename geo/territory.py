@@ -145,7 +145,7 @@ def read_vector(
     """
     p = Path(path)
     if not p.exists():
-        raise UnreadableLayerError(p.name, "no such file")
+        raise UnreadableLayerError(p.name, "fichier introuvable")
     vsi = {".zip": "/vsizip/", ".gz": "/vsigzip/"}.get(p.suffix.lower(), "")
     source = f"{vsi}{p}"
     try:
@@ -158,7 +158,7 @@ def read_vector(
         # GDAL names the file by its full path: the message names it by its own name.
         said = str(exc).replace(source, p.name).replace(str(p), p.name)
         said = said.replace(str(p.parent) + "/", "")
-        raise UnreadableLayerError(p.name, f"GDAL cannot read it ({said})") from None
+        raise UnreadableLayerError(p.name, f"GDAL ne sait pas le lire : {said}") from None
 
 
 def _preferred_layer(source: str, names: tuple[str, ...]) -> str | None:
@@ -267,19 +267,24 @@ def prepare_communes(gdf: gpd.GeoDataFrame, *, source: str = "layer") -> Commune
     ]
     if bad:
         raise InvalidValuesError(
-            source, code_col, "not an INSEE commune code (5 characters, e.g. 90010 or 2A004)", bad
+            source,
+            code_col,
+            "code commune INSEE attendu (5 caractères, par ex. 90010 ou 2A004)",
+            bad,
         )
     duplicated = sorted(set(codes[codes.duplicated()]))
     if duplicated:
-        raise InvalidValuesError(source, code_col, "duplicate codes", duplicated)
+        raise InvalidValuesError(source, code_col, "codes en double", duplicated)
 
     names = gdf[name_col].map(lambda v: None if pd.isna(v) else str(v).strip())
     unnamed = [code for code, name in zip(codes, names, strict=True) if not name]
     if unnamed:
-        raise InvalidValuesError(source, name_col, "empty name for code(s)", unnamed)
+        raise InvalidValuesError(source, name_col, "nom vide pour le(s) code(s)", unnamed)
     too_long = [code for code, name in zip(codes, names, strict=True) if len(name) > MAX_NAME]
     if too_long:
-        raise InvalidValuesError(source, name_col, f"name over {MAX_NAME} characters", too_long)
+        raise InvalidValuesError(
+            source, name_col, f"nom de plus de {MAX_NAME} caractères", too_long
+        )
 
     if pop_col is None:
         population = pd.Series(pd.NA, index=gdf.index, dtype="Int64")
@@ -293,7 +298,7 @@ def prepare_communes(gdf: gpd.GeoDataFrame, *, source: str = "layer") -> Commune
         ]
         if wrong:
             raise InvalidValuesError(
-                source, pop_col, f"not a number between 0 and {MAX_POPULATION}", wrong
+                source, pop_col, f"nombre entre 0 et {MAX_POPULATION} attendu", wrong
             )
         population = numeric.round().astype("Int64")
 
@@ -304,7 +309,7 @@ def prepare_communes(gdf: gpd.GeoDataFrame, *, source: str = "layer") -> Commune
         if g is None or g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon")
     }
     if wrong_type:
-        raise GeometryTypeError(source, "Polygon or MultiPolygon", wrong_type)
+        raise GeometryTypeError(source, "Polygon ou MultiPolygon", wrong_type)
 
     columns_out = {
         "code": codes.to_numpy(),
@@ -336,7 +341,9 @@ def prepare_communes(gdf: gpd.GeoDataFrame, *, source: str = "layer") -> Commune
         fixed = [_polygonal(shapely.make_valid(g)) for g in out.geometry[invalid]]
         emptied = [c for c, g in zip(repaired, fixed, strict=True) if g.is_empty]
         if emptied:
-            raise GeometryTypeError(source, "repairable polygon", dict.fromkeys(emptied, "no area"))
+            raise GeometryTypeError(
+                source, "polygones réparables", dict.fromkeys(emptied, "aucune surface")
+            )
         out.loc[invalid, "geometry"] = fixed
     out["geometry"] = [_polygonal(g) for g in out.geometry]
 

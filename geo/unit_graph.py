@@ -90,7 +90,10 @@ class UnitGraph:
         if load.isna().any() or (load < 0).any() or not np.isfinite(load).all():
             bad = units.loc[load.isna() | (load < 0) | ~np.isfinite(load), "unit"].head(5)
             raise InvalidInputError(
-                f"units: workload must be a finite number ≥ 0; bad units {bad.tolist()}"
+                "parameter_expected",
+                name="workload",
+                expected="une charge finie et positive ou nulle",
+                got=[str(u) for u in bad.tolist()],
             )
         units["workload"] = load.astype(float)
         edges = adjacency.edges.reset_index(drop=True)
@@ -130,8 +133,7 @@ class UnitGraph:
         if missing:
             lon, lat = missing[0]
             raise InvalidInputError(
-                f"point [{lon}, {lat}] (lon, lat) lies outside the territory"
-                + (f" ({len(missing)} points in all)" if len(missing) > 1 else "")
+                "points_outside_territory", lon=str(lon), lat=str(lat), count=len(missing)
             )
         return [str(units["unit"].iloc[found[i]]) for i in range(len(points))]
 

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.errors import validation_detail
 from api.schemas import AdoptionPreview, PlanAdoption, PlanCreate, Units
 from api.services import grid, notifications, plans, territory
 from api.services.context import Context
@@ -122,7 +123,7 @@ def _weights(items: list[str] | None) -> dict[str, float] | None:
         try:
             weights[key.strip()] = float(value)
         except ValueError:
-            raise fail(f"--weight attend VARIABLE=NOMBRE, reçu {item!r}") from None
+            raise fail("cli_weight_format", item=item) from None
     return weights
 
 
@@ -137,7 +138,7 @@ UnitsOption = Annotated[
 
 def _units(units: str) -> Units:
     if units not in ("h3", "blocks"):
-        raise fail(f"--units attend h3 ou blocks, reçu {units!r}")
+        raise fail("cli_units_format", units=units)
     return cast(Units, units)
 
 
@@ -243,7 +244,7 @@ def _counts(text: str | None) -> list[int]:
     try:
         return [int(x) for x in text.split(",")]
     except ValueError as exc:
-        raise fail(f"--secteurs-par-partie : « {text} » n'est pas une liste d'entiers") from exc
+        raise fail("cli_counts_format", text=text) from exc
 
 
 @app.command("sectorize")
@@ -293,7 +294,7 @@ def sectorize(
             sectors_per_part=_counts(sectors_per_part),
         )
     except ValidationError as exc:
-        raise fail("; ".join(e["msg"] for e in exc.errors())) from exc
+        raise fail(validation_detail(exc.errors())) from exc
     with reported_errors(), _database() as ctx:
         csp_id = resolve_csp(ctx, csp)
         with Progress(

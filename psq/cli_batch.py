@@ -171,7 +171,9 @@ def sectorize_all(
             console.print(f"{done} [red]ÉCHEC[/] {result['name']} : {result['error']}")
     _summary(results, time.perf_counter() - started)
     if any(not r["ok"] for r in results):
-        raise fail(f"{sum(not r['ok'] for r in results)} CSP en échec sur {len(results)}")
+        raise fail(
+            "cli_batch_failures", failed=sum(not r["ok"] for r in results), total=len(results)
+        )
 
 
 def _summary(results: list[dict[str, Any]], seconds: float) -> None:

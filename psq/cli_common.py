@@ -20,14 +20,18 @@ from api.services.context import Context
 from api.services.database import database_url
 from geo.accounts import Actor
 from geo.errors import PsqError
+from geo.messages import MESSAGES, render
 from geo.problem_files import RowErrorsError
 
 console = Console()
 err = Console(stderr=True)
 
 
-def fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]Erreur :[/] {message}", highlight=False)
+def fail(message: str, **values: object) -> typer.Exit:
+    """Say an error on stderr (a code of the message catalogue, :mod:`geo.messages`, with
+    its values, or a sentence already rendered) and exit with code 2."""
+    text = render(message, **values) if message in MESSAGES else message
+    err.print(f"[bold red]Erreur :[/] {text}", highlight=False)
     return typer.Exit(code=2)
 
 
@@ -47,7 +51,7 @@ def reported_errors() -> Iterator[None]:
     except RowErrorsError as exc:
         for error in exc.errors:
             err.print(f"ligne {error.row}, {error.column} : {error.reason}", highlight=False)
-        raise fail(f"{len(exc.errors)} ligne(s) fautive(s) : rien n'a été importé") from exc
+        raise fail("cli_rows_refused", count=len(exc.errors)) from exc
     except (PsqError, ClusterError, OSError) as exc:
         raise fail(str(exc)) from exc
 
@@ -78,5 +82,5 @@ def resolve_csp(ctx: Context, csp: str) -> int:
     """A CSP given by id, code or name."""
     found = territory.find_csp_id(ctx, csp)
     if found is None:
-        raise fail(f"CSP inconnue : {csp!r} (voir « psq csp list »)")
+        raise fail("cli_csp_unknown", csp=csp)
     return found

@@ -39,7 +39,7 @@ def _csp_ids(ctx: Context, csps: list[str]) -> list[int]:
     for csp in csps:
         csp_id = territory.find_csp_id(ctx, csp)
         if csp_id is None:
-            raise fail(f"csp : CSP inconnue : {csp!r} (voir « psq csp list »)")
+            raise fail("cli_csp_unknown", csp=csp)
         found.append(csp_id)
     return found
 

@@ -207,7 +207,7 @@ def test_a_commune_sees_its_own_requests_and_aggregates_only(world: World) -> No
         "contact_email": "mairie@example.fr",
     }
     filed = client.post("/api/audits", json=request, headers=commune)
-    assert filed.status_code == 403 and "commune_code" in filed.json()["detail"]
+    assert filed.status_code == 403 and filed.json()["fields"][0]["field"] == "commune_code"
     assert len(client.get("/api/audits", headers=admin).json()["data"]) == len(every)
     # Never a problem record.
     assert client.get(f"/api/problems/{ids['problem_id']}", headers=commune).status_code == 403

@@ -49,6 +49,7 @@ from geo.accounts import ROLES, Caller
 from geo.csi import OBJECTIVES as CSI_OBJECTIVES
 from geo.errors import AuthenticationRequiredError, ForbiddenError, NotFoundError
 from geo.hotspots import LEVEL_LABELS, TRENDS
+from geo.messages import PLAN_STATUS_WORDS
 from geo.metrics import french_number, french_percent, percent_beyond
 from geo.participation import INTERVENTION_NATURES
 from geo.passwords import csrf_token
@@ -159,12 +160,7 @@ router = APIRouter(include_in_schema=False)
 
 # The French labels of a plan's statuses: the printed sheet's and, through the palette
 # below, the pages' (sectors.js).
-STATUS_LABELS = {
-    "adopted": "adopté",
-    "draft": "brouillon",
-    "archived": "archivé",
-    "editing": "en cours de modification",
-}
+STATUS_LABELS = PLAN_STATUS_WORDS
 # Today by the app's clock (api/clock.py): the page scripts' default dates (base.html).
 templates.env.globals["app_today"] = lambda: clock.today().isoformat()
 # Colours and labels read by the page scripts from a meta tag of base.html.
@@ -426,7 +422,10 @@ def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
         colours=colours,
         violations=plan.violations,
         notes=plan.notes,
-        split_text=", ".join(f"{c} ({n} secteurs)" for c, n in split.items()) or "aucune",
+        split_text=", ".join(
+            f"{sheet.commune_names.get(c, c)} ({c}) en {n} secteurs" for c, n in split.items()
+        )
+        or "aucune",
         today=today_fr(),
         pct=french_percent,
         deviation=lambda v, sign=True: _deviation(v, tolerance, sign),

@@ -41,7 +41,7 @@ def find_account(session: Session, account: int | str, *, lock: bool = False) ->
         return require(session, Account, account, lock=lock)
     found = account_by_email(session, account, lock=lock)
     if found is None:
-        raise NotFoundError(f"no account with e-mail {account!r}")
+        raise NotFoundError("account_not_found", field="email", account=account)
     return found
 
 
@@ -78,16 +78,18 @@ def bind_account(
     (:class:`InvalidInputError` naming ``gpo``, ``commune``, ``csp`` or ``partner``
     otherwise)."""
     checks = (
-        ("gpo", "GPO id", Gpo.id, gpo_ids, account_gpo, "gpo_id"),
-        ("commune", "commune code", Commune.code, commune_codes, account_commune, "commune_code"),
-        ("csp", "CSP id", Csp.id, csp_ids, account_csp, "csp_id"),
+        ("gpo", "GPO", Gpo.id, gpo_ids, account_gpo, "gpo_id"),
+        ("commune", "code commune", Commune.code, commune_codes, account_commune, "commune_code"),
+        ("csp", "CSP", Csp.id, csp_ids, account_csp, "csp_id"),
     )
     for field, what, column, values, table, key in checks:
         if not values:
             continue
         found = session.scalars(select(column).where(column.in_(values))).all()
         if missing := _unknown(values, found):
-            raise InvalidInputError(f"{field}: unknown {what}(s): {', '.join(missing)}")
+            raise InvalidInputError(
+                "unknown_ids", field=field, what=what, ids=[str(m) for m in missing]
+            )
         session.execute(
             insert(table), [{"account_id": account_id, key: value} for value in set(values)]
         )
@@ -164,7 +166,7 @@ def get_account(session: Session, account_id: int) -> AccountPublic:
     # Read again, for the server-side defaults and the values set with now().
     account = session.get(Account, account_id, populate_existing=True)
     if account is None:
-        raise NotFoundError(f"no account with id {account_id}")
+        raise NotFoundError("not_found_by_id", what="compte", row_id=account_id)
     return _public(account, _bindings(session, [account_id])[account_id])
 
 
@@ -250,7 +252,7 @@ def revoke_token(
     With ``account_id``, a token of another account is :class:`NotFoundError` as well."""
     token = require(session, ApiToken, token_id, lock=True)
     if account_id is not None and token.account_id != account_id:
-        raise NotFoundError(f"no access token with id {token_id}")
+        raise NotFoundError("not_found_by_id", what="jeton d'accès", row_id=token_id)
     revoked_now = token.revoked_at is None
     if revoked_now:
         token.revoked_at = session.scalar(select(func.now()))

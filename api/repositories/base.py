@@ -97,21 +97,21 @@ M = TypeVar("M")
 
 #: How a "not found" message names each kind of row.
 NAMES: dict[type[Any], str] = {
-    Account: "account",
+    Account: "compte",
     Action: "action",
-    ApiToken: "access token",
-    AuditRequest: "safety-study request",
+    ApiToken: "jeton d'accès",
+    AuditRequest: "demande d'étude de sûreté",
     Convention: "convention",
     CsiContract: "contrat de sécurité intégrée",
     Csp: "CSP",
     Gpo: "GPO",
     Intervention: "intervention",
-    Job: "job",
-    Layer: "layer",
-    Meeting: "meeting",
-    Partner: "partner",
+    Job: "tâche",
+    Layer: "couche",
+    Meeting: "réunion",
+    Partner: "partenaire",
     Plan: "plan",
-    Problem: "problem",
+    Problem: "problématique",
     Referent: "référent",
 }
 
@@ -256,7 +256,9 @@ def require(session: Session, model: type[M], row_id: int, *, lock: bool = False
         stmt = select(model).where(model.id == row_id, visible(model, scope))  # type: ignore[attr-defined]
         row = session.scalars(stmt.with_for_update() if lock else stmt).first()
     if row is None:
-        raise NotFoundError(f"no {NAMES.get(model, model.__name__.lower())} with id {row_id}")
+        raise NotFoundError(
+            "not_found_by_id", what=NAMES.get(model, model.__name__.lower()), row_id=row_id
+        )
     return row
 
 
@@ -266,8 +268,7 @@ def check_version(row: Any, expected: int | None, what: str) -> None:
     the row's version, which the caller's flush writes. ``expected`` None: no check."""
     if expected is not None and expected != row.version:
         raise ConflictError(
-            f"version : {what} a été modifiée entre-temps (version {row.version}, vous aviez "
-            f"la version {expected}) ; rechargez-la avant de la modifier"
+            "stale_version", field="version", what=what, stored=row.version, expected=expected
         )
     row.version += 1
 

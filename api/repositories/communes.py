@@ -55,3 +55,9 @@ def list_communes(
         for code, name, population, epci_code, epci_name, geometry, ids in session.execute(stmt)
     ]
     return FeatureCollection[CommuneProperties](features=features)
+
+
+def commune_names(*, session: Session, codes: list[str]) -> dict[str, str]:
+    """INSEE code → name of the communes among ``codes`` (unknown codes left out)."""
+    rows = session.execute(select(Commune.code, Commune.name).where(Commune.code.in_(codes)))
+    return {str(code): str(name) for code, name in rows}

@@ -72,7 +72,7 @@ def get_csp(*, session: Session, csp_id: int) -> FeatureCollection[CspProperties
         .one_or_none()
     )
     if row is None:
-        raise NotFoundError(f"no CSP with id {csp_id}")
+        raise NotFoundError("not_found_by_id", what="CSP", row_id=csp_id)
     summary = _public(row)
     properties = CspProperties(**summary.model_dump(), commune_codes=sorted(row["commune_codes"]))
     feature = Feature[CspProperties](

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from api.models import Cell, Plan, PlanCell, PlanSector
 from api.repositories.base import GEOJSON_DECIMALS, multipolygon, require
 from geo.errors import ConflictError, InvalidInputError
+from geo.messages import PLAN_STATUS_WORDS
 
 _WORKING_SUFFIX = " (en cours de modification)"
 
@@ -77,8 +78,9 @@ def require_working_copy(*, session: Session, plan_id: int, version: int) -> Pla
     plan = require(session, Plan, plan_id, lock=True)
     if plan.status != "editing":
         raise InvalidInputError(
-            f"plan {plan_id} is {plan.status}, not a working copy: edit a working copy of it "
-            f"(POST /api/plans/{plan_id}/edit)"
+            "plan_not_working_copy",
+            plan_id=plan_id,
+            status=PLAN_STATUS_WORDS.get(plan.status, plan.status),
         )
     if version != plan.version:
         raise ConflictError(
@@ -202,8 +204,6 @@ def delete_plan(*, session: Session, plan_id: int, version: int | None = None) -
             "else changed it meanwhile: reload it before deleting it"
         )
     if plan.status == "adopted":
-        raise InvalidInputError(
-            f"plan {plan_id} is the adopted plan of its CSP: adopt another plan before deleting it"
-        )
+        raise InvalidInputError("plan_adopted_not_deleted", plan_id=plan_id)
     session.delete(plan)
     session.flush()

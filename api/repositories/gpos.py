@@ -333,7 +333,7 @@ def _set_partners(session: Session, gpo: Gpo, partner_ids: list[int]) -> None:
     unknown = sorted(set(partner_ids) - known)
     if unknown:
         raise InvalidInputError(
-            f"partner_ids: no partner with id {', '.join(map(str, unknown))} in CSP {gpo.csp_id}"
+            "unknown_ids", field="partner_ids", what="partenaire", ids=[str(u) for u in unknown]
         )
     session.execute(delete(gpo_partner).where(gpo_partner.c.gpo_id == gpo.id))
     if known:

@@ -53,9 +53,9 @@ def create_layer(*, session: Session, name: str, source: str, layer: GeoLayer) -
     """Store a validated layer and its features; ``name`` must be new."""
     name = name.strip()
     if not name:
-        raise InvalidInputError("name: a layer needs a non-empty name")
+        raise InvalidInputError("name_required", field="name")
     if session.scalar(select(Layer.id).where(Layer.name == name)) is not None:
-        raise InvalidInputError(f"name: a layer named {name!r} already exists")
+        raise InvalidInputError("layer_name_taken", field="name", name=name)
     row = Layer(
         name=name,
         kind=layer.kind.value,
@@ -95,7 +95,7 @@ def create_layer(*, session: Session, name: str, source: str, layer: GeoLayer) -
 
 def delete_layer(*, session: Session, layer_id: int) -> None:
     if session.execute(delete(Layer).where(Layer.id == layer_id)).rowcount == 0:  # type: ignore[attr-defined]
-        raise NotFoundError(f"no layer with id {layer_id}")
+        raise NotFoundError("not_found_by_id", what="couche", row_id=layer_id)
 
 
 def list_layers(*, session: Session, csp_id: int) -> list[LayerPublic]:

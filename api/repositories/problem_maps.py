@@ -56,19 +56,18 @@ def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> S
     require(session, Csp, csp_id)
     gpo = require(session, Gpo, gpo_id)
     if gpo.csp_id != csp_id:
-        raise NotFoundError(f"no GPO with id {gpo_id} in CSP {csp_id}")
+        raise NotFoundError("gpo_not_in_csp", field="gpo", gpo_id=gpo_id, csp_id=csp_id)
     if not gpo.active:
-        raise InvalidInputError(f"gpo: GPO {gpo_id} is inactive (its sector left the plan)")
+        raise InvalidInputError("gpo_inactive", field="gpo", gpo_id=gpo_id)
     sectors = tuple(gpo.sectors) if gpo.sector is None else (gpo.sector,)
     plan_id = adopted_plan_id(session, csp_id)
     if plan_id is None or not sectors:
-        raise InvalidInputError(f"gpo: GPO {gpo_id} has no sector in an adopted plan")
+        raise InvalidInputError("gpo_without_sector", field="gpo", gpo_id=gpo_id)
     outlines = plan_sector_outlines(session, plan_id, sectors)
     missing = sorted(set(sectors) - {int(s) for s in outlines["sector"]})
     if missing:
         raise InvalidInputError(
-            f"gpo: GPO {gpo_id} spans sectors that the adopted plan does not have: "
-            f"{', '.join(str(m) for m in missing)}; update its sectors"
+            "gpo_sectors_missing", field="gpo", gpo_id=gpo_id, sectors=[str(m) for m in missing]
         )
     return StudyArea(
         csp_id=csp_id,
@@ -94,14 +93,14 @@ def commune_area(*, session: Session, commune_code: str, field: str = "commune_c
         ).where(Commune.code == commune_code)
     ).first()
     if row is None:
-        raise InvalidInputError(f"{field}: unknown commune {commune_code!r}")
+        raise InvalidInputError("commune_unknown", field=field, code=commune_code)
     if not session.scalar(
         select(visible(Commune, scope_of(session))).where(Commune.code == commune_code)
     ):
-        raise NotFoundError(f"no commune {commune_code} in your perimeter")
+        raise NotFoundError("commune_outside_perimeter", code=commune_code)
     code, name, wkb, csp_id = row
     if csp_id is None:
-        raise InvalidInputError(f"{field}: commune {code} ({name}) is in no CSP")
+        raise InvalidInputError("commune_in_no_csp", field=field, code=code, name=name)
     return StudyArea(
         csp_id=int(csp_id), name=name, outline=shapely.from_wkb(bytes(wkb)), commune_code=code
     )

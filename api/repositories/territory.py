@@ -122,16 +122,16 @@ def import_territory(
     """
     name = csp_name.strip()
     if not name:
-        raise InvalidInputError("csp_name: the CSP needs a non-empty name")
+        raise InvalidInputError("name_required", field="csp_name")
     code = slugify(csp_code or name)
     if not code:
-        raise InvalidInputError(f"csp_code: cannot make a code from {csp_code or name!r}")
+        raise InvalidInputError("csp_code_impossible", field="csp_code", text=csp_code or name)
 
     inserted, updated = _upsert_communes(session, layer, progress)
 
     wanted = sorted(set(csp_communes)) if csp_communes is not None else sorted(layer.codes)
     if not wanted:
-        raise InvalidInputError("communes: the CSP needs at least one commune")
+        raise InvalidInputError("csp_needs_communes", field="communes")
     known = set(session.scalars(select(Commune.code).where(Commune.code.in_(wanted))))
     if unknown := set(wanted) - known:
         raise UnknownCommunesError(unknown)
@@ -139,7 +139,7 @@ def import_territory(
     csp = session.scalars(select(Csp).where(Csp.name == name)).one_or_none()
     clash = session.scalars(select(Csp).where(Csp.code == code)).one_or_none()
     if clash is not None and (csp is None or clash.id != csp.id):
-        raise InvalidInputError(f"csp_code: {code!r} is already the code of CSP {clash.name!r}")
+        raise InvalidInputError("csp_code_taken", field="csp_code", code=code, name=clash.name)
     created = csp is None
     if csp is None:
         csp_id = session.execute(

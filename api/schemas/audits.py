@@ -16,6 +16,7 @@ from api.schemas.common import (
     Page,
     ReferentRoleCode,
 )
+from geo.errors import InvalidValueError
 
 
 # -- référents ----------------------------------------------------------------------------
@@ -84,19 +85,22 @@ class AuditRequestCreate(BaseModel):
         if v is None or not v.strip():
             return None
         if "@" not in v:
-            raise ValueError(f"{v!r} is not an e-mail address")
+            raise InvalidValueError("not_an_email", value=v.strip())
         return v.strip()
 
     @model_validator(mode="after")
     def _checked(self) -> AuditRequestCreate:
         if self.site is None and not (self.address and self.address.strip()):
-            raise ValueError("give the site (a point or polygon drawn on the map) or an address")
+            raise InvalidValueError("study_site_or_address", field="site")
         if self.desired_from and self.desired_to and self.desired_from > self.desired_to:
-            raise ValueError(
-                f"desired_from {self.desired_from} is after desired_to {self.desired_to}"
+            raise InvalidValueError(
+                "study_dates_order",
+                field="desired_to",
+                desired_from=f"{self.desired_from:%d/%m/%Y}",
+                desired_to=f"{self.desired_to:%d/%m/%Y}",
             )
         if not (self.contact_email or self.contact_phone):
-            raise ValueError("give a contact e-mail or telephone")
+            raise InvalidValueError("study_contact_email_or_phone", field="contact_email")
         return self
 
 

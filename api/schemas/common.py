@@ -23,6 +23,7 @@ from api import clock
 from geo.audits import KINDS as AUDIT_KINDS
 from geo.audits import REFERENT_ROLES
 from geo.audits import STATUSES as AUDIT_STATUSES
+from geo.errors import InvalidValueError
 from geo.problems import (
     ACTION_STATUSES,
     ACTION_TYPES,
@@ -93,7 +94,7 @@ def taxonomy_code(codes: Mapping[str, str], what: str) -> AfterValidator:
 
     def check(value: str) -> str:
         if value not in codes:
-            raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(codes)}")
+            raise InvalidValueError("unknown_code", value=value, expected=list(codes), of=what)
         return value
 
     return AfterValidator(check)
@@ -114,13 +115,13 @@ ReferentRoleCode = Annotated[str, taxonomy_code(REFERENT_ROLES, "role")]
 
 def _not_future(value: date) -> date:
     if value > clock.today():
-        raise ValueError(f"{value} is in the future")
+        raise InvalidValueError("date_in_future", day=f"{value:%d/%m/%Y}")
     return value
 
 
 def _cadence(value: int) -> int:
     if value not in CADENCES_DAYS:
-        raise ValueError(f"{value} is not a GPO cadence (15 or 30 days)")
+        raise InvalidValueError("not_a_gpo_cadence", value=value)
     return value
 
 
@@ -130,7 +131,7 @@ NotFutureDate = Annotated[date, AfterValidator(_not_future)]
 
 def _local_time(value: time) -> time:
     if value.tzinfo is not None:
-        raise ValueError("heure locale attendue, sans fuseau horaire (HH:MM)")
+        raise InvalidValueError("local_time_expected")
     return value.replace(microsecond=0)
 
 
@@ -174,21 +175,42 @@ class RowErrorPublic(BaseModel):
 
 class FieldErrorPublic(BaseModel):
     loc: list[str | int] = Field(description="Where: body, query or path, then the field")
-    field: str = Field(description="The field as a person names it", examples=["due_on"])
+    field: str = Field(
+        description="The field's name in the request (the form's input names it)",
+        examples=["due_on"],
+    )
+    label: str | None = Field(
+        default=None,
+        description="The field in words, in French (geo.messages.FIELD_LABELS)",
+        examples=["Échéance"],
+    )
     msg: str = Field(description="What is wrong with it, in French")
-    type: str = Field(description="Pydantic's stable error type", examples=["missing"])
+    type: str = Field(
+        description="Stable error code: a code of the message catalogue (geo.messages) "
+        "or pydantic's error type",
+        examples=["missing", "study_dates_order"],
+    )
 
 
 class ErrorPublic(BaseModel):
     """The one shape of every error the API answers."""
 
-    detail: str = Field(description="What is wrong, in French, naming the field")
+    detail: str = Field(description="What is wrong, in French, naming the field in words")
     type: str = Field(
         description="Stable machine code: the error's class",
         examples=["NotFoundError", "RequestValidationError"],
     )
+    code: str | None = Field(
+        default=None,
+        description="Stable machine code of the sentence: a code of the message catalogue "
+        "(geo.messages.MESSAGES, e.g. commune_too_heavy_to_keep_whole), else the error's "
+        "class in snake_case; for a refused request, the code of its first field",
+        examples=["study_dates_order", "not_found"],
+    )
     fields: list[FieldErrorPublic] | None = Field(
-        default=None, description="RequestValidationError: every field refused"
+        default=None,
+        description="Every field refused, with its French message (a request's validation, "
+        "or a domain error about one field)",
     )
     errors: list[RowErrorPublic] | None = Field(
         default=None, description="File imports: every bad row (at most 200)"

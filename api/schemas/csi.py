@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from api.schemas.common import COMMUNE_CODE, NOT_NULL, taxonomy_code
 from geo.csi import MAX_COMMUNES, OBJECTIVES
+from geo.errors import InvalidValueError
 
 ObjectiveCode = Annotated[str, taxonomy_code(OBJECTIVES, "objective")]
 CommuneCode = Annotated[str, Field(pattern=COMMUNE_CODE)]
@@ -45,7 +46,7 @@ class CsiContractCreate(BaseModel):
     def _one_each(self) -> CsiContractCreate:
         codes = [o.objective for o in self.objectives]
         if len(set(codes)) != len(codes):
-            raise ValueError("objectives : un objectif apparaît deux fois")
+            raise InvalidValueError("duplicate_objective", field="objectives")
         return self
 
 

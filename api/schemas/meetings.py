@@ -15,6 +15,7 @@ from api.schemas.problems import (
     EvaluationCreate,
     ProblemTransition,
 )
+from geo.errors import InvalidValueError
 
 MeetingStatus = Literal["prevue", "close", "annulee"]
 DecisionKind = Literal["action", "step", "evaluation", "note"]
@@ -80,11 +81,11 @@ class DecisionCreate(BaseModel):
     def _parts(self) -> DecisionCreate:
         needed = {"action": self.action, "step": self.step, "evaluation": self.evaluation}
         if self.kind in needed and needed[self.kind] is None:
-            raise ValueError(f"{self.kind} : renseignez le détail de la décision")
+            raise InvalidValueError("decision_detail_needed", field=self.kind)
         if self.kind != "note" and self.problem_id is None:
-            raise ValueError("problem_id : choisissez la problématique concernée")
+            raise InvalidValueError("decision_problem_needed", field="problem_id")
         if self.kind == "note" and not (self.text or "").strip():
-            raise ValueError("text : écrivez la note")
+            raise InvalidValueError("note_text_needed", field="text")
         return self
 
 

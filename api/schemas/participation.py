@@ -17,6 +17,7 @@ from api.schemas.common import (
     Page,
     taxonomy_code,
 )
+from geo.errors import InvalidValueError
 from geo.participation import CHANNELS, INTERVENTION_NATURES, SIGNATORIES
 
 SignatoryCode = Annotated[str, taxonomy_code(SIGNATORIES, "role")]
@@ -29,7 +30,7 @@ def _phone(value: str | None) -> str | None:
         return None
     digits = value.replace(" ", "").replace(".", "").replace("-", "")
     if not (digits.lstrip("+").isdigit() and 8 <= len(digits.lstrip("+")) <= 15):
-        raise ValueError(f"numéro de téléphone invalide « {value} »")
+        raise InvalidValueError("invalid_phone", value=value)
     return digits
 
 
@@ -37,7 +38,7 @@ def _email(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     if "@" not in value:
-        raise ValueError(f"adresse électronique invalide « {value} »")
+        raise InvalidValueError("not_an_email", value=value.strip())
     return value.strip()
 
 
@@ -88,13 +89,10 @@ class ConventionCreate(BaseModel):
     @model_validator(mode="after")
     def _area(self) -> ConventionCreate:
         if self.whole_commune == (self.quartier_geom is not None):
-            raise ValueError(
-                "quartier_geom : dessinez le quartier, ou choisissez toute la commune "
-                "(whole_commune), l'un ou l'autre"
-            )
+            raise InvalidValueError("quartier_or_whole_commune", field="quartier_geom")
         roles = [s.role for s in self.signatories]
         if len(set(roles)) != len(roles):
-            raise ValueError("signatories : un signataire apparaît deux fois")
+            raise InvalidValueError("duplicate_signatory", field="signatories")
         return self
 
 
@@ -226,9 +224,9 @@ class AlertPreferenceIn(BaseModel):
     @model_validator(mode="after")
     def _checked(self) -> AlertPreferenceIn:
         if "sms" in self.channels and not self.phone:
-            raise ValueError("phone : un numéro de téléphone est nécessaire pour les SMS")
+            raise InvalidValueError("sms_needs_phone", field="phone")
         if (self.quiet_from is None) != (self.quiet_to is None):
-            raise ValueError("quiet_to : donnez le début et la fin des heures de silence")
+            raise InvalidValueError("quiet_hours_both", field="quiet_to")
         return self
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from api.schemas.common import MAX_INT, FeatureCollection, Page
 from api.schemas.grid import UNITS_DESCRIPTION, Units
+from geo.errors import InvalidValueError
 from geo.sectorize.design import DesignParameters
 
 PlanStatus = Literal["draft", "adopted", "archived", "editing"]
@@ -84,10 +85,10 @@ class PlanCreate(BaseModel):
     @model_validator(mode="after")
     def _k_or_target(self) -> PlanCreate:
         if (self.k is None) == (self.target_workload is None):
-            raise ValueError("give either k (number of sectors) or target_workload")
+            raise InvalidValueError("plan_k_or_target_workload", field="k")
         for lon, lat in self.seeds:
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                raise ValueError(f"seeds: [{lon}, {lat}] is not a WGS84 [lon, lat] position")
+                raise InvalidValueError("seed_not_wgs84", field="seeds", lon=str(lon), lat=str(lat))
         return self
 
     def design(self) -> DesignParameters:
@@ -182,19 +183,14 @@ class PlanAdoption(BaseModel):
     @classmethod
     def _confirmed(cls, value: bool) -> bool:
         if not value:
-            raise ValueError(
-                "confirmez l'adoption (confirm: true) après avoir vu ce qui change pour "
-                "chaque GPO (GET /api/plans/{id}/adoption)"
-            )
+            raise InvalidValueError("adoption_not_confirmed")
         return value
 
     @field_validator("expected_adopted_plan_id")
     @classmethod
     def _expected(cls, value: int | None) -> int | None:
         if value == 0:
-            raise ValueError(
-                "indiquez le plan adopté que cette adoption remplace (null s'il n'y en a pas)"
-            )
+            raise InvalidValueError("adoption_replaced_plan_missing")
         return value
 
 

@@ -22,6 +22,7 @@ from api.schemas.common import (
     PriorityCode,
     StatusCode,
 )
+from geo.errors import InvalidValueError
 
 
 class ProblemCreate(BaseModel):
@@ -44,7 +45,7 @@ class ProblemCreate(BaseModel):
     @model_validator(mode="after")
     def _placed(self) -> ProblemCreate:
         if self.geometry is None and (self.lon is None or self.lat is None):
-            raise ValueError("give a geometry, or lon and lat")
+            raise InvalidValueError("problem_geometry_or_position", field="geometry")
         return self
 
 
@@ -85,7 +86,12 @@ class ActionCreate(BaseModel):
     @model_validator(mode="after")
     def _dates(self) -> ActionCreate:
         if self.due_on is not None and self.due_on < self.start_on:
-            raise ValueError(f"due_on {self.due_on} is before start_on {self.start_on}")
+            raise InvalidValueError(
+                "action_due_before_start",
+                field="due_on",
+                due_on=f"{self.due_on:%d/%m/%Y}",
+                start_on=f"{self.start_on:%d/%m/%Y}",
+            )
         return self
 
 

@@ -103,7 +103,7 @@ def create_account(ctx: Context, account_in: AccountCreate) -> AccountPublic:
     with ctx.write() as session:
         repo.lock_email(session, email)
         if repo.account_by_email(session, email) is not None:
-            raise ConflictError(f"email: an account already exists for {email}")
+            raise ConflictError("account_exists", field="email", email=email)
         account = repo.insert_account(
             session, email=email, name=name, role=role, password_hash=password_hash
         )
@@ -273,12 +273,14 @@ def create_token(
     once: only its SHA-256 is stored."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise InvalidInputError("name: a token needs a name of 1 to 100 characters")
+        raise InvalidInputError("token_name_length", field="name")
     if expires_at is not None:
         if expires_at.tzinfo is None:
-            raise InvalidInputError("expires_at: give the time zone (e.g. 2027-01-31T00:00Z)")
+            raise InvalidInputError("time_zone_needed", field="expires_at")
         if expires_at <= datetime.now(UTC):
-            raise InvalidInputError(f"expires_at: {expires_at.isoformat()} is already past")
+            raise InvalidInputError(
+                "expiry_past", field="expires_at", when=f"{expires_at:%d/%m/%Y %H:%M}"
+            )
     token = new_token()
     with ctx.write() as session:
         owner = repo.find_account(session, _ref(account))

@@ -159,9 +159,9 @@ class TrailFilter:
 def page(ctx: Context, where: TrailFilter, *, limit: int = 100, offset: int = 0) -> AuditLogPublic:
     """One page of the trail, newest first, with how many entries match in all."""
     if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInputError(f"limit: between 1 and {MAX_PAGE}, got {limit}")
+        raise InvalidInputError("page_limit", field="limit", limit=MAX_PAGE, got=limit)
     if offset < 0:
-        raise InvalidInputError(f"offset: at least 0, got {offset}")
+        raise InvalidInputError("page_offset", field="offset", got=offset)
     with ctx.read() as session:
         return repo.page_entries(session, **asdict(where.checked()), limit=limit, offset=offset)
 

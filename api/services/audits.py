@@ -74,8 +74,10 @@ def _site(session: Session, request_in: AuditRequestCreate) -> shapely.Geometry:
         found = geocoder.search(request_in.address, limit=1)
         if not found:
             raise InvalidInputError(
-                f"address: no address matching {request_in.address!r} in commune "
-                f"{request_in.commune_code}; place the site on the map instead"
+                "study_address_not_found",
+                field="address",
+                address=request_in.address.strip(),
+                commune=request_in.commune_code,
             )
         return shapely.Point(found[0].lon, found[0].lat)
     return checked_geometry(request_in.site.model_dump(), "site", SITE_GEOMETRIES)
@@ -104,9 +106,8 @@ def create_audit_request(
     if existing is not None and not request_in.confirm_duplicate:
         raise DuplicateRequestError(
             existing.id,
-            f"site: request {existing.id} for this site is already open "
-            f"({STATUSES[existing.status].lower()} since {existing.status_on}); "
-            "send confirm_duplicate=true to file another one",
+            status=STATUSES[existing.status].lower(),
+            since=f"{existing.status_on:%d/%m/%Y}",
         )
     return repo.insert_request(
         session=session,
@@ -124,8 +125,9 @@ def file_request(ctx: Context, request_in: AuditRequestCreate) -> AuditRequestPu
     with ctx.write() as session:
         if outside_perimeter(session, Commune, request_in.commune_code):
             raise ForbiddenError(
-                f"commune_code : la commune {request_in.commune_code} n'est pas dans votre "
-                "périmètre ; une commune dépose ses propres demandes."
+                "study_commune_outside_perimeter",
+                field="commune_code",
+                commune=request_in.commune_code,
             )
         request_id = create_audit_request(session, request_in=request_in)
         filed = repo.get_audit_request(session=session, request_id=request_id)
@@ -164,12 +166,9 @@ def list_requests(
     """Requests of a CSP (the référents' queue) or of a commune, with their steps; with
     ``evidence``, the problems within ``radius_m`` of each site (see :func:`add_evidence`)."""
     if evidence and csp_id is None:
-        raise InvalidInputError("evidence: give the CSP (csp=) whose problems are the evidence")
+        raise InvalidInputError("study_evidence_needs_csp", field="evidence")
     if evidence and ctx.scope.commune_bound:
-        raise ForbiddenError(
-            "evidence : les problématiques autour des sites sont réservées aux référents ; "
-            "une commune les voit agrégées sur la page de sa commune."
-        )
+        raise ForbiddenError("study_evidence_for_referents", field="evidence")
     with ctx.read() as session:
         if csp_id is not None:
             require(session, Csp, csp_id)
@@ -202,9 +201,13 @@ def _check_referent(session: Session, csp_id: int, referent_id: int | None) -> N
         return
     referent = repo.find_referent(session=session, referent_id=referent_id)
     if referent is None or referent.csp_id != csp_id:
-        raise InvalidInputError(f"referent_id: no référent with id {referent_id} in CSP {csp_id}")
+        raise InvalidInputError(
+            "study_referent_unknown", field="referent_id", referent_id=referent_id
+        )
     if not referent.active:
-        raise InvalidInputError(f"referent_id: référent {referent_id} is no longer active")
+        raise InvalidInputError(
+            "study_referent_inactive", field="referent_id", referent_id=referent_id
+        )
 
 
 def transition_audit_request(session: Session, *, request_id: int, step: AuditTransition) -> None:
@@ -222,26 +225,38 @@ def transition_audit_request(session: Session, *, request_id: int, step: AuditTr
         has_document=has_document,
     )
     if step.on > clock.today():
-        raise InvalidInputError(f"on: {step.on} is in the future")
+        raise InvalidInputError("date_in_future", field="on", day=f"{step.on:%d/%m/%Y}")
     if step.on < request.status_on:
         raise InvalidInputError(
-            f"on: {step.on} is before the request's last step ({request.status} on "
-            f"{request.status_on})"
+            "study_step_before_last",
+            field="on",
+            day=f"{step.on:%d/%m/%Y}",
+            status=STATUSES[request.status],
+            since=f"{request.status_on:%d/%m/%Y}",
         )
     if step.status == "planifiee":
         assert step.planned_on is not None
         _check_referent(session, request.csp_id, step.referent_id)
         if step.planned_on < request.requested_on:
             raise InvalidInputError(
-                f"planned_on: {step.planned_on} is before the request ({request.requested_on})"
+                "study_planned_before_request",
+                field="planned_on",
+                day=f"{step.planned_on:%d/%m/%Y}",
+                requested_on=f"{request.requested_on:%d/%m/%Y}",
             )
         if step.planned_on > step.on + timedelta(days=MAX_PLANNING_DAYS):
             raise InvalidInputError(
-                f"planned_on: {step.planned_on} is more than {MAX_PLANNING_DAYS} days ahead"
+                "study_planned_too_far",
+                field="planned_on",
+                day=f"{step.planned_on:%d/%m/%Y}",
+                days=MAX_PLANNING_DAYS,
             )
     if step.status == "realisee" and request.planned_on and step.on < request.planned_on:
         raise InvalidInputError(
-            f"on: {step.on} is before the planned date of the study ({request.planned_on})"
+            "study_done_before_planned",
+            field="on",
+            day=f"{step.on:%d/%m/%Y}",
+            planned_on=f"{request.planned_on:%d/%m/%Y}",
         )
     repo.store_step(session=session, request=request, step=step)
 
@@ -288,15 +303,15 @@ def _store_document(
     request = require(session, AuditRequest, request_id, lock=True)
     if request.status not in ("realisee", "preconisations_remises"):
         raise InvalidInputError(
-            f"file: request {request_id} is {request.status}; a document is handed over "
-            "once the study is carried out (realisee)"
+            "study_document_too_early",
+            field="file",
+            request_id=request_id,
+            status=STATUSES[request.status],
         )
     if media_type not in DOCUMENT_TYPES:
-        raise InvalidInputError(
-            f"file: type {media_type!r} is not accepted; send PDF, ODT, DOCX, PNG, JPEG or text"
-        )
+        raise InvalidInputError("study_document_type", field="file", media_type=media_type)
     if not content:
-        raise InvalidInputError(f"file: {filename!r} is empty")
+        raise InvalidInputError("file_empty", field="file", filename=filename)
     if len(content) > MAX_DOCUMENT_BYTES:
         raise TooLargeError("file", MAX_DOCUMENT_BYTES, "document")
     repo.store_document(

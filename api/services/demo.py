@@ -60,7 +60,10 @@ def read_codes_csv(path: Path) -> list[str]:
         reader = csv.DictReader(f)
         if reader.fieldnames is None or "code_insee" not in reader.fieldnames:
             raise InvalidInputError(
-                f"{path.name}: expected a 'code_insee' column, found {reader.fieldnames}"
+                "file_columns_expected",
+                name=path.name,
+                expected=["code_insee"],
+                found=list(reader.fieldnames or []),
             )
         return [row["code_insee"].strip() for row in reader if row["code_insee"].strip()]
 

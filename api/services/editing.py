@@ -39,10 +39,17 @@ from api.services.jobs import get_job
 from api.services.plans import load_sector_plan, require_plan_grid
 from geo.editing import PlanEditor, reoptimise, unlocked_sectors
 from geo.errors import InvalidInputError
+from geo.messages import PLAN_STATUS_WORDS
 from geo.plan import SectorPlan
 from geo.sectorize import DesignParameters, Sectorizer, make_sectorizer
 from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, no_progress
+
+
+def _grid_words(plan: Plan) -> str:
+    """A plan's grid in words: « CSP 1, H3 résolution 9 »."""
+    units = "îlots" if plan.units == "blocks" else "H3"
+    return f"CSP {plan.csp_id}, {units} résolution {plan.resolution}"
 
 
 def start_editing(ctx: Context, plan_id: int) -> PlanSummary:
@@ -103,7 +110,11 @@ def read_editor(ctx: Context, plan_id: int) -> EditorState:
     with ctx.read() as session:
         plan = require(session, Plan, plan_id)
         if plan.status != "editing":
-            raise InvalidInputError(f"plan {plan_id} is {plan.status}, not a working copy")
+            raise InvalidInputError(
+                "plan_not_working_copy",
+                plan_id=plan_id,
+                status=PLAN_STATUS_WORDS.get(plan.status, plan.status),
+            )
         editor = _open_editor(session, ctx.editors, plan)
         state = _state(editor, plan)
     ctx.editors.put(plan.id, plan.version, editor)
@@ -235,10 +246,12 @@ def compare_plans(ctx: Context, plan_id: int, other_id: int) -> PlanComparison:
             other.resolution,
         ):
             raise InvalidInputError(
-                f"with: plan {other_id} (CSP {other.csp_id}, units {other.units}, resolution "
-                f"{other.resolution}) cannot be compared with plan {plan_id} (CSP "
-                f"{plan.csp_id}, units {plan.units}, resolution {plan.resolution}): compare "
-                f"plans of the same CSP and grid"
+                "plans_not_comparable",
+                field="with",
+                other_id=other_id,
+                plan_id=plan_id,
+                other_grid=_grid_words(other),
+                plan_grid=_grid_words(plan),
             )
         grid_id = require_plan_grid(session, plan)
         require_plan_grid(session, other)

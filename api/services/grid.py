@@ -42,15 +42,13 @@ from geo.point_counts import points_per_unit
 
 def _check_weights(weights: Mapping[str, float]) -> None:
     if PROBLEMS in weights:
-        raise InvalidInputError(
-            "weights: problems are counted each time cells are read, not stored with the "
-            "grid; weight them in a proposal instead (POST /api/csp/{id}/plans, "
-            "psq sectorize --weight problems=…)"
-        )
+        raise InvalidInputError("grid_weights_problems", field="weights")
     if unknown := sorted(set(weights) - set(EXTENSIVE_VARIABLES)):
         raise InvalidInputError(
-            f"weights: unknown variable(s) {', '.join(unknown)}; "
-            f"available: {', '.join(EXTENSIVE_VARIABLES)}"
+            "unknown_workload_variables",
+            field="weights",
+            unknown=unknown,
+            available=list(EXTENSIVE_VARIABLES),
         )
 
 
@@ -82,11 +80,7 @@ def build_grid(
             cutting = cutting_lines(lines)
             inside = shapely.intersects(outline, cutting.geometry.to_numpy()).sum()
             if not inside:
-                raise InvalidInputError(
-                    f"units: street blocks need a road/barrier layer (kind barriers) with lines "
-                    f"inside CSP {csp_id}, and it has none; import one (psq import-layer … "
-                    f"--kind barriers, POST /api/layers) or build H3 cells (units h3)"
-                )
+                raise InvalidInputError("blocks_need_barriers", field="units", csp_id=csp_id)
             cells = street_blocks(outline, lines, resolution=resolution)
             extra = {
                 "min_area_m2": DEFAULT_MIN_AREA_M2,
@@ -96,7 +90,9 @@ def build_grid(
         elif units == "h3":
             cells = tessellate(outline, resolution)
         else:
-            raise InvalidInputError(f"units: expected h3 or blocks, got {units!r}")
+            raise InvalidInputError(
+                "unknown_code", field="units", value=units, expected=["h3", "blocks"]
+            )
         pop_grid = PopulationGrid(source.squares, source.extent) if source else None
         cells = cell_attributes(cells, communes, pop_grid)
         cells["workload"] = workload(cells, weights)

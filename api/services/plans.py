@@ -17,7 +17,7 @@ import shapely
 from sqlalchemy.orm import Session
 
 from api.models import Csp, Plan
-from api.repositories import csp, jobs, layers, plans
+from api.repositories import communes, csp, jobs, layers, plans
 from api.repositories import grid as grids
 from api.repositories.base import require
 from api.schemas import (
@@ -38,10 +38,11 @@ from api.services import adoption as adoption_service
 from api.services import jobs as jobs_service
 from api.services.audit_log import record_access, record_write
 from api.services.context import Context
-from geo.errors import InfeasibleDesignError, InvalidInputError
+from geo.errors import InfeasibleDesignError, InvalidInputError, PsqError
 from geo.export import FORMATS, write_layer
 from geo.geometry import check_inside_territory
 from geo.grid import PROBLEMS, WORKLOAD_VARIABLES, Adjacency, workload
+from geo.messages import french
 from geo.metrics import french_number, sector_layer
 from geo.parts import LINK_SNAP_M
 from geo.plan import SectorPlan, UnitGraph, plan_from_polygons
@@ -66,8 +67,10 @@ def load_unit_graph(
     :func:`api.repositories.grid.problem_counts`)."""
     if weights is not None and (unknown := sorted(set(weights) - set(WORKLOAD_VARIABLES))):
         raise InvalidInputError(
-            f"weights: unknown variable(s) {', '.join(unknown)}; "
-            f"available: {', '.join(WORKLOAD_VARIABLES)}"
+            "unknown_workload_variables",
+            field="weights",
+            unknown=unknown,
+            available=list(WORKLOAD_VARIABLES),
         )
     grid_id = grids.require_grid(session=session, csp_id=csp_id, resolution=resolution, units=units)
     frame, edges = plans.unit_rows(session=session, grid_id=grid_id)
@@ -110,10 +113,12 @@ def require_plan_grid(session: Session, plan: Plan) -> int:
     plan_count, matched, cells = plans.cell_match(session=session, plan_id=plan.id, grid_id=grid_id)
     if not plan_count == matched == cells:
         raise InvalidInputError(
-            f"plan {plan.id} was made on an earlier grid of CSP {plan.csp_id} (units "
-            f"{plan.units}, resolution {plan.resolution}): {matched} of its {plan_count} "
-            f"cells are in the current grid of {cells} cells; make a new proposal or import "
-            f"it again"
+            "plan_on_earlier_grid",
+            plan_id=plan.id,
+            resolution=plan.resolution,
+            matched=matched,
+            plan_cells=plan_count,
+            cells=cells,
         )
     return grid_id
 
@@ -133,8 +138,7 @@ def load_sector_plan(session: Session, plan: Plan) -> SectorPlan:
     missing = units[~units.isin(stored.keys())]
     if len(missing):
         raise InvalidInputError(
-            f"plan {plan.id} has no sector for {len(missing)} cell(s) of the current grid "
-            f"(e.g. {missing.iloc[0]}): the grid was rebuilt after the plan was made"
+            "plan_cells_missing", plan_id=plan.id, missing=len(missing), example=missing.iloc[0]
         )
     position = {u: i for i, u in enumerate(units)}
     return SectorPlan(
@@ -187,32 +191,41 @@ def check_proposal(
     cells = plans.grid_cell_count(session=session, grid_id=grid_id)
     if params.k is not None and params.k > cells:
         raise InfeasibleDesignError(
-            f"k: {params.k} sectors is more than the {cells} cells of the grid "
-            f"(units {params.units}, resolution {params.resolution})"
+            "more_sectors_than_cells",
+            field="k",
+            k=params.k,
+            cells=cells,
+            resolution=params.resolution,
         )
     if budget is not None and params.k is not None and cells * params.k > budget:
         raise InvalidInputError(
-            f"k : {params.k} secteurs sur les {french_number(cells)} unités de la grille "
-            f"demandent {french_number(cells * params.k)} unités-secteurs, au-delà des "
-            f"{french_number(budget)} qu'une proposition peut demander "
-            "(PSQ_MAX_PROPOSAL_WORK) ; choisissez moins de secteurs ou une résolution moins fine"
+            "proposal_over_budget",
+            field="k",
+            k=params.k,
+            cells=french_number(cells),
+            work=french_number(cells * params.k),
+            budget=french_number(budget),
         )
     if params.k is not None and len(params.seeds) > params.k:
-        raise InfeasibleDesignError(f"seeds: {len(params.seeds)} seeds for k = {params.k}")
+        raise InfeasibleDesignError(
+            "more_seeds_than_sectors", field="seeds", seeds=len(params.seeds), k=params.k
+        )
     if params.locked:
         known = plans.known_cells(session=session, grid_id=grid_id, cells=list(params.locked))
         unknown = sorted(set(params.locked) - known)
         if unknown:
             raise InvalidInputError(
-                f"locked: cell(s) {', '.join(unknown[:10])} are not cells of CSP {csp_id} "
-                f"at resolution {params.resolution} (units {params.units})"
+                "locked_cells_unknown",
+                field="locked",
+                cells=unknown,
+                resolution=params.resolution,
             )
         k = params.k
         bad = {h: s for h, s in params.locked.items() if s < 0 or (k is not None and s >= k)}
         if bad:
             h, s = next(iter(bad.items()))
             raise InvalidInputError(
-                f"locked: cell {h} is locked to sector {s}, not in 0 … {(k or 1) - 1}"
+                "locked_sector_out_of_range", field="locked", cell=h, sector=s, last=(k or 1) - 1
             )
     if params.seeds:
         outline = csp.csp_outline(session=session, csp_id=csp_id)
@@ -242,7 +255,10 @@ def propose_plan(
             *plans.seed_points(session=session, csp_id=csp_id, types=params.seed_point_types),
         ]
     seeds = graph.locate(points)
-    plan = make_sectorizer(params, seeds).solve(graph, rng=params.rng(), progress=progress)
+    try:
+        plan = make_sectorizer(params, seeds).solve(graph, rng=params.rng(), progress=progress)
+    except PsqError as exc:
+        raise _communes_named(ctx, exc) from exc
     label = "Découpage par communes entières" if params.method == "communes" else "Proposition"
     with ctx.write() as session:
         row = store_plan(
@@ -269,6 +285,21 @@ def propose_plan(
             },
         )
         return row.id, plan
+
+
+def _communes_named(ctx: Context, exc: PsqError) -> PsqError:
+    """The error with its communes named (« Belfort (90010), charge 5 666 ») when the
+    domain named them by INSEE code (``codes``, ``communes`` of its values)."""
+    codes, loads = exc.values.get("codes"), exc.values.get("loads")
+    if not isinstance(codes, list) or not isinstance(loads, list):
+        return exc
+    with ctx.read() as session:
+        names = communes.commune_names(session=session, codes=[str(c) for c in codes])
+    named = [
+        f"{names[c]} ({c}, charge {french(w)})" if c in names else f"{c} (charge {french(w)})"
+        for c, w in zip(codes, loads, strict=True)
+    ]
+    return exc.with_values(communes=named)
 
 
 def _problems_counted(graph: UnitGraph) -> dict[str, int]:
@@ -388,6 +419,8 @@ class PlanSheet:
     sectors: gpd.GeoDataFrame
     communes: gpd.GeoDataFrame
     csp_name: str
+    #: INSEE code → name of the CSP's communes.
+    commune_names: dict[str, str]
 
 
 def plan_sheet(ctx: Context, plan_id: int, *, printed: str | None = None) -> PlanSheet:
@@ -397,6 +430,9 @@ def plan_sheet(ctx: Context, plan_id: int, *, printed: str | None = None) -> Pla
         plan = plans.get_plan(session=session, plan_id=plan_id)
         _, sectors = plans.plan_sector_layer(session=session, plan_id=plan_id)
         commune_outlines = grids.csp_communes(session=session, csp_id=plan.csp_id)
+        names = communes.commune_names(
+            session=session, codes=[str(c) for c in commune_outlines["code"]]
+        )
         csp_name = require(session, Csp, plan.csp_id).name
     if printed is not None:
         record_access(ctx, "export", "plan", plan_id, detail={"format": printed, "sheet": "A4"})
@@ -405,6 +441,7 @@ def plan_sheet(ctx: Context, plan_id: int, *, printed: str | None = None) -> Pla
         sectors=sectors,
         communes=commune_outlines,
         csp_name=csp_name,
+        commune_names=names,
     )
 
 

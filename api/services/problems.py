@@ -50,7 +50,7 @@ def _check_partner(session: Session, csp_id: int, partner_id: int | None, field:
         return
     partner = repo.find_partner(session=session, partner_id=partner_id)
     if partner is None or partner.csp_id != csp_id:
-        raise InvalidInputError(f"{field} : aucun partenaire n° {partner_id} dans cette CSP")
+        raise InvalidInputError("partner_not_in_csp", field=field, partner_id=partner_id)
 
 
 def _check_lead_in_gpo(session: Session, problem_id: int, partner_id: int | None) -> None:
@@ -60,20 +60,21 @@ def _check_lead_in_gpo(session: Session, problem_id: int, partner_id: int | None
     members = actions_repo.problem_gpo_partners(session, problem_id)
     if members is not None and partner_id not in members:
         raise InvalidInputError(
-            f"lead_partner_id : le partenaire n° {partner_id} ne siège pas au GPO de cette "
-            "problématique ; ajoutez-le à la composition du GPO ou choisissez un de ses "
-            "partenaires"
+            "lead_partner_not_in_gpo", field="lead_partner_id", partner_id=partner_id
         )
 
 
 def _check_date(problem: Problem, on: date, field: str) -> None:
     """A step's date: not in the future, not before the problem's last step."""
     if on > clock.today():
-        raise InvalidInputError(f"{field} : le {on:%d/%m/%Y} est dans le futur")
+        raise InvalidInputError("date_in_future", field=field, day=f"{on:%d/%m/%Y}")
     if on < problem.status_on:
         raise InvalidInputError(
-            f"{field} : le {on:%d/%m/%Y} précède la dernière étape de la problématique "
-            f"(« {STATUSES[problem.status]} » le {problem.status_on:%d/%m/%Y})"
+            "problem_step_before_last",
+            field=field,
+            day=f"{on:%d/%m/%Y}",
+            status=STATUSES[problem.status],
+            since=f"{problem.status_on:%d/%m/%Y}",
         )
 
 
@@ -97,10 +98,7 @@ def create_problem(ctx: Context, csp_id: int, problem_in: ProblemCreate) -> Prob
         )
         assign_to_sectors(session, csp_id, (problem_id, problem_id))
         if outside_perimeter(session, Problem, problem_id):
-            raise ForbiddenError(
-                "geometry : ce lieu est hors des secteurs de vos GPO ; la problématique "
-                "doit être signalée au GPO du secteur où elle se trouve."
-            )
+            raise ForbiddenError("problem_outside_my_sectors", field="geometry")
         created = repo.get_problem(session=session, problem_id=problem_id)
         record_write(
             session,
@@ -169,15 +167,19 @@ def record_action(session: Session, ctx: Context, problem_id: int, action_in: Ac
     problem = require(session, Problem, problem_id, lock=True)
     if problem.status in CLOSED_STATUSES:
         raise InvalidInputError(
-            f"problem_id : la problématique n° {problem_id} est « {STATUSES[problem.status]} » ; "
-            "elle ne reçoit plus d'action"
+            "problem_closed_for_actions",
+            field="problem_id",
+            problem_id=problem_id,
+            status=STATUSES[problem.status],
         )
     _check_partner(session, problem.csp_id, action_in.lead_partner_id, "lead_partner_id")
     _check_lead_in_gpo(session, problem_id, action_in.lead_partner_id)
     if action_in.start_on < problem.reported_on:
         raise InvalidInputError(
-            f"start_on : le {action_in.start_on:%d/%m/%Y} précède le signalement de la "
-            f"problématique ({problem.reported_on:%d/%m/%Y})"
+            "action_before_report",
+            field="start_on",
+            day=f"{action_in.start_on:%d/%m/%Y}",
+            reported_on=f"{problem.reported_on:%d/%m/%Y}",
         )
     action = repo.insert_action(session=session, problem_id=problem_id, action_in=action_in)
     actions_repo.add_event(
@@ -208,8 +210,7 @@ def record_evaluation(
     problem = require(session, Problem, problem_id, lock=True)
     if not repo.count_actions(session=session, problem_id=problem_id):
         raise InvalidInputError(
-            f"problem_id : la problématique n° {problem_id} n'a pas d'action à évaluer ; "
-            "enregistrez d'abord ses actions"
+            "problem_nothing_to_evaluate", field="problem_id", problem_id=problem_id
         )
     _check_date(problem, evaluation_in.evaluated_on, "evaluated_on")
     repo.insert_evaluation(session=session, problem_id=problem_id, evaluation_in=evaluation_in)

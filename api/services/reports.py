@@ -27,7 +27,7 @@ def activity_report(
     if end < start:
         raise InvalidInputError(f"to: {end} is before from {start}")
     if sector is not None and csp_id is None:
-        raise InvalidInputError("sector: give the csp of the sector too")
+        raise InvalidInputError("report_sector_needs_csp", field="sector")
     with ctx.read() as session:
         return repo.activity_report(
             session=session,

@@ -143,8 +143,10 @@ def read_qpv_list(path: Path) -> list[tuple[str, str, str]]:
         expected = {"code_qp", "lib_qp", "insee_com"}
         if reader.fieldnames is None or not expected <= set(reader.fieldnames):
             raise InvalidInputError(
-                f"{path.name}: expected columns {', '.join(sorted(expected))}, "
-                f"found {', '.join(reader.fieldnames or [])}"
+                "file_columns_expected",
+                name=path.name,
+                expected=sorted(expected),
+                found=list(reader.fieldnames or []),
             )
         return [(r["insee_com"].strip(), r["code_qp"].strip(), r["lib_qp"].strip()) for r in reader]
 

@@ -105,9 +105,11 @@ def street_intersections(
     """
     columns = ["kind", "degree", "geometry"]
     if roads.crs is None:
-        raise InvalidValueError("roads: the layer declares no CRS")
+        raise InvalidValueError("layer_without_crs", source="roads")
     if min_degree < 1:
-        raise InvalidValueError(f"min_degree must be >= 1, got {min_degree!r}")
+        raise InvalidValueError(
+            "parameter_expected", name="min_degree", expected="au moins 1", got=min_degree
+        )
     empty = gpd.GeoDataFrame({"kind": [], "degree": []}, geometry=[], crs=roads.crs)[columns]
     if roads.empty or area.is_empty:
         return empty
@@ -180,7 +182,9 @@ def _polygonal(area: BaseGeometry) -> BaseGeometry:
         return area
     parts = [g for g in shapely.get_parts(area) if g.geom_type in ("Polygon", "MultiPolygon")]
     if not parts:
-        raise InvalidValueError(f"area must be a polygon, got {area.geom_type}")
+        raise InvalidValueError(
+            "parameter_expected", name="area", expected="un polygone", got=area.geom_type
+        )
     return shapely.union_all(parts)
 
 
@@ -208,7 +212,12 @@ def cell_centres(area: BaseGeometry, resolution: int = 10) -> gpd.GeoDataFrame:
     (True, {'h3'})
     """
     if not isinstance(resolution, int | np.integer) or not 0 <= resolution <= 15:
-        raise InvalidValueError(f"resolution: H3 resolutions are 0 to 15, got {resolution!r}")
+        raise InvalidValueError(
+            "parameter_expected",
+            name="resolution",
+            expected="une résolution H3 de 0 à 15",
+            got=resolution,
+        )
     columns = ["h3", "kind", "geometry"]
     if area.is_empty:
         return gpd.GeoDataFrame({"h3": [], "kind": []}, geometry=[], crs=WGS84)[columns]
@@ -245,7 +254,7 @@ def candidate_sites(
     """
     if roads is not None and not roads.empty:
         if roads.crs is None:
-            raise InvalidValueError("roads: the layer declares no CRS")
+            raise InvalidValueError("layer_without_crs", source="roads")
         local = gpd.GeoSeries([area], crs=WGS84).to_crs(roads.crs).iloc[0]
         found = street_intersections(roads, local)
         if not found.empty:

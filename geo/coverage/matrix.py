@@ -21,14 +21,19 @@ def checked_points(name: str, xy: object) -> np.ndarray:
         return np.zeros((0, 2))
     if array.ndim != 2 or array.shape[1] != 2:
         raise InvalidValueError(
-            f"{name} must be an (n, 2) array of metric coordinates, got shape {array.shape}"
+            "parameter_expected",
+            name=name,
+            expected="un tableau (n, 2) de coordonnées en mètres",
+            got=array.shape,
         )
     bad = ~np.isfinite(array).all(axis=1)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise InvalidValueError(
-            f"{name}[{row}] = {array[row].tolist()} is not a finite coordinate pair "
-            f"({int(bad.sum())} such row(s))"
+            "parameter_expected",
+            name=f"{name}[{row}]",
+            expected="deux coordonnées finies",
+            got=array[row].tolist(),
         )
     return array
 
@@ -38,7 +43,9 @@ def checked_radius(radius: float) -> float:
     if isinstance(radius, bool) or not (
         isinstance(radius, int | float | np.number) and radius > 0 and math.isfinite(radius)
     ):
-        raise InvalidValueError(f"radius must be a positive number of metres, got {radius!r}")
+        raise InvalidValueError(
+            "parameter_expected", name="radius", expected="un nombre de mètres positif", got=radius
+        )
     return float(radius)
 
 
@@ -74,14 +81,15 @@ def checked_weights(weights: object, n: int) -> np.ndarray:
     """``weights`` as ``n`` finite floats >= 0, or an error naming the first bad one."""
     array = np.asarray(weights, dtype=float).reshape(-1)
     if len(array) != n:
-        raise InvalidValueError(
-            f"weights has {len(array)} value(s) for {n} demand point(s): give one per point"
-        )
+        raise InvalidValueError("lengths_differ", first=len(array), second=n, what="point")
     bad = ~np.isfinite(array) | (array < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InvalidValueError(
-            f"weights[{i}] must be a finite number >= 0, got {float(array[i])!r}"
+            "parameter_expected",
+            name=f"weights[{i}]",
+            expected="un nombre positif ou nul",
+            got=float(array[i]),
         )
     return array
 

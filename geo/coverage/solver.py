@@ -151,20 +151,32 @@ class MaximalCovering:
         exact_max_pairs: int = EXACT_MAX_PAIRS,
     ) -> None:
         if isinstance(p, bool) or not isinstance(p, int | np.integer) or p < 0:
-            raise InvalidValueError(f"p must be a whole number >= 0, got {p!r}")
+            raise InvalidValueError(
+                "parameter_expected", name="p", expected="un entier positif ou nul", got=p
+            )
         if method not in ("auto", "exact", "greedy"):
-            raise InvalidValueError(f"method must be 'auto', 'exact' or 'greedy', got {method!r}")
+            raise InvalidValueError(
+                "unknown_code", field="method", value=method, expected=["auto", "exact", "greedy"]
+            )
         if isinstance(time_limit, bool) or not (
             isinstance(time_limit, int | float) and time_limit > 0 and math.isfinite(time_limit)
         ):
             raise InvalidValueError(
-                f"time_limit must be a positive number of seconds, got {time_limit!r}"
+                "parameter_expected",
+                name="time_limit",
+                expected="un nombre de secondes positif",
+                got=time_limit,
             )
         if not (isinstance(mip_gap, int | float) and 0 <= mip_gap < 1):
-            raise InvalidValueError(f"mip_gap must be in [0, 1), got {mip_gap!r}")
+            raise InvalidValueError(
+                "parameter_expected", name="mip_gap", expected="un nombre de [0, 1[", got=mip_gap
+            )
         if isinstance(exact_max_pairs, bool) or not isinstance(exact_max_pairs, int):
             raise InvalidValueError(
-                f"exact_max_pairs must be a whole number, got {exact_max_pairs!r}"
+                "parameter_expected",
+                name="exact_max_pairs",
+                expected="un nombre entier",
+                got=exact_max_pairs,
             )
         self.p = int(p)
         self.radius = checked_radius(radius)

@@ -76,25 +76,29 @@ def problem_weights(
     """
     if not half_life_days > 0 or not math.isfinite(half_life_days):
         raise InvalidValueError(
-            f"half_life_days must be a positive number of days, got {half_life_days!r}"
+            "parameter_expected",
+            name="half_life_days",
+            expected="un nombre de jours positif",
+            got=half_life_days,
         )
     categories = list(categories)
     reported = list(reported_on)
     if len(categories) != len(reported):
         raise InvalidValueError(
-            f"{len(categories)} categories but {len(reported)} report dates: "
-            "give one of each per problem"
+            "lengths_differ", first=len(categories), second=len(reported), what="problématique"
         )
     for code, weight in category_weights.items():
         if not (weight >= 0 and math.isfinite(weight)):
             raise InvalidValueError(
-                f"category weight of {code!r} must be a finite number >= 0, got {weight!r}"
+                "parameter_expected",
+                name=f"poids de {code}",
+                expected="un nombre positif ou nul",
+                got=weight,
             )
     unknown = sorted({c for c in categories if c not in category_weights}, key=str)
     if unknown:
         raise InvalidValueError(
-            f"unknown problem category code(s): {', '.join(map(repr, unknown))} "
-            f"(known: {', '.join(category_weights)})"
+            "unknown_code", value=[str(u) for u in unknown], expected=list(category_weights)
         )
     if not reported:
         return np.zeros(0)
@@ -102,14 +106,15 @@ def problem_weights(
     if days.isna().any():
         position = int(np.flatnonzero(days.isna().to_numpy())[0])
         raise InvalidValueError(
-            f"reported_on[{position}] is not a date, got {reported[position]!r}"
+            "parameter_expected",
+            name=f"reported_on[{position}]",
+            expected="une date",
+            got=reported[position],
         )
     day_numbers = days.to_numpy().astype("datetime64[D]")
     age = (np.datetime64(today, "D") - day_numbers).astype(np.int64)
     if (age < 0).any():
         position = int(np.flatnonzero(age < 0)[0])
-        raise InvalidValueError(
-            f"reported_on[{position}] = {day_numbers[position]} is after today ({today})"
-        )
+        raise InvalidValueError("date_in_future", day=str(day_numbers[position]))
     base = np.array([category_weights[c] for c in categories], dtype=float)
     return base * 0.5 ** (age / half_life_days)

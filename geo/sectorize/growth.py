@@ -232,20 +232,26 @@ class RegionGrowth(Sectorizer):
         )
         if k > atoms.n:
             raise InfeasibleDesignError(
-                f"k = {k} sectors but only {atoms.n} groups of units can be separated "
-                f"(communes under {self.whole_commune_population:.0f} inhabitants are kept "
-                "whole): lower k or the whole-commune threshold"
+                "more_sectors_than_groups",
+                field="k",
+                k=k,
+                groups=atoms.n,
+                threshold=self.whole_commune_population,
             )
         heavy = np.flatnonzero(atoms.weight > upper)
         if len(heavy) and k > 1 and self.oversized == "error":
-            names = ", ".join(
-                f"{atoms.label[a] or 'a unit'} ({atoms.weight[a]:.0f})" for a in heavy[:10]
-            )
+            codes = [atoms.label[a] or "une unité" for a in heavy[:10]]
+            loads = [round(float(atoms.weight[a])) for a in heavy[:10]]
             raise InfeasibleDesignError(
-                f"cannot be kept whole within the tolerance: {names}; the band is "
-                f"{target * (1 - self.tolerance):.0f} … {upper:.0f} per sector "
-                f"(±{self.tolerance:.1%}): lower the whole-commune threshold, k or raise "
-                "the tolerance"
+                "commune_too_heavy_to_keep_whole",
+                field="whole_commune_population",
+                codes=codes,
+                loads=loads,
+                communes=[f"{c} (charge {w})" for c, w in zip(codes, loads, strict=True)],
+                low=round(target * (1 - self.tolerance)),
+                high=round(upper),
+                tolerance=round(100 * self.tolerance, 1),
+                threshold=self.whole_commune_population,
             )
         fixed, seed_units = self._fixed(graph, atoms, k)
         anchors = {s: int(atoms.of[u]) for s, u in enumerate(seed_units) if u >= 0}

@@ -57,8 +57,7 @@ def seed_atoms(
         atom = next((int(a) for a in order if int(a) not in taken), -1)
         if atom < 0:
             raise InfeasibleDesignError(
-                f"locked: only {len(free)} free group(s) of units are left for "
-                f"{len(free_sectors)} sector(s) that have no locked unit; lock fewer units"
+                "locked_too_many", field="locked", free=len(free), sectors=len(free_sectors)
             )
         seeds[s] = atom
         taken.add(atom)

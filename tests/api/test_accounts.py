@@ -144,8 +144,9 @@ def test_each_refusal_names_its_field(
     ctx: Context, territory: dict[str, Any], account_in: AccountCreate, field: str
 ) -> None:
     del territory  # csp 1, gpo 1 and commune 90010 exist
-    with pytest.raises(InvalidInputError, match=f"^{field}: ") as caught:
+    with pytest.raises(InvalidInputError) as caught:
         accounts.create_account(ctx.acting(ADMIN), account_in)
+    assert caught.value.field == field
     assert status_for(caught.value) == 422
     assert PASSWORD not in str(caught.value)
     assert accounts.list_accounts(ctx).count == 0  # all or nothing
@@ -154,7 +155,7 @@ def test_each_refusal_names_its_field(
 
 def test_an_email_has_one_account(ctx: Context) -> None:
     accounts.create_account(ctx.acting(ADMIN), new("dg@police.example"))
-    with pytest.raises(ConflictError, match=r"^email: ") as caught:
+    with pytest.raises(ConflictError, match=r"^Adresse e-mail : un compte existe déjà") as caught:
         accounts.create_account(ctx.acting(ADMIN), new(" DG@police.example "))
     assert status_for(caught.value) == 409
 
@@ -175,7 +176,7 @@ def test_passwords_are_argon2id_hashes_only(ctx: Context, engine: Engine) -> Non
 
 def test_set_password(ctx: Context) -> None:
     account = accounts.create_account(ctx.acting(ADMIN), new())
-    with pytest.raises(InvalidInputError, match=r"^password: "):
+    with pytest.raises(InvalidInputError, match=r"^Mot de passe : "):
         accounts.set_password(ctx.acting(ADMIN), account.email, "too short")
     accounts.set_password(ctx.acting(ADMIN), "Chef.Nord@police.example", "another passphrase")
     with pytest.raises(InvalidCredentialsError):
@@ -183,7 +184,7 @@ def test_set_password(ctx: Context) -> None:
     assert accounts.authenticate(ctx, account.email, "another passphrase").id == account.id
     (entry,) = entries(ctx, action="update")
     assert entry.detail == {"password": "changed"} and entry.changes is None
-    with pytest.raises(NotFoundError, match="no account with e-mail"):
+    with pytest.raises(NotFoundError, match="aucun compte pour"):
         accounts.set_password(ctx.acting(ADMIN), "nobody@police.example", "another passphrase")
 
 
@@ -326,11 +327,11 @@ def test_expired_tokens_and_disabled_accounts_open_nothing(ctx: Context, engine:
     accounts.enable_account(ctx.acting(ADMIN), account.id)
     assert accounts.resolve_token(ctx, lasting.token) is not None
 
-    with pytest.raises(InvalidInputError, match=r"^expires_at: "):
+    with pytest.raises(InvalidInputError, match=r"^Date d'expiration : le .* est déjà passé"):
         accounts.create_token(
             ctx.acting(ADMIN), account.id, "x", expires_at=datetime.now(UTC) - timedelta(1)
         )
-    with pytest.raises(InvalidInputError, match=r"^name: "):
+    with pytest.raises(InvalidInputError, match=r"^Nom : un jeton a besoin d'un nom"):
         accounts.create_token(ctx.acting(ADMIN), account.id, "  ")
 
 

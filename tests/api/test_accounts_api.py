@@ -36,9 +36,10 @@ def test_the_direction_creates_disables_and_enables_accounts(
 
     # Refusals name their field, in the body.
     bad = client.post("/api/accounts", json={**body, "email": "x@y.example", "role": "maire"})
-    assert bad.status_code == 422 and "role" in bad.json()["detail"]
+    assert bad.status_code == 422 and bad.json()["fields"][0]["field"] == "role"
+    assert bad.json()["detail"].startswith("Rôle : valeur inconnue « maire »")
     unbound = client.post("/api/accounts", json={**body, "email": "z@y.example", "csp_ids": []})
-    assert unbound.status_code == 422 and unbound.json()["detail"].startswith("csp")
+    assert unbound.status_code == 422 and unbound.json()["fields"][0]["field"] == "csp"
 
     # Disabled, its token stops working; enabled again, it works.
     token = client.post(

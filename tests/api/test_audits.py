@@ -46,6 +46,11 @@ def request_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def field_of(response: Any) -> str:
+    """The field a refusal names first (its name in the request)."""
+    return str(response.json()["fields"][0]["field"])
+
+
 def detail(response: Any) -> str:
     body = response.json()
     return body["detail"] if isinstance(body["detail"], str) else str(body["detail"])
@@ -73,15 +78,15 @@ def test_a_request_goes_through_its_life_cycle(
     url = f"/api/audits/{r['id']}/transitions"
 
     illegal = client.post(url, json={"status": "realisee"})
-    assert illegal.status_code == 422 and detail(illegal).startswith("status:")
-    assert "demandee to realisee" in detail(illegal)
+    assert illegal.status_code == 422 and field_of(illegal) == "status"
+    assert "« Demandée » ne peut pas passer à « Réalisée »" in detail(illegal)
     assert client.post(url, json={"status": "acceptee"}).status_code == 200
     no_referent = client.post(url, json={"status": "planifiee", "planned_on": str(TODAY)})
-    assert no_referent.status_code == 422 and detail(no_referent).startswith("referent_id:")
+    assert no_referent.status_code == 422 and field_of(no_referent) == "referent_id"
     stranger = client.post(
         url, json={"status": "planifiee", "planned_on": str(TODAY), "referent_id": referent + 99}
     )
-    assert stranger.status_code == 422 and "no référent" in detail(stranger)
+    assert stranger.status_code == 422 and "aucun référent n° " in detail(stranger)
     future_step = client.post(
         url,
         json={
@@ -91,7 +96,7 @@ def test_a_request_goes_through_its_life_cycle(
             "referent_id": referent,
         },
     )
-    assert future_step.status_code == 422 and detail(future_step).startswith("on:")
+    assert future_step.status_code == 422 and field_of(future_step) == "on"
     planned = client.post(
         url, json={"status": "planifiee", "planned_on": str(TODAY), "referent_id": referent}
     )
@@ -103,7 +108,7 @@ def test_a_request_goes_through_its_life_cycle(
 
     assert client.post(url, json={"status": "realisee"}).status_code == 200
     empty = client.post(url, json={"status": "preconisations_remises"})
-    assert empty.status_code == 422 and detail(empty).startswith("recommendations:")
+    assert empty.status_code == 422 and field_of(empty) == "recommendations"
     bad_type = client.post(
         f"/api/audits/{r['id']}/document",
         files={"file": ("plan.exe", b"MZ...", "application/x-msdownload")},
@@ -130,7 +135,7 @@ def test_a_request_goes_through_its_life_cycle(
     assert downloaded.content == pdf and downloaded.headers["content-type"] == "application/pdf"
     assert "filename*=UTF-8''Pr%C3%A9conisations" in downloaded.headers["content-disposition"]
     closed = client.post(url, json={"status": "refusee", "reason": "trop tard"})
-    assert closed.status_code == 422 and "the request is closed" in detail(closed)
+    assert closed.status_code == 422 and "possible : aucun (close)" in detail(closed)
 
     workload = client.get(f"/api/csp/{csp_id}/referents").json()["data"][0]
     assert (workload["planned"], workload["awaiting_recommendations"]) == (0, 0)
@@ -142,7 +147,7 @@ def test_a_refusal_needs_its_reason(client: TestClient, csp_id: int) -> None:
     r = client.post("/api/audits", json=request_body(kind="evenement")).json()
     url = f"/api/audits/{r['id']}/transitions"
     missing = client.post(url, json={"status": "refusee"})
-    assert missing.status_code == 422 and detail(missing).startswith("reason:")
+    assert missing.status_code == 422 and field_of(missing) == "reason"
     refused = client.post(url, json={"status": "refusee", "reason": "Relève de la gendarmerie"})
     assert refused.status_code == 200
     assert refused.json()["refusal_reason"] == "Relève de la gendarmerie"
@@ -156,20 +161,20 @@ def test_bad_requests_name_the_field(client: TestClient, csp_id: int, engine: En
     # a point in Danjoutin, next to Belfort
     outside = client.post("/api/audits", json=request_body(site=point(6.8626, 47.6184)))
     assert outside.status_code == 422
-    assert detail(outside).startswith("site:") and "outside commune 90010 (Belfort)" in detail(
-        outside
-    )
+    assert field_of(outside) == "site" and "hors de commune 90010 (Belfort)" in detail(outside)
     swapped = client.post("/api/audits", json=request_body(site=point(47.6378, 6.8640)))
-    assert swapped.status_code == 422 and "swapped" in detail(swapped)
+    assert swapped.status_code == 422 and "inversées" in detail(swapped)
     unknown = client.post("/api/audits", json=request_body(commune_code="99999"))
-    assert unknown.status_code == 422 and detail(unknown).startswith("commune_code:")
+    assert unknown.status_code == 422 and field_of(unknown) == "commune_code"
     kind = client.post("/api/audits", json=request_body(kind="piscine"))
     assert kind.status_code == 422 and "piscine" in detail(kind)
     line = client.post(
         "/api/audits",
         json=request_body(site={"type": "LineString", "coordinates": [PLACE_ARMES, GARE]}),
     )
-    assert line.status_code == 422 and "a LineString is not accepted" in detail(line)
+    assert line.status_code == 422 and "une géométrie « LineString » n'est pas acceptée" in detail(
+        line
+    )
     collection = client.post(
         "/api/audits", json=request_body(site={"type": "GeometryCollection", "geometries": []})
     )
@@ -178,11 +183,19 @@ def test_bad_requests_name_the_field(client: TestClient, csp_id: int, engine: En
         "/api/audits",
         json=request_body(desired_from=str(TODAY + timedelta(days=9)), desired_to=str(TODAY)),
     )
-    assert period.status_code == 422 and "desired_from" in detail(period)
+    assert (
+        period.status_code == 422
+        and field_of(period) == "desired_to"
+        and "précède son début" in detail(period)
+    )
     nothing = client.post("/api/audits", json=request_body(site=None))
-    assert nothing.status_code == 422 and "address" in detail(nothing)
+    assert (
+        nothing.status_code == 422
+        and field_of(nothing) == "site"
+        and "indiquez son adresse" in detail(nothing)
+    )
     no_contact = client.post("/api/audits", json=request_body(contact_email=None))
-    assert no_contact.status_code == 422 and "e-mail or telephone" in detail(no_contact)
+    assert no_contact.status_code == 422 and "un courriel ou un téléphone" in detail(no_contact)
     with engine.connect() as conn:  # nothing half-written
         assert conn.execute(text("SELECT count(*) FROM audit_request")).scalar_one() == 0
         assert conn.execute(text("SELECT count(*) FROM audit_event")).scalar_one() == 0
@@ -198,7 +211,7 @@ def test_a_second_open_request_for_the_same_site_is_flagged(
     flagged = client.post("/api/audits", json=nearby)
     assert flagged.status_code == 409
     assert flagged.json()["existing_id"] == first["id"]
-    assert f"request {first['id']}" in detail(flagged)
+    assert f"demande n° {first['id']}" in detail(flagged)
     confirmed = client.post("/api/audits", json={**nearby, "confirm_duplicate": True})
     assert confirmed.status_code == 201 and confirmed.json()["duplicate_of"] == first["id"]
     elsewhere = client.post("/api/audits", json=request_body(site=point(*GARE)))
@@ -237,7 +250,7 @@ def test_a_polygon_site_and_an_address(client: TestClient, csp_id: int) -> None:
     unknown = client.post(
         "/api/audits", json=request_body(site=None, address="12 rue de Nulle Part")
     )
-    assert unknown.status_code == 422 and detail(unknown).startswith("address:")
+    assert unknown.status_code == 422 and field_of(unknown) == "address"
 
 
 def _belfort_anchors(engine: Engine, since: date) -> np.ndarray:
@@ -314,7 +327,7 @@ def test_the_queue_shows_the_evidence_and_sorts(
     assert [r["id"] for r in waiting["data"]] == [old["id"], hot["id"]]
     assert waiting["data"][0]["waiting_days"] == 60 and waiting["data"][0]["evidence"] is None
     need_csp = client.get("/api/audits", params={"evidence": "true"})
-    assert need_csp.status_code == 422 and detail(need_csp).startswith("evidence:")
+    assert need_csp.status_code == 422 and field_of(need_csp) == "evidence"
     bad_status = client.get("/api/audits", params={"csp": csp_id, "status": "perdue"})
     assert bad_status.status_code == 422 and "perdue" in detail(bad_status)
 
@@ -346,7 +359,7 @@ def test_a_commune_sees_counts_per_cell_never_records(
         assert set(f["properties"]) == {"h3", "count", "few", "level", "label"}
         assert f["geometry"]["type"] == "Polygon"
     unknown = client.get("/api/communes/99999/hotspots")
-    assert unknown.status_code == 422 and detail(unknown).startswith("code:")
+    assert unknown.status_code == 422 and field_of(unknown) == "code"
     assert client.get("/api/communes/9'0/hotspots").status_code == 422
 
 
@@ -411,3 +424,36 @@ def test_the_camera_suggestion_covers_what_it_says(
     assert too_fine.status_code == 422  # a radius that could single a problem out
     many = client.get(f"/api/communes/{BELFORT}/coverage", params={"p": 50, "radius": 50})
     assert many.status_code == 200 and len(many.json()["sites"]) <= 50
+
+
+def test_refusals_are_french_coded_and_name_their_field(client: TestClient, csp_id: int) -> None:
+    """Issue 23: « 422 — contact_email : Value error, 'mairie-vetrigne' is not an e-mail
+    address » and « desired_from … is after desired_to » are said in French, with the
+    catalogue's code, under the field a person reads."""
+    del csp_id
+    email = client.post("/api/audits", json=request_body(contact_email="mairie-vetrigne"))
+    assert email.status_code == 422
+    body = email.json()
+    said = "« mairie-vetrigne » n'est pas une adresse e-mail (exemple : mairie@commune.fr)"
+    assert body["detail"] == f"Adresse e-mail de contact : {said}"
+    assert body["code"] == "not_an_email" and body["type"] == "RequestValidationError"
+    assert body["fields"] == [
+        {
+            "loc": ["body", "contact_email"],
+            "field": "contact_email",
+            "label": "Adresse e-mail de contact",
+            "msg": said,
+            "type": "not_an_email",
+        }
+    ]
+    start, end = TODAY + timedelta(days=40), TODAY + timedelta(days=10)
+    period = client.post(
+        "/api/audits", json=request_body(desired_from=str(start), desired_to=str(end))
+    )
+    assert period.status_code == 422
+    [field] = period.json()["fields"]
+    assert (field["loc"], field["type"]) == (["body", "desired_to"], "study_dates_order")
+    assert period.json()["detail"] == (
+        f"Fin de la période souhaitée : la fin de la période souhaitée ({end:%d/%m/%Y}) "
+        f"précède son début ({start:%d/%m/%Y})"
+    )

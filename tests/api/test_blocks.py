@@ -69,7 +69,7 @@ def test_blocks_need_a_barrier_layer(client: TestClient, massy: int) -> None:
     response = client.post(f"/api/csp/{massy}/grids", json={"resolution": 9, "units": "blocks"})
     assert response.status_code == 422
     detail = response.json()["detail"]
-    assert detail.startswith("units:") and "road/barrier layer" in detail
+    assert detail.startswith("units : des îlots demandent une couche de coupures")
     bad = client.post(f"/api/csp/{massy}/grids", json={"resolution": 9, "units": "streets"})
     assert bad.status_code == 422 and bad.json()["fields"][0]["loc"][-1] == "units"
     missing = client.get(f"/api/csp/{massy}/cells", params={"res": 9, "units": "blocks"})
@@ -136,7 +136,7 @@ def test_a_proposal_on_blocks(client: TestClient, massy_roads: int) -> None:
     assert h3_plan.status_code == 201
     other = propose(client, csp, k=3)
     compared = client.get(f"/api/plans/{plan['id']}/compare", params={"with": other["id"]})
-    assert compared.status_code == 422 and "units" in compared.json()["detail"]
+    assert compared.status_code == 422 and "îlots résolution" in compared.json()["detail"]
 
 
 def test_cli_builds_blocks(massy: int, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -145,7 +145,8 @@ def test_cli_builds_blocks(massy: int, database_url: str, monkeypatch: pytest.Mo
     runner = CliRunner()
     build = ["grid", "build", "--csp", "Massy", "--res", "9", "--units", "blocks"]
     refused = runner.invoke(app, build)
-    assert refused.exit_code != 0 and "road/barrier layer" in refused.output
+    said = " ".join(refused.output.split())
+    assert refused.exit_code != 0 and "des îlots demandent une couche de coupures" in said
     wrong = runner.invoke(app, ["grid", "build", "--csp", "Massy", "--units", "rues"])
     assert wrong.exit_code != 0 and "--units attend h3 ou blocks" in wrong.output
     roads = str(FIXTURES / "roads_osm_massy.geojson")

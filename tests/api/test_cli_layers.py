@@ -34,7 +34,8 @@ def test_import_layer_with_a_declared_crs(runner: CliRunner, tmp_path: Path) -> 
     args = ["import-layer", str(path), "--kind", "barriers", "--name", "Rail", "--class", "railway"]
 
     refused = runner.invoke(cli, args)
-    assert refused.exit_code == 2 and "declared CRS" in refused.output
+    assert refused.exit_code == 2
+    assert "le système de coordonnées déclaré est-il le bon" in " ".join(refused.output.split())
     result = runner.invoke(cli, [*args, "--crs", "2154"])
     assert result.exit_code == 0, result.output
     assert "Couche « Rail »" in result.output and "1 objet(s)" in result.output

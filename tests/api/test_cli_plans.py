@@ -52,7 +52,7 @@ def test_sectorize_writes_sectors_and_metrics_then_score_reads_them_back(
 
 def test_sectorize_refuses_bad_requests_with_exit_code_2(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["sectorize", "--csp", "Belfort"])
-    assert result.exit_code == 2 and "either k" in result.output
+    assert result.exit_code == 2 and "soit le nombre de secteurs" in result.output
     result = runner.invoke(cli, ["sectorize", "--csp", "Nulle-part", "--k", "3"])
     assert result.exit_code == 2 and "CSP inconnue" in result.output
     result = runner.invoke(cli, ["sectorize", "--csp", "Belfort", "--k", "3", "--out", "x.shp"])

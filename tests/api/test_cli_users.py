@@ -125,12 +125,21 @@ def test_the_password_is_asked_twice_without_echo(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["x@police.example", "--role", "chef", "--gpo", "7"], "gpo: unknown GPO id(s): 7"),
-        (["x@police.example", "--role", "commune", "--commune", "75056"], "commune: unknown"),
-        (["x@police.example", "--role", "referent", "--csp", "Paris"], "csp : CSP inconnue"),
-        (["x@police.example", "--role", "chef"], "gpo: role chef (Chef de secteur) needs"),
-        (["x@police.example", "--role", "boss"], "role: unknown role 'boss'"),
-        (["not-an-address", "--role", "admin"], "email: 'not-an-address'"),
+        (["x@police.example", "--role", "chef", "--gpo", "7"], "GPO : GPO(s) inconnu(s) : 7"),
+        (
+            ["x@police.example", "--role", "commune", "--commune", "75056"],
+            "Commune : code commune(s) inconnu(s) : 75056",
+        ),
+        (["x@police.example", "--role", "referent", "--csp", "Paris"], "CSP inconnue : « Paris »"),
+        (
+            ["x@police.example", "--role", "chef"],
+            "GPO : le rôle « Chef de secteur » doit être rattaché",
+        ),
+        (["x@police.example", "--role", "boss"], "Rôle : valeur inconnue « boss »"),
+        (
+            ["not-an-address", "--role", "admin"],
+            "Adresse e-mail : « not-an-address » n'est pas une adresse e-mail",
+        ),
     ],
 )
 def test_refusals(runner: CliRunner, ctx: Context, args: list[str], message: str) -> None:
@@ -144,8 +153,10 @@ def test_unknown_account_and_weak_password(
     runner: CliRunner, ctx: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     missing = invoke(runner, "disable", "nobody@police.example")
-    assert missing.exit_code == 2 and "no account with e-mail" in missing.output
+    assert (
+        missing.exit_code == 2 and "aucun compte pour « nobody@police.example »" in missing.output
+    )
     monkeypatch.setenv("PSQ_PASSWORD", "short")
     weak = invoke(runner, "add", "dg@police.example", "--role", "admin")
-    assert weak.exit_code == 2 and "password: at least 12 characters" in weak.output
+    assert weak.exit_code == 2 and "Mot de passe : au moins 12 caractères" in weak.output
     assert audit_log.list_entries(ctx).count == 0

@@ -90,7 +90,7 @@ def test_conventions_round_trip_scope_and_refusals(
     for field, body in refusals.items():
         refused = client.post("/api/conventions", json=body)
         assert refused.status_code == 422, (field, refused.text)
-        assert refused.json()["detail"].startswith(field.split()[0] + " : "), refused.text
+        assert refused.json()["fields"][0]["field"] == field.split()[0], refused.text
     assert (
         "déjà couvert par la convention n° 1"
         in client.post("/api/conventions", json=refusals["quartier_geom"]).json()["detail"]

@@ -89,10 +89,10 @@ HEADER = "numero;nom_voie;code_postal;code_insee;nom_commune;lon;lat\n"
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"", "not a readable BAN CSV"),
-        (b"\n", "not a readable BAN CSV"),
-        (bytes(range(256)) * 40, "not a readable BAN CSV"),
-        (HEADER.encode(), "no address in the file"),
+        (b"", "ni un CSV BAN lisible"),
+        (b"\n", "ni un CSV BAN lisible"),
+        (bytes(range(256)) * 40, "ni un CSV BAN lisible"),
+        (HEADER.encode(), "aucune adresse dans le fichier"),
         (
             (HEADER + "1;" + "R" * 140_000 + ";90000;90010;Belfort;6.86;47.63\n").encode(),
             "",  # either unreadable (a field over the CSV reader's limit) or too long

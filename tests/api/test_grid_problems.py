@@ -141,7 +141,10 @@ def test_problem_weights_belong_to_proposals_not_grids(client: TestClient, csp_i
         f"/api/csp/{csp_id}/grids", json={"resolution": 8, "weights": {"problems": 1}}
     )
     assert response.status_code == 422
-    assert "problems are counted each time cells are read" in response.json()["detail"]
+    assert (
+        "les problématiques sont comptées à chaque lecture des cellules"
+        in response.json()["detail"]
+    )
     typo = run_job(client, csp_id, {"k": 3, "weights": {"problem": 1}})
     assert typo["status"] == "failed"
-    assert "unknown variable(s) problem;" in typo["error"] and "problems" in typo["error"]
+    assert "inconnue(s) : problem ;" in typo["error"] and "problems" in typo["error"]

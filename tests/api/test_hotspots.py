@@ -234,8 +234,8 @@ def test_trend_and_open_problems(
     [
         ({"category": "vol_de_pommes"}, 422, "vol_de_pommes"),
         ({"status": "perdu"}, 422, "perdu"),
-        ({"from": "2026-05-01", "to": "2026-04-01"}, 422, "2026-05-01"),
-        ({"from": "2010-01-01", "to": "2026-01-01"}, 422, "3660"),
+        ({"from": "2026-05-01", "to": "2026-04-01"}, 422, "le début (01/05/2026)"),
+        ({"from": "2010-01-01", "to": "2026-01-01"}, 422, "au plus 3\u202f660 jours"),
         ({"gpo": 999_999}, 404, "999999"),
         ({"res": 14}, 422, "res"),
         ({"bandwidth": -5}, 422, "bandwidth"),
@@ -261,16 +261,19 @@ def test_a_gpo_left_out_of_the_plan_has_no_map(client: TestClient, csp_id: int) 
     assert len(preview["retired"]) == len([g for g in gpos if g["kind"] == "sector"]) - 3
     gone = next(g for g in gpos if g["id"] == preview["retired"][0]["gpo_id"])
     response = client.get(f"/api/csp/{csp_id}/hotspots", params={"gpo": gone["id"]})
-    assert response.status_code == 422 and f"GPO {gone['id']} is inactive" in response.text
+    assert response.status_code == 422 and f"le GPO n° {gone['id']} est inactif" in response.text
     assert client.get("/api/csp/999/hotspots").status_code == 404
 
 
 @pytest.mark.parametrize(
     ("params", "needle"),
     [
-        ({"before_from": "2026-03-01", "before_to": "2026-02-01"}, "before_from: 2026-03-01"),
-        ({"before_to": "2026-10-01", "from": "2026-09-01", "to": "2026-10-15"}, "overlap"),
-        ({"from": "0001-01-01", "to": "0001-01-05"}, "from: 0001-01-01 is too early"),
+        (
+            {"before_from": "2026-03-01", "before_to": "2026-02-01"},
+            "le début (01/03/2026) suit la fin (01/02/2026)",
+        ),
+        ({"before_to": "2026-10-01", "from": "2026-09-01", "to": "2026-10-15"}, "se chevauchent"),
+        ({"from": "0001-01-01", "to": "0001-01-05"}, "le 0001-01-01 est trop ancien"),
     ],
 )
 def test_comparison_periods_are_checked(
@@ -308,7 +311,7 @@ def test_a_thematic_gpo_beyond_the_plan_is_refused_by_name(
         )
     response = client.get(f"/api/csp/{csp_id}/hotspots", params={"gpo": thematic["id"]})
     assert response.status_code == 422
-    assert "does not have: 4, 5" in response.json()["detail"]
+    assert "que le plan adopté n'a pas : 4, 5" in response.json()["detail"]
 
 
 def test_too_few_problems_give_no_hot_spot(

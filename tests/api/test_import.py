@@ -139,7 +139,7 @@ BadFile = Callable[[Path], Path]
 BAD_FILES: dict[str, tuple[BadFile, str]] = {
     "missing columns": (
         lambda d: _write(d, "cols.geojson", _demo_gdf().rename(columns={"code_insee": "id"})),
-        "expected code: one of code_insee",
+        "attendu code : l'une de code_insee",
     ),
     "duplicate codes": (
         lambda d: _write(
@@ -147,25 +147,25 @@ BAD_FILES: dict[str, tuple[BadFile, str]] = {
             "dup.geojson",
             _demo_gdf().assign(code_insee=lambda g: g["code_insee"].where(g.index != 5, "90010")),
         ),
-        "duplicate codes: 90010",
+        "codes en double : 90010",
     ),
     "empty file": (
         lambda d: _write_text(d, "empty.geojson", '{"type": "FeatureCollection", "features": []}'),
-        "aucun objet",
+        "ne contient aucun objet",
     ),
     "points": (
         lambda d: _write(
             d, "points.geojson", _demo_gdf().assign(geometry=lambda g: g.representative_point())
         ),
-        "expected Polygon or MultiPolygon geometries",
+        "géométries Polygon ou MultiPolygon attendues",
     ),
     "no crs": (
         lambda d: _write_without_crs(d, "nocrs.gpkg"),
-        "no coordinate reference system",
+        "ne déclare pas de système de coordonnées",
     ),
     "not a vector file": (
         lambda d: _write_text(d, "notes.geojson", "communes de Belfort"),
-        "GDAL cannot read it",
+        "GDAL ne sait pas le lire",
     ),
 }
 

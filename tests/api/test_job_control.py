@@ -104,7 +104,7 @@ def test_cancel_through_the_api(client: TestClient, factory: sessionmaker[Sessio
         session.execute(text("UPDATE job SET status = 'done' WHERE id = :id"), {"id": queued})
     again = client.post(f"/api/jobs/{queued}/cancel")
     assert again.status_code == 409
-    assert again.json()["detail"] == f"status : la tâche n° {queued} est déjà terminée (réussie)"
+    assert again.json()["detail"] == f"Statut : la tâche n° {queued} est déjà terminée (réussie)"
     assert client.post("/api/jobs/999999/cancel").status_code == 404
 
 
@@ -123,7 +123,9 @@ def test_a_proposal_over_the_budget_is_refused_before_any_work(
         refused = client.post(f"/api/csp/{csp_id}/plans", json={"k": k, "resolution": 9})
         assert refused.status_code == 422, refused.text
         body = refused.json()
-        assert body["detail"].startswith(f"k : {k} secteurs sur les {cells} unités de la grille")
+        assert body["detail"].startswith(
+            f"Nombre de secteurs : {k} secteurs sur les {cells} unités de la grille"
+        )
         assert "PSQ_MAX_PROPOSAL_WORK" in body["detail"]
         with demo() as session:
             assert session.execute(text("SELECT count(*) FROM job")).scalar_one() == 0

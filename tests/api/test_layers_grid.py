@@ -157,11 +157,11 @@ def _wrong_crs(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("make", "kind", "fragment"),
     [
-        (_swapped, "points", "latitude et longitude échangées"),
-        (_polygons_as_barriers, "barriers", "barriers are lines"),
-        (_overlapping_grid, "population_grid", "grid squares overlap"),
-        (_elsewhere, "points", "aucun objet du fichier ne touche le territoire"),
-        (_wrong_crs, "population_grid", "declared CRS"),
+        (_swapped, "points", "une fois latitude et longitude échangées"),
+        (_polygons_as_barriers, "barriers", "les coupures sont des lignes"),
+        (_overlapping_grid, "population_grid", "des carreaux de la grille se chevauchent"),
+        (_elsewhere, "points", "aucun objet ne touche le territoire"),
+        (_wrong_crs, "population_grid", "le système de coordonnées déclaré est-il le bon"),
     ],
 )
 def test_bad_layers_are_refused_and_nothing_written(  # type: ignore[no-untyped-def]
@@ -183,7 +183,7 @@ def test_unknown_kind_and_duplicate_name(client: TestClient, csp_id: int, engine
     before = _layer_count(engine)
     name = "Filosofi 2019 — carreaux 200 m (extrait Belfort)"
     again = _upload(client, FILOSOFI, "population_grid", name)
-    assert again.status_code == 422 and "already exists" in again.json()["detail"]
+    assert again.status_code == 422 and "existe déjà" in again.json()["detail"]
     assert _layer_count(engine) == before
 
 
@@ -205,9 +205,10 @@ def test_declared_crs(client: TestClient, csp_id: int, engine: Engine, tmp_path:
     before = _layer_count(engine)
 
     undeclared = _upload(client, path, "zones", "Zones L93")
-    assert undeclared.status_code == 422 and "declared CRS" in undeclared.json()["detail"]
+    assert undeclared.status_code == 422
+    assert "le système de coordonnées déclaré est-il le bon" in undeclared.json()["detail"]
     unknown = _upload(client, path, "zones", "Zones L93", crs="EPSG:99999")
-    assert unknown.status_code == 422 and "'EPSG:99999'" in unknown.json()["detail"]
+    assert unknown.status_code == 422 and "« EPSG:99999 »" in unknown.json()["detail"]
     assert _layer_count(engine) == before
 
     declared = _upload(client, path, "zones", "Zones L93", crs="EPSG:2154")
@@ -286,6 +287,6 @@ def test_a_feature_text_longer_than_its_column_is_refused_whole(
     response = _upload(client, path, "points", "Caméras")
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]
-    assert "'nom'" not in detail and "name" in detail and "feature 2" in detail
-    assert "longer than 300 characters" in detail
+    assert "« nom »" not in detail and "« name »" in detail and "objet 2" in detail
+    assert "plus de 300 caractères" in detail
     assert _layer_count(engine) == before

@@ -132,10 +132,10 @@ def test_edit_validation(client: TestClient, plan: dict[str, Any]) -> None:
 
     rejected({"8a1fb46622dffff": 1}, 422, "8a1fb46622dffff")
     rejected({cell: 9}, 422, "9", "does not exist")
-    rejected({c: target for c, s in sectors.items() if s == other}, 422, "without any unit")
+    rejected({c: target for c, s in sectors.items() if s == other}, 422, "sans aucune unité")
     # A draft, an adopted or archived plan is never edited in place.
     response = edit(client, plan["id"], plan["version"], {cell: target})
-    assert response.status_code == 422 and "working copy" in response.json()["detail"]
+    assert response.status_code == 422 and "pas une copie de travail" in response.json()["detail"]
     assert edit(client, 999_999, 1, {cell: target}).status_code == 404
     assert (
         client.post(
@@ -198,7 +198,7 @@ def test_discarding_a_working_copy(client: TestClient, plan: dict[str, Any]) -> 
     assert client.get(f"/api/plans/{plan['id']}").status_code == 200
     adopt(client, plan["id"])
     refused = client.delete(f"/api/plans/{plan['id']}")
-    assert refused.status_code == 422 and "adopted" in refused.json()["detail"]
+    assert refused.status_code == 422 and "le plan adopté de sa CSP" in refused.json()["detail"]
 
 
 def test_compare_with_an_unknown_plan(client: TestClient, plan: dict[str, Any]) -> None:
@@ -286,7 +286,8 @@ def test_reoptimise_refuses_when_every_sector_is_locked(
     )
     assert response.status_code == 422
     assert response.json()["detail"] == (
-        f"locked: every sector of plan {copy['id']} is locked; unlock some to re-optimise"
+        f"locked : tous les secteurs du plan {copy['id']} sont verrouillés ; déverrouillez-en "
+        "pour ré-optimiser"
     )
 
 
@@ -300,7 +301,7 @@ def test_compare_needs_the_same_grid(client: TestClient, plan: dict[str, Any], c
     other = propose(client, csp_id, k=2, resolution=8)
     response = client.get(f"/api/plans/{plan['id']}/compare", params={"with": other["id"]})
     assert response.status_code == 422
-    assert "resolution 8" in response.json()["detail"]
+    assert "H3 résolution 8" in response.json()["detail"]
 
 
 def test_a_plan_of_another_grid_is_not_edited(
@@ -317,7 +318,7 @@ def test_a_plan_of_another_grid_is_not_edited(
             {"p": plan["id"]},
         )
     response = client.post(f"/api/plans/{plan['id']}/edit")
-    assert response.status_code == 422 and "earlier grid" in response.json()["detail"]
+    assert response.status_code == 422 and "grille antérieure" in response.json()["detail"]
     assert client.get(f"/api/csp/{plan['csp_id']}/plans").json()["count"] == 1
 
 

@@ -69,12 +69,12 @@ def test_create_and_place_a_problem(client: TestClient, csp_id: int) -> None:
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        ({"lon": 47.6379, "lat": 6.8628}, "swapped"),
-        ({"lon": 2.35, "lat": 48.85}, "outside"),
+        ({"lon": 47.6379, "lat": 6.8628}, "inversées"),
+        ({"lon": 2.35, "lat": 48.85}, "hors de CSP"),
         ({"lon": 6.86, "lat": 147.6}, "lat"),
         ({"category": "vol_de_pommes"}, "category"),
         ({"priority": "urgente"}, "priority"),
-        ({"reported_on": str(TODAY + timedelta(days=3))}, "future"),
+        ({"reported_on": str(TODAY + timedelta(days=3))}, "dans le futur"),
         ({"title": ""}, "title"),
         (
             {
@@ -85,7 +85,7 @@ def test_create_and_place_a_problem(client: TestClient, csp_id: int) -> None:
                     ],
                 }
             },
-            "invalid",
+            "invalide",
         ),
         ({"geometry": {"type": "Point", "coordinates": [6.86]}}, "geometry"),
         ({"partner_id": 999}, "partner_id"),
@@ -97,7 +97,9 @@ def test_bad_problems_are_refused(
     before = len(client.get(f"/api/csp/{csp_id}/problems").json()["features"])
     response = new_problem(client, csp_id, **body)
     assert response.status_code == 422, response.text
-    assert needle in str(response.json()["detail"])
+    # The French sentence, and the field by its name in the request.
+    assert needle in json.dumps(response.json(), ensure_ascii=False)
+    assert response.json()["fields"], response.json()
     assert len(client.get(f"/api/csp/{csp_id}/problems").json()["features"]) == before
 
 
@@ -112,7 +114,10 @@ def test_life_cycle(client: TestClient, csp_id: int) -> None:
         )
 
     refused = step("resolu", reported)
-    assert refused.status_code == 422 and "signale to resolu" in refused.json()["detail"]
+    assert (
+        refused.status_code == 422
+        and "« Signalé » ne peut pas passer à « Résolu »" in refused.json()["detail"]
+    )
     assert step("analyse", reported - timedelta(days=1)).status_code == 422  # before the report
     assert step("analyse", reported + timedelta(days=5)).status_code == 200
     assert step("actions_en_cours", reported + timedelta(days=10)).status_code == 200
@@ -133,7 +138,9 @@ def test_life_cycle(client: TestClient, csp_id: int) -> None:
     act = action.json()["actions"][0]
     assert act["lead_partner"] == "Territoire Habitat" and act["overdue"]  # due date passed
     no_eval = step("evalue", reported + timedelta(days=50))
-    assert no_eval.status_code == 422 and "evaluation" in no_eval.json()["detail"]
+    assert (
+        no_eval.status_code == 422 and "demande d'abord une évaluation" in no_eval.json()["detail"]
+    )
     evaluation = client.post(
         f"/api/problems/{pid}/evaluations",
         json={
@@ -268,7 +275,7 @@ def test_bulk_import_is_all_or_nothing(client: TestClient, csp_id: int) -> None:
         f"/api/csp/{csp_id}/problems/import", files={"file": ("swapped.csv", swapped.encode())}
     )
     assert outside.status_code == 422
-    assert "swapped" in outside.json()["errors"][0]["reason"]
+    assert "inversées" in outside.json()["errors"][0]["reason"]
 
     good = client.post(
         f"/api/csp/{csp_id}/problems/import", files={"file": ("ok.csv", CSV_GOOD.encode())}
@@ -361,3 +368,31 @@ def test_a_deleted_problem_loses_its_placement(
         assert placed == problems > 0
         conn.execute(text("DELETE FROM problem WHERE id IN (SELECT id FROM problem LIMIT 5)"))
         assert conn.execute(text("SELECT count(*) FROM problem_place")).scalar_one() == placed - 5
+
+
+def test_a_place_outside_the_csp_is_refused_in_french_naming_the_field(
+    client: TestClient, csp_id: int
+) -> None:
+    """Issue 23: « geometry: […] lies outside CSP 1 » is said in French, coded, under the
+    map's field."""
+    response = new_problem(client, csp_id, lon=2.35, lat=48.85)  # Paris, far from Belfort
+    assert response.status_code == 422
+    body = response.json()
+    said = (
+        f"le lieu [2.35, 48.85] (longitude, latitude) est hors de CSP {csp_id} ; "
+        "placez-le à l'intérieur"
+    )
+    assert body == {
+        "detail": f"Emplacement sur la carte : {said}",
+        "type": "InvalidInputError",
+        "code": "outside_territory",
+        "fields": [
+            {
+                "loc": ["geometry"],
+                "field": "geometry",
+                "label": "Emplacement sur la carte",
+                "msg": said,
+                "type": "outside_territory",
+            }
+        ],
+    }

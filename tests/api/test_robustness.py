@@ -27,11 +27,11 @@ def test_a_grid_too_fine_for_the_csp_is_refused_before_any_work(
     assert time.monotonic() - started < 5  # used to build for minutes and take GBs
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]
-    assert detail.startswith("resolution : à la résolution 15, la grille compterait environ")
+    assert detail.startswith("Grille : à la résolution 15, la grille compterait environ")
     assert "200 000" in detail and response.json()["type"] == "InvalidInputError"
     # street blocks are cut by the same H3 cells: the same budget
     blocks = client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 14, "units": "blocks"})
-    assert blocks.status_code == 422 and blocks.json()["detail"].startswith("resolution :")
+    assert blocks.status_code == 422 and blocks.json()["detail"].startswith("Grille :")
     # past what H3 supports: the schema refuses it
     beyond = client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 16})
     assert beyond.status_code == 422 and beyond.json()["fields"][0]["loc"][-1] == "resolution"
@@ -212,16 +212,16 @@ def test_an_unknown_geojson_geometry_type_is_a_422(client: TestClient, csp_id: i
     response = client.post(f"/api/csp/{csp_id}/problems", json=place)
     assert response.status_code == 422, response.text  # was a 500
     assert response.json()["detail"].startswith(
-        "geometry : type de géométrie GeoJSON inconnu ou non accepté « Foo »"
+        "Emplacement sur la carte : type de géométrie GeoJSON inconnu ou non accepté « Foo »"
     )
     study = request_body(site=foo)
     response = client.post("/api/audits", json=study)
     assert response.status_code == 422, response.text  # was a 500
-    assert response.json()["detail"].startswith("site : type de géométrie GeoJSON inconnu")
+    assert response.json()["detail"].startswith("Site : type de géométrie GeoJSON inconnu")
     # a type GeoJSON knows but a site does not take keeps its own answer
     line = {"type": "LineString", "coordinates": [[6.86, 47.63], [6.87, 47.64]]}
     response = client.post("/api/audits", json=request_body(site=line))
-    assert response.status_code == 422 and response.json()["detail"].startswith("site:")
+    assert response.status_code == 422 and response.json()["fields"][0]["field"] == "site"
 
 
 PROBLEM_HEADER = b"lon,lat,category,title,reported_on,address\n"
@@ -230,9 +230,9 @@ PROBLEM_HEADER = b"lon,lat,category,title,reported_on,address\n"
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"", "not a readable CSV"),
-        (b"\n", "not a readable CSV"),
-        (bytes(range(256)) * 40, "file:"),
+        (b"", "CSV illisible"),
+        (b"\n", "CSV illisible"),
+        (bytes(range(256)) * 40, "Fichier : "),
         (PROBLEM_HEADER + b"6.86,47.63,autre,Titre,2026-11-01," + b"A" * 400 + b"\n", "address"),
     ],
     ids=["empty", "blank line", "binary junk", "long address"],
@@ -267,9 +267,10 @@ def test_every_error_has_one_shape_in_french_and_the_schema_says_so(
     assert fields["title"]["msg"] == "au plus 200 caractères"
     assert fields["title"]["type"] == "string_too_long"
     assert fields["lon"]["msg"] == "nombre attendu"
-    assert "title : au plus 200 caractères" in body["detail"]
+    assert body["detail"] == "Intitulé : au plus 200 caractères ; Longitude : nombre attendu"
+    assert (body["code"], fields["title"]["label"]) == ("string_too_long", "Intitulé")
     missing = client.post(f"/api/csp/{csp_id}/problems", json={"title": "Hall"})
-    assert "category : champ obligatoire" in missing.json()["detail"]
+    assert "Catégorie : champ obligatoire" in missing.json()["detail"]
     schema = client.get("/openapi.json").json()
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     invalid = [

@@ -47,7 +47,11 @@ def test_csp_outline(client: TestClient, belfort: dict) -> None:
 def test_unknown_csp_is_404(client: TestClient) -> None:
     response = client.get("/api/csp/4242")
     assert response.status_code == 404
-    assert response.json() == {"detail": "no CSP with id 4242", "type": "NotFoundError"}
+    assert response.json() == {
+        "detail": "introuvable : CSP n° 4242 (ou hors de votre périmètre)",
+        "type": "NotFoundError",
+        "code": "not_found_by_id",
+    }
     response = client.get("/api/communes", params={"csp": 4242})
     assert response.status_code == 404
     assert "4242" in response.json()["detail"]
@@ -84,11 +88,11 @@ def test_communes_in_bbox(client: TestClient, belfort: dict) -> None:
 @pytest.mark.parametrize(
     ("bbox", "fragment"),
     [
-        ("1,2,3", "got 3"),
-        ("a,b,c,d", "four comma-separated numbers"),
-        ("6.9,47.6,6.8,47.7", "minimum above its maximum"),
-        ("6.8,47.6,6.9,147.7", "outside longitudes"),
-        ("", "four comma-separated numbers"),
+        ("1,2,3", "reçu 3"),
+        ("a,b,c,d", "quatre nombres séparés par des virgules"),
+        ("6.9,47.6,6.8,47.7", "minimum au-dessus de son maximum"),
+        ("6.8,47.6,6.9,147.7", "sort des longitudes"),
+        ("", "quatre nombres séparés par des virgules"),
     ],
 )
 def test_malformed_bbox_is_422_naming_it(client: TestClient, bbox: str, fragment: str) -> None:

@@ -62,8 +62,8 @@ def _assert_too_large(response, kind: str) -> None:  # type: ignore[no-untyped-d
     assert body["type"] == "TooLargeError"
     assert body["field"] == "file" and body["kind"] == kind
     assert body["limit_bytes"] == SMALL  # 0.0625 MB = 64 KiB
-    assert body["detail"].startswith("file : fichier trop volumineux")
-    assert "0.06 Mo" in body["detail"]
+    assert body["detail"].startswith("Fichier : fichier trop volumineux")
+    assert "0,06 Mo" in body["detail"]
 
 
 def test_content_length_over_the_limit_is_refused_at_once(small: TestClient) -> None:

@@ -42,7 +42,9 @@ def test_roles_and_their_french_labels() -> None:
         "referent": "Référent sûreté",
     }
     assert set(BINDING_OF_ROLE) == set(ROLES)
-    with pytest.raises(InvalidInputError, match=r"^role: unknown role 'DDSP' \(known: admin, "):
+    with pytest.raises(
+        InvalidInputError, match=r"^Rôle : valeur inconnue « DDSP » ; valeurs possibles : admin, "
+    ):
         check_role("DDSP")
 
 
@@ -64,18 +66,18 @@ def test_emails_are_stored_trimmed_and_lower_case(email: str, normalized: str) -
      "a@b@police.example", "jean@police..example", "x" * 250 + "@p.example"],
 )  # fmt: skip
 def test_malformed_emails_name_the_field(email: str) -> None:
-    with pytest.raises(InvalidInputError, match=r"^email: "):
+    with pytest.raises(InvalidInputError, match=r"^Adresse e-mail : "):
         check_email(email)
 
 
 def test_password_policy() -> None:
     assert check_password("douze caract") == "douze caract"
     for bad, why in (
-        ("onze  carac", "at least 12 characters are needed, got 11"),
-        (" " * 20, "only spaces"),
-        ("x" * 257, "at most 256"),
+        ("onze  carac", r"au moins 12 caractères \(11 reçus\)"),
+        (" " * 20, "un mot de passe fait d'espaces seulement"),
+        ("x" * 257, "au plus 256"),
     ):
-        with pytest.raises(InvalidInputError, match=rf"^password: {why}") as caught:
+        with pytest.raises(InvalidInputError, match=rf"^Mot de passe : {why}") as caught:
             check_password(bad)
         assert bad not in str(caught.value)
 
@@ -98,15 +100,19 @@ def test_each_role_takes_its_bindings(role: str, bindings: dict[str, Any]) -> No
 @pytest.mark.parametrize(
     ("role", "bindings", "message"),
     [
-        ("chef", {}, "gpo: role chef (Chef de secteur) needs at least one GPO"),
-        ("commune", {}, "commune: role commune (Commune) needs at least one commune"),
-        ("referent", {}, "csp: role referent (Référent sûreté) needs at least one CSP"),
-        ("admin", {"csps": [1]}, "csp: role admin (Direction (DDSP)) is bound to nothing, not"),
-        ("chef", {"gpos": [1], "communes": ["90010"]}, "commune: role chef (Chef de secteur) is"),
+        ("chef", {}, "GPO : le rôle « Chef de secteur » doit être rattaché à au moins un GPO"),
+        ("commune", {}, "Commune : le rôle « Commune » doit être rattaché à au moins une commune"),
+        ("referent", {}, "CSP : le rôle « Référent sûreté » doit être rattaché à au moins une CSP"),
+        ("admin", {"csps": [1]}, "CSP : le rôle « Direction (DDSP) » n'est rattaché à rien, pas à"),
+        (
+            "chef",
+            {"gpos": [1], "communes": ["90010"]},
+            "Commune : le rôle « Chef de secteur » est rattaché à un GPO",
+        ),
         (
             "planificateur",
             {"gpos": [1]},
-            "gpo: role planificateur (État-major (planification)) is bound to a CSP, not to a GPO",
+            "GPO : le rôle « État-major (planification) » est rattaché à une CSP, pas à un GPO",
         ),
     ],
 )

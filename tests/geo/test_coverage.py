@@ -286,11 +286,11 @@ def test_problem_weights() -> None:
 @pytest.mark.parametrize(
     ("call", "named"),
     [
-        (lambda t: problem_weights(["graffitis"], [t], today=t), "'graffitis'"),
+        (lambda t: problem_weights(["graffitis"], [t], today=t), "« graffitis »"),
         (lambda t: problem_weights(["rodeos"], [date(2025, 3, 2)], today=t), "2025-03-02"),
         (lambda t: problem_weights(["rodeos"], [None], today=t), "None"),  # type: ignore[list-item]
-        (lambda t: problem_weights(["rodeos", "autre"], [t], today=t), "2 categories"),
-        (lambda t: problem_weights(["rodeos"], [t], today=t, half_life_days=0), "got 0"),
+        (lambda t: problem_weights(["rodeos", "autre"], [t], today=t), "2 valeur"),
+        (lambda t: problem_weights(["rodeos"], [t], today=t, half_life_days=0), "reçu 0"),
         (lambda t: problem_weights(["a"], [t], today=t, category_weights={"a": -1}), "-1"),
     ],
 )
@@ -303,13 +303,13 @@ def test_problem_weights_errors(call: object, named: str) -> None:
 @pytest.mark.parametrize(
     ("make", "named"),
     [
-        (lambda: MaximalCovering(-1), "got -1"),
-        (lambda: MaximalCovering(1.5), "got 1.5"),  # type: ignore[arg-type]
-        (lambda: MaximalCovering(True), "got True"),
-        (lambda: MaximalCovering(2, radius=0), "radius must be a positive number of metres, got 0"),
-        (lambda: MaximalCovering(2, radius=float("nan")), "got nan"),
-        (lambda: MaximalCovering(2, time_limit=0), "time_limit .* got 0"),
-        (lambda: MaximalCovering(2, method="fast"), "'fast'"),  # type: ignore[arg-type]
+        (lambda: MaximalCovering(-1), "reçu -1"),
+        (lambda: MaximalCovering(1.5), "reçu 1,5"),  # type: ignore[arg-type]
+        (lambda: MaximalCovering(True), "reçu oui"),
+        (lambda: MaximalCovering(2, radius=0), r"radius : un nombre de mètres positif .* reçu 0"),
+        (lambda: MaximalCovering(2, radius=float("nan")), "reçu NaN"),
+        (lambda: MaximalCovering(2, time_limit=0), "time_limit .* reçu 0"),
+        (lambda: MaximalCovering(2, method="fast"), "« fast »"),  # type: ignore[arg-type]
         (lambda: MaximalCovering(2, mip_gap=1), "mip_gap"),
     ],
 )
@@ -320,13 +320,13 @@ def test_parameter_errors(make: object, named: str) -> None:
 
 def test_input_errors_name_the_value() -> None:
     solver = MaximalCovering(1)
-    with pytest.raises(InvalidInputError, match="weights has 5 value"):
+    with pytest.raises(InvalidInputError, match=r"5 valeur\(s\) pour 6 point"):
         solver.solve(DEMAND, WEIGHTS[:5], SITES)
-    with pytest.raises(InvalidInputError, match=r"weights\[2\] .* got -1"):
+    with pytest.raises(InvalidInputError, match=r"weights\[2\] .* reçu -1"):
         solver.solve(DEMAND, np.array([1, 1, -1, 1, 1, 1.0]), SITES)
-    with pytest.raises(InvalidInputError, match=r"demand_xy\[1\] = \[nan, 0.0\]"):
+    with pytest.raises(InvalidInputError, match=r"demand_xy\[1\] : .* reçu NaN, 0"):
         solver.solve(np.array([[0, 0], [np.nan, 0]]), np.ones(2), SITES)
-    with pytest.raises(InvalidInputError, match=r"site_xy must be an \(n, 2\) array.*\(3,\)"):
+    with pytest.raises(InvalidInputError, match=r"site_xy : un tableau \(n, 2\).* reçu 3"):
         solver.solve(DEMAND, WEIGHTS, np.array([1.0, 2.0, 3.0]))
     with pytest.raises(InvalidInputError, match=r"fixed_xy\[0\]"):
         solver.solve(DEMAND, WEIGHTS, SITES, fixed_xy=np.array([[np.inf, 0]]))
@@ -425,7 +425,7 @@ def test_cell_centres_and_candidate_fallback() -> None:
     assert all(h3.get_resolution(c) == 10 for c in centres["h3"])
     assert set(centres["kind"]) == {"h3"}
     assert len(cell_centres(area, 9)) < len(centres)
-    with pytest.raises(ValueError, match="got 16"):
+    with pytest.raises(ValueError, match="reçu 16"):
         cell_centres(area, 16)
     for roads in (None, gpd.GeoDataFrame(geometry=[], crs=4326)):
         fallback = candidate_sites(area, roads)

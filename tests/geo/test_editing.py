@@ -105,11 +105,11 @@ def test_invalid_edits_change_nothing(plan: SectorPlan) -> None:
         editor.apply({in_0: 2, in_1: 0})
     with pytest.raises(InvalidInputError, match="does not exist"):
         editor.apply({in_0: plan.k})
-    with pytest.raises(InvalidInputError, match="not a unit"):
+    with pytest.raises(InvalidInputError, match=r"unité\(s\) absente\(s\) du plan : 661"):
         editor.apply({plan.graph.n: 0})
-    with pytest.raises(InvalidInputError, match="without any unit"):
+    with pytest.raises(InvalidInputError, match="sans aucune unité"):
         editor.apply({int(u): 0 for u in np.flatnonzero(plan.assignment == 2)})
-    with pytest.raises(InvalidInputError, match="not units of the plan"):
+    with pytest.raises(InvalidInputError, match=r"unité\(s\) absente\(s\) du plan"):
         editor.positions(["nope"])
     with pytest.raises(InvalidInputError, match="sector 9"):
         editor.set_locked([9])

@@ -20,7 +20,8 @@ from geo.geometry import (
 from geo.problem_files import RowErrorsError, check_inside
 
 SQUARE = shapely.box(6.8, 47.6, 6.9, 47.7)
-SWAP_HINT = " — latitude and longitude swapped?"
+SWAP_HINT = " ; la latitude et la longitude sont-elles inversées ?"
+INSIDE_HINT = " ; placez-le à l'intérieur"
 
 
 def _wgs84(geom: shapely.Geometry) -> shapely.Geometry:
@@ -53,20 +54,20 @@ def test_a_point_on_the_border_or_within_the_tolerance_in_degrees_is_inside() ->
     assert list(outside_territory(points, SQUARE, territory_name="CSP 1")) == [1, 2]
     assert outside_territory(
         points, SQUARE, territory_name="CSP 1", tolerance_deg=BORDER_TOLERANCE_DEG
-    ) == {2: "[6.90002, 47.65] (lon, lat) lies outside CSP 1"}
+    ) == {2: "le lieu [6.90002, 47.65] (longitude, latitude) est hors de CSP 1" + INSIDE_HINT}
 
 
 def test_the_hint_says_when_swapping_would_put_it_inside() -> None:
     points = shapely.points([(47.65, 6.85), (2.35, 48.85)])
     assert outside_territory(points, SQUARE, territory_name="CSP 1") == {
-        0: "[47.65, 6.85] (lon, lat) lies outside CSP 1" + SWAP_HINT,
-        1: "[2.35, 48.85] (lon, lat) lies outside CSP 1",
+        0: "le lieu [47.65, 6.85] (longitude, latitude) est hors de CSP 1" + SWAP_HINT,
+        1: "le lieu [2.35, 48.85] (longitude, latitude) est hors de CSP 1" + INSIDE_HINT,
     }
     swapped_square = shapely.box(47.6, 6.8, 47.7, 6.9)
     message = outside_territory(
         np.array([swapped_square], dtype=object), SQUARE, territory_name="CSP 1"
     )[0]
-    assert message.endswith(SWAP_HINT) and message.startswith("[47.65, 6.85] ")
+    assert message.endswith(SWAP_HINT) and message.startswith("le lieu [47.65, 6.85] ")
 
 
 def test_a_tolerance_in_metres_grows_the_territory() -> None:
@@ -93,11 +94,15 @@ def test_check_inside_territory_names_the_field() -> None:
         check_inside_territory(
             shapely.Point(47.65, 6.85), SQUARE, field="seeds", territory_name="CSP 3"
         )
-    assert str(raised.value) == "seeds: [47.65, 6.85] (lon, lat) lies outside CSP 3" + SWAP_HINT
+    assert (
+        str(raised.value) == "Points d'ancrage des secteurs : le lieu [47.65, 6.85] (longitude, "
+        "latitude) est hors de CSP 3" + SWAP_HINT
+    )
+    assert (raised.value.code, raised.value.field) == ("outside_territory_swapped", "seeds")
 
 
 def test_one_tolerance_at_most() -> None:
-    with pytest.raises(InvalidValueError, match="not both"):
+    with pytest.raises(InvalidValueError, match="pas les deux"):
         outside_territory(
             shapely.points([(0, 0)]), SQUARE, territory_name="x", tolerance_deg=1e-5, tolerance_m=1
         )
@@ -117,7 +122,8 @@ def test_a_problem_file_names_every_row_outside() -> None:
     with pytest.raises(RowErrorsError) as raised:
         check_inside(frame, SQUARE, "CSP 1")
     assert [e.as_dict() for e in raised.value.errors] == [
-        {"row": 2, "column": "geometry", "reason": "[47.65, 6.85] (lon, lat) lies outside CSP 1"
-         + SWAP_HINT},
-        {"row": 3, "column": "geometry", "reason": "[7.05, 47.65] (lon, lat) lies outside CSP 1"},
+        {"row": 2, "column": "geometry",
+         "reason": "le lieu [47.65, 6.85] (longitude, latitude) est hors de CSP 1" + SWAP_HINT},
+        {"row": 3, "column": "geometry",
+         "reason": "le lieu [7.05, 47.65] (longitude, latitude) est hors de CSP 1" + INSIDE_HINT},
     ]  # fmt: skip

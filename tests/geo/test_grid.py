@@ -149,7 +149,7 @@ def test_workload_weights() -> None:
 
     cells = pd.DataFrame({"population": [10.0, 0.0], "social_housing": [1.0, 4.0]})
     assert workload(cells, {"population": 1, "social_housing": 2}).tolist() == [12.0, 8.0]
-    with pytest.raises(InvalidInputError, match=r"unknown variable.*crime"):
+    with pytest.raises(InvalidInputError, match=r"variable\(s\) de charge inconnue\(s\) : crime"):
         workload(cells, {"crime": 1})
 
 

@@ -119,16 +119,19 @@ def test_k_larger_than_units() -> None:
 
 
 def test_k_larger_than_whole_communes(belfort_graph: UnitGraph) -> None:
-    with pytest.raises(InfeasibleDesignError, match="only 10 groups"):
+    with pytest.raises(InfeasibleDesignError, match="seuls 10 groupes") as raised:
         WholeCommunes(12).solve(belfort_graph, rng=np.random.default_rng(0))
+    assert (raised.value.code, raised.value.field) == ("more_sectors_than_groups", "k")
 
 
 def test_commune_too_heavy_to_stay_whole(belfort_graph: UnitGraph) -> None:
     # With a threshold above Belfort's population, Belfort must stay whole: impossible.
-    with pytest.raises(InfeasibleDesignError, match=r"cannot be kept whole.*90010"):
+    with pytest.raises(InfeasibleDesignError, match=r"trop chargé pour rester entier.*90010") as e:
         RegionGrowth(4, whole_commune_population=math.inf).solve(
             belfort_graph, rng=np.random.default_rng(0)
         )
+    assert e.value.code == "commune_too_heavy_to_keep_whole"
+    assert e.value.field == "whole_commune_population" and "90010" in e.value.values["codes"]
 
 
 def test_two_seeds_in_one_unit() -> None:
@@ -253,7 +256,7 @@ def test_a_unit_above_the_band_is_refused(nx: int, ny: int, k: int, data: st.Dat
     loads = np.ones(n)
     loads[heavy] = 2 * 1.1 * (n - 1) / (k - 1.1)
     assert loads[heavy] > 1.1 * loads.sum() / k
-    with pytest.raises(InfeasibleDesignError, match="the band is"):
+    with pytest.raises(InfeasibleDesignError, match="doit rester entre"):
         RegionGrowth(k, tolerance=0.1).solve(
             square_grid(nx, ny, loads), rng=np.random.default_rng(heavy)
         )
@@ -286,13 +289,13 @@ def test_hand_drawn_layer_with_a_gap_is_scored_and_says_so() -> None:
 
 def test_sector_layer_of_points_is_refused() -> None:
     layer = gpd.GeoDataFrame(geometry=[shapely.Point(6.8, 47.6)], crs=4326)
-    with pytest.raises(InvalidInputError, match="must be polygons"):
+    with pytest.raises(InvalidInputError, match="doivent être des polygones"):
         plan_from_polygons(square_grid(2, 2), layer)
 
 
 def test_locks_leaving_too_few_free_units() -> None:
     locked = {"0-0": 0, "1-0": 0, "0-1": 0}
-    with pytest.raises(InfeasibleDesignError, match="free group"):
+    with pytest.raises(InfeasibleDesignError, match=r"groupe\(s\) d.unités libres"):
         RegionGrowth(3, locked=locked).solve(square_grid(2, 2), rng=np.random.default_rng(0))
 
 
@@ -307,7 +310,9 @@ def test_hand_drawn_layer_lists_its_violations() -> None:
 
 def test_sector_layer_elsewhere_is_refused() -> None:
     layer = gpd.GeoDataFrame(geometry=[box(2.3, 48.8, 2.4, 48.9)], crs=4326)
-    with pytest.raises(InvalidInputError, match="no sector polygon overlaps"):
+    with pytest.raises(
+        InvalidInputError, match="aucun polygone de la couche ne touche le territoire"
+    ):
         plan_from_polygons(square_grid(2, 2), layer)
 
 

@@ -83,7 +83,7 @@ def test_only_the_name_missing() -> None:
 
 def test_duplicate_codes_are_named() -> None:
     gdf = small(code_insee=["90010", "90008", "90010"], nom=["A", "B", "C"])
-    with pytest.raises(InvalidValuesError, match="duplicate codes: 90010"):
+    with pytest.raises(InvalidValuesError, match="codes en double : 90010"):
         prepare_communes(gdf)
 
 
@@ -127,13 +127,13 @@ def test_the_intercommunalite_is_kept_when_given() -> None:
 
 
 def test_empty_layer() -> None:
-    with pytest.raises(EmptyLayerError, match="aucun objet"):
+    with pytest.raises(EmptyLayerError, match="le fichier ne contient aucun objet"):
         prepare_communes(small(code_insee=[], nom=[]))
 
 
 def test_no_crs() -> None:
     gdf = small(code_insee=["90010"], nom=["Belfort"]).set_crs(None, allow_override=True)
-    with pytest.raises(MissingCRSError, match="coordinate reference system"):
+    with pytest.raises(MissingCRSError, match="ne déclare pas de système de coordonnées"):
         prepare_communes(gdf)
 
 
@@ -167,7 +167,9 @@ def test_invalid_polygons_are_repaired_and_reported() -> None:
 def test_wrong_declared_crs_is_caught() -> None:
     lambert = read_communes(DEMO).communes.to_crs(LAMBERT93)
     lying = lambert.set_crs(WGS84, allow_override=True)
-    with pytest.raises(CoordinatesOutOfRangeError, match="declared CRS"):
+    with pytest.raises(
+        CoordinatesOutOfRangeError, match="le système de coordonnées déclaré est-il le bon"
+    ):
         prepare_communes(lying)
 
 
@@ -190,11 +192,11 @@ def test_reads_zipped_shapefile_and_geopackage(tmp_path: Path) -> None:
 
 
 def test_unreadable_files(tmp_path: Path) -> None:
-    with pytest.raises(UnreadableLayerError, match="no such file"):
+    with pytest.raises(UnreadableLayerError, match="fichier introuvable"):
         read_communes(tmp_path / "absent.geojson")
     garbage = tmp_path / "garbage.geojson"
     garbage.write_text("{ this is not json")
-    with pytest.raises(UnreadableLayerError, match="GDAL cannot read it"):
+    with pytest.raises(UnreadableLayerError, match="GDAL ne sait pas le lire"):
         read_communes(garbage)
 
 
@@ -209,12 +211,12 @@ def test_3d_polygons_lose_their_z() -> None:
 @pytest.mark.parametrize("bad", [float("inf"), 3e9])
 def test_absurd_population_is_refused(bad: float) -> None:
     gdf = small(code_insee=["90010"], nom=["Belfort"], population=[bad])
-    with pytest.raises(InvalidValuesError, match="between 0 and"):
+    with pytest.raises(InvalidValuesError, match="nombre entre 0 et"):
         prepare_communes(gdf)
 
 
 def test_non_ascii_digits_and_long_names_are_refused() -> None:
     with pytest.raises(InvalidValuesError, match="INSEE"):
         prepare_communes(small(code_insee=["٩٠٠٠١"], nom=["X"]))
-    with pytest.raises(InvalidValuesError, match="over 200 characters"):
+    with pytest.raises(InvalidValuesError, match="nom de plus de 200 caractères"):
         prepare_communes(small(code_insee=["90010"], nom=["x" * 201]))

@@ -100,7 +100,11 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     page.wait_for_selector("body[data-ready='1']")
     assert page.locator("path.sector-faded").count() == 0
     assert page.locator("#pack-pdf").is_hidden()  # a meeting pack is a GPO's
-    assert "PAI" in page.locator("#comparison-text").inner_text()
+    comparison = page.locator("#comparison-text")
+    assert "fois plus qu'une surface égale prise au hasard" in comparison.inner_text()
+    # the technical term waits in its « ? » note
+    assert "PAI" in comparison.locator("details.term-note").first.text_content()
+    assert "PAI" not in comparison.inner_text()
     # Every sector named once, inside its own polygon, no two names overlapping.
     labels = page.evaluate(
         """[...document.querySelectorAll('.sector-label')].map((e) => {

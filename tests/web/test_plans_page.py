@@ -30,7 +30,7 @@ def test_propose_show_and_adopt_a_plan(browser, live_server: str, artifacts: Pat
     assert page.locator("path.sector").count() == 4
     assert page.locator("#sector-table tbody tr").count() == 4
     summary = page.locator("#plan-summary").inner_text()
-    assert "4 secteurs" in summary and "communes coupées : 90010" in summary
+    assert "4 secteurs" in summary and "communes coupées : Belfort (90010) en " in summary
     assert page.locator(".devbar .mark.out").count() == 0  # every sector within ±5 %
 
     # The whole-communes reference cannot balance: the page says which sectors and why.

@@ -29,7 +29,7 @@ def test_place_a_problem_and_see_it(browser, live_server: str, artifacts: Path) 
 
     page.fill("#title", "Rassemblement dans le hall du n° 12")
     page.click("#submit-problem")
-    assert "Placez d'abord" in page.locator("#form-error").inner_text()
+    assert "placez d'abord la problématique" in page.locator("#form-error").inner_text()
 
     box = page.locator("#map").bounding_box()
     page.click("[data-shape=Point]")

@@ -47,21 +47,41 @@ export function postFormWithProgress(path, form, { onProgress, onSent } = {}) {
   });
 }
 
+// What a refusal without the API's body (a proxy, a lost connection…) is said as.
+const STATUS_MESSAGES = {
+  400: "requête refusée", 401: "connexion requise : identifiez-vous", 403: "action non permise pour votre rôle",
+  404: "introuvable", 409: "les données ont changé entre-temps : rechargez la page", 413: "envoi trop volumineux",
+  422: "données refusées", 429: "trop de tentatives : réessayez plus tard",
+};
+const statusMessage = (status) => STATUS_MESSAGES[status] ?? (status >= 500 ? "le serveur n'a pas pu répondre : réessayez dans un instant" : "requête refusée");
+
+// A refused request throws an Error whose message is the server's French sentence (never
+// the HTTP status), with `status`, `code` (the catalogue's stable code) and `fields` (each
+// refused field with its French message: forms.js puts them next to their inputs).
+export async function refusal(response) {
+  let body = {};
+  try { body = await response.json(); } catch { /* not JSON */ }
+  // The API's one error shape: a French sentence naming the field (api/errors.py).
+  const detail = typeof body?.detail === "string" && body.detail ? body.detail : statusMessage(response.status);
+  const error = new Error(detail);
+  error.status = response.status;
+  error.detail = detail;
+  error.code = body?.code ?? body?.type ?? null;
+  error.fields = Array.isArray(body?.fields) ? body.fields : [];
+  return error;
+}
+
 async function checked(response) {
-  if (!response.ok) {
-    let detail = response.statusText;
-    try {
-      const body = await response.json();
-      // The API's one error shape: a French sentence naming the field (api/errors.py).
-      detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
-    } catch { /* not JSON */ }
-    const error = new Error(`${response.status} — ${detail}`);
-    error.status = response.status;
-    error.detail = detail;
-    throw error;
-  }
+  if (!response.ok) throw await refusal(response);
   return response.status === 204 ? null : response.json();
 }
+
+// A plain French phrase with its technical term in a « ? » note (issue 23), written once:
+// a <details> the mouse, the keyboard and screen readers open on demand. `term` and
+// `meaning` are the app's own words (HTML).
+export const explained = (text, term, meaning) =>
+  `${text}<details class="term-note"><summary aria-label="Terme technique : ${esc(term.replace(/<[^>]*>/g, ""))}">?</summary>` +
+  `<span><strong>${term}</strong> : ${meaning}</span></details>`;
 
 // Text from the data (commune names…) goes into HTML popups: escape it.
 export function esc(value) {

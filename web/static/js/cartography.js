@@ -5,7 +5,7 @@
 // API; the map needs no tiles. What the caller's role may not read is left out: the
 // markers and the open problems (records) for the état-major, the sector outlines (plans)
 // for the GPOs' members, who see their own GPOs only (no whole-CSP map).
-import { bindCspSelect, day, esc, fmt, getJSON, isoDay, percent, today } from "./api.js";
+import { bindCspSelect, day, esc, explained, fmt, getJSON, isoDay, percent, today } from "./api.js";
 import { sectorLabel } from "./sectors.js";
 import { $, CATEGORY_COLOURS, OUTLINE_STYLE, PALETTE, addLegend, can, categoryColour, createMap, legendRow, setStatus, showBaseMapLegend, showError } from "./ui.js";
 
@@ -196,7 +196,7 @@ function drawLegend(categories = legendState?.categories, heatBands = legendStat
   const section = (title, rows) => `<section><h3>${title}</h3>${rows.join("")}</section>`;
   div.innerHTML = [
     on("markers") && cats.length ? section("Catégories", cats.map(([code, label]) => legendRow(CATEGORY_COLOURS[code], esc(label)))) : "",
-    on("hotspots") ? section("Gi* (seuils corrigés du taux de fausses découvertes)", legendState.tooFew
+    on("hotspots") ? section(explained("Points chauds et froids", "Getis-Ord Gi*, seuils corrigés du taux de fausses découvertes", "une cellule est chaude quand elle et ses voisines comptent bien plus de problématiques que le hasard ne l'expliquerait ; les seuils sont relevés pour que peu de cellules soient déclarées chaudes par simple hasard"), legendState.tooFew
       ? [`<p class="too-few">${esc(legendState.tooFew)}</p>`]
       : LEVELS.map((l) => legendRow(PALETTE.hotspots[l], LEVEL_LABELS[l]))) : "",
     on("heat") && heatBands.length ? section("Chaleur (problématiques/km²)", heatBands.map((b) => legendRow(b.colour, `${fmt.int.format(b.density)} et plus`))) : "",
@@ -218,7 +218,7 @@ function keyFigures(meta) {
       [fmt.int.format(meta.hot_cells), "cellules en point chaud"],
       [fmt.int.format(meta.cold_cells), "cellules en point froid"],
     ] : [["—", tooFewText(meta)]]),
-    [meta.bandwidth_m == null ? "—" : `${fmt.int.format(meta.bandwidth_m)} m`, "rayon du noyau (règle de Silverman)"],
+    [meta.bandwidth_m == null ? "—" : `${fmt.int.format(meta.bandwidth_m)} m`, explained("rayon de lissage de la carte de chaleur", "règle de Silverman", "le rayon est choisi d'après l'étalement des problématiques et leur nombre")],
   ].map(([v, l]) => `<div><strong>${v}</strong><span>${l}</span></div>`).join("");
   $("synthetic-banner").hidden = meta.synthetic_problems === 0;
 }
@@ -231,9 +231,10 @@ function comparisonText(c) {
   const pai = p.pai == null
     ? "Aucun point chaud dans la période précédente : l'indice de prédiction n'est pas calculable."
     : `Les ${p.hotspot_cells} cellules chaudes de la période précédente (${percent(p.area_share)} de la surface) ` +
-      `ont concentré ${percent(p.hit_rate)} des ${p.problems} problématiques récentes : ` +
-      `PAI ${fmt.dec2.format(p.pai)} (1 = hasard), PEI ${fmt.dec2.format(p.pei ?? 0)} (1 = le meilleur possible sur la même surface).`;
-  $("comparison-text").textContent = `${periods} ${pai}`;
+      `ont concentré ${percent(p.hit_rate)} des ${p.problems} problématiques récentes, ` +
+      explained(`soit ${fmt.dec1.format(p.pai)} fois plus qu'une surface égale prise au hasard`, "PAI (indice de précision de la prédiction)", "part des problématiques divisée par la part de la surface ; 1 = pas mieux que le hasard") +
+      ` et ${percent(p.pei ?? 0)} ` + explained("du meilleur résultat possible sur la même surface.", "PEI (indice d'efficacité de la prédiction)", "problématiques dans les cellules chaudes divisées par le plus grand nombre que des cellules de même surface auraient pu compter ; 100 % = le mieux possible");
+  $("comparison-text").innerHTML = `${esc(periods)} ${pai}`;
   $("comparison-counts").innerHTML = Object.entries(TREND_LABELS).map(([k, v]) =>
     `<li><i class="dot" style="background:${PALETTE.trends[k]}"></i>${v} : ${counts[k]} cellule(s)</li>`).join("");
 }

@@ -6,6 +6,7 @@
 // most populated). Its dashboard is commune_dashboard.js.
 // The requests are the commune's and the référents' (the état-major sees the picture only).
 import { day, esc, fmt, getJSON, percent, postJSON } from "./api.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 import { $, PALETTE, addLegend, can, createMap, labelOptions, nearestAddress, searchAddress, setStatus, showBaseMapLegend, showError, showOutline } from "./ui.js";
 import { showDashboard } from "./commune_dashboard.js";
 import { initConventions } from "./commune_conventions.js";
@@ -225,11 +226,12 @@ function formBody() {
   };
 }
 
+// What the form misses before it is sent: the field and what to do, in French.
 function missing(body) {
-  if (!body.site && !body.address) return "placez le site sur la carte (point ou périmètre) ou indiquez son adresse.";
-  if (!body.need) return "expliquez le besoin.";
-  if (!body.contact_name) return "indiquez le nom du contact.";
-  if (!body.contact_email && !body.contact_phone) return "indiquez un courriel ou un téléphone.";
+  if (!body.site && !body.address) return { field: "site", msg: "placez le site sur la carte (point ou périmètre) ou indiquez son adresse" };
+  if (!body.need) return { field: "need", msg: "expliquez le besoin" };
+  if (!body.contact_name) return { field: "contact_name", msg: "indiquez le nom du contact" };
+  if (!body.contact_email && !body.contact_phone) return { field: "contact_email", msg: "indiquez un courriel ou un téléphone" };
   return null;
 }
 
@@ -244,13 +246,14 @@ async function file(body) {
     clearSite();
     await showRequests();
   } catch (e) {
-    if (e.status === 409) {
+    if (e.status === 409 && e.code === "study_request_duplicate") {
       pendingBody = body;
-      $("duplicate-text").textContent = `Une demande est déjà en cours pour ce site : ${e.message.replace(/^409 — site: /, "")}.`;
+      const said = e.fields[0]?.msg ?? e.message;
+      $("duplicate-text").textContent = `Une demande est déjà en cours pour ce site : ${said}.`;
       $("duplicate-box").hidden = false;
     } else {
       $("request-result").textContent = "";
-      $("error").textContent = `Demande non envoyée : ${e.message}`;
+      showRefusal($("request-form"), e, $("request-error"), "Demande non envoyée");
     }
   } finally {
     $("submit-request").disabled = false;
@@ -260,9 +263,11 @@ async function file(body) {
 $("request-form").addEventListener("submit", (e) => {
   e.preventDefault();
   $("error").textContent = "";
+  $("request-error").textContent = "";
+  clearRefusal($("request-form"));
   const body = formBody();
   const why = missing(body);
-  if (why) { $("error").textContent = `Demande incomplète : ${why}`; return; }
+  if (why) { showRefusal($("request-form"), { message: `${why.msg}.`, fields: [why] }, $("request-error"), "Demande incomplète"); return; }
   file(body);
 });
 $("confirm-duplicate").addEventListener("click", () => { if (pendingBody) file({ ...pendingBody, confirm_duplicate: true }); });

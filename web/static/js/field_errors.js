@@ -11,7 +11,10 @@ export function clearFieldErrors(form) {
 export function showFieldError(form, error, fields, fallback) {
   clearFieldErrors(form);
   const detail = error.detail ?? error.message;
-  const name = detail.match(/^([a-z_]+)(?:\.\d+)?(?:\.[a-z_]+)* ?:/)?.[1];
+  // The refused field as the API names it (`fields[]`, api.js's error), else as the
+  // sentence starts (« quartier_geom : … »).
+  const named = (error.fields ?? []).find((f) => fields[f.field]);
+  const name = named?.field ?? detail.match(/^([a-z_]+)(?:\.\d+)?(?:\.[a-z_]+)* ?:/)?.[1];
   const input = name && fields[name] ? $(fields[name]) : null;
   if (!input) {
     $(fallback).className = "error-text";
@@ -22,7 +25,7 @@ export function showFieldError(form, error, fields, fallback) {
   p.className = "field-error";
   p.setAttribute("role", "alert");
   p.dataset.field = name;
-  p.textContent = detail.replace(/^[^:]+:\s*/, "");
+  p.textContent = named?.msg ?? detail.replace(/^[^:]+:\s*/, "");
   input.setAttribute("aria-invalid", "true");
   input.insertAdjacentElement("afterend", p);
   input.focus?.();

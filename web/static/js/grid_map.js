@@ -1,6 +1,7 @@
 // Grid and layers page: a choropleth of any cell attribute, layers to toggle and to upload,
 // the cell boundaries a barrier blocks; no tiles.
 import { bindCspSelect, esc, fmt, getJSON, percent, postForm, postFormWithProgress } from "./api.js";
+import { communeName, rememberCommunes } from "./sectors.js";
 import { $, LEGEND_OUTLINE, addLegend, createMap, legendRow, setStatus, showBaseMapLegend, showOutline, statusError } from "./ui.js";
 
 const RAMP = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
@@ -97,7 +98,7 @@ function drawCells() {
       const p = f.properties;
       layer.bindTooltip(() =>
         `<strong>${label}</strong> : ${format(attr, value(p, attr))}${tooltipExtra(attr, p)}<br>Population : ${fmt.dec1.format(p.population)}` +
-        `<br>Commune : ${esc(p.commune ?? "—")}<br><small>${current?.units === "blocks" ? "Îlot " : ""}${esc(p.h3)}</small>`, { sticky: true });
+        `<br>Commune : ${esc(communeName(p.commune))}`, { sticky: true });
     },
   }).addTo(map);
   cellLayer.bringToBack();
@@ -284,9 +285,11 @@ async function uploadAddresses(event) {
 async function showCsp(csp) {
   setStatus("Chargement…");
   showBaseMapLegend(map, csp.id);
-  const [outline, grids, layers] = await Promise.all([
+  const [outline, grids, layers, communes] = await Promise.all([
     getJSON(`/api/csp/${csp.id}`), getJSON(`/api/csp/${csp.id}/grids`), getJSON(`/api/csp/${csp.id}/layers`),
+    getJSON(`/api/communes?csp=${csp.id}`),
   ]);
+  rememberCommunes(communes);
   outlineLayer?.remove();
   outlineLayer = showOutline(map, outline, { style: { className: "csp-outline" } });
   overlays.forEach((l) => l.remove());

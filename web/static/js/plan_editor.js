@@ -4,7 +4,7 @@
 // re-optimise the unlocked sectors, save the working copy as a new version.
 // Every edit is sent to the server, which checks it and answers with the new metrics.
 import { esc, fmt, followJob, getJSON, percent, postJSON, sendJSON } from "./api.js";
-import { PLAN_STATUSES, STATUS_LABELS, colour, devBar, deviationPct, drawTerritory, violationItems } from "./sectors.js";
+import { PLAN_STATUSES, STATUS_LABELS, colour, communeName, devBar, deviationPct, drawTerritory, unsignedPct, violationItems } from "./sectors.js";
 import { $, createMap, keepFocus, setStatus } from "./ui.js";
 
 const planId = Number(new URLSearchParams(location.search).get("plan"));
@@ -406,8 +406,8 @@ async function loadCells() {
       const latlngs = layer.getLatLngs();
       const polygons = Array.isArray(latlngs[0][0]) ? latlngs : [latlngs];  // multi or single
       cellIndex.push({ h3, bounds: layer.getBounds(), rings: polygons });
-      const tooltip = () => `${esc(state.metrics.sectors[cells.get(h3).sector].name)}<br><small>Cellule ${h3} · ` +
-        `charge ${fmt.dec1.format(f.properties.workload)} · commune ${esc(f.properties.commune ?? "—")}</small>`;
+      const tooltip = () => `${esc(state.metrics.sectors[cells.get(h3).sector].name)}<br><small>Commune ${esc(communeName(f.properties.commune))} · ` +
+        `charge de la cellule ${fmt.dec1.format(f.properties.workload)}</small>`;
       cells.get(h3).tooltip = tooltip;
       layer.bindTooltip(tooltip, { sticky: true });
     },

@@ -1,7 +1,8 @@
 // Sector plans page: list a CSP's plans, launch a proposal and follow its job,
 // show a plan's sectors on the map (no tiles) with their metrics, adopt a plan.
-import { bindCspSelect, esc, fmt, followJob, getJSON, postForm, postJSON, sendJSON } from "./api.js";
-import { ORIGIN_LABELS, PLAN_STATUSES, STATUS_LABELS, colour, devBar, deviationPct, drawTerritory, metricsSummary, pct, sectorLabel, unsignedPct, violationItems } from "./sectors.js";
+import { bindCspSelect, esc, fmt, followJob, getJSON, postForm, postJSON, refusal, sendJSON } from "./api.js";
+import { clearRefusal, showRefusal } from "./forms.js";
+import { ORIGIN_LABELS, PLAN_STATUSES, STATUS_LABELS, colour, communeName, devBar, deviationPct, drawTerritory, metricsSummary, pct, sectorLabel, unsignedPct, violationItems } from "./sectors.js";
 import { $, addLegend, createMap, setStatus, showBaseMapLegend, statusError } from "./ui.js";
 
 const STAGE_LABELS = {
@@ -90,7 +91,7 @@ async function compare() {
     // Black hatching and a dashed black-and-white outline: no sector colour looks like it.
     style: { color: "#111", weight: 2.5, dashArray: "5 3", fillColor: "#111", fillOpacity: 1, className: "changed-cell" },
     onEachFeature: (f, layer) => layer.bindTooltip(
-      `Cellule ${f.properties.h3} : ${esc(result.plan.metrics.sectors[f.properties.sector].name)} ici, ` +
+      `${f.properties.commune ? `Commune ${esc(communeName(f.properties.commune))} : ` : ""}${esc(result.plan.metrics.sectors[f.properties.sector].name)} ici, ` +
       `${esc(result.other.metrics.sectors[f.properties.other_sector].name)} dans l'autre plan`),
   }).addTo(map);
   const a = result.plan.metrics;
@@ -125,10 +126,7 @@ async function download(event) {
   setStatus("Préparation du fichier…");
   try {
     const response = await fetch(link.href);
-    if (!response.ok) {
-      const body = await response.json().catch(() => ({ detail: response.statusText }));
-      throw new Error(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
-    }
+    if (!response.ok) throw await refusal(response);
     const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "")?.[1] ?? "export";
     const url = URL.createObjectURL(await response.blob());
     const save = Object.assign(document.createElement("a"), { href: url, download: name });
@@ -209,7 +207,10 @@ async function followProposal(job) {
   }
   if (job.status === "failed") {
     $("job-stage").textContent = "Échec de la proposition";
-    throw new Error(job.error);
+    // The job keeps the French sentence; it starts with the field's label when it names one.
+    const error = new Error(job.error);
+    error.fields = fieldsOfJobError(job.error);
+    throw error;
   }
   $("job-stage").textContent = "Proposition enregistrée en brouillon.";
   return job.plan_id;
@@ -224,9 +225,21 @@ const gridLabel = (g) => g.units === "blocks"
   ? `Îlots (rues), résolution ${g.resolution} — ${fmt.int.format(g.cell_count)} îlots`
   : `Résolution ${g.resolution} — ${fmt.int.format(g.cell_count)} cellules`;
 
+// A failed job says its field by its label (« Nombre de secteurs : … »): the field of the
+// form with that label gets the message.
+function fieldsOfJobError(text) {
+  for (const label of $("propose-form").querySelectorAll("label[for]")) {
+    const name = label.textContent.trim();
+    const input = $(label.htmlFor);
+    if (name && input?.name && text.startsWith(`${name} : `)) return [{ field: input.name, msg: text.slice(name.length + 3) }];
+  }
+  return [];
+}
+
 async function propose(event) {
   event.preventDefault();
   $("form-error").textContent = "";
+  clearRefusal($("propose-form"));
   const form = new FormData($("propose-form"));
   const body = {
     k: Number(form.get("k")),
@@ -236,6 +249,7 @@ async function propose(event) {
     seed: Number(form.get("seed")),
     weights: Object.fromEntries(["population", "poor_households", "social_housing", "problems"].map((v) => [v, Number(form.get(v))])),
     seed_point_types: form.get("station_seeds") ? STATION_TYPES : [],
+    whole_commune_population: Number(form.get("whole_commune_population")),
   };
   $("propose").disabled = true;
   try {
@@ -243,7 +257,7 @@ async function propose(event) {
     const planId = await followProposal(job);
     if (planId !== null) await loadPlans(planId);
   } catch (e) {
-    $("form-error").textContent = `Proposition impossible : ${e.message}`;
+    showRefusal($("propose-form"), e, $("form-error"), "Proposition impossible");
   } finally {
     $("propose").disabled = false;
   }

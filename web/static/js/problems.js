@@ -5,7 +5,8 @@
 // clicking (a point) or drawing (a street as a line, a place as a polygon) on the map. A
 // partner reads the problems of its GPOs: the forms that record problems, steps, actions
 // and evaluations are the chef's.
-import { bindCspSelect, day, esc, getJSON, isoDay, postJSON } from "./api.js";
+import { bindCspSelect, day, esc, getJSON, isoDay, postJSON, refusal } from "./api.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 import { drawTerritory, sectorLabel } from "./sectors.js";
 import { $, addLegend, can, categoryColour, createMap, labelOptions, legendRow, nearestAddress, onTyping, searchAddress, setStatus, showBaseMapLegend, statusError } from "./ui.js";
 
@@ -224,9 +225,7 @@ async function exportAs(format) {
   $("export-error").textContent = "";
   const response = await fetch(`/api/csp/${csp.id}/problems.${format}?${apiParams()}`, { credentials: "same-origin" });
   if (!response.ok) {
-    const body = await response.json().catch(() => ({}));
-    const detail = typeof body.detail === "string" ? body.detail : response.statusText;
-    $("export-error").textContent = `Export refusé : ${detail}`;
+    $("export-error").textContent = `Export refusé : ${(await refusal(response)).message}`;
     return;
   }
   const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "")?.[1] ?? `problematiques.${format}`;
@@ -313,9 +312,11 @@ async function submit(event) {
   event.preventDefault();
   $("form-error").textContent = "";
   $("form-ok").textContent = "";
+  clearRefusal($("intake"));
   const geom = geometry();
   if (!geom) {
-    $("form-error").textContent = "Placez d'abord la problématique sur la carte.";
+    const fields = [{ field: "geometry", msg: "placez d'abord la problématique sur la carte (point, rue ou lieu)" }];
+    showRefusal($("intake"), { message: "placez d'abord la problématique sur la carte.", fields }, $("form-error"), "Enregistrement refusé");
     return;
   }
   const form = new FormData($("problem-form"));
@@ -335,7 +336,7 @@ async function submit(event) {
     await openProblem(problem.id);  // the saved problem opens
     document.body.dataset.created = String(problem.id);
   } catch (e) {
-    $("form-error").textContent = `Enregistrement refusé : ${e.message}`;
+    showRefusal($("intake"), e, $("form-error"), "Enregistrement refusé");
   }
 }
 

@@ -51,9 +51,18 @@ export function devBar(deviation, tolerance) {
     `<span class="mark${out ? " out" : ""}" style="left:calc(${Math.min(100, Math.max(0, x(deviation)))}% - 1px)"></span></span>${deviationPct(deviation, tolerance)}`;
 }
 
+// Communes by name, code in parentheses (« Belfort (90010) »): the names of the communes
+// a page has loaded (drawTerritory remembers them); the code alone when unknown.
+const COMMUNE_NAMES = new Map();
+export function rememberCommunes(communes) {
+  for (const f of communes?.features ?? []) COMMUNE_NAMES.set(f.properties.code, f.properties.name);
+}
+export const communeName = (code) =>
+  code == null ? "—" : COMMUNE_NAMES.has(code) ? `${COMMUNE_NAMES.get(code)} (${code})` : String(code);
+
 // One line summing a plan's metrics up, in French.
 export function metricsSummary(m, tolerance) {
-  const split = Object.entries(m.split_communes ?? {}).map(([c, n]) => `${c} (${n} secteurs)`).join(", ") || "aucune";
+  const split = Object.entries(m.split_communes ?? {}).map(([c, n]) => `${esc(communeName(c))} en ${n} secteurs`).join(", ") || "aucune";
   return `${m.k} secteurs · écart maximal ${deviationPct(m.max_deviation, tolerance, { signed: false })} ` +
     `(tolérance ±${percent(tolerance)}) · compacité moyenne ${fmt.dec2.format(m.mean_polsby_popper)} · ` +
     `${m.contiguous ? "tous contigus" : "secteur(s) non contigu(s)"} · communes coupées : ${split} · ` +
@@ -64,6 +73,7 @@ export function metricsSummary(m, tolerance) {
 // fitted to the outline. SVG, never canvas: lines that do not catch the mouse, so cells
 // under them can be painted.
 export function drawTerritory(map, outline, communes, { padding = [20, 20] } = {}) {
+  rememberCommunes(communes);
   const renderer = L.svg();
   const communeLayer = L.geoJSON(communes, {
     renderer, interactive: false,
