@@ -19,6 +19,17 @@ from collections.abc import Iterable, Mapping
 
 #: code → French sentence (the message of the field, without the field's name).
 MESSAGES: dict[str, str] = {
+    # The base map and the database's health.
+    "basemap_view_required": "la vue (ouest,sud,est,nord) est obligatoire",
+    "basemap_view_too_wide": (
+        "vue trop large pour les noms de rues (au plus {span}° de côté au zoom {zoom})"
+    ),
+    "database_without_postgis": "base de données : l'extension PostGIS n'est pas installée",
+    "database_not_migrated": (
+        "base de données : schéma à la migration {current}, attendu {head} ; "
+        "lancez « psq db migrate »"
+    ),
+    "database_no_answer": "base de données : pas de réponse en {seconds} s (serveur saturé ?)",
     # -- geometries ------------------------------------------------------------------------
     "geometry_type_unknown": (
         "type de géométrie GeoJSON inconnu ou non accepté « {kind} » ; attendu : {expected}"
@@ -411,6 +422,7 @@ PLAN_STATUS_WORDS: dict[str, str] = {
 
 #: A request or domain field → its name in words, for the messages and the pages.
 FIELD_LABELS: dict[str, str] = {
+    "bbox": "Vue (ouest,sud,est,nord)",
     "address": "Adresse",
     "commune_code": "Commune",
     "contact_email": "Adresse e-mail de contact",

@@ -75,7 +75,6 @@ NOT_YET_CATALOGUED: dict[str, int] = {
     "api/services/basemap.py": 1,
     "api/services/conventions.py": 5,
     "api/services/csi.py": 2,
-    "api/services/database.py": 2,
     "api/services/jobs.py": 1,
     "api/services/meetings.py": 9,
     "api/services/notifications.py": 4,

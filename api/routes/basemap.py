@@ -37,7 +37,7 @@ def read_base_map_labels(
     """The names to paint over the base map in the view ``bbox``: communes (from zoom 11,
     each inside its commune) and the longest named streets (from zoom 15, along them)."""
     if bbox is None:
-        raise InvalidInputError("bbox : la vue (ouest,sud,est,nord) est obligatoire")
+        raise InvalidInputError("basemap_view_required", field="bbox")
     return basemap.labels(ctx, bbox, zoom)
 
 

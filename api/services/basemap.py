@@ -73,8 +73,7 @@ def labels(ctx: Context, box: tuple[float, float, float, float], zoom: int) -> B
         if zoom >= STREET_LABELS_ZOOM:
             if max(east - west, north - south) > MAX_STREET_LABELS_SPAN:
                 raise InvalidInputError(
-                    f"bbox : vue trop large pour les noms de rues (au plus "
-                    f"{str(MAX_STREET_LABELS_SPAN).replace('.', ',')}° de côté au zoom {zoom})"
+                    "basemap_view_too_wide", field="bbox", span=MAX_STREET_LABELS_SPAN, zoom=zoom
                 )
             out += [
                 BaseMapLabelPublic(kind="street", text=name, lon=lon, lat=lat, angle=upright(az))

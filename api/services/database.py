@@ -68,15 +68,10 @@ def readiness(ctx: Context) -> HealthPublic:
         try:
             postgis = db.postgis_version(session)
         except ProgrammingError:
-            raise UnavailableError(
-                "base de données : l'extension PostGIS n'est pas installée"
-            ) from None
+            raise UnavailableError("database_without_postgis") from None
         current = db.current_revision(session)
     if current != head:
-        raise UnavailableError(
-            f"base de données : schéma à la migration {current or 'aucune'}, attendu {head} ; "
-            "lancez « psq db migrate »"
-        )
+        raise UnavailableError("database_not_migrated", current=current or "aucune", head=head)
     return HealthPublic(status="ok", database="ok", postgis=postgis, migration=head)
 
 
@@ -96,9 +91,7 @@ async def readiness_within(ctx: Context, timeout: float = READY_TIMEOUT_S) -> He
                 readiness, ctx, abandon_on_cancel=True, limiter=_READY_THREADS
             )
     except TimeoutError:
-        raise UnavailableError(
-            f"base de données : pas de réponse en {timeout:g} s (serveur saturé ?)"
-        ) from None
+        raise UnavailableError("database_no_answer", seconds=timeout) from None
 
 
 def postgis_version(ctx: Context) -> str:

@@ -241,8 +241,7 @@ def test_names_over_the_base_map(client: TestClient, massy_roads: int) -> None:
     ).json() == {"labels": []}
     # A view too wide for street names, or no view at all: said in French.
     too_wide = client.get("/api/basemap/labels", params={"bbox": "1.5,48.0,2.5,49.0", "zoom": 15})
-    assert too_wide.status_code == 422 and too_wide.json()["detail"].startswith(
-        "bbox : vue trop large"
-    )
+    assert too_wide.status_code == 422 and too_wide.json()["code"] == "basemap_view_too_wide"
+    assert "vue trop large pour les noms de rues" in too_wide.json()["detail"]
     missing = client.get("/api/basemap/labels", params={"zoom": 15})
     assert missing.status_code == 422 and "obligatoire" in missing.json()["detail"]

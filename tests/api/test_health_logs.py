@@ -56,11 +56,12 @@ def behind(engine: Engine) -> Iterator[None]:
 def test_a_schema_behind_is_not_ready(client: TestClient) -> None:
     response = client.get("/api/health/ready")
     assert response.status_code == 503
-    assert response.json() == {
-        "detail": f"base de données : schéma à la migration 0014, attendu {head_revision()} ; "
-        "lancez « psq db migrate »",
-        "type": "UnavailableError",
-    }
+    body = response.json()
+    assert body["detail"] == (
+        f"base de données : schéma à la migration 0014, attendu {head_revision()} ; "
+        "lancez « psq db migrate »"
+    )
+    assert (body["type"], body["code"]) == ("UnavailableError", "database_not_migrated")
     assert client.get("/api/health/live").status_code == 200
 
 
