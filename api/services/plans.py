@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,14 @@ from geo.plan import SectorPlan, UnitGraph, plan_from_polygons
 from geo.qgis_styles import sector_style
 from geo.sectorize import DesignParameters, make_sectorizer
 from geo.sectorize.base import Progress, no_progress
+from geo.sectorize.bound import proposal_bound
+
+#: The default name of a proposal, by method.
+PROPOSAL_LABELS = {
+    "engine": "Proposition",
+    "communes": "Découpage par communes entières",
+    "exact": "Proposition exacte",
+}
 
 
 # -- the engine's inputs ----------------------------------------------------------------
@@ -243,7 +251,17 @@ def propose_plan(
         ]
     seeds = graph.locate(points)
     plan = make_sectorizer(params, seeds).solve(graph, rng=params.rng(), progress=progress)
-    label = "Découpage par communes entières" if params.method == "communes" else "Proposition"
+    if plan.bound is None and params.method == "engine":
+        plan = replace(
+            plan,
+            bound=proposal_bound(
+                plan,
+                tolerance=params.tolerance,
+                whole_commune_population=params.whole_commune_population,
+                budget_s=ctx.bound_budget_s,
+            ),
+        )
+    label = PROPOSAL_LABELS[params.method]
     with ctx.write() as session:
         row = store_plan(
             session,
@@ -253,7 +271,10 @@ def propose_plan(
             plan=plan,
             name=plan_in.name or f"{label} — {plan.k} secteurs",
             origin="communes" if params.method == "communes" else "engine",
-            parameters=params.to_dict() | {"seed_units": seeds} | _problems_counted(graph),
+            parameters=params.to_dict()
+            | {"seed_units": seeds}
+            | _problems_counted(graph)
+            | _bound(plan),
         )
         record_write(
             session,
@@ -269,6 +290,12 @@ def propose_plan(
             },
         )
         return row.id, plan
+
+
+def _bound(plan: SectorPlan) -> dict[str, Any]:
+    """The plan's proven distance from the best possible (:mod:`geo.plan_bound`), kept
+    with its parameters."""
+    return {} if plan.bound is None else {"bound": plan.bound.to_dict()}
 
 
 def _problems_counted(graph: UnitGraph) -> dict[str, int]:
