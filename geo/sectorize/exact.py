@@ -151,7 +151,6 @@ class ExactDesign(Sectorizer):
             locked=self.locked,
         )
         start = self._warm_start(graph, inst, rng)
-        progress(0.03, stage(start[1] if start else None, None))
         solver = _Solver(inst, self.time_limit, started, progress)
         solver.run(start)
         return self._plan(graph, inst, solver, time.monotonic() - started)
@@ -513,20 +512,34 @@ class _Solver:
             self._report()
         except PsqError as exc:
             self.stopped = exc
-            event.interrupt()
         if self.stopped is not None:
             event.interrupt()
+
+    def _check(self) -> bool:
+        """Report progress; False once ``progress`` asked to stop (a cancelled job), which
+        is raised again only when there is no plan to keep."""
+        try:
+            self._report()
+        except PsqError as exc:
+            if self.best is None:
+                raise
+            self.stopped = exc
+        return self.stopped is None
 
     def run(self, start: tuple[np.ndarray, float] | None) -> None:
         self.best = start
         self.round_lower = self.lower
+        if not self._check():
+            return
         centres = self._centres(start)
-        if self.proven_infeasible:
+        if self.proven_infeasible or not self._check():
             return
         if len(centres) == 0:
             self.lower = start[1] if start else self.lower
             return
         h = self._build(centres)
+        if not self._check():
+            return
         h.cbMipImprovingSolution.subscribe(self._improving)
         h.cbMipInterrupt.subscribe(self._interrupt)
         while self.rounds < MAX_ROUNDS:
