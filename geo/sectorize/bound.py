@@ -41,6 +41,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -60,7 +61,7 @@ MAX_BOUND_CELLS = 1_000_000
 DEFAULT_BOUND_BUDGET_S = 2.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Instance:
     """A design as a p-median (see the module docstring)."""
 
@@ -78,6 +79,11 @@ class Instance:
     def home(self) -> np.ndarray:
         """The atom of each unit (candidate centre)."""
         return self.atoms.of
+
+    @cached_property
+    def cost_t(self) -> np.ndarray:
+        """``cost`` centre-major (contiguous rows: one centre's atoms)."""
+        return np.ascontiguousarray(self.cost.T)
 
     def objective(self, atom_sector: np.ndarray) -> float:
         """The p-median distance of a plan given by each atom's sector (metres)."""
@@ -170,38 +176,33 @@ class Lagrangian:
 
 
 def _subproblem(inst: Instance, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``rho_c`` for every centre and the knapsack's solution ``x[a, c]``."""
-    n_u = inst.cost.shape[1]
-    cols = np.arange(n_u)
+    """``rho_c`` for every centre and the knapsacks' solutions ``x[c, a]`` (centre-major).
+
+    Each centre's items are sorted by ``(cost - u_a) / W_a``; its own atom comes first
+    (forced), workload-free atoms that pay come with it; the sorted prefix is taken up to
+    the workload ``clip(weight of the paying atoms, lo, hi)``, the last item in part."""
+    r = inst.cost_t - u[None, :]
+    n_u = r.shape[0]
+    rows = np.arange(n_u)
     home = inst.home
-    weight = inst.atoms.weight
-    r = inst.cost - u[:, None]
-    rf = r[home, cols].copy()
-    wf = weight[home]
-    lo, hi = inst.lo - wf, inst.hi - wf
-    wm = np.broadcast_to(weight[:, None], r.shape).copy()
-    rm = r.copy()
-    wm[home, cols] = 0.0
-    rm[home, cols] = 0.0
-    free = wm == 0  # workload-free atoms: taken whenever they pay
-    x = np.where(free & (rm < 0), 1.0, 0.0)
-    zero_part = np.where(free, np.minimum(rm, 0.0), 0.0).sum(axis=0)
-    ratio = np.where(free, np.inf, rm / np.where(free, 1.0, wm))
-    order = np.argsort(ratio, axis=0, kind="stable")
-    ws = np.take_along_axis(np.where(free, 0.0, wm), order, axis=0)
-    rs = np.take_along_axis(np.where(free, 0.0, rm), order, axis=0)
-    s = np.cumsum(ws, axis=0)
-    s_prev = s - ws
-    negative = np.where(~free & (rm < 0), wm, 0.0).sum(axis=0)
-    target = np.clip(negative, np.maximum(lo, 0.0), np.maximum(hi, 0.0))
-    frac = np.clip(
-        np.divide(target[None, :] - s_prev, ws, out=np.zeros_like(ws), where=ws > 0), 0.0, 1.0
-    )
-    rho = rf + (frac * rs).sum(axis=0) + zero_part
-    impossible = (hi < -1e-9) | (s[-1] < lo - 1e-9 * max(inst.hi, 1.0))
-    rho[impossible] = np.inf
-    np.put_along_axis(x, order, np.maximum(np.take_along_axis(x, order, axis=0), frac), axis=0)
-    x[home, cols] = 1.0
+    w = inst.atoms.weight
+    with np.errstate(divide="ignore", invalid="ignore"):
+        key = r / w[None, :]
+    key[np.isnan(key)] = np.inf  # workload-free atoms that do not pay: last, not taken
+    key[rows, home] = -np.inf  # the centre's own atom: first, always taken
+    order = np.argsort(key, axis=1)
+    ws = w[order]
+    rs = np.take_along_axis(r, order, axis=1)
+    s = np.cumsum(ws, axis=1)
+    paying = (r < 0).astype(float) @ w + w[home] * (r[rows, home] >= 0)
+    target = np.clip(paying, inst.lo, inst.hi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(ws > 0, np.clip((target[:, None] - (s - ws)) / ws, 0.0, 1.0), rs < 0)
+    frac[rows, np.argmax(order == home[:, None], axis=1)] = 1.0
+    rho = (frac * rs).sum(axis=1)
+    rho[(w[home] > inst.hi * (1 + 1e-12)) | (s[:, -1] < inst.lo * (1 - 1e-12))] = np.inf
+    x = np.zeros_like(frac)
+    np.put_along_axis(x, order, frac, axis=1)
     return rho, x
 
 
@@ -238,7 +239,7 @@ def lagrangian_bound(
             stall += 1
             if stall >= 15:
                 step, stall = step / 2, 0
-        g = 1.0 - x[:, chosen].sum(axis=1)
+        g = 1.0 - x[chosen].sum(axis=0)
         norm = float(g @ g)
         target = upper if upper is not None else max(value, 0.0) * 1.05 + 1e-9
         if norm < 1e-12 or step < 1e-4:

@@ -41,8 +41,7 @@ def test_exact_proposal_reports_its_bound_and_keeps_its_best_plan_when_stopped(
         client,
         started.json(),
         lambda j: (
-            (j["stage"] or "").startswith("exact: meilleur plan : ")
-            and "aucun" not in j["stage"]
+            ((j["stage"] or "").startswith("exact: meilleur plan : ") and "aucun" not in j["stage"])
             or j["status"] not in {"queued", "running"}
         ),
     )
