@@ -270,7 +270,7 @@ def sectorize(
     ] = "engine",
     time_limit: Annotated[
         float,
-        typer.Option(min=1, max=3600, help="Temps maximal de recherche (s) de la méthode exact"),
+        typer.Option(min=1, max=1800, help="Temps maximal de recherche (s) de la méthode exact"),
     ] = 60,
     whole_commune_population: Annotated[
         float, typer.Option(help="Communes de moins d'habitants jamais coupées")

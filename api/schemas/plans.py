@@ -36,7 +36,7 @@ class PlanCreate(BaseModel):
     time_limit: float = Field(
         default=60,
         ge=1,
-        le=3600,
+        le=1800,
         description="Seconds the exact mode may search (method exact only)",
     )
     k: int | None = Field(default=None, ge=1, le=5000, description="Number of sectors")

@@ -49,6 +49,7 @@ from geo.qgis_styles import sector_style
 from geo.sectorize import DesignParameters, make_sectorizer
 from geo.sectorize.base import Progress, no_progress
 from geo.sectorize.bound import proposal_bound
+from geo.sectorize.exact import check_exact_size
 
 #: The default name of a proposal, by method.
 PROPOSAL_LABELS = {
@@ -205,6 +206,8 @@ def check_proposal(
             f"{french_number(budget)} qu'une proposition peut demander "
             "(PSQ_MAX_PROPOSAL_WORK) ; choisissez moins de secteurs ou une résolution moins fine"
         )
+    if params.method == "exact":
+        check_exact_size(cells)
     if params.k is not None and len(params.seeds) > params.k:
         raise InfeasibleDesignError(f"seeds: {len(params.seeds)} seeds for k = {params.k}")
     if params.locked:

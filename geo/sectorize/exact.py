@@ -67,7 +67,7 @@ import highspy
 import numpy as np
 from scipy.sparse import coo_matrix
 
-from geo.errors import InfeasibleDesignError, PsqError
+from geo.errors import InfeasibleDesignError, InvalidInputError, PsqError
 from geo.metrics import french_number, french_percent, violations
 from geo.plan import SectorPlan, sector_names
 from geo.plan_bound import PlanBound
@@ -79,7 +79,10 @@ from geo.unit_graph import UnitGraph
 
 DEFAULT_TIME_LIMIT_S = 60.0
 MIN_TIME_LIMIT_S = 1.0
-MAX_TIME_LIMIT_S = 3600.0
+MAX_TIME_LIMIT_S = 1800.0
+#: The largest grid the exact mode takes: its model has atoms x units variables and its
+#: instance a units x units distance matrix (Belfort at resolution 9 has 661 units).
+MAX_EXACT_UNITS = 1000
 #: The most cut rounds (each one a new solve); each usually adds few separators.
 MAX_ROUNDS = 200
 _DEBUG = False
@@ -97,6 +100,16 @@ def stage(objective: float | None, lower: float | None) -> str:
     if objective and lower is not None and math.isfinite(lower):
         text += f", écart {french_percent(max(0.0, (objective - lower) / objective))}"
     return text
+
+
+def check_exact_size(units: int) -> None:
+    """Refuse a grid too large for the exact mode, naming ``method``."""
+    if units > MAX_EXACT_UNITS:
+        raise InvalidInputError(
+            f"method : le mode exact est limité à {french_number(MAX_EXACT_UNITS)} unités, "
+            f"la grille en a {french_number(units)} ; choisissez une résolution moins fine "
+            "ou la méthode engine"
+        )
 
 
 class ExactDesign(Sectorizer):
@@ -139,6 +152,7 @@ class ExactDesign(Sectorizer):
         progress: Progress = no_progress,
     ) -> SectorPlan:
         started = time.monotonic()
+        check_exact_size(graph.n)
         progress(0.01, "atoms")
         inst = build_instance(
             graph,

@@ -8,14 +8,14 @@ import itertools
 import numpy as np
 import pytest
 
-from geo.errors import InfeasibleDesignError
+from geo.errors import InfeasibleDesignError, InvalidInputError
 from geo.grid import cell_attributes, tessellate, workload
 from geo.metrics import components_per_sector, french_percent
 from geo.plan import SectorPlan, UnitGraph
 from geo.pmedian import pmedian_distance
 from geo.sectorize import DesignParameters, RegionGrowth, make_sectorizer
 from geo.sectorize.bound import build_instance, lagrangian_bound, proposal_bound
-from geo.sectorize.exact import ExactDesign
+from geo.sectorize.exact import MAX_EXACT_UNITS, ExactDesign, check_exact_size
 from tests.geo.test_sectorize import square_grid
 
 #: A 3 x 3 grid, ids ``x-y`` row-major; loads chosen so that the optimum is unique.
@@ -149,3 +149,9 @@ def test_the_time_limit_keeps_the_best_plan_with_its_proven_gap(belfort8: UnitGr
     assert plan.bound.objective_m == pytest.approx(
         pmedian_distance(belfort8.centroids, belfort8.workload, plan.assignment, 8)
     )
+
+
+def test_grids_too_large_for_the_exact_mode_are_refused_naming_the_method() -> None:
+    check_exact_size(MAX_EXACT_UNITS)
+    with pytest.raises(InvalidInputError, match=r"^method : le mode exact est limité à 1"):
+        check_exact_size(MAX_EXACT_UNITS + 1)
