@@ -57,6 +57,7 @@ References
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -65,7 +66,6 @@ from typing import Any
 
 import highspy
 import numpy as np
-from scipy.sparse import coo_matrix
 
 from geo.errors import InfeasibleDesignError, InvalidInputError, PsqError
 from geo.metrics import french_number, french_percent, violations
@@ -75,6 +75,7 @@ from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.bound import Instance, build_instance, lagrangian_bound
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
+from geo.sectorize.hess import components, contiguous, hess_model
 from geo.unit_graph import UnitGraph
 
 DEFAULT_TIME_LIMIT_S = 60.0
@@ -85,7 +86,7 @@ MAX_TIME_LIMIT_S = 1800.0
 MAX_EXACT_UNITS = 1000
 #: The most cut rounds (each one a new solve); each usually adds few separators.
 MAX_ROUNDS = 200
-_DEBUG = False
+log = logging.getLogger(__name__)
 
 
 def stage(objective: float | None, lower: float | None) -> str:
@@ -190,7 +191,7 @@ class ExactDesign(Sectorizer):
         atom_sector[inst.atoms.of] = plan.assignment
         if (atom_sector[inst.atoms.of] != plan.assignment).any():
             return None  # an atom split: not a plan of the model
-        if not _contiguous(inst, atom_sector):
+        if not contiguous(inst, atom_sector):
             return None
         return atom_sector, inst.objective(atom_sector)
 
@@ -257,33 +258,6 @@ def _sector_labels(inst: Instance, atom_sector: np.ndarray) -> np.ndarray:
     return labels
 
 
-def _components(inst: Instance, members: np.ndarray) -> list[list[int]]:
-    inside = set(members.tolist())
-    seen: set[int] = set()
-    parts: list[list[int]] = []
-    for a in members.tolist():
-        if a in seen:
-            continue
-        part, stack = [a], [a]
-        seen.add(a)
-        while stack:
-            v = stack.pop()
-            for b in inst.atoms.adj[v]:
-                if b in inside and b not in seen:
-                    seen.add(b)
-                    part.append(b)
-                    stack.append(b)
-        parts.append(part)
-    return parts
-
-
-def _contiguous(inst: Instance, atom_sector: np.ndarray) -> bool:
-    return all(
-        len(_components(inst, np.flatnonzero(atom_sector == s))) == 1
-        for s in np.unique(atom_sector)
-    )
-
-
 class _Solver:
     """The Hess model in HiGHS and the cut loop (module docstring)."""
 
@@ -326,132 +300,8 @@ class _Solver:
         return centres
 
     def _build(self, centres: np.ndarray) -> highspy.Highs:
-        inst = self.inst
-        n_a, m = inst.atoms.n, len(centres)
         self.centres = centres
-        home = inst.home[centres]
-        self.home = home
-        var = np.arange(n_a * m).reshape(n_a, m)
-        self.var = var
-        y = var[home, np.arange(m)]
-        rows: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
-        lower: list[np.ndarray] = []
-        upper: list[np.ndarray] = []
-        count = 0
-
-        def add(
-            r: np.ndarray, c: np.ndarray, v: np.ndarray, lo: np.ndarray, up: np.ndarray
-        ) -> None:
-            nonlocal count
-            rows.append(r + count)
-            cols.append(c)
-            vals.append(v)
-            lower.append(lo)
-            upper.append(up)
-            count += len(lo)
-
-        ones = np.ones(n_a * m)
-        # each atom has one centre
-        add(np.repeat(np.arange(n_a), m), var.ravel(), ones, np.ones(n_a), np.ones(n_a))
-        # k centres
-        add(np.zeros(m, dtype=int), y, np.ones(m), np.array([inst.k]), np.array([inst.k]))
-        # x[a, c] ≤ y_c
-        mask = np.ones((n_a, m), dtype=bool)
-        mask[home, np.arange(m)] = False
-        a_idx, j_idx = np.nonzero(mask)
-        r = np.arange(len(a_idx))
-        add(
-            np.r_[r, r],
-            np.r_[var[a_idx, j_idx], y[j_idx]],
-            np.r_[np.ones(len(r)), -np.ones(len(r))],
-            np.full(len(r), -np.inf),
-            np.zeros(len(r)),
-        )
-        # balance: lo·y ≤ Σ W_a x[a, c] ≤ hi·y
-        w = inst.atoms.weight
-        jj = np.tile(np.arange(m), n_a)
-        aa = np.repeat(np.arange(n_a), m)
-        for bound, lo_up in ((inst.hi, "up"), (inst.lo, "lo")):
-            coef = w[aa].astype(float).copy()
-            coef[mask.ravel() == False] -= bound  # noqa: E712 - the centres' own atoms
-            inf = np.full(m, np.inf)
-            add(
-                jj,
-                var.ravel(),
-                coef,
-                -inf if lo_up == "up" else np.zeros(m),
-                np.zeros(m) if lo_up == "up" else inf,
-            )
-        # neighbourhood separators: x[a, c] ≤ Σ_{b ∈ N(a)} x[b, c], a not next to atom(c)
-        adj = inst.atoms.adj
-        rr: list[int] = []
-        cc: list[int] = []
-        vv: list[float] = []
-        n_rows = 0
-        for j in range(m):
-            near = {int(home[j]), *adj[int(home[j])]}
-            for a in range(n_a):
-                if a in near:
-                    continue
-                rr += [n_rows] * (1 + len(adj[a]))
-                cc += [int(var[a, j]), *(int(var[b, j]) for b in adj[a])]
-                vv += [1.0] + [-1.0] * len(adj[a])
-                n_rows += 1
-        add(
-            np.array(rr, dtype=int),
-            np.array(cc, dtype=int),
-            np.array(vv),
-            np.full(n_rows, -np.inf),
-            np.zeros(n_rows),
-        )
-        # fixed sectors
-        groups = [np.flatnonzero(inst.fixed == s) for s in range(inst.k)]
-        groups = [g for g in groups if len(g)]
-        for g in groups:
-            for a in g[1:]:
-                add(
-                    np.r_[np.arange(m), np.arange(m)],
-                    np.r_[var[a], var[g[0]]],
-                    np.r_[np.ones(m), -np.ones(m)],
-                    np.zeros(m),
-                    np.zeros(m),
-                )
-        for i, g in enumerate(groups):
-            for h in groups[i + 1 :]:
-                add(
-                    np.r_[np.arange(m), np.arange(m)],
-                    np.r_[var[g[0]], var[h[0]]],
-                    np.ones(2 * m),
-                    np.full(m, -np.inf),
-                    np.ones(m),
-                )
-        matrix = coo_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-            shape=(count, n_a * m),
-        ).tocsc()
-        solver = highspy.Highs()
-        solver.setOptionValue("output_flag", False)
-        solver.setOptionValue("mip_rel_gap", 1e-6)
-        solver.setOptionValue("threads", 1)
-        solver.passModel(
-            n_a * m,
-            count,
-            matrix.nnz,
-            1,  # column-wise
-            1,  # minimise
-            0.0,
-            inst.cost[:, centres].ravel(),
-            np.zeros(n_a * m),
-            np.ones(n_a * m),
-            np.concatenate(lower),
-            np.concatenate(upper),
-            matrix.indptr,
-            matrix.indices,
-            matrix.data,
-            np.ones(n_a * m, dtype=np.int32),
-        )
+        solver, self.var, self.home = hess_model(self.inst, centres)
         return solver
 
     def _decode(self, values: np.ndarray) -> np.ndarray:
@@ -477,7 +327,7 @@ class _Solver:
         coefs: list[list[float]] = []
         for j in np.unique(group):
             home = int(self.home[j])
-            for part in _components(inst, np.flatnonzero(group == j)):
+            for part in components(inst, np.flatnonzero(group == j)):
                 if home in part:
                     continue
                 inside = set(part)
@@ -514,7 +364,7 @@ class _Solver:
         """Keep a solution as the best plan when its sectors are of one piece and it is
         better (groups renumbered ``0 … k-1``)."""
         group = np.unique(group, return_inverse=True)[1]
-        if int(group.max()) + 1 != self.inst.k or not _contiguous(self.inst, group):
+        if int(group.max()) + 1 != self.inst.k or not contiguous(self.inst, group):
             return
         objective = self.inst.objective(group)
         if self.best is None or objective < self.best[1] - 1e-9:
@@ -567,12 +417,16 @@ class _Solver:
             h.run()
             status = h.getModelStatus()
             info = h.getInfo()
-            if _DEBUG:
-                print(
-                    f"round {self.rounds} {status} obj={info.objective_function_value:.1f} "
-                    f"dual={info.mip_dual_bound:.1f} cols={h.getNumCol()} rows={h.getNumRow()} "
-                    f"t={time.monotonic() - self.started:.1f}"
-                )
+            log.debug(
+                "round %d %s objective %.1f bound %.1f columns %d rows %d at %.1f s",
+                self.rounds,
+                status,
+                info.objective_function_value,
+                info.mip_dual_bound,
+                h.getNumCol(),
+                h.getNumRow(),
+                time.monotonic() - self.started,
+            )
             if status == highspy.HighsModelStatus.kInfeasible:
                 if self.best is None:
                     self.proven_infeasible = True
