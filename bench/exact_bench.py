@@ -105,7 +105,7 @@ def run(name: str, k: int, time_limit: float) -> Row:
                 f"(lower {_m(b.lower_m or 0)} m) at {seconds:.0f} s"
             )
         if best is not None and b.objective_m:
-            heuristic_text += f", +{(best - b.objective_m) / b.objective_m:.1%} vs exact"
+            heuristic_text += f", {(best - b.objective_m) / b.objective_m:+.1%} vs exact"
     except InfeasibleDesignError as exc:
         exact = f"{exc} ({time.monotonic() - started:.0f} s)"
     return Row(title, graph.n, atoms, k, heuristic_text, exact, bound)

@@ -213,6 +213,11 @@ def make_sectorizer(params: DesignParameters, seed_units: Sequence[str] = ()) ->
     """
     engine: RegionGrowth
     if params.method == "exact":
+        if params.sectors_per_part:
+            raise InvalidInputError(
+                "sectors_per_part : le mode exact répartit lui-même les secteurs entre les "
+                "parties du territoire ; laissez ce champ vide ou choisissez la méthode engine"
+            )
         heuristic = make_sectorizer(dataclasses.replace(params, method="engine"), seed_units)
         return ExactDesign(
             params.k,

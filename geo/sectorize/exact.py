@@ -31,8 +31,9 @@ callback).
 that opens it; centres whose bound exceeds the warm start's value are removed before
 solving.
 
-**Warm start and bound.** The heuristic engine's plan (the same parameters, method
-``engine``) is given to HiGHS with ``setSolution``; the search stops at ``time_limit``
+**Warm start and bound.** The best of five plans of the heuristic engine (the same
+parameters, method ``engine``, drawn one after the other from the run's random generator)
+is given to HiGHS with ``setSolution``; the search stops at ``time_limit``
 seconds (HiGHS's ``time_limit``) or at a relative gap of 10⁻⁶ (``mip_rel_gap``). The
 ``cbMipInterrupt`` callback reports the incumbent and the bound through ``progress`` and
 interrupts HiGHS when ``progress`` raises (a cancelled job): the best plan found is kept.
@@ -86,6 +87,8 @@ MAX_TIME_LIMIT_S = 1800.0
 MAX_EXACT_UNITS = 1000
 #: The most cut rounds (each one a new solve); each usually adds few separators.
 MAX_ROUNDS = 200
+#: Heuristic plans drawn for the warm start (the best one that meets the constraints).
+WARM_STARTS = 5
 log = logging.getLogger(__name__)
 
 
@@ -177,23 +180,28 @@ class ExactDesign(Sectorizer):
     def _warm_start(
         self, graph: UnitGraph, inst: Instance, rng: np.random.Generator
     ) -> tuple[np.ndarray, float] | None:
-        """The heuristic plan as each atom's sector and its objective, when it meets every
-        constraint of the model (else None)."""
-        if self.warm_start is None:
-            return None
-        try:
-            plan = self.warm_start.solve(graph, rng=rng)
-        except InfeasibleDesignError:
-            return None
-        if plan.k != inst.k or plan.violations:
-            return None
-        atom_sector = np.full(inst.atoms.n, -1)
-        atom_sector[inst.atoms.of] = plan.assignment
-        if (atom_sector[inst.atoms.of] != plan.assignment).any():
-            return None  # an atom split: not a plan of the model
-        if not contiguous(inst, atom_sector):
-            return None
-        return atom_sector, inst.objective(atom_sector)
+        """The best of :data:`WARM_STARTS` heuristic plans (one ``rng``, drawn in turn) as
+        each atom's sector and its objective, among those that meet every constraint of
+        the model (None if none does)."""
+        best: tuple[np.ndarray, float] | None = None
+        for _ in range(WARM_STARTS if self.warm_start is not None else 0):
+            assert self.warm_start is not None
+            try:
+                plan = self.warm_start.solve(graph, rng=rng)
+            except InfeasibleDesignError:
+                return best
+            if plan.k != inst.k or plan.violations:
+                continue
+            atom_sector = np.full(inst.atoms.n, -1)
+            atom_sector[inst.atoms.of] = plan.assignment
+            if (atom_sector[inst.atoms.of] != plan.assignment).any():
+                continue  # an atom split: not a plan of the model
+            if not contiguous(inst, atom_sector):
+                continue
+            value = inst.objective(atom_sector)
+            if best is None or value < best[1]:
+                best = (atom_sector, value)
+        return best
 
     def _plan(
         self, graph: UnitGraph, inst: Instance, solver: _Solver, seconds: float

@@ -155,3 +155,9 @@ def test_grids_too_large_for_the_exact_mode_are_refused_naming_the_method() -> N
     check_exact_size(MAX_EXACT_UNITS)
     with pytest.raises(InvalidInputError, match=r"^method : le mode exact est limité à 1"):
         check_exact_size(MAX_EXACT_UNITS + 1)
+
+
+def test_the_exact_mode_shares_out_the_sectors_itself() -> None:
+    params = DesignParameters(k=3, method="exact", sectors_per_part=(3,))
+    with pytest.raises(InvalidInputError, match=r"^sectors_per_part : le mode exact"):
+        make_sectorizer(params)
