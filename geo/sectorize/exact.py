@@ -34,7 +34,8 @@ solving.
 **Warm start and bound.** The best of five plans of the heuristic engine (the same
 parameters, method ``engine``, drawn one after the other from the run's random generator)
 is given to HiGHS with ``setSolution``; the search stops at ``time_limit``
-seconds (HiGHS's ``time_limit``) or at a relative gap of 10⁻⁶ (``mip_rel_gap``). The
+seconds (HiGHS's ``time_limit``) or at a relative gap of :data:`OPTIMALITY_GAP`
+(``mip_rel_gap``, 0.01 %: « optimum prouvé » means proven within 0.01 %). The
 ``cbMipInterrupt`` callback reports the incumbent and the bound through ``progress`` and
 interrupts HiGHS when ``progress`` raises (a cancelled job): the best plan found is kept.
 
@@ -87,6 +88,10 @@ MAX_TIME_LIMIT_S = 1800.0
 MAX_EXACT_UNITS = 1000
 #: The most cut rounds (each one a new solve); each usually adds few separators.
 MAX_ROUNDS = 200
+#: The relative gap under which a round, and the search, is solved (HiGHS's default):
+#: smaller gaps cost long searches for the last digits of a relaxation that may still be
+#: cut off by contiguity.
+OPTIMALITY_GAP = 1e-4
 #: Heuristic plans drawn for the warm start (the best one that meets the constraints).
 WARM_STARTS = 5
 log = logging.getLogger(__name__)
@@ -227,7 +232,7 @@ class ExactDesign(Sectorizer):
         labels = _sector_labels(inst, atom_sector)
         assignment = labels[atom_sector][inst.atoms.of]
         lower = min(solver.lower, objective)
-        optimal = objective - lower <= 1e-6 * max(objective, 1.0)
+        optimal = objective - lower <= OPTIMALITY_GAP * max(objective, 1.0)
         bound = PlanBound(
             method="exact",
             status="optimal" if optimal else "gap",
@@ -463,5 +468,5 @@ class _Solver:
                 np.concatenate([np.array(c) for c in coefs]),
             )
             self.cuts += len(rows)
-        if self.best is not None and self.lower >= self.best[1] * (1 - 1e-6):
+        if self.best is not None and self.lower >= self.best[1] * (1 - OPTIMALITY_GAP):
             self.lower = self.best[1]

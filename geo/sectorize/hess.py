@@ -142,7 +142,7 @@ def hess_model(inst: Instance, centres: np.ndarray) -> tuple[highspy.Highs, np.n
     ).tocsc()
     solver = highspy.Highs()
     solver.setOptionValue("output_flag", False)
-    solver.setOptionValue("mip_rel_gap", 1e-6)
+    solver.setOptionValue("mip_rel_gap", 1e-4)
     solver.setOptionValue("threads", 1)
     solver.passModel(
         n_a * m,
