@@ -24,7 +24,9 @@ and the model is solved again (HiGHS has no lazy-constraint callback in 1.16: th
 the *cut* approach of Validi et al. run by restarts). Every round is a relaxation of the
 full model, so its dual bound is a proven lower bound; every solution met whose sectors
 are all of one piece is a feasible plan (kept through HiGHS's ``cbMipImprovingSolution``
-callback).
+callback); one in pieces is repaired when it can be (each stray piece joins a neighbouring
+sector that stays in the band: :func:`~geo.sectorize.hess.repair`), which gives the search
+good plans near the relaxation's optimum.
 
 **Lagrangian variable fixing** (Validi et al. 2022, §4.2): the Lagrangian bound of
 :mod:`geo.sectorize.bound` gives, for every candidate centre, a lower bound on every plan
@@ -77,7 +79,7 @@ from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.bound import Instance, build_instance, lagrangian_bound
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
-from geo.sectorize.hess import components, contiguous, hess_model
+from geo.sectorize.hess import components, contiguous, hess_model, repair
 from geo.unit_graph import UnitGraph
 
 DEFAULT_TIME_LIMIT_S = 60.0
@@ -377,8 +379,13 @@ class _Solver:
         """Keep a solution as the best plan when its sectors are of one piece and it is
         better (groups renumbered ``0 … k-1``)."""
         group = np.unique(group, return_inverse=True)[1]
-        if int(group.max()) + 1 != self.inst.k or not contiguous(self.inst, group):
+        if int(group.max()) + 1 != self.inst.k:
             return
+        if not contiguous(self.inst, group):
+            repaired = repair(self.inst, group)
+            if repaired is None:
+                return
+            group = repaired
         objective = self.inst.objective(group)
         if self.best is None or objective < self.best[1] - 1e-9:
             self.best = (group, objective)
@@ -453,8 +460,8 @@ class _Solver:
             self.round_lower = self.lower
             group = self._decode(np.asarray(h.getSolution().col_value))
             rows, coefs = self._separators(group)
+            self._offer(group)
             if not rows:
-                self._offer(group)
                 break
             starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
             flat = np.concatenate([np.array(r) for r in rows]).astype(np.int32)

@@ -38,6 +38,46 @@ def contiguous(inst: Instance, atom_sector: np.ndarray) -> bool:
     )
 
 
+def repair(inst: Instance, group: np.ndarray) -> np.ndarray | None:
+    """A plan of one piece near ``group`` (each atom's sector ``0 … k-1``), or None.
+
+    In each sector in pieces, the piece holding most workload stays; every other piece
+    joins the lightest neighbouring sector that stays within the band while the sector
+    it leaves does too. Pieces holding fixed atoms (seeds, locks) never move."""
+    group = group.copy()
+    weight = inst.atoms.weight
+    load = np.bincount(group, weights=weight, minlength=inst.k)
+    for _ in range(3):
+        moved = False
+        for s in range(inst.k):
+            parts = components(inst, np.flatnonzero(group == s))
+            if len(parts) < 2:
+                continue
+            parts.sort(key=lambda p: -float(weight[p].sum()))
+            for part in parts[1:]:
+                if (inst.fixed[part] >= 0).any():
+                    return None
+                w = float(weight[part].sum())
+                if load[s] - w < inst.lo - 1e-9:
+                    continue
+                near = {int(group[b]) for a in part for b in inst.atoms.adj[a]} - {s}
+                fits = [t for t in near if load[t] + w <= inst.hi + 1e-9]
+                if not fits:
+                    continue
+                t = min(fits, key=lambda t: load[t])
+                group[part] = t
+                load[s] -= w
+                load[t] += w
+                moved = True
+        if not moved:
+            break
+    if not contiguous(inst, group):
+        return None
+    if (load < inst.lo - 1e-9).any() or (load > inst.hi + 1e-9).any():
+        return None
+    return group
+
+
 def hess_model(inst: Instance, centres: np.ndarray) -> tuple[highspy.Highs, np.ndarray, np.ndarray]:
     """The model over the candidate ``centres`` (unit positions): the solver, the column
     of ``x[a, j]`` as ``var[a, j]``, and each centre's own atom ``home[j]``."""
