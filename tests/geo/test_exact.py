@@ -16,6 +16,7 @@ from geo.pmedian import pmedian_distance
 from geo.sectorize import DesignParameters, RegionGrowth, make_sectorizer
 from geo.sectorize.bound import build_instance, lagrangian_bound, proposal_bound
 from geo.sectorize.exact import MAX_EXACT_UNITS, ExactDesign, check_exact_size
+from geo.sectorize.hess import repair
 from tests.geo.test_sectorize import square_grid
 
 #: A 3 x 3 grid, ids ``x-y`` row-major; loads chosen so that the optimum is unique.
@@ -161,3 +162,18 @@ def test_the_exact_mode_shares_out_the_sectors_itself() -> None:
     params = DesignParameters(k=3, method="exact", sectors_per_part=(3,))
     with pytest.raises(InvalidInputError, match=r"^sectors_per_part : le mode exact"):
         make_sectorizer(params)
+
+
+def test_a_solution_in_pieces_is_repaired_into_a_plan_of_one_piece(grid: UnitGraph) -> None:
+    # Sector 0 holds units 0, 1, 2 and the stray unit 8 (loads 3 + 1 + 2 + 3 = 9); the band
+    # is 6 ± 25 % = [4.5, 7.5]. Unit 8 touches sector 1 (load 6, 9 with it: too heavy) and
+    # sector 2 (load 3, then 6): it joins sector 2, and every sector holds 6.
+    inst = build_instance(grid, 3, tolerance=TOLERANCE)
+    assert inst.atoms.of.tolist() == list(range(9))  # one atom per unit
+    repaired = repair(inst, np.array([0, 0, 0, 1, 1, 1, 2, 2, 0]))
+    assert repaired is not None
+    assert repaired.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    # With no tolerance (band [6, 6]), sector 0 = {0, 1} + {8} (4 + 3) cannot lose unit 8
+    # and stay in the band: no plan.
+    exact_band = build_instance(grid, 3, tolerance=0.0)
+    assert repair(exact_band, np.array([0, 0, 1, 1, 1, 1, 2, 2, 0])) is None
