@@ -226,7 +226,7 @@ def _demo_first(request: pytest.FixtureRequest) -> None:
 def settings(database_url: str, tmp_path: Path) -> Settings:
     # Each engine proposal's bound gets 0.25 s instead of 2 (tests/geo/test_exact.py
     # checks its value): some forty proposals would otherwise add over a minute. A job
-    # stops after 2 minutes: an exact proposal the schema fuzz asks for (up to 30 min of
+    # stops after 30 s: an exact proposal the schema fuzz asks for (up to 30 min of
     # search) must not outlive the run.
     return Settings(
         database_url=database_url,
@@ -234,7 +234,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         demo_dir=DEMO_DIR,
         today=TODAY,
         bound_seconds=0.25,
-        job_deadline_minutes=2,
+        job_deadline_minutes=0.5,
     )
 
 
