@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     #: (``PSQ_MAX_PROPOSAL_WORK``): 4 000 000 is 100 000 cells in 40 sectors, about a
     #: minute of work; a larger request is refused at once with a 422 naming ``k``.
     max_proposal_work: int = Field(default=4_000_000, ge=1)
+    #: Seconds spent on the lower bound of each heuristic proposal (0: none computed).
+    bound_seconds: float = Field(default=2.0, ge=0, le=60)
     #: Freezes the app's calendar on this day (``PSQ_TODAY``, an ISO date; see
     #: :mod:`api.clock`): the tests and the demonstrations set it. Not set: the real date.
     today: date | None = None

@@ -26,6 +26,7 @@ from geo.crs import metric_crs
 from geo.errors import InvalidInputError
 from geo.geometry import repaired_geometries
 from geo.metrics import PlanMetrics, score, violations
+from geo.plan_bound import PlanBound
 from geo.unit_graph import UnitGraph, dissolve
 from geo.violations import Violation
 
@@ -49,8 +50,9 @@ class SectorPlan:
     ``assignment[i]`` is the sector (``0 … k-1``) of unit ``i``; ``seeds[s]`` the unit
     position of sector ``s``'s seed (a police station…) or -1; ``notes`` say what the
     solver did that a planner must know (islands joined, communes split…); ``violations``
-    list every constraint the plan does not meet. Notes are shown to planners as they are,
-    in French. Polygons and metrics are cached.
+    list every constraint the plan does not meet; ``bound`` says how far it is proven to
+    be from the best plan possible, when that was computed (:mod:`geo.plan_bound`). Notes
+    are shown to planners as they are, in French. Polygons and metrics are cached.
     """
 
     graph: UnitGraph
@@ -59,6 +61,7 @@ class SectorPlan:
     seeds: np.ndarray | None = None
     notes: tuple[str, ...] = ()
     violations: tuple[Violation, ...] = ()
+    bound: PlanBound | None = None
 
     def __post_init__(self) -> None:
         assignment = np.asarray(self.assignment, dtype=int)

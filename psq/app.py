@@ -49,6 +49,7 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
         ctx.export_rows = settings.export_max_problems
         ctx.job_deadline_s = settings.job_deadline_minutes * 60
         ctx.proposal_budget = settings.max_proposal_work
+        ctx.bound_budget_s = settings.bound_seconds
         app.state.context = ctx
         jobs.fail_interrupted(ctx)
         ctx.job_runner()

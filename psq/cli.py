@@ -229,6 +229,8 @@ def _print_plan(plan: SectorPlan) -> None:
         f"contigu : {'oui' if m.contiguous else 'non'} · communes coupées : {split} · "
         f"arêtes franchissant une barrière : {m.barrier_edges_inside}"
     )
+    if plan.bound is not None:
+        console.print(f"Distance au meilleur plan : {plan.bound.sentence()}", highlight=False)
     for note in plan.notes:
         console.print(f"[cyan]Note[/] : {note}", highlight=False)
     for violation in plan.violations:
@@ -261,8 +263,16 @@ def sectorize(
     res: Annotated[int, typer.Option(min=0, max=15, help="Résolution H3 de la grille")] = 9,
     units: UnitsOption = "h3",
     method: Annotated[
-        str, typer.Option(help="engine (proposition) ou communes (communes entières)")
+        str,
+        typer.Option(
+            help="engine (proposition), communes (communes entières) ou exact (solveur, "
+            "preuve d'optimalité)"
+        ),
     ] = "engine",
+    time_limit: Annotated[
+        float,
+        typer.Option(min=1, max=1800, help="Temps maximal de recherche (s) de la méthode exact"),
+    ] = 60,
     whole_commune_population: Annotated[
         float, typer.Option(help="Communes de moins d'habitants jamais coupées")
     ] = 10_000,
@@ -283,6 +293,7 @@ def sectorize(
     try:
         plan_in = PlanCreate(
             method=method,
+            time_limit=time_limit,
             k=k,
             target_workload=target_workload,
             tolerance=tolerance,

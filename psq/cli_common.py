@@ -69,9 +69,11 @@ def cli_actor() -> Actor:
 def database() -> Iterator[Context]:
     """A context on the configured database, migrated, acting as the system user who runs
     the command (:func:`cli_actor`); its connections closed after."""
-    url = database_url(settings())
+    config = settings()
+    url = database_url(config)
     migrate(url)
     ctx = Context.for_url(url)
+    ctx.bound_budget_s = config.bound_seconds
     try:
         yield ctx.acting(cli_actor())
     finally:

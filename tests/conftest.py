@@ -224,8 +224,17 @@ def _demo_first(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
+    # Each engine proposal's bound gets 0.25 s instead of 2 (tests/geo/test_exact.py
+    # checks its value): some forty proposals would otherwise add over a minute. A job
+    # stops after 30 s: an exact proposal the schema fuzz asks for (up to 30 min of
+    # search) must not outlive the run.
     return Settings(
-        database_url=database_url, var_dir=tmp_path / "var", demo_dir=DEMO_DIR, today=TODAY
+        database_url=database_url,
+        var_dir=tmp_path / "var",
+        demo_dir=DEMO_DIR,
+        today=TODAY,
+        bound_seconds=0.25,
+        job_deadline_minutes=0.5,
     )
 
 

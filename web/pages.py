@@ -53,6 +53,7 @@ from geo.messages import PLAN_STATUS_WORDS
 from geo.metrics import french_number, french_percent, percent_beyond
 from geo.participation import INTERVENTION_NATURES
 from geo.passwords import csrf_token
+from geo.plan_bound import PlanBound
 from web import diagnostic
 from web.cartography import folium_problem_map, meeting_pack, pack_context
 from web.palette import (
@@ -398,6 +399,13 @@ def plan_editor(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "plan_editor.html", {"page": "/secteurs"})
 
 
+def _bound_text(bound: dict[str, Any] | None, origin: str) -> str | None:
+    """How far the plan is from the best possible (:mod:`geo.plan_bound`), for a proposal."""
+    if bound:
+        return str(bound.get("sentence") or PlanBound.from_dict(bound).sentence())
+    return "borne non calculée" if origin == "engine" else None
+
+
 def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
     """The A4 sheet of a plan: map, legend, figures and notes, as a self-contained page;
     ``printed`` when it is downloaded as a PDF or PNG (recorded as an export)."""
@@ -422,6 +430,7 @@ def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
         colours=colours,
         violations=plan.violations,
         notes=plan.notes,
+        bound_text=_bound_text(plan.parameters.get("bound"), plan.origin),
         split_text=", ".join(
             f"{sheet.commune_names.get(c, c)} ({c}) en {n} secteurs" for c, n in split.items()
         )

@@ -28,10 +28,17 @@ class PlanCreate(BaseModel):
 
     model_config = ConfigDict(allow_inf_nan=False)
 
-    method: Literal["engine", "communes"] = Field(
+    method: Literal["engine", "communes", "exact"] = Field(
         default="engine",
         description="engine: balanced sectors that may split large communes; "
-        "communes: the whole-communes baseline",
+        "communes: the whole-communes baseline; exact: the p-median plan with the solver's "
+        "proof of optimality (or its proven gap at the time limit)",
+    )
+    time_limit: float = Field(
+        default=60,
+        ge=1,
+        le=1800,
+        description="Seconds the exact mode may search (method exact only)",
     )
     k: int | None = Field(default=None, ge=1, le=5000, description="Number of sectors")
     target_workload: float | None = Field(

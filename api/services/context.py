@@ -41,6 +41,8 @@ class Context:
     job_deadline_s: float = 1800
     #: …and a proposal is refused past this many units times sectors (``PSQ_MAX_PROPOSAL_WORK``).
     proposal_budget: int = 4_000_000
+    #: Seconds spent on each heuristic proposal's lower bound (``PSQ_BOUND_SECONDS``).
+    bound_budget_s: float = 2.0
     #: How many features an OGC API request matched, by (collection, filters, perimeter):
     #: ``numberMatched`` is not recounted at every page (:mod:`api.services.ogc`).
     ogc_counts: MapCache[int] = field(default_factory=lambda: MapCache(size=512))

@@ -71,7 +71,7 @@ def _whole_communes(plan: Plan, editor_plan: SectorPlan) -> set[str]:
     """Communes the plan's parameters say must stay whole (engine proposals)."""
     params = plan.parameters or {}
     threshold = params.get("whole_commune_population")
-    if params.get("method", "engine") != "engine" or threshold is None:
+    if params.get("method", "engine") not in ("engine", "exact") or threshold is None:
         return set()
     units = editor_plan.graph.units
     population = units.groupby("commune")["population"].sum() if "population" in units else {}

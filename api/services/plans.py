@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,15 @@ from geo.plan import SectorPlan, UnitGraph, plan_from_polygons
 from geo.qgis_styles import sector_style
 from geo.sectorize import DesignParameters, make_sectorizer
 from geo.sectorize.base import Progress, no_progress
+from geo.sectorize.bound import proposal_bound
+from geo.sectorize.exact import check_exact_size
+
+#: The default name of a proposal, by method.
+PROPOSAL_LABELS = {
+    "engine": "Proposition",
+    "communes": "Découpage par communes entières",
+    "exact": "Proposition exacte",
+}
 
 
 # -- the engine's inputs ----------------------------------------------------------------
@@ -206,6 +215,8 @@ def check_proposal(
             work=french_number(cells * params.k),
             budget=french_number(budget),
         )
+    if params.method == "exact":
+        check_exact_size(cells)
     if params.k is not None and len(params.seeds) > params.k:
         raise InfeasibleDesignError(
             "more_seeds_than_sectors", field="seeds", seeds=len(params.seeds), k=params.k
@@ -259,7 +270,17 @@ def propose_plan(
         plan = make_sectorizer(params, seeds).solve(graph, rng=params.rng(), progress=progress)
     except PsqError as exc:
         raise _communes_named(ctx, exc) from exc
-    label = "Découpage par communes entières" if params.method == "communes" else "Proposition"
+    if plan.bound is None and params.method == "engine":
+        plan = replace(
+            plan,
+            bound=proposal_bound(
+                plan,
+                tolerance=params.tolerance,
+                whole_commune_population=params.whole_commune_population,
+                budget_s=ctx.bound_budget_s,
+            ),
+        )
+    label = PROPOSAL_LABELS[params.method]
     with ctx.write() as session:
         row = store_plan(
             session,
@@ -269,7 +290,10 @@ def propose_plan(
             plan=plan,
             name=plan_in.name or f"{label} — {plan.k} secteurs",
             origin="communes" if params.method == "communes" else "engine",
-            parameters=params.to_dict() | {"seed_units": seeds} | _problems_counted(graph),
+            parameters=params.to_dict()
+            | {"seed_units": seeds}
+            | _problems_counted(graph)
+            | _bound(plan),
         )
         record_write(
             session,
@@ -300,6 +324,12 @@ def _communes_named(ctx: Context, exc: PsqError) -> PsqError:
         for c, w in zip(codes, loads, strict=True)
     ]
     return exc.with_values(communes=named)
+
+
+def _bound(plan: SectorPlan) -> dict[str, Any]:
+    """The plan's proven distance from the best possible (:mod:`geo.plan_bound`), kept
+    with its parameters."""
+    return {} if plan.bound is None else {"bound": plan.bound.to_dict()}
 
 
 def _problems_counted(graph: UnitGraph) -> dict[str, int]:

@@ -37,12 +37,18 @@ from geo.grid import DEFAULT_RESOLUTION
 from geo.sectorize.atoms import CutCosts
 from geo.sectorize.base import Sectorizer
 from geo.sectorize.communes import WholeCommunes
+from geo.sectorize.exact import (
+    DEFAULT_TIME_LIMIT_S,
+    MAX_TIME_LIMIT_S,
+    MIN_TIME_LIMIT_S,
+    ExactDesign,
+)
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
 from geo.sectorize.partitioned import PartitionedDesign
 
-Method = Literal["engine", "communes"]
+Method = Literal["engine", "communes", "exact"]
 Units = Literal["h3", "blocks"]
-METHODS: tuple[Method, ...] = ("engine", "communes")
+METHODS: tuple[Method, ...] = ("engine", "communes", "exact")
 UNITS: tuple[Units, ...] = ("h3", "blocks")
 _DEFAULT_COSTS = CutCosts()
 
@@ -57,7 +63,10 @@ class DesignParameters:
         ``"engine"``: balanced sectors that may split large communes
         (:class:`~geo.sectorize.RegionGrowth`); ``"communes"``: the whole-communes
         baseline (:class:`~geo.sectorize.WholeCommunes`), which uses only ``k`` or
-        ``target_workload``, and ``tolerance``.
+        ``target_workload``, and ``tolerance``; ``"exact"``: the p-median plan with its
+        proof (:class:`~geo.sectorize.exact.ExactDesign`), warm-started by the engine.
+    time_limit
+        Seconds the exact mode may search (``"exact"`` only).
     k, target_workload
         Number of sectors, or the workload per sector (then ``k`` is the total workload
         divided by it); the algorithms require exactly one of them.
@@ -107,6 +116,7 @@ class DesignParameters:
     compactness: float = _DEFAULT_COSTS.compactness
     commune_cohesion: float = _DEFAULT_COSTS.commune_cohesion
     barrier_preference: float = _DEFAULT_COSTS.barrier
+    time_limit: float = DEFAULT_TIME_LIMIT_S
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -116,6 +126,11 @@ class DesignParameters:
         if self.units not in UNITS:
             raise InvalidInputError(
                 f"units: unknown units {self.units!r}; expected one of {', '.join(UNITS)}"
+            )
+        if not MIN_TIME_LIMIT_S <= float(self.time_limit) <= MAX_TIME_LIMIT_S:
+            raise InvalidInputError(
+                f"time_limit : le temps maximal doit être entre {MIN_TIME_LIMIT_S:g} et "
+                f"{MAX_TIME_LIMIT_S:g} s, reçu {self.time_limit}"
             )
         bad = [p for p in self.seeds if len(p) != 2]
         if bad:
@@ -141,6 +156,7 @@ class DesignParameters:
             "compactness": float(self.compactness),
             "commune_cohesion": float(self.commune_cohesion),
             "barrier_preference": float(self.barrier_preference),
+            "time_limit": float(self.time_limit),
         }
         for name, value in normal.items():
             object.__setattr__(self, name, value)
@@ -196,6 +212,23 @@ def make_sectorizer(params: DesignParameters, seed_units: Sequence[str] = ()) ->
     The whole-communes baseline ignores them, like ``locked`` and the cut costs.
     """
     engine: RegionGrowth
+    if params.method == "exact":
+        if params.sectors_per_part:
+            raise InvalidInputError(
+                "sectors_per_part : le mode exact répartit lui-même les secteurs entre les "
+                "parties du territoire ; laissez ce champ vide ou choisissez la méthode engine"
+            )
+        heuristic = make_sectorizer(dataclasses.replace(params, method="engine"), seed_units)
+        return ExactDesign(
+            params.k,
+            target_workload=params.target_workload,
+            tolerance=params.tolerance,
+            whole_commune_population=params.whole_commune_population,
+            seeds=seed_units,
+            locked=params.locked,
+            time_limit=params.time_limit,
+            warm_start=heuristic,
+        )
     if params.method == "communes":
         engine = WholeCommunes(
             params.k, target_workload=params.target_workload, tolerance=params.tolerance

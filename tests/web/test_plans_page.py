@@ -32,6 +32,13 @@ def test_propose_show_and_adopt_a_plan(browser, live_server: str, artifacts: Pat
     summary = page.locator("#plan-summary").inner_text()
     assert "4 secteurs" in summary and "communes coupées : Belfort (90010) en " in summary
     assert page.locator(".devbar .mark.out").count() == 0  # every sector within ±5 %
+    # Beside the metrics, how far the proposal is proven to be from the best plan possible.
+    bound = page.locator("#plan-bound").inner_text()
+    assert bound.startswith("Distance au meilleur plan : à au plus "), bound
+    # The time limit is the exact mode's own field.
+    assert page.locator("#time-limit").is_hidden()
+    page.select_option("#method", "exact")
+    assert page.locator("#time-limit").is_visible()
 
     # The whole-communes reference cannot balance: the page says which sectors and why.
     page.select_option("#method", "communes")
@@ -49,6 +56,10 @@ def test_propose_show_and_adopt_a_plan(browser, live_server: str, artifacts: Pat
     proposal_id = int(
         page.locator("#plan-list button[aria-pressed=true]").get_attribute("data-plan-id")
     )
+    sheet = browser.new_page()
+    sheet.goto(f"{live_server}/secteurs/{proposal_id}/impression")
+    assert "du meilleur plan possible" in sheet.locator("body").inner_text()
+    sheet.close()
     page.click("#adopt")
     # Before adopting, the page says what changes for each GPO: no plan adopted yet, so
     # four new GPOs, each gaining its whole sector; nothing to override.

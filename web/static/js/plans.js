@@ -10,6 +10,9 @@ const STAGE_LABELS = {
   balance: "Équilibrage des charges", shape: "Amélioration de la compacité", done: "Terminé",
 };
 
+// The exact mode's stage: "exact: meilleur plan : 712 m, borne : 689 m, écart 3,2 %".
+const EXACT_STAGE = "exact: ";
+
 const STATION_TYPES = ["commissariat", "bureau de police", "hôtel de police"];
 
 const map = createMap();
@@ -57,6 +60,10 @@ async function showPlan(planId) {
   $("delete").hidden = plan.status === "adopted";
   $("plan-comment").textContent = plan.comment ? `Commentaire : ${plan.comment}` : "";
   $("plan-summary").textContent = metricsSummary(m, tolerance);
+  const bound = plan.parameters.bound;
+  $("plan-bound").textContent = bound
+    ? `Distance au meilleur plan : ${bound.sentence}`
+    : (plan.origin === "engine" ? "Distance au meilleur plan : borne non calculée" : "");
   $("sector-table").tBodies[0].innerHTML = m.sectors.map((s) =>
     `<tr data-sector="${s.sector}"><td><span class="swatch" style="background:${colour(s.sector)}"></span>${esc(s.name)}</td>` +
     `<td>${fmt.int.format(s.workload)}</td><td>${devBar(s.deviation, tolerance)}</td>` +
@@ -195,7 +202,9 @@ async function followProposal(job) {
       $("job-progress").value = j.progress;
       $("job-stage").textContent = j.status === "cancelling"
         ? "Arrêt en cours…"
-        : `${STAGE_LABELS[j.stage] ?? "En attente"}… ${Math.round(j.progress * 100)} %`;
+        : j.stage?.startsWith(EXACT_STAGE)
+          ? `Recherche exacte : ${j.stage.slice(EXACT_STAGE.length)} (${Math.round(j.progress * 100)} % du temps)`
+          : `${STAGE_LABELS[j.stage] ?? "En attente"}… ${Math.round(j.progress * 100)} %`;
     });
   } finally {
     cancel.hidden = true;
@@ -245,6 +254,7 @@ async function propose(event) {
     k: Number(form.get("k")),
     tolerance: Number(form.get("tolerance")) / 100,
     method: form.get("method"),
+    ...(form.get("method") === "exact" ? { time_limit: Number(form.get("time_limit")) } : {}),
     ...gridOf(form.get("resolution")),
     seed: Number(form.get("seed")),
     weights: Object.fromEntries(["population", "poor_households", "social_housing", "problems"].map((v) => [v, Number(form.get(v))])),
@@ -369,6 +379,10 @@ async function showCsp(chosen) {
 async function main() {
   try {
     $("propose-form").addEventListener("submit", propose);
+    // The time limit is the exact mode's only: shown for it.
+    const showExact = () => document.querySelectorAll(".exact-only").forEach((e) => { e.hidden = $("method").value !== "exact"; });
+    $("method").addEventListener("change", showExact);
+    showExact();
     $("import-form").addEventListener("submit", importPlan);
     $("adopt").addEventListener("click", () => showAdoption().catch(statusError));
     $("adoption-confirm").addEventListener("click", () => confirmAdoption().catch(statusError));

@@ -1,0 +1,479 @@
+"""The exact mode: the p-median with balance and contiguity, solved to proven optimality.
+
+:class:`ExactDesign` draws the plan that minimises the objective of
+:mod:`geo.pmedian` (workload-weighted mean distance from each unit to its sector's
+median unit) among all plans whose sectors hold ``k`` workloads within ``±tolerance`` of
+the mean, are each of one piece over the unit graph (open edges and island links), keep
+the atoms whole (small communes, QPV, small islands: :func:`~geo.sectorize.atoms.build_atoms`)
+and honour the fixed seeds (sector ``i`` holds seed ``i``) and the locked units.
+
+**Model.** The Hess model of districting (Hess et al. 1965) over atoms ``a`` and candidate
+centres ``c`` (every unit): ``x[a, c] = 1`` when atom ``a`` is served from ``c``, and
+``x[atom(c), c]`` says that ``c`` is a centre (its own atom is in its sector). Each atom
+has one centre, ``k`` centres are open, ``x[a, c] ≤ x[atom(c), c]``, and each open centre's
+workload lies in the band. Fixed sectors: atoms of one sector share their centre, atoms of
+two sectors never do. Its objective ``Σ cost[a, c] · x[a, c]`` is the p-median distance
+(:class:`~geo.sectorize.bound.Instance`).
+
+**Contiguity** is imposed by *a,b-separator* inequalities (Validi, Buchanan & Lykhovyd
+2022, §3): when a set ``S`` of atoms separates atom ``a`` from ``atom(c)``,
+``x[a, c] ≤ Σ_{v ∈ S} x[v, c]``. The model starts with those of the neighbourhoods
+``S = N(a)``; each solution whose sectors are not all of one piece adds, for each
+stray component ``C``, the minimal separator of ``N(C)`` that touches the centre's side,
+and the model is solved again (HiGHS has no lazy-constraint callback in 1.16: the loop is
+the *cut* approach of Validi et al. run by restarts). Every round is a relaxation of the
+full model, so its dual bound is a proven lower bound; every solution met whose sectors
+are all of one piece is a feasible plan (kept through HiGHS's ``cbMipImprovingSolution``
+callback); one in pieces is repaired when it can be (each stray piece joins a neighbouring
+sector that stays in the band: :func:`~geo.sectorize.hess.repair`), which gives the search
+good plans near the relaxation's optimum.
+
+**Lagrangian variable fixing** (Validi et al. 2022, §4.2): the Lagrangian bound of
+:mod:`geo.sectorize.bound` gives, for every candidate centre, a lower bound on every plan
+that opens it; centres whose bound exceeds the warm start's value are removed before
+solving.
+
+**Warm start and bound.** The best of five plans of the heuristic engine (the same
+parameters, method ``engine``, drawn one after the other from the run's random generator)
+is given to HiGHS with ``setSolution``; the search stops at ``time_limit``
+seconds (HiGHS's ``time_limit``) or at a relative gap of :data:`OPTIMALITY_GAP`
+(``mip_rel_gap``, 0.01 %: « optimum prouvé » means proven within 0.01 %). The
+``cbMipInterrupt`` callback reports the incumbent and the bound through ``progress`` and
+interrupts HiGHS when ``progress`` raises (a cancelled job): the best plan found is kept.
+
+The result is a :class:`~geo.plan.SectorPlan` whose ``bound`` (:class:`~geo.plan_bound.PlanBound`)
+says « optimum prouvé », or « meilleur plan trouvé, à au plus X % de l'optimum (écart prouvé
+au bout de S s) »; or :class:`~geo.errors.InfeasibleDesignError` saying what is proven
+impossible.
+
+References
+----------
+* Hess, S. W., Weaver, J. B., Siegfeldt, H. J., Whelan, J. N., Zitlau, P. A. (1965).
+  Nonpartisan political redistricting by computer. *Operations Research* 13(6), 998-1006.
+* Validi, H., Buchanan, A., Lykhovyd, E. (2022). Imposing contiguity constraints in
+  political districting models. *Operations Research* 70(2), 867-892.
+* Shirabe, T. (2009). Districting modeling with exact contiguity constraints.
+  *Environment and Planning B* 36(6), 1053-1066 (the flow alternative, not used here).
+* Huangfu, Q., Hall, J. A. J. (2018). Parallelizing the dual revised simplex method.
+  *Mathematical Programming Computation* 10, 119-142 (HiGHS); highspy 1.16 callbacks
+  (``cbMipImprovingSolution``, ``cbMipInterrupt``) and ``Highs.setSolution``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import highspy
+import numpy as np
+
+from geo.errors import InfeasibleDesignError, InvalidInputError, PsqError
+from geo.metrics import french_number, french_percent, violations
+from geo.plan import SectorPlan, sector_names
+from geo.plan_bound import PlanBound
+from geo.sectorize.atoms import small_communes
+from geo.sectorize.base import Progress, Sectorizer, no_progress
+from geo.sectorize.bound import Instance, build_instance, lagrangian_bound
+from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
+from geo.sectorize.hess import components, contiguous, hess_model, repair
+from geo.unit_graph import UnitGraph
+
+DEFAULT_TIME_LIMIT_S = 60.0
+MIN_TIME_LIMIT_S = 1.0
+MAX_TIME_LIMIT_S = 1800.0
+#: The largest grid the exact mode takes: its model has atoms x units variables and its
+#: instance a units x units distance matrix (Belfort at resolution 9 has 661 units).
+MAX_EXACT_UNITS = 1000
+#: The most cut rounds (each one a new solve); each usually adds few separators.
+MAX_ROUNDS = 200
+#: The relative gap under which a round, and the search, is solved (HiGHS's default):
+#: smaller gaps cost long searches for the last digits of a relaxation that may still be
+#: cut off by contiguity.
+OPTIMALITY_GAP = 1e-4
+#: Heuristic plans drawn for the warm start (the best one that meets the constraints).
+WARM_STARTS = 5
+log = logging.getLogger(__name__)
+
+
+def stage(objective: float | None, lower: float | None) -> str:
+    """The job's stage while the solver runs (at most 100 characters).
+
+    >>> stage(712.0, 689.0)
+    'exact: meilleur plan : 712 m, borne : 689 m, écart 3,2\u202f%'
+    """
+    best = f"{french_number(objective)} m" if objective is not None else "aucun"
+    bound = f"{french_number(lower)} m" if lower is not None and math.isfinite(lower) else "—"
+    text = f"exact: meilleur plan : {best}, borne : {bound}"
+    if objective and lower is not None and math.isfinite(lower):
+        text += f", écart {french_percent(max(0.0, (objective - lower) / objective))}"
+    return text
+
+
+def check_exact_size(units: int) -> None:
+    """Refuse a grid too large for the exact mode, naming ``method``."""
+    if units > MAX_EXACT_UNITS:
+        raise InvalidInputError(
+            f"method : le mode exact est limité à {french_number(MAX_EXACT_UNITS)} unités, "
+            f"la grille en a {french_number(units)} ; choisissez une résolution moins fine "
+            "ou la méthode engine"
+        )
+
+
+class ExactDesign(Sectorizer):
+    """The p-median plan with balance and contiguity, with its proof (module docstring).
+
+    Parameters are those of :class:`~geo.sectorize.RegionGrowth`, plus ``time_limit``
+    (seconds of search) and ``warm_start``, the sectorizer whose plan starts the search
+    (``None``: none).
+    """
+
+    def __init__(
+        self,
+        k: int | None = None,
+        *,
+        target_workload: float | None = None,
+        tolerance: float = DEFAULT_TOLERANCE,
+        whole_commune_population: float = DEFAULT_WHOLE_COMMUNE_POPULATION,
+        commune_population: Mapping[str, float] | None = None,
+        seeds: Sequence[str] = (),
+        locked: Mapping[str, int] | None = None,
+        time_limit: float = DEFAULT_TIME_LIMIT_S,
+        warm_start: Sectorizer | None = None,
+    ) -> None:
+        RegionGrowth(k, target_workload=target_workload, tolerance=tolerance)  # checks
+        self.k = k
+        self.target_workload = target_workload
+        self.tolerance = tolerance
+        self.whole_commune_population = whole_commune_population
+        self.commune_population = commune_population
+        self.seeds = list(seeds)
+        self.locked = dict(locked or {})
+        self.time_limit = float(time_limit)
+        self.warm_start = warm_start
+
+    def solve(
+        self,
+        graph: UnitGraph,
+        *,
+        rng: np.random.Generator,
+        progress: Progress = no_progress,
+    ) -> SectorPlan:
+        started = time.monotonic()
+        check_exact_size(graph.n)
+        progress(0.01, "atoms")
+        inst = build_instance(
+            graph,
+            self.k,
+            target_workload=self.target_workload,
+            tolerance=self.tolerance,
+            whole_commune_population=self.whole_commune_population,
+            commune_population=self.commune_population,
+            seeds=self.seeds,
+            locked=self.locked,
+        )
+        start = self._warm_start(graph, inst, rng)
+        solver = _Solver(inst, self.time_limit, started, progress)
+        solver.run(start)
+        return self._plan(graph, inst, solver, time.monotonic() - started)
+
+    def _what(self) -> str:
+        fixed = " avec ses germes et unités verrouillées" if self.seeds or self.locked else ""
+        return f"d'un seul tenant{fixed} ne tient l'équilibre de ±{french_percent(self.tolerance)}"
+
+    def _warm_start(
+        self, graph: UnitGraph, inst: Instance, rng: np.random.Generator
+    ) -> tuple[np.ndarray, float] | None:
+        """The best of :data:`WARM_STARTS` heuristic plans (one ``rng``, drawn in turn) as
+        each atom's sector and its objective, among those that meet every constraint of
+        the model (None if none does)."""
+        best: tuple[np.ndarray, float] | None = None
+        for _ in range(WARM_STARTS if self.warm_start is not None else 0):
+            assert self.warm_start is not None
+            try:
+                plan = self.warm_start.solve(graph, rng=rng)
+            except InfeasibleDesignError:
+                return best
+            if plan.k != inst.k or plan.violations:
+                continue
+            atom_sector = np.full(inst.atoms.n, -1)
+            atom_sector[inst.atoms.of] = plan.assignment
+            if (atom_sector[inst.atoms.of] != plan.assignment).any():
+                continue  # an atom split: not a plan of the model
+            if not contiguous(inst, atom_sector):
+                continue
+            value = inst.objective(atom_sector)
+            if best is None or value < best[1]:
+                best = (atom_sector, value)
+        return best
+
+    def _plan(
+        self, graph: UnitGraph, inst: Instance, solver: _Solver, seconds: float
+    ) -> SectorPlan:
+        if solver.best is None:
+            if solver.proven_infeasible:
+                raise InfeasibleDesignError(
+                    f"aucun découpage en {inst.k} secteurs {self._what()} : preuve du solveur"
+                )
+            if solver.stopped is not None:
+                raise solver.stopped
+            known = (
+                f" ; borne inférieure {french_number(solver.lower)} m"
+                if math.isfinite(solver.lower)
+                else ""
+            )
+            raise InfeasibleDesignError(
+                f"time_limit : aucun découpage en {inst.k} secteurs trouvé en "
+                f"{french_number(self.time_limit)} s, et pas de preuve qu'il n'en existe "
+                f"pas{known} : allongez le temps maximal"
+            )
+        atom_sector, objective = solver.best
+        labels = _sector_labels(inst, atom_sector)
+        assignment = labels[atom_sector][inst.atoms.of]
+        lower = min(solver.lower, objective)
+        optimal = objective - lower <= OPTIMALITY_GAP * max(objective, 1.0)
+        bound = PlanBound(
+            method="exact",
+            status="optimal" if optimal else "gap",
+            objective_m=objective,
+            lower_m=lower,
+            seconds=seconds,
+        )
+        notes = list(inst.atoms.notes)
+        if solver.stopped is not None:
+            notes.append(f"recherche arrêtée ({solver.stopped}) : meilleur plan trouvé gardé")
+        plan = SectorPlan(
+            graph=graph,
+            assignment=assignment,
+            names=sector_names(inst.k),
+            seeds=inst.seed_units,
+            notes=tuple(notes),
+            bound=bound,
+        )
+        population = RegionGrowth(inst.k, commune_population=self.commune_population)._population(
+            graph
+        )
+        whole = small_communes(graph, self.whole_commune_population, population)
+        return replace(plan, violations=tuple(violations(plan, self.tolerance, whole)))
+
+
+def _sector_labels(inst: Instance, atom_sector: np.ndarray) -> np.ndarray:
+    """Sector numbers for the solver's groups: a group holding fixed atoms takes their
+    sector, the others the remaining numbers in the order of their first atom."""
+    labels = np.full(int(atom_sector.max()) + 1, -1)
+    for atom in np.flatnonzero(inst.fixed >= 0):
+        labels[atom_sector[atom]] = inst.fixed[atom]
+    free = iter(sorted(set(range(inst.k)) - set(labels[labels >= 0].tolist())))
+    for group in dict.fromkeys(atom_sector.tolist()):
+        if labels[group] < 0:
+            labels[group] = next(free)
+    return labels
+
+
+class _Solver:
+    """The Hess model in HiGHS and the cut loop (module docstring)."""
+
+    def __init__(
+        self, inst: Instance, time_limit: float, started: float, progress: Progress
+    ) -> None:
+        self.inst = inst
+        self.time_limit = time_limit
+        self.started = started
+        self.progress = progress
+        self.best: tuple[np.ndarray, float] | None = None
+        self.lower = -math.inf
+        self.proven_infeasible = False
+        self.stopped: PsqError | None = None
+        self.rounds = 0
+        self.cuts = 0
+
+    # -- the model ------------------------------------------------------------------------
+    def _centres(self, start: tuple[np.ndarray, float] | None) -> np.ndarray:
+        inst = self.inst
+        budget = min(2.0, 0.1 * self.time_limit)
+        lag = lagrangian_bound(inst, upper=start[1] if start else None, budget_s=budget)
+        if lag.lower == math.inf:
+            self.proven_infeasible = True
+            return np.array([], dtype=int)
+        self.lower = max(self.lower, lag.lower)
+        keep = np.isfinite(lag.rho)
+        if start is not None:
+            keep &= lag.centre_bounds(inst.k) <= start[1] * (1 + 1e-7) + 1e-9
+            keep[self._medians(start[0])] = True
+        return np.flatnonzero(keep)
+
+    def _medians(self, atom_sector: np.ndarray) -> np.ndarray:
+        from geo.pmedian import median_centres
+
+        g = self.inst.graph
+        centres, _ = median_centres(
+            g.centroids, g.workload, atom_sector[self.inst.atoms.of], int(atom_sector.max()) + 1
+        )
+        return centres
+
+    def _build(self, centres: np.ndarray) -> highspy.Highs:
+        self.centres = centres
+        solver, self.var, self.home = hess_model(self.inst, centres)
+        return solver
+
+    def _decode(self, values: np.ndarray) -> np.ndarray:
+        """Each atom's group: the position of its centre in ``centres``."""
+        return np.argmax(np.asarray(values).reshape(self.inst.atoms.n, -1), axis=1)
+
+    def _vector(self, atom_sector: np.ndarray) -> np.ndarray | None:
+        """The model's values of a plan (its median centres), or None if one of them was
+        removed from the candidates."""
+        medians = self._medians(atom_sector)
+        position = {int(c): j for j, c in enumerate(self.centres)}
+        if any(int(c) not in position for c in medians):
+            return None
+        x = np.zeros((self.inst.atoms.n, len(self.centres)))
+        x[np.arange(self.inst.atoms.n), [position[int(medians[s])] for s in atom_sector]] = 1
+        return x.ravel()
+
+    def _separators(self, group: np.ndarray) -> tuple[list[list[int]], list[list[float]]]:
+        """The separator cuts of a solution's stray components (module docstring)."""
+        inst = self.inst
+        adj = inst.atoms.adj
+        rows: list[list[int]] = []
+        coefs: list[list[float]] = []
+        for j in np.unique(group):
+            home = int(self.home[j])
+            for part in components(inst, np.flatnonzero(group == j)):
+                if home in part:
+                    continue
+                inside = set(part)
+                border = {b for a in part for b in adj[a] if b not in inside}
+                blocked = inside | border
+                reach, stack = {home}, [home]
+                while stack:
+                    v = stack.pop()
+                    for b in adj[v]:
+                        if b not in blocked and b not in reach:
+                            reach.add(b)
+                            stack.append(b)
+                sep = sorted(v for v in border if any(b in reach for b in adj[v]))
+                targets = [i for i, h in enumerate(self.home) if int(h) in reach]
+                for t in targets:
+                    for a in part:
+                        rows.append([int(self.var[a, t]), *(int(self.var[v, t]) for v in sep)])
+                        coefs.append([1.0] + [-1.0] * len(sep))
+        return rows, coefs
+
+    # -- the loop -------------------------------------------------------------------------
+    def _remaining(self) -> float:
+        return self.time_limit - (time.monotonic() - self.started)
+
+    def _report(self) -> None:
+        objective = self.best[1] if self.best else None
+        fraction = 0.05 + 0.9 * min(1.0, (time.monotonic() - self.started) / self.time_limit)
+        self.progress(fraction, stage(objective, self.round_lower))
+
+    def _improving(self, event: Any) -> None:
+        self._offer(self._decode(event.data_out.mip_solution))
+
+    def _offer(self, group: np.ndarray) -> None:
+        """Keep a solution as the best plan when its sectors are of one piece and it is
+        better (groups renumbered ``0 … k-1``)."""
+        group = np.unique(group, return_inverse=True)[1]
+        if int(group.max()) + 1 != self.inst.k:
+            return
+        if not contiguous(self.inst, group):
+            repaired = repair(self.inst, group)
+            if repaired is None:
+                return
+            group = repaired
+        objective = self.inst.objective(group)
+        if self.best is None or objective < self.best[1] - 1e-9:
+            self.best = (group, objective)
+
+    def _interrupt(self, event: Any) -> None:
+        self.round_lower = max(self.lower, float(event.data_out.mip_dual_bound))
+        try:
+            self._report()
+        except PsqError as exc:
+            self.stopped = exc
+        if self.stopped is not None:
+            event.interrupt()
+
+    def _check(self) -> bool:
+        """Report progress; False once ``progress`` asked to stop (a cancelled job), which
+        is raised again only when there is no plan to keep."""
+        try:
+            self._report()
+        except PsqError as exc:
+            if self.best is None:
+                raise
+            self.stopped = exc
+        return self.stopped is None
+
+    def run(self, start: tuple[np.ndarray, float] | None) -> None:
+        self.best = start
+        self.round_lower = self.lower
+        if not self._check():
+            return
+        centres = self._centres(start)
+        if self.proven_infeasible or not self._check():
+            return
+        if len(centres) == 0:
+            self.lower = start[1] if start else self.lower
+            return
+        h = self._build(centres)
+        if not self._check():
+            return
+        h.cbMipImprovingSolution.subscribe(self._improving)
+        h.cbMipInterrupt.subscribe(self._interrupt)
+        while self.rounds < MAX_ROUNDS:
+            remaining = self._remaining()
+            if remaining <= 0.05 or self.stopped is not None:
+                break
+            self.rounds += 1
+            h.setOptionValue("time_limit", remaining)
+            if self.best is not None and (x := self._vector(self.best[0])) is not None:
+                h.setSolution(len(x), np.arange(len(x), dtype=np.int32), x)
+            h.run()
+            status = h.getModelStatus()
+            info = h.getInfo()
+            log.debug(
+                "round %d %s objective %.1f bound %.1f columns %d rows %d at %.1f s",
+                self.rounds,
+                status,
+                info.objective_function_value,
+                info.mip_dual_bound,
+                h.getNumCol(),
+                h.getNumRow(),
+                time.monotonic() - self.started,
+            )
+            if status == highspy.HighsModelStatus.kInfeasible:
+                if self.best is None:
+                    self.proven_infeasible = True
+                break
+            if status != highspy.HighsModelStatus.kOptimal:
+                bound = float(info.mip_dual_bound)
+                if math.isfinite(bound):
+                    self.lower = max(self.lower, bound)
+                break
+            self.lower = max(self.lower, float(info.mip_dual_bound))
+            self.round_lower = self.lower
+            group = self._decode(np.asarray(h.getSolution().col_value))
+            rows, coefs = self._separators(group)
+            self._offer(group)
+            if not rows:
+                break
+            starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
+            flat = np.concatenate([np.array(r) for r in rows]).astype(np.int32)
+            h.addRows(
+                len(rows),
+                np.full(len(rows), -np.inf),
+                np.zeros(len(rows)),
+                len(flat),
+                starts.astype(np.int32),
+                flat,
+                np.concatenate([np.array(c) for c in coefs]),
+            )
+            self.cuts += len(rows)
+        if self.best is not None and self.lower >= self.best[1] * (1 - OPTIMALITY_GAP):
+            self.lower = self.best[1]

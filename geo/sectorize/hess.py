@@ -1,0 +1,204 @@
+"""The Hess model of :mod:`geo.sectorize.exact` in HiGHS, and the contiguity checks of its
+solutions (see that module's docstring for the model and its references)."""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+from scipy.sparse import coo_matrix
+
+from geo.sectorize.bound import Instance
+
+
+def components(inst: Instance, members: np.ndarray) -> list[list[int]]:
+    """The pieces of a set of atoms over the atom graph (open edges and island links)."""
+    inside = set(members.tolist())
+    seen: set[int] = set()
+    parts: list[list[int]] = []
+    for a in members.tolist():
+        if a in seen:
+            continue
+        part, stack = [a], [a]
+        seen.add(a)
+        while stack:
+            v = stack.pop()
+            for b in inst.atoms.adj[v]:
+                if b in inside and b not in seen:
+                    seen.add(b)
+                    part.append(b)
+                    stack.append(b)
+        parts.append(part)
+    return parts
+
+
+def contiguous(inst: Instance, atom_sector: np.ndarray) -> bool:
+    """Whether every sector of the atoms' assignment is of one piece."""
+    return all(
+        len(components(inst, np.flatnonzero(atom_sector == s))) == 1 for s in np.unique(atom_sector)
+    )
+
+
+def repair(inst: Instance, group: np.ndarray) -> np.ndarray | None:
+    """A plan of one piece near ``group`` (each atom's sector ``0 … k-1``), or None.
+
+    In each sector in pieces, the piece holding most workload stays; every other piece
+    joins the lightest neighbouring sector that stays within the band while the sector
+    it leaves does too. Pieces holding fixed atoms (seeds, locks) never move."""
+    group = group.copy()
+    weight = inst.atoms.weight
+    load = np.bincount(group, weights=weight, minlength=inst.k)
+    for _ in range(3):
+        moved = False
+        for s in range(inst.k):
+            parts = components(inst, np.flatnonzero(group == s))
+            if len(parts) < 2:
+                continue
+            parts.sort(key=lambda p: -float(weight[p].sum()))
+            for part in parts[1:]:
+                if (inst.fixed[part] >= 0).any():
+                    return None
+                w = float(weight[part].sum())
+                if load[s] - w < inst.lo - 1e-9:
+                    continue
+                near = {int(group[b]) for a in part for b in inst.atoms.adj[a]} - {s}
+                fits = [t for t in near if load[t] + w <= inst.hi + 1e-9]
+                if not fits:
+                    continue
+                t = min(fits, key=lambda t: load[t])
+                group[part] = t
+                load[s] -= w
+                load[t] += w
+                moved = True
+        if not moved:
+            break
+    if not contiguous(inst, group):
+        return None
+    if (load < inst.lo - 1e-9).any() or (load > inst.hi + 1e-9).any():
+        return None
+    return group
+
+
+def hess_model(inst: Instance, centres: np.ndarray) -> tuple[highspy.Highs, np.ndarray, np.ndarray]:
+    """The model over the candidate ``centres`` (unit positions): the solver, the column
+    of ``x[a, j]`` as ``var[a, j]``, and each centre's own atom ``home[j]``."""
+    n_a, m = inst.atoms.n, len(centres)
+    home = inst.home[centres]
+    var = np.arange(n_a * m).reshape(n_a, m)
+    y = var[home, np.arange(m)]
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    lower: list[np.ndarray] = []
+    upper: list[np.ndarray] = []
+    count = 0
+
+    def add(r: np.ndarray, c: np.ndarray, v: np.ndarray, lo: np.ndarray, up: np.ndarray) -> None:
+        nonlocal count
+        rows.append(r + count)
+        cols.append(c)
+        vals.append(v)
+        lower.append(lo)
+        upper.append(up)
+        count += len(lo)
+
+    ones = np.ones(n_a * m)
+    # each atom has one centre
+    add(np.repeat(np.arange(n_a), m), var.ravel(), ones, np.ones(n_a), np.ones(n_a))
+    # k centres
+    add(np.zeros(m, dtype=int), y, np.ones(m), np.array([inst.k]), np.array([inst.k]))
+    # x[a, c] ≤ y_c
+    mask = np.ones((n_a, m), dtype=bool)
+    mask[home, np.arange(m)] = False
+    a_idx, j_idx = np.nonzero(mask)
+    r = np.arange(len(a_idx))
+    add(
+        np.r_[r, r],
+        np.r_[var[a_idx, j_idx], y[j_idx]],
+        np.r_[np.ones(len(r)), -np.ones(len(r))],
+        np.full(len(r), -np.inf),
+        np.zeros(len(r)),
+    )
+    # balance: lo·y ≤ Σ W_a x[a, c] ≤ hi·y
+    w = inst.atoms.weight
+    jj = np.tile(np.arange(m), n_a)
+    aa = np.repeat(np.arange(n_a), m)
+    for bound, lo_up in ((inst.hi, "up"), (inst.lo, "lo")):
+        coef = w[aa].astype(float).copy()
+        coef[mask.ravel() == False] -= bound  # noqa: E712 - the centres' own atoms
+        inf = np.full(m, np.inf)
+        add(
+            jj,
+            var.ravel(),
+            coef,
+            -inf if lo_up == "up" else np.zeros(m),
+            np.zeros(m) if lo_up == "up" else inf,
+        )
+    # neighbourhood separators: x[a, c] ≤ Σ_{b ∈ N(a)} x[b, c], a not next to atom(c)
+    adj = inst.atoms.adj
+    rr: list[int] = []
+    cc: list[int] = []
+    vv: list[float] = []
+    n_rows = 0
+    for j in range(m):
+        near = {int(home[j]), *adj[int(home[j])]}
+        for a in range(n_a):
+            if a in near:
+                continue
+            rr += [n_rows] * (1 + len(adj[a]))
+            cc += [int(var[a, j]), *(int(var[b, j]) for b in adj[a])]
+            vv += [1.0] + [-1.0] * len(adj[a])
+            n_rows += 1
+    add(
+        np.array(rr, dtype=int),
+        np.array(cc, dtype=int),
+        np.array(vv),
+        np.full(n_rows, -np.inf),
+        np.zeros(n_rows),
+    )
+    # fixed sectors
+    groups = [np.flatnonzero(inst.fixed == s) for s in range(inst.k)]
+    groups = [g for g in groups if len(g)]
+    for g in groups:
+        for a in g[1:]:
+            add(
+                np.r_[np.arange(m), np.arange(m)],
+                np.r_[var[a], var[g[0]]],
+                np.r_[np.ones(m), -np.ones(m)],
+                np.zeros(m),
+                np.zeros(m),
+            )
+    for i, g in enumerate(groups):
+        for h in groups[i + 1 :]:
+            add(
+                np.r_[np.arange(m), np.arange(m)],
+                np.r_[var[g[0]], var[h[0]]],
+                np.ones(2 * m),
+                np.full(m, -np.inf),
+                np.ones(m),
+            )
+    matrix = coo_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(count, n_a * m),
+    ).tocsc()
+    solver = highspy.Highs()
+    solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("mip_rel_gap", 1e-4)
+    solver.setOptionValue("threads", 1)
+    solver.passModel(
+        n_a * m,
+        count,
+        matrix.nnz,
+        1,  # column-wise
+        1,  # minimise
+        0.0,
+        inst.cost[:, centres].ravel(),
+        np.zeros(n_a * m),
+        np.ones(n_a * m),
+        np.concatenate(lower),
+        np.concatenate(upper),
+        matrix.indptr,
+        matrix.indices,
+        matrix.data,
+        np.ones(n_a * m, dtype=np.int32),
+    )
+    return solver, var, home
