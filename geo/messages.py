@@ -65,6 +65,27 @@ MESSAGES: dict[str, str] = {
         "« Communes jamais coupées sous » (actuellement {threshold} habitants), augmentez "
         "le nombre de secteurs ou l'écart de charge admis"
     ),
+    "balance_unreachable_heavy": (
+        "aucun découpage en {k} secteurs ne tient l'équilibre de ±{tolerance} : {names} "
+        "dépasse à lui seul la borne haute de {high} par secteur"
+    ),
+    "exact_infeasible": "aucun découpage en {k} secteurs {what} : preuve du solveur",
+    "exact_nothing_in_time": (
+        "aucun découpage en {k} secteurs trouvé en {seconds} s, et pas de preuve qu'il n'en "
+        "existe pas{known} : allongez le temps maximal"
+    ),
+    "exact_too_many_units": (
+        "le mode exact est limité à {limit} unités, la grille en a {units} ; choisissez une "
+        "résolution moins fine ou la méthode engine"
+    ),
+    "exact_sectors_per_part": (
+        "le mode exact répartit lui-même les secteurs entre les parties du territoire ; "
+        "laissez ce champ vide ou choisissez la méthode engine"
+    ),
+    "unknown_method": "méthode inconnue « {method} » ; attendu : {expected}",
+    "unknown_units": "unités inconnues « {units} » ; attendu : {expected}",
+    "time_limit_out_of_range": "le temps maximal doit être entre {low} et {high} s, reçu {value}",
+    "seed_not_a_position": "{value} n'est pas une position (longitude, latitude)",
     "more_sectors_than_groups": (
         "{k} secteurs demandés, mais seuls {groups} groupes d'unités peuvent être séparés "
         "(les communes de moins de {threshold} habitants restent entières) : diminuez le "

@@ -98,7 +98,6 @@ NOT_YET_CATALOGUED: dict[str, int] = {
     "geo/parts.py": 1,
     "geo/plan.py": 1,
     "geo/problems.py": 1,
-    "geo/sectorize/design.py": 3,
     "geo/sectorize/growth.py": 12,
     "geo/sectorize/partitioned.py": 7,
     "geo/sectorize/search.py": 1,

@@ -122,9 +122,11 @@ def build_instance(
     atoms = build_atoms(graph, whole_communes=whole, costs=CutCosts(), island_limit=0.5 * mean)
     if k > atoms.n:
         raise InfeasibleDesignError(
-            f"k : {k} secteurs, mais seulement {atoms.n} groupes d'unités séparables "
-            f"(les communes de moins de {french_number(whole_commune_population)} habitants "
-            "restent entières)"
+            "more_sectors_than_groups",
+            field="k",
+            k=k,
+            groups=atoms.n,
+            threshold=whole_commune_population,
         )
     heavy = np.flatnonzero(atoms.weight > hi * (1 + 1e-9))
     if len(heavy) and k > 1:
@@ -133,9 +135,11 @@ def build_instance(
             for a in heavy[:10]
         )
         raise InfeasibleDesignError(
-            f"aucun découpage en {k} secteurs ne tient l'équilibre de "
-            f"±{french_percent(tolerance)} : {names} dépasse à lui seul la borne haute de "
-            f"{french_number(hi)} par secteur"
+            "balance_unreachable_heavy",
+            k=k,
+            tolerance=french_percent(tolerance),
+            names=names,
+            high=french_number(hi),
         )
     fixed, seed_units = rules._fixed(graph, atoms, k)
     w = graph.workload if graph.workload.sum() > 0 else np.ones(graph.n)

@@ -121,20 +121,23 @@ class DesignParameters:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise InvalidInputError(
-                f"method: unknown method {self.method!r}; expected one of {', '.join(METHODS)}"
+                "unknown_method", field="method", method=self.method, expected=list(METHODS)
             )
         if self.units not in UNITS:
             raise InvalidInputError(
-                f"units: unknown units {self.units!r}; expected one of {', '.join(UNITS)}"
+                "unknown_units", field="units", units=self.units, expected=list(UNITS)
             )
         if not MIN_TIME_LIMIT_S <= float(self.time_limit) <= MAX_TIME_LIMIT_S:
             raise InvalidInputError(
-                f"time_limit : le temps maximal doit être entre {MIN_TIME_LIMIT_S:g} et "
-                f"{MAX_TIME_LIMIT_S:g} s, reçu {self.time_limit}"
+                "time_limit_out_of_range",
+                field="time_limit",
+                low=MIN_TIME_LIMIT_S,
+                high=MAX_TIME_LIMIT_S,
+                value=self.time_limit,
             )
         bad = [p for p in self.seeds if len(p) != 2]
         if bad:
-            raise InvalidInputError(f"seeds: {bad[0]!r} is not a (lon, lat) position")
+            raise InvalidInputError("seed_not_a_position", field="seeds", value=str(bad[0]))
         normal = {
             "k": None if self.k is None else int(self.k),
             "target_workload": (
@@ -214,10 +217,7 @@ def make_sectorizer(params: DesignParameters, seed_units: Sequence[str] = ()) ->
     engine: RegionGrowth
     if params.method == "exact":
         if params.sectors_per_part:
-            raise InvalidInputError(
-                "sectors_per_part : le mode exact répartit lui-même les secteurs entre les "
-                "parties du territoire ; laissez ce champ vide ou choisissez la méthode engine"
-            )
+            raise InvalidInputError("exact_sectors_per_part", field="sectors_per_part")
         heuristic = make_sectorizer(dataclasses.replace(params, method="engine"), seed_units)
         return ExactDesign(
             params.k,

@@ -117,9 +117,7 @@ def check_exact_size(units: int) -> None:
     """Refuse a grid too large for the exact mode, naming ``method``."""
     if units > MAX_EXACT_UNITS:
         raise InvalidInputError(
-            f"method : le mode exact est limité à {french_number(MAX_EXACT_UNITS)} unités, "
-            f"la grille en a {french_number(units)} ; choisissez une résolution moins fine "
-            "ou la méthode engine"
+            "exact_too_many_units", field="method", limit=MAX_EXACT_UNITS, units=units
         )
 
 
@@ -215,9 +213,7 @@ class ExactDesign(Sectorizer):
     ) -> SectorPlan:
         if solver.best is None:
             if solver.proven_infeasible:
-                raise InfeasibleDesignError(
-                    f"aucun découpage en {inst.k} secteurs {self._what()} : preuve du solveur"
-                )
+                raise InfeasibleDesignError("exact_infeasible", k=inst.k, what=self._what())
             if solver.stopped is not None:
                 raise solver.stopped
             known = (
@@ -226,9 +222,11 @@ class ExactDesign(Sectorizer):
                 else ""
             )
             raise InfeasibleDesignError(
-                f"time_limit : aucun découpage en {inst.k} secteurs trouvé en "
-                f"{french_number(self.time_limit)} s, et pas de preuve qu'il n'en existe "
-                f"pas{known} : allongez le temps maximal"
+                "exact_nothing_in_time",
+                field="time_limit",
+                k=inst.k,
+                seconds=french_number(self.time_limit),
+                known=known,
             )
         atom_sector, objective = solver.best
         labels = _sector_labels(inst, atom_sector)

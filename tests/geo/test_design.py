@@ -103,14 +103,15 @@ def test_json_numbers_give_equal_parameters() -> None:
 @pytest.mark.parametrize(
     ("changes", "named"),
     [
-        ({"method": "voronoi"}, "method: unknown method 'voronoi'"),
-        ({"units": "iris"}, "units: unknown units 'iris'"),
-        ({"seeds": ((6.86, 47.64, 300.0),)}, "seeds:"),
+        ({"method": "voronoi"}, "méthode inconnue « voronoi » ; attendu : engine, communes"),
+        ({"units": "iris"}, "unités inconnues « iris » ; attendu : h3, blocks"),
+        ({"seeds": ((6.86, 47.64, 300.0),)}, "n'est pas une position"),
     ],
 )
 def test_bad_values_are_named(changes: dict[str, object], named: str) -> None:
-    with pytest.raises(InvalidInputError, match=named):
+    with pytest.raises(InvalidInputError, match=named) as raised:
         DesignParameters(k=3, **changes)  # type: ignore[arg-type]
+    assert raised.value.field == next(iter(changes))
 
 
 def test_the_engine_gets_every_setting() -> None:
