@@ -38,6 +38,7 @@ from geo.sectorize.atoms import CutCosts
 from geo.sectorize.base import Sectorizer
 from geo.sectorize.communes import WholeCommunes
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
+from geo.sectorize.objective import Objective, check_objective
 from geo.sectorize.partitioned import PartitionedDesign
 
 Method = Literal["engine", "communes"]
@@ -86,6 +87,12 @@ class DesignParameters:
     compactness, commune_cohesion, barrier_preference
         The weights of :class:`~geo.sectorize.CutCosts` (``barrier_preference`` is its
         ``barrier``).
+    objective, objective_weight
+        What the engine's shape phase minimises (:mod:`geo.sectorize.objective`):
+        ``"boundary"`` (*longueur des limites*), ``"distance"`` (*distance moyenne au
+        centre du secteur*, the p-median) or ``"mix"``, where ``objective_weight`` in
+        [0, 1] is the share of distance, each term relative to its value on the plan
+        the shape phase starts from.
 
     Containers are stored read-only (tuples, read-only mappings); numbers are converted
     to ``int`` or ``float``, so that a dict read from JSON gives equal parameters.
@@ -107,8 +114,11 @@ class DesignParameters:
     compactness: float = _DEFAULT_COSTS.compactness
     commune_cohesion: float = _DEFAULT_COSTS.commune_cohesion
     barrier_preference: float = _DEFAULT_COSTS.barrier
+    objective: Objective = "boundary"
+    objective_weight: float = 0.5
 
     def __post_init__(self) -> None:
+        check_objective(self.objective, self.objective_weight)
         if self.method not in METHODS:
             raise InvalidInputError(
                 f"method: unknown method {self.method!r}; expected one of {', '.join(METHODS)}"
@@ -141,6 +151,7 @@ class DesignParameters:
             "compactness": float(self.compactness),
             "commune_cohesion": float(self.commune_cohesion),
             "barrier_preference": float(self.barrier_preference),
+            "objective_weight": float(self.objective_weight),
         }
         for name, value in normal.items():
             object.__setattr__(self, name, value)
@@ -209,5 +220,7 @@ def make_sectorizer(params: DesignParameters, seed_units: Sequence[str] = ()) ->
         seeds=seed_units,
         locked=params.locked,
         costs=params.cut_costs,
+        objective=params.objective,
+        objective_weight=params.objective_weight,
     )
     return PartitionedDesign(engine, params.sectors_per_part)

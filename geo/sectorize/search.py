@@ -5,6 +5,10 @@ A :class:`SectorSearch` is the mutable state of one run: the sector of each atom
 sectors' loads and sizes, and the boundary bookkeeping that lets a move be tested and
 applied locally. A move never empties a sector, never moves a fixed atom and never
 disconnects the sector it leaves.
+
+The shape phase minimises the objective of :mod:`geo.sectorize.objective`: the cut cost
+alone (``share = 0``), or with the p-median distance to the sectors' median atoms, which
+are located again after each pass (alternating location-allocation).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 from geo.errors import InfeasibleDesignError
 from geo.sectorize.atoms import Atoms
 from geo.sectorize.base import Progress
+from geo.sectorize.objective import TIE_BREAK, median_atoms
 
 
 class SectorSearch:
@@ -30,8 +35,10 @@ class SectorSearch:
         tolerance: float,
         fixed: np.ndarray,
         rng: np.random.Generator,
+        share: float = 0.0,
     ) -> None:
         self.atoms = atoms
+        self.share = share  # λ, the share of distance in the objective
         self.adj = atoms.adj
         self.cost = atoms.cost
         self.w = atoms.weight.tolist()
@@ -182,6 +189,60 @@ class SectorSearch:
                 delta -= c
         return delta
 
+    def start_objective(self) -> None:
+        """Locate the centres and fix the scales ``C₀``, ``D₀`` of the objective on the
+        current plan (see :mod:`geo.sectorize.objective`)."""
+        w = self.atoms.weight
+        self.wd = (w if w.sum() > 0 else np.ones_like(w)).tolist()
+        self.centre = np.zeros(self.k, dtype=int)
+        self.locate()
+        cut, dist = self.totals()
+        self.c0, self.d0 = cut or 1.0, dist or 1.0
+        lam = self.share
+        self.cut_factor = max(1.0 - lam, TIE_BREAK) / self.c0
+        self.dist_factor = lam / self.d0
+
+    def totals(self) -> tuple[float, float]:
+        """The plan's cut cost and p-median cost (to the current centres) on atoms."""
+        sector = self.sector
+        cut = sum(
+            c
+            for x, (row, crow) in enumerate(zip(self.adj, self.cost, strict=True))
+            for y, c in zip(row, crow, strict=True)
+            if sector[y] != sector[x]
+        )
+        dist = sum(self.wd[x] * self._dist(x, s) for x, s in enumerate(sector))
+        return cut / 2, dist
+
+    def value(self, c0: float, d0: float) -> float:
+        """The objective ``(1 - λ)·C/c0 + λ·D/d0`` (the tie-break weight when λ = 1)."""
+        self.locate()
+        cut, dist = self.totals()
+        return max(1.0 - self.share, TIE_BREAK) * cut / c0 + self.share * dist / d0
+
+    def locate(self) -> bool:
+        """Move each sector's centre to its median atom; True if one moved."""
+        before = self.centre.copy()
+        self.centre = median_atoms(
+            self.atoms.xy, np.asarray(self.wd), np.asarray(self.sector), self.k, before
+        )
+        self.cxy = [tuple(self.atoms.xy[c]) for c in self.centre]
+        return bool((before != self.centre).any())
+
+    def _dist(self, x: int, s: int) -> float:
+        cx, cy = self.cxy[s]
+        px, py = self.atoms.xy[x]
+        return math.hypot(px - cx, py - cy)
+
+    def _delta(self, x: int, a: int, b: int) -> float:
+        """Change of the objective when atom ``x`` moves from sector ``a`` to ``b``: the
+        cut cost alone when ``share`` is 0."""
+        cut = self._cut_delta(x, a, b)
+        if not self.share:
+            return cut
+        dist = self.wd[x] * (self._dist(x, b) - self._dist(x, a))
+        return self.cut_factor * cut + self.dist_factor * dist
+
     def _keeps_connected(self, x: int, a: int) -> bool:
         """Does sector ``a`` stay connected without atom ``x``?"""
         if self.size[a] <= 1:
@@ -328,7 +389,8 @@ class SectorSearch:
         costs = [c for row in self.cost for c in row]
         if not costs or not self.movable or self.k < 2:
             return
-        scale = float(np.median(costs))
+        scale = float(np.median(costs)) if not self.share else self._delta_scale()
+        relocate = max(self.atoms.n, 1)  # steps between two locations of the centres
         temp, final = 0.5 * scale, 0.01 * scale
         cooling = (final / temp) ** (1 / max(steps, 1))
         accept = self.rng.random(steps)
@@ -339,6 +401,8 @@ class SectorSearch:
             if report is not None and i % every == 0:
                 report(i / steps, "shape")
             temp *= cooling
+            if self.share and i % relocate == relocate - 1:
+                self.locate()
             if not self.movable:
                 break
             x = self.movable[int(picks[i] * len(self.movable))]
@@ -348,35 +412,52 @@ class SectorSearch:
             w = self.w[x]
             if not (self._in_band(a, self.load[a] - w) and self._in_band(b, self.load[b] + w)):
                 continue
-            delta = self._cut_delta(x, a, b)
+            delta = self._delta(x, a, b)
             if delta > 0 and accept[i] >= math.exp(-delta / temp):
                 continue
             if self._keeps_connected(x, a):
                 self._move(x, b)
 
+    def _delta_scale(self) -> float:
+        """The median size of a move's change of the objective, over the boundary
+        atoms' moves to their first neighbouring sector (the annealing's temperature)."""
+        sizes = []
+        for x in self.movable[:2000]:
+            a = self.sector[x]
+            b = next(self.sector[y] for y in self.adj[x] if self.sector[y] != a)
+            sizes.append(abs(self._delta(x, a, b)))
+        scale = float(np.median(sizes)) if sizes else 0.0
+        return scale if scale > 0 else 1e-9
+
     def descend(self) -> None:
-        """Take improving moves until none is left (bounded passes)."""
+        """Take improving moves until none is left (bounded passes); under a distance
+        objective, the centres are located again after each pass."""
         for _ in range(50):
-            improved = False
-            for x in list(self.movable):
-                a = self.sector[x]
-                if self.fixed[x] >= 0 or not self.external[x]:
-                    continue
-                w = self.w[x]
-                best, best_b = -1e-9, -1
-                for b in {self.sector[y] for y in self.adj[x]} - {a}:
-                    if not (
-                        self._in_band(a, self.load[a] - w) and self._in_band(b, self.load[b] + w)
-                    ):
-                        continue
-                    delta = self._cut_delta(x, a, b)
-                    if delta < best:
-                        best, best_b = delta, b
-                if best_b >= 0 and self._keeps_connected(x, a):
-                    self._move(x, best_b)
-                    improved = True
+            improved = self._descent_pass()
+            if self.share:
+                improved = self.locate() or improved
             if not improved:
                 return
+
+    def _descent_pass(self) -> bool:
+        """One pass of best-improving moves over the boundary atoms."""
+        improved = False
+        for x in list(self.movable):
+            a = self.sector[x]
+            if self.fixed[x] >= 0 or not self.external[x]:
+                continue
+            w = self.w[x]
+            best, best_b = -1e-9, -1
+            for b in {self.sector[y] for y in self.adj[x]} - {a}:
+                if not (self._in_band(a, self.load[a] - w) and self._in_band(b, self.load[b] + w)):
+                    continue
+                delta = self._delta(x, a, b)
+                if delta < best:
+                    best, best_b = delta, b
+            if best_b >= 0 and self._keeps_connected(x, a):
+                self._move(x, best_b)
+                improved = True
+        return improved
 
 
 def _band_gap(load: float, lo: float, hi: float) -> float:
