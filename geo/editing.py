@@ -36,7 +36,9 @@ from geo.metrics import (
     assemble_metrics,
     constraint_violations,
     mean_distance,
+    pmedian_weights,
     sector_centre,
+    sector_pmedian_cost,
 )
 from geo.plan import SectorPlan
 from geo.sectorize.base import Progress, Sectorizer, no_progress
@@ -125,6 +127,8 @@ class PlanEditor:
         self._detached: dict[int, np.ndarray] = {}
         self._hull = np.zeros(k)
         self._distance = np.zeros(k)
+        self._pmedian_weight = pmedian_weights(self._weight)
+        self._pmedian = np.zeros(k)
         for sector in range(k):
             self._refresh(sector)
 
@@ -249,6 +253,7 @@ class PlanEditor:
         self._hull[sector] = shapely.area(shapely.convex_hull(shapely.linestrings(points)))
         centre = sector_centre(self._xy, self._weight, self._area, members, int(self.seeds[sector]))
         self._distance[sector] = mean_distance(self._xy, self._weight, members, centre)
+        self._pmedian[sector] = sector_pmedian_cost(self._xy, self._pmedian_weight, idx)
 
     @property
     def workloads(self) -> np.ndarray:
@@ -276,6 +281,7 @@ class PlanEditor:
             pieces=self._pieces,
             unit_count=self._count,
             mean_distance_m=self._distance,
+            pmedian_distance_m=float(self._pmedian.sum() / self._pmedian_weight.sum()),
             barrier_edges_by_class={c: n for c, n in self._barriers.items() if n > 0},
             split=self.split_communes(),
             cut_edges=self._cut_edges,

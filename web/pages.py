@@ -50,6 +50,7 @@ from geo.errors import AuthenticationRequiredError, ForbiddenError, NotFoundErro
 from geo.hotspots import LEVEL_LABELS, TRENDS
 from geo.metrics import french_number, french_percent
 from geo.passwords import csrf_token
+from geo.sectorize.objective import objective_label
 from web import diagnostic
 from web.cartography import folium_problem_map, meeting_pack, pack_context
 from web.palette import (
@@ -388,6 +389,7 @@ def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
         csp_name=sheet.csp_name,
         status_label=STATUS_LABELS[plan.status],
         tolerance=float(plan.parameters.get("tolerance", 0.05)),
+        objective_label=objective_label(plan.parameters),
         svg=sector_map_svg(
             sheet.sectors,
             sheet.communes,

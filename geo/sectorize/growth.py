@@ -44,6 +44,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -365,9 +366,7 @@ class RegionGrowth(Sectorizer):
                 search.start_objective()
                 if i == 0 and regrow == 0:
                     c0, d0 = search.c0, search.d0
-                search.anneal(
-                    steps, lambda f, stage, i=i: progress(0.5 + 0.45 * (i + f) / starts, stage)
-                )
+                search.anneal(steps, partial(_start_progress, progress, i, starts))
                 search.descend()
                 key = (search._total_gap(), search.value(c0, d0))
                 if (i == 0 and regrow == 0) or key < best_key:
@@ -404,6 +403,10 @@ class RegionGrowth(Sectorizer):
                 best = search
         assert best is not None
         return best
+
+
+def _start_progress(progress: Progress, start: int, starts: int, f: float, stage: str) -> None:
+    progress(0.5 + 0.45 * (start + f) / starts, stage)
 
 
 def _check_locks_connectable(atoms: Atoms, fixed: np.ndarray, k: int) -> None:

@@ -37,7 +37,8 @@ References
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import numpy as np
 
@@ -68,6 +69,22 @@ def distance_share(objective: str, weight: float) -> float:
     """
     check_objective(objective, weight)
     return {"boundary": 0.0, "distance": 1.0}.get(objective, float(weight))
+
+
+def objective_label(parameters: Mapping[str, Any]) -> str:
+    """The objective of stored design parameters, in the planner's words (plans made
+    before the objective was a choice optimised the boundary).
+
+    >>> objective_label({"objective": "mix", "objective_weight": 0.25})
+    'mixte : 25 % distance, 75 % limites'
+    >>> objective_label({})
+    'longueur des limites'
+    """
+    objective = str(parameters.get("objective", "boundary"))
+    if objective != "mix":
+        return OBJECTIVE_LABELS.get(objective, objective)
+    share = round(100 * float(parameters.get("objective_weight", 0.5)))
+    return f"mixte : {share} % distance, {100 - share} % limites"
 
 
 def check_objective(objective: str, weight: float) -> None:

@@ -76,6 +76,9 @@ function updateExportLinks() {
   $("export").href = `/api/plans/${selectedPlan.id}/export?format=${$("export-format").value}&crs=${$("export-crs").value}`;
 }
 
+// Plans stored before the p-median figure existed have none.
+const optionalInt = { format: (v) => (v == null ? "—" : fmt.int.format(v)) };
+
 // Changed cells on the map (hatched outline) and both plans' figures side by side.
 async function compare() {
   const otherId = Number($("compare-with").value);
@@ -96,7 +99,8 @@ async function compare() {
     ["Communes coupées", a.communes_split, b.communes_split, fmt.int],
     ["Barrières traversées", a.barrier_edges_inside, b.barrier_edges_inside, fmt.int],
     ["Longueur des limites (km)", a.cut_length_m / 1000, b.cut_length_m / 1000, fmt.dec1],
-    ["Distance moyenne au centre (m)", a.mean_distance_m, b.mean_distance_m, fmt.int],
+    ["Distance moyenne au centre (p-médian, m)", a.pmedian_distance_m, b.pmedian_distance_m, optionalInt],
+    ["Distance moyenne au point d'ancrage (m)", a.mean_distance_m, b.mean_distance_m, fmt.int],
     ["Secteurs contigus", a.contiguous ? "oui" : "non", b.contiguous ? "oui" : "non", { format: (v) => v }],
   ];
   $("comparison-title").textContent = `${fmt.int.format(result.changed_count)} cellule(s) changent de secteur ` +
@@ -223,6 +227,8 @@ async function propose(event) {
     k: Number(form.get("k")),
     tolerance: Number(form.get("tolerance")) / 100,
     method: form.get("method"),
+    objective: form.get("objective"),
+    objective_weight: Number(form.get("objective_weight") ?? 50) / 100,
     ...gridOf(form.get("resolution")),
     seed: Number(form.get("seed")),
     weights: Object.fromEntries(["population", "poor_households", "social_housing", "problems"].map((v) => [v, Number(form.get(v))])),
@@ -344,6 +350,7 @@ async function showCsp(chosen) {
 async function main() {
   try {
     $("propose-form").addEventListener("submit", propose);
+    $("objective").addEventListener("change", () => { $("objective-weight").disabled = $("objective").value !== "mix"; });
     $("import-form").addEventListener("submit", importPlan);
     $("adopt").addEventListener("click", () => showAdoption().catch(statusError));
     $("adoption-confirm").addEventListener("click", () => confirmAdoption().catch(statusError));
