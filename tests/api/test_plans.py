@@ -86,6 +86,8 @@ def test_engine_infeasibility_fails_the_job_with_the_reason(
         ({"k": 3, "seeds": [[200, 0]]}, 422, "not a WGS84"),
         ({"k": 3, "locked": {"89abc": 0}}, 422, "89abc"),
         ({"k": 3, "whole_commune_population": float("inf")}, 422, "whole_commune_population"),
+        ({"k": 3, "objective": "vitesse"}, 422, "objective"),
+        ({"k": 3, "objective": "mix", "objective_weight": 1.5}, 422, "objective_weight"),
         ({"k": 3, "weights": {"crime": 1}}, None, None),
     ],
 )

@@ -41,7 +41,7 @@ def grid(nx: int, ny: int, loads: np.ndarray, communes: list[str]) -> UnitGraph:
 @pytest.fixture(scope="module")
 def town() -> UnitGraph:
     """A 14 x 14 grid, one commune of 19 600 inhabitants (split freely), with a dense
-    centre off the middle: workload 1 + 20·exp(-r²/2σ²), σ = 3 units."""
+    centre off the middle: workload 1 + 20·exp(-r²/18), r in units."""
     n = 14
     y, x = np.divmod(np.arange(n * n), n)
     loads = 1 + 20 * np.exp(-((x - 4.0) ** 2 + (y - 9.0) ** 2) / 18)
