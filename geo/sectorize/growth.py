@@ -69,11 +69,12 @@ MAX_DEFAULT_STEPS = 400_000
 #: Under a distance objective, the shape phase runs from ``MULTISTART_ATOMS // atoms``
 #: starts (at least 1, at most :data:`MAX_STARTS`): several on small territories, one
 #: on a city.
-MULTISTART_ATOMS = 3_000
+MULTISTART_ATOMS = 2_000
 #: The most growth attempts when the band is missed (small territories; 3 on large ones).
 MAX_RESTARTS = 12
 MAX_STARTS = 6
-#: Regrowths from the median atoms after each start (see ``RegionGrowth._best_shape``).
+#: Regrowths from the median atoms after each start (see ``RegionGrowth._best_shape``),
+#: on territories of at most ``MULTISTART_ATOMS`` atoms.
 REGROWTHS = 2
 
 
@@ -342,18 +343,21 @@ class RegionGrowth(Sectorizer):
         p-median's local optima depend much on where the centres start. As many starts as
         :data:`MULTISTART_ATOMS` allows, at most :data:`MAX_STARTS`."""
         starts = max(1, min(MAX_STARTS, MULTISTART_ATOMS // max(atoms.n, 1)))
+        regrowths = REGROWTHS if atoms.n <= MULTISTART_ATOMS else 0  # a city: one shape
         best, best_key = first, (0.0, 0.0)
         c0 = d0 = 1.0
         anchors = {s: int(atoms.of[u]) for s, u in enumerate(seed_units) if u >= 0}
         pinned = {s: int(np.flatnonzero(fixed == s)[0]) for s in range(k) if (fixed == s).any()}
         pinned.update(anchors)
-        # the starts share twice the steps of one boundary run (at least 5 per atom each)
-        steps = max(5 * atoms.n, 2 * steps // (starts * (REGROWTHS + 1)))
+        # on a small territory the starts share twice the steps of one boundary run (at
+        # least 5 per atom each); a city has the steps of one boundary run
+        if regrowths:
+            steps = max(5 * atoms.n, 2 * steps // (starts * (regrowths + 1)))
         for i in range(starts):
             search = first if i == 0 else self._attempts(atoms, k, fixed, seed_units, rng, 0)
             if i and not search.in_band():
                 continue  # a start that misses the band is not worth shaping
-            for regrow in range(REGROWTHS + 1):
+            for regrow in range(regrowths + 1):
                 if regrow:
                     # location-allocation at the scale of the plan: grow again from the
                     # sectors' median atoms, as Hess et al. re-allocate to new centres
