@@ -66,13 +66,18 @@ DEFAULT_WHOLE_COMMUNE_POPULATION = 10_000.0
 DEFAULT_TOLERANCE = 0.05
 #: The most annealing steps by default: 40 per atom up to 10 000 atoms, then no more.
 MAX_DEFAULT_STEPS = 400_000
+#: Steps of the balance repair (``SectorSearch.repair``) of an attempt that missed the band.
+REPAIR_STEPS_PER_ATOM = 200
+MAX_REPAIR_STEPS = 20_000
 #: Under a distance objective, the shape phase runs from ``MULTISTART_ATOMS // atoms``
 #: starts (at least 1, at most :data:`MAX_STARTS`): several on small territories, one
 #: on a city.
 MULTISTART_ATOMS = 2_000
 #: The most growth attempts when the band is missed (small territories; 3 on large ones).
-MAX_RESTARTS = 12
+MAX_RESTARTS = 6
 MAX_STARTS = 6
+#: The fewest steps the starts share on a small territory.
+MIN_SHAPE_STEPS = 30_000
 #: Regrowths from the median atoms after each start (see ``RegionGrowth._best_shape``),
 #: on territories of at most ``MULTISTART_ATOMS`` atoms.
 REGROWTHS = 2
@@ -310,8 +315,8 @@ class RegionGrowth(Sectorizer):
         if cut:
             notes.append(
                 f"commune(s) sous le seuil de {french_number(self.whole_commune_population)} "
-                f"habitants coupée(s) : {', '.join(sorted(cut))} ; les garder entières ne "
-                f"permettait pas l'équilibre à ±{band}"
+                f"habitants coupée(s) : {', '.join(sorted(cut))} ; gardées entières, "
+                f"l'équilibre à ±{band} n'a pas été atteint (infaisabilité non prouvée)"
             )
         found = violations(plan, self.tolerance, whole - cut)
         if any(v.constraint == "balance" for v in found):
@@ -352,9 +357,10 @@ class RegionGrowth(Sectorizer):
         # on a small territory the starts share twice the steps of one boundary run (at
         # least 5 per atom each); a city has the steps of one boundary run
         if regrowths:
-            steps = max(5 * atoms.n, 2 * steps // (starts * (regrowths + 1)))
+            budget = max(2 * steps, MIN_SHAPE_STEPS)
+            steps = max(5 * atoms.n, budget // (starts * (regrowths + 1)))
         for i in range(starts):
-            search = first if i == 0 else self._attempts(atoms, k, fixed, seed_units, rng, 0)
+            search = first if i == 0 else self._attempts(atoms, k, fixed, seed_units, rng, 2)
             if i and not search.in_band():
                 continue  # a start that misses the band is not worth shaping
             for regrow in range(regrowths + 1):
@@ -371,7 +377,7 @@ class RegionGrowth(Sectorizer):
                 if i == 0 and regrow == 0:
                     c0, d0 = search.c0, search.d0
                 search.anneal(steps, partial(_start_progress, progress, i, starts))
-                search.descend()
+                search.descend(swaps=True)
                 key = (search._total_gap(), search.value(c0, d0))
                 if (i == 0 and regrow == 0) or key < best_key:
                     best, best_key = search, key
@@ -401,6 +407,8 @@ class RegionGrowth(Sectorizer):
             search = SectorSearch(atoms, k, self.tolerance, fixed, rng, self.share)
             search.grow(seed_atoms(atoms, k, fixed, rng, anchors))
             search.balance()
+            if not search.in_band():
+                search.repair(min(REPAIR_STEPS_PER_ATOM * atoms.n, MAX_REPAIR_STEPS))
             if search.in_band():
                 return search
             if best is None or search._total_gap() < best._total_gap() - 1e-9:

@@ -310,6 +310,46 @@ class SectorSearch:
             if gap == 0 or not self._kick(gap):
                 return
 
+    def repair(self, steps: int) -> None:
+        """Simulated annealing on the total distance to the band, for when the greedy
+        moves and kicks stall (lumpy atoms: whole communes): a single-atom move may make
+        it worse for a while, so that excess passes along a chain of sectors (an
+        ejection chain) to one with room. Stops at the band; keeps the best plan seen."""
+        gap = best_gap = self._total_gap()
+        if gap == 0 or not self.movable or self.k < 2:
+            return
+        best = (list(self.sector), list(self.load), list(self.size))
+        temp = 0.5 * float(np.median(self.w)) + 1e-9 * (self.target + 1)
+        cooling = 0.01 ** (1 / max(steps, 1))
+        picks, targets, accept = (self.rng.random(steps) for _ in range(3))
+        lo, hi = self.lo, self.hi
+        for i in range(steps):
+            temp *= cooling
+            x = self.movable[int(picks[i] * len(self.movable))]
+            a = self.sector[x]
+            others = [self.sector[y] for y in self.adj[x] if self.sector[y] != a]
+            b = others[int(targets[i] * len(others))]
+            w, la, lb = self.w[x], self.load[a], self.load[b]
+            delta = (
+                _band_gap(la - w, lo, hi)
+                + _band_gap(lb + w, lo, hi)
+                - _band_gap(la, lo, hi)
+                - _band_gap(lb, lo, hi)
+            )
+            if delta > 0 and accept[i] >= math.exp(-delta / temp):
+                continue
+            if not self._keeps_connected(x, a):
+                continue
+            self._move(x, b)
+            gap += delta
+            if gap < best_gap - 1e-9:
+                best_gap = gap
+                best = (list(self.sector), list(self.load), list(self.size))
+                if best_gap <= 1e-9:
+                    break
+        self.sector, self.load, self.size = (list(v) for v in best)
+        self._init_boundary()
+
     def in_band(self) -> bool:
         return self._total_gap() == 0
 
@@ -429,15 +469,58 @@ class SectorSearch:
         scale = float(np.median(sizes)) if sizes else 0.0
         return scale if scale > 0 else 1e-9
 
-    def descend(self) -> None:
+    def descend(self, swaps: bool = False) -> None:
         """Take improving moves until none is left (bounded passes); under a distance
-        objective, the centres are located again after each pass."""
+        objective, the centres are located again after each pass, and with ``swaps``
+        two atoms may also trade sectors (what single moves cannot do when each would
+        take a sector out of the band: large atoms, whole communes)."""
         for _ in range(50):
             improved = self._descent_pass()
+            if swaps:
+                improved = self._swap_pass() or improved
             if self.share:
                 improved = self.locate() or improved
             if not improved:
                 return
+
+    def _swap_pass(self) -> bool:
+        """Improving swaps of a boundary atom ``x`` of ``a`` and an atom ``y`` of a
+        neighbouring sector ``b`` that borders ``a``, both sectors staying connected and
+        in the band (Kernighan-Lin-like, one pair at a time)."""
+        improved = False
+        sector, w = self.sector, self.w
+        for x in list(self.movable):
+            a = sector[x]
+            if self.fixed[x] >= 0 or not self.external[x]:
+                continue
+            for b in {sector[y] for y in self.adj[x]} - {a}:
+                if sector[x] != a:
+                    break
+                candidates = [
+                    y
+                    for y in self.boundary[b]
+                    if self.fixed[y] < 0 and y != x and any(sector[z] == a for z in self.adj[y])
+                ]
+                for y in candidates:
+                    la = self.load[a] - w[x] + w[y]
+                    lb = self.load[b] + w[x] - w[y]
+                    if not (self._in_band(a, la) and self._in_band(b, lb)):
+                        continue
+                    dx = self._delta(x, a, b)
+                    if not self._keeps_connected(x, a):
+                        break
+                    self._move(x, b)
+                    if (
+                        sector[y] == b
+                        and any(sector[z] == a for z in self.adj[y])
+                        and dx + self._delta(y, b, a) < -1e-9
+                        and self._keeps_connected(y, b)
+                    ):
+                        self._move(y, a)
+                        improved = True
+                        break
+                    self._move(x, a)
+        return improved
 
     def _descent_pass(self) -> bool:
         """One pass of best-improving moves over the boundary atoms."""

@@ -51,7 +51,7 @@ def test_proposal_optimises_the_chosen_objective(client: TestClient, csp_id: int
     refused = client.post(f"/api/csp/{csp_id}/plans", json={"k": 3, "objective": "vitesse"})
     assert refused.status_code == 422
     assert "valeur attendue parmi" in refused.json()["detail"]
-    assert "objective" in refused.json()["fields"]
+    assert [f["field"] for f in refused.json()["fields"]] == ["objective"]
 
 
 def test_same_seed_same_plan(client: TestClient, csp_id: int) -> None:

@@ -104,7 +104,7 @@ def test_whole_communes_give_way_when_they_prevent_balance() -> None:
         assert plan.metrics.contiguous
         assert not plan.violations  # the cut communes are said in the notes instead
         note = next(n for n in plan.notes if "coupée(s)" in n)
-        assert "équilibre à ±5\u202f%" in note
+        assert "équilibre à ±5\u202f% n'a pas été atteint" in note
         assert all(c in note for c in plan.metrics.split_communes)
 
 
