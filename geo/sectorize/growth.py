@@ -76,6 +76,9 @@ MULTISTART_ATOMS = 2_000
 #: The most growth attempts when the band is missed (small territories; 3 on large ones).
 MAX_RESTARTS = 6
 MAX_STARTS = 6
+#: Swaps of two atoms in the descent on territories of at most this many atoms (they
+#: matter where atoms are few and large; their pass is quadratic in a border's length).
+SWAP_ATOMS = 150
 #: The fewest steps the starts share on a small territory.
 MIN_SHAPE_STEPS = 30_000
 #: Regrowths from the median atoms after each start (see ``RegionGrowth._best_shape``),
@@ -377,7 +380,7 @@ class RegionGrowth(Sectorizer):
                 if i == 0 and regrow == 0:
                     c0, d0 = search.c0, search.d0
                 search.anneal(steps, partial(_start_progress, progress, i, starts))
-                search.descend(swaps=True)
+                search.descend(swaps=atoms.n <= SWAP_ATOMS)
                 key = (search._total_gap(), search.value(c0, d0))
                 if (i == 0 and regrow == 0) or key < best_key:
                     best, best_key = search, key
