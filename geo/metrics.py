@@ -25,8 +25,9 @@ sectors; ``L̄ = Σ L_s / k``.
 * **P-median distance** (*distance moyenne au centre, p-médian*): the workload-weighted
   mean distance from every unit's centroid to its sector's median unit, over the whole
   plan, as :func:`geo.pmedian.pmedian_distance` defines it (the objective
-  ``"distance"`` of :mod:`geo.sectorize.objective`). :func:`pmedian_parts` gives it from
-  per-sector sums, as the editor keeps them.
+  ``"distance"`` of :mod:`geo.sectorize.objective`). :func:`sector_pmedian_cost` gives
+  one sector's term, as the editor keeps them; the editor leaves it ``None`` while a
+  large sector it changed waits for the save (:meth:`geo.editing.PlanEditor.pmedian_distance`).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class PlanMetrics:
     cut_edges: int
     cut_length_m: float
     mean_distance_m: float
-    pmedian_distance_m: float
+    pmedian_distance_m: float | None  # None: not computed yet (the editor, see below)
     sectors: tuple[SectorMetrics, ...]
 
     def as_dict(self) -> dict[str, Any]:
@@ -357,7 +358,7 @@ def assemble_metrics(
     pieces: np.ndarray,
     unit_count: np.ndarray,
     mean_distance_m: np.ndarray,
-    pmedian_distance_m: float,
+    pmedian_distance_m: float | None,
     barrier_edges_by_class: Mapping[str, int],
     split: Mapping[str, int],
     cut_edges: int,

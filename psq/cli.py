@@ -228,10 +228,11 @@ def _print_plan(plan: SectorPlan) -> None:
         f"contigu : {'oui' if m.contiguous else 'non'} · communes coupées : {split} · "
         f"arêtes franchissant une barrière : {m.barrier_edges_inside}"
     )
-    distance = french_number(m.pmedian_distance_m)
+    pmedian = m.pmedian_distance_m
+    distance = "non calculée" if pmedian is None else f"{french_number(pmedian)} m"
     limits = f"{m.cut_length_m / 1000:.1f}".replace(".", ",")
     console.print(
-        f"Distance moyenne au centre (p-médian) {distance} m · longueur des limites {limits} km"
+        f"Distance moyenne au centre (p-médian) {distance} · longueur des limites {limits} km"
     )
     for note in plan.notes:
         console.print(f"[cyan]Note[/] : {note}", highlight=False)

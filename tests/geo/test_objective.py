@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
+from geo import editing
 from geo.editing import PlanEditor
 from geo.errors import InvalidInputError
 from geo.grid import adjacency
@@ -87,6 +88,18 @@ def test_pmedian_figure_of_the_metrics_and_of_the_editor(town: UnitGraph) -> Non
     assert editor.metrics().pmedian_distance_m == pytest.approx(
         pmedian_distance(xy, w, moved, 4), rel=1e-12
     )
+
+
+def test_the_editor_leaves_large_sectors_p_median_to_the_save(
+    town: UnitGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(editing, "PMEDIAN_STROKE_UNITS", 40)  # the 4 sectors hold ~49 units
+    plan = make_sectorizer(DesignParameters(k=4)).solve(town, rng=np.random.default_rng(3))
+    editor = PlanEditor(plan)
+    assert editor.metrics().pmedian_distance_m is None
+    expected = pmedian_distance(town.centroids, town.workload, plan.assignment, 4)
+    assert editor.metrics(complete=True).pmedian_distance_m == pytest.approx(expected)
+    assert editor.metrics().pmedian_distance_m == pytest.approx(expected)  # until an edit
 
 
 def test_whole_communes_give_way_when_they_prevent_balance() -> None:
