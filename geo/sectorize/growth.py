@@ -351,7 +351,7 @@ class RegionGrowth(Sectorizer):
         p-median's local optima depend much on where the centres start. As many starts as
         :data:`MULTISTART_ATOMS` allows, at most :data:`MAX_STARTS`."""
         starts = max(1, min(MAX_STARTS, MULTISTART_ATOMS // max(atoms.n, 1)))
-        regrowths = REGROWTHS if atoms.n <= MULTISTART_ATOMS else 0  # a city: one shape
+        regrowths = REGROWTHS if atoms.n <= MULTISTART_ATOMS else 0  # a city: one descent
         best, best_key = first, (0.0, 0.0)
         c0 = d0 = 1.0
         anchors = {s: int(atoms.of[u]) for s, u in enumerate(seed_units) if u >= 0}
@@ -379,7 +379,11 @@ class RegionGrowth(Sectorizer):
                 search.start_objective()
                 if i == 0 and regrow == 0:
                     c0, d0 = search.c0, search.d0
-                search.anneal(steps, partial(_start_progress, progress, i, starts))
+                if regrowths:
+                    search.anneal(steps, partial(_start_progress, progress, i, starts))
+                # on a city, the growth from k-means seeds is already close to the
+                # allocation to the nearest centre: alternating descent alone (annealing
+                # there costs ten times a boundary run and leaves ragged borders)
                 search.descend(swaps=atoms.n <= SWAP_ATOMS)
                 key = (search._total_gap(), search.value(c0, d0))
                 if (i == 0 and regrow == 0) or key < best_key:
