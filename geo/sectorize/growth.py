@@ -72,7 +72,7 @@ MAX_REPAIR_STEPS = 20_000
 #: Under a distance objective, the shape phase runs from ``MULTISTART_ATOMS // atoms``
 #: starts (at least 1, at most :data:`MAX_STARTS`): several on small territories, one
 #: on a city.
-MULTISTART_ATOMS = 2_000
+MULTISTART_ATOMS = 1_400
 #: The most growth attempts when the band is missed (small territories; 3 on large ones).
 MAX_RESTARTS = 6
 MAX_STARTS = 6
@@ -80,7 +80,7 @@ MAX_STARTS = 6
 #: matter where atoms are few and large; their pass is quadratic in a border's length).
 SWAP_ATOMS = 150
 #: The fewest steps the starts share on a small territory.
-MIN_SHAPE_STEPS = 30_000
+MIN_SHAPE_STEPS = 20_000
 #: Regrowths from the median atoms after each start (see ``RegionGrowth._best_shape``),
 #: on territories of at most ``MULTISTART_ATOMS`` atoms.
 REGROWTHS = 2
@@ -357,10 +357,10 @@ class RegionGrowth(Sectorizer):
         anchors = {s: int(atoms.of[u]) for s, u in enumerate(seed_units) if u >= 0}
         pinned = {s: int(np.flatnonzero(fixed == s)[0]) for s in range(k) if (fixed == s).any()}
         pinned.update(anchors)
-        # on a small territory the starts share twice the steps of one boundary run (at
-        # least 5 per atom each); a city has the steps of one boundary run
+        # on a small territory the starts share the steps of one boundary run, at least
+        # MIN_SHAPE_STEPS (and 5 per atom each)
         if regrowths:
-            budget = max(2 * steps, MIN_SHAPE_STEPS)
+            budget = max(steps, MIN_SHAPE_STEPS)
             steps = max(5 * atoms.n, budget // (starts * (regrowths + 1)))
         for i in range(starts):
             search = first if i == 0 else self._attempts(atoms, k, fixed, seed_units, rng, 2)

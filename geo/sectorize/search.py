@@ -25,6 +25,10 @@ from geo.sectorize.base import Progress
 from geo.sectorize.objective import TIE_BREAK, median_atoms
 
 
+#: The annealing's starting temperature under a distance objective, in median move sizes.
+HOT_DISTANCE = 0.1
+
+
 class SectorSearch:
     """Mutable state of one run: sector of each atom, loads, boundary bookkeeping."""
 
@@ -431,7 +435,9 @@ class SectorSearch:
             return
         scale = float(np.median(costs)) if not self.share else self._delta_scale()
         relocate = max(self.atoms.n, 1)  # steps between two locations of the centres
-        temp, final = 0.5 * scale, 0.01 * scale
+        # under a distance objective the starts and regrowths diversify: a cooler start
+        # keeps borders smooth (and the contiguity checks local)
+        temp, final = (0.5 if not self.share else HOT_DISTANCE) * scale, 0.01 * scale
         cooling = (final / temp) ** (1 / max(steps, 1))
         accept = self.rng.random(steps)
         picks = self.rng.random(steps)
