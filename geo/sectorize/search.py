@@ -24,7 +24,6 @@ from geo.sectorize.atoms import Atoms
 from geo.sectorize.base import Progress
 from geo.sectorize.objective import TIE_BREAK, median_atoms
 
-
 #: The annealing's starting temperature under a distance objective, in median move sizes.
 HOT_DISTANCE = 0.1
 
