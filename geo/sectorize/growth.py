@@ -15,11 +15,18 @@ small island fused so that they are never split.
 3. **Balance.** Boundary atoms move from a sector out of the tolerance band towards
    lighter neighbours (or into a light sector from heavier ones), choosing the move with
    the least added boundary cost per unit of variance removed, until every sector is
-   within the band or no move helps.
+   within the band or no move helps; then a repair phase (annealing on the total distance
+   to the band, whose single moves pass an excess along a chain of sectors). An attempt
+   that still misses the band starts again from new seeds; when whole communes prevent
+   balance in every attempt, the run starts again with communes that may be cut, and the
+   plan's notes name those cut.
 4. **Shape.** Simulated annealing of single boundary moves that keep every sector in the
-   band: the objective is the total cut cost of :class:`~geo.sectorize.atoms.CutCosts`
-   (boundary length, more where a commune is cut, less along a barrier), a proxy for
-   compactness; a final descent takes every remaining improving move.
+   band, then a descent that takes every remaining improving move. The objective is the
+   planner's (:mod:`geo.sectorize.objective`): the total cut cost of
+   :class:`~geo.sectorize.atoms.CutCosts` (boundary length, more where a commune is cut,
+   less along a barrier), a proxy for compactness; the p-median distance to the sectors'
+   median units, located again after each pass, from several starts, each regrown from
+   its median units, with swaps of two atoms (a city: one start, descent only); or a mix.
 
 A move never empties a sector, never moves a fixed atom and never disconnects the
 sector it leaves (a local test on the neighbours of the atom, then a bounded search).
