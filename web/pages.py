@@ -375,6 +375,16 @@ def plan_editor(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "plan_editor.html", {"page": "/secteurs"})
 
 
+def _objective_of(origin: str, parameters: dict[str, Any]) -> str:
+    """What the plan optimised, in the planner's words, by how it was made."""
+    if origin == "import":
+        return "aucun (plan importé)"
+    if origin == "communes":
+        return "aucun (communes entières, référence)"
+    label = objective_label(parameters)
+    return f"{label}, puis retouché à la main" if origin == "edit" else label
+
+
 def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
     """The A4 sheet of a plan: map, legend, figures and notes, as a self-contained page;
     ``printed`` when it is downloaded as a PDF or PNG (recorded as an export)."""
@@ -389,7 +399,7 @@ def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
         csp_name=sheet.csp_name,
         status_label=STATUS_LABELS[plan.status],
         tolerance=float(plan.parameters.get("tolerance", 0.05)),
-        objective_label=objective_label(plan.parameters),
+        objective_label=_objective_of(plan.origin, plan.parameters),
         svg=sector_map_svg(
             sheet.sectors,
             sheet.communes,

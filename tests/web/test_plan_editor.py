@@ -137,6 +137,10 @@ def test_paint_undo_redo_save_adopt_export(  # type: ignore[no-untyped-def]
     sheet.goto(f"{live_server}/secteurs/{saved_id}/impression")
     assert sheet.locator("svg path").count() >= 4
     assert "Secteur 1" in (sheet.locator("svg").text_content() or "")
+    figures = sheet.locator(".figures").inner_text()  # both objectives, and the plan's
+    assert "Distance moyenne au centre (p-médian)" in figures and "non calculée" not in figures
+    assert "Longueur des limites" in figures
+    assert "longueur des limites, puis retouché à la main" in figures
     sheet.close()
 
     hosts = {urlsplit(u).netloc for u in requested if not u.startswith(("data:", "blob:"))}
