@@ -27,16 +27,23 @@ def main() -> None:
     parser.add_argument("--side-m", type=float, default=26_700.0)
     parser.add_argument("--k", type=int, default=40)
     parser.add_argument("--resolution", type=int, default=10)
+    parser.add_argument("--objective", default="boundary", choices=["boundary", "distance", "mix"])
     args = parser.parse_args()
     started = time.perf_counter()
     graph, _ = synthetic_graph(resolution=args.resolution, side_m=args.side_m)
     built = time.perf_counter()
     # A large city: every commune may be split (the synthetic communes are districts).
     params = DesignParameters(
-        k=args.k, tolerance=0.05, resolution=args.resolution, whole_commune_population=0
+        k=args.k,
+        tolerance=0.05,
+        resolution=args.resolution,
+        whole_commune_population=0,
+        objective=args.objective,
     )
+    cpu = time.process_time()
     plan = make_sectorizer(params).solve(graph, rng=params.rng())
     solved = time.perf_counter()
+    cpu = time.process_time() - cpu
     loads = plan.workloads
     worst = float(np.abs(loads / loads.mean() - 1).max())
     pieces = int((components_per_sector(plan) > 1).sum())
@@ -44,7 +51,9 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"units {graph.n}, k {args.k}: graph {built - started:.1f} s, design "
-        f"{solved - built:.1f} s, worst deviation {worst:.2%}, sectors in pieces {pieces}, "
+        f"{solved - built:.1f} s (CPU {cpu:.1f} s, objective {args.objective}), p-median "
+        f"{plan.metrics.pmedian_distance_m:.0f} m, worst deviation {worst:.2%}, "
+        f"sectors in pieces {pieces}, "
         f"mean Polsby-Popper {compact:.3f}, "
         f"peak memory {peak_mb:.0f} MB"
     )

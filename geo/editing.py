@@ -36,7 +36,9 @@ from geo.metrics import (
     assemble_metrics,
     constraint_violations,
     mean_distance,
+    pmedian_weights,
     sector_centre,
+    sector_pmedian_cost,
 )
 from geo.plan import SectorPlan
 from geo.sectorize.base import Progress, Sectorizer, no_progress
@@ -51,6 +53,11 @@ class Edit:
 
     previous: dict[int, int]
     sectors: tuple[int, ...]
+
+
+#: Sectors of at most this many units have their p-median term recomputed at each edit
+#: (about 10 ms each on the benchmark machine); larger ones at the save.
+PMEDIAN_STROKE_UNITS = 600
 
 
 class PlanEditor:
@@ -125,6 +132,9 @@ class PlanEditor:
         self._detached: dict[int, np.ndarray] = {}
         self._hull = np.zeros(k)
         self._distance = np.zeros(k)
+        self._pmedian_weight = pmedian_weights(self._weight)
+        self._pmedian = np.zeros(k)
+        self._pmedian_stale: set[int] = set()
         for sector in range(k):
             self._refresh(sector)
 
@@ -244,6 +254,13 @@ class PlanEditor:
         self._hull[sector] = shapely.area(shapely.convex_hull(shapely.linestrings(points)))
         centre = sector_centre(self._xy, self._weight, self._area, members, int(self.seeds[sector]))
         self._distance[sector] = mean_distance(self._xy, self._weight, members, centre)
+        # The p-median term is quadratic in the sector's size: a large sector's waits for
+        # the save (see pmedian_distance).
+        if len(idx) <= PMEDIAN_STROKE_UNITS:
+            self._pmedian[sector] = sector_pmedian_cost(self._xy, self._pmedian_weight, idx)
+            self._pmedian_stale.discard(sector)
+        else:
+            self._pmedian_stale.add(sector)
 
     @property
     def workloads(self) -> np.ndarray:
@@ -260,8 +277,23 @@ class PlanEditor:
         sectors_per_commune = (self._commune_sector > 0).sum(axis=1)
         return {str(self._communes[c]): int(n) for c, n in enumerate(sectors_per_commune) if n > 1}
 
-    def metrics(self) -> PlanMetrics:
-        """The metrics of :func:`geo.metrics.score` for the current assignment."""
+    def pmedian_distance(self, *, complete: bool = False) -> float | None:
+        """The p-median figure of :func:`geo.pmedian.pmedian_distance`, kept per sector
+        edit by edit for sectors of at most :data:`PMEDIAN_STROKE_UNITS` units; ``None``
+        while a larger sector changed since it was last computed, unless ``complete``
+        (then computed now: what a save does)."""
+        if complete:
+            for sector in sorted(self._pmedian_stale):
+                idx = np.flatnonzero(self.assignment == sector)
+                self._pmedian[sector] = sector_pmedian_cost(self._xy, self._pmedian_weight, idx)
+            self._pmedian_stale.clear()
+        if self._pmedian_stale:
+            return None
+        return float(self._pmedian.sum() / self._pmedian_weight.sum())
+
+    def metrics(self, *, complete: bool = False) -> PlanMetrics:
+        """The metrics of :func:`geo.metrics.score` for the current assignment (the
+        p-median figure as :meth:`pmedian_distance` says)."""
         return assemble_metrics(
             names=self.names,
             workloads=self._load,
@@ -271,6 +303,7 @@ class PlanEditor:
             pieces=self._pieces,
             unit_count=self._count,
             mean_distance_m=self._distance,
+            pmedian_distance_m=self.pmedian_distance(complete=complete),
             barrier_edges_by_class={c: n for c, n in self._barriers.items() if n > 0},
             split=self.split_communes(),
             cut_edges=self._cut_edges,

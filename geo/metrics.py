@@ -20,7 +20,14 @@ sectors; ``L̄ = Σ L_s / k``.
   length in metres (the length of internal sector boundaries).
 * **Mean distance to the centre**: for each sector, the workload-weighted mean distance
   from its units' centroids to its seed unit's centroid when it has a seed (a police
-  station), else to the sector's workload-weighted centroid; and the plan's mean of those.
+  station), else to the sector's workload-weighted centroid; and the plan's mean of those
+  (shown as « distance moyenne au point d'ancrage »).
+* **P-median distance** (*distance moyenne au centre, p-médian*): the workload-weighted
+  mean distance from every unit's centroid to its sector's median unit, over the whole
+  plan, as :func:`geo.pmedian.pmedian_distance` defines it (the objective
+  ``"distance"`` of :mod:`geo.sectorize.objective`). :func:`sector_pmedian_cost` gives
+  one sector's term, as the editor keeps them; the editor leaves it ``None`` while a
+  large sector it changed waits for the save (:meth:`geo.editing.PlanEditor.pmedian_distance`).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from geo.crs import metric_crs
+from geo.pmedian import median_centres
 from geo.unit_graph import UnitGraph
 from geo.violations import Violation
 
@@ -71,6 +79,7 @@ class PlanMetrics:
     cut_edges: int
     cut_length_m: float
     mean_distance_m: float
+    pmedian_distance_m: float | None  # None: not computed yet (the editor, see below)
     sectors: tuple[SectorMetrics, ...]
 
     def as_dict(self) -> dict[str, Any]:
@@ -183,6 +192,22 @@ def mean_distance(
     dist = np.linalg.norm(xy[members] - centre, axis=1)
     w = weight[members]
     return float(np.average(dist, weights=w) if w.sum() > 0 else dist.mean())
+
+
+def pmedian_weights(weight: np.ndarray) -> np.ndarray:
+    """The weights of :mod:`geo.pmedian`: the workloads, or ones when they are all 0."""
+    w = np.asarray(weight, dtype=float)
+    return w if w.sum() > 0 else np.ones_like(w)
+
+
+def sector_pmedian_cost(xy: np.ndarray, weights: np.ndarray, members: np.ndarray) -> float:
+    """``Σ_{i ∈ s} w_i · d(i, c_s)`` of one sector (``weights`` from
+    :func:`pmedian_weights`, ``members`` its unit positions): the term
+    :func:`geo.pmedian.median_centres` gives it."""
+    if len(members) == 0 or weights[members].sum() == 0:
+        return 0.0
+    _, cost = median_centres(xy[members], weights[members], np.zeros(len(members), int), 1)
+    return float(cost[0])
 
 
 def violations(plan: Partition, tolerance: float, whole: Collection[str] = ()) -> list[Violation]:
@@ -298,6 +323,7 @@ def score(plan: Partition) -> PlanMetrics:
         members = plan.assignment == s
         centre = sector_centre(xy, weight, unit_area, members, int(plan.seed_units[s]))
         mean_dist[s] = mean_distance(xy, weight, members, centre)
+    _, pmedian_cost = median_centres(xy, pmedian_weights(weight), plan.assignment, plan.k)
 
     edges = graph.edges
     a, b = edges["a"].to_numpy(int), edges["b"].to_numpy(int)
@@ -314,6 +340,7 @@ def score(plan: Partition) -> PlanMetrics:
         pieces=components_per_sector(plan),
         unit_count=np.bincount(plan.assignment, minlength=plan.k),
         mean_distance_m=mean_dist,
+        pmedian_distance_m=float(pmedian_cost.sum() / pmedian_weights(weight).sum()),
         barrier_edges_by_class={str(c): int(n) for c, n in by_class.items()},
         split=split_communes(plan),
         cut_edges=int(open_cut.sum()),
@@ -331,6 +358,7 @@ def assemble_metrics(
     pieces: np.ndarray,
     unit_count: np.ndarray,
     mean_distance_m: np.ndarray,
+    pmedian_distance_m: float | None,
     barrier_edges_by_class: Mapping[str, int],
     split: Mapping[str, int],
     cut_edges: int,
@@ -373,6 +401,7 @@ def assemble_metrics(
         cut_edges=cut_edges,
         cut_length_m=cut_length_m,
         mean_distance_m=float(mean_distance_m.mean()) if k else 0.0,
+        pmedian_distance_m=pmedian_distance_m,
         sectors=per_sector,
     )
 

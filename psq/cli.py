@@ -21,7 +21,7 @@ from api.services.database import (
 )
 from geo.errors import InvalidInputError
 from geo.export import FORMATS, format_for_path, write_layer
-from geo.metrics import french_percent, sector_layer
+from geo.metrics import french_number, french_percent, sector_layer
 from geo.plan import SectorPlan
 from geo.qgis_styles import sector_style
 from geo.territory import read_communes, read_vector
@@ -231,12 +231,32 @@ def _print_plan(plan: SectorPlan) -> None:
     )
     if plan.bound is not None:
         console.print(f"Distance au meilleur plan : {plan.bound.sentence()}", highlight=False)
+    pmedian = m.pmedian_distance_m
+    distance = "non calculée" if pmedian is None else f"{french_number(pmedian)} m"
+    limits = f"{m.cut_length_m / 1000:.1f}".replace(".", ",")
+    console.print(
+        f"Distance moyenne au centre (p-médian) {distance} · longueur des limites {limits} km"
+    )
     for note in plan.notes:
         console.print(f"[cyan]Note[/] : {note}", highlight=False)
     for violation in plan.violations:
         console.print(
             f"[bold yellow]Contrainte non respectée[/] : {violation.message}", highlight=False
         )
+
+
+#: The objectives' names on the command line (French; the API's English names also pass).
+CLI_OBJECTIVES = {"distance": "distance", "limites": "boundary", "mixte": "mix"}
+
+
+def _objective(text: str) -> str:
+    """``limites`` → ``boundary``; an unknown name is refused, named."""
+    value = CLI_OBJECTIVES.get(text, text if text in CLI_OBJECTIVES.values() else None)
+    if value is None:
+        raise fail(
+            f"--objective : « {text} » inconnu ; valeurs possibles : {', '.join(CLI_OBJECTIVES)}"
+        )
+    return value
 
 
 def _counts(text: str | None) -> list[int]:
@@ -285,11 +305,27 @@ def sectorize(
             "d'abord (ex. 5,2,1) ; par défaut répartis selon la charge",
         ),
     ] = None,
+    objective: Annotated[
+        str,
+        typer.Option(
+            help="Ce que la proposition optimise : distance (distance moyenne au centre du "
+            "secteur, p-médian), limites (longueur des limites) ou mixte"
+        ),
+    ] = "limites",
+    objective_weight: Annotated[
+        float,
+        typer.Option(help="Avec --objective mixte : part de la distance, entre 0 et 1"),
+    ] = 0.5,
     out: Annotated[Path | None, typer.Option(help="Fichier des secteurs (.geojson, .gpkg)")] = None,
     metrics_json: Annotated[Path | None, typer.Option(help="Fichier JSON des indicateurs")] = None,
 ) -> None:
     """Propose des secteurs équilibrés, contigus et compacts (enregistrés en brouillon)."""
     _check_out(out)
+    if not 0 <= objective_weight <= 1:
+        raise fail(
+            f"--objective-weight : la part de la distance doit être entre 0 et 1, "
+            f"pas {objective_weight:g}"
+        )
     try:
         plan_in = PlanCreate(
             method=method,
@@ -303,6 +339,8 @@ def sectorize(
             weights=_weights(weight),
             whole_commune_population=whole_commune_population,
             sectors_per_part=_counts(sectors_per_part),
+            objective=_objective(objective),
+            objective_weight=objective_weight,
         )
     except ValidationError as exc:
         raise fail(validation_detail(exc.errors())) from exc

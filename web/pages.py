@@ -54,6 +54,7 @@ from geo.metrics import french_number, french_percent, percent_beyond
 from geo.participation import INTERVENTION_NATURES
 from geo.passwords import csrf_token
 from geo.plan_bound import PlanBound
+from geo.sectorize.objective import objective_label
 from web import diagnostic
 from web.cartography import folium_problem_map, meeting_pack, pack_context
 from web.palette import (
@@ -406,6 +407,16 @@ def _bound_text(bound: dict[str, Any] | None, origin: str) -> str | None:
     return "borne non calculée" if origin == "engine" else None
 
 
+def _objective_of(origin: str, parameters: dict[str, Any]) -> str:
+    """What the plan optimised, in the planner's words, by how it was made."""
+    if origin == "import":
+        return "aucun (plan importé)"
+    if origin == "communes":
+        return "aucun (communes entières, référence)"
+    label = objective_label(parameters)
+    return f"{label}, puis retouché à la main" if origin == "edit" else label
+
+
 def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
     """The A4 sheet of a plan: map, legend, figures and notes, as a self-contained page;
     ``printed`` when it is downloaded as a PDF or PNG (recorded as an export)."""
@@ -421,6 +432,7 @@ def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
         csp_name=sheet.csp_name,
         status_label=STATUS_LABELS[plan.status],
         tolerance=tolerance,
+        objective_label=_objective_of(plan.origin, plan.parameters),
         svg=sector_map_svg(
             sheet.sectors,
             sheet.communes,

@@ -87,6 +87,19 @@ class PlanCreate(BaseModel):
         le=10,
         description="Discount of a boundary along a barrier (sectors then straddle fewer barriers)",
     )
+    objective: Literal["boundary", "distance", "mix"] = Field(
+        default="boundary",
+        description="What the engine optimises: boundary (longueur des limites: the cut "
+        "length), distance (distance moyenne au centre du secteur: the p-median, "
+        "workload-weighted mean distance to each sector's median unit) or mix",
+    )
+    objective_weight: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="With objective = mix: the share of distance (each term relative to "
+        "its value on the plan the shape phase starts from)",
+    )
     name: str | None = Field(default=None, max_length=200)
 
     @model_validator(mode="after")

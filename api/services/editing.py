@@ -210,6 +210,14 @@ def save_version(ctx: Context, plan_id: int, save: PlanSave) -> PlanSummary:
     """Save a working copy as a new version (a draft) with a comment."""
     with ctx.write() as session:
         plan = repo.require_working_copy(session=session, plan_id=plan_id, version=save.version)
+        editor = _open_editor(session, ctx.editors, plan)
+        if editor.pmedian_distance() is None:  # large sectors' p-median waits for the save
+            repo.store_figures(
+                session=session,
+                plan=plan,
+                metrics=editor.metrics(complete=True).as_dict(),
+                violations=[v.as_dict() for v in editor.violations()],
+            )
         ctx.editors.drop(plan_id)
         saved = repo.save_version(session=session, plan=plan, name=save.name, comment=save.comment)
         record_write(

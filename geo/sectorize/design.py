@@ -44,6 +44,7 @@ from geo.sectorize.exact import (
     ExactDesign,
 )
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
+from geo.sectorize.objective import Objective, check_objective
 from geo.sectorize.partitioned import PartitionedDesign
 
 Method = Literal["engine", "communes", "exact"]
@@ -95,6 +96,12 @@ class DesignParameters:
     compactness, commune_cohesion, barrier_preference
         The weights of :class:`~geo.sectorize.CutCosts` (``barrier_preference`` is its
         ``barrier``).
+    objective, objective_weight
+        What the engine's shape phase minimises (:mod:`geo.sectorize.objective`):
+        ``"boundary"`` (*longueur des limites*), ``"distance"`` (*distance moyenne au
+        centre du secteur*, the p-median) or ``"mix"``, where ``objective_weight`` in
+        [0, 1] is the share of distance, each term relative to its value on the plan
+        the shape phase starts from.
 
     Containers are stored read-only (tuples, read-only mappings); numbers are converted
     to ``int`` or ``float``, so that a dict read from JSON gives equal parameters.
@@ -117,8 +124,11 @@ class DesignParameters:
     commune_cohesion: float = _DEFAULT_COSTS.commune_cohesion
     barrier_preference: float = _DEFAULT_COSTS.barrier
     time_limit: float = DEFAULT_TIME_LIMIT_S
+    objective: Objective = "boundary"
+    objective_weight: float = 0.5
 
     def __post_init__(self) -> None:
+        check_objective(self.objective, self.objective_weight)
         if self.method not in METHODS:
             raise InvalidInputError(
                 "unknown_method", field="method", method=self.method, expected=list(METHODS)
@@ -160,6 +170,7 @@ class DesignParameters:
             "commune_cohesion": float(self.commune_cohesion),
             "barrier_preference": float(self.barrier_preference),
             "time_limit": float(self.time_limit),
+            "objective_weight": float(self.objective_weight),
         }
         for name, value in normal.items():
             object.__setattr__(self, name, value)
@@ -242,5 +253,7 @@ def make_sectorizer(params: DesignParameters, seed_units: Sequence[str] = ()) ->
         seeds=seed_units,
         locked=params.locked,
         costs=params.cut_costs,
+        objective=params.objective,
+        objective_weight=params.objective_weight,
     )
     return PartitionedDesign(engine, params.sectors_per_part)

@@ -15,11 +15,18 @@ small island fused so that they are never split.
 3. **Balance.** Boundary atoms move from a sector out of the tolerance band towards
    lighter neighbours (or into a light sector from heavier ones), choosing the move with
    the least added boundary cost per unit of variance removed, until every sector is
-   within the band or no move helps.
+   within the band or no move helps; then a repair phase (annealing on the total distance
+   to the band, whose single moves pass an excess along a chain of sectors). An attempt
+   that still misses the band starts again from new seeds; when whole communes prevent
+   balance in every attempt, the run starts again with communes that may be cut, and the
+   plan's notes name those cut.
 4. **Shape.** Simulated annealing of single boundary moves that keep every sector in the
-   band: the objective is the total cut cost of :class:`~geo.sectorize.atoms.CutCosts`
-   (boundary length, more where a commune is cut, less along a barrier), a proxy for
-   compactness; a final descent takes every remaining improving move.
+   band, then a descent that takes every remaining improving move. The objective is the
+   planner's (:mod:`geo.sectorize.objective`): the total cut cost of
+   :class:`~geo.sectorize.atoms.CutCosts` (boundary length, more where a commune is cut,
+   less along a barrier), a proxy for compactness; the p-median distance to the sectors'
+   median units, located again after each pass, from several starts, each regrown from
+   its median units, with swaps of two atoms (a city: one start, descent only); or a mix.
 
 A move never empties a sector, never moves a fixed atom and never disconnects the
 sector it leaves (a local test on the neighbours of the atom, then a bounded search).
@@ -41,18 +48,21 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from geo.errors import InfeasibleDesignError, InvalidInputError
-from geo.metrics import violations
+from geo.metrics import french_number, french_percent, split_communes, violations
 from geo.plan import SectorPlan, sector_names
 from geo.sectorize.atoms import Atoms, CutCosts, build_atoms, small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
+from geo.sectorize.objective import distance_share
 from geo.sectorize.search import SectorSearch
 from geo.sectorize.seeding import seed_atoms
 from geo.unit_graph import UnitGraph
@@ -63,6 +73,24 @@ DEFAULT_WHOLE_COMMUNE_POPULATION = 10_000.0
 DEFAULT_TOLERANCE = 0.05
 #: The most annealing steps by default: 40 per atom up to 10 000 atoms, then no more.
 MAX_DEFAULT_STEPS = 400_000
+#: Steps of the balance repair (``SectorSearch.repair``) of an attempt that missed the band.
+REPAIR_STEPS_PER_ATOM = 200
+MAX_REPAIR_STEPS = 20_000
+#: Under a distance objective, the shape phase runs from ``MULTISTART_ATOMS // atoms``
+#: starts (at least 1, at most :data:`MAX_STARTS`): several on small territories, one
+#: on a city.
+MULTISTART_ATOMS = 1_400
+#: The most growth attempts when the band is missed (small territories; 3 on large ones).
+MAX_RESTARTS = 6
+MAX_STARTS = 6
+#: Swaps of two atoms in the descent on territories of at most this many atoms (they
+#: matter where atoms are few and large; their pass is quadratic in a border's length).
+SWAP_ATOMS = 150
+#: The fewest steps the starts share on a small territory.
+MIN_SHAPE_STEPS = 20_000
+#: Regrowths from the median atoms after each start (see ``RegionGrowth._best_shape``),
+#: on territories of at most ``MULTISTART_ATOMS`` atoms.
+REGROWTHS = 2
 
 
 class RegionGrowth(Sectorizer):
@@ -91,7 +119,13 @@ class RegionGrowth(Sectorizer):
         :data:`MAX_DEFAULT_STEPS` (only boundary atoms move: a large city's interior
         needs none).
     restarts
-        New seeds are drawn up to this many times when the balance phase misses the band.
+        New seeds are drawn up to this many times when the balance phase misses the band;
+        by default 3, and more on small territories (up to :data:`MAX_RESTARTS`, while
+        ``restarts x atoms`` stays under 20 000), where a run takes milliseconds.
+    objective, objective_weight
+        What the shape phase minimises (see :mod:`geo.sectorize.objective`):
+        ``"boundary"``, ``"distance"`` or ``"mix"`` with ``objective_weight`` the share
+        of distance.
     oversized
         ``"error"``: an atom heavier than the band's upper bound makes the request
         infeasible; ``"report"``: the plan is made and lists the violation (the
@@ -111,7 +145,9 @@ class RegionGrowth(Sectorizer):
         costs: CutCosts | None = None,
         steps: int | None = None,
         oversized: Literal["error", "report"] = "error",
-        restarts: int = 3,
+        restarts: int | None = None,
+        objective: str = "boundary",
+        objective_weight: float = 0.5,
     ) -> None:
         if (k is None) == (target_workload is None):
             raise InvalidInputError("give either k (number of sectors) or target_workload")
@@ -132,6 +168,9 @@ class RegionGrowth(Sectorizer):
         self.steps = steps
         self.oversized = oversized
         self.restarts = restarts
+        self.objective = objective
+        self.objective_weight = objective_weight
+        self.share = distance_share(objective, objective_weight)
 
     # -- set-up --------------------------------------------------------------------------
 
@@ -254,20 +293,28 @@ class RegionGrowth(Sectorizer):
                 threshold=self.whole_commune_population,
             )
         fixed, seed_units = self._fixed(graph, atoms, k)
-        anchors = {s: int(atoms.of[u]) for s, u in enumerate(seed_units) if u >= 0}
         progress(0.1, "seeds")
-        # Seeds can be unlucky (a small commune hemmed in by another sector's seed): when
-        # the balanced band is missed, the growth restarts from new seeds, a few times.
-        for attempt in range(self.restarts + 1):
-            search = SectorSearch(atoms, k, self.tolerance, fixed, rng)
-            search.grow(seed_atoms(atoms, k, fixed, rng, anchors))
-            search.balance()
-            if search.in_band() or attempt == self.restarts:
-                break
+        search = self._attempts(atoms, k, fixed, seed_units, rng)
+        relaxed: set[str] = set()
+        if not search.in_band() and whole and not math.isinf(self.whole_commune_population):
+            # Whole communes are kept whole only as far as they allow balance: when no
+            # attempt reaches the band with them, the run starts again with communes
+            # that may be split, and the plan's notes name those that were.
+            loose = build_atoms(
+                graph, whole_communes=set(), costs=self.costs, island_limit=0.5 * target
+            )
+            loose_fixed, _ = self._fixed(graph, loose, k)
+            other = self._attempts(loose, k, loose_fixed, seed_units, rng)
+            if other._total_gap() < search._total_gap() - 1e-9:
+                atoms, search, fixed = loose, other, loose_fixed
+                relaxed = whole
         progress(0.5, "shape")
         steps = self.steps or min(40 * atoms.n, MAX_DEFAULT_STEPS)
-        search.anneal(steps, lambda f, stage: progress(0.5 + 0.45 * f, stage))
-        search.descend()
+        if self.share:
+            search = self._best_shape(search, atoms, k, fixed, seed_units, rng, steps, progress)
+        else:
+            search.anneal(steps, lambda f, stage: progress(0.5 + 0.45 * f, stage))
+            search.descend()
         assignment = np.asarray(search.sector, dtype=int)[atoms.of]
         plan = SectorPlan(
             graph=graph,
@@ -276,9 +323,122 @@ class RegionGrowth(Sectorizer):
             seeds=seed_units,
             notes=atoms.notes,
         )
-        found = violations(plan, self.tolerance, whole)
+        cut = relaxed & set(split_communes(plan))
+        band = french_percent(
+            self.tolerance, decimals=0 if float(self.tolerance * 100).is_integer() else 1
+        )
+        notes = list(atoms.notes)
+        if cut:
+            notes.append(
+                f"commune(s) sous le seuil de {french_number(self.whole_commune_population)} "
+                f"habitants coupée(s) : {', '.join(sorted(cut))} ; gardées entières, "
+                f"l'équilibre à ±{band} n'a pas été atteint (infaisabilité non prouvée)"
+            )
+        found = violations(plan, self.tolerance, whole - cut)
+        if any(v.constraint == "balance" for v in found):
+            notes.append("équilibre non atteint (infaisabilité non prouvée)")
+            found = [
+                dataclasses.replace(
+                    v, message=f"{v.message} ; équilibre non atteint (infaisabilité non prouvée)"
+                )
+                if v.constraint == "balance"
+                else v
+                for v in found
+            ]
         progress(1.0, "done")
-        return plan.with_assignment(plan.assignment, violations=tuple(found))
+        return plan.with_assignment(plan.assignment, violations=tuple(found), notes=tuple(notes))
+
+    def _best_shape(
+        self,
+        first: SectorSearch,
+        atoms: Atoms,
+        k: int,
+        fixed: np.ndarray,
+        seed_units: np.ndarray,
+        rng: np.random.Generator,
+        steps: int,
+        progress: Progress,
+    ) -> SectorSearch:
+        """Under a distance objective, the shape phase from several starts (new seeds,
+        growth, balance, shape), keeping the in-band plan of least objective: a
+        p-median's local optima depend much on where the centres start. As many starts as
+        :data:`MULTISTART_ATOMS` allows, at most :data:`MAX_STARTS`."""
+        starts = max(1, min(MAX_STARTS, MULTISTART_ATOMS // max(atoms.n, 1)))
+        regrowths = REGROWTHS if atoms.n <= MULTISTART_ATOMS else 0  # a city: one descent
+        best, best_key = first, (0.0, 0.0)
+        c0 = d0 = 1.0
+        anchors = {s: int(atoms.of[u]) for s, u in enumerate(seed_units) if u >= 0}
+        pinned = {s: int(np.flatnonzero(fixed == s)[0]) for s in range(k) if (fixed == s).any()}
+        pinned.update(anchors)
+        # on a small territory the starts share the steps of one boundary run, at least
+        # MIN_SHAPE_STEPS (and 5 per atom each)
+        if regrowths:
+            budget = max(steps, MIN_SHAPE_STEPS)
+            steps = max(5 * atoms.n, budget // (starts * (regrowths + 1)))
+        for i in range(starts):
+            search = first if i == 0 else self._attempts(atoms, k, fixed, seed_units, rng, 2)
+            if i and not search.in_band():
+                continue  # a start that misses the band is not worth shaping
+            for regrow in range(regrowths + 1):
+                if regrow:
+                    # location-allocation at the scale of the plan: grow again from the
+                    # sectors' median atoms, as Hess et al. re-allocate to new centres
+                    seeds = [pinned.get(s, int(c)) for s, c in enumerate(search.centre)]
+                    search = SectorSearch(atoms, k, self.tolerance, fixed, rng, self.share)
+                    search.grow(seeds)
+                    search.balance()
+                    if not search.in_band():
+                        break
+                search.start_objective()
+                if i == 0 and regrow == 0:
+                    c0, d0 = search.c0, search.d0
+                if regrowths:
+                    search.anneal(steps, partial(_start_progress, progress, i, starts))
+                # on a city, the growth from k-means seeds is already close to the
+                # allocation to the nearest centre: alternating descent alone (annealing
+                # there costs ten times a boundary run and leaves ragged borders)
+                search.descend(swaps=atoms.n <= SWAP_ATOMS)
+                key = (search._total_gap(), search.value(c0, d0))
+                if (i == 0 and regrow == 0) or key < best_key:
+                    best, best_key = search, key
+                elif regrow:
+                    break
+        return best
+
+    def _attempts(
+        self,
+        atoms: Atoms,
+        k: int,
+        fixed: np.ndarray,
+        seed_units: np.ndarray,
+        rng: np.random.Generator,
+        restarts: int | None = None,
+    ) -> SectorSearch:
+        """Growth and balance from new seeds until the band is reached (the first
+        attempt that reaches it), else the attempt closest to the band."""
+        anchors = {s: int(atoms.of[u]) for s, u in enumerate(seed_units) if u >= 0}
+        restarts = self.restarts if restarts is None else restarts
+        if restarts is None:
+            restarts = max(3, min(MAX_RESTARTS, 20_000 // max(atoms.n, 1)))
+        # Seeds can be unlucky (a small commune hemmed in by another sector's seed): when
+        # the balanced band is missed, the growth restarts from new seeds.
+        best: SectorSearch | None = None
+        for _ in range(restarts + 1):
+            search = SectorSearch(atoms, k, self.tolerance, fixed, rng, self.share)
+            search.grow(seed_atoms(atoms, k, fixed, rng, anchors))
+            search.balance()
+            if not search.in_band():
+                search.repair(min(REPAIR_STEPS_PER_ATOM * atoms.n, MAX_REPAIR_STEPS))
+            if search.in_band():
+                return search
+            if best is None or search._total_gap() < best._total_gap() - 1e-9:
+                best = search
+        assert best is not None
+        return best
+
+
+def _start_progress(progress: Progress, start: int, starts: int, f: float, stage: str) -> None:
+    progress(0.5 + 0.45 * (start + f) / starts, stage)
 
 
 def _check_locks_connectable(atoms: Atoms, fixed: np.ndarray, k: int) -> None:

@@ -5,6 +5,10 @@ A :class:`SectorSearch` is the mutable state of one run: the sector of each atom
 sectors' loads and sizes, and the boundary bookkeeping that lets a move be tested and
 applied locally. A move never empties a sector, never moves a fixed atom and never
 disconnects the sector it leaves.
+
+The shape phase minimises the objective of :mod:`geo.sectorize.objective`: the cut cost
+alone (``share = 0``), or with the p-median distance to the sectors' median atoms, which
+are located again after each pass (alternating location-allocation).
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ import numpy as np
 from geo.errors import InfeasibleDesignError
 from geo.sectorize.atoms import Atoms
 from geo.sectorize.base import Progress
+from geo.sectorize.objective import TIE_BREAK, median_atoms
+
+#: The annealing's starting temperature under a distance objective, in median move sizes.
+HOT_DISTANCE = 0.1
 
 
 class SectorSearch:
@@ -30,8 +38,10 @@ class SectorSearch:
         tolerance: float,
         fixed: np.ndarray,
         rng: np.random.Generator,
+        share: float = 0.0,
     ) -> None:
         self.atoms = atoms
+        self.share = share  # λ, the share of distance in the objective
         self.adj = atoms.adj
         self.cost = atoms.cost
         self.w = atoms.weight.tolist()
@@ -182,6 +192,60 @@ class SectorSearch:
                 delta -= c
         return delta
 
+    def start_objective(self) -> None:
+        """Locate the centres and fix the scales ``C₀``, ``D₀`` of the objective on the
+        current plan (see :mod:`geo.sectorize.objective`)."""
+        w = self.atoms.weight
+        self.wd = (w if w.sum() > 0 else np.ones_like(w)).tolist()
+        self.centre = np.zeros(self.k, dtype=int)
+        self.locate()
+        cut, dist = self.totals()
+        self.c0, self.d0 = cut or 1.0, dist or 1.0
+        lam = self.share
+        self.cut_factor = max(1.0 - lam, TIE_BREAK) / self.c0
+        self.dist_factor = lam / self.d0
+
+    def totals(self) -> tuple[float, float]:
+        """The plan's cut cost and p-median cost (to the current centres) on atoms."""
+        sector = self.sector
+        cut = sum(
+            c
+            for x, (row, crow) in enumerate(zip(self.adj, self.cost, strict=True))
+            for y, c in zip(row, crow, strict=True)
+            if sector[y] != sector[x]
+        )
+        dist = sum(self.wd[x] * self._dist(x, s) for x, s in enumerate(sector))
+        return cut / 2, dist
+
+    def value(self, c0: float, d0: float) -> float:
+        """The objective ``(1 - λ)·C/c0 + λ·D/d0`` (the tie-break weight when λ = 1)."""
+        self.locate()
+        cut, dist = self.totals()
+        return max(1.0 - self.share, TIE_BREAK) * cut / c0 + self.share * dist / d0
+
+    def locate(self) -> bool:
+        """Move each sector's centre to its median atom; True if one moved."""
+        before = self.centre.copy()
+        self.centre = median_atoms(
+            self.atoms.xy, np.asarray(self.wd), np.asarray(self.sector), self.k, before
+        )
+        self.cxy = [tuple(self.atoms.xy[c]) for c in self.centre]
+        return bool((before != self.centre).any())
+
+    def _dist(self, x: int, s: int) -> float:
+        cx, cy = self.cxy[s]
+        px, py = self.atoms.xy[x]
+        return math.hypot(px - cx, py - cy)
+
+    def _delta(self, x: int, a: int, b: int) -> float:
+        """Change of the objective when atom ``x`` moves from sector ``a`` to ``b``: the
+        cut cost alone when ``share`` is 0."""
+        cut = self._cut_delta(x, a, b)
+        if not self.share:
+            return cut
+        dist = self.wd[x] * (self._dist(x, b) - self._dist(x, a))
+        return self.cut_factor * cut + self.dist_factor * dist
+
     def _keeps_connected(self, x: int, a: int) -> bool:
         """Does sector ``a`` stay connected without atom ``x``?"""
         if self.size[a] <= 1:
@@ -248,6 +312,46 @@ class SectorSearch:
             gap = self._total_gap()
             if gap == 0 or not self._kick(gap):
                 return
+
+    def repair(self, steps: int) -> None:
+        """Simulated annealing on the total distance to the band, for when the greedy
+        moves and kicks stall (lumpy atoms: whole communes): a single-atom move may make
+        it worse for a while, so that excess passes along a chain of sectors (an
+        ejection chain) to one with room. Stops at the band; keeps the best plan seen."""
+        gap = best_gap = self._total_gap()
+        if gap == 0 or not self.movable or self.k < 2:
+            return
+        best = (list(self.sector), list(self.load), list(self.size))
+        temp = 0.5 * float(np.median(self.w)) + 1e-9 * (self.target + 1)
+        cooling = 0.01 ** (1 / max(steps, 1))
+        picks, targets, accept = (self.rng.random(steps) for _ in range(3))
+        lo, hi = self.lo, self.hi
+        for i in range(steps):
+            temp *= cooling
+            x = self.movable[int(picks[i] * len(self.movable))]
+            a = self.sector[x]
+            others = [self.sector[y] for y in self.adj[x] if self.sector[y] != a]
+            b = others[int(targets[i] * len(others))]
+            w, la, lb = self.w[x], self.load[a], self.load[b]
+            delta = (
+                _band_gap(la - w, lo, hi)
+                + _band_gap(lb + w, lo, hi)
+                - _band_gap(la, lo, hi)
+                - _band_gap(lb, lo, hi)
+            )
+            if delta > 0 and accept[i] >= math.exp(-delta / temp):
+                continue
+            if not self._keeps_connected(x, a):
+                continue
+            self._move(x, b)
+            gap += delta
+            if gap < best_gap - 1e-9:
+                best_gap = gap
+                best = (list(self.sector), list(self.load), list(self.size))
+                if best_gap <= 1e-9:
+                    break
+        self.sector, self.load, self.size = (list(v) for v in best)
+        self._init_boundary()
 
     def in_band(self) -> bool:
         return self._total_gap() == 0
@@ -328,8 +432,11 @@ class SectorSearch:
         costs = [c for row in self.cost for c in row]
         if not costs or not self.movable or self.k < 2:
             return
-        scale = float(np.median(costs))
-        temp, final = 0.5 * scale, 0.01 * scale
+        scale = float(np.median(costs)) if not self.share else self._delta_scale()
+        relocate = max(self.atoms.n, 1)  # steps between two locations of the centres
+        # under a distance objective the starts and regrowths diversify: a cooler start
+        # keeps borders smooth (and the contiguity checks local)
+        temp, final = (0.5 if not self.share else HOT_DISTANCE) * scale, 0.01 * scale
         cooling = (final / temp) ** (1 / max(steps, 1))
         accept = self.rng.random(steps)
         picks = self.rng.random(steps)
@@ -339,6 +446,8 @@ class SectorSearch:
             if report is not None and i % every == 0:
                 report(i / steps, "shape")
             temp *= cooling
+            if self.share and i % relocate == relocate - 1:
+                self.locate()
             if not self.movable:
                 break
             x = self.movable[int(picks[i] * len(self.movable))]
@@ -348,35 +457,95 @@ class SectorSearch:
             w = self.w[x]
             if not (self._in_band(a, self.load[a] - w) and self._in_band(b, self.load[b] + w)):
                 continue
-            delta = self._cut_delta(x, a, b)
+            delta = self._delta(x, a, b)
             if delta > 0 and accept[i] >= math.exp(-delta / temp):
                 continue
             if self._keeps_connected(x, a):
                 self._move(x, b)
 
-    def descend(self) -> None:
-        """Take improving moves until none is left (bounded passes)."""
+    def _delta_scale(self) -> float:
+        """The median size of a move's change of the objective, over the boundary
+        atoms' moves to their first neighbouring sector (the annealing's temperature)."""
+        sizes = []
+        for x in self.movable[:2000]:
+            a = self.sector[x]
+            b = next(self.sector[y] for y in self.adj[x] if self.sector[y] != a)
+            sizes.append(abs(self._delta(x, a, b)))
+        scale = float(np.median(sizes)) if sizes else 0.0
+        return scale if scale > 0 else 1e-9
+
+    def descend(self, swaps: bool = False) -> None:
+        """Take improving moves until none is left (bounded passes); under a distance
+        objective, the centres are located again after each pass, and with ``swaps``
+        two atoms may also trade sectors (what single moves cannot do when each would
+        take a sector out of the band: large atoms, whole communes)."""
         for _ in range(50):
-            improved = False
-            for x in list(self.movable):
-                a = self.sector[x]
-                if self.fixed[x] >= 0 or not self.external[x]:
-                    continue
-                w = self.w[x]
-                best, best_b = -1e-9, -1
-                for b in {self.sector[y] for y in self.adj[x]} - {a}:
-                    if not (
-                        self._in_band(a, self.load[a] - w) and self._in_band(b, self.load[b] + w)
-                    ):
-                        continue
-                    delta = self._cut_delta(x, a, b)
-                    if delta < best:
-                        best, best_b = delta, b
-                if best_b >= 0 and self._keeps_connected(x, a):
-                    self._move(x, best_b)
-                    improved = True
+            improved = self._descent_pass()
+            if swaps:
+                improved = self._swap_pass() or improved
+            if self.share:
+                improved = self.locate() or improved
             if not improved:
                 return
+
+    def _swap_pass(self) -> bool:
+        """Improving swaps of a boundary atom ``x`` of ``a`` and an atom ``y`` of a
+        neighbouring sector ``b`` that borders ``a``, both sectors staying connected and
+        in the band (Kernighan-Lin-like, one pair at a time)."""
+        improved = False
+        sector, w = self.sector, self.w
+        for x in list(self.movable):
+            a = sector[x]
+            if self.fixed[x] >= 0 or not self.external[x]:
+                continue
+            for b in {sector[y] for y in self.adj[x]} - {a}:
+                if sector[x] != a:
+                    break
+                candidates = [
+                    y
+                    for y in self.boundary[b]
+                    if self.fixed[y] < 0 and y != x and any(sector[z] == a for z in self.adj[y])
+                ]
+                for y in candidates:
+                    la = self.load[a] - w[x] + w[y]
+                    lb = self.load[b] + w[x] - w[y]
+                    if not (self._in_band(a, la) and self._in_band(b, lb)):
+                        continue
+                    dx = self._delta(x, a, b)
+                    if not self._keeps_connected(x, a):
+                        break
+                    self._move(x, b)
+                    if (
+                        sector[y] == b
+                        and any(sector[z] == a for z in self.adj[y])
+                        and dx + self._delta(y, b, a) < -1e-9
+                        and self._keeps_connected(y, b)
+                    ):
+                        self._move(y, a)
+                        improved = True
+                        break
+                    self._move(x, a)
+        return improved
+
+    def _descent_pass(self) -> bool:
+        """One pass of best-improving moves over the boundary atoms."""
+        improved = False
+        for x in list(self.movable):
+            a = self.sector[x]
+            if self.fixed[x] >= 0 or not self.external[x]:
+                continue
+            w = self.w[x]
+            best, best_b = -1e-9, -1
+            for b in {self.sector[y] for y in self.adj[x]} - {a}:
+                if not (self._in_band(a, self.load[a] - w) and self._in_band(b, self.load[b] + w)):
+                    continue
+                delta = self._delta(x, a, b)
+                if delta < best:
+                    best, best_b = delta, b
+            if best_b >= 0 and self._keeps_connected(x, a):
+                self._move(x, best_b)
+                improved = True
+        return improved
 
 
 def _band_gap(load: float, lo: float, hi: float) -> float:

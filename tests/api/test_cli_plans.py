@@ -50,6 +50,27 @@ def test_sectorize_writes_sectors_and_metrics_then_score_reads_them_back(
     assert again["split_communes"] == report["split_communes"]
 
 
+def test_sectorize_takes_the_objective_in_french(runner: CliRunner, tmp_path: Path) -> None:
+    metrics = tmp_path / "m.json"
+    result = runner.invoke(
+        cli,
+        ["sectorize", "--csp", "Belfort", "--k", "3", "--objective", "mixte",
+         "--objective-weight", "0.7", "--metrics-json", str(metrics)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Distance moyenne au centre (p-médian)" in result.output
+    report = json.loads(metrics.read_text())
+    assert report["pmedian_distance_m"] > 0 and report["cut_length_m"] > 0
+    result = runner.invoke(
+        cli, ["sectorize", "--csp", "Belfort", "--k", "3", "--objective", "vitesse"]
+    )
+    assert result.exit_code == 2 and "--objective : « vitesse » inconnu" in result.output
+    result = runner.invoke(
+        cli, ["sectorize", "--csp", "Belfort", "--k", "3", "--objective-weight", "2"]
+    )
+    assert result.exit_code == 2 and "--objective-weight" in result.output
+
+
 def test_sectorize_refuses_bad_requests_with_exit_code_2(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["sectorize", "--csp", "Belfort"])
     assert result.exit_code == 2 and "soit le nombre de secteurs" in result.output

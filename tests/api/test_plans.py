@@ -39,6 +39,26 @@ def test_proposal_is_a_valid_partition(client: TestClient, csp_id: int, engine: 
     assert {c["properties"]["sector"] for c in cells} == {0, 1, 2, 3}
 
 
+def test_proposal_optimises_the_chosen_objective(client: TestClient, csp_id: int) -> None:
+    boundary = propose(client, csp_id, k=4, seed=1)
+    distance = propose(client, csp_id, k=4, seed=1, objective="distance")
+    assert boundary["parameters"]["objective"] == "boundary"
+    assert distance["parameters"]["objective"] == "distance"
+    m, other = distance["metrics"], boundary["metrics"]
+    assert m["pmedian_distance_m"] < other["pmedian_distance_m"]
+    assert m["cut_length_m"] > other["cut_length_m"]  # each plan wins on its own objective
+    assert m["max_deviation"] <= 0.05 and distance["violations"] == []
+    refused = client.post(f"/api/csp/{csp_id}/plans", json={"k": 3, "objective": "vitesse"})
+    assert refused.status_code == 422
+    assert "valeur attendue parmi" in refused.json()["detail"]
+    assert [f["field"] for f in refused.json()["fields"]] == ["objective"]
+    refused = client.post(
+        f"/api/csp/{csp_id}/plans", json={"k": 3, "objective": "mix", "objective_weight": 1.5}
+    )
+    assert refused.status_code == 422
+    assert [f["field"] for f in refused.json()["fields"]] == ["objective_weight"]
+
+
 def test_same_seed_same_plan(client: TestClient, csp_id: int) -> None:
     first = client.get(f"/api/plans/{propose(client, csp_id, k=3, seed=5)['id']}/cells").json()
     again = client.get(f"/api/plans/{propose(client, csp_id, k=3, seed=5)['id']}/cells").json()

@@ -37,6 +37,8 @@ STORED_DEFAULTS = {
     "compactness": 1.0,
     "commune_cohesion": 1.0,
     "barrier_preference": 0.5,
+    "objective": "boundary",
+    "objective_weight": 0.5,
 }
 
 FULL = DesignParameters(
@@ -54,6 +56,8 @@ FULL = DesignParameters(
     compactness=2.0,
     commune_cohesion=0.5,
     barrier_preference=1.5,
+    objective="mix",
+    objective_weight=0.25,
 )
 
 
@@ -63,6 +67,7 @@ def test_the_defaults_are_the_algorithms_defaults() -> None:
     assert params.tolerance == engine.tolerance
     assert params.whole_commune_population == engine.whole_commune_population
     assert params.cut_costs == CutCosts() == engine.costs
+    assert (params.objective, params.objective_weight) == (engine.objective, 0.5)
     assert params.to_dict() == STORED_DEFAULTS
 
 
@@ -122,6 +127,7 @@ def test_the_engine_gets_every_setting() -> None:
     assert engine.seeds == ["891f1d4817bffff", "891f1d48173ffff"]
     assert engine.locked == {"891f1d48177ffff": 1}
     assert engine.costs == CutCosts(compactness=2.0, commune_cohesion=0.5, barrier=1.5)
+    assert engine.objective == "mix" and engine.share == 0.25
 
 
 def test_the_communes_baseline_keeps_every_commune_whole() -> None:

@@ -143,6 +143,10 @@ def test_paint_undo_redo_save_adopt_export(  # type: ignore[no-untyped-def]
     assert "Secteur 1" in (sheet.locator("svg").text_content() or "")
     # The saved version (the proposal 1, this copy 2), not the count of edits (4).
     assert " · version 2 · " in sheet.locator(".sub").first.inner_text()
+    figures = sheet.locator(".figures").inner_text()  # both objectives, and the plan's
+    assert "Distance moyenne au centre (p-médian)" in figures and "non calculée" not in figures
+    assert "Longueur des limites" in figures
+    assert "longueur des limites, puis retouché à la main" in figures
     sheet.close()
 
     hosts = {urlsplit(u).netloc for u in requested if not u.startswith(("data:", "blob:"))}

@@ -154,6 +154,9 @@ def test_import_existing_sectors_and_propose_with_weights(  # type: ignore[no-un
     page.fill("#k", "2")
     page.fill("#w-poor", "0")
     page.fill("#w-problems", "50")
+    assert page.locator("#objective-weight").is_disabled()  # only for the mixed objective
+    page.select_option("#objective", "mix")
+    page.fill("#objective-weight", "70")
     page.click("#propose")
     page.wait_for_function(
         "document.querySelectorAll('#plan-list li').length === 2", timeout=60_000
@@ -163,5 +166,15 @@ def test_import_existing_sectors_and_propose_with_weights(  # type: ignore[no-un
     assert proposal["parameters"]["weights"]["poor_households"] == 0
     assert proposal["parameters"]["weights"]["problems"] == 50
     assert proposal["parameters"]["problems_counted"] > 100  # the demo's synthetic problems
+    assert proposal["parameters"]["objective"] == "mix"
+    assert proposal["parameters"]["objective_weight"] == 0.7
+    # both plans compare on both objectives
+    page.wait_for_selector(f"body[data-plan='{proposal['id']}']")
+    assert "distance moyenne au centre (p-médian)" in page.locator("#plan-summary").inner_text()
+    page.click("#compare")
+    page.wait_for_selector("#comparison:not([hidden])")
+    table = page.locator("#comparison-table").inner_text()
+    assert "Distance moyenne au centre (p-médian, m)" in table
+    assert "Longueur des limites (km)" in table
     assert errors == []
     page.close()

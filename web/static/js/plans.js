@@ -89,6 +89,9 @@ function updateExportLinks() {
   $("export").href = `/api/plans/${selectedPlan.id}/export?format=${$("export-format").value}&crs=${$("export-crs").value}`;
 }
 
+// Plans stored before the p-median figure existed have none.
+const optionalInt = { format: (v) => (v == null ? "—" : fmt.int.format(v)) };
+
 // Changed cells on the map (hatched outline) and both plans' figures side by side.
 async function compare() {
   const otherId = Number($("compare-with").value);
@@ -110,7 +113,8 @@ async function compare() {
     ["Communes coupées", a.communes_split, b.communes_split, fmt.int],
     ["Barrières traversées", a.barrier_edges_inside, b.barrier_edges_inside, fmt.int],
     ["Longueur des limites (km)", a.cut_length_m / 1000, b.cut_length_m / 1000, fmt.dec1],
-    ["Distance moyenne au centre (m)", a.mean_distance_m, b.mean_distance_m, fmt.int],
+    ["Distance moyenne au centre (p-médian, m)", a.pmedian_distance_m, b.pmedian_distance_m, optionalInt],
+    ["Distance moyenne au point d'ancrage (m)", a.mean_distance_m, b.mean_distance_m, fmt.int],
     ["Secteurs contigus", a.contiguous ? "oui" : "non", b.contiguous ? "oui" : "non", { format: (v) => v }],
   ];
   $("comparison-title").textContent = `${fmt.int.format(result.changed_count)} cellule(s) changent de secteur ` +
@@ -255,6 +259,8 @@ async function propose(event) {
     tolerance: Number(form.get("tolerance")) / 100,
     method: form.get("method"),
     ...(form.get("method") === "exact" ? { time_limit: Number(form.get("time_limit")) } : {}),
+    objective: form.get("objective"),
+    objective_weight: Number(form.get("objective_weight") ?? 50) / 100,
     ...gridOf(form.get("resolution")),
     seed: Number(form.get("seed")),
     weights: Object.fromEntries(["population", "poor_households", "social_housing", "problems"].map((v) => [v, Number(form.get(v))])),
@@ -383,6 +389,7 @@ async function main() {
     const showExact = () => document.querySelectorAll(".exact-only").forEach((e) => { e.hidden = $("method").value !== "exact"; });
     $("method").addEventListener("change", showExact);
     showExact();
+    $("objective").addEventListener("change", () => { $("objective-weight").disabled = $("objective").value !== "mix"; });
     $("import-form").addEventListener("submit", importPlan);
     $("adopt").addEventListener("click", () => showAdoption().catch(statusError));
     $("adoption-confirm").addEventListener("click", () => confirmAdoption().catch(statusError));

@@ -66,7 +66,9 @@ export function metricsSummary(m, tolerance) {
   return `${m.k} secteurs · écart maximal ${deviationPct(m.max_deviation, tolerance, { signed: false })} ` +
     `(tolérance ±${percent(tolerance)}) · compacité moyenne ${fmt.dec2.format(m.mean_polsby_popper)} · ` +
     `${m.contiguous ? "tous contigus" : "secteur(s) non contigu(s)"} · communes coupées : ${split} · ` +
-    `contiguïtés traversant une barrière : ${m.barrier_edges_inside}`;
+    `contiguïtés traversant une barrière : ${m.barrier_edges_inside}` +
+    (m.pmedian_distance_m == null ? "" : ` · distance moyenne au centre (p-médian) ${fmt.int.format(m.pmedian_distance_m)} m`) +
+    ` · longueur des limites ${fmt.dec1.format(m.cut_length_m / 1000)} km`;
 }
 
 // The CSP outline and its commune lines, drawn from our data (no tiles needed), the map

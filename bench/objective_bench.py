@@ -1,0 +1,103 @@
+"""The planner's objective on the instances of issue 25: p-median distance, balance and
+runtime of the engine under ``objective = "boundary"`` and ``"distance"``, 5 seeds each.
+
+Instances: the synthetic square of :func:`bench.sector_cases.synthetic_graph` at
+resolution 8, 6 km (72 units; k = 4, 8) and 14 km (323 units; k = 8, 12) a side, the
+Belfort CSP at resolution 8 (112 units; k = 4, 8) and, for the runtime, at resolution 9
+(661 units; k = 4, 8, 12). Each runs with the default whole-commune threshold (10 000
+inhabitants) and with communes not kept whole (threshold 0). The gap is to the exact
+optimum of issue 25's table (HiGHS, part A; an upper bound where it is not proven).
+
+The runtime is CPU time (``time.process_time``) of one ``solve``, the most of the 5
+seeds: the benchmark machine is shared, and wall time there measures the neighbours.
+
+    python -m bench.objective_bench [--quick]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from bench.sector_cases import belfort_graph, synthetic_graph
+from geo.metrics import deviations
+from geo.pmedian import pmedian_distance
+from geo.sectorize import DesignParameters, make_sectorizer
+from geo.unit_graph import UnitGraph
+
+SEEDS = range(5)
+TOLERANCE = 0.05
+#: Exact optima (or best bounds found, marked ≤) of issue 25's table, in metres.
+OPTIMA: dict[tuple[str, int], tuple[float, bool]] = {
+    ("6 km, res 8", 4): (1077.8, True),
+    ("6 km, res 8", 8): (765.1, True),
+    ("Belfort, res 8", 4): (966.4, True),
+    ("Belfort, res 8", 8): (689.1, True),
+    ("14 km, res 8", 8): (1326.0, False),
+    ("14 km, res 8", 12): (1106.3, False),
+}
+
+
+def instances(quick: bool) -> list[tuple[str, UnitGraph, tuple[int, ...]]]:
+    out = [
+        ("6 km, res 8", synthetic_graph(8, side_m=6_000)[0], (4, 8)),
+        ("Belfort, res 8", belfort_graph(8), (4, 8)),
+        ("14 km, res 8", synthetic_graph(8, side_m=14_000)[0], (8, 12)),
+    ]
+    if not quick:
+        out.append(("Belfort, res 9", belfort_graph(9), (4, 8, 12)))
+    return out
+
+
+def run(graph: UnitGraph, k: int, objective: str, whole: float) -> tuple[list[float], ...]:
+    """p-median (m), max deviation and CPU seconds of each seed."""
+    distance, deviation, cpu = [], [], []
+    for seed in SEEDS:
+        params = DesignParameters(
+            k=k,
+            seed=seed,
+            objective=objective,
+            whole_commune_population=whole,  # type: ignore[arg-type]
+        )
+        start = time.process_time()
+        plan = make_sectorizer(params).solve(graph, rng=params.rng())
+        cpu.append(time.process_time() - start)
+        distance.append(pmedian_distance(graph.centroids, graph.workload, plan.assignment, k))
+        deviation.append(float(np.abs(deviations(plan.workloads)).max()))
+    return distance, deviation, cpu
+
+
+def gap(value: float, key: tuple[str, int]) -> str:
+    if key not in OPTIMA:
+        return "—"
+    optimum, proven = OPTIMA[key]
+    return f"{100 * (value / optimum - 1):+.1f} %" + ("" if proven else " (vs ≤)")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    print(
+        "| instance | units | k | communes whole | objective | p-median best / worst of 5 (m) "
+        "| gap best / worst | max deviation (worst) | in band | CPU s (max) |"
+    )
+    print("|---|--:|--:|---|---|---|---|--:|--:|--:|")
+    for name, graph, ks in instances("--quick" in args):
+        for k in ks:
+            for whole in (10_000.0, 0.0):
+                for objective in ("boundary", "distance"):
+                    d, dev, cpu = run(graph, k, objective, whole)
+                    band = sum(x <= TOLERANCE + 1e-9 for x in dev)
+                    print(
+                        f"| {name} | {graph.n} | {k} | {'yes' if whole else 'no'} | {objective} "
+                        f"| {min(d):,.0f} / {max(d):,.0f} "
+                        f"| {gap(min(d), (name, k))} / {gap(max(d), (name, k))} "
+                        f"| {100 * max(dev):.1f} % | {band}/5 | {max(cpu):.2f} |",
+                        flush=True,
+                    )
+
+
+if __name__ == "__main__":
+    main()
