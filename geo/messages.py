@@ -82,6 +82,8 @@ MESSAGES: dict[str, str] = {
         "le mode exact répartit lui-même les secteurs entre les parties du territoire ; "
         "laissez ce champ vide ou choisissez la méthode engine"
     ),
+    "unknown_objective": "objectif inconnu « {objective} » ; valeurs possibles : {expected}",
+    "objective_weight_out_of_range": "la part de la distance doit être entre 0 et 1, pas {value}",
     "unknown_method": "méthode inconnue « {method} » ; attendu : {expected}",
     "unknown_units": "unités inconnues « {units} » ; attendu : {expected}",
     "time_limit_out_of_range": "le temps maximal doit être entre {low} et {high} s, reçu {value}",

@@ -91,12 +91,11 @@ def check_objective(objective: str, weight: float) -> None:
     """Refuse an unknown objective or a weight outside [0, 1], in French."""
     if objective not in OBJECTIVES:
         raise InvalidInputError(
-            f"objective : objectif inconnu {objective!r} ; valeurs possibles : "
-            f"{', '.join(OBJECTIVES)}"
+            "unknown_objective", field="objective", objective=objective, expected=list(OBJECTIVES)
         )
     if not 0.0 <= float(weight) <= 1.0:
         raise InvalidInputError(
-            f"objective_weight : la part de la distance doit être entre 0 et 1, pas {weight}"
+            "objective_weight_out_of_range", field="objective_weight", value=weight
         )
 
 

@@ -37,6 +37,7 @@ STORED_DEFAULTS = {
     "compactness": 1.0,
     "commune_cohesion": 1.0,
     "barrier_preference": 0.5,
+    "time_limit": 60.0,
     "objective": "boundary",
     "objective_weight": 0.5,
 }
