@@ -22,6 +22,8 @@ from api.repositories.base import GEOJSON_DECIMALS, multipolygon, require
 from geo.errors import ConflictError, InvalidInputError
 from geo.messages import PLAN_STATUS_WORDS
 
+#: What older working copies' names end with; a working copy now keeps its plan's name
+#: (every list shows its status beside it), and the suffix is dropped at save.
 _WORKING_SUFFIX = " (en cours de modification)"
 
 
@@ -40,7 +42,7 @@ def working_copy_of(*, session: Session, plan: Plan) -> Plan:
         csp_id=plan.csp_id,
         resolution=plan.resolution,
         units=plan.units,
-        name=(plan.name[: 200 - len(_WORKING_SUFFIX)] + _WORKING_SUFFIX),
+        name=plan.name,
         status="editing",
         origin="edit",
         parent_id=plan.id,
