@@ -125,10 +125,32 @@ export function addBaseMapLabels(map) {
   }
   const group = L.layerGroup().addTo(map);
   let ticket = 0;
+  let last = { labels: [] };
+  // Communes first, then the streets longest first (the server's order); a name that
+  // would overlap one already written, or a thematic label (a sector's name), is left
+  // out, so that every name stays readable.
+  const layout = () => {
+    group.clearLayers();
+    const placed = [...map.getContainer().querySelectorAll(".leaflet-tooltip-pane .leaflet-tooltip")]
+      .map((e) => e.getBoundingClientRect());
+    const overlaps = (r) => placed.some((p) => r.left < p.right + 4 && p.left < r.right + 4 && r.top < p.bottom + 2 && p.top < r.bottom + 2);
+    let shown = 0;
+    for (const l of last.labels) {
+      const html = `<span style="transform: translate(-50%, -50%) rotate(${l.angle}deg)">${esc(l.text)}</span>`;
+      const marker = L.marker([l.lat, l.lon], {
+        pane: "basemapLabels", interactive: false, keyboard: false,
+        icon: L.divIcon({ className: `basemap-label ${l.kind}`, html, iconSize: null }),
+      }).addTo(group);
+      const rect = marker.getElement().firstChild.getBoundingClientRect();
+      if (overlaps(rect)) group.removeLayer(marker);
+      else { placed.push(rect); shown += 1; }
+    }
+    document.body.dataset.baseMapLabels = String(shown);
+  };
   const redraw = async () => {
     const mine = ++ticket;  // the last view asked wins
     const zoom = Math.round(map.getZoom());
-    if (zoom < 11) { group.clearLayers(); return; }
+    if (zoom < 11) { last = { labels: [] }; group.clearLayers(); return; }
     const b = map.getBounds();
     const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
     let info;
@@ -138,25 +160,17 @@ export function addBaseMapLabels(map) {
       return;  // names are a help, never an error: the map stays as it is
     }
     if (mine !== ticket) return;
-    group.clearLayers();
-    // Communes first, then the streets longest first (the server's order); a name that
-    // would overlap one already written is left out, so that every name stays readable.
-    const placed = [];
-    const overlaps = (r) => placed.some((p) => r.left < p.right + 4 && p.left < r.right + 4 && r.top < p.bottom + 2 && p.top < r.bottom + 2);
-    for (const l of info.labels) {
-      const html = `<span style="transform: translate(-50%, -50%) rotate(${l.angle}deg)">${esc(l.text)}</span>`;
-      const marker = L.marker([l.lat, l.lon], {
-        pane: "basemapLabels", interactive: false, keyboard: false,
-        icon: L.divIcon({ className: `basemap-label ${l.kind}`, html, iconSize: null }),
-      }).addTo(group);
-      const rect = marker.getElement().firstChild.getBoundingClientRect();
-      if (overlaps(rect)) group.removeLayer(marker);
-      else placed.push(rect);
-    }
-    document.body.dataset.baseMapLabels = String(placed.length);
+    last = info;
+    layout();
   };
   map.on("moveend", redraw);
   map.whenReady(redraw);
+  // A thematic label added later (a sector's name) makes room: the names are laid out again.
+  let pending = null;
+  map.on("layeradd", (e) => {
+    if (!(e.layer instanceof L.Tooltip) || pending) return;
+    pending = setTimeout(() => { pending = null; layout(); }, 150);
+  });
   map.baseMapLabels = group;
   return group;
 }
