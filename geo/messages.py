@@ -445,7 +445,6 @@ PLAN_STATUS_WORDS: dict[str, str] = {
 
 #: A request or domain field → its name in words, for the messages and the pages.
 FIELD_LABELS: dict[str, str] = {
-    "bbox": "Vue (ouest,sud,est,nord)",
     "address": "Adresse",
     "commune_code": "Commune",
     "contact_email": "Adresse e-mail de contact",

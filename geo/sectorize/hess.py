@@ -183,7 +183,9 @@ def hess_model(inst: Instance, centres: np.ndarray) -> tuple[highspy.Highs, np.n
     solver = highspy.Highs()
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("mip_rel_gap", 1e-4)
-    solver.setOptionValue("threads", 1)
+    # No "threads" option: HiGHS runs one task scheduler per process, made by the first
+    # solve with its thread count; a later model asking for another count is refused
+    # (the camera-site cover of geo/coverage solves with the default).
     solver.passModel(
         n_a * m,
         count,

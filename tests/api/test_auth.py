@@ -26,6 +26,7 @@ EMAIL = "dg@police.example"
 WRONG = {
     "detail": "Adresse électronique ou mot de passe incorrect.",
     "type": "InvalidCredentialsError",
+    "code": "invalid_credentials",
 }
 
 
@@ -134,6 +135,7 @@ def test_me_anonymous_is_401(client: TestClient) -> None:
         assert response.json() == {
             "detail": "Connexion requise : identifiez-vous.",
             "type": "AuthenticationRequiredError",
+            "code": "authentication_required",
         }
     client.cookies.set(SESSION_COOKIE, "psqs_forged")
     assert client.get("/api/me").status_code == 401

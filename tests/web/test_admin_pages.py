@@ -28,7 +28,7 @@ def test_the_direction_manages_accounts_and_reads_the_trail(
     page.get_by_label("Mot de passe provisoire (12 caractères au moins)").fill("provisoire 2026!")
     page.get_by_role("button", name="Créer le compte").click()
     page.wait_for_function("document.querySelector('#account-error').textContent !== ''")
-    assert "gpo" in page.locator("#account-error").inner_text()
+    assert "GPO" in page.locator("#account-error").inner_text()
     first_gpo = page.locator("#a-gpo option").first.get_attribute("value")
     page.locator("#a-gpo").select_option([first_gpo])
     page.get_by_role("button", name="Créer le compte").click()

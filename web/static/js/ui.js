@@ -141,6 +141,8 @@ export function addBaseMapLabels(map) {
         pane: "basemapLabels", interactive: false, keyboard: false,
         icon: L.divIcon({ className: `basemap-label ${l.kind}`, html, iconSize: null }),
       }).addTo(group);
+      // A name is not a marker: it leaves the markers' class (pages and tests count those).
+      marker.getElement().classList.remove("leaflet-marker-icon");
       const rect = marker.getElement().firstChild.getBoundingClientRect();
       if (overlaps(rect)) group.removeLayer(marker);
       else { placed.push(rect); shown += 1; }
