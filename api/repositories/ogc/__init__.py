@@ -8,6 +8,7 @@ features costs one query and no Python object per feature."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -26,10 +27,13 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    null,
     select,
+    text,
     true,
     values,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, aliased
 
 from api.models import (
@@ -372,6 +376,16 @@ def _feature_json(source: Source, names: Sequence[str], srid: int) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class FeaturePage:
+    """A page of features: their GeoJSON texts joined by commas, how many, and the id of
+    the last one when the page is in id order (the next page starts after it)."""
+
+    features: str
+    returned: int
+    last_id: Any
+
+
 def page(
     session: Session,
     source: Source,
@@ -382,39 +396,54 @@ def page(
     limit: int,
     offset: int,
     srid: int,
-) -> list[str]:
-    """One page of features, each a GeoJSON text, sorted by ``sort`` then by id.
+    after: int | None = None,
+) -> FeaturePage:
+    """One page of features, sorted by ``sort`` then by id, written as one text by
+    PostgreSQL (``string_agg``: no Python object per feature).
 
-    Past the first page of a collection whose ids are its table's keys, the page's ids are
-    chosen first (narrow rows) and only they are written as GeoJSON: PostgreSQL would
-    otherwise build the JSON of every row the offset skips."""
+    ``after`` (keyset paging, for a page in id order only) starts the page after that id,
+    read from the primary key, instead of skipping ``offset`` rows. Past the first page of
+    a collection whose ids are its table's keys, the page's ids are chosen first (narrow
+    rows) and only they are written as GeoJSON: PostgreSQL would otherwise build the JSON
+    of every row the offset skips."""
+    # A page stops after ``limit`` rows: parallel workers would cost more to start (tens
+    # of ms on a busy machine) than they save (the spatial filters' inflated costs make the
+    # planner want them). Counts keep them.
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     c = source.table.c
     order = [c[name].asc() if up else c[name].desc() for name, up in sort]
-    if offset == 0 or not source.integer_ids:
-        stmt = (
-            select(_feature_json(source, names, srid))
+    sorted_by = [c[name].label(f"sort_{name}") for name, _ in sort]
+    feature = _feature_json(source, names, srid).label("feature")
+    if after is not None or (offset > 0 and source.integer_ids):
+        chosen = select(c.id.label("page_id")).where(*where)
+        if after is not None:
+            chosen = chosen.where(c.id > after).order_by(c.id).limit(limit)
+        else:
+            chosen = chosen.order_by(*order, c.id).limit(limit).offset(offset)
+        ids = chosen.subquery("page")
+        rows = (
+            select(c.id.label("fid"), feature, *sorted_by)
+            .select_from(source.table.join(ids, ids.c.page_id == c.id))
+            .subquery("rows")
+        )
+    else:
+        rows = (
+            select(c.id.label("fid"), feature, *sorted_by)
             .where(*where)
             .order_by(*order, c.id)
             .limit(limit)
             .offset(offset)
+            .subquery("rows")
         )
-        return list(session.scalars(stmt))
-    chosen = (
-        select(c.id.label("page_id"), *(c[name].label(f"page_{name}") for name, _ in sort))
-        .where(*where)
-        .order_by(*order, c.id)
-        .limit(limit)
-        .offset(offset)
-        .subquery("page")
-    )
-    p = chosen.c
-    page_order = [p[f"page_{name}"].asc() if up else p[f"page_{name}"].desc() for name, up in sort]
-    stmt = (
-        select(_feature_json(source, names, srid))
-        .select_from(source.table.join(chosen, chosen.c.page_id == c.id))
-        .order_by(*page_order, p.page_id)
-    )
-    return list(session.scalars(stmt))
+    r = rows.c
+    keys = [r[f"sort_{name}"].asc() if up else r[f"sort_{name}"].desc() for name, up in sort]
+    stmt = select(
+        func.string_agg(r.feature, aggregate_order_by(literal(","), *keys, r.fid)),
+        func.count(),
+        func.max(r.fid) if not sort and source.integer_ids else null(),
+    ).select_from(rows)
+    features, returned, last_id = session.execute(stmt).one()
+    return FeaturePage(features or "", int(returned), last_id)
 
 
 def item(
