@@ -121,9 +121,15 @@ def ogc_exception(response: JSONResponse) -> JSONResponse:
     body = json.loads(bytes(response.body))
     status = 400 if response.status_code == 422 else response.status_code
     headers = {k: v for k, v in response.headers.items() if k.lower() == "www-authenticate"}
+    # An OGC client reads the parameter as it sent it (``bbox``), not its label in words.
+    fields = body.get("fields") or []
+    description = " ; ".join(f"{f['field']} : {f['msg']}" for f in fields if "field" in f)
     return JSONResponse(
         status_code=status,
-        content={"code": body.get("type", "Error"), "description": body.get("detail", "")},
+        content={
+            "code": body.get("type", "Error"),
+            "description": description or body.get("detail", ""),
+        },
         headers=headers or None,
     )
 

@@ -470,6 +470,8 @@ class Problem(Base):
         Index("ix_problem_anchor", "anchor", postgresql_using="gist"),
         Index("ix_problem_geom", "geom", postgresql_using="gist"),
         Index("ix_problem_csp_reported", "csp_id", "reported_on"),
+        # The OGC API's pages sorted by date (sortby=reported_on, either way) (migration 0023).
+        Index("ix_problem_reported_id", "reported_on", "id"),
         # The open problems (migration 0021): what the GPOs' counts and lists read.
         Index(
             "ix_problem_open",

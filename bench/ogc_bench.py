@@ -8,7 +8,9 @@ categories and days over two years). The app is served by ``psq serve`` on loopb
 Apache Bench (4 concurrent clients) asks, as the direction (bearer token):
 
 - the first page of 1 000 problems, a page deep in the table (offset 500 000 or the
-  middle), a page filtered with CQL2 (category and period), a page in a bbox;
+  middle) asked by its offset and as its ``next`` link gives it (``after``: keyset), a
+  page filtered with CQL2 (category and period), a page in a bbox (and a period), a page
+  sorted newest first, a page in Lambert-93;
 - beside them, in the same run: ``GET /api/health`` (the app's cheapest answer).
 
 Target: p95 of a page of 1 000 features under 200 ms. ``numberMatched`` is counted once
@@ -40,6 +42,7 @@ from api.services.context import Context
 from api.services.demo import load_demo
 from bench.common import DEMO, ROOT, bearer, throwaway_database
 from bench.hotspots_bench import ensure_ab, load
+from geo.ogc import LAMBERT93
 from geo.problems import CATEGORIES
 
 
@@ -140,11 +143,24 @@ def main() -> None:
             cql = quote(f"category = 'rassemblements' AND reported_on >= DATE('{since}')")
             items = f"{base}/ogc/collections/problems/items?limit=1000"
             deep = min(500_000, args.count // 2)
+            # The page a client reaches by following ``next`` links that deep: where the
+            # server links it with ``after`` (keyset), the id it starts after; an older
+            # server ignores ``after`` and skips ``offset`` rows.
+            with factory() as session:
+                before_deep = session.scalar(
+                    text("SELECT id FROM problem ORDER BY id OFFSET :n LIMIT 1"), {"n": deep - 1}
+                )
             pages = {
                 "first page": items,
                 f"offset {deep:,}": f"{items}&offset={deep}",
+                f"next link at {deep:,} (after=id)": f"{items}&offset={deep}&after={before_deep}",
                 "CQL2 filter (category, period)": f"{items}&filter={cql}",
                 "bbox (a quarter of the CSP)": f"{items}&bbox=6.80,47.60,6.87,47.66",
+                "sortby=-reported_on": f"{items}&sortby=-reported_on",
+                "bbox + datetime (6 months)": (
+                    f"{items}&bbox=6.80,47.60,6.87,47.66&datetime={since}/.."
+                ),
+                "EPSG:2154 (crs)": f"{items}&crs={quote(LAMBERT93)}",
             }
             print(f"\n{args.requests} requests each, 4 concurrent clients (ab), loopback:")
             print(

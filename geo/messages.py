@@ -30,6 +30,11 @@ MESSAGES: dict[str, str] = {
         "lancez « psq db migrate »"
     ),
     "database_no_answer": "base de données : pas de réponse en {seconds} s (serveur saturé ?)",
+    # The OGC API's paging.
+    "ogc_after_without_id_order": (
+        "after : la pagination par identifiant ne vaut que pour les collections lues dans "
+        "l'ordre de leurs identifiants numériques, sans sortby"
+    ),
     # -- geometries ------------------------------------------------------------------------
     "geometry_type_unknown": (
         "type de géométrie GeoJSON inconnu ou non accepté « {kind} » ; attendu : {expected}"

@@ -120,6 +120,7 @@ def _add_collection_routes(path: str, policy: Any) -> None:
         f: Format = None,
         limit: Annotated[int, Query(ge=1, le=2**31 - 1)] = DEFAULT_LIMIT,
         offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+        after: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
         bbox: str | None = None,
         bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
         crs: str | None = None,
@@ -134,6 +135,7 @@ def _add_collection_routes(path: str, policy: Any) -> None:
         query = ogc.ItemsQuery(
             limit=limit,
             offset=offset,
+            after=after,
             bbox=bbox,
             bbox_crs=bbox_crs,
             crs=crs,

@@ -308,6 +308,7 @@ class ItemsQuery:
 
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    after: int | None = None  # keyset paging: the page starts after this id
     bbox: str | None = None
     bbox_crs: str | None = None
     crs: str | None = None
@@ -377,9 +378,10 @@ def _parse_filter(q: ItemsQuery) -> cql2.Node | None:
     return None if q.filter is None else cql2.parse(q.filter)
 
 
-def _page_url(url: str, params: Sequence[tuple[str, str]], offset: int) -> str:
-    kept = [(k, v) for k, v in params if k != "offset"]
-    return f"{url}?{urlencode([*kept, ('offset', str(offset))])}"
+def _page_url(url: str, params: Sequence[tuple[str, str]], offset: int, after: Any = None) -> str:
+    kept = [(k, v) for k, v in params if k not in ("offset", "after")]
+    cursor = [] if after is None else [("after", str(after))]
+    return f"{url}?{urlencode([*kept, ('offset', str(offset)), *cursor])}"
 
 
 def items(
@@ -403,23 +405,36 @@ def items(
         if dates is not None and source.temporal is None:
             raise InvalidInputError("datetime : cette collection n'a pas de date")
         names, sort = _names(source, q.properties), _sort(source, q.sortby)
+        if q.after is not None and (sort or not source.integer_ids):
+            raise InvalidInputError("ogc_after_without_id_order", field="after")
         where = repo.conditions(
             source, bbox=box, bbox_srid=bbox_srid, dates=dates, node=node, filter_srid=filter_srid
         )
         key = (collection_id, box, bbox_srid, dates, q.filter, filter_srid, ctx.scope)
         matched = _count(ctx, session, source, key, where)
-        features = repo.page(
-            session, source, where, names=names, sort=sort, limit=limit, offset=q.offset, srid=srid
+        found = repo.page(
+            session,
+            source,
+            where,
+            names=names,
+            sort=sort,
+            limit=limit,
+            offset=q.offset,
+            srid=srid,
+            after=q.after,
         )
     url = f"{base}/collections/{collection_id}/items"
     here = [(k, v) for k, v in params if k != "f"]
     links = [
-        _link(_page_url(url, here, q.offset), "self", GEOJSON, "Cette page"),
-        _link(_page_url(url, [*here, ("f", "html")], q.offset), "alternate", HTML, "HTML"),
+        _link(_page_url(url, here, q.offset, q.after), "self", GEOJSON, "Cette page"),
+        _link(_page_url(url, [*here, ("f", "html")], q.offset, q.after), "alternate", HTML, "HTML"),
         _link(f"{base}/collections/{collection_id}", "collection", JSON, "La collection"),
     ]
-    if q.offset + len(features) < matched:
-        links.append(_link(_page_url(url, here, q.offset + limit), "next", GEOJSON, "Suivante"))
+    if q.offset + found.returned < matched:
+        # In id order, the next page starts after this page's last id (keyset: read from
+        # the primary key, however deep); ``offset`` still says its rank.
+        following = _page_url(url, here, q.offset + limit, found.last_id)
+        links.append(_link(following, "next", GEOJSON, "Suivante"))
     if q.offset > 0:
         previous = max(0, q.offset - limit)
         links.append(_link(_page_url(url, here, previous), "prev", GEOJSON, "Précédente"))
@@ -427,10 +442,10 @@ def items(
         "type": "FeatureCollection",
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "numberMatched": matched,
-        "numberReturned": len(features),
+        "numberReturned": found.returned,
         "links": links,
     }
-    body = json.dumps(head, ensure_ascii=False)[:-1] + ',"features":[' + ",".join(features) + "]}"
+    body = json.dumps(head, ensure_ascii=False)[:-1] + ',"features":[' + found.features + "]}"
     return Answer(body.encode("utf-8"), GEOJSON, _crs_header(srid))
 
 

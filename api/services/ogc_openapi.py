@@ -35,6 +35,12 @@ _ITEMS_PARAMETERS = [
     ),
     _query("offset", "Rang du premier objet", {"type": "integer", "minimum": 0, "default": 0}),
     _query(
+        "after",
+        "Identifiant après lequel la page commence (lien « next » d'une collection lue dans "
+        "l'ordre de ses identifiants, sans sortby)",
+        {"type": "integer", "minimum": 0},
+    ),
+    _query(
         "bbox",
         "Emprise minx,miny,maxx,maxy (dans bbox-crs)",
         {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},

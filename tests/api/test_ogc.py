@@ -170,6 +170,30 @@ def test_paging_filters_sorting_and_properties(ogc_world: OgcWorld) -> None:
     assert one["id"] == every[0] and one["properties"]["synthetic"] is True
 
 
+def test_keyset_paging_in_id_order(ogc_world: OgcWorld) -> None:
+    """In id order, ``next`` starts after the page's last id (and says its rank):
+    the pages it links are those ``offset`` gives; sorted pages keep ``offset`` alone."""
+    world = ogc_world
+    every = _db_ids(world, select(Problem.id))
+    first = _get(world, "/collections/problems/items", limit=7).json()
+    assert [f["id"] for f in first["features"]] == every[:7]
+    following = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    assert "offset=7" in following and f"after={every[6]}" in following
+    second = httpx.get(following, headers=world.headers["admin"], timeout=30).json()
+    assert [f["id"] for f in second["features"]] == every[7:14]
+    by_offset = _get(world, "/collections/problems/items", limit=7, offset=7).json()
+    assert by_offset["features"] == second["features"]
+    previous = next(link["href"] for link in second["links"] if link["rel"] == "prev")
+    assert "offset=0" in previous and "after" not in previous
+    # The last page: no next link, whichever way it was reached.
+    last = _get(world, "/collections/problems/items", limit=7, after=every[-3]).json()
+    assert [f["id"] for f in last["features"]] == every[-2:]
+    sorted_page = _get(world, "/collections/problems/items", limit=7, sortby="-id").json()
+    assert [f["id"] for f in sorted_page["features"]] == every[::-1][:7]
+    link = next(link["href"] for link in sorted_page["links"] if link["rel"] == "next")
+    assert "offset=7" in link and "after" not in link
+
+
 def test_each_role_reads_its_perimeter_only(ogc_world: OgcWorld) -> None:
     world = ogc_world
     gpo = world.ids["gpo_id"]
@@ -248,6 +272,9 @@ def test_crs_and_errors(ogc_world: OgcWorld) -> None:
         ("/collections/problems/items", "datetime=hier"): (400, "datetime"),
         ("/collections/communes/items", "datetime=2024-01-01"): (400, "datetime"),
         ("/collections/problems/items", "sortby=-nope"): (400, "sortby"),
+        ("/collections/problems/items", "sortby=title&after=5"): (400, "after"),
+        ("/collections/communes/items", "after=5"): (400, "after"),
+        ("/collections/problems/items", "after=-1"): (400, "after"),
         ("/collections/problems/items", "properties=nope"): (400, "properties"),
         ("/collections/nowhere/items", ""): (404, "collectionId"),
         ("/collections/plan-999999", ""): (404, "collectionId"),

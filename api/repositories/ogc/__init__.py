@@ -47,11 +47,14 @@ from api.models import (
     csp_commune,
 )
 from api.repositories.base import problem_revision, read_geoframe, require, scope_of, visible
+from api.repositories.ogc.filters import FeaturePage as FeaturePage
 from api.repositories.ogc.filters import Source
 from api.repositories.ogc.filters import conditions as conditions
+from api.repositories.ogc.filters import count as count
+from api.repositories.ogc.filters import item as item
+from api.repositories.ogc.filters import page as page
 from geo.audits import KINDS as REQUEST_KINDS
 from geo.audits import STATUSES as REQUEST_STATUSES
-from geo.ogc import DECIMALS
 from geo.problems import CATEGORIES, STATUSES
 
 #: The JSON Schema type of each property type.
@@ -349,87 +352,6 @@ def study_requests(session: Session) -> Source:
 
 
 # -- reading -------------------------------------------------------------------------------
-def count(session: Session, source: Source, where: Sequence[ColumnElement[bool]]) -> int:
-    return int(session.scalar(select(func.count()).select_from(source.table).where(*where)) or 0)
-
-
-def _feature_json(source: Source, names: Sequence[str], srid: int) -> Any:
-    """A feature as GeoJSON text, put together as text: the geometry's GeoJSON (PostGIS)
-    is not parsed again into a JSON value (every geometry column is NOT NULL)."""
-    c = source.table.c
-    geom = c.geom if srid == 4326 else func.ST_Transform(c.geom, srid)
-    pairs: list[Any] = []
-    for name in names:
-        pairs += [literal(name), c[name]]
-    return func.concat(
-        '{"type":"Feature","id":',
-        cast(func.to_json(c.id), String),
-        ',"geometry":',
-        func.ST_AsGeoJSON(geom, DECIMALS[srid]),
-        ',"properties":',
-        cast(func.json_build_object(*pairs), String),
-        "}",
-    )
-
-
-def page(
-    session: Session,
-    source: Source,
-    where: Sequence[ColumnElement[bool]],
-    *,
-    names: Sequence[str],
-    sort: Sequence[tuple[str, bool]],
-    limit: int,
-    offset: int,
-    srid: int,
-) -> list[str]:
-    """One page of features, each a GeoJSON text, sorted by ``sort`` then by id.
-
-    Past the first page of a collection whose ids are its table's keys, the page's ids are
-    chosen first (narrow rows) and only they are written as GeoJSON: PostgreSQL would
-    otherwise build the JSON of every row the offset skips."""
-    c = source.table.c
-    order = [c[name].asc() if up else c[name].desc() for name, up in sort]
-    if offset == 0 or not source.integer_ids:
-        stmt = (
-            select(_feature_json(source, names, srid))
-            .where(*where)
-            .order_by(*order, c.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return list(session.scalars(stmt))
-    chosen = (
-        select(c.id.label("page_id"), *(c[name].label(f"page_{name}") for name, _ in sort))
-        .where(*where)
-        .order_by(*order, c.id)
-        .limit(limit)
-        .offset(offset)
-        .subquery("page")
-    )
-    p = chosen.c
-    page_order = [p[f"page_{name}"].asc() if up else p[f"page_{name}"].desc() for name, up in sort]
-    stmt = (
-        select(_feature_json(source, names, srid))
-        .select_from(source.table.join(chosen, chosen.c.page_id == c.id))
-        .order_by(*page_order, p.page_id)
-    )
-    return list(session.scalars(stmt))
-
-
-def item(
-    session: Session, source: Source, feature_id: str, *, names: Sequence[str], srid: int
-) -> str | None:
-    """One feature by its id, as GeoJSON text; None when there is none (in the perimeter)."""
-    key: Any = feature_id
-    if source.integer_ids:
-        if not feature_id.isdigit() or len(feature_id) > 18:
-            return None
-        key = int(feature_id)
-    stmt = select(_feature_json(source, names, srid)).where(source.table.c.id == key)
-    return session.scalar(stmt)
-
-
 def extent(session: Session, source: Source) -> tuple[float, float, float, float] | None:
     """The collection's bounding box in WGS84 (its CSPs' outlines for the problems)."""
     stmt = source.extent_from

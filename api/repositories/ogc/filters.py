@@ -1,5 +1,7 @@
 """CQL2 filters (:mod:`geo.cql2`), ``bbox`` and ``datetime`` as SQL conditions on a
-collection's source (:class:`Source`: a subquery with ``id``, properties and ``geom``)."""
+collection's source (:class:`Source`: a subquery with ``id``, properties and ``geom``), and
+the reads on a source: how many match, a page of features written as GeoJSON by PostgreSQL
+(one text per page), one feature."""
 
 from __future__ import annotations
 
@@ -17,17 +19,24 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    cast,
     false,
     func,
     literal,
     not_,
+    null,
     or_,
+    select,
+    text,
     true,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from geo import cql2
 from geo.errors import InvalidInputError
+from geo.ogc import DECIMALS
 
 
 @dataclass(frozen=True)
@@ -196,3 +205,110 @@ def conditions(
     if node is not None:
         out.append(compile_filter(node, source, filter_srid))
     return out
+
+
+# -- reading ------------------------------------------------------------------------------
+def count(session: Session, source: Source, where: Sequence[ColumnElement[bool]]) -> int:
+    return int(session.scalar(select(func.count()).select_from(source.table).where(*where)) or 0)
+
+
+def _feature_json(source: Source, names: Sequence[str], srid: int) -> Any:
+    """A feature as GeoJSON text, put together as text: the geometry's GeoJSON (PostGIS)
+    is not parsed again into a JSON value (every geometry column is NOT NULL)."""
+    c = source.table.c
+    geom = c.geom if srid == 4326 else func.ST_Transform(c.geom, srid)
+    pairs: list[Any] = []
+    for name in names:
+        pairs += [literal(name), c[name]]
+    return func.concat(
+        '{"type":"Feature","id":',
+        cast(func.to_json(c.id), String),
+        ',"geometry":',
+        func.ST_AsGeoJSON(geom, DECIMALS[srid]),
+        ',"properties":',
+        cast(func.json_build_object(*pairs), String),
+        "}",
+    )
+
+
+@dataclass(frozen=True)
+class FeaturePage:
+    """A page of features: their GeoJSON texts joined by commas, how many, and the id of
+    the last one when the page is in id order (the next page starts after it)."""
+
+    features: str
+    returned: int
+    last_id: Any
+
+
+def page(
+    session: Session,
+    source: Source,
+    where: Sequence[ColumnElement[bool]],
+    *,
+    names: Sequence[str],
+    sort: Sequence[tuple[str, bool]],
+    limit: int,
+    offset: int,
+    srid: int,
+    after: int | None = None,
+) -> FeaturePage:
+    """One page of features, sorted by ``sort`` then by id, written as one text by
+    PostgreSQL (``string_agg``: no Python object per feature).
+
+    ``after`` (keyset paging, for a page in id order only) starts the page after that id,
+    read from the primary key, instead of skipping ``offset`` rows. Past the first page of
+    a collection whose ids are its table's keys, the page's ids are chosen first (narrow
+    rows) and only they are written as GeoJSON: PostgreSQL would otherwise build the JSON
+    of every row the offset skips."""
+    # A page stops after ``limit`` rows: parallel workers would cost more to start (tens
+    # of ms on a busy machine) than they save (the spatial filters' inflated costs make the
+    # planner want them). Counts keep them.
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    c = source.table.c
+    order = [c[name].asc() if up else c[name].desc() for name, up in sort]
+    sorted_by = [c[name].label(f"sort_{name}") for name, _ in sort]
+    feature = _feature_json(source, names, srid).label("feature")
+    if after is not None or (offset > 0 and source.integer_ids):
+        chosen = select(c.id.label("page_id")).where(*where)
+        if after is not None:
+            chosen = chosen.where(c.id > after).order_by(c.id).limit(limit)
+        else:
+            chosen = chosen.order_by(*order, c.id).limit(limit).offset(offset)
+        ids = chosen.subquery("page")
+        rows = (
+            select(c.id.label("fid"), feature, *sorted_by)
+            .select_from(source.table.join(ids, ids.c.page_id == c.id))
+            .subquery("rows")
+        )
+    else:
+        rows = (
+            select(c.id.label("fid"), feature, *sorted_by)
+            .where(*where)
+            .order_by(*order, c.id)
+            .limit(limit)
+            .offset(offset)
+            .subquery("rows")
+        )
+    r = rows.c
+    keys = [r[f"sort_{name}"].asc() if up else r[f"sort_{name}"].desc() for name, up in sort]
+    stmt = select(
+        func.string_agg(r.feature, aggregate_order_by(literal(","), *keys, r.fid)),
+        func.count(),
+        func.max(r.fid) if not sort and source.integer_ids else null(),
+    ).select_from(rows)
+    features, returned, last_id = session.execute(stmt).one()
+    return FeaturePage(features or "", int(returned), last_id)
+
+
+def item(
+    session: Session, source: Source, feature_id: str, *, names: Sequence[str], srid: int
+) -> str | None:
+    """One feature by its id, as GeoJSON text; None when there is none (in the perimeter)."""
+    key: Any = feature_id
+    if source.integer_ids:
+        if not feature_id.isdigit() or len(feature_id) > 18:
+            return None
+        key = int(feature_id)
+    stmt = select(_feature_json(source, names, srid)).where(source.table.c.id == key)
+    return session.scalar(stmt)

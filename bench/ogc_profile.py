@@ -1,0 +1,138 @@
+"""Profile of the OGC API's pages of problems: each step's time in the app and the plan of
+each query PostgreSQL runs (EXPLAIN (ANALYZE, BUFFERS)).
+
+Run: .venv/bin/python -m bench.ogc_profile [--count 200000]
+
+The database is the one of :mod:`bench.ogc_bench` (the demo territory and ``--count``
+fictitious problems). For each page (no filter, bbox, bbox and datetime, CQL2 on the
+category, sortby, a deep offset, the keyset ``after``, Lambert-93), the service's answer is
+timed step by step (the source and its conditions, ``numberMatched`` counted then read back,
+the page written by PostgreSQL, the links and the body), then every statement the page ran
+is explained with its own parameters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event, text
+
+from api import clock
+from api.repositories import ogc as repo
+from api.services import ogc
+from api.services.context import Context
+from api.services.demo import load_demo
+from bench.common import DEMO, throwaway_database
+from bench.ogc_bench import fill
+from geo import cql2
+from geo.ogc import LAMBERT93, epsg_of, parse_bbox, parse_datetime, parse_sortby
+
+
+def _pages(count: int) -> dict[str, ogc.ItemsQuery]:
+    since = (clock.today() - timedelta(days=180)).isoformat()
+    box = "6.80,47.60,6.87,47.66"
+    deep = min(500_000, count // 2)
+    return {
+        "no filter": ogc.ItemsQuery(limit=1000),
+        "bbox": ogc.ItemsQuery(limit=1000, bbox=box),
+        "bbox + datetime": ogc.ItemsQuery(limit=1000, bbox=box, datetime=f"{since}/.."),
+        "CQL2 category": ogc.ItemsQuery(
+            limit=1000, filter=f"category = 'rassemblements' AND reported_on >= DATE('{since}')"
+        ),
+        "sortby=-reported_on": ogc.ItemsQuery(limit=1000, sortby="-reported_on"),
+        f"offset {deep:,}": ogc.ItemsQuery(limit=1000, offset=deep),
+        f"after (keyset, rank {deep:,})": ogc.ItemsQuery(limit=1000, offset=deep, after=deep),
+        "crs EPSG:2154": ogc.ItemsQuery(limit=1000, crs=LAMBERT93),
+    }
+
+
+def _steps(ctx: Context, q: ogc.ItemsQuery) -> dict[str, float]:
+    """The service's steps (as :func:`api.services.ogc.items`), each timed in ms."""
+    times: dict[str, float] = {}
+    start = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal start
+        now = time.perf_counter()
+        times[name] = (now - start) * 1000
+        start = now
+
+    with ctx.read() as session:
+        lap("session")
+        source = repo.problems(session)
+        box = parse_bbox(q.bbox) if q.bbox else None
+        dates = parse_datetime(q.datetime) if q.datetime else None
+        node = cql2.parse(q.filter) if q.filter else None
+        sort = parse_sortby(q.sortby) if q.sortby else []
+        where = repo.conditions(
+            source, bbox=box, bbox_srid=4326, dates=dates, node=node, filter_srid=4326
+        )
+        lap("source + conditions")
+        repo.count(session, source, where)
+        lap("numberMatched (counted)")
+        repo.problems_revision(session)
+        lap("revision (count read back)")
+        found = repo.page(
+            session,
+            source,
+            where,
+            names=list(source.types),
+            sort=sort,
+            limit=q.limit,
+            offset=q.offset,
+            srid=epsg_of(q.crs),
+            after=q.after,
+        )
+        lap("page (SQL)")
+    lap("commit")
+    answer = ogc.items(ctx, "http://x/ogc", "problems", q, [("limit", str(q.limit))])
+    lap("whole answer (count cached)")
+    times["body kB"] = len(answer.body) / 1000
+    times["features"] = found.returned
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=200_000)
+    args = parser.parse_args()
+    with throwaway_database() as (_, factory, _base):
+        load_demo(Context(factory), demo_dir=DEMO, adopt=False)
+        fill(factory, args.count)
+        ctx = Context(factory)
+        engine = factory.kw["bind"]
+        for name, q in _pages(args.count).items():
+            _steps(ctx, q)  # warm: the caches, the plans
+            statements: list[tuple[str, Any]] = []
+
+            def record(_c: Any, _cur: Any, stmt: str, params: Any, _x: Any, _m: Any) -> None:
+                statements.append((stmt, params))  # noqa: B023
+
+            event.listen(engine, "before_cursor_execute", record)
+            try:
+                times = _steps(ctx, q)
+            finally:
+                event.remove(engine, "before_cursor_execute", record)
+            print(f"\n== {name}: " + ", ".join(f"{k} {v:.1f}" for k, v in times.items()))
+            with engine.connect() as conn:
+                for stmt, params in statements:
+                    if not stmt.lstrip().upper().startswith("SELECT") or "problem" not in stmt:
+                        continue
+                    if "string_agg" not in stmt and "count(" not in stmt:
+                        continue
+                    # As the app runs them: a page without parallel workers, a count with.
+                    if "string_agg" in stmt:
+                        conn.execute(text("SET max_parallel_workers_per_gather = 0"))
+                    else:
+                        conn.execute(text("RESET max_parallel_workers_per_gather"))
+                    plan = conn.exec_driver_sql(
+                        "EXPLAIN (ANALYZE, BUFFERS) " + stmt, params
+                    ).scalars()
+                    print("  " + "\n  ".join(plan))
+
+
+if __name__ == "__main__":
+    main()
