@@ -193,30 +193,9 @@ def action_ranking(
     return ActionRanking(count=int(count), ids=[int(i) for i in ids])
 
 
-def list_actions(
-    *,
-    session: Session,
-    today: date,
-    gpo_id: int | None = None,
-    partner_id: int | None = None,
-    statuses: Collection[str] = (),
-    overdue: bool = False,
-    limit: int,
-    offset: int,
-    ranking: ActionRanking | None = None,
-) -> ActionsPublic:
-    """The actions of :func:`action_ranking` with their steps, problem and GPO (in the
-    order of ``ranking`` when it is given: kept by the caller)."""
-    ranked = ranking or action_ranking(
-        session=session,
-        today=today,
-        gpo_id=gpo_id,
-        partner_id=partner_id,
-        statuses=statuses,
-        overdue=overdue,
-        limit=limit,
-        offset=offset,
-    )
+def list_actions(*, session: Session, today: date, ranked: ActionRanking) -> ActionsPublic:
+    """The actions of an :func:`action_ranking`, in its order, with their steps, problem
+    and GPO (the ranking, the costly part, is kept by the caller)."""
     found = {a.id: a for a in session.scalars(select(Action).where(among(Action.id, ranked.ids)))}
     actions = [found[i] for i in ranked.ids if i in found]
     return ActionsPublic(data=_details(session, actions, today), count=ranked.count)

@@ -63,9 +63,7 @@ def list_actions_json(
             ranking: repo.ActionRanking = ctx.maps.get_or_compute(
                 ("action ranking", *key), revision, rank
             )
-            return repo.list_actions(
-                session=session, today=today, limit=limit, offset=offset, ranking=ranking
-            )
+            return repo.list_actions(session=session, today=today, ranked=ranking)
 
         revision = base.problem_revision(session=session, csp_id=None, topics=base.LISTS)
         return cached_json(ctx.maps, key, revision, compute)
