@@ -215,7 +215,8 @@ def test_declared_crs(client: TestClient, csp_id: int, engine: Engine, tmp_path:
     assert declared.status_code == 201, declared.text
     layer = declared.json()
     assert layer["source_crs"] == "EPSG:2154"
-    assert any("declared CRS EPSG:2154 used instead of" in w for w in layer["warnings"])
+    overridden = "système de coordonnées déclaré EPSG:2154 utilisé à la place de celui du fichier"
+    assert any(overridden in w for w in layer["warnings"])
     [feature] = client.get(f"/api/layers/{layer['id']}/features").json()["features"]
     x0, y0 = feature["geometry"]["coordinates"][0][0]
     assert (x0, y0) == pytest.approx((6.85, 47.63), abs=1e-5)

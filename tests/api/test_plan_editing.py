@@ -131,7 +131,7 @@ def test_edit_validation(client: TestClient, plan: dict[str, Any]) -> None:
             assert word in detail
 
     rejected({"8a1fb46622dffff": 1}, 422, "8a1fb46622dffff")
-    rejected({cell: 9}, 422, "9", "does not exist")
+    rejected({cell: 9}, 422, "9", "n'existe pas")
     rejected({c: target for c, s in sectors.items() if s == other}, 422, "sans aucune unité")
     # A draft, an adopted or archived plan is never edited in place.
     response = edit(client, plan["id"], plan["version"], {cell: target})
