@@ -58,6 +58,8 @@ MORE_MESSAGES: dict[str, str] = {
     ),
     "units_without_sector": "des unités n'ont pas de secteur",
     "units_duplicate_ids": "identifiants d'unité en double : {ids}",
+    "tile_zoom_out_of_range": "niveau de zoom {z} hors de {low} à {high}",
+    "tile_out_of_grid": "{value} hors de la grille du niveau {z} (0 à {last})",
     "h3_resolution_range": "les résolutions H3 vont de {low} à {high}, reçu {value}",
     "grid_too_many_cells": (
         "à la résolution {resolution}, la grille compterait environ {estimate} cellules, plus "

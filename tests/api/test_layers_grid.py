@@ -51,7 +51,7 @@ def test_cells_geojson(client: TestClient, csp_id: int, engine: Engine) -> None:
 def test_missing_grid_is_404_with_a_hint(client: TestClient, csp_id: int) -> None:
     response = client.get(f"/api/csp/{csp_id}/cells", params={"res": 11})
     assert response.status_code == 404
-    assert "no grid at resolution 11" in response.json()["detail"]
+    assert "aucune grille de résolution 11" in response.json()["detail"]
     assert client.get(f"/api/csp/{csp_id}/cells", params={"res": 16}).status_code == 422
 
 
