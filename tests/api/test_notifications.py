@@ -205,7 +205,11 @@ def test_a_dedupe_key_is_queued_once(factory: sessionmaker[Session]) -> None:
 
 
 def test_enqueue_refuses_a_bad_recipient(factory: sessionmaker[Session]) -> None:
-    with factory() as session, session.begin(), pytest.raises(InvalidInputError, match="email"):
+    with (
+        factory() as session,
+        session.begin(),
+        pytest.raises(InvalidInputError, match="adresse e-mail"),
+    ):
         repo.enqueue(session, kind="t", recipient="pas une adresse", subject="S", body="B")
 
 

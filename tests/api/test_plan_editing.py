@@ -149,7 +149,7 @@ def test_edit_validation(client: TestClient, plan: dict[str, Any]) -> None:
     )
     assert locks.status_code == 200 and locks.json()["locked_sectors"] == [target]
     version = locks.json()["version"]
-    rejected({cell: target}, 422, "locked")
+    rejected({cell: target}, 422, "verrouillé")
     bad_lock = client.put(
         f"/api/plans/{copy['id']}/locks", json={"version": version, "sectors": [7]}
     )
@@ -170,7 +170,7 @@ def test_stale_version_is_a_conflict(client: TestClient, plan: dict[str, Any]) -
     assert edit(client, copy["id"], copy["version"], {first: target}).status_code == 200
     response = edit(client, copy["id"], copy["version"], {second: target})
     assert response.status_code == 409
-    assert f"not {copy['version']}" in response.json()["detail"]
+    assert f"vous aviez la version {copy['version']})" in response.json()["detail"]
     now = sectors_of(client, copy["id"])
     assert now[first] == target and now[second] == source
 
