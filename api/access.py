@@ -49,10 +49,7 @@ class Policy:
             raise AuthenticationRequiredError()
         if caller.role not in self.roles:
             allowed = ", ".join(ROLES[r] for r in ROLES if r in self.roles)
-            raise ForbiddenError(
-                f"Accès refusé : votre rôle ({caller.role_label}) ne permet pas cette "
-                f"opération (réservée à : {allowed})."
-            )
+            raise ForbiddenError("access_role_refused", role=caller.role_label, allowed=allowed)
         return caller
 
 

@@ -33,10 +33,7 @@ def pg_tool(name: str) -> Path:
         pass
     if found := shutil.which(name):
         return Path(found)
-    raise UnavailableError(
-        f"{name} introuvable : installez les outils clients de PostgreSQL "
-        "(Debian : apt-get install postgresql-client) ou indiquez PSQ_PG_BINDIR"
-    )
+    raise UnavailableError("backup_tool_missing", name=name)
 
 
 def libpq_environment(url: str) -> dict[str, str]:
@@ -75,14 +72,19 @@ def _run(args: list[str], url: str, what: str) -> None:
     )
     if done.returncode != 0:
         said = (done.stderr or done.stdout).strip().splitlines()
-        raise UnavailableError(f"{what} a échoué ({done.returncode}) : {' / '.join(said[-5:])}")
+        raise UnavailableError(
+            "backup_tool_failed",
+            what=what,
+            returncode=str(done.returncode),
+            said=" / ".join(said[-5:]),
+        )
 
 
 def backup(url: str, file: Path) -> int:
     """Write the whole database (schema and data, PostGIS included) to ``file`` in
     ``pg_dump``'s custom format; returns the file's size in bytes."""
     if file.is_dir():
-        raise InvalidInputError(f"FICHIER : {file} est un dossier ; donnez un nom de fichier")
+        raise InvalidInputError("backup_file_is_directory", field="FICHIER", file=str(file))
     file.parent.mkdir(parents=True, exist_ok=True)
     _run(
         [str(pg_tool("pg_dump")), "--format=custom", "--file", str(file), "--no-password"],
@@ -119,19 +121,15 @@ def restore(url: str, file: Path, *, replace: bool = False) -> None:
     with ``replace``, the backup's objects are dropped first and recreated
     (``pg_restore --clean``)."""
     if not file.is_file():
-        raise InvalidInputError(f"FICHIER : {file} n'existe pas ou n'est pas un fichier")
+        raise InvalidInputError("backup_file_missing", field="FICHIER", file=str(file))
     with file.open("rb") as f:
         if f.read(5) != b"PGDMP":
-            raise InvalidInputError(
-                f"FICHIER : {file.name} n'est pas une sauvegarde de « psq db backup » "
-                "(format personnalisé de pg_dump)"
-            )
+            raise InvalidInputError("backup_not_a_dump", field="FICHIER", file=file.name)
     tables = user_tables(url)
     if tables and not replace:
         shown = ", ".join(tables[:8]) + (f" … (+{len(tables) - 8})" if len(tables) > 8 else "")
         raise ConflictError(
-            f"base : la base de destination n'est pas vide ({len(tables)} table(s) : {shown}) ; "
-            "restaurez dans une base vide, ou ajoutez --remplacer pour remplacer son contenu"
+            "restore_target_not_empty", field="base", count=len(tables), tables=shown
         )
     args = [
         str(pg_tool("pg_restore")),

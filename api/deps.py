@@ -221,17 +221,13 @@ async def check_csrf(request: Request) -> None:
         return
     source = request.headers.get("origin") or request.headers.get("referer")
     if source is not None and _origin(source) != _origin(str(request.base_url)):
-        raise CsrfRejectedError(
-            "Requête refusée : elle ne provient pas d'une page de l'application."
-        )
+        raise CsrfRejectedError("csrf_foreign_origin")
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(_FORMS):
         field = (await request.form()).get(CSRF_FIELD)
         sent = field if isinstance(field, str) else None
     if not sent or not hmac.compare_digest(sent, csrf_token(session_id)):
-        raise CsrfRejectedError(
-            "Requête refusée : jeton anti-CSRF absent ou invalide. Rechargez la page et réessayez."
-        )
+        raise CsrfRejectedError("csrf_token_missing")
 
 
 # -- the session cookies ------------------------------------------------------------------
@@ -262,7 +258,7 @@ def meeting_report_printer(request: Request) -> ReportPrinter:
     composition root, :mod:`psq.app`) puts in ``app.state.meeting_report_printer``."""
     printer = getattr(request.app.state, "meeting_report_printer", None)
     if printer is None:
-        raise UnavailableError("l'impression des comptes rendus n'est pas installée ici")
+        raise UnavailableError("minutes_printing_unavailable")
     return cast(ReportPrinter, printer)
 
 

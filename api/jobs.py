@@ -61,11 +61,7 @@ class JobRunner:
             nonlocal last
             now = time.monotonic()
             if now - started > self.deadline_s:
-                raise JobPastDeadline(
-                    f"délai dépassé : la tâche a travaillé plus de {self.deadline_s / 60:g} min "
-                    "(PSQ_JOB_DEADLINE_MINUTES) ; réduisez le nombre de secteurs ou "
-                    "choisissez une résolution moins fine"
-                )
+                raise JobPastDeadline("job_past_deadline", minutes=round(self.deadline_s / 60, 2))
             if now - last >= _PROGRESS_INTERVAL_S:
                 last = now
                 with transaction(self._factory) as session:

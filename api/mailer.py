@@ -45,14 +45,16 @@ class SmtpServer:
             parts = urlsplit(url.strip())
             port = parts.port
         except ValueError as exc:
-            raise InvalidInputError("PSQ_SMTP_URL : port invalide") from exc
+            raise InvalidInputError("url_port_invalid", field="PSQ_SMTP_URL") from exc
         if parts.scheme not in SCHEMES:
             raise InvalidInputError(
-                f"PSQ_SMTP_URL : schéma {parts.scheme!r} inconnu "
-                f"(attendu : {', '.join(s + '://' for s in SCHEMES)})"
+                "url_scheme_unknown",
+                field="PSQ_SMTP_URL",
+                scheme=parts.scheme,
+                expected=[s + "://" for s in SCHEMES],
             )
         if not parts.hostname:
-            raise InvalidInputError("PSQ_SMTP_URL : nom d'hôte manquant")
+            raise InvalidInputError("url_host_missing", field="PSQ_SMTP_URL")
         default_port, tls = SCHEMES[parts.scheme]
         return cls(
             host=parts.hostname,

@@ -36,9 +36,7 @@ class SmsGateway:
     ) -> SmsGateway:
         parts = urlsplit(url.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidInputError(
-                "PSQ_SMS_URL : une adresse http:// ou https:// de la passerelle SMS est attendue"
-            )
+            raise InvalidInputError("sms_url_expected", field="PSQ_SMS_URL")
         return cls(url=url.strip(), token=token, sender=sender, timeout=timeout)
 
 

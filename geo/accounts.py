@@ -91,7 +91,7 @@ def check_email(email: str) -> str:
     """
     normalized = normalize_email(email)
     if len(normalized) > EMAIL_MAX_LENGTH:
-        raise InvalidInputError("email_too_long", field="email", limit=EMAIL_MAX_LENGTH)
+        raise InvalidInputError("text_too_long", field="email", limit=EMAIL_MAX_LENGTH)
     if not _EMAIL.match(normalized):
         raise InvalidInputError("not_an_email", field="email", value=email.strip())
     return normalized
@@ -105,7 +105,7 @@ def check_password(password: str) -> str:
             "password_too_short", field="password", limit=PASSWORD_MIN_LENGTH, got=len(password)
         )
     if len(password) > PASSWORD_MAX_LENGTH:
-        raise InvalidInputError("password_too_long", field="password", limit=PASSWORD_MAX_LENGTH)
+        raise InvalidInputError("text_too_long", field="password", limit=PASSWORD_MAX_LENGTH)
     if not password.strip():
         raise InvalidInputError("password_only_spaces", field="password")
     return password

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from geo.errors import InvalidInputError
+
 #: The classes of a barriers layer's railways and waterways; every other class is a road.
 RAILWAY_CLASSES = ("railway", "tram", "rail", "light_rail", "subway", "narrow_gauge")
 WATER_CLASSES = ("river", "canal", "stream", "drain", "ditch", "waterway", "riverbank")
@@ -77,21 +79,25 @@ def legend_line(layer: BaseLayer, count: int) -> str:
     return f"{layer.label} : {count:,} {unit}".replace(",", "\u202f")
 
 
-def check_tile(z: int, x: int, y: int) -> str | None:
-    """Why ``z/x/y`` is not a tile (a French sentence naming the field), or None.
+def check_tile(z: int, x: int, y: int) -> None:
+    """Refuse ``z/x/y`` when it is not a tile, naming the field.
 
-    >>> check_tile(12, 2125, 1434) is None
-    True
+    >>> check_tile(12, 2125, 1434)
     >>> check_tile(2, 4, 0)
-    'x : 4 hors de la grille du niveau 2 (0 à 3)'
+    Traceback (most recent call last):
+    ...
+    geo.errors.InvalidInputError: x : 4 hors de la grille du niveau 2 (0 à 3)
     """
     if not MIN_ZOOM <= z <= MAX_ZOOM:
-        return f"z : niveau de zoom {z} hors de {MIN_ZOOM} à {MAX_ZOOM}"
+        raise InvalidInputError(
+            "tile_zoom_out_of_range", field="z", z=str(z), low=MIN_ZOOM, high=MAX_ZOOM
+        )
     last = 2**z - 1
     for name, value in (("x", x), ("y", y)):
         if not 0 <= value <= last:
-            return f"{name} : {value} hors de la grille du niveau {z} (0 à {last})"
-    return None
+            raise InvalidInputError(
+                "tile_out_of_grid", field=name, value=str(value), z=str(z), last=str(last)
+            )
 
 
 def line_group(category: str) -> str:

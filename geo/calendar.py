@@ -60,14 +60,14 @@ def fold(line: str) -> bytes:
 
 def _utc(moment: datetime) -> str:
     if moment.tzinfo is None:
-        raise InvalidValueError("stamp: a datetime with a time zone is required")
+        raise InvalidValueError("datetime_needs_zone", field="stamp")
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _mailto(email: str) -> str:
     email = email.strip()
     if not email or any(c in email for c in '\r\n ;,:"<>') or "@" not in email:
-        raise InvalidValueError(f"e-mail : adresse invalide {email!r}")
+        raise InvalidValueError("not_an_email", field="email", value=email)
     return f"mailto:{email}"
 
 
@@ -91,11 +91,13 @@ def meeting_invitation(
     is a local time in Europe/Paris (``None``: an all-day event on ``day``); ``stamp``
     (aware) is when this version of the invitation was made."""
     if method not in ("REQUEST", "CANCEL"):
-        raise InvalidValueError(f"method : {method!r} n'est ni REQUEST ni CANCEL")
+        raise InvalidValueError("ics_method", field="method", value=str(method))
     if sequence < 0:
-        raise InvalidValueError(f"sequence : {sequence} est négatif")
+        raise InvalidValueError("value_negative", field="sequence", value=sequence)
     if duration_minutes <= 0:
-        raise InvalidValueError(f"duration_minutes : {duration_minutes} n'est pas positif")
+        raise InvalidValueError(
+            "value_not_positive", field="duration_minutes", value=duration_minutes
+        )
     lines = [
         "BEGIN:VCALENDAR",
         f"PRODID:{PRODID}",

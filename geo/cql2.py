@@ -355,9 +355,9 @@ def parse(text: str) -> Node:
     """The syntax tree of a CQL2 text filter, or :class:`InvalidInputError` naming
     ``filter`` and where it went wrong."""
     if len(text) > MAX_LENGTH:
-        raise InvalidInputError(f"filter : au plus {MAX_LENGTH} caractères")
+        raise InvalidInputError("text_too_long", field="filter", limit=MAX_LENGTH)
     if not text.strip():
-        raise InvalidInputError("filter : filtre vide")
+        raise InvalidInputError("filter_empty", field="filter")
     parser = _Parser(text)
     node = parser.expression()
     if parser.peek.kind != "end":

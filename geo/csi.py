@@ -28,12 +28,15 @@ def check_contract(
     without a commune and an end before its start, naming the field."""
     codes = list(dict.fromkeys(commune_codes))
     if not codes:
-        raise InvalidInputError("commune_codes : un contrat porte sur au moins une commune")
+        raise InvalidInputError("csi_needs_commune", field="commune_codes")
     if len(codes) > MAX_COMMUNES:
-        raise InvalidInputError(f"commune_codes : au plus {MAX_COMMUNES} communes")
+        raise InvalidInputError("too_many_communes", field="commune_codes", limit=MAX_COMMUNES)
     if start_on is not None and end_on is not None and end_on < start_on:
         raise InvalidInputError(
-            f"end_on : la fin ({end_on:%d/%m/%Y}) précède le début ({start_on:%d/%m/%Y})"
+            "end_before_start",
+            field="end_on",
+            end=f"{end_on:%d/%m/%Y}",
+            start=f"{start_on:%d/%m/%Y}",
         )
     return codes
 

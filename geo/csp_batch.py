@@ -50,29 +50,26 @@ def parse_batch(text: str, source: str) -> list[CspRequest]:
         elif lower.endswith((".yaml", ".yml")):
             items = yaml.safe_load(text)
         else:
-            raise InvalidInputError(
-                f"{source} : format inconnu ; attendu un fichier .csv, .json ou .yaml"
-            )
+            raise InvalidInputError("batch_format_unknown", source=source)
     except (json.JSONDecodeError, yaml.YAMLError, csv.Error) as exc:
-        raise InvalidInputError(f"{source} : fichier illisible ({exc})") from exc
+        raise InvalidInputError("layer_unreadable", source=source, reason=str(exc)) from exc
     if isinstance(items, Mapping):
         items = items.get("csp", items.get("csps"))
     if not isinstance(items, list) or not items:
-        raise InvalidInputError(f"{source} : aucune CSP listée")
+        raise InvalidInputError("batch_no_csp", source=source)
     rows = [_row(item, i + 1, source) for i, item in enumerate(items)]
     names = [r.name for r in rows]
     if dup := sorted({n for n in names if names.count(n) > 1}):
-        raise InvalidInputError(f"{source} : CSP listée deux fois : {', '.join(dup)}")
+        raise InvalidInputError("batch_csp_twice", source=source, names=dup)
     return rows
 
 
 def _row(item: Any, number: int, source: str) -> CspRequest:
-    where = f"{source}, CSP {number}"
     if not isinstance(item, Mapping):
-        raise InvalidInputError(f"{where} : une CSP est une ligne avec des champs nommés")
+        raise InvalidInputError("batch_row_not_mapping", source=source, number=number)
     name = str(item.get("name") or item.get("nom") or "").strip()
     if not name:
-        raise InvalidInputError(f"{where} : name manquant")
+        raise InvalidInputError("batch_row_no_name", source=source, number=number)
     raw = item.get("communes") or ""
     codes = raw if isinstance(raw, list | tuple) else re.split(r"[\s,;]+", str(raw).strip())
     communes = tuple(str(c).strip().upper() for c in codes if str(c).strip())
@@ -84,11 +81,13 @@ def _row(item: Any, number: int, source: str) -> CspRequest:
         try:
             return kind(value)
         except (TypeError, ValueError) as exc:
-            raise InvalidInputError(f"{where} ({name}) : {field} n'est pas un nombre") from exc
+            raise InvalidInputError(
+                "batch_row_not_number", source=source, number=number, name=name, column=field
+            ) from exc
 
     k, target = number_of("k", int), number_of("target_workload", float)
     if (k is None) == (target is None):
-        raise InvalidInputError(f"{where} ({name}) : donnez k ou target_workload (un seul)")
+        raise InvalidInputError("batch_row_k_or_target", source=source, number=number, name=name)
     tolerance = number_of("tolerance", float)
     resolution = number_of("resolution", int)
     return CspRequest(

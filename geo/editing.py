@@ -146,7 +146,7 @@ class PlanEditor:
         bad = sorted(int(s) for s in sectors if not 0 <= int(s) < len(self.names))
         if bad:
             raise InvalidInputError(
-                f"locked: sector {bad[0]} does not exist (sectors 0 … {len(self.names) - 1})"
+                "sector_out_of_range", field="locked", sector=bad[0], last=len(self.names) - 1
             )
         self.locked = frozenset(int(s) for s in sectors)
 
@@ -169,13 +169,13 @@ class PlanEditor:
         for unit, target in moves.items():
             if not 0 <= target < self.k:
                 raise InvalidInputError(
-                    f"sector: {target} does not exist (sectors 0 … {self.k - 1})"
+                    "sector_out_of_range", field="sector", sector=target, last=self.k - 1
                 )
             source = int(self.assignment[unit])
             for sector in (source, target):
                 if sector in self.locked:
                     raise InvalidInputError(
-                        f"sector: {self.names[sector]} ({sector}) is locked; unlock it first"
+                        "sector_locked", field="sector", name=self.names[sector], sector=sector
                     )
         if not moves:
             return Edit(previous={}, sectors=())

@@ -268,8 +268,11 @@ def _address_table(path: Path, table: pd.DataFrame) -> pd.DataFrame:
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
         raise InvalidInputError(
-            f"{path.name}: row {row + 1}: lon/lat {table['lon'].iloc[row]!r}, "
-            f"{table['lat'].iloc[row]!r} are not WGS84 coordinates"
+            "addresses_not_wgs84",
+            name=path.name,
+            row=row + 1,
+            lon=str(table["lon"].iloc[row]),
+            lat=str(table["lat"].iloc[row]),
         )
     split = [split_number(n) for n in table["numero"]]
     number = pd.Series([n for n, _ in split], index=table.index, dtype=object)

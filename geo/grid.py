@@ -107,17 +107,15 @@ def estimate_cell_count(territory: BaseGeometry, resolution: int) -> int:
     """
     if not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION:
         raise InvalidInputError(
-            f"resolution : les résolutions H3 vont de {MIN_RESOLUTION} à {MAX_RESOLUTION}, "
-            f"reçu {resolution}"
+            "h3_resolution_range",
+            field="resolution",
+            low=MIN_RESOLUTION,
+            high=MAX_RESOLUTION,
+            value=resolution,
         )
     area = gpd.GeoSeries([territory], crs=WGS84)
     area_m2 = float(area.to_crs(metric_crs(gpd.GeoDataFrame(geometry=area))).area.iloc[0])
     return max(1, math.ceil(area_m2 / h3.average_hexagon_area(resolution, "m^2")))
-
-
-def _thousands(n: int) -> str:
-    """``n`` with its thousands separated by spaces, as written in French (200 000)."""
-    return f"{n:,}".replace(",", " ")
 
 
 def check_cell_budget(
@@ -128,9 +126,11 @@ def check_cell_budget(
     estimate = estimate_cell_count(territory, resolution)
     if estimate > budget:
         raise InvalidInputError(
-            f"resolution : à la résolution {resolution}, la grille compterait environ "
-            f"{_thousands(estimate)} cellules, plus que les {_thousands(budget)} permises ; "
-            "choisissez une résolution plus basse (9 : environ 0,1 km² par cellule)"
+            "grid_too_many_cells",
+            field="resolution",
+            resolution=resolution,
+            estimate=estimate,
+            budget=budget,
         )
     return estimate
 

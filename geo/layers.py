@@ -72,6 +72,7 @@ from geo.errors import (
     MissingCRSError,
 )
 from geo.geometry import repaired_geometries
+from geo.messages import render
 
 
 class LayerKind(StrEnum):
@@ -256,7 +257,7 @@ def _grid_overlaps(squares: gpd.GeoDataFrame) -> list[str]:
     inter = shapely.area(shapely.intersection(geoms[left], geoms[right]))
     smallest = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
     bad = inter > _GRID_OVERLAP_TOLERANCE * smallest
-    return [f"features {a + 1} and {b + 1}" for a, b in zip(left[bad], right[bad], strict=True)]
+    return [f"objets {a + 1} et {b + 1}" for a, b in zip(left[bad], right[bad], strict=True)]
 
 
 def _declared_crs(crs: str, source: str) -> CRS:
@@ -314,8 +315,11 @@ def prepare_layer(
         declared = _declared_crs(crs, source)
         if gdf.crs is not None and not gdf.crs.equals(declared, ignore_axis_order=True):
             warnings.append(
-                f"declared CRS {_crs_name(declared)} used instead of the file's "
-                f"{_crs_name(gdf.crs)}"
+                render(
+                    "warning_crs_overridden",
+                    declared=_crs_name(declared),
+                    found=_crs_name(gdf.crs),
+                )
             )
         gdf = gdf.set_crs(declared, allow_override=True)
     if gdf.crs is None:
@@ -337,8 +341,11 @@ def prepare_layer(
         gdf = gdf.copy()
         gdf[gdf.geometry.name] = gpd.GeoSeries(fixed, index=gdf.index, crs=WGS84)
         warnings.append(
-            f"{len(repaired)} géométrie(s) invalide(s) réparée(s) : "
-            + ", ".join(f"feature {i + 1} ({reason})" for i, reason in list(repaired.items())[:10])
+            render(
+                "warning_geometries_repaired",
+                count=len(repaired),
+                features=[f"objet {i + 1} ({reason})" for i, reason in repaired.items()],
+            )
         )
     _check_territory(gdf, territory, source)
 
@@ -353,11 +360,17 @@ def prepare_layer(
             raise MissingColumnsError(source, {"population": GRID_VARIABLES["population"]}, columns)
         for var, col in found.items():
             if col is None:
-                warnings.append(f"no {var} column ({', '.join(GRID_VARIABLES[var])})")
+                warnings.append(
+                    render(
+                        "warning_grid_column_missing",
+                        variable=var,
+                        columns=list(GRID_VARIABLES[var]),
+                    )
+                )
                 continue
             values = pd.to_numeric(gdf[col], errors="coerce")
             bad = [
-                f"feature {i + 1}: {gdf[col].iloc[i]!r}"
+                f"objet {i + 1} : {gdf[col].iloc[i]!r}"
                 for i in np.flatnonzero((values.isna() & gdf[col].notna()) | (values < 0))
             ]
             if bad:
@@ -432,7 +445,9 @@ def prepare_layer(
     out["attributes"] = _attributes(gdf, used)
     inside = shapely.intersects(territory, out.geometry.to_numpy())
     if not inside.all():
-        warnings.append(f"{int((~inside).sum())} objet(s) sur {len(out)} hors du territoire")
+        warnings.append(
+            render("warning_features_outside", outside=int((~inside).sum()), total=len(out))
+        )
     return Layer(
         kind=kind,
         features=out,

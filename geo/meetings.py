@@ -40,9 +40,10 @@ def check_meeting_day(day: date, *, gpo_created: date, today: date, field: str =
     """A meeting's day: not before the GPO existed, not more than a year ahead."""
     if day < gpo_created:
         raise InvalidInputError(
-            f"{field} : le {day:%d/%m/%Y} précède la création du GPO ({gpo_created:%d/%m/%Y})"
+            "meeting_before_gpo",
+            field=field,
+            day=f"{day:%d/%m/%Y}",
+            created=f"{gpo_created:%d/%m/%Y}",
         )
     if day > today + timedelta(days=MAX_PLANNING_DAYS):
-        raise InvalidInputError(
-            f"{field} : le {day:%d/%m/%Y} est à plus d'un an ; planifiez une date plus proche"
-        )
+        raise InvalidInputError("meeting_too_far", field=field, day=f"{day:%d/%m/%Y}")

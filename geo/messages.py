@@ -17,6 +17,8 @@ import math
 import string
 from collections.abc import Iterable, Mapping
 
+from geo.messages_more import MORE_MESSAGES
+
 #: code → French sentence (the message of the field, without the field's name).
 MESSAGES: dict[str, str] = {
     # The base map and the database's health.
@@ -193,7 +195,7 @@ MESSAGES: dict[str, str] = {
     "local_time_expected": "heure locale attendue, sans fuseau horaire (HH:MM)",
     "not_an_email": "« {value} » n'est pas une adresse e-mail (exemple : mairie@commune.fr)",
     "invalid_phone": "numéro de téléphone invalide « {value} »",
-    "email_too_long": "au plus {limit} caractères",
+    "text_too_long": "au plus {limit} caractères",
     "duplicate_objective": "un objectif apparaît deux fois",
     "duplicate_signatory": "un signataire apparaît deux fois",
     "quartier_or_whole_commune": (
@@ -292,7 +294,6 @@ MESSAGES: dict[str, str] = {
     "problem_needs_evaluation": ("« {new} » demande d'abord une évaluation des actions"),
     # -- accounts ---------------------------------------------------------------------------
     "password_too_short": "au moins {limit} caractères ({got} reçus)",
-    "password_too_long": "au plus {limit} caractères",
     "password_only_spaces": "un mot de passe fait d'espaces seulement n'est pas accepté",
     "role_binding_wrong": "le rôle « {role} » est rattaché à {bound}, pas à {kind}",
     "role_binding_none": "le rôle « {role} » n'est rattaché à rien, pas à {kind}",
@@ -439,6 +440,8 @@ MESSAGES: dict[str, str] = {
         "fichier trop volumineux ; au plus {megabytes} Mo pour ce type d'envoi ({kind})"
     ),
 }
+assert not MESSAGES.keys() & MORE_MESSAGES.keys(), "a code written twice"
+MESSAGES |= MORE_MESSAGES
 
 #: A plan's status in words: the messages', the printed sheet's and the pages'.
 PLAN_STATUS_WORDS: dict[str, str] = {

@@ -62,8 +62,9 @@ def epsg_of(uri: str | None, parameter: str = "crs") -> int:
         return 4326
     code = CRS_URIS.get(uri.strip().strip("<>"))
     if code is None:
-        offered = ", ".join(CRS_URIS)
-        raise InvalidInputError(f"{parameter} : SRC « {uri} » non proposé ({offered})")
+        raise InvalidInputError(
+            "ogc_crs_not_offered", field=parameter, uri=uri, offered=list(CRS_URIS)
+        )
     return code
 
 
@@ -76,17 +77,15 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     try:
         numbers = [float(x) for x in text.split(",")]
     except ValueError:
-        raise InvalidInputError(
-            f"bbox : « {text} » n'est pas une liste de 4 nombres séparés par des virgules"
-        ) from None
+        raise InvalidInputError("bbox_not_numbers", field="bbox", text=text) from None
     if len(numbers) not in (4, 6) or not all(n == n and abs(n) < 1e9 for n in numbers):
-        raise InvalidInputError(f"bbox : 4 (ou 6) nombres finis attendus, « {text} » reçu")
+        raise InvalidInputError("bbox_count", field="bbox", text=text)
     half = len(numbers) // 2
     box = (numbers[0], numbers[1], numbers[half], numbers[half + 1])
     if box[1] > box[3]:
-        raise InvalidInputError("bbox : le bord sud est au nord du bord nord")
+        raise InvalidInputError("bbox_south_north", field="bbox")
     if box[0] > box[2]:
-        raise InvalidInputError("bbox : une boîte qui franchit l'antiméridien n'est pas acceptée")
+        raise InvalidInputError("bbox_antimeridian", field="bbox")
     return box
 
 
@@ -97,15 +96,13 @@ def _day(text: str) -> date | None:
     if text in ("..", ""):
         return None
     if not _INSTANT.fullmatch(text):
-        raise InvalidInputError(
-            f"datetime : « {text} » n'est pas une date (AAAA-MM-JJ ou RFC 3339) ni « .. »"
-        )
+        raise InvalidInputError("datetime_unreadable", field="datetime", text=text)
     try:
         if len(text) == 10:
             return date.fromisoformat(text)
         return datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00")).date()
     except ValueError:
-        raise InvalidInputError(f"datetime : « {text} » n'est pas une date valide") from None
+        raise InvalidInputError("date_invalid", field="datetime", text=text) from None
 
 
 def parse_datetime(text: str) -> tuple[date | None, date | None]:
@@ -114,12 +111,12 @@ def parse_datetime(text: str) -> tuple[date | None, date | None]:
     if "/" not in text:
         day = _day(text)
         if day is None:
-            raise InvalidInputError("datetime : « .. » n'est permis qu'aux bornes d'un intervalle")
+            raise InvalidInputError("datetime_open_bound", field="datetime")
         return day, day
     start, _, end = text.partition("/")
     first, last = _day(start), _day(end)
     if first is not None and last is not None and first > last:
-        raise InvalidInputError("datetime : le début de l'intervalle est après sa fin")
+        raise InvalidInputError("interval_start_after_end", field="datetime")
     return first, last
 
 
@@ -131,7 +128,7 @@ def parse_sortby(text: str) -> list[tuple[str, bool]]:
         ascending = not name.startswith("-")
         name = name.lstrip("+-").strip()
         if not name:
-            raise InvalidInputError(f"sortby : « {text} » : un nom de propriété est attendu")
+            raise InvalidInputError("sortby_property_expected", field="sortby", text=text)
         out.append((name, ascending))
     return out
 

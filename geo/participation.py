@@ -170,19 +170,25 @@ def check_dates(
     """Refuse an end before the start and a signature after the start, naming the field."""
     if start_on is not None and end_on is not None and end_on < start_on:
         raise InvalidInputError(
-            f"end_on : la fin ({end_on:%d/%m/%Y}) précède le début ({start_on:%d/%m/%Y})"
+            "end_before_start",
+            field="end_on",
+            end=f"{end_on:%d/%m/%Y}",
+            start=f"{start_on:%d/%m/%Y}",
         )
     if end_on is not None and start_on is None:
-        raise InvalidInputError("end_on : une fin sans date de début")
+        raise InvalidInputError("end_without_start", field="end_on")
     for role, signed_on in signatures:
         if role not in SIGNATORIES:
             raise InvalidInputError(
-                f"signatories : signataire inconnu « {role} » ; attendu : {', '.join(SIGNATORIES)}"
+                "unknown_code", field="signatories", value=role, expected=list(SIGNATORIES)
             )
         if signed_on is not None and start_on is not None and signed_on > start_on:
             raise InvalidInputError(
-                f"signatories : la signature du {SIGNATORIES[role].lower()} "
-                f"({signed_on:%d/%m/%Y}) est postérieure au début ({start_on:%d/%m/%Y})"
+                "signature_after_start",
+                field="signatories",
+                signatory=SIGNATORIES[role].lower(),
+                signed_on=f"{signed_on:%d/%m/%Y}",
+                start_on=f"{start_on:%d/%m/%Y}",
             )
 
 
@@ -195,18 +201,21 @@ def fully_signed(signatures: Iterable[tuple[str, date | None]]) -> bool:
 def check_denunciation(c: ConventionDates, denounced_on: date) -> None:
     """A convention is denounced once, while it runs (signed, begun, not ended)."""
     if c.start_on is None or not c.signed:
-        raise InvalidInputError("denounced_on : une convention en projet ne se dénonce pas")
+        raise InvalidInputError("convention_draft_not_denounced", field="denounced_on")
     if c.denounced_on is not None:
         raise InvalidInputError(
-            f"denounced_on : la convention a déjà été dénoncée le {c.denounced_on:%d/%m/%Y}"
+            "convention_already_denounced", field="denounced_on", day=f"{c.denounced_on:%d/%m/%Y}"
         )
     if denounced_on < c.start_on:
         raise InvalidInputError(
-            f"denounced_on : le {denounced_on:%d/%m/%Y} précède le début ({c.start_on:%d/%m/%Y})"
+            "denounced_before_start",
+            field="denounced_on",
+            day=f"{denounced_on:%d/%m/%Y}",
+            start_on=f"{c.start_on:%d/%m/%Y}",
         )
     end = ends_on(c)
     if end is not None and denounced_on > end:
-        raise InvalidInputError(f"denounced_on : la convention a pris fin le {end:%d/%m/%Y}")
+        raise InvalidInputError("convention_ended", field="denounced_on", day=f"{end:%d/%m/%Y}")
 
 
 def departement_of(commune_code: str) -> str:
@@ -241,7 +250,7 @@ def quiet_release(at: datetime, quiet_from: time | None, quiet_to: time | None) 
     '2026-06-01T10:00:00+00:00'
     """
     if at.tzinfo is None:
-        raise InvalidInputError("at : une date et heure avec fuseau est attendue")
+        raise InvalidInputError("datetime_needs_zone", field="at")
     local = at.astimezone(PARIS)
     if not in_quiet_hours(local.time(), quiet_from, quiet_to):
         return at

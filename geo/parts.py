@@ -203,10 +203,7 @@ def apportion(loads: Sequence[float], k: int) -> list[int]:
     """
     n = len(loads)
     if k < n:
-        raise InvalidInputError(
-            f"k : {k} secteur(s) pour {n} parties séparées du territoire ; il en faut au "
-            "moins un par partie"
-        )
+        raise InvalidInputError("parts_more_than_k", field="k", k=k, parts=n)
     total = float(sum(loads)) or 1.0
     quota = [k * w / total for w in loads]
     seats = [max(1, math.floor(q)) for q in quota]

@@ -73,7 +73,7 @@ class SectorPlan:
                 got=assignment.shape,
             )
         if len(assignment) and assignment.min() < 0:
-            raise InvalidInputError("assignment: some units have no sector")
+            raise InvalidInputError("units_without_sector", field="assignment")
         k = int(assignment.max()) + 1 if len(assignment) else 0
         empty = sorted(set(range(k)) - set(np.unique(assignment).tolist()))
         if empty:

@@ -69,7 +69,7 @@ def departement_figures(directory: Path, departement: str) -> SsmsiFigures:
             missing = set(COLUMNS) - set(reader.fieldnames or [])
             if missing:
                 raise InvalidInputError(
-                    f"{path.name} : colonnes manquantes {', '.join(sorted(missing))}"
+                    "file_columns_missing_named", name=path.name, missing=sorted(missing)
                 )
             for r in reader:
                 if r["code_departement"] != departement:

@@ -182,26 +182,25 @@ class ProblemSearch:
     ) -> ProblemSearch:
         """The search with its codes, period and text checked: a French error naming the
         bad parameter (``names``: the period's)."""
-        for name, codes, known, what in (
-            ("category", categories, CATEGORIES, "catégorie"),
-            ("status", statuses, STATUSES, "statut"),
+        for name, codes, known in (
+            ("category", categories, CATEGORIES),
+            ("status", statuses, STATUSES),
         ):
             unknown = sorted({c for c in codes or [] if c not in known})
             if unknown:
                 raise InvalidInputError(
-                    f"{name} : {what} inconnue : {', '.join(map(repr, unknown))} (codes "
-                    f"possibles : {', '.join(known)})"
+                    "unknown_code", field=name, value=", ".join(unknown), expected=list(known)
                 )
         if since is not None and until is not None and since > until:
             raise InvalidInputError(
-                f"{names[0]} : le début de la période ({since:%d/%m/%Y}) est après sa fin "
-                f"({names[1]} : {until:%d/%m/%Y})"
+                "period_start_after_end",
+                field=names[0],
+                since=f"{since:%d/%m/%Y}",
+                until=f"{until:%d/%m/%Y}",
             )
         words = (text or "").strip()
         if len(words) > MAX_SEARCH_TEXT:
-            raise InvalidInputError(
-                f"q : la recherche tient en {MAX_SEARCH_TEXT} caractères au plus"
-            )
+            raise InvalidInputError("text_too_long", field="q", limit=MAX_SEARCH_TEXT)
         return cls(
             gpo_id=gpo_id,
             sectors=tuple(sorted(set(sectors or []))),

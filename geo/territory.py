@@ -263,7 +263,9 @@ def prepare_communes(gdf: gpd.GeoDataFrame, *, source: str = "layer") -> Commune
 
     codes = _normalise_codes(gdf[code_col])
     bad = [
-        f"row {i + 1}: {v!r}" for i, v in enumerate(codes) if v is None or not INSEE_CODE.match(v)
+        f"ligne {i + 1} : {v!r}"
+        for i, v in enumerate(codes)
+        if v is None or not INSEE_CODE.match(v)
     ]
     if bad:
         raise InvalidValuesError(

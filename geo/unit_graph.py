@@ -79,13 +79,15 @@ class UnitGraph:
         missing = [c for c in UNIT_COLUMNS if c not in units.columns]
         if missing:
             raise InvalidInputError(
-                f"units: missing column(s) {', '.join(missing)}; "
-                f"found {', '.join(map(str, units.columns))}"
+                "file_columns_missing",
+                field="units",
+                missing=missing,
+                found=[str(c) for c in units.columns],
             )
         units = units.reset_index(drop=True)
         if units["unit"].duplicated().any():
             dup = units.loc[units["unit"].duplicated(), "unit"].head(5).tolist()
-            raise InvalidInputError(f"units: duplicate unit ids {dup}")
+            raise InvalidInputError("units_duplicate_ids", field="units", ids=[str(u) for u in dup])
         load = pd.to_numeric(units["workload"], errors="coerce")
         if load.isna().any() or (load < 0).any() or not np.isfinite(load).all():
             bad = units.loc[load.isna() | (load < 0) | ~np.isfinite(load), "unit"].head(5)

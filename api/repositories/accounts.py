@@ -98,7 +98,7 @@ def bind_account(
         csps = set(session.scalars(select(Gpo.csp_id).where(Gpo.id.in_(gpo_ids))))
         if partner is None or partner.csp_id not in csps:
             raise InvalidInputError(
-                f"partner : aucun partenaire n° {partner_id} dans la CSP des GPO du compte"
+                "partner_not_in_account_csp", field="partner", partner_id=partner_id
             )
         account = session.get(Account, account_id)
         assert account is not None

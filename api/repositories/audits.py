@@ -258,7 +258,7 @@ def document_of(*, session: Session, request_id: int) -> AuditDocument | None:
 def get_document(*, session: Session, request_id: int) -> AuditDocument:
     document = document_of(session=session, request_id=request_id)
     if document is None:
-        raise NotFoundError(f"request {request_id} has no document")
+        raise NotFoundError("study_request_no_document", request_id=request_id)
     return document
 
 

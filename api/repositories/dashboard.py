@@ -34,7 +34,7 @@ def commune(session: Session, code: str) -> tuple[str, int | None]:
         )
     ).first()
     if row is None:
-        raise NotFoundError(f"aucune commune {code} dans votre périmètre")
+        raise NotFoundError("commune_outside_perimeter", code=code)
     return row[0], row[1]
 
 

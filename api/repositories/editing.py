@@ -86,8 +86,11 @@ def require_working_copy(*, session: Session, plan_id: int, version: int) -> Pla
         )
     if version != plan.version:
         raise ConflictError(
-            f"version: plan {plan_id} is at version {plan.version}, not {version}; someone "
-            "else changed it meanwhile: reload it and redo your change"
+            "plan_changed_redo",
+            field="version",
+            plan_id=plan_id,
+            stored=plan.version,
+            expected=version,
         )
     return plan
 
@@ -202,8 +205,11 @@ def delete_plan(*, session: Session, plan_id: int, version: int | None = None) -
     plan = require(session, Plan, plan_id, lock=True)
     if version is not None and version != plan.version:
         raise ConflictError(
-            f"version: plan {plan_id} is at version {plan.version}, not {version}; someone "
-            "else changed it meanwhile: reload it before deleting it"
+            "plan_changed_reload",
+            field="version",
+            plan_id=plan_id,
+            stored=plan.version,
+            expected=version,
         )
     if plan.status == "adopted":
         raise InvalidInputError("plan_adopted_not_deleted", plan_id=plan_id)

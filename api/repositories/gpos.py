@@ -352,8 +352,9 @@ def _check_sectors(session: Session, csp_id: int, wanted: list[int]) -> list[int
     unknown = sorted(set(wanted) - sectors)
     if unknown:
         raise InvalidInputError(
-            f"sectors : {', '.join(map(str, unknown))} ne sont pas des secteurs du "
-            "plan adopté" + ("" if sectors else " (aucun plan n'est adopté)")
+            "sectors_not_in_adopted_plan" if sectors else "sectors_no_adopted_plan",
+            field="sectors",
+            sectors=[str(s) for s in unknown],
         )
     return sorted(set(wanted))
 
@@ -383,17 +384,11 @@ def update_gpo(*, session: Session, gpo_id: int, gpo_in: GpoUpdate) -> None:
     partner_ids = changes.pop("partner_ids", None)
     if "categories" in changes:
         if gpo.kind != "thematic":
-            raise InvalidInputError(
-                "categories : seul un GPO thématique a des catégories ; un GPO de secteur "
-                "traite toutes les problématiques de son secteur"
-            )
+            raise InvalidInputError("gpo_categories_thematic_only", field="categories")
         changes["categories"] = sorted(set(changes["categories"]))
     if "sectors" in changes:
         if gpo.kind != "thematic":
-            raise InvalidInputError(
-                "sectors : un GPO de secteur suit son secteur ; seul un GPO thématique en "
-                "couvre plusieurs"
-            )
+            raise InvalidInputError("gpo_sector_single", field="sectors")
         changes["sectors"] = _check_sectors(session, gpo.csp_id, changes["sectors"])
     for key, value in changes.items():
         setattr(gpo, key, value)

@@ -172,14 +172,9 @@ def require_grid(*, session: Session, csp_id: int, resolution: int, units: str =
     )
     if grid_id is None:
         if units == "h3":
-            raise NotFoundError(
-                f"no grid at resolution {resolution} for CSP {csp_id}: build it first "
-                f"(psq grid build, or POST /api/csp/{csp_id}/grids)"
-            )
+            raise NotFoundError("grid_missing", resolution=resolution, csp_id=csp_id)
         raise NotFoundError(
-            f"no street-block grid (units {units}) at resolution {resolution} for CSP "
-            f"{csp_id}: build it first (psq grid build --units blocks, or POST "
-            f"/api/csp/{csp_id}/grids with units blocks)"
+            "blocks_grid_missing", units=units, resolution=resolution, csp_id=csp_id
         )
     return grid_id
 
@@ -341,5 +336,5 @@ def finest_h3_resolution(*, session: Session, csp_id: int) -> int:
         .order_by(Grid.resolution)
     )
     if resolution is None:
-        raise NotFoundError(f"CSP {csp_id} has no grid: build one first (psq grid build)")
+        raise NotFoundError("csp_without_grid", csp_id=csp_id)
     return int(resolution)

@@ -41,7 +41,7 @@ def territory(*, session: Session) -> BaseGeometry:
     """Union of every commune in the database: what layers are checked against."""
     union = read_geometry(session, select(func.ST_AsBinary(func.ST_Union(Commune.geom))))
     if union is None:
-        raise InvalidInputError("no territory yet: import communes first (psq import-territory)")
+        raise InvalidInputError("territory_missing")
     return union
 
 

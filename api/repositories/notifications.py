@@ -71,13 +71,15 @@ def enqueue(
     elif channel == "email":
         address = check_email(recipient)
     else:
-        raise InvalidInputError(f"channel : canal inconnu {channel!r} (email ou sms)")
+        raise InvalidInputError(
+            "unknown_code", field="channel", value=str(channel), expected=["email", "sms"]
+        )
     if not kind or len(kind) > 40:
-        raise InvalidInputError(f"kind : de 1 à 40 caractères, reçu {kind!r}")
+        raise InvalidInputError("length_between", field="kind", low=1, high=40)
     if len(subject) > 300:
-        raise InvalidInputError("subject : plus de 300 caractères")
+        raise InvalidInputError("text_too_long", field="subject", limit=300)
     if dedupe_key is not None and not 1 <= len(dedupe_key) <= 200:
-        raise InvalidInputError("dedupe_key : de 1 à 200 caractères")
+        raise InvalidInputError("length_between", field="dedupe_key", low=1, high=200)
     values: dict[str, object] = {
         "kind": kind,
         "recipient": address,
@@ -92,9 +94,11 @@ def enqueue(
     if attachment is not None:
         name, content_type, content = attachment
         if not name or len(name) > 200 or "/" in name or "\\" in name:
-            raise InvalidInputError(f"attachment : nom de fichier invalide {name!r}")
+            raise InvalidInputError("attachment_name_invalid", field="attachment", value=str(name))
         if "/" not in content_type or len(content_type) > 100:
-            raise InvalidInputError(f"attachment : type de contenu invalide {content_type!r}")
+            raise InvalidInputError(
+                "attachment_type_invalid", field="attachment", value=str(content_type)
+            )
         values |= {
             "attachment_name": name,
             "attachment_type": content_type,
@@ -115,7 +119,7 @@ def check_phone(value: str) -> str:
     """A telephone number as the SMS gateway takes it: digits, an optional leading +."""
     digits = value.replace(" ", "").replace(".", "").replace("-", "")
     if not (digits.lstrip("+").isdigit() and 8 <= len(digits.lstrip("+")) <= 15):
-        raise InvalidInputError(f"recipient : numéro de téléphone invalide {value!r}")
+        raise InvalidInputError("invalid_phone", field="recipient", value=str(value))
     return digits
 
 

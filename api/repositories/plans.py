@@ -363,9 +363,7 @@ def set_adopted(*, session: Session, plan_id: int) -> Plan | None:
     session.execute(select(Csp.id).where(Csp.id == plan.csp_id).with_for_update())
     session.refresh(plan)
     if plan.status == "editing":
-        raise InvalidInputError(
-            f"plan {plan_id} is a working copy being edited; save it as a version first"
-        )
+        raise InvalidInputError("plan_being_edited", plan_id=plan_id)
     if plan.status == "adopted":
         return None
     session.execute(

@@ -44,9 +44,7 @@ def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> S
         # one it names.
         if len(scope.gpo_ids) != 1:
             raise InvalidInputError(
-                "gpo : choisissez l'un de vos GPO (n° "
-                + ", ".join(map(str, sorted(scope.gpo_ids)))
-                + ")"
+                "gpo_choose_yours", field="gpo", numbers=", ".join(map(str, sorted(scope.gpo_ids)))
             )
         (gpo_id,) = scope.gpo_ids
     if gpo_id is None:

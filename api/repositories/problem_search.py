@@ -52,7 +52,7 @@ def _gpo_filter(session: Session, csp_id: int, gpo_id: int) -> tuple[list[int], 
     be in the caller's perimeter (else 404) and in the CSP (else 422 naming ``gpo``)."""
     gpo = require(session, Gpo, gpo_id)
     if gpo.csp_id != csp_id:
-        raise InvalidInputError(f"gpo : le GPO n° {gpo_id} n'appartient pas à cette CSP")
+        raise InvalidInputError("gpo_outside_csp", field="gpo", gpo_id=gpo_id)
     sectors = [gpo.sector] if gpo.sector is not None else list(gpo.sectors or [])
     categories = list(gpo.categories or []) if gpo.kind == "thematic" else []
     return sectors, categories

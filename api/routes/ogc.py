@@ -47,7 +47,7 @@ def _base(request: Request) -> str:
 def _html(request: Request, f: str | None) -> bool:
     """Whether to answer HTML: ``f=html``, or a browser asking for it without ``f``."""
     if f not in (None, "json", "geojson", "html"):
-        raise InvalidInputError(f"f : format « {f} » inconnu (json ou html)")
+        raise InvalidInputError("format_unknown", field="f", value=str(f), expected="json ou html")
     if f is not None:
         return f == "html"
     accept = request.headers.get("accept", "")

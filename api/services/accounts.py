@@ -92,13 +92,10 @@ def create_account(ctx: Context, account_in: AccountCreate) -> AccountPublic:
         csps=account_in.csp_ids,
     )
     if (account_in.partner_id is not None) != (role == "partenaire"):
-        raise InvalidInputError(
-            "partner : un compte partenaire représente une organisation partenaire (son "
-            f"identifiant), et seul un compte partenaire en représente une (rôle {role})"
-        )
+        raise InvalidInputError("partner_account_only", field="partner", role=role)
     name = (account_in.name or "").strip() or email
     if len(name) > 200:
-        raise InvalidInputError("name: longer than 200 characters")
+        raise InvalidInputError("text_too_long", field="name", limit=200)
     password_hash = hash_password(account_in.password)  # slow: before the transaction
     with ctx.write() as session:
         repo.lock_email(session, email)
@@ -148,7 +145,7 @@ def _set_active(ctx: Context, account: AccountRef, active: bool) -> AccountPubli
     with ctx.write() as session:
         row = repo.find_account(session, _ref(account), lock=True)
         if not active and ctx.actor.account_id == row.id:
-            raise InvalidInputError("active : un compte ne peut pas se désactiver lui-même")
+            raise InvalidInputError("account_self_deactivation", field="active")
         if row.active != active:
             row.active = active
             session.flush()

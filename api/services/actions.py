@@ -85,31 +85,29 @@ def update_action(ctx: Context, action_id: int, action_in: ActionUpdate) -> Acti
         if scope.role == "partenaire" and (
             scope.partner_id is None or action.lead_partner_id != scope.partner_id
         ):
-            raise ForbiddenError(
-                "Cette action est pilotée par un autre partenaire : seul son pilote la met à jour."
-            )
+            raise ForbiddenError("action_led_by_other")
         changes = action_in.model_dump(exclude_unset=True, exclude={"on", "version", "comment"})
         changes = {k: v for k, v in changes.items() if v != getattr(action, k)}
         comment = (action_in.comment or "").strip() or None
         if not changes and comment is None:
-            raise InvalidInputError(
-                "status : rien à enregistrer (ni nouvel état, ni nouvelle échéance, ni commentaire)"
-            )
+            raise InvalidInputError("action_nothing_to_record", field="status")
         check_version(action, action_in.version, "cette action")
         on = action_in.on
         if on > today:
-            raise InvalidInputError(f"on : le {on:%d/%m/%Y} est dans le futur")
+            raise InvalidInputError("date_in_future", field="on", day=f"{on:%d/%m/%Y}")
         last = repo.last_step_on(session, action_id) or action.start_on
         if on < last:
             raise InvalidInputError(
-                f"on : le {on:%d/%m/%Y} précède la dernière étape de l'action ({last:%d/%m/%Y})"
+                "action_step_before_last", field="on", day=f"{on:%d/%m/%Y}", last=f"{last:%d/%m/%Y}"
             )
         if "status" in changes:
             check_action_transition(action.status, changes["status"])
         if changes.get("due_on") is not None and changes["due_on"] < action.start_on:
             raise InvalidInputError(
-                f"due_on : l'échéance du {changes['due_on']:%d/%m/%Y} précède le début de "
-                f"l'action ({action.start_on:%d/%m/%Y})"
+                "action_due_before_action_start",
+                field="due_on",
+                due_on=f"{changes['due_on']:%d/%m/%Y}",
+                start_on=f"{action.start_on:%d/%m/%Y}",
             )
         before = {key: getattr(action, key) for key in changes}
         for key, value in changes.items():

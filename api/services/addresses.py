@@ -29,10 +29,7 @@ def import_addresses(
     with ctx.write() as session:
         outline = repo.territory(session=session)
         if outline is None:
-            raise InvalidInputError(
-                "file : aucune commune dans la base ; importez d'abord le territoire "
-                "(psq import-territory)"
-            )
+            raise InvalidInputError("territory_missing", field="file")
         check_addresses_inside(table, outline)
         done = repo.import_addresses(session=session, table=table, replace=replace)
         record_write(

@@ -193,9 +193,11 @@ def _check_override(plan: Plan, adoption: PlanAdoption) -> str | None:
     if len(reason) < MIN_OVERRIDE_REASON:
         constraints = ", ".join(sorted({str(v.get("constraint")) for v in plan.violations}))
         raise InvalidInputError(
-            f"override_reason : ce plan enfreint {len(plan.violations)} contrainte(s) "
-            f"({constraints}) ; donnez le motif de la dérogation (au moins "
-            f"{MIN_OVERRIDE_REASON} caractères)"
+            "adoption_override_reason",
+            field="override_reason",
+            count=len(plan.violations),
+            constraints=constraints,
+            limit=MIN_OVERRIDE_REASON,
         )
     return reason
 
@@ -213,10 +215,10 @@ def adopt_plan(ctx: Context, plan_id: int, adoption: PlanAdoption | None = None)
         current = plans.lock_adoptions(session=session, csp_id=plan.csp_id)
         if adoption is not None and adoption.expected_adopted_plan_id != current:
             raise PlanChangedError(
-                "expected_adopted_plan_id : un autre plan a été adopté entre-temps pour cette "
-                f"CSP (plan adopté : {current if current is not None else 'aucun'}, attendu : "
-                f"{adoption.expected_adopted_plan_id or 'aucun'}) ; rechargez l'aperçu de "
-                "l'adoption"
+                "adoption_plan_changed",
+                field="expected_adopted_plan_id",
+                current=str(current) if current is not None else "aucun",
+                expected=str(adoption.expected_adopted_plan_id or "aucun"),
             )
         session.refresh(plan)
         before = plan.status

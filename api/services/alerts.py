@@ -57,15 +57,18 @@ def record_intervention(
     mayors. A point outside the CSP is a 422 naming ``lon``."""
     now = now or datetime.now(UTC)
     if body.occurred_at.tzinfo is None:
-        raise InvalidInputError("occurred_at : précisez le fuseau horaire (par ex. +01:00)")
+        raise InvalidInputError("time_zone_needed", field="occurred_at")
     point = shapely.Point(body.lon, body.lat)
     with ctx.write() as session:
         require(session, Csp, body.csp_id)
         found = repo.commune_at(session, body.csp_id, point)
         if found is None:
             raise InvalidInputError(
-                f"lon : le point ({body.lon:.6f}, {body.lat:.6f}) est hors de la circonscription "
-                f"n° {body.csp_id} ; une intervention est enregistrée sur le territoire de sa CSP"
+                "alert_outside_csp",
+                field="lon",
+                lon=f"{body.lon:.6f}",
+                lat=f"{body.lat:.6f}",
+                csp_id=body.csp_id,
             )
         commune_code, commune = found
         intervention_id = repo.insert_intervention(
@@ -181,7 +184,7 @@ def list_interventions(
 # -- preferences --------------------------------------------------------------------------
 def _account_id(ctx: Context) -> int:
     if ctx.actor.account_id is None:
-        raise ForbiddenError("Accès refusé : les préférences d'alerte sont celles d'un compte")
+        raise ForbiddenError("alert_preferences_account_only")
     return ctx.actor.account_id
 
 
@@ -240,7 +243,7 @@ def require_commune(session: Session, commune_code: str) -> str:
         outside_perimeter(session, Commune, commune_code)
         or (name := communes_repo.commune_name(session, commune_code)) is None
     ):
-        raise NotFoundError(f"aucune commune {commune_code} dans votre périmètre")
+        raise NotFoundError("commune_outside_perimeter", code=commune_code)
     return name
 
 

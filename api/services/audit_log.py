@@ -152,7 +152,12 @@ class TrailFilter:
 
     def checked(self) -> TrailFilter:
         if self.date_from and self.date_to and self.date_to < self.date_from:
-            raise InvalidInputError(f"to: {self.date_to} is before from {self.date_from}")
+            raise InvalidInputError(
+                "period_start_after_end",
+                field="to",
+                since=f"{self.date_from:%d/%m/%Y}",
+                until=f"{self.date_to:%d/%m/%Y}",
+            )
         return self
 
 

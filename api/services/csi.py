@@ -99,14 +99,10 @@ def _communes_csp(session: Session, codes: list[str]) -> int:
     csps = repo.commune_csps(session, codes)
     unknown = [k for k in codes if k not in csps]
     if unknown:
-        raise InvalidInputError(
-            f"commune_codes : commune(s) inconnue(s) ou hors de toute CSP : {', '.join(unknown)}"
-        )
+        raise InvalidInputError("communes_unknown_or_no_csp", field="commune_codes", codes=unknown)
     outside = [k for k in codes if outside_perimeter(session, Commune, k)]
     if outside:
-        raise ForbiddenError(
-            f"commune_codes : commune(s) hors de votre périmètre : {', '.join(outside)}"
-        )
+        raise ForbiddenError("communes_outside_perimeter", field="commune_codes", codes=outside)
     return csps[codes[0]]
 
 

@@ -42,7 +42,10 @@ def cancel_job(ctx: Context, job_id: int) -> JobPublic:
         job = jobs.request_cancel(session=session, job_id=job_id)
         if job.status not in ("cancelling",):
             raise ConflictError(
-                f"status : la tâche n° {job_id} est déjà terminée ({JOB_ENDINGS[job.status]})"
+                "job_already_finished",
+                field="status",
+                job_id=job_id,
+                ending=JOB_ENDINGS[job.status],
             )
         record_write(session, ctx, "cancel", "job", job_id, detail={"kind": job.kind})
         return jobs.get_job(session=session, job_id=job_id)

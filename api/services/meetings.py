@@ -71,8 +71,10 @@ def _check_members(session: Session, gpo: Gpo, partner_ids: list[int], field: st
     outside = sorted(set(partner_ids) - repo.gpo_partner_ids(session, gpo.id))
     if outside:
         raise InvalidInputError(
-            f"{field} : les partenaires n° {', '.join(map(str, outside))} ne siègent pas au "
-            f"{gpo.name} ; ajoutez-les d'abord à sa composition"
+            "meeting_partners_not_in_gpo",
+            field=field,
+            numbers=", ".join(map(str, outside)),
+            gpo=gpo.name,
         )
 
 
@@ -80,8 +82,7 @@ def _open(meeting: Meeting) -> None:
     if meeting.status != "prevue":
         state = "close" if meeting.status == "close" else "annulée"
         raise ConflictError(
-            f"status : la réunion du {meeting.held_on:%d/%m/%Y} est {state} ; elle ne se "
-            "modifie plus"
+            "meeting_frozen", field="status", day=f"{meeting.held_on:%d/%m/%Y}", state=state
         )
 
 
@@ -169,7 +170,7 @@ def plan_meeting(ctx: Context, gpo_id: int, meeting_in: MeetingCreate) -> Meetin
     with ctx.write() as session:
         gpo = require(session, Gpo, gpo_id, lock=True)
         if not gpo.active:
-            raise InvalidInputError(f"gpo : le {gpo.name} est inactif (son secteur a disparu)")
+            raise InvalidInputError("gpo_inactive_named", field="gpo", gpo=gpo.name)
         check_meeting_day(meeting_in.held_on, gpo_created=_gpo_since(session, gpo), today=today)
         members = repo.gpo_partner_ids(session, gpo.id)
         invited = (
@@ -207,7 +208,7 @@ def update_meeting(ctx: Context, meeting_id: int, update: MeetingUpdate) -> Meet
         _open(meeting)
         fields = update.model_dump(exclude_unset=True, exclude={"version"})
         if not fields:
-            raise InvalidInputError("held_on : rien à modifier")
+            raise InvalidInputError("nothing_to_change", field="held_on")
         check_version(meeting, update.version, "cette réunion")
         before = {key: getattr(meeting, key) for key in (*SCHEDULE, "attendees", "notes")}
         rescheduled = False
@@ -215,7 +216,7 @@ def update_meeting(ctx: Context, meeting_id: int, update: MeetingUpdate) -> Meet
             if key in fields and fields[key] != getattr(meeting, key):
                 if key == "held_on":
                     if fields[key] is None:
-                        raise InvalidInputError("held_on : la date est obligatoire")
+                        raise InvalidInputError("date_required", field="held_on")
                     check_meeting_day(
                         fields[key], gpo_created=_gpo_since(session, gpo), today=today
                     )
@@ -320,12 +321,15 @@ def add_decision(ctx: Context, meeting_id: int, decision: DecisionCreate) -> Mee
         problem_id = decision.problem_id
         if problem_id is not None and not repo.problem_in_gpo(session, gpo, problem_id):
             raise InvalidInputError(
-                f"problem_id : la problématique n° {problem_id} n'est pas suivie par le {gpo.name}"
+                "meeting_problem_not_followed",
+                field="problem_id",
+                problem_id=problem_id,
+                gpo=gpo.name,
             )
         action_id = None
         if decision.kind == "action" and decision.action is not None and problem_id:
             if decision.action.lead_partner_id is None:
-                raise InvalidInputError("lead_partner_id : choisissez le partenaire pilote")
+                raise InvalidInputError("lead_partner_needed", field="lead_partner_id")
             _check_members(session, gpo, [decision.action.lead_partner_id], "lead_partner_id")
             action_id = problems.record_action(session, ctx, problem_id, decision.action)
         elif decision.kind == "step" and decision.step is not None and problem_id:
@@ -362,8 +366,7 @@ def close_meeting(
         _open(meeting)
         if meeting.held_on > clock.today():
             raise InvalidInputError(
-                f"held_on : la réunion est prévue le {meeting.held_on:%d/%m/%Y} ; elle se "
-                "clôt une fois tenue"
+                "meeting_not_yet_held", field="held_on", day=f"{meeting.held_on:%d/%m/%Y}"
             )
         check_version(meeting, close.version, "cette réunion")
         meeting.status = "close"
@@ -426,9 +429,6 @@ def report_file(ctx: Context, meeting_id: int) -> tuple[bytes, str]:
         meeting, gpo = _meeting(session, meeting_id)
         pdf = repo.report_pdf(session, meeting_id)
         if not pdf:
-            raise NotFoundError(
-                f"la réunion du {meeting.held_on:%d/%m/%Y} n'a pas de compte rendu : elle "
-                "n'est pas close"
-            )
+            raise NotFoundError("meeting_no_minutes", day=f"{meeting.held_on:%d/%m/%Y}")
     record_access(ctx, "export", "meeting", meeting_id, detail={"sheet": "compte rendu"})
     return pdf, f"compte-rendu-gpo{gpo.id}-{meeting.held_on:%Y%m%d}.pdf"

@@ -115,7 +115,7 @@ def retry_delay(attempts: int, delivery: Delivery) -> timedelta:
     """How long to wait after the ``attempts``-th failed attempt: ``backoff *
     2^(attempts - 1)``, at most ``backoff_max``."""
     if attempts < 1:
-        raise InvalidInputError(f"attempts : au moins 1, reçu {attempts}")
+        raise InvalidInputError("at_least_one_attempt", field="attempts", got=attempts)
     # 2^(attempts - 1) grows fast: cap the exponent before multiplying.
     factor = 2 ** min(attempts - 1, 40)
     return min(delivery.backoff * factor, delivery.backoff_max)
@@ -243,10 +243,12 @@ def page(
 ) -> NotificationsPublic:
     """One page of the outbox, newest first, with the attempts of each notification."""
     if status is not None and status not in STATUSES:
-        raise InvalidInputError(f"status : {status!r} inconnu (attendu : {', '.join(STATUSES)})")
+        raise InvalidInputError(
+            "unknown_code", field="status", value=str(status), expected=list(STATUSES)
+        )
     if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInputError(f"limit : entre 1 et {MAX_PAGE}, reçu {limit}")
+        raise InvalidInputError("page_limit", field="limit", limit=MAX_PAGE, got=limit)
     if offset < 0:
-        raise InvalidInputError(f"offset : au moins 0, reçu {offset}")
+        raise InvalidInputError("page_offset", field="offset", got=offset)
     with ctx.read() as session:
         return repo.page_notifications(session, status=status, limit=limit, offset=offset)

@@ -143,7 +143,9 @@ def _kind_of(collection_id: str) -> tuple[Kind, int | str | None]:
         return KINDS[collection_id], None
     m = _KEYED.fullmatch(collection_id)
     if m is None:
-        raise NotFoundError(f"collectionId : aucune collection « {collection_id} »")
+        raise NotFoundError(
+            "ogc_collection_unknown", field="collectionId", collection=collection_id
+        )
     if m.group(3):
         return KINDS[m.group(3)], m.group(4)
     return KINDS[m.group(1)], int(m.group(2))
@@ -165,7 +167,9 @@ def _source(ctx: Context, session: Session, collection_id: str) -> repo.Source:
             return _camera_sites(ctx, str(key))
         return kind.source(session) if key is None else kind.source(session, key)
     except NotFoundError:
-        raise NotFoundError(f"collectionId : aucune collection « {collection_id} »") from None
+        raise NotFoundError(
+            "ogc_collection_unknown", field="collectionId", collection=collection_id
+        ) from None
 
 
 # -- links ---------------------------------------------------------------------------------
@@ -266,7 +270,9 @@ def _title(session: Session, collection_id: str) -> tuple[str, str]:
         return kind.title, kind.description
     titles = kind.titles(session, key)
     if not titles:
-        raise NotFoundError(f"collectionId : aucune collection « {collection_id} »")
+        raise NotFoundError(
+            "ogc_collection_unknown", field="collectionId", collection=collection_id
+        )
     return titles[0][1], kind.description
 
 
@@ -338,8 +344,10 @@ def _names(source: repo.Source, properties: str | None) -> list[str]:
     unknown = [n for n in names if n not in every]
     if unknown:
         raise InvalidInputError(
-            f"properties : « {', '.join(unknown)} » inconnue(s) de cette collection "
-            f"({', '.join(every)})"
+            "ogc_properties_unknown",
+            field="properties",
+            names=", ".join(unknown),
+            known=list(every),
         )
     return names
 
@@ -351,8 +359,10 @@ def _sort(source: repo.Source, sortby: str | None) -> list[tuple[str, bool]]:
     unknown = [n for n, _ in sort if n not in source.types and n != "id"]
     if unknown:
         raise InvalidInputError(
-            f"sortby : « {', '.join(unknown)} » inconnue(s) de cette collection "
-            f"(id, {', '.join(source.types)})"
+            "ogc_properties_unknown",
+            field="sortby",
+            names=", ".join(unknown),
+            known=["id", *source.types],
         )
     return sort
 
@@ -372,9 +382,7 @@ def _count(
 
 def _parse_filter(q: ItemsQuery) -> cql2.Node | None:
     if q.filter_lang not in (None, "cql2-text"):
-        raise InvalidInputError(
-            f"filter-lang : « {q.filter_lang} » non pris en charge (seul cql2-text l'est)"
-        )
+        raise InvalidInputError("ogc_filter_lang", field="filter-lang", value=str(q.filter_lang))
     return None if q.filter is None else cql2.parse(q.filter)
 
 
@@ -403,7 +411,7 @@ def items(
     with ctx.read() as session:
         source = _source(ctx, session, collection_id)
         if dates is not None and source.temporal is None:
-            raise InvalidInputError("datetime : cette collection n'a pas de date")
+            raise InvalidInputError("ogc_no_dates", field="datetime")
         names, sort = _names(source, q.properties), _sort(source, q.sortby)
         if q.after is not None and (sort or not source.integer_ids):
             raise InvalidInputError("ogc_after_without_id_order", field="after")
@@ -469,7 +477,10 @@ def feature(
         text = repo.item(session, source, feature_id, names=_names(source, properties), srid=srid)
     if text is None:
         raise NotFoundError(
-            f"featureId : aucun objet « {feature_id} » dans la collection « {collection_id} »"
+            "ogc_feature_unknown",
+            field="featureId",
+            feature=str(feature_id),
+            collection=collection_id,
         )
     url = f"{base}/collections/{collection_id}"
     links = [

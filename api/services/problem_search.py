@@ -112,14 +112,14 @@ def export_problems(ctx: Context, csp_id: int, search: ProblemSearch, *, fmt: st
     as CSV or GeoJSON (WGS84); past ``ctx.export_rows`` problems, a 422 naming the filter to
     narrow. The export is recorded in the audit trail."""
     if fmt not in EXPORT_FORMATS:
-        raise InvalidInputError(f"format : « {fmt} » inconnu (csv ou geojson)")
+        raise InvalidInputError(
+            "format_unknown", field="format", value=str(fmt), expected="csv ou geojson"
+        )
     with ctx.read() as session:
         count = repo.count_problems(session=session, csp_id=csp_id, search=search)
         if count > ctx.export_rows:
             raise InvalidInputError(
-                f"{_narrower(search)} : {count} problématiques correspondent à ces filtres, "
-                f"l'export en compte {ctx.export_rows} au plus ; resserrez les filtres "
-                "(période, GPO, secteur, catégorie, statut ou recherche)"
+                "export_too_many", field=_narrower(search), count=count, limit=ctx.export_rows
             )
         export = repo.export_problems(
             session=session, csp_id=csp_id, search=search, limit=ctx.export_rows

@@ -25,7 +25,9 @@ def activity_report(
     end = date_to or clock.today()
     start = date_from or end - timedelta(days=365)
     if end < start:
-        raise InvalidInputError(f"to: {end} is before from {start}")
+        raise InvalidInputError(
+            "period_start_after_end", field="to", since=f"{start:%d/%m/%Y}", until=f"{end:%d/%m/%Y}"
+        )
     if sector is not None and csp_id is None:
         raise InvalidInputError("report_sector_needs_csp", field="sector")
     with ctx.read() as session:

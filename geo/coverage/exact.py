@@ -35,10 +35,7 @@ def solve_mip(
     try:
         import highspy
     except ImportError as exc:  # pragma: no cover - highspy is a dependency
-        raise UnavailableError(
-            "the exact maximal-covering solver needs HiGHS: pip install 'highspy>=1.7' "
-            "(or use method='greedy')"
-        ) from exc
+        raise UnavailableError("exact_solver_missing") from exc
     a = instance.matrix
     k, m = a.shape
     # Rows 0..k-1: y_i - Σ_{j ∈ N_i} x_j <= 0; row k: Σ x_j <= p. Columns: x (m), y (k).

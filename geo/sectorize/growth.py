@@ -150,13 +150,15 @@ class RegionGrowth(Sectorizer):
         objective_weight: float = 0.5,
     ) -> None:
         if (k is None) == (target_workload is None):
-            raise InvalidInputError("give either k (number of sectors) or target_workload")
+            raise InvalidInputError("plan_k_or_target_workload", field="k")
         if k is not None and k < 1:
-            raise InvalidInputError(f"k: at least one sector is needed, got {k}")
+            raise InvalidInputError("sectors_at_least_one", field="k", k=k)
         if target_workload is not None and not target_workload > 0:
-            raise InvalidInputError(f"target_workload: must be > 0, got {target_workload}")
+            raise InvalidInputError(
+                "value_not_positive", field="target_workload", value=target_workload
+            )
         if not 0 <= tolerance < 1:
-            raise InvalidInputError(f"tolerance: must be in [0, 1), got {tolerance}")
+            raise InvalidInputError("tolerance_out_of_range", field="tolerance", value=tolerance)
         self.k = k
         self.target_workload = target_workload
         self.tolerance = tolerance
@@ -182,14 +184,14 @@ class RegionGrowth(Sectorizer):
             ratio = float(graph.workload.sum()) / self.target_workload
             if not math.isfinite(ratio) or ratio > graph.n:
                 raise InfeasibleDesignError(
-                    f"target_workload : {self.target_workload:g} par secteur donnerait plus de "
-                    f"secteurs que les {graph.n} unités du territoire"
+                    "target_workload_too_small",
+                    field="target_workload",
+                    target=self.target_workload,
+                    units=graph.n,
                 )
             k = max(1, round(ratio))
         if k > graph.n:
-            raise InfeasibleDesignError(
-                f"k = {k} sectors is more than the {graph.n} units of the territory"
-            )
+            raise InfeasibleDesignError("more_sectors_than_units", field="k", k=k, units=graph.n)
         return k
 
     def _population(self, graph: UnitGraph) -> dict[str, float]:
@@ -206,7 +208,7 @@ class RegionGrowth(Sectorizer):
         pos = index.get_indexer(list(ids))
         unknown = [u for u, p in zip(ids, pos, strict=True) if p < 0]
         if unknown:
-            raise InvalidInputError(f"{what}: unknown unit(s) {', '.join(map(str, unknown))}")
+            raise InvalidInputError("units_unknown", field=what, units=[str(u) for u in unknown])
         return [int(p) for p in pos]
 
     def _fixed(self, graph: UnitGraph, atoms: Atoms, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -216,20 +218,20 @@ class RegionGrowth(Sectorizer):
         seed_units = np.full(k, -1, dtype=int)
         if len(self.seeds) > k:
             raise InfeasibleDesignError(
-                f"seeds: {len(self.seeds)} fixed seeds for only k = {k} sectors"
+                "more_seeds_than_sectors", field="seeds", seeds=len(self.seeds), k=k
             )
         seed_pos = self._positions(graph, self.seeds, "seeds")
         for sector, (uid, unit) in enumerate(zip(self.seeds, seed_pos, strict=True)):
             atom = int(atoms.of[unit])
             if atom in owner:
-                label = atoms.label[atom]
-                why = (
-                    f"the same unit {uid}"
-                    if owner[atom] == uid
-                    else (f"units {owner[atom]} and {uid} of {label}, which is kept whole")
-                )
+                if owner[atom] == uid:
+                    raise InfeasibleDesignError("seeds_same_unit", field="seeds", unit=str(uid))
                 raise InfeasibleDesignError(
-                    f"seeds: two seeds fall in {why}; they cannot head different sectors"
+                    "seeds_same_group",
+                    field="seeds",
+                    first=str(owner[atom]),
+                    second=str(uid),
+                    group=str(atoms.label[atom]),
                 )
             owner[atom] = uid
             fixed[atom] = sector
@@ -238,13 +240,21 @@ class RegionGrowth(Sectorizer):
         for (uid, sector), unit in zip(self.locked.items(), lock_pos, strict=True):
             if not 0 <= sector < k:
                 raise InvalidInputError(
-                    f"locked: unit {uid} is locked to sector {sector}, not in 0 … {k - 1}"
+                    "locked_unit_out_of_range",
+                    field="locked",
+                    unit=str(uid),
+                    sector=sector,
+                    last=k - 1,
                 )
             atom = int(atoms.of[unit])
             if fixed[atom] not in (-1, sector):
                 raise InfeasibleDesignError(
-                    f"locked: unit {uid} is locked to sector {sector} but its "
-                    f"{atoms.label[atom] or 'unit'} is already held by sector {fixed[atom]}"
+                    "locked_unit_held",
+                    field="locked",
+                    unit=str(uid),
+                    sector=sector,
+                    group=str(atoms.label[atom] or uid),
+                    other=int(fixed[atom]),
                 )
             fixed[atom] = sector
         _check_locks_connectable(atoms, fixed, k)
@@ -460,7 +470,5 @@ def _check_locks_connectable(atoms: Atoms, fixed: np.ndarray, k: int) -> None:
         cut_off = [int(m) for m in mine if int(m) not in seen]
         if cut_off:
             raise InfeasibleDesignError(
-                f"locked: the locked units of sector {s} cannot be joined into one contiguous "
-                f"sector: {len(cut_off)} group(s) of them are cut off by units locked to "
-                "other sectors"
+                "locked_not_contiguous", field="locked", sector=s, groups=len(cut_off)
             )

@@ -42,9 +42,7 @@ class PartitionedDesign(Sectorizer):
 
     def __init__(self, engine: RegionGrowth, sectors_per_part: Sequence[int] = ()) -> None:
         if any(int(s) < 1 for s in sectors_per_part):
-            raise InvalidInputError(
-                "sectors_per_part : chaque partie du territoire a au moins un secteur"
-            )
+            raise InvalidInputError("sectors_per_part_at_least_one", field="sectors_per_part")
         self.engine = engine
         self.sectors_per_part = [int(s) for s in sectors_per_part]
 
@@ -59,8 +57,11 @@ class PartitionedDesign(Sectorizer):
         k = sum(self.sectors_per_part) if self.sectors_per_part else engine._k(graph)
         if self.sectors_per_part and engine.k is not None and engine.k != k:
             raise InvalidInputError(
-                f"sectors_per_part : {' + '.join(map(str, self.sectors_per_part))} = {k} "
-                f"secteurs, mais k = {engine.k}"
+                "sectors_per_part_sum",
+                field="sectors_per_part",
+                parts=" + ".join(map(str, self.sectors_per_part)),
+                total=k,
+                k=engine.k,
             )
         total = float(graph.workload.sum())
         target = total / k
@@ -132,8 +133,10 @@ class PartitionedDesign(Sectorizer):
         if self.sectors_per_part:
             if len(self.sectors_per_part) != count:
                 raise InvalidInputError(
-                    f"sectors_per_part : le territoire a {count} parties qui portent des "
-                    f"secteurs, {len(self.sectors_per_part)} nombre(s) donné(s)"
+                    "sectors_per_part_count",
+                    field="sectors_per_part",
+                    count=count,
+                    given=len(self.sectors_per_part),
                 )
             seats, how = list(self.sectors_per_part), "répartition fixée par le planificateur"
         else:
@@ -199,16 +202,16 @@ class PartitionedDesign(Sectorizer):
         ]
         for s, uid in fixed:
             if uid not in index:
-                raise InvalidInputError(f"seeds/locked : unité inconnue {uid}")
+                where = "seeds" if uid in engine.seeds else "locked"
+                raise InvalidInputError("units_unknown", field=where, units=[str(uid)])
             if not 0 <= s < k:
                 raise InvalidInputError(
-                    f"locked : l'unité {uid} est liée au secteur {s}, hors de 0 … {k - 1}"
+                    "locked_unit_out_of_range", field="locked", unit=str(uid), sector=s, last=k - 1
                 )
             g = int(group[index[uid]])
             if owner.setdefault(s, g) != g:
                 raise InfeasibleDesignError(
-                    f"locked : le secteur {s} a des unités fixées dans deux parties séparées "
-                    f"du territoire ({owner[s] + 1} et {g + 1})"
+                    "locked_two_parts", field="locked", sector=s, first=owner[s] + 1, second=g + 1
                 )
         numbers: list[list[int]] = []
         for g, n in enumerate(seats):
@@ -216,9 +219,11 @@ class PartitionedDesign(Sectorizer):
             locked = sorted(s for s, o in owner.items() if o == g and s >= len(engine.seeds))
             if len(seeded) + len(locked) > n:
                 raise InfeasibleDesignError(
-                    f"seeds : la partie {g + 1} a {len(seeded) + len(locked)} secteurs fixés "
-                    f"(graines ou unités verrouillées) pour {n} secteur(s) ; changez la "
-                    "répartition des secteurs entre les parties"
+                    "part_too_many_fixed",
+                    field="seeds",
+                    part=g + 1,
+                    fixed=len(seeded) + len(locked),
+                    sectors=n,
                 )
             numbers.append(seeded + locked)
         free = iter(s for s in range(k) if s not in owner)

@@ -99,10 +99,7 @@ class SectorSearch:
         self._assign_leftovers()
         orphans = [a for a, s in enumerate(self.sector) if s < 0]
         if orphans:  # only when the atom graph is disconnected (not after island links)
-            raise InfeasibleDesignError(
-                f"the territory is disconnected: {len(orphans)} group(s) of units cannot be "
-                "reached from any sector"
-            )
+            raise InfeasibleDesignError("territory_disconnected", groups=len(orphans))
         self._init_boundary()
 
     def _join_locks(self, s: int, seed: int) -> None:

@@ -223,7 +223,7 @@ def test_only_the_direction_reads_the_trail(
             "detail": "Accès refusé : votre rôle (Référent sûreté) ne permet pas cette "
             "opération (réservée à : Direction (DDSP)).",
             "type": "ForbiddenError",
-            "code": "forbidden",
+            "code": "access_role_refused",
         }
     assert read(client).status_code == 200
 

@@ -73,7 +73,7 @@ def test_blocks_need_a_barrier_layer(client: TestClient, massy: int) -> None:
     bad = client.post(f"/api/csp/{massy}/grids", json={"resolution": 9, "units": "streets"})
     assert bad.status_code == 422 and bad.json()["fields"][0]["loc"][-1] == "units"
     missing = client.get(f"/api/csp/{massy}/cells", params={"res": 9, "units": "blocks"})
-    assert missing.status_code == 404 and "street-block grid" in missing.json()["detail"]
+    assert missing.status_code == 404 and "grille d'îlots" in missing.json()["detail"]
 
 
 def test_blocks_grid_covers_the_csp(client: TestClient, massy_roads: int, engine: Engine) -> None:

@@ -39,4 +39,5 @@ def test_import_layer_with_a_declared_crs(runner: CliRunner, tmp_path: Path) -> 
     result = runner.invoke(cli, [*args, "--crs", "2154"])
     assert result.exit_code == 0, result.output
     assert "Couche « Rail »" in result.output and "1 objet(s)" in result.output
-    assert "declared CRS EPSG:2154 used instead of the file's" in result.output
+    said = " ".join(result.output.split())
+    assert "déclaré EPSG:2154 utilisé à la place de celui du fichier (EPSG:4326)" in said

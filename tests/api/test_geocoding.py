@@ -73,7 +73,7 @@ def test_bad_address_file(client: TestClient, tmp_path: Path) -> None:
         "1;Rue A;90000;90010;Belfort;abc;47.6\n"
     )
     response = client.post("/api/addresses/import", files={"file": ("bad.csv", bad.read_bytes())})
-    assert response.status_code == 422 and "row 1" in response.json()["detail"]
+    assert response.status_code == 422 and "ligne 1 :" in response.json()["detail"]
     missing = tmp_path / "missing.csv"
     missing.write_text("numero;voie\n1;Rue A\n")
     response = client.post(

@@ -41,7 +41,7 @@ def test_a_bow_tie_in_a_layer_is_stored_repaired(
     )
     assert response.status_code == 201, response.text
     layer = response.json()
-    assert any("feature 2 (Self-intersection" in w for w in layer["warnings"]), layer
+    assert any("objet 2 (Self-intersection" in w for w in layer["warnings"]), layer
     with engine.connect() as conn:
         rows = conn.execute(
             text(

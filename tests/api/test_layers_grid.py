@@ -51,7 +51,7 @@ def test_cells_geojson(client: TestClient, csp_id: int, engine: Engine) -> None:
 def test_missing_grid_is_404_with_a_hint(client: TestClient, csp_id: int) -> None:
     response = client.get(f"/api/csp/{csp_id}/cells", params={"res": 11})
     assert response.status_code == 404
-    assert "no grid at resolution 11" in response.json()["detail"]
+    assert "aucune grille de résolution 11" in response.json()["detail"]
     assert client.get(f"/api/csp/{csp_id}/cells", params={"res": 16}).status_code == 422
 
 
@@ -215,7 +215,8 @@ def test_declared_crs(client: TestClient, csp_id: int, engine: Engine, tmp_path:
     assert declared.status_code == 201, declared.text
     layer = declared.json()
     assert layer["source_crs"] == "EPSG:2154"
-    assert any("declared CRS EPSG:2154 used instead of" in w for w in layer["warnings"])
+    overridden = "système de coordonnées déclaré EPSG:2154 utilisé à la place de celui du fichier"
+    assert any(overridden in w for w in layer["warnings"])
     [feature] = client.get(f"/api/layers/{layer['id']}/features").json()["features"]
     x0, y0 = feature["geometry"]["coordinates"][0][0]
     assert (x0, y0) == pytest.approx((6.85, 47.63), abs=1e-5)

@@ -20,6 +20,7 @@ import shapely
 from sqlalchemy import func, select
 
 from api.models import Commune, Grid, Layer, Plan, PlanSector, Problem, ProblemPlace
+from geo.messages import field_label
 from geo.ogc import CRS84, LAMBERT93
 from geo.problems import CATEGORIES
 from tests.api.ogc_world import OgcWorld
@@ -286,7 +287,9 @@ def test_crs_and_errors(ogc_world: OgcWorld) -> None:
         )
         assert answer.status_code == status, (path, query, answer.text)
         body = answer.json()
-        assert set(body) == {"code", "description"} and parameter in body["description"], body
+        # the parameter is named, or its name in words (bbox: « Vue (ouest,sud,est,nord) »)
+        named = parameter in body["description"] or field_label(parameter) in body["description"]
+        assert set(body) == {"code", "description"} and named, body
     anonymous = _get(world, "/collections/problems/items", role=None)
     assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
     assert "Connexion requise" in anonymous.json()["description"]

@@ -131,7 +131,7 @@ def test_edit_validation(client: TestClient, plan: dict[str, Any]) -> None:
             assert word in detail
 
     rejected({"8a1fb46622dffff": 1}, 422, "8a1fb46622dffff")
-    rejected({cell: 9}, 422, "9", "does not exist")
+    rejected({cell: 9}, 422, "9", "n'existe pas")
     rejected({c: target for c, s in sectors.items() if s == other}, 422, "sans aucune unité")
     # A draft, an adopted or archived plan is never edited in place.
     response = edit(client, plan["id"], plan["version"], {cell: target})
@@ -149,7 +149,7 @@ def test_edit_validation(client: TestClient, plan: dict[str, Any]) -> None:
     )
     assert locks.status_code == 200 and locks.json()["locked_sectors"] == [target]
     version = locks.json()["version"]
-    rejected({cell: target}, 422, "locked")
+    rejected({cell: target}, 422, "verrouillé")
     bad_lock = client.put(
         f"/api/plans/{copy['id']}/locks", json={"version": version, "sectors": [7]}
     )
@@ -170,7 +170,7 @@ def test_stale_version_is_a_conflict(client: TestClient, plan: dict[str, Any]) -
     assert edit(client, copy["id"], copy["version"], {first: target}).status_code == 200
     response = edit(client, copy["id"], copy["version"], {second: target})
     assert response.status_code == 409
-    assert f"not {copy['version']}" in response.json()["detail"]
+    assert f"vous aviez la version {copy['version']})" in response.json()["detail"]
     now = sectors_of(client, copy["id"])
     assert now[first] == target and now[second] == source
 

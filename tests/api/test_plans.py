@@ -105,7 +105,7 @@ def test_engine_infeasibility_fails_the_job_with_the_reason(
         ({}, 422, "soit le nombre de secteurs"),
         ({"k": 3, "target_workload": 1000}, 422, "soit le nombre de secteurs"),
         ({"k": 3, "tolerance": 2}, 422, "tolerance"),
-        ({"k": 3, "resolution": 10}, 404, "no grid at resolution 10"),
+        ({"k": 3, "resolution": 10}, 404, "aucune grille de résolution 10"),
         ({"k": 3, "seeds": [[2.35, 48.85]]}, 422, "[2.35, 48.85]"),
         ({"k": 3, "seeds": [[47.64, 6.86]]}, 422, "inversées"),
         ({"k": 3, "seeds": [[200, 0]]}, 422, "n'est pas une position"),

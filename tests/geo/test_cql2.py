@@ -87,4 +87,4 @@ def test_parameters() -> None:
     ):
         with pytest.raises(InvalidInputError) as refused:
             call()
-        assert str(refused.value).startswith(f"{parameter} : ")
+        assert refused.value.field == parameter, refused.value

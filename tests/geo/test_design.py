@@ -142,7 +142,7 @@ def test_the_communes_baseline_keeps_every_commune_whole() -> None:
 
 
 def test_k_or_target_workload_is_required_by_the_algorithm() -> None:
-    with pytest.raises(InvalidInputError, match="give either k"):
+    with pytest.raises(InvalidInputError, match="indiquez soit le nombre de secteurs"):
         make_sectorizer(DesignParameters())
 
 

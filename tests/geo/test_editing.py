@@ -101,9 +101,9 @@ def test_invalid_edits_change_nothing(plan: SectorPlan) -> None:
     before = editor.assignment.copy()
     in_1 = int(np.flatnonzero(plan.assignment == 1)[0])
     in_0 = int(np.flatnonzero(plan.assignment == 0)[0])
-    with pytest.raises(InvalidInputError, match="locked"):
+    with pytest.raises(InvalidInputError, match="verrouillé"):
         editor.apply({in_0: 2, in_1: 0})
-    with pytest.raises(InvalidInputError, match="does not exist"):
+    with pytest.raises(InvalidInputError, match="n'existe pas"):
         editor.apply({in_0: plan.k})
     with pytest.raises(InvalidInputError, match=r"unité\(s\) absente\(s\) du plan : 661"):
         editor.apply({plan.graph.n: 0})
@@ -111,7 +111,7 @@ def test_invalid_edits_change_nothing(plan: SectorPlan) -> None:
         editor.apply({int(u): 0 for u in np.flatnonzero(plan.assignment == 2)})
     with pytest.raises(InvalidInputError, match=r"unité\(s\) absente\(s\) du plan"):
         editor.positions(["nope"])
-    with pytest.raises(InvalidInputError, match="sector 9"):
+    with pytest.raises(InvalidInputError, match="secteur 9"):
         editor.set_locked([9])
     assert (editor.assignment == before).all()
     assert_same_metrics(editor, plan)

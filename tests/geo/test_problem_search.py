@@ -34,8 +34,8 @@ def test_a_search_is_sorted_and_trimmed() -> None:
 @pytest.mark.parametrize(
     ("arguments", "named"),
     [
-        ({"categories": ["foot"]}, "category :"),
-        ({"statuses": ["fini"]}, "status :"),
+        ({"categories": ["foot"]}, "Catégorie :"),
+        ({"statuses": ["fini"]}, "Statut :"),
         ({"since": date(2025, 1, 2), "until": date(2025, 1, 1)}, "since :"),
         (
             {"since": date(2025, 1, 2), "until": date(2025, 1, 1), "names": ("from", "to")},

@@ -239,7 +239,8 @@ def test_apportionment_and_its_override() -> None:
     plan = make_sectorizer(forced).solve(graph, rng=forced.rng())
     assert "fixée par le planificateur" in plan.notes[0]
     with pytest.raises(
-        InvalidInputError, match="sectors_per_part : 4 \\+ 2 = 6 secteurs, mais k = 5"
+        InvalidInputError,
+        match="sectors_per_part : 4 \\+ 2 = 6 secteurs, mais le nombre de secteurs est 5",
     ):
         bad = dataclasses.replace(forced, sectors_per_part=(4, 2))
         make_sectorizer(bad).solve(graph, rng=bad.rng())

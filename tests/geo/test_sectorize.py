@@ -114,7 +114,7 @@ def test_whole_communes_baseline_keeps_every_commune(belfort_graph: UnitGraph) -
 
 
 def test_k_larger_than_units() -> None:
-    with pytest.raises(InfeasibleDesignError, match="more than the 4 units"):
+    with pytest.raises(InfeasibleDesignError, match="plus que les 4 unités du territoire"):
         RegionGrowth(5).solve(square_grid(2, 2), rng=np.random.default_rng(0))
 
 
@@ -135,21 +135,21 @@ def test_commune_too_heavy_to_stay_whole(belfort_graph: UnitGraph) -> None:
 
 
 def test_two_seeds_in_one_unit() -> None:
-    with pytest.raises(InfeasibleDesignError, match="same unit 0-0"):
+    with pytest.raises(InfeasibleDesignError, match="même unité 0-0"):
         RegionGrowth(2, seeds=["0-0", "0-0"]).solve(square_grid(4, 4), rng=np.random.default_rng(0))
 
 
 def test_two_seeds_in_one_small_commune() -> None:
     communes = ["90001" if x < 2 else "90010" for y in range(4) for x in range(4)]
     graph = square_grid(4, 4, communes=communes)
-    with pytest.raises(InfeasibleDesignError, match="90001, which is kept whole"):
+    with pytest.raises(InfeasibleDesignError, match="de 90001, gardée entière"):
         RegionGrowth(2, seeds=["0-0", "1-3"], commune_population={"90001": 10}).solve(
             graph, rng=np.random.default_rng(0)
         )
 
 
 def test_unknown_seed_unit() -> None:
-    with pytest.raises(InvalidInputError, match="unknown unit"):
+    with pytest.raises(InvalidInputError, match=r"unité\(s\) inconnue\(s\)"):
         RegionGrowth(2, seeds=["nope"]).solve(square_grid(3, 3), rng=np.random.default_rng(0))
 
 
@@ -157,16 +157,16 @@ def test_locks_that_break_contiguity() -> None:
     # Column x = 1 is locked to sector 1 from top to bottom: sector 0's locks on either
     # side of it can never be joined.
     locked = {f"1-{y}": 1 for y in range(4)} | {"0-0": 0, "3-0": 0}
-    with pytest.raises(InfeasibleDesignError, match="sector 0 cannot be joined"):
+    with pytest.raises(InfeasibleDesignError, match="fixées au secteur 0 ne peuvent pas former"):
         RegionGrowth(2, locked=locked).solve(square_grid(4, 4), rng=np.random.default_rng(0))
 
 
 def test_bad_parameters() -> None:
-    with pytest.raises(InvalidInputError, match="either k"):
+    with pytest.raises(InvalidInputError, match="indiquez soit le nombre de secteurs"):
         RegionGrowth()
-    with pytest.raises(InvalidInputError, match="tolerance"):
+    with pytest.raises(InvalidInputError, match="Écart de charge admis"):
         RegionGrowth(3, tolerance=1.5)
-    with pytest.raises(InvalidInputError, match="at least one sector"):
+    with pytest.raises(InvalidInputError, match="au moins un secteur est nécessaire"):
         RegionGrowth(0)
 
 

@@ -89,7 +89,7 @@ def test_duplicate_codes_are_named() -> None:
 
 def test_malformed_code_is_named() -> None:
     gdf = small(code_insee=["90010", "9OO1"], nom=["A", "B"])
-    with pytest.raises(InvalidValuesError, match="row 2: '9OO1'"):
+    with pytest.raises(InvalidValuesError, match="ligne 2 : '9OO1'"):
         prepare_communes(gdf)
 
 

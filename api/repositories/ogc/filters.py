@@ -92,7 +92,7 @@ def _value(source: Source, name: str, lit: cql2.Lit) -> Any:
             "date": "une date, DATE('AAAA-MM-JJ')",
         }[kind]
         raise InvalidInputError(
-            f"filter : la propriété « {name} » se compare à {expected}, pas à « {value} »"
+            "cql_property_type", field="filter", name=name, expected=expected, value=str(value)
         )
     if isinstance(value, datetime):
         value = value.date()
@@ -111,9 +111,7 @@ _SQL_TYPES: dict[str, Callable[[], Any]] = {
 def _column(source: Source, prop: cql2.Prop) -> Any:
     if prop.name not in source.types:
         known = ", ".join(source.types)
-        raise InvalidInputError(
-            f"filter : propriété « {prop.name} » inconnue de cette collection ({known})"
-        )
+        raise InvalidInputError("cql_property_unknown", field="filter", name=prop.name, known=known)
     return source.table.c[prop.name]
 
 
@@ -139,10 +137,7 @@ def compile_filter(node: cql2.Node, source: Source, srid: int = 4326) -> ColumnE
         return true() if node.value else false()
     if isinstance(node, cql2.Intersects):
         if node.item.name not in _SPATIAL:
-            raise InvalidInputError(
-                f"filter : S_INTERSECTS porte sur la géométrie (« geometry »), pas sur "
-                f"« {node.item.name} »"
-            )
+            raise InvalidInputError("cql_intersects_geometry", field="filter", name=node.item.name)
         return func.ST_Intersects(c.geom, _geometry(node.geometry, srid))
     if isinstance(node, cql2.Compare):
         left, right = node.left, node.right
@@ -151,7 +146,7 @@ def compile_filter(node: cql2.Node, source: Source, srid: int = 4326) -> ColumnE
             _column(source, left), _column(source, right)
             if len(kinds - {"integer", "number"} if kinds <= {"integer", "number"} else kinds) > 1:
                 raise InvalidInputError(
-                    f"filter : « {left.name} » et « {right.name} » ne sont pas du même type"
+                    "cql_types_differ", field="filter", left=left.name, right=right.name
                 )
         a, b = _operand(source, left, right), _operand(source, right, left)
         return {
@@ -168,9 +163,7 @@ def compile_filter(node: cql2.Node, source: Source, srid: int = 4326) -> ColumnE
         return column.is_not(None) if node.negated else column.is_(None)
     if isinstance(node, cql2.Like):
         if source.types[node.item.name] != "string":
-            raise InvalidInputError(
-                f"filter : LIKE porte sur un texte, « {node.item.name} » n'en est pas un"
-            )
+            raise InvalidInputError("cql_like_text", field="filter", name=node.item.name)
         condition = column.like(node.pattern)
     elif isinstance(node, cql2.Between):
         condition = column.between(
