@@ -191,7 +191,7 @@ function renderLayers(layers) {
   if (!layers.data.length) list.textContent = "Aucune couche importée pour cette CSP (formulaire ci-dessous ou psq import-layer).";
   const qpv = Object.entries(layers.qpv_by_commune);
   $("qpv-note").textContent = qpv.length
-    ? `QPV : contours non publiés, connus seulement au niveau communal — ${qpv.map(([c, names]) => `${c} : ${names.length}`).join(", ")}.`
+    ? `QPV : contours non publiés, connus seulement au niveau communal — ${qpv.map(([c, names]) => `${communeName(c)} : ${names.length}`).join(", ")}.`
     : "";
 }
 
