@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import shapely
 
-from geo.errors import InvalidInputError
+from geo.errors import InvalidInputError, StateConflictError
 
 #: A convention's term, in years.
 TERM_YEARS = 3
@@ -195,9 +195,9 @@ def fully_signed(signatures: Iterable[tuple[str, date | None]]) -> bool:
 def check_denunciation(c: ConventionDates, denounced_on: date) -> None:
     """A convention is denounced once, while it runs (signed, begun, not ended)."""
     if c.start_on is None or not c.signed:
-        raise InvalidInputError("denounced_on : une convention en projet ne se dénonce pas")
+        raise StateConflictError("denounced_on : une convention en projet ne se dénonce pas")
     if c.denounced_on is not None:
-        raise InvalidInputError(
+        raise StateConflictError(
             f"denounced_on : la convention a déjà été dénoncée le {c.denounced_on:%d/%m/%Y}"
         )
     if denounced_on < c.start_on:
@@ -206,7 +206,7 @@ def check_denunciation(c: ConventionDates, denounced_on: date) -> None:
         )
     end = ends_on(c)
     if end is not None and denounced_on > end:
-        raise InvalidInputError(f"denounced_on : la convention a pris fin le {end:%d/%m/%Y}")
+        raise StateConflictError(f"denounced_on : la convention a pris fin le {end:%d/%m/%Y}")
 
 
 def departement_of(commune_code: str) -> str:

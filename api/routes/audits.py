@@ -16,6 +16,7 @@ from api.schemas import (
     AuditRequestCreate,
     AuditRequestPublic,
     AuditRequestsPublic,
+    AuditStatusQuery,
     AuditTaxonomyPublic,
     AuditTransition,
     ReferentCreate,
@@ -64,7 +65,9 @@ def read_requests(
     commune: Annotated[
         str | None, Query(pattern=COMMUNE_CODE, description="Of this commune (INSEE code)")
     ] = None,
-    status: Annotated[list[str] | None, Query(description="Status codes (default: all)")] = None,
+    status: Annotated[
+        list[AuditStatusQuery] | None, Query(description="Status codes (default: all)")
+    ] = None,
     evidence: Annotated[
         bool, Query(description="Add the problems' evidence for each site (needs csp)")
     ] = False,
