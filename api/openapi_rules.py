@@ -33,6 +33,9 @@ def _constrain(node: Any, components: dict[str, Any], seen: set[str]) -> None:
             _constrain(components[name], components, seen)
     if node.get("type") == "string" and not any(key in node for key in _SAYS_MORE):
         node["pattern"] = NO_CONTROL_CHARACTERS
+    if node.get("type") == "object" and node.get("additionalProperties") is not False:
+        # The names of a mapping's keys, or of a form's fields the route ignores.
+        node.setdefault("propertyNames", {"pattern": NO_CONTROL_CHARACTERS})
     for key, child in node.items():
         if key not in ("examples", "example", "default", "const", "enum"):
             _constrain(child, components, seen)

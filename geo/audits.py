@@ -87,7 +87,7 @@ def check_transition(
     >>> check_transition("demandee", "realisee")
     Traceback (most recent call last):
     ...
-    geo.errors.InvalidInputError: Statut : une demande « Demandée » ne peut pas passer à \
+    geo.errors.StateConflictError: Statut : une demande « Demandée » ne peut pas passer à \
 « Réalisée » ; possible : Acceptée, Refusée
     >>> check_transition("acceptee", "planifiee", planned_on=date(2026, 1, 5))
     Traceback (most recent call last):

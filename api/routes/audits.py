@@ -107,7 +107,7 @@ def move_request(request_id: DbId, body: AuditTransition, ctx: ContextDep) -> Au
     return audits.move_request(ctx, request_id, body)
 
 
-@router.post("/audits/{request_id}/document", responses=INVALID, dependencies=[access.STUDY_WORK])
+@router.post("/audits/{request_id}/document", responses=CONFLICT, dependencies=[access.STUDY_WORK])
 def upload_document(
     request_id: DbId,
     ctx: ContextDep,

@@ -187,7 +187,7 @@ def transition(problem_id: DbId, body: ProblemTransition, ctx: ContextDep) -> Pr
 @router.post(
     "/problems/{problem_id}/actions",
     status_code=201,
-    responses=INVALID,
+    responses=CONFLICT,
     dependencies=[access.PROBLEM_WRITE],
 )
 def create_action(problem_id: DbId, body: ActionCreate, ctx: ContextDep) -> ProblemPublic:
@@ -198,7 +198,7 @@ def create_action(problem_id: DbId, body: ActionCreate, ctx: ContextDep) -> Prob
 @router.post(
     "/problems/{problem_id}/evaluations",
     status_code=201,
-    responses=INVALID,
+    responses=CONFLICT,
     dependencies=[access.PROBLEM_WRITE],
 )
 def create_evaluation(problem_id: DbId, body: EvaluationCreate, ctx: ContextDep) -> ProblemPublic:

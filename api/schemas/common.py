@@ -91,6 +91,7 @@ class GeometryIn(Geometry):
     model_config = ConfigDict(extra="forbid")
 
     type: GeometryType = Field(examples=["MultiPolygon"])  # type: ignore[assignment]
+    coordinates: list[Any] = Field(min_length=1)
 
 
 class Feature(BaseModel, Generic[P]):
@@ -203,7 +204,9 @@ LocalTime = Annotated[
     ),
 ]
 #: Days between two meetings of a GPO (geo.problems.CADENCES_DAYS).
-CadenceDays = Annotated[int, AfterValidator(_cadence)]
+CadenceDays = Annotated[
+    int, AfterValidator(_cadence), WithJsonSchema({"type": "integer", "enum": list(CADENCES_DAYS)})
+]
 
 
 def _not_null(value: object) -> object:

@@ -184,6 +184,7 @@ class PlanAdoption(InputModel):
         default=False,
         validate_default=True,
         description="Must be true: the changes of the preview were seen and accepted",
+        json_schema_extra={"const": True},
     )
     expected_adopted_plan_id: int | None = Field(
         default=0,
@@ -280,7 +281,7 @@ class PlanLocks(InputModel):
     """Sectors that edits and re-optimisation must leave as they are."""
 
     version: int
-    sectors: list[int] = Field(max_length=5000)
+    sectors: list[Annotated[int, Field(ge=0, le=MAX_INT)]] = Field(max_length=5000)
 
 
 class PlanVersion(InputModel):

@@ -209,7 +209,7 @@ def record_evaluation(
     """The evaluation of the problem's actions, in the caller's unit of work."""
     problem = require(session, Problem, problem_id, lock=True)
     if not repo.count_actions(session=session, problem_id=problem_id):
-        raise InvalidInputError(
+        raise StateConflictError(
             "problem_nothing_to_evaluate", field="problem_id", problem_id=problem_id
         )
     _check_date(problem, evaluation_in.evaluated_on, "evaluated_on")
