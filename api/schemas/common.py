@@ -90,7 +90,7 @@ class GeometryIn(Geometry):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: GeometryType = Field(examples=["MultiPolygon"])  # type: ignore[assignment]
+    type: GeometryType = Field(examples=["MultiPolygon"])
     coordinates: list[Any] = Field(min_length=1)
 
 

@@ -37,7 +37,7 @@ class CsiObjectivePublic(CsiObjective):
 class CsiContractCreate(InputModel):
     name: str = Field(min_length=1, max_length=200)
     intercommunalite: str | None = Field(default=None, max_length=200)
-    commune_codes: list[CommuneCode] = Field(min_length=1, max_length=MAX_COMMUNES)
+    commune_codes: list[CommuneCode] = Field(max_length=MAX_COMMUNES)
     signed_on: date | None = None
     start_on: date | None = None
     end_on: date | None = None
@@ -56,7 +56,7 @@ class CsiContractUpdate(InputModel):
     name: Annotated[str | None, NOT_NULL] = Field(default=None, min_length=1, max_length=200)
     intercommunalite: str | None = Field(default=None, max_length=200)
     commune_codes: Annotated[list[CommuneCode] | None, NOT_NULL] = Field(
-        default=None, min_length=1, max_length=MAX_COMMUNES
+        default=None, max_length=MAX_COMMUNES
     )
     signed_on: date | None = None
     start_on: date | None = None

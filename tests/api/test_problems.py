@@ -164,7 +164,7 @@ def test_life_cycle(client: TestClient, csp_id: int) -> None:
     ]
     assert step("analyse", TODAY).status_code == 409  # closed
     skipped = client.patch(f"/api/actions/{act['id']}", json={"status": "realisee"})
-    assert skipped.status_code == 422 and "En cours" in skipped.json()["detail"]
+    assert skipped.status_code == 409 and "En cours" in skipped.json()["detail"]
     for status in ("en_cours", "realisee"):
         patched = client.patch(f"/api/actions/{act['id']}", json={"status": status})
         assert patched.status_code == 200 and patched.json()["status"] == status
