@@ -22,7 +22,7 @@ from starlette.datastructures import UploadFile
 
 from api import clock
 from api.errors import invalid_query_parameter
-from api.schemas import BBox
+from api.schemas import BBox, CategoryQuery, StatusQuery
 from api.services import sessions
 from api.services.context import Context
 from api.services.meetings import ReportPrinter
@@ -267,8 +267,10 @@ ReportPrinterDep = Annotated[ReportPrinter, Depends(meeting_report_printer)]
 DbId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Identifier")]
 
 
-CategoryParam = Annotated[list[str] | None, Query(description="Category codes (default: all)")]
-StatusParam = Annotated[list[str] | None, Query(description="Status codes (default: all)")]
+CategoryParam = Annotated[
+    list[CategoryQuery] | None, Query(description="Category codes (default: all)")
+]
+StatusParam = Annotated[list[StatusQuery] | None, Query(description="Status codes (default: all)")]
 
 
 def problem_filter(
@@ -284,17 +286,30 @@ def problem_filter(
 ProblemFilterDep = Annotated[ProblemFilter, Depends(problem_filter)]
 
 
-def parse_bbox(
-    bbox: Annotated[
-        str | None,
-        Query(
-            description="minlon,minlat,maxlon,maxlat in WGS84 degrees",
-            examples=["6.80,47.60,6.90,47.68"],
-        ),
-    ] = None,
-) -> BBox | None:
+_LON = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[0-9]{1,2})(?:\.[0-9]+)?)"
+_LAT = r"-?(?:90(?:\.0+)?|[0-8]?[0-9](?:\.[0-9]+)?)"
+#: Four decimal degrees, longitudes within [-180, 180] and latitudes within [-90, 90]:
+#: what the schema says of a ``bbox`` (that each minimum is below its maximum stays the
+#: check's own).
+BBOX_PATTERN = f"^{_LON},{_LAT},{_LON},{_LAT}$"
+_BBOX_QUERY = Query(
+    description="minlon,minlat,maxlon,maxlat in WGS84 degrees (each minimum at most its maximum)",
+    examples=["6.80,47.60,6.90,47.68"],
+    json_schema_extra={"pattern": BBOX_PATTERN},
+)
+
+
+def parse_bbox(bbox: Annotated[str | None, _BBOX_QUERY] = None) -> BBox | None:
     if bbox is None:
         return None
+    return _bbox(bbox)
+
+
+def parse_required_bbox(bbox: Annotated[str, _BBOX_QUERY]) -> BBox:
+    return _bbox(bbox)
+
+
+def _bbox(bbox: str) -> BBox:
     parts = bbox.split(",")
     try:
         values = tuple(float(p) for p in parts)
@@ -323,3 +338,4 @@ def parse_bbox(
 
 
 BBoxDep = Annotated[BBox | None, Depends(parse_bbox)]
+RequiredBBoxDep = Annotated[BBox, Depends(parse_required_bbox)]

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from geo.errors import InvalidInputError
+from geo.errors import InvalidInputError, StateConflictError
 from geo.problems import check_code
 
 KINDS: Mapping[str, str] = {
@@ -87,7 +87,7 @@ def check_transition(
     >>> check_transition("demandee", "realisee")
     Traceback (most recent call last):
     ...
-    geo.errors.InvalidInputError: Statut : une demande « Demandée » ne peut pas passer à \
+    geo.errors.StateConflictError: Statut : une demande « Demandée » ne peut pas passer à \
 « Réalisée » ; possible : Acceptée, Refusée
     >>> check_transition("acceptee", "planifiee", planned_on=date(2026, 1, 5))
     Traceback (most recent call last):
@@ -97,7 +97,7 @@ def check_transition(
     check_code("status", new, STATUSES)
     if new not in TRANSITIONS[current]:
         allowed = [STATUSES[s] for s in sorted(TRANSITIONS[current])] or ["aucun (close)"]
-        raise InvalidInputError(
+        raise StateConflictError(
             "study_transition_refused",
             field="status",
             current=STATUSES[current],

@@ -76,6 +76,12 @@ class ConflictError(PsqError):
     """The resource changed since the client read it (optimistic concurrency)."""
 
 
+class StateConflictError(ConflictError):
+    """A request valid in form that the resource's current state forbids (HTTP 409, RFC 9110
+    §15.5.10): a transition not allowed from the current status, editing an adopted plan,
+    acting on a closed problem or meeting, denouncing a convention already denounced."""
+
+
 class PlanChangedError(ConflictError):
     """Another plan of the CSP was adopted since the adoption's preview was made."""
 

@@ -22,7 +22,6 @@ from geo.messages_more import MORE_MESSAGES
 #: code → French sentence (the message of the field, without the field's name).
 MESSAGES: dict[str, str] = {
     # The base map and the database's health.
-    "basemap_view_required": "la vue (ouest,sud,est,nord) est obligatoire",
     "basemap_view_too_wide": (
         "vue trop large pour les noms de rues (au plus {span}° de côté au zoom {zoom})"
     ),

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import shapely
 
-from geo.errors import InvalidInputError
+from geo.errors import InvalidInputError, StateConflictError
 
 #: A convention's term, in years.
 TERM_YEARS = 3
@@ -201,9 +201,9 @@ def fully_signed(signatures: Iterable[tuple[str, date | None]]) -> bool:
 def check_denunciation(c: ConventionDates, denounced_on: date) -> None:
     """A convention is denounced once, while it runs (signed, begun, not ended)."""
     if c.start_on is None or not c.signed:
-        raise InvalidInputError("convention_draft_not_denounced", field="denounced_on")
+        raise StateConflictError("convention_draft_not_denounced", field="denounced_on")
     if c.denounced_on is not None:
-        raise InvalidInputError(
+        raise StateConflictError(
             "convention_already_denounced", field="denounced_on", day=f"{c.denounced_on:%d/%m/%Y}"
         )
     if denounced_on < c.start_on:
@@ -215,7 +215,7 @@ def check_denunciation(c: ConventionDates, denounced_on: date) -> None:
         )
     end = ends_on(c)
     if end is not None and denounced_on > end:
-        raise InvalidInputError("convention_ended", field="denounced_on", day=f"{end:%d/%m/%Y}")
+        raise StateConflictError("convention_ended", field="denounced_on", day=f"{end:%d/%m/%Y}")
 
 
 def departement_of(commune_code: str) -> str:

@@ -20,7 +20,7 @@ from datetime import date
 import numpy as np
 import shapely
 
-from geo.errors import InvalidInputError
+from geo.errors import InvalidInputError, StateConflictError
 
 CATEGORIES: Mapping[str, str] = {
     "stupefiants": "Trafic de stupéfiants / économie souterraine",
@@ -132,7 +132,7 @@ def check_transition(current: str, new: str, *, evaluated: bool) -> None:
     check_code("status", new, STATUSES)
     if new not in TRANSITIONS[current]:
         allowed = [STATUSES[s] for s in sorted(TRANSITIONS[current])] or ["aucun (close)"]
-        raise InvalidInputError(
+        raise StateConflictError(
             "problem_transition_refused",
             field="status",
             current=STATUSES[current],
@@ -140,7 +140,7 @@ def check_transition(current: str, new: str, *, evaluated: bool) -> None:
             allowed=allowed,
         )
     if new in ("evalue", "resolu") and not evaluated:
-        raise InvalidInputError("problem_needs_evaluation", field="status", new=STATUSES[new])
+        raise StateConflictError("problem_needs_evaluation", field="status", new=STATUSES[new])
 
 
 def theme_categories(kind: str, categories: Sequence[str]) -> tuple[str, ...] | None:
@@ -163,7 +163,7 @@ def check_action_transition(current: str, new: str) -> None:
         allowed = " ou ".join(
             f"« {ACTION_STATUSES[s]} »" for s in sorted(ACTION_TRANSITIONS[current])
         )
-        raise InvalidInputError(
+        raise StateConflictError(
             "action_transition_refused" if allowed else "action_closed",
             field="status",
             current=ACTION_STATUSES[current],

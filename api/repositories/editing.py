@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from api.models import Cell, Plan, PlanCell, PlanSector
 from api.repositories.base import GEOJSON_DECIMALS, multipolygon, require
-from geo.errors import ConflictError, InvalidInputError
+from geo.errors import ConflictError, StateConflictError
 from geo.messages import PLAN_STATUS_WORDS
 
 #: What older working copies' names end with; a working copy now keeps its plan's name
@@ -79,7 +79,7 @@ def require_working_copy(*, session: Session, plan_id: int, version: int) -> Pla
     """The working copy, locked for this transaction, if it is still at ``version``."""
     plan = require(session, Plan, plan_id, lock=True)
     if plan.status != "editing":
-        raise InvalidInputError(
+        raise StateConflictError(
             "plan_not_working_copy",
             plan_id=plan_id,
             status=PLAN_STATUS_WORDS.get(plan.status, plan.status),
@@ -212,6 +212,6 @@ def delete_plan(*, session: Session, plan_id: int, version: int | None = None) -
             expected=version,
         )
     if plan.status == "adopted":
-        raise InvalidInputError("plan_adopted_not_deleted", plan_id=plan_id)
+        raise StateConflictError("plan_adopted_not_deleted", plan_id=plan_id)
     session.delete(plan)
     session.flush()

@@ -36,7 +36,7 @@ from api.schemas import (
     SectorProperties,
     ViolationPublic,
 )
-from geo.errors import InvalidInputError
+from geo.errors import StateConflictError
 from geo.labels import label_lonlat
 from geo.layers import QPV_CODE, LayerKind
 from geo.plan import SectorPlan
@@ -363,7 +363,7 @@ def set_adopted(*, session: Session, plan_id: int) -> Plan | None:
     session.execute(select(Csp.id).where(Csp.id == plan.csp_id).with_for_update())
     session.refresh(plan)
     if plan.status == "editing":
-        raise InvalidInputError("plan_being_edited", plan_id=plan_id)
+        raise StateConflictError("plan_being_edited", plan_id=plan_id)
     if plan.status == "adopted":
         return None
     session.execute(

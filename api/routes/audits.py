@@ -16,6 +16,7 @@ from api.schemas import (
     AuditRequestCreate,
     AuditRequestPublic,
     AuditRequestsPublic,
+    AuditStatusQuery,
     AuditTaxonomyPublic,
     AuditTransition,
     ReferentCreate,
@@ -64,7 +65,9 @@ def read_requests(
     commune: Annotated[
         str | None, Query(pattern=COMMUNE_CODE, description="Of this commune (INSEE code)")
     ] = None,
-    status: Annotated[list[str] | None, Query(description="Status codes (default: all)")] = None,
+    status: Annotated[
+        list[AuditStatusQuery] | None, Query(description="Status codes (default: all)")
+    ] = None,
     evidence: Annotated[
         bool, Query(description="Add the problems' evidence for each site (needs csp)")
     ] = False,
@@ -104,7 +107,7 @@ def move_request(request_id: DbId, body: AuditTransition, ctx: ContextDep) -> Au
     return audits.move_request(ctx, request_id, body)
 
 
-@router.post("/audits/{request_id}/document", responses=INVALID, dependencies=[access.STUDY_WORK])
+@router.post("/audits/{request_id}/document", responses=CONFLICT, dependencies=[access.STUDY_WORK])
 def upload_document(
     request_id: DbId,
     ctx: ContextDep,

@@ -6,11 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from api import access
-from api.deps import BBoxDep, ContextDep
+from api.deps import ContextDep, RequiredBBoxDep
 from api.routes.responses import INVALID
 from api.schemas import BaseMapLabelsPublic, BaseMapPublic
 from api.services import basemap
-from geo.errors import InvalidInputError
 
 router = APIRouter(tags=["fond de plan"])
 tiles_router = APIRouter(tags=["fond de plan"])
@@ -31,13 +30,11 @@ def read_base_map(
 @router.get("/basemap/labels", responses=INVALID, dependencies=[access.SIGNED_IN])
 def read_base_map_labels(
     ctx: ContextDep,
-    bbox: BBoxDep,
+    bbox: RequiredBBoxDep,
     zoom: Annotated[int, Query(ge=0, le=22, description="The map's zoom level")],
 ) -> BaseMapLabelsPublic:
     """The names to paint over the base map in the view ``bbox``: communes (from zoom 11,
     each inside its commune) and the longest named streets (from zoom 15, along them)."""
-    if bbox is None:
-        raise InvalidInputError("basemap_view_required", field="bbox")
     return basemap.labels(ctx, bbox, zoom)
 
 

@@ -139,7 +139,7 @@ def edit(plan_id: DbId, ctx: ContextDep) -> PlanSummary:
     return editing.start_editing(ctx, plan_id)
 
 
-@router.get("/plans/{plan_id}/editor", responses=INVALID, dependencies=[access.PLANNING])
+@router.get("/plans/{plan_id}/editor", responses=CONFLICT, dependencies=[access.PLANNING])
 def read_editor_state(plan_id: DbId, ctx: ContextDep) -> EditorState:
     """A working copy's live figures: metrics, violations and cells cut off from their
     sector's main piece."""
@@ -219,7 +219,13 @@ def export(
     plan_id: DbId,
     ctx: ContextDep,
     fmt: Annotated[Literal["geojson", "gpkg", "shp"], Query(alias="format")] = "geojson",
-    crs: Annotated[int, Query(description="EPSG code: 4326 (WGS84) or 2154 (Lambert-93)")] = 4326,
+    crs: Annotated[
+        int,
+        Query(
+            description="EPSG code: 4326 (WGS84) or 2154 (Lambert-93)",
+            json_schema_extra={"enum": [4326, 2154]},
+        ),
+    ] = 4326,
 ) -> Response:
     """The plan's sectors with their figures as GeoJSON, GeoPackage or zipped Shapefile,
     in EPSG:4326 (WGS84) or EPSG:2154 (Lambert-93)."""

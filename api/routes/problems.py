@@ -8,6 +8,7 @@ from api.deps import ContextDep, DbId
 from api.routes.responses import CONFLICT, INVALID
 from api.schemas import (
     ActionCreate,
+    CategoryQuery,
     EvaluationCreate,
     ImportCountPublic,
     IndexInt,
@@ -15,6 +16,7 @@ from api.schemas import (
     ProblemCreate,
     ProblemPublic,
     ProblemTransition,
+    StatusQuery,
     TaxonomyPublic,
 )
 from api.services import problem_search, problems
@@ -84,8 +86,8 @@ def search_filters(
         DbId | None, Query(description="A GPO: its sectors, and its theme's categories")
     ] = None,
     sector: Annotated[list[IndexInt] | None, Query(description="Sector indexes")] = None,
-    category: Annotated[list[str] | None, Query(description="Category codes")] = None,
-    status: Annotated[list[str] | None, Query(description="Status codes")] = None,
+    category: Annotated[list[CategoryQuery] | None, Query(description="Category codes")] = None,
+    status: Annotated[list[StatusQuery] | None, Query(description="Status codes")] = None,
     since: Annotated[date | None, Query(description="Reported on or after")] = None,
     until: Annotated[date | None, Query(description="Reported on or before")] = None,
     from_: Annotated[date | None, Query(alias="from", description="Same as since")] = None,
@@ -185,7 +187,7 @@ def transition(problem_id: DbId, body: ProblemTransition, ctx: ContextDep) -> Pr
 @router.post(
     "/problems/{problem_id}/actions",
     status_code=201,
-    responses=INVALID,
+    responses=CONFLICT,
     dependencies=[access.PROBLEM_WRITE],
 )
 def create_action(problem_id: DbId, body: ActionCreate, ctx: ContextDep) -> ProblemPublic:
@@ -196,7 +198,7 @@ def create_action(problem_id: DbId, body: ActionCreate, ctx: ContextDep) -> Prob
 @router.post(
     "/problems/{problem_id}/evaluations",
     status_code=201,
-    responses=INVALID,
+    responses=CONFLICT,
     dependencies=[access.PROBLEM_WRITE],
 )
 def create_evaluation(problem_id: DbId, body: EvaluationCreate, ctx: ContextDep) -> ProblemPublic:

@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import DbInt, Page
+from api.schemas.common import DbInt, InputModel, Page
 
 
-class AccountCreate(BaseModel):
+class AccountCreate(InputModel):
     email: str
     name: str | None = Field(default=None, description="shown name (default: the e-mail)")
     role: str = Field(description="a code of geo.accounts.ROLES")
@@ -48,7 +48,7 @@ class AccountPublic(BaseModel):
 AccountsPublic = Page[AccountPublic]
 
 
-class AccountUpdate(BaseModel):
+class AccountUpdate(InputModel):
     active: bool = Field(description="false: it can no longer sign in nor use its tokens")
 
 
@@ -73,14 +73,14 @@ class NewTokenPublic(TokenPublic):
     token: str = Field(repr=False)
 
 
-class TokenCreate(BaseModel):
+class TokenCreate(InputModel):
     """A personal access token to create for the caller."""
 
     name: str = Field(description="what the token is for (1 to 100 characters)")
     expires_at: datetime | None = Field(default=None, description="with its time zone")
 
 
-class LoginIn(BaseModel):
+class LoginIn(InputModel):
     """A sign-in from the page /connexion (the session goes in a cookie)."""
 
     email: str

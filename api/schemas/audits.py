@@ -13,6 +13,8 @@ from api.schemas.common import (
     AuditKindCode,
     AuditStatusCode,
     Geometry,
+    GeometryIn,
+    InputModel,
     Page,
     ReferentRoleCode,
 )
@@ -20,7 +22,7 @@ from geo.errors import InvalidValueError
 
 
 # -- référents ----------------------------------------------------------------------------
-class ReferentCreate(BaseModel):
+class ReferentCreate(InputModel):
     name: str = Field(min_length=1, max_length=200)
     role: ReferentRoleCode = Field(default="referent", description="referent or correspondant")
     grade: str | None = Field(default=None, max_length=100)
@@ -28,6 +30,7 @@ class ReferentCreate(BaseModel):
 
 
 class ReferentPublic(ReferentCreate):
+    model_config = ConfigDict(extra="ignore")
     id: int
     csp_id: int
     role_label: str
@@ -54,7 +57,7 @@ class AuditTaxonomyPublic(BaseModel):
     evidence_radius_m: float
 
 
-class AuditRequestCreate(BaseModel):
+class AuditRequestCreate(InputModel):
     """A commune's request for a safety study. Place the site with ``site`` (a GeoJSON
     point or polygon, WGS84) or with ``address`` (found in the local address table)."""
 
@@ -62,7 +65,7 @@ class AuditRequestCreate(BaseModel):
 
     commune_code: str = Field(pattern=COMMUNE_CODE, description="INSEE code")
     kind: AuditKindCode = Field(description="A code of geo.audits.KINDS")
-    site: Geometry | None = None
+    site: GeometryIn | None = None
     site_name: str | None = Field(default=None, max_length=300)
     address: str | None = Field(default=None, max_length=300)
     need: str = Field(
@@ -104,7 +107,7 @@ class AuditRequestCreate(BaseModel):
         return self
 
 
-class AuditTransition(BaseModel):
+class AuditTransition(InputModel):
     """The next step of a request, dated (default today)."""
 
     status: AuditStatusCode = Field(description="A code of geo.audits.STATUSES")

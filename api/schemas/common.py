@@ -6,6 +6,7 @@ GeoJSON follows RFC 7946: coordinates in WGS84 longitude/latitude.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, time
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -13,11 +14,14 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PlainSerializer,
     WithJsonSchema,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from api import clock
 from geo.audits import KINDS as AUDIT_KINDS
@@ -59,11 +63,35 @@ FREE_TEXT_NOTICE = (
 )
 
 
+class InputModel(BaseModel):
+    """The base of every request body: a property the schema does not name is refused
+    (422 naming it), and the OpenAPI document says so (``additionalProperties: false``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+#: The geometry types a GeoJSON geometry object may have here (RFC 7946 §3.1, no
+#: GeometryCollection).
+GeometryType = Literal[
+    "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"
+]
+
+
 class Geometry(BaseModel):
     """A GeoJSON geometry object."""
 
     type: str = Field(examples=["MultiPolygon"])
     coordinates: list[Any]
+
+
+class GeometryIn(Geometry):
+    """A GeoJSON geometry object sent by a client: one of the geometry types, nothing but
+    ``type`` and ``coordinates`` (what each field accepts is checked by its service)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: GeometryType = Field(examples=["MultiPolygon"])
+    coordinates: list[Any] = Field(min_length=1)
 
 
 class Feature(BaseModel, Generic[P]):
@@ -97,7 +125,22 @@ def taxonomy_code(codes: Mapping[str, str], what: str) -> AfterValidator:
             raise InvalidValueError("unknown_code", value=value, expected=list(codes), of=what)
         return value
 
-    return AfterValidator(check)
+    return _TaxonomyCheck(check, tuple(codes))
+
+
+@dataclass(frozen=True, slots=True)
+class _TaxonomyCheck(AfterValidator):
+    """A taxonomy's check that also writes its codes as the schema's ``enum``, so that the
+    OpenAPI document says which values are valid (the French 422 stays the check's)."""
+
+    codes: tuple[str, ...] = ()
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["enum"] = list(self.codes)
+        return schema
 
 
 CategoryCode = Annotated[str, taxonomy_code(CATEGORIES, "category")]
@@ -111,6 +154,18 @@ ThemeCode = Annotated[str, taxonomy_code(THEMES, "theme")]
 AuditKindCode = Annotated[str, taxonomy_code(AUDIT_KINDS, "kind")]
 AuditStatusCode = Annotated[str, taxonomy_code(AUDIT_STATUSES, "status")]
 ReferentRoleCode = Annotated[str, taxonomy_code(REFERENT_ROLES, "role")]
+
+
+def code_schema(codes: Mapping[str, str]) -> WithJsonSchema:
+    """A query parameter's code, said as the taxonomy's ``enum`` in the OpenAPI document
+    (the route's own check answers an unknown one)."""
+    return WithJsonSchema({"type": "string", "enum": list(codes)})
+
+
+#: The codes a list filter of the query string takes (``?category=a&category=b``).
+CategoryQuery = Annotated[str, code_schema(CATEGORIES)]
+StatusQuery = Annotated[str, code_schema(STATUSES)]
+AuditStatusQuery = Annotated[str, code_schema(AUDIT_STATUSES)]
 
 
 def _not_future(value: date) -> date:
@@ -149,7 +204,9 @@ LocalTime = Annotated[
     ),
 ]
 #: Days between two meetings of a GPO (geo.problems.CADENCES_DAYS).
-CadenceDays = Annotated[int, AfterValidator(_cadence)]
+CadenceDays = Annotated[
+    int, AfterValidator(_cadence), WithJsonSchema({"type": "integer", "enum": list(CADENCES_DAYS)})
+]
 
 
 def _not_null(value: object) -> object:
@@ -160,10 +217,30 @@ def _not_null(value: object) -> object:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class _NotNull(BeforeValidator):
+    """The null check that also takes ``null`` out of the field's schema: the OpenAPI
+    document says the field may be left out, never null."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        variants = schema.get("anyOf")
+        if isinstance(variants, list):
+            kept = [v for v in variants if v != {"type": "null"}]
+            del schema["anyOf"]
+            if len(kept) == 1:
+                schema.update(kept[0])
+            else:
+                schema["anyOf"] = kept
+        return schema
+
+
 #: A field of an update that may be left out (unchanged) but not set to null, since what
 #: it updates always has a value: ``status: Annotated[StatusCode | None, NOT_NULL] = None``.
 #: Only a value sent is checked, so the default None stays.
-NOT_NULL = BeforeValidator(_not_null)
+NOT_NULL = _NotNull(_not_null)
 
 
 # -- errors -------------------------------------------------------------------------------

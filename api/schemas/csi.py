@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas.common import COMMUNE_CODE, NOT_NULL, taxonomy_code
+from api.schemas.common import COMMUNE_CODE, NOT_NULL, InputModel, taxonomy_code
 from geo.csi import MAX_COMMUNES, OBJECTIVES
 from geo.errors import InvalidValueError
 
@@ -16,7 +16,7 @@ ObjectiveCode = Annotated[str, taxonomy_code(OBJECTIVES, "objective")]
 CommuneCode = Annotated[str, Field(pattern=COMMUNE_CODE)]
 
 
-class CsiAction(BaseModel):
+class CsiAction(InputModel):
     title: str = Field(min_length=1, max_length=300)
     lead_partner: str | None = Field(default=None, max_length=200)
     indicators: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
@@ -24,16 +24,17 @@ class CsiAction(BaseModel):
     )
 
 
-class CsiObjective(BaseModel):
+class CsiObjective(InputModel):
     objective: ObjectiveCode
     actions: list[CsiAction] = Field(default_factory=list, max_length=50)
 
 
 class CsiObjectivePublic(CsiObjective):
+    model_config = ConfigDict(extra="ignore")
     label: str
 
 
-class CsiContractCreate(BaseModel):
+class CsiContractCreate(InputModel):
     name: str = Field(min_length=1, max_length=200)
     intercommunalite: str | None = Field(default=None, max_length=200)
     commune_codes: list[CommuneCode] = Field(max_length=MAX_COMMUNES)
@@ -50,7 +51,7 @@ class CsiContractCreate(BaseModel):
         return self
 
 
-class CsiContractUpdate(BaseModel):
+class CsiContractUpdate(InputModel):
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     name: Annotated[str | None, NOT_NULL] = Field(default=None, min_length=1, max_length=200)
     intercommunalite: str | None = Field(default=None, max_length=200)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import (
     NOT_NULL,
@@ -13,6 +13,7 @@ from api.schemas.common import (
     CategoryCode,
     DbInt,
     IndexInt,
+    InputModel,
     Page,
     PartnerTypeCode,
     ThemeCode,
@@ -20,7 +21,7 @@ from api.schemas.common import (
 
 
 # -- partners -----------------------------------------------------------------------------
-class PartnerCreate(BaseModel):
+class PartnerCreate(InputModel):
     organisation: str = Field(min_length=1, max_length=200)
     type: PartnerTypeCode = Field(description="A code of geo.problems.PARTNER_TYPES")
     contact_name: str | None = Field(default=None, max_length=200)
@@ -28,6 +29,7 @@ class PartnerCreate(BaseModel):
 
 
 class PartnerPublic(PartnerCreate):
+    model_config = ConfigDict(extra="ignore")
     id: int
     csp_id: int
     type_label: str
@@ -38,7 +40,7 @@ PartnersPublic = Page[PartnerPublic]
 
 
 # -- GPOs ---------------------------------------------------------------------------------
-class GpoCreate(BaseModel):
+class GpoCreate(InputModel):
     """A thematic GPO (sector GPOs are made when a plan is adopted)."""
 
     name: str = Field(min_length=1, max_length=200)
@@ -58,7 +60,7 @@ class GpoCreate(BaseModel):
     partner_ids: list[DbInt] = Field(default_factory=list)
 
 
-class GpoUpdate(BaseModel):
+class GpoUpdate(InputModel):
     chief_name: str | None = Field(default=None, max_length=200)
     chief_grade: str | None = Field(default=None, max_length=100)
     chief_contact: str | None = Field(default=None, max_length=200)

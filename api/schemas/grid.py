@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Page
+from api.schemas.common import InputModel, Page
 
 #: What a grid's units are: H3 cells clipped to the CSP, or street blocks (geo.blocks).
 Units = Literal["h3", "blocks"]
@@ -17,7 +17,7 @@ UNITS_DESCRIPTION = (
 )
 
 
-class GridCreate(BaseModel):
+class GridCreate(InputModel):
     resolution: int = Field(default=9, ge=0, le=15, description="H3 resolution")
     units: Units = Field(default="h3", description=UNITS_DESCRIPTION)
     weights: dict[str, float] | None = Field(

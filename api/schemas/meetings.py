@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import FREE_TEXT_NOTICE, DbInt, LocalTime, Page
+from api.schemas.common import FREE_TEXT_NOTICE, DbInt, InputModel, LocalTime, Page
 from api.schemas.problems import (
     ActionCreate,
     ActionPublic,
@@ -25,7 +25,7 @@ VERSION_HELP = (
 )
 
 
-class MeetingCreate(BaseModel):
+class MeetingCreate(InputModel):
     """A meeting planned: by default every partner of the GPO is invited and the
     invitations (with an .ics file) are sent at once."""
 
@@ -38,13 +38,13 @@ class MeetingCreate(BaseModel):
     send_invitations: bool = True
 
 
-class AttendanceIn(BaseModel):
+class AttendanceIn(InputModel):
     partner_id: DbInt
     present: bool
     represented_by: str | None = Field(default=None, max_length=200)
 
 
-class MeetingUpdate(BaseModel):
+class MeetingUpdate(InputModel):
     """Reschedule a planned meeting (the invited are told again), or record its
     attendance and minutes. Fields left out are unchanged."""
 
@@ -62,11 +62,11 @@ class MeetingUpdate(BaseModel):
     version: int | None = Field(default=None, ge=1, le=2**31 - 1, description=VERSION_HELP)
 
 
-class MeetingClose(BaseModel):
+class MeetingClose(InputModel):
     version: int | None = Field(default=None, ge=1, le=2**31 - 1, description=VERSION_HELP)
 
 
-class DecisionCreate(BaseModel):
+class DecisionCreate(InputModel):
     """A decision of the meeting about a problem: a new action led by one partner, a step
     of the problem-solving cycle, an evaluation; or a note (with or without a problem)."""
 

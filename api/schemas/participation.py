@@ -13,6 +13,8 @@ from api.schemas.common import (
     COMMUNE_CODE,
     NOT_NULL,
     Geometry,
+    GeometryIn,
+    InputModel,
     LocalTime,
     Page,
     taxonomy_code,
@@ -47,17 +49,18 @@ Email = Annotated[str | None, AfterValidator(_email)]
 
 
 # -- conventions --------------------------------------------------------------------------
-class SignatoryIn(BaseModel):
+class SignatoryIn(InputModel):
     role: SignatoryCode = Field(description="prefet, maire or chef_csp")
     name: str = Field(min_length=1, max_length=200)
     signed_on: date | None = Field(default=None, description="None: not signed yet")
 
 
 class SignatoryPublic(SignatoryIn):
+    model_config = ConfigDict(extra="ignore")
     role_label: str
 
 
-class ConventionReferentIn(BaseModel):
+class ConventionReferentIn(InputModel):
     """A volunteer référent (personal data: the police and the commune only)."""
 
     name: str = Field(min_length=1, max_length=200)
@@ -67,10 +70,11 @@ class ConventionReferentIn(BaseModel):
 
 
 class ConventionReferentPublic(ConventionReferentIn):
+    model_config = ConfigDict(extra="ignore")
     id: int
 
 
-class ConventionCreate(BaseModel):
+class ConventionCreate(InputModel):
     """A convention: over a quartier drawn on the map (``quartier_geom``, a polygon inside
     the commune) or the whole commune (``whole_commune``)."""
 
@@ -79,7 +83,7 @@ class ConventionCreate(BaseModel):
     commune_code: str = Field(pattern=COMMUNE_CODE, description="INSEE code")
     quartier: str = Field(min_length=1, max_length=200, description="The quartier's name")
     whole_commune: bool = False
-    quartier_geom: Geometry | None = Field(default=None, description="Polygon or MultiPolygon")
+    quartier_geom: GeometryIn | None = Field(default=None, description="Polygon or MultiPolygon")
     signatories: list[SignatoryIn] = Field(default_factory=list, max_length=3)
     start_on: date | None = None
     end_on: date | None = Field(default=None, description="A fixed end (no renewal after)")
@@ -96,7 +100,7 @@ class ConventionCreate(BaseModel):
         return self
 
 
-class ConventionUpdate(BaseModel):
+class ConventionUpdate(InputModel):
     """The fields to change (left out: unchanged), with the ``version`` read."""
 
     model_config = ConfigDict(allow_inf_nan=False)
@@ -104,7 +108,7 @@ class ConventionUpdate(BaseModel):
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     quartier: Annotated[str | None, NOT_NULL] = Field(default=None, min_length=1, max_length=200)
     whole_commune: Annotated[bool | None, NOT_NULL] = None
-    quartier_geom: Geometry | None = None
+    quartier_geom: GeometryIn | None = None
     signatories: Annotated[list[SignatoryIn] | None, NOT_NULL] = Field(default=None, max_length=3)
     start_on: date | None = None
     end_on: date | None = None
@@ -114,7 +118,7 @@ class ConventionUpdate(BaseModel):
     )
 
 
-class ConventionDenounce(BaseModel):
+class ConventionDenounce(InputModel):
     version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     denounced_on: date = Field(default_factory=clock.today)
     reason: str | None = Field(default=None, max_length=2000)
@@ -180,7 +184,7 @@ class CoveredQuartier(BaseModel):
 
 
 # -- interventions and alerts -------------------------------------------------------------
-class InterventionCreate(BaseModel):
+class InterventionCreate(InputModel):
     model_config = ConfigDict(allow_inf_nan=False)
 
     csp_id: int = Field(ge=1, le=2**31 - 1)
@@ -211,7 +215,7 @@ class InterventionPublic(BaseModel):
 InterventionsPublic = Page[InterventionPublic]
 
 
-class AlertPreferenceIn(BaseModel):
+class AlertPreferenceIn(InputModel):
     """How the mayor wants its alerts: channels, natures (empty: all), quiet hours
     (Paris time; an alert raised in them waits until they end), its SMS number."""
 
@@ -231,6 +235,7 @@ class AlertPreferenceIn(BaseModel):
 
 
 class AlertPreferencePublic(AlertPreferenceIn):
+    model_config = ConfigDict(extra="ignore")
     account_id: int
     email: str
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from api.schemas.common import MAX_INT, FeatureCollection, Page
+from api.schemas.common import MAX_INT, FeatureCollection, InputModel, Page
 from api.schemas.grid import UNITS_DESCRIPTION, Units
 from geo.errors import InvalidValueError
 from geo.sectorize.design import DesignParameters
@@ -23,7 +23,7 @@ WEIGHTS_DESCRIPTION = (
 )
 
 
-class PlanCreate(BaseModel):
+class PlanCreate(InputModel):
     """Parameters of an automatic proposal. Give ``k`` or ``target_workload``."""
 
     model_config = ConfigDict(allow_inf_nan=False)
@@ -177,13 +177,14 @@ class PlanPublic(PlanSummary):
 MIN_OVERRIDE_REASON = 5
 
 
-class PlanAdoption(BaseModel):
+class PlanAdoption(InputModel):
     """Adopt a plan once its preview (``GET /api/plans/{id}/adoption``) has been seen."""
 
     confirm: bool = Field(
         default=False,
         validate_default=True,
         description="Must be true: the changes of the preview were seen and accepted",
+        json_schema_extra={"const": True},
     )
     expected_adopted_plan_id: int | None = Field(
         default=0,
@@ -265,7 +266,7 @@ class AdoptionPreview(BaseModel):
 
 
 # -- editing ------------------------------------------------------------------------------
-class PlanEdit(BaseModel):
+class PlanEdit(InputModel):
     """Move cells to other sectors, in a working copy at ``version``."""
 
     version: int = Field(description="The version the edit was made on (else 409)")
@@ -276,20 +277,20 @@ class PlanEdit(BaseModel):
     )
 
 
-class PlanLocks(BaseModel):
+class PlanLocks(InputModel):
     """Sectors that edits and re-optimisation must leave as they are."""
 
     version: int
-    sectors: list[int] = Field(max_length=5000)
+    sectors: list[Annotated[int, Field(ge=0, le=MAX_INT)]] = Field(max_length=5000)
 
 
-class PlanVersion(BaseModel):
+class PlanVersion(InputModel):
     """Only the version: for actions on a working copy that take no other input."""
 
     version: int
 
 
-class PlanSave(BaseModel):
+class PlanSave(InputModel):
     """Save a working copy as a new version (a draft) with a comment."""
 
     version: int

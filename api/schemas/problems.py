@@ -16,6 +16,8 @@ from api.schemas.common import (
     CategoryCode,
     FeatureCollection,
     Geometry,
+    GeometryIn,
+    InputModel,
     NotFutureDate,
     OutcomeCode,
     Page,
@@ -25,7 +27,7 @@ from api.schemas.common import (
 from geo.errors import InvalidValueError
 
 
-class ProblemCreate(BaseModel):
+class ProblemCreate(InputModel):
     """A problem raised in a GPO. Place it with ``geometry`` (GeoJSON point, line or
     polygon, WGS84) or with ``lon``/``lat``."""
 
@@ -34,7 +36,7 @@ class ProblemCreate(BaseModel):
     category: CategoryCode = Field(description="A code of geo.problems.CATEGORIES")
     title: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000, description=FREE_TEXT_NOTICE)
-    geometry: Geometry | None = None
+    geometry: GeometryIn | None = None
     lon: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
     address: str | None = Field(default=None, max_length=300)
@@ -63,7 +65,7 @@ class TaxonomyPublic(BaseModel):
     themes: dict[str, str]
 
 
-class ProblemTransition(BaseModel):
+class ProblemTransition(InputModel):
     status: StatusCode = Field(description="The next step (geo.problems.TRANSITIONS)")
     on: date = Field(default_factory=clock.today)
     note: str | None = Field(default=None, max_length=2000, description=FREE_TEXT_NOTICE)
@@ -75,7 +77,7 @@ class ProblemTransition(BaseModel):
     )
 
 
-class ActionCreate(BaseModel):
+class ActionCreate(InputModel):
     type: ActionTypeCode = Field(description="A code of geo.problems.ACTION_TYPES")
     lead_partner_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     start_on: date = Field(default_factory=clock.today)
@@ -95,7 +97,7 @@ class ActionCreate(BaseModel):
         return self
 
 
-class ActionUpdate(BaseModel):
+class ActionUpdate(InputModel):
     """A step of the action, dated ``on`` and signed by the caller: a status reached
     (prévue → en cours → réalisée | abandonnée), a due date moved, a comment; and its
     description (``note``). Fields left out are unchanged."""
@@ -113,7 +115,7 @@ class ActionUpdate(BaseModel):
     )
 
 
-class EvaluationCreate(BaseModel):
+class EvaluationCreate(InputModel):
     model_config = ConfigDict(allow_inf_nan=False)
 
     evaluated_on: date = Field(default_factory=clock.today)

@@ -38,7 +38,13 @@ from api.services.cartography import cached_area_maps, cell_trends
 from api.services.context import Context
 from geo.accounts import changes_between
 from geo.audits import EVIDENCE_RADIUS_M, STATUSES, check_transition
-from geo.errors import DuplicateRequestError, ForbiddenError, InvalidInputError, TooLargeError
+from geo.errors import (
+    DuplicateRequestError,
+    ForbiddenError,
+    InvalidInputError,
+    StateConflictError,
+    TooLargeError,
+)
 from geo.geometry import anchor, check_inside_territory, checked_geometry
 from geo.hotspots import DEFAULT_H3_RES, LEVEL_LABELS, TRENDS
 from geo.problems import check_code
@@ -302,7 +308,7 @@ def _store_document(
 ) -> None:
     request = require(session, AuditRequest, request_id, lock=True)
     if request.status not in ("realisee", "preconisations_remises"):
-        raise InvalidInputError(
+        raise StateConflictError(
             "study_document_too_early",
             field="file",
             request_id=request_id,

@@ -16,7 +16,7 @@ from api import clock
 from api.repositories import alerts as alerts_repo
 from api.repositories import dashboard as repo
 from api.repositories import problem_maps
-from api.schemas import Geometry
+from api.schemas import GeometryIn
 from api.schemas.csi import CsiAction, CsiContractCreate, CsiObjective
 from api.schemas.participation import (
     ConventionCreate,
@@ -94,7 +94,7 @@ def load_demo_commune_space(
                 commune_code=code,
                 quartier=name,
                 whole_commune=geom is None,
-                quartier_geom=Geometry(**shapely.geometry.mapping(geom)) if geom else None,
+                quartier_geom=GeometryIn(**shapely.geometry.mapping(geom)) if geom else None,
                 signatories=_signatories(signed),
                 start_on=start,
                 note="Convention fictive (démonstration).",

@@ -38,7 +38,7 @@ from api.services.context import Context
 from api.services.jobs import get_job
 from api.services.plans import load_sector_plan, require_plan_grid
 from geo.editing import PlanEditor, reoptimise, unlocked_sectors
-from geo.errors import InvalidInputError
+from geo.errors import InvalidInputError, StateConflictError
 from geo.messages import PLAN_STATUS_WORDS
 from geo.plan import SectorPlan
 from geo.sectorize import DesignParameters, Sectorizer, make_sectorizer
@@ -110,7 +110,7 @@ def read_editor(ctx: Context, plan_id: int) -> EditorState:
     with ctx.read() as session:
         plan = require(session, Plan, plan_id)
         if plan.status != "editing":
-            raise InvalidInputError(
+            raise StateConflictError(
                 "plan_not_working_copy",
                 plan_id=plan_id,
                 status=PLAN_STATUS_WORDS.get(plan.status, plan.status),

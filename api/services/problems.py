@@ -27,7 +27,7 @@ from api.services.audit_log import record_write
 from api.services.context import Context
 from api.services.placement import assign_to_sectors, insert_placed
 from geo.accounts import changes_between
-from geo.errors import ForbiddenError, InvalidInputError
+from geo.errors import ForbiddenError, InvalidInputError, StateConflictError
 from geo.geometry import BORDER_TOLERANCE_DEG, anchor, check_inside_territory, checked_geometry
 from geo.problem_files import check_inside, read_problem_file
 from geo.problems import CLOSED_STATUSES, STATUSES, check_transition
@@ -166,7 +166,7 @@ def record_action(session: Session, ctx: Context, problem_id: int, action_in: Ac
     signed by the caller; in the caller's unit of work. Returns its id."""
     problem = require(session, Problem, problem_id, lock=True)
     if problem.status in CLOSED_STATUSES:
-        raise InvalidInputError(
+        raise StateConflictError(
             "problem_closed_for_actions",
             field="problem_id",
             problem_id=problem_id,
@@ -209,7 +209,7 @@ def record_evaluation(
     """The evaluation of the problem's actions, in the caller's unit of work."""
     problem = require(session, Problem, problem_id, lock=True)
     if not repo.count_actions(session=session, problem_id=problem_id):
-        raise InvalidInputError(
+        raise StateConflictError(
             "problem_nothing_to_evaluate", field="problem_id", problem_id=problem_id
         )
     _check_date(problem, evaluation_in.evaluated_on, "evaluated_on")

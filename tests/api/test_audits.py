@@ -78,7 +78,7 @@ def test_a_request_goes_through_its_life_cycle(
     url = f"/api/audits/{r['id']}/transitions"
 
     illegal = client.post(url, json={"status": "realisee"})
-    assert illegal.status_code == 422 and field_of(illegal) == "status"
+    assert illegal.status_code == 409 and field_of(illegal) == "status"
     assert "« Demandée » ne peut pas passer à « Réalisée »" in detail(illegal)
     assert client.post(url, json={"status": "acceptee"}).status_code == 200
     no_referent = client.post(url, json={"status": "planifiee", "planned_on": str(TODAY)})
@@ -135,7 +135,7 @@ def test_a_request_goes_through_its_life_cycle(
     assert downloaded.content == pdf and downloaded.headers["content-type"] == "application/pdf"
     assert "filename*=UTF-8''Pr%C3%A9conisations" in downloaded.headers["content-disposition"]
     closed = client.post(url, json={"status": "refusee", "reason": "trop tard"})
-    assert closed.status_code == 422 and "possible : aucun (close)" in detail(closed)
+    assert closed.status_code == 409 and "possible : aucun (close)" in detail(closed)
 
     workload = client.get(f"/api/csp/{csp_id}/referents").json()["data"][0]
     assert (workload["planned"], workload["awaiting_recommendations"]) == (0, 0)

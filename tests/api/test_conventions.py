@@ -165,7 +165,7 @@ def test_conventions_round_trip_scope_and_refusals(
     assert denounced["next_renewal_on"] is None
     assert denounced["ends_on"] == f"{today.year + 2}-01-09"
     again = client.post(f"/api/conventions/{a['id']}/denounce", json={})
-    assert again.status_code == 422
+    assert again.status_code == 409
     assert again.json()["detail"].startswith("denounced_on : la convention a déjà été dénoncée")
 
     # figures: 10 communes in the CSP, Belfort covered (dénoncée still runs), Andelnans

@@ -309,7 +309,7 @@ def test_an_action_goes_through_its_cycle_signed_by_who_acts(world: World) -> No
 
     assert patch({}).status_code == 422  # nothing to record
     skip = patch({"status": "realisee"})
-    assert skip.status_code == 422 and "En cours" in skip.json()["detail"]
+    assert skip.status_code == 409 and "En cours" in skip.json()["detail"]
     future = patch({"status": "en_cours", "on": str(TODAY + timedelta(days=2))})
     assert future.status_code == 422 and future.json()["fields"][0]["field"] == "on"
     early_due = patch({"due_on": str(date.fromisoformat(action["start_on"]) - timedelta(days=1))})
@@ -330,7 +330,7 @@ def test_an_action_goes_through_its_cycle_signed_by_who_acts(world: World) -> No
     assert done.status_code == 200 and done.json()["status_label"] == "Réalisée"
     assert [e["status"] for e in done.json()["events"]] == ["prevue", "en_cours", None, "realisee"]
     final = patch({"status": "en_cours"})
-    assert final.status_code == 422 and "terminée" in final.json()["detail"]
+    assert final.status_code == 409 and "terminée" in final.json()["detail"]
     # The chef sees it done among its GPO's actions.
     of_gpo = client.get("/api/actions", params={"gpo": ids["gpo_id"]}, headers=chef).json()
     assert next(a for a in of_gpo["data"] if a["id"] == action_id)["status"] == "realisee"

@@ -135,7 +135,7 @@ def test_edit_validation(client: TestClient, plan: dict[str, Any]) -> None:
     rejected({c: target for c, s in sectors.items() if s == other}, 422, "sans aucune unité")
     # A draft, an adopted or archived plan is never edited in place.
     response = edit(client, plan["id"], plan["version"], {cell: target})
-    assert response.status_code == 422 and "pas une copie de travail" in response.json()["detail"]
+    assert response.status_code == 409 and "pas une copie de travail" in response.json()["detail"]
     assert edit(client, 999_999, 1, {cell: target}).status_code == 404
     assert (
         client.post(
@@ -158,7 +158,7 @@ def test_edit_validation(client: TestClient, plan: dict[str, Any]) -> None:
     assert sectors_of(client, copy["id"]) == sectors
     assert client.get(f"/api/plans/{copy['id']}").json()["version"] == version
     # A working copy must be saved before it is adopted.
-    assert adopt(client, copy["id"]).status_code == 422
+    assert adopt(client, copy["id"]).status_code == 409
 
 
 def test_stale_version_is_a_conflict(client: TestClient, plan: dict[str, Any]) -> None:
@@ -198,7 +198,7 @@ def test_discarding_a_working_copy(client: TestClient, plan: dict[str, Any]) -> 
     assert client.get(f"/api/plans/{plan['id']}").status_code == 200
     adopt(client, plan["id"])
     refused = client.delete(f"/api/plans/{plan['id']}")
-    assert refused.status_code == 422 and "le plan adopté de sa CSP" in refused.json()["detail"]
+    assert refused.status_code == 409 and "le plan adopté de sa CSP" in refused.json()["detail"]
 
 
 def test_compare_with_an_unknown_plan(client: TestClient, plan: dict[str, Any]) -> None:

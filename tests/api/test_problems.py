@@ -115,7 +115,7 @@ def test_life_cycle(client: TestClient, csp_id: int) -> None:
 
     refused = step("resolu", reported)
     assert (
-        refused.status_code == 422
+        refused.status_code == 409
         and "« Signalé » ne peut pas passer à « Résolu »" in refused.json()["detail"]
     )
     assert step("analyse", reported - timedelta(days=1)).status_code == 422  # before the report
@@ -139,7 +139,7 @@ def test_life_cycle(client: TestClient, csp_id: int) -> None:
     assert act["lead_partner"] == "Territoire Habitat" and act["overdue"]  # due date passed
     no_eval = step("evalue", reported + timedelta(days=50))
     assert (
-        no_eval.status_code == 422 and "demande d'abord une évaluation" in no_eval.json()["detail"]
+        no_eval.status_code == 409 and "demande d'abord une évaluation" in no_eval.json()["detail"]
     )
     evaluation = client.post(
         f"/api/problems/{pid}/evaluations",
@@ -162,9 +162,9 @@ def test_life_cycle(client: TestClient, csp_id: int) -> None:
         "evalue",
         "resolu",
     ]
-    assert step("analyse", TODAY).status_code == 422  # closed
+    assert step("analyse", TODAY).status_code == 409  # closed
     skipped = client.patch(f"/api/actions/{act['id']}", json={"status": "realisee"})
-    assert skipped.status_code == 422 and "En cours" in skipped.json()["detail"]
+    assert skipped.status_code == 409 and "En cours" in skipped.json()["detail"]
     for status in ("en_cours", "realisee"):
         patched = client.patch(f"/api/actions/{act['id']}", json={"status": status})
         assert patched.status_code == 200 and patched.json()["status"] == status

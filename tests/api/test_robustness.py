@@ -211,13 +211,17 @@ def test_an_unknown_geojson_geometry_type_is_a_422(client: TestClient, csp_id: i
     place = {"category": "rassemblements", "title": "Hall", "geometry": foo}
     response = client.post(f"/api/csp/{csp_id}/problems", json=place)
     assert response.status_code == 422, response.text  # was a 500
-    assert response.json()["detail"].startswith(
-        "Emplacement sur la carte : type de géométrie GeoJSON inconnu ou non accepté « Foo »"
+    # The schema names the geometry types (an enum), and the coordinates are not empty.
+    fields = {f["field"]: f["msg"] for f in response.json()["fields"]}
+    assert fields["geometry.type"] == (
+        "valeur attendue parmi 'Point', 'MultiPoint', 'LineString', 'MultiLineString', "
+        "'Polygon' ou 'MultiPolygon'"
     )
+    assert fields["geometry.coordinates"] == "au moins 1 élément(s)"
     study = request_body(site=foo)
     response = client.post("/api/audits", json=study)
     assert response.status_code == 422, response.text  # was a 500
-    assert response.json()["detail"].startswith("Site : type de géométrie GeoJSON inconnu")
+    assert {f["field"] for f in response.json()["fields"]} == {"site.type", "site.coordinates"}
     # a type GeoJSON knows but a site does not take keeps its own answer
     line = {"type": "LineString", "coordinates": [[6.86, 47.63], [6.87, 47.64]]}
     response = client.post("/api/audits", json=request_body(site=line))

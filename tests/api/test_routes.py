@@ -119,6 +119,32 @@ def test_openapi_documents_the_routes(client: TestClient) -> None:
     assert "404" in spec["paths"]["/api/csp/{csp_id}"]["get"]["responses"]
 
 
+def test_the_schema_says_what_a_valid_request_is(client: TestClient) -> None:
+    """Codes are enums, input models refuse unknown properties, strings sent carry the
+    control-character rule, a bbox its format, a field that may not be null is not
+    nullable (issue 22: a request valid by the schema is not refused as invalid)."""
+    spec = client.get("/openapi.json").json()
+    models = spec["components"]["schemas"]
+    transition = models["ProblemTransition"]
+    assert transition["additionalProperties"] is False
+    assert transition["properties"]["status"]["enum"] == [
+        "signale", "analyse", "actions_en_cours", "evalue", "resolu", "clos_sans_suite"
+    ]  # fmt: skip
+    assert models["ProblemCreate"]["properties"]["title"]["pattern"] == (
+        r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+    )
+    assert models["GpoUpdate"]["properties"]["cadence_days"]["enum"] == [15, 30]
+    assert {"type": "null"} not in models["ActionUpdate"]["properties"]["status"].get("anyOf", [])
+    bbox = next(
+        p for p in spec["paths"]["/api/communes"]["get"]["parameters"] if p["name"] == "bbox"
+    )
+    assert bbox["schema"]["pattern"].startswith("^-?(?:180")
+    # What the schema says is what the app does: an unknown property is a 422 naming it.
+    extra = client.post("/api/problems/1/transitions", json={"status": "analyse", "x": 1})
+    assert extra.status_code == 422
+    assert [f["loc"] for f in extra.json()["fields"]] == [["body", "x"]]
+
+
 @pytest.mark.parametrize("path", ["/api/csp/99999999999", "/api/communes?csp=99999999999999"])
 def test_ids_beyond_the_database_range_are_422(client: TestClient, path: str) -> None:
     assert client.get(path).status_code == 422

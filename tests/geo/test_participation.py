@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from geo.errors import InvalidInputError
+from geo.errors import InvalidInputError, StateConflictError
 from geo.participation import (
     ConventionDates,
     check_dates,
@@ -155,7 +155,7 @@ def test_signatures_and_dates_refused_naming_the_field() -> None:
     with pytest.raises(InvalidInputError, match=r"^denounced_on : le 14/04/2019 précède"):
         check_denunciation(SIGNED, date(2019, 4, 14))
     ended = ConventionDates(start_on=START, signed=True, end_on=date(2020, 1, 1))
-    with pytest.raises(InvalidInputError, match="pris fin le 01/01/2020"):
+    with pytest.raises(StateConflictError, match="pris fin le 01/01/2020"):
         check_denunciation(ended, date(2020, 1, 2))
 
 
