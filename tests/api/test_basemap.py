@@ -17,32 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.services import basemap
 from api.services.context import Context
 from api.services.demo import load_demo
-from api.services.territory import import_layer_file, import_territory
+from api.services.territory import import_layer_file
 from geo.basemap import MAX_STREET_LABELS
-from geo.territory import read_communes
+from tests.api.massy import FIXTURES, tile_of
 from web.printing import base_map_layers, map_svg
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "boundaries"
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    """The XYZ tile holding a point (the Web Mercator tiling's own formula)."""
-    n = 2**z
-    phi = math.radians(lat)
-    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(phi)) / math.pi) / 2 * n)
-
-
-@pytest.fixture
-def massy(factory: sessionmaker[Session]) -> int:
-    """Massy and three neighbours."""
-    return import_territory(
-        Context(factory),
-        layer=read_communes(FIXTURES / "communes_massy.geojson"),
-        csp_name="Massy",
-        csp_code="MASSY",
-        commune_codes=["91377"],
-    ).csp_id
 
 
 @pytest.fixture

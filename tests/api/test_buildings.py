@@ -5,7 +5,6 @@ drawn in the tiles from zoom 15 under the roads, counted by the legend. Massy
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,34 +14,10 @@ import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from api.services.context import Context
-from api.services.territory import import_territory
-from geo.territory import read_communes
 from psq.cli import app as cli
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    """The XYZ tile holding a point (the Web Mercator tiling's own formula)."""
-    n = 2**z
-    phi = math.radians(lat)
-    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(phi)) / math.pi) / 2 * n)
-
-
-@pytest.fixture
-def massy(factory: sessionmaker[Session]) -> int:
-    """Massy and three neighbours (no layer yet)."""
-    return import_territory(
-        Context(factory),
-        layer=read_communes(FIXTURES / "communes_massy.geojson"),
-        csp_name="Massy",
-        csp_code="MASSY",
-        commune_codes=["91377"],
-    ).csp_id
+from tests.api.massy import FIXTURES, tile_of
 
 
 def _tile(client: TestClient, z: int, lon: float, lat: float) -> dict[str, list[dict[str, object]]]:
