@@ -1,15 +1,22 @@
 """What the benchmarks share: a throwaway PostGIS cluster with the schema, for one run,
-and the bearer header of an account of the role a measured page is used by."""
+the app served over it in its own process, and the bearer header of an account of the
+role a measured page is used by."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.cluster import LocalCluster, free_port
@@ -41,6 +48,40 @@ def throwaway_database() -> Iterator[tuple[str, sessionmaker[Session], Path]]:
     finally:
         cluster.destroy()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@contextmanager
+def served_app(url: str, *, timeout: float = 180) -> Iterator[str]:
+    """The app (``psq serve``, one uvicorn worker, no demo) over the database ``url`` in
+    its own process on loopback, once it is ready (``/api/health/ready``): its base URL.
+    Stopped on exit as Ctrl+C would."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "psq.cli", "serve", "--port", str(port), "--no-demo"],
+        env={**os.environ, "DATABASE_URL": url},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the app did not start")
+            time.sleep(0.3)
+        yield base
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def bearer(factory: sessionmaker[Session], role: str, **bindings: Any) -> dict[str, str]:

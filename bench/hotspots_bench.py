@@ -24,10 +24,8 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import timedelta
@@ -38,13 +36,12 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import clock
-from api.cluster import free_port
 from api.repositories.problem_maps import problem_points, study_area
 from api.schemas import PlanCreate
 from api.services.context import Context
 from api.services.demo import load_demo, load_synthetic_problems
 from api.services.plans import adopt_plan, propose_plan
-from bench.common import DEMO, ROOT, bearer, throwaway_database
+from bench.common import DEMO, bearer, served_app, throwaway_database
 from geo.hotspots import (
     analyse_area,
     h3_counts,
@@ -168,27 +165,7 @@ def load(ab: str, url: str, requests: int, headers: dict[str, str]) -> dict[str,
 
 def endpoints(url: str, gpo: int, requests: int, headers: dict[str, str]) -> None:
     """Each data endpoint of the GPO page, as the GPO's chef (``headers``) calls it."""
-    env = {**os.environ, "DATABASE_URL": url}
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "psq.cli", "serve", "--port", str(port), "--no-demo"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the app did not start")
-            time.sleep(0.3)
+    with served_app(url, timeout=60) as base:
         ab = ensure_ab()
         today = clock.today()
         period = f"from={today - timedelta(days=364)}&to={today}"
@@ -221,9 +198,6 @@ def endpoints(url: str, gpo: int, requests: int, headers: dict[str, str]) -> Non
             "  baseline: GET /api/me (the chef's token resolved, no data): "
             f"p50 {signed_in['p50']:.0f} ms, p95 {signed_in['p95']:.0f} ms"
         )
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=20)
 
 
 def main() -> None:

@@ -19,11 +19,7 @@ the same run: the floor of this machine. Target: every data endpoint p95 under 1
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -34,10 +30,9 @@ import httpx2 as httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import clock
-from api.cluster import free_port
 from api.services.context import Context
 from api.services.demo import load_demo, load_synthetic_problems
-from bench.common import DEMO, ROOT, bearer, throwaway_database
+from bench.common import DEMO, bearer, served_app, throwaway_database
 
 CSP = 1
 
@@ -72,28 +67,6 @@ def prepare(factory: sessionmaker[Session], count: int) -> None:
         load_synthetic_problems(
             ctx, csp_id=CSP, start=end - timedelta(days=730), end=end, seed=3, count=count
         )
-
-
-def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "psq.cli", "serve", "--port", str(port), "--no-demo"],
-        env={**os.environ, "DATABASE_URL": url},
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/api/health/ready", timeout=2).status_code == 200:
-                return server, base
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("the app did not start")
-        time.sleep(0.3)
 
 
 def pages(gpo: int, commune: str) -> dict[str, dict[str, str]]:
@@ -224,8 +197,7 @@ def run(url: str, factory: sessionmaker[Session], seconds: float, clients: int) 
         actions = [int(a) for a in session.execute(_open_actions()).scalars()]
     headers["commune"] = bearer(factory, "commune", commune_codes=[commune])
     headers["floor"] = headers["chef"]
-    server, base = start_server(url)
-    try:
+    with served_app(url, timeout=60) as base:
         paths = {
             name: (path, headers[role])
             for role, endpoints in pages(chef_gpo, commune).items()
@@ -253,9 +225,6 @@ def run(url: str, factory: sessionmaker[Session], seconds: float, clients: int) 
                 " and a new problem every second" if problems else ""
             )
             report(f"{clients} concurrent clients for {seconds:g} s, with {what}:", timings, cold)
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=20)
 
 
 def _first_commune():  # type: ignore[no-untyped-def]

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -36,11 +34,10 @@ import shapely
 from sqlalchemy import text
 
 from api import clock
-from api.cluster import free_port
 from api.db import copy_frame, transaction
 from api.services.context import Context
 from api.services.demo import load_demo
-from bench.common import DEMO, ROOT, bearer, throwaway_database
+from bench.common import DEMO, bearer, served_app, throwaway_database
 from bench.hotspots_bench import ensure_ab, load
 from geo.ogc import LAMBERT93
 from geo.problems import CATEGORIES
@@ -118,26 +115,7 @@ def main() -> None:
         took = time.perf_counter() - start
         print(f"{args.count:,} fictitious problems written by COPY in {took:.1f} s")
         headers = bearer(factory, "admin")
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "psq.cli", "serve", "--port", str(port), "--no-demo"],
-            env={**os.environ, "DATABASE_URL": url},
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                try:
-                    if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the app did not start")
-                time.sleep(0.3)
+        with served_app(url) as base:
             ab = ensure_ab()
             since = (clock.today() - timedelta(days=180)).isoformat()
             cql = quote(f"category = 'rassemblements' AND reported_on >= DATE('{since}')")
@@ -191,9 +169,6 @@ def main() -> None:
                 f"  baseline: GET /api/health: p50 {health['p50']:.0f} ms, "
                 f"p95 {health['p95']:.0f} ms"
             )
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 if __name__ == "__main__":
