@@ -71,10 +71,6 @@ MESSAGES: dict[str, str] = {
         "« Communes jamais coupées sous » (actuellement {threshold} habitants), augmentez "
         "le nombre de secteurs ou l'écart de charge admis"
     ),
-    "balance_unreachable_heavy": (
-        "aucun découpage en {k} secteurs ne tient l'équilibre de ±{tolerance} : {names} "
-        "dépasse à lui seul la borne haute de {high} par secteur"
-    ),
     "exact_infeasible": "aucun découpage en {k} secteurs {what} : preuve du solveur",
     "exact_nothing_in_time": (
         "aucun découpage en {k} secteurs trouvé en {seconds} s, et pas de preuve qu'il n'en "

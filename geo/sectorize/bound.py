@@ -47,11 +47,11 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from geo.errors import InfeasibleDesignError
-from geo.metrics import french_number, french_percent
+from geo.metrics import french_number
 from geo.plan import SectorPlan
 from geo.plan_bound import PlanBound
 from geo.pmedian import pmedian_distance
-from geo.sectorize.atoms import Atoms, CutCosts, build_atoms, small_communes
+from geo.sectorize.atoms import Atoms
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
 from geo.unit_graph import UnitGraph
 
@@ -102,9 +102,10 @@ def build_instance(
     seeds: Sequence[str] = (),
     locked: Mapping[str, int] | None = None,
 ) -> Instance:
-    """The instance of a design; raises :class:`~geo.errors.InfeasibleDesignError` when
-    an atom alone is heavier than the band (no plan can keep it whole) or the fixed
-    sectors cannot be honoured (the same checks as the engine's)."""
+    """The instance of a design, on the engine's atoms; raises
+    :class:`~geo.errors.InfeasibleDesignError` when the engine would
+    (:meth:`~geo.sectorize.RegionGrowth.feasible_atoms`: an atom alone heavier than the
+    band, fewer atoms than sectors) or the fixed sectors cannot be honoured."""
     rules = RegionGrowth(
         k,
         target_workload=target_workload,
@@ -114,33 +115,8 @@ def build_instance(
         seeds=seeds,
         locked=locked,
     )
-    k = rules._k(graph)
-    total = float(graph.workload.sum())
-    mean = total / k
+    k, mean, _, atoms = rules.feasible_atoms(graph)
     lo, hi = mean * (1 - tolerance), mean * (1 + tolerance)
-    whole = small_communes(graph, whole_commune_population, rules._population(graph))
-    atoms = build_atoms(graph, whole_communes=whole, costs=CutCosts(), island_limit=0.5 * mean)
-    if k > atoms.n:
-        raise InfeasibleDesignError(
-            "more_sectors_than_groups",
-            field="k",
-            k=k,
-            groups=atoms.n,
-            threshold=whole_commune_population,
-        )
-    heavy = np.flatnonzero(atoms.weight > hi * (1 + 1e-9))
-    if len(heavy) and k > 1:
-        names = ", ".join(
-            f"{atoms.label[a] or 'une unité'} ({french_number(atoms.weight[a])})"
-            for a in heavy[:10]
-        )
-        raise InfeasibleDesignError(
-            "balance_unreachable_heavy",
-            k=k,
-            tolerance=french_percent(tolerance),
-            names=names,
-            high=french_number(hi),
-        )
     fixed, seed_units = rules._fixed(graph, atoms, k)
     w = graph.workload if graph.workload.sum() > 0 else np.ones(graph.n)
     xy = graph.centroids

@@ -260,22 +260,16 @@ class RegionGrowth(Sectorizer):
         _check_locks_connectable(atoms, fixed, k)
         return fixed, seed_units
 
-    # -- solve ---------------------------------------------------------------------------
-
-    def solve(
-        self,
-        graph: UnitGraph,
-        *,
-        rng: np.random.Generator,
-        progress: Progress = no_progress,
-    ) -> SectorPlan:
+    def feasible_atoms(self, graph: UnitGraph) -> tuple[int, float, set[str], Atoms]:
+        """The number of sectors, the mean workload, the communes kept whole and the atoms
+        a design of ``graph`` is made of; raises
+        :class:`~geo.errors.InfeasibleDesignError` when there are fewer atoms than sectors
+        or (``oversized="error"``) an atom alone is heavier than the band's upper bound.
+        The engine and the exact model (:mod:`geo.sectorize.bound`) start from them."""
         k = self._k(graph)
-        total = float(graph.workload.sum())
-        target = total / k
+        target = float(graph.workload.sum()) / k
         upper = target * (1 + self.tolerance)
-        population = self._population(graph)
-        whole = small_communes(graph, self.whole_commune_population, population)
-        progress(0.02, "atoms")
+        whole = small_communes(graph, self.whole_commune_population, self._population(graph))
         atoms = build_atoms(
             graph, whole_communes=whole, costs=self.costs, island_limit=0.5 * target
         )
@@ -302,6 +296,19 @@ class RegionGrowth(Sectorizer):
                 tolerance=round(100 * self.tolerance, 1),
                 threshold=self.whole_commune_population,
             )
+        return k, target, whole, atoms
+
+    # -- solve ---------------------------------------------------------------------------
+
+    def solve(
+        self,
+        graph: UnitGraph,
+        *,
+        rng: np.random.Generator,
+        progress: Progress = no_progress,
+    ) -> SectorPlan:
+        progress(0.02, "atoms")
+        k, target, whole, atoms = self.feasible_atoms(graph)
         fixed, seed_units = self._fixed(graph, atoms, k)
         progress(0.1, "seeds")
         search = self._attempts(atoms, k, fixed, seed_units, rng)
