@@ -3,7 +3,7 @@
 // /api/gpos/{id}/meetings), open problems, actions by partner (GET /api/actions?gpo=) and
 // key figures. What the caller's role may not do is not shown (can(), ui.js).
 import { day, esc, getJSON, isoDay, postJSON, sendJSON, today } from "./api.js";
-import { $, can, createMap, OUTLINE_STYLE } from "./ui.js";
+import { $, can, createMap, OUTLINE_STYLE, showBaseMapLegend } from "./ui.js";
 import { cadenceLabel, clearErrors, partnerText, showFieldError, stateBadge } from "./gpo_common.js";
 
 const GPO_ID = Number($("workspace").dataset.gpo);
@@ -96,6 +96,7 @@ async function showPerimeter() {
   const features = plan.sectors.features.filter((f) => mine.has(f.properties.sector));
   $("sector-names").textContent = features.map((f) => f.properties.name).join(", ") || "aucun";
   map = createMap();
+  showBaseMapLegend(map, gpo.csp_id);  // the CSP's own base layers
   L.geoJSON(plan.sectors, {
     interactive: false,
     style: (f) => (mine.has(f.properties.sector)

@@ -1,6 +1,6 @@
 // Home page: the territory's communes, the chosen CSP's outline and a legend, without tiles.
 import { bindCspSelect, esc, fmt, getJSON } from "./api.js";
-import { $, LEGEND_OUTLINE, addLegend, createMap, legendRow, setStatus, showOutline, statusError } from "./ui.js";
+import { $, LEGEND_OUTLINE, addLegend, can, createMap, legendRow, setStatus, showBaseMapLegend, showOutline, statusError } from "./ui.js";
 
 const STYLE = {
   member: { color: "#ffffff", weight: 1, fillColor: "#9ec5e2", fillOpacity: 0.9, className: "commune commune-csp" },
@@ -27,6 +27,7 @@ function popupHtml(p, cspName) {
 async function show(csp) {
   if (shown) history.replaceState(null, "", `?csp=${csp.id}`);  // a CSP chosen in the list
   shown = csp;
+  if (can("signed_in")) showBaseMapLegend(map, csp.id);  // the CSP's own base layers
   setStatus("Chargement de la carte…");
   const [communes, outline] = await Promise.all([
     getJSON("/api/communes"),

@@ -5,7 +5,7 @@
 // Every edit is sent to the server, which checks it and answers with the new metrics.
 import { esc, fmt, followJob, getJSON, percent, postJSON, sendJSON } from "./api.js";
 import { PLAN_STATUSES, STATUS_LABELS, colour, communeName, devBar, deviationPct, drawTerritory, unsignedPct, violationItems } from "./sectors.js";
-import { $, createMap, keepFocus, setStatus } from "./ui.js";
+import { $, createMap, keepFocus, setStatus, showBaseMapLegend } from "./ui.js";
 
 const planId = Number(new URLSearchParams(location.search).get("plan"));
 // The editor's refusals and failures, in their own line.
@@ -542,6 +542,7 @@ async function main() {
     const [outline, communes] = await Promise.all([
       getJSON(`/api/csp/${plan.csp_id}`), getJSON(`/api/communes?csp=${plan.csp_id}`),
     ]);
+    showBaseMapLegend(map, plan.csp_id);  // the CSP's own base layers
     state = await getJSON(`/api/plans/${planId}/editor`);
     target = state.metrics.sectors.find((s) => !locked(s.sector))?.sector ?? 0;
     await loadCells();
