@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import geopandas as gpd
 import pytest
+import shapely
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.services.context import Context
+from api.services.territory import import_layer_file
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +27,18 @@ MAP_PAGES = (
 )
 
 
-def test_every_map_page_draws_the_base_map(browser, live_server: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_map_page_draws_the_base_map(  # type: ignore[no-untyped-def]
+    browser, live_server: str, demo: sessionmaker[Session], tmp_path: Path
+) -> None:
+    # A declared link (issue 20: a ferry, a bridge…, a ``links`` layer): the plans page
+    # draws it dashed over its map and counts it under the base map's legend.
+    path = tmp_path / "liaisons.geojson"
+    gpd.GeoDataFrame(
+        {"nom": ["Passerelle d'essai"]},
+        geometry=[shapely.LineString([(6.855, 47.637), (6.870, 47.642)])],  # in Belfort
+        crs=4326,
+    ).to_file(path)
+    import_layer_file(Context(demo), path=path, kind="links", name="Liaisons (essai)")
     page = browser.new_page(viewport={"width": 1200, "height": 800})
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
@@ -39,5 +57,10 @@ def test_every_map_page_draws_the_base_map(browser, live_server: str) -> None:  
         assert hosts == {urlsplit(live_server).netloc}, (path, hosts)
         scale = page.locator(".leaflet-control-scale").first.inner_text()
         assert "ft" not in scale and "mi" not in scale, path
+        if path == "/secteurs":
+            page.wait_for_selector("#map[data-declared-links='1']", timeout=15_000)
+            assert page.locator("path.declared-link").count() == 1
+            links = page.locator(".basemap-legend .declared-links").inner_text()
+            assert links == "Liaisons déclarées (bac, pont…) : 1"
     assert errors == []
     page.close()

@@ -159,6 +159,9 @@ def test_meeting_pack_is_an_a4_pdf_naming_the_sector(  # type: ignore[no-untyped
     assert listed > 0
     numbers = re.findall(r'class="label">(\d+)</text>', html)
     assert sorted(map(int, numbers)) == list(range(1, listed + 1))
+    # The base map: the demo's Belfort has no streets, which the legend says (issue 19).
+    assert "Rues : non importées" in html and "Bâtiments : non importés" in html
+    assert 'class="name commune-name"' in html
     response = browser.new_page().request.get(f"{live_demo}/gpo/{gpo['id']}/reunion.pdf")
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     pdf = response.body()
