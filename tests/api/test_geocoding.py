@@ -151,9 +151,9 @@ def test_an_import_adds_and_updates_and_replaces_when_asked(client: TestClient) 
         + "3;Rue Saint-Christophe;90000;90010;Belfort;6.8620;47.6380\n"
         + "4;Place Sainte-Thérèse;90000;90010;Belfort;6.8630;47.6390\n"
     ).encode()
-    assert client.post("/api/addresses/import", files={"file": ("s.csv", saints)}).json()[
-        "added"
-    ] == 2
+    assert (
+        client.post("/api/addresses/import", files={"file": ("s.csv", saints)}).json()["added"] == 2
+    )
     for q, label in (
         ("3 r st christophe", "3 Rue Saint-Christophe 90000 Belfort"),
         ("4 pl ste therese belfort", "4 Place Sainte-Thérèse 90000 Belfort"),

@@ -87,6 +87,15 @@ def test_a_commune_files_a_request_and_asks_where_cameras_go(  # type: ignore[no
     assert not page.locator("#error").inner_text()
     assert page.locator("path.coverage-circle").count() == 3
     assert page.locator("#coverage-table tbody tr").count() == 3
+    # Each suggested site says the address nearest it, once the server has answered (the
+    # demo's territory has no address table here: « — »; the answer's text is tested
+    # with addresses in tests/api/test_geocoding.py).
+    page.wait_for_function(
+        "[...document.querySelectorAll('#coverage-table .near-address')]"
+        ".every((c) => c.textContent !== '…')"
+    )
+    near = page.locator("#coverage-table .near-address").all_inner_texts()
+    assert len(near) == 3 and all(t == "—" or t.startswith("près d") for t in near), near
     text_shown = page.locator("#coverage-text").inner_text()
     assert "optimum exact" in text_shown and "fictifs" in text_shown
     assert "Vos sites demandés" in page.locator("#requested-scores").inner_text()
