@@ -28,11 +28,15 @@ FOLIUM_MAX_MARKERS = 5000
 
 
 #: The base map on the folium map: the app's own vector tiles (``/tiles``, drawn by the
-#: vendored Leaflet.VectorGrid under the thematic layers) and a metric scale bar (folium's
-#: own ``control_scale`` reads « 1000 ft »).
+#: vendored Leaflet.VectorGrid under the thematic layers), a metric scale bar (folium's
+#: own ``control_scale`` reads « 1000 ft ») and OpenStreetMap's attribution (its streets and
+#: BANO's addresses are drawn when the territory's come from there).
 _BASE_MAP_SCRIPT = """
 {% macro script(this, kwargs) %}
 L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+({{ this._parent.get_name() }}.attributionControl
+  || L.control.attribution().addTo({{ this._parent.get_name() }}))
+  .addAttribution("© les contributeurs d'OpenStreetMap (ODbL) pour les données qui en viennent");
 if (L.vectorGrid) {
   L.vectorGrid.protobuf("/tiles/{z}/{x}/{y}.pbf", {
     rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18, maxZoom: 22,

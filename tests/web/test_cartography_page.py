@@ -198,5 +198,7 @@ def test_folium_map_loads_only_local_assets(browser, live_demo: str, artifacts: 
     scale = page.locator(".leaflet-control-scale").inner_text()
     assert scale.strip().endswith(("m", "km")) and "ft" not in scale and "mi" not in scale
     assert "données fictives" in page.content()
+    attribution = page.locator(".leaflet-control-attribution").inner_text()
+    assert "© les contributeurs d'OpenStreetMap" in attribution
     page.screenshot(path=str(artifacts / "cartography_folium.png"))
     assert hosts == {urlsplit(live_demo).netloc} and not errors, (hosts, errors)
