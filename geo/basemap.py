@@ -137,9 +137,9 @@ PRINT_WIDTH_PX = 700
 #: commune the size of Massy (5 km across) is printed with its buildings.
 PRINT_BUILDINGS_MAX_WIDTH_M = 6_000
 #: The names of the main and secondary roads (:data:`MAIN_ROADS`, :data:`SECONDARY_ROADS`)
-#: are printed up to this width; every named street's up to
-#: :data:`PRINT_ALL_STREETS_MAX_WIDTH_M` (a residential street is then at least 0.5 mm
-#: long for each 10 m, enough for its name along it).
+#: are printed up to this width (their long stretches hold a name); every named street's
+#: up to :data:`PRINT_ALL_STREETS_MAX_WIDTH_M` (4.3 m a pixel: a 15-letter name at 6.5 px
+#: spans some 270 m, the length of a town's residential street).
 PRINT_STREET_NAMES_MAX_WIDTH_M = 10_000
 PRINT_ALL_STREETS_MAX_WIDTH_M = 3_000
 #: Caps that keep a printed map's SVG small (a few hundred kB at most): the largest
