@@ -263,7 +263,7 @@ WITH v AS (SELECT ST_MakeEnvelope(:w, :s, :e, :n, 4326) AS box),
 named AS (
     SELECT coalesce(f.name, f.attributes->>'name') AS name,
            bool_or(f.category = ANY(:first)) AS main,
-           ST_LineMerge(ST_Collect(ST_Intersection(f.geom, v.box))) AS geom
+           ST_LineMerge(ST_Collect(ST_CollectionExtract(ST_Intersection(f.geom, v.box), 2))) AS geom
     FROM layer_feature f JOIN layer l ON l.id = f.layer_id, v
     WHERE l.kind = 'barriers' AND f.geom && v.box
       AND f.category <> ALL(:not_roads) AND (:every OR f.category = ANY(:classes))
