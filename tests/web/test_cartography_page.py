@@ -162,6 +162,7 @@ def test_meeting_pack_is_an_a4_pdf_naming_the_sector(  # type: ignore[no-untyped
     # The base map: the demo's Belfort has no streets, which the legend says (issue 19).
     assert "Rues : non importées" in html and "Bâtiments : non importés" in html
     assert 'class="name commune-name"' in html
+    (artifacts / "meeting_pack.html").write_text(html)
     response = browser.new_page().request.get(f"{live_demo}/gpo/{gpo['id']}/reunion.pdf")
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     pdf = response.body()
