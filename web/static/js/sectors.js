@@ -82,7 +82,7 @@ export function drawTerritory(map, outline, communes, { padding = [20, 20], csp 
     style: { color: "#333", weight: 1, dashArray: "4 3", fill: false, className: "commune-line" },
   }).addTo(map);
   const outlineLayer = showOutline(map, outline, { renderer, padding, style: { className: "csp-outline" } });
-  const links = csp == null ? null : drawDeclaredLinks(map, csp, outlineLayer.getBounds(), { renderer });
+  const links = csp == null ? null : drawDeclaredLinks(map, csp, outlineLayer.getBounds(), { renderer, interactive: false });
   return {
     communeLayer, outlineLayer,
     remove() { communeLayer.remove(); outlineLayer.remove(); links?.remove(); },
@@ -92,9 +92,10 @@ export function drawTerritory(map, outline, communes, { padding = [20, 20], csp 
 
 // The CSP's declared links (issue 20: ferries, bridges, tunnels, imported as `links`
 // layers), dashed over the sectors, named in a tooltip, counted under the base map's
-// legend (« Liaisons déclarées (bac, pont…) »). A layer group, filled as the data come.
+// legend (« Liaisons déclarées (bac, pont…) »). A layer group, filled as the data come;
+// not `interactive`, they leave the mouse to the cells under them (the plan editor's).
 export const LINK_STYLE = { color: "#1f3a93", weight: 3, dashArray: "8 6", className: "declared-link" };
-export function drawDeclaredLinks(map, csp, bounds, { renderer } = {}) {
+export function drawDeclaredLinks(map, csp, bounds, { renderer, interactive = true } = {}) {
   const group = L.featureGroup().addTo(map);
   const bbox = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()].map((v) => v.toFixed(5)).join(",");
   (async () => {
@@ -106,8 +107,9 @@ export function drawDeclaredLinks(map, csp, bounds, { renderer } = {}) {
       count += data.features.length;
       L.geoJSON(data, {
         ...(renderer ? { renderer } : {}),
+        interactive,
         style: LINK_STYLE,
-        onEachFeature: (f, l) => l.bindTooltip(`Liaison déclarée : ${esc(f.properties.name ?? layer.name)}`, { sticky: true }),
+        onEachFeature: (f, l) => interactive && l.bindTooltip(`Liaison déclarée : ${esc(f.properties.name ?? layer.name)}`, { sticky: true }),
       }).addTo(group);
     }
     if (!map.hasLayer(group)) return;
