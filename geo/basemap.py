@@ -10,6 +10,7 @@ Mercator.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from geo.errors import InvalidInputError
@@ -124,3 +125,100 @@ def upright(azimuth_deg: float) -> float:
     """
     angle = (azimuth_deg - 90.0) % 180.0
     return angle - 180.0 if angle > 90.0 else angle
+
+
+# The printed maps (the plan's A4 sheet, the GPO's meeting pack): an SVG of about
+# PRINT_WIDTH_PX pixels across, printed about 180 mm wide.
+PRINT_WIDTH_PX = 700
+#: Buildings are printed when the printed extent is at most this wide: about 1:33 000 on
+#: the sheet's 180 mm map, where a 10 m house is still a 0.3 mm speck and a town's blocks
+#: read as its built fabric, as on IGN's 1:25 000 and 1:50 000 maps; wider, they merge into
+#: a grey noise and their count (the SVG's size) grows with the extent's area. A whole
+#: commune the size of Massy (5 km across) is printed with its buildings.
+PRINT_BUILDINGS_MAX_WIDTH_M = 6_000
+#: The names of the main and secondary roads (:data:`MAIN_ROADS`, :data:`SECONDARY_ROADS`)
+#: are printed up to this width (their long stretches hold a name); every named street's
+#: up to :data:`PRINT_ALL_STREETS_MAX_WIDTH_M` (4.3 m a pixel: a 15-letter name at 6.5 px
+#: spans some 270 m, the length of a town's residential street).
+PRINT_STREET_NAMES_MAX_WIDTH_M = 10_000
+PRINT_ALL_STREETS_MAX_WIDTH_M = 3_000
+#: Caps that keep a printed map's SVG small (a few hundred kB at most): the largest
+#: buildings, the longest lines (main roads first), the longest named streets offered
+#: to the label placement (which keeps those that do not collide).
+MAX_PRINTED_BUILDINGS = 4_000
+MAX_PRINTED_LINES = 8_000
+MAX_PRINTED_STREET_NAMES = 80
+#: A feature of a layer is OpenStreetMap's when its layer's file says so (``.osm``,
+#: ``.osm.pbf``, « osm » in its name) or its attributes carry OpenStreetMap's keys (an
+#: OSMnx export's ``osmid``, an extract's ``osm_id``, ``highway``, ``building``).
+OSM_ATTRIBUTE_KEYS = ("osmid", "osm_id", "osm_way_id", "highway", "building")
+OSM_SOURCE_PATTERN = r"(^|[^a-z])osm([^a-z]|$)|openstreetmap|bano"
+OSM_ATTRIBUTION = "© les contributeurs d'OpenStreetMap"
+LINKS_LEGEND = "Liaisons déclarées (bac, pont…)"
+
+
+def extent_width_m(bounds: tuple[float, float, float, float]) -> float:
+    """How wide an extent (WGS84 bounds) is on the ground, in metres, at its middle
+    latitude (a sphere of the IUGG mean radius: close enough to choose what to print).
+
+    One degree of longitude at 48.5° N: 111 195 m (a degree of the sphere) x cos 48.5° (0.66262).
+
+    >>> round(extent_width_m((2.0, 48.0, 3.0, 49.0)))
+    73680
+    """
+    west, south, east, north = bounds
+    return (east - west) * math.radians(6_371_008.8) * math.cos(math.radians((south + north) / 2))
+
+
+@dataclass(frozen=True)
+class PrintDetail:
+    """What a printed map of a given width draws of the base map."""
+
+    buildings: bool
+    #: The road classes whose names are printed (None: every named street; () none).
+    street_classes: tuple[str, ...] | None
+
+
+def print_detail(width_m: float) -> PrintDetail:
+    """What a printed map ``width_m`` metres wide draws.
+
+    >>> print_detail(2_500).buildings, print_detail(2_500).street_classes
+    (True, None)
+    >>> print_detail(5_300).buildings, len(print_detail(5_300).street_classes)
+    (True, 10)
+    >>> print_detail(25_000)
+    PrintDetail(buildings=False, street_classes=())
+    """
+    if width_m <= PRINT_ALL_STREETS_MAX_WIDTH_M:
+        classes: tuple[str, ...] | None = None
+    elif width_m <= PRINT_STREET_NAMES_MAX_WIDTH_M:
+        classes = MAIN_ROADS + SECONDARY_ROADS
+    else:
+        classes = ()
+    return PrintDetail(buildings=width_m <= PRINT_BUILDINGS_MAX_WIDTH_M, street_classes=classes)
+
+
+def printed_legend(counts: dict[str, int], buildings_drawn: bool) -> list[str]:
+    """The printed map's legend of its base layers (the addresses aside, never printed):
+    each with what the territory has, a missing one said (« Rues : non importées »), and
+    buildings the territory has but the scale leaves out said so.
+
+    >>> printed_legend({"communes": 2, "water": 0, "roads": 0, "railways": 0,
+    ...                 "buildings": 3}, buildings_drawn=False)[2:]
+    ['Rues : non importées', 'Voies ferrées : non importées', \
+'Bâtiments : non dessinés à cette échelle (carte de plus de 6 km de large)']
+    """
+    lines = []
+    for layer in BASE_LAYERS:
+        if layer.key == "addresses":
+            continue
+        count = counts.get(layer.key, 0)
+        if layer.key == "buildings" and count and not buildings_drawn:
+            limit = PRINT_BUILDINGS_MAX_WIDTH_M / 1000
+            lines.append(
+                f"{layer.label} : non dessinés à cette échelle (carte de plus de {limit:g} km "
+                "de large)"
+            )
+            continue
+        lines.append(legend_line(layer, count))
+    return lines

@@ -22,17 +22,21 @@ from geo.problems import CATEGORIES
 from geo.study import ProblemFilter
 from web.folium_maps import import_folium, render_map
 from web.palette import CATEGORY_COLOURS, HEAT_COLOURS, HOTSPOT_COLOURS, TREND_COLOURS
-from web.printing import SvgLayer, base_map_layers, map_svg
+from web.printing import SvgLayer, base_map_layers, link_layers, map_svg
 
 FOLIUM_MAX_MARKERS = 5000
 
 
 #: The base map on the folium map: the app's own vector tiles (``/tiles``, drawn by the
-#: vendored Leaflet.VectorGrid under the thematic layers) and a metric scale bar (folium's
-#: own ``control_scale`` reads « 1000 ft »).
+#: vendored Leaflet.VectorGrid under the thematic layers), a metric scale bar (folium's
+#: own ``control_scale`` reads « 1000 ft ») and OpenStreetMap's attribution (its streets and
+#: BANO's addresses are drawn when the territory's come from there).
 _BASE_MAP_SCRIPT = """
 {% macro script(this, kwargs) %}
 L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+({{ this._parent.get_name() }}.attributionControl
+  || L.control.attribution().addTo({{ this._parent.get_name() }}))
+  .addAttribution("© les contributeurs d'OpenStreetMap (ODbL) pour les données qui en viennent");
 if (L.vectorGrid) {
   L.vectorGrid.protobuf("/tiles/{z}/{x}/{y}.pbf", {
     rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18, maxZoom: 22,
@@ -79,16 +83,27 @@ class MeetingPack(MeetingPackData):
     """A GPO's meeting pack as printed: its data with the map drawn."""
 
     svg: Markup
+    #: The base map's legend lines and attribution (:class:`api.services.basemap.PrintedBase`).
+    base_legend: list[str]
+    base_attribution: str | None
     crs_name: str
     categories_on_map: list[tuple[str, str]]
 
 
+def _pack_extent(pack: MeetingPackData) -> shapely.Geometry:
+    """What the pack's map is framed on: the area and every open problem drawn, so that
+    nothing is cropped."""
+    points = gpd.points_from_xy(pack.open_points["lon"], pack.open_points["lat"])
+    return shapely.box(*gpd.GeoSeries([pack.area.outline, *points], crs=4326).total_bounds)
+
+
 def _pack_map(
-    pack: MeetingPackData, base: gpd.GeoDataFrame | None = None
+    pack: MeetingPackData, base: basemap.PrintedBase | None = None
 ) -> tuple[Markup, list[tuple[str, str]]]:
     """The GPO's sectors (neighbours faded), the recent Gi* hot spots, the cells whose hot
-    spot is new or intensifying, and every open problem, over the base map's lines
-    (``base``); with the categories drawn (label, colour)."""
+    spot is new or intensifying, and every open problem, over the base map (``base``:
+    buildings, lines; its declared links and names over them); with the categories drawn
+    (label, colour)."""
     area, sectors = pack.area, pack.sectors
     mine = sectors["sector"].isin(area.sectors or [])
     faded = sectors[~mine].assign(label=sectors["name"])[["label", "geometry"]]
@@ -113,10 +128,6 @@ def _pack_map(
         geometry=gpd.points_from_xy(points["lon"], points["lat"]),
         crs=4326,
     )
-    # Framed on the area and every point drawn, so that nothing is cropped.
-    extent = shapely.box(
-        *gpd.GeoSeries([area.outline, *open_points.geometry], crs=4326).total_bounds
-    )
     svg = map_svg(
         [
             SvgLayer(faded, {"fill": "#e9ecef", "stroke": "#adb5bd", "stroke_width": "0.8"}),
@@ -124,12 +135,14 @@ def _pack_map(
             SvgLayer(hot_cells, {"fill_opacity": "0.75", "stroke": "#fff", "stroke_width": "0.3"}),
             SvgLayer(changed_cells, {"fill": "none", "stroke_width": "2.2"}),
             SvgLayer(outline, {"fill": "none", "stroke": "#1d3557", "stroke_width": "2.5"}),
+            *link_layers(base),
             SvgLayer(open_points, {"stroke": "#fff", "stroke_width": "0.8"}, radius=3.5),
         ],
-        extent,
+        _pack_extent(pack),
         width=700,
         height=520,
         label=f"Carte du {area.name}",
+        names=None if base is None else base.names,
     )
     drawn = sorted(set(points["category"]))
     return svg, [(CATEGORIES.get(c, c), CATEGORY_COLOURS.get(c, "#777")) for c in drawn]
@@ -141,10 +154,13 @@ def meeting_pack(
     """The GPO's meeting pack (:func:`api.services.cartography.meeting_pack`) with its map;
     ``printed`` when it is downloaded as a PDF or PNG (recorded as an export)."""
     data = cartography.meeting_pack(ctx, gpo_id, today, printed=printed)
-    svg, categories_on_map = _pack_map(data, basemap.printed_lines(ctx, data.area.outline))
+    base = basemap.printed_base(ctx, _pack_extent(data))
+    svg, categories_on_map = _pack_map(data, base)
     return MeetingPack(
         **{f.name: getattr(data, f.name) for f in fields(data)},
         svg=svg,
+        base_legend=base.legend,
+        base_attribution=base.attribution,
         crs_name=metric_crs_of(data.area.outline).name,
         categories_on_map=categories_on_map,
     )

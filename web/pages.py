@@ -426,6 +426,7 @@ def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
     metrics = plan.metrics
     split = metrics.get("split_communes") or {}
     tolerance = float(plan.parameters.get("tolerance", 0.05))
+    base = basemap.printed_base(ctx, shapely.box(*sheet.sectors.to_crs(4326).total_bounds))
     return templates.get_template("plan_sheet.html").render(
         plan=plan,
         m=metrics,
@@ -433,12 +434,8 @@ def _plan_sheet(ctx: Context, plan_id: int, printed: str | None = None) -> str:
         status_label=STATUS_LABELS[plan.status],
         tolerance=tolerance,
         objective_label=_objective_of(plan.origin, plan.parameters),
-        svg=sector_map_svg(
-            sheet.sectors,
-            sheet.communes,
-            colours,
-            base=basemap.printed_lines(ctx, shapely.box(*sheet.sectors.to_crs(4326).total_bounds)),
-        ),
+        svg=sector_map_svg(sheet.sectors, sheet.communes, colours, base=base),
+        base=base,
         colours=colours,
         violations=plan.violations,
         notes=plan.notes,

@@ -14,12 +14,14 @@ from datetime import date
 import geopandas as gpd
 import numpy as np
 import shapely
+import shapely.affinity
 from markupsafe import Markup, escape
 
 from api import clock
+from api.services.basemap import PrintedBase
 from geo.crs import metric_crs
 from geo.errors import UnavailableError
-from geo.labels import label_point
+from geo.labels import LabelPlacer, along_line, label_point, text_outline
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -83,10 +85,13 @@ def map_svg(
     width: float = 700,
     height: float = 640,
     label: str = "Carte",
+    names: gpd.GeoDataFrame | None = None,
 ) -> Markup:
     """The layers, bottom first, framed on ``extent`` (WGS84) in ``width`` by ``height``
     pixels, with a scale bar, in the territory's projected CRS (:func:`geo.crs.metric_crs`:
-    Lambert-93 in metropolitan France, the UTM zone overseas)."""
+    Lambert-93 in metropolitan France, the UTM zone overseas); then the base map's
+    ``names`` (``kind``, ``text``: :attr:`api.services.basemap.PrintedBase.names`) where
+    they collide with no label of the layers (which come first) nor with one another."""
     crs = metric_crs(gpd.GeoDataFrame(geometry=[extent], crs=4326))
     x0, y0, x1, y1 = gpd.GeoSeries([extent], crs=4326).to_crs(crs).total_bounds
     margin = 0.03 * max(x1 - x0, y1 - y0)
@@ -100,6 +105,7 @@ def map_svg(
         '<g clip-path="url(#frame)">'
     ]
     labels: list[str] = []
+    placer = LabelPlacer(w, h)
     for layer in layers:
         frame = layer.frame.to_crs(crs)
         records = frame.drop(columns="geometry").to_dict("records")
@@ -122,11 +128,17 @@ def map_svg(
                 if not (0 <= x <= w and 0 <= y <= h):
                     continue  # a neighbour's label out of the frame: not half-written
                 x, y = min(max(x, 24.0), w - 24.0), min(max(y, 10.0), h - 4.0)
+                # The thematic labels first: the base map's names make room for them.
+                placer.reserve(
+                    text_outline(x, y - 0.35 * LABEL_SIZE, str(row["label"]), LABEL_SIZE, bold=True)
+                )
                 labels.append(
                     f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" class="label">'
                     f"{escape(str(row['label']))}</text>"
                 )
     out.append("</g>")
+    if names is not None and not names.empty:
+        out.extend(_names(names.to_crs(crs), placer, (x0, y1, scale)))
     out.extend(labels)
     # A scale bar of a round length about a fifth of the map's width.
     metres = (x1 - x0) / 5
@@ -142,6 +154,50 @@ def map_svg(
     return Markup("".join(out))
 
 
+#: The size (pixels) of the sheets' thematic labels (``.label``: 11 px bold at most).
+LABEL_SIZE = 11.0
+#: How the base map's names print: the communes' larger, the streets' small and italic,
+#: both with a white halo; ``size`` in pixels.
+NAME_STYLES: dict[str, dict[str, str]] = {
+    "commune": {"size": "10", "fill": "#3d3d3d", "font-weight": "600"},
+    "street": {"size": "6.5", "fill": "#6b5d4b", "font-style": "italic"},
+}
+
+
+def _names(
+    names: gpd.GeoDataFrame, placer: LabelPlacer, frame: tuple[float, float, float]
+) -> list[str]:
+    """The ``<text>`` of each name that finds a place (:class:`geo.labels.LabelPlacer`):
+    a commune's at its point, or a line's height below or above it; a street's along the
+    middle of its stretch, or at a third or two thirds of it."""
+    x0, y1, scale = frame
+    to_page = [scale, 0.0, 0.0, -scale, -x0 * scale, y1 * scale]
+    out = []
+    for kind, text, geom in zip(names["kind"], names["text"], names.geometry, strict=True):
+        style = NAME_STYLES[str(kind)]
+        size = float(style["size"])
+        page = shapely.affinity.affine_transform(geom, to_page)
+        if page.geom_type == "Point":
+            spots = [(page.x, page.y + dy, 0.0) for dy in (0.0, 1.4 * size, -1.4 * size)]
+        elif page.geom_type == "LineString":
+            spots = along_line(page, str(text), size)
+        else:
+            continue
+        chosen = placer.place([text_outline(x, y, str(text), size, a) for x, y, a in spots])
+        if chosen is None:
+            continue
+        x, y, angle = spots[chosen]
+        turn = f' transform="rotate({angle:g} {x:.1f} {y:.1f})"' if angle else ""
+        extra = " ".join(f'{k}="{v}"' for k, v in style.items() if k != "size")
+        out.append(
+            f'<text x="{x:.1f}" y="{y:.1f}"{turn} class="name {kind}-name" '
+            f'font-size="{size:g}" {extra} text-anchor="middle" dominant-baseline="central" '
+            f'stroke="#fff" stroke-width="2" stroke-opacity="0.85" paint-order="stroke">'
+            f"{escape(str(text))}</text>"
+        )
+    return out
+
+
 #: How the base map's lines print: light, under the thematic layers.
 BASE_LINE_STYLES = {
     "water": {"fill": "none", "stroke": "#9ecae1", "stroke_width": "0.9"},
@@ -152,16 +208,47 @@ BASE_LINE_STYLES = {
 }  # fmt: skip
 
 
-def base_map_layers(lines: gpd.GeoDataFrame | None) -> list[SvgLayer]:
-    """The printed base map: one :class:`SvgLayer` per group of ``lines`` (a ``group``
-    column: ``water``, ``roads``, ``main_roads``, ``railways``), to draw first."""
-    if lines is None or lines.empty:
+#: How the base map's buildings and the declared links print.
+BUILDING_STYLE = {"fill": "#dcd8d1", "stroke": "none", "class": "building"}
+LINK_STYLE = {"fill": "none", "stroke": "#1f3a93", "stroke_width": "2",
+              "stroke_dasharray": "6 4", "class": "declared-link"}  # fmt: skip
+
+
+def base_map_layers(base: PrintedBase | None) -> list[SvgLayer]:
+    """The printed base map (:func:`api.services.basemap.printed_base`), to draw first:
+    the buildings, then one :class:`SvgLayer` per group of lines (``water``, ``roads``,
+    ``main_roads``, ``railways``). The declared links go over the thematic layers
+    (:func:`link_layers`), the names over everything (``map_svg``'s ``names``)."""
+    if base is None:
         return []
-    return [
-        SvgLayer(lines[lines["group"] == group][["geometry"]], style)
+    lines = base.lines
+    out = [SvgLayer(_merged(base.buildings), BUILDING_STYLE)] if len(base.buildings) else []
+    return out + [
+        SvgLayer(_merged(lines[lines["group"] == group]), style)
         for group, style in BASE_LINE_STYLES.items()
-        if (lines["group"] == group).any()
+        if len(lines) and (lines["group"] == group).any()
     ]
+
+
+def _merged(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame``'s geometries as one (multi)line or (multi)polygon: one ``<path>`` for a
+    whole base layer, its style written once (the SVG of thousands of streets stays
+    small)."""
+    parts = shapely.get_parts(frame.geometry.values)
+    lines = [p for p in parts if p.geom_type == "LineString"]
+    polygons = [p for p in parts if p.geom_type == "Polygon"]
+    merged = [
+        *([shapely.MultiLineString(lines)] if lines else []),
+        *([shapely.MultiPolygon(polygons)] if polygons else []),
+    ]
+    return gpd.GeoDataFrame(geometry=merged, crs=frame.crs)
+
+
+def link_layers(base: PrintedBase | None) -> list[SvgLayer]:
+    """The declared links (ferries, bridges, tunnels), dashed, over the sectors."""
+    if base is None or base.links.empty:
+        return []
+    return [SvgLayer(base.links[["geometry"]], LINK_STYLE)]
 
 
 def sector_map_svg(
@@ -170,10 +257,11 @@ def sector_map_svg(
     colours: list[str],
     width: float = 700,
     height: float = 640,
-    base: gpd.GeoDataFrame | None = None,
+    base: PrintedBase | None = None,
 ) -> Markup:
     """The sectors (filled, labelled) and commune lines (dashed), with a scale bar, over
-    the base map's lines (``base``, see :func:`base_map_layers`) when given."""
+    the base map (``base``, see :func:`base_map_layers`) when given, its declared links
+    and names over them."""
     filled = sectors.assign(
         fill=[colours[int(s)] for s in sectors["sector"]], label=sectors["name"]
     )[["fill", "label", "geometry"]]
@@ -199,11 +287,13 @@ def sector_map_svg(
                     "stroke_dasharray": "3 2",
                 },
             ),
+            *link_layers(base),
         ],
         shapely.union_all(sectors.to_crs(4326).geometry.values),
         width=width,
         height=height,
         label="Carte des secteurs",
+        names=None if base is None else base.names,
     )
 
 

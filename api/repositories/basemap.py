@@ -7,12 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import geopandas as gpd
-from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select, text
+import pandas as pd
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from api.models import Layer, LayerFeature
-from api.repositories.base import read_geoframe
+from api.repositories.base import geoframe
 from geo.basemap import (
     ADDRESSES_ZOOM,
     BUFFER,
@@ -21,6 +20,8 @@ from geo.basemap import (
     MAIN_ROADS,
     MAX_STREET_LABELS,
     MINOR_ROADS_ZOOM,
+    OSM_ATTRIBUTE_KEYS,
+    OSM_SOURCE_PATTERN,
     RAILWAY_CLASSES,
     SECONDARY_ROADS,
     SECONDARY_ROADS_ZOOM,
@@ -103,17 +104,6 @@ def tile(session: Session, z: int, x: int, y: int) -> bytes:
         "buildings_zoom": BUILDINGS_ZOOM,
     }
     return bytes(session.execute(text(_TILE), params).scalar_one())
-
-
-def lines_in(session: Session, extent: BaseGeometry) -> gpd.GeoDataFrame:
-    """The barriers layers' lines (``category``) that meet ``extent`` (WGS84)."""
-    envelope = func.ST_MakeEnvelope(*extent.bounds, 4326)
-    stmt = (
-        select(LayerFeature.category, func.ST_AsBinary(LayerFeature.geom))
-        .join(Layer, Layer.id == LayerFeature.layer_id)
-        .where(Layer.kind == "barriers", LayerFeature.geom.intersects(envelope))
-    )
-    return read_geoframe(session, stmt, ["category"])
 
 
 def revision(session: Session) -> tuple[Any, ...]:
@@ -243,3 +233,186 @@ def street_labels(
         (str(name), float(lon), float(lat), float(azimuth or 0.0))
         for name, lon, lat, azimuth in rows
     ]
+
+
+# The printed maps: every base layer clipped to the printed extent by PostGIS
+# (ST_ClipByBox2D), simplified to about a pixel, capped (geo.basemap's MAX_PRINTED_*).
+
+_PRINTED_LINES = """
+WITH v AS (SELECT ST_MakeEnvelope(:w, :s, :e, :n, 4326) AS box)
+SELECT f.category, ST_AsBinary(ST_Simplify(ST_ClipByBox2D(f.geom, v.box), :tolerance))
+FROM layer_feature f JOIN layer l ON l.id = f.layer_id, v
+WHERE l.kind = :kind AND f.geom && v.box
+ORDER BY f.category = ANY(:first) DESC, ST_Length(f.geom) DESC
+LIMIT :limit
+"""
+
+_PRINTED_BUILDINGS = """
+WITH v AS (SELECT ST_MakeEnvelope(:w, :s, :e, :n, 4326) AS box)
+SELECT ST_AsBinary(ST_SimplifyPreserveTopology(ST_ClipByBox2D(f.geom, v.box), :tolerance))
+FROM layer_feature f JOIN layer l ON l.id = f.layer_id, v
+WHERE l.kind = 'buildings' AND f.geom && v.box
+ORDER BY ST_Area(f.geom) DESC
+LIMIT :limit
+"""
+
+# Each named street once: its pieces inside the extent merged (ST_LineMerge), its longest
+# stretch kept; the main and secondary roads first, then the longest.
+_PRINTED_STREETS = """
+WITH v AS (SELECT ST_MakeEnvelope(:w, :s, :e, :n, 4326) AS box),
+named AS (
+    SELECT coalesce(f.name, f.attributes->>'name') AS name,
+           bool_or(f.category = ANY(:first)) AS main,
+           ST_LineMerge(ST_Collect(ST_CollectionExtract(ST_Intersection(f.geom, v.box), 2))) AS geom
+    FROM layer_feature f JOIN layer l ON l.id = f.layer_id, v
+    WHERE l.kind = 'barriers' AND f.geom && v.box
+      AND f.category <> ALL(:not_roads) AND (:every OR f.category = ANY(:classes))
+      AND coalesce(f.name, f.attributes->>'name') IS NOT NULL
+    GROUP BY 1
+),
+piece AS (
+    SELECT DISTINCT ON (name) name, main, d.geom
+    FROM named, ST_Dump(named.geom) d
+    WHERE GeometryType(d.geom) = 'LINESTRING'
+    ORDER BY name, ST_Length(d.geom::geography) DESC
+)
+SELECT name, ST_AsBinary(geom) FROM piece
+ORDER BY main DESC, ST_Length(geom::geography) DESC
+LIMIT :limit
+"""
+
+
+def _box(extent: tuple[float, float, float, float]) -> dict[str, float]:
+    return dict(zip(("w", "s", "e", "n"), extent, strict=True))
+
+
+def printed_lines(
+    session: Session, extent: tuple[float, float, float, float], tolerance: float, limit: int
+) -> gpd.GeoDataFrame:
+    """The barriers layers' lines (``category``) clipped to ``extent`` (WGS84 bounds),
+    simplified by ``tolerance`` degrees; at most ``limit``, the main roads first."""
+    rows = session.execute(
+        text(_PRINTED_LINES),
+        {**_box(extent), "tolerance": tolerance, "limit": limit, "kind": "barriers",
+         "first": list(MAIN_ROADS + SECONDARY_ROADS)},
+    ).all()  # fmt: skip
+    table = pd.DataFrame([(r[0],) for r in rows], columns=["category"])
+    return _nonempty(geoframe(table, [r[1] for r in rows]))
+
+
+def printed_links(session: Session, extent: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+    """The declared links (ferries, bridges, tunnels: ``links`` layers) that meet
+    ``extent``, clipped to it, with their ``name``."""
+    rows = session.execute(
+        text(
+            """
+            WITH v AS (SELECT ST_MakeEnvelope(:w, :s, :e, :n, 4326) AS box)
+            SELECT f.name, ST_AsBinary(ST_ClipByBox2D(f.geom, v.box))
+            FROM layer_feature f JOIN layer l ON l.id = f.layer_id, v
+            WHERE l.kind = 'links' AND f.geom && v.box ORDER BY f.id
+            """
+        ),
+        _box(extent),
+    ).all()
+    table = pd.DataFrame([(r[0],) for r in rows], columns=["name"])
+    return _nonempty(geoframe(table, [r[1] for r in rows]))
+
+
+def printed_buildings(
+    session: Session, extent: tuple[float, float, float, float], tolerance: float, limit: int
+) -> gpd.GeoDataFrame:
+    """The buildings clipped to ``extent``, simplified by ``tolerance`` degrees (their
+    topology kept); at most ``limit``, the largest first."""
+    rows = session.execute(
+        text(_PRINTED_BUILDINGS), {**_box(extent), "tolerance": tolerance, "limit": limit}
+    ).all()
+    return _nonempty(geoframe(pd.DataFrame(index=range(len(rows))), [r[0] for r in rows]))
+
+
+def printed_streets(
+    session: Session,
+    extent: tuple[float, float, float, float],
+    classes: tuple[str, ...] | None,
+    limit: int,
+) -> gpd.GeoDataFrame:
+    """The named streets of ``extent`` (of these road ``classes``, every class when None):
+    each ``name`` once with the longest stretch of its merged pieces inside the extent;
+    the main and secondary roads first, then the longest; at most ``limit``."""
+    rows = session.execute(
+        text(_PRINTED_STREETS),
+        {
+            **_box(extent),
+            "first": list(MAIN_ROADS + SECONDARY_ROADS),
+            "not_roads": list(RAILWAY_CLASSES + WATER_CLASSES),
+            "every": classes is None,
+            "classes": list(classes or ()),
+            "limit": limit,
+        },
+    ).all()
+    table = pd.DataFrame([(r[0],) for r in rows], columns=["name"])
+    return _nonempty(geoframe(table, [r[1] for r in rows]))
+
+
+def _nonempty(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if frame.empty:
+        return frame
+    keep = ~(frame.geometry.isna() | frame.geometry.is_empty)
+    return frame[keep].reset_index(drop=True)
+
+
+def counts_in(session: Session, extent: tuple[float, float, float, float]) -> dict[str, int]:
+    """How many features of each printed base layer meet ``extent`` (WGS84 bounds)."""
+    communes, water, roads, railways, buildings, links = session.execute(
+        text(
+            """
+            WITH v AS (SELECT ST_MakeEnvelope(:w, :s, :e, :n, 4326) AS box),
+            f AS (
+                SELECT l.kind, f.category FROM layer_feature f JOIN layer l ON l.id = f.layer_id, v
+                WHERE l.kind IN ('barriers', 'buildings', 'links') AND f.geom && v.box
+                  AND ST_Intersects(f.geom, v.box)
+            )
+            SELECT (SELECT count(*) FROM commune c, v WHERE c.geom && v.box),
+                   count(*) FILTER (WHERE kind = 'barriers' AND category = ANY(:water)),
+                   count(*) FILTER (WHERE kind = 'barriers' AND category <> ALL(:not_roads)),
+                   count(*) FILTER (WHERE kind = 'barriers' AND category = ANY(:railways)),
+                   count(*) FILTER (WHERE kind = 'buildings'),
+                   count(*) FILTER (WHERE kind = 'links')
+            FROM f
+            """
+        ),
+        {
+            **_box(extent),
+            "water": list(WATER_CLASSES),
+            "railways": list(RAILWAY_CLASSES),
+            "not_roads": list(RAILWAY_CLASSES + WATER_CLASSES),
+        },
+    ).one()
+    return {"communes": communes, "water": water, "roads": roads, "railways": railways,
+            "buildings": buildings, "links": links}  # fmt: skip
+
+
+def openstreetmap_in(
+    session: Session, extent: tuple[float, float, float, float], kinds: tuple[str, ...]
+) -> bool:
+    """Whether a layer of these ``kinds`` with features in ``extent`` comes from
+    OpenStreetMap (:data:`geo.basemap.OSM_SOURCE_PATTERN`, :data:`OSM_ATTRIBUTE_KEYS`)."""
+    return bool(
+        session.execute(
+            text(
+                """
+                WITH v AS (SELECT ST_MakeEnvelope(:w, :s, :e, :n, 4326) AS box)
+                SELECT EXISTS (
+                    SELECT 1 FROM layer l
+                    WHERE l.kind = ANY(:kinds)
+                      AND EXISTS (SELECT 1 FROM layer_feature f, v
+                                  WHERE f.layer_id = l.id AND f.geom && v.box)
+                      AND (lower(l.source) ~ :pattern
+                           OR EXISTS (SELECT 1 FROM layer_feature f
+                                      WHERE f.layer_id = l.id AND f.attributes ?| :keys))
+                )
+                """
+            ),
+            {**_box(extent), "kinds": list(kinds), "pattern": OSM_SOURCE_PATTERN,
+             "keys": list(OSM_ATTRIBUTE_KEYS)},
+        ).scalar_one()
+    )  # fmt: skip

@@ -8,9 +8,12 @@ tile holds those of the whole database, whatever the caller's perimeter."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import geopandas as gpd
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy.orm import Session
 
 from api.models import Csp
 from api.repositories import basemap as repo
@@ -21,12 +24,21 @@ from geo.basemap import (
     ATTRIBUTION,
     BASE_LAYERS,
     COMMUNE_LABELS_ZOOM,
+    LINKS_LEGEND,
+    MAX_PRINTED_BUILDINGS,
+    MAX_PRINTED_LINES,
+    MAX_PRINTED_STREET_NAMES,
     MAX_ZOOM,
     MIN_ZOOM,
+    OSM_ATTRIBUTION,
+    PRINT_WIDTH_PX,
     STREET_LABELS_ZOOM,
     check_tile,
+    extent_width_m,
     legend_line,
     line_group,
+    print_detail,
+    printed_legend,
     upright,
 )
 from geo.errors import InvalidInputError
@@ -54,15 +66,8 @@ def labels(ctx: Context, box: tuple[float, float, float, float], zoom: int) -> B
     west, south, east, north = box
     out: list[BaseMapLabelPublic] = []
     with ctx.read() as session:
-        revision = hash(repo.revision(session))
         if zoom >= COMMUNE_LABELS_ZOOM:
-            points = json.loads(
-                ctx.tiles.get_or_compute(
-                    ("commune-labels",),
-                    revision,
-                    lambda: json.dumps(repo.commune_labels(session)).encode(),
-                )
-            )
+            points = _commune_points(ctx, session)
             out += [
                 BaseMapLabelPublic(kind="commune", text=name, lon=lon, lat=lat, angle=0.0)
                 for name, lon, lat in points
@@ -78,6 +83,20 @@ def labels(ctx: Context, box: tuple[float, float, float, float], zoom: int) -> B
                 for name, lon, lat, az in repo.street_labels(session, box)
             ]
     return BaseMapLabelsPublic(labels=out)
+
+
+def _commune_points(ctx: Context, session: Session) -> list[tuple[str, float, float]]:
+    """Every commune's name and label point, kept in the tile cache while the base map's
+    data have not changed."""
+    revision = hash(repo.revision(session))
+    points = json.loads(
+        ctx.tiles.get_or_compute(
+            ("commune-labels",),
+            revision,
+            lambda: json.dumps(repo.commune_labels(session)).encode(),
+        )
+    )
+    return [(str(n), float(lon), float(lat)) for n, lon, lat in points]
 
 
 def base_map(ctx: Context, csp_id: int | None = None) -> BaseMapPublic:
@@ -103,12 +122,78 @@ def base_map(ctx: Context, csp_id: int | None = None) -> BaseMapPublic:
     )
 
 
-def printed_lines(ctx: Context, extent: BaseGeometry) -> gpd.GeoDataFrame:
-    """The base map's lines for a printed map of ``extent`` (WGS84): the roads, railways
-    and waterways of the barriers layers, each with its ``group``
-    (:func:`geo.basemap.line_group`), main roads last (drawn over the others)."""
+@dataclass(frozen=True)
+class PrintedBase:
+    """The base map of a printed map (the plan's A4 sheet, the GPO's meeting pack), every
+    layer clipped to the printed extent (WGS84), bottom first."""
+
+    #: The roads, railways and waterways with their ``group`` (:func:`geo.basemap.line_group`).
+    lines: gpd.GeoDataFrame
+    #: The buildings (none when the scale leaves them out, :func:`geo.basemap.print_detail`).
+    buildings: gpd.GeoDataFrame
+    #: The declared links (ferries, bridges, tunnels) with their ``name``.
+    links: gpd.GeoDataFrame
+    #: The names to write (``kind``: ``commune`` at a point, ``street`` along its line;
+    #: ``text``), in the order they are offered to the placement.
+    names: gpd.GeoDataFrame
+    #: The legend's lines of the base layers (« Rues : non importées »…).
+    legend: list[str]
+    #: « © les contributeurs d'OpenStreetMap » when OpenStreetMap's data are drawn.
+    attribution: str | None
+
+
+def _empty_frame(*columns: str) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=4326)
+
+
+def printed_base(ctx: Context, extent: BaseGeometry) -> PrintedBase:
+    """The base map of a printed map framed on ``extent`` (WGS84): clipped by PostGIS a
+    little beyond it (the map's own margin), simplified to about half a pixel, capped
+    (:data:`geo.basemap.MAX_PRINTED_BUILDINGS`…); buildings and street names as the scale
+    allows (:func:`geo.basemap.print_detail`); the communes' names always."""
+    west, south, east, north = extent.bounds
+    pad = 0.05 * max(east - west, north - south)
+    box = (west - pad, south - pad, east + pad, north + pad)
+    width_m = extent_width_m(box)
+    detail = print_detail(width_m)
+    tolerance = (box[2] - box[0]) / PRINT_WIDTH_PX / 2
     with ctx.read() as session:
-        lines = repo.lines_in(session, extent)
+        lines = repo.printed_lines(session, box, tolerance, MAX_PRINTED_LINES)
+        buildings = (
+            repo.printed_buildings(session, box, tolerance, MAX_PRINTED_BUILDINGS)
+            if detail.buildings
+            else _empty_frame()
+        )
+        links = repo.printed_links(session, box)
+        streets = (
+            repo.printed_streets(session, box, detail.street_classes, MAX_PRINTED_STREET_NAMES)
+            if detail.street_classes != ()
+            else _empty_frame("name")
+        )
+        counts = repo.counts_in(session, box)
+        drawn_kinds = ("barriers", "buildings") if detail.buildings else ("barriers",)
+        osm = repo.openstreetmap_in(session, box, drawn_kinds)
+        points = _commune_points(ctx, session)
     lines["group"] = [line_group(str(c)) for c in lines["category"]]
     order = {"water": 0, "roads": 1, "main_roads": 2, "railways": 3}
-    return lines.iloc[lines["group"].map(order).argsort(kind="stable")].reset_index(drop=True)
+    lines = lines.iloc[lines["group"].map(order).argsort(kind="stable")].reset_index(drop=True)
+    communes = [p for p in points if west <= p[1] <= east and south <= p[2] <= north]
+    names = gpd.GeoDataFrame(
+        {
+            "kind": ["commune"] * len(communes) + ["street"] * len(streets),
+            "text": [n for n, _, _ in communes] + [str(n) for n in streets["name"]],
+        },
+        geometry=[Point(lon, lat) for _, lon, lat in communes] + list(streets.geometry),
+        crs=4326,
+    )
+    legend = printed_legend(counts, buildings_drawn=detail.buildings)
+    if counts["links"]:
+        legend.append(f"{LINKS_LEGEND} : {counts['links']}")
+    return PrintedBase(
+        lines=lines,
+        buildings=buildings,
+        links=links,
+        names=names,
+        legend=legend,
+        attribution=OSM_ATTRIBUTION if osm else None,
+    )

@@ -70,10 +70,10 @@ def test_tiles_of_massy(client: TestClient, massy_roads: int, tmp_path: Path) ->
     assert "railways" in _tile(client, 15, x, y)
 
     # The printed maps draw the same lines under their layers.
-    lines = basemap.printed_lines(client.app.state.context, shapely.box(2.0, 48.5, 2.5, 48.9))  # type: ignore[attr-defined]
-    groups = lines["group"].value_counts().to_dict()
+    base = basemap.printed_base(client.app.state.context, shapely.box(2.0, 48.5, 2.5, 48.9))  # type: ignore[attr-defined]
+    groups = base.lines["group"].value_counts().to_dict()
     assert groups["roads"] + groups["main_roads"] == 4_786 and groups["railways"] > 0
-    svg = map_svg(base_map_layers(lines), shapely.box(2.25, 48.72, 2.28, 48.74))
+    svg = map_svg(base_map_layers(base), shapely.box(2.25, 48.72, 2.28, 48.74))
     assert 'stroke="#c8c2b8"' in svg and 'stroke-dasharray="4 2"' in svg
 
     # Addresses from zoom 16 only, with their numbers.

@@ -145,6 +145,20 @@ def test_an_import_adds_and_updates_and_replaces_when_asked(client: TestClient) 
     # Valdoie's and Offemont's addresses are not the file's communes': kept.
     assert client.get("/api/geocode", params={"q": "offemont"}).json()["count"] == 1
     assert client.get("/api/geocode", params={"q": "valdoie"}).json()["count"] == 1
+    # « st » and « ste » are « saint » and « sainte » (hand-made addresses of Belfort).
+    saints = (
+        HEADER
+        + "3;Rue Saint-Christophe;90000;90010;Belfort;6.8620;47.6380\n"
+        + "4;Place Sainte-Thérèse;90000;90010;Belfort;6.8630;47.6390\n"
+    ).encode()
+    assert (
+        client.post("/api/addresses/import", files={"file": ("s.csv", saints)}).json()["added"] == 2
+    )
+    for q, label in (
+        ("3 r st christophe", "3 Rue Saint-Christophe 90000 Belfort"),
+        ("4 pl ste therese belfort", "4 Place Sainte-Thérèse 90000 Belfort"),
+    ):
+        assert client.get("/api/geocode", params={"q": q}).json()["data"][0]["label"] == label
 
 
 def _suggestions_and_reverse_geocoding(client: TestClient) -> None:

@@ -87,6 +87,15 @@ def test_a_commune_files_a_request_and_asks_where_cameras_go(  # type: ignore[no
     assert not page.locator("#error").inner_text()
     assert page.locator("path.coverage-circle").count() == 3
     assert page.locator("#coverage-table tbody tr").count() == 3
+    # Each suggested site says the address nearest it, once the server has answered (the
+    # demo's territory has no address table here: « — »; the answer's text is tested
+    # with addresses in tests/api/test_geocoding.py).
+    page.wait_for_function(
+        "[...document.querySelectorAll('#coverage-table .near-address')]"
+        ".every((c) => c.textContent !== '…')"
+    )
+    near = page.locator("#coverage-table .near-address").all_inner_texts()
+    assert len(near) == 3 and all(t == "—" or t.startswith("près d") for t in near), near
     text_shown = page.locator("#coverage-text").inner_text()
     assert "optimum exact" in text_shown and "fictifs" in text_shown
     assert "Vos sites demandés" in page.locator("#requested-scores").inner_text()
@@ -137,6 +146,29 @@ def test_a_commune_places_its_site_at_one_of_its_own_addresses(  # type: ignore[
     page.click("#address-search")
     page.locator("#address-results li.hint").wait_for()
     assert "Aucune adresse trouvée dans la commune" in page.locator("#address-results").inner_text()
+
+    # A request filed 8 m east of 3 place d'Armes: the référents' queue says the address
+    # nearest its site in its detail.
+    filed = page.request.post(
+        f"{live_server}/api/audits",
+        headers=page.csrf_headers(),
+        data={
+            "commune_code": BELFORT,
+            "kind": "espace_public",
+            "site": {"type": "Point", "coordinates": [6.8641, 47.6378]},
+            "need": "Regroupements place d'Armes.",
+            "contact_name": "Mme Test",
+            "contact_phone": "03 84 00 00 00",
+            "confirm_duplicate": True,
+        },
+    )
+    assert filed.status == 201, filed.text()
+    csp_id = page.request.get(f"{live_server}/api/csp").json()["data"][0]["id"]
+    page.goto(f"{live_server}/etudes?csp={csp_id}")
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    page.click(f"#queue tbody tr[data-id='{filed.json()['id']}']")
+    page.wait_for_function("document.getElementById('detail-near')?.textContent.includes('près')")
+    assert page.locator("#detail-near").inner_text() == "(près du 3 place d'Armes)"
     assert not seen["failed"] and not seen["errors"], seen
     page.close()
 

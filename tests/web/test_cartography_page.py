@@ -159,6 +159,10 @@ def test_meeting_pack_is_an_a4_pdf_naming_the_sector(  # type: ignore[no-untyped
     assert listed > 0
     numbers = re.findall(r'class="label">(\d+)</text>', html)
     assert sorted(map(int, numbers)) == list(range(1, listed + 1))
+    # The base map: the demo's Belfort has no streets, which the legend says (issue 19).
+    assert "Rues : non importées" in html and "Bâtiments : non importés" in html
+    assert 'class="name commune-name"' in html
+    (artifacts / "meeting_pack.html").write_text(html)
     response = browser.new_page().request.get(f"{live_demo}/gpo/{gpo['id']}/reunion.pdf")
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     pdf = response.body()
@@ -195,5 +199,7 @@ def test_folium_map_loads_only_local_assets(browser, live_demo: str, artifacts: 
     scale = page.locator(".leaflet-control-scale").inner_text()
     assert scale.strip().endswith(("m", "km")) and "ft" not in scale and "mi" not in scale
     assert "données fictives" in page.content()
+    attribution = page.locator(".leaflet-control-attribution").inner_text()
+    assert "© les contributeurs d'OpenStreetMap" in attribution
     page.screenshot(path=str(artifacts / "cartography_folium.png"))
     assert hosts == {urlsplit(live_demo).netloc} and not errors, (hosts, errors)

@@ -58,7 +58,14 @@ def test_propose_show_and_adopt_a_plan(browser, live_server: str, artifacts: Pat
     )
     sheet = browser.new_page()
     sheet.goto(f"{live_server}/secteurs/{proposal_id}/impression")
-    assert "du meilleur plan possible" in sheet.locator("body").inner_text()
+    text = sheet.locator("body").inner_text()
+    assert "du meilleur plan possible" in text
+    # Belfort has no streets nor buildings: the sheet's legend says so (issue 19), and no
+    # OpenStreetMap data are drawn; its communes' names are.
+    legend = sheet.locator(".base-legend").inner_text()
+    assert "Rues : non importées" in legend and "Bâtiments : non importés" in legend
+    assert "OpenStreetMap" not in legend
+    assert sheet.locator("svg text.commune-name", has_text="Belfort").count() == 1
     sheet.close()
     page.click("#adopt")
     # Before adopting, the page says what changes for each GPO: no plan adopted yet, so

@@ -149,6 +149,17 @@ def test_place_a_problem_from_an_address(browser, live_server: str, artifacts: P
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_function("document.querySelector('#near-address').textContent.includes('près')")
     assert "près du 3 place d'Armes" in page.locator("#near-address").inner_text()
+    # A problem recorded without an address (here 8 m east of the place d'Armes) says the
+    # address nearest it in its record.
+    body = {"category": "rassemblements", "title": "Sans adresse", "lon": 6.8641, "lat": 47.6378}
+    csp = problem["csp_id"]
+    headers = page.csrf_headers()
+    bare = page.request.post(f"{live_server}/api/csp/{csp}/problems", data=body, headers=headers)
+    bare = bare.json()
+    page.goto(f"{live_server}/problematiques?csp={csp}&problem={bare['id']}")
+    page.wait_for_selector(f"body[data-detail='{bare['id']}']", timeout=15_000)
+    page.wait_for_function("document.querySelector('#detail-meta').textContent.includes('près')")
+    assert page.locator("#detail-meta").inner_text().endswith(" · près du 3 place d'Armes")
     page.screenshot(path=str(artifacts / "problems_base_map.png"))
     tiles = [u for u in requested if "/tiles/" in u]
     assert tiles and all(urlsplit(u).path.endswith(".pbf") for u in tiles)

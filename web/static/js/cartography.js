@@ -6,7 +6,7 @@
 // markers and the open problems (records) for the état-major, the sector outlines (plans)
 // for the GPOs' members, who see their own GPOs only (no whole-CSP map).
 import { bindCspSelect, day, esc, explained, fmt, getJSON, isoDay, percent, today } from "./api.js";
-import { sectorLabel } from "./sectors.js";
+import { drawDeclaredLinks, sectorLabel } from "./sectors.js";
 import { $, CATEGORY_COLOURS, OUTLINE_STYLE, PALETTE, addLegend, can, categoryColour, createMap, legendRow, setStatus, showBaseMapLegend, showError } from "./ui.js";
 
 const RECORDS = can("problem_records");  // markers, open problems, meeting packs
@@ -46,6 +46,7 @@ let csp = null;
 let taxonomy = null;
 let gpos = [];
 let plan = null;
+let links = null;  // the declared links' layer (drawDeclaredLinks)
 let gpoBound = false;  // a chef or partner: its own GPOs only
 
 function checkboxes(box, entries, name) {
@@ -90,6 +91,9 @@ async function showCsp(next) {
   gpos = gpoList.data.filter((g) => g.active);
   const adopted = plans.data.find((p) => p.status === "adopted");
   plan = adopted ? await getJSON(`/api/plans/${adopted.id}`) : null;
+  // Where sectors are shown, the declared links (ferries, bridges…) that join them.
+  links?.remove();
+  links = plan ? drawDeclaredLinks(map, csp.id, L.geoJSON(plan.sectors).getBounds()) : null;
   const wanted = Number(new URLSearchParams(location.search).get("gpo"));
   $("gpo-select").replaceChildren(
     ...(gpoBound ? [] : [new Option(`CSP ${csp.name} entière`, "")]),

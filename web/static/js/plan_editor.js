@@ -555,7 +555,7 @@ async function main() {
     selectedLayer.addTo(map);
     labelLayer.addTo(map);
     findNeighbours();
-    drawTerritory(map, outline, communes, { padding: [10, 10] });
+    drawTerritory(map, outline, communes, { padding: [10, 10], csp: plan.csp_id });
     bindControls();
     setTool("brush");
     setBrush("cell");

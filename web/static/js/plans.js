@@ -371,7 +371,7 @@ async function showCsp(chosen) {
   changedLayer = null;
   compareLegend?.remove();
   compareLegend = null;
-  territory = drawTerritory(map, outline, communes);
+  territory = drawTerritory(map, outline, communes, { csp: csp.id });
   sectorLayer?.remove();
   $("plan-detail").hidden = true;
   $("resolution").replaceChildren(...grids.data.map((g) => new Option(gridLabel(g), `${g.units}:${g.resolution}`)));

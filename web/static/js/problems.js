@@ -248,6 +248,13 @@ async function showDetail(id) {
   $("detail-title").textContent = p.title + (p.synthetic ? " (fictive)" : "");
   $("detail-meta").textContent = `${p.category_label} · priorité ${p.priority} · statut : ${p.status_label}` +
     (p.sector == null ? "" : ` · secteur n° ${p.sector + 1}`) + (p.address ? ` · ${p.address}` : "");
+  if (!p.address) {
+    // No address written: the one nearest the problem (« près du 12 faubourg de France »).
+    const centre = L.geoJSON(p.geometry).getBounds().getCenter();
+    nearestAddress(centre, csp?.id).then((near) => {
+      if (near.found && detail === p) $("detail-meta").textContent += ` · ${near.near}`;
+    }).catch(() => { /* the address is a help: the record stays as it is */ });
+  }
   $("detail-events").innerHTML = p.events.map((e) =>
     `<li>${esc(taxonomy.statuses[e.status])} le ${day(e.on)}${e.note ? ` — ${esc(e.note)}` : ""}</li>`).join("");
   $("detail-steps").replaceChildren(...(WRITES ? taxonomy.transitions[p.status] : []).map((next) => {

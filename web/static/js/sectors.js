@@ -1,7 +1,7 @@
 // What the sector pages share: sector colours, plan labels, deviation bars, the CSP's
 // outline and commune lines drawn on a map without tiles.
-import { esc, fmt, percent } from "./api.js";
-import { PALETTE, capitalise, showOutline } from "./ui.js";
+import { esc, fmt, getJSON, percent } from "./api.js";
+import { PALETTE, capitalise, setBaseMapExtra, showOutline } from "./ui.js";
 
 // The sector colours and the plan statuses are the server's (web/palette.py, web/pages.py),
 // so the A4 sheet and the pages agree. PLAN_STATUSES: "adopté"…; STATUS_LABELS: "Adopté"…
@@ -72,9 +72,9 @@ export function metricsSummary(m, tolerance) {
 }
 
 // The CSP outline and its commune lines, drawn from our data (no tiles needed), the map
-// fitted to the outline. SVG, never canvas: lines that do not catch the mouse, so cells
-// under them can be painted.
-export function drawTerritory(map, outline, communes, { padding = [20, 20] } = {}) {
+// fitted to the outline; with `csp` (its id), its declared links too (drawDeclaredLinks).
+// SVG, never canvas: lines that do not catch the mouse, so cells under them can be painted.
+export function drawTerritory(map, outline, communes, { padding = [20, 20], csp = null } = {}) {
   rememberCommunes(communes);
   const renderer = L.svg();
   const communeLayer = L.geoJSON(communes, {
@@ -82,8 +82,45 @@ export function drawTerritory(map, outline, communes, { padding = [20, 20] } = {
     style: { color: "#333", weight: 1, dashArray: "4 3", fill: false, className: "commune-line" },
   }).addTo(map);
   const outlineLayer = showOutline(map, outline, { renderer, padding, style: { className: "csp-outline" } });
-  return { communeLayer, outlineLayer, remove() { communeLayer.remove(); outlineLayer.remove(); },
-    bringToFront() { communeLayer.bringToFront(); outlineLayer.bringToFront(); } };
+  const links = csp == null ? null : drawDeclaredLinks(map, csp, outlineLayer.getBounds(), { renderer, interactive: false });
+  return {
+    communeLayer, outlineLayer,
+    remove() { communeLayer.remove(); outlineLayer.remove(); links?.remove(); },
+    bringToFront() { communeLayer.bringToFront(); outlineLayer.bringToFront(); links?.bringToFront(); },
+  };
+}
+
+// The CSP's declared links (issue 20: ferries, bridges, tunnels, imported as `links`
+// layers), dashed over the sectors, named in a tooltip, counted under the base map's
+// legend (« Liaisons déclarées (bac, pont…) »). A layer group, filled as the data come;
+// not `interactive`, they leave the mouse to the cells under them (the plan editor's).
+export const LINK_STYLE = { color: "#1f3a93", weight: 3, dashArray: "8 6", className: "declared-link" };
+export function drawDeclaredLinks(map, csp, bounds, { renderer, interactive = true } = {}) {
+  const group = L.featureGroup().addTo(map);
+  const bbox = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()].map((v) => v.toFixed(5)).join(",");
+  (async () => {
+    const layers = await getJSON(`/api/csp/${csp}/layers`);
+    let count = 0;
+    for (const layer of layers.data.filter((l) => l.kind === "links" && l.features_in_csp > 0)) {
+      const data = await getJSON(`/api/layers/${layer.id}/features?bbox=${bbox}`);
+      if (!map.hasLayer(group)) return;  // the page moved on (another CSP)
+      count += data.features.length;
+      L.geoJSON(data, {
+        ...(renderer ? { renderer } : {}),
+        interactive,
+        style: LINK_STYLE,
+        onEachFeature: (f, l) => interactive && l.bindTooltip(`Liaison déclarée : ${esc(f.properties.name ?? layer.name)}`, { sticky: true }),
+      }).addTo(group);
+    }
+    if (!map.hasLayer(group)) return;
+    group.bringToFront();
+    setBaseMapExtra(map, "links", count
+      ? `<div class="declared-links"><i class="link-key"></i>Liaisons déclarées (bac, pont…) : ${fmt.int.format(count)}</div>`
+      : "");
+    map.getContainer().dataset.declaredLinks = String(count);
+  })().catch(() => { /* the links are a help: the map stays as it is */ });
+  group.on("remove", () => setBaseMapExtra(map, "links", ""));
+  return group;
 }
 
 export function violationItems(violations, notes = []) {

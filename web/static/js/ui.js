@@ -191,13 +191,30 @@ export async function showBaseMapLegend(map, csp) {
     const query = csp ? `?${new URLSearchParams({ csp })}` : "";
     const info = await getJSON(`/api/basemap${query}`);
     if (ticket !== map.baseMapTicket) return;
-    box.innerHTML = `<details open><summary>Fond de plan</summary>${info.layers
-      .map((l) => `<div class="${l.available ? "" : "missing"}" data-layer="${esc(l.key)}">${esc(l.legend)}</div>`)
-      .join("")}<small>© les contributeurs d'OpenStreetMap (ODbL) pour les données qui en viennent</small></details>`;
-    box.title = info.attribution;
+    map.baseMapInfo = info;
+    renderBaseMapLegend(map);
   } catch (e) {
     box.textContent = `Fond de plan : ${e.message}`;
   }
+}
+
+function renderBaseMapLegend(map) {
+  const info = map.baseMapInfo;
+  if (!map.baseMapLegend || !info) return;
+  const box = map.baseMapLegend.getContainer();
+  const extras = [...(map.baseMapExtras?.values() ?? [])].join("");
+  box.innerHTML = `<details open><summary>Fond de plan</summary>${info.layers
+    .map((l) => `<div class="${l.available ? "" : "missing"}" data-layer="${esc(l.key)}">${esc(l.legend)}</div>`)
+    .join("")}${extras}<small>© les contributeurs d'OpenStreetMap (ODbL) pour les données qui en viennent</small></details>`;
+  box.title = info.attribution;
+}
+
+// A line of the page's own under the base map's legend (the declared links), by `key`;
+// an empty `html` takes it away.
+export function setBaseMapExtra(map, key, html) {
+  map.baseMapExtras ??= new Map();
+  if (html) map.baseMapExtras.set(key, html); else map.baseMapExtras.delete(key);
+  renderBaseMapLegend(map);
 }
 
 // Whether the map legends are open, remembered across pages (localStorage).
