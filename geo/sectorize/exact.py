@@ -78,6 +78,7 @@ from geo.plan_bound import PlanBound
 from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.bound import Instance, build_instance, lagrangian_bound
+from geo.sectorize.fixing import assignment_bounds, connected_to_home, reach_mask, restricted
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
 from geo.sectorize.hess import components, contiguous, hess_model, repair
 from geo.unit_graph import UnitGraph
@@ -287,21 +288,39 @@ class _Solver:
         self.stopped: PsqError | None = None
         self.rounds = 0
         self.cuts = 0
+        self.allowed: np.ndarray | None = None
+        #: Separators of the round's solutions in pieces, added when the round stops.
+        self.pending: dict[tuple[int, ...], list[float]] = {}
+        self.fixing: dict[str, int] = {}
 
     # -- the model ------------------------------------------------------------------------
-    def _centres(self, start: tuple[np.ndarray, float] | None) -> np.ndarray:
+    def _candidates(self, start: tuple[np.ndarray, float] | None) -> np.ndarray:
+        """The candidate centres, with the pairs left after fixing in ``self.allowed``
+        (:mod:`geo.sectorize.fixing`): none when the balance is proven impossible."""
         inst = self.inst
+        reach = reach_mask(inst)
         budget = min(2.0, 0.1 * self.time_limit)
-        lag = lagrangian_bound(inst, upper=start[1] if start else None, budget_s=budget)
+        lag = lagrangian_bound(
+            restricted(inst, reach), upper=start[1] if start else None, budget_s=budget
+        )
         if lag.lower == math.inf:
             self.proven_infeasible = True
             return np.array([], dtype=int)
         self.lower = max(self.lower, lag.lower)
-        keep = np.isfinite(lag.rho)
+        keep = reach & np.isfinite(lag.rho)[None, :]
         if start is not None:
-            keep &= lag.centre_bounds(inst.k) <= start[1] * (1 + 1e-7) + 1e-9
-            keep[self._medians(start[0])] = True
-        return np.flatnonzero(keep)
+            bounds = assignment_bounds(restricted(inst, reach), lag)
+            keep &= bounds <= start[1] * (1 + 1e-7) + 1e-9
+            medians = self._medians(start[0])
+            keep[np.arange(inst.atoms.n), medians[start[0]]] = True
+        centres = np.flatnonzero(keep[inst.home, np.arange(inst.graph.n)])
+        self.allowed = connected_to_home(inst, keep[:, centres], centres)
+        self.fixing = {
+            "pairs": inst.atoms.n * inst.graph.n,
+            "reach": int(reach.sum()),
+            "kept": int(self.allowed.sum()),
+        }
+        return centres
 
     def _medians(self, atom_sector: np.ndarray) -> np.ndarray:
         from geo.pmedian import median_centres
@@ -314,23 +333,31 @@ class _Solver:
 
     def _build(self, centres: np.ndarray) -> highspy.Highs:
         self.centres = centres
-        solver, self.var, self.home = hess_model(self.inst, centres)
+        solver, self.var, self.home = hess_model(self.inst, centres, self.allowed)
+        self.pair_atom, self.pair_centre = np.nonzero(self.var >= 0)
         return solver
 
     def _decode(self, values: np.ndarray) -> np.ndarray:
         """Each atom's group: the position of its centre in ``centres``."""
-        return np.argmax(np.asarray(values).reshape(self.inst.atoms.n, -1), axis=1)
+        dense = np.zeros(self.var.shape)
+        dense[self.pair_atom, self.pair_centre] = np.asarray(values)[: len(self.pair_atom)]
+        return np.argmax(dense, axis=1)
 
     def _vector(self, atom_sector: np.ndarray) -> np.ndarray | None:
-        """The model's values of a plan (its median centres), or None if one of them was
-        removed from the candidates."""
+        """The model's values of a plan (its median centres), or None if one of its
+        assignments was left out of the model."""
         medians = self._medians(atom_sector)
         position = {int(c): j for j, c in enumerate(self.centres)}
         if any(int(c) not in position for c in medians):
             return None
-        x = np.zeros((self.inst.atoms.n, len(self.centres)))
-        x[np.arange(self.inst.atoms.n), [position[int(medians[s])] for s in atom_sector]] = 1
-        return x.ravel()
+        columns = self.var[
+            np.arange(self.inst.atoms.n), [position[int(medians[s])] for s in atom_sector]
+        ]
+        if (columns < 0).any():
+            return None
+        x = np.zeros(len(self.pair_atom))
+        x[columns] = 1
+        return x
 
     def _separators(self, group: np.ndarray) -> tuple[list[list[int]], list[list[float]]]:
         """The separator cuts of a solution's stray components (module docstring)."""
@@ -356,9 +383,12 @@ class _Solver:
                 sep = sorted(v for v in border if any(b in reach for b in adj[v]))
                 targets = [i for i, h in enumerate(self.home) if int(h) in reach]
                 for t in targets:
+                    near = [int(self.var[v, t]) for v in sep if self.var[v, t] >= 0]
                     for a in part:
-                        rows.append([int(self.var[a, t]), *(int(self.var[v, t]) for v in sep)])
-                        coefs.append([1.0] + [-1.0] * len(sep))
+                        if self.var[a, t] < 0:
+                            continue
+                        rows.append([int(self.var[a, t]), *near])
+                        coefs.append([1.0] + [-1.0] * len(near))
         return rows, coefs
 
     # -- the loop -------------------------------------------------------------------------
@@ -371,7 +401,14 @@ class _Solver:
         self.progress(fraction, stage(objective, self.round_lower))
 
     def _improving(self, event: Any) -> None:
-        self._offer(self._decode(event.data_out.mip_solution))
+        """An improving solution of the round: kept if it is a plan (or repairs into one);
+        in pieces, its separators are queued and the round stops to add them (the lazy
+        constraints that highspy 1.16 cannot take within a search)."""
+        group = self._decode(event.data_out.mip_solution)
+        rows, coefs = self._separators(group)
+        for row, coef in zip(rows, coefs, strict=True):
+            self.pending.setdefault(tuple(row), coef)
+        self._offer(group)
 
     def _offer(self, group: np.ndarray) -> None:
         """Keep a solution as the best plan when its sectors are of one piece and it is
@@ -394,8 +431,10 @@ class _Solver:
             self._report()
         except PsqError as exc:
             self.stopped = exc
-        if self.stopped is not None:
+        if self.stopped is not None or self.pending:
             event.interrupt()
+        else:  # HiGHS keeps the flag from the round before
+            event.data_in.user_interrupt = False
 
     def _check(self) -> bool:
         """Report progress; False once ``progress`` asked to stop (a cancelled job), which
@@ -413,13 +452,14 @@ class _Solver:
         self.round_lower = self.lower
         if not self._check():
             return
-        centres = self._centres(start)
+        centres = self._candidates(start)
         if self.proven_infeasible or not self._check():
             return
         if len(centres) == 0:
             self.lower = start[1] if start else self.lower
             return
         h = self._build(centres)
+        log.debug("fixing %s, %d centres", self.fixing, len(centres))
         if not self._check():
             return
         h.cbMipImprovingSolution.subscribe(self._improving)
@@ -449,18 +489,22 @@ class _Solver:
                 if self.best is None:
                     self.proven_infeasible = True
                 break
-            if status != highspy.HighsModelStatus.kOptimal:
-                bound = float(info.mip_dual_bound)
-                if math.isfinite(bound):
-                    self.lower = max(self.lower, bound)
-                break
-            self.lower = max(self.lower, float(info.mip_dual_bound))
+            bound = float(info.mip_dual_bound)
+            if math.isfinite(bound):
+                self.lower = max(self.lower, bound)
             self.round_lower = self.lower
-            group = self._decode(np.asarray(h.getSolution().col_value))
-            rows, coefs = self._separators(group)
-            self._offer(group)
-            if not rows:
+            if status == highspy.HighsModelStatus.kOptimal:
+                group = self._decode(np.asarray(h.getSolution().col_value))
+                rows, coefs = self._separators(group)
+                self._offer(group)
+                for row, coef in zip(rows, coefs, strict=True):
+                    self.pending.setdefault(tuple(row), coef)
+            elif status != highspy.HighsModelStatus.kInterrupt or self.stopped is not None:
                 break
+            if not self.pending:
+                break
+            rows, coefs = [list(r) for r in self.pending], list(self.pending.values())
+            self.pending = {}
             starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
             flat = np.concatenate([np.array(r) for r in rows]).astype(np.int32)
             h.addRows(

@@ -78,13 +78,25 @@ def repair(inst: Instance, group: np.ndarray) -> np.ndarray | None:
     return group
 
 
-def hess_model(inst: Instance, centres: np.ndarray) -> tuple[highspy.Highs, np.ndarray, np.ndarray]:
-    """The model over the candidate ``centres`` (unit positions): the solver, the column
-    of ``x[a, j]`` as ``var[a, j]``, and each centre's own atom ``home[j]``."""
+def hess_model(
+    inst: Instance, centres: np.ndarray, allowed: np.ndarray | None = None
+) -> tuple[highspy.Highs, np.ndarray, np.ndarray]:
+    """The model over the candidate ``centres`` (unit positions) and the pairs ``allowed``
+    (atoms x centres, every pair when None; see :mod:`geo.sectorize.fixing`): the solver,
+    the column of ``x[a, j]`` as ``var[a, j]`` (-1 for a pair left out), and each centre's
+    own atom ``home[j]``."""
     n_a, m = inst.atoms.n, len(centres)
     home = inst.home[centres]
-    var = np.arange(n_a * m).reshape(n_a, m)
+    if allowed is None:
+        allowed = np.ones((n_a, m), dtype=bool)
+    allowed = allowed.copy()
+    allowed[home, np.arange(m)] = True
+    n_x = int(allowed.sum())
+    var = np.full((n_a, m), -1)
+    var[allowed] = np.arange(n_x)
+    a_of, j_of = np.nonzero(allowed)  # row-major: the order of the columns
     y = var[home, np.arange(m)]
+    own = a_of == home[j_of]
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
@@ -101,53 +113,55 @@ def hess_model(inst: Instance, centres: np.ndarray) -> tuple[highspy.Highs, np.n
         upper.append(up)
         count += len(lo)
 
-    ones = np.ones(n_a * m)
+    ones = np.ones(n_x)
     # each atom has one centre
-    add(np.repeat(np.arange(n_a), m), var.ravel(), ones, np.ones(n_a), np.ones(n_a))
+    add(a_of, np.arange(n_x), ones, np.ones(n_a), np.ones(n_a))
     # k centres
     add(np.zeros(m, dtype=int), y, np.ones(m), np.array([inst.k]), np.array([inst.k]))
     # x[a, c] ≤ y_c
-    mask = np.ones((n_a, m), dtype=bool)
-    mask[home, np.arange(m)] = False
-    a_idx, j_idx = np.nonzero(mask)
-    r = np.arange(len(a_idx))
+    free = np.flatnonzero(~own)
+    r = np.arange(len(free))
     add(
         np.r_[r, r],
-        np.r_[var[a_idx, j_idx], y[j_idx]],
+        np.r_[free, y[j_of[free]]],
         np.r_[np.ones(len(r)), -np.ones(len(r))],
         np.full(len(r), -np.inf),
         np.zeros(len(r)),
     )
     # balance: lo·y ≤ Σ W_a x[a, c] ≤ hi·y
     w = inst.atoms.weight
-    jj = np.tile(np.arange(m), n_a)
-    aa = np.repeat(np.arange(n_a), m)
     for bound, lo_up in ((inst.hi, "up"), (inst.lo, "lo")):
-        coef = w[aa].astype(float).copy()
-        coef[mask.ravel() == False] -= bound  # noqa: E712 - the centres' own atoms
+        coef = w[a_of].astype(float).copy()
+        coef[own] -= bound
         inf = np.full(m, np.inf)
         add(
-            jj,
-            var.ravel(),
+            j_of,
+            np.arange(n_x),
             coef,
             -inf if lo_up == "up" else np.zeros(m),
             np.zeros(m) if lo_up == "up" else inf,
         )
-    # neighbourhood separators: x[a, c] ≤ Σ_{b ∈ N(a)} x[b, c], a not next to atom(c)
+    # neighbourhood separators (a not next to atom(c)): x[a, c] ≤ Σ_{b ∈ N(a)} x[b, c]
     adj = inst.atoms.adj
     rr: list[int] = []
     cc: list[int] = []
     vv: list[float] = []
     n_rows = 0
-    for j in range(m):
-        near = {int(home[j]), *adj[int(home[j])]}
-        for a in range(n_a):
-            if a in near:
-                continue
-            rr += [n_rows] * (1 + len(adj[a]))
-            cc += [int(var[a, j]), *(int(var[b, j]) for b in adj[a])]
-            vv += [1.0] + [-1.0] * len(adj[a])
-            n_rows += 1
+    for a, j in zip(a_of.tolist(), j_of.tolist(), strict=True):
+        h = int(home[j])
+        if a == h or h in adj[a]:
+            continue
+        near = [int(var[b, j]) for b in adj[a] if var[b, j] >= 0]
+        rr += [n_rows] * (1 + len(near))
+        cc += [int(var[a, j]), *near]
+        vv += [1.0] + [-1.0] * len(near)
+        n_rows += 1
+        # and the ring around the centre: x[a, c] ≤ Σ_{b ∈ N(atom(c))} x[b, c]
+        ring = [int(var[b, j]) for b in adj[h] if var[b, j] >= 0]
+        rr += [n_rows] * (1 + len(ring))
+        cc += [int(var[a, j]), *ring]
+        vv += [1.0] + [-1.0] * len(ring)
+        n_rows += 1
     add(
         np.array(rr, dtype=int),
         np.array(cc, dtype=int),
@@ -155,30 +169,34 @@ def hess_model(inst: Instance, centres: np.ndarray) -> tuple[highspy.Highs, np.n
         np.full(n_rows, -np.inf),
         np.zeros(n_rows),
     )
-    # fixed sectors
+    # fixed sectors: atoms of one sector share their centre, atoms of two sectors never do
     groups = [np.flatnonzero(inst.fixed == s) for s in range(inst.k)]
     groups = [g for g in groups if len(g)]
+
+    def pair(a: int, b: int, sign: float, lo: float, up: float) -> None:
+        js = np.arange(m)
+        ra, rb = var[a], var[b]
+        both = (ra >= 0) | (rb >= 0)
+        js = js[both]
+        r_a = np.flatnonzero(ra[js] >= 0)
+        r_b = np.flatnonzero(rb[js] >= 0)
+        add(
+            np.r_[r_a, r_b],
+            np.r_[ra[js][r_a], rb[js][r_b]],
+            np.r_[np.ones(len(r_a)), sign * np.ones(len(r_b))],
+            np.full(len(js), lo),
+            np.full(len(js), up),
+        )
+
     for g in groups:
         for a in g[1:]:
-            add(
-                np.r_[np.arange(m), np.arange(m)],
-                np.r_[var[a], var[g[0]]],
-                np.r_[np.ones(m), -np.ones(m)],
-                np.zeros(m),
-                np.zeros(m),
-            )
+            pair(int(a), int(g[0]), -1.0, 0.0, 0.0)
     for i, g in enumerate(groups):
-        for h in groups[i + 1 :]:
-            add(
-                np.r_[np.arange(m), np.arange(m)],
-                np.r_[var[g[0]], var[h[0]]],
-                np.ones(2 * m),
-                np.full(m, -np.inf),
-                np.ones(m),
-            )
+        for h2 in groups[i + 1 :]:
+            pair(int(g[0]), int(h2[0]), 1.0, -np.inf, 1.0)
     matrix = coo_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(count, n_a * m),
+        shape=(count, n_x),
     ).tocsc()
     solver = highspy.Highs()
     solver.setOptionValue("output_flag", False)
@@ -187,20 +205,20 @@ def hess_model(inst: Instance, centres: np.ndarray) -> tuple[highspy.Highs, np.n
     # solve with its thread count; a later model asking for another count is refused
     # (the camera-site cover of geo/coverage solves with the default).
     solver.passModel(
-        n_a * m,
+        n_x,
         count,
         matrix.nnz,
         1,  # column-wise
         1,  # minimise
         0.0,
-        inst.cost[:, centres].ravel(),
-        np.zeros(n_a * m),
-        np.ones(n_a * m),
+        inst.cost[:, centres][allowed],
+        np.zeros(n_x),
+        np.ones(n_x),
         np.concatenate(lower),
         np.concatenate(upper),
         matrix.indptr,
         matrix.indices,
         matrix.data,
-        np.ones(n_a * m, dtype=np.int32),
+        np.ones(n_x, dtype=np.int32),
     )
     return solver, var, home
