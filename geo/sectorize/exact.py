@@ -95,8 +95,10 @@ MAX_ROUNDS = 200
 #: smaller gaps cost long searches for the last digits of a relaxation that may still be
 #: cut off by contiguity.
 OPTIMALITY_GAP = 1e-4
-#: Heuristic plans drawn for the warm start (the best one that meets the constraints).
+#: Heuristic plans drawn for the warm start (the best one that meets the constraints)...
 WARM_STARTS = 5
+#: ... while they take less than this share of the time limit (one plan at least).
+WARM_START_SHARE = 0.2
 log = logging.getLogger(__name__)
 
 
@@ -126,8 +128,9 @@ class ExactDesign(Sectorizer):
     """The p-median plan with balance and contiguity, with its proof (module docstring).
 
     Parameters are those of :class:`~geo.sectorize.RegionGrowth`, plus ``time_limit``
-    (seconds of search) and ``warm_start``, the sectorizer whose plan starts the search
-    (``None``: none).
+    (seconds of search), ``warm_start``, the sectorizer whose plan starts the search
+    (``None``: none), and ``fixing`` (False: the whole model, without
+    :mod:`geo.sectorize.fixing`, for the tests that compare both).
     """
 
     def __init__(
@@ -142,6 +145,7 @@ class ExactDesign(Sectorizer):
         locked: Mapping[str, int] | None = None,
         time_limit: float = DEFAULT_TIME_LIMIT_S,
         warm_start: Sectorizer | None = None,
+        fixing: bool = True,
     ) -> None:
         RegionGrowth(k, target_workload=target_workload, tolerance=tolerance)  # checks
         self.k = k
@@ -153,6 +157,7 @@ class ExactDesign(Sectorizer):
         self.locked = dict(locked or {})
         self.time_limit = float(time_limit)
         self.warm_start = warm_start
+        self.fixing = fixing
 
     def solve(
         self,
@@ -175,7 +180,7 @@ class ExactDesign(Sectorizer):
             locked=self.locked,
         )
         start = self._warm_start(graph, inst, rng)
-        solver = _Solver(inst, self.time_limit, started, progress)
+        solver = _Solver(inst, self.time_limit, started, progress, fixing=self.fixing)
         solver.run(start)
         return self._plan(graph, inst, solver, time.monotonic() - started)
 
@@ -190,8 +195,11 @@ class ExactDesign(Sectorizer):
         each atom's sector and its objective, among those that meet every constraint of
         the model (None if none does)."""
         best: tuple[np.ndarray, float] | None = None
+        started = time.monotonic()
         for _ in range(WARM_STARTS if self.warm_start is not None else 0):
             assert self.warm_start is not None
+            if best is not None and time.monotonic() - started > WARM_START_SHARE * self.time_limit:
+                break
             try:
                 plan = self.warm_start.solve(graph, rng=rng)
             except InfeasibleDesignError:
@@ -276,9 +284,16 @@ class _Solver:
     """The Hess model in HiGHS and the cut loop (module docstring)."""
 
     def __init__(
-        self, inst: Instance, time_limit: float, started: float, progress: Progress
+        self,
+        inst: Instance,
+        time_limit: float,
+        started: float,
+        progress: Progress,
+        *,
+        fixing: bool = True,
     ) -> None:
         self.inst = inst
+        self.use_fixing = fixing
         self.time_limit = time_limit
         self.started = started
         self.progress = progress
@@ -291,13 +306,16 @@ class _Solver:
         self.allowed: np.ndarray | None = None
         #: Separators of the round's solutions in pieces, added when the round stops.
         self.pending: dict[tuple[int, ...], list[float]] = {}
-        self.fixing: dict[str, int] = {}
+        self.fixed_stats: dict[str, int] = {}
 
     # -- the model ------------------------------------------------------------------------
     def _candidates(self, start: tuple[np.ndarray, float] | None) -> np.ndarray:
         """The candidate centres, with the pairs left after fixing in ``self.allowed``
         (:mod:`geo.sectorize.fixing`): none when the balance is proven impossible."""
         inst = self.inst
+        if not self.use_fixing:  # the whole model: every unit a candidate, every pair
+            self.allowed = np.ones((inst.atoms.n, inst.graph.n), dtype=bool)
+            return np.arange(inst.graph.n)
         reach = reach_mask(inst)
         budget = min(2.0, 0.1 * self.time_limit)
         lag = lagrangian_bound(
@@ -315,7 +333,7 @@ class _Solver:
             keep[np.arange(inst.atoms.n), medians[start[0]]] = True
         centres = np.flatnonzero(keep[inst.home, np.arange(inst.graph.n)])
         self.allowed = connected_to_home(inst, keep[:, centres], centres)
-        self.fixing = {
+        self.fixed_stats = {
             "pairs": inst.atoms.n * inst.graph.n,
             "reach": int(reach.sum()),
             "kept": int(self.allowed.sum()),
@@ -459,7 +477,7 @@ class _Solver:
             self.lower = start[1] if start else self.lower
             return
         h = self._build(centres)
-        log.debug("fixing %s, %d centres", self.fixing, len(centres))
+        log.debug("fixing %s, %d centres", self.fixed_stats, len(centres))
         if not self._check():
             return
         h.cbMipImprovingSolution.subscribe(self._improving)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import highspy
 import numpy as np
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import shortest_path
 
 from geo.sectorize.bound import Instance
 
@@ -78,6 +79,21 @@ def repair(inst: Instance, group: np.ndarray) -> np.ndarray | None:
     return group
 
 
+#: The rings of separators around each atom, and around each centre's own atom, that the
+#: model starts with (r = 1 is the neighbourhood of Validi et al.).
+RINGS = 3
+RINGS_AROUND_CENTRE = 2
+
+
+def hop_distances(inst: Instance) -> np.ndarray:
+    """The number of edges between every two atoms of the atom graph (``inf`` apart)."""
+    n = inst.atoms.n
+    src = [a for a in range(n) for _ in inst.atoms.adj[a]]
+    dst = [b for a in range(n) for b in inst.atoms.adj[a]]
+    graph = csr_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
+    return np.asarray(shortest_path(graph, unweighted=True))
+
+
 def hess_model(
     inst: Instance, centres: np.ndarray, allowed: np.ndarray | None = None
 ) -> tuple[highspy.Highs, np.ndarray, np.ndarray]:
@@ -141,27 +157,25 @@ def hess_model(
             -inf if lo_up == "up" else np.zeros(m),
             np.zeros(m) if lo_up == "up" else inf,
         )
-    # neighbourhood separators (a not next to atom(c)): x[a, c] ≤ Σ_{b ∈ N(a)} x[b, c]
-    adj = inst.atoms.adj
+    # ring separators: the atoms at r hops from a (or from atom(c)) separate a from
+    # atom(c) when atom(c) is farther: x[a, c] ≤ Σ_{b: hops(a, b) = r} x[b, c], r < hops
+    hops = hop_distances(inst)
+    rings = [[np.flatnonzero(hops[a] == r) for r in range(1, RINGS + 1)] for a in range(n_a)]
     rr: list[int] = []
     cc: list[int] = []
     vv: list[float] = []
     n_rows = 0
     for a, j in zip(a_of.tolist(), j_of.tolist(), strict=True):
         h = int(home[j])
-        if a == h or h in adj[a]:
-            continue
-        near = [int(var[b, j]) for b in adj[a] if var[b, j] >= 0]
-        rr += [n_rows] * (1 + len(near))
-        cc += [int(var[a, j]), *near]
-        vv += [1.0] + [-1.0] * len(near)
-        n_rows += 1
-        # and the ring around the centre: x[a, c] ≤ Σ_{b ∈ N(atom(c))} x[b, c]
-        ring = [int(var[b, j]) for b in adj[h] if var[b, j] >= 0]
-        rr += [n_rows] * (1 + len(ring))
-        cc += [int(var[a, j]), *ring]
-        vv += [1.0] + [-1.0] * len(ring)
-        n_rows += 1
+        for centre, depth in ((a, RINGS), (h, RINGS_AROUND_CENTRE)):
+            for r in range(1, min(depth + 1, int(hops[a, h]))):
+                ring = rings[centre][r - 1]
+                col = var[ring, j]
+                col = col[col >= 0]
+                rr += [n_rows] * (1 + len(col))
+                cc += [int(var[a, j]), *col.tolist()]
+                vv += [1.0] + [-1.0] * len(col)
+                n_rows += 1
     add(
         np.array(rr, dtype=int),
         np.array(cc, dtype=int),
