@@ -81,6 +81,7 @@ from geo.sectorize.bound import Instance, build_instance, lagrangian_bound
 from geo.sectorize.fixing import assignment_bounds, connected_to_home, reach_mask, restricted
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
 from geo.sectorize.hess import components, contiguous, hess_model, repair
+from geo.sectorize.separation import fractional_separators
 from geo.unit_graph import UnitGraph
 
 DEFAULT_TIME_LIMIT_S = 60.0
@@ -99,6 +100,9 @@ OPTIMALITY_GAP = 1e-4
 WARM_STARTS = 5
 #: ... while they take less than this share of the time limit (one plan at least).
 WARM_START_SHARE = 0.2
+#: Rounds of fractional separation at the root, within this share of the time limit.
+ROOT_SWEEPS = 20
+ROOT_SHARE = 0.15
 log = logging.getLogger(__name__)
 
 
@@ -465,6 +469,79 @@ class _Solver:
             self.stopped = exc
         return self.stopped is None
 
+    def _add_rows(self, h: highspy.Highs, rows: list[list[int]], coefs: list[list[float]]) -> None:
+        """Add cuts ``Σ coef·x ≤ 0``."""
+        starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
+        flat = np.concatenate([np.array(r) for r in rows]).astype(np.int32)
+        h.addRows(
+            len(rows),
+            np.full(len(rows), -np.inf),
+            np.zeros(len(rows)),
+            len(flat),
+            starts.astype(np.int32),
+            flat,
+            np.concatenate([np.array(c) for c in coefs]),
+        )
+        self.cuts += len(rows)
+
+    def _root_cuts(self, h: highspy.Highs) -> None:
+        """Separator cuts of the linear relaxation, added before any branching
+        (:mod:`geo.sectorize.separation`), for at most :data:`ROOT_SHARE` of the time; the
+        relaxation's value is a lower bound on every plan better than the best known."""
+        n_x = h.getNumCol()
+        columns = np.arange(n_x, dtype=np.int32)
+        self.fixable = np.ones(n_x, dtype=bool)
+        if self.best is not None and (x := self._vector(self.best[0])) is not None:
+            self.fixable &= x < 0.5  # the best plan known stays in the model
+        h.changeColsIntegrality(n_x, columns, np.zeros(n_x, dtype=np.uint8))
+        until = time.monotonic() + ROOT_SHARE * self.time_limit
+        upper = self.best[1] if self.best is not None else math.inf
+        for _ in range(ROOT_SWEEPS):
+            remaining = min(self._remaining(), until - time.monotonic())
+            if remaining <= 0.05:
+                break
+            h.setOptionValue("time_limit", remaining)
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                break
+            value = h.getInfo().objective_function_value
+            self.lower = max(self.lower, min(value, upper))
+            solution = h.getSolution()
+            self._fix_by_reduced_costs(h, value, upper, solution)
+            dense = np.zeros(self.var.shape)
+            dense[self.pair_atom, self.pair_centre] = np.asarray(solution.col_value)
+            rows, coefs = fractional_separators(self.inst, self.var, self.home, dense)
+            log.debug(
+                "root LP %.1f, %d cuts, fixed %s at %.1f s",
+                value,
+                len(rows),
+                self.fixed_stats,
+                time.monotonic() - self.started,
+            )
+            if not rows:
+                break
+            self._add_rows(h, rows, coefs)
+        h.changeColsIntegrality(n_x, columns, np.ones(n_x, dtype=np.uint8))
+
+    def _fix_by_reduced_costs(
+        self, h: highspy.Highs, value: float, upper: float, solution: Any
+    ) -> None:
+        """Fix to 0 the columns at 0 in the relaxation whose reduced cost ``d`` lifts its
+        value ``z`` above the best plan known: every solution with ``x = 1`` costs at
+        least ``z + d`` (LP duality, the columns being bounded by 0 and 1)."""
+        if not math.isfinite(upper):
+            return
+        x = np.asarray(solution.col_value)
+        d = np.asarray(solution.col_dual)
+        fix = (x < 1e-9) & (value + d > upper * (1 + 1e-6) + 1e-6)
+        fix &= self.fixable
+        if not fix.any():
+            return
+        columns = np.flatnonzero(fix).astype(np.int32)
+        h.changeColsBounds(len(columns), columns, np.zeros(len(columns)), np.zeros(len(columns)))
+        self.fixable &= ~fix
+        self.fixed_stats["reduced_cost"] = self.fixed_stats.get("reduced_cost", 0) + len(columns)
+
     def run(self, start: tuple[np.ndarray, float] | None) -> None:
         self.best = start
         self.round_lower = self.lower
@@ -478,6 +555,9 @@ class _Solver:
             return
         h = self._build(centres)
         log.debug("fixing %s, %d centres", self.fixed_stats, len(centres))
+        if not self._check():
+            return
+        self._root_cuts(h)
         if not self._check():
             return
         h.cbMipImprovingSolution.subscribe(self._improving)
@@ -523,17 +603,6 @@ class _Solver:
                 break
             rows, coefs = [list(r) for r in self.pending], list(self.pending.values())
             self.pending = {}
-            starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
-            flat = np.concatenate([np.array(r) for r in rows]).astype(np.int32)
-            h.addRows(
-                len(rows),
-                np.full(len(rows), -np.inf),
-                np.zeros(len(rows)),
-                len(flat),
-                starts.astype(np.int32),
-                flat,
-                np.concatenate([np.array(c) for c in coefs]),
-            )
-            self.cuts += len(rows)
+            self._add_rows(h, rows, coefs)
         if self.best is not None and self.lower >= self.best[1] * (1 - OPTIMALITY_GAP):
             self.lower = self.best[1]

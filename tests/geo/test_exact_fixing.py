@@ -20,6 +20,8 @@ from geo.sectorize.fixing import (
     reach_mask,
     restricted,
 )
+from geo.sectorize.hess import hess_model
+from geo.sectorize.separation import fractional_separators
 from tests.geo.test_exact import LOADS, TOLERANCE, _connected, brute_force
 from tests.geo.test_sectorize import square_grid
 
@@ -105,3 +107,19 @@ def test_the_optimum_is_the_same_with_and_without_fixing(grid) -> None:  # type:
             values.append(plan.bound.objective_m)
         assert values[0] == pytest.approx(expected, rel=1e-9)
         assert values[1] == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_relaxation_s_violated_separators_are_found() -> None:
+    # A line of five units 0 - 1 - 2 - 3 - 4 served from unit 0, where the relaxation
+    # serves 3 and 4 fully but 2 only at 0.1: the least separator of 3 (and of 4) from
+    # unit 0 is {2}, worth 0.1 < 1, so x[3, 0] ≤ x[2, 0] and x[4, 0] ≤ x[2, 0] are cut.
+    # Unit 2's own separator {1} is worth 1 ≥ 0.1, and unit 1 touches the centre: no cut.
+    line = square_grid(5, 1, np.ones(5))
+    inst = build_instance(line, 2, tolerance=0.5)
+    _, var, home = hess_model(inst, np.array([0]))
+    x = np.array([[1.0], [1.0], [0.1], [1.0], [1.0]])
+    rows, coefs = fractional_separators(inst, var, home, x)
+    assert sorted(rows) == [[var[3, 0], var[2, 0]], [var[4, 0], var[2, 0]]]
+    assert coefs == [[1.0, -1.0], [1.0, -1.0]]
+    x[2, 0] = 1.0  # nothing violated any more
+    assert fractional_separators(inst, var, home, x) == ([], [])
