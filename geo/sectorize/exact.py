@@ -80,8 +80,12 @@ from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.bound import Instance, build_instance, lagrangian_bound
 from geo.sectorize.fixing import assignment_bounds, connected_to_home, reach_mask, restricted
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
-from geo.sectorize.hess import components, contiguous, hess_model, repair
-from geo.sectorize.separation import fractional_separators
+from geo.sectorize.hess import contiguous, hess_model, repair
+from geo.sectorize.separation import (
+    fractional_separators,
+    integral_separators,
+    reduced_cost_fixing,
+)
 from geo.unit_graph import UnitGraph
 
 DEFAULT_TIME_LIMIT_S = 60.0
@@ -382,36 +386,7 @@ class _Solver:
         return x
 
     def _separators(self, group: np.ndarray) -> tuple[list[list[int]], list[list[float]]]:
-        """The separator cuts of a solution's stray components (module docstring)."""
-        inst = self.inst
-        adj = inst.atoms.adj
-        rows: list[list[int]] = []
-        coefs: list[list[float]] = []
-        for j in np.unique(group):
-            home = int(self.home[j])
-            for part in components(inst, np.flatnonzero(group == j)):
-                if home in part:
-                    continue
-                inside = set(part)
-                border = {b for a in part for b in adj[a] if b not in inside}
-                blocked = inside | border
-                reach, stack = {home}, [home]
-                while stack:
-                    v = stack.pop()
-                    for b in adj[v]:
-                        if b not in blocked and b not in reach:
-                            reach.add(b)
-                            stack.append(b)
-                sep = sorted(v for v in border if any(b in reach for b in adj[v]))
-                targets = [i for i, h in enumerate(self.home) if int(h) in reach]
-                for t in targets:
-                    near = [int(self.var[v, t]) for v in sep if self.var[v, t] >= 0]
-                    for a in part:
-                        if self.var[a, t] < 0:
-                            continue
-                        rows.append([int(self.var[a, t]), *near])
-                        coefs.append([1.0] + [-1.0] * len(near))
-        return rows, coefs
+        return integral_separators(self.inst, self.var, self.home, group)
 
     # -- the loop -------------------------------------------------------------------------
     def _remaining(self) -> float:
@@ -507,7 +482,8 @@ class _Solver:
             value = h.getInfo().objective_function_value
             self.lower = max(self.lower, min(value, upper))
             solution = h.getSolution()
-            self._fix_by_reduced_costs(h, value, upper, solution)
+            fixed = reduced_cost_fixing(h, value, upper, solution, self.fixable)
+            self.fixed_stats["reduced_cost"] = self.fixed_stats.get("reduced_cost", 0) + fixed
             dense = np.zeros(self.var.shape)
             dense[self.pair_atom, self.pair_centre] = np.asarray(solution.col_value)
             rows, coefs = fractional_separators(self.inst, self.var, self.home, dense)
@@ -522,25 +498,6 @@ class _Solver:
                 break
             self._add_rows(h, rows, coefs)
         h.changeColsIntegrality(n_x, columns, np.ones(n_x, dtype=np.uint8))
-
-    def _fix_by_reduced_costs(
-        self, h: highspy.Highs, value: float, upper: float, solution: Any
-    ) -> None:
-        """Fix to 0 the columns at 0 in the relaxation whose reduced cost ``d`` lifts its
-        value ``z`` above the best plan known: every solution with ``x = 1`` costs at
-        least ``z + d`` (LP duality, the columns being bounded by 0 and 1)."""
-        if not math.isfinite(upper):
-            return
-        x = np.asarray(solution.col_value)
-        d = np.asarray(solution.col_dual)
-        fix = (x < 1e-9) & (value + d > upper * (1 + 1e-6) + 1e-6)
-        fix &= self.fixable
-        if not fix.any():
-            return
-        columns = np.flatnonzero(fix).astype(np.int32)
-        h.changeColsBounds(len(columns), columns, np.zeros(len(columns)), np.zeros(len(columns)))
-        self.fixable &= ~fix
-        self.fixed_stats["reduced_cost"] = self.fixed_stats.get("reduced_cost", 0) + len(columns)
 
     def run(self, start: tuple[np.ndarray, float] | None) -> None:
         self.best = start

@@ -168,8 +168,8 @@ def hess_model(
     for a, j in zip(a_of.tolist(), j_of.tolist(), strict=True):
         h = int(home[j])
         for centre, depth in ((a, RINGS), (h, RINGS_AROUND_CENTRE)):
-            for r in range(1, min(depth + 1, int(hops[a, h]))):
-                ring = rings[centre][r - 1]
+            for hop in range(1, int(min(depth + 1, hops[a, h]))):
+                ring = rings[centre][hop - 1]
                 col = var[ring, j]
                 col = col[col >= 0]
                 rr += [n_rows] * (1 + len(col))

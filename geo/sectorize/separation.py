@@ -1,6 +1,8 @@
-"""Fractional separation of the *a,b-separator* inequalities of the exact model
-(:mod:`geo.sectorize.exact`): the cuts that its linear relaxation violates, found before
-branching (Validi, Buchanan & Lykhovyd 2022, §3.3, the user cuts of their CUT model).
+"""The cuts of the exact model (:mod:`geo.sectorize.exact`): the *a,b-separator*
+inequalities of Validi, Buchanan & Lykhovyd (2022) that an integer solution in pieces
+violates (:func:`integral_separators`) or that the linear relaxation violates
+(:func:`fractional_separators`, found before branching: §3.3, the user cuts of their CUT
+model), and the relaxation's reduced-cost fixing (:func:`reduced_cost_fixing`).
 
 For a centre ``c`` (own atom ``h``) and an atom ``a`` served from it in the relaxation's
 solution ``x*``, the least ``Σ_{v ∈ S} x*[v, c]`` over the sets ``S`` of atoms that
@@ -14,11 +16,16 @@ best known has them at 0).
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
+import highspy
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
 from geo.sectorize.bound import Instance
+from geo.sectorize.hess import components
 
 #: Capacities are integers for scipy's maximum flow: values of ``x*`` times this.
 SCALE = 1_000_000
@@ -76,3 +83,59 @@ def fractional_separators(
             if len(rows) >= limit:
                 return rows, coefs
     return rows, coefs
+
+
+def integral_separators(
+    inst: Instance, var: np.ndarray, home: np.ndarray, group: np.ndarray
+) -> tuple[list[list[int]], list[list[float]]]:
+    """The cuts of an integer solution's stray components (``group``: each atom's centre
+    position): for each piece ``C`` of a sector away from its centre's atom, the minimal
+    separator of ``N(C)`` on the centre's side, for every centre on that side."""
+    adj = inst.atoms.adj
+    rows: list[list[int]] = []
+    coefs: list[list[float]] = []
+    for j in np.unique(group):
+        own = int(home[j])
+        for part in components(inst, np.flatnonzero(group == j)):
+            if own in part:
+                continue
+            inside = set(part)
+            border = {b for a in part for b in adj[a] if b not in inside}
+            blocked = inside | border
+            reach, stack = {own}, [own]
+            while stack:
+                v = stack.pop()
+                for b in adj[v]:
+                    if b not in blocked and b not in reach:
+                        reach.add(b)
+                        stack.append(b)
+            sep = sorted(v for v in border if any(b in reach for b in adj[v]))
+            targets = [i for i, h in enumerate(home) if int(h) in reach]
+            for t in targets:
+                near = [int(var[v, t]) for v in sep if var[v, t] >= 0]
+                for a in part:
+                    if var[a, t] < 0:
+                        continue
+                    rows.append([int(var[a, t]), *near])
+                    coefs.append([1.0] + [-1.0] * len(near))
+    return rows, coefs
+
+
+def reduced_cost_fixing(
+    h: highspy.Highs, value: float, upper: float, solution: Any, fixable: np.ndarray
+) -> int:
+    """Fix to 0 the columns at 0 in the relaxation (value ``value``) whose reduced cost
+    ``d`` lifts it above ``upper``, the best plan known: every solution with ``x = 1``
+    costs at least ``value + d`` (LP duality, the columns being bounded by 0 and 1). Only
+    ``fixable`` columns are fixed (the best plan's stay); returns how many."""
+    if not math.isfinite(upper):
+        return 0
+    x = np.asarray(solution.col_value)
+    d = np.asarray(solution.col_dual)
+    fix = (x < 1e-9) & (value + d > upper * (1 + 1e-6) + 1e-6) & fixable
+    if not fix.any():
+        return 0
+    columns = np.flatnonzero(fix).astype(np.int32)
+    h.changeColsBounds(len(columns), columns, np.zeros(len(columns)), np.zeros(len(columns)))
+    fixable &= ~fix
+    return len(columns)
