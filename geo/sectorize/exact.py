@@ -17,26 +17,36 @@ two sectors never do. Its objective ``Σ cost[a, c] · x[a, c]`` is the p-median
 
 **Contiguity** is imposed by *a,b-separator* inequalities (Validi, Buchanan & Lykhovyd
 2022, §3): when a set ``S`` of atoms separates atom ``a`` from ``atom(c)``,
-``x[a, c] ≤ Σ_{v ∈ S} x[v, c]``. The model starts with those of the neighbourhoods
-``S = N(a)``; each solution whose sectors are not all of one piece adds, for each
-stray component ``C``, the minimal separator of ``N(C)`` that touches the centre's side,
-and the model is solved again (HiGHS has no lazy-constraint callback in 1.16: the loop is
-the *cut* approach of Validi et al. run by restarts). Every round is a relaxation of the
-full model, so its dual bound is a proven lower bound; every solution met whose sectors
-are all of one piece is a feasible plan (kept through HiGHS's ``cbMipImprovingSolution``
-callback); one in pieces is repaired when it can be (each stray piece joins a neighbouring
-sector that stays in the band: :func:`~geo.sectorize.hess.repair`), which gives the search
-good plans near the relaxation's optimum.
+``x[a, c] ≤ Σ_{v ∈ S} x[v, c]``. The model starts with the *rings*: the atoms at 1, 2 and
+3 hops from ``a``, and at 1 and 2 hops from ``atom(c)``, when ``atom(c)`` is farther
+(:func:`~geo.sectorize.hess.hess_model`). Before branching, its linear relaxation is
+solved and the separators it violates are added, found by maximum flow, until none is
+(:func:`~geo.sectorize.separation.fractional_separators`). Then HiGHS searches; as soon as
+it meets a solution whose sectors are not all of one piece, the search is stopped and,
+for each stray component ``C``, the minimal separator of ``N(C)`` on the centre's side is
+added (:func:`~geo.sectorize.separation.integral_separators`), and the search starts
+again on the same model (HiGHS 1.16 calls no lazy-constraint callback: stopping at the
+first solution in pieces is the closest to the lazy cuts of Validi et al.). Every round
+is a relaxation of the full model, so its dual bound is a proven lower bound; every
+solution met whose sectors are all of one piece is a feasible plan (kept through HiGHS's
+``cbMipImprovingSolution`` callback); one in pieces is repaired when it can be (each stray
+piece joins a neighbouring sector that stays in the band:
+:func:`~geo.sectorize.hess.repair`).
 
-**Lagrangian variable fixing** (Validi et al. 2022, §4.2): the Lagrangian bound of
-:mod:`geo.sectorize.bound` gives, for every candidate centre, a lower bound on every plan
-that opens it; centres whose bound exceeds the warm start's value are removed before
-solving.
+**Variable fixing** (:mod:`geo.sectorize.fixing`) removes the assignments no plan better
+than the best known can use, before the model is built: those out of *reach* (every path
+of atoms from the centre to the atom weighs more than the band's top: Validi et al. §4.1),
+those whose Lagrangian reduced cost (:mod:`geo.sectorize.bound`, whose subproblems respect
+the reach) lifts the bound above the warm start's value (Beasley 1993), and the centres
+left with no such assignment. At the root, the relaxation's own reduced costs fix more
+(:func:`~geo.sectorize.separation.reduced_cost_fixing`). On Belfort res 8, k = 8, 27 % of
+the atoms x units assignments remain (``bench/RESULTS.md``).
 
 **Warm start and bound.** The best of five plans of the heuristic engine (the same
-parameters, method ``engine``, drawn one after the other from the run's random generator)
-is given to HiGHS with ``setSolution``; the search stops at ``time_limit``
-seconds (HiGHS's ``time_limit``) or at a relative gap of :data:`OPTIMALITY_GAP`
+parameters, method ``engine`` with the distance objective, drawn one after the other
+from the run's random generator while they take less than a fifth of the time) is given
+to HiGHS with ``setSolution``; the search stops at ``time_limit`` seconds (HiGHS's
+``time_limit``) or at a relative gap of :data:`OPTIMALITY_GAP`
 (``mip_rel_gap``, 0.01 %: « optimum prouvé » means proven within 0.01 %). The
 ``cbMipInterrupt`` callback reports the incumbent and the bound through ``progress`` and
 interrupts HiGHS when ``progress`` raises (a cancelled job): the best plan found is kept.
@@ -52,6 +62,8 @@ References
   Nonpartisan political redistricting by computer. *Operations Research* 13(6), 998-1006.
 * Validi, H., Buchanan, A., Lykhovyd, E. (2022). Imposing contiguity constraints in
   political districting models. *Operations Research* 70(2), 867-892.
+* Beasley, J. E. (1993). Lagrangean heuristics for location problems. *European Journal
+  of Operational Research* 65(3), 383-399.
 * Shirabe, T. (2009). Districting modeling with exact contiguity constraints.
   *Environment and Planning B* 36(6), 1053-1066 (the flow alternative, not used here).
 * Huangfu, Q., Hall, J. A. J. (2018). Parallelizing the dual revised simplex method.
