@@ -90,7 +90,13 @@ from geo.plan_bound import PlanBound
 from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.bound import Instance, build_instance, lagrangian_bound
-from geo.sectorize.fixing import assignment_bounds, connected_to_home, reach_mask, restricted
+from geo.sectorize.fixing import (
+    assignment_bounds,
+    connected_to_home,
+    lagrangian_at,
+    reach_mask,
+    restricted,
+)
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
 from geo.sectorize.hess import contiguous, hess_model, repair
 from geo.sectorize.separation import (
@@ -471,15 +477,37 @@ class _Solver:
         )
         self.cuts += len(rows)
 
+    def _dual_fixing(self, h: highspy.Highs, row_dual: np.ndarray, upper: float) -> int:
+        """Lagrangian fixing (:func:`~geo.sectorize.fixing.assignment_bounds`) again, at the
+        relaxation's duals of the assignment rows, over the pairs still in the model."""
+        if not math.isfinite(upper):
+            return 0
+        inst = self.inst
+        open_pairs = np.zeros((inst.atoms.n, inst.graph.n), dtype=bool)
+        live = self.fixable | self.incumbent
+        open_pairs[self.pair_atom[live], self.centres[self.pair_centre[live]]] = True
+        model = restricted(inst, open_pairs)
+        lag = lagrangian_at(model, row_dual[: inst.atoms.n])
+        self.lower = max(self.lower, min(lag.lower, upper))
+        bounds = assignment_bounds(model, lag)[self.pair_atom, self.centres[self.pair_centre]]
+        fix = self.fixable & (bounds > upper * (1 + 1e-7) + 1e-9)
+        if not fix.any():
+            return 0
+        columns = np.flatnonzero(fix).astype(np.int32)
+        h.changeColsBounds(len(columns), columns, np.zeros(len(columns)), np.zeros(len(columns)))
+        self.fixable &= ~fix
+        return len(columns)
+
     def _root_cuts(self, h: highspy.Highs) -> None:
         """Separator cuts of the linear relaxation, added before any branching
         (:mod:`geo.sectorize.separation`), for at most :data:`ROOT_SHARE` of the time; the
         relaxation's value is a lower bound on every plan better than the best known."""
         n_x = h.getNumCol()
         columns = np.arange(n_x, dtype=np.int32)
-        self.fixable = np.ones(n_x, dtype=bool)
+        self.incumbent = np.zeros(n_x, dtype=bool)
         if self.best is not None and (x := self._vector(self.best[0])) is not None:
-            self.fixable &= x < 0.5  # the best plan known stays in the model
+            self.incumbent = x > 0.5  # the best plan known stays in the model
+        self.fixable = ~self.incumbent
         h.changeColsIntegrality(n_x, columns, np.zeros(n_x, dtype=np.uint8))
         until = time.monotonic() + ROOT_SHARE * self.time_limit
         upper = self.best[1] if self.best is not None else math.inf
@@ -496,6 +524,8 @@ class _Solver:
             solution = h.getSolution()
             fixed = reduced_cost_fixing(h, value, upper, solution, self.fixable)
             self.fixed_stats["reduced_cost"] = self.fixed_stats.get("reduced_cost", 0) + fixed
+            fixed = self._dual_fixing(h, np.asarray(solution.row_dual), upper)
+            self.fixed_stats["lp_duals"] = self.fixed_stats.get("lp_duals", 0) + fixed
             dense = np.zeros(self.var.shape)
             dense[self.pair_atom, self.pair_centre] = np.asarray(solution.col_value)
             rows, coefs = fractional_separators(self.inst, self.var, self.home, dense)

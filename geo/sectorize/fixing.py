@@ -33,7 +33,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, dijkstra
 
-from geo.sectorize.bound import Instance, Lagrangian
+from geo.sectorize.bound import Instance, Lagrangian, _subproblem
 
 
 def path_weights(inst: Instance) -> np.ndarray:
@@ -140,9 +140,20 @@ def assignment_bounds(inst: Instance, lag: Lagrangian) -> np.ndarray:
     forced = value[:, None] + np.maximum(reduced, 0.0)  # (units, atoms)
     forced[rows, home] = value
     forced = np.maximum(forced, rho[:, None])
-    bound = lag.lower + (forced - rho[:, None]) + np.maximum(rho - kth, 0.0)[:, None]
+    with np.errstate(invalid="ignore"):  # centres with rho = inf: set to inf below
+        bound = lag.lower + (forced - rho[:, None]) + np.maximum(rho - kth, 0.0)[:, None]
     bound[~finite] = np.inf
     if inst.allowed is not None:
         bound[~inst.allowed.T] = np.inf
     out[:] = bound.T
     return out
+
+
+def lagrangian_at(inst: Instance, u: np.ndarray) -> Lagrangian:
+    """The Lagrangian bound at the multipliers ``u`` (e.g. the duals of the assignment
+    rows of the model's linear relaxation): ``Σ u + (k smallest rho)``, ``inf`` when
+    fewer than ``k`` centres can head a balanced sector. Valid for every ``u``."""
+    rho, _ = _subproblem(inst, u)
+    finite = np.isfinite(rho)
+    lower = float(u.sum() + np.sort(rho)[: inst.k].sum()) if finite.sum() >= inst.k else np.inf
+    return Lagrangian(lower=lower, u=u, rho=rho, iterations=1, seconds=0.0)
