@@ -513,7 +513,7 @@ class _Solver:
         upper = self.best[1] if self.best is not None else math.inf
         for _ in range(ROOT_SWEEPS):
             remaining = min(self._remaining(), until - time.monotonic())
-            if remaining <= 0.05:
+            if remaining <= 0.05 or not self._check():
                 break
             h.setOptionValue("time_limit", remaining)
             h.run()
