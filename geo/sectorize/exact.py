@@ -93,7 +93,7 @@ from geo.sectorize.bound import Instance, build_instance, lagrangian_bound
 from geo.sectorize.fixing import (
     assignment_bounds,
     connected_to_home,
-    lagrangian_at,
+    fix_at_duals,
     reach_mask,
     restricted,
 )
@@ -477,27 +477,6 @@ class _Solver:
         )
         self.cuts += len(rows)
 
-    def _dual_fixing(self, h: highspy.Highs, row_dual: np.ndarray, upper: float) -> int:
-        """Lagrangian fixing (:func:`~geo.sectorize.fixing.assignment_bounds`) again, at the
-        relaxation's duals of the assignment rows, over the pairs still in the model."""
-        if not math.isfinite(upper):
-            return 0
-        inst = self.inst
-        open_pairs = np.zeros((inst.atoms.n, inst.graph.n), dtype=bool)
-        live = self.fixable | self.incumbent
-        open_pairs[self.pair_atom[live], self.centres[self.pair_centre[live]]] = True
-        model = restricted(inst, open_pairs)
-        lag = lagrangian_at(model, row_dual[: inst.atoms.n])
-        self.lower = max(self.lower, min(lag.lower, upper))
-        bounds = assignment_bounds(model, lag)[self.pair_atom, self.centres[self.pair_centre]]
-        fix = self.fixable & (bounds > upper * (1 + 1e-7) + 1e-9)
-        if not fix.any():
-            return 0
-        columns = np.flatnonzero(fix).astype(np.int32)
-        h.changeColsBounds(len(columns), columns, np.zeros(len(columns)), np.zeros(len(columns)))
-        self.fixable &= ~fix
-        return len(columns)
-
     def _root_cuts(self, h: highspy.Highs) -> None:
         """Separator cuts of the linear relaxation, added before any branching
         (:mod:`geo.sectorize.separation`), for at most :data:`ROOT_SHARE` of the time; the
@@ -524,7 +503,12 @@ class _Solver:
             solution = h.getSolution()
             fixed = reduced_cost_fixing(h, value, upper, solution, self.fixable)
             self.fixed_stats["reduced_cost"] = self.fixed_stats.get("reduced_cost", 0) + fixed
-            fixed = self._dual_fixing(h, np.asarray(solution.row_dual), upper)
+            pairs = (self.pair_atom, self.centres[self.pair_centre])
+            duals = np.asarray(solution.row_dual)
+            fixed, lag = fix_at_duals(
+                h, self.inst, pairs, duals, upper, self.fixable, self.incumbent
+            )
+            self.lower = max(self.lower, min(lag, upper))
             self.fixed_stats["lp_duals"] = self.fixed_stats.get("lp_duals", 0) + fixed
             dense = np.zeros(self.var.shape)
             dense[self.pair_atom, self.pair_centre] = np.asarray(solution.col_value)

@@ -27,8 +27,10 @@ References
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
+import highspy
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, dijkstra
@@ -157,3 +159,35 @@ def lagrangian_at(inst: Instance, u: np.ndarray) -> Lagrangian:
     finite = np.isfinite(rho)
     lower = float(u.sum() + np.sort(rho)[: inst.k].sum()) if finite.sum() >= inst.k else np.inf
     return Lagrangian(lower=lower, u=u, rho=rho, iterations=1, seconds=0.0)
+
+
+def fix_at_duals(
+    h: highspy.Highs,
+    inst: Instance,
+    pairs: tuple[np.ndarray, np.ndarray],
+    row_dual: np.ndarray,
+    upper: float,
+    fixable: np.ndarray,
+    incumbent: np.ndarray,
+) -> tuple[int, float]:
+    """The Lagrangian fixing of :func:`assignment_bounds` again, at the duals of the
+    assignment rows of the model's relaxation (its first rows), over the pairs still in the
+    model ``h`` (column ``i`` serves atom ``pairs[0][i]`` from unit ``pairs[1][i]``; those
+    neither ``fixable`` nor in the ``incumbent`` are fixed already). Fixes to 0 the
+    ``fixable`` columns whose bound exceeds ``upper``; returns how many, and the bound."""
+    if not math.isfinite(upper):
+        return 0, -math.inf
+    atom, unit = pairs
+    open_pairs = np.zeros((inst.atoms.n, inst.graph.n), dtype=bool)
+    live = fixable | incumbent
+    open_pairs[atom[live], unit[live]] = True
+    model = restricted(inst, open_pairs)
+    lag = lagrangian_at(model, row_dual[: inst.atoms.n])
+    bounds = assignment_bounds(model, lag)[atom, unit]
+    fix = fixable & (bounds > upper * (1 + 1e-7) + 1e-9)
+    if not fix.any():
+        return 0, lag.lower
+    columns = np.flatnonzero(fix).astype(np.int32)
+    h.changeColsBounds(len(columns), columns, np.zeros(len(columns)), np.zeros(len(columns)))
+    fixable &= ~fix
+    return len(columns), lag.lower
