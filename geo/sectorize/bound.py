@@ -74,6 +74,9 @@ class Instance:
     cost: np.ndarray
     fixed: np.ndarray
     seed_units: np.ndarray
+    #: The assignments a plan may use (atoms x units), None for all of them: the pairs
+    #: that :mod:`geo.sectorize.fixing` proves useless are left out of the subproblem.
+    allowed: np.ndarray | None = None
 
     @property
     def home(self) -> np.ndarray:
@@ -84,6 +87,16 @@ class Instance:
     def cost_t(self) -> np.ndarray:
         """``cost`` centre-major (contiguous rows: one centre's atoms)."""
         return np.ascontiguousarray(self.cost.T)
+
+    def reduced_t(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``cost - u`` centre-major and the atoms' workloads per centre, both 0 on the
+        pairs not allowed (so that no subproblem takes them)."""
+        r = self.cost_t - u[None, :]
+        w = np.broadcast_to(self.atoms.weight.astype(float), r.shape)
+        if self.allowed is None:
+            return r, w
+        ok = self.allowed.T
+        return np.where(ok, r, 0.0), np.where(ok, w, 0.0)
 
     def objective(self, atom_sector: np.ndarray) -> float:
         """The p-median distance of a plan given by each atom's sector (metres)."""
@@ -161,20 +174,22 @@ def _subproblem(inst: Instance, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Each centre's items are sorted by ``(cost - u_a) / W_a``; its own atom comes first
     (forced), workload-free atoms that pay come with it; the sorted prefix is taken up to
     the workload ``clip(weight of the paying atoms, lo, hi)``, the last item in part."""
-    r = inst.cost_t - u[None, :]
+    r, wm = inst.reduced_t(u)
     n_u = r.shape[0]
     rows = np.arange(n_u)
     home = inst.home
     w = inst.atoms.weight
     with np.errstate(divide="ignore", invalid="ignore"):
-        key = r / w[None, :]
+        key = r / wm
     key[np.isnan(key)] = np.inf  # workload-free atoms that do not pay: last, not taken
+    if inst.allowed is not None:
+        key[~inst.allowed.T] = np.inf  # pairs left out: last, never taken (no weight)
     key[rows, home] = -np.inf  # the centre's own atom: first, always taken
     order = np.argsort(key, axis=1)
-    ws = w[order]
+    ws = np.take_along_axis(wm, order, axis=1)
     rs = np.take_along_axis(r, order, axis=1)
     s = np.cumsum(ws, axis=1)
-    paying = (r < 0).astype(float) @ w + w[home] * (r[rows, home] >= 0)
+    paying = ((r < 0) * wm).sum(axis=1) + w[home] * (r[rows, home] >= 0)
     target = np.clip(paying, inst.lo, inst.hi)
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = np.where(ws > 0, np.clip((target[:, None] - (s - ws)) / ws, 0.0, 1.0), rs < 0)

@@ -229,7 +229,10 @@ def make_sectorizer(params: DesignParameters, seed_units: Sequence[str] = ()) ->
     if params.method == "exact":
         if params.sectors_per_part:
             raise InvalidInputError("exact_sectors_per_part", field="sectors_per_part")
-        heuristic = make_sectorizer(dataclasses.replace(params, method="engine"), seed_units)
+        # The warm start minimises the exact model's own objective, the p-median distance.
+        heuristic = make_sectorizer(
+            dataclasses.replace(params, method="engine", objective="distance"), seed_units
+        )
         return ExactDesign(
             params.k,
             target_workload=params.target_workload,

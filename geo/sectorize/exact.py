@@ -17,26 +17,36 @@ two sectors never do. Its objective ``Σ cost[a, c] · x[a, c]`` is the p-median
 
 **Contiguity** is imposed by *a,b-separator* inequalities (Validi, Buchanan & Lykhovyd
 2022, §3): when a set ``S`` of atoms separates atom ``a`` from ``atom(c)``,
-``x[a, c] ≤ Σ_{v ∈ S} x[v, c]``. The model starts with those of the neighbourhoods
-``S = N(a)``; each solution whose sectors are not all of one piece adds, for each
-stray component ``C``, the minimal separator of ``N(C)`` that touches the centre's side,
-and the model is solved again (HiGHS has no lazy-constraint callback in 1.16: the loop is
-the *cut* approach of Validi et al. run by restarts). Every round is a relaxation of the
-full model, so its dual bound is a proven lower bound; every solution met whose sectors
-are all of one piece is a feasible plan (kept through HiGHS's ``cbMipImprovingSolution``
-callback); one in pieces is repaired when it can be (each stray piece joins a neighbouring
-sector that stays in the band: :func:`~geo.sectorize.hess.repair`), which gives the search
-good plans near the relaxation's optimum.
+``x[a, c] ≤ Σ_{v ∈ S} x[v, c]``. The model starts with the *rings*: the atoms at 1, 2 and
+3 hops from ``a``, and at 1 and 2 hops from ``atom(c)``, when ``atom(c)`` is farther
+(:func:`~geo.sectorize.hess.hess_model`). Before branching, its linear relaxation is
+solved and the separators it violates are added, found by maximum flow, until none is
+(:func:`~geo.sectorize.separation.fractional_separators`). Then HiGHS searches; as soon as
+it meets a solution whose sectors are not all of one piece, the search is stopped and,
+for each stray component ``C``, the minimal separator of ``N(C)`` on the centre's side is
+added (:func:`~geo.sectorize.separation.integral_separators`), and the search starts
+again on the same model (HiGHS 1.16 calls no lazy-constraint callback: stopping at the
+first solution in pieces is the closest to the lazy cuts of Validi et al.). Every round
+is a relaxation of the full model, so its dual bound is a proven lower bound; every
+solution met whose sectors are all of one piece is a feasible plan (kept through HiGHS's
+``cbMipImprovingSolution`` callback); one in pieces is repaired when it can be (each stray
+piece joins a neighbouring sector that stays in the band:
+:func:`~geo.sectorize.hess.repair`).
 
-**Lagrangian variable fixing** (Validi et al. 2022, §4.2): the Lagrangian bound of
-:mod:`geo.sectorize.bound` gives, for every candidate centre, a lower bound on every plan
-that opens it; centres whose bound exceeds the warm start's value are removed before
-solving.
+**Variable fixing** (:mod:`geo.sectorize.fixing`) removes the assignments no plan better
+than the best known can use, before the model is built: those out of *reach* (every path
+of atoms from the centre to the atom weighs more than the band's top: Validi et al. §4.1),
+those whose Lagrangian reduced cost (:mod:`geo.sectorize.bound`, whose subproblems respect
+the reach) lifts the bound above the warm start's value (Beasley 1993), and the centres
+left with no such assignment. At the root, the relaxation's own reduced costs fix more
+(:func:`~geo.sectorize.separation.reduced_cost_fixing`). On Belfort res 8, k = 8, 27 % of
+the atoms x units assignments remain (``bench/RESULTS.md``).
 
 **Warm start and bound.** The best of five plans of the heuristic engine (the same
-parameters, method ``engine``, drawn one after the other from the run's random generator)
-is given to HiGHS with ``setSolution``; the search stops at ``time_limit``
-seconds (HiGHS's ``time_limit``) or at a relative gap of :data:`OPTIMALITY_GAP`
+parameters, method ``engine`` with the distance objective, drawn one after the other
+from the run's random generator while they take less than a fifth of the time) is given
+to HiGHS with ``setSolution``; the search stops at ``time_limit`` seconds (HiGHS's
+``time_limit``) or at a relative gap of :data:`OPTIMALITY_GAP`
 (``mip_rel_gap``, 0.01 %: « optimum prouvé » means proven within 0.01 %). The
 ``cbMipInterrupt`` callback reports the incumbent and the bound through ``progress`` and
 interrupts HiGHS when ``progress`` raises (a cancelled job): the best plan found is kept.
@@ -52,6 +62,8 @@ References
   Nonpartisan political redistricting by computer. *Operations Research* 13(6), 998-1006.
 * Validi, H., Buchanan, A., Lykhovyd, E. (2022). Imposing contiguity constraints in
   political districting models. *Operations Research* 70(2), 867-892.
+* Beasley, J. E. (1993). Lagrangean heuristics for location problems. *European Journal
+  of Operational Research* 65(3), 383-399.
 * Shirabe, T. (2009). Districting modeling with exact contiguity constraints.
   *Environment and Planning B* 36(6), 1053-1066 (the flow alternative, not used here).
 * Huangfu, Q., Hall, J. A. J. (2018). Parallelizing the dual revised simplex method.
@@ -78,8 +90,20 @@ from geo.plan_bound import PlanBound
 from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.bound import Instance, build_instance, lagrangian_bound
+from geo.sectorize.fixing import (
+    assignment_bounds,
+    connected_to_home,
+    fix_at_duals,
+    reach_mask,
+    restricted,
+)
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
-from geo.sectorize.hess import components, contiguous, hess_model, repair
+from geo.sectorize.hess import contiguous, hess_model, repair
+from geo.sectorize.separation import (
+    fractional_separators,
+    integral_separators,
+    reduced_cost_fixing,
+)
 from geo.unit_graph import UnitGraph
 
 DEFAULT_TIME_LIMIT_S = 60.0
@@ -94,8 +118,13 @@ MAX_ROUNDS = 200
 #: smaller gaps cost long searches for the last digits of a relaxation that may still be
 #: cut off by contiguity.
 OPTIMALITY_GAP = 1e-4
-#: Heuristic plans drawn for the warm start (the best one that meets the constraints).
+#: Heuristic plans drawn for the warm start (the best one that meets the constraints)...
 WARM_STARTS = 5
+#: ... while they take less than this share of the time limit (one plan at least).
+WARM_START_SHARE = 0.2
+#: Rounds of fractional separation at the root, within this share of the time limit.
+ROOT_SWEEPS = 20
+ROOT_SHARE = 0.15
 log = logging.getLogger(__name__)
 
 
@@ -125,8 +154,9 @@ class ExactDesign(Sectorizer):
     """The p-median plan with balance and contiguity, with its proof (module docstring).
 
     Parameters are those of :class:`~geo.sectorize.RegionGrowth`, plus ``time_limit``
-    (seconds of search) and ``warm_start``, the sectorizer whose plan starts the search
-    (``None``: none).
+    (seconds of search), ``warm_start``, the sectorizer whose plan starts the search
+    (``None``: none), and ``fixing`` (False: the whole model, without
+    :mod:`geo.sectorize.fixing`, for the tests that compare both).
     """
 
     def __init__(
@@ -141,6 +171,7 @@ class ExactDesign(Sectorizer):
         locked: Mapping[str, int] | None = None,
         time_limit: float = DEFAULT_TIME_LIMIT_S,
         warm_start: Sectorizer | None = None,
+        fixing: bool = True,
     ) -> None:
         RegionGrowth(k, target_workload=target_workload, tolerance=tolerance)  # checks
         self.k = k
@@ -152,6 +183,7 @@ class ExactDesign(Sectorizer):
         self.locked = dict(locked or {})
         self.time_limit = float(time_limit)
         self.warm_start = warm_start
+        self.fixing = fixing
 
     def solve(
         self,
@@ -174,7 +206,7 @@ class ExactDesign(Sectorizer):
             locked=self.locked,
         )
         start = self._warm_start(graph, inst, rng)
-        solver = _Solver(inst, self.time_limit, started, progress)
+        solver = _Solver(inst, self.time_limit, started, progress, fixing=self.fixing)
         solver.run(start)
         return self._plan(graph, inst, solver, time.monotonic() - started)
 
@@ -189,8 +221,11 @@ class ExactDesign(Sectorizer):
         each atom's sector and its objective, among those that meet every constraint of
         the model (None if none does)."""
         best: tuple[np.ndarray, float] | None = None
+        started = time.monotonic()
         for _ in range(WARM_STARTS if self.warm_start is not None else 0):
             assert self.warm_start is not None
+            if best is not None and time.monotonic() - started > WARM_START_SHARE * self.time_limit:
+                break
             try:
                 plan = self.warm_start.solve(graph, rng=rng)
             except InfeasibleDesignError:
@@ -275,9 +310,16 @@ class _Solver:
     """The Hess model in HiGHS and the cut loop (module docstring)."""
 
     def __init__(
-        self, inst: Instance, time_limit: float, started: float, progress: Progress
+        self,
+        inst: Instance,
+        time_limit: float,
+        started: float,
+        progress: Progress,
+        *,
+        fixing: bool = True,
     ) -> None:
         self.inst = inst
+        self.use_fixing = fixing
         self.time_limit = time_limit
         self.started = started
         self.progress = progress
@@ -287,21 +329,42 @@ class _Solver:
         self.stopped: PsqError | None = None
         self.rounds = 0
         self.cuts = 0
+        self.allowed: np.ndarray | None = None
+        #: Separators of the round's solutions in pieces, added when the round stops.
+        self.pending: dict[tuple[int, ...], list[float]] = {}
+        self.fixed_stats: dict[str, int] = {}
 
     # -- the model ------------------------------------------------------------------------
-    def _centres(self, start: tuple[np.ndarray, float] | None) -> np.ndarray:
+    def _candidates(self, start: tuple[np.ndarray, float] | None) -> np.ndarray:
+        """The candidate centres, with the pairs left after fixing in ``self.allowed``
+        (:mod:`geo.sectorize.fixing`): none when the balance is proven impossible."""
         inst = self.inst
+        if not self.use_fixing:  # the whole model: every unit a candidate, every pair
+            self.allowed = np.ones((inst.atoms.n, inst.graph.n), dtype=bool)
+            return np.arange(inst.graph.n)
+        reach = reach_mask(inst)
         budget = min(2.0, 0.1 * self.time_limit)
-        lag = lagrangian_bound(inst, upper=start[1] if start else None, budget_s=budget)
+        lag = lagrangian_bound(
+            restricted(inst, reach), upper=start[1] if start else None, budget_s=budget
+        )
         if lag.lower == math.inf:
             self.proven_infeasible = True
             return np.array([], dtype=int)
         self.lower = max(self.lower, lag.lower)
-        keep = np.isfinite(lag.rho)
+        keep = reach & np.isfinite(lag.rho)[None, :]
         if start is not None:
-            keep &= lag.centre_bounds(inst.k) <= start[1] * (1 + 1e-7) + 1e-9
-            keep[self._medians(start[0])] = True
-        return np.flatnonzero(keep)
+            bounds = assignment_bounds(restricted(inst, reach), lag)
+            keep &= bounds <= start[1] * (1 + 1e-7) + 1e-9
+            medians = self._medians(start[0])
+            keep[np.arange(inst.atoms.n), medians[start[0]]] = True
+        centres = np.flatnonzero(keep[inst.home, np.arange(inst.graph.n)])
+        self.allowed = connected_to_home(inst, keep[:, centres], centres)
+        self.fixed_stats = {
+            "pairs": inst.atoms.n * inst.graph.n,
+            "reach": int(reach.sum()),
+            "kept": int(self.allowed.sum()),
+        }
+        return centres
 
     def _medians(self, atom_sector: np.ndarray) -> np.ndarray:
         from geo.pmedian import median_centres
@@ -314,52 +377,34 @@ class _Solver:
 
     def _build(self, centres: np.ndarray) -> highspy.Highs:
         self.centres = centres
-        solver, self.var, self.home = hess_model(self.inst, centres)
+        solver, self.var, self.home = hess_model(self.inst, centres, self.allowed)
+        self.pair_atom, self.pair_centre = np.nonzero(self.var >= 0)
         return solver
 
     def _decode(self, values: np.ndarray) -> np.ndarray:
         """Each atom's group: the position of its centre in ``centres``."""
-        return np.argmax(np.asarray(values).reshape(self.inst.atoms.n, -1), axis=1)
+        dense = np.zeros(self.var.shape)
+        dense[self.pair_atom, self.pair_centre] = np.asarray(values)[: len(self.pair_atom)]
+        return np.argmax(dense, axis=1)
 
     def _vector(self, atom_sector: np.ndarray) -> np.ndarray | None:
-        """The model's values of a plan (its median centres), or None if one of them was
-        removed from the candidates."""
+        """The model's values of a plan (its median centres), or None if one of its
+        assignments was left out of the model."""
         medians = self._medians(atom_sector)
         position = {int(c): j for j, c in enumerate(self.centres)}
         if any(int(c) not in position for c in medians):
             return None
-        x = np.zeros((self.inst.atoms.n, len(self.centres)))
-        x[np.arange(self.inst.atoms.n), [position[int(medians[s])] for s in atom_sector]] = 1
-        return x.ravel()
+        columns = self.var[
+            np.arange(self.inst.atoms.n), [position[int(medians[s])] for s in atom_sector]
+        ]
+        if (columns < 0).any():
+            return None
+        x = np.zeros(len(self.pair_atom))
+        x[columns] = 1
+        return x
 
     def _separators(self, group: np.ndarray) -> tuple[list[list[int]], list[list[float]]]:
-        """The separator cuts of a solution's stray components (module docstring)."""
-        inst = self.inst
-        adj = inst.atoms.adj
-        rows: list[list[int]] = []
-        coefs: list[list[float]] = []
-        for j in np.unique(group):
-            home = int(self.home[j])
-            for part in components(inst, np.flatnonzero(group == j)):
-                if home in part:
-                    continue
-                inside = set(part)
-                border = {b for a in part for b in adj[a] if b not in inside}
-                blocked = inside | border
-                reach, stack = {home}, [home]
-                while stack:
-                    v = stack.pop()
-                    for b in adj[v]:
-                        if b not in blocked and b not in reach:
-                            reach.add(b)
-                            stack.append(b)
-                sep = sorted(v for v in border if any(b in reach for b in adj[v]))
-                targets = [i for i, h in enumerate(self.home) if int(h) in reach]
-                for t in targets:
-                    for a in part:
-                        rows.append([int(self.var[a, t]), *(int(self.var[v, t]) for v in sep)])
-                        coefs.append([1.0] + [-1.0] * len(sep))
-        return rows, coefs
+        return integral_separators(self.inst, self.var, self.home, group)
 
     # -- the loop -------------------------------------------------------------------------
     def _remaining(self) -> float:
@@ -371,7 +416,14 @@ class _Solver:
         self.progress(fraction, stage(objective, self.round_lower))
 
     def _improving(self, event: Any) -> None:
-        self._offer(self._decode(event.data_out.mip_solution))
+        """An improving solution of the round: kept if it is a plan (or repairs into one);
+        in pieces, its separators are queued and the round stops to add them (the lazy
+        constraints that highspy 1.16 cannot take within a search)."""
+        group = self._decode(event.data_out.mip_solution)
+        rows, coefs = self._separators(group)
+        for row, coef in zip(rows, coefs, strict=True):
+            self.pending.setdefault(tuple(row), coef)
+        self._offer(group)
 
     def _offer(self, group: np.ndarray) -> None:
         """Keep a solution as the best plan when its sectors are of one piece and it is
@@ -394,8 +446,10 @@ class _Solver:
             self._report()
         except PsqError as exc:
             self.stopped = exc
-        if self.stopped is not None:
+        if self.stopped is not None or self.pending:
             event.interrupt()
+        else:  # HiGHS keeps the flag from the round before
+            event.data_in.user_interrupt = False
 
     def _check(self) -> bool:
         """Report progress; False once ``progress`` asked to stop (a cancelled job), which
@@ -408,18 +462,85 @@ class _Solver:
             self.stopped = exc
         return self.stopped is None
 
+    def _add_rows(self, h: highspy.Highs, rows: list[list[int]], coefs: list[list[float]]) -> None:
+        """Add cuts ``Σ coef·x ≤ 0``."""
+        starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
+        flat = np.concatenate([np.array(r) for r in rows]).astype(np.int32)
+        h.addRows(
+            len(rows),
+            np.full(len(rows), -np.inf),
+            np.zeros(len(rows)),
+            len(flat),
+            starts.astype(np.int32),
+            flat,
+            np.concatenate([np.array(c) for c in coefs]),
+        )
+        self.cuts += len(rows)
+
+    def _root_cuts(self, h: highspy.Highs) -> None:
+        """Separator cuts of the linear relaxation, added before any branching
+        (:mod:`geo.sectorize.separation`), for at most :data:`ROOT_SHARE` of the time; the
+        relaxation's value is a lower bound on every plan better than the best known."""
+        n_x = h.getNumCol()
+        columns = np.arange(n_x, dtype=np.int32)
+        self.incumbent = np.zeros(n_x, dtype=bool)
+        if self.best is not None and (x := self._vector(self.best[0])) is not None:
+            self.incumbent = x > 0.5  # the best plan known stays in the model
+        self.fixable = ~self.incumbent
+        h.changeColsIntegrality(n_x, columns, np.zeros(n_x, dtype=np.uint8))
+        until = time.monotonic() + ROOT_SHARE * self.time_limit
+        upper = self.best[1] if self.best is not None else math.inf
+        for _ in range(ROOT_SWEEPS):
+            remaining = min(self._remaining(), until - time.monotonic())
+            if remaining <= 0.05 or not self._check():
+                break
+            h.setOptionValue("time_limit", remaining)
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                break
+            value = h.getInfo().objective_function_value
+            self.lower = max(self.lower, min(value, upper))
+            solution = h.getSolution()
+            fixed = reduced_cost_fixing(h, value, upper, solution, self.fixable)
+            self.fixed_stats["reduced_cost"] = self.fixed_stats.get("reduced_cost", 0) + fixed
+            pairs = (self.pair_atom, self.centres[self.pair_centre])
+            duals = np.asarray(solution.row_dual)
+            fixed, lag = fix_at_duals(
+                h, self.inst, pairs, duals, upper, self.fixable, self.incumbent
+            )
+            self.lower = max(self.lower, min(lag, upper))
+            self.fixed_stats["lp_duals"] = self.fixed_stats.get("lp_duals", 0) + fixed
+            dense = np.zeros(self.var.shape)
+            dense[self.pair_atom, self.pair_centre] = np.asarray(solution.col_value)
+            rows, coefs = fractional_separators(self.inst, self.var, self.home, dense)
+            log.debug(
+                "root LP %.1f, %d cuts, fixed %s at %.1f s",
+                value,
+                len(rows),
+                self.fixed_stats,
+                time.monotonic() - self.started,
+            )
+            if not rows:
+                break
+            self._add_rows(h, rows, coefs)
+        h.changeColsIntegrality(n_x, columns, np.ones(n_x, dtype=np.uint8))
+
     def run(self, start: tuple[np.ndarray, float] | None) -> None:
         self.best = start
         self.round_lower = self.lower
         if not self._check():
             return
-        centres = self._centres(start)
+        centres = self._candidates(start)
         if self.proven_infeasible or not self._check():
             return
         if len(centres) == 0:
             self.lower = start[1] if start else self.lower
             return
         h = self._build(centres)
+        log.debug("fixing %s, %d centres", self.fixed_stats, len(centres))
+        if not self._check():
+            return
+        self._root_cuts(h)
         if not self._check():
             return
         h.cbMipImprovingSolution.subscribe(self._improving)
@@ -449,29 +570,22 @@ class _Solver:
                 if self.best is None:
                     self.proven_infeasible = True
                 break
-            if status != highspy.HighsModelStatus.kOptimal:
-                bound = float(info.mip_dual_bound)
-                if math.isfinite(bound):
-                    self.lower = max(self.lower, bound)
-                break
-            self.lower = max(self.lower, float(info.mip_dual_bound))
+            bound = float(info.mip_dual_bound)
+            if math.isfinite(bound):
+                self.lower = max(self.lower, bound)
             self.round_lower = self.lower
-            group = self._decode(np.asarray(h.getSolution().col_value))
-            rows, coefs = self._separators(group)
-            self._offer(group)
-            if not rows:
+            if status == highspy.HighsModelStatus.kOptimal:
+                group = self._decode(np.asarray(h.getSolution().col_value))
+                rows, coefs = self._separators(group)
+                self._offer(group)
+                for row, coef in zip(rows, coefs, strict=True):
+                    self.pending.setdefault(tuple(row), coef)
+            elif status != highspy.HighsModelStatus.kInterrupt or self.stopped is not None:
                 break
-            starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
-            flat = np.concatenate([np.array(r) for r in rows]).astype(np.int32)
-            h.addRows(
-                len(rows),
-                np.full(len(rows), -np.inf),
-                np.zeros(len(rows)),
-                len(flat),
-                starts.astype(np.int32),
-                flat,
-                np.concatenate([np.array(c) for c in coefs]),
-            )
-            self.cuts += len(rows)
+            if not self.pending:
+                break
+            rows, coefs = [list(r) for r in self.pending], list(self.pending.values())
+            self.pending = {}
+            self._add_rows(h, rows, coefs)
         if self.best is not None and self.lower >= self.best[1] * (1 - OPTIMALITY_GAP):
             self.lower = self.best[1]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import highspy
 import numpy as np
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import shortest_path
 
 from geo.sectorize.bound import Instance
 
@@ -78,13 +79,40 @@ def repair(inst: Instance, group: np.ndarray) -> np.ndarray | None:
     return group
 
 
-def hess_model(inst: Instance, centres: np.ndarray) -> tuple[highspy.Highs, np.ndarray, np.ndarray]:
-    """The model over the candidate ``centres`` (unit positions): the solver, the column
-    of ``x[a, j]`` as ``var[a, j]``, and each centre's own atom ``home[j]``."""
+#: The rings of separators around each atom, and around each centre's own atom, that the
+#: model starts with (r = 1 is the neighbourhood of Validi et al.).
+RINGS = 3
+RINGS_AROUND_CENTRE = 2
+
+
+def hop_distances(inst: Instance) -> np.ndarray:
+    """The number of edges between every two atoms of the atom graph (``inf`` apart)."""
+    n = inst.atoms.n
+    src = [a for a in range(n) for _ in inst.atoms.adj[a]]
+    dst = [b for a in range(n) for b in inst.atoms.adj[a]]
+    graph = csr_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
+    return np.asarray(shortest_path(graph, unweighted=True))
+
+
+def hess_model(
+    inst: Instance, centres: np.ndarray, allowed: np.ndarray | None = None
+) -> tuple[highspy.Highs, np.ndarray, np.ndarray]:
+    """The model over the candidate ``centres`` (unit positions) and the pairs ``allowed``
+    (atoms x centres, every pair when None; see :mod:`geo.sectorize.fixing`): the solver,
+    the column of ``x[a, j]`` as ``var[a, j]`` (-1 for a pair left out), and each centre's
+    own atom ``home[j]``."""
     n_a, m = inst.atoms.n, len(centres)
     home = inst.home[centres]
-    var = np.arange(n_a * m).reshape(n_a, m)
+    if allowed is None:
+        allowed = np.ones((n_a, m), dtype=bool)
+    allowed = allowed.copy()
+    allowed[home, np.arange(m)] = True
+    n_x = int(allowed.sum())
+    var = np.full((n_a, m), -1)
+    var[allowed] = np.arange(n_x)
+    a_of, j_of = np.nonzero(allowed)  # row-major: the order of the columns
     y = var[home, np.arange(m)]
+    own = a_of == home[j_of]
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
@@ -101,53 +129,53 @@ def hess_model(inst: Instance, centres: np.ndarray) -> tuple[highspy.Highs, np.n
         upper.append(up)
         count += len(lo)
 
-    ones = np.ones(n_a * m)
+    ones = np.ones(n_x)
     # each atom has one centre
-    add(np.repeat(np.arange(n_a), m), var.ravel(), ones, np.ones(n_a), np.ones(n_a))
+    add(a_of, np.arange(n_x), ones, np.ones(n_a), np.ones(n_a))
     # k centres
     add(np.zeros(m, dtype=int), y, np.ones(m), np.array([inst.k]), np.array([inst.k]))
     # x[a, c] ≤ y_c
-    mask = np.ones((n_a, m), dtype=bool)
-    mask[home, np.arange(m)] = False
-    a_idx, j_idx = np.nonzero(mask)
-    r = np.arange(len(a_idx))
+    free = np.flatnonzero(~own)
+    r = np.arange(len(free))
     add(
         np.r_[r, r],
-        np.r_[var[a_idx, j_idx], y[j_idx]],
+        np.r_[free, y[j_of[free]]],
         np.r_[np.ones(len(r)), -np.ones(len(r))],
         np.full(len(r), -np.inf),
         np.zeros(len(r)),
     )
     # balance: lo·y ≤ Σ W_a x[a, c] ≤ hi·y
     w = inst.atoms.weight
-    jj = np.tile(np.arange(m), n_a)
-    aa = np.repeat(np.arange(n_a), m)
     for bound, lo_up in ((inst.hi, "up"), (inst.lo, "lo")):
-        coef = w[aa].astype(float).copy()
-        coef[mask.ravel() == False] -= bound  # noqa: E712 - the centres' own atoms
+        coef = w[a_of].astype(float).copy()
+        coef[own] -= bound
         inf = np.full(m, np.inf)
         add(
-            jj,
-            var.ravel(),
+            j_of,
+            np.arange(n_x),
             coef,
             -inf if lo_up == "up" else np.zeros(m),
             np.zeros(m) if lo_up == "up" else inf,
         )
-    # neighbourhood separators: x[a, c] ≤ Σ_{b ∈ N(a)} x[b, c], a not next to atom(c)
-    adj = inst.atoms.adj
+    # ring separators: the atoms at r hops from a (or from atom(c)) separate a from
+    # atom(c) when atom(c) is farther: x[a, c] ≤ Σ_{b: hops(a, b) = r} x[b, c], r < hops
+    hops = hop_distances(inst)
+    rings = [[np.flatnonzero(hops[a] == r) for r in range(1, RINGS + 1)] for a in range(n_a)]
     rr: list[int] = []
     cc: list[int] = []
     vv: list[float] = []
     n_rows = 0
-    for j in range(m):
-        near = {int(home[j]), *adj[int(home[j])]}
-        for a in range(n_a):
-            if a in near:
-                continue
-            rr += [n_rows] * (1 + len(adj[a]))
-            cc += [int(var[a, j]), *(int(var[b, j]) for b in adj[a])]
-            vv += [1.0] + [-1.0] * len(adj[a])
-            n_rows += 1
+    for a, j in zip(a_of.tolist(), j_of.tolist(), strict=True):
+        h = int(home[j])
+        for centre, depth in ((a, RINGS), (h, RINGS_AROUND_CENTRE)):
+            for hop in range(1, int(min(depth + 1, hops[a, h]))):
+                ring = rings[centre][hop - 1]
+                col = var[ring, j]
+                col = col[col >= 0]
+                rr += [n_rows] * (1 + len(col))
+                cc += [int(var[a, j]), *col.tolist()]
+                vv += [1.0] + [-1.0] * len(col)
+                n_rows += 1
     add(
         np.array(rr, dtype=int),
         np.array(cc, dtype=int),
@@ -155,30 +183,34 @@ def hess_model(inst: Instance, centres: np.ndarray) -> tuple[highspy.Highs, np.n
         np.full(n_rows, -np.inf),
         np.zeros(n_rows),
     )
-    # fixed sectors
+    # fixed sectors: atoms of one sector share their centre, atoms of two sectors never do
     groups = [np.flatnonzero(inst.fixed == s) for s in range(inst.k)]
     groups = [g for g in groups if len(g)]
+
+    def pair(a: int, b: int, sign: float, lo: float, up: float) -> None:
+        js = np.arange(m)
+        ra, rb = var[a], var[b]
+        both = (ra >= 0) | (rb >= 0)
+        js = js[both]
+        r_a = np.flatnonzero(ra[js] >= 0)
+        r_b = np.flatnonzero(rb[js] >= 0)
+        add(
+            np.r_[r_a, r_b],
+            np.r_[ra[js][r_a], rb[js][r_b]],
+            np.r_[np.ones(len(r_a)), sign * np.ones(len(r_b))],
+            np.full(len(js), lo),
+            np.full(len(js), up),
+        )
+
     for g in groups:
         for a in g[1:]:
-            add(
-                np.r_[np.arange(m), np.arange(m)],
-                np.r_[var[a], var[g[0]]],
-                np.r_[np.ones(m), -np.ones(m)],
-                np.zeros(m),
-                np.zeros(m),
-            )
+            pair(int(a), int(g[0]), -1.0, 0.0, 0.0)
     for i, g in enumerate(groups):
-        for h in groups[i + 1 :]:
-            add(
-                np.r_[np.arange(m), np.arange(m)],
-                np.r_[var[g[0]], var[h[0]]],
-                np.ones(2 * m),
-                np.full(m, -np.inf),
-                np.ones(m),
-            )
+        for h2 in groups[i + 1 :]:
+            pair(int(g[0]), int(h2[0]), 1.0, -np.inf, 1.0)
     matrix = coo_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(count, n_a * m),
+        shape=(count, n_x),
     ).tocsc()
     solver = highspy.Highs()
     solver.setOptionValue("output_flag", False)
@@ -187,20 +219,20 @@ def hess_model(inst: Instance, centres: np.ndarray) -> tuple[highspy.Highs, np.n
     # solve with its thread count; a later model asking for another count is refused
     # (the camera-site cover of geo/coverage solves with the default).
     solver.passModel(
-        n_a * m,
+        n_x,
         count,
         matrix.nnz,
         1,  # column-wise
         1,  # minimise
         0.0,
-        inst.cost[:, centres].ravel(),
-        np.zeros(n_a * m),
-        np.ones(n_a * m),
+        inst.cost[:, centres][allowed],
+        np.zeros(n_x),
+        np.ones(n_x),
         np.concatenate(lower),
         np.concatenate(upper),
         matrix.indptr,
         matrix.indices,
         matrix.data,
-        np.ones(n_a * m, dtype=np.int32),
+        np.ones(n_x, dtype=np.int32),
     )
     return solver, var, home
