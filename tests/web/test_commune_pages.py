@@ -298,7 +298,9 @@ def test_the_planner_writes_a_contract(browser, live_demo: str, artifacts: Path)
         " — indicateurs : Plaintes accompagnées",
     ]
 
-    # reloaded: the list says them, the editor has them as rows
+    # reloaded (with a convention in two parts, for later): the list says the actions, the
+    # editor has them as rows
+    convention_id, squares = _two_part_convention(page, live_demo)
     page.reload()
     page.wait_for_function(READY, timeout=60_000)
     item = page.locator("#dash-contracts > li", has_text="Contrat de test")
@@ -362,7 +364,7 @@ def test_the_planner_writes_a_contract(browser, live_demo: str, artifacts: Path)
         assert line in objectives, line
     assert objectives.index("3. Justice de proximité") < objectives.index("4. Aide aux victimes")
     assert "Source : contrat version 2" in objectives
-    _quartier_in_several_parts(page, live_demo)
+    _add_a_part(page, live_demo, convention_id, squares)
     assert page.errors == []
 
 
@@ -376,9 +378,10 @@ def _free_square(free: Any, half: float) -> Any:
     return square
 
 
-def _quartier_in_several_parts(page: Any, live_demo: str) -> None:
-    """A convention's quartier drawn in two parts (a MultiPolygon) loads both into the
-    editor; a third part drawn on the map is saved with them."""
+def _two_part_convention(page: Any, live_demo: str) -> tuple[int, list[Any]]:
+    """A convention over a quartier in two parts (a MultiPolygon) of Belfort, recorded by
+    the API, and three squares of Belfort apart from every quartier (the first two are
+    its parts)."""
     communes = page.request.get(f"{live_demo}/api/communes").json()["features"]
     (belfort,) = [shape(f["geometry"]) for f in communes if f["id"] == BELFORT]
     existing = page.request.get(f"{live_demo}/api/conventions?commune={BELFORT}").json()["data"]
@@ -404,17 +407,22 @@ def _quartier_in_several_parts(page: Any, live_demo: str) -> None:
         headers=page.csrf_headers(),
     )
     assert created.status == 201, created.text()
-    convention_id = created.json()["id"]
-    page.reload()
-    page.wait_for_function(READY, timeout=60_000)
+    return created.json()["id"], squares
+
+
+def _add_a_part(page: Any, live_demo: str, convention_id: int, squares: list[Any]) -> None:
+    """The two-part convention's parts are both in the editor; a third part is clicked on
+    the map, and the three are saved."""
+    # paths of two rings (« M… Z M… Z »): the convention on the map's « Participation
+    # citoyenne » layer, and once in the editor, its quartier there too
+    two_rings = (
+        "[...document.querySelectorAll('#map path')].map((p) => p.getAttribute('d'))"
+        ".filter((d) => d && (d.match(/M/g) || []).length === 2).length"
+    )
+    before = page.evaluate(two_rings)
     page.locator(f"#dash-conventions li[data-id='{convention_id}'] .conv-edit").click()
     assert "(2 parties)" in page.locator("#conv-hint").inner_text()
-    # both parts drawn in the editor's layer: one path of two rings (« M… Z M… Z »)
-    drawn = page.evaluate(
-        "[...document.querySelectorAll('#map path')].map((p) => p.getAttribute('d'))"
-        ".filter((d) => d && (d.match(/M/g) || []).length === 2)"
-    )
-    assert len(drawn) >= 1
+    assert page.evaluate(two_rings) == before + 1
 
     # a third part: a triangle in the third square, clicked on the map
     page.click("#conv-add-part")
