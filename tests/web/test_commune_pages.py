@@ -214,6 +214,14 @@ def test_the_planner_writes_a_contract(browser, live_demo: str, artifacts: Path)
     shown = page.locator(".basemap-legend [data-layer]").all_inner_texts()
     assert shown == [layer["legend"] for layer in expected]
 
+    # the conventions' figures of the planner's perimeter, its CSP and its département
+    # (the demo's five conventions, its ten communes: Belfort reconduite (3 référents),
+    # two signées (2 each, one renewed in 40 days), one dénoncée still running (1), one
+    # en projet)
+    rows = [r.split("\t") for r in page.locator("#conv-figures tbody tr").all_inner_texts()]
+    assert [r[1:] for r in rows] == [["4 / 10", "4", "1", "8", "1"]] * 2
+    assert rows[0][0].startswith("CSP ") and rows[1][0] == "Département 90"
+
     page.click("#contract-add")
     # « all the communes of the intercommunalité »: those of the CA Grand Belfort in the
     # boundaries file that lie in the planner's CSPs
