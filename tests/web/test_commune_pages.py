@@ -223,6 +223,8 @@ def test_the_planner_writes_a_contract(browser, live_demo: str, artifacts: Path)
     assert rows[0][0].startswith("CSP ") and rows[1][0] == "Département 90"
 
     page.click("#contract-add")
+    # (the editor opens once the CSP's partners are read)
+    page.wait_for_function("!document.getElementById('contract-editor').hidden")
     # « all the communes of the intercommunalité »: those of the CA Grand Belfort in the
     # boundaries file that lie in the planner's CSPs
     boundaries = json.loads((DEMO_DIR / "communes_90.geojson").read_text())
@@ -337,6 +339,9 @@ def test_the_planner_writes_a_contract(browser, live_demo: str, artifacts: Path)
     assert sorted(
         o.get_attribute("value") for o in page.locator("#csi-communes option:checked").all()
     ) == [BAVILLIERS, BELFORT]
+    page.locator("#csi-objective-aide_victimes").screenshot(
+        path=str(artifacts / "commune_contract_actions.png")
+    )
     justice = page.locator("#csi-objective-justice_proximite")
     justice.get_by_role("button", name="Ajouter une action").click()
     justice.locator(".csi-title").fill("Rappels à l'ordre (fictif)")
@@ -421,10 +426,12 @@ def _two_part_convention(page: Any, live_demo: str) -> tuple[int, list[Any]]:
 def _add_a_part(page: Any, live_demo: str, convention_id: int, squares: list[Any]) -> None:
     """The two-part convention's parts are both in the editor; a third part is clicked on
     the map, and the three are saved."""
-    # paths of two rings (« M… Z M… Z »): the convention on the map's « Participation
-    # citoyenne » layer, and once in the editor, its quartier there too
+    # dashed paths of two rings (« M… Z M… Z ») over the base map: the convention on the
+    # map's « Participation citoyenne » layer, and once in the editor, its quartier there
+    # too (the base map's tiles, loading meanwhile, are in another pane)
     two_rings = (
-        "[...document.querySelectorAll('#map path')].map((p) => p.getAttribute('d'))"
+        "[...document.querySelectorAll('#map .leaflet-overlay-pane path[stroke-dasharray]')]"
+        ".map((p) => p.getAttribute('d'))"
         ".filter((d) => d && (d.match(/M/g) || []).length === 2).length"
     )
     before = page.evaluate(two_rings)
