@@ -320,6 +320,17 @@ def test_the_planner_writes_a_contract(browser, live_demo: str, artifacts: Path)
     assert "Aide aux victimes : 2 action(s)" in item.inner_text()
     assert item.locator(".csi-action-item").all_inner_texts() == actions
 
+    # the demo's contract, recorded before the rows: its lead partner, not among the CSP's
+    # partners, is read back as typed (« Autre »)
+    page.locator("#dash-contracts > li", has_text="de l'agglomération (fictif)").locator(
+        ".csi-edit"
+    ).click()
+    page.wait_for_function("!document.getElementById('contract-editor').hidden")
+    row = page.locator("#csi-objective-tranquillite_securite .csi-action")
+    assert row.locator(".csi-lead").input_value() == "__other__"
+    assert row.locator(".csi-lead-other").input_value() == "Police municipale (fictive)"
+    page.click("#csi-cancel")
+
     # changed: an action of « Justice de proximité » without lead partner, saved as version 2
     item.locator(".csi-edit").click()
     page.wait_for_function("!document.getElementById('contract-editor').hidden")
