@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import Commune, CsiContract, CsiContractVersion, csp_commune
+from api.models import Commune, CsiContract, CsiContractVersion, Partner, csp_commune
 from api.repositories.base import scope_of, visible
 
 
@@ -66,3 +66,11 @@ def versions(session: Session, contract_id: int) -> list[CsiContractVersion]:
             .order_by(CsiContractVersion.version)
         )
     )
+
+
+def partners(session: Session, *, csp_id: int | None = None) -> list[Partner]:
+    """The partner organisations of the caller's CSPs (of one, when given), by name."""
+    stmt = select(Partner).where(visible(Partner, scope_of(session)))
+    if csp_id is not None:
+        stmt = stmt.where(Partner.csp_id == csp_id)
+    return list(session.scalars(stmt.order_by(Partner.organisation, Partner.id)))

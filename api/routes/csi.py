@@ -17,6 +17,7 @@ from api.schemas.csi import (
     CsiContractPublic,
     CsiContractsPublic,
     CsiContractUpdate,
+    CsiPartnersPublic,
     CsiVersionsPublic,
 )
 from api.services import csi
@@ -40,6 +41,16 @@ def create_contract(body: CsiContractCreate, ctx: ContextDep) -> CsiContractPubl
     """Record a contract over communes of your perimeter. No commune, an unknown one or an
     end before the start is a 422 naming the field."""
     return csi.create_contract(ctx, body)
+
+
+@router.get("/partners", responses=INVALID, dependencies=[access.CONTRACT_WRITE])
+def read_lead_partners(
+    ctx: ContextDep,
+    csp: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Of this CSP")] = None,
+) -> CsiPartnersPublic:
+    """The partner organisations of your CSPs (of one), among which an action's lead
+    partner is chosen (names only)."""
+    return csi.lead_partners(ctx, csp_id=csp)
 
 
 @router.get("/{contract_id}", responses=NOT_FOUND, dependencies=[access.COMMUNE_SPACE])

@@ -89,6 +89,20 @@ class CsiContractsPublic(BaseModel):
     count: int
 
 
+class CsiPartnerPublic(BaseModel):
+    """A partner organisation a contract's action may name as its lead (names only)."""
+
+    id: int
+    csp_id: int
+    organisation: str
+    type_label: str
+
+
+class CsiPartnersPublic(BaseModel):
+    data: list[CsiPartnerPublic]
+    count: int
+
+
 class CsiVersionPublic(BaseModel):
     version: int
     at: datetime

@@ -27,6 +27,8 @@ from api.schemas.csi import (
     CsiContractUpdate,
     CsiObjective,
     CsiObjectivePublic,
+    CsiPartnerPublic,
+    CsiPartnersPublic,
     CsiVersionPublic,
     CsiVersionsPublic,
 )
@@ -38,7 +40,7 @@ from geo.audits import STATUSES as AUDIT_STATUSES
 from geo.csi import OBJECTIVES, check_contract, in_force
 from geo.errors import ForbiddenError, InvalidInputError
 from geo.participation import STATUSES, departement_of, next_renewal, status_on
-from geo.problems import CATEGORIES
+from geo.problems import CATEGORIES, PARTNER_TYPES
 from geo.ssmsi import SsmsiFigures, departement_figures
 from geo.study import ProblemFilter
 
@@ -186,6 +188,22 @@ def contract_versions(ctx: Context, contract_id: int) -> CsiVersionsPublic:
             for v in repo.versions(session, contract_id)
         ]
     return CsiVersionsPublic(data=data, count=len(data))
+
+
+def lead_partners(ctx: Context, *, csp_id: int | None = None) -> CsiPartnersPublic:
+    """The organisations an action's lead partner is chosen among: the partners of the
+    caller's CSPs (of one), names only."""
+    with ctx.read() as session:
+        data = [
+            CsiPartnerPublic(
+                id=p.id,
+                csp_id=p.csp_id,
+                organisation=p.organisation,
+                type_label=PARTNER_TYPES.get(p.type, p.type),
+            )
+            for p in repo.partners(session, csp_id=csp_id)
+        ]
+    return CsiPartnersPublic(data=data, count=len(data))
 
 
 # -- the diagnostic partagé ---------------------------------------------------------------

@@ -2,7 +2,8 @@
 recorded over a quartier drawn in Belfort or a whole commune, their tacit renewals,
 the refusals naming the field (overlap, end before start, quartier outside the commune)
 with nothing written, each commune seeing its own only, denunciation, the figures per
-CSP and département, the map layer and the renewal reminders in the outbox."""
+CSP and département, the map layer, the renewal reminders in the outbox, and each
+commune's dashboard counting its problems with 1 or 2 masked."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import shapely
 from fastapi.testclient import TestClient
 from shapely.geometry import mapping, shape
 from shapely.ops import polylabel
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.models import Convention, Notification
@@ -185,6 +186,54 @@ def test_conventions_round_trip_scope_and_refusals(
 
     # the renewal reminders (the same demo database, to keep the suite short)
     _renewal_reminders_once_per_date(client, demo)
+    # the dashboards' problem counts, and the conventions they list with their renewals
+    _dashboard_counts_masked(client, csp_id, demo)
+
+
+def _dashboard_counts_masked(client: TestClient, csp_id: int, demo: sessionmaker[Session]) -> None:
+    """Each commune's dashboard counts the problems anchored in it over the 90 days to
+    today and the 90 before, as an SQL count says, 1 or 2 masked (never a record)."""
+    now = (TODAY - timedelta(days=89), TODAY)
+    before = (TODAY - timedelta(days=179), TODAY - timedelta(days=90))
+    codes = [
+        f["id"] for f in client.get("/api/communes", params={"csp": csp_id}).json()["features"]
+    ]
+    query = text(
+        "SELECT c.code, count(p.id) FROM commune c LEFT JOIN problem p ON p.csp_id = :csp"
+        " AND p.reported_on BETWEEN :since AND :until AND ST_Intersects(p.anchor, c.geom)"
+        " WHERE c.code = ANY(:codes) GROUP BY c.code"
+    )
+    with demo() as session:
+        counted = [
+            dict(
+                session.execute(
+                    query, {"csp": csp_id, "since": a, "until": b, "codes": codes}
+                ).all()
+            )
+            for a, b in (now, before)
+        ]
+    expected = {k: tuple(None if c[k] in (1, 2) else c[k] for c in counted) for k in codes}
+    shown = {}
+    for code in codes:
+        d = client.get(f"/api/communes/{code}/dashboard").json()
+        problems = d["problems"]
+        assert (problems["date_from"], problems["date_to"]) == (
+            now[0].isoformat(),
+            now[1].isoformat(),
+        )
+        shown[code] = (problems["count"], problems["previous_count"])
+        assert set(problems) == {
+            "date_from",
+            "date_to",
+            "count",
+            "previous_count",
+            "hot_cells",
+            "trends",
+            "synthetic",
+        }
+    assert shown == expected
+    # some commune of the demo has 1 or 2 problems in one of the periods: masked
+    assert any(None in pair for pair in shown.values()), counted
 
 
 def _renewal_reminders_once_per_date(client: TestClient, demo: sessionmaker[Session]) -> None:

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.models import CsiContract
+from api.models import CsiContract, Partner
 from tests.clock import TODAY
 from tests.roles import as_role
 
@@ -83,6 +83,25 @@ def test_contract_objectives_scope_versions_and_diagnostic(
     assert client.get("/api/csi", headers=bavilliers).json()["count"] == 0
     assert client.get(f"/api/csi/{contract['id']}", headers=bavilliers).status_code == 404
     assert client.post("/api/csi", headers=andelnans, json=body).status_code == 403
+
+    # the lead partners offered: the organisations of the CSP's partners, by name
+    with demo() as session:
+        organisations = sorted(
+            session.scalars(select(Partner.organisation).where(Partner.csp_id == csp_id))
+        )
+    offered = client.get(f"/api/csi/partners?csp={csp_id}", headers=planner).json()
+    assert sorted(p["organisation"] for p in offered["data"]) == organisations
+    assert offered["count"] == len(organisations) > 0
+    assert set(offered["data"][0]) == {"id", "csp_id", "organisation", "type_label"}
+    assert client.get("/api/csi/partners", headers=andelnans).status_code == 403
+    # an action without intitulé is refused, naming its field
+    refused = client.post(
+        "/api/csi",
+        headers=planner,
+        json={**body, "objectives": [{"objective": "aide_victimes", "actions": [{"title": ""}]}]},
+    )
+    assert refused.status_code == 422
+    assert [f["field"] for f in refused.json()["fields"]] == ["objectives.0.actions.0.title"]
 
     end = (TODAY - timedelta(days=1)).isoformat()
     changed = client.patch(

@@ -2,7 +2,9 @@
 // computed status, current three-year term, tacit renewals, signatories and référents;
 // for the roles that may (can("convention_write")) a new one, a change (the quartier
 // redrawn on the map or the whole commune, signatories and dates, référents) and
-// « Dénoncer » (a date, a French confirmation). A change made meanwhile by someone else
+// « Dénoncer ». A quartier may be drawn in several parts (a MultiPolygon): all its parts
+// are loaded into the editor, « Ajouter une partie » draws one more, and all are saved;
+// (a date, a French confirmation). A change made meanwhile by someone else
 // (409, the version read is stale) is said in French and the list reloaded.
 import { day, esc, isoDay, postJSON, sendJSON, getJSON } from "./api.js";
 import { $, can } from "./ui.js";
@@ -47,11 +49,15 @@ export function initConventions(map, layer, currentCode, refresh) {
   reload = refresh;
   if (!WRITES) return;
   let drawing = false;
-  let vertices = [];
+  // The quartier's parts, each a polygon's rings of LatLngs (its outline, then its holes);
+  // a click adds a vertex to the outline of the last part.
+  let parts = [];
   let redrawn = false;
+  const vertexCount = () => parts.reduce((n, rings) => n + rings[0].length, 0);
   const redraw = () => {
     layer.clearLayers();
-    if (vertices.length) L.polygon(vertices, COVERED_STYLE).addTo(layer);
+    const drawn = parts.filter((rings) => rings[0].length);
+    if (drawn.length) L.polygon(drawn, COVERED_STYLE).addTo(layer);
   };
   const setDrawing = (on) => {
     drawing = on;
@@ -60,7 +66,7 @@ export function initConventions(map, layer, currentCode, refresh) {
   };
   const close = () => {
     $("convention-editor").hidden = true;
-    vertices = []; redraw(); setDrawing(false);
+    parts = []; redraw(); setDrawing(false);
   };
   const open = (c) => {
     editing = c;
@@ -69,7 +75,7 @@ export function initConventions(map, layer, currentCode, refresh) {
     clearFieldErrors($("convention-form"));
     $("conv-result").textContent = "";
     $("convention-editor-title").textContent = c ? `Modifier la convention n° ${c.id}` : "Nouvelle convention";
-    vertices = []; redrawn = false; setDrawing(false);
+    parts = []; redrawn = false; setDrawing(false);
     if (c) {
       $("conv-quartier").value = c.quartier;
       $("conv-whole").checked = c.whole_commune;
@@ -81,25 +87,37 @@ export function initConventions(map, layer, currentCode, refresh) {
         if (s) { $(`${id}-name`).value = s.name; $(id).value = s.signed_on ?? ""; }
       }
       $("conv-referents").value = c.referents.map((r) => [r.name, r.phone, r.email, r.street].map((x) => x ?? "").join(" ; ").replace(/( ; )+$/, "")).join("\n");
-      const outer = c.quartier_geom && (c.quartier_geom.type === "Polygon" ? c.quartier_geom.coordinates[0] : c.quartier_geom.coordinates[0][0]);
-      if (outer) vertices = outer.slice(0, -1).map(([lng, lat]) => L.latLng(lat, lng));
+      // every part of the quartier, each with its holes (GeoJSON rings repeat their first vertex)
+      const g = c.quartier_geom;
+      const polygons = !g ? [] : g.type === "Polygon" ? [g.coordinates] : g.coordinates;
+      parts = polygons.map((rings) => rings.map((ring) => ring.slice(0, -1).map(([lng, lat]) => L.latLng(lat, lng))));
       redraw();
-      $("conv-hint").textContent = c.whole_commune ? "Toute la commune." : "Quartier actuel en pointillés ; « Tracer le quartier » pour le redessiner.";
+      $("conv-hint").textContent = c.whole_commune ? "Toute la commune." : `Quartier actuel en pointillés${parts.length > 1 ? ` (${parts.length} parties)` : ""} ; « Tracer le quartier » pour le redessiner, « Ajouter une partie » pour en tracer une de plus.`;
     }
     $("convention-editor").hidden = false;
     $("conv-quartier").focus();
   };
   map.on("click", (e) => {
     if (!drawing) return;
-    vertices.push(e.latlng);
+    if (!parts.length) parts.push([[]]);
+    parts[parts.length - 1][0].push(e.latlng);
     redrawn = true;
     redraw();
-    $("conv-hint").textContent = `${vertices.length} sommet(s) ; le quartier se ferme de lui-même.`;
+    const count = parts.length > 1 ? `${parts.length} parties, ` : "";
+    $("conv-hint").textContent = `${count}${vertexCount()} sommet(s) ; chaque partie se ferme d'elle-même.`;
   });
   $("convention-add").addEventListener("click", () => open(null));
   $("conv-cancel").addEventListener("click", close);
-  $("conv-draw").addEventListener("click", () => { vertices = []; redrawn = true; redraw(); setDrawing(!drawing); });
-  $("conv-clear").addEventListener("click", () => { vertices = []; redrawn = true; redraw(); setDrawing(false); });
+  $("conv-draw").addEventListener("click", () => { parts = []; redrawn = true; redraw(); setDrawing(!drawing); });
+  $("conv-add-part").addEventListener("click", () => {
+    // a part of fewer than three vertices is no polygon: the new one replaces it
+    if (parts.length && parts[parts.length - 1][0].length < 3) parts.pop();
+    parts.push([[]]);
+    redrawn = true;
+    setDrawing(true);
+    $("conv-hint").textContent = `Partie n° ${parts.length} : cliquez ses sommets sur la carte.`;
+  });
+  $("conv-clear").addEventListener("click", () => { parts = []; redrawn = true; redraw(); setDrawing(false); });
   $("dash-conventions").addEventListener("click", (e) => {
     const id = Number(e.target.dataset.id);
     const c = conventions.find((x) => x.id === id);
@@ -112,8 +130,11 @@ export function initConventions(map, layer, currentCode, refresh) {
     const form = $("convention-form");
     clearFieldErrors(form);
     const whole = $("conv-whole").checked;
-    const ring = vertices.map((v) => [Number(v.lng.toFixed(6)), Number(v.lat.toFixed(6))]);
-    const geom = whole || ring.length < 3 ? null : { type: "Polygon", coordinates: [[...ring, ring[0]]] };
+    // every part of at least three vertices, each ring closed; one part is a Polygon
+    const closed = (ring) => { const xy = ring.map((v) => [Number(v.lng.toFixed(6)), Number(v.lat.toFixed(6))]); return [...xy, xy[0]]; };
+    const polygons = parts.filter((rings) => rings[0].length >= 3).map((rings) => rings.filter((r) => r.length >= 3).map(closed));
+    const geom = whole || !polygons.length ? null
+      : polygons.length === 1 ? { type: "Polygon", coordinates: polygons[0] } : { type: "MultiPolygon", coordinates: polygons };
     const body = {
       quartier: $("conv-quartier").value.trim() || (whole ? "Toute la commune" : ""),
       whole_commune: whole,

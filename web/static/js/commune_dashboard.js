@@ -1,7 +1,8 @@
 // Espace commune, its dashboard (issue 18): the commune's problems as aggregates (last 90
 // days against the 90 before, small counts masked, hot-spot trends), the GPOs of its
 // territory and their next meetings, its conventions de participation citoyenne and their
-// renewals (and the covered quartiers on the map), its interventions of 30 days, the
+// renewals (and the covered quartiers on the map), the conventions' figures per CSP and
+// département of the caller's perimeter, its interventions of 30 days, the
 // SSMSI figures of its département with source and vintage, the mayor's alert preferences
 // and the commune's delivery log. Everything from GET /api/communes/{code}/dashboard and
 // the routes it names; a commune outside the caller's perimeter is a 404 there.
@@ -36,7 +37,7 @@ export async function showDashboard(code, layer) {
     `<td>${f.rate_per_mille == null ? "—" : fmt.dec1.format(f.rate_per_mille)}</td><td>${change(f.change)}</td></tr>`).join("")
     || "<tr><td colspan=\"5\" class=\"hint\">Pas de chiffres publiés pour ce département.</td></tr>";
   $("dash-ssmsi-source").textContent = `Source : ${s.source}. ${s.vintage}. ${s.licence}. ${s.note}`;
-  await Promise.all([showConventions(code), showContracts(code)]);
+  await Promise.all([showConventions(code), showContracts(code), showConventionFigures()]);
   const covered = await getJSON(`/api/conventions/map?commune=${code}`);
   layer.clearLayers();
   L.geoJSON(covered, {
@@ -45,6 +46,17 @@ export async function showDashboard(code, layer) {
   }).addTo(layer);
   if (can("alert_preferences")) await showPreferences();
   await showDeliveries(code);
+}
+
+// Communes covered, conventions in force and in project, référents, renewals to come.
+async function showConventionFigures() {
+  const f = await getJSON("/api/conventions/figures");
+  const rows = [...f.csps.map((c) => ({ ...c, name: `CSP ${c.name}` })), ...f.departements];
+  $("conv-figures").querySelector("tbody").innerHTML = rows.map((r) =>
+    `<tr><th scope="row">${esc(r.name)}</th><td>${fmt.int.format(r.communes_covered)} / ${fmt.int.format(r.communes)}</td>` +
+    `<td>${fmt.int.format(r.conventions_in_force)}</td><td>${fmt.int.format(r.by_status.en_projet ?? 0)}</td>` +
+    `<td>${fmt.int.format(r.referents)}</td><td>${fmt.int.format(r.renewals_next_90_days)}</td></tr>`).join("");
+  $("conv-figures").hidden = !rows.length;
 }
 
 async function showPreferences() {
