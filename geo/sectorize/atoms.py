@@ -179,11 +179,13 @@ def _atom_adjacency(
         }
     )
     summed = pairs.groupby(["x", "y"], sort=True)["c"].sum().reset_index()
-    adj: list[list[int]] = [[] for _ in range(n_atoms)]
-    cost: list[list[float]] = [[] for _ in range(n_atoms)]
-    for x, y, c in summed.itertuples(index=False, name=None):
-        adj[int(x)].append(int(y))
-        cost[int(x)].append(float(c))
+    if not n_atoms:
+        return [], []
+    # rows sorted by atom: cut them where the atom changes (a Python loop over the pairs
+    # took seconds on a city of 50 000 units)
+    cuts = np.searchsorted(summed["x"].to_numpy(np.int64), np.arange(1, n_atoms))
+    adj = [row.tolist() for row in np.split(summed["y"].to_numpy(np.int64), cuts)]
+    cost = [row.tolist() for row in np.split(summed["c"].to_numpy(float), cuts)]
     return adj, cost
 
 
