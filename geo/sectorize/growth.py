@@ -339,6 +339,8 @@ class RegionGrowth(Sectorizer):
                 relaxed, levels = whole, loose_levels
         progress(0.5, "shape")
         steps = self.steps or min(40 * atoms.n, MAX_DEFAULT_STEPS)
+        if levels is not None and not self.steps:
+            steps = levels.steps
         if self.share:
             search = self._best_shape(search, atoms, k, fixed, seed_units, rng, steps, progress)
         else:

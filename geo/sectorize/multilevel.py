@@ -68,6 +68,9 @@ TOP_PER_SECTOR = 15
 TOP_MIN = 400
 #: How many times fewer aggregates each level has than the one below it.
 LEVEL_RATIO = 6.0
+#: Annealing steps per aggregate of the coarsest level (the direct path takes 40 per atom:
+#: on aggregates, moves are coarse and cheap, and more of them straighten the borders).
+TOP_STEPS_PER_ATOM = 200
 #: An aggregate weighs at most this share of the band's width (2·tolerance·mean), unless
 #: it is a single atom: the coarse plan's balance stays reachable.
 HEAVY_SHARE = 0.5
@@ -123,6 +126,11 @@ class Hierarchy:
     @property
     def top_fixed(self) -> np.ndarray:
         return self.levels[-1].fixed
+
+    @property
+    def steps(self) -> int:
+        """The annealing steps of the design on the coarsest level."""
+        return TOP_STEPS_PER_ATOM * self.top.n
 
     def refine(
         self, sector: np.ndarray, k: int, tolerance: float, share: float
