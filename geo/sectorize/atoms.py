@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -183,9 +184,10 @@ def _atom_adjacency(
         return [], []
     # rows sorted by atom: cut them where the atom changes (a Python loop over the pairs
     # took seconds on a city of 50 000 units)
-    cuts = np.searchsorted(summed["x"].to_numpy(np.int64), np.arange(1, n_atoms))
-    adj = [row.tolist() for row in np.split(summed["y"].to_numpy(np.int64), cuts)]
-    cost = [row.tolist() for row in np.split(summed["c"].to_numpy(float), cuts)]
+    bounds = np.searchsorted(summed["x"].to_numpy(np.int64), np.arange(n_atoms + 1)).tolist()
+    ys, cs = summed["y"].to_numpy(np.int64).tolist(), summed["c"].to_numpy(float).tolist()
+    adj = [ys[i:j] for i, j in pairwise(bounds)]
+    cost = [cs[i:j] for i, j in pairwise(bounds)]
     return adj, cost
 
 

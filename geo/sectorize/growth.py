@@ -340,7 +340,7 @@ class RegionGrowth(Sectorizer):
         progress(0.5, "shape")
         steps = self.steps or min(40 * atoms.n, MAX_DEFAULT_STEPS)
         if levels is not None and not self.steps:
-            steps = levels.steps
+            steps = levels.steps(self.share)
         if self.share:
             search = self._best_shape(search, atoms, k, fixed, seed_units, rng, steps, progress)
         else:

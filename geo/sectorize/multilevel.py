@@ -51,6 +51,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -76,9 +77,13 @@ TOP_STEPS_PER_ATOM = 200
 HEAVY_SHARE = 0.5
 #: The most atoms the contiguity test of a move visits before refusing the move.
 REACH = 600
-#: The most passes of the balance and of the descent on each level.
+#: Candidates for a sector's median atom when the centres are located again after a pass.
+NEAR_CENTRE = 32
+#: The most passes of the balance and of the descent on each level (under a distance
+#: objective, each pass locates the centres again: fewer passes).
 BALANCE_ROUNDS = 200
 DESCENT_PASSES = 40
+DISTANCE_PASSES = 8
 
 
 @dataclass(frozen=True)
@@ -127,10 +132,11 @@ class Hierarchy:
     def top_fixed(self) -> np.ndarray:
         return self.levels[-1].fixed
 
-    @property
-    def steps(self) -> int:
-        """The annealing steps of the design on the coarsest level."""
-        return TOP_STEPS_PER_ATOM * self.top.n
+    def steps(self, share: float) -> int:
+        """The annealing steps of the design on the coarsest level: more than the
+        direct path's under the boundary objective; as many under a distance objective
+        (``share`` > 0), whose multi-start shape phase shares them out."""
+        return (TOP_STEPS_PER_ATOM if not share else 40) * self.top.n
 
     def refine(
         self, sector: np.ndarray, k: int, tolerance: float, share: float
@@ -290,9 +296,10 @@ def aggregate(atoms: Atoms, edges: Edges, group: np.ndarray) -> tuple[Atoms, Edg
     src = summed.index.get_level_values(0).to_numpy(np.int64)
     dst = summed.index.get_level_values(1).to_numpy(np.int64)
     cost = summed.to_numpy(float)
-    cuts = np.searchsorted(src, np.arange(1, count))
-    adj = [row.tolist() for row in np.split(dst, cuts)]
-    costs = [row.tolist() for row in np.split(cost, cuts)]
+    bounds = np.searchsorted(src, np.arange(count + 1)).tolist()
+    ys, cs = dst.tolist(), cost.tolist()
+    adj = [ys[i:j] for i, j in pairwise(bounds)]
+    costs = [cs[i:j] for i, j in pairwise(bounds)]
     size = np.bincount(group, minlength=count)
     label: list[str | None] = [None] * count
     for i in np.flatnonzero(size[group] == 1).tolist():
@@ -340,6 +347,7 @@ class Refinement:
         self.share = share
         self.wd = self.w if self.w.sum() > 0 else np.ones_like(self.w)
         self.centre = np.zeros(k, dtype=int)
+        self.located = False
         self.cut_factor, self.dist_factor = 1.0, 0.0
         if share:
             self.locate()
@@ -350,9 +358,26 @@ class Refinement:
     # measures ----------------------------------------------------------------------
 
     def locate(self) -> bool:
-        """Each sector's centre at its median atom; True if one moved."""
+        """Each sector's centre at its median atom (on the first call, as
+        :func:`~geo.sectorize.objective.median_atoms` finds it; then among the
+        :data:`NEAR_CENTRE` members nearest the current centre, where a pass of boundary
+        moves can take it); True if one moved."""
         before = self.centre.copy()
-        self.centre = median_atoms(self.atoms.xy, self.wd, self.sector, self.k, before)
+        if not self.located:
+            self.centre = median_atoms(self.atoms.xy, self.wd, self.sector, self.k, before)
+            self.located = True
+            return True
+        xy, order = self.atoms.xy, np.argsort(self.sector, kind="stable")
+        bounds = np.searchsorted(self.sector[order], np.arange(self.k + 1))
+        for s in range(self.k):
+            members = order[bounds[s] : bounds[s + 1]]
+            if not len(members):
+                continue
+            pts = xy[members]
+            near = np.argsort(((pts - xy[before[s]]) ** 2).sum(1), kind="stable")[:NEAR_CENTRE]
+            d = np.linalg.norm(pts[near][:, None, :] - pts[None, :, :], axis=2)
+            sums = d @ self.wd[members]
+            self.centre[s] = int(members[near[int(np.argmin(sums))]])
         return bool((before != self.centre).any())
 
     def totals(self) -> tuple[float, float]:
@@ -476,7 +501,7 @@ class Refinement:
     def descend(self) -> None:
         """Passes of improving moves that keep every sector in the band (or no further
         from it); under a distance objective the centres are located again after each."""
-        for _ in range(DESCENT_PASSES):
+        for _ in range(DISTANCE_PASSES if self.share else DESCENT_PASSES):
             atom, to, delta = self._moves()
             better = delta < -1e-12
             order = np.argsort(delta[better], kind="stable")
