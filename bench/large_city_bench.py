@@ -27,7 +27,7 @@ import shapely
 from bench.sector_cases import synthetic_graph
 from geo.grid import cell_attributes, tessellate, workload
 from geo.metrics import components_per_sector
-from geo.sectorize import DesignParameters, make_sectorizer
+from geo.sectorize import DesignParameters, RegionGrowth, make_sectorizer
 from geo.sectorize.growth import DEFAULT_WHOLE_COMMUNE_POPULATION
 from geo.territory import read_communes
 from geo.unit_graph import UnitGraph
@@ -78,8 +78,12 @@ def main() -> None:
     pieces = int((components_per_sector(plan) > 1).sum())
     ground = shapely.get_num_geometries(plan.sectors.to_crs(2154).geometry.to_numpy())
     compact = plan.metrics.mean_polsby_popper
+    engine = RegionGrowth(args.k, whole_commune_population=whole)
+    atoms = engine.feasible_atoms(graph)[3].n
+    path = "multilevel" if atoms > engine.large_atoms else "direct"
     print(
-        f"{'Essonne' if args.essonne else 'synthetic'}, units {graph.n}, k {args.k}: graph "
+        f"{'Essonne' if args.essonne else 'synthetic'}, units {graph.n} (atoms {atoms}, "
+        f"{path} path), k {args.k}: graph "
         f"{built - started:.1f} s, design {solved - built:.1f} s (CPU {cpu:.1f} s, objective "
         f"{args.objective}), p-median {plan.metrics.pmedian_distance_m:.0f} m, worst deviation "
         f"{worst:.2%}, sectors in pieces {pieces} (graph), {int((ground > 1).sum())} (ground, "
