@@ -130,3 +130,19 @@ def test_the_large_path_takes_every_objective(city: UnitGraph, objective: str) -
     ground = check_partition(plan)
     ground.assert_valid()
     assert set(ground.pieces.values()) == {1}
+
+
+def test_seeds_and_locks_hold_on_the_large_path(city: UnitGraph) -> None:
+    """A seed unit heads sector 0 and a locked unit stays in sector 5 through the
+    coarsening (each its own aggregate) and the refinement (fixed atoms never move)."""
+    units = city.units["unit"].tolist()
+    seed, locked = units[100], units[2_000]
+    engine = RegionGrowth(
+        K, whole_commune_population=0, large_atoms=LARGE, seeds=[seed], locked={locked: 5}
+    )
+    plan = engine.solve(city, rng=np.random.default_rng(2))
+    assert plan.assignment[100] == 0 and plan.seed_units[0] == 100
+    assert plan.assignment[2_000] == 5
+    loads = plan.workloads
+    assert np.abs(loads / loads.mean() - 1).max() <= 0.05 + 1e-9
+    assert (components_per_sector(plan) == 1).all()
