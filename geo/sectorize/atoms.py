@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -179,11 +180,14 @@ def _atom_adjacency(
         }
     )
     summed = pairs.groupby(["x", "y"], sort=True)["c"].sum().reset_index()
-    adj: list[list[int]] = [[] for _ in range(n_atoms)]
-    cost: list[list[float]] = [[] for _ in range(n_atoms)]
-    for x, y, c in summed.itertuples(index=False, name=None):
-        adj[int(x)].append(int(y))
-        cost[int(x)].append(float(c))
+    if not n_atoms:
+        return [], []
+    # rows sorted by atom: cut them where the atom changes (a Python loop over the pairs
+    # took seconds on a city of 50 000 units)
+    bounds = np.searchsorted(summed["x"].to_numpy(np.int64), np.arange(n_atoms + 1)).tolist()
+    ys, cs = summed["y"].to_numpy(np.int64).tolist(), summed["c"].to_numpy(float).tolist()
+    adj = [ys[i:j] for i, j in pairwise(bounds)]
+    cost = [cs[i:j] for i, j in pairwise(bounds)]
     return adj, cost
 
 

@@ -62,6 +62,7 @@ from geo.metrics import french_number, french_percent, split_communes, violation
 from geo.plan import SectorPlan, sector_names
 from geo.sectorize.atoms import Atoms, CutCosts, build_atoms, small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
+from geo.sectorize.multilevel import LARGE_ATOMS, hierarchy
 from geo.sectorize.objective import distance_share
 from geo.sectorize.search import SectorSearch
 from geo.sectorize.seeding import seed_atoms
@@ -126,6 +127,9 @@ class RegionGrowth(Sectorizer):
         What the shape phase minimises (see :mod:`geo.sectorize.objective`):
         ``"boundary"``, ``"distance"`` or ``"mix"`` with ``objective_weight`` the share
         of distance.
+    large_atoms
+        Above this many atoms the design is multilevel (:mod:`geo.sectorize.multilevel`):
+        made on aggregates of atoms, then refined on the atoms.
     oversized
         ``"error"``: an atom heavier than the band's upper bound makes the request
         infeasible; ``"report"``: the plan is made and lists the violation (the
@@ -148,6 +152,7 @@ class RegionGrowth(Sectorizer):
         restarts: int | None = None,
         objective: str = "boundary",
         objective_weight: float = 0.5,
+        large_atoms: int = LARGE_ATOMS,
     ) -> None:
         if (k is None) == (target_workload is None):
             raise InvalidInputError("plan_k_or_target_workload", field="k")
@@ -173,6 +178,7 @@ class RegionGrowth(Sectorizer):
         self.objective = objective
         self.objective_weight = objective_weight
         self.share = distance_share(objective, objective_weight)
+        self.large_atoms = large_atoms
 
     # -- set-up --------------------------------------------------------------------------
 
@@ -310,6 +316,9 @@ class RegionGrowth(Sectorizer):
         progress(0.02, "atoms")
         k, target, whole, atoms = self.feasible_atoms(graph)
         fixed, seed_units = self._fixed(graph, atoms, k)
+        levels = hierarchy(graph, atoms, fixed, k, self.tolerance, self.large_atoms)
+        if levels is not None:  # a large city: designed on aggregates of atoms
+            atoms, fixed = levels.top, levels.top_fixed
         progress(0.1, "seeds")
         search = self._attempts(atoms, k, fixed, seed_units, rng)
         relaxed: set[str] = set()
@@ -321,18 +330,27 @@ class RegionGrowth(Sectorizer):
                 graph, whole_communes=set(), costs=self.costs, island_limit=0.5 * target
             )
             loose_fixed, _ = self._fixed(graph, loose, k)
+            loose_levels = hierarchy(graph, loose, loose_fixed, k, self.tolerance, self.large_atoms)
+            if loose_levels is not None:
+                loose, loose_fixed = loose_levels.top, loose_levels.top_fixed
             other = self._attempts(loose, k, loose_fixed, seed_units, rng)
             if other._total_gap() < search._total_gap() - 1e-9:
                 atoms, search, fixed = loose, other, loose_fixed
-                relaxed = whole
+                relaxed, levels = whole, loose_levels
         progress(0.5, "shape")
         steps = self.steps or min(40 * atoms.n, MAX_DEFAULT_STEPS)
+        if levels is not None and not self.steps:
+            steps = levels.steps(self.share)
         if self.share:
             search = self._best_shape(search, atoms, k, fixed, seed_units, rng, steps, progress)
         else:
             search.anneal(steps, lambda f, stage: progress(0.5 + 0.45 * f, stage))
             search.descend()
-        assignment = np.asarray(search.sector, dtype=int)[atoms.of]
+        sector = np.asarray(search.sector, dtype=int)
+        if levels is not None:
+            progress(0.95, "refine")
+            atoms, sector = levels.refine(sector, k, self.tolerance, self.share)
+        assignment = sector[atoms.of]
         plan = SectorPlan(
             graph=graph,
             assignment=assignment,
