@@ -5,13 +5,9 @@
 // change made meanwhile by someone else (409) is said in French and the list reloaded.
 import { day, esc, getJSON, isoDay, postJSON, sendJSON } from "./api.js";
 import { $, can } from "./ui.js";
-import { clearFieldErrors, showFieldError } from "./field_errors.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 
 const WRITES = can("contract_write");
-const FIELDS = {
-  name: "csi-name", intercommunalite: "csi-interco", commune_codes: "csi-communes",
-  signed_on: "csi-signed", start_on: "csi-start", end_on: "csi-end",
-};
 const STALE = "Ce contrat a été modifié entre-temps par quelqu'un d'autre : la liste est rechargée, refaites votre modification.";
 const time = (iso) => new Date(iso).toLocaleString("fr-FR", { timeZone: "Europe/Paris", dateStyle: "short", timeStyle: "short" });
 
@@ -74,7 +70,7 @@ export function initContracts(communesOf, currentCode, refresh) {
   const open = (c) => {
     editing = c;
     $("contract-form").reset();
-    clearFieldErrors($("contract-form"));
+    clearRefusal($("contract-form"));
     $("csi-result").textContent = "";
     $("csi-status").textContent = "";
     $("contract-editor-title").textContent = c ? `Modifier le contrat « ${c.name} » (version ${c.version})` : "Nouveau contrat";
@@ -118,7 +114,7 @@ export function initContracts(communesOf, currentCode, refresh) {
   $("contract-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const form = $("contract-form");
-    clearFieldErrors(form);
+    clearRefusal(form);
     const body = {
       name: $("csi-name").value.trim(),
       intercommunalite: $("csi-interco").value.trim() || null,
@@ -128,7 +124,11 @@ export function initContracts(communesOf, currentCode, refresh) {
       end_on: $("csi-end").value || null,
       objectives: [...form.querySelectorAll(".csi-objective")].map((t) => ({ objective: t.dataset.objective, actions: actionsOf(t.value) })),
     };
-    if (!body.name) { showFieldError(form, { detail: "name : donnez un intitulé au contrat" }, FIELDS, "csi-result"); return; }
+    if (!body.name) {
+      const why = { field: "name", label: "Intitulé", msg: "donnez un intitulé au contrat" };
+      showRefusal(form, { message: `${why.label} : ${why.msg}`, fields: [why] }, $("csi-result"), "Contrat non enregistré");
+      return;
+    }
     try {
       const saved = editing
         ? await sendJSON("PATCH", `/api/csi/${editing.id}`, { ...body, version: editing.version })
@@ -143,7 +143,7 @@ export function initContracts(communesOf, currentCode, refresh) {
         $("csi-status").textContent = STALE;
         return;
       }
-      showFieldError(form, err, FIELDS, "csi-result");
+      showRefusal(form, err, $("csi-result"), "Contrat non enregistré");
     }
   });
 }

@@ -42,6 +42,7 @@ export function showRefusal(scope, error, summary, prefix) {
     note.className = "field-error error-text";
     note.id = `${input.id || String(f.field).replace(/\W/g, "-")}-error`;
     note.textContent = f.msg;
+    note.dataset.field = f.field;
     // A checkbox or radio sits inside its label: the message goes after the label.
     const anchor = input.closest("label") ?? input;
     anchor.after(note);
@@ -55,6 +56,8 @@ export function showRefusal(scope, error, summary, prefix) {
     placed.push(input);
   }
   if (summary) {
+    summary.classList.remove("ok-text");
+    summary.classList.add("error-text");
     summary.textContent = prefix ? `${prefix} : ${error.message}` : error.message;
   }
   const first = placed[0];
