@@ -10,7 +10,7 @@ const escape = (value) => (globalThis.CSS?.escape ? CSS.escape(value) : String(v
 function inputFor(scope, field) {
   const names = [String(field), String(field).split(".").pop()];
   for (const name of names) {
-    const found = scope.querySelector(`[name="${escape(name)}"]`) ?? scope.querySelector(`[data-field~="${escape(name)}"]`);
+    const found = scope.querySelector(`[name="${escape(name)}"]`) ?? scope.querySelector(`[data-field~="${escape(name)}"]:not(.field-error)`);
     if (found) return found;
   }
   return null;
