@@ -282,6 +282,7 @@ async function propose(event) {
 async function importPlan(event) {
   event.preventDefault();
   $("import-error").textContent = "";
+  clearRefusal($("import-form"));
   const form = new FormData($("import-form"));
   const grid = gridOf($("resolution").value);
   form.set("resolution", String(grid.resolution));
@@ -291,7 +292,7 @@ async function importPlan(event) {
     const plan = await postForm(`/api/csp/${csp.id}/plans/import`, form);
     await loadPlans(plan.id);
   } catch (e) {
-    $("import-error").textContent = `Import impossible : ${e.message}`;
+    showRefusal($("import-form"), e, $("import-error"), "Import impossible");
   } finally {
     $("import").disabled = false;
   }
