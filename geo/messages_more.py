@@ -317,4 +317,6 @@ MORE_FIELD_LABELS: dict[str, str] = {
     "until": "Fin de la période",
     "active": "Compte actif",
     "partner": "Organisation représentée",
+    "p": "Nombre de caméras",
+    "radius": "Portée d'une caméra (m)",
 }
