@@ -389,6 +389,9 @@ def _catalogued(error: Mapping[str, Any]) -> dict[str, Any]:
     loc = tuple(error.get("loc", ()))
     if cause.field is not None and (not loc or loc == ("body",)):
         loc = ("body", cause.field)
+    elif cause.field is not None and isinstance(loc[-1], str) and cause.field not in loc:
+        # a nested model's validator (``action``) naming one of its fields (``due_on``)
+        loc = (*loc, cause.field)
     return dict(error) | {"type": cause.code, "msg": cause.message, "loc": loc, "ctx": {}}
 
 

@@ -56,7 +56,10 @@ def refused(page: Any, selector: str, summary: str, prefix: str, label: str) -> 
     """Wait for the refusal of the input ``selector``; check it stands under the input, in
     French, with the focus on the input, and that the summary ``summary`` (by the submit
     button) says ``prefix : label : message``. Returns the message."""
-    page.wait_for_selector(f"{selector}[aria-invalid=true]", timeout=60_000)
+    try:
+        page.wait_for_selector(f"{selector}[aria-invalid=true]", timeout=30_000)
+    except Exception as e:  # say what the page said instead
+        raise AssertionError(page.locator(summary).inner_text()) from e
     said = message_next_to(page, selector)
     assert said and not ENGLISH.search(said), said
     focused = page.evaluate(
@@ -188,7 +191,7 @@ def test_the_police_forms_say_each_refusal_under_its_field(  # type: ignore[no-u
     page.mouse.click(box["x"] + 40, box["y"] + box["height"] - 40)
     page.click("#intervention-submit")
     said = refused(
-        page, "#intervention-form [data-field~=lon]", "#intervention-result",
+        page, "#intervention-form .toolbar", "#intervention-result",
         "Intervention non enregistrée", "Longitude",
     )
     assert said.startswith("le point (") and "est hors de la circonscription" in said, said

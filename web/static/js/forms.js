@@ -38,13 +38,14 @@ export function showRefusal(scope, error, summary, prefix) {
   for (const f of error.fields ?? []) {
     const input = inputFor(scope, f.field);
     if (!input) continue;
-    const note = document.createElement("p");
+    // A checkbox or radio sits inside its label: the message goes after the label; any
+    // other input wrapped in its label takes the message right under it, in the label.
+    const anchor = input.matches("[type=checkbox], [type=radio]") ? (input.closest("label") ?? input) : input;
+    const note = document.createElement(anchor.parentElement?.closest("label") ? "span" : "p");
     note.className = "field-error error-text";
     note.id = `${input.id || String(f.field).replace(/\W/g, "-")}-error`;
     note.textContent = f.msg;
     note.dataset.field = f.field;
-    // A checkbox or radio sits inside its label: the message goes after the label.
-    const anchor = input.closest("label") ?? input;
     anchor.after(note);
     if (!input.hasAttribute("data-refused")) {
       input.dataset.describedbyBase = input.getAttribute("aria-describedby") ?? "";

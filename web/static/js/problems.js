@@ -321,8 +321,8 @@ async function submit(event) {
   clearRefusal($("intake"));
   const geom = geometry();
   if (!geom) {
-    const fields = [{ field: "geometry", msg: "placez d'abord la problématique sur la carte (point, rue ou lieu)" }];
-    showRefusal($("intake"), { message: "placez d'abord la problématique sur la carte.", fields }, $("form-error"), "Enregistrement refusé");
+    const why = { field: "geometry", label: "Emplacement sur la carte", msg: "placez d'abord la problématique sur la carte (point, rue ou lieu)" };
+    showRefusal($("intake"), { message: `${why.label} : ${why.msg}`, fields: [why] }, $("form-error"), "Enregistrement refusé");
     return;
   }
   const form = new FormData($("problem-form"));
