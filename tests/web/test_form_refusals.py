@@ -316,7 +316,7 @@ def test_the_direction_forms_say_each_refusal_under_its_field(  # type: ignore[n
     assert said == "le début (10/06/2026) suit la fin (01/06/2026)"
     no_english(page)
 
-    open_page(page, f"{live_demo}/rapports")
+    open_page(page, f"{live_demo}/bilans")
     page.fill("#report-from", "2026-06-10")
     page.fill("#report-to", "2026-06-01")
     page.click("#report-show")
