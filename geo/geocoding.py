@@ -242,6 +242,7 @@ def _address_table(path: Path, table: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise InvalidInputError(
             "file_columns_expected",
+            field="file",
             name=path.name,
             expected=missing,
             found=[str(c) for c in table.columns],

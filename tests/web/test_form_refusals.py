@@ -100,9 +100,10 @@ def test_the_commune_forms_say_each_refusal_under_its_field(  # type: ignore[no-
     )
     assert said == "« mairie-vetrigne » n'est pas une adresse e-mail (exemple : mairie@commune.fr)"
     # the summary stands by the button, on screen
-    button, box = page.locator("#submit-request").bounding_box(), page.locator(
-        "#request-error"
-    ).bounding_box()
+    button, box = (
+        page.locator("#submit-request").bounding_box(),
+        page.locator("#request-error").bounding_box(),
+    )
     assert 0 <= box["y"] - (button["y"] + button["height"]) <= 30
     page.fill("#contact-email", "mairie@vetrigne.example")
     start, end = TODAY + timedelta(days=60), TODAY + timedelta(days=30)
@@ -122,9 +123,7 @@ def test_the_commune_forms_say_each_refusal_under_its_field(  # type: ignore[no-
     page.fill("#conv-start", "2026-09-01")
     page.fill("#conv-end", "2026-03-01")
     page.click("#conv-submit")
-    said = refused(
-        page, "#conv-end", "#conv-result", "Convention non enregistrée", "Date de fin"
-    )
+    said = refused(page, "#conv-end", "#conv-result", "Convention non enregistrée", "Date de fin")
     assert said == "la fin (01/03/2026) précède le début (01/09/2026)"
     page.click("#conv-cancel")
 
@@ -191,8 +190,11 @@ def test_the_police_forms_say_each_refusal_under_its_field(  # type: ignore[no-u
     page.mouse.click(box["x"] + 40, box["y"] + box["height"] - 40)
     page.click("#intervention-submit")
     said = refused(
-        page, "#intervention-form .toolbar", "#intervention-result",
-        "Intervention non enregistrée", "Longitude",
+        page,
+        "#intervention-form .toolbar",
+        "#intervention-result",
+        "Intervention non enregistrée",
+        "Longitude",
     )
     assert said.startswith("le point (") and "est hors de la circonscription" in said, said
     no_english(page)
@@ -212,7 +214,9 @@ def test_the_police_forms_say_each_refusal_under_its_field(  # type: ignore[no-u
     page.evaluate("document.getElementById('reported_on').removeAttribute('max')")
     page.fill("#reported_on", tomorrow.isoformat())
     page.click("#submit-problem")
-    said = refused(page, "#reported_on", "#form-error", "Enregistrement refusé", "Date du signalement")
+    said = refused(
+        page, "#reported_on", "#form-error", "Enregistrement refusé", "Date du signalement"
+    )
     assert said == f"le {tomorrow:%d/%m/%Y} est dans le futur"
     assert page.locator(tools).get_attribute("aria-invalid") is None
 
@@ -249,7 +253,9 @@ def test_the_police_forms_say_each_refusal_under_its_field(  # type: ignore[no-u
     assert said == f"le {far:%d/%m/%Y} est à plus d'un an ; planifiez une date plus proche"
     # A new partner without its organisation.
     page.click("#new-partner-form button[type=submit]")
-    said = refused(page, "#np-organisation", "#partner-error", "Partenaire non créé", "Organisation")
+    said = refused(
+        page, "#np-organisation", "#partner-error", "Partenaire non créé", "Organisation"
+    )
     assert said == "obligatoire"
     no_english(page)
 
@@ -259,7 +265,9 @@ def test_the_police_forms_say_each_refusal_under_its_field(  # type: ignore[no-u
     page.click("#m-submit")
     page.locator("#plan-done a").click()
     page.wait_for_function(READY, timeout=30_000)
-    page.wait_for_function("document.querySelectorAll('#d-problem option[value]:not([value=\"\"])').length > 0")
+    page.wait_for_function(
+        "document.querySelectorAll('#d-problem option[value]:not([value=\"\"])').length > 0"
+    )
     page.select_option("#d-problem", index=1)
     page.select_option("#d-kind", "action")
     page.select_option("#d-lead", index=1)
@@ -357,14 +365,17 @@ def test_the_direction_forms_say_each_refusal_under_its_field(  # type: ignore[n
     page.click(f"#queue tbody tr[data-id='{request['id']}']")
     page.locator(".step-form[data-status='refusee'] button[type=submit]").click()
     said = refused(
-        page, "#f-reason", ".step-form[data-status='refusee'] .step-error",
-        "Étape non enregistrée", "Motif",
+        page,
+        "#f-reason",
+        ".step-form[data-status='refusee'] .step-error",
+        "Étape non enregistrée",
+        "Motif",
     )
     assert said == "un refus a besoin du motif donné à la commune"
-    page.fill("#referent-name", "")
-    page.evaluate("document.querySelector('#referents-section ~ details').open = true")
+    page.locator("summary", has_text="Ajouter un référent").click()
     page.locator("#referent-form button[type=submit]").click()
     said = refused(page, "#referent-name", "#referent-error", "Référent non ajouté", "Nom")
+    assert said == "au moins 1 caractère(s)"
     no_english(page)
 
     open_page(page, f"{live_demo}/secteurs")
@@ -372,11 +383,17 @@ def test_the_direction_forms_say_each_refusal_under_its_field(  # type: ignore[n
     page.fill("#whole-communes", "10000000")
     page.click("#propose")
     said = refused(
-        page, "#whole-communes", "#form-error", "Proposition impossible",
+        page,
+        "#whole-communes",
+        "#form-error",
+        "Proposition impossible",
         "Communes jamais coupées sous (habitants)",
     )
     assert said.startswith("trop chargé pour rester entier : Belfort (90010, charge "), said
-    assert "baissez le seuil « Communes jamais coupées sous » (actuellement 10\u202f000\u202f000" in said
+    assert (
+        "baissez le seuil « Communes jamais coupées sous » (actuellement 10\u202f000\u202f000"
+        in said
+    )
     page.set_input_files("#import-file", str(not_a_layer))
     page.click("#import")
     said = refused(page, "#import-file", "#import-error", "Import impossible", "Fichier")
@@ -402,7 +419,12 @@ def test_the_direction_forms_say_each_refusal_under_its_field(  # type: ignore[n
     assert page.evaluate("document.activeElement.id") == "login-password"
     page.fill("#login-password", "pas le bon mot de passe")
     page.click("#login-submit")
-    page.wait_for_function("document.getElementById('login-error').textContent.includes('incorrect')")
-    assert page.locator("#login-error").inner_text() == "Adresse électronique ou mot de passe incorrect."
+    page.wait_for_function(
+        "document.getElementById('login-error').textContent.includes('incorrect')"
+    )
+    assert (
+        page.locator("#login-error").inner_text()
+        == "Adresse électronique ou mot de passe incorrect."
+    )
     assert page.evaluate("document.activeElement.id") == "login-password"
     no_english(page)

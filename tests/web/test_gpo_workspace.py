@@ -148,7 +148,9 @@ def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
     # A decision without its problem is refused next to the field, nothing sent.
     problem.select_option("")
     decision.get_by_role("button", name="Enregistrer la décision").click()
-    assert chef.locator("#d-problem-error").inner_text() == "choisissez celle que la décision concerne"
+    assert (
+        chef.locator("#d-problem-error").inner_text() == "choisissez celle que la décision concerne"
+    )
     assert chef.locator("#decision-error").inner_text() == (
         "Décision non enregistrée : Problématique : choisissez celle que la décision concerne"
     )
