@@ -71,6 +71,11 @@ MORE_MESSAGES: dict[str, str] = {
         "pip install 'highspy>=1.7' (ou choisissez method='greedy')"
     ),
     # -- dates, periods, conventions, meetings --------------------------------------------
+    "psq_today_not_a_date": "« {value} » n'est pas une date AAAA-MM-JJ",
+    "database_url_missing": (
+        "aucune base de données configurée : définissez DATABASE_URL (postgresql://…) "
+        "ou lancez « psq serve », qui démarre la base locale"
+    ),
     "end_before_start": "la fin ({end}) précède le début ({start})",
     "end_without_start": "une fin sans date de début",
     "datetime_needs_zone": "une date et heure avec fuseau horaire est attendue",
@@ -318,5 +323,5 @@ MORE_FIELD_LABELS: dict[str, str] = {
     "active": "Compte actif",
     "partner": "Organisation représentée",
     "p": "Nombre de caméras",
-    "radius": "Portée d'une caméra (m)",
+    "radius": "Portée (m)",
 }
