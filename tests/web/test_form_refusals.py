@@ -149,9 +149,7 @@ def test_the_commune_forms_say_each_refusal_under_its_field(  # type: ignore[no-
     # Cameras that see farther than the API allows.
     page.fill("#radius", "800")
     page.click("#coverage-run")
-    said = refused(
-        page, "#radius", "#coverage-error", "Calcul impossible", "Portée (m)"
-    )
+    said = refused(page, "#radius", "#coverage-error", "Calcul impossible", "Portée (m)")
     assert said == "doit être au plus 500"
     no_english(page)
     page.close()
