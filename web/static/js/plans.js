@@ -330,9 +330,11 @@ async function showAdoption() {
 
 async function confirmAdoption() {
   const reason = $("override-reason").value.trim();
+  clearRefusal($("adoption"));
+  $("adoption-error").textContent = "";
   if (adoption.override_required && reason.length < MIN_OVERRIDE_REASON) {
-    $("adoption-error").textContent = `Motif de la dérogation : indiquez-le (au moins ${MIN_OVERRIDE_REASON} caractères).`;
-    $("override-reason").focus();
+    const why = { field: "override_reason", label: "Motif de la dérogation", msg: `indiquez-le (au moins ${MIN_OVERRIDE_REASON} caractères)` };
+    showRefusal($("adoption"), { message: `${why.label} : ${why.msg}`, fields: [why] }, $("adoption-error"), "Adoption impossible");
     return;
   }
   const body = { confirm: true, expected_adopted_plan_id: adoption.adopted_plan_id };
@@ -340,9 +342,8 @@ async function confirmAdoption() {
   try {
     await postJSON(`/api/plans/${adoption.plan_id}/adopt`, body);
   } catch (e) {
-    $("adoption-error").textContent = e.status === 409
-      ? "Un autre plan a été adopté entre-temps : rechargez."
-      : `Adoption impossible : ${e.detail ?? e.message}`;
+    if (e.status === 409) $("adoption-error").textContent = "Un autre plan a été adopté entre-temps : rechargez.";
+    else showRefusal($("adoption"), e, $("adoption-error"), "Adoption impossible");
     return;
   }
   $("adoption").hidden = true;
