@@ -322,6 +322,7 @@ MORE_FIELD_LABELS: dict[str, str] = {
     "until": "Fin de la période",
     "active": "Compte actif",
     "partner": "Organisation représentée",
+    "override_reason": "Motif de la dérogation",
     "p": "Nombre de caméras",
     "radius": "Portée (m)",
 }
