@@ -306,7 +306,7 @@ def test_problem_weights_errors(call: object, named: str) -> None:
         (lambda: MaximalCovering(-1), "reçu -1"),
         (lambda: MaximalCovering(1.5), "reçu 1,5"),  # type: ignore[arg-type]
         (lambda: MaximalCovering(True), "reçu oui"),
-        (lambda: MaximalCovering(2, radius=0), r"Portée \(m\) : un nombre de mètres .* reçu 0"),
+        (lambda: MaximalCovering(2, radius=0), r"radius : un nombre de mètres positif .* reçu 0"),
         (lambda: MaximalCovering(2, radius=float("nan")), "reçu NaN"),
         (lambda: MaximalCovering(2, time_limit=0), "time_limit .* reçu 0"),
         (lambda: MaximalCovering(2, method="fast"), "« fast »"),  # type: ignore[arg-type]
