@@ -133,7 +133,7 @@ export function initConventions(map, layer, currentCode, refresh) {
       await reload();
       $("conv-status").textContent = `Convention n° ${saved.id} ${editing ? "modifiée" : "enregistrée"} : ${saved.status_label.toLowerCase()}.`;
     } catch (err) {
-      if (err.status === 409) {
+      if (err.code === "stale_version") {
         close();
         await reload();
         $("conv-status").textContent = STALE;
@@ -171,7 +171,7 @@ export function initConventions(map, layer, currentCode, refresh) {
       await reload();
       $("conv-status").textContent = `Convention « ${saved.quartier} » dénoncée le ${day(saved.denounced_on)} : fin le ${day(saved.ends_on)}.`;
     } catch (err) {
-      if (err.status === 409) {
+      if (err.code === "stale_version") {
         $("denounce-box").hidden = true;
         await reload();
         $("conv-status").textContent = STALE;

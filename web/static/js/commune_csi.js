@@ -137,7 +137,7 @@ export function initContracts(communesOf, currentCode, refresh) {
       await reload();
       $("csi-status").textContent = `Contrat « ${saved.name} » enregistré (version ${saved.version}).`;
     } catch (err) {
-      if (err.status === 409) {
+      if (err.code === "stale_version") {
         close();
         await reload();
         $("csi-status").textContent = STALE;

@@ -11,11 +11,11 @@ export const stateBadge = (gpo) => (gpo.overdue
 
 export const CONFLICT = "Quelqu'un a modifié cette réunion entre-temps : rechargez la page.";
 
-// A refused GPO form (`scope`): a 409 says that someone changed the record meanwhile
-// (`conflict`); any other refusal goes through forms.js (each field's message under its
-// input, `prefix : sentence` in `summary`).
+// A refused GPO form (`scope`): a stale version says that someone changed the record
+// meanwhile (`conflict`); any other refusal (a state that forbids it too) goes through
+// forms.js (each field's message under its input, `prefix : sentence` in `summary`).
 export function showGpoRefusal(scope, e, summary, prefix, conflict = CONFLICT) {
-  if (e.status === 409) {
+  if (e.code === "stale_version") {
     clearRefusal(scope);
     summary.textContent = conflict;
     return;
