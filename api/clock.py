@@ -20,6 +20,8 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime
 
+from geo.errors import InvalidValueError
+
 _UNSET = object()
 _frozen: date | object | None = _UNSET
 
@@ -31,7 +33,7 @@ def _from_environment() -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise ValueError(f"PSQ_TODAY : « {value} » n'est pas une date AAAA-MM-JJ") from exc
+        raise InvalidValueError("psq_today_not_a_date", field="PSQ_TODAY", value=value) from exc
 
 
 def freeze(day: date | None) -> None:

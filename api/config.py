@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.accounts import SessionPolicy
+from geo.errors import UnavailableError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -123,5 +124,6 @@ class Settings(BaseSettings):
 
     def require_database_url(self) -> str:
         if not self.database_url:
-            raise RuntimeError("no database URL: set DATABASE_URL or start the local cluster")
+            # said in French by the CLI (psq.cli_common.reported_errors) and at start-up
+            raise UnavailableError("database_url_missing")
         return self.database_url

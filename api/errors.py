@@ -349,6 +349,13 @@ OWN_ERROR_TYPES = frozenset(
 UNKNOWN_VALIDATION_MESSAGE = "valeur refusée"
 
 
+def _number(value: Any) -> Any:
+    """A bound as a French person writes it: ``500.0`` → ``500``, ``0.25`` → ``0,25``."""
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")
+    return value
+
+
 def _french(error: Mapping[str, Any]) -> str:
     """An error of pydantic's list in French: ours already are (the value errors our
     validators raise, custom types such as ``not_null``); pydantic's own by
@@ -363,7 +370,7 @@ def _french(error: Mapping[str, Any]) -> str:
         return message if kind in OWN_ERROR_TYPES else UNKNOWN_VALIDATION_MESSAGE
     # pydantic lists the allowed values in English: « 'h3' or 'blocks' ».
     ctx = {
-        k: str(v).replace("' or '", "' ou '") if k == "expected" else v
+        k: str(v).replace("' or '", "' ou '") if k == "expected" else _number(v)
         for k, v in (error.get("ctx") or {}).items()
     }
     try:
@@ -382,6 +389,9 @@ def _catalogued(error: Mapping[str, Any]) -> dict[str, Any]:
     loc = tuple(error.get("loc", ()))
     if cause.field is not None and (not loc or loc == ("body",)):
         loc = ("body", cause.field)
+    elif cause.field is not None and isinstance(loc[-1], str) and cause.field not in loc:
+        # a nested model's validator (``action``) naming one of its fields (``due_on``)
+        loc = (*loc, cause.field)
     return dict(error) | {"type": cause.code, "msg": cause.message, "loc": loc, "ctx": {}}
 
 

@@ -104,12 +104,13 @@ class InvalidValueError(InvalidInputError, ValueError):
 
 class LayerError(InvalidInputError):
     """A vector file that cannot be imported: ``LayerError(source, code, **values)``, the
-    sentence of ``code`` naming the file (``{source}``)."""
+    sentence of ``code`` naming the file (``{source}``); the refused field is the upload's
+    ``file``."""
 
     def __init__(self, source: str, code: str, **values: Any) -> None:
         self.source = source
         if code in MESSAGES:
-            super().__init__(code, **(values | {"source": source}))
+            super().__init__(code, field="file", **(values | {"source": source}))
         else:  # a sentence not (yet) in the catalogue
             super().__init__(f"{source} : {code}")
 

@@ -237,11 +237,12 @@ def read_address_csv(path: Path) -> pd.DataFrame:
 
 def _address_table(path: Path, table: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
-        raise InvalidInputError("addresses_none", name=path.name)
+        raise InvalidInputError("addresses_none", field="file", name=path.name)
     missing = [c for c in BAN_COLUMNS if c not in table.columns]
     if missing:
         raise InvalidInputError(
             "file_columns_expected",
+            field="file",
             name=path.name,
             expected=missing,
             found=[str(c) for c in table.columns],
@@ -251,13 +252,19 @@ def _address_table(path: Path, table: pd.DataFrame) -> pd.DataFrame:
         if long.any():
             row = int(long.to_numpy().nonzero()[0][0])
             raise InvalidInputError(
-                "addresses_column_too_long", name=path.name, row=row + 1, column=column, limit=limit
+                "addresses_column_too_long",
+                field="file",
+                name=path.name,
+                row=row + 1,
+                column=column,
+                limit=limit,
             )
     bad_code = ~table["code_insee"].str.strip().str.match(_CODE)
     if bad_code.any():
         row = int(bad_code.to_numpy().nonzero()[0][0])
         raise InvalidInputError(
             "addresses_bad_commune_code",
+            field="file",
             name=path.name,
             row=row + 1,
             code=str(table["code_insee"].iloc[row]),
@@ -269,6 +276,7 @@ def _address_table(path: Path, table: pd.DataFrame) -> pd.DataFrame:
         row = int(bad.to_numpy().nonzero()[0][0])
         raise InvalidInputError(
             "addresses_not_wgs84",
+            field="file",
             name=path.name,
             row=row + 1,
             lon=str(table["lon"].iloc[row]),
@@ -290,7 +298,9 @@ def _address_table(path: Path, table: pd.DataFrame) -> pd.DataFrame:
     ).str.replace(r"\s+", " ", regex=True).str.strip()  # fmt: skip
     if (label.str.len() > 300).any():
         row = int((label.str.len() > 300).to_numpy().nonzero()[0][0])
-        raise InvalidInputError("addresses_too_long", name=path.name, row=row + 1, limit=300)
+        raise InvalidInputError(
+            "addresses_too_long", field="file", name=path.name, row=row + 1, limit=300
+        )
     return pd.DataFrame(
         {
             "number": number,

@@ -17,7 +17,7 @@ import math
 import string
 from collections.abc import Iterable, Mapping
 
-from geo.messages_more import MORE_MESSAGES
+from geo.messages_more import MORE_FIELD_LABELS, MORE_MESSAGES
 
 #: code → French sentence (the message of the field, without the field's name).
 MESSAGES: dict[str, str] = {
@@ -505,6 +505,8 @@ FIELD_LABELS: dict[str, str] = {
     "csps": "CSP",
     "communes": "Communes",
 }
+assert not FIELD_LABELS.keys() & MORE_FIELD_LABELS.keys(), "a field label written twice"
+FIELD_LABELS |= MORE_FIELD_LABELS
 
 
 def field_label(field: str) -> str:

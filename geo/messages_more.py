@@ -71,6 +71,11 @@ MORE_MESSAGES: dict[str, str] = {
         "pip install 'highspy>=1.7' (ou choisissez method='greedy')"
     ),
     # -- dates, periods, conventions, meetings --------------------------------------------
+    "psq_today_not_a_date": "« {value} » n'est pas une date AAAA-MM-JJ",
+    "database_url_missing": (
+        "aucune base de données configurée : définissez DATABASE_URL (postgresql://…) "
+        "ou lancez « psq serve », qui démarre la base locale"
+    ),
     "end_before_start": "la fin ({end}) précède le début ({start})",
     "end_without_start": "une fin sans date de début",
     "datetime_needs_zone": "une date et heure avec fuseau horaire est attendue",
@@ -267,4 +272,57 @@ MORE_MESSAGES: dict[str, str] = {
     "warning_geometries_repaired": "{count} géométrie(s) invalide(s) réparée(s) : {features}",
     "warning_grid_column_missing": "pas de colonne {variable} ({columns})",
     "warning_features_outside": "{outside} objet(s) sur {total} hors du territoire",
+}
+
+
+#: The fields of the pages' forms in words (merged into ``geo.messages.FIELD_LABELS``):
+#: a refusal's summary names its field with them.
+MORE_FIELD_LABELS: dict[str, str] = {
+    "quartier": "Quartier",
+    "quartier_geom": "Tracé du quartier",
+    "end_on": "Date de fin",
+    "signed_on": "Date de signature",
+    "denounced_on": "Date de dénonciation",
+    "referents": "Référents",
+    "note": "Note",
+    "intercommunalite": "Intercommunalité",
+    "commune_codes": "Communes",
+    "channels": "Canaux d'alerte",
+    "natures": "Natures",
+    "quiet_from": "Début des heures de silence",
+    "quiet_to": "Fin des heures de silence",
+    "occurred_at": "Date et heure",
+    "nature": "Nature",
+    "place": "Lieu",
+    "held_on": "Date de la réunion",
+    "starts_at": "Heure",
+    "invited_partner_ids": "Partenaires invités",
+    "partner_ids": "Partenaires",
+    "organisation": "Organisation",
+    "contact": "Contact",
+    "type": "Type",
+    "theme": "Thème",
+    "sectors": "Secteurs",
+    "categories": "Catégories",
+    "chief_grade": "Grade du chef",
+    "chief_name": "Nom du chef",
+    "chief_contact": "Contact du chef",
+    "deputy_grade": "Grade de l'adjoint",
+    "deputy_name": "Nom de l'adjoint",
+    "problem_id": "Problématique",
+    "text": "Texte de la décision",
+    "notes": "Compte rendu",
+    "attendees": "Autres participants",
+    "represented_by": "Représenté par",
+    "comment": "Commentaire",
+    "outcome": "Effet constaté",
+    "from": "Début de la période",
+    "to": "Fin de la période",
+    "since": "Début de la période",
+    "until": "Fin de la période",
+    "active": "Compte actif",
+    "partner": "Organisation représentée",
+    "override_reason": "Motif de la dérogation",
+    "p": "Nombre de caméras",
+    "radius": "Portée (m)",
 }

@@ -154,11 +154,12 @@ def read_vector(
             return osm_filter(pyogrio.read_dataframe(source, layer=osm_layer))
         layer = _preferred_layer(source, prefer_layers) if prefer_layers else None
         return pyogrio.read_dataframe(source, layer=layer)
-    except Exception as exc:  # pyogrio raises several GDAL error classes
-        # GDAL names the file by its full path: the message names it by its own name.
-        said = str(exc).replace(source, p.name).replace(str(p), p.name)
-        said = said.replace(str(p.parent) + "/", "")
-        raise UnreadableLayerError(p.name, f"GDAL ne sait pas le lire : {said}") from None
+    except Exception:  # pyogrio raises several GDAL error classes
+        # GDAL's own sentence is English (and names the file by its full path): a person
+        # reads what to do instead.
+        raise UnreadableLayerError(
+            p.name, "GDAL ne sait pas le lire : format non reconnu, ou fichier incomplet ou abîmé"
+        ) from None
 
 
 def _preferred_layer(source: str, names: tuple[str, ...]) -> str | None:

@@ -176,7 +176,7 @@ def test_a_partner_without_its_organisation_updates_nothing(world: World, engine
         },
         headers=admin,
     )
-    assert made.status_code == 422 and made.json()["detail"].startswith("partner")
+    assert made.status_code == 422 and made.json()["fields"][0]["field"] == "partner"
     # …but its organisation may go (a partner removed: ON DELETE SET NULL).
     with engine.begin() as conn:
         conn.execute(text("UPDATE account SET partner_id = NULL WHERE role = 'partenaire'"))

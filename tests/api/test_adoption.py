@@ -186,7 +186,7 @@ def test_gpos_follow_their_territory_across_plans(
             client, c["id"], expected_adopted_plan_id=b["id"], override_reason=reason
         )
         assert no_reason.status_code == 422, no_reason.text
-        assert no_reason.json()["detail"].startswith("override_reason : ce plan enfreint")
+        assert no_reason.json()["detail"].startswith("Motif de la dérogation : ce plan enfreint")
         assert "motif de la dérogation" in no_reason.json()["detail"]
     stale = confirm(client, c["id"], expected_adopted_plan_id=a["id"], override_reason="Motif")
     assert stale.status_code == 409

@@ -152,7 +152,7 @@ def test_conventions_round_trip_scope_and_refusals(
         f"/api/conventions/{a['id']}", json={"end_on": (start - timedelta(days=1)).isoformat()}
     )
     assert backwards.status_code == 422
-    assert backwards.json()["detail"].startswith("end_on : la fin")
+    assert backwards.json()["detail"].startswith("Date de fin : la fin")
     a = patched.json()
 
     # denounced today: runs to the end of the current term, then ends
@@ -167,7 +167,9 @@ def test_conventions_round_trip_scope_and_refusals(
     assert denounced["ends_on"] == f"{today.year + 2}-01-09"
     again = client.post(f"/api/conventions/{a['id']}/denounce", json={})
     assert again.status_code == 409
-    assert again.json()["detail"].startswith("denounced_on : la convention a déjà été dénoncée")
+    assert again.json()["detail"].startswith(
+        "Date de dénonciation : la convention a déjà été dénoncée"
+    )
 
     # figures: 10 communes in the CSP, Belfort covered (dénoncée still runs), Andelnans
     # in project

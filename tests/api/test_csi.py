@@ -64,11 +64,11 @@ def test_contract_objectives_scope_versions_and_diagnostic(
     assert contract["in_force"] is True
 
     refusals = {
-        "commune_codes : un contrat porte sur au moins une commune": {"commune_codes": []},
-        "commune_codes : commune(s) inconnue(s) ou hors de toute CSP : 99999": {
+        "Communes : un contrat porte sur au moins une commune": {"commune_codes": []},
+        "Communes : commune(s) inconnue(s) ou hors de toute CSP : 99999": {
             "commune_codes": [BELFORT, "99999"]
         },
-        "end_on : la fin (30/06/2025) précède le début (01/07/2025)": {"end_on": "2025-06-30"},
+        "Date de fin : la fin (30/06/2025) précède le début (01/07/2025)": {"end_on": "2025-06-30"},
     }
     for detail, change in refusals.items():
         refused = client.post("/api/csi", headers=planner, json={**body, **change})

@@ -243,7 +243,7 @@ def test_export_size_is_bounded(scene: Scene) -> None:
     url = f"/api/csp/{scene.csp_id}/problems.csv"
     response = scene.client.get(url)  # 7 problems
     assert response.status_code == 422
-    assert response.json()["detail"].startswith("since : 7 problématiques")
+    assert response.json()["detail"].startswith("Début de la période : 7 problématiques")
     narrowed = scene.client.get(url, params={"since": "2025-04-01"})  # 4 problems
     assert narrowed.status_code == 422 and narrowed.json()["fields"][0]["field"] == "gpo"
     fits = scene.client.get(url, params={"since": "2025-05-01"})  # p5, p6, p7

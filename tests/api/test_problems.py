@@ -210,9 +210,9 @@ def test_gpo_cadence_partners_and_thematic(client: TestClient, csp_id: int, engi
     narrowed = client.patch(url, json={"sectors": [1, 1], "categories": ["transports"]})
     assert narrowed.status_code == 200, narrowed.text
     assert narrowed.json()["sectors"] == [1] and narrowed.json()["categories"] == ["transports"]
-    assert client.patch(url, json={"sectors": [7]}).json()["detail"].startswith("sectors : 7")
+    assert client.patch(url, json={"sectors": [7]}).json()["detail"].startswith("Secteurs : 7")
     sector_gpo = client.patch(f"/api/gpos/{gpo['id']}", json={"sectors": [0, 1]})
-    assert sector_gpo.status_code == 422 and sector_gpo.json()["detail"].startswith("sectors")
+    assert sector_gpo.status_code == 422 and sector_gpo.json()["fields"][0]["field"] == "sectors"
     bad_theme = client.post(f"/api/csp/{csp_id}/gpos", json={"name": "X", "theme": "foot"})
     assert bad_theme.status_code == 422
 

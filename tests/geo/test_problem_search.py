@@ -36,10 +36,10 @@ def test_a_search_is_sorted_and_trimmed() -> None:
     [
         ({"categories": ["foot"]}, "Catégorie :"),
         ({"statuses": ["fini"]}, "Statut :"),
-        ({"since": date(2025, 1, 2), "until": date(2025, 1, 1)}, "since :"),
+        ({"since": date(2025, 1, 2), "until": date(2025, 1, 1)}, "Début de la période :"),
         (
             {"since": date(2025, 1, 2), "until": date(2025, 1, 1), "names": ("from", "to")},
-            "from :",
+            "Début de la période :",
         ),
         ({"text": "x" * (MAX_SEARCH_TEXT + 1)}, "q :"),
     ],

@@ -148,7 +148,12 @@ def test_a_chef_runs_a_meeting_and_the_partner_carries_out_its_action(
     # A decision without its problem is refused next to the field, nothing sent.
     problem.select_option("")
     decision.get_by_role("button", name="Enregistrer la décision").click()
-    assert "Problématique" in chef.locator("#d-problem-error").inner_text()
+    assert (
+        chef.locator("#d-problem-error").inner_text() == "choisissez celle que la décision concerne"
+    )
+    assert chef.locator("#decision-error").inner_text() == (
+        "Décision non enregistrée : Problématique : choisissez celle que la décision concerne"
+    )
 
     # Someone else changes the meeting meanwhile: the page's save is refused, said so.
     changed = chef.request.patch(
@@ -322,7 +327,8 @@ def test_a_chef_invites_again_then_cancels_a_meeting(
     # The date is required, said next to it.
     form.get_by_label("Date").fill("")
     form.get_by_role("button", name="Planifier la réunion").click()
-    assert chef.locator("#m-date-error").inner_text() == "Date : choisissez la date de la réunion."
+    assert chef.locator("#m-date-error").inner_text() == "choisissez la date de la réunion"
+    assert chef.locator("#m-date").get_attribute("aria-invalid") == "true"
     form.get_by_label("Date").fill((TODAY + timedelta(days=7)).isoformat())
     form.locator("#m-send").uncheck()
     form.get_by_role("button", name="Planifier la réunion").click()

@@ -126,7 +126,7 @@ def test_a_bad_layer_shows_the_error(  # type: ignore[no-untyped-def]
     error = page.locator("#layer-error")
     error.filter(has_text="Import refusé").wait_for(timeout=15_000)
     text = error.inner_text()
-    assert text.startswith("Import refusé : quartiers.geojson")
+    assert text.startswith("Import refusé : Fichier : quartiers.geojson")
     assert "les coupures sont des lignes" in text
     assert page.locator("#layer-list input").count() == 1  # nothing imported
     # A declared CRS PROJ does not know is named.

@@ -132,7 +132,11 @@ def test_filter_by_category_and_text_then_export(  # type: ignore[no-untyped-def
     page.fill("#filter-since", "2025-05-02")
     page.fill("#filter-until", "2025-05-01")
     page.click("#filter-apply")
-    page.wait_for_function("document.querySelector('#filter-error').textContent.includes('since')")
-    assert "Filtres refusés" in page.locator("#filter-error").inner_text()
+    page.wait_for_selector("#filter-since[aria-invalid=true]")
+    said = "le début (02/05/2025) suit la fin (01/05/2025)"
+    assert page.locator("#filter-since-error").inner_text() == said
+    assert page.locator("#filter-error").inner_text() == (
+        f"Filtres refusés : Début de la période : {said}"
+    )
     assert errors == []
     page.close()

@@ -2,6 +2,7 @@
 // (/api/me/tokens): create one with a name (shown once), revoke one.
 import { esc, getJSON, postJSON, sendJSON } from "./api.js";
 import { $ } from "./ui.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 
 const when = (iso) => (iso ? new Date(iso).toLocaleString("fr-FR", { dateStyle: "short", timeStyle: "short" }) : "—");
 
@@ -48,10 +49,13 @@ const showError = (e) => { $("token-error").textContent = `Erreur : ${e.detail ?
 
 $("token-form").addEventListener("submit", async (event) => {
   event.preventDefault();
+  const form = $("token-form");
+  clearRefusal(form);
   $("token-error").textContent = "";
   const name = $("token-name").value.trim();
   if (!name) {
-    $("token-error").textContent = "Donnez un nom au jeton (à quoi il sert).";
+    const why = { field: "name", label: "Nom du jeton", msg: "donnez un nom au jeton (à quoi il sert)" };
+    showRefusal(form, { message: `${why.label} : ${why.msg}`, fields: [why] }, $("token-error"), "Jeton non créé");
     return;
   }
   try {
@@ -61,7 +65,7 @@ $("token-form").addEventListener("submit", async (event) => {
     $("token-name").value = "";
     await showTokens();
   } catch (e) {
-    showError(e);
+    showRefusal(form, e, $("token-error"), "Jeton non créé");
   }
 });
 

@@ -2,6 +2,7 @@
 // bindings its role needs (POST), disable or enable one (PATCH).
 import { esc, getJSON, postJSON, sendJSON } from "./api.js";
 import { $ } from "./ui.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 
 // The binding each role needs (geo.accounts.BINDING_OF_ROLE); a partenaire also names
 // the organisation whose actions it updates.
@@ -49,13 +50,16 @@ async function toggleActive(account) {
   await showAccounts();
 }
 
-const showError = (e) => { $("account-error").textContent = `Compte non créé : ${e.detail ?? e.message}`; };
+const showError = (e) => { $("account-error").textContent = `Modification refusée : ${e.detail ?? e.message}`; };
 
 $("a-role").addEventListener("change", showBindings);
 $("account-form").addEventListener("submit", async (event) => {
   event.preventDefault();
+  const form = $("account-form");
+  clearRefusal(form);
   $("account-error").textContent = "";
   $("account-done").textContent = "";
+  const refuse = (field, label, msg) => showRefusal(form, { message: `${label} : ${msg}`, fields: [{ field, label, msg }] }, $("account-error"), "Compte non créé");
   const role = $("a-role").value;
   const body = {
     email: $("a-email").value.trim(),
@@ -67,9 +71,9 @@ $("account-form").addEventListener("submit", async (event) => {
     commune_codes: BINDING[role] === "commune" ? chosen("a-commune") : [],
     partner_id: role === "partenaire" && $("a-partner").value ? Number($("a-partner").value) : null,
   };
-  if (!body.email) { $("account-error").textContent = "Adresse électronique : obligatoire."; return; }
-  if (!role) { $("account-error").textContent = "Rôle : choisissez-en un."; return; }
-  if (body.password.length < 12) { $("account-error").textContent = "Mot de passe : 12 caractères au moins."; return; }
+  if (!body.email) { refuse("email", "Adresse électronique", "obligatoire"); return; }
+  if (!role) { refuse("role", "Rôle", "choisissez-en un"); return; }
+  if (body.password.length < 12) { refuse("password", "Mot de passe", "12 caractères au moins"); return; }
   try {
     const created = await postJSON("/api/accounts", body);
     $("account-done").textContent = `Compte créé : ${created.email} (${created.role_label}). Communiquez-lui son mot de passe provisoire.`;
@@ -77,7 +81,7 @@ $("account-form").addEventListener("submit", async (event) => {
     showBindings();
     await showAccounts();
   } catch (e) {
-    showError(e);
+    showRefusal(form, e, $("account-error"), "Compte non créé");
   }
 });
 

@@ -2,6 +2,7 @@
 // object, action and period, page through it, export the same search as CSV.
 import { esc, getJSON } from "./api.js";
 import { $ } from "./ui.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 
 const PAGE = 50;
 const ACTIONS = {
@@ -58,7 +59,10 @@ async function search() {
   $("journal-next").disabled = last >= page.total;
 }
 
-const run = () => search().catch((e) => { $("journal-error").textContent = `Recherche impossible : ${e.detail ?? e.message}`; });
+const run = () => {
+  clearRefusal($("journal-form"));
+  return search().catch((e) => showRefusal($("journal-form"), e, $("journal-error"), "Recherche impossible"));
+};
 
 $("journal-form").addEventListener("submit", (event) => { event.preventDefault(); offset = 0; run(); });
 $("journal-prev").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); run(); });

@@ -5,6 +5,7 @@
 // steps; the workload, the steps to record and the référents' list are the référents'.
 import { bindCspSelect, day, esc, fmt, getJSON, isoDay, postForm, postJSON } from "./api.js";
 import { $, CATEGORY_COLOURS, PALETTE, can, createMap, labelOptions, nearestAddress, showBaseMapLegend, showError, showOutline } from "./ui.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 
 const WORKS = can("study_work");  // moves requests, sees the référents
 
@@ -108,16 +109,17 @@ const STEP_LABELS = {
 function stepForm(r, status) {
   const today = isoDay();
   const fields = {
-    planifiee: `<label for="f-planned">Date de l'étude</label><input id="f-planned" type="date" required value="${r.planned_on ?? today}">
-      <label for="f-referent">Référent</label><select id="f-referent">${referents.filter((x) => x.active).map((x) => `<option value="${x.id}" ${x.id === r.referent_id ? "selected" : ""}>${esc(x.name)} (${x.planned} planifiée(s))</option>`).join("")}</select>`,
-    refusee: `<label for="f-reason">Motif communiqué à la commune</label><textarea id="f-reason" rows="2" required></textarea>`,
-    preconisations_remises: `<label for="f-recommendations">Préconisations (ou joignez un document)</label><textarea id="f-recommendations" rows="3"></textarea>
-      <label for="f-document">Document</label><input id="f-document" type="file" accept=".pdf,.odt,.docx,.png,.jpg,.jpeg,.txt">`,
+    planifiee: `<label for="f-planned">Date de l'étude</label><input id="f-planned" name="planned_on" type="date" required value="${r.planned_on ?? today}">
+      <label for="f-referent">Référent</label><select id="f-referent" name="referent_id">${referents.filter((x) => x.active).map((x) => `<option value="${x.id}" ${x.id === r.referent_id ? "selected" : ""}>${esc(x.name)} (${x.planned} planifiée(s))</option>`).join("")}</select>`,
+    refusee: `<label for="f-reason">Motif communiqué à la commune</label><textarea id="f-reason" name="reason" rows="2" required></textarea>`,
+    preconisations_remises: `<label for="f-recommendations">Préconisations (ou joignez un document)</label><textarea id="f-recommendations" name="recommendations" rows="3"></textarea>
+      <label for="f-document">Document</label><input id="f-document" name="file" type="file" accept=".pdf,.odt,.docx,.png,.jpg,.jpeg,.txt">`,
   }[status] ?? "";
-  return `<form class="form-grid step-form" data-status="${status}">
+  return `<form class="form-grid step-form" data-status="${status}" novalidate>
     <h3>${STEP_LABELS[status]}</h3>${fields}
-    <label for="f-on-${status}">Date de l'étape</label><input id="f-on-${status}" class="f-on" type="date" value="${today}" max="${today}">
-    <button type="submit">${STEP_LABELS[status]}</button></form>`;
+    <label for="f-on-${status}">Date de l'étape</label><input id="f-on-${status}" name="on" class="f-on" type="date" value="${today}" max="${today}">
+    <button type="submit">${STEP_LABELS[status]}</button>
+    <p class="error-text step-error" id="step-error-${status}" role="alert"></p></form>`;
 }
 
 function showDetail(r) {
@@ -135,10 +137,12 @@ function showDetail(r) {
     ${r.document ? `<p><a href="/api/audits/${r.id}/document">Préconisations : ${esc(r.document)}</a></p>` : ""}
     <ol class="notes">${steps}</ol>
     ${next.length ? next.map((s) => stepForm(r, s)).join("") : `<p class="hint">${WORKS || !taxonomy.transitions[r.status].length ? "Demande close." : "Demande en cours de traitement par les référents sûreté."}</p>`}
-    <p id="step-error" class="error-text" role="alert"></p>`;
+`;
   $("detail").querySelectorAll(".step-form").forEach((form) => form.addEventListener("submit", (e) => {
     e.preventDefault();
-    move(r, form).catch((err) => { $("step-error").textContent = `Étape non enregistrée : ${err.message}`; });
+    clearRefusal(form);
+    form.querySelector(".step-error").textContent = "";
+    move(r, form).catch((err) => showRefusal(form, err, form.querySelector(".step-error"), "Étape non enregistrée"));
   }));
   const centre = L.geoJSON(r.geometry).getBounds().getCenter();
   map.setView(centre, Math.max(map.getZoom(), 15));
@@ -171,10 +175,13 @@ $("order").addEventListener("change", () => refresh().catch(showError));
 $("status-filter").addEventListener("change", () => refresh().catch(showError));
 $("referent-form").addEventListener("submit", (e) => {
   e.preventDefault();
+  clearRefusal(e.target);
+  $("referent-error").textContent = "";
   postJSON(`/api/csp/${csp.id}/referents`, {
     name: $("referent-name").value.trim(), role: $("referent-role").value,
     grade: $("referent-grade").value.trim() || null, contact: $("referent-contact").value.trim() || null,
-  }).then(() => { e.target.reset(); return refresh(); }).catch(showError);
+  }).then(() => { e.target.reset(); return refresh(); })
+    .catch((err) => showRefusal(e.target, err, $("referent-error"), "Référent non ajouté"));
 });
 
 async function init() {

@@ -8,6 +8,7 @@
 import { bindCspSelect, day, esc, explained, fmt, getJSON, isoDay, percent, today } from "./api.js";
 import { drawDeclaredLinks, sectorLabel } from "./sectors.js";
 import { $, CATEGORY_COLOURS, OUTLINE_STYLE, PALETTE, addLegend, can, categoryColour, createMap, legendRow, setStatus, showBaseMapLegend, showError } from "./ui.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 
 const RECORDS = can("problem_records");  // markers, open problems, meeting packs
 const PLANS = can("sectors_read");  // the adopted plan's sector outlines
@@ -61,7 +62,10 @@ function checkboxes(box, entries, name) {
 function chosen(name) {
   const boxes = [...document.querySelectorAll(`input[name=${name}]`)];
   const on = boxes.filter((b) => b.checked).map((b) => b.value);
-  if (!on.length) throw new Error(`cochez au moins ${name === "category" ? "une catégorie" : "un statut"}.`);
+  if (!on.length) {
+    const [label, msg] = name === "category" ? ["Catégories", "cochez au moins une catégorie"] : ["Statuts", "cochez au moins un statut"];
+    throw Object.assign(new Error(`${label} : ${msg}`), { fields: [{ field: name, label, msg }] });
+  }
   return on.length === boxes.length ? [] : on;  // all: no filter
 }
 
@@ -365,7 +369,9 @@ async function main() {
   $("date-from").value = search.get("from") ?? isoDay(new Date(to.getTime() - 364 * 864e5));
   $("filters").addEventListener("submit", (e) => {
     e.preventDefault();
-    refresh().catch(showError);
+    clearRefusal($("filters"));
+    $("error").textContent = "";
+    refresh().catch((err) => showRefusal($("filters"), err, $("error"), "Carte impossible"));
   });
   $("gpo-select").addEventListener("change", () => refresh().catch(showError));
   const found = await bindCspSelect($("csp-select"), showCsp, showError);

@@ -275,7 +275,12 @@ $("confirm-duplicate").addEventListener("click", () => { if (pendingBody) file({
 // -- where cameras would cover the most problems -------------------------------------
 $("coverage-form").addEventListener("submit", (e) => {
   e.preventDefault();
-  suggest().catch(showError);
+  clearRefusal($("coverage-form"));
+  $("coverage-error").textContent = "";
+  suggest().catch((err) => {
+    setStatus("");
+    showRefusal($("coverage-form"), err, $("coverage-error"), "Calcul impossible");
+  });
 });
 
 async function suggest() {

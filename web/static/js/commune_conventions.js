@@ -8,16 +8,11 @@
 // (409, the version read is stale) is said in French and the list reloaded.
 import { day, esc, isoDay, postJSON, sendJSON, getJSON } from "./api.js";
 import { $, can } from "./ui.js";
-import { clearFieldErrors, showFieldError } from "./field_errors.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 
 export const COVERED_STYLE = { color: "#2a9d8f", weight: 2, dashArray: "6 4", fillOpacity: 0.08 };
 const WRITES = can("convention_write");
 const SIGNATORIES = [["prefet", "conv-prefet"], ["maire", "conv-maire"], ["chef_csp", "conv-chef"]];
-const FIELDS = {
-  quartier: "conv-quartier", whole_commune: "conv-whole", quartier_geom: "conv-hint",
-  start_on: "conv-start", end_on: "conv-end", signatories: "conv-signatories",
-  referents: "conv-referents", note: "conv-note", commune_code: "conv-quartier",
-};
 const STALE = "Cette convention a été modifiée entre-temps par quelqu'un d'autre : la liste est rechargée, refaites votre modification.";
 
 let conventions = [];
@@ -72,7 +67,7 @@ export function initConventions(map, layer, currentCode, refresh) {
     editing = c;
     $("denounce-box").hidden = true;
     $("convention-form").reset();
-    clearFieldErrors($("convention-form"));
+    clearRefusal($("convention-form"));
     $("conv-result").textContent = "";
     $("convention-editor-title").textContent = c ? `Modifier la convention n° ${c.id}` : "Nouvelle convention";
     parts = []; redrawn = false; setDrawing(false);
@@ -128,7 +123,7 @@ export function initConventions(map, layer, currentCode, refresh) {
   $("convention-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const form = $("convention-form");
-    clearFieldErrors(form);
+    clearRefusal(form);
     const whole = $("conv-whole").checked;
     // every part of at least three vertices, each ring closed; one part is a Polygon
     const closed = (ring) => { const xy = ring.map((v) => [Number(v.lng.toFixed(6)), Number(v.lat.toFixed(6))]); return [...xy, xy[0]]; };
@@ -159,13 +154,13 @@ export function initConventions(map, layer, currentCode, refresh) {
       await reload();
       $("conv-status").textContent = `Convention n° ${saved.id} ${editing ? "modifiée" : "enregistrée"} : ${saved.status_label.toLowerCase()}.`;
     } catch (err) {
-      if (err.status === 409) {
+      if (err.code === "stale_version") {
         close();
         await reload();
         $("conv-status").textContent = STALE;
         return;
       }
-      showFieldError(form, err, FIELDS, "conv-result");
+      showRefusal(form, err, $("conv-result"), "Convention non enregistrée");
     }
   });
 
@@ -175,7 +170,7 @@ export function initConventions(map, layer, currentCode, refresh) {
     close();
     $("denounce-title").textContent = `Dénoncer la convention « ${c.quartier} »`;
     $("denounce-form").reset();
-    clearFieldErrors($("denounce-form"));
+    clearRefusal($("denounce-form"));
     $("denounce-result").textContent = "";
     $("denounce-on").value = isoDay();
     $("denounce-hint").textContent = c.current_term
@@ -197,13 +192,13 @@ export function initConventions(map, layer, currentCode, refresh) {
       await reload();
       $("conv-status").textContent = `Convention « ${saved.quartier} » dénoncée le ${day(saved.denounced_on)} : fin le ${day(saved.ends_on)}.`;
     } catch (err) {
-      if (err.status === 409) {
+      if (err.code === "stale_version") {
         $("denounce-box").hidden = true;
         await reload();
         $("conv-status").textContent = STALE;
         return;
       }
-      showFieldError($("denounce-form"), err, { denounced_on: "denounce-on", reason: "denounce-reason" }, "denounce-result");
+      showRefusal($("denounce-form"), err, $("denounce-result"), "Dénonciation refusée");
     }
   });
 }

@@ -219,8 +219,8 @@ export function initContracts(communesOf, currentCode, refresh) {
       objectives: objectivesOf(form),
     };
     if (!body.name) {
-      const message = "donnez un intitulé au contrat";
-      showRefusal(form, { message: `Intitulé : ${message}`, fields: [{ field: "name", msg: message }] }, $("csi-result"));
+      const why = { field: "name", label: "Intitulé", msg: "donnez un intitulé au contrat" };
+      showRefusal(form, { message: `${why.label} : ${why.msg}`, fields: [why] }, $("csi-result"), "Contrat non enregistré");
       return;
     }
     try {
@@ -231,7 +231,7 @@ export function initContracts(communesOf, currentCode, refresh) {
       await reload();
       $("csi-status").textContent = `Contrat « ${saved.name} » enregistré (version ${saved.version}).`;
     } catch (err) {
-      if (err.status === 409) {
+      if (err.code === "stale_version") {
         close();
         await reload();
         $("csi-status").textContent = STALE;

@@ -10,7 +10,7 @@ import { day, esc, fmt, getJSON, percent, sendJSON } from "./api.js";
 import { $, can } from "./ui.js";
 import { COVERED_STYLE, showConventions } from "./commune_conventions.js";
 import { showContracts } from "./commune_csi.js";
-import { showFieldError } from "./field_errors.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 
 const masked = (n) => (n == null ? "1 ou 2" : fmt.int.format(n));
 const change = (v) => (v == null ? "—" : `${v > 0 ? "+" : ""}${percent(v)}`);
@@ -91,12 +91,10 @@ if ($("alerts-form")) {
     $("alerts-result").textContent = "";
     try {
       await sendJSON("PUT", "/api/alert-preferences", body);
-      $("alerts-form").querySelectorAll(".field-error").forEach((p) => p.remove());
+      clearRefusal($("alerts-form"));
       $("alerts-result").textContent = "Préférences enregistrées.";
     } catch (err) {
-      showFieldError($("alerts-form"), err, {
-        phone: "pref-phone", channels: "pref-sms", natures: "pref-natures", quiet_from: "pref-quiet-from", quiet_to: "pref-quiet-to",
-      }, "alerts-result");
+      showRefusal($("alerts-form"), err, $("alerts-result"), "Préférences non enregistrées");
     }
   });
 }

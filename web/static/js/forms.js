@@ -10,7 +10,7 @@ const escape = (value) => (globalThis.CSS?.escape ? CSS.escape(value) : String(v
 function inputFor(scope, field) {
   const names = [String(field), String(field).split(".").pop()];
   for (const name of names) {
-    const found = scope.querySelector(`[name="${escape(name)}"]`) ?? scope.querySelector(`[data-field~="${escape(name)}"]`);
+    const found = scope.querySelector(`[name="${escape(name)}"]`) ?? scope.querySelector(`[data-field~="${escape(name)}"]:not(.field-error)`);
     if (found) return found;
   }
   return null;
@@ -38,12 +38,14 @@ export function showRefusal(scope, error, summary, prefix) {
   for (const f of error.fields ?? []) {
     const input = inputFor(scope, f.field);
     if (!input) continue;
-    const note = document.createElement("p");
+    // A checkbox or radio sits inside its label: the message goes after the label; any
+    // other input wrapped in its label takes the message right under it, in the label.
+    const anchor = input.matches("[type=checkbox], [type=radio]") ? (input.closest("label") ?? input) : input;
+    const note = document.createElement(anchor.parentElement?.closest("label") ? "span" : "p");
     note.className = "field-error error-text";
     note.id = `${input.id || String(f.field).replace(/\W/g, "-")}-error`;
     note.textContent = f.msg;
-    // A checkbox or radio sits inside its label: the message goes after the label.
-    const anchor = input.closest("label") ?? input;
+    note.dataset.field = f.field;
     anchor.after(note);
     if (!input.hasAttribute("data-refused")) {
       input.dataset.describedbyBase = input.getAttribute("aria-describedby") ?? "";
@@ -55,6 +57,8 @@ export function showRefusal(scope, error, summary, prefix) {
     placed.push(input);
   }
   if (summary) {
+    summary.classList.remove("ok-text");
+    summary.classList.add("error-text");
     summary.textContent = prefix ? `${prefix} : ${error.message}` : error.message;
   }
   const first = placed[0];

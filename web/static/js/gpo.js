@@ -2,7 +2,8 @@
 // first; the état-major creates a thematic GPO (POST /api/csp/{id}/gpos).
 import { day, esc, getJSON, postJSON } from "./api.js";
 import { $, can } from "./ui.js";
-import { cadenceLabel, clearErrors, showFieldError, stateBadge } from "./gpo_common.js";
+import { clearRefusal } from "./forms.js";
+import { cadenceLabel, clearErrors, refusedField, showGpoRefusal, stateBadge } from "./gpo_common.js";
 
 let csps = [];
 
@@ -60,8 +61,9 @@ async function setUpCreation() {
   await showSectors();
   $("create-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const fields = { name: $("c-name-error"), theme: $("c-theme-error"), sectors: $("c-sectors-error"), categories: $("c-categories-error") };
-    clearErrors($("c-error"), ...Object.values(fields));
+    const form = $("create-form");
+    clearErrors($("c-error"));
+    clearRefusal(form);
     const checked = (name) => [...document.querySelectorAll(`#create-form input[name=${name}]:checked`)].map((i) => i.value);
     const body = {
       name: $("c-name").value.trim(),
@@ -70,12 +72,12 @@ async function setUpCreation() {
       sectors: checked("sector").map(Number),
       categories: checked("category"),
     };
-    if (!body.name) { fields.name.textContent = "Nom : obligatoire."; return; }
+    if (!body.name) { showGpoRefusal(form, refusedField("name", "Nom", "obligatoire"), $("c-error"), "GPO non créé"); return; }
     try {
       const created = await postJSON(`/api/csp/${$("c-csp").value}/gpos`, body);
       location.assign(`/gpo/${created.id}`);
     } catch (e) {
-      showFieldError(e, fields, $("c-error"));
+      showGpoRefusal(form, e, $("c-error"), "GPO non créé");
     }
   });
 }

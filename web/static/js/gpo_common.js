@@ -1,6 +1,7 @@
 // What the GPO pages share (gpo.js, gpo_workspace.js, meeting.js, my_actions.js): the
 // French labels of cadences and states, errors shown next to their field, the 409 message.
 import { esc, today } from "./api.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 
 export const cadenceLabel = (days) => (days === 15 ? "tous les 15 jours" : days === 30 ? "mensuelle" : `tous les ${days} jours`);
 
@@ -10,25 +11,20 @@ export const stateBadge = (gpo) => (gpo.overdue
 
 export const CONFLICT = "Quelqu'un a modifié cette réunion entre-temps : rechargez la page.";
 
-// The field an API error names first ("due_on : …", "action.due_on : …"), or null.
-export function errorField(e) {
-  const match = /^([\w.]+)\s?:/.exec(e.detail ?? "");
-  return match ? match[1] : null;
-}
-
-// Show an API error next to its field: `fields` maps a field name (its last dotted part
-// too) to the element that takes its message; otherwise in `fallback`. A 409 says that
-// someone changed the record meanwhile (`conflict`).
-export function showFieldError(e, fields, fallback, conflict = CONFLICT) {
-  for (const el of Object.values(fields)) if (el) el.textContent = "";
-  if (e.status === 409) {
-    fallback.textContent = conflict;
+// A refused GPO form (`scope`): a stale version says that someone changed the record
+// meanwhile (`conflict`); any other refusal (a state that forbids it too) goes through
+// forms.js (each field's message under its input, `prefix : sentence` in `summary`).
+export function showGpoRefusal(scope, e, summary, prefix, conflict = CONFLICT) {
+  if (e.code === "stale_version") {
+    clearRefusal(scope);
+    summary.textContent = conflict;
     return;
   }
-  const field = errorField(e);
-  const target = field && (fields[field] ?? fields[field.split(".").at(-1)]);
-  (target ?? fallback).textContent = e.detail ?? e.message;
+  showRefusal(scope, e, summary, prefix);
 }
+
+// A refusal found before sending, said as the API says one (forms.js places it).
+export const refusedField = (field, label, msg) => ({ message: `${label} : ${msg}`, fields: [{ field, label, msg }] });
 
 export const clearErrors = (...els) => els.forEach((el) => { if (el) el.textContent = ""; });
 

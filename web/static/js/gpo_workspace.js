@@ -4,7 +4,8 @@
 // key figures. What the caller's role may not do is not shown (can(), ui.js).
 import { day, esc, getJSON, isoDay, postJSON, sendJSON, today } from "./api.js";
 import { $, can, createMap, OUTLINE_STYLE, showBaseMapLegend } from "./ui.js";
-import { cadenceLabel, clearErrors, partnerText, showFieldError, stateBadge } from "./gpo_common.js";
+import { clearRefusal } from "./forms.js";
+import { cadenceLabel, clearErrors, partnerText, refusedField, showGpoRefusal, stateBadge } from "./gpo_common.js";
 
 const GPO_ID = Number($("workspace").dataset.gpo);
 const WRITE = can("gpo_write");        // its chef (and the direction)
@@ -19,13 +20,16 @@ let map = null;
 
 const sectorsOf = (g) => (g.sector == null ? g.sectors : [g.sector]);
 
-async function patchGpo(body, errorBox, fields = {}) {
+// Save a change of the GPO from `form`; its refusal is said there, and in `errorBox`.
+async function patchGpo(body, form, errorBox) {
+  clearRefusal(form);
+  clearErrors(errorBox);
   try {
     gpo = await sendJSON("PATCH", `/api/gpos/${GPO_ID}`, { ...body, version: gpo.version });
     showGpo();
     return true;
   } catch (e) {
-    showFieldError(e, fields, errorBox, GPO_CONFLICT);
+    showGpoRefusal(form, e, errorBox, "Modification refusée", GPO_CONFLICT);
     return false;
   }
 }
@@ -67,7 +71,7 @@ function showPartners() {
       + `<td>${WRITE ? '<button type="button" class="remove">Retirer</button>' : ""}</td>`;
     tr.querySelector(".remove")?.addEventListener("click", () => {
       if (!confirm(`Retirer ${p.organisation} du GPO ?`)) return;
-      patchGpo({ partner_ids: gpo.partner_ids.filter((id) => id !== p.id) }, $("partner-error"));
+      patchGpo({ partner_ids: gpo.partner_ids.filter((id) => id !== p.id) }, $("partner-tools"), $("partner-error"));
     });
     return tr;
   }));
@@ -237,30 +241,31 @@ function setUpWriting() {
     patchGpo({
       chief_grade: text("f-chief-grade"), chief_name: text("f-chief-name"), chief_contact: text("f-chief-contact"),
       deputy_grade: text("f-deputy-grade"), deputy_name: text("f-deputy-name"),
-    }, $("chief-error"));
+    }, $("chief-form"), $("chief-error"));
   });
   $("cadence-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    patchGpo({ cadence_days: Number($("f-cadence").value) }, $("cadence-error"));
+    patchGpo({ cadence_days: Number($("f-cadence").value) }, $("cadence-form"), $("cadence-error"));
   });
   $("add-partner-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const id = Number($("add-partner").value);
-    if (id) patchGpo({ partner_ids: [...gpo.partner_ids, id] }, $("partner-error"));
+    if (id) patchGpo({ partner_ids: [...gpo.partner_ids, id] }, $("add-partner-form"), $("partner-error"));
   });
   $("np-type").replaceChildren(...Object.entries(taxonomy.partner_types).map(([code, label]) => new Option(label, code)));
   $("new-partner-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const fields = { organisation: $("np-organisation-error"), type: $("np-type-error"), contact: $("np-contact-error"), contact_name: $("np-contact-error") };
+    const form = $("new-partner-form");
     clearErrors($("partner-error"));
+    clearRefusal(form);
     const body = { organisation: $("np-organisation").value.trim(), type: $("np-type").value, contact_name: text("np-contact-name"), contact: text("np-contact") };
-    if (!body.organisation) { fields.organisation.textContent = "Organisation : obligatoire."; return; }
+    if (!body.organisation) { showGpoRefusal(form, refusedField("organisation", "Organisation", "obligatoire"), $("partner-error"), "Partenaire non créé"); return; }
     try {
       const created = await postJSON(`/api/csp/${gpo.csp_id}/partners`, body);
       partners.push(created);
-      if (await patchGpo({ partner_ids: [...gpo.partner_ids, created.id] }, $("partner-error"))) $("new-partner-form").reset();
+      if (await patchGpo({ partner_ids: [...gpo.partner_ids, created.id] }, form, $("partner-error"))) form.reset();
     } catch (e) {
-      showFieldError(e, fields, $("partner-error"));
+      showGpoRefusal(form, e, $("partner-error"), "Partenaire non créé");
     }
   });
   if (gpo.kind === "thematic") {
@@ -273,7 +278,7 @@ function setUpWriting() {
     $("categories-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const categories = [...document.querySelectorAll("#category-checks input:checked")].map((i) => i.value);
-      patchGpo({ categories }, $("categories-error"));
+      patchGpo({ categories }, $("categories-form"), $("categories-error"));
     });
   }
   setUpPlanning();
@@ -286,9 +291,10 @@ function setUpPlanning() {
   if (proposed) $("plan-form").scrollIntoView();
   $("plan-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const fields = { held_on: $("m-date-error"), starts_at: $("m-time-error"), place: $("m-place-error"), invited_partner_ids: $("m-invited-error") };
+    const form = $("plan-form");
     clearErrors($("plan-error"), $("plan-done"));
-    if (!$("m-date").value) { fields.held_on.textContent = "Date : choisissez la date de la réunion."; return; }
+    clearRefusal(form);
+    if (!$("m-date").value) { showGpoRefusal(form, refusedField("held_on", "Date", "choisissez la date de la réunion"), $("plan-error"), "Réunion non planifiée"); return; }
     const body = {
       held_on: $("m-date").value,
       starts_at: $("m-time").value || null,
@@ -304,7 +310,7 @@ function setUpPlanning() {
       showGpo();
       await showMeetings();
     } catch (e) {
-      showFieldError(e, fields, $("plan-error"));
+      showGpoRefusal(form, e, $("plan-error"), "Réunion non planifiée");
     }
   });
 }

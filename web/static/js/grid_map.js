@@ -3,6 +3,7 @@
 import { bindCspSelect, esc, fmt, getJSON, percent, postForm, postFormWithProgress } from "./api.js";
 import { communeName, rememberCommunes } from "./sectors.js";
 import { $, LEGEND_OUTLINE, addLegend, createMap, legendRow, setStatus, showBaseMapLegend, showOutline, statusError } from "./ui.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 
 const RAMP = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
 const CLASS_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"];
@@ -199,6 +200,7 @@ function renderLayers(layers) {
 async function uploadLayer(event) {
   event.preventDefault();
   $("layer-error").textContent = "";
+  clearRefusal($("layer-form"));
   $("layer-result").replaceChildren();
   const form = new FormData($("layer-form"));
   for (const key of ["crs", "default_class"]) {
@@ -225,7 +227,7 @@ async function uploadLayer(event) {
       await toggleLayer(layer, true);
     }
   } catch (e) {
-    $("layer-error").textContent = `Import refusé : ${e.message}`;
+    showRefusal($("layer-form"), e, $("layer-error"), "Import refusé");
   } finally {
     $("layer-submit").disabled = false;
   }
@@ -266,6 +268,7 @@ async function uploadAddresses(event) {
   event.preventDefault();
   $("address-error").textContent = "";
   $("address-result").textContent = "";
+  clearRefusal($("address-form"));
   const form = new FormData($("address-form"));
   if (!form.get("replace")) form.delete("replace");
   $("address-submit").disabled = true;
@@ -276,7 +279,7 @@ async function uploadAddresses(event) {
     $("address-form").reset();
     refreshBaseMap();
   } catch (e) {
-    $("address-error").textContent = `Import refusé : ${e.message}`;
+    showRefusal($("address-form"), e, $("address-error"), "Import refusé");
   } finally {
     $("address-submit").disabled = false;
   }

@@ -6,7 +6,7 @@
 // sent, failed, or held until the mayor's quiet hours end).
 import { bindCspSelect, esc, fmt, getJSON, isoDay, postJSON, today } from "./api.js";
 import { $, can, createMap, nearestAddress, searchAddress, showBaseMapLegend, showError, showOutline } from "./ui.js";
-import { clearFieldErrors, showFieldError } from "./field_errors.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 
 const WRITES = can("intervention_write");
 const map = createMap({ maxZoom: 19 }, { followResize: true });
@@ -145,19 +145,21 @@ function initForm() {
   });
 }
 
-const FIELDS = { occurred_at: "occurred-at", nature: "nature", lon: "place-commune", lat: "place-commune", place: "place", note: "note" };
+const REFUSED = "Intervention non enregistrée";
+// A refusal found before sending: said as the API says one (forms.js).
+const missing = (field, label, msg) => ({ message: `${label} : ${msg}`, fields: [{ field, label, msg }] });
 
 async function record() {
   const form = $("intervention-form");
-  clearFieldErrors(form);
+  clearRefusal(form);
   $("intervention-result").textContent = "";
   if (!point) {
-    showFieldError(form, { detail: "lon : placez l'intervention sur la carte ou choisissez son adresse" }, FIELDS, "intervention-result");
+    showRefusal(form, missing("lon", "Lieu", "placez l'intervention sur la carte ou choisissez son adresse"), $("intervention-result"), REFUSED);
     return;
   }
   const at = new Date($("occurred-at").value);
   if (!$("occurred-at").value || Number.isNaN(at.getTime())) {
-    showFieldError(form, { detail: "occurred_at : indiquez la date et l'heure de l'intervention" }, FIELDS, "intervention-result");
+    showRefusal(form, missing("occurred_at", "Date et heure", "indiquez la date et l'heure de l'intervention"), $("intervention-result"), REFUSED);
     return;
   }
   const body = {
@@ -180,7 +182,7 @@ async function record() {
     $("intervention-result").textContent =
       `Intervention n° ${saved.id} enregistrée à ${saved.commune} : ${saved.alerts_queued} alerte(s) mise(s) en file pour le maire.`;
   } catch (err) {
-    showFieldError(form, err, FIELDS, "intervention-result");
+    showRefusal(form, err, $("intervention-result"), REFUSED);
   } finally {
     $("intervention-submit").disabled = false;
   }

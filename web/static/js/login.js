@@ -3,6 +3,7 @@
 // on to the role's start page). The demo accounts' « Utiliser » buttons fill the form.
 import { postJSON } from "./api.js";
 import { $ } from "./ui.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 
 // `next` if it leads to this site (a path: no other host, no scheme), else "/".
 export function localPath(next) {
@@ -13,11 +14,16 @@ export function localPath(next) {
 
 $("login-form").addEventListener("submit", async (event) => {
   event.preventDefault();
+  const form = $("login-form");
+  clearRefusal(form);
   $("login-error").textContent = "";
   const email = $("login-email").value.trim();
   const password = $("login-password").value;
-  if (!email || !password) {
-    $("login-error").textContent = "Saisissez votre adresse électronique et votre mot de passe.";
+  const missing = !email ? ["email", "Adresse électronique", "saisissez votre adresse électronique"]
+    : !password ? ["password", "Mot de passe", "saisissez votre mot de passe"] : null;
+  if (missing) {
+    const [field, label, msg] = missing;
+    showRefusal(form, { message: `${label} : ${msg}`, fields: [{ field, label, msg }] }, $("login-error"));
     return;
   }
   $("login-submit").disabled = true;
@@ -25,9 +31,10 @@ $("login-form").addEventListener("submit", async (event) => {
     await postJSON("/api/auth/login", { email, password });
     location.assign(localPath(new URLSearchParams(location.search).get("next")));
   } catch (e) {
-    $("login-error").textContent = e.detail ?? e.message;
     $("login-password").value = "";
-    $("login-password").focus();
+    // A refused sign-in names no field (which of the two is wrong stays unsaid): the
+    // password is typed again.
+    if (!showRefusal(form, e, $("login-error"))) $("login-password").focus();
     $("login-submit").disabled = false;
   }
 });

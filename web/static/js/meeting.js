@@ -4,7 +4,8 @@
 // (POST …/close) and its compte rendu PDF. Partners read it; its chef writes it.
 import { day, esc, getJSON, postJSON, sendJSON } from "./api.js";
 import { $, can, PALETTE } from "./ui.js";
-import { clearErrors, CONFLICT, showFieldError } from "./gpo_common.js";
+import { clearRefusal } from "./forms.js";
+import { clearErrors, CONFLICT, refusedField, showGpoRefusal } from "./gpo_common.js";
 
 const MEETING_ID = Number($("meeting-page").dataset.meeting);
 const OPEN_STATUSES = ["signale", "analyse", "actions_en_cours", "evalue"];
@@ -92,13 +93,14 @@ async function loadProblems() {
 
 function showAttendance() {
   const rows = meeting.partners.filter((p) => p.invited || p.present);
-  $("attendance-table").querySelector("tbody").replaceChildren(...rows.map((p) => {
+  // Each row's inputs carry the API's field (attendance.<row>.represented_by): a refusal lands there.
+  $("attendance-table").querySelector("tbody").replaceChildren(...rows.map((p, i) => {
     const tr = document.createElement("tr");
     tr.dataset.partner = p.partner_id;
     const disabled = writable() ? "" : " disabled";
     tr.innerHTML = `<th scope="row">${esc(p.organisation)} <span class="hint">(${esc(p.type_label)}${p.contact_name ? `, ${esc(p.contact_name)}` : ""})</span></th>`
       + `<td><input type="checkbox" class="present" aria-label="Présent : ${esc(p.organisation)}"${p.present ? " checked" : ""}${disabled}></td>`
-      + `<td><input class="represented" maxlength="200" aria-label="Représenté par : ${esc(p.organisation)}" value="${esc(p.represented_by ?? "")}"${disabled}></td>`;
+      + `<td><input class="represented" data-field="attendance.${i}.represented_by" maxlength="200" aria-label="Représenté par : ${esc(p.organisation)}" value="${esc(p.represented_by ?? "")}"${disabled}></td>`;
     return tr;
   }));
   if (!rows.length) $("attendance-table").querySelector("tbody").innerHTML = '<tr><td colspan="3" class="hint">Aucun partenaire invité.</td></tr>';
@@ -143,22 +145,20 @@ function showKindFields() {
   for (const div of document.querySelectorAll(".kind-fields")) div.hidden = div.dataset.kind !== kind;
 }
 
-const FIELDS = () => ({
-  problem_id: $("d-problem-error"), type: $("d-action-type-error"), lead_partner_id: $("d-lead-error"),
-  due_on: $("d-due-error"), status: $("d-step-error"), outcome: $("d-outcome-error"), text: $("d-text-error"),
-  action: $("decision-error"), step: $("d-step-error"), evaluation: $("d-outcome-error"),
-});
+const DECISION_REFUSED = "Décision non enregistrée";
 
 async function addDecision(event) {
   event.preventDefault();
-  const fields = FIELDS();
-  clearErrors($("decision-error"), ...Object.values(fields));
+  const form = $("decision-form");
+  clearErrors($("decision-error"));
+  clearRefusal(form);
+  const refuse = (field, label, msg) => showGpoRefusal(form, refusedField(field, label, msg), $("decision-error"), DECISION_REFUSED);
   const kind = $("d-kind").value;
   const problemId = Number($("d-problem").value) || null;
   const text = $("d-text").value.trim() || null;
-  if (kind !== "note" && !problemId) { fields.problem_id.textContent = "Problématique : choisissez celle que la décision concerne."; return; }
-  if (kind === "note" && !text) { fields.text.textContent = "Texte : écrivez la note."; return; }
-  if (kind === "step" && !$("d-step").value) { fields.status.textContent = "Étape : cette problématique n'a pas d'étape suivante."; return; }
+  if (kind !== "note" && !problemId) { refuse("problem_id", "Problématique", "choisissez celle que la décision concerne"); return; }
+  if (kind === "note" && !text) { refuse("text", "Texte", "écrivez la note"); return; }
+  if (kind === "step" && !$("d-step").value) { refuse("status", "Étape", "cette problématique n'a pas d'étape suivante"); return; }
   const body = { kind, problem_id: problemId, text };
   if (kind === "action") {
     body.action = { type: $("d-action-type").value, lead_partner_id: Number($("d-lead").value) || null, due_on: $("d-due").value || null, note: text };
@@ -175,17 +175,18 @@ async function addDecision(event) {
     showDecisions();
     showSteps();
   } catch (e) {
-    showFieldError(e, fields, $("decision-error"));
+    showGpoRefusal(form, e, $("decision-error"), DECISION_REFUSED);
   }
 }
 
-async function patchMeeting(body, errorBox, doneBox, fields, done) {
-  clearErrors(errorBox, doneBox, ...Object.values(fields));
+async function patchMeeting(body, form, errorBox, doneBox, done) {
+  clearErrors(errorBox, doneBox);
+  clearRefusal(form);
   try {
     meeting = await sendJSON("PATCH", `/api/meetings/${MEETING_ID}`, { ...body, version: meeting.version });
     doneBox.textContent = done;
   } catch (e) {
-    showFieldError(e, fields, errorBox);
+    showGpoRefusal(form, e, errorBox, "Enregistrement refusé");
   }
 }
 
@@ -197,14 +198,14 @@ function saveAttendance(event) {
     represented_by: tr.querySelector(".represented").value.trim() || null,
   }));
   const attendees = $("attendees").value.split("\n").map((s) => s.trim()).filter(Boolean);
-  return patchMeeting({ attendance, attendees }, $("attendance-error"), $("attendance-done"),
-    { attendees: $("attendees-error") }, "Présences enregistrées.");
+  return patchMeeting({ attendance, attendees }, $("attendance-form"), $("attendance-error"), $("attendance-done"),
+    "Présences enregistrées.");
 }
 
 function saveMinutes(event) {
   event.preventDefault();
-  return patchMeeting({ notes: $("notes").value.trim() || null }, $("minutes-error"), $("minutes-done"),
-    { notes: $("notes-error") }, "Compte rendu enregistré.");
+  return patchMeeting({ notes: $("notes").value.trim() || null }, $("minutes-form"), $("minutes-error"), $("minutes-done"),
+    "Compte rendu enregistré.");
 }
 
 async function closeMeeting() {

@@ -4,7 +4,8 @@
 // « Commenter » send one step (PATCH /api/actions/{id}, with the version read).
 import { day, esc, getJSON, sendJSON } from "./api.js";
 import { $ } from "./ui.js";
-import { daysUntil, showFieldError } from "./gpo_common.js";
+import { clearRefusal } from "./forms.js";
+import { daysUntil, refusedField, showGpoRefusal } from "./gpo_common.js";
 
 const FINISHED = new Set(["realisee", "abandonnee"]);
 const ACTION_CONFLICT = "Quelqu'un a modifié cette action entre-temps : rechargez la page.";
@@ -47,8 +48,8 @@ function controls(a) {
   const box = document.createElement("div");
   box.className = "controls";
   const finished = FINISHED.has(a.status);
-  box.innerHTML = `<label>Commentaire<textarea class="comment" rows="2" maxlength="2000" aria-label="Commentaire"></textarea></label>`
-    + (finished ? "" : `<label>Nouvelle échéance<input type="date" class="new-due" aria-label="Nouvelle échéance"></label>`)
+  box.innerHTML = `<label>Commentaire<textarea class="comment" name="comment" rows="2" maxlength="2000" aria-label="Commentaire"></textarea></label>`
+    + (finished ? "" : `<label>Nouvelle échéance<input type="date" class="new-due" name="due_on" aria-label="Nouvelle échéance"></label>`)
     + (a.status === "prevue" ? '<button type="button" data-do="start">Démarrer</button>' : "")
     // prévue → en cours → réalisée | abandonnée (geo.problems.ACTION_TRANSITIONS).
     + (a.status === "en_cours" ? '<button type="button" data-do="done">Marquer réalisée</button>' : "")
@@ -60,6 +61,8 @@ function controls(a) {
     const what = event.target.dataset?.do;
     if (!what) return;
     error.textContent = "";
+    clearRefusal(box);
+    const refuse = (field, label, msg) => showGpoRefusal(box, refusedField(field, label, msg), error, "Refusé", ACTION_CONFLICT);
     const comment = box.querySelector(".comment").value.trim() || null;
     const body = { comment, version: a.version };
     if (what === "start") body.status = "en_cours";
@@ -70,14 +73,14 @@ function controls(a) {
     }
     if (what === "postpone") {
       body.due_on = box.querySelector(".new-due").value || null;
-      if (!body.due_on) { error.textContent = "Nouvelle échéance : choisissez une date."; return; }
+      if (!body.due_on) { refuse("due_on", "Nouvelle échéance", "choisissez une date"); return; }
     }
-    if (what === "comment" && !comment) { error.textContent = "Commentaire : écrivez-le."; return; }
+    if (what === "comment" && !comment) { refuse("comment", "Commentaire", "écrivez-le"); return; }
     try {
       await sendJSON("PATCH", `/api/actions/${a.id}`, body);
       await show();
     } catch (e) {
-      showFieldError(e, {}, error, ACTION_CONFLICT);
+      showGpoRefusal(box, e, error, "Refusé", ACTION_CONFLICT);
     }
   });
   return box;

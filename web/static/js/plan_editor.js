@@ -6,6 +6,7 @@
 import { esc, fmt, followJob, getJSON, percent, postJSON, sendJSON } from "./api.js";
 import { PLAN_STATUSES, STATUS_LABELS, colour, communeName, devBar, deviationPct, drawTerritory, unsignedPct, violationItems } from "./sectors.js";
 import { $, createMap, keepFocus, setStatus, showBaseMapLegend } from "./ui.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 
 const planId = Number(new URLSearchParams(location.search).get("plan"));
 // The editor's refusals and failures, in their own line.
@@ -116,9 +117,7 @@ function refusal(error) {
   if (error.status === 409) {
     return "Cette copie de travail a été modifiée par quelqu'un d'autre entre-temps : rechargez la page pour repartir de sa dernière version.";
   }
-  if (/is locked/.test(error.message)) return "Modification refusée : un des secteurs concernés est verrouillé.";
-  if (/without any unit/.test(error.message)) return "Modification refusée : un secteur se retrouverait sans aucune cellule.";
-  return `Modification refusée par le serveur (${error.message}).`;
+  return `Modification refusée : ${error.message}`;
 }
 
 // Send one edit (cells -> sectors), after the edits already sent; resolves to the
@@ -227,7 +226,7 @@ async function setLock(sector, on) {
     restyle(cells.keys());
     renderState();
   } catch (e) {
-    showError(e.status === 409 ? refusal(e) : `Verrou refusé par le serveur (${e.message}).`);
+    showError(e.status === 409 ? refusal(e) : `Verrou refusé : ${e.message}`);
   }
 }
 
@@ -451,13 +450,16 @@ async function save(event) {
   event.preventDefault();
   await queue;
   const form = new FormData($("save-form"));
+  clearRefusal($("save-form"));
+  $("save-error").textContent = "";
   try {
     const saved = await postJSON(`/api/plans/${planId}/save`, {
       version: state.version, comment: String(form.get("comment")), name: String(form.get("name") || "") || null,
     });
     location.href = `/secteurs?csp=${plan.csp_id}&plan=${saved.id}`;
   } catch (e) {
-    showError(`Enregistrement impossible : ${e.message}`);
+    if (e.status === 409) showError(refusal(e));
+    else showRefusal($("save-form"), e, $("save-error"), "Enregistrement impossible");
   }
 }
 

@@ -282,6 +282,7 @@ async function propose(event) {
 async function importPlan(event) {
   event.preventDefault();
   $("import-error").textContent = "";
+  clearRefusal($("import-form"));
   const form = new FormData($("import-form"));
   const grid = gridOf($("resolution").value);
   form.set("resolution", String(grid.resolution));
@@ -291,7 +292,7 @@ async function importPlan(event) {
     const plan = await postForm(`/api/csp/${csp.id}/plans/import`, form);
     await loadPlans(plan.id);
   } catch (e) {
-    $("import-error").textContent = `Import impossible : ${e.message}`;
+    showRefusal($("import-form"), e, $("import-error"), "Import impossible");
   } finally {
     $("import").disabled = false;
   }
@@ -329,9 +330,11 @@ async function showAdoption() {
 
 async function confirmAdoption() {
   const reason = $("override-reason").value.trim();
+  clearRefusal($("adoption"));
+  $("adoption-error").textContent = "";
   if (adoption.override_required && reason.length < MIN_OVERRIDE_REASON) {
-    $("adoption-error").textContent = `Motif de la dérogation : indiquez-le (au moins ${MIN_OVERRIDE_REASON} caractères).`;
-    $("override-reason").focus();
+    const why = { field: "override_reason", label: "Motif de la dérogation", msg: `indiquez-le (au moins ${MIN_OVERRIDE_REASON} caractères)` };
+    showRefusal($("adoption"), { message: `${why.label} : ${why.msg}`, fields: [why] }, $("adoption-error"), "Adoption impossible");
     return;
   }
   const body = { confirm: true, expected_adopted_plan_id: adoption.adopted_plan_id };
@@ -339,9 +342,8 @@ async function confirmAdoption() {
   try {
     await postJSON(`/api/plans/${adoption.plan_id}/adopt`, body);
   } catch (e) {
-    $("adoption-error").textContent = e.status === 409
-      ? "Un autre plan a été adopté entre-temps : rechargez."
-      : `Adoption impossible : ${e.detail ?? e.message}`;
+    if (e.status === 409) $("adoption-error").textContent = "Un autre plan a été adopté entre-temps : rechargez.";
+    else showRefusal($("adoption"), e, $("adoption-error"), "Adoption impossible");
     return;
   }
   $("adoption").hidden = true;

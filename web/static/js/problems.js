@@ -169,12 +169,13 @@ let loads = 0;  // only the latest load draws (the filters may change meanwhile)
 async function loadProblems() {
   const mine = ++loads;
   $("filter-error").textContent = "";
+  clearRefusal($("filters"));
   writeFilters();
   let problems;
   try {
     problems = await getJSON(`/api/csp/${csp.id}/problems?${apiParams({ limit: MAP_LIMIT })}`);
   } catch (e) {
-    if (mine === loads) $("filter-error").textContent = `Filtres refusés : ${e.message}`;
+    if (mine === loads) showRefusal($("filters"), e, $("filter-error"), "Filtres refusés");
     return;
   }
   if (mine !== loads) return;
@@ -276,7 +277,8 @@ async function showDetail(id) {
   const closed = !WRITES || taxonomy.transitions[p.status].length === 0;
   $("action-form").hidden = closed;
   $("evaluation-form").hidden = closed || !p.actions.length;
-  $("detail-error").textContent = "";
+  $("detail-error").textContent = $("action-error").textContent = $("evaluation-error").textContent = "";
+  for (const id of ["action-form", "evaluation-form", "detail-steps"]) clearRefusal($(id));
   $("problem-detail").hidden = false;
   document.body.dataset.detail = String(p.id);
   markSelected();
@@ -305,13 +307,17 @@ async function openProblem(id, focus = false) {
   });
 }
 
-async function record(path, body) {
+// Send a step, an action or an evaluation of the open problem; a refusal is said in
+// `scope` (its fields, and `summary` by its button).
+async function record(path, body, scope = $("detail-steps"), summary = $("detail-error")) {
+  clearRefusal(scope);
+  summary.textContent = "";
   try {
     await postJSON(path, body);
     await showDetail(detail.id);
     await loadProblems();
   } catch (e) {
-    $("detail-error").textContent = `Refusé : ${e.message}`;
+    showRefusal(scope, e, summary, "Refusé");
   }
 }
 
@@ -322,8 +328,8 @@ async function submit(event) {
   clearRefusal($("intake"));
   const geom = geometry();
   if (!geom) {
-    const fields = [{ field: "geometry", msg: "placez d'abord la problématique sur la carte (point, rue ou lieu)" }];
-    showRefusal($("intake"), { message: "placez d'abord la problématique sur la carte.", fields }, $("form-error"), "Enregistrement refusé");
+    const why = { field: "geometry", label: "Emplacement sur la carte", msg: "placez d'abord la problématique sur la carte (point, rue ou lieu)" };
+    showRefusal($("intake"), { message: `${why.label} : ${why.msg}`, fields: [why] }, $("form-error"), "Enregistrement refusé");
     return;
   }
   const form = new FormData($("problem-form"));
@@ -433,7 +439,7 @@ async function main() {
       record(`/api/problems/${detail.id}/actions`, {
         type: form.get("type"), lead_partner_id: form.get("lead_partner_id") ? Number(form.get("lead_partner_id")) : null,
         due_on: form.get("due_on") || null,
-      });
+      }, $("action-form"), $("action-error"));
     });
     $("evaluation-form").addEventListener("submit", (e) => {
       e.preventDefault();
@@ -441,7 +447,7 @@ async function main() {
       record(`/api/problems/${detail.id}/evaluations`, {
         outcome: form.get("outcome"),
         indicators: { signalements_avant: Number(form.get("before")), signalements_apres: Number(form.get("after")) },
-      });
+      }, $("evaluation-form"), $("evaluation-error"));
     });
     const addressError = (err) => {
       $("geocode-results").innerHTML = `<li class="error-text">Recherche impossible : ${esc(err.message)}</li>`;

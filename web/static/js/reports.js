@@ -2,6 +2,7 @@
 // CSP or one sector), by category and per GPO, with CSV downloads.
 import { esc, fmt, getJSON, isoDay, percent, today } from "./api.js";
 import { $ } from "./ui.js";
+import { clearRefusal, showRefusal } from "./forms.js";
 
 const days = (v) => (v == null ? "—" : `${fmt.dec1.format(v)} j`);
 
@@ -26,6 +27,7 @@ async function loadSectors() {
 async function show(event) {
   event?.preventDefault();
   $("report-error").textContent = "";
+  clearRefusal($("report-form"));
   try {
     const r = await getJSON(`/api/reports?${params()}`);
     $("report-synthetic").hidden = r.synthetic_problems === 0;
@@ -53,7 +55,7 @@ async function show(event) {
       '<tr><td colspan="6" class="hint">Aucun GPO dans cette zone.</td></tr>';
     document.body.dataset.ready = "true";
   } catch (e) {
-    $("report-error").textContent = `Bilan impossible : ${e.message}`;
+    showRefusal($("report-form"), e, $("report-error"), "Bilan impossible");
   }
 }
 
