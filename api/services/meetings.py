@@ -11,11 +11,11 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from api import clock
+from api.map_cache import cached_json
 from api.models import Gpo, Meeting
 from api.repositories import gpos as gpos_repo
 from api.repositories import meetings as repo
 from api.repositories import notifications
-from api.map_cache import cached_json
 from api.repositories.base import MEETINGS, check_version, problem_revision, require
 from api.schemas import (
     DecisionCreate,

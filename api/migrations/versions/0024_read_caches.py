@@ -14,11 +14,20 @@ request and of the GPO page (issue 22):
 As for the others, the number rises when the writing transaction commits (a row of
 ``problem_change``, counted by its deferred trigger).
 
+And ``cell_count``: the problems of each cell of each grid (``problems``, and how many of
+them are synthetic), kept by the writes of problems in their own transaction (statement
+triggers: a new, moved, deleted problem, or one whose CSP or ``synthetic`` flag changed,
+moves the count of the one cell of each of its CSP's grids that covers its anchor, the
+cell of lowest id on a shared boundary, as :func:`geo.point_counts.points_per_unit`
+says). A grid's counts are written when it is stored (``api.repositories.grid``). The
+cells map reads them instead of counting every problem again after each write.
+
 Revision ID: 0024
 Revises: 0023
 Create Date: 2026-12-06
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
@@ -123,13 +132,83 @@ def _meetings() -> None:
         )
 
 
+#: The cell of each grid of the problem's CSP that covers its anchor: added with
+#: ``sign`` to the counts, for the problems of the query ``{rows}`` (csp_id, anchor,
+#: synthetic, sign).
+COUNT_DELTA = (
+    "INSERT INTO cell_count AS cc (grid_id, h3, problems, synthetic_problems) "
+    "SELECT hit.grid_id, hit.h3, sum(ch.sign), sum(CASE WHEN ch.synthetic THEN ch.sign ELSE 0 END) "
+    "FROM ({rows}) ch JOIN grid g ON g.csp_id = ch.csp_id "
+    "CROSS JOIN LATERAL (SELECT c.grid_id, c.h3 FROM cell c "
+    "WHERE c.grid_id = g.id AND ST_Covers(c.geom, ch.anchor) "
+    'ORDER BY c.h3 COLLATE "C" LIMIT 1) hit '
+    "GROUP BY hit.grid_id, hit.h3 "
+    "ON CONFLICT (grid_id, h3) DO UPDATE SET problems = cc.problems + EXCLUDED.problems, "
+    "synthetic_problems = cc.synthetic_problems + EXCLUDED.synthetic_problems"
+)
+#: The rows of an UPDATE whose count may change, before (``o``) and after (``n``).
+MOVED = (
+    "FROM old_rows o JOIN new_rows n ON n.id = o.id "
+    "WHERE (o.csp_id, o.synthetic) IS DISTINCT FROM (n.csp_id, n.synthetic) "
+    "OR NOT (o.anchor IS NOT DISTINCT FROM n.anchor)"
+)
+
+
+def _cell_counts() -> None:
+    op.create_table(
+        "cell_count",
+        sa.Column("grid_id", sa.Integer(), primary_key=True),
+        sa.Column("h3", sa.String(16), primary_key=True),
+        sa.Column("problems", sa.Integer(), nullable=False),
+        sa.Column("synthetic_problems", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["grid_id"], ["grid.id"], ondelete="CASCADE"),
+    )
+    added = COUNT_DELTA.format(rows="SELECT csp_id, anchor, synthetic, 1 AS sign FROM new_rows")
+    removed = COUNT_DELTA.format(rows="SELECT csp_id, anchor, synthetic, -1 AS sign FROM old_rows")
+    moved = COUNT_DELTA.format(
+        rows=f"SELECT o.csp_id, o.anchor, o.synthetic, -1 AS sign {MOVED} "
+        f"UNION ALL SELECT n.csp_id, n.anchor, n.synthetic, 1 {MOVED}"
+    )
+    op.execute(
+        "CREATE FUNCTION cell_count_of_problem() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN IF TG_OP = 'INSERT' THEN {added}; "
+        f"ELSIF TG_OP = 'DELETE' THEN {removed}; "
+        f"ELSE {moved}; END IF; RETURN NULL; END $$"
+    )
+    for event, tables in (
+        ("INSERT", "NEW TABLE AS new_rows"),
+        ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+        ("DELETE", "OLD TABLE AS old_rows"),
+    ):
+        op.execute(
+            f"CREATE TRIGGER problem_cell_count_{event.lower()} AFTER {event} ON problem "
+            f"REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION cell_count_of_problem()"
+        )
+    op.execute(
+        "CREATE FUNCTION cell_count_emptied() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN DELETE FROM cell_count; RETURN NULL; END $$"
+    )
+    op.execute(
+        "CREATE TRIGGER problem_cell_count_truncate AFTER TRUNCATE ON problem "
+        "FOR EACH STATEMENT EXECUTE FUNCTION cell_count_emptied()"
+    )
+    # The grids built before: counted once here.
+    op.execute(COUNT_DELTA.format(rows="SELECT csp_id, anchor, synthetic, 1 AS sign FROM problem"))
+
+
 def upgrade() -> None:
     _accounts()
     _meetings()
+    _cell_counts()
 
 
 def downgrade() -> None:
     op.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for event in ("insert", "update", "delete", "truncate"):
+        op.execute(f"DROP TRIGGER problem_cell_count_{event} ON problem")
+    op.execute("DROP FUNCTION cell_count_of_problem()")
+    op.execute("DROP FUNCTION cell_count_emptied()")
+    op.drop_table("cell_count")
     for table in MEETING_TABLES:
         for event in ("insert", "update", "delete", "truncate"):
             op.execute(f"DROP TRIGGER {table}_meetings_{event} ON {table}")
