@@ -51,9 +51,10 @@ def list_meetings(ctx: Context, gpo_id: int) -> MeetingsPublic:
 
 
 def list_meetings_json(ctx: Context, gpo_id: int) -> bytes:
-    """:func:`list_meetings` as JSON, kept in the map cache until the GPO's CSP's meetings,
-    follow-up or accounts (who closed a meeting) move (migration 0024). The answer is the
-    same for every caller who may read the GPO (checked first)."""
+    """:func:`list_meetings` as JSON, kept in the map cache until the GPO's CSP's
+    meetings, problems or accounts (who closed a meeting) move (:data:`MEETINGS`,
+    migration 0024). The answer is the same for every caller who may read the GPO
+    (checked first)."""
     with ctx.read() as session:
         gpo = require(session, Gpo, gpo_id)
         revision = problem_revision(session=session, csp_id=gpo.csp_id, topics=MEETINGS)

@@ -8,8 +8,9 @@ request and of the GPO page (issue 22):
   or whose expiry changed. Not by what every request writes: a session's ``last_seen_at``
   or a token's ``last_used_at`` moving forward (moved back, as an idle session is made in
   the tests, it does).
-- ``meetings``: a GPO's meetings, their partners and decisions (the meetings list, kept
-  until it, ``follow_up`` or ``accounts`` moves).
+- ``meetings``: a GPO's meetings, their partners and decisions, and the partners' names
+  (the meetings list, kept until it, ``problems``, whose titles it shows, or ``accounts``
+  moves: not at each action step, which moves ``follow_up``).
 
 As for the others, the number rises when the writing transaction commits (a row of
 ``problem_change``, counted by its deferred trigger).
@@ -62,6 +63,7 @@ ACCOUNT_DELETES = ("account", "api_token", "web_session")
 #: Meeting tables → the CSPs of their rows in the transition table ``rows``.
 MEETING_TABLES = {
     "meeting": "SELECT g.csp_id FROM rows r JOIN gpo g ON g.id = r.gpo_id",
+    "partner": "SELECT r.csp_id FROM rows r",
     "meeting_partner": (
         "SELECT g.csp_id FROM rows r JOIN meeting m ON m.id = r.meeting_id "
         "JOIN gpo g ON g.id = m.gpo_id"
