@@ -185,6 +185,8 @@ def resolve_caller(ctx: Context, *, bearer: str | None, cookie: str | None) -> C
         return None
     account, expires_at = resolved
     caller = caller_of(account, via)
-    until = now + RECHECK if expires_at is None else min(now + RECHECK, expires_at)
+    # a session idle for less than its idle timeout is asked again before it could end
+    recheck = RECHECK if via == "token" else min(RECHECK, ctx.sessions.idle / 2)
+    until = now + recheck if expires_at is None else min(now + recheck, expires_at)
     ctx.callers.put(key, revision, _Resolved(caller, until))
     return caller
