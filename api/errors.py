@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.logs import SCOPE_KEY as REQUEST_ID_KEY
 from api.logs import RequestInfo, request_context
-from api.openapi_rules import text_rules
+from api.openapi_rules import forbid_extra_form_fields, text_rules
 from api.schemas import ErrorPublic
 from geo.errors import (
     AuthenticationRequiredError,
@@ -523,6 +523,7 @@ def _one_error_shape(app: FastAPI) -> None:
                 invalid = operation.get("responses", {}).get("422")
                 if invalid is not None:
                     invalid["content"] = {"application/json": {"schema": error}}
+        forbid_extra_form_fields(schema)
         text_rules(schema)
         app.openapi_schema = schema
         return schema

@@ -37,6 +37,18 @@ class MapCache(Generic[T]):
                 return True, item[1]
         return False, None
 
+    def peek(self, key: Hashable, revision: int) -> tuple[bool, T | None]:
+        """Whether the entry is held for this revision, and its value."""
+        return self._get(key, revision)
+
+    def put(self, key: Hashable, revision: int, value: T) -> None:
+        """Hold ``value`` for ``key`` at this revision."""
+        with self._lock:
+            self._items[key] = (revision, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
     def get_or_compute(self, key: Hashable, revision: int, compute: Callable[[], T]) -> T:
         found, value = self._get(key, revision)
         if found:
@@ -49,11 +61,7 @@ class MapCache(Generic[T]):
                 return value  # type: ignore[return-value]
             try:
                 value = compute()
-                with self._lock:
-                    self._items[key] = (revision, value)
-                    self._items.move_to_end(key)
-                    while len(self._items) > self._size:
-                        self._items.popitem(last=False)
+                self.put(key, revision, value)
             finally:
                 with self._lock:
                     self._computing.pop((key, revision), None)

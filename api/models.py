@@ -203,6 +203,21 @@ class Cell(Base):
     __table_args__ = (Index("ix_cell_geom", "geom", postgresql_using="gist"),)
 
 
+class CellCount(Base):
+    """The problems of a grid's cell (``synthetic_problems``: how many of them are
+    synthetic), kept by the problems' writes in their own transaction (migration 0024);
+    a cell without a row has none."""
+
+    __tablename__ = "cell_count"
+
+    grid_id: Mapped[int] = mapped_column(
+        ForeignKey("grid.id", ondelete="CASCADE"), primary_key=True
+    )
+    h3: Mapped[str] = mapped_column(String(16), primary_key=True)
+    problems: Mapped[int] = mapped_column(Integer)
+    synthetic_problems: Mapped[int] = mapped_column(Integer)
+
+
 class CellEdge(Base):
     """A pair of cells sharing an edge; ``blocked`` when a barrier cuts it with no crossing."""
 

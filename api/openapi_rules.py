@@ -5,7 +5,9 @@
 in the document as a ``pattern`` on every string a request sends (its parameters and the
 strings of its body, followed through ``$ref``), unless the string already has a pattern,
 a format, an enum or a constant, which say more. So a request valid by the document is
-never refused for it (schemathesis's ``positive_data_acceptance``)."""
+never refused for it (schemathesis's ``positive_data_acceptance``). :func:`forbid_extra_form_fields`
+says that a multipart form holds only its declared fields (``additionalProperties: false``),
+the rule :func:`api.uploads.refuse_unknown_form_fields` applies."""
 
 from __future__ import annotations
 
@@ -53,3 +55,23 @@ def text_rules(schema: dict[str, Any]) -> None:
             for parameter in operation.get("parameters", []):
                 _constrain(parameter.get("schema"), components, seen)
             _constrain(operation.get("requestBody"), components, seen)
+
+
+#: The media type of a form with files.
+MULTIPART = "multipart/form-data"
+
+
+def forbid_extra_form_fields(schema: dict[str, Any]) -> None:
+    """Say :func:`api.uploads.refuse_unknown_form_fields`'s rule in an OpenAPI document (changed in
+    place): ``additionalProperties: false`` on the schema of every multipart body."""
+    components = schema.get("components", {}).get("schemas", {})
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            content = (operation.get("requestBody") or {}).get("content", {})
+            body = content.get(MULTIPART, {}).get("schema", {})
+            ref = body.get("$ref", "")
+            target = components.get(ref.rsplit("/", 1)[-1]) if ref else body
+            if isinstance(target, dict) and target.get("type", "object") == "object":
+                target["additionalProperties"] = False

@@ -16,6 +16,11 @@ Two guards, one limit per kind of upload (``Settings.upload_limits()``, the
   against the kind's limit, and answers what the file held in the same words whatever
   went wrong: a domain error raised while reading it names the file by the name the
   user gave it, never by the server's temporary path (:func:`scrub_paths`).
+
+And one rule on what a form holds: :func:`refuse_unknown_form_fields`, installed on every
+route by the app, refuses (422 naming it) a multipart field the route does not declare, as
+the JSON bodies' ``extra="forbid"`` does; :func:`api.openapi_rules.forbid_extra_form_fields`
+says so in the OpenAPI document (``additionalProperties: false`` on the multipart bodies).
 """
 
 from __future__ import annotations
@@ -27,12 +32,16 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
-from fastapi import UploadFile
+from fastapi import Request, UploadFile
+from pydantic import BaseModel
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from geo.errors import PsqError, TooLargeError
+from api.deps import CSRF_FIELD
+from api.openapi_rules import MULTIPART
+from geo.errors import InvalidInputError, PsqError, TooLargeError
 
 #: The routes that take an uploaded file, by method and path, with their kind of upload.
 UPLOAD_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
@@ -203,3 +212,45 @@ def uploaded_file(file: UploadFile, default_name: str = "upload.geojson") -> Ite
                 scrub_paths(a, path, shown) if isinstance(a, str) else a for a in exc.args
             )
             raise
+
+
+# -- the fields of a form -------------------------------------------------------------------
+def declared_form_fields(route: Any) -> frozenset[str]:
+    """The names of the body fields a route declares (its ``Form`` and ``File``
+    parameters, those of its dependencies too), and the CSRF token field any form of a
+    cookie-authenticated caller may carry (:data:`api.deps.CSRF_FIELD`)."""
+    names = {CSRF_FIELD}
+    pending = [getattr(route, "dependant", None)]
+    while pending:
+        dependant = pending.pop()
+        if dependant is None:
+            continue
+        for param in dependant.body_params:
+            model = param.field_info.annotation
+            if isinstance(model, type) and issubclass(model, BaseModel):  # a form model
+                names |= {f.alias or n for n, f in model.model_fields.items()}
+            else:
+                names.add(param.alias)
+        pending.extend(dependant.dependencies)
+    return frozenset(names)
+
+
+async def refuse_unknown_form_fields(request: Request) -> None:
+    """Refuse (422, ``form_field_unknown`` naming it) a field of a multipart form that the
+    route does not declare: a misspelt ``nom`` for ``name`` is said, not silently dropped.
+    Installed on every route by the app; other bodies are left to their models."""
+    if not request.headers.get("content-type", "").startswith(MULTIPART):
+        return
+    route = request.scope.get("route")
+    if route is None:
+        return
+    accepted = declared_form_fields(route)
+    form = await request.form()
+    unknown = sorted({name for name in form if name not in accepted})
+    if unknown:
+        raise InvalidInputError(
+            "form_field_unknown",
+            field=unknown[0],
+            names=[f"« {name} »" for name in unknown],
+            accepted=sorted(accepted - {CSRF_FIELD}),
+        )

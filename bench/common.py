@@ -84,6 +84,21 @@ def served_app(url: str, *, timeout: float = 180) -> Iterator[str]:
             server.kill()
 
 
+@contextmanager
+def source_tree(commit: str) -> Iterator[Path]:
+    """The files of ``commit`` (``git archive``) in a scratch folder, removed on exit: the
+    code a baseline runs from."""
+    folder = Path(tempfile.mkdtemp(prefix="psq-baseline-"))
+    try:
+        archive = subprocess.run(
+            ["git", "archive", commit], cwd=ROOT, check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def bearer(factory: sessionmaker[Session], role: str, **bindings: Any) -> dict[str, str]:
     """The ``Authorization`` header of a new account ``<role>@bench.example`` of this
     role and bindings (``gpo_ids``, ``csp_ids``…): requests are scoped as that user's."""

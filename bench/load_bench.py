@@ -1,6 +1,7 @@
 """Benchmark: the data endpoints of every page under load, with writes going on.
 
 Run: .venv/bin/python -m bench.load_bench [--count 100000] [--seconds 15] [--clients 8]
+[--baseline COMMIT]
 
 A throwaway PostGIS cluster holds the demo territory as shipped (Belfort CSP, adopted plan,
 GPOs with their synthetic meetings and actions) plus ``--count`` synthetic problems. The
@@ -14,12 +15,22 @@ round, also a new problem every second (a write the maps must see: their cache i
 recomputed). The first request of each endpoint is timed apart (cold). ``/api/health``
 (readiness: two SELECTs) and ``/api/me`` (a token resolved) are measured the same way in
 the same run: the floor of this machine. Target: every data endpoint p95 under 100 ms.
+
+With ``--baseline COMMIT`` (``main``, a hash…), the same benchmark is run from this tree,
+then from that commit's files (``git archive``: its own code, schema and database,
+prepared the same way), one after the other, and a last table compares their p95 per
+endpoint. The load average of the machine is printed with each round: on a machine shared
+with other work, it says how far the figures are from an idle one's.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -32,7 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import clock
 from api.services.context import Context
 from api.services.demo import load_demo, load_synthetic_problems
-from bench.common import DEMO, bearer, served_app, throwaway_database
+from bench.common import DEMO, bearer, served_app, source_tree, throwaway_database
 
 CSP = 1
 
@@ -185,7 +196,11 @@ def report(title: str, timings: Timings, cold: dict[str, float]) -> float:
     return worst
 
 
-def run(url: str, factory: sessionmaker[Session], seconds: float, clients: int) -> None:
+Round = tuple[str, Timings]
+
+
+def run(url: str, factory: sessionmaker[Session], seconds: float, clients: int) -> list[Round]:
+    """The cold requests, then both rounds; what each round measured."""
     chef_gpo = 1
     headers = {
         "planner": bearer(factory, "planificateur", csp_ids=[CSP]),
@@ -197,6 +212,7 @@ def run(url: str, factory: sessionmaker[Session], seconds: float, clients: int) 
         actions = [int(a) for a in session.execute(_open_actions()).scalars()]
     headers["commune"] = bearer(factory, "commune", commune_codes=[commune])
     headers["floor"] = headers["chef"]
+    rounds: list[Round] = []
     with served_app(url, timeout=60) as base:
         paths = {
             name: (path, headers[role])
@@ -217,6 +233,7 @@ def run(url: str, factory: sessionmaker[Session], seconds: float, clients: int) 
                 target=writer,
                 args=(base, headers["admin"], actions, problems, stop, timings),
             )
+            load_before = os.getloadavg()[0]
             writes.start()
             hammer(base, paths, clients, seconds, timings)
             stop.set()
@@ -224,7 +241,39 @@ def run(url: str, factory: sessionmaker[Session], seconds: float, clients: int) 
             what = "an action step every 200 ms" + (
                 " and a new problem every second" if problems else ""
             )
-            report(f"{clients} concurrent clients for {seconds:g} s, with {what}:", timings, cold)
+            report(
+                f"{clients} concurrent clients for {seconds:g} s, with {what} "
+                f"(load average {load_before:.1f} → {os.getloadavg()[0]:.1f}):",
+                timings,
+                cold,
+            )
+            rounds.append((what, timings))
+    return rounds
+
+
+#: A line of :func:`report`'s table: name, n, cold, p50, p95.
+_LINE = re.compile(r"^  (.{28}) +(\d+) +(?:\d+ms|-) +(\d+)ms +(\d+)ms")
+
+
+def parsed_rounds(output: str) -> list[dict[str, tuple[int, int]]]:
+    """The p95 and n per endpoint of each round :func:`report` printed in ``output``."""
+    rounds: list[dict[str, tuple[int, int]]] = []
+    for line in output.splitlines():
+        if "concurrent clients" in line:
+            rounds.append({})
+        elif rounds and (found := _LINE.match(line)):
+            rounds[-1][found.group(1).strip()] = (int(found.group(2)), int(found.group(4)))
+    return rounds
+
+
+def compare(baseline: list[dict[str, tuple[int, int]]], current: list[Round]) -> None:
+    """p95 per endpoint, the baseline's beside this tree's, round by round."""
+    for before, (what, after) in zip(baseline, current, strict=False):
+        print(f"\np95 (ms; n answered), baseline → this tree, with {what}:")
+        for name, values in after.ms.items():
+            n, p95 = before.get(name.strip(), (0, 0))
+            shown = f"{p95:5d} ms ({n:4d})" if n else "      -       "
+            print(f"  {name:28} {shown} → {percentile(values, 95):5.0f} ms ({len(values):4d})")
 
 
 def _first_commune():  # type: ignore[no-untyped-def]
@@ -250,6 +299,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--baseline", help="a commit to measure first, for comparison")
     args = parser.parse_args()
     with throwaway_database() as (url, factory, _):
         start = time.perf_counter()
@@ -258,7 +308,26 @@ def main() -> None:
             f"demo territory + {args.count:,} synthetic problems "
             f"({time.perf_counter() - start:.0f} s to prepare)"
         )
-        run(url, factory, args.seconds, args.clients)
+        if args.baseline is None:
+            run(url, factory, args.seconds, args.clients)
+            return
+        print("\n== this tree")
+        current = run(url, factory, args.seconds, args.clients)
+    print(f"\n== baseline: {args.baseline}")
+    with source_tree(args.baseline) as tree:
+        output = subprocess.run(
+            [
+                *(sys.executable, "-m", "bench.load_bench", "--count", str(args.count)),
+                *("--seconds", str(args.seconds), "--clients", str(args.clients)),
+            ],
+            cwd=tree,
+            env={**os.environ, "PYTHONPATH": str(tree)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    print(output)
+    compare(parsed_rounds(output), current)
 
 
 if __name__ == "__main__":

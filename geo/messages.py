@@ -297,6 +297,9 @@ MESSAGES: dict[str, str] = {
         "les durées d'inactivité et de vie d'une session doivent être positives"
     ),
     # -- files and layers -------------------------------------------------------------------
+    "form_field_unknown": (
+        "champ inconnu dans le formulaire : {names} ; champs acceptés : {accepted}"
+    ),
     "layer_unreadable": "{source} : fichier illisible ({reason})",
     "layer_empty": "{source} : le fichier ne contient aucun objet",
     "layer_without_buildings": (

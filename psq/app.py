@@ -23,7 +23,7 @@ from api.security import SecurityHeaders
 from api.services import jobs
 from api.services.context import Context
 from api.services.notifications import Delivery, NotificationWorker
-from api.uploads import UploadLimits
+from api.uploads import UploadLimits, refuse_unknown_form_fields
 from web.meetings import print_meeting_report
 from web.pages import mount_pages
 
@@ -73,8 +73,13 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
         docs_url=None,  # served by web.pages from the vendored Swagger UI
         redoc_url=None,
         # No control character in any text of a request (api.deps.refuse_control_characters);
-        # a write carrying the session cookie needs its CSRF token (api.deps.check_csrf).
-        dependencies=[Depends(refuse_control_characters), Depends(check_csrf)],
+        # a write carrying the session cookie needs its CSRF token (api.deps.check_csrf);
+        # a multipart form holds only the fields its route declares (api.uploads).
+        dependencies=[
+            Depends(refuse_control_characters),
+            Depends(check_csrf),
+            Depends(refuse_unknown_form_fields),
+        ],
     )
     # nosniff, Referrer-Policy, X-Frame-Options and the Content-Security-Policy.
     app.state.settings = settings

@@ -94,6 +94,9 @@ TABLES = (
     "plan_sector",
     "plan",
     "cell_edge",
+    # kept by the triggers of problem (migration 0024): copied back as it was taken (the
+    # problems are copied back before the cells, when their triggers find no cell)
+    "cell_count",
     "cell",
     "grid",
     "layer_feature",

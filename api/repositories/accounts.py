@@ -265,14 +265,15 @@ def revoke_token(
 LAST_USE_PRECISION = timedelta(minutes=1)
 
 
-def use_token(session: Session, token_hash: str) -> int | None:
-    """The id of the active account whose unexpired, unrevoked token has this hash,
-    marking the token used now (when last marked over :data:`LAST_USE_PRECISION` ago);
-    or None."""
+def use_token(session: Session, token_hash: str) -> tuple[int, datetime | None] | None:
+    """The id of the active account whose unexpired, unrevoked token has this hash, and
+    the token's expiry, marking the token used now (when last marked over
+    :data:`LAST_USE_PRECISION` ago); or None."""
     row = session.execute(
         select(
             ApiToken.id,
             ApiToken.account_id,
+            ApiToken.expires_at,
             or_(
                 ApiToken.last_used_at.is_(None),
                 ApiToken.last_used_at < func.now() - LAST_USE_PRECISION,
@@ -288,9 +289,9 @@ def use_token(session: Session, token_hash: str) -> int | None:
     ).first()
     if row is None:
         return None
-    token_id, account_id, stale = row
+    token_id, account_id, expires_at, stale = row
     if stale:
         session.execute(
             update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=func.now())
         )
-    return int(account_id)
+    return int(account_id), expires_at

@@ -363,6 +363,10 @@ LISTS: tuple[str, ...] = ("problems", "follow_up")
 #: What the GPOs' counts read: the problems and, of the actions, which are open and when
 #: they are due (``counts``, migration 0021: a comment on an action leaves them).
 COUNTS: tuple[str, ...] = ("problems", "counts")
+#: What a GPO's meetings list reads (migration 0024): its meetings, partners and
+#: decisions, the problems' titles and the GPOs (``problems``), and who closed a meeting
+#: (``accounts``, of every CSP).
+MEETINGS: tuple[str, ...] = ("meetings", "problems", "accounts")
 
 
 def problem_revision(

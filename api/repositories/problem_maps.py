@@ -5,8 +5,9 @@ of it changed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import shapely
@@ -18,12 +19,12 @@ from api.models import (
     Commune,
     Csp,
     Gpo,
+    Plan,
     Problem,
     ProblemPlace,
     csp_commune,
 )
 from api.repositories.base import (
-    adopted_plan_id,
     plan_sector_outlines,
     read_geometry,
     require,
@@ -34,10 +35,32 @@ from geo.errors import InvalidInputError, NotFoundError
 from geo.problems import CATEGORIES, OPEN_STATUSES, theme_categories
 from geo.study import ProblemFilter, StudyArea
 
+#: The outline of some sectors of a plan: ``(plan, sectors) → (their union, those
+#: missing)``, the plan as ``(id, created_at, version)``. An adopted plan's sectors never
+#: change (a change is a new plan), so the services keep it (:func:`sector_union`).
+PlanStamp = tuple[int, datetime, int]
+SectorUnion = Callable[[PlanStamp, tuple[int, ...]], tuple[shapely.Geometry, list[int]]]
 
-def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> StudyArea:
+
+def sector_union(
+    session: Session, plan_id: int, sectors: tuple[int, ...]
+) -> tuple[shapely.Geometry, list[int]]:
+    """The union of these sectors of the plan, and those of them the plan lacks."""
+    outlines = plan_sector_outlines(session, plan_id, sectors)
+    missing = sorted(set(sectors) - {int(s) for s in outlines["sector"]})
+    return shapely.union_all(outlines.geometry.to_numpy()), missing
+
+
+def study_area(
+    *,
+    session: Session,
+    csp_id: int,
+    gpo_id: int | None = None,
+    union: SectorUnion | None = None,
+) -> StudyArea:
     """The CSP, or the sectors of GPO ``gpo_id`` (which must belong to the CSP, be active,
-    and have sectors in the adopted plan)."""
+    and have sectors in the adopted plan). ``union``: how the sectors' outline is had
+    (read by :func:`sector_union` by default)."""
     scope = scope_of(session)
     if gpo_id is None and scope.gpo_bound:
         # A chef or a partner studies its GPOs, never the whole CSP: its only GPO, or the
@@ -58,11 +81,18 @@ def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> S
     if not gpo.active:
         raise InvalidInputError("gpo_inactive", field="gpo", gpo_id=gpo_id)
     sectors = tuple(gpo.sectors) if gpo.sector is None else (gpo.sector,)
-    plan_id = adopted_plan_id(session, csp_id)
-    if plan_id is None or not sectors:
+    plan = session.execute(
+        select(Plan.id, Plan.created_at, Plan.version).where(
+            Plan.csp_id == csp_id, Plan.status == "adopted"
+        )
+    ).first()
+    if plan is None or not sectors:
         raise InvalidInputError("gpo_without_sector", field="gpo", gpo_id=gpo_id)
-    outlines = plan_sector_outlines(session, plan_id, sectors)
-    missing = sorted(set(sectors) - {int(s) for s in outlines["sector"]})
+    outline, missing = (
+        union(tuple(plan), sectors)  # type: ignore[arg-type]
+        if union is not None
+        else sector_union(session, plan.id, sectors)
+    )
     if missing:
         raise InvalidInputError(
             "gpo_sectors_missing", field="gpo", gpo_id=gpo_id, sectors=[str(m) for m in missing]
@@ -70,7 +100,7 @@ def study_area(*, session: Session, csp_id: int, gpo_id: int | None = None) -> S
     return StudyArea(
         csp_id=csp_id,
         name=gpo.name,
-        outline=shapely.union_all(outlines.geometry.to_numpy()),
+        outline=outline,
         gpo_id=gpo_id,
         sectors=tuple(sorted(int(s) for s in sectors)),
         categories=theme_categories(gpo.kind, gpo.categories or []),

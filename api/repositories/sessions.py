@@ -3,12 +3,12 @@ idle, expired, revoked nor of a disabled account."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from api.models import Account, WebSession
+from api.models import Account, ProblemRevision, WebSession
 
 
 def insert_session(
@@ -34,11 +34,13 @@ def insert_session(
     return row
 
 
-def use_session(session: Session, session_hash: str, *, idle: timedelta) -> int | None:
-    """The account id of the live session with this hash, its ``last_seen_at`` set to
-    now; or None when it is unknown, revoked, past its absolute expiry, idle for
-    ``idle`` or longer, or its account is disabled."""
-    account_id = session.scalar(
+def use_session(
+    session: Session, session_hash: str, *, idle: timedelta
+) -> tuple[int, datetime] | None:
+    """The account id and absolute expiry of the live session with this hash, its
+    ``last_seen_at`` set to now; or None when it is unknown, revoked, past its absolute
+    expiry, idle for ``idle`` or longer, or its account is disabled."""
+    row = session.execute(
         update(WebSession)
         .where(
             WebSession.session_hash == session_hash,
@@ -49,9 +51,23 @@ def use_session(session: Session, session_hash: str, *, idle: timedelta) -> int 
             Account.active.is_(True),
         )
         .values(last_seen_at=func.now())
-        .returning(WebSession.account_id)
-    )
-    return account_id
+        .returning(WebSession.account_id, WebSession.expires_at)
+    ).first()
+    return None if row is None else (int(row[0]), row[1])
+
+
+def accounts_revision(session: Session) -> tuple[int, datetime]:
+    """The revision of the accounts (migration 0024: rises with every committed change of
+    who a credential opens or what they may see) and the database's time, in one query."""
+    revision, now = session.execute(
+        select(
+            select(func.coalesce(func.sum(ProblemRevision.n), 0))
+            .where(ProblemRevision.csp_id == 0, ProblemRevision.topic == "accounts")
+            .scalar_subquery(),
+            func.now(),
+        )
+    ).one()
+    return int(revision), now
 
 
 def revoke_session(session: Session, session_hash: str) -> WebSession | None:

@@ -17,11 +17,16 @@ from api.services import meetings
 router = APIRouter(tags=["réunions de GPO"])
 
 
-@router.get("/gpos/{gpo_id}/meetings", responses=NOT_FOUND, dependencies=[access.GPO_MEMBERS])
-def read_meetings(gpo_id: DbId, ctx: ContextDep) -> MeetingsPublic:
+@router.get(
+    "/gpos/{gpo_id}/meetings",
+    response_model=MeetingsPublic,
+    responses=NOT_FOUND,
+    dependencies=[access.GPO_MEMBERS],
+)
+def read_meetings(gpo_id: DbId, ctx: ContextDep) -> Response:
     """The GPO's meetings, newest first: planned, closed (with their compte rendu) and
     cancelled."""
-    return meetings.list_meetings(ctx, gpo_id)
+    return Response(meetings.list_meetings_json(ctx, gpo_id), media_type="application/json")
 
 
 @router.post(

@@ -333,8 +333,16 @@ def revoke_token(
 def resolve_token(ctx: Context, token: str) -> AccountPublic | None:
     """The active account a bearer token opens (the token marked used now), or None for
     an unknown, revoked or expired token or a disabled account."""
+    found = resolve_token_until(ctx, token)
+    return None if found is None else found[0]
+
+
+def resolve_token_until(ctx: Context, token: str) -> tuple[AccountPublic, datetime | None] | None:
+    """:func:`resolve_token`, and until when the token is valid (None: no expiry)."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     with ctx.write() as session:
-        account_id = repo.use_token(session, token_hash(token))
-        return None if account_id is None else repo.get_account(session, account_id)
+        used = repo.use_token(session, token_hash(token))
+        if used is None:
+            return None
+        return repo.get_account(session, used[0]), used[1]

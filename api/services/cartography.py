@@ -253,6 +253,24 @@ def monthly_trend(session: Session, *, area: StudyArea, where: ProblemFilter) ->
 
 
 # -- what the API serves ----------------------------------------------------------------
+def _study_area(ctx: Context, session: Session, csp_id: int, gpo_id: int | None) -> StudyArea:
+    """:func:`api.repositories.problem_maps.study_area`, the outline of a GPO's sectors
+    kept in the map cache (an adopted plan's sectors never change): the perimeter and the
+    GPO are checked at every call."""
+
+    def union(
+        plan: problem_maps.PlanStamp, sectors: tuple[int, ...]
+    ) -> tuple[shapely.Geometry, list[int]]:
+        kept: tuple[shapely.Geometry, list[int]] = ctx.maps.get_or_compute(
+            ("sector union", plan, sectors),
+            0,
+            lambda: problem_maps.sector_union(session, plan[0], sectors),
+        )
+        return kept
+
+    return problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id, union=union)
+
+
 def area_maps(
     ctx: Context,
     csp_id: int,
@@ -264,7 +282,7 @@ def area_maps(
 ) -> AreaMaps:
     """Gi* cells and heat bands of the CSP's (or GPO's) problems passing the filter."""
     with ctx.read() as session:
-        area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+        area = _study_area(ctx, session, csp_id, gpo_id)
         return cached_area_maps(
             session, ctx.maps, area=area, where=where, res=res, bandwidth=bandwidth
         )
@@ -300,7 +318,7 @@ def comparison_json(
     period to the second, and the PAI / PEI of the first period's hot spots against the
     second period's problems (:class:`HotspotComparisonPublic` as JSON)."""
     with ctx.read() as session:
-        area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+        area = _study_area(ctx, session, csp_id, gpo_id)
 
         def compute() -> HotspotComparisonPublic:
             maps_before = cached_area_maps(session, ctx.maps, area=area, where=before, res=res)
@@ -321,7 +339,7 @@ def comparison_json(
 def trend_json(ctx: Context, csp_id: int, *, gpo_id: int | None, where: ProblemFilter) -> bytes:
     """:func:`monthly_trend` of the CSP or GPO as JSON."""
     with ctx.read() as session:
-        area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+        area = _study_area(ctx, session, csp_id, gpo_id)
         return _cached_json(
             session,
             ctx.maps,
@@ -335,7 +353,7 @@ def open_problems_json(ctx: Context, csp_id: int, *, gpo_id: int | None, limit: 
     """The open problems of the CSP or GPO, highest priority and oldest first, with their
     actions (:class:`OpenProblemsPublic` as JSON)."""
     with ctx.read() as session:
-        area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+        area = _study_area(ctx, session, csp_id, gpo_id)
 
         def compute() -> BaseModel:
             # Which problems and in what order: kept until the problems change (over
@@ -395,7 +413,7 @@ def area_picture(
     """What a shareable map of the area draws: its maps and its ``limit`` newest problems
     (none for a caller who sees problems only as aggregates)."""
     with ctx.read() as session:
-        area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+        area = _study_area(ctx, session, csp_id, gpo_id)
         maps = cached_area_maps(session, ctx.maps, area=area, where=where)
         points = problem_maps.problem_points(session=session, area=area, where=where)
     shown = limit if ctx.scope.reads_problem_records else 0
@@ -447,7 +465,7 @@ def hotspot_changes(
     """How many cells of the GPO's territory became, stayed or stopped being hot spots
     over the last 90 days (by trend); none for a GPO without territory in the plan."""
     try:
-        area = problem_maps.study_area(session=session, csp_id=csp_id, gpo_id=gpo_id)
+        area = _study_area(ctx, session, csp_id, gpo_id)
     except InvalidInputError:
         return {}
     return _recent_changes(session, ctx, area, today)[3]
@@ -463,7 +481,7 @@ def meeting_pack(
     today = today or clock.today()
     with ctx.read() as session:
         gpo = gpos.get_gpo(session=session, gpo_id=gpo_id)
-        area = problem_maps.study_area(session=session, csp_id=gpo.csp_id, gpo_id=gpo_id)
+        area = _study_area(ctx, session, gpo.csp_id, gpo_id)
         last = gpo.last_meeting_on
         since = last or today - timedelta(days=gpo.cadence_days)
         recent, trend, prediction, counts = _recent_changes(session, ctx, area, today)

@@ -46,6 +46,9 @@ class Context:
     #: How many features an OGC API request matched, by (collection, filters, perimeter):
     #: ``numberMatched`` is not recounted at every page (:mod:`api.services.ogc`).
     ogc_counts: MapCache[int] = field(default_factory=lambda: MapCache(size=512))
+    #: Who each credential opens, kept until the ``accounts`` revision moves
+    #: (:func:`api.services.sessions.resolve_caller`).
+    callers: MapCache[Any] = field(default_factory=lambda: MapCache(size=4096))
     #: Who acts (the audit trail's actor) and their client address, if any.
     actor: Actor = field(default_factory=Actor.anonymous)
     address: str | None = None

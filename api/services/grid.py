@@ -6,10 +6,11 @@ and the barrier-aware adjacency; everything after the tessellation is the same."
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
+import pandas as pd
 import shapely
 
-from api.map_cache import cached_json
 from api.repositories import base, csp, layers
 from api.repositories import grid as grids
 from api.schemas import (
@@ -140,42 +141,96 @@ def list_grids(ctx: Context, csp_id: int) -> GridsPublic:
         return grids.list_grids(session=session, csp_id=csp_id)
 
 
+#: Counts no cell has: where each cell's counts go in its serialised feature.
+_PLACE = (-918_273_645, -918_273_646)
+_PLACE_TEXT = f'"problems":{_PLACE[0]},"synthetic_problems":{_PLACE[1]}'.encode()
+
+
+@dataclass(frozen=True)
+class CellsTemplate:
+    """A grid's cells serialised once (they never change: a rebuild is a new grid), cut
+    where each feature's counts go; :meth:`fill` writes the answer for some counts."""
+
+    ids: list[str]
+    pieces: list[bytes]
+
+    @classmethod
+    def of(cls, cells: FeatureCollection[CellProperties]) -> CellsTemplate:
+        pieces = cells.model_dump_json().encode().split(_PLACE_TEXT)
+        assert len(pieces) == len(cells.features) + 1
+        return cls([str(f.id) for f in cells.features], pieces)
+
+    def fill(self, counts: pd.DataFrame) -> bytes:
+        problems = counts["problems"].to_dict()
+        synthetic = counts["synthetic_problems"].to_dict()
+        out = [self.pieces[0]]
+        for h3, piece in zip(self.ids, self.pieces[1:], strict=True):
+            n, s = problems.get(h3, 0), synthetic.get(h3, 0)
+            out.append(b'"problems":%d,"synthetic_problems":%d' % (n, s))
+            out.append(piece)
+        return b"".join(out)
+
+
 def grid_cells_json(ctx: Context, csp_id: int, *, resolution: int, units: str = "h3") -> bytes:
     """The grid's cells with their attributes and problem counts, as GeoJSON bytes. A
-    grid's cells never change (a rebuild is a new grid); their counts change with the
-    CSP's problems: the answer is kept in the map cache until they do. The counts are
-    made from the problems' anchors and the cells' outlines (kept for the grid's life) by
-    :func:`geo.point_counts.points_per_unit`, as PostGIS's join would count them."""
+    grid's cells never change: they are serialised once (:class:`CellsTemplate`). Their
+    counts change with the CSP's problems: they are read from ``cell_count``, which each
+    write of a problem updates for the cell it lands in or leaves (migration 0024), and
+    the answer is kept in the map cache until the problems' revision moves."""
     with ctx.read() as session:
         grid_id = grids.require_grid(
             session=session, csp_id=csp_id, resolution=resolution, units=units
         )
 
-        def compute() -> FeatureCollection[CellProperties]:
-            ids, outlines = ctx.maps.get_or_compute(
-                ("cell outlines", grid_id),
+        def compute() -> bytes:
+            template: CellsTemplate = ctx.maps.get_or_compute(
+                ("cells template", grid_id),
                 0,  # a grid's cells never change
-                lambda: grids.cell_outlines(session=session, grid_id=grid_id),
+                lambda: CellsTemplate.of(
+                    grids.grid_cells(
+                        session=session,
+                        csp_id=csp_id,
+                        resolution=resolution,
+                        units=units,
+                        counts=_NO_COUNTS,
+                        missing=_PLACE,
+                    )
+                ),
             )
-            anchors = grids.problem_anchors(session=session, csp_id=csp_id)
-            counted = points_per_unit(
-                ids, outlines, anchors["x"], anchors["y"], flags=anchors["synthetic"]
-            )
-            counts = counted.rename(columns={"points": "problems", "flagged": "synthetic_problems"})
-            return grids.grid_cells(
-                session=session,
-                csp_id=csp_id,
-                resolution=resolution,
-                units=units,
-                counts=counts,
+            return template.fill(
+                grids.problem_counts(session=session, csp_id=csp_id, grid_id=grid_id)
             )
 
-        return cached_json(
-            ctx.maps,
-            ("cells", grid_id),
-            base.problem_revision(session=session, csp_id=csp_id),
-            compute,
+        body: bytes = ctx.maps.get_or_compute(
+            ("cells", grid_id), base.problem_revision(session=session, csp_id=csp_id), compute
         )
+        return body
+
+
+def counted_cells_json(ctx: Context, csp_id: int, *, resolution: int, units: str = "h3") -> bytes:
+    """:func:`grid_cells_json` counted again from every problem's anchor, as it was before
+    the counts were kept (:func:`geo.point_counts.points_per_unit`): what the kept counts
+    must always equal (the tests compare them)."""
+    with ctx.read() as session:
+        grid_id = grids.require_grid(
+            session=session, csp_id=csp_id, resolution=resolution, units=units
+        )
+        ids, outlines = grids.cell_outlines(session=session, grid_id=grid_id)
+        anchors = grids.problem_anchors(session=session, csp_id=csp_id)
+        counted = points_per_unit(
+            ids, outlines, anchors["x"], anchors["y"], flags=anchors["synthetic"]
+        )
+        counts = counted.rename(columns={"points": "problems", "flagged": "synthetic_problems"})
+        cells = grids.grid_cells(
+            session=session, csp_id=csp_id, resolution=resolution, units=units, counts=counts
+        )
+        return cells.model_dump_json().encode()
+
+
+_NO_COUNTS = pd.DataFrame(
+    {"problems": pd.Series(dtype=int), "synthetic_problems": pd.Series(dtype=int)},
+    index=pd.Index([], name="h3"),
+)
 
 
 def grid_edges(

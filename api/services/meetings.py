@@ -11,11 +11,12 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from api import clock
+from api.map_cache import cached_json
 from api.models import Gpo, Meeting
 from api.repositories import gpos as gpos_repo
 from api.repositories import meetings as repo
 from api.repositories import notifications
-from api.repositories.base import check_version, require
+from api.repositories.base import MEETINGS, check_version, problem_revision, require
 from api.schemas import (
     DecisionCreate,
     GpoPublic,
@@ -47,6 +48,22 @@ FALLBACK_ORGANIZER = ("PSQ Secteurs", "ne-pas-repondre@psq-secteurs.invalid")
 def list_meetings(ctx: Context, gpo_id: int) -> MeetingsPublic:
     with ctx.read() as session:
         return repo.list_meetings(session=session, gpo_id=gpo_id)
+
+
+def list_meetings_json(ctx: Context, gpo_id: int) -> bytes:
+    """:func:`list_meetings` as JSON, kept in the map cache until the GPO's CSP's
+    meetings, problems or accounts (who closed a meeting) move (:data:`MEETINGS`,
+    migration 0024). The answer is the same for every caller who may read the GPO
+    (checked first)."""
+    with ctx.read() as session:
+        gpo = require(session, Gpo, gpo_id)
+        revision = problem_revision(session=session, csp_id=gpo.csp_id, topics=MEETINGS)
+        return cached_json(
+            ctx.maps,
+            ("meetings", gpo_id),
+            revision,
+            lambda: repo.list_meetings(session=session, gpo_id=gpo_id),
+        )
 
 
 def _meeting(session: Session, meeting_id: int, *, lock: bool = False) -> tuple[Meeting, Gpo]:

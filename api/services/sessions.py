@@ -17,7 +17,7 @@ is given; otherwise the session cookie. Anything unknown, expired or revoked is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from api.repositories import accounts as account_repo
 from api.repositories import sessions as repo
@@ -91,11 +91,19 @@ def sign_in(
 def resolve_session(ctx: Context, session_id: str) -> AccountPublic | None:
     """The account of the live session with this id (its ``last_seen_at`` moved to now),
     or None."""
+    found = _resolve_session_until(ctx, session_id)
+    return None if found is None else found[0]
+
+
+def _resolve_session_until(ctx: Context, session_id: str) -> tuple[AccountPublic, datetime] | None:
+    """:func:`resolve_session`, and the session's absolute expiry."""
     if not session_id.startswith(SESSION_PREFIX):
         return None
     with ctx.write() as session:
-        account_id = repo.use_session(session, token_hash(session_id), idle=ctx.sessions.idle)
-        return None if account_id is None else account_repo.get_account(session, account_id)
+        used = repo.use_session(session, token_hash(session_id), idle=ctx.sessions.idle)
+        if used is None:
+            return None
+        return account_repo.get_account(session, used[0]), used[1]
 
 
 def close_session(ctx: Context, session_id: str) -> bool:
@@ -132,17 +140,53 @@ def caller_of(account: AccountPublic, via: str) -> Caller:
     )
 
 
+#: How long a resolved credential is kept without asking its row again: its session's
+#: ``last_seen_at`` (or its token's ``last_used_at``) moves at most this often, and the
+#: idle timeout is measured to this precision. Any change of an account, its bindings, a
+#: token or a session moves the ``accounts`` revision and is seen at the next request.
+RECHECK = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    caller: Caller
+    until: datetime  # the database's time past which the credential is asked again
+
+
 def resolve_caller(ctx: Context, *, bearer: str | None, cookie: str | None) -> Caller | None:
     """Who sends a request carrying these credentials, or None (anonymous): the bearer
     value first (a personal access token or a session id; when one is given the cookie
-    is not looked at), then the session cookie."""
+    is not looked at), then the session cookie.
+
+    A credential resolved is kept in ``ctx.callers`` (by its hash) with the revision of
+    the accounts it was resolved at (migration 0024), for at most :data:`RECHECK` and
+    never past its expiry: while neither moves, a request costs one query (the revision
+    and the database's time) instead of a write and three reads."""
     if bearer is not None:
-        if bearer.startswith(TOKEN_PREFIX):
-            account = accounts.resolve_token(ctx, bearer)
-            return None if account is None else caller_of(account, "token")
-        account = resolve_session(ctx, bearer)
-        return None if account is None else caller_of(account, "session")
-    if cookie:
-        account = resolve_session(ctx, cookie)
-        return None if account is None else caller_of(account, "cookie")
-    return None
+        via = "token" if bearer.startswith(TOKEN_PREFIX) else "session"
+        credential = bearer
+    elif cookie:
+        via, credential = "cookie", cookie
+    else:
+        return None
+    if not credential.startswith((TOKEN_PREFIX, SESSION_PREFIX)):
+        return None
+    key = (via, token_hash(credential))
+    with ctx.read() as session:
+        revision, now = repo.accounts_revision(session)
+    found, held = ctx.callers.peek(key, revision)
+    if found and isinstance(held, _Resolved) and now < held.until:
+        return held.caller
+    if via == "token":
+        resolved = accounts.resolve_token_until(ctx, credential)
+    else:
+        resolved = _resolve_session_until(ctx, credential)
+    if resolved is None:
+        return None
+    account, expires_at = resolved
+    caller = caller_of(account, via)
+    # a session idle for less than its idle timeout is asked again before it could end
+    recheck = RECHECK if via == "token" else min(RECHECK, ctx.sessions.idle / 2)
+    until = now + recheck if expires_at is None else min(now + recheck, expires_at)
+    ctx.callers.put(key, revision, _Resolved(caller, until))
+    return caller

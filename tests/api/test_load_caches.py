@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.compression import GzipCache
-from api.repositories.base import COUNTS, LISTS, problem_revision
+from api.repositories.base import COUNTS, LISTS, MEETINGS, problem_revision
 
 
 def _revisions(factory: sessionmaker[Session]) -> tuple[int, int]:
@@ -158,3 +158,50 @@ def test_the_gzip_cache_keeps_bodies_by_digest_within_its_budget() -> None:
     cache.put(cache.key(two), b"2" * 60)  # over the budget: the oldest goes
     assert cache.get(cache.key(one)) is None and cache.get(cache.key(two)) is not None
     assert len(cache) == 1 and cache.size == 60
+
+
+def test_the_meetings_list_moves_with_its_rows_not_with_an_action_step(
+    factory: sessionmaker[Session],
+) -> None:
+    """Migration 0024: the meetings list's revision (:data:`MEETINGS`) moves with a
+    meeting, its partners and decisions, a partner's name; not with an action step."""
+
+    def revision() -> int:
+        with factory() as session:
+            return problem_revision(session=session, csp_id=2, topics=MEETINGS)
+
+    with factory.begin() as session:
+        session.execute(
+            text(
+                "INSERT INTO csp (id, code, name, geom) VALUES "
+                "(2, 'C2', 'CSP 2', ST_Multi(ST_MakeEnvelope(6, 47, 6.1, 47.1, 4326)))"
+            )
+        )
+    steps = [
+        "INSERT INTO gpo (id, csp_id, kind, name, sector) VALUES (5, 2, 'sector', 'GPO 5', 0)",
+        "INSERT INTO partner (id, csp_id, organisation, type) VALUES (7, 2, 'Mairie', 'mairie')",
+        "INSERT INTO meeting (id, gpo_id, held_on) VALUES (3, 5, DATE '2026-06-20')",
+        "INSERT INTO meeting_partner (meeting_id, partner_id) VALUES (3, 7)",
+        "UPDATE partner SET organisation = 'Mairie de Belfort' WHERE id = 7",
+        "UPDATE meeting SET place = 'Salle 2' WHERE id = 3",
+        "INSERT INTO problem (id, csp_id, category, title, reported_on, status_on, geom, "
+        "anchor) VALUES (11, 2, 'nuisances', 'Tapage', DATE '2026-01-05', DATE '2026-01-05', "
+        "ST_Point(6.05, 47.05, 4326), ST_Point(6.05, 47.05, 4326))",
+        "INSERT INTO meeting_decision (meeting_id, problem_id, kind, text) "
+        "VALUES (3, 11, 'note', 'Suivi')",
+        "INSERT INTO action (id, problem_id, type, start_on, due_on, status) "
+        "VALUES (2, 11, 'prevention', DATE '2026-01-10', DATE '2026-02-01', 'prevue')",
+    ]
+    for statement in steps:
+        before = revision()
+        with factory.begin() as session:
+            session.execute(text(statement))
+        after = revision()
+        if statement.startswith("INSERT INTO action"):
+            assert after == before, statement  # an action: not in the meetings list
+        else:
+            assert after > before, statement
+    before = revision()
+    with factory.begin() as session:
+        session.execute(text("UPDATE action SET note = 'Vu', status = 'en_cours' WHERE id = 2"))
+    assert revision() == before

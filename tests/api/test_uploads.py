@@ -198,3 +198,61 @@ def test_scrub_paths() -> None:
         "Zones 2024.zip",
     )
     assert said == "Zones 2024.zip/zones.shp: not a shapefile; see …"
+
+
+# -- the fields of a form ----------------------------------------------------------------
+def _multipart_routes(client: TestClient) -> list[tuple[str, str]]:
+    """(method, path) of every route whose body the OpenAPI document says is a form."""
+    schema = client.get("/openapi.json").json()
+    return [
+        (method.upper(), path)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "multipart/form-data" in (operation.get("requestBody") or {}).get("content", {})
+    ]
+
+
+def test_every_form_route_refuses_an_unknown_field(client: TestClient) -> None:
+    """Each multipart route answers 422 naming a field it does not declare, in the one
+    error shape with the catalogue's code, and its OpenAPI body says so."""
+    routes = _multipart_routes(client)
+    # the five upload routes: layers, plans, problems and addresses imports, documents
+    assert len(routes) == 5, routes
+    schema = client.get("/openapi.json").json()
+    for method, path in routes:
+        url = re.sub(r"\{[^}]+\}", "7", path)
+        response = client.request(
+            method,
+            url,
+            files={"file": ("a.csv", b"x")},
+            data={"nom_inconnu": "x"},
+        )
+        assert response.status_code == 422, (path, response.text)
+        body = response.json()
+        assert body["code"] == "form_field_unknown", (path, body)
+        assert body["fields"][0]["field"] == "nom_inconnu"
+        assert body["detail"].startswith("nom_inconnu : champ inconnu dans le formulaire : ")
+        assert "« nom_inconnu »" in body["detail"] and "file" in body["detail"]
+        operation = schema["paths"][path][method.lower()]
+        ref = operation["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
+        assert (
+            schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]["additionalProperties"] is False
+        )
+
+
+def test_a_form_may_carry_its_declared_fields_and_the_csrf_token(client: TestClient) -> None:
+    """The layer route's own fields and the CSRF token field pass the rule (the file
+    itself is then refused as unreadable, by the import)."""
+    response = client.post(
+        "/api/layers",
+        files={"file": ("vide.geojson", b"{}")},
+        data={"kind": "roads", "name": "Routes", "csrf_token": "x"},
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] != "form_field_unknown"
+    listed = client.post(
+        "/api/layers",
+        files={"file": ("vide.geojson", b"{}")},
+        data={"kind": "roads", "x": "1", "y": "2"},
+    )
+    assert listed.json()["detail"].startswith("x : champ inconnu dans le formulaire : « x », « y »")
