@@ -60,6 +60,7 @@ import pandas as pd
 from geo.errors import InfeasibleDesignError, InvalidInputError
 from geo.metrics import french_number, french_percent, split_communes, violations
 from geo.plan import SectorPlan, sector_names
+from geo.sectorize import median
 from geo.sectorize.atoms import Atoms, CutCosts, build_atoms, small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.objective import distance_share
@@ -91,6 +92,11 @@ MIN_SHAPE_STEPS = 20_000
 #: Regrowths from the median atoms after each start (see ``RegionGrowth._best_shape``),
 #: on territories of at most ``MULTISTART_ATOMS`` atoms.
 REGROWTHS = 2
+#: Under the distance objective, location-allocation starts of the exact p-median
+#: polish (:func:`geo.sectorize.median.polish`): ``LA_ATOMS // atoms``, at most
+#: :data:`MAX_LA_STARTS`.
+LA_ATOMS = 600
+MAX_LA_STARTS = 8
 
 
 class RegionGrowth(Sectorizer):
@@ -329,6 +335,12 @@ class RegionGrowth(Sectorizer):
         steps = self.steps or min(40 * atoms.n, MAX_DEFAULT_STEPS)
         if self.share:
             search = self._best_shape(search, atoms, k, fixed, seed_units, rng, steps, progress)
+            if self.share == 1.0 and median.fits(atoms, graph.n):
+                anchors = {s: int(atoms.of[u]) for s, u in enumerate(seed_units) if u >= 0}
+                starts = max(1, min(MAX_LA_STARTS, LA_ATOMS // max(atoms.n, 1)))
+                search.sector = median.polish(
+                    search, graph.centroids, graph.workload, anchors, rng, starts
+                ).tolist()
         else:
             search.anneal(steps, lambda f, stage: progress(0.5 + 0.45 * f, stage))
             search.descend()
