@@ -95,8 +95,8 @@ REGROWTHS = 2
 #: Under the distance objective, location-allocation starts of the exact p-median
 #: polish (:func:`geo.sectorize.median.polish`): ``LA_ATOMS // atoms``, at most
 #: :data:`MAX_LA_STARTS`.
-LA_ATOMS = 600
-MAX_LA_STARTS = 8
+LA_ATOMS = 1_200
+MAX_LA_STARTS = 16
 
 
 class RegionGrowth(Sectorizer):
@@ -334,8 +334,13 @@ class RegionGrowth(Sectorizer):
         progress(0.5, "shape")
         steps = self.steps or min(40 * atoms.n, MAX_DEFAULT_STEPS)
         if self.share:
-            search = self._best_shape(search, atoms, k, fixed, seed_units, rng, steps, progress)
-            if self.share == 1.0 and median.fits(atoms, graph.n):
+            # the pure distance objective on a territory small enough for the exact cost
+            # matrix: one engine start, then the exact p-median polish diversifies
+            polish = self.share == 1.0 and median.fits(atoms, graph.n)
+            search = self._best_shape(
+                search, atoms, k, fixed, seed_units, rng, steps, progress, single=polish
+            )
+            if polish:
                 anchors = {s: int(atoms.of[u]) for s, u in enumerate(seed_units) if u >= 0}
                 starts = max(1, min(MAX_LA_STARTS, LA_ATOMS // max(atoms.n, 1)))
                 search.sector = median.polish(
@@ -387,12 +392,15 @@ class RegionGrowth(Sectorizer):
         rng: np.random.Generator,
         steps: int,
         progress: Progress,
+        single: bool = False,
     ) -> SectorSearch:
         """Under a distance objective, the shape phase from several starts (new seeds,
         growth, balance, shape), keeping the in-band plan of least objective: a
         p-median's local optima depend much on where the centres start. As many starts as
-        :data:`MULTISTART_ATOMS` allows, at most :data:`MAX_STARTS`."""
+        :data:`MULTISTART_ATOMS` allows, at most :data:`MAX_STARTS` (one when ``single``)."""
         starts = max(1, min(MAX_STARTS, MULTISTART_ATOMS // max(atoms.n, 1)))
+        if single:
+            starts = 1
         regrowths = REGROWTHS if atoms.n <= MULTISTART_ATOMS else 0  # a city: one descent
         best, best_key = first, (0.0, 0.0)
         c0 = d0 = 1.0

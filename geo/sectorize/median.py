@@ -6,7 +6,7 @@ centroids. This module polishes its plans against the figure itself,
 :func:`geo.pmedian.pmedian_distance` on units: with ``M[x, u] = Σ_{v ∈ x} w_v·d(v, u)``
 (atoms by units) and ``S_s[u] = Σ_{x ∈ s} M[x, u]``, sector ``s`` costs
 ``min_{u ∈ s} S_s[u]``, its median unit; a move of atom ``x`` from ``a`` to ``b`` costs
-``min_{u ∈ a \\ x} (S_a - M_x)[u] + min_{u ∈ b ∪ x} (S_b + M_x)[u]`` minus the two
+``min_{u ∈ a \\ x} (S_a - M_x)[u] + min_{u ∈ b or x} (S_b + M_x)[u]`` minus the two
 sectors' present costs: the centres move with the atom (the *exact* delta, where
 location-allocation fixes them).
 
@@ -21,15 +21,29 @@ Moves are sorted by gain; the best ones of distinct sectors are applied in a rou
 after its checks: both sectors in the band (or no further from it than before), the
 sector left connected (a breadth-first search on its atoms), no fixed atom moved, no
 sector emptied. The search stops when no move improves the plan, so the objective never
-rises. :meth:`MedianSearch.perturbed` then runs an iterated local search (Lourenço,
-Martin & Stützle 2003): random band-keeping shifts, a descent, the better plan kept.
+rises.
+
+Two ways out of a local optimum, both kept only when they lead to a better plan:
+
+* **strategic oscillation** (Glover & Hao 2011): descents where the band is a penalty
+  ``rho`` per unit of workload out of it, ``rho`` doubled until the plan is back in the
+  band — whole-commune atoms make the band a packing problem that single in-band moves
+  cannot cross;
+* **location-allocation** (Hess et al. 1965): atoms allocated to ``k`` centre units by
+  the transportation problem (balance as its constraints, solved by HiGHS), each
+  sector's piece around its centre kept and the other pieces given to a bordering
+  sector, the band reached by oscillation (or the engine's repair), a descent, the
+  medians located again; from the plan's own medians and from the engine's k-means
+  seeds (:func:`polish`).
 
 References
 ----------
 * Teitz, M. B., Bart, P. (1968). Heuristic methods for estimating the generalized vertex
   median of a weighted graph. *Operations Research* 16(5), 955-961.
-* Lourenço, H. R., Martin, O. C., Stützle, T. (2003). Iterated local search. In
-  *Handbook of Metaheuristics*, 320-353.
+* Hess, S. W., Weaver, J. B., Siegfeldt, H. J., Whelan, J. N., Zitlau, P. A. (1965).
+  Nonpartisan political redistricting by computer. *Operations Research* 13(6), 998-1006.
+* Glover, F., Hao, J.-K. (2011). The case for strategic oscillation. *Annals of
+  Operations Research* 183, 163-173.
 """
 
 from __future__ import annotations
@@ -39,7 +53,8 @@ from collections.abc import Callable
 from functools import partial
 
 import numpy as np
-from scipy.sparse import csr_matrix
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix, csr_matrix, vstack
 
 from geo.sectorize.atoms import Atoms
 from geo.sectorize.search import SectorSearch
@@ -48,6 +63,14 @@ from geo.sectorize.seeding import seed_atoms
 #: The most cells of the atoms-by-units cost matrix (8 bytes each): above, no polish.
 MAX_CELLS = 2_500_000
 _EPS = 1e-7
+#: Strategic oscillation: the first penalty per unit of workload out of the band, in
+#: mean distances, and its factor from one descent to the next.
+RHO = 0.25
+RHO_STEP = 2.0
+#: Allocations of one location-allocation start (each followed by a location).
+LA_ITER = 3
+#: Steps per atom of the engine's repair when a mended allocation misses the band.
+REPAIR_STEPS_PER_ATOM = 40
 
 
 def fits(atoms: Atoms, units: int) -> bool:
@@ -139,23 +162,6 @@ class MedianSearch:
                 break
         return self.sector.copy()
 
-    def perturbed(
-        self, sector: np.ndarray, rng: np.random.Generator, kicks: int, size: int = 3
-    ) -> tuple[np.ndarray, float]:
-        """Iterated local search from ``sector``: ``kicks`` times, ``size`` random
-        band-keeping shifts then a descent; the best plan and its cost."""
-        best = self.descend(sector)
-        best_cost = float(self.cur.sum())
-        for _ in range(kicks):
-            self._load_state(best)
-            for _ in range(size):
-                self._random_shift(rng)
-            trial = self.descend(self.sector)
-            value = float(self.cur.sum())
-            if value < best_cost - _EPS:
-                best, best_cost = trial, value
-        return best, best_cost / self.total
-
     # location-allocation ------------------------------------------------------------
 
     def centres(self) -> np.ndarray:
@@ -168,7 +174,7 @@ class MedianSearch:
         return out
 
     def locate_allocate(
-        self, centres: np.ndarray, iterations: int = 6
+        self, centres: np.ndarray, iterations: int = LA_ITER, seen: set[bytes] | None = None
     ) -> tuple[np.ndarray, float] | None:
         """Hess et al.'s alternation from ``centres`` (units): allocate the atoms to the
         centres by the transportation problem, mend contiguity and the band, descend,
@@ -176,7 +182,7 @@ class MedianSearch:
         (metres), or None when no allocation could be mended into the band."""
         best: np.ndarray | None = None
         best_cost = np.inf
-        seen: set[bytes] = set()
+        seen = set() if seen is None else seen  # centre sets already allocated
         for _ in range(iterations):
             key = np.sort(centres).tobytes()
             if key in seen:
@@ -206,7 +212,7 @@ class MedianSearch:
             members = np.flatnonzero(sector == s)
             if not len(members):
                 return None
-            pieces = _pieces(members, sector, self.adj, s)
+            pieces = _pieces(members, self.adj)
             if len(pieces) == 1:
                 continue
             home = int(self.of[centres[s]])
@@ -245,14 +251,14 @@ class MedianSearch:
         """Reach the band through plans outside it (strategic oscillation): descents
         whose band is a penalty ``rho`` per unit of workload out of it, ``rho`` doubled
         until every sector is in; then a descent with the band a constraint."""
-        rho = 0.25 * float(self.cur.sum()) / max(float(self.aw.sum()), 1e-9)
-        for _ in range(12):
+        rho = RHO * float(self.cur.sum()) / max(float(self.aw.sum()), 1e-9)
+        for _ in range(8):
             for _ in range(rounds):
                 if not self._shift_round(rho) and not self._swap_round(rho):
                     break
             if _gaps(self.load, self.lo, self.hi).sum() <= 1e-9:
                 return True
-            rho *= 2
+            rho *= RHO_STEP
         return self._repair_band()
 
     def _repair_band(self, limit: int = 400) -> bool:
@@ -280,6 +286,11 @@ class MedianSearch:
                 return False
         return False
 
+    def _acceptable_v(self, s: np.ndarray | int, load: np.ndarray) -> np.ndarray:
+        """:meth:`_acceptable` of many loads at once."""
+        now = _gaps(self.load, self.lo, self.hi)[s]
+        return (_gaps(load, self.lo, self.hi) <= 0) | (_gaps(load, self.lo, self.hi) <= now + 1e-9)
+
     def _acceptable(self, s: int, load: float) -> bool:
         """In the band, or no further from it than the sector's current load."""
         if self.lo <= load <= self.hi:
@@ -298,15 +309,10 @@ class MedianSearch:
         xs, bs = code // self.k, code % self.k
         as_ = sec[xs]
         wx = self.aw[xs]
-        ok = np.array(
-            [
-                self.size[a] > 1
-                and (repair or self._acceptable(a, self.load[a] - w))
-                and (repair or self._acceptable(b, self.load[b] + w))
-                for a, b, w in zip(as_.tolist(), bs.tolist(), wx.tolist(), strict=True)
-            ],
-            dtype=bool,
-        )
+        ok = self.size[as_] > 1
+        if not repair:
+            ok &= self._acceptable_v(as_, self.load[as_] - wx)
+            ok &= self._acceptable_v(bs, self.load[bs] + wx)
         xs, as_, bs = xs[ok], as_[ok], bs[ok]
         delta = np.zeros(len(xs))
         for s in np.unique(np.r_[as_, bs]).tolist():
@@ -372,7 +378,7 @@ class MedianSearch:
             wx, wy = self.aw[xs][:, None], self.aw[ys][None, :]
             la, lb = self.load[a] - wx + wy, self.load[b] + wx - wy
             if rho is None:
-                band = np.vectorize(self._acceptable)(a, la) & np.vectorize(self._acceptable)(b, lb)
+                band = self._acceptable_v(a, la) & self._acceptable_v(b, lb)
                 if not band.any():
                     continue
             delta = self._pair_cost(a, xs, ys) + self._pair_cost(b, ys, xs).T
@@ -407,7 +413,9 @@ class MedianSearch:
 
     def _pair_cost(self, s: int, out: np.ndarray, into: np.ndarray) -> np.ndarray:
         """Cost of sector ``s`` when ``out[i]`` leaves it and ``into[j]`` joins it."""
-        units = np.flatnonzero((self.usec == s) | np.isin(self.of, into))
+        joining = np.zeros(len(self.aw), dtype=bool)
+        joining[into] = True
+        units = np.flatnonzero((self.usec == s) | joining[self.of])
         of = self.of[units]
         vals = (
             self.col[s, units][None, None, :]
@@ -417,24 +425,6 @@ class MedianSearch:
         mine = (self.usec[units] == s)[None, None, :] & (of[None, None, :] != out[:, None, None])
         valid = mine | (of[None, None, :] == into[None, :, None])
         return np.where(valid, vals, np.inf).min(2)
-
-    def _random_shift(self, rng: np.random.Generator) -> None:
-        """One random boundary shift that keeps the band and contiguity (if any)."""
-        sec = self.sector
-        sb = sec[self.eb]
-        keep = np.flatnonzero((sb != sec[self.ea]) & (self.fixed[self.ea] < 0))
-        for i in rng.permutation(keep)[:20].tolist():
-            x, b = int(self.ea[i]), int(sb[i])
-            a = int(sec[x])
-            w = float(self.aw[x])
-            if (
-                self.size[a] > 1
-                and self._acceptable(a, self.load[a] - w)
-                and self._acceptable(b, self.load[b] + w)
-                and self._connected_without(x, a)
-            ):
-                self._apply(x, b)
-                return
 
     def _apply(self, x: int, b: int) -> None:
         a = int(self.sector[x])
@@ -508,11 +498,12 @@ def polish(
         if ms.key() < best_key:
             best, best_key = trial, ms.key()
     centres = ms.centres()
+    seen: set[bytes] = set()
     for i in range(starts):
         if i:
             seeds = seed_atoms(atoms, k, fixed, rng, anchors)
             centres = np.array([ms.unit_of(x) for x in seeds])
-        found = ms.locate_allocate(centres)
+        found = ms.locate_allocate(centres, seen=seen)
         if found is not None:
             ms._load_state(found[0])
             if ms.key() < best_key:
@@ -521,7 +512,11 @@ def polish(
 
 
 def _rebalance(
-    atoms: Atoms, k: int, tolerance: float, fixed: np.ndarray, rng: np.random.Generator,
+    atoms: Atoms,
+    k: int,
+    tolerance: float,
+    fixed: np.ndarray,
+    rng: np.random.Generator,
     sector: np.ndarray,
 ) -> np.ndarray | None:
     """The engine's balance and repair phases on a contiguous plan; None if it misses the
@@ -533,7 +528,7 @@ def _rebalance(
     search._init_boundary()
     search.balance()
     if not search.in_band():
-        search.repair(min(200 * atoms.n, 20_000))
+        search.repair(min(REPAIR_STEPS_PER_ATOM * atoms.n, 20_000))
     return np.asarray(search.sector, dtype=int) if search.in_band() else None
 
 
@@ -545,8 +540,8 @@ def _gaps(load: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.maximum(np.maximum(lo - load, load - hi), 0.0)
 
 
-def _pieces(members: np.ndarray, sector: np.ndarray, adj: list[list[int]], s: int) -> list[set[int]]:
-    """The connected pieces of sector ``s`` (its ``members``) over the atom graph."""
+def _pieces(members: np.ndarray, adj: list[list[int]]) -> list[set[int]]:
+    """The connected pieces of a sector (its ``members``) over the atom graph."""
     left = set(members.tolist())
     pieces = []
     while left:
@@ -564,12 +559,11 @@ def _pieces(members: np.ndarray, sector: np.ndarray, adj: list[list[int]], s: in
     return pieces
 
 
-def _allocate_lp(cost: np.ndarray, weight: np.ndarray, lo: float, hi: float, fixed: np.ndarray) -> np.ndarray | None:
+def _allocate_lp(
+    cost: np.ndarray, weight: np.ndarray, lo: float, hi: float, fixed: np.ndarray
+) -> np.ndarray | None:
     """The transportation problem of Hess et al. (1965): atoms to centres at least cost,
     each centre's load in [lo, hi]; the fractional optimum rounded to its largest share."""
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix
-
     n, k = cost.shape
     idx = np.arange(n * k)
     rows = np.repeat(np.arange(n), k)
@@ -577,8 +571,6 @@ def _allocate_lp(cost: np.ndarray, weight: np.ndarray, lo: float, hi: float, fix
     cols = np.tile(np.arange(k), n)
     wv = np.repeat(weight, k)
     load = coo_matrix((wv, (cols, idx)), shape=(k, n * k))
-    from scipy.sparse import vstack
-
     a_ub = vstack([load, -load])
     b_ub = np.r_[np.full(k, hi), np.full(k, -lo)]
     ub = np.ones((n, k))
