@@ -27,6 +27,9 @@ small island fused so that they are never split.
    less along a barrier), a proxy for compactness; the p-median distance to the sectors'
    median units, located again after each pass, from several starts, each regrown from
    its median units, with swaps of two atoms (a city: one start, descent only); or a mix.
+   Under the distance objective alone, a territory small enough for the exact cost
+   matrix runs one start, then the p-median polish of :mod:`geo.sectorize.median`
+   (location-allocation starts, strategic oscillation, shifts and swaps priced on units).
 
 A move never empties a sector, never moves a fixed atom and never disconnects the
 sector it leaves (a local test on the neighbours of the atom, then a bounded search).

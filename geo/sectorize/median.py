@@ -5,10 +5,11 @@ Under the distance objective (:mod:`geo.sectorize.objective`), the annealing of
 centroids. This module polishes its plans against the figure itself,
 :func:`geo.pmedian.pmedian_distance` on units: with ``M[x, u] = Σ_{v ∈ x} w_v·d(v, u)``
 (atoms by units) and ``S_s[u] = Σ_{x ∈ s} M[x, u]``, sector ``s`` costs
-``min_{u ∈ s} S_s[u]``, its median unit; a move of atom ``x`` from ``a`` to ``b`` costs
-``min_{u ∈ a \\ x} (S_a - M_x)[u] + min_{u ∈ b or x} (S_b + M_x)[u]`` minus the two
-sectors' present costs: the centres move with the atom (the *exact* delta, where
-location-allocation fixes them).
+``min_{u ∈ s} S_s[u]``, its median unit; a move of atom ``x`` from ``a`` to ``b`` is
+priced ``min_{u ∈ a \\ x} (S_a - M_x)[u] + min_{u ∈ b} (S_b + M_x)[u]`` minus the two
+sectors' present costs: the centres move with the atom (where location-allocation
+fixes them); the price is exact but for a centre that would move into ``x`` itself, so
+it never promises less than the move gives.
 
 Neighbourhoods, every candidate evaluated at once in numpy:
 
@@ -301,7 +302,9 @@ class MedianSearch:
         self, repair: bool = False
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every boundary shift (x, a → b) allowed by the band (any shift not emptying a
-        sector with ``repair``), with its exact delta."""
+        sector with ``repair``), with its delta: exact for ``a``, an upper bound for
+        ``b`` (its centre kept among its own units), so that a move taken for a negative
+        delta always lowers the objective."""
         sec = self.sector
         sb = sec[self.eb]
         keep = (sb != sec[self.ea]) & (self.fixed[self.ea] < 0)
@@ -316,18 +319,17 @@ class MedianSearch:
         xs, as_, bs = xs[ok], as_[ok], bs[ok]
         delta = np.zeros(len(xs))
         for s in np.unique(np.r_[as_, bs]).tolist():
+            units = np.flatnonzero(self.usec == s)
+            col = self.col[s, units]
             out = np.flatnonzero(as_ == s)
             if len(out):
                 x = xs[out]
-                vals = self.col[s][None, :] - self.M[x]
-                valid = (self.usec == s)[None, :] & (self.of[None, :] != x[:, None])
+                vals = col[None, :] - self.M[x][:, units]
+                valid = self.of[units][None, :] != x[:, None]
                 delta[out] += np.where(valid, vals, np.inf).min(1) - self.cur[s]
             inn = np.flatnonzero(bs == s)
             if len(inn):
-                x = xs[inn]
-                vals = self.col[s][None, :] + self.M[x]
-                valid = (self.usec == s)[None, :] | (self.of[None, :] == x[:, None])
-                delta[inn] += np.where(valid, vals, np.inf).min(1) - self.cur[s]
+                delta[inn] += (col[None, :] + self.M[xs[inn]][:, units]).min(1) - self.cur[s]
         return xs, as_, bs, delta
 
     def _shift_round(self, rho: float | None = None) -> bool:
@@ -412,18 +414,16 @@ class MedianSearch:
         return moved
 
     def _pair_cost(self, s: int, out: np.ndarray, into: np.ndarray) -> np.ndarray:
-        """Cost of sector ``s`` when ``out[i]`` leaves it and ``into[j]`` joins it."""
-        joining = np.zeros(len(self.aw), dtype=bool)
-        joining[into] = True
-        units = np.flatnonzero((self.usec == s) | joining[self.of])
-        of = self.of[units]
+        """Cost of sector ``s`` when ``out[i]`` leaves it and ``into[j]`` joins it, its
+        centre kept among its own units (an upper bound, exact unless the centre would
+        move into the joining atom)."""
+        units = np.flatnonzero(self.usec == s)
         vals = (
             self.col[s, units][None, None, :]
             - self.M[out][:, units][:, None, :]
             + self.M[into][:, units][None, :, :]
         )
-        mine = (self.usec[units] == s)[None, None, :] & (of[None, None, :] != out[:, None, None])
-        valid = mine | (of[None, None, :] == into[None, :, None])
+        valid = self.of[units][None, None, :] != out[:, None, None]
         return np.where(valid, vals, np.inf).min(2)
 
     def _apply(self, x: int, b: int) -> None:
