@@ -68,6 +68,8 @@ _EPS = 1e-7
 #: mean distances, and its factor from one descent to the next.
 RHO = 0.25
 RHO_STEP = 2.0
+#: Location-allocation starts stop after this many in a row without a better plan.
+PATIENCE = 10
 #: Allocations of one location-allocation start (each followed by a location).
 LA_ITER = 3
 #: Steps per atom of the engine's repair when a mended allocation misses the band.
@@ -499,7 +501,10 @@ def polish(
             best, best_key = trial, ms.key()
     centres = ms.centres()
     seen: set[bytes] = set()
+    last = 0  # the last start that improved the best plan
     for i in range(starts):
+        if i - last >= PATIENCE:
+            break
         if i:
             seeds = seed_atoms(atoms, k, fixed, rng, anchors)
             centres = np.array([ms.unit_of(x) for x in seeds])
@@ -507,7 +512,7 @@ def polish(
         if found is not None:
             ms._load_state(found[0])
             if ms.key() < best_key:
-                best, best_key = found[0], ms.key()
+                best, best_key, last = found[0], ms.key(), i
     return best
 
 
