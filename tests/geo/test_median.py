@@ -131,3 +131,23 @@ def test_the_distance_objective_finds_the_brute_force_optimum(
         ).solve(graph, rng=np.random.default_rng(seed))
         value = pmedian_distance(graph.centroids, graph.workload, plan.assignment, k)
         assert value == pytest.approx(expected, rel=1e-9), seed
+
+
+def test_seeds_and_locks_hold_under_the_polish(lumpy: tuple[UnitGraph, RegionGrowth]) -> None:
+    """Seeds head their sectors and locked units stay put through the location-allocation
+    starts (their atoms are pinned in the transportation problem and never move)."""
+    graph, engine = lumpy
+    seeds, locked = ["5-0", "0-5", "5-5"], {"3-0": 0, "4-5": 2}
+    for seed in (0, 1):
+        plan = RegionGrowth(
+            3,
+            tolerance=0.1,
+            commune_population=engine.commune_population,
+            seeds=seeds,
+            locked=locked,
+            objective="distance",
+        ).solve(graph, rng=np.random.default_rng(seed))
+        sector = dict(zip(graph.units["unit"], plan.assignment.tolist(), strict=True))
+        assert [sector[u] for u in seeds] == [0, 1, 2]
+        assert all(sector[u] == s for u, s in locked.items())
+        assert plan.metrics.max_deviation <= 0.1 + 1e-9 and plan.metrics.contiguous
