@@ -27,6 +27,9 @@ small island fused so that they are never split.
    less along a barrier), a proxy for compactness; the p-median distance to the sectors'
    median units, located again after each pass, from several starts, each regrown from
    its median units, with swaps of two atoms (a city: one start, descent only); or a mix.
+   Under the distance objective alone, a territory small enough for the exact cost
+   matrix runs one start, then the p-median polish of :mod:`geo.sectorize.median`
+   (location-allocation starts, strategic oscillation, shifts and swaps priced on units).
 
 A move never empties a sector, never moves a fixed atom and never disconnects the
 sector it leaves (a local test on the neighbours of the atom, then a bounded search).
@@ -60,6 +63,7 @@ import pandas as pd
 from geo.errors import InfeasibleDesignError, InvalidInputError
 from geo.metrics import french_number, french_percent, split_communes, violations
 from geo.plan import SectorPlan, sector_names
+from geo.sectorize import median
 from geo.sectorize.atoms import Atoms, CutCosts, build_atoms, small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.multilevel import LARGE_ATOMS, hierarchy
@@ -92,6 +96,11 @@ MIN_SHAPE_STEPS = 20_000
 #: Regrowths from the median atoms after each start (see ``RegionGrowth._best_shape``),
 #: on territories of at most ``MULTISTART_ATOMS`` atoms.
 REGROWTHS = 2
+#: Under the distance objective, location-allocation starts of the exact p-median
+#: polish (:func:`geo.sectorize.median.polish`): ``LA_ATOMS // atoms``, at most
+#: :data:`MAX_LA_STARTS`.
+LA_ATOMS = 1_200
+MAX_LA_STARTS = 16
 
 
 class RegionGrowth(Sectorizer):
@@ -342,7 +351,18 @@ class RegionGrowth(Sectorizer):
         if levels is not None and not self.steps:
             steps = levels.steps(self.share)
         if self.share:
-            search = self._best_shape(search, atoms, k, fixed, seed_units, rng, steps, progress)
+            # the pure distance objective on a territory small enough for the exact cost
+            # matrix: one engine start, then the exact p-median polish diversifies
+            polish = self.share == 1.0 and median.fits(atoms, graph.n)
+            search = self._best_shape(
+                search, atoms, k, fixed, seed_units, rng, steps, progress, single=polish
+            )
+            if polish:
+                anchors = {s: int(atoms.of[u]) for s, u in enumerate(seed_units) if u >= 0}
+                starts = max(1, min(MAX_LA_STARTS, LA_ATOMS // max(atoms.n, 1)))
+                search.sector = median.polish(
+                    search, graph.centroids, graph.workload, anchors, rng, starts
+                ).tolist()
         else:
             search.anneal(steps, lambda f, stage: progress(0.5 + 0.45 * f, stage))
             search.descend()
@@ -393,12 +413,15 @@ class RegionGrowth(Sectorizer):
         rng: np.random.Generator,
         steps: int,
         progress: Progress,
+        single: bool = False,
     ) -> SectorSearch:
         """Under a distance objective, the shape phase from several starts (new seeds,
         growth, balance, shape), keeping the in-band plan of least objective: a
         p-median's local optima depend much on where the centres start. As many starts as
-        :data:`MULTISTART_ATOMS` allows, at most :data:`MAX_STARTS`."""
+        :data:`MULTISTART_ATOMS` allows, at most :data:`MAX_STARTS` (one when ``single``)."""
         starts = max(1, min(MAX_STARTS, MULTISTART_ATOMS // max(atoms.n, 1)))
+        if single:
+            starts = 1
         regrowths = REGROWTHS if atoms.n <= MULTISTART_ATOMS else 0  # a city: one descent
         best, best_key = first, (0.0, 0.0)
         c0 = d0 = 1.0

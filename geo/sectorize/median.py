@@ -1,0 +1,596 @@
+"""A p-median local search on atoms, balance a hard band, costs exact on units.
+
+Under the distance objective (:mod:`geo.sectorize.objective`), the annealing of
+:mod:`geo.sectorize.search` moves atoms against fixed centres located on the atoms'
+centroids. This module polishes its plans against the figure itself,
+:func:`geo.pmedian.pmedian_distance` on units: with ``M[x, u] = Σ_{v ∈ x} w_v·d(v, u)``
+(atoms by units) and ``S_s[u] = Σ_{x ∈ s} M[x, u]``, sector ``s`` costs
+``min_{u ∈ s} S_s[u]``, its median unit; a move of atom ``x`` from ``a`` to ``b`` is
+priced ``min_{u ∈ a \\ x} (S_a - M_x)[u] + min_{u ∈ b} (S_b + M_x)[u]`` minus the two
+sectors' present costs: the centres move with the atom (where location-allocation
+fixes them); the price is exact but for a centre that would move into ``x`` itself, so
+it never promises less than the move gives.
+
+Neighbourhoods, every candidate evaluated at once in numpy:
+
+* **shift**: a boundary atom to a neighbouring sector;
+* **swap**: an atom of ``a`` bordering ``b`` with an atom of ``b`` bordering ``a`` (what a
+  shift cannot do when it would take a sector out of the band: large atoms, whole
+  communes).
+
+Moves are sorted by gain; the best ones of distinct sectors are applied in a round, each
+after its checks: both sectors in the band (or no further from it than before), the
+sector left connected (a breadth-first search on its atoms), no fixed atom moved, no
+sector emptied. The search stops when no move improves the plan, so the objective never
+rises.
+
+Two ways out of a local optimum, both kept only when they lead to a better plan:
+
+* **strategic oscillation** (Glover & Hao 2011): descents where the band is a penalty
+  ``rho`` per unit of workload out of it, ``rho`` doubled until the plan is back in the
+  band — whole-commune atoms make the band a packing problem that single in-band moves
+  cannot cross;
+* **location-allocation** (Hess et al. 1965): atoms allocated to ``k`` centre units by
+  the transportation problem (balance as its constraints, solved by HiGHS), each
+  sector's piece around its centre kept and the other pieces given to a bordering
+  sector, the band reached by oscillation (or the engine's repair), a descent, the
+  medians located again; from the plan's own medians and from the engine's k-means
+  seeds (:func:`polish`).
+
+References
+----------
+* Teitz, M. B., Bart, P. (1968). Heuristic methods for estimating the generalized vertex
+  median of a weighted graph. *Operations Research* 16(5), 955-961.
+* Hess, S. W., Weaver, J. B., Siegfeldt, H. J., Whelan, J. N., Zitlau, P. A. (1965).
+  Nonpartisan political redistricting by computer. *Operations Research* 13(6), 998-1006.
+* Glover, F., Hao, J.-K. (2011). The case for strategic oscillation. *Annals of
+  Operations Research* 183, 163-173.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from functools import partial
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix, csr_matrix, vstack
+
+from geo.sectorize.atoms import Atoms
+from geo.sectorize.search import SectorSearch
+from geo.sectorize.seeding import seed_atoms
+
+#: The most cells of the atoms-by-units cost matrix (8 bytes each): above, no polish.
+MAX_CELLS = 2_500_000
+_EPS = 1e-7
+#: Strategic oscillation: the first penalty per unit of workload out of the band, in
+#: mean distances, and its factor from one descent to the next.
+RHO = 0.25
+RHO_STEP = 2.0
+#: Location-allocation starts stop after this many in a row without a better plan.
+PATIENCE = 10
+#: Allocations of one location-allocation start (each followed by a location).
+LA_ITER = 3
+#: Steps per atom of the engine's repair when a mended allocation misses the band.
+REPAIR_STEPS_PER_ATOM = 40
+
+
+def fits(atoms: Atoms, units: int) -> bool:
+    """Is the territory small enough for the exact cost matrix?"""
+    return atoms.n * units <= MAX_CELLS and units * units <= 4 * MAX_CELLS
+
+
+class MedianSearch:
+    """The exact p-median cost of plans on ``atoms`` and their local search.
+
+    ``unit_xy`` and ``unit_weight`` are the units' centroids (metres) and workloads;
+    ``lo``/``hi`` the band; ``fixed[x]`` the sector an atom must stay in (-1: free);
+    ``rebalance`` brings a contiguous plan into the band when the cheapest shifts do not
+    (the engine's balance and repair phases), or returns None.
+    """
+
+    def __init__(
+        self,
+        atoms: Atoms,
+        unit_xy: np.ndarray,
+        unit_weight: np.ndarray,
+        k: int,
+        lo: float,
+        hi: float,
+        fixed: np.ndarray,
+        rebalance: Callable[[np.ndarray], np.ndarray | None] | None = None,
+    ) -> None:
+        self.rebalance = rebalance
+        w = np.asarray(unit_weight, dtype=float)
+        w = w if w.sum() > 0 else np.ones_like(w)
+        n_u = len(w)
+        of = np.asarray(atoms.of, dtype=int)
+        incidence = csr_matrix((w, (of, np.arange(n_u))), shape=(atoms.n, n_u))
+        self.M = np.empty((atoms.n, n_u))
+        step = max(1, MAX_CELLS // max(n_u, 1))
+        for start in range(0, n_u, step):
+            cols = unit_xy[start : start + step]
+            d = np.sqrt(((unit_xy[:, None, :] - cols[None, :, :]) ** 2).sum(-1))
+            self.M[:, start : start + step] = incidence @ d
+        self.total = float(w.sum())
+        self.of = of
+        self.k = k
+        self.lo, self.hi = lo, hi
+        self.aw = np.asarray(atoms.weight, dtype=float)
+        self.adj = atoms.adj
+        self.fixed = np.asarray(fixed, dtype=int)
+        pairs = [(x, y) for x, row in enumerate(atoms.adj) for y in row]
+        self.ea = np.array([p[0] for p in pairs], dtype=int)
+        self.eb = np.array([p[1] for p in pairs], dtype=int)
+
+    # the objective ------------------------------------------------------------------
+
+    def cost(self, sector: np.ndarray) -> float:
+        """The plan's workload-weighted mean distance to its median units, in metres
+        (:func:`geo.pmedian.pmedian_distance` of the plan on units)."""
+        self._load_state(np.asarray(sector, dtype=int))
+        return float(self.cur.sum()) / self.total
+
+    def key(self) -> tuple[float, float]:
+        """The current plan's distance to the band, then its cost: smaller is better."""
+        return float(_gaps(self.load, self.lo, self.hi).sum()), float(self.cur.sum())
+
+    def unit_of(self, atom: int) -> int:
+        """The unit of ``atom`` nearest (weighted) to the atom's other units."""
+        units = np.flatnonzero(self.of == atom)
+        return int(units[np.argmin(self.M[atom, units])])
+
+    def _load_state(self, sector: np.ndarray) -> None:
+        k = self.k
+        self.sector = sector.copy()
+        self.col = np.zeros((k, self.M.shape[1]))
+        np.add.at(self.col, sector, self.M)
+        self.usec = sector[self.of]
+        self.load = np.bincount(sector, weights=self.aw, minlength=k)
+        self.size = np.bincount(sector, minlength=k)
+        self.cur = np.array([self._sector_cost(s) for s in range(k)])
+
+    def _sector_cost(self, s: int) -> float:
+        mask = self.usec == s
+        return float(self.col[s, mask].min()) if mask.any() else 0.0
+
+    # the search ---------------------------------------------------------------------
+
+    def descend(self, sector: np.ndarray, rounds: int = 400) -> np.ndarray:
+        """The local optimum reached from ``sector`` by improving shifts and swaps."""
+        self._load_state(np.asarray(sector, dtype=int))
+        for _ in range(rounds):
+            if not self._shift_round() and not self._swap_round():
+                break
+        return self.sector.copy()
+
+    # location-allocation ------------------------------------------------------------
+
+    def centres(self) -> np.ndarray:
+        """Each sector's median unit in the current state (-1 for an empty sector)."""
+        out = np.full(self.k, -1, dtype=int)
+        for s in range(self.k):
+            units = np.flatnonzero(self.usec == s)
+            if len(units):
+                out[s] = int(units[np.argmin(self.col[s, units])])
+        return out
+
+    def locate_allocate(
+        self, centres: np.ndarray, iterations: int = LA_ITER, seen: set[bytes] | None = None
+    ) -> tuple[np.ndarray, float] | None:
+        """Hess et al.'s alternation from ``centres`` (units): allocate the atoms to the
+        centres by the transportation problem, mend contiguity and the band, descend,
+        locate the medians, again while the cost falls. The best plan and its cost
+        (metres), or None when no allocation could be mended into the band."""
+        best: np.ndarray | None = None
+        best_cost = np.inf
+        seen = set() if seen is None else seen  # centre sets already allocated
+        for _ in range(iterations):
+            key = np.sort(centres).tobytes()
+            if key in seen:
+                break
+            seen.add(key)
+            raw = _allocate_lp(self.M[:, centres], self.aw, self.lo, self.hi, self.fixed)
+            if raw is None:
+                break
+            mended = self._mend(raw, centres)
+            if mended is None:
+                break
+            plan = self.descend(mended)
+            value = float(self.cur.sum())
+            if value >= best_cost - _EPS:
+                break
+            best, best_cost = plan, value
+            centres = self.centres()
+        return None if best is None else (best, best_cost / self.total)
+
+    def _mend(self, sector: np.ndarray, centres: np.ndarray) -> np.ndarray | None:
+        """Make each sector one piece (the piece holding its centre, else its heaviest;
+        the other pieces' atoms go, nearest centre first, to a bordering sector), then
+        bring every sector into the band by the cheapest shifts that narrow the gap."""
+        sector = sector.copy()
+        k = self.k
+        for s in range(k):
+            members = np.flatnonzero(sector == s)
+            if not len(members):
+                return None
+            pieces = _pieces(members, self.adj)
+            if len(pieces) == 1:
+                continue
+            home = int(self.of[centres[s]])
+            keep = next(
+                (p for p in pieces if home in p),
+                max(pieces, key=lambda p: float(self.aw[list(p)].sum())),
+            )
+            for piece in pieces:
+                if piece is not keep:
+                    if any(self.fixed[x] >= 0 for x in piece):
+                        return None
+                    sector[list(piece)] = -1
+        cent = centres
+        while (sector < 0).any():
+            free = np.flatnonzero(sector < 0)
+            placed = False
+            for x in free.tolist():
+                around = {int(sector[y]) for y in self.adj[x] if sector[y] >= 0}
+                if around:
+                    sector[x] = min(around, key=lambda t: self.M[x, cent[t]])
+                    placed = True
+            if not placed:
+                return None
+        self._load_state(sector)
+        if self._oscillate():
+            return self.sector.copy()
+        if self.rebalance is None:
+            return None
+        balanced = self.rebalance(self.sector.copy())
+        if balanced is None:
+            return None
+        self._load_state(balanced)
+        return self.sector.copy()
+
+    def _oscillate(self, rounds: int = 60) -> bool:
+        """Reach the band through plans outside it (strategic oscillation): descents
+        whose band is a penalty ``rho`` per unit of workload out of it, ``rho`` doubled
+        until every sector is in; then a descent with the band a constraint."""
+        rho = RHO * float(self.cur.sum()) / max(float(self.aw.sum()), 1e-9)
+        for _ in range(8):
+            for _ in range(rounds):
+                if not self._shift_round(rho) and not self._swap_round(rho):
+                    break
+            if _gaps(self.load, self.lo, self.hi).sum() <= 1e-9:
+                return True
+            rho *= RHO_STEP
+        return self._repair_band()
+
+    def _repair_band(self, limit: int = 400) -> bool:
+        """Cheapest shifts (exact delta) that narrow the total distance to the band."""
+        for _ in range(limit):
+            gaps = np.array([_gap(v, self.lo, self.hi) for v in self.load])
+            if gaps.sum() <= 1e-9:
+                return True
+            xs, as_, bs, delta = self._shift_candidates(repair=True)
+            if not len(xs):
+                return False
+            w = self.aw[xs]
+            la, lb = self.load[as_] - w, self.load[bs] + w
+            narrow = (
+                _gaps(la, self.lo, self.hi) + _gaps(lb, self.lo, self.hi) - gaps[as_] - gaps[bs]
+            )
+            order = np.lexsort((delta, narrow >= -1e-9))
+            for i in order.tolist():
+                if narrow[i] >= -1e-9:
+                    return False
+                if self._connected_without(int(xs[i]), int(as_[i])):
+                    self._apply(int(xs[i]), int(bs[i]))
+                    break
+            else:
+                return False
+        return False
+
+    def _acceptable_v(self, s: np.ndarray | int, load: np.ndarray) -> np.ndarray:
+        """:meth:`_acceptable` of many loads at once."""
+        now = _gaps(self.load, self.lo, self.hi)[s]
+        return (_gaps(load, self.lo, self.hi) <= 0) | (_gaps(load, self.lo, self.hi) <= now + 1e-9)
+
+    def _acceptable(self, s: int, load: float) -> bool:
+        """In the band, or no further from it than the sector's current load."""
+        if self.lo <= load <= self.hi:
+            return True
+        return _gap(load, self.lo, self.hi) <= _gap(float(self.load[s]), self.lo, self.hi) + 1e-9
+
+    def _shift_candidates(
+        self, repair: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every boundary shift (x, a → b) allowed by the band (any shift not emptying a
+        sector with ``repair``), with its delta: exact for ``a``, an upper bound for
+        ``b`` (its centre kept among its own units), so that a move taken for a negative
+        delta always lowers the objective."""
+        sec = self.sector
+        sb = sec[self.eb]
+        keep = (sb != sec[self.ea]) & (self.fixed[self.ea] < 0)
+        code = np.unique(self.ea[keep] * self.k + sb[keep])
+        xs, bs = code // self.k, code % self.k
+        as_ = sec[xs]
+        wx = self.aw[xs]
+        ok = self.size[as_] > 1
+        if not repair:
+            ok &= self._acceptable_v(as_, self.load[as_] - wx)
+            ok &= self._acceptable_v(bs, self.load[bs] + wx)
+        xs, as_, bs = xs[ok], as_[ok], bs[ok]
+        delta = np.zeros(len(xs))
+        for s in np.unique(np.r_[as_, bs]).tolist():
+            units = np.flatnonzero(self.usec == s)
+            col = self.col[s, units]
+            out = np.flatnonzero(as_ == s)
+            if len(out):
+                x = xs[out]
+                vals = col[None, :] - self.M[x][:, units]
+                valid = self.of[units][None, :] != x[:, None]
+                delta[out] += np.where(valid, vals, np.inf).min(1) - self.cur[s]
+            inn = np.flatnonzero(bs == s)
+            if len(inn):
+                delta[inn] += (col[None, :] + self.M[xs[inn]][:, units]).min(1) - self.cur[s]
+        return xs, as_, bs, delta
+
+    def _shift_round(self, rho: float | None = None) -> bool:
+        """Improving shifts of distinct sectors; with ``rho``, the band is a penalty of
+        ``rho`` per unit of workload out of it instead of a constraint."""
+        if rho is None:
+            xs, as_, bs, delta = self._shift_candidates()
+        else:
+            xs, as_, bs, delta = self._shift_candidates(repair=True)
+            w = self.aw[xs]
+            gaps = _gaps(self.load, self.lo, self.hi)
+            delta = delta + rho * (
+                _gaps(self.load[as_] - w, self.lo, self.hi)
+                + _gaps(self.load[bs] + w, self.lo, self.hi)
+                - gaps[as_]
+                - gaps[bs]
+            )
+        touched: set[int] = set()
+        moved = False
+        for i in np.argsort(delta, kind="stable").tolist():
+            if delta[i] >= -_EPS:
+                break
+            x, a, b = int(xs[i]), int(as_[i]), int(bs[i])
+            if a in touched or b in touched:
+                continue
+            if not self._connected_without(x, a):
+                continue
+            self._apply(x, b)
+            touched.update((a, b))
+            moved = True
+        return moved
+
+    def _swap_round(self, rho: float | None = None) -> bool:
+        """Improving swaps, at most one per sector per round (``rho``: as for shifts)."""
+        sec = self.sector
+        sb, sa = sec[self.eb], sec[self.ea]
+        border = (sb != sa) & (self.fixed[self.ea] < 0)
+        found: list[tuple[float, int, int]] = []
+        pairs = np.unique(sa[border] * self.k + sb[border])
+        for code in pairs.tolist():
+            a, b = divmod(code, self.k)
+            if a > b:
+                continue
+            xs = np.unique(self.ea[border & (sa == a) & (sb == b)])
+            ys = np.unique(self.ea[border & (sa == b) & (sb == a)])
+            if not len(xs) or not len(ys):
+                continue
+            wx, wy = self.aw[xs][:, None], self.aw[ys][None, :]
+            la, lb = self.load[a] - wx + wy, self.load[b] + wx - wy
+            if rho is None:
+                band = self._acceptable_v(a, la) & self._acceptable_v(b, lb)
+                if not band.any():
+                    continue
+            delta = self._pair_cost(a, xs, ys) + self._pair_cost(b, ys, xs).T
+            delta = delta - self.cur[a] - self.cur[b]
+            if rho is None:
+                delta[~band] = np.inf
+            else:
+                delta += rho * (
+                    _gaps(la, self.lo, self.hi)
+                    + _gaps(lb, self.lo, self.hi)
+                    - _gap(float(self.load[a]), self.lo, self.hi)
+                    - _gap(float(self.load[b]), self.lo, self.hi)
+                )
+            i, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
+            if delta[i, j] < -_EPS:
+                found.append((float(delta[i, j]), int(xs[i]), int(ys[j])))
+        touched: set[int] = set()
+        moved = False
+        for _, x, y in sorted(found):
+            a, b = int(self.sector[x]), int(self.sector[y])
+            if a in touched or b in touched:
+                continue
+            self._apply(x, b)
+            self._apply(y, a)
+            if self._connected(a) and self._connected(b):
+                touched.update((a, b))
+                moved = True
+            else:
+                self._apply(y, b)
+                self._apply(x, a)
+        return moved
+
+    def _pair_cost(self, s: int, out: np.ndarray, into: np.ndarray) -> np.ndarray:
+        """Cost of sector ``s`` when ``out[i]`` leaves it and ``into[j]`` joins it, its
+        centre kept among its own units (an upper bound, exact unless the centre would
+        move into the joining atom)."""
+        units = np.flatnonzero(self.usec == s)
+        vals = (
+            self.col[s, units][None, None, :]
+            - self.M[out][:, units][:, None, :]
+            + self.M[into][:, units][None, :, :]
+        )
+        valid = self.of[units][None, None, :] != out[:, None, None]
+        return np.where(valid, vals, np.inf).min(2)
+
+    def _apply(self, x: int, b: int) -> None:
+        a = int(self.sector[x])
+        self.sector[x] = b
+        self.col[a] -= self.M[x]
+        self.col[b] += self.M[x]
+        self.usec[self.of == x] = b
+        w = self.aw[x]
+        self.load[a] -= w
+        self.load[b] += w
+        self.size[a] -= 1
+        self.size[b] += 1
+        self.cur[a] = self._sector_cost(a)
+        self.cur[b] = self._sector_cost(b)
+
+    def _connected_without(self, x: int, a: int) -> bool:
+        """Does sector ``a`` stay connected (and not empty) without atom ``x``?"""
+        if self.size[a] <= 1:
+            return False
+        sec = self.sector
+        start = next((y for y in self.adj[x] if sec[y] == a), -1)
+        if start < 0:
+            return False
+        return self._reach(start, a, x) == self.size[a] - 1
+
+    def _connected(self, a: int) -> bool:
+        members = np.flatnonzero(self.sector == a)
+        return len(members) > 0 and self._reach(int(members[0]), a, -1) == len(members)
+
+    def _reach(self, start: int, a: int, skip: int) -> int:
+        sec = self.sector
+        seen = {start}
+        queue = deque([start])
+        while queue:
+            y = queue.popleft()
+            for z in self.adj[y]:
+                if z != skip and z not in seen and sec[z] == a:
+                    seen.add(z)
+                    queue.append(z)
+        return len(seen)
+
+
+def polish(
+    search: SectorSearch,
+    unit_xy: np.ndarray,
+    unit_weight: np.ndarray,
+    anchors: dict[int, int],
+    rng: np.random.Generator,
+    starts: int,
+) -> np.ndarray:
+    """The engine's plan (``search``) improved under the distance objective: descended
+    and oscillated, then ``starts`` location-allocations (from its own medians, then from
+    the k-means seeds of :func:`~geo.sectorize.seeding.seed_atoms`); the best plan, in
+    the band first. Returns each atom's sector."""
+    atoms, k = search.atoms, search.k
+    fixed = np.asarray(search.fixed, dtype=int)
+    ms = MedianSearch(
+        atoms,
+        unit_xy,
+        unit_weight,
+        k,
+        search.lo,
+        search.hi,
+        fixed,
+        rebalance=partial(_rebalance, atoms, k, search.tolerance, fixed, rng),
+    )
+    best = ms.descend(np.asarray(search.sector, dtype=int))
+    best_key = ms.key()
+    if ms._oscillate():
+        trial = ms.descend(ms.sector)
+        if ms.key() < best_key:
+            best, best_key = trial, ms.key()
+    centres = ms.centres()
+    seen: set[bytes] = set()
+    last = 0  # the last start that improved the best plan
+    for i in range(starts):
+        if i - last >= PATIENCE:
+            break
+        if i:
+            seeds = seed_atoms(atoms, k, fixed, rng, anchors)
+            centres = np.array([ms.unit_of(x) for x in seeds])
+        found = ms.locate_allocate(centres, seen=seen)
+        if found is not None:
+            ms._load_state(found[0])
+            if ms.key() < best_key:
+                best, best_key, last = found[0], ms.key(), i
+    return best
+
+
+def _rebalance(
+    atoms: Atoms,
+    k: int,
+    tolerance: float,
+    fixed: np.ndarray,
+    rng: np.random.Generator,
+    sector: np.ndarray,
+) -> np.ndarray | None:
+    """The engine's balance and repair phases on a contiguous plan; None if it misses the
+    band."""
+    search = SectorSearch(atoms, k, tolerance, fixed, rng, 1.0)
+    search.sector = sector.tolist()
+    search.load = np.bincount(sector, weights=atoms.weight, minlength=k).tolist()
+    search.size = np.bincount(sector, minlength=k).tolist()
+    search._init_boundary()
+    search.balance()
+    if not search.in_band():
+        search.repair(min(REPAIR_STEPS_PER_ATOM * atoms.n, 20_000))
+    return np.asarray(search.sector, dtype=int) if search.in_band() else None
+
+
+def _gap(load: float, lo: float, hi: float) -> float:
+    return max(lo - load, load - hi, 0.0)
+
+
+def _gaps(load: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return np.maximum(np.maximum(lo - load, load - hi), 0.0)
+
+
+def _pieces(members: np.ndarray, adj: list[list[int]]) -> list[set[int]]:
+    """The connected pieces of a sector (its ``members``) over the atom graph."""
+    left = set(members.tolist())
+    pieces = []
+    while left:
+        start = left.pop()
+        piece = {start}
+        queue = deque([start])
+        while queue:
+            y = queue.popleft()
+            for z in adj[y]:
+                if z in left:
+                    left.discard(z)
+                    piece.add(z)
+                    queue.append(z)
+        pieces.append(piece)
+    return pieces
+
+
+def _allocate_lp(
+    cost: np.ndarray, weight: np.ndarray, lo: float, hi: float, fixed: np.ndarray
+) -> np.ndarray | None:
+    """The transportation problem of Hess et al. (1965): atoms to centres at least cost,
+    each centre's load in [lo, hi]; the fractional optimum rounded to its largest share."""
+    n, k = cost.shape
+    idx = np.arange(n * k)
+    rows = np.repeat(np.arange(n), k)
+    a_eq = coo_matrix((np.ones(n * k), (rows, idx)), shape=(n, n * k))
+    cols = np.tile(np.arange(k), n)
+    wv = np.repeat(weight, k)
+    load = coo_matrix((wv, (cols, idx)), shape=(k, n * k))
+    a_ub = vstack([load, -load])
+    b_ub = np.r_[np.full(k, hi), np.full(k, -lo)]
+    ub = np.ones((n, k))
+    pinned = fixed >= 0
+    ub[pinned] = 0.0
+    ub[np.flatnonzero(pinned), fixed[pinned]] = 1.0
+    res = linprog(
+        cost.ravel() / max(cost.max(), 1e-9),
+        A_ub=a_ub.tocsr(),
+        b_ub=b_ub,
+        A_eq=a_eq.tocsr(),
+        b_eq=np.ones(n),
+        bounds=np.column_stack([np.zeros(n * k), ub.ravel()]),
+        method="highs",
+    )
+    if res.x is None:
+        return None
+    return np.asarray(res.x).reshape(n, k).argmax(1)

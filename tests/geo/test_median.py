@@ -1,0 +1,153 @@
+"""The exact p-median polish of the distance objective (issue 25): its moves keep every
+sector of one piece and in the band and never raise the objective, its cost is the
+plan's figure on units, and the engine reaches the brute-force optimum of small grids."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geo.pmedian import pmedian_distance
+from geo.sectorize import RegionGrowth
+from geo.sectorize.median import MedianSearch
+from geo.unit_graph import UnitGraph
+from tests.geo.test_exact import LOADS, TOLERANCE, _connected, brute_force
+from tests.geo.test_sectorize import square_grid
+
+#: 6 x 6 units; the 2 x 2 blocks of the four left columns are communes kept whole (six
+#: atoms of four units), the units of the two right columns are free (twelve atoms).
+SIDE = 6
+
+
+@pytest.fixture(scope="module")
+def lumpy() -> tuple[UnitGraph, RegionGrowth]:
+    y, x = np.divmod(np.arange(SIDE * SIDE), SIDE)
+    communes = [
+        f"9{(yy // 2) * 3 + xx // 2:04d}" if xx < 4 else "90999"
+        for yy, xx in zip(y.tolist(), x.tolist(), strict=True)
+    ]
+    loads = 1.0 + (x + 2 * y) % 5  # uneven workloads: 1 to 5
+    graph = square_grid(SIDE, SIDE, loads, communes)
+    population = {c: (400.0 if c != "90999" else 50_000.0) for c in set(communes)}
+    engine = RegionGrowth(3, tolerance=0.1, commune_population=population)
+    return graph, engine
+
+
+def _search(graph: UnitGraph, engine: RegionGrowth) -> tuple[MedianSearch, np.ndarray]:
+    k, target, _, atoms = engine.feasible_atoms(graph)
+    fixed = np.full(atoms.n, -1)
+    search = MedianSearch(
+        atoms, graph.centroids, graph.workload, k, target * 0.9, target * 1.1, fixed
+    )
+    return search, atoms.of
+
+
+def _adjacent(graph: UnitGraph) -> dict[int, set[int]]:
+    adjacent: dict[int, set[int]] = {i: set() for i in range(graph.n)}
+    for a, b in graph.open_edges[["a", "b"]].itertuples(index=False):
+        adjacent[int(a)].add(int(b))
+        adjacent[int(b)].add(int(a))
+    return adjacent
+
+
+def test_atoms_are_real_and_the_cost_is_the_plan_figure_on_units(
+    lumpy: tuple[UnitGraph, RegionGrowth],
+) -> None:
+    graph, engine = lumpy
+    search, of = _search(graph, engine)
+    assert search.M.shape == (6 + 12, 36)
+    plan = engine.solve(graph, rng=np.random.default_rng(0))
+    sector = np.zeros(of.max() + 1, dtype=int)
+    sector[of] = plan.assignment
+    assert search.cost(sector) == pytest.approx(
+        pmedian_distance(graph.centroids, graph.workload, plan.assignment, 3), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_shifts_and_swaps_keep_pieces_and_band_and_never_raise_the_objective(
+    lumpy: tuple[UnitGraph, RegionGrowth], seed: int
+) -> None:
+    """From the boundary objective's plan, each round of shifts then of swaps: every
+    sector in one piece, in the band, and the p-median on units never higher."""
+    graph, engine = lumpy
+    search, of = _search(graph, engine)
+    plan = engine.solve(graph, rng=np.random.default_rng(seed))
+    sector = np.zeros(of.max() + 1, dtype=int)
+    sector[of] = plan.assignment
+    search.cost(sector)  # loads the state
+    adjacent, target = _adjacent(graph), graph.workload.sum() / 3
+    before = pmedian_distance(graph.centroids, graph.workload, plan.assignment, 3)
+    moved = 0
+    for _ in range(30):
+        shifted = search._shift_round()
+        swapped = False if shifted else search._swap_round()
+        if not (shifted or swapped):
+            break
+        moved += 1
+        units = search.sector[of]
+        after = pmedian_distance(graph.centroids, graph.workload, units, 3)
+        assert after <= before + 1e-9
+        assert search.cur.sum() / search.total == pytest.approx(after, rel=1e-12)
+        loads = np.bincount(units, weights=graph.workload, minlength=3)
+        assert (np.abs(loads / target - 1) <= 0.1 + 1e-9).all()
+        assert all(_connected(np.flatnonzero(units == s), adjacent) for s in range(3))
+        assert (units[of == of[0]] == units[0]).all()  # an atom moves whole
+        before = after
+    assert moved or seed != 0  # seed 0's boundary plan is no p-median local optimum
+
+
+def test_location_allocation_gives_a_plan_in_band_in_one_piece_per_sector(
+    lumpy: tuple[UnitGraph, RegionGrowth],
+) -> None:
+    graph, engine = lumpy
+    search, of = _search(graph, engine)
+    corners = np.array([0, SIDE - 1, SIDE * SIDE - 1])  # far from any good plan
+    found = search.locate_allocate(corners)
+    assert found is not None
+    sector, cost = found
+    units = sector[of]
+    assert cost == pytest.approx(
+        pmedian_distance(graph.centroids, graph.workload, units, 3), rel=1e-12
+    )
+    loads = np.bincount(units, weights=graph.workload, minlength=3)
+    assert (np.abs(loads / (graph.workload.sum() / 3) - 1) <= 0.1 + 1e-9).all()
+    adjacent = _adjacent(graph)
+    assert all(_connected(np.flatnonzero(units == s), adjacent) for s in range(3))
+
+
+@pytest.mark.parametrize(
+    ("nx", "ny", "loads", "k"),
+    [(3, 3, LOADS, 3), (4, 3, np.array([1.0, 2, 1, 3, 2, 1, 1, 2, 3, 1, 2, 1]), 2)],
+)
+def test_the_distance_objective_finds_the_brute_force_optimum(
+    nx: int, ny: int, loads: np.ndarray, k: int
+) -> None:
+    graph = square_grid(nx, ny, loads)
+    expected, _ = brute_force(graph, k, TOLERANCE)
+    for seed in range(3):
+        plan = RegionGrowth(
+            k, tolerance=TOLERANCE, whole_commune_population=0, objective="distance"
+        ).solve(graph, rng=np.random.default_rng(seed))
+        value = pmedian_distance(graph.centroids, graph.workload, plan.assignment, k)
+        assert value == pytest.approx(expected, rel=1e-9), seed
+
+
+def test_seeds_and_locks_hold_under_the_polish(lumpy: tuple[UnitGraph, RegionGrowth]) -> None:
+    """Seeds head their sectors and locked units stay put through the location-allocation
+    starts (their atoms are pinned in the transportation problem and never move)."""
+    graph, engine = lumpy
+    seeds, locked = ["5-0", "0-5", "5-5"], {"3-0": 0, "4-5": 2}
+    for seed in (0, 1):
+        plan = RegionGrowth(
+            3,
+            tolerance=0.1,
+            commune_population=engine.commune_population,
+            seeds=seeds,
+            locked=locked,
+            objective="distance",
+        ).solve(graph, rng=np.random.default_rng(seed))
+        sector = dict(zip(graph.units["unit"], plan.assignment.tolist(), strict=True))
+        assert [sector[u] for u in seeds] == [0, 1, 2]
+        assert all(sector[u] == s for u, s in locked.items())
+        assert plan.metrics.max_deviation <= 0.1 + 1e-9 and plan.metrics.contiguous
