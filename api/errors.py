@@ -373,6 +373,10 @@ def _french(error: Mapping[str, Any]) -> str:
         k: str(v).replace("' or '", "' ou '") if k == "expected" else _number(v)
         for k, v in (error.get("ctx") or {}).items()
     }
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "à remplir : ce champ ne peut pas rester vide"
+    if kind == "too_short" and ctx.get("min_length") == 1:
+        return "la liste ne peut pas être vide"
     try:
         return template.format(**ctx)
     except (KeyError, IndexError, ValueError):

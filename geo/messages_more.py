@@ -237,8 +237,8 @@ MORE_MESSAGES: dict[str, str] = {
         "Accès refusé : les préférences d'alerte sont celles d'un compte"
     ),
     "alert_outside_csp": (
-        "le point ({lon}, {lat}) est hors de la circonscription n° {csp_id} ; une intervention "
-        "est enregistrée sur le territoire de sa CSP"
+        "le point choisi est hors de la circonscription de {csp_name} : placez l'intervention "
+        "sur son territoire"
     ),
     "communes_unknown_or_no_csp": "commune(s) inconnue(s) ou hors de toute CSP : {codes}",
     "communes_outside_perimeter": "commune(s) hors de votre périmètre : {codes}",

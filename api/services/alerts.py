@@ -60,16 +60,10 @@ def record_intervention(
         raise InvalidInputError("time_zone_needed", field="occurred_at")
     point = shapely.Point(body.lon, body.lat)
     with ctx.write() as session:
-        require(session, Csp, body.csp_id)
+        csp = require(session, Csp, body.csp_id)
         found = repo.commune_at(session, body.csp_id, point)
         if found is None:
-            raise InvalidInputError(
-                "alert_outside_csp",
-                field="lon",
-                lon=f"{body.lon:.6f}",
-                lat=f"{body.lat:.6f}",
-                csp_id=body.csp_id,
-            )
+            raise InvalidInputError("alert_outside_csp", field="lon", csp_name=csp.name)
         commune_code, commune = found
         intervention_id = repo.insert_intervention(
             session,

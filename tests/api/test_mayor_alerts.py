@@ -179,8 +179,9 @@ def test_intervention_alerts_its_mayors_only(
         },
     )
     assert outside.status_code == 422
-    assert outside.json()["detail"].startswith(
-        "Longitude : le point (2.352200, 48.856600) est hors"
+    assert outside.json()["detail"] == (
+        "Longitude : le point choisi est hors de la circonscription de Belfort : placez "
+        "l'intervention sur son territoire"
     )
     # the commune does not record interventions
     assert client.post("/api/interventions", headers=belfort, json=accident).status_code == 403

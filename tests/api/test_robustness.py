@@ -217,7 +217,7 @@ def test_an_unknown_geojson_geometry_type_is_a_422(client: TestClient, csp_id: i
         "valeur attendue parmi 'Point', 'MultiPoint', 'LineString', 'MultiLineString', "
         "'Polygon' ou 'MultiPolygon'"
     )
-    assert fields["geometry.coordinates"] == "au moins 1 élément(s)"
+    assert fields["geometry.coordinates"] == "la liste ne peut pas être vide"
     study = request_body(site=foo)
     response = client.post("/api/audits", json=study)
     assert response.status_code == 422, response.text  # was a 500

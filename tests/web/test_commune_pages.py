@@ -287,7 +287,7 @@ def test_the_planner_writes_a_contract(browser, live_demo: str, artifacts: Path)
     title = second.locator(".csi-title")
     assert title.get_attribute("aria-invalid") == "true"
     note = page.locator("#" + title.get_attribute("aria-describedby").split()[-1])
-    assert note.inner_text() == "au moins 1 caractère(s)"
+    assert note.inner_text() == "à remplir : ce champ ne peut pas rester vide"
     assert page.locator("#contract-editor").is_visible()
     title.fill("Accueil des victimes au commissariat (fictif)")
     page.click("#csi-submit")

@@ -194,7 +194,7 @@ def test_the_police_forms_say_each_refusal_under_its_field(  # type: ignore[no-u
         "Intervention non enregistrée",
         "Longitude",
     )
-    assert said.startswith("le point (") and "est hors de la circonscription" in said, said
+    assert said.startswith("le point choisi est hors de la circonscription de "), said
     no_english(page)
 
     open_page(page, f"{live_demo}/problematiques")
@@ -373,7 +373,7 @@ def test_the_direction_forms_say_each_refusal_under_its_field(  # type: ignore[n
     page.locator("summary", has_text="Ajouter un référent").click()
     page.locator("#referent-form button[type=submit]").click()
     said = refused(page, "#referent-name", "#referent-error", "Référent non ajouté", "Nom")
-    assert said == "au moins 1 caractère(s)"
+    assert said == "à remplir : ce champ ne peut pas rester vide"
     no_english(page)
 
     open_page(page, f"{live_demo}/secteurs")
@@ -403,7 +403,7 @@ def test_the_direction_forms_say_each_refusal_under_its_field(  # type: ignore[n
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     page.click("#save")
     said = refused(page, "#save-comment", "#save-error", "Enregistrement impossible", "Commentaire")
-    assert said == "au moins 1 caractère(s)"
+    assert said == "à remplir : ce champ ne peut pas rester vide"
     no_english(page)
     page.close()
 
