@@ -32,8 +32,8 @@ const sectorLayer = L.layerGroup().addTo(map);
 L.control.layers(null, {
   "Problématiques (regroupées)": overlays.markers,
   "Chaleur (densité de noyau)": overlays.heat,
-  "Nombre par cellule H3": overlays.cells,
-  "Points chauds et froids (Gi*)": overlays.hotspots,
+  "Nombre de problématiques par maille": overlays.cells,
+  "Points chauds et froids": overlays.hotspots,
   "Évolution des points chauds": overlays.trend,
 }, { collapsed: false, position: "topright" }).addTo(map);
 // By default the hot spots and the grouped problems only: the heat, the counts and the
