@@ -36,7 +36,8 @@ def test_propose_show_and_adopt_a_plan(browser, live_server: str, artifacts: Pat
     assert page.locator("#plan-summary .term-note").count() == 2
     assert "Polsby-Popper" in page.locator("#plan-summary .term-note").first.inner_html()
     # The only plan: the comparison list says why it is empty.
-    assert page.locator("#compare-with").inner_text() == "aucune autre proposition sur la même grille"
+    none = "aucune autre proposition sur la même grille"
+    assert page.locator("#compare-with").inner_text() == none
     assert page.locator("#compare").is_disabled()
     # Beside the metrics, how far the proposal is proven to be from the best plan possible.
     bound = page.locator("#plan-bound").inner_text()
