@@ -49,6 +49,9 @@ let plan = null;
 let links = null;  // the declared links' layer (drawDeclaredLinks)
 let gpoBound = false;  // a chef or partner: its own GPOs only
 
+// A Gi* p-value said in words, French decimals (the z-score stays in the API).
+const chance = (p) => (p < 0.001 ? "moins de 0,1 %" : `${fmt.dec1.format(p * 100)} %`);
+
 function checkboxes(box, entries, name) {
   box.append(...entries.map(([code, label]) => {
     const row = document.createElement("label");
@@ -156,7 +159,8 @@ function drawCells(hotspots) {
     filter: (f) => f.properties.level !== 0,
     style: (f) => ({ color: f.properties.level > 0 ? "#67000d" : "#08306b", weight: 1, fillColor: PALETTE.hotspots[f.properties.level], fillOpacity: 0.7, className: "gi-cell" }),
     onEachFeature: (f, layer) => layer.bindTooltip(
-      `${esc(f.properties.label)}<br>${f.properties.count} problématique(s) · z = ${fmt.dec2.format(f.properties.z)} · p = ${f.properties.p.toPrecision(2)}`),
+      `${esc(f.properties.label)}<br>${f.properties.count} problématique(s) dans la maille, ` +
+      `en comptant ses voisines : ${chance(f.properties.p)} d'être dû au hasard`),
   }).addTo(overlays.hotspots);
   return breaks;
 }
