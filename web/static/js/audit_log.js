@@ -58,7 +58,7 @@ async function search() {
   $("journal-table").querySelector("tbody").replaceChildren(...page.data.map((e) => {
     const tr = document.createElement("tr");
     tr.innerHTML = `<td>${when(e.at)}</td><td>${esc(who(e.actor))}</td><td>${esc(e.address ?? "—")}</td>`
-      + `<td>${esc(labelled(ACTIONS, e.action))}</td><td>${esc(labelled(ENTITIES, e.entity))}${e.entity_id ? ` n° ${esc(e.entity_id)}` : ""}</td>`
+      + `<td>${esc(labelled(ACTIONS, e.action))}</td><td>${esc(labelled(ENTITIES, e.entity))}${e.entity_id ? `&nbsp;n°&nbsp;${esc(e.entity_id)}` : ""}</td>`
       + `<td class="journal-changes">${changes(e)}</td>`;
     return tr;
   }));
