@@ -14,6 +14,7 @@ are fictitious; so are the screenshots' figures.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,8 +121,12 @@ def main() -> None:
     args = parser.parse_args()
     shots = [s for s in SHOTS if not args.only or s.name in args.only]
     with sync_playwright() as playwright:
+        # Chromium on Linux takes its language from LANGUAGE (date fields in jj/mm/aaaa,
+        # « Choisir un fichier »), as tests/conftest.py's fixture does: --lang alone is not enough.
         browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--lang=fr-FR"]
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--lang=fr-FR"],
+            env={**os.environ, "LANGUAGE": "fr"},
         )
         try:
             for shot in shots:

@@ -45,7 +45,8 @@ def test_the_direction_manages_accounts_and_reads_the_trail(
 
     page.goto(f"{live_demo}/journal")
     page.wait_for_function(READY)
-    page.get_by_label("Objet").fill("account")
+    # The filters list the objects and actions by their French names.
+    page.get_by_label("Objet").select_option(label="compte")
     page.get_by_role("button", name="Rechercher").click()
     page.wait_for_function(
         "document.querySelector('#journal-count').textContent.startsWith('Entrées')"
@@ -53,6 +54,7 @@ def test_the_direction_manages_accounts_and_reads_the_trail(
     text = page.locator("#journal-table tbody").inner_text()
     assert "création" in text and "modification" in text
     assert "active : true → false" in text
+    assert "compte\xa0n°\xa0" in text and "account" not in text
     assert "entity=account" in (page.locator("#journal-csv").get_attribute("href") or "")
     assert page.locator("#journal-error").inner_text() == ""
     page.screenshot(path=str(artifacts / "journal.png"))

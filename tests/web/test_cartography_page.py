@@ -48,6 +48,10 @@ def test_gpo_page_renders_heat_hotspots_and_markers_offline(  # type: ignore[no-
     assert page.locator("canvas").count() >= 1  # the heat bands are drawn on a canvas
     assert int(page.locator("body").get_attribute("data-hot-cells")) > 0
     assert page.locator("path.gi-cell").count() > 0
+    # A hot cell's tooltip says its chance of being luck in words, no z or p.
+    page.locator("path.gi-cell").first.hover(force=True)
+    tip = page.locator(".leaflet-tooltip").last.inner_text()
+    assert "d'être dû au hasard" in tip and "z =" not in tip, tip
     shown = int(page.locator("body").get_attribute("data-problems"))
     assert shown > 0
     clusters = page.locator(".marker-cluster").count()

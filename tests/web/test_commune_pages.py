@@ -150,6 +150,8 @@ def test_the_mayor_and_the_police(  # type: ignore[no-untyped-def]
     mayor.goto(f"{live_demo}/interventions")
     mayor.wait_for_function(READY)
     assert not mayor.locator("#intervention-section").is_visible()
+    # the acronym spelled out for a mayor
+    assert mayor.get_by_label("Circonscription (CSP)").count() == 1
     assert [o.get_attribute("value") for o in mayor.locator("#log-commune option").all()] == [
         BELFORT
     ]

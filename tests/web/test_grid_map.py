@@ -242,7 +242,10 @@ def test_units_selector_shows_street_blocks(  # type: ignore[no-untyped-def]
     page.select_option("#units-select", "blocks")
     page.wait_for_function(f"document.querySelectorAll('path.cell').length === {blocks}")
     assert blocks != cells
-    assert "îlots" in page.locator("#grid-summary").inner_text()
+    summary = page.locator("#grid-summary").inner_text()
+    assert "îlots" in summary
+    # Plain words, not graph theory: « d'un seul tenant » or « en N morceaux séparés ».
+    assert "composante" not in summary and ("d'un seul tenant" in summary or "morceaux" in summary)
     assert "îlots" in page.locator("#res-select").inner_text()
     assert "rues" in page.locator("#res-help").inner_text()
     page.select_option("#attr-select", "population")

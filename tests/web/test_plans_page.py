@@ -32,6 +32,13 @@ def test_propose_show_and_adopt_a_plan(browser, live_server: str, artifacts: Pat
     summary = page.locator("#plan-summary").inner_text()
     assert "4 secteurs" in summary and "communes coupées : Belfort (90010) en " in summary
     assert page.locator(".devbar .mark.out").count() == 0  # every sector within ±5 %
+    # The jargon of the summary sits in « ? » notes: compactness, p-median.
+    assert page.locator("#plan-summary .term-note").count() == 2
+    assert "Polsby-Popper" in page.locator("#plan-summary .term-note").first.inner_html()
+    # The only plan: the comparison list says why it is empty.
+    none = "aucune autre proposition sur la même grille"
+    assert page.locator("#compare-with").inner_text() == none
+    assert page.locator("#compare").is_disabled()
     # Beside the metrics, how far the proposal is proven to be from the best plan possible.
     bound = page.locator("#plan-bound").inner_text()
     assert bound.startswith("Distance au meilleur plan : à au plus "), bound
@@ -177,7 +184,8 @@ def test_import_existing_sectors_and_propose_with_weights(  # type: ignore[no-un
     assert proposal["parameters"]["objective_weight"] == 0.7
     # both plans compare on both objectives
     page.wait_for_selector(f"body[data-plan='{proposal['id']}']")
-    assert "distance moyenne au centre (p-médian)" in page.locator("#plan-summary").inner_text()
+    assert "distance moyenne au centre " in page.locator("#plan-summary").inner_text()
+    assert "p-médian" in page.locator("#plan-summary").inner_html()
     page.click("#compare")
     page.wait_for_selector("#comparison:not([hidden])")
     table = page.locator("#comparison-table").inner_text()

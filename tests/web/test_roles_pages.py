@@ -208,6 +208,11 @@ def test_a_commune_may_not_open_the_problems(browser: Any, live_local_demo: str)
     me = page.request.get(live_local_demo + "/api/me").json()
     assert page.locator("#commune-select").input_value() == me["commune_codes"][0]
     assert page.locator("#commune-select option").count() == len(me["commune_codes"])
+    # Its account page names its commune (the demo binds the mayor's account to Belfort).
+    assert me["commune_codes"] == ["90010"]
+    page.goto(live_local_demo + "/compte")
+    page.wait_for_function(READY, timeout=30_000)
+    assert page.locator("#me-bindings").inner_text() == "Commune Belfort (90010)"
     page.close()
 
 

@@ -6,11 +6,35 @@ import { clearRefusal, showRefusal } from "./forms.js";
 
 const when = (iso) => (iso ? new Date(iso).toLocaleString("fr-FR", { dateStyle: "short", timeStyle: "short" }) : "—");
 
-function bindings(me) {
+// The bindings by their names (names first, issue 23): the CSPs and their communes are
+// open to every signed-in role, the GPOs to the roles that read them; the number or the
+// code stays when a name cannot be read.
+async function bindingNames(me) {
+  const names = { csp: new Map(), gpo: new Map(), commune: new Map() };
+  if (!me.csp_ids.length && !me.gpo_ids.length && !me.commune_codes.length) return names;
+  const csps = (await getJSON("/api/csp")).data;
+  for (const csp of csps) {
+    names.csp.set(csp.id, csp.name);
+    if (me.commune_codes.length) {
+      const communes = await getJSON(`/api/communes?csp=${csp.id}`);
+      for (const f of communes.features) names.commune.set(f.properties.code, f.properties.name);
+    }
+    if (me.gpo_ids.length) {
+      const gpos = await getJSON(`/api/csp/${csp.id}/gpos`).catch(() => ({ data: [] }));
+      for (const g of gpos.data) names.gpo.set(g.id, g.name);
+    }
+  }
+  return names;
+}
+
+function bindings(me, names) {
   const parts = [];
-  if (me.csp_ids.length) parts.push(`CSP n° ${me.csp_ids.join(", ")}`);
-  if (me.gpo_ids.length) parts.push(`GPO n° ${me.gpo_ids.join(", ")}`);
-  if (me.commune_codes.length) parts.push(`Commune(s) ${me.commune_codes.join(", ")}`);
+  if (me.csp_ids.length) parts.push(`CSP ${me.csp_ids.map((id) => names.csp.get(id) ?? `n° ${id}`).join(", ")}`);
+  if (me.gpo_ids.length) parts.push(me.gpo_ids.map((id) => names.gpo.get(id) ?? `GPO n° ${id}`).join(", "));
+  if (me.commune_codes.length) {
+    const communes = me.commune_codes.map((c) => (names.commune.has(c) ? `${names.commune.get(c)} (${c})` : c));
+    parts.push(`${communes.length > 1 ? "Communes" : "Commune"} ${communes.join(", ")}`);
+  }
   return parts.join(" ; ") || "Aucun : accès à tout le département";
 }
 
@@ -74,7 +98,7 @@ try {
   $("me-name").textContent = me.name;
   $("me-email").textContent = me.email;
   $("me-role").textContent = me.role_label;
-  $("me-bindings").textContent = bindings(me);
+  $("me-bindings").textContent = bindings(me, await bindingNames(me));
   await showTokens();
 } catch (e) {
   showError(e);

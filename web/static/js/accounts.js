@@ -10,6 +10,7 @@ const BINDING = { admin: null, planificateur: "csp", chef: "gpo", partenaire: "g
 const when = (iso) => (iso ? new Date(iso).toLocaleString("fr-FR", { dateStyle: "short", timeStyle: "short" }) : "jamais");
 let me = null;
 let gpoNames = new Map();
+const communeNames = new Map(); // code → name, from the CSPs' communes
 let cspNames = new Map();
 
 const chosen = (id) => [...$(id).selectedOptions].map((o) => o.value);
@@ -26,7 +27,7 @@ function bindings(a) {
   const parts = [
     ...a.csp_ids.map((id) => cspNames.get(id) ?? `CSP n° ${id}`),
     ...a.gpo_ids.map((id) => gpoNames.get(id) ?? `GPO n° ${id}`),
-    ...a.commune_codes.map((code) => `commune ${code}`),
+    ...a.commune_codes.map((code) => (communeNames.has(code) ? `${communeNames.get(code)} (${code})` : `commune ${code}`)),
   ];
   return parts.join(", ") || "tout le département";
 }
@@ -99,6 +100,7 @@ try {
     for (const g of gpos.data) gpoNames.set(g.id, g.name);
     $("a-gpo").append(...gpos.data.map((g) => new Option(`${g.name} (${csp.name})`, g.id)));
     $("a-partner").append(...partners.data.map((p) => new Option(`${p.organisation} (${csp.name})`, p.id)));
+    for (const f of communes.features) communeNames.set(f.properties.code, f.properties.name);
     $("a-commune").append(...communes.features.map((f) => new Option(`${f.properties.name} (${f.properties.code})`, f.properties.code)));
   }
   showBindings();

@@ -11,7 +11,19 @@ const ACTIONS = {
   reoptimise: "ré-optimisation", transition: "changement d'étape", evaluate: "évaluation", upload: "dépôt",
   download: "téléchargement", export: "export", login: "connexion", login_failed: "connexion refusée",
   login_throttled: "connexion suspendue", logout: "déconnexion", load_synthetic: "données fictives",
+  start_editing: "copie de travail", cancel: "annulation", close: "clôture", decide: "décision",
+  denounce: "dénonciation", invite: "invitation", revoke: "révocation",
 };
+// The objects the trail names (api/services/audit_log.record_write's `entity`), in French.
+const ENTITIES = {
+  account: "compte", action: "action", addresses: "adresses", alert_preference: "préférence d'alerte",
+  api_token: "jeton d'accès", audit_document: "document d'étude", audit_request: "demande d'étude",
+  convention: "convention", csi_contract: "contrat de sécurité intégrée", csp: "circonscription (CSP)",
+  gpo: "GPO", grid: "grille", intervention: "intervention", job: "calcul", layer: "couche",
+  meeting: "réunion", partner: "partenaire", plan: "plan de secteurs", problem: "problématique",
+  qpv_list: "liste des QPV", referent: "référent", report: "bilan",
+};
+const labelled = (labels, code) => labels[code] ?? code;
 let offset = 0;
 let names = new Map(); // "account:<id>" → e-mail
 
@@ -47,7 +59,7 @@ async function search() {
   $("journal-table").querySelector("tbody").replaceChildren(...page.data.map((e) => {
     const tr = document.createElement("tr");
     tr.innerHTML = `<td>${when(e.at)}</td><td>${esc(who(e.actor))}</td><td>${esc(e.address ?? "—")}</td>`
-      + `<td>${esc(ACTIONS[e.action] ?? e.action)}</td><td>${esc(e.entity)}${e.entity_id ? ` n° ${esc(e.entity_id)}` : ""}</td>`
+      + `<td>${esc(labelled(ACTIONS, e.action))}</td><td>${esc(labelled(ENTITIES, e.entity))}${e.entity_id ? `&nbsp;n°&nbsp;${esc(e.entity_id)}` : ""}</td>`
       + `<td class="journal-changes">${changes(e)}</td>`;
     return tr;
   }));
@@ -67,6 +79,11 @@ const run = () => {
 $("journal-form").addEventListener("submit", (event) => { event.preventDefault(); offset = 0; run(); });
 $("journal-prev").addEventListener("click", () => { offset = Math.max(0, offset - PAGE); run(); });
 $("journal-next").addEventListener("click", () => { offset += PAGE; run(); });
+
+// The object and action filters: French names, the trail's codes as values.
+const byLabel = (labels) => Object.entries(labels).sort(([, a], [, b]) => a.localeCompare(b, "fr"));
+$("f-entity").append(...byLabel(ENTITIES).map(([code, label]) => new Option(label, code)));
+$("f-action").append(...byLabel(ACTIONS).map(([code, label]) => new Option(label, code)));
 
 try {
   const accounts = await getJSON("/api/accounts");

@@ -33,8 +33,8 @@ const sectorLayer = L.layerGroup().addTo(map);
 L.control.layers(null, {
   "Problématiques (regroupées)": overlays.markers,
   "Chaleur (densité de noyau)": overlays.heat,
-  "Nombre par cellule H3": overlays.cells,
-  "Points chauds et froids (Gi*)": overlays.hotspots,
+  "Nombre de problématiques par maille": overlays.cells,
+  "Points chauds et froids": overlays.hotspots,
   "Évolution des points chauds": overlays.trend,
 }, { collapsed: false, position: "topright" }).addTo(map);
 // By default the hot spots and the grouped problems only: the heat, the counts and the
@@ -49,6 +49,9 @@ let gpos = [];
 let plan = null;
 let links = null;  // the declared links' layer (drawDeclaredLinks)
 let gpoBound = false;  // a chef or partner: its own GPOs only
+
+// A Gi* p-value said in words, French decimals (the z-score stays in the API).
+const chance = (p) => (p < 0.001 ? "moins de 0,1 %" : `${fmt.dec1.format(p * 100)} %`);
 
 function checkboxes(box, entries, name) {
   box.append(...entries.map(([code, label]) => {
@@ -160,7 +163,8 @@ function drawCells(hotspots) {
     filter: (f) => f.properties.level !== 0,
     style: (f) => ({ color: f.properties.level > 0 ? "#67000d" : "#08306b", weight: 1, fillColor: PALETTE.hotspots[f.properties.level], fillOpacity: 0.7, className: "gi-cell" }),
     onEachFeature: (f, layer) => layer.bindTooltip(
-      `${esc(f.properties.label)}<br>${f.properties.count} problématique(s) · z = ${fmt.dec2.format(f.properties.z)} · p = ${f.properties.p.toPrecision(2)}`),
+      `${esc(f.properties.label)}<br>${f.properties.count} problématique(s) dans la maille, ` +
+      `en comptant ses voisines : ${chance(f.properties.p)} d'être dû au hasard`),
   }).addTo(overlays.hotspots);
   return breaks;
 }

@@ -108,9 +108,9 @@ async function showCells() {
     ? `<strong>${fmt.int.format(meta.hot_cells)}</strong><span>mailles en point chaud</span>`
     : `<strong>—</strong><span>trop peu de données pour calculer des points chauds (moins de ${meta.min_hotspot_problems} problèmes)</span>`;
   legend.getContainer().innerHTML =
-    `<strong>Problèmes par maille H3</strong><br>` +
+    `<strong>Problèmes par maille (hexagone)</strong><br>` +
     [0, 0.25, 0.5, 0.75, 1].map((q) => `<span class="swatch" style="background:${colour(q * max)}"></span>${fmt.int.format(Math.round(q * max))}`).join("<br>") +
-    `<br><span class="swatch" style="background:#fff;border:2.5px solid ${HOT[3]}"></span>point chaud (Gi*)` +
+    `<br><span class="swatch" style="background:#fff;border:2.5px solid ${HOT[3]}"></span>point chaud` +
     `<br><span class="swatch" style="background:${SITE_COLOURS.suggested};border-radius:50%"></span>emplacement proposé` +
     `<br><span class="swatch" style="background:${SITE_COLOURS.requested};border-radius:50%"></span>site demandé (portée)` +
     `<br><span class="swatch" style="background:${SITE_COLOURS.fixed};border-radius:50%"></span>caméra existante / site étudié`;
@@ -307,7 +307,7 @@ async function suggest() {
   const method = s.method === "exact"
     ? (s.optimal ? "optimum exact (programme linéaire en nombres entiers, HiGHS)" : `meilleure solution trouvée, à moins de ${percent(s.gap)} de l'optimum`)
     : `méthode gloutonne, à moins de ${percent(s.gap)} de l'optimum (borne prouvée)`;
-  const where = s.candidate_kind === "intersection" ? "aux carrefours du réseau de rues" : "aux centres de mailles H3 d'environ 75 m";
+  const where = s.candidate_kind === "intersection" ? "aux carrefours du réseau de rues" : "aux centres de mailles hexagonales d'environ 75 m";
   $("coverage-text").innerHTML =
     `Sur ${fmt.int.format(s.problems)} problèmes des 12 derniers mois${s.synthetic_problems ? " (fictifs)" : ""}, pondérés par catégorie et ancienneté, ` +
     `${s.sites.length} caméra(s) ${where} couvriraient <strong>${percent(s.covered_share - s.fixed_share)}</strong> des problèmes pondérés` +

@@ -192,7 +192,7 @@ function renderLayers(layers) {
   if (!layers.data.length) list.textContent = "Aucune couche importée pour cette CSP (formulaire ci-dessous ou psq import-layer).";
   const qpv = Object.entries(layers.qpv_by_commune);
   $("qpv-note").textContent = qpv.length
-    ? `QPV : contours non publiés, connus seulement au niveau communal — ${qpv.map(([c, names]) => `${communeName(c)} : ${names.length}`).join(", ")}.`
+    ? `Quartiers prioritaires de la ville (QPV) : contours non publiés, connus seulement au niveau communal — ${qpv.map(([c, names]) => `${communeName(c)} : ${names.length}`).join(", ")}.`
     : "";
 }
 
@@ -327,8 +327,10 @@ async function showCsp(csp) {
   };
   const describe = () => {
     const g = grids.data.find((x) => x.units === unitsSelect.value && String(x.resolution) === select.value);
-    $("grid-summary").textContent = `${fmt.int.format(g.cell_count)} ${unitNoun(g.units)} ; ${g.component_count} composante(s) connexe(s) ; ` +
-      `${fmt.int.format(g.blocked_edge_count)} contiguïté(s) coupée(s) par une barrière.`;
+    // Plain words: « d'un seul tenant » for one connected component.
+    const pieces = g.component_count === 1 ? "d'un seul tenant" : `en ${g.component_count} morceaux séparés`;
+    $("grid-summary").textContent = `${fmt.int.format(g.cell_count)} ${unitNoun(g.units)}, ${pieces} ; ` +
+      `${fmt.int.format(g.blocked_edge_count)} passage(s) entre voisines coupé(s) par une barrière (voie ferrée, cours d'eau…).`;
   };
   const reload = () => { describe(); loadGrid(csp, select.value, unitsSelect.value).catch(statusError); };
   select.onchange = reload;

@@ -59,7 +59,7 @@ async function showPlan(planId) {
   $("edit").textContent = plan.status === "editing" ? "Reprendre la modification" : "Modifier sur la carte";
   $("delete").hidden = plan.status === "adopted";
   $("plan-comment").textContent = plan.comment ? `Commentaire : ${plan.comment}` : "";
-  $("plan-summary").textContent = metricsSummary(m, tolerance);
+  $("plan-summary").innerHTML = metricsSummary(m, tolerance);
   const bound = plan.parameters.bound;
   $("plan-bound").textContent = bound
     ? `Distance au meilleur plan : ${bound.sentence}`
@@ -70,7 +70,10 @@ async function showPlan(planId) {
     `<td>${fmt.dec2.format(s.polsby_popper)}</td><td>${fmt.int.format(s.unit_count)}</td></tr>`).join("");
   $("plan-notes").innerHTML = violationItems(plan.violations, plan.notes);
   const others = plans.filter((p) => p.id !== plan.id && p.resolution === plan.resolution && p.units === plan.units);
-  $("compare-with").replaceChildren(...others.map((p) => new Option(`${p.name} (${PLAN_STATUSES[p.status]})`, p.id, false, p.id === plan.parent_id)));
+  // An empty list says why: the comparison needs a plan on the same grid.
+  $("compare-with").replaceChildren(...(others.length
+    ? others.map((p) => new Option(`${p.name} (${PLAN_STATUSES[p.status]})`, p.id, false, p.id === plan.parent_id))
+    : [new Option("aucune autre proposition sur la même grille", "")]));
   $("compare").disabled = !others.length;
   updateExportLinks();
   $("print").href = `/secteurs/${plan.id}/impression`;

@@ -1,6 +1,6 @@
 // What the sector pages share: sector colours, plan labels, deviation bars, the CSP's
 // outline and commune lines drawn on a map without tiles.
-import { esc, fmt, getJSON, percent } from "./api.js";
+import { esc, explained, fmt, getJSON, percent } from "./api.js";
 import { PALETTE, capitalise, setBaseMapExtra, showOutline } from "./ui.js";
 
 // The sector colours and the plan statuses are the server's (web/palette.py, web/pages.py),
@@ -60,14 +60,16 @@ export function rememberCommunes(communes) {
 export const communeName = (code) =>
   code == null ? "—" : COMMUNE_NAMES.has(code) ? `${COMMUNE_NAMES.get(code)} (${code})` : String(code);
 
-// One line summing a plan's metrics up, in French.
+// One line summing a plan's metrics up, in French (HTML: the commune names escaped, the
+// technical terms in « ? » notes).
 export function metricsSummary(m, tolerance) {
   const split = Object.entries(m.split_communes ?? {}).map(([c, n]) => `${esc(communeName(c))} en ${n} secteurs`).join(", ") || "aucune";
   return `${m.k} secteurs · écart maximal ${deviationPct(m.max_deviation, tolerance, { signed: false })} ` +
-    `(tolérance ±${percent(tolerance)}) · compacité moyenne ${fmt.dec2.format(m.mean_polsby_popper)} · ` +
+    `(tolérance ±${percent(tolerance)}) · ` +
+    explained(`compacité moyenne ${fmt.dec2.format(m.mean_polsby_popper)}`, "Polsby-Popper", "surface du secteur comparée à celle d'un disque de même périmètre : 1 pour un disque, près de 0 pour un secteur très allongé ou découpé") + " · " +
     `${m.contiguous ? "tous contigus" : "secteur(s) non contigu(s)"} · communes coupées : ${split} · ` +
-    `contiguïtés traversant une barrière : ${m.barrier_edges_inside}` +
-    (m.pmedian_distance_m == null ? "" : ` · distance moyenne au centre (p-médian) ${fmt.int.format(m.pmedian_distance_m)} m`) +
+    `cellules voisines séparées par une barrière (voie ferrée, cours d'eau…) dans un même secteur : ${m.barrier_edges_inside}` +
+    (m.pmedian_distance_m == null ? "" : " · " + explained(`distance moyenne au centre ${fmt.int.format(m.pmedian_distance_m)} m`, "p-médian", "distance de chaque cellule au centre de son secteur, pondérée par sa charge : elle approche le temps d'intervention")) +
     ` · longueur des limites ${fmt.dec1.format(m.cut_length_m / 1000)} km`;
 }
 
