@@ -89,7 +89,7 @@ def test_buildings_from_an_osm_extract(client: TestClient, massy: int, engine: E
     before = _layer_count(engine)
     refused = _upload(client, FIXTURES / "streets_hand_massy.osm", "buildings", "Rien")
     assert refused.status_code == 422, refused.text
-    assert refused.json()["detail"].startswith("streets_hand_massy.osm : aucun bâtiment")
+    assert refused.json()["detail"].startswith("Fichier : streets_hand_massy.osm : aucun bâtiment")
     assert _layer_count(engine) == before
 
 

@@ -39,7 +39,8 @@ def test_adopt_from_the_command_line(
     assert communes["violations"]
     refused = runner.invoke(cli, ["adopt", str(communes["id"]), "--oui"])
     assert refused.exit_code == 2
-    assert "override_reason" in refused.output and "motif de la dérogation" in refused.output
+    assert "Motif de la dérogation :" in refused.output  # the field, named in words
+    assert "donnez le motif de la dérogation" in refused.output
     assert "Contrainte non respectée" in refused.output
     assert adopted(engine) == [first["id"]]
     reason = "Décision du comité de sécurité"

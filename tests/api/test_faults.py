@@ -256,7 +256,13 @@ def test_postgresql_killed_under_requests_gives_503_then_recovers(
         for worker in workers:
             worker.start()
         try:
-            time.sleep(1.0)
+            # answers before the kill, however slow the loaded machine's first ones
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with lock:
+                    if sum(1 for a in answers if a[1] == 200) >= 4:
+                        break
+                time.sleep(0.1)
             killed_at = time.monotonic()
             _kill_cluster(territory.cluster)
             time.sleep(2.0)

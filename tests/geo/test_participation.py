@@ -146,13 +146,13 @@ def test_fixed_end_and_project() -> None:
 def test_signatures_and_dates_refused_naming_the_field() -> None:
     assert fully_signed([("prefet", START), ("maire", START), ("chef_csp", START)])
     assert not fully_signed([("prefet", START), ("maire", None), ("chef_csp", START)])
-    with pytest.raises(InvalidInputError, match=r"^end_on : la fin \(01/01/2019\) précède"):
+    with pytest.raises(InvalidInputError, match=r"^Date de fin : la fin \(01/01/2019\) précède"):
         check_dates(START, date(2019, 1, 1), [])
     with pytest.raises(InvalidInputError, match=r"^Signataires : la signature du maire"):
         check_dates(START, None, [("maire", date(2019, 4, 16))])
     with pytest.raises(InvalidInputError, match=r"^Signataires : valeur inconnue"):
         check_dates(START, None, [("sous_prefet", START)])
-    with pytest.raises(InvalidInputError, match=r"^denounced_on : le 14/04/2019 précède"):
+    with pytest.raises(InvalidInputError, match=r"^Date de dénonciation : le 14/04/2019 précède"):
         check_denunciation(SIGNED, date(2019, 4, 14))
     ended = ConventionDates(start_on=START, signed=True, end_on=date(2020, 1, 1))
     with pytest.raises(StateConflictError, match="pris fin le 01/01/2020"):
