@@ -10,7 +10,8 @@ and :attr:`Atoms.notes` says so. Notes are shown to planners as they are: in Fre
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -198,3 +199,47 @@ def small_communes(graph: UnitGraph, threshold: float, population: Mapping[str, 
     if math.isinf(threshold):
         return present
     return {c for c in present if c in population and population[c] < threshold}
+
+
+def stays_connected(
+    adj: Sequence[Sequence[int]],
+    sector: Sequence[int] | np.ndarray,
+    x: int,
+    a: int,
+    size: int,
+    reach: int | None = None,
+) -> bool:
+    """Does sector ``a`` (``size`` atoms, ``x`` among them) stay connected without atom
+    ``x``? First its neighbours in ``a`` are joined among themselves (the usual, cheap
+    answer), then through the sector, nearest first. With ``reach``, at most that many
+    atoms are visited: an answer lying farther is a no, never assumed safe."""
+    if size <= 1:
+        return False
+    around = [y for y in adj[x] if sector[y] == a]
+    if len(around) <= 1:
+        return bool(around)
+    targets = set(around)
+    seen = {around[0]}
+    stack = [around[0]]
+    while stack:  # among the neighbours of x first
+        y = stack.pop()
+        for z in adj[y]:
+            if z in targets and z not in seen:
+                seen.add(z)
+                stack.append(z)
+    missing = len(targets) - len(seen)
+    if not missing:
+        return True
+    queue = deque(seen)
+    seen.add(x)
+    while queue and (reach is None or len(seen) < reach):  # then through the sector
+        y = queue.popleft()
+        for z in adj[y]:
+            if z not in seen and sector[z] == a:
+                seen.add(z)
+                queue.append(z)
+                if z in targets:
+                    missing -= 1
+                    if not missing:
+                        return True
+    return False

@@ -57,7 +57,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix, csr_matrix, vstack
 
-from geo.sectorize.atoms import Atoms
+from geo.sectorize.atoms import Atoms, stays_connected
 from geo.sectorize.search import SectorSearch
 from geo.sectorize.seeding import seed_atoms
 
@@ -444,13 +444,7 @@ class MedianSearch:
 
     def _connected_without(self, x: int, a: int) -> bool:
         """Does sector ``a`` stay connected (and not empty) without atom ``x``?"""
-        if self.size[a] <= 1:
-            return False
-        sec = self.sector
-        start = next((y for y in self.adj[x] if sec[y] == a), -1)
-        if start < 0:
-            return False
-        return self._reach(start, a, x) == self.size[a] - 1
+        return stays_connected(self.adj, self.sector, x, a, int(self.size[a]))
 
     def _connected(self, a: int) -> bool:
         members = np.flatnonzero(self.sector == a)

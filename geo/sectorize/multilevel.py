@@ -49,7 +49,6 @@ References
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -59,7 +58,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geo.sectorize.atoms import Atoms
+from geo.sectorize.atoms import Atoms, stays_connected
 from geo.sectorize.objective import TIE_BREAK, median_atoms
 from geo.unit_graph import UnitGraph
 
@@ -419,40 +418,9 @@ class Refinement:
     # moves -------------------------------------------------------------------------
 
     def keeps_connected(self, x: int, a: int) -> bool:
-        """Does sector ``a`` stay connected without atom ``x``? Its neighbours in ``a``
-        must meet among themselves, or within :data:`REACH` atoms of the sector; a move
-        whose answer lies farther is refused."""
-        if self.size[a] <= 1:
-            return False
-        sector = self.sector
-        around = [y for y in self.adj[x] if sector[y] == a]
-        if len(around) <= 1:
-            return bool(around)
-        targets = set(around)
-        seen = {around[0]}
-        stack = [around[0]]
-        while stack:  # among the neighbours of x first
-            y = stack.pop()
-            for z in self.adj[y]:
-                if z in targets and z not in seen:
-                    seen.add(z)
-                    stack.append(z)
-        missing = len(targets) - len(seen)
-        if not missing:
-            return True
-        queue = deque(seen)
-        seen.add(x)
-        while queue and len(seen) < REACH:  # then through the sector, nearest first
-            y = queue.popleft()
-            for z in self.adj[y]:
-                if z not in seen and sector[z] == a:
-                    seen.add(z)
-                    queue.append(z)
-                    if z in targets:
-                        missing -= 1
-                        if not missing:
-                            return True
-        return False
+        """Does sector ``a`` stay connected without atom ``x``, answered within
+        :data:`REACH` atoms (a move whose answer lies farther is refused)?"""
+        return stays_connected(self.adj, self.sector, x, a, int(self.size[a]), REACH)
 
     def _move(self, x: int, b: int) -> None:
         a = int(self.sector[x])

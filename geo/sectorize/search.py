@@ -20,7 +20,7 @@ from collections import deque
 import numpy as np
 
 from geo.errors import InfeasibleDesignError
-from geo.sectorize.atoms import Atoms
+from geo.sectorize.atoms import Atoms, stays_connected
 from geo.sectorize.base import Progress
 from geo.sectorize.objective import TIE_BREAK, median_atoms
 
@@ -245,36 +245,7 @@ class SectorSearch:
 
     def _keeps_connected(self, x: int, a: int) -> bool:
         """Does sector ``a`` stay connected without atom ``x``?"""
-        if self.size[a] <= 1:
-            return False
-        sector = self.sector
-        around = [y for y in self.adj[x] if sector[y] == a]
-        if len(around) <= 1:
-            return bool(around)
-        targets = set(around)
-        seen = {around[0]}
-        stack = [around[0]]
-        while stack:  # first among the neighbours of x only
-            y = stack.pop()
-            for z in self.adj[y]:
-                if z in targets and z not in seen:
-                    seen.add(z)
-                    stack.append(z)
-        if len(seen) == len(targets):
-            return True
-        missing = len(targets) - len(seen)
-        stack = list(seen)
-        while stack:  # then through the whole sector
-            y = stack.pop()
-            for z in self.adj[y]:
-                if z != x and z not in seen and sector[z] == a:
-                    seen.add(z)
-                    stack.append(z)
-                    if z in targets:
-                        missing -= 1
-                        if missing == 0:
-                            return True
-        return False
+        return stays_connected(self.adj, self.sector, x, a, self.size[a])
 
     def _move(self, x: int, b: int) -> None:
         a = self.sector[x]

@@ -4,6 +4,7 @@ time limit, and the Lagrangian bound, checked against brute-force enumeration.""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -29,18 +30,25 @@ def grid() -> UnitGraph:
     return square_grid(3, 3, LOADS)
 
 
-def brute_force(
-    graph: UnitGraph, k: int, tolerance: float, fixed: dict[int, int] | None = None
-) -> tuple[float, np.ndarray]:
-    """The best plan by enumerating every assignment of the units to ``k`` sectors:
-    balanced within ``tolerance``, each sector of one piece, ``fixed`` positions held."""
-    n, mean = graph.n, graph.workload.sum() / k
-    adjacent = {i: set() for i in range(n)}
+def feasible_plans(
+    graph: UnitGraph,
+    k: int,
+    tolerance: float,
+    fixed: dict[int, int] | None = None,
+    *,
+    every_labelling: bool = True,
+) -> Iterator[tuple[np.ndarray, float]]:
+    """Every assignment of the units to ``k`` sectors balanced within ``tolerance``, each
+    sector of one piece, ``fixed`` positions held, with its p-median value; one labelling
+    of each partition only unless ``every_labelling``."""
+    mean = graph.workload.sum() / k
+    adjacent: dict[int, set[int]] = {i: set() for i in range(graph.n)}
     for a, b in graph.open_edges[["a", "b"]].itertuples(index=False):
         adjacent[int(a)].add(int(b))
         adjacent[int(b)].add(int(a))
-    best, best_plan = np.inf, np.empty(0)
-    for labels in itertools.product(range(k), repeat=n):
+    for labels in itertools.product(range(k), repeat=graph.n):
+        if not every_labelling and labels[0] != 0:
+            continue
         plan = np.array(labels)
         if any(plan[u] != s for u, s in (fixed or {}).items()):
             continue
@@ -49,7 +57,15 @@ def brute_force(
             continue
         if not all(_connected(np.flatnonzero(plan == s), adjacent) for s in range(k)):
             continue
-        value = pmedian_distance(graph.centroids, graph.workload, plan, k)
+        yield plan, pmedian_distance(graph.centroids, graph.workload, plan, k)
+
+
+def brute_force(
+    graph: UnitGraph, k: int, tolerance: float, fixed: dict[int, int] | None = None
+) -> tuple[float, np.ndarray]:
+    """The best of :func:`feasible_plans` (the first found among equals)."""
+    best, best_plan = np.inf, np.empty(0)
+    for plan, value in feasible_plans(graph, k, tolerance, fixed):
         if value < best - 1e-9:
             best, best_plan = value, plan
     return best, best_plan

@@ -4,12 +4,10 @@ and by solving with and without fixing."""
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
-from geo.pmedian import median_centres, pmedian_distance
+from geo.pmedian import median_centres
 from geo.sectorize import RegionGrowth
 from geo.sectorize.bound import build_instance, lagrangian_bound
 from geo.sectorize.exact import ExactDesign
@@ -22,32 +20,13 @@ from geo.sectorize.fixing import (
 )
 from geo.sectorize.hess import hess_model
 from geo.sectorize.separation import fractional_separators
-from tests.geo.test_exact import LOADS, TOLERANCE, _connected, brute_force
+from tests.geo.test_exact import LOADS, TOLERANCE, brute_force, feasible_plans
 from tests.geo.test_sectorize import square_grid
 
 
 @pytest.fixture(scope="module")
 def grid():  # type: ignore[no-untyped-def]
     return square_grid(3, 3, LOADS)
-
-
-def feasible_plans(graph, k: int, tolerance: float):  # type: ignore[no-untyped-def]
-    """Every plan of ``k`` balanced sectors of one piece, with its p-median value."""
-    mean = graph.workload.sum() / k
-    adjacent: dict[int, set[int]] = {i: set() for i in range(graph.n)}
-    for a, b in graph.open_edges[["a", "b"]].itertuples(index=False):
-        adjacent[int(a)].add(int(b))
-        adjacent[int(b)].add(int(a))
-    for labels in itertools.product(range(k), repeat=graph.n):
-        plan = np.array(labels)
-        if labels[0] != 0:  # one labelling of each partition is enough
-            continue
-        loads = np.bincount(plan, weights=graph.workload, minlength=k)
-        if (np.abs(loads - mean) > tolerance * mean + 1e-9).any():
-            continue
-        if not all(_connected(np.flatnonzero(plan == s), adjacent) for s in range(k)):
-            continue
-        yield plan, pmedian_distance(graph.centroids, graph.workload, plan, k)
 
 
 def test_the_reach_of_a_sector_is_its_lightest_path(grid) -> None:  # type: ignore[no-untyped-def]
@@ -71,7 +50,7 @@ def test_no_balanced_plan_loses_its_assignments(grid, k: int, tolerance: float) 
     reach = reach_mask(inst)
     lag = lagrangian_bound(restricted(inst, reach), budget_s=0.5)
     bounds = assignment_bounds(restricted(inst, reach), lag)
-    plans = list(feasible_plans(grid, k, tolerance))
+    plans = list(feasible_plans(grid, k, tolerance, every_labelling=False))
     assert plans
     best = min(value for _, value in plans)
     assert lag.lower <= best + 1e-9
