@@ -30,6 +30,26 @@ def watch(page):  # type: ignore[no-untyped-def]
     return seen
 
 
+def file_request(page, base: str, lon: float, need: str):  # type: ignore[no-untyped-def]
+    """A study request for a public space of Belfort at (lon, 47.6378), filed through the
+    API as the page's account: the answer, checked to be a 201."""
+    filed = page.request.post(
+        f"{base}/api/audits",
+        headers=page.csrf_headers(),
+        data={
+            "commune_code": BELFORT,
+            "kind": "espace_public",
+            "site": {"type": "Point", "coordinates": [lon, 47.6378]},
+            "need": need,
+            "contact_name": "Mme Test",
+            "contact_phone": "03 84 00 00 00",
+            "confirm_duplicate": True,
+        },
+    )
+    assert filed.status == 201, filed.text()
+    return filed
+
+
 def test_a_commune_files_a_request_and_asks_where_cameras_go(  # type: ignore[no-untyped-def]
     browser, live_demo: str, artifacts: Path, engine: Engine
 ) -> None:
@@ -149,20 +169,7 @@ def test_a_commune_places_its_site_at_one_of_its_own_addresses(  # type: ignore[
 
     # A request filed 8 m east of 3 place d'Armes: the référents' queue says the address
     # nearest its site in its detail.
-    filed = page.request.post(
-        f"{live_server}/api/audits",
-        headers=page.csrf_headers(),
-        data={
-            "commune_code": BELFORT,
-            "kind": "espace_public",
-            "site": {"type": "Point", "coordinates": [6.8641, 47.6378]},
-            "need": "Regroupements place d'Armes.",
-            "contact_name": "Mme Test",
-            "contact_phone": "03 84 00 00 00",
-            "confirm_duplicate": True,
-        },
-    )
-    assert filed.status == 201, filed.text()
+    filed = file_request(page, live_server, 6.8641, "Regroupements place d'Armes.")
     csp_id = page.request.get(f"{live_server}/api/csp").json()["data"][0]["id"]
     page.goto(f"{live_server}/etudes?csp={csp_id}")
     page.wait_for_selector("body[data-ready='1']", timeout=30_000)
@@ -200,20 +207,7 @@ def test_the_referents_queue_sorts_and_moves_a_request(  # type: ignore[no-untyp
     # Accept a request from its detail panel.
     queue = page.request.get(f"{live_demo}/api/audits?csp=1&status=demandee").json()["data"]
     if not queue:  # the seeded demo may have none waiting: file one
-        filed = page.request.post(
-            f"{live_demo}/api/audits",
-            headers=page.csrf_headers(),
-            data={
-                "commune_code": BELFORT,
-                "kind": "espace_public",
-                "site": {"type": "Point", "coordinates": [6.8640, 47.6378]},
-                "need": "Square occupé la nuit.",
-                "contact_name": "Mme Test",
-                "contact_phone": "03 84 00 00 00",
-                "confirm_duplicate": True,
-            },
-        )
-        assert filed.status == 201, filed.text()
+        filed = file_request(page, live_demo, 6.8640, "Square occupé la nuit.")
         queue = [filed.json()]
         page.reload()
         page.wait_for_selector("body[data-ready='1']")
