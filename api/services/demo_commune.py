@@ -168,7 +168,7 @@ def load_demo_commune_space(
                     "commune_code": big,
                     "occurred_at": at,
                     "nature": natures[i % len(natures)],
-                    "place": "Lieu fictif (démonstration)",
+                    "place": "Voie publique",
                     "synthetic": True,
                 },
                 point,

@@ -41,11 +41,20 @@ function filters() {
   return params;
 }
 
+// A value of the trail as a person reads it: oui / non, « — » for none, lists and objects
+// as their text.
+const shown = (value) => {
+  if (value === null || value === undefined || value === "") return "—";
+  if (typeof value === "boolean") return value ? "oui" : "non";
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+};
+
 function changes(entry) {
   const parts = Object.entries(entry.changes ?? {}).map(
-    ([field, [before, after]]) => `${esc(field)} : ${esc(JSON.stringify(before))} → ${esc(JSON.stringify(after))}`,
+    ([field, [before, after]]) => `${esc(field)} : ${esc(shown(before))} → ${esc(shown(after))}`,
   );
-  if (entry.detail && Object.keys(entry.detail).length) parts.push(`<span class="hint">${esc(JSON.stringify(entry.detail))}</span>`);
+  const detail = Object.entries(entry.detail ?? {}).map(([key, value]) => `${key} : ${shown(value)}`);
+  if (detail.length) parts.push(`<span class="hint">${esc(detail.join(" · "))}</span>`);
   return parts.join("<br>");
 }
 

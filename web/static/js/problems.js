@@ -284,12 +284,22 @@ async function showDetail(id) {
   markSelected();
 }
 
+// Scroll `box` (a scrolling list or the side panel) so that `element` shows in it, at its
+// top when `atTop`: the page itself never scrolls, so the header and the map stay put.
+function reveal(box, element, atTop = false) {
+  const top = element.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+  const bottom = top + element.offsetHeight;
+  if (atTop) box.scrollTo({ top, behavior: "smooth" });
+  else if (top < box.scrollTop) box.scrollTo({ top });
+  else if (bottom > box.scrollTop + box.clientHeight) box.scrollTo({ top: bottom - box.clientHeight });
+}
+
 // The row of the open problem, highlighted and in view.
 function markSelected() {
   for (const button of $("problem-list").querySelectorAll("button[data-problem]")) {
     const selected = detail != null && Number(button.dataset.problem) === detail.id;
     button.setAttribute("aria-current", String(selected));
-    if (selected) button.scrollIntoView({ block: "nearest" });
+    if (selected) reveal($("problem-list"), button);
   }
 }
 
@@ -298,7 +308,7 @@ async function openProblem(id, focus = false) {
   await showDetail(id);
   writeFilters();
   if (!focus) return;
-  $("problem-detail").scrollIntoView({ block: "start", behavior: "smooth" });
+  reveal($("problem-detail").closest(".panel"), $("problem-detail"), true);
   problemLayer?.eachLayer((layer) => {
     if (layer.feature?.properties.id !== id) return;
     const bounds = layer.getBounds ? layer.getBounds() : L.latLngBounds([layer.getLatLng()]);
