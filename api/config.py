@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     max_proposal_work: int = Field(default=4_000_000, ge=1)
     #: Seconds spent on the lower bound of each heuristic proposal (0: none computed).
     bound_seconds: float = Field(default=2.0, ge=0, le=60)
+    #: The maps a page draws (hot spots, heat, comparison, trend, a commune's cells) may be
+    #: served up to this many seconds late after a write (``PSQ_MAP_STALE_SECONDS``; 0:
+    #: always exact): the previous answer, marked with its revision, while one background
+    #: worker computes the new one (:meth:`api.map_cache.MapCache.get_or_refresh`).
+    map_stale_seconds: float = Field(default=5.0, ge=0, le=300)
     #: Freezes the app's calendar on this day (``PSQ_TODAY``, an ISO date; see
     #: :mod:`api.clock`): the tests and the demonstrations set it. Not set: the real date.
     today: date | None = None

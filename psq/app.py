@@ -50,6 +50,7 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
         ctx.job_deadline_s = settings.job_deadline_minutes * 60
         ctx.proposal_budget = settings.max_proposal_work
         ctx.bound_budget_s = settings.bound_seconds
+        ctx.maps.stale_s = settings.map_stale_seconds
         app.state.context = ctx
         jobs.fail_interrupted(ctx)
         ctx.job_runner()

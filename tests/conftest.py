@@ -53,6 +53,9 @@ DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 # One day for the whole session (tests/clock.py): this process's clock, its live servers
 # (the settings below) and the commands it starts (the environment) all read it.
 os.environ["PSQ_TODAY"] = TODAY.isoformat()
+# Every test reads the maps exact after its writes; tests/api/test_map_refresh.py turns the
+# late maps (api.map_cache.MapCache.get_or_refresh) on for its own context.
+os.environ["PSQ_MAP_STALE_SECONDS"] = "0"
 clock.freeze(TODAY)
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 TABLES = (

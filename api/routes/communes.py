@@ -44,7 +44,9 @@ def read_communes(
 )
 def read_commune_hotspots(code: CommuneCode, ctx: ContextDep) -> Response:
     """The commune's problems of the last 12 months per H3 cell (res 9) with their Gi* hot
-    spots, computed over the commune alone: counts only, those under 3 masked."""
+    spots, computed over the commune alone: counts only, those under 3 masked. After a
+    new problem, possibly the previous answer for at most PSQ_MAP_STALE_SECONDS (5 s by
+    default) while the new one is computed: ``meta.revision`` says which."""
     body = cartography.commune_hotspots_json(ctx, code)
     return Response(body, media_type="application/json")
 

@@ -63,7 +63,9 @@ MapsDep = Annotated[AreaMaps, Depends(requested_maps)]
 )
 def read_hotspots(maps: MapsDep) -> Response:
     """Problems per H3 cell with their Getis-Ord Gi* z-score, p-value and FDR-corrected
-    significance level; cached until problems change."""
+    significance level; cached until problems change, and after a change possibly the
+    previous answer for at most PSQ_MAP_STALE_SECONDS (5 s by default) while the new one
+    is computed: ``meta.revision`` says which."""
     return Response(maps.hotspots_json, media_type=GEOJSON)
 
 
@@ -75,7 +77,8 @@ def read_hotspots(maps: MapsDep) -> Response:
 )
 def read_heat(maps: MapsDep) -> Response:
     """The quartic kernel density of the problems as bands of equal width (problems per
-    km²); cached until problems change."""
+    km²); cached until problems change, and after a change possibly the previous answer
+    for at most PSQ_MAP_STALE_SECONDS (5 s by default): ``meta.revision`` says which."""
     return Response(maps.heat_json, media_type=GEOJSON)
 
 
@@ -101,7 +104,9 @@ def read_comparison(
 ) -> Response:
     """Hot spots that are new, intensifying, persistent or diminishing from the first
     period to the second, and the PAI / PEI of the first period's hot spots against the
-    second period's problems; cached until problems change."""
+    second period's problems; cached until problems change, and after a change possibly
+    the previous answer for at most PSQ_MAP_STALE_SECONDS (5 s by default):
+    ``before.revision`` says which."""
     before, after = comparison_filters(
         since=date_from,
         until=date_to,

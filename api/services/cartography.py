@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api import clock
-from api.map_cache import MapCache, cached_json
+from api.map_cache import MapCache, cached_json, served_json
 from api.repositories import base, gpos, plans, problem_maps, problems
 from api.repositories.base import GEOJSON_DECIMALS, adopted_plan_id
 from api.repositories.problem_maps import PackProblem
@@ -52,6 +52,8 @@ from geo.study import ProblemFilter, StudyArea, period_days, recent_periods
 
 #: How many open problems a meeting pack lists.
 PACK_OPEN_PROBLEMS = 25
+
+T = TypeVar("T")
 
 
 def _round(geom: shapely.Geometry) -> shapely.Geometry:
@@ -280,12 +282,50 @@ def area_maps(
     res: int = DEFAULT_H3_RES,
     bandwidth: float | None = None,
 ) -> AreaMaps:
-    """Gi* cells and heat bands of the CSP's (or GPO's) problems passing the filter."""
+    """Gi* cells and heat bands of the CSP's (or GPO's) problems passing the filter, as
+    the pages draw them: possibly the previous revision's for at most ``ctx.maps.stale_s``
+    seconds after a write (:meth:`MapCache.get_or_refresh`; ``meta.revision`` says which)."""
     with ctx.read() as session:
         area = _study_area(ctx, session, csp_id, gpo_id)
-        return cached_area_maps(
-            session, ctx.maps, area=area, where=where, res=res, bandwidth=bandwidth
+        revision = base.problem_revision(session=session, csp_id=area.csp_id)
+
+        def compute(s: Session) -> AreaMaps:
+            return _area_maps(
+                s, area=area, where=where, res=res, bandwidth=bandwidth, revision=revision
+            )
+
+        maps: AreaMaps = ctx.maps.get_or_refresh(
+            ("maps", area.key, where, res, bandwidth),
+            revision,
+            lambda: compute(session),
+            lambda: _in_session(ctx, compute),
         )
+        return maps
+
+
+def _in_session(ctx: Context, compute: Callable[[Session], T]) -> T:
+    """``compute`` in a session of its own (a background refresh: the request's is closed)."""
+    with ctx.read() as session:
+        return compute(session)
+
+
+def _served_json(
+    ctx: Context,
+    session: Session,
+    area: StudyArea,
+    key: Hashable,
+    compute: Callable[[Session], BaseModel],
+    topics: tuple[str, ...] = base.MAPS,
+) -> bytes:
+    """:func:`_cached_json` for a map a page draws: possibly the previous revision's for
+    at most ``ctx.maps.stale_s`` seconds (:func:`api.map_cache.served_json`)."""
+    return served_json(
+        ctx.maps,
+        (key, area.key),
+        base.problem_revision(session=session, csp_id=area.csp_id, topics=topics),
+        lambda: compute(session),
+        lambda: _in_session(ctx, compute),
+    )
 
 
 def _cached_json(
@@ -320,9 +360,9 @@ def comparison_json(
     with ctx.read() as session:
         area = _study_area(ctx, session, csp_id, gpo_id)
 
-        def compute() -> HotspotComparisonPublic:
-            maps_before = cached_area_maps(session, ctx.maps, area=area, where=before, res=res)
-            maps_after = cached_area_maps(session, ctx.maps, area=area, where=after, res=res)
+        def compute(s: Session) -> HotspotComparisonPublic:
+            maps_before = cached_area_maps(s, ctx.maps, area=area, where=before, res=res)
+            maps_after = cached_area_maps(s, ctx.maps, area=area, where=after, res=res)
             features, prediction = comparison(maps_before, maps_after)
             return HotspotComparisonPublic.model_validate(
                 {
@@ -333,7 +373,7 @@ def comparison_json(
                 }
             )
 
-        return _cached_json(session, ctx.maps, area, ("comparison", before, after, res), compute)
+        return _served_json(ctx, session, area, ("comparison", before, after, res), compute)
 
 
 def trend_json(ctx: Context, csp_id: int, *, gpo_id: int | None, where: ProblemFilter) -> bytes:
@@ -390,11 +430,11 @@ def commune_hotspots_json(ctx: Context, code: str) -> bytes:
         area = problem_maps.commune_area(session=session, commune_code=code, field="code")
         where = commune_period()
 
-        def compute() -> CommuneCellsPublic:
-            maps = cached_area_maps(session, ctx.maps, area=area, where=where)
+        def compute(s: Session) -> CommuneCellsPublic:
+            maps = cached_area_maps(s, ctx.maps, area=area, where=where)
             return CommuneCellsPublic.model_validate(commune_cells(maps))
 
-        return _cached_json(session, ctx.maps, area, ("commune cells", where), compute)
+        return _served_json(ctx, session, area, ("commune cells", where), compute)
 
 
 # -- server-rendered maps ---------------------------------------------------------------
