@@ -3,11 +3,11 @@ partner or a chef follows (« Mes actions »), and who signs a step."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -199,6 +199,53 @@ def list_actions(*, session: Session, today: date, ranked: ActionRanking) -> Act
     found = {a.id: a for a in session.scalars(select(Action).where(among(Action.id, ranked.ids)))}
     actions = [found[i] for i in ranked.ids if i in found]
     return ActionsPublic(data=_details(session, actions, today), count=ranked.count)
+
+
+#: A digest of everything an action's detail shows (:func:`_details`): its row, its steps,
+#: its problem's title and status, its GPO and lead partner; ``today`` is the caller's.
+_FINGERPRINTS = text(
+    "SELECT a.id, md5(concat_ws('|', a::text, p.title, p.status, g.id, g.name, "
+    "pa.organisation, (SELECT string_agg(e::text, '|' ORDER BY e.id) FROM action_event e "
+    "WHERE e.action_id = a.id))) "
+    "FROM action a JOIN problem p ON p.id = a.problem_id "
+    "LEFT JOIN problem_place pp ON pp.problem_id = p.id "
+    "LEFT JOIN gpo g ON g.id = pp.gpo_id "
+    "LEFT JOIN partner pa ON pa.id = a.lead_partner_id "
+    "WHERE a.id = ANY(:ids)"
+)
+
+
+def action_fingerprints(*, session: Session, ids: list[int]) -> dict[int, str]:
+    """A digest per action of what its detail shows (the ones that still exist): a detail
+    serialised once is served again while its digest holds (:func:`list_actions_pieces`)."""
+    return {int(i): str(d) for i, d in session.execute(_FINGERPRINTS, {"ids": list(ids)})}
+
+
+def list_actions_pieces(
+    *,
+    session: Session,
+    today: date,
+    ranked: ActionRanking,
+    held: Callable[[tuple[int, str]], bytes | None],
+) -> tuple[bytes, dict[tuple[int, str], bytes]]:
+    """:func:`list_actions` as JSON bytes, each action's detail taken from ``held`` (by id
+    and digest) when it is there: only the actions whose digest moved (a step, a status…)
+    are read and serialised again. Gives the answer and the pieces it made."""
+    prints = action_fingerprints(session=session, ids=ranked.ids)
+    keys = [(i, prints[i]) for i in ranked.ids if i in prints]
+    pieces = {k: piece for k in keys if (piece := held(k)) is not None}
+    missing = [i for i, d in keys if (i, d) not in pieces]
+    made: dict[tuple[int, str], bytes] = {}
+    if missing:
+        # read after the digests: a piece is never older than the digest it is kept by
+        found = {a.id: a for a in session.scalars(select(Action).where(among(Action.id, missing)))}
+        actions = [found[i] for i in missing if i in found]
+        for detail in _details(session, actions, today):
+            made[(detail.id, prints[detail.id])] = detail.model_dump_json().encode()
+    every = {**pieces, **made}
+    shown = [every[k] for k in keys if k in every]
+    body = b'{"data":[' + b",".join(shown) + b'],"count":%d}' % ranked.count
+    return body, made
 
 
 def problem_gpo_partners(session: Session, problem_id: int) -> set[int] | None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from api import clock
-from api.map_cache import cached_json
 from api.models import Action
 from api.repositories import actions as repo
 from api.repositories import base
@@ -58,15 +57,24 @@ def list_actions_json(
                 offset=offset,
             )
 
-        def compute() -> ActionsPublic:
+        def compute() -> bytes:
             revision = base.problem_revision(session=session, csp_id=None, topics=base.COUNTS)
             ranking: repo.ActionRanking = ctx.maps.get_or_compute(
                 ("action ranking", *key), revision, rank
             )
-            return repo.list_actions(session=session, today=today, ranked=ranking)
+            body, made = repo.list_actions_pieces(
+                session=session,
+                today=today,
+                ranked=ranking,
+                held=lambda k: ctx.action_pieces.peek((*k, today), 0)[1],
+            )
+            for (i, d), piece in made.items():
+                ctx.action_pieces.put((i, d, today), 0, piece)
+            return body
 
         revision = base.problem_revision(session=session, csp_id=None, topics=base.LISTS)
-        return cached_json(ctx.maps, key, revision, compute)
+        body: bytes = ctx.maps.get_or_compute(key, revision, compute)
+        return body
 
 
 def get_action(ctx: Context, action_id: int) -> ActionDetail:
