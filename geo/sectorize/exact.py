@@ -33,6 +33,9 @@ solution met whose sectors are all of one piece is a feasible plan (kept through
 piece joins a neighbouring sector that stays in the band:
 :func:`~geo.sectorize.hess.repair`).
 
+**Balance** is a packing of whole atoms that the relaxation sees badly: knapsack cover cuts
+of the balance rows (:mod:`geo.sectorize.covers`) are separated at the root too.
+
 **Variable fixing** (:mod:`geo.sectorize.fixing`) removes the assignments no plan better
 than the best known can use, before the model is built: those out of *reach* (every path
 of atoms from the centre to the atom weighs more than the band's top: Validi et al. §4.1),
