@@ -33,6 +33,9 @@ solution met whose sectors are all of one piece is a feasible plan (kept through
 piece joins a neighbouring sector that stays in the band:
 :func:`~geo.sectorize.hess.repair`).
 
+**Balance** is a packing of whole atoms that the relaxation sees badly: knapsack cover cuts
+of the balance rows (:mod:`geo.sectorize.covers`) are separated at the root too.
+
 **Variable fixing** (:mod:`geo.sectorize.fixing`) removes the assignments no plan better
 than the best known can use, before the model is built: those out of *reach* (every path
 of atoms from the centre to the atom weighs more than the band's top: Validi et al. §4.1),
@@ -90,6 +93,7 @@ from geo.plan_bound import PlanBound
 from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.bound import Instance, build_instance, lagrangian_bound
+from geo.sectorize.covers import cover_cuts
 from geo.sectorize.fixing import (
     assignment_bounds,
     connected_to_home,
@@ -513,10 +517,14 @@ class _Solver:
             dense = np.zeros(self.var.shape)
             dense[self.pair_atom, self.pair_centre] = np.asarray(solution.col_value)
             rows, coefs = fractional_separators(self.inst, self.var, self.home, dense)
+            live = self.fixable | self.incumbent  # covers: geo.sectorize.covers
+            more = cover_cuts(self.inst, self.var, self.home, dense, live)
+            rows, coefs = rows + more[0], coefs + more[1]
             log.debug(
-                "root LP %.1f, %d cuts, fixed %s at %.1f s",
+                "root LP %.1f, %d cuts (%d covers), fixed %s at %.1f s",
                 value,
                 len(rows),
+                len(more[0]),
                 self.fixed_stats,
                 time.monotonic() - self.started,
             )
