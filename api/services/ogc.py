@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,6 +46,10 @@ JSON = "application/json"
 HTML = "text/html"
 #: How long a count is kept (seconds), and how many counts at most.
 COUNT_TTL = 60.0
+#: A deep ``offset`` of a page in id order starts from the id at the nearest lower
+#: multiple of this rank (a sparse index of the problems' ids per filter, kept as the
+#: count is), then skips fewer than this many rows.
+OFFSET_STRIDE = 10_000
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,20 @@ class Kind:
     titles: Callable[..., Sequence[tuple[int | str, str]]] | None = None
 
 
-def _problem_counts(session: Session) -> repo.Source:
-    return repo.problem_counts(session, clock.today() - timedelta(days=365))
+def _problem_counts(ctx: Context, session: Session) -> repo.Source:
+    """The aggregate collection, its counts of the last 12 months per cell kept per grid
+    until the problems change (the totals are read from ``cell_count``)."""
+    since = clock.today() - timedelta(days=365)
+    revision = repo.problems_revision(session)
+    recent = {
+        grid_id: ctx.ogc_indexes.get_or_compute(
+            ("recent", grid_id, since),
+            revision,
+            partial(repo.recent_cell_counts, session, grid_id, csp_id, since),
+        )
+        for grid_id, csp_id in repo.finest_grids(session)
+    }
+    return repo.problem_counts(session, since, recent)
 
 
 KINDS: dict[str, Kind] = {
@@ -114,7 +131,7 @@ KINDS: dict[str, Kind] = {
             "Problématiques par maille",
             "Le nombre de problématiques par maille H3 (toutes, et des 12 derniers mois), "
             f"masqué sous {repo.MASKED_BELOW} : un agrégat, jamais un enregistrement.",
-            _problem_counts,
+            repo.problem_counts,  # read through _problem_counts (its cache)
         ),
         Kind(
             "camera-sites",
@@ -165,6 +182,8 @@ def _source(ctx: Context, session: Session, collection_id: str) -> repo.Source:
     try:
         if kind.source is None:
             return _camera_sites(ctx, str(key))
+        if kind.name == "problem-counts":
+            return _problem_counts(ctx, session)
         return kind.source(session) if key is None else kind.source(session, key)
     except NotFoundError:
         raise NotFoundError(
@@ -380,6 +399,30 @@ def _count(
     return ctx.ogc_counts.get_or_compute(key, period, lambda: repo.count(session, source, where))
 
 
+def _keyset_start(
+    ctx: Context,
+    session: Session,
+    source: repo.Source,
+    key: tuple[Any, ...],
+    where: Any,
+    offset: int,
+) -> tuple[int | None, int]:
+    """Where a page of the problems in id order at ``offset`` starts: after which id (None:
+    from the first row) and how many rows after it are skipped. Read from the ids at every
+    :data:`OFFSET_STRIDE`-th rank, listed once per filter, perimeter and problems'
+    revision: ``OFFSET 500000`` read 500 000 entries of the primary key at every page."""
+    if key[0] != "problems" or offset < OFFSET_STRIDE:
+        return None, offset
+    key = ("marks", *key, repo.problems_revision(session))
+    marks = ctx.ogc_indexes.get_or_compute(
+        key, 0, lambda: repo.id_marks(session, source, where, OFFSET_STRIDE)
+    )
+    reached = min(offset // OFFSET_STRIDE, len(marks))
+    if reached == 0:
+        return None, offset
+    return marks[reached - 1], offset - reached * OFFSET_STRIDE
+
+
 def _parse_filter(q: ItemsQuery) -> cql2.Node | None:
     if q.filter_lang not in (None, "cql2-text"):
         raise InvalidInputError("ogc_filter_lang", field="filter-lang", value=str(q.filter_lang))
@@ -420,6 +463,9 @@ def items(
         )
         key = (collection_id, box, bbox_srid, dates, q.filter, filter_srid, ctx.scope)
         matched = _count(ctx, session, source, key, where)
+        after, skip = q.after, 0
+        if after is None and not sort and source.integer_ids:
+            after, skip = _keyset_start(ctx, session, source, key, where, q.offset)
         found = repo.page(
             session,
             source,
@@ -429,7 +475,8 @@ def items(
             limit=limit,
             offset=q.offset,
             srid=srid,
-            after=q.after,
+            after=after,
+            skip=skip,
         )
     url = f"{base}/collections/{collection_id}/items"
     here = [(k, v) for k, v in params if k != "f"]
