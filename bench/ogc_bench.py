@@ -15,7 +15,7 @@ Apache Bench (4 concurrent clients) asks, as the direction (bearer token):
   middle) asked by its offset and as its ``next`` link gives it (``after``: keyset), a
   page filtered with CQL2 (category and period), a page in a bbox (and a period), a page
   sorted newest first, a page in Lambert-93;
-- as a ``commune`` account (the commune of most cells), the aggregate collection
+- as a ``commune`` account (the commune of most cells in the CSP), the aggregate collection
   ``problem-counts`` (problems per cell of the finest H3 grid), first page;
 - beside them, in the same run: ``GET /api/health`` (the app's cheapest answer).
 
@@ -170,8 +170,8 @@ def main() -> None:
         with factory() as session:
             commune = session.scalar(
                 text(
-                    "SELECT commune_code FROM cell GROUP BY commune_code "
-                    "ORDER BY count(*) DESC LIMIT 1"
+                    "SELECT commune_code FROM cell JOIN grid ON grid.id = cell.grid_id "
+                    "WHERE grid.csp_id = 1 GROUP BY commune_code ORDER BY count(*) DESC LIMIT 1"
                 )
             )
         commune_headers = token_of(factory, "commune", commune_codes=[commune])

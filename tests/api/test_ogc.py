@@ -261,6 +261,18 @@ def test_each_role_reads_its_perimeter_only(ogc_world: OgcWorld) -> None:
             )
         )
     assert busiest["properties"]["problems"] == (covered if covered >= 3 else None)
+    # Its problems of the last 12 months (reported from TODAY - 365 days on), the same way.
+    with world.session() as session:
+        recent = session.scalar(
+            select(func.count(Problem.id)).where(
+                Problem.reported_on >= date.fromordinal(TODAY.toordinal() - 365),
+                func.ST_Covers(
+                    func.ST_GeomFromGeoJSON(json.dumps(busiest["geometry"])),
+                    Problem.anchor,
+                ),
+            )
+        )
+    assert busiest["properties"]["problems_12_months"] == (recent if recent >= 3 else None)
     # Its suggested camera sites: those of its page's coverage answer, ranked.
     sites = _get(world, f"/collections/camera-sites-{code}/items", role="commune").json()
     coverage = httpx.get(
