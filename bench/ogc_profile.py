@@ -120,11 +120,15 @@ def _commune_aggregate(factory: Any) -> None:
     with factory() as session:
         commune = session.scalar(
             text(
-                "SELECT commune_code FROM cell GROUP BY commune_code ORDER BY count(*) DESC LIMIT 1"
+                "SELECT commune_code FROM cell JOIN grid ON grid.id = cell.grid_id "
+                "WHERE grid.csp_id = 1 GROUP BY commune_code ORDER BY count(*) DESC LIMIT 1"
             )
         )
         grid = session.scalar(
-            text("SELECT id FROM grid WHERE units = 'h3' ORDER BY resolution DESC LIMIT 1")
+            text(
+                "SELECT id FROM grid WHERE csp_id = 1 AND units = 'h3' "
+                "ORDER BY resolution DESC LIMIT 1"
+            )
         )
     scope = Scope(role="commune", commune_codes=frozenset([commune]))
     q = ogc.ItemsQuery(limit=1000)
