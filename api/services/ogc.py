@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -65,20 +64,8 @@ class Kind:
     titles: Callable[..., Sequence[tuple[int | str, str]]] | None = None
 
 
-def _problem_counts(ctx: Context, session: Session) -> repo.Source:
-    """The aggregate collection, its counts of the last 12 months per cell kept per grid
-    until the problems change (the totals are read from ``cell_count``)."""
-    since = clock.today() - timedelta(days=365)
-    revision = repo.problems_revision(session)
-    recent = {
-        grid_id: ctx.ogc_indexes.get_or_compute(
-            ("recent", grid_id, since),
-            revision,
-            partial(repo.recent_cell_counts, session, grid_id, csp_id, since),
-        )
-        for grid_id, csp_id in repo.finest_grids(session)
-    }
-    return repo.problem_counts(session, since, recent)
+def _problem_counts(session: Session) -> repo.Source:
+    return repo.problem_counts(session, clock.today() - timedelta(days=365))
 
 
 KINDS: dict[str, Kind] = {
@@ -131,7 +118,7 @@ KINDS: dict[str, Kind] = {
             "Problématiques par maille",
             "Le nombre de problématiques par maille H3 (toutes, et des 12 derniers mois), "
             f"masqué sous {repo.MASKED_BELOW} : un agrégat, jamais un enregistrement.",
-            repo.problem_counts,  # read through _problem_counts (its cache)
+            _problem_counts,
         ),
         Kind(
             "camera-sites",
@@ -182,8 +169,6 @@ def _source(ctx: Context, session: Session, collection_id: str) -> repo.Source:
     try:
         if kind.source is None:
             return _camera_sites(ctx, str(key))
-        if kind.name == "problem-counts":
-            return _problem_counts(ctx, session)
         return kind.source(session) if key is None else kind.source(session, key)
     except NotFoundError:
         raise NotFoundError(

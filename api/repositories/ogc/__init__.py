@@ -7,7 +7,7 @@ features costs one query and no Python object per feature."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -30,7 +30,6 @@ from sqlalchemy import (
     true,
     values,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
 from api.models import (
@@ -58,7 +57,6 @@ from api.repositories.ogc.filters import item as item
 from api.repositories.ogc.filters import page as page
 from geo.audits import KINDS as REQUEST_KINDS
 from geo.audits import STATUSES as REQUEST_STATUSES
-from geo.point_counts import points_per_unit
 from geo.problems import CATEGORIES, STATUSES
 
 #: The JSON Schema type of each property type.
@@ -263,9 +261,12 @@ def problems(session: Session) -> Source:
     )
 
 
-def finest_grids(session: Session) -> list[tuple[int, int]]:
-    """The finest H3 grid of each CSP (of the caller's perimeter, but for a ``commune``
-    account: its communes' cells are chosen by commune), as (grid id, CSP id)."""
+def problem_counts(session: Session, since: date) -> Source:
+    """Problems counted per unit of each CSP's finest H3 grid (all: read from
+    ``cell_count``, kept by the problems' writes; and since ``since``: joined), counts
+    under :data:`MASKED_BELOW` masked: the aggregate a commune (or a planner) may read,
+    never a record. A ``commune`` account reads its communes' units only. Only the
+    problems since ``since`` are joined to the cells (each page joined them all)."""
     scope = scope_of(session)
     other = aliased(Grid)
     finest = (
@@ -275,70 +276,15 @@ def finest_grids(session: Session) -> list[tuple[int, int]]:
         .limit(1)
         .scalar_subquery()
     )
-    stmt = select(Grid.id, Grid.csp_id).where(Grid.id == finest).order_by(Grid.id)
-    if not scope.commune_bound:
-        stmt = stmt.where(visible(Grid, scope))
-    return [(int(g), int(c)) for g, c in session.execute(stmt)]
-
-
-def recent_cell_counts(session: Session, grid_id: int, csp_id: int, since: date) -> dict[str, int]:
-    """The CSP's problems reported since ``since`` per cell of the grid (each in the cell
-    of lowest id covering its anchor, as ``cell_count`` counts), cells without one absent.
-    Counted from the anchors' coordinates (:func:`geo.point_counts.points_per_unit`): a
-    PostGIS join of the cells and 500 000 problems took seconds."""
-    wkb = session.scalar(
-        select(func.ST_AsBinary(func.ST_Collect(Problem.anchor))).where(
-            Problem.csp_id == csp_id, Problem.reported_on >= since
-        )
-    )
-    if wkb is None:
-        return {}
-    xy = shapely.get_coordinates(shapely.from_wkb(bytes(wkb)))
-    rows = session.execute(
-        select(Cell.h3, func.ST_AsBinary(Cell.geom)).where(Cell.grid_id == grid_id)
-    ).all()
-    counted = points_per_unit(
-        [str(h3) for h3, _ in rows],
-        list(shapely.from_wkb([bytes(w) for _, w in rows])),
-        xy[:, 0],
-        xy[:, 1],
-    )
-    return {str(h3): int(n) for h3, n in counted["points"].items()}
-
-
-def _rows(name: str, *spec: Any) -> Any:
-    """A table of these rows in FROM (``unnest`` of one array per column: three
-    parameters however many rows): ``spec`` is each column's (name, type), then the rows."""
-    *columns, rows = spec
-    arrays = [literal([row[i] for row in rows], ARRAY(kind)) for i, (_, kind) in enumerate(columns)]
-    return (
-        func.unnest(*arrays)
-        .table_valued(*(column(n, kind) for n, kind in columns))
-        .render_derived(name=name)
-    )
-
-
-def problem_counts(
-    session: Session, since: date, recent: Mapping[int, Mapping[str, int]] | None = None
-) -> Source:
-    """Problems counted per unit of each CSP's finest H3 grid (all, read from
-    ``cell_count``; and since ``since``: ``recent``, by grid then cell, counted by
-    :func:`recent_cell_counts` when not given), counts under :data:`MASKED_BELOW` masked:
-    the aggregate a commune (or a planner) may read, never a record. A ``commune`` account
-    reads its communes' units only. No problem is read per request: a page of it was a
-    join of every cell with every problem of the CSP."""
-    scope = scope_of(session)
-    grids = finest_grids(session)
-    if recent is None:
-        recent = {g: recent_cell_counts(session, g, c, since) for g, c in grids}
-    perimeter: ColumnElement[bool] = (
-        Cell.commune_code.in_(scope.commune_codes) if scope.commune_bound else true()
-    )
-    listed = [(g, h3, n) for g, _ in grids for h3, n in recent.get(g, {}).items()]
-    g = _rows("g", ("grid_id", Integer), ("csp_id", Integer), grids)
-    since_rows = _rows("r", ("grid_id", Integer), ("h3", String), ("n", Integer), listed)
-    total = func.coalesce(CellCount.problems, 0)
-    latest = func.coalesce(since_rows.c.n, 0)
+    grids = select(Grid.id.label("grid_id"), Grid.csp_id.label("csp_id")).where(Grid.id == finest)
+    if scope.commune_bound:
+        perimeter: ColumnElement[bool] = Cell.commune_code.in_(scope.commune_codes)
+    else:
+        grids = grids.where(visible(Grid, scope))
+        perimeter = true()
+    g = grids.subquery("g")
+    total = func.coalesce(func.max(CellCount.problems), 0)
+    recent = func.count(Problem.id)
     stmt = (
         select(
             func.concat(Cell.grid_id, "-", Cell.h3).label("id"),
@@ -346,15 +292,21 @@ def problem_counts(
             Cell.h3.label("h3"),
             Cell.commune_code.label("commune"),
             case((total >= MASKED_BELOW, total), else_=None).label("problems"),
-            case((latest >= MASKED_BELOW, latest), else_=None).label("problems_12_months"),
+            case((recent >= MASKED_BELOW, recent), else_=None).label("problems_12_months"),
             Cell.geom.label("geom"),
         )
         .join(g, g.c.grid_id == Cell.grid_id)
         .outerjoin(CellCount, and_(CellCount.grid_id == Cell.grid_id, CellCount.h3 == Cell.h3))
         .outerjoin(
-            since_rows, and_(since_rows.c.grid_id == Cell.grid_id, since_rows.c.h3 == Cell.h3)
+            Problem,
+            and_(
+                Problem.csp_id == g.c.csp_id,
+                Problem.reported_on >= since,
+                func.ST_Covers(Cell.geom, Problem.anchor),
+            ),
         )
         .where(perimeter)
+        .group_by(Cell.grid_id, Cell.h3, g.c.csp_id)
     )
     types = {
         "csp_id": "integer",
