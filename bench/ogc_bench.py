@@ -46,10 +46,11 @@ from api import clock
 from api.cluster import LocalCluster, free_port
 from api.db import copy_frame, make_engine, make_session_factory, migrate, transaction
 from api.models import Account
+from api.schemas import AccountCreate
 from api.services import accounts
 from api.services.context import Context
 from api.services.demo import load_demo
-from bench.common import DEMO, bearer, served_app, throwaway_database
+from bench.common import DEMO, served_app, throwaway_database
 from bench.hotspots_bench import ensure_ab, load
 from geo.accounts import Actor
 from geo.ogc import LAMBERT93
@@ -119,14 +120,17 @@ def kept_database(folder: Path) -> Iterator[tuple[str, Any]]:
 
 
 def token_of(factory, role: str, **bindings: Any) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The bearer header of ``<role>@bench.example`` (created at the first run)."""
-    with factory() as session:
-        account_id = session.scalar(
-            select(Account.id).where(Account.email == f"{role}@bench.example")
-        )
-    if account_id is None:
-        return bearer(factory, role, **bindings)
+    """The bearer header of an account of this role and bindings (created at the first
+    run, then found again by its e-mail, which names the bindings)."""
+    named = "-".join(str(v) for values in bindings.values() for v in values)
+    email = f"{role}{'-' + named if named else ''}@bench.example"
     ctx = Context(factory).acting(Actor.cli("bench"))
+    with factory() as session:
+        account_id = session.scalar(select(Account.id).where(Account.email == email))
+    if account_id is None:
+        account_id = accounts.create_account(
+            ctx, AccountCreate(email=email, role=role, password="banc d'essai 2026", **bindings)
+        ).id
     return {"Authorization": f"Bearer {accounts.create_token(ctx, account_id, 'bench').token}"}
 
 

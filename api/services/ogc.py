@@ -64,8 +64,16 @@ class Kind:
     titles: Callable[..., Sequence[tuple[int | str, str]]] | None = None
 
 
-def _problem_counts(session: Session) -> repo.Source:
-    return repo.problem_counts(session, clock.today() - timedelta(days=365))
+def _problem_counts(ctx: Context, session: Session) -> repo.Source:
+    """The aggregate collection; its counts of the last 12 months per cell are counted
+    once per perimeter and day until the problems change (each page counted them)."""
+    since = clock.today() - timedelta(days=365)
+    recent = ctx.ogc_indexes.get_or_compute(
+        ("recent", ctx.scope, since),
+        repo.problems_revision(session),
+        lambda: repo.recent_counts(session, since),
+    )
+    return repo.problem_counts(session, since, recent)
 
 
 KINDS: dict[str, Kind] = {
@@ -118,7 +126,7 @@ KINDS: dict[str, Kind] = {
             "Problématiques par maille",
             "Le nombre de problématiques par maille H3 (toutes, et des 12 derniers mois), "
             f"masqué sous {repo.MASKED_BELOW} : un agrégat, jamais un enregistrement.",
-            _problem_counts,
+            repo.problem_counts,  # read through _problem_counts (its cache)
         ),
         Kind(
             "camera-sites",
@@ -169,6 +177,8 @@ def _source(ctx: Context, session: Session, collection_id: str) -> repo.Source:
     try:
         if kind.source is None:
             return _camera_sites(ctx, str(key))
+        if kind.name == "problem-counts":
+            return _problem_counts(ctx, session)
         return kind.source(session) if key is None else kind.source(session, key)
     except NotFoundError:
         raise NotFoundError(

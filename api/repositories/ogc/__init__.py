@@ -30,6 +30,7 @@ from sqlalchemy import (
     true,
     values,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
 from api.models import (
@@ -261,12 +262,9 @@ def problems(session: Session) -> Source:
     )
 
 
-def problem_counts(session: Session, since: date) -> Source:
-    """Problems counted per unit of each CSP's finest H3 grid (all: read from
-    ``cell_count``, kept by the problems' writes; and since ``since``: joined), counts
-    under :data:`MASKED_BELOW` masked: the aggregate a commune (or a planner) may read,
-    never a record. A ``commune`` account reads its communes' units only. Only the
-    problems since ``since`` are joined to the cells (each page joined them all)."""
+def _cells(session: Session) -> Any:
+    """The cells of each CSP's finest H3 grid in the perimeter (a ``commune`` account:
+    its communes' cells), with their CSP (``csp_id``)."""
     scope = scope_of(session)
     other = aliased(Grid)
     finest = (
@@ -283,30 +281,72 @@ def problem_counts(session: Session, since: date) -> Source:
         grids = grids.where(visible(Grid, scope))
         perimeter = true()
     g = grids.subquery("g")
-    total = func.coalesce(func.max(CellCount.problems), 0)
-    recent = func.count(Problem.id)
+    return (
+        select(Cell.grid_id, Cell.h3, Cell.commune_code, Cell.geom, g.c.csp_id)
+        .join(g, g.c.grid_id == Cell.grid_id)
+        .where(perimeter)
+        .subquery("cells")
+    )
+
+
+def recent_counts(session: Session, since: date) -> list[tuple[int, str, int]]:
+    """The problems reported since ``since`` in each cell of the perimeter that has some,
+    as (grid id, cell, count): each cell's own index scan of the anchors (a join of the
+    cells with the problems was planned as a scan of every problem for every cell)."""
+    cells = _cells(session)
+    n = (
+        select(func.count().label("n"))
+        .where(
+            Problem.csp_id == cells.c.csp_id,
+            Problem.reported_on >= since,
+            func.ST_Covers(cells.c.geom, Problem.anchor),
+        )
+        .lateral("r")
+    )
+    stmt = select(cells.c.grid_id, cells.c.h3, n.c.n).join(n, true()).where(n.c.n > 0)
+    return [(int(g), str(h3), int(k)) for g, h3, k in session.execute(stmt)]
+
+
+def _rows(name: str, columns: Sequence[tuple[str, Any]], rows: Sequence[Sequence[Any]]) -> Any:
+    """These rows as a table in FROM (``unnest`` of one array per column: a parameter per
+    column however many rows)."""
+    arrays = [
+        cast(literal([r[i] for r in rows], ARRAY(kind)), ARRAY(kind))
+        for i, (_, kind) in enumerate(columns)
+    ]
+    derived = func.unnest(*arrays).table_valued(*(column(c, kind) for c, kind in columns))
+    return derived.render_derived(name=name)
+
+
+def problem_counts(
+    session: Session, since: date, recent: Sequence[tuple[int, str, int]] | None = None
+) -> Source:
+    """Problems counted per unit of each CSP's finest H3 grid (all: read from
+    ``cell_count``, kept by the problems' writes; since ``since``: ``recent``, from
+    :func:`recent_counts` when not given), counts under :data:`MASKED_BELOW` masked: the
+    aggregate a commune (or a planner) may read, never a record. A ``commune`` account
+    reads its communes' units only."""
+    cells = _cells(session)
+    if recent is None:
+        recent = recent_counts(session, since)
+    r = _rows("r", [("grid_id", Integer), ("h3", String), ("n", Integer)], recent)
+    total = func.coalesce(CellCount.problems, 0)
+    latest = func.coalesce(r.c.n, 0)
     stmt = (
         select(
-            func.concat(Cell.grid_id, "-", Cell.h3).label("id"),
-            g.c.csp_id.label("csp_id"),
-            Cell.h3.label("h3"),
-            Cell.commune_code.label("commune"),
+            func.concat(cells.c.grid_id, "-", cells.c.h3).label("id"),
+            cells.c.csp_id.label("csp_id"),
+            cells.c.h3.label("h3"),
+            cells.c.commune_code.label("commune"),
             case((total >= MASKED_BELOW, total), else_=None).label("problems"),
-            case((recent >= MASKED_BELOW, recent), else_=None).label("problems_12_months"),
-            Cell.geom.label("geom"),
+            case((latest >= MASKED_BELOW, latest), else_=None).label("problems_12_months"),
+            cells.c.geom.label("geom"),
         )
-        .join(g, g.c.grid_id == Cell.grid_id)
-        .outerjoin(CellCount, and_(CellCount.grid_id == Cell.grid_id, CellCount.h3 == Cell.h3))
+        .select_from(cells)
         .outerjoin(
-            Problem,
-            and_(
-                Problem.csp_id == g.c.csp_id,
-                Problem.reported_on >= since,
-                func.ST_Covers(Cell.geom, Problem.anchor),
-            ),
+            CellCount, and_(CellCount.grid_id == cells.c.grid_id, CellCount.h3 == cells.c.h3)
         )
-        .where(perimeter)
-        .group_by(Cell.grid_id, Cell.h3, g.c.csp_id)
+        .outerjoin(r, and_(r.c.grid_id == cells.c.grid_id, r.c.h3 == cells.c.h3))
     )
     types = {
         "csp_id": "integer",
