@@ -291,19 +291,21 @@ def _cells(session: Session) -> Any:
 
 def recent_counts(session: Session, since: date) -> list[tuple[int, str, int]]:
     """The problems reported since ``since`` in each cell of the perimeter that has some,
-    as (grid id, cell, count): each cell's own index scan of the anchors (a join of the
-    cells with the problems was planned as a scan of every problem for every cell)."""
+    as (grid id, cell, count). The cells joined with their problems by the anchors' GiST
+    index (the date filtered after it: a date condition in the join made PostgreSQL read
+    every problem of the period for each cell)."""
     cells = _cells(session)
-    n = (
-        select(func.count().label("n"))
-        .where(
-            Problem.csp_id == cells.c.csp_id,
-            Problem.reported_on >= since,
-            func.ST_Covers(cells.c.geom, Problem.anchor),
+    n = func.count(Problem.id).filter(Problem.reported_on >= since)
+    stmt = (
+        select(cells.c.grid_id, cells.c.h3, n)
+        .select_from(cells)
+        .join(
+            Problem,
+            and_(Problem.csp_id == cells.c.csp_id, func.ST_Covers(cells.c.geom, Problem.anchor)),
         )
-        .lateral("r")
+        .group_by(cells.c.grid_id, cells.c.h3)
+        .having(n > 0)
     )
-    stmt = select(cells.c.grid_id, cells.c.h3, n.c.n).join(n, true()).where(n.c.n > 0)
     return [(int(g), str(h3), int(k)) for g, h3, k in session.execute(stmt)]
 
 
