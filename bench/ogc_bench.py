@@ -1,6 +1,10 @@
 """Benchmark: pages of 1 000 features of the OGC API (``/ogc``) on a large problems table.
 
-Run: .venv/bin/python -m bench.ogc_bench [--count 1000000] [--requests 100]
+Run: .venv/bin/python -m bench.ogc_bench [--count 1000000] [--requests 100] [--keep DIR]
+
+``--keep DIR`` keeps the cluster (and its problems) in ``DIR`` and reuses it at the next
+run with the same ``--count``: filling 1 000 000 problems takes minutes, and a before /
+after comparison should read the same table.
 
 A throwaway PostGIS cluster holds the demo territory (Belfort CSP, no plan) and
 ``--count`` fictitious problems written with COPY (random points inside the CSP, random
@@ -11,6 +15,8 @@ Apache Bench (4 concurrent clients) asks, as the direction (bearer token):
   middle) asked by its offset and as its ``next`` link gives it (``after``: keyset), a
   page filtered with CQL2 (category and period), a page in a bbox (and a period), a page
   sorted newest first, a page in Lambert-93;
+- as a ``commune`` account (the commune of most cells in the CSP), the aggregate collection
+  ``problem-counts`` (problems per cell of the finest H3 grid), first page;
 - beside them, in the same run: ``GET /api/health`` (the app's cheapest answer).
 
 Target: p95 of a page of 1 000 features under 200 ms. ``numberMatched`` is counted once
@@ -21,24 +27,32 @@ the first request of each pays the count (``cold``), the others read it back.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx2 as httpx
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from api import clock
-from api.db import copy_frame, transaction
+from api.cluster import LocalCluster, free_port
+from api.db import copy_frame, make_engine, make_session_factory, migrate, transaction
+from api.models import Account
+from api.schemas import AccountCreate
+from api.services import accounts
 from api.services.context import Context
 from api.services.demo import load_demo
-from bench.common import DEMO, bearer, served_app, throwaway_database
+from bench.common import DEMO, served_app, throwaway_database
 from bench.hotspots_bench import ensure_ab, load
+from geo.accounts import Actor
 from geo.ogc import LAMBERT93
 from geo.problems import CATEGORIES
 
@@ -88,6 +102,38 @@ def fill(factory, count: int) -> None:  # type: ignore[no-untyped-def]
         conn.execute(text("VACUUM ANALYZE problem"))
 
 
+@contextlib.contextmanager
+def kept_database(folder: Path) -> Iterator[tuple[str, Any]]:
+    """The cluster kept in ``folder`` (created at the first run), started for this run and
+    stopped after it: its URL and a session factory."""
+    cluster = LocalCluster(folder / "pg", port=free_port(), database="bench", durable=False)
+    url = cluster.start()
+    try:
+        migrate(url)
+        engine = make_engine(url)
+        try:
+            yield url, make_session_factory(engine)
+        finally:
+            engine.dispose()
+    finally:
+        cluster.stop()
+
+
+def token_of(factory, role: str, **bindings: Any) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The bearer header of an account of this role and bindings (created at the first
+    run, then found again by its e-mail, which names the bindings)."""
+    named = "-".join(str(v) for values in bindings.values() for v in values)
+    email = f"{role}{'-' + named if named else ''}@bench.example"
+    ctx = Context(factory).acting(Actor.cli("bench"))
+    with factory() as session:
+        account_id = session.scalar(select(Account.id).where(Account.email == email))
+    if account_id is None:
+        account_id = accounts.create_account(
+            ctx, AccountCreate(email=email, role=role, password="banc d'essai 2026", **bindings)
+        ).id
+    return {"Authorization": f"Bearer {accounts.create_token(ctx, account_id, 'bench').token}"}
+
+
 def sequential(url: str, requests: int, headers: dict[str, str]) -> dict[str, float]:
     """One client asking ``requests`` times in a row (as QGIS pages): p50 and p95 in ms."""
     times = []
@@ -107,14 +153,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--keep", type=Path, help="keep the database in this folder, reuse it")
     args = parser.parse_args()
-    with throwaway_database() as (url, factory, _):
-        load_demo(Context(factory), demo_dir=DEMO, adopt=False)
-        start = time.perf_counter()
-        fill(factory, args.count)
-        took = time.perf_counter() - start
-        print(f"{args.count:,} fictitious problems written by COPY in {took:.1f} s")
-        headers = bearer(factory, "admin")
+    with contextlib.ExitStack() as stack:
+        if args.keep:
+            url, factory = stack.enter_context(kept_database(args.keep))
+        else:
+            url, factory, _ = stack.enter_context(throwaway_database())
+        with factory() as session:
+            loaded = session.scalar(text("SELECT count(*) FROM problem WHERE synthetic"))
+        if not loaded:
+            load_demo(Context(factory), demo_dir=DEMO, adopt=False)
+            start = time.perf_counter()
+            fill(factory, args.count)
+            took = time.perf_counter() - start
+            print(f"{args.count:,} fictitious problems written by COPY in {took:.1f} s")
+        else:
+            print(f"reusing {args.keep}: {loaded:,} fictitious problems")
+        headers = token_of(factory, "admin")
+        with factory() as session:
+            commune = session.scalar(
+                text(
+                    "SELECT commune_code FROM cell JOIN grid ON grid.id = cell.grid_id "
+                    "WHERE grid.csp_id = 1 GROUP BY commune_code ORDER BY count(*) DESC LIMIT 1"
+                )
+            )
+        commune_headers = token_of(factory, "commune", commune_codes=[commune])
         with served_app(url) as base:
             ab = ensure_ab()
             since = (clock.today() - timedelta(days=180)).isoformat()
@@ -140,20 +204,23 @@ def main() -> None:
                 ),
                 "EPSG:2154 (crs)": f"{items}&crs={quote(LAMBERT93)}",
             }
+            counts = f"{base}/ogc/collections/problem-counts/items?limit=1000"
             print(f"\n{args.requests} requests each, 4 concurrent clients (ab), loopback:")
             print(
                 f"  {'page of 1 000 features':34} {'cold':>7} {'p50':>7} {'p95':>7}"
                 f"   one client: {'p50':>7} {'p95':>7}"
             )
             worst = 0.0
-            for name, page in pages.items():
+            asked = [(name, page, headers) for name, page in pages.items()]
+            asked.append((f"commune {commune}: problem-counts", counts, commune_headers))
+            for name, page, who in asked:
                 start = time.perf_counter()
-                response = httpx.get(page, headers=headers, timeout=120)
+                response = httpx.get(page, headers=who, timeout=120)
                 cold = (time.perf_counter() - start) * 1000
                 response.raise_for_status()
                 body = response.json()
-                p = load(ab, page, args.requests, headers)
-                one = sequential(page, args.requests, headers)
+                p = load(ab, page, args.requests, who)
+                one = sequential(page, args.requests, who)
                 worst = max(worst, p["p95"])
                 print(
                     f"  {name:34} {cold:5.0f}ms {p['p50']:5.0f}ms {p['p95']:5.0f}ms"

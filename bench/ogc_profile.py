@@ -1,21 +1,29 @@
 """Profile of the OGC API's pages of problems: each step's time in the app and the plan of
 each query PostgreSQL runs (EXPLAIN (ANALYZE, BUFFERS)).
 
-Run: .venv/bin/python -m bench.ogc_profile [--count 200000]
+Run: .venv/bin/python -m bench.ogc_profile [--count 200000] [--keep DIR]
+
+``--keep DIR``: the database kept by ``bench.ogc_bench --keep DIR`` (filled once).
 
 The database is the one of :mod:`bench.ogc_bench` (the demo territory and ``--count``
 fictitious problems). For each page (no filter, bbox, bbox and datetime, CQL2 on the
 category, sortby, a deep offset, the keyset ``after``, Lambert-93), the service's answer is
 timed step by step (the source and its conditions, ``numberMatched`` counted then read back,
 the page written by PostgreSQL, the links and the body), then every statement the page ran
-is explained with its own parameters.
+is explained with its own parameters. Then the aggregate collection ``problem-counts`` as
+a ``commune`` account reads it (the commune of most cells in the CSP): the whole answer
+(first with ``numberMatched`` counted, then read back), and, for comparison, the join of
+its cells with every problem that each page ran before (issue 21's second round).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
@@ -26,8 +34,9 @@ from api.services import ogc
 from api.services.context import Context
 from api.services.demo import load_demo
 from bench.common import DEMO, throwaway_database
-from bench.ogc_bench import fill
+from bench.ogc_bench import fill, kept_database
 from geo import cql2
+from geo.accounts import Actor, Scope
 from geo.ogc import LAMBERT93, epsg_of, parse_bbox, parse_datetime, parse_sortby
 
 
@@ -95,13 +104,79 @@ def _steps(ctx: Context, q: ogc.ItemsQuery) -> dict[str, float]:
     return times
 
 
+#: The aggregate as every page of ``problem-counts`` computed it before: each cell of the
+#: finest H3 grid joined with every problem of its CSP.
+JOINED = """
+SELECT c.h3, count(p.id), count(p.id) FILTER (WHERE p.reported_on >= :since)
+FROM cell c JOIN grid g ON g.id = c.grid_id
+LEFT JOIN problem p ON p.csp_id = g.csp_id AND ST_Covers(c.geom, p.anchor)
+WHERE g.id = :grid AND c.commune_code = :commune
+GROUP BY c.grid_id, c.h3
+"""
+
+
+def _commune_aggregate(factory: Any) -> None:
+    with factory() as session:
+        commune = session.scalar(
+            text(
+                "SELECT commune_code FROM cell JOIN grid ON grid.id = cell.grid_id "
+                "WHERE grid.csp_id = 1 GROUP BY commune_code ORDER BY count(*) DESC LIMIT 1"
+            )
+        )
+        grid = session.scalar(
+            text(
+                "SELECT id FROM grid WHERE csp_id = 1 AND units = 'h3' "
+                "ORDER BY resolution DESC LIMIT 1"
+            )
+        )
+    scope = Scope(role="commune", commune_codes=frozenset([commune]))
+    q = ogc.ItemsQuery(limit=1000)
+    timed = []
+    for _ in range(3):
+        ctx = Context(factory).acting(Actor.cli("bench"), scope=scope)  # empty caches
+        start = time.perf_counter()
+        answer = ogc.items(ctx, "http://x/ogc", "problem-counts", q, [])
+        timed.append((time.perf_counter() - start) * 1000)
+    warm = []
+    for _ in range(5):
+        start = time.perf_counter()
+        ogc.items(ctx, "http://x/ogc", "problem-counts", q, [])
+        warm.append((time.perf_counter() - start) * 1000)
+    cells = json.loads(answer.body)["numberReturned"]
+    print(
+        f"\n== problem-counts, commune {commune} ({cells} cells): counted "
+        f"{min(timed):.0f}-{max(timed):.0f} ms, count read back "
+        f"{min(warm):.0f}-{max(warm):.0f} ms"
+    )
+    since = clock.today() - timedelta(days=365)
+    with factory() as session:
+        joined = []
+        for _ in range(3):
+            start = time.perf_counter()
+            session.execute(text(JOINED), {"since": since, "grid": grid, "commune": commune})
+            joined.append((time.perf_counter() - start) * 1000)
+    print(f"   before: the join of its cells and the problems {min(joined):.0f} ms")
+    with factory() as session:
+        q_source = "EXPLAIN (ANALYZE, BUFFERS) " + JOINED
+        for line in session.execute(
+            text(q_source), {"since": since, "grid": grid, "commune": commune}
+        ).scalars():
+            print("   " + line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=200_000)
+    parser.add_argument("--keep", type=Path, help="the folder of bench.ogc_bench --keep")
     args = parser.parse_args()
-    with throwaway_database() as (_, factory, _base):
-        load_demo(Context(factory), demo_dir=DEMO, adopt=False)
-        fill(factory, args.count)
+    with contextlib.ExitStack() as stack:
+        if args.keep:
+            _, factory = stack.enter_context(kept_database(args.keep))
+        else:
+            _, factory, _base = stack.enter_context(throwaway_database())
+            load_demo(Context(factory), demo_dir=DEMO, adopt=False)
+            fill(factory, args.count)
+        _commune_aggregate(factory)
         ctx = Context(factory)
         engine = factory.kw["bind"]
         for name, q in _pages(args.count).items():

@@ -46,6 +46,10 @@ class Context:
     #: How many features an OGC API request matched, by (collection, filters, perimeter):
     #: ``numberMatched`` is not recounted at every page (:mod:`api.services.ogc`).
     ogc_counts: MapCache[int] = field(default_factory=lambda: MapCache(size=512))
+    #: What the OGC API reads once per problems' revision (:mod:`api.services.ogc`): their
+    #: ids at every 10 000th rank per filter and perimeter (a deep ``offset`` starts from
+    #: the primary key) and the last 12 months' counts per cell of a perimeter.
+    ogc_indexes: MapCache[Any] = field(default_factory=lambda: MapCache(size=64))
     #: Who each credential opens, kept until the ``accounts`` revision moves
     #: (:func:`api.services.sessions.resolve_caller`).
     callers: MapCache[Any] = field(default_factory=lambda: MapCache(size=4096))

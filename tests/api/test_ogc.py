@@ -20,6 +20,8 @@ import shapely
 from sqlalchemy import func, select
 
 from api.models import Commune, Grid, Layer, Plan, PlanSector, Problem, ProblemPlace
+from api.repositories import ogc as repo
+from geo import cql2
 from geo.messages import field_label
 from geo.ogc import CRS84, LAMBERT93
 from geo.problems import CATEGORIES
@@ -195,6 +197,41 @@ def test_keyset_paging_in_id_order(ogc_world: OgcWorld) -> None:
     assert "offset=7" in link and "after" not in link
 
 
+def test_deep_offsets_start_from_the_sparse_index_of_ids(ogc_world: OgcWorld) -> None:
+    """The ids at every n-th rank (here 7th) turn an offset into a keyset start: the page
+    after the mark below the offset, minus the rows between, is the offset's page; with a
+    filter, the ranks are the filter's. Over HTTP, offsets past the stride give the pages
+    plain ``OFFSET`` gives (the demo's problems: fewer than one stride past the mark)."""
+    world = ogc_world
+    every = _db_ids(world, select(Problem.id))
+    with world.session() as session:
+        source = repo.problems(session)
+        marks = repo.id_marks(session, source, [], 7)
+        assert marks == every[6::7]
+        # offset 23: after the 3rd mark (rank 21), skip 2.
+        page = repo.page(
+            session,
+            source,
+            [],
+            names=[],
+            sort=[],
+            limit=5,
+            offset=23,
+            srid=4326,
+            after=marks[2],
+            skip=2,
+        )
+        assert [f["id"] for f in json.loads(f"[{page.features}]")] == every[23:28]
+        assert page.returned == 5 and page.last_id == every[27]
+        where = repo.conditions(source, node=cql2.parse("category = 'rassemblements'"))
+        chosen = _db_ids(world, select(Problem.id).where(Problem.category == "rassemblements"))
+        assert repo.id_marks(session, source, where, 7) == chosen[6::7]
+    deep = len(every) - 3
+    answer = _get(world, "/collections/problems/items", limit=5, offset=deep).json()
+    assert [f["id"] for f in answer["features"]] == every[deep:]
+    assert not [link for link in answer["links"] if link["rel"] == "next"]
+
+
 def test_each_role_reads_its_perimeter_only(ogc_world: OgcWorld) -> None:
     world = ogc_world
     gpo = world.ids["gpo_id"]
@@ -224,6 +261,18 @@ def test_each_role_reads_its_perimeter_only(ogc_world: OgcWorld) -> None:
             )
         )
     assert busiest["properties"]["problems"] == (covered if covered >= 3 else None)
+    # Its problems of the last 12 months (reported from TODAY - 365 days on), the same way.
+    with world.session() as session:
+        recent = session.scalar(
+            select(func.count(Problem.id)).where(
+                Problem.reported_on >= date.fromordinal(TODAY.toordinal() - 365),
+                func.ST_Covers(
+                    func.ST_GeomFromGeoJSON(json.dumps(busiest["geometry"])),
+                    Problem.anchor,
+                ),
+            )
+        )
+    assert busiest["properties"]["problems_12_months"] == (recent if recent >= 3 else None)
     # Its suggested camera sites: those of its page's coverage answer, ranked.
     sites = _get(world, f"/collections/camera-sites-{code}/items", role="commune").json()
     coverage = httpx.get(

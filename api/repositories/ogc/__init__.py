@@ -30,11 +30,13 @@ from sqlalchemy import (
     true,
     values,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
 from api.models import (
     AuditRequest,
     Cell,
+    CellCount,
     Commune,
     Csp,
     Grid,
@@ -51,6 +53,7 @@ from api.repositories.ogc.filters import FeaturePage as FeaturePage
 from api.repositories.ogc.filters import Source
 from api.repositories.ogc.filters import conditions as conditions
 from api.repositories.ogc.filters import count as count
+from api.repositories.ogc.filters import id_marks as id_marks
 from api.repositories.ogc.filters import item as item
 from api.repositories.ogc.filters import page as page
 from geo.audits import KINDS as REQUEST_KINDS
@@ -259,10 +262,9 @@ def problems(session: Session) -> Source:
     )
 
 
-def problem_counts(session: Session, since: date) -> Source:
-    """Problems counted per unit of each CSP's finest H3 grid (all, and since ``since``),
-    counts under :data:`MASKED_BELOW` masked: the aggregate a commune (or a planner) may
-    read, never a record. A ``commune`` account reads its communes' units only."""
+def _cells(session: Session) -> Any:
+    """The cells of each CSP's finest H3 grid in the perimeter (a ``commune`` account:
+    its communes' cells), with their CSP (``csp_id``)."""
     scope = scope_of(session)
     other = aliased(Grid)
     finest = (
@@ -279,25 +281,74 @@ def problem_counts(session: Session, since: date) -> Source:
         grids = grids.where(visible(Grid, scope))
         perimeter = true()
     g = grids.subquery("g")
-    total = func.count(Problem.id)
-    recent = func.count(Problem.id).filter(Problem.reported_on >= since)
+    return (
+        select(Cell.grid_id, Cell.h3, Cell.commune_code, Cell.geom, g.c.csp_id)
+        .join(g, g.c.grid_id == Cell.grid_id)
+        .where(perimeter)
+        .subquery("cells")
+    )
+
+
+def recent_counts(session: Session, since: date) -> list[tuple[int, str, int]]:
+    """The problems reported since ``since`` in each cell of the perimeter that has some,
+    as (grid id, cell, count). The cells joined with their problems by the anchors' GiST
+    index (the date filtered after it: a date condition in the join made PostgreSQL read
+    every problem of the period for each cell)."""
+    cells = _cells(session)
+    n = func.count(Problem.id).filter(Problem.reported_on >= since)
+    stmt = (
+        select(cells.c.grid_id, cells.c.h3, n)
+        .select_from(cells)
+        .join(
+            Problem,
+            and_(Problem.csp_id == cells.c.csp_id, func.ST_Covers(cells.c.geom, Problem.anchor)),
+        )
+        .group_by(cells.c.grid_id, cells.c.h3)
+        .having(n > 0)
+    )
+    return [(int(g), str(h3), int(k)) for g, h3, k in session.execute(stmt)]
+
+
+def _rows(name: str, columns: Sequence[tuple[str, Any]], rows: Sequence[Sequence[Any]]) -> Any:
+    """These rows as a table in FROM (``unnest`` of one array per column: a parameter per
+    column however many rows)."""
+    arrays = [
+        cast(literal([r[i] for r in rows], ARRAY(kind)), ARRAY(kind))
+        for i, (_, kind) in enumerate(columns)
+    ]
+    derived = func.unnest(*arrays).table_valued(*(column(c, kind) for c, kind in columns))
+    return derived.render_derived(name=name)
+
+
+def problem_counts(
+    session: Session, since: date, recent: Sequence[tuple[int, str, int]] | None = None
+) -> Source:
+    """Problems counted per unit of each CSP's finest H3 grid (all: read from
+    ``cell_count``, kept by the problems' writes; since ``since``: ``recent``, from
+    :func:`recent_counts` when not given), counts under :data:`MASKED_BELOW` masked: the
+    aggregate a commune (or a planner) may read, never a record. A ``commune`` account
+    reads its communes' units only."""
+    cells = _cells(session)
+    if recent is None:
+        recent = recent_counts(session, since)
+    r = _rows("r", [("grid_id", Integer), ("h3", String), ("n", Integer)], recent)
+    total = func.coalesce(CellCount.problems, 0)
+    latest = func.coalesce(r.c.n, 0)
     stmt = (
         select(
-            func.concat(Cell.grid_id, "-", Cell.h3).label("id"),
-            g.c.csp_id.label("csp_id"),
-            Cell.h3.label("h3"),
-            Cell.commune_code.label("commune"),
+            func.concat(cells.c.grid_id, "-", cells.c.h3).label("id"),
+            cells.c.csp_id.label("csp_id"),
+            cells.c.h3.label("h3"),
+            cells.c.commune_code.label("commune"),
             case((total >= MASKED_BELOW, total), else_=None).label("problems"),
-            case((recent >= MASKED_BELOW, recent), else_=None).label("problems_12_months"),
-            Cell.geom.label("geom"),
+            case((latest >= MASKED_BELOW, latest), else_=None).label("problems_12_months"),
+            cells.c.geom.label("geom"),
         )
-        .join(g, g.c.grid_id == Cell.grid_id)
+        .select_from(cells)
         .outerjoin(
-            Problem,
-            and_(Problem.csp_id == g.c.csp_id, func.ST_Covers(Cell.geom, Problem.anchor)),
+            CellCount, and_(CellCount.grid_id == cells.c.grid_id, CellCount.h3 == cells.c.h3)
         )
-        .where(perimeter)
-        .group_by(Cell.grid_id, Cell.h3, g.c.csp_id)
+        .outerjoin(r, and_(r.c.grid_id == cells.c.grid_id, r.c.h3 == cells.c.h3))
     )
     types = {
         "csp_id": "integer",

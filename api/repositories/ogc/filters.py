@@ -205,6 +205,22 @@ def count(session: Session, source: Source, where: Sequence[ColumnElement[bool]]
     return int(session.scalar(select(func.count()).select_from(source.table).where(*where)) or 0)
 
 
+def id_marks(
+    session: Session, source: Source, where: Sequence[ColumnElement[bool]], stride: int
+) -> list[int]:
+    """The ids at ranks ``stride``, ``2 * stride``… (counted from 1) of the rows meeting
+    ``where`` in id order: a sparse index turning a deep ``offset`` into a keyset start
+    (one pass over the ids, read once per filter)."""
+    c = source.table.c
+    numbered = (
+        select(c.id.label("mark"), func.row_number().over(order_by=c.id).label("rank"))
+        .where(*where)
+        .subquery("numbered")
+    )
+    stmt = select(numbered.c.mark).where(numbered.c.rank % stride == 0).order_by(numbered.c.rank)
+    return [int(i) for i in session.scalars(stmt)]
+
+
 def _feature_json(source: Source, names: Sequence[str], srid: int) -> Any:
     """A feature as GeoJSON text, put together as text: the geometry's GeoJSON (PostGIS)
     is not parsed again into a JSON value (every geometry column is NOT NULL)."""
@@ -245,12 +261,14 @@ def page(
     offset: int,
     srid: int,
     after: int | None = None,
+    skip: int = 0,
 ) -> FeaturePage:
     """One page of features, sorted by ``sort`` then by id, written as one text by
     PostgreSQL (``string_agg``: no Python object per feature).
 
     ``after`` (keyset paging, for a page in id order only) starts the page after that id,
-    read from the primary key, instead of skipping ``offset`` rows. Past the first page of
+    read from the primary key, instead of skipping ``offset`` rows (then ``skip`` rows
+    after it are skipped: a deep offset translated by :func:`id_marks`). Past the first page of
     a collection whose ids are its table's keys, the page's ids are chosen first (narrow
     rows) and only they are written as GeoJSON: PostgreSQL would otherwise build the JSON
     of every row the offset skips."""
@@ -265,7 +283,7 @@ def page(
     if after is not None or (offset > 0 and source.integer_ids):
         chosen = select(c.id.label("page_id")).where(*where)
         if after is not None:
-            chosen = chosen.where(c.id > after).order_by(c.id).limit(limit)
+            chosen = chosen.where(c.id > after).order_by(c.id).offset(skip).limit(limit)
         else:
             chosen = chosen.order_by(*order, c.id).limit(limit).offset(offset)
         ids = chosen.subquery("page")
