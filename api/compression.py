@@ -23,6 +23,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 #: The paths whose answers hold no secret: data and static files.
 COMPRESSED_PREFIXES = ("/api/", "/static/", "/tiles/", "/ogc/")
+#: The paths whose answers are never the same bytes twice (an OGC page carries the time it
+#: was written): compressed, never kept, so that they do not push the maps out.
+UNCACHED_PREFIXES = ("/ogc/",)
 #: Bodies from this size on have their gzipped form kept: under it, compressing costs
 #: about as little as the digest that would find it.
 CACHED_FROM = 32 * 1024
@@ -68,19 +71,22 @@ class _CachedGzip(GZipResponder):
     """Starlette's gzip responder (large bodies compressed on a worker thread), reading a
     whole large body's gzipped form from the cache when it has been compressed before."""
 
-    def __init__(self, app: ASGIApp, minimum_size: int, compresslevel: int, cache: GzipCache):
+    def __init__(
+        self, app: ASGIApp, minimum_size: int, compresslevel: int, cache: GzipCache | None
+    ):
         super().__init__(app, minimum_size, compresslevel)
         self.cache = cache
 
     async def apply_compression(self, body: bytes, *, more_body: bool) -> bytes:
-        if more_body or len(body) < CACHED_FROM or self._compressor is not None:
+        cache = self.cache
+        if cache is None or more_body or len(body) < CACHED_FROM or self._compressor is not None:
             return await super().apply_compression(body, more_body=more_body)
-        key = self.cache.key(body)
-        found = self.cache.get(key)
+        key = cache.key(body)
+        found = cache.get(key)
         if found is not None:
             return found
         gzipped = await super().apply_compression(body, more_body=False)
-        self.cache.put(key, gzipped)
+        cache.put(key, gzipped)
         return gzipped
 
 
@@ -98,8 +104,9 @@ class Compression:
             await self.app(scope, receive, send)
             return
         if "gzip" in Headers(scope=scope).get("Accept-Encoding", ""):
+            kept = not scope["path"].startswith(UNCACHED_PREFIXES)
             responder: ASGIApp = _CachedGzip(
-                self.app, self.minimum_size, self.compresslevel, self.cache
+                self.app, self.minimum_size, self.compresslevel, self.cache if kept else None
             )
         else:
             responder = IdentityResponder(self.app, self.minimum_size)

@@ -6,6 +6,11 @@ from __future__ import annotations
 import json
 
 from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.compression import CACHED_FROM, Compression
 
 
 def test_data_is_compressed_pages_are_not(client: TestClient, csp_id: int) -> None:
@@ -27,3 +32,24 @@ def test_data_is_compressed_pages_are_not(client: TestClient, csp_id: int) -> No
     page = client.get("/", headers={"Accept-Encoding": "gzip"})
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "content-encoding" not in page.headers
+
+
+def test_large_answers_keep_their_gzipped_form_but_ogc_pages_do_not() -> None:
+    """A map's bytes come again until a write changes them: their gzipped form is kept. An
+    OGC page carries the time it was written, never the same bytes twice: not kept."""
+    body = b"x" * (CACHED_FROM + 1)
+
+    def large(_request):  # type: ignore[no-untyped-def]
+        return Response(body, media_type="application/json")
+
+    inner = Starlette(routes=[Route("/api/map", large), Route("/ogc/collections/p/items", large)])
+    compression = Compression(inner)
+    client = TestClient(compression)
+    gzip = {"Accept-Encoding": "gzip"}
+    page = client.get("/ogc/collections/p/items", headers=gzip)
+    assert page.headers["content-encoding"] == "gzip" and page.content == body
+    assert len(compression.cache) == 0
+    for _ in range(2):
+        answer = client.get("/api/map", headers=gzip)
+        assert answer.headers["content-encoding"] == "gzip" and answer.content == body
+    assert len(compression.cache) == 1
