@@ -149,11 +149,35 @@ class MedianSearch:
         self.usec = sector[self.of]
         self.load = np.bincount(sector, weights=self.aw, minlength=k)
         self.size = np.bincount(sector, minlength=k)
+        # Prices cached between rounds, dropped for the two sectors a move touches:
+        # each sector's units, the out-price of each atom from its own sector (`_out`),
+        # the in-price of each atom into each sector (`_in`), each pair's best swap.
+        self._units: list[np.ndarray | None] = [None] * k
+        n = len(sector)
+        self._out = np.zeros(n)
+        self._out_ok = np.zeros(n, dtype=bool)
+        self._in = np.zeros((k, n))
+        self._in_ok = np.zeros((k, n), dtype=bool)
+        self._version = np.zeros(k, dtype=np.int64)
+        self._swaps: dict[tuple[int, int], tuple[int, int, float | None, object]] = {}
         self.cur = np.array([self._sector_cost(s) for s in range(k)])
 
+    def _unit_list(self, s: int) -> np.ndarray:
+        units = self._units[s]
+        if units is None:
+            units = self._units[s] = np.flatnonzero(self.usec == s)
+        return units
+
+    def _touch(self, s: int) -> None:
+        """Drop the cached prices of sector ``s`` (its members or load changed)."""
+        self._units[s] = None
+        self._out_ok[self.sector == s] = False
+        self._in_ok[s] = False
+        self._version[s] += 1
+
     def _sector_cost(self, s: int) -> float:
-        mask = self.usec == s
-        return float(self.col[s, mask].min()) if mask.any() else 0.0
+        units = self._unit_list(s)
+        return float(self.col[s, units].min()) if len(units) else 0.0
 
     # the search ---------------------------------------------------------------------
 
@@ -321,17 +345,27 @@ class MedianSearch:
         xs, as_, bs = xs[ok], as_[ok], bs[ok]
         delta = np.zeros(len(xs))
         for s in np.unique(np.r_[as_, bs]).tolist():
-            units = np.flatnonzero(self.usec == s)
-            col = self.col[s, units]
             out = np.flatnonzero(as_ == s)
-            if len(out):
-                x = xs[out]
-                vals = col[None, :] - self.M[x][:, units]
-                valid = self.of[units][None, :] != x[:, None]
-                delta[out] += np.where(valid, vals, np.inf).min(1) - self.cur[s]
             inn = np.flatnonzero(bs == s)
+            need_out = xs[out][~self._out_ok[xs[out]]]
+            need_in = xs[inn][~self._in_ok[s, xs[inn]]]
+            if len(need_out) or len(need_in):
+                units = self._unit_list(s)
+                col = self.col[s, units]
+                if len(need_out):
+                    vals = col[None, :] - self.M[need_out][:, units]
+                    valid = self.of[units][None, :] != need_out[:, None]
+                    price = np.where(valid, vals, np.inf).min(1) - self.cur[s]
+                    self._out[need_out] = price
+                    self._out_ok[need_out] = True
+                if len(need_in):
+                    price = (col[None, :] + self.M[need_in][:, units]).min(1) - self.cur[s]
+                    self._in[s, need_in] = price
+                    self._in_ok[s, need_in] = True
+            if len(out):
+                delta[out] += self._out[xs[out]]
             if len(inn):
-                delta[inn] += (col[None, :] + self.M[xs[inn]][:, units]).min(1) - self.cur[s]
+                delta[inn] += self._in[s, xs[inn]]
         return xs, as_, bs, delta
 
     def _shift_round(self, rho: float | None = None) -> bool:
@@ -375,6 +409,13 @@ class MedianSearch:
             a, b = divmod(code, self.k)
             if a > b:
                 continue
+            stamp = (int(self._version[a]), int(self._version[b]))
+            cached = self._swaps.get((a, b))
+            if cached is not None and cached[:3] == (*stamp, rho):
+                if cached[3] is not None:
+                    found.append(cached[3])  # type: ignore[arg-type]
+                continue
+            self._swaps[(a, b)] = (*stamp, rho, None)
             xs = np.unique(self.ea[border & (sa == a) & (sb == b)])
             ys = np.unique(self.ea[border & (sa == b) & (sb == a)])
             if not len(xs) or not len(ys):
@@ -398,7 +439,9 @@ class MedianSearch:
                 )
             i, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
             if delta[i, j] < -_EPS:
-                found.append((float(delta[i, j]), int(xs[i]), int(ys[j])))
+                best = (float(delta[i, j]), int(xs[i]), int(ys[j]))
+                self._swaps[(a, b)] = (*stamp, rho, best)
+                found.append(best)
         touched: set[int] = set()
         moved = False
         for _, x, y in sorted(found):
@@ -419,7 +462,7 @@ class MedianSearch:
         """Cost of sector ``s`` when ``out[i]`` leaves it and ``into[j]`` joins it, its
         centre kept among its own units (an upper bound, exact unless the centre would
         move into the joining atom)."""
-        units = np.flatnonzero(self.usec == s)
+        units = self._unit_list(s)
         vals = (
             self.col[s, units][None, None, :]
             - self.M[out][:, units][:, None, :]
@@ -439,6 +482,8 @@ class MedianSearch:
         self.load[b] += w
         self.size[a] -= 1
         self.size[b] += 1
+        self._touch(a)
+        self._touch(b)
         self.cur[a] = self._sector_cost(a)
         self.cur[b] = self._sector_cost(b)
 
