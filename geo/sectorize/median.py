@@ -54,12 +54,12 @@ from collections.abc import Callable
 from functools import partial
 
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix, csr_matrix, vstack
+from scipy.sparse import csr_matrix
 
 from geo.sectorize.atoms import Atoms, stays_connected
 from geo.sectorize.search import SectorSearch
 from geo.sectorize.seeding import seed_atoms
+from geo.sectorize.transport import Transport
 
 #: The most cells of the atoms-by-units cost matrix (8 bytes each): above, no polish.
 MAX_CELLS = 2_500_000
@@ -123,6 +123,7 @@ class MedianSearch:
         pairs = [(x, y) for x, row in enumerate(atoms.adj) for y in row]
         self.ea = np.array([p[0] for p in pairs], dtype=int)
         self.eb = np.array([p[1] for p in pairs], dtype=int)
+        self.transport = Transport(self.aw, k, lo, hi, self.fixed)
 
     # the objective ------------------------------------------------------------------
 
@@ -215,7 +216,7 @@ class MedianSearch:
             if key in seen:
                 break
             seen.add(key)
-            raw = _allocate_lp(self.M[:, centres], self.aw, self.lo, self.hi, self.fixed)
+            raw = self.transport.allocate(self.M[:, centres])
             if raw is None:
                 break
             mended = self._mend(raw, centres)
@@ -601,35 +602,3 @@ def _pieces(members: np.ndarray, adj: list[list[int]]) -> list[set[int]]:
                     queue.append(z)
         pieces.append(piece)
     return pieces
-
-
-def _allocate_lp(
-    cost: np.ndarray, weight: np.ndarray, lo: float, hi: float, fixed: np.ndarray
-) -> np.ndarray | None:
-    """The transportation problem of Hess et al. (1965): atoms to centres at least cost,
-    each centre's load in [lo, hi]; the fractional optimum rounded to its largest share."""
-    n, k = cost.shape
-    idx = np.arange(n * k)
-    rows = np.repeat(np.arange(n), k)
-    a_eq = coo_matrix((np.ones(n * k), (rows, idx)), shape=(n, n * k))
-    cols = np.tile(np.arange(k), n)
-    wv = np.repeat(weight, k)
-    load = coo_matrix((wv, (cols, idx)), shape=(k, n * k))
-    a_ub = vstack([load, -load])
-    b_ub = np.r_[np.full(k, hi), np.full(k, -lo)]
-    ub = np.ones((n, k))
-    pinned = fixed >= 0
-    ub[pinned] = 0.0
-    ub[np.flatnonzero(pinned), fixed[pinned]] = 1.0
-    res = linprog(
-        cost.ravel() / max(cost.max(), 1e-9),
-        A_ub=a_ub.tocsr(),
-        b_ub=b_ub,
-        A_eq=a_eq.tocsr(),
-        b_eq=np.ones(n),
-        bounds=np.column_stack([np.zeros(n * k), ub.ravel()]),
-        method="highs",
-    )
-    if res.x is None:
-        return None
-    return np.asarray(res.x).reshape(n, k).argmax(1)
