@@ -56,7 +56,7 @@ from functools import partial
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from geo.sectorize.atoms import Atoms, stays_connected
+from geo.sectorize.atoms import Atoms, pieces, stays_connected
 from geo.sectorize.search import SectorSearch
 from geo.sectorize.seeding import seed_atoms
 from geo.sectorize.transport import Transport
@@ -240,15 +240,15 @@ class MedianSearch:
             members = np.flatnonzero(sector == s)
             if not len(members):
                 return None
-            pieces = _pieces(members, self.adj)
-            if len(pieces) == 1:
+            parts = pieces(members, self.adj)
+            if len(parts) == 1:
                 continue
             home = int(self.of[centres[s]])
             keep = next(
-                (p for p in pieces if home in p),
-                max(pieces, key=lambda p: float(self.aw[list(p)].sum())),
+                (p for p in parts if home in p),
+                max(parts, key=lambda p: float(self.aw[list(p)].sum())),
             )
-            for piece in pieces:
+            for piece in parts:
                 if piece is not keep:
                     if any(self.fixed[x] >= 0 for x in piece):
                         return None
@@ -583,22 +583,3 @@ def _gap(load: float, lo: float, hi: float) -> float:
 
 def _gaps(load: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.maximum(np.maximum(lo - load, load - hi), 0.0)
-
-
-def _pieces(members: np.ndarray, adj: list[list[int]]) -> list[set[int]]:
-    """The connected pieces of a sector (its ``members``) over the atom graph."""
-    left = set(members.tolist())
-    pieces = []
-    while left:
-        start = left.pop()
-        piece = {start}
-        queue = deque([start])
-        while queue:
-            y = queue.popleft()
-            for z in adj[y]:
-                if z in left:
-                    left.discard(z)
-                    piece.add(z)
-                    queue.append(z)
-        pieces.append(piece)
-    return pieces
