@@ -344,29 +344,22 @@ class MedianSearch:
             ok &= self._acceptable_v(as_, self.load[as_] - wx)
             ok &= self._acceptable_v(bs, self.load[bs] + wx)
         xs, as_, bs = xs[ok], as_[ok], bs[ok]
-        delta = np.zeros(len(xs))
-        for s in np.unique(np.r_[as_, bs]).tolist():
-            out = np.flatnonzero(as_ == s)
-            inn = np.flatnonzero(bs == s)
-            need_out = xs[out][~self._out_ok[xs[out]]]
-            need_in = xs[inn][~self._in_ok[s, xs[inn]]]
-            if len(need_out) or len(need_in):
-                units = self._unit_list(s)
-                col = self.col[s, units]
-                if len(need_out):
-                    vals = col[None, :] - self.M[need_out][:, units]
-                    valid = self.of[units][None, :] != need_out[:, None]
-                    price = np.where(valid, vals, np.inf).min(1) - self.cur[s]
-                    self._out[need_out] = price
-                    self._out_ok[need_out] = True
-                if len(need_in):
-                    price = (col[None, :] + self.M[need_in][:, units]).min(1) - self.cur[s]
-                    self._in[s, need_in] = price
-                    self._in_ok[s, need_in] = True
-            if len(out):
-                delta[out] += self._out[xs[out]]
-            if len(inn):
-                delta[inn] += self._in[s, xs[inn]]
+        need = ~self._out_ok[xs]
+        for s in np.unique(as_[need]).tolist():
+            x = np.unique(xs[need & (as_ == s)])
+            units = self._unit_list(s)
+            vals = self.col[s, units][None, :] - self.M[x][:, units]
+            valid = self.of[units][None, :] != x[:, None]
+            self._out[x] = np.where(valid, vals, np.inf).min(1) - self.cur[s]
+            self._out_ok[x] = True
+        need = ~self._in_ok[bs, xs]
+        for s in np.unique(bs[need]).tolist():
+            x = xs[need & (bs == s)]
+            units = self._unit_list(s)
+            price = (self.col[s, units][None, :] + self.M[x][:, units]).min(1) - self.cur[s]
+            self._in[s, x] = price
+            self._in_ok[s, x] = True
+        delta = self._out[xs] + self._in[bs, xs]
         return xs, as_, bs, delta
 
     def _shift_round(self, rho: float | None = None) -> bool:
