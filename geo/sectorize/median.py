@@ -420,6 +420,9 @@ class MedianSearch:
                 band = self._acceptable_v(a, la) & self._acceptable_v(b, lb)
                 if not band.any():
                     continue
+                # only the atoms with a swap in the band are priced (same minimum)
+                rows, cols = band.any(1), band.any(0)
+                xs, ys, band = xs[rows], ys[cols], band[rows][:, cols]
             delta = self._pair_cost(a, xs, ys) + self._pair_cost(b, ys, xs).T
             delta = delta - self.cur[a] - self.cur[b]
             if rho is None:
