@@ -145,6 +145,7 @@ class MedianSearch:
     def _load_state(self, sector: np.ndarray) -> None:
         k = self.k
         self.sector = sector.copy()
+        self._listed = self.sector.tolist()  # for the breadth-first searches
         self.col = np.zeros((k, self.M.shape[1]))
         np.add.at(self.col, sector, self.M)
         self.usec = sector[self.of]
@@ -471,6 +472,7 @@ class MedianSearch:
     def _apply(self, x: int, b: int) -> None:
         a = int(self.sector[x])
         self.sector[x] = b
+        self._listed[x] = b
         self.col[a] -= self.M[x]
         self.col[b] += self.M[x]
         self.usec[self.of == x] = b
@@ -486,14 +488,14 @@ class MedianSearch:
 
     def _connected_without(self, x: int, a: int) -> bool:
         """Does sector ``a`` stay connected (and not empty) without atom ``x``?"""
-        return stays_connected(self.adj, self.sector, x, a, int(self.size[a]))
+        return stays_connected(self.adj, self._listed, x, a, int(self.size[a]))
 
     def _connected(self, a: int) -> bool:
         members = np.flatnonzero(self.sector == a)
         return len(members) > 0 and self._reach(int(members[0]), a, -1) == len(members)
 
     def _reach(self, start: int, a: int, skip: int) -> int:
-        sec = self.sector
+        sec = self._listed
         seen = {start}
         queue = deque([start])
         while queue:
