@@ -243,3 +243,22 @@ def stays_connected(
                     if not missing:
                         return True
     return False
+
+
+def pieces(members: np.ndarray, adj: list[list[int]]) -> list[set[int]]:
+    """The connected pieces of a sector (its ``members``) over the atom graph ``adj``."""
+    left = set(members.tolist())
+    pieces = []
+    while left:
+        start = left.pop()
+        piece = {start}
+        queue = deque([start])
+        while queue:
+            y = queue.popleft()
+            for z in adj[y]:
+                if z in left:
+                    left.discard(z)
+                    piece.add(z)
+                    queue.append(z)
+        pieces.append(piece)
+    return pieces

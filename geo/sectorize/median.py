@@ -54,12 +54,12 @@ from collections.abc import Callable
 from functools import partial
 
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix, csr_matrix, vstack
+from scipy.sparse import csr_matrix
 
-from geo.sectorize.atoms import Atoms, stays_connected
+from geo.sectorize.atoms import Atoms, pieces, stays_connected
 from geo.sectorize.search import SectorSearch
 from geo.sectorize.seeding import seed_atoms
+from geo.sectorize.transport import Transport
 
 #: The most cells of the atoms-by-units cost matrix (8 bytes each): above, no polish.
 MAX_CELLS = 2_500_000
@@ -123,6 +123,7 @@ class MedianSearch:
         pairs = [(x, y) for x, row in enumerate(atoms.adj) for y in row]
         self.ea = np.array([p[0] for p in pairs], dtype=int)
         self.eb = np.array([p[1] for p in pairs], dtype=int)
+        self.transport = Transport(self.aw, k, lo, hi, self.fixed)
 
     # the objective ------------------------------------------------------------------
 
@@ -144,16 +145,41 @@ class MedianSearch:
     def _load_state(self, sector: np.ndarray) -> None:
         k = self.k
         self.sector = sector.copy()
+        self._listed = self.sector.tolist()  # for the breadth-first searches
         self.col = np.zeros((k, self.M.shape[1]))
         np.add.at(self.col, sector, self.M)
         self.usec = sector[self.of]
         self.load = np.bincount(sector, weights=self.aw, minlength=k)
         self.size = np.bincount(sector, minlength=k)
+        # Prices cached between rounds, dropped for the two sectors a move touches:
+        # each sector's units, the out-price of each atom from its own sector (`_out`),
+        # the in-price of each atom into each sector (`_in`), each pair's best swap.
+        self._units: list[np.ndarray | None] = [None] * k
+        n = len(sector)
+        self._out = np.zeros(n)
+        self._out_ok = np.zeros(n, dtype=bool)
+        self._in = np.zeros((k, n))
+        self._in_ok = np.zeros((k, n), dtype=bool)
+        self._version = np.zeros(k, dtype=np.int64)
+        self._swaps: dict[tuple[int, int], tuple[int, int, float | None, object]] = {}
         self.cur = np.array([self._sector_cost(s) for s in range(k)])
 
+    def _unit_list(self, s: int) -> np.ndarray:
+        units = self._units[s]
+        if units is None:
+            units = self._units[s] = np.flatnonzero(self.usec == s)
+        return units
+
+    def _touch(self, s: int) -> None:
+        """Drop the cached prices of sector ``s`` (its members or load changed)."""
+        self._units[s] = None
+        self._out_ok[self.sector == s] = False
+        self._in_ok[s] = False
+        self._version[s] += 1
+
     def _sector_cost(self, s: int) -> float:
-        mask = self.usec == s
-        return float(self.col[s, mask].min()) if mask.any() else 0.0
+        units = self._unit_list(s)
+        return float(self.col[s, units].min()) if len(units) else 0.0
 
     # the search ---------------------------------------------------------------------
 
@@ -191,7 +217,7 @@ class MedianSearch:
             if key in seen:
                 break
             seen.add(key)
-            raw = _allocate_lp(self.M[:, centres], self.aw, self.lo, self.hi, self.fixed)
+            raw = self.transport.allocate(self.M[:, centres])
             if raw is None:
                 break
             mended = self._mend(raw, centres)
@@ -215,15 +241,15 @@ class MedianSearch:
             members = np.flatnonzero(sector == s)
             if not len(members):
                 return None
-            pieces = _pieces(members, self.adj)
-            if len(pieces) == 1:
+            parts = pieces(members, self.adj)
+            if len(parts) == 1:
                 continue
             home = int(self.of[centres[s]])
             keep = next(
-                (p for p in pieces if home in p),
-                max(pieces, key=lambda p: float(self.aw[list(p)].sum())),
+                (p for p in parts if home in p),
+                max(parts, key=lambda p: float(self.aw[list(p)].sum())),
             )
-            for piece in pieces:
+            for piece in parts:
                 if piece is not keep:
                     if any(self.fixed[x] >= 0 for x in piece):
                         return None
@@ -319,19 +345,22 @@ class MedianSearch:
             ok &= self._acceptable_v(as_, self.load[as_] - wx)
             ok &= self._acceptable_v(bs, self.load[bs] + wx)
         xs, as_, bs = xs[ok], as_[ok], bs[ok]
-        delta = np.zeros(len(xs))
-        for s in np.unique(np.r_[as_, bs]).tolist():
-            units = np.flatnonzero(self.usec == s)
-            col = self.col[s, units]
-            out = np.flatnonzero(as_ == s)
-            if len(out):
-                x = xs[out]
-                vals = col[None, :] - self.M[x][:, units]
-                valid = self.of[units][None, :] != x[:, None]
-                delta[out] += np.where(valid, vals, np.inf).min(1) - self.cur[s]
-            inn = np.flatnonzero(bs == s)
-            if len(inn):
-                delta[inn] += (col[None, :] + self.M[xs[inn]][:, units]).min(1) - self.cur[s]
+        need = ~self._out_ok[xs]
+        for s in np.unique(as_[need]).tolist():
+            x = np.unique(xs[need & (as_ == s)])
+            units = self._unit_list(s)
+            vals = self.col[s, units][None, :] - self.M[x][:, units]
+            valid = self.of[units][None, :] != x[:, None]
+            self._out[x] = np.where(valid, vals, np.inf).min(1) - self.cur[s]
+            self._out_ok[x] = True
+        need = ~self._in_ok[bs, xs]
+        for s in np.unique(bs[need]).tolist():
+            x = xs[need & (bs == s)]
+            units = self._unit_list(s)
+            price = (self.col[s, units][None, :] + self.M[x][:, units]).min(1) - self.cur[s]
+            self._in[s, x] = price
+            self._in_ok[s, x] = True
+        delta = self._out[xs] + self._in[bs, xs]
         return xs, as_, bs, delta
 
     def _shift_round(self, rho: float | None = None) -> bool:
@@ -375,6 +404,13 @@ class MedianSearch:
             a, b = divmod(code, self.k)
             if a > b:
                 continue
+            stamp = (int(self._version[a]), int(self._version[b]))
+            cached = self._swaps.get((a, b))
+            if cached is not None and cached[:3] == (*stamp, rho):
+                if cached[3] is not None:
+                    found.append(cached[3])  # type: ignore[arg-type]
+                continue
+            self._swaps[(a, b)] = (*stamp, rho, None)
             xs = np.unique(self.ea[border & (sa == a) & (sb == b)])
             ys = np.unique(self.ea[border & (sa == b) & (sb == a)])
             if not len(xs) or not len(ys):
@@ -385,6 +421,9 @@ class MedianSearch:
                 band = self._acceptable_v(a, la) & self._acceptable_v(b, lb)
                 if not band.any():
                     continue
+                # only the atoms with a swap in the band are priced (same minimum)
+                rows, cols = band.any(1), band.any(0)
+                xs, ys, band = xs[rows], ys[cols], band[rows][:, cols]
             delta = self._pair_cost(a, xs, ys) + self._pair_cost(b, ys, xs).T
             delta = delta - self.cur[a] - self.cur[b]
             if rho is None:
@@ -398,7 +437,9 @@ class MedianSearch:
                 )
             i, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
             if delta[i, j] < -_EPS:
-                found.append((float(delta[i, j]), int(xs[i]), int(ys[j])))
+                best = (float(delta[i, j]), int(xs[i]), int(ys[j]))
+                self._swaps[(a, b)] = (*stamp, rho, best)
+                found.append(best)
         touched: set[int] = set()
         moved = False
         for _, x, y in sorted(found):
@@ -419,7 +460,7 @@ class MedianSearch:
         """Cost of sector ``s`` when ``out[i]`` leaves it and ``into[j]`` joins it, its
         centre kept among its own units (an upper bound, exact unless the centre would
         move into the joining atom)."""
-        units = np.flatnonzero(self.usec == s)
+        units = self._unit_list(s)
         vals = (
             self.col[s, units][None, None, :]
             - self.M[out][:, units][:, None, :]
@@ -431,6 +472,7 @@ class MedianSearch:
     def _apply(self, x: int, b: int) -> None:
         a = int(self.sector[x])
         self.sector[x] = b
+        self._listed[x] = b
         self.col[a] -= self.M[x]
         self.col[b] += self.M[x]
         self.usec[self.of == x] = b
@@ -439,19 +481,21 @@ class MedianSearch:
         self.load[b] += w
         self.size[a] -= 1
         self.size[b] += 1
+        self._touch(a)
+        self._touch(b)
         self.cur[a] = self._sector_cost(a)
         self.cur[b] = self._sector_cost(b)
 
     def _connected_without(self, x: int, a: int) -> bool:
         """Does sector ``a`` stay connected (and not empty) without atom ``x``?"""
-        return stays_connected(self.adj, self.sector, x, a, int(self.size[a]))
+        return stays_connected(self.adj, self._listed, x, a, int(self.size[a]))
 
     def _connected(self, a: int) -> bool:
         members = np.flatnonzero(self.sector == a)
         return len(members) > 0 and self._reach(int(members[0]), a, -1) == len(members)
 
     def _reach(self, start: int, a: int, skip: int) -> int:
-        sec = self.sector
+        sec = self._listed
         seen = {start}
         queue = deque([start])
         while queue:
@@ -537,54 +581,3 @@ def _gap(load: float, lo: float, hi: float) -> float:
 
 def _gaps(load: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.maximum(np.maximum(lo - load, load - hi), 0.0)
-
-
-def _pieces(members: np.ndarray, adj: list[list[int]]) -> list[set[int]]:
-    """The connected pieces of a sector (its ``members``) over the atom graph."""
-    left = set(members.tolist())
-    pieces = []
-    while left:
-        start = left.pop()
-        piece = {start}
-        queue = deque([start])
-        while queue:
-            y = queue.popleft()
-            for z in adj[y]:
-                if z in left:
-                    left.discard(z)
-                    piece.add(z)
-                    queue.append(z)
-        pieces.append(piece)
-    return pieces
-
-
-def _allocate_lp(
-    cost: np.ndarray, weight: np.ndarray, lo: float, hi: float, fixed: np.ndarray
-) -> np.ndarray | None:
-    """The transportation problem of Hess et al. (1965): atoms to centres at least cost,
-    each centre's load in [lo, hi]; the fractional optimum rounded to its largest share."""
-    n, k = cost.shape
-    idx = np.arange(n * k)
-    rows = np.repeat(np.arange(n), k)
-    a_eq = coo_matrix((np.ones(n * k), (rows, idx)), shape=(n, n * k))
-    cols = np.tile(np.arange(k), n)
-    wv = np.repeat(weight, k)
-    load = coo_matrix((wv, (cols, idx)), shape=(k, n * k))
-    a_ub = vstack([load, -load])
-    b_ub = np.r_[np.full(k, hi), np.full(k, -lo)]
-    ub = np.ones((n, k))
-    pinned = fixed >= 0
-    ub[pinned] = 0.0
-    ub[np.flatnonzero(pinned), fixed[pinned]] = 1.0
-    res = linprog(
-        cost.ravel() / max(cost.max(), 1e-9),
-        A_ub=a_ub.tocsr(),
-        b_ub=b_ub,
-        A_eq=a_eq.tocsr(),
-        b_eq=np.ones(n),
-        bounds=np.column_stack([np.zeros(n * k), ub.ravel()]),
-        method="highs",
-    )
-    if res.x is None:
-        return None
-    return np.asarray(res.x).reshape(n, k).argmax(1)

@@ -151,3 +151,26 @@ def test_seeds_and_locks_hold_under_the_polish(lumpy: tuple[UnitGraph, RegionGro
         assert [sector[u] for u in seeds] == [0, 1, 2]
         assert all(sector[u] == s for u, s in locked.items())
         assert plan.metrics.max_deviation <= 0.1 + 1e-9 and plan.metrics.contiguous
+
+
+def test_the_transportation_lp_allocates_within_the_band_and_follows_its_centres() -> None:
+    """Four atoms on a line at 0, 1, 2, 3 km, two centres at either end, costs load times
+    distance: with loads 3, 1, 1, 1 and a band of exactly 3 per centre, the heavy atom
+    alone at its end is the cheapest (0 + (2 + 1 + 0) = 3 against (1 + 2 + 3) + 9 = 15;
+    a fraction t of it sent to the far end costs 9t and saves at most 3t); the same
+    model, the centres swapped (a warm start from the previous basis), swaps the
+    sectors. Loads 1 and a band of 2, atom 0 locked to the far centre: {0, 3} there and
+    {1, 2} at 0 km (3 + 0 + 1 + 2 = 6, against 8 and 10). A band no allocation meets:
+    None."""
+    from geo.sectorize.transport import Transport
+
+    position = np.array([0.0, 1.0, 2.0, 3.0])
+    distance = np.abs(position[:, None] - np.array([0.0, 3.0])[None, :])
+    weight = np.array([3.0, 1.0, 1.0, 1.0])
+    cost = weight[:, None] * distance
+    transport = Transport(weight, 2, 3.0, 3.0, np.full(4, -1))
+    assert transport.allocate(cost).tolist() == [0, 1, 1, 1]
+    assert transport.allocate(cost[:, ::-1]).tolist() == [1, 0, 0, 0]
+    locked = Transport(np.ones(4), 2, 2.0, 2.0, np.array([1, -1, -1, -1]))
+    assert locked.allocate(distance).tolist() == [1, 0, 0, 1]
+    assert Transport(np.ones(4), 2, 3.0, 3.0, np.full(4, -1)).allocate(distance) is None
