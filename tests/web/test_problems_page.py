@@ -3,6 +3,7 @@ French form, see it on the map."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -38,7 +39,10 @@ def test_place_a_problem_and_see_it(browser, live_server: str, artifacts: Path) 
     page.select_option("#priority", "haute")
     page.click("#submit-problem")
     page.wait_for_selector("body[data-created]")
-    assert "enregistrée" in page.locator("#form-ok").inner_text()
+    said = page.locator("#form-ok").inner_text()
+    # its sector said by name (« Secteur N »), never as a number; here no plan is adopted
+    assert said.startswith("Problématique n° ") and "secteur n°" not in said, said
+    assert re.search(r"\((secteur : .+|aucun plan adopté : secteur à déterminer)\)\.$", said)
     page.wait_for_function(f"Number(document.body.dataset.problems) === {shown + 1}")
     created = page.locator("body").get_attribute("data-created")
     # The saved problem opens.

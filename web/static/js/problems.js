@@ -31,6 +31,8 @@ let problemLayer = null;
 let sectorLayer = null;
 // The adopted plan's sectors ({ sector: name }), drawn under the problems.
 let sectorNames = {};
+// A sector of the adopted plan by its name (« Secteur 3 », or the name the planner gave it).
+const sectorName = (index) => sectorNames[index] ?? `Secteur ${index + 1}`;
 map.createPane("sectors").style.zIndex = 350;  // under the problems (overlay pane: 400)
 let shape = "";  // "" to consult the map (problems clickable), else the shape being drawn
 let vertices = [];
@@ -83,7 +85,7 @@ function popup(p) {
   return `<strong>${esc(p.title)}</strong>${synthetic}<br>${esc(p.category_label)}<br>` +
     `Statut : ${esc(p.status_label)} (depuis le ${day(p.status_on)})<br>` +
     `Signalée le ${day(p.reported_on)} · priorité ${esc(p.priority)}` +
-    (p.sector == null ? "<br>Aucun plan adopté : secteur non déterminé" : `<br>Secteur n° ${p.sector + 1}`);
+    (p.sector == null ? "<br>Aucun plan adopté : secteur non déterminé" : `<br>${esc(sectorName(p.sector))}`);
 }
 
 // The filters as API (and URL) parameters; `status` absent means the open ones, empty
@@ -144,7 +146,7 @@ function listRow(p) {
   button.innerHTML = `<span class="swatch" style="background:${categoryColour(p.category)}"></span>` +
     `${esc(p.title)}${p.synthetic ? ' <span class="badge warn">fictive</span>' : ""}` +
     `<small>${esc(p.category_label)} · ${esc(p.status_label)} · signalée le ${day(p.reported_on)}` +
-    `${p.sector == null ? "" : ` · ${esc(sectorNames[p.sector] ?? `secteur n° ${p.sector + 1}`)}`}</small>`;
+    `${p.sector == null ? "" : ` · ${esc(sectorName(p.sector))}`}</small>`;
   button.addEventListener("click", () => openProblem(p.id, true).catch(statusError));
   li.append(button);
   return li;
@@ -248,7 +250,7 @@ async function showDetail(id) {
   const p = detail;
   $("detail-title").textContent = p.title + (p.synthetic ? " (fictive)" : "");
   $("detail-meta").textContent = `${p.category_label} · priorité ${p.priority} · statut : ${p.status_label}` +
-    (p.sector == null ? "" : ` · secteur n° ${p.sector + 1}`) + (p.address ? ` · ${p.address}` : "");
+    (p.sector == null ? "" : ` · ${sectorName(p.sector)}`) + (p.address ? ` · ${p.address}` : "");
   if (!p.address) {
     // No address written: the one nearest the problem (« près du 12 faubourg de France »).
     const centre = L.geoJSON(p.geometry).getBounds().getCenter();
@@ -351,7 +353,7 @@ async function submit(event) {
   try {
     const problem = await postJSON(`/api/csp/${csp.id}/problems`, body);
     $("form-ok").textContent = `Problématique n° ${problem.id} enregistrée` +
-      (problem.sector == null ? " (aucun plan adopté : secteur à déterminer)." : ` dans le secteur n° ${problem.sector + 1}.`);
+      (problem.sector == null ? " (aucun plan adopté : secteur à déterminer)." : ` (secteur : ${sectorName(problem.sector)}).`);
     $("problem-form").reset();
     $("reported_on").value = isoDay();
     setShape("");
