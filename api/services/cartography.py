@@ -188,18 +188,27 @@ def cached_area_maps(
     where: ProblemFilter,
     res: int = DEFAULT_H3_RES,
     bandwidth: float | None = None,
+    refresh_in: Callable[[Callable[[Session], AreaMaps]], AreaMaps] | None = None,
 ) -> AreaMaps:
     """The area's maps for the filter, computed once per revision of the problems (see
-    :mod:`api.map_cache`)."""
+    :mod:`api.map_cache`). With ``refresh_in`` (which runs a computation in a session of
+    its own), the previous revision's may be served while it recomputes them
+    (:meth:`MapCache.get_or_refresh`)."""
     revision = base.problem_revision(session=session, csp_id=area.csp_id)
-    maps: AreaMaps = cache.get_or_compute(
-        ("maps", area.key, where, res, bandwidth),
-        revision,
-        lambda: _area_maps(
-            session, area=area, where=where, res=res, bandwidth=bandwidth, revision=revision
-        ),
+    key = ("maps", area.key, where, res, bandwidth)
+
+    def compute(s: Session) -> AreaMaps:
+        return _area_maps(
+            s, area=area, where=where, res=res, bandwidth=bandwidth, revision=revision
+        )
+
+    if refresh_in is None:
+        computed: AreaMaps = cache.get_or_compute(key, revision, lambda: compute(session))
+        return computed
+    served: AreaMaps = cache.get_or_refresh(
+        key, revision, lambda: compute(session), lambda: refresh_in(compute)
     )
-    return maps
+    return served
 
 
 def cell_trends(before: AreaMaps, after: AreaMaps) -> pd.Series:
@@ -286,21 +295,15 @@ def area_maps(
     the pages draw them: possibly the previous revision's for at most ``ctx.maps.stale_s``
     seconds after a write (:meth:`MapCache.get_or_refresh`; ``meta.revision`` says which)."""
     with ctx.read() as session:
-        area = _study_area(ctx, session, csp_id, gpo_id)
-        revision = base.problem_revision(session=session, csp_id=area.csp_id)
-
-        def compute(s: Session) -> AreaMaps:
-            return _area_maps(
-                s, area=area, where=where, res=res, bandwidth=bandwidth, revision=revision
-            )
-
-        maps: AreaMaps = ctx.maps.get_or_refresh(
-            ("maps", area.key, where, res, bandwidth),
-            revision,
-            lambda: compute(session),
-            lambda: _in_session(ctx, compute),
+        return cached_area_maps(
+            session,
+            ctx.maps,
+            area=_study_area(ctx, session, csp_id, gpo_id),
+            where=where,
+            res=res,
+            bandwidth=bandwidth,
+            refresh_in=lambda compute: _in_session(ctx, compute),
         )
-        return maps
 
 
 def _in_session(ctx: Context, compute: Callable[[Session], T]) -> T:
