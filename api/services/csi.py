@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from api import clock
-from api.models import Commune, CsiContract
+from api.models import Commune, CsiContract, Csp
 from api.repositories import conventions as conventions_repo
 from api.repositories import csi as repo
 from api.repositories import problem_maps
@@ -192,8 +192,10 @@ def contract_versions(ctx: Context, contract_id: int) -> CsiVersionsPublic:
 
 def lead_partners(ctx: Context, *, csp_id: int | None = None) -> CsiPartnersPublic:
     """The organisations an action's lead partner is chosen among: the partners of the
-    caller's CSPs (of one), names only."""
+    caller's CSPs (of one: a CSP outside them is a 404), names only."""
     with ctx.read() as session:
+        if csp_id is not None:
+            require(session, Csp, csp_id)
         data = [
             CsiPartnerPublic(
                 id=p.id,

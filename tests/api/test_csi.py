@@ -94,6 +94,8 @@ def test_contract_objectives_scope_versions_and_diagnostic(
     assert offered["count"] == len(organisations) > 0
     assert set(offered["data"][0]) == {"id", "csp_id", "organisation", "type_label"}
     assert client.get("/api/csi/partners", headers=andelnans).status_code == 403
+    # a CSP outside the caller's perimeter (or none) is a 404, not an empty list
+    assert client.get("/api/csi/partners?csp=999999", headers=planner).status_code == 404
     # an action without intitulé is refused, naming its field
     refused = client.post(
         "/api/csi",
