@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -215,10 +216,27 @@ def uploaded_file(file: UploadFile, default_name: str = "upload.geojson") -> Ite
 
 
 # -- the fields of a form -------------------------------------------------------------------
+#: Each route's declared fields, computed at its first multipart request: by ``id`` of the
+#: route (a route compares by its path and endpoint, it has no hash), beside a weak
+#: reference to the route that drops the entry when the route goes (another app's).
+_DECLARED: dict[int, tuple[weakref.ref[Any], frozenset[str]]] = {}
+
+
 def declared_form_fields(route: Any) -> frozenset[str]:
     """The names of the body fields a route declares (its ``Form`` and ``File``
     parameters, those of its dependencies too), and the CSRF token field any form of a
-    cookie-authenticated caller may carry (:data:`api.deps.CSRF_FIELD`)."""
+    cookie-authenticated caller may carry (:data:`api.deps.CSRF_FIELD`). Walked once per
+    route (:data:`_DECLARED`), not at every request: a route's parameters do not change."""
+    key = id(route)
+    kept = _DECLARED.get(key)
+    if kept is not None and kept[0]() is route:
+        return kept[1]
+    names = _walk_form_fields(route)
+    _DECLARED[key] = (weakref.ref(route, lambda _: _DECLARED.pop(key, None)), names)
+    return names
+
+
+def _walk_form_fields(route: Any) -> frozenset[str]:
     names = {CSRF_FIELD}
     pending = [getattr(route, "dependant", None)]
     while pending:

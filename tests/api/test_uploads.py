@@ -15,7 +15,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
-from api.uploads import FORM_LIMIT, MULTIPART_MARGIN, scrub_paths, upload_kind
+from api.uploads import (
+    _DECLARED,
+    FORM_LIMIT,
+    MULTIPART_MARGIN,
+    declared_form_fields,
+    scrub_paths,
+    upload_kind,
+)
 from psq.app import create_app
 from tests.access_world import our_routes
 from tests.conftest import ADMIN
@@ -256,3 +263,26 @@ def test_a_form_may_carry_its_declared_fields_and_the_csrf_token(client: TestCli
         data={"kind": "roads", "x": "1", "y": "2"},
     )
     assert listed.json()["detail"].startswith("x : champ inconnu dans le formulaire : « x », « y »")
+
+
+def test_a_routes_form_fields_are_walked_once(client: TestClient) -> None:
+    """The fields a route declares are listed at its first multipart request and read back
+    after (the same set, not walked again); an entry goes with its route."""
+    _DECLARED.clear()
+    response = client.post("/api/layers", files={"file": ("a.geojson", b"{}")}, data={"nom": "R"})
+    assert response.json()["code"] == "form_field_unknown"
+    [(ref, kept)] = _DECLARED.values()  # the layer route's, listed by this request
+    # create_layer's File and Form parameters, and the CSRF token any form may carry.
+    assert kept == {"file", "kind", "name", "default_class", "crs", "csrf_token"}
+    again = client.post("/api/layers", files={"file": ("a.geojson", b"{}")}, data={"x": "1"})
+    assert "« x »" in again.json()["detail"]
+    assert len(_DECLARED) == 1 and declared_form_fields(ref()) is kept
+
+    class Route:  # a route of another app, gone with it
+        dependant = None
+
+    other = Route()
+    assert declared_form_fields(other) == {"csrf_token"} and id(other) in _DECLARED
+    key = id(other)
+    del other
+    assert key not in _DECLARED
