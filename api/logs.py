@@ -12,14 +12,21 @@
   receives it.
 * :class:`JsonFormatter` writes one JSON object per line (``PSQ_LOG_FORMAT=json``):
   ``time``, ``level``, ``logger``, ``message``, ``request_id``, ``method``, ``path``,
-  ``status``, ``duration_ms`` (and ``exception`` when there is one).
+  ``status``, ``duration_ms``, ``gc_ms`` (and ``exception`` when there is one).
+* :data:`GC_PAUSES` adds up the time Python's garbage collector stopped every thread
+  (``gc.callbacks``, installed by :func:`configure_logging`): the access line of a
+  request says how much of its duration was collector (``gc_ms``) and whether a pass over
+  the oldest generation ran meanwhile (``gc_full``), which is how the ~600 ms OGC pages
+  of issue 21 were found.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from contextvars import ContextVar
@@ -107,10 +114,50 @@ class JsonFormatter(logging.Formatter):
             "path": getattr(record, "path", "-"),
             "status": getattr(record, "status", None),
             "duration_ms": getattr(record, "duration_ms", None),
+            "gc_ms": getattr(record, "gc_ms", None),
+            "gc_full": getattr(record, "gc_full", None),
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class GcPauses:
+    """The collector's passes since the process started: their total time (ms) and the
+    number of passes over the oldest generation (the long ones: they walk every object
+    the process keeps). Fed by ``gc.callbacks``; a pass holds the GIL, so every thread of
+    the process waits for it: a request's ``gc_ms`` is time it was stopped."""
+
+    def __init__(self) -> None:
+        self.total_ms = 0.0
+        self.full = 0
+        self.longest_ms = 0.0
+        self._started = 0.0
+
+    def callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        took = (time.perf_counter() - self._started) * 1000
+        self.total_ms += took
+        self.longest_ms = max(self.longest_ms, took)
+        if info.get("generation") == 2:
+            self.full += 1
+
+    def reading(self) -> tuple[float, int]:
+        return self.total_ms, self.full
+
+
+#: The process's one account of the collector's pauses (see :class:`GcPauses`).
+GC_PAUSES = GcPauses()
+_gc_lock = threading.Lock()
+
+
+def watch_gc_pauses() -> None:
+    """Count the collector's pauses in :data:`GC_PAUSES` (once per process)."""
+    with _gc_lock:
+        if GC_PAUSES.callback not in gc.callbacks:
+            gc.callbacks.append(GC_PAUSES.callback)
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
@@ -120,6 +167,7 @@ def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
     """Records carry the request context; the root logger writes them to stderr as text
     or JSON lines. Idempotent: the app's own handler is replaced, others are kept."""
     _install_record_factory()
+    watch_gc_pauses()
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "psq_handler", False):
@@ -151,6 +199,7 @@ class RequestContext:
         info = RequestInfo(request_id, scope["method"], scope["path"])
         token = request_context.set(info)
         start = time.perf_counter()
+        gc_before, full_before = GC_PAUSES.reading()
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -167,12 +216,20 @@ class RequestContext:
             raise
         finally:
             duration = round((time.perf_counter() - start) * 1000, 1)
+            gc_after, full_after = GC_PAUSES.reading()
+            gc_ms = round(gc_after - gc_before, 1)
             access_log.info(
-                "%s %s %s %.1f ms",
+                "%s %s %s %.1f ms (gc %.1f ms)",
                 info.method,
                 info.path,
                 status,
                 duration,
-                extra={"status": status, "duration_ms": duration},
+                gc_ms,
+                extra={
+                    "status": status,
+                    "duration_ms": duration,
+                    "gc_ms": gc_ms,
+                    "gc_full": full_after - full_before,
+                },
             )
             request_context.reset(token)
