@@ -10,12 +10,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.routing import iter_route_contexts
 
 from api import clock
 from api.compression import Compression
 from api.config import Settings
 from api.deps import check_csrf, refuse_control_characters
 from api.errors import install_error_handlers
+from api.heap import settle_heap
 from api.logs import RequestContext, configure_logging
 from api.routes import api_router, tiles_router
 from api.routes import ogc as ogc_routes
@@ -30,11 +32,15 @@ from web.pages import mount_pages
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings, *, local_database: bool = False, settle: bool = False
+) -> FastAPI:
     """Build the app for these settings; the engine lives as long as the app runs.
     ``local_database`` says that the database is the app's own local cluster (``psq
     serve`` without ``DATABASE_URL``): only then may the sign-in page list the demo
-    accounts (:func:`api.services.demo.login_demo_accounts`)."""
+    accounts (:func:`api.services.demo.login_demo_accounts`). ``settle``: once started,
+    the heap is frozen out of the garbage collector's passes (:func:`api.heap.settle_heap`,
+    ``psq serve``'s long-running process; not the tests', which build many apps)."""
     url = settings.require_database_url()
     if settings.today is not None:
         clock.freeze(settings.today)
@@ -59,6 +65,10 @@ def create_app(settings: Settings, *, local_database: bool = False) -> FastAPI:
         worker = NotificationWorker(ctx, delivery) if delivery.channels else None
         if worker is not None:
             worker.start()
+        if settle:
+            # Every route's context built now (FastAPI builds it at the first request
+            # walking past it), then frozen with the rest of start-up.
+            settle_heap(warm=lambda: sum(1 for _ in iter_route_contexts(app.routes)))
         try:
             yield
         finally:

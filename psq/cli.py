@@ -493,7 +493,7 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"PSQ Secteurs : http://{bind_host}:{bind_port}/  (Ctrl+C pour arrêter)")
     uvicorn.run(
-        create_app(settings, local_database=local_database),
+        create_app(settings, local_database=local_database, settle=True),
         host=bind_host,
         port=bind_port,
         log_level="info",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -118,6 +120,52 @@ def test_a_500_quotes_the_request_id_and_logs_it(
     assert error.exc_info is not None and error.path == "/api/boom"  # type: ignore[attr-defined]
 
 
+def test_a_requests_line_says_the_collectors_pauses_during_it(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full pass of the garbage collector stops every thread: the access line of a
+    request it stopped says so (``gc_full``) and how long (``gc_ms``), within its own
+    duration: how the rare ~600 ms OGC pages of issue 21 were told apart."""
+    app = record_routes(create_app(settings))
+    collecting = APIRouter()
+
+    @collecting.get("/api/collect", dependencies=[access.PUBLIC])
+    def collect() -> None:
+        gc.collect()  # one full pass, as the collector's own would run
+
+    app.include_router(collecting)
+    with caplog.at_level(logging.INFO, logger="psq.access"), TestClient(app) as client:
+        assert client.get("/api/collect", headers={"X-Request-ID": "gc-1"}).status_code == 200
+    line = next(r for r in caplog.records if getattr(r, "request_id", None) == "gc-1")
+    assert line.gc_full >= 1  # type: ignore[attr-defined]
+    assert 0 < line.gc_ms <= line.duration_ms  # type: ignore[attr-defined]
+    assert f"(gc {line.gc_ms:.1f} ms)" in line.getMessage()  # type: ignore[attr-defined]
+
+
+def test_the_served_app_freezes_its_start_up_heap(settings: Settings) -> None:
+    """``psq serve``'s app (``settle``) collects the garbage of its start-up, then moves
+    what is left out of the collector's passes (``gc.freeze``): a full pass no longer
+    walks the ~300 000 objects of the imported modules."""
+
+    class Node:
+        me: object
+
+    kept, garbage = Node(), Node()
+    kept.me, garbage.me = kept, garbage  # two cycles: one kept, one dropped
+    gone = weakref.ref(garbage)
+    del garbage
+    gc.disable()  # no pass of its own before the app's
+    try:
+        with TestClient(record_routes(create_app(settings, settle=True))) as client:
+            assert client.get("/api/health/live").status_code == 200
+            assert gone() is None  # collected, not frozen
+            assert gc.get_freeze_count() > 100_000  # the modules, the app
+            assert not any(o is kept for o in gc.get_objects())  # out of every generation
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
 def test_json_lines(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="psq.access"):
         client.get("/api/health/live", headers={"X-Request-ID": "json-1"})
@@ -127,7 +175,7 @@ def test_json_lines(client: TestClient, caplog: pytest.LogCaptureFixture) -> Non
     entry = json.loads(line)
     assert set(entry) == {
         "time", "level", "logger", "message", "request_id", "method", "path", "status",
-        "duration_ms",
+        "duration_ms", "gc_ms", "gc_full",
     }  # fmt: skip
     assert entry["level"] == "INFO" and entry["logger"] == "psq.access"
     assert (entry["request_id"], entry["method"], entry["path"], entry["status"]) == (
