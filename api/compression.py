@@ -14,6 +14,7 @@ choose, the conditions of a BREACH attack on compressed secrets."""
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 
@@ -23,12 +24,29 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 #: The paths whose answers hold no secret: data and static files.
 COMPRESSED_PREFIXES = ("/api/", "/static/", "/tiles/", "/ogc/")
-#: The paths whose answers are never the same bytes twice (an OGC page carries the time it
-#: was written): compressed, never kept, so that they do not push the maps out.
-UNCACHED_PREFIXES = ("/ogc/",)
+#: The OGC API's pages of features (``/ogc/collections/{id}/items``) are never the same
+#: bytes twice: each carries the time it was written (``timeStamp``). Compressed, never
+#: kept (see :func:`kept_gzipped`).
+OGC_ITEMS = re.compile(r"^/ogc/collections/[^/]+/items/?$")
 #: Bodies from this size on have their gzipped form kept: under it, compressing costs
 #: about as little as the digest that would find it.
 CACHED_FROM = 32 * 1024
+
+
+def kept_gzipped(path: str) -> bool:
+    """Whether the gzipped form of a large answer at ``path`` is kept: when the same bytes
+    can be asked again. The maps, cells, lists and static files are the same bytes until a
+    write changes them, and so are the OGC API's documents (landing page, collections,
+    queryables, ``/ogc/api``) and single features (``/items/{featureId}``); an OGC page of
+    features never is: kept, 1 000 000 problems in pages of 450 kB would fill the cache's
+    64 MB with bodies never read again and push the maps' out.
+
+    >>> kept_gzipped("/api/csp/1/cells"), kept_gzipped("/ogc/collections/problems/items")
+    (True, False)
+    >>> kept_gzipped("/ogc/collections/problems/items/12"), kept_gzipped("/ogc/api")
+    (True, True)
+    """
+    return OGC_ITEMS.match(path) is None
 
 
 class GzipCache:
@@ -104,7 +122,7 @@ class Compression:
             await self.app(scope, receive, send)
             return
         if "gzip" in Headers(scope=scope).get("Accept-Encoding", ""):
-            kept = not scope["path"].startswith(UNCACHED_PREFIXES)
+            kept = kept_gzipped(scope["path"])
             responder: ASGIApp = _CachedGzip(
                 self.app, self.minimum_size, self.compresslevel, self.cache if kept else None
             )
