@@ -4,6 +4,7 @@ role a measured page is used by."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -51,18 +52,24 @@ def throwaway_database() -> Iterator[tuple[str, sessionmaker[Session], Path]]:
 
 
 @contextmanager
-def served_app(url: str, *, timeout: float = 180) -> Iterator[str]:
+def served_app(url: str, *, timeout: float = 180, log: Path | None = None) -> Iterator[str]:
     """The app (``psq serve``, one uvicorn worker, no demo) over the database ``url`` in
     its own process on loopback, once it is ready (``/api/health/ready``): its base URL.
-    Stopped on exit as Ctrl+C would."""
+    Stopped on exit as Ctrl+C would. ``log``: the app's JSON log lines (one access line
+    per request, with its duration and the collector's pauses) are written there."""
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "psq.cli", "serve", "--port", str(port), "--no-demo"],
-        env={**os.environ, "DATABASE_URL": url},
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    env = {**os.environ, "DATABASE_URL": url}
+    if log is not None:
+        env["PSQ_LOG_FORMAT"] = "json"
+    with contextlib.ExitStack() as files:
+        errors = files.enter_context(log.open("a")) if log is not None else subprocess.DEVNULL
+        server = subprocess.Popen(
+            [sys.executable, "-m", "psq.cli", "serve", "--port", str(port), "--no-demo"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

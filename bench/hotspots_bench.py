@@ -160,7 +160,12 @@ def load(ab: str, url: str, requests: int, headers: dict[str, str]) -> dict[str,
         if (failed and int(failed.group(1))) or non2xx:
             raise RuntimeError(f"{url}: failed requests\n{out}")
         rows = dict(line.split(",") for line in Path(csv.name).read_text().splitlines()[1:])
-    return {"p50": float(rows["50"]), "p95": float(rows["95"]), "p99": float(rows["99"])}
+    return {
+        "p50": float(rows["50"]),
+        "p95": float(rows["95"]),
+        "p99": float(rows["99"]),
+        "max": float(rows["100"]),
+    }
 
 
 def endpoints(url: str, gpo: int, requests: int, headers: dict[str, str]) -> None:
