@@ -15,8 +15,8 @@ builds each route's context, its dependencies and validators, when a request fir
 walks past it: ~30 000 objects), collects what start-up left as garbage, then moves every
 object left to the collector's permanent generation (``gc.freeze()``), which no pass walks
 again. The oldest generation then holds only what the server keeps since (its caches):
-measured in the process after 100 OGC pages, 13 000 objects and a full pass of 2 to 5 ms,
-against 360 000 objects and 440 to 460 ms unfrozen (36 to 45 ms frozen without the
+measured in the process after 100 OGC pages, 13 000 objects and a full pass of 2 to 21
+ms, against 360 000 objects and 440 to 740 ms unfrozen (34 to 45 ms frozen without the
 routes built first). Nothing is leaked: what is frozen is what the server keeps for its
 lifetime (modules, classes, functions, the app and its routes), and an object frozen
 then dropped is still freed by its reference count. The tests, which build and drop many
