@@ -156,3 +156,5 @@ def test_serve(database_url: str, factory: sessionmaker[Session]) -> None:
         server.terminate()
         output, _ = server.communicate(timeout=30)
     assert f"PSQ Secteurs : http://127.0.0.1:{port}/" in output
+    # Once started, its heap was frozen out of the collector's passes (api.heap).
+    assert "start-up heap frozen: " in output
