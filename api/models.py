@@ -218,6 +218,22 @@ class CellCount(Base):
     synthetic_problems: Mapped[int] = mapped_column(Integer)
 
 
+class CellMonthCount(Base):
+    """The problems of a grid's cell reported in one month (``month``: its first day;
+    ``synthetic_problems``: how many of them are synthetic), kept by the problems' writes
+    in their own transaction with :class:`CellCount` (migration 0025); no row: none."""
+
+    __tablename__ = "cell_month_count"
+
+    grid_id: Mapped[int] = mapped_column(
+        ForeignKey("grid.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(Date, primary_key=True, comment="its first day")
+    h3: Mapped[str] = mapped_column(String(16), primary_key=True)
+    problems: Mapped[int] = mapped_column(Integer)
+    synthetic_problems: Mapped[int] = mapped_column(Integer)
+
+
 class CellEdge(Base):
     """A pair of cells sharing an edge; ``blocked`` when a barrier cuts it with no crossing."""
 

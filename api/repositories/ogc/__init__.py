@@ -30,13 +30,11 @@ from sqlalchemy import (
     true,
     values,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from api.models import (
     AuditRequest,
     Cell,
-    CellCount,
     Commune,
     Csp,
     Grid,
@@ -49,6 +47,9 @@ from api.models import (
     csp_commune,
 )
 from api.repositories.base import problem_revision, read_geoframe, require, scope_of, visible
+from api.repositories.ogc.counts import MASKED_BELOW as MASKED_BELOW
+from api.repositories.ogc.counts import problem_counts as problem_counts
+from api.repositories.ogc.counts import recent_counts as recent_counts
 from api.repositories.ogc.filters import FeaturePage as FeaturePage
 from api.repositories.ogc.filters import Source
 from api.repositories.ogc.filters import conditions as conditions
@@ -68,8 +69,6 @@ SCHEMA_TYPES = {
     "boolean": {"type": "boolean"},
     "date": {"type": "string", "format": "date"},
 }
-#: Under this many, aggregated problems are not said (a count of 1 or 2 points at people).
-MASKED_BELOW = 3
 
 
 def _labels(codes: dict[str, str] | Any, column: Any) -> Any:
@@ -260,104 +259,6 @@ def problems(session: Session) -> Source:
         integer_ids=True,
         extent_from=extent,
     )
-
-
-def _cells(session: Session) -> Any:
-    """The cells of each CSP's finest H3 grid in the perimeter (a ``commune`` account:
-    its communes' cells), with their CSP (``csp_id``)."""
-    scope = scope_of(session)
-    other = aliased(Grid)
-    finest = (
-        select(other.id)
-        .where(other.csp_id == Grid.csp_id, other.units == "h3")
-        .order_by(other.resolution.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    grids = select(Grid.id.label("grid_id"), Grid.csp_id.label("csp_id")).where(Grid.id == finest)
-    if scope.commune_bound:
-        perimeter: ColumnElement[bool] = Cell.commune_code.in_(scope.commune_codes)
-    else:
-        grids = grids.where(visible(Grid, scope))
-        perimeter = true()
-    g = grids.subquery("g")
-    return (
-        select(Cell.grid_id, Cell.h3, Cell.commune_code, Cell.geom, g.c.csp_id)
-        .join(g, g.c.grid_id == Cell.grid_id)
-        .where(perimeter)
-        .subquery("cells")
-    )
-
-
-def recent_counts(session: Session, since: date) -> list[tuple[int, str, int]]:
-    """The problems reported since ``since`` in each cell of the perimeter that has some,
-    as (grid id, cell, count). The cells joined with their problems by the anchors' GiST
-    index (the date filtered after it: a date condition in the join made PostgreSQL read
-    every problem of the period for each cell)."""
-    cells = _cells(session)
-    n = func.count(Problem.id).filter(Problem.reported_on >= since)
-    stmt = (
-        select(cells.c.grid_id, cells.c.h3, n)
-        .select_from(cells)
-        .join(
-            Problem,
-            and_(Problem.csp_id == cells.c.csp_id, func.ST_Covers(cells.c.geom, Problem.anchor)),
-        )
-        .group_by(cells.c.grid_id, cells.c.h3)
-        .having(n > 0)
-    )
-    return [(int(g), str(h3), int(k)) for g, h3, k in session.execute(stmt)]
-
-
-def _rows(name: str, columns: Sequence[tuple[str, Any]], rows: Sequence[Sequence[Any]]) -> Any:
-    """These rows as a table in FROM (``unnest`` of one array per column: a parameter per
-    column however many rows)."""
-    arrays = [
-        cast(literal([r[i] for r in rows], ARRAY(kind)), ARRAY(kind))
-        for i, (_, kind) in enumerate(columns)
-    ]
-    derived = func.unnest(*arrays).table_valued(*(column(c, kind) for c, kind in columns))
-    return derived.render_derived(name=name)
-
-
-def problem_counts(
-    session: Session, since: date, recent: Sequence[tuple[int, str, int]] | None = None
-) -> Source:
-    """Problems counted per unit of each CSP's finest H3 grid (all: read from
-    ``cell_count``, kept by the problems' writes; since ``since``: ``recent``, from
-    :func:`recent_counts` when not given), counts under :data:`MASKED_BELOW` masked: the
-    aggregate a commune (or a planner) may read, never a record. A ``commune`` account
-    reads its communes' units only."""
-    cells = _cells(session)
-    if recent is None:
-        recent = recent_counts(session, since)
-    r = _rows("r", [("grid_id", Integer), ("h3", String), ("n", Integer)], recent)
-    total = func.coalesce(CellCount.problems, 0)
-    latest = func.coalesce(r.c.n, 0)
-    stmt = (
-        select(
-            func.concat(cells.c.grid_id, "-", cells.c.h3).label("id"),
-            cells.c.csp_id.label("csp_id"),
-            cells.c.h3.label("h3"),
-            cells.c.commune_code.label("commune"),
-            case((total >= MASKED_BELOW, total), else_=None).label("problems"),
-            case((latest >= MASKED_BELOW, latest), else_=None).label("problems_12_months"),
-            cells.c.geom.label("geom"),
-        )
-        .select_from(cells)
-        .outerjoin(
-            CellCount, and_(CellCount.grid_id == cells.c.grid_id, CellCount.h3 == cells.c.h3)
-        )
-        .outerjoin(r, and_(r.c.grid_id == cells.c.grid_id, r.c.h3 == cells.c.h3))
-    )
-    types = {
-        "csp_id": "integer",
-        "h3": "string",
-        "commune": "string",
-        "problems": "integer",
-        "problems_12_months": "integer",
-    }
-    return Source(stmt.subquery("problem_counts"), types, "MultiPolygon")
 
 
 def study_requests(session: Session) -> Source:
