@@ -158,6 +158,10 @@ def after_writes(  # type: ignore[no-untyped-def]
     committed INSERT at a cell's centre of ``commune``, reported today): what the first
     page after a change of the problems costs (p50, p95, max in ms)."""
     times = []
+    with transaction(factory) as session:  # the fill wrote its ids itself (COPY)
+        session.execute(
+            text("SELECT setval(pg_get_serial_sequence('problem', 'id'), max(id)) FROM problem")
+        )
     with httpx.Client(headers=headers, timeout=120) as client:
         for i in range(requests):
             with transaction(factory) as session:
