@@ -7,6 +7,7 @@ features costs one query and no Python object per feature."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -28,7 +29,6 @@ from sqlalchemy import (
     literal,
     select,
     true,
-    union_all,
     values,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -60,6 +60,7 @@ from api.repositories.ogc.filters import item as item
 from api.repositories.ogc.filters import page as page
 from geo.audits import KINDS as REQUEST_KINDS
 from geo.audits import STATUSES as REQUEST_STATUSES
+from geo.point_counts import unit_of_points
 from geo.problems import CATEGORIES, STATUSES
 
 #: The JSON Schema type of each property type.
@@ -296,60 +297,60 @@ def recent_counts(session: Session, since: date) -> list[tuple[int, str, int]]:
     as (grid id, cell, count), each in the cell of lowest id covering its anchor (as
     ``cell_count``). The whole months from ``since``'s on are summed from
     ``cell_month_count`` (kept by the problems' writes, migration 0025); a first month
-    begun before ``since`` is exact too: its problems from ``since`` on counted from
-    ``problem``, or, when fewer of its days lie before ``since``, the whole month less the
-    problems of those days (at most 15 days of problems read)."""
+    begun before ``since`` is exact too: its problems from ``since`` on counted from their
+    anchors (:func:`geo.point_counts.unit_of_points`), or, when fewer of its days lie
+    before ``since``, the whole month less the problems of those days (at most 15 days of
+    problems read: a GiST probe per problem took 40 µs, the whole 0.3 s)."""
     cells = _cells(session)
     first = since.replace(day=1)
     following = date(since.year + since.month // 12, since.month % 12 + 1, 1)
-    if since == first:
-        whole_from, days = first, None
-    elif (following - since).days <= (since - first).days:
+    whole_from, days = first, None
+    if since != first and (following - since).days <= (since - first).days:
         whole_from, days = following, (1, since, following)
-    else:
-        whole_from, days = first, (-1, first, since)
-    kept = (
-        select(
-            CellMonthCount.grid_id.label("grid_id"),
-            CellMonthCount.h3.label("h3"),
-            CellMonthCount.problems.label("n"),
-        )
+    elif since != first:
+        days = (-1, first, since)
+    counts: Counter[tuple[int, str]] = Counter()
+    for g, h3, n in session.execute(
+        select(CellMonthCount.grid_id, CellMonthCount.h3, CellMonthCount.problems)
         .join(
-            cells,
-            and_(cells.c.grid_id == CellMonthCount.grid_id, cells.c.h3 == CellMonthCount.h3),
+            cells, and_(cells.c.grid_id == CellMonthCount.grid_id, cells.c.h3 == CellMonthCount.h3)
         )
         .where(CellMonthCount.month >= whole_from)
-    )
-    parts: list[Any] = [kept]
+    ):
+        counts[(int(g), str(h3))] += int(n)
     if days is not None:
         sign, start, stop = days
-        grids = select(cells.c.grid_id, cells.c.csp_id).distinct().subquery("grids")
-        unit = aliased(Cell)
-        hit = (
-            select(unit.grid_id, unit.h3)
-            .where(unit.grid_id == grids.c.grid_id, func.ST_Covers(unit.geom, Problem.anchor))
-            .order_by(unit.h3.collate("C"))
-            .limit(1)
-            .lateral("hit")
-        )
-        counted = (
-            select(hit.c.grid_id, hit.c.h3, (func.count() * sign).label("n"))
-            .select_from(Problem)
-            .join(grids, grids.c.csp_id == Problem.csp_id)
-            .join(hit, true())
-            .where(Problem.reported_on >= start, Problem.reported_on < stop)
-            .group_by(hit.c.grid_id, hit.c.h3)
-            .subquery("counted")
-        )
-        parts.append(
-            select(counted.c.grid_id, counted.c.h3, counted.c.n).join(
-                cells, and_(cells.c.grid_id == counted.c.grid_id, cells.c.h3 == counted.c.h3)
+        inside = session.execute(select(cells.c.grid_id, cells.c.h3))
+        perimeter = {(int(g), str(h3)) for g, h3 in inside}
+        grids = session.execute(select(cells.c.grid_id, cells.c.csp_id).distinct()).all()
+        for grid_id, csp_id in grids:
+            # the cells that may hold a point of the perimeter's: those meeting its envelope
+            box = select(func.ST_Envelope(func.ST_Collect(cells.c.geom))).where(
+                cells.c.grid_id == grid_id
             )
-        )
-    both = union_all(*parts).subquery("both") if len(parts) > 1 else kept.subquery("both")
-    n = func.sum(both.c.n)
-    stmt = select(both.c.grid_id, both.c.h3, n).group_by(both.c.grid_id, both.c.h3).having(n > 0)
-    return [(int(g), str(h3), int(k)) for g, h3, k in session.execute(stmt)]
+            units = session.execute(
+                select(Cell.h3, func.ST_AsBinary(Cell.geom)).where(
+                    Cell.grid_id == grid_id, Cell.geom.op("&&")(box.scalar_subquery())
+                )
+            ).all()
+            collected = session.scalar(
+                select(func.ST_AsBinary(func.ST_Collect(Problem.anchor))).where(
+                    Problem.csp_id == csp_id,
+                    Problem.reported_on >= start,
+                    Problem.reported_on < stop,
+                )
+            )
+            if collected is None:
+                continue
+            xy = shapely.get_coordinates(shapely.from_wkb(bytes(collected)))
+            outlines = shapely.from_wkb([bytes(w) for _, w in units])
+            x0, y0, x1, y1 = shapely.total_bounds(outlines)
+            xy = xy[(xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)]
+            found = unit_of_points([str(h3) for h3, _ in units], list(outlines), xy[:, 0], xy[:, 1])
+            for h3 in found:
+                if (int(grid_id), h3) in perimeter:
+                    counts[(int(grid_id), h3)] += sign
+    return [(g, h3, n) for (g, h3), n in counts.items() if n > 0]
 
 
 def _rows(name: str, columns: Sequence[tuple[str, Any]], rows: Sequence[Sequence[Any]]) -> Any:
