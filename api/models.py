@@ -218,6 +218,22 @@ class CellCount(Base):
     synthetic_problems: Mapped[int] = mapped_column(Integer)
 
 
+class CellMonthCount(Base):
+    """The problems of a grid's cell reported in one month (``month``: its first day;
+    ``synthetic_problems``: how many of them are synthetic), kept by the problems' writes
+    in their own transaction with :class:`CellCount` (migration 0025); no row: none."""
+
+    __tablename__ = "cell_month_count"
+
+    grid_id: Mapped[int] = mapped_column(
+        ForeignKey("grid.id", ondelete="CASCADE"), primary_key=True
+    )
+    h3: Mapped[str] = mapped_column(String(16), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True, comment="its first day")
+    problems: Mapped[int] = mapped_column(Integer)
+    synthetic_problems: Mapped[int] = mapped_column(Integer)
+
+
 class CellEdge(Base):
     """A pair of cells sharing an edge; ``blocked`` when a barrier cuts it with no crossing."""
 
@@ -484,7 +500,14 @@ class Problem(Base):
     __table_args__ = (
         Index("ix_problem_anchor", "anchor", postgresql_using="gist"),
         Index("ix_problem_geom", "geom", postgresql_using="gist"),
-        Index("ix_problem_csp_reported", "csp_id", "reported_on"),
+        # With the anchors (migration 0025): the problems of a few days read from the
+        # index alone (the OGC aggregate's first month).
+        Index(
+            "ix_problem_csp_reported",
+            "csp_id",
+            "reported_on",
+            postgresql_include=["anchor"],
+        ),
         # The OGC API's pages sorted by date (sortby=reported_on, either way) (migration 0023).
         Index("ix_problem_reported_id", "reported_on", "id"),
         # The open problems (migration 0021): what the GPOs' counts and lists read.

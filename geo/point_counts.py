@@ -25,19 +25,18 @@ import shapely
 from numpy.typing import ArrayLike
 
 
-def points_per_unit(
-    ids: Sequence[str],
-    geoms: Sequence[shapely.Geometry],
-    x: ArrayLike,
-    y: ArrayLike,
-    flags: ArrayLike | None = None,
-) -> pd.DataFrame:
-    """How many of the points (``x``, ``y``) each unit covers (``points``), and how many of
-    them are ``flags`` (``flagged``), indexed by unit id; units without a point are
-    absent. Each point counts in one unit: the lowest id among those that cover it."""
+def unit_of_points(
+    ids: Sequence[str], geoms: Sequence[shapely.Geometry], x: ArrayLike, y: ArrayLike
+) -> np.ndarray:
+    """The unit each point (``x``, ``y``) counts in: the lowest id among the units that
+    cover it, ``None`` for a point in no unit (an object array).
+
+    >>> squares = [shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)]
+    >>> unit_of_points(["b", "a"], squares, [0.5, 1.0, 5.0], [0.5, 0.5, 0.5]).tolist()
+    ['b', 'a', None]
+    """
     xs = np.asarray(x, dtype=float)
     ys = np.asarray(y, dtype=float)
-    flagged = np.zeros(len(xs), bool) if flags is None else np.asarray(flags, dtype=bool)
     units = np.asarray(geoms, dtype=object)
     order = np.argsort(np.asarray(ids, dtype=object))
     rank = np.empty(len(order), int)
@@ -54,9 +53,27 @@ def points_per_unit(
         inside = np.flatnonzero((sy[lo:hi] >= y0) & (sy[lo:hi] <= y1)) + lo
         hit = by_x[inside[shapely.intersects_xy(unit, sx[inside], sy[inside])]]
         best[hit] = np.minimum(best[hit], rank[k])  # the lowest id among those covering it
+    found = np.full(len(xs), None, dtype=object)
     counted = best < len(order)
-    sorted_ids = np.asarray(ids, dtype=object)[order]
-    frame = pd.DataFrame({"unit": sorted_ids[best[counted]], "flagged": flagged[counted]})
+    found[counted] = np.asarray(ids, dtype=object)[order][best[counted]]
+    return found
+
+
+def points_per_unit(
+    ids: Sequence[str],
+    geoms: Sequence[shapely.Geometry],
+    x: ArrayLike,
+    y: ArrayLike,
+    flags: ArrayLike | None = None,
+) -> pd.DataFrame:
+    """How many of the points (``x``, ``y``) each unit covers (``points``), and how many of
+    them are ``flags`` (``flagged``), indexed by unit id; units without a point are
+    absent. Each point counts in one unit: the lowest id among those that cover it
+    (:func:`unit_of_points`)."""
+    unit = unit_of_points(ids, geoms, x, y)
+    flagged = np.zeros(len(unit), bool) if flags is None else np.asarray(flags, dtype=bool)
+    counted = unit != None  # noqa: E711 (element-wise)
+    frame = pd.DataFrame({"unit": unit[counted], "flagged": flagged[counted]})
     counts = frame.groupby("unit").agg(points=("flagged", "size"), flagged=("flagged", "sum"))
     counts["flagged"] = counts["flagged"].astype(int)
     counts.index.name = None

@@ -97,9 +97,10 @@ TABLES = (
     "plan_sector",
     "plan",
     "cell_edge",
-    # kept by the triggers of problem (migration 0024): copied back as it was taken (the
+    # kept by the triggers of problem (migrations 0024, 0025): copied back as it was taken (the
     # problems are copied back before the cells, when their triggers find no cell)
     "cell_count",
+    "cell_month_count",
     "cell",
     "grid",
     "layer_feature",

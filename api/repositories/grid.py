@@ -4,6 +4,7 @@ the adjacency between them, and the problems counted per cell."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any, cast
 
 import geopandas as gpd
@@ -11,10 +12,20 @@ import numpy as np
 import pandas as pd
 import shapely
 from geoalchemy2 import WKBElement
-from sqlalchemy import case, delete, func, insert, select, text
+from sqlalchemy import Integer, String, case, delete, func, insert, select, text
 from sqlalchemy.orm import Session, aliased
 
-from api.models import Cell, CellCount, CellEdge, Commune, Csp, Grid, Problem, csp_commune
+from api.models import (
+    Cell,
+    CellCount,
+    CellEdge,
+    CellMonthCount,
+    Commune,
+    Csp,
+    Grid,
+    Problem,
+    csp_commune,
+)
 from api.repositories.base import GEOJSON_DECIMALS, read_geoframe, require
 from api.schemas import (
     CellProperties,
@@ -28,7 +39,7 @@ from api.schemas import (
 )
 from geo.errors import NotFoundError
 from geo.grid import Adjacency
-from geo.point_counts import points_per_unit
+from geo.point_counts import unit_of_points
 
 
 def csp_communes(*, session: Session, csp_id: int) -> gpd.GeoDataFrame:
@@ -205,43 +216,78 @@ def problem_counts(*, session: Session, csp_id: int, grid_id: int) -> pd.DataFra
 def _store_cell_counts(
     session: Session, grid_id: int, csp_id: int, cells: gpd.GeoDataFrame
 ) -> None:
-    """The first counts of a new grid's cells, from every problem of its CSP. The
-    problems' writes wait until the grid is committed (a SHARE lock on ``problem``): a
-    problem written meanwhile is counted here or by its own trigger, never by neither."""
+    """The first counts of a new grid's cells (``cell_count``) and of their months
+    (``cell_month_count``), from every problem of its CSP. The problems' writes wait until
+    the grid is committed (a SHARE lock on ``problem``): a problem written meanwhile is
+    counted here or by its own trigger, never by neither."""
     session.execute(text("LOCK TABLE problem IN SHARE MODE"))
     anchors = problem_anchors(session=session, csp_id=csp_id)
-    counted = points_per_unit(
-        list(cells["h3"]),
-        list(cells.geometry),
-        anchors["x"],
-        anchors["y"],
-        flags=anchors["synthetic"],
+    unit = unit_of_points(list(cells["h3"]), list(cells.geometry), anchors["x"], anchors["y"])
+    counted = unit != None  # noqa: E711 (element-wise)
+    frame = pd.DataFrame(
+        {
+            "h3": unit[counted],
+            "month": anchors["month"].to_numpy()[counted],
+            "synthetic": anchors["synthetic"].to_numpy()[counted].astype(int),
+        }
     )
-    if len(counted):
+    monthly = frame.groupby(["h3", "month"])["synthetic"].agg(["size", "sum"])
+    totals = monthly.groupby(level="h3").sum()
+    if len(totals):
         session.execute(
             insert(CellCount),
             [
                 {"grid_id": grid_id, "h3": h3, "problems": int(n), "synthetic_problems": int(f)}
-                for h3, n, f in counted[["points", "flagged"]].itertuples(name=None)
+                for h3, n, f in totals[["size", "sum"]].itertuples(name=None)
+            ],
+        )
+        session.execute(
+            insert(CellMonthCount),
+            [
+                {
+                    "grid_id": grid_id,
+                    "h3": h3,
+                    "month": date(int(m) // 100, int(m) % 100, 1),
+                    "problems": int(n),
+                    "synthetic_problems": int(f),
+                }
+                for (h3, m), n, f in monthly[["size", "sum"]].itertuples(name=None)
             ],
         )
 
 
 def problem_anchors(*, session: Session, csp_id: int) -> pd.DataFrame:
     """The anchors of the CSP's recorded problems: columns ``x``, ``y`` (longitude,
-    latitude) and ``synthetic``. Read as one MultiPoint and one string of flags (row by
-    row, 100 000 anchors took 2 s to convert)."""
-    wkb, flags = session.execute(
+    latitude), ``synthetic`` and ``month`` (of ``reported_on``, as ``100 * year + month``).
+    Read as one MultiPoint and two strings (row by row, 100 000 anchors took 2 s to convert)."""
+    wkb, flags, months = session.execute(
         select(
             func.ST_AsBinary(func.ST_Collect(Problem.anchor)),
             func.string_agg(case((Problem.synthetic, "1"), else_="0"), ""),
+            func.string_agg(
+                (
+                    func.extract("year", Problem.reported_on) * 100
+                    + func.extract("month", Problem.reported_on)
+                )
+                .cast(Integer)
+                .cast(String),
+                ",",
+            ),
         ).where(Problem.csp_id == csp_id)
     ).one()
     if wkb is None:
-        return pd.DataFrame({"x": [], "y": [], "synthetic": pd.Series([], dtype=bool)})
+        return pd.DataFrame(
+            {
+                "x": pd.Series([], dtype=float),
+                "y": pd.Series([], dtype=float),
+                "synthetic": pd.Series([], dtype=bool),
+                "month": pd.Series([], dtype=int),
+            }
+        )
     xy = shapely.get_coordinates(shapely.from_wkb(bytes(wkb)))
     synthetic = np.frombuffer(flags.encode("ascii"), dtype=np.uint8) == ord("1")
-    return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "synthetic": synthetic})
+    month = np.array(months.split(","), dtype=np.int64)
+    return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "synthetic": synthetic, "month": month})
 
 
 def cell_outlines(*, session: Session, grid_id: int) -> tuple[list[str], list[Any]]:

@@ -1,0 +1,279 @@
+"""The problems per cell and month kept by the problems' writes (issues 22 and 21,
+migration 0025): after random writes (new problems through the API, moves across cells,
+new dates and categories, deletions, flags, a CSP change, several rows in one statement,
+concurrent inserts in the same cells from two connections) the kept rows equal a count
+of every problem again, and the OGC aggregate's last 12 months equal a count over
+``problem`` for each of the three ways its window's first month is had."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from api.repositories.ogc import MASKED_BELOW, recent_counts
+from tests.clock import TODAY
+
+#: Each problem with the cell of each grid of its CSP that covers its anchor, the lowest
+#: id when several do (a min over the covering cells, not the triggers' ORDER BY LIMIT).
+PLACED = """
+SELECT p.id, g.id AS grid_id, min(c.h3 COLLATE "C") AS h3, p.reported_on, p.synthetic
+FROM problem p JOIN grid g ON g.csp_id = p.csp_id
+JOIN cell c ON c.grid_id = g.id AND ST_Covers(c.geom, p.anchor)
+GROUP BY p.id, g.id
+"""
+INSERT = (
+    "INSERT INTO problem (csp_id, category, title, reported_on, status_on, geom, anchor) "
+    "SELECT :csp, 'nuisances', 'Essai concurrent', d, d, pt, pt FROM ("
+    "SELECT ST_SetSRID(ST_MakePoint(x, y), 4326) AS pt, d::date AS d "
+    "FROM unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[]), CAST(:ds AS date[])) "
+    "AS v(x, y, d)) s"
+)
+
+
+def _recount(conn: Any) -> Counter[tuple[int, date, str, bool]]:
+    rows = conn.execute(text(PLACED)).all()
+    return Counter((g, on.replace(day=1), h3, bool(s)) for _, g, h3, on, s in rows)
+
+
+def _kept(conn: Any) -> Counter[tuple[int, date, str, bool]]:
+    kept: Counter[tuple[int, date, str, bool]] = Counter()
+    for g, month, h3, n, s in conn.execute(
+        text("SELECT grid_id, month, h3, problems, synthetic_problems FROM cell_month_count")
+    ):
+        kept[(g, month, h3, True)] += s
+        kept[(g, month, h3, False)] += n - s
+    return +kept  # the zeros left by deletions dropped
+
+
+def _check(engine: Engine) -> Counter[tuple[int, date, str, bool]]:
+    with engine.connect() as conn:
+        counted = _recount(conn)
+        assert _kept(conn) == counted
+        # and the totals (migration 0024) are their sums over the months
+        totals = Counter[tuple[int, str]]()
+        for (g, _, h3, _), n in counted.items():
+            totals[(g, h3)] += n
+        kept_totals = Counter(
+            {
+                (g, h3): n
+                for g, h3, n in conn.execute(text("SELECT grid_id, h3, problems FROM cell_count"))
+            }
+        )
+        assert +kept_totals == totals
+    return counted
+
+
+def _concurrent_inserts(engine: Engine, csp_id: int, points: list[tuple[float, float]]) -> None:
+    """Two connections insert problems in the same cells at once, in opposite orders,
+    four times: neither waits for ever nor fails (the counters are locked in key order)."""
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def insert(order: list[tuple[float, float]], day: date) -> None:
+        try:
+            for round_ in range(4):
+                barrier.wait(timeout=30)
+                with engine.begin() as conn:
+                    conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+                    conn.execute(
+                        text(INSERT),
+                        {
+                            "csp": csp_id,
+                            "xs": [x for x, _ in order],
+                            "ys": [y for _, y in order],
+                            "ds": [
+                                day - timedelta(days=40 * round_ + i) for i in range(len(order))
+                            ],
+                        },
+                    )
+        except BaseException as error:
+            errors.append(error)
+            barrier.abort()
+
+    threads = [
+        threading.Thread(target=insert, args=(points, TODAY)),
+        threading.Thread(target=insert, args=(points[::-1], TODAY - timedelta(days=3))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+
+
+def _expected_recent(engine: Engine, since: date) -> dict[tuple[int, str], int]:
+    """The problems reported since ``since`` per cell of each CSP's finest H3 grid."""
+    with engine.connect() as conn:
+        finest = set(
+            conn.scalars(
+                text(
+                    "SELECT DISTINCT ON (csp_id) id FROM grid WHERE units = 'h3' "
+                    "ORDER BY csp_id, resolution DESC"
+                )
+            )
+        )
+        rows = conn.execute(text(PLACED)).all()
+    counts = Counter((g, h3) for _, g, h3, on, _ in rows if g in finest and on >= since)
+    return dict(counts)
+
+
+def test_kept_months_equal_a_recount_after_random_writes(
+    client: TestClient, csp_id: int, engine: Engine
+) -> None:
+    rng = random.Random(2122)
+    with engine.begin() as conn:
+        x0, y0, x1, y1 = conn.execute(
+            text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+                "FROM (SELECT ST_Extent(geom) AS e FROM csp WHERE id = :csp) s"
+            ),
+            {"csp": csp_id},
+        ).one()
+        # a vertex shared by cells of the finest grid, and the centres of three cells
+        vertex = conn.execute(
+            text(
+                "SELECT ST_X(v), ST_Y(v) FROM (SELECT ST_PointN(ST_ExteriorRing("
+                "ST_GeometryN(c.geom, 1)), 1) AS v FROM cell c JOIN grid g ON g.id = c.grid_id "
+                "WHERE g.csp_id = :csp AND g.resolution = 9 AND NOT c.clipped "
+                "ORDER BY c.h3 LIMIT 1) s"
+            ),
+            {"csp": csp_id},
+        ).one()
+        centres = [
+            (float(x), float(y))
+            for x, y in conn.execute(
+                text(
+                    "SELECT ST_X(ST_Centroid(c.geom)), ST_Y(ST_Centroid(c.geom)) FROM cell c "
+                    "JOIN grid g ON g.id = c.grid_id WHERE g.csp_id = :csp "
+                    "AND g.resolution = 9 AND NOT c.clipped ORDER BY c.h3 LIMIT 3"
+                ),
+                {"csp": csp_id},
+            )
+        ]
+        # another CSP (fictitious, without grids) a problem is moved to and back from
+        other = conn.scalar(
+            text(
+                "INSERT INTO csp (code, name, geom) SELECT 'ESSAI', 'CSP fictive d''essai', "
+                "geom FROM csp WHERE id = :csp RETURNING id"
+            ),
+            {"csp": csp_id},
+        )
+    before = _check(engine)
+    assert sum(before.values()) > 100  # the demo's problems, counted in several grids
+
+    def point() -> tuple[float, float]:
+        if rng.random() < 0.15:
+            return float(vertex[0]), float(vertex[1])
+        return rng.uniform(x0, x1), rng.uniform(y0, y1)
+
+    def day() -> date:
+        return TODAY - timedelta(days=rng.randrange(0, 900))
+
+    moved_away: list[int] = []
+    kinds = ["new", "move", "date", "category", "delete", "synthetic", "many", "csp"]
+    for step in range(40):
+        kind = kinds[step % len(kinds)] if step < len(kinds) else rng.choice(kinds)
+        with engine.connect() as conn:
+            ids = list(
+                conn.scalars(text("SELECT id FROM problem WHERE csp_id = :c"), {"c": csp_id})
+            )
+        target = rng.choice(ids)
+        if kind == "new":
+            x, y = point()
+            answer = client.post(
+                f"/api/csp/{csp_id}/problems",
+                json={
+                    "category": "nuisances",
+                    "title": f"Essai {step}",
+                    "lon": x,
+                    "lat": y,
+                    "reported_on": day().isoformat(),
+                },
+            )
+            assert answer.status_code in (201, 422), answer.text  # 422: outside the CSP
+            continue
+        if kind == "csp" and moved_away:
+            statement, values = (
+                "UPDATE problem SET csp_id = :c WHERE id = :id",
+                {"c": csp_id, "id": moved_away.pop()},
+            )
+        else:
+            if kind == "csp":
+                moved_away.append(target)
+            statement, values = {
+                "move": (
+                    "UPDATE problem SET anchor = ST_SetSRID(ST_MakePoint(:x, :y), 4326) "
+                    "WHERE id = :id",
+                    {"id": target, "x": point()[0], "y": point()[1]},
+                ),
+                "date": (
+                    "UPDATE problem SET reported_on = :d WHERE id = :id",
+                    {"id": target, "d": day()},
+                ),
+                "category": (
+                    "UPDATE problem SET category = 'stupefiants' WHERE id = :id",
+                    {"id": target},
+                ),
+                "delete": ("DELETE FROM problem WHERE id = :id", {"id": target}),
+                "synthetic": (
+                    "UPDATE problem SET synthetic = NOT synthetic WHERE id = :id",
+                    {"id": target},
+                ),
+                # several rows in one statement: some moved, some re-dated, some both
+                "many": (
+                    "UPDATE problem SET anchor = CASE WHEN id % 2 = 0 "
+                    "THEN ST_Translate(anchor, 0.002, -0.001) ELSE anchor END, "
+                    "reported_on = CASE WHEN id % 3 = 0 THEN reported_on - 20 "
+                    "ELSE reported_on END WHERE id % 7 = :r AND csp_id = :c",
+                    {"r": step % 7, "c": csp_id},
+                ),
+                "csp": (
+                    "UPDATE problem SET csp_id = :c WHERE id = :id",
+                    {"c": other, "id": target},
+                ),
+            }[kind]
+        with engine.begin() as conn:
+            conn.execute(text(statement), values)
+        if step % 8 == 7:
+            _check(engine)
+    _concurrent_inserts(engine, csp_id, [*centres, (float(vertex[0]), float(vertex[1]))])
+    after = _check(engine)
+    assert after != before
+
+    # The OGC aggregate's last 12 months: the window's first month whole (since the 1st),
+    # its end counted from the problems (since the 20th), the whole month less its
+    # beginning (since the 15th, the collection's own: TODAY - 365 days).
+    with Session(engine) as session:
+        for since in (date(2025, 6, 1), date(2025, 6, 20), date(2025, 6, 15)):
+            got = {(g, h3): n for g, h3, n in recent_counts(session, since)}
+            assert got == _expected_recent(engine, since), since
+    since = TODAY - timedelta(days=365)
+    assert since == date(2025, 6, 15)
+    expected = _expected_recent(engine, since)
+    totals = Counter[tuple[int, str]]()
+    with engine.connect() as conn:
+        for _, g, h3, _, _ in conn.execute(text(PLACED)).all():
+            totals[(g, h3)] += 1
+    page = client.get("/ogc/collections/problem-counts/items", params={"limit": 10000}).json()
+    assert page["numberReturned"] == page["numberMatched"] > 100
+    for feature in page["features"]:
+        grid, h3 = feature["id"].split("-", 1)
+        recent = expected.get((int(grid), h3), 0)
+        total = totals[(int(grid), h3)]
+        assert feature["properties"]["problems_12_months"] == (
+            recent if recent >= MASKED_BELOW else None
+        )
+        assert feature["properties"]["problems"] == (total if total >= MASKED_BELOW else None)
+
+    # a grid built after these writes starts from every problem of the CSP, by month
+    built = client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 7})
+    assert built.status_code in (200, 201), built.text
+    counted = _check(engine)
+    assert any(g == built.json()["id"] for g, *_ in counted)
