@@ -51,10 +51,11 @@ def polish(
     anchors: dict[int, int],
     rng: np.random.Generator,
     starts: int,
+    budget: int = MAX_WORK,
 ) -> np.ndarray:
     """The engine's plan (``search``) improved under the distance objective: descended
-    and oscillated, then up to ``starts`` starts within the work budget; the best plan,
-    in the band first. Returns each atom's sector."""
+    and oscillated, then up to ``starts`` starts while the work spent is under
+    ``budget``; the best plan, in the band first. Returns each atom's sector."""
     atoms, k = search.atoms, search.k
     fixed = np.asarray(search.fixed, dtype=int)
     ms = MedianSearch(atoms, unit_xy, unit_weight, k, search.lo, search.hi, fixed)
@@ -76,7 +77,7 @@ def polish(
     last = 0  # the last start that improved the best plan
     failed = mended = 0
     for i in range(starts):
-        if i - last >= PATIENCE or ms.work >= MAX_WORK:
+        if i - last >= PATIENCE or ms.work >= budget:
             break
         seeds = seed_atoms(atoms, k, fixed, rng, anchors) if i else []
         if i and not mended and failed >= FAILED_STARTS:
