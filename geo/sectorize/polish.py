@@ -9,10 +9,13 @@ workload), an allocation of the transportation problem is rarely mended into the
 rounding its fractional atoms moves half a sector's workload, and an integer allocation
 (tried: HiGHS's MIP) comes in pieces whose reassignment breaks the band again. Measured
 on Belfort res 8, k = 8, communes whole, every one of the ten starts of seed 0 failed.
-So once the first four starts have failed with none mended, the remaining starts are
-**regrowths**: the engine's balanced growth from the k-means seeds, its balance and
-repair (which reach the band from a growth far more often than from an allocation),
-then the exact descent.
+So an allocation that cannot be mended is replaced by a **regrowth** from its centres:
+the engine's balanced growth from the centres' atoms, its balance and repair (which
+reach the band from a growth far more often than from an allocation), then the exact
+descent; and once four starts have failed with none mended, the remaining starts are
+regrowths from the k-means seeds. The regrowths draw from their own random stream
+(spawned from the run's seed), so that wherever allocations are mended the plans are
+those of a run without them.
 
 **Work budget.** The starts share a budget counted in operations, not seconds, so that
 a plan depends on its seed only and not on the machine's load: each move priced by the
@@ -66,6 +69,10 @@ def polish(
         return _rebalance(atoms, k, search.tolerance, fixed, rng, sector, steps)
 
     ms.rebalance = rebalance
+    # the regrowths draw from their own stream, so that the allocations' draws (and
+    # plans) stay those of a run without them wherever allocations are mended
+    seq = getattr(rng.bit_generator, "seed_seq", None)
+    grow_rng = np.random.default_rng(seq.spawn(1)[0] if seq is not None else 0)
     best = ms.descend(np.asarray(search.sector, dtype=int))
     best_key = ms.key()
     if ms._oscillate():
@@ -81,18 +88,35 @@ def polish(
             break
         seeds = seed_atoms(atoms, k, fixed, rng, anchors) if i else []
         if i and not mended and failed >= FAILED_STARTS:
-            found = _regrow(ms, atoms, k, search.tolerance, fixed, rng, seeds)
+            found = _regrow(ms, atoms, k, search.tolerance, fixed, grow_rng, seeds)
         else:
             if i:
                 centres = np.array([ms.unit_of(x) for x in seeds])
             result = ms.locate_allocate(centres, seen=seen)
             found = None if result is None else result[0]
             mended, failed = mended + (found is not None), failed + (found is None)
+            if found is None:
+                home = _centre_seeds(ms, centres, fixed, anchors, k)
+                if home is not None:
+                    found = _regrow(ms, atoms, k, search.tolerance, fixed, grow_rng, home)
         if found is not None:
             ms._load_state(found)
             if ms.key() < best_key:
                 best, best_key, last = found, ms.key(), i
     return best
+
+
+def _centre_seeds(
+    ms: MedianSearch, centres: np.ndarray, fixed: np.ndarray, anchors: dict[int, int], k: int
+) -> list[int] | None:
+    """The atoms of ``centres`` as growth seeds (a sector's fixed atom or anchor first);
+    None when two sectors would share an atom or a seed is fixed to another sector."""
+    pinned = {s: int(np.flatnonzero(fixed == s)[0]) for s in range(k) if (fixed == s).any()}
+    pinned.update(anchors)
+    seeds = [pinned.get(s, int(ms.of[c])) for s, c in enumerate(centres.tolist())]
+    if len(set(seeds)) < k or any(fixed[a] not in (-1, s) for s, a in enumerate(seeds)):
+        return None
+    return seeds
 
 
 def _regrow(
