@@ -294,3 +294,31 @@ def _blocks_connected(cells: set[tuple[int, int]]) -> bool:
                 seen.add(nb)
                 stack.append(nb)
     return len(seen) == len(cells)
+
+
+def test_the_centres_of_a_failed_allocation_seed_its_regrowth(
+    lumpy: tuple[UnitGraph, RegionGrowth],
+) -> None:
+    """A regrowth from an allocation's centres starts from the centres' atoms, a sector's
+    fixed atom or anchor (its police station) first; two sectors on one atom, or a seed
+    fixed to another sector, give no regrowth."""
+    from geo.sectorize.polish import _centre_seeds
+
+    graph, engine = lumpy
+    search, of = _search(graph, engine)
+    index = {u: i for i, u in enumerate(graph.units["unit"])}
+    centres = np.array([index["0-0"], index["5-0"], index["5-5"]])
+    free = np.full(len(search.aw), -1)
+    atom = [int(of[c]) for c in centres]
+    assert _centre_seeds(search, centres, free, {}, 3) == atom
+    assert _centre_seeds(search, centres, free, {1: int(of[index["4-5"]])}, 3) == [
+        atom[0],
+        int(of[index["4-5"]]),
+        atom[2],
+    ]
+    pinned = free.copy()
+    pinned[atom[2]] = 0  # the third centre's atom is fixed to sector 0
+    assert _centre_seeds(search, centres, pinned, {}, 3) is None
+    same = np.array([index["0-0"], index["1-0"], index["5-5"]])  # one commune, one atom
+    assert of[index["0-0"]] == of[index["1-0"]]
+    assert _centre_seeds(search, same, free, {}, 3) is None
