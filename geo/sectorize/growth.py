@@ -68,6 +68,7 @@ from geo.sectorize.atoms import Atoms, CutCosts, build_atoms, small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.multilevel import LARGE_ATOMS, hierarchy
 from geo.sectorize.objective import distance_share
+from geo.sectorize.polish import polish as median_polish
 from geo.sectorize.search import SectorSearch
 from geo.sectorize.seeding import seed_atoms
 from geo.unit_graph import UnitGraph
@@ -97,7 +98,7 @@ MIN_SHAPE_STEPS = 20_000
 #: on territories of at most ``MULTISTART_ATOMS`` atoms.
 REGROWTHS = 2
 #: Under the distance objective, location-allocation starts of the exact p-median
-#: polish (:func:`geo.sectorize.median.polish`): ``LA_ATOMS // atoms``, at most
+#: polish (:func:`geo.sectorize.polish.polish`): ``LA_ATOMS // atoms``, at most
 #: :data:`MAX_LA_STARTS`.
 LA_ATOMS = 1_200
 MAX_LA_STARTS = 16
@@ -360,7 +361,7 @@ class RegionGrowth(Sectorizer):
             if polish:
                 anchors = {s: int(atoms.of[u]) for s, u in enumerate(seed_units) if u >= 0}
                 starts = max(1, min(MAX_LA_STARTS, LA_ATOMS // max(atoms.n, 1)))
-                search.sector = median.polish(
+                search.sector = median_polish(
                     search, graph.centroids, graph.workload, anchors, rng, starts
                 ).tolist()
         else:

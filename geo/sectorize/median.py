@@ -35,7 +35,7 @@ Two ways out of a local optimum, both kept only when they lead to a better plan:
   sector's piece around its centre kept and the other pieces given to a bordering
   sector, the band reached by oscillation (or the engine's repair), a descent, the
   medians located again; from the plan's own medians and from the engine's k-means
-  seeds (:func:`polish`).
+  seeds (:func:`geo.sectorize.polish.polish`).
 
 References
 ----------
@@ -51,14 +51,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from functools import partial
 
 import numpy as np
 from scipy.sparse import csr_matrix
 
 from geo.sectorize.atoms import Atoms, pieces, stays_connected
-from geo.sectorize.search import SectorSearch
-from geo.sectorize.seeding import seed_atoms
 from geo.sectorize.transport import Transport
 
 #: The most cells of the atoms-by-units cost matrix (8 bytes each): above, no polish.
@@ -68,12 +65,11 @@ _EPS = 1e-7
 #: mean distances, and its factor from one descent to the next.
 RHO = 0.25
 RHO_STEP = 2.0
-#: Location-allocation starts stop after this many in a row without a better plan.
-PATIENCE = 10
+#: Work counted for a round of shifts or swaps besides its priced moves (its fixed cost
+#: in numpy calls, about that of pricing this many moves).
+ROUND_WORK = 500
 #: Allocations of one location-allocation start (each followed by a location).
 LA_ITER = 3
-#: Steps per atom of the engine's repair when a mended allocation misses the band.
-REPAIR_STEPS_PER_ATOM = 40
 
 
 def fits(atoms: Atoms, units: int) -> bool:
@@ -124,6 +120,9 @@ class MedianSearch:
         self.ea = np.array([p[0] for p in pairs], dtype=int)
         self.eb = np.array([p[1] for p in pairs], dtype=int)
         self.transport = Transport(self.aw, k, lo, hi, self.fixed)
+        #: Moves priced so far (shift candidates, swap pairs): the deterministic measure
+        #: of work that :func:`geo.sectorize.polish.polish` budgets.
+        self.work = 0
 
     # the objective ------------------------------------------------------------------
 
@@ -345,6 +344,7 @@ class MedianSearch:
             ok &= self._acceptable_v(as_, self.load[as_] - wx)
             ok &= self._acceptable_v(bs, self.load[bs] + wx)
         xs, as_, bs = xs[ok], as_[ok], bs[ok]
+        self.work += len(xs)
         need = ~self._out_ok[xs]
         for s in np.unique(as_[need]).tolist():
             x = np.unique(xs[need & (as_ == s)])
@@ -366,6 +366,7 @@ class MedianSearch:
     def _shift_round(self, rho: float | None = None) -> bool:
         """Improving shifts of distinct sectors; with ``rho``, the band is a penalty of
         ``rho`` per unit of workload out of it instead of a constraint."""
+        self.work += ROUND_WORK
         if rho is None:
             xs, as_, bs, delta = self._shift_candidates()
         else:
@@ -395,6 +396,7 @@ class MedianSearch:
 
     def _swap_round(self, rho: float | None = None) -> bool:
         """Improving swaps, at most one per sector per round (``rho``: as for shifts)."""
+        self.work += ROUND_WORK
         sec = self.sector
         sb, sa = sec[self.eb], sec[self.ea]
         border = (sb != sa) & (self.fixed[self.ea] < 0)
@@ -425,6 +427,7 @@ class MedianSearch:
                 rows, cols = band.any(1), band.any(0)
                 xs, ys, band = xs[rows], ys[cols], band[rows][:, cols]
             delta = self._pair_cost(a, xs, ys) + self._pair_cost(b, ys, xs).T
+            self.work += delta.size
             delta = delta - self.cur[a] - self.cur[b]
             if rho is None:
                 delta[~band] = np.inf
@@ -505,74 +508,6 @@ class MedianSearch:
                     seen.add(z)
                     queue.append(z)
         return len(seen)
-
-
-def polish(
-    search: SectorSearch,
-    unit_xy: np.ndarray,
-    unit_weight: np.ndarray,
-    anchors: dict[int, int],
-    rng: np.random.Generator,
-    starts: int,
-) -> np.ndarray:
-    """The engine's plan (``search``) improved under the distance objective: descended
-    and oscillated, then ``starts`` location-allocations (from its own medians, then from
-    the k-means seeds of :func:`~geo.sectorize.seeding.seed_atoms`); the best plan, in
-    the band first. Returns each atom's sector."""
-    atoms, k = search.atoms, search.k
-    fixed = np.asarray(search.fixed, dtype=int)
-    ms = MedianSearch(
-        atoms,
-        unit_xy,
-        unit_weight,
-        k,
-        search.lo,
-        search.hi,
-        fixed,
-        rebalance=partial(_rebalance, atoms, k, search.tolerance, fixed, rng),
-    )
-    best = ms.descend(np.asarray(search.sector, dtype=int))
-    best_key = ms.key()
-    if ms._oscillate():
-        trial = ms.descend(ms.sector)
-        if ms.key() < best_key:
-            best, best_key = trial, ms.key()
-    centres = ms.centres()
-    seen: set[bytes] = set()
-    last = 0  # the last start that improved the best plan
-    for i in range(starts):
-        if i - last >= PATIENCE:
-            break
-        if i:
-            seeds = seed_atoms(atoms, k, fixed, rng, anchors)
-            centres = np.array([ms.unit_of(x) for x in seeds])
-        found = ms.locate_allocate(centres, seen=seen)
-        if found is not None:
-            ms._load_state(found[0])
-            if ms.key() < best_key:
-                best, best_key, last = found[0], ms.key(), i
-    return best
-
-
-def _rebalance(
-    atoms: Atoms,
-    k: int,
-    tolerance: float,
-    fixed: np.ndarray,
-    rng: np.random.Generator,
-    sector: np.ndarray,
-) -> np.ndarray | None:
-    """The engine's balance and repair phases on a contiguous plan; None if it misses the
-    band."""
-    search = SectorSearch(atoms, k, tolerance, fixed, rng, 1.0)
-    search.sector = sector.tolist()
-    search.load = np.bincount(sector, weights=atoms.weight, minlength=k).tolist()
-    search.size = np.bincount(sector, minlength=k).tolist()
-    search._init_boundary()
-    search.balance()
-    if not search.in_band():
-        search.repair(min(REPAIR_STEPS_PER_ATOM * atoms.n, 20_000))
-    return np.asarray(search.sector, dtype=int) if search.in_band() else None
 
 
 def _gap(load: float, lo: float, hi: float) -> float:

@@ -174,3 +174,151 @@ def test_the_transportation_lp_allocates_within_the_band_and_follows_its_centres
     locked = Transport(np.ones(4), 2, 2.0, 2.0, np.array([1, -1, -1, -1]))
     assert locked.allocate(distance).tolist() == [1, 0, 0, 1]
     assert Transport(np.ones(4), 2, 3.0, 3.0, np.full(4, -1)).allocate(distance) is None
+
+
+def _engine_start(graph: UnitGraph, engine: RegionGrowth, seed: int) -> tuple[object, ...]:
+    """The engine's first start under the distance objective (what the polish gets)."""
+    k, _, _, atoms = engine.feasible_atoms(graph)
+    fixed = np.full(atoms.n, -1)
+    distance = RegionGrowth(
+        k,
+        tolerance=engine.tolerance,
+        commune_population=engine.commune_population,
+        objective="distance",
+    )
+    rng = np.random.default_rng(seed)
+    search = distance._attempts(atoms, k, fixed, np.full(k, -1), rng)
+    return search, atoms, rng
+
+
+def test_the_polish_stops_at_its_work_budget_and_repeats_itself(
+    lumpy: tuple[UnitGraph, RegionGrowth],
+) -> None:
+    """No start begins once the budget is spent: with a budget of 0 the polish only
+    descends the engine's plan and draws nothing from the generator (every start draws
+    its k-means seeds or its repair steps); with the default it does, never ends on a
+    worse plan, and the same seed gives the same plan (the budget counts operations,
+    not seconds)."""
+    from geo.sectorize.polish import polish
+
+    graph, engine = lumpy
+    plans, costs = [], []
+    for budget in (0, None, None):
+        search, atoms, rng = _engine_start(graph, engine, 3)
+        before = rng.bit_generator.state
+        kwargs = {} if budget is None else {"budget": budget}
+        plan = polish(search, graph.centroids, graph.workload, {}, rng, 16, **kwargs)
+        assert (rng.bit_generator.state == before) == (budget == 0)
+        units = plan[atoms.of]
+        plans.append(units)
+        costs.append(pmedian_distance(graph.centroids, graph.workload, units, 3))
+        loads = np.bincount(units, weights=graph.workload, minlength=3)
+        assert (np.abs(loads / (graph.workload.sum() / 3) - 1) <= 0.1 + 1e-9).all()
+    assert costs[1] <= costs[0] + 1e-9
+    assert (plans[1] == plans[2]).all()
+
+
+def test_a_regrowth_is_in_band_of_one_piece_and_a_local_optimum(
+    lumpy: tuple[UnitGraph, RegionGrowth],
+) -> None:
+    """The starts that replace failing allocations (communes kept whole): the engine's
+    growth from k-means seeds, balanced and repaired into the band, then descended: no
+    improving shift or swap is left, every sector is in the band and of one piece, the
+    cost the figure on units."""
+    from geo.sectorize.polish import _regrow
+    from geo.sectorize.seeding import seed_atoms
+
+    graph, engine = lumpy
+    search, of = _search(graph, engine)
+    k, _, _, atoms = engine.feasible_atoms(graph)
+    adjacent, target = _adjacent(graph), graph.workload.sum() / 3
+    grown = 0
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        seeds = seed_atoms(atoms, k, search.fixed, rng)
+        plan = _regrow(search, atoms, k, 0.1, search.fixed, rng, seeds)
+        if plan is None:
+            continue
+        grown += 1
+        assert not search._shift_round() and not search._swap_round()
+        units = plan[of]
+        loads = np.bincount(units, weights=graph.workload, minlength=3)
+        assert (np.abs(loads / target - 1) <= 0.1 + 1e-9).all()
+        assert all(_connected(np.flatnonzero(units == s), adjacent) for s in range(3))
+        assert search.cost(plan) == pytest.approx(
+            pmedian_distance(graph.centroids, graph.workload, units, 3), rel=1e-12
+        )
+    assert grown >= 3
+
+
+def test_communes_kept_whole_reach_the_optimum_of_every_atom_plan_on_every_seed() -> None:
+    """6 x 6 units in nine communes of 2 x 2 kept whole, one commune in four carrying
+    seven times the others' workload (lumpy atoms, a ±5 % band narrower than most of
+    them): every plan of the nine atoms in three sectors (3⁸ labellings, balanced, of one
+    piece each) is enumerated; the distance objective reaches the best on every seed."""
+    import itertools
+
+    y, x = np.divmod(np.arange(SIDE * SIDE), SIDE)
+    block = (x // 2 + 3 * (y // 2)).astype(int)
+    communes = [f"9{b:04d}" for b in block.tolist()]
+    loads = 1.0 + 6.0 * ((x // 2 + 2 * (y // 2)) % 4 == 0) + (x % 2)
+    graph = square_grid(SIDE, SIDE, loads, communes)
+    weight = np.bincount(block, weights=graph.workload)
+    mean, best = weight.sum() / 3, np.inf
+    for tail in itertools.product(range(3), repeat=8):
+        label = np.array((0, *tail))
+        if (np.abs(np.bincount(label, weights=weight, minlength=3) / mean - 1) > 0.05).any():
+            continue
+        cells = [{(b // 3, b % 3) for b in np.flatnonzero(label == s).tolist()} for s in range(3)]
+        if all(c and _blocks_connected(c) for c in cells):
+            units = label[block]
+            best = min(best, pmedian_distance(graph.centroids, graph.workload, units, 3))
+    assert np.isfinite(best)
+    population = dict.fromkeys(communes, 100.0)
+    for seed in range(5):
+        plan = RegionGrowth(
+            3, tolerance=0.05, commune_population=population, objective="distance"
+        ).solve(graph, rng=np.random.default_rng(seed))
+        value = pmedian_distance(graph.centroids, graph.workload, plan.assignment, 3)
+        assert value == pytest.approx(best, rel=1e-9), seed
+        assert plan.metrics.max_deviation <= 0.05 + 1e-9 and plan.metrics.contiguous
+
+
+def _blocks_connected(cells: set[tuple[int, int]]) -> bool:
+    start = next(iter(cells))
+    seen, stack = {start}, [start]
+    while stack:
+        r, c = stack.pop()
+        for nb in ((r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)):
+            if nb in cells and nb not in seen:
+                seen.add(nb)
+                stack.append(nb)
+    return len(seen) == len(cells)
+
+
+def test_the_centres_of_a_failed_allocation_seed_its_regrowth(
+    lumpy: tuple[UnitGraph, RegionGrowth],
+) -> None:
+    """A regrowth from an allocation's centres starts from the centres' atoms, a sector's
+    fixed atom or anchor (its police station) first; two sectors on one atom, or a seed
+    fixed to another sector, give no regrowth."""
+    from geo.sectorize.polish import _centre_seeds
+
+    graph, engine = lumpy
+    search, of = _search(graph, engine)
+    index = {u: i for i, u in enumerate(graph.units["unit"])}
+    centres = np.array([index["0-0"], index["5-0"], index["5-5"]])
+    free = np.full(len(search.aw), -1)
+    atom = [int(of[c]) for c in centres]
+    assert _centre_seeds(search, centres, free, {}, 3) == atom
+    assert _centre_seeds(search, centres, free, {1: int(of[index["4-5"]])}, 3) == [
+        atom[0],
+        int(of[index["4-5"]]),
+        atom[2],
+    ]
+    pinned = free.copy()
+    pinned[atom[2]] = 0  # the third centre's atom is fixed to sector 0
+    assert _centre_seeds(search, centres, pinned, {}, 3) is None
+    same = np.array([index["0-0"], index["1-0"], index["5-5"]])  # one commune, one atom
+    assert of[index["0-0"]] == of[index["1-0"]]
+    assert _centre_seeds(search, same, free, {}, 3) is None
