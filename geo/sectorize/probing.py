@@ -24,6 +24,7 @@ References
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -31,21 +32,29 @@ from collections.abc import Callable
 import highspy
 import numpy as np
 
+log = logging.getLogger(__name__)
+
 #: A centre is probed at 1 when its relaxation's ``y`` is under this, at 0 when above
 #: ``1 -`` it (probing a value the relaxation already takes changes nothing).
 EPS = 1e-6
 #: Probing stops after this many centres in a row fixed nothing.
 MISSES = 12
-#: Sweeps of cuts within a probe.
+#: Assignments are probed when their reduced cost brings the relaxation within this share
+#: of the best plan known.
+NEAR = 0.04
+#: Sweeps of cuts within the probe of a centre, of an assignment.
 SWEEPS = 3
+PAIR_SWEEPS = 3
+#: The most assignments probed in a pass (each probe is up to four relaxations).
+MAX_PAIR_PROBES = 200
 #: Adds the cuts that the relaxation's solution in ``h`` violates; how many.
 Cuts = Callable[[highspy.Highs], int]
 
 
-def _worth_more(h: highspy.Highs, upper: float, cuts: Cuts | None) -> bool:
+def _worth_more(h: highspy.Highs, upper: float, cuts: Cuts | None, sweeps: int = 3) -> bool:
     """Solve the relaxation: True when it is infeasible or worth more than ``upper``,
-    after at most :data:`SWEEPS` sweeps of ``cuts`` (valid for every plan, kept)."""
-    for sweep in range(SWEEPS + 1):
+    after at most ``sweeps`` sweeps of ``cuts`` (valid for every plan, kept)."""
+    for sweep in range(sweeps + 1):
         h.run()
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
@@ -54,7 +63,7 @@ def _worth_more(h: highspy.Highs, upper: float, cuts: Cuts | None) -> bool:
             return False  # time out or trouble: nothing proven
         if h.getInfo().objective_function_value > upper * (1 + 1e-6) + 1e-6:
             return True
-        if cuts is None or sweep == SWEEPS or not cuts(h):
+        if cuts is None or sweep == sweeps or not cuts(h):
             return False
     return False
 
@@ -93,7 +102,7 @@ def probe_centres(
         h.setOptionValue("time_limit", max(0.05, deadline - time.monotonic()))
         if value[j] < 1 - EPS and fixable[col]:
             h.changeColBounds(col, 1.0, 1.0)
-            close = _worth_more(h, upper, cuts)
+            close = _worth_more(h, upper, cuts, SWEEPS)
             h.changeColBounds(col, 0.0, 1.0)
             if close:
                 cols = columns_of[j][fixable[columns_of[j]]].astype(np.int32)
@@ -104,10 +113,52 @@ def probe_centres(
                 continue
         if value[j] > EPS:
             h.changeColBounds(col, 0.0, 0.0)
-            open_ = _worth_more(h, upper, cuts)
+            open_ = _worth_more(h, upper, cuts, SWEEPS)
             h.changeColBounds(col, 1.0 if open_ else 0.0, 1.0)
             if open_:
                 fixable[col] = False
                 opened += 1
                 misses = 0
     return closed, opened
+
+
+def probe_pairs(
+    h: highspy.Highs,
+    upper: float,
+    fixable: np.ndarray,
+    deadline: float,
+    cuts: Cuts | None = None,
+    *,
+    near: float = NEAR,
+) -> int:
+    """Probe the assignments ``x[a, c]`` at 1 (the ``fixable`` columns at 0 in the last
+    relaxation of ``h``, whose reduced cost brings it within ``near`` of ``upper``: the
+    likeliest to be worth more than it): fix to 0 those whose relaxation with ``x = 1``
+    is infeasible or worth more than ``upper``. Returns how many."""
+    if not math.isfinite(upper) or h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return 0
+    solution = h.getSolution()
+    value = h.getInfo().objective_function_value
+    x = np.asarray(solution.col_value)
+    reduced = np.asarray(solution.col_dual)
+    high = np.asarray(h.getLp().col_upper_)
+    candidates = np.flatnonzero(
+        fixable & (x < EPS) & (high > 0.5) & (value + reduced > upper * (1 - near))
+    )
+    candidates = candidates[np.argsort(-reduced[candidates], kind="stable")][:MAX_PAIR_PROBES]
+    log.debug("%d assignments to probe", len(candidates))
+    fixed = misses = 0
+    for col in candidates.tolist():
+        if time.monotonic() >= deadline or misses >= MISSES:
+            break
+        h.setOptionValue("time_limit", max(0.05, deadline - time.monotonic()))
+        h.changeColBounds(col, 1.0, 1.0)
+        worse = _worth_more(h, upper, cuts, PAIR_SWEEPS)
+        h.changeColBounds(col, 0.0, 0.0 if worse else 1.0)
+        if worse:
+            fixable[col] = False
+            fixed += 1
+            misses = 0
+        else:
+            misses += 1
+    return fixed

@@ -18,7 +18,7 @@ import numpy as np
 
 from geo.sectorize.covers import cover_cuts
 from geo.sectorize.fixing import fix_at_duals
-from geo.sectorize.probing import probe_centres
+from geo.sectorize.probing import probe_centres, probe_pairs
 from geo.sectorize.separation import fractional_separators, reduced_cost_fixing
 
 if TYPE_CHECKING:
@@ -54,9 +54,9 @@ class _Solver(Protocol):
 
 #: Rounds of fractional separation at the root, within this share of the time limit.
 ROOT_SWEEPS = 20
-ROOT_SHARE = 0.15
+ROOT_SHARE = 0.3
 #: Passes of probing of the centres at the root (:mod:`geo.sectorize.probing`).
-ROOT_PROBES = 3
+ROOT_PROBES = 1
 
 
 def root_cuts(s: _Solver, h: highspy.Highs) -> None:
@@ -134,7 +134,10 @@ def _probe(s: _Solver, h: highspy.Highs, until: float, upper: float) -> bool:
     closed, opened = probe_centres(
         h, y, columns_of, upper, s.fixable, until, lambda model: _cuts(s, model)
     )
+    h.run()  # the relaxation again, with the centres fixed
+    pairs = probe_pairs(h, upper, s.fixable, until, lambda model: _cuts(s, model))
+    s.fixed_stats["pairs_probed"] = s.fixed_stats.get("pairs_probed", 0) + pairs
     s.fixed_stats["closed"] = s.fixed_stats.get("closed", 0) + closed
     s.fixed_stats["opened"] = s.fixed_stats.get("opened", 0) + opened
-    log.debug("probing: %d centres closed, %d opened", closed, opened)
-    return closed + opened > 0
+    log.debug("probing: %d centres closed, %d opened, %d pairs", closed, opened, pairs)
+    return closed + opened + pairs > 0

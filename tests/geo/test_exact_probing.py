@@ -1,6 +1,6 @@
-"""Probing of the centres at the exact mode's root (geo/sectorize/probing.py): every plan
-better than the best known (every balanced plan of one piece of a 3 x 3 grid, enumerated)
-keeps its centres open, and the best known stays in the model."""
+"""Probing at the exact mode's root (geo/sectorize/probing.py): every plan better than the
+best known (every balanced plan of one piece of a 3 x 3 grid, enumerated) keeps its
+centres open and its assignments, and the best known stays in the model."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from geo.pmedian import median_centres
 from geo.sectorize.bound import build_instance
 from geo.sectorize.covers import cover_cuts
 from geo.sectorize.hess import hess_model
-from geo.sectorize.probing import probe_centres
+from geo.sectorize.probing import probe_centres, probe_pairs
 from geo.sectorize.separation import fractional_separators
 from tests.geo.test_exact import LOADS, feasible_plans
 from tests.geo.test_sectorize import square_grid
@@ -63,6 +63,13 @@ def test_no_plan_better_than_the_best_known_loses_a_centre(
     lp = h.getLp()
     low, high = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
     assert int((high[y] == 0).sum()) == closed and int((low[y] == 1).sum()) == opened
+    before = int((high == 0).sum())
+    h.run()
+    pairs = probe_pairs(h, upper, fixable, np.inf, cuts, near=1.0)  # every pair at 0
+    assert pairs > 0
+    lp = h.getLp()
+    low, high = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+    assert int((high == 0).sum()) == before + pairs
     assert not fixable[incumbent].any()
     better = [plan for plan, value in plans if value < upper * (1 - 1e-9)]
     assert better
