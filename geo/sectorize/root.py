@@ -54,7 +54,7 @@ class _Solver(Protocol):
 
 #: Rounds of fractional separation at the root, within this share of the time limit.
 ROOT_SWEEPS = 20
-ROOT_SHARE = 0.3
+ROOT_SHARE = 0.4
 #: Passes of probing of the centres at the root (:mod:`geo.sectorize.probing`).
 ROOT_PROBES = 1
 
