@@ -19,7 +19,7 @@ from tests.geo.test_sectorize import square_grid
 
 
 @pytest.mark.parametrize(("k", "tolerance", "rank"), [(2, 0.4, 3), (3, 0.25, 2)])
-def test_no_plan_better_than_the_best_known_loses_a_centre(
+def test_no_plan_better_than_the_best_known_loses_a_centre_or_an_assignment(
     k: int, tolerance: float, rank: int
 ) -> None:
     grid = square_grid(3, 3, LOADS)
