@@ -14,6 +14,7 @@ prints a Markdown table (paste it into ``bench/RESULTS.md``).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,10 +92,11 @@ def run(name: str, k: int, time_limit: float) -> Row:
     except InfeasibleDesignError as exc:
         return Row(title, graph.n, 0, k, heuristic_text, f"infeasible: {exc}", "—")
     params = DesignParameters(k=k, tolerance=TOLERANCE, method="exact", time_limit=time_limit)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     try:
         plan = make_sectorizer(params).solve(graph, rng=params.rng())
         seconds = time.monotonic() - started
+        cpu = time.process_time() - cpu  # every thread: compare runs under another load
         assert plan.bound is not None
         b = plan.bound
         if b.status == "optimal":
@@ -104,6 +106,7 @@ def run(name: str, k: int, time_limit: float) -> Row:
                 f"≤ {_m(b.objective_m or 0)} m, gap {(b.gap or 0):.1%} "
                 f"(lower {_m(b.lower_m or 0)} m) at {seconds:.0f} s"
             )
+        exact += f" ({cpu:.1f} s CPU, load {os.getloadavg()[0]:.1f})"
         if best is not None and b.objective_m:
             heuristic_text += f", {(best - b.objective_m) / b.objective_m:+.1%} vs exact"
     except InfeasibleDesignError as exc:

@@ -42,7 +42,11 @@ of atoms from the centre to the atom weighs more than the band's top: Validi et 
 those whose Lagrangian reduced cost (:mod:`geo.sectorize.bound`, whose subproblems respect
 the reach) lifts the bound above the warm start's value (Beasley 1993), and the centres
 left with no such assignment. At the root, the relaxation's own reduced costs fix more
-(:func:`~geo.sectorize.separation.reduced_cost_fixing`). On Belfort res 8, k = 8, 27 % of
+(:func:`~geo.sectorize.separation.reduced_cost_fixing`), and probing the candidate
+centres closes more: a centre whose relaxation with ``y = 1`` (cuts separated again
+within the probe) is worth more than the best plan known is closed, one whose relaxation
+with ``y = 0`` is, opened (:mod:`geo.sectorize.probing`; the root's sweeps:
+:mod:`geo.sectorize.root`). On Belfort res 8, k = 8, 27 % of
 the atoms x units assignments remain (``bench/RESULTS.md``).
 
 **Warm start and bound.** The best of five plans of the heuristic engine (the same
@@ -93,20 +97,17 @@ from geo.plan_bound import PlanBound
 from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.bound import Instance, build_instance, lagrangian_bound
-from geo.sectorize.covers import cover_cuts
 from geo.sectorize.fixing import (
     assignment_bounds,
     connected_to_home,
-    fix_at_duals,
     reach_mask,
     restricted,
 )
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
-from geo.sectorize.hess import contiguous, hess_model, repair
+from geo.sectorize.hess import contiguous, hess_model, repair, sector_labels
+from geo.sectorize.root import root_cuts
 from geo.sectorize.separation import (
-    fractional_separators,
     integral_separators,
-    reduced_cost_fixing,
 )
 from geo.unit_graph import UnitGraph
 
@@ -126,9 +127,6 @@ OPTIMALITY_GAP = 1e-4
 WARM_STARTS = 5
 #: ... while they take less than this share of the time limit (one plan at least).
 WARM_START_SHARE = 0.2
-#: Rounds of fractional separation at the root, within this share of the time limit.
-ROOT_SWEEPS = 20
-ROOT_SHARE = 0.15
 log = logging.getLogger(__name__)
 
 
@@ -268,7 +266,7 @@ class ExactDesign(Sectorizer):
                 known=known,
             )
         atom_sector, objective = solver.best
-        labels = _sector_labels(inst, atom_sector)
+        labels = sector_labels(inst, atom_sector)
         assignment = labels[atom_sector][inst.atoms.of]
         lower = min(solver.lower, objective)
         optimal = objective - lower <= OPTIMALITY_GAP * max(objective, 1.0)
@@ -295,19 +293,6 @@ class ExactDesign(Sectorizer):
         )
         whole = small_communes(graph, self.whole_commune_population, population)
         return replace(plan, violations=tuple(violations(plan, self.tolerance, whole)))
-
-
-def _sector_labels(inst: Instance, atom_sector: np.ndarray) -> np.ndarray:
-    """Sector numbers for the solver's groups: a group holding fixed atoms takes their
-    sector, the others the remaining numbers in the order of their first atom."""
-    labels = np.full(int(atom_sector.max()) + 1, -1)
-    for atom in np.flatnonzero(inst.fixed >= 0):
-        labels[atom_sector[atom]] = inst.fixed[atom]
-    free = iter(sorted(set(range(inst.k)) - set(labels[labels >= 0].tolist())))
-    for group in dict.fromkeys(atom_sector.tolist()):
-        if labels[group] < 0:
-            labels[group] = next(free)
-    return labels
 
 
 class _Solver:
@@ -337,6 +322,9 @@ class _Solver:
         #: Separators of the round's solutions in pieces, added when the round stops.
         self.pending: dict[tuple[int, ...], list[float]] = {}
         self.fixed_stats: dict[str, int] = {}
+        #: The root's columns of the best plan known, and those that may be fixed to 0.
+        self.incumbent = np.zeros(0, dtype=bool)
+        self.fixable = np.zeros(0, dtype=bool)
 
     # -- the model ------------------------------------------------------------------------
     def _candidates(self, start: tuple[np.ndarray, float] | None) -> np.ndarray:
@@ -481,58 +469,6 @@ class _Solver:
         )
         self.cuts += len(rows)
 
-    def _root_cuts(self, h: highspy.Highs) -> None:
-        """Separator cuts of the linear relaxation, added before any branching
-        (:mod:`geo.sectorize.separation`), for at most :data:`ROOT_SHARE` of the time; the
-        relaxation's value is a lower bound on every plan better than the best known."""
-        n_x = h.getNumCol()
-        columns = np.arange(n_x, dtype=np.int32)
-        self.incumbent = np.zeros(n_x, dtype=bool)
-        if self.best is not None and (x := self._vector(self.best[0])) is not None:
-            self.incumbent = x > 0.5  # the best plan known stays in the model
-        self.fixable = ~self.incumbent
-        h.changeColsIntegrality(n_x, columns, np.zeros(n_x, dtype=np.uint8))
-        until = time.monotonic() + ROOT_SHARE * self.time_limit
-        upper = self.best[1] if self.best is not None else math.inf
-        for _ in range(ROOT_SWEEPS):
-            remaining = min(self._remaining(), until - time.monotonic())
-            if remaining <= 0.05 or not self._check():
-                break
-            h.setOptionValue("time_limit", remaining)
-            h.run()
-            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                break
-            value = h.getInfo().objective_function_value
-            self.lower = max(self.lower, min(value, upper))
-            solution = h.getSolution()
-            fixed = reduced_cost_fixing(h, value, upper, solution, self.fixable)
-            self.fixed_stats["reduced_cost"] = self.fixed_stats.get("reduced_cost", 0) + fixed
-            pairs = (self.pair_atom, self.centres[self.pair_centre])
-            duals = np.asarray(solution.row_dual)
-            fixed, lag = fix_at_duals(
-                h, self.inst, pairs, duals, upper, self.fixable, self.incumbent
-            )
-            self.lower = max(self.lower, min(lag, upper))
-            self.fixed_stats["lp_duals"] = self.fixed_stats.get("lp_duals", 0) + fixed
-            dense = np.zeros(self.var.shape)
-            dense[self.pair_atom, self.pair_centre] = np.asarray(solution.col_value)
-            rows, coefs = fractional_separators(self.inst, self.var, self.home, dense)
-            live = self.fixable | self.incumbent  # covers: geo.sectorize.covers
-            more = cover_cuts(self.inst, self.var, self.home, dense, live)
-            rows, coefs = rows + more[0], coefs + more[1]
-            log.debug(
-                "root LP %.1f, %d cuts (%d covers), fixed %s at %.1f s",
-                value,
-                len(rows),
-                len(more[0]),
-                self.fixed_stats,
-                time.monotonic() - self.started,
-            )
-            if not rows:
-                break
-            self._add_rows(h, rows, coefs)
-        h.changeColsIntegrality(n_x, columns, np.ones(n_x, dtype=np.uint8))
-
     def run(self, start: tuple[np.ndarray, float] | None) -> None:
         self.best = start
         self.round_lower = self.lower
@@ -548,7 +484,7 @@ class _Solver:
         log.debug("fixing %s, %d centres", self.fixed_stats, len(centres))
         if not self._check():
             return
-        self._root_cuts(h)
+        root_cuts(self, h)
         if not self._check():
             return
         h.cbMipImprovingSolution.subscribe(self._improving)

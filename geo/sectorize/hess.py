@@ -79,6 +79,19 @@ def repair(inst: Instance, group: np.ndarray) -> np.ndarray | None:
     return group
 
 
+def sector_labels(inst: Instance, atom_sector: np.ndarray) -> np.ndarray:
+    """Sector numbers for the solver's groups: a group holding fixed atoms takes their
+    sector, the others the remaining numbers in the order of their first atom."""
+    labels = np.full(int(atom_sector.max()) + 1, -1)
+    for atom in np.flatnonzero(inst.fixed >= 0):
+        labels[atom_sector[atom]] = inst.fixed[atom]
+    free = iter(sorted(set(range(inst.k)) - set(labels[labels >= 0].tolist())))
+    for group in dict.fromkeys(atom_sector.tolist()):
+        if labels[group] < 0:
+            labels[group] = next(free)
+    return labels
+
+
 #: The rings of separators around each atom, and around each centre's own atom, that the
 #: model starts with (r = 1 is the neighbourhood of Validi et al.).
 RINGS = 3

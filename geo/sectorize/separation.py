@@ -61,15 +61,20 @@ def fractional_separators(
         # nodes: v_in = v, v_out = n + v; v_in → v_out holds x*[v, c], the edges are free
         tail = np.r_[np.arange(n), n + src]
         head = np.r_[n + np.arange(n), dst]
+        inner = cap.copy()
+        inner[h] = big
+        capacity = np.r_[inner, np.full(len(src), big)].astype(np.int32)
+        graph = csr_matrix((capacity, (tail, head)), shape=(2 * n, 2 * n))
+        # row v < n holds the one arc v_in → v_out: its capacity is graph.data[indptr[v]]
+        arc = graph.indptr[:n]
         for a in served:
-            inner = cap.copy()
-            inner[[a, h]] = big
-            capacity = np.r_[inner, np.full(len(src), big)].astype(np.int32)
-            graph = csr_matrix((capacity, (tail, head)), shape=(2 * n, 2 * n))
+            graph.data[arc[a]] = big  # the one graph, its arc of a opened for this flow
             result = maximum_flow(graph, n + h, a, method="dinic")
             if result.flow_value >= x[a, j] * SCALE * (1 - 1e-9) - MIN_VIOLATION * SCALE:
+                graph.data[arc[a]] = inner[a]
                 continue
             residual = graph - result.flow
+            graph.data[arc[a]] = inner[a]
             residual.data = (residual.data > 0).astype(np.int32)
             residual.eliminate_zeros()
             reached = np.zeros(2 * n, dtype=bool)
