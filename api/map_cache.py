@@ -61,6 +61,12 @@ class MapCache(Generic[T]):
         """Whether the entry is held for this revision, and its value."""
         return self._get(key, revision)
 
+    def held(self, key: Hashable) -> tuple[int, T] | None:
+        """The entry held for ``key`` whatever its revision, with that revision (what an
+        answer kept up to date by appending starts from)."""
+        with self._lock:
+            return self._items.get(key)
+
     def put(self, key: Hashable, revision: int, value: T, *, since: float | None = None) -> None:
         """Hold ``value`` for ``key`` at this revision (computed from the data as they
         were at ``since``, a time.monotonic(); now by default)."""

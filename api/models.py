@@ -547,6 +547,30 @@ class ProblemChange(Base):
     topic: Mapped[str] = mapped_column(String(16))
 
 
+class ProblemMapChange(Base):
+    """A problem written by a transaction (migration 0026): the maps held by appending
+    read again the problems of the transactions their snapshot does not see
+    (:mod:`api.services.area_maps`). ``problem_id`` NULL: a statement wrote too many
+    problems of the CSP to list (``csp_id`` 0: every CSP, a ``TRUNCATE``). Kept a day."""
+
+    __tablename__ = "problem_map_change"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    xid: Mapped[int] = mapped_column(
+        BigInteger,
+        server_default=text("(pg_current_xact_id())::text::bigint"),
+        comment="the writing transaction (pg_current_xact_id())",
+    )
+    csp_id: Mapped[int] = mapped_column(Integer, comment="0: every CSP")
+    problem_id: Mapped[int | None] = mapped_column(BigInteger, comment="NULL: many")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index("ix_problem_map_change_csp_xid", "csp_id", "xid"),
+        Index("ix_problem_map_change_at", "at"),
+    )
+
+
 class ProblemEvent(Base):
     """A dated step of a problem's life cycle."""
 
