@@ -54,20 +54,6 @@ def _round(geom: Any) -> Any:
     return shapely.set_precision(geom, 10**-GEOJSON_DECIMALS)
 
 
-def _features(frame: gpd.GeoDataFrame, columns: list[str], id_column: str | None) -> list[Any]:
-    geometries = shapely.to_geojson(_round(frame.geometry.values))
-    records = frame[columns].to_dict("records")
-    return [
-        {
-            "type": "Feature",
-            "id": record[id_column] if id_column else i,
-            "geometry": json.loads(geometry),
-            "properties": record,
-        }
-        for i, (geometry, record) in enumerate(zip(geometries, records, strict=True))
-    ]
-
-
 @lru_cache(maxsize=200_000)
 def hexagon_json(cell: str) -> str:
     """The GeoJSON geometry of an H3 cell as the maps write it (rounded), encoded once."""
@@ -88,6 +74,35 @@ def cell_features(frame: pd.DataFrame, columns: list[str]) -> list[str]:
         f'"properties":{_dumps(r)}}}'
         for r in records
     ]
+
+
+def band_features(bands: gpd.GeoDataFrame) -> list[str]:
+    """GeoJSON features (encoded) of the heat bands (:meth:`DensitySurface.bands`: runs of
+    grid cells, rectangles in WGS84): their corners rounded one by one (they stay
+    rectangles, counterclockwise as RFC 7946 asks), written straight from the arrays."""
+    rounded = shapely.set_precision(
+        np.asarray(bands.geometry.values), 10**-GEOJSON_DECIMALS, mode="pointwise"
+    )
+    coords = shapely.get_coordinates(rounded).tolist()
+    ends = np.cumsum(shapely.get_num_coordinates(rounded)).tolist()
+    features = []
+    start = 0
+    for i, (end, band, share, density) in enumerate(
+        zip(
+            ends,
+            bands["band"].astype(int).tolist(),
+            bands["share"].round(3).tolist(),
+            bands["density"].round(1).tolist(),
+            strict=True,
+        )
+    ):
+        ring = ",".join(f"[{x!r},{y!r}]" for x, y in coords[start:end])
+        start = end
+        features.append(
+            f'{{"type":"Feature","id":{i},"geometry":{{"type":"Polygon","coordinates":[[{ring}]]}},'
+            f'"properties":{{"band":{band},"share":{share!r},"density":{density!r}}}}}'
+        )
+    return features
 
 
 def collection(features: list[str], meta: HotspotMeta) -> bytes:
@@ -244,13 +259,7 @@ def maps_of(
         revision=revision,
     )
     hotspot_features = cell_features(shown, ["count", "z", "p", "level", "label"])
-    bands = surface.bands() if surface else gpd.GeoDataFrame(geometry=[], crs=4326)
-    heat_features: list[str] = []
-    if len(bands):
-        bands["share"] = bands["share"].round(3)
-        bands["density"] = bands["density"].round(1)
-        bands["band"] = bands["band"].astype(int)
-        heat_features = [_dumps(f) for f in _features(bands, ["band", "share", "density"], None)]
+    heat_features = band_features(surface.bands()) if surface else []
     return AreaMaps(
         cells=cells,
         meta=meta,
