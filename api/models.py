@@ -538,37 +538,15 @@ class ProblemRevision(Base):
 
 class ProblemChange(Base):
     """A write not yet committed (a row per statement, CSP and topic, deleted at commit;
-    migration 0019)."""
+    migration 0019). Beside it, ``problem_map_change`` (migration 0026, no model: written
+    by triggers, read in SQL by :func:`api.repositories.problem_maps.changed_problems`)
+    says which problems each transaction wrote, for the maps kept by appending."""
 
     __tablename__ = "problem_change"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     csp_id: Mapped[int] = mapped_column(Integer)
     topic: Mapped[str] = mapped_column(String(16))
-
-
-class ProblemMapChange(Base):
-    """A problem written by a transaction (migration 0026): the maps held by appending
-    read again the problems of the transactions their snapshot does not see
-    (:mod:`api.services.area_maps`). ``problem_id`` NULL: a statement wrote too many
-    problems of the CSP to list (``csp_id`` 0: every CSP, a ``TRUNCATE``). Kept a day."""
-
-    __tablename__ = "problem_map_change"
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    xid: Mapped[int] = mapped_column(
-        BigInteger,
-        server_default=text("(pg_current_xact_id())::text::bigint"),
-        comment="the writing transaction (pg_current_xact_id())",
-    )
-    csp_id: Mapped[int] = mapped_column(Integer, comment="0: every CSP")
-    problem_id: Mapped[int | None] = mapped_column(BigInteger, comment="NULL: many")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-    __table_args__ = (
-        Index("ix_problem_map_change_csp_xid", "csp_id", "xid"),
-        Index("ix_problem_map_change_at", "at"),
-    )
 
 
 class ProblemEvent(Base):

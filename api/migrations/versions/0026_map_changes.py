@@ -2,15 +2,17 @@
 
 ``problem_map_change`` holds a row per problem a statement inserted, updated or deleted
 (on ``problem`` or ``problem_place``), with the id of the transaction that wrote it
-(``xid``, ``pg_current_xact_id()`` as a bigint). A map held with the snapshot it was read at
-(``pg_current_snapshot()``) finds the problems changed since: the rows whose transaction
-that snapshot does not see (``pg_visible_in_snapshot``), and reads only those again
-(:mod:`api.services.area_maps`).
+(``xid``, ``pg_current_xact_id()`` as a bigint). A map held with the snapshot it was read
+at (``pg_current_snapshot()``) finds the problems changed since: the rows whose
+transaction that snapshot does not see (``pg_visible_in_snapshot``), and reads only those
+again (:mod:`api.services.area_maps`).
 
 A statement writing more than :data:`MANY` problems of a CSP (an import, a plan's
 placement) writes one row with no problem (``problem_id`` NULL: "many"): the maps of that
 CSP are computed again from scratch. A ``TRUNCATE`` writes that row for ``csp_id = 0``
-(every CSP). Rows older than a day are deleted by the next write; a map held longer than
+(every CSP). The table has no model (nor key, nor sequence): only these triggers write
+it and only :func:`api.repositories.problem_maps.changed_problems` reads it. Rows older
+than a day are deleted by the next write; a map held longer than
 :data:`api.services.area_maps.MAX_HELD` (12 hours) is computed from scratch.
 
 Revision ID: 0026
@@ -44,7 +46,6 @@ def _logged(rows: str, key: str) -> str:
 def upgrade() -> None:
     op.create_table(
         "problem_map_change",
-        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
         sa.Column(
             "xid",
             sa.BigInteger(),
