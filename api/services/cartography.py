@@ -3,7 +3,7 @@ plan, a whole CSP, or one commune (aggregates only, for the commune's own page):
 cells, heat bands, period comparison, monthly trend, open problems with their actions,
 and what a GPO's meeting pack gathers. The figures come from :mod:`geo.hotspots`; the
 answers are computed once per revision of the problems and kept in the context's map
-cache."""
+cache, the hot spots and heat by appending (:mod:`api.services.area_maps`)."""
 
 from __future__ import annotations
 
