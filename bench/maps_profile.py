@@ -84,9 +84,13 @@ def _steps(
     )
 
 
-def after_a_write(ctx: Context, gpo_id: int | None, where: ProblemFilter) -> list[float]:
-    """The maps of each new revision after one new problem, as the pages get them (ms)."""
+def after_a_write(
+    ctx: Context, gpo_id: int | None, where: ProblemFilter
+) -> tuple[list[float], list[float]]:
+    """The maps of each new revision after one new problem, as the pages get them (ms),
+    by appending to the maps held, and from scratch (a context that holds nothing)."""
     spent: list[float] = []
+    scratch: list[float] = []
     cache: MapCache[Any] = MapCache()
     ctx = Context(ctx.factory, maps=cache)
     cartography.area_maps(ctx, CSP, gpo_id=gpo_id, where=where)
@@ -108,9 +112,13 @@ def after_a_write(ctx: Context, gpo_id: int | None, where: ProblemFilter) -> lis
                 {"t": f"Essai {n}", "csp": CSP, "gpo": gpo_id, "since": where.since},
             )
         start = time.perf_counter()
-        cartography.area_maps(ctx, CSP, gpo_id=gpo_id, where=where)
+        kept = cartography.area_maps(ctx, CSP, gpo_id=gpo_id, where=where)
         spent.append((time.perf_counter() - start) * 1000)
-    return spent
+        start = time.perf_counter()
+        fresh = cartography.area_maps(Context(ctx.factory), CSP, gpo_id=gpo_id, where=where)
+        scratch.append((time.perf_counter() - start) * 1000)
+        assert (kept.hotspots_json, kept.heat_json) == (fresh.hotspots_json, fresh.heat_json)
+    return spent, scratch
 
 
 def main() -> None:
@@ -139,11 +147,15 @@ def main() -> None:
             print(f"\n{name}, last 12 months ({n:,} problems): median of 5, ms")
             for step, values in from_scratch(ctx, gpo_id, where).items():
                 print(f"  {step:<28} {statistics.median(values):8.1f}")
-            spent = after_a_write(ctx, gpo_id, where)
-            print(
-                f"  {'after a new problem':<28} {statistics.median(spent):8.1f}"
-                f"  ({', '.join(f'{s:.0f}' for s in spent)})"
-            )
+            spent, scratch = after_a_write(ctx, gpo_id, where)
+            for what, values in (
+                ("new problem: appended", spent),
+                ("new problem: from scratch", scratch),
+            ):
+                print(
+                    f"  {what:<28} {statistics.median(values):8.1f}"
+                    f"  ({', '.join(f'{v:.0f}' for v in values)})"
+                )
 
 
 if __name__ == "__main__":

@@ -115,11 +115,13 @@ def collection(features: list[str], meta: HotspotMeta) -> bytes:
 class AreaPoints:
     """The problems of a study area passing a filter, as the maps read them, sorted by
     id, and the snapshot (``pg_current_snapshot()``) taken before they were read: every
-    write that snapshot sees is in them (a later one may be too). ``content`` is shared
-    by the states holding the same points."""
+    write that snapshot sees is in them (a later one may be too). ``outline`` (WKB) is
+    the area's the study ``cells`` and ``crs`` were drawn from; ``content`` is shared by
+    the states holding the same points."""
 
     snapshot: str
     read_at: datetime
+    outline: bytes
     cells: list[str]
     crs: CRS
     ids: np.ndarray
@@ -150,7 +152,14 @@ def read_points(session: Session, area: StudyArea, where: ProblemFilter, res: in
     snapshot, at = problem_maps.snapshot(session)
     frame = problem_maps.problem_points(session=session, area=area, where=where)
     crs = metric_crs_of(area.outline)
-    return AreaPoints(snapshot, at, study_cells(area.outline, res), crs, **_arrays(frame, res, crs))
+    return AreaPoints(
+        snapshot,
+        at,
+        shapely.to_wkb(area.outline),
+        study_cells(area.outline, res),
+        crs,
+        **_arrays(frame, res, crs),
+    )
 
 
 def updated_points(
@@ -158,8 +167,9 @@ def updated_points(
 ) -> AreaPoints:
     """``held`` with the problems written since its snapshot read again (:data:`held`
     itself, under a newer snapshot, when their points are unchanged), or the points read
-    whole when none is held, it is too old or too much changed."""
-    if held is None:
+    whole when none is held, it is too old or too much changed, or the area's outline is
+    no longer the one held (a new plan's sectors)."""
+    if held is None or shapely.to_wkb(area.outline) != held.outline:
         return read_points(session, area, where, res)
     snapshot, at = problem_maps.snapshot(session)
     changed = problem_maps.changed_problems(
@@ -186,7 +196,7 @@ def updated_points(
         name: np.concatenate([getattr(held, name)[kept], values])[order]
         for name, values in new.items()
     }
-    return AreaPoints(snapshot, at, held.cells, held.crs, **merged)
+    return AreaPoints(snapshot, at, held.outline, held.cells, held.crs, **merged)
 
 
 @dataclass(frozen=True)

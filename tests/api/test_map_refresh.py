@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from dataclasses import replace
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import clock
 from api.map_cache import MapCache
 from api.repositories import problem_maps
-from api.services import cartography
+from api.services import area_maps, cartography
 from api.services.area_maps import AreaPoints
 from api.services.context import Context
 from geo.problems import OPEN_STATUSES
@@ -248,6 +249,15 @@ def test_maps_kept_by_appending_equal_a_computation_from_scratch(
         else:
             assert now != shown, name
         shown = now
+
+    # the same area under another outline (a new plan's sectors, same numbers): read whole
+    key = keys[0]
+    area = next(a for a in areas.values() if a.key == key[1])
+    with kept.read() as session:
+        moved = area_maps.updated_points(
+            session, held()[key], replace(area, outline=area.outline.buffer(0.002)), key[2], 9
+        )
+    assert moved.cells is not first[key].cells and len(moved.cells) > len(first[key].cells)
 
     # a statement writing more problems of the CSP than the triggers list (1 001 copies
     # of one problem, an import): every map read whole
