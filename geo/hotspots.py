@@ -350,11 +350,13 @@ def getis_ord(counts: pd.Series) -> pd.DataFrame:
     z = pd.Series(gi_star_z(weights, y), index=order).reindex(frame.index)
     frame["z"] = z.fillna(0.0)
     frame["p"] = 2 * norm.sf(frame["z"].abs())
+    z, p = frame["z"].to_numpy(), frame["p"].to_numpy()
+    levels = np.zeros(len(frame), dtype=np.int64)
     for level, rate in reversed(CONFIDENCE_LEVELS):  # 90 % first, overwritten by 95, 99
-        threshold = fdr(frame["p"].to_numpy(), rate)
-        significant = frame["p"] <= threshold
-        frame.loc[significant, "level"] = level * np.sign(frame.loc[significant, "z"]).astype(int)
-    frame.loc[(frame["level"] > 0) & (frame["count"] == 0), "level"] = 0
+        significant = p <= fdr(p, rate)
+        levels[significant] = level * np.sign(z[significant]).astype(int)
+    levels[(levels > 0) & (frame["count"].to_numpy() == 0)] = 0
+    frame["level"] = levels
     return frame
 
 
