@@ -185,19 +185,11 @@ class DensitySurface:
         return frame.to_crs(WGS84)
 
 
-def kde(
-    xy: np.ndarray,
-    *,
-    crs: CRS,
-    bandwidth: float | None = None,
-    cell_size: float | None = None,
-    weights: np.ndarray | None = None,
-) -> DensitySurface:
-    """The quartic kernel density surface of points ``xy`` (n x 2, metres in ``crs``).
-
-    ``bandwidth`` defaults to :func:`silverman_bandwidth`, ``cell_size`` to a fifth of it
-    (between 10 and 250 m). The grid covers the points' extent plus one bandwidth, so no
-    mass is lost at its edges."""
+def kde_parameters(
+    xy: np.ndarray, *, bandwidth: float | None = None, cell_size: float | None = None
+) -> tuple[float, float]:
+    """The bandwidth and the grid's cell side (metres) :func:`kde` uses for points ``xy``
+    (checked: a refusal names the bad one)."""
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     if len(xy) == 0:
         raise InvalidInputError("no_problems_for_density")
@@ -217,6 +209,24 @@ def kde(
             got=cell_size,
         )
     size = cell_size or min(max(h / CELL_PER_BANDWIDTH, MIN_KDE_CELL_M), MAX_KDE_CELL_M)
+    return h, size
+
+
+def kde(
+    xy: np.ndarray,
+    *,
+    crs: CRS,
+    bandwidth: float | None = None,
+    cell_size: float | None = None,
+    weights: np.ndarray | None = None,
+) -> DensitySurface:
+    """The quartic kernel density surface of points ``xy`` (n x 2, metres in ``crs``).
+
+    ``bandwidth`` defaults to :func:`silverman_bandwidth`, ``cell_size`` to a fifth of it
+    (between 10 and 250 m). The grid covers the points' extent plus one bandwidth, so no
+    mass is lost at its edges."""
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    h, size = kde_parameters(xy, bandwidth=bandwidth, cell_size=cell_size)
     reach = math.ceil(h / size)
     x0 = math.floor(xy[:, 0].min() / size) * size - reach * size
     y0 = math.floor(xy[:, 1].min() / size) * size - reach * size

@@ -14,10 +14,11 @@ from scratch, byte for byte (``tests/api/test_map_refresh.py``)."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import geopandas as gpd
@@ -36,7 +37,10 @@ from geo.hotspots import (
     DEFAULT_H3_RES,
     LEVEL_LABELS,
     MIN_HOTSPOT_PROBLEMS,
-    analyse_points,
+    cell_counts,
+    getis_ord,
+    kde,
+    kde_parameters,
     metric_crs_of,
     metric_xy,
     point_cells,
@@ -199,20 +203,42 @@ def updated_points(
     return AreaPoints(snapshot, at, held.outline, held.cells, held.crs, **merged)
 
 
+class HeatBands:
+    """The heat bands of some points (:func:`geo.hotspots.kde` with the bandwidth their
+    map's meta says, then :func:`band_features`), computed once, when first asked: the
+    maps of a comparison or of a commune never draw them."""
+
+    def __init__(self, xy: np.ndarray, crs: CRS, bandwidth: float) -> None:
+        self._xy, self._crs, self._bandwidth = xy, crs, bandwidth
+        self._lock = threading.Lock()
+        self._features: list[str] | None = None
+
+    def features(self) -> list[str]:
+        with self._lock:
+            if self._features is None:
+                surface = kde(self._xy, crs=self._crs, bandwidth=self._bandwidth)
+                self._features = band_features(surface.bands())
+            return self._features
+
+
 @dataclass(frozen=True)
 class AreaMaps:
     """A study area's hotspot analysis over one period: its Gi* cells (every cell of the
     area, see :func:`geo.hotspots.getis_ord`) and its answers serialised once (they are
     cached and served as they are; the density grid itself is not kept), with the points
-    they were computed from and their features, encoded."""
+    they were computed from and their features, encoded. The heat is computed when first
+    asked (:class:`HeatBands`)."""
 
     cells: pd.DataFrame
     meta: HotspotMeta
     hotspots_json: bytes
-    heat_json: bytes
     points: AreaPoints | None = None
     hotspot_features: list[str] = field(default_factory=list)
-    heat_features: list[str] = field(default_factory=list)
+    heat: HeatBands | None = None
+
+    @cached_property
+    def heat_json(self) -> bytes:
+        return collection(self.heat.features() if self.heat else [], self.meta)
 
 
 def maps_of(
@@ -238,18 +264,14 @@ def maps_of(
             meta=meta,
             points=points,
             hotspots_json=collection(previous.hotspot_features, meta),
-            heat_json=collection(previous.heat_features, meta),
         )
-    analysis = analyse_points(
-        points.found, points.xy, points.cells, crs=points.crs, res=res, bandwidth=bandwidth
-    )
-    cells = analysis.cells
+    n = len(points.ids)
+    kernel = kde_parameters(points.xy, bandwidth=bandwidth) if n else None
+    cells = getis_ord(cell_counts(points.found, points.cells))
     shown = cells[(cells["count"] > 0) | (cells["level"] != 0)].copy()
     shown["label"] = shown["level"].map(LEVEL_LABELS)
     shown["z"] = shown["z"].round(3)
     shown["p"] = shown["p"].round(5)
-    surface = analysis.surface
-    n = len(points.ids)
     meta = HotspotMeta(
         area=area.name,
         csp_id=area.csp_id,
@@ -260,8 +282,8 @@ def maps_of(
         problems=n,
         synthetic_problems=int(points.synthetic.sum()),
         res=res,
-        bandwidth_m=round(surface.bandwidth, 1) if surface else None,
-        kde_cell_m=round(surface.cell_size, 1) if surface else None,
+        bandwidth_m=round(kernel[0], 1) if kernel else None,
+        kde_cell_m=round(kernel[1], 1) if kernel else None,
         hot_cells=int((cells["level"] > 0).sum()),
         cold_cells=int((cells["level"] < 0).sum()),
         min_hotspot_problems=MIN_HOTSPOT_PROBLEMS,
@@ -269,15 +291,13 @@ def maps_of(
         revision=revision,
     )
     hotspot_features = cell_features(shown, ["count", "z", "p", "level", "label"])
-    heat_features = band_features(surface.bands()) if surface else []
     return AreaMaps(
         cells=cells,
         meta=meta,
         hotspots_json=collection(hotspot_features, meta),
-        heat_json=collection(heat_features, meta),
         points=points,
         hotspot_features=hotspot_features,
-        heat_features=heat_features,
+        heat=HeatBands(points.xy, points.crs, kernel[0]) if kernel else None,
     )
 
 

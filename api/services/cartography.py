@@ -174,8 +174,15 @@ def area_maps(
             where=where,
             res=res,
             bandwidth=bandwidth,
-            refresh_in=lambda compute: _in_session(ctx, compute),
+            refresh_in=lambda compute: _with_heat(_in_session(ctx, compute)),
         )
+
+
+def _with_heat(maps: AreaMaps) -> AreaMaps:
+    """``maps`` with its heat computed (by the background worker, not by the request that
+    will ask for it)."""
+    maps.heat_json  # noqa: B018 (a cached property: computed here, kept)
+    return maps
 
 
 def _in_session(ctx: Context, compute: Callable[[Session], T]) -> T:
