@@ -5,8 +5,8 @@ positions in metres, sorted by id) with the PostgreSQL snapshot they were read i
 next revision, only the problems written since (``problem_map_change``, migration 0026:
 the transactions that snapshot does not see) are read again, binned and projected, and
 put in the held arrays in place of their previous rows; then Gi* (its weights kept per
-set of cells), the kernel density and the JSON (each hexagon's geometry encoded once) are
-computed from the arrays. A change that leaves the area's points as they were (a problem
+set of cells), the kernel density (when the heat is first asked: :class:`HeatBands`) and
+the JSON (each hexagon's geometry encoded once) are computed from the arrays. A change that leaves the area's points as they were (a problem
 of another GPO, a title) gives the previous maps again under the new revision. Since the
 arrays are those a full read gives, in the same order, the answer is the one computed
 from scratch, byte for byte (``tests/api/test_map_refresh.py``)."""
