@@ -6,10 +6,11 @@ next revision, only the problems written since (``problem_map_change``, migratio
 the transactions that snapshot does not see) are read again, binned and projected, and
 put in the held arrays in place of their previous rows; then Gi* (its weights kept per
 set of cells), the kernel density (when the heat is first asked: :class:`HeatBands`) and
-the JSON (each hexagon's geometry encoded once) are computed from the arrays. A change that leaves the area's points as they were (a problem
-of another GPO, a title) gives the previous maps again under the new revision. Since the
-arrays are those a full read gives, in the same order, the answer is the one computed
-from scratch, byte for byte (``tests/api/test_map_refresh.py``)."""
+the JSON (each hexagon's geometry encoded once) are computed from the arrays. A change
+that leaves the area's points as they were (a problem of another GPO, a title) gives the
+previous maps again under the new revision. Since the arrays are those a full read gives,
+in the same order, the answer is the one computed from scratch, byte for byte
+(``tests/api/test_map_refresh.py``)."""
 
 from __future__ import annotations
 
