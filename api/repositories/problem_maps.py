@@ -197,11 +197,18 @@ def problem_points(
     return frame
 
 
-def snapshot(session: Session) -> tuple[str, datetime]:
+def snapshot(session: Session) -> tuple[str, datetime, bool]:
     """What the next statements of this session will see at least: PostgreSQL's current
-    snapshot (``pg_current_snapshot()``, as text) and the time it was taken."""
-    row = session.execute(text("SELECT pg_current_snapshot()::text, statement_timestamp()")).one()
-    return str(row[0]), row[1]
+    snapshot (``pg_current_snapshot()``, as text), the time it was taken, and whether this
+    transaction has written (its own writes, not yet committed, are seen: what is read
+    then is not to be held)."""
+    row = session.execute(
+        text(
+            "SELECT pg_current_snapshot()::text, statement_timestamp(), "
+            "pg_current_xact_id_if_assigned() IS NOT NULL"
+        )
+    ).one()
+    return str(row[0]), row[1], bool(row[2])
 
 
 def changed_problems(*, session: Session, csp_id: int, since: str) -> list[int] | None:

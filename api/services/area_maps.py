@@ -136,6 +136,9 @@ class AreaPoints:
     found: np.ndarray
     xy: np.ndarray
     content: object = field(default_factory=object)
+    #: False when read by a transaction that has written (its uncommitted writes are in
+    #: the points, and its snapshot sees them): not to be held.
+    holdable: bool = True
 
 
 def _arrays(frame: pd.DataFrame, res: int, crs: CRS) -> dict[str, np.ndarray]:
@@ -154,7 +157,7 @@ def _arrays(frame: pd.DataFrame, res: int, crs: CRS) -> dict[str, np.ndarray]:
 
 def read_points(session: Session, area: StudyArea, where: ProblemFilter, res: int) -> AreaPoints:
     """The area's points read whole."""
-    snapshot, at = problem_maps.snapshot(session)
+    snapshot, at, wrote = problem_maps.snapshot(session)
     frame = problem_maps.problem_points(session=session, area=area, where=where)
     crs = metric_crs_of(area.outline)
     return AreaPoints(
@@ -164,6 +167,7 @@ def read_points(session: Session, area: StudyArea, where: ProblemFilter, res: in
         study_cells(area.outline, res),
         crs,
         **_arrays(frame, res, crs),
+        holdable=not wrote,
     )
 
 
@@ -176,7 +180,9 @@ def updated_points(
     no longer the one held (a new plan's sectors)."""
     if held is None or shapely.to_wkb(area.outline) != held.outline:
         return read_points(session, area, where, res)
-    snapshot, at = problem_maps.snapshot(session)
+    snapshot, at, wrote = problem_maps.snapshot(session)
+    if wrote:
+        return read_points(session, area, where, res)
     changed = problem_maps.changed_problems(
         session=session, csp_id=area.csp_id, since=held.snapshot
     )
@@ -201,7 +207,7 @@ def updated_points(
         name: np.concatenate([getattr(held, name)[kept], values])[order]
         for name, values in new.items()
     }
-    return AreaPoints(snapshot, at, held.outline, held.cells, held.crs, **merged)
+    return AreaPoints(snapshot, at, held.outline, held.cells, held.crs, **merged, holdable=True)
 
 
 class HeatBands:
@@ -324,7 +330,8 @@ def cached_area_maps(
     def compute(s: Session) -> AreaMaps:
         held = cache.held(points_key)
         points = updated_points(s, held[1] if held else None, area, where, res)
-        cache.put(points_key, 0, points)
+        if points.holdable:
+            cache.put(points_key, 0, points)
         previous = cache.held(key)
         return maps_of(
             points,

@@ -251,13 +251,20 @@ def test_maps_kept_by_appending_equal_a_computation_from_scratch(
         shown = now
 
     # the same area under another outline (a new plan's sectors, same numbers): read whole
-    key = keys[0]
-    area = next(a for a in areas.values() if a.key == key[1])
+    area = areas[gpo_id]
+    key = ("map points", area.key, year, 9)
     with kept.read() as session:
         moved = area_maps.updated_points(
             session, held()[key], replace(area, outline=area.outline.buffer(0.002)), key[2], 9
         )
     assert moved.cells is not first[key].cells and len(moved.cells) > len(first[key].cells)
+
+    # read by a transaction that wrote (rolled back after): its points are not to be held
+    with factory() as session:
+        session.execute(text("DELETE FROM problem WHERE id = :id"), {"id": mine[0]})
+        seen = area_maps.updated_points(session, held()[key], area, key[2], 9)
+        assert not seen.holdable and len(seen.ids) == len(held()[key].ids) - 1
+        session.rollback()
 
     # a statement writing more problems of the CSP than the triggers list (1 001 copies
     # of one problem, an import): every map read whole
