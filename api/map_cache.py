@@ -8,7 +8,11 @@ valid; see :func:`api.repositories.base.problem_revision`).
 A map a page draws may instead be served a little late (:meth:`MapCache.get_or_refresh`,
 ``PSQ_MAP_STALE_SECONDS``): after a write, the previous answer is served, marked with its
 own revision, while one background worker computes the new one, as long as that answer
-was known current less than ``stale_s`` seconds ago."""
+was known current less than ``stale_s`` seconds ago. The hot spots and heat a request or
+the worker computes are brought up to date by appending
+(:func:`api.services.area_maps.cached_area_maps`, which keeps its held points here under
+revision 0 and finds the previous answer with :meth:`MapCache.held`): the semantics above
+are the same, the work per new revision is smaller."""
 
 from __future__ import annotations
 
@@ -60,6 +64,12 @@ class MapCache(Generic[T]):
     def peek(self, key: Hashable, revision: int) -> tuple[bool, T | None]:
         """Whether the entry is held for this revision, and its value."""
         return self._get(key, revision)
+
+    def held(self, key: Hashable) -> tuple[int, T] | None:
+        """The entry held for ``key`` whatever its revision, with that revision (what an
+        answer kept up to date by appending starts from)."""
+        with self._lock:
+            return self._items.get(key)
 
     def put(self, key: Hashable, revision: int, value: T, *, since: float | None = None) -> None:
         """Hold ``value`` for ``key`` at this revision (computed from the data as they

@@ -561,7 +561,9 @@ class ProblemRevision(Base):
 
 class ProblemChange(Base):
     """A write not yet committed (a row per statement, CSP and topic, deleted at commit;
-    migration 0019)."""
+    migration 0019). Beside it, ``problem_map_change`` (migration 0026, no model: written
+    by triggers, read in SQL by :func:`api.repositories.problem_maps.changed_problems`)
+    says which problems each transaction wrote, for the maps kept by appending."""
 
     __tablename__ = "problem_change"
 

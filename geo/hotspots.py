@@ -53,14 +53,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from scipy.signal import fftconvolve
+from scipy.sparse import csr_matrix
 from scipy.stats import norm
 
 from geo.crs import WGS84, metric_crs
@@ -98,9 +100,15 @@ TRENDS: Mapping[str, str] = {
 
 
 def metric_xy(lon: np.ndarray, lat: np.ndarray, crs: CRS) -> np.ndarray:
-    """Positions in WGS84 as an n x 2 array of metres in ``crs``."""
-    points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=WGS84).to_crs(crs)
-    return shapely.get_coordinates(points.values)
+    """Positions in WGS84 as an n x 2 array of metres in ``crs`` (each point projected on
+    its own: the same numbers in a batch of one or of a hundred thousand)."""
+    x, y = _to_metric(crs).transform(np.asarray(lon, float), np.asarray(lat, float))
+    return np.column_stack([np.asarray(x, float), np.asarray(y, float)]).reshape(-1, 2)
+
+
+@lru_cache(maxsize=32)
+def _to_metric(crs: CRS) -> Transformer:
+    return Transformer.from_crs(WGS84, crs, always_xy=True)
 
 
 def metric_crs_of(area: shapely.Geometry) -> CRS:
@@ -177,19 +185,11 @@ class DensitySurface:
         return frame.to_crs(WGS84)
 
 
-def kde(
-    xy: np.ndarray,
-    *,
-    crs: CRS,
-    bandwidth: float | None = None,
-    cell_size: float | None = None,
-    weights: np.ndarray | None = None,
-) -> DensitySurface:
-    """The quartic kernel density surface of points ``xy`` (n x 2, metres in ``crs``).
-
-    ``bandwidth`` defaults to :func:`silverman_bandwidth`, ``cell_size`` to a fifth of it
-    (between 10 and 250 m). The grid covers the points' extent plus one bandwidth, so no
-    mass is lost at its edges."""
+def kde_parameters(
+    xy: np.ndarray, *, bandwidth: float | None = None, cell_size: float | None = None
+) -> tuple[float, float]:
+    """The bandwidth and the grid's cell side (metres) :func:`kde` uses for points ``xy``
+    (checked: a refusal names the bad one)."""
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     if len(xy) == 0:
         raise InvalidInputError("no_problems_for_density")
@@ -209,6 +209,24 @@ def kde(
             got=cell_size,
         )
     size = cell_size or min(max(h / CELL_PER_BANDWIDTH, MIN_KDE_CELL_M), MAX_KDE_CELL_M)
+    return h, size
+
+
+def kde(
+    xy: np.ndarray,
+    *,
+    crs: CRS,
+    bandwidth: float | None = None,
+    cell_size: float | None = None,
+    weights: np.ndarray | None = None,
+) -> DensitySurface:
+    """The quartic kernel density surface of points ``xy`` (n x 2, metres in ``crs``).
+
+    ``bandwidth`` defaults to :func:`silverman_bandwidth`, ``cell_size`` to a fifth of it
+    (between 10 and 250 m). The grid covers the points' extent plus one bandwidth, so no
+    mass is lost at its edges."""
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    h, size = kde_parameters(xy, bandwidth=bandwidth, cell_size=cell_size)
     reach = math.ceil(h / size)
     x0 = math.floor(xy[:, 0].min() / size) * size - reach * size
     y0 = math.floor(xy[:, 1].min() / size) * size - reach * size
@@ -253,16 +271,27 @@ def area_km2(area: shapely.Geometry) -> float:
     return float(gpd.GeoSeries([area], crs=WGS84).to_crs(metric_crs_of(area)).area.iloc[0]) / 1e6
 
 
+def point_cells(lon: np.ndarray, lat: np.ndarray, res: int = DEFAULT_H3_RES) -> np.ndarray:
+    """The H3 cell of resolution ``res`` of each point (an array of cell ids)."""
+    found = np.empty(len(lon), dtype=object)
+    found[:] = [h3.latlng_to_cell(y, x, res) for x, y in zip(lon, lat, strict=True)]
+    return found
+
+
+def cell_counts(found: np.ndarray, cells: Iterable[str]) -> pd.Series:
+    """Number of points in each of ``cells`` (zeros kept), the points given by their
+    cell (:func:`point_cells`); points in no listed cell are ignored."""
+    index = pd.Index(list(cells), name="h3")
+    counted = pd.Series(found, dtype=object).value_counts()
+    return counted.reindex(index, fill_value=0).astype(int).rename("count")
+
+
 def h3_counts(
     lon: np.ndarray, lat: np.ndarray, cells: Iterable[str], res: int = DEFAULT_H3_RES
 ) -> pd.Series:
     """Number of points in each of ``cells`` (zeros kept); points in no listed cell are
     ignored."""
-    index = pd.Index(list(cells), name="h3")
-    found = pd.Series(
-        [h3.latlng_to_cell(y, x, res) for x, y in zip(lon, lat, strict=True)], dtype=object
-    )
-    return found.value_counts().reindex(index, fill_value=0).astype(int).rename("count")
+    return cell_counts(point_cells(lon, lat, res), cells)
 
 
 def h3_neighbours(cells: pd.Index) -> dict[str, list[str]]:
@@ -271,14 +300,53 @@ def h3_neighbours(cells: pd.Index) -> dict[str, list[str]]:
     return {c: [n for n in h3.grid_disk(c, 1) if n != c and n in known] for c in cells}
 
 
+@lru_cache(maxsize=64)
+def gi_star_weights(cells: tuple[str, ...]) -> tuple[csr_matrix, tuple[str, ...]]:
+    """The binary weights of Gi* over these cells (each cell, itself included, and its
+    ring of six) as esda's ``G_Local`` prepares them (``transform="B"``, ``star=1``), and
+    their order: built once per set of cells (a study area's), then kept."""
+    from esda import G_Local
+
+    weights = _libpysal().weights.W(h3_neighbours(pd.Index(cells)), silence_warnings=True)
+    prepared = G_Local(
+        np.arange(len(cells), dtype=float), weights, transform="B", star=1.0, permutations=0
+    ).w
+    return csr_matrix(prepared.sparse), tuple(prepared.id_order)
+
+
+def _libpysal():  # type: ignore[no-untyped-def]
+    import libpysal
+
+    return libpysal
+
+
+def gi_star_z(weights: csr_matrix, y: np.ndarray) -> np.ndarray:
+    """The z-scores of Gi* of ``y`` for ``weights`` (:func:`gi_star_weights`): the
+    arithmetic of esda's ``G_Local.calc`` with a self-weight, step for step, so the same
+    numbers (``tests/geo/test_hotspots.py`` compares them)."""
+    remove_self = False
+    n = weights.shape[0] - remove_self
+    statistic = (weights @ y) / (y.sum() - y * remove_self)
+    empirical_mean = (y.sum() - y * remove_self) / n
+    mean_of_squares = ((y**2).sum() - (y**2) * remove_self) / n
+    empirical_variance = mean_of_squares - empirical_mean**2
+    cardinality = np.asarray(weights.sum(axis=1)).squeeze()
+    expected_value = cardinality / n
+    expected_variance = cardinality * (n - cardinality)
+    expected_variance /= n - 1
+    expected_variance *= 1 / n**2
+    expected_variance *= empirical_variance / (empirical_mean**2)
+    z: np.ndarray = (statistic - expected_value) / np.sqrt(expected_variance)
+    return z
+
+
 def getis_ord(counts: pd.Series) -> pd.DataFrame:
     """Gi* of ``counts`` (indexed by H3 cell, zeros included): a frame indexed like it
     with ``count``, ``z``, ``p`` (two-sided) and ``level`` (-3 … +3, FDR-corrected).
     Below :data:`MIN_HOTSPOT_PROBLEMS` problems in all no cell is significant, and a cell
     holding no problem is never called hot (its neighbours may be)."""
     try:
-        import libpysal
-        from esda import G_Local, fdr
+        from esda import fdr
     except ImportError as exc:  # pragma: no cover - declared dependencies
         raise ImportError("hotspots need esda and libpysal: pip install esda libpysal") from exc
     frame = pd.DataFrame({"count": counts.astype(int)})
@@ -287,17 +355,18 @@ def getis_ord(counts: pd.Series) -> pd.DataFrame:
     frame["level"] = 0
     if not enough_for_hotspots(int(counts.sum())) or len(frame) < 3 or counts.nunique() < 2:
         return frame  # too few problems, or no variation: nothing stands out
-    weights = libpysal.weights.W(h3_neighbours(counts.index), silence_warnings=True)
-    y = counts.reindex(weights.id_order).to_numpy(dtype=float)
-    gi = G_Local(y, weights, transform="B", star=1.0, permutations=0)
-    z = pd.Series(np.asarray(gi.Zs, dtype=float), index=weights.id_order).reindex(frame.index)
+    weights, order = gi_star_weights(tuple(counts.index))
+    y = counts.reindex(order).to_numpy(dtype=float)
+    z = pd.Series(gi_star_z(weights, y), index=order).reindex(frame.index)
     frame["z"] = z.fillna(0.0)
     frame["p"] = 2 * norm.sf(frame["z"].abs())
+    z, p = frame["z"].to_numpy(), frame["p"].to_numpy()
+    levels = np.zeros(len(frame), dtype=np.int64)
     for level, rate in reversed(CONFIDENCE_LEVELS):  # 90 % first, overwritten by 95, 99
-        threshold = fdr(frame["p"].to_numpy(), rate)
-        significant = frame["p"] <= threshold
-        frame.loc[significant, "level"] = level * np.sign(frame.loc[significant, "z"]).astype(int)
-    frame.loc[(frame["level"] > 0) & (frame["count"] == 0), "level"] = 0
+        significant = p <= fdr(p, rate)
+        levels[significant] = level * np.sign(z[significant]).astype(int)
+    levels[(levels > 0) & (frame["count"].to_numpy() == 0)] = 0
+    frame["level"] = levels
     return frame
 
 
@@ -404,10 +473,29 @@ def analyse_area(
     """H3 counts, Gi* and the kernel density of the problems at ``lon``/``lat`` in the
     study ``area`` (WGS84)."""
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    cells = study_cells(area, res)
-    gi = getis_ord(h3_counts(lon, lat, cells, res))
-    surface = None
-    if len(lon):
-        crs = metric_crs_of(area)
-        surface = kde(metric_xy(lon, lat, crs), crs=crs, bandwidth=bandwidth)
+    crs = metric_crs_of(area)
+    return analyse_points(
+        point_cells(lon, lat, res),
+        metric_xy(lon, lat, crs),
+        study_cells(area, res),
+        crs=crs,
+        res=res,
+        bandwidth=bandwidth,
+    )
+
+
+def analyse_points(
+    found: np.ndarray,
+    xy: np.ndarray,
+    cells: list[str],
+    *,
+    crs: CRS,
+    res: int = DEFAULT_H3_RES,
+    bandwidth: float | None = None,
+) -> AreaHotspots:
+    """:func:`analyse_area` of points already binned and projected: their H3 cells
+    (:func:`point_cells`), their positions in metres in ``crs`` (:func:`metric_xy`, in
+    the same order) and the study area's ``cells`` (:func:`study_cells`)."""
+    gi = getis_ord(cell_counts(found, cells))
+    surface = kde(xy, crs=crs, bandwidth=bandwidth) if len(xy) else None
     return AreaHotspots(cells=gi, surface=surface, res=res)

@@ -3,7 +3,7 @@ plan, a whole CSP, or one commune (aggregates only, for the commune's own page):
 cells, heat bands, period comparison, monthly trend, open problems with their actions,
 and what a GPO's meeting pack gathers. The figures come from :mod:`geo.hotspots`; the
 answers are computed once per revision of the problems and kept in the context's map
-cache."""
+cache, the hot spots and heat by appending (:mod:`api.services.area_maps`)."""
 
 from __future__ import annotations
 
@@ -22,28 +22,25 @@ from sqlalchemy.orm import Session
 from api import clock
 from api.map_cache import MapCache, cached_json, served_json
 from api.repositories import base, gpos, plans, problem_maps, problems
-from api.repositories.base import GEOJSON_DECIMALS, adopted_plan_id
+from api.repositories.base import adopted_plan_id
 from api.repositories.problem_maps import PackProblem
 from api.schemas import (
     CommuneCellsPublic,
     GpoPublic,
     HotspotComparisonPublic,
-    HotspotMeta,
     MonthlyTrendPublic,
     OpenProblemPublic,
     PredictionPublic,
     TrendSeries,
 )
+from api.services.area_maps import AreaMaps, cached_area_maps, cell_features
 from api.services.audit_log import record_access
 from api.services.context import Context
 from geo.errors import InvalidInputError
 from geo.hotspots import (
     DEFAULT_H3_RES,
     LEVEL_LABELS,
-    MIN_HOTSPOT_PROBLEMS,
     TRENDS,
-    analyse_area,
-    cells_frame,
     compare_periods,
     prediction_indices,
 )
@@ -54,103 +51,6 @@ from geo.study import ProblemFilter, StudyArea, period_days, recent_periods
 PACK_OPEN_PROBLEMS = 25
 
 T = TypeVar("T")
-
-
-def _round(geom: shapely.Geometry) -> shapely.Geometry:
-    return shapely.set_precision(geom, 10**-GEOJSON_DECIMALS)
-
-
-def _features(frame: gpd.GeoDataFrame, columns: list[str], id_column: str | None) -> list[Any]:
-    geometries = shapely.to_geojson(_round(frame.geometry.values))
-    records = frame[columns].to_dict("records")
-    return [
-        {
-            "type": "Feature",
-            "id": record[id_column] if id_column else i,
-            "geometry": json.loads(geometry),
-            "properties": record,
-        }
-        for i, (geometry, record) in enumerate(zip(geometries, records, strict=True))
-    ]
-
-
-@dataclass(frozen=True)
-class AreaMaps:
-    """A study area's hotspot analysis over one period: its Gi* cells (every cell of the
-    area, see :func:`geo.hotspots.getis_ord`) and its answers serialised once (they are
-    cached and served as they are; the density grid itself is not kept)."""
-
-    cells: pd.DataFrame
-    meta: HotspotMeta
-    hotspots_json: bytes
-    heat_json: bytes
-
-
-def _area_maps(
-    session: Session,
-    *,
-    area: StudyArea,
-    where: ProblemFilter,
-    res: int,
-    bandwidth: float | None,
-    revision: int,
-) -> AreaMaps:
-    """Gi* cells and heat bands of the area's problems passing the filter."""
-    points = problem_maps.problem_points(session=session, area=area, where=where)
-    analysis = analyse_area(
-        points["lon"].to_numpy(),
-        points["lat"].to_numpy(),
-        area.outline,
-        res=res,
-        bandwidth=bandwidth,
-    )
-    cells = analysis.cells
-    shown = cells[(cells["count"] > 0) | (cells["level"] != 0)].copy()
-    shown["label"] = shown["level"].map(LEVEL_LABELS)
-    shown["z"] = shown["z"].round(3)
-    shown["p"] = shown["p"].round(5)
-    hexagons = cells_frame(shown)
-    surface = analysis.surface
-    meta = HotspotMeta(
-        area=area.name,
-        csp_id=area.csp_id,
-        gpo_id=area.gpo_id,
-        commune_code=area.commune_code,
-        date_from=where.since,
-        date_to=where.until,
-        problems=len(points),
-        synthetic_problems=int(points["synthetic"].sum()),
-        res=res,
-        bandwidth_m=round(surface.bandwidth, 1) if surface else None,
-        kde_cell_m=round(surface.cell_size, 1) if surface else None,
-        hot_cells=int((cells["level"] > 0).sum()),
-        cold_cells=int((cells["level"] < 0).sum()),
-        min_hotspot_problems=MIN_HOTSPOT_PROBLEMS,
-        hotspots_computed=len(points) >= MIN_HOTSPOT_PROBLEMS,
-        revision=revision,
-    )
-    meta_json = meta.model_dump(mode="json")
-    hotspots = {
-        "type": "FeatureCollection",
-        "features": _features(hexagons, ["h3", "count", "z", "p", "level", "label"], "h3"),
-        "meta": meta_json,
-    }
-    bands = surface.bands() if surface else gpd.GeoDataFrame(geometry=[], crs=4326)
-    if len(bands):
-        bands["share"] = bands["share"].round(3)
-        bands["density"] = bands["density"].round(1)
-        bands["band"] = bands["band"].astype(int)
-    heat = {
-        "type": "FeatureCollection",
-        "features": _features(bands, ["band", "share", "density"], None) if len(bands) else [],
-        "meta": meta_json,
-    }
-    return AreaMaps(
-        cells=cells,
-        meta=meta,
-        hotspots_json=json.dumps(hotspots, separators=(",", ":")).encode(),
-        heat_json=json.dumps(heat, separators=(",", ":")).encode(),
-    )
 
 
 #: A commune's pages show no count below this (one or two problems could single a record
@@ -175,40 +75,11 @@ def commune_cells(maps: AreaMaps) -> dict[str, Any]:
     )
     return {
         "type": "FeatureCollection",
-        "features": _features(cells_frame(frame), ["h3", "count", "few", "level", "label"], "h3"),
+        "features": [
+            json.loads(f) for f in cell_features(frame, ["count", "few", "level", "label"])
+        ],
         "meta": maps.meta.model_dump(mode="json"),
     }
-
-
-def cached_area_maps(
-    session: Session,
-    cache: MapCache[Any],
-    *,
-    area: StudyArea,
-    where: ProblemFilter,
-    res: int = DEFAULT_H3_RES,
-    bandwidth: float | None = None,
-    refresh_in: Callable[[Callable[[Session], AreaMaps]], AreaMaps] | None = None,
-) -> AreaMaps:
-    """The area's maps for the filter, computed once per revision of the problems (see
-    :mod:`api.map_cache`). With ``refresh_in`` (which runs a computation in a session of
-    its own), the previous revision's may be served while it recomputes them
-    (:meth:`MapCache.get_or_refresh`)."""
-    revision = base.problem_revision(session=session, csp_id=area.csp_id)
-    key = ("maps", area.key, where, res, bandwidth)
-
-    def compute(s: Session) -> AreaMaps:
-        return _area_maps(
-            s, area=area, where=where, res=res, bandwidth=bandwidth, revision=revision
-        )
-
-    if refresh_in is None:
-        computed: AreaMaps = cache.get_or_compute(key, revision, lambda: compute(session))
-        return computed
-    served: AreaMaps = cache.get_or_refresh(
-        key, revision, lambda: compute(session), lambda: refresh_in(compute)
-    )
-    return served
 
 
 def cell_trends(before: AreaMaps, after: AreaMaps) -> pd.Series:
@@ -235,9 +106,10 @@ def comparison(before: AreaMaps, after: AreaMaps) -> tuple[list[Any], Prediction
             "count_after": b["count"].reindex(trend.index).astype(int),
         }
     )
-    features = _features(
-        cells_frame(frame), ["h3", "trend", "label", "count_before", "count_after"], "h3"
-    )
+    features = [
+        json.loads(f)
+        for f in cell_features(frame, ["trend", "label", "count_before", "count_after"])
+    ]
     hot_before = a.index[a["level"] > 0]
     indices = prediction_indices(hot_before, b["count"])
     return features, PredictionPublic(**indices.__dict__)
@@ -302,8 +174,15 @@ def area_maps(
             where=where,
             res=res,
             bandwidth=bandwidth,
-            refresh_in=lambda compute: _in_session(ctx, compute),
+            refresh_in=lambda compute: _with_heat(_in_session(ctx, compute)),
         )
+
+
+def _with_heat(maps: AreaMaps) -> AreaMaps:
+    """``maps`` with its heat computed (by the background worker, not by the request that
+    will ask for it)."""
+    maps.heat_json  # noqa: B018 (a cached property: computed here, kept)
+    return maps
 
 
 def _in_session(ctx: Context, compute: Callable[[Session], T]) -> T:

@@ -18,8 +18,12 @@ from geo.hotspots import (
     analyse_area,
     compare_periods,
     getis_ord,
+    gi_star_weights,
+    gi_star_z,
     h3_counts,
+    h3_neighbours,
     kde,
+    metric_xy,
     prediction_indices,
     silverman_bandwidth,
     study_cells,
@@ -30,6 +34,33 @@ CENTRE = h3.latlng_to_cell(47.64, 6.86, 9)
 RING1 = sorted(h3.grid_ring(CENTRE, 1))
 RING2 = sorted(h3.grid_ring(CENTRE, 2))
 DISK = [CENTRE, *RING1, *RING2]  # 19 cells
+
+
+def test_gi_star_z_is_esdas_to_the_bit() -> None:
+    # The z-scores computed from the kept weights (issue 22: the weights are built once
+    # per set of cells) are esda's G_Local's, number for number, on random counts.
+    from esda import G_Local
+    from libpysal.weights import W
+
+    cells = sorted(h3.grid_disk(CENTRE, 6))  # 127 cells
+    rng = np.random.default_rng(22)
+    weights, order = gi_star_weights(tuple(cells))
+    for _ in range(3):
+        y = rng.poisson(3, len(cells)).astype(float)
+        w = W(h3_neighbours(pd.Index(cells)), silence_warnings=True)
+        assert list(order) == list(w.id_order)
+        expected = G_Local(y, w, transform="B", star=1.0, permutations=0).Zs
+        assert np.array_equal(gi_star_z(weights, y), expected)
+
+
+def test_a_point_is_projected_alone_as_in_a_batch() -> None:
+    # A map kept by appending projects only the new problems: their metres must be those
+    # a projection of every problem at once gives.
+    rng = np.random.default_rng(7)
+    lon, lat = rng.uniform(6.8, 6.9, 500), rng.uniform(47.6, 47.7, 500)
+    batch = metric_xy(lon, lat, L93)
+    alone = np.vstack([metric_xy(lon[i : i + 1], lat[i : i + 1], L93) for i in range(500)])
+    assert np.array_equal(batch, alone)
 
 
 def test_gi_star_matches_a_hand_computation() -> None:

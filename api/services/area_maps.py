@@ -1,0 +1,352 @@
+"""A study area's hot spots and heat over a filter, kept up to date by appending (issue 22).
+
+The problems a map reads are held (:class:`AreaPoints`: their ids, anchors, H3 cells and
+positions in metres, sorted by id) with the PostgreSQL snapshot they were read in. At the
+next revision, only the problems written since (``problem_map_change``, migration 0026:
+the transactions that snapshot does not see) are read again, binned and projected, and
+put in the held arrays in place of their previous rows; then Gi* (its weights kept per
+set of cells), the kernel density (when the heat is first asked: :class:`HeatBands`) and
+the JSON (each hexagon's geometry encoded once) are computed from the arrays. A change
+that leaves the area's points as they were (a problem of another GPO, a title) gives the
+previous maps again under the new revision. Since the arrays are those a full read gives,
+in the same order, the answer is the one computed from scratch, byte for byte
+(``tests/api/test_map_refresh.py``)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from functools import cached_property, lru_cache
+from typing import Any
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from sqlalchemy.orm import Session
+
+from api.map_cache import MapCache
+from api.repositories import base, problem_maps
+from api.repositories.base import GEOJSON_DECIMALS
+from api.schemas import HotspotMeta
+from geo.hotspots import (
+    DEFAULT_H3_RES,
+    LEVEL_LABELS,
+    MIN_HOTSPOT_PROBLEMS,
+    cell_counts,
+    getis_ord,
+    kde,
+    kde_parameters,
+    metric_crs_of,
+    metric_xy,
+    point_cells,
+    study_cells,
+)
+from geo.study import ProblemFilter, StudyArea
+
+#: A held state older than this is read again whole (``problem_map_change`` keeps a day).
+MAX_HELD = timedelta(hours=12)
+#: More problems changed than this since the held state: read them all again.
+MAX_CHANGED = 5000
+
+
+def _round(geom: Any) -> Any:
+    return shapely.set_precision(geom, 10**-GEOJSON_DECIMALS)
+
+
+@lru_cache(maxsize=200_000)
+def hexagon_json(cell: str) -> str:
+    """The GeoJSON geometry of an H3 cell as the maps write it (rounded), encoded once."""
+    polygon = shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)])
+    return _dumps(json.loads(shapely.to_geojson(_round(polygon))))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def cell_features(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """GeoJSON features (encoded) of H3 cells: ``frame`` indexed by cell, its ``columns``
+    as properties after the cell's id ``h3``."""
+    records = frame.reset_index(names="h3")[["h3", *columns]].to_dict("records")
+    return [
+        f'{{"type":"Feature","id":{_dumps(r["h3"])},"geometry":{hexagon_json(r["h3"])},'
+        f'"properties":{_dumps(r)}}}'
+        for r in records
+    ]
+
+
+def band_features(bands: gpd.GeoDataFrame) -> list[str]:
+    """GeoJSON features (encoded) of the heat bands (:meth:`DensitySurface.bands`: runs of
+    grid cells, rectangles in WGS84): their corners rounded one by one (they stay
+    rectangles, counterclockwise as RFC 7946 asks), written straight from the arrays."""
+    rounded = shapely.set_precision(
+        np.asarray(bands.geometry.values), 10**-GEOJSON_DECIMALS, mode="pointwise"
+    )
+    coords = shapely.get_coordinates(rounded).tolist()
+    ends = np.cumsum(shapely.get_num_coordinates(rounded)).tolist()
+    features = []
+    start = 0
+    for i, (end, band, share, density) in enumerate(
+        zip(
+            ends,
+            bands["band"].astype(int).tolist(),
+            bands["share"].round(3).tolist(),
+            bands["density"].round(1).tolist(),
+            strict=True,
+        )
+    ):
+        ring = ",".join(f"[{x!r},{y!r}]" for x, y in coords[start:end])
+        start = end
+        features.append(
+            f'{{"type":"Feature","id":{i},"geometry":{{"type":"Polygon","coordinates":[[{ring}]]}},'
+            f'"properties":{{"band":{band},"share":{share!r},"density":{density!r}}}}}'
+        )
+    return features
+
+
+def collection(features: list[str], meta: HotspotMeta) -> bytes:
+    """A FeatureCollection of encoded features, with its ``meta``."""
+    head = '{"type":"FeatureCollection","features":['
+    return f'{head}{",".join(features)}],"meta":{_dumps(meta.model_dump(mode="json"))}}}'.encode()
+
+
+@dataclass(frozen=True)
+class AreaPoints:
+    """The problems of a study area passing a filter, as the maps read them, sorted by
+    id, and the snapshot (``pg_current_snapshot()``) taken before they were read: every
+    write that snapshot sees is in them (a later one may be too). ``outline`` (WKB) is
+    the area's the study ``cells`` and ``crs`` were drawn from; ``content`` is shared by
+    the states holding the same points."""
+
+    snapshot: str
+    read_at: datetime
+    outline: bytes
+    cells: list[str]
+    crs: CRS
+    ids: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    synthetic: np.ndarray
+    found: np.ndarray
+    xy: np.ndarray
+    content: object = field(default_factory=object)
+    #: False when read by a transaction that has written (its uncommitted writes are in
+    #: the points, and its snapshot sees them): not to be held.
+    holdable: bool = True
+
+
+def _arrays(frame: pd.DataFrame, res: int, crs: CRS) -> dict[str, np.ndarray]:
+    frame = frame.sort_values("id", kind="stable")
+    lon = frame["lon"].to_numpy(dtype=float)
+    lat = frame["lat"].to_numpy(dtype=float)
+    return {
+        "ids": frame["id"].to_numpy(dtype=np.int64),
+        "lon": lon,
+        "lat": lat,
+        "synthetic": frame["synthetic"].to_numpy(dtype=bool),
+        "found": point_cells(lon, lat, res),
+        "xy": metric_xy(lon, lat, crs),
+    }
+
+
+def read_points(session: Session, area: StudyArea, where: ProblemFilter, res: int) -> AreaPoints:
+    """The area's points read whole."""
+    snapshot, at, wrote = problem_maps.snapshot(session)
+    frame = problem_maps.problem_points(session=session, area=area, where=where)
+    crs = metric_crs_of(area.outline)
+    return AreaPoints(
+        snapshot,
+        at,
+        shapely.to_wkb(area.outline),
+        study_cells(area.outline, res),
+        crs,
+        **_arrays(frame, res, crs),
+        holdable=not wrote,
+    )
+
+
+def updated_points(
+    session: Session, held: AreaPoints | None, area: StudyArea, where: ProblemFilter, res: int
+) -> AreaPoints:
+    """``held`` with the problems written since its snapshot read again (:data:`held`
+    itself, under a newer snapshot, when their points are unchanged), or the points read
+    whole when none is held, it is too old or too much changed, or the area's outline is
+    no longer the one held (a new plan's sectors)."""
+    if held is None or shapely.to_wkb(area.outline) != held.outline:
+        return read_points(session, area, where, res)
+    snapshot, at, wrote = problem_maps.snapshot(session)
+    if wrote:
+        return read_points(session, area, where, res)
+    changed = problem_maps.changed_problems(
+        session=session, csp_id=area.csp_id, since=held.snapshot
+    )
+    if at - held.read_at > MAX_HELD or changed is None or len(changed) > MAX_CHANGED:
+        return read_points(session, area, where, res)
+    if not changed:
+        return replace(held, snapshot=snapshot, read_at=at)
+    frame = problem_maps.problem_points(session=session, area=area, where=where, ids=changed)
+    new = _arrays(frame, res, held.crs)
+    kept = ~np.isin(held.ids, np.asarray(changed, dtype=np.int64))
+    gone = ~kept
+    if (
+        np.array_equal(held.ids[gone], new["ids"])
+        and np.array_equal(held.lon[gone], new["lon"])
+        and np.array_equal(held.lat[gone], new["lat"])
+        and np.array_equal(held.synthetic[gone], new["synthetic"])
+    ):
+        return replace(held, snapshot=snapshot, read_at=at)
+    ids = np.concatenate([held.ids[kept], new["ids"]])
+    order = np.argsort(ids, kind="stable")
+    merged = {
+        name: np.concatenate([getattr(held, name)[kept], values])[order]
+        for name, values in new.items()
+    }
+    return AreaPoints(snapshot, at, held.outline, held.cells, held.crs, **merged, holdable=True)
+
+
+class HeatBands:
+    """The heat bands of some points (:func:`geo.hotspots.kde` with the bandwidth their
+    map's meta says, then :func:`band_features`), computed once, when first asked: the
+    maps of a comparison or of a commune never draw them."""
+
+    def __init__(self, xy: np.ndarray, crs: CRS, bandwidth: float) -> None:
+        self._xy, self._crs, self._bandwidth = xy, crs, bandwidth
+        self._lock = threading.Lock()
+        self._features: list[str] | None = None
+
+    def features(self) -> list[str]:
+        with self._lock:
+            if self._features is None:
+                surface = kde(self._xy, crs=self._crs, bandwidth=self._bandwidth)
+                self._features = band_features(surface.bands())
+            return self._features
+
+
+@dataclass(frozen=True)
+class AreaMaps:
+    """A study area's hotspot analysis over one period: its Gi* cells (every cell of the
+    area, see :func:`geo.hotspots.getis_ord`) and its answers serialised once (they are
+    cached and served as they are; the density grid itself is not kept), with the points
+    they were computed from and their features, encoded. The heat is computed when first
+    asked (:class:`HeatBands`)."""
+
+    cells: pd.DataFrame
+    meta: HotspotMeta
+    hotspots_json: bytes
+    points: AreaPoints | None = None
+    hotspot_features: list[str] = field(default_factory=list)
+    heat: HeatBands | None = None
+
+    @cached_property
+    def heat_json(self) -> bytes:
+        return collection(self.heat.features() if self.heat else [], self.meta)
+
+
+def maps_of(
+    points: AreaPoints,
+    *,
+    area: StudyArea,
+    where: ProblemFilter,
+    res: int,
+    bandwidth: float | None,
+    revision: int,
+    previous: AreaMaps | None = None,
+) -> AreaMaps:
+    """Gi* cells and heat bands of the points; ``previous`` again, under this revision,
+    when it was computed from the same points."""
+    if (
+        previous is not None
+        and previous.points is not None
+        and previous.points.content is points.content
+    ):
+        meta = previous.meta.model_copy(update={"revision": revision})
+        return replace(
+            previous,
+            meta=meta,
+            points=points,
+            hotspots_json=collection(previous.hotspot_features, meta),
+        )
+    n = len(points.ids)
+    kernel = kde_parameters(points.xy, bandwidth=bandwidth) if n else None
+    cells = getis_ord(cell_counts(points.found, points.cells))
+    shown = cells[(cells["count"] > 0) | (cells["level"] != 0)].copy()
+    shown["label"] = shown["level"].map(LEVEL_LABELS)
+    shown["z"] = shown["z"].round(3)
+    shown["p"] = shown["p"].round(5)
+    meta = HotspotMeta(
+        area=area.name,
+        csp_id=area.csp_id,
+        gpo_id=area.gpo_id,
+        commune_code=area.commune_code,
+        date_from=where.since,
+        date_to=where.until,
+        problems=n,
+        synthetic_problems=int(points.synthetic.sum()),
+        res=res,
+        bandwidth_m=round(kernel[0], 1) if kernel else None,
+        kde_cell_m=round(kernel[1], 1) if kernel else None,
+        hot_cells=int((cells["level"] > 0).sum()),
+        cold_cells=int((cells["level"] < 0).sum()),
+        min_hotspot_problems=MIN_HOTSPOT_PROBLEMS,
+        hotspots_computed=n >= MIN_HOTSPOT_PROBLEMS,
+        revision=revision,
+    )
+    hotspot_features = cell_features(shown, ["count", "z", "p", "level", "label"])
+    return AreaMaps(
+        cells=cells,
+        meta=meta,
+        hotspots_json=collection(hotspot_features, meta),
+        points=points,
+        hotspot_features=hotspot_features,
+        heat=HeatBands(points.xy, points.crs, kernel[0]) if kernel else None,
+    )
+
+
+def cached_area_maps(
+    session: Session,
+    cache: MapCache[Any],
+    *,
+    area: StudyArea,
+    where: ProblemFilter,
+    res: int = DEFAULT_H3_RES,
+    bandwidth: float | None = None,
+    refresh_in: Callable[[Callable[[Session], AreaMaps]], AreaMaps] | None = None,
+) -> AreaMaps:
+    """The area's maps for the filter, computed once per revision of the problems (see
+    :mod:`api.map_cache`) from the points held for the area and filter, brought up to date
+    (:func:`updated_points`). With ``refresh_in`` (which runs a computation in a session
+    of its own), the previous revision's may be served while it recomputes them
+    (:meth:`MapCache.get_or_refresh`)."""
+    revision = base.problem_revision(session=session, csp_id=area.csp_id)
+    key = ("maps", area.key, where, res, bandwidth)
+    points_key = ("map points", area.key, where, res)
+
+    def compute(s: Session) -> AreaMaps:
+        held = cache.held(points_key)
+        points = updated_points(s, held[1] if held else None, area, where, res)
+        if points.holdable:
+            cache.put(points_key, 0, points)
+        previous = cache.held(key)
+        return maps_of(
+            points,
+            area=area,
+            where=where,
+            res=res,
+            bandwidth=bandwidth,
+            revision=revision,
+            previous=previous[1] if previous else None,
+        )
+
+    if refresh_in is None:
+        computed: AreaMaps = cache.get_or_compute(key, revision, lambda: compute(session))
+        return computed
+    served: AreaMaps = cache.get_or_refresh(
+        key, revision, lambda: compute(session), lambda: refresh_in(compute)
+    )
+    return served
