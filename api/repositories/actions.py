@@ -193,6 +193,16 @@ def action_ranking(
     return ActionRanking(count=int(count), ids=[int(i) for i in ids])
 
 
+def with_actions(*, session: Session, problem_ids: Collection[int]) -> bool:
+    """Whether any of these problems has an action (a change of a problem without one
+    leaves every action list as it was)."""
+    return bool(
+        session.scalar(
+            select(select(Action.id).where(among(Action.problem_id, problem_ids)).exists())
+        )
+    )
+
+
 def list_actions(*, session: Session, today: date, ranked: ActionRanking) -> ActionsPublic:
     """The actions of an :func:`action_ranking`, in its order, with their steps, problem
     and GPO (the ranking, the costly part, is kept by the caller)."""
