@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -230,20 +230,20 @@ def open_placed_problems(
 
 def with_open_actions_due(*, session: Session, ids: Collection[int]) -> bool:
     """Whether any of these problems has an open action with a due date (what
-    :attr:`FollowUpTallies.open_actions` counts)."""
-    return bool(
-        session.scalar(
-            select(
-                select(Action.id)
-                .where(
-                    among(Action.problem_id, ids),
-                    Action.status.in_(OPEN_ACTION_STATUSES),
-                    Action.due_on.is_not(None),
-                )
-                .exists()
-            )
+    :attr:`FollowUpTallies.open_actions` counts), or no longer exists (its actions went
+    with it, which the ``counts`` topic does not see)."""
+    ids = sorted(set(ids))
+    due = (
+        select(Action.id)
+        .where(
+            among(Action.problem_id, ids),
+            Action.status.in_(OPEN_ACTION_STATUSES),
+            Action.due_on.is_not(None),
         )
+        .exists()
     )
+    left = select(func.count()).select_from(Problem).where(among(Problem.id, ids))
+    return bool(session.scalar(select(or_(due, left.scalar_subquery() < len(ids)))))
 
 
 def _read_tallies(session: Session) -> TalliesReader:
