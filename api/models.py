@@ -550,20 +550,15 @@ class ProblemChange(Base):
 class ProblemTouch(Base):
     """A problem a transaction wrote (migration 0027): ``xid`` is the transaction's id, so
     a list read in a snapshot is brought up to date by reading again the problems touched
-    by the transactions that snapshot does not see. ``problem_id`` NULL: every problem of
+    by the transactions that snapshot does not see. ``problem_id`` 0: every problem of
     the CSP (``csp_id`` 0: of every CSP), written by a bulk statement, a GPO's territory
     changed or a ``TRUNCATE``."""
 
     __tablename__ = "problem_touch"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    csp_id: Mapped[int] = mapped_column(Integer, comment="0: every CSP")
-    problem_id: Mapped[int | None] = mapped_column(
-        Integer, nullable=True, comment="NULL: every problem"
-    )
-    xid: Mapped[int] = mapped_column(BigInteger)
-
-    __table_args__ = (Index("ix_problem_touch_csp_xid", "csp_id", "xid"),)
+    csp_id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="0: every CSP")
+    xid: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="0: every problem")
 
 
 class ProblemEvent(Base):

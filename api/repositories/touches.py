@@ -14,7 +14,7 @@ from api.models import Csp
 MAX_TOUCHED = 2000
 
 _TOUCHED = text(
-    "SELECT DISTINCT problem_id IS NULL, problem_id FROM problem_touch "
+    "SELECT DISTINCT problem_id FROM problem_touch "
     "WHERE csp_id = ANY(:csps) "
     "AND xid >= pg_snapshot_xmin(CAST(:snapshot AS pg_snapshot))::text::bigint "
     "AND NOT pg_visible_in_snapshot(xid::text::xid8, CAST(:snapshot AS pg_snapshot)) "
@@ -44,6 +44,7 @@ def touched_since(
     rows = session.execute(
         _TOUCHED, {"csps": [0, *csps], "snapshot": snapshot, "limit": MAX_TOUCHED + 1}
     ).all()
-    if len(rows) > MAX_TOUCHED or any(every for every, _ in rows):
+    touched = frozenset(int(problem_id) for (problem_id,) in rows)
+    if len(touched) > MAX_TOUCHED or 0 in touched:
         return None
-    return frozenset(int(problem_id) for _, problem_id in rows)
+    return touched

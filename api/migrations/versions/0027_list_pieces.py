@@ -11,7 +11,7 @@ Statement triggers write one row per problem written (inserted, updated, deleted
 (``xid``: ``pg_current_xact_id()`` as a number). A statement writing more than
 ``BULK`` rows (an import, a plan's adoption placing every problem again), a change of a
 GPO's territory or theme (its CSP, kind, sector, sectors, categories, plan, activity) and
-a ``TRUNCATE`` write one row without a problem (``problem_id`` NULL): the lists of that
+a ``TRUNCATE`` write one row without a problem (``problem_id`` 0): the lists of that
 CSP (``csp_id`` 0: of every CSP) are read again whole.
 
 Revision ID: 0027
@@ -47,10 +47,10 @@ def _touch(rows: str, column: str) -> str:
     return (
         f"IF (SELECT count(*) FROM {rows}) > {BULK} THEN "
         f"INSERT INTO problem_touch (csp_id, problem_id, xid) "
-        f"SELECT DISTINCT csp_id, NULL::integer, {XID} FROM {rows}; "
+        f"SELECT DISTINCT csp_id, 0, {XID} FROM {rows} ON CONFLICT DO NOTHING; "
         "ELSE "
         f"INSERT INTO problem_touch (csp_id, problem_id, xid) "
-        f"SELECT csp_id, {column}, {XID} FROM {rows}; "
+        f"SELECT DISTINCT csp_id, {column}, {XID} FROM {rows} ON CONFLICT DO NOTHING; "
         "END IF; "
     )
 
@@ -58,12 +58,10 @@ def _touch(rows: str, column: str) -> str:
 def upgrade() -> None:
     op.create_table(
         "problem_touch",
-        sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
-        sa.Column("csp_id", sa.Integer(), nullable=False, comment="0: every CSP"),
-        sa.Column("problem_id", sa.Integer(), nullable=True, comment="NULL: every problem"),
-        sa.Column("xid", sa.BigInteger(), nullable=False),
+        sa.Column("csp_id", sa.Integer(), primary_key=True, comment="0: every CSP"),
+        sa.Column("xid", sa.BigInteger(), primary_key=True),
+        sa.Column("problem_id", sa.Integer(), primary_key=True, comment="0: every problem"),
     )
-    op.create_index("ix_problem_touch_csp_xid", "problem_touch", ["csp_id", "xid"])
     for table, column in WATCHED.items():
         op.execute(
             f"CREATE FUNCTION touch_of_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ "
@@ -85,23 +83,25 @@ def upgrade() -> None:
         "BEGIN "
         "IF TG_OP = 'INSERT' THEN "
         "INSERT INTO problem_touch (csp_id, problem_id, xid) "
-        f"SELECT DISTINCT csp_id, NULL::integer, {XID} FROM new_rows; "
+        f"SELECT DISTINCT csp_id, 0, {XID} FROM new_rows ON CONFLICT DO NOTHING; "
         "ELSIF TG_OP = 'DELETE' THEN "
         "INSERT INTO problem_touch (csp_id, problem_id, xid) "
-        f"SELECT DISTINCT csp_id, NULL::integer, {XID} FROM old_rows; "
+        f"SELECT DISTINCT csp_id, 0, {XID} FROM old_rows ON CONFLICT DO NOTHING; "
         "ELSE "
         "INSERT INTO problem_touch (csp_id, problem_id, xid) "
-        f"SELECT DISTINCT c.csp_id, NULL::integer, {XID} FROM old_rows o "
+        f"SELECT DISTINCT c.csp_id, 0, {XID} FROM old_rows o "
         "JOIN new_rows n ON n.id = o.id, LATERAL (VALUES (o.csp_id), (n.csp_id)) c(csp_id) "
         f"WHERE (o.csp_id, o.kind, o.sector, o.sectors, o.categories, o.plan_id, o.active) "
         f"IS DISTINCT FROM "
-        f"(n.csp_id, n.kind, n.sector, n.sectors, n.categories, n.plan_id, n.active); "
+        f"(n.csp_id, n.kind, n.sector, n.sectors, n.categories, n.plan_id, n.active) "
+        "ON CONFLICT DO NOTHING; "
         "END IF; RETURN NULL; END $$"
     )
     _statement_triggers("gpo", "touch_of_gpo()")
     op.execute(
         "CREATE FUNCTION touch_truncated() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN INSERT INTO problem_touch (csp_id, problem_id, xid) VALUES (0, NULL, {XID}); "
+        "BEGIN INSERT INTO problem_touch (csp_id, problem_id, xid) "
+        f"VALUES (0, 0, {XID}) ON CONFLICT DO NOTHING; "
         "RETURN NULL; END $$"
     )
     for table in (*WATCHED, "gpo"):
@@ -130,5 +130,4 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER {table}_touch_{event} ON {table}")
         op.execute(f"DROP FUNCTION touch_of_{table}()")
     op.execute("DROP FUNCTION touch_truncated()")
-    op.drop_index("ix_problem_touch_csp_xid", table_name="problem_touch")
     op.drop_table("problem_touch")
