@@ -11,6 +11,7 @@ before the old last one while more match, the list is read again whole."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,7 +61,9 @@ def updated_list(
     whole (entries beyond its old last one, never read, would now be among the first)."""
     remaining = [entry for entry in held.first if entry[1] not in touched]
     members = (held.members - frozenset(touched)) | {entry[1] for entry in rows}
-    known = sorted([*remaining, *rows])
+    known = remaining  # in order: the rows written since are put at their place
+    for row in rows:
+        bisect.insort(known, row)
     if len(held.first) < len(held.members):  # the entries after the last one are unknown
         last = held.first[-1][0]
         known = [entry for entry in known if entry[0] <= last]
