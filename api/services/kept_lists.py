@@ -65,6 +65,8 @@ def updated_list(
     for row in rows:
         bisect.insort(known, row)
     if len(held.first) < len(held.members):  # the entries after the last one are unknown
+        if not held.first:
+            return None
         last = held.first[-1][0]
         known = [entry for entry in known if entry[0] <= last]
         if len(known) < min(held.limit, len(members)):

@@ -2,8 +2,10 @@
 its open problems, the GPOs' counts and its actions, brought up to date from the problems
 written since they were read, are after any sequence of random writes (new problems,
 moves to another sector, closings, priorities, dates, titles, deletions, several rows in
-one statement, a thematic GPO's sectors changed, actions added) the same bytes as the
-lists built from scratch by a context that kept nothing."""
+one statement, every problem of the CSP in one, an import of more problems than a
+statement's touches are written one by one for (migration 0027's ``BULK``), a thematic
+GPO's sectors changed, actions added) the same bytes as the lists built from scratch by a
+context that kept nothing."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from sqlalchemy import Engine, text
 from api import clock
 from api.services import actions, cartography, gpos, problem_search
 from api.services.context import Context
+from api.services.demo import load_synthetic_problems
 from geo.study import ProblemSearch
 
 #: The writes made in SQL: each takes a problem's id (and a sector's and its GPO's).
@@ -30,6 +33,7 @@ SQL = {
     "delete": "DELETE FROM problem WHERE id = :id",
     "move": "UPDATE problem_place SET sector = :sector, gpo_id = :gpo WHERE problem_id = :id",
     "several": "UPDATE problem SET priority = 'basse' WHERE id BETWEEN :id AND :id + 40",
+    "every": "UPDATE problem SET title = title || '.' WHERE csp_id = :csp OR id = :id",
 }
 
 
@@ -68,7 +72,7 @@ def test_kept_lists_equal_lists_built_from_scratch_after_random_writes(
     rng = random.Random(2722)
     for gpo in watched:
         assert _served(client, csp_id, gpo) == _from_scratch(ctx, csp_id, gpo)
-    kinds = ["new", "new", "new", "action", "gpo", *SQL]
+    kinds = ["new", "new", "new", "action", "gpo", "import", *SQL]
     rng.shuffle(kinds)
     done: set[str] = set()
     for step in range(len(kinds)):
@@ -85,6 +89,17 @@ def test_kept_lists_equal_lists_built_from_scratch_after_random_writes(
                 json={"category": "transports", "title": f"Nouveau {step}", "lon": lon, "lat": lat},
             )
             assert answer.status_code == 201, answer.text
+        elif kind == "import":  # more than BULK rows in one statement: every problem touched
+            today = clock.today()
+            start = today - timedelta(days=60)
+            wholes = "SELECT count(*) FROM problem_touch WHERE csp_id = :csp AND problem_id = 0"
+            with engine.connect() as conn:
+                before = conn.execute(text(wholes), {"csp": csp_id}).scalar_one()
+            load_synthetic_problems(
+                ctx, csp_id=csp_id, start=start, end=today, seed=step, count=1200
+            )
+            with engine.connect() as conn:
+                assert conn.execute(text(wholes), {"csp": csp_id}).scalar_one() > before
         elif kind == "action":
             answer = client.post(
                 f"/api/problems/{problem['id']}/actions", json={"type": "patrouilles"}
@@ -101,15 +116,17 @@ def test_kept_lists_equal_lists_built_from_scratch_after_random_writes(
         else:
             sector = rng.choice(sorted(sector_gpos))
             with engine.begin() as conn:
-                conn.execute(
+                written_rows = conn.execute(
                     text(SQL[kind]),
                     {
                         "id": problem["id"],
+                        "csp": csp_id,
                         "sector": sector,
                         "gpo": sector_gpos[sector],
                         "today": clock.today() - timedelta(days=rng.randint(0, 3)),
                     },
                 )
+            assert kind != "every" or written_rows.rowcount > 100
         done.add(kind)
         fresh = Context(ctx.factory)
         gpo_list = gpos.list_gpos(fresh, csp_id).model_dump_json().encode()
