@@ -12,6 +12,14 @@ from api.models import Csp
 
 #: Past this many problems touched since a snapshot, a list is read again whole.
 MAX_TOUCHED = 2000
+#: How many transactions back the touches are kept (migration 0027's ``RETAINED``): a
+#: snapshot older than that is not brought up to date.
+RETAINED = 1_000_000
+
+_TOO_OLD = text(
+    "SELECT pg_snapshot_xmin(CAST(:snapshot AS pg_snapshot))::text::bigint "
+    "< pg_snapshot_xmax(pg_current_snapshot())::text::bigint - :retained"
+)
 
 _TOUCHED = text(
     "SELECT DISTINCT problem_id FROM problem_touch "
@@ -35,11 +43,18 @@ def snapshot(session: Session) -> str:
 
 
 def touched_since(
-    session: Session, *, csp_ids: Collection[int] | None, snapshot: str
+    session: Session,
+    *,
+    csp_ids: Collection[int] | None,
+    snapshot: str,
+    retained: int = RETAINED,
 ) -> frozenset[int] | None:
     """The problems of these CSPs (None: of every CSP) written by the transactions
     committed since ``snapshot`` that the session sees; None when that is every problem
-    (a bulk write, a GPO's territory changed) or more than :data:`MAX_TOUCHED`."""
+    (a bulk write, a GPO's territory changed), more than :data:`MAX_TOUCHED`, or when
+    ``snapshot`` is older than the touches kept (:data:`RETAINED` transactions)."""
+    if session.scalar(_TOO_OLD, {"snapshot": snapshot, "retained": retained}):
+        return None
     csps = list(csp_ids) if csp_ids is not None else list(session.scalars(select(Csp.id)))
     rows = session.execute(
         _TOUCHED, {"csps": [0, *csps], "snapshot": snapshot, "limit": MAX_TOUCHED + 1}

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from api import clock
+from api.repositories import touches
 from api.services import actions, cartography, gpos, problem_search
 from api.services.context import Context
 from api.services.demo import load_synthetic_problems
@@ -135,3 +136,25 @@ def test_kept_lists_equal_lists_built_from_scratch_after_random_writes(
             served = _served(client, csp_id, watched_gpo)
             assert served == _from_scratch(ctx, csp_id, watched_gpo), (step, kind)
     assert done == set(kinds)
+
+
+def test_touches_since_a_snapshot_say_which_problems_or_none(
+    client: TestClient, csp_id: int, engine: Engine
+) -> None:
+    """The problems written since a snapshot; none to go by when the snapshot is older
+    than the touches kept (then a list is read again whole)."""
+    ctx: Context = client.app.state.context  # type: ignore[attr-defined]
+    with ctx.read() as session:
+        touches.one_snapshot(session)
+        held = touches.snapshot(session)
+    problem = client.get(f"/api/csp/{csp_id}/problems", params={"limit": 2}).json()
+    first, second = (f["id"] for f in problem["features"])
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE problem SET title = 'Vu' WHERE id IN (:a, :b)"), {"a": first, "b": second}
+        )
+    with ctx.read() as session:
+        touches.one_snapshot(session)
+        assert touches.touched_since(session, csp_ids=[csp_id], snapshot=held) == {first, second}
+        assert touches.touched_since(session, csp_ids=[csp_id + 1], snapshot=held) == set()
+        assert touches.touched_since(session, csp_ids=[csp_id], snapshot=held, retained=0) is None

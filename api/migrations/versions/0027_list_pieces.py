@@ -12,7 +12,9 @@ Statement triggers write one row per problem written (inserted, updated, deleted
 ``BULK`` rows (an import, a plan's adoption placing every problem again), a change of a
 GPO's territory or theme (its CSP, kind, sector, sectors, categories, plan, activity) and
 a ``TRUNCATE`` write one row without a problem (``problem_id`` 0): the lists of that
-CSP (``csp_id`` 0: of every CSP) are read again whole.
+CSP (``csp_id`` 0: of every CSP) are read again whole. The touches older than
+``RETAINED`` transactions are deleted by the next statement touching their CSP (a list
+held in a snapshot that old is read again whole).
 
 Revision ID: 0027
 Revises: 0024
@@ -32,14 +34,17 @@ BULK = 1000
 
 XID = "pg_current_xact_id()::text::bigint"
 
+#: The touches of the transactions older than this many are deleted by the next statement
+#: touching that CSP: a list held in an older snapshot is read again whole
+#: (:data:`api.repositories.touches.RETAINED`).
+RETAINED = 1_000_000
+
 #: table → its column of the problem's id (an UPDATE touches its rows' problems in their
 #: new CSP, and in their old one when it changed)
 WATCHED = {
     "problem": "id",
     "problem_place": "problem_id",
 }
-
-GPO_TERRITORY = "(csp_id, kind, sector, sectors, categories, plan_id, active)"
 
 
 def _touch(rows: str, column: str) -> str:
@@ -52,6 +57,8 @@ def _touch(rows: str, column: str) -> str:
         f"INSERT INTO problem_touch (csp_id, problem_id, xid) "
         f"SELECT DISTINCT csp_id, {column}, {XID} FROM {rows} ON CONFLICT DO NOTHING; "
         "END IF; "
+        f"DELETE FROM problem_touch t USING (SELECT DISTINCT csp_id FROM {rows}) c "
+        f"WHERE t.csp_id = c.csp_id AND t.xid < {XID} - {RETAINED}; "
     )
 
 
