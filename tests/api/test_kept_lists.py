@@ -22,6 +22,7 @@ from api.services import actions, cartography, gpos, problem_search
 from api.services.context import Context
 from api.services.demo import load_synthetic_problems
 from geo.study import ProblemSearch
+from tests.roles import as_role
 
 #: The writes made in SQL: each takes a problem's id (and a sector's and its GPO's).
 SQL = {
@@ -38,12 +39,18 @@ SQL = {
 }
 
 
-def _served(client: TestClient, csp_id: int, gpo: int) -> list[bytes]:
+def _served(
+    client: TestClient, csp_id: int, gpo: int, headers: dict[str, str] | None = None
+) -> list[bytes]:
     answers = [
-        client.get(f"/api/csp/{csp_id}/problems", params={"gpo": gpo}),
-        client.get(f"/api/csp/{csp_id}/problems", params={"gpo": gpo, "limit": 15}),
-        client.get(f"/api/csp/{csp_id}/open-problems", params={"gpo": gpo, "limit": 8}),
-        client.get("/api/actions", params={"gpo": gpo}),
+        client.get(f"/api/csp/{csp_id}/problems", params={"gpo": gpo}, headers=headers),
+        client.get(
+            f"/api/csp/{csp_id}/problems", params={"gpo": gpo, "limit": 15}, headers=headers
+        ),
+        client.get(
+            f"/api/csp/{csp_id}/open-problems", params={"gpo": gpo, "limit": 8}, headers=headers
+        ),
+        client.get("/api/actions", params={"gpo": gpo}, headers=headers),
     ]
     assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
     return [a.content for a in answers]
@@ -70,6 +77,8 @@ def test_kept_lists_equal_lists_built_from_scratch_after_random_writes(
     sector_gpos = {g["sector"]: g["id"] for g in listed if g["kind"] == "sector"}
     thematic = next(g for g in listed if g["kind"] == "thematic")
     watched = [sector_gpos[0], thematic["id"]]
+    # the GPO's chef sees every problem of its GPO: the same lists, kept under its own keys
+    chef = as_role(client, "chef", gpo_ids=[sector_gpos[0]])
     rng = random.Random(2722)
     for gpo in watched:
         assert _served(client, csp_id, gpo) == _from_scratch(ctx, csp_id, gpo)
@@ -135,6 +144,8 @@ def test_kept_lists_equal_lists_built_from_scratch_after_random_writes(
         for watched_gpo in watched:
             served = _served(client, csp_id, watched_gpo)
             assert served == _from_scratch(ctx, csp_id, watched_gpo), (step, kind)
+            if watched_gpo == sector_gpos[0]:
+                assert _served(client, csp_id, watched_gpo, chef) == served, (step, kind)
     assert done == set(kinds)
 
 
