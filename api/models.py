@@ -572,6 +572,20 @@ class ProblemChange(Base):
     topic: Mapped[str] = mapped_column(String(16))
 
 
+class ProblemTouch(Base):
+    """A problem a transaction wrote (migration 0027): ``xid`` is the transaction's id, so
+    a list read in a snapshot is brought up to date by reading again the problems touched
+    by the transactions that snapshot does not see. ``problem_id`` 0: every problem of
+    the CSP (``csp_id`` 0: of every CSP), written by a bulk statement, a GPO's territory
+    changed or a ``TRUNCATE``."""
+
+    __tablename__ = "problem_touch"
+
+    csp_id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="0: every CSP")
+    xid: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="0: every problem")
+
+
 class ProblemEvent(Base):
     """A dated step of a problem's life cycle."""
 

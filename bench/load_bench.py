@@ -1,7 +1,7 @@
 """Benchmark: the data endpoints of every page under load, with writes going on.
 
 Run: .venv/bin/python -m bench.load_bench [--count 100000] [--seconds 15] [--clients 8]
-[--baseline COMMIT]
+[--baseline COMMIT] [--only "NAME,NAME"]
 
 A throwaway PostGIS cluster holds the demo territory as shipped (Belfort CSP, adopted plan,
 GPOs with their synthetic meetings and actions) plus ``--count`` synthetic problems. The
@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,6 +37,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import httpx2 as httpx
 from sqlalchemy.orm import Session, sessionmaker
@@ -199,8 +201,15 @@ def report(title: str, timings: Timings, cold: dict[str, float]) -> float:
 Round = tuple[str, Timings]
 
 
-def run(url: str, factory: sessionmaker[Session], seconds: float, clients: int) -> list[Round]:
-    """The cold requests, then both rounds; what each round measured."""
+def run(
+    url: str,
+    factory: sessionmaker[Session],
+    seconds: float,
+    clients: int,
+    only: frozenset[str] = frozenset(),
+) -> list[Round]:
+    """The cold requests, then both rounds; what each round measured (``only``: these
+    endpoints and the floor, not every page's)."""
     chef_gpo = 1
     headers = {
         "planner": bearer(factory, "planificateur", csp_ids=[CSP]),
@@ -218,6 +227,7 @@ def run(url: str, factory: sessionmaker[Session], seconds: float, clients: int) 
             name: (path, headers[role])
             for role, endpoints in pages(chef_gpo, commune).items()
             for name, path in endpoints.items()
+            if not only or name in only or role == "floor"
         }
         cold: dict[str, float] = {}
         for name, (path, sent) in paths.items():
@@ -300,7 +310,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--baseline", help="a commit to measure first, for comparison")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated endpoint names to call (and the floor), e.g. the lists "
+        "alone, without the maps' background work; the baseline runs this benchmark file",
+    )
     args = parser.parse_args()
+    only = frozenset(name.strip() for name in args.only.split(",") if name.strip())
     with throwaway_database() as (url, factory, _):
         start = time.perf_counter()
         prepare(factory, args.count)
@@ -309,16 +326,19 @@ def main() -> None:
             f"({time.perf_counter() - start:.0f} s to prepare)"
         )
         if args.baseline is None:
-            run(url, factory, args.seconds, args.clients)
+            run(url, factory, args.seconds, args.clients, only)
             return
         print("\n== this tree")
-        current = run(url, factory, args.seconds, args.clients)
+        current = run(url, factory, args.seconds, args.clients, only)
     print(f"\n== baseline: {args.baseline}")
     with source_tree(args.baseline) as tree:
+        if only:  # the baseline's own benchmark file may not know --only
+            shutil.copy(Path(__file__), tree / "bench" / "load_bench.py")
         output = subprocess.run(
             [
                 *(sys.executable, "-m", "bench.load_bench", "--count", str(args.count)),
                 *("--seconds", str(args.seconds), "--clients", str(args.clients)),
+                *(("--only", args.only) if only else ()),
             ],
             cwd=tree,
             env={**os.environ, "PYTHONPATH": str(tree)},

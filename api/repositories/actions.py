@@ -193,6 +193,16 @@ def action_ranking(
     return ActionRanking(count=int(count), ids=[int(i) for i in ids])
 
 
+def with_actions(*, session: Session, problem_ids: Collection[int]) -> bool:
+    """Whether any of these problems has an action, or no longer exists (its actions
+    were deleted with it, which the ``counts`` topic does not see: its trigger finds no
+    problem left); a change of a problem without one leaves every action list as it was."""
+    ids = sorted(set(problem_ids))
+    with_one = select(Action.id).where(among(Action.problem_id, ids)).exists()
+    left = select(func.count()).select_from(Problem).where(among(Problem.id, ids))
+    return bool(session.scalar(select(or_(with_one, left.scalar_subquery() < len(ids)))))
+
+
 def list_actions(*, session: Session, today: date, ranked: ActionRanking) -> ActionsPublic:
     """The actions of an :func:`action_ranking`, in its order, with their steps, problem
     and GPO (the ranking, the costly part, is kept by the caller)."""

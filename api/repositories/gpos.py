@@ -3,11 +3,12 @@ meetings, with cadence tracking."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,14 @@ from api.models import (
     ProblemPlace,
     gpo_partner,
 )
-from api.repositories.base import check_version, gpo_sectors, require, scope_of, visible
+from api.repositories.base import (
+    among,
+    check_version,
+    gpo_sectors,
+    require,
+    scope_of,
+    visible,
+)
 from api.schemas import (
     GpoCreate,
     GpoPublic,
@@ -166,32 +174,76 @@ def follow_up_tallies(
 ) -> FollowUpTallies:
     """The :class:`FollowUpTallies` of these CSPs, in two grouped queries (the open
     problems and actions come from their partial indexes, migration 0021)."""
-    placed = (
-        select(ProblemPlace.csp_id, ProblemPlace.sector, Problem.category)
-        .join(Problem, Problem.id == ProblemPlace.problem_id)
-        .where(ProblemPlace.csp_id.in_(csp_ids))
-    )
     open_problems = session.execute(
-        placed.add_columns(func.count())
+        _placed(csp_ids)
+        .add_columns(func.count())
         .where(Problem.status.in_(OPEN_STATUSES))
         .group_by(ProblemPlace.csp_id, ProblemPlace.sector, Problem.category)
-    ).all()
-    due = func.least(
-        func.greatest(Action.due_on, today - timedelta(days=1)),
-        today + timedelta(days=horizon_days + 1),
-    )
-    open_actions = session.execute(
-        placed.add_columns(due, func.count())
-        .join(Action, Action.problem_id == Problem.id)
-        .where(Action.status.in_(OPEN_ACTION_STATUSES), Action.due_on.is_not(None))
-        .group_by(ProblemPlace.csp_id, ProblemPlace.sector, Problem.category, due)
     ).all()
     return FollowUpTallies(
         today=today,
         horizon_days=horizon_days,
         open_problems=[(int(c), int(s), str(cat), int(n)) for c, s, cat, n in open_problems],
-        open_actions=[(int(c), int(s), str(cat), d, int(n)) for c, s, cat, d, n in open_actions],
+        open_actions=open_action_tallies(
+            session=session, csp_ids=csp_ids, today=today, horizon_days=horizon_days
+        ),
     )
+
+
+def _placed(csp_ids: list[int]) -> Any:
+    return (
+        select(ProblemPlace.csp_id, ProblemPlace.sector, Problem.category)
+        .join(Problem, Problem.id == ProblemPlace.problem_id)
+        .where(ProblemPlace.csp_id.in_(csp_ids))
+    )
+
+
+def open_action_tallies(
+    *, session: Session, csp_ids: list[int], today: date, horizon_days: int
+) -> list[tuple[int, int, str, date, int]]:
+    """:attr:`FollowUpTallies.open_actions` of these CSPs."""
+    due = func.least(
+        func.greatest(Action.due_on, today - timedelta(days=1)),
+        today + timedelta(days=horizon_days + 1),
+    )
+    rows = session.execute(
+        _placed(csp_ids)
+        .add_columns(due, func.count())
+        .join(Action, Action.problem_id == Problem.id)
+        .where(Action.status.in_(OPEN_ACTION_STATUSES), Action.due_on.is_not(None))
+        .group_by(ProblemPlace.csp_id, ProblemPlace.sector, Problem.category, due)
+    ).all()
+    return [(int(c), int(s), str(cat), d, int(n)) for c, s, cat, d, n in rows]
+
+
+def open_placed_problems(
+    *, session: Session, csp_ids: list[int], ids: Collection[int] | None = None
+) -> list[tuple[int, tuple[int, int, str]]]:
+    """The open problems placed in a sector of these CSPs (all, or those of ``ids``):
+    each id with its (CSP, sector, category), what :attr:`FollowUpTallies.open_problems`
+    counts."""
+    stmt = _placed(csp_ids).add_columns(Problem.id).where(Problem.status.in_(OPEN_STATUSES))
+    if ids is not None:
+        stmt = stmt.where(among(Problem.id, ids))
+    return [(int(i), (int(c), int(s), str(cat))) for c, s, cat, i in session.execute(stmt)]
+
+
+def with_open_actions_due(*, session: Session, ids: Collection[int]) -> bool:
+    """Whether any of these problems has an open action with a due date (what
+    :attr:`FollowUpTallies.open_actions` counts), or no longer exists (its actions went
+    with it, which the ``counts`` topic does not see)."""
+    ids = sorted(set(ids))
+    due = (
+        select(Action.id)
+        .where(
+            among(Action.problem_id, ids),
+            Action.status.in_(OPEN_ACTION_STATUSES),
+            Action.due_on.is_not(None),
+        )
+        .exists()
+    )
+    left = select(func.count()).select_from(Problem).where(among(Problem.id, ids))
+    return bool(session.scalar(select(or_(due, left.scalar_subquery() < len(ids)))))
 
 
 def _read_tallies(session: Session) -> TalliesReader:

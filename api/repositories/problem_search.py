@@ -5,7 +5,7 @@ a page of them with the count, or all of them for an export."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Select, String, Text, cast, func, literal, or_, select
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from api.models import Csp, Gpo, Problem, ProblemPlace
 from api.repositories.base import (
     GEOJSON_DECIMALS,
+    among,
     problem_properties,
     require,
     scope_of,
@@ -129,12 +130,10 @@ def _label(labels: Mapping[str, str], code: Any) -> Any:
     return func.coalesce(literal(dict(labels), JSONB).op("->>")(code), code)
 
 
-def list_problems_json(
-    *, session: Session, csp_id: int, search: ProblemSearch, limit: int, offset: int = 0
-) -> bytes:
-    """:func:`list_problems` as JSON bytes, each feature written by PostgreSQL (5 000
-    features: tens of milliseconds, where building and serialising them in Python took
-    about a second): the fields of :class:`ProblemProperties`."""
+def _feature() -> Any:
+    """SQL: a problem's GeoJSON feature as text, written by PostgreSQL (5 000 features:
+    tens of milliseconds, where building and serialising them in Python took about a
+    second): the fields of :class:`ProblemProperties`."""
     properties = func.json_build_object(
         "id", Problem.id,
         "csp_id", Problem.csp_id,
@@ -157,19 +156,75 @@ def list_problems_json(
         "geometry", cast(func.ST_AsGeoJSON(Problem.geom, GEOJSON_DECIMALS), JSON),
         "properties", properties,
     )  # fmt: skip
-    stmt = _searched(
-        session,
-        csp_id,
-        search,
-        select(cast(feature, Text)).outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id),
-    )
-    features = session.scalars(_newest_first(stmt).limit(limit).offset(offset)).all()
-    count = count_problems(session=session, csp_id=csp_id, search=search)
+    return cast(feature, Text)
+
+
+def feature_collection(features: Sequence[str], count: int) -> bytes:
+    """The page's answer: its features' texts and how many match in all."""
     return (
         '{"type":"FeatureCollection","features":['
         + ",".join(features)
         + f'],"bbox":null,"count":{count}}}'
     ).encode()
+
+
+def list_problems_json(
+    *, session: Session, csp_id: int, search: ProblemSearch, limit: int, offset: int = 0
+) -> bytes:
+    """:func:`list_problems` as JSON bytes, each feature written by PostgreSQL."""
+    stmt = _searched(
+        session,
+        csp_id,
+        search,
+        select(_feature()).outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id),
+    )
+    features = session.scalars(_newest_first(stmt).limit(limit).offset(offset)).all()
+    count = count_problems(session=session, csp_id=csp_id, search=search)
+    return feature_collection(features, count)
+
+
+#: A listed problem: its place in the list (newest first), its id and its feature's text.
+RankedFeature = tuple[tuple[int, int], int, str]
+
+
+def ranked_features(
+    *,
+    session: Session,
+    csp_id: int,
+    search: ProblemSearch,
+    limit: int | None = None,
+    ids: Collection[int] | None = None,
+) -> list[RankedFeature]:
+    """The first ``limit`` problems matching the search, newest first, or those of
+    ``ids`` that match: each with its place in the list (the key sorting it first), its
+    id and its feature's text (:func:`list_problems_json`'s)."""
+    stmt = _searched(
+        session,
+        csp_id,
+        search,
+        select(Problem.reported_on, Problem.id, _feature()).outerjoin(
+            ProblemPlace, ProblemPlace.problem_id == Problem.id
+        ),
+    )
+    if ids is not None:
+        stmt = stmt.where(among(Problem.id, ids))
+    else:
+        stmt = _newest_first(stmt).limit(limit)
+    return [
+        ((-reported_on.toordinal(), -int(i)), int(i), str(text))
+        for reported_on, i, text in session.execute(stmt)
+    ]
+
+
+def matching_ids(*, session: Session, csp_id: int, search: ProblemSearch) -> list[int]:
+    """The ids of every problem matching the search (how many: the list's count)."""
+    stmt = _searched(
+        session,
+        csp_id,
+        search,
+        select(Problem.id).outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id),
+    )
+    return [int(i) for i in session.scalars(stmt)]
 
 
 def export_problems(

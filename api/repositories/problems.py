@@ -6,7 +6,7 @@ read and rewritten in bulk."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -369,10 +369,13 @@ class OpenRanking:
     first: list[tuple[int, int | None]]
 
 
-def open_ranking(*, session: Session, area: StudyArea, limit: int = 500) -> OpenRanking:
-    """The area's open problems (any date), highest priority and oldest first."""
+#: The order of the open problems: highest priority first (a priority not named, last).
+URGENCY = {"haute": 0, "normale": 1}
+
+
+def _open_stmt(area: StudyArea) -> Any:
     stmt = (
-        select(Problem.id, ProblemPlace.sector)
+        select(Problem.id, ProblemPlace.sector, Problem.priority, Problem.reported_on)
         .outerjoin(ProblemPlace, ProblemPlace.problem_id == Problem.id)
         .where(Problem.csp_id == area.csp_id, Problem.status.in_(OPEN_STATUSES))
     )
@@ -380,12 +383,48 @@ def open_ranking(*, session: Session, area: StudyArea, limit: int = 500) -> Open
         stmt = stmt.where(ProblemPlace.sector.in_(area.sectors))
     if area.categories is not None:
         stmt = stmt.where(Problem.category.in_(area.categories))
+    return stmt
+
+
+def open_ranking(*, session: Session, area: StudyArea, limit: int = 500) -> OpenRanking:
+    """The area's open problems (any date), highest priority and oldest first."""
+    stmt = _open_stmt(area)
     count = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    urgency = case({"haute": 0, "normale": 1}, value=Problem.priority, else_=2)
+    urgency = case(URGENCY, value=Problem.priority, else_=2)
     rows = session.execute(
         stmt.order_by(urgency, Problem.reported_on, Problem.id).limit(limit)
     ).all()
-    return OpenRanking(count=int(count), first=[(int(i), s) for i, s in rows])
+    return OpenRanking(count=int(count), first=[(int(i), s) for i, s, _, _ in rows])
+
+
+#: An open problem in its list: its sort key (urgency, date, id), id and sector.
+OpenEntry = tuple[tuple[int, int, int], int, int | None]
+
+
+def open_entries(
+    *,
+    session: Session,
+    area: StudyArea,
+    limit: int | None = None,
+    ids: Collection[int] | None = None,
+) -> list[OpenEntry]:
+    """The first ``limit`` open problems of the area in :func:`open_ranking`'s order, or
+    those of ``ids`` that are open problems of the area, each with its sort key."""
+    stmt = _open_stmt(area)
+    if ids is not None:
+        stmt = stmt.where(among(Problem.id, ids))
+    else:
+        urgency = case(URGENCY, value=Problem.priority, else_=2)
+        stmt = stmt.order_by(urgency, Problem.reported_on, Problem.id).limit(limit)
+    return [
+        ((URGENCY.get(priority, 2), reported_on.toordinal(), int(i)), int(i), sector)
+        for i, sector, priority, reported_on in session.execute(stmt)
+    ]
+
+
+def open_ids(*, session: Session, area: StudyArea) -> list[int]:
+    """The ids of every open problem of the area (how many: its count)."""
+    return [int(i) for i, _, _, _ in session.execute(_open_stmt(area))]
 
 
 def open_problems(

@@ -4,12 +4,15 @@ partner (« Mes actions ») or a chef follows."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Hashable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
 
 from api import clock
 from api.models import Action
 from api.repositories import actions as repo
-from api.repositories import base
+from api.repositories import base, touches
 from api.repositories.base import check_version, require
 from api.schemas import ActionDetail, ActionsPublic, ActionUpdate
 from api.services.audit_log import record_write
@@ -17,6 +20,38 @@ from api.services.context import Context
 from geo.accounts import changes_between
 from geo.errors import ForbiddenError, InvalidInputError
 from geo.problems import check_action_transition
+
+
+@dataclass(frozen=True)
+class KeptRanking:
+    """An action list's ranking as read in ``snapshot``, at the ``counts`` revision
+    ``counts`` (of every CSP)."""
+
+    snapshot: str
+    counts: int
+    ranking: repo.ActionRanking
+
+
+def _kept_ranking(
+    ctx: Context, session: Session, key: Hashable, rank: Callable[[], repo.ActionRanking]
+) -> repo.ActionRanking:
+    """Which actions a list shows, in what order: kept while the ``counts`` topic (the
+    actions' statuses, due dates, problems…) holds and the problems written since (their
+    places, categories: ``problem_touch``) have no action; read again with ``rank``
+    otherwise. A new problem has none: the ranking over every action of the GPO holds."""
+    now = touches.snapshot(session)
+    counts = base.problem_revision(session=session, csp_id=None, topics=("counts",))
+    held: KeptRanking | None = ctx.lists.peek(key, 0)[1]
+    if held is not None and held.counts == counts:
+        touched = touches.touched_since(session, csp_ids=None, snapshot=held.snapshot)
+        if touched is not None and not (
+            touched and repo.with_actions(session=session, problem_ids=touched)
+        ):
+            ctx.lists.put(key, 0, KeptRanking(now, counts, held.ranking))
+            return held.ranking
+    kept = KeptRanking(now, counts, rank())
+    ctx.lists.put(key, 0, kept)
+    return kept.ranking
 
 
 def list_actions_json(
@@ -44,6 +79,7 @@ def list_actions_json(
     statuses = tuple(sorted(statuses))
     key = ("actions", ctx.scope, gpo_id, partner_id, statuses, overdue, limit, offset, today)
     with ctx.read() as session:
+        touches.one_snapshot(session)
 
         def rank() -> repo.ActionRanking:
             return repo.action_ranking(
@@ -58,10 +94,7 @@ def list_actions_json(
             )
 
         def compute() -> bytes:
-            revision = base.problem_revision(session=session, csp_id=None, topics=base.COUNTS)
-            ranking: repo.ActionRanking = ctx.maps.get_or_compute(
-                ("action ranking", *key), revision, rank
-            )
+            ranking = _kept_ranking(ctx, session, ("action ranking", *key), rank)
             body, made = repo.list_actions_pieces(
                 session=session,
                 today=today,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from api import clock
 from api.map_cache import MapCache, cached_json, served_json
-from api.repositories import base, gpos, plans, problem_maps, problems
+from api.repositories import base, gpos, plans, problem_maps, problems, touches
 from api.repositories.base import adopted_plan_id
 from api.repositories.problem_maps import PackProblem
 from api.schemas import (
@@ -33,6 +33,7 @@ from api.schemas import (
     PredictionPublic,
     TrendSeries,
 )
+from api.services import kept_lists
 from api.services.area_maps import AreaMaps, cached_area_maps, cell_features
 from api.services.audit_log import record_access
 from api.services.context import Context
@@ -275,17 +276,14 @@ def open_problems_json(ctx: Context, csp_id: int, *, gpo_id: int | None, limit: 
     """The open problems of the CSP or GPO, highest priority and oldest first, with their
     actions (:class:`OpenProblemsPublic` as JSON)."""
     with ctx.read() as session:
+        touches.one_snapshot(session)
         area = _study_area(ctx, session, csp_id, gpo_id)
 
         def compute() -> BaseModel:
-            # Which problems and in what order: kept until the problems change (over
-            # every open problem of the area: the costly part); their actions are read
-            # again when they change (an action step), for the listed problems only.
-            ranking: problems.OpenRanking = ctx.maps.get_or_compute(
-                ("open ranking", area.key, limit),
-                base.problem_revision(session=session, csp_id=area.csp_id),
-                lambda: problems.open_ranking(session=session, area=area, limit=limit),
-            )
+            # Which problems and in what order: kept, and brought up to date from the
+            # problems written since (over every open problem of the area: the costly
+            # part); their actions are read again for the listed problems only.
+            ranking = kept_lists.open_ranking(ctx, session, area, limit)
             return problems.open_problems(session=session, area=area, limit=limit, ranking=ranking)
 
         return _cached_json(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 
-from api.repositories import base
+from sqlalchemy.orm import Session
+
+from api.repositories import base, touches
 from api.repositories import gpos as repo
 from api.schemas import (
     GpoCreate,
@@ -20,25 +24,80 @@ from api.services.context import Context
 from geo.accounts import changes_between
 
 
+@dataclass(frozen=True)
+class KeptTallies:
+    """The GPOs' counts' tallies as read in ``snapshot``: each open placed problem's
+    (CSP, sector, category), their tally, and the open actions' tally as of the
+    ``counts`` revision ``counts``."""
+
+    snapshot: str
+    counts: int
+    places: dict[int, tuple[int, int, str]]
+    tally: Counter[tuple[int, int, str]]
+    actions: list[tuple[int, int, str, date, int]]
+
+
+def _kept_tallies(
+    ctx: Context, session: Session, csp_ids: list[int], today: date, horizon_days: int
+) -> KeptTallies:
+    """The tallies of these CSPs: those held brought up to date from the problems written
+    since (their open actions read again only when the ``counts`` topic moved or one of
+    them has an open action with a due date), or read whole."""
+    key = ("gpo tallies", tuple(csp_ids), today, horizon_days)
+    now = touches.snapshot(session)
+    counts = sum(
+        base.problem_revision(session=session, csp_id=c, topics=("counts",)) for c in csp_ids
+    )
+    held: KeptTallies | None = ctx.lists.peek(key, 0)[1]
+    touched = (
+        touches.touched_since(session, csp_ids=csp_ids, snapshot=held.snapshot)
+        if held is not None
+        else None
+    )
+    if held is None or touched is None:
+        places = dict(repo.open_placed_problems(session=session, csp_ids=csp_ids))
+        actions = repo.open_action_tallies(
+            session=session, csp_ids=csp_ids, today=today, horizon_days=horizon_days
+        )
+        kept = KeptTallies(now, counts, places, Counter(places.values()), actions)
+    else:
+        places, tally, actions = held.places, held.tally, held.actions
+        if touched:
+            places, tally = dict(places), Counter(tally)
+            for i in touched & places.keys():
+                tally[places.pop(i)] -= 1
+            for i, where in repo.open_placed_problems(
+                session=session, csp_ids=csp_ids, ids=touched
+            ):
+                places[i] = where
+                tally[where] += 1
+        if counts != held.counts or (
+            touched and repo.with_open_actions_due(session=session, ids=touched)
+        ):
+            actions = repo.open_action_tallies(
+                session=session, csp_ids=csp_ids, today=today, horizon_days=horizon_days
+            )
+        kept = KeptTallies(now, counts, places, tally, actions)
+    ctx.lists.put(key, 0, kept)
+    return kept
+
+
 def list_gpos(ctx: Context, csp_id: int) -> GposPublic:
     """The CSP's active GPOs; their counts' tallies (over every open problem and action
-    of the CSP: the costly part) are kept in the map cache until the problems or the
-    open actions' statuses and due dates change (:data:`api.repositories.base.COUNTS`)."""
+    of the CSP: the costly part) are kept, and brought up to date from the problems
+    written since (:mod:`api.services.kept_lists`); the open actions' tally until the
+    ``counts`` topic moves (:data:`api.repositories.base.COUNTS`)."""
     with ctx.read() as session:
+        touches.one_snapshot(session)
 
         def tallies(csp_ids: list[int], today: date, horizon_days: int) -> repo.FollowUpTallies:
-            revision = sum(
-                base.problem_revision(session=session, csp_id=c, topics=base.COUNTS)
-                for c in csp_ids
+            kept = _kept_tallies(ctx, session, csp_ids, today, horizon_days)
+            return repo.FollowUpTallies(
+                today=today,
+                horizon_days=horizon_days,
+                open_problems=[(c, s, cat, n) for (c, s, cat), n in kept.tally.items() if n],
+                open_actions=kept.actions,
             )
-            kept: repo.FollowUpTallies = ctx.maps.get_or_compute(
-                ("gpo tallies", tuple(csp_ids), today, horizon_days),
-                revision,
-                lambda: repo.follow_up_tallies(
-                    session=session, csp_ids=csp_ids, today=today, horizon_days=horizon_days
-                ),
-            )
-            return kept
 
         return repo.list_gpos(session=session, csp_id=csp_id, tallies=tallies)
 

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 from api import clock
 from api.repositories import problem_search as repo
+from api.repositories import touches
 from api.repositories.base import problem_revision
 from api.schemas import ProblemExport
 from api.services.audit_log import record_access
 from api.services.context import Context
+from api.services.kept_lists import kept_list
 from geo.errors import InvalidInputError
 from geo.study import ProblemSearch
 
@@ -47,14 +49,39 @@ def search_problems_json(
     """A page of the CSP's problems the caller sees matching the search as GeoJSON bytes,
     newest first, with how many match in all; kept in the map cache per caller's
     perimeter and search until the CSP's problems change (their actions are not in it:
-    an action step leaves it valid)."""
+    an action step leaves it valid). The first page is then brought up to date from the
+    problems written since (:func:`api.services.kept_lists.kept_list`): only those are
+    read and written as GeoJSON again."""
     with ctx.read() as session:
+        touches.one_snapshot(session)
+
+        def compute() -> bytes:
+            if offset:
+                return repo.list_problems_json(
+                    session=session, csp_id=csp_id, search=search, limit=limit, offset=offset
+                )
+            kept = kept_list(
+                ctx,
+                session,
+                ("problems", ctx.scope, csp_id, search, limit),
+                csp_ids=[csp_id],
+                limit=limit,
+                whole=lambda: (
+                    repo.matching_ids(session=session, csp_id=csp_id, search=search),
+                    repo.ranked_features(
+                        session=session, csp_id=csp_id, search=search, limit=limit
+                    ),
+                ),
+                some=lambda ids: repo.ranked_features(
+                    session=session, csp_id=csp_id, search=search, ids=ids
+                ),
+            )
+            return repo.feature_collection(kept.pieces, kept.count)
+
         body: bytes = ctx.maps.get_or_compute(
             ("problems", ctx.scope, csp_id, search, limit, offset),
             problem_revision(session=session, csp_id=csp_id),
-            lambda: repo.list_problems_json(
-                session=session, csp_id=csp_id, search=search, limit=limit, offset=offset
-            ),
+            compute,
         )
         return body
 

@@ -1,0 +1,128 @@
+"""Lists of problems kept up to date under writes (issue 22): a list read whole once is
+kept with the snapshot it was read in, then brought up to date by reading again only the
+problems written since (``problem_touch``, migration 0027) instead of every problem of
+the list after each new one.
+
+A kept list is the ids of every problem it matches (its count) and its first ``limit``
+entries in order, each with its sort key and its piece (a feature's text, a sector…).
+After a write, the problems touched are taken out and those of them that match now are
+put back at their place; when the entries taken out leave fewer than ``limit`` known
+before the old last one while more match, the list is read again whole."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from api.repositories import problems, touches
+from api.services.context import Context
+from geo.study import StudyArea
+
+#: A listed problem: its sort key (unique: it ends with something unique to the problem,
+#: its id), its id, and what the list shows of it.
+Entry = tuple[Any, int, Any]
+
+
+@dataclass(frozen=True)
+class KeptList:
+    """What a list is read from: the snapshot it holds, the ids of every problem it
+    matches, and its first ``limit`` entries in order."""
+
+    snapshot: str
+    members: frozenset[int]
+    first: tuple[Entry, ...]
+    limit: int
+
+    @property
+    def count(self) -> int:
+        return len(self.members)
+
+    @property
+    def pieces(self) -> list[Any]:
+        return [piece for _, _, piece in self.first]
+
+
+def whole_list(
+    snapshot: str, members: Iterable[int], first: Sequence[Entry], limit: int
+) -> KeptList:
+    """A list read whole in ``snapshot``."""
+    return KeptList(snapshot, frozenset(members), tuple(sorted(first)[:limit]), limit)
+
+
+def updated_list(
+    held: KeptList, touched: Collection[int], rows: Sequence[Entry], snapshot: str
+) -> KeptList | None:
+    """``held`` after the problems ``touched`` since its snapshot, ``rows`` being those
+    of them the list matches now (read in ``snapshot``); None when it must be read again
+    whole (entries beyond its old last one, never read, would now be among the first)."""
+    remaining = [entry for entry in held.first if entry[1] not in touched]
+    members = (held.members - frozenset(touched)) | {entry[1] for entry in rows}
+    known = remaining  # in order: the rows written since are put at their place
+    for row in rows:
+        bisect.insort(known, row)
+    if len(held.first) < len(held.members):  # the entries after the last one are unknown
+        if not held.first:
+            return None
+        last = held.first[-1][0]
+        known = [entry for entry in known if entry[0] <= last]
+        if len(known) < min(held.limit, len(members)):
+            return None
+    return KeptList(snapshot, frozenset(members), tuple(known[: held.limit]), held.limit)
+
+
+def kept_list(
+    ctx: Context,
+    session: Session,
+    key: Hashable,
+    *,
+    csp_ids: Collection[int] | None,
+    limit: int,
+    whole: Callable[[], tuple[Iterable[int], Sequence[Entry]]],
+    some: Callable[[frozenset[int]], Sequence[Entry]],
+) -> KeptList:
+    """The list ``key`` of these CSPs' problems (None: of every CSP) as the session
+    sees it: the one held in ``ctx.lists`` brought up to date with ``some`` (the entries
+    of the given problems that the list matches), or read again with ``whole`` (every
+    member, and at least the first ``limit`` entries). The session reads one snapshot
+    (:func:`api.repositories.touches.one_snapshot`, before its first statement)."""
+    now = touches.snapshot(session)
+    held: KeptList | None = ctx.lists.peek(key, 0)[1]
+    if held is not None:
+        touched = touches.touched_since(session, csp_ids=csp_ids, snapshot=held.snapshot)
+        if touched is not None:
+            rows = some(touched) if touched else []
+            updated = updated_list(held, touched, rows, now)
+            if updated is not None:
+                ctx.lists.put(key, 0, updated)
+                return updated
+    members, first = whole()
+    kept = whole_list(now, members, first, limit)
+    ctx.lists.put(key, 0, kept)
+    return kept
+
+
+def open_ranking(
+    ctx: Context, session: Session, area: StudyArea, limit: int
+) -> problems.OpenRanking:
+    """The area's open problems in the list's order (highest priority and oldest first),
+    kept (:func:`kept_list`): after a new problem, only the problems written since are
+    read (a new problem, reported today, rarely comes among the first)."""
+    kept = kept_list(
+        ctx,
+        session,
+        ("open ranking", area.key, limit),
+        csp_ids=[area.csp_id],
+        limit=limit,
+        whole=lambda: (
+            problems.open_ids(session=session, area=area),
+            problems.open_entries(session=session, area=area, limit=limit),
+        ),
+        some=lambda ids: problems.open_entries(session=session, area=area, ids=ids),
+    )
+    return problems.OpenRanking(
+        count=kept.count, first=[(i, sector) for _, i, sector in kept.first]
+    )
