@@ -561,9 +561,8 @@ class ProblemRevision(Base):
 
 class ProblemChange(Base):
     """A write not yet committed (a row per statement, CSP and topic, deleted at commit;
-    migration 0019). Beside it, ``problem_map_change`` (migration 0026, no model: written
-    by triggers, read in SQL by :func:`api.repositories.problem_maps.changed_problems`)
-    says which problems each transaction wrote, for the maps kept by appending."""
+    migration 0019). Beside it, :class:`ProblemTouch` says which problems each
+    transaction wrote."""
 
     __tablename__ = "problem_change"
 
@@ -573,8 +572,8 @@ class ProblemChange(Base):
 
 
 class ProblemTouch(Base):
-    """A problem a transaction wrote (migration 0027): ``xid`` is the transaction's id, so
-    a list read in a snapshot is brought up to date by reading again the problems touched
+    """A problem a transaction wrote (migration 0026): ``xid`` is the transaction's id, so
+    a list or a map's points read in a snapshot are brought up to date by reading again the problems touched
     by the transactions that snapshot does not see. ``problem_id`` 0: every problem of
     the CSP (``csp_id`` 0: of every CSP), written by a bulk statement, a GPO's territory
     changed or a ``TRUNCATE``."""

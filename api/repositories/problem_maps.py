@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 import pandas as pd
 import shapely
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.db import read_query
@@ -195,42 +195,6 @@ def problem_points(
         )
     frame["synthetic"] = frame["synthetic"].astype(str).str.lower().isin(("t", "true"))
     return frame
-
-
-def snapshot(session: Session) -> tuple[str, datetime, bool]:
-    """What the next statements of this session will see at least: PostgreSQL's current
-    snapshot (``pg_current_snapshot()``, as text), the time it was taken, and whether this
-    transaction has written (its own writes, not yet committed, are seen: what is read
-    then is not to be held)."""
-    row = session.execute(
-        text(
-            "SELECT pg_current_snapshot()::text, statement_timestamp(), "
-            "pg_current_xact_id_if_assigned() IS NOT NULL"
-        )
-    ).one()
-    return str(row[0]), row[1], bool(row[2])
-
-
-def changed_problems(*, session: Session, csp_id: int, since: str) -> list[int] | None:
-    """The problems of the CSP written by the transactions committed outside the snapshot
-    ``since`` (:func:`snapshot`), from ``problem_map_change`` (migration 0026), or None
-    when one of them wrote too many to list (an import, a placement: read them all
-    again)."""
-    rows = session.execute(
-        text(
-            "SELECT DISTINCT problem_id FROM problem_map_change "
-            "WHERE csp_id IN (0, :csp) "
-            "AND xid >= "
-            "CAST(CAST(pg_snapshot_xmin(CAST(:since AS pg_snapshot)) AS text) AS bigint) "
-            "AND NOT pg_visible_in_snapshot(CAST(CAST(xid AS text) AS xid8), "
-            "CAST(:since AS pg_snapshot))"
-        ),
-        {"csp": csp_id, "since": since},
-    ).scalars()
-    ids = list(rows)
-    if any(i is None for i in ids):
-        return None
-    return sorted(int(i) for i in ids)
 
 
 def open_problem_points(*, session: Session, area: StudyArea) -> pd.DataFrame:

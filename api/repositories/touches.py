@@ -1,4 +1,4 @@
-"""Which problems were written since a snapshot (``problem_touch``, migration 0027): a
+"""Which problems were written since a snapshot (``problem_touch``, migration 0026): a
 list read in one snapshot is brought up to date by reading again only those."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from api.models import Csp
 
 #: Past this many problems touched since a snapshot, a list is read again whole.
 MAX_TOUCHED = 2000
-#: How many transactions back the touches are kept (migration 0027's ``RETAINED``): a
+#: How many transactions back the touches are kept (migration 0026's ``RETAINED``): a
 #: snapshot older than that is not brought up to date.
 RETAINED = 1_000_000
 
@@ -39,7 +39,17 @@ def one_snapshot(session: Session) -> None:
 
 def snapshot(session: Session) -> str:
     """The session's snapshot (``pg_current_snapshot()``) as text."""
-    return str(session.scalar(text("SELECT pg_current_snapshot()::text")))
+    return snapshot_and_writes(session)[0]
+
+
+def snapshot_and_writes(session: Session) -> tuple[str, bool]:
+    """The session's snapshot (:func:`snapshot`), and whether its transaction has
+    written: its own uncommitted writes are then seen, and what it reads is not to be
+    kept."""
+    row = session.execute(
+        text("SELECT pg_current_snapshot()::text, pg_current_xact_id_if_assigned() IS NOT NULL")
+    ).one()
+    return str(row[0]), bool(row[1])
 
 
 def touched_since(

@@ -2,8 +2,9 @@
 
 The problems a map reads are held (:class:`AreaPoints`: their ids, anchors, H3 cells and
 positions in metres, sorted by id) with the PostgreSQL snapshot they were read in. At the
-next revision, only the problems written since (``problem_map_change``, migration 0026:
-the transactions that snapshot does not see) are read again, binned and projected, and
+next revision, only the problems written since (``problem_touch``, migration 0026, read
+by :func:`api.repositories.touches.touched_since`: the transactions that snapshot does not
+see) are read again, binned and projected, and
 put in the held arrays in place of their previous rows; then Gi* (its weights kept per
 set of cells), the kernel density (when the heat is first asked: :class:`HeatBands`) and
 the JSON (each hexagon's geometry encoded once) are computed from the arrays. A change
@@ -18,7 +19,6 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -31,7 +31,7 @@ from pyproj import CRS
 from sqlalchemy.orm import Session
 
 from api.map_cache import MapCache
-from api.repositories import base, problem_maps
+from api.repositories import base, problem_maps, touches
 from api.repositories.base import GEOJSON_DECIMALS
 from api.schemas import HotspotMeta
 from geo.hotspots import (
@@ -48,11 +48,6 @@ from geo.hotspots import (
     study_cells,
 )
 from geo.study import ProblemFilter, StudyArea
-
-#: A held state older than this is read again whole (``problem_map_change`` keeps a day).
-MAX_HELD = timedelta(hours=12)
-#: More problems changed than this since the held state: read them all again.
-MAX_CHANGED = 5000
 
 
 def _round(geom: Any) -> Any:
@@ -125,7 +120,6 @@ class AreaPoints:
     the states holding the same points."""
 
     snapshot: str
-    read_at: datetime
     outline: bytes
     cells: list[str]
     crs: CRS
@@ -157,12 +151,11 @@ def _arrays(frame: pd.DataFrame, res: int, crs: CRS) -> dict[str, np.ndarray]:
 
 def read_points(session: Session, area: StudyArea, where: ProblemFilter, res: int) -> AreaPoints:
     """The area's points read whole."""
-    snapshot, at, wrote = problem_maps.snapshot(session)
+    snapshot, wrote = touches.snapshot_and_writes(session)
     frame = problem_maps.problem_points(session=session, area=area, where=where)
     crs = metric_crs_of(area.outline)
     return AreaPoints(
         snapshot,
-        at,
         shapely.to_wkb(area.outline),
         study_cells(area.outline, res),
         crs,
@@ -180,16 +173,15 @@ def updated_points(
     no longer the one held (a new plan's sectors)."""
     if held is None or shapely.to_wkb(area.outline) != held.outline:
         return read_points(session, area, where, res)
-    snapshot, at, wrote = problem_maps.snapshot(session)
+    snapshot, wrote = touches.snapshot_and_writes(session)
     if wrote:
         return read_points(session, area, where, res)
-    changed = problem_maps.changed_problems(
-        session=session, csp_id=area.csp_id, since=held.snapshot
-    )
-    if at - held.read_at > MAX_HELD or changed is None or len(changed) > MAX_CHANGED:
+    touched = touches.touched_since(session, csp_ids=[area.csp_id], snapshot=held.snapshot)
+    if touched is None:
         return read_points(session, area, where, res)
-    if not changed:
-        return replace(held, snapshot=snapshot, read_at=at)
+    if not touched:
+        return replace(held, snapshot=snapshot)
+    changed = sorted(touched)
     frame = problem_maps.problem_points(session=session, area=area, where=where, ids=changed)
     new = _arrays(frame, res, held.crs)
     kept = ~np.isin(held.ids, np.asarray(changed, dtype=np.int64))
@@ -200,14 +192,14 @@ def updated_points(
         and np.array_equal(held.lat[gone], new["lat"])
         and np.array_equal(held.synthetic[gone], new["synthetic"])
     ):
-        return replace(held, snapshot=snapshot, read_at=at)
+        return replace(held, snapshot=snapshot)
     ids = np.concatenate([held.ids[kept], new["ids"]])
     order = np.argsort(ids, kind="stable")
     merged = {
         name: np.concatenate([getattr(held, name)[kept], values])[order]
         for name, values in new.items()
     }
-    return AreaPoints(snapshot, at, held.outline, held.cells, held.crs, **merged, holdable=True)
+    return AreaPoints(snapshot, held.outline, held.cells, held.crs, **merged, holdable=True)
 
 
 class HeatBands:

@@ -1,6 +1,6 @@
 """Lists of problems kept up to date under writes (issue 22): a list read whole once is
 kept with the snapshot it was read in, then brought up to date by reading again only the
-problems written since (``problem_touch``, migration 0027) instead of every problem of
+problems written since (``problem_touch``, migration 0026) instead of every problem of
 the list after each new one.
 
 A kept list is the ids of every problem it matches (its count) and its first ``limit``

@@ -1,9 +1,9 @@
-"""The lists kept under writes (issue 22, migration 0027): a GPO's problems as GeoJSON,
+"""The lists kept under writes (issue 22, migration 0026): a GPO's problems as GeoJSON,
 its open problems, the GPOs' counts and its actions, brought up to date from the problems
 written since they were read, are after any sequence of random writes (new problems,
 moves to another sector, closings, priorities, dates, titles, deletions, several rows in
 one statement, every problem of the CSP in one, an import of more problems than a
-statement's touches are written one by one for (migration 0027's ``BULK``), a thematic
+statement's touches are written one by one for (migration 0026's ``BULK``), a thematic
 GPO's sectors changed, actions added) the same bytes as the lists built from scratch by a
 context that kept nothing."""
 

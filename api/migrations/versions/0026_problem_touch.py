@@ -16,16 +16,16 @@ CSP (``csp_id`` 0: of every CSP) are read again whole. The touches older than
 ``RETAINED`` transactions are deleted by the next statement touching their CSP (a list
 held in a snapshot that old is read again whole).
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0027"
-down_revision = "0026"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
