@@ -573,10 +573,10 @@ class ProblemChange(Base):
 
 class ProblemTouch(Base):
     """A problem a transaction wrote (migration 0026): ``xid`` is the transaction's id, so
-    a list or a map's points read in a snapshot are brought up to date by reading again the problems touched
-    by the transactions that snapshot does not see. ``problem_id`` 0: every problem of
-    the CSP (``csp_id`` 0: of every CSP), written by a bulk statement, a GPO's territory
-    changed or a ``TRUNCATE``."""
+    a list or a map's points read in a snapshot are brought up to date by reading again
+    the problems touched by the transactions that snapshot does not see. ``problem_id``
+    0: every problem of the CSP (``csp_id`` 0: of every CSP), written by a bulk
+    statement, a GPO's territory changed or a ``TRUNCATE``."""
 
     __tablename__ = "problem_touch"
 
