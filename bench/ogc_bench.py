@@ -143,6 +143,17 @@ def token_of(factory, role: str, **bindings: Any) -> dict[str, str]:  # type: ig
     return {"Authorization": f"Bearer {accounts.create_token(ctx, account_id, 'bench').token}"}
 
 
+def quantiles(times: list[float]) -> dict[str, float]:
+    """p50, p95, p99 and max of request times in ms (nearest rank)."""
+    times = sorted(times)
+    return {
+        "p50": times[len(times) // 2],
+        "p95": times[min(len(times) - 1, int(len(times) * 0.95))],
+        "p99": times[min(len(times) - 1, int(len(times) * 0.99))],
+        "max": times[-1],
+    }
+
+
 def sequential(url: str, requests: int, headers: dict[str, str]) -> dict[str, float]:
     """One client asking ``requests`` times in a row (as QGIS pages): p50 and p95 in ms."""
     times = []
@@ -151,13 +162,7 @@ def sequential(url: str, requests: int, headers: dict[str, str]) -> dict[str, fl
             start = time.perf_counter()
             client.get(url).raise_for_status()
             times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return {
-        "p50": times[len(times) // 2],
-        "p95": times[min(len(times) - 1, int(len(times) * 0.95))],
-        "p99": times[min(len(times) - 1, int(len(times) * 0.99))],
-        "max": times[-1],
-    }
+    return quantiles(times)
 
 
 #: What PostgreSQL logs during a traced run (``--trace``).
@@ -232,12 +237,7 @@ def after_writes(  # type: ignore[no-untyped-def]
             start = time.perf_counter()
             client.get(url).raise_for_status()
             times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return {
-        "p50": times[len(times) // 2],
-        "p95": times[min(len(times) - 1, int(len(times) * 0.95))],
-        "max": times[-1],
-    }
+    return quantiles(times)
 
 
 def main() -> None:

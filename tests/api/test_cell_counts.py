@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 
 from api.services import grid
 from api.services.context import Context
+from tests.cell_points import extent_and_shared_vertex
 
 MOVE = "UPDATE problem SET anchor = ST_SetSRID(ST_MakePoint(:x, :y), 4326) WHERE id = :id"
 
@@ -31,30 +32,14 @@ def test_kept_counts_equal_a_full_count_after_random_writes(
     ctx: Context = client.app.state.context  # type: ignore[attr-defined]
     rng = random.Random(22)
     with engine.connect() as conn:
-        x0, y0, x1, y1 = conn.execute(
-            text(
-                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
-                "FROM (SELECT ST_Extent(geom) AS e FROM csp WHERE id = :csp) s"
-            ),
-            {"csp": csp_id},
-        ).one()
-        # a vertex shared by several cells: a problem there counts once, in the lowest id
-        vertex = conn.execute(
-            text(
-                "SELECT ST_X(v), ST_Y(v) FROM (SELECT ST_PointN(ST_ExteriorRing("
-                "ST_GeometryN(c.geom, 1)), 1) AS v FROM cell c JOIN grid g ON g.id = c.grid_id "
-                "WHERE g.csp_id = :csp AND g.resolution = 9 AND NOT c.clipped "
-                "ORDER BY c.h3 LIMIT 1) s"
-            ),
-            {"csp": csp_id},
-        ).one()
+        (x0, y0, x1, y1), vertex = extent_and_shared_vertex(conn, csp_id)
     before = _same(ctx, csp_id, 9)
     total = sum(f["properties"]["problems"] for f in before["features"])
     assert total > 100  # the demo's problems
 
     def point() -> tuple[float, float]:
         if rng.random() < 0.15:
-            return float(vertex[0]), float(vertex[1])
+            return vertex[0], vertex[1]
         return rng.uniform(x0, x1), rng.uniform(y0, y1)
 
     created: list[int] = []

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from api.repositories.ogc import MASKED_BELOW, recent_counts
+from tests.cell_points import extent_and_shared_vertex
 from tests.clock import TODAY
 
 #: Each problem with the cell of each grid of its CSP that covers its anchor, the lowest
@@ -129,23 +130,8 @@ def test_kept_months_equal_a_recount_after_random_writes(
 ) -> None:
     rng = random.Random(2122)
     with engine.begin() as conn:
-        x0, y0, x1, y1 = conn.execute(
-            text(
-                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
-                "FROM (SELECT ST_Extent(geom) AS e FROM csp WHERE id = :csp) s"
-            ),
-            {"csp": csp_id},
-        ).one()
-        # a vertex shared by cells of the finest grid, and the centres of three cells
-        vertex = conn.execute(
-            text(
-                "SELECT ST_X(v), ST_Y(v) FROM (SELECT ST_PointN(ST_ExteriorRing("
-                "ST_GeometryN(c.geom, 1)), 1) AS v FROM cell c JOIN grid g ON g.id = c.grid_id "
-                "WHERE g.csp_id = :csp AND g.resolution = 9 AND NOT c.clipped "
-                "ORDER BY c.h3 LIMIT 1) s"
-            ),
-            {"csp": csp_id},
-        ).one()
+        (x0, y0, x1, y1), vertex = extent_and_shared_vertex(conn, csp_id)
+        # and the centres of three cells of the finest grid
         centres = [
             (float(x), float(y))
             for x, y in conn.execute(
@@ -170,7 +156,7 @@ def test_kept_months_equal_a_recount_after_random_writes(
 
     def point() -> tuple[float, float]:
         if rng.random() < 0.15:
-            return float(vertex[0]), float(vertex[1])
+            return vertex[0], vertex[1]
         return rng.uniform(x0, x1), rng.uniform(y0, y1)
 
     def day() -> date:
@@ -243,7 +229,7 @@ def test_kept_months_equal_a_recount_after_random_writes(
             conn.execute(text(statement), values)
         if step % 8 == 7:
             _check(engine)
-    _concurrent_inserts(engine, csp_id, [*centres, (float(vertex[0]), float(vertex[1]))])
+    _concurrent_inserts(engine, csp_id, [*centres, (vertex[0], vertex[1])])
     after = _check(engine)
     assert after != before
 
