@@ -278,10 +278,11 @@ function trendChart(trend) {
     `<line x1="${left}" x2="${width}" y1="${y(0)}" y2="${y(0)}" stroke="#999"/>`;
   // A legend, and the same figures as text for those who cannot see the chart.
   const key = trend.series.map((s) => `<span><i class="dot" style="background:${CATEGORY_COLOURS[s.category]}"></i>${esc(s.label)} (${s.counts.reduce((a, b) => a + b, 0)})</span>`).join("");
-  const table = `<table class="visually-hidden"><caption>Problématiques signalées par mois</caption><thead><tr><th>Mois</th>` +
+  // (in a hidden box: a table takes its content's width, which widened the page)
+  const table = `<div class="visually-hidden"><table><caption>Problématiques signalées par mois</caption><thead><tr><th>Mois</th>` +
     trend.series.map((s) => `<th>${esc(s.label)}</th>`).join("") + "</tr></thead><tbody>" +
     trend.months.map((m, i) => `<tr><th>${MONTHS[Number(m.slice(5)) - 1]} ${m.slice(0, 4)}</th>${trend.series.map((s) => `<td>${s.counts[i]}</td>`).join("")}</tr>`).join("") +
-    "</tbody></table>";
+    "</tbody></table></div>";
   $("trend-chart").innerHTML = `<svg viewBox="0 0 ${width} ${height}" width="100%" aria-hidden="true">${bars}${labels}${axis}</svg>` +
     `<div class="trend-legend">${key}</div>${table}` +
     `<p class="hint">${trend.months.length ? `Total : ${totals.reduce((a, b) => a + b, 0)} problématique(s) sur ${trend.months.length} mois.` : ""}</p>`;
