@@ -2,7 +2,8 @@
 sideways (the account corner wraps, wide tables scroll in their own box), the side panel
 is part of the page rather than a small box scrolling inside it, and the map legends
 start closed so the map can be seen. At a laptop's width the cartography page is no wider
-than the window (its trend's table for screen readers once made it 3 000 px wide)."""
+than the window (its trend's table for screen readers once made it 3 000 px wide), and its
+list of open problems leads to each one's record."""
 
 from __future__ import annotations
 
@@ -53,3 +54,12 @@ def test_the_cartography_page_is_no_wider_than_a_laptop(browser: Any, live_demo:
     assert page.evaluate(WIDTH) == 1366
     # the legends of a wide screen start open
     assert page.locator(".legend-toggle").first.get_attribute("aria-expanded") == "true"
+    # an open problem's title leads to its record, shown in view on the problems page
+    link = page.locator("#open-problems a").first
+    title = link.inner_text()
+    link.click()
+    page.wait_for_function("document.body.dataset.ready === 'true' && document.body.dataset.detail")
+    assert page.locator("#detail-title").inner_text().startswith(title)
+    page.wait_for_timeout(600)  # the panel's smooth scroll
+    top = page.locator("#detail-title").bounding_box()["y"]
+    assert 0 <= top < 768

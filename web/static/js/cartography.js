@@ -295,7 +295,7 @@ function openProblems(list) {
       `<li class="${a.overdue ? "overdue" : ""}">${esc(a.type_label)}${a.lead_partner ? ` — ${esc(a.lead_partner)}` : ""}` +
       `${a.due_on ? ` · échéance ${day(a.due_on)}` : ""}${a.overdue ? " <strong>(en retard)</strong>" : ""}</li>`).join("");
     return `<li><span class="swatch" style="background:${CATEGORY_COLOURS[p.category]}"></span>` +
-      `<strong>${esc(p.title)}</strong>${p.synthetic ? ' <span class="badge warn">fictive</span>' : ""}` +
+      `<strong><a href="/problematiques?csp=${csp.id}&problem=${p.id}">${esc(p.title)}</a></strong>${p.synthetic ? ' <span class="badge warn">fictive</span>' : ""}` +
       `${p.priority === "haute" ? ' <span class="badge urgent">priorité haute</span>' : ""}<br>` +
       `<small>${esc(p.category_label)} · ${esc(p.status_label)} depuis le ${day(p.status_on)} · signalée le ${day(p.reported_on)}</small>` +
       (actions ? `<ul>${actions}</ul>` : "<br><small>Aucune action décidée.</small>") + "</li>";
