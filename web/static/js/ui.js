@@ -203,10 +203,10 @@ function renderBaseMapLegend(map) {
   if (!map.baseMapLegend || !info) return;
   const box = map.baseMapLegend.getContainer();
   const extras = [...(map.baseMapExtras?.values() ?? [])].join("");
-  // Kept as the user left it when redrawn; closed at first on a phone. The attribution
-  // stays visible either way.
+  // Kept as the user left it when redrawn; closed at first on a phone or a small map (the
+  // study queue's), where it would hide the map. The attribution stays visible either way.
   const shown = box.querySelector("details");
-  const open = shown ? shown.open : wideScreen();
+  const open = shown ? shown.open : wideScreen() && map.getSize().y >= 450;
   box.innerHTML = `<details${open ? " open" : ""}><summary>Fond de plan</summary>${info.layers
     .map((l) => `<div class="${l.available ? "" : "missing"}" data-layer="${esc(l.key)}">${esc(l.legend)}</div>`)
     .join("")}${extras}</details><small>© les contributeurs d'OpenStreetMap (ODbL) pour les données qui en viennent</small>`;
