@@ -35,6 +35,12 @@ def test_a_chef_on_his_phone(browser: Any, live_demo: str) -> None:
         if path == "/interventions":
             # the red dots are explained (the legend is closed, its text is there)
             assert "Intervention récente" in page.locator(".map-legend").text_content()
+    # a GPO's workspace (its facts, its tables), from the list
+    _open(page, f"{live_demo}/gpo")
+    page.locator("#gpo-table tbody a").first.click()
+    page.wait_for_function("document.body.dataset.ready === 'true' && location.pathname !== '/gpo'")
+    assert page.evaluate(WIDTH) == 390
+    _open(page, f"{live_demo}/cartographie")
     # the cartography page: its filters are in the page, not in a box scrolling inside it
     panel = page.locator("aside.panel")
     assert panel.evaluate("p => p.scrollHeight <= p.clientHeight + 1")
