@@ -41,12 +41,14 @@ function filters() {
   return params;
 }
 
-// A value of the trail as a person reads it: oui / non, « — » for none, lists and objects
-// as their text.
+// A value of the trail as a person reads it: oui / non, « — » for none, a list as its
+// items, an object as « clé : valeur » pairs (never raw JSON).
 const shown = (value) => {
   if (value === null || value === undefined || value === "") return "—";
   if (typeof value === "boolean") return value ? "oui" : "non";
-  return typeof value === "object" ? JSON.stringify(value) : String(value);
+  if (Array.isArray(value)) return value.length ? value.map(shown).join(", ") : "aucun";
+  if (typeof value === "object") return `(${Object.entries(value).map(([k, v]) => `${k} : ${shown(v)}`).join(", ")})`;
+  return String(value);
 };
 
 function changes(entry) {

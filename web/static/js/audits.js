@@ -130,7 +130,7 @@ function showDetail(r) {
   const steps = r.events.map((e) => `<li>${day(e.on)} — ${esc(e.status_label)}${e.planned_on ? ` : étude le ${day(e.planned_on)} (${esc(e.referent ?? "")})` : ""}${e.note ? ` — ${esc(e.note)}` : ""}</li>`).join("");
   $("detail").innerHTML = `
     <h2>Demande n° ${r.id} — ${esc(r.commune_name)}</h2>
-    <p><strong>${esc(r.site_name || r.kind_label)}</strong> · ${esc(r.kind_label)}${r.address ? ` · ${esc(r.address)}` : ""} <span id="detail-near" class="hint"></span></p>
+    <p><strong>${esc(r.site_name || r.kind_label)}</strong>${r.site_name ? ` · ${esc(r.kind_label)}` : ""}${r.address ? ` · ${esc(r.address)}` : ""} <span id="detail-near" class="hint"></span></p>
     <p>${esc(r.need)}</p>
     <p class="hint">Période souhaitée : ${r.desired_from || r.desired_to ? `${day(r.desired_from)} – ${day(r.desired_to)}` : "non précisée"} · Contact : ${esc(r.contact_name)}${r.contact_role ? ` (${esc(r.contact_role)})` : ""} ${esc(r.contact_email ?? "")} ${esc(r.contact_phone ?? "")}</p>
     ${r.duplicate_of ? `<p class="error-text">Une autre demande (n° ${r.duplicate_of}) est ouverte pour ce site.</p>` : ""}

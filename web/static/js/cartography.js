@@ -278,10 +278,11 @@ function trendChart(trend) {
     `<line x1="${left}" x2="${width}" y1="${y(0)}" y2="${y(0)}" stroke="#999"/>`;
   // A legend, and the same figures as text for those who cannot see the chart.
   const key = trend.series.map((s) => `<span><i class="dot" style="background:${CATEGORY_COLOURS[s.category]}"></i>${esc(s.label)} (${s.counts.reduce((a, b) => a + b, 0)})</span>`).join("");
-  const table = `<table class="visually-hidden"><caption>Problématiques signalées par mois</caption><thead><tr><th>Mois</th>` +
+  // (in a hidden box: a table takes its content's width, which widened the page)
+  const table = `<div class="visually-hidden"><table><caption>Problématiques signalées par mois</caption><thead><tr><th>Mois</th>` +
     trend.series.map((s) => `<th>${esc(s.label)}</th>`).join("") + "</tr></thead><tbody>" +
     trend.months.map((m, i) => `<tr><th>${MONTHS[Number(m.slice(5)) - 1]} ${m.slice(0, 4)}</th>${trend.series.map((s) => `<td>${s.counts[i]}</td>`).join("")}</tr>`).join("") +
-    "</tbody></table>";
+    "</tbody></table></div>";
   $("trend-chart").innerHTML = `<svg viewBox="0 0 ${width} ${height}" width="100%" aria-hidden="true">${bars}${labels}${axis}</svg>` +
     `<div class="trend-legend">${key}</div>${table}` +
     `<p class="hint">${trend.months.length ? `Total : ${totals.reduce((a, b) => a + b, 0)} problématique(s) sur ${trend.months.length} mois.` : ""}</p>`;
@@ -294,7 +295,7 @@ function openProblems(list) {
       `<li class="${a.overdue ? "overdue" : ""}">${esc(a.type_label)}${a.lead_partner ? ` — ${esc(a.lead_partner)}` : ""}` +
       `${a.due_on ? ` · échéance ${day(a.due_on)}` : ""}${a.overdue ? " <strong>(en retard)</strong>" : ""}</li>`).join("");
     return `<li><span class="swatch" style="background:${CATEGORY_COLOURS[p.category]}"></span>` +
-      `<strong>${esc(p.title)}</strong>${p.synthetic ? ' <span class="badge warn">fictive</span>' : ""}` +
+      `<strong><a href="/problematiques?csp=${csp.id}&problem=${p.id}">${esc(p.title)}</a></strong>${p.synthetic ? ' <span class="badge warn">fictive</span>' : ""}` +
       `${p.priority === "haute" ? ' <span class="badge urgent">priorité haute</span>' : ""}<br>` +
       `<small>${esc(p.category_label)} · ${esc(p.status_label)} depuis le ${day(p.status_on)} · signalée le ${day(p.reported_on)}</small>` +
       (actions ? `<ul>${actions}</ul>` : "<br><small>Aucune action décidée.</small>") + "</li>";

@@ -5,7 +5,7 @@
 // latest interventions of its perimeter and a commune's delivery log (e-mails and SMS
 // sent, failed, or held until the mayor's quiet hours end).
 import { bindCspSelect, esc, fmt, getJSON, isoDay, postJSON, today } from "./api.js";
-import { $, can, createMap, nearestAddress, searchAddress, showBaseMapLegend, showError, showOutline } from "./ui.js";
+import { $, LEGEND_OUTLINE, addLegend, can, createMap, legendRow, nearestAddress, searchAddress, showBaseMapLegend, showError, showOutline } from "./ui.js";
 import { clearRefusal, showRefusal } from "./forms.js";
 
 const WRITES = can("intervention_write");
@@ -15,6 +15,8 @@ const layers = {
   interventions: L.layerGroup().addTo(map),
   place: L.layerGroup().addTo(map),
 };
+// What the red dots are, and whether they are the demo's fictitious ones.
+const legend = addLegend(map);
 const time = (iso) => new Date(iso).toLocaleString("fr-FR", { timeZone: "Europe/Paris", dateStyle: "short", timeStyle: "short" });
 
 let csp = null;
@@ -68,8 +70,11 @@ async function showInterventions() {
   layers.interventions.clearLayers();
   for (const i of mine) {
     L.circleMarker([i.lat, i.lon], { radius: 7, weight: 2, color: "#fff", fillColor: "#c1121f", fillOpacity: 1 })
-      .bindTooltip(`${esc(i.nature_label)} — ${esc(i.commune)}, ${time(i.occurred_at)}`).addTo(layers.interventions);
+      .bindTooltip(`${esc(i.nature_label)} — ${esc(i.commune)}, ${time(i.occurred_at)}${i.synthetic ? " (fictive)" : ""}`)
+      .addTo(layers.interventions);
   }
+  legend.getContainer().innerHTML = legendRow("#c1121f", "Intervention récente (survolez-la pour le détail)") + LEGEND_OUTLINE +
+    (mine.some((i) => i.synthetic) ? `<small class="hint">Données de démonstration : interventions <strong>fictives</strong>.</small>` : "");
 }
 
 function deliveryState(m) {

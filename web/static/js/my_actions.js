@@ -60,7 +60,7 @@ function controls(a) {
   box.addEventListener("click", async (event) => {
     const what = event.target.dataset?.do;
     if (!what) return;
-    error.textContent = "";
+    error.textContent = $("saved").textContent = "";
     clearRefusal(box);
     const refuse = (field, label, msg) => showGpoRefusal(box, refusedField(field, label, msg), error, "Refusé", ACTION_CONFLICT);
     const comment = box.querySelector(".comment").value.trim() || null;
@@ -79,6 +79,15 @@ function controls(a) {
     try {
       await sendJSON("PATCH", `/api/actions/${a.id}`, body);
       await show();
+      // The card may have moved (to « Terminées », folded): say what was done.
+      const done = {
+        start: "démarrée",
+        done: "marquée réalisée : elle est rangée dans « Terminées »",
+        drop: "abandonnée : elle est rangée dans « Terminées »",
+        postpone: `reportée au ${day(body.due_on)}`,
+        comment: "commentée",
+      }[what];
+      $("saved").textContent = `Action « ${a.type_label} » (${a.problem_title}) ${done}.`;
     } catch (e) {
       showGpoRefusal(box, e, error, "Refusé", ACTION_CONFLICT);
     }

@@ -419,9 +419,10 @@ async function showCsp(chosen) {
   const mine = problemLayer?.getBounds();
   if (!can("admin") && mine?.isValid()) map.fitBounds(mine, { padding: [40, 40], maxZoom: 15 });
   setStatus("");
-  // ?problem=ID (a link from the cartography page, or a shared link): open that record.
+  // ?problem=ID (a link from the cartography page, or a shared link): open that record,
+  // in view at the top of the panel and the map centred on it.
   const asked = Number(query.get("problem"));
-  if (asked) await openProblem(asked);
+  if (asked) await openProblem(asked, true);
   document.body.dataset.ready = "true";
 }
 

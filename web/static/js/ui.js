@@ -203,9 +203,13 @@ function renderBaseMapLegend(map) {
   if (!map.baseMapLegend || !info) return;
   const box = map.baseMapLegend.getContainer();
   const extras = [...(map.baseMapExtras?.values() ?? [])].join("");
-  box.innerHTML = `<details open><summary>Fond de plan</summary>${info.layers
+  // Kept as the user left it when redrawn; closed at first on a phone or a small map (the
+  // study queue's), where it would hide the map. The attribution stays visible either way.
+  const shown = box.querySelector("details");
+  const open = shown ? shown.open : wideScreen() && map.getSize().y >= 450;
+  box.innerHTML = `<details${open ? " open" : ""}><summary>Fond de plan</summary>${info.layers
     .map((l) => `<div class="${l.available ? "" : "missing"}" data-layer="${esc(l.key)}">${esc(l.legend)}</div>`)
-    .join("")}${extras}<small>© les contributeurs d'OpenStreetMap (ODbL) pour les données qui en viennent</small></details>`;
+    .join("")}${extras}</details><small>© les contributeurs d'OpenStreetMap (ODbL) pour les données qui en viennent</small>`;
   box.title = info.attribution;
 }
 
@@ -219,8 +223,13 @@ export function setBaseMapExtra(map, key, html) {
 
 // Whether the map legends are open, remembered across pages (localStorage).
 const LEGEND_KEY = "psq-legend-open";
+// A phone's map is small: there its legends start closed until the user opens them.
+const wideScreen = () => window.matchMedia("(min-width: 701px)").matches;
 const legendOpen = () => {
-  try { return localStorage.getItem(LEGEND_KEY) !== "0"; } catch { return true; }
+  try {
+    const stored = localStorage.getItem(LEGEND_KEY);
+    return stored === null ? wideScreen() : stored !== "0";
+  } catch { return wideScreen(); }
 };
 
 // A legend box at the bottom right of the map, behind a « Légende » toggle (its state
