@@ -105,7 +105,6 @@ NAVIGATION = (
     ),
     NavItem("/comptes", "Comptes", "Créer, désactiver et réactiver les comptes."),
     NavItem("/journal", "Journal", "Le journal d'audit : qui a fait quoi, quand, d'où."),
-    NavItem("/docs", "API", "La documentation de l'API JSON."),
 )
 
 #: Where ``/`` sends a signed-in caller of each role (the admin keeps the home page).

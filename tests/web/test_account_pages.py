@@ -66,6 +66,9 @@ def test_sign_in_account_tokens_and_sign_out(browser, live_server: str) -> None:
     assert page.locator("#me-name").inner_text() == "Lt Martin"
     assert page.locator("#me-role").inner_text() == "Direction (DDSP)"
     assert "Aucun" in page.locator("#me-bindings").inner_text()
+    # where QGIS and scripts find the API (no menu entry: a mayor would open it by mistake)
+    links = page.locator("#api-links a")
+    assert links.evaluate_all("links => links.map((a) => a.pathname)") == ["/ogc", "/docs"]
     page.get_by_label("Nom du jeton").fill("QGIS du poste")
     page.get_by_role("button", name="Créer un jeton").click()
     page.wait_for_selector("#token-new:not([hidden])")

@@ -57,7 +57,6 @@ NAV = {
         "Interventions",
         "Comptes",
         "Journal",
-        "API",
     ],
     "planificateur": [
         "Accueil",
@@ -68,7 +67,6 @@ NAV = {
         "Bilans",
         "Espace commune",
         "Interventions",
-        "API",
     ],
     "chef": [
         "Accueil",
@@ -77,11 +75,10 @@ NAV = {
         "Mes actions",
         "Cartographie",
         "Interventions",
-        "API",
     ],
-    "partenaire": ["Accueil", "Problématiques", "GPO", "Mes actions", "Cartographie", "API"],
-    "commune": ["Accueil", "Études de sûreté", "Espace commune", "Interventions", "API"],
-    "referent": ["Accueil", "Études de sûreté", "Interventions", "API"],
+    "partenaire": ["Accueil", "Problématiques", "GPO", "Mes actions", "Cartographie"],
+    "commune": ["Accueil", "Études de sûreté", "Espace commune", "Interventions"],
+    "referent": ["Accueil", "Études de sûreté", "Interventions"],
 }
 READY = "['true', '1'].includes(document.body.dataset.ready)"
 
@@ -123,7 +120,7 @@ def test_the_navigation_follows_the_routes_policies() -> None:
         assert [i.label for i in NAVIGATION if page_policy(i.path).admits(role)] == labels
     for role, path in START_PAGES.items():
         assert page_policy(path).admits(role), (role, path)
-    assert [i.label for i in NAVIGATION if page_policy(i.path).admits(None)] == ["Accueil", "API"]
+    assert [i.label for i in NAVIGATION if page_policy(i.path).admits(None)] == ["Accueil"]
 
 
 def test_the_sign_in_page_lists_the_demo_accounts(
@@ -176,7 +173,7 @@ def test_each_role_signs_in_to_its_start_page_and_its_pages(
     # Every page of its navigation works for it: no refused call, no script error, no
     # serious or critical accessibility violation (axe-core).
     for link in page.locator("#main-nav a").evaluate_all("links => links.map((a) => a.pathname)"):
-        if link in ("/", "/docs"):
+        if link == "/":
             continue
         page.goto(base + link)
         page.wait_for_function(READY, timeout=30_000)
@@ -231,7 +228,7 @@ def test_the_anonymous_home_page_calls_to_sign_in(browser: Any, live_local_demo:
     seen = watch(page)
     page.goto(live_local_demo + "/")
     assert page.locator("#welcome h1").inner_text() == "PSQ Secteurs"
-    assert page.locator("#main-nav a").all_inner_texts() == ["Accueil", "API"]
+    assert page.locator("#main-nav a").all_inner_texts() == ["Accueil"]
     page.locator("#welcome-login").click()
     page.wait_for_url(live_local_demo + "/connexion")
     assert seen == {"errors": [], "console": [], "refused": []}, seen
