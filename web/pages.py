@@ -49,7 +49,7 @@ from geo.accounts import ROLES, Caller
 from geo.csi import OBJECTIVES as CSI_OBJECTIVES
 from geo.errors import AuthenticationRequiredError, ForbiddenError, NotFoundError
 from geo.hotspots import LEVEL_LABELS, TRENDS
-from geo.messages import PLAN_STATUS_WORDS
+from geo.messages import FIELD_LABELS, PLAN_STATUS_WORDS
 from geo.metrics import french_number, french_percent, percent_beyond
 from geo.participation import INTERVENTION_NATURES
 from geo.passwords import csrf_token
@@ -314,7 +314,9 @@ def accounts_page(request: Request) -> HTMLResponse:
 @router.get("/journal", response_class=HTMLResponse, dependencies=[access.ADMIN])
 def audit_log_page(request: Request) -> HTMLResponse:
     """The audit trail, searched and exported by the direction (audit_log.js)."""
-    return templates.TemplateResponse(request, "audit_log.html", {"page": "/journal"})
+    return templates.TemplateResponse(
+        request, "audit_log.html", {"page": "/journal", "field_labels": FIELD_LABELS}
+    )
 
 
 @router.get("/connexion", response_class=HTMLResponse, dependencies=[access.PUBLIC])

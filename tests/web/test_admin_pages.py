@@ -53,7 +53,7 @@ def test_the_direction_manages_accounts_and_reads_the_trail(
     )
     text = page.locator("#journal-table tbody").inner_text()
     assert "création" in text and "modification" in text
-    assert "active : oui → non" in text
+    assert "Actif : oui → non" in text  # the field in words (geo.messages.FIELD_LABELS)
     assert "compte\xa0n°\xa0" in text and "account" not in text
     assert "entity=account" in (page.locator("#journal-csv").get_attribute("href") or "")
     assert page.locator("#journal-error").inner_text() == ""

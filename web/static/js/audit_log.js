@@ -23,6 +23,8 @@ const ENTITIES = {
   meeting: "réunion", partner: "partenaire", plan: "plan de secteurs", problem: "problématique",
   qpv_list: "liste des QPV", referent: "référent", report: "bilan",
 };
+// The fields in words (geo.messages.FIELD_LABELS, written by the page).
+const FIELDS = JSON.parse(document.querySelector("meta[name=psq-field-labels]")?.content ?? "{}");
 const labelled = (labels, code) => labels[code] ?? code;
 let offset = 0;
 let names = new Map(); // "account:<id>" → e-mail
@@ -47,15 +49,17 @@ const shown = (value) => {
   if (value === null || value === undefined || value === "") return "—";
   if (typeof value === "boolean") return value ? "oui" : "non";
   if (Array.isArray(value)) return value.length ? value.map(shown).join(", ") : "aucun";
-  if (typeof value === "object") return `(${Object.entries(value).map(([k, v]) => `${k} : ${shown(v)}`).join(", ")})`;
+  if (typeof value === "object") {
+    return `(${Object.entries(value).map(([k, v]) => `${labelled(FIELDS, k)} : ${shown(v)}`).join(", ")})`;
+  }
   return String(value);
 };
 
 function changes(entry) {
   const parts = Object.entries(entry.changes ?? {}).map(
-    ([field, [before, after]]) => `${esc(field)} : ${esc(shown(before))} → ${esc(shown(after))}`,
+    ([field, [before, after]]) => `${esc(labelled(FIELDS, field))} : ${esc(shown(before))} → ${esc(shown(after))}`,
   );
-  const detail = Object.entries(entry.detail ?? {}).map(([key, value]) => `${key} : ${shown(value)}`);
+  const detail = Object.entries(entry.detail ?? {}).map(([key, value]) => `${labelled(FIELDS, key)} : ${shown(value)}`);
   if (detail.length) parts.push(`<span class="hint">${esc(detail.join(" · "))}</span>`);
   return parts.join("<br>");
 }
