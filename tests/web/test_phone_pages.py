@@ -44,6 +44,10 @@ def test_a_chef_on_his_phone(browser: Any, live_demo: str) -> None:
     # the cartography page: its filters are in the page, not in a box scrolling inside it
     panel = page.locator("aside.panel")
     assert panel.evaluate("p => p.scrollHeight <= p.clientHeight + 1")
+    # the map first, on screen at once; the panel (filters, open problems) under it
+    map_box = page.locator(".map-wrap").bounding_box()
+    assert map_box is not None and map_box["y"] < 768 / 2
+    assert panel.bounding_box()["y"] >= map_box["y"] + map_box["height"] - 1  # type: ignore[index]
     # the legends start closed: the map is seen first; the base map's attribution stays
     assert page.locator(".legend-toggle").first.get_attribute("aria-expanded") == "false"
     assert page.locator(".basemap-legend details").first.get_attribute("open") is None
