@@ -4,6 +4,7 @@ time limit, and the Lagrangian bound, checked against brute-force enumeration.""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -143,6 +144,20 @@ def test_the_lagrangian_bound_is_below_the_optimum_of_each_k(grid: UnitGraph) ->
         expected, _ = brute_force(grid, k, 0.4)
         inst = build_instance(grid, k, tolerance=0.4)
         assert lagrangian_bound(inst, budget_s=1.0).lower <= expected + 1e-9
+
+
+def test_the_lagrangian_budget_in_cpu_seconds_changes_the_stop_not_the_bound(
+    grid: UnitGraph,
+) -> None:
+    # The exact mode's fixing counts its budget in CPU seconds (the same iterations under
+    # any load): with a budget no run reaches, both clocks give the same iterations.
+    expected, _ = brute_force(grid, 3, 0.4)
+    inst = build_instance(grid, 3, tolerance=0.4)
+    wall = lagrangian_bound(inst, budget_s=60.0, max_iterations=25)
+    cpu = lagrangian_bound(inst, budget_s=60.0, max_iterations=25, clock=time.process_time)
+    assert cpu.iterations == wall.iterations and cpu.lower == wall.lower <= expected + 1e-9
+    # An exhausted budget stops after the first iteration.
+    assert lagrangian_bound(inst, budget_s=-1.0, clock=time.process_time).iterations == 1
 
 
 @pytest.fixture(scope="module")
