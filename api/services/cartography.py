@@ -34,7 +34,13 @@ from api.schemas import (
     TrendSeries,
 )
 from api.services import kept_lists
-from api.services.area_maps import AreaMaps, cached_area_maps, cell_features
+from api.services.area_maps import (
+    AreaMaps,
+    AreaPoints,
+    area_points,
+    cached_area_maps,
+    cell_features,
+)
 from api.services.audit_log import record_access
 from api.services.context import Context
 from geo.errors import InvalidInputError
@@ -116,24 +122,22 @@ def comparison(before: AreaMaps, after: AreaMaps) -> tuple[list[Any], Prediction
     return features, PredictionPublic(**indices.__dict__)
 
 
-def monthly_trend(session: Session, *, area: StudyArea, where: ProblemFilter) -> MonthlyTrendPublic:
-    """Problems reported each month of the period, by category (every month listed)."""
-    counts = problem_maps.monthly_counts(session=session, area=area, where=where)
-    months = pd.period_range(where.since, where.until, freq="M").strftime("%Y-%m").tolist()
-    table = (
-        counts.pivot_table(index="category", columns="month", values="n", aggfunc="sum")
-        .reindex(columns=months)
-        .fillna(0)
-        .astype(int)
-        if len(counts)
-        else pd.DataFrame(columns=months)
-    )
-    series = [
-        TrendSeries(category=code, label=label, counts=table.loc[code].tolist())
-        for code, label in CATEGORIES.items()
-        if code in table.index
-    ]
-    return MonthlyTrendPublic(months=months, series=series)
+def monthly_trend(points: AreaPoints, *, where: ProblemFilter) -> MonthlyTrendPublic:
+    """Problems reported each month of the period, by category (every month listed),
+    counted from the area's points (:func:`api.services.area_maps.area_points`)."""
+    months = pd.period_range(where.since, where.until, freq="M")
+    names = months.strftime("%Y-%m").tolist()
+    keys = [p.year * 100 + p.month for p in months]
+    series = []
+    if len(points.ids):
+        pairs = pd.DataFrame({"category": points.category, "month": points.month})
+        counts = pairs.value_counts()
+        for code, label in CATEGORIES.items():
+            if code in counts.index.get_level_values(0):
+                per_month = counts.loc[code]
+                tally = [int(per_month.get(k, 0)) for k in keys]
+                series.append(TrendSeries(category=code, label=label, counts=tally))
+    return MonthlyTrendPublic(months=names, series=series)
 
 
 # -- what the API serves ----------------------------------------------------------------
@@ -268,7 +272,9 @@ def trend_json(ctx: Context, csp_id: int, *, gpo_id: int | None, where: ProblemF
             ctx.maps,
             area,
             ("trend", where),
-            lambda: monthly_trend(session, area=area, where=where),
+            lambda: monthly_trend(
+                area_points(session, ctx.maps, area=area, where=where), where=where
+            ),
         )
 
 
