@@ -105,10 +105,13 @@ def band_features(bands: gpd.GeoDataFrame) -> list[str]:
     return features
 
 
-def collection(features: list[str], meta: HotspotMeta) -> bytes:
-    """A FeatureCollection of encoded features, with its ``meta``."""
+def collection(features: list[str], meta: HotspotMeta, *, bbox: bool = False) -> bytes:
+    """A FeatureCollection of encoded features, with its ``meta`` (and ``"bbox":null``
+    before it, as the schema's own serialisation writes it, when ``bbox``)."""
     head = '{"type":"FeatureCollection","features":['
-    return f'{head}{",".join(features)}],"meta":{_dumps(meta.model_dump(mode="json"))}}}'.encode()
+    tail = ',"bbox":null' if bbox else ""
+    meta_json = _dumps(meta.model_dump(mode="json"))
+    return f'{head}{",".join(features)}]{tail},"meta":{meta_json}}}'.encode()
 
 
 @dataclass(frozen=True)

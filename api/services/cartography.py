@@ -25,7 +25,6 @@ from api.repositories import base, gpos, plans, problem_maps, problems, touches
 from api.repositories.base import adopted_plan_id
 from api.repositories.problem_maps import PackProblem
 from api.schemas import (
-    CommuneCellsPublic,
     GpoPublic,
     HotspotComparisonPublic,
     MonthlyTrendPublic,
@@ -40,6 +39,7 @@ from api.services.area_maps import (
     area_points,
     cached_area_maps,
     cell_features,
+    collection,
 )
 from api.services.audit_log import record_access
 from api.services.context import Context
@@ -65,9 +65,10 @@ T = TypeVar("T")
 MIN_COMMUNE_COUNT = 3
 
 
-def commune_cells(maps: AreaMaps) -> dict[str, Any]:
-    """A commune's map for its own pages: its cells with problems or a significant Gi*,
-    counts under :data:`MIN_COMMUNE_COUNT` masked, and no z-score or p-value."""
+def commune_cells(maps: AreaMaps) -> bytes:
+    """A commune's map for its own pages (:class:`CommuneCellsPublic` as JSON, written
+    straight from the cells like the hot spots): its cells with problems or a significant
+    Gi*, counts under :data:`MIN_COMMUNE_COUNT` masked, and no z-score or p-value."""
     cells = maps.cells
     shown = cells[(cells["count"] > 0) | (cells["level"] != 0)]
     few = (shown["count"] > 0) & (shown["count"] < MIN_COMMUNE_COUNT)
@@ -80,13 +81,8 @@ def commune_cells(maps: AreaMaps) -> dict[str, Any]:
         },
         index=shown.index,
     )
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            json.loads(f) for f in cell_features(frame, ["count", "few", "level", "label"])
-        ],
-        "meta": maps.meta.model_dump(mode="json"),
-    }
+    features = cell_features(frame, ["count", "few", "level", "label"])
+    return collection(features, maps.meta, bbox=True)
 
 
 def cell_trends(before: AreaMaps, after: AreaMaps) -> pd.Series:
@@ -316,11 +312,16 @@ def commune_hotspots_json(ctx: Context, code: str) -> bytes:
         area = problem_maps.commune_area(session=session, commune_code=code, field="code")
         where = commune_period()
 
-        def compute(s: Session) -> CommuneCellsPublic:
-            maps = cached_area_maps(s, ctx.maps, area=area, where=where)
-            return CommuneCellsPublic.model_validate(commune_cells(maps))
+        def compute(s: Session) -> bytes:
+            return commune_cells(cached_area_maps(s, ctx.maps, area=area, where=where))
 
-        return _served_json(ctx, session, area, ("commune cells", where), compute)
+        body: bytes = ctx.maps.get_or_refresh(
+            (("commune cells", where), area.key),
+            base.problem_revision(session=session, csp_id=area.csp_id, topics=base.MAPS),
+            lambda: compute(session),
+            lambda: _in_session(ctx, compute),
+        )
+        return body
 
 
 # -- server-rendered maps ---------------------------------------------------------------

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import clock
 from api.map_cache import MapCache
 from api.repositories import problem_maps
+from api.schemas import CommuneCellsPublic
 from api.services import area_maps, cartography
 from api.services.area_maps import AreaPoints
 from api.services.context import Context
@@ -246,6 +247,9 @@ def test_maps_kept_by_appending_equal_a_computation_from_scratch(
 
     shown = answers(kept)
     assert shown == answers(Context(factory))
+    # the commune's cells, written straight from the cells: what its schema writes
+    written = CommuneCellsPublic.model_validate_json(shown[-1]).model_dump_json().encode()
+    assert written == shown[-1]
     assert trends_served() == trends_in_sql()
     first = held()
     rng = random.Random(2222)
