@@ -105,10 +105,13 @@ def band_features(bands: gpd.GeoDataFrame) -> list[str]:
     return features
 
 
-def collection(features: list[str], meta: HotspotMeta) -> bytes:
-    """A FeatureCollection of encoded features, with its ``meta``."""
+def collection(features: list[str], meta: HotspotMeta, *, bbox: bool = False) -> bytes:
+    """A FeatureCollection of encoded features, with its ``meta`` (and ``"bbox":null``
+    before it, as the schema's own serialisation writes it, when ``bbox``)."""
     head = '{"type":"FeatureCollection","features":['
-    return f'{head}{",".join(features)}],"meta":{_dumps(meta.model_dump(mode="json"))}}}'.encode()
+    tail = ',"bbox":null' if bbox else ""
+    meta_json = _dumps(meta.model_dump(mode="json"))
+    return f'{head}{",".join(features)}]{tail},"meta":{meta_json}}}'.encode()
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,10 @@ class AreaPoints:
     synthetic: np.ndarray
     found: np.ndarray
     xy: np.ndarray
+    #: each point's month reported (``YYYYMM``) and category: the monthly trend's
+    #: (:func:`api.services.cartography.monthly_trend`).
+    month: np.ndarray
+    category: np.ndarray
     content: object = field(default_factory=object)
     #: False when read by a transaction that has written (its uncommitted writes are in
     #: the points, and its snapshot sees them): not to be held.
@@ -139,6 +146,8 @@ def _arrays(frame: pd.DataFrame, res: int, crs: CRS) -> dict[str, np.ndarray]:
     frame = frame.sort_values("id", kind="stable")
     lon = frame["lon"].to_numpy(dtype=float)
     lat = frame["lat"].to_numpy(dtype=float)
+    day = frame["reported_on"].astype(str)
+    month = day.str.slice(0, 4).astype(int) * 100 + day.str.slice(5, 7).astype(int)
     return {
         "ids": frame["id"].to_numpy(dtype=np.int64),
         "lon": lon,
@@ -146,6 +155,8 @@ def _arrays(frame: pd.DataFrame, res: int, crs: CRS) -> dict[str, np.ndarray]:
         "synthetic": frame["synthetic"].to_numpy(dtype=bool),
         "found": point_cells(lon, lat, res),
         "xy": metric_xy(lon, lat, crs),
+        "month": month.to_numpy(dtype=np.int32),
+        "category": frame["category"].to_numpy(dtype=object),
     }
 
 
@@ -191,6 +202,8 @@ def updated_points(
         and np.array_equal(held.lon[gone], new["lon"])
         and np.array_equal(held.lat[gone], new["lat"])
         and np.array_equal(held.synthetic[gone], new["synthetic"])
+        and np.array_equal(held.month[gone], new["month"])
+        and np.array_equal(held.category[gone], new["category"])
     ):
         return replace(held, snapshot=snapshot)
     ids = np.concatenate([held.ids[kept], new["ids"]])
@@ -300,6 +313,24 @@ def maps_of(
     )
 
 
+def area_points(
+    session: Session,
+    cache: MapCache[Any],
+    *,
+    area: StudyArea,
+    where: ProblemFilter,
+    res: int = DEFAULT_H3_RES,
+) -> AreaPoints:
+    """The area's points for the filter: those held in ``cache`` brought up to date
+    (:func:`updated_points`), held again for the next revision."""
+    points_key = ("map points", area.key, where, res)
+    held = cache.held(points_key)
+    points = updated_points(session, held[1] if held else None, area, where, res)
+    if points.holdable:
+        cache.put(points_key, 0, points)
+    return points
+
+
 def cached_area_maps(
     session: Session,
     cache: MapCache[Any],
@@ -317,13 +348,9 @@ def cached_area_maps(
     (:meth:`MapCache.get_or_refresh`)."""
     revision = base.problem_revision(session=session, csp_id=area.csp_id)
     key = ("maps", area.key, where, res, bandwidth)
-    points_key = ("map points", area.key, where, res)
 
     def compute(s: Session) -> AreaMaps:
-        held = cache.held(points_key)
-        points = updated_points(s, held[1] if held else None, area, where, res)
-        if points.holdable:
-            cache.put(points_key, 0, points)
+        points = area_points(s, cache, area=area, where=where, res=res)
         previous = cache.held(key)
         return maps_of(
             points,

@@ -25,7 +25,6 @@ from api.repositories import base, gpos, plans, problem_maps, problems, touches
 from api.repositories.base import adopted_plan_id
 from api.repositories.problem_maps import PackProblem
 from api.schemas import (
-    CommuneCellsPublic,
     GpoPublic,
     HotspotComparisonPublic,
     MonthlyTrendPublic,
@@ -34,7 +33,14 @@ from api.schemas import (
     TrendSeries,
 )
 from api.services import kept_lists
-from api.services.area_maps import AreaMaps, cached_area_maps, cell_features
+from api.services.area_maps import (
+    AreaMaps,
+    AreaPoints,
+    area_points,
+    cached_area_maps,
+    cell_features,
+    collection,
+)
 from api.services.audit_log import record_access
 from api.services.context import Context
 from geo.errors import InvalidInputError
@@ -59,9 +65,10 @@ T = TypeVar("T")
 MIN_COMMUNE_COUNT = 3
 
 
-def commune_cells(maps: AreaMaps) -> dict[str, Any]:
-    """A commune's map for its own pages: its cells with problems or a significant Gi*,
-    counts under :data:`MIN_COMMUNE_COUNT` masked, and no z-score or p-value."""
+def commune_cells(maps: AreaMaps) -> bytes:
+    """A commune's map for its own pages (:class:`CommuneCellsPublic` as JSON, written
+    straight from the cells like the hot spots): its cells with problems or a significant
+    Gi*, counts under :data:`MIN_COMMUNE_COUNT` masked, and no z-score or p-value."""
     cells = maps.cells
     shown = cells[(cells["count"] > 0) | (cells["level"] != 0)]
     few = (shown["count"] > 0) & (shown["count"] < MIN_COMMUNE_COUNT)
@@ -74,13 +81,8 @@ def commune_cells(maps: AreaMaps) -> dict[str, Any]:
         },
         index=shown.index,
     )
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            json.loads(f) for f in cell_features(frame, ["count", "few", "level", "label"])
-        ],
-        "meta": maps.meta.model_dump(mode="json"),
-    }
+    features = cell_features(frame, ["count", "few", "level", "label"])
+    return collection(features, maps.meta, bbox=True)
 
 
 def cell_trends(before: AreaMaps, after: AreaMaps) -> pd.Series:
@@ -116,24 +118,22 @@ def comparison(before: AreaMaps, after: AreaMaps) -> tuple[list[Any], Prediction
     return features, PredictionPublic(**indices.__dict__)
 
 
-def monthly_trend(session: Session, *, area: StudyArea, where: ProblemFilter) -> MonthlyTrendPublic:
-    """Problems reported each month of the period, by category (every month listed)."""
-    counts = problem_maps.monthly_counts(session=session, area=area, where=where)
-    months = pd.period_range(where.since, where.until, freq="M").strftime("%Y-%m").tolist()
-    table = (
-        counts.pivot_table(index="category", columns="month", values="n", aggfunc="sum")
-        .reindex(columns=months)
-        .fillna(0)
-        .astype(int)
-        if len(counts)
-        else pd.DataFrame(columns=months)
-    )
-    series = [
-        TrendSeries(category=code, label=label, counts=table.loc[code].tolist())
-        for code, label in CATEGORIES.items()
-        if code in table.index
-    ]
-    return MonthlyTrendPublic(months=months, series=series)
+def monthly_trend(points: AreaPoints, *, where: ProblemFilter) -> MonthlyTrendPublic:
+    """Problems reported each month of the period, by category (every month listed),
+    counted from the area's points (:func:`api.services.area_maps.area_points`)."""
+    months = pd.period_range(where.since, where.until, freq="M")
+    names = months.strftime("%Y-%m").tolist()
+    keys = [p.year * 100 + p.month for p in months]
+    series = []
+    if len(points.ids):
+        pairs = pd.DataFrame({"category": points.category, "month": points.month})
+        counts = pairs.value_counts()
+        for code, label in CATEGORIES.items():
+            if code in counts.index.get_level_values(0):
+                per_month = counts.loc[code]
+                tally = [int(per_month.get(k, 0)) for k in keys]
+                series.append(TrendSeries(category=code, label=label, counts=tally))
+    return MonthlyTrendPublic(months=names, series=series)
 
 
 # -- what the API serves ----------------------------------------------------------------
@@ -268,7 +268,9 @@ def trend_json(ctx: Context, csp_id: int, *, gpo_id: int | None, where: ProblemF
             ctx.maps,
             area,
             ("trend", where),
-            lambda: monthly_trend(session, area=area, where=where),
+            lambda: monthly_trend(
+                area_points(session, ctx.maps, area=area, where=where), where=where
+            ),
         )
 
 
@@ -310,11 +312,16 @@ def commune_hotspots_json(ctx: Context, code: str) -> bytes:
         area = problem_maps.commune_area(session=session, commune_code=code, field="code")
         where = commune_period()
 
-        def compute(s: Session) -> CommuneCellsPublic:
-            maps = cached_area_maps(s, ctx.maps, area=area, where=where)
-            return CommuneCellsPublic.model_validate(commune_cells(maps))
+        def compute(s: Session) -> bytes:
+            return commune_cells(cached_area_maps(s, ctx.maps, area=area, where=where))
 
-        return _served_json(ctx, session, area, ("commune cells", where), compute)
+        body: bytes = ctx.maps.get_or_refresh(
+            (("commune cells", where), area.key),
+            base.problem_revision(session=session, csp_id=area.csp_id, topics=base.MAPS),
+            lambda: compute(session),
+            lambda: _in_session(ctx, compute),
+        )
+        return body
 
 
 # -- server-rendered maps ---------------------------------------------------------------

@@ -12,6 +12,7 @@ import json
 import random
 import time
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api import clock
 from api.map_cache import MapCache
 from api.repositories import problem_maps
+from api.schemas import CommuneCellsPublic
 from api.services import area_maps, cartography
 from api.services.area_maps import AreaPoints
 from api.services.context import Context
@@ -150,6 +152,9 @@ WRITES: dict[str, list[str]] = {
         "geom = ST_Translate(geom, -0.002, 0.001) WHERE id = :id",
         "DELETE FROM problem WHERE id = :other",
     ],
+    "re-dated within the period": [
+        "UPDATE problem SET reported_on = reported_on - 31 WHERE id = :recent"
+    ],
     "title only": ["UPDATE problem SET title = 'Autre titre' WHERE id = :id"],
 }
 
@@ -174,6 +179,14 @@ def test_maps_kept_by_appending_equal_a_computation_from_scratch(
             {"since": year.since},
         ).one()
         total = conn.scalar(text("SELECT count(*) FROM problem WHERE csp_id = :c"), {"c": csp_id})
+        commune = conn.scalar(
+            text(
+                "SELECT c.code FROM commune c JOIN problem p ON ST_Intersects(c.geom, p.anchor) "
+                "JOIN problem_place pp ON pp.problem_id = p.id WHERE pp.gpo_id = :gpo "
+                "GROUP BY c.code ORDER BY count(*) DESC LIMIT 1"
+            ),
+            {"gpo": gpo_id},
+        )
     # the year in the CSP and the GPO, the GPO's main category, the CSP's open problems
     filters = {
         (None, year),
@@ -188,9 +201,37 @@ def test_maps_kept_by_appending_equal_a_computation_from_scratch(
         for gpo, where in sorted(filters, key=repr):
             maps = cartography.area_maps(ctx, csp_id, gpo_id=gpo, where=where)
             out += [maps.hotspots_json, maps.heat_json]
+            out.append(cartography.trend_json(ctx, csp_id, gpo_id=gpo, where=where))
         out.append(
             cartography.comparison_json(ctx, csp_id, gpo_id=None, before=before, after=after)
         )
+        out.append(cartography.commune_hotspots_json(ctx, commune))
+        return out
+
+    def trends_in_sql() -> list[Any]:
+        # the trend as SQL counts it (the code before issue 22's appending)
+        out = []
+        with kept.read() as session:
+            for gpo, where in sorted(filters, key=repr):
+                counts = problem_maps.monthly_counts(session=session, area=areas[gpo], where=where)
+                tally: dict[str, dict[str, int]] = {}
+                for month, category, n in counts.itertuples(index=False):
+                    tally.setdefault(category, {})[month] = int(n)
+                out.append(tally)
+        return out
+
+    def trends_served() -> list[Any]:
+        out = []
+        for gpo, where in sorted(filters, key=repr):
+            trend = json.loads(cartography.trend_json(kept, csp_id, gpo_id=gpo, where=where))
+            out.append(
+                {
+                    s["category"]: {
+                        m: n for m, n in zip(trend["months"], s["counts"], strict=True) if n
+                    }
+                    for s in trend["series"]
+                }
+            )
         return out
 
     kept = Context(factory)
@@ -206,6 +247,10 @@ def test_maps_kept_by_appending_equal_a_computation_from_scratch(
 
     shown = answers(kept)
     assert shown == answers(Context(factory))
+    # the commune's cells, written straight from the cells: what its schema writes
+    written = CommuneCellsPublic.model_validate_json(shown[-1]).model_dump_json().encode()
+    assert written == shown[-1]
+    assert trends_served() == trends_in_sql()
     first = held()
     rng = random.Random(2222)
     for name, statements in WRITES.items():
@@ -218,6 +263,14 @@ def test_maps_kept_by_appending_equal_a_computation_from_scratch(
                 ),
                 {"gpo": gpo_id, "since": year.since, "category": category},
             ).all()
+            recent = conn.scalars(
+                text(
+                    "SELECT p.id FROM problem p JOIN problem_place pp ON pp.problem_id = p.id "
+                    "WHERE pp.gpo_id = :gpo AND p.reported_on >= :since "
+                    "AND p.category = :category ORDER BY p.id"
+                ),
+                {"gpo": gpo_id, "since": year.since + timedelta(days=40), "category": category},
+            ).all()
             others = conn.scalars(
                 text(
                     "SELECT id FROM problem WHERE csp_id = :csp AND reported_on >= :since "
@@ -228,6 +281,7 @@ def test_maps_kept_by_appending_equal_a_computation_from_scratch(
         chosen = {
             "id": rng.choice(mine),
             "other": rng.choice(others),
+            "recent": rng.choice(recent),
             "today": today,
             "gpo": gpo_id,
             "category": category,
@@ -238,6 +292,7 @@ def test_maps_kept_by_appending_equal_a_computation_from_scratch(
         maps_before = {k: kept.maps.held(("maps", k[1], k[2], 9, None)) for k in keys}
         now = answers(kept)
         assert now == answers(Context(factory)), name
+        assert trends_served() == trends_in_sql(), name
         # appended to: the points held are those held before, brought up to date
         assert all(state.cells is first[k].cells for k, state in held().items()), name
         if name == "title only":  # nothing the maps draw changed: the same maps again
