@@ -62,7 +62,7 @@ def hexagon_json(cell: str) -> str:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def cell_features(frame: pd.DataFrame, columns: list[str]) -> list[str]:
