@@ -107,7 +107,8 @@ def polish(
                 best, best_key, last = found, ms.key(), i
     if regroup_budget and best_key[0] <= 1e-9:
         # in the band: neighbouring sectors re-partitioned exactly (off by default: it
-        # reaches Belfort's optimum but costs 19 to 68 s of CPU there, issue 25 part F)
+        # reaches Belfort's optimum on every seed but costs 15 to 35 s of CPU there,
+        # bench/RESULTS.md issue 25 part F)
         best = regroup(ms, best, regroup_budget)
     return best
 
