@@ -30,6 +30,7 @@ import numpy as np
 
 from geo.sectorize.atoms import Atoms
 from geo.sectorize.median import MedianSearch
+from geo.sectorize.regroup import regroup
 from geo.sectorize.search import SectorSearch
 from geo.sectorize.seeding import seed_atoms
 
@@ -55,6 +56,7 @@ def polish(
     rng: np.random.Generator,
     starts: int,
     budget: int = MAX_WORK,
+    regroup_budget: int = 0,
 ) -> np.ndarray:
     """The engine's plan (``search``) improved under the distance objective: descended
     and oscillated, then up to ``starts`` starts while the work spent is under
@@ -103,6 +105,11 @@ def polish(
             ms._load_state(found)
             if ms.key() < best_key:
                 best, best_key, last = found, ms.key(), i
+    if regroup_budget and best_key[0] <= 1e-9:
+        # in the band: neighbouring sectors re-partitioned exactly (off by default: it
+        # reaches Belfort's optimum on every seed but costs 15 to 35 s of CPU there,
+        # bench/RESULTS.md issue 25 part F)
+        best = regroup(ms, best, regroup_budget)
     return best
 
 
