@@ -71,6 +71,11 @@ class MapCache(Generic[T]):
         with self._lock:
             return self._items.get(key)
 
+    def held_keys(self) -> list[Hashable]:
+        """The keys held, least recently used first."""
+        with self._lock:
+            return list(self._items)
+
     def put(self, key: Hashable, revision: int, value: T, *, since: float | None = None) -> None:
         """Hold ``value`` for ``key`` at this revision (computed from the data as they
         were at ``since``, a time.monotonic(); now by default)."""

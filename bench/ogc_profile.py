@@ -115,6 +115,52 @@ GROUP BY c.grid_id, c.h3
 """
 
 
+def _after_writes(ctx: Context, factory: Any, commune: str, q: Any, rounds: int = 20) -> None:
+    """The aggregate's page right after each of ``rounds`` new problems (one committed
+    INSERT at a cell's centre of the commune, reported today): the whole answer, and the
+    time of each statement it ran (per page on average, the costliest first)."""
+    engine = factory.kw["bind"]
+    spent: dict[str, list[float]] = {}
+    started: list[float] = []
+
+    def before(*_: Any) -> None:
+        started.append(time.perf_counter())
+
+    def after(_c: Any, _cur: Any, stmt: str, *_: Any) -> None:
+        head = " ".join(stmt.split())[:110]
+        spent.setdefault(head, []).append((time.perf_counter() - started.pop()) * 1000)
+
+    whole = []
+    for i in range(rounds):
+        with factory.begin() as session:
+            session.execute(
+                text(
+                    "INSERT INTO problem (csp_id, category, title, reported_on, status_on, "
+                    "synthetic, geom, anchor) SELECT 1, 'nuisances', 'Problématique fictive', "
+                    ":today, :today, true, pt, pt FROM (SELECT ST_Centroid(geom) AS pt "
+                    "FROM cell WHERE commune_code = :code ORDER BY grid_id, h3 "
+                    "OFFSET :i LIMIT 1) s"
+                ),
+                {"today": clock.today(), "code": commune, "i": i % 50},
+            )
+        event.listen(engine, "before_cursor_execute", before)
+        event.listen(engine, "after_cursor_execute", after)
+        try:
+            start = time.perf_counter()
+            ogc.items(ctx, "http://x/ogc", "problem-counts", q, [])
+            whole.append((time.perf_counter() - start) * 1000)
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+            event.remove(engine, "after_cursor_execute", after)
+    whole.sort()
+    print(
+        f"   after each of {rounds} new problems: p50 {whole[len(whole) // 2]:.0f} ms, "
+        f"max {whole[-1]:.0f} ms in the process; its statements (ms per page / max):"
+    )
+    for head, times in sorted(spent.items(), key=lambda kv: -sum(kv[1]))[:8]:
+        print(f"     {sum(times) / rounds:6.1f} {max(times):6.1f}  {head}")
+
+
 def _commune_aggregate(factory: Any) -> None:
     with factory() as session:
         commune = session.scalar(
@@ -148,6 +194,7 @@ def _commune_aggregate(factory: Any) -> None:
         f"{min(timed):.0f}-{max(timed):.0f} ms, count read back "
         f"{min(warm):.0f}-{max(warm):.0f} ms"
     )
+    _after_writes(ctx, factory, commune, q)
     since = clock.today() - timedelta(days=365)
     with factory() as session:
         joined = []

@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from api import clock
 from api.repositories import ogc as repo
+from api.repositories import touches
+from api.repositories.ogc import recent
 from api.services import coverage
 from api.services.context import Context
 from geo import cql2
@@ -64,16 +66,45 @@ class Kind:
     titles: Callable[..., Sequence[tuple[int | str, str]]] | None = None
 
 
+def _edge(ctx: Context, session: Session, since: date) -> recent.Edge | None:
+    """The problems of the window's partial first month placed in their cells: held per
+    perimeter and window, brought up to date by placing again only the problems written
+    since its snapshot (:func:`api.repositories.touches.touched_since`), read whole when
+    none is held, the perimeter's grids changed, or too much was written since."""
+    days = recent.window(since)[1]
+    if days is None:
+        return None
+    now, wrote = touches.snapshot_and_writes(session)
+    grids = recent.grids_of(session)
+    key = ("edge", ctx.scope, since)
+    held: recent.Edge | None = ctx.ogc_indexes.peek(key, 0)[1]
+    edge: recent.Edge | None = None
+    if held is not None and [(u.grid_id, u.csp_id) for u in held.units] == grids and not wrote:
+        touched = touches.touched_since(
+            session, csp_ids=[csp for _, csp in grids], snapshot=held.snapshot
+        )
+        if touched is not None:
+            edge = recent.updated_edge(session, held, touched, now)
+    if edge is None:
+        edge = recent.read_edge(session, now, days, grids)
+    if not wrote:
+        ctx.ogc_indexes.put(key, 0, edge)
+    return edge
+
+
 def _problem_counts(ctx: Context, session: Session) -> repo.Source:
-    """The aggregate collection; its counts of the last 12 months per cell are counted
-    once per perimeter and day until the problems change (each page counted them)."""
+    """The aggregate collection; its counts of the last 12 months per cell are summed
+    once per perimeter and day until the problems change (each page counted them), the
+    window's partial first month kept aside and brought up to date (:func:`_edge`)."""
+    if not session.in_transaction():
+        touches.one_snapshot(session)  # the months, the edge and its touches agree
     since = clock.today() - timedelta(days=365)
-    recent = ctx.ogc_indexes.get_or_compute(
+    counts = ctx.ogc_indexes.get_or_compute(
         ("recent", ctx.scope, since),
         repo.problems_revision(session),
-        lambda: repo.recent_counts(session, since),
+        lambda: repo.recent_counts(session, since, _edge(ctx, session, since)),
     )
-    return repo.problem_counts(session, since, recent)
+    return repo.problem_counts(session, since, counts)
 
 
 KINDS: dict[str, Kind] = {

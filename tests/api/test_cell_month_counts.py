@@ -3,7 +3,9 @@ migration 0025): after random writes (new problems through the API, moves across
 new dates and categories, deletions, flags, a CSP change, several rows in one statement,
 concurrent inserts in the same cells from two connections) the kept rows equal a count
 of every problem again, and the OGC aggregate's last 12 months equal a count over
-``problem`` for each of the three ways its window's first month is had."""
+``problem`` for each of the three ways its window's first month is had; the window's
+partial first month, kept with its snapshot, brought up to date by the problems written
+since equals the same month read again whole."""
 
 from __future__ import annotations
 
@@ -17,7 +19,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from api.repositories import touches
 from api.repositories.ogc import MASKED_BELOW, recent_counts
+from api.repositories.ogc import recent as edges
+from api.services.context import Context
 from tests.cell_points import extent_and_shared_vertex
 from tests.clock import TODAY
 
@@ -125,6 +130,98 @@ def _expected_recent(engine: Engine, since: date) -> dict[tuple[int, str], int]:
     return dict(counts)
 
 
+def _check_page(client: TestClient, engine: Engine) -> None:
+    """Every feature of the aggregate says the last 12 months and the total of a count
+    over ``problem`` (masked under 3)."""
+    since = TODAY - timedelta(days=365)
+    assert since == date(2025, 6, 15)
+    expected = _expected_recent(engine, since)
+    totals = Counter[tuple[int, str]]()
+    with engine.connect() as conn:
+        for _, g, h3, _, _ in conn.execute(text(PLACED)).all():
+            totals[(g, h3)] += 1
+    page = client.get("/ogc/collections/problem-counts/items", params={"limit": 10000}).json()
+    assert page["numberReturned"] == page["numberMatched"] > 100
+    for feature in page["features"]:
+        grid, h3 = feature["id"].split("-", 1)
+        recent = expected.get((int(grid), h3), 0)
+        total = totals[(int(grid), h3)]
+        assert feature["properties"]["problems_12_months"] == (
+            recent if recent >= MASKED_BELOW else None
+        )
+        assert feature["properties"]["problems"] == (total if total >= MASKED_BELOW else None)
+
+
+def _held_edges(client: TestClient) -> list[edges.Edge]:
+    ctx: Context = client.app.state.context  # type: ignore[attr-defined]
+    keys = [k for k in ctx.ogc_indexes.held_keys() if isinstance(k, tuple) and k[0] == "edge"]
+    return [ctx.ogc_indexes.held(k)[1] for k in keys]  # type: ignore[index]
+
+
+def _edge_kept_under_writes(client: TestClient, engine: Engine, csp_id: int) -> None:
+    """The edge held by the app (since the 15th: its 1st to 14th taken from the month)
+    and one held here (since the 20th: its 20th to 30th added), brought up to date after
+    writes in and out of their days, equal the same days read again whole."""
+    since = date(2025, 6, 20)
+    with Session(engine) as session:
+        touches.one_snapshot(session)
+        grids = edges.grids_of(session)
+        held = edges.read_edge(
+            session, touches.snapshot(session), (1, since, date(2025, 7, 1)), grids
+        )
+    assert edges.window(since)[1] == (1, since, date(2025, 7, 1))
+    assert edges.window(date(2025, 6, 15))[1] == (-1, date(2025, 6, 1), date(2025, 6, 15))
+    [app_held] = _held_edges(client)
+    with engine.begin() as conn:
+        first = dict(
+            conn.execute(
+                text(
+                    "SELECT reported_on, min(id) FROM problem WHERE csp_id = :c "
+                    "AND reported_on >= '2025-06-01' AND reported_on < '2025-07-01' "
+                    "GROUP BY reported_on"
+                ),
+                {"c": csp_id},
+            ).all()
+        )
+        early = [i for d, i in first.items() if d < date(2025, 6, 15)]
+        late = [i for d, i in first.items() if d >= since]
+        assert len(early) >= 3 and len(late) >= 2
+        # out of the edge's days, into them, across cells, deleted, to another CSP
+        for statement, values in (
+            ("UPDATE problem SET reported_on = '2025-06-25' WHERE id = :i", {"i": early[0]}),
+            ("UPDATE problem SET reported_on = '2025-06-03' WHERE id = :i", {"i": late[0]}),
+            (
+                "UPDATE problem SET anchor = (SELECT anchor FROM problem WHERE id = :o) "
+                "WHERE id = :i",
+                {"i": early[1], "o": late[1]},
+            ),
+            ("DELETE FROM problem WHERE id = :i", {"i": late[1]}),
+            (
+                "UPDATE problem SET csp_id = (SELECT id FROM csp WHERE code = 'ESSAI') "
+                "WHERE id = :i",
+                {"i": early[2]},
+            ),
+        ):
+            conn.execute(text(statement), values)
+    with Session(engine) as session:
+        touches.one_snapshot(session)
+        now = touches.snapshot(session)
+        touched = touches.touched_since(
+            session, csp_ids=[c for _, c in grids], snapshot=held.snapshot
+        )
+        assert touched is not None and len(touched) == 5
+        updated = edges.updated_edge(session, held, touched, now)
+        whole = edges.read_edge(session, now, held.days, grids)
+        assert updated.placed == whole.placed and updated.placed != held.placed
+        got = {(g, h3): n for g, h3, n in recent_counts(session, since, updated)}
+        assert got == _expected_recent(engine, since)
+    # the app's page: its edge brought up to date, not read again whole
+    _check_page(client, engine)
+    [app_now] = _held_edges(client)
+    assert app_now.units is app_held.units and app_now.snapshot != app_held.snapshot
+    assert app_now.placed != app_held.placed
+
+
 def test_kept_months_equal_a_recount_after_random_writes(
     client: TestClient, csp_id: int, engine: Engine
 ) -> None:
@@ -160,6 +257,8 @@ def test_kept_months_equal_a_recount_after_random_writes(
         return rng.uniform(x0, x1), rng.uniform(y0, y1)
 
     def day() -> date:
+        if rng.random() < 0.3:  # the window's partial first month
+            return date(2025, 6, 1) + timedelta(days=rng.randrange(0, 30))
         return TODAY - timedelta(days=rng.randrange(0, 900))
 
     moved_away: list[int] = []
@@ -229,6 +328,8 @@ def test_kept_months_equal_a_recount_after_random_writes(
             conn.execute(text(statement), values)
         if step % 8 == 7:
             _check(engine)
+        if step in (15, 31):  # the app's edge brought up to date through these writes
+            _check_page(client, engine)
     _concurrent_inserts(engine, csp_id, [*centres, (vertex[0], vertex[1])])
     after = _check(engine)
     assert after != before
@@ -240,23 +341,8 @@ def test_kept_months_equal_a_recount_after_random_writes(
         for since in (date(2025, 6, 1), date(2025, 6, 20), date(2025, 6, 15)):
             got = {(g, h3): n for g, h3, n in recent_counts(session, since)}
             assert got == _expected_recent(engine, since), since
-    since = TODAY - timedelta(days=365)
-    assert since == date(2025, 6, 15)
-    expected = _expected_recent(engine, since)
-    totals = Counter[tuple[int, str]]()
-    with engine.connect() as conn:
-        for _, g, h3, _, _ in conn.execute(text(PLACED)).all():
-            totals[(g, h3)] += 1
-    page = client.get("/ogc/collections/problem-counts/items", params={"limit": 10000}).json()
-    assert page["numberReturned"] == page["numberMatched"] > 100
-    for feature in page["features"]:
-        grid, h3 = feature["id"].split("-", 1)
-        recent = expected.get((int(grid), h3), 0)
-        total = totals[(int(grid), h3)]
-        assert feature["properties"]["problems_12_months"] == (
-            recent if recent >= MASKED_BELOW else None
-        )
-        assert feature["properties"]["problems"] == (total if total >= MASKED_BELOW else None)
+    _check_page(client, engine)
+    _edge_kept_under_writes(client, engine, csp_id)
 
     # a grid built after these writes starts from every problem of the CSP, by month
     built = client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 7})

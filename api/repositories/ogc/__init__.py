@@ -7,7 +7,6 @@ features costs one query and no Python object per feature."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -32,13 +31,12 @@ from sqlalchemy import (
     values,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from api.models import (
     AuditRequest,
     Cell,
     CellCount,
-    CellMonthCount,
     Commune,
     Csp,
     Grid,
@@ -58,9 +56,10 @@ from api.repositories.ogc.filters import count as count
 from api.repositories.ogc.filters import id_marks as id_marks
 from api.repositories.ogc.filters import item as item
 from api.repositories.ogc.filters import page as page
+from api.repositories.ogc.recent import cells as _cells
+from api.repositories.ogc.recent import recent_counts as recent_counts
 from geo.audits import KINDS as REQUEST_KINDS
 from geo.audits import STATUSES as REQUEST_STATUSES
-from geo.point_counts import unit_of_points
 from geo.problems import CATEGORIES, STATUSES
 
 #: The JSON Schema type of each property type.
@@ -263,94 +262,6 @@ def problems(session: Session) -> Source:
         integer_ids=True,
         extent_from=extent,
     )
-
-
-def _cells(session: Session) -> Any:
-    """The cells of each CSP's finest H3 grid in the perimeter (a ``commune`` account:
-    its communes' cells), with their CSP (``csp_id``)."""
-    scope = scope_of(session)
-    other = aliased(Grid)
-    finest = (
-        select(other.id)
-        .where(other.csp_id == Grid.csp_id, other.units == "h3")
-        .order_by(other.resolution.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    grids = select(Grid.id.label("grid_id"), Grid.csp_id.label("csp_id")).where(Grid.id == finest)
-    if scope.commune_bound:
-        perimeter: ColumnElement[bool] = Cell.commune_code.in_(scope.commune_codes)
-    else:
-        grids = grids.where(visible(Grid, scope))
-        perimeter = true()
-    g = grids.subquery("g")
-    return (
-        select(Cell.grid_id, Cell.h3, Cell.commune_code, Cell.geom, g.c.csp_id)
-        .join(g, g.c.grid_id == Cell.grid_id)
-        .where(perimeter)
-        .subquery("cells")
-    )
-
-
-def recent_counts(session: Session, since: date) -> list[tuple[int, str, int]]:
-    """The problems reported since ``since`` in each cell of the perimeter that has some,
-    as (grid id, cell, count), each in the cell of lowest id covering its anchor (as
-    ``cell_count``). The whole months from ``since``'s on are summed from
-    ``cell_month_count`` (kept by the problems' writes, migration 0025); a first month
-    begun before ``since`` is exact too: its problems from ``since`` on counted from their
-    anchors (:func:`geo.point_counts.unit_of_points`), or, when fewer of its days lie
-    before ``since``, the whole month less the problems of those days (at most 15 days of
-    problems read: a GiST probe per problem took 40 µs, the whole 0.3 s)."""
-    cells = _cells(session)
-    first = since.replace(day=1)
-    following = date(since.year + since.month // 12, since.month % 12 + 1, 1)
-    whole_from, days = first, None
-    if since != first and (following - since).days <= (since - first).days:
-        whole_from, days = following, (1, since, following)
-    elif since != first:
-        days = (-1, first, since)
-    counts: Counter[tuple[int, str]] = Counter()
-    for g, h3, n in session.execute(
-        select(CellMonthCount.grid_id, CellMonthCount.h3, CellMonthCount.problems)
-        .join(
-            cells, and_(cells.c.grid_id == CellMonthCount.grid_id, cells.c.h3 == CellMonthCount.h3)
-        )
-        .where(CellMonthCount.month >= whole_from)
-    ):
-        counts[(int(g), str(h3))] += int(n)
-    if days is not None:
-        sign, start, stop = days
-        inside = session.execute(select(cells.c.grid_id, cells.c.h3))
-        perimeter = {(int(g), str(h3)) for g, h3 in inside}
-        grids = session.execute(select(cells.c.grid_id, cells.c.csp_id).distinct()).all()
-        for grid_id, csp_id in grids:
-            # the cells that may hold a point of the perimeter's: those meeting its envelope
-            box = select(func.ST_Envelope(func.ST_Collect(cells.c.geom))).where(
-                cells.c.grid_id == grid_id
-            )
-            units = session.execute(
-                select(Cell.h3, func.ST_AsBinary(Cell.geom)).where(
-                    Cell.grid_id == grid_id, Cell.geom.op("&&")(box.scalar_subquery())
-                )
-            ).all()
-            collected = session.scalar(
-                select(func.ST_AsBinary(func.ST_Collect(Problem.anchor))).where(
-                    Problem.csp_id == csp_id,
-                    Problem.reported_on >= start,
-                    Problem.reported_on < stop,
-                )
-            )
-            if collected is None:
-                continue
-            xy = shapely.get_coordinates(shapely.from_wkb(bytes(collected)))
-            outlines = shapely.from_wkb([bytes(w) for _, w in units])
-            x0, y0, x1, y1 = shapely.total_bounds(outlines)
-            xy = xy[(xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)]
-            found = unit_of_points([str(h3) for h3, _ in units], list(outlines), xy[:, 0], xy[:, 1])
-            for h3 in found:
-                if (int(grid_id), h3) in perimeter:
-                    counts[(int(grid_id), h3)] += sign
-    return [(g, h3, n) for (g, h3), n in counts.items() if n > 0]
 
 
 def _rows(name: str, columns: Sequence[tuple[str, Any]], rows: Sequence[Sequence[Any]]) -> Any:
