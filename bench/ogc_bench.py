@@ -210,6 +210,17 @@ def slow_requests(log: Path, over_ms: float) -> None:
         )
 
 
+#: A fictitious problem reported today at the centre of the ``:i``-th cell (of 50) of the
+#: commune ``:code`` (CSP 1): a write that moves the commune's aggregate.
+NEW_PROBLEM = text(
+    "INSERT INTO problem (csp_id, category, title, reported_on, status_on, "
+    "synthetic, geom, anchor) SELECT 1, 'nuisances', 'Problématique fictive', "
+    ":today, :today, true, pt, pt FROM (SELECT ST_Centroid(geom) AS pt "
+    "FROM cell WHERE commune_code = :code ORDER BY grid_id, h3 "
+    "OFFSET :i LIMIT 1) s"
+)
+
+
 def after_writes(  # type: ignore[no-untyped-def]
     factory, url: str, commune: str, headers: dict[str, str], requests: int
 ) -> dict[str, float]:
@@ -225,13 +236,7 @@ def after_writes(  # type: ignore[no-untyped-def]
         for i in range(requests):
             with transaction(factory) as session:
                 session.execute(
-                    text(
-                        "INSERT INTO problem (csp_id, category, title, reported_on, status_on, "
-                        "synthetic, geom, anchor) SELECT 1, 'nuisances', 'Problématique fictive', "
-                        ":today, :today, true, pt, pt FROM (SELECT ST_Centroid(geom) AS pt "
-                        "FROM cell WHERE commune_code = :code ORDER BY grid_id, h3 "
-                        "OFFSET :i LIMIT 1) s"
-                    ),
+                    NEW_PROBLEM,
                     {"today": clock.today(), "code": commune, "i": i % 50},
                 )
             start = time.perf_counter()

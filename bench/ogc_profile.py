@@ -34,7 +34,7 @@ from api.services import ogc
 from api.services.context import Context
 from api.services.demo import load_demo
 from bench.common import DEMO, throwaway_database
-from bench.ogc_bench import fill, kept_database
+from bench.ogc_bench import NEW_PROBLEM, fill, kept_database
 from geo import cql2
 from geo.accounts import Actor, Scope
 from geo.ogc import LAMBERT93, epsg_of, parse_bbox, parse_datetime, parse_sortby
@@ -134,13 +134,7 @@ def _after_writes(ctx: Context, factory: Any, commune: str, q: Any, rounds: int 
     for i in range(rounds):
         with factory.begin() as session:
             session.execute(
-                text(
-                    "INSERT INTO problem (csp_id, category, title, reported_on, status_on, "
-                    "synthetic, geom, anchor) SELECT 1, 'nuisances', 'Problématique fictive', "
-                    ":today, :today, true, pt, pt FROM (SELECT ST_Centroid(geom) AS pt "
-                    "FROM cell WHERE commune_code = :code ORDER BY grid_id, h3 "
-                    "OFFSET :i LIMIT 1) s"
-                ),
+                NEW_PROBLEM,
                 {"today": clock.today(), "code": commune, "i": i % 50},
             )
         event.listen(engine, "before_cursor_execute", before)
