@@ -389,7 +389,7 @@ def test_a_problem_or_study_step_naming_an_older_version_is_a_409(world: World) 
     second = client.post(
         url, json={"status": "clos_sans_suite", "version": problem["version"]}, headers=chef
     )
-    assert second.status_code == 409 and second.json()["detail"].startswith("version")
+    assert second.status_code == 409 and second.json()["detail"].startswith("Version : ")
     referent = world.headers["referent"]
     request = client.get(f"/api/audits/{ids['request_id']}", headers=referent).json()
     step = {"status": "refusee", "reason": "Hors champ", "version": request["version"] + 5}
