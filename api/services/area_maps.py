@@ -197,15 +197,8 @@ def updated_points(
     new = _arrays(frame, res, held.crs)
     kept = ~np.isin(held.ids, np.asarray(changed, dtype=np.int64))
     gone = ~kept
-    if (
-        np.array_equal(held.ids[gone], new["ids"])
-        and np.array_equal(held.lon[gone], new["lon"])
-        and np.array_equal(held.lat[gone], new["lat"])
-        and np.array_equal(held.synthetic[gone], new["synthetic"])
-        and np.array_equal(held.month[gone], new["month"])
-        and np.array_equal(held.category[gone], new["category"])
-    ):
-        return replace(held, snapshot=snapshot)
+    if all(np.array_equal(getattr(held, name)[gone], values) for name, values in new.items()):
+        return replace(held, snapshot=snapshot)  # the touched problems' points as they were
     ids = np.concatenate([held.ids[kept], new["ids"]])
     order = np.argsort(ids, kind="stable")
     merged = {

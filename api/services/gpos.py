@@ -21,6 +21,7 @@ from api.schemas import (
 )
 from api.services.audit_log import record_write
 from api.services.context import Context
+from api.services.kept_lists import kept_since
 from geo.accounts import changes_between
 
 
@@ -42,25 +43,21 @@ def _kept_tallies(
 ) -> KeptTallies:
     """The tallies of these CSPs: those held brought up to date from the problems written
     since (their open actions read again only when the ``counts`` topic moved or one of
-    them has an open action with a due date), or read whole."""
-    key = ("gpo tallies", tuple(csp_ids), today, horizon_days)
-    now = touches.snapshot(session)
+    them has an open action with a due date), or read whole (:func:`kept_since`)."""
     counts = sum(
         base.problem_revision(session=session, csp_id=c, topics=("counts",)) for c in csp_ids
     )
-    held: KeptTallies | None = ctx.lists.peek(key, 0)[1]
-    touched = (
-        touches.touched_since(session, csp_ids=csp_ids, snapshot=held.snapshot)
-        if held is not None
-        else None
-    )
-    if held is None or touched is None:
-        places = dict(repo.open_placed_problems(session=session, csp_ids=csp_ids))
-        actions = repo.open_action_tallies(
+
+    def open_actions() -> list[tuple[int, int, str, date, int]]:
+        return repo.open_action_tallies(
             session=session, csp_ids=csp_ids, today=today, horizon_days=horizon_days
         )
-        kept = KeptTallies(now, counts, places, Counter(places.values()), actions)
-    else:
+
+    def whole(now: str) -> KeptTallies:
+        places = dict(repo.open_placed_problems(session=session, csp_ids=csp_ids))
+        return KeptTallies(now, counts, places, Counter(places.values()), open_actions())
+
+    def update(held: KeptTallies, touched: frozenset[int], now: str) -> KeptTallies:
         places, tally, actions = held.places, held.tally, held.actions
         if touched:
             places, tally = dict(places), Counter(tally)
@@ -74,12 +71,11 @@ def _kept_tallies(
         if counts != held.counts or (
             touched and repo.with_open_actions_due(session=session, ids=touched)
         ):
-            actions = repo.open_action_tallies(
-                session=session, csp_ids=csp_ids, today=today, horizon_days=horizon_days
-            )
-        kept = KeptTallies(now, counts, places, tally, actions)
-    ctx.lists.put(key, 0, kept)
-    return kept
+            actions = open_actions()
+        return KeptTallies(now, counts, places, tally, actions)
+
+    key = ("gpo tallies", tuple(csp_ids), today, horizon_days)
+    return kept_since(ctx.lists, session, key, csp_ids=csp_ids, whole=whole, update=update)
 
 
 def list_gpos(ctx: Context, csp_id: int) -> GposPublic:

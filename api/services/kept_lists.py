@@ -14,13 +14,56 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+from api.map_cache import MapCache
 from api.repositories import problems, touches
 from api.services.context import Context
 from geo.study import StudyArea
+
+
+class Snapshotted(Protocol):
+    """A value read in a PostgreSQL snapshot (``pg_current_snapshot()`` as text)."""
+
+    @property
+    def snapshot(self) -> str: ...
+
+
+S = TypeVar("S", bound=Snapshotted)
+
+
+def kept_since(
+    cache: MapCache[Any],
+    session: Session,
+    key: Hashable,
+    *,
+    csp_ids: Collection[int] | None,
+    whole: Callable[[str], S],
+    update: Callable[[S, frozenset[int], str], S | None],
+    usable: Callable[[S], bool] | None = None,
+) -> S:
+    """The value ``key`` of these CSPs' problems (None: of every CSP) as the session sees
+    it: the one held in ``cache`` brought up to date by ``update`` (the held value, the
+    problems written since its snapshot, the session's snapshot), or read again by
+    ``whole`` (the session's snapshot) when none is held, it is not ``usable`` any more,
+    too much was written since (:func:`api.repositories.touches.touched_since`) or
+    ``update`` gives None. A session whose transaction has written sees its own
+    uncommitted writes: what it reads is then not held."""
+    now, wrote = touches.snapshot_and_writes(session)
+    held = cache.held(key)
+    value: S | None = None
+    if held is not None and not wrote and (usable is None or usable(held[1])):
+        touched = touches.touched_since(session, csp_ids=csp_ids, snapshot=held[1].snapshot)
+        if touched is not None:
+            value = update(held[1], touched, now)
+    if value is None:
+        value = whole(now)
+    if not wrote:
+        cache.put(key, 0, value)
+    return value
+
 
 #: A listed problem: its sort key (unique: it ends with something unique to the problem,
 #: its id), its id, and what the list shows of it.
@@ -89,20 +132,15 @@ def kept_list(
     of the given problems that the list matches), or read again with ``whole`` (every
     member, and at least the first ``limit`` entries). The session reads one snapshot
     (:func:`api.repositories.touches.one_snapshot`, before its first statement)."""
-    now = touches.snapshot(session)
-    held: KeptList | None = ctx.lists.peek(key, 0)[1]
-    if held is not None:
-        touched = touches.touched_since(session, csp_ids=csp_ids, snapshot=held.snapshot)
-        if touched is not None:
-            rows = some(touched) if touched else []
-            updated = updated_list(held, touched, rows, now)
-            if updated is not None:
-                ctx.lists.put(key, 0, updated)
-                return updated
-    members, first = whole()
-    kept = whole_list(now, members, first, limit)
-    ctx.lists.put(key, 0, kept)
-    return kept
+
+    def read(now: str) -> KeptList:
+        members, first = whole()
+        return whole_list(now, members, first, limit)
+
+    def update(held: KeptList, touched: frozenset[int], now: str) -> KeptList | None:
+        return updated_list(held, touched, some(touched) if touched else [], now)
+
+    return kept_since(ctx.lists, session, key, csp_ids=csp_ids, whole=read, update=update)
 
 
 def open_ranking(

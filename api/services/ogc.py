@@ -27,6 +27,7 @@ from api.repositories import touches
 from api.repositories.ogc import recent
 from api.services import coverage
 from api.services.context import Context
+from api.services.kept_lists import kept_since
 from geo import cql2
 from geo.errors import InvalidInputError, NotFoundError
 from geo.ogc import (
@@ -74,22 +75,16 @@ def _edge(ctx: Context, session: Session, since: date) -> recent.Edge | None:
     days = recent.window(since)[1]
     if days is None:
         return None
-    now, wrote = touches.snapshot_and_writes(session)
     grids = recent.grids_of(session)
-    key = ("edge", ctx.scope, since)
-    held: recent.Edge | None = ctx.ogc_indexes.peek(key, 0)[1]
-    edge: recent.Edge | None = None
-    if held is not None and [(u.grid_id, u.csp_id) for u in held.units] == grids and not wrote:
-        touched = touches.touched_since(
-            session, csp_ids=[csp for _, csp in grids], snapshot=held.snapshot
-        )
-        if touched is not None:
-            edge = recent.updated_edge(session, held, touched, now)
-    if edge is None:
-        edge = recent.read_edge(session, now, days, grids)
-    if not wrote:
-        ctx.ogc_indexes.put(key, 0, edge)
-    return edge
+    return kept_since(
+        ctx.ogc_indexes,
+        session,
+        ("edge", ctx.scope, since),
+        csp_ids=[csp for _, csp in grids],
+        whole=lambda now: recent.read_edge(session, now, days, grids),
+        update=lambda held, touched, now: recent.updated_edge(session, held, touched, now),
+        usable=lambda held: [(u.grid_id, u.csp_id) for u in held.units] == grids,
+    )
 
 
 def _problem_counts(ctx: Context, session: Session) -> repo.Source:
