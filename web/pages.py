@@ -55,6 +55,15 @@ from geo.participation import INTERVENTION_NATURES
 from geo.passwords import csrf_token
 from geo.plan_bound import PlanBound
 from geo.sectorize.objective import objective_label
+from geo.value_labels import (
+    LAYER_KINDS,
+    PLAN_METHODS,
+    PLAN_OBJECTIVES,
+    PLAN_ORIGINS,
+    TRAIL_FIELD_LABELS,
+    UNITS,
+    VALUE_LABELS,
+)
 from web import diagnostic
 from web.cartography import folium_problem_map, meeting_pack, pack_context
 from web.palette import (
@@ -176,6 +185,15 @@ templates.env.globals["palette"] = {
     "audit_statuses": AUDIT_STATUS_COLOURS,
     "coverage": COVERAGE_COLOURS,
     "plan_statuses": STATUS_LABELS,
+    "plan_origins": PLAN_ORIGINS,
+    "layer_kinds": LAYER_KINDS,
+}
+# The codes the forms offer, in words (geo.value_labels: the journal says them the same).
+templates.env.globals["labels"] = {
+    "plan_methods": PLAN_METHODS,
+    "plan_objectives": PLAN_OBJECTIVES,
+    "units": UNITS,
+    "layer_kinds": LAYER_KINDS,
 }
 
 
@@ -315,7 +333,13 @@ def accounts_page(request: Request) -> HTMLResponse:
 def audit_log_page(request: Request) -> HTMLResponse:
     """The audit trail, searched and exported by the direction (audit_log.js)."""
     return templates.TemplateResponse(
-        request, "audit_log.html", {"page": "/journal", "field_labels": FIELD_LABELS}
+        request,
+        "audit_log.html",
+        {
+            "page": "/journal",
+            "field_labels": FIELD_LABELS | TRAIL_FIELD_LABELS,
+            "value_labels": VALUE_LABELS,
+        },
     )
 
 

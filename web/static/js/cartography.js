@@ -288,18 +288,41 @@ function trendChart(trend) {
     `<p class="hint">${trend.months.length ? `Total : ${totals.reduce((a, b) => a + b, 0)} problématique(s) sur ${trend.months.length} mois.` : ""}</p>`;
 }
 
+// The open problems: all of them (the first 100) beside the map of a wide screen; on a
+// phone, under the map, folded behind their count, then 10 at a time.
+const PHONE = window.matchMedia("(max-width: 800px)");
+const PHONE_STEP = 10;
+const foldOpen = (open) => {
+  $("open-toggle").setAttribute("aria-expanded", String(open));
+  $("open-body").hidden = !open;
+};
+
+// Show the list's first `shown` items, and the button that shows the next ones.
+function showOpenItems(shown) {
+  const items = [...$("open-problems").querySelectorAll(":scope > li[data-problem]")];
+  items.forEach((li, i) => { li.hidden = i >= shown; });
+  const next = Math.min(PHONE_STEP, items.length - shown);
+  $("open-more").hidden = next <= 0;
+  const beyond = $("open-problems").querySelector(":scope > li.beyond");
+  if (beyond) beyond.hidden = next > 0;
+  $("open-more").textContent = next > 0 ? `Voir les ${next} suivantes (${items.length - shown} non affichées)` : "";
+  $("open-more").dataset.shown = String(shown);
+}
+
 function openProblems(list) {
   $("open-count").textContent = String(list.count);
   $("open-problems").innerHTML = list.data.slice(0, 100).map((p) => {
     const actions = p.actions.map((a) =>
       `<li class="${a.overdue ? "overdue" : ""}">${esc(a.type_label)}${a.lead_partner ? ` — ${esc(a.lead_partner)}` : ""}` +
       `${a.due_on ? ` · échéance ${day(a.due_on)}` : ""}${a.overdue ? " <strong>(en retard)</strong>" : ""}</li>`).join("");
-    return `<li><span class="swatch" style="background:${CATEGORY_COLOURS[p.category]}"></span>` +
+    return `<li data-problem="${p.id}"><span class="swatch" style="background:${CATEGORY_COLOURS[p.category]}"></span>` +
       `<strong><a href="/problematiques?csp=${csp.id}&problem=${p.id}">${esc(p.title)}</a></strong>${p.synthetic ? ' <span class="badge warn">fictive</span>' : ""}` +
       `${p.priority === "haute" ? ' <span class="badge urgent">priorité haute</span>' : ""}<br>` +
       `<small>${esc(p.category_label)} · ${esc(p.status_label)} depuis le ${day(p.status_on)} · signalée le ${day(p.reported_on)}</small>` +
       (actions ? `<ul>${actions}</ul>` : "<br><small>Aucune action décidée.</small>") + "</li>";
-  }).join("") + (list.count > 100 ? `<li class="hint">… et ${list.count - 100} autre(s).</li>` : "");
+  }).join("") + (list.count > 100 ? `<li class="hint beyond">… et ${list.count - 100} autre(s) : voir la page Problématiques.</li>` : "") +
+    (list.count ? "" : '<li class="hint">Aucune problématique ouverte dans ce périmètre.</li>');
+  showOpenItems(PHONE.matches ? PHONE_STEP : 100);
 }
 
 function packLinks(gpo) {
@@ -366,6 +389,13 @@ async function main() {
   taxonomy = tax;
   gpoBound = me.gpo_ids.length > 0;
   $("open-section").hidden = !RECORDS;
+  foldOpen(!PHONE.matches);
+  $("open-toggle").addEventListener("click", () => foldOpen($("open-body").hidden));
+  $("open-more").addEventListener("click", () => {
+    const shown = Number($("open-more").dataset.shown);
+    showOpenItems(shown + PHONE_STEP);
+    $("open-problems").querySelectorAll(":scope > li[data-problem]")[shown]?.querySelector("a")?.focus();
+  });
   checkboxes($("category-checks"), Object.entries(taxonomy.categories), "category");
   checkboxes($("status-checks"), Object.entries(taxonomy.statuses), "status");
   const search = new URLSearchParams(location.search);

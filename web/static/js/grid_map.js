@@ -2,7 +2,7 @@
 // the cell boundaries a barrier blocks; no tiles.
 import { bindCspSelect, esc, fmt, getJSON, percent, postForm, postFormWithProgress } from "./api.js";
 import { communeName, rememberCommunes } from "./sectors.js";
-import { $, LEGEND_OUTLINE, addLegend, createMap, legendRow, setStatus, showBaseMapLegend, showOutline, statusError } from "./ui.js";
+import { $, LEGEND_OUTLINE, PALETTE, addLegend, createMap, legendRow, setStatus, showBaseMapLegend, showOutline, statusError } from "./ui.js";
 import { clearRefusal, showRefusal } from "./forms.js";
 
 const RAMP = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
@@ -11,7 +11,7 @@ const SOURCE_LABELS = { grid: "Carreaux Filosofi", commune: "Population communal
 const BARRIER_COLOURS = { motorway: "#c0392b", trunk: "#e67e22", railway: "#2c3e50", river: "#2980b9", canal: "#17a2b8", tram: "#8e44ad" };
 const BARRIER_LABELS = { motorway: "Autoroute", trunk: "Voie express", railway: "Voie ferrée", river: "Rivière", canal: "Canal", tram: "Tramway" };
 const barrierColour = (cls) => BARRIER_COLOURS[cls] ?? "#7f8c8d";
-const KIND_LABELS = { population_grid: "Grille de population", zones: "Zones", barriers: "Barrières", points: "Équipements", links: "Liaisons (bacs, ponts, tunnels)", buildings: "Bâtiments" };
+const KIND_LABELS = PALETTE.layer_kinds;  // geo.value_labels.LAYER_KINDS, as the import form says them
 
 const map = createMap();
 const legend = addLegend(map);

@@ -4,11 +4,11 @@ import { esc, explained, fmt, getJSON, percent } from "./api.js";
 import { PALETTE, capitalise, setBaseMapExtra, showOutline } from "./ui.js";
 
 // The sector colours and the plan statuses are the server's (web/palette.py, web/pages.py),
-// so the A4 sheet and the pages agree. PLAN_STATUSES: "adopté"…; STATUS_LABELS: "Adopté"…
+// so the A4 sheet and the pages agree; the plans' origins too. PLAN_STATUSES: "adopté"…; STATUS_LABELS: "Adopté"…
 const SECTOR_COLOURS = PALETTE.sectors;
 export const PLAN_STATUSES = PALETTE.plan_statuses;
 export const STATUS_LABELS = Object.fromEntries(Object.entries(PLAN_STATUSES).map(([k, v]) => [k, capitalise(v)]));
-export const ORIGIN_LABELS = { engine: "proposition", communes: "communes entières", import: "importé", edit: "modifié à la main" };
+export const ORIGIN_LABELS = PALETTE.plan_origins;  // geo.value_labels.PLAN_ORIGINS
 
 // A sector's name on the map, at its label point (the server's pole of inaccessibility,
 // inside its own polygon), into `into` (a layer group or the map).

@@ -1,0 +1,118 @@
+"""The stored codes a person reads, in words: one table per enum-like field, built from
+the taxonomies that already name them (``geo.problems``, ``geo.audits``…) so that a code
+is worded once.
+
+:data:`VALUE_LABELS` is keyed by ``"entity.field"`` (a field whose codes depend on the
+object: a problem's ``status`` is not an action's) or by ``"field"`` (the same codes
+wherever the field appears). The journal of the audit trail shows every value through it
+(``web/templates/audit_log.html`` embeds it, ``audit_log.js`` reads it); the pages' own
+lists of plan origins, layer kinds, units and sector-design methods are these tables too
+(the palette of ``web/pages.py``, the forms' options).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from geo import accounts, audits, csi, meetings, participation, problems
+from geo.messages import PLAN_STATUS_WORDS
+
+#: How a plan was made (``plan.origin``).
+PLAN_ORIGINS: Mapping[str, str] = {
+    "engine": "proposition",
+    "communes": "communes entières",
+    "import": "importé",
+    "edit": "modifié à la main",
+}
+#: The sector-design methods of a proposal (``parameters.method``), as the form offers them.
+PLAN_METHODS: Mapping[str, str] = {
+    "engine": "Secteurs équilibrés (grandes communes découpées)",
+    "communes": "Communes entières (référence)",
+    "exact": "Exacte (solveur, preuve d'optimalité)",
+}
+#: What a proposal minimises (``parameters.objective``), as the form offers it.
+PLAN_OBJECTIVES: Mapping[str, str] = {
+    "boundary": "Longueur des limites (secteurs compacts)",
+    "distance": "Distance moyenne au centre du secteur (p-médian)",
+    "mix": "Mixte : distance et limites",
+}
+#: The elementary units of a grid (``units``).
+UNITS: Mapping[str, str] = {"h3": "hexagones H3", "blocks": "îlots (rues)"}
+#: The kinds of layer (``geo.layers.LayerKind``), as the import form and the list say them.
+LAYER_KINDS: Mapping[str, str] = {
+    "population_grid": "Grille de population (carreaux)",
+    "zones": "Zones (QPV, IRIS, quartiers)",
+    "barriers": "Barrières (routes, rail, cours d'eau)",
+    "points": "Équipements (points)",
+    "links": "Liaisons (bacs, ponts, tunnels)",
+    "buildings": "Bâtiments (fond de plan : OpenStreetMap, BD TOPO)",
+}
+#: A GPO's kind.
+GPO_KINDS: Mapping[str, str] = {"sector": "de secteur", "thematic": "thématique"}
+#: The computations a job runs.
+JOB_KINDS: Mapping[str, str] = {
+    "sectorize": "proposition de plan de secteurs",
+    "reoptimise": "ré-optimisation d'une copie de travail",
+}
+
+VALUE_LABELS: dict[str, Mapping[str, str]] = {
+    # the same codes wherever the field appears
+    "role": accounts.ROLES,
+    "category": problems.CATEGORIES,
+    "categories": problems.CATEGORIES,
+    "priority": problems.PRIORITIES,
+    "outcome": problems.OUTCOMES,
+    "theme": problems.THEMES,
+    "nature": participation.INTERVENTION_NATURES,
+    "natures": participation.INTERVENTION_NATURES,
+    "channels": participation.CHANNELS,
+    "channel": participation.CHANNELS,
+    "signatories": participation.SIGNATORIES,
+    "objectives": csi.OBJECTIVES,
+    "units": UNITS,
+    "method": PLAN_METHODS,
+    "objective": PLAN_OBJECTIVES,
+    "origin": PLAN_ORIGINS,
+    # the codes of one object's field
+    "problem.status": problems.STATUSES,
+    "action.status": problems.ACTION_STATUSES,
+    "action.type": problems.ACTION_TYPES,
+    "partner.type": problems.PARTNER_TYPES,
+    "audit_request.kind": audits.KINDS,
+    "audit_request.status": audits.STATUSES,
+    "referent.role": audits.REFERENT_ROLES,
+    "meeting.status": meetings.MEETING_STATUSES,
+    "meeting.kind": meetings.DECISION_KINDS,
+    "plan.status": {code: word.capitalize() for code, word in PLAN_STATUS_WORDS.items()},
+    "convention.status": participation.STATUSES,
+    "gpo.kind": GPO_KINDS,
+    "layer.kind": LAYER_KINDS,
+    "job.kind": JOB_KINDS,
+    "account.password": {"changed": "modifié"},
+}
+
+#: The names of the trail's fields that differ with the object (``"entity.field"``) or are
+#: not a request's field (``geo.messages.FIELD_LABELS`` names every other).
+TRAIL_FIELD_LABELS: dict[str, str] = {
+    "layer.kind": "Nature de la couche",
+    "job.kind": "Calcul",
+    "meeting.kind": "Décision",
+    "gpo.kind": "Type de GPO",
+    "action.type": "Type d'action",
+    "partner.type": "Type de partenaire",
+    "referent.role": "Fonction",
+    "grid.resolution": "Résolution H3",
+    "e-mails": "E-mails envoyés",
+}
+
+
+def value_label(entity: str, field: str, value: str) -> str:
+    """``value`` of ``entity``'s ``field`` in words, else as given.
+
+    >>> value_label("audit_request", "kind", "videoprotection")
+    'Vidéoprotection de voie publique'
+    >>> value_label("action", "type", "videoprotection"), value_label("problem", "status", "x")
+    ('Vidéoprotection', 'x')
+    """
+    labels = VALUE_LABELS.get(f"{entity}.{field}") or VALUE_LABELS.get(field) or {}
+    return labels.get(value, value)
