@@ -59,6 +59,53 @@ def test_the_direction_manages_accounts_and_reads_the_trail(
     assert page.locator("#journal-error").inner_text() == ""
     page.screenshot(path=str(artifacts / "journal.png"))
 
+    # Every value in words (geo.value_labels), never a code: a chef de secteur's step of a
+    # problem of his GPO and a new action on it (vidéoprotection, due on a date, led by
+    # one of the GPO's partners), read by the direction.
+    chef = browser.new_page("chef")
+    gpo_id = chef.request.get(f"{live_demo}/api/me").json()["gpo_ids"][0]
+    gpo = chef.request.get(f"{live_demo}/api/gpos/{gpo_id}").json()
+    listed = chef.request.get(
+        f"{live_demo}/api/csp/{gpo['csp_id']}/open-problems?limit=100&gpo={gpo_id}"
+    ).json()["data"]
+    problem = next(p for p in listed if p["status"] == "signale")
+    partners = chef.request.get(f"{live_demo}/api/csp/{gpo['csp_id']}/partners").json()["data"]
+    lead = next(p for p in partners if p["id"] == gpo["partner_ids"][0])
+    writes = [
+        ("transitions", {"status": "analyse", "on": "2026-06-15"}),
+        (
+            "actions",
+            {
+                "type": "videoprotection",
+                "start_on": "2026-06-15",
+                "due_on": "2026-07-31",
+                "lead_partner_id": lead["id"],
+            },
+        ),
+    ]
+    for path, body in writes:
+        answer = chef.request.post(
+            f"{live_demo}/api/problems/{problem['id']}/{path}",
+            data=body,
+            headers=chef.csrf_headers(),
+        )
+        assert answer.ok, answer.text()
+    page.get_by_label("Objet").select_option("")
+    page.get_by_label("Acteur").select_option(label="chef@demo.psq.example")
+    page.get_by_role("button", name="Rechercher").click()
+    page.wait_for_function(
+        "document.querySelector('#journal-table tbody').textContent.includes('Vidéoprotection')"
+    )
+    text = page.locator("#journal-table tbody").inner_text()
+    assert "Statut : Signalé → Analysé" in text and "Date : 15/06/2026" in text
+    assert "Type d'action : — → Vidéoprotection" in text
+    assert "Statut : — → Prévue" in text and "Échéance : — → 31/07/2026" in text
+    assert f"Partenaire pilote : — → {lead['organisation']}" in text
+    assert f"Problématique : n° {problem['id']}" in text
+    for code in ("videoprotection", "signale", "analyse", "prevue", "2026-07-31"):
+        assert code not in text, code
+    page.screenshot(path=str(artifacts / "journal-values.png"))
+
 
 @pytest.mark.parametrize("path", ["/comptes", "/journal"])
 def test_no_other_role_opens_them(browser: Any, live_demo: str, path: str) -> None:

@@ -54,6 +54,23 @@ def test_a_chef_on_his_phone(browser: Any, live_demo: str) -> None:
     assert "OpenStreetMap" in page.locator(".basemap-legend").inner_text()
     page.locator(".legend-toggle").first.click()
     assert page.locator(".legend-toggle").first.get_attribute("aria-expanded") == "true"
+    # the open problems are folded under the map, behind their count; unfolded, the first
+    # 10, then 10 more at each « Voir les 10 suivantes »
+    toggle = page.get_by_role("button", name="Problématiques ouvertes")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    count = int(page.locator("#open-count").inner_text())
+    assert count > 20 and not page.locator("#open-problems").is_visible()
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    shown = page.locator("#open-problems > li[data-problem]:visible")
+    assert shown.count() == 10
+    more = page.locator("#open-more")
+    assert more.inner_text() == f"Voir les 10 suivantes ({min(count, 100) - 10} non affichées)"
+    more.click()
+    assert shown.count() == 20
+    # the focus goes to the first one just shown
+    assert page.evaluate("document.activeElement.closest('li[data-problem]')") is not None
+    assert page.evaluate(WIDTH) == 390
     assert errors == []
 
 
@@ -62,8 +79,12 @@ def test_the_cartography_page_is_no_wider_than_a_laptop(browser: Any, live_demo:
     _open(page, f"{live_demo}/cartographie")
     page.wait_for_function("document.querySelector('#trend-chart table')")
     assert page.evaluate(WIDTH) == 1366
-    # the legends of a wide screen start open
+    # the legends of a wide screen start open, and the open problems are all listed
     assert page.locator(".legend-toggle").first.get_attribute("aria-expanded") == "true"
+    assert page.locator("#open-toggle").get_attribute("aria-expanded") == "true"
+    listed = page.locator("#open-problems > li[data-problem]:visible").count()
+    assert listed == min(int(page.locator("#open-count").inner_text()), 100)
+    assert page.locator("#open-more").is_hidden()
     # an open problem's title leads to its record, shown in view on the problems page
     link = page.locator("#open-problems a").first
     title = link.inner_text()
