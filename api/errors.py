@@ -461,6 +461,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
+#: The routing's refusals answered as the API answers them (the pages' handler, for what
+#: is not a page).
+http_error = _http_error
+
 #: The routing's own refusals, in French, with a stable type.
 HTTP_MESSAGES: dict[int, tuple[str, str]] = {
     404: ("RouteNotFound", "adresse inconnue : aucune route ni page à cette adresse"),

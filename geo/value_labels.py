@@ -48,7 +48,7 @@ LAYER_KINDS: Mapping[str, str] = {
     "buildings": "Bâtiments (fond de plan : OpenStreetMap, BD TOPO)",
 }
 #: A GPO's kind.
-GPO_KINDS: Mapping[str, str] = {"sector": "de secteur", "thematic": "thématique"}
+GPO_KINDS: Mapping[str, str] = {"sector": "secteur", "thematic": "thématique"}
 #: The computations a job runs.
 JOB_KINDS: Mapping[str, str] = {
     "sectorize": "proposition de plan de secteurs",

@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import access, clock
 from api.access import Policy, policy_of
@@ -34,7 +35,7 @@ from api.deps import (
     clear_session_cookies,
     current_caller,
 )
-from api.errors import error_response, is_ogc
+from api.errors import error_response, http_error, is_ogc
 from api.schemas import COMMUNE_CODE
 from api.security import CSP_INLINE_SCRIPTS
 from api.services import accounts as account_service
@@ -56,6 +57,7 @@ from geo.passwords import csrf_token
 from geo.plan_bound import PlanBound
 from geo.sectorize.objective import objective_label
 from geo.value_labels import (
+    GPO_KINDS,
     LAYER_KINDS,
     PLAN_METHODS,
     PLAN_OBJECTIVES,
@@ -187,6 +189,7 @@ templates.env.globals["palette"] = {
     "plan_statuses": STATUS_LABELS,
     "plan_origins": PLAN_ORIGINS,
     "layer_kinds": LAYER_KINDS,
+    "gpo_kinds": GPO_KINDS,
 }
 # The codes the forms offer, in words (geo.value_labels: the journal says them the same).
 templates.env.globals["labels"] = {
@@ -556,6 +559,28 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """An unknown address, or a row outside the caller's perimeter, opened in a browser
+    (a navigation, which accepts HTML): a French page saying so, never the API's JSON;
+    the API's answer (404, JSON) to every other request."""
+    browsing = _is_page(request) and "text/html" in request.headers.get("accept", "")
+    if isinstance(exc, NotFoundError):
+        if not browsing:
+            return error_response(request, exc)
+        message = str(exc)[:1].upper() + str(exc)[1:]
+    else:
+        assert isinstance(exc, StarletteHTTPException)
+        if not (browsing and exc.status_code == 404):
+            return await http_error(request, exc)
+        message = "Aucune page à cette adresse : vérifiez le lien, ou repartez de l'accueil."
+    return templates.TemplateResponse(
+        request,
+        "forbidden.html",
+        {"page": "", "heading": "Page introuvable", "message": message},
+        status_code=404,
+    )
+
+
 def mount_pages(app: FastAPI) -> None:
     """Serve the pages and their static assets (vendored libraries included); a page
     refused to an anonymous visitor leads to the sign-in page."""
@@ -564,3 +589,5 @@ def mount_pages(app: FastAPI) -> None:
     app.include_router(diagnostic.router)
     app.add_exception_handler(AuthenticationRequiredError, _signed_out)
     app.add_exception_handler(ForbiddenError, _forbidden)
+    app.add_exception_handler(NotFoundError, _not_found)
+    app.add_exception_handler(StarletteHTTPException, _not_found)

@@ -106,6 +106,16 @@ def test_the_direction_manages_accounts_and_reads_the_trail(
         assert code not in text, code
     page.screenshot(path=str(artifacts / "journal-values.png"))
 
+    # An unknown address, or a GPO outside the chef's perimeter, opened in the browser: a
+    # page in French, not the API's JSON (which other clients still get).
+    missing = (("/gpo/999999", "Introuvable : GPO n° 999999"), ("/nulle-part", "Aucune page"))
+    for path, said in missing:
+        answer = chef.goto(f"{live_demo}{path}")
+        assert answer.status == 404 and "text/html" in answer.headers["content-type"]
+        assert chef.locator("h1").inner_text() == "Page introuvable"
+        assert chef.locator("#forbidden-message").inner_text().startswith(said)
+    assert chef.request.get(f"{live_demo}/nulle-part").json()["type"] == "RouteNotFound"
+
 
 @pytest.mark.parametrize("path", ["/comptes", "/journal"])
 def test_no_other_role_opens_them(browser: Any, live_demo: str, path: str) -> None:

@@ -1,7 +1,7 @@
 // GPO: the GPOs of the caller's perimeter (GET /api/csp/{id}/gpos for each CSP), late ones
 // first; the état-major creates a thematic GPO (POST /api/csp/{id}/gpos).
 import { day, esc, getJSON, postJSON } from "./api.js";
-import { $, can } from "./ui.js";
+import { $, PALETTE, can } from "./ui.js";
 import { clearRefusal } from "./forms.js";
 import { cadenceLabel, clearErrors, refusedField, showGpoRefusal, stateBadge } from "./gpo_common.js";
 
@@ -14,7 +14,7 @@ function row(g) {
   const next = g.next_meeting_on ? day(g.next_meeting_on) : `à planifier (avant le ${day(g.next_meeting_due)})`;
   const chief = g.chief_name ? `${esc(g.chief_grade ?? "")} ${esc(g.chief_name)}` : '<span class="hint">non renseigné</span>';
   tr.innerHTML = `<th scope="row"><a href="/gpo/${g.id}">${esc(g.name)}</a></th>`
-    + `<td>${g.kind === "thematic" ? "thématique" : "secteur"}</td><td>${chief}</td>`
+    + `<td>${PALETTE.gpo_kinds[g.kind] ?? esc(g.kind)}</td><td>${chief}</td>`
     + `<td>${cadenceLabel(g.cadence_days)}</td><td class="state">${stateBadge(g)}</td><td>${next}</td>`
     + `<td class="num">${g.open_problems}</td><td class="num">${g.actions_due}</td>`
     + `<td class="num${g.actions_overdue ? " overdue" : ""}">${g.actions_overdue}</td>`;

@@ -11,7 +11,9 @@ const SOURCE_LABELS = { grid: "Carreaux Filosofi", commune: "Population communal
 const BARRIER_COLOURS = { motorway: "#c0392b", trunk: "#e67e22", railway: "#2c3e50", river: "#2980b9", canal: "#17a2b8", tram: "#8e44ad" };
 const BARRIER_LABELS = { motorway: "Autoroute", trunk: "Voie express", railway: "Voie ferrée", river: "Rivière", canal: "Canal", tram: "Tramway" };
 const barrierColour = (cls) => BARRIER_COLOURS[cls] ?? "#7f8c8d";
-const KIND_LABELS = PALETTE.layer_kinds;  // geo.value_labels.LAYER_KINDS, as the import form says them
+// A layer's kind in words (geo.value_labels.LAYER_KINDS, as the import form says them),
+// without the form's examples in brackets: « (Grille de population, 529 objets) ».
+const kindLabel = (kind) => (PALETTE.layer_kinds[kind] ?? kind).replace(/ \(.*\)$/, "");
 
 const map = createMap();
 const legend = addLegend(map);
@@ -185,7 +187,7 @@ function renderLayers(layers) {
     box.addEventListener("change", () => toggleLayer(layer, box.checked).catch(statusError));
     row.append(box, ` ${layer.name} `);
     const meta = document.createElement("small");
-    meta.textContent = `(${KIND_LABELS[layer.kind] ?? layer.kind}, ${fmt.int.format(layer.features_in_csp)} objets)`;
+    meta.textContent = `(${kindLabel(layer.kind)}, ${fmt.int.format(layer.features_in_csp)} objets)`;
     row.append(meta);
     return row;
   }));
@@ -214,7 +216,7 @@ async function uploadLayer(event) {
     const layers = await getJSON(`/api/csp/${current.csp.id}/layers`);
     renderLayers(layers);
     const layer = layers.data.find((l) => l.id === created.id);
-    const lines = [`Couche « ${created.name} » importée (${KIND_LABELS[created.kind] ?? created.kind}, ${created.source_crs}) : ` +
+    const lines = [`Couche « ${created.name} » importée (${kindLabel(created.kind)}, ${created.source_crs}) : ` +
       `${fmt.int.format(created.feature_count)} objet(s), dont ${fmt.int.format(layer?.features_in_csp ?? 0)} dans la CSP.`];
     if (!layer) lines.push("Aucun objet dans cette CSP : la couche n'apparaît pas dans sa liste.");
     if (created.kind === "barriers") lines.push("La contiguïté des cellules n'en tiendra compte qu'une fois la grille reconstruite (psq grid build).");

@@ -36,7 +36,7 @@ function card(a) {
   div.dataset.action = a.id;
   const gpo = a.gpo_id ? `<a href="/gpo/${a.gpo_id}">${esc(a.gpo_name)}</a>` : "sans GPO";
   div.innerHTML = `<h3>${esc(a.type_label)} — <a href="/problematiques?problem=${a.problem_id}">${esc(a.problem_title)}</a></h3>`
-    + `<p class="hint">${gpo} · pilote : ${esc(a.lead_partner ?? "—")} · échéance <span class="due">${day(a.due_on)}</span>${a.overdue ? ' <strong class="overdue">en retard</strong>' : ""}`
+    + `<p class="hint">${gpo} · ${a.lead_partner ? `pilote : ${esc(a.lead_partner)}` : "sans pilote"} · échéance <span class="due">${day(a.due_on)}</span>${a.overdue ? ' <strong class="overdue">en retard</strong>' : ""}`
     + ` · statut : <span class="action-state">${esc(a.status_label)}</span></p>`
     + (a.note ? `<p>${esc(a.note)}</p>` : "")
     + `<ul class="history">${history(a) || "<li>aucune étape</li>"}</ul>`;
