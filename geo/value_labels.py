@@ -54,6 +54,12 @@ JOB_KINDS: Mapping[str, str] = {
     "sectorize": "proposition de plan de secteurs",
     "reoptimise": "ré-optimisation d'une copie de travail",
 }
+#: The constraints a plan may miss (``geo.metrics.Violation.constraint``).
+CONSTRAINTS: Mapping[str, str] = {
+    "balance": "équilibre des charges",
+    "contiguity": "secteurs d'un seul tenant",
+    "whole_commune": "petites communes entières",
+}
 
 VALUE_LABELS: dict[str, Mapping[str, str]] = {
     # the same codes wherever the field appears
@@ -73,6 +79,7 @@ VALUE_LABELS: dict[str, Mapping[str, str]] = {
     "method": PLAN_METHODS,
     "objective": PLAN_OBJECTIVES,
     "origin": PLAN_ORIGINS,
+    "violations": CONSTRAINTS,
     # the codes of one object's field
     "problem.status": problems.STATUSES,
     "action.status": problems.ACTION_STATUSES,
