@@ -31,11 +31,12 @@ const VALUES = meta("psq-value-labels");
 const labelled = (labels, code) => labels[code] ?? code;
 // A field's name: the object's own (« Nature de la couche »), else the field's.
 const fieldName = (entity, field) => FIELDS[`${entity}.${field}`] ?? labelled(FIELDS, field);
-// The fields naming other rows by their id: what the row is, for « GPO n° 3 ».
+// The fields naming other rows by their id, and what the row is: its name when read
+// below (readNames), else « n° 3 ».
 const ROWS = {
   problem_id: "problématique", action_id: "action", plan_id: "plan", previous_plan_id: "plan",
   from_plan: "plan", partner_id: "partenaire", lead_partner_id: "partenaire", partner_ids: "partenaire",
-  invited_partner_ids: "partenaire", referent_id: "référent", duplicate_of: "demande", meeting_id: "réunion",
+  invited_partner_ids: "partenaire", invited: "partenaire", referent_id: "référent", duplicate_of: "demande", meeting_id: "réunion",
   gpo_id: "GPO", gpo_ids: "GPO", gpos_retired: "GPO", csp_id: "CSP", csp_ids: "CSP", account_id: "compte",
 };
 // The fields naming communes by their INSEE code (a count of communes is a number).
@@ -147,7 +148,7 @@ try {
   const accounts = await getJSON("/api/accounts");
   names = new Map(accounts.data.map((a) => [`account:${a.id}`, a.email]));
   for (const a of accounts.data) rowNames.set(`compte:${a.id}`, a.email);
-  await readNames();
+  await readNames().catch(() => {});  // without them, the rows are said by their number
   $("f-actor").append(...accounts.data.map((a) => new Option(a.email, `account:${a.id}`)));
   await search();
 } catch (e) {
