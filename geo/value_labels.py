@@ -12,10 +12,12 @@ lists of plan origins, layer kinds, units and sector-design methods are these ta
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from typing import Any
 
 from geo import accounts, audits, csi, meetings, participation, problems
-from geo.messages import PLAN_STATUS_WORDS
+from geo.messages import FIELD_LABELS, PLAN_STATUS_WORDS
 
 #: How a plan was made (``plan.origin``).
 PLAN_ORIGINS: Mapping[str, str] = {
@@ -112,6 +114,9 @@ TRAIL_FIELD_LABELS: dict[str, str] = {
     "e-mails": "E-mails envoyés",
 }
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
 
 def value_label(entity: str, field: str, value: str) -> str:
     """``value`` of ``entity``'s ``field`` in words, else as given.
@@ -123,3 +128,67 @@ def value_label(entity: str, field: str, value: str) -> str:
     """
     labels = VALUE_LABELS.get(f"{entity}.{field}") or VALUE_LABELS.get(field) or {}
     return labels.get(value, value)
+
+
+def trail_field(entity: str, field: str) -> str:
+    """The name in words of ``entity``'s ``field`` in the trail (as the journal page says it).
+
+    >>> trail_field("layer", "kind"), trail_field("problem", "status")
+    ('Nature de la couche', 'Statut')
+    """
+    return (
+        TRAIL_FIELD_LABELS.get(f"{entity}.{field}")
+        or TRAIL_FIELD_LABELS.get(field)
+        or FIELD_LABELS.get(field, field)
+    )
+
+
+def trail_value(entity: str, field: str, value: object) -> str:
+    """A stored value of the trail in words, as the journal page shows it without reading
+    other rows: codes in words, « oui / non », dates as dd/mm/yyyy, « — » for none, another
+    row by its number.
+
+    >>> trail_value("action", "type", "videoprotection"), trail_value("x", "y", None)
+    ('Vidéoprotection', '—')
+    >>> trail_value("problem", "reported_on", "2026-06-15"), trail_value("x", "gpo_id", 3)
+    ('15/06/2026', 'n° 3')
+    """
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, list):
+        return ", ".join(trail_value(entity, field, v) for v in value) if value else "aucun"
+    if isinstance(value, dict):
+        pairs = (
+            f"{trail_field(entity, k)} : {trail_value(entity, k, v)}" for k, v in value.items()
+        )
+        return f"({', '.join(pairs)})"
+    if isinstance(value, int | float) and (field == "id" or field.endswith(("_id", "_ids"))):
+        return f"n° {value}"
+    if isinstance(value, str):
+        if _ISO_DAY.fullmatch(value):
+            return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
+        if _ISO_TIME.match(value):
+            return f"{value[8:10]}/{value[5:7]}/{value[:4]} {value[11:16]}"
+        return value_label(entity, field, value)
+    return str(value)
+
+
+def trail_words(entity: str, changes: Mapping[str, Any] | None, detail: Any) -> str:
+    """One entry's changes (« Statut : Signalé → Analysé ») and detail in words, « · »
+    between them: the journal's CSV column a person reads.
+
+    >>> trail_words("problem", {"status": ["signale", "analyse"]}, {"note": "x"})
+    'Statut : Signalé → Analysé · Note : x'
+    """
+    parts = [
+        f"{trail_field(entity, f)} : {trail_value(entity, f, before)} → "
+        f"{trail_value(entity, f, after)}"
+        for f, (before, after) in (changes or {}).items()
+    ]
+    if isinstance(detail, Mapping):
+        parts += [
+            f"{trail_field(entity, k)} : {trail_value(entity, k, v)}" for k, v in detail.items()
+        ]
+    return " · ".join(parts)

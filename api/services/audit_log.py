@@ -21,6 +21,7 @@ from api.schemas import AuditEntriesPublic, AuditLogPublic
 from api.services.context import Context
 from geo.accounts import Actor
 from geo.errors import InvalidInputError
+from geo.value_labels import trail_words
 
 
 def _json(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -136,6 +137,7 @@ CSV_HEADERS = (
     "identifiant",
     "modifications",
     "détail",
+    "en clair",
 )
 
 
@@ -179,7 +181,9 @@ def _cell(value: Any) -> str:
 
 def trail_csv(ctx: Context, where: TrailFilter) -> tuple[str, str]:
     """The matching entries (newest first, at most :data:`MAX_CSV_ROWS`) as CSV: ``;``,
-    French headers, changes and details as JSON; and the download's name."""
+    French headers, changes and details as JSON (for a program) and in words (for a person:
+    :func:`geo.value_labels.trail_words`, as the journal page says them); and the
+    download's name."""
     with ctx.read() as session:
         entries = repo.page_entries(
             session, **asdict(where.checked()), limit=MAX_CSV_ROWS, offset=0
@@ -199,6 +203,7 @@ def trail_csv(ctx: Context, where: TrailFilter) -> tuple[str, str]:
                 e.entity_id or "",
                 _cell(e.changes),
                 _cell(e.detail),
+                trail_words(e.entity, e.changes, e.detail),
             ]
         )
     return out.getvalue(), f"journal_{clock.today()}.csv"

@@ -191,9 +191,12 @@ def test_filters_paging_and_csv(client: TestClient, csp_id: int) -> None:
         "identifiant",
         "modifications",
         "détail",
+        "en clair",
     ]
     assert len(rows) == 4 and {r[4] for r in rows[1:]} == {"create"}
     assert '"organisation": "C"' in rows[1][8]
+    # the same entry in words, for a person: the partner's type named as the forms name it
+    assert "Bailleur social" in rows[1][9] and "bailleur_social" not in rows[1][9]
 
 
 def test_only_the_direction_reads_the_trail(
