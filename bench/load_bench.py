@@ -1,11 +1,12 @@
 """Benchmark: the data endpoints of every page under load, with writes going on.
 
 Run: .venv/bin/python -m bench.load_bench [--count 100000] [--seconds 15] [--clients 8]
-[--baseline COMMIT] [--only "NAME,NAME"]
+[--baseline COMMIT] [--only "NAME,NAME"] [--workers N]
 
 A throwaway PostGIS cluster holds the demo territory as shipped (Belfort CSP, adopted plan,
 GPOs with their synthetic meetings and actions) plus ``--count`` synthetic problems. The
-app runs in its own process (``psq serve``, one uvicorn worker) on loopback.
+app runs in its own process (``psq serve``, ``--workers`` uvicorn worker processes: 1 by
+default) on loopback; a baseline runs with one (its ``psq serve`` may not know more).
 
 For each page's data endpoints, a bounded load generator (``--clients`` threads, each
 with its own keep-alive connection, sending the next request when the last answered)
@@ -207,6 +208,7 @@ def run(
     seconds: float,
     clients: int,
     only: frozenset[str] = frozenset(),
+    workers: int = 1,
 ) -> list[Round]:
     """The cold requests, then both rounds; what each round measured (``only``: these
     endpoints and the floor, not every page's)."""
@@ -222,7 +224,7 @@ def run(
     headers["commune"] = bearer(factory, "commune", commune_codes=[commune])
     headers["floor"] = headers["chef"]
     rounds: list[Round] = []
-    with served_app(url, timeout=60) as base:
+    with served_app(url, timeout=120, workers=workers) as base:
         paths = {
             name: (path, headers[role])
             for role, endpoints in pages(chef_gpo, commune).items()
@@ -252,7 +254,8 @@ def run(
                 " and a new problem every second" if problems else ""
             )
             report(
-                f"{clients} concurrent clients for {seconds:g} s, with {what} "
+                f"{clients} concurrent clients for {seconds:g} s ({workers} server "
+                f"process(es)), with {what} "
                 f"(load average {load_before:.1f} → {os.getloadavg()[0]:.1f}):",
                 timings,
                 cold,
@@ -316,6 +319,9 @@ def main() -> None:
         help="comma-separated endpoint names to call (and the floor), e.g. the lists "
         "alone, without the maps' background work; the baseline runs this benchmark file",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes of this tree (psq serve)"
+    )
     args = parser.parse_args()
     only = frozenset(name.strip() for name in args.only.split(",") if name.strip())
     with throwaway_database() as (url, factory, _):
@@ -326,10 +332,10 @@ def main() -> None:
             f"({time.perf_counter() - start:.0f} s to prepare)"
         )
         if args.baseline is None:
-            run(url, factory, args.seconds, args.clients, only)
+            run(url, factory, args.seconds, args.clients, only, args.workers)
             return
-        print("\n== this tree")
-        current = run(url, factory, args.seconds, args.clients, only)
+        print(f"\n== this tree ({args.workers} server process(es))")
+        current = run(url, factory, args.seconds, args.clients, only, args.workers)
     print(f"\n== baseline: {args.baseline}")
     with source_tree(args.baseline) as tree:
         if only:  # the baseline's own benchmark file may not know --only

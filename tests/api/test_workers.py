@@ -90,10 +90,10 @@ def two_workers(
         "PSQ_JOB_DEADLINE_MINUTES": "1",
     }
     output = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "psq.cli", "serve", "--no-demo", "--workers", "2"]
     with output.open("wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "psq.cli", "serve", "--port", str(port), "--no-demo"]
-            + ["--workers", "2"],
+            [*command, "--port", str(port)],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=out,
@@ -140,9 +140,12 @@ def test_two_worker_processes_share_the_database_and_stop_together(
         _wait(lambda: b.get(f"/api/jobs/{job_id}").json()["status"] == "running")
         asked = b.post(f"/api/jobs/{job_id}/cancel")
         assert asked.status_code == 200 and asked.json()["status"] == "cancelling", asked.text
-        ended = _wait(
-            lambda: (j := b.get(f"/api/jobs/{job_id}").json())["status"] != "cancelling" and j
-        )
+
+        def stopped() -> dict[str, Any] | None:
+            job: dict[str, Any] = b.get(f"/api/jobs/{job_id}").json()
+            return None if job["status"] == "cancelling" else job
+
+        ended = _wait(stopped)
         assert (ended["status"], ended["error"]) == ("cancelled", "annulée à la demande"), ended
     finally:
         for client in clients.values():
