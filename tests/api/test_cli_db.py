@@ -128,13 +128,14 @@ def _cells(engine: Engine, grid_id: int) -> list[tuple[str]]:
 
 
 def test_serve(database_url: str, factory: sessionmaker[Session]) -> None:
-    """``psq serve`` in its own process, on a free port: migrations, then the app."""
+    """``psq serve`` in its own process, on a free port: migrations, then the app (in
+    one process; several: tests/api/test_workers.py)."""
     del factory
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(PROJECT_ROOT)}
     command = [sys.executable, "-c", "from psq.cli import app; app()"]
     server = subprocess.Popen(
-        [*command, "serve", "--port", str(port), "--no-demo"],
+        [*command, "serve", "--port", str(port), "--no-demo", "--workers", "1"],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,
