@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.cluster import free_port
 from api.config import PROJECT_ROOT
+from api.db import head_revision
 from api.jobs import JobRunner
 from api.models import Notification
 from api.services import jobs
@@ -116,7 +117,12 @@ def test_two_worker_processes_share_the_database_and_stop_together(
     (pid_a, a), (pid_b, b) = clients.items()
     try:
         assert pid_a != pid_b and server.pid not in clients
-        assert a.get("/api/health/ready").json()["worker"] == pid_a  # kept on its worker
+        ready = a.get("/api/health/ready").json()  # (migrated once, by the parent)
+        assert (ready["status"], ready["migration"], ready["worker"]) == (
+            "ok",
+            head_revision(),
+            pid_a,  # kept on its worker
+        )
         csp = a.get("/api/csp").json()["data"][0]["id"]
 
         # A list B serves from its cache, then a problem recorded through A: B's next
