@@ -218,6 +218,7 @@ def report(title: str, timings: Timings, cold: dict[str, float]) -> float:
 
 
 Round = tuple[str, Timings]
+_HEADERS: dict[str, dict[str, str]] = {}
 
 
 def run(
@@ -231,16 +232,17 @@ def run(
     """The cold requests, then both rounds; what each round measured (``only``: these
     endpoints and the floor, not every page's)."""
     chef_gpo = 1
-    headers = {
-        "planner": bearer(factory, "planificateur", csp_ids=[CSP]),
-        "chef": bearer(factory, "chef", gpo_ids=[chef_gpo]),
-        "admin": bearer(factory, "admin"),
-    }
     with factory() as session:
         commune = str(session.execute(_first_commune()).scalar_one())
         actions = [int(a) for a in session.execute(_open_actions()).scalars()]
-    headers["commune"] = bearer(factory, "commune", commune_codes=[commune])
-    headers["floor"] = headers["chef"]
+    if not _HEADERS:  # the accounts, made once per database
+        _HEADERS.update(
+            planner=bearer(factory, "planificateur", csp_ids=[CSP]),
+            chef=bearer(factory, "chef", gpo_ids=[chef_gpo]),
+            admin=bearer(factory, "admin"),
+            commune=bearer(factory, "commune", commune_codes=[commune]),
+        )
+    headers = {**_HEADERS, "floor": _HEADERS["chef"]}
     rounds: list[Round] = []
     with served_app(url, timeout=120, workers=workers) as base:
         paths = {
@@ -345,10 +347,14 @@ def main() -> None:
         "alone, without the maps' background work; the baseline runs this benchmark file",
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="server processes of this tree (psq serve)"
+        "--workers",
+        default="1",
+        help="server processes of this tree (psq serve); several counts, e.g. 1,2,1,2: "
+        "served in turn over the same database (the baseline is compared with the last)",
     )
     args = parser.parse_args()
     only = frozenset(name.strip() for name in args.only.split(",") if name.strip())
+    counts = [int(n) for n in args.workers.split(",")]
     with throwaway_database() as (url, factory, _):
         start = time.perf_counter()
         prepare(factory, args.count)
@@ -356,11 +362,11 @@ def main() -> None:
             f"demo territory + {args.count:,} synthetic problems "
             f"({time.perf_counter() - start:.0f} s to prepare)"
         )
+        for workers in counts:
+            print(f"\n== this tree ({workers} server process(es))")
+            current = run(url, factory, args.seconds, args.clients, only, workers)
         if args.baseline is None:
-            run(url, factory, args.seconds, args.clients, only, args.workers)
             return
-        print(f"\n== this tree ({args.workers} server process(es))")
-        current = run(url, factory, args.seconds, args.clients, only, args.workers)
     print(f"\n== baseline: {args.baseline}")
     with source_tree(args.baseline) as tree:
         if only:  # the baseline's own benchmark file may not know --only
