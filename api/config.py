@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
@@ -13,6 +14,12 @@ from geo.accounts import SessionPolicy
 from geo.errors import UnavailableError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def default_workers() -> int:
+    """One server process per core, at most 4 (each holds its caches and up to 20
+    database connections)."""
+    return max(1, min(os.cpu_count() or 1, 4))
 
 
 class Settings(BaseSettings):
@@ -33,6 +40,10 @@ class Settings(BaseSettings):
     local_db_port: int = 55432
     host: str = "127.0.0.1"
     port: int = 8000
+    #: How many server processes ``psq serve`` starts (``PSQ_WORKERS``; ``--workers``):
+    #: by default one per core, at most 4. Each has its own caches, brought up to date
+    #: from the database (see docs/ARCHITECTURE.md, « Several processes »).
+    workers: int = Field(default_factory=lambda: default_workers(), ge=1, le=64)
     demo_dir: Path = PROJECT_ROOT / "data" / "boundaries"
     #: A web session ends after this many minutes without a request (``PSQ_SESSION_IDLE_MINUTES``)…
     session_idle_minutes: int = Field(default=30, ge=1)

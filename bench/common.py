@@ -52,13 +52,16 @@ def throwaway_database() -> Iterator[tuple[str, sessionmaker[Session], Path]]:
 
 
 @contextmanager
-def served_app(url: str, *, timeout: float = 180, log: Path | None = None) -> Iterator[str]:
-    """The app (``psq serve``, one uvicorn worker, no demo) over the database ``url`` in
-    its own process on loopback, once it is ready (``/api/health/ready``): its base URL.
+def served_app(
+    url: str, *, timeout: float = 180, log: Path | None = None, workers: int = 1
+) -> Iterator[str]:
+    """The app (``psq serve``, ``workers`` uvicorn worker processes, no demo) over the
+    database ``url`` in its own process on loopback, once it is ready
+    (``/api/health/ready``; with several workers, once each has answered): its base URL.
     Stopped on exit as Ctrl+C would. ``log``: the app's JSON log lines (one access line
     per request, with its duration and the collector's pauses) are written there."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "DATABASE_URL": url, "PSQ_WORKERS": str(workers)}
     if log is not None:
         env["PSQ_LOG_FORMAT"] = "json"
     with contextlib.ExitStack() as files:
@@ -72,11 +75,14 @@ def served_app(url: str, *, timeout: float = 180, log: Path | None = None) -> It
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health/ready", timeout=2).status_code == 200:
-                    break
+        deadline, seen = time.monotonic() + timeout, set()
+        while len(seen) < workers:
+            try:  # a new connection each time: any worker may accept it
+                answer = httpx.get(f"{base}/api/health/ready", timeout=2)
+                if answer.status_code == 200:
+                    # (a baseline's readiness may not name its worker: one process)
+                    seen.add(answer.json().get("worker", 0))
+                    continue
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:

@@ -1,11 +1,12 @@
 """Benchmark: the data endpoints of every page under load, with writes going on.
 
 Run: .venv/bin/python -m bench.load_bench [--count 100000] [--seconds 15] [--clients 8]
-[--baseline COMMIT] [--only "NAME,NAME"]
+[--baseline COMMIT] [--only "NAME,NAME"] [--workers N]
 
 A throwaway PostGIS cluster holds the demo territory as shipped (Belfort CSP, adopted plan,
 GPOs with their synthetic meetings and actions) plus ``--count`` synthetic problems. The
-app runs in its own process (``psq serve``, one uvicorn worker) on loopback.
+app runs in its own process (``psq serve``, ``--workers`` uvicorn worker processes: 1 by
+default) on loopback; a baseline runs with one (its ``psq serve`` may not know more).
 
 For each page's data endpoints, a bounded load generator (``--clients`` threads, each
 with its own keep-alive connection, sending the next request when the last answered)
@@ -174,6 +175,24 @@ def hammer(
         thread.join()
 
 
+def one_client_per_worker(base: str, workers: int) -> list[httpx.Client]:
+    """A keep-alive client connected to each worker process (new connections until each
+    has accepted one; readiness names the process that answers)."""
+    found: dict[int, httpx.Client] = {}
+    for _ in range(500):
+        if len(found) == workers:
+            break
+        http = httpx.Client(base_url=base, timeout=120)
+        pid = int(http.get("/api/health/ready").json().get("worker", 0))
+        if pid in found:
+            http.close()
+        else:
+            found[pid] = http
+    if len(found) < workers:
+        raise RuntimeError(f"{len(found)} worker(s) of {workers} reached")
+    return list(found.values())
+
+
 def report(title: str, timings: Timings, cold: dict[str, float]) -> float:
     print(f"\n{title}")
     print(f"  {'endpoint':28} {'n':>6} {'cold':>7} {'p50':>6} {'p95':>6} {'p99':>6}")
@@ -199,6 +218,7 @@ def report(title: str, timings: Timings, cold: dict[str, float]) -> float:
 
 
 Round = tuple[str, Timings]
+_HEADERS: dict[str, dict[str, str]] = {}
 
 
 def run(
@@ -207,22 +227,24 @@ def run(
     seconds: float,
     clients: int,
     only: frozenset[str] = frozenset(),
+    workers: int = 1,
 ) -> list[Round]:
     """The cold requests, then both rounds; what each round measured (``only``: these
     endpoints and the floor, not every page's)."""
     chef_gpo = 1
-    headers = {
-        "planner": bearer(factory, "planificateur", csp_ids=[CSP]),
-        "chef": bearer(factory, "chef", gpo_ids=[chef_gpo]),
-        "admin": bearer(factory, "admin"),
-    }
     with factory() as session:
         commune = str(session.execute(_first_commune()).scalar_one())
         actions = [int(a) for a in session.execute(_open_actions()).scalars()]
-    headers["commune"] = bearer(factory, "commune", commune_codes=[commune])
-    headers["floor"] = headers["chef"]
+    if not _HEADERS:  # the accounts, made once per database
+        _HEADERS.update(
+            planner=bearer(factory, "planificateur", csp_ids=[CSP]),
+            chef=bearer(factory, "chef", gpo_ids=[chef_gpo]),
+            admin=bearer(factory, "admin"),
+            commune=bearer(factory, "commune", commune_codes=[commune]),
+        )
+    headers = {**_HEADERS, "floor": _HEADERS["chef"]}
     rounds: list[Round] = []
-    with served_app(url, timeout=60) as base:
+    with served_app(url, timeout=120, workers=workers) as base:
         paths = {
             name: (path, headers[role])
             for role, endpoints in pages(chef_gpo, commune).items()
@@ -230,12 +252,19 @@ def run(
             if not only or name in only or role == "floor"
         }
         cold: dict[str, float] = {}
+        # Each worker process keeps its own caches: each is warmed (the first one's
+        # requests timed as the cold ones), so that the rounds measure warm processes.
+        per_worker = one_client_per_worker(base, workers)
         for name, (path, sent) in paths.items():
-            start = time.perf_counter()
-            answer = httpx.get(base + path, headers=sent, timeout=120)
-            cold[name] = (time.perf_counter() - start) * 1000
-            if answer.status_code != 200:
-                raise RuntimeError(f"{name}: {answer.status_code} {answer.text[:300]}")
+            for i, http in enumerate(per_worker):
+                start = time.perf_counter()
+                answer = http.get(path, headers=sent)
+                if i == 0:
+                    cold[name] = (time.perf_counter() - start) * 1000
+                if answer.status_code != 200:
+                    raise RuntimeError(f"{name}: {answer.status_code} {answer.text[:300]}")
+        for http in per_worker:
+            http.close()
         for problems in (False, True):
             timings = Timings()
             stop = threading.Event()
@@ -252,7 +281,8 @@ def run(
                 " and a new problem every second" if problems else ""
             )
             report(
-                f"{clients} concurrent clients for {seconds:g} s, with {what} "
+                f"{clients} concurrent clients for {seconds:g} s ({workers} server "
+                f"process(es)), with {what} "
                 f"(load average {load_before:.1f} → {os.getloadavg()[0]:.1f}):",
                 timings,
                 cold,
@@ -316,8 +346,15 @@ def main() -> None:
         help="comma-separated endpoint names to call (and the floor), e.g. the lists "
         "alone, without the maps' background work; the baseline runs this benchmark file",
     )
+    parser.add_argument(
+        "--workers",
+        default="1",
+        help="server processes of this tree (psq serve); several counts, e.g. 1,2,1,2: "
+        "served in turn over the same database (the baseline is compared with the last)",
+    )
     args = parser.parse_args()
     only = frozenset(name.strip() for name in args.only.split(",") if name.strip())
+    counts = [int(n) for n in args.workers.split(",")]
     with throwaway_database() as (url, factory, _):
         start = time.perf_counter()
         prepare(factory, args.count)
@@ -325,11 +362,11 @@ def main() -> None:
             f"demo territory + {args.count:,} synthetic problems "
             f"({time.perf_counter() - start:.0f} s to prepare)"
         )
+        for workers in counts:
+            print(f"\n== this tree ({workers} server process(es))")
+            current = run(url, factory, args.seconds, args.clients, only, workers)
         if args.baseline is None:
-            run(url, factory, args.seconds, args.clients, only)
             return
-        print("\n== this tree")
-        current = run(url, factory, args.seconds, args.clients, only)
     print(f"\n== baseline: {args.baseline}")
     with source_tree(args.baseline) as tree:
         if only:  # the baseline's own benchmark file may not know --only

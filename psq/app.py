@@ -6,6 +6,7 @@ closed: no CORS middleware, so browsers keep other sites from reading the answer
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -58,10 +59,13 @@ def create_app(
         ctx.bound_budget_s = settings.bound_seconds
         ctx.maps.stale_s = settings.map_stale_seconds
         app.state.context = ctx
+        # Only the jobs no live process holds: with several workers, a worker restarting
+        # leaves its siblings' jobs running (api.jobs).
         jobs.fail_interrupted(ctx)
         ctx.job_runner()
         # The notification worker, when an SMTP server (PSQ_SMTP_URL) or an SMS gateway
-        # (PSQ_SMS_URL) is set; without them the notifications wait in the outbox.
+        # (PSQ_SMS_URL) is set; without them the notifications wait in the outbox. Every
+        # process starts one; one at a time delivers (its advisory lock, api.advisory).
         worker = NotificationWorker(ctx, delivery) if delivery.channels else None
         if worker is not None:
             worker.start()
@@ -110,3 +114,18 @@ def create_app(
     app.include_router(ogc_routes.router)
     mount_pages(app)
     return app
+
+
+#: Set by ``psq serve`` for its worker processes when the database is its own local
+#: cluster (``create_app``'s ``local_database``).
+LOCAL_DATABASE_ENV = "PSQ_SERVE_LOCAL_DATABASE"
+
+
+def create_app_from_env() -> FastAPI:
+    """The app of one of ``psq serve --workers N``'s processes: uvicorn calls this
+    factory in each worker it starts, whose environment ``psq serve`` prepared (the
+    database migrated, its ``DATABASE_URL``, :data:`LOCAL_DATABASE_ENV`). Each process
+    settles its own heap (:func:`api.heap.settle_heap`)."""
+    return create_app(
+        Settings(), local_database=os.environ.get(LOCAL_DATABASE_ENV) == "1", settle=True
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 import typer
 from pydantic import ValidationError
@@ -479,27 +479,58 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="Charger le territoire de démonstration si la base est vide")
     ] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Processus serveurs (défaut PSQ_WORKERS, sinon un par cœur, au plus 4)",
+        ),
+    ] = None,
 ) -> None:
-    """Prépare la base (migrations, territoire de démonstration) puis sert l'application."""
+    """Prépare la base (migrations, territoire de démonstration) puis sert l'application,
+    dans un ou plusieurs processus."""
+    import os
+
     import uvicorn
 
-    from psq.app import create_app
+    from psq.app import LOCAL_DATABASE_ENV, create_app
 
     settings = _settings()
     local_database = settings.database_url is None  # the local cluster, started below
+    # Once, before any worker starts: the cluster, the migrations, the demo.
     with reported_errors(), console.status("Préparation de la base PostGIS…"):
         url = prepare_database(settings, demo=demo)
-    settings = settings.model_copy(update={"database_url": url})
+    count = workers or settings.workers
+    settings = settings.model_copy(update={"database_url": url, "workers": count})
     bind_host, bind_port = host or settings.host, port or settings.port
-    console.print(f"PSQ Secteurs : http://{bind_host}:{bind_port}/  (Ctrl+C pour arrêter)")
+    console.print(
+        f"PSQ Secteurs : http://{bind_host}:{bind_port}/  ({count} processus ; Ctrl+C pour arrêter)"
+    )
+    served: dict[str, Any] = {
+        "host": bind_host,
+        "port": bind_port,
+        "log_level": "info",
+        "access_log": False,  # api.logs writes one access line per request, with its id
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
+    if count == 1:
+        uvicorn.run(create_app(settings, local_database=local_database, settle=True), **served)
+        return
+    # uvicorn's supervisor starts the workers (each builds its app from this environment
+    # with psq.app.create_app_from_env), restarts one that dies, and stops them all on
+    # Ctrl+C or SIGTERM; the local cluster stays up, as with one process.
+    os.environ["DATABASE_URL"] = url
+    os.environ[LOCAL_DATABASE_ENV] = "1" if local_database else "0"
+    # A worker answers its supervisor's pings only once its modules are imported (several
+    # seconds on a busy machine): not killed as hung before 2 minutes.
     uvicorn.run(
-        create_app(settings, local_database=local_database, settle=True),
-        host=bind_host,
-        port=bind_port,
-        log_level="info",
-        access_log=False,  # api.logs writes one access line per request, with its id
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        "psq.app:create_app_from_env",
+        factory=True,
+        workers=count,
+        timeout_worker_healthcheck=120,
+        **served,
     )
 
 

@@ -88,6 +88,7 @@ BELOW_THE_SERVICES = (
     "api.map_cache",
     "api.editors",
     "api.jobs",
+    "api.advisory",
     "sqlalchemy",
     "geoalchemy2",
 )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from api.advisory import unheld_jobs_condition
 from api.models import Job
 from api.repositories.base import require
 from api.schemas import JobPublic
@@ -46,9 +47,10 @@ def request_cancel(*, session: Session, job_id: int) -> Job:
 
 
 def cancelled_job(*, session: Session, job_id: int) -> None:
+    """The job stopped as asked (a job failed meanwhile, as interrupted, stays failed)."""
     session.execute(
         update(Job)
-        .where(Job.id == job_id)
+        .where(Job.id == job_id, Job.status == "cancelling")
         .values(status="cancelled", error="annulée à la demande", finished_at=func.now())
     )
 
@@ -70,9 +72,14 @@ def fail_job(*, session: Session, job_id: int, error: str) -> None:
 
 
 def fail_interrupted_jobs(*, session: Session) -> int:
-    """Jobs left queued or running by a stopped server can never finish: mark them failed."""
+    """Jobs left queued or running by a stopped server can never finish: mark them failed.
+    Only those whose advisory lock no process holds (:mod:`api.advisory`): another live
+    process (``psq serve --workers N``, another server) is running the others."""
     ids = session.scalars(
-        select(Job.id).where(Job.status.in_(["queued", "running", "cancelling"]))
+        select(Job.id)
+        .where(Job.status.in_(["queued", "running", "cancelling"]))
+        .where(text(unheld_jobs_condition("job.id")))
+        .with_for_update(skip_locked=True)
     ).all()
     for job_id in ids:
         fail_job(session=session, job_id=job_id, error="interrupted: the server stopped")

@@ -302,6 +302,10 @@ class HealthPublic(BaseModel):
     database: Literal["ok"]
     postgis: str = Field(description="PostGIS library version of the database")
     migration: str = Field(description="The database schema's migration (the newest one)")
+    worker: int = Field(
+        description="The id of the server process that answered (``psq serve --workers N`` "
+        "runs several)"
+    )
 
 
 class LivenessPublic(BaseModel):

@@ -3,6 +3,7 @@ demo territory loaded into an empty database."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import anyio
@@ -72,7 +73,9 @@ def readiness(ctx: Context) -> HealthPublic:
         current = db.current_revision(session)
     if current != head:
         raise UnavailableError("database_not_migrated", current=current or "aucune", head=head)
-    return HealthPublic(status="ok", database="ok", postgis=postgis, migration=head)
+    return HealthPublic(
+        status="ok", database="ok", postgis=postgis, migration=head, worker=os.getpid()
+    )
 
 
 #: Readiness answers within this many seconds, else 503: a probe must not hang.

@@ -338,6 +338,7 @@ def start_reoptimise(ctx: Context, plan_id: int, *, version: int) -> JobPublic:
             csp_id=plan.csp_id,
             parameters={"plan_id": plan_id, "version": version},
         ).id
+        ctx.job_runner().claim(job_id)  # before the commit: no process sees it unclaimed
     ctx.job_runner().submit(
         job_id=job_id,
         work=lambda progress: reoptimise_plan(

@@ -1,5 +1,5 @@
 """Background jobs (proposals, re-optimisations) seen from the app: their state, and
-those a stopped app left running, failed at start."""
+those a stopped process left running, failed at start."""
 
 from __future__ import annotations
 
@@ -20,8 +20,10 @@ log = logging.getLogger(__name__)
 
 
 def fail_interrupted(ctx: Context) -> int:
-    """Fail the jobs that were queued or running when the app stopped; returns how many.
-    The app starts anyway when the database is down, and answers 503 until it is back."""
+    """Fail the jobs that were queued or running when their process stopped; returns how
+    many. A job another live process runs (its advisory lock held, :mod:`api.jobs`) is
+    left to it: each worker of ``psq serve --workers N`` calls this at its start. The
+    app starts anyway when the database is down, and answers 503 until it is back."""
     try:
         with ctx.write() as session:
             return jobs.fail_interrupted_jobs(session=session)

@@ -13,7 +13,12 @@ nothing: the message waits for the next attempt.
 
 :class:`NotificationWorker` runs the reminders (:mod:`api.services.reminders`) and the
 delivery every few seconds in a thread of the app (started when ``PSQ_SMTP_URL`` is set)
-or of ``psq notify``.
+or of ``psq notify``. With several processes (``psq serve --workers N``, or several
+servers on one database), each app starts one, but only the one holding the advisory
+lock :data:`api.advisory.NOTIFY` runs its cycles; the others try to take it at each of
+theirs, and one of them takes over within ``poll_seconds`` when its holder stops.
+(Delivery is safe without it, by ``SKIP LOCKED``: the lock keeps the reminders' queries
+and the SMTP connections to one process.)
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from api import advisory
 from api.config import Settings
 from api.mailer import Mail, MailError, SmtpServer, send
 from api.repositories import notifications as repo
@@ -204,6 +210,10 @@ def run_cycle(ctx: Context, delivery: Delivery, *, today: date | None = None) ->
     return deliver_due(ctx, delivery)
 
 
+#: The lock of the one notification worker that delivers (:mod:`api.advisory`).
+LEADER = (advisory.NOTIFY, 0)
+
+
 class NotificationWorker:
     """A daemon thread running :func:`run_cycle` every ``delivery.poll_seconds`` until
     :meth:`stop`. A cycle that fails (the database unreachable…) is logged and the next
@@ -214,17 +224,26 @@ class NotificationWorker:
         self.delivery = delivery
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="psq-notify", daemon=True)
+        #: Whether this process's worker delivers (holds :data:`LEADER`) at its last cycle.
+        self.leading = False
 
     def start(self) -> None:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                run_cycle(self.ctx, self.delivery)
-            except Exception:  # keep the worker alive; the cause is in the log
-                log.exception("notification worker: the cycle failed")
-            self._stop.wait(self.delivery.poll_seconds)
+        locks = advisory.HeldLocks.beside(self.ctx.factory)
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.leading = locks.take(LEADER)
+                    if self.leading:
+                        run_cycle(self.ctx, self.delivery)
+                except Exception:  # keep the worker alive; the cause is in the log
+                    log.exception("notification worker: the cycle failed")
+                self._stop.wait(self.delivery.poll_seconds)
+        finally:
+            self.leading = False
+            locks.close()
 
     def stop(self, timeout: float | None = None) -> None:
         """Ask the thread to stop and wait for it: the message being sent is finished

@@ -349,6 +349,7 @@ def start_proposal(ctx: Context, *, csp_id: int, plan_in: PlanCreate) -> JobPubl
             csp_id=csp_id,
             parameters=plan_in.model_dump(mode="json"),
         ).id
+        ctx.job_runner().claim(job_id)  # before the commit: no process sees it unclaimed
     ctx.job_runner().submit(
         job_id=job_id,
         work=lambda progress: propose_plan(ctx, csp_id=csp_id, plan_in=plan_in, progress=progress)[

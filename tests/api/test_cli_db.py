@@ -1,18 +1,13 @@
 """The CLI commands no test ran before (issue 24): ``psq db start|stop|status|url|migrate``
 on a local cluster of its own, ``psq import-qpv-list``, ``psq grid build`` (H3) and
-``psq serve``; their output, not only their exit codes."""
+``psq serve`` (in tests/api/test_workers.py, with its worker processes); their output,
+not only their exit codes."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,36 +120,3 @@ def _cells(engine: Engine, grid_id: int) -> list[tuple[str]]:
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT h3 FROM cell WHERE grid_id = :g"), {"g": grid_id})
         return [tuple(r) for r in rows]
-
-
-def test_serve(database_url: str, factory: sessionmaker[Session]) -> None:
-    """``psq serve`` in its own process, on a free port: migrations, then the app."""
-    del factory
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(PROJECT_ROOT)}
-    command = [sys.executable, "-c", "from psq.cli import app; app()"]
-    server = subprocess.Popen(
-        [*command, "serve", "--port", str(port), "--no-demo"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline, body = time.monotonic() + 90, None
-        while body is None and time.monotonic() < deadline and server.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health") as answer:
-                    body = json.loads(answer.read())
-            except OSError:
-                time.sleep(0.3)
-        assert body is not None, "psq serve did not answer"
-        found = (body["status"], body["database"], body["migration"])
-        assert found == ("ok", "ok", head_revision())
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
-    assert f"PSQ Secteurs : http://127.0.0.1:{port}/" in output
-    # Once started, its heap was frozen out of the collector's passes (api.heap).
-    assert "start-up heap frozen: " in output
