@@ -32,6 +32,42 @@ class Snapshotted(Protocol):
 
 
 S = TypeVar("S", bound=Snapshotted)
+#: What was written since a snapshot (by default the problems: a frozenset of ids).
+T = TypeVar("T")
+
+
+def up_to_date(
+    session: Session,
+    held: S | None,
+    *,
+    csp_ids: Collection[int] | None,
+    whole: Callable[[str], S],
+    update: Callable[[S, T, str], S | None],
+    usable: Callable[[S], bool] | None = None,
+    touched: Callable[[str], T | None] | None = None,
+) -> tuple[S, bool]:
+    """The protocol every kept answer follows: ``held`` (read in some snapshot, or None)
+    brought up to date by ``update`` (the held value, what was written since its snapshot,
+    the session's snapshot), or read again by ``whole`` (the session's snapshot) when none
+    is held, it is not ``usable`` any more, too much was written since or ``update`` gives
+    None. What was written since is ``touched(snapshot)`` (None: too much), by default the
+    problems of these CSPs (None: of every CSP) written since
+    (:func:`api.repositories.touches.touched_since`). Gives the value and whether it may
+    be held: a session whose transaction has written sees its own uncommitted writes, and
+    what it reads is not to be held."""
+    now, wrote = touches.snapshot_and_writes(session)
+    value: S | None = None
+    if held is not None and not wrote and (usable is None or usable(held)):
+        since = (
+            touched(held.snapshot)
+            if touched is not None
+            else touches.touched_since(session, csp_ids=csp_ids, snapshot=held.snapshot)
+        )
+        if since is not None:
+            value = update(held, since, now)  # type: ignore[arg-type]
+    if value is None:
+        value = whole(now)
+    return value, not wrote
 
 
 def kept_since(
@@ -41,26 +77,23 @@ def kept_since(
     *,
     csp_ids: Collection[int] | None,
     whole: Callable[[str], S],
-    update: Callable[[S, frozenset[int], str], S | None],
+    update: Callable[[S, T, str], S | None],
     usable: Callable[[S], bool] | None = None,
+    touched: Callable[[str], T | None] | None = None,
 ) -> S:
-    """The value ``key`` of these CSPs' problems (None: of every CSP) as the session sees
-    it: the one held in ``cache`` brought up to date by ``update`` (the held value, the
-    problems written since its snapshot, the session's snapshot), or read again by
-    ``whole`` (the session's snapshot) when none is held, it is not ``usable`` any more,
-    too much was written since (:func:`api.repositories.touches.touched_since`) or
-    ``update`` gives None. A session whose transaction has written sees its own
-    uncommitted writes: what it reads is then not held."""
-    now, wrote = touches.snapshot_and_writes(session)
+    """The value ``key`` as the session sees it (:func:`up_to_date`), from the one held
+    in ``cache``, held there again when it may be."""
     held = cache.held(key)
-    value: S | None = None
-    if held is not None and not wrote and (usable is None or usable(held[1])):
-        touched = touches.touched_since(session, csp_ids=csp_ids, snapshot=held[1].snapshot)
-        if touched is not None:
-            value = update(held[1], touched, now)
-    if value is None:
-        value = whole(now)
-    if not wrote:
+    value, holdable = up_to_date(
+        session,
+        held[1] if held is not None else None,
+        csp_ids=csp_ids,
+        whole=whole,
+        update=update,
+        usable=usable,
+        touched=touched,
+    )
+    if holdable:
         cache.put(key, 0, value)
     return value
 
