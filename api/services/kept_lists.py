@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.map_cache import MapCache
-from api.repositories import problems, touches
+from api.repositories import actions, problems, touches
 from api.services.context import Context
 from geo.study import StudyArea
 
@@ -176,24 +177,46 @@ def kept_list(
     return kept_since(ctx.lists, session, key, csp_ids=csp_ids, whole=read, update=update)
 
 
-def open_ranking(
-    ctx: Context, session: Session, area: StudyArea, limit: int
-) -> problems.OpenRanking:
+def open_list(ctx: Context, session: Session, area: StudyArea, limit: int) -> bytes:
     """The area's open problems in the list's order (highest priority and oldest first),
-    kept (:func:`kept_list`): after a new problem, only the problems written since are
-    read (a new problem, reported today, rarely comes among the first)."""
-    kept = kept_list(
-        ctx,
+    with their actions (:class:`OpenProblemsPublic` as JSON), each problem written once
+    and kept (:func:`kept_list`'s protocol): after a write, only the problems written
+    since (``problem_touch``) and those whose actions' rows were (``action_touch``: an
+    action added, its status, due date…; not a step alone) are read and written again."""
+    csp_ids = [area.csp_id]
+
+    def pieces(kept: KeptList) -> KeptList:
+        # an entry read holds the problem's sector until its piece (bytes) is written
+        missing = [(i, sector) for _, i, sector in kept.first if not isinstance(sector, bytes)]
+        if not missing:
+            return kept
+        items = problems.open_problem_items(session=session, area=area, first=missing)
+        made = {item.id: item.model_dump_json().encode() for item in items}
+        first = tuple(
+            (k, i, p if isinstance(p, bytes) else made.get(i, b"")) for k, i, p in kept.first
+        )
+        return replace(kept, first=first)
+
+    def whole(now: str) -> KeptList:
+        members = problems.open_ids(session=session, area=area)
+        first = problems.open_entries(session=session, area=area, limit=limit)
+        return pieces(whole_list(now, members, first, limit))
+
+    def update(held: KeptList, since: touches.FollowUp, now: str) -> KeptList | None:
+        touched = since.problems | since.action_problems
+        rows = problems.open_entries(session=session, area=area, ids=touched) if touched else []
+        kept = updated_list(held, touched, rows, now)
+        return None if kept is None else pieces(kept)
+
+    kept = kept_since(
+        ctx.lists,
         session,
-        ("open ranking", area.key, limit),
-        csp_ids=[area.csp_id],
-        limit=limit,
-        whole=lambda: (
-            problems.open_ids(session=session, area=area),
-            problems.open_entries(session=session, area=area, limit=limit),
+        ("open list", area.key, limit, clock.today()),  # "overdue" changes at midnight
+        csp_ids=csp_ids,
+        whole=whole,
+        update=update,
+        touched=lambda snapshot: touches.follow_up_since(
+            session, csp_ids=csp_ids, snapshot=snapshot
         ),
-        some=lambda ids: problems.open_entries(session=session, area=area, ids=ids),
     )
-    return problems.OpenRanking(
-        count=kept.count, first=[(i, sector) for _, i, sector in kept.first]
-    )
+    return actions.pieces_page([piece for _, _, piece in kept.first if piece], kept.count)
