@@ -45,6 +45,9 @@ WATCHED = {
     "FROM rows r JOIN action a ON a.id = r.action_id JOIN problem p ON p.id = a.problem_id",
 }
 
+#: table → the column whose change makes an update touch its rows' old values too
+MOVED = {"action": "problem_id", "action_event": "action_id"}
+
 
 def _touch(rows: str, touched: str) -> str:
     """SQL: the touches of the rows of the transition table ``rows``."""
@@ -89,8 +92,11 @@ def upgrade() -> None:
             + _touch("old_rows", touched)
             + "ELSE "
             + _touch("new_rows", touched)
+            # the old problem too when it changed (its list loses the action)
+            + "IF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id "
+            f"WHERE n.{MOVED[table]} IS DISTINCT FROM o.{MOVED[table]}) THEN "
             + _touch("old_rows", touched)
-            + "END IF; RETURN NULL; END $$"
+            + "END IF; END IF; RETURN NULL; END $$"
         )
         _statement_triggers(table, f"action_touch_of_{table}()")
     # what the lists show of a partner (its organisation) and of a GPO (its name)
