@@ -1,13 +1,16 @@
 """Lists of problems kept up to date under writes (issue 22): a list read whole once is
 kept with the snapshot it was read in, then brought up to date by reading again only the
-problems written since (``problem_touch``, migration 0026) instead of every problem of
-the list after each new one.
+problems written since (``problem_touch``, migration 0026), and the actions
+(``action_touch``, migration 0028), instead of every problem of the list after each
+write. Every kept answer follows one protocol (:func:`up_to_date`): the maps' points, the
+GPOs' tallies, the OGC aggregate's partial month, these lists and the action lists.
 
-A kept list is the ids of every problem it matches (its count) and its first ``limit``
-entries in order, each with its sort key and its piece (a feature's text, a sector…).
-After a write, the problems touched are taken out and those of them that match now are
-put back at their place; when the entries taken out leave fewer than ``limit`` known
-before the old last one while more match, the list is read again whole."""
+A kept list is the ids of every problem (or action) it matches (its count) and its first
+``limit`` entries in order, each with its sort key and its piece (a feature's text, a
+problem's or an action's JSON…). After a write, the entries touched are taken out and
+those of them that match now are put back at their place; when the entries taken out
+leave fewer than ``limit`` known before the old last one while more match, the list is
+read again whole."""
 
 from __future__ import annotations
 
