@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import functools
 import io
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -24,13 +27,43 @@ def make_engine(url: str) -> Engine:
     # No JIT: the app's queries run in milliseconds to a few hundred, and PostgreSQL's
     # LLVM compilation, triggered by cost estimates that spatial joins inflate, cost up to
     # 2 s of a 4 s count of problems per cell (EXPLAIN ANALYZE, 100 000 problems).
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=12,
         max_overflow=8,
         connect_args={"options": "-c jit=off"},
     )
+    event.listen(engine.pool, "connect", _idle_since)
+    event.listen(engine.pool, "checkin", _idle_since)
+    event.listen(engine.pool, "checkout", functools.partial(_ping_if_idle, engine.dialect))
+    return engine
+
+
+#: A connection back in the pool for less than this is handed out without a ping: under
+#: load every request checks a connection out two or three times (its caller, its work),
+#: and a ping at each (``pool_pre_ping``) was a round trip to PostgreSQL each time. A
+#: connection that died in use fails its statement, which invalidates the whole pool
+#: (SQLAlchemy's disconnect handling: a 503 for that request, fresh connections after).
+PING_AFTER_IDLE_S = 1.0
+
+
+def _idle_since(_connection: Any, record: Any, *_: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection idle in the pool for :data:`PING_AFTER_IDLE_S` or more before
+    handing it out (what ``pool_pre_ping`` does at every checkout): a dead one is replaced
+    (the pool retries with a new connection)."""
+    since = record.info.get("idle_since")
+    if since is not None and time.monotonic() - since < PING_AFTER_IDLE_S:
+        return
+    try:
+        alive = dialect.do_ping(dbapi_connection)
+    except Exception as exc:
+        raise DisconnectionError("the connection was lost while idle") from exc
+    if not alive:
+        raise DisconnectionError("the connection was lost while idle")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -585,6 +585,20 @@ class ProblemTouch(Base):
     problem_id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="0: every problem")
 
 
+class ActionTouch(Base):
+    """An action a transaction wrote (migration 0027), like :class:`ProblemTouch`: with its
+    problem (0: only its steps were written); ``action_id`` 0: every action of the CSP
+    (``csp_id`` 0: of every CSP), written by a bulk statement, a partner's organisation
+    or a GPO's name changed, or a ``TRUNCATE``."""
+
+    __tablename__ = "action_touch"
+
+    csp_id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="0: every CSP")
+    xid: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    action_id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="0: every action")
+    problem_id: Mapped[int] = mapped_column(Integer, primary_key=True, comment="0: its steps only")
+
+
 class ProblemEvent(Base):
     """A dated step of a problem's life cycle."""
 

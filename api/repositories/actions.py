@@ -3,11 +3,12 @@ partner or a chef follows (« Mes actions »), and who signs a step."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -145,12 +146,56 @@ def get_action(*, session: Session, action_id: int, today: date) -> ActionDetail
 @dataclass(frozen=True)
 class ActionRanking:
     """Which actions a list shows and in what order: how many match, and the ids of the
-    page. It changes only with the actions' status, due date, start, lead partner or
-    problem and with the problems' placement (topic ``counts`` and ``problems``), not
-    with a comment."""
+    page."""
 
     count: int
     ids: list[int]
+
+
+@dataclass(frozen=True)
+class ActionQuery:
+    """Which actions a list shows: of a GPO's problems (``gpo_id``), led by a partner, in
+    some statuses, overdue only (on ``today``)."""
+
+    today: date
+    gpo_id: int | None = None
+    partner_id: int | None = None
+    statuses: tuple[str, ...] = ()
+    overdue: bool = False
+
+
+def _ranked(session: Session, query: ActionQuery) -> Any:
+    """The actions of ``query`` the caller may read, with what they are ordered by."""
+    scope = scope_of(session)
+    stmt = select(Action.id, Action.status, Action.due_on, Action.start_on)
+    if query.gpo_id is not None:
+        gpo = require(session, Gpo, query.gpo_id)
+        stmt = stmt.where(Action.problem_id.in_(select(Problem.id).where(gpo_problems(gpo))))
+        # The problems of one of the caller's own GPOs are all visible to it (the same
+        # rule as base.visible_problem_ids): its perimeter adds nothing but a costly
+        # join that the planner misjudges (30 000 actions of a sector: 2 s).
+        if scope.reads_problem_records and gpo.id in scope.gpo_ids:
+            scope = Scope.everything()
+    stmt = stmt.where(visible(Action, scope))
+    if query.partner_id is not None:
+        stmt = stmt.where(Action.lead_partner_id == query.partner_id)
+    if query.statuses:
+        stmt = stmt.where(Action.status.in_(query.statuses))
+    if query.overdue:
+        stmt = stmt.where(Action.status.in_(OPEN_ACTION_STATUSES), Action.due_on < query.today)
+    return stmt
+
+
+#: The order of the lists: open actions first by due date (none last), the latest
+#: started first, then by id.
+def _order() -> tuple[Any, ...]:
+    finished = Action.status.not_in(OPEN_ACTION_STATUSES)
+    return (finished, Action.due_on.asc().nulls_last(), Action.start_on.desc(), Action.id)
+
+
+#: An action in its list: its sort key (:func:`_order`'s, ending with its id), its id, and
+#: its detail as JSON once made (None before).
+ActionEntry = tuple[tuple[bool, bool, int, int, int], int, bytes | None]
 
 
 def action_ranking(
@@ -166,96 +211,83 @@ def action_ranking(
 ) -> ActionRanking:
     """The actions the caller may read, of a GPO's problems (``gpo_id``), led by a partner,
     in some statuses, overdue only: open ones first by due date, then finished ones."""
-    scope = scope_of(session)
-    stmt = select(Action.id)
-    if gpo_id is not None:
-        gpo = require(session, Gpo, gpo_id)
-        stmt = stmt.where(Action.problem_id.in_(select(Problem.id).where(gpo_problems(gpo))))
-        # The problems of one of the caller's own GPOs are all visible to it (the same
-        # rule as base.visible_problem_ids): its perimeter adds nothing but a costly
-        # join that the planner misjudges (30 000 actions of a sector: 2 s).
-        if scope.reads_problem_records and gpo.id in scope.gpo_ids:
-            scope = Scope.everything()
-    stmt = stmt.where(visible(Action, scope))
-    if partner_id is not None:
-        stmt = stmt.where(Action.lead_partner_id == partner_id)
-    if statuses:
-        stmt = stmt.where(Action.status.in_(statuses))
-    if overdue:
-        stmt = stmt.where(Action.status.in_(OPEN_ACTION_STATUSES), Action.due_on < today)
+    query = ActionQuery(today, gpo_id, partner_id, tuple(statuses), overdue)
+    stmt = _ranked(session, query)
     count = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    finished = Action.status.not_in(OPEN_ACTION_STATUSES)
     ids = session.scalars(
-        stmt.order_by(finished, Action.due_on.asc().nulls_last(), Action.start_on.desc(), Action.id)
+        stmt.with_only_columns(Action.id)
+        .order_by(*_order())
         .limit(min(limit, MAX_ACTIONS))
         .offset(offset)
     ).all()
     return ActionRanking(count=int(count), ids=[int(i) for i in ids])
 
 
-def with_actions(*, session: Session, problem_ids: Collection[int]) -> bool:
-    """Whether any of these problems has an action, or no longer exists (its actions
-    were deleted with it, which the ``counts`` topic does not see: its trigger finds no
-    problem left); a change of a problem without one leaves every action list as it was."""
+def action_ids(*, session: Session, query: ActionQuery) -> list[int]:
+    """The ids of every action of ``query`` (how many: its count)."""
+    return [int(i) for i in session.scalars(_ranked(session, query).with_only_columns(Action.id))]
+
+
+def action_entries(
+    *,
+    session: Session,
+    query: ActionQuery,
+    limit: int | None = None,
+    ids: Collection[int] | None = None,
+) -> list[ActionEntry]:
+    """The first ``limit`` actions of ``query`` in the lists' order, or those of ``ids``
+    that ``query`` shows, each with its sort key (no detail yet)."""
+    stmt = _ranked(session, query)
+    if ids is not None:
+        stmt = stmt.where(among(Action.id, ids))
+    else:
+        stmt = stmt.order_by(*_order()).limit(limit)
+    return [
+        (
+            (
+                status not in OPEN_ACTION_STATUSES,
+                due_on is None,
+                due_on.toordinal() if due_on is not None else 0,
+                -start_on.toordinal(),
+                int(i),
+            ),
+            int(i),
+            None,
+        )
+        for i, status, due_on, start_on in session.execute(stmt)
+    ]
+
+
+def actions_of_problems(*, session: Session, problem_ids: Collection[int]) -> list[int] | None:
+    """The ids of the actions of these problems, or None when one of the problems no
+    longer exists (its actions went with it, unseen: a list holding them is read again)."""
     ids = sorted(set(problem_ids))
-    with_one = select(Action.id).where(among(Action.problem_id, ids)).exists()
-    left = select(func.count()).select_from(Problem).where(among(Problem.id, ids))
-    return bool(session.scalar(select(or_(with_one, left.scalar_subquery() < len(ids)))))
+    if not ids:
+        return []
+    left = session.scalar(select(func.count()).select_from(Problem).where(among(Problem.id, ids)))
+    if left != len(ids):
+        return None
+    return [int(i) for i in session.scalars(select(Action.id).where(among(Action.problem_id, ids)))]
 
 
 def list_actions(*, session: Session, today: date, ranked: ActionRanking) -> ActionsPublic:
     """The actions of an :func:`action_ranking`, in its order, with their steps, problem
-    and GPO (the ranking, the costly part, is kept by the caller)."""
+    and GPO."""
     found = {a.id: a for a in session.scalars(select(Action).where(among(Action.id, ranked.ids)))}
     actions = [found[i] for i in ranked.ids if i in found]
     return ActionsPublic(data=_details(session, actions, today), count=ranked.count)
 
 
-#: A digest of everything an action's detail shows (:func:`_details`): its row, its steps,
-#: its problem's title and status, its GPO and lead partner; ``today`` is the caller's.
-_FINGERPRINTS = text(
-    "SELECT a.id, md5(concat_ws('|', a::text, p.title, p.status, g.id, g.name, "
-    "pa.organisation, (SELECT string_agg(e::text, '|' ORDER BY e.id) FROM action_event e "
-    "WHERE e.action_id = a.id))) "
-    "FROM action a JOIN problem p ON p.id = a.problem_id "
-    "LEFT JOIN problem_place pp ON pp.problem_id = p.id "
-    "LEFT JOIN gpo g ON g.id = pp.gpo_id "
-    "LEFT JOIN partner pa ON pa.id = a.lead_partner_id "
-    "WHERE a.id = ANY(:ids)"
-)
+def action_pieces(*, session: Session, ids: Collection[int], today: date) -> dict[int, bytes]:
+    """Each action's detail as :func:`list_actions` writes it (JSON), by id."""
+    found = list(session.scalars(select(Action).where(among(Action.id, ids)).order_by(Action.id)))
+    return {d.id: d.model_dump_json().encode() for d in _details(session, found, today)}
 
 
-def action_fingerprints(*, session: Session, ids: list[int]) -> dict[int, str]:
-    """A digest per action of what its detail shows (the ones that still exist): a detail
-    serialised once is served again while its digest holds (:func:`list_actions_pieces`)."""
-    return {int(i): str(d) for i, d in session.execute(_FINGERPRINTS, {"ids": list(ids)})}
-
-
-def list_actions_pieces(
-    *,
-    session: Session,
-    today: date,
-    ranked: ActionRanking,
-    held: Callable[[tuple[int, str]], bytes | None],
-) -> tuple[bytes, dict[tuple[int, str], bytes]]:
-    """:func:`list_actions` as JSON bytes, each action's detail taken from ``held`` (by id
-    and digest) when it is there: only the actions whose digest moved (a step, a status…)
-    are read and serialised again. Gives the answer and the pieces it made."""
-    prints = action_fingerprints(session=session, ids=ranked.ids)
-    keys = [(i, prints[i]) for i in ranked.ids if i in prints]
-    pieces = {k: piece for k in keys if (piece := held(k)) is not None}
-    missing = [i for i, d in keys if (i, d) not in pieces]
-    made: dict[tuple[int, str], bytes] = {}
-    if missing:
-        # read after the digests: a piece is never older than the digest it is kept by
-        found = {a.id: a for a in session.scalars(select(Action).where(among(Action.id, missing)))}
-        actions = [found[i] for i in missing if i in found]
-        for detail in _details(session, actions, today):
-            made[(detail.id, prints[detail.id])] = detail.model_dump_json().encode()
-    every = {**pieces, **made}
-    shown = [every[k] for k in keys if k in every]
-    body = b'{"data":[' + b",".join(shown) + b'],"count":%d}' % ranked.count
-    return body, made
+def pieces_page(pieces: Sequence[bytes], count: int) -> bytes:
+    """A page (``{"data": [...], "count": n}``, as pydantic writes :class:`Page`) of
+    items already written as JSON."""
+    return b'{"data":[' + b",".join(pieces) + b'],"count":%d}' % count
 
 
 def problem_gpo_partners(session: Session, problem_id: int) -> set[int] | None:

@@ -6,7 +6,7 @@ read and rewritten in bulk."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -433,9 +433,20 @@ def open_problems(
     """The area's open problems (any date), highest priority and oldest first, with their
     actions; in the order of ``ranking`` when it is given (kept by the caller)."""
     ranked = ranking or open_ranking(session=session, area=area, limit=limit)
-    ids = [i for i, _ in ranked.first]
+    return OpenProblemsPublic(
+        data=open_problem_items(session=session, area=area, first=ranked.first),
+        count=ranked.count,
+    )
+
+
+def open_problem_items(
+    *, session: Session, area: StudyArea, first: Sequence[tuple[int, int | None]]
+) -> list[OpenProblemPublic]:
+    """The open problems ``first`` (ids and sectors), in that order, with their actions,
+    as the list shows them."""
+    ids = [i for i, _ in first]
     found = {p.id: p for p in session.scalars(select(Problem).where(among(Problem.id, ids)))}
-    rows = [(found[i], sector) for i, sector in ranked.first if i in found]
+    rows = [(found[i], sector) for i, sector in first if i in found]
     today = clock.today()
     actions: dict[int, list[Action]] = {}
     for action in session.scalars(
@@ -447,27 +458,24 @@ def open_problems(
             select(Partner.id, Partner.organisation).where(Partner.csp_id == area.csp_id)
         ).all()
     )
-    return OpenProblemsPublic(
-        data=[
-            OpenProblemPublic(
-                id=p.id,
-                title=p.title,
-                category=p.category,
-                category_label=CATEGORIES.get(p.category, p.category),
-                status=p.status,
-                status_label=STATUSES.get(p.status, p.status),
-                priority=p.priority,
-                reported_on=p.reported_on,
-                status_on=p.status_on,
-                address=p.address,
-                sector=sector,
-                synthetic=p.synthetic,
-                actions=[action_public(a, partner_names, today) for a in actions.get(p.id, [])],
-            )
-            for p, sector in rows
-        ],
-        count=ranked.count,
-    )
+    return [
+        OpenProblemPublic(
+            id=p.id,
+            title=p.title,
+            category=p.category,
+            category_label=CATEGORIES.get(p.category, p.category),
+            status=p.status,
+            status_label=STATUSES.get(p.status, p.status),
+            priority=p.priority,
+            reported_on=p.reported_on,
+            status_on=p.status_on,
+            address=p.address,
+            sector=sector,
+            synthetic=p.synthetic,
+            actions=[action_public(a, partner_names, today) for a in actions.get(p.id, [])],
+        )
+        for p, sector in rows
+    ]
 
 
 def anchors_since(*, session: Session, csp_id: int, after: date) -> np.ndarray:

@@ -4,8 +4,9 @@ partner (« Mes actions ») or a chef follows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable
-from dataclasses import dataclass
+from collections.abc import Collection, Hashable
+from dataclasses import replace
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -17,41 +18,56 @@ from api.repositories.base import check_version, require
 from api.schemas import ActionDetail, ActionsPublic, ActionUpdate
 from api.services.audit_log import record_write
 from api.services.context import Context
+from api.services.kept_lists import KeptList, kept_since, updated_list, whole_list
 from geo.accounts import changes_between
 from geo.errors import ForbiddenError, InvalidInputError
 from geo.problems import check_action_transition
 
 
-@dataclass(frozen=True)
-class KeptRanking:
-    """An action list's ranking as read in ``snapshot``, at the ``counts`` revision
-    ``counts`` (of every CSP)."""
+def _with_pieces(session: Session, kept: KeptList, shown: slice, today: date) -> KeptList:
+    """``kept`` with the details of the entries ``shown`` written (those not yet)."""
+    missing = [i for _, i, piece in kept.first[shown] if piece is None]
+    if not missing:
+        return kept
+    made = repo.action_pieces(session=session, ids=missing, today=today)
+    first = tuple((k, i, made.get(i) if piece is None else piece) for k, i, piece in kept.first)
+    return replace(kept, first=first)
 
-    snapshot: str
-    counts: int
-    ranking: repo.ActionRanking
 
+def _kept_actions(
+    ctx: Context, session: Session, key: Hashable, query: repo.ActionQuery, shown: slice
+) -> KeptList:
+    """Which actions a list shows, in what order, each with its detail as JSON: kept with
+    the snapshot it was read in, and brought up to date by reading again the actions
+    written since (``action_touch``: their row or their steps) and those of the problems
+    written since (``problem_touch``: their title, status, place…); read whole when none
+    is held, too much was written (a partner or GPO renamed…) or a problem was deleted.
+    Holds the first ``shown.stop`` entries, and the details of those ``shown``."""
+    held_n = shown.stop
 
-def _kept_ranking(
-    ctx: Context, session: Session, key: Hashable, rank: Callable[[], repo.ActionRanking]
-) -> repo.ActionRanking:
-    """Which actions a list shows, in what order: kept while the ``counts`` topic (the
-    actions' statuses, due dates, problems…) holds and the problems written since (their
-    places, categories: ``problem_touch``) have no action; read again with ``rank``
-    otherwise. A new problem has none: the ranking over every action of the GPO holds."""
-    now = touches.snapshot(session)
-    counts = base.problem_revision(session=session, csp_id=None, topics=("counts",))
-    held: KeptRanking | None = ctx.lists.peek(key, 0)[1]
-    if held is not None and held.counts == counts:
-        touched = touches.touched_since(session, csp_ids=None, snapshot=held.snapshot)
-        if touched is not None and not (
-            touched and repo.with_actions(session=session, problem_ids=touched)
-        ):
-            ctx.lists.put(key, 0, KeptRanking(now, counts, held.ranking))
-            return held.ranking
-    kept = KeptRanking(now, counts, rank())
-    ctx.lists.put(key, 0, kept)
-    return kept.ranking
+    def whole(now: str) -> KeptList:
+        members = repo.action_ids(session=session, query=query)
+        first = repo.action_entries(session=session, query=query, limit=held_n)
+        return _with_pieces(session, whole_list(now, members, first, held_n), shown, query.today)
+
+    def update(held: KeptList, since: touches.FollowUp, now: str) -> KeptList | None:
+        of_problems = repo.actions_of_problems(session=session, problem_ids=since.problems)
+        if of_problems is None:
+            return None
+        ids = since.actions | frozenset(of_problems)
+        rows = repo.action_entries(session=session, query=query, ids=ids) if ids else []
+        kept = updated_list(held, ids, rows, now)
+        return None if kept is None else _with_pieces(session, kept, shown, query.today)
+
+    return kept_since(
+        ctx.lists,
+        session,
+        key,
+        csp_ids=None,
+        whole=whole,
+        update=update,
+        touched=lambda snapshot: touches.follow_up_since(session, csp_ids=None, snapshot=snapshot),
+    )
 
 
 def list_actions_json(
@@ -67,43 +83,24 @@ def list_actions_json(
 ) -> bytes:
     """The actions the caller may read, filtered (:class:`ActionsPublic` as JSON); ``mine``:
     those its organisation leads (a partner) — for the other roles, the actions of the
-    GPOs they may read. Which actions, in what order, is kept until the problems or the
-    actions' statuses, due dates… change (``base.COUNTS``: over every action of the GPO,
-    the costly part); the answer itself until any follow-up changes (``base.LISTS``: a
-    step adds to an action's history)."""
+    GPOs they may read. Served as bytes once per revision of the lists (``base.LISTS``);
+    after a write, the list held is brought up to date from the actions and problems
+    written since (:func:`_kept_actions`), not read again over every action of the GPO."""
     today = clock.today()
     if mine and ctx.scope.role == "partenaire":
         if ctx.scope.partner_id is None:
             return ActionsPublic(data=[], count=0).model_dump_json().encode()
         partner_id = ctx.scope.partner_id
-    statuses = tuple(sorted(statuses))
-    key = ("actions", ctx.scope, gpo_id, partner_id, statuses, overdue, limit, offset, today)
+    query = repo.ActionQuery(today, gpo_id, partner_id, tuple(sorted(statuses)), overdue)
+    shown = slice(offset, offset + min(limit, repo.MAX_ACTIONS))
+    key = ("actions", ctx.scope, query, limit, offset)
     with ctx.read() as session:
         touches.one_snapshot(session)
 
-        def rank() -> repo.ActionRanking:
-            return repo.action_ranking(
-                session=session,
-                today=today,
-                gpo_id=gpo_id,
-                partner_id=partner_id,
-                statuses=statuses,
-                overdue=overdue,
-                limit=limit,
-                offset=offset,
-            )
-
         def compute() -> bytes:
-            ranking = _kept_ranking(ctx, session, ("action ranking", *key), rank)
-            body, made = repo.list_actions_pieces(
-                session=session,
-                today=today,
-                ranked=ranking,
-                held=lambda k: ctx.action_pieces.peek((*k, today), 0)[1],
-            )
-            for (i, d), piece in made.items():
-                ctx.action_pieces.put((i, d, today), 0, piece)
-            return body
+            kept = _kept_actions(ctx, session, ("action list", *key), query, shown)
+            pieces = [piece for _, _, piece in kept.first[shown] if piece is not None]
+            return repo.pieces_page(pieces, kept.count)
 
         revision = base.problem_revision(session=session, csp_id=None, topics=base.LISTS)
         body: bytes = ctx.maps.get_or_compute(key, revision, compute)

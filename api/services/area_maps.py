@@ -34,6 +34,7 @@ from api.map_cache import MapCache
 from api.repositories import base, problem_maps, touches
 from api.repositories.base import GEOJSON_DECIMALS
 from api.schemas import HotspotMeta
+from api.services.kept_lists import up_to_date
 from geo.hotspots import (
     DEFAULT_H3_RES,
     LEVEL_LABELS,
@@ -163,6 +164,12 @@ def _arrays(frame: pd.DataFrame, res: int, crs: CRS) -> dict[str, np.ndarray]:
 def read_points(session: Session, area: StudyArea, where: ProblemFilter, res: int) -> AreaPoints:
     """The area's points read whole."""
     snapshot, wrote = touches.snapshot_and_writes(session)
+    return replace(_whole_points(session, area, where, res, snapshot), holdable=not wrote)
+
+
+def _whole_points(
+    session: Session, area: StudyArea, where: ProblemFilter, res: int, snapshot: str
+) -> AreaPoints:
     frame = problem_maps.problem_points(session=session, area=area, where=where)
     crs = metric_crs_of(area.outline)
     return AreaPoints(
@@ -171,25 +178,21 @@ def read_points(session: Session, area: StudyArea, where: ProblemFilter, res: in
         study_cells(area.outline, res),
         crs,
         **_arrays(frame, res, crs),
-        holdable=not wrote,
+        holdable=True,
     )
 
 
-def updated_points(
-    session: Session, held: AreaPoints | None, area: StudyArea, where: ProblemFilter, res: int
+def _appended(
+    session: Session,
+    held: AreaPoints,
+    touched: frozenset[int],
+    snapshot: str,
+    area: StudyArea,
+    where: ProblemFilter,
+    res: int,
 ) -> AreaPoints:
-    """``held`` with the problems written since its snapshot read again (:data:`held`
-    itself, under a newer snapshot, when their points are unchanged), or the points read
-    whole when none is held, it is too old or too much changed, or the area's outline is
-    no longer the one held (a new plan's sectors)."""
-    if held is None or shapely.to_wkb(area.outline) != held.outline:
-        return read_points(session, area, where, res)
-    snapshot, wrote = touches.snapshot_and_writes(session)
-    if wrote:
-        return read_points(session, area, where, res)
-    touched = touches.touched_since(session, csp_ids=[area.csp_id], snapshot=held.snapshot)
-    if touched is None:
-        return read_points(session, area, where, res)
+    """``held`` with the problems ``touched`` since its snapshot read again (``held``
+    itself under ``snapshot`` when their points are unchanged)."""
     if not touched:
         return replace(held, snapshot=snapshot)
     changed = sorted(touched)
@@ -206,6 +209,26 @@ def updated_points(
         for name, values in new.items()
     }
     return AreaPoints(snapshot, held.outline, held.cells, held.crs, **merged, holdable=True)
+
+
+def updated_points(
+    session: Session, held: AreaPoints | None, area: StudyArea, where: ProblemFilter, res: int
+) -> AreaPoints:
+    """``held`` with the problems written since its snapshot read again (:data:`held`
+    itself, under a newer snapshot, when their points are unchanged), or the points read
+    whole when none is held, it is too old or too much changed, or the area's outline is
+    no longer the one held (a new plan's sectors): :func:`api.services.kept_lists.up_to_date`.
+    Not ``holdable`` when the session's transaction has written."""
+    outline = shapely.to_wkb(area.outline)
+    points, holdable = up_to_date(
+        session,
+        held,
+        csp_ids=[area.csp_id],
+        whole=lambda now: _whole_points(session, area, where, res, now),
+        update=lambda kept, touched, now: _appended(session, kept, touched, now, area, where, res),
+        usable=lambda kept: kept.outline == outline,
+    )
+    return points if holdable else replace(points, holdable=False)
 
 
 class HeatBands:

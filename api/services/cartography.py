@@ -276,26 +276,18 @@ def trend_json(ctx: Context, csp_id: int, *, gpo_id: int | None, where: ProblemF
 
 def open_problems_json(ctx: Context, csp_id: int, *, gpo_id: int | None, limit: int) -> bytes:
     """The open problems of the CSP or GPO, highest priority and oldest first, with their
-    actions (:class:`OpenProblemsPublic` as JSON)."""
+    actions (:class:`OpenProblemsPublic` as JSON): served as bytes once per revision of the
+    lists, and kept (:func:`api.services.kept_lists.open_list`): after a write, only the
+    problems it wrote or whose actions it wrote are read again."""
     with ctx.read() as session:
         touches.one_snapshot(session)
         area = _study_area(ctx, session, csp_id, gpo_id)
-
-        def compute() -> BaseModel:
-            # Which problems and in what order: kept, and brought up to date from the
-            # problems written since (over every open problem of the area: the costly
-            # part); their actions are read again for the listed problems only.
-            ranking = kept_lists.open_ranking(ctx, session, area, limit)
-            return problems.open_problems(session=session, area=area, limit=limit, ranking=ranking)
-
-        return _cached_json(
-            session,
-            ctx.maps,
-            area,
-            ("open", limit, clock.today()),  # "overdue" changes at midnight
-            compute,
-            topics=base.LISTS,
+        body: bytes = ctx.maps.get_or_compute(
+            (("open", limit, clock.today()), area.key),  # "overdue" changes at midnight
+            base.problem_revision(session=session, csp_id=area.csp_id, topics=base.LISTS),
+            lambda: kept_lists.open_list(ctx, session, area, limit),
         )
+        return body
 
 
 def commune_period() -> ProblemFilter:

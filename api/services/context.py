@@ -53,11 +53,9 @@ class Context:
     #: Who each credential opens, kept until the ``accounts`` revision moves
     #: (:func:`api.services.sessions.resolve_caller`).
     callers: MapCache[Any] = field(default_factory=lambda: MapCache(size=4096))
-    #: Each action's detail as JSON by (id, digest of what it shows, day), from which the
-    #: action lists are assembled (:func:`api.repositories.actions.list_actions_pieces`).
-    action_pieces: MapCache[bytes] = field(default_factory=lambda: MapCache(size=20_000))
-    #: The lists of problems kept with the snapshot they were read in, brought up to date
-    #: by the problems written since (:mod:`api.services.kept_lists`).
+    #: The lists of problems and actions kept with the snapshot they were read in,
+    #: brought up to date by the problems and actions written since
+    #: (:mod:`api.services.kept_lists`).
     lists: MapCache[Any] = field(default_factory=lambda: MapCache(size=64))
     #: Who acts (the audit trail's actor) and their client address, if any.
     actor: Actor = field(default_factory=Actor.anonymous)

@@ -1,25 +1,29 @@
 """Lists of problems kept up to date under writes (issue 22): a list read whole once is
 kept with the snapshot it was read in, then brought up to date by reading again only the
-problems written since (``problem_touch``, migration 0026) instead of every problem of
-the list after each new one.
+problems written since (``problem_touch``, migration 0026), and the actions
+(``action_touch``, migration 0027), instead of every problem of the list after each
+write. Every kept answer follows one protocol (:func:`up_to_date`): the maps' points, the
+GPOs' tallies, the OGC aggregate's partial month, these lists and the action lists.
 
-A kept list is the ids of every problem it matches (its count) and its first ``limit``
-entries in order, each with its sort key and its piece (a feature's text, a sector…).
-After a write, the problems touched are taken out and those of them that match now are
-put back at their place; when the entries taken out leave fewer than ``limit`` known
-before the old last one while more match, the list is read again whole."""
+A kept list is the ids of every problem (or action) it matches (its count) and its first
+``limit`` entries in order, each with its sort key and its piece (a feature's text, a
+problem's or an action's JSON…). After a write, the entries touched are taken out and
+those of them that match now are put back at their place; when the entries taken out
+leave fewer than ``limit`` known before the old last one while more match, the list is
+read again whole."""
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.map_cache import MapCache
-from api.repositories import problems, touches
+from api.repositories import actions, problems, touches
 from api.services.context import Context
 from geo.study import StudyArea
 
@@ -32,6 +36,42 @@ class Snapshotted(Protocol):
 
 
 S = TypeVar("S", bound=Snapshotted)
+#: What was written since a snapshot (by default the problems: a frozenset of ids).
+T = TypeVar("T")
+
+
+def up_to_date(
+    session: Session,
+    held: S | None,
+    *,
+    csp_ids: Collection[int] | None,
+    whole: Callable[[str], S],
+    update: Callable[[S, T, str], S | None],
+    usable: Callable[[S], bool] | None = None,
+    touched: Callable[[str], T | None] | None = None,
+) -> tuple[S, bool]:
+    """The protocol every kept answer follows: ``held`` (read in some snapshot, or None)
+    brought up to date by ``update`` (the held value, what was written since its snapshot,
+    the session's snapshot), or read again by ``whole`` (the session's snapshot) when none
+    is held, it is not ``usable`` any more, too much was written since or ``update`` gives
+    None. What was written since is ``touched(snapshot)`` (None: too much), by default the
+    problems of these CSPs (None: of every CSP) written since
+    (:func:`api.repositories.touches.touched_since`). Gives the value and whether it may
+    be held: a session whose transaction has written sees its own uncommitted writes, and
+    what it reads is not to be held."""
+    now, wrote = touches.snapshot_and_writes(session)
+    value: S | None = None
+    if held is not None and not wrote and (usable is None or usable(held)):
+        since = (
+            touched(held.snapshot)
+            if touched is not None
+            else touches.touched_since(session, csp_ids=csp_ids, snapshot=held.snapshot)
+        )
+        if since is not None:
+            value = update(held, since, now)  # type: ignore[arg-type]
+    if value is None:
+        value = whole(now)
+    return value, not wrote
 
 
 def kept_since(
@@ -41,26 +81,23 @@ def kept_since(
     *,
     csp_ids: Collection[int] | None,
     whole: Callable[[str], S],
-    update: Callable[[S, frozenset[int], str], S | None],
+    update: Callable[[S, T, str], S | None],
     usable: Callable[[S], bool] | None = None,
+    touched: Callable[[str], T | None] | None = None,
 ) -> S:
-    """The value ``key`` of these CSPs' problems (None: of every CSP) as the session sees
-    it: the one held in ``cache`` brought up to date by ``update`` (the held value, the
-    problems written since its snapshot, the session's snapshot), or read again by
-    ``whole`` (the session's snapshot) when none is held, it is not ``usable`` any more,
-    too much was written since (:func:`api.repositories.touches.touched_since`) or
-    ``update`` gives None. A session whose transaction has written sees its own
-    uncommitted writes: what it reads is then not held."""
-    now, wrote = touches.snapshot_and_writes(session)
+    """The value ``key`` as the session sees it (:func:`up_to_date`), from the one held
+    in ``cache``, held there again when it may be."""
     held = cache.held(key)
-    value: S | None = None
-    if held is not None and not wrote and (usable is None or usable(held[1])):
-        touched = touches.touched_since(session, csp_ids=csp_ids, snapshot=held[1].snapshot)
-        if touched is not None:
-            value = update(held[1], touched, now)
-    if value is None:
-        value = whole(now)
-    if not wrote:
+    value, holdable = up_to_date(
+        session,
+        held[1] if held is not None else None,
+        csp_ids=csp_ids,
+        whole=whole,
+        update=update,
+        usable=usable,
+        touched=touched,
+    )
+    if holdable:
         cache.put(key, 0, value)
     return value
 
@@ -143,24 +180,46 @@ def kept_list(
     return kept_since(ctx.lists, session, key, csp_ids=csp_ids, whole=read, update=update)
 
 
-def open_ranking(
-    ctx: Context, session: Session, area: StudyArea, limit: int
-) -> problems.OpenRanking:
+def open_list(ctx: Context, session: Session, area: StudyArea, limit: int) -> bytes:
     """The area's open problems in the list's order (highest priority and oldest first),
-    kept (:func:`kept_list`): after a new problem, only the problems written since are
-    read (a new problem, reported today, rarely comes among the first)."""
-    kept = kept_list(
-        ctx,
+    with their actions (:class:`OpenProblemsPublic` as JSON), each problem written once
+    and kept (:func:`kept_list`'s protocol): after a write, only the problems written
+    since (``problem_touch``) and those whose actions' rows were (``action_touch``: an
+    action added, its status, due date…; not a step alone) are read and written again."""
+    csp_ids = [area.csp_id]
+
+    def pieces(kept: KeptList) -> KeptList:
+        # an entry read holds the problem's sector until its piece (bytes) is written
+        missing = [(i, sector) for _, i, sector in kept.first if not isinstance(sector, bytes)]
+        if not missing:
+            return kept
+        items = problems.open_problem_items(session=session, area=area, first=missing)
+        made = {item.id: item.model_dump_json().encode() for item in items}
+        first = tuple(
+            (k, i, p if isinstance(p, bytes) else made.get(i, b"")) for k, i, p in kept.first
+        )
+        return replace(kept, first=first)
+
+    def whole(now: str) -> KeptList:
+        members = problems.open_ids(session=session, area=area)
+        first = problems.open_entries(session=session, area=area, limit=limit)
+        return pieces(whole_list(now, members, first, limit))
+
+    def update(held: KeptList, since: touches.FollowUp, now: str) -> KeptList | None:
+        touched = since.problems | since.action_problems
+        rows = problems.open_entries(session=session, area=area, ids=touched) if touched else []
+        kept = updated_list(held, touched, rows, now)
+        return None if kept is None else pieces(kept)
+
+    kept = kept_since(
+        ctx.lists,
         session,
-        ("open ranking", area.key, limit),
-        csp_ids=[area.csp_id],
-        limit=limit,
-        whole=lambda: (
-            problems.open_ids(session=session, area=area),
-            problems.open_entries(session=session, area=area, limit=limit),
+        ("open list", area.key, limit, clock.today()),  # "overdue" changes at midnight
+        csp_ids=csp_ids,
+        whole=whole,
+        update=update,
+        touched=lambda snapshot: touches.follow_up_since(
+            session, csp_ids=csp_ids, snapshot=snapshot
         ),
-        some=lambda ids: problems.open_entries(session=session, area=area, ids=ids),
     )
-    return problems.OpenRanking(
-        count=kept.count, first=[(i, sector) for _, i, sector in kept.first]
-    )
+    return actions.pieces_page([piece for _, _, piece in kept.first if piece], kept.count)

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.compression import CACHED_FROM, Compression
+from api.compression import CACHED_FROM, Compression, Digests
 
 
 def test_data_is_compressed_pages_are_not(client: TestClient, csp_id: int) -> None:
@@ -62,3 +62,45 @@ def test_large_answers_keep_their_gzipped_form_but_ogc_pages_do_not() -> None:
             assert answer.content == path.encode() * CACHED_FROM
     # The first four, once each; the two spellings of the pages' path never.
     assert len(compression.cache) == 4
+
+
+def test_an_unchanged_answer_is_not_modified(client: TestClient, csp_id: int) -> None:
+    """The API's answers carry a weak ETag (their digest, the same gzipped or not): asked
+    again with it, an unchanged answer is a 304 without a body; a changed one a 200."""
+    path = f"/api/csp/{csp_id}/cells"
+    first = client.get(path, headers={"Accept-Encoding": "gzip"})
+    tag = first.headers["etag"]
+    assert tag.startswith('W/"') and first.headers["cache-control"] == "private, no-cache"
+    plain = client.get(path, headers={"Accept-Encoding": "identity"})
+    assert plain.headers["etag"] == tag
+    again = client.get(path, headers={"Accept-Encoding": "gzip", "If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == tag and "content-encoding" not in again.headers
+    other = client.get(path, headers={"If-None-Match": 'W/"0", ' + tag})
+    assert other.status_code == 304
+    tokens = client.get("/api/me/tokens")
+    assert tokens.headers["etag"] != tag
+    made = client.post("/api/me/tokens", json={"name": "Tableau de bord"})
+    assert made.status_code == 201, made.text
+    assert "etag" not in made.headers  # only a GET's answer is validated
+    changed = client.get("/api/me/tokens", headers={"If-None-Match": tokens.headers["etag"]})
+    assert changed.status_code == 200
+    assert [t["name"] for t in changed.json()["data"]] == ["tests", "Tableau de bord"]
+    page = client.get("/")  # the pages are not validated
+    assert "etag" not in page.headers
+
+
+def test_a_body_served_again_is_hashed_once() -> None:
+    """The digest of a large body is kept by the body's identity: the same object gives
+    the same digest object back; an equal body built anew is hashed (the same value)."""
+    digests = Digests(budget=4 * CACHED_FROM)
+    body = b"x" * CACHED_FROM
+    first = digests.of(body)
+    assert digests.of(body) is first
+    assert digests.of(b"x" * CACHED_FROM) == first
+    # past the budget, the least recently used bodies are let go
+    others = [bytes([i]) * CACHED_FROM for i in range(4)]
+    for other in others:
+        digests.of(other)
+    assert digests.size <= 4 * CACHED_FROM
+    assert digests.of(body) is not first and digests.of(body) == first

@@ -24,10 +24,11 @@ from pathlib import Path
 import httpx2 as httpx
 import psycopg
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from api.cluster import LocalCluster, free_port
 from api.config import Settings
-from api.db import make_engine, make_session_factory, migrate
+from api.db import PING_AFTER_IDLE_S, make_engine, make_session_factory, migrate
 from api.schemas import AccountCreate
 from api.services import accounts
 from api.services.context import Context
@@ -285,3 +286,37 @@ def test_postgresql_killed_under_requests_gives_503_then_recovers(
     unavailable = next(body for _, s, body in down if s == 503)
     assert "base de données" in unavailable.lower() or "indisponible" in unavailable.lower()
     assert {s for _, s, _ in after} == {200}  # recovered without restarting the app
+
+
+def test_a_connection_lost_while_idle_is_replaced_a_busy_one_not_pinged(
+    database_url: str,
+) -> None:
+    """A pooled connection idle for ``PING_AFTER_IDLE_S`` is pinged before it is handed
+    out: one whose backend ended is replaced, the request never sees it. One back in the
+    pool for less is handed out as it is (no round trip): its backend, ended meanwhile,
+    fails the statement, which invalidates the pool, and the next checkout is a new one."""
+    engine, admin = make_engine(database_url), make_engine(database_url)
+    pid = "SELECT pg_backend_pid()"
+
+    def terminate(backend: int) -> None:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})")
+
+    try:
+        with engine.connect() as conn:
+            first = conn.exec_driver_sql(pid).scalar_one()
+        terminate(first)
+        # just returned: not pinged, its backend is gone
+        with engine.connect() as conn, pytest.raises(OperationalError):
+            conn.exec_driver_sql(pid)
+        with engine.connect() as conn:
+            second = conn.exec_driver_sql(pid).scalar_one()
+        assert second != first
+        terminate(second)
+        time.sleep(PING_AFTER_IDLE_S + 0.1)
+        with engine.connect() as conn:  # idle long enough: pinged, replaced unseen
+            third = conn.exec_driver_sql(pid).scalar_one()
+        assert third not in (first, second)
+    finally:
+        engine.dispose()
+        admin.dispose()
