@@ -11,7 +11,11 @@ optimum of issue 25's table (HiGHS, part A; an upper bound where it is not prove
 The runtime is CPU time (``time.process_time``) of one ``solve``, the most of the 5
 seeds: the benchmark machine is shared, and wall time there measures the neighbours.
 
-    python -m bench.objective_bench [--quick]
+    python -m bench.objective_bench [--quick] [--only NAME[:K]] [--objective distance]
+
+``--only`` keeps the instances whose name contains NAME (and, with ``:K``, that ``k``),
+for instance ``--only "res 9:12"``; ``--objective`` one objective; ``--seeds`` prints
+each seed's figure and CPU seconds.
 """
 
 from __future__ import annotations
@@ -89,26 +93,42 @@ def gap(value: float, key: tuple[str, int], whole: bool = False) -> str:
     return f"{100 * (value / optimum - 1):+.1f} %" + ("" if proven else mark)
 
 
+def _option(args: list[str], name: str) -> str | None:
+    return args[args.index(name) + 1] if name in args else None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    only = _option(args, "--only")
+    only_name, _, only_k = (only or "").partition(":")
+    objectives = [_option(args, "--objective") or "boundary", "distance"]
+    if "--objective" in args:
+        objectives = objectives[:1]
     print(f"load average at the start: {os.getloadavg()[0]:.1f}")
     print(
         "| instance | units | k | communes whole | objective | p-median best / worst of 5 (m) "
-        "| gap best / worst | max deviation (worst) | in band | CPU s (max) |"
+        "| gap best / worst | max deviation (worst) | in band | CPU s (median / max) |"
     )
     print("|---|--:|--:|---|---|---|---|--:|--:|--:|")
     for name, graph, ks in instances("--quick" in args):
+        if only_name not in name:
+            continue
         for k in ks:
+            if only_k and int(only_k) != k:
+                continue
             for whole in (10_000.0, 0.0):
-                for objective in ("boundary", "distance"):
+                for objective in objectives:
                     d, dev, cpu = run(graph, k, objective, whole)
+                    if "--seeds" in args:
+                        print(" · ".join(f"{x:.1f} ({c:.2f})" for x, c in zip(d, cpu, strict=True)))
                     band = sum(x <= TOLERANCE + 1e-9 for x in dev)
                     print(
                         f"| {name} | {graph.n} | {k} | {'yes' if whole else 'no'} | {objective} "
                         f"| {min(d):,.0f} / {max(d):,.0f} "
                         f"| {gap(min(d), (name, k), bool(whole))} "
                         f"/ {gap(max(d), (name, k), bool(whole))} "
-                        f"| {100 * max(dev):.1f} % | {band}/5 | {max(cpu):.2f} |",
+                        f"| {100 * max(dev):.1f} % | {band}/5 "
+                        f"| {float(np.median(cpu)):.2f} / {max(cpu):.2f} |",
                         flush=True,
                     )
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")

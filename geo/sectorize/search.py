@@ -154,8 +154,12 @@ class SectorSearch:
             self._refresh(x)
 
     def _refresh(self, x: int) -> None:
-        s = self.sector[x]
-        ext = sum(1 for y in self.adj[x] if self.sector[y] != s)
+        sector = self.sector
+        s = sector[x]
+        self._relist(x, s, len([y for y in self.adj[x] if sector[y] != s]))
+
+    def _relist(self, x: int, s: int, ext: int) -> None:
+        """Record that atom ``x`` (in sector ``s``) has ``ext`` neighbours outside it."""
         self.external[x] = ext
         listed = self.listed[x]
         if listed >= 0 and (listed != s or not ext):
@@ -248,15 +252,25 @@ class SectorSearch:
         return stays_connected(self.adj, self.sector, x, a, self.size[a])
 
     def _move(self, x: int, b: int) -> None:
-        a = self.sector[x]
-        self.sector[x] = b
+        sector = self.sector
+        a = sector[x]
+        sector[x] = b
         self.load[a] -= self.w[x]
         self.load[b] += self.w[x]
         self.size[a] -= 1
         self.size[b] += 1
-        self._refresh(x)
-        for y in self.adj[x]:
-            self._refresh(y)
+        # the neighbours' counts of outside neighbours change by one, and only theirs in
+        # a or b: updated in place, in the order a full refresh of x then of its
+        # neighbours would take (the movable list's order depends on it)
+        around = self.adj[x]
+        self._relist(x, b, len([y for y in around if sector[y] != b]))
+        external, relist = self.external, self._relist
+        for y in around:
+            sy = sector[y]
+            if sy == a:
+                relist(y, a, external[y] + 1)
+            elif sy == b:
+                relist(y, b, external[y] - 1)
 
     def _in_band(self, s: int, load: float) -> bool:
         """Is ``load`` acceptable for sector ``s``: in the band, or no further from it
@@ -292,24 +306,28 @@ class SectorSearch:
         best = (list(self.sector), list(self.load), list(self.size))
         temp = 0.5 * float(np.median(self.w)) + 1e-9 * (self.target + 1)
         cooling = 0.01 ** (1 / max(steps, 1))
-        picks, targets, accept = (self.rng.random(steps) for _ in range(3))
+        picks, targets, accept = (self.rng.random(steps).tolist() for _ in range(3))
         lo, hi = self.lo, self.hi
+        sector, load, movable, adj, weight = self.sector, self.load, self.movable, self.adj, self.w
+        size = self.size
         for i in range(steps):
             temp *= cooling
-            x = self.movable[int(picks[i] * len(self.movable))]
-            a = self.sector[x]
-            others = [self.sector[y] for y in self.adj[x] if self.sector[y] != a]
+            x = movable[int(picks[i] * len(movable))]
+            a = sector[x]
+            others = [t for t in (sector[y] for y in adj[x]) if t != a]
             b = others[int(targets[i] * len(others))]
-            w, la, lb = self.w[x], self.load[a], self.load[b]
-            delta = (
-                _band_gap(la - w, lo, hi)
-                + _band_gap(lb + w, lo, hi)
-                - _band_gap(la, lo, hi)
-                - _band_gap(lb, lo, hi)
-            )
+            w, la, lb = weight[x], load[a], load[b]
+            # _band_gap inlined (the same values): this loop runs 20 000 times a repair
+            v = la - w
+            g1 = lo - v if v < lo else (v - hi if v > hi else 0.0)
+            v = lb + w
+            g2 = lo - v if v < lo else (v - hi if v > hi else 0.0)
+            g3 = lo - la if la < lo else (la - hi if la > hi else 0.0)
+            g4 = lo - lb if lb < lo else (lb - hi if lb > hi else 0.0)
+            delta = g1 + g2 - g3 - g4
             if delta > 0 and accept[i] >= math.exp(-delta / temp):
                 continue
-            if not self._keeps_connected(x, a):
+            if not stays_connected(adj, sector, x, a, size[a]):
                 continue
             self._move(x, b)
             gap += delta
