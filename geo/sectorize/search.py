@@ -314,7 +314,7 @@ class SectorSearch:
             temp *= cooling
             x = movable[int(picks[i] * len(movable))]
             a = sector[x]
-            others = [t for t in (sector[y] for y in adj[x]) if t != a]
+            others = [sector[y] for y in adj[x] if sector[y] != a]
             b = others[int(targets[i] * len(others))]
             w, la, lb = weight[x], load[a], load[b]
             # _band_gap inlined (the same values): this loop runs 20 000 times a repair

@@ -1,0 +1,160 @@
+"""The distance heuristic's incremental structures against their from-scratch forms
+(issue 25, part G): the engine's outside-neighbour counts kept by each move, the swap
+prices pruned to the units that can be a minimum, and the swap prices kept from one
+penalty of the oscillation to the next give exactly what recomputing them gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geo.sectorize import RegionGrowth, median
+from geo.sectorize.atoms import Atoms
+from geo.sectorize.median import MedianSearch
+from geo.sectorize.search import SectorSearch
+from geo.unit_graph import UnitGraph
+from tests.geo.test_sectorize import square_grid
+
+SIDE = 7
+K = 4
+
+
+@pytest.fixture(scope="module")
+def grid() -> tuple[UnitGraph, Atoms]:
+    """A 7 x 7 grid, uneven workloads, every unit its own atom."""
+    y, x = np.divmod(np.arange(SIDE * SIDE), SIDE)
+    graph = square_grid(SIDE, SIDE, 1.0 + (3 * x + y) % 7)
+    _, _, _, atoms = RegionGrowth(K, tolerance=0.05).feasible_atoms(graph)
+    return graph, atoms
+
+
+def _stripes(atoms: Atoms) -> np.ndarray:
+    """Four contiguous sectors (bands of columns), far from balanced."""
+    xy = atoms.xy
+    order = np.argsort(np.argsort(xy[:, 0] + 1e-3 * xy[:, 1]))
+    return (order * K // atoms.n).astype(int)
+
+
+def _refreshed(search: SectorSearch, x: int, b: int) -> None:
+    """The move with every count recomputed: x first, then its neighbours in order."""
+    a = search.sector[x]
+    search.sector[x] = b
+    search.load[a] -= search.w[x]
+    search.load[b] += search.w[x]
+    search.size[a] -= 1
+    search.size[b] += 1
+    search._refresh(x)
+    for y in search.adj[x]:
+        search._refresh(y)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_moves_counts_equal_a_full_refresh(grid: tuple[UnitGraph, Atoms], seed: int) -> None:
+    """300 random moves: counts, boundaries and the movable list (its order too, which the
+    repair's draws read) equal those of moves that recompute every count; and the counts
+    equal a count from scratch."""
+    _, atoms = grid
+    rng = np.random.default_rng(seed)
+    fixed = np.full(atoms.n, -1)
+    fixed[0] = 0  # a fixed atom never listed as movable
+    pair = [SectorSearch(atoms, K, 0.05, fixed, np.random.default_rng(0)) for _ in range(2)]
+    for search in pair:
+        search.sector = _stripes(atoms).tolist()
+        search.sector[0] = 0
+        search.load = np.bincount(search.sector, weights=atoms.weight, minlength=K).tolist()
+        search.size = np.bincount(search.sector, minlength=K).tolist()
+        search._init_boundary()
+    incremental, reference = pair
+    for _ in range(300):
+        x = int(rng.integers(1, atoms.n))
+        b = int(rng.integers(K))
+        if b == incremental.sector[x]:
+            continue
+        incremental._move(x, b)
+        _refreshed(reference, x, b)
+        assert incremental.external == reference.external
+        assert incremental.movable == reference.movable
+        assert incremental.boundary == reference.boundary
+        assert incremental.listed == reference.listed
+    sector = incremental.sector
+    assert incremental.external == [
+        sum(sector[y] != sector[x] for y in atoms.adj[x]) for x in range(atoms.n)
+    ]
+
+
+def test_pruned_swap_prices_equal_every_unit(
+    grid: tuple[UnitGraph, Atoms], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each swap's price with the units pruned equals the minimum over every unit of the
+    sector, bit for bit, on random pairs of atom sets."""
+    graph, atoms = grid
+    monkeypatch.setattr(median, "PRUNE_UNITS", 1)  # prune even these small sectors
+    monkeypatch.setattr(median, "PROBE", 2)
+    target = float(atoms.weight.sum()) / K
+    ms = MedianSearch(
+        atoms, graph.centroids, graph.workload, K, 0.5 * target, 1.5 * target, np.full(atoms.n, -1)
+    )
+    ms._load_state(_stripes(atoms))
+    rng = np.random.default_rng(3)
+    pruned = 0
+    for _ in range(40):
+        s = int(rng.integers(K))
+        inside = np.flatnonzero(ms.sector == s)
+        outside = np.flatnonzero(ms.sector != s)
+        out = np.sort(rng.choice(inside, size=min(3, len(inside) - 1), replace=False))
+        into = np.sort(rng.choice(outside, size=4, replace=False))
+        units = np.flatnonzero(ms.usec == s)
+        expected = np.array(
+            [
+                [
+                    min(
+                        ms.col[s, u] - ms.M[x, u] + ms.M[y, u]
+                        for u in units.tolist()
+                        if ms.of[u] != x
+                    )
+                    for y in into.tolist()
+                ]
+                for x in out.tolist()
+            ]
+        )
+        got = ms._pair_cost(s, out, into)
+        assert np.array_equal(got, expected)
+        leave = ms.col[s, units] - ms.M[np.ix_(out, units)]
+        floor = np.where(ms.of[units][None, :] == out[:, None], np.inf, leave).min(0)
+        pruned += int((floor + ms.M[np.ix_(into, units)].min(0) > expected.max()).sum())
+    assert pruned > 0  # the pruning did drop units
+
+
+def test_swap_prices_kept_across_penalties_change_nothing(
+    grid: tuple[UnitGraph, Atoms], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Oscillation and descent from an unbalanced plan, with the swap prices kept from
+    one penalty to the next and with them recomputed every round: the same plan, the same
+    work counted."""
+    graph, atoms = grid
+    target = float(atoms.weight.sum()) / K
+    runs = []
+    original = MedianSearch._swap_round
+
+    def forgetful(self: MedianSearch, rho: float | None = None) -> bool:
+        self._swap_prices.clear()
+        return original(self, rho)
+
+    for keep in (True, False):
+        ms = MedianSearch(
+            atoms,
+            graph.centroids,
+            graph.workload,
+            K,
+            0.95 * target,
+            1.05 * target,
+            np.full(atoms.n, -1),
+        )
+        if not keep:
+            monkeypatch.setattr(MedianSearch, "_swap_round", forgetful)
+        ms._load_state(_stripes(atoms))
+        ms._oscillate()
+        plan = ms.descend(ms.sector)
+        runs.append((plan.tolist(), ms.work))
+    assert runs[0] == runs[1]
+    assert len(set(runs[0][0])) == K
