@@ -15,7 +15,9 @@ seeds: the benchmark machine is shared, and wall time there measures the neighbo
 
 ``--only`` keeps the instances whose name contains NAME (and, with ``:K``, that ``k``),
 for instance ``--only "res 9:12"``; ``--objective`` one objective; ``--seeds`` prints
-each seed's figure and CPU seconds.
+each seed's figure and CPU seconds; ``--bound`` also computes each distance plan's
+Lagrangian bound as a proposal does (:func:`geo.sectorize.bound.proposal_bound`, its
+default budget) and prints its CPU seconds (median / max) and the proven gap.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from bench.sector_cases import belfort_graph, synthetic_graph
 from geo.metrics import deviations
 from geo.pmedian import pmedian_distance
 from geo.sectorize import DesignParameters, make_sectorizer
+from geo.sectorize.bound import proposal_bound
 from geo.unit_graph import UnitGraph
 
 SEEDS = range(5)
@@ -66,9 +69,12 @@ def instances(quick: bool) -> list[tuple[str, UnitGraph, tuple[int, ...]]]:
     return out
 
 
-def run(graph: UnitGraph, k: int, objective: str, whole: float) -> tuple[list[float], ...]:
-    """p-median (m), max deviation and CPU seconds of each seed."""
-    distance, deviation, cpu = [], [], []
+def run(
+    graph: UnitGraph, k: int, objective: str, whole: float, bound: bool = False
+) -> tuple[list[float], ...]:
+    """p-median (m), max deviation and CPU seconds of each seed (and, with ``bound``,
+    the CPU seconds of the plan's bound and its proven gap)."""
+    distance, deviation, cpu, bound_cpu, gaps = [], [], [], [], []
     for seed in SEEDS:
         params = DesignParameters(
             k=k,
@@ -81,7 +87,13 @@ def run(graph: UnitGraph, k: int, objective: str, whole: float) -> tuple[list[fl
         cpu.append(time.process_time() - start)
         distance.append(pmedian_distance(graph.centroids, graph.workload, plan.assignment, k))
         deviation.append(float(np.abs(deviations(plan.workloads)).max()))
-    return distance, deviation, cpu
+        if bound:
+            start = time.process_time()
+            found = proposal_bound(plan, whole_commune_population=whole)
+            bound_cpu.append(time.process_time() - start)
+            lower = found.lower_m if found.lower_m is not None else float("nan")
+            gaps.append(1 - lower / found.objective_m)
+    return distance, deviation, cpu, bound_cpu, gaps
 
 
 def gap(value: float, key: tuple[str, int], whole: bool = False) -> str:
@@ -118,7 +130,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 continue
             for whole in (10_000.0, 0.0):
                 for objective in objectives:
-                    d, dev, cpu = run(graph, k, objective, whole)
+                    with_bound = "--bound" in args and objective == "distance"
+                    d, dev, cpu, bcpu, bgap = run(graph, k, objective, whole, with_bound)
                     if "--seeds" in args:
                         print(" · ".join(f"{x:.1f} ({c:.2f})" for x, c in zip(d, cpu, strict=True)))
                     band = sum(x <= TOLERANCE + 1e-9 for x in dev)
@@ -131,6 +144,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                         f"| {float(np.median(cpu)):.2f} / {max(cpu):.2f} |",
                         flush=True,
                     )
+                    if with_bound:
+                        print(
+                            f"bound: CPU s {float(np.median(bcpu)):.2f} / {max(bcpu):.2f}, "
+                            f"proven gap {100 * min(bgap):.1f} … {100 * max(bgap):.1f} %",
+                            flush=True,
+                        )
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
