@@ -356,8 +356,8 @@ class MedianSearch:
         self.work += len(xs)
         need = ~self._out_ok[xs]
         if need.any():
-            for s in np.unique(as_[need]).tolist():
-                x = np.unique(xs[need & (as_ == s)])
+            moving = np.unique(xs[need])
+            for s, x in _by_sector(moving, sec[moving]):
                 units = self._unit_list(s)
                 vals = self.col[s, units] - self._block(x, units)
                 vals[self.of[units][None, :] == x[:, None]] = np.inf
@@ -365,8 +365,7 @@ class MedianSearch:
                 self._out_ok[x] = True
         need = ~self._in_ok[bs, xs]
         if need.any():
-            for s in np.unique(bs[need]).tolist():
-                x = xs[need & (bs == s)]
+            for s, x in _by_sector(xs[need], bs[need]):
                 units = self._unit_list(s)
                 price = (self.col[s, units] + self._block(x, units)).min(1) - self.cur[s]
                 self._in[s, x] = price
@@ -546,6 +545,15 @@ class MedianSearch:
                     seen.add(z)
                     queue.append(z)
         return len(seen)
+
+
+def _by_sector(atoms: np.ndarray, of: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """``atoms`` grouped by their sectors ``of`` (as long), sectors ascending, each group
+    in its given order (the groups of ``np.unique`` on each sector's mask, in one sort)."""
+    order = np.argsort(of, kind="stable")
+    atoms, of = atoms[order], of[order]
+    cut = np.flatnonzero(np.diff(of)) + 1
+    return list(zip(of[np.r_[0, cut]].tolist(), np.split(atoms, cut), strict=True))
 
 
 def _gap(load: float, lo: float, hi: float) -> float:
