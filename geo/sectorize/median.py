@@ -552,8 +552,9 @@ def _by_sector(atoms: np.ndarray, of: np.ndarray) -> list[tuple[int, np.ndarray]
     in its given order (the groups of ``np.unique`` on each sector's mask, in one sort)."""
     order = np.argsort(of, kind="stable")
     atoms, of = atoms[order], of[order]
-    cut = np.flatnonzero(np.diff(of)) + 1
-    return list(zip(of[np.r_[0, cut]].tolist(), np.split(atoms, cut), strict=True))
+    bounds = [0, *(np.flatnonzero(of[1:] != of[:-1]) + 1).tolist(), len(atoms)]
+    heads = of[bounds[:-1]].tolist()
+    return [(s, atoms[i:j]) for s, (i, j) in zip(heads, pairwise(bounds), strict=True)]
 
 
 def _gap(load: float, lo: float, hi: float) -> float:

@@ -45,6 +45,7 @@ class SectorSearch:
         self.adj = atoms.adj
         self.cost = atoms.cost
         self.w = atoms.weight.tolist()
+        self.xy = atoms.xy.tolist()  # Python floats: the annealing reads them one by one
         self.k = k
         self.rng = rng
         self.fixed = fixed.tolist()
@@ -235,7 +236,7 @@ class SectorSearch:
 
     def _dist(self, x: int, s: int) -> float:
         cx, cy = self.cxy[s]
-        px, py = self.atoms.xy[x]
+        px, py = self.xy[x]
         return math.hypot(px - cx, py - cy)
 
     def _delta(self, x: int, a: int, b: int) -> float:
@@ -424,24 +425,26 @@ class SectorSearch:
         # keeps borders smooth (and the contiguity checks local)
         temp, final = (0.5 if not self.share else HOT_DISTANCE) * scale, 0.01 * scale
         cooling = (final / temp) ** (1 / max(steps, 1))
-        accept = self.rng.random(steps)
-        picks = self.rng.random(steps)
-        targets = self.rng.random(steps)
+        accept = self.rng.random(steps).tolist()
+        picks = self.rng.random(steps).tolist()
+        targets = self.rng.random(steps).tolist()
         every = max(steps // 20, 1)
+        sector, adj, movable, load = self.sector, self.adj, self.movable, self.load
+        in_band = self._in_band
         for i in range(steps):
             if report is not None and i % every == 0:
                 report(i / steps, "shape")
             temp *= cooling
             if self.share and i % relocate == relocate - 1:
                 self.locate()
-            if not self.movable:
+            if not movable:
                 break
-            x = self.movable[int(picks[i] * len(self.movable))]
-            a = self.sector[x]
-            others = [self.sector[y] for y in self.adj[x] if self.sector[y] != a]
+            x = movable[int(picks[i] * len(movable))]
+            a = sector[x]
+            others = [sector[y] for y in adj[x] if sector[y] != a]
             b = others[int(targets[i] * len(others))]
             w = self.w[x]
-            if not (self._in_band(a, self.load[a] - w) and self._in_band(b, self.load[b] + w)):
+            if not (in_band(a, load[a] - w) and in_band(b, load[b] + w)):
                 continue
             delta = self._delta(x, a, b)
             if delta > 0 and accept[i] >= math.exp(-delta / temp):
