@@ -158,3 +158,46 @@ def test_swap_prices_kept_across_penalties_change_nothing(
         runs.append((plan.tolist(), ms.work))
     assert runs[0] == runs[1]
     assert len(set(runs[0][0])) == K
+
+
+def test_a_swap_undone_leaves_the_state_of_one_applied_and_undone(
+    grid: tuple[UnitGraph, Atoms],
+) -> None:
+    """For every pair of atoms on a border: the swap's connectivity answer and the state
+    it leaves when refused (sums to the last bit, prices, loads) equal those of the swap
+    applied, checked and undone move by move."""
+    graph, atoms = grid
+    target = float(atoms.weight.sum()) / K
+    fast, slow = (
+        MedianSearch(
+            atoms,
+            graph.centroids,
+            graph.workload,
+            K,
+            0.5 * target,
+            1.5 * target,
+            np.full(atoms.n, -1),
+        )
+        for _ in range(2)
+    )
+    for ms in (fast, slow):
+        ms._load_state(_stripes(atoms))
+    checked = refused = 0
+    for x in range(atoms.n):
+        for y in atoms.adj[x]:
+            a, b = int(slow.sector[x]), int(slow.sector[y])
+            if a == b:
+                continue
+            answer = fast._swap_connected(x, y, a, b)
+            assert np.array_equal(fast.sector, slow.sector)  # left as it was
+            slow._apply(x, b)
+            slow._apply(y, a)
+            assert answer == (slow._connected(a) and slow._connected(b))
+            slow._apply(y, b)
+            slow._apply(x, a)
+            fast._swap_undone(x, y, a, b)
+            for name in ("col", "load", "cur", "usec", "size"):
+                assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+            checked += 1
+            refused += not answer
+    assert checked > 40 and refused > 0
