@@ -311,11 +311,14 @@ class SectorSearch:
         lo, hi = self.lo, self.hi
         sector, load, movable, adj, weight = self.sector, self.load, self.movable, self.adj, self.w
         size = self.size
+        around: dict[int, list[int]] = {}  # an atom's neighbouring sectors, until a move
         for i in range(steps):
             temp *= cooling
             x = movable[int(picks[i] * len(movable))]
             a = sector[x]
-            others = [sector[y] for y in adj[x] if sector[y] != a]
+            others = around.get(x)
+            if others is None:
+                others = around[x] = [sector[y] for y in adj[x] if sector[y] != a]
             b = others[int(targets[i] * len(others))]
             w, la, lb = weight[x], load[a], load[b]
             # _band_gap inlined (the same values): this loop runs 20 000 times a repair
@@ -331,6 +334,9 @@ class SectorSearch:
             if not stays_connected(adj, sector, x, a, size[a]):
                 continue
             self._move(x, b)
+            around.pop(x, None)
+            for y in adj[x]:
+                around.pop(y, None)
             gap += delta
             if gap < best_gap - 1e-9:
                 best_gap = gap
@@ -431,6 +437,7 @@ class SectorSearch:
         every = max(steps // 20, 1)
         sector, adj, movable, load = self.sector, self.adj, self.movable, self.load
         in_band = self._in_band
+        around: dict[int, list[int]] = {}  # an atom's neighbouring sectors, until a move
         for i in range(steps):
             if report is not None and i % every == 0:
                 report(i / steps, "shape")
@@ -441,7 +448,9 @@ class SectorSearch:
                 break
             x = movable[int(picks[i] * len(movable))]
             a = sector[x]
-            others = [sector[y] for y in adj[x] if sector[y] != a]
+            others = around.get(x)
+            if others is None:
+                others = around[x] = [sector[y] for y in adj[x] if sector[y] != a]
             b = others[int(targets[i] * len(others))]
             w = self.w[x]
             if not (in_band(a, load[a] - w) and in_band(b, load[b] + w)):
@@ -451,6 +460,9 @@ class SectorSearch:
                 continue
             if self._keeps_connected(x, a):
                 self._move(x, b)
+                around.pop(x, None)
+                for y in adj[x]:
+                    around.pop(y, None)
 
     def _delta_scale(self) -> float:
         """The median size of a move's change of the objective, over the boundary

@@ -5,13 +5,15 @@ penalty of the oscillation to the next give exactly what recomputing them gives.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from geo.sectorize import RegionGrowth, median
 from geo.sectorize.atoms import Atoms
 from geo.sectorize.median import MedianSearch
-from geo.sectorize.search import SectorSearch
+from geo.sectorize.search import HOT_DISTANCE, SectorSearch, _band_gap
 from geo.unit_graph import UnitGraph
 from tests.geo.test_sectorize import square_grid
 
@@ -201,3 +203,105 @@ def test_a_swap_undone_leaves_the_state_of_one_applied_and_undone(
             checked += 1
             refused += not answer
     assert checked > 40 and refused > 0
+
+
+def _recounting_repair(search: SectorSearch, steps: int) -> None:
+    """The repair's loop reading every atom's neighbouring sectors at every step."""
+    gap = best_gap = search._total_gap()
+    best = list(search.sector)
+    temp = 0.5 * float(np.median(search.w)) + 1e-9 * (search.target + 1)
+    cooling = 0.01 ** (1 / max(steps, 1))
+    picks, targets, accept = (search.rng.random(steps) for _ in range(3))
+    lo, hi = search.lo, search.hi
+    for i in range(steps):
+        temp *= cooling
+        x = search.movable[int(picks[i] * len(search.movable))]
+        a = search.sector[x]
+        others = [search.sector[y] for y in search.adj[x] if search.sector[y] != a]
+        b = others[int(targets[i] * len(others))]
+        w, la, lb = search.w[x], search.load[a], search.load[b]
+        delta = (
+            _band_gap(la - w, lo, hi)
+            + _band_gap(lb + w, lo, hi)
+            - _band_gap(la, lo, hi)
+            - _band_gap(lb, lo, hi)
+        )
+        if delta > 0 and accept[i] >= math.exp(-delta / temp):
+            continue
+        if not search._keeps_connected(x, a):
+            continue
+        search._move(x, b)
+        gap += delta
+        if gap < best_gap - 1e-9:
+            best_gap, best = gap, list(search.sector)
+            if best_gap <= 1e-9:
+                break
+    search.sector = best
+
+
+def _recounting_anneal(search: SectorSearch, steps: int) -> None:
+    """The annealing's loop (distance objective) reading every atom's neighbouring
+    sectors at every step."""
+    scale = search._delta_scale()
+    relocate = max(search.atoms.n, 1)
+    temp, final = HOT_DISTANCE * scale, 0.01 * scale
+    cooling = (final / temp) ** (1 / max(steps, 1))
+    accept, picks, targets = (search.rng.random(steps) for _ in range(3))
+    for i in range(steps):
+        temp *= cooling
+        if i % relocate == relocate - 1:
+            search.locate()
+        x = search.movable[int(picks[i] * len(search.movable))]
+        a = search.sector[x]
+        others = [search.sector[y] for y in search.adj[x] if search.sector[y] != a]
+        b = others[int(targets[i] * len(others))]
+        w = search.w[x]
+        if not (search._in_band(a, search.load[a] - w) and search._in_band(b, search.load[b] + w)):
+            continue
+        delta = search._delta(x, a, b)
+        if delta > 0 and accept[i] >= math.exp(-delta / temp):
+            continue
+        if search._keeps_connected(x, a):
+            search._move(x, b)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_repair_and_annealing_keep_the_neighbouring_sectors_right(
+    grid: tuple[UnitGraph, Atoms], seed: int
+) -> None:
+    """The repair and the annealing keep each atom's neighbouring sectors until a move
+    touches them: the same moves and plans as the loops that read them at every step."""
+    _, atoms = grid
+    plans = []
+    for phase in ("repair", "anneal"):
+        for recount in (False, True):
+            search = SectorSearch(
+                atoms, K, 0.5, np.full(atoms.n, -1), np.random.default_rng(seed), 1.0
+            )
+            if phase == "repair":  # a band no integer load is in: it moves to the end
+                search.lo = search.hi = search.target + 0.5
+            search.sector = _stripes(atoms).tolist()
+            search.load = np.bincount(search.sector, weights=atoms.weight, minlength=K).tolist()
+            search.size = np.bincount(search.sector, minlength=K).tolist()
+            search._init_boundary()
+            moves: list[tuple[int, int]] = []
+            move = search._move
+
+            def recorded(x: int, b: int, move=move, moves=moves) -> None:
+                moves.append((x, b))
+                move(x, b)
+
+            search._move = recorded  # type: ignore[method-assign]
+            if phase == "anneal":
+                search.start_objective()
+                if recount:
+                    _recounting_anneal(search, 2_000)
+                else:
+                    search.anneal(2_000)
+            elif recount:
+                _recounting_repair(search, 2_000)
+            else:
+                search.repair(2_000)
+            plans.append((list(search.sector), moves))
+    assert plans[0] == plans[1] and plans[2] == plans[3]  # the plans and every move
+    assert len(plans[0][1]) > 50 and len(plans[2][1]) > 50
