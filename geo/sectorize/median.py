@@ -51,6 +51,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from itertools import pairwise
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -68,6 +69,10 @@ RHO_STEP = 2.0
 #: Work counted for a round of shifts or swaps besides its priced moves (its fixed cost
 #: in numpy calls, about that of pricing this many moves).
 ROUND_WORK = 500
+#: Units whose value bounds a swap's price before the others are pruned (exact).
+PROBE = 4
+#: Sectors of fewer units are priced without that pruning (it costs more than it saves).
+PRUNE_UNITS = 40
 #: Allocations of one location-allocation start (each followed by a location).
 LA_ITER = 3
 
@@ -119,6 +124,12 @@ class MedianSearch:
         pairs = [(x, y) for x, row in enumerate(atoms.adj) for y in row]
         self.ea = np.array([p[0] for p in pairs], dtype=int)
         self.eb = np.array([p[1] for p in pairs], dtype=int)
+        # the edges whose first atom may move (the only ones a shift or swap reads)
+        free = self.fixed[self.ea] < 0
+        self.fa, self.fb = self.ea[free], self.eb[free]
+        order = np.argsort(of, kind="stable")
+        bounds = np.searchsorted(of[order], np.arange(atoms.n + 1))
+        self._atom_units = [order[i:j] for i, j in pairwise(bounds.tolist())]
         self.transport = Transport(self.aw, k, lo, hi, self.fixed)
         #: Moves priced so far (shift candidates, swap pairs): the deterministic measure
         #: of work that :func:`geo.sectorize.polish.polish` budgets.
@@ -146,7 +157,9 @@ class MedianSearch:
         self.sector = sector.copy()
         self._listed = self.sector.tolist()  # for the breadth-first searches
         self.col = np.zeros((k, self.M.shape[1]))
-        np.add.at(self.col, sector, self.M)
+        col, M = self.col, self.M
+        for x, s in enumerate(self.sector.tolist()):  # np.add.at's order, without its cost
+            col[s] += M[x]
         self.usec = sector[self.of]
         self.load = np.bincount(sector, weights=self.aw, minlength=k)
         self.size = np.bincount(sector, minlength=k)
@@ -161,6 +174,10 @@ class MedianSearch:
         self._in_ok = np.zeros((k, n), dtype=bool)
         self._version = np.zeros(k, dtype=np.int64)
         self._swaps: dict[tuple[int, int], tuple[int, int, float | None, object]] = {}
+        # each pair's swap prices without the band's penalty (every border atom of a by
+        # every border atom of b), kept while neither sector changes: a new ``rho`` of the
+        # oscillation only changes the penalty
+        self._swap_prices: dict[tuple[int, int], tuple[int, int, np.ndarray]] = {}
         self.cur = np.array([self._sector_cost(s) for s in range(k)])
 
     def _unit_list(self, s: int) -> np.ndarray:
@@ -314,17 +331,6 @@ class MedianSearch:
                 return False
         return False
 
-    def _acceptable_v(self, s: np.ndarray | int, load: np.ndarray) -> np.ndarray:
-        """:meth:`_acceptable` of many loads at once."""
-        now = _gaps(self.load, self.lo, self.hi)[s]
-        return (_gaps(load, self.lo, self.hi) <= 0) | (_gaps(load, self.lo, self.hi) <= now + 1e-9)
-
-    def _acceptable(self, s: int, load: float) -> bool:
-        """In the band, or no further from it than the sector's current load."""
-        if self.lo <= load <= self.hi:
-            return True
-        return _gap(load, self.lo, self.hi) <= _gap(float(self.load[s]), self.lo, self.hi) + 1e-9
-
     def _shift_candidates(
         self, repair: bool = False
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -332,34 +338,38 @@ class MedianSearch:
         sector with ``repair``), with its delta: exact for ``a``, an upper bound for
         ``b`` (its centre kept among its own units), so that a move taken for a negative
         delta always lowers the objective."""
-        sec = self.sector
-        sb = sec[self.eb]
-        keep = (sb != sec[self.ea]) & (self.fixed[self.ea] < 0)
-        code = np.unique(self.ea[keep] * self.k + sb[keep])
-        xs, bs = code // self.k, code % self.k
+        sec, k = self.sector, self.k
+        sb = sec[self.fb]
+        keep = sb != sec[self.fa]
+        mark = np.zeros(len(sec) * k, dtype=bool)
+        mark[self.fa[keep] * k + sb[keep]] = True
+        code = np.flatnonzero(mark)  # sorted and unique, as np.unique would give
+        xs, bs = code // k, code % k
         as_ = sec[xs]
         wx = self.aw[xs]
         ok = self.size[as_] > 1
         if not repair:
-            ok &= self._acceptable_v(as_, self.load[as_] - wx)
-            ok &= self._acceptable_v(bs, self.load[bs] + wx)
+            now = _gaps(self.load, self.lo, self.hi) + 1e-9
+            ok &= _gaps(self.load[as_] - wx, self.lo, self.hi) <= now[as_]
+            ok &= _gaps(self.load[bs] + wx, self.lo, self.hi) <= now[bs]
         xs, as_, bs = xs[ok], as_[ok], bs[ok]
         self.work += len(xs)
         need = ~self._out_ok[xs]
-        for s in np.unique(as_[need]).tolist():
-            x = np.unique(xs[need & (as_ == s)])
-            units = self._unit_list(s)
-            vals = self.col[s, units][None, :] - self.M[x][:, units]
-            valid = self.of[units][None, :] != x[:, None]
-            self._out[x] = np.where(valid, vals, np.inf).min(1) - self.cur[s]
-            self._out_ok[x] = True
+        if need.any():
+            moving = np.unique(xs[need])
+            for s, x in _by_sector(moving, sec[moving]):
+                units = self._unit_list(s)
+                vals = self.col[s, units] - self._block(x, units)
+                vals[self.of[units][None, :] == x[:, None]] = np.inf
+                self._out[x] = vals.min(1) - self.cur[s]
+                self._out_ok[x] = True
         need = ~self._in_ok[bs, xs]
-        for s in np.unique(bs[need]).tolist():
-            x = xs[need & (bs == s)]
-            units = self._unit_list(s)
-            price = (self.col[s, units][None, :] + self.M[x][:, units]).min(1) - self.cur[s]
-            self._in[s, x] = price
-            self._in_ok[s, x] = True
+        if need.any():
+            for s, x in _by_sector(xs[need], bs[need]):
+                units = self._unit_list(s)
+                price = (self.col[s, units] + self._block(x, units)).min(1) - self.cur[s]
+                self._in[s, x] = price
+                self._in_ok[s, x] = True
         delta = self._out[xs] + self._in[bs, xs]
         return xs, as_, bs, delta
 
@@ -381,10 +391,10 @@ class MedianSearch:
             )
         touched: set[int] = set()
         moved = False
-        for i in np.argsort(delta, kind="stable").tolist():
-            if delta[i] >= -_EPS:
-                break
-            x, a, b = int(xs[i]), int(as_[i]), int(bs[i])
+        better = np.flatnonzero(delta < -_EPS)  # in the order of a stable sort of all
+        order = better[np.argsort(delta[better], kind="stable")]
+        moves = zip(xs[order].tolist(), as_[order].tolist(), bs[order].tolist(), strict=True)
+        for x, a, b in moves:
             if a in touched or b in touched:
                 continue
             if not self._connected_without(x, a):
@@ -397,13 +407,20 @@ class MedianSearch:
     def _swap_round(self, rho: float | None = None) -> bool:
         """Improving swaps, at most one per sector per round (``rho``: as for shifts)."""
         self.work += ROUND_WORK
-        sec = self.sector
-        sb, sa = sec[self.eb], sec[self.ea]
-        border = (sb != sa) & (self.fixed[self.ea] < 0)
+        sec, k, n = self.sector, self.k, len(self.sector)
+        sb, sa = sec[self.fb], sec[self.fa]
+        border = sb != sa
+        # the border atoms of every ordered pair of sectors, grouped once: keys sorted by
+        # (pair, atom), so each group is that pair's sorted unique atoms
+        keys = np.unique((sa[border] * k + sb[border]) * n + self.fa[border])
+        codes, members = keys // n, keys % n
+        pairs, first = np.unique(codes, return_index=True)
+        ends = [*first[1:].tolist(), len(keys)]
+        group = dict(zip(pairs.tolist(), zip(first.tolist(), ends, strict=True), strict=True))
         found: list[tuple[float, int, int]] = []
-        pairs = np.unique(sa[border] * self.k + sb[border])
+        load = self.load.tolist()
         for code in pairs.tolist():
-            a, b = divmod(code, self.k)
+            a, b = divmod(code, k)
             if a > b:
                 continue
             stamp = (int(self._version[a]), int(self._version[b]))
@@ -413,31 +430,38 @@ class MedianSearch:
                     found.append(cached[3])  # type: ignore[arg-type]
                 continue
             self._swaps[(a, b)] = (*stamp, rho, None)
-            xs = np.unique(self.ea[border & (sa == a) & (sb == b)])
-            ys = np.unique(self.ea[border & (sa == b) & (sb == a)])
-            if not len(xs) or not len(ys):
+            back = group.get(b * k + a)
+            if back is None:
                 continue
+            i, j = group[code]
+            xs = members[i:j]
+            i, j = back
+            ys = members[i:j]
             wx, wy = self.aw[xs][:, None], self.aw[ys][None, :]
-            la, lb = self.load[a] - wx + wy, self.load[b] + wx - wy
+            la, lb = load[a] - wx + wy, load[b] + wx - wy
+            ga, gb = _gaps(la, self.lo, self.hi), _gaps(lb, self.lo, self.hi)
+            now_a, now_b = _gap(load[a], self.lo, self.hi), _gap(load[b], self.lo, self.hi)
             if rho is None:
-                band = self._acceptable_v(a, la) & self._acceptable_v(b, lb)
+                band = (ga <= now_a + 1e-9) & (gb <= now_b + 1e-9)
                 if not band.any():
                     continue
                 # only the atoms with a swap in the band are priced (same minimum)
                 rows, cols = band.any(1), band.any(0)
                 xs, ys, band = xs[rows], ys[cols], band[rows][:, cols]
-            delta = self._pair_cost(a, xs, ys) + self._pair_cost(b, ys, xs).T
-            self.work += delta.size
-            delta = delta - self.cur[a] - self.cur[b]
+            kept = self._swap_prices.get((a, b))
+            if kept is not None and kept[:2] == stamp:
+                prices = kept[2] if rho is not None else kept[2][rows][:, cols]
+            else:
+                prices = self._pair_cost(a, xs, ys) + self._pair_cost(b, ys, xs).T
+                prices = prices - self.cur[a] - self.cur[b]
+                if rho is not None:
+                    self._swap_prices[(a, b)] = (*stamp, prices)
+            self.work += prices.size
             if rho is None:
+                delta = prices.copy()
                 delta[~band] = np.inf
             else:
-                delta += rho * (
-                    _gaps(la, self.lo, self.hi)
-                    + _gaps(lb, self.lo, self.hi)
-                    - _gap(float(self.load[a]), self.lo, self.hi)
-                    - _gap(float(self.load[b]), self.lo, self.hi)
-                )
+                delta = prices + rho * (ga + gb - now_a - now_b)
             i, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
             if delta[i, j] < -_EPS:
                 best = (float(delta[i, j]), int(xs[i]), int(ys[j]))
@@ -449,28 +473,69 @@ class MedianSearch:
             a, b = int(self.sector[x]), int(self.sector[y])
             if a in touched or b in touched:
                 continue
-            self._apply(x, b)
-            self._apply(y, a)
-            if self._connected(a) and self._connected(b):
+            if self._swap_connected(x, y, a, b):
+                self._apply(x, b)
+                self._apply(y, a)
                 touched.update((a, b))
                 moved = True
             else:
-                self._apply(y, b)
-                self._apply(x, a)
+                self._swap_undone(x, y, a, b)
         return moved
+
+    def _swap_connected(self, x: int, y: int, a: int, b: int) -> bool:
+        """Are both sectors of one piece once ``x`` (of ``a``) and ``y`` (of ``b``) swap?
+        (The plan is left as it was.)"""
+        sec, listed = self.sector, self._listed
+        sec[x], sec[y], listed[x], listed[y] = b, a, b, a
+        try:
+            return self._connected(a) and self._connected(b)
+        finally:
+            sec[x], sec[y], listed[x], listed[y] = a, b, a, b
+
+    def _swap_undone(self, x: int, y: int, a: int, b: int) -> None:
+        """The state a swap applied then undone leaves (see :meth:`_apply`), in fewer
+        steps: the sums take the same additions in the same order (the same last bits)
+        and the two sectors' prices are dropped."""
+        mx, my, col, load = self.M[x], self.M[y], self.col, self.load
+        wx, wy = self.aw[x], self.aw[y]
+        for s, sign in ((a, -1), (b, 1)):  # a: -x +y -y +x; b: +x -y +y -x
+            for row, w, step in ((mx, wx, sign), (my, wy, -sign), (my, wy, sign), (mx, wx, -sign)):
+                if step > 0:
+                    col[s] += row
+                    load[s] += w
+                else:
+                    col[s] -= row
+                    load[s] -= w
+        self._touch(a)
+        self._touch(b)
+        self.cur[a] = self._sector_cost(a)
+        self.cur[b] = self._sector_cost(b)
 
     def _pair_cost(self, s: int, out: np.ndarray, into: np.ndarray) -> np.ndarray:
         """Cost of sector ``s`` when ``out[i]`` leaves it and ``into[j]`` joins it, its
         centre kept among its own units (an upper bound, exact unless the centre would
         move into the joining atom)."""
         units = self._unit_list(s)
-        vals = (
-            self.col[s, units][None, None, :]
-            - self.M[out][:, units][:, None, :]
-            + self.M[into][:, units][None, :, :]
-        )
-        valid = self.of[units][None, None, :] != out[:, None, None]
-        return np.where(valid, vals, np.inf).min(2)
+        leave = self.col[s, units] - self._block(out, units)
+        leave[self.of[units][None, :] == out[:, None]] = np.inf
+        join = self._block(into, units)
+        if len(units) < PRUNE_UNITS:
+            return (leave[:, None, :] + join[None, :, :]).min(2)
+        # Units that cannot be the minimum of any pair are dropped first (exact): each
+        # pair's cost is at most its minimum over a few units (the sector's cheapest,
+        # ``probe``), and a unit's value for any pair at least ``floor``; rounding is
+        # monotone, so a unit whose floor exceeds every pair's ceiling is never the min.
+        floor = leave.min(0) + join.min(0)
+        probe = np.argsort(floor, kind="stable")[:PROBE]
+        ceiling = float((leave[:, None, probe] + join[None, :, probe]).min(2).max())
+        keep = np.flatnonzero(floor <= ceiling)
+        if len(keep) < len(units):
+            leave, join = leave[:, keep], join[:, keep]
+        return (leave[:, None, :] + join[None, :, :]).min(2)
+
+    def _block(self, atoms: np.ndarray, units: np.ndarray) -> np.ndarray:
+        """``M[atoms][:, units]`` (two takes: faster than fancy indexing)."""
+        return self.M.take(atoms, 0).take(units, 1)
 
     def _apply(self, x: int, b: int) -> None:
         a = int(self.sector[x])
@@ -478,7 +543,7 @@ class MedianSearch:
         self._listed[x] = b
         self.col[a] -= self.M[x]
         self.col[b] += self.M[x]
-        self.usec[self.of == x] = b
+        self.usec[self._atom_units[x]] = b
         w = self.aw[x]
         self.load[a] -= w
         self.load[b] += w
@@ -508,6 +573,16 @@ class MedianSearch:
                     seen.add(z)
                     queue.append(z)
         return len(seen)
+
+
+def _by_sector(atoms: np.ndarray, of: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """``atoms`` grouped by their sectors ``of`` (as long), sectors ascending, each group
+    in its given order (the groups of ``np.unique`` on each sector's mask, in one sort)."""
+    order = np.argsort(of, kind="stable")
+    atoms, of = atoms[order], of[order]
+    bounds = [0, *(np.flatnonzero(of[1:] != of[:-1]) + 1).tolist(), len(atoms)]
+    heads = of[bounds[:-1]].tolist()
+    return [(s, atoms[i:j]) for s, (i, j) in zip(heads, pairwise(bounds), strict=True)]
 
 
 def _gap(load: float, lo: float, hi: float) -> float:

@@ -45,6 +45,7 @@ class SectorSearch:
         self.adj = atoms.adj
         self.cost = atoms.cost
         self.w = atoms.weight.tolist()
+        self.xy = atoms.xy.tolist()  # Python floats: the annealing reads them one by one
         self.k = k
         self.rng = rng
         self.fixed = fixed.tolist()
@@ -154,8 +155,12 @@ class SectorSearch:
             self._refresh(x)
 
     def _refresh(self, x: int) -> None:
-        s = self.sector[x]
-        ext = sum(1 for y in self.adj[x] if self.sector[y] != s)
+        sector = self.sector
+        s = sector[x]
+        self._relist(x, s, len([y for y in self.adj[x] if sector[y] != s]))
+
+    def _relist(self, x: int, s: int, ext: int) -> None:
+        """Record that atom ``x`` (in sector ``s``) has ``ext`` neighbours outside it."""
         self.external[x] = ext
         listed = self.listed[x]
         if listed >= 0 and (listed != s or not ext):
@@ -231,7 +236,7 @@ class SectorSearch:
 
     def _dist(self, x: int, s: int) -> float:
         cx, cy = self.cxy[s]
-        px, py = self.atoms.xy[x]
+        px, py = self.xy[x]
         return math.hypot(px - cx, py - cy)
 
     def _delta(self, x: int, a: int, b: int) -> float:
@@ -248,15 +253,25 @@ class SectorSearch:
         return stays_connected(self.adj, self.sector, x, a, self.size[a])
 
     def _move(self, x: int, b: int) -> None:
-        a = self.sector[x]
-        self.sector[x] = b
+        sector = self.sector
+        a = sector[x]
+        sector[x] = b
         self.load[a] -= self.w[x]
         self.load[b] += self.w[x]
         self.size[a] -= 1
         self.size[b] += 1
-        self._refresh(x)
-        for y in self.adj[x]:
-            self._refresh(y)
+        # the neighbours' counts of outside neighbours change by one, and only theirs in
+        # a or b: updated in place, in the order a full refresh of x then of its
+        # neighbours would take (the movable list's order depends on it)
+        around = self.adj[x]
+        self._relist(x, b, len([y for y in around if sector[y] != b]))
+        external, relist = self.external, self._relist
+        for y in around:
+            sy = sector[y]
+            if sy == a:
+                relist(y, a, external[y] + 1)
+            elif sy == b:
+                relist(y, b, external[y] - 1)
 
     def _in_band(self, s: int, load: float) -> bool:
         """Is ``load`` acceptable for sector ``s``: in the band, or no further from it
@@ -292,26 +307,36 @@ class SectorSearch:
         best = (list(self.sector), list(self.load), list(self.size))
         temp = 0.5 * float(np.median(self.w)) + 1e-9 * (self.target + 1)
         cooling = 0.01 ** (1 / max(steps, 1))
-        picks, targets, accept = (self.rng.random(steps) for _ in range(3))
+        picks, targets, accept = (self.rng.random(steps).tolist() for _ in range(3))
         lo, hi = self.lo, self.hi
+        sector, load, movable, adj, weight = self.sector, self.load, self.movable, self.adj, self.w
+        size = self.size
+        around: dict[int, list[int]] = {}  # an atom's neighbouring sectors, until a move
         for i in range(steps):
             temp *= cooling
-            x = self.movable[int(picks[i] * len(self.movable))]
-            a = self.sector[x]
-            others = [self.sector[y] for y in self.adj[x] if self.sector[y] != a]
+            x = movable[int(picks[i] * len(movable))]
+            a = sector[x]
+            others = around.get(x)
+            if others is None:
+                others = around[x] = [sector[y] for y in adj[x] if sector[y] != a]
             b = others[int(targets[i] * len(others))]
-            w, la, lb = self.w[x], self.load[a], self.load[b]
-            delta = (
-                _band_gap(la - w, lo, hi)
-                + _band_gap(lb + w, lo, hi)
-                - _band_gap(la, lo, hi)
-                - _band_gap(lb, lo, hi)
-            )
+            w, la, lb = weight[x], load[a], load[b]
+            # _band_gap inlined (the same values): this loop runs 20 000 times a repair
+            v = la - w
+            g1 = lo - v if v < lo else (v - hi if v > hi else 0.0)
+            v = lb + w
+            g2 = lo - v if v < lo else (v - hi if v > hi else 0.0)
+            g3 = lo - la if la < lo else (la - hi if la > hi else 0.0)
+            g4 = lo - lb if lb < lo else (lb - hi if lb > hi else 0.0)
+            delta = g1 + g2 - g3 - g4
             if delta > 0 and accept[i] >= math.exp(-delta / temp):
                 continue
-            if not self._keeps_connected(x, a):
+            if not stays_connected(adj, sector, x, a, size[a]):
                 continue
             self._move(x, b)
+            around.pop(x, None)
+            for y in adj[x]:
+                around.pop(y, None)
             gap += delta
             if gap < best_gap - 1e-9:
                 best_gap = gap
@@ -406,30 +431,38 @@ class SectorSearch:
         # keeps borders smooth (and the contiguity checks local)
         temp, final = (0.5 if not self.share else HOT_DISTANCE) * scale, 0.01 * scale
         cooling = (final / temp) ** (1 / max(steps, 1))
-        accept = self.rng.random(steps)
-        picks = self.rng.random(steps)
-        targets = self.rng.random(steps)
+        accept = self.rng.random(steps).tolist()
+        picks = self.rng.random(steps).tolist()
+        targets = self.rng.random(steps).tolist()
         every = max(steps // 20, 1)
+        sector, adj, movable, load = self.sector, self.adj, self.movable, self.load
+        in_band = self._in_band
+        around: dict[int, list[int]] = {}  # an atom's neighbouring sectors, until a move
         for i in range(steps):
             if report is not None and i % every == 0:
                 report(i / steps, "shape")
             temp *= cooling
             if self.share and i % relocate == relocate - 1:
                 self.locate()
-            if not self.movable:
+            if not movable:
                 break
-            x = self.movable[int(picks[i] * len(self.movable))]
-            a = self.sector[x]
-            others = [self.sector[y] for y in self.adj[x] if self.sector[y] != a]
+            x = movable[int(picks[i] * len(movable))]
+            a = sector[x]
+            others = around.get(x)
+            if others is None:
+                others = around[x] = [sector[y] for y in adj[x] if sector[y] != a]
             b = others[int(targets[i] * len(others))]
             w = self.w[x]
-            if not (self._in_band(a, self.load[a] - w) and self._in_band(b, self.load[b] + w)):
+            if not (in_band(a, load[a] - w) and in_band(b, load[b] + w)):
                 continue
             delta = self._delta(x, a, b)
             if delta > 0 and accept[i] >= math.exp(-delta / temp):
                 continue
             if self._keeps_connected(x, a):
                 self._move(x, b)
+                around.pop(x, None)
+                for y in adj[x]:
+                    around.pop(y, None)
 
     def _delta_scale(self) -> float:
         """The median size of a move's change of the objective, over the boundary
