@@ -63,7 +63,8 @@ class Settings(BaseSettings):
     #: (``PSQ_MAX_PROPOSAL_WORK``): 4 000 000 is 100 000 cells in 40 sectors, about a
     #: minute of work; a larger request is refused at once with a 422 naming ``k``.
     max_proposal_work: int = Field(default=4_000_000, ge=1)
-    #: Seconds spent on the lower bound of each heuristic proposal (0: none computed).
+    #: CPU seconds spent on the lower bound of each heuristic proposal (0: none computed),
+    #: counted on the proposal's own thread: the same bound under any load.
     bound_seconds: float = Field(default=2.0, ge=0, le=60)
     #: The maps a page draws (hot spots, heat, comparison, trend, a commune's cells) may be
     #: served up to this many seconds late after a write (``PSQ_MAP_STALE_SECONDS``; 0:

@@ -259,7 +259,9 @@ def proposal_bound(
     max_cells: int = MAX_BOUND_CELLS,
 ) -> PlanBound:
     """A heuristic plan's :class:`PlanBound`: the Lagrangian bound of the same design
-    (same k, band and whole communes), ``none`` with the reason when it is skipped."""
+    (same k, band and whole communes), ``none`` with the reason when it is skipped.
+    ``budget_s`` is in CPU seconds of the calling thread, so the bound reached is the
+    same whatever else the machine (or the server's other threads) is doing."""
     started = time.monotonic()
     graph = plan.graph
     objective = pmedian_distance(graph.centroids, graph.workload, plan.assignment, plan.k)
@@ -292,7 +294,7 @@ def proposal_bound(
         )
     except InfeasibleDesignError as exc:
         return none(f"aucun plan ne tient les contraintes : {exc}")
-    result = lagrangian_bound(inst, upper=objective, budget_s=budget_s)
+    result = lagrangian_bound(inst, upper=objective, budget_s=budget_s, clock=time.thread_time)
     if not math.isfinite(result.lower):
         return none("aucun plan équilibré n'existe pour cette borne")
     return PlanBound(
