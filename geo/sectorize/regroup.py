@@ -141,7 +141,8 @@ def regroup(
                     better = (members, group, found)
                     break
                 proofs.bound[key] = max(proofs.bound[key], model.bound)
-                proofs.closed.add(key)
+                if model.given_up:
+                    proofs.closed.add(key)
         if better is None:
             return plan
         members, group, labels = better
