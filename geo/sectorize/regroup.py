@@ -134,7 +134,9 @@ def regroup(
                     return plan
                 key = (tuple(members.tolist()), len(group))
                 now = float(ms.cur[list(group)].sum())
-                model = proofs.open.pop(key, None) or _Model(ms, members, len(group))
+                model = (
+                    proofs.open.pop(key) if key in proofs.open else _Model(ms, members, len(group))
+                )
                 proofs.mips += 1
                 found = model.solve(ms, now - tol, mip=True)
                 if found is not None:

@@ -164,3 +164,23 @@ def test_fits_needs_two_neighbouring_sectors_small_enough() -> None:
         assert fits(ms, plan)
     finally:
         module.MAX_ATOMS = saved
+
+
+def test_regroup_stops_only_where_no_neighbourhood_improves() -> None:
+    """From every feasible plan of the grid (band 7 … 13), the search's result is in the
+    band, connected, and no neighbourhood of 2 or 3 of its sectors has a cheaper split
+    (enumerated): no pruning rule (LP bound, kept proofs, MIP order) stops it early."""
+    ms = _search(0.3)
+    plans = [np.array(p) for p in itertools.product(range(K), repeat=ROWS * COLS)]
+    feasible = [p for p in plans if p[0] == 0 and _feasible(ms, p)]
+    best_of: dict[tuple[tuple[int, ...], int], float] = {}
+    for start in feasible:
+        found = regroup(ms, start, sizes=(2, 3))
+        assert _feasible(ms, found)
+        ms._load_state(found)
+        for group in [g for t in (2, 3) for g in _groups(ms, found, t)]:
+            members = np.flatnonzero(np.isin(found, group))
+            key = (tuple(members.tolist()), len(group))
+            if key not in best_of:
+                best_of[key] = _best_split(ms, members, len(group))
+            assert best_of[key] >= float(ms.cur[list(group)].sum()) - 1e-6, (start, group)
