@@ -22,6 +22,11 @@ a plan depends on its seed only and not on the machine's load: each move priced 
 search (:attr:`MedianSearch.work <geo.sectorize.median.MedianSearch.work>`) and each
 step of the engine's repair counts one, each round of the search
 :data:`~geo.sectorize.median.ROUND_WORK`; no start begins once :data:`MAX_WORK` are spent.
+
+**Regroup.** Where most allocations could not be mended into the band (at least
+:data:`FAILED_STARTS` failures per mended one: lumpy atoms), the best plan goes through
+:func:`~geo.sectorize.regroup.regroup` (exact re-partitions of neighbouring sectors) under
+its own work budget, when two neighbouring sectors are small enough to be modelled.
 """
 
 from __future__ import annotations

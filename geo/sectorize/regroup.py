@@ -10,32 +10,35 @@ HiGHS: ``x[a, c]`` atom ``a`` to the sector whose median is unit ``c``, ``y[c]``
 ``c`` a median, ``t`` medians, each median's own atom with it, every sector in the band;
 contiguity by cuts separated in a loop (Validi, Buchanan & Lykhovyd 2022): a piece ``C``
 of a sector cut off from its median's atom gets ``x[a, c] ≤ Σ_{b ∈ N(C)} x[b, c]`` for
-every ``a`` of ``C``. The candidate medians are each atom's :data:`PER_ATOM` units
-nearest (weighted) to the neighbourhood.
+every ``a`` of ``C``; the cuts of one-atom pieces (``x[a, c] ≤ Σ_{b ∈ N(a)} x[b, c]``)
+are in the model from the start. The candidate medians are each atom's :data:`PER_ATOM`
+unit(s) nearest (weighted) to the neighbourhood.
 
-**Pruning** (issue 25, part G), so that the search is cheap enough to run on every
-proposal:
+**Pruning** (issue 25, part G), so that the search costs seconds, not tens of seconds:
 
-* **the LP bound first**: the linear relaxation of a neighbourhood's model (its
-  contiguity cuts included) is a lower bound on every re-partition of its atoms; when it
-  is not below the sectors' present cost the neighbourhood is rejected without
-  branching (the p-median relaxation with ``x ≤ y`` rows is nearly always integral: an
-  integral, connected LP solution is the optimum itself);
+* **the LP bound first**: the linear relaxation of a neighbourhood's model, with the
+  contiguity cuts violated by its support, is a lower bound on every re-partition of its
+  atoms; when it is not below the sectors' present cost the neighbourhood is rejected
+  without branching, and an integral, connected LP solution is the optimum itself
+  (measured on Belfort res 8, k = 8, communes whole: the LP is fractional on most
+  neighbourhoods, it rejects about one in six, ``bench/RESULTS.md`` part G);
 * **proven neighbourhoods are not solved again**: a model depends on its atoms only (its
   candidates, the band and the costs do not depend on the plan), so each bound proven on
   a set of atoms is kept for the whole search and a neighbourhood whose atoms have not
   changed since is rejected when its present cost is not above that bound: after an
   improvement, only the neighbourhoods touching the changed sectors are modelled again;
-* **the most promising first**: the neighbourhoods whose LP bound is below their present
-  cost are branched on (HiGHS MIP, at most :data:`MIP_NODES` nodes) in the order of that
-  difference, the largest first; the first better re-partition is applied.
+* **the most promising first, and few**: the neighbourhoods whose LP bound is below their
+  present cost are branched on (HiGHS MIP, warm with the LP's cuts) in the order of that
+  difference, the largest first, at most :data:`MIP_TRIES` per sweep (a heuristic cut:
+  the last sweep, which would prove that none improves, is the costly one); a model
+  given up after :data:`MODEL_ITERATIONS` simplex iterations is not solved again.
 
 A better re-partition replaces the sectors, the plan is descended again (shifts, swaps)
 and the search goes on until no neighbourhood improves it or its work budget is spent:
-each LP or MIP solve counts its model's variables times its simplex iterations' share
-(:func:`_work`), a measure of operations, not seconds, so that a plan depends on its seed
-only. Neighbourhoods holding a fixed atom, or more than :data:`MAX_ATOMS` atoms, are
-skipped.
+each LP or MIP solve counts its model's variables times (1 + its simplex iterations / 10
++ its nodes) (:func:`_work`), a measure of operations, not seconds, so that a plan
+depends on its seed only. Neighbourhoods holding a fixed atom, or more than
+:data:`MAX_ATOMS` atoms, are skipped.
 
 * Validi, H., Buchanan, A., Lykhovyd, E. (2022). Imposing contiguity constraints in
   political districting models. *Operations Research* 70(2), 867-892.
@@ -55,7 +58,9 @@ from geo.sectorize.median import MedianSearch
 #: The most atoms in one neighbourhood's model (20 left two of five seeds of Belfort
 #: res 8, k = 8, communes whole, at +5.3 %; 28 brings all five to the optimum).
 MAX_ATOMS = 28
-#: Candidate median units per atom (those nearest, weighted, to the neighbourhood).
+#: Candidate median units per atom (those nearest, weighted, to the neighbourhood): one
+#: (two in part F) gives the same plans on Belfort res 8, k = 8, communes whole, smaller
+#: models.
 PER_ATOM = 1
 #: Contiguity rounds per model before the neighbourhood is given up.
 CUT_ROUNDS = 30
@@ -65,7 +70,9 @@ MIP_NODES = 200
 MODEL_ITERATIONS = 10_000
 #: MIP solves per sweep: the neighbourhoods whose LP bound is furthest below their cost.
 MIP_TRIES = 6
-#: The work budget of one :func:`regroup`, in the search's operations.
+#: The work budget of one :func:`regroup`, in the search's operations (:func:`_work`):
+#: Belfort res 8, k = 8, communes whole spends 0.55 to 2.8 million to reach its optimum
+#: (1.5 million left one seed of five at 794.9 m).
 REGROUP_WORK = 3_000_000
 _REL = 1e-9
 _INTEGRAL = 1e-6
