@@ -361,9 +361,11 @@ class RegionGrowth(Sectorizer):
             if polish:
                 anchors = {s: int(atoms.of[u]) for s, u in enumerate(seed_units) if u >= 0}
                 starts = max(1, min(MAX_LA_STARTS, LA_ATOMS // max(atoms.n, 1)))
+                # no regroup on a large city's aggregates (the refinement moves them)
                 search.sector = median_polish(
-                    search, graph.centroids, graph.workload, anchors, rng, starts
-                ).tolist()
+                    search, graph.centroids, graph.workload, anchors, rng, starts,
+                    **({"regroup_budget": 0} if levels is not None else {}),
+                ).tolist()  # fmt: skip
         else:
             search.anneal(steps, lambda f, stage: progress(0.5 + 0.45 * f, stage))
             search.descend()
