@@ -369,8 +369,9 @@ class RegionGrowth(Sectorizer):
                 # no regroup on a large city's aggregates (the refinement moves them)
                 regroup = 0 if levels is not None else self.regroup_budget
                 search.sector = median_polish(
-                    search, graph.centroids, graph.workload, anchors, rng, starts, regroup
-                ).tolist()
+                    search, graph.centroids, graph.workload, anchors, rng, starts,
+                    regroup_budget=regroup,
+                ).tolist()  # fmt: skip
         else:
             search.anneal(steps, lambda f, stage: progress(0.5 + 0.45 * f, stage))
             search.descend()
