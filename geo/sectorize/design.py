@@ -233,6 +233,10 @@ def make_sectorizer(params: DesignParameters, seed_units: Sequence[str] = ()) ->
         heuristic = make_sectorizer(
             dataclasses.replace(params, method="engine", objective="distance"), seed_units
         )
+        if isinstance(heuristic, PartitionedDesign) and isinstance(heuristic.engine, RegionGrowth):
+            # no regroup in the warm start: HiGHS re-partitions better (+4 s of CPU on
+            # Belfort res 8, k = 8, communes whole, bench/RESULTS.md issue 25 part G)
+            heuristic.engine.regroup_budget = 0
         return ExactDesign(
             params.k,
             target_workload=params.target_workload,

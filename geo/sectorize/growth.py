@@ -69,6 +69,7 @@ from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.multilevel import LARGE_ATOMS, hierarchy
 from geo.sectorize.objective import distance_share
 from geo.sectorize.polish import polish as median_polish
+from geo.sectorize.regroup import REGROUP_WORK
 from geo.sectorize.search import SectorSearch
 from geo.sectorize.seeding import seed_atoms
 from geo.unit_graph import UnitGraph
@@ -145,6 +146,10 @@ class RegionGrowth(Sectorizer):
         infeasible; ``"report"``: the plan is made and lists the violation (the
         whole-communes baseline does this).
     """
+
+    #: The work budget of the regroup (:mod:`geo.sectorize.regroup`) under the distance
+    #: objective; 0 turns it off (the exact mode's warm start: HiGHS does that work).
+    regroup_budget: int = REGROUP_WORK
 
     def __init__(
         self,
@@ -361,9 +366,12 @@ class RegionGrowth(Sectorizer):
             if polish:
                 anchors = {s: int(atoms.of[u]) for s, u in enumerate(seed_units) if u >= 0}
                 starts = max(1, min(MAX_LA_STARTS, LA_ATOMS // max(atoms.n, 1)))
+                # no regroup on a large city's aggregates (the refinement moves them)
+                regroup = 0 if levels is not None else self.regroup_budget
                 search.sector = median_polish(
-                    search, graph.centroids, graph.workload, anchors, rng, starts
-                ).tolist()
+                    search, graph.centroids, graph.workload, anchors, rng, starts,
+                    regroup_budget=regroup,
+                ).tolist()  # fmt: skip
         else:
             search.anneal(steps, lambda f, stage: progress(0.5 + 0.45 * f, stage))
             search.descend()

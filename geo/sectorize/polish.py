@@ -22,6 +22,11 @@ a plan depends on its seed only and not on the machine's load: each move priced 
 search (:attr:`MedianSearch.work <geo.sectorize.median.MedianSearch.work>`) and each
 step of the engine's repair counts one, each round of the search
 :data:`~geo.sectorize.median.ROUND_WORK`; no start begins once :data:`MAX_WORK` are spent.
+
+**Regroup.** Where most allocations could not be mended into the band (at least
+:data:`FAILED_STARTS` failures per mended one: lumpy atoms), the best plan goes through
+:func:`~geo.sectorize.regroup.regroup` (exact re-partitions of neighbouring sectors) under
+its own work budget, when two neighbouring sectors are small enough to be modelled.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import numpy as np
 
 from geo.sectorize.atoms import Atoms
 from geo.sectorize.median import MedianSearch
-from geo.sectorize.regroup import regroup
+from geo.sectorize.regroup import REGROUP_WORK, fits, regroup
 from geo.sectorize.search import SectorSearch
 from geo.sectorize.seeding import seed_atoms
 
@@ -56,7 +61,7 @@ def polish(
     rng: np.random.Generator,
     starts: int,
     budget: int = MAX_WORK,
-    regroup_budget: int = 0,
+    regroup_budget: int = REGROUP_WORK,
 ) -> np.ndarray:
     """The engine's plan (``search``) improved under the distance objective: descended
     and oscillated, then up to ``starts`` starts while the work spent is under
@@ -105,10 +110,11 @@ def polish(
             ms._load_state(found)
             if ms.key() < best_key:
                 best, best_key, last = found, ms.key(), i
-    if regroup_budget and best_key[0] <= 1e-9:
-        # in the band: neighbouring sectors re-partitioned exactly (off by default: it
-        # reaches Belfort's optimum on every seed but costs 15 to 35 s of CPU there,
-        # bench/RESULTS.md issue 25 part F)
+    lumpy = failed >= FAILED_STARTS * max(mended, 1)
+    if regroup_budget and lumpy and best_key[0] <= 1e-9 and fits(ms, best):
+        # the allocations were mostly not mended into the band (lumpy atoms, whole
+        # communes: bench/RESULTS.md issue 25 parts E and G):
+        # neighbouring sectors re-partitioned exactly, within its own work budget
         best = regroup(ms, best, regroup_budget)
     return best
 

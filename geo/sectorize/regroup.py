@@ -5,22 +5,48 @@ Where atoms are lumpy (communes kept whole), the in-band plans are few and far a
 better plan may differ by several whole communes moving across three or four sectors at
 once, which no sequence of in-band shifts and swaps of
 :class:`~geo.sectorize.median.MedianSearch` reaches. :func:`regroup` takes the atoms of
-``t`` neighbouring sectors (``t`` = 2, 3, then 4) and solves their p-median exactly with
+``t`` neighbouring sectors (``t`` = 2, 3, 4) and solves their p-median exactly with
 HiGHS: ``x[a, c]`` atom ``a`` to the sector whose median is unit ``c``, ``y[c]`` unit
 ``c`` a median, ``t`` medians, each median's own atom with it, every sector in the band;
 contiguity by cuts separated in a loop (Validi, Buchanan & Lykhovyd 2022): a piece ``C``
 of a sector cut off from its median's atom gets ``x[a, c] ≤ Σ_{b ∈ N(C)} x[b, c]`` for
-every ``a`` of ``C``. A better re-partition replaces the sectors, the plan is descended
-again and the search goes on until no neighbourhood improves it or its work budget (in
-the search's counted operations, not seconds) is spent.
+every ``a`` of ``C``; the cuts of one-atom pieces (``x[a, c] ≤ Σ_{b ∈ N(a)} x[b, c]``)
+are in the model from the start. The candidate medians are each atom's :data:`PER_ATOM`
+unit(s) nearest (weighted) to the neighbourhood.
 
-Neighbourhoods holding a fixed atom, or more than :data:`MAX_ATOMS` atoms, are skipped.
+**Pruning** (issue 25, part G), so that the search costs seconds, not tens of seconds:
+
+* **the LP bound first**: the linear relaxation of a neighbourhood's model, with the
+  contiguity cuts violated by its support, is a lower bound on every re-partition of its
+  atoms; when it is not below the sectors' present cost the neighbourhood is rejected
+  without branching, and an integral, connected LP solution is the optimum itself
+  (measured on Belfort res 8, k = 8, communes whole: the LP is fractional on most
+  neighbourhoods, it rejects about one in six, ``bench/RESULTS.md`` part G);
+* **proven neighbourhoods are not solved again**: a model depends on its atoms only (its
+  candidates, the band and the costs do not depend on the plan), so each bound proven on
+  a set of atoms is kept for the whole search and a neighbourhood whose atoms have not
+  changed since is rejected when its present cost is not above that bound: after an
+  improvement, only the neighbourhoods touching the changed sectors are modelled again;
+* **the most promising first, and few**: the neighbourhoods whose LP bound is below their
+  present cost are branched on (HiGHS MIP, warm with the LP's cuts) in the order of that
+  difference, the largest first, at most :data:`MIP_TRIES` per sweep (a heuristic cut:
+  the last sweep, which would prove that none improves, is the costly one); a model
+  given up after :data:`MODEL_ITERATIONS` simplex iterations is not solved again.
+
+A better re-partition replaces the sectors, the plan is descended again (shifts, swaps)
+and the search goes on until no neighbourhood improves it or its work budget is spent:
+each LP or MIP solve counts its model's variables times (1 + its simplex iterations / 10
++ its nodes) (:func:`_work`), a measure of operations, not seconds, so that a plan
+depends on its seed only. Neighbourhoods holding a fixed atom, or more than
+:data:`MAX_ATOMS` atoms, are skipped.
 
 * Validi, H., Buchanan, A., Lykhovyd, E. (2022). Imposing contiguity constraints in
   political districting models. *Operations Research* 70(2), 867-892.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -32,14 +58,40 @@ from geo.sectorize.median import MedianSearch
 #: The most atoms in one neighbourhood's model (20 left two of five seeds of Belfort
 #: res 8, k = 8, communes whole, at +5.3 %; 28 brings all five to the optimum).
 MAX_ATOMS = 28
-#: Candidate median units per atom (those nearest, weighted, to the neighbourhood).
-PER_ATOM = 2
+#: Candidate median units per atom (those nearest, weighted, to the neighbourhood): one
+#: (two in part F) gives the same plans on Belfort res 8, k = 8, communes whole, smaller
+#: models.
+PER_ATOM = 1
 #: Contiguity rounds per model before the neighbourhood is given up.
 CUT_ROUNDS = 30
-#: The work budget of one :func:`regroup`, in the search's operations (a model counts
-#: its variables per solve).
-REGROUP_WORK = 400_000
+#: Branch-and-bound nodes of one MIP solve before the neighbourhood is given up.
+MIP_NODES = 200
+#: Simplex iterations of one model (its LP, MIP and cut rounds) before it is given up.
+MODEL_ITERATIONS = 10_000
+#: MIP solves per sweep: the neighbourhoods whose LP bound is furthest below their cost.
+MIP_TRIES = 6
+#: The work budget of one :func:`regroup`, in the search's operations (:func:`_work`):
+#: Belfort res 8, k = 8, communes whole spends 0.55 to 2.8 million to reach its optimum
+#: (1.5 million left one seed of five at 794.9 m).
+REGROUP_WORK = 3_000_000
 _REL = 1e-9
+_INTEGRAL = 1e-6
+
+
+@dataclass
+class Proofs:
+    """What is known of each neighbourhood's model, keyed by its atoms (sorted) and its
+    number of sectors: a lower bound on every re-partition (its LP bound, or the cost it
+    was proven not to beat), and whether the bound is exact (a MIP proof, or a model
+    given up: not solved again)."""
+
+    bound: dict[tuple[tuple[int, ...], int], float] = field(default_factory=dict)
+    closed: set[tuple[tuple[int, ...], int]] = field(default_factory=set)
+    #: The models whose LP (with its contiguity cuts) is fractional and below the
+    #: present cost: the MIP starts from them.
+    open: dict[tuple[tuple[int, ...], int], _Model] = field(default_factory=dict)
+    models: int = 0
+    mips: int = 0
 
 
 def regroup(
@@ -47,37 +99,75 @@ def regroup(
     sector: np.ndarray,
     budget: int = REGROUP_WORK,
     sizes: tuple[int, ...] = (2, 3, 4),
+    proofs: Proofs | None = None,
 ) -> np.ndarray:
     """``sector`` improved by exact re-partitions of ``t`` neighbouring sectors; the plan
     must be in the band, and stays in it."""
+    proofs = Proofs() if proofs is None else proofs
     plan = ms.descend(np.asarray(sector, dtype=int))
     stop = ms.work + budget
-    tol = _REL * ms.total * max(float(ms.cur.sum()) / ms.total, 1.0)
-    improved = True
-    while improved and ms.work < stop:
-        improved = False
-        for t in sizes:
-            for group in _groups(ms, plan, t):
+    while ms.work < stop:
+        tol = _REL * max(float(ms.cur.sum()), ms.total)
+        promising: list[tuple[float, int, np.ndarray, tuple[int, ...]]] = []
+        better: tuple[np.ndarray, tuple[int, ...], np.ndarray] | None = None
+        for group in (g for t in sizes for g in _groups(ms, plan, t)):
+            if ms.work >= stop:
+                return plan
+            members = np.flatnonzero(np.isin(plan, group))
+            if len(members) > MAX_ATOMS or (ms.fixed[members] >= 0).any():
+                continue
+            key = (tuple(members.tolist()), len(group))
+            now = float(ms.cur[list(group)].sum())
+            if proofs.bound.get(key, -np.inf) >= now - tol or key in proofs.closed:
+                continue
+            if key in proofs.bound:  # its LP is fractional and below: the MIP decides
+                promising.append((proofs.bound[key] - now, len(promising), members, group))
+                continue
+            model = _Model(ms, members, len(group))
+            proofs.models += 1
+            found = model.solve(ms, now - tol, mip=False)
+            proofs.bound[key] = max(proofs.bound.get(key, -np.inf), model.bound)
+            if found is not None:
+                better = (members, group, found)
+                break
+            if model.bound < now - tol and not model.given_up:
+                proofs.open[key] = model
+                promising.append((model.bound - now, len(promising), members, group))
+            elif model.given_up:
+                proofs.closed.add(key)
+        if better is None:
+            for _, _, members, group in sorted(promising, key=lambda p: p[:2])[:MIP_TRIES]:
                 if ms.work >= stop:
                     return plan
-                members = np.flatnonzero(np.isin(plan, group))
-                if len(members) > MAX_ATOMS or (ms.fixed[members] >= 0).any():
-                    continue
+                key = (tuple(members.tolist()), len(group))
                 now = float(ms.cur[list(group)].sum())
-                found = _solve(ms, members, len(group), now - tol)
-                if found is None:
-                    continue
-                value, labels = found
-                if value >= now - tol:
-                    continue
-                trial = plan.copy()
-                trial[members] = np.asarray(group)[labels]
-                plan = ms.descend(trial)
-                improved = True
-                break
-            if improved:
-                break
+                model = (
+                    proofs.open.pop(key) if key in proofs.open else _Model(ms, members, len(group))
+                )
+                proofs.mips += 1
+                found = model.solve(ms, now - tol, mip=True)
+                if found is not None:
+                    better = (members, group, found)
+                    break
+                proofs.bound[key] = max(proofs.bound[key], model.bound)
+                if model.given_up:
+                    proofs.closed.add(key)
+        if better is None:
+            return plan
+        members, group, labels = better
+        trial = plan.copy()
+        trial[members] = np.asarray(group)[labels]
+        plan = ms.descend(trial)
     return plan
+
+
+def fits(ms: MedianSearch, plan: np.ndarray) -> bool:
+    """Do two neighbouring sectors of ``plan`` hold at most :data:`MAX_ATOMS` atoms (so
+    that some neighbourhood can be modelled)?"""
+    size = np.bincount(plan, minlength=ms.k)
+    sa, sb = plan[ms.ea], plan[ms.eb]
+    apart = sa != sb
+    return bool((size[sa[apart]] + size[sb[apart]] <= MAX_ATOMS).any())
 
 
 def _groups(ms: MedianSearch, plan: np.ndarray, t: int) -> list[tuple[int, ...]]:
@@ -99,100 +189,179 @@ def _groups(ms: MedianSearch, plan: np.ndarray, t: int) -> list[tuple[int, ...]]
     return sorted(frontier)
 
 
-def _solve(
-    ms: MedianSearch, members: np.ndarray, t: int, upper: float
-) -> tuple[float, np.ndarray] | None:
-    """The p-median of ``members`` (atoms) into ``t`` connected sectors in the band: its
-    cost (sum of weighted distances) and each member's sector (0 … t-1), or None."""
-    m = len(members)
-    local = {int(a): i for i, a in enumerate(members.tolist())}
-    # candidate medians: each atom's PER_ATOM units nearest (weighted) to the members
-    units = np.concatenate(
-        [(u := np.flatnonzero(ms.of == a))[np.argsort(ms.M[members][:, u].sum(0))[:PER_ATOM]]
-         for a in members.tolist()]
-    )  # fmt: skip
-    n_u = len(units)
-    home = np.array([local[int(ms.of[u])] for u in units])
-    n_x = m * n_u  # x[i, j] at i * n_u + j, then y[j] at n_x + j
-    n = n_x + n_u
-    cost = np.r_[ms.M[np.ix_(members, units)].ravel(), np.zeros(n_u)]
-    w = ms.aw[members]
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    lower: list[float] = []
-    upper_b: list[float] = []
-    r = 0
+class _Model:
+    """The p-median of ``members`` (atoms) into ``t`` connected sectors in the band."""
 
-    def add(c: np.ndarray, v: np.ndarray, lo: float, up: float) -> None:
-        nonlocal r
-        rows.append(np.full(len(c), r))
-        cols.append(c)
-        vals.append(v)
-        lower.append(lo)
-        upper_b.append(up)
+    def __init__(self, ms: MedianSearch, members: np.ndarray, t: int) -> None:
+        m = len(members)
+        self.m, self.t = m, t
+        self.local = {int(a): i for i, a in enumerate(members.tolist())}
+        # candidate medians: each atom's PER_ATOM units nearest (weighted) to the members
+        near = ms.M[members].sum(0)
+        units = np.concatenate(
+            [(u := np.flatnonzero(ms.of == a))[np.argsort(near[u], kind="stable")[:PER_ATOM]]
+             for a in members.tolist()]
+        )  # fmt: skip
+        n_u = self.n_u = len(units)
+        self.home = np.array([self.local[int(ms.of[u])] for u in units])
+        n_x = self.n_x = m * n_u  # x[i, j] at i * n_u + j, then y[j] at n_x + j
+        self.n = n = n_x + n_u
+        cost = np.r_[ms.M[np.ix_(members, units)].ravel(), np.zeros(n_u)]
+        w = ms.aw[members]
+        grid = self.grid = np.arange(n_x).reshape(m, n_u)
+        ys = n_x + np.arange(n_u)
+        blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # rows, cols, vals
+        lower: list[np.ndarray] = []
+        upper: list[np.ndarray] = []
+        r = 0
+        # each atom in one sector
+        blocks.append((np.repeat(np.arange(m), n_u), grid.ravel(), np.ones(n_x)))
+        lower.append(np.ones(m))
+        upper.append(np.ones(m))
+        r += m
+        # t medians
+        blocks.append((np.full(n_u, r), ys, np.ones(n_u)))
+        lower.append(np.array([float(t)]))
+        upper.append(np.array([float(t)]))
         r += 1
+        # x[i, j] ≤ y[j] (the median's own atom: x = y)
+        pair = r + np.arange(n_x)
+        blocks.append((np.r_[pair, pair], np.r_[grid.ravel(), np.tile(ys, m)],
+                       np.r_[np.ones(n_x), -np.ones(n_x)]))  # fmt: skip
+        own = np.zeros((m, n_u), dtype=bool)
+        own[self.home, np.arange(n_u)] = True
+        lower.append(np.where(own.ravel(), 0.0, -np.inf))
+        upper.append(np.zeros(n_x))
+        r += n_x
+        # the band: lo·y[j] ≤ Σ_i w_i x[i, j] ≤ hi·y[j]
+        for bound, lo, up in ((ms.lo, 0.0, np.inf), (ms.hi, -np.inf, 0.0)):
+            rows = r + np.arange(n_u)
+            blocks.append((np.r_[np.tile(rows, m), rows], np.r_[grid.ravel(), ys],
+                           np.r_[np.repeat(w, n_u), np.full(n_u, -bound)]))  # fmt: skip
+            lower.append(np.full(n_u, lo))
+            upper.append(np.full(n_u, up))
+            r += n_u
+        self.adj = [[self.local[b] for b in ms.adj[a] if b in self.local] for a in members]
+        # an atom away from a candidate's own atom reaches it through a neighbour:
+        # x[i, j] ≤ Σ_{b ∈ N(i)} x[b, j] (the cuts of one-atom pieces, given at once)
+        rr: list[int] = []
+        cc: list[int] = []
+        vv: list[float] = []
+        for i in range(m):
+            for j in np.flatnonzero(self.home != i).tolist():
+                rr.extend([r] * (1 + len(self.adj[i])))
+                cc.append(int(grid[i, j]))
+                cc.extend(int(grid[b, j]) for b in self.adj[i])
+                vv.append(1.0)
+                vv.extend([-1.0] * len(self.adj[i]))
+                r += 1
+        count = r - sum(len(x) for x in lower)
+        blocks.append((np.array(rr, dtype=int), np.array(cc, dtype=int), np.array(vv)))
+        lower.append(np.full(count, -np.inf))
+        upper.append(np.zeros(count))
+        matrix = coo_matrix(
+            (np.concatenate([b[2] for b in blocks]),
+             (np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks]))),
+            shape=(r, n),
+        ).tocsc()  # fmt: skip
+        h = self.h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("mip_rel_gap", 1e-6)
+        h.setOptionValue("mip_max_nodes", MIP_NODES)
+        # no "threads": one HiGHS scheduler per process (see geo.sectorize.hess)
+        h.passModel(
+            n, r, matrix.nnz, 1, 1, 0.0, cost, np.zeros(n), np.ones(n),
+            np.concatenate(lower), np.concatenate(upper),
+            matrix.indptr, matrix.indices, matrix.data, np.ones(n, dtype=np.int32),
+        )  # fmt: skip
+        #: A lower bound on every connected re-partition (-inf until solved).
+        self.bound = -np.inf
+        #: The model was given up (cut rounds or nodes spent): its bound is all it says.
+        self.given_up = False
+        #: Simplex iterations spent on the model (LP and MIP solves, cut rounds).
+        self.iterations = 0
 
-    grid = np.arange(n_x).reshape(m, n_u)
-    for i in range(m):  # each atom in one sector
-        add(grid[i], np.ones(n_u), 1.0, 1.0)
-    add(n_x + np.arange(n_u), np.ones(n_u), t, t)  # t medians
-    for j in range(n_u):
-        y = n_x + j
-        for i in range(m):  # x ≤ y
-            add(np.array([grid[i, j], y]), np.array([1.0, -1.0]), -np.inf, 0.0)
-        # the median's own atom with it
-        add(np.array([grid[home[j], j], y]), np.array([1.0, -1.0]), 0.0, 0.0)
-        # the band
-        add(np.r_[grid[:, j], y], np.r_[w, -ms.lo], 0.0, np.inf)
-        add(np.r_[grid[:, j], y], np.r_[w, -ms.hi], -np.inf, 0.0)
-    matrix = coo_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n)
-    ).tocsc()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("mip_rel_gap", 1e-6)
-    h.setOptionValue("objective_bound", upper)  # no better plan: stop early
-    # no "threads": one HiGHS scheduler per process (see geo.sectorize.hess)
-    h.passModel(
-        n, r, matrix.nnz, 1, 1, 0.0, cost, np.zeros(n), np.ones(n),
-        np.array(lower), np.array(upper_b),
-        matrix.indptr, matrix.indices, matrix.data, np.ones(n, dtype=np.int32),
-    )  # fmt: skip
-    adj = [[local[b] for b in ms.adj[a] if b in local] for a in members.tolist()]
-    for _ in range(CUT_ROUNDS):
-        ms.work += n
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
-        value = float(h.getInfo().objective_function_value)
-        if value >= upper:
-            return None  # cuts only raise it
-        x = np.asarray(h.getSolution().col_value)
-        assign = x[:n_x].reshape(m, n_u).argmax(1)
-        medians = np.flatnonzero(x[n_x:] > 0.5)
+    def solve(self, ms: MedianSearch, upper: float, mip: bool) -> np.ndarray | None:
+        """Each member's sector (0 … t-1) in a connected re-partition in the band cheaper
+        than ``upper``, or None. Without ``mip`` only the LP relaxation is solved (its
+        cut loop run on integral solutions): None also when it is fractional."""
+        h = self.h
+        h.setOptionValue("solve_relaxation", not mip)
+        # no better plan than ``upper``: stop the branching early
+        h.setOptionValue("objective_bound", upper if mip else np.inf)
+        for _ in range(CUT_ROUNDS):
+            h.run()
+            info = h.getInfo()
+            ms.work += _work(self.n, info, mip)
+            self.iterations += int(info.simplex_iteration_count)
+            status = h.getModelStatus()
+            if status != highspy.HighsModelStatus.kOptimal:
+                if status == highspy.HighsModelStatus.kInfeasible or (
+                    mip and status == highspy.HighsModelStatus.kObjectiveBound
+                ):
+                    self.bound = max(self.bound, upper)  # none in the band, or none better
+                else:
+                    self.given_up = True
+                return None
+            value = float(info.objective_function_value)
+            if mip:
+                value = max(value, float(info.mip_dual_bound))
+            self.bound = max(self.bound, value)
+            if value >= upper:
+                return None  # cuts only raise it
+            x = np.asarray(h.getSolution().col_value)
+            if mip:
+                x = np.round(x)
+            support = x[: self.n_x].reshape(self.m, self.n_u) > _INTEGRAL
+            cuts = self._cuts(support)
+            if cuts and self.iterations > MODEL_ITERATIONS:
+                self.given_up = True
+                return None
+            if not cuts:
+                if (np.abs(x - np.round(x)) > _INTEGRAL).any():
+                    return None  # fractional and connected: the MIP decides
+                medians = np.flatnonzero(x[self.n_x :] > 0.5)
+                assign = x[: self.n_x].reshape(self.m, self.n_u).argmax(1)
+                return np.searchsorted(medians, assign)
+            starts = np.cumsum([0] + [len(c) for c, _ in cuts[:-1]]).astype(np.int32)
+            h.addRows(
+                len(cuts),
+                np.full(len(cuts), -np.inf),
+                np.zeros(len(cuts)),
+                sum(len(c) for c, _ in cuts),
+                starts,
+                np.concatenate([c for c, _ in cuts]),
+                np.concatenate([v for _, v in cuts]),
+            )
+        self.given_up = True
+        return None
+
+    def _cuts(self, support: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The contiguity cuts violated by a solution whose atoms go to each candidate
+        median's sector where ``support[i, j]``: each piece ``C`` of that support cut off
+        from the median's own atom gets ``x[a, j'] ≤ Σ_{b ∈ N(C)} x[b, j']`` for every
+        ``a`` of ``C`` and every candidate ``j'`` whose own atom is not in ``C`` (a sector
+        of ``j'`` holding ``a`` reaches its own atom through the border ``N(C)``); for
+        ``j`` itself the border is out of the support, so that cut is violated."""
         cuts: list[tuple[np.ndarray, np.ndarray]] = []
-        for j in medians.tolist():
-            group = np.flatnonzero(assign == j)
-            for piece in pieces(group, adj):
-                if home[j] in piece:
+        seen: set[tuple[int, ...]] = set()
+        for j in np.flatnonzero(support.any(0)).tolist():
+            for piece in pieces(np.flatnonzero(support[:, j]), self.adj):
+                if self.home[j] in piece or tuple(sorted(piece)) in seen:
                     continue
-                inside = set(piece)
-                border = sorted({b for a in piece for b in adj[a] if b not in inside})
+                seen.add(tuple(sorted(piece)))
+                border = sorted({b for a in piece for b in self.adj[a] if b not in piece})
+                others = [c for c in range(self.n_u) if self.home[c] not in piece]
                 for a in sorted(piece):
-                    c = np.r_[grid[a, j], grid[border, j]].astype(np.int32)
-                    cuts.append((c, np.r_[1.0, -np.ones(len(border))]))
-        if not cuts:
-            labels = np.searchsorted(medians, assign)
-            return value, labels
-        starts = np.cumsum([0] + [len(c) for c, _ in cuts[:-1]]).astype(np.int32)
-        h.addRows(
-            len(cuts),
-            np.full(len(cuts), -np.inf),
-            np.zeros(len(cuts)),
-            sum(len(c) for c, _ in cuts),
-            starts,
-            np.concatenate([c for c, _ in cuts]),
-            np.concatenate([v for _, v in cuts]),
-        )
-    return None
+                    for c in others:
+                        cols = np.r_[self.grid[a, c], self.grid[border, c]].astype(np.int32)
+                        cuts.append((cols, np.r_[1.0, -np.ones(len(border))]))
+        return cuts
+
+
+def _work(n: int, info: highspy.HighsInfo, mip: bool) -> int:
+    """The operations counted for one solve: the model's variables, once per simplex
+    iteration's ten (and per branch-and-bound node)."""
+    iterations = int(info.simplex_iteration_count)
+    nodes = int(info.mip_node_count) if mip else 0
+    return n * (1 + iterations // 10 + nodes)

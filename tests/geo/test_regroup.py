@@ -10,13 +10,13 @@ import numpy as np
 
 from geo.sectorize.atoms import Atoms, pieces
 from geo.sectorize.median import MedianSearch
-from geo.sectorize.regroup import regroup
+from geo.sectorize.regroup import Proofs, _groups, _Model, fits, regroup
 
 ROWS, COLS, K = 2, 4, 3
 LOADS = np.array([5.0, 1.0, 4.0, 2.0, 3.0, 6.0, 5.0, 4.0])
 
 
-def _search() -> MedianSearch:
+def _search(band: float = 0.1) -> MedianSearch:
     y, x = np.divmod(np.arange(ROWS * COLS), COLS)
     xy = np.c_[x * 1000.0, y * 1000.0]
     adj = [
@@ -34,7 +34,7 @@ def _search() -> MedianSearch:
     )
     target = LOADS.sum() / K
     fixed = np.full(ROWS * COLS, -1)
-    return MedianSearch(atoms, xy, LOADS, K, target * 0.9, target * 1.1, fixed)
+    return MedianSearch(atoms, xy, LOADS, K, target * (1 - band), target * (1 + band), fixed)
 
 
 def _feasible(ms: MedianSearch, plan: np.ndarray) -> bool:
@@ -65,3 +65,122 @@ def test_three_sectors_re_partitioned_reach_the_enumerated_optimum() -> None:
     assert abs(ms.cost(found) - optimum) < 1e-6
     # the band and contiguity bind: without either the best plan would be cheaper
     assert min(ms.cost(p) for p in plans if len(set(p.tolist())) == K) < optimum - 1.0
+
+
+def _best_split(ms: MedianSearch, members: np.ndarray, t: int) -> float:
+    """The cheapest split of ``members`` into ``t`` connected sectors in the band, each
+    served from its own median unit (enumerated), or inf."""
+    best = np.inf
+    for labels in itertools.product(range(t), repeat=len(members)):
+        total = 0.0
+        for s in range(t):
+            sec = members[np.array(labels) == s]
+            load = ms.aw[sec].sum()
+            if not len(sec) or len(pieces(sec, ms.adj)) != 1:
+                break
+            if not ms.lo - 1e-9 <= load <= ms.hi + 1e-9:
+                break
+            total += float(ms.M[np.ix_(sec, sec)].sum(0).min())
+        else:
+            best = min(best, total)
+    return best
+
+
+def test_the_lp_bound_never_rejects_a_neighbourhood_that_improves() -> None:
+    """Every neighbourhood (2 or 3 sectors) of every feasible plan of the grid: the LP
+    bound with its contiguity cuts is at most the enumerated best split, so a
+    neighbourhood whose best split is cheaper than its present cost is never rejected,
+    and the MIP then finds that split."""
+    ms = _search(0.3)  # band 7 … 13: many feasible plans, the band still binding
+    assert (ms.lo, ms.hi) == (7.0, 13.0)
+    plans = [np.array(p) for p in itertools.product(range(K), repeat=ROWS * COLS)]
+    feasible = [p for p in plans if p[0] == 0 and _feasible(ms, p)]  # sector 0 first
+    assert len(feasible) > 10
+    seen: set[tuple[tuple[int, ...], int]] = set()
+    best_of: dict[tuple[tuple[int, ...], int], float] = {}
+    checked: set[tuple[tuple[tuple[int, ...], int], float]] = set()
+    improving = 0
+    for plan in feasible:
+        ms._load_state(plan)
+        for group in [g for t in (2, 3) for g in _groups(ms, plan, t)]:
+            members = np.flatnonzero(np.isin(plan, group))
+            key = (tuple(members.tolist()), len(group))
+            now = float(ms.cur[list(group)].sum())
+            if (key, round(now, 6)) in checked:
+                continue
+            checked.add((key, round(now, 6)))
+            if key not in best_of:
+                best_of[key] = _best_split(ms, members, len(group))
+            best = best_of[key]
+            model = _Model(ms, members, len(group))
+            found = model.solve(ms, now - 1e-6, mip=False)
+            assert model.bound <= best + 1e-6, (key, model.bound, best)
+            if best < now - 1e-6:
+                improving += 1
+                assert model.bound < now - 1e-6  # not rejected
+                if found is None:
+                    found = model.solve(ms, now - 1e-6, mip=True)
+                assert found is not None
+                value = sum(
+                    float(ms.M[np.ix_(sec, sec)].sum(0).min())
+                    for s in range(len(group))
+                    if len(sec := members[found == s])
+                )
+                assert abs(value - best) < 1e-6
+            seen.add(key)
+    # the check is not vacuous: neighbourhoods that improve, and many distinct ones
+    assert improving >= 5 and len(seen) >= 8 and len(checked) >= 20
+
+
+def test_proofs_are_kept_by_atoms_not_by_sector_numbers() -> None:
+    """Proofs from one search serve another: from a second start whose sectors hold the
+    same atoms under other numbers the search still reaches the optimum, and a plan at
+    the optimum is not modelled again."""
+    ms = _search()
+    proofs = Proofs()
+    start = np.array([0, 0, 0, 1, 2, 2, 1, 1])
+    first = regroup(ms, start, sizes=(K,), proofs=proofs)
+    models = proofs.models
+    # the same start, its sectors renumbered: same atoms, the bound already proven
+    again = regroup(ms, (start + 1) % K, sizes=(K,), proofs=proofs)
+    assert abs(ms.cost(again) - ms.cost(first)) < 1e-9
+    assert proofs.models == models  # nothing modelled again
+    # a plan at the optimum: its one neighbourhood is rejected by its proof
+    regroup(ms, first, sizes=(K,), proofs=proofs)
+    assert proofs.models == models
+
+
+def test_fits_needs_two_neighbouring_sectors_small_enough() -> None:
+    ms = _search()
+    plan = np.array([0, 0, 0, 1, 2, 2, 1, 1])
+    assert fits(ms, plan)
+    import geo.sectorize.regroup as module
+
+    saved = module.MAX_ATOMS
+    try:
+        module.MAX_ATOMS = 4  # the smallest pair: {0, 1, 2} and {4, 5}, 5 atoms
+        assert not fits(ms, plan)
+        module.MAX_ATOMS = 5
+        assert fits(ms, plan)
+    finally:
+        module.MAX_ATOMS = saved
+
+
+def test_regroup_stops_only_where_no_neighbourhood_improves() -> None:
+    """From every feasible plan of the grid (band 7 … 13), the search's result is in the
+    band, connected, and no neighbourhood of 2 or 3 of its sectors has a cheaper split
+    (enumerated): no pruning rule (LP bound, kept proofs, MIP order) stops it early."""
+    ms = _search(0.3)
+    plans = [np.array(p) for p in itertools.product(range(K), repeat=ROWS * COLS)]
+    feasible = [p for p in plans if p[0] == 0 and _feasible(ms, p)]
+    best_of: dict[tuple[tuple[int, ...], int], float] = {}
+    for start in feasible:
+        found = regroup(ms, start, sizes=(2, 3))
+        assert _feasible(ms, found)
+        ms._load_state(found)
+        for group in [g for t in (2, 3) for g in _groups(ms, found, t)]:
+            members = np.flatnonzero(np.isin(found, group))
+            key = (tuple(members.tolist()), len(group))
+            if key not in best_of:
+                best_of[key] = _best_split(ms, members, len(group))
+            assert best_of[key] >= float(ms.cur[list(group)].sum()) - 1e-6, (start, group)
