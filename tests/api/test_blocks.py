@@ -69,7 +69,7 @@ def test_blocks_need_a_barrier_layer(client: TestClient, massy: int) -> None:
     response = client.post(f"/api/csp/{massy}/grids", json={"resolution": 9, "units": "blocks"})
     assert response.status_code == 422
     detail = response.json()["detail"]
-    assert detail.startswith("units : des îlots demandent une couche de coupures")
+    assert detail.startswith("Unités : des îlots demandent une couche de coupures")
     bad = client.post(f"/api/csp/{massy}/grids", json={"resolution": 9, "units": "streets"})
     assert bad.status_code == 422 and bad.json()["fields"][0]["loc"][-1] == "units"
     missing = client.get(f"/api/csp/{massy}/cells", params={"res": 9, "units": "blocks"})

@@ -286,7 +286,7 @@ def test_reoptimise_refuses_when_every_sector_is_locked(
     )
     assert response.status_code == 422
     assert response.json()["detail"] == (
-        f"locked : tous les secteurs du plan {copy['id']} sont verrouillés ; déverrouillez-en "
+        f"Secteurs verrouillés : tous les secteurs du plan {copy['id']} sont verrouillés ; déverrouillez-en "
         "pour ré-optimiser"
     )
 

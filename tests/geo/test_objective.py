@@ -129,11 +129,15 @@ def test_unbalanceable_plans_say_infeasibility_is_not_proven() -> None:
 
 
 @pytest.mark.parametrize(
-    ("objective", "weight", "field"),
-    [("vitesse", 0.5, "objective"), ("mix", 1.5, "objective_weight")],
+    ("objective", "weight", "field", "words"),
+    [
+        ("vitesse", 0.5, "objective", "Objectif"),
+        ("mix", 1.5, "objective_weight", "Part de la distance"),
+    ],
 )
 def test_bad_objective_is_refused_naming_the_field(
-    objective: str, weight: float, field: str
+    objective: str, weight: float, field: str, words: str
 ) -> None:
-    with pytest.raises(InvalidInputError, match=f"^{field} : "):
+    with pytest.raises(InvalidInputError, match=f"^{words} : ") as refused:
         DesignParameters(k=3, objective=objective, objective_weight=weight)  # type: ignore[arg-type]
+    assert refused.value.field == field
