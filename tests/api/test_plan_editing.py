@@ -286,8 +286,8 @@ def test_reoptimise_refuses_when_every_sector_is_locked(
     )
     assert response.status_code == 422
     assert response.json()["detail"] == (
-        f"Secteurs verrouillés : tous les secteurs du plan {copy['id']} sont verrouillés ; déverrouillez-en "
-        "pour ré-optimiser"
+        f"Secteurs verrouillés : tous les secteurs du plan {copy['id']} sont verrouillés ; "
+        "déverrouillez-en pour ré-optimiser"
     )
 
 

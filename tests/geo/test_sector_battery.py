@@ -240,7 +240,8 @@ def test_apportionment_and_its_override() -> None:
     assert "fixée par le planificateur" in plan.notes[0]
     with pytest.raises(
         InvalidInputError,
-        match="Secteurs par partie du territoire : 4 \\+ 2 = 6 secteurs, mais le nombre de secteurs est 5",
+        match="Secteurs par partie du territoire : 4 \\+ 2 = 6 secteurs, mais le nombre de "
+        "secteurs est 5",
     ):
         bad = dataclasses.replace(forced, sectors_per_part=(4, 2))
         make_sectorizer(bad).solve(graph, rng=bad.rng())
@@ -274,6 +275,6 @@ def test_a_tiny_target_workload_is_refused_named() -> None:
     cells = tessellate(square, 9)
     cells["commune"], cells["workload"] = "A", 1.0
     params = DesignParameters(target_workload=1e-320)
-    with pytest.raises(InfeasibleDesignError, match="^Charge visée par secteur : ") as refused:
+    with pytest.raises(InfeasibleDesignError, match=r"^Charge visée par secteur : ") as refused:
         make_sectorizer(params).solve(UnitGraph.from_cells(cells), rng=params.rng())
     assert refused.value.field == "target_workload"
