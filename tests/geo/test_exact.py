@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from geo.errors import InfeasibleDesignError, InvalidInputError
+from geo.errors import InfeasibleDesignError, InvalidInputError, PsqError
 from geo.grid import cell_attributes, tessellate, workload
 from geo.metrics import components_per_sector, french_percent
 from geo.plan import SectorPlan, UnitGraph
@@ -110,6 +110,26 @@ def test_exact_finds_the_brute_force_optimum_with_its_proof(grid: UnitGraph) -> 
     gap = (objective - bound.lower_m) / objective
     assert bound.gap == pytest.approx(gap)
     assert f"à au plus {french_percent(gap)} du meilleur plan possible" in bound.sentence()
+
+
+def test_stopped_before_its_first_bound_it_keeps_its_plan_without_a_bound(
+    grid: UnitGraph,
+) -> None:
+    """A cancel at the first report of the search (the warm start's plan held, no bound
+    yet): the plan is kept, its bound says none was reached (no infinite bound stored)."""
+
+    def cancel_at_the_search(_fraction: float, stage: str) -> None:
+        if stage.startswith("exact:"):
+            raise PsqError("job_cancelled")
+
+    params = DesignParameters(k=3, method="exact", tolerance=TOLERANCE, time_limit=20)
+    plan = make_sectorizer(params).solve(grid, rng=params.rng(), progress=cancel_at_the_search)
+    assert plan.bound is not None and plan.bound.status == "none"
+    assert plan.bound.lower_m is None and plan.bound.gap is None
+    assert plan.bound.sentence() == "borne non calculée (recherche arrêtée avant la première borne)"
+    assert plan.bound.objective_m == pytest.approx(
+        pmedian_distance(grid.centroids, grid.workload, plan.assignment, 3)
+    )
 
 
 def test_locks_and_seeds_are_honoured(grid: UnitGraph) -> None:
