@@ -21,12 +21,15 @@ two sectors never do. Its objective ``Σ cost[a, c] · x[a, c]`` is the p-median
 3 hops from ``a``, and at 1 and 2 hops from ``atom(c)``, when ``atom(c)`` is farther
 (:func:`~geo.sectorize.hess.hess_model`). Before branching, its linear relaxation is
 solved and the separators it violates are added, found by maximum flow, until none is
-(:func:`~geo.sectorize.separation.fractional_separators`). Then HiGHS searches; as soon as
-it meets a solution whose sectors are not all of one piece, the search is stopped and,
-for each stray component ``C``, the minimal separator of ``N(C)`` on the centre's side is
-added (:func:`~geo.sectorize.separation.integral_separators`), and the search starts
-again on the same model (HiGHS 1.16 calls no lazy-constraint callback: stopping at the
-first solution in pieces is the closest to the lazy cuts of Validi et al.). Every round
+(:func:`~geo.sectorize.separation.fractional_separators`). Then HiGHS searches; when it
+meets a solution whose sectors are not all of one piece, for each stray component ``C``
+the minimal separator of ``N(C)`` on the centre's side is queued
+(:func:`~geo.sectorize.separation.integral_separators`); once the round's bound is within
+:data:`RESTART_GAP` of the best such solution (which caps it), the search is stopped, the
+separators added and the search starts again on the same model (HiGHS 1.16 calls no
+lazy-constraint callback; stopping at the first solution in pieces, as before, restarted
+the search from its root each time, and the bound of the 14 km square never passed
+HiGHS's root bound: ``bench/RESULTS.md``, part G). Every round
 is a relaxation of the full model, so its dual bound is a proven lower bound; every
 solution met whose sectors are all of one piece is a feasible plan (kept through HiGHS's
 ``cbMipImprovingSolution`` callback); one in pieces is repaired when it can be (each stray
@@ -129,6 +132,11 @@ WARM_STARTS = 5
 #: ... while they take less than this share of the time limit in CPU seconds (one plan at
 #: least; CPU rather than wall time: the same warm start under any load).
 WARM_START_SHARE = 0.2
+#: A round meeting a solution in pieces goes on searching while that solution is more than
+#: this share above the round's bound; it stops (to add the solution's separators and start
+#: again) once the bound is within it. Stopping at once kept the bound of the 14 km square,
+#: k = 12, at HiGHS's root (1 196.2 m in every run; bench/RESULTS.md part G).
+RESTART_GAP = 0.01
 log = logging.getLogger(__name__)
 
 
@@ -324,8 +332,10 @@ class _Solver:
         self.rounds = 0
         self.cuts = 0
         self.allowed: np.ndarray | None = None
-        #: Separators of the round's solutions in pieces, added when the round stops.
+        #: Separators of the round's solutions in pieces, added when the round stops, and
+        #: the best value of those solutions.
         self.pending: dict[tuple[int, ...], list[float]] = {}
+        self.in_pieces = math.inf
         self.fixed_stats: dict[str, int] = {}
         #: The root's columns of the best plan known, and those that may be fixed to 0.
         self.incumbent = np.zeros(0, dtype=bool)
@@ -423,6 +433,9 @@ class _Solver:
         rows, coefs = self._separators(group)
         for row, coef in zip(rows, coefs, strict=True):
             self.pending.setdefault(tuple(row), coef)
+        if rows:
+            value = float(event.data_out.objective_function_value)
+            self.in_pieces = min(self.in_pieces, value)
         self._offer(group)
 
     def _offer(self, group: np.ndarray) -> None:
@@ -440,13 +453,23 @@ class _Solver:
         if self.best is None or objective < self.best[1] - 1e-9:
             self.best = (group, objective)
 
+    def _restart(self, bound: float) -> bool:
+        """Whether the round should stop to add the separators of its solutions in pieces:
+        once its bound is within :data:`RESTART_GAP` of the best of them (the round's
+        bound cannot pass that solution's value; before that, the search still lifts it:
+        every round is a relaxation, its bound a proven lower bound)."""
+        if not self.pending:
+            return False
+        return self.in_pieces - bound <= RESTART_GAP * max(abs(self.in_pieces), 1.0)
+
     def _interrupt(self, event: Any) -> None:
-        self.round_lower = max(self.lower, float(event.data_out.mip_dual_bound))
+        bound = float(event.data_out.mip_dual_bound)
+        self.round_lower = max(self.lower, bound)
         try:
             self._report()
         except PsqError as exc:
             self.stopped = exc
-        if self.stopped is not None or self.pending:
+        if self.stopped is not None or self._restart(bound):
             event.interrupt()
         else:  # HiGHS keeps the flag from the round before
             event.data_in.user_interrupt = False
@@ -538,6 +561,7 @@ class _Solver:
                 break
             rows, coefs = [list(r) for r in self.pending], list(self.pending.values())
             self.pending = {}
+            self.in_pieces = math.inf
             self._add_rows(h, rows, coefs)
         if self.best is not None and self.lower >= self.best[1] * (1 - OPTIMALITY_GAP):
             self.lower = self.best[1]

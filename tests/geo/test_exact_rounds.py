@@ -1,0 +1,81 @@
+"""The exact mode's rounds: a round that meets a solution in pieces goes on searching
+until its bound nears that solution's value (``RESTART_GAP``), then its separators are
+added and the search starts again; the optimum and its proof are those of brute force."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import box
+
+import geo.sectorize.exact as exact
+import geo.sectorize.hess as hess
+import geo.sectorize.root as root
+from geo.grid import adjacency
+from geo.plan import UnitGraph
+from geo.pmedian import pmedian_distance
+from tests.geo.test_exact import brute_force
+from tests.geo.test_sectorize import STEP
+
+#: A « C » of seven square units: its two tips (2-0 and 2-2) are two steps apart on the
+#: ground but six edges apart in the graph, so a sector holding both is in pieces yet near.
+C_SHAPE = [(0, 0), (1, 0), (2, 0), (0, 1), (0, 2), (1, 2), (2, 2)]
+LOADS = np.array([4.0, 4, 2, 4, 5, 1, 2])
+K, TOLERANCE = 3, 0.4
+
+
+def c_shape() -> UnitGraph:
+    units = gpd.GeoDataFrame(
+        {
+            "unit": [f"{x}-{y}" for x, y in C_SHAPE],
+            "commune": ["90010"] * len(C_SHAPE),
+            "workload": LOADS,
+        },
+        geometry=[
+            box(6.8 + x * STEP, 47.6 + y * STEP, 6.8 + (x + 1) * STEP, 47.6 + (y + 1) * STEP)
+            for x, y in C_SHAPE
+        ],
+        crs=4326,
+    )
+    return UnitGraph.build(units, adjacency(units))
+
+
+def no_separators(*_: object, **__: object) -> tuple[list[list[int]], list[list[float]]]:
+    return [], []
+
+
+@pytest.mark.parametrize("restart_gap", [exact.RESTART_GAP, 0.0, 1e9])
+def test_rounds_met_in_pieces_end_on_the_brute_force_optimum(
+    monkeypatch: pytest.MonkeyPatch, restart_gap: float
+) -> None:
+    # Without the rings of the model and the root's separators, the search meets a
+    # solution in pieces (the two tips together) cheaper than every plan.
+    monkeypatch.setattr(hess, "RINGS", 0)
+    monkeypatch.setattr(hess, "RINGS_AROUND_CENTRE", 0)
+    monkeypatch.setattr(root, "fractional_separators", no_separators)
+    monkeypatch.setattr(exact, "RESTART_GAP", restart_gap)
+    in_pieces: list[float] = []
+    improving = exact._Solver._improving
+
+    def spy(self: exact._Solver, event: Any) -> None:
+        before = len(self.pending)
+        improving(self, event)
+        if len(self.pending) > before:
+            in_pieces.append(float(event.data_out.objective_function_value))
+
+    monkeypatch.setattr(exact._Solver, "_improving", spy)
+    graph = c_shape()
+    expected, _ = brute_force(graph, K, TOLERANCE)
+    plan = exact.ExactDesign(K, tolerance=TOLERANCE, time_limit=20).solve(
+        graph, rng=np.random.default_rng(0)
+    )
+    assert in_pieces and min(in_pieces) < expected - 1  # met, and cheaper than the optimum
+    assert plan.bound is not None and plan.bound.status == "optimal"
+    assert plan.bound.objective_m == pytest.approx(expected, rel=1e-9)
+    assert plan.bound.lower_m == pytest.approx(expected, rel=1e-9)
+    assert pmedian_distance(graph.centroids, graph.workload, plan.assignment, K) == pytest.approx(
+        expected, rel=1e-9
+    )
