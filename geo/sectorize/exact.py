@@ -21,7 +21,9 @@ two sectors never do. Its objective ``Σ cost[a, c] · x[a, c]`` is the p-median
 3 hops from ``a``, and at 1 and 2 hops from ``atom(c)``, when ``atom(c)`` is farther
 (:func:`~geo.sectorize.hess.hess_model`). Before branching, its linear relaxation is
 solved and the separators it violates are added, found by maximum flow, until none is
-(:func:`~geo.sectorize.separation.fractional_separators`). Then HiGHS searches; when it
+(:func:`~geo.sectorize.separation.fractional_separators`). A first round branches on the
+centres alone, the assignments continuous (:func:`~geo.sectorize.root.centres_first`: a
+relaxation, whose bound is kept). Then HiGHS searches the whole model; when it
 meets a solution whose sectors are not all of one piece, for each stray component ``C``
 the minimal separator of ``N(C)`` on the centre's side is queued
 (:func:`~geo.sectorize.separation.integral_separators`); once the round's bound is within
@@ -109,7 +111,7 @@ from geo.sectorize.fixing import (
 )
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
 from geo.sectorize.hess import contiguous, hess_model, repair, sector_labels
-from geo.sectorize.root import root_cuts
+from geo.sectorize.root import centres_first, root_cuts
 from geo.sectorize.separation import (
     integral_separators,
 )
@@ -516,6 +518,9 @@ class _Solver:
         if not self._check():
             return
         root_cuts(self, h)
+        if not self._check():
+            return
+        centres_first(self, h)
         if not self._check():
             return
         h.cbMipImprovingSolution.subscribe(self._improving)

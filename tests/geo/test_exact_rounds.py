@@ -1,6 +1,7 @@
-"""The exact mode's rounds: a round that meets a solution in pieces goes on searching
-until its bound nears that solution's value (``RESTART_GAP``), then its separators are
-added and the search starts again; the optimum and its proof are those of brute force."""
+"""The exact mode's rounds: the first with the centres alone integer (a relaxation: its
+bound stays under the optimum), then rounds that, meeting a solution in pieces, go on
+searching until their bound nears that solution's value (``RESTART_GAP``), then add its
+separators and start again; the optimum and its proof are those of brute force."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ import geo.sectorize.exact as exact
 import geo.sectorize.hess as hess
 import geo.sectorize.root as root
 from geo.grid import adjacency
+from geo.metrics import components_per_sector
 from geo.plan import UnitGraph
 from geo.pmedian import pmedian_distance
 from tests.geo.test_exact import brute_force
-from tests.geo.test_sectorize import STEP
+from tests.geo.test_sectorize import STEP, square_grid
 
 #: A « C » of seven square units: its two tips (2-0 and 2-2) are two steps apart on the
 #: ground but six edges apart in the graph, so a sector holding both is in pieces yet near.
@@ -79,3 +81,28 @@ def test_rounds_met_in_pieces_end_on_the_brute_force_optimum(
     assert pmedian_distance(graph.centroids, graph.workload, plan.assignment, K) == pytest.approx(
         expected, rel=1e-9
     )
+
+
+def test_the_round_with_the_centres_alone_integer_bounds_below_the_optimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A 3 x 3 grid where the root's relaxation opens centres in part: branching on the
+    # centres alone lifts the bound (101.9 -> 107.4 m), still under the optimum (111.2 m).
+    graph = square_grid(3, 3, np.array([5.0, 4, 4, 2, 5, 1, 1, 2, 4]))
+    expected, _ = brute_force(graph, 3, 0.2)
+    seen: dict[str, float] = {}
+    centres_first = exact.centres_first
+
+    def spy(s: exact._Solver, h: Any) -> None:
+        seen["root"] = s.lower
+        centres_first(s, h)
+        seen["centres"] = s.lower
+
+    monkeypatch.setattr(exact, "centres_first", spy)
+    plan = exact.ExactDesign(3, tolerance=0.2, time_limit=20).solve(
+        graph, rng=np.random.default_rng(0)
+    )
+    assert seen["root"] + 1 < seen["centres"] <= expected + 1e-9
+    assert plan.bound is not None and plan.bound.status == "optimal"
+    assert plan.bound.objective_m == pytest.approx(expected, rel=1e-9)
+    assert not plan.violations and (components_per_sector(plan) == 1).all()
