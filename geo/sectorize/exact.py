@@ -22,8 +22,9 @@ two sectors never do. Its objective ``Σ cost[a, c] · x[a, c]`` is the p-median
 (:func:`~geo.sectorize.hess.hess_model`). Before branching, its linear relaxation is
 solved and the separators it violates are added, found by maximum flow, until none is
 (:func:`~geo.sectorize.separation.fractional_separators`). A first round branches on the
-centres alone, the assignments continuous (:func:`~geo.sectorize.root.centres_first`: a
-relaxation, whose bound is kept). Then HiGHS searches the whole model; when it
+centres alone, the assignments continuous, when its share of the time is not 0 (off by
+default: :func:`~geo.sectorize.root.centres_first`, a relaxation whose bound is kept).
+Then HiGHS searches the whole model; when it
 meets a solution whose sectors are not all of one piece, for each stray component ``C``
 the minimal separator of ``N(C)`` on the centre's side is queued
 (:func:`~geo.sectorize.separation.integral_separators`); once the round's bound is within

@@ -1,7 +1,8 @@
-"""The exact mode's rounds: the first with the centres alone integer (a relaxation: its
-bound stays under the optimum), then rounds that, meeting a solution in pieces, go on
-searching until their bound nears that solution's value (``RESTART_GAP``), then add its
-separators and start again; the optimum and its proof are those of brute force."""
+"""The exact mode's rounds: the first with the centres alone integer when it is on (a
+relaxation: its bound stays under the optimum), then rounds that, meeting a solution in
+pieces, go on searching until their bound nears that solution's value (``RESTART_GAP``),
+then add its separators and start again; the optimum and its proof are those of brute
+force."""
 
 from __future__ import annotations
 
@@ -99,6 +100,7 @@ def test_the_round_with_the_centres_alone_integer_bounds_below_the_optimum(
         seen["centres"] = s.lower
 
     monkeypatch.setattr(exact, "centres_first", spy)
+    monkeypatch.setattr(root, "CENTRES_SHARE", 0.4)  # off by default
     plan = exact.ExactDesign(3, tolerance=0.2, time_limit=20).solve(
         graph, rng=np.random.default_rng(0)
     )
