@@ -55,7 +55,8 @@ with ``y = 0`` is, opened (:mod:`geo.sectorize.probing`; the root's sweeps:
 :mod:`geo.sectorize.root`). On Belfort res 8, k = 8, 27 % of
 the atoms x units assignments remain (``bench/RESULTS.md``).
 
-**Warm start and bound.** The best of five plans of the heuristic engine (the same
+**Warm start and bound.** The best of five to twenty plans of the heuristic engine
+(one per 15 s of the time limit: :func:`warm_starts`; the same
 parameters, method ``engine`` with the distance objective, drawn one after the other
 from the run's random generator while they take less than a fifth of the time limit in
 CPU seconds, so that the same plans are drawn under any load of the machine) is given
@@ -130,8 +131,14 @@ MAX_ROUNDS = 200
 #: smaller gaps cost long searches for the last digits of a relaxation that may still be
 #: cut off by contiguity.
 OPTIMALITY_GAP = 1e-4
-#: Heuristic plans drawn for the warm start (the best one that meets the constraints)...
+#: Heuristic plans drawn for the warm start (the best one that meets the constraints): one
+#: per :data:`SECONDS_PER_WARM_START` seconds of the time limit, at least
+#: :data:`WARM_STARTS` (Belfort's 30 s: 5, as before) and at most :data:`MAX_WARM_STARTS`
+#: (on the 14 km square, k = 12, the best of 5 draws was 1 314.0 m, of 20, 1 256.1 m;
+#: bench/RESULTS.md part G)...
 WARM_STARTS = 5
+MAX_WARM_STARTS = 20
+SECONDS_PER_WARM_START = 15.0
 #: ... while they take less than this share of the time limit in CPU seconds (one plan at
 #: least; CPU rather than wall time: the same warm start under any load).
 WARM_START_SHARE = 0.2
@@ -155,6 +162,16 @@ def stage(objective: float | None, lower: float | None) -> str:
     if objective and lower is not None and math.isfinite(lower):
         text += f", écart {french_percent(max(0.0, (objective - lower) / objective))}"
     return text
+
+
+def warm_starts(time_limit: float) -> int:
+    """How many heuristic plans the warm start draws at most for a time limit.
+
+    >>> warm_starts(30), warm_starts(120), warm_starts(300), warm_starts(1800)
+    (5, 8, 20, 20)
+    """
+    wanted = int(time_limit // SECONDS_PER_WARM_START)
+    return max(WARM_STARTS, min(MAX_WARM_STARTS, wanted))
 
 
 def check_exact_size(units: int) -> None:
@@ -232,12 +249,12 @@ class ExactDesign(Sectorizer):
     def _warm_start(
         self, graph: UnitGraph, inst: Instance, rng: np.random.Generator
     ) -> tuple[np.ndarray, float] | None:
-        """The best of :data:`WARM_STARTS` heuristic plans (one ``rng``, drawn in turn) as
+        """The best of :func:`warm_starts` heuristic plans (one ``rng``, drawn in turn) as
         each atom's sector and its objective, among those that meet every constraint of
         the model (None if none does)."""
         best: tuple[np.ndarray, float] | None = None
         started = time.process_time()  # CPU: as many plans under any load
-        for _ in range(WARM_STARTS if self.warm_start is not None else 0):
+        for _ in range(warm_starts(self.time_limit) if self.warm_start is not None else 0):
             assert self.warm_start is not None
             if (
                 best is not None
