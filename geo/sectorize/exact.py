@@ -31,8 +31,8 @@ the minimal separator of ``N(C)`` on the centre's side is queued
 :data:`RESTART_GAP` of the best such solution (which caps it), the search is stopped, the
 separators added and the search starts again on the same model (HiGHS 1.16 calls no
 lazy-constraint callback; stopping at the first solution in pieces, as before, restarted
-the search from its root each time, and the bound of the 14 km square never passed
-HiGHS's root bound: ``bench/RESULTS.md``, part G). Every round
+the search from its root each time: under load the bound of the 14 km square never passed
+HiGHS's root bound, ``bench/RESULTS.md``, part G). Every round
 is a relaxation of the full model, so its dual bound is a proven lower bound; every
 solution met whose sectors are all of one piece is a feasible plan (kept through HiGHS's
 ``cbMipImprovingSolution`` callback); one in pieces is repaired when it can be (each stray
@@ -144,8 +144,9 @@ SECONDS_PER_WARM_START = 15.0
 WARM_START_SHARE = 0.2
 #: A round meeting a solution in pieces goes on searching while that solution is more than
 #: this share above the round's bound; it stops (to add the solution's separators and start
-#: again) once the bound is within it. Stopping at once kept the bound of the 14 km square,
-#: k = 12, at HiGHS's root (1 196.2 m in every run; bench/RESULTS.md part G).
+#: again) once the bound is within it. Stopping at once began a new tree at every solution
+#: in pieces: under load the 14 km square, k = 12 never passed HiGHS's root bound
+#: (bench/RESULTS.md part G).
 RESTART_GAP = 0.01
 log = logging.getLogger(__name__)
 
