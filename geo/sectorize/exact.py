@@ -21,12 +21,18 @@ two sectors never do. Its objective ``Σ cost[a, c] · x[a, c]`` is the p-median
 3 hops from ``a``, and at 1 and 2 hops from ``atom(c)``, when ``atom(c)`` is farther
 (:func:`~geo.sectorize.hess.hess_model`). Before branching, its linear relaxation is
 solved and the separators it violates are added, found by maximum flow, until none is
-(:func:`~geo.sectorize.separation.fractional_separators`). Then HiGHS searches; as soon as
-it meets a solution whose sectors are not all of one piece, the search is stopped and,
-for each stray component ``C``, the minimal separator of ``N(C)`` on the centre's side is
-added (:func:`~geo.sectorize.separation.integral_separators`), and the search starts
-again on the same model (HiGHS 1.16 calls no lazy-constraint callback: stopping at the
-first solution in pieces is the closest to the lazy cuts of Validi et al.). Every round
+(:func:`~geo.sectorize.separation.fractional_separators`). A first round branches on the
+centres alone, the assignments continuous, when its share of the time is not 0 (off by
+default: :func:`~geo.sectorize.root.centres_first`, a relaxation whose bound is kept).
+Then HiGHS searches the whole model; when it
+meets a solution whose sectors are not all of one piece, for each stray component ``C``
+the minimal separator of ``N(C)`` on the centre's side is queued
+(:func:`~geo.sectorize.separation.integral_separators`); once the round's bound is within
+:data:`RESTART_GAP` of the best such solution (which caps it), the search is stopped, the
+separators added and the search starts again on the same model (HiGHS 1.16 calls no
+lazy-constraint callback; stopping at the first solution in pieces, as before, restarted
+the search from its root each time: under load the bound of the 14 km square never passed
+HiGHS's root bound, ``bench/RESULTS.md``, part G). Every round
 is a relaxation of the full model, so its dual bound is a proven lower bound; every
 solution met whose sectors are all of one piece is a feasible plan (kept through HiGHS's
 ``cbMipImprovingSolution`` callback); one in pieces is repaired when it can be (each stray
@@ -49,7 +55,8 @@ with ``y = 0`` is, opened (:mod:`geo.sectorize.probing`; the root's sweeps:
 :mod:`geo.sectorize.root`). On Belfort res 8, k = 8, 27 % of
 the atoms x units assignments remain (``bench/RESULTS.md``).
 
-**Warm start and bound.** The best of five plans of the heuristic engine (the same
+**Warm start and bound.** The best of five to twenty plans of the heuristic engine
+(one per 15 s of the time limit: :func:`warm_starts`; the same
 parameters, method ``engine`` with the distance objective, drawn one after the other
 from the run's random generator while they take less than a fifth of the time limit in
 CPU seconds, so that the same plans are drawn under any load of the machine) is given
@@ -106,7 +113,7 @@ from geo.sectorize.fixing import (
 )
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
 from geo.sectorize.hess import contiguous, hess_model, repair, sector_labels
-from geo.sectorize.root import root_cuts
+from geo.sectorize.root import centres_first, root_cuts
 from geo.sectorize.separation import (
     integral_separators,
 )
@@ -124,11 +131,23 @@ MAX_ROUNDS = 200
 #: smaller gaps cost long searches for the last digits of a relaxation that may still be
 #: cut off by contiguity.
 OPTIMALITY_GAP = 1e-4
-#: Heuristic plans drawn for the warm start (the best one that meets the constraints)...
+#: Heuristic plans drawn for the warm start (the best one that meets the constraints): one
+#: per :data:`SECONDS_PER_WARM_START` seconds of the time limit, at least
+#: :data:`WARM_STARTS` (Belfort's 30 s: 5, as before) and at most :data:`MAX_WARM_STARTS`
+#: (on the 14 km square, k = 12, the best of 5 draws was 1 314.0 m, of 20, 1 256.1 m;
+#: bench/RESULTS.md part G)...
 WARM_STARTS = 5
+MAX_WARM_STARTS = 20
+SECONDS_PER_WARM_START = 15.0
 #: ... while they take less than this share of the time limit in CPU seconds (one plan at
 #: least; CPU rather than wall time: the same warm start under any load).
 WARM_START_SHARE = 0.2
+#: A round meeting a solution in pieces goes on searching while that solution is more than
+#: this share above the round's bound; it stops (to add the solution's separators and start
+#: again) once the bound is within it. Stopping at once began a new tree at every solution
+#: in pieces: under load the 14 km square, k = 12 never passed HiGHS's root bound
+#: (bench/RESULTS.md part G).
+RESTART_GAP = 0.01
 log = logging.getLogger(__name__)
 
 
@@ -144,6 +163,16 @@ def stage(objective: float | None, lower: float | None) -> str:
     if objective and lower is not None and math.isfinite(lower):
         text += f", écart {french_percent(max(0.0, (objective - lower) / objective))}"
     return text
+
+
+def warm_starts(time_limit: float) -> int:
+    """How many heuristic plans the warm start draws at most for a time limit.
+
+    >>> warm_starts(30), warm_starts(120), warm_starts(300), warm_starts(1800)
+    (5, 8, 20, 20)
+    """
+    wanted = int(time_limit // SECONDS_PER_WARM_START)
+    return max(WARM_STARTS, min(MAX_WARM_STARTS, wanted))
 
 
 def check_exact_size(units: int) -> None:
@@ -221,12 +250,12 @@ class ExactDesign(Sectorizer):
     def _warm_start(
         self, graph: UnitGraph, inst: Instance, rng: np.random.Generator
     ) -> tuple[np.ndarray, float] | None:
-        """The best of :data:`WARM_STARTS` heuristic plans (one ``rng``, drawn in turn) as
+        """The best of :func:`warm_starts` heuristic plans (one ``rng``, drawn in turn) as
         each atom's sector and its objective, among those that meet every constraint of
         the model (None if none does)."""
         best: tuple[np.ndarray, float] | None = None
         started = time.process_time()  # CPU: as many plans under any load
-        for _ in range(WARM_STARTS if self.warm_start is not None else 0):
+        for _ in range(warm_starts(self.time_limit) if self.warm_start is not None else 0):
             assert self.warm_start is not None
             if (
                 best is not None
@@ -335,8 +364,10 @@ class _Solver:
         self.rounds = 0
         self.cuts = 0
         self.allowed: np.ndarray | None = None
-        #: Separators of the round's solutions in pieces, added when the round stops.
+        #: Separators of the round's solutions in pieces, added when the round stops, and
+        #: the best value of those solutions.
         self.pending: dict[tuple[int, ...], list[float]] = {}
+        self.in_pieces = math.inf
         self.fixed_stats: dict[str, int] = {}
         #: The root's columns of the best plan known, and those that may be fixed to 0.
         self.incumbent = np.zeros(0, dtype=bool)
@@ -434,6 +465,9 @@ class _Solver:
         rows, coefs = self._separators(group)
         for row, coef in zip(rows, coefs, strict=True):
             self.pending.setdefault(tuple(row), coef)
+        if rows:
+            value = float(event.data_out.objective_function_value)
+            self.in_pieces = min(self.in_pieces, value)
         self._offer(group)
 
     def _offer(self, group: np.ndarray) -> None:
@@ -451,13 +485,23 @@ class _Solver:
         if self.best is None or objective < self.best[1] - 1e-9:
             self.best = (group, objective)
 
+    def _restart(self, bound: float) -> bool:
+        """Whether the round should stop to add the separators of its solutions in pieces:
+        once its bound is within :data:`RESTART_GAP` of the best of them (the round's
+        bound cannot pass that solution's value; before that, the search still lifts it:
+        every round is a relaxation, its bound a proven lower bound)."""
+        if not self.pending:
+            return False
+        return self.in_pieces - bound <= RESTART_GAP * max(abs(self.in_pieces), 1.0)
+
     def _interrupt(self, event: Any) -> None:
-        self.round_lower = max(self.lower, float(event.data_out.mip_dual_bound))
+        bound = float(event.data_out.mip_dual_bound)
+        self.round_lower = max(self.lower, bound)
         try:
             self._report()
         except PsqError as exc:
             self.stopped = exc
-        if self.stopped is not None or self.pending:
+        if self.stopped is not None or self._restart(bound):
             event.interrupt()
         else:  # HiGHS keeps the flag from the round before
             event.data_in.user_interrupt = False
@@ -506,6 +550,9 @@ class _Solver:
         root_cuts(self, h)
         if not self._check():
             return
+        centres_first(self, h)
+        if not self._check():
+            return
         h.cbMipImprovingSolution.subscribe(self._improving)
         h.cbMipInterrupt.subscribe(self._interrupt)
         while self.rounds < MAX_ROUNDS:
@@ -549,6 +596,7 @@ class _Solver:
                 break
             rows, coefs = [list(r) for r in self.pending], list(self.pending.values())
             self.pending = {}
+            self.in_pieces = math.inf
             self._add_rows(h, rows, coefs)
         if self.best is not None and self.lower >= self.best[1] * (1 - OPTIMALITY_GAP):
             self.lower = self.best[1]

@@ -4,7 +4,9 @@ linear relaxation is solved in sweeps; each sweep fixes columns by reduced costs
 relaxation's duals (:func:`~geo.sectorize.fixing.fix_at_duals`), and adds the separators
 (:mod:`geo.sectorize.separation`) and covers (:mod:`geo.sectorize.covers`) it violates;
 when none is violated, the candidate centres are probed (:mod:`geo.sectorize.probing`),
-and the sweeps go on while the probing fixes some."""
+and the sweeps go on while the probing fixes some. Then :func:`centres_first` may branch
+on the centres alone for a share of the time (off by default): a lower bound above the
+root's."""
 
 from __future__ import annotations
 
@@ -57,6 +59,11 @@ ROOT_SWEEPS = 20
 ROOT_SHARE = 0.4
 #: Passes of probing of the centres at the root (:mod:`geo.sectorize.probing`).
 ROOT_PROBES = 1
+#: The share of the time left that the round with the centres alone integer may take: 0,
+#: off. On the 14 km square, k = 12, with 40 % its bound (1 200.7 m) was no better than the
+#: whole model's in the same CPU (1 201.0 m), and it cost Belfort res 8, k = 8 1.7 s of
+#: CPU (bench/RESULTS.md part G).
+CENTRES_SHARE = 0.0
 
 
 def root_cuts(s: _Solver, h: highspy.Highs) -> None:
@@ -141,3 +148,36 @@ def _probe(s: _Solver, h: highspy.Highs, until: float, upper: float) -> bool:
     s.fixed_stats["opened"] = s.fixed_stats.get("opened", 0) + opened
     log.debug("probing: %d centres closed, %d opened, %d pairs", closed, opened, pairs)
     return closed + opened + pairs > 0
+
+
+def centres_first(s: _Solver, h: highspy.Highs) -> None:
+    """A first round with the centres ``y`` alone integer, the assignments continuous
+    (when :data:`CENTRES_SHARE` is not 0): HiGHS then branches on the centres only. It is
+    a relaxation of the model (fewer integer columns), so its bound is a lower bound on
+    every plan, and above the root LP's (18 of the 23 centres that the 14 km square's root
+    LP opens, k = 12, are open in part; ``bench/RESULTS.md`` part G). Its solutions are
+    not plans (assignments in part) and are not kept. At most :data:`CENTRES_SHARE` of
+    the time left; the columns are integer again afterwards."""
+    n_x = h.getNumCol()
+    columns = np.arange(n_x, dtype=np.int32)
+    y = s.var[s.home, np.arange(len(s.centres))]
+    integer = np.zeros(n_x, dtype=np.uint8)
+    integer[y] = 1
+    remaining = CENTRES_SHARE * s._remaining()
+    if remaining <= 0.05:
+        return
+    h.changeColsIntegrality(n_x, columns, integer)
+    if s.best is not None and (x := s._vector(s.best[0])) is not None:
+        h.setSolution(len(x), columns, x)
+    h.setOptionValue("time_limit", remaining)
+    h.run()
+    status = h.getModelStatus()
+    bound = float(h.getInfo().mip_dual_bound)
+    ended = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit)
+    if status in ended and math.isfinite(bound):
+        upper = s.best[1] if s.best is not None else math.inf
+        s.lower = max(s.lower, min(bound, upper))
+    log.debug(
+        "centres first: %s, bound %.1f at %.1f s", status, bound, time.monotonic() - s.started
+    )
+    h.changeColsIntegrality(n_x, columns, np.ones(n_x, dtype=np.uint8))
