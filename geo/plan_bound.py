@@ -21,6 +21,7 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
@@ -83,6 +84,26 @@ class PlanBound:
             f"à au plus {_percent(gap)} du meilleur plan possible (distance moyenne au "
             f"centre {_number(self.objective_m)} m, borne {_number(self.lower_m)} m)"
         )
+
+    @classmethod
+    def exact(cls, objective: float, lower: float, seconds: float, tolerance: float) -> PlanBound:
+        """The exact mode's bound of its best plan: ``optimal`` within ``tolerance``
+        (relative), else ``gap``; ``none`` when the search stopped before its first bound
+        (``lower`` infinite: a cancel during the warm start).
+
+        >>> PlanBound.exact(100.0, 99.999, 1.0, 1e-4).status
+        'optimal'
+        >>> PlanBound.exact(100.0, 90.0, 1.0, 1e-4).gap
+        0.1
+        >>> PlanBound.exact(100.0, -math.inf, 1.0, 1e-4).sentence()
+        'borne non calculée (recherche arrêtée avant la première borne)'
+        """
+        if not math.isfinite(lower):
+            reason = "recherche arrêtée avant la première borne"
+            return cls("exact", "none", objective, None, seconds, reason)
+        lower = min(lower, objective)
+        optimal = objective - lower <= tolerance * max(objective, 1.0)
+        return cls("exact", "optimal" if optimal else "gap", objective, lower, seconds)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self) | {"gap": self.gap, "sentence": self.sentence()}

@@ -302,26 +302,7 @@ class ExactDesign(Sectorizer):
         atom_sector, objective = solver.best
         labels = sector_labels(inst, atom_sector)
         assignment = labels[atom_sector][inst.atoms.of]
-        lower = min(solver.lower, objective)
-        optimal = objective - lower <= OPTIMALITY_GAP * max(objective, 1.0)
-        bound = (
-            PlanBound(
-                method="exact",
-                status="optimal" if optimal else "gap",
-                objective_m=objective,
-                lower_m=lower,
-                seconds=seconds,
-            )
-            if math.isfinite(lower)
-            else PlanBound(  # stopped before the first bound (a cancel at the warm start)
-                method="exact",
-                status="none",
-                objective_m=objective,
-                lower_m=None,
-                seconds=seconds,
-                reason="recherche arrêtée avant la première borne",
-            )
-        )
+        bound = PlanBound.exact(objective, solver.lower, seconds, OPTIMALITY_GAP)
         notes = list(inst.atoms.notes)
         if solver.stopped is not None:
             notes.append(f"recherche arrêtée ({solver.stopped}) : meilleur plan trouvé gardé")
