@@ -26,16 +26,17 @@ PLAN_ORIGINS: Mapping[str, str] = {
     "import": "importé",
     "edit": "modifié à la main",
 }
-#: The sector-design methods of a proposal (``parameters.method``), as the form offers them.
+#: The sector-design methods of a proposal (``parameters.method``), as the form offers them
+#: (short enough for the form's narrow list; the form's hint says what each does).
 PLAN_METHODS: Mapping[str, str] = {
-    "engine": "Secteurs équilibrés (grandes communes découpées)",
-    "communes": "Communes entières (référence)",
-    "exact": "Exacte (solveur, preuve d'optimalité)",
+    "engine": "Secteurs équilibrés",
+    "communes": "Communes entières",
+    "exact": "Exacte (avec preuve)",
 }
 #: What a proposal minimises (``parameters.objective``), as the form offers it.
 PLAN_OBJECTIVES: Mapping[str, str] = {
-    "boundary": "Longueur des limites (secteurs compacts)",
-    "distance": "Distance moyenne au centre du secteur (p-médian)",
+    "boundary": "Longueur des limites",
+    "distance": "Distance moyenne au centre",
     "mix": "Mixte : distance et limites",
 }
 #: The elementary units of a grid (``units``).
