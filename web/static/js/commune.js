@@ -108,7 +108,7 @@ async function showCells() {
     ? `<strong>${fmt.int.format(meta.hot_cells)}</strong><span>mailles en point chaud</span>`
     : `<strong>—</strong><span>trop peu de données pour calculer des points chauds (moins de ${meta.min_hotspot_problems} problèmes)</span>`;
   legend.getContainer().innerHTML =
-    `<strong>Problèmes par maille (hexagone)</strong><br>` +
+    `<strong>Problèmes par maille (hexagone), sur 12 mois</strong><br><span class="hint">couleur de plus en plus foncée avec le nombre :</span><br>` +
     [0, 0.25, 0.5, 0.75, 1].map((q) => `<span class="swatch" style="background:${colour(q * max)}"></span>${fmt.int.format(Math.round(q * max))}`).join("<br>") +
     `<br><span class="swatch" style="background:#fff;border:2.5px solid ${HOT[3]}"></span>point chaud` +
     `<br><span class="swatch" style="background:${SITE_COLOURS.suggested};border-radius:50%"></span>emplacement proposé` +
