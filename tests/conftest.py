@@ -447,3 +447,15 @@ def artifacts() -> Path:
     """Directory for screenshots and other files worth keeping after the run."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def smtp() -> Iterator[Any]:
+    """A real SMTP server on a free loopback port (started): the notification tests' one
+    (:class:`tests.api.test_notifications.SmtpTestServer`), stopped after the test."""
+    from tests.api.test_notifications import Inbox, SmtpTestServer
+
+    server = SmtpTestServer(port=free_port(), inbox=Inbox())
+    server.start()
+    yield server
+    server.stop()

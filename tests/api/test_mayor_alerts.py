@@ -28,7 +28,7 @@ from api.models import Intervention, Notification
 from api.services.notifications import Delivery, deliver_due
 from api.sms import SmsGateway
 from geo.participation import PARIS
-from tests.api.test_notifications import Inbox, SmtpTestServer
+from tests.api.test_notifications import SmtpTestServer
 from tests.roles import as_role
 
 BELFORT, ANDELNANS, BAVILLIERS = "90010", "90001", "90008"
@@ -72,14 +72,6 @@ def gateway() -> Iterator[Gateway]:
     yield got
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    server = SmtpTestServer(port=free_port(), inbox=Inbox())
-    server.start()
-    yield server
-    server.stop()
 
 
 def _inside(client: TestClient, csp_id: int) -> dict[str, tuple[float, float]]:

@@ -113,15 +113,6 @@ class SmtpTestServer:
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    """A real SMTP server on a free loopback port (started)."""
-    server = SmtpTestServer(port=free_port(), inbox=Inbox())
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def smtp_down() -> Iterator[SmtpTestServer]:
     """The same, not started yet: connections to its port are refused."""
     server = SmtpTestServer(port=free_port(), inbox=Inbox())

@@ -30,7 +30,7 @@ from api.services import jobs
 from api.services.context import Context
 from api.services.notifications import NotificationWorker
 from tests.api.test_job_control import _endless, _job, _state
-from tests.api.test_notifications import Inbox, SmtpTestServer, _queue, delivery_to
+from tests.api.test_notifications import SmtpTestServer, _queue, delivery_to
 from tests.conftest import ADMIN
 from tests.roles import bearer_for
 
@@ -211,15 +211,6 @@ def test_start_up_fails_only_the_jobs_no_live_process_holds(
             jobs.cancel_job(Context(factory), running)
         runner.shutdown()
         gone.shutdown()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    """A real SMTP server on a free loopback port (started)."""
-    server = SmtpTestServer(port=free_port(), inbox=Inbox())
-    server.start()
-    yield server
-    server.stop()
 
 
 def _sent(factory: sessionmaker[Session]) -> int:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import io
 import json
 import unicodedata
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,12 +30,11 @@ from shapely.geometry import Polygon, box, mapping, shape
 from shapely.ops import polylabel, unary_union
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.cluster import free_port
 from api.mailer import SmtpServer
 from api.services.context import Context
 from api.services.notifications import Delivery, deliver_due
 from geo.participation import PARIS
-from tests.api.test_notifications import Inbox, SmtpTestServer
+from tests.api.test_notifications import SmtpTestServer
 from tests.conftest import DEMO_DIR
 
 pytestmark = pytest.mark.browser
@@ -44,14 +42,6 @@ BELFORT, BAVILLIERS = "90010", "90008"
 READY = "document.body.dataset.ready === '1' || document.getElementById('error').textContent"
 MAYOR = "commune@demo.psq.example"
 ASSOCIATION = "Association de prévention spécialisée (fictif)"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    server = SmtpTestServer(port=free_port(), inbox=Inbox())
-    server.start()
-    yield server
-    server.stop()
 
 
 def _open(browser: Any, role: str, url: str) -> Any:
