@@ -53,15 +53,23 @@ def throwaway_database() -> Iterator[tuple[str, sessionmaker[Session], Path]]:
 
 @contextmanager
 def served_app(
-    url: str, *, timeout: float = 180, log: Path | None = None, workers: int = 1
+    url: str,
+    *,
+    timeout: float = 180,
+    log: Path | None = None,
+    workers: int = 1,
+    root: Path = ROOT,
 ) -> Iterator[str]:
     """The app (``psq serve``, ``workers`` uvicorn worker processes, no demo) over the
     database ``url`` in its own process on loopback, once it is ready
     (``/api/health/ready``; with several workers, once each has answered): its base URL.
     Stopped on exit as Ctrl+C would. ``log``: the app's JSON log lines (one access line
-    per request, with its duration and the collector's pauses) are written there."""
+    per request, with its duration and the collector's pauses) are written there.
+    ``root``: the source tree whose code is served (another checkout: a baseline)."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "PSQ_WORKERS": str(workers)}
+    if root != ROOT:
+        env["PYTHONPATH"] = str(root)
     if log is not None:
         env["PSQ_LOG_FORMAT"] = "json"
     with contextlib.ExitStack() as files:
@@ -69,7 +77,7 @@ def served_app(
         server = subprocess.Popen(
             [sys.executable, "-m", "psq.cli", "serve", "--port", str(port), "--no-demo"],
             env=env,
-            cwd=ROOT,
+            cwd=root,
             stdout=subprocess.DEVNULL,
             stderr=errors,
         )

@@ -73,6 +73,88 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """The CPU time (user + system) process ``pid`` has used, in seconds (``children``:
+    with its children that have ended, e.g. PostgreSQL's backends); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    used = int(fields[11]) + int(fields[12])  # utime, stime
+    if children:
+        used += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return used / _TICK
+
+
+def child_pids(parent: int) -> list[int]:
+    """The processes whose parent is ``parent``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+@dataclass
+class ServerCpu:
+    """The CPU the served app's processes and PostgreSQL's use: the app's workers (and
+    their supervisor), the postmaster with its backends (living, and ended: counted in
+    the postmaster's children's time)."""
+
+    app: list[int]
+    postmaster: int
+
+    def sample(self) -> tuple[float, float]:
+        app = sum(cpu_seconds(pid) for pid in self.app)
+        pg = cpu_seconds(self.postmaster, children=True) + sum(
+            cpu_seconds(pid) for pid in child_pids(self.postmaster)
+        )
+        return app, pg
+
+
+def server_cpu(factory: sessionmaker[Session], workers: list[int]) -> ServerCpu:
+    """The processes :class:`ServerCpu` samples: ``workers`` (the app's worker pids) and
+    their parent when it is ``psq serve``'s supervisor, the database's postmaster."""
+    from sqlalchemy import text
+
+    app = set(workers)
+    for pid in workers:
+        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        if "psq.cli" in Path(f"/proc/{parent}/cmdline").read_text(errors="replace"):
+            app.add(parent)
+    with factory() as session:
+        data = str(session.scalar(text("SELECT current_setting('data_directory')")))
+    postmaster = int((Path(data) / "postmaster.pid").read_text().splitlines()[0])
+    return ServerCpu(sorted(app), postmaster)
+
+
+def profiled(
+    pids: list[int], seconds: float, folder: Path, name: str
+) -> list[subprocess.Popen[bytes]]:
+    """py-spy recording each of ``pids`` for ``seconds`` (collapsed stacks, 100 Hz, the
+    thread holding the GIL only: where the Python code's CPU goes) into ``folder/<name>-<pid>.txt``."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            [
+                *(spy, "record", "--pid", str(pid), "--duration", str(int(seconds))),
+                *("--format", "raw", "--nonblocking", "--gil", "--rate", "100"),
+                *("-o", str(folder / f"{name}-{pid}.txt")),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in pids
+    ]
+
+
 def prepare(factory: sessionmaker[Session], count: int) -> None:
     ctx = Context(factory)
     load_demo(ctx, demo_dir=DEMO)
@@ -175,7 +257,7 @@ def hammer(
         thread.join()
 
 
-def one_client_per_worker(base: str, workers: int) -> list[httpx.Client]:
+def one_client_per_worker(base: str, workers: int) -> dict[int, httpx.Client]:
     """A keep-alive client connected to each worker process (new connections until each
     has accepted one; readiness names the process that answers)."""
     found: dict[int, httpx.Client] = {}
@@ -190,10 +272,17 @@ def one_client_per_worker(base: str, workers: int) -> list[httpx.Client]:
             found[pid] = http
     if len(found) < workers:
         raise RuntimeError(f"{len(found)} worker(s) of {workers} reached")
-    return list(found.values())
+    return found
 
 
-def report(title: str, timings: Timings, cold: dict[str, float]) -> float:
+def report(
+    title: str,
+    timings: Timings,
+    cold: dict[str, float],
+    cpu: tuple[float, float] | None = None,
+) -> float:
+    """Print a round's table (and ``cpu``: the app's and PostgreSQL's CPU seconds over
+    the round, per 1 000 answers); its worst data endpoint p95."""
     print(f"\n{title}")
     print(f"  {'endpoint':28} {'n':>6} {'cold':>7} {'p50':>6} {'p95':>6} {'p99':>6}")
     worst = 0.0
@@ -210,6 +299,14 @@ def report(title: str, timings: Timings, cold: dict[str, float]) -> float:
         print(f"  FAILED {failure}")
     if timings.failures:
         print(f"  {len(timings.failures)} failed request(s)")
+    if cpu is not None:
+        answers = sum(len(values) for values in timings.ms.values())
+        app, pg = cpu
+        print(
+            f"  server CPU: app {app:.2f} s, PostgreSQL {pg:.2f} s for {answers} answers: "
+            f"{1000 * app / answers:.1f} + {1000 * pg / answers:.1f} = "
+            f"{1000 * (app + pg) / answers:.1f} CPU s per 1 000 answers"
+        )
     print(
         f"  worst data endpoint p95: {worst:.0f} ms   target < 100 ms -> "
         f"{'PASS' if worst < 100 and not timings.failures else 'FAIL'}"
@@ -228,9 +325,15 @@ def run(
     clients: int,
     only: frozenset[str] = frozenset(),
     workers: int = 1,
+    root: Path | None = None,
+    profile: Path | None = None,
+    label: str = "this tree",
+    rounds_of: tuple[bool, ...] = (False, True),
 ) -> list[Round]:
     """The cold requests, then both rounds; what each round measured (``only``: these
-    endpoints and the floor, not every page's)."""
+    endpoints and the floor, not every page's; ``root``: serve that source tree's code
+    instead of this one's; ``profile``: py-spy's collapsed stacks of each worker over
+    each round written in that folder)."""
     chef_gpo = 1
     with factory() as session:
         commune = str(session.execute(_first_commune()).scalar_one())
@@ -244,7 +347,8 @@ def run(
         )
     headers = {**_HEADERS, "floor": _HEADERS["chef"]}
     rounds: list[Round] = []
-    with served_app(url, timeout=120, workers=workers) as base:
+    served = served_app(url, timeout=120, workers=workers, **({"root": root} if root else {}))
+    with served as base:
         paths = {
             name: (path, headers[role])
             for role, endpoints in pages(chef_gpo, commune).items()
@@ -255,17 +359,18 @@ def run(
         # Each worker process keeps its own caches: each is warmed (the first one's
         # requests timed as the cold ones), so that the rounds measure warm processes.
         per_worker = one_client_per_worker(base, workers)
+        sampler = server_cpu(factory, list(per_worker))
         for name, (path, sent) in paths.items():
-            for i, http in enumerate(per_worker):
+            for i, http in enumerate(per_worker.values()):
                 start = time.perf_counter()
                 answer = http.get(path, headers=sent)
                 if i == 0:
                     cold[name] = (time.perf_counter() - start) * 1000
                 if answer.status_code != 200:
                     raise RuntimeError(f"{name}: {answer.status_code} {answer.text[:300]}")
-        for http in per_worker:
+        for http in per_worker.values():
             http.close()
-        for problems in (False, True):
+        for problems in rounds_of:
             timings = Timings()
             stop = threading.Event()
             writes = threading.Thread(
@@ -273,19 +378,34 @@ def run(
                 args=(base, headers["admin"], actions, problems, stop, timings),
             )
             load_before = os.getloadavg()[0]
+            spies = (
+                profiled(
+                    list(per_worker),
+                    seconds,
+                    profile,
+                    f"{label.replace(' ', '_')}-{workers}w-{'problems' if problems else 'steps'}",
+                )
+                if profile is not None
+                else []
+            )
+            cpu_before = sampler.sample()
             writes.start()
             hammer(base, paths, clients, seconds, timings)
             stop.set()
             writes.join()
+            cpu_after = sampler.sample()
+            for spy in spies:
+                spy.wait()
             what = "an action step every 200 ms" + (
                 " and a new problem every second" if problems else ""
             )
             report(
-                f"{clients} concurrent clients for {seconds:g} s ({workers} server "
+                f"{label}: {clients} concurrent clients for {seconds:g} s ({workers} server "
                 f"process(es)), with {what} "
                 f"(load average {load_before:.1f} → {os.getloadavg()[0]:.1f}):",
                 timings,
                 cold,
+                (cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]),
             )
             rounds.append((what, timings))
     return rounds
@@ -352,7 +472,26 @@ def main() -> None:
         help="server processes of this tree (psq serve); several counts, e.g. 1,2,1,2: "
         "served in turn over the same database (the baseline is compared with the last)",
     )
+    parser.add_argument(
+        "--alternate",
+        type=Path,
+        help="another source tree (e.g. a checkout of main) served over the same database "
+        "before this tree for each count of --workers: baseline and this tree alternate "
+        "on one machine state (its schema must be this tree's)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="a folder: py-spy's collapsed stacks of each worker over each round",
+    )
+    parser.add_argument(
+        "--rounds",
+        default="steps,problems",
+        help="which rounds: steps (action steps only), problems (and a new problem each "
+        "second), or both",
+    )
     args = parser.parse_args()
+    rounds_of = tuple(name.strip() == "problems" for name in args.rounds.split(","))
     only = frozenset(name.strip() for name in args.only.split(",") if name.strip())
     counts = [int(n) for n in args.workers.split(",")]
     with throwaway_database() as (url, factory, _):
@@ -363,8 +502,21 @@ def main() -> None:
             f"({time.perf_counter() - start:.0f} s to prepare)"
         )
         for workers in counts:
+            if args.alternate is not None:
+                print(f"\n== {args.alternate} ({workers} server process(es))")
+                run(
+                    *(url, factory, args.seconds, args.clients, only, workers),
+                    root=args.alternate.resolve(),
+                    profile=args.profile,
+                    label="baseline",
+                    rounds_of=rounds_of,
+                )
             print(f"\n== this tree ({workers} server process(es))")
-            current = run(url, factory, args.seconds, args.clients, only, workers)
+            current = run(
+                *(url, factory, args.seconds, args.clients, only, workers),
+                profile=args.profile,
+                rounds_of=rounds_of,
+            )
         if args.baseline is None:
             return
     print(f"\n== baseline: {args.baseline}")
