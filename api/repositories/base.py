@@ -367,6 +367,10 @@ COUNTS: tuple[str, ...] = ("problems", "counts")
 #: decisions, the problems' titles and the GPOs (``problems``), and who closed a meeting
 #: (``accounts``, of every CSP).
 MEETINGS: tuple[str, ...] = ("meetings", "problems", "accounts")
+#: Of those, what a GPO's meetings list reads but the problems: when only ``problems``
+#: moved, the list is kept unless a problem it names was written
+#: (:func:`api.services.meetings.list_meetings_json`).
+MEETINGS_OWN: tuple[str, ...] = ("meetings", "accounts")
 
 
 def problem_revision(

@@ -6,17 +6,23 @@ for members only), or cancel it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy.orm import Session
 
 from api import clock
-from api.map_cache import cached_json
 from api.models import Gpo, Meeting
 from api.repositories import gpos as gpos_repo
 from api.repositories import meetings as repo
-from api.repositories import notifications
-from api.repositories.base import MEETINGS, check_version, problem_revision, require
+from api.repositories import notifications, touches
+from api.repositories.base import (
+    MEETINGS,
+    MEETINGS_OWN,
+    check_version,
+    problem_revision,
+    require,
+)
 from api.schemas import (
     DecisionCreate,
     GpoPublic,
@@ -31,6 +37,7 @@ from api.schemas import (
 from api.services import cartography, problems
 from api.services.audit_log import record_access, record_write
 from api.services.context import Context
+from api.services.kept_lists import kept_since
 from geo.calendar import meeting_invitation
 from geo.errors import ConflictError, InvalidInputError, NotFoundError
 from geo.hotspots import TRENDS
@@ -50,20 +57,66 @@ def list_meetings(ctx: Context, gpo_id: int) -> MeetingsPublic:
         return repo.list_meetings(session=session, gpo_id=gpo_id)
 
 
+@dataclass(frozen=True)
+class KeptMeetings:
+    """A GPO's meetings list as JSON, read in ``snapshot`` at the revision ``revision``
+    of its CSP's meetings and accounts, with what it shows of the GPO (its name and
+    cadence: a change moves the ``problems`` topic, not ``problem_touch``) and the
+    problems its decisions name (whose titles it shows)."""
+
+    snapshot: str
+    revision: int
+    gpo: tuple[str, int]
+    problems: frozenset[int]
+    body: bytes
+
+
 def list_meetings_json(ctx: Context, gpo_id: int) -> bytes:
     """:func:`list_meetings` as JSON, kept in the map cache until the GPO's CSP's
     meetings, problems or accounts (who closed a meeting) move (:data:`MEETINGS`,
     migration 0024). The answer is the same for every caller who may read the GPO
-    (checked first)."""
+    (checked first). When only the problems moved, the list is written again only if a
+    problem its decisions name was written since it was read (``problem_touch``: their
+    titles; :func:`api.services.kept_lists.kept_since`): a new problem, or another
+    problem's change, leaves it as it was."""
     with ctx.read() as session:
+        touches.one_snapshot(session)
         gpo = require(session, Gpo, gpo_id)
         revision = problem_revision(session=session, csp_id=gpo.csp_id, topics=MEETINGS)
-        return cached_json(
-            ctx.maps,
-            ("meetings", gpo_id),
-            revision,
-            lambda: repo.list_meetings(session=session, gpo_id=gpo_id),
-        )
+
+        def compute() -> bytes:
+            own = problem_revision(session=session, csp_id=gpo.csp_id, topics=MEETINGS_OWN)
+            shown = (gpo.name, gpo.cadence_days)
+
+            def whole(now: str) -> KeptMeetings:
+                listed = repo.list_meetings(session=session, gpo_id=gpo_id)
+                named = frozenset(
+                    d.problem_id
+                    for m in listed.data
+                    for d in m.decisions
+                    if d.problem_id is not None
+                )
+                body = listed.model_dump_json().encode()
+                return KeptMeetings(now, own, shown, named, body)
+
+            def update(
+                held: KeptMeetings, touched: frozenset[int], now: str
+            ) -> KeptMeetings | None:
+                return None if touched & held.problems else replace(held, snapshot=now)
+
+            kept = kept_since(
+                ctx.lists,
+                session,
+                ("meetings", gpo_id),
+                csp_ids=None,  # a decision may name any problem
+                whole=whole,
+                update=update,
+                usable=lambda held: held.revision == own and held.gpo == shown,
+            )
+            return kept.body
+
+        body: bytes = ctx.maps.get_or_compute(("meetings", gpo_id), revision, compute)
+        return body
 
 
 def _meeting(session: Session, meeting_id: int, *, lock: bool = False) -> tuple[Meeting, Gpo]:

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.compression import GzipCache
 from api.repositories.base import COUNTS, LISTS, MEETINGS, problem_revision
+from api.services import meetings
+from api.services.context import Context
 
 
 def _revisions(factory: sessionmaker[Session]) -> tuple[int, int]:
@@ -205,3 +207,70 @@ def test_the_meetings_list_moves_with_its_rows_not_with_an_action_step(
     with factory.begin() as session:
         session.execute(text("UPDATE action SET note = 'Vu', status = 'en_cours' WHERE id = 2"))
     assert revision() == before
+
+
+@pytest.mark.usefixtures("demo_adopted")
+def test_a_kept_meetings_list_follows_its_problems_titles_not_a_new_problem(
+    client: TestClient, engine: Engine
+) -> None:
+    """A GPO's meetings list is written again when only the ``problems`` topic moved
+    only if a problem its decisions name was written (its title) or the GPO's cadence
+    changed: a new problem, another problem's title leave it as it was. Served by two
+    contexts (two processes' caches): a write through one is seen by the other's next
+    read."""
+    ctx: Context = client.app.state.context  # type: ignore[attr-defined]
+    other = Context(ctx.factory)
+    with engine.connect() as conn:
+        gpo_id, named, csp_id = conn.execute(
+            text(
+                "SELECT m.gpo_id, d.problem_id, g.csp_id FROM meeting_decision d "
+                "JOIN meeting m ON m.id = d.meeting_id JOIN gpo g ON g.id = m.gpo_id "
+                "WHERE d.problem_id IS NOT NULL ORDER BY d.id LIMIT 1"
+            )
+        ).one()
+        unnamed = conn.execute(
+            text(
+                "SELECT p.id FROM problem p WHERE p.csp_id = :csp AND NOT EXISTS "
+                "(SELECT 1 FROM meeting_decision d WHERE d.problem_id = p.id) LIMIT 1"
+            ),
+            {"csp": csp_id},
+        ).scalar_one()
+
+    def served() -> bytes:
+        answer = client.get(f"/api/gpos/{gpo_id}/meetings")
+        assert answer.status_code == 200, answer.text
+        assert answer.content == meetings.list_meetings_json(other, gpo_id)
+        assert answer.content == meetings.list_meetings_json(Context(ctx.factory), gpo_id)
+        return answer.content
+
+    def kept(context: Context) -> bytes:
+        held = context.lists.held(("meetings", gpo_id))
+        assert held is not None
+        return held[1].body  # type: ignore[no-any-return]
+
+    first = served()
+    bodies = kept(ctx), kept(other)
+    answer = client.post(
+        f"/api/csp/{csp_id}/problems",
+        json={"category": "nuisances", "title": "Tapage nouveau", "lon": 6.86, "lat": 47.64},
+    )
+    assert answer.status_code == 201, answer.text
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE problem SET title = 'Autre titre' WHERE id = :id"), {"id": unnamed}
+        )
+    assert served() == first
+    assert (kept(ctx), kept(other)) == bodies and kept(ctx) is bodies[0]  # not written again
+
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE problem SET title = 'Titre cité' WHERE id = :id"), {"id": named})
+    renamed = served()
+    assert b"Titre cit\xc3\xa9" in renamed and renamed != first
+
+    found = client.get(f"/api/gpos/{gpo_id}").json()
+    cadence = 15 if found["cadence_days"] != 15 else 30
+    answer = client.patch(
+        f"/api/gpos/{gpo_id}", json={"cadence_days": cadence, "version": found["version"]}
+    )
+    assert answer.status_code == 200, answer.text
+    assert served() != renamed
