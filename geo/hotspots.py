@@ -51,6 +51,7 @@ Prediction indices (:func:`prediction_indices`)
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -307,10 +308,12 @@ def gi_star_weights(cells: tuple[str, ...]) -> tuple[csr_matrix, tuple[str, ...]
     their order: built once per set of cells (a study area's), then kept."""
     from esda import G_Local
 
-    weights = _libpysal().weights.W(h3_neighbours(pd.Index(cells)), silence_warnings=True)
-    prepared = G_Local(
-        np.arange(len(cells), dtype=float), weights, transform="B", star=1.0, permutations=0
-    ).w
+    with warnings.catch_warnings():  # islands, and G_Local's statistics of a dummy y
+        warnings.simplefilter("ignore")
+        weights = _libpysal().weights.W(h3_neighbours(pd.Index(cells)), silence_warnings=True)
+        prepared = G_Local(
+            np.arange(len(cells), dtype=float), weights, transform="B", star=1.0, permutations=0
+        ).w
     return csr_matrix(prepared.sparse), tuple(prepared.id_order)
 
 
@@ -377,11 +380,19 @@ def enough_for_hotspots(problems: int) -> bool:
 
 
 def _neighbourhood_sums(counts: pd.Series) -> pd.Series:
-    known = counts.to_dict()
-    return pd.Series(
-        [sum(known.get(n, 0) for n in h3.grid_disk(c, 1)) for c in counts.index],
-        index=counts.index,
-    )
+    """Each cell's count with its ring of six's (those among the cells of ``counts``):
+    the Gi* weights' product (:func:`gi_star_weights`, kept per set of cells).
+
+    >>> cells = [h3.latlng_to_cell(47.64, 6.86, 9)]
+    >>> cells += [c for c in h3.grid_disk(cells[0], 1) if c != cells[0]][:2]
+    >>> _neighbourhood_sums(pd.Series([1, 2, 4], index=cells)).tolist()
+    [7.0, 7.0, 7.0]
+    """
+    if len(counts) == 0:
+        return counts.astype(float)
+    weights, order = gi_star_weights(tuple(counts.index))
+    sums = weights @ counts.reindex(order).to_numpy(dtype=float)
+    return pd.Series(sums, index=order).reindex(counts.index)
 
 
 def compare_periods(
@@ -409,6 +420,12 @@ def compare_periods(
     return trend.dropna()
 
 
+@lru_cache(maxsize=64)
+def cell_areas(cells: tuple[str, ...]) -> np.ndarray:
+    """The area in m² of each H3 cell, computed once per set of cells (a study area's)."""
+    return np.asarray([h3.cell_area(c, unit="m^2") for c in cells], dtype=float)
+
+
 @dataclass(frozen=True)
 class PredictionIndices:
     problems: int  # problems of the later period in the study area
@@ -425,7 +442,7 @@ def prediction_indices(hotspots: Iterable[str], later: pd.Series) -> PredictionI
     """PAI and PEI of the hotspot cells ``hotspots`` against ``later`` counts (indexed by
     every H3 cell of the study area, zeros included)."""
     chosen = later.index.intersection(pd.Index(list(hotspots)))
-    areas = pd.Series([h3.cell_area(c, unit="m^2") for c in later.index], index=later.index)
+    areas = pd.Series(cell_areas(tuple(later.index)), index=later.index)
     total = int(later.sum())
     hits = int(later[chosen].sum())
     best = int(later.sort_values(ascending=False).iloc[: len(chosen)].sum())

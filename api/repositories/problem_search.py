@@ -159,13 +159,13 @@ def _feature() -> Any:
     return cast(feature, Text)
 
 
-def feature_collection(features: Sequence[str], count: int) -> bytes:
-    """The page's answer: its features' texts and how many match in all."""
+def feature_collection(features: Sequence[bytes], count: int) -> bytes:
+    """The page's answer: its features' texts (UTF-8) and how many match in all."""
     return (
-        '{"type":"FeatureCollection","features":['
-        + ",".join(features)
-        + f'],"bbox":null,"count":{count}}}'
-    ).encode()
+        b'{"type":"FeatureCollection","features":['
+        + b",".join(features)
+        + b'],"bbox":null,"count":%d}' % count
+    )
 
 
 def list_problems_json(
@@ -180,11 +180,12 @@ def list_problems_json(
     )
     features = session.scalars(_newest_first(stmt).limit(limit).offset(offset)).all()
     count = count_problems(session=session, csp_id=csp_id, search=search)
-    return feature_collection(features, count)
+    return feature_collection([str(f).encode() for f in features], count)
 
 
-#: A listed problem: its place in the list (newest first), its id and its feature's text.
-RankedFeature = tuple[tuple[int, int], int, str]
+#: A listed problem: its place in the list (newest first), its id and its feature's text
+#: (UTF-8: a page is these joined, never encoded again).
+RankedFeature = tuple[tuple[int, int], int, bytes]
 
 
 def ranked_features(
@@ -211,7 +212,7 @@ def ranked_features(
     else:
         stmt = _newest_first(stmt).limit(limit)
     return [
-        ((-reported_on.toordinal(), -int(i)), int(i), str(text))
+        ((-reported_on.toordinal(), -int(i)), int(i), str(text).encode())
         for reported_on, i, text in session.execute(stmt)
     ]
 

@@ -16,6 +16,7 @@ in the same order, the answer is the one computed from scratch, byte for byte
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -48,7 +49,12 @@ from geo.hotspots import (
     point_cells,
     study_cells,
 )
+from geo.problems import CATEGORIES
 from geo.study import ProblemFilter, StudyArea
+
+#: The categories in the taxonomy's order: an :class:`AreaPoints`'s ``category`` is a
+#: position in it.
+CATEGORY_CODES = list(CATEGORIES)
 
 
 def _round(geom: Any) -> Any:
@@ -66,14 +72,61 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+@lru_cache(maxsize=200_000)
+def _cell_head(cell: str) -> str:
+    """A cell's feature up to its first property (its id ``h3``), encoded once."""
+    return (
+        f'{{"type":"Feature","id":{_dumps(cell)},"geometry":{hexagon_json(cell)},'
+        f'"properties":{{"h3":{_dumps(cell)}'
+    )
+
+
+def _json_values(values: list[Any]) -> list[str]:
+    """Each value as :func:`json.dumps` writes it (the same text), the usual ones (ints,
+    finite floats, booleans, None, strings: each distinct string encoded once) without
+    a call to it.
+
+    >>> _json_values([3, -0.25, 1e-05, True, None, "Point chaud (99 %)", float("nan")])
+    ['3', '-0.25', '1e-05', 'true', 'null', '"Point chaud (99 %)"', 'NaN']
+    """
+    strings: dict[str, str] = {}
+    out = []
+    for v in values:
+        kind = type(v)
+        if kind is int:
+            out.append(int.__repr__(v))
+        elif kind is float and math.isfinite(v):
+            out.append(float.__repr__(v))
+        elif v is None:
+            out.append("null")
+        elif v is True or v is False:
+            out.append("true" if v else "false")
+        elif kind is str:
+            text = strings.get(v)
+            if text is None:
+                text = strings[v] = _dumps(v)
+            out.append(text)
+        else:
+            out.append(_dumps(v))
+    return out
+
+
 def cell_features(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     """GeoJSON features (encoded) of H3 cells: ``frame`` indexed by cell, its ``columns``
-    as properties after the cell's id ``h3``."""
-    records = frame.reset_index(names="h3")[["h3", *columns]].to_dict("records")
+    as properties after the cell's id ``h3`` (the text :func:`json.dumps` writes of each
+    feature's dict, column by column: no dict per cell).
+
+    >>> frame = pd.DataFrame({"count": [2], "z": [1.5], "label": ["Point chaud"]},
+    ...                      index=["89283082803ffff"])
+    >>> feature = json.loads(cell_features(frame, ["count", "z", "label"])[0])
+    >>> feature["id"], feature["properties"]
+    ('89283082803ffff', {'h3': '89283082803ffff', 'count': 2, 'z': 1.5, 'label': 'Point chaud'})
+    """
+    keys = [f",{_dumps(name)}:" for name in columns]
+    values = [_json_values(frame[name].tolist()) for name in columns]
     return [
-        f'{{"type":"Feature","id":{_dumps(r["h3"])},"geometry":{hexagon_json(r["h3"])},'
-        f'"properties":{_dumps(r)}}}'
-        for r in records
+        _cell_head(cell) + "".join(k + v for k, v in zip(keys, row, strict=True)) + "}}"
+        for cell, *row in zip(frame.index.tolist(), *values, strict=True)
     ]
 
 
@@ -133,7 +186,8 @@ class AreaPoints:
     synthetic: np.ndarray
     found: np.ndarray
     xy: np.ndarray
-    #: each point's month reported (``YYYYMM``) and category: the monthly trend's
+    #: each point's month reported (``YYYYMM``) and category (its position in
+    #: :data:`CATEGORY_CODES`, -1 for a code not known): the monthly trend's
     #: (:func:`api.services.cartography.monthly_trend`).
     month: np.ndarray
     category: np.ndarray
@@ -157,7 +211,9 @@ def _arrays(frame: pd.DataFrame, res: int, crs: CRS) -> dict[str, np.ndarray]:
         "found": point_cells(lon, lat, res),
         "xy": metric_xy(lon, lat, crs),
         "month": month.to_numpy(dtype=np.int32),
-        "category": frame["category"].to_numpy(dtype=object),
+        "category": pd.Categorical(frame["category"], categories=CATEGORY_CODES).codes.astype(
+            np.int8
+        ),
     }
 
 

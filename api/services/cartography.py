@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from pydantic import BaseModel
@@ -119,19 +120,23 @@ def comparison(before: AreaMaps, after: AreaMaps) -> tuple[list[Any], Prediction
 
 
 def monthly_trend(points: AreaPoints, *, where: ProblemFilter) -> MonthlyTrendPublic:
-    """Problems reported each month of the period, by category (every month listed),
-    counted from the area's points (:func:`api.services.area_maps.area_points`)."""
+    """Problems reported each month of the period, by category (every month listed; a
+    category when the area has at least one of its problems), counted from the area's
+    points (:func:`api.services.area_maps.area_points`) in one pass over their arrays."""
     months = pd.period_range(where.since, where.until, freq="M")
     names = months.strftime("%Y-%m").tolist()
-    keys = [p.year * 100 + p.month for p in months]
+    keys = np.asarray([p.year * 100 + p.month for p in months], dtype=np.int64)
     series = []
-    if len(points.ids):
-        pairs = pd.DataFrame({"category": points.category, "month": points.month})
-        counts = pairs.value_counts()
-        for code, label in CATEGORIES.items():
-            if code in counts.index.get_level_values(0):
-                per_month = counts.loc[code]
-                tally = [int(per_month.get(k, 0)) for k in keys]
+    known = points.category >= 0
+    if known.any():
+        place = np.minimum(np.searchsorted(keys, points.month), len(keys) - 1)
+        counted = known & (keys[place] == points.month)
+        cells = points.category[counted].astype(np.int64) * len(keys) + place[counted]
+        counts = np.bincount(cells, minlength=len(CATEGORIES) * len(keys))
+        present = np.bincount(points.category[known], minlength=len(CATEGORIES)) > 0
+        for i, (code, label) in enumerate(CATEGORIES.items()):
+            if present[i]:
+                tally = counts[i * len(keys) : (i + 1) * len(keys)].tolist()
                 series.append(TrendSeries(category=code, label=label, counts=tally))
     return MonthlyTrendPublic(months=names, series=series)
 

@@ -5,9 +5,12 @@ and the barrier-aware adjacency; everything after the tessellation is the same."
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -149,10 +152,16 @@ _PLACE_TEXT = f'"problems":{_PLACE[0]},"synthetic_problems":{_PLACE[1]}'.encode(
 @dataclass(frozen=True)
 class CellsTemplate:
     """A grid's cells serialised once (they never change: a rebuild is a new grid), cut
-    where each feature's counts go; :meth:`fill` writes the answer for some counts."""
+    where each feature's counts go; :meth:`fill` writes the answer for some counts,
+    writing again only the counts of the cells that changed since its last answer."""
 
     ids: list[str]
     pieces: list[bytes]
+    #: The last answer's counts per cell (problems, synthetic ones) and its parts.
+    _last: list[tuple[np.ndarray, np.ndarray, list[bytes]]] = field(
+        default_factory=list, compare=False, repr=False
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @classmethod
     def of(cls, cells: FeatureCollection[CellProperties]) -> CellsTemplate:
@@ -160,15 +169,33 @@ class CellsTemplate:
         assert len(pieces) == len(cells.features) + 1
         return cls([str(f.id) for f in cells.features], pieces)
 
+    @cached_property
+    def _index(self) -> pd.Index:
+        return pd.Index(self.ids)
+
     def fill(self, counts: pd.DataFrame) -> bytes:
-        problems = counts["problems"].to_dict()
-        synthetic = counts["synthetic_problems"].to_dict()
-        out = [self.pieces[0]]
-        for h3, piece in zip(self.ids, self.pieces[1:], strict=True):
-            n, s = problems.get(h3, 0), synthetic.get(h3, 0)
-            out.append(b'"problems":%d,"synthetic_problems":%d' % (n, s))
-            out.append(piece)
-        return b"".join(out)
+        """The answer for ``counts`` (``problems`` and ``synthetic_problems`` indexed by
+        cell; a cell absent has none)."""
+        aligned = counts.reindex(self._index, fill_value=0)
+        problems = aligned["problems"].to_numpy(dtype=np.int64)
+        synthetic = aligned["synthetic_problems"].to_numpy(dtype=np.int64)
+        with self._lock:
+            if self._last:
+                before, before_synthetic, parts = self._last[0]
+                changed = np.flatnonzero((problems != before) | (synthetic != before_synthetic))
+                parts = list(parts)
+            else:
+                changed = np.arange(len(self.ids))
+                parts = [self.pieces[0]]
+                for piece in self.pieces[1:]:
+                    parts += [b"", piece]
+            for i in changed.tolist():
+                parts[2 * i + 1] = b'"problems":%d,"synthetic_problems":%d' % (
+                    int(problems[i]),
+                    int(synthetic[i]),
+                )
+            self._last[:] = [(problems, synthetic, parts)]
+        return b"".join(parts)
 
 
 def grid_cells_json(ctx: Context, csp_id: int, *, resolution: int, units: str = "h3") -> bytes:
