@@ -22,9 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import struct
 import threading
+import zlib
 from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 
+import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.gzip import GZipResponder, IdentityResponder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -105,9 +109,136 @@ class Digests:
         return made
 
 
+class JoinedBody(bytes):
+    """A body that is ``head + sep.join(pieces) + tail`` whose pieces are kept from one
+    answer to the next (the same ``bytes`` objects: a kept list's features): its gzipped
+    form is assembled from runs of pieces each deflated once (:func:`gzip_joined`), so a
+    new answer that differs by a few pieces is compressed in those runs alone."""
+
+    head: bytes
+    pieces: tuple[bytes, ...]
+    sep: bytes
+    tail: bytes
+
+    @classmethod
+    def of(cls, head: bytes, pieces: Sequence[bytes], sep: bytes, tail: bytes) -> JoinedBody:
+        body = cls(head + sep.join(pieces) + tail)
+        body.head, body.pieces, body.sep, body.tail = head, tuple(pieces), sep, tail
+        return body
+
+
+#: A run of pieces ends, on average, every this many pieces (:func:`runs`).
+RUN = 48
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # no name, no time
+_LAST_BLOCK = b"\x03\x00"  # an empty, final deflate block
+
+
+def runs(pieces: Sequence[bytes]) -> Iterator[tuple[int, int]]:
+    """The runs of ``pieces`` (start, end) their gzipped form is made of: a run ends after
+    a piece whose first bytes' CRC is a multiple of :data:`RUN`, so where runs end depends
+    on the pieces, not on their positions (a piece put first, one dropped at the end,
+    leave the other runs as they were).
+
+    >>> pieces = [b"%d" % i for i in range(200)]
+    >>> cuts = list(runs(pieces))
+    >>> cuts[0][0], cuts[-1][1], all(a[1] == b[0] for a, b in zip(cuts, cuts[1:]))
+    (0, 200, True)
+    >>> [(a + 1, b + 1) for a, b in cuts][1:] == list(runs([b"x", *pieces]))[1:]
+    True
+    """
+    start = 0
+    last = len(pieces) - 1
+    for i, piece in enumerate(pieces):
+        if i == last or zlib.crc32(piece[:64]) % RUN == 0:
+            yield start, i + 1
+            start = i + 1
+
+
+def _deflated(data: bytes, level: int, before: bytes = b"") -> bytes:
+    """``data`` as raw deflate blocks ending on a byte boundary (a sync flush), which
+    others can follow; they may refer back to ``before``, the bytes just before them in
+    the stream (at most the window's 32 kB of them): nothing further back."""
+    if before:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=before[-WINDOW:])
+    else:
+        compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+#: The deflate window: how far back compressed data may refer.
+WINDOW = 32 * 1024
+
+
+class Runs:
+    """The deflated runs of pieces (:func:`runs`), each deflated after the run before it
+    (which it may refer back to: as good a ratio as one stream), by the identity of both
+    runs' pieces (each held with it, so that no ``id`` is reused), at most ``budget``
+    bytes of them, least recently used out first; safe across threads."""
+
+    def __init__(self, budget: int = 16 * 1024 * 1024) -> None:
+        self.budget = budget
+        self.size = 0
+        self._items: OrderedDict[tuple[object, ...], tuple[tuple[bytes, ...], bytes]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def deflated(
+        self, before: tuple[bytes, ...], run: tuple[bytes, ...], sep: bytes, last: bool, level: int
+    ) -> bytes:
+        """The run's pieces joined by ``sep`` (and ``sep`` after them unless ``last``),
+        deflated after the run ``before`` (joined the same way, ``sep`` after it; none
+        for the first run)."""
+        key = (last, sep, level, *map(id, before), None, *map(id, run))
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found[1]
+        preceding = sep.join(before) + sep if before else b""
+        made = _deflated(sep.join(run) + (b"" if last else sep), level, preceding)
+        with self._lock:
+            if key not in self._items:
+                self.size += len(made)
+            self._items[key] = (before + run, made)
+            while self.size > self.budget:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.size -= len(dropped)
+        return made
+
+
+def gzip_joined(body: JoinedBody, level: int, kept: Runs) -> bytes:
+    """The gzipped form of ``body`` (one gzip member: its head, each run of its pieces
+    deflated once after the run before it and kept in ``kept``, its tail, the CRC and
+    length of the whole): a new answer that differs by a few pieces is deflated again in
+    the runs that hold them and the runs after those.
+
+    >>> import gzip
+    >>> pieces = [b'{"id":%d,"title":"Tapage nocturne"}' % i for i in range(3000)]
+    >>> body = JoinedBody.of(b"[", pieces, b",", b"]")
+    >>> kept = Runs()
+    >>> gzip.decompress(gzip_joined(body, 5, kept)) == body
+    True
+    >>> again = JoinedBody.of(b"[", [b'{"id":-1}', *pieces[:-1]], b",", b"]")
+    >>> gzip.decompress(gzip_joined(again, 5, kept)) == again
+    True
+    """
+    parts = [_GZIP_HEADER, _deflated(body.head, level)]
+    pieces = body.pieces
+    before: tuple[bytes, ...] = ()
+    for start, end in runs(pieces):
+        run = pieces[start:end]
+        parts.append(kept.deflated(before, run, body.sep, end == len(pieces), level))
+        before = run
+    parts += [_deflated(body.tail, level), _LAST_BLOCK]
+    parts.append(struct.pack("<II", zlib.crc32(body) & 0xFFFFFFFF, len(body) & 0xFFFFFFFF))
+    return b"".join(parts)
+
+
 class GzipCache:
     """Gzipped bodies by the BLAKE2b digest of the body, at most ``budget`` bytes of them,
-    least recently used out first; safe across threads."""
+    least recently used out first; safe across threads. ``runs``: the deflated runs of
+    the joined bodies' pieces (:class:`JoinedBody`)."""
 
     def __init__(self, budget: int = 64 * 1024 * 1024, digests: Digests | None = None) -> None:
         self.budget = budget
@@ -115,6 +246,7 @@ class GzipCache:
         self._items: OrderedDict[bytes, bytes] = OrderedDict()
         self._lock = threading.Lock()
         self.digests = digests or Digests()
+        self.runs = Runs()
 
     def key(self, body: bytes) -> bytes:
         return self.digests.of(body)
@@ -143,7 +275,8 @@ class GzipCache:
 
 class _CachedGzip(GZipResponder):
     """Starlette's gzip responder (large bodies compressed on a worker thread), reading a
-    whole large body's gzipped form from the cache when it has been compressed before."""
+    whole large body's gzipped form from the cache when it has been compressed before,
+    and assembling a joined body's from its runs (:func:`gzip_joined`)."""
 
     def __init__(
         self, app: ASGIApp, minimum_size: int, compresslevel: int, cache: GzipCache | None
@@ -159,7 +292,12 @@ class _CachedGzip(GZipResponder):
         found = cache.get(key)
         if found is not None:
             return found
-        gzipped = await super().apply_compression(body, more_body=False)
+        if isinstance(body, JoinedBody):
+            gzipped = await anyio.to_thread.run_sync(
+                gzip_joined, body, self.compresslevel, cache.runs
+            )
+        else:
+            gzipped = await super().apply_compression(body, more_body=False)
         cache.put(key, gzipped)
         return gzipped
 

@@ -138,7 +138,8 @@ def profiled(
     pids: list[int], seconds: float, folder: Path, name: str
 ) -> list[subprocess.Popen[bytes]]:
     """py-spy recording each of ``pids`` for ``seconds`` (collapsed stacks, 100 Hz, the
-    thread holding the GIL only: where the Python code's CPU goes) into ``folder/<name>-<pid>.txt``."""
+    thread holding the GIL only: where the Python code's CPU goes) into
+    ``folder/<name>-<pid>.txt``."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     folder.mkdir(parents=True, exist_ok=True)
     return [

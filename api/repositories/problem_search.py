@@ -159,13 +159,16 @@ def _feature() -> Any:
     return cast(feature, Text)
 
 
+def collection_ends(count: int) -> tuple[bytes, bytes]:
+    """What a page's answer writes before its features (joined by commas) and after them,
+    with how many match in all."""
+    return b'{"type":"FeatureCollection","features":[', b'],"bbox":null,"count":%d}' % count
+
+
 def feature_collection(features: Sequence[bytes], count: int) -> bytes:
     """The page's answer: its features' texts (UTF-8) and how many match in all."""
-    return (
-        b'{"type":"FeatureCollection","features":['
-        + b",".join(features)
-        + b'],"bbox":null,"count":%d}' % count
-    )
+    head, tail = collection_ends(count)
+    return head + b",".join(features) + tail
 
 
 def list_problems_json(

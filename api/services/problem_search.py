@@ -9,6 +9,7 @@ import io
 from dataclasses import dataclass
 
 from api import clock
+from api.compression import JoinedBody
 from api.repositories import problem_search as repo
 from api.repositories import touches
 from api.repositories.base import problem_revision
@@ -51,7 +52,8 @@ def search_problems_json(
     perimeter and search until the CSP's problems change (their actions are not in it:
     an action step leaves it valid). The first page is then brought up to date from the
     problems written since (:func:`api.services.kept_lists.kept_list`): only those are
-    read and written as GeoJSON again."""
+    read and written as GeoJSON again, and its gzipped form is assembled from the runs of
+    features compressed before (:class:`api.compression.JoinedBody`)."""
     with ctx.read() as session:
         touches.one_snapshot(session)
 
@@ -76,7 +78,8 @@ def search_problems_json(
                     session=session, csp_id=csp_id, search=search, ids=ids
                 ),
             )
-            return repo.feature_collection(kept.pieces, kept.count)
+            head, tail = repo.collection_ends(kept.count)
+            return JoinedBody.of(head, kept.pieces, b",", tail)
 
         body: bytes = ctx.maps.get_or_compute(
             ("problems", ctx.scope, csp_id, search, limit, offset),
