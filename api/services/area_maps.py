@@ -40,7 +40,6 @@ from geo.hotspots import (
     DEFAULT_H3_RES,
     LEVEL_LABELS,
     MIN_HOTSPOT_PROBLEMS,
-    cell_counts,
     getis_ord,
     kde,
     kde_parameters,
@@ -185,6 +184,9 @@ class AreaPoints:
     lat: np.ndarray
     synthetic: np.ndarray
     found: np.ndarray
+    #: each point's cell as its position in ``cells`` (-1: in none of them): the counts
+    #: per cell are one ``bincount``.
+    cell: np.ndarray
     xy: np.ndarray
     #: each point's month reported (``YYYYMM``) and category (its position in
     #: :data:`CATEGORY_CODES`, -1 for a code not known): the monthly trend's
@@ -197,10 +199,18 @@ class AreaPoints:
     holdable: bool = True
 
 
-def _arrays(frame: pd.DataFrame, res: int, crs: CRS) -> dict[str, np.ndarray]:
+@lru_cache(maxsize=64)
+def _positions(cells: tuple[str, ...]) -> dict[str, int]:
+    """Each cell's position in a study area's cells."""
+    return {cell: i for i, cell in enumerate(cells)}
+
+
+def _arrays(frame: pd.DataFrame, res: int, crs: CRS, cells: list[str]) -> dict[str, np.ndarray]:
     frame = frame.sort_values("id", kind="stable")
     lon = frame["lon"].to_numpy(dtype=float)
     lat = frame["lat"].to_numpy(dtype=float)
+    found = point_cells(lon, lat, res)
+    positions = _positions(tuple(cells))
     day = frame["reported_on"].astype(str)
     month = day.str.slice(0, 4).astype(int) * 100 + day.str.slice(5, 7).astype(int)
     return {
@@ -208,7 +218,8 @@ def _arrays(frame: pd.DataFrame, res: int, crs: CRS) -> dict[str, np.ndarray]:
         "lon": lon,
         "lat": lat,
         "synthetic": frame["synthetic"].to_numpy(dtype=bool),
-        "found": point_cells(lon, lat, res),
+        "found": found,
+        "cell": np.fromiter((positions.get(c, -1) for c in found), np.int32, len(found)),
         "xy": metric_xy(lon, lat, crs),
         "month": month.to_numpy(dtype=np.int32),
         "category": pd.Categorical(frame["category"], categories=CATEGORY_CODES).codes.astype(
@@ -228,12 +239,13 @@ def _whole_points(
 ) -> AreaPoints:
     frame = problem_maps.problem_points(session=session, area=area, where=where)
     crs = metric_crs_of(area.outline)
+    cells = study_cells(area.outline, res)
     return AreaPoints(
         snapshot,
         shapely.to_wkb(area.outline),
-        study_cells(area.outline, res),
+        cells,
         crs,
-        **_arrays(frame, res, crs),
+        **_arrays(frame, res, crs, cells),
         holdable=True,
     )
 
@@ -253,7 +265,7 @@ def _appended(
         return replace(held, snapshot=snapshot)
     changed = sorted(touched)
     frame = problem_maps.problem_points(session=session, area=area, where=where, ids=changed)
-    new = _arrays(frame, res, held.crs)
+    new = _arrays(frame, res, held.crs, held.cells)
     kept = ~np.isin(held.ids, np.asarray(changed, dtype=np.int64))
     gone = ~kept
     if all(np.array_equal(getattr(held, name)[gone], values) for name, values in new.items()):
@@ -325,6 +337,14 @@ class AreaMaps:
         return collection(self.heat.features() if self.heat else [], self.meta)
 
 
+def point_counts(points: AreaPoints) -> pd.Series:
+    """How many points each of the area's cells holds (zeros kept), as
+    :func:`geo.hotspots.cell_counts` counts them: from the points' cell positions."""
+    inside = points.cell[points.cell >= 0]
+    counts = np.bincount(inside, minlength=len(points.cells)).astype(np.int64)
+    return pd.Series(counts, index=pd.Index(points.cells, name="h3"), name="count")
+
+
 def maps_of(
     points: AreaPoints,
     *,
@@ -351,7 +371,7 @@ def maps_of(
         )
     n = len(points.ids)
     kernel = kde_parameters(points.xy, bandwidth=bandwidth) if n else None
-    cells = getis_ord(cell_counts(points.found, points.cells))
+    cells = getis_ord(point_counts(points))
     shown = cells[(cells["count"] > 0) | (cells["level"] != 0)].copy()
     shown["label"] = shown["level"].map(LEVEL_LABELS)
     shown["z"] = shown["z"].round(3)
