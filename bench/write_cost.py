@@ -13,12 +13,14 @@ followed by one request to each endpoint in turn, and the CPU time that request 
 read from the kernel (``/proc/<pid>/task/*/schedstat``, nanoseconds): the app's process
 (all its threads) and PostgreSQL's backends. Medians per endpoint and kind of write, in
 ms. With ``--alternate PATH`` (another source tree, e.g. a checkout of main), that
-tree's server is measured first over the same database, then this tree's.
+tree is served too, over the same database at the same time, and each endpoint is asked
+of both in turn after each write (the same machine state for both).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 from collections import defaultdict
@@ -80,61 +82,70 @@ def measure(factory: sessionmaker[Session], app_pid: int) -> Measure:
 Costs = dict[str, dict[str, list[tuple[float, float]]]]
 
 
-_HEADERS: dict[str, dict[str, str]] = {}
+Costs = dict[str, dict[str, list[tuple[float, float]]]]
 
 
-def run(url: str, factory: sessionmaker[Session], repeat: int, root: Path = ROOT) -> Costs:
-    """The CPU (app, PostgreSQL; ms) of each endpoint's request after each kind of write."""
+def run(
+    url: str, factory: sessionmaker[Session], repeat: int, roots: dict[str, Path]
+) -> dict[str, Costs]:
+    """The CPU (app, PostgreSQL; ms) of each endpoint's request after each kind of write,
+    for each source tree in ``roots`` (by name), each served by its own ``psq serve``
+    over the same database at the same time: after each write, each endpoint is asked
+    of each tree in turn (the same machine state for both)."""
     with factory() as session:
         commune = str(session.execute(_first_commune()).scalar_one())
         actions = [int(a) for a in session.execute(_open_actions()).scalars()]
-    if not _HEADERS:  # the accounts, made once per database
-        _HEADERS.update(
-            planner=bearer(factory, "planificateur", csp_ids=[CSP]),
-            chef=bearer(factory, "chef", gpo_ids=[1]),
-            commune=bearer(factory, "commune", commune_codes=[commune]),
-            admin=bearer(factory, "admin"),
-        )
-    headers, admin = _HEADERS, _HEADERS["admin"]
+    headers = {
+        "planner": bearer(factory, "planificateur", csp_ids=[CSP]),
+        "chef": bearer(factory, "chef", gpo_ids=[1]),
+        "commune": bearer(factory, "commune", commune_codes=[commune]),
+    }
+    admin = bearer(factory, "admin")
     paths = {
         name: (path, headers[role])
         for role, endpoints in pages(1, commune).items()
         if role != "floor"
         for name, path in endpoints.items()
     }
-    costs: Costs = defaultdict(lambda: defaultdict(list))
+    costs: dict[str, Costs] = {name: defaultdict(lambda: defaultdict(list)) for name in roots}
     os.environ["PSQ_MAP_STALE_SECONDS"] = "0"
     try:
-        served = served_app(url, timeout=120, root=root)
-        with served as base, httpx.Client(base_url=base, timeout=120) as http:
-            pid = int(http.get("/api/health/ready").json().get("worker", 0))
-            clock = measure(factory, pid)
+        with contextlib.ExitStack() as stack:
+            clients: dict[str, tuple[httpx.Client, Measure]] = {}
+            for name, root in roots.items():
+                base = stack.enter_context(served_app(url, timeout=120, root=root))
+                http = stack.enter_context(httpx.Client(base_url=base, timeout=120))
+                pid = int(http.get("/api/health/ready").json().get("worker", 0))
+                clients[name] = (http, measure(factory, pid))
 
-            def get(name: str) -> tuple[float, float]:
-                path, sent = paths[name]
+            def get(tree: str, endpoint: str) -> tuple[float, float]:
+                http, clock = clients[tree]
+                path, sent = paths[endpoint]
                 before = clock()
                 with http.stream("GET", path, headers=sent) as answer:
                     for _ in answer.iter_raw():  # as sent: gzipped, not decoded here
                         pass
                     if answer.status_code != 200:
-                        raise RuntimeError(f"{name}: {answer.status_code}")
+                        raise RuntimeError(f"{tree}, {endpoint}: {answer.status_code}")
                 after = clock()
                 return after[0] - before[0], after[1] - before[1]
 
+            writer = next(iter(clients.values()))[0]
             for _ in range(2):
-                for name in paths:
-                    get(name)
+                for endpoint in paths:
+                    for tree in roots:
+                        get(tree, endpoint)
             for i in range(repeat):
                 for kind in ("nothing", "action step", "new problem"):
                     if kind == "action step":
-                        answer = http.patch(
+                        answer = writer.patch(
                             f"/api/actions/{actions[i % len(actions)]}",
                             headers=admin,
                             json={"comment": f"Point n° {i}"},
                         )
                         answer.raise_for_status()
                     elif kind == "new problem":
-                        answer = http.post(
+                        answer = writer.post(
                             f"/api/csp/{CSP}/problems",
                             headers=admin,
                             json={
@@ -145,8 +156,10 @@ def run(url: str, factory: sessionmaker[Session], repeat: int, root: Path = ROOT
                             },
                         )
                         answer.raise_for_status()
-                    for name in paths:
-                        costs[kind][name].append(get(name))
+                    for endpoint in paths:
+                        order = list(roots) if i % 2 == 0 else list(reversed(roots))
+                        for tree in order:
+                            costs[tree][kind][endpoint].append(get(tree, endpoint))
     finally:
         os.environ.pop("PSQ_MAP_STALE_SECONDS", None)
     return costs
@@ -173,13 +186,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=12)
-    parser.add_argument("--alternate", type=Path, help="another source tree, measured first")
+    parser.add_argument(
+        "--alternate", type=Path, help="another source tree, measured beside this one"
+    )
     args = parser.parse_args()
+    roots = {"this tree": ROOT}
+    if args.alternate is not None:
+        roots = {str(args.alternate): args.alternate.resolve(), **roots}
     with throwaway_database() as (url, factory, _):
         prepare(factory, args.count)
-        if args.alternate is not None:
-            report(str(args.alternate), run(url, factory, args.repeat, args.alternate.resolve()))
-        report("this tree", run(url, factory, args.repeat))
+        for name, costs in run(url, factory, args.repeat, roots).items():
+            report(name, costs)
 
 
 if __name__ == "__main__":
