@@ -173,12 +173,13 @@ class Runs:
     """The deflated runs of pieces (:func:`runs`), each deflated after the run before it
     (which it may refer back to: as good a ratio as one stream), by the identity of both
     runs' pieces (each held with it, so that no ``id`` is reused), at most ``budget``
-    bytes of them, least recently used out first; safe across threads."""
+    bytes of them and of their runs' pieces, least recently used out first; safe across
+    threads."""
 
-    def __init__(self, budget: int = 16 * 1024 * 1024) -> None:
+    def __init__(self, budget: int = 48 * 1024 * 1024) -> None:
         self.budget = budget
         self.size = 0
-        self._items: OrderedDict[tuple[object, ...], tuple[tuple[bytes, ...], bytes]] = (
+        self._items: OrderedDict[tuple[object, ...], tuple[tuple[bytes, ...], bytes, int]] = (
             OrderedDict()
         )
         self._lock = threading.Lock()
@@ -196,15 +197,20 @@ class Runs:
                 self._items.move_to_end(key)
                 return found[1]
         preceding = sep.join(before) + sep if before else b""
-        made = _deflated(sep.join(run) + (b"" if last else sep), level, preceding)
+        data = sep.join(run) + (b"" if last else sep)
+        made = _deflated(data, level, preceding)
+        size = len(made) + len(data)
         with self._lock:
-            if key not in self._items:
-                self.size += len(made)
-            self._items[key] = (before + run, made)
+            old = self._items.pop(key, None)
+            self.size += size - (old[2] if old is not None else 0)
+            self._items[key] = (before + run, made, size)
             while self.size > self.budget:
-                _, (_, dropped) = self._items.popitem(last=False)
-                self.size -= len(dropped)
+                _, (_, _, dropped) = self._items.popitem(last=False)
+                self.size -= dropped
         return made
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def gzip_joined(body: JoinedBody, level: int, kept: Runs) -> bytes:

@@ -4,13 +4,14 @@ pages, which carry the CSRF token, never are (api.compression)."""
 from __future__ import annotations
 
 import json
+import zlib
 
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.compression import CACHED_FROM, Compression, Digests
+from api.compression import CACHED_FROM, Compression, Digests, JoinedBody
 
 
 def test_data_is_compressed_pages_are_not(client: TestClient, csp_id: int) -> None:
@@ -104,3 +105,32 @@ def test_a_body_served_again_is_hashed_once() -> None:
         digests.of(other)
     assert digests.size <= 4 * CACHED_FROM
     assert digests.of(body) is not first and digests.of(body) == first
+
+
+def test_a_joined_body_is_gzipped_from_its_runs_kept() -> None:
+    """A body of kept pieces (a GPO's problems' features) is one valid gzip member,
+    assembled from runs of pieces each deflated once: after a piece put first and the
+    last dropped (a new problem), only a few runs are deflated again."""
+    pieces = [
+        b'{"type":"Feature","id":%d,"properties":{"title":"Tapage"}}' % i for i in range(4000)
+    ]
+    served: list[JoinedBody] = []
+
+    def joined(request):  # type: ignore[no-untyped-def]
+        del request
+        return Response(served[-1], media_type="application/json")
+
+    compression = Compression(Starlette(routes=[Route("/api/problems", joined)]))
+    client = TestClient(compression)
+    for step in range(2):
+        if step:
+            pieces = [b'{"type":"Feature","id":-1}', *pieces[:-1]]
+        served.append(JoinedBody.of(b'{"features":[', pieces, b",", b"]}"))
+        before = len(compression.cache.runs)
+        with client.stream("GET", "/api/problems", headers={"Accept-Encoding": "gzip"}) as answer:
+            assert answer.headers["content-encoding"] == "gzip"
+            raw = b"".join(answer.iter_raw())
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        assert inflate.decompress(raw) == served[-1] and inflate.eof and not inflate.unused_data
+        added = len(compression.cache.runs) - before
+        assert added > 40 if not step else 0 < added <= 4, added
