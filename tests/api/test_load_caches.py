@@ -7,6 +7,7 @@ answer's gzipped form is kept by digest."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -16,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.compression import GzipCache
 from api.repositories.base import COUNTS, LISTS, MEETINGS, problem_revision
-from api.services import meetings
+from api.services import meetings, problem_search
 from api.services.context import Context
+from geo.study import ProblemSearch
 
 
 def _revisions(factory: sessionmaker[Session]) -> tuple[int, int]:
@@ -274,3 +276,35 @@ def test_a_kept_meetings_list_follows_its_problems_titles_not_a_new_problem(
     )
     assert answer.status_code == 200, answer.text
     assert served() != renamed
+
+
+@pytest.mark.usefixtures("demo_adopted")
+def test_a_write_leaving_a_problems_page_as_it_was_serves_the_same_body(
+    client: TestClient, engine: Engine
+) -> None:
+    """A GPO's page of problems after a write to another GPO's problem is the same body
+    object (neither hashed again for its ``ETag`` nor compressed again); after a write to
+    one of its problems, a new body, the one built from scratch."""
+    ctx: Context = client.app.state.context  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        csp_id, gpo, other = conn.execute(
+            text(
+                "SELECT g.csp_id, g.id, pp.problem_id FROM gpo g JOIN problem_place pp "
+                "ON pp.gpo_id <> g.id JOIN problem p ON p.id = pp.problem_id "
+                "WHERE g.kind = 'sector' AND p.csp_id = g.csp_id "
+                "AND pp.sector IS DISTINCT FROM g.sector ORDER BY g.id, pp.problem_id LIMIT 1"
+            )
+        ).one()
+    search = ProblemSearch(gpo_id=gpo)
+    first = problem_search.search_problems_json(ctx, csp_id, search, limit=5000)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE problem SET title = 'Ailleurs' WHERE id = :id"), {"id": other})
+    assert problem_search.search_problems_json(ctx, csp_id, search, limit=5000) is first
+
+    listed = json.loads(first)["features"][0]["id"]
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE problem SET title = 'Ici' WHERE id = :id"), {"id": listed})
+    again = problem_search.search_problems_json(ctx, csp_id, search, limit=5000)
+    assert again is not first and b'"Ici"' in again
+    fresh = Context(ctx.factory)
+    assert again == problem_search.search_problems_json(fresh, csp_id, search, limit=5000)
