@@ -408,16 +408,20 @@ def compare_periods(
     counts_before = before["count"].reindex(after.index, fill_value=0)
     rate_before = _neighbourhood_sums(counts_before) / days_before
     rate_after = _neighbourhood_sums(after["count"]) / days_after
-    trend = pd.Series(pd.NA, index=after.index, dtype=object, name="trend")
-    both = hot_before & hot_after
-    up = (rate_after >= rate_before * TREND_CHANGE) & (rate_after > 0)
-    down = (rate_after * TREND_CHANGE <= rate_before) & (rate_before > 0)
-    trend[hot_after & ~hot_before] = "new"
+    # on the arrays: a boolean Series as a key is first tried as a label by pandas, whose
+    # refusal writes the whole Series out (most of this function's time)
+    was, now = hot_before.to_numpy(), hot_after.to_numpy()
+    before_rate, after_rate = rate_before.to_numpy(), rate_after.to_numpy()
+    both = was & now
+    up = (after_rate >= before_rate * TREND_CHANGE) & (after_rate > 0)
+    down = (after_rate * TREND_CHANGE <= before_rate) & (before_rate > 0)
+    trend = np.full(len(after.index), None, dtype=object)
+    trend[now & ~was] = "new"
     trend[both] = "persistent"
     trend[both & up] = "intensifying"
-    trend[hot_before & ~hot_after] = "diminishing"
+    trend[was & ~now] = "diminishing"
     trend[both & down] = "diminishing"
-    return trend.dropna()
+    return pd.Series(trend, index=after.index, dtype=object, name="trend").dropna()
 
 
 @lru_cache(maxsize=64)

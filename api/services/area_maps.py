@@ -121,11 +121,16 @@ def cell_features(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     >>> feature["id"], feature["properties"]
     ('89283082803ffff', {'h3': '89283082803ffff', 'count': 2, 'z': 1.5, 'label': 'Point chaud'})
     """
+    return features_of(frame.index.tolist(), {name: frame[name].tolist() for name in columns})
+
+
+def features_of(cells: list[str], columns: dict[str, list[Any]]) -> list[str]:
+    """:func:`cell_features` of ``cells`` with these columns' values (one per cell)."""
     keys = [f",{_dumps(name)}:" for name in columns]
-    values = [_json_values(frame[name].tolist()) for name in columns]
+    values = [_json_values(column) for column in columns.values()]
     return [
         _cell_head(cell) + "".join(k + v for k, v in zip(keys, row, strict=True)) + "}}"
-        for cell, *row in zip(frame.index.tolist(), *values, strict=True)
+        for cell, *row in zip(cells, *values, strict=True)
     ]
 
 
@@ -270,12 +275,18 @@ def _appended(
     gone = ~kept
     if all(np.array_equal(getattr(held, name)[gone], values) for name, values in new.items()):
         return replace(held, snapshot=snapshot)  # the touched problems' points as they were
-    ids = np.concatenate([held.ids[kept], new["ids"]])
-    order = np.argsort(ids, kind="stable")
-    merged = {
-        name: np.concatenate([getattr(held, name)[kept], values])[order]
-        for name, values in new.items()
-    }
+    if not gone.any() and (not len(held.ids) or new["ids"][0] > held.ids[-1]):
+        # new problems only, after every held one (ids rise): appended as they are
+        merged = {
+            name: np.concatenate([getattr(held, name), values]) for name, values in new.items()
+        }
+    else:
+        ids = np.concatenate([held.ids[kept], new["ids"]])
+        order = np.argsort(ids, kind="stable")
+        merged = {
+            name: np.concatenate([getattr(held, name)[kept], values])[order]
+            for name, values in new.items()
+        }
     return AreaPoints(snapshot, held.outline, held.cells, held.crs, **merged, holdable=True)
 
 

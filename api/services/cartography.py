@@ -41,6 +41,7 @@ from api.services.area_maps import (
     cached_area_maps,
     cell_features,
     collection,
+    features_of,
 )
 from api.services.audit_log import record_access
 from api.services.context import Context
@@ -68,21 +69,24 @@ MIN_COMMUNE_COUNT = 3
 
 def commune_cells(maps: AreaMaps) -> bytes:
     """A commune's map for its own pages (:class:`CommuneCellsPublic` as JSON, written
-    straight from the cells like the hot spots): its cells with problems or a significant
-    Gi*, counts under :data:`MIN_COMMUNE_COUNT` masked, and no z-score or p-value."""
+    straight from the cells' arrays like the hot spots): its cells with problems or a
+    significant Gi*, counts under :data:`MIN_COMMUNE_COUNT` masked, and no z-score or
+    p-value."""
     cells = maps.cells
-    shown = cells[(cells["count"] > 0) | (cells["level"] != 0)]
-    few = (shown["count"] > 0) & (shown["count"] < MIN_COMMUNE_COUNT)
-    frame = pd.DataFrame(
+    count = cells["count"].to_numpy()
+    level = cells["level"].to_numpy()
+    shown = np.flatnonzero((count > 0) | (level != 0))
+    counts, levels = count[shown].tolist(), level[shown].tolist()
+    few = [0 < n < MIN_COMMUNE_COUNT for n in counts]
+    features = features_of(
+        cells.index[shown].tolist(),
         {
-            "count": shown["count"].astype(object).where(~few, None),
+            "count": [None if f else n for n, f in zip(counts, few, strict=True)],
             "few": few,
-            "level": shown["level"],
-            "label": shown["level"].map(LEVEL_LABELS),
+            "level": levels,
+            "label": [LEVEL_LABELS[v] for v in levels],
         },
-        index=shown.index,
     )
-    features = cell_features(frame, ["count", "few", "level", "label"])
     return collection(features, maps.meta, bbox=True)
 
 
