@@ -1,7 +1,8 @@
 """Benchmark: the data endpoints of every page under load, with writes going on.
 
 Run: .venv/bin/python -m bench.load_bench [--count 100000] [--seconds 15] [--clients 8]
-[--baseline COMMIT] [--only "NAME,NAME"] [--workers N]
+[--baseline COMMIT] [--only "NAME,NAME"] [--workers N] [--alternate TREE] [--profile DIR]
+[--rounds steps,problems]
 
 A throwaway PostGIS cluster holds the demo territory as shipped (Belfort CSP, adopted plan,
 GPOs with their synthetic meetings and actions) plus ``--count`` synthetic problems. The
@@ -16,6 +17,13 @@ round, also a new problem every second (a write the maps must see: their cache i
 recomputed). The first request of each endpoint is timed apart (cold). ``/api/health``
 (readiness: two SELECTs) and ``/api/me`` (a token resolved) are measured the same way in
 the same run: the floor of this machine. Target: every data endpoint p95 under 100 ms.
+
+Each round also says the server's CPU seconds per 1 000 answers, the app's processes' and
+PostgreSQL's (read from ``/proc``: a figure the machine's load changes far less than the
+latencies). ``--alternate TREE`` serves another source tree (a checkout of the baseline)
+over the same database before this one for each count of ``--workers`` (``2,2``: baseline,
+this tree, baseline, this tree); ``--profile DIR`` records py-spy's stacks of each worker
+over each round.
 
 With ``--baseline COMMIT`` (``main``, a hash…), the same benchmark is run from this tree,
 then from that commit's files (``git archive``: its own code, schema and database,
