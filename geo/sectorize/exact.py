@@ -273,8 +273,8 @@ class ExactDesign(Sectorizer):
                 plan = self.warm_start.solve(graph, rng=rng)
             except InfeasibleDesignError:
                 return best
-            if plan.k != inst.k or plan.violations:
-                continue
+            if plan.k != inst.k or {v.constraint for v in plan.violations} - {"whole_commune"}:
+                continue  # a commune in pieces is split, its pieces whole: checked below
             atom_sector = np.full(inst.atoms.n, -1)
             atom_sector[inst.atoms.of] = plan.assignment
             if (atom_sector[inst.atoms.of] != plan.assignment).any():
