@@ -15,6 +15,17 @@ MORE_MESSAGES: dict[str, str] = {
         "{target} par secteur donnerait plus de secteurs que les {units} unités du territoire"
     ),
     "more_sectors_than_units": "{k} secteurs, c'est plus que les {units} unités du territoire",
+    "more_sectors_than_communes": (
+        "{k} secteurs demandés, mais le territoire n'a que {groups} communes (ou groupes "
+        "d'unités) et chacune reste entière dans cette méthode : diminuez le nombre de "
+        "secteurs ou choisissez une méthode qui coupe les communes"
+    ),
+    "unit_too_heavy_for_a_sector": (
+        "{count} unité(s) de la grille pèse(nt) à elle(s) seule(s) plus qu'un secteur "
+        "(jusqu'à {load}) ; la charge d'un secteur doit rester entre {low} et {high} "
+        "(±{tolerance} %). Choisissez une grille plus fine, moins de secteurs ou un écart "
+        "de charge admis plus grand"
+    ),
     "units_unknown": "unité(s) inconnue(s) : {units}",
     "seeds_same_unit": (
         "deux points d'ancrage tombent dans la même unité {unit} : ils ne peuvent pas "

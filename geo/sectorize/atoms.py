@@ -80,7 +80,9 @@ def build_atoms(
 
     Units are fused along open edges when they share a commune of ``whole_communes`` or
     a non-null ``zone``; a minor component (island, enclave) whose workload is at most
-    ``island_limit`` is fused with the atom of its nearest mainland unit.
+    ``island_limit`` is fused with the atom of its nearest mainland unit, when the
+    component on the link's other side weighs more than ``island_limit`` (two small
+    islands linked to each other stay apart, joined by their link like any neighbours).
     """
     n = graph.n
     e = graph.edges.loc[~graph.edges["blocked"]]
@@ -100,9 +102,12 @@ def build_atoms(
         side_a = np.flatnonzero(component == component[a])
         side_b = np.flatnonzero(component == component[b])
         if float(graph.workload[side_b].sum()) < float(graph.workload[side_a].sum()):
-            a, b, side_a = b, a, side_b
+            a, b, side_a, side_b = b, a, side_b, side_a
         island = side_a
         load = float(graph.workload[island].sum())
+        # Only to a part that can hold a sector: between two small islands (an
+        # archipelago with no mainland), fusing along every link made one atom of all.
+        mainland = float(graph.workload[side_b].sum()) > island_limit
         names = sorted({str(c) for c in communes[island] if pd.notna(c)})
         where = f"commune(s) {', '.join(names[:8])}{' …' if len(names) > 8 else ''}"
         where = where if names else "hors commune"
@@ -112,7 +117,7 @@ def build_atoms(
             if isinstance(name, str)
             else f"à l'unité la plus proche, {unit_id[b]}, à {link.distance_m:.0f} m"
         )
-        if load <= island_limit:
+        if load <= island_limit and mainland:
             fa += [a] * (len(island) + 1)
             fb += [*island.tolist(), b]
             notes.append(

@@ -46,7 +46,7 @@ from functools import cached_property
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from geo.errors import InfeasibleDesignError
+from geo.errors import InfeasibleDesignError, InvalidInputError
 from geo.metrics import french_number
 from geo.plan import SectorPlan
 from geo.plan_bound import PlanBound
@@ -55,6 +55,9 @@ from geo.sectorize.atoms import Atoms
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
 from geo.unit_graph import UnitGraph
 
+#: The largest grid the exact mode takes: its model has atoms x units variables and its
+#: instance a units x units distance matrix (Belfort at resolution 9 has 661 units).
+MAX_EXACT_UNITS = 1000
 #: Above this many atoms x units a proposal's bound is not computed (one subgradient step
 #: sorts that matrix; at 661 units, Belfort at resolution 9, a step takes about 40 ms).
 MAX_BOUND_CELLS = 1_000_000
@@ -304,3 +307,11 @@ def proposal_bound(
         lower_m=result.lower,
         seconds=time.monotonic() - started,
     )
+
+
+def check_exact_size(units: int) -> None:
+    """Refuse a grid too large for the exact mode, naming ``method``."""
+    if units > MAX_EXACT_UNITS:
+        raise InvalidInputError(
+            "exact_too_many_units", field="method", limit=MAX_EXACT_UNITS, units=units
+        )

@@ -65,6 +65,11 @@ to HiGHS with ``setSolution``; the search stops at ``time_limit`` seconds (HiGHS
 (``mip_rel_gap``, 0.01 %: « optimum prouvé » means proven within 0.01 %). The
 ``cbMipInterrupt`` callback reports the incumbent and the bound through ``progress`` and
 interrupts HiGHS when ``progress`` raises (a cancelled job): the best plan found is kept.
+With no heuristic plan, the model with one centre per atom (which unit of an atom is the
+centre does not change whether a plan exists) finds one or proves there is none, in a
+quarter of the time. A model too large to be built by the time limit (``hess_model``'s
+deadline) is not searched: the warm start is kept with the Lagrangian bound (issue 25's
+battery, ``bench/battery_methods.py``: Belfort's 991 units split at 10 s took 177 s).
 
 The result is a :class:`~geo.plan.SectorPlan` whose ``bound`` (:class:`~geo.plan_bound.PlanBound`)
 says « optimum prouvé », or « meilleur plan trouvé, à au plus X % de l'optimum (écart prouvé
@@ -98,13 +103,14 @@ from typing import Any
 import highspy
 import numpy as np
 
-from geo.errors import InfeasibleDesignError, InvalidInputError, PsqError
+from geo.errors import InfeasibleDesignError, PsqError
 from geo.metrics import french_number, french_percent, violations
 from geo.plan import SectorPlan, sector_names
 from geo.plan_bound import PlanBound
 from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
-from geo.sectorize.bound import Instance, build_instance, lagrangian_bound
+from geo.sectorize.bound import MAX_EXACT_UNITS as MAX_EXACT_UNITS
+from geo.sectorize.bound import Instance, build_instance, check_exact_size, lagrangian_bound
 from geo.sectorize.fixing import (
     assignment_bounds,
     connected_to_home,
@@ -112,7 +118,7 @@ from geo.sectorize.fixing import (
     restricted,
 )
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
-from geo.sectorize.hess import contiguous, hess_model, repair, sector_labels
+from geo.sectorize.hess import OutOfTime, contiguous, hess_model, repair, sector_labels
 from geo.sectorize.root import centres_first, root_cuts
 from geo.sectorize.separation import (
     integral_separators,
@@ -122,9 +128,6 @@ from geo.unit_graph import UnitGraph
 DEFAULT_TIME_LIMIT_S = 60.0
 MIN_TIME_LIMIT_S = 1.0
 MAX_TIME_LIMIT_S = 1800.0
-#: The largest grid the exact mode takes: its model has atoms x units variables and its
-#: instance a units x units distance matrix (Belfort at resolution 9 has 661 units).
-MAX_EXACT_UNITS = 1000
 #: The most cut rounds (each one a new solve); each usually adds few separators.
 MAX_ROUNDS = 200
 #: The relative gap under which a round, and the search, is solved (HiGHS's default):
@@ -142,6 +145,8 @@ SECONDS_PER_WARM_START = 15.0
 #: ... while they take less than this share of the time limit in CPU seconds (one plan at
 #: least; CPU rather than wall time: the same warm start under any load).
 WARM_START_SHARE = 0.2
+WARM_START_WALL = 0.5  # ... and while the wall clock spent less than this share of it
+FIRST_PLAN_SHARE = 0.25  # no heuristic plan: the share of the time left to find one
 #: A round meeting a solution in pieces goes on searching while that solution is more than
 #: this share above the round's bound; it stops (to add the solution's separators and start
 #: again) once the bound is within it. Stopping at once began a new tree at every solution
@@ -173,14 +178,6 @@ def warm_starts(time_limit: float) -> int:
     """
     wanted = int(time_limit // SECONDS_PER_WARM_START)
     return max(WARM_STARTS, min(MAX_WARM_STARTS, wanted))
-
-
-def check_exact_size(units: int) -> None:
-    """Refuse a grid too large for the exact mode, naming ``method``."""
-    if units > MAX_EXACT_UNITS:
-        raise InvalidInputError(
-            "exact_too_many_units", field="method", limit=MAX_EXACT_UNITS, units=units
-        )
 
 
 class ExactDesign(Sectorizer):
@@ -239,12 +236,21 @@ class ExactDesign(Sectorizer):
             locked=self.locked,
         )
         start = self._warm_start(graph, inst, rng)
+        if start is None and inst.atoms.n < graph.n:  # no plan to start from: find one
+            left = self.time_limit - (time.monotonic() - started)
+            probe = _Solver(inst, FIRST_PLAN_SHARE * left, time.monotonic(), progress, atoms=True)
+            probe.run(None)
+            if probe.proven_infeasible:
+                raise InfeasibleDesignError("exact_infeasible", k=inst.k, what=self._what(inst))
+            start = probe.best
         solver = _Solver(inst, self.time_limit, started, progress, fixing=self.fixing)
         solver.run(start)
         return self._plan(graph, inst, solver, time.monotonic() - started)
 
-    def _what(self) -> str:
+    def _what(self, inst: Instance) -> str:
         fixed = " avec ses germes et unités verrouillées" if self.seeds or self.locked else ""
+        if inst.atoms.n < inst.graph.n and 0 < (under := self.whole_commune_population) < math.inf:
+            fixed += f", les communes de moins de {french_number(under)} habitants entières,"
         return f"d'un seul tenant{fixed} ne tient l'équilibre de ±{french_percent(self.tolerance)}"
 
     def _warm_start(
@@ -255,19 +261,20 @@ class ExactDesign(Sectorizer):
         the model (None if none does)."""
         best: tuple[np.ndarray, float] | None = None
         started = time.process_time()  # CPU: as many plans under any load
+        wall = time.monotonic()  # ... but a loaded machine's wall clock stops them too
         for _ in range(warm_starts(self.time_limit) if self.warm_start is not None else 0):
             assert self.warm_start is not None
             if (
                 best is not None
                 and time.process_time() - started > WARM_START_SHARE * self.time_limit
-            ):
+            ) or time.monotonic() - wall > WARM_START_WALL * self.time_limit:
                 break
             try:
                 plan = self.warm_start.solve(graph, rng=rng)
             except InfeasibleDesignError:
                 return best
-            if plan.k != inst.k or plan.violations:
-                continue
+            if plan.k != inst.k or {v.constraint for v in plan.violations} - {"whole_commune"}:
+                continue  # a commune in pieces is split, its pieces whole: checked below
             atom_sector = np.full(inst.atoms.n, -1)
             atom_sector[inst.atoms.of] = plan.assignment
             if (atom_sector[inst.atoms.of] != plan.assignment).any():
@@ -284,7 +291,7 @@ class ExactDesign(Sectorizer):
     ) -> SectorPlan:
         if solver.best is None:
             if solver.proven_infeasible:
-                raise InfeasibleDesignError("exact_infeasible", k=inst.k, what=self._what())
+                raise InfeasibleDesignError("exact_infeasible", k=inst.k, what=self._what(inst))
             if solver.stopped is not None:
                 raise solver.stopped
             known = (
@@ -332,9 +339,11 @@ class _Solver:
         progress: Progress,
         *,
         fixing: bool = True,
+        atoms: bool = False,
     ) -> None:
         self.inst = inst
         self.use_fixing = fixing
+        self.one_per_atom = atoms
         self.time_limit = time_limit
         self.started = started
         self.progress = progress
@@ -359,6 +368,9 @@ class _Solver:
         """The candidate centres, with the pairs left after fixing in ``self.allowed``
         (:mod:`geo.sectorize.fixing`): none when the balance is proven impossible."""
         inst = self.inst
+        if self.one_per_atom:  # is there a plan? any unit of an atom is as good a centre
+            self.allowed = np.ones((inst.atoms.n, inst.atoms.n), dtype=bool)
+            return np.unique(inst.home, return_index=True)[1]
         if not self.use_fixing:  # the whole model: every unit a candidate, every pair
             self.allowed = np.ones((inst.atoms.n, inst.graph.n), dtype=bool)
             return np.arange(inst.graph.n)
@@ -400,7 +412,8 @@ class _Solver:
 
     def _build(self, centres: np.ndarray) -> highspy.Highs:
         self.centres = centres
-        solver, self.var, self.home = hess_model(self.inst, centres, self.allowed)
+        deadline = self.started + self.time_limit
+        solver, self.var, self.home = hess_model(self.inst, centres, self.allowed, deadline)
         self.pair_atom, self.pair_centre = np.nonzero(self.var >= 0)
         return solver
 
@@ -518,13 +531,16 @@ class _Solver:
         self.round_lower = self.lower
         if not self._check():
             return
-        centres = self._candidates(start)
-        if self.proven_infeasible or not self._check():
+        centres = self._candidates(start)  # the bound: kept even past the time limit
+        if self.proven_infeasible or not self._check() or self._remaining() <= 0:
             return
         if len(centres) == 0:
             self.lower = start[1] if start else self.lower
             return
-        h = self._build(centres)
+        try:
+            h = self._build(centres)
+        except OutOfTime:  # the model is too large for the time limit: the start is kept
+            return
         log.debug("fixing %s, %d centres", self.fixed_stats, len(centres))
         if not self._check():
             return

@@ -296,7 +296,9 @@ class RegionGrowth(Sectorizer):
         )
         if k > atoms.n:
             raise InfeasibleDesignError(
-                "more_sectors_than_groups",
+                "more_sectors_than_groups"
+                if math.isfinite(self.whole_commune_population)
+                else "more_sectors_than_communes",
                 field="k",
                 k=k,
                 groups=atoms.n,
@@ -304,6 +306,16 @@ class RegionGrowth(Sectorizer):
             )
         heavy = np.flatnonzero(atoms.weight > upper)
         if len(heavy) and k > 1 and self.oversized == "error":
+            if all(atoms.label[a] is None for a in heavy):  # single units, no commune
+                raise InfeasibleDesignError(
+                    "unit_too_heavy_for_a_sector",
+                    field="k",
+                    count=len(heavy),
+                    load=round(float(atoms.weight[heavy].max())),
+                    low=round(target * (1 - self.tolerance)),
+                    high=round(upper),
+                    tolerance=round(100 * self.tolerance, 1),
+                )
             codes = [atoms.label[a] or "une unité" for a in heavy[:10]]
             loads = [round(float(atoms.weight[a])) for a in heavy[:10]]
             raise InfeasibleDesignError(

@@ -3,6 +3,9 @@ solutions (see that module's docstring for the model and its references)."""
 
 from __future__ import annotations
 
+import math
+import time
+
 import highspy
 import numpy as np
 from scipy.sparse import coo_matrix, csr_matrix
@@ -107,13 +110,20 @@ def hop_distances(inst: Instance) -> np.ndarray:
     return np.asarray(shortest_path(graph, unweighted=True))
 
 
+class OutOfTime(Exception):
+    """The model was not built by its deadline."""
+
+
 def hess_model(
-    inst: Instance, centres: np.ndarray, allowed: np.ndarray | None = None
+    inst: Instance,
+    centres: np.ndarray,
+    allowed: np.ndarray | None = None,
+    deadline: float = math.inf,
 ) -> tuple[highspy.Highs, np.ndarray, np.ndarray]:
     """The model over the candidate ``centres`` (unit positions) and the pairs ``allowed``
     (atoms x centres, every pair when None; see :mod:`geo.sectorize.fixing`): the solver,
     the column of ``x[a, j]`` as ``var[a, j]`` (-1 for a pair left out), and each centre's
-    own atom ``home[j]``."""
+    own atom ``home[j]``. :class:`OutOfTime` past ``deadline`` (``time.monotonic()``)."""
     n_a, m = inst.atoms.n, len(centres)
     home = inst.home[centres]
     if allowed is None:
@@ -178,7 +188,9 @@ def hess_model(
     cc: list[int] = []
     vv: list[float] = []
     n_rows = 0
-    for a, j in zip(a_of.tolist(), j_of.tolist(), strict=True):
+    for i, (a, j) in enumerate(zip(a_of.tolist(), j_of.tolist(), strict=True)):
+        if i % 4096 == 0 and time.monotonic() > deadline:
+            raise OutOfTime
         h = int(home[j])
         for centre, depth in ((a, RINGS), (h, RINGS_AROUND_CENTRE)):
             for hop in range(1, int(min(depth + 1, hops[a, h]))):

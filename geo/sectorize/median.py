@@ -415,7 +415,7 @@ class MedianSearch:
         keys = np.unique((sa[border] * k + sb[border]) * n + self.fa[border])
         codes, members = keys // n, keys % n
         pairs, first = np.unique(codes, return_index=True)
-        ends = [*first[1:].tolist(), len(keys)]
+        ends = [*first[1:].tolist(), len(keys)][: len(first)]  # no border: no group
         group = dict(zip(pairs.tolist(), zip(first.tolist(), ends, strict=True), strict=True))
         found: list[tuple[float, int, int]] = []
         load = self.load.tolist()

@@ -78,7 +78,13 @@ class PartitionedDesign(Sectorizer):
             single = copy.copy(engine)
             single.k, single.target_workload = k, None
             return single.solve(graph, rng=rng, progress=progress)
-        notes, seats = self._seats(parts.load, k, graph, parts.group)
+        # What the whole territory cannot hold is said of it, with its k (a part given two
+        # sectors and holding one commune would say « 2 secteurs demandés »)
+        territory = copy.copy(engine)
+        territory.k, territory.target_workload = k, None
+        atoms = territory.feasible_atoms(graph)[3]
+        room = [len(np.unique(atoms.of[parts.group == g])) for g in range(parts.count)]
+        notes, seats = self._seats(parts.load, k, graph, parts.group, room)
         tol = engine.tolerance
         lo, hi = target * (1 - tol), target * (1 + tol)
         sectors = self._sector_numbers(graph, parts.group, seats)
@@ -124,9 +130,16 @@ class PartitionedDesign(Sectorizer):
         return plan.with_assignment(plan.assignment, violations=tuple(found))
 
     def _seats(
-        self, part_loads: np.ndarray, k: int, graph: UnitGraph, group: np.ndarray
+        self,
+        part_loads: np.ndarray,
+        k: int,
+        graph: UnitGraph,
+        group: np.ndarray,
+        room: Sequence[int],
     ) -> tuple[list[str], list[int]]:
-        """Sectors per part and the notes that say how they were shared out."""
+        """Sectors per part and the notes that say how they were shared out; a part gets
+        no more sectors than it has ``room`` for (its atoms: a part of one whole commune
+        holds one sector), the others take the seats it cannot."""
         tol = self.engine.tolerance
         count = len(part_loads)
         loads = [float(x) for x in part_loads]
@@ -151,6 +164,9 @@ class PartitionedDesign(Sectorizer):
                         better,
                         "répartition ajustée pour l'équilibre (écart maximal le plus faible)",
                     )
+            if any(s > r for s, r in zip(seats, room, strict=True)):
+                seats = _within(seats, room, loads)
+                how += ", au plus un secteur par commune gardée entière"
         communes = graph.units["commune"].to_numpy()
         described = []
         for g in range(count):
@@ -230,3 +246,18 @@ class PartitionedDesign(Sectorizer):
         for g, n in enumerate(seats):
             numbers[g] += [next(free) for _ in range(n - len(numbers[g]))]
         return numbers
+
+
+def _within(seats: list[int], room: Sequence[int], loads: Sequence[float]) -> list[int]:
+    """``seats`` with no part above its ``room``: each seat too many goes to the part with
+    room whose load per sector would stay the highest.
+
+    >>> _within([2, 1], [1, 5], [60.0, 40.0])
+    [1, 2]
+    """
+    seats = list(seats)
+    while over := [g for g, (s, r) in enumerate(zip(seats, room, strict=True)) if s > r]:
+        seats[over[0]] -= 1
+        free = [h for h in range(len(seats)) if seats[h] < room[h]]
+        seats[max(free, key=lambda h: loads[h] / (seats[h] + 1))] += 1
+    return seats

@@ -426,6 +426,8 @@ class SectorSearch:
         if not costs or not self.movable or self.k < 2:
             return
         scale = float(np.median(costs)) if not self.share else self._delta_scale()
+        if scale <= 0:  # every cut free (islands joined by links only): nothing to anneal
+            return
         relocate = max(self.atoms.n, 1)  # steps between two locations of the centres
         # under a distance objective the starts and regrowths diversify: a cooler start
         # keeps borders smooth (and the contiguity checks local)

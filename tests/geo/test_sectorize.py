@@ -119,9 +119,11 @@ def test_k_larger_than_units() -> None:
 
 
 def test_k_larger_than_whole_communes(belfort_graph: UnitGraph) -> None:
-    with pytest.raises(InfeasibleDesignError, match="seuls 10 groupes") as raised:
+    # Every commune whole: the sentence says so, never « moins de ∞ habitants ».
+    with pytest.raises(InfeasibleDesignError, match="n'a que 10 communes") as raised:
         WholeCommunes(12).solve(belfort_graph, rng=np.random.default_rng(0))
-    assert (raised.value.code, raised.value.field) == ("more_sectors_than_groups", "k")
+    assert (raised.value.code, raised.value.field) == ("more_sectors_than_communes", "k")
+    assert "∞" not in str(raised.value)
 
 
 def test_commune_too_heavy_to_stay_whole(belfort_graph: UnitGraph) -> None:
