@@ -13,6 +13,7 @@ import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import pairwise
 
 import numpy as np
@@ -20,7 +21,11 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from geo.sectorize.objective import pairwise_distances
 from geo.unit_graph import UnitGraph
+
+#: The most atoms whose pairwise distances are kept (:attr:`Atoms.distances`, 8·n² bytes).
+DISTANCE_ATOMS = 1_500
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,13 @@ class Atoms:
     @property
     def n(self) -> int:
         return len(self.weight)
+
+    @cached_property
+    def distances(self) -> np.ndarray | None:
+        """The atoms' pairwise distances (metres), computed once for every search on these
+        atoms (locating the sectors' median atoms reads them); None above
+        :data:`DISTANCE_ATOMS` atoms."""
+        return pairwise_distances(self.xy) if self.n <= DISTANCE_ATOMS else None
 
 
 @dataclass(frozen=True)

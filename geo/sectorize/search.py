@@ -198,8 +198,10 @@ class SectorSearch:
         """Locate the centres and fix the scales ``C₀``, ``D₀`` of the objective on the
         current plan (see :mod:`geo.sectorize.objective`)."""
         w = self.atoms.weight
-        self.wd = (w if w.sum() > 0 else np.ones_like(w)).tolist()
+        self._wd = w if w.sum() > 0 else np.ones_like(w)
+        self.wd = self._wd.tolist()
         self.centre = np.zeros(self.k, dtype=int)
+        self._located: np.ndarray | None = None  # the plan when the centres were located
         self.locate()
         cut, dist = self.totals()
         self.c0, self.d0 = cut or 1.0, dist or 1.0
@@ -228,8 +230,14 @@ class SectorSearch:
     def locate(self) -> bool:
         """Move each sector's centre to its median atom; True if one moved."""
         before = self.centre.copy()
+        sector = np.asarray(self.sector)
+        located, self._located = self._located, sector
+        changed = None
+        if located is not None:  # only the sectors whose members changed since
+            moved = sector != located
+            changed = np.union1d(sector[moved], located[moved]).tolist()
         self.centre = median_atoms(
-            self.atoms.xy, np.asarray(self.wd), np.asarray(self.sector), self.k, before
+            self.atoms.xy, self._wd, sector, self.k, before, self.atoms.distances, changed
         )
         self.cxy = [tuple(self.atoms.xy[c]) for c in self.centre]
         return bool((before != self.centre).any())
