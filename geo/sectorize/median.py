@@ -57,6 +57,9 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from geo.sectorize.atoms import Atoms, pieces, stays_connected
+from geo.sectorize.median_prices import Side, pair_cost, pair_costs, penalised
+from geo.sectorize.median_prices import by_sector as _by_sector
+from geo.sectorize.median_prices import gaps as _gaps
 from geo.sectorize.transport import Transport
 
 #: The most cells of the atoms-by-units cost matrix (8 bytes each): above, no polish.
@@ -418,6 +421,7 @@ class MedianSearch:
         ends = [*first[1:].tolist(), len(keys)]
         group = dict(zip(pairs.tolist(), zip(first.tolist(), ends, strict=True), strict=True))
         found: list[tuple[float, int, int]] = []
+        pending: list[tuple[int, int, tuple[int, int], np.ndarray, np.ndarray]] = []
         load = self.load.tolist()
         for code in pairs.tolist():
             a, b = divmod(code, k)
@@ -437,36 +441,35 @@ class MedianSearch:
             xs = members[i:j]
             i, j = back
             ys = members[i:j]
+            if rho is not None:  # priced with every other pair, below
+                pending.append((a, b, stamp, xs, ys))
+                continue
             wx, wy = self.aw[xs][:, None], self.aw[ys][None, :]
             la, lb = load[a] - wx + wy, load[b] + wx - wy
             ga, gb = _gaps(la, self.lo, self.hi), _gaps(lb, self.lo, self.hi)
             now_a, now_b = _gap(load[a], self.lo, self.hi), _gap(load[b], self.lo, self.hi)
-            if rho is None:
-                band = (ga <= now_a + 1e-9) & (gb <= now_b + 1e-9)
-                if not band.any():
-                    continue
-                # only the atoms with a swap in the band are priced (same minimum)
-                rows, cols = band.any(1), band.any(0)
-                xs, ys, band = xs[rows], ys[cols], band[rows][:, cols]
+            band = (ga <= now_a + 1e-9) & (gb <= now_b + 1e-9)
+            if not band.any():
+                continue
+            # only the atoms with a swap in the band are priced (same minimum)
+            rows, cols = band.any(1), band.any(0)
+            xs, ys, band = xs[rows], ys[cols], band[rows][:, cols]
             kept = self._swap_prices.get((a, b))
             if kept is not None and kept[:2] == stamp:
-                prices = kept[2] if rho is not None else kept[2][rows][:, cols]
+                prices = kept[2][rows][:, cols]
             else:
                 prices = self._pair_cost(a, xs, ys) + self._pair_cost(b, ys, xs).T
                 prices = prices - self.cur[a] - self.cur[b]
-                if rho is not None:
-                    self._swap_prices[(a, b)] = (*stamp, prices)
             self.work += prices.size
-            if rho is None:
-                delta = prices.copy()
-                delta[~band] = np.inf
-            else:
-                delta = prices + rho * (ga + gb - now_a - now_b)
+            delta = prices.copy()
+            delta[~band] = np.inf
             i, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
             if delta[i, j] < -_EPS:
                 best = (float(delta[i, j]), int(xs[i]), int(ys[j]))
                 self._swaps[(a, b)] = (*stamp, rho, best)
                 found.append(best)
+        if pending:
+            found.extend(self._penalised_swaps(pending, rho))  # type: ignore[arg-type]
         touched: set[int] = set()
         moved = False
         for _, x, y in sorted(found):
@@ -481,6 +484,38 @@ class MedianSearch:
             else:
                 self._swap_undone(x, y, a, b)
         return moved
+
+    def _penalised_swaps(
+        self, pending: list[tuple[int, int, tuple[int, int], np.ndarray, np.ndarray]], rho: float
+    ) -> list[tuple[float, int, int]]:
+        """The best swap of each pending pair ``(a, b, stamp, xs, ys)`` under the penalty
+        ``rho``, when it improves: the prices kept while neither sector changes, the
+        others priced a sector at a time (:mod:`geo.sectorize.median_prices`)."""
+        prices: list[np.ndarray | None] = []
+        sides: dict[int, list[tuple[int, Side]]] = {}
+        for p, (a, b, stamp, xs, ys) in enumerate(pending):
+            kept = self._swap_prices.get((a, b))
+            prices.append(kept[2] if kept is not None and kept[:2] == stamp else None)
+            if prices[-1] is None:
+                sides.setdefault(a, []).append((2 * p, (xs, ys, False)))
+                sides.setdefault(b, []).append((2 * p + 1, (ys, xs, True)))
+        costs: dict[int, np.ndarray] = {}
+        for s, entries in sides.items():
+            units, sided = self._unit_list(s), [e for _, e in entries]
+            got = pair_costs(self.M, self.col[s, units], units, self.of[units], sided)
+            costs.update(zip([p for p, _ in entries], got, strict=True))
+        for p, (a, b, stamp, xs, ys) in enumerate(pending):
+            if prices[p] is None:
+                mine = (costs[2 * p] + costs[2 * p + 1]).reshape(len(xs), len(ys))
+                prices[p] = mine - self.cur[a] - self.cur[b]
+                self._swap_prices[(a, b)] = (*stamp, prices[p])  # type: ignore[assignment]
+            self.work += prices[p].size  # type: ignore[union-attr]
+        a, b, _, xs, ys = (list(column) for column in zip(*pending, strict=True))
+        args = (np.array(a), np.array(b), self.load, self.aw, self.lo, self.hi, rho, _EPS)
+        found = penalised(prices, xs, ys, *args)  # type: ignore[arg-type]
+        for p, price, x, y in found:
+            self._swaps[(a[p], b[p])] = (*pending[p][2], rho, (price, x, y))
+        return [(price, x, y) for _, price, x, y in found]
 
     def _swap_connected(self, x: int, y: int, a: int, b: int) -> bool:
         """Are both sectors of one piece once ``x`` (of ``a``) and ``y`` (of ``b``) swap?
@@ -514,24 +549,10 @@ class MedianSearch:
     def _pair_cost(self, s: int, out: np.ndarray, into: np.ndarray) -> np.ndarray:
         """Cost of sector ``s`` when ``out[i]`` leaves it and ``into[j]`` joins it, its
         centre kept among its own units (an upper bound, exact unless the centre would
-        move into the joining atom)."""
+        move into the joining atom); large sectors pruned first (exact, ``pair_cost``)."""
         units = self._unit_list(s)
-        leave = self.col[s, units] - self._block(out, units)
-        leave[self.of[units][None, :] == out[:, None]] = np.inf
-        join = self._block(into, units)
-        if len(units) < PRUNE_UNITS:
-            return (leave[:, None, :] + join[None, :, :]).min(2)
-        # Units that cannot be the minimum of any pair are dropped first (exact): each
-        # pair's cost is at most its minimum over a few units (the sector's cheapest,
-        # ``probe``), and a unit's value for any pair at least ``floor``; rounding is
-        # monotone, so a unit whose floor exceeds every pair's ceiling is never the min.
-        floor = leave.min(0) + join.min(0)
-        probe = np.argsort(floor, kind="stable")[:PROBE]
-        ceiling = float((leave[:, None, probe] + join[None, :, probe]).min(2).max())
-        keep = np.flatnonzero(floor <= ceiling)
-        if len(keep) < len(units):
-            leave, join = leave[:, keep], join[:, keep]
-        return (leave[:, None, :] + join[None, :, :]).min(2)
+        probe = PROBE if len(units) >= PRUNE_UNITS else 0
+        return pair_cost(self.M, self.col[s, units], units, self.of[units], out, into, probe)
 
     def _block(self, atoms: np.ndarray, units: np.ndarray) -> np.ndarray:
         """``M[atoms][:, units]`` (two takes: faster than fancy indexing)."""
@@ -575,19 +596,5 @@ class MedianSearch:
         return len(seen)
 
 
-def _by_sector(atoms: np.ndarray, of: np.ndarray) -> list[tuple[int, np.ndarray]]:
-    """``atoms`` grouped by their sectors ``of`` (as long), sectors ascending, each group
-    in its given order (the groups of ``np.unique`` on each sector's mask, in one sort)."""
-    order = np.argsort(of, kind="stable")
-    atoms, of = atoms[order], of[order]
-    bounds = [0, *(np.flatnonzero(of[1:] != of[:-1]) + 1).tolist(), len(atoms)]
-    heads = of[bounds[:-1]].tolist()
-    return [(s, atoms[i:j]) for s, (i, j) in zip(heads, pairwise(bounds), strict=True)]
-
-
 def _gap(load: float, lo: float, hi: float) -> float:
     return max(lo - load, load - hi, 0.0)
-
-
-def _gaps(load: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    return np.maximum(np.maximum(lo - load, load - hi), 0.0)

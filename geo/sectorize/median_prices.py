@@ -1,0 +1,159 @@
+"""Prices of the p-median search (:mod:`geo.sectorize.median`) computed in batches.
+
+The swap round under the oscillation's penalty, every pair of sectors at once:
+
+:meth:`MedianSearch._swap_round <geo.sectorize.median.MedianSearch._swap_round>` prices,
+for each pair of neighbouring sectors ``a``, ``b``, every swap of a border atom ``x`` of
+``a`` with a border atom ``y`` of ``b``: ``P_a[x, y] + P_b[y, x]`` minus the sectors'
+present costs, where ``P_s[out, into] = min_u (S_s[u] - M[out, u] + M[into, u])`` over the
+units ``u`` of ``s`` (not those of ``out``). Under the oscillation's penalty ``rho`` it
+adds ``rho`` times the change of the distance to the band and keeps each pair's least.
+Done pair by pair that is some twenty small numpy calls a pair; here each sector's costs
+are one gather for all its pairs (:func:`pair_costs`) and the penalties of every pair
+one vector (:func:`penalised`): the same additions on the same numbers, so the same
+values to the last bit, and each pair's least the first in the pair's row-major order,
+as ``np.argmin`` gives it.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+
+#: One side of a pair: the atoms leaving the sector, those joining it, and whether the
+#: costs are wanted with the joining atoms first (``P_b[y, x]`` in the pair's ``(x, y)``
+#: order).
+Side = tuple[np.ndarray, np.ndarray, bool]
+
+
+def pair_cost(
+    M: np.ndarray,
+    col: np.ndarray,
+    units: np.ndarray,
+    unit_atom: np.ndarray,
+    out: np.ndarray,
+    into: np.ndarray,
+    probe: int = 0,
+) -> np.ndarray:
+    """``P_s[out[i], into[j]]`` as a matrix (``col``, ``units``, ``unit_atom``: as for
+    :func:`pair_costs`). With ``probe``, the units that cannot be the minimum of any
+    pair are dropped first (exact): each pair's cost is at most its minimum over the
+    ``probe`` units of least ``floor``, and a unit's value for any pair at least its
+    ``floor``; rounding is monotone, so a unit whose floor exceeds every pair's ceiling
+    is never the minimum."""
+    leave = col - M.take(out, 0).take(units, 1)
+    leave[unit_atom[None, :] == out[:, None]] = np.inf
+    join = M.take(into, 0).take(units, 1)
+    if probe:
+        floor = leave.min(0) + join.min(0)
+        near = np.argsort(floor, kind="stable")[:probe]
+        ceiling = float((leave[:, None, near] + join[None, :, near]).min(2).max())
+        keep = np.flatnonzero(floor <= ceiling)
+        if len(keep) < len(units):
+            leave, join = leave[:, keep], join[:, keep]
+    return (leave[:, None, :] + join[None, :, :]).min(2)
+
+
+def pair_costs(
+    M: np.ndarray, col: np.ndarray, units: np.ndarray, unit_atom: np.ndarray, sides: list[Side]
+) -> list[np.ndarray]:
+    """``P_s[out[i], into[j]]`` for each side, flat: ``i`` major (``j`` major when
+    transposed). ``col`` is ``S_s`` on ``units``, ``unit_atom`` their atoms.
+
+    >>> M = np.arange(24.0).reshape(4, 6) % 7  # atoms 0 and 1 (units 0 to 3) in s
+    >>> units, unit_atom = np.arange(4), np.array([0, 0, 1, 1])
+    >>> col, out, into = (M[0] + M[1])[units], np.array([0, 1]), np.array([2, 3])
+    >>> sides = [(out, into, False), (out, into, True)]
+    >>> flat, flip = pair_costs(M, col, units, unit_atom, sides)
+    >>> whole = pair_cost(M, col, units, unit_atom, out, into)
+    >>> whole.tolist(), bool((flat.reshape(2, 2) == whole).all())
+    ([[1.0, 2.0], [5.0, 4.0]], True)
+    >>> bool((flip.reshape(2, 2) == whole.T).all())
+    True
+    """
+    outs = np.unique(np.concatenate([s[0] for s in sides]))
+    ins = np.unique(np.concatenate([s[1] for s in sides]))
+    leave = col - M.take(outs, 0).take(units, 1)
+    leave[unit_atom[None, :] == outs[:, None]] = np.inf
+    join = M.take(ins, 0).take(units, 1)
+    rows, cols, sizes = [], [], []
+    for out, into, transposed in sides:
+        i, j = np.searchsorted(outs, out), np.searchsorted(ins, into)
+        if transposed:
+            rows.append(np.tile(i, len(j)))
+            cols.append(np.repeat(j, len(i)))
+        else:
+            rows.append(np.repeat(i, len(j)))
+            cols.append(np.tile(j, len(i)))
+        sizes.append(len(i) * len(j))
+    costs = (leave[np.concatenate(rows)] + join[np.concatenate(cols)]).min(1)
+    return np.split(costs, np.cumsum(sizes)[:-1])
+
+
+def penalised(
+    prices: list[np.ndarray],
+    xs: list[np.ndarray],
+    ys: list[np.ndarray],
+    a: np.ndarray,
+    b: np.ndarray,
+    load: np.ndarray,
+    weight: np.ndarray,
+    lo: float,
+    hi: float,
+    rho: float,
+    eps: float,
+) -> list[tuple[int, float, int, int]]:
+    """The pairs whose least penalised swap price is under ``-eps``: ``(pair, price, x, y)``,
+    the price of each swap being ``prices[p][i, j] + rho · (gap_a' + gap_b' - gap_a -
+    gap_b)`` (gaps to the band ``[lo, hi]`` after and before), the pair's first least.
+
+    >>> prices = [np.array([[-1.0, -2.5]])]  # atom 0 of sector 0 with atom 1 or 2 of 1
+    >>> load, weight = np.array([10.0, 10.0]), np.array([1.0, 1.0, 3.0])
+    >>> pair = (np.array([0]), np.array([1]))
+    >>> penalised(prices, [np.array([0])], [np.array([1, 2])], *pair, load, weight, 9.0, 11.0,
+    ...           1.0, 1e-7)  # atom 2 takes both sectors 1 out of the band: -2.5 + 2
+    [(0, -1.0, 0, 1)]
+    """
+    nx = np.array([len(x) for x in xs])
+    ny = np.array([len(y) for y in ys])
+    size = nx * ny
+    start = np.concatenate(([0], np.cumsum(size)[:-1]))
+    pair = np.repeat(np.arange(len(prices)), size)
+    at = np.arange(int(size.sum())) - start[pair]
+    width = ny[pair]
+    i = at // width
+    first_x = np.concatenate(([0], np.cumsum(nx)[:-1]))
+    first_y = np.concatenate(([0], np.cumsum(ny)[:-1]))
+    ix = np.concatenate(xs)[first_x[pair] + i]
+    iy = np.concatenate(ys)[first_y[pair] + at - i * width]
+    wx, wy = weight[ix], weight[iy]
+    la, lb = load[a][pair], load[b][pair]
+    ga, gb = gaps(la - wx + wy, lo, hi), gaps(lb + wx - wy, lo, hi)
+    now = gaps(load, lo, hi)
+    delta = np.concatenate([p.ravel() for p in prices]) + rho * (
+        ga + gb - now[a][pair] - now[b][pair]
+    )
+    least = np.minimum.reduceat(delta, start)
+    found = []
+    for p in np.flatnonzero(least < -eps).tolist():
+        segment = delta[start[p] : start[p] + size[p]]
+        k = int(np.argmin(segment))
+        r, c = divmod(k, int(ny[p]))
+        found.append((p, float(segment[k]), int(xs[p][r]), int(ys[p][c])))
+    return found
+
+
+def gaps(load: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Each load's distance to the band ``[lo, hi]`` (0 inside)."""
+    return np.maximum(np.maximum(lo - load, load - hi), 0.0)
+
+
+def by_sector(atoms: np.ndarray, of: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """``atoms`` grouped by their sectors ``of`` (as long), sectors ascending, each group
+    in its given order (the groups of ``np.unique`` on each sector's mask, in one sort)."""
+    order = np.argsort(of, kind="stable")
+    atoms, of = atoms[order], of[order]
+    bounds = [0, *(np.flatnonzero(of[1:] != of[:-1]) + 1).tolist(), len(atoms)]
+    heads = of[bounds[:-1]].tolist()
+    return [(s, atoms[i:j]) for s, (i, j) in zip(heads, pairwise(bounds), strict=True)]
