@@ -78,6 +78,7 @@ PROBE = 4
 PRUNE_UNITS = 40
 #: Allocations of one location-allocation start (each followed by a location).
 LA_ITER = 3
+_NONE = np.zeros(0, dtype=int)  # no atoms
 
 
 def fits(atoms: Atoms, units: int) -> bool:
@@ -338,9 +339,9 @@ class MedianSearch:
         self, repair: bool = False
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every boundary shift (x, a → b) allowed by the band (any shift not emptying a
-        sector with ``repair``), with its delta: exact for ``a``, an upper bound for
-        ``b`` (its centre kept among its own units), so that a move taken for a negative
-        delta always lowers the objective."""
+        sector with ``repair``), with its delta: exact for ``a``, an upper bound for ``b``
+        (its centre kept among its units): a move of negative delta lowers the objective.
+        The prices of the sectors a move touched are computed again, one block each."""
         sec, k = self.sector, self.k
         sb = sec[self.fb]
         keep = sb != sec[self.fa]
@@ -358,21 +359,21 @@ class MedianSearch:
         xs, as_, bs = xs[ok], as_[ok], bs[ok]
         self.work += len(xs)
         need = ~self._out_ok[xs]
-        if need.any():
-            moving = np.unique(xs[need])
-            for s, x in _by_sector(moving, sec[moving]):
-                units = self._unit_list(s)
-                vals = self.col[s, units] - self._block(x, units)
-                vals[self.of[units][None, :] == x[:, None]] = np.inf
-                self._out[x] = vals.min(1) - self.cur[s]
-                self._out_ok[x] = True
+        moving = np.unique(xs[need])
+        outs = dict(_by_sector(moving, sec[moving])) if len(moving) else {}
         need = ~self._in_ok[bs, xs]
-        if need.any():
-            for s, x in _by_sector(xs[need], bs[need]):
-                units = self._unit_list(s)
-                price = (self.col[s, units] + self._block(x, units)).min(1) - self.cur[s]
-                self._in[s, x] = price
-                self._in_ok[s, x] = True
+        ins = dict(_by_sector(xs[need], bs[need])) if need.any() else {}
+        for s in sorted(outs.keys() | ins.keys()):
+            units, out, into = self._unit_list(s), outs.get(s, _NONE), ins.get(s, _NONE)
+            col, block = self.col[s, units], self._block(np.concatenate((out, into)), units)
+            if len(out):
+                vals = col - block[: len(out)]
+                vals[self.of[units][None, :] == out[:, None]] = np.inf
+                self._out[out] = vals.min(1) - self.cur[s]
+                self._out_ok[out] = True
+            if len(into):
+                self._in[s, into] = (col + block[len(out) :]).min(1) - self.cur[s]
+                self._in_ok[s, into] = True
         delta = self._out[xs] + self._in[bs, xs]
         return xs, as_, bs, delta
 

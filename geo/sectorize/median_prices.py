@@ -88,7 +88,8 @@ def pair_costs(
             cols.append(np.tile(j, len(i)))
         sizes.append(len(i) * len(j))
     costs = (leave[np.concatenate(rows)] + join[np.concatenate(cols)]).min(1)
-    return np.split(costs, np.cumsum(sizes)[:-1])
+    ends = np.cumsum(sizes).tolist()
+    return [costs[i:j] for i, j in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 def penalised(
