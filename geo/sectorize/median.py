@@ -57,8 +57,13 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from geo.sectorize.atoms import Atoms, pieces, stays_connected
-from geo.sectorize.median_prices import Side, pair_cost, pair_costs, penalised
-from geo.sectorize.median_prices import by_sector as _by_sector
+from geo.sectorize.median_prices import (
+    Side,
+    pair_cost,
+    pair_costs,
+    penalised,
+    shift_prices,
+)
 from geo.sectorize.median_prices import gaps as _gaps
 from geo.sectorize.transport import Transport
 
@@ -78,7 +83,6 @@ PROBE = 4
 PRUNE_UNITS = 40
 #: Allocations of one location-allocation start (each followed by a location).
 LA_ITER = 3
-_NONE = np.zeros(0, dtype=int)  # no atoms
 
 
 def fits(atoms: Atoms, units: int) -> bool:
@@ -358,22 +362,13 @@ class MedianSearch:
             ok &= _gaps(self.load[bs] + wx, self.lo, self.hi) <= now[bs]
         xs, as_, bs = xs[ok], as_[ok], bs[ok]
         self.work += len(xs)
-        need = ~self._out_ok[xs]
-        moving = np.unique(xs[need])
-        outs = dict(_by_sector(moving, sec[moving])) if len(moving) else {}
+        out = np.unique(xs[~self._out_ok[xs]])
         need = ~self._in_ok[bs, xs]
-        ins = dict(_by_sector(xs[need], bs[need])) if need.any() else {}
-        for s in sorted(outs.keys() | ins.keys()):
-            units, out, into = self._unit_list(s), outs.get(s, _NONE), ins.get(s, _NONE)
-            col, block = self.col[s, units], self._block(np.concatenate((out, into)), units)
-            if len(out):
-                vals = col - block[: len(out)]
-                vals[self.of[units][None, :] == out[:, None]] = np.inf
-                self._out[out] = vals.min(1) - self.cur[s]
-                self._out_ok[out] = True
-            if len(into):
-                self._in[s, into] = (col + block[len(out) :]).min(1) - self.cur[s]
-                self._in_ok[s, into] = True
+        into, into_s = xs[need], bs[need]
+        if len(out) or len(into):
+            args = (self.col, self.of, self.cur, self._unit_list, out, sec[out], into, into_s)
+            self._out[out], self._in[into_s, into] = shift_prices(self.M, *args)
+            self._out_ok[out] = self._in_ok[into_s, into] = True
         delta = self._out[xs] + self._in[bs, xs]
         return xs, as_, bs, delta
 

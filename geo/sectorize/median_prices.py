@@ -17,7 +17,7 @@ as ``np.argmin`` gives it.
 
 from __future__ import annotations
 
-from itertools import pairwise
+from collections.abc import Callable
 
 import numpy as np
 
@@ -92,6 +92,60 @@ def pair_costs(
     return [costs[i:j] for i, j in zip([0, *ends[:-1]], ends, strict=True)]
 
 
+def shift_prices(
+    M: np.ndarray,
+    col: np.ndarray,
+    unit_atom: np.ndarray,
+    cur: np.ndarray,
+    units_of: Callable[[int], np.ndarray],
+    out: np.ndarray,
+    out_sector: np.ndarray,
+    into: np.ndarray,
+    into_sector: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The shift prices of the p-median search: each ``out[i]`` leaving its sector
+    ``out_sector[i]``, ``min_u (S_s[u] - M[x, u]) - cost_s`` over the sector's units but
+    the atom's own, and each ``into[i]`` joining ``into_sector[i]``, ``min_u (S_s[u] +
+    M[x, u]) - cost_s``; ``col`` holds every ``S_s``, ``cur`` every ``cost_s``,
+    ``units_of(s)`` the units of ``s``. Every sector at once, on the rows of
+    :func:`padded`: the same values as sector by sector.
+
+    >>> M = np.array([[1.0, 2.0, 9.0], [4.0, 1.0, 9.0], [9.0, 8.0, 1.0]])
+    >>> col = np.array([M[0] + M[1], M[2]])  # atoms 0, 1 (units 0, 1) and 2 (unit 2)
+    >>> units = [np.array([0, 1]), np.array([2])]
+    >>> cur = np.array([col[0, :2].min(), col[1, 2]])
+    >>> zero, one = np.array([0]), np.array([1])  # atom 0 leaving sector 0, joining 1
+    >>> shift_prices(M, col, np.arange(3), cur, units.__getitem__, zero, zero, zero, one)
+    (array([-2.]), array([9.]))
+    """
+    sectors = np.union1d(out_sector, into_sector).tolist()
+    rows = padded([units_of(s) for s in sectors])
+    place = np.searchsorted(sectors, out_sector)
+    block = rows[place]
+    prices = col[out_sector[:, None], block] - M[out[:, None], block]
+    prices[unit_atom[block] == out[:, None]] = np.inf
+    leaving = prices.min(1) - cur[out_sector]
+    block = rows[np.searchsorted(sectors, into_sector)]
+    joining = col[into_sector[:, None], block] + M[into[:, None], block]
+    return leaving, joining.min(1) - cur[into_sector]
+
+
+def padded(lists: list[np.ndarray]) -> np.ndarray:
+    """The (non-empty) ``lists`` as the rows of one matrix, each padded with repeats of
+    its first element, so that a minimum over a row is the minimum over its list.
+
+    >>> padded([np.array([4, 5, 6]), np.array([7])]).tolist()
+    [[4, 5, 6], [7, 7, 7]]
+    """
+    size = np.array([len(a) for a in lists])
+    flat = np.concatenate(lists)
+    start = np.concatenate(([0], np.cumsum(size)[:-1]))
+    rows = np.repeat(flat[start][:, None], size.max(), axis=1)
+    row = np.repeat(np.arange(len(lists)), size)
+    rows[row, np.arange(len(flat)) - start[row]] = flat
+    return rows
+
+
 def penalised(
     prices: list[np.ndarray],
     xs: list[np.ndarray],
@@ -148,13 +202,3 @@ def penalised(
 def gaps(load: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """Each load's distance to the band ``[lo, hi]`` (0 inside)."""
     return np.maximum(np.maximum(lo - load, load - hi), 0.0)
-
-
-def by_sector(atoms: np.ndarray, of: np.ndarray) -> list[tuple[int, np.ndarray]]:
-    """``atoms`` grouped by their sectors ``of`` (as long), sectors ascending, each group
-    in its given order (the groups of ``np.unique`` on each sector's mask, in one sort)."""
-    order = np.argsort(of, kind="stable")
-    atoms, of = atoms[order], of[order]
-    bounds = [0, *(np.flatnonzero(of[1:] != of[:-1]) + 1).tolist(), len(atoms)]
-    heads = of[bounds[:-1]].tolist()
-    return [(s, atoms[i:j]) for s, (i, j) in zip(heads, pairwise(bounds), strict=True)]
