@@ -486,23 +486,18 @@ class MedianSearch:
     ) -> list[tuple[float, int, int]]:
         """The best swap of each pending pair ``(a, b, stamp, xs, ys)`` under the penalty
         ``rho``, when it improves: the prices kept while neither sector changes, the
-        others priced a sector at a time (:mod:`geo.sectorize.median_prices`)."""
+        others priced all together (:mod:`geo.sectorize.median_prices`)."""
         prices: list[np.ndarray | None] = []
-        sides: dict[int, list[tuple[int, Side]]] = {}
-        for p, (a, b, stamp, xs, ys) in enumerate(pending):
+        sides: list[Side] = []
+        for a, b, stamp, xs, ys in pending:
             kept = self._swap_prices.get((a, b))
             prices.append(kept[2] if kept is not None and kept[:2] == stamp else None)
             if prices[-1] is None:
-                sides.setdefault(a, []).append((2 * p, (xs, ys, False)))
-                sides.setdefault(b, []).append((2 * p + 1, (ys, xs, True)))
-        costs: dict[int, np.ndarray] = {}
-        for s, entries in sides.items():
-            units, sided = self._unit_list(s), [e for _, e in entries]
-            got = pair_costs(self.M, self.col[s, units], units, self.of[units], sided)
-            costs.update(zip([p for p, _ in entries], got, strict=True))
+                sides += [(a, xs, ys, False), (b, ys, xs, True)]
+        got = iter(pair_costs(self.M, self.col, self.of, self._unit_list, sides) if sides else ())
         for p, (a, b, stamp, xs, ys) in enumerate(pending):
             if prices[p] is None:
-                mine = (costs[2 * p] + costs[2 * p + 1]).reshape(len(xs), len(ys))
+                mine = (next(got) + next(got)).reshape(len(xs), len(ys))
                 prices[p] = mine - self.cur[a] - self.cur[b]
                 self._swap_prices[(a, b)] = (*stamp, prices[p])  # type: ignore[assignment]
             self.work += prices[p].size  # type: ignore[union-attr]

@@ -21,10 +21,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-#: One side of a pair: the atoms leaving the sector, those joining it, and whether the
-#: costs are wanted with the joining atoms first (``P_b[y, x]`` in the pair's ``(x, y)``
-#: order).
-Side = tuple[np.ndarray, np.ndarray, bool]
+#: One side of a pair: the sector, the atoms leaving it, those joining it, and whether
+#: the costs are wanted with the joining atoms first (``P_b[y, x]`` in the pair's
+#: ``(x, y)`` order).
+Side = tuple[int, np.ndarray, np.ndarray, bool]
 
 
 def pair_cost(
@@ -56,38 +56,51 @@ def pair_cost(
 
 
 def pair_costs(
-    M: np.ndarray, col: np.ndarray, units: np.ndarray, unit_atom: np.ndarray, sides: list[Side]
+    M: np.ndarray,
+    col: np.ndarray,
+    unit_atom: np.ndarray,
+    units_of: Callable[[int], np.ndarray],
+    sides: list[Side],
 ) -> list[np.ndarray]:
-    """``P_s[out[i], into[j]]`` for each side, flat: ``i`` major (``j`` major when
-    transposed). ``col`` is ``S_s`` on ``units``, ``unit_atom`` their atoms.
+    """``P_s[out[i], into[j]]`` for each side ``(s, out, into, transposed)``, flat: ``i``
+    major (``j`` major when transposed). ``col`` holds every ``S_s``, ``unit_atom`` the
+    units' atoms, ``units_of(s)`` the units of ``s``. Every side at once: each leaving
+    atom's ``S_s - M[out]`` and each joining atom's ``M[into]`` gathered once on the
+    padded units of its sector (:func:`padded`), then summed and minimised per swap.
 
-    >>> M = np.arange(24.0).reshape(4, 6) % 7  # atoms 0 and 1 (units 0 to 3) in s
-    >>> units, unit_atom = np.arange(4), np.array([0, 0, 1, 1])
-    >>> col, out, into = (M[0] + M[1])[units], np.array([0, 1]), np.array([2, 3])
-    >>> sides = [(out, into, False), (out, into, True)]
-    >>> flat, flip = pair_costs(M, col, units, unit_atom, sides)
-    >>> whole = pair_cost(M, col, units, unit_atom, out, into)
+    >>> M = np.arange(24.0).reshape(4, 6) % 7  # atoms 0 and 1 (units 0 to 3) in s = 0
+    >>> units, unit_atom = np.arange(4), np.array([0, 0, 1, 1, 2, 3])
+    >>> col, out, into = np.array([M[0] + M[1]]), np.array([0, 1]), np.array([2, 3])
+    >>> sides = [(0, out, into, False), (0, out, into, True)]
+    >>> flat, flip = pair_costs(M, col, unit_atom, lambda s: units, sides)
+    >>> whole = pair_cost(M, col[0, units], units, unit_atom[units], out, into)
     >>> whole.tolist(), bool((flat.reshape(2, 2) == whole).all())
     ([[1.0, 2.0], [5.0, 4.0]], True)
     >>> bool((flip.reshape(2, 2) == whole.T).all())
     True
     """
-    outs = np.unique(np.concatenate([s[0] for s in sides]))
-    ins = np.unique(np.concatenate([s[1] for s in sides]))
-    leave = col - M.take(outs, 0).take(units, 1)
-    leave[unit_atom[None, :] == outs[:, None]] = np.inf
-    join = M.take(ins, 0).take(units, 1)
-    rows, cols, sizes = [], [], []
-    for out, into, transposed in sides:
-        i, j = np.searchsorted(outs, out), np.searchsorted(ins, into)
+    sectors = sorted({side[0] for side in sides})
+    rows = padded([units_of(s) for s in sectors])
+    place = dict(zip(sectors, range(len(sectors)), strict=True))
+    n = len(M)
+    leaving, joining, sizes = [], [], []
+    for s, out, into, transposed in sides:
+        key = place[s] * n
         if transposed:
-            rows.append(np.tile(i, len(j)))
-            cols.append(np.repeat(j, len(i)))
+            leaving.append(np.tile(out, len(into)) + key)
+            joining.append(np.repeat(into, len(out)) + key)
         else:
-            rows.append(np.repeat(i, len(j)))
-            cols.append(np.tile(j, len(i)))
-        sizes.append(len(i) * len(j))
-    costs = (leave[np.concatenate(rows)] + join[np.concatenate(cols)]).min(1)
+            leaving.append(np.repeat(out, len(into)) + key)
+            joining.append(np.tile(into, len(out)) + key)
+        sizes.append(len(out) * len(into))
+    keys, leave = np.unique(np.concatenate(leaving), return_inverse=True)
+    row, atom = np.divmod(keys, n)
+    block = rows[row]
+    price = col[np.asarray(sectors)[row][:, None], block] - M[atom[:, None], block]
+    price[unit_atom[block] == atom[:, None]] = np.inf
+    keys, join = np.unique(np.concatenate(joining), return_inverse=True)
+    row, atom = np.divmod(keys, n)
+    costs = (price[leave] + M[atom[:, None], rows[row]][join]).min(1)
     ends = np.cumsum(sizes).tolist()
     return [costs[i:j] for i, j in zip([0, *ends[:-1]], ends, strict=True)]
 
