@@ -95,12 +95,14 @@ def pair_costs(
         sizes.append(len(out) * len(into))
     keys, leave = np.unique(np.concatenate(leaving), return_inverse=True)
     row, atom = np.divmod(keys, n)
-    block = rows[row]
-    price = col[np.asarray(sectors)[row][:, None], block] - M[atom[:, None], block]
+    block, width = rows[row], M.shape[1]
+    price = col.take(np.asarray(sectors)[row][:, None] * width + block)
+    price -= M.take(atom[:, None] * width + block)
     price[unit_atom[block] == atom[:, None]] = np.inf
     keys, join = np.unique(np.concatenate(joining), return_inverse=True)
     row, atom = np.divmod(keys, n)
-    costs = (price[leave] + M[atom[:, None], rows[row]][join]).min(1)
+    joined = M.take(atom[:, None] * width + rows[row])
+    costs = (price.take(leave, 0) + joined.take(join, 0)).min(1)
     ends = np.cumsum(sizes).tolist()
     return [costs[i:j] for i, j in zip([0, *ends[:-1]], ends, strict=True)]
 
@@ -132,14 +134,14 @@ def shift_prices(
     (array([-2.]), array([9.]))
     """
     sectors = np.union1d(out_sector, into_sector).tolist()
-    rows = padded([units_of(s) for s in sectors])
-    place = np.searchsorted(sectors, out_sector)
-    block = rows[place]
-    prices = col[out_sector[:, None], block] - M[out[:, None], block]
+    rows, n = padded([units_of(s) for s in sectors]), M.shape[1]
+    block = rows[np.searchsorted(sectors, out_sector)]
+    # flat takes: twice as fast as fancy indexing on two axes
+    prices = col.take(out_sector[:, None] * n + block) - M.take(out[:, None] * n + block)
     prices[unit_atom[block] == out[:, None]] = np.inf
     leaving = prices.min(1) - cur[out_sector]
     block = rows[np.searchsorted(sectors, into_sector)]
-    joining = col[into_sector[:, None], block] + M[into[:, None], block]
+    joining = col.take(into_sector[:, None] * n + block) + M.take(into[:, None] * n + block)
     return leaving, joining.min(1) - cur[into_sector]
 
 
