@@ -66,7 +66,7 @@ def pair_costs(
     major (``j`` major when transposed). ``col`` holds every ``S_s``, ``unit_atom`` the
     units' atoms, ``units_of(s)`` the units of ``s``. Every side at once: each leaving
     atom's ``S_s - M[out]`` and each joining atom's ``M[into]`` gathered once on the
-    padded units of its sector (:func:`padded`), then summed and minimised per swap.
+    units of its sector (:class:`Spans`), then summed and minimised per swap.
 
     >>> M = np.arange(24.0).reshape(4, 6) % 7  # atoms 0 and 1 (units 0 to 3) in s = 0
     >>> units, unit_atom = np.arange(4), np.array([0, 0, 1, 1, 2, 3])
@@ -80,7 +80,7 @@ def pair_costs(
     True
     """
     sectors = sorted({side[0] for side in sides})
-    rows = padded([units_of(s) for s in sectors])
+    units = Spans([units_of(s) for s in sectors])
     place = dict(zip(sectors, range(len(sectors)), strict=True))
     n = len(M)
     leaving, joining, sizes = [], [], []
@@ -94,15 +94,22 @@ def pair_costs(
             joining.append(np.tile(into, len(out)) + key)
         sizes.append(len(out) * len(into))
     keys, leave = np.unique(np.concatenate(leaving), return_inverse=True)
-    row, atom = np.divmod(keys, n)
-    block, width = rows[row], M.shape[1]
-    price = col.take(np.asarray(sectors)[row][:, None] * width + block)
-    price -= M.take(atom[:, None] * width + block)
-    price[unit_atom[block] == atom[:, None]] = np.inf
+    span, atom = np.divmod(keys, n)
+    row, unit, leave_at = units.rows(span)
+    price = col.take(np.asarray(sectors)[span][row] * M.shape[1] + unit)
+    price -= M.take(atom[row] * M.shape[1] + unit)
+    price[unit_atom[unit] == atom[row]] = np.inf
     keys, join = np.unique(np.concatenate(joining), return_inverse=True)
-    row, atom = np.divmod(keys, n)
-    joined = M.take(atom[:, None] * width + rows[row])
-    costs = (price.take(leave, 0) + joined.take(join, 0)).min(1)
+    span, atom = np.divmod(keys, n)
+    row, unit, join_at = units.rows(span)
+    joined = M.take(atom[row] * M.shape[1] + unit)
+    # each swap: its leaving row and its joining row, unit by unit (the same units)
+    length = units.size[span[join]]
+    start = np.concatenate(([0], np.cumsum(length)[:-1]))
+    step = np.arange(int(length.sum())) - np.repeat(start, length)
+    both = price.take(np.repeat(leave_at[leave], length) + step)
+    both += joined.take(np.repeat(join_at[join], length) + step)
+    costs = np.minimum.reduceat(both, start)
     ends = np.cumsum(sizes).tolist()
     return [costs[i:j] for i, j in zip([0, *ends[:-1]], ends, strict=True)]
 
@@ -122,8 +129,8 @@ def shift_prices(
     ``out_sector[i]``, ``min_u (S_s[u] - M[x, u]) - cost_s`` over the sector's units but
     the atom's own, and each ``into[i]`` joining ``into_sector[i]``, ``min_u (S_s[u] +
     M[x, u]) - cost_s``; ``col`` holds every ``S_s``, ``cur`` every ``cost_s``,
-    ``units_of(s)`` the units of ``s``. Every sector at once, on the rows of
-    :func:`padded`: the same values as sector by sector.
+    ``units_of(s)`` the units of ``s``. Every sector at once, laid out by
+    :class:`Spans`: the same values as sector by sector.
 
     >>> M = np.array([[1.0, 2.0, 9.0], [4.0, 1.0, 9.0], [9.0, 8.0, 1.0]])
     >>> col = np.array([M[0] + M[1], M[2]])  # atoms 0, 1 (units 0, 1) and 2 (unit 2)
@@ -134,31 +141,42 @@ def shift_prices(
     (array([-2.]), array([9.]))
     """
     sectors = np.union1d(out_sector, into_sector).tolist()
-    rows, n = padded([units_of(s) for s in sectors]), M.shape[1]
-    block = rows[np.searchsorted(sectors, out_sector)]
-    # flat takes: twice as fast as fancy indexing on two axes
-    prices = col.take(out_sector[:, None] * n + block) - M.take(out[:, None] * n + block)
-    prices[unit_atom[block] == out[:, None]] = np.inf
-    leaving = prices.min(1) - cur[out_sector]
-    block = rows[np.searchsorted(sectors, into_sector)]
-    joining = col.take(into_sector[:, None] * n + block) + M.take(into[:, None] * n + block)
-    return leaving, joining.min(1) - cur[into_sector]
+    units, n = Spans([units_of(s) for s in sectors]), M.shape[1]
+    leaving, joining = np.zeros(len(out)), np.zeros(len(into))
+    if len(out):
+        row, unit, start = units.rows(np.searchsorted(sectors, out_sector))
+        prices = col.take(out_sector[row] * n + unit) - M.take(out[row] * n + unit)
+        prices[unit_atom[unit] == out[row]] = np.inf
+        leaving = np.minimum.reduceat(prices, start) - cur[out_sector]
+    if len(into):
+        row, unit, start = units.rows(np.searchsorted(sectors, into_sector))
+        prices = col.take(into_sector[row] * n + unit) + M.take(into[row] * n + unit)
+        joining = np.minimum.reduceat(prices, start) - cur[into_sector]
+    return leaving, joining
 
 
-def padded(lists: list[np.ndarray]) -> np.ndarray:
-    """The (non-empty) ``lists`` as the rows of one matrix, each padded with repeats of
-    its first element, so that a minimum over a row is the minimum over its list.
+class Spans:
+    """Non-empty lists of units end to end: :meth:`rows` lays out rows of them, without
+    padding, for minima by ``np.minimum.reduceat``.
 
-    >>> padded([np.array([4, 5, 6]), np.array([7])]).tolist()
-    [[4, 5, 6], [7, 7, 7]]
+    >>> row, unit, start = Spans([np.array([4, 5, 6]), np.array([7])]).rows(np.array([1, 0]))
+    >>> row.tolist(), unit.tolist(), start.tolist()
+    ([0, 1, 1, 1], [7, 4, 5, 6], [0, 1])
     """
-    size = np.array([len(a) for a in lists])
-    flat = np.concatenate(lists)
-    start = np.concatenate(([0], np.cumsum(size)[:-1]))
-    rows = np.repeat(flat[start][:, None], size.max(), axis=1)
-    row = np.repeat(np.arange(len(lists)), size)
-    rows[row, np.arange(len(flat)) - start[row]] = flat
-    return rows
+
+    def __init__(self, lists: list[np.ndarray]) -> None:
+        self.size = np.array([len(a) for a in lists])
+        self.flat = np.concatenate(lists)
+        self.first = np.concatenate(([0], np.cumsum(self.size)[:-1]))
+
+    def rows(self, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For rows of the lists ``which``: each element's row, its unit, and each
+        row's first element."""
+        length = self.size[which]
+        start = np.concatenate(([0], np.cumsum(length)[:-1]))
+        row = np.repeat(np.arange(len(which)), length)
+        at = self.first[which][row] + np.arange(len(row)) - start[row]
+        return row, self.flat[at], start
 
 
 def penalised(
