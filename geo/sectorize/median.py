@@ -65,6 +65,7 @@ from geo.sectorize.median_prices import (
     shift_prices,
 )
 from geo.sectorize.median_prices import gaps as _gaps
+from geo.sectorize.objective import pairwise_distances
 from geo.sectorize.transport import Transport
 
 #: The most cells of the atoms-by-units cost matrix (8 bytes each): above, no polish.
@@ -119,8 +120,7 @@ class MedianSearch:
         self.M = np.empty((atoms.n, n_u))
         step = max(1, MAX_CELLS // max(n_u, 1))
         for start in range(0, n_u, step):
-            cols = unit_xy[start : start + step]
-            d = np.sqrt(((unit_xy[:, None, :] - cols[None, :, :]) ** 2).sum(-1))
+            d = pairwise_distances(unit_xy, unit_xy[start : start + step])
             self.M[:, start : start + step] = incidence @ d
         self.total = float(w.sum())
         self.of = of
@@ -165,9 +165,12 @@ class MedianSearch:
         self.sector = sector.copy()
         self._listed = self.sector.tolist()  # for the breadth-first searches
         self.col = np.zeros((k, self.M.shape[1]))
-        col, M = self.col, self.M
-        for x, s in enumerate(self.sector.tolist()):  # np.add.at's order, without its cost
-            col[s] += M[x]
+        # each sector's rows of M summed in their order (np.add.at's), one reduceat
+        order = np.argsort(sector, kind="stable")
+        first = np.searchsorted(sector[order], np.arange(k))
+        some = first < len(sector)
+        some[some] = sector[order][first[some]] == np.arange(k)[some]
+        self.col[some] = np.add.reduceat(self.M[order], first[some], axis=0)
         self.usec = sector[self.of]
         self.load = np.bincount(sector, weights=self.aw, minlength=k)
         self.size = np.bincount(sector, minlength=k)

@@ -142,15 +142,17 @@ def median_atoms(
     return centres
 
 
-def pairwise_distances(xy: np.ndarray) -> np.ndarray:
-    """The distances between every two points of ``xy``: to the last bit those
-    :func:`median_atoms` computes (``sqrt(dx² + dy²)``), in a few passes.
+def pairwise_distances(xy: np.ndarray, other: np.ndarray | None = None) -> np.ndarray:
+    """The distance from every point of ``xy`` to every point of ``other`` (of ``xy``
+    by default): to the last bit ``sqrt(dx² + dy²)`` as :func:`median_atoms` computes
+    it, in a few passes.
 
     >>> pairwise_distances(np.array([[0.0, 0.0], [3.0, 4.0]])).tolist()
     [[0.0, 5.0], [5.0, 0.0]]
     """
-    dx = np.subtract.outer(xy[:, 0], xy[:, 0])
-    dy = np.subtract.outer(xy[:, 1], xy[:, 1])
+    other = xy if other is None else other
+    dx = np.subtract.outer(xy[:, 0], other[:, 0])
+    dy = np.subtract.outer(xy[:, 1], other[:, 1])
     dx *= dx
     dy *= dy
     dx += dy
