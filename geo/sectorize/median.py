@@ -57,13 +57,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from geo.sectorize.atoms import Atoms, pieces, stays_connected
-from geo.sectorize.median_prices import (
-    Side,
-    pair_cost,
-    pair_costs,
-    penalised,
-    shift_prices,
-)
+from geo.sectorize.median_prices import Side, pair_cost, pair_costs, penalised, shift_prices
 from geo.sectorize.median_prices import gaps as _gaps
 from geo.sectorize.objective import pairwise_distances
 from geo.sectorize.transport import Transport
@@ -369,8 +363,8 @@ class MedianSearch:
         need = ~self._in_ok[bs, xs]
         into, into_s = xs[need], bs[need]
         if len(out) or len(into):
-            args = (self.col, self.of, self.cur, self._unit_list, out, sec[out], into, into_s)
-            self._out[out], self._in[into_s, into] = shift_prices(self.M, *args)
+            args = (self.of, self.cur, self._unit_list, out, sec[out], into, into_s, PRUNE_UNITS)
+            self._out[out], self._in[into_s, into] = shift_prices(self.M, self.col, *args)
             self._out_ok[out] = self._in_ok[into_s, into] = True
         delta = self._out[xs] + self._in[bs, xs]
         return xs, as_, bs, delta
@@ -497,7 +491,7 @@ class MedianSearch:
             prices.append(kept[2] if kept is not None and kept[:2] == stamp else None)
             if prices[-1] is None:
                 sides += [(a, xs, ys, False), (b, ys, xs, True)]
-        got = iter(pair_costs(self.M, self.col, self.of, self._unit_list, sides) if sides else ())
+        got = iter(self._side_costs(sides))
         for p, (a, b, stamp, xs, ys) in enumerate(pending):
             if prices[p] is None:
                 mine = (next(got) + next(got)).reshape(len(xs), len(ys))
@@ -510,6 +504,19 @@ class MedianSearch:
         for p, price, x, y in found:
             self._swaps[(a[p], b[p])] = (*pending[p][2], rho, (price, x, y))
         return [(price, x, y) for _, price, x, y in found]
+
+    def _side_costs(self, sides: list[Side]) -> list[np.ndarray]:
+        """Each side's pair costs, flat (as :func:`~geo.sectorize.median_prices.pair_costs`):
+        sectors of :data:`PRUNE_UNITS` units or more pair by pair, pruned (exact, fewer
+        cells where sectors are large), the others all together (fewer numpy calls)."""
+        big = [len(self._unit_list(side[0])) >= PRUNE_UNITS for side in sides]
+        small = [side for side, large in zip(sides, big, strict=True) if not large]
+        batch = iter(pair_costs(self.M, self.col, self.of, self._unit_list, small) if small else ())
+        costs = []
+        for (s, leaving, joining, flip), large in zip(sides, big, strict=True):
+            cost = self._pair_cost(s, leaving, joining) if large else None
+            costs.append(next(batch) if cost is None else (cost.T if flip else cost).ravel())
+        return costs
 
     def _swap_connected(self, x: int, y: int, a: int, b: int) -> bool:
         """Are both sectors of one piece once ``x`` (of ``a``) and ``y`` (of ``b``) swap?
@@ -547,10 +554,6 @@ class MedianSearch:
         units = self._unit_list(s)
         probe = PROBE if len(units) >= PRUNE_UNITS else 0
         return pair_cost(self.M, self.col[s, units], units, self.of[units], out, into, probe)
-
-    def _block(self, atoms: np.ndarray, units: np.ndarray) -> np.ndarray:
-        """``M[atoms][:, units]`` (two takes: faster than fancy indexing)."""
-        return self.M.take(atoms, 0).take(units, 1)
 
     def _apply(self, x: int, b: int) -> None:
         a = int(self.sector[x])

@@ -124,13 +124,15 @@ def shift_prices(
     out_sector: np.ndarray,
     into: np.ndarray,
     into_sector: np.ndarray,
+    large: int = 40,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The shift prices of the p-median search: each ``out[i]`` leaving its sector
     ``out_sector[i]``, ``min_u (S_s[u] - M[x, u]) - cost_s`` over the sector's units but
     the atom's own, and each ``into[i]`` joining ``into_sector[i]``, ``min_u (S_s[u] +
     M[x, u]) - cost_s``; ``col`` holds every ``S_s``, ``cur`` every ``cost_s``,
-    ``units_of(s)`` the units of ``s``. Every sector at once, laid out by
-    :class:`Spans`: the same values as sector by sector.
+    ``units_of(s)`` the units of ``s``. Sectors of ``large`` units or more one at
+    a time (two contiguous takes of ``M`` beat gathering cell by cell there), the
+    others all at once, laid out by :class:`Spans`: the same values either way.
 
     >>> M = np.array([[1.0, 2.0, 9.0], [4.0, 1.0, 9.0], [9.0, 8.0, 1.0]])
     >>> col = np.array([M[0] + M[1], M[2]])  # atoms 0, 1 (units 0, 1) and 2 (unit 2)
@@ -140,6 +142,39 @@ def shift_prices(
     >>> shift_prices(M, col, np.arange(3), cur, units.__getitem__, zero, zero, zero, one)
     (array([-2.]), array([9.]))
     """
+    sectors = np.union1d(out_sector, into_sector)
+    big = np.array([len(units_of(s)) >= large for s in sectors.tolist()], dtype=bool)
+    big_out = big[np.searchsorted(sectors, out_sector)]
+    big_in = big[np.searchsorted(sectors, into_sector)]
+    leaving, joining = np.empty(len(out)), np.empty(len(into))
+    if not (big_out.all() and big_in.all()):
+        small = (out[~big_out], out_sector[~big_out], into[~big_in], into_sector[~big_in])
+        leaving[~big_out], joining[~big_in] = _together(M, col, unit_atom, cur, units_of, *small)
+    for s in sectors[big].tolist():
+        units, mine, theirs = units_of(s), out_sector == s, into_sector == s
+        leave, join = out[mine], into[theirs]
+        sums, block = col[s, units], M.take(np.concatenate((leave, join)), 0).take(units, 1)
+        if len(leave):
+            prices = sums - block[: len(leave)]
+            prices[unit_atom[units][None, :] == leave[:, None]] = np.inf
+            leaving[mine] = prices.min(1) - cur[s]
+        if len(join):
+            joining[theirs] = (sums + block[len(leave) :]).min(1) - cur[s]
+    return leaving, joining
+
+
+def _together(
+    M: np.ndarray,
+    col: np.ndarray,
+    unit_atom: np.ndarray,
+    cur: np.ndarray,
+    units_of: Callable[[int], np.ndarray],
+    out: np.ndarray,
+    out_sector: np.ndarray,
+    into: np.ndarray,
+    into_sector: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shift_prices` of every sector at once."""
     sectors = np.union1d(out_sector, into_sector).tolist()
     units, n = Spans([units_of(s) for s in sectors]), M.shape[1]
     leaving, joining = np.zeros(len(out)), np.zeros(len(into))
