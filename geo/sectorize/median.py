@@ -498,11 +498,11 @@ class MedianSearch:
                 prices[p] = mine - self.cur[a] - self.cur[b]
                 self._swap_prices[(a, b)] = (*stamp, prices[p])  # type: ignore[assignment]
             self.work += prices[p].size  # type: ignore[union-attr]
-        a, b, _, xs, ys = (list(column) for column in zip(*pending, strict=True))
-        args = (np.array(a), np.array(b), self.load, self.aw, self.lo, self.hi, rho, _EPS)
-        found = penalised(prices, xs, ys, *args)  # type: ignore[arg-type]
+        sa, sb = np.array([e[0] for e in pending]), np.array([e[1] for e in pending])
+        args = (sa, sb, self.load, self.aw, self.lo, self.hi, rho, _EPS)
+        found = penalised(prices, [e[3] for e in pending], [e[4] for e in pending], *args)  # type: ignore[arg-type]
         for p, price, x, y in found:
-            self._swaps[(a[p], b[p])] = (*pending[p][2], rho, (price, x, y))
+            self._swaps[pending[p][:2]] = (*pending[p][2], rho, (price, x, y))
         return [(price, x, y) for _, price, x, y in found]
 
     def _side_costs(self, sides: list[Side]) -> list[np.ndarray]:
