@@ -500,7 +500,8 @@ class MedianSearch:
             self.work += prices[p].size  # type: ignore[union-attr]
         sa, sb = np.array([e[0] for e in pending]), np.array([e[1] for e in pending])
         args = (sa, sb, self.load, self.aw, self.lo, self.hi, rho, _EPS)
-        found = penalised(prices, [e[3] for e in pending], [e[4] for e in pending], *args)  # type: ignore[arg-type]
+        priced = [price for price in prices if price is not None]  # every pair by now
+        found = penalised(priced, [e[3] for e in pending], [e[4] for e in pending], *args)
         for p, price, x, y in found:
             self._swaps[pending[p][:2]] = (*pending[p][2], rho, (price, x, y))
         return [(price, x, y) for _, price, x, y in found]
