@@ -76,6 +76,9 @@ ROUND_WORK = 500
 PROBE = 4
 #: Sectors of fewer units are priced without that pruning (it costs more than it saves).
 PRUNE_UNITS = 40
+#: Sectors of fewer units are priced together (median_prices: fewer numpy calls), larger
+#: ones one at a time (contiguous blocks, pairs pruned: fewer cells); Belfort res 9.
+BATCH_UNITS = 64
 #: Allocations of one location-allocation start (each followed by a location).
 LA_ITER = 3
 
@@ -363,7 +366,7 @@ class MedianSearch:
         need = ~self._in_ok[bs, xs]
         into, into_s = xs[need], bs[need]
         if len(out) or len(into):
-            args = (self.of, self.cur, self._unit_list, out, sec[out], into, into_s, PRUNE_UNITS)
+            args = (self.of, self.cur, self._unit_list, out, sec[out], into, into_s, BATCH_UNITS)
             self._out[out], self._in[into_s, into] = shift_prices(self.M, self.col, *args)
             self._out_ok[out] = self._in_ok[into_s, into] = True
         delta = self._out[xs] + self._in[bs, xs]
@@ -507,10 +510,9 @@ class MedianSearch:
         return [(price, x, y) for _, price, x, y in found]
 
     def _side_costs(self, sides: list[Side]) -> list[np.ndarray]:
-        """Each side's pair costs, flat (as :func:`~geo.sectorize.median_prices.pair_costs`):
-        sectors of :data:`PRUNE_UNITS` units or more pair by pair, pruned (exact, fewer
-        cells where sectors are large), the others all together (fewer numpy calls)."""
-        big = [len(self._unit_list(side[0])) >= PRUNE_UNITS for side in sides]
+        """Each side's pair costs, flat (as ``median_prices.pair_costs``): sectors of
+        :data:`BATCH_UNITS` units or more pair by pair (pruned, exact), the others together."""
+        big = [len(self._unit_list(side[0])) >= BATCH_UNITS for side in sides]
         small = [side for side, large in zip(sides, big, strict=True) if not large]
         batch = iter(pair_costs(self.M, self.col, self.of, self._unit_list, small) if small else ())
         costs = []

@@ -95,7 +95,7 @@ def test_the_oscillation_is_the_same_whatever_is_batched(
     and with none: the same plan, the same work counted."""
     runs = []
     for large in (10**9, 0):
-        monkeypatch.setattr(median, "PRUNE_UNITS", large)
+        monkeypatch.setattr(median, "BATCH_UNITS", large)
         ms = _search(*grid)
         ms._oscillate()
         runs.append((ms.descend(ms.sector).tolist(), ms.work))
