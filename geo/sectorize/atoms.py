@@ -13,6 +13,7 @@ import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import pairwise
 
 import numpy as np
@@ -20,7 +21,11 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from geo.sectorize.objective import pairwise_distances
 from geo.unit_graph import UnitGraph
+
+#: The most atoms whose pairwise distances are kept (:attr:`Atoms.distances`, 8·n² bytes).
+DISTANCE_ATOMS = 1_500
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,13 @@ class Atoms:
     @property
     def n(self) -> int:
         return len(self.weight)
+
+    @cached_property
+    def distances(self) -> np.ndarray | None:
+        """The atoms' pairwise distances (metres), computed once for every search on these
+        atoms (locating the sectors' median atoms reads them); None above
+        :data:`DISTANCE_ATOMS` atoms."""
+        return pairwise_distances(self.xy) if self.n <= DISTANCE_ATOMS else None
 
 
 @dataclass(frozen=True)
@@ -235,6 +247,8 @@ def stays_connected(
     missing = len(targets) - len(seen)
     if not missing:
         return True
+    if reach is None and not _sides_meet(adj, sector, x, a, seen, targets - seen):
+        return False
     queue = deque(seen)
     seen.add(x)
     while queue and (reach is None or len(seen) < reach):  # then through the sector
@@ -247,6 +261,36 @@ def stays_connected(
                     missing -= 1
                     if not missing:
                         return True
+    return False
+
+
+def _sides_meet(
+    adj: Sequence[Sequence[int]],
+    sector: Sequence[int] | np.ndarray,
+    x: int,
+    a: int,
+    one: set[int],
+    other: set[int],
+) -> bool:
+    """Do the atoms of sector ``a`` reached from ``one`` and from ``other`` (without
+    ``x``) meet? Both searches advance in turn, so a side that closes without meeting
+    the other (the usual answer where ``x`` joins two arcs of its sector: a pinch) is
+    found in about twice the atoms of the smaller side, not in the larger side's."""
+    seen_one, seen_other = one | {x}, other | {x}
+    queue_one, queue_other = deque(one), deque(other)
+    while queue_one and queue_other:
+        for z in adj[queue_one.popleft()]:
+            if z not in seen_one and sector[z] == a:
+                if z in seen_other:
+                    return True
+                seen_one.add(z)
+                queue_one.append(z)
+        for z in adj[queue_other.popleft()]:
+            if z not in seen_other and sector[z] == a:
+                if z in seen_one:
+                    return True
+                seen_other.add(z)
+                queue_other.append(z)
     return False
 
 

@@ -57,6 +57,9 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from geo.sectorize.atoms import Atoms, pieces, stays_connected
+from geo.sectorize.median_prices import Side, pair_cost, pair_costs, penalised, shift_prices
+from geo.sectorize.median_prices import gaps as _gaps
+from geo.sectorize.objective import pairwise_distances
 from geo.sectorize.transport import Transport
 
 #: The most cells of the atoms-by-units cost matrix (8 bytes each): above, no polish.
@@ -73,6 +76,9 @@ ROUND_WORK = 500
 PROBE = 4
 #: Sectors of fewer units are priced without that pruning (it costs more than it saves).
 PRUNE_UNITS = 40
+#: Sectors of fewer units are priced together (median_prices: fewer numpy calls), larger
+#: ones one at a time (contiguous blocks, pairs pruned: fewer cells); Belfort res 9.
+BATCH_UNITS = 64
 #: Allocations of one location-allocation start (each followed by a location).
 LA_ITER = 3
 
@@ -111,8 +117,7 @@ class MedianSearch:
         self.M = np.empty((atoms.n, n_u))
         step = max(1, MAX_CELLS // max(n_u, 1))
         for start in range(0, n_u, step):
-            cols = unit_xy[start : start + step]
-            d = np.sqrt(((unit_xy[:, None, :] - cols[None, :, :]) ** 2).sum(-1))
+            d = pairwise_distances(unit_xy, unit_xy[start : start + step])
             self.M[:, start : start + step] = incidence @ d
         self.total = float(w.sum())
         self.of = of
@@ -157,9 +162,12 @@ class MedianSearch:
         self.sector = sector.copy()
         self._listed = self.sector.tolist()  # for the breadth-first searches
         self.col = np.zeros((k, self.M.shape[1]))
-        col, M = self.col, self.M
-        for x, s in enumerate(self.sector.tolist()):  # np.add.at's order, without its cost
-            col[s] += M[x]
+        # each sector's rows of M summed in their order (np.add.at's), one reduceat
+        order = np.argsort(sector, kind="stable")
+        first = np.searchsorted(sector[order], np.arange(k))
+        some = first < len(sector)
+        some[some] = sector[order][first[some]] == np.arange(k)[some]
+        self.col[some] = np.add.reduceat(self.M[order], first[some], axis=0)
         self.usec = sector[self.of]
         self.load = np.bincount(sector, weights=self.aw, minlength=k)
         self.size = np.bincount(sector, minlength=k)
@@ -335,9 +343,9 @@ class MedianSearch:
         self, repair: bool = False
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every boundary shift (x, a → b) allowed by the band (any shift not emptying a
-        sector with ``repair``), with its delta: exact for ``a``, an upper bound for
-        ``b`` (its centre kept among its own units), so that a move taken for a negative
-        delta always lowers the objective."""
+        sector with ``repair``), with its delta: exact for ``a``, an upper bound for ``b``
+        (its centre kept among its units): a move of negative delta lowers the objective.
+        The prices of the sectors a move touched are computed again, one block each."""
         sec, k = self.sector, self.k
         sb = sec[self.fb]
         keep = sb != sec[self.fa]
@@ -354,22 +362,13 @@ class MedianSearch:
             ok &= _gaps(self.load[bs] + wx, self.lo, self.hi) <= now[bs]
         xs, as_, bs = xs[ok], as_[ok], bs[ok]
         self.work += len(xs)
-        need = ~self._out_ok[xs]
-        if need.any():
-            moving = np.unique(xs[need])
-            for s, x in _by_sector(moving, sec[moving]):
-                units = self._unit_list(s)
-                vals = self.col[s, units] - self._block(x, units)
-                vals[self.of[units][None, :] == x[:, None]] = np.inf
-                self._out[x] = vals.min(1) - self.cur[s]
-                self._out_ok[x] = True
+        out = np.unique(xs[~self._out_ok[xs]])
         need = ~self._in_ok[bs, xs]
-        if need.any():
-            for s, x in _by_sector(xs[need], bs[need]):
-                units = self._unit_list(s)
-                price = (self.col[s, units] + self._block(x, units)).min(1) - self.cur[s]
-                self._in[s, x] = price
-                self._in_ok[s, x] = True
+        into, into_s = xs[need], bs[need]
+        if len(out) or len(into):
+            args = (self.of, self.cur, self._unit_list, out, sec[out], into, into_s, BATCH_UNITS)
+            self._out[out], self._in[into_s, into] = shift_prices(self.M, self.col, *args)
+            self._out_ok[out] = self._in_ok[into_s, into] = True
         delta = self._out[xs] + self._in[bs, xs]
         return xs, as_, bs, delta
 
@@ -418,6 +417,7 @@ class MedianSearch:
         ends = [*first[1:].tolist(), len(keys)][: len(first)]  # no border: no group
         group = dict(zip(pairs.tolist(), zip(first.tolist(), ends, strict=True), strict=True))
         found: list[tuple[float, int, int]] = []
+        pending: list[tuple[int, int, tuple[int, int], np.ndarray, np.ndarray]] = []
         load = self.load.tolist()
         for code in pairs.tolist():
             a, b = divmod(code, k)
@@ -437,36 +437,35 @@ class MedianSearch:
             xs = members[i:j]
             i, j = back
             ys = members[i:j]
+            if rho is not None:  # priced with every other pair, below
+                pending.append((a, b, stamp, xs, ys))
+                continue
             wx, wy = self.aw[xs][:, None], self.aw[ys][None, :]
             la, lb = load[a] - wx + wy, load[b] + wx - wy
             ga, gb = _gaps(la, self.lo, self.hi), _gaps(lb, self.lo, self.hi)
             now_a, now_b = _gap(load[a], self.lo, self.hi), _gap(load[b], self.lo, self.hi)
-            if rho is None:
-                band = (ga <= now_a + 1e-9) & (gb <= now_b + 1e-9)
-                if not band.any():
-                    continue
-                # only the atoms with a swap in the band are priced (same minimum)
-                rows, cols = band.any(1), band.any(0)
-                xs, ys, band = xs[rows], ys[cols], band[rows][:, cols]
+            band = (ga <= now_a + 1e-9) & (gb <= now_b + 1e-9)
+            if not band.any():
+                continue
+            # only the atoms with a swap in the band are priced (same minimum)
+            rows, cols = band.any(1), band.any(0)
+            xs, ys, band = xs[rows], ys[cols], band[rows][:, cols]
             kept = self._swap_prices.get((a, b))
             if kept is not None and kept[:2] == stamp:
-                prices = kept[2] if rho is not None else kept[2][rows][:, cols]
+                prices = kept[2][rows][:, cols]
             else:
                 prices = self._pair_cost(a, xs, ys) + self._pair_cost(b, ys, xs).T
                 prices = prices - self.cur[a] - self.cur[b]
-                if rho is not None:
-                    self._swap_prices[(a, b)] = (*stamp, prices)
             self.work += prices.size
-            if rho is None:
-                delta = prices.copy()
-                delta[~band] = np.inf
-            else:
-                delta = prices + rho * (ga + gb - now_a - now_b)
+            delta = prices.copy()
+            delta[~band] = np.inf
             i, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
             if delta[i, j] < -_EPS:
                 best = (float(delta[i, j]), int(xs[i]), int(ys[j]))
                 self._swaps[(a, b)] = (*stamp, rho, best)
                 found.append(best)
+        if pending:
+            found.extend(self._penalised_swaps(pending, rho))  # type: ignore[arg-type]
         touched: set[int] = set()
         moved = False
         for _, x, y in sorted(found):
@@ -481,6 +480,46 @@ class MedianSearch:
             else:
                 self._swap_undone(x, y, a, b)
         return moved
+
+    def _penalised_swaps(
+        self, pending: list[tuple[int, int, tuple[int, int], np.ndarray, np.ndarray]], rho: float
+    ) -> list[tuple[float, int, int]]:
+        """The best swap of each pending pair ``(a, b, stamp, xs, ys)`` under the penalty
+        ``rho``, when it improves: the prices kept while neither sector changes, the
+        others priced all together (:mod:`geo.sectorize.median_prices`)."""
+        prices: list[np.ndarray | None] = []
+        sides: list[Side] = []
+        for a, b, stamp, xs, ys in pending:
+            kept = self._swap_prices.get((a, b))
+            prices.append(kept[2] if kept is not None and kept[:2] == stamp else None)
+            if prices[-1] is None:
+                sides += [(a, xs, ys, False), (b, ys, xs, True)]
+        got = iter(self._side_costs(sides))
+        for p, (a, b, stamp, xs, ys) in enumerate(pending):
+            if prices[p] is None:
+                mine = (next(got) + next(got)).reshape(len(xs), len(ys))
+                prices[p] = mine - self.cur[a] - self.cur[b]
+                self._swap_prices[(a, b)] = (*stamp, prices[p])  # type: ignore[assignment]
+            self.work += prices[p].size  # type: ignore[union-attr]
+        sa, sb = np.array([e[0] for e in pending]), np.array([e[1] for e in pending])
+        args = (sa, sb, self.load, self.aw, self.lo, self.hi, rho, _EPS)
+        priced = [price for price in prices if price is not None]  # every pair by now
+        found = penalised(priced, [e[3] for e in pending], [e[4] for e in pending], *args)
+        for p, price, x, y in found:
+            self._swaps[pending[p][:2]] = (*pending[p][2], rho, (price, x, y))
+        return [(price, x, y) for _, price, x, y in found]
+
+    def _side_costs(self, sides: list[Side]) -> list[np.ndarray]:
+        """Each side's pair costs, flat (as ``median_prices.pair_costs``): sectors of
+        :data:`BATCH_UNITS` units or more pair by pair (pruned, exact), the others together."""
+        big = [len(self._unit_list(side[0])) >= BATCH_UNITS for side in sides]
+        small = [side for side, large in zip(sides, big, strict=True) if not large]
+        batch = iter(pair_costs(self.M, self.col, self.of, self._unit_list, small) if small else ())
+        costs = []
+        for (s, leaving, joining, flip), large in zip(sides, big, strict=True):
+            cost = self._pair_cost(s, leaving, joining) if large else None
+            costs.append(next(batch) if cost is None else (cost.T if flip else cost).ravel())
+        return costs
 
     def _swap_connected(self, x: int, y: int, a: int, b: int) -> bool:
         """Are both sectors of one piece once ``x`` (of ``a``) and ``y`` (of ``b``) swap?
@@ -514,28 +553,10 @@ class MedianSearch:
     def _pair_cost(self, s: int, out: np.ndarray, into: np.ndarray) -> np.ndarray:
         """Cost of sector ``s`` when ``out[i]`` leaves it and ``into[j]`` joins it, its
         centre kept among its own units (an upper bound, exact unless the centre would
-        move into the joining atom)."""
+        move into the joining atom); large sectors pruned first (exact, ``pair_cost``)."""
         units = self._unit_list(s)
-        leave = self.col[s, units] - self._block(out, units)
-        leave[self.of[units][None, :] == out[:, None]] = np.inf
-        join = self._block(into, units)
-        if len(units) < PRUNE_UNITS:
-            return (leave[:, None, :] + join[None, :, :]).min(2)
-        # Units that cannot be the minimum of any pair are dropped first (exact): each
-        # pair's cost is at most its minimum over a few units (the sector's cheapest,
-        # ``probe``), and a unit's value for any pair at least ``floor``; rounding is
-        # monotone, so a unit whose floor exceeds every pair's ceiling is never the min.
-        floor = leave.min(0) + join.min(0)
-        probe = np.argsort(floor, kind="stable")[:PROBE]
-        ceiling = float((leave[:, None, probe] + join[None, :, probe]).min(2).max())
-        keep = np.flatnonzero(floor <= ceiling)
-        if len(keep) < len(units):
-            leave, join = leave[:, keep], join[:, keep]
-        return (leave[:, None, :] + join[None, :, :]).min(2)
-
-    def _block(self, atoms: np.ndarray, units: np.ndarray) -> np.ndarray:
-        """``M[atoms][:, units]`` (two takes: faster than fancy indexing)."""
-        return self.M.take(atoms, 0).take(units, 1)
+        probe = PROBE if len(units) >= PRUNE_UNITS else 0
+        return pair_cost(self.M, self.col[s, units], units, self.of[units], out, into, probe)
 
     def _apply(self, x: int, b: int) -> None:
         a = int(self.sector[x])
@@ -575,19 +596,5 @@ class MedianSearch:
         return len(seen)
 
 
-def _by_sector(atoms: np.ndarray, of: np.ndarray) -> list[tuple[int, np.ndarray]]:
-    """``atoms`` grouped by their sectors ``of`` (as long), sectors ascending, each group
-    in its given order (the groups of ``np.unique`` on each sector's mask, in one sort)."""
-    order = np.argsort(of, kind="stable")
-    atoms, of = atoms[order], of[order]
-    bounds = [0, *(np.flatnonzero(of[1:] != of[:-1]) + 1).tolist(), len(atoms)]
-    heads = of[bounds[:-1]].tolist()
-    return [(s, atoms[i:j]) for s, (i, j) in zip(heads, pairwise(bounds), strict=True)]
-
-
 def _gap(load: float, lo: float, hi: float) -> float:
     return max(lo - load, load - hi, 0.0)
-
-
-def _gaps(load: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    return np.maximum(np.maximum(lo - load, load - hi), 0.0)

@@ -37,7 +37,7 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -100,15 +100,31 @@ def check_objective(objective: str, weight: float) -> None:
 
 
 def median_atoms(
-    xy: np.ndarray, weight: np.ndarray, sector: np.ndarray, k: int, previous: np.ndarray
+    xy: np.ndarray,
+    weight: np.ndarray,
+    sector: np.ndarray,
+    k: int,
+    previous: np.ndarray,
+    distances: np.ndarray | None = None,
+    sectors: Iterable[int] | None = None,
 ) -> np.ndarray:
     """Each sector's median atom (the member minimising ``Σ w·d`` to the others); an
     empty sector keeps ``previous``. Large sectors search the :data:`_CANDIDATES` members
-    nearest their weighted centroid."""
+    nearest their weighted centroid. ``distances``: the atoms' pairwise distances
+    (:func:`pairwise_distances`, the same values), read instead of computed; ``sectors``:
+    only those are located again, the others keep ``previous``.
+
+    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [5.0, 0.0], [0.0, 9.0], [0.0, 10.0]])
+    >>> w, sector, previous = np.ones(5), np.array([0, 0, 0, 1, 1]), np.array([2, 4])
+    >>> median_atoms(xy, w, sector, 2, previous).tolist()
+    [1, 3]
+    >>> median_atoms(xy, w, sector, 2, previous, pairwise_distances(xy), [1]).tolist()
+    [2, 3]
+    """
     centres = previous.copy()
     order = np.argsort(sector, kind="stable")
     bounds = np.searchsorted(sector[order], np.arange(k + 1))
-    for s in range(k):
+    for s in range(k) if sectors is None else sectors:
         members = order[bounds[s] : bounds[s + 1]]
         if len(members) == 0:
             continue
@@ -118,6 +134,26 @@ def median_atoms(
             mean = np.average(pts, axis=0, weights=ws + 1e-12)
             near = np.argsort(((pts - mean) ** 2).sum(1), kind="stable")[:_CANDIDATES]
             cand = members[near]
-        sums = np.linalg.norm(xy[cand][:, None, :] - pts[None, :, :], axis=2) @ ws
-        centres[s] = int(cand[int(np.argmin(sums))])
+        if distances is None:
+            d = np.linalg.norm(xy[cand][:, None, :] - pts[None, :, :], axis=2)
+        else:
+            d = distances.take(cand, 0).take(members, 1)
+        centres[s] = int(cand[int(np.argmin(d @ ws))])
     return centres
+
+
+def pairwise_distances(xy: np.ndarray, other: np.ndarray | None = None) -> np.ndarray:
+    """The distance from every point of ``xy`` to every point of ``other`` (of ``xy``
+    by default): to the last bit ``sqrt(dx² + dy²)`` as :func:`median_atoms` computes
+    it, in a few passes.
+
+    >>> pairwise_distances(np.array([[0.0, 0.0], [3.0, 4.0]])).tolist()
+    [[0.0, 5.0], [5.0, 0.0]]
+    """
+    other = xy if other is None else other
+    dx = np.subtract.outer(xy[:, 0], other[:, 0])
+    dy = np.subtract.outer(xy[:, 1], other[:, 1])
+    dx *= dx
+    dy *= dy
+    dx += dy
+    return np.sqrt(dx, out=dx)

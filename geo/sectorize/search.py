@@ -198,8 +198,10 @@ class SectorSearch:
         """Locate the centres and fix the scales ``C₀``, ``D₀`` of the objective on the
         current plan (see :mod:`geo.sectorize.objective`)."""
         w = self.atoms.weight
-        self.wd = (w if w.sum() > 0 else np.ones_like(w)).tolist()
+        self._wd = w if w.sum() > 0 else np.ones_like(w)
+        self.wd = self._wd.tolist()
         self.centre = np.zeros(self.k, dtype=int)
+        self._located: np.ndarray | None = None  # the plan when the centres were located
         self.locate()
         cut, dist = self.totals()
         self.c0, self.d0 = cut or 1.0, dist or 1.0
@@ -228,8 +230,14 @@ class SectorSearch:
     def locate(self) -> bool:
         """Move each sector's centre to its median atom; True if one moved."""
         before = self.centre.copy()
+        sector = np.asarray(self.sector)
+        located, self._located = self._located, sector
+        changed = None
+        if located is not None:  # only the sectors whose members changed since
+            moved = sector != located
+            changed = np.union1d(sector[moved], located[moved]).tolist()
         self.centre = median_atoms(
-            self.atoms.xy, np.asarray(self.wd), np.asarray(self.sector), self.k, before
+            self.atoms.xy, self._wd, sector, self.k, before, self.atoms.distances, changed
         )
         self.cxy = [tuple(self.atoms.xy[c]) for c in self.centre]
         return bool((before != self.centre).any())
@@ -438,14 +446,20 @@ class SectorSearch:
         targets = self.rng.random(steps).tolist()
         every = max(steps // 20, 1)
         sector, adj, movable, load = self.sector, self.adj, self.movable, self.load
-        in_band = self._in_band
+        # _in_band, _delta and _keeps_connected inlined (the same operations): this loop
+        # runs tens of thousands of steps a start
+        lo, hi, weight, size, cost, xy = self.lo, self.hi, self.w, self.size, self.cost, self.xy
+        share = self.share
+        if share:
+            cxy, wd, cut_factor, dist_factor = self.cxy, self.wd, self.cut_factor, self.dist_factor
         around: dict[int, list[int]] = {}  # an atom's neighbouring sectors, until a move
         for i in range(steps):
             if report is not None and i % every == 0:
                 report(i / steps, "shape")
             temp *= cooling
-            if self.share and i % relocate == relocate - 1:
+            if share and i % relocate == relocate - 1:
                 self.locate()
+                cxy = self.cxy
             if not movable:
                 break
             x = movable[int(picks[i] * len(movable))]
@@ -454,13 +468,30 @@ class SectorSearch:
             if others is None:
                 others = around[x] = [sector[y] for y in adj[x] if sector[y] != a]
             b = others[int(targets[i] * len(others))]
-            w = self.w[x]
-            if not (in_band(a, load[a] - w) and in_band(b, load[b] + w)):
+            w = weight[x]
+            v = load[a] - w
+            if not (lo <= v <= hi or _band_gap(v, lo, hi) <= _band_gap(load[a], lo, hi)):
                 continue
-            delta = self._delta(x, a, b)
+            v = load[b] + w
+            if not (lo <= v <= hi or _band_gap(v, lo, hi) <= _band_gap(load[b], lo, hi)):
+                continue
+            delta = 0.0
+            for y, c in zip(adj[x], cost[x], strict=False):  # aligned lists
+                sy = sector[y]
+                if sy == a:
+                    delta += c
+                elif sy == b:
+                    delta -= c
+            if share:
+                px, py = xy[x]
+                cx, cy = cxy[b]
+                there = math.hypot(px - cx, py - cy)
+                cx, cy = cxy[a]
+                dist = wd[x] * (there - math.hypot(px - cx, py - cy))
+                delta = cut_factor * delta + dist_factor * dist
             if delta > 0 and accept[i] >= math.exp(-delta / temp):
                 continue
-            if self._keeps_connected(x, a):
+            if stays_connected(adj, sector, x, a, size[a]):
                 self._move(x, b)
                 around.pop(x, None)
                 for y in adj[x]:
