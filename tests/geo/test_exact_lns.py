@@ -5,17 +5,24 @@ the sub-model meets solutions in pieces first."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
+import geo.sectorize.exact as exact
 import geo.sectorize.hess as hess
 import geo.sectorize.lns as lns
+import geo.sectorize.root as root
+from geo.metrics import components_per_sector
+from geo.plan import SectorPlan, UnitGraph, sector_names
+from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.bound import build_instance
 from geo.sectorize.hess import contiguous
 from tests.geo.test_exact import LOADS as GRID_LOADS
 from tests.geo.test_exact import TOLERANCE as GRID_TOLERANCE
 from tests.geo.test_exact import feasible_plans
-from tests.geo.test_exact_rounds import C_SHAPE, LOADS, c_shape
+from tests.geo.test_exact_rounds import C_SHAPE, LOADS, c_shape, no_separators
 from tests.geo.test_sectorize import square_grid
 
 
@@ -76,3 +83,52 @@ def test_separators_of_solutions_in_pieces_make_the_repartition_of_one_piece(
     assert value == pytest.approx(best_value, rel=1e-9)
     assert inst.objective(plan) == pytest.approx(best_value, rel=1e-9)
     assert len(C_SHAPE) == len(LOADS) == graph.n
+
+
+def test_the_exact_mode_polishing_every_round_still_ends_on_the_optimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The 3 x 3 grid from its worst plan, without rings nor root separators: rounds stop
+    # on solutions in pieces; with a polish due at every stop (and the columns over the
+    # polished plan's value fixed to 0), the search still ends on the brute-force
+    # optimum, proven.
+    monkeypatch.setattr(hess, "RINGS", 0)
+    monkeypatch.setattr(hess, "RINGS_AROUND_CENTRE", 0)
+    monkeypatch.setattr(root, "fractional_separators", no_separators)
+    monkeypatch.setattr(exact, "RESTART_GAP", 1e9)
+    monkeypatch.setattr(exact, "POLISH_GAIN", -1.0)  # always due
+    polished: list[float] = []
+    polish = exact._Solver._polish
+
+    def spy(self: exact._Solver, h: Any) -> bool:
+        ran = polish(self, h)
+        if ran:
+            assert self.best is not None and self.pair_bound is not None
+            polished.append(self.best[1])
+        return ran
+
+    monkeypatch.setattr(exact._Solver, "_polish", spy)
+    graph = square_grid(3, 3, GRID_LOADS)
+    k, tolerance = 3, GRID_TOLERANCE
+    plans = list(feasible_plans(graph, k, tolerance, every_labelling=False))
+    expected = min(value for _, value in plans)
+    worst, worst_value = max(plans, key=lambda p: p[1])
+
+    class Worst(Sectorizer):  # the warm start: the worst plan in the band
+        def solve(
+            self,
+            graph: UnitGraph,
+            *,
+            rng: np.random.Generator,  # noqa: ARG002
+            progress: Progress = no_progress,  # noqa: ARG002
+        ) -> SectorPlan:
+            return SectorPlan(graph=graph, assignment=worst, names=sector_names(k))
+
+    plan = exact.ExactDesign(k, tolerance=tolerance, time_limit=20, warm_start=Worst()).solve(
+        graph, rng=np.random.default_rng(0)
+    )
+    assert polished and polished[0] < worst_value - 1
+    assert plan.bound is not None and plan.bound.status == "optimal"
+    assert plan.bound.objective_m == pytest.approx(expected, rel=1e-9)
+    assert plan.bound.lower_m == pytest.approx(expected, rel=1e-9)
+    assert not plan.violations and (components_per_sector(plan) == 1).all()
