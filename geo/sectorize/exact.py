@@ -472,8 +472,10 @@ class _Solver:
         fixed = 0
         if self.pair_bound is not None:
             bound = self.pair_bound[self.pair_atom, self.centres[self.pair_centre]]
-            over = bound > self.best[1] * (1 + 1e-7) + 1e-9
-            cols = np.flatnonzero(over & self.fixable).astype(np.int32)
+            over = (bound > self.best[1] * (1 + 1e-7) + 1e-9) & self.fixable
+            if (x := self._vector(self.best[0])) is not None:
+                over &= x < 0.5  # the polished plan stays in the model, whatever rounding
+            cols = np.flatnonzero(over).astype(np.int32)
             zero = np.zeros(len(cols))
             h.changeColsBounds(len(cols), cols, zero, zero)
             fixed = len(cols)
