@@ -466,7 +466,11 @@ class _Solver:
         started = time.process_time()
         budget = min(POLISH_SHARE * self.time_limit - self.polish_cpu, self._remaining())
         before = self.best[1]
-        self.best = improve(self.inst, self.best, budget, search=self.lns, allowed=allowed)
+        deadline = self.started + self.time_limit
+        self.best = improve(
+            self.inst, self.best, budget, search=self.lns, allowed=allowed, deadline=deadline,
+            going=self._check,
+        )  # fmt: skip
         self.polished = self.best[1]
         self.polish_cpu += time.process_time() - started
         fixed = 0

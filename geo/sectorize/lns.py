@@ -209,13 +209,17 @@ def improve(
     clock: Callable[[], float] = time.process_time,
     search: Search | None = None,
     allowed: np.ndarray | None = None,
+    deadline: float = np.inf,
+    going: Callable[[], bool] = lambda: True,
 ) -> tuple[np.ndarray, float]:
     """``start`` (each atom's sector, its objective) improved by exact re-partitions of
     neighbouring sectors until none improves it or ``budget_s`` seconds of ``clock`` are
     spent (module docstring). The plan stays of one piece, in the band, with the fixed
     atoms where they were (a neighbourhood holding one is not touched). ``allowed`` (atoms x
     units, None: every pair) are the pairs the sub-models may use: those the exact mode's
-    fixing kept, which every plan better than its best known uses alone."""
+    fixing kept, which every plan better than its best known uses alone. The search also
+    stops at ``deadline`` (``time.monotonic``) or once ``going()`` is False (a cancelled
+    job), checked before each sub-model."""
     search = Search() if search is None else search
     plan, value = start[0].copy(), start[1]
     k = int(plan.max()) + 1
@@ -226,7 +230,8 @@ def improve(
         for t in SIZES:
             for group in neighbourhoods(inst, plan, t):
                 spent = clock() - started
-                if spent >= budget_s:
+                wall = deadline - time.monotonic()
+                if spent >= budget_s or wall <= 0 or not going():
                     return plan, value
                 members = np.flatnonzero(np.isin(plan, group))
                 if len(members) > MAX_ATOMS or (inst.fixed[members] >= 0).any():
@@ -237,7 +242,8 @@ def improve(
                 if search.proven.get(key, -np.inf) >= upper:
                     continue
                 search.models += 1
-                found, bound = repartition(inst, members, t, upper, budget_s - spent, allowed)
+                seconds = min(budget_s - spent, wall)
+                found, bound = repartition(inst, members, t, upper, seconds, allowed)
                 search.proven[key] = max(search.proven.get(key, -np.inf), bound)
                 if found is not None:
                     better = (members, group, found)

@@ -38,6 +38,10 @@ def test_whole_plan_as_neighbourhood_reaches_the_brute_force_optimum() -> None:
     assert worst_value > best_value + 1
     start = np.empty(inst.atoms.n, dtype=int)
     start[inst.atoms.of] = worst
+    for stop in ({"going": lambda: False}, {"deadline": 0.0}):  # cancelled, or past the time
+        stopped = lns.Search()
+        kept = lns.improve(inst, (start, worst_value), 60.0, search=stopped, **stop)  # type: ignore[arg-type]
+        assert kept[1] == worst_value and (kept[0] == start).all() and stopped.models == 0
     search = lns.Search()
     plan, value = lns.improve(inst, (start, worst_value), 60.0, search=search)
     assert value == pytest.approx(best_value, rel=1e-9)
