@@ -49,8 +49,7 @@ from geo.plan import SectorPlan, UnitGraph, plan_from_polygons
 from geo.qgis_styles import sector_style
 from geo.sectorize import DesignParameters, make_sectorizer
 from geo.sectorize.base import Progress, no_progress
-from geo.sectorize.bound import proposal_bound
-from geo.sectorize.exact import check_exact_size
+from geo.sectorize.bound import check_exact_size, proposal_bound
 
 #: The default name of a proposal, by method.
 PROPOSAL_LABELS = {

@@ -30,9 +30,7 @@ the minimal separator of ``N(C)`` on the centre's side is queued
 (:func:`~geo.sectorize.separation.integral_separators`); once the round's bound is within
 :data:`RESTART_GAP` of the best such solution (which caps it), the search is stopped, the
 separators added and the search starts again on the same model (HiGHS 1.16 calls no
-lazy-constraint callback; stopping at the first solution in pieces, as before, restarted
-the search from its root each time: under load the bound of the 14 km square never passed
-HiGHS's root bound, ``bench/RESULTS.md``, part G). Every round
+lazy-constraint callback; ``bench/RESULTS.md``, part G). Every round
 is a relaxation of the full model, so its dual bound is a proven lower bound; every
 solution met whose sectors are all of one piece is a feasible plan (kept through HiGHS's
 ``cbMipImprovingSolution`` callback); one in pieces is repaired when it can be (each stray
@@ -55,14 +53,17 @@ with ``y = 0`` is, opened (:mod:`geo.sectorize.probing`; the root's sweeps:
 :mod:`geo.sectorize.root`). On Belfort res 8, k = 8, 27 % of
 the atoms x units assignments remain (``bench/RESULTS.md``).
 
-**Warm start and bound.** The best of five to twenty plans of the heuristic engine
-(one per 15 s of the time limit: :func:`warm_starts`; the same
-parameters, method ``engine`` with the distance objective, drawn one after the other
-from the run's random generator while they take less than a fifth of the time limit in
-CPU seconds, so that the same plans are drawn under any load of the machine) is given
-to HiGHS with ``setSolution``; the search stops at ``time_limit`` seconds (HiGHS's
-``time_limit``) or at a relative gap of :data:`OPTIMALITY_GAP`
-(``mip_rel_gap``, 0.01 %: « optimum prouvé » means proven within 0.01 %). The
+**Polish.** When a round's best plan is :data:`POLISH_GAIN` below the last plan polished
+(the warm start's at first), the round is stopped and the plan polished by exact
+re-partitions of 2 or 3 neighbouring sectors over the model's pairs
+(:mod:`geo.sectorize.lns`, a large-neighbourhood search within :data:`POLISH_SHARE` of
+the time limit in CPU seconds); the columns whose Lagrangian bound exceeds the polished
+plan are fixed to 0 and the next round starts from it (``bench/RESULTS.md``, exact25).
+
+**Warm start and bound.** The best of a few plans of the heuristic engine with the same
+parameters (:mod:`geo.sectorize.warm`) is given to HiGHS with ``setSolution``; the search
+stops at ``time_limit`` seconds or at a relative gap of :data:`OPTIMALITY_GAP` (0.01 %:
+« optimum prouvé » means proven within 0.01 %). The
 ``cbMipInterrupt`` callback reports the incumbent and the bound through ``progress`` and
 interrupts HiGHS when ``progress`` raises (a cancelled job): the best plan found is kept.
 With no heuristic plan, the model with one centre per atom (which unit of an atom is the
@@ -109,20 +110,14 @@ from geo.plan import SectorPlan, sector_names
 from geo.plan_bound import PlanBound
 from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
-from geo.sectorize.bound import MAX_EXACT_UNITS as MAX_EXACT_UNITS
 from geo.sectorize.bound import Instance, build_instance, check_exact_size, lagrangian_bound
-from geo.sectorize.fixing import (
-    assignment_bounds,
-    connected_to_home,
-    reach_mask,
-    restricted,
-)
+from geo.sectorize.fixing import assignment_bounds, connected_to_home, reach_mask, restricted
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
 from geo.sectorize.hess import OutOfTime, contiguous, hess_model, repair, sector_labels
+from geo.sectorize.lns import Search, improve
 from geo.sectorize.root import centres_first, root_cuts
-from geo.sectorize.separation import (
-    integral_separators,
-)
+from geo.sectorize.separation import integral_separators
+from geo.sectorize.warm import warm_start
 from geo.unit_graph import UnitGraph
 
 DEFAULT_TIME_LIMIT_S = 60.0
@@ -134,25 +129,17 @@ MAX_ROUNDS = 200
 #: smaller gaps cost long searches for the last digits of a relaxation that may still be
 #: cut off by contiguity.
 OPTIMALITY_GAP = 1e-4
-#: Heuristic plans drawn for the warm start (the best one that meets the constraints): one
-#: per :data:`SECONDS_PER_WARM_START` seconds of the time limit, at least
-#: :data:`WARM_STARTS` (Belfort's 30 s: 5, as before) and at most :data:`MAX_WARM_STARTS`
-#: (on the 14 km square, k = 12, the best of 5 draws was 1 314.0 m, of 20, 1 256.1 m;
-#: bench/RESULTS.md part G)...
-WARM_STARTS = 5
-MAX_WARM_STARTS = 20
-SECONDS_PER_WARM_START = 15.0
-#: ... while they take less than this share of the time limit in CPU seconds (one plan at
-#: least; CPU rather than wall time: the same warm start under any load).
-WARM_START_SHARE = 0.2
-WARM_START_WALL = 0.5  # ... and while the wall clock spent less than this share of it
 FIRST_PLAN_SHARE = 0.25  # no heuristic plan: the share of the time left to find one
-#: A round meeting a solution in pieces goes on searching while that solution is more than
-#: this share above the round's bound; it stops (to add the solution's separators and start
-#: again) once the bound is within it. Stopping at once began a new tree at every solution
-#: in pieces: under load the 14 km square, k = 12 never passed HiGHS's root bound
-#: (bench/RESULTS.md part G).
+#: A round meeting a solution in pieces goes on while it is more than this share above the
+#: round's bound, then stops to add its separators and start again (stopping at once never
+#: passed the root bound of the 14 km square, k = 12: bench/RESULTS.md part G).
 RESTART_GAP = 0.01
+#: A round is stopped when its best plan is this share below the last plan the
+#: large-neighbourhood search polished (the warm start's at first), so that the search
+#: polishes it (:mod:`geo.sectorize.lns`), within :data:`POLISH_SHARE` of the time limit
+#: in CPU seconds; the next round starts from the polished plan.
+POLISH_GAIN = 0.005
+POLISH_SHARE = 0.2
 log = logging.getLogger(__name__)
 
 
@@ -168,16 +155,6 @@ def stage(objective: float | None, lower: float | None) -> str:
     if objective and lower is not None and math.isfinite(lower):
         text += f", écart {french_percent(max(0.0, (objective - lower) / objective))}"
     return text
-
-
-def warm_starts(time_limit: float) -> int:
-    """How many heuristic plans the warm start draws at most for a time limit.
-
-    >>> warm_starts(30), warm_starts(120), warm_starts(300), warm_starts(1800)
-    (5, 8, 20, 20)
-    """
-    wanted = int(time_limit // SECONDS_PER_WARM_START)
-    return max(WARM_STARTS, min(MAX_WARM_STARTS, wanted))
 
 
 class ExactDesign(Sectorizer):
@@ -256,35 +233,8 @@ class ExactDesign(Sectorizer):
     def _warm_start(
         self, graph: UnitGraph, inst: Instance, rng: np.random.Generator
     ) -> tuple[np.ndarray, float] | None:
-        """The best of :func:`warm_starts` heuristic plans (one ``rng``, drawn in turn) as
-        each atom's sector and its objective, among those that meet every constraint of
-        the model (None if none does)."""
-        best: tuple[np.ndarray, float] | None = None
-        started = time.process_time()  # CPU: as many plans under any load
-        wall = time.monotonic()  # ... but a loaded machine's wall clock stops them too
-        for _ in range(warm_starts(self.time_limit) if self.warm_start is not None else 0):
-            assert self.warm_start is not None
-            if (
-                best is not None
-                and time.process_time() - started > WARM_START_SHARE * self.time_limit
-            ) or time.monotonic() - wall > WARM_START_WALL * self.time_limit:
-                break
-            try:
-                plan = self.warm_start.solve(graph, rng=rng)
-            except InfeasibleDesignError:
-                return best
-            if plan.k != inst.k or {v.constraint for v in plan.violations} - {"whole_commune"}:
-                continue  # a commune in pieces is split, its pieces whole: checked below
-            atom_sector = np.full(inst.atoms.n, -1)
-            atom_sector[inst.atoms.of] = plan.assignment
-            if (atom_sector[inst.atoms.of] != plan.assignment).any():
-                continue  # an atom split: not a plan of the model
-            if not contiguous(inst, atom_sector):
-                continue
-            value = inst.objective(atom_sector)
-            if best is None or value < best[1]:
-                best = (atom_sector, value)
-        return best
+        """The warm start (:func:`geo.sectorize.warm.warm_start`)."""
+        return warm_start(self.warm_start, self.time_limit, graph, inst, rng)
 
     def _plan(
         self, graph: UnitGraph, inst: Instance, solver: _Solver, seconds: float
@@ -362,6 +312,12 @@ class _Solver:
         #: The root's columns of the best plan known, and those that may be fixed to 0.
         self.incumbent = np.zeros(0, dtype=bool)
         self.fixable = np.zeros(0, dtype=bool)
+        #: The value of the last plan polished, and the polish's CPU seconds and proofs.
+        self.polished = math.inf
+        self.polish_cpu = 0.0
+        self.lns = Search()
+        #: The Lagrangian bound of every plan using each pair (atoms x units), if known.
+        self.pair_bound: np.ndarray | None = None
 
     # -- the model ------------------------------------------------------------------------
     def _candidates(self, start: tuple[np.ndarray, float] | None) -> np.ndarray:
@@ -388,7 +344,7 @@ class _Solver:
         self.lower = max(self.lower, lag.lower)
         keep = reach & np.isfinite(lag.rho)[None, :]
         if start is not None:
-            bounds = assignment_bounds(restricted(inst, reach), lag)
+            bounds = self.pair_bound = assignment_bounds(restricted(inst, reach), lag)
             keep &= bounds <= start[1] * (1 + 1e-7) + 1e-9
             medians = self._medians(start[0])
             keep[np.arange(inst.atoms.n), medians[start[0]]] = True
@@ -488,6 +444,46 @@ class _Solver:
             return False
         return self.in_pieces - bound <= RESTART_GAP * max(abs(self.in_pieces), 1.0)
 
+    def _polish_due(self) -> bool:
+        """Whether the best plan is :data:`POLISH_GAIN` below the last one polished, with
+        CPU left for the polish."""
+        if self.best is None or self.polish_cpu >= POLISH_SHARE * self.time_limit:
+            return False
+        return self.best[1] < self.polished * (1 - POLISH_GAIN)
+
+    def _polish(self, h: highspy.Highs) -> bool:
+        """Polish the best plan by the large-neighbourhood search (:mod:`geo.sectorize.lns`)
+        when due, and fix to 0 the columns whose Lagrangian bound exceeds the polished plan
+        (as :mod:`geo.sectorize.fixing` did against the warm start); whether it ran."""
+        if not self._polish_due():
+            return False
+        assert self.best is not None and self.allowed is not None
+        allowed = np.zeros((self.inst.atoms.n, self.inst.graph.n), dtype=bool)
+        allowed[:, self.centres] = self.allowed
+        started = time.process_time()
+        budget = min(POLISH_SHARE * self.time_limit - self.polish_cpu, self._remaining())
+        before = self.best[1]
+        deadline = self.started + self.time_limit
+        self.best = improve(
+            self.inst, self.best, budget, search=self.lns, allowed=allowed, deadline=deadline,
+            going=self._check,
+        )  # fmt: skip
+        self.polished = self.best[1]
+        self.polish_cpu += time.process_time() - started
+        fixed = 0
+        if self.pair_bound is not None:
+            bound = self.pair_bound[self.pair_atom, self.centres[self.pair_centre]]
+            over = (bound > self.best[1] * (1 + 1e-7) + 1e-9) & self.fixable
+            if (x := self._vector(self.best[0])) is not None:
+                over &= x < 0.5  # the polished plan stays in the model, whatever rounding
+            cols = np.flatnonzero(over).astype(np.int32)
+            zero = np.zeros(len(cols))
+            h.changeColsBounds(len(cols), cols, zero, zero)
+            fixed = len(cols)
+        log.debug("polish %.1f -> %.1f m, %.1f s CPU, %d more columns fixed",
+                  before, self.best[1], self.polish_cpu, fixed)  # fmt: skip
+        return True
+
     def _interrupt(self, event: Any) -> None:
         bound = float(event.data_out.mip_dual_bound)
         self.round_lower = max(self.lower, bound)
@@ -495,7 +491,7 @@ class _Solver:
             self._report()
         except PsqError as exc:
             self.stopped = exc
-        if self.stopped is not None or self._restart(bound):
+        if self.stopped is not None or self._restart(bound) or self._polish_due():
             event.interrupt()
         else:  # HiGHS keeps the flag from the round before
             event.data_in.user_interrupt = False
@@ -550,6 +546,7 @@ class _Solver:
         centres_first(self, h)
         if not self._check():
             return
+        self.polished = start[1] if start is not None else math.inf
         h.cbMipImprovingSolution.subscribe(self._improving)
         h.cbMipInterrupt.subscribe(self._interrupt)
         while self.rounds < MAX_ROUNDS:
@@ -589,6 +586,9 @@ class _Solver:
                     self.pending.setdefault(tuple(row), coef)
             elif status != highspy.HighsModelStatus.kInterrupt or self.stopped is not None:
                 break
+            interrupted = status == highspy.HighsModelStatus.kInterrupt
+            if (interrupted or self.pending) and self._polish(h) and not self.pending:
+                continue  # the next round starts from the polished plan
             if not self.pending:
                 break
             rows, coefs = [list(r) for r in self.pending], list(self.pending.values())

@@ -16,8 +16,14 @@ from geo.metrics import components_per_sector, french_percent
 from geo.plan import SectorPlan, UnitGraph
 from geo.pmedian import pmedian_distance
 from geo.sectorize import DesignParameters, RegionGrowth, make_sectorizer
-from geo.sectorize.bound import build_instance, lagrangian_bound, proposal_bound
-from geo.sectorize.exact import MAX_EXACT_UNITS, ExactDesign, check_exact_size
+from geo.sectorize.bound import (
+    MAX_EXACT_UNITS,
+    build_instance,
+    check_exact_size,
+    lagrangian_bound,
+    proposal_bound,
+)
+from geo.sectorize.exact import ExactDesign
 from geo.sectorize.hess import repair
 from tests.geo.test_sectorize import square_grid
 
