@@ -243,17 +243,19 @@ class _Model:
             r += n_u
         self.adj = [[self.local[b] for b in ms.adj[a] if b in self.local] for a in members]
         # an atom away from a candidate's own atom reaches it through a neighbour:
-        # x[i, j] ≤ Σ_{b ∈ N(i)} x[b, j] (the cuts of one-atom pieces, given at once)
+        # x[i, j] ≤ Σ_{b ∈ S} x[b, j], S the neighbours of i on the side of j's own atom
+        # (the cuts of one-atom pieces, given at once; none where j's own atom is a
+        # neighbour of i: x[i, j] ≤ y[j] implies it)
         rr: list[int] = []
         cc: list[int] = []
         vv: list[float] = []
         for i in range(m):
-            for j in np.flatnonzero(self.home != i).tolist():
-                rr.extend([r] * (1 + len(self.adj[i])))
+            for j, border in self._separators({i}):
+                rr.extend([r] * (1 + len(border)))
                 cc.append(int(grid[i, j]))
-                cc.extend(int(grid[b, j]) for b in self.adj[i])
+                cc.extend(int(grid[b, j]) for b in border)
                 vv.append(1.0)
-                vv.extend([-1.0] * len(self.adj[i]))
+                vv.extend([-1.0] * len(border))
                 r += 1
         count = r - sum(len(x) for x in lower)
         blocks.append((np.array(rr, dtype=int), np.array(cc, dtype=int), np.array(vv)))
@@ -269,8 +271,12 @@ class _Model:
         h.setOptionValue("mip_rel_gap", 1e-6)
         h.setOptionValue("mip_max_nodes", MIP_NODES)
         # no "threads": one HiGHS scheduler per process (see geo.sectorize.hess)
+        # a sector holding atom i and its median's atom holds a path between them: where
+        # the lightest such path is above the band, x[i, j] = 0
+        col_upper = np.ones(n)
+        col_upper[:n_x] = (self._path_load(w)[:, self.home] <= ms.hi * (1 + 1e-9)).ravel()
         h.passModel(
-            n, r, matrix.nnz, 1, 1, 0.0, cost, np.zeros(n), np.ones(n),
+            n, r, matrix.nnz, 1, 1, 0.0, cost, np.zeros(n), col_upper,
             np.concatenate(lower), np.concatenate(upper),
             matrix.indptr, matrix.indices, matrix.data, np.ones(n, dtype=np.int32),
         )  # fmt: skip
@@ -350,13 +356,57 @@ class _Model:
                 if self.home[j] in piece or tuple(sorted(piece)) in seen:
                     continue
                 seen.add(tuple(sorted(piece)))
-                border = sorted({b for a in piece for b in self.adj[a] if b not in piece})
-                others = [c for c in range(self.n_u) if self.home[c] not in piece]
-                for a in sorted(piece):
-                    for c in others:
+                for c, border in self._separators(piece):
+                    for a in sorted(piece):
                         cols = np.r_[self.grid[a, c], self.grid[border, c]].astype(np.int32)
                         cuts.append((cols, np.r_[1.0, -np.ones(len(border))]))
         return cuts
+
+    def _separators(self, piece: set[int]) -> list[tuple[int, list[int]]]:
+        """For each candidate ``c`` whose own atom is neither in ``piece`` nor next to it,
+        the atoms ``S`` next to ``piece`` through which a sector of ``c`` holding an atom
+        of ``piece`` must pass: those of the piece's border that touch the component of
+        the rest (border removed) holding ``c``'s own atom (a minimal separator, Validi,
+        Buchanan & Lykhovyd 2022: the cut ``x[a, c] ≤ Σ_{b ∈ S} x[b, c]`` is tighter than
+        with the whole border, and valid since every path from the piece to that atom
+        enters its component from ``S``)."""
+        adj = self.adj
+        border = {b for a in piece for b in adj[a] if b not in piece}
+        side = np.full(self.m, -1)  # the component of each atom off the piece and border
+        touching: list[list[int]] = []
+        for start in range(self.m):
+            if side[start] >= 0 or start in piece or start in border:
+                continue
+            label = len(touching)
+            side[start] = label
+            stack, near = [start], set()
+            while stack:
+                a = stack.pop()
+                for b in adj[a]:
+                    if b in border:
+                        near.add(b)
+                    elif side[b] < 0:
+                        side[b] = label
+                        stack.append(b)
+            touching.append(sorted(near))
+        out = []
+        for c in range(self.n_u):
+            label = side[self.home[c]]
+            if label >= 0:
+                out.append((c, touching[label]))
+        return out
+
+    def _path_load(self, w: np.ndarray) -> np.ndarray:
+        """The lightest workload of a path of atoms between each two members (both
+        ends included): Floyd-Warshall on the members' graph."""
+        m = self.m
+        d = np.full((m, m), np.inf)
+        for a in range(m):
+            d[a, self.adj[a]] = w[a] + w[self.adj[a]]
+        np.fill_diagonal(d, w)
+        for v in range(m):
+            d = np.minimum(d, d[:, v : v + 1] + d[v : v + 1, :] - w[v])
+        return d
 
 
 def _work(n: int, info: highspy.HighsInfo, mip: bool) -> int:
