@@ -50,7 +50,6 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
-from scipy.sparse import coo_matrix
 
 from geo.sectorize.atoms import pieces
 from geo.sectorize.median import MedianSearch
@@ -199,11 +198,12 @@ class _Model:
         # candidate medians: each atom's PER_ATOM units nearest (weighted) to the members
         near = ms.M[members].sum(0)
         units = np.concatenate(
-            [(u := np.flatnonzero(ms.of == a))[np.argsort(near[u], kind="stable")[:PER_ATOM]]
+            [(u := ms._atom_units[a])[np.argsort(near[u], kind="stable")[:PER_ATOM]]
              for a in members.tolist()]
         )  # fmt: skip
         n_u = self.n_u = len(units)
-        self.home = np.array([self.local[int(ms.of[u])] for u in units])
+        order = np.argsort(members)
+        self.home = order[np.searchsorted(members, ms.of[units], sorter=order)]
         n_x = self.n_x = m * n_u  # x[i, j] at i * n_u + j, then y[j] at n_x + j
         self.n = n = n_x + n_u
         cost = np.r_[ms.M[np.ix_(members, units)].ravel(), np.zeros(n_u)]
@@ -246,26 +246,39 @@ class _Model:
         # x[i, j] ≤ Σ_{b ∈ S} x[b, j], S the neighbours of i on the side of j's own atom
         # (the cuts of one-atom pieces, given at once; none where j's own atom is a
         # neighbour of i: x[i, j] ≤ y[j] implies it)
-        rr: list[int] = []
-        cc: list[int] = []
-        vv: list[float] = []
+        rows_: list[np.ndarray] = []
+        cols_: list[np.ndarray] = []
+        vals_: list[np.ndarray] = []
         for i in range(m):
-            for j, border in self._separators({i}):
-                rr.extend([r] * (1 + len(border)))
-                cc.append(int(grid[i, j]))
-                cc.extend(int(grid[b, j]) for b in border)
-                vv.append(1.0)
-                vv.extend([-1.0] * len(border))
-                r += 1
+            side, touching = self._sides({i})
+            cand = np.flatnonzero(side[self.home] >= 0)  # the candidates cut for atom i
+            if not len(cand):
+                continue
+            borders = [touching[label] for label in side[self.home[cand]].tolist()]
+            size = np.array([len(b) for b in borders])
+            # row k: +x[i, c_k], then -x[b, c_k] for each b of its border
+            start = np.r_[0, np.cumsum(1 + size)[:-1]]
+            cols = np.empty(int((1 + size).sum()), dtype=int)
+            vals = np.full(len(cols), -1.0)
+            head = np.zeros(len(cols), dtype=bool)
+            head[start] = True
+            cols[head] = grid[i, cand]
+            cols[~head] = np.concatenate(borders) * n_u + np.repeat(cand, size)
+            vals[head] = 1.0
+            rows_.append(np.repeat(r + np.arange(len(cand)), 1 + size))
+            cols_.append(cols)
+            vals_.append(vals)
+            r += len(cand)
         count = r - sum(len(x) for x in lower)
-        blocks.append((np.array(rr, dtype=int), np.array(cc, dtype=int), np.array(vv)))
+        blocks.append((np.concatenate(rows_), np.concatenate(cols_), np.concatenate(vals_)))
         lower.append(np.full(count, -np.inf))
         upper.append(np.zeros(count))
-        matrix = coo_matrix(
-            (np.concatenate([b[2] for b in blocks]),
-             (np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks]))),
-            shape=(r, n),
-        ).tocsc()  # fmt: skip
+        # the matrix row by row (HiGHS takes it so, no sparse matrix built here)
+        row_of = np.concatenate([b[0] for b in blocks])
+        by_row = np.argsort(row_of, kind="stable")
+        index = np.concatenate([b[1] for b in blocks])[by_row].astype(np.int32)
+        value = np.concatenate([b[2] for b in blocks])[by_row]
+        start = np.r_[0, np.cumsum(np.bincount(row_of, minlength=r))[:-1]].astype(np.int32)
         h = self.h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("mip_rel_gap", 1e-6)
@@ -276,9 +289,9 @@ class _Model:
         col_upper = np.ones(n)
         col_upper[:n_x] = (self._path_load(w)[:, self.home] <= ms.hi * (1 + 1e-9)).ravel()
         h.passModel(
-            n, r, matrix.nnz, 1, 1, 0.0, cost, np.zeros(n), col_upper,
+            n, r, len(index), 2, 1, 0.0, cost, np.zeros(n), col_upper,
             np.concatenate(lower), np.concatenate(upper),
-            matrix.indptr, matrix.indices, matrix.data, np.ones(n, dtype=np.int32),
+            start, index, value, np.ones(n, dtype=np.int32),
         )  # fmt: skip
         #: A lower bound on every connected re-partition (-inf until solved).
         self.bound = -np.inf
@@ -394,7 +407,7 @@ class _Model:
                         cuts.append((cols, np.r_[1.0, -np.ones(len(border))]))
         return cuts
 
-    def _separators(self, piece: set[int]) -> list[tuple[int, list[int]]]:
+    def _separators(self, piece: set[int]) -> list[tuple[int, np.ndarray]]:
         """For each candidate ``c`` whose own atom is neither in ``piece`` nor next to it,
         the atoms ``S`` next to ``piece`` through which a sector of ``c`` holding an atom
         of ``piece`` must pass: those of the piece's border that touch the component of
@@ -402,10 +415,19 @@ class _Model:
         Buchanan & Lykhovyd 2022: the cut ``x[a, c] ≤ Σ_{b ∈ S} x[b, c]`` is tighter than
         with the whole border, and valid since every path from the piece to that atom
         enters its component from ``S``)."""
+        side, touching = self._sides(piece)
+        return [
+            (c, touching[side[self.home[c]]]) for c in range(self.n_u) if side[self.home[c]] >= 0
+        ]
+
+    def _sides(self, piece: set[int]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The components of the members off ``piece`` and its border (each atom's
+        component, -1 for those of the piece and the border) and, for each, the atoms
+        of the border it touches (sorted)."""
         adj = self.adj
         border = {b for a in piece for b in adj[a] if b not in piece}
-        side = np.full(self.m, -1)  # the component of each atom off the piece and border
-        touching: list[list[int]] = []
+        side = np.full(self.m, -1)
+        touching: list[np.ndarray] = []
         for start in range(self.m):
             if side[start] >= 0 or start in piece or start in border:
                 continue
@@ -420,13 +442,8 @@ class _Model:
                     elif side[b] < 0:
                         side[b] = label
                         stack.append(b)
-            touching.append(sorted(near))
-        out = []
-        for c in range(self.n_u):
-            label = side[self.home[c]]
-            if label >= 0:
-                out.append((c, touching[label]))
-        return out
+            touching.append(np.array(sorted(near), dtype=int))
+        return side, touching
 
     def _path_load(self, w: np.ndarray) -> np.ndarray:
         """The lightest workload of a path of atoms between each two members (both
