@@ -33,6 +33,22 @@ unit(s) nearest (weighted) to the neighbourhood.
   the last sweep, which would prove that none improves, is the costly one); a model
   given up after :data:`MODEL_ITERATIONS` simplex iterations is not solved again.
 
+**Tight models** (issue 25, branch ``regroup25``), so that a model needs few rounds of
+cuts (each MIP round is solved again from scratch: that was most of the search's time):
+
+* a contiguity cut uses a **minimal separator**, not the whole border of the cut-off
+  piece: only the border atoms touching the component (border removed) that holds the
+  candidate median's atom (:meth:`_Model._separators`); a cut whose median's atom borders
+  the piece is left out (``x[a, c] ≤ y[c]`` implies it);
+* ``x[i, j] = 0`` where the **lightest path** of atoms from ``i`` to ``j``'s atom weighs
+  more than the band's top (a sector holds such a path);
+* the LPs run **without presolve** (small, re-solved warm after each round of cuts), and a
+  MIP starts with the variables its LP's **reduced costs** rule out below the sectors'
+  present cost fixed to 0.
+
+Measured (``bench/RESULTS.md``, section ``regroup25``): the same plan costs on every seed
+of the two rows the search runs on, its CPU about halved to a third.
+
 A better re-partition replaces the sectors, the plan is descended again (shifts, swaps)
 and the search goes on until no neighbourhood improves it or its work budget is spent:
 each LP or MIP solve counts its model's variables times (1 + its simplex iterations / 10
@@ -50,7 +66,6 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
-from scipy.sparse import coo_matrix
 
 from geo.sectorize.atoms import pieces
 from geo.sectorize.median import MedianSearch
@@ -199,11 +214,12 @@ class _Model:
         # candidate medians: each atom's PER_ATOM units nearest (weighted) to the members
         near = ms.M[members].sum(0)
         units = np.concatenate(
-            [(u := np.flatnonzero(ms.of == a))[np.argsort(near[u], kind="stable")[:PER_ATOM]]
+            [(u := ms._atom_units[a])[np.argsort(near[u], kind="stable")[:PER_ATOM]]
              for a in members.tolist()]
         )  # fmt: skip
         n_u = self.n_u = len(units)
-        self.home = np.array([self.local[int(ms.of[u])] for u in units])
+        order = np.argsort(members)
+        self.home = order[np.searchsorted(members, ms.of[units], sorter=order)]
         n_x = self.n_x = m * n_u  # x[i, j] at i * n_u + j, then y[j] at n_x + j
         self.n = n = n_x + n_u
         cost = np.r_[ms.M[np.ix_(members, units)].ravel(), np.zeros(n_u)]
@@ -243,36 +259,55 @@ class _Model:
             r += n_u
         self.adj = [[self.local[b] for b in ms.adj[a] if b in self.local] for a in members]
         # an atom away from a candidate's own atom reaches it through a neighbour:
-        # x[i, j] ≤ Σ_{b ∈ N(i)} x[b, j] (the cuts of one-atom pieces, given at once)
-        rr: list[int] = []
-        cc: list[int] = []
-        vv: list[float] = []
+        # x[i, j] ≤ Σ_{b ∈ S} x[b, j], S the neighbours of i on the side of j's own atom
+        # (the cuts of one-atom pieces, given at once; none where j's own atom is a
+        # neighbour of i: x[i, j] ≤ y[j] implies it)
+        rows_: list[np.ndarray] = []
+        cols_: list[np.ndarray] = []
+        vals_: list[np.ndarray] = []
         for i in range(m):
-            for j in np.flatnonzero(self.home != i).tolist():
-                rr.extend([r] * (1 + len(self.adj[i])))
-                cc.append(int(grid[i, j]))
-                cc.extend(int(grid[b, j]) for b in self.adj[i])
-                vv.append(1.0)
-                vv.extend([-1.0] * len(self.adj[i]))
-                r += 1
+            side, touching = self._sides({i})
+            cand = np.flatnonzero(side[self.home] >= 0)  # the candidates cut for atom i
+            if not len(cand):
+                continue
+            borders = [touching[label] for label in side[self.home[cand]].tolist()]
+            size = np.array([len(b) for b in borders])
+            # row k: +x[i, c_k], then -x[b, c_k] for each b of its border
+            start = np.r_[0, np.cumsum(1 + size)[:-1]]
+            cols = np.empty(int((1 + size).sum()), dtype=int)
+            vals = np.full(len(cols), -1.0)
+            head = np.zeros(len(cols), dtype=bool)
+            head[start] = True
+            cols[head] = grid[i, cand]
+            cols[~head] = np.concatenate(borders) * n_u + np.repeat(cand, size)
+            vals[head] = 1.0
+            rows_.append(np.repeat(r + np.arange(len(cand)), 1 + size))
+            cols_.append(cols)
+            vals_.append(vals)
+            r += len(cand)
         count = r - sum(len(x) for x in lower)
-        blocks.append((np.array(rr, dtype=int), np.array(cc, dtype=int), np.array(vv)))
+        blocks.append((np.concatenate(rows_), np.concatenate(cols_), np.concatenate(vals_)))
         lower.append(np.full(count, -np.inf))
         upper.append(np.zeros(count))
-        matrix = coo_matrix(
-            (np.concatenate([b[2] for b in blocks]),
-             (np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks]))),
-            shape=(r, n),
-        ).tocsc()  # fmt: skip
+        # the matrix row by row (HiGHS takes it so, no sparse matrix built here)
+        row_of = np.concatenate([b[0] for b in blocks])
+        by_row = np.argsort(row_of, kind="stable")
+        index = np.concatenate([b[1] for b in blocks])[by_row].astype(np.int32)
+        value = np.concatenate([b[2] for b in blocks])[by_row]
+        start = np.r_[0, np.cumsum(np.bincount(row_of, minlength=r))[:-1]].astype(np.int32)
         h = self.h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("mip_rel_gap", 1e-6)
         h.setOptionValue("mip_max_nodes", MIP_NODES)
         # no "threads": one HiGHS scheduler per process (see geo.sectorize.hess)
+        # a sector holding atom i and its median's atom holds a path between them: where
+        # the lightest such path is above the band, x[i, j] = 0
+        col_upper = np.ones(n)
+        col_upper[:n_x] = (self._path_load(w)[:, self.home] <= ms.hi * (1 + 1e-9)).ravel()
         h.passModel(
-            n, r, matrix.nnz, 1, 1, 0.0, cost, np.zeros(n), np.ones(n),
+            n, r, len(index), 2, 1, 0.0, cost, np.zeros(n), col_upper,
             np.concatenate(lower), np.concatenate(upper),
-            matrix.indptr, matrix.indices, matrix.data, np.ones(n, dtype=np.int32),
+            start, index, value, np.ones(n, dtype=np.int32),
         )  # fmt: skip
         #: A lower bound on every connected re-partition (-inf until solved).
         self.bound = -np.inf
@@ -280,6 +315,12 @@ class _Model:
         self.given_up = False
         #: Simplex iterations spent on the model (LP and MIP solves, cut rounds).
         self.iterations = 0
+        #: The value of the model's last LP when it was left fractional (its solution
+        #: and reduced costs still in ``h``), else None.
+        self._relaxed: float | None = None
+        #: Variables fixed to 0 by their reduced costs (the model then only says what
+        #: lies below the ``upper`` it was fixed for).
+        self.fixed = 0
 
     def solve(self, ms: MedianSearch, upper: float, mip: bool) -> np.ndarray | None:
         """Each member's sector (0 … t-1) in a connected re-partition in the band cheaper
@@ -287,8 +328,14 @@ class _Model:
         cut loop run on integral solutions): None also when it is fractional."""
         h = self.h
         h.setOptionValue("solve_relaxation", not mip)
+        # the LPs are small and re-solved warm after each round of cuts: presolve costs
+        # more than it saves there (measured: about a third of the LPs' time on the
+        # 14 km square, k = 12); the MIP keeps it
+        h.setOptionValue("presolve", "choose" if mip else "off")
         # no better plan than ``upper``: stop the branching early
         h.setOptionValue("objective_bound", upper if mip else np.inf)
+        if mip and self._relaxed is not None:
+            self._fix_by_reduced_costs(upper)
         for _ in range(CUT_ROUNDS):
             h.run()
             info = h.getInfo()
@@ -306,6 +353,8 @@ class _Model:
             value = float(info.objective_function_value)
             if mip:
                 value = max(value, float(info.mip_dual_bound))
+                if self.fixed:  # the bound holds below ``upper`` only
+                    value = min(value, upper)
             self.bound = max(self.bound, value)
             if value >= upper:
                 return None  # cuts only raise it
@@ -319,6 +368,7 @@ class _Model:
                 return None
             if not cuts:
                 if (np.abs(x - np.round(x)) > _INTEGRAL).any():
+                    self._relaxed = value  # the MIP's reduced-cost fixing reads this LP
                     return None  # fractional and connected: the MIP decides
                 medians = np.flatnonzero(x[self.n_x :] > 0.5)
                 assign = x[: self.n_x].reshape(self.m, self.n_u).argmax(1)
@@ -336,6 +386,23 @@ class _Model:
         self.given_up = True
         return None
 
+    def _fix_by_reduced_costs(self, upper: float) -> None:
+        """Fix to 0 the variables at 0 in the last LP whose reduced cost lifts the LP's
+        value to ``upper`` or more: no solution below ``upper`` uses them (HiGHS does the
+        same after its root LP, but only once it has presolved and solved the whole model
+        again)."""
+        assert self._relaxed is not None
+        solution = self.h.getSolution()
+        reduced = np.asarray(solution.col_dual)
+        x = np.asarray(solution.col_value)
+        margin = 1e-7 * max(abs(upper), 1.0)
+        drop = np.flatnonzero((self._relaxed + reduced >= upper + margin) & (x <= _INTEGRAL))
+        self._relaxed = None
+        if len(drop):
+            zeros = np.zeros(len(drop))
+            self.h.changeColsBounds(len(drop), drop.astype(np.int32), zeros, zeros)
+            self.fixed += len(drop)
+
     def _cuts(self, support: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """The contiguity cuts violated by a solution whose atoms go to each candidate
         median's sector where ``support[i, j]``: each piece ``C`` of that support cut off
@@ -350,13 +417,61 @@ class _Model:
                 if self.home[j] in piece or tuple(sorted(piece)) in seen:
                     continue
                 seen.add(tuple(sorted(piece)))
-                border = sorted({b for a in piece for b in self.adj[a] if b not in piece})
-                others = [c for c in range(self.n_u) if self.home[c] not in piece]
-                for a in sorted(piece):
-                    for c in others:
+                for c, border in self._separators(piece):
+                    for a in sorted(piece):
                         cols = np.r_[self.grid[a, c], self.grid[border, c]].astype(np.int32)
                         cuts.append((cols, np.r_[1.0, -np.ones(len(border))]))
         return cuts
+
+    def _separators(self, piece: set[int]) -> list[tuple[int, np.ndarray]]:
+        """For each candidate ``c`` whose own atom is neither in ``piece`` nor next to it,
+        the atoms ``S`` next to ``piece`` through which a sector of ``c`` holding an atom
+        of ``piece`` must pass: those of the piece's border that touch the component of
+        the rest (border removed) holding ``c``'s own atom (a minimal separator, Validi,
+        Buchanan & Lykhovyd 2022: the cut ``x[a, c] ≤ Σ_{b ∈ S} x[b, c]`` is tighter than
+        with the whole border, and valid since every path from the piece to that atom
+        enters its component from ``S``)."""
+        side, touching = self._sides(piece)
+        return [
+            (c, touching[side[self.home[c]]]) for c in range(self.n_u) if side[self.home[c]] >= 0
+        ]
+
+    def _sides(self, piece: set[int]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The components of the members off ``piece`` and its border (each atom's
+        component, -1 for those of the piece and the border) and, for each, the atoms
+        of the border it touches (sorted)."""
+        adj = self.adj
+        border = {b for a in piece for b in adj[a] if b not in piece}
+        side = np.full(self.m, -1)
+        touching: list[np.ndarray] = []
+        for start in range(self.m):
+            if side[start] >= 0 or start in piece or start in border:
+                continue
+            label = len(touching)
+            side[start] = label
+            stack, near = [start], set()
+            while stack:
+                a = stack.pop()
+                for b in adj[a]:
+                    if b in border:
+                        near.add(b)
+                    elif side[b] < 0:
+                        side[b] = label
+                        stack.append(b)
+            touching.append(np.array(sorted(near), dtype=int))
+        return side, touching
+
+    def _path_load(self, w: np.ndarray) -> np.ndarray:
+        """The lightest workload of a path of atoms between each two members (both
+        ends included): Floyd-Warshall on the members' graph."""
+        m = self.m
+        d = np.full((m, m), np.inf)
+        for a in range(m):
+            d[a, self.adj[a]] = w[a] + w[self.adj[a]]
+        np.fill_diagonal(d, w)
+        for v in range(m):
+            d = np.minimum(d, d[:, v : v + 1] + d[v : v + 1, :] - w[v])
+        return d
 
 
 def _work(n: int, info: highspy.HighsInfo, mip: bool) -> int:

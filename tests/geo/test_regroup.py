@@ -184,3 +184,110 @@ def test_regroup_stops_only_where_no_neighbourhood_improves() -> None:
             if key not in best_of:
                 best_of[key] = _best_split(ms, members, len(group))
             assert best_of[key] >= float(ms.cur[list(group)].sum()) - 1e-6, (start, group)
+
+
+def _model_rows(model: _Model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The model's matrix (dense), row bounds and column upper bounds, as HiGHS holds
+    them."""
+    import highspy
+
+    lp = model.h.getLp()
+    a = lp.a_matrix_
+    start, index, value = np.asarray(a.start_), np.asarray(a.index_), np.asarray(a.value_)
+    dense = np.zeros((lp.num_row_, lp.num_col_))
+    rowwise = a.format_ == highspy.MatrixFormat.kRowwise
+    for k in range(lp.num_row_ if rowwise else lp.num_col_):
+        for p in range(start[k], start[k + 1]):
+            if rowwise:
+                dense[k, index[p]] = value[p]
+            else:
+                dense[index[p], k] = value[p]
+    return dense, np.asarray(lp.row_lower_), np.asarray(lp.row_upper_), np.asarray(lp.col_upper_)
+
+
+def test_every_connected_split_in_the_band_satisfies_the_model_and_its_cuts() -> None:
+    """The model's reductions are exact: on every neighbourhood of 3 sectors of the grid
+    (bands 9 … 11 and 7 … 13), every split into connected sectors in the band, with any
+    member of each sector as its median, satisfies every row of the model (the one-atom
+    cuts over minimal separators), the columns fixed to 0 by the lightest path to the
+    median's atom, and every contiguity cut separated from any support, connected or not
+    (so no pruning removes a plan the search could reach)."""
+    rng = np.random.default_rng(0)
+    checked = cut_rows = fixed = 0
+    for band in (0.1, 0.3):
+        ms = _search(band)
+        members = np.arange(ROWS * COLS)
+        model = _Model(ms, members, K)
+        dense, lower, upper, col_upper = _model_rows(model)
+        fixed += int((col_upper[: model.n_x] == 0).sum())
+        cuts = []
+        for _ in range(40):  # the cuts of random supports, most of them disconnected
+            support = rng.random((model.m, model.n_u)) < 0.3
+            cuts.extend(model._cuts(support))
+        cut_rows += len(cuts)
+        xs = _splits(ms, model, members)
+        assert (xs <= col_upper[:, None] + 1e-9).all()
+        rows = dense @ xs
+        assert (rows >= lower[:, None] - 1e-9).all() and (rows <= upper[:, None] + 1e-9).all()
+        cut = np.zeros((len(cuts), model.n))
+        for r, (cols, vals) in enumerate(cuts):
+            cut[r, cols] = vals
+        assert (cut @ xs <= 1e-9).all()
+        checked += xs.shape[1]
+    # not vacuous: many plans, columns fixed, separators shorter than the whole border
+    assert checked > 100 and fixed > 0 and cut_rows > 100
+
+
+def _splits(ms: MedianSearch, model: _Model, members: np.ndarray) -> np.ndarray:
+    """Every split of ``members`` into K connected sectors in the band, with any member
+    of each sector as its median, as the model's variables (one column per split)."""
+    plans = []
+    for labels in itertools.product(range(K), repeat=len(members)):
+        sectors = [members[np.array(labels) == s] for s in range(K)]
+        if any(
+            not len(sec)
+            or len(pieces(sec, ms.adj)) != 1
+            or not ms.lo - 1e-9 <= ms.aw[sec].sum() <= ms.hi + 1e-9
+            for sec in sectors
+        ):
+            continue
+        for medians in itertools.product(*sectors):
+            x = np.zeros(model.n)
+            for sec, median in zip(sectors, medians, strict=True):
+                j = int(np.flatnonzero(model.home == median)[0])
+                x[model.grid[sec, j]] = 1.0
+                x[model.n_x + j] = 1.0
+            plans.append(x)
+    return np.array(plans).T
+
+
+def test_reduced_cost_fixing_keeps_every_split_below_the_cost() -> None:
+    """Before its MIP, a model whose LP was left fractional fixes to 0 the variables its
+    reduced costs rule out below ``upper``: for every ``upper`` between the LP's value
+    and the dearest split (grid, band 7 … 13, the three sectors together), every split
+    cheaper than ``upper`` keeps its variables free, and the MIP finds the cheapest."""
+    ms = _search(0.3)
+    members = np.arange(ROWS * COLS)
+    xs = _splits(ms, _Model(ms, members, K), members)
+    values = np.unique(np.round(_Model(ms, members, K).h.getLp().col_cost_ @ xs, 6))
+    assert len(values) > 20
+    fixed = 0
+    for upper in values[1 :: max(1, len(values) // 12)].tolist():
+        model = _Model(ms, members, K)
+        assert model.solve(ms, upper, mip=False) is None  # fractional: left to the MIP
+        assert model._relaxed is not None
+        model._fix_by_reduced_costs(upper)
+        fixed += model.fixed
+        bound = np.asarray(model.h.getLp().col_upper_)
+        cost = np.asarray(model.h.getLp().col_cost_)
+        cheaper = xs[:, cost @ xs < upper - 1e-6]
+        assert (cheaper <= bound[:, None] + 1e-9).all(), upper
+        found = model.solve(ms, upper, mip=True)
+        assert found is not None
+        value = sum(
+            float(ms.M[np.ix_(sec, sec)].sum(0).min())
+            for s in range(K)
+            if len(sec := members[found == s])
+        )
+        assert abs(value - values[0]) < 1e-6
+    assert fixed > 0  # not vacuous
