@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import InvalidInputError
-from geo.geometry import BORDER_TOLERANCE_DEG, anchors, outside_territory
+from geo.geometry import BORDER_TOLERANCE_DEG, anchors, outside_territory, validity_reason
 from geo.messages import render
 from geo.problems import CATEGORIES, PRIORITIES
 
@@ -260,7 +260,7 @@ def _geometry_errors(rows: np.ndarray, geoms: np.ndarray) -> list[RowError]:
         RowError(
             int(rows[present[i]]),
             "geometry",
-            f"géométrie invalide ({shapely.is_valid_reason(g[i])})",
+            f"géométrie invalide ({validity_reason(g[i])})",
         )
         for i in np.flatnonzero(invalid)
     ]
