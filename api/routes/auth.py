@@ -131,7 +131,9 @@ def create_my_token(body: TokenCreate, caller: SignedInDep, ctx: ContextDep) -> 
 
 
 @router.delete(
-    "/me/tokens/{token_id}", responses={**SIGNED_IN, **NOT_FOUND}, dependencies=[access.SIGNED_IN]
+    "/me/tokens/{token_id:int}",
+    responses={**SIGNED_IN, **NOT_FOUND},
+    dependencies=[access.SIGNED_IN],
 )
 def revoke_my_token(token_id: DbId, caller: SignedInDep, ctx: ContextDep) -> TokenPublic:
     """Revoke one of the caller's tokens (another account's token is a 404)."""
