@@ -431,6 +431,9 @@ MESSAGES: dict[str, str] = {
     "csv_unreadable": (
         "CSV illisible (une ligne d'en-tête, puis une ligne par problématique) : {reason}"
     ),
+    "csv_too_many_columns": (
+        "{count} colonnes : au plus {most} (la catégorie, l'intitulé, la date, la position…)"
+    ),
     "file_no_position_columns": (
         "ni colonnes lon/lat ni colonne wkt (colonnes trouvées : {found})"
     ),

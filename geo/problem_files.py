@@ -72,6 +72,10 @@ def read_problem_file(path: Path, filename: str | None = None, *, today: date) -
     )
 
 
+#: The most columns a CSV of problems may have: a dozen are read, the rest ignored.
+MAX_COLUMNS = 200
+
+
 def _from_csv(path: Path, today: date) -> gpd.GeoDataFrame:
     raw = path.read_bytes()
     try:
@@ -83,6 +87,11 @@ def _from_csv(path: Path, today: date) -> gpd.GeoDataFrame:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
+    header = next(csv.reader(io.StringIO(content.partition("\n")[0]), delimiter=delimiter), [])
+    if len(header) > MAX_COLUMNS:  # pandas took seconds per 10 000 columns
+        raise InvalidInputError(
+            "csv_too_many_columns", field="file", count=len(header), most=MAX_COLUMNS
+        )
     try:
         table = pd.read_csv(io.StringIO(content), sep=delimiter, dtype=str, keep_default_na=False)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, csv.Error) as exc:

@@ -21,7 +21,6 @@ from fastapi import Path as FastApiPath
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -78,6 +77,7 @@ from web.palette import (
     TREND_COLOURS,
 )
 from web.printing import print_html, sector_map_svg, today_fr
+from web.static_files import WholeFiles
 
 WEB_DIR = Path(__file__).resolve().parent
 
@@ -584,7 +584,7 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 def mount_pages(app: FastAPI) -> None:
     """Serve the pages and their static assets (vendored libraries included); a page
     refused to an anonymous visitor leads to the sign-in page."""
-    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.mount("/static", WholeFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(router)
     app.include_router(diagnostic.router)
     app.add_exception_handler(AuthenticationRequiredError, _signed_out)

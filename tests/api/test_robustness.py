@@ -407,3 +407,29 @@ def test_a_method_an_address_does_not_take_is_a_405_naming_them_all(
     assert {"401", "403"} <= set(paths["/api/accounts"]["get"]["responses"])
     assert {"401", "403"} <= set(paths["/api/gpos/{gpo_id}"]["patch"]["responses"])
     assert "403" not in paths["/api/health"]["get"]["responses"]
+
+
+def test_what_a_library_would_refuse_its_own_way_is_the_apps_answer(
+    client: TestClient, csp_id: int
+) -> None:
+    """Hostile input that reached a library as is: a sort named twice (SQLAlchemy's
+    « Label name … is being renamed », a 500), a malformed ``Range`` on a static file
+    (Starlette's English plain-text 400), a CSV of 10 000 columns (pandas, 8 s)."""
+    response = client.get("/ogc/collections/problems/items", params={"sortby": "id,-id"})
+    assert response.status_code == 400, response.text
+    assert response.json() == {
+        "code": "InvalidInputError",
+        "description": "sortby : « id » nommée deux fois",
+    }
+    static = client.get("/static/js/api.js", headers={"Range": "bytes=5-2"})
+    assert static.status_code == 200 and "content-range" not in static.headers
+    header = ";".join(f"c{i}" for i in range(10_000)).encode() + b"\r\n"
+    started = time.monotonic()
+    response = client.post(
+        f"/api/csp/{csp_id}/problems/import", files={"file": ("p.csv", header, "text/csv")}
+    )
+    assert response.status_code == 422 and time.monotonic() - started < 5
+    assert response.json()["detail"] == (
+        "Fichier : 10\u202f000 colonnes : au plus 200 (la catégorie, l'intitulé, la date, "
+        "la position…)"
+    )
