@@ -218,7 +218,7 @@ async def _database_invalid_value(_request: Request, exc: Exception) -> JSONResp
 
 
 def _json_safe(value: object) -> object:
-    """Validation errors echo the input: a non-finite number (``Infinity`` is accepted by
+    """A non-finite number in a validation error's context (``Infinity`` is accepted by
     the JSON parser) is not valid JSON, so it is returned as text."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
@@ -375,7 +375,10 @@ UNREADABLE_FORM = "formulaire illisible : un envoi de fichier (multipart/form-da
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = _json_safe(jsonable_encoder([_catalogued(e) for e in exc.errors()]))
+    # The refused input is not answered: encoding a 100 000-position geometry back took
+    # seconds on the event loop, every other request waiting.
+    refused = [{k: v for k, v in _catalogued(e).items() if k != "input"} for e in exc.errors()]
+    errors = _json_safe(jsonable_encoder(refused))
     assert isinstance(errors, list)
     response = JSONResponse(status_code=422, content=validation_body(errors))
     return ogc_exception(response) if is_ogc(request) else response

@@ -414,7 +414,8 @@ def test_what_a_library_would_refuse_its_own_way_is_the_apps_answer(
 ) -> None:
     """Hostile input that reached a library as is: a sort named twice (SQLAlchemy's
     « Label name … is being renamed », a 500), a malformed ``Range`` on a static file
-    (Starlette's English plain-text 400), a CSV of 10 000 columns (pandas, 8 s)."""
+    (Starlette's English plain-text 400), a CSV of 10 000 columns (pandas, 8 s), a CSV in
+    UTF-16 (a spreadsheet's « texte Unicode », refused as « ParserError »)."""
     response = client.get("/ogc/collections/problems/items", params={"sortby": "id,-id"})
     assert response.status_code == 400, response.text
     assert response.json() == {
@@ -433,3 +434,9 @@ def test_what_a_library_would_refuse_its_own_way_is_the_apps_answer(
         "Fichier : 10\u202f000 colonnes : au plus 200 (la catégorie, l'intitulé, la date, "
         "la position…)"
     )
+    text = "category;title;lon;lat;reported_on\r\nautre;t;6.86;47.64;2026-06-01\r\n"
+    utf16 = text.encode("utf-16")
+    response = client.post(
+        f"/api/csp/{csp_id}/problems/import", files={"file": ("p.csv", utf16, "text/csv")}
+    )
+    assert response.status_code == 201, response.text  # was a 500 (csv.Error) for a while
