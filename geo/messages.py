@@ -509,6 +509,8 @@ FIELD_LABELS: dict[str, str] = {
     "phone": "Téléphone",
     "file": "Fichier",
     "body": "Corps de la requête",
+    "coordinates": "Coordonnées",
+    "username": "Adresse e-mail",
     "name": "Nom",
     "objectives": "Objectifs",
     "signatories": "Signataires",

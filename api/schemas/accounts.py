@@ -14,8 +14,9 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import DbInt, InputModel, Page
 
-#: The longest e-mail address (RFC 5321: 64 + 1 + 255) and password a request may send.
-MAX_EMAIL, MAX_PASSWORD = 320, 1000
+#: The longest e-mail address (RFC 5321's path: 254, the accounts' and sign-in attempts'
+#: column) and password a request may send.
+MAX_EMAIL, MAX_PASSWORD = 254, 1000
 #: The most GPOs, communes or CSPs one account is bound to.
 MAX_BINDINGS = 500
 
