@@ -531,8 +531,9 @@ def api_docs(request: Request) -> HTMLResponse:
 
 
 def _is_page(request: Request) -> bool:
+    """Not the API's data: the JSON API, the base map's tiles, the OGC API."""
     return (
-        not request.url.path.startswith("/api/")
+        not request.url.path.startswith(("/api/", "/tiles/"))
         and not is_ogc(request)
         and request.method in ("GET", "HEAD")
     )

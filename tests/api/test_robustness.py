@@ -440,3 +440,13 @@ def test_what_a_library_would_refuse_its_own_way_is_the_apps_answer(
         f"/api/csp/{csp_id}/problems/import", files={"file": ("p.csv", utf16, "text/csv")}
     )
     assert response.status_code == 201, response.text  # was a 500 (csv.Error) for a while
+
+
+def test_the_tiles_refuse_as_the_api_does(anonymous_client: TestClient) -> None:
+    """A tile is data, not a page: an anonymous request is the documented 401 in JSON,
+    not a redirect to the sign-in page (schemathesis's ``ignored_auth`` followed it to
+    an HTML page of 200)."""
+    response = anonymous_client.get("/tiles/0/0/0.pbf", follow_redirects=False)
+    assert response.status_code == 401, response.text
+    assert response.json()["type"] == "AuthenticationRequiredError"
+    assert anonymous_client.get("/carte", follow_redirects=False).status_code == 303
