@@ -115,6 +115,53 @@ def _utc_in_range(value: datetime) -> datetime:
     return value
 
 
+def _scalar_kind(annotation: Any) -> tuple[str, Any]:
+    """What a field's type asks of the JSON value: ``("number", int)``, ``("bool", …)``,
+    ``("list", item)``, ``("dict", value)`` or ``("", None)`` (anything else)."""
+    origin = typing.get_origin(annotation)
+    if annotation in (int, float):
+        return "number", annotation
+    if annotation is bool:
+        return "bool", annotation
+    if origin is Annotated:
+        return _scalar_kind(typing.get_args(annotation)[0])
+    if origin in (typing.Union, UnionType):
+        kinds = {_scalar_kind(a) for a in typing.get_args(annotation) if a is not type(None)}
+        return kinds.pop() if len(kinds) == 1 else ("", None)
+    if origin in (list, set, frozenset) or (origin is tuple and ... in typing.get_args(annotation)):
+        return "list", typing.get_args(annotation)[0]
+    if origin is dict:
+        return "dict", typing.get_args(annotation)[1]
+    return "", None
+
+
+def json_type(annotation: Any, value: object) -> object:
+    """A JSON boolean is not a number, nor a number a boolean, as the OpenAPI document says
+    (``integer``, ``number``, ``boolean``): pydantic alone took ``false`` for 0 (a GPO's
+    sectors ``[false]`` was sector 0) and ``1`` for true. Lists and maps are checked item
+    by item.
+
+    >>> json_type(list[int], [1, 2])
+    [1, 2]
+    >>> json_type(int | None, True)
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.PydanticCustomError: nombre attendu
+    """
+    kind, inner = _scalar_kind(annotation)
+    if kind == "number" and isinstance(value, bool):
+        raise PydanticCustomError("int_type" if inner is int else "float_type", "nombre attendu")
+    if kind == "bool" and isinstance(value, int | float) and not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "vrai ou faux attendu (true / false)")
+    if kind == "list" and isinstance(value, list):
+        for item in value:
+            json_type(inner, item)
+    if kind == "dict" and isinstance(value, dict):
+        for item in value.values():
+            json_type(inner, item)
+    return value
+
+
 _TEMPORAL_WORDS = {
     date: "date attendue (AAAA-MM-JJ)",
     datetime: "date et heure attendues (AAAA-MM-JJTHH:MM)",
@@ -129,7 +176,8 @@ class InputModel(BaseModel):
     """The base of every request body: a property the schema does not name is refused
     (422 naming it), and the OpenAPI document says so (``additionalProperties: false``).
     A number is never a finite float's ``NaN`` or ``Infinity`` (which Python's JSON parser
-    accepts), and a day, time or date and time is its ISO text (:func:`temporal_text`)."""
+    accepts) nor a boolean (:func:`json_type`), and a day, time or date and time is its
+    ISO text (:func:`temporal_text`)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -137,8 +185,10 @@ class InputModel(BaseModel):
     @classmethod
     def _temporal_as_text(cls, value: object, info: ValidationInfo) -> object:
         field = cls.model_fields.get(info.field_name or "")
-        kind = _temporal_kind(field.annotation) if field is not None else None
-        return value if kind is None or value is None else temporal_text(kind, value)
+        if field is None or value is None:
+            return value
+        kind = _temporal_kind(field.annotation)
+        return json_type(field.annotation, value) if kind is None else temporal_text(kind, value)
 
     @field_validator("*", mode="after")
     @classmethod

@@ -387,6 +387,13 @@ def test_what_a_request_sends_is_bounded_and_finite(client: TestClient, csp_id: 
         response = client.post(f"/api/csp/{csp_id}/grids", content=body, headers=headers)
         assert response.status_code == 422, response.text
         assert response.json()["fields"][0]["loc"] == ["body", "weights", "population"]
+    # a JSON boolean is not a number (``[false]`` was sector 0), nor a number a boolean
+    gpo = {"name": "G", "theme": "autre", "sectors": [False]}
+    response = client.post(f"/api/csp/{csp_id}/gpos", json=gpo)
+    assert response.status_code == 422 and response.json()["fields"][0]["type"] == "int_type"
+    meeting = {"held_on": "2026-06-20", "send_invitations": 1}
+    response = client.post("/api/gpos/1/meetings", json=meeting)
+    assert response.status_code == 422 and response.json()["fields"][0]["type"] == "bool_type"
 
 
 def test_a_method_an_address_does_not_take_is_a_405_naming_them_all(
