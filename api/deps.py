@@ -12,7 +12,6 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import suppress
-from datetime import date
 from typing import Annotated, cast
 from urllib.parse import urlsplit
 
@@ -23,6 +22,7 @@ from starlette.datastructures import UploadFile
 from api import clock
 from api.errors import invalid_query_parameter
 from api.schemas import BBox, CategoryQuery, StatusQuery
+from api.schemas.common import Day
 from api.services import sessions
 from api.services.context import Context
 from api.services.meetings import ReportPrinter
@@ -274,8 +274,8 @@ StatusParam = Annotated[list[StatusQuery] | None, Query(description="Status code
 
 
 def problem_filter(
-    date_from: Annotated[date | None, Query(alias="from", description="Default: 1 year")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Default: today")] = None,
+    date_from: Annotated[Day | None, Query(alias="from", description="Default: 1 year")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="Default: today")] = None,
     category: CategoryParam = None,
     status: StatusParam = None,
 ) -> ProblemFilter:

@@ -24,6 +24,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from pydantic.json_schema import models_json_schema
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -32,6 +33,11 @@ from api.logs import SCOPE_KEY as REQUEST_ID_KEY
 from api.logs import RequestInfo, request_context
 from api.openapi_rules import forbid_extra_form_fields, text_rules
 from api.schemas import ErrorPublic
+from api.validation_messages import (
+    OWN_ERROR_TYPES,
+    UNKNOWN_VALIDATION_MESSAGE,
+    VALIDATION_MESSAGES,
+)
 from geo.errors import (
     AuthenticationRequiredError,
     ConflictError,
@@ -212,7 +218,7 @@ async def _database_invalid_value(_request: Request, exc: Exception) -> JSONResp
 
 
 def _json_safe(value: object) -> object:
-    """Validation errors echo the input: a non-finite number (``Infinity`` is accepted by
+    """A non-finite number in a validation error's context (``Infinity`` is accepted by
     the JSON parser) is not valid JSON, so it is returned as text."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
@@ -221,132 +227,6 @@ def _json_safe(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
     return value
-
-
-#: French messages of the validation errors a request can meet, by pydantic's error type;
-#: ``{…}`` are filled from the error's context. A type not listed keeps pydantic's words.
-VALIDATION_MESSAGES: dict[str, str] = {
-    "missing": "champ obligatoire",
-    "string_too_short": "au moins {min_length} caractère(s)",
-    "string_too_long": "au plus {max_length} caractères",
-    "too_short": "au moins {min_length} élément(s)",
-    "too_long": "au plus {max_length} éléments",
-    "string_type": "texte attendu",
-    "int_type": "nombre entier attendu",
-    "int_parsing": "nombre entier attendu",
-    "int_from_float": "nombre entier attendu (sans décimales)",
-    "float_type": "nombre attendu",
-    "float_parsing": "nombre attendu",
-    "finite_number": "nombre fini attendu",
-    "bool_type": "vrai ou faux attendu (true / false)",
-    "bool_parsing": "vrai ou faux attendu (true / false)",
-    "greater_than": "doit être supérieur à {gt}",
-    "greater_than_equal": "doit être au moins {ge}",
-    "less_than": "doit être inférieur à {lt}",
-    "less_than_equal": "doit être au plus {le}",
-    "date_type": "date attendue (AAAA-MM-JJ)",
-    "date_parsing": "date attendue (AAAA-MM-JJ)",
-    "date_from_datetime_parsing": "date attendue (AAAA-MM-JJ)",
-    "date_from_datetime_inexact": "date attendue (AAAA-MM-JJ), sans heure",
-    "time_type": "heure attendue (HH:MM)",
-    "time_parsing": "heure attendue (HH:MM)",
-    "datetime_type": "date et heure attendues (AAAA-MM-JJTHH:MM)",
-    "datetime_parsing": "date et heure attendues (AAAA-MM-JJTHH:MM)",
-    "literal_error": "valeur attendue parmi {expected}",
-    "enum": "valeur attendue parmi {expected}",
-    "list_type": "liste attendue",
-    "dict_type": "objet attendu",
-    "model_type": "objet attendu",
-    "model_attributes_type": "objet attendu",
-    "json_invalid": "JSON invalide ({error})",
-    "json_type": "JSON attendu",
-    "extra_forbidden": "champ inconnu",
-    "uuid_parsing": "identifiant mal formé",
-    "uuid_type": "identifiant attendu",
-    "uuid_version": "identifiant de version {expected_version} attendu",
-    "no_such_attribute": "champ inconnu « {attribute} »",
-    "needs_python_object": "valeur de ce type non acceptée ici",
-    "recursion_loop": "valeur qui se contient elle-même",
-    "recursion_depth_exceeded": "valeur trop imbriquée",
-    "frozen_field": "ce champ ne peut pas être modifié",
-    "frozen_instance": "cet objet ne peut pas être modifié",
-    "invalid_key": "clé invalide : du texte est attendu",
-    "get_attribute_error": "valeur illisible ({error})",
-    "dataclass_type": "objet attendu",
-    "dataclass_exact_type": "objet attendu",
-    "named_tuple_type": "liste de valeurs attendue",
-    "default_factory_not_called": "valeur par défaut indisponible",
-    "none_required": "aucune valeur attendue (null)",
-    "multiple_of": "doit être un multiple de {multiple_of}",
-    "iterable_type": "liste attendue",
-    "iteration_error": "liste illisible ({error})",
-    "string_unicode": "texte en Unicode attendu",
-    "string_pattern_mismatch": "format inattendu (modèle : {pattern})",
-    "string_not_ascii": "texte sans accents ni caractères spéciaux attendu",
-    "frozen_dict_type": "objet attendu",
-    "ordered_dict_type": "objet attendu",
-    "counter_type": "objet attendu",
-    "mapping_type": "objet attendu",
-    "deque_type": "liste attendue",
-    "tuple_type": "liste attendue",
-    "set_type": "liste de valeurs distinctes attendue",
-    "frozen_set_type": "liste de valeurs distinctes attendue",
-    "set_item_not_hashable": "élément de liste non accepté",
-    "int_parsing_size": "nombre entier trop grand",
-    "bytes_type": "données binaires attendues",
-    "bytes_too_short": "au moins {min_length} octet(s)",
-    "bytes_too_long": "au plus {max_length} octets",
-    "bytes_invalid_encoding": "données mal encodées ({encoding})",
-    "value_error": "valeur refusée",
-    "assertion_error": "valeur refusée",
-    "missing_sentinel_error": "valeur refusée",
-    "ellipsis_error": "valeur refusée",
-    "date_past": "date passée attendue",
-    "date_future": "date à venir attendue",
-    "datetime_object_invalid": "date et heure invalides",
-    "datetime_from_date_parsing": "date et heure attendues (AAAA-MM-JJTHH:MM)",
-    "datetime_past": "date et heure passées attendues",
-    "datetime_future": "date et heure à venir attendues",
-    "timezone_naive": "date et heure sans fuseau horaire attendues",
-    "timezone_aware": "date et heure avec fuseau horaire attendues",
-    "timezone_offset": "décalage horaire de {tz_expected} s attendu",
-    "time_delta_type": "durée attendue",
-    "time_delta_parsing": "durée attendue (par exemple PT30M)",
-    "is_instance_of": "valeur de ce type non acceptée ici",
-    "is_subclass_of": "valeur de ce type non acceptée ici",
-    "callable_type": "valeur de ce type non acceptée ici",
-    "union_tag_invalid": "type « {tag} » inconnu ; attendu parmi {expected_tags}",
-    "union_tag_not_found": "le champ « {discriminator} » est nécessaire",
-    "arguments_type": "arguments attendus",
-    "missing_argument": "argument obligatoire",
-    "unexpected_keyword_argument": "argument inconnu",
-    "missing_keyword_only_argument": "argument obligatoire",
-    "unexpected_positional_argument": "argument inconnu",
-    "missing_positional_only_argument": "argument obligatoire",
-    "multiple_argument_values": "argument donné plusieurs fois",
-    "url_type": "adresse web attendue",
-    "url_parsing": "adresse web mal formée",
-    "url_syntax_violation": "adresse web mal formée",
-    "url_too_long": "adresse web trop longue (au plus {max_length} caractères)",
-    "url_scheme": "adresse web commençant par {expected_schemes} attendue",
-    "decimal_type": "nombre décimal attendu",
-    "decimal_parsing": "nombre décimal attendu",
-    "decimal_max_digits": "au plus {max_digits} chiffres",
-    "decimal_max_places": "au plus {decimal_places} décimales",
-    "decimal_whole_digits": "au plus {whole_digits} chiffres avant la virgule",
-    "fraction_type": "fraction attendue",
-    "fraction_parsing": "fraction attendue",
-    "complex_type": "nombre complexe attendu",
-    "complex_str_parsing": "nombre complexe attendu",
-}
-
-#: The validation error types our own validators raise (their messages are French).
-OWN_ERROR_TYPES = frozenset(
-    {"not_null", "body_unreadable", "confirm_required", "string_control_character"}
-)
-
-#: What any error whose type is unknown (a custom type raising English) is said as.
-UNKNOWN_VALIDATION_MESSAGE = "valeur refusée"
 
 
 def _number(value: Any) -> Any:
@@ -452,13 +332,29 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         )
     if exc.status_code in HTTP_MESSAGES:
         code, message = HTTP_MESSAGES[exc.status_code]
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
         response = JSONResponse(
             status_code=exc.status_code,
             content={"detail": message, "type": code},
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
         return ogc_exception(response) if is_ogc(request) else response
     return await http_exception_handler(request, exc)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at the request's address (a 405's ``Allow``): Starlette
+    names only those of the first route whose path matched (``GET`` for
+    ``/api/gpos/{gpo_id}``, whose ``PATCH`` is another route)."""
+    methods: set[str] = set()
+    path = request.scope["path"]
+    for route in iter_route_contexts(request.app.routes):
+        pattern = getattr(route, "path_regex", None)
+        if pattern is not None and pattern.match(path):
+            methods |= set(route.methods or ())
+    return ", ".join(sorted(methods))
 
 
 #: The routing's refusals answered as the API answers them (the pages' handler, for what
@@ -479,7 +375,10 @@ UNREADABLE_FORM = "formulaire illisible : un envoi de fichier (multipart/form-da
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = _json_safe(jsonable_encoder([_catalogued(e) for e in exc.errors()]))
+    # The refused input is not answered: encoding a 100 000-position geometry back took
+    # seconds on the event loop, every other request waiting.
+    refused = [{k: v for k, v in _catalogued(e).items() if k != "input"} for e in exc.errors()]
+    errors = _json_safe(jsonable_encoder(refused))
     assert isinstance(errors, list)
     response = JSONResponse(status_code=422, content=validation_body(errors))
     return ogc_exception(response) if is_ogc(request) else response
@@ -531,12 +430,43 @@ def _one_error_shape(app: FastAPI) -> None:
                 invalid = operation.get("responses", {}).get("422")
                 if invalid is not None:
                     invalid["content"] = {"application/json": {"schema": error}}
+        _refusals_of_policies(app, schema, error)
         forbid_extra_form_fields(schema)
         text_rules(schema)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+#: What a route's policy answers (``api.access``): anonymous, and a role it does not admit.
+_POLICY_REFUSALS = {
+    "401": "Identification requise (aucune session ni jeton valable)",
+    "403": "Accès refusé à ce rôle ou à cette opération",
+}
+
+
+def _refusals_of_policies(app: FastAPI, schema: dict[str, Any], error: dict[str, Any]) -> None:
+    """Document the 401 and 403 of every operation whose policy admits only some roles:
+    a partner's, a commune's or a référent's refusals are answers of the API too."""
+    paths = schema.get("paths", {})
+    for route in iter_route_contexts(app.routes):
+        dependencies = getattr(route, "dependencies", None) or []
+        if not any(getattr(d.dependency, "roles", None) is not None for d in dependencies):
+            continue
+        operations = paths.get(getattr(route, "path_format", ""), {})
+        for method in getattr(route, "methods", None) or ():
+            responses = operations.get(method.lower(), {}).get("responses")
+            if responses is None:
+                continue
+            for status, description in _POLICY_REFUSALS.items():
+                responses.setdefault(
+                    status,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": error}},
+                    },
+                )
 
 
 def _error_components() -> dict[str, Any]:

@@ -8,7 +8,8 @@ Two guards, one limit per kind of upload (``Settings.upload_limits()``, the
   over the limit is refused at once, and a body without one (chunked) is counted as it
   arrives and cut off past the limit. Starlette parses a multipart body whole (into
   spooled temporary files) before the endpoint runs, so this is where a large body is
-  stopped. Any other form body is bounded by :data:`FORM_LIMIT`. The answer is a 413
+  stopped. Any other form body is bounded by :data:`FORM_LIMIT`, any other body (JSON)
+  by :data:`BODY_LIMIT` (``"field": "body"``, ``"kind": "json"``). The answer is a 413
   with a French JSON body: ``{"detail", "type": "TooLargeError", "field": "file",
   "limit_bytes", "kind"}``. (FastAPI's own per-route ``max_body_size`` is fixed when the
   routes are declared, not per app, and answers a plain-text English 413.)
@@ -56,6 +57,11 @@ UPLOAD_ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
 MULTIPART_MARGIN = 256 * 1024
 #: The largest form body of any other route (sign-in, sign-out…): forms of a few fields.
 FORM_LIMIT = 1024 * 1024
+#: The largest body of any other request (JSON): a geometry of the most positions
+#: (``api.schemas.common.MAX_POSITIONS``) or a plan edit of 100 000 cells, a few Mo, with
+#: room to spare. Without it a body of any size was read whole into memory (300 Mo of
+#: spaces were, before a 422).
+BODY_LIMIT = 16 * 1024 * 1024
 _FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 CHUNK = 1024 * 1024
 
@@ -99,10 +105,13 @@ class UploadLimits:
         elif headers.get("content-type", "").startswith(_FORMS):
             kind, limit = "form", FORM_LIMIT
             body_limit = limit
-        else:
+        elif scope["method"] in ("GET", "HEAD"):  # no route reads their body
             await self.app(scope, receive, send)
             return
-        error = TooLargeError("file", limit, kind)
+        else:
+            kind, limit = "json", BODY_LIMIT
+            body_limit = limit
+        error = TooLargeError("body" if kind == "json" else "file", limit, kind)
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > body_limit:
             await _send_too_large(send, error)

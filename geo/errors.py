@@ -228,7 +228,8 @@ class TooLargeError(PsqError):
         self.kind = kind
         mb = limit_bytes / (1024 * 1024)
         shown = f"{mb:.0f}" if mb == int(mb) else f"{mb:.2f}".replace(".", ",")
-        super().__init__("file_too_large", field=field, megabytes=shown, kind=kind)
+        code = "body_too_large" if field == "body" else "file_too_large"
+        super().__init__(code, field=field, megabytes=shown, kind=kind)
 
     @property
     def payload(self) -> dict[str, object]:

@@ -14,6 +14,7 @@ Geometries and territories are in WGS84 (EPSG:4326).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -70,7 +71,9 @@ accepté « Foo » ; attendu : Point, MultiPoint, LineString, MultiLineString, P
     try:
         geom = shapely.force_2d(shapely.geometry.shape(dict(geojson)))
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, ShapelyError) as exc:
-        raise InvalidInputError("geometry_unreadable", field=field, reason=str(exc)) from None
+        raise InvalidInputError(
+            "geometry_unreadable", field=field, reason=unreadable_reason(str(kind), exc)
+        ) from None
     if geom.geom_type not in allowed:
         raise InvalidInputError(
             "geometry_type_not_accepted",
@@ -92,9 +95,79 @@ accepté « Foo » ; attendu : Point, MultiPoint, LineString, MultiLineString, P
             "geometry_invalid",
             field=field,
             kind=geom.geom_type,
-            reason=str(shapely.is_valid_reason(geom)),
+            reason=validity_reason(geom),
         )
     return geom
+
+
+#: What the libraries say of GeoJSON coordinates they cannot read, in French: shapely's
+#: and GEOS's messages start with these words (any other says the shape expected).
+_UNREADABLE = {
+    "A linearring requires at least 4 coordinates": (
+        "un contour de polygone compte au moins 4 positions, la dernière égale à la première"
+    ),
+    "IllegalArgumentException: point array must contain 0 or >1 elements": (
+        "une ligne compte au moins 2 positions"
+    ),
+    "LinearRing": "un contour de polygone compte au moins 4 positions",
+}
+#: The shape of the coordinates of each GeoJSON type, said when they do not have it.
+_SHAPES = {
+    "Point": "une position [longitude, latitude]",
+    "MultiPoint": "une liste de positions [longitude, latitude]",
+    "LineString": "une liste d'au moins 2 positions [longitude, latitude]",
+    "MultiLineString": "une liste de lignes, chacune une liste de positions",
+    "Polygon": "une liste de contours, chacun une liste de positions [longitude, latitude]",
+    "MultiPolygon": "une liste de polygones, chacun une liste de contours de positions",
+}
+
+
+def unreadable_reason(kind: str, exc: BaseException) -> str:
+    """Why GeoJSON coordinates could not be read, in French, never the library's own
+    words (English, and about arrays and dimensions).
+
+    >>> unreadable_reason("Polygon", ValueError("A linearring requires at least 4 coordinates."))
+    'un contour de polygone compte au moins 4 positions, la dernière égale à la première'
+    >>> unreadable_reason("Point", TypeError("float() argument must be a string"))
+    "les coordonnées d'un « Point » sont une position [longitude, latitude] en nombres"
+    """
+    said = str(exc)
+    for start, reason in _UNREADABLE.items():
+        if said.startswith(start):
+            return reason
+    return f"les coordonnées d'un « {kind} » sont {_SHAPES.get(kind, 'des positions')} en nombres"
+
+
+#: GEOS's reasons a geometry is not valid (:func:`shapely.is_valid_reason`), in French.
+_INVALID = {
+    "Self-intersection": "son contour se recoupe",
+    "Ring Self-intersection": "un contour se touche lui-même",
+    "Hole lies outside shell": "un trou sort du contour extérieur",
+    "Too few points in geometry component": "trop peu de positions distinctes",
+    "Interior is disconnected": "son intérieur est coupé en morceaux",
+    "Nested shells": "des polygones sont imbriqués",
+    "Nested holes": "des trous sont imbriqués",
+    "Duplicate Rings": "un contour est en double",
+    "Invalid Coordinate": "une coordonnée n'est pas un nombre fini",
+    "Ring is not closed": "un contour n'est pas fermé",
+    "Invalid Number of Points in LinearRing": "un contour a trop peu de positions",
+}
+_REASON = re.compile(r"^(?P<what>[^\[]+?)\s*(?:\[(?P<x>\S+) (?P<y>\S+)\])?$")
+
+
+def validity_reason(geom: shapely.Geometry) -> str:
+    """Why a geometry is not valid, in French, with where when GEOS says it.
+
+    >>> validity_reason(shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)]))
+    'son contour se recoupe près de [1, 1]'
+    """
+    said = str(shapely.is_valid_reason(geom))
+    found = _REASON.match(said)
+    what = found.group("what") if found else said
+    reason = _INVALID.get(what, "contour non conforme")
+    if found and found.group("x") is not None:
+        reason += f" près de [{found.group('x')}, {found.group('y')}]"
+    return reason
 
 
 def anchors(geoms: np.ndarray) -> np.ndarray:
@@ -321,12 +394,13 @@ def repaired_geometries(
     >>> bow_tie = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
     >>> fixed, repaired = repaired_geometries(np.array([bow_tie, shapely.box(0, 0, 1, 1)]))
     >>> fixed[0].geom_type, round(fixed[0].area, 3), fixed[1].area, repaired
-    ('MultiPolygon', 2.0, 1.0, {0: 'Self-intersection[1 1]'})
+    ('MultiPolygon', 2.0, 1.0, {0: 'son contour se recoupe près de [1, 1]'})
     >>> repaired_geometries(np.array([shapely.Polygon([(0, 0), (1, 1), (2, 2)])]))
     Traceback (most recent call last):
     ...
     geo.errors.InvalidInputError: Emplacement sur la carte : géométrie invalide \
-irréparable — feature 1 (Self-intersection[1 1]) : la réparation ne laisse aucune surface
+irréparable — feature 1 (son contour se recoupe près de [1, 1]) : la réparation ne laisse \
+aucune surface
     """
     geoms = np.array(geoms, dtype=object, copy=True)
     invalid = np.flatnonzero(~shapely.is_valid(geoms) & ~shapely.is_missing(geoms))
@@ -334,7 +408,7 @@ irréparable — feature 1 (Self-intersection[1 1]) : la réparation ne laisse a
     refused: list[str] = []
     for i in invalid:
         geom = geoms[i]
-        reason = str(shapely.is_valid_reason(geom))
+        reason = validity_reason(geom)
         dimension = _DIMENSION.get(geom.geom_type, 2)
         fixed = _parts_of_dimension(shapely.make_valid(geom), dimension)
         name = labels[i] if labels is not None else f"feature {i + 1}"

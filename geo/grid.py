@@ -55,7 +55,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import WGS84, metric_crs
-from geo.errors import InvalidInputError
+from geo.errors import InvalidInputError, InvalidValueError
 
 DEFAULT_RESOLUTION = 9
 #: The H3 resolutions the engine supports.
@@ -69,6 +69,10 @@ EXTENSIVE_VARIABLES = ("population", "households", "poor_households", "social_ho
 PROBLEMS = "problems"
 #: Every variable a workload weight may name.
 WORKLOAD_VARIABLES = (*EXTENSIVE_VARIABLES, PROBLEMS)
+#: The largest workload weight: far above any planner's (the defaults are 0.5 to 2), far
+#: below what makes a cell's workload infinite (a weight of 1e308 stored a grid on which
+#: every proposal failed).
+MAX_WORKLOAD_WEIGHT = 1000.0
 
 #: Default workload weights: one unit per inhabitant, plus extra weight for poor
 #: households and social housing, where GPO problems concentrate. Recorded problems weigh
@@ -395,6 +399,15 @@ def workload(
             unknown=unknown,
             available=[str(c) for c in cells.columns],
         )
+    for name, weight in weights.items():
+        if not 0 <= float(weight) <= MAX_WORKLOAD_WEIGHT:  # NaN too
+            raise InvalidValueError(
+                "workload_weight_out_of_range",
+                field="weights",
+                name=name,
+                weight=weight,
+                most=MAX_WORKLOAD_WEIGHT,
+            )
     total = pd.Series(0.0, index=cells.index)
     for name, weight in weights.items():
         total += float(weight) * pd.to_numeric(cells[name], errors="coerce").fillna(0.0)

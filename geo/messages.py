@@ -45,6 +45,13 @@ MESSAGES: dict[str, str] = {
         "une géométrie « {kind} » n'est pas acceptée ici ; attendu : {expected}"
     ),
     "geometry_empty": "géométrie vide : dessinez-la sur la carte",
+    "geometry_too_many_positions": (
+        "géométrie trop détaillée : au plus {most} positions ; simplifiez-la"
+    ),
+    "geometry_too_deep": (
+        "coordonnées trop imbriquées : une position est [longitude, latitude], un "
+        "MultiPolygon en compte au plus quatre niveaux"
+    ),
     "geometry_not_wgs84": (
         "coordonnées {bounds} hors des longitudes et latitudes possibles (WGS84, degrés)"
     ),
@@ -136,6 +143,9 @@ MESSAGES: dict[str, str] = {
     "locked_sector_out_of_range": (
         "la cellule {cell} est fixée au secteur {sector}, hors de 0 … {last}"
     ),
+    "workload_weight_out_of_range": (
+        "le poids de « {name} » ({weight}) doit être un nombre entre 0 et {most}"
+    ),
     "grid_weights_problems": (
         "les problématiques sont comptées à chaque lecture des cellules, pas enregistrées "
         "avec la grille : pondérez-les dans une proposition de secteurs"
@@ -186,6 +196,10 @@ MESSAGES: dict[str, str] = {
     ),
     "unknown_code": "valeur inconnue « {value} » ; valeurs possibles : {expected}",
     "date_in_future": "le {day} est dans le futur",
+    "datetime_out_of_range": (
+        "date et heure hors des limites : avec son fuseau horaire, elle doit tomber entre "
+        "les années 1 et 9999"
+    ),
     "not_a_gpo_cadence": "{value} n'est pas une périodicité de GPO (15 ou 30 jours)",
     "local_time_expected": "heure locale attendue, sans fuseau horaire (HH:MM)",
     "not_an_email": "« {value} » n'est pas une adresse e-mail (exemple : mairie@commune.fr)",
@@ -417,6 +431,9 @@ MESSAGES: dict[str, str] = {
     "csv_unreadable": (
         "CSV illisible (une ligne d'en-tête, puis une ligne par problématique) : {reason}"
     ),
+    "csv_too_many_columns": (
+        "{count} colonnes : au plus {most} (la catégorie, l'intitulé, la date, la position…)"
+    ),
     "file_no_position_columns": (
         "ni colonnes lon/lat ni colonne wkt (colonnes trouvées : {found})"
     ),
@@ -437,6 +454,7 @@ MESSAGES: dict[str, str] = {
     "file_too_large": (
         "fichier trop volumineux ; au plus {megabytes} Mo pour ce type d'envoi ({kind})"
     ),
+    "body_too_large": ("trop volumineux ; au plus {megabytes} Mo pour ce type d'envoi ({kind})"),
 }
 assert not MESSAGES.keys() & MORE_MESSAGES.keys(), "a code written twice"
 MESSAGES |= MORE_MESSAGES
@@ -490,6 +508,9 @@ FIELD_LABELS: dict[str, str] = {
     "password": "Mot de passe",
     "phone": "Téléphone",
     "file": "Fichier",
+    "body": "Corps de la requête",
+    "coordinates": "Coordonnées",
+    "username": "Adresse e-mail",
     "name": "Nom",
     "objectives": "Objectifs",
     "signatories": "Signataires",

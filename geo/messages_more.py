@@ -114,6 +114,7 @@ MORE_MESSAGES: dict[str, str] = {
     "datetime_open_bound": "« .. » n'est permis qu'aux bornes d'un intervalle",
     "interval_start_after_end": "le début de l'intervalle est après sa fin",
     "sortby_property_expected": "« {text} » : un nom de propriété est attendu",
+    "sortby_property_twice": "« {name} » nommée deux fois",
     # -- batch and data files --------------------------------------------------------------
     "batch_format_unknown": "{source} : format inconnu ; attendu un fichier .csv, .json ou .yaml",
     "batch_no_csp": "{source} : aucune CSP listée",

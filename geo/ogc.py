@@ -121,14 +121,23 @@ def parse_datetime(text: str) -> tuple[date | None, date | None]:
 
 
 def parse_sortby(text: str) -> list[tuple[str, bool]]:
-    """``+a,-b``: the properties to sort by, each ascending (True) or descending."""
-    out = []
+    """``+a,-b``: the properties to sort by, each ascending (True) or descending, each
+    once (``id,id`` was a 500: one sort column named twice in the query).
+
+    >>> parse_sortby("-reported_on,id,+reported_on")
+    Traceback (most recent call last):
+    ...
+    geo.errors.InvalidInputError: sortby : « reported_on » nommée deux fois
+    """
+    out: list[tuple[str, bool]] = []
     for part in text.split(","):
         name = part.strip()
         ascending = not name.startswith("-")
         name = name.lstrip("+-").strip()
         if not name:
             raise InvalidInputError("sortby_property_expected", field="sortby", text=text)
+        if any(name == seen for seen, _up in out):
+            raise InvalidInputError("sortby_property_twice", field="sortby", name=name)
         out.append((name, ascending))
     return out
 

@@ -9,6 +9,7 @@ names as properties. Unknown columns are ignored.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import io
@@ -23,7 +24,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import InvalidInputError
-from geo.geometry import BORDER_TOLERANCE_DEG, anchors, outside_territory
+from geo.geometry import BORDER_TOLERANCE_DEG, anchors, outside_territory, validity_reason
 from geo.messages import render
 from geo.problems import CATEGORIES, PRIORITIES
 
@@ -72,10 +73,24 @@ def read_problem_file(path: Path, filename: str | None = None, *, today: date) -
     )
 
 
+def _csv_reason(exc: Exception) -> str:
+    """Why pandas or the csv module could not read a CSV, in French (their class name,
+    « ParserError », was the reason given)."""
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return "fichier vide"
+    return "guillemets non refermés, ou lignes de longueurs différentes"
+
+
+#: The most columns a CSV of problems may have: a dozen are read, the rest ignored.
+MAX_COLUMNS = 200
+
+
 def _from_csv(path: Path, today: date) -> gpd.GeoDataFrame:
     raw = path.read_bytes()
     try:
-        content = raw.decode("utf-8-sig")
+        # A spreadsheet's « texte Unicode » is UTF-16 with its byte order mark.
+        utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        content = raw.decode("utf-16") if utf16 else raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         content = raw.decode("latin-1")
     try:
@@ -84,9 +99,15 @@ def _from_csv(path: Path, today: date) -> gpd.GeoDataFrame:
     except csv.Error:
         delimiter = ","
     try:
+        first = content.partition("\n")[0]
+        header = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
+        if len(header) > MAX_COLUMNS:  # pandas took seconds per 10 000 columns
+            raise InvalidInputError(
+                "csv_too_many_columns", field="file", count=len(header), most=MAX_COLUMNS
+            )
         table = pd.read_csv(io.StringIO(content), sep=delimiter, dtype=str, keep_default_na=False)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, csv.Error) as exc:
-        raise InvalidInputError("csv_unreadable", field="file", reason=type(exc).__name__) from None
+        raise InvalidInputError("csv_unreadable", field="file", reason=_csv_reason(exc)) from None
     table.columns = [c.strip().lower() for c in table.columns]
     rows = np.arange(1, len(table) + 1)
     errors: list[RowError] = []
@@ -260,7 +281,7 @@ def _geometry_errors(rows: np.ndarray, geoms: np.ndarray) -> list[RowError]:
         RowError(
             int(rows[present[i]]),
             "geometry",
-            f"géométrie invalide ({shapely.is_valid_reason(g[i])})",
+            f"géométrie invalide ({validity_reason(g[i])})",
         )
         for i in np.flatnonzero(invalid)
     ]

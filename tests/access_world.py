@@ -149,7 +149,7 @@ def world(settings: Settings, demo_adopted: sessionmaker[Session]) -> Iterator[W
 
 
 def url_of(path: str, ids: dict[str, Any]) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(ids[m.group(1)]), path)
 
 
 def other_gpo_problem(world: World) -> tuple[int, int]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -45,10 +46,20 @@ IMPLICIT = {"HEAD", "OPTIONS"}
 REFUSING_ONLY = ("ogc_unknown_collection_",)
 
 
+def plain(path: str) -> str:
+    """A route's template without its convertors, as the OpenAPI document writes it:
+    ``/api/plans/{plan_id:int}`` → ``/api/plans/{plan_id}``.
+
+    >>> plain("/api/plans/{plan_id:int}/cells")
+    '/api/plans/{plan_id}/cells'
+    """
+    return re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
+
+
 def _template(route: Any) -> str:
     if isinstance(route, Mount):
         return route.path + "/{path}"
-    return str(getattr(route, "path", "") or getattr(route, "path_format", ""))
+    return plain(str(getattr(route, "path", "") or getattr(route, "path_format", "")))
 
 
 class RouteRecorder:
@@ -77,7 +88,7 @@ class RouteRecorder:
             return _template(route)
         if not self._paths:
             self._paths = {
-                id(c.original_route): c.path for c in iter_route_contexts(self.routes.routes)
+                id(c.original_route): plain(c.path) for c in iter_route_contexts(self.routes.routes)
             }
         return self._paths.get(id(route)) or _template(route)
 
@@ -116,7 +127,7 @@ def route_table(app: FastAPI) -> set[tuple[str, str]]:
         if str(getattr(route, "name", "")).startswith(REFUSING_ONLY):
             continue
         for method in sorted(set(getattr(context, "methods", None) or ()) - IMPLICIT):
-            table.add((method, context.path))
+            table.add((method, plain(context.path)))
     return table
 
 

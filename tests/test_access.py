@@ -273,7 +273,7 @@ def test_every_id_route_hides_other_perimeters(world: World, massy: int) -> None
     for route in our_routes(world.client.app):  # type: ignore[arg-type]
         (policy,) = policy_of(route.dependant.dependencies)
         for role, foreign in foreign_of.items():
-            names = set(re.findall(r"\{(\w+)\}", route.path)) & set(foreign)
+            names = set(re.findall(r"\{(\w+)(?::\w+)?\}", route.path)) & set(foreign)
             if not names or not policy.admits(role):
                 continue
             # Ids of the caller's own perimeter, but the one tried from another.

@@ -21,7 +21,6 @@ from fastapi import Path as FastApiPath
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -78,6 +77,7 @@ from web.palette import (
     TREND_COLOURS,
 )
 from web.printing import print_html, sector_map_svg, today_fr
+from web.static_files import WholeFiles
 
 WEB_DIR = Path(__file__).resolve().parent
 
@@ -531,8 +531,9 @@ def api_docs(request: Request) -> HTMLResponse:
 
 
 def _is_page(request: Request) -> bool:
+    """Not the API's data: the JSON API, the base map's tiles, the OGC API."""
     return (
-        not request.url.path.startswith("/api/")
+        not request.url.path.startswith(("/api/", "/tiles/"))
         and not is_ogc(request)
         and request.method in ("GET", "HEAD")
     )
@@ -584,7 +585,7 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 def mount_pages(app: FastAPI) -> None:
     """Serve the pages and their static assets (vendored libraries included); a page
     refused to an anonymous visitor leads to the sign-in page."""
-    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.mount("/static", WholeFiles(directory=WEB_DIR / "static"), name="static")
     app.include_router(router)
     app.include_router(diagnostic.router)
     app.add_exception_handler(AuthenticationRequiredError, _signed_out)

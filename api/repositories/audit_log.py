@@ -60,7 +60,7 @@ def _filtered(
             query = query.where(column == value)
     if date_from is not None:
         query = query.where(AuditLogEntry.at >= date_from)
-    if date_to is not None:
+    if date_to is not None and date_to < date.max:  # 31/12/9999: no day after it
         query = query.where(AuditLogEntry.at < date_to + timedelta(days=1))
     return query
 

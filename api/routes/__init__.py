@@ -1,5 +1,11 @@
 """HTTP routes of the JSON API, one module per resource. A route parses its request,
-calls one service with the context, and returns what the service returns."""
+calls one service with the context, and returns what the service returns.
+
+An identifier in a path matches digits only (``{plan_id:int}``, Starlette's convertor;
+the OpenAPI document says ``{plan_id}``): else
+``PATCH /api/conventions/figures`` was ``PATCH /api/conventions/{convention_id}`` with
+the id « figures », a 403 or a 422 instead of the 405 of a method the address does not
+take; a path whose id is not a number is an unknown address (404)."""
 
 from fastapi import APIRouter
 

@@ -28,7 +28,7 @@ def create_account(body: AccountCreate, ctx: ContextDep) -> AccountPublic:
     return accounts.create_account(ctx, body)
 
 
-@router.patch("/{account_id}", responses=INVALID, dependencies=[access.ADMIN])
+@router.patch("/{account_id:int}", responses=INVALID, dependencies=[access.ADMIN])
 def update_account(account_id: DbId, body: AccountUpdate, ctx: ContextDep) -> AccountPublic:
     """Disable an account (its sessions and tokens stop working) or enable it again; an
     account cannot disable itself."""

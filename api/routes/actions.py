@@ -44,12 +44,12 @@ def read_actions(
     return Response(body, media_type="application/json")
 
 
-@router.get("/actions/{action_id}", responses=INVALID, dependencies=[access.PROBLEM_RECORDS])
+@router.get("/actions/{action_id:int}", responses=INVALID, dependencies=[access.PROBLEM_RECORDS])
 def read_action(action_id: DbId, ctx: ContextDep) -> ActionDetail:
     return actions.get_action(ctx, action_id)
 
 
-@router.patch("/actions/{action_id}", responses=CONFLICT, dependencies=[access.ACTION_UPDATE])
+@router.patch("/actions/{action_id:int}", responses=CONFLICT, dependencies=[access.ACTION_UPDATE])
 def patch_action(action_id: DbId, body: ActionUpdate, ctx: ContextDep) -> ActionDetail:
     """A step of the action, dated and signed: prévue → en cours → réalisée | abandonnée,
     a due date moved, a comment. A partner updates only the actions its organisation

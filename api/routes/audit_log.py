@@ -4,7 +4,6 @@ anonymous caller, 403 for any other role."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -13,6 +12,7 @@ from api import access
 from api.deps import ContextDep
 from api.routes.responses import INVALID
 from api.schemas import AuditLogPublic
+from api.schemas.common import Day
 from api.services import audit_log
 from api.services.audit_log import MAX_PAGE, TrailFilter
 
@@ -27,8 +27,8 @@ def trail_filter(
     entity: Annotated[str | None, Query(max_length=50, description="plan, problem…")] = None,
     entity_id: Annotated[str | None, Query(max_length=50)] = None,
     action: Annotated[str | None, Query(max_length=50, description="create, update…")] = None,
-    date_from: Annotated[date | None, Query(alias="from", description="First day")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Last day")] = None,
+    date_from: Annotated[Day | None, Query(alias="from", description="First day")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="Last day")] = None,
 ) -> TrailFilter:
     return TrailFilter(
         actor=actor,

@@ -92,14 +92,14 @@ def read_requests(
     )
 
 
-@router.get("/audits/{request_id}", responses=NOT_FOUND, dependencies=[access.STUDY_REQUESTS])
+@router.get("/audits/{request_id:int}", responses=NOT_FOUND, dependencies=[access.STUDY_REQUESTS])
 def read_request(request_id: DbId, ctx: ContextDep) -> AuditRequestPublic:
     """One request with its dated steps."""
     return audits.get_request(ctx, request_id)
 
 
 @router.post(
-    "/audits/{request_id}/transitions", responses=CONFLICT, dependencies=[access.STUDY_WORK]
+    "/audits/{request_id:int}/transitions", responses=CONFLICT, dependencies=[access.STUDY_WORK]
 )
 def move_request(request_id: DbId, body: AuditTransition, ctx: ContextDep) -> AuditRequestPublic:
     """The next step of a request, dated: acceptée, planifiée (date and référent),
@@ -107,7 +107,9 @@ def move_request(request_id: DbId, body: AuditTransition, ctx: ContextDep) -> Au
     return audits.move_request(ctx, request_id, body)
 
 
-@router.post("/audits/{request_id}/document", responses=CONFLICT, dependencies=[access.STUDY_WORK])
+@router.post(
+    "/audits/{request_id:int}/document", responses=CONFLICT, dependencies=[access.STUDY_WORK]
+)
 def upload_document(
     request_id: DbId,
     ctx: ContextDep,
@@ -124,7 +126,7 @@ def upload_document(
 
 
 @router.get(
-    "/audits/{request_id}/document", responses=NOT_FOUND, dependencies=[access.STUDY_REQUESTS]
+    "/audits/{request_id:int}/document", responses=NOT_FOUND, dependencies=[access.STUDY_REQUESTS]
 )
 def download_document(request_id: DbId, ctx: ContextDep) -> Response:
     """The recommendations' document, as uploaded."""
@@ -143,14 +145,14 @@ def download_document(request_id: DbId, ctx: ContextDep) -> Response:
     )
 
 
-@router.get("/csp/{csp_id}/referents", responses=NOT_FOUND, dependencies=[access.STUDY_WORK])
+@router.get("/csp/{csp_id:int}/referents", responses=NOT_FOUND, dependencies=[access.STUDY_WORK])
 def read_referents(csp_id: DbId, ctx: ContextDep) -> ReferentsPublic:
     """The CSP's référents and correspondants sûreté with their workload."""
     return audits.list_referents(ctx, csp_id)
 
 
 @router.post(
-    "/csp/{csp_id}/referents", status_code=201, responses=INVALID, dependencies=[access.ADMIN]
+    "/csp/{csp_id:int}/referents", status_code=201, responses=INVALID, dependencies=[access.ADMIN]
 )
 def add_referent(csp_id: DbId, body: ReferentCreate, ctx: ContextDep) -> ReferentPublic:
     """Record a référent or correspondant sûreté of the CSP."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api import access
@@ -34,6 +34,7 @@ from api.schemas import (
     TokenPublic,
     TokensPublic,
 )
+from api.schemas.accounts import MAX_EMAIL, MAX_PASSWORD
 from api.services import accounts, sessions
 from geo.accounts import Caller
 
@@ -43,13 +44,39 @@ SIGN_IN: Responses = {401: {"model": ErrorPublic}, 429: {"model": ErrorPublic}}
 SIGNED_IN: Responses = {401: {"model": ErrorPublic}}
 
 
+class PasswordForm(OAuth2PasswordRequestForm):
+    """The OAuth2 password flow's form, each field bounded as the OpenAPI document says
+    (an e-mail longer than the column of the sign-in attempts was the database's « texte
+    trop long », naming no field; an empty one, FastAPI's « missing » for a schema that
+    allowed it)."""
+
+    def __init__(
+        self,
+        *,
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        username: Annotated[str, Form(min_length=1, max_length=MAX_EMAIL)],
+        password: Annotated[str, Form(min_length=1, max_length=MAX_PASSWORD)],
+        scope: Annotated[str, Form(max_length=1000)] = "",
+        client_id: Annotated[str | None, Form(max_length=200)] = None,
+        client_secret: Annotated[str | None, Form(max_length=200)] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
+
+
 def _user_agent(request: Request) -> str | None:
     return request.headers.get("user-agent")
 
 
 @router.post("/auth/token", responses=SIGN_IN, dependencies=[access.PUBLIC])
 def issue_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, ctx: ContextDep
+    form: Annotated[PasswordForm, Depends()], request: Request, ctx: ContextDep
 ) -> AccessTokenPublic:
     """OAuth2 password flow (form fields ``username``: the e-mail, ``password``): a
     session id to send as ``Authorization: Bearer``. 401 with the same message for an
@@ -131,7 +158,9 @@ def create_my_token(body: TokenCreate, caller: SignedInDep, ctx: ContextDep) -> 
 
 
 @router.delete(
-    "/me/tokens/{token_id}", responses={**SIGNED_IN, **NOT_FOUND}, dependencies=[access.SIGNED_IN]
+    "/me/tokens/{token_id:int}",
+    responses={**SIGNED_IN, **NOT_FOUND},
+    dependencies=[access.SIGNED_IN],
 )
 def revoke_my_token(token_id: DbId, caller: SignedInDep, ctx: ContextDep) -> TokenPublic:
     """Revoke one of the caller's tokens (another account's token is a 404)."""

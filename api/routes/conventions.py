@@ -63,12 +63,12 @@ def read_covered_quartiers(
     return conventions.covered_quartiers(ctx, commune_code=commune, csp_id=csp)
 
 
-@router.get("/{convention_id}", responses=NOT_FOUND, dependencies=[access.COMMUNE_SPACE])
+@router.get("/{convention_id:int}", responses=NOT_FOUND, dependencies=[access.COMMUNE_SPACE])
 def read_convention(convention_id: DbId, ctx: ContextDep) -> ConventionPublic:
     return conventions.read_convention(ctx, convention_id)
 
 
-@router.patch("/{convention_id}", responses=CONFLICT, dependencies=[access.CONVENTION_WRITE])
+@router.patch("/{convention_id:int}", responses=CONFLICT, dependencies=[access.CONVENTION_WRITE])
 def update_convention(
     convention_id: DbId, body: ConventionUpdate, ctx: ContextDep
 ) -> ConventionPublic:
@@ -77,7 +77,7 @@ def update_convention(
 
 
 @router.post(
-    "/{convention_id}/denounce", responses=CONFLICT, dependencies=[access.CONVENTION_WRITE]
+    "/{convention_id:int}/denounce", responses=CONFLICT, dependencies=[access.CONVENTION_WRITE]
 )
 def denounce_convention(
     convention_id: DbId, body: ConventionDenounce, ctx: ContextDep

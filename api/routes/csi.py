@@ -53,12 +53,12 @@ def read_lead_partners(
     return csi.lead_partners(ctx, csp_id=csp)
 
 
-@router.get("/{contract_id}", responses=NOT_FOUND, dependencies=[access.COMMUNE_SPACE])
+@router.get("/{contract_id:int}", responses=NOT_FOUND, dependencies=[access.COMMUNE_SPACE])
 def read_contract(contract_id: DbId, ctx: ContextDep) -> CsiContractPublic:
     return csi.get_contract(ctx, contract_id)
 
 
-@router.patch("/{contract_id}", responses=CONFLICT, dependencies=[access.CONTRACT_WRITE])
+@router.patch("/{contract_id:int}", responses=CONFLICT, dependencies=[access.CONTRACT_WRITE])
 def update_contract(
     contract_id: DbId, body: CsiContractUpdate, ctx: ContextDep
 ) -> CsiContractPublic:
@@ -67,7 +67,7 @@ def update_contract(
     return csi.update_contract(ctx, contract_id, body)
 
 
-@router.get("/{contract_id}/versions", responses=NOT_FOUND, dependencies=[access.COMMUNE_SPACE])
+@router.get("/{contract_id:int}/versions", responses=NOT_FOUND, dependencies=[access.COMMUNE_SPACE])
 def read_versions(contract_id: DbId, ctx: ContextDep) -> CsiVersionsPublic:
     """The contract as it was after each change, oldest first."""
     return csi.contract_versions(ctx, contract_id)

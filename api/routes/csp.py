@@ -16,14 +16,16 @@ def read_csps(ctx: ContextDep) -> CspsPublic:
     return territory.list_csps(ctx)
 
 
-@router.get("/{csp_id}", responses={404: {"model": ErrorPublic}}, dependencies=[access.SIGNED_IN])
+@router.get(
+    "/{csp_id:int}", responses={404: {"model": ErrorPublic}}, dependencies=[access.SIGNED_IN]
+)
 def read_csp(csp_id: DbId, ctx: ContextDep) -> FeatureCollection[CspProperties]:
     """One CSP's outline (union of its communes) as a GeoJSON FeatureCollection."""
     return territory.get_csp(ctx, csp_id)
 
 
 @router.get(
-    "/{csp_id}/qgis-project",
+    "/{csp_id:int}/qgis-project",
     responses={**INVALID, 200: {"content": {"application/zip": {}}}},
     response_class=Response,
     dependencies=[access.SECTORS_READ],

@@ -16,7 +16,7 @@ from api.schemas import (
 )
 from api.services import grid
 
-router = APIRouter(prefix="/csp/{csp_id}", tags=["grille H3"])
+router = APIRouter(prefix="/csp/{csp_id:int}", tags=["grille H3"])
 UnitsParam = Annotated[
     Units, Query(description="h3: H3 cells clipped to the CSP; blocks: street blocks")
 ]

@@ -3,7 +3,6 @@ heat (kernel density), comparison of two periods, monthly trend, open problems."
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -18,6 +17,7 @@ from api.schemas import (
     MonthlyTrendPublic,
     OpenProblemsPublic,
 )
+from api.schemas.common import Day
 from api.services import cartography
 from api.services.cartography import AreaMaps
 from geo.hotspots import DEFAULT_H3_RES, MIN_BANDWIDTH_M
@@ -56,7 +56,7 @@ MapsDep = Annotated[AreaMaps, Depends(requested_maps)]
 
 
 @router.get(
-    "/csp/{csp_id}/hotspots",
+    "/csp/{csp_id:int}/hotspots",
     response_model=HotspotsPublic,
     responses={**INVALID, 200: {"content": {GEOJSON: {}}}},
     dependencies=[access.PROBLEM_MAPS],
@@ -70,7 +70,7 @@ def read_hotspots(maps: MapsDep) -> Response:
 
 
 @router.get(
-    "/csp/{csp_id}/heat",
+    "/csp/{csp_id:int}/heat",
     response_model=HeatPublic,
     responses={**INVALID, 200: {"content": {GEOJSON: {}}}},
     dependencies=[access.PROBLEM_MAPS],
@@ -83,7 +83,7 @@ def read_heat(maps: MapsDep) -> Response:
 
 
 @router.get(
-    "/csp/{csp_id}/hotspots/comparison",
+    "/csp/{csp_id:int}/hotspots/comparison",
     response_model=HotspotComparisonPublic,
     responses=INVALID,
     dependencies=[access.PROBLEM_MAPS],
@@ -93,11 +93,11 @@ def read_comparison(
     ctx: ContextDep,
     gpo: GpoParam = None,
     before_from: Annotated[
-        date | None, Query(description="Default: a period as long as the second, before it")
+        Day | None, Query(description="Default: a period as long as the second, before it")
     ] = None,
-    before_to: Annotated[date | None, Query(description="Default: the day before 'from'")] = None,
-    date_from: Annotated[date | None, Query(alias="from", description="Default: 90 days")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Default: today")] = None,
+    before_to: Annotated[Day | None, Query(description="Default: the day before 'from'")] = None,
+    date_from: Annotated[Day | None, Query(alias="from", description="Default: 90 days")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="Default: today")] = None,
     category: CategoryParam = None,
     status: StatusParam = None,
     res: ResParam = DEFAULT_H3_RES,
@@ -121,7 +121,7 @@ def read_comparison(
 
 
 @router.get(
-    "/csp/{csp_id}/trend",
+    "/csp/{csp_id:int}/trend",
     response_model=MonthlyTrendPublic,
     responses=INVALID,
     dependencies=[access.PROBLEM_MAPS],
@@ -135,7 +135,7 @@ def read_trend(
 
 
 @router.get(
-    "/csp/{csp_id}/open-problems",
+    "/csp/{csp_id:int}/open-problems",
     response_model=OpenProblemsPublic,
     responses=INVALID,
     dependencies=[access.PROBLEM_RECORDS],

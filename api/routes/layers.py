@@ -19,7 +19,9 @@ router = APIRouter(tags=["couches"])
 
 
 @router.get(
-    "/csp/{csp_id}/layers", responses={404: {"model": ErrorPublic}}, dependencies=[access.SIGNED_IN]
+    "/csp/{csp_id:int}/layers",
+    responses={404: {"model": ErrorPublic}},
+    dependencies=[access.SIGNED_IN],
 )
 def read_csp_layers(csp_id: DbId, ctx: ContextDep) -> LayersPublic:
     """Layers with features in the CSP, and the QPVs known only at commune level."""
@@ -27,7 +29,7 @@ def read_csp_layers(csp_id: DbId, ctx: ContextDep) -> LayersPublic:
 
 
 @router.get(
-    "/layers/{layer_id}/features",
+    "/layers/{layer_id:int}/features",
     responses={404: {"model": ErrorPublic}},
     dependencies=[access.SIGNED_IN],
 )

@@ -18,7 +18,7 @@ router = APIRouter(tags=["réunions de GPO"])
 
 
 @router.get(
-    "/gpos/{gpo_id}/meetings",
+    "/gpos/{gpo_id:int}/meetings",
     response_model=MeetingsPublic,
     responses=NOT_FOUND,
     dependencies=[access.GPO_MEMBERS],
@@ -30,7 +30,10 @@ def read_meetings(gpo_id: DbId, ctx: ContextDep) -> Response:
 
 
 @router.post(
-    "/gpos/{gpo_id}/meetings", status_code=201, responses=INVALID, dependencies=[access.GPO_WRITE]
+    "/gpos/{gpo_id:int}/meetings",
+    status_code=201,
+    responses=INVALID,
+    dependencies=[access.GPO_WRITE],
 )
 def create_meeting(gpo_id: DbId, body: MeetingCreate, ctx: ContextDep) -> MeetingPublic:
     """Plan a meeting: date, time, place, invited partners (by default all the GPO's),
@@ -38,19 +41,21 @@ def create_meeting(gpo_id: DbId, body: MeetingCreate, ctx: ContextDep) -> Meetin
     return meetings.plan_meeting(ctx, gpo_id, body)
 
 
-@router.get("/meetings/{meeting_id}", responses=NOT_FOUND, dependencies=[access.GPO_MEMBERS])
+@router.get("/meetings/{meeting_id:int}", responses=NOT_FOUND, dependencies=[access.GPO_MEMBERS])
 def read_meeting(meeting_id: DbId, ctx: ContextDep) -> MeetingPublic:
     return meetings.get_meeting(ctx, meeting_id)
 
 
-@router.patch("/meetings/{meeting_id}", responses=CONFLICT, dependencies=[access.GPO_WRITE])
+@router.patch("/meetings/{meeting_id:int}", responses=CONFLICT, dependencies=[access.GPO_WRITE])
 def patch_meeting(meeting_id: DbId, body: MeetingUpdate, ctx: ContextDep) -> MeetingPublic:
     """Reschedule a planned meeting (the invited are told), or record its attendance,
     other attendees and minutes; a stale ``version`` or a closed meeting: 409."""
     return meetings.update_meeting(ctx, meeting_id, body)
 
 
-@router.get("/meetings/{meeting_id}/agenda", responses=NOT_FOUND, dependencies=[access.GPO_MEMBERS])
+@router.get(
+    "/meetings/{meeting_id:int}/agenda", responses=NOT_FOUND, dependencies=[access.GPO_MEMBERS]
+)
 def read_agenda(meeting_id: DbId, ctx: ContextDep) -> MeetingAgendaPublic:
     """The agenda: problems new since the last meeting, actions due or overdue, problems
     waiting for an evaluation."""
@@ -58,7 +63,7 @@ def read_agenda(meeting_id: DbId, ctx: ContextDep) -> MeetingAgendaPublic:
 
 
 @router.post(
-    "/meetings/{meeting_id}/decisions",
+    "/meetings/{meeting_id:int}/decisions",
     status_code=201,
     responses=CONFLICT,
     dependencies=[access.GPO_WRITE],
@@ -70,14 +75,16 @@ def create_decision(meeting_id: DbId, body: DecisionCreate, ctx: ContextDep) -> 
 
 
 @router.post(
-    "/meetings/{meeting_id}/invitations", responses=CONFLICT, dependencies=[access.GPO_WRITE]
+    "/meetings/{meeting_id:int}/invitations", responses=CONFLICT, dependencies=[access.GPO_WRITE]
 )
 def send_invitations(meeting_id: DbId, ctx: ContextDep) -> MeetingPublic:
     """Send (again) the invitation of a planned meeting to its invited partners."""
     return meetings.send_invitations(ctx, meeting_id)
 
 
-@router.post("/meetings/{meeting_id}/close", responses=CONFLICT, dependencies=[access.GPO_WRITE])
+@router.post(
+    "/meetings/{meeting_id:int}/close", responses=CONFLICT, dependencies=[access.GPO_WRITE]
+)
 def close_meeting(
     meeting_id: DbId, body: MeetingClose, ctx: ContextDep, printer: ReportPrinterDep
 ) -> MeetingPublic:
@@ -86,14 +93,16 @@ def close_meeting(
     return meetings.close_meeting(ctx, meeting_id, body, printer)
 
 
-@router.post("/meetings/{meeting_id}/cancel", responses=CONFLICT, dependencies=[access.GPO_WRITE])
+@router.post(
+    "/meetings/{meeting_id:int}/cancel", responses=CONFLICT, dependencies=[access.GPO_WRITE]
+)
 def cancel_meeting(meeting_id: DbId, body: MeetingClose, ctx: ContextDep) -> MeetingPublic:
     """Cancel a planned meeting; the invited partners are told."""
     return meetings.cancel_meeting(ctx, meeting_id, body)
 
 
 @router.get(
-    "/meetings/{meeting_id}/invitation.ics",
+    "/meetings/{meeting_id:int}/invitation.ics",
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}}, **NOT_FOUND},
     dependencies=[access.GPO_MEMBERS],
@@ -109,7 +118,7 @@ def invitation(meeting_id: DbId, ctx: ContextDep) -> Response:
 
 
 @router.get(
-    "/meetings/{meeting_id}/compte-rendu.pdf",
+    "/meetings/{meeting_id:int}/compte-rendu.pdf",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}, **NOT_FOUND},
     dependencies=[access.GPO_MEMBERS],

@@ -34,21 +34,24 @@ router = APIRouter(tags=["plans de sectorisation"])
 
 
 @router.post(
-    "/csp/{csp_id}/plans", status_code=202, responses=INVALID, dependencies=[access.PLANNING]
+    "/csp/{csp_id:int}/plans", status_code=202, responses=INVALID, dependencies=[access.PLANNING]
 )
 def create_plan(csp_id: DbId, plan_in: PlanCreate, ctx: ContextDep) -> JobPublic:
     """Start an automatic proposal (or the whole-communes baseline); poll the job returned."""
     return plans.start_proposal(ctx, csp_id=csp_id, plan_in=plan_in)
 
 
-@router.get("/csp/{csp_id}/plans", responses=NOT_FOUND, dependencies=[access.SECTORS_READ])
+@router.get("/csp/{csp_id:int}/plans", responses=NOT_FOUND, dependencies=[access.SECTORS_READ])
 def read_plans(csp_id: DbId, ctx: ContextDep) -> PlansPublic:
     """The CSP's plans (adopted, drafts, archived) with their key metrics."""
     return plans.list_plans(ctx, csp_id)
 
 
 @router.post(
-    "/csp/{csp_id}/plans/import", status_code=201, responses=INVALID, dependencies=[access.PLANNING]
+    "/csp/{csp_id:int}/plans/import",
+    status_code=201,
+    responses=INVALID,
+    dependencies=[access.PLANNING],
 )
 def import_plan(
     csp_id: DbId,
@@ -71,19 +74,19 @@ def import_plan(
         )
 
 
-@router.get("/plans/{plan_id}", responses=NOT_FOUND, dependencies=[access.SECTORS_READ])
+@router.get("/plans/{plan_id:int}", responses=NOT_FOUND, dependencies=[access.SECTORS_READ])
 def read_plan(plan_id: DbId, ctx: ContextDep) -> PlanPublic:
     """A plan: sectors as GeoJSON, metrics, notes and violated constraints."""
     return plans.get_plan(ctx, plan_id)
 
 
-@router.get("/plans/{plan_id}/cells", responses=NOT_FOUND, dependencies=[access.PLANNING])
+@router.get("/plans/{plan_id:int}/cells", responses=NOT_FOUND, dependencies=[access.PLANNING])
 def read_plan_cells(plan_id: DbId, ctx: ContextDep) -> FeatureCollection[PlanCellProperties]:
     """The plan's cells with their sector, as GeoJSON."""
     return plans.plan_cells(ctx, plan_id)
 
 
-@router.get("/plans/{plan_id}/adoption", responses=NOT_FOUND, dependencies=[access.PLANNING])
+@router.get("/plans/{plan_id:int}/adoption", responses=NOT_FOUND, dependencies=[access.PLANNING])
 def read_adoption(plan_id: DbId, ctx: ContextDep) -> AdoptionPreview:
     """What adopting the plan would change for each GPO: the GPO each sector continues (the
     one whose territory overlaps it most) or a new one, territory kept, gained and lost,
@@ -91,7 +94,7 @@ def read_adoption(plan_id: DbId, ctx: ContextDep) -> AdoptionPreview:
     return plans.preview_adoption(ctx, plan_id)
 
 
-@router.post("/plans/{plan_id}/adopt", responses=CONFLICT, dependencies=[access.PLANNING])
+@router.post("/plans/{plan_id:int}/adopt", responses=CONFLICT, dependencies=[access.PLANNING])
 def adopt(
     plan_id: DbId, ctx: ContextDep, adoption: Annotated[PlanAdoption | None, Body()] = None
 ) -> PlanSummary:
@@ -114,14 +117,16 @@ def adopt(
     return plans.adopt_plan(ctx, plan_id, adoption)
 
 
-@router.get("/jobs/{job_id}", tags=["tâches"], responses=NOT_FOUND, dependencies=[access.PLANNING])
+@router.get(
+    "/jobs/{job_id:int}", tags=["tâches"], responses=NOT_FOUND, dependencies=[access.PLANNING]
+)
 def read_job(job_id: DbId, ctx: ContextDep) -> JobPublic:
     """A background job: status, progress and, when done, the plan it made."""
     return jobs.get_job(ctx, job_id)
 
 
 @router.post(
-    "/jobs/{job_id}/cancel", tags=["tâches"], responses=CONFLICT, dependencies=[access.PLANNING]
+    "/jobs/{job_id:int}/cancel", tags=["tâches"], responses=CONFLICT, dependencies=[access.PLANNING]
 )
 def cancel_job(job_id: DbId, ctx: ContextDep) -> JobPublic:
     """Stop a queued or running job at its next progress report (nothing of its work is
@@ -132,41 +137,41 @@ def cancel_job(job_id: DbId, ctx: ContextDep) -> JobPublic:
 # --- editing by hand -------------------------------------------------------------------
 
 
-@router.post("/plans/{plan_id}/edit", responses=NOT_FOUND, dependencies=[access.PLANNING])
+@router.post("/plans/{plan_id:int}/edit", responses=NOT_FOUND, dependencies=[access.PLANNING])
 def edit(plan_id: DbId, ctx: ContextDep) -> PlanSummary:
     """The working copy of a plan, to edit by hand: the existing one (shared by everyone
     editing this plan) or a new copy. Adopted and archived plans stay as they are."""
     return editing.start_editing(ctx, plan_id)
 
 
-@router.get("/plans/{plan_id}/editor", responses=CONFLICT, dependencies=[access.PLANNING])
+@router.get("/plans/{plan_id:int}/editor", responses=CONFLICT, dependencies=[access.PLANNING])
 def read_editor_state(plan_id: DbId, ctx: ContextDep) -> EditorState:
     """A working copy's live figures: metrics, violations and cells cut off from their
     sector's main piece."""
     return editing.read_editor(ctx, plan_id)
 
 
-@router.post("/plans/{plan_id}/edits", responses=CONFLICT, dependencies=[access.PLANNING])
+@router.post("/plans/{plan_id:int}/edits", responses=CONFLICT, dependencies=[access.PLANNING])
 def apply_edit(plan_id: DbId, body: PlanEdit, ctx: ContextDep) -> PlanEditResult:
     """Move cells to other sectors. All or nothing: an unknown cell or sector, a locked
     sector or a sector left empty gives a 422; an out-of-date ``version`` a 409."""
     return editing.edit_plan(ctx, plan_id, body)
 
 
-@router.put("/plans/{plan_id}/locks", responses=CONFLICT, dependencies=[access.PLANNING])
+@router.put("/plans/{plan_id:int}/locks", responses=CONFLICT, dependencies=[access.PLANNING])
 def put_locks(plan_id: DbId, body: PlanLocks, ctx: ContextDep) -> EditorState:
     """Lock exactly these sectors: edits and re-optimisation leave them as they are."""
     return editing.set_locks(ctx, plan_id, body)
 
 
-@router.post("/plans/{plan_id}/save", responses=CONFLICT, dependencies=[access.PLANNING])
+@router.post("/plans/{plan_id:int}/save", responses=CONFLICT, dependencies=[access.PLANNING])
 def save(plan_id: DbId, body: PlanSave, ctx: ContextDep) -> PlanSummary:
     """Save a working copy as a new version (a draft) with a comment."""
     return editing.save_version(ctx, plan_id, body)
 
 
 @router.post(
-    "/plans/{plan_id}/reoptimise",
+    "/plans/{plan_id:int}/reoptimise",
     status_code=202,
     responses=CONFLICT,
     dependencies=[access.PLANNING],
@@ -178,7 +183,7 @@ def reoptimise(plan_id: DbId, body: PlanVersion, ctx: ContextDep) -> JobPublic:
 
 
 @router.delete(
-    "/plans/{plan_id}", status_code=204, responses=CONFLICT, dependencies=[access.PLANNING]
+    "/plans/{plan_id:int}", status_code=204, responses=CONFLICT, dependencies=[access.PLANNING]
 )
 def delete(
     plan_id: DbId,
@@ -194,7 +199,7 @@ def delete(
     editing.delete_plan(ctx, plan_id, version=version)
 
 
-@router.get("/plans/{plan_id}/compare", responses=INVALID, dependencies=[access.PLANNING])
+@router.get("/plans/{plan_id:int}/compare", responses=INVALID, dependencies=[access.PLANNING])
 def compare(
     plan_id: DbId,
     ctx: ContextDep,
@@ -207,7 +212,7 @@ def compare(
 
 
 @router.get(
-    "/plans/{plan_id}/export",
+    "/plans/{plan_id:int}/export",
     responses={
         **INVALID,
         200: {"content": {f.media_type: {} for f in FORMATS.values()}},

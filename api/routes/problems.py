@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
@@ -19,6 +18,7 @@ from api.schemas import (
     StatusQuery,
     TaxonomyPublic,
 )
+from api.schemas.common import Day
 from api.services import problem_search, problems
 from api.uploads import uploaded_file
 from geo.problems import (
@@ -55,7 +55,7 @@ def read_taxonomy() -> TaxonomyPublic:
 
 
 @router.post(
-    "/csp/{csp_id}/problems",
+    "/csp/{csp_id:int}/problems",
     status_code=201,
     responses=INVALID,
     dependencies=[access.PROBLEM_WRITE],
@@ -67,7 +67,10 @@ def create(csp_id: DbId, body: ProblemCreate, ctx: ContextDep) -> ProblemPublic:
 
 
 @router.post(
-    "/csp/{csp_id}/problems/import", status_code=201, responses=INVALID, dependencies=[access.ADMIN]
+    "/csp/{csp_id:int}/problems/import",
+    status_code=201,
+    responses=INVALID,
+    dependencies=[access.ADMIN],
 )
 def import_problems(
     csp_id: DbId,
@@ -88,10 +91,10 @@ def search_filters(
     sector: Annotated[list[IndexInt] | None, Query(description="Sector indexes")] = None,
     category: Annotated[list[CategoryQuery] | None, Query(description="Category codes")] = None,
     status: Annotated[list[StatusQuery] | None, Query(description="Status codes")] = None,
-    since: Annotated[date | None, Query(description="Reported on or after")] = None,
-    until: Annotated[date | None, Query(description="Reported on or before")] = None,
-    from_: Annotated[date | None, Query(alias="from", description="Same as since")] = None,
-    to: Annotated[date | None, Query(description="Same as until")] = None,
+    since: Annotated[Day | None, Query(description="Reported on or after")] = None,
+    until: Annotated[Day | None, Query(description="Reported on or before")] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="Same as since")] = None,
+    to: Annotated[Day | None, Query(description="Same as until")] = None,
     q: Annotated[
         str | None, Query(description="Text in the title, description or address (no accents)")
     ] = None,
@@ -116,7 +119,7 @@ ProblemSearchDep = Annotated[ProblemSearch, Depends(search_filters)]
 
 
 @router.get(
-    "/csp/{csp_id}/problems",
+    "/csp/{csp_id:int}/problems",
     response_model=ProblemCollection,
     responses=INVALID,
     dependencies=[access.PROBLEM_RECORDS],
@@ -145,7 +148,7 @@ def _export(ctx: ContextDep, csp_id: int, search: ProblemSearch, fmt: str) -> Re
 
 
 @router.get(
-    "/csp/{csp_id}/problems.csv",
+    "/csp/{csp_id:int}/problems.csv",
     responses={**INVALID, 200: {"content": {"text/csv": {}}}},
     response_class=Response,
     dependencies=[access.PROBLEM_RECORDS],
@@ -157,7 +160,7 @@ def export_problems_csv(csp_id: DbId, ctx: ContextDep, search: ProblemSearchDep)
 
 
 @router.get(
-    "/csp/{csp_id}/problems.geojson",
+    "/csp/{csp_id:int}/problems.geojson",
     responses={**INVALID, 200: {"content": {"application/geo+json": {}}}},
     response_class=Response,
     dependencies=[access.PROBLEM_RECORDS],
@@ -168,14 +171,16 @@ def export_problems_geojson(csp_id: DbId, ctx: ContextDep, search: ProblemSearch
     return _export(ctx, csp_id, search, "geojson")
 
 
-@router.get("/problems/{problem_id}", responses=INVALID, dependencies=[access.PROBLEM_RECORDS])
+@router.get("/problems/{problem_id:int}", responses=INVALID, dependencies=[access.PROBLEM_RECORDS])
 def read_problem(problem_id: DbId, ctx: ContextDep) -> ProblemPublic:
     """A problem with its dated steps, actions and evaluations."""
     return problems.get_problem(ctx, problem_id)
 
 
 @router.post(
-    "/problems/{problem_id}/transitions", responses=CONFLICT, dependencies=[access.PROBLEM_WRITE]
+    "/problems/{problem_id:int}/transitions",
+    responses=CONFLICT,
+    dependencies=[access.PROBLEM_WRITE],
 )
 def transition(problem_id: DbId, body: ProblemTransition, ctx: ContextDep) -> ProblemPublic:
     """Move the problem to its next step (signalé → analysé → actions en cours → évalué →
@@ -185,7 +190,7 @@ def transition(problem_id: DbId, body: ProblemTransition, ctx: ContextDep) -> Pr
 
 
 @router.post(
-    "/problems/{problem_id}/actions",
+    "/problems/{problem_id:int}/actions",
     status_code=201,
     responses=CONFLICT,
     dependencies=[access.PROBLEM_WRITE],
@@ -196,7 +201,7 @@ def create_action(problem_id: DbId, body: ActionCreate, ctx: ContextDep) -> Prob
 
 
 @router.post(
-    "/problems/{problem_id}/evaluations",
+    "/problems/{problem_id:int}/evaluations",
     status_code=201,
     responses=CONFLICT,
     dependencies=[access.PROBLEM_WRITE],

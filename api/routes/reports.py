@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -7,6 +6,7 @@ from api import access
 from api.deps import ContextDep
 from api.routes.responses import INVALID
 from api.schemas import ReportPublic
+from api.schemas.common import Day
 from api.services import reports
 
 router = APIRouter(tags=["rapports"])
@@ -22,10 +22,8 @@ def read_report(
     ctx: ContextDep,
     csp: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Default: all")] = None,
     sector: Annotated[int | None, Query(ge=0, le=5000, description="A sector of the CSP")] = None,
-    date_from: Annotated[
-        date | None, Query(alias="from", description="Default: a year ago")
-    ] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Default: today")] = None,
+    date_from: Annotated[Day | None, Query(alias="from", description="Default: a year ago")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="Default: today")] = None,
     fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
     table: Annotated[
         Literal["categories", "gpos"],

@@ -8,21 +8,35 @@ refuse the same input with the same message naming the field.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from api.schemas.common import DbInt, InputModel, Page
 
+#: The longest e-mail address (RFC 5321's path: 254, the accounts' and sign-in attempts'
+#: column) and password a request may send.
+MAX_EMAIL, MAX_PASSWORD = 254, 1000
+#: The most GPOs, communes or CSPs one account is bound to.
+MAX_BINDINGS = 500
+
 
 class AccountCreate(InputModel):
-    email: str
-    name: str | None = Field(default=None, description="shown name (default: the e-mail)")
-    role: str = Field(description="a code of geo.accounts.ROLES")
-    password: str = Field(repr=False)
-    gpo_ids: list[DbInt] = Field(default_factory=list, description="chef, partenaire")
-    commune_codes: list[str] = Field(default_factory=list, description="commune (INSEE codes)")
-    csp_ids: list[DbInt] = Field(default_factory=list, description="planificateur, referent")
+    email: str = Field(max_length=MAX_EMAIL)
+    name: str | None = Field(
+        default=None, max_length=200, description="shown name (default: the e-mail)"
+    )
+    role: str = Field(max_length=50, description="a code of geo.accounts.ROLES")
+    password: str = Field(max_length=MAX_PASSWORD, repr=False)
+    gpo_ids: list[DbInt] = Field(
+        default_factory=list, max_length=MAX_BINDINGS, description="chef, partenaire"
+    )
+    commune_codes: list[Annotated[str, Field(max_length=10)]] = Field(
+        default_factory=list, max_length=MAX_BINDINGS, description="commune (INSEE codes)"
+    )
+    csp_ids: list[DbInt] = Field(
+        default_factory=list, max_length=MAX_BINDINGS, description="planificateur, referent"
+    )
     partner_id: DbInt | None = Field(
         default=None, description="partenaire: the organisation whose actions it updates"
     )
@@ -76,15 +90,15 @@ class NewTokenPublic(TokenPublic):
 class TokenCreate(InputModel):
     """A personal access token to create for the caller."""
 
-    name: str = Field(description="what the token is for (1 to 100 characters)")
+    name: str = Field(max_length=1000, description="what the token is for (1 to 100 characters)")
     expires_at: datetime | None = Field(default=None, description="with its time zone")
 
 
 class LoginIn(InputModel):
     """A sign-in from the page /connexion (the session goes in a cookie)."""
 
-    email: str
-    password: str = Field(repr=False)
+    email: str = Field(max_length=MAX_EMAIL)
+    password: str = Field(max_length=MAX_PASSWORD, repr=False)
 
 
 class AccessTokenPublic(BaseModel):

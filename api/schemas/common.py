@@ -5,9 +5,12 @@ GeoJSON follows RFC 7946: coordinates in WGS84 longitude/latitude.
 
 from __future__ import annotations
 
+import re
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import UTC, date, datetime, time
+from types import UnionType
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -18,7 +21,9 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     PlainSerializer,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
@@ -63,11 +68,132 @@ FREE_TEXT_NOTICE = (
 )
 
 
+#: A day as the OpenAPI document says it (``format: date``): ``2026-12-07``, nothing more.
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _temporal_kind(annotation: Any) -> type | None:
+    """``date``, ``datetime`` or ``time`` when a field's type is one of them (or one of
+    them or None), else None."""
+    if annotation in (date, datetime, time):
+        return typing.cast(type, annotation)
+    if typing.get_origin(annotation) in (typing.Union, UnionType):
+        kinds = {_temporal_kind(a) for a in typing.get_args(annotation) if a is not type(None)}
+        return kinds.pop() if len(kinds) == 1 else None
+    if typing.get_origin(annotation) is Annotated:
+        return _temporal_kind(typing.get_args(annotation)[0])
+    return None
+
+
+def temporal_text(kind: type, value: object) -> object:
+    """What the edge takes for a day, a time or a date and time: its ISO text, as the
+    OpenAPI document says (``format: date``…). pydantic alone would also take a number
+    (seconds since 1970: ``?to=0`` was 01/01/1970) and, for a day, a date and time. A
+    date and time whose time zone puts it outside the years 1 to 9999 is refused too
+    (converting it to UTC used to fail with a 500).
+
+    >>> temporal_text(date, "2026-12-07")
+    '2026-12-07'
+    >>> temporal_text(date, 0)
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.PydanticCustomError: date attendue (AAAA-MM-JJ)
+    """
+    if isinstance(value, bool | int | float):
+        raise PydanticCustomError(f"{kind.__name__}_type", _TEMPORAL_WORDS[kind])
+    if kind is date and isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise PydanticCustomError("date_parsing", _TEMPORAL_WORDS[date])
+    return value
+
+
+def _utc_in_range(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise InvalidValueError("datetime_out_of_range") from None
+    return value
+
+
+def _scalar_kind(annotation: Any) -> tuple[str, Any]:
+    """What a field's type asks of the JSON value: ``("number", int)``, ``("bool", …)``,
+    ``("list", item)``, ``("dict", value)`` or ``("", None)`` (anything else)."""
+    origin = typing.get_origin(annotation)
+    if annotation in (int, float):
+        return "number", annotation
+    if annotation is bool:
+        return "bool", annotation
+    if origin is Annotated:
+        return _scalar_kind(typing.get_args(annotation)[0])
+    if origin in (typing.Union, UnionType):
+        kinds = {_scalar_kind(a) for a in typing.get_args(annotation) if a is not type(None)}
+        return kinds.pop() if len(kinds) == 1 else ("", None)
+    if origin in (list, set, frozenset) or (origin is tuple and ... in typing.get_args(annotation)):
+        return "list", typing.get_args(annotation)[0]
+    if origin is dict:
+        return "dict", typing.get_args(annotation)[1]
+    return "", None
+
+
+def json_type(annotation: Any, value: object) -> object:
+    """A JSON boolean is not a number, nor a number a boolean, as the OpenAPI document says
+    (``integer``, ``number``, ``boolean``): pydantic alone took ``false`` for 0 (a GPO's
+    sectors ``[false]`` was sector 0) and ``1`` for true. Lists and maps are checked item
+    by item.
+
+    >>> json_type(list[int], [1, 2])
+    [1, 2]
+    >>> json_type(int | None, True)
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.PydanticCustomError: nombre attendu
+    """
+    kind, inner = _scalar_kind(annotation)
+    if kind == "number" and isinstance(value, bool):
+        raise PydanticCustomError("int_type" if inner is int else "float_type", "nombre attendu")
+    if kind == "bool" and isinstance(value, int | float) and not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "vrai ou faux attendu (true / false)")
+    if kind == "list" and isinstance(value, list):
+        for item in value:
+            json_type(inner, item)
+    if kind == "dict" and isinstance(value, dict):
+        for item in value.values():
+            json_type(inner, item)
+    return value
+
+
+_TEMPORAL_WORDS = {
+    date: "date attendue (AAAA-MM-JJ)",
+    datetime: "date et heure attendues (AAAA-MM-JJTHH:MM)",
+    time: "heure attendue (HH:MM)",
+}
+
+#: A day of a query parameter (``?from=2026-01-01``): its ISO text only.
+Day = Annotated[date, BeforeValidator(lambda v: temporal_text(date, v))]
+
+
 class InputModel(BaseModel):
     """The base of every request body: a property the schema does not name is refused
-    (422 naming it), and the OpenAPI document says so (``additionalProperties: false``)."""
+    (422 naming it), and the OpenAPI document says so (``additionalProperties: false``).
+    A number is never a finite float's ``NaN`` or ``Infinity`` (which Python's JSON parser
+    accepts) nor a boolean (:func:`json_type`), and a day, time or date and time is its
+    ISO text (:func:`temporal_text`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _temporal_as_text(cls, value: object, info: ValidationInfo) -> object:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None or value is None:
+            return value
+        kind = _temporal_kind(field.annotation)
+        return json_type(field.annotation, value) if kind is None else temporal_text(kind, value)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _moment_in_range(cls, value: object) -> object:
+        return _utc_in_range(value) if isinstance(value, datetime) else value
 
 
 #: The geometry types a GeoJSON geometry object may have here (RFC 7946 §3.1, no
@@ -84,14 +210,40 @@ class Geometry(BaseModel):
     coordinates: list[Any]
 
 
+#: The most positions a geometry sent by a client may have (a 100 000-vertex polygon is
+#: checked and stored in about three seconds).
+MAX_POSITIONS = 100_000
+
+
+def _positions(coordinates: list[Any]) -> list[Any]:
+    """Count the positions of GeoJSON coordinates level by level, without recursion: more
+    than :data:`MAX_POSITIONS`, or nested deeper than a MultiPolygon's, is refused before
+    any geometry is built.
+
+    >>> _positions([[[6.86, 47.64], [6.87, 47.64], [6.87, 47.65], [6.86, 47.64]]])[0][0]
+    [6.86, 47.64]
+    """
+    count, level = 0, [coordinates]
+    for _depth in range(4):
+        nested = [child for item in level for child in item if isinstance(child, list)]
+        count += sum(1 for item in level if not any(isinstance(c, list) for c in item))
+        if count > MAX_POSITIONS or len(nested) > MAX_POSITIONS:
+            raise InvalidValueError("geometry_too_many_positions", most=MAX_POSITIONS)
+        if not nested:
+            return coordinates
+        level = nested
+    raise InvalidValueError("geometry_too_deep")
+
+
 class GeometryIn(Geometry):
     """A GeoJSON geometry object sent by a client: one of the geometry types, nothing but
-    ``type`` and ``coordinates`` (what each field accepts is checked by its service)."""
+    ``type`` and ``coordinates`` (what each field accepts is checked by its service), at
+    most :data:`MAX_POSITIONS` positions."""
 
     model_config = ConfigDict(extra="forbid")
 
     type: GeometryType = Field(examples=["MultiPolygon"])
-    coordinates: list[Any] = Field(min_length=1)
+    coordinates: Annotated[list[Any], AfterValidator(_positions)] = Field(min_length=1)
 
 
 class Feature(BaseModel, Generic[P]):

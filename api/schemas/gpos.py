@@ -45,7 +45,9 @@ class GpoCreate(InputModel):
 
     name: str = Field(min_length=1, max_length=200)
     theme: ThemeCode
-    sectors: list[IndexInt] = Field(default_factory=list, description="Sectors it spans")
+    sectors: list[IndexInt] = Field(
+        default_factory=list, max_length=500, description="Sectors it spans"
+    )
     categories: list[CategoryCode] = Field(
         default_factory=list,
         max_length=50,
@@ -57,7 +59,7 @@ class GpoCreate(InputModel):
     chief_contact: str | None = Field(default=None, max_length=200)
     deputy_name: str | None = Field(default=None, max_length=200)
     deputy_grade: str | None = Field(default=None, max_length=100)
-    partner_ids: list[DbInt] = Field(default_factory=list)
+    partner_ids: list[DbInt] = Field(default_factory=list, max_length=200)
 
 
 class GpoUpdate(InputModel):
@@ -73,7 +75,9 @@ class GpoUpdate(InputModel):
         default=None, max_length=500, description="thematic GPOs only: the sectors it spans"
     )
     cadence_days: Annotated[CadenceDays | None, NOT_NULL] = None
-    partner_ids: list[DbInt] | None = Field(default=None, description="null: unchanged")
+    partner_ids: list[DbInt] | None = Field(
+        default=None, max_length=200, description="null: unchanged"
+    )
     version: int | None = Field(
         default=None,
         ge=1,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from api.schemas.common import InputModel, Page
+from geo.grid import MAX_WORKLOAD_WEIGHT, WORKLOAD_VARIABLES
+
+#: A workload weight (geo.grid.workload checks the same bounds).
+Weight = Annotated[float, Field(ge=0, le=MAX_WORKLOAD_WEIGHT)]
 
 #: What a grid's units are: H3 cells clipped to the CSP, or street blocks (geo.blocks).
 Units = Literal["h3", "blocks"]
@@ -20,8 +24,9 @@ UNITS_DESCRIPTION = (
 class GridCreate(InputModel):
     resolution: int = Field(default=9, ge=0, le=15, description="H3 resolution")
     units: Units = Field(default="h3", description=UNITS_DESCRIPTION)
-    weights: dict[str, float] | None = Field(
+    weights: dict[str, Weight] | None = Field(
         default=None,
+        max_length=len(WORKLOAD_VARIABLES),
         description="Workload weights by variable (population, households, poor_households, "
         "social_housing); default population 1, poor_households 2, social_housing 0.5",
     )

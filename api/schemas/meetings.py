@@ -4,7 +4,7 @@ by problem, closed with their compte rendu; and their agenda."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -53,7 +53,7 @@ class MeetingUpdate(InputModel):
     place: str | None = Field(default=None, max_length=200)
     invited_partner_ids: list[DbInt] | None = Field(default=None, max_length=200)
     attendance: list[AttendanceIn] | None = Field(default=None, max_length=200)
-    attendees: list[str] | None = Field(
+    attendees: list[Annotated[str, Field(max_length=200)]] | None = Field(
         default=None,
         max_length=100,
         description="People present who are not a partner organisation (the police side…)",

@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from api.schemas.common import MAX_INT, FeatureCollection, InputModel, Page
-from api.schemas.grid import UNITS_DESCRIPTION, Units
+from api.schemas.common import MAX_INT, FeatureCollection, IndexInt, InputModel, Page
+from api.schemas.grid import UNITS_DESCRIPTION, Units, Weight
 from geo.errors import InvalidValueError
+from geo.grid import WORKLOAD_VARIABLES
 from geo.sectorize.design import DesignParameters
 
 PlanStatus = Literal["draft", "adopted", "archived", "editing"]
@@ -52,7 +53,9 @@ class PlanCreate(InputModel):
     seed: int = Field(
         default=0, ge=0, le=2**32 - 1, description="Random seed (same seed, same plan)"
     )
-    weights: dict[str, float] | None = Field(default=None, description=WEIGHTS_DESCRIPTION)
+    weights: dict[str, Weight] | None = Field(
+        default=None, max_length=len(WORKLOAD_VARIABLES), description=WEIGHTS_DESCRIPTION
+    )
     whole_commune_population: float = Field(
         default=10_000, ge=0, description="Communes with fewer inhabitants are never split"
     )
@@ -61,13 +64,16 @@ class PlanCreate(InputModel):
         max_length=500,
         description="Fixed seeds as [lon, lat] (e.g. commissariats): sector i contains seed i",
     )
-    seed_point_types: list[str] = Field(
+    seed_point_types: list[Annotated[str, Field(max_length=100)]] = Field(
         default_factory=list,
+        max_length=50,
         description="Also seed one sector at each point of the CSP's point layers whose type is "
         "one of these (e.g. commissariat, bureau de police)",
     )
-    locked: dict[str, int] = Field(
-        default_factory=dict, description="Unit id (H3 cell or block) -> sector index kept as given"
+    locked: dict[Annotated[str, Field(max_length=100)], IndexInt] = Field(
+        default_factory=dict,
+        max_length=100_000,
+        description="Unit id (H3 cell or block) -> sector index kept as given",
     )
     sectors_per_part: list[Annotated[int, Field(ge=1, le=1000)]] = Field(
         default_factory=list,

@@ -120,8 +120,10 @@ class EvaluationCreate(InputModel):
 
     evaluated_on: date = Field(default_factory=clock.today)
     outcome: OutcomeCode = Field(description="positif, partiel or sans_effet")
-    indicators: dict[str, float] = Field(
-        default_factory=dict, description="e.g. signalements_avant, signalements_apres"
+    indicators: dict[Annotated[str, Field(max_length=100)], float] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="e.g. signalements_avant, signalements_apres",
     )
     note: str | None = Field(default=None, max_length=2000, description=FREE_TEXT_NOTICE)
 

@@ -39,7 +39,7 @@ from api.services.audit_log import record_access, record_write
 from api.services.context import Context
 from api.services.kept_lists import kept_since
 from geo.calendar import meeting_invitation
-from geo.errors import ConflictError, InvalidInputError, NotFoundError
+from geo.errors import ConflictError, InvalidInputError, NotFoundError, StateConflictError
 from geo.hotspots import TRENDS
 from geo.meetings import DECISION_KINDS, check_meeting_day
 from geo.problems import ACTION_TYPES, OUTCOMES, STATUSES
@@ -434,8 +434,8 @@ def close_meeting(
     with ctx.write() as session:
         meeting, gpo = _meeting(session, meeting_id, lock=True)
         _open(meeting)
-        if meeting.held_on > clock.today():
-            raise InvalidInputError(
+        if meeting.held_on > clock.today():  # its state (not yet held), not the request: 409
+            raise StateConflictError(
                 "meeting_not_yet_held", field="held_on", day=f"{meeting.held_on:%d/%m/%Y}"
             )
         check_version(meeting, close.version, "cette réunion")

@@ -41,7 +41,7 @@ def test_a_bow_tie_in_a_layer_is_stored_repaired(
     )
     assert response.status_code == 201, response.text
     layer = response.json()
-    assert any("objet 2 (Self-intersection" in w for w in layer["warnings"]), layer
+    assert any("objet 2 (son contour se recoupe près de [" in w for w in layer["warnings"]), layer
     with engine.connect() as conn:
         rows = conn.execute(
             text(
@@ -95,7 +95,7 @@ def test_a_bow_tie_sector_in_a_plan_import(client: TestClient, csp_id: int, engi
     assert response.status_code == 201, response.text
     plan = response.json()
     assert any(
-        "secteur « Est » (entité 2) : géométrie invalide (Self-intersection" in n
+        "secteur « Est » (entité 2) : géométrie invalide (son contour se recoupe" in n
         for n in plan["notes"]
     ), plan["notes"]
     with engine.connect() as conn:
@@ -107,3 +107,54 @@ def test_a_bow_tie_sector_in_a_plan_import(client: TestClient, csp_id: int, engi
         ).all()
     assert sorted(r[0] for r in rows) == ["Est", "Ouest"]
     assert all(r[1] and r[2] > 0 for r in rows)
+
+
+def test_coordinates_the_libraries_cannot_read_are_refused_in_french(
+    client: TestClient, csp_id: int
+) -> None:
+    """The reason a geometry is refused is said in French, never in the words of shapely,
+    GEOS or NumPy (issue 22's hostile run: « setting an array element with a sequence »,
+    « A linearring requires at least 4 coordinates », « Self-intersection[x y] »)."""
+    lon, lat = 6.86, 47.64
+    refused = {
+        "Polygon": [
+            [[[lon, lat], [lon + 0.01, lat]]],  # 2 positions
+            [[[lon, lat, 1, 2], [lon + 0.01, lat], [lon, lat + 0.01], [lon, lat]]],  # ragged
+            [lon, lat],  # a position where rings are expected
+            [
+                [
+                    [lon, lat],
+                    [lon + 0.01, lat + 0.01],
+                    [lon + 0.01, lat],
+                    [lon, lat + 0.01],
+                    [lon, lat],
+                ]
+            ],
+        ],
+        "LineString": [[[lon, lat]]],
+        "Point": [lon],
+    }
+    said = []
+    for kind, variants in refused.items():
+        for coordinates in variants if kind == "Polygon" else [variants]:
+            problem = {
+                "category": "autre",
+                "title": "t",
+                "geometry": {"type": kind, "coordinates": coordinates},
+            }
+            response = client.post(f"/api/csp/{csp_id}/problems", json=problem)
+            assert response.status_code == 422, response.text
+            said.append(response.json()["detail"])
+    assert all(d.startswith("Emplacement sur la carte : ") for d in said), said
+    english = ("array", "requires", "coordinates", "Self-intersection", "float", "must", "element")
+    assert not [d for d in said if any(word in d for word in english)], said
+    assert "un contour de polygone compte au moins 4 positions" in said[0]
+    assert "son contour se recoupe près de [" in said[3]
+    # deeper than a MultiPolygon, or more positions than any drawing: refused before shapely
+    deep = {"type": "MultiPolygon", "coordinates": [[[[[lon, lat]]]]]}
+    response = client.post(f"/api/csp/{csp_id}/problems", json={**problem, "geometry": deep})
+    assert response.status_code == 422 and "trop imbriquées" in response.json()["detail"]
+    many = [[lon + i * 1e-7, lat] for i in range(100_001)]
+    big = {"type": "MultiPoint", "coordinates": many}
+    response = client.post(f"/api/csp/{csp_id}/problems", json={**problem, "geometry": big})
+    assert response.status_code == 422 and "au plus 100" in response.json()["detail"]

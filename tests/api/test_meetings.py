@@ -249,9 +249,9 @@ def test_planning_is_checked_and_changes_are_told(world: World, engine: Engine) 
         headers=chef,
     ).json()
     invitations = _outbox(engine, meeting["id"])
-    # A planned meeting in the future does not close.
+    # A planned meeting in the future does not close: its state forbids it (409).
     early = client.post(f"/api/meetings/{meeting['id']}/close", json={}, headers=chef)
-    assert early.status_code == 422 and early.json()["fields"][0]["field"] == "held_on"
+    assert early.status_code == 409 and early.json()["fields"][0]["field"] == "held_on"
     # Rescheduled: the invited are told, with a later SEQUENCE of the same UID.
     moved = client.patch(
         f"/api/meetings/{meeting['id']}",

@@ -312,3 +312,148 @@ def test_a_body_that_cannot_be_read_is_a_422_naming_it(client: TestClient, csp_i
         "detail": "adresse inconnue : aucune route ni page à cette adresse",
         "type": "RouteNotFound",
     }
+
+
+def test_days_and_times_are_their_iso_text_within_the_calendar(
+    client: TestClient, csp_id: int
+) -> None:
+    """A day, a time, a date and time are sent as the OpenAPI document says (ISO text):
+    pydantic alone took a number as seconds since 1970 (``?to=0`` was a 200 for
+    01/01/1970), and a time zone that puts a date and time past the year 9999 was a 500
+    (issue 22's hostile run)."""
+    for query in ({"to": "0"}, {"to": "2026-01-01T00:00"}):
+        response = client.get(f"/api/csp/{csp_id}/hotspots", params=query)
+        assert response.status_code == 422, response.text
+        assert response.json()["fields"][0]["msg"] == "date attendue (AAAA-MM-JJ)"
+    meeting = client.post("/api/gpos/1/meetings", json={"held_on": 0})
+    assert meeting.status_code == 422 and meeting.json()["fields"][0]["loc"] == ["body", "held_on"]
+    intervention = {"csp_id": csp_id, "nature": "rixe", "lon": 6.86, "lat": 47.64}
+    for at, field in ((0, "datetime_type"), ("9999-12-31T23:59:59-23:59", "datetime_out_of_range")):
+        response = client.post("/api/interventions", json={**intervention, "occurred_at": at})
+        assert response.status_code == 422, response.text  # the second was a 500
+        (error,) = response.json()["fields"]
+        assert (error["loc"], error["type"]) == (["body", "occurred_at"], field)
+    assert "entre les années 1 et 9999" in response.json()["detail"]
+    # the last day of the calendar is a day like any other (the trail's end was a 500)
+    assert client.get("/api/audit-log", params={"to": "9999-12-31"}).status_code == 200
+
+
+def test_what_a_request_sends_is_bounded_and_finite(client: TestClient, csp_id: int) -> None:
+    """Every list, map and free text a JSON body sends has a bound in the OpenAPI document,
+    and the app applies it: a GPO with two million partners took 53 s, 16 s of it
+    collecting garbage, before a 503; a grid weighted by ``Infinity`` was a 422 naming no
+    field and one weighted by 1e308 was stored, and every proposal on it failed."""
+    schema = client.get("/openapi.json").json()
+    components = schema["components"]["schemas"]
+    unbounded: set[str] = set()
+
+    def walk(node: Any, where: str, seen: set[str]) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item, where, seen)
+            return
+        if not isinstance(node, dict):
+            return
+        if (ref := node.get("$ref")) and (name := ref.rsplit("/", 1)[-1]) not in seen:
+            seen.add(name)
+            walk(components[name], name, seen)
+        kind = node.get("type")
+        if kind == "array" and "maxItems" not in node and "prefixItems" not in node:
+            unbounded.add(f"{where}: {node.get('title', 'array')}")
+        mapping = isinstance(node.get("additionalProperties"), dict)
+        if kind == "object" and mapping and "maxProperties" not in node:
+            unbounded.add(f"{where}: {node.get('title', 'map')}")
+        free = not any(k in node for k in ("enum", "const", "format", "maxLength"))
+        if kind == "string" and free and node.get("pattern", "").startswith("^[^"):
+            unbounded.add(f"{where}: {node.get('title', 'text')}")
+        for key, child in node.items():
+            if key not in ("examples", "example", "default", "enum"):
+                walk(child, where, seen)
+
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            # forms are bounded whole (api.uploads), GeoJSON positions by their count
+            walk(content.get("application/json"), f"{method.upper()} {path}", {"GeometryIn"})
+    assert not unbounded, sorted(unbounded)
+    started = time.monotonic()
+    gpo = {"name": "G", "theme": "autre", "partner_ids": [1] * 2_000_000}
+    response = client.post(f"/api/csp/{csp_id}/gpos", json=gpo)
+    assert response.status_code == 422 and time.monotonic() - started < 30
+    assert response.json()["fields"][0]["msg"] == "au plus 200 éléments"
+    for weight in ("Infinity", "NaN", "1e308", "-1"):
+        body = f'{{"weights": {{"population": {weight}}}}}'.encode()
+        headers = {"Content-Type": "application/json"}
+        response = client.post(f"/api/csp/{csp_id}/grids", content=body, headers=headers)
+        assert response.status_code == 422, response.text
+        assert response.json()["fields"][0]["loc"] == ["body", "weights", "population"]
+    # a JSON boolean is not a number (``[false]`` was sector 0), nor a number a boolean
+    gpo = {"name": "G", "theme": "autre", "sectors": [False]}
+    response = client.post(f"/api/csp/{csp_id}/gpos", json=gpo)
+    assert response.status_code == 422 and response.json()["fields"][0]["type"] == "int_type"
+    meeting = {"held_on": "2026-06-20", "send_invitations": 1}
+    response = client.post("/api/gpos/1/meetings", json=meeting)
+    assert response.status_code == 422 and response.json()["fields"][0]["type"] == "bool_type"
+
+
+def test_a_method_an_address_does_not_take_is_a_405_naming_them_all(
+    client: TestClient,
+) -> None:
+    """``PATCH /api/conventions/figures`` was ``PATCH /api/conventions/{convention_id}``
+    with the id « figures » (a 403 or a 422); a 405's ``Allow`` named the methods of one
+    route only. And the OpenAPI document says the 401 and 403 of every route whose policy
+    admits only some roles (a partner's run of schemathesis met undocumented 403s)."""
+    response = client.patch("/api/conventions/figures", json={})
+    assert response.status_code == 405 and response.headers["allow"] == "GET"
+    response = client.delete("/api/gpos/1")
+    assert response.status_code == 405 and response.headers["allow"] == "GET, PATCH"
+    assert response.json()["type"] == "MethodNotAllowed"
+    assert client.get("/api/plans/premier").status_code == 404
+    assert client.get("/api/plans/0").status_code == 422
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"401", "403"} <= set(paths["/api/accounts"]["get"]["responses"])
+    assert {"401", "403"} <= set(paths["/api/gpos/{gpo_id}"]["patch"]["responses"])
+    assert "403" not in paths["/api/health"]["get"]["responses"]
+
+
+def test_what_a_library_would_refuse_its_own_way_is_the_apps_answer(
+    client: TestClient, csp_id: int
+) -> None:
+    """Hostile input that reached a library as is: a sort named twice (SQLAlchemy's
+    « Label name … is being renamed », a 500), a malformed ``Range`` on a static file
+    (Starlette's English plain-text 400), a CSV of 10 000 columns (pandas, 8 s), a CSV in
+    UTF-16 (a spreadsheet's « texte Unicode », refused as « ParserError »)."""
+    response = client.get("/ogc/collections/problems/items", params={"sortby": "id,-id"})
+    assert response.status_code == 400, response.text
+    assert response.json() == {
+        "code": "InvalidInputError",
+        "description": "sortby : « id » nommée deux fois",
+    }
+    static = client.get("/static/js/api.js", headers={"Range": "bytes=5-2"})
+    assert static.status_code == 200 and "content-range" not in static.headers
+    header = ";".join(f"c{i}" for i in range(10_000)).encode() + b"\r\n"
+    started = time.monotonic()
+    response = client.post(
+        f"/api/csp/{csp_id}/problems/import", files={"file": ("p.csv", header, "text/csv")}
+    )
+    assert response.status_code == 422 and time.monotonic() - started < 5
+    assert response.json()["detail"] == (
+        "Fichier : 10\u202f000 colonnes : au plus 200 (la catégorie, l'intitulé, la date, "
+        "la position…)"
+    )
+    text = "category;title;lon;lat;reported_on\r\nautre;t;6.86;47.64;2026-06-01\r\n"
+    utf16 = text.encode("utf-16")
+    response = client.post(
+        f"/api/csp/{csp_id}/problems/import", files={"file": ("p.csv", utf16, "text/csv")}
+    )
+    assert response.status_code == 201, response.text  # was a 500 (csv.Error) for a while
+
+
+def test_the_tiles_refuse_as_the_api_does(anonymous_client: TestClient) -> None:
+    """A tile is data, not a page: an anonymous request is the documented 401 in JSON,
+    not a redirect to the sign-in page (schemathesis's ``ignored_auth`` followed it to
+    an HTML page of 200)."""
+    response = anonymous_client.get("/tiles/0/0/0.pbf", follow_redirects=False)
+    assert response.status_code == 401, response.text
+    assert response.json()["type"] == "AuthenticationRequiredError"
+    assert anonymous_client.get("/carte", follow_redirects=False).status_code == 303

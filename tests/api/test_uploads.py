@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.config import Settings
 from api.uploads import (
     _DECLARED,
+    BODY_LIMIT,
     FORM_LIMIT,
     MULTIPART_MARGIN,
     declared_form_fields,
@@ -130,6 +131,23 @@ def test_other_forms_are_bounded(anonymous_client: TestClient) -> None:
         "/api/auth/login", data={"email": "a@b.fr", "password": "x" * (FORM_LIMIT + 1)}
     )
     assert response.status_code == 413 and response.json()["kind"] == "form"
+
+
+def test_a_json_body_is_bounded(client: TestClient, csp_id: int) -> None:
+    """A JSON body was read whole into memory whatever its size (300 Mo of spaces were,
+    before a 422): past :data:`BODY_LIMIT` it is a 413 naming the body, in French."""
+    body = b" " * (BODY_LIMIT + 1)
+    headers = {"Content-Type": "application/json"}
+    response = client.post(f"/api/csp/{csp_id}/problems", content=body, headers=headers)
+    assert response.status_code == 413, response.text
+    assert response.json() == {
+        "detail": "Corps de la requête : trop volumineux ; au plus 16 Mo pour ce type "
+        "d'envoi (json)",
+        "type": "TooLargeError",
+        "field": "body",
+        "limit_bytes": BODY_LIMIT,
+        "kind": "json",
+    }
 
 
 def test_every_upload_route_has_a_kind(client: TestClient) -> None:
