@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.accounts import SessionPolicy
 from geo.errors import UnavailableError
+from geo.grid import MAX_GRID_CELLS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,6 +64,12 @@ class Settings(BaseSettings):
     #: (``PSQ_MAX_PROPOSAL_WORK``): 4 000 000 is 100 000 cells in 40 sectors, about a
     #: minute of work; a larger request is refused at once with a 422 naming ``k``.
     max_proposal_work: int = Field(default=4_000_000, ge=1)
+    #: The most cells a grid built on request may have, as estimated before any work
+    #: (``PSQ_MAX_GRID_CELLS``): 25 000 is a CSP of 375 km² at resolution 10, about
+    #: ten seconds of building and storing; a finer request is refused at once with a 422
+    #: naming ``resolution``. ``psq`` commands run alone take up to
+    #: :data:`geo.grid.MAX_GRID_CELLS`.
+    max_grid_cells: int = Field(default=25_000, ge=1, le=MAX_GRID_CELLS)
     #: CPU seconds spent on the lower bound of each heuristic proposal (0: none computed),
     #: counted on the proposal's own thread: the same bound under any load.
     bound_seconds: float = Field(default=2.0, ge=0, le=60)

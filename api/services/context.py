@@ -16,6 +16,7 @@ from api.editors import EditorCache
 from api.jobs import JobRunner
 from api.map_cache import MapCache
 from geo.accounts import Actor, Scope, SessionPolicy
+from geo.grid import MAX_GRID_CELLS
 
 
 @dataclass
@@ -41,6 +42,8 @@ class Context:
     job_deadline_s: float = 1800
     #: …and a proposal is refused past this many units times sectors (``PSQ_MAX_PROPOSAL_WORK``).
     proposal_budget: int = 4_000_000
+    #: …and a grid past this many cells, estimated before any work (``PSQ_MAX_GRID_CELLS``).
+    grid_cell_budget: int = MAX_GRID_CELLS
     #: Seconds spent on each heuristic proposal's lower bound (``PSQ_BOUND_SECONDS``).
     bound_budget_s: float = 2.0
     #: How many features an OGC API request matched, by (collection, filters, perimeter):

@@ -73,7 +73,7 @@ def build_grid(
         outline = csp.csp_outline(session=session, csp_id=csp_id)
         # Refuse a grid too fine for the CSP before any work: its size is estimated from
         # the areas alone.
-        check_cell_budget(outline, resolution)
+        check_cell_budget(outline, resolution, ctx.grid_cell_budget)
         _check_weights(weights)
         communes = grids.csp_communes(session=session, csp_id=csp_id)
         source = layers.latest_population_grid(session=session, csp_id=csp_id)

@@ -28,7 +28,11 @@ def test_a_grid_too_fine_for_the_csp_is_refused_before_any_work(
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]
     assert detail.startswith("Grille : à la résolution 15, la grille compterait environ")
-    assert "200\u202f000" in detail and response.json()["type"] == "InvalidInputError"
+    assert "25\u202f000" in detail and response.json()["type"] == "InvalidInputError"
+    # a grid a command could build, but too long to build within a request
+    # (PSQ_MAX_GRID_CELLS, 25 000 by default): refused as well, before any work
+    finer = client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 11})
+    assert finer.status_code == 422 and "25\u202f000 permises" in finer.json()["detail"]
     # street blocks are cut by the same H3 cells: the same budget
     blocks = client.post(f"/api/csp/{csp_id}/grids", json={"resolution": 14, "units": "blocks"})
     assert blocks.status_code == 422 and blocks.json()["detail"].startswith("Grille :")
