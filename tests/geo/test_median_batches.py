@@ -10,26 +10,14 @@ from collections import deque
 import numpy as np
 import pytest
 
-from geo.sectorize import RegionGrowth, median
+from geo.sectorize import median
 from geo.sectorize.atoms import Atoms, stays_connected
 from geo.sectorize.median import MedianSearch
 from geo.sectorize.median_prices import pair_cost, pair_costs, shift_prices
 from geo.sectorize.objective import median_atoms
 from geo.sectorize.search import SectorSearch
 from geo.unit_graph import UnitGraph
-from tests.geo.test_sectorize import square_grid
-
-SIDE = 7
-K = 4
-
-
-@pytest.fixture(scope="module")
-def grid() -> tuple[UnitGraph, Atoms]:
-    """A 7 x 7 grid, uneven workloads, every unit its own atom."""
-    y, x = np.divmod(np.arange(SIDE * SIDE), SIDE)
-    graph = square_grid(SIDE, SIDE, 1.0 + (3 * x + y) % 7)
-    _, _, _, atoms = RegionGrowth(K, tolerance=0.05).feasible_atoms(graph)
-    return graph, atoms
+from tests.geo.conftest import SIDE, K
 
 
 def _search(graph: UnitGraph, atoms: Atoms) -> MedianSearch:
@@ -44,10 +32,10 @@ def _search(graph: UnitGraph, atoms: Atoms) -> MedianSearch:
     return ms
 
 
-def test_shift_prices_together_equal_sector_by_sector(grid: tuple[UnitGraph, Atoms]) -> None:
+def test_shift_prices_together_equal_sector_by_sector(uneven_grid: tuple[UnitGraph, Atoms]) -> None:
     """Every boundary atom's price out of its sector and into each neighbouring sector:
     all sectors at once, one at a time, and from the definition, to the last bit."""
-    ms = _search(*grid)
+    ms = _search(*uneven_grid)
     sec = ms.sector
     pairs = sorted(
         {(x, int(sec[y])) for x, y in zip(ms.ea, ms.eb, strict=True) if sec[y] != sec[x]}
@@ -66,10 +54,10 @@ def test_shift_prices_together_equal_sector_by_sector(grid: tuple[UnitGraph, Ato
             assert price == (ms.col[s, units] + ms.M[x, units]).min() - ms.cur[s]
 
 
-def test_pair_costs_together_equal_pair_by_pair(grid: tuple[UnitGraph, Atoms]) -> None:
+def test_pair_costs_together_equal_pair_by_pair(uneven_grid: tuple[UnitGraph, Atoms]) -> None:
     """The swap costs of every pair of neighbouring sectors, both ways, all at once,
     equal each pair's own matrix (pruned and not) to the last bit."""
-    ms = _search(*grid)
+    ms = _search(*uneven_grid)
     sec = ms.sector
     border: dict[tuple[int, int], set[int]] = {}
     for x, y in zip(ms.ea.tolist(), ms.eb.tolist(), strict=True):
@@ -89,14 +77,14 @@ def test_pair_costs_together_equal_pair_by_pair(grid: tuple[UnitGraph, Atoms]) -
 
 
 def test_the_oscillation_is_the_same_whatever_is_batched(
-    grid: tuple[UnitGraph, Atoms], monkeypatch: pytest.MonkeyPatch
+    uneven_grid: tuple[UnitGraph, Atoms], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Oscillation and descent from an unbalanced plan with every sector's prices batched,
     and with none: the same plan, the same work counted."""
     runs = []
     for large in (10**9, 0):
         monkeypatch.setattr(median, "BATCH_UNITS", large)
-        ms = _search(*grid)
+        ms = _search(*uneven_grid)
         ms._oscillate()
         runs.append((ms.descend(ms.sector).tolist(), ms.work))
     assert runs[0] == runs[1]
@@ -116,10 +104,10 @@ def _connected_without(adj: list[list[int]], sector: list[int], x: int, a: int) 
     return len(seen) == len(rest)
 
 
-def test_stays_connected_equals_a_full_search(grid: tuple[UnitGraph, Atoms]) -> None:
+def test_stays_connected_equals_a_full_search(uneven_grid: tuple[UnitGraph, Atoms]) -> None:
     """Every atom of every sector, on grown plans and on a ring around a hole (where the
     two sides of a corner meet again): the answer of a search of the whole sector."""
-    _, atoms = grid
+    _, atoms = uneven_grid
     plans = []
     for seed in range(6):
         search = SectorSearch(atoms, K, 0.05, np.full(atoms.n, -1), np.random.default_rng(seed))
@@ -142,11 +130,11 @@ def test_stays_connected_equals_a_full_search(grid: tuple[UnitGraph, Atoms]) -> 
 
 
 def test_medians_located_where_members_changed_equal_a_full_location(
-    grid: tuple[UnitGraph, Atoms],
+    uneven_grid: tuple[UnitGraph, Atoms],
 ) -> None:
     """200 random moves of the engine under the distance objective, the centres located
     after each: those of a location of every sector from scratch."""
-    _, atoms = grid
+    _, atoms = uneven_grid
     rng = np.random.default_rng(3)
     search = SectorSearch(atoms, K, 0.05, np.full(atoms.n, -1), np.random.default_rng(0), 1.0)
     search.grow([0, SIDE - 1, SIDE * (SIDE - 1), SIDE * SIDE - 1])

@@ -10,24 +10,12 @@ import math
 import numpy as np
 import pytest
 
-from geo.sectorize import RegionGrowth, median
+from geo.sectorize import median
 from geo.sectorize.atoms import Atoms
 from geo.sectorize.median import MedianSearch
 from geo.sectorize.search import HOT_DISTANCE, SectorSearch, _band_gap
 from geo.unit_graph import UnitGraph
-from tests.geo.test_sectorize import square_grid
-
-SIDE = 7
-K = 4
-
-
-@pytest.fixture(scope="module")
-def grid() -> tuple[UnitGraph, Atoms]:
-    """A 7 x 7 grid, uneven workloads, every unit its own atom."""
-    y, x = np.divmod(np.arange(SIDE * SIDE), SIDE)
-    graph = square_grid(SIDE, SIDE, 1.0 + (3 * x + y) % 7)
-    _, _, _, atoms = RegionGrowth(K, tolerance=0.05).feasible_atoms(graph)
-    return graph, atoms
+from tests.geo.conftest import K
 
 
 def _stripes(atoms: Atoms) -> np.ndarray:
@@ -51,11 +39,13 @@ def _refreshed(search: SectorSearch, x: int, b: int) -> None:
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_the_moves_counts_equal_a_full_refresh(grid: tuple[UnitGraph, Atoms], seed: int) -> None:
+def test_the_moves_counts_equal_a_full_refresh(
+    uneven_grid: tuple[UnitGraph, Atoms], seed: int
+) -> None:
     """300 random moves: counts, boundaries and the movable list (its order too, which the
     repair's draws read) equal those of moves that recompute every count; and the counts
     equal a count from scratch."""
-    _, atoms = grid
+    _, atoms = uneven_grid
     rng = np.random.default_rng(seed)
     fixed = np.full(atoms.n, -1)
     fixed[0] = 0  # a fixed atom never listed as movable
@@ -85,11 +75,11 @@ def test_the_moves_counts_equal_a_full_refresh(grid: tuple[UnitGraph, Atoms], se
 
 
 def test_pruned_swap_prices_equal_every_unit(
-    grid: tuple[UnitGraph, Atoms], monkeypatch: pytest.MonkeyPatch
+    uneven_grid: tuple[UnitGraph, Atoms], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each swap's price with the units pruned equals the minimum over every unit of the
     sector, bit for bit, on random pairs of atom sets."""
-    graph, atoms = grid
+    graph, atoms = uneven_grid
     monkeypatch.setattr(median, "PRUNE_UNITS", 1)  # prune even these small sectors
     monkeypatch.setattr(median, "PROBE", 2)
     target = float(atoms.weight.sum()) / K
@@ -128,12 +118,12 @@ def test_pruned_swap_prices_equal_every_unit(
 
 
 def test_swap_prices_kept_across_penalties_change_nothing(
-    grid: tuple[UnitGraph, Atoms], monkeypatch: pytest.MonkeyPatch
+    uneven_grid: tuple[UnitGraph, Atoms], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Oscillation and descent from an unbalanced plan, with the swap prices kept from
     one penalty to the next and with them recomputed every round: the same plan, the same
     work counted."""
-    graph, atoms = grid
+    graph, atoms = uneven_grid
     target = float(atoms.weight.sum()) / K
     runs = []
     original = MedianSearch._swap_round
@@ -163,12 +153,12 @@ def test_swap_prices_kept_across_penalties_change_nothing(
 
 
 def test_a_swap_undone_leaves_the_state_of_one_applied_and_undone(
-    grid: tuple[UnitGraph, Atoms],
+    uneven_grid: tuple[UnitGraph, Atoms],
 ) -> None:
     """For every pair of atoms on a border: the swap's connectivity answer and the state
     it leaves when refused (sums to the last bit, prices, loads) equal those of the swap
     applied, checked and undone move by move."""
-    graph, atoms = grid
+    graph, atoms = uneven_grid
     target = float(atoms.weight.sum()) / K
     fast, slow = (
         MedianSearch(
@@ -267,11 +257,11 @@ def _recounting_anneal(search: SectorSearch, steps: int) -> None:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_repair_and_annealing_keep_the_neighbouring_sectors_right(
-    grid: tuple[UnitGraph, Atoms], seed: int
+    uneven_grid: tuple[UnitGraph, Atoms], seed: int
 ) -> None:
     """The repair and the annealing keep each atom's neighbouring sectors until a move
     touches them: the same moves and plans as the loops that read them at every step."""
-    _, atoms = grid
+    _, atoms = uneven_grid
     plans = []
     for phase in ("repair", "anneal"):
         for recount in (False, True):
