@@ -111,6 +111,7 @@ from geo.plan_bound import PlanBound
 from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.bound import Instance, build_instance, check_exact_size, lagrangian_bound
+from geo.sectorize.cuts import add_cuts
 from geo.sectorize.fixing import assignment_bounds, connected_to_home, reach_mask, restricted
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
 from geo.sectorize.hess import OutOfTime, contiguous, hess_model, repair, sector_labels
@@ -509,17 +510,7 @@ class _Solver:
 
     def _add_rows(self, h: highspy.Highs, rows: list[list[int]], coefs: list[list[float]]) -> None:
         """Add cuts ``Σ coef·x ≤ 0``."""
-        starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
-        flat = np.concatenate([np.array(r) for r in rows]).astype(np.int32)
-        h.addRows(
-            len(rows),
-            np.full(len(rows), -np.inf),
-            np.zeros(len(rows)),
-            len(flat),
-            starts.astype(np.int32),
-            flat,
-            np.concatenate([np.array(c) for c in coefs]),
-        )
+        add_cuts(h, rows, coefs)
         self.cuts += len(rows)
 
     def run(self, start: tuple[np.ndarray, float] | None) -> None:

@@ -42,6 +42,7 @@ import numpy as np
 
 from geo.sectorize.atoms import Atoms
 from geo.sectorize.bound import Instance
+from geo.sectorize.cuts import add_cuts
 from geo.sectorize.hess import contiguous, hess_model
 from geo.sectorize.separation import integral_separators
 
@@ -187,17 +188,7 @@ def repartition(
         rows, coefs = integral_separators(sub, var, home, group)
         if not rows:
             return np.unique(group, return_inverse=True)[1], value
-        starts = np.cumsum([0] + [len(r) for r in rows[:-1]]).astype(np.int32)
-        flat = np.concatenate([np.array(r) for r in rows]).astype(np.int32)
-        h.addRows(
-            len(rows),
-            np.full(len(rows), -np.inf),
-            np.zeros(len(rows)),
-            len(flat),
-            starts,
-            flat,
-            np.concatenate([np.array(c) for c in coefs]),
-        )
+        add_cuts(h, rows, coefs)
     return None, -np.inf
 
 

@@ -68,6 +68,7 @@ import highspy
 import numpy as np
 
 from geo.sectorize.atoms import pieces
+from geo.sectorize.cuts import add_cuts
 from geo.sectorize.median import MedianSearch
 
 #: The most atoms in one neighbourhood's model (20 left two of five seeds of Belfort
@@ -373,16 +374,7 @@ class _Model:
                 medians = np.flatnonzero(x[self.n_x :] > 0.5)
                 assign = x[: self.n_x].reshape(self.m, self.n_u).argmax(1)
                 return np.searchsorted(medians, assign)
-            starts = np.cumsum([0] + [len(c) for c, _ in cuts[:-1]]).astype(np.int32)
-            h.addRows(
-                len(cuts),
-                np.full(len(cuts), -np.inf),
-                np.zeros(len(cuts)),
-                sum(len(c) for c, _ in cuts),
-                starts,
-                np.concatenate([c for c, _ in cuts]),
-                np.concatenate([v for _, v in cuts]),
-            )
+            add_cuts(h, [c for c, _ in cuts], [v for _, v in cuts])
         self.given_up = True
         return None
 
