@@ -60,7 +60,6 @@ from multiprocessing.connection import Connection
 import geopandas as gpd
 import numpy as np
 import shapely
-from shapely import affinity
 from shapely.geometry import LineString, Point
 
 from geo.errors import PsqError
@@ -162,19 +161,6 @@ def battery() -> Iterator[Territory]:
         yield Territory(name, graph, territory, int(case["k"]), 0.10)  # type: ignore[call-overload]
 
 
-def _islands_only() -> tuple[gpd.GeoDataFrame, shapely.Geometry]:
-    """Fictitious: six Belfort communes shrunk to 40 % and set 2 km apart on a line."""
-    chosen = [c for c in BELFORT.sort_values("population").index if c not in CSP][30:36]
-    members = BELFORT.loc[chosen].copy()
-    for i, code in enumerate(chosen):
-        geom = affinity.scale(members.geometry[code], 0.4, 0.4)
-        c = geom.centroid
-        members.loc[code, "geometry"] = affinity.translate(
-            geom, 6.9 + 0.04 * i - c.x, 47.6 + 0.005 * (i % 2) - c.y
-        )
-    return members.reset_index(drop=True), members.union_all()
-
-
 def _belfort_grid(territory: shapely.Geometry) -> PopulationGrid:
     raw = gpd.read_file(ROOT / "data" / "boundaries" / "filosofi2019_carreaux200m_belfort.geojson")
     layer = prepare_layer(raw, "population_grid", territory=territory, source="filosofi")
@@ -189,7 +175,9 @@ def harder() -> Iterator[Territory]:
     for k in (12, 16, 20):
         yield Territory(f"essonne-all-{k}", graph, whole, k, 0.05, "harder")
 
-    members, area = _islands_only()
+    islands = CASES["islands-only"]  # the battery's, here with more sectors
+    members, area = islands["communes"], islands["territory"]
+    assert isinstance(members, gpd.GeoDataFrame) and isinstance(area, shapely.Geometry)
     graph = _graph(members, area)
     for k in (2, 4, 9):
         yield Territory(f"islands-only-{k}", graph, area, k, 0.10, "harder")
