@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -312,13 +313,20 @@ CSP_VIOLATIONS: list[str] = []
 def _wait_for_function(page: Any, expression: str, *, timeout: float = 30_000, **_: Any) -> Any:
     """``page.wait_for_function`` polled from outside the page: Playwright's own evaluates
     the string inside the page, which the app's CSP forbids (no ``'unsafe-eval'``), while
-    ``page.evaluate`` goes through the DevTools protocol, which the CSP does not govern."""
+    ``page.evaluate`` goes through the DevTools protocol, which the CSP does not govern.
+    As Playwright's own, it waits across a navigation: while the next page has no body
+    (or no context) yet, the expression cannot be evaluated, and is tried again."""
     deadline = time.monotonic() + timeout / 1000
-    while not (value := page.evaluate(expression)):
+    failure: PlaywrightError | None = None
+    while True:
+        try:
+            if value := page.evaluate(expression):
+                return value
+        except PlaywrightError as exc:  # a navigation in flight
+            failure = exc
         if time.monotonic() > deadline:
-            raise TimeoutError(f"wait_for_function: {expression!r} still false")
+            raise TimeoutError(f"wait_for_function: {expression!r} still false") from failure
         page.wait_for_timeout(50)
-    return value
 
 
 #: The e-mails of the accounts :meth:`CheckedBrowser.new_page` signs pages in with when
