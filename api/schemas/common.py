@@ -5,6 +5,7 @@ GeoJSON follows RFC 7946: coordinates in WGS84 longitude/latitude.
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 from collections.abc import Mapping
@@ -172,6 +173,14 @@ _TEMPORAL_WORDS = {
 Day = Annotated[date, BeforeValidator(lambda v: temporal_text(date, v))]
 
 
+@functools.cache
+def _field_kind(model: type[BaseModel], name: str) -> tuple[Any, type | None] | None:
+    """A body field's type and its temporal kind (:func:`_temporal_kind`), worked out once
+    per model and field rather than at every request (None: no such field)."""
+    field = model.model_fields.get(name)
+    return None if field is None else (field.annotation, _temporal_kind(field.annotation))
+
+
 class InputModel(BaseModel):
     """The base of every request body: a property the schema does not name is refused
     (422 naming it), and the OpenAPI document says so (``additionalProperties: false``).
@@ -184,11 +193,10 @@ class InputModel(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _temporal_as_text(cls, value: object, info: ValidationInfo) -> object:
-        field = cls.model_fields.get(info.field_name or "")
-        if field is None or value is None:
+        if value is None or (found := _field_kind(cls, info.field_name or "")) is None:
             return value
-        kind = _temporal_kind(field.annotation)
-        return json_type(field.annotation, value) if kind is None else temporal_text(kind, value)
+        annotation, kind = found
+        return json_type(annotation, value) if kind is None else temporal_text(kind, value)
 
     @field_validator("*", mode="after")
     @classmethod
