@@ -21,6 +21,7 @@ from bench.exact_bench import GRAPHS, TOLERANCE
 from geo.sectorize import DesignParameters, make_sectorizer, root
 from geo.sectorize import exact as exact_mode
 from geo.sectorize.bound import build_instance
+from geo.sectorize.exact_parts import ExactParts
 
 
 def main() -> None:
@@ -32,8 +33,9 @@ def main() -> None:
     np.seterr(all="ignore")
     graph = GRAPHS[name][1]()
     params = DesignParameters(k=k, tolerance=TOLERANCE, method="exact", time_limit=300)
-    design = make_sectorizer(params)
-    assert isinstance(design, exact_mode.ExactDesign)
+    parts = make_sectorizer(params)
+    assert isinstance(parts, ExactParts)  # a territory in one part: its exact model
+    design = parts.exact
     inst = build_instance(graph, k, tolerance=TOLERANCE)
     start = design._warm_start(graph, inst, params.rng())
     solver = exact_mode._Solver(inst, 300.0, time.monotonic(), lambda _f, _s: None)

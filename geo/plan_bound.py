@@ -43,7 +43,9 @@ class PlanBound:
     """``status``: ``optimal`` (proven optimum), ``gap`` (exact mode stopped with a proven
     gap), ``bound`` (a heuristic plan and a lower bound), ``none`` (no bound: ``reason``
     says why). ``objective_m`` is the plan's p-median distance, ``lower_m`` the proven
-    lower bound on the best plan's (metres), ``seconds`` the time spent proving."""
+    lower bound on the best plan's (metres), ``seconds`` the time spent proving; ``reason``
+    says why there is no bound, or what a proof holds for (the exact mode part by part,
+    :mod:`geo.sectorize.exact_parts`: « pour la répartition 2 + 1 des parties »)."""
 
     method: BoundMethod
     status: Status
@@ -66,8 +68,9 @@ class PlanBound:
         seconds = f"{self.seconds:.0f}" if self.seconds >= 10 else f"{self.seconds:.1f}"
         seconds = seconds.replace(".", ",")
         gap = self.gap
+        scope = f", {self.reason}" if self.reason else ""  # what the proof holds for
         if self.status == "optimal":
-            return f"optimum prouvé (solveur exact, {seconds} s)"
+            return f"optimum prouvé (solveur exact, {seconds} s{scope})"
         if gap is None or self.objective_m is None or self.lower_m is None:
             return f"borne non calculée ({self.reason})" if self.reason else "borne non calculée"
         if self.lower_m > self.objective_m * (1 + 1e-6):
@@ -78,7 +81,7 @@ class PlanBound:
         if self.status == "gap":
             return (
                 f"meilleur plan trouvé, à au plus {_percent(gap)} de l'optimum "
-                f"(écart prouvé au bout de {seconds} s)"
+                f"(écart prouvé au bout de {seconds} s{scope})"
             )
         return (
             f"à au plus {_percent(gap)} du meilleur plan possible (distance moyenne au "

@@ -43,6 +43,7 @@ from geo.sectorize.exact import (
     MIN_TIME_LIMIT_S,
     ExactDesign,
 )
+from geo.sectorize.exact_parts import ExactParts
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
 from geo.sectorize.objective import Objective, check_objective
 from geo.sectorize.partitioned import PartitionedDesign
@@ -237,7 +238,7 @@ def make_sectorizer(params: DesignParameters, seed_units: Sequence[str] = ()) ->
             # no regroup in the warm start: HiGHS re-partitions better (+4 s of CPU on
             # Belfort res 8, k = 8, communes whole, bench/RESULTS.md issue 25 part G)
             heuristic.engine.regroup_budget = 0
-        return ExactDesign(
+        exact = ExactDesign(
             params.k,
             target_workload=params.target_workload,
             tolerance=params.tolerance,
@@ -247,6 +248,9 @@ def make_sectorizer(params: DesignParameters, seed_units: Sequence[str] = ()) ->
             time_limit=params.time_limit,
             warm_start=heuristic,
         )
+        assert isinstance(heuristic, PartitionedDesign)
+        # a territory in parts whose split of k misses the band: the parts first
+        return ExactParts(exact, heuristic)
     if params.method == "communes":
         engine = WholeCommunes(
             params.k, target_workload=params.target_workload, tolerance=params.tolerance

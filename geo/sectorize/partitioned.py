@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,6 +38,53 @@ from geo.sectorize.growth import RegionGrowth
 from geo.unit_graph import UnitGraph
 
 
+@dataclass(frozen=True)
+class Layout:
+    """How a territory is designed part by part (:meth:`PartitionedDesign.layout`): ``k``
+    sectors, each unit's part (``group``, heaviest first) and the parts' ``load``, their
+    ``seats`` and sector numbers (``sectors``), the ``notes`` that say so, and the whole
+    territory's band ``[lo, hi]`` (``tolerance`` around its mean)."""
+
+    k: int
+    group: np.ndarray
+    load: np.ndarray
+    seats: list[int]
+    sectors: list[list[int]]
+    notes: list[str]
+    tolerance: float
+    lo: float
+    hi: float
+
+    @property
+    def count(self) -> int:
+        return len(self.seats)
+
+    @property
+    def single(self) -> bool:
+        """A territory in one part: designed as a whole."""
+        return self.count == 1
+
+    @property
+    def holds_band(self) -> bool:
+        """Whether every part's mean sector workload lies in the whole territory's band
+        (else no plan of sectors within the parts can be balanced)."""
+        gap = balance_gap([float(x) for x in self.load], self.seats)
+        return bool(np.abs(gap).max() <= self.tolerance + 1e-12)
+
+    def part_tolerance(self, g: int) -> float:
+        """Part ``g``'s band around its own mean: the whole territory's band when its mean
+        lies inside it, else the territory's tolerance around the part's mean.
+
+        >>> lay = Layout(3, np.zeros(1), np.array([30.0, 12.0]), [2, 1], [[0, 1], [2]],
+        ...              [], 0.1, 12.6, 15.4)
+        >>> round(lay.part_tolerance(0), 4), lay.part_tolerance(1), lay.holds_band
+        (0.0267, 0.1, False)
+        """
+        mean = float(self.load[g]) / self.seats[g]
+        inner = min(self.hi / mean - 1, 1 - self.lo / mean) if mean > 0 else 0.0
+        return inner if inner > 0.002 else self.tolerance
+
+
 class PartitionedDesign(Sectorizer):
     """Design each part of the territory with ``engine`` (see the module docstring)."""
 
@@ -46,13 +94,9 @@ class PartitionedDesign(Sectorizer):
         self.engine = engine
         self.sectors_per_part = [int(s) for s in sectors_per_part]
 
-    def solve(
-        self,
-        graph: UnitGraph,
-        *,
-        rng: np.random.Generator,
-        progress: Progress = no_progress,
-    ) -> SectorPlan:
+    def layout(self, graph: UnitGraph) -> Layout:
+        """The parts of ``graph``, their sectors and the notes that say how they were
+        shared out (a territory in one part: :attr:`Layout.single`)."""
         engine = self.engine
         k = sum(self.sectors_per_part) if self.sectors_per_part else engine._k(graph)
         if self.sectors_per_part and engine.k is not None and engine.k != k:
@@ -65,6 +109,8 @@ class PartitionedDesign(Sectorizer):
             )
         total = float(graph.workload.sum())
         target = total / k
+        tol = engine.tolerance
+        lo, hi = target * (1 - tol), target * (1 + tol)
         declared = graph.links.loc[graph.links["name"].notna()]
         part = ground_parts(graph.n, graph.edges, declared)
         hold = HOLD_SHARE * target
@@ -73,11 +119,8 @@ class PartitionedDesign(Sectorizer):
             hold *= 1.5
             parts = design_parts(graph.workload, part, graph.links, hold)
         if parts.count == 1 and len(self.sectors_per_part) <= 1:
-            if engine.k == k:
-                return engine.solve(graph, rng=rng, progress=progress)
-            single = copy.copy(engine)
-            single.k, single.target_workload = k, None
-            return single.solve(graph, rng=rng, progress=progress)
+            whole = np.zeros(graph.n, dtype=int)
+            return Layout(k, whole, np.array([total]), [k], [list(range(k))], [], tol, lo, hi)
         # What the whole territory cannot hold is said of it, with its k (a part given two
         # sectors and holding one commune would say « 2 secteurs demandés »)
         territory = copy.copy(engine)
@@ -85,30 +128,54 @@ class PartitionedDesign(Sectorizer):
         atoms = territory.feasible_atoms(graph)[3]
         room = [len(np.unique(atoms.of[parts.group == g])) for g in range(parts.count)]
         notes, seats = self._seats(parts.load, k, graph, parts.group, room)
-        tol = engine.tolerance
-        lo, hi = target * (1 - tol), target * (1 + tol)
         sectors = self._sector_numbers(graph, parts.group, seats)
+        return Layout(k, parts.group, parts.load, seats, sectors, notes, tol, lo, hi)
+
+    def part_engine(self, layout: Layout, g: int, sub: UnitGraph) -> RegionGrowth:
+        """The engine that designs part ``g`` (its graph ``sub``): its sectors, the band
+        of the whole territory around the part's mean (:meth:`Layout.part_tolerance`),
+        its seeds and locked units with the part's sector numbers."""
+        engine = self.engine
+        mine = layout.sectors[g]
+        local = {s: j for j, s in enumerate(mine)}
+        design = copy.copy(engine)
+        design.k, design.target_workload = layout.seats[g], None
+        design.tolerance = layout.part_tolerance(g)
+        design.seeds = [engine.seeds[s] for s in mine if s < len(engine.seeds)]
+        unit_ids = set(sub.units["unit"])
+        design.locked = {
+            u: local[s] for u, s in engine.locked.items() if u in unit_ids and s in local
+        }
+        return design
+
+    def solve(
+        self,
+        graph: UnitGraph,
+        *,
+        rng: np.random.Generator,
+        progress: Progress = no_progress,
+    ) -> SectorPlan:
+        engine = self.engine
+        layout = self.layout(graph)
+        k = layout.k
+        if layout.single:
+            if engine.k == k:
+                return engine.solve(graph, rng=rng, progress=progress)
+            single = copy.copy(engine)
+            single.k, single.target_workload = k, None
+            return single.solve(graph, rng=rng, progress=progress)
+        notes = list(layout.notes)
         assignment = np.full(graph.n, -1, dtype=int)
         seed_units = np.full(k, -1, dtype=int)
-        for g in range(parts.count):
-            positions = np.flatnonzero(parts.group == g)
+        for g in range(layout.count):
+            positions = np.flatnonzero(layout.group == g)
             sub = graph.restrict(positions)
-            mine = sectors[g]
-            local = {s: j for j, s in enumerate(mine)}
-            mean = parts.load[g] / seats[g]
-            inner = min(hi / mean - 1, 1 - lo / mean)
-            design = copy.copy(engine)
-            design.k, design.target_workload = seats[g], None
-            design.tolerance = inner if inner > 0.002 else tol
-            design.seeds = [engine.seeds[s] for s in mine if s < len(engine.seeds)]
-            unit_ids = set(sub.units["unit"])
-            design.locked = {
-                u: local[s] for u, s in engine.locked.items() if u in unit_ids and s in local
-            }
-            start = g / parts.count
+            mine = layout.sectors[g]
+            design = self.part_engine(layout, g, sub)
+            start = g / layout.count
 
             def report(f: float, stage: str, start: float = start) -> None:
-                progress(start + f / parts.count, stage)
+                progress(start + f / layout.count, stage)
 
             plan = design.solve(sub, rng=rng, progress=report)
             assignment[positions] = np.asarray(mine)[plan.assignment]
@@ -116,8 +183,6 @@ class PartitionedDesign(Sectorizer):
                 if unit >= 0:
                     seed_units[mine[j]] = positions[unit]
             notes += [f"partie {g + 1} : {note}" for note in plan.notes]
-        population = engine._population(graph)
-        whole = small_communes(graph, engine.whole_commune_population, population)
         plan = SectorPlan(
             graph=graph,
             assignment=assignment,
@@ -125,9 +190,15 @@ class PartitionedDesign(Sectorizer):
             seeds=seed_units,
             notes=tuple(notes),
         )
-        found = violations(plan, tol, whole)
+        found = violations(plan, layout.tolerance, self.whole_communes(graph))
         progress(1.0, "done")
         return plan.with_assignment(plan.assignment, violations=tuple(found))
+
+    def whole_communes(self, graph: UnitGraph) -> set[str]:
+        """The communes the plan keeps whole (the violations' ``whole_commune``)."""
+        engine = self.engine
+        population = engine._population(graph)
+        return small_communes(graph, engine.whole_commune_population, population)
 
     def _seats(
         self,
