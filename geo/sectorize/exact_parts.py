@@ -44,6 +44,7 @@ from geo.plan_bound import PlanBound
 from geo.pmedian import pmedian_distance
 from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.bound import check_exact_size
+from geo.sectorize.by_area import area_graph, on_workload
 from geo.sectorize.exact import OPTIMALITY_GAP, ExactDesign
 from geo.sectorize.partitioned import Layout, PartitionedDesign
 from geo.unit_graph import UnitGraph
@@ -72,6 +73,10 @@ class ExactParts(Sectorizer):
         rng: np.random.Generator,
         progress: Progress = no_progress,
     ) -> SectorPlan:
+        exact = self.exact
+        if exact.target_workload is None and (by_area := area_graph(graph)) is not None:
+            plan = self.solve(by_area, rng=rng, progress=progress)
+            return on_workload(plan, graph, exact.whole_commune_population)
         started = time.monotonic()
         check_exact_size(graph.n)
         layout = self.heuristic.layout(graph)

@@ -34,6 +34,7 @@ from geo.parts import (
 from geo.plan import SectorPlan, sector_names
 from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
+from geo.sectorize.by_area import area_graph, on_workload
 from geo.sectorize.growth import RegionGrowth
 from geo.unit_graph import UnitGraph
 
@@ -156,6 +157,9 @@ class PartitionedDesign(Sectorizer):
         progress: Progress = no_progress,
     ) -> SectorPlan:
         engine = self.engine
+        if engine.target_workload is None and (by_area := area_graph(graph)) is not None:
+            plan = self.solve(by_area, rng=rng, progress=progress)
+            return on_workload(plan, graph, engine.whole_commune_population)
         layout = self.layout(graph)
         k = layout.k
         if layout.single:

@@ -55,10 +55,13 @@ def test_sectorize_takes_the_objective_in_french(runner: CliRunner, tmp_path: Pa
     result = runner.invoke(
         cli,
         ["sectorize", "--csp", "Belfort", "--k", "3", "--objective", "mixte",
-         "--objective-weight", "0.7", "--metrics-json", str(metrics)],
+         "--objective-weight", "0.7", "--metrics-json", str(metrics),
+         "--weight", "population=0"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "Distance moyenne au centre (p-médian)" in result.output
+    # every workload at 0: the sectors are balanced by area, and the CLI says so
+    assert "Note : charge nulle sur tout le territoire" in " ".join(result.output.split())
     report = json.loads(metrics.read_text())
     assert report["pmedian_distance_m"] > 0 and report["cut_length_m"] > 0
     result = runner.invoke(

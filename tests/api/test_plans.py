@@ -83,6 +83,23 @@ def test_whole_communes_baseline_lists_its_violations(client: TestClient, csp_id
     assert any(v["constraint"] == "balance" for v in plan["violations"])
 
 
+def test_a_zero_workload_is_balanced_by_area_and_the_plan_says_so(
+    client: TestClient, csp_id: int
+) -> None:
+    """Every workload weight at 0: the sectors are balanced by area (they were drawn of
+    any size), and the plan's first note says so to the planner (plans page, A4 sheet)."""
+    plan = propose(client, csp_id, k=3, seed=1, weights={"population": 0.0})
+    assert plan["notes"][0].startswith(
+        "charge nulle sur tout le territoire (ni population ni problème compté) : les "
+        "secteurs sont équilibrés selon leur surface"
+    ), plan["notes"]
+    assert plan["violations"] == [] and plan["metrics"]["contiguous"]
+    sectors = plan["metrics"]["sectors"]
+    assert {s["workload"] for s in sectors} == {0}
+    areas = [s["area_km2"] for s in sectors]
+    assert max(areas) / min(areas) <= 1.1 / 0.9, areas
+
+
 def test_engine_infeasibility_fails_the_job_with_the_reason(
     client: TestClient, csp_id: int
 ) -> None:
