@@ -46,6 +46,7 @@ from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.bound import check_exact_size
 from geo.sectorize.by_area import area_graph, on_workload
 from geo.sectorize.exact import OPTIMALITY_GAP, ExactDesign
+from geo.sectorize.growth import RegionGrowth
 from geo.sectorize.partitioned import Layout, PartitionedDesign
 from geo.unit_graph import UnitGraph
 
@@ -143,8 +144,8 @@ class ExactParts(Sectorizer):
             except InfeasibleDesignError as exc:
                 if exc.code not in NO_EXACT_PLAN:
                     raise
-                found = copy.copy(design).solve(sub, rng=rng)
-                notes.append(f"partie {g + 1} : plan de l'heuristique, le mode exact : {exc}")
+                found, said = self._relaxed(part, design, sub, exc, rng, report)
+                notes.append(f"partie {g + 1} : {said}")
             part_lower = found.bound.lower_m if found.bound is not None else None
             if found.bound is not None and found.bound.status == "optimal":
                 part_lower = found.bound.objective_m
@@ -179,6 +180,37 @@ class ExactParts(Sectorizer):
             bound = PlanBound.exact(objective, lower, seconds, OPTIMALITY_GAP)
             bound = dataclasses.replace(bound, reason=f"pour la répartition {split} des parties")
         return dataclasses.replace(plan, violations=found_violations, bound=bound)
+
+    def _relaxed(
+        self,
+        part: ExactDesign,
+        design: RegionGrowth,
+        sub: UnitGraph,
+        exc: InfeasibleDesignError,
+        rng: np.random.Generator,
+        progress: Progress,
+    ) -> tuple[SectorPlan, str]:
+        """A part the exact model found no plan for with its small communes whole: the
+        exact model again with every commune splittable, warm-started from the
+        heuristic's plans (which split them to reach the part's band), in the same time;
+        else the heuristic's plan. The plan and the note that says which."""
+        threshold = part.whole_commune_population
+        if threshold > 0:
+            loose = copy.copy(part)
+            loose.whole_commune_population = 0.0
+            try:
+                plan = loose.solve(sub, rng=rng, progress=progress)
+            except InfeasibleDesignError as again:
+                if again.code not in NO_EXACT_PLAN:
+                    raise
+            else:
+                return plan, (
+                    f"communes de moins de {french_number(threshold)} habitants gardées "
+                    f"entières, le mode exact n'a pas trouvé de plan ({exc}) : plan exact "
+                    "avec ces communes coupées si besoin"
+                )
+        plan = copy.copy(design).solve(sub, rng=rng)
+        return plan, f"plan de l'heuristique, le mode exact : {exc}"
 
     def _whole(
         self,
