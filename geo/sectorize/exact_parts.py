@@ -17,7 +17,9 @@ hold the band it solves the parts separately with the exact model
 (:class:`~geo.sectorize.exact.ExactDesign`), each part with the band the heuristic gives it
 (:meth:`~geo.sectorize.partitioned.Layout.part_tolerance`) and warm-started from the
 heuristic's plans of that part, within :data:`PARTS_SHARE` of the time limit shared by
-the parts' sizes. A part the exact model finds nothing for keeps the heuristic's plan. The
+the parts' sizes. A part the exact model finds nothing for with its small communes whole
+is solved again with them splittable, as the heuristic relaxes them (essonne-two-parts-0,
+communes whole: part 1's band is ±0.8 % around its mean), else keeps the heuristic's plan. The
 plan's bound is the parts' bounds weighted by their workloads: valid **for that split**
 of the sectors across the parts, each part balanced around its own mean, with no sector
 straddling two parts; the bound's sentence and the notes say so.

@@ -10,7 +10,9 @@ plan's notes say so, with the best deviation reachable and the choices (one more
 a wider tolerance for that part). Each part is then designed by the engine it wraps,
 with the band of the whole territory expressed around the part's own mean; fixed seeds
 and locked units keep their sector numbers, whole communes and zones stay whole within
-their part. A territory in one part is designed as before.
+their part. A territory in one part is designed as before. :meth:`PartitionedDesign.layout`
+(the parts, their sectors and bands) and :meth:`PartitionedDesign.part_engine` are shared
+with the exact mode (:mod:`geo.sectorize.exact_parts`).
 """
 
 from __future__ import annotations
