@@ -39,7 +39,7 @@ import time
 
 import numpy as np
 
-from geo.errors import InfeasibleDesignError
+from geo.errors import InfeasibleDesignError, PsqError
 from geo.metrics import french_number, french_percent, violations
 from geo.plan import SectorPlan, sector_names
 from geo.plan_bound import PlanBound
@@ -85,9 +85,10 @@ class ExactParts(Sectorizer):
         layout = self.heuristic.layout(graph)
         if layout.single or layout.holds_band:
             return self.exact.solve(graph, rng=rng, progress=progress)
-        plan = self._parts(graph, layout, started, rng, progress)
+        guard = _Guard(progress)
+        plan = self._parts(graph, layout, started, rng, guard)
         left = self.exact.time_limit - (time.monotonic() - started)
-        balanced, note = self._whole(graph, layout, left, rng, progress)
+        balanced, note = self._whole(graph, layout, left, rng, guard)
         if balanced is not None:
             return balanced
         proven = "preuve du solveur" in note
@@ -98,7 +99,8 @@ class ExactParts(Sectorizer):
             else v
             for v in plan.violations
         )
-        progress(1.0, "done")
+        if guard.stopped is None:
+            progress(1.0, "done")
         return dataclasses.replace(plan, notes=(*plan.notes, note), violations=found)
 
     def _parts(
@@ -107,9 +109,10 @@ class ExactParts(Sectorizer):
         layout: Layout,
         started: float,
         rng: np.random.Generator,
-        progress: Progress,
+        progress: _Guard,
     ) -> SectorPlan:
-        """Each part by the exact model, warm-started from the heuristic's plans of it."""
+        """Each part by the exact model, warm-started from the heuristic's plans of it (once
+        the job is cancelled, the heuristic's plan of each part left)."""
         exact = self.exact
         budget = PARTS_SHARE * exact.time_limit
         notes = list(layout.notes)
@@ -141,13 +144,23 @@ class ExactParts(Sectorizer):
             def report(f: float, stage: str, start: float = start) -> None:
                 progress(start + PARTS_SHARE * f / layout.count, stage)
 
+            found: SectorPlan | None = None
             try:
-                found = part.solve(sub, rng=rng, progress=report)
-            except InfeasibleDesignError as exc:
-                if exc.code not in NO_EXACT_PLAN:
+                if progress.stopped is None:
+                    try:
+                        found = part.solve(sub, rng=rng, progress=report)
+                    except InfeasibleDesignError as exc:
+                        if exc.code not in NO_EXACT_PLAN:
+                            raise
+                        found, said = self._relaxed(part, design, sub, exc, rng, report)
+                        notes.append(f"partie {g + 1} : {said}")
+            except PsqError:
+                if progress.stopped is None:
                     raise
-                found, said = self._relaxed(part, design, sub, exc, rng, report)
-                notes.append(f"partie {g + 1} : {said}")
+            if found is None:  # cancelled: the heuristic's plan of the part, quickly
+                found = copy.copy(design).solve(sub, rng=rng)
+                notes.append(f"partie {g + 1} : recherche arrêtée ({progress.stopped}) : "
+                             "plan de l'heuristique")  # fmt: skip
             part_lower = found.bound.lower_m if found.bound is not None else None
             if found.bound is not None and found.bound.status == "optimal":
                 part_lower = found.bound.objective_m
@@ -220,7 +233,7 @@ class ExactParts(Sectorizer):
         layout: Layout,
         left: float,
         rng: np.random.Generator,
-        progress: Progress,
+        progress: _Guard,
     ) -> tuple[SectorPlan | None, str]:
         """The exact model of the whole territory in the time ``left``, with no warm start
         (the heuristic's plans miss the band): its plan when it finds one (balanced, a
@@ -235,6 +248,8 @@ class ExactParts(Sectorizer):
                 f"entre deux parties n'a été trouvé{searched} (infaisabilité non prouvée)"
             )
 
+        if progress.stopped is not None:
+            return None, f"recherche arrêtée ({progress.stopped}) : " + unproven()
         if left < MIN_WHOLE_S:
             return None, unproven()
         whole = copy.copy(self.exact)
@@ -251,6 +266,10 @@ class ExactParts(Sectorizer):
             if exc.code == "exact_nothing_in_time":
                 return None, unproven(f" en {french_number(left)} s")
             raise
+        except PsqError:
+            if progress.stopped is None:
+                raise
+            return None, f"recherche arrêtée ({progress.stopped}) : " + unproven()
         if any(v.constraint == "balance" for v in plan.violations):
             return None, unproven()
         note = (
@@ -259,3 +278,22 @@ class ExactParts(Sectorizer):
             "sur une liaison entre deux parties"
         )
         return dataclasses.replace(plan, notes=(*plan.notes, note)), ""
+
+
+class _Guard:
+    """The caller's progress, remembering the stop it asked for (a cancelled job: its
+    :class:`~geo.errors.PsqError`), raised again at every later report, so that the plan
+    of the parts is kept."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.stopped: PsqError | None = None
+
+    def __call__(self, fraction: float, stage: str) -> None:
+        if self.stopped is not None:
+            raise self.stopped
+        try:
+            self.progress(fraction, stage)
+        except PsqError as exc:
+            self.stopped = exc
+            raise

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
+from geo.errors import PsqError
 from geo.grid import adjacency
 from geo.plan import UnitGraph
 from geo.pmedian import pmedian_distance
@@ -102,6 +103,28 @@ def test_the_whole_territory_s_model_proves_it_cannot_balance(blocks: UnitGraph)
     ) in plan.notes, plan.notes
     (balance,) = [v for v in plan.violations if v.constraint == "balance"]
     assert balance.message.endswith("; infaisabilité prouvée")
+
+
+@pytest.mark.parametrize("reports", [1, 4])
+def test_a_cancelled_run_keeps_the_plan_of_the_parts(blocks: UnitGraph, reports: int) -> None:
+    """The job cancelled (its progress raises) during the first part: the plan of the
+    parts is kept, the heuristic's for what was not solved, and the notes say so."""
+    calls: list[float] = []
+
+    def progress(fraction: float, stage: str) -> None:
+        del stage
+        calls.append(fraction)
+        if len(calls) > reports:
+            raise PsqError("annulée à la demande")
+
+    params = DesignParameters(
+        method="exact", k=3, tolerance=0.1, whole_commune_population=0, time_limit=4
+    )
+    plan = make_sectorizer(params).solve(blocks, rng=params.rng(), progress=progress)
+    check_partition(plan).assert_valid()
+    assert plan.k == 3
+    assert any("recherche arrêtée (annulée à la demande)" in n for n in plan.notes), plan.notes
+    assert any(v.constraint == "balance" for v in plan.violations)
 
 
 def test_a_zero_workload_is_balanced_by_area_and_said_so() -> None:
