@@ -86,7 +86,14 @@ class ExactParts(Sectorizer):
         if layout.single or layout.holds_band:
             return self.exact.solve(graph, rng=rng, progress=progress)
         guard = _Guard(progress)
-        plan = self._parts(graph, layout, started, rng, guard)
+        try:
+            plan = self._parts(graph, layout, started, rng, guard)
+        except InfeasibleDesignError:
+            # a part that cannot be designed on its own (a unit heavier than its band:
+            # islands only, k = 9): the whole territory's model, as before, says what holds
+            whole = copy.copy(exact)
+            whole.time_limit = max(MIN_WHOLE_S, exact.time_limit - (time.monotonic() - started))
+            return whole.solve(graph, rng=rng, progress=progress)
         left = self.exact.time_limit - (time.monotonic() - started)
         balanced, note = self._whole(graph, layout, left, rng, guard)
         if balanced is not None:
