@@ -191,5 +191,19 @@ def test_import_existing_sectors_and_propose_with_weights(  # type: ignore[no-un
     table = page.locator("#comparison-table").inner_text()
     assert "Distance moyenne au centre (p-médian, m)" in table
     assert "Longueur des limites (km)" in table
+    # Every weight at 0: no workload anywhere, the sectors are balanced by area, and the
+    # plan's notes say so first.
+    for weight in ("#w-population", "#w-poor", "#w-social", "#w-problems"):
+        page.fill(weight, "0")
+    page.select_option("#objective", "boundary")
+    page.click("#propose")
+    page.wait_for_function(
+        "document.querySelectorAll('#plan-list li').length === 3", timeout=60_000
+    )
+    page.wait_for_function(
+        "document.querySelector('#plan-notes').textContent.includes('charge nulle')"
+    )
+    notes = page.locator("#plan-notes").inner_text()
+    assert "les secteurs sont équilibrés selon leur surface" in notes, notes
     assert errors == []
     page.close()
