@@ -27,8 +27,10 @@ straddling two parts; the bound's sentence and the notes say so.
 The time left goes to the exact model of the whole territory, with no warm start: a plan
 it finds is balanced (a sector straddles a link) and is returned instead; a proof that it
 has none is said in the notes (« preuve du solveur »), else that the imbalance is only
-suspected. When the split holds the band (or the territory is in one part), the exact
-model of the whole territory runs as before, warm-started by the heuristic.
+suspected. When the split holds the band (or the territory is in one part), or a part
+cannot be designed on its own (a unit heavier than its band), the exact model of the whole
+territory runs as before, warm-started by the heuristic. A cancelled job (``progress``
+raising) keeps the plan of the parts, the heuristic's for those not solved yet.
 """
 
 from __future__ import annotations
