@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.repositories import base, touches
 from api.repositories import gpos as repo
 from api.schemas import (
@@ -85,17 +86,46 @@ def list_gpos(ctx: Context, csp_id: int) -> GposPublic:
     ``counts`` topic moves (:data:`api.repositories.base.COUNTS`)."""
     with ctx.read() as session:
         touches.one_snapshot(session)
+        return _list_gpos(ctx, session, csp_id)
 
-        def tallies(csp_ids: list[int], today: date, horizon_days: int) -> repo.FollowUpTallies:
-            kept = _kept_tallies(ctx, session, csp_ids, today, horizon_days)
-            return repo.FollowUpTallies(
-                today=today,
-                horizon_days=horizon_days,
-                open_problems=[(c, s, cat, n) for (c, s, cat), n in kept.tally.items() if n],
-                open_actions=kept.actions,
-            )
 
-        return repo.list_gpos(session=session, csp_id=csp_id, tallies=tallies)
+def _list_gpos(ctx: Context, session: Session, csp_id: int) -> GposPublic:
+    """:func:`list_gpos` read in ``session`` (one snapshot), the tallies kept."""
+
+    def tallies(csp_ids: list[int], today: date, horizon_days: int) -> repo.FollowUpTallies:
+        kept = _kept_tallies(ctx, session, csp_ids, today, horizon_days)
+        return repo.FollowUpTallies(
+            today=today,
+            horizon_days=horizon_days,
+            open_problems=[(c, s, cat, n) for (c, s, cat), n in kept.tally.items() if n],
+            open_actions=kept.actions,
+        )
+
+    return repo.list_gpos(session=session, csp_id=csp_id, tallies=tallies)
+
+
+def list_gpos_json(ctx: Context, csp_id: int) -> bytes:
+    """:func:`list_gpos` as JSON, kept in the map cache for the caller's perimeter (its
+    whole :class:`geo.accounts.Scope`: which GPOs it sees, whether it reads the chefs'
+    contacts) and the day (their due and overdue meetings), until the CSP's revision of
+    what the list reads moves (:data:`api.repositories.base.GPO_LIST`: a GPO or its
+    partners, a problem, an action opened, closed or due another day, a meeting), by a
+    write through any process; an action step or a comment leaves it. Served as the same
+    ``bytes`` object until then: neither rebuilt nor hashed nor compressed again."""
+    key = ("gpo list", csp_id, ctx.scope, clock.today())
+    with ctx.read() as session:
+        touches.one_snapshot(session)
+        revision = base.problem_revision(session=session, csp_id=csp_id, topics=base.GPO_LIST)
+
+        def compute() -> bytes:
+            body = _list_gpos(ctx, session, csp_id).model_dump_json().encode()
+            held = ctx.maps.held(key)
+            # a write that left the list as it was (a problem elsewhere): the same
+            # object again, neither hashed for its ETag nor compressed again
+            return held[1] if held is not None and held[1] == body else body
+
+        body: bytes = ctx.maps.get_or_compute(key, revision, compute)
+        return body
 
 
 def get_gpo(ctx: Context, gpo_id: int) -> GpoPublic:
