@@ -3,6 +3,7 @@ meetings, with cadence tracking."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -277,14 +278,29 @@ def _follow_up_counts(
         return {}
     csp_ids = sorted({g.csp_id for g in gpos})
     read = tallies(csp_ids, today, max(g.cadence_days for g in gpos))
+    # Grouped by (CSP, sector) once: each GPO reads the groups of its sectors only, not
+    # every row of the CSP (a thousand rows of actions' due dates, a dozen GPOs).
+    problems: dict[tuple[int, int], list[tuple[str, int]]] = defaultdict(list)
+    for c, s, cat, n in read.open_problems:
+        problems[c, s].append((cat, n))
+    actions: dict[tuple[int, int], list[tuple[str, date, int]]] = defaultdict(list)
+    for c, s, cat, due_on, n in read.open_actions:
+        actions[c, s].append((cat, due_on, n))
     counts = {}
     for gpo in gpos:
         horizon = today + timedelta(days=gpo.cadence_days)
         deals = _deals_with(gpo)
-        opened = sum(n for c, s, cat, n in read.open_problems if deals(c, s, cat))
-        mine = [(due, n) for c, s, cat, due, n in read.open_actions if deals(c, s, cat)]
-        overdue = sum(n for due, n in mine if due < today)
-        due = sum(n for due, n in mine if today <= due <= horizon)
+        opened = overdue = due = 0
+        for sector in sorted(set(gpo_sectors(gpo))):
+            opened += sum(
+                n for cat, n in problems[gpo.csp_id, sector] if deals(gpo.csp_id, sector, cat)
+            )
+            for cat, due_on, n in actions[gpo.csp_id, sector]:
+                if deals(gpo.csp_id, sector, cat):
+                    if due_on < today:
+                        overdue += n
+                    elif due_on <= horizon:
+                        due += n
         counts[gpo.id] = (int(opened), int(overdue), int(due))
     return counts
 
