@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from api import clock
-from api.services import gpos
+from api.services import actions, gpos
 from api.services.context import Context
 from tests.roles import as_role
 
@@ -159,3 +159,35 @@ def test_a_kept_gpo_list_is_never_served_to_another_perimeter(client: TestClient
         assert sorted(by_planner) == ids
         assert all(g["chief_contact"] is None for g in by_planner.values())
         assert client.get(f"/api/csp/{csp_id}/gpos").content == everything
+
+
+@pytest.mark.usefixtures("demo_adopted")
+def test_the_actions_page_is_the_same_body_after_a_new_problem_and_a_new_one_after_a_step(
+    client: TestClient,
+) -> None:
+    """A GPO's actions after a new problem (no action of it listed): the same body object
+    (neither hashed nor compressed again); after an action step through another process,
+    a new body, equal to the one built from scratch."""
+    ctx: Context = client.app.state.context  # type: ignore[attr-defined]
+    other = Context(ctx.factory)
+    csp_id = int(client.get("/api/csp").json()["data"][0]["id"])
+    gpo_id = next(
+        g["id"]
+        for g in client.get(f"/api/csp/{csp_id}/gpos").json()["data"]
+        if g["kind"] == "sector" and g["actions_overdue"]
+    )
+    first = actions.list_actions_json(other, gpo_id=gpo_id)
+    answer = client.post(
+        f"/api/csp/{csp_id}/problems",
+        json={"category": "nuisances", "title": "Tapage", "lon": 6.86, "lat": 47.64},
+    )
+    assert answer.status_code == 201, answer.text
+    assert actions.list_actions_json(other, gpo_id=gpo_id) is first
+
+    listed = json.loads(first)["data"][0]["id"]
+    answer = client.patch(f"/api/actions/{listed}", json={"comment": "Vu sur place"})
+    assert answer.status_code == 200, answer.text
+    again = actions.list_actions_json(other, gpo_id=gpo_id)
+    assert again is not first and "Vu sur place" in again.decode()
+    assert again == actions.list_actions_json(Context(ctx.factory), gpo_id=gpo_id)
+    assert client.get("/api/actions", params={"gpo": gpo_id}).content == again
