@@ -111,7 +111,11 @@ def test_the_gpo_list_follows_each_write_it_shows_and_keeps_across_an_action_ste
         )
         assert answer.status_code == 201, answer.text
 
+    frame_key = ("gpo frame", csp_id, other.scope, clock.today())
+    frame = other.lists.held(frame_key)
     assert after(new_problem)["open_problems"] == opened + 1
+    held = other.lists.held(frame_key)  # the GPOs, their partners and meetings: kept
+    assert frame is not None and held is not None and held[1] is frame[1]
     overdue = _by_id(served())[gpo_id]["actions_overdue"]
 
     def abandon() -> None:
