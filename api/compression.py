@@ -21,6 +21,7 @@ choose, the conditions of a BREACH attack on compressed secrets."""
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import struct
 import threading
@@ -125,6 +126,24 @@ class JoinedBody(bytes):
         body = cls(head + sep.join(pieces) + tail)
         body.head, body.pieces, body.sep, body.tail = head, tuple(pieces), sep, tail
         return body
+
+    def made_of(self, head: bytes, pieces: Sequence[bytes], sep: bytes, tail: bytes) -> bool:
+        """Whether this body is the one these parts make, piece for piece the same
+        objects (a kept list a write left as it was: served again as the same body,
+        neither hashed for its ``ETag`` nor compressed again).
+
+        >>> pieces = [b"1", b"2"]
+        >>> body = JoinedBody.of(b"[", pieces, b",", b"]")
+        >>> body.made_of(b"[", list(pieces), b",", b"]"), body.made_of(b"[", [b"1"], b",", b"]")
+        (True, False)
+        """
+        return (
+            self.head == head
+            and self.tail == tail
+            and self.sep == sep
+            and len(self.pieces) == len(pieces)
+            and all(map(operator.is_, self.pieces, pieces))
+        )
 
 
 #: A run of pieces ends, on average, every this many pieces (:func:`runs`).

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -264,10 +264,17 @@ def actions_of_problems(*, session: Session, problem_ids: Collection[int]) -> li
     ids = sorted(set(problem_ids))
     if not ids:
         return []
-    left = session.scalar(select(func.count()).select_from(Problem).where(among(Problem.id, ids)))
+    left, actions = session.execute(_OF_PROBLEMS, {"ids": ids}).one()
     if left != len(ids):
         return None
-    return [int(i) for i in session.scalars(select(Action.id).where(among(Action.problem_id, ids)))]
+    return [int(i) for i in actions]
+
+
+#: How many of the problems ``:ids`` exist, and their actions' ids: one round trip.
+_OF_PROBLEMS = text(
+    "SELECT (SELECT count(*) FROM problem WHERE id = ANY(CAST(:ids AS bigint[]))), "
+    "ARRAY(SELECT id FROM action WHERE problem_id = ANY(CAST(:ids AS bigint[])))"
+)
 
 
 def list_actions(*, session: Session, today: date, ranked: ActionRanking) -> ActionsPublic:
@@ -287,7 +294,13 @@ def action_pieces(*, session: Session, ids: Collection[int], today: date) -> dic
 def pieces_page(pieces: Sequence[bytes], count: int) -> bytes:
     """A page (``{"data": [...], "count": n}``, as pydantic writes :class:`Page`) of
     items already written as JSON."""
-    return b'{"data":[' + b",".join(pieces) + b'],"count":%d}' % count
+    head, tail = page_ends(count)
+    return head + b",".join(pieces) + tail
+
+
+def page_ends(count: int) -> tuple[bytes, bytes]:
+    """What a page of :func:`pieces_page` holds before its items and after them."""
+    return b'{"data":[', b'],"count":%d}' % count
 
 
 def problem_gpo_partners(session: Session, problem_id: int) -> set[int] | None:

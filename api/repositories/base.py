@@ -363,6 +363,12 @@ LISTS: tuple[str, ...] = ("problems", "follow_up")
 #: What the GPOs' counts read: the problems and, of the actions, which are open and when
 #: they are due (``counts``, migration 0021: a comment on an action leaves them).
 COUNTS: tuple[str, ...] = ("problems", "counts")
+#: What the GPOs' list reads: the GPOs and their partners (``problems``: every write of
+#: a GPO, and of its partners, which raises its version, moves it), the open problems
+#: (``problems``), which actions are open and when they are due (``counts``) and the
+#: meetings (``meetings``: the last closed one, the next planned one). Not ``follow_up``:
+#: an action step, a comment leave it (:func:`api.services.gpos.list_gpos_json`).
+GPO_LIST: tuple[str, ...] = ("problems", "counts", "meetings")
 #: What a GPO's meetings list reads (migration 0024): its meetings, partners and
 #: decisions, the problems' titles and the GPOs (``problems``), and who closed a meeting
 #: (``accounts``, of every CSP).

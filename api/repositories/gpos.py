@@ -3,12 +3,13 @@ meetings, with cadence tracking."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -255,20 +256,19 @@ def _read_tallies(session: Session) -> TalliesReader:
     return read
 
 
-def _deals_with(gpo: Gpo) -> Callable[[int, int, str], bool]:
-    """Whether the GPO deals with the problems placed in a CSP's sector, of a category:
-    its sector (a thematic GPO's sectors) and its theme's categories."""
-    csp_id, sectors = gpo.csp_id, set(gpo_sectors(gpo))
-    themed = theme_categories(gpo.kind, gpo.categories or [])
+def _deals_with(gpo: GpoPublic) -> Callable[[str], bool]:
+    """Whether the GPO deals with the problems of a category placed in one of its
+    sectors (a thematic GPO's sectors): its theme's categories."""
+    themed = theme_categories(gpo.kind, gpo.categories)
 
-    def deals(csp: int, sector: int, category: str) -> bool:
-        return csp == csp_id and sector in sectors and (themed is None or category in themed)
+    def deals(category: str) -> bool:
+        return themed is None or category in themed
 
     return deals
 
 
 def _follow_up_counts(
-    gpos: Sequence[Gpo], today: date, tallies: TalliesReader
+    gpos: Sequence[GpoPublic], today: date, tallies: TalliesReader
 ) -> dict[int, tuple[int, int, int]]:
     """Each GPO's open problems, actions overdue and actions due before its next meeting:
     each GPO adds up the tallies of its sectors and its theme's categories (see
@@ -277,23 +277,49 @@ def _follow_up_counts(
         return {}
     csp_ids = sorted({g.csp_id for g in gpos})
     read = tallies(csp_ids, today, max(g.cadence_days for g in gpos))
+    # Grouped by (CSP, sector) once: each GPO reads the groups of its sectors only, not
+    # every row of the CSP (a thousand rows of actions' due dates, a dozen GPOs).
+    problems: dict[tuple[int, int], list[tuple[str, int]]] = defaultdict(list)
+    for c, s, cat, n in read.open_problems:
+        problems[c, s].append((cat, n))
+    actions: dict[tuple[int, int], list[tuple[str, date, int]]] = defaultdict(list)
+    for c, s, cat, due_on, n in read.open_actions:
+        actions[c, s].append((cat, due_on, n))
     counts = {}
     for gpo in gpos:
         horizon = today + timedelta(days=gpo.cadence_days)
         deals = _deals_with(gpo)
-        opened = sum(n for c, s, cat, n in read.open_problems if deals(c, s, cat))
-        mine = [(due, n) for c, s, cat, due, n in read.open_actions if deals(c, s, cat)]
-        overdue = sum(n for due, n in mine if due < today)
-        due = sum(n for due, n in mine if today <= due <= horizon)
+        opened = overdue = due = 0
+        for sector in sorted(set(gpo.sectors)):
+            opened += sum(n for cat, n in problems[gpo.csp_id, sector] if deals(cat))
+            for cat, due_on, n in actions[gpo.csp_id, sector]:
+                if deals(cat):
+                    if due_on < today:
+                        overdue += n
+                    elif due_on <= horizon:
+                        due += n
         counts[gpo.id] = (int(opened), int(overdue), int(due))
     return counts
 
 
-def _publics(
-    session: Session, gpos: Sequence[Gpo], today: date, tallies: TalliesReader | None = None
-) -> list[GpoPublic]:
-    """The GPOs as answered, in five queries whatever their number (three when
-    ``tallies`` has the counts' tallies kept)."""
+def with_counts(frame: Sequence[GpoPublic], today: date, tallies: TalliesReader) -> list[GpoPublic]:
+    """The GPOs of a :func:`gpo_frame` with their follow-up counts, from ``tallies``."""
+    counts = _follow_up_counts(frame, today, tallies)
+    return [
+        gpo.model_copy(
+            update=dict(
+                zip(
+                    ("open_problems", "actions_overdue", "actions_due"), counts[gpo.id], strict=True
+                )
+            )
+        )
+        for gpo in frame
+    ]
+
+
+def _publics(session: Session, gpos: Sequence[Gpo], today: date) -> list[GpoPublic]:
+    """The GPOs as answered, without their follow-up counts (:func:`with_counts`), in
+    three queries whatever their number."""
     ids = [g.id for g in gpos]
     last = dict(
         session.execute(
@@ -316,14 +342,12 @@ def _publics(
         select(gpo_partner.c.gpo_id, gpo_partner.c.partner_id).where(gpo_partner.c.gpo_id.in_(ids))
     ):
         partners[gpo_id].append(partner_id)
-    counts = _follow_up_counts(gpos, today, tallies or _read_tallies(session))
     # The chef's contact, for the GPO's members and the direction only.
     contact = scope_of(session).reads_problem_records
     answered = []
     for gpo in gpos:
         due = meeting_due(last.get(gpo.id), gpo.created_at.date(), gpo.cadence_days)
         next_id, next_on = planned.get(gpo.id, (None, None))
-        open_count, overdue_actions, due_actions = counts[gpo.id]
         answered.append(
             GpoPublic(
                 id=gpo.id,
@@ -348,9 +372,9 @@ def _publics(
                 next_meeting_on=next_on,
                 next_meeting_id=next_id,
                 overdue=gpo.active and due < today,
-                open_problems=open_count,
-                actions_due=due_actions,
-                actions_overdue=overdue_actions,
+                open_problems=0,
+                actions_due=0,
+                actions_overdue=0,
                 version=gpo.version,
             )
         )
@@ -362,18 +386,49 @@ def list_gpos(
 ) -> GposPublic:
     """The CSP's GPOs, sector ones by sector then thematic ones, with their cadence (the
     counts from ``tallies``, read afresh by default)."""
+    today = clock.today()
+    frame = gpo_frame(session=session, csp_id=csp_id, today=today, active=active)
+    data = with_counts(frame, today, tallies or _read_tallies(session))
+    return GposPublic(data=data, count=len(data))
+
+
+def gpo_frame(
+    *, session: Session, csp_id: int, today: date, active: bool = True
+) -> list[GpoPublic]:
+    """The CSP's GPOs the caller sees as :func:`list_gpos` answers them, without their
+    follow-up counts: what :func:`frame_mark` and the caller's perimeter say."""
     require(session, Csp, csp_id)
     stmt = select(Gpo).where(Gpo.csp_id == csp_id, visible(Gpo, scope_of(session)))
     if active:
         stmt = stmt.where(Gpo.active)
     gpos = session.scalars(stmt.order_by(Gpo.kind, Gpo.sector, Gpo.id)).all()
-    today = clock.today()
-    data = _publics(session, gpos, today, tallies)
-    return GposPublic(data=data, count=len(data))
+    return _publics(session, gpos, today)
+
+
+#: What a CSP's :func:`gpo_frame` is read from: its GPOs' rows and their partners, as
+#: text (a digest of them: any change of a row, a row added or deleted), and its
+#: ``meetings`` topic's revision (migration 0024).
+_FRAME_MARK = text(
+    "SELECT (SELECT md5(coalesce(string_agg(g::text, '|' ORDER BY g.id), '')) "
+    "FROM gpo g WHERE g.csp_id = :csp), "
+    "(SELECT md5(coalesce(string_agg(gp::text, '|' ORDER BY gp.gpo_id, gp.partner_id), '')) "
+    "FROM gpo_partner gp JOIN gpo g ON g.id = gp.gpo_id WHERE g.csp_id = :csp), "
+    "(SELECT coalesce(sum(n), 0) FROM problem_revision "
+    "WHERE topic = 'meetings' AND csp_id IN (0, :csp))"
+)
+
+
+def frame_mark(*, session: Session, csp_id: int) -> tuple[str, str, int]:
+    """What the CSP's :func:`gpo_frame` reads, in one round trip: the same mark, the same
+    frame (for the same perimeter and day)."""
+    gpos, partners, meetings = session.execute(_FRAME_MARK, {"csp": csp_id}).one()
+    return str(gpos), str(partners), int(meetings)
 
 
 def get_gpo(*, session: Session, gpo_id: int) -> GpoPublic:
-    return _publics(session, [require(session, Gpo, gpo_id)], clock.today())[0]
+    today = clock.today()
+    frame = _publics(session, [require(session, Gpo, gpo_id)], today)
+    return with_counts(frame, today, _read_tallies(session))[0]
 
 
 def _set_partners(session: Session, gpo: Gpo, partner_ids: list[int]) -> None:

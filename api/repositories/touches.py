@@ -7,10 +7,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
-
-from api.models import Csp
 
 #: Past this many problems touched since a snapshot, a list is read again whole.
 MAX_TOUCHED = 2000
@@ -18,26 +16,58 @@ MAX_TOUCHED = 2000
 #: snapshot older than that is not brought up to date.
 RETAINED = 1_000_000
 
-_TOO_OLD = text(
-    "SELECT pg_snapshot_xmin(CAST(:snapshot AS pg_snapshot))::text::bigint "
-    "< pg_snapshot_xmax(pg_current_snapshot())::text::bigint - :retained"
+#: What was written since a snapshot, in one round trip: whether the snapshot is older
+#: than the touches kept, the problems touched and (``{actions}``) the actions touched
+#: with their problems, of the CSPs ``{csps}`` (at most ``:limit`` of each).
+_SINCE = (
+    "SELECT pg_snapshot_xmin(s.snap)::text::bigint "
+    "< pg_snapshot_xmax(pg_current_snapshot())::text::bigint - :retained, "
+    "ARRAY(SELECT DISTINCT t.problem_id FROM problem_touch t WHERE t.csp_id = ANY({csps}) "
+    "AND t.xid >= pg_snapshot_xmin(s.snap)::text::bigint "
+    "AND NOT pg_visible_in_snapshot(t.xid::text::xid8, s.snap) LIMIT :limit){actions} "
+    "FROM (SELECT CAST(:snapshot AS pg_snapshot) AS snap) s"
 )
+_ACTIONS = (
+    ", ARRAY(SELECT DISTINCT ARRAY[t.action_id, t.problem_id] FROM action_touch t "
+    "WHERE t.csp_id = ANY({csps}) AND t.xid >= pg_snapshot_xmin(s.snap)::text::bigint "
+    "AND NOT pg_visible_in_snapshot(t.xid::text::xid8, s.snap) LIMIT :limit)"
+)
+#: Of these CSPs (and "every CSP", 0), or of every CSP.
+_SOME, _EVERY = "CAST(:csps AS integer[])", "ARRAY(SELECT id FROM csp) || 0"
+_STATEMENTS = {
+    (every, actions): text(
+        _SINCE.format(
+            csps=_EVERY if every else _SOME,
+            actions=_ACTIONS.format(csps=_EVERY if every else _SOME) if actions else "",
+        )
+    )
+    for every in (False, True)
+    for actions in (False, True)
+}
 
-_ACTIONS_TOUCHED = text(
-    "SELECT DISTINCT action_id, problem_id FROM action_touch "
-    "WHERE csp_id = ANY(:csps) "
-    "AND xid >= pg_snapshot_xmin(CAST(:snapshot AS pg_snapshot))::text::bigint "
-    "AND NOT pg_visible_in_snapshot(xid::text::xid8, CAST(:snapshot AS pg_snapshot)) "
-    "LIMIT :limit"
-)
 
-_TOUCHED = text(
-    "SELECT DISTINCT problem_id FROM problem_touch "
-    "WHERE csp_id = ANY(:csps) "
-    "AND xid >= pg_snapshot_xmin(CAST(:snapshot AS pg_snapshot))::text::bigint "
-    "AND NOT pg_visible_in_snapshot(xid::text::xid8, CAST(:snapshot AS pg_snapshot)) "
-    "LIMIT :limit"
-)
+def _since(
+    session: Session,
+    csp_ids: Collection[int] | None,
+    snapshot: str,
+    retained: int,
+    *,
+    actions: bool,
+) -> tuple[frozenset[int], list[list[int]]] | None:
+    """The problems (and, with ``actions``, the actions with their problems) of these
+    CSPs touched since ``snapshot``, one statement; None when ``snapshot`` is too old,
+    more than :data:`MAX_TOUCHED` problems were touched, or every one (a row 0)."""
+    values: dict[str, object] = {"snapshot": snapshot, "retained": retained}
+    values["limit"] = MAX_TOUCHED + 1
+    if csp_ids is not None:
+        values["csps"] = [0, *csp_ids]
+    row = session.execute(_STATEMENTS[csp_ids is None, actions], values).one()
+    if row[0]:
+        return None
+    touched = frozenset(int(problem_id) for problem_id in row[1])
+    if len(touched) > MAX_TOUCHED or 0 in touched:
+        return None
+    return touched, (list(row[2]) if actions else [])
 
 
 def one_snapshot(session: Session) -> None:
@@ -72,17 +102,10 @@ def touched_since(
     """The problems of these CSPs (None: of every CSP) written by the transactions
     committed since ``snapshot`` that the session sees; None when that is every problem
     (a bulk write, a GPO's territory changed), more than :data:`MAX_TOUCHED`, or when
-    ``snapshot`` is older than the touches kept (:data:`RETAINED` transactions)."""
-    if session.scalar(_TOO_OLD, {"snapshot": snapshot, "retained": retained}):
-        return None
-    csps = list(csp_ids) if csp_ids is not None else list(session.scalars(select(Csp.id)))
-    rows = session.execute(
-        _TOUCHED, {"csps": [0, *csps], "snapshot": snapshot, "limit": MAX_TOUCHED + 1}
-    ).all()
-    touched = frozenset(int(problem_id) for (problem_id,) in rows)
-    if len(touched) > MAX_TOUCHED or 0 in touched:
-        return None
-    return touched
+    ``snapshot`` is older than the touches kept (:data:`RETAINED` transactions). One
+    round trip."""
+    found = _since(session, csp_ids, snapshot, retained, actions=False)
+    return None if found is None else found[0]
 
 
 @dataclass(frozen=True)
@@ -107,13 +130,10 @@ def follow_up_since(
     """The problems and actions of these CSPs (None: of every CSP) written since
     ``snapshot`` (:class:`FollowUp`); None when that is every one (a bulk write, a partner
     or a GPO renamed…), more than :data:`MAX_TOUCHED`, or ``snapshot`` is too old."""
-    problems = touched_since(session, csp_ids=csp_ids, snapshot=snapshot, retained=retained)
-    if problems is None:
+    found = _since(session, csp_ids, snapshot, retained, actions=True)
+    if found is None:
         return None
-    csps = list(csp_ids) if csp_ids is not None else list(session.scalars(select(Csp.id)))
-    rows = session.execute(
-        _ACTIONS_TOUCHED, {"csps": [0, *csps], "snapshot": snapshot, "limit": MAX_TOUCHED + 1}
-    ).all()
+    problems, rows = found
     if len(rows) > MAX_TOUCHED or any(action_id == 0 for action_id, _ in rows):
         return None
     return FollowUp(

@@ -1,4 +1,4 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from api import access
 from api.deps import ContextDep, DbId
@@ -17,11 +17,16 @@ from api.services import gpos
 router = APIRouter(tags=["GPO"])
 
 
-@router.get("/csp/{csp_id:int}/gpos", responses=INVALID, dependencies=[access.GPO_READ])
-def read_gpos(csp_id: DbId, ctx: ContextDep) -> GposPublic:
+@router.get(
+    "/csp/{csp_id:int}/gpos",
+    response_model=GposPublic,
+    responses=INVALID,
+    dependencies=[access.GPO_READ],
+)
+def read_gpos(csp_id: DbId, ctx: ContextDep) -> Response:
     """The CSP's active GPOs (one per sector of the adopted plan, and thematic ones), with
     their last meeting, next due date and whether they are overdue."""
-    return gpos.list_gpos(ctx, csp_id)
+    return Response(gpos.list_gpos_json(ctx, csp_id), media_type="application/json")
 
 
 @router.post(

@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from api import clock
+from api.compression import JoinedBody
 from api.models import Action
 from api.repositories import actions as repo
 from api.repositories import base, touches
@@ -100,7 +101,13 @@ def list_actions_json(
         def compute() -> bytes:
             kept = _kept_actions(ctx, session, ("action list", *key), query, shown)
             pieces = [piece for _, _, piece in kept.first[shown] if piece is not None]
-            return repo.pieces_page(pieces, kept.count)
+            head, tail = repo.page_ends(kept.count)
+            held = ctx.maps.held(key)
+            before = held[1] if held is not None else None
+            if isinstance(before, JoinedBody) and before.made_of(head, pieces, b",", tail):
+                return before  # a write that left the page as it was (a new problem)
+            # its gzipped form is assembled from runs of pieces, each deflated once
+            return JoinedBody.of(head, pieces, b",", tail)
 
         revision = base.problem_revision(session=session, csp_id=None, topics=base.LISTS)
         body: bytes = ctx.maps.get_or_compute(key, revision, compute)

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.repositories import base, touches
 from api.repositories import gpos as repo
 from api.schemas import (
@@ -85,17 +86,84 @@ def list_gpos(ctx: Context, csp_id: int) -> GposPublic:
     ``counts`` topic moves (:data:`api.repositories.base.COUNTS`)."""
     with ctx.read() as session:
         touches.one_snapshot(session)
+        return _list_gpos(ctx, session, csp_id)
 
-        def tallies(csp_ids: list[int], today: date, horizon_days: int) -> repo.FollowUpTallies:
-            kept = _kept_tallies(ctx, session, csp_ids, today, horizon_days)
-            return repo.FollowUpTallies(
-                today=today,
-                horizon_days=horizon_days,
-                open_problems=[(c, s, cat, n) for (c, s, cat), n in kept.tally.items() if n],
-                open_actions=kept.actions,
-            )
 
-        return repo.list_gpos(session=session, csp_id=csp_id, tallies=tallies)
+def _kept_tallies_reader(ctx: Context, session: Session) -> repo.TalliesReader:
+    """The GPOs' counts' tallies read in ``session`` (one snapshot), kept."""
+
+    def tallies(csp_ids: list[int], today: date, horizon_days: int) -> repo.FollowUpTallies:
+        kept = _kept_tallies(ctx, session, csp_ids, today, horizon_days)
+        return repo.FollowUpTallies(
+            today=today,
+            horizon_days=horizon_days,
+            open_problems=[(c, s, cat, n) for (c, s, cat), n in kept.tally.items() if n],
+            open_actions=kept.actions,
+        )
+
+    return tallies
+
+
+def _list_gpos(ctx: Context, session: Session, csp_id: int) -> GposPublic:
+    """:func:`list_gpos` read in ``session`` (one snapshot), the tallies kept."""
+    tallies = _kept_tallies_reader(ctx, session)
+    return repo.list_gpos(session=session, csp_id=csp_id, tallies=tallies)
+
+
+@dataclass(frozen=True)
+class KeptFrame:
+    """The GPOs a perimeter sees on a day, without their counts, and the mark of what
+    they were read from (:func:`api.repositories.gpos.frame_mark`)."""
+
+    mark: tuple[str, str, int]
+    gpos: list[GpoPublic]
+
+
+def _kept_frame(ctx: Context, session: Session, csp_id: int, today: date) -> list[GpoPublic]:
+    """The CSP's GPOs as the caller sees them, without their counts: the ones held for
+    its perimeter and the day while the GPOs' rows, their partners and the CSP's
+    meetings are as they were read (a new problem, an action's status leave them), or
+    read again."""
+    key = ("gpo frame", csp_id, ctx.scope, today)
+    mark = repo.frame_mark(session=session, csp_id=csp_id)
+    held = ctx.lists.held(key)
+    if held is not None and held[1].mark == mark:
+        kept: list[GpoPublic] = held[1].gpos
+        return kept
+    frame = repo.gpo_frame(session=session, csp_id=csp_id, today=today)
+    ctx.lists.put(key, 0, KeptFrame(mark, frame))
+    return frame
+
+
+def list_gpos_json(ctx: Context, csp_id: int) -> bytes:
+    """:func:`list_gpos` as JSON, kept in the map cache for the caller's perimeter (its
+    whole :class:`geo.accounts.Scope`: which GPOs it sees, whether it reads the chefs'
+    contacts) and the day (their due and overdue meetings), until the CSP's revision of
+    what the list reads moves (:data:`api.repositories.base.GPO_LIST`: a GPO or its
+    partners, a problem, an action opened, closed or due another day, a meeting), by a
+    write through any process; an action step or a comment leaves it. Served as the same
+    ``bytes`` object until then: neither rebuilt nor hashed nor compressed again. Built
+    again, the GPOs without their counts are kept while their rows, their partners and
+    the CSP's meetings are as they were read (:func:`_kept_frame`: a new problem only
+    changes the counts), and the counts' tallies are brought up to date from the
+    problems written since (:func:`_kept_tallies`)."""
+    today = clock.today()
+    key = ("gpo list", csp_id, ctx.scope, today)
+    with ctx.read() as session:
+        touches.one_snapshot(session)
+        revision = base.problem_revision(session=session, csp_id=csp_id, topics=base.GPO_LIST)
+
+        def compute() -> bytes:
+            frame = _kept_frame(ctx, session, csp_id, today)
+            data = repo.with_counts(frame, today, _kept_tallies_reader(ctx, session))
+            body = GposPublic(data=data, count=len(data)).model_dump_json().encode()
+            held = ctx.maps.held(key)
+            # a write that left the list as it was (a problem elsewhere): the same
+            # object again, neither hashed for its ETag nor compressed again
+            return held[1] if held is not None and held[1] == body else body
+
+        body: bytes = ctx.maps.get_or_compute(key, revision, compute)
+        return body
 
 
 def get_gpo(ctx: Context, gpo_id: int) -> GpoPublic:

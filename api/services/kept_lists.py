@@ -139,6 +139,8 @@ def updated_list(
     """``held`` after the problems ``touched`` since its snapshot, ``rows`` being those
     of them the list matches now (read in ``snapshot``); None when it must be read again
     whole (entries beyond its old last one, never read, would now be among the first)."""
+    if not rows and held.members.isdisjoint(touched):
+        return replace(held, snapshot=snapshot)  # nothing of it written (another GPO's)
     remaining = [entry for entry in held.first if entry[1] not in touched]
     members = (held.members - frozenset(touched)) | {entry[1] for entry in rows}
     known = remaining  # in order: the rows written since are put at their place
