@@ -25,9 +25,11 @@ Bandwidth (:func:`silverman_bandwidth`)
 Hot and cold spots (:func:`getis_ord`)
     Counts per H3 cell over every cell covering the study area, zero counts included;
     each cell's neighbourhood is the cell and its ring of six (``star`` Gi*, binary
-    weights). z-scores come from esda's ``G_Local``; p-values are two-sided normal
+    weights). z-scores are esda's ``G_Local``'s (its arithmetic over a sparse matrix of
+    the neighbourhoods, :func:`gi_star_weights`); p-values are two-sided normal
     p-values of z. Because hundreds of cells are tested at once, significance uses the
-    Benjamini-Hochberg false-discovery-rate threshold (``esda.fdr``) at 90, 95 and 99 %
+    Benjamini-Hochberg false-discovery-rate threshold (``esda.fdr``'s rule,
+    :func:`fdr_threshold`) at 90, 95 and 99 %
     confidence; ``level`` is +3/+2/+1 for a hot spot at 99/95/90 %, -3/-2/-1 for a cold
     spot, 0 otherwise.
 
@@ -51,13 +53,13 @@ Prediction indices (:func:`prediction_indices`)
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
 import geopandas as gpd
 import h3
+import h3.api.numpy_int as _h3_int
 import numpy as np
 import pandas as pd
 import shapely
@@ -279,6 +281,42 @@ def point_cells(lon: np.ndarray, lat: np.ndarray, res: int = DEFAULT_H3_RES) -> 
     return found
 
 
+def point_cell_ids(lon: np.ndarray, lat: np.ndarray, res: int = DEFAULT_H3_RES) -> np.ndarray:
+    """:func:`point_cells` as H3 indexes (``uint64``: a cell's id is their hexadecimal
+    text), without a string per point.
+
+    >>> ids = point_cell_ids(np.array([6.86]), np.array([47.64]), 9)
+    >>> format(int(ids[0]), "x") == point_cells(np.array([6.86]), np.array([47.64]), 9)[0]
+    True
+    """
+    lat_list = np.asarray(lat, dtype=float).tolist()
+    lon_list = np.asarray(lon, dtype=float).tolist()
+    cell = _h3_int.latlng_to_cell
+    return np.fromiter(
+        (cell(y, x, res) for y, x in zip(lat_list, lon_list, strict=True)),
+        dtype=np.uint64,
+        count=len(lat_list),
+    )
+
+
+def cell_positions(ids: np.ndarray, cells: list[str]) -> np.ndarray:
+    """The position in ``cells`` (H3 ids) of each cell of ``ids`` (:func:`point_cell_ids`),
+    -1 for a cell not among them.
+
+    >>> cells = ["89283082803ffff", "89283082807ffff"]
+    >>> cell_positions(np.array([0x89283082807FFFF, 7], dtype=np.uint64), cells).tolist()
+    [1, -1]
+    """
+    known = np.fromiter((int(c, 16) for c in cells), dtype=np.uint64, count=len(cells))
+    if not len(known):
+        return np.full(len(ids), -1, dtype=np.int32)
+    order = np.argsort(known)
+    place = np.minimum(np.searchsorted(known, ids, sorter=order), len(known) - 1)
+    positions = order[place].astype(np.int32)
+    positions[known[positions] != ids] = -1
+    return positions
+
+
 def cell_counts(found: np.ndarray, cells: Iterable[str]) -> pd.Series:
     """Number of points in each of ``cells`` (zeros kept), the points given by their
     cell (:func:`point_cells`); points in no listed cell are ignored."""
@@ -304,23 +342,43 @@ def h3_neighbours(cells: pd.Index) -> dict[str, list[str]]:
 @lru_cache(maxsize=64)
 def gi_star_weights(cells: tuple[str, ...]) -> tuple[csr_matrix, tuple[str, ...]]:
     """The binary weights of Gi* over these cells (each cell, itself included, and its
-    ring of six) as esda's ``G_Local`` prepares them (``transform="B"``, ``star=1``), and
-    their order: built once per set of cells (a study area's), then kept."""
-    from esda import G_Local
+    ring of six among them) and their order (the cells'): the matrix esda's ``G_Local``
+    prepares (``transform="B"``, ``star=1``: the adjacency with ones on the diagonal,
+    ``tests/geo/test_hotspots.py`` compares them), built from the cells' rings at once
+    in a sparse matrix (issue 22: libpysal's ``W`` and esda's preparation took 5 s over
+    the 29 000 cells of a CSP at resolution 11), once per set of cells, then kept."""
+    n = len(cells)
+    ids = np.fromiter((int(cell, 16) for cell in cells), dtype=np.uint64, count=n)
+    disks = [_h3_int.grid_disk(i, 1) for i in ids.tolist()]  # each cell and its ring
+    sizes = np.fromiter(map(len, disks), dtype=np.int64, count=n)
+    rows = np.repeat(np.arange(n, dtype=np.int64), sizes)
+    found = np.concatenate(disks).astype(np.uint64) if n else np.empty(0, np.uint64)
+    order = np.argsort(ids)
+    place = np.minimum(np.searchsorted(ids, found, sorter=order), max(n - 1, 0))
+    columns = order[place] if n else np.empty(0, np.int64)
+    inside = ids[columns] == found if n else np.empty(0, bool)
+    weights = csr_matrix(
+        (np.ones(int(inside.sum())), (rows[inside], columns[inside])), shape=(n, n)
+    )
+    weights.sort_indices()
+    return weights, cells
 
-    with warnings.catch_warnings():  # islands, and G_Local's statistics of a dummy y
-        warnings.simplefilter("ignore")
-        weights = _libpysal().weights.W(h3_neighbours(pd.Index(cells)), silence_warnings=True)
-        prepared = G_Local(
-            np.arange(len(cells), dtype=float), weights, transform="B", star=1.0, permutations=0
-        ).w
-    return csr_matrix(prepared.sparse), tuple(prepared.id_order)
 
+def fdr_threshold(p: np.ndarray, rate: float) -> float:
+    """The Benjamini-Hochberg threshold of the p-values ``p`` at this false-discovery
+    ``rate`` (a p-value at or below it is significant), or Bonferroni's ``rate / n``
+    when no p-value passes: the rule of ``esda.fdr``, the same numbers.
 
-def _libpysal():  # type: ignore[no-untyped-def]
-    import libpysal
-
-    return libpysal
+    >>> round(fdr_threshold(np.array([0.001, 0.02, 0.03, 0.5]), 0.05), 6)
+    0.0375
+    >>> fdr_threshold(np.array([0.2, 0.5]), 0.05)
+    0.025
+    """
+    n = len(p)
+    descending = np.sort(p)[::-1]
+    bounds = np.arange(n, 0, -1) * rate / n
+    passing = np.flatnonzero(descending < bounds)
+    return float(bounds[passing[0]]) if len(passing) else rate / n
 
 
 def gi_star_z(weights: csr_matrix, y: np.ndarray) -> np.ndarray:
@@ -348,10 +406,6 @@ def getis_ord(counts: pd.Series) -> pd.DataFrame:
     with ``count``, ``z``, ``p`` (two-sided) and ``level`` (-3 … +3, FDR-corrected).
     Below :data:`MIN_HOTSPOT_PROBLEMS` problems in all no cell is significant, and a cell
     holding no problem is never called hot (its neighbours may be)."""
-    try:
-        from esda import fdr
-    except ImportError as exc:  # pragma: no cover - declared dependencies
-        raise ImportError("hotspots need esda and libpysal: pip install esda libpysal") from exc
     frame = pd.DataFrame({"count": counts.astype(int)})
     frame["z"] = 0.0
     frame["p"] = 1.0
@@ -366,7 +420,7 @@ def getis_ord(counts: pd.Series) -> pd.DataFrame:
     z, p = frame["z"].to_numpy(), frame["p"].to_numpy()
     levels = np.zeros(len(frame), dtype=np.int64)
     for level, rate in reversed(CONFIDENCE_LEVELS):  # 90 % first, overwritten by 95, 99
-        significant = p <= fdr(p, rate)
+        significant = p <= fdr_threshold(p, rate)
         levels[significant] = level * np.sign(z[significant]).astype(int)
     levels[(levels > 0) & (frame["count"].to_numpy() == 0)] = 0
     frame["level"] = levels

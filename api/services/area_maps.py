@@ -20,7 +20,7 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -40,12 +40,13 @@ from geo.hotspots import (
     DEFAULT_H3_RES,
     LEVEL_LABELS,
     MIN_HOTSPOT_PROBLEMS,
+    cell_positions,
     getis_ord,
     kde,
     kde_parameters,
     metric_crs_of,
     metric_xy,
-    point_cells,
+    point_cell_ids,
     study_cells,
 )
 from geo.problems import CATEGORIES
@@ -56,28 +57,61 @@ from geo.study import ProblemFilter, StudyArea
 CATEGORY_CODES = list(CATEGORIES)
 
 
-def _round(geom: Any) -> Any:
-    return shapely.set_precision(geom, 10**-GEOJSON_DECIMALS)
-
-
-@lru_cache(maxsize=200_000)
 def hexagon_json(cell: str) -> str:
-    """The GeoJSON geometry of an H3 cell as the maps write it (rounded), encoded once."""
-    polygon = shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)])
-    return _dumps(json.loads(shapely.to_geojson(_round(polygon))))
+    """The GeoJSON geometry of an H3 cell as the maps write it (rounded)."""
+    return hexagons_json([cell])[0]
+
+
+def hexagons_json(cells: list[str]) -> list[str]:
+    """The GeoJSON geometries of H3 cells as the maps write them: each hexagon's corners
+    rounded to :data:`GEOJSON_DECIMALS` decimals, its ring clockwise from its last corner
+    (what ``shapely.set_precision`` of the hexagon gave, one cell at a time, before issue
+    22: ``tests/api/test_map_extremes.py`` compares them), all cells at once."""
+    if not cells:
+        return []
+    boundaries = [h3.cell_to_boundary(cell) for cell in cells]
+    sizes = np.fromiter(map(len, boundaries), dtype=np.int64, count=len(boundaries))
+    # each boundary's corners in reverse (clockwise), as (lng, lat)
+    corners = np.asarray([p for b in boundaries for p in reversed(b)], dtype=float)[:, ::-1]
+    rings = shapely.linearrings(corners, indices=np.repeat(np.arange(len(cells)), sizes))
+    rounded = shapely.set_precision(rings, 10**-GEOJSON_DECIMALS, mode="pointwise")
+    numbers = list(map(float.__repr__, shapely.get_coordinates(rounded).ravel().tolist()))
+    ends = np.cumsum(shapely.get_num_coordinates(rounded) * 2).tolist()
+    out = []
+    start = 0
+    for end in ends:
+        xs, ys = numbers[start:end:2], numbers[start + 1 : end : 2]
+        pairs = ",".join(f"[{x},{y}]" for x, y in zip(xs, ys, strict=True))
+        out.append(f'{{"type":"Polygon","coordinates":[[{pairs}]]}}')
+        start = end
+    return out
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-@lru_cache(maxsize=200_000)
-def _cell_head(cell: str) -> str:
-    """A cell's feature up to its first property (its id ``h3``), encoded once."""
-    return (
-        f'{{"type":"Feature","id":{_dumps(cell)},"geometry":{hexagon_json(cell)},'
-        f'"properties":{{"h3":{_dumps(cell)}'
-    )
+#: Each cell's feature up to its first property (its id ``h3``), encoded once.
+_HEADS: dict[str, str] = {}
+_HEADS_LOCK = threading.Lock()
+MAX_HEADS = 400_000
+
+
+def _cell_heads(cells: list[str]) -> list[str]:
+    """Each cell's feature up to its first property (its id ``h3``): those not yet
+    encoded all at once (:func:`hexagons_json`), then kept (at most :data:`MAX_HEADS`)."""
+    with _HEADS_LOCK:
+        missing = [cell for cell in cells if cell not in _HEADS]
+        if missing:
+            if len(_HEADS) + len(missing) > MAX_HEADS:
+                _HEADS.clear()
+                missing = list(dict.fromkeys(cells))
+            for cell, geometry in zip(missing, hexagons_json(missing), strict=True):
+                _HEADS[cell] = (
+                    f'{{"type":"Feature","id":{_dumps(cell)},"geometry":{geometry},'
+                    f'"properties":{{"h3":{_dumps(cell)}'
+                )
+        return [_HEADS[cell] for cell in cells]
 
 
 def _json_values(values: list[Any]) -> list[str]:
@@ -129,8 +163,8 @@ def features_of(cells: list[str], columns: dict[str, list[Any]]) -> list[str]:
     keys = [f",{_dumps(name)}:" for name in columns]
     values = [_json_values(column) for column in columns.values()]
     return [
-        _cell_head(cell) + "".join(k + v for k, v in zip(keys, row, strict=True)) + "}}"
-        for cell, *row in zip(cells, *values, strict=True)
+        head + "".join(k + v for k, v in zip(keys, row, strict=True)) + "}}"
+        for head, *row in zip(_cell_heads(cells), *values, strict=True)
     ]
 
 
@@ -188,6 +222,7 @@ class AreaPoints:
     lon: np.ndarray
     lat: np.ndarray
     synthetic: np.ndarray
+    #: each point's H3 cell (its index, ``uint64``: :func:`geo.hotspots.point_cell_ids`)
     found: np.ndarray
     #: each point's cell as its position in ``cells`` (-1: in none of them): the counts
     #: per cell are one ``bincount``.
@@ -204,18 +239,11 @@ class AreaPoints:
     holdable: bool = True
 
 
-@lru_cache(maxsize=64)
-def _positions(cells: tuple[str, ...]) -> dict[str, int]:
-    """Each cell's position in a study area's cells."""
-    return {cell: i for i, cell in enumerate(cells)}
-
-
 def _arrays(frame: pd.DataFrame, res: int, crs: CRS, cells: list[str]) -> dict[str, np.ndarray]:
     frame = frame.sort_values("id", kind="stable")
     lon = frame["lon"].to_numpy(dtype=float)
     lat = frame["lat"].to_numpy(dtype=float)
-    found = point_cells(lon, lat, res)
-    positions = _positions(tuple(cells))
+    found = point_cell_ids(lon, lat, res)
     day = frame["reported_on"].astype(str)
     month = day.str.slice(0, 4).astype(int) * 100 + day.str.slice(5, 7).astype(int)
     return {
@@ -224,7 +252,7 @@ def _arrays(frame: pd.DataFrame, res: int, crs: CRS, cells: list[str]) -> dict[s
         "lat": lat,
         "synthetic": frame["synthetic"].to_numpy(dtype=bool),
         "found": found,
-        "cell": np.fromiter((positions.get(c, -1) for c in found), np.int32, len(found)),
+        "cell": cell_positions(found, cells),
         "xy": metric_xy(lon, lat, crs),
         "month": month.to_numpy(dtype=np.int32),
         "category": pd.Categorical(frame["category"], categories=CATEGORY_CODES).codes.astype(

@@ -17,6 +17,7 @@ from geo.hotspots import (
     MIN_BANDWIDTH_M,
     analyse_area,
     compare_periods,
+    fdr_threshold,
     getis_ord,
     gi_star_weights,
     gi_star_z,
@@ -51,6 +52,37 @@ def test_gi_star_z_is_esdas_to_the_bit() -> None:
         assert list(order) == list(w.id_order)
         expected = G_Local(y, w, transform="B", star=1.0, permutations=0).Zs
         assert np.array_equal(gi_star_z(weights, y), expected)
+
+
+def test_gi_star_weights_are_esdas_prepared_weights() -> None:
+    # The weights built from the rings at once (issue 22) are the matrix libpysal's W and
+    # esda's preparation gave, entry for entry, over cells with gaps and islands.
+    from esda import G_Local
+    from libpysal.weights import W
+
+    disk = sorted(h3.grid_disk(CENTRE, 8))
+    rng = np.random.default_rng(5)
+    cells = sorted(c for c in disk if rng.random() < 0.6)  # holes, lone cells
+    cells.append(h3.latlng_to_cell(48.85, 2.35, 9))  # an island far away
+    weights, order = gi_star_weights(tuple(cells))
+    w = W(h3_neighbours(pd.Index(cells)), silence_warnings=True)
+    prepared = G_Local(
+        np.arange(len(cells), dtype=float), w, transform="B", star=1.0, permutations=0
+    ).w
+    assert list(order) == list(prepared.id_order) == cells
+    assert (weights != prepared.sparse.tocsr()).nnz == 0
+    assert weights.diagonal().tolist() == [1.0] * len(cells)
+
+
+def test_fdr_threshold_is_esdas() -> None:
+    from esda import fdr
+
+    rng = np.random.default_rng(3)
+    for n in (1, 7, 500):
+        for scale in (1.0, 0.01):
+            p = rng.random(n) * scale
+            for rate in (0.01, 0.05, 0.1):
+                assert fdr_threshold(p, rate) == fdr(p, rate)
 
 
 def test_a_point_is_projected_alone_as_in_a_batch() -> None:
