@@ -76,6 +76,12 @@ CELL_PER_BANDWIDTH = 5  # kernel grid cells per bandwidth (cell side h / 5)
 MIN_KDE_CELL_M, MAX_KDE_CELL_M = 10.0, 250.0
 DEFAULT_H3_RES = 9
 MAX_STUDY_CELLS = 100_000  # Gi* over more cells than this is refused (choose a coarser res)
+#: The most H3 cells a map drawn on request may have, estimated from its area before any
+#: work (the app's ``PSQ_MAX_MAP_CELLS``): past it, a refusal naming ``res``.
+MAX_MAP_CELLS = 60_000
+#: The most cells of the kernel density's grid (the app's ``PSQ_MAX_HEAT_CELLS``): a
+#: bandwidth asked that needs more is refused; the default one gets coarser cells.
+MAX_HEAT_CELLS = 1_000_000
 CONFIDENCE_LEVELS = ((3, 0.01), (2, 0.05), (1, 0.10))  # level, false-discovery rate
 #: Gi* calls no cell hot or cold when the study area holds fewer problems than this. Its
 #: z-scores assume a count spread over many cells: with a handful of problems one cell
@@ -189,10 +195,18 @@ class DensitySurface:
 
 
 def kde_parameters(
-    xy: np.ndarray, *, bandwidth: float | None = None, cell_size: float | None = None
+    xy: np.ndarray,
+    *,
+    bandwidth: float | None = None,
+    cell_size: float | None = None,
+    max_cells: int | None = None,
 ) -> tuple[float, float]:
     """The bandwidth and the grid's cell side (metres) :func:`kde` uses for points ``xy``
-    (checked: a refusal names the bad one)."""
+    (checked: a refusal names the bad one). With ``max_cells``, the grid's size is worked
+    out before any work (:func:`kde_grid_shape`): a ``bandwidth`` asked whose grid would
+    be larger is refused (naming ``bandwidth``, with the smallest that fits, about), and
+    the default one's cells are made larger until it fits (issue 22: a 10 m grid over a
+    CSP was millions of cells and tens of megabytes of bands)."""
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     if len(xy) == 0:
         raise InvalidInputError("no_problems_for_density")
@@ -212,7 +226,38 @@ def kde_parameters(
             got=cell_size,
         )
     size = cell_size or min(max(h / CELL_PER_BANDWIDTH, MIN_KDE_CELL_M), MAX_KDE_CELL_M)
+    if max_cells is None:
+        return h, size
+    cells = math.prod(kde_grid_shape(xy, h, size))
+    if cells <= max_cells:
+        return h, size
+    if bandwidth is not None:
+        spread = math.sqrt(cells / max_cells)
+        raise InvalidInputError(
+            "heat_too_many_cells",
+            field="bandwidth",
+            bandwidth=h,
+            estimate=cells,
+            budget=max_cells,
+            minimum=math.ceil(h * spread / 10) * 10,
+        )
+    while cells > max_cells:  # coarser cells until the grid fits
+        size *= max(1.01, math.sqrt(cells / max_cells))
+        cells = math.prod(kde_grid_shape(xy, h, size))
     return h, size
+
+
+def kde_grid_shape(xy: np.ndarray, bandwidth: float, cell_size: float) -> tuple[int, int]:
+    """The rows and columns of :func:`kde`'s grid for these points, bandwidth and cell
+    side (the points' extent plus the kernel's reach on every side), without the grid.
+
+    >>> kde_grid_shape(np.array([[0.0, 0.0], [1000.0, 500.0]]), 100.0, 20.0)
+    (36, 61)
+    """
+    reach = math.ceil(bandwidth / cell_size)
+    low = np.floor(xy.min(axis=0) / cell_size) * cell_size - reach * cell_size
+    top = np.floor((xy.max(axis=0) - low) / cell_size).astype(int) + reach + 1
+    return int(top[1]), int(top[0])
 
 
 def kde(
@@ -262,11 +307,33 @@ def study_cells(area: shapely.Geometry, res: int = DEFAULT_H3_RES) -> list[str]:
         )
     if area.is_empty:
         raise InvalidInputError("study_area_empty")
-    expected = h3.cell_area(h3.latlng_to_cell(area.centroid.y, area.centroid.x, res), "km^2")
-    if area_km2(area) / expected > MAX_STUDY_CELLS:
+    if estimate_study_cells(area, res) > MAX_STUDY_CELLS:
         raise InvalidInputError("study_too_many_cells", field="res", res=res, cells=MAX_STUDY_CELLS)
     shape = h3.geo_to_h3shape(area)
     return sorted(h3.h3shape_to_cells_experimental(shape, res, contain="overlap"))
+
+
+def estimate_study_cells(area: shapely.Geometry, res: int) -> int:
+    """About how many H3 cells of resolution ``res`` :func:`study_cells` gives for
+    ``area`` (WGS84): its area over the area of the cell at its centroid, without any
+    cell built."""
+    expected = h3.cell_area(h3.latlng_to_cell(area.centroid.y, area.centroid.x, res), "km^2")
+    return math.ceil(area_km2(area) / expected)
+
+
+def check_map_cells(area: shapely.Geometry, res: int, budget: int = MAX_MAP_CELLS) -> int:
+    """:func:`estimate_study_cells`; a refusal naming ``res`` when it is over ``budget``
+    (a map's cost grows with its cells: issue 22)."""
+    estimate = estimate_study_cells(area, res)
+    if estimate > budget:
+        raise InvalidInputError(
+            "map_too_many_cells",
+            field="res",
+            res=res,
+            estimate=estimate,
+            budget=budget,
+        )
+    return estimate
 
 
 def area_km2(area: shapely.Geometry) -> float:

@@ -20,7 +20,7 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import geopandas as gpd
@@ -39,8 +39,10 @@ from api.services.kept_lists import up_to_date
 from geo.hotspots import (
     DEFAULT_H3_RES,
     LEVEL_LABELS,
+    MAX_HEAT_CELLS,
     MIN_HOTSPOT_PROBLEMS,
     cell_positions,
+    estimate_study_cells,
     getis_ord,
     kde,
     kde_parameters,
@@ -49,6 +51,7 @@ from geo.hotspots import (
     point_cell_ids,
     study_cells,
 )
+from geo.hotspots import check_map_cells as check_map_cells_of
 from geo.problems import CATEGORIES
 from geo.study import ProblemFilter, StudyArea
 
@@ -261,6 +264,28 @@ def _arrays(frame: pd.DataFrame, res: int, crs: CRS, cells: list[str]) -> dict[s
     }
 
 
+@lru_cache(maxsize=256)
+def _estimated_cells(outline: bytes, res: int) -> int:
+    return estimate_study_cells(shapely.from_wkb(outline), res)
+
+
+def check_map_cells(area: StudyArea, res: int, budget: int) -> None:
+    """Refuse, naming ``res``, a map of the area with more than ``budget`` H3 cells, as
+    estimated from its outline before any work (:func:`geo.hotspots.check_map_cells`;
+    the estimate kept per outline and resolution: a request served from the cache pays
+    a lookup)."""
+    estimate = _estimated_cells(shapely.to_wkb(area.outline), res)
+    if estimate > budget:
+        check_map_cells_of(area.outline, res, budget)  # raises, with its message
+
+
+@lru_cache(maxsize=32)
+def _study_cells(outline: bytes, res: int) -> list[str]:
+    """:func:`geo.hotspots.study_cells` of an outline (WKB), kept: a comparison's two
+    periods, the filters and revisions of one area share them (never changed)."""
+    return study_cells(shapely.from_wkb(outline), res)
+
+
 def read_points(session: Session, area: StudyArea, where: ProblemFilter, res: int) -> AreaPoints:
     """The area's points read whole."""
     snapshot, wrote = touches.snapshot_and_writes(session)
@@ -272,7 +297,7 @@ def _whole_points(
 ) -> AreaPoints:
     frame = problem_maps.problem_points(session=session, area=area, where=where)
     crs = metric_crs_of(area.outline)
-    cells = study_cells(area.outline, res)
+    cells = _study_cells(shapely.to_wkb(area.outline), res)
     return AreaPoints(
         snapshot,
         shapely.to_wkb(area.outline),
@@ -343,16 +368,43 @@ class HeatBands:
     map's meta says, then :func:`band_features`), computed once, when first asked: the
     maps of a comparison or of a commune never draw them."""
 
-    def __init__(self, xy: np.ndarray, crs: CRS, bandwidth: float) -> None:
-        self._xy, self._crs, self._bandwidth = xy, crs, bandwidth
+    def __init__(self, xy: np.ndarray, crs: CRS, bandwidth: float, cell_size: float) -> None:
+        self._xy, self._crs, self._bandwidth, self._cell_size = xy, crs, bandwidth, cell_size
         self._lock = threading.Lock()
         self._features: list[str] | None = None
 
     def features(self) -> list[str]:
         with self._lock:
             if self._features is None:
-                surface = kde(self._xy, crs=self._crs, bandwidth=self._bandwidth)
+                surface = kde(
+                    self._xy, crs=self._crs, bandwidth=self._bandwidth, cell_size=self._cell_size
+                )
                 self._features = band_features(surface.bands())
+            return self._features
+
+
+class HotspotFeatures:
+    """The features (encoded) of the cells a hot-spot map draws (those with a problem or
+    a significant Gi*), computed once, when first asked: the maps of a comparison or of a
+    commune never draw them (issue 22: at resolution 11 the hexagons of a CSP's 14 000
+    cells were most of a comparison's time)."""
+
+    COLUMNS = ("count", "z", "p", "level", "label")
+
+    def __init__(self, cells: pd.DataFrame) -> None:
+        self._cells = cells
+        self._lock = threading.Lock()
+        self._features: list[str] | None = None
+
+    def features(self) -> list[str]:
+        with self._lock:
+            if self._features is None:
+                cells = self._cells
+                shown = cells[(cells["count"] > 0) | (cells["level"] != 0)].copy()
+                shown["label"] = shown["level"].map(LEVEL_LABELS)
+                shown["z"] = shown["z"].round(3)
+                shown["p"] = shown["p"].round(5)
+                self._features = cell_features(shown, list(self.COLUMNS))
             return self._features
 
 
@@ -361,15 +413,19 @@ class AreaMaps:
     """A study area's hotspot analysis over one period: its Gi* cells (every cell of the
     area, see :func:`geo.hotspots.getis_ord`) and its answers serialised once (they are
     cached and served as they are; the density grid itself is not kept), with the points
-    they were computed from and their features, encoded. The heat is computed when first
-    asked (:class:`HeatBands`)."""
+    they were computed from. The hot spots' features and the heat are computed when
+    first asked (:class:`HotspotFeatures`, :class:`HeatBands`), once for every revision
+    computed from the same points."""
 
     cells: pd.DataFrame
     meta: HotspotMeta
-    hotspots_json: bytes
     points: AreaPoints | None = None
-    hotspot_features: list[str] = field(default_factory=list)
+    features: HotspotFeatures | None = None
     heat: HeatBands | None = None
+
+    @cached_property
+    def hotspots_json(self) -> bytes:
+        return collection(self.features.features() if self.features else [], self.meta)
 
     @cached_property
     def heat_json(self) -> bytes:
@@ -393,28 +449,22 @@ def maps_of(
     bandwidth: float | None,
     revision: int,
     previous: AreaMaps | None = None,
+    heat_cells: int = MAX_HEAT_CELLS,
 ) -> AreaMaps:
     """Gi* cells and heat bands of the points; ``previous`` again, under this revision,
-    when it was computed from the same points."""
+    when it was computed from the same points. The density's grid is sized before any
+    work: a ``bandwidth`` whose grid would have more than ``heat_cells`` cells is refused,
+    the default one's cells made coarser (:func:`geo.hotspots.kde_parameters`)."""
     if (
         previous is not None
         and previous.points is not None
         and previous.points.content is points.content
     ):
         meta = previous.meta.model_copy(update={"revision": revision})
-        return replace(
-            previous,
-            meta=meta,
-            points=points,
-            hotspots_json=collection(previous.hotspot_features, meta),
-        )
+        return replace(previous, meta=meta, points=points)
     n = len(points.ids)
-    kernel = kde_parameters(points.xy, bandwidth=bandwidth) if n else None
+    kernel = kde_parameters(points.xy, bandwidth=bandwidth, max_cells=heat_cells) if n else None
     cells = getis_ord(point_counts(points))
-    shown = cells[(cells["count"] > 0) | (cells["level"] != 0)].copy()
-    shown["label"] = shown["level"].map(LEVEL_LABELS)
-    shown["z"] = shown["z"].round(3)
-    shown["p"] = shown["p"].round(5)
     meta = HotspotMeta(
         area=area.name,
         csp_id=area.csp_id,
@@ -433,14 +483,12 @@ def maps_of(
         hotspots_computed=n >= MIN_HOTSPOT_PROBLEMS,
         revision=revision,
     )
-    hotspot_features = cell_features(shown, ["count", "z", "p", "level", "label"])
     return AreaMaps(
         cells=cells,
         meta=meta,
-        hotspots_json=collection(hotspot_features, meta),
         points=points,
-        hotspot_features=hotspot_features,
-        heat=HeatBands(points.xy, points.crs, kernel[0]) if kernel else None,
+        features=HotspotFeatures(cells),
+        heat=HeatBands(points.xy, points.crs, *kernel) if kernel else None,
     )
 
 
@@ -471,6 +519,7 @@ def cached_area_maps(
     res: int = DEFAULT_H3_RES,
     bandwidth: float | None = None,
     refresh_in: Callable[[Callable[[Session], AreaMaps]], AreaMaps] | None = None,
+    heat_cells: int = MAX_HEAT_CELLS,
 ) -> AreaMaps:
     """The area's maps for the filter, computed once per revision of the problems (see
     :mod:`api.map_cache`) from the points held for the area and filter, brought up to date
@@ -478,7 +527,7 @@ def cached_area_maps(
     of its own), the previous revision's may be served while it recomputes them
     (:meth:`MapCache.get_or_refresh`)."""
     revision = base.problem_revision(session=session, csp_id=area.csp_id)
-    key = ("maps", area.key, where, res, bandwidth)
+    key = ("maps", area.key, where, res, bandwidth, heat_cells)
 
     def compute(s: Session) -> AreaMaps:
         points = area_points(s, cache, area=area, where=where, res=res)
@@ -491,6 +540,7 @@ def cached_area_maps(
             bandwidth=bandwidth,
             revision=revision,
             previous=previous[1] if previous else None,
+            heat_cells=heat_cells,
         )
 
     if refresh_in is None:
