@@ -11,9 +11,10 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.accounts import SessionPolicy
+from geo.density import MAX_HEAT_CELLS
 from geo.errors import UnavailableError
 from geo.grid import MAX_GRID_CELLS
-from geo.hotspots import MAX_HEAT_CELLS, MAX_MAP_CELLS, MAX_STUDY_CELLS
+from geo.hotspots import MAX_MAP_CELLS, MAX_STUDY_CELLS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

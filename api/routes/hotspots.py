@@ -20,7 +20,8 @@ from api.schemas import (
 from api.schemas.common import Day
 from api.services import cartography
 from api.services.cartography import AreaMaps
-from geo.hotspots import DEFAULT_H3_RES, MIN_BANDWIDTH_M
+from geo.density import MIN_BANDWIDTH_M
+from geo.hotspots import DEFAULT_H3_RES
 from geo.study import comparison_filters
 
 router = APIRouter(tags=["cartographie"])

@@ -36,16 +36,14 @@ from api.repositories import base, problem_maps, touches
 from api.repositories.base import GEOJSON_DECIMALS
 from api.schemas import HotspotMeta
 from api.services.kept_lists import up_to_date
+from geo.density import MAX_HEAT_CELLS, kde, kde_parameters
 from geo.hotspots import (
     DEFAULT_H3_RES,
     LEVEL_LABELS,
-    MAX_HEAT_CELLS,
     MIN_HOTSPOT_PROBLEMS,
     cell_positions,
     estimate_study_cells,
     getis_ord,
-    kde,
-    kde_parameters,
     metric_crs_of,
     metric_xy,
     point_cell_ids,
@@ -364,7 +362,7 @@ def updated_points(
 
 
 class HeatBands:
-    """The heat bands of some points (:func:`geo.hotspots.kde` with the bandwidth their
+    """The heat bands of some points (:func:`geo.density.kde` with the bandwidth their
     map's meta says, then :func:`band_features`), computed once, when first asked: the
     maps of a comparison or of a commune never draw them."""
 
@@ -454,7 +452,7 @@ def maps_of(
     """Gi* cells and heat bands of the points; ``previous`` again, under this revision,
     when it was computed from the same points. The density's grid is sized before any
     work: a ``bandwidth`` whose grid would have more than ``heat_cells`` cells is refused,
-    the default one's cells made coarser (:func:`geo.hotspots.kde_parameters`)."""
+    the default one's cells made coarser (:func:`geo.density.kde_parameters`)."""
     if (
         previous is not None
         and previous.points is not None

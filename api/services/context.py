@@ -16,8 +16,9 @@ from api.editors import EditorCache
 from api.jobs import JobRunner
 from api.map_cache import MapCache
 from geo.accounts import Actor, Scope, SessionPolicy
+from geo.density import MAX_HEAT_CELLS
 from geo.grid import MAX_GRID_CELLS
-from geo.hotspots import MAX_HEAT_CELLS, MAX_MAP_CELLS
+from geo.hotspots import MAX_MAP_CELLS
 
 
 @dataclass

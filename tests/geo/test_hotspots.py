@@ -13,9 +13,9 @@ import shapely
 from pyproj import CRS
 from scipy.stats import norm
 
+from geo.density import MIN_BANDWIDTH_M, kde, silverman_bandwidth
 from geo.errors import InvalidInputError
 from geo.hotspots import (
-    MIN_BANDWIDTH_M,
     analyse_area,
     compare_periods,
     fdr_threshold,
@@ -24,10 +24,8 @@ from geo.hotspots import (
     gi_star_z,
     h3_counts,
     h3_neighbours,
-    kde,
     metric_xy,
     prediction_indices,
-    silverman_bandwidth,
     study_cells,
 )
 
