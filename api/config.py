@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     max_grid_cells: int = Field(default=25_000, ge=1, le=MAX_GRID_CELLS)
     #: The most H3 cells a map of the problems (hot spots, heat, comparison of two
     #: periods) may have, estimated from its area before any work (``PSQ_MAX_MAP_CELLS``):
-    #: 60 000 is a CSP of about 125 km² at resolution 11, under a second of work from
+    #: 60 000 is a CSP of about 120 km² at resolution 11, under a second of work from
     #: scratch; a finer request is refused at once with a 422 naming ``res``.
     max_map_cells: int = Field(default=MAX_MAP_CELLS, ge=1, le=MAX_STUDY_CELLS)
     #: The most cells of the heat map's kernel density grid, counted from the problems'

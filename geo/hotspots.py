@@ -37,6 +37,7 @@ Prediction indices (:func:`prediction_indices`)
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from functools import lru_cache
 
 import geopandas as gpd
 import h3
-import h3.api.numpy_int as _h3_int
+import h3.api.basic_int as _h3_int
 import numpy as np
 import pandas as pd
 import shapely
@@ -224,7 +225,9 @@ def gi_star_weights(cells: tuple[str, ...]) -> tuple[csr_matrix, tuple[str, ...]
     disks = [_h3_int.grid_disk(i, 1) for i in ids.tolist()]  # each cell and its ring
     sizes = np.fromiter(map(len, disks), dtype=np.int64, count=n)
     rows = np.repeat(np.arange(n, dtype=np.int64), sizes)
-    found = np.concatenate(disks).astype(np.uint64) if n else np.empty(0, np.uint64)
+    found = np.fromiter(
+        itertools.chain.from_iterable(disks), dtype=np.uint64, count=int(sizes.sum())
+    )
     order = np.argsort(ids)
     place = np.minimum(np.searchsorted(ids, found, sorter=order), max(n - 1, 0))
     columns = order[place] if n else np.empty(0, np.int64)

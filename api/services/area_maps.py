@@ -72,18 +72,23 @@ def hexagons_json(cells: list[str]) -> list[str]:
         return []
     boundaries = [h3.cell_to_boundary(cell) for cell in cells]
     sizes = np.fromiter(map(len, boundaries), dtype=np.int64, count=len(boundaries))
-    # each boundary's corners in reverse (clockwise), as (lng, lat)
-    corners = np.asarray([p for b in boundaries for p in reversed(b)], dtype=float)[:, ::-1]
+    if (sizes == sizes[0]).all():  # hexagons only (a pentagon or a distorted cell aside)
+        corners = np.asarray(boundaries, dtype=float)[:, ::-1, ::-1].reshape(-1, 2)
+    else:  # each boundary's corners in reverse (clockwise), as (lng, lat)
+        corners = np.asarray([p for b in boundaries for p in reversed(b)], dtype=float)[:, ::-1]
     rings = shapely.linearrings(corners, indices=np.repeat(np.arange(len(cells)), sizes))
     rounded = shapely.set_precision(rings, 10**-GEOJSON_DECIMALS, mode="pointwise")
-    numbers = list(map(float.__repr__, shapely.get_coordinates(rounded).ravel().tolist()))
-    ends = np.cumsum(shapely.get_num_coordinates(rounded) * 2).tolist()
+    numbers = shapely.get_coordinates(rounded).ravel().tolist()
+    templates: dict[int, str] = {}
     out = []
     start = 0
-    for end in ends:
-        xs, ys = numbers[start:end:2], numbers[start + 1 : end : 2]
-        pairs = ",".join(f"[{x},{y}]" for x, y in zip(xs, ys, strict=True))
-        out.append(f'{{"type":"Polygon","coordinates":[[{pairs}]]}}')
+    for size in (sizes + 1).tolist():  # each ring closed: its first corner again
+        template = templates.get(size)
+        if template is None:
+            pairs = ",".join(["[%r,%r]"] * size)
+            template = templates[size] = f'{{"type":"Polygon","coordinates":[[{pairs}]]}}'
+        end = start + 2 * size
+        out.append(template % tuple(numbers[start:end]))  # %r: a float's repr, as json
         start = end
     return out
 
