@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import statistics
@@ -65,10 +66,14 @@ def _cases(factory: Any) -> dict[str, Callable[[], bytes]]:
                                   today=today)  # fmt: skip
     second = ProblemFilter.checked(today - timedelta(days=1829), today, today=today)
 
-    def maps(what: str, res: int, gpo: int | None = None, bandwidth: float | None = None):  # type: ignore[no-untyped-def]
+    def maps(what: str, res: int, gpo: int | None = None, bandwidth: float | None = None,
+             **budgets: int):  # type: ignore[no-untyped-def]  # fmt: skip
         def run() -> bytes:
+            ctx = Context(factory)
+            for name, value in budgets.items():  # the baseline has no such budget
+                setattr(ctx, name, value)
             found = cartography.area_maps(
-                Context(factory), 1, gpo_id=gpo, where=ten, res=res, bandwidth=bandwidth
+                ctx, 1, gpo_id=gpo, where=ten, res=res, bandwidth=bandwidth
             )
             return bytes(getattr(found, what))
 
@@ -89,9 +94,15 @@ def _cases(factory: Any) -> dict[str, Callable[[], bytes]]:
         "hotspots, CSP, res 10, 10 years": maps("hotspots_json", 10),
         "hotspots, CSP, res 11, 10 years": maps("hotspots_json", 11),
         "hotspots, GPO 1, res 11, 10 years": maps("hotspots_json", 11, gpo=1),
+        "hotspots, CSP, res 11, PSQ_MAX_MAP_CELLS=20000": maps(
+            "hotspots_json", 11, map_cell_budget=20_000
+        ),
         "heat, CSP, 10 years": maps("heat_json", 9),
         "heat, CSP, 10 years, bandwidth 50 m": maps("heat_json", 9, bandwidth=50.0),
         "heat, CSP, 10 years, bandwidth 100 m": maps("heat_json", 9, bandwidth=100.0),
+        "heat, CSP, bandwidth 50 m, PSQ_MAX_HEAT_CELLS=500000": maps(
+            "heat_json", 9, bandwidth=50.0, heat_cell_budget=500_000
+        ),
         "comparison, CSP, res 9, 90 days": comparison(9),
         "comparison, CSP, res 11, 2 x 5 years": comparison(11, (first, second)),
         "trend, CSP, 10 years": lambda: cartography.trend_json(
@@ -167,7 +178,7 @@ def measure(url: str, only: set[str]) -> None:
         cpu, wall = time.process_time(), time.perf_counter()
         try:
             body = case()
-            outcome: dict[str, Any] = {"bytes": len(body)}
+            outcome: dict[str, Any] = {"bytes": len(body), "sha1": hashlib.sha1(body).hexdigest()}
         except PsqError as error:
             outcome = {"refused": getattr(error, "code", type(error).__name__)}
         outcome.update(case=name, cpu=time.process_time() - cpu, wall=time.perf_counter() - wall)
@@ -244,11 +255,13 @@ def main() -> None:
                     results[label].setdefault(row["case"], []).append(row)
         labels = list(trees)
         print(f"\nCPU / wall seconds, median of {args.rounds} cold runs (answer's size):")
-        print(f"| case | {' | '.join(labels)} |")
-        print(f"|---|{'---|' * len(labels)}")
+        print(f"| case | {' | '.join(labels)} | same bytes |")
+        print(f"|---|{'---|' * len(labels)}---|")
         for case in results[labels[-1]]:
             cells = [_cell(results[t][case]) if case in results[t] else "—" for t in labels]
-            print(f"| {case} | {' | '.join(cells)} |")
+            digests = {r.get("sha1") for t in labels for r in results[t].get(case, [])}
+            same = "yes" if len(digests) == 1 and None not in digests else "—"
+            print(f"| {case} | {' | '.join(cells)} | {same} |")
 
 
 if __name__ == "__main__":

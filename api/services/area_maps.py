@@ -58,11 +58,6 @@ from geo.study import ProblemFilter, StudyArea
 CATEGORY_CODES = list(CATEGORIES)
 
 
-def hexagon_json(cell: str) -> str:
-    """The GeoJSON geometry of an H3 cell as the maps write it (rounded)."""
-    return hexagons_json([cell])[0]
-
-
 def hexagons_json(cells: list[str]) -> list[str]:
     """The GeoJSON geometries of H3 cells as the maps write them: each hexagon's corners
     rounded to :data:`GEOJSON_DECIMALS` decimals, its ring clockwise from its last corner
@@ -100,7 +95,7 @@ def _dumps(value: Any) -> str:
 #: Each cell's feature up to its first property (its id ``h3``), encoded once.
 _HEADS: dict[str, str] = {}
 _HEADS_LOCK = threading.Lock()
-MAX_HEADS = 400_000
+MAX_HEADS = 200_000
 
 
 def _cell_heads(cells: list[str]) -> list[str]:
@@ -282,7 +277,7 @@ def check_map_cells(area: StudyArea, res: int, budget: int) -> None:
         check_map_cells_of(area.outline, res, budget)  # raises, with its message
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=16)
 def _study_cells(outline: bytes, res: int) -> list[str]:
     """:func:`geo.hotspots.study_cells` of an outline (WKB), kept: a comparison's two
     periods, the filters and revisions of one area share them (never changed)."""
