@@ -11,8 +11,10 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.accounts import SessionPolicy
+from geo.density import MAX_HEAT_CELLS
 from geo.errors import UnavailableError
 from geo.grid import MAX_GRID_CELLS
+from geo.hotspots import MAX_MAP_CELLS, MAX_STUDY_CELLS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,6 +72,16 @@ class Settings(BaseSettings):
     #: naming ``resolution``. ``psq`` commands run alone take up to
     #: :data:`geo.grid.MAX_GRID_CELLS`.
     max_grid_cells: int = Field(default=25_000, ge=1, le=MAX_GRID_CELLS)
+    #: The most H3 cells a map of the problems (hot spots, heat, comparison of two
+    #: periods) may have, estimated from its area before any work (``PSQ_MAX_MAP_CELLS``):
+    #: 60 000 is a CSP of about 120 km² at resolution 11, under a second of work from
+    #: scratch; a finer request is refused at once with a 422 naming ``res``.
+    max_map_cells: int = Field(default=MAX_MAP_CELLS, ge=1, le=MAX_STUDY_CELLS)
+    #: The most cells of the heat map's kernel density grid, counted from the problems'
+    #: extent before the density is computed (``PSQ_MAX_HEAT_CELLS``): 1 000 000 is about
+    #: a second of work; a ``bandwidth`` asked that needs more is refused with a 422 naming
+    #: it, the default one gets coarser cells (``meta.kde_cell_m`` says how large).
+    max_heat_cells: int = Field(default=MAX_HEAT_CELLS, ge=1, le=50_000_000)
     #: CPU seconds spent on the lower bound of each heuristic proposal (0: none computed),
     #: counted on the proposal's own thread: the same bound under any load.
     bound_seconds: float = Field(default=2.0, ge=0, le=60)

@@ -31,7 +31,7 @@ from api.services.context import Context
 from bench.common import throwaway_database
 from bench.load_bench import CSP, prepare
 from bench.ogc_bench import kept_database
-from geo import hotspots
+from geo import density, hotspots
 from geo.study import ProblemFilter
 
 
@@ -67,7 +67,7 @@ def _steps(
     _timed(times, "Gi*", lambda: hotspots.getis_ord(counts))
     crs = hotspots.metric_crs_of(area.outline)
     xy = _timed(times, "projection to metres", lambda: hotspots.metric_xy(lon, lat, crs))
-    surface = _timed(times, "kernel density", lambda: hotspots.kde(xy, crs=crs))
+    surface = _timed(times, "kernel density", lambda: density.kde(xy, crs=crs))
     _timed(times, "heat bands", surface.bands)
     with ctx.read() as session:
         points = _timed(

@@ -1,33 +1,20 @@
-"""Where problems concentrate: kernel density, H3 counts, Getis-Ord Gi* hot and cold
+"""Where problems concentrate: H3 counts, Getis-Ord Gi* hot and cold
 spots, comparison of two periods, and how well a hotspot map anticipated a later period.
 
 Every distance is in metres in the territory's projected CRS (:func:`geo.crs.metric_crs`:
 Lambert-93 in metropolitan France, the UTM zone overseas); positions come in and go out
 in WGS84.
 
-Kernel density (:func:`kde`)
-    Quartic (biweight) kernel, the usual choice in crime mapping:
-    ``K(d) = 3 / (π h²) · (1 - d²/h²)²`` for ``d < h``, 0 beyond. The surface is computed
-    on a square grid: the problems are counted per grid cell, then the counts are
-    convolved with the kernel sampled on the same grid and scaled so that its samples sum
-    to one. Hence the surface's mass (Σ density x cell area) equals the number of
-    problems exactly, and a point's position is rounded to its cell's centre (cell side
-    ``h / 5`` by default, between 10 and 250 m: a point moves by at most half a cell along
-    each axis, 0.14 h). Density is in problems per km².
-
-Bandwidth (:func:`silverman_bandwidth`)
-    The spatial variant of Silverman's rule of thumb, robust to outliers:
-    ``h = 0.9 · min(SD, √(1 / ln 2) · Dm) · n^(-1/5)``, where ``SD`` is the standard
-    distance of the points (√(var x + var y)) and ``Dm`` the median distance to their
-    mean centre. It is floored at 50 m (a GPO report's position is rarely finer, and a
-    single place would otherwise give h = 0). A caller may pass its own ``h``.
+Kernel density and bandwidth: :mod:`geo.density`.
 
 Hot and cold spots (:func:`getis_ord`)
     Counts per H3 cell over every cell covering the study area, zero counts included;
     each cell's neighbourhood is the cell and its ring of six (``star`` Gi*, binary
-    weights). z-scores come from esda's ``G_Local``; p-values are two-sided normal
+    weights). z-scores are esda's ``G_Local``'s (its arithmetic over a sparse matrix of
+    the neighbourhoods, :func:`gi_star_weights`); p-values are two-sided normal
     p-values of z. Because hundreds of cells are tested at once, significance uses the
-    Benjamini-Hochberg false-discovery-rate threshold (``esda.fdr``) at 90, 95 and 99 %
+    Benjamini-Hochberg false-discovery-rate threshold (``esda.fdr``'s rule,
+    :func:`fdr_threshold`) at 90, 95 and 99 %
     confidence; ``level`` is +3/+2/+1 for a hot spot at 99/95/90 %, -3/-2/-1 for a cold
     spot, 0 otherwise.
 
@@ -50,30 +37,31 @@ Prediction indices (:func:`prediction_indices`)
 
 from __future__ import annotations
 
+import itertools
 import math
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
 import geopandas as gpd
 import h3
+import h3.api.basic_int as _h3_int
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
-from scipy.signal import fftconvolve
 from scipy.sparse import csr_matrix
 from scipy.stats import norm
 
 from geo.crs import WGS84, metric_crs
+from geo.density import DensitySurface, kde
 from geo.errors import InvalidInputError
 
-MIN_BANDWIDTH_M = 50.0
-CELL_PER_BANDWIDTH = 5  # kernel grid cells per bandwidth (cell side h / 5)
-MIN_KDE_CELL_M, MAX_KDE_CELL_M = 10.0, 250.0
 DEFAULT_H3_RES = 9
 MAX_STUDY_CELLS = 100_000  # Gi* over more cells than this is refused (choose a coarser res)
+#: The most H3 cells a map drawn on request may have, estimated from its area before any
+#: work (the app's ``PSQ_MAX_MAP_CELLS``): past it, a refusal naming ``res``.
+MAX_MAP_CELLS = 60_000
 CONFIDENCE_LEVELS = ((3, 0.01), (2, 0.05), (1, 0.10))  # level, false-discovery rate
 #: Gi* calls no cell hot or cold when the study area holds fewer problems than this. Its
 #: z-scores assume a count spread over many cells: with a handful of problems one cell
@@ -117,141 +105,6 @@ def metric_crs_of(area: shapely.Geometry) -> CRS:
     return metric_crs(gpd.GeoDataFrame(geometry=[area], crs=WGS84))
 
 
-def silverman_bandwidth(xy: np.ndarray) -> float:
-    """The robust spatial Silverman bandwidth in metres of points ``xy`` (n x 2, metres),
-    floored at :data:`MIN_BANDWIDTH_M`.
-
-    >>> round(silverman_bandwidth(np.array([[0, 0], [1000, 0], [0, 1000], [1000, 1000]])))
-    482
-    """
-    xy = np.asarray(xy, dtype=float)
-    if len(xy) == 0:
-        raise InvalidInputError("no_problems_for_density")
-    centre = xy.mean(axis=0)
-    standard_distance = math.sqrt(float(xy.var(axis=0).sum()))
-    median_distance = float(np.median(np.hypot(*(xy - centre).T)))
-    spread = min(standard_distance, math.sqrt(1 / math.log(2)) * median_distance)
-    return max(MIN_BANDWIDTH_M, 0.9 * spread * len(xy) ** -0.2)
-
-
-@dataclass(frozen=True)
-class DensitySurface:
-    """A kernel density surface on a square grid in ``crs``: ``density[row, col]`` is in
-    problems per km² over the cell whose lower-left corner is
-    ``(x0 + col · cell_size, y0 + row · cell_size)``."""
-
-    density: np.ndarray
-    x0: float
-    y0: float
-    cell_size: float
-    bandwidth: float
-    crs: CRS
-
-    @property
-    def mass(self) -> float:
-        """Σ density x cell area: the number (or total weight) of problems."""
-        return float(self.density.sum() * (self.cell_size / 1000) ** 2)
-
-    def bands(self, *, classes: int = 6, min_share: float = 0.05) -> gpd.GeoDataFrame:
-        """The surface in ``classes`` bands of equal width between ``min_share`` of the
-        peak and the peak (the usual heat-map ramp), as rectangles in WGS84: the runs of
-        grid cells of one band along each grid row (far fewer than cells, and valid and
-        non-overlapping by construction), with ``band`` (0 for the faintest), ``share``
-        (the band's lower bound, as a fraction of the peak) and ``density`` (the same, in
-        problems per km²)."""
-        peak = float(self.density.max()) if self.density.size else 0.0
-        if peak <= 0:
-            return gpd.GeoDataFrame(
-                {"band": [], "share": [], "density": []}, geometry=[], crs=WGS84
-            )
-        edges = np.linspace(min_share, 1.0, classes + 1)
-        band = np.digitize(self.density / peak, edges[1:-1])  # 0 … classes - 1
-        band[self.density < peak * min_share] = -1
-        rows, width = band.shape[0], band.shape[1] + 1
-        flat = np.hstack([band, np.full((rows, 1), -2)]).ravel()  # a row never runs on
-        starts = np.flatnonzero(np.diff(flat, prepend=-3) != 0)
-        lengths = np.diff(starts, append=flat.size)
-        kept = flat[starts] >= 0
-        starts, lengths = starts[kept], lengths[kept]
-        x = self.x0 + (starts % width) * self.cell_size
-        y = self.y0 + (starts // width) * self.cell_size
-        runs = shapely.box(x, y, x + lengths * self.cell_size, y + self.cell_size)
-        band_of_run = flat[starts]
-        share = edges[band_of_run]
-        frame = gpd.GeoDataFrame(
-            {"band": band_of_run, "share": share, "density": share * peak},
-            geometry=runs,
-            crs=self.crs,
-        )
-        return frame.to_crs(WGS84)
-
-
-def kde_parameters(
-    xy: np.ndarray, *, bandwidth: float | None = None, cell_size: float | None = None
-) -> tuple[float, float]:
-    """The bandwidth and the grid's cell side (metres) :func:`kde` uses for points ``xy``
-    (checked: a refusal names the bad one)."""
-    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-    if len(xy) == 0:
-        raise InvalidInputError("no_problems_for_density")
-    h = silverman_bandwidth(xy) if bandwidth is None else float(bandwidth)
-    if not math.isfinite(h) or h <= 0:
-        raise InvalidInputError(
-            "parameter_expected",
-            name="bandwidth",
-            expected="un nombre de mètres positif",
-            got=bandwidth,
-        )
-    if cell_size is not None and not cell_size > 0:
-        raise InvalidInputError(
-            "parameter_expected",
-            name="cell_size",
-            expected="un nombre de mètres positif",
-            got=cell_size,
-        )
-    size = cell_size or min(max(h / CELL_PER_BANDWIDTH, MIN_KDE_CELL_M), MAX_KDE_CELL_M)
-    return h, size
-
-
-def kde(
-    xy: np.ndarray,
-    *,
-    crs: CRS,
-    bandwidth: float | None = None,
-    cell_size: float | None = None,
-    weights: np.ndarray | None = None,
-) -> DensitySurface:
-    """The quartic kernel density surface of points ``xy`` (n x 2, metres in ``crs``).
-
-    ``bandwidth`` defaults to :func:`silverman_bandwidth`, ``cell_size`` to a fifth of it
-    (between 10 and 250 m). The grid covers the points' extent plus one bandwidth, so no
-    mass is lost at its edges."""
-    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-    h, size = kde_parameters(xy, bandwidth=bandwidth, cell_size=cell_size)
-    reach = math.ceil(h / size)
-    x0 = math.floor(xy[:, 0].min() / size) * size - reach * size
-    y0 = math.floor(xy[:, 1].min() / size) * size - reach * size
-    cols = np.floor((xy[:, 0] - x0) / size).astype(int)
-    rows = np.floor((xy[:, 1] - y0) / size).astype(int)
-    shape = (rows.max() + reach + 1, cols.max() + reach + 1)
-    counts = np.zeros(shape)
-    np.add.at(counts, (rows, cols), 1.0 if weights is None else np.asarray(weights, float))
-    offsets = np.arange(-reach, reach + 1) * size
-    d2 = (offsets[:, None] ** 2 + offsets[None, :] ** 2) / h**2
-    kernel = np.where(d2 < 1, (1 - d2) ** 2, 0.0)
-    kernel /= kernel.sum()
-    smoothed = fftconvolve(counts, kernel, mode="same")
-    smoothed[smoothed < smoothed.max() * 1e-12] = 0.0  # the FFT's rounding noise
-    return DensitySurface(
-        density=smoothed / (size / 1000) ** 2,
-        x0=x0,
-        y0=y0,
-        cell_size=size,
-        bandwidth=h,
-        crs=crs,
-    )
-
-
 def study_cells(area: shapely.Geometry, res: int = DEFAULT_H3_RES) -> list[str]:
     """Every H3 cell of resolution ``res`` that overlaps ``area`` (WGS84), sorted."""
     if not 0 <= res <= 15:
@@ -260,11 +113,33 @@ def study_cells(area: shapely.Geometry, res: int = DEFAULT_H3_RES) -> list[str]:
         )
     if area.is_empty:
         raise InvalidInputError("study_area_empty")
-    expected = h3.cell_area(h3.latlng_to_cell(area.centroid.y, area.centroid.x, res), "km^2")
-    if area_km2(area) / expected > MAX_STUDY_CELLS:
+    if estimate_study_cells(area, res) > MAX_STUDY_CELLS:
         raise InvalidInputError("study_too_many_cells", field="res", res=res, cells=MAX_STUDY_CELLS)
     shape = h3.geo_to_h3shape(area)
     return sorted(h3.h3shape_to_cells_experimental(shape, res, contain="overlap"))
+
+
+def estimate_study_cells(area: shapely.Geometry, res: int) -> int:
+    """About how many H3 cells of resolution ``res`` :func:`study_cells` gives for
+    ``area`` (WGS84): its area over the area of the cell at its centroid, without any
+    cell built."""
+    expected = h3.cell_area(h3.latlng_to_cell(area.centroid.y, area.centroid.x, res), "km^2")
+    return math.ceil(area_km2(area) / expected)
+
+
+def check_map_cells(area: shapely.Geometry, res: int, budget: int = MAX_MAP_CELLS) -> int:
+    """:func:`estimate_study_cells`; a refusal naming ``res`` when it is over ``budget``
+    (a map's cost grows with its cells: issue 22)."""
+    estimate = estimate_study_cells(area, res)
+    if estimate > budget:
+        raise InvalidInputError(
+            "map_too_many_cells",
+            field="res",
+            res=res,
+            estimate=estimate,
+            budget=budget,
+        )
+    return estimate
 
 
 def area_km2(area: shapely.Geometry) -> float:
@@ -277,6 +152,42 @@ def point_cells(lon: np.ndarray, lat: np.ndarray, res: int = DEFAULT_H3_RES) -> 
     found = np.empty(len(lon), dtype=object)
     found[:] = [h3.latlng_to_cell(y, x, res) for x, y in zip(lon, lat, strict=True)]
     return found
+
+
+def point_cell_ids(lon: np.ndarray, lat: np.ndarray, res: int = DEFAULT_H3_RES) -> np.ndarray:
+    """:func:`point_cells` as H3 indexes (``uint64``: a cell's id is their hexadecimal
+    text), without a string per point.
+
+    >>> ids = point_cell_ids(np.array([6.86]), np.array([47.64]), 9)
+    >>> format(int(ids[0]), "x") == point_cells(np.array([6.86]), np.array([47.64]), 9)[0]
+    True
+    """
+    lat_list = np.asarray(lat, dtype=float).tolist()
+    lon_list = np.asarray(lon, dtype=float).tolist()
+    cell = _h3_int.latlng_to_cell
+    return np.fromiter(
+        (cell(y, x, res) for y, x in zip(lat_list, lon_list, strict=True)),
+        dtype=np.uint64,
+        count=len(lat_list),
+    )
+
+
+def cell_positions(ids: np.ndarray, cells: list[str]) -> np.ndarray:
+    """The position in ``cells`` (H3 ids) of each cell of ``ids`` (:func:`point_cell_ids`),
+    -1 for a cell not among them.
+
+    >>> cells = ["89283082803ffff", "89283082807ffff"]
+    >>> cell_positions(np.array([0x89283082807FFFF, 7], dtype=np.uint64), cells).tolist()
+    [1, -1]
+    """
+    known = np.fromiter((int(c, 16) for c in cells), dtype=np.uint64, count=len(cells))
+    if not len(known):
+        return np.full(len(ids), -1, dtype=np.int32)
+    order = np.argsort(known)
+    place = np.minimum(np.searchsorted(known, ids, sorter=order), len(known) - 1)
+    positions = order[place].astype(np.int32)
+    positions[known[positions] != ids] = -1
+    return positions
 
 
 def cell_counts(found: np.ndarray, cells: Iterable[str]) -> pd.Series:
@@ -304,23 +215,45 @@ def h3_neighbours(cells: pd.Index) -> dict[str, list[str]]:
 @lru_cache(maxsize=64)
 def gi_star_weights(cells: tuple[str, ...]) -> tuple[csr_matrix, tuple[str, ...]]:
     """The binary weights of Gi* over these cells (each cell, itself included, and its
-    ring of six) as esda's ``G_Local`` prepares them (``transform="B"``, ``star=1``), and
-    their order: built once per set of cells (a study area's), then kept."""
-    from esda import G_Local
+    ring of six among them) and their order (the cells'): the matrix esda's ``G_Local``
+    prepares (``transform="B"``, ``star=1``: the adjacency with ones on the diagonal,
+    ``tests/geo/test_hotspots.py`` compares them), built from the cells' rings at once
+    in a sparse matrix (issue 22: libpysal's ``W`` and esda's preparation took 5 s over
+    the 29 000 cells of a CSP at resolution 11), once per set of cells, then kept."""
+    n = len(cells)
+    ids = np.fromiter((int(cell, 16) for cell in cells), dtype=np.uint64, count=n)
+    disks = [_h3_int.grid_disk(i, 1) for i in ids.tolist()]  # each cell and its ring
+    sizes = np.fromiter(map(len, disks), dtype=np.int64, count=n)
+    rows = np.repeat(np.arange(n, dtype=np.int64), sizes)
+    found = np.fromiter(
+        itertools.chain.from_iterable(disks), dtype=np.uint64, count=int(sizes.sum())
+    )
+    order = np.argsort(ids)
+    place = np.minimum(np.searchsorted(ids, found, sorter=order), max(n - 1, 0))
+    columns = order[place] if n else np.empty(0, np.int64)
+    inside = ids[columns] == found if n else np.empty(0, bool)
+    weights = csr_matrix(
+        (np.ones(int(inside.sum())), (rows[inside], columns[inside])), shape=(n, n)
+    )
+    weights.sort_indices()
+    return weights, cells
 
-    with warnings.catch_warnings():  # islands, and G_Local's statistics of a dummy y
-        warnings.simplefilter("ignore")
-        weights = _libpysal().weights.W(h3_neighbours(pd.Index(cells)), silence_warnings=True)
-        prepared = G_Local(
-            np.arange(len(cells), dtype=float), weights, transform="B", star=1.0, permutations=0
-        ).w
-    return csr_matrix(prepared.sparse), tuple(prepared.id_order)
 
+def fdr_threshold(p: np.ndarray, rate: float) -> float:
+    """The Benjamini-Hochberg threshold of the p-values ``p`` at this false-discovery
+    ``rate`` (a p-value at or below it is significant), or Bonferroni's ``rate / n``
+    when no p-value passes: the rule of ``esda.fdr``, the same numbers.
 
-def _libpysal():  # type: ignore[no-untyped-def]
-    import libpysal
-
-    return libpysal
+    >>> round(fdr_threshold(np.array([0.001, 0.02, 0.03, 0.5]), 0.05), 6)
+    0.0375
+    >>> fdr_threshold(np.array([0.2, 0.5]), 0.05)
+    0.025
+    """
+    n = len(p)
+    descending = np.sort(p)[::-1]
+    bounds = np.arange(n, 0, -1) * rate / n
+    passing = np.flatnonzero(descending < bounds)
+    return float(bounds[passing[0]]) if len(passing) else rate / n
 
 
 def gi_star_z(weights: csr_matrix, y: np.ndarray) -> np.ndarray:
@@ -348,10 +281,6 @@ def getis_ord(counts: pd.Series) -> pd.DataFrame:
     with ``count``, ``z``, ``p`` (two-sided) and ``level`` (-3 … +3, FDR-corrected).
     Below :data:`MIN_HOTSPOT_PROBLEMS` problems in all no cell is significant, and a cell
     holding no problem is never called hot (its neighbours may be)."""
-    try:
-        from esda import fdr
-    except ImportError as exc:  # pragma: no cover - declared dependencies
-        raise ImportError("hotspots need esda and libpysal: pip install esda libpysal") from exc
     frame = pd.DataFrame({"count": counts.astype(int)})
     frame["z"] = 0.0
     frame["p"] = 1.0
@@ -366,7 +295,7 @@ def getis_ord(counts: pd.Series) -> pd.DataFrame:
     z, p = frame["z"].to_numpy(), frame["p"].to_numpy()
     levels = np.zeros(len(frame), dtype=np.int64)
     for level, rate in reversed(CONFIDENCE_LEVELS):  # 90 % first, overwritten by 95, 99
-        significant = p <= fdr(p, rate)
+        significant = p <= fdr_threshold(p, rate)
         levels[significant] = level * np.sign(z[significant]).astype(int)
     levels[(levels > 0) & (frame["count"].to_numpy() == 0)] = 0
     frame["level"] = levels

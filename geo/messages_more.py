@@ -77,6 +77,16 @@ MORE_MESSAGES: dict[str, str] = {
         "que les {budget} permises ; choisissez une résolution plus basse (9 : environ 0,1 km² "
         "par cellule)"
     ),
+    "map_too_many_cells": (
+        "à la résolution {res}, la carte compterait environ {estimate} cellules, plus que "
+        "les {budget} permises ; choisissez une résolution plus grossière ou une zone plus "
+        "petite (un GPO plutôt que la CSP)"
+    ),
+    "heat_too_many_cells": (
+        "avec une largeur de bande de {bandwidth} m, la densité serait calculée sur "
+        "{estimate} mailles, plus que les {budget} permises ; choisissez une largeur de "
+        "bande d'au moins {minimum} m environ, ou laissez la valeur par défaut"
+    ),
     "exact_solver_missing": (
         "le calcul exact de la couverture maximale demande le solveur HiGHS : "
         "pip install 'highspy>=1.7' (ou choisissez method='greedy')"
@@ -290,6 +300,8 @@ MORE_MESSAGES: dict[str, str] = {
 #: The fields of the pages' forms in words (merged into ``geo.messages.FIELD_LABELS``):
 #: a refusal's summary names its field with them.
 MORE_FIELD_LABELS: dict[str, str] = {
+    "res": "Résolution des cellules",
+    "bandwidth": "Largeur de bande",
     "quartier": "Quartier",
     "quartier_geom": "Tracé du quartier",
     "end_on": "Date de fin",

@@ -57,6 +57,8 @@ def create_app(
         ctx.job_deadline_s = settings.job_deadline_minutes * 60
         ctx.proposal_budget = settings.max_proposal_work
         ctx.grid_cell_budget = settings.max_grid_cells
+        ctx.map_cell_budget = settings.max_map_cells
+        ctx.heat_cell_budget = settings.max_heat_cells
         ctx.bound_budget_s = settings.bound_seconds
         ctx.maps.stale_s = settings.map_stale_seconds
         app.state.context = ctx

@@ -20,7 +20,8 @@ from api.schemas import (
 from api.schemas.common import Day
 from api.services import cartography
 from api.services.cartography import AreaMaps
-from geo.hotspots import DEFAULT_H3_RES, MIN_BANDWIDTH_M
+from geo.density import MIN_BANDWIDTH_M
+from geo.hotspots import DEFAULT_H3_RES
 from geo.study import comparison_filters
 
 router = APIRouter(tags=["cartographie"])
@@ -29,13 +30,22 @@ GEOJSON = "application/geo+json"
 GpoParam = Annotated[
     int | None, Query(ge=1, le=2**31 - 1, description="A GPO of the CSP (default: the CSP)")
 ]
-ResParam = Annotated[int, Query(ge=5, le=11, description="H3 resolution of the cells")]
+ResParam = Annotated[
+    int,
+    Query(
+        ge=5,
+        le=11,
+        description="H3 resolution of the cells (a map of more cells than PSQ_MAX_MAP_CELLS, "
+        "estimated from the area, is refused)",
+    ),
+]
 BandwidthParam = Annotated[
     float | None,
     Query(
         ge=MIN_BANDWIDTH_M,
         le=20_000,
-        description="Kernel bandwidth in metres (default: Silverman's rule)",
+        description="Kernel bandwidth in metres (default: Silverman's rule); refused when "
+        "its density grid would pass PSQ_MAX_HEAT_CELLS cells",
     ),
 ]
 

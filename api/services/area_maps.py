@@ -36,18 +36,20 @@ from api.repositories import base, problem_maps, touches
 from api.repositories.base import GEOJSON_DECIMALS
 from api.schemas import HotspotMeta
 from api.services.kept_lists import up_to_date
+from geo.density import MAX_HEAT_CELLS, kde, kde_parameters
 from geo.hotspots import (
     DEFAULT_H3_RES,
     LEVEL_LABELS,
     MIN_HOTSPOT_PROBLEMS,
+    cell_positions,
+    estimate_study_cells,
     getis_ord,
-    kde,
-    kde_parameters,
     metric_crs_of,
     metric_xy,
-    point_cells,
+    point_cell_ids,
     study_cells,
 )
+from geo.hotspots import check_map_cells as check_map_cells_of
 from geo.problems import CATEGORIES
 from geo.study import ProblemFilter, StudyArea
 
@@ -56,28 +58,61 @@ from geo.study import ProblemFilter, StudyArea
 CATEGORY_CODES = list(CATEGORIES)
 
 
-def _round(geom: Any) -> Any:
-    return shapely.set_precision(geom, 10**-GEOJSON_DECIMALS)
-
-
-@lru_cache(maxsize=200_000)
-def hexagon_json(cell: str) -> str:
-    """The GeoJSON geometry of an H3 cell as the maps write it (rounded), encoded once."""
-    polygon = shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)])
-    return _dumps(json.loads(shapely.to_geojson(_round(polygon))))
+def hexagons_json(cells: list[str]) -> list[str]:
+    """The GeoJSON geometries of H3 cells as the maps write them: each hexagon's corners
+    rounded to :data:`GEOJSON_DECIMALS` decimals, its ring clockwise from its last corner
+    (what ``shapely.set_precision`` of the hexagon gave, one cell at a time, before issue
+    22: ``tests/api/test_map_extremes.py`` compares them), all cells at once."""
+    if not cells:
+        return []
+    boundaries = [h3.cell_to_boundary(cell) for cell in cells]
+    sizes = np.fromiter(map(len, boundaries), dtype=np.int64, count=len(boundaries))
+    if (sizes == sizes[0]).all():  # hexagons only (a pentagon or a distorted cell aside)
+        corners = np.asarray(boundaries, dtype=float)[:, ::-1, ::-1].reshape(-1, 2)
+    else:  # each boundary's corners in reverse (clockwise), as (lng, lat)
+        corners = np.asarray([p for b in boundaries for p in reversed(b)], dtype=float)[:, ::-1]
+    rings = shapely.linearrings(corners, indices=np.repeat(np.arange(len(cells)), sizes))
+    rounded = shapely.set_precision(rings, 10**-GEOJSON_DECIMALS, mode="pointwise")
+    numbers = shapely.get_coordinates(rounded).ravel().tolist()
+    templates: dict[int, str] = {}
+    out = []
+    start = 0
+    for size in (sizes + 1).tolist():  # each ring closed: its first corner again
+        template = templates.get(size)
+        if template is None:
+            pairs = ",".join(["[%r,%r]"] * size)
+            template = templates[size] = f'{{"type":"Polygon","coordinates":[[{pairs}]]}}'
+        end = start + 2 * size
+        out.append(template % tuple(numbers[start:end]))  # %r: a float's repr, as json
+        start = end
+    return out
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-@lru_cache(maxsize=200_000)
-def _cell_head(cell: str) -> str:
-    """A cell's feature up to its first property (its id ``h3``), encoded once."""
-    return (
-        f'{{"type":"Feature","id":{_dumps(cell)},"geometry":{hexagon_json(cell)},'
-        f'"properties":{{"h3":{_dumps(cell)}'
-    )
+#: Each cell's feature up to its first property (its id ``h3``), encoded once.
+_HEADS: dict[str, str] = {}
+_HEADS_LOCK = threading.Lock()
+MAX_HEADS = 200_000
+
+
+def _cell_heads(cells: list[str]) -> list[str]:
+    """Each cell's feature up to its first property (its id ``h3``): those not yet
+    encoded all at once (:func:`hexagons_json`), then kept (at most :data:`MAX_HEADS`)."""
+    with _HEADS_LOCK:
+        missing = [cell for cell in cells if cell not in _HEADS]
+        if missing:
+            if len(_HEADS) + len(missing) > MAX_HEADS:
+                _HEADS.clear()
+                missing = list(dict.fromkeys(cells))
+            for cell, geometry in zip(missing, hexagons_json(missing), strict=True):
+                _HEADS[cell] = (
+                    f'{{"type":"Feature","id":{_dumps(cell)},"geometry":{geometry},'
+                    f'"properties":{{"h3":{_dumps(cell)}'
+                )
+        return [_HEADS[cell] for cell in cells]
 
 
 def _json_values(values: list[Any]) -> list[str]:
@@ -129,8 +164,8 @@ def features_of(cells: list[str], columns: dict[str, list[Any]]) -> list[str]:
     keys = [f",{_dumps(name)}:" for name in columns]
     values = [_json_values(column) for column in columns.values()]
     return [
-        _cell_head(cell) + "".join(k + v for k, v in zip(keys, row, strict=True)) + "}}"
-        for cell, *row in zip(cells, *values, strict=True)
+        head + "".join(k + v for k, v in zip(keys, row, strict=True)) + "}}"
+        for head, *row in zip(_cell_heads(cells), *values, strict=True)
     ]
 
 
@@ -188,6 +223,7 @@ class AreaPoints:
     lon: np.ndarray
     lat: np.ndarray
     synthetic: np.ndarray
+    #: each point's H3 cell (its index, ``uint64``: :func:`geo.hotspots.point_cell_ids`)
     found: np.ndarray
     #: each point's cell as its position in ``cells`` (-1: in none of them): the counts
     #: per cell are one ``bincount``.
@@ -204,18 +240,11 @@ class AreaPoints:
     holdable: bool = True
 
 
-@lru_cache(maxsize=64)
-def _positions(cells: tuple[str, ...]) -> dict[str, int]:
-    """Each cell's position in a study area's cells."""
-    return {cell: i for i, cell in enumerate(cells)}
-
-
 def _arrays(frame: pd.DataFrame, res: int, crs: CRS, cells: list[str]) -> dict[str, np.ndarray]:
     frame = frame.sort_values("id", kind="stable")
     lon = frame["lon"].to_numpy(dtype=float)
     lat = frame["lat"].to_numpy(dtype=float)
-    found = point_cells(lon, lat, res)
-    positions = _positions(tuple(cells))
+    found = point_cell_ids(lon, lat, res)
     day = frame["reported_on"].astype(str)
     month = day.str.slice(0, 4).astype(int) * 100 + day.str.slice(5, 7).astype(int)
     return {
@@ -224,13 +253,35 @@ def _arrays(frame: pd.DataFrame, res: int, crs: CRS, cells: list[str]) -> dict[s
         "lat": lat,
         "synthetic": frame["synthetic"].to_numpy(dtype=bool),
         "found": found,
-        "cell": np.fromiter((positions.get(c, -1) for c in found), np.int32, len(found)),
+        "cell": cell_positions(found, cells),
         "xy": metric_xy(lon, lat, crs),
         "month": month.to_numpy(dtype=np.int32),
         "category": pd.Categorical(frame["category"], categories=CATEGORY_CODES).codes.astype(
             np.int8
         ),
     }
+
+
+@lru_cache(maxsize=256)
+def _estimated_cells(outline: bytes, res: int) -> int:
+    return estimate_study_cells(shapely.from_wkb(outline), res)
+
+
+def check_map_cells(area: StudyArea, res: int, budget: int) -> None:
+    """Refuse, naming ``res``, a map of the area with more than ``budget`` H3 cells, as
+    estimated from its outline before any work (:func:`geo.hotspots.check_map_cells`;
+    the estimate kept per outline and resolution: a request served from the cache pays
+    a lookup)."""
+    estimate = _estimated_cells(shapely.to_wkb(area.outline), res)
+    if estimate > budget:
+        check_map_cells_of(area.outline, res, budget)  # raises, with its message
+
+
+@lru_cache(maxsize=16)
+def _study_cells(outline: bytes, res: int) -> list[str]:
+    """:func:`geo.hotspots.study_cells` of an outline (WKB), kept: a comparison's two
+    periods, the filters and revisions of one area share them (never changed)."""
+    return study_cells(shapely.from_wkb(outline), res)
 
 
 def read_points(session: Session, area: StudyArea, where: ProblemFilter, res: int) -> AreaPoints:
@@ -244,7 +295,7 @@ def _whole_points(
 ) -> AreaPoints:
     frame = problem_maps.problem_points(session=session, area=area, where=where)
     crs = metric_crs_of(area.outline)
-    cells = study_cells(area.outline, res)
+    cells = _study_cells(shapely.to_wkb(area.outline), res)
     return AreaPoints(
         snapshot,
         shapely.to_wkb(area.outline),
@@ -311,20 +362,47 @@ def updated_points(
 
 
 class HeatBands:
-    """The heat bands of some points (:func:`geo.hotspots.kde` with the bandwidth their
+    """The heat bands of some points (:func:`geo.density.kde` with the bandwidth their
     map's meta says, then :func:`band_features`), computed once, when first asked: the
     maps of a comparison or of a commune never draw them."""
 
-    def __init__(self, xy: np.ndarray, crs: CRS, bandwidth: float) -> None:
-        self._xy, self._crs, self._bandwidth = xy, crs, bandwidth
+    def __init__(self, xy: np.ndarray, crs: CRS, bandwidth: float, cell_size: float) -> None:
+        self._xy, self._crs, self._bandwidth, self._cell_size = xy, crs, bandwidth, cell_size
         self._lock = threading.Lock()
         self._features: list[str] | None = None
 
     def features(self) -> list[str]:
         with self._lock:
             if self._features is None:
-                surface = kde(self._xy, crs=self._crs, bandwidth=self._bandwidth)
+                surface = kde(
+                    self._xy, crs=self._crs, bandwidth=self._bandwidth, cell_size=self._cell_size
+                )
                 self._features = band_features(surface.bands())
+            return self._features
+
+
+class HotspotFeatures:
+    """The features (encoded) of the cells a hot-spot map draws (those with a problem or
+    a significant Gi*), computed once, when first asked: the maps of a comparison or of a
+    commune never draw them (issue 22: at resolution 11 the hexagons of a CSP's 14 000
+    cells were most of a comparison's time)."""
+
+    COLUMNS = ("count", "z", "p", "level", "label")
+
+    def __init__(self, cells: pd.DataFrame) -> None:
+        self._cells = cells
+        self._lock = threading.Lock()
+        self._features: list[str] | None = None
+
+    def features(self) -> list[str]:
+        with self._lock:
+            if self._features is None:
+                cells = self._cells
+                shown = cells[(cells["count"] > 0) | (cells["level"] != 0)].copy()
+                shown["label"] = shown["level"].map(LEVEL_LABELS)
+                shown["z"] = shown["z"].round(3)
+                shown["p"] = shown["p"].round(5)
+                self._features = cell_features(shown, list(self.COLUMNS))
             return self._features
 
 
@@ -333,15 +411,19 @@ class AreaMaps:
     """A study area's hotspot analysis over one period: its Gi* cells (every cell of the
     area, see :func:`geo.hotspots.getis_ord`) and its answers serialised once (they are
     cached and served as they are; the density grid itself is not kept), with the points
-    they were computed from and their features, encoded. The heat is computed when first
-    asked (:class:`HeatBands`)."""
+    they were computed from. The hot spots' features and the heat are computed when
+    first asked (:class:`HotspotFeatures`, :class:`HeatBands`), once for every revision
+    computed from the same points."""
 
     cells: pd.DataFrame
     meta: HotspotMeta
-    hotspots_json: bytes
     points: AreaPoints | None = None
-    hotspot_features: list[str] = field(default_factory=list)
+    features: HotspotFeatures | None = None
     heat: HeatBands | None = None
+
+    @cached_property
+    def hotspots_json(self) -> bytes:
+        return collection(self.features.features() if self.features else [], self.meta)
 
     @cached_property
     def heat_json(self) -> bytes:
@@ -365,28 +447,22 @@ def maps_of(
     bandwidth: float | None,
     revision: int,
     previous: AreaMaps | None = None,
+    heat_cells: int = MAX_HEAT_CELLS,
 ) -> AreaMaps:
     """Gi* cells and heat bands of the points; ``previous`` again, under this revision,
-    when it was computed from the same points."""
+    when it was computed from the same points. The density's grid is sized before any
+    work: a ``bandwidth`` whose grid would have more than ``heat_cells`` cells is refused,
+    the default one's cells made coarser (:func:`geo.density.kde_parameters`)."""
     if (
         previous is not None
         and previous.points is not None
         and previous.points.content is points.content
     ):
         meta = previous.meta.model_copy(update={"revision": revision})
-        return replace(
-            previous,
-            meta=meta,
-            points=points,
-            hotspots_json=collection(previous.hotspot_features, meta),
-        )
+        return replace(previous, meta=meta, points=points)
     n = len(points.ids)
-    kernel = kde_parameters(points.xy, bandwidth=bandwidth) if n else None
+    kernel = kde_parameters(points.xy, bandwidth=bandwidth, max_cells=heat_cells) if n else None
     cells = getis_ord(point_counts(points))
-    shown = cells[(cells["count"] > 0) | (cells["level"] != 0)].copy()
-    shown["label"] = shown["level"].map(LEVEL_LABELS)
-    shown["z"] = shown["z"].round(3)
-    shown["p"] = shown["p"].round(5)
     meta = HotspotMeta(
         area=area.name,
         csp_id=area.csp_id,
@@ -405,14 +481,12 @@ def maps_of(
         hotspots_computed=n >= MIN_HOTSPOT_PROBLEMS,
         revision=revision,
     )
-    hotspot_features = cell_features(shown, ["count", "z", "p", "level", "label"])
     return AreaMaps(
         cells=cells,
         meta=meta,
-        hotspots_json=collection(hotspot_features, meta),
         points=points,
-        hotspot_features=hotspot_features,
-        heat=HeatBands(points.xy, points.crs, kernel[0]) if kernel else None,
+        features=HotspotFeatures(cells),
+        heat=HeatBands(points.xy, points.crs, *kernel) if kernel else None,
     )
 
 
@@ -443,6 +517,7 @@ def cached_area_maps(
     res: int = DEFAULT_H3_RES,
     bandwidth: float | None = None,
     refresh_in: Callable[[Callable[[Session], AreaMaps]], AreaMaps] | None = None,
+    heat_cells: int = MAX_HEAT_CELLS,
 ) -> AreaMaps:
     """The area's maps for the filter, computed once per revision of the problems (see
     :mod:`api.map_cache`) from the points held for the area and filter, brought up to date
@@ -450,7 +525,7 @@ def cached_area_maps(
     of its own), the previous revision's may be served while it recomputes them
     (:meth:`MapCache.get_or_refresh`)."""
     revision = base.problem_revision(session=session, csp_id=area.csp_id)
-    key = ("maps", area.key, where, res, bandwidth)
+    key = ("maps", area.key, where, res, bandwidth, heat_cells)
 
     def compute(s: Session) -> AreaMaps:
         points = area_points(s, cache, area=area, where=where, res=res)
@@ -463,6 +538,7 @@ def cached_area_maps(
             bandwidth=bandwidth,
             revision=revision,
             previous=previous[1] if previous else None,
+            heat_cells=heat_cells,
         )
 
     if refresh_in is None:

@@ -40,6 +40,7 @@ from api.services.area_maps import (
     area_points,
     cached_area_maps,
     cell_features,
+    check_map_cells,
     collection,
     features_of,
 )
@@ -175,23 +176,29 @@ def area_maps(
 ) -> AreaMaps:
     """Gi* cells and heat bands of the CSP's (or GPO's) problems passing the filter, as
     the pages draw them: possibly the previous revision's for at most ``ctx.maps.stale_s``
-    seconds after a write (:meth:`MapCache.get_or_refresh`; ``meta.revision`` says which)."""
+    seconds after a write (:meth:`MapCache.get_or_refresh`; ``meta.revision`` says which).
+    Refused before any work past ``ctx.map_cell_budget`` H3 cells (naming ``res``), and a
+    ``bandwidth`` whose density grid passes ``ctx.heat_cell_budget`` cells (naming it)."""
     with ctx.read() as session:
+        area = _study_area(ctx, session, csp_id, gpo_id)
+        check_map_cells(area, res, ctx.map_cell_budget)
         return cached_area_maps(
             session,
             ctx.maps,
-            area=_study_area(ctx, session, csp_id, gpo_id),
+            area=area,
             where=where,
             res=res,
             bandwidth=bandwidth,
             refresh_in=lambda compute: _with_heat(_in_session(ctx, compute)),
+            heat_cells=ctx.heat_cell_budget,
         )
 
 
 def _with_heat(maps: AreaMaps) -> AreaMaps:
-    """``maps`` with its heat computed (by the background worker, not by the request that
-    will ask for it)."""
-    maps.heat_json  # noqa: B018 (a cached property: computed here, kept)
+    """``maps`` with its hot spots and heat encoded (by the background worker, not by the
+    request that will ask for them)."""
+    maps.hotspots_json  # noqa: B018 (cached properties: computed here, kept)
+    maps.heat_json  # noqa: B018
     return maps
 
 
@@ -248,9 +255,11 @@ def comparison_json(
 ) -> bytes:
     """Hot spots that are new, intensifying, persistent or diminishing from the first
     period to the second, and the PAI / PEI of the first period's hot spots against the
-    second period's problems (:class:`HotspotComparisonPublic` as JSON)."""
+    second period's problems (:class:`HotspotComparisonPublic` as JSON); refused before
+    any work past ``ctx.map_cell_budget`` H3 cells (naming ``res``)."""
     with ctx.read() as session:
         area = _study_area(ctx, session, csp_id, gpo_id)
+        check_map_cells(area, res, ctx.map_cell_budget)
 
         def compute(s: Session) -> HotspotComparisonPublic:
             maps_before = cached_area_maps(s, ctx.maps, area=area, where=before, res=res)

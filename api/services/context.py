@@ -16,7 +16,9 @@ from api.editors import EditorCache
 from api.jobs import JobRunner
 from api.map_cache import MapCache
 from geo.accounts import Actor, Scope, SessionPolicy
+from geo.density import MAX_HEAT_CELLS
 from geo.grid import MAX_GRID_CELLS
+from geo.hotspots import MAX_MAP_CELLS
 
 
 @dataclass
@@ -44,6 +46,11 @@ class Context:
     proposal_budget: int = 4_000_000
     #: …and a grid past this many cells, estimated before any work (``PSQ_MAX_GRID_CELLS``).
     grid_cell_budget: int = MAX_GRID_CELLS
+    #: …and a map of the problems past this many H3 cells, estimated from its area
+    #: before any work (``PSQ_MAX_MAP_CELLS``), or past this many cells of its density
+    #: grid (``PSQ_MAX_HEAT_CELLS``).
+    map_cell_budget: int = MAX_MAP_CELLS
+    heat_cell_budget: int = MAX_HEAT_CELLS
     #: Seconds spent on each heuristic proposal's lower bound (``PSQ_BOUND_SECONDS``).
     bound_budget_s: float = 2.0
     #: How many features an OGC API request matched, by (collection, filters, perimeter):

@@ -11,21 +11,21 @@ import pandas as pd
 import pytest
 import shapely
 from pyproj import CRS
+from scipy.stats import norm
 
+from geo.density import MIN_BANDWIDTH_M, kde, silverman_bandwidth
 from geo.errors import InvalidInputError
 from geo.hotspots import (
-    MIN_BANDWIDTH_M,
     analyse_area,
     compare_periods,
+    fdr_threshold,
     getis_ord,
     gi_star_weights,
     gi_star_z,
     h3_counts,
     h3_neighbours,
-    kde,
     metric_xy,
     prediction_indices,
-    silverman_bandwidth,
     study_cells,
 )
 
@@ -51,6 +51,70 @@ def test_gi_star_z_is_esdas_to_the_bit() -> None:
         assert list(order) == list(w.id_order)
         expected = G_Local(y, w, transform="B", star=1.0, permutations=0).Zs
         assert np.array_equal(gi_star_z(weights, y), expected)
+
+
+def test_gi_star_weights_are_esdas_prepared_weights() -> None:
+    # The weights built from the rings at once (issue 22) are the matrix libpysal's W and
+    # esda's preparation gave, entry for entry, over cells with gaps and islands.
+    from esda import G_Local
+    from libpysal.weights import W
+
+    disk = sorted(h3.grid_disk(CENTRE, 8))
+    rng = np.random.default_rng(5)
+    cells = sorted(c for c in disk if rng.random() < 0.6)  # holes, lone cells
+    cells.append(h3.latlng_to_cell(48.85, 2.35, 9))  # an island far away
+    weights, order = gi_star_weights(tuple(cells))
+    w = W(h3_neighbours(pd.Index(cells)), silence_warnings=True)
+    prepared = G_Local(
+        np.arange(len(cells), dtype=float), w, transform="B", star=1.0, permutations=0
+    ).w
+    assert list(order) == list(prepared.id_order) == cells
+    assert (weights != prepared.sparse.tocsr()).nnz == 0
+    assert weights.diagonal().tolist() == [1.0] * len(cells)
+
+
+def test_fdr_threshold_is_esdas() -> None:
+    from esda import fdr
+
+    rng = np.random.default_rng(3)
+    for n in (1, 7, 500):
+        for scale in (1.0, 0.01):
+            p = rng.random(n) * scale
+            for rate in (0.01, 0.05, 0.1):
+                assert fdr_threshold(p, rate) == fdr(p, rate)
+
+
+def previous_getis_ord(counts: pd.Series) -> pd.DataFrame:
+    """Gi* as computed before issue 22: esda's G_Local over libpysal's W, esda's fdr."""
+    from esda import G_Local, fdr
+    from libpysal.weights import W
+
+    w = W(h3_neighbours(counts.index), silence_warnings=True)
+    y = counts.reindex(w.id_order).to_numpy(dtype=float)
+    z = pd.Series(G_Local(y, w, transform="B", star=1.0, permutations=0).Zs, index=w.id_order)
+    frame = pd.DataFrame({"count": counts.astype(int), "z": z.reindex(counts.index).fillna(0.0)})
+    frame["p"] = 2 * norm.sf(frame["z"].abs())
+    p, levels = frame["p"].to_numpy(), np.zeros(len(frame), dtype=np.int64)
+    for level, rate in ((1, 0.10), (2, 0.05), (3, 0.01)):
+        significant = p <= fdr(p, rate)
+        levels[significant] = level * np.sign(frame["z"].to_numpy()[significant]).astype(int)
+    levels[(levels > 0) & (frame["count"].to_numpy() == 0)] = 0
+    frame["level"] = levels
+    return frame
+
+
+def test_getis_ord_is_the_previous_computation() -> None:
+    # A planted cluster and noise over cells with holes and an island: every column the
+    # same to the bit as esda's pipeline gave.
+    rng = np.random.default_rng(22)
+    cells = sorted(c for c in h3.grid_disk(CENTRE, 10) if rng.random() < 0.8)
+    cells.append(h3.latlng_to_cell(48.85, 2.35, 9))
+    counts = pd.Series(rng.poisson(1.5, len(cells)), index=pd.Index(cells, name="h3"))
+    counts[[c for c in h3.grid_disk(CENTRE, 2) if c in counts.index]] += 9
+    got = getis_ord(counts)
+    expected = previous_getis_ord(counts)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True, check_dtype=False)
+    assert (got["level"] == 3).any()  # the cluster found
 
 
 def test_a_point_is_projected_alone_as_in_a_batch() -> None:
