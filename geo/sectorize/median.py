@@ -78,6 +78,10 @@ SIDE_CELLS = 10_000
 #: Allocations of one location-allocation start (each followed by a location).
 LA_ITER = 3
 
+#: A pair of sectors whose swaps are priced in the band: ``(a, b, stamp, xs, ys, band,
+#: prices)``, ``prices`` None where not kept from an earlier round.
+Banded = tuple[int, int, tuple[int, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]
+
 
 def fits(atoms: Atoms, units: int) -> bool:
     """Is the territory small enough for the exact cost matrix?"""
@@ -311,6 +315,7 @@ class MedianSearch(MedianState):
         group = dict(zip(pairs.tolist(), zip(first.tolist(), ends, strict=True), strict=True))
         found: list[tuple[float, int, int]] = []
         pending: list[tuple[int, int, tuple[int, int], np.ndarray, np.ndarray]] = []
+        in_band: list[Banded] = []
         load = self.load.tolist()
         for code in pairs.tolist():
             a, b = divmod(code, k)
@@ -342,21 +347,11 @@ class MedianSearch(MedianState):
                 continue
             # only the atoms with a swap in the band are priced (same minimum)
             rows, cols = band.any(1), band.any(0)
-            xs, ys, band = xs[rows], ys[cols], band[rows][:, cols]
             kept = self._swap_prices.get((a, b))
-            if kept is not None and kept[:2] == stamp:
-                prices = kept[2][rows][:, cols]
-            else:
-                prices = self._pair_cost(a, xs, ys) + self._pair_cost(b, ys, xs).T
-                prices = prices - self.cur[a] - self.cur[b]
-            self.work += prices.size
-            delta = prices.copy()
-            delta[~band] = np.inf
-            i, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
-            if delta[i, j] < -_EPS:
-                best = (float(delta[i, j]), int(xs[i]), int(ys[j]))
-                self._swaps[(a, b)] = (*stamp, rho, best)
-                found.append(best)
+            prices = kept[2][rows][:, cols] if kept is not None and kept[:2] == stamp else None
+            in_band.append((a, b, stamp, xs[rows], ys[cols], band[rows][:, cols], prices))
+        if in_band:
+            found.extend(self._banded_swaps(in_band))
         if pending:
             found.extend(self._penalised_swaps(pending, rho))  # type: ignore[arg-type]
         touched: set[int] = set()
@@ -373,6 +368,30 @@ class MedianSearch(MedianState):
             else:
                 self._swap_undone(x, y, a, b)
         return moved
+
+    def _banded_swaps(self, pairs: list[Banded]) -> list[tuple[float, int, int]]:
+        """The best swap in the band of each pair ``(a, b, stamp, xs, ys, band, prices)``
+        (``prices`` None: not kept), when it improves: the prices not kept computed all
+        together (:meth:`_side_costs`)."""
+        sides: list[Side] = []
+        for a, b, _, xs, ys, _, prices in pairs:
+            if prices is None:
+                sides += [(a, xs, ys, False), (b, ys, xs, True)]
+        got = iter(self._side_costs(sides))
+        found = []
+        for a, b, stamp, xs, ys, band, prices in pairs:
+            if prices is None:
+                prices = (next(got) + next(got)).reshape(len(xs), len(ys))
+                prices = prices - self.cur[a] - self.cur[b]
+            self.work += prices.size
+            delta = prices.copy()
+            delta[~band] = np.inf
+            i, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
+            if delta[i, j] < -_EPS:
+                best = (float(delta[i, j]), int(xs[i]), int(ys[j]))
+                self._swaps[(a, b)] = (*stamp, None, best)
+                found.append(best)
+        return found
 
     def _penalised_swaps(
         self, pending: list[tuple[int, int, tuple[int, int], np.ndarray, np.ndarray]], rho: float
