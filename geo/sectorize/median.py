@@ -259,7 +259,10 @@ class MedianSearch(MedianState):
             ok &= _gaps(self.load[bs] + wx, self.lo, self.hi) <= now[bs]
         xs, as_, bs = xs[ok], as_[ok], bs[ok]
         self.work += len(xs)
-        out = np.unique(xs[~self._out_ok[xs]])
+        # the atoms whose out-price is not kept, once each (xs is sorted)
+        once = np.ones(len(xs), dtype=bool)
+        once[1:] = xs[1:] != xs[:-1]
+        out = xs[once & ~self._out_ok[xs]]
         need = ~self._in_ok[bs, xs]
         into, into_s = xs[need], bs[need]
         if len(out) or len(into):
@@ -321,7 +324,7 @@ class MedianSearch(MedianState):
             a, b = divmod(code, k)
             if a > b:
                 continue
-            stamp = (int(self._version[a]), int(self._version[b]))
+            stamp = (self._version[a], self._version[b])
             cached = self._swaps.get((a, b))
             if cached is not None and cached[:3] == (*stamp, rho):
                 if cached[3] is not None:

@@ -109,7 +109,7 @@ class MedianState:
         self._out_ok = np.zeros(n, dtype=bool)
         self._in = np.zeros((k, n))
         self._in_ok = np.zeros((k, n), dtype=bool)
-        self._version = np.zeros(k, dtype=np.int64)
+        self._version = [0] * k
         self._swaps: dict[tuple[int, int], tuple[int, int, float | None, object]] = {}
         # each pair's swap prices without the band's penalty (every border atom of a by
         # every border atom of b), kept while neither sector changes: a new ``rho`` of the
@@ -123,12 +123,15 @@ class MedianState:
             units = self._units[s] = np.flatnonzero(self.usec == s)
         return units
 
-    def _touch(self, s: int) -> None:
-        """Drop the cached prices of sector ``s`` (its members or load changed)."""
-        self._units[s] = None
-        self._out_ok[self.sector == s] = False
-        self._in_ok[s] = False
-        self._version[s] += 1
+    def _touch(self, a: int, b: int) -> None:
+        """Drop the cached prices of sectors ``a`` and ``b`` (their members or loads
+        changed)."""
+        self._units[a] = self._units[b] = None
+        sec = self.sector
+        self._out_ok[(sec == a) | (sec == b)] = False
+        self._in_ok[a] = self._in_ok[b] = False
+        self._version[a] += 1
+        self._version[b] += 1
 
     def _sector_cost(self, s: int) -> float:
         units = self._unit_list(s)
@@ -167,8 +170,7 @@ class MedianState:
                 else:
                     col[s] -= row
                     load[s] -= w
-        self._touch(a)
-        self._touch(b)
+        self._touch(a, b)
         self.cur[a] = self._sector_cost(a)
         self.cur[b] = self._sector_cost(b)
 
@@ -184,8 +186,7 @@ class MedianState:
         self.load[b] += w
         self.size[a] -= 1
         self.size[b] += 1
-        self._touch(a)
-        self._touch(b)
+        self._touch(a, b)
         self.cur[a] = self._sector_cost(a)
         self.cur[b] = self._sector_cost(b)
 
