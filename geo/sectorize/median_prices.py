@@ -108,8 +108,9 @@ def side_costs(
     joining = joining[first_into[of_side] + np.where(turned, major, rest)]
     # each sector's units, padded: one row per sector
     sectors = np.unique([side[0] for side in sides])
-    unit, padded = _padded([units_of(s) for s in sectors.tolist()])
-    count = padded.sum(1)
+    lists = [units_of(s) for s in sectors.tolist()]
+    unit, sums = _padded(lists, col[sectors])
+    count = np.array([len(units) for units in lists])
     place = np.searchsorted(sectors, np.asarray([side[0] for side in sides])[of_side])
     n, n_units = M.shape
     flat_M = M.ravel()
@@ -117,9 +118,9 @@ def side_costs(
     keys, leave_row = _ranks(place * n + leaving, len(sectors) * n)
     row_place, atom = np.divmod(keys, n)
     cells = unit[row_place]
-    leave = col.ravel().take(cells + (sectors[row_place] * n_units)[:, None])
+    leave = sums[row_place]
     leave -= flat_M.take(cells + (atom * n_units)[:, None])
-    leave[~padded[row_place] | (unit_atom.take(cells) == atom[:, None])] = np.inf
+    leave[unit_atom.take(cells) == atom[:, None]] = np.inf
     # each (sector, joining atom)'s row M[y]
     keys, join_row = _ranks(place * n + joining, len(sectors) * n)
     row_place, atom = np.divmod(keys, n)
@@ -166,40 +167,41 @@ def shift_prices(
     present[out_sector] = present[into_sector] = True
     sectors = np.flatnonzero(present)
     place_of = np.cumsum(present) - 1  # each present sector's row
-    unit, padded = _padded([units_of(s) for s in sectors.tolist()])
+    unit, sums = _padded([units_of(s) for s in sectors.tolist()], col[sectors])
     n_units = M.shape[1]
-    flat_M, flat_col = M.ravel(), col.ravel()
+    flat_M = M.ravel()
     leaving, joining = np.empty(len(out)), np.empty(len(into))
     if len(out):
         place = place_of[out_sector]
         cells = unit[place]
-        prices = flat_col.take(cells + (out_sector * n_units)[:, None])
+        prices = sums[place]
         prices -= flat_M.take(cells + (out * n_units)[:, None])
-        prices[~padded[place] | (unit_atom.take(cells) == out[:, None])] = np.inf
+        prices[unit_atom.take(cells) == out[:, None]] = np.inf
         leaving = prices.min(1) - cur[out_sector]
     if len(into):
         place = place_of[into_sector]
-        cells = unit[place]
-        prices = flat_col.take(cells + (into_sector * n_units)[:, None])
-        prices += flat_M.take(cells + (into * n_units)[:, None])
-        prices[~padded[place]] = np.inf
+        prices = sums[place]
+        prices += flat_M.take(unit[place] + (into * n_units)[:, None])
         joining = prices.min(1) - cur[into_sector]
     return leaving, joining
 
 
-def _padded(lists: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Lists of units as the rows of a matrix, padded (with unit 0) to the longest, and
-    the mask of their own cells.
+def _padded(lists: list[np.ndarray], sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lists of units (one per sector) as the rows of a matrix padded with unit 0 to the
+    longest, and each sector's sums ``sums[i]`` on them (``inf`` on the padding: a price
+    read there is never a minimum).
 
-    >>> unit, mine = _padded([np.array([4, 5, 6]), np.array([7])])
-    >>> unit.tolist(), mine.tolist()
-    ([[4, 5, 6], [7, 0, 0]], [[True, True, True], [True, False, False]])
+    >>> unit, row = _padded([np.array([2, 0]), np.array([1])], np.array([[5.0, 6, 7], [8, 9, 4]]))
+    >>> unit.tolist(), row.tolist()
+    ([[2, 0], [1, 0]], [[7.0, 5.0], [9.0, inf]])
     """
     count = np.array([len(units) for units in lists])
     mine = np.arange(int(count.max()))[None, :] < count[:, None]
     unit = np.zeros(mine.shape, dtype=np.intp)
     unit[mine] = np.concatenate(lists)
-    return unit, mine
+    row = np.take_along_axis(sums, unit, 1)
+    row[~mine] = np.inf
+    return unit, row
 
 
 def _ranks(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
