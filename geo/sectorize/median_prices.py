@@ -109,7 +109,7 @@ def side_costs(
     # each sector's units, padded: one row per sector
     sectors = np.unique([side[0] for side in sides])
     lists = [units_of(s) for s in sectors.tolist()]
-    unit, sums = _padded(lists, col[sectors])
+    unit, sums = _padded(lists, col, sectors)
     count = np.array([len(units) for units in lists])
     place = np.searchsorted(sectors, np.asarray([side[0] for side in sides])[of_side])
     n, n_units = M.shape
@@ -167,7 +167,7 @@ def shift_prices(
     present[out_sector] = present[into_sector] = True
     sectors = np.flatnonzero(present)
     place_of = np.cumsum(present) - 1  # each present sector's row
-    unit, sums = _padded([units_of(s) for s in sectors.tolist()], col[sectors])
+    unit, sums = _padded([units_of(s) for s in sectors.tolist()], col, sectors)
     n_units = M.shape[1]
     flat_M = M.ravel()
     leaving, joining = np.empty(len(out)), np.empty(len(into))
@@ -186,12 +186,15 @@ def shift_prices(
     return leaving, joining
 
 
-def _padded(lists: list[np.ndarray], sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lists of units (one per sector) as the rows of a matrix padded with unit 0 to the
-    longest, and each sector's sums ``sums[i]`` on them (``inf`` on the padding: a price
-    read there is never a minimum).
+def _padded(
+    lists: list[np.ndarray], col: np.ndarray, sectors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The units of ``sectors`` (``lists``) as the rows of a matrix padded with unit 0 to
+    the longest, and each sector's sums ``col[s]`` on them (``inf`` on the padding: a
+    price read there is never a minimum).
 
-    >>> unit, row = _padded([np.array([2, 0]), np.array([1])], np.array([[5.0, 6, 7], [8, 9, 4]]))
+    >>> col = np.array([[5.0, 6, 7], [8, 9, 4]])
+    >>> unit, row = _padded([np.array([2, 0]), np.array([1])], col, np.array([0, 1]))
     >>> unit.tolist(), row.tolist()
     ([[2, 0], [1, 0]], [[7.0, 5.0], [9.0, inf]])
     """
@@ -199,7 +202,7 @@ def _padded(lists: list[np.ndarray], sums: np.ndarray) -> tuple[np.ndarray, np.n
     mine = np.arange(int(count.max()))[None, :] < count[:, None]
     unit = np.zeros(mine.shape, dtype=np.intp)
     unit[mine] = np.concatenate(lists)
-    row = np.take_along_axis(sums, unit, 1)
+    row = col.ravel().take(unit + (sectors * col.shape[1])[:, None])
     row[~mine] = np.inf
     return unit, row
 
