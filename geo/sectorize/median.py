@@ -49,21 +49,16 @@ References
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
-from itertools import pairwise
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
-from geo.sectorize.atoms import Atoms, pieces, stays_connected
-from geo.sectorize.median_prices import Side, pair_cost, pair_costs, penalised, shift_prices
+from geo.sectorize.atoms import Atoms, pieces
+from geo.sectorize.median_prices import Side, pair_cost, penalised, shift_prices, side_costs
 from geo.sectorize.median_prices import gaps as _gaps
-from geo.sectorize.objective import pairwise_distances
+from geo.sectorize.median_state import MAX_CELLS, MedianState, _gap
 from geo.sectorize.transport import Transport
 
-#: The most cells of the atoms-by-units cost matrix (8 bytes each): above, no polish.
-MAX_CELLS = 2_500_000
 _EPS = 1e-7
 #: Strategic oscillation: the first penalty per unit of workload out of the band, in
 #: mean distances, and its factor from one descent to the next.
@@ -76,11 +71,16 @@ ROUND_WORK = 500
 PROBE = 4
 #: Sectors of fewer units are priced without that pruning (it costs more than it saves).
 PRUNE_UNITS = 40
-#: Sectors of fewer units are priced together (median_prices: fewer numpy calls), larger
-#: ones one at a time (contiguous blocks, pairs pruned: fewer cells); Belfort res 9.
-BATCH_UNITS = 64
+#: A side of a swap pair with at least this many cells (leaving atoms by joining atoms by
+#: the sector's units) is priced alone, its units pruned (fewer cells); the others all
+#: together (fewer numpy calls). Belfort res 9.
+SIDE_CELLS = 10_000
 #: Allocations of one location-allocation start (each followed by a location).
 LA_ITER = 3
+
+#: A pair of sectors whose swaps are priced in the band: ``(a, b, stamp, xs, ys, band,
+#: prices)``, ``prices`` None where not kept from an earlier round.
+Banded = tuple[int, int, tuple[int, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]
 
 
 def fits(atoms: Atoms, units: int) -> bool:
@@ -88,8 +88,9 @@ def fits(atoms: Atoms, units: int) -> bool:
     return atoms.n * units <= MAX_CELLS and units * units <= 4 * MAX_CELLS
 
 
-class MedianSearch:
-    """The exact p-median cost of plans on ``atoms`` and their local search.
+class MedianSearch(MedianState):
+    """The local search of plans on ``atoms`` against their exact p-median cost
+    (:class:`~geo.sectorize.median_state.MedianState`).
 
     ``unit_xy`` and ``unit_weight`` are the units' centroids (metres) and workloads;
     ``lo``/``hi`` the band; ``fixed[x]`` the sector an atom must stay in (-1: free);
@@ -108,104 +109,9 @@ class MedianSearch:
         fixed: np.ndarray,
         rebalance: Callable[[np.ndarray], np.ndarray | None] | None = None,
     ) -> None:
+        super().__init__(atoms, unit_xy, unit_weight, k, lo, hi, fixed)
         self.rebalance = rebalance
-        w = np.asarray(unit_weight, dtype=float)
-        w = w if w.sum() > 0 else np.ones_like(w)
-        n_u = len(w)
-        of = np.asarray(atoms.of, dtype=int)
-        incidence = csr_matrix((w, (of, np.arange(n_u))), shape=(atoms.n, n_u))
-        self.M = np.empty((atoms.n, n_u))
-        step = max(1, MAX_CELLS // max(n_u, 1))
-        for start in range(0, n_u, step):
-            d = pairwise_distances(unit_xy, unit_xy[start : start + step])
-            self.M[:, start : start + step] = incidence @ d
-        self.total = float(w.sum())
-        self.of = of
-        self.k = k
-        self.lo, self.hi = lo, hi
-        self.aw = np.asarray(atoms.weight, dtype=float)
-        self.adj = atoms.adj
-        self.fixed = np.asarray(fixed, dtype=int)
-        pairs = [(x, y) for x, row in enumerate(atoms.adj) for y in row]
-        self.ea = np.array([p[0] for p in pairs], dtype=int)
-        self.eb = np.array([p[1] for p in pairs], dtype=int)
-        # the edges whose first atom may move (the only ones a shift or swap reads)
-        free = self.fixed[self.ea] < 0
-        self.fa, self.fb = self.ea[free], self.eb[free]
-        order = np.argsort(of, kind="stable")
-        bounds = np.searchsorted(of[order], np.arange(atoms.n + 1))
-        self._atom_units = [order[i:j] for i, j in pairwise(bounds.tolist())]
         self.transport = Transport(self.aw, k, lo, hi, self.fixed)
-        #: Moves priced so far (shift candidates, swap pairs): the deterministic measure
-        #: of work that :func:`geo.sectorize.polish.polish` budgets.
-        self.work = 0
-
-    # the objective ------------------------------------------------------------------
-
-    def cost(self, sector: np.ndarray) -> float:
-        """The plan's workload-weighted mean distance to its median units, in metres
-        (:func:`geo.pmedian.pmedian_distance` of the plan on units)."""
-        self._load_state(np.asarray(sector, dtype=int))
-        return float(self.cur.sum()) / self.total
-
-    def key(self) -> tuple[float, float]:
-        """The current plan's distance to the band, then its cost: smaller is better."""
-        return float(_gaps(self.load, self.lo, self.hi).sum()), float(self.cur.sum())
-
-    def unit_of(self, atom: int) -> int:
-        """The unit of ``atom`` nearest (weighted) to the atom's other units."""
-        units = np.flatnonzero(self.of == atom)
-        return int(units[np.argmin(self.M[atom, units])])
-
-    def _load_state(self, sector: np.ndarray) -> None:
-        k = self.k
-        self.sector = sector.copy()
-        self._listed = self.sector.tolist()  # for the breadth-first searches
-        self.col = np.zeros((k, self.M.shape[1]))
-        # each sector's rows of M summed in their order (np.add.at's), one reduceat
-        order = np.argsort(sector, kind="stable")
-        first = np.searchsorted(sector[order], np.arange(k))
-        some = first < len(sector)
-        some[some] = sector[order][first[some]] == np.arange(k)[some]
-        self.col[some] = np.add.reduceat(self.M[order], first[some], axis=0)
-        self.usec = sector[self.of]
-        self.load = np.bincount(sector, weights=self.aw, minlength=k)
-        self.size = np.bincount(sector, minlength=k)
-        # Prices cached between rounds, dropped for the two sectors a move touches:
-        # each sector's units, the out-price of each atom from its own sector (`_out`),
-        # the in-price of each atom into each sector (`_in`), each pair's best swap.
-        self._units: list[np.ndarray | None] = [None] * k
-        n = len(sector)
-        self._out = np.zeros(n)
-        self._out_ok = np.zeros(n, dtype=bool)
-        self._in = np.zeros((k, n))
-        self._in_ok = np.zeros((k, n), dtype=bool)
-        self._version = np.zeros(k, dtype=np.int64)
-        self._swaps: dict[tuple[int, int], tuple[int, int, float | None, object]] = {}
-        # each pair's swap prices without the band's penalty (every border atom of a by
-        # every border atom of b), kept while neither sector changes: a new ``rho`` of the
-        # oscillation only changes the penalty
-        self._swap_prices: dict[tuple[int, int], tuple[int, int, np.ndarray]] = {}
-        self.cur = np.array([self._sector_cost(s) for s in range(k)])
-
-    def _unit_list(self, s: int) -> np.ndarray:
-        units = self._units[s]
-        if units is None:
-            units = self._units[s] = np.flatnonzero(self.usec == s)
-        return units
-
-    def _touch(self, s: int) -> None:
-        """Drop the cached prices of sector ``s`` (its members or load changed)."""
-        self._units[s] = None
-        self._out_ok[self.sector == s] = False
-        self._in_ok[s] = False
-        self._version[s] += 1
-
-    def _sector_cost(self, s: int) -> float:
-        units = self._unit_list(s)
-        return float(self.col[s, units].min()) if len(units) else 0.0
-
-    # the search ---------------------------------------------------------------------
 
     def descend(self, sector: np.ndarray, rounds: int = 400) -> np.ndarray:
         """The local optimum reached from ``sector`` by improving shifts and swaps."""
@@ -216,15 +122,6 @@ class MedianSearch:
         return self.sector.copy()
 
     # location-allocation ------------------------------------------------------------
-
-    def centres(self) -> np.ndarray:
-        """Each sector's median unit in the current state (-1 for an empty sector)."""
-        out = np.full(self.k, -1, dtype=int)
-        for s in range(self.k):
-            units = np.flatnonzero(self.usec == s)
-            if len(units):
-                out[s] = int(units[np.argmin(self.col[s, units])])
-        return out
 
     def locate_allocate(
         self, centres: np.ndarray, iterations: int = LA_ITER, seen: set[bytes] | None = None
@@ -362,11 +259,14 @@ class MedianSearch:
             ok &= _gaps(self.load[bs] + wx, self.lo, self.hi) <= now[bs]
         xs, as_, bs = xs[ok], as_[ok], bs[ok]
         self.work += len(xs)
-        out = np.unique(xs[~self._out_ok[xs]])
+        # the atoms whose out-price is not kept, once each (xs is sorted)
+        once = np.ones(len(xs), dtype=bool)
+        once[1:] = xs[1:] != xs[:-1]
+        out = xs[once & ~self._out_ok[xs]]
         need = ~self._in_ok[bs, xs]
         into, into_s = xs[need], bs[need]
         if len(out) or len(into):
-            args = (self.of, self.cur, self._unit_list, out, sec[out], into, into_s, BATCH_UNITS)
+            args = (self.of, self.cur, self._unit_list, out, sec[out], into, into_s)
             self._out[out], self._in[into_s, into] = shift_prices(self.M, self.col, *args)
             self._out_ok[out] = self._in_ok[into_s, into] = True
         delta = self._out[xs] + self._in[bs, xs]
@@ -418,12 +318,13 @@ class MedianSearch:
         group = dict(zip(pairs.tolist(), zip(first.tolist(), ends, strict=True), strict=True))
         found: list[tuple[float, int, int]] = []
         pending: list[tuple[int, int, tuple[int, int], np.ndarray, np.ndarray]] = []
+        in_band: list[Banded] = []
         load = self.load.tolist()
         for code in pairs.tolist():
             a, b = divmod(code, k)
             if a > b:
                 continue
-            stamp = (int(self._version[a]), int(self._version[b]))
+            stamp = (self._version[a], self._version[b])
             cached = self._swaps.get((a, b))
             if cached is not None and cached[:3] == (*stamp, rho):
                 if cached[3] is not None:
@@ -449,21 +350,11 @@ class MedianSearch:
                 continue
             # only the atoms with a swap in the band are priced (same minimum)
             rows, cols = band.any(1), band.any(0)
-            xs, ys, band = xs[rows], ys[cols], band[rows][:, cols]
             kept = self._swap_prices.get((a, b))
-            if kept is not None and kept[:2] == stamp:
-                prices = kept[2][rows][:, cols]
-            else:
-                prices = self._pair_cost(a, xs, ys) + self._pair_cost(b, ys, xs).T
-                prices = prices - self.cur[a] - self.cur[b]
-            self.work += prices.size
-            delta = prices.copy()
-            delta[~band] = np.inf
-            i, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
-            if delta[i, j] < -_EPS:
-                best = (float(delta[i, j]), int(xs[i]), int(ys[j]))
-                self._swaps[(a, b)] = (*stamp, rho, best)
-                found.append(best)
+            prices = kept[2][rows][:, cols] if kept is not None and kept[:2] == stamp else None
+            in_band.append((a, b, stamp, xs[rows], ys[cols], band[rows][:, cols], prices))
+        if in_band:
+            found.extend(self._banded_swaps(in_band))
         if pending:
             found.extend(self._penalised_swaps(pending, rho))  # type: ignore[arg-type]
         touched: set[int] = set()
@@ -480,6 +371,30 @@ class MedianSearch:
             else:
                 self._swap_undone(x, y, a, b)
         return moved
+
+    def _banded_swaps(self, pairs: list[Banded]) -> list[tuple[float, int, int]]:
+        """The best swap in the band of each pair ``(a, b, stamp, xs, ys, band, prices)``
+        (``prices`` None: not kept), when it improves: the prices not kept computed all
+        together (:meth:`_side_costs`)."""
+        sides: list[Side] = []
+        for a, b, _, xs, ys, _, prices in pairs:
+            if prices is None:
+                sides += [(a, xs, ys, False), (b, ys, xs, True)]
+        got = iter(self._side_costs(sides))
+        found = []
+        for a, b, stamp, xs, ys, band, prices in pairs:
+            if prices is None:
+                prices = (next(got) + next(got)).reshape(len(xs), len(ys))
+                prices = prices - self.cur[a] - self.cur[b]
+            self.work += prices.size
+            delta = prices.copy()
+            delta[~band] = np.inf
+            i, j = np.unravel_index(int(np.argmin(delta)), delta.shape)
+            if delta[i, j] < -_EPS:
+                best = (float(delta[i, j]), int(xs[i]), int(ys[j]))
+                self._swaps[(a, b)] = (*stamp, None, best)
+                found.append(best)
+        return found
 
     def _penalised_swaps(
         self, pending: list[tuple[int, int, tuple[int, int], np.ndarray, np.ndarray]], rho: float
@@ -510,45 +425,19 @@ class MedianSearch:
         return [(price, x, y) for _, price, x, y in found]
 
     def _side_costs(self, sides: list[Side]) -> list[np.ndarray]:
-        """Each side's pair costs, flat (as ``median_prices.pair_costs``): sectors of
-        :data:`BATCH_UNITS` units or more pair by pair (pruned, exact), the others together."""
-        big = [len(self._unit_list(side[0])) >= BATCH_UNITS for side in sides]
+        """Each side's pair costs, flat (as ``median_prices.side_costs``): sides of
+        :data:`SIDE_CELLS` cells or more one by one (pruned, exact), the others together."""
+        big = [
+            len(leaving) * len(joining) * len(self._unit_list(s)) >= SIDE_CELLS
+            for s, leaving, joining, _ in sides
+        ]
         small = [side for side, large in zip(sides, big, strict=True) if not large]
-        batch = iter(pair_costs(self.M, self.col, self.of, self._unit_list, small) if small else ())
+        batch = iter(side_costs(self.M, self.col, self.of, self._unit_list, small))
         costs = []
         for (s, leaving, joining, flip), large in zip(sides, big, strict=True):
             cost = self._pair_cost(s, leaving, joining) if large else None
             costs.append(next(batch) if cost is None else (cost.T if flip else cost).ravel())
         return costs
-
-    def _swap_connected(self, x: int, y: int, a: int, b: int) -> bool:
-        """Are both sectors of one piece once ``x`` (of ``a``) and ``y`` (of ``b``) swap?
-        (The plan is left as it was.)"""
-        sec, listed = self.sector, self._listed
-        sec[x], sec[y], listed[x], listed[y] = b, a, b, a
-        try:
-            return self._connected(a) and self._connected(b)
-        finally:
-            sec[x], sec[y], listed[x], listed[y] = a, b, a, b
-
-    def _swap_undone(self, x: int, y: int, a: int, b: int) -> None:
-        """The state a swap applied then undone leaves (see :meth:`_apply`), in fewer
-        steps: the sums take the same additions in the same order (the same last bits)
-        and the two sectors' prices are dropped."""
-        mx, my, col, load = self.M[x], self.M[y], self.col, self.load
-        wx, wy = self.aw[x], self.aw[y]
-        for s, sign in ((a, -1), (b, 1)):  # a: -x +y -y +x; b: +x -y +y -x
-            for row, w, step in ((mx, wx, sign), (my, wy, -sign), (my, wy, sign), (mx, wx, -sign)):
-                if step > 0:
-                    col[s] += row
-                    load[s] += w
-                else:
-                    col[s] -= row
-                    load[s] -= w
-        self._touch(a)
-        self._touch(b)
-        self.cur[a] = self._sector_cost(a)
-        self.cur[b] = self._sector_cost(b)
 
     def _pair_cost(self, s: int, out: np.ndarray, into: np.ndarray) -> np.ndarray:
         """Cost of sector ``s`` when ``out[i]`` leaves it and ``into[j]`` joins it, its
@@ -557,44 +446,3 @@ class MedianSearch:
         units = self._unit_list(s)
         probe = PROBE if len(units) >= PRUNE_UNITS else 0
         return pair_cost(self.M, self.col[s, units], units, self.of[units], out, into, probe)
-
-    def _apply(self, x: int, b: int) -> None:
-        a = int(self.sector[x])
-        self.sector[x] = b
-        self._listed[x] = b
-        self.col[a] -= self.M[x]
-        self.col[b] += self.M[x]
-        self.usec[self._atom_units[x]] = b
-        w = self.aw[x]
-        self.load[a] -= w
-        self.load[b] += w
-        self.size[a] -= 1
-        self.size[b] += 1
-        self._touch(a)
-        self._touch(b)
-        self.cur[a] = self._sector_cost(a)
-        self.cur[b] = self._sector_cost(b)
-
-    def _connected_without(self, x: int, a: int) -> bool:
-        """Does sector ``a`` stay connected (and not empty) without atom ``x``?"""
-        return stays_connected(self.adj, self._listed, x, a, int(self.size[a]))
-
-    def _connected(self, a: int) -> bool:
-        members = np.flatnonzero(self.sector == a)
-        return len(members) > 0 and self._reach(int(members[0]), a, -1) == len(members)
-
-    def _reach(self, start: int, a: int, skip: int) -> int:
-        sec = self._listed
-        seen = {start}
-        queue = deque([start])
-        while queue:
-            y = queue.popleft()
-            for z in self.adj[y]:
-                if z != skip and z not in seen and sec[z] == a:
-                    seen.add(z)
-                    queue.append(z)
-        return len(seen)
-
-
-def _gap(load: float, lo: float, hi: float) -> float:
-    return max(lo - load, load - hi, 0.0)

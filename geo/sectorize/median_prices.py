@@ -8,11 +8,12 @@ for each pair of neighbouring sectors ``a``, ``b``, every swap of a border atom 
 present costs, where ``P_s[out, into] = min_u (S_s[u] - M[out, u] + M[into, u])`` over the
 units ``u`` of ``s`` (not those of ``out``). Under the oscillation's penalty ``rho`` it
 adds ``rho`` times the change of the distance to the band and keeps each pair's least.
-Done pair by pair that is some twenty small numpy calls a pair; here each sector's costs
-are one gather for all its pairs (:func:`pair_costs`) and the penalties of every pair
-one vector (:func:`penalised`): the same additions on the same numbers, so the same
-values to the last bit, and each pair's least the first in the pair's row-major order,
-as ``np.argmin`` gives it.
+Done pair by pair that is some twenty small numpy calls a pair; here the costs of every
+pair but the largest are a few calls for all (:func:`side_costs`), the largest pair by pair
+with the units that cannot be a minimum pruned first (:func:`pair_cost`), and the penalties
+of every pair one vector (:func:`penalised`): the same additions on the same numbers, so
+the same values to the last bit, and each pair's least the first in the pair's row-major
+order, as ``np.argmin`` gives it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ import numpy as np
 #: the costs are wanted with the joining atoms first (``P_b[y, x]`` in the pair's
 #: ``(x, y)`` order).
 Side = tuple[int, np.ndarray, np.ndarray, bool]
+#: The widths (units) of the blocks :func:`side_costs` minimises the swaps of small
+#: sectors on, narrower than the widest sector's (Belfort res 9: 10 to 130 units a sector).
+WIDTHS = (16, 32, 64)
 
 
 def pair_cost(
@@ -55,62 +59,81 @@ def pair_cost(
     return (leave[:, None, :] + join[None, :, :]).min(2)
 
 
-def pair_costs(
+def side_costs(
     M: np.ndarray,
     col: np.ndarray,
     unit_atom: np.ndarray,
     units_of: Callable[[int], np.ndarray],
     sides: list[Side],
+    widths: tuple[int, ...] = WIDTHS,
 ) -> list[np.ndarray]:
     """``P_s[out[i], into[j]]`` for each side ``(s, out, into, transposed)``, flat: ``i``
     major (``j`` major when transposed). ``col`` holds every ``S_s``, ``unit_atom`` the
-    units' atoms, ``units_of(s)`` the units of ``s``. Every side at once: each leaving
-    atom's ``S_s - M[out]`` and each joining atom's ``M[into]`` gathered once on the
-    units of its sector (:class:`Spans`), then summed and minimised per swap.
+    units' atoms, ``units_of(s)`` the units of ``s``. Every side at once, in a few numpy
+    calls whatever their number: each leaving atom's ``S_s - M[out]`` and each joining
+    atom's ``M[into]`` gathered once as a row over the units of its sector (padded with
+    ``inf`` to the widest), then each swap's two rows summed and minimised, the swaps
+    of sectors of at most ``widths[0]``, ``widths[1]``… units on as many columns only.
 
     >>> M = np.arange(24.0).reshape(4, 6) % 7  # atoms 0 and 1 (units 0 to 3) in s = 0
     >>> units, unit_atom = np.arange(4), np.array([0, 0, 1, 1, 2, 3])
     >>> col, out, into = np.array([M[0] + M[1]]), np.array([0, 1]), np.array([2, 3])
     >>> sides = [(0, out, into, False), (0, out, into, True)]
-    >>> flat, flip = pair_costs(M, col, unit_atom, lambda s: units, sides)
+    >>> flat, flip = side_costs(M, col, unit_atom, lambda s: units, sides)
     >>> whole = pair_cost(M, col[0, units], units, unit_atom[units], out, into)
     >>> whole.tolist(), bool((flat.reshape(2, 2) == whole).all())
     ([[1.0, 2.0], [5.0, 4.0]], True)
     >>> bool((flip.reshape(2, 2) == whole.T).all())
     True
     """
-    sectors = sorted({side[0] for side in sides})
-    units = Spans([units_of(s) for s in sectors])
-    place = dict(zip(sectors, range(len(sectors)), strict=True))
-    n = len(M)
-    leaving, joining, sizes = [], [], []
-    for s, out, into, transposed in sides:
-        key = place[s] * n
-        if transposed:
-            leaving.append(np.tile(out, len(into)) + key)
-            joining.append(np.repeat(into, len(out)) + key)
-        else:
-            leaving.append(np.repeat(out, len(into)) + key)
-            joining.append(np.tile(into, len(out)) + key)
-        sizes.append(len(out) * len(into))
-    keys, leave = np.unique(np.concatenate(leaving), return_inverse=True)
-    span, atom = np.divmod(keys, n)
-    row, unit, leave_at = units.rows(span)
-    price = col.take(np.asarray(sectors)[span][row] * M.shape[1] + unit)
-    price -= M.take(atom[row] * M.shape[1] + unit)
-    price[unit_atom[unit] == atom[row]] = np.inf
-    keys, join = np.unique(np.concatenate(joining), return_inverse=True)
-    span, atom = np.divmod(keys, n)
-    row, unit, join_at = units.rows(span)
-    joined = M.take(atom[row] * M.shape[1] + unit)
-    # each swap: its leaving row and its joining row, unit by unit (the same units)
-    length = units.size[span[join]]
-    start = np.concatenate(([0], np.cumsum(length)[:-1]))
-    step = np.arange(int(length.sum())) - np.repeat(start, length)
-    both = price.take(np.repeat(leave_at[leave], length) + step)
-    both += joined.take(np.repeat(join_at[join], length) + step)
-    costs = np.minimum.reduceat(both, start)
-    ends = np.cumsum(sizes).tolist()
+    if not sides:
+        return []
+    n_out = np.array([len(side[1]) for side in sides])
+    n_into = np.array([len(side[2]) for side in sides])
+    flip = np.array([side[3] for side in sides], dtype=bool)
+    # every swap of every side: its side, its leaving and its joining atom
+    size = n_out * n_into
+    start = np.concatenate(([0], np.cumsum(size)[:-1]))
+    of_side = np.repeat(np.arange(len(sides)), size)
+    at = np.arange(int(size.sum())) - start[of_side]
+    minor = np.where(flip, n_out, n_into)[of_side]
+    major = at // minor
+    rest = at - major * minor
+    turned = flip[of_side]
+    first_out = np.concatenate(([0], np.cumsum(n_out)[:-1]))
+    first_into = np.concatenate(([0], np.cumsum(n_into)[:-1]))
+    leaving = np.concatenate([side[1] for side in sides])
+    leaving = leaving[first_out[of_side] + np.where(turned, rest, major)]
+    joining = np.concatenate([side[2] for side in sides])
+    joining = joining[first_into[of_side] + np.where(turned, major, rest)]
+    # each sector's units, padded: one row per sector
+    sectors = np.unique([side[0] for side in sides])
+    lists = [units_of(s) for s in sectors.tolist()]
+    unit, sums = _padded(lists, col, sectors)
+    count = np.array([len(units) for units in lists])
+    place = np.searchsorted(sectors, np.asarray([side[0] for side in sides])[of_side])
+    n, n_units = M.shape
+    flat_M = M.ravel()
+    # each (sector, leaving atom)'s row S_s - M[x] (inf on x's own units and the padding)
+    keys, leave_row = _ranks(place * n + leaving, len(sectors) * n)
+    row_place, atom = np.divmod(keys, n)
+    cells = unit[row_place]
+    leave = sums[row_place]
+    leave -= flat_M.take(cells + (atom * n_units)[:, None])
+    leave[unit_atom.take(cells) == atom[:, None]] = np.inf
+    # each (sector, joining atom)'s row M[y]
+    keys, join_row = _ranks(place * n + joining, len(sectors) * n)
+    row_place, atom = np.divmod(keys, n)
+    join = flat_M.take(unit[row_place] + (atom * n_units)[:, None])
+    costs = np.empty(len(leaving))
+    group = np.searchsorted(np.asarray(widths), count)[place]
+    for g in np.unique(group).tolist():
+        mine = np.flatnonzero(group == g)
+        width = int(count[place[mine]].max())
+        both = leave[:, :width].take(leave_row[mine], 0)
+        both += join[:, :width].take(join_row[mine], 0)
+        costs[mine] = both.min(1)
+    ends = np.cumsum(size).tolist()
     return [costs[i:j] for i, j in zip([0, *ends[:-1]], ends, strict=True)]
 
 
@@ -124,15 +147,13 @@ def shift_prices(
     out_sector: np.ndarray,
     into: np.ndarray,
     into_sector: np.ndarray,
-    large: int = 40,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The shift prices of the p-median search: each ``out[i]`` leaving its sector
     ``out_sector[i]``, ``min_u (S_s[u] - M[x, u]) - cost_s`` over the sector's units but
     the atom's own, and each ``into[i]`` joining ``into_sector[i]``, ``min_u (S_s[u] +
     M[x, u]) - cost_s``; ``col`` holds every ``S_s``, ``cur`` every ``cost_s``,
-    ``units_of(s)`` the units of ``s``. Sectors of ``large`` units or more one at
-    a time (two contiguous takes of ``M`` beat gathering cell by cell there), the
-    others all at once, laid out by :class:`Spans`: the same values either way.
+    ``units_of(s)`` the units of ``s``. Every sector at once: one row per price over the
+    units of its sector, padded with ``inf`` to the widest, gathered by flat takes.
 
     >>> M = np.array([[1.0, 2.0, 9.0], [4.0, 1.0, 9.0], [9.0, 8.0, 1.0]])
     >>> col = np.array([M[0] + M[1], M[2]])  # atoms 0, 1 (units 0, 1) and 2 (unit 2)
@@ -142,76 +163,61 @@ def shift_prices(
     >>> shift_prices(M, col, np.arange(3), cur, units.__getitem__, zero, zero, zero, one)
     (array([-2.]), array([9.]))
     """
-    sectors = np.union1d(out_sector, into_sector)
-    big = np.array([len(units_of(s)) >= large for s in sectors.tolist()], dtype=bool)
-    big_out = big[np.searchsorted(sectors, out_sector)]
-    big_in = big[np.searchsorted(sectors, into_sector)]
+    present = np.zeros(len(col), dtype=bool)
+    present[out_sector] = present[into_sector] = True
+    sectors = np.flatnonzero(present)
+    place_of = np.cumsum(present) - 1  # each present sector's row
+    unit, sums = _padded([units_of(s) for s in sectors.tolist()], col, sectors)
+    n_units = M.shape[1]
+    flat_M = M.ravel()
     leaving, joining = np.empty(len(out)), np.empty(len(into))
-    if not (big_out.all() and big_in.all()):
-        small = (out[~big_out], out_sector[~big_out], into[~big_in], into_sector[~big_in])
-        leaving[~big_out], joining[~big_in] = _together(M, col, unit_atom, cur, units_of, *small)
-    for s in sectors[big].tolist():
-        units, mine, theirs = units_of(s), out_sector == s, into_sector == s
-        leave, join = out[mine], into[theirs]
-        sums, block = col[s, units], M.take(np.concatenate((leave, join)), 0).take(units, 1)
-        if len(leave):
-            prices = sums - block[: len(leave)]
-            prices[unit_atom[units][None, :] == leave[:, None]] = np.inf
-            leaving[mine] = prices.min(1) - cur[s]
-        if len(join):
-            joining[theirs] = (sums + block[len(leave) :]).min(1) - cur[s]
-    return leaving, joining
-
-
-def _together(
-    M: np.ndarray,
-    col: np.ndarray,
-    unit_atom: np.ndarray,
-    cur: np.ndarray,
-    units_of: Callable[[int], np.ndarray],
-    out: np.ndarray,
-    out_sector: np.ndarray,
-    into: np.ndarray,
-    into_sector: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`shift_prices` of every sector at once."""
-    sectors = np.union1d(out_sector, into_sector).tolist()
-    units, n = Spans([units_of(s) for s in sectors]), M.shape[1]
-    leaving, joining = np.zeros(len(out)), np.zeros(len(into))
     if len(out):
-        row, unit, start = units.rows(np.searchsorted(sectors, out_sector))
-        prices = col.take(out_sector[row] * n + unit) - M.take(out[row] * n + unit)
-        prices[unit_atom[unit] == out[row]] = np.inf
-        leaving = np.minimum.reduceat(prices, start) - cur[out_sector]
+        place = place_of[out_sector]
+        cells = unit[place]
+        prices = sums[place]
+        prices -= flat_M.take(cells + (out * n_units)[:, None])
+        prices[unit_atom.take(cells) == out[:, None]] = np.inf
+        leaving = prices.min(1) - cur[out_sector]
     if len(into):
-        row, unit, start = units.rows(np.searchsorted(sectors, into_sector))
-        prices = col.take(into_sector[row] * n + unit) + M.take(into[row] * n + unit)
-        joining = np.minimum.reduceat(prices, start) - cur[into_sector]
+        place = place_of[into_sector]
+        prices = sums[place]
+        prices += flat_M.take(unit[place] + (into * n_units)[:, None])
+        joining = prices.min(1) - cur[into_sector]
     return leaving, joining
 
 
-class Spans:
-    """Non-empty lists of units end to end: :meth:`rows` lays out rows of them, without
-    padding, for minima by ``np.minimum.reduceat``.
+def _padded(
+    lists: list[np.ndarray], col: np.ndarray, sectors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The units of ``sectors`` (``lists``) as the rows of a matrix padded with unit 0 to
+    the longest, and each sector's sums ``col[s]`` on them (``inf`` on the padding: a
+    price read there is never a minimum).
 
-    >>> row, unit, start = Spans([np.array([4, 5, 6]), np.array([7])]).rows(np.array([1, 0]))
-    >>> row.tolist(), unit.tolist(), start.tolist()
-    ([0, 1, 1, 1], [7, 4, 5, 6], [0, 1])
+    >>> col = np.array([[5.0, 6, 7], [8, 9, 4]])
+    >>> unit, row = _padded([np.array([2, 0]), np.array([1])], col, np.array([0, 1]))
+    >>> unit.tolist(), row.tolist()
+    ([[2, 0], [1, 0]], [[7.0, 5.0], [9.0, inf]])
     """
+    count = np.array([len(units) for units in lists])
+    mine = np.arange(int(count.max()))[None, :] < count[:, None]
+    unit = np.zeros(mine.shape, dtype=np.intp)
+    unit[mine] = np.concatenate(lists)
+    row = col.ravel().take(unit + (sectors * col.shape[1])[:, None])
+    row[~mine] = np.inf
+    return unit, row
 
-    def __init__(self, lists: list[np.ndarray]) -> None:
-        self.size = np.array([len(a) for a in lists])
-        self.flat = np.concatenate(lists)
-        self.first = np.concatenate(([0], np.cumsum(self.size)[:-1]))
 
-    def rows(self, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For rows of the lists ``which``: each element's row, its unit, and each
-        row's first element."""
-        length = self.size[which]
-        start = np.concatenate(([0], np.cumsum(length)[:-1]))
-        row = np.repeat(np.arange(len(which)), length)
-        at = self.first[which][row] + np.arange(len(row)) - start[row]
-        return row, self.flat[at], start
+def _ranks(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` of keys in ``[0, bound)``, by marking
+    them (no sort).
+
+    >>> first, rank = _ranks(np.array([5, 2, 5, 0]), 6)
+    >>> first.tolist(), rank.tolist()
+    ([0, 2, 5], [2, 1, 2, 0])
+    """
+    mark = np.zeros(bound, dtype=bool)
+    mark[keys] = True
+    return np.flatnonzero(mark), (np.cumsum(mark) - 1)[keys]
 
 
 def penalised(

@@ -13,7 +13,7 @@ import pytest
 from geo.sectorize import median
 from geo.sectorize.atoms import Atoms, stays_connected
 from geo.sectorize.median import MedianSearch
-from geo.sectorize.median_prices import pair_cost, pair_costs, shift_prices
+from geo.sectorize.median_prices import pair_cost, shift_prices, side_costs
 from geo.sectorize.objective import median_atoms
 from geo.sectorize.search import SectorSearch
 from geo.unit_graph import UnitGraph
@@ -32,9 +32,9 @@ def _search(graph: UnitGraph, atoms: Atoms) -> MedianSearch:
     return ms
 
 
-def test_shift_prices_together_equal_sector_by_sector(uneven_grid: tuple[UnitGraph, Atoms]) -> None:
-    """Every boundary atom's price out of its sector and into each neighbouring sector:
-    all sectors at once, one at a time, and from the definition, to the last bit."""
+def test_shift_prices_together_equal_the_definition(uneven_grid: tuple[UnitGraph, Atoms]) -> None:
+    """Every boundary atom's price out of its sector and into each neighbouring sector,
+    all sectors at once (padded rows): from the definition, to the last bit."""
     ms = _search(*uneven_grid)
     sec = ms.sector
     pairs = sorted(
@@ -43,20 +43,24 @@ def test_shift_prices_together_equal_sector_by_sector(uneven_grid: tuple[UnitGra
     out = np.unique([x for x, _ in pairs])
     into, into_s = np.array([x for x, _ in pairs]), np.array([s for _, s in pairs])
     args = (ms.M, ms.col, ms.of, ms.cur, ms._unit_list, out, sec[out], into, into_s)
-    together, alone = shift_prices(*args, large=10**9), shift_prices(*args, large=0)
-    for got in (together, alone):
-        for x, price in zip(out.tolist(), got[0].tolist(), strict=True):
-            units = ms._unit_list(int(sec[x]))
-            units = units[ms.of[units] != x]
-            assert price == (ms.col[sec[x], units] - ms.M[x, units]).min() - ms.cur[sec[x]]
-        for x, s, price in zip(into.tolist(), into_s.tolist(), got[1].tolist(), strict=True):
-            units = ms._unit_list(s)
-            assert price == (ms.col[s, units] + ms.M[x, units]).min() - ms.cur[s]
+    leaving, joining = shift_prices(*args)
+    assert len({len(ms._unit_list(s)) for s in range(K)}) > 1  # rows of several widths
+    for x, price in zip(out.tolist(), leaving.tolist(), strict=True):
+        units = ms._unit_list(int(sec[x]))
+        units = units[ms.of[units] != x]
+        assert price == (ms.col[sec[x], units] - ms.M[x, units]).min() - ms.cur[sec[x]]
+    for x, s, price in zip(into.tolist(), into_s.tolist(), joining.tolist(), strict=True):
+        units = ms._unit_list(s)
+        assert price == (ms.col[s, units] + ms.M[x, units]).min() - ms.cur[s]
 
 
-def test_pair_costs_together_equal_pair_by_pair(uneven_grid: tuple[UnitGraph, Atoms]) -> None:
-    """The swap costs of every pair of neighbouring sectors, both ways, all at once,
-    equal each pair's own matrix (pruned and not) to the last bit."""
+@pytest.mark.parametrize("widths", [(16, 32, 64), (12,), ()])
+def test_side_costs_together_equal_pair_by_pair(
+    uneven_grid: tuple[UnitGraph, Atoms], widths: tuple[int, ...]
+) -> None:
+    """The swap costs of every pair of neighbouring sectors, both ways, all at once (the
+    small sectors' swaps on narrower blocks or not), equal each pair's own matrix
+    (pruned and not) to the last bit."""
     ms = _search(*uneven_grid)
     sec = ms.sector
     border: dict[tuple[int, int], set[int]] = {}
@@ -67,7 +71,7 @@ def test_pair_costs_together_equal_pair_by_pair(uneven_grid: tuple[UnitGraph, At
     for (a, b), xs in sorted(border.items()):
         ys = np.array(sorted(border[(b, a)]))
         sides += [(a, np.array(sorted(xs)), ys, False), (a, np.array(sorted(xs)), ys, True)]
-    got = pair_costs(ms.M, ms.col, ms.of, ms._unit_list, sides)
+    got = side_costs(ms.M, ms.col, ms.of, ms._unit_list, sides, widths)
     assert len(sides) >= 6
     for (s, out, into, flip), flat in zip(sides, got, strict=True):
         units = ms._unit_list(s)
@@ -79,11 +83,11 @@ def test_pair_costs_together_equal_pair_by_pair(uneven_grid: tuple[UnitGraph, At
 def test_the_oscillation_is_the_same_whatever_is_batched(
     uneven_grid: tuple[UnitGraph, Atoms], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Oscillation and descent from an unbalanced plan with every sector's prices batched,
-    and with none: the same plan, the same work counted."""
+    """Oscillation and descent from an unbalanced plan with every pair's swap costs
+    batched, and with none: the same plan, the same work counted."""
     runs = []
     for large in (10**9, 0):
-        monkeypatch.setattr(median, "BATCH_UNITS", large)
+        monkeypatch.setattr(median, "SIDE_CELLS", large)
         ms = _search(*uneven_grid)
         ms._oscillate()
         runs.append((ms.descend(ms.sector).tolist(), ms.work))
