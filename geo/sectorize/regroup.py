@@ -49,6 +49,22 @@ cuts (each MIP round is solved again from scratch: that was most of the search's
 Measured (``bench/RESULTS.md``, section ``regroup25``): the same plan costs on every seed
 of the two rows the search runs on, its CPU about halved to a third.
 
+**Fewer models, cheaper MIPs** (issue 25, branch ``regroup25``, second pass: 85 % of
+the search was its ~100-360 LPs and a dozen MIPs):
+
+* a group of 2 or 3 sectors held in a group of more that can be modelled is **left to
+  the larger group** (:func:`_covered`): its re-partitions, the other sectors kept, are
+  re-partitions of the larger group, whose LP gap is then at least as large (but for
+  the candidate medians, chosen near each neighbourhood) and whose MIP finds them or a
+  better one; about 40 % fewer LPs;
+* :data:`MIP_TRIES` three, not six (the improving MIP of a sweep was always among its
+  first three: the other three only lengthened the last sweep's proof);
+* the MIPs **without HiGHS's restart** (presolving again the model its root reduced): a
+  third less MIP time on the 14 km square, k = 12.
+
+Measured (``bench/RESULTS.md``, section « regroup25, second pass »): the same plan costs
+on every seed of the two rows.
+
 A better re-partition replaces the sectors, the plan is descended again (shifts, swaps)
 and the search goes on until no neighbourhood improves it or its work budget is spent:
 each LP or MIP solve counts its model's variables times (1 + its simplex iterations / 10
@@ -62,6 +78,7 @@ depends on its seed only. Neighbourhoods holding a fixed atom, or more than
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import highspy
@@ -84,8 +101,10 @@ CUT_ROUNDS = 30
 MIP_NODES = 200
 #: Simplex iterations of one model (its LP, MIP and cut rounds) before it is given up.
 MODEL_ITERATIONS = 10_000
-#: MIP solves per sweep: the neighbourhoods whose LP bound is furthest below their cost.
-MIP_TRIES = 6
+#: MIP solves per sweep: the neighbourhoods whose LP bound is furthest below their cost
+#: (on the two regroup rows of ``bench/RESULTS.md`` the improving MIP of a sweep was
+#: always among its first three; six only added to the last sweep's proof).
+MIP_TRIES = 3
 #: The work budget of one :func:`regroup`, in the search's operations (:func:`_work`):
 #: Belfort res 8, k = 8, communes whole spends 0.55 to 2.8 million to reach its optimum
 #: (1.5 million left one seed of five at 794.9 m).
@@ -126,9 +145,12 @@ def regroup(
         tol = _REL * max(float(ms.cur.sum()), ms.total)
         promising: list[tuple[float, int, np.ndarray, tuple[int, ...]]] = []
         better: tuple[np.ndarray, tuple[int, ...], np.ndarray] | None = None
+        covered = _covered(ms, plan, sizes)
         for group in (g for t in sizes for g in _groups(ms, plan, t)):
             if ms.work >= stop:
                 return plan
+            if group in covered:
+                continue
             members = np.flatnonzero(np.isin(plan, group))
             if len(members) > MAX_ATOMS or (ms.fixed[members] >= 0).any():
                 continue
@@ -184,6 +206,22 @@ def fits(ms: MedianSearch, plan: np.ndarray) -> bool:
     sa, sb = plan[ms.ea], plan[ms.eb]
     apart = sa != sb
     return bool((size[sa[apart]] + size[sb[apart]] <= MAX_ATOMS).any())
+
+
+def _covered(ms: MedianSearch, plan: np.ndarray, sizes: tuple[int, ...]) -> set[tuple[int, ...]]:
+    """The groups of fewer sectors held in a group of more (of ``sizes``) that can be
+    modelled (at most :data:`MAX_ATOMS` atoms, none fixed): any re-partition of the small
+    group, the other sectors kept, is one of the large group's, so the large group's LP
+    ranks it (its gap at least as large, but for the candidate medians, chosen near
+    each neighbourhood) and its MIP finds it or a better one."""
+    size = np.bincount(plan, minlength=ms.k)
+    pinned = np.bincount(plan[ms.fixed >= 0], minlength=ms.k)
+    out: set[tuple[int, ...]] = set()
+    for t in sizes:
+        for g in _groups(ms, plan, t):
+            if size[list(g)].sum() <= MAX_ATOMS and not pinned[list(g)].any():
+                out.update(sub for r in sizes if r < t for sub in itertools.combinations(g, r))
+    return out
 
 
 def _groups(ms: MedianSearch, plan: np.ndarray, t: int) -> list[tuple[int, ...]]:
@@ -300,6 +338,10 @@ class _Model:
         h.setOptionValue("output_flag", False)
         h.setOptionValue("mip_rel_gap", 1e-6)
         h.setOptionValue("mip_max_nodes", MIP_NODES)
+        # no restart of the MIP after its root (presolving again the model its root
+        # reduced): the MIPs of the 14 km square, k = 12, take about a third less
+        # (bench/RESULTS.md, « regroup25, second pass »)
+        h.setOptionValue("mip_allow_restart", False)
         # no "threads": one HiGHS scheduler per process (see geo.sectorize.hess)
         # a sector holding atom i and its median's atom holds a path between them: where
         # the lightest such path is above the band, x[i, j] = 0

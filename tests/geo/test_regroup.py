@@ -10,7 +10,7 @@ import numpy as np
 
 from geo.sectorize.atoms import Atoms, pieces
 from geo.sectorize.median import MedianSearch
-from geo.sectorize.regroup import Proofs, _groups, _Model, fits, regroup
+from geo.sectorize.regroup import Proofs, _covered, _groups, _Model, fits, regroup
 
 ROWS, COLS, K = 2, 4, 3
 LOADS = np.array([5.0, 1.0, 4.0, 2.0, 3.0, 6.0, 5.0, 4.0])
@@ -148,6 +148,49 @@ def test_proofs_are_kept_by_atoms_not_by_sector_numbers() -> None:
     # a plan at the optimum: its one neighbourhood is rejected by its proof
     regroup(ms, first, sizes=(K,), proofs=proofs)
     assert proofs.models == models
+
+
+def test_groups_inside_a_modelled_group_are_left_to_it() -> None:
+    """The sweep models only the largest groups: on the grid (band 7 … 13), from every
+    feasible plan, each pair of neighbouring sectors lies in the one group of three
+    (8 atoms), whose enumerated best split is never dearer than the pair's best split
+    with the third sector kept, and the search models that group alone; where the group
+    of three is too large to model, the pairs are modelled."""
+    import geo.sectorize.regroup as module
+
+    ms = _search(0.3)
+    plans = [np.array(p) for p in itertools.product(range(K), repeat=ROWS * COLS)]
+    feasible = [p for p in plans if p[0] == 0 and _feasible(ms, p)]
+    members = np.arange(ROWS * COLS)
+    whole = _best_split(ms, members, K)
+    pairs = 0
+    best_of: dict[tuple[int, ...], float] = {}
+    for plan in feasible:
+        ms._load_state(plan)
+        assert _covered(ms, plan, (2, 3)) >= set(_groups(ms, plan, 2))
+        for pair in _groups(ms, plan, 2):
+            (third,) = set(range(K)) - set(pair)
+            inside = np.flatnonzero(np.isin(plan, pair))
+            kept = float(ms.cur[third])
+            key = tuple(inside.tolist())
+            if key not in best_of:
+                best_of[key] = _best_split(ms, inside, 2)
+            assert whole <= best_of[key] + kept + 1e-6
+            pairs += 1
+        proofs = Proofs()
+        regroup(ms, plan, sizes=(2, 3), proofs=proofs)
+        assert proofs.models <= 1  # the group of three only (or none: already proven)
+    assert pairs > 10
+    saved = module.MAX_ATOMS
+    try:
+        module.MAX_ATOMS = ROWS * COLS - 1  # the group of three cannot be modelled
+        plan = feasible[0]
+        assert not _covered(ms, plan, (2, 3))
+        proofs = Proofs()
+        regroup(ms, plan, sizes=(2, 3), proofs=proofs)
+        assert proofs.models >= 1  # the pairs
+    finally:
+        module.MAX_ATOMS = saved
 
 
 def test_fits_needs_two_neighbouring_sectors_small_enough() -> None:
