@@ -2,7 +2,7 @@
 per-request overhead: routing, middlewares, dependencies, the caller, logging…).
 
 Run: .venv/bin/python -m bench.overhead_bench [--requests 1000] [--alternate TREE]
-[--repeat 2] [--profile DIR]
+[--repeat 5] [--profile DIR]
 
 A throwaway PostGIS cluster holds the demo territory. The app runs in its own process
 (``psq serve``, one process) on loopback; one keep-alive client calls each endpoint
@@ -12,15 +12,16 @@ app's and PostgreSQL's CPU seconds over those requests (``/proc``) are printed p
 1 000 answers: a figure the machine's load changes far less than latencies.
 
 ``--alternate TREE`` serves another source tree (a checkout of the baseline) over the
-same database before this one, ``--repeat`` times: baseline, this tree, baseline, this
-tree… on one machine state. ``--profile DIR``: py-spy's collapsed stacks of the app while
-it answers the cached list (the last endpoint), per tree and turn.
+same database at the same time, and the requests go to each in turn by blocks
+(``--repeat`` blocks per tree and endpoint): both trees see the same machine state, which
+the other work of a shared machine changes from minute to minute. ``--profile DIR``:
+py-spy's collapsed stacks of each app while it answers the last endpoint.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
+import contextlib
 import time
 from pathlib import Path
 
@@ -43,82 +44,86 @@ def endpoints(gpo: int) -> dict[str, tuple[str, str]]:
     }
 
 
-def measure(
-    url: str,
-    factory: object,
-    root: Path,
-    label: str,
-    requests: int,
-    token: dict[str, str],
-    profile: Path | None,
-) -> dict[str, tuple[float, float]]:
-    """CPU ms per request (app, PostgreSQL) of each endpoint, served from ``root``."""
-    figures: dict[str, tuple[float, float]] = {}
-    with served_app(url, timeout=180, root=root) as base, httpx.Client(base_url=base) as http:
-        signed = http.post(
+class Served:
+    """One tree's app, served, with a keep-alive client signed in both ways."""
+
+    def __init__(self, base: str, factory: object, token: dict[str, str]) -> None:
+        self.http = httpx.Client(base_url=base, timeout=60)
+        signed = self.http.post(
             "/api/auth/token", data={"username": "chef@bench.example", "password": PASSWORD}
         )
         signed.raise_for_status()
         cookie = {"Cookie": f"psq_session={signed.json()['access_token']}"}
-        sent = {"none": {}, "token": token, "cookie": cookie}
-        pid = int(http.get("/api/health/ready").json().get("worker", 0))
-        sampler = server_cpu(factory, [pid])  # type: ignore[arg-type]
-        for name, (path, kind) in endpoints(1).items():
-            for _ in range(50):  # warm: the caches filled, the code paths taken
-                answer = http.get(path, headers=sent[kind])
-                if answer.status_code != 200:
-                    raise RuntimeError(f"{name}: {answer.status_code} {answer.text[:300]}")
-            spies: list[subprocess.Popen[bytes]] = []
-            if profile is not None and name == list(endpoints(1))[-1]:
-                spies = profiled([pid], 10, profile, label.replace(" ", "_"))
-                time.sleep(0.5)
-            before = sampler.sample()
-            count = 0
-            deadline = time.monotonic() + (10.5 if spies else 1e9)
-            while count < requests or (spies and time.monotonic() < deadline):
-                http.get(path, headers=sent[kind])
-                count += 1
-            after = sampler.sample()
-            for spy in spies:
-                spy.wait()
-            figures[name] = (
-                1000 * (after[0] - before[0]) / count,
-                1000 * (after[1] - before[1]) / count,
-            )
-    return figures
+        self.sent = {"none": {}, "token": token, "cookie": cookie}
+        self.pid = int(self.http.get("/api/health/ready").json().get("worker", 0))
+        self.sampler = server_cpu(factory, [self.pid])  # type: ignore[arg-type]
+
+    def run(self, path: str, kind: str, count: int) -> tuple[float, float]:
+        """The app's and PostgreSQL's CPU seconds over ``count`` requests."""
+        before = self.sampler.sample()
+        for _ in range(count):
+            answer = self.http.get(path, headers=self.sent[kind])
+            if answer.status_code != 200:
+                raise RuntimeError(f"{path}: {answer.status_code} {answer.text[:300]}")
+        after = self.sampler.sample()
+        return after[0] - before[0], after[1] - before[1]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--alternate", type=Path, help="a baseline source tree")
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", type=Path)
     args = parser.parse_args()
-    with throwaway_database() as (url, factory, _):
+    trees = [("this tree", ROOT)]
+    if args.alternate is not None:
+        trees.insert(0, ("baseline", args.alternate.resolve()))
+    with throwaway_database() as (url, factory, _), contextlib.ExitStack() as stack:
         prepare(factory, 0)
         token = bearer(factory, "chef", gpo_ids=[1])
-        trees = [("this tree", ROOT)]
-        if args.alternate is not None:
-            trees.insert(0, ("baseline", args.alternate.resolve()))
-        results: dict[str, list[dict[str, tuple[float, float]]]] = {}
-        for turn in range(args.repeat):
-            for label, root in trees:
-                print(f"== {label}, turn {turn + 1}", flush=True)
-                figures = measure(
-                    url, factory, root, f"{label} {turn + 1}", args.requests, token, args.profile
-                )
-                for name, (app, pg) in figures.items():
-                    print(f"  {name:32} app {app:5.2f} ms + PostgreSQL {pg:5.2f} ms", flush=True)
-                results.setdefault(label, []).append(figures)
-    print("\nCPU per 1 000 answers (s; app + PostgreSQL), best turn of each tree:")
-    names = list(endpoints(1))
+        served = {
+            label: Served(stack.enter_context(served_app(url, root=root)), factory, token)
+            for label, root in trees
+        }
+        block = max(1, args.requests // args.repeat)
+        totals: dict[tuple[str, str], list[float]] = {}
+        for name, (path, kind) in endpoints(1).items():
+            for app in served.values():
+                app.run(path, kind, 50)  # warm: the caches filled, the code paths taken
+            for _turn in range(args.repeat):  # each tree in turn, by blocks
+                for label, app in served.items():
+                    used = app.run(path, kind, block)
+                    total = totals.setdefault((name, label), [0.0, 0.0, 0.0])
+                    total[0] += used[0]
+                    total[1] += used[1]
+                    total[2] += block
+            if args.profile is not None and name == list(endpoints(1))[-1]:
+                for label, app in served.items():
+                    spies = profiled([app.pid], 10, args.profile, label.replace(" ", "_"))
+                    time.sleep(0.5)
+                    deadline = time.monotonic() + 10.5
+                    while time.monotonic() < deadline:
+                        app.run(path, kind, 10)
+                    for spy in spies:
+                        spy.wait()
+            line = "  ".join(
+                f"{label}: {1000 * totals[name, label][0] / totals[name, label][2]:5.2f} + "
+                f"{1000 * totals[name, label][1] / totals[name, label][2]:4.2f}"
+                for label, _ in trees
+            )
+            print(f"  {name:32} {line}", flush=True)
+    print(
+        f"\nCPU per 1 000 answers (s; app + PostgreSQL), {args.requests} requests of each "
+        f"endpoint per tree, in blocks of {block} alternated:"
+    )
     print(f"  {'endpoint':32} " + " ".join(f"{label:>22}" for label, _ in trees))
-    for name in names:
+    for name in endpoints(1):
         cells = []
         for label, _ in trees:
-            app, pg = min((turn[name] for turn in results[label]), key=sum)
-            cells.append(f"{app:5.2f} + {pg:4.2f} = {app + pg:5.2f}")
+            app_s, pg_s, n = totals[name, label]
+            app_ms, pg_ms = 1000 * app_s / n, 1000 * pg_s / n
+            cells.append(f"{app_ms:5.2f} + {pg_ms:4.2f} = {app_ms + pg_ms:5.2f}")
         print(f"  {name:32} " + " ".join(f"{cell:>22}" for cell in cells))
 
 
