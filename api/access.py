@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 
-from api.deps import current_caller
+from api.deps import resolved_caller
 from geo.accounts import ROLES, Caller
 from geo.errors import AuthenticationRequiredError, ForbiddenError
 
@@ -41,8 +41,9 @@ class Policy:
         """Whether a caller of this role (None: anonymous) passes."""
         return self.roles is None or (role is not None and role in self.roles)
 
-    def __call__(self, request: Request) -> Caller | None:
-        caller = current_caller(request)
+    async def __call__(self, request: Request) -> Caller | None:
+        # on the event loop; the caller's check alone in a worker thread (api.deps)
+        caller = await resolved_caller(request)
         if self.roles is None:
             return caller
         if caller is None:
@@ -58,7 +59,7 @@ class OpenPolicy(Policy):
     runs on the event loop (a sync dependency would take a worker thread: the health
     checks must answer while slow requests hold them all)."""
 
-    async def __call__(self, request: Request) -> None:  # type: ignore[override]  # noqa: ARG002
+    async def __call__(self, request: Request) -> None:  # noqa: ARG002
         return None
 
 

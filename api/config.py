@@ -94,6 +94,16 @@ class Settings(BaseSettings):
     #: :mod:`api.clock`): the tests and the demonstrations set it. Not set: the real date.
     today: date | None = None
 
+    # -- the HTTP server (api.http_server) ------------------------------------------------
+    #: A client must send a request's head (its line and headers) within this many seconds
+    #: of opening the connection, or of the first byte of its next request
+    #: (``PSQ_HEADER_TIMEOUT_SECONDS``): else a 408 and the connection is closed (a client
+    #: sending a byte every few seconds held it forever).
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    #: The largest request head (line and headers, ``PSQ_MAX_HEADER_BYTES``): past it, a
+    #: 414 when the address (URL) is what is too long, else a 431.
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+
     # -- uploads (api.uploads) -----------------------------------------------------------
     #: The largest file each kind of upload takes, in MB (``PSQ_MAX_UPLOAD_MB_LAYER``…):
     #: a layer or a plan's sectors, a problems file, a BAN address file, a study's

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api import clock
@@ -28,7 +29,7 @@ from api.services.context import Context
 from api.services.meetings import ReportPrinter
 from geo.accounts import Actor, Caller
 from geo.errors import AuthenticationRequiredError, CsrfRejectedError, UnavailableError
-from geo.passwords import TOKEN_PREFIX, csrf_token
+from geo.passwords import SESSION_PREFIX, TOKEN_PREFIX, csrf_token
 from geo.study import ProblemFilter
 
 #: The web session cookie (HttpOnly) and the CSRF token cookie that page scripts read.
@@ -59,13 +60,14 @@ async def _app_context_now(request: Request) -> Context:
 AppContextDep = Annotated[Context, Depends(_app_context_now)]
 
 
-def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:
     """What every service call takes: the app's context acting as the caller
     (``account:<id>`` when signed in, else ``anonymous``) from the client's address, so
     that the services record who wrote what in the audit trail, and limited to the
     caller's perimeter (:attr:`geo.accounts.Caller.scope`), which the repositories apply
-    to their queries. An anonymous caller passes only the public routes' policies."""
-    caller = current_caller(request)
+    to their queries. An anonymous caller passes only the public routes' policies.
+    On the event loop: the route's policy, which runs first, has resolved the caller."""
+    caller = await resolved_caller(request)
     if caller is None:
         return app_context(request).acting(Actor.anonymous(), client_address(request))
     return app_context(request).acting(caller.actor, client_address(request), caller.scope)
@@ -114,11 +116,35 @@ def current_caller(request: Request) -> Caller | None:
     return caller
 
 
+def _carries_credential(request: Request) -> bool:
+    """Whether the request carries what :func:`sessions.resolve_caller` would look up."""
+    bearer = bearer_of(request)
+    if bearer is not None:
+        return bearer.startswith((TOKEN_PREFIX, SESSION_PREFIX))
+    cookie = request.cookies.get(SESSION_COOKIE) or ""
+    return cookie.startswith((TOKEN_PREFIX, SESSION_PREFIX))
+
+
+async def resolved_caller(request: Request) -> Caller | None:
+    """:func:`current_caller` for the dependencies, which run on the event loop: a
+    request without a credential is anonymous at once, and a credential is resolved in
+    a worker thread (its check is a query) once per request, whichever of the route's
+    policy, :func:`get_context` and :data:`CallerDep` asks first; the others then take
+    no thread (each hop to a thread and back cost about as much CPU as the check)."""
+    if hasattr(request.state, "caller"):
+        caller: Caller | None = request.state.caller
+        return caller
+    if not _carries_credential(request):
+        request.state.caller = None
+        return None
+    return await run_in_threadpool(current_caller, request)
+
+
 #: The caller or None: routes that everyone may call but that answer differently.
-CallerDep = Annotated[Caller | None, Depends(current_caller)]
+CallerDep = Annotated[Caller | None, Depends(resolved_caller)]
 
 
-def signed_in_caller(caller: CallerDep) -> Caller:
+async def signed_in_caller(caller: CallerDep) -> Caller:
     """The caller, or 401 (:class:`AuthenticationRequiredError`) when anonymous."""
     if caller is None:
         raise AuthenticationRequiredError()
@@ -253,7 +279,7 @@ def clear_session_cookies(response: Response, request: Request) -> None:
 
 
 #: A database id (PostgreSQL ``integer``): larger values cannot exist, so they are a 422.
-def meeting_report_printer(request: Request) -> ReportPrinter:
+async def meeting_report_printer(request: Request) -> ReportPrinter:
     """What prints a meeting's compte rendu: the web layer's printer, which the app (its
     composition root, :mod:`psq.app`) puts in ``app.state.meeting_report_printer``."""
     printer = getattr(request.app.state, "meeting_report_printer", None)
@@ -273,7 +299,7 @@ CategoryParam = Annotated[
 StatusParam = Annotated[list[StatusQuery] | None, Query(description="Status codes (default: all)")]
 
 
-def problem_filter(
+async def problem_filter(
     date_from: Annotated[Day | None, Query(alias="from", description="Default: 1 year")] = None,
     date_to: Annotated[Day | None, Query(alias="to", description="Default: today")] = None,
     category: CategoryParam = None,
@@ -299,13 +325,13 @@ _BBOX_QUERY = Query(
 )
 
 
-def parse_bbox(bbox: Annotated[str | None, _BBOX_QUERY] = None) -> BBox | None:
+async def parse_bbox(bbox: Annotated[str | None, _BBOX_QUERY] = None) -> BBox | None:
     if bbox is None:
         return None
     return _bbox(bbox)
 
 
-def parse_required_bbox(bbox: Annotated[str, _BBOX_QUERY]) -> BBox:
+async def parse_required_bbox(bbox: Annotated[str, _BBOX_QUERY]) -> BBox:
     return _bbox(bbox)
 
 

@@ -287,6 +287,22 @@ MORE_MESSAGES: dict[str, str] = {
         "{count} problématiques correspondent à ces filtres, l'export en compte {limit} au "
         "plus ; resserrez les filtres (période, GPO, secteur, catégorie, statut ou recherche)"
     ),
+    # -- request heads the HTTP server refuses (api.http_server) ------------------------------
+    "http_request_invalid": (
+        "requête HTTP illisible (ligne de requête ou en-têtes mal formés) ; vérifiez "
+        "l'adresse et les en-têtes envoyés"
+    ),
+    "http_header_timeout": (
+        "en-têtes de la requête non reçus en {seconds} s : connexion fermée ; réessayez"
+    ),
+    "http_url_too_long": (
+        "adresse (URL) trop longue : plus de "
+        "{limit} octets ; raccourcissez les paramètres de l'adresse"
+    ),
+    "http_header_too_large": (
+        "en-têtes de la requête trop volumineux : plus de {limit} octets (cookies, "
+        "en-têtes ajoutés) ; supprimez les cookies de ce site ou les en-têtes superflus"
+    ),
     # -- warnings of a layer import (Layer.warnings) ---------------------------------------
     "warning_crs_overridden": (
         "système de coordonnées déclaré {declared} utilisé à la place de celui du fichier ({found})"

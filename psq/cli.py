@@ -494,6 +494,7 @@ def serve(
 
     import uvicorn
 
+    from api.http_server import ServerLimits, protocol_for
     from psq.app import LOCAL_DATABASE_ENV, create_app
 
     settings = _settings()
@@ -514,6 +515,11 @@ def serve(
         "access_log": False,  # api.logs writes one access line per request, with its id
         "proxy_headers": True,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
+        # a deadline and a bound for each request's head, refused in French JSON
+        "http": protocol_for(
+            ServerLimits(settings.header_timeout_seconds, settings.max_header_bytes)
+        ),
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
     }
     if count == 1:
         uvicorn.run(create_app(settings, local_database=local_database, settle=True), **served)

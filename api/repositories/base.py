@@ -28,6 +28,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -52,7 +53,6 @@ from api.models import (
     PlanSector,
     Problem,
     ProblemPlace,
-    ProblemRevision,
     Referent,
     csp_commune,
 )
@@ -385,9 +385,17 @@ def problem_revision(
     """The revision of a CSP's problems for these topics (migration 0019): rises with
     every committed write that can change them, in this CSP or in every CSP. ``csp_id``
     None: of every CSP's problems."""
-    stmt = select(func.coalesce(func.sum(ProblemRevision.n), 0)).where(
-        ProblemRevision.topic.in_(topics)
-    )
-    if csp_id is not None:
-        stmt = stmt.where(ProblemRevision.csp_id.in_((0, csp_id)))
-    return int(session.scalar(stmt) or 0)
+    # Written once (most cached answers ask it at every request: building the statement
+    # and its cache key cost more CPU than running it); the topics as one array.
+    if csp_id is None:
+        value = session.scalar(_REVISION_ALL, {"topics": list(topics)})
+    else:
+        value = session.scalar(_REVISION_OF_CSP, {"topics": list(topics), "csp": csp_id})
+    return int(value or 0)
+
+
+_REVISION_ALL = text("SELECT coalesce(sum(n), 0) FROM problem_revision WHERE topic = ANY(:topics)")
+_REVISION_OF_CSP = text(
+    "SELECT coalesce(sum(n), 0) FROM problem_revision "
+    "WHERE topic = ANY(:topics) AND csp_id IN (0, :csp)"
+)

@@ -20,7 +20,7 @@ from api.services.audit_log import MAX_PAGE, TrailFilter
 router = APIRouter(tags=["journal"])
 
 
-def trail_filter(
+async def trail_filter(
     actor: Annotated[
         str | None, Query(max_length=200, description="account:<id>, cli:<user>, anonymous")
     ] = None,

@@ -130,8 +130,9 @@ def _me(caller: Caller) -> MePublic:
 
 
 @router.get("/me", responses=SIGNED_IN, dependencies=[access.SIGNED_IN])
-def read_me(caller: SignedInDep) -> MePublic:
-    """The signed-in caller: account, role (code and French label) and bindings."""
+async def read_me(caller: SignedInDep) -> MePublic:
+    """The signed-in caller: account, role (code and French label) and bindings (on the
+    event loop: nothing to read but the caller)."""
     return _me(caller)
 
 

@@ -84,7 +84,7 @@ def import_problems(
     return ImportCountPublic(imported=count)
 
 
-def search_filters(
+async def search_filters(
     gpo: Annotated[
         DbId | None, Query(description="A GPO: its sectors, and its theme's categories")
     ] = None,

@@ -75,6 +75,8 @@ class Context:
     scope: Scope = field(default_factory=Scope.everything)
     #: The context this one acts for (:meth:`acting`): it owns the job runner.
     _root: Context | None = field(default=None, repr=False, compare=False)
+    #: The factory's engine in autocommit (:meth:`read_alone`), made at its first use.
+    _alone: Engine | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def for_engine(cls, engine: Engine) -> Context:
@@ -102,6 +104,22 @@ class Context:
     def read(self) -> Iterator[Session]:
         """A session for reading (nothing is committed), limited to :attr:`scope`."""
         with self.factory() as session:
+            session.info["scope"] = self.scope
+            yield session
+
+    @contextmanager
+    def read_alone(self) -> Iterator[Session]:
+        """A session whose statements each run alone (autocommit), limited to
+        :attr:`scope`: one round trip per statement, without the ``BEGIN`` and the
+        ``ROLLBACK`` of :meth:`read` (two more round trips). For one statement that
+        reads (the caller's check at every request,
+        :func:`api.services.sessions.resolve_caller`), never for several that must
+        see the same snapshot."""
+        root = self._root or self
+        if root._alone is None:
+            engine = self.factory.kw["bind"]
+            root._alone = engine.execution_options(isolation_level="AUTOCOMMIT")
+        with Session(root._alone, expire_on_commit=False) as session:
             session.info["scope"] = self.scope
             yield session
 

@@ -172,7 +172,7 @@ def resolve_caller(ctx: Context, *, bearer: str | None, cookie: str | None) -> C
     if not credential.startswith((TOKEN_PREFIX, SESSION_PREFIX)):
         return None
     key = (via, token_hash(credential))
-    with ctx.read() as session:
+    with ctx.read_alone() as session:  # one round trip
         revision, now = repo.accounts_revision(session)
     found, held = ctx.callers.peek(key, revision)
     if found and isinstance(held, _Resolved) and now < held.until:

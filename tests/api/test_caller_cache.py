@@ -129,3 +129,16 @@ def test_a_session_signed_out_ends_at_once(
     with engine.begin() as conn:
         conn.execute(text("UPDATE web_session SET revoked_at = now()"))
     assert anonymous_client.get("/api/me", headers=headers).status_code == 401
+
+
+def test_a_request_without_a_credential_resolves_nothing(
+    anonymous_client: TestClient, token: str
+) -> None:
+    """No credential, or a value no credential has the form of: anonymous at once, no
+    query (api.deps.resolved_caller, on the event loop); a credential of the right form
+    but unknown is looked up, and refused."""
+    for headers in ({}, {"Cookie": "psq_session=abc"}, {"Authorization": "Bearer abc"}):
+        refused, count = _statements(anonymous_client, headers)
+        assert refused.status_code == 401 and count == 0, headers
+    unknown, count = _statements(anonymous_client, {"Authorization": f"Bearer {token}x"})
+    assert unknown.status_code == 401 and count >= 2
