@@ -224,8 +224,8 @@ def test_exports(client: TestClient, plan: dict[str, Any], crs: int, tmp_path: A
                     "cpg",
                 }
             layer = gpd.read_file(f"zip://{path}")
-        else:
-            layer = gpd.read_file(path)
+        else:  # a GeoPackage holds its QGIS style too: the sectors are the file's own layer
+            layer = gpd.read_file(path, layer=path.stem) if fmt == "gpkg" else gpd.read_file(path)
         assert layer.crs is not None and layer.crs.to_epsg() == crs
         assert len(layer) == 4 and sorted(layer["sector"]) == [0, 1, 2, 3]
         assert "Secteur 1" in set(layer["name"])

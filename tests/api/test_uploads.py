@@ -171,6 +171,7 @@ def _no_server_path(response) -> None:  # type: ignore[no-untyped-def]
     assert "psq-upload-" not in response.text
 
 
+@pytest.mark.filterwarnings("ignore:GPKG. bad application_id")  # GDAL reading the corrupt file
 def test_a_corrupt_geopackage_names_the_file_not_the_server_path(client: TestClient) -> None:
     corrupt = b"SQLite format 3\x00" + b"\x07" * 4000
     response = client.post(
@@ -198,6 +199,7 @@ def test_a_corrupt_shapefile_zip_names_the_file_not_the_server_path(client: Test
     assert "zones.zip" in response.json()["detail"]
 
 
+@pytest.mark.filterwarnings("ignore:GPKG. bad application_id")  # GDAL reading the corrupt file
 def test_a_corrupt_plan_and_problem_file(client: TestClient, csp_id: int) -> None:
     plan = client.post(
         f"/api/csp/{csp_id}/plans/import",

@@ -53,6 +53,7 @@ def test_gi_star_z_is_esdas_to_the_bit() -> None:
         assert np.array_equal(gi_star_z(weights, y), expected)
 
 
+@pytest.mark.filterwarnings("ignore:The weights matrix is not fully connected")  # on purpose
 def test_gi_star_weights_are_esdas_prepared_weights() -> None:
     # The weights built from the rings at once (issue 22) are the matrix libpysal's W and
     # esda's preparation gave, entry for entry, over cells with gaps and islands.
@@ -103,6 +104,7 @@ def previous_getis_ord(counts: pd.Series) -> pd.DataFrame:
     return frame
 
 
+@pytest.mark.filterwarnings("ignore:The weights matrix is not fully connected")  # on purpose
 def test_getis_ord_is_the_previous_computation() -> None:
     # A planted cluster and noise over cells with holes and an island: every column the
     # same to the bit as esda's pipeline gave.

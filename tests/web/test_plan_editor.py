@@ -127,7 +127,7 @@ def test_paint_undo_redo_save_adopt_export(  # type: ignore[no-untyped-def]
         page.click("#export")
     path = artifacts / download.value.suggested_filename
     download.value.save_as(path)
-    layer = gpd.read_file(path)
+    layer = gpd.read_file(path, layer=path.stem)  # not its QGIS style's layer
     assert layer.crs.to_epsg() == 2154 and len(layer) == 4
 
     with page.expect_download() as download:
