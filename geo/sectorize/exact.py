@@ -112,6 +112,7 @@ from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.bound import Instance, build_instance, check_exact_size, lagrangian_bound
 from geo.sectorize.cuts import add_cuts
+from geo.sectorize.dantzig_wolfe import column_fixing
 from geo.sectorize.fixing import assignment_bounds, connected_to_home, reach_mask, restricted
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
 from geo.sectorize.hess import OutOfTime, contiguous, hess_model, repair, sector_labels
@@ -345,7 +346,11 @@ class _Solver:
         self.lower = max(self.lower, lag.lower)
         keep = reach & np.isfinite(lag.rho)[None, :]
         if start is not None:
-            bounds = self.pair_bound = assignment_bounds(restricted(inst, reach), lag)
+            bounds = assignment_bounds(restricted(inst, reach), lag)
+            bounds, lower = column_fixing(  # Dantzig-Wolfe: geo.sectorize.dantzig_wolfe
+                restricted(inst, reach), bounds, start, u=lag.u, time_limit=self.time_limit
+            )
+            self.pair_bound, self.lower = bounds, max(self.lower, lower)
             keep &= bounds <= start[1] * (1 + 1e-7) + 1e-9
             medians = self._medians(start[0])
             keep[np.arange(inst.atoms.n), medians[start[0]]] = True
