@@ -44,8 +44,10 @@ of the balance rows (:mod:`geo.sectorize.covers`) are separated at the root too.
 than the best known can use, before the model is built: those out of *reach* (every path
 of atoms from the centre to the atom weighs more than the band's top: Validi et al. §4.1),
 those whose Lagrangian reduced cost (:mod:`geo.sectorize.bound`, whose subproblems respect
-the reach) lifts the bound above the warm start's value (Beasley 1993), and the centres
-left with no such assignment. At the root, the relaxation's own reduced costs fix more
+the reach) lifts the bound above the warm start's value (Beasley 1993), or whose
+Dantzig-Wolfe bound does (:mod:`geo.sectorize.dantzig_wolfe`: whole balanced sectors,
+the pair's atom forced into the centre's integer knapsack), and the centres left with
+no such assignment. At the root, the relaxation's own reduced costs fix more
 (:func:`~geo.sectorize.separation.reduced_cost_fixing`), and probing the candidate
 centres closes more: a centre whose relaxation with ``y = 1`` (cuts separated again
 within the probe) is worth more than the best plan known is closed, one whose relaxation
