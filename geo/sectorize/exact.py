@@ -44,10 +44,8 @@ of the balance rows (:mod:`geo.sectorize.covers`) are separated at the root too.
 than the best known can use, before the model is built: those out of *reach* (every path
 of atoms from the centre to the atom weighs more than the band's top: Validi et al. §4.1),
 those whose Lagrangian reduced cost (:mod:`geo.sectorize.bound`, whose subproblems respect
-the reach) lifts the bound above the warm start's value (Beasley 1993), or whose
-Dantzig-Wolfe bound does (:mod:`geo.sectorize.dantzig_wolfe`: whole balanced sectors,
-the pair's atom forced into the centre's integer knapsack), and the centres left with
-no such assignment. At the root, the relaxation's own reduced costs fix more
+the reach) lifts the bound above the warm start's value (Beasley 1993), and the centres
+left with no such assignment. At the root, the relaxation's own reduced costs fix more
 (:func:`~geo.sectorize.separation.reduced_cost_fixing`), and probing the candidate
 centres closes more: a centre whose relaxation with ``y = 1`` (cuts separated again
 within the probe) is worth more than the best plan known is closed, one whose relaxation
@@ -114,7 +112,6 @@ from geo.sectorize.atoms import small_communes
 from geo.sectorize.base import Progress, Sectorizer, no_progress
 from geo.sectorize.bound import Instance, build_instance, check_exact_size, lagrangian_bound
 from geo.sectorize.cuts import add_cuts
-from geo.sectorize.dantzig_wolfe import column_fixing
 from geo.sectorize.fixing import assignment_bounds, connected_to_home, reach_mask, restricted
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
 from geo.sectorize.hess import OutOfTime, contiguous, hess_model, repair, sector_labels
@@ -348,11 +345,7 @@ class _Solver:
         self.lower = max(self.lower, lag.lower)
         keep = reach & np.isfinite(lag.rho)[None, :]
         if start is not None:
-            bounds = assignment_bounds(restricted(inst, reach), lag)
-            bounds, lower = column_fixing(  # Dantzig-Wolfe: geo.sectorize.dantzig_wolfe
-                restricted(inst, reach), bounds, start, u=lag.u, time_limit=self.time_limit
-            )
-            self.pair_bound, self.lower = bounds, max(self.lower, lower)
+            bounds = self.pair_bound = assignment_bounds(restricted(inst, reach), lag)
             keep &= bounds <= start[1] * (1 + 1e-7) + 1e-9
             medians = self._medians(start[0])
             keep[np.arange(inst.atoms.n), medians[start[0]]] = True
