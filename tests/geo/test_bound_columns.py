@@ -145,3 +145,23 @@ def test_the_column_fixing_keeps_every_better_plan_s_assignments(k: int, toleran
             medians, _ = median_centres(grid.centroids, grid.workload, plan, k)
             served = medians[plan]
             assert (raised[np.arange(grid.n), served] <= value * (1 + 1e-9) + 1e-9).all()
+
+
+def test_a_proposal_splitting_a_small_commune_is_compared_with_every_plan() -> None:
+    """Units 0 and 1 form a small commune (one atom, kept whole by the bound's instance);
+    a proposal that splits it (as the engine does to reach the balance) gets the bound of
+    every plan, communes split or not: at most the optimum of all plans."""
+    grid = square_grid(3, 3, LOADS, communes=["A", "A"] + ["B"] * 7)
+    grid.units["population"] = [50.0, 50.0] + [200_000.0] * 7
+    assert build_instance(grid, 3, tolerance=0.25).atoms.n == 8  # the commune is an atom
+    plans = list(feasible_plans(grid, 3, 0.25, every_labelling=False))
+    split = min((p for p in plans if p[0][0] != p[0][1]), key=lambda p: p[1])
+    heuristic = RegionGrowth(3, tolerance=0.25).solve(grid, rng=np.random.default_rng(1))
+    proposal = replace(heuristic, assignment=split[0])
+    bound = proposal_bound(proposal, tolerance=0.25)
+    assert bound.lower_m is not None and bound.objective_m == pytest.approx(split[1])
+    assert bound.lower_m <= min(value for _, value in plans) + 1e-9
+    assert bound.lower_m == pytest.approx(
+        every_sector_lp(build_instance(grid, 3, tolerance=0.25, whole_commune_population=0)),
+        rel=1e-4,
+    )
