@@ -16,7 +16,7 @@ seeds: the benchmark machine is shared, and wall time there measures the neighbo
 ``--only`` keeps the instances whose name contains NAME (and, with ``:K``, that ``k``),
 for instance ``--only "res 9:12"``; ``--objective`` one objective; ``--seeds`` prints
 each seed's figure and CPU seconds; ``--bound`` also computes each distance plan's
-Lagrangian bound as a proposal does (:func:`geo.sectorize.bound.proposal_bound`, its
+Lagrangian bound as a proposal does (:func:`geo.sectorize.proposal_bound.proposal_bound`, its
 default budget) and prints its CPU seconds (median / max) and the proven gap.
 """
 
@@ -33,7 +33,7 @@ from bench.sector_cases import belfort_graph, synthetic_graph
 from geo.metrics import deviations
 from geo.pmedian import pmedian_distance
 from geo.sectorize import DesignParameters, make_sectorizer
-from geo.sectorize.bound import proposal_bound
+from geo.sectorize.proposal_bound import proposal_bound
 from geo.unit_graph import UnitGraph
 
 SEEDS = range(5)

@@ -49,7 +49,8 @@ from geo.plan import SectorPlan, UnitGraph, plan_from_polygons
 from geo.qgis_styles import sector_style
 from geo.sectorize import DesignParameters, make_sectorizer
 from geo.sectorize.base import Progress, no_progress
-from geo.sectorize.bound import check_exact_size, proposal_bound
+from geo.sectorize.bound import check_exact_size
+from geo.sectorize.proposal_bound import proposal_bound
 
 #: The default name of a proposal, by method.
 PROPOSAL_LABELS = {

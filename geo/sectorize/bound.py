@@ -22,8 +22,8 @@ heuristic plan's value) within a time budget; the best ``L(u)`` found is kept. I
 is the bound of the linear relaxation (the subproblem is a linear program), at a fraction
 of its cost: one sort of the ``atoms x units`` matrix per step.
 
-A proposal's distance from the best possible is ``(objective - L) / objective``
-(:class:`geo.plan_bound.PlanBound`).
+A proposal's bound (:mod:`geo.sectorize.proposal_bound`) starts from it and strengthens it
+by column generation (:mod:`geo.sectorize.dantzig_wolfe`).
 
 References
 ----------
@@ -46,10 +46,7 @@ from functools import cached_property
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from geo.errors import InfeasibleDesignError, InvalidInputError
-from geo.metrics import french_number
-from geo.plan import SectorPlan
-from geo.plan_bound import PlanBound
+from geo.errors import InvalidInputError
 from geo.pmedian import pmedian_distance
 from geo.sectorize.atoms import Atoms
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION, RegionGrowth
@@ -251,62 +248,6 @@ def lagrangian_bound(
         if clock() - started > budget_s:
             break
     return Lagrangian(lower=best, u=best_u, rho=best_rho, iterations=it, seconds=clock() - started)
-
-
-def proposal_bound(
-    plan: SectorPlan,
-    *,
-    tolerance: float = DEFAULT_TOLERANCE,
-    whole_commune_population: float = DEFAULT_WHOLE_COMMUNE_POPULATION,
-    budget_s: float = DEFAULT_BOUND_BUDGET_S,
-    max_cells: int = MAX_BOUND_CELLS,
-) -> PlanBound:
-    """A heuristic plan's :class:`PlanBound`: the Lagrangian bound of the same design
-    (same k, band and whole communes), ``none`` with the reason when it is skipped.
-    ``budget_s`` is in CPU seconds of the calling thread, so the bound reached is the
-    same whatever else the machine (or the server's other threads) is doing."""
-    started = time.monotonic()
-    graph = plan.graph
-    objective = pmedian_distance(graph.centroids, graph.workload, plan.assignment, plan.k)
-
-    def none(reason: str) -> PlanBound:
-        return PlanBound(
-            method="lagrangian",
-            status="none",
-            objective_m=objective,
-            lower_m=None,
-            seconds=time.monotonic() - started,
-            reason=reason,
-        )
-
-    if budget_s <= 0:
-        return none("désactivée : aucun temps n'est accordé au calcul de la borne")
-    if plan.k < 2:
-        return PlanBound("lagrangian", "optimal", objective, objective, 0.0)
-    if graph.n * graph.n > max_cells:
-        return none(
-            f"{french_number(graph.n)} unités : au-delà de "
-            f"{french_number(math.isqrt(max_cells))}, la borne n'est pas calculée"
-        )
-    try:
-        inst = build_instance(
-            graph,
-            plan.k,
-            tolerance=tolerance,
-            whole_commune_population=whole_commune_population,
-        )
-    except InfeasibleDesignError as exc:
-        return none(f"aucun plan ne tient les contraintes : {exc}")
-    result = lagrangian_bound(inst, upper=objective, budget_s=budget_s, clock=time.thread_time)
-    if not math.isfinite(result.lower):
-        return none("aucun plan équilibré n'existe pour cette borne")
-    return PlanBound(
-        method="lagrangian",
-        status="bound",
-        objective_m=objective,
-        lower_m=result.lower,
-        seconds=time.monotonic() - started,
-    )
 
 
 def check_exact_size(units: int) -> None:

@@ -21,10 +21,10 @@ from geo.sectorize.bound import (
     build_instance,
     check_exact_size,
     lagrangian_bound,
-    proposal_bound,
 )
 from geo.sectorize.exact import ExactDesign
 from geo.sectorize.hess import repair
+from geo.sectorize.proposal_bound import proposal_bound
 from tests.geo.test_sectorize import square_grid
 
 #: A 3 x 3 grid, ids ``x-y`` row-major; loads chosen so that the optimum is unique.
