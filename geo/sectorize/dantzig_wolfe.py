@@ -50,7 +50,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
@@ -67,10 +67,6 @@ COLUMNS_PER_ROUND = 60
 SMOOTHING = 0.5
 #: The master's value within this share of the bound: converged.
 CONVERGED = 1e-4
-#: The budget of :func:`column_fixing`: this share of the exact mode's time limit, at most
-#: this many seconds (of CPU).
-FIXING_SHARE = 0.05
-FIXING_BUDGET_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -102,12 +98,9 @@ class Knapsacks:
         self.first = max(0, math.ceil(inst.lo / step - slack))
         self.last = max(0, math.floor(inst.hi / step + slack))
 
-    def values(
-        self, r: np.ndarray, centres: np.ndarray, forced: np.ndarray | None = None
-    ) -> np.ndarray:
+    def values(self, r: np.ndarray, centres: np.ndarray) -> np.ndarray:
         """The knapsack's least value for each of ``centres`` (``r``: the reduced costs,
-        units x atoms, ``inf`` where a pair is not allowed; ``inf`` when no set fits),
-        each row with the atom ``forced[i]`` in its set too when given."""
+        units x atoms, ``inf`` where a pair is not allowed; ``inf`` when no set fits)."""
         home = self.inst.home[centres]
         n, top = len(centres), self.last
         rows = np.arange(n)
@@ -115,10 +108,6 @@ class Knapsacks:
         start, value = self.steps[home].copy(), r[centres, home].copy()
         items = r[centres].copy()
         items[rows, home] = np.inf
-        if forced is not None:
-            start += self.steps[forced]
-            value += r[centres, forced]
-            items[rows, forced] = np.inf
         fits = (start <= top) & np.isfinite(value)
         table[rows[fits], start[fits]] = value[fits]
         for a in range(self.inst.atoms.n):
@@ -318,94 +307,3 @@ def _price(
     candidates = candidates[rho[candidates] - mu < -1e-9 * max(abs(mu), 1.0)]
     candidates = candidates[np.argsort(rho[candidates])][:COLUMNS_PER_ROUND]
     return sum(master.add(int(c), knap.best_set(r[c], int(c))) for c in candidates)
-
-
-def pair_bounds(
-    inst: Instance,
-    found: ColumnBound,
-    bounds: np.ndarray,
-    *,
-    budget_s: float,
-    clock: Callable[[], float] = time.monotonic,
-) -> np.ndarray:
-    """``bounds`` (atoms x units: a lower bound on every plan of ``inst`` that serves atom
-    ``a`` from unit ``c``, e.g. :func:`geo.sectorize.fixing.assignment_bounds`) raised,
-    pair by pair while ``budget_s`` lasts, to the Lagrangian bound at ``found``'s
-    multipliers ``u`` with ``a`` forced into ``c``'s knapsack: ``Σ u``, plus that
-    knapsack's value, plus the ``k - 1`` smallest knapsacks of the atoms other than ``a``
-    and ``c``'s own (a plan serving ``a`` from ``c`` holds that column and ``k - 1``
-    columns whose centres lie in other atoms). Pairs not allowed keep ``bounds``."""
-    started = clock()
-    out = bounds.copy()
-    if not math.isfinite(found.lower):
-        return out
-    u = found.u
-    knap = Knapsacks(inst)
-    allowed = inst.allowed.T if inst.allowed is not None else np.ones(inst.cost_t.shape, bool)
-    r = np.where(allowed, inst.cost_t - u[None, :], np.inf)
-    rho = knap.values(r, np.arange(inst.graph.n))
-    per_atom = np.full(inst.atoms.n, np.inf)
-    np.minimum.at(per_atom, inst.home, rho)
-    ranked = np.argsort(per_atom)[: inst.k + 1]  # the k + 1 smallest atoms
-    smallest = per_atom[ranked]
-
-    def others(c: np.ndarray, a: np.ndarray) -> np.ndarray:
-        """``Σ u`` and the ``k - 1`` smallest knapsacks of the atoms but ``a`` and
-        ``c``'s own (``inf`` when there are not ``k - 1`` of them)."""
-        free = (ranked[None, :] != inst.home[c][:, None]) & (ranked[None, :] != a[:, None])
-        first = free & (np.cumsum(free, axis=1) <= inst.k - 1)
-        with np.errstate(invalid="ignore"):
-            total = np.where(first, smallest[None, :], 0.0).sum(axis=1)
-        total[first.sum(axis=1) < inst.k - 1] = np.inf
-        return float(u.sum()) + total
-
-    units = np.arange(inst.graph.n)
-    own = inst.home[units]
-    out[own, units] = np.maximum(out[own, units], others(units, own) + rho)
-    atoms, centres = np.nonzero(allowed.T & np.isfinite(out))
-    away = atoms != inst.home[centres]
-    atoms, centres = atoms[away], centres[away]
-    step = 8 * BATCH
-    for start in range(0, len(atoms), step):
-        if clock() - started > budget_s:
-            break
-        a, c = atoms[start : start + step], centres[start : start + step]
-        value = others(c, a) + knap.values(r, c, forced=a)
-        out[a, c] = np.maximum(out[a, c], value)
-    return out
-
-
-def column_fixing(
-    inst: Instance,
-    bounds: np.ndarray,
-    start: tuple[np.ndarray, float],
-    *,
-    u: np.ndarray | None = None,
-    time_limit: float,
-    clock: Callable[[], float] = time.process_time,
-) -> tuple[np.ndarray, float]:
-    """The exact mode's fixing (:mod:`geo.sectorize.fixing`) made stronger (not called by
-    the exact mode: on the 14 km square, k = 12, it kept 5 028 pairs instead of 7 037 and
-    the bound per CPU second was as good or better, but in three runs of 300 s HiGHS met
-    no plan better than the warm start, where the baseline's two runs did; ``bench/
-    RESULTS.md``, bound25). Over the pairs
-    whose ``bounds`` (atoms x units) do not exceed the plan ``start`` (each atom's sector,
-    its value), the only ones a better plan may use, the Dantzig-Wolfe bound
-    (:func:`column_bound`, within half of the budget: :data:`FIXING_SHARE` of
-    ``time_limit``, at most :data:`FIXING_BUDGET_S`, in seconds of ``clock``: CPU, the
-    same fixing under any load) and the pairs' bounds at its multipliers
-    (:func:`pair_bounds`, the rest). Returns the pairs' bounds, each valid for
-    every plan better than ``start`` that uses the pair, and a lower bound on the optimum
-    (at most ``start``'s value)."""
-    started = clock()
-    budget_s = min(FIXING_BUDGET_S, FIXING_SHARE * time_limit)
-    keep = bounds <= start[1] * (1 + 1e-7) + 1e-9
-    if inst.allowed is not None:
-        keep &= inst.allowed
-    model = replace(inst, allowed=keep)
-    found = column_bound(
-        model, plan=start[0], u=u, upper=start[1], budget_s=budget_s / 2, clock=clock
-    )
-    left = budget_s - (clock() - started)
-    raised = pair_bounds(model, found, np.where(keep, bounds, np.inf), budget_s=left, clock=clock)
-    return np.where(keep, raised, bounds), min(found.lower, start[1])

@@ -13,11 +13,9 @@ import numpy as np
 import pytest
 
 from geo.plan import UnitGraph
-from geo.pmedian import median_centres
 from geo.sectorize import RegionGrowth, hess
-from geo.sectorize.bound import Instance, build_instance, lagrangian_bound
-from geo.sectorize.dantzig_wolfe import Knapsacks, column_bound, column_fixing
-from geo.sectorize.fixing import assignment_bounds, reach_mask, restricted
+from geo.sectorize.bound import Instance, build_instance
+from geo.sectorize.dantzig_wolfe import Knapsacks, column_bound
 from geo.sectorize.proposal_bound import proposal_bound
 from tests.geo.test_exact import LOADS, brute_force, feasible_plans
 from tests.geo.test_sectorize import square_grid
@@ -123,28 +121,6 @@ def test_the_knapsack_on_its_grid_never_misses_a_balanced_sector() -> None:
             if np.isfinite(values[c]):
                 chosen = knapsacks.best_set(r[c], c)
                 assert chosen[0] == home and float(r[c, chosen].sum()) == pytest.approx(values[c])
-
-
-@pytest.mark.parametrize(("k", "tolerance"), [(2, 0.4), (3, 0.25)])
-def test_the_column_fixing_keeps_every_better_plan_s_assignments(k: int, tolerance: float) -> None:
-    """The exact mode's pairs' bounds raised by the Dantzig-Wolfe bound stay below the
-    value of every balanced plan of one piece better than the start (enumerated) that
-    uses the pair, and its bound below the optimum."""
-    grid = square_grid(3, 3, LOADS)
-    whole = build_instance(grid, k, tolerance=tolerance)
-    inst = restricted(whole, reach_mask(whole))
-    lag = lagrangian_bound(inst, budget_s=0.5)
-    bounds = assignment_bounds(inst, lag)
-    plans = sorted(feasible_plans(grid, k, tolerance, every_labelling=False), key=lambda p: p[1])
-    start = plans[-1]  # the worst plan: every other one is better
-    raised, lower = column_fixing(inst, bounds, start, u=lag.u, time_limit=1000.0)
-    assert lag.lower - 1e-9 <= lower <= plans[0][1] + 1e-9
-    assert (raised >= bounds - 1e-9).all() and (raised > bounds + 1e-6).any()
-    for plan, value in plans:
-        if value < start[1] - 1e-9:
-            medians, _ = median_centres(grid.centroids, grid.workload, plan, k)
-            served = medians[plan]
-            assert (raised[np.arange(grid.n), served] <= value * (1 + 1e-9) + 1e-9).all()
 
 
 def test_a_proposal_splitting_a_small_commune_is_compared_with_every_plan() -> None:
