@@ -37,10 +37,6 @@ from geo.sectorize.dantzig_wolfe import column_bound
 from geo.sectorize.fixing import reach_mask, restricted
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION
 
-#: The share of the budget of the continuous Lagrangian bound, the rest the column
-#: generation's (which starts from its multipliers).
-LAGRANGIAN_SHARE = 0.5
-
 
 def proposal_bound(
     plan: SectorPlan,
@@ -91,13 +87,16 @@ def proposal_bound(
     except InfeasibleDesignError as exc:
         return none(f"aucun plan ne tient les contraintes : {exc}")
     inst = restricted(inst, reach_mask(inst))
-    # the continuous bound first (with all of the budget when an atom, a QPV or an
-    # island, is split), then the Dantzig-Wolfe bound from its multipliers
-    share = 1.0 if atom_sector is None else LAGRANGIAN_SHARE
+    # the continuous bound first, within the whole budget, then the Dantzig-Wolfe bound
+    # from its multipliers with the time left: the continuous bound converges early on
+    # a few dozen atoms, where the columns raise it most (Belfort res 8, k = 8, communes
+    # whole: 4.4 % proven); on hundreds of atoms it uses the budget and proves more than
+    # half of it would with the columns (Belfort res 9, k = 8, communes split: 6.0 % proven
+    # against 10.0 %, bench/RESULTS.md, the session's last runs of 2026-12-07)
     clock = time.thread_time
-    result = lagrangian_bound(inst, upper=objective, budget_s=share * budget_s, clock=clock)
-    if atom_sector is not None and math.isfinite(result.lower):
-        left = budget_s - (clock() - started_cpu)
+    result = lagrangian_bound(inst, upper=objective, budget_s=budget_s, clock=clock)
+    left = budget_s - (clock() - started_cpu)
+    if atom_sector is not None and math.isfinite(result.lower) and left > 0:
         columns = column_bound(
             inst, plan=atom_sector, u=result.u, upper=objective, budget_s=left, clock=clock
         )
