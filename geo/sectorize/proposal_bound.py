@@ -37,6 +37,17 @@ from geo.sectorize.dantzig_wolfe import column_bound
 from geo.sectorize.fixing import reach_mask, restricted
 from geo.sectorize.growth import DEFAULT_TOLERANCE, DEFAULT_WHOLE_COMMUNE_POPULATION
 
+#: Up to this many atoms, the continuous Lagrangian bound gets :data:`LAGRANGIAN_SHARE` of
+#: the budget and the column generation the rest, where the columns raise the bound most
+#: (the 14 km square, k = 12, communes whole, 78 atoms: 4.7 % proven on its best seed
+#: against 5.8 % with the continuous bound alone); beyond, the continuous bound gets the
+#: whole budget and the columns only what it leaves, because a round of pricing over
+#: hundreds of atoms costs more than the columns bring (Belfort res 9, communes split, 661
+#: atoms: 6.0 % proven at k = 8 against 10.0 %, 10.6 % at k = 12 against 17.3 %;
+#: ``bench/RESULTS.md``, the session's last runs of 2026-12-07, afternoon).
+COLUMN_ATOMS = 200
+LAGRANGIAN_SHARE = 0.5
+
 
 def proposal_bound(
     plan: SectorPlan,
@@ -87,14 +98,11 @@ def proposal_bound(
     except InfeasibleDesignError as exc:
         return none(f"aucun plan ne tient les contraintes : {exc}")
     inst = restricted(inst, reach_mask(inst))
-    # the continuous bound first, within the whole budget, then the Dantzig-Wolfe bound
-    # from its multipliers with the time left: the continuous bound converges early on
-    # a few dozen atoms, where the columns raise it most (Belfort res 8, k = 8, communes
-    # whole: 4.4 % proven); on hundreds of atoms it uses the budget and proves more than
-    # half of it would with the columns (Belfort res 9, k = 8, communes split: 6.0 % proven
-    # against 10.0 %, bench/RESULTS.md, the session's last runs of 2026-12-07)
+    # the continuous bound first, then the Dantzig-Wolfe bound from its multipliers with
+    # the time left (see COLUMN_ATOMS)
+    share = LAGRANGIAN_SHARE if inst.atoms.n <= COLUMN_ATOMS else 1.0
     clock = time.thread_time
-    result = lagrangian_bound(inst, upper=objective, budget_s=budget_s, clock=clock)
+    result = lagrangian_bound(inst, upper=objective, budget_s=share * budget_s, clock=clock)
     left = budget_s - (clock() - started_cpu)
     if atom_sector is not None and math.isfinite(result.lower) and left > 0:
         columns = column_bound(
