@@ -101,13 +101,16 @@ def cell_polygon(cell: str) -> Polygon:
 
 def estimate_cell_count(territory: BaseGeometry, resolution: int) -> int:
     """About how many H3 cells of ``resolution`` cover ``territory`` (WGS84): its area
-    over the average cell area, rounded up, computed without building any cell.
+    over the area of the cell at its centroid (an H3 cell's area depends on where it is
+    on the globe, by up to a factor of two), rounded up, computed without building any
+    cell: what a grid (:func:`check_cell_budget`) or a map of problems
+    (:func:`geo.hotspots.check_map_cells`) would cost.
 
     Examples
     --------
     >>> from shapely.geometry import box
-    >>> estimate_cell_count(box(6.84, 47.63, 6.86, 47.65), 9)
-    32
+    >>> estimate_cell_count(box(6.84, 47.63, 6.86, 47.65), 9)  # 33 cells have their centre in it
+    34
     """
     if not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION:
         raise InvalidInputError(
@@ -117,9 +120,13 @@ def estimate_cell_count(territory: BaseGeometry, resolution: int) -> int:
             high=MAX_RESOLUTION,
             value=resolution,
         )
+    if territory.is_empty:
+        return 0
     area = gpd.GeoSeries([territory], crs=WGS84)
     area_m2 = float(area.to_crs(metric_crs(gpd.GeoDataFrame(geometry=area))).area.iloc[0])
-    return max(1, math.ceil(area_m2 / h3.average_hexagon_area(resolution, "m^2")))
+    centre = territory.centroid
+    cell_m2 = h3.cell_area(h3.latlng_to_cell(centre.y, centre.x, resolution), "m^2")
+    return max(1, math.ceil(area_m2 / cell_m2))
 
 
 def check_cell_budget(

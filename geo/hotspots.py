@@ -38,7 +38,6 @@ Prediction indices (:func:`prediction_indices`)
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -56,6 +55,7 @@ from scipy.stats import norm
 from geo.crs import WGS84, metric_crs
 from geo.density import DensitySurface, kde
 from geo.errors import InvalidInputError
+from geo.grid import estimate_cell_count
 
 DEFAULT_H3_RES = 9
 MAX_STUDY_CELLS = 100_000  # Gi* over more cells than this is refused (choose a coarser res)
@@ -113,24 +113,16 @@ def study_cells(area: shapely.Geometry, res: int = DEFAULT_H3_RES) -> list[str]:
         )
     if area.is_empty:
         raise InvalidInputError("study_area_empty")
-    if estimate_study_cells(area, res) > MAX_STUDY_CELLS:
+    if estimate_cell_count(area, res) > MAX_STUDY_CELLS:
         raise InvalidInputError("study_too_many_cells", field="res", res=res, cells=MAX_STUDY_CELLS)
     shape = h3.geo_to_h3shape(area)
     return sorted(h3.h3shape_to_cells_experimental(shape, res, contain="overlap"))
 
 
-def estimate_study_cells(area: shapely.Geometry, res: int) -> int:
-    """About how many H3 cells of resolution ``res`` :func:`study_cells` gives for
-    ``area`` (WGS84): its area over the area of the cell at its centroid, without any
-    cell built."""
-    expected = h3.cell_area(h3.latlng_to_cell(area.centroid.y, area.centroid.x, res), "km^2")
-    return math.ceil(area_km2(area) / expected)
-
-
 def check_map_cells(area: shapely.Geometry, res: int, budget: int = MAX_MAP_CELLS) -> int:
-    """:func:`estimate_study_cells`; a refusal naming ``res`` when it is over ``budget``
+    """:func:`geo.grid.estimate_cell_count`; a refusal naming ``res`` when it is over ``budget``
     (a map's cost grows with its cells: issue 22)."""
-    estimate = estimate_study_cells(area, res)
+    estimate = estimate_cell_count(area, res)
     if estimate > budget:
         raise InvalidInputError(
             "map_too_many_cells",
@@ -140,11 +132,6 @@ def check_map_cells(area: shapely.Geometry, res: int, budget: int = MAX_MAP_CELL
             budget=budget,
         )
     return estimate
-
-
-def area_km2(area: shapely.Geometry) -> float:
-    """The area in km² of a WGS84 geometry, in its projected CRS."""
-    return float(gpd.GeoSeries([area], crs=WGS84).to_crs(metric_crs_of(area)).area.iloc[0]) / 1e6
 
 
 def point_cells(lon: np.ndarray, lat: np.ndarray, res: int = DEFAULT_H3_RES) -> np.ndarray:

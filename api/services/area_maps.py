@@ -37,12 +37,12 @@ from api.repositories.base import GEOJSON_DECIMALS
 from api.schemas import HotspotMeta
 from api.services.kept_lists import up_to_date
 from geo.density import MAX_HEAT_CELLS, kde, kde_parameters
+from geo.grid import estimate_cell_count
 from geo.hotspots import (
     DEFAULT_H3_RES,
     LEVEL_LABELS,
     MIN_HOTSPOT_PROBLEMS,
     cell_positions,
-    estimate_study_cells,
     getis_ord,
     metric_crs_of,
     metric_xy,
@@ -264,7 +264,7 @@ def _arrays(frame: pd.DataFrame, res: int, crs: CRS, cells: list[str]) -> dict[s
 
 @lru_cache(maxsize=256)
 def _estimated_cells(outline: bytes, res: int) -> int:
-    return estimate_study_cells(shapely.from_wkb(outline), res)
+    return estimate_cell_count(shapely.from_wkb(outline), res)
 
 
 def check_map_cells(area: StudyArea, res: int, budget: int) -> None:

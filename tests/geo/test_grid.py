@@ -76,11 +76,11 @@ def test_bad_resolution() -> None:
 
 
 def test_a_grid_past_the_cell_budget_is_refused_before_any_cell_is_made() -> None:
-    territory = box(6.8, 47.6, 6.9, 47.7)  # about 83 km²: 93 million cells at resolution 15
+    territory = box(6.8, 47.6, 6.9, 47.7)  # about 83 km²: 99 million cells at resolution 15
     # the clipped cells along the outline are left out: an estimate of the order of size
     assert estimate_cell_count(territory, 9) == pytest.approx(len(tessellate(territory, 9)), 0.2)
     with pytest.raises(
-        InvalidInputError, match=r"^Grille : .* environ 93\u202f\d{3}\u202f\d{3} cel"
+        InvalidInputError, match=r"^Grille : .* environ 99\u202f\d{3}\u202f\d{3} cel"
     ):
         tessellate(territory, 15)
     assert check_cell_budget(territory, 12, budget=300_000) > 200_000
