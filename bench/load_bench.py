@@ -183,6 +183,7 @@ def pages(gpo: int, commune: str) -> dict[str, dict[str, str]]:
             "cells (grid res 9)": f"/api/csp/{CSP}/cells?res=9",
             "plans": f"/api/csp/{CSP}/plans",
             "GPOs of the CSP": f"/api/csp/{CSP}/gpos",
+            "activity report": f"/api/reports?csp={CSP}&{period}",
         },
         "chef": {
             "problems (GeoJSON)": f"/api/csp/{CSP}/problems?gpo={gpo}",
@@ -194,7 +195,13 @@ def pages(gpo: int, commune: str) -> dict[str, dict[str, str]]:
             "meetings of the GPO": f"/api/gpos/{gpo}/meetings",
             "actions of the GPO": f"/api/actions?gpo={gpo}",
         },
-        "commune": {"commune cells": f"/api/communes/{commune}/hotspots"},
+        "commune": {
+            "commune cells": f"/api/communes/{commune}/hotspots",
+            "commune dashboard": f"/api/communes/{commune}/dashboard",
+            "interventions": "/api/interventions?limit=20",
+        },
+        "partner": {"my actions": "/api/actions?mine=true&limit=2000"},
+        "referent": {"studies queue": f"/api/audits?csp={CSP}&order=evidence&evidence=true"},
         "floor": {"/api/health (readiness)": "/api/health/ready", "/api/me": "/api/me"},
     }
 
@@ -347,12 +354,16 @@ def run(
     with factory() as session:
         commune = str(session.execute(_first_commune()).scalar_one())
         actions = [int(a) for a in session.execute(_open_actions()).scalars()]
+        partner = int(session.execute(_busiest_partner()).scalar_one())
+        gpos = [int(g) for g in session.execute(_gpos()).scalars()]
     if not _HEADERS:  # the accounts, made once per database
         _HEADERS.update(
             planner=bearer(factory, "planificateur", csp_ids=[CSP]),
             chef=bearer(factory, "chef", gpo_ids=[chef_gpo]),
             admin=bearer(factory, "admin"),
             commune=bearer(factory, "commune", commune_codes=[commune]),
+            partner=bearer(factory, "partenaire", partner_id=partner, gpo_ids=gpos),
+            referent=bearer(factory, "referent", csp_ids=[CSP]),
         )
     headers = {**_HEADERS, "floor": _HEADERS["chef"]}
     rounds: list[Round] = []
@@ -452,6 +463,22 @@ def _first_commune():  # type: ignore[no-untyped-def]
         "SELECT c.code FROM commune c JOIN problem p ON ST_Intersects(c.geom, p.anchor) "
         "WHERE p.csp_id = :csp GROUP BY c.code ORDER BY count(*) DESC LIMIT 1"
     ).bindparams(csp=CSP)
+
+
+def _busiest_partner():  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    return text(
+        "SELECT a.lead_partner_id FROM action a JOIN problem p ON p.id = a.problem_id "
+        "WHERE p.csp_id = :csp AND a.lead_partner_id IS NOT NULL "
+        "GROUP BY a.lead_partner_id ORDER BY count(*) DESC LIMIT 1"
+    ).bindparams(csp=CSP)
+
+
+def _gpos():  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    return text("SELECT id FROM gpo WHERE csp_id = :csp ORDER BY id").bindparams(csp=CSP)
 
 
 def _open_actions():  # type: ignore[no-untyped-def]

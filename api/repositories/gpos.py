@@ -425,6 +425,18 @@ def frame_mark(*, session: Session, csp_id: int) -> tuple[str, str, int]:
     return str(gpos), str(partners), int(meetings)
 
 
+def gpos_without_counts(*, session: Session, gpo_ids: Sequence[int]) -> list[GpoPublic]:
+    """These GPOs, those the caller sees, in the order of ``gpo_ids``, without their
+    follow-up counts (:func:`with_counts` reads every open problem and action of their
+    CSP: the commune's dashboard shows only their meetings), in four queries whatever
+    their number."""
+    order = {gpo_id: i for i, gpo_id in enumerate(gpo_ids)}
+    gpos = session.scalars(
+        select(Gpo).where(Gpo.id.in_(order), visible(Gpo, scope_of(session)))
+    ).all()
+    return _publics(session, sorted(gpos, key=lambda g: order[g.id]), clock.today())
+
+
 def get_gpo(*, session: Session, gpo_id: int) -> GpoPublic:
     today = clock.today()
     frame = _publics(session, [require(session, Gpo, gpo_id)], today)

@@ -54,10 +54,9 @@ def commune_dashboard(
         before = cached_area_maps(session, ctx.maps, area=area, where=before_filter)
         after = cached_area_maps(session, ctx.maps, area=area, where=after_filter)
         by_status = repo.requests_by_status(session, code)
-        gpos = [
-            gpos_repo.get_gpo(session=session, gpo_id=i)
-            for i in repo.covering_gpo_ids(session, code)
-        ]
+        gpos = gpos_repo.gpos_without_counts(
+            session=session, gpo_ids=repo.covering_gpo_ids(session, code)
+        )
         conventions = conventions_repo.read_conventions(session, commune_code=code)
         contracts = csi_repo.read_contracts(session, commune_code=code)
         interventions = repo.interventions_since(session, code, clock.now() - timedelta(days=30))

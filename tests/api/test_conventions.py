@@ -218,6 +218,10 @@ def _dashboard_counts_masked(client: TestClient, csp_id: int, demo: sessionmaker
     shown = {}
     for code in codes:
         d = client.get(f"/api/communes/{code}/dashboard").json()
+        # the GPOs covering the commune with their meetings, as the GPO itself says them
+        for gpo in d["gpos"]:
+            full = client.get(f"/api/gpos/{gpo['id']}").json()
+            assert gpo == {key: full[key] for key in gpo}
         problems = d["problems"]
         assert (problems["date_from"], problems["date_to"]) == (
             now[0].isoformat(),
