@@ -127,16 +127,28 @@ class JoinedBody(bytes):
         body.head, body.pieces, body.sep, body.tail = head, tuple(pieces), sep, tail
         return body
 
-    def made_of(self, head: bytes, pieces: Sequence[bytes], sep: bytes, tail: bytes) -> bool:
-        """Whether this body is the one these parts make, piece for piece the same
-        objects (a kept list a write left as it was: served again as the same body,
-        neither hashed for its ``ETag`` nor compressed again).
+    @classmethod
+    def again(
+        cls, before: object, head: bytes, pieces: Sequence[bytes], sep: bytes, tail: bytes
+    ) -> JoinedBody:
+        """``before`` (the answer held) when it is the body these parts make, else
+        :meth:`of` them: a kept list a write left as it was is served again as the same
+        object, neither hashed for its ``ETag`` nor compressed again.
 
         >>> pieces = [b"1", b"2"]
         >>> body = JoinedBody.of(b"[", pieces, b",", b"]")
-        >>> body.made_of(b"[", list(pieces), b",", b"]"), body.made_of(b"[", [b"1"], b",", b"]")
-        (True, False)
+        >>> JoinedBody.again(body, b"[", list(pieces), b",", b"]") is body
+        True
+        >>> JoinedBody.again(body, b"[", [b"1"], b",", b"]") is body
+        False
         """
+        if isinstance(before, cls) and before.made_of(head, pieces, sep, tail):
+            return before
+        return cls.of(head, pieces, sep, tail)
+
+    def made_of(self, head: bytes, pieces: Sequence[bytes], sep: bytes, tail: bytes) -> bool:
+        """Whether this body is the one these parts make, piece for piece the same
+        objects."""
         return (
             self.head == head
             and self.tail == tail

@@ -103,11 +103,9 @@ def list_actions_json(
             pieces = [piece for _, _, piece in kept.first[shown] if piece is not None]
             head, tail = repo.page_ends(kept.count)
             held = ctx.maps.held(key)
-            before = held[1] if held is not None else None
-            if isinstance(before, JoinedBody) and before.made_of(head, pieces, b",", tail):
-                return before  # a write that left the page as it was (a new problem)
-            # its gzipped form is assembled from runs of pieces, each deflated once
-            return JoinedBody.of(head, pieces, b",", tail)
+            # the same page again after a write that left it (a new problem); else its
+            # gzipped form is assembled from runs of pieces, each deflated once
+            return JoinedBody.again(held and held[1], head, pieces, b",", tail)
 
         revision = base.problem_revision(session=session, csp_id=None, topics=base.LISTS)
         body: bytes = ctx.maps.get_or_compute(key, revision, compute)

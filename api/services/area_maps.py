@@ -6,7 +6,7 @@ next revision, only the problems written since (``problem_touch``, migration 002
 by :func:`api.repositories.touches.touched_since`: the transactions that snapshot does not
 see) are read again, binned and projected, and
 put in the held arrays in place of their previous rows; then Gi* (its weights kept per
-set of cells), the kernel density (when the heat is first asked: :class:`HeatBands`) and
+set of cells), the kernel density (when the heat is first asked: :class:`LazyFeatures`) and
 the JSON (each hexagon's geometry encoded once) are computed from the arrays. A change
 that leaves the area's points as they were (a problem of another GPO, a title) gives the
 previous maps again under the new revision. Since the arrays are those a full read gives,
@@ -20,7 +20,7 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from typing import Any
 
 import geopandas as gpd
@@ -361,49 +361,43 @@ def updated_points(
     return points if holdable else replace(points, holdable=False)
 
 
-class HeatBands:
-    """The heat bands of some points (:func:`geo.density.kde` with the bandwidth their
-    map's meta says, then :func:`band_features`), computed once, when first asked: the
-    maps of a comparison or of a commune never draw them."""
+class LazyFeatures:
+    """Features (encoded) computed once, when first asked, and shared by every revision's
+    maps computed from the same points: the maps of a comparison or of a commune never
+    draw them (issue 22: at resolution 11 the hexagons of a CSP's 14 000 cells were most
+    of a comparison's time)."""
 
-    def __init__(self, xy: np.ndarray, crs: CRS, bandwidth: float, cell_size: float) -> None:
-        self._xy, self._crs, self._bandwidth, self._cell_size = xy, crs, bandwidth, cell_size
+    def __init__(self, compute: Callable[[], list[str]]) -> None:
+        self._compute = compute
         self._lock = threading.Lock()
         self._features: list[str] | None = None
 
     def features(self) -> list[str]:
         with self._lock:
             if self._features is None:
-                surface = kde(
-                    self._xy, crs=self._crs, bandwidth=self._bandwidth, cell_size=self._cell_size
-                )
-                self._features = band_features(surface.bands())
+                self._features = self._compute()
             return self._features
 
 
-class HotspotFeatures:
-    """The features (encoded) of the cells a hot-spot map draws (those with a problem or
-    a significant Gi*), computed once, when first asked: the maps of a comparison or of a
-    commune never draw them (issue 22: at resolution 11 the hexagons of a CSP's 14 000
-    cells were most of a comparison's time)."""
+#: The properties of a hot-spot map's cells.
+HOTSPOT_COLUMNS = ["count", "z", "p", "level", "label"]
 
-    COLUMNS = ("count", "z", "p", "level", "label")
 
-    def __init__(self, cells: pd.DataFrame) -> None:
-        self._cells = cells
-        self._lock = threading.Lock()
-        self._features: list[str] | None = None
+def hotspot_features(cells: pd.DataFrame) -> list[str]:
+    """The features of the cells a hot-spot map draws: those with a problem or a
+    significant Gi*."""
+    shown = cells[(cells["count"] > 0) | (cells["level"] != 0)].copy()
+    shown["label"] = shown["level"].map(LEVEL_LABELS)
+    shown["z"] = shown["z"].round(3)
+    shown["p"] = shown["p"].round(5)
+    return cell_features(shown, HOTSPOT_COLUMNS)
 
-    def features(self) -> list[str]:
-        with self._lock:
-            if self._features is None:
-                cells = self._cells
-                shown = cells[(cells["count"] > 0) | (cells["level"] != 0)].copy()
-                shown["label"] = shown["level"].map(LEVEL_LABELS)
-                shown["z"] = shown["z"].round(3)
-                shown["p"] = shown["p"].round(5)
-                self._features = cell_features(shown, list(self.COLUMNS))
-            return self._features
+
+def heat_features(xy: np.ndarray, crs: CRS, bandwidth: float, cell_size: float) -> list[str]:
+    """The heat bands of some points: :func:`geo.density.kde` with the bandwidth and
+    cell size their map's meta says, then :func:`band_features`."""
+    surface = kde(xy, crs=crs, bandwidth=bandwidth, cell_size=cell_size)
+    return band_features(surface.bands())
 
 
 @dataclass(frozen=True)
@@ -412,14 +406,14 @@ class AreaMaps:
     area, see :func:`geo.hotspots.getis_ord`) and its answers serialised once (they are
     cached and served as they are; the density grid itself is not kept), with the points
     they were computed from. The hot spots' features and the heat are computed when
-    first asked (:class:`HotspotFeatures`, :class:`HeatBands`), once for every revision
-    computed from the same points."""
+    first asked (:class:`LazyFeatures`), once for every revision computed from the same
+    points."""
 
     cells: pd.DataFrame
     meta: HotspotMeta
     points: AreaPoints | None = None
-    features: HotspotFeatures | None = None
-    heat: HeatBands | None = None
+    features: LazyFeatures | None = None
+    heat: LazyFeatures | None = None
 
     @cached_property
     def hotspots_json(self) -> bytes:
@@ -481,12 +475,13 @@ def maps_of(
         hotspots_computed=n >= MIN_HOTSPOT_PROBLEMS,
         revision=revision,
     )
+    heat = partial(heat_features, points.xy, points.crs, *kernel) if kernel else None
     return AreaMaps(
         cells=cells,
         meta=meta,
         points=points,
-        features=HotspotFeatures(cells),
-        heat=HeatBands(points.xy, points.crs, *kernel) if kernel else None,
+        features=LazyFeatures(partial(hotspot_features, cells)),
+        heat=LazyFeatures(heat) if heat else None,
     )
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import operator
 from dataclasses import dataclass
 
 from api import clock
@@ -82,26 +81,13 @@ def search_problems_json(
             )
             head, tail = repo.collection_ends(kept.count)
             held = ctx.maps.held(key)
-            if held is not None and _same_body(held[1], head, kept.pieces, tail):
-                return held[1]  # a write that left the page as it was: the same bytes again
-            return JoinedBody.of(head, kept.pieces, b",", tail)
+            # a write that left the page as it was: the same bytes again
+            return JoinedBody.again(held and held[1], head, kept.pieces, b",", tail)
 
         body: bytes = ctx.maps.get_or_compute(
             key, problem_revision(session=session, csp_id=csp_id), compute
         )
         return body
-
-
-def _same_body(body: object, head: bytes, pieces: list[bytes], tail: bytes) -> bool:
-    """Whether ``body`` is the page these parts make, piece for piece the same objects
-    (then it is served again as it is: neither hashed for its ``ETag`` nor compressed)."""
-    return (
-        isinstance(body, JoinedBody)
-        and body.head == head
-        and body.tail == tail
-        and len(body.pieces) == len(pieces)
-        and all(map(operator.is_, body.pieces, pieces))
-    )
 
 
 def _narrower(search: ProblemSearch) -> str:
